@@ -1,0 +1,43 @@
+# tvisor build. `make` builds everything, `make test` runs every test.
+#
+# Each part of the tree may add its own rules in a module.mk beside its sources; it
+# appends what `make` must build to BUILD_TARGETS. Benchmarks are `bench-*` targets.
+
+SHELL := /bin/bash
+NODE ?= node
+NPM ?= npm
+# node-gyp builds against the installed Node's own headers (this machine's npm sets nodedir).
+NODEDIR ?= $(shell $(NPM) config get nodedir 2>/dev/null | grep -v '^undefined$$')
+NODE_GYP := $(NODE) node_modules/node-gyp/bin/node-gyp.js $(if $(NODEDIR),--nodedir=$(NODEDIR))
+CC ?= gcc
+
+TS_SOURCES := $(shell find runtime sentry gofer platform native spec-tests -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+BUILD_TARGETS := bin/tvisor
+
+.PHONY: all deps build test typecheck clean bench-9p
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+dist/tvisor.js: node_modules/.package-lock.json scripts/build.mjs $(TS_SOURCES)
+	$(NODE) scripts/build.mjs
+
+bin/tvisor: scripts/tvisor-launcher.js dist/tvisor.js
+	install -m 0755 scripts/tvisor-launcher.js $@
+
+-include native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
+
+build: $(BUILD_TARGETS)
+
+typecheck: node_modules/.package-lock.json
+	$(NODE) node_modules/typescript/bin/tsc --noEmit -p .
+
+test: build typecheck
+	$(NODE) node_modules/jest/bin/jest.js --ci $(JEST_ARGS)
+
+clean:
+	rm -rf dist build native/build bin/tvisor

@@ -1,0 +1,128 @@
+import { allMessageNames, decode, DecodeError, encode, fieldsOf, typeOf } from './codec';
+import { decodeDirents, encodeDirent, type Dirent } from './dirent';
+import { FrameSplitter } from './frame';
+import type { FieldKind, Message, MsgName } from './messages';
+import { Writer } from './wire';
+
+/** sample builds a distinctive value of each field kind (seeded so fields differ). */
+function sample(kind: FieldKind, seed: number): unknown {
+  switch (kind) {
+    case 'u8': return (seed * 7) & 0xff;
+    case 'u16': return (seed * 1031) & 0xffff;
+    case 'u32':
+    case 'u32opt': return (seed * 2654435761) >>> 0;
+    case 'u64': return 2 ** 52 + seed * 12345;
+    case 'mask': return 0x3fff ^ seed;
+    case 'u64b': return 0xfedcba9876543210n + BigInt(seed);
+    case 'str': return `näme-${seed}`;
+    case 'strs': return ['a', 'bb', `c${seed}`];
+    case 'qid': return { type: 0x80, version: seed, path: 0x8000000000000001n + BigInt(seed) };
+    case 'qids': return [{ type: 0, version: 1, path: 2n }, { type: 2, version: seed, path: 2n ** 63n }];
+    case 'data': return Buffer.from(`payload ${seed}`);
+  }
+}
+
+function build(name: MsgName, tag: number): Message {
+  const msg: Record<string, unknown> = { kind: name, tag };
+  fieldsOf(name).forEach(([field, kind], i) => { msg[field] = sample(kind, i + 1); });
+  return msg as Message;
+}
+
+describe('9P2000.L codec', () => {
+  const names = allMessageNames();
+
+  it('covers the whole 9P2000.L message set', () => {
+    const expected = ['version', 'auth', 'attach', 'flush', 'walk', 'read', 'write', 'clunk', 'remove', 'lopen',
+      'lcreate', 'symlink', 'mknod', 'rename', 'readlink', 'getattr', 'setattr', 'xattrwalk', 'xattrcreate',
+      'readdir', 'fsync', 'lock', 'getlock', 'link', 'mkdir', 'renameat', 'unlinkat', 'statfs'];
+    for (const m of expected) {
+      expect(names).toContain(`T${m}`);
+      expect(names).toContain(`R${m}`);
+    }
+    expect(names).toContain('Rlerror');
+  });
+
+  it.each(allMessageNames())('round-trips %s', (name) => {
+    const msg = build(name, 0x1234);
+    const frame = encode(msg);
+    expect(frame.readUInt32LE(0)).toBe(frame.length);
+    expect(frame[4]).toBe(typeOf(name));
+    expect(frame.readUInt16LE(5)).toBe(0x1234);
+    expect(decode(frame)).toEqual(msg);
+  });
+
+  it('encodes Tversion byte for byte as the protocol defines', () => {
+    const frame = encode({ kind: 'Tversion', tag: 0xffff, msize: 8192, version: '9P2000.L' });
+    expect(frame.toString('hex')).toBe('1500000064ffff002000000800' + Buffer.from('9P2000.L').toString('hex'));
+  });
+
+  it.each(allMessageNames())('rejects every truncation of %s by name', (name) => {
+    const frame = encode(build(name, 7));
+    for (let cut = 7; cut < frame.length; cut++) {
+      const short = Buffer.from(frame.subarray(0, cut));
+      short.writeUInt32LE(cut, 0);
+      const fields = fieldsOf(name);
+      // Only a trailing optional field may be cut off cleanly.
+      const optionalTail = fields.length > 0 && fields[fields.length - 1][1] === 'u32opt' && cut === frame.length - 4;
+      if (optionalTail) continue;
+      expect(() => decode(short)).toThrow(DecodeError);
+      try { decode(short); } catch (e) { expect((e as Error).message).toMatch(name); }
+    }
+  });
+
+  it('reads a Tfsync without datasync from older clients', () => {
+    const w = new Writer();
+    w.u32(11); w.u8(typeOf('Tfsync')); w.u16(3); w.u32(42);
+    expect(decode(w.bytes())).toEqual({ kind: 'Tfsync', tag: 3, fid: 42, datasync: 0 });
+  });
+
+  it('rejects unknown types, bad sizes, trailing bytes and oversized values', () => {
+    expect(() => decode(Buffer.from([7, 0, 0, 0, 250, 1, 0]))).toThrow(/unknown message type 250/);
+    expect(() => decode(Buffer.from([9, 0, 0, 0, 120, 1, 0]))).toThrow(/does not match/);
+    const clunk = encode({ kind: 'Tclunk', tag: 1, fid: 5 });
+    const extra = Buffer.concat([clunk, Buffer.from([0])]);
+    extra.writeUInt32LE(extra.length, 0);
+    expect(() => decode(extra)).toThrow(/trailing/);
+    const read = encode({ kind: 'Tread', tag: 1, fid: 5, offset: 0, count: 10 });
+    read.writeUInt32LE(0xffffffff, 15); // offset high word: beyond 2^53
+    expect(() => decode(read)).toThrow(/Tread.offset: value out of range/);
+    const walk = encode({ kind: 'Twalk', tag: 1, fid: 1, newfid: 2, names: [] });
+    walk.writeUInt16LE(17, 15);
+    expect(() => decode(walk)).toThrow(/17 elements/);
+  });
+
+  it('splits a stream into frames across arbitrary chunk boundaries', () => {
+    const frames = allMessageNames().map((n, i) => encode(build(n, i)));
+    const stream = Buffer.concat(frames);
+    for (const chunk of [1, 3, 7, 64, stream.length]) {
+      const s = new FrameSplitter(1 << 20);
+      const got: Message[] = [];
+      for (let i = 0; i < stream.length; i += chunk) {
+        s.push(stream.subarray(i, i + chunk));
+        for (let f = s.next(); f; f = s.next()) got.push(decode(f.buf, f.start, f.end));
+      }
+      expect(got.map((m) => m.tag)).toEqual(frames.map((_, i) => i));
+      expect(s.pending).toBe(0);
+    }
+  });
+
+  it('refuses frames larger than msize or smaller than a header', () => {
+    const s = new FrameSplitter(100);
+    s.push(Buffer.from([101, 0, 0, 0]));
+    expect(() => s.next()).toThrow(/frame size 101/);
+    const t = new FrameSplitter(100);
+    t.push(Buffer.from([3, 0, 0, 0]));
+    expect(() => t.next()).toThrow(/frame size 3/);
+  });
+
+  it('round-trips directory entries', () => {
+    const ents: Dirent[] = [
+      { qid: { type: 0x80, version: 0, path: 1n }, offset: 1n, type: 4, name: '.' },
+      { qid: { type: 0, version: 3, path: 99n }, offset: 0x7fffffffffffffffn, type: 8, name: 'файл' },
+    ];
+    const w = new Writer();
+    for (const d of ents) encodeDirent(w, d);
+    expect(decodeDirents(w.bytes())).toEqual(ents);
+    expect(() => decodeDirents(w.bytes().subarray(0, 30))).toThrow(/malformed directory entry/);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The 9P2000.L codec: frames <-> messages, driven by the MESSAGES table.
+ *
+ * Decoding is defensive (the gofer's peer is untrusted): a frame whose size field is
+ * wrong, whose type is unknown, whose fields run past the end, or whose values are out
+ * of range is rejected with a DecodeError that names the message and the field, never
+ * with an exception from deep inside a parse.
+ */
+import { HEADER_SIZE, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
+import { Reader, Writer, type Qid } from './wire';
+
+interface Entry {
+  name: MsgName;
+  type: number;
+  fields: ReadonlyArray<readonly [string, FieldKind]>;
+}
+
+const byType: Array<Entry | undefined> = new Array(256);
+const byName = new Map<MsgName, Entry>();
+for (const [name, [type, fields]] of Object.entries(MESSAGES) as Array<[MsgName, readonly [number, Record<string, FieldKind>]]>) {
+  const entry: Entry = { name, type, fields: Object.entries(fields) };
+  byType[type] = entry;
+  byName.set(name, entry);
+}
+
+/** typeOf returns the type number of a message name. */
+export function typeOf(name: MsgName): number {
+  return byName.get(name)!.type;
+}
+
+/** nameOf returns the message name of a type number, or undefined for an unknown type. */
+export function nameOf(type: number): MsgName | undefined {
+  return byType[type]?.name;
+}
+
+/** DecodeError is a frame that is not a well-formed 9P2000.L message. */
+export class DecodeError extends Error {
+  constructor(message: string, readonly tag: number | undefined) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+/** MAX_STRS bounds the element count of a strs/qids field (Twalk allows 16). */
+const MAX_ELEMS = 16;
+
+function readField(r: Reader, kind: FieldKind, what: string): unknown {
+  switch (kind) {
+    case 'u8': return r.u8(what);
+    case 'u16': return r.u16(what);
+    case 'u32': return r.u32(what);
+    case 'u64': return r.u64(what);
+    case 'mask': return r.u64Mask(what);
+    case 'u64b': return r.u64Big(what);
+    case 'str': return r.str(what);
+    case 'data': return r.data(what);
+    case 'qid': return r.qid(what);
+    case 'u32opt': return r.remaining >= 4 ? r.u32(what) : 0;
+    case 'strs':
+    case 'qids': {
+      const n = r.u16(what);
+      if (n > MAX_ELEMS) {
+        r.fail(`${what}: ${n} elements, at most ${MAX_ELEMS}`);
+        return [];
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < n && r.ok; i++) out.push(kind === 'strs' ? r.str(what) : r.qid(what));
+      return out;
+    }
+  }
+}
+
+function writeField(w: Writer, kind: FieldKind, v: unknown): void {
+  switch (kind) {
+    case 'u8': return w.u8(v as number);
+    case 'u16': return w.u16(v as number);
+    case 'u32':
+    case 'u32opt': return w.u32(v as number);
+    case 'u64':
+    case 'mask': return w.u64(v as number);
+    case 'u64b': return w.u64Big(v as bigint);
+    case 'str': return w.str(v as string);
+    case 'data': return w.data(v as Uint8Array);
+    case 'qid': return w.qid(v as Qid);
+    case 'strs':
+      w.u16((v as string[]).length);
+      for (const s of v as string[]) w.str(s);
+      return;
+    case 'qids':
+      w.u16((v as Qid[]).length);
+      for (const q of v as Qid[]) w.qid(q);
+      return;
+  }
+}
+
+/**
+ * decode parses one whole frame (size[4] type[1] tag[2] body) starting at `start`.
+ * `frame` must hold exactly the frame's bytes from `start` to `start + size`.
+ */
+export function decode(frame: Buffer, start = 0, end = frame.length): Message {
+  if (end - start < HEADER_SIZE) throw new DecodeError(`frame of ${end - start} bytes is shorter than a header`, undefined);
+  const size = frame.readUInt32LE(start);
+  if (size !== end - start) throw new DecodeError(`frame size field ${size} does not match its ${end - start} bytes`, undefined);
+  const type = frame[start + 4];
+  const tag = frame.readUInt16LE(start + 5);
+  const entry = byType[type];
+  if (!entry) throw new DecodeError(`unknown message type ${type}`, tag);
+  const r = new Reader(frame, start + HEADER_SIZE, end);
+  const msg: Record<string, unknown> = { kind: entry.name, tag };
+  for (const [field, kind] of entry.fields) msg[field] = readField(r, kind, `${entry.name}.${field}`);
+  if (!r.ok) throw new DecodeError(r.problem, tag);
+  if (r.remaining !== 0) throw new DecodeError(`${entry.name}: ${r.remaining} trailing bytes`, tag);
+  return msg as Message;
+}
+
+/** encodeInto appends the frame of `msg` to `w` and returns its length. */
+export function encodeInto(w: Writer, msg: Message): number {
+  const entry = byName.get(msg.kind);
+  if (!entry) throw new TypeError(`cannot encode unknown 9p message ${String(msg.kind)}`);
+  const start = w.pos;
+  w.u32(0);
+  w.u8(entry.type);
+  w.u16(msg.tag);
+  const fields = msg as unknown as Record<string, unknown>;
+  for (const [field, kind] of entry.fields) writeField(w, kind, fields[field]);
+  const size = w.pos - start;
+  w.buf.writeUInt32LE(size, start);
+  return size;
+}
+
+/** encode returns the frame of one message. */
+export function encode(msg: Message): Buffer {
+  const w = new Writer(64);
+  encodeInto(w, msg);
+  return w.bytes();
+}
+
+/** allMessageNames lists every message of the table (for tests and tools). */
+export function allMessageNames(): MsgName[] {
+  return [...byName.keys()];
+}
+
+/** fieldsOf returns a message's fields in wire order (for tests and tools). */
+export function fieldsOf(name: MsgName): ReadonlyArray<readonly [string, FieldKind]> {
+  return byName.get(name)!.fields;
+}

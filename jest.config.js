@@ -1,0 +1,12 @@
+// Jest runs the TypeScript sources directly through ts-jest in transpile-only mode
+// (type checking is `make typecheck`, done once for the whole tree).
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/runtime', '<rootDir>/sentry', '<rootDir>/gofer', '<rootDir>/platform', '<rootDir>/native', '<rootDir>/spec-tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  testTimeout: 120000,
+  // Black-box tests start real processes (gofer, diod, runc, dockerd); two cores only.
+  maxWorkers: 2,
+};
