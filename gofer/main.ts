@@ -1,0 +1,106 @@
+/**
+ * `tvisor gofer`: serve host directories over 9P2000.L, confined to them.
+ *
+ *   tvisor gofer --root DIR (--socket PATH | --fd N) [--ro]
+ *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--debug] [--log-format text|json]
+ *
+ * --root is the export attached by the names '' and '/'; each --export adds one more
+ * (a bind mount), attached by NAME. With --fd the gofer serves one connected socket
+ * and exits when it closes; with --socket it listens until SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { unlinkSync } from 'node:fs';
+import { listenUnix } from '../native/unixsock';
+import { Exports, ExportError, openExport } from './server/export';
+import { Server } from './server/server';
+import { lineLogger } from './log';
+
+const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
+       [--debug] [--log-format text|json]
+
+Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink for the
+client, never leaves an export through "..", and answers EROFS to every change of a
+read-only export.`;
+
+/** UsageError is a bad command line: one line for the person who typed it. */
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string' },
+      socket: { type: 'string' },
+      fd: { type: 'string' },
+      ro: { type: 'boolean', default: false },
+      export: { type: 'string', multiple: true, default: [] },
+      'export-ro': { type: 'string', multiple: true, default: [] },
+      debug: { type: 'boolean', default: false },
+      'log-format': { type: 'string', default: 'text' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  return values;
+}
+
+/** main runs the gofer; it resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  let opts: ReturnType<typeof parse>;
+  try {
+    opts = parse(argv);
+    if (opts.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (!opts.root) throw new UsageError('--root is required');
+    if (!!opts.socket === !!opts.fd) throw new UsageError('exactly one of --socket and --fd is required');
+    if (opts['log-format'] !== 'text' && opts['log-format'] !== 'json') throw new UsageError(`--log-format: "${opts['log-format']}" is not text or json`);
+  } catch (e) {
+    process.stderr.write(`tvisor gofer: ${(e as Error).message.split('\n')[0]}\n`);
+    return 2;
+  }
+  const log = lineLogger({ json: opts['log-format'] === 'json', debug: opts.debug });
+  const exports = new Exports();
+  let listenFd = -1;
+  const connFds: number[] = [];
+  try {
+    exports.add(openExport('/', opts.root, opts.ro));
+    for (const [list, ro] of [[opts.export, false], [opts['export-ro'], true]] as const) {
+      for (const spec of list) {
+        const eq = spec.indexOf('=');
+        if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--export${ro ? '-ro' : ''} "${spec}": want NAME=DIR`);
+        exports.add(openExport(spec.slice(0, eq), spec.slice(eq + 1), ro));
+      }
+    }
+    if (opts.fd) {
+      const fd = Number(opts.fd);
+      if (!Number.isInteger(fd) || fd < 3) throw new UsageError(`--fd "${opts.fd}": want a descriptor number of 3 or more`);
+      connFds.push(fd);
+    } else {
+      listenFd = listenUnix(opts.socket!);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError || e instanceof ExportError || (e as Error).name === 'HostError')) throw e;
+    process.stderr.write(`tvisor gofer: ${(e as Error).message}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+  const server = new Server({ exports, listenFd, connFds, log });
+  if (listenFd >= 0) {
+    const stop = () => {
+      server.close();
+      try {
+        unlinkSync(opts.socket!);
+      } catch {
+        // already gone
+      }
+      process.exit(0);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  }
+  log.debug(`gofer: serving ${exports.list().map((e) => `${e.name}=${e.hostPath}${e.readonly ? ' (ro)' : ''}`).join(', ')}`);
+  await server.run();
+  return 0;
+}

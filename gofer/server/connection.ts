@@ -1,0 +1,161 @@
+/**
+ * Connection runs the 9P protocol on one stream socket: it cuts received bytes into
+ * frames, decodes each defensively, dispatches it to its handler and queues the reply.
+ *
+ * Requests are handled in arrival order, one at a time; replies of one batch of
+ * received requests leave in one send. A reply that carries a descriptor (9P2000.L.fd)
+ * is sent by its own sendmsg, so that the descriptor travels with the reply's bytes.
+ * A frame that cannot be delimited (size below a header or above msize) closes the
+ * connection; any other malformed request is answered with Rlerror.
+ */
+import { Errno, errnoName } from '../../native/libc';
+import { closeFd, MsgBuffers } from '../../native/unixsock';
+import { DecodeError, decode, encodeInto, FrameSplitter, Writer, type Message, type RequestName } from '../p9';
+import type { Exports } from './export';
+import { HANDLERS, type Handler, type Reply } from './handlers';
+import { MAX_MSIZE } from './handlers/session';
+import { Session } from './session';
+
+/** Logger is what the server needs of a logger. */
+export interface Logger {
+  debug(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+interface Outgoing {
+  bytes: Buffer;
+  fds: number[];
+}
+
+/** Connection is one client of the gofer. */
+export class Connection {
+  readonly session: Session;
+  private readonly splitter = new FrameSplitter(MAX_MSIZE);
+  private readonly w = new Writer(64 * 1024);
+  private readonly out: Outgoing[] = [];
+  closed = false;
+
+  constructor(readonly fd: number, exports: Exports, canPassFds: boolean, private readonly log: Logger) {
+    this.session = new Session(exports, canPassFds);
+  }
+
+  /** wantsWrite is true while replies wait for the socket to drain. */
+  get wantsWrite(): boolean {
+    return this.out.length > 0;
+  }
+
+  /** onReadable receives what the socket has and answers every whole request in it. */
+  onReadable(bufs: MsgBuffers): void {
+    const n = bufs.recv(this.fd);
+    for (const fd of bufs.fds) closeQuietly(fd); // a client passes no descriptors to the gofer
+    if (n === -Errno.EAGAIN || n === -Errno.EINTR) return;
+    if (n <= 0) {
+      this.close(n < 0 ? `receive failed: ${errnoName(-n)}` : '');
+      return;
+    }
+    this.splitter.push(bufs.data.subarray(0, n));
+    try {
+      for (let f = this.splitter.next(); f; f = this.splitter.next()) this.handleFrame(f.buf, f.start, f.end);
+    } catch (e) {
+      // Only the splitter throws here: the stream cannot be delimited any more.
+      this.close(`protocol violation: ${(e as Error).message}`);
+      return;
+    }
+    this.splitter.retain();
+    this.queueWritten();
+    this.flush();
+  }
+
+  private handleFrame(buf: Buffer, start: number, end: number): void {
+    let msg: Message;
+    try {
+      msg = decode(buf, start, end);
+    } catch (e) {
+      const tag = e instanceof DecodeError ? e.tag : undefined;
+      this.log.debug(`9p: rejected request: ${(e as Error).message}`);
+      this.writeError(tag ?? 0xffff, /unknown message type/.test((e as Error).message) ? Errno.ENOSYS : Errno.EINVAL);
+      return;
+    }
+    const kind = msg.kind;
+    const handler = kind[0] === 'T' ? (HANDLERS[kind as RequestName] as Handler<RequestName> | undefined) : undefined;
+    if (!handler) {
+      this.writeError(msg.tag, Errno.ENOSYS);
+      return;
+    }
+    if (this.session.msize === 0 && kind !== 'Tversion') {
+      this.writeError(msg.tag, Errno.EPROTO);
+      return;
+    }
+    let result: Reply | number;
+    try {
+      result = handler(this.session, msg as Message<RequestName>);
+    } catch (e) {
+      this.log.error(`9p: ${kind} failed: ${(e as Error).stack ?? e}`);
+      result = -Errno.EIO;
+    }
+    if (typeof result === 'number') {
+      this.writeError(msg.tag, -result || Errno.EIO);
+      return;
+    }
+    if (kind === 'Tversion') this.splitter.maxSize = this.session.msize || MAX_MSIZE;
+    const passFd = this.session.passFd;
+    this.session.passFd = -1;
+    if (passFd >= 0) this.queueWritten();
+    try {
+      encodeInto(this.w, { ...result, tag: msg.tag } as Message);
+    } catch (e) {
+      this.log.error(`9p: cannot encode ${result.kind}: ${(e as Error).message}`);
+      this.writeError(msg.tag, Errno.EIO);
+      return;
+    }
+    if (passFd >= 0) this.queueWritten([passFd]);
+  }
+
+  private writeError(tag: number, errno: number): void {
+    encodeInto(this.w, { kind: 'Rlerror', tag, ecode: errno });
+  }
+
+  /** queueWritten moves what the writer holds to the send queue (with fds on its bytes). */
+  private queueWritten(fds: number[] = []): void {
+    if (this.w.pos === 0) return;
+    this.out.push({ bytes: Buffer.from(this.w.bytes()), fds });
+    this.w.pos = 0;
+  }
+
+  /** flush sends queued replies until done or the socket is full. */
+  flush(bufs?: MsgBuffers): void {
+    const io = bufs ?? sendBufs;
+    while (this.out.length > 0 && !this.closed) {
+      const item = this.out[0];
+      const n = io.send(this.fd, item.bytes, item.bytes.length, item.fds);
+      if (n === -Errno.EAGAIN || n === -Errno.EINTR) return;
+      if (n < 0) {
+        this.close(`send failed: ${errnoName(-n)}`);
+        return;
+      }
+      if (n < item.bytes.length) {
+        // The descriptors went with the first byte; the rest carries none.
+        this.out[0] = { bytes: item.bytes.subarray(n), fds: [] };
+        return;
+      }
+      this.out.shift();
+    }
+  }
+
+  /** close ends the connection and clunks every fid. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.log.warn(`9p: closing connection: ${reason}`);
+    this.session.reset();
+    this.out.length = 0;
+    closeQuietly(this.fd);
+  }
+}
+
+const sendBufs = new MsgBuffers(16);
+
+function closeQuietly(fd: number): void {
+  closeFd(fd);
+}

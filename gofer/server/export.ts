@@ -1,0 +1,63 @@
+/**
+ * Exports: the host directories a gofer serves (the container's rootfs and each bind
+ * mount), each selected by its attach name, each with its own root descriptor.
+ */
+import * as sys from '../hostfs/sys';
+import { Errno, errnoName } from '../../native/libc';
+
+/** Export is one served directory tree. */
+export interface Export {
+  /** name is the attach name that selects it ('/' for the root export). */
+  name: string;
+  /** hostPath is the host directory, for messages only: the gofer never uses it after opening. */
+  hostPath: string;
+  /** rootFd is an O_PATH descriptor of the export's root directory. */
+  rootFd: number;
+  readonly: boolean;
+  /** devMajor/devMinor/ino identify the root, to keep `..` at the root. */
+  devMajor: number;
+  devMinor: number;
+  ino: bigint;
+}
+
+/** ExportError is an export that cannot be served. */
+export class ExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportError';
+  }
+}
+
+/** openExport opens the root of a directory to serve; it throws ExportError naming the path. */
+export function openExport(name: string, hostPath: string, readonly: boolean): Export {
+  const fd = sys.openat(sys.AT_FDCWD, hostPath, sys.O_PATH | sys.O_DIRECTORY);
+  if (fd < 0) throw new ExportError(`export ${hostPath}: cannot open directory: ${errnoName(-fd)}`);
+  const st = sys.fstat(fd);
+  if (typeof st === 'number') throw new ExportError(`export ${hostPath}: cannot stat: ${errnoName(-st)}`);
+  return { name: normalizeName(name), hostPath, rootFd: fd, readonly, devMajor: st.devMajor, devMinor: st.devMinor, ino: st.ino };
+}
+
+/** normalizeName maps '' and '/' to '/' and strips trailing slashes of other attach names. */
+export function normalizeName(name: string): string {
+  const n = name.replace(/\/+$/, '');
+  return n === '' ? '/' : n;
+}
+
+/** Exports resolves attach names. */
+export class Exports {
+  private byName = new Map<string, Export>();
+
+  add(e: Export): void {
+    if (this.byName.has(e.name)) throw new ExportError(`export ${e.name} given twice`);
+    this.byName.set(e.name, e);
+  }
+
+  /** find returns the export for an attach name, or -ENOENT. */
+  find(aname: string): Export | number {
+    return this.byName.get(normalizeName(aname)) ?? -Errno.ENOENT;
+  }
+
+  list(): Export[] {
+    return [...this.byName.values()];
+  }
+}

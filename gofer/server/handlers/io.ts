@@ -1,0 +1,172 @@
+/**
+ * Opening and I/O: Tlopen, Tlcreate, Tread, Twrite, Treaddir, Tfsync, Tlock, Tgetlock.
+ *
+ * With the 9P2000.L.fd dialect, the descriptor opened by Tlopen/Tlcreate is also handed
+ * to the client (session.passFd), so that its reads and writes need no round trip.
+ */
+import { Errno } from '../../../native/libc';
+import * as sys from '../../hostfs/sys';
+import { direntSize, encodeDirent, LockStatus, QidType, Writer } from '../../p9';
+import { File, qidOf, validNewName } from '../file';
+import type { Fid, Session } from '../session';
+import { isErr, reply, type HandlerTable } from './types';
+
+/** OPEN_FLAGS are the client's open flags the gofer honours; all others are dropped. */
+const OPEN_FLAGS = sys.O_ACCMODE | sys.O_TRUNC | sys.O_APPEND | sys.O_DIRECTORY | sys.O_DSYNC | sys.O_SYNC | sys.O_NOATIME | sys.O_DIRECT;
+const READ_HEADER = 11; // size[4] type[1] tag[2] count[4]
+
+/** mutates tells whether open flags would change the file (refused on a read-only export). */
+function mutates(flags: number): boolean {
+  return (flags & sys.O_ACCMODE) !== sys.O_RDONLY || (flags & sys.O_TRUNC) !== 0;
+}
+
+function openedFid(s: Session, n: number): Fid | number {
+  const fid = s.fid(n);
+  if (isErr(fid)) return fid;
+  return fid.open ? fid : -Errno.EBADF;
+}
+
+function passFd(s: Session, fd: number): void {
+  if (s.fdPassing) s.passFd = fd;
+}
+
+export const ioHandlers: HandlerTable = {
+  Tlopen(s, m) {
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    if (fid.open || fid.xattr) return -Errno.EBADF;
+    const flags = m.flags & OPEN_FLAGS;
+    if (fid.file.exp.readonly && mutates(flags)) return -Errno.EROFS;
+    const fd = fid.file.reopen(flags);
+    if (fd < 0) return fd;
+    fid.open = { fd, flags };
+    passFd(s, fd);
+    return reply('Rlopen', { qid: fid.file.qid, iounit: 0 });
+  },
+
+  // Tlcreate creates and opens name in the directory fid; fid then names the new file.
+  Tlcreate(s, m) {
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    if (fid.open || fid.xattr) return -Errno.EBADF;
+    const dir = fid.file;
+    const v = validNewName(m.name);
+    if (v < 0) return v;
+    if (!dir.isDir) return -Errno.ENOTDIR;
+    if (dir.exp.readonly) return -Errno.EROFS;
+    const flags = (m.flags & OPEN_FLAGS & ~sys.O_DIRECTORY) | sys.O_CREAT | sys.O_NOFOLLOW | sys.O_CLOEXEC | sys.O_LARGEFILE;
+    const fd = sys.openat2(dir.fd, m.name, flags | (m.flags & sys.O_EXCL), m.mode & 0o7777, sys.CONFINED);
+    if (fd < 0) return fd;
+    const pathFd = sys.lookup(dir.fd, m.name);
+    const st = pathFd < 0 ? pathFd : sys.fstat(pathFd);
+    if (isErr(st)) {
+      sys.close(fd);
+      if (pathFd >= 0) sys.close(pathFd);
+      return st;
+    }
+    if (sys.geteuid() === 0) sys.fchownat(pathFd, fid.uid, m.gid);
+    const file = new File(dir.exp, pathFd, st.mode, qidOf(dir.exp, st), dir, m.name);
+    fid.file = file; // fid now names the new file, which holds the directory as its parent
+    dir.close();
+    fid.open = { fd, flags };
+    passFd(s, fd);
+    return reply('Rlcreate', { qid: file.qid, iounit: 0 });
+  },
+
+  Tread(s, m) {
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    const count = Math.min(m.count, s.msize - READ_HEADER);
+    if (fid.xattr) {
+      if (fid.xattr.mode !== 'read') return -Errno.EBADF;
+      const data = fid.xattr.data;
+      const start = Math.min(m.offset, data.length);
+      return reply('Rread', { data: data.subarray(start, Math.min(data.length, start + count)) });
+    }
+    if (!fid.open) return -Errno.EBADF;
+    if ((fid.open.flags & sys.O_ACCMODE) === sys.O_WRONLY) return -Errno.EBADF;
+    const buf = Buffer.allocUnsafe(count);
+    const n = sys.pread(fid.open.fd, buf, 0, count, m.offset);
+    if (n < 0) return n;
+    return reply('Rread', { data: buf.subarray(0, n) });
+  },
+
+  Twrite(s, m) {
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    const x = fid.xattr;
+    if (x) {
+      if (x.mode !== 'write') return -Errno.EBADF;
+      if (m.offset !== x.written || x.written + m.data.length > x.size) return -Errno.EINVAL;
+      m.data.copy(x.data, x.written);
+      x.written += m.data.length;
+      return reply('Rwrite', { count: m.data.length });
+    }
+    if (!fid.open) return -Errno.EBADF;
+    if (fid.file.exp.readonly) return -Errno.EROFS;
+    if ((fid.open.flags & sys.O_ACCMODE) === sys.O_RDONLY) return -Errno.EBADF;
+    const n = sys.pwrite(fid.open.fd, m.data, m.offset);
+    if (n < 0) return n;
+    return reply('Rwrite', { count: n });
+  },
+
+  // Treaddir returns entries from the cookie `offset` (0: the start) up to count bytes.
+  Treaddir(s, m) {
+    const fid = openedFid(s, m.fid);
+    if (isErr(fid)) return fid;
+    if (!fid.file.isDir) return -Errno.ENOTDIR;
+    const count = Math.min(m.count, s.msize - READ_HEADER);
+    const fd = fid.open!.fd;
+    const pos = sys.lseek(fd, m.offset);
+    if (pos < 0) return pos;
+    const raw = Buffer.allocUnsafe(Math.max(count, 512));
+    const n = sys.getdents64(fd, raw);
+    if (n < 0) return n;
+    const w = new Writer(Math.min(count, 4096));
+    for (let p = 0; p + 19 <= n;) {
+      const ino = raw.readBigUInt64LE(p);
+      const off = raw.readBigInt64LE(p + 8);
+      const reclen = raw.readUInt16LE(p + 16);
+      const dtype = raw[p + 18];
+      if (reclen < 20 || p + reclen > n) break;
+      const nul = raw.indexOf(0, p + 19);
+      const name = raw.toString('utf8', p + 19, nul < 0 || nul > p + reclen ? p + reclen : nul);
+      p += reclen;
+      if (w.pos + direntSize(name) > count) break;
+      const type = dtype === 4 ? QidType.DIR : dtype === 10 ? QidType.SYMLINK : QidType.FILE;
+      // `..` of the export root would show the inode of a host directory outside it.
+      const qid = name === '..' && fid.file.isRoot ? fid.file.qid : { type, version: 0, path: ino };
+      encodeDirent(w, { qid, offset: BigInt.asUintN(64, off), type: dtype, name });
+    }
+    return reply('Rreaddir', { data: w.bytes() });
+  },
+
+  Tfsync(s, m) {
+    const fid = openedFid(s, m.fid);
+    if (isErr(fid)) return fid;
+    const r = sys.fsync(fid.open!.fd, m.datasync !== 0);
+    return r < 0 ? r : reply('Rfsync', {});
+  },
+
+  // Tlock takes an open-file-description lock; it never blocks: a conflict answers BLOCKED.
+  Tlock(s, m) {
+    const fid = openedFid(s, m.fid);
+    if (isErr(fid)) return fid;
+    if (m.lockType > 2) return -Errno.EINVAL;
+    const r = sys.ofdLock(fid.open!.fd, sys.F_OFD_SETLK, { type: m.lockType, start: m.start, len: m.length, pid: 0 });
+    if (isErr(r)) {
+      if (r === -Errno.EAGAIN || r === -Errno.EACCES) return reply('Rlock', { status: LockStatus.BLOCKED });
+      return r;
+    }
+    return reply('Rlock', { status: LockStatus.SUCCESS });
+  },
+
+  Tgetlock(s, m) {
+    const fid = openedFid(s, m.fid);
+    if (isErr(fid)) return fid;
+    if (m.lockType > 2) return -Errno.EINVAL;
+    const r = sys.ofdLock(fid.open!.fd, sys.F_OFD_GETLK, { type: m.lockType, start: m.start, len: m.length, pid: 0 });
+    if (isErr(r)) return r;
+    return reply('Rgetlock', { lockType: r.type, start: r.start, length: r.len, procId: Math.max(0, r.pid), clientId: m.clientId });
+  },
+};

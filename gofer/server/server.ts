@@ -1,0 +1,115 @@
+/**
+ * Server is the gofer's event loop: one thread, poll(2) over the listening socket and
+ * every connection, requests answered synchronously. No libuv round trip sits between a
+ * request and its reply; the loop returns to Node's event loop only when idle (every
+ * 200 ms) or after 50 ms of continuous work, so that signal handlers can run.
+ */
+import { Errno, errnoName } from '../../native/libc';
+import { accept, closeFd, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../../native/unixsock';
+import { libcFunc } from '../../native/libc';
+import { Connection, type Logger } from './connection';
+import type { Exports } from './export';
+import { MAX_MSIZE } from './handlers/session';
+
+const IDLE_POLL_MS = 200;
+const BUSY_SLICE_MS = 50;
+const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0o4000;
+
+/** setNonBlocking puts a descriptor in non-blocking mode. */
+export function setNonBlocking(fd: number): void {
+  const fcntl = libcFunc('int fcntl(int fd, int cmd, int arg)');
+  // SAFETY: F_GETFL/F_SETFL on a descriptor we own; only O_NONBLOCK is added.
+  const fl = fcntl(fd, F_GETFL, 0);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/** ServerOptions says what to serve and where. */
+export interface ServerOptions {
+  exports: Exports;
+  /** listenFd accepts new connections (--socket); -1 for none. */
+  listenFd: number;
+  /** connFds are already connected sockets (--fd). */
+  connFds: number[];
+  log: Logger;
+}
+
+/** Server serves 9P2000.L to its connections until none is left and nothing listens. */
+export class Server {
+  private conns: Connection[] = [];
+  private readonly poll = new PollSet();
+  private readonly bufs = new MsgBuffers(MAX_MSIZE + 4096);
+  private done!: () => void;
+
+  constructor(private readonly opts: ServerOptions) {
+    if (opts.listenFd >= 0) setNonBlocking(opts.listenFd);
+    for (const fd of opts.connFds) this.addConnection(fd);
+  }
+
+  private addConnection(fd: number): void {
+    setNonBlocking(fd);
+    this.conns.push(new Connection(fd, this.opts.exports, true, this.opts.log));
+  }
+
+  /** run serves until the last connection closes (with no listening socket). */
+  run(): Promise<void> {
+    return new Promise((resolve) => {
+      this.done = resolve;
+      this.loop();
+    });
+  }
+
+  private loop = (): void => {
+    const sliceEnd = Date.now() + BUSY_SLICE_MS;
+    for (;;) {
+      const { listenFd } = this.opts;
+      if (listenFd < 0 && this.conns.length === 0) {
+        this.done();
+        return;
+      }
+      const entries: Array<[number, number]> = [];
+      if (listenFd >= 0) entries.push([listenFd, POLLIN]);
+      // A connection with replies still queued is not read until they drain.
+      for (const c of this.conns) entries.push([c.fd, c.wantsWrite ? POLLOUT : POLLIN]);
+      this.poll.set(entries);
+      const ready = this.poll.wait(IDLE_POLL_MS);
+      if (ready < 0 && ready !== -Errno.EINTR) this.opts.log.error(`gofer: poll failed: ${errnoName(-ready)}`);
+      if (ready > 0) this.dispatch(listenFd);
+      if (ready <= 0 || Date.now() > sliceEnd) {
+        // Let Node's event loop run (signal handlers, timers), then come back.
+        setImmediate(this.loop);
+        return;
+      }
+    }
+  };
+
+  private dispatch(listenFd: number): void {
+    const polled = this.conns.slice(); // in poll-set order; accepted ones join next round
+    let i = 0;
+    if (listenFd >= 0) {
+      if (this.poll.revents(0) & POLLIN) this.acceptAll(listenFd);
+      i = 1;
+    }
+    for (const c of polled) {
+      const ev = this.poll.revents(i++);
+      if (ev & POLLOUT) c.flush(this.bufs);
+      else if (ev & POLLIN) c.onReadable(this.bufs);
+      else if (ev & (POLLERR | POLLHUP | POLLNVAL)) c.close('');
+    }
+    this.conns = this.conns.filter((c) => !c.closed);
+  }
+
+  private acceptAll(listenFd: number): void {
+    for (;;) {
+      const fd = accept(listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) return;
+      this.addConnection(fd);
+    }
+  }
+
+  /** close ends every connection. */
+  close(): void {
+    for (const c of this.conns) c.close('');
+    this.conns = [];
+    if (this.opts.listenFd >= 0) closeFd(this.opts.listenFd);
+  }
+}
