@@ -5,7 +5,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/runtime', '<rootDir>/sentry', '<rootDir>/gofer', '<rootDir>/platform', '<rootDir>/native', '<rootDir>/spec-tests'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,
   // Black-box tests start real processes (gofer, diod, runc, dockerd); two cores only.
   maxWorkers: 2,

@@ -1,0 +1,233 @@
+/**
+ * Escape tests: nothing a 9P client sends makes the gofer read, write or create
+ * anything outside its export. The export holds symlinks pointing out of it (to
+ * /etc/shadow, to ../../.., to a sibling directory with a secret); the sibling and
+ * /etc/shadow are checked unchanged afterwards.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { built, errnoOf, expectKind, GoferProcess, type RawConn } from './harness';
+import { Errno } from '../../native/libc';
+import type { Message } from '../../gofer/p9';
+
+const describeBuilt = built ? describe : describe.skip;
+if (!built) console.warn('skipping gofer escape tests: bin/tvisor is not built (run make)');
+
+/** snapshot lists every path under dir with its type, size, mode and content hash. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    for (const name of fs.readdirSync(p).sort()) {
+      const full = path.join(p, name);
+      const st = fs.lstatSync(full);
+      const content = st.isFile() ? fs.readFileSync(full).toString('base64') : st.isSymbolicLink() ? fs.readlinkSync(full) : '';
+      out.push(`${path.relative(dir, full)} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${content}`);
+      if (st.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function makeTree(): { base: string; exp: string; outside: string } {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-escape-'));
+  const exp = path.join(base, 'export');
+  const outside = path.join(base, 'outside');
+  fs.mkdirSync(path.join(exp, 'sub'), { recursive: true });
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, 'secret.txt'), 'TOP SECRET\n');
+  fs.writeFileSync(path.join(exp, 'file.txt'), 'inside\n');
+  fs.symlinkSync('/etc/shadow', path.join(exp, 'link-shadow'));
+  fs.symlinkSync('../../..', path.join(exp, 'link-up'));
+  fs.symlinkSync('../outside/secret.txt', path.join(exp, 'link-outside'));
+  fs.symlinkSync('../outside', path.join(exp, 'link-dir'));
+  return { base, exp, outside };
+}
+
+const O_WRONLY = 1, O_RDWR = 2, O_TRUNC = 0o1000;
+const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+
+describeBuilt('gofer confinement', () => {
+  let tree: ReturnType<typeof makeTree>;
+  let gofer: GoferProcess;
+  let c: RawConn;
+  let outsideBefore: string[];
+  let shadowBefore: fs.Stats;
+  let fid = 100;
+
+  const walk = (from: number, names: string[]) => c.rpc({ kind: 'Twalk', fid: from, newfid: ++fid, names });
+  const walkTo = async (names: string[]): Promise<number> => {
+    const r = await walk(0, names);
+    expectKind(r, 'Rwalk');
+    expect(r.qids).toHaveLength(names.length);
+    return fid;
+  };
+
+  beforeAll(async () => {
+    tree = makeTree();
+    outsideBefore = snapshot(tree.outside);
+    shadowBefore = fs.statSync('/etc/shadow');
+    gofer = await GoferProcess.start(['--root', tree.exp]);
+    c = await gofer.connect();
+    await c.handshake();
+  });
+
+  afterAll(async () => {
+    c?.close();
+    await gofer?.stop();
+    expect(snapshot(tree.outside)).toEqual(outsideBefore);
+    const shadowAfter = fs.statSync('/etc/shadow');
+    expect([shadowAfter.mode, shadowAfter.uid, shadowAfter.gid, shadowAfter.nlink, shadowAfter.size, shadowAfter.mtimeMs])
+      .toEqual([shadowBefore.mode, shadowBefore.uid, shadowBefore.gid, shadowBefore.nlink, shadowBefore.size, shadowBefore.mtimeMs]);
+    expect(fs.readdirSync(tree.base).sort()).toEqual(['export', 'outside']);
+    fs.rmSync(tree.base, { recursive: true, force: true });
+  });
+
+  it('returns a symlink to /etc/shadow as a symlink and never opens its target', async () => {
+    const f = await walkTo(['link-shadow']);
+    const attr = await c.rpc({ kind: 'Tgetattr', fid: f, requestMask: 0x7ff });
+    expectKind(attr, 'Rgetattr');
+    expect(attr.mode & 0o170000).toBe(0o120000);
+    const rl = await c.rpc({ kind: 'Treadlink', fid: f });
+    expectKind(rl, 'Rreadlink');
+    expect(rl.target).toBe('/etc/shadow');
+    expect(errnoOf(await c.rpc({ kind: 'Tlopen', fid: f, flags: 0 }))).toBe(Errno.ELOOP);
+    const x = await c.rpc({ kind: 'Txattrwalk', fid: f, newfid: ++fid, name: 'security.selinux' });
+    expect(errnoOf(x)).toBe(Errno.ENODATA);
+  });
+
+  it('does not walk through symlinks, even relative ones', async () => {
+    for (const names of [['link-dir', 'secret.txt'], ['link-up', 'etc'], ['link-up', 'tmp']]) {
+      const r = await walk(0, names);
+      expectKind(r, 'Rwalk');
+      expect(r.qids).toHaveLength(1); // stops at the symlink
+    }
+  });
+
+  it('keeps .. at the export root', async () => {
+    const root = await c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
+    expectKind(root, 'Rgetattr');
+    const r = await walk(0, ['..', '..', '..', 'etc', 'passwd']);
+    expectKind(r, 'Rwalk');
+    expect(r.qids).toHaveLength(3);
+    for (const q of r.qids) expect(q.path).toBe(root.qid.path);
+    const r2 = await walk(0, ['sub', '..', '..', 'outside']);
+    expectKind(r2, 'Rwalk');
+    expect(r2.qids.map((q) => q.path)).toEqual([r2.qids[0].path, root.qid.path, root.qid.path]);
+    const f = await walkTo(['sub', '..', '..']);
+    const a = await c.rpc({ kind: 'Tgetattr', fid: f, requestMask: 0x7ff });
+    expectKind(a, 'Rgetattr');
+    expect(a.qid.path).toBe(root.qid.path);
+  });
+
+  it('refuses names with a slash or a NUL, and empty names', async () => {
+    for (const name of ['../outside', 'sub/../..', '/etc', 'a\0b', '']) {
+      expect(errnoOf(await walk(0, [name]))).toBe(Errno.EINVAL);
+    }
+  });
+
+  it('refuses renames, links and creations towards outside', async () => {
+    const file = await walkTo(['file.txt']);
+    const cases: Array<Promise<Message>> = [
+      c.rpc({ kind: 'Trenameat', oldDirFid: 0, oldName: 'file.txt', newDirFid: 0, newName: '../outside/x' }),
+      c.rpc({ kind: 'Trenameat', oldDirFid: 0, oldName: '../outside/secret.txt', newDirFid: 0, newName: 'stolen' }),
+      c.rpc({ kind: 'Trename', fid: file, dfid: 0, name: '../../x' }),
+      c.rpc({ kind: 'Tlink', dfid: 0, fid: file, name: '../outside/hard' }),
+      c.rpc({ kind: 'Tmkdir', dfid: 0, name: '../made', mode: 0o755, gid: 0 }),
+      c.rpc({ kind: 'Tsymlink', fid: 0, name: '../sym', target: 'x', gid: 0 }),
+      c.rpc({ kind: 'Tunlinkat', dirFid: 0, name: '../outside/secret.txt', flags: 0 }),
+      c.rpc({ kind: 'Tmkdir', dfid: 0, name: '..', mode: 0o755, gid: 0 }),
+    ];
+    for (const r of await Promise.all(cases)) expect(errnoOf(r)).toBe(Errno.EINVAL);
+  });
+
+  it('does not create or truncate through an existing symlink', async () => {
+    const dir = await walkTo([]);
+    const r = await c.rpc({ kind: 'Tlcreate', fid: dir, name: 'link-outside', flags: O_WRONLY | O_TRUNC, mode: 0o644, gid: 0 });
+    expect(errnoOf(r)).toBe(Errno.ELOOP);
+    const link = await walkTo(['link-outside']);
+    const t = await c.rpc({ kind: 'Tsetattr', fid: link, valid: 0x8, mode: 0, uid: 0, gid: 0, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0 });
+    expect(errnoOf(t)).toBe(Errno.ELOOP);
+    const m = await c.rpc({ kind: 'Tsetattr', fid: link, valid: 0x1, mode: 0o777, uid: 0, gid: 0, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0 });
+    expect(errnoOf(m)).toBe(Errno.EOPNOTSUPP);
+  });
+
+  it('links a symlink as the symlink itself, not its target', async () => {
+    const link = await walkTo(['link-shadow']);
+    expectKind(await c.rpc({ kind: 'Tlink', dfid: 0, fid: link, name: 'hard-shadow' }), 'Rlink');
+    const st = fs.lstatSync(path.join(tree.exp, 'hard-shadow'));
+    expect(st.isSymbolicLink()).toBe(true);
+    expect(fs.readlinkSync(path.join(tree.exp, 'hard-shadow'))).toBe('/etc/shadow');
+  });
+
+  it('stores absolute symlink targets without resolving them', async () => {
+    expectKind(await c.rpc({ kind: 'Tsymlink', fid: 0, name: 'evil', target: '/etc', gid: 0 }), 'Rsymlink');
+    const r = await walk(0, ['evil', 'passwd']);
+    expectKind(r, 'Rwalk');
+    expect(r.qids).toHaveLength(1);
+    expect(fs.readlinkSync(path.join(tree.exp, 'evil'))).toBe('/etc');
+  });
+
+  it('refuses device nodes but makes FIFOs', async () => {
+    for (const mode of [S_IFCHR | 0o666, S_IFBLK | 0o600]) {
+      const r = await c.rpc({ kind: 'Tmknod', dfid: 0, name: 'dev', mode, major: 1, minor: 3, gid: 0 });
+      expect(errnoOf(r)).toBe(Errno.EPERM);
+    }
+    expect(fs.existsSync(path.join(tree.exp, 'dev'))).toBe(false);
+    expectKind(await c.rpc({ kind: 'Tmknod', dfid: 0, name: 'fifo', mode: S_IFIFO | 0o644, major: 0, minor: 0, gid: 0 }), 'Rmknod');
+    expect(fs.lstatSync(path.join(tree.exp, 'fifo')).isFIFO()).toBe(true);
+  });
+});
+
+describeBuilt('gofer read-only export', () => {
+  it('answers EROFS to every mutating request and changes nothing', async () => {
+    const tree = makeTree();
+    const before = snapshot(tree.base);
+    const gofer = await GoferProcess.start(['--root', tree.exp, '--ro']);
+    const c = await gofer.connect();
+    try {
+      await c.handshake();
+      const w = await c.rpc({ kind: 'Twalk', fid: 0, newfid: 1, names: ['file.txt'] });
+      expectKind(w, 'Rwalk');
+      const w2 = await c.rpc({ kind: 'Twalk', fid: 0, newfid: 2, names: [] });
+      expectKind(w2, 'Rwalk');
+      const setattr = { uid: 0, gid: 0, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, mode: 0o777 };
+      const mutations: Array<Promise<Message>> = [
+        c.rpc({ kind: 'Tlopen', fid: 1, flags: O_WRONLY }),
+        c.rpc({ kind: 'Tlopen', fid: 1, flags: O_RDWR }),
+        c.rpc({ kind: 'Tlopen', fid: 1, flags: O_TRUNC }),
+        c.rpc({ kind: 'Tlcreate', fid: 2, name: 'new', flags: O_WRONLY, mode: 0o644, gid: 0 }),
+        c.rpc({ kind: 'Tmkdir', dfid: 0, name: 'newdir', mode: 0o755, gid: 0 }),
+        c.rpc({ kind: 'Tsymlink', fid: 0, name: 'newlink', target: 'x', gid: 0 }),
+        c.rpc({ kind: 'Tmknod', dfid: 0, name: 'newfifo', mode: S_IFIFO | 0o644, major: 0, minor: 0, gid: 0 }),
+        c.rpc({ kind: 'Trename', fid: 1, dfid: 0, name: 'renamed' }),
+        c.rpc({ kind: 'Trenameat', oldDirFid: 0, oldName: 'file.txt', newDirFid: 0, newName: 'renamed' }),
+        c.rpc({ kind: 'Tunlinkat', dirFid: 0, name: 'file.txt', flags: 0 }),
+        c.rpc({ kind: 'Tlink', dfid: 0, fid: 1, name: 'hard' }),
+        c.rpc({ kind: 'Tsetattr', fid: 1, valid: 0x1, ...setattr }),
+        c.rpc({ kind: 'Tsetattr', fid: 1, valid: 0x8, ...setattr }),
+        c.rpc({ kind: 'Tsetattr', fid: 1, valid: 0x6, ...setattr }),
+        c.rpc({ kind: 'Tsetattr', fid: 1, valid: 0x30, ...setattr }),
+        c.rpc({ kind: 'Txattrcreate', fid: 1, name: 'user.x', attrSize: 1, flags: 0 }),
+      ];
+      for (const r of await Promise.all(mutations)) expect(errnoOf(r)).toBe(Errno.EROFS);
+      // Tremove clunks the fid even though it fails.
+      expect(errnoOf(await c.rpc({ kind: 'Tremove', fid: 1 }))).toBe(Errno.EROFS);
+      expect(errnoOf(await c.rpc({ kind: 'Tclunk', fid: 1 }))).toBe(Errno.EBADF);
+      // Reading still works.
+      const r = await c.rpc({ kind: 'Twalk', fid: 0, newfid: 3, names: ['file.txt'] });
+      expectKind(r, 'Rwalk');
+      expectKind(await c.rpc({ kind: 'Tlopen', fid: 3, flags: 0 }), 'Rlopen');
+      const data = await c.rpc({ kind: 'Tread', fid: 3, offset: 0, count: 100 });
+      expectKind(data, 'Rread');
+      expect(data.data.toString()).toBe('inside\n');
+      expect(errnoOf(await c.rpc({ kind: 'Twrite', fid: 3, offset: 0, data: Buffer.from('x') }))).toBe(Errno.EROFS);
+    } finally {
+      c.close();
+      await gofer.stop();
+    }
+    expect(snapshot(tree.base)).toEqual(before);
+    fs.rmSync(tree.base, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Fuzz test: at least 100,000 random and mutated frames to a gofer. It must answer each
+ * with a reply (Rlerror for the bad ones) or close that one connection; it must never
+ * crash, never leak descriptors once connections close, and never change anything
+ * outside its export (a sibling directory and the export's parent are checked).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { allMessageNames, encode, fieldsOf, type FieldKind, type Message, type MsgName } from '../../gofer/p9';
+import { built, GoferProcess, type RawConn } from './harness';
+
+const describeBuilt = built ? describe : describe.skip;
+if (!built) console.warn('skipping gofer fuzz test: bin/tvisor is not built (run make)');
+
+const FRAMES = 100_000;
+const BATCH = 400;
+
+/** A small deterministic PRNG (xorshift32), so that a failure can be replayed by seed. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x;
+  };
+  return { next, int: (n: number) => next() % n, pick: <T>(a: readonly T[]): T => a[next() % a.length] };
+}
+
+const NAMES = ['..', '.', 'a', 'b', 'sub', 'file', 'link-out', 'link-up', 'x/y', '../outside', 'n\0ul', '', 'z'.repeat(300), 'secret.txt', 'outside'];
+const REQUESTS = allMessageNames().filter((n) => n.startsWith('T'));
+
+function value(r: ReturnType<typeof rng>, kind: FieldKind, field: string): unknown {
+  switch (kind) {
+    case 'u8': return r.int(4);
+    case 'u16': return r.int(8) === 0 ? r.int(0x10000) : r.int(32);
+    case 'u32':
+    case 'u32opt':
+      if (/fid/i.test(field)) return r.int(10) === 0 ? 0xffffffff : r.int(12);
+      if (field === 'flags') return r.pick([0, 1, 2, 0o1000, 0o100, 0o200000, 0o400000, r.next()]);
+      if (field === 'mode') return r.pick([0o644, 0o755, 0o10644, 0o20666, 0o60600, 0o140755, r.next()]);
+      if (field === 'count' || field === 'msize') return r.pick([0, 1, 100, 4096, 65536, 0x7fffffff, 0xffffffff]);
+      return r.int(8) === 0 ? r.next() : r.int(70000);
+    case 'u64': return r.pick([0, 1, 4095, 4096, 1 << 20, 2 ** 40, 2 ** 53 - 1]);
+    case 'mask': return r.pick([0, 0x7ff, 0x3fff, 0xffffffff]);
+    case 'u64b': return BigInt(r.next()) * BigInt(r.next());
+    case 'str': return field === 'version' ? r.pick(['9P2000.L', '9P2000.L.fd', '9P2000', 'bogus']) : r.pick(NAMES);
+    case 'strs': return Array.from({ length: r.int(6) }, () => r.pick(NAMES));
+    case 'qid': return { type: r.int(256), version: r.next(), path: BigInt(r.next()) };
+    case 'qids': return [];
+    case 'data': return Buffer.alloc(r.int(64), r.int(256));
+  }
+}
+
+/** frame builds one request: well-formed, or mutated in one of several ways. */
+function frame(r: ReturnType<typeof rng>, tag: number): { bytes: Buffer; answerable: boolean } {
+  const name: MsgName = r.int(20) === 0 ? r.pick(allMessageNames()) : r.pick(REQUESTS);
+  const msg: Record<string, unknown> = { kind: name, tag };
+  for (const [f, k] of fieldsOf(name)) msg[f] = value(r, k, f);
+  if (name === 'Tversion' && r.int(2) === 0) msg.tag = 0xffff;
+  let bytes = encode(msg as Message);
+  switch (r.int(10)) {
+    case 0: { // flip random bytes in the body (size and tag kept)
+      bytes = Buffer.from(bytes);
+      for (let i = 0; i < 1 + r.int(4); i++) if (bytes.length > 7) bytes[7 + r.int(bytes.length - 7)] = r.int(256);
+      return { bytes, answerable: true };
+    }
+    case 1: { // truncated body with a consistent size field
+      const cut = 7 + r.int(Math.max(1, bytes.length - 7));
+      bytes = Buffer.from(bytes.subarray(0, cut));
+      bytes.writeUInt32LE(cut, 0);
+      return { bytes, answerable: true };
+    }
+    case 2: { // unknown type
+      bytes = Buffer.from(bytes);
+      bytes[4] = r.pick([0, 1, 6, 99, 200, 255]);
+      return { bytes, answerable: true };
+    }
+    default:
+      return { bytes, answerable: true };
+  }
+}
+
+function snapshot(dir: string): string {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    for (const n of fs.readdirSync(p).sort()) {
+      const full = path.join(p, n);
+      const st = fs.lstatSync(full);
+      out.push(`${n} ${st.mode} ${st.size} ${st.mtimeMs} ${st.isFile() ? fs.readFileSync(full, 'base64') : ''}`);
+      if (st.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return out.join('\n');
+}
+
+describeBuilt('gofer fuzz', () => {
+  it(`survives ${FRAMES} random and mutated frames`, async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-fuzz-'));
+    const exp = path.join(base, 'export');
+    const outside = path.join(base, 'outside');
+    fs.mkdirSync(path.join(exp, 'sub'), { recursive: true });
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret');
+    fs.writeFileSync(path.join(exp, 'file'), 'data');
+    fs.symlinkSync('../outside/secret.txt', path.join(exp, 'link-out'));
+    fs.symlinkSync('../..', path.join(exp, 'link-up'));
+    const outsideBefore = snapshot(outside);
+    const baseBefore = fs.readdirSync(base).sort();
+
+    const gofer = await GoferProcess.start(['--root', exp]);
+    const fdsIdle = gofer.openFds();
+    const r = rng(0x7f15);
+    let sent = 0, replies = 0, closes = 0;
+    let conn: RawConn | null = null;
+    try {
+      while (sent < FRAMES) {
+        if (!conn || conn.closed) {
+          conn = await gofer.connect();
+          // Most connections start well, so the fuzz reaches states past the handshake.
+          if (r.int(4) !== 0) await conn.handshake();
+        }
+        const tags: number[] = [];
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < BATCH && sent < FRAMES; i++, sent++) {
+          const tag = conn.allocTag();
+          const f = frame(r, tag);
+          chunks.push(f.bytes);
+          const t = f.bytes.length >= 7 ? f.bytes.readUInt16LE(5) : -1;
+          if (f.answerable && t === tag) tags.push(tag);
+        }
+        // One connection in 50 gets a frame whose size field is impossible.
+        if (r.int(50) === 0) chunks.push(Buffer.from([r.pick([0, 3, 6]), 0, 0, 0, 100, 1, 0]));
+        const c = conn;
+        const got = await Promise.race([
+          c.sendRaw(Buffer.concat(chunks), tags),
+          c.whenClosed().then(() => null),
+        ]);
+        if (got) {
+          replies += got.length;
+          for (const m of got) expect(m.tag).toBeGreaterThan(0);
+        } else {
+          closes++;
+          expect(gofer.alive).toBe(true);
+        }
+        if (r.int(8) === 0) c.close();
+      }
+      conn?.close();
+      expect(gofer.alive).toBe(true);
+      // Once every connection is gone, the gofer holds what it held when idle.
+      const deadline = Date.now() + 5000;
+      while (gofer.openFds() > fdsIdle && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(gofer.openFds()).toBe(fdsIdle);
+      // A fresh client is still served.
+      const fresh = await gofer.connect();
+      await fresh.handshake();
+      fresh.close();
+    } finally {
+      await gofer.stop();
+    }
+    console.log(`fuzz: ${sent} frames, ${replies} replies, ${closes} connections closed by the gofer`);
+    expect(replies).toBeGreaterThan(FRAMES / 2);
+    expect(snapshot(outside)).toBe(outsideBefore);
+    expect(fs.readdirSync(base).sort()).toEqual(baseBefore);
+    expect(gofer.stderr.join('')).not.toMatch(/failed: .*Error/);
+    fs.rmSync(base, { recursive: true, force: true });
+  }, 300_000);
+});

@@ -1,0 +1,146 @@
+/**
+ * Black-box harness for the gofer: starts the real `bin/tvisor gofer` on a temporary
+ * Unix socket and speaks raw 9P2000.L frames to it (the codec's encode/decode), so that
+ * tests can send both well-formed requests and arbitrary bytes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decode, encode, FrameSplitter, type Message, type MsgName } from '../../gofer/p9';
+
+/** TVISOR is the built binary under test. */
+export const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
+
+/** GoferProcess is a running gofer serving one or more directories. */
+export class GoferProcess {
+  private constructor(readonly proc: ChildProcess, readonly socketPath: string, readonly stderr: string[]) {}
+
+  /** start runs `tvisor gofer` with args (besides --socket) and waits for its socket. */
+  static async start(args: string[]): Promise<GoferProcess> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tvisor-gofer-sock-'));
+    const socketPath = path.join(dir, 'gofer.sock');
+    const proc = spawn(TVISOR, ['gofer', ...args, '--socket', socketPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr: string[] = [];
+    proc.stderr!.on('data', (d) => stderr.push(String(d)));
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(socketPath)) {
+      if (proc.exitCode !== null) throw new Error(`gofer exited ${proc.exitCode}: ${stderr.join('')}`);
+      if (Date.now() > deadline) throw new Error(`gofer did not listen: ${stderr.join('')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return new GoferProcess(proc, socketPath, stderr);
+  }
+
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** openFds counts the gofer's open descriptors (from /proc). */
+  openFds(): number {
+    return readdirSync(`/proc/${this.proc.pid}/fd`).length;
+  }
+
+  async connect(): Promise<RawConn> {
+    return RawConn.connect(this.socketPath);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const done = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGTERM');
+    await done;
+  }
+}
+
+/** RawConn is one 9P connection with tag-multiplexed requests. */
+export class RawConn {
+  private readonly splitter = new FrameSplitter(1 << 24);
+  private readonly waiting = new Map<number, (m: Message) => void>();
+  private nextTag = 1;
+  closed = false;
+  private closedWaiters: Array<() => void> = [];
+
+  private constructor(readonly sock: net.Socket) {
+    sock.on('data', (chunk) => {
+      this.splitter.push(chunk);
+      for (let f = this.splitter.next(); f; f = this.splitter.next()) {
+        const m = decode(f.buf, f.start, f.end);
+        const w = this.waiting.get(m.tag);
+        this.waiting.delete(m.tag);
+        w?.(m);
+      }
+      this.splitter.retain();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.closedWaiters) w();
+      for (const [tag, w] of this.waiting) w({ kind: 'Rlerror', tag, ecode: -1 } as Message);
+      this.waiting.clear();
+    });
+    sock.on('error', () => undefined);
+  }
+
+  static connect(socketPath: string): Promise<RawConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.createConnection(socketPath, () => resolve(new RawConn(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** rpc sends one request (its tag is assigned here) and resolves with the reply. */
+  rpc<N extends MsgName>(msg: Omit<Message<N>, 'tag'> & { tag?: number }): Promise<Message> {
+    const tag = msg.tag ?? this.allocTag();
+    return new Promise((resolve) => {
+      this.waiting.set(tag, resolve);
+      this.sock.write(encode({ ...msg, tag } as Message));
+    });
+  }
+
+  /** sendRaw writes bytes as they are; `expectTags` replies are awaited (or the close). */
+  sendRaw(bytes: Buffer, expectTags: number[] = []): Promise<Message[]> {
+    const replies = expectTags.map((tag) => new Promise<Message>((resolve) => this.waiting.set(tag, resolve)));
+    this.sock.write(bytes);
+    return Promise.all(replies);
+  }
+
+  /** whenClosed resolves when the server closes the connection. */
+  whenClosed(): Promise<void> {
+    return this.closed ? Promise.resolve() : new Promise((r) => this.closedWaiters.push(r));
+  }
+
+  allocTag(): number {
+    const t = this.nextTag;
+    this.nextTag = this.nextTag >= 0xfffe ? 1 : this.nextTag + 1;
+    return t;
+  }
+
+  /** handshake negotiates 9P2000.L and attaches fid 0 to the export `aname`. */
+  async handshake(aname = '', msize = 65536): Promise<void> {
+    const v = await this.rpc({ kind: 'Tversion', tag: 0xffff, msize, version: '9P2000.L' });
+    expectKind(v, 'Rversion');
+    const a = await this.rpc({ kind: 'Tattach', fid: 0, afid: 0xffffffff, uname: 'root', aname, nUname: 0 });
+    expectKind(a, 'Rattach');
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** expectKind narrows a reply, failing with the errno when it is an Rlerror. */
+export function expectKind<N extends MsgName>(m: Message, kind: N): asserts m is Message<N> {
+  if (m.kind !== kind) {
+    const detail = m.kind === 'Rlerror' ? ` (errno ${(m as Message<'Rlerror'>).ecode})` : '';
+    throw new Error(`expected ${kind}, got ${m.kind}${detail}`);
+  }
+}
+
+/** errnoOf returns the ecode of an Rlerror reply, or 0 for any other reply. */
+export function errnoOf(m: Message): number {
+  return m.kind === 'Rlerror' ? (m as Message<'Rlerror'>).ecode : 0;
+}
+
+/** built tells whether bin/tvisor exists (tests skip with this reason otherwise). */
+export const built = existsSync(TVISOR);
