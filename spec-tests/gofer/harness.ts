@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decode, encode, FrameSplitter, type Message, type MsgName } from '../../gofer/p9';
+import { decode, encode, FrameSplitter, type Body, type Message, type MsgName } from '../../gofer/p9';
 
 /** TVISOR is the built binary under test. */
 export const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
@@ -90,7 +90,7 @@ export class RawConn {
   }
 
   /** rpc sends one request (its tag is assigned here) and resolves with the reply. */
-  rpc<N extends MsgName>(msg: Omit<Message<N>, 'tag'> & { tag?: number }): Promise<Message> {
+  rpc<N extends MsgName>(msg: { kind: N; tag?: number } & Body<N>): Promise<Message> {
     const tag = msg.tag ?? this.allocTag();
     return new Promise((resolve) => {
       this.waiting.set(tag, resolve);

@@ -1,0 +1,153 @@
+/**
+ * cli.ts is tvisor's command line: runc's global flags and commands (yargs 17), each
+ * command in its own file under commands/ (OCI standard) or commands/extras/ (tvisor's own).
+ *
+ * Errors: a failed command prints exactly one line `tvisor: <message>` on stderr, writes
+ * the same message as an error event to --log when one is given (containerd reads the last
+ * error of that file), and exits 1. Usage errors (unknown command or flag, missing
+ * argument) are one line too.
+ */
+import yargs, { type Argv } from 'yargs';
+import type { Command } from './commands/command';
+import type { CommandContext, GlobalOptions } from './commands/context';
+import { create } from './commands/create';
+import { del } from './commands/delete';
+import { features } from './commands/features';
+import { kill } from './commands/kill';
+import { list } from './commands/list';
+import { run } from './commands/run';
+import { spec } from './commands/spec';
+import { start } from './commands/start';
+import { state } from './commands/state';
+import { unsupported } from './commands/unsupported';
+import { doCommand } from './commands/extras/do';
+import { install, uninstall } from './commands/extras/install';
+import { gofer, sentry } from './commands/extras/internal';
+import { createLogger, type Logger } from './log';
+import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
+import { versionText } from './version';
+
+/** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
+const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, list, spec, features, ...unsupported];
+const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, gofer, sentry];
+
+/** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */
+const GLOBAL_FLAGS = {
+  root: { type: 'string', default: '/run/tvisor', describe: 'root directory for storage of container state (this should be located in tmpfs)' },
+  log: { type: 'string', describe: 'log file (default: stderr)' },
+  'log-format': { choices: ['text', 'json'], default: 'text', describe: 'log format' },
+  debug: { type: 'boolean', default: false, describe: 'enable debug logging' },
+  'debug-log': { type: 'string', describe: 'additional log file receiving debug events of every tvisor process' },
+  'systemd-cgroup': { type: 'boolean', default: false, describe: 'accepted for runc compatibility (cgroups are not used)' },
+  platform: { choices: ['ptrace', 'kvm'], default: 'ptrace', describe: 'how the sentry runs application code' },
+  network: { choices: ['none', 'host'], default: 'none', describe: 'sandbox network: none (loopback only) or host' },
+  strace: { type: 'boolean', default: false, describe: 'log the system calls of the container' },
+} as const;
+
+/** UsageError is a command line tvisor cannot parse. */
+export class UsageError extends Error {}
+
+function commandNames(c: Command): string[] {
+  return [c.command.split(' ')[0], ...(c.aliases ?? [])];
+}
+
+function build(argv: string[], ctx: CommandContext, outcome: { code: number }): Argv {
+  let y = yargs(argv)
+    .scriptName('tvisor')
+    .usage('tvisor - an OCI container runtime with a user-space kernel\n\nUsage: tvisor [global options] <command> [command options] [arguments...]')
+    .options(GLOBAL_FLAGS)
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .demandCommand(1, 'a command is required')
+    .recommendCommands()
+    .exitProcess(false)
+    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  for (const c of [...OCI_COMMANDS, ...EXTRA_COMMANDS]) {
+    y = y.command({
+      command: c.command,
+      aliases: c.aliases,
+      describe: c.describe,
+      builder: (sub: Argv) => (c.builder ? c.builder(sub) : sub),
+      handler: async (args) => {
+        const code = await c.run(ctx, args as never);
+        outcome.code = typeof code === 'number' ? code : 0;
+      },
+    });
+  }
+  return y.epilogue('Commands marked internal are started by tvisor itself. See https://github.com/opencontainers/runtime-spec for the OCI lifecycle.');
+}
+
+function globalOptions(a: Record<string, unknown>): GlobalOptions {
+  return {
+    root: String(a.root), log: a.log as string | undefined, logFormat: a['log-format'] as 'text' | 'json',
+    debug: Boolean(a.debug), debugLog: a['debug-log'] as string | undefined, systemdCgroup: Boolean(a['systemd-cgroup']),
+    platform: a.platform as 'ptrace' | 'kvm', network: a.network as 'none' | 'host', strace: Boolean(a.strace),
+  };
+}
+
+/** runCli runs one tvisor command line and resolves with its exit status. */
+export async function runCli(argv: string[]): Promise<number> {
+  const cmdAt = firstCommand(argv);
+  const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
+  if (wantsVersion(argv)) {
+    process.stdout.write(versionText());
+    return 0;
+  }
+  const known = new Set([...Object.keys(GLOBAL_FLAGS).map((f) => `--${f}`), '--version', '-v', '--help', '-h']);
+  for (let i = 0; i < globals.length; i++) {
+    const flag = globals[i].split('=')[0];
+    if (flag === '--') break;
+    if (!known.has(flag) && !known.has(flag.replace(/^--no-/, '--'))) {
+      process.stderr.write(`tvisor: unknown global flag "${flag}" (see tvisor --help)\n`);
+      return 1;
+    }
+    if (VALUE_FLAGS.has(globals[i])) i++;
+  }
+  if (cmdAt >= 0) {
+    const name = argv[cmdAt];
+    if (name !== 'help' && ![...OCI_COMMANDS, ...EXTRA_COMMANDS].some((c) => commandNames(c).includes(name))) {
+      process.stderr.write(`tvisor: unknown command "${name}" (see tvisor --help)\n`);
+      return 1;
+    }
+  }
+
+  let log: Logger | undefined;
+  let opts: GlobalOptions | undefined;
+  const ctx: CommandContext = {
+    get opts() {
+      return opts!;
+    },
+    get log() {
+      return log!;
+    },
+    env: async () => {
+      const [{ StateStore }, { unavailableSandbox }] = await Promise.all([import('./container/store'), import('./container/sandbox')]);
+      return { store: new StateStore(opts!.root), sandbox: unavailableSandbox, log: log! };
+    },
+    out: (text) => process.stdout.write(text),
+  };
+  const outcome = { code: 0 };
+  const parser = build(argv, ctx, outcome).middleware((a) => {
+    opts = globalOptions(a);
+    log = createLogger({ file: opts.log, format: opts.logFormat, level: opts.debug ? 'debug' : 'warn', debugFile: opts.debugLog, component: 'tvisor' });
+    log.debug('command', { argv: argv.join(' ') });
+  });
+  try {
+    await parser.parseAsync();
+    return outcome.code;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const usage = err instanceof UsageError;
+    process.stderr.write(`tvisor: ${msg}${usage ? ' (see tvisor --help)' : ''}\n`);
+    if (log?.toFile) log.error(msg);
+    return 1;
+  } finally {
+    await log?.close();
+  }
+}

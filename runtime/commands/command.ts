@@ -1,0 +1,19 @@
+/**
+ * command.ts is the shape of one CLI command: a yargs command string, a one-line
+ * description, a builder declaring its flags, and a handler that parses nothing more and
+ * calls one operation. Every command file exports one `Command`.
+ */
+import type { Argv } from 'yargs';
+import type { CommandContext, CommandResult } from './context';
+
+/** Args are a command's parsed arguments, as yargs hands them over. */
+export type Args = Record<string, unknown> & { _: (string | number)[] };
+
+/** Command is one tvisor subcommand. */
+export interface Command {
+  command: string;
+  aliases?: string[];
+  describe: string;
+  builder?: (y: Argv) => Argv;
+  run(ctx: CommandContext, args: Args): Promise<CommandResult>;
+}

@@ -1,0 +1,32 @@
+/**
+ * context.ts holds what every command handler receives: the global flags and lazily
+ * built services (logger, container environment), so a command pays only for what it uses.
+ */
+import type { ContainerEnv } from '../container/container';
+import type { Logger } from '../log';
+
+/** GlobalOptions are tvisor's global flags (runc's plus runsc's sandbox choices). */
+export interface GlobalOptions {
+  root: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+  debugLog?: string;
+  systemdCgroup: boolean;
+  platform: 'ptrace' | 'kvm';
+  network: 'none' | 'host';
+  strace: boolean;
+}
+
+/** CommandContext is passed to every command handler. */
+export interface CommandContext {
+  opts: GlobalOptions;
+  log: Logger;
+  /** env returns the container environment (state store under --root and the sandbox). */
+  env(): Promise<ContainerEnv>;
+  /** out writes to stdout. */
+  out(text: string): void;
+}
+
+/** CommandResult is an exit status; handlers that return nothing exit 0. */
+export type CommandResult = number | void;

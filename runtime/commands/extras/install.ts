@@ -1,0 +1,44 @@
+/**
+ * install.ts holds `tvisor install` and `tvisor uninstall`: register tvisor as a Docker
+ * runtime in daemon.json (dockerd must be reloaded to see it), or remove it.
+ */
+import * as path from 'node:path';
+import type { Command } from '../command';
+
+/** selfPath returns the absolute path of the bin/tvisor that is running. */
+export function selfPath(): string {
+  // In the bundle, this file is dist/tvisor.js and the launcher is ../bin/tvisor.
+  if (process.env.TVISOR_BUNDLED) return path.resolve(__dirname, '..', 'bin', 'tvisor');
+  return path.resolve(process.argv[1] ?? 'tvisor');
+}
+
+const flags = {
+  'config-file': { type: 'string', default: '/etc/docker/daemon.json', describe: 'path of the Docker daemon configuration file' },
+  runtime: { type: 'string', default: 'tvisor', describe: 'name of the runtime in daemon.json' },
+} as const;
+
+/** install is the `install` command. */
+export const install: Command = {
+  command: 'install',
+  describe: 'add tvisor to the runtimes of the Docker daemon configuration',
+  builder: (y) => y.options(flags),
+  async run(ctx, args) {
+    const { installRuntime } = await import('../../docker/daemon-json');
+    const file = String(args['config-file']);
+    installRuntime(file, String(args.runtime), { path: selfPath() });
+    ctx.out(`added runtime "${args.runtime}" (${selfPath()}) to ${file}; reload dockerd to use it\n`);
+  },
+};
+
+/** uninstall is the `uninstall` command. */
+export const uninstall: Command = {
+  command: 'uninstall',
+  describe: 'remove tvisor from the runtimes of the Docker daemon configuration',
+  builder: (y) => y.options(flags),
+  async run(ctx, args) {
+    const { uninstallRuntime } = await import('../../docker/daemon-json');
+    const file = String(args['config-file']);
+    const removed = uninstallRuntime(file, String(args.runtime));
+    ctx.out(removed ? `removed runtime "${args.runtime}" from ${file}\n` : `runtime "${args.runtime}" was not in ${file}\n`);
+  },
+};

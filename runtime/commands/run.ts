@@ -1,0 +1,20 @@
+/** run.ts is `tvisor run`: create and start a container, then wait for it unless detached. */
+import type { Command } from './command';
+import { createFlags } from './create';
+
+/** run is the `run` command. */
+export const run: Command = {
+  command: 'run <container-id>',
+  describe: 'create and run a container',
+  builder: (y) => createFlags(y).option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' }),
+  async run(ctx, args) {
+    const { runContainer } = await import('../container/container-run');
+    return runContainer(await ctx.env(), {
+      id: String(args['container-id']),
+      bundle: String(args.bundle),
+      pidFile: args['pid-file'] as string | undefined,
+      consoleSocket: args['console-socket'] as string | undefined,
+      detach: Boolean(args.detach),
+    });
+  },
+};

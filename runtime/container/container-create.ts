@@ -1,0 +1,144 @@
+/**
+ * container-create.ts implements `create` (runtime.md "Create" and lifecycle steps 1-5):
+ * validate the id and the bundle, reserve the id under --root, spawn the sandbox, run the
+ * prestart, createRuntime and createContainer hooks, write the pid file.
+ *
+ * Failure leaves nothing behind: a config or bundle problem is found before anything is
+ * written; after that, every step is undone in reverse (the sandbox is killed and waited
+ * for, the container directory removed, the pid file and a --root created by us removed).
+ * A failing hook is handled as the spec says: stop the container, destroy it and run the
+ * poststop hooks, then report the error.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Spec } from '../oci/config';
+import { OCI_VERSION } from '../oci/config';
+import { parseConfig } from '../oci/validate';
+import { Container, type ContainerEnv } from './container';
+import { ContainerError } from './errors';
+import { HookError, runHooks } from './hooks';
+import { validateID } from './id';
+import type { FileLock } from './lock';
+import { processStartTime } from './proc';
+import type { SandboxRef } from './sandbox';
+import { writeAtomic, type ContainerRecord } from './store';
+
+/** CreateOptions are the arguments of `create`. */
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+}
+
+/** SANDBOX_EXIT_TIMEOUT_MS bounds how long an undo waits for a killed sandbox to exit. */
+export const SANDBOX_EXIT_TIMEOUT_MS = 10_000;
+
+/** loadBundle reads and validates `<bundle>/config.json` and checks the root filesystem. */
+export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
+  } catch (err) {
+    throw new ContainerError(`bundle ${bundle}: cannot read config.json: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
+  }
+  const spec = parseConfig(text);
+  const rootfs = path.resolve(bundle, spec.root!.path);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(rootfs).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new ContainerError(`config.json: root.path: ${rootfs} is not a directory`);
+  return { spec, rootfs };
+}
+
+/** createContainer creates a container and returns it in status `created`. */
+export async function createContainer(env: ContainerEnv, opts: CreateOptions): Promise<Container> {
+  const id = validateID(opts.id);
+  const bundle = path.resolve(opts.bundle);
+  const { spec, rootfs } = loadBundle(bundle);
+  if (spec.process!.terminal && !opts.consoleSocket) {
+    throw new ContainerError('config.json: process.terminal is true but no --console-socket was given');
+  }
+  if (!spec.process!.terminal && opts.consoleSocket) {
+    throw new ContainerError('--console-socket was given but config.json: process.terminal is not true');
+  }
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion ?? OCI_VERSION, id, status: 'creating', bundle, rootfs,
+    created: new Date().toISOString(), owner: ownerName(), annotations: spec.annotations ?? {},
+  };
+
+  const undo: (() => Promise<void> | void)[] = [];
+  const createdRoot = env.store.ensureRoot();
+  if (createdRoot) undo.push(() => fs.rmdirSync(env.store.root));
+  let lock: FileLock | undefined;
+  try {
+    lock = await env.store.reserve(record, spec);
+    const c = new Container(env, record, lock);
+    undo.push(() => env.store.remove(id));
+    await spawnAndPrepare(c, spec, rootfs, opts, undo);
+    return c;
+  } catch (err) {
+    // Undo in reverse order, still holding the lock until the directory is gone.
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (undoErr) {
+        env.log.warn(`create ${id}: undo step failed: ${(undoErr as Error).message}`);
+      }
+    }
+    throw err;
+  } finally {
+    lock?.release();
+  }
+}
+
+async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: CreateOptions, undo: (() => Promise<void> | void)[]): Promise<void> {
+  const { env, record } = c;
+  const handle = await env.sandbox.spawn({
+    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.dir, consoleSocket: opts.consoleSocket, log: env.log,
+  });
+  record.pid = handle.pid;
+  record.pidStartTime = processStartTime(handle.pid);
+  record.sandbox = handle.data;
+  const ref: SandboxRef = c.sandboxRef();
+  undo.push(async () => {
+    await env.sandbox.signal(ref, 9, true).catch(() => {});
+    await env.sandbox.wait(ref, SANDBOX_EXIT_TIMEOUT_MS);
+    await env.sandbox.destroy(ref);
+  });
+  c.save();
+
+  try {
+    const state = c.ociState('creating');
+    await runHooks(spec.hooks, 'prestart', state, env.log);
+    await runHooks(spec.hooks, 'createRuntime', state, env.log);
+    await runHooks(spec.hooks, 'createContainer', state, env.log);
+  } catch (err) {
+    if (err instanceof HookError) {
+      // runtime.md: stop the container, continue the lifecycle at delete (undo), then poststop.
+      undo.unshift(() => runHooks(spec.hooks, 'poststop', c.ociState('stopped'), env.log));
+    }
+    throw err;
+  }
+
+  if (opts.pidFile) {
+    const pidFile = path.resolve(opts.pidFile);
+    writeAtomic(pidFile, String(handle.pid), 0o644);
+    undo.push(() => fs.rmSync(pidFile, { force: true }));
+  }
+  record.status = 'created';
+  c.save();
+}
+
+/** ownerName returns the user name runc prints as a container's owner. */
+function ownerName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '');
+  }
+}

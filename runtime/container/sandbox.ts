@@ -1,0 +1,82 @@
+/**
+ * sandbox.ts is the narrow interface between the OCI lifecycle (Container) and the
+ * process that actually runs a container: the sandbox (a sentry plus its gofer). The
+ * lifecycle only needs to spawn a sandbox for a bundle and learn its host pid, ask it to
+ * start the container's init, signal it, wait for it to exit, and release what it left
+ * on the host. Every method but spawn gets a SandboxRef rebuilt from state.json, because
+ * each tvisor command is a separate short-lived process.
+ *
+ * The real implementation comes with the sentry; until then `unavailableSandbox` refuses
+ * to create anything, and tests use a fake (testing/fake-sandbox.ts).
+ */
+import type { Spec } from '../oci/config';
+import type { Logger } from '../log';
+
+/** SandboxSpawnRequest is everything a sandbox needs to be created for one container. */
+export interface SandboxSpawnRequest {
+  id: string;
+  /** bundle is the absolute bundle directory; rootfs is spec.root.path resolved against it. */
+  bundle: string;
+  rootfs: string;
+  spec: Spec;
+  /** stateDir is the container's directory under --root, private to tvisor (mode 0700). */
+  stateDir: string;
+  /** consoleSocket, when set, receives the pty master (console/console-socket.ts). */
+  consoleSocket?: string;
+  log: Logger;
+}
+
+/** SandboxHandle is what spawn reports: the host pid and data to persist for later commands. */
+export interface SandboxHandle {
+  pid: number;
+  data?: Record<string, unknown>;
+}
+
+/** SandboxRef names a spawned sandbox from a later command (rebuilt from state.json). */
+export interface SandboxRef {
+  id: string;
+  pid: number;
+  pidStartTime?: string;
+  stateDir: string;
+  data?: Record<string, unknown>;
+}
+
+/** Sandbox runs containers. All methods reject with an Error naming what failed. */
+export interface Sandbox {
+  /**
+   * spawn creates the sandbox for a bundle and resolves once the container is created:
+   * its init exists but has not run the user program. The pid is the process a shim reaps.
+   */
+  spawn(req: SandboxSpawnRequest): Promise<SandboxHandle>;
+  /** start makes the created container's init run the user program. */
+  start(ref: SandboxRef): Promise<void>;
+  /** signal delivers `signo` to the container's init, or to all its processes when `all`. */
+  signal(ref: SandboxRef, signo: number, all: boolean): Promise<void>;
+  /** wait resolves true once the sandbox has exited, false if `timeoutMs` passed first. */
+  wait(ref: SandboxRef, timeoutMs: number): Promise<boolean>;
+  /**
+   * exitStatus returns the exit status of the container's init once the sandbox has
+   * exited (128+n for a death by signal n), or undefined when it is unknown.
+   */
+  exitStatus(ref: SandboxRef): Promise<number | undefined>;
+  /** destroy releases what the sandbox left on the host; its processes are already gone. */
+  destroy(ref: SandboxRef): Promise<void>;
+}
+
+/** SandboxUnavailableError is every call into the sandbox before the sentry can run programs. */
+export class SandboxUnavailableError extends Error {
+  constructor() {
+    super('the sandbox is not available yet: the sentry cannot run container programs in this build');
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
+/** unavailableSandbox is the Sandbox of this build: it refuses to create containers. */
+export const unavailableSandbox: Sandbox = {
+  spawn: () => Promise.reject(new SandboxUnavailableError()),
+  start: () => Promise.reject(new SandboxUnavailableError()),
+  signal: () => Promise.reject(new SandboxUnavailableError()),
+  wait: () => Promise.reject(new SandboxUnavailableError()),
+  exitStatus: () => Promise.resolve(undefined),
+  destroy: () => Promise.resolve(),
+};

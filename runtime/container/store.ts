@@ -1,0 +1,161 @@
+/**
+ * store.ts keeps container records under --root. Layout, one directory per container:
+ *
+ *   <root>/                  mode 0700, created on first create
+ *   <root>/<id>/             mode 0700
+ *   <root>/<id>/lock         flock target (lock.ts); every mutating command holds it
+ *   <root>/<id>/state.json   ContainerRecord, replaced atomically (temp file + rename)
+ *   <root>/<id>/config.json  the validated config as it was at create time
+ *
+ * A container directory is born complete: create builds it under a hidden temporary name
+ * (`.<id>.<random>`), with the lock already held and a `creating` record written, then
+ * renames it into place. rename(2) refuses a non-empty target, which is what makes
+ * duplicate ids fail, and no other command ever sees a half-made directory.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Spec } from '../oci/config';
+import type { Status } from '../oci/state';
+import { ExistsError, NotExistError } from './errors';
+import { FileLock } from './lock';
+
+/** ContainerRecord is what tvisor persists about a container in state.json. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** status is the last status tvisor recorded; the live status also looks at the pid. */
+  status: Status;
+  pid?: number;
+  /** pidStartTime is field 22 of /proc/PID/stat when the pid was recorded (see proc.ts). */
+  pidStartTime?: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** sandbox is data the Sandbox implementation keeps for later commands. */
+  sandbox?: Record<string, unknown>;
+}
+
+/** StateStore reads and writes container records under one --root directory. */
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  /** dir returns the container directory of `id` (the id must already be validated). */
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  /** ensureRoot creates --root (mode 0700) if needed; it returns true when it created it. */
+  ensureRoot(): boolean {
+    try {
+      fs.mkdirSync(this.root, { mode: 0o700 });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        fs.mkdirSync(path.dirname(this.root), { recursive: true, mode: 0o711 });
+        return this.ensureRoot();
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * reserve creates the directory of a new container with its lock held, its config copy
+   * and a `creating` record, and only then makes it visible under its id. It throws
+   * ExistsError when the id is taken.
+   */
+  async reserve(record: ContainerRecord, spec: Spec): Promise<FileLock> {
+    if (fs.existsSync(path.join(this.dir(record.id), 'state.json'))) throw new ExistsError(record.id);
+    const tmp = path.join(this.root, `.${record.id}.${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(tmp, { mode: 0o700 });
+    let lock: FileLock | undefined;
+    try {
+      lock = await FileLock.acquire(path.join(tmp, 'lock'), { create: true });
+      writeAtomic(path.join(tmp, 'config.json'), JSON.stringify(spec));
+      writeAtomic(path.join(tmp, 'state.json'), JSON.stringify(record));
+      try {
+        fs.renameSync(tmp, this.dir(record.id));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw new ExistsError(record.id);
+        throw err;
+      }
+      return lock!;
+    } catch (err) {
+      lock?.release();
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** lock takes the lock of an existing container; NotExistError when there is none. */
+  async lock(id: string, timeoutMs?: number): Promise<FileLock> {
+    const lock = await FileLock.acquire(path.join(this.dir(id), 'lock'), { timeoutMs });
+    if (!lock) throw new NotExistError(id);
+    if (!fs.existsSync(path.join(this.dir(id), 'state.json'))) {
+      lock.release();
+      throw new NotExistError(id);
+    }
+    return lock;
+  }
+
+  /** read returns the record of `id`; NotExistError when there is none. */
+  read(id: string): ContainerRecord {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new NotExistError(id);
+      throw err;
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  /** readConfig returns the config saved at create time. */
+  readConfig(id: string): Spec {
+    return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'config.json'), 'utf8')) as Spec;
+  }
+
+  /** write replaces the record of `id` atomically; the caller holds the container's lock. */
+  write(record: ContainerRecord): void {
+    writeAtomic(path.join(this.dir(record.id), 'state.json'), JSON.stringify(record));
+  }
+
+  /** remove deletes the container directory; the caller holds the container's lock. */
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** list returns the ids of the containers under --root, sorted. */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names.filter((n) => !n.startsWith('.') && fs.existsSync(path.join(this.root, n, 'state.json'))).sort();
+  }
+}
+
+/** writeAtomic writes `data` to a temporary file beside `file`, syncs it and renames it over `file`. */
+export function writeAtomic(file: string, data: string, mode = 0o600): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}`);
+  const fd = fs.openSync(tmp, 'wx', mode);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}

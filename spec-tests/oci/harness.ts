@@ -1,0 +1,102 @@
+/**
+ * harness.ts runs an OCI runtime binary (runc, tvisor) as a black box for the lifecycle
+ * tests: a busybox bundle built from the host's static busybox, a private --root, and a
+ * `run` helper that captures output through files (a container started by `create`
+ * inherits the runtime's stdio, so pipes would never close).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultSpec } from '../../runtime/oci/default-spec';
+import type { Spec } from '../../runtime/oci/config';
+
+/** BUSYBOX is the static busybox the test rootfs is made of (Debian's busybox-static). */
+export const BUSYBOX = '/bin/busybox';
+const APPLETS = ['sh', 'sleep', 'true', 'false', 'cat', 'echo', 'ls', 'kill', 'ps'];
+
+/** Result is one finished runtime command. */
+export interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** OciRuntime drives one runtime binary with its own --root under a temporary directory. */
+export class OciRuntime {
+  readonly dir: string;
+  readonly root: string;
+
+  constructor(readonly name: string, readonly bin: string) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `oci-${name}-`));
+    this.root = path.join(this.dir, 'root');
+  }
+
+  /** run executes `<bin> --root <root> ...args` and waits for it (not for its container). */
+  run(...args: string[]): Result {
+    const out = path.join(this.dir, 'out');
+    const err = path.join(this.dir, 'err');
+    const outFd = fs.openSync(out, 'w');
+    const errFd = fs.openSync(err, 'w');
+    try {
+      const r = spawnSync(this.bin, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd], timeout: 60_000 });
+      return { status: r.status, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
+    } finally {
+      fs.closeSync(outFd);
+      fs.closeSync(errFd);
+    }
+  }
+
+  /** state returns the parsed `state` output, or undefined when the command fails. */
+  state(id: string): Record<string, any> | undefined {
+    const r = this.run('state', id);
+    return r.status === 0 ? JSON.parse(r.stdout) : undefined;
+  }
+
+  /** waitStatus polls `state` until the container reaches `status` (or throws after 20 s). */
+  async waitStatus(id: string, status: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const st = this.state(id);
+      if (st?.status === status) return;
+      if (Date.now() > deadline) throw new Error(`${this.name}: container ${id} never reached ${status} (last: ${st?.status})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** bundle writes a busybox bundle whose process runs `args`; it returns the bundle path. */
+  bundle(name: string, args: string[], change: (s: Spec) => void = () => {}): string {
+    const bundle = path.join(this.dir, name);
+    const bin = path.join(bundle, 'rootfs', 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    for (const d of ['proc', 'dev', 'sys', 'tmp']) fs.mkdirSync(path.join(bundle, 'rootfs', d), { recursive: true });
+    fs.copyFileSync(BUSYBOX, path.join(bin, 'busybox'));
+    fs.chmodSync(path.join(bin, 'busybox'), 0o755);
+    for (const a of APPLETS) fs.symlinkSync('busybox', path.join(bin, a));
+    const spec = defaultSpec();
+    spec.process!.terminal = false;
+    spec.process!.args = args;
+    spec.process!.env = ['PATH=/bin'];
+    change(spec);
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+    return bundle;
+  }
+
+  /** cleanup force-deletes every container left under --root and removes the directory. */
+  cleanup(): void {
+    const ids = this.run('list', '-q').stdout.split('\n').filter(Boolean);
+    for (const id of ids) this.run('delete', '--force', id);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** pidAlive tells whether a host pid exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
