@@ -14,8 +14,15 @@ CC ?= gcc
 TS_SOURCES := $(shell find runtime sentry gofer platform native spec-tests -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 BUILD_TARGETS := bin/tvisor
 
-.PHONY: all deps build test typecheck clean bench-9p
+.PHONY: all setup deps build bundle demo test typecheck clean
 all: build
+
+# Debian packages that the build, the tests and the benchmarks use (as root).
+DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine
+setup:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES)
+	$(MAKE) deps
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund
@@ -32,6 +39,15 @@ bin/tvisor: scripts/tvisor-launcher.js dist/tvisor.js
 -include native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
 
 build: $(BUILD_TARGETS)
+
+# The embedded default bundle: Debian's static busybox as the rootfs.
+build/bundle/config.json: scripts/make-busybox-bundle.sh bin/tvisor
+	scripts/make-busybox-bundle.sh build/bundle
+bundle: build/bundle/config.json
+
+# The main job: see README.md.
+demo: build bundle
+	scripts/demo.sh
 
 typecheck: node_modules/.package-lock.json
 	$(NODE) node_modules/typescript/bin/tsc --noEmit -p .
