@@ -1,0 +1,16 @@
+# native/module.mk builds the node-gyp addon(s) and the static ptrace stub.
+
+NATIVE_ADDON := native/build/Release/tvisor_ptrace.node
+NATIVE_STUB := build/native/tvisor-stub
+NATIVE_STUB_FLAGS := -nostdlib -static -no-pie -Wa,--noexecstack -Wl,-T,native/stub/stub.ld \
+	-Wl,--build-id=none -Wl,-z,max-page-size=4096
+
+BUILD_TARGETS += $(NATIVE_ADDON) $(NATIVE_STUB)
+
+$(NATIVE_ADDON): native/binding.gyp native/ptrace/addon.cc native/stub/layout.h node_modules/.package-lock.json
+	$(NODE_GYP) --directory=native configure build
+	@touch $@
+
+$(NATIVE_STUB): native/stub/stub.S native/stub/layout.h native/stub/stub.ld
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_STUB_FLAGS) -o $@ native/stub/stub.S

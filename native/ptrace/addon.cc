@@ -1,0 +1,413 @@
+// addon.cc is tvisor's ptrace addon: the calls where one crossing from JavaScript must do
+// several things (set registers, resume, wait, fetch registers) or where the work cannot
+// be expressed through koffi at all (starting a stub with clone(CLONE_VFORK) + execve).
+//
+// Every function runs synchronously on the calling thread, which must be the thread that
+// traces `tid` (ptrace requests are only accepted from the attaching thread). Functions
+// return a non-negative value or -errno; only spawnStub throws, with a message naming
+// the step that failed. Argument shapes are checked in native/ptrace-addon.ts before the
+// call; the checks here are the second line (a wrong type or short buffer throws).
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/elf.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "../stub/layout.h"
+
+namespace {
+
+constexpr size_t kRegsSize = sizeof(struct user_regs_struct);
+constexpr size_t kSiginfoSize = sizeof(siginfo_t);
+constexpr long kTraceOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
+constexpr unsigned long kThreadCloneFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                                            CLONE_THREAD | CLONE_SYSVSEM;
+
+int Tid(const Napi::CallbackInfo& info, size_t i) {
+  int v = info[i].As<Napi::Number>().Int32Value();
+  if (v <= 0) throw Napi::RangeError::New(info.Env(), "tid must be positive");
+  return v;
+}
+
+uint8_t* Buf(const Napi::CallbackInfo& info, size_t i, size_t min) {
+  auto b = info[i].As<Napi::Buffer<uint8_t>>();
+  if (b.Length() < min) throw Napi::RangeError::New(info.Env(), "buffer too short");
+  return b.Data();
+}
+
+// WaitStopped waits for the next state change of the traced thread `tid`, retrying EINTR.
+int WaitTid(int tid, int* status, int flags = 0) {
+  for (;;) {
+    // SAFETY: tid is a thread this thread traces (or its child); __WALL covers clones.
+    int r = waitpid(tid, status, __WALL | flags);
+    if (r >= 0) return r;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+int GetRegs(int tid, struct user_regs_struct* regs) {
+  // SAFETY: tid is stopped under this thread's ptrace; regs is a full user_regs_struct.
+  return ptrace(PTRACE_GETREGS, tid, nullptr, regs) < 0 ? -errno : 0;
+}
+
+int SetRegs(int tid, struct user_regs_struct* regs) {
+  regs->cs = 0x33;  // __USER_CS: application code only ever runs in 64-bit user mode
+  regs->ss = 0x2b;  // __USER_DS
+  // SAFETY: as GetRegs; the kernel validates segment selectors and flags itself.
+  return ptrace(PTRACE_SETREGS, tid, nullptr, regs) < 0 ? -errno : 0;
+}
+
+int Cont(int tid) {
+  // SAFETY: tid is stopped under this thread's ptrace; 0 suppresses any pending signal.
+  return ptrace(PTRACE_CONT, tid, nullptr, nullptr) < 0 ? -errno : 0;
+}
+
+// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
+// stub's `syscall; int3` gadget, the only place the stub's seccomp filter allows it. On
+// clone, *child receives the new thread (auto-attached through PTRACE_O_TRACECLONE).
+long Inject(int tid, long nr, const long args[6], int* child) {
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return err;
+  regs.rip = STUB_INJECT;
+  regs.rax = nr;
+  regs.orig_rax = ~0ULL;
+  regs.rdi = args[0];
+  regs.rsi = args[1];
+  regs.rdx = args[2];
+  regs.r10 = args[3];
+  regs.r8 = args[4];
+  regs.r9 = args[5];
+  if ((err = SetRegs(tid, &regs)) || (err = Cont(tid))) return err;
+  for (;;) {
+    int status;
+    if ((err = WaitTid(tid, &status)) < 0) return err;
+    if (!WIFSTOPPED(status)) return -ESRCH;  // the stub died (seccomp kill or SIGKILL)
+    if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+      unsigned long msg = 0;
+      // SAFETY: tid is in a PTRACE_EVENT_CLONE stop; msg receives the new thread's tid.
+      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) < 0) return -errno;
+      if (child) *child = static_cast<int>(msg);
+    } else if (WSTOPSIG(status) == SIGTRAP) {
+      if ((err = GetRegs(tid, &regs))) return err;
+      if (regs.rip != STUB_INJECT + 3) return -EFAULT;  // not our int3
+      return static_cast<long>(regs.rax);
+    }
+    // Any other stop (an interrupt signal) is suppressed: the gadget is not preemptible.
+    if ((err = Cont(tid))) return err;
+  }
+}
+
+// spawnStub(path, memfd) -> pid
+//
+// Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM |
+// CLONE_VFORK) + execve, never child_process (libuv would reap its ptrace stops). The
+// child resets signal handling, asks for SIGKILL when this thread dies, disables ASLR
+// (the stub's fixed address must not meet a randomised stack), keeps only the memory
+// file (as fd STUB_MEMFD) and calls PTRACE_TRACEME. The parent waits for the exec stop,
+// sets the trace options and runs the stub to STUB_READY.
+struct SpawnArgs {
+  const char* path;
+  int memfd;
+  pid_t parent;
+};
+
+int SpawnChild(void* p) {
+  auto* a = static_cast<SpawnArgs*>(p);
+  // SAFETY (whole function): runs on a private stack in the parent's memory with the
+  // parent suspended (CLONE_VFORK); only raw syscalls, then execve or _exit.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, 8);
+  if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(126);
+  if (syscall(SYS_getppid) != a->parent) _exit(126);
+  if (syscall(SYS_personality, ADDR_NO_RANDOMIZE) < 0) _exit(126);
+  if (a->memfd == STUB_MEMFD) {
+    if (syscall(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) _exit(126);
+  } else if (syscall(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {
+    _exit(126);
+  }
+  for (int fd = 0; fd < STUB_MEMFD; fd++) syscall(SYS_close, fd);
+  syscall(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
+  if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) _exit(126);
+  char* const argv[] = {const_cast<char*>("tvisor-stub"), nullptr};
+  char* const envp[] = {nullptr};
+  syscall(SYS_execve, a->path, argv, envp);
+  _exit(127);
+}
+
+std::string StatusText(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "stopped by signal " + std::to_string(WSTOPSIG(status));
+}
+
+Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid()};
+  constexpr size_t kStack = 64 * 1024;
+  void* stack = malloc(kStack);
+  if (!stack) throw Napi::Error::New(env, "stub spawn: out of memory");
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  // SAFETY: CLONE_VFORK suspends this thread until the child execs or exits, so the
+  // child's use of `args` and `stack` ends before either goes away; signals are blocked
+  // so that no handler of this process runs on the child's borrowed memory.
+  pid_t pid = clone(SpawnChild, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    &args);
+  int cloneErr = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  free(stack);
+  if (pid < 0) throw Napi::Error::New(env, std::string("stub spawn: clone: ") + strerror(cloneErr));
+  auto fail = [&](const std::string& what) -> Napi::Value {
+    kill(pid, SIGKILL);
+    int st;
+    WaitTid(pid, &st);
+    throw Napi::Error::New(env, "stub " + path + ": " + what);
+  };
+  int status;
+  if (WaitTid(pid, &status) < 0) return fail(std::string("wait: ") + strerror(errno));
+  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+    return fail("did not reach exec (" + StatusText(status) + ")");
+  }
+  // SAFETY: pid is our stopped tracee; the options only add reporting and EXITKILL.
+  if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, kTraceOptions) < 0) {
+    return fail(std::string("PTRACE_SETOPTIONS: ") + strerror(errno));
+  }
+  if (Cont(pid) < 0 || WaitTid(pid, &status) < 0) return fail("resume failed");
+  struct user_regs_struct regs;
+  if (!WIFSTOPPED(status) || GetRegs(pid, &regs) < 0) {
+    return fail("initialisation: " + StatusText(status));
+  }
+  if (regs.rip != STUB_READY + 1) {
+    return fail("initialisation failed at 0x" + std::to_string(regs.rip) + " (rax " +
+                std::to_string(static_cast<long>(regs.rax)) + ", " + StatusText(status) + ")");
+  }
+  return Napi::Number::New(env, pid);
+}
+
+// injectSyscall(tid, nr, a0..a5) -> result or -errno of the ptrace machinery.
+Napi::Value InjectSyscall(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  long nr = info[1].As<Napi::Number>().Int64Value();
+  long args[6];
+  for (int i = 0; i < 6; i++) args[i] = info[2 + i].As<Napi::Number>().Int64Value();
+  return Napi::Number::New(info.Env(), static_cast<double>(Inject(tid, nr, args, nullptr)));
+}
+
+// cloneThread(tid) -> new thread's tid, stopped and traced by this thread, or -errno.
+Napi::Value CloneThread(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  long args[6] = {static_cast<long>(kThreadCloneFlags), 0, 0, 0, 0, 0};
+  int child = 0;
+  long r = Inject(tid, SYS_clone, args, &child);
+  if (r < 0) return Napi::Number::New(info.Env(), static_cast<double>(r));
+  if (child != r) return Napi::Number::New(info.Env(), -EPROTO);
+  int status;
+  // The new thread starts with SIGSTOP pending; wait for that first stop.
+  int err = WaitTid(child, &status);
+  if (err < 0) return Napi::Number::New(info.Env(), err);
+  if (!WIFSTOPPED(status)) return Napi::Number::New(info.Env(), -ESRCH);
+  return Napi::Number::New(info.Env(), child);
+}
+
+// The tracing thread is held on its stub's CPU across round trips: otherwise the wake-up
+// at the stub's stop often lands it on an idle CPU (the stub is still running on this
+// one) and the round trip becomes a cross-CPU one (measured: 10 us -> 18-50 us). The hold
+// is released every kHoldSwitches round trips so that the scheduler can still spread
+// tracers (and, through re-pinning, their stubs) over the CPUs.
+constexpr int kHoldSwitches = 1000;
+thread_local cpu_set_t tracerMask;
+thread_local int tracerHeldCpu = -1;
+thread_local int tracerHeldFor = 0;
+
+void HoldTracer(int cpu) {
+  if (tracerHeldCpu == cpu) return;
+  if (tracerHeldCpu < 0 && sched_getaffinity(0, sizeof tracerMask, &tracerMask) < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  // SAFETY: narrows this thread's own affinity to the CPU it runs on; ReleaseTracer
+  // restores the mask read just before.
+  if (sched_setaffinity(0, sizeof set, &set) == 0) {
+    tracerHeldCpu = cpu;
+    tracerHeldFor = kHoldSwitches;
+  }
+}
+
+void ReleaseTracer() {
+  if (tracerHeldCpu < 0) return;
+  // SAFETY: restores this thread's own affinity as it was before HoldTracer.
+  sched_setaffinity(0, sizeof tracerMask, &tracerMask);
+  tracerHeldCpu = -1;
+}
+
+// switchThread(tid, regs, siginfo, cpu, fp) -> wait status, or -errno.
+//
+// The hot path: pin the stub thread to this thread's CPU if it moved (state[0] holds the
+// last pinned CPU, state[1] != 0 disables pinning), load `fp` if given, set the registers,
+// PTRACE_SYSEMU, wait, then read registers (and siginfo for a signal stop) back.
+Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = Tid(info, 0);
+  auto* regs = reinterpret_cast<struct user_regs_struct*>(Buf(info, 1, kRegsSize));
+  uint8_t* si = Buf(info, 2, kSiginfoSize);
+  auto state = info[3].As<Napi::Int32Array>();
+  if (state.ElementLength() < 2) throw Napi::RangeError::New(env, "state too short");
+  int32_t* st = state.Data();
+  if (!st[1]) {
+    int cpu = sched_getcpu();
+    if (cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      // SAFETY: affinity of a thread of our own stub; failure only costs speed.
+      if (cpu != st[0] && sched_setaffinity(tid, sizeof set, &set) == 0) st[0] = cpu;
+    }
+  }
+  int err;
+  if (info[4].IsBuffer()) {
+    auto fp = info[4].As<Napi::Buffer<uint8_t>>();
+    struct iovec iov = {fp.Data(), fp.Length()};
+    // SAFETY: tid is stopped under this thread; the kernel validates the xsave image.
+    if (ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(NT_X86_XSTATE), &iov) < 0) {
+      return Napi::Number::New(env, -errno);
+    }
+  }
+  if ((err = SetRegs(tid, regs))) return Napi::Number::New(env, err);
+  if (!st[1] && st[0] >= 0) HoldTracer(st[0]);
+  // SAFETY: tid is stopped under this thread; SYSEMU stops it again at its next syscall
+  // entry (before seccomp and before the syscall runs) or at any signal.
+  if (ptrace(PTRACE_SYSEMU, tid, nullptr, nullptr) < 0) return Napi::Number::New(env, -errno);
+  int status;
+  err = WaitTid(tid, &status);
+  if (tracerHeldCpu >= 0 && --tracerHeldFor <= 0) ReleaseTracer();
+  if (err < 0) return Napi::Number::New(env, err);
+  if (WIFSTOPPED(status)) {
+    if ((err = GetRegs(tid, regs))) return Napi::Number::New(env, err);
+    if (WSTOPSIG(status) != (SIGTRAP | 0x80) && (status >> 16) == 0) {
+      // SAFETY: a signal-delivery stop; si is at least sizeof(siginfo_t).
+      if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, si) < 0) return Napi::Number::New(env, -errno);
+    }
+  }
+  return Napi::Number::New(env, status);
+}
+
+// getRegs(tid, buf) / setRegs(tid, buf) -> 0 or -errno.
+Napi::Value GetRegsJs(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  auto* regs = reinterpret_cast<struct user_regs_struct*>(Buf(info, 1, kRegsSize));
+  return Napi::Number::New(info.Env(), GetRegs(tid, regs));
+}
+
+Napi::Value SetRegsJs(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  auto* regs = reinterpret_cast<struct user_regs_struct*>(Buf(info, 1, kRegsSize));
+  return Napi::Number::New(info.Env(), SetRegs(tid, regs));
+}
+
+// getFpState(tid, buf) -> bytes written (the xsave image size), or -errno.
+Napi::Value GetFpState(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  auto b = info[1].As<Napi::Buffer<uint8_t>>();
+  struct iovec iov = {b.Data(), b.Length()};
+  // SAFETY: tid is stopped under this thread; the kernel writes at most iov_len bytes.
+  if (ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_X86_XSTATE), &iov) < 0) {
+    return Napi::Number::New(info.Env(), -errno);
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(iov.iov_len));
+}
+
+// parkAndDetach(tid) -> 0 or -errno: the thread waits in pause() at STUB_PARK, untraced,
+// for another thread of this process to seize it.
+Napi::Value ParkAndDetach(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return Napi::Number::New(info.Env(), err);
+  regs.rip = STUB_PARK;
+  regs.orig_rax = ~0ULL;
+  if ((err = SetRegs(tid, &regs))) return Napi::Number::New(info.Env(), err);
+  // SAFETY: detaching leaves the thread in the park loop, which the filter confines to pause.
+  if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) < 0) return Napi::Number::New(info.Env(), -errno);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// seize(tid) -> 0 or -errno: attach a parked stub thread to this thread and stop it.
+Napi::Value Seize(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  // SAFETY: tid is a parked thread of one of our stubs; EXITKILL ties it to this thread.
+  if (ptrace(PTRACE_SEIZE, tid, nullptr, kTraceOptions) < 0 ||
+      ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) < 0) {
+    return Napi::Number::New(info.Env(), -errno);
+  }
+  int status;
+  int err = WaitTid(tid, &status);
+  if (err < 0) return Napi::Number::New(info.Env(), err);
+  if (!WIFSTOPPED(status)) return Napi::Number::New(info.Env(), -ESRCH);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// exitThread(tid) -> 0 or -errno: the stub thread runs exit(0) at the inject gadget and
+// is reaped; the rest of its process is untouched.
+Napi::Value ExitThread(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  long args[6] = {0, 0, 0, 0, 0, 0};
+  long r = Inject(tid, SYS_exit, args, nullptr);
+  // The thread is gone once Inject sees it exit (-ESRCH); anything else is an error.
+  return Napi::Number::New(info.Env(), static_cast<double>(r == -ESRCH ? 0 : (r < 0 ? r : -EPROTO)));
+}
+
+// waitThread(tid, nohang) -> wait status, 0 when nohang and nothing changed, or -errno.
+Napi::Value WaitThread(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  int status = 0;
+  int r = WaitTid(tid, &status, info[1].ToBoolean() ? WNOHANG : 0);
+  if (r < 0) return Napi::Number::New(info.Env(), r);
+  if (r == 0) return Napi::Number::New(info.Env(), -EAGAIN);
+  return Napi::Number::New(info.Env(), status);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports["spawnStub"] = Napi::Function::New(env, SpawnStub, "spawnStub");
+  exports["injectSyscall"] = Napi::Function::New(env, InjectSyscall, "injectSyscall");
+  exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
+  exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
+  exports["getRegs"] = Napi::Function::New(env, GetRegsJs, "getRegs");
+  exports["setRegs"] = Napi::Function::New(env, SetRegsJs, "setRegs");
+  exports["getFpState"] = Napi::Function::New(env, GetFpState, "getFpState");
+  exports["parkAndDetach"] = Napi::Function::New(env, ParkAndDetach, "parkAndDetach");
+  exports["seize"] = Napi::Function::New(env, Seize, "seize");
+  exports["exitThread"] = Napi::Function::New(env, ExitThread, "exitThread");
+  exports["waitThread"] = Napi::Function::New(env, WaitThread, "waitThread");
+  exports["regsSize"] = Napi::Number::New(env, kRegsSize);
+  exports["siginfoSize"] = Napi::Number::New(env, kSiginfoSize);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tvisor_ptrace, Init)

@@ -1,0 +1,35 @@
+/**
+ * The contract of tvisor_ptrace.node (native/ptrace/addon.cc), loaded by ./ptrace-native.ts.
+ *
+ * Every call is synchronous and must come from the thread that traces `tid`. Numbers are
+ * returned as-is from C: a result >= 0, or -errno. Arguments are checked in
+ * ptrace-native.ts before they cross; the addon re-checks types and buffer lengths.
+ */
+export interface PtraceAddon {
+  /** spawnStub starts the stub at `path` as a traced child of this thread; returns its pid or throws. */
+  spawnStub(path: string, memfd: number): number;
+  /** injectSyscall runs syscall `nr` in the stopped stub thread at the stub's gadget; returns rax. */
+  injectSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
+  /** cloneThread creates a stub thread, stopped and traced by this thread; returns its tid. */
+  cloneThread(tid: number): number;
+  /** switchThread loads fp (if a Buffer), sets regs, PTRACE_SYSEMU, waits; returns the wait status. */
+  switchThread(tid: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number;
+  /** getRegs reads user_regs_struct into buf. */
+  getRegs(tid: number, buf: Buffer): number;
+  /** setRegs writes user_regs_struct from buf (cs and ss are forced to user selectors). */
+  setRegs(tid: number, buf: Buffer): number;
+  /** getFpState reads the xsave image into buf; returns its size. */
+  getFpState(tid: number, buf: Buffer): number;
+  /** parkAndDetach leaves the thread in pause() at the stub's park gadget, untraced. */
+  parkAndDetach(tid: number): number;
+  /** seize attaches a parked stub thread to this thread and stops it. */
+  seize(tid: number): number;
+  /** exitThread makes the stub thread exit(0) and reaps it. */
+  exitThread(tid: number): number;
+  /** waitThread waits for a state change of tid (-EAGAIN when nohang and none). */
+  waitThread(tid: number, nohang: boolean): number;
+  /** regsSize is sizeof(struct user_regs_struct). */
+  readonly regsSize: number;
+  /** siginfoSize is sizeof(siginfo_t). */
+  readonly siginfoSize: number;
+}

@@ -1,0 +1,159 @@
+/**
+ * ptrace-native loads tvisor_ptrace.node and the stub binary, and wraps each addon call
+ * with the argument checks the addon relies on (see addon.d.ts for the raw contract).
+ *
+ * Loading never happens at import time; a failure names every path that was tried.
+ * All calls are synchronous and must come from the thread that traces the stub thread:
+ * a JavaScript isolate runs on exactly one OS thread, so objects that hold a tid never
+ * leave the isolate that attached it.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { HostError } from '../libc';
+import type { PtraceAddon } from './addon';
+
+/** REGS_SIZE is sizeof(struct user_regs_struct) on x86-64. */
+export const REGS_SIZE = 27 * 8;
+/** SIGINFO_SIZE is sizeof(siginfo_t). */
+export const SIGINFO_SIZE = 128;
+
+/** nativeSearchDirs lists the directories searched for native build outputs, in order. */
+export function nativeSearchDirs(): string[] {
+  const dirs: string[] = [];
+  if (process.env.TVISOR_NATIVE_DIR) dirs.push(process.env.TVISOR_NATIVE_DIR);
+  // The repository root is an ancestor of this file's directory: two levels up from the
+  // sources (native/ptrace), one from the bundle (dist/), three from test bundles.
+  for (const up of ['../..', '..', '../../..', '.']) dirs.push(path.resolve(__dirname, up));
+  return [...new Set(dirs)];
+}
+
+/** findFile returns the first existing `dir/rel` over nativeSearchDirs × relatives, or throws naming every path tried. */
+export function findFile(what: string, relatives: string[]): string {
+  const tried: string[] = [];
+  for (const dir of nativeSearchDirs()) {
+    for (const rel of relatives) {
+      const p = path.join(dir, rel);
+      tried.push(p);
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new Error(`${what} not found (run make); tried: ${tried.join(', ')}`);
+}
+
+let addon: PtraceAddon | undefined;
+
+/** loadPtraceAddon returns the loaded addon, loading it on first use. */
+export function loadPtraceAddon(): PtraceAddon {
+  if (addon) return addon;
+  const file = findFile('tvisor_ptrace.node', ['native/build/Release/tvisor_ptrace.node', 'build/Release/tvisor_ptrace.node']);
+  const mod = { exports: {} as PtraceAddon };
+  try {
+    process.dlopen(mod, file);
+  } catch (err) {
+    throw new Error(`tvisor_ptrace.node: cannot load ${file}`, { cause: err });
+  }
+  if (mod.exports.regsSize !== REGS_SIZE || mod.exports.siginfoSize !== SIGINFO_SIZE) {
+    throw new Error(`tvisor_ptrace.node: ${file}: layout mismatch (regs ${mod.exports.regsSize}, siginfo ${mod.exports.siginfoSize})`);
+  }
+  addon = mod.exports;
+  return addon;
+}
+
+/** stubPath returns the path of the static ptrace stub binary. */
+export function stubPath(): string {
+  return findFile('tvisor-stub', ['build/native/tvisor-stub']);
+}
+
+/** nativeAvailable says why the ptrace native parts cannot be used, or undefined if they can. */
+export function nativeUnavailable(): string | undefined {
+  try {
+    loadPtraceAddon();
+    stubPath();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function tid(t: number): number {
+  if (!Number.isInteger(t) || t <= 0 || t > 0x3fffffff) throw new RangeError(`tid ${t}: not a thread id`);
+  return t;
+}
+
+function buf(b: Buffer, len: number, what: string): Buffer {
+  if (!Buffer.isBuffer(b) || b.length < len) throw new RangeError(`${what}: need a Buffer of at least ${len} bytes`);
+  return b;
+}
+
+function ok(call: string, r: number): number {
+  if (r < 0) throw new HostError(call, -r);
+  return r;
+}
+
+/** spawnStub starts a stub process traced by this thread, with `memfd` as its STUB_MEMFD. */
+export function spawnStub(memfd: number): number {
+  if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
+  return loadPtraceAddon().spawnStub(stubPath(), memfd);
+}
+
+/** injectSyscall runs host syscall `nr` in the stopped stub thread `t`; returns its raw result. */
+export function injectSyscall(t: number, nr: number, args: readonly number[]): number {
+  if (args.length > 6 || !args.every(Number.isSafeInteger)) throw new RangeError(`syscall ${nr}: bad arguments ${args.join(',')}`);
+  const a = [...args, 0, 0, 0, 0, 0, 0];
+  return loadPtraceAddon().injectSyscall(tid(t), nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/** cloneThread creates a new stub thread from `t`, stopped and traced by this thread. */
+export function cloneThread(t: number): number {
+  return ok('stub clone', loadPtraceAddon().cloneThread(tid(t)));
+}
+
+/** switchThread is the hot path: see addon.d.ts. The caller owns regs/siginfo sizes. */
+export function switchThread(t: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number {
+  return loadPtraceAddon().switchThread(t, regs, siginfo, state, fp);
+}
+
+/** checkSwitchArgs validates once what switchThread's callers then reuse on every call. */
+export function checkSwitchArgs(t: number, regs: Buffer, siginfo: Buffer, state: Int32Array): void {
+  tid(t);
+  buf(regs, REGS_SIZE, 'registers');
+  buf(siginfo, SIGINFO_SIZE, 'siginfo');
+  if (!(state instanceof Int32Array) || state.length < 2) throw new RangeError('switch state: need an Int32Array of 2');
+}
+
+/** getRegs reads the registers of stopped thread `t` into `regs`. */
+export function getRegs(t: number, regs: Buffer): void {
+  ok('PTRACE_GETREGS', loadPtraceAddon().getRegs(tid(t), buf(regs, REGS_SIZE, 'registers')));
+}
+
+/** setRegs writes the registers of stopped thread `t`. */
+export function setRegs(t: number, regs: Buffer): void {
+  ok('PTRACE_SETREGS', loadPtraceAddon().setRegs(tid(t), buf(regs, REGS_SIZE, 'registers')));
+}
+
+/** getFpState reads the xsave image of stopped thread `t` into `out`; returns its size. */
+export function getFpState(t: number, out: Buffer): number {
+  return ok('PTRACE_GETREGSET', loadPtraceAddon().getFpState(tid(t), buf(out, 512, 'fp state')));
+}
+
+/** parkAndDetach detaches stopped thread `t`, leaving it parked for another tracer. */
+export function parkAndDetach(t: number): void {
+  ok('PTRACE_DETACH', loadPtraceAddon().parkAndDetach(tid(t)));
+}
+
+/** seize attaches parked stub thread `t` to this thread and stops it. */
+export function seize(t: number): void {
+  ok('PTRACE_SEIZE', loadPtraceAddon().seize(tid(t)));
+}
+
+/** exitThread ends stub thread `t` (only that thread) and reaps it. */
+export function exitThread(t: number): void {
+  ok('stub exit', loadPtraceAddon().exitThread(tid(t)));
+}
+
+/** waitThread returns the next wait status of `t`, or undefined when nohang and none is ready. */
+export function waitThread(t: number, nohang: boolean): number | undefined {
+  const r = loadPtraceAddon().waitThread(tid(t), nohang);
+  if (r === -11) return undefined; // EAGAIN: nothing yet
+  return ok('waitpid', r);
+}

@@ -1,0 +1,32 @@
+/*
+ * layout.h fixes where the ptrace stub lives in every stub process, shared by the stub
+ * (stub.S), the addon (ptrace/addon.cc) and mirrored in platform/ptrace/stub-layout.ts.
+ *
+ * The stub is linked at STUB_BASE and, once started, unmaps everything else: the
+ * application owns [0, STUB_BASE). Each entry point sits at a fixed offset (.org).
+ */
+#ifndef TVISOR_STUB_LAYOUT_H
+#define TVISOR_STUB_LAYOUT_H
+
+#define STUB_BASE 0x7fffff000000
+#define STUB_SIZE 0x10000          /* the stub's own region, kept mapped */
+#define STUB_TASK_TOP 0x7ffffffff000 /* x86-64 TASK_SIZE with 4-level paging */
+
+/* Offsets inside the stub region. */
+#define STUB_OFF_READY 0x100  /* int3: the stub is initialised, seccomp is on */
+#define STUB_OFF_FAIL 0x108   /* hlt: initialisation failed, rax holds -errno */
+#define STUB_OFF_INJECT 0x200 /* syscall; int3: one injected host syscall */
+#define STUB_OFF_PARK 0x280   /* mov $SYS_pause,%eax; syscall; jmp: parked thread */
+#define STUB_OFF_FILTER 0x400 /* the seccomp program */
+
+#define STUB_READY (STUB_BASE + STUB_OFF_READY)
+#define STUB_INJECT (STUB_BASE + STUB_OFF_INJECT)
+#define STUB_PARK (STUB_BASE + STUB_OFF_PARK)
+/* Instruction pointers the kernel reports for the two allowed syscall sites. */
+#define STUB_INJECT_SYSCALL_IP (STUB_INJECT + 2)
+#define STUB_PARK_SYSCALL_IP (STUB_PARK + 7)
+
+/* The memory file is file descriptor STUB_MEMFD in every stub; no other fd is open. */
+#define STUB_MEMFD 3
+
+#endif

@@ -1,0 +1,69 @@
+/**
+ * bench-platform (make bench-platform) measures the round trip of one trapped syscall
+ * through the ptrace platform from Node (Context.switch + a handler setting rax), and the
+ * same PTRACE_SYSEMU round trip from C (build/platform/bench/sysemu-ref) in the same run,
+ * on the same program (bench-loop: getppid in a loop). It prints each round and the ratio
+ * of the medians. It is not a test: no threshold fails it.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { getPlatform, MemoryFile, Registers } from '../index';
+import { loadStaticElf, mapStack } from '../testing/elf-loader';
+import { runTask } from '../testing/run';
+import { newPtraceContext } from '../ptrace/ptrace';
+
+const OPS = 100000;
+const ROUNDS = 5;
+const ROOT = path.resolve(__dirname, '../../..');
+const PROGRAM = path.join(ROOT, 'build/platform/testing/bench-loop');
+const REF = path.join(ROOT, 'build/platform/bench/sysemu-ref');
+const STACK_TOP = 0x7ff000000000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function nodeRound(ops: number, pinning = true): { totalMs: number; ops: number } {
+  const mf = MemoryFile.create({ name: 'tvisor-bench' });
+  const platform = getPlatform('ptrace', mf);
+  const as = platform.newAddressSpace();
+  const image = loadStaticElf(mf, as, PROGRAM);
+  mapStack(mf, as, STACK_TOP);
+  const ctx = pinning ? platform.newContext() : newPtraceContext(false);
+  const regs = Registers.forEntry(image.entry, BigInt(STACK_TOP));
+  regs.rdi = BigInt(ops);
+  const start = process.hrtime.bigint();
+  const out = runTask(ctx, as, regs, (r) => (r.sysno === 110 ? 1 : undefined));
+  const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
+  if (out.kind !== 'exit' || out.syscalls !== ops) throw new Error(`bench-loop did not finish: ${JSON.stringify(out)}`);
+  ctx.release();
+  platform.release();
+  mf.close();
+  return { totalMs, ops: out.syscalls };
+}
+
+function refRound(): { totalMs: number; ops: number } {
+  const line = execFileSync(REF, [PROGRAM], { encoding: 'utf8' });
+  const m = /ops=(\d+) total_ms=([\d.]+)/.exec(line);
+  if (!m) throw new Error(`sysemu-ref: unexpected output ${line}`);
+  return { ops: Number(m[1]), totalMs: Number(m[2]) };
+}
+
+function show(what: string, r: { totalMs: number; ops: number }): number {
+  const us = (r.totalMs * 1e3) / r.ops;
+  console.log(`  ${what}: ops=${r.ops} total=${r.totalMs.toFixed(1)} ms per-op=${us.toFixed(2)} us`);
+  return us;
+}
+
+nodeRound(5000); // warm up the JIT and the allocator
+const node: number[] = [], ref: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  console.log(`round ${i + 1}`);
+  node.push(show('node platform (Context.switch)', nodeRound(OPS)));
+  ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
+}
+const n = median(node), c = median(ref);
+console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
+show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
+console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);

@@ -1,0 +1,96 @@
+/**
+ * mappings records which memory-file range backs each mapped page of an address space,
+ * with its protection. Address spaces keep one so that the sentry can translate an
+ * application address to a memory-file offset (copy-in/copy-out) without asking the host.
+ *
+ * Invariant: entries are sorted by start, page-aligned and never overlap.
+ */
+import { PAGE_SIZE, type FileRange, type Prot } from '../platform';
+
+/** Mapping is one contiguous mapped region. */
+export interface Mapping {
+  start: number;
+  end: number;
+  /** offset is the memory-file offset backing `start`. */
+  offset: number;
+  prot: Prot;
+}
+
+/** MappingTable is the sorted list of an address space's mappings. */
+export class MappingTable {
+  private entries: Mapping[] = [];
+
+  /** map records `range` at `addr` with `prot`, replacing any mapping there. */
+  map(addr: number, range: FileRange, prot: Prot): void {
+    checkAligned(addr, range.length);
+    this.unmap(addr, range.length);
+    const i = this.firstEndingAfter(addr);
+    this.entries.splice(i, 0, { start: addr, end: addr + range.length, offset: range.offset, prot });
+  }
+
+  /** unmap removes [addr, addr+length), splitting mappings that straddle its edges. */
+  unmap(addr: number, length: number): void {
+    checkAligned(addr, length);
+    this.splitAt(addr);
+    this.splitAt(addr + length);
+    this.entries = this.entries.filter((m) => m.end <= addr || m.start >= addr + length);
+  }
+
+  /** protect sets `prot` on the mapped parts of [addr, addr+length). */
+  protect(addr: number, length: number, prot: Prot): void {
+    checkAligned(addr, length);
+    this.splitAt(addr);
+    this.splitAt(addr + length);
+    for (const m of this.entries) if (m.start >= addr && m.end <= addr + length) m.prot = prot;
+  }
+
+  /**
+   * translate returns the file ranges backing [addr, addr+length), each allowing `want`;
+   * it returns the address of the first byte that is unmapped or lacks `want` instead.
+   */
+  translate(addr: number, length: number, want: Prot): FileRange[] | { faultAt: number } {
+    const out: FileRange[] = [];
+    let at = addr;
+    const end = addr + length;
+    for (let i = this.firstEndingAfter(addr); at < end; i++) {
+      const m = this.entries[i];
+      if (!m || m.start > at || (m.prot & want) !== want) return { faultAt: at };
+      const n = Math.min(end, m.end) - at;
+      const off = m.offset + (at - m.start);
+      const last = out[out.length - 1];
+      if (last && last.offset + last.length === off) last.length += n;
+      else out.push({ offset: off, length: n });
+      at += n;
+    }
+    return out;
+  }
+
+  /** list returns a copy of the mappings in address order. */
+  list(): Mapping[] {
+    return this.entries.map((m) => ({ ...m }));
+  }
+
+  private splitAt(addr: number): void {
+    const i = this.firstEndingAfter(addr);
+    const m = this.entries[i];
+    if (!m || m.start >= addr) return;
+    this.entries.splice(i, 1, { ...m, end: addr }, { ...m, start: addr, offset: m.offset + (addr - m.start) });
+  }
+
+  /** firstEndingAfter returns the index of the first mapping with end > addr. */
+  private firstEndingAfter(addr: number): number {
+    let lo = 0, hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.entries[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function checkAligned(addr: number, length: number): void {
+  if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr % PAGE_SIZE || length % PAGE_SIZE || addr < 0 || length <= 0) {
+    throw new RangeError(`mapping [0x${addr.toString(16)}, +0x${length.toString(16)}): not page-aligned`);
+  }
+}

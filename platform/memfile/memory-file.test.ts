@@ -1,0 +1,57 @@
+import { PROT_READ, PROT_WRITE, type FileRange } from '../platform';
+import { copyIn, copyInString, copyOut, MemoryFault, type Translator } from './copy';
+import { MappingTable } from './mappings';
+import { MemoryFile } from './memory-file';
+
+/** A translator over a MappingTable, as address spaces provide. */
+function translator(t: MappingTable): Translator {
+  return {
+    translate(addr, length, want): FileRange[] {
+      const r = t.translate(addr, length, want);
+      if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
+      return r;
+    },
+  };
+}
+
+describe('MemoryFile', () => {
+  let mf: MemoryFile;
+  beforeEach(() => {
+    mf = MemoryFile.create({ chunkSize: 64 * 1024, maxSize: 1 << 24 });
+  });
+  afterEach(() => mf.close());
+
+  test('grows on allocation, reads and writes across chunks, frees to zeros', () => {
+    const r = mf.allocate(200 * 1024);
+    expect(mf.size).toBeGreaterThanOrEqual(200 * 1024);
+    const data = Buffer.alloc(10000, 7);
+    mf.writeBytes(r.offset + 60000, data); // spans the first 64 KiB chunk boundary
+    expect(mf.readBytes(r.offset + 60000, 10000)).toEqual(data);
+    expect(() => mf.view(r.offset + 60000, 10000)).toThrow(/spans two chunks/);
+    mf.free(r);
+    expect(mf.readBytes(r.offset + 60000, 16)).toEqual(Buffer.alloc(16));
+    expect(() => mf.readBytes(mf.size, 1)).toThrow(/outside the file/);
+  });
+
+  test('is a real memfd: host writes to the fd show through the mapping', () => {
+    const r = mf.allocate(4096);
+    const fs = require('node:fs') as typeof import('node:fs');
+    fs.writeSync(mf.fd, Buffer.from('through the fd'), 0, 14, r.offset);
+    expect(mf.readBytes(r.offset, 14).toString()).toBe('through the fd');
+  });
+
+  test('copy helpers follow the mappings and honour protections', () => {
+    const t = new MappingTable();
+    const a = mf.allocate(4096), b = mf.allocate(4096);
+    t.map(0x20000, b, PROT_READ | PROT_WRITE); // deliberately out of file order
+    t.map(0x21000, a, PROT_READ);
+    const tr = translator(t);
+    copyOut(mf, tr, 0x20ffc, Buffer.from('abcd'));
+    mf.writeBytes(a.offset, Buffer.from('efgh\0rest'));
+    expect(copyIn(mf, tr, 0x20ffc, 8).toString()).toBe('abcdefgh');
+    expect(copyInString(mf, tr, 0x20ffc, 100)?.toString()).toBe('abcdefgh');
+    expect(copyInString(mf, tr, 0x20ffc, 4)).toBeUndefined();
+    expect(() => copyOut(mf, tr, 0x20ffe, Buffer.from('xxxx'))).toThrow(MemoryFault);
+    expect(() => copyIn(mf, tr, 0x21ffe, 4)).toThrow(/0x22000 is not readable/);
+  });
+});

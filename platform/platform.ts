@@ -1,0 +1,112 @@
+/**
+ * platform is the boundary between the sentry and the host mechanism that runs
+ * application code: an address space to map memory-file ranges into, and contexts that
+ * run a task's registers in an address space until the next event (after gVisor's
+ * pkg/sentry/platform). Backends: `ptrace` (platform/ptrace), later `kvm`.
+ *
+ * Threading rule: every object a platform returns belongs to the JavaScript thread that
+ * created it (the main thread or a worker) and must only be used there; switch() blocks
+ * that thread until the task stops. Run tasks in parallel by running contexts on several
+ * workers (see platform/ptrace for how an address space is shared with a worker).
+ */
+import type { FpState } from './fpstate';
+import type { MemoryFile } from './memfile/memory-file';
+import type { Registers } from './registers';
+
+/** Prot is a set of PROT_* bits (PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4). */
+export type Prot = number;
+/** PROT_READ, PROT_WRITE, PROT_EXEC as in mman.h. */
+export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+/** PAGE_SIZE is the x86-64 page size. */
+export const PAGE_SIZE = 4096;
+
+/** FileRange is a page-aligned range of the memory file. */
+export interface FileRange {
+  offset: number;
+  length: number;
+}
+
+/** AccessType is the kind of access that faulted; `unknown` when the backend cannot tell. */
+export type AccessType = 'read' | 'write' | 'execute' | 'unknown';
+
+/**
+ * SwitchResult is why a context stopped running the task.
+ * - syscall: the registers hold the syscall (Registers.sysno, arg(i)); set the result with
+ *   setReturn and switch again.
+ * - fault: a synchronous fault: SIGSEGV/SIGBUS with the faulting address, SIGILL, SIGFPE,
+ *   SIGTRAP (int3) with the instruction's address; `code` is the host si_code.
+ * - interrupted: the sentry (or someone outside) preempted the task; `signal` says how.
+ * - exited: the host thread is gone (its stub was killed); the context cannot run again.
+ */
+export type SwitchResult =
+  | { kind: 'syscall' }
+  | { kind: 'fault'; signal: number; code: number; address: bigint; access: AccessType }
+  | { kind: 'interrupted'; signal: number }
+  | { kind: 'exited'; exitCode?: number; signal?: number };
+
+/** AddressSpace is the host side of one application address space. */
+export interface AddressSpace {
+  /** mapFile maps `range` of the memory file at `addr` with `prot`, replacing what was there. */
+  mapFile(addr: number, range: FileRange, prot: Prot): void;
+  /** unmap removes the mappings in [addr, addr+length). */
+  unmap(addr: number, length: number): void;
+  /** protect changes the protection of [addr, addr+length). */
+  protect(addr: number, length: number, prot: Prot): void;
+  /** translate maps [addr, addr+length) to memory-file ranges, failing on holes (for copy helpers). */
+  translate(addr: number, length: number, want: Prot): FileRange[];
+  /** release frees the host resources; the address space cannot be used afterwards. */
+  release(): void;
+}
+
+/** Context runs tasks: it holds the host thread(s) a task runs on. */
+export interface Context {
+  /**
+   * switch runs `regs` (and `fp`, when the task tracks its own FP state) in `as` until the
+   * next event, which it returns; regs then hold the task's registers at that event.
+   */
+  switch(as: AddressSpace, regs: Registers, fp?: FpState): SwitchResult;
+  /** interrupt asks a running switch (on any thread) to return `interrupted` soon. */
+  interrupt(): void;
+  /** release frees the host threads of this context. */
+  release(): void;
+}
+
+/** Platform creates address spaces and contexts; get one with getPlatform. */
+export interface Platform {
+  readonly name: string;
+  /** minUserAddress is the lowest address an application may map. */
+  readonly minUserAddress: number;
+  /** maxUserAddress is one past the highest address an application may map. */
+  readonly maxUserAddress: number;
+  /** memoryFile is the memory file all application memory comes from. */
+  readonly memoryFile: MemoryFile;
+  newAddressSpace(): AddressSpace;
+  newContext(): Context;
+  /** newFpState returns the FP state of a freshly started task. */
+  newFpState(): FpState;
+  /** release frees the platform's host resources (address spaces must be released first). */
+  release(): void;
+}
+
+/** PlatformFactory constructs a platform over a memory file. */
+export type PlatformFactory = (memoryFile: MemoryFile) => Platform;
+
+const registry = new Map<string, PlatformFactory>();
+
+/** registerPlatform makes a backend available to getPlatform under `name`. */
+export function registerPlatform(name: string, factory: PlatformFactory): void {
+  if (registry.has(name)) throw new Error(`platform "${name}" is already registered`);
+  registry.set(name, factory);
+}
+
+/** platformNames lists the registered backends. */
+export function platformNames(): string[] {
+  return [...registry.keys()];
+}
+
+/** getPlatform constructs the backend `name` over `memoryFile` (see platform/index.ts for the defaults). */
+export function getPlatformWith(name: string, memoryFile: MemoryFile): Platform {
+  const f = registry.get(name);
+  if (!f) throw new Error(`platform "${name}" does not exist (known: ${platformNames().join(', ') || 'none'})`);
+  return f(memoryFile);
+}

@@ -1,0 +1,208 @@
+/**
+ * address-space is the ptrace AddressSpace: one stub process whose memory is built by
+ * injecting mmap/munmap/mprotect of memory-file ranges into its control thread.
+ *
+ * The control thread is the stub's first thread (for an address space this JavaScript
+ * thread created) or a thread handed over by the owner (adopted on a worker). Only the
+ * owner changes mappings: its MappingTable is the truth the sentry translates through.
+ * New stub threads are cloned from the control thread, which makes them traced by the
+ * same JavaScript thread (PTRACE_O_TRACECLONE).
+ */
+import * as native from '../../native/ptrace/ptrace-native';
+import { HostError } from '../../native/libc';
+import { MemoryFault } from '../memfile/copy';
+import { MappingTable } from '../memfile/mappings';
+import type { MemoryFile } from '../memfile/memory-file';
+import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../platform';
+import { killProcess } from './host';
+import { MIN_USER_ADDRESS, STUB_BASE, STUB_MEMFD } from './stub-layout';
+import { StubThread } from './stub-thread';
+
+const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
+const MAP_SHARED = 1, MAP_FIXED = 0x10;
+/** LEADER_REAP_POLLS bounds release()'s wait (in 1 ms naps) for a killed stub's leader. */
+const LEADER_REAP_POLLS = 1000;
+
+/** AddressSpaceTicket hands a parked stub thread to another JavaScript thread (postMessage-able). */
+export interface AddressSpaceTicket {
+  pid: number;
+  tid: number;
+}
+
+/** Leaders that could not be reaped yet (threads traced elsewhere still exiting). */
+const zombies = new Set<number>();
+
+function reapZombies(): void {
+  for (const pid of zombies) {
+    try {
+      if (native.waitThread(pid, true) !== undefined) zombies.delete(pid);
+    } catch {
+      zombies.delete(pid);
+    }
+  }
+}
+
+/** PtraceAddressSpace is one stub process seen from the JavaScript thread that traces its control thread. */
+export class PtraceAddressSpace implements AddressSpace {
+  private readonly table = new MappingTable();
+  private readonly threads = new Set<StubThread>();
+  private released = false;
+  /** dead is set when a thread of the stub was seen killed: the whole process is gone. */
+  dead = false;
+
+  /** onRelease is called once by release() (the platform forgets the address space). */
+  onRelease: (() => void) | undefined;
+
+  private constructor(readonly pid: number, private readonly control: StubThread, readonly owner: boolean, private readonly memoryFile?: MemoryFile) {
+    this.threads.add(control);
+  }
+
+  /** PtraceAddressSpace.spawn starts a new stub over `memoryFile`, traced by this thread. */
+  static spawn(memoryFile: MemoryFile): PtraceAddressSpace {
+    reapZombies();
+    const pid = native.spawnStub(memoryFile.fd);
+    return new PtraceAddressSpace(pid, new StubThread(pid, pid), true, memoryFile);
+  }
+
+  /** PtraceAddressSpace.adopt seizes a ticket's parked thread; the result can run contexts but not change mappings. */
+  static adopt(ticket: AddressSpaceTicket): PtraceAddressSpace {
+    native.seize(ticket.tid);
+    return new PtraceAddressSpace(ticket.pid, new StubThread(ticket.pid, ticket.tid), false);
+  }
+
+  /** controlThread is the thread used for injected syscalls (tests read its registers). */
+  get controlThread(): StubThread {
+    return this.control;
+  }
+
+  mapFile(addr: number, range: FileRange, prot: Prot): void {
+    this.checkMutable(addr, range.length);
+    if (range.offset % PAGE_SIZE || range.offset < 0 || !this.memoryFile || range.offset + range.length > this.memoryFile.size) {
+      throw new RangeError(`address space ${this.pid}: memory-file range [${range.offset}, +${range.length}) is invalid`);
+    }
+    const r = this.inject(SYS_mmap, [addr, range.length, prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, range.offset]);
+    if (r !== addr) throw new Error(`address space ${this.pid}: mmap at 0x${addr.toString(16)} returned 0x${r.toString(16)}`);
+    this.table.map(addr, range, prot);
+  }
+
+  unmap(addr: number, length: number): void {
+    this.checkMutable(addr, length);
+    this.inject(SYS_munmap, [addr, length]);
+    this.table.unmap(addr, length);
+  }
+
+  protect(addr: number, length: number, prot: Prot): void {
+    this.checkMutable(addr, length);
+    this.inject(SYS_mprotect, [addr, length, prot]);
+    this.table.protect(addr, length, prot);
+  }
+
+  translate(addr: number, length: number, want: Prot): FileRange[] {
+    if (!this.owner) throw new Error(`address space ${this.pid}: translate only on the thread that created it`);
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0) throw new MemoryFault(addr, want);
+    const r = this.table.translate(addr, length, want);
+    if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
+    return r;
+  }
+
+  /** mappings lists the current mappings (for tests and /proc/pid/maps). */
+  mappings(): ReturnType<MappingTable['list']> {
+    return this.table.list();
+  }
+
+  /** newThread clones a stub thread traced by this JavaScript thread. */
+  newThread(): StubThread {
+    this.checkLive();
+    const t = new StubThread(this.pid, native.cloneThread(this.control.tid));
+    this.threads.add(t);
+    return t;
+  }
+
+  /** forgetThread is called by a context that disposed of its thread here. */
+  forgetThread(t: StubThread): void {
+    this.threads.delete(t);
+  }
+
+  /**
+   * share clones a stub thread, parks it untraced in pause() and returns a ticket for
+   * another JavaScript thread (a worker) to adopt with PtraceAddressSpace.adopt. Until
+   * adopted, the parked thread costs nothing; if the owner releases first, it dies too.
+   */
+  share(): AddressSpaceTicket {
+    if (!this.owner) throw new Error(`address space ${this.pid}: only its creator can share it`);
+    this.checkLive();
+    const tid = native.cloneThread(this.control.tid);
+    native.parkAndDetach(tid);
+    return { pid: this.pid, tid };
+  }
+
+  /**
+   * release ends the stub threads this JavaScript thread traces; the owner also kills the
+   * process and reaps it (later, if threads traced by workers are still exiting).
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease?.();
+    if (!this.owner) {
+      for (const t of this.threads) t.dispose();
+      return;
+    }
+    killProcess(this.pid);
+    for (const t of this.threads) {
+      if (t === this.control) continue;
+      t.dead = true;
+      try {
+        native.waitThread(t.tid, false);
+      } catch {
+        // Already reaped by a switch that saw it die.
+      }
+    }
+    this.control.dead = true;
+    // The leader is reported once every thread is gone; threads traced by workers may take
+    // a moment (their tracers reap them), so poll briefly, then leave it for later.
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      for (let i = 0; native.waitThread(this.pid, true) === undefined; i++) {
+        if (i === LEADER_REAP_POLLS) {
+          zombies.add(this.pid);
+          break;
+        }
+        Atomics.wait(nap, 0, 0, 1);
+      }
+    } catch {
+      // ECHILD: already reaped.
+    }
+    reapZombies();
+  }
+
+  /** isReleased says whether release() was called. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  private inject(nr: number, args: number[]): number {
+    this.checkLive();
+    const r = native.injectSyscall(this.control.tid, nr, args);
+    if (r < 0) {
+      if (r === -3) this.dead = true; // ESRCH: the stub is gone
+      throw new HostError(`address space ${this.pid}: syscall ${nr}`, -r);
+    }
+    return r;
+  }
+
+  private checkMutable(addr: number, length: number): void {
+    if (!this.owner) throw new Error(`address space ${this.pid}: mappings change only on the thread that created it`);
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr % PAGE_SIZE || length % PAGE_SIZE || length <= 0) {
+      throw new RangeError(`address space ${this.pid}: [0x${addr.toString(16)}, +0x${length.toString(16)}) is not page-aligned`);
+    }
+    if (addr < MIN_USER_ADDRESS || addr + length > STUB_BASE) {
+      throw new RangeError(`address space ${this.pid}: [0x${addr.toString(16)}, +0x${length.toString(16)}) is outside user memory`);
+    }
+  }
+
+  private checkLive(): void {
+    if (this.released) throw new Error(`address space ${this.pid}: released`);
+    if (this.dead) throw new Error(`address space ${this.pid}: its stub process has exited`);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * stub-thread is one host thread of a stub process, traced by the JavaScript thread that
+ * holds this object. It runs one application thread at a time and may hold the live FP
+ * state of the task it last ran (see ../fpstate.ts).
+ */
+import * as native from '../../native/ptrace/ptrace-native';
+import type { FpHolder, FpState } from '../fpstate';
+
+/** StubThread is a traced thread of a stub process. */
+export class StubThread implements FpHolder {
+  /** state is [last pinned CPU, pinning disabled] for the addon's switch. */
+  readonly state = new Int32Array([-1, 0]);
+  /** loadedFp is the FpState last loaded into (or saved from) this thread. */
+  loadedFp: FpState | null = null;
+  /** dead is set once the thread has been seen to exit (it is then reaped). */
+  dead = false;
+
+  constructor(readonly pid: number, readonly tid: number) {}
+
+  /** saveFp copies the thread's live FP state into fp.data. */
+  saveFp(fp: FpState): void {
+    if (this.dead) throw new Error(`stub thread ${this.tid}: exited, its fp state is lost`);
+    native.getFpState(this.tid, fp.data);
+  }
+
+  /** forgetFp drops fp if it is the one loaded here. */
+  forgetFp(fp: FpState): void {
+    if (this.loadedFp === fp) this.loadedFp = null;
+  }
+
+  /**
+   * fpToLoad returns the image to load before running `fp` here, or null when this
+   * thread already holds it. It first saves whatever state the switch will overwrite.
+   */
+  fpToLoad(fp: FpState): Buffer | null {
+    if (this.loadedFp === fp && fp.holder === this) return null;
+    const old = this.loadedFp;
+    if (old && old.holder === this) {
+      this.saveFp(old);
+      old.holder = null;
+    }
+    if (fp.holder && fp.holder !== this) {
+      fp.holder.saveFp(fp);
+      fp.holder = null;
+    }
+    return fp.data;
+  }
+
+  /** dispose ends and reaps the thread (only this thread, not its process). */
+  dispose(): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (this.loadedFp?.holder === this) this.loadedFp.holder = null;
+    try {
+      native.exitThread(this.tid);
+    } catch {
+      // Already gone (the process was killed): reap it below.
+    }
+    try {
+      native.waitThread(this.tid, true);
+    } catch {
+      // ECHILD: exitThread reaped it already.
+    }
+  }
+}
