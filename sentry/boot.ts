@@ -1,0 +1,159 @@
+/**
+ * boot builds a sandbox's kernel from an OCI spec: the platform, the mount namespace
+ * (the rootfs and bind mounts from the gofer, /proc, /dev, tmpfs...), and the container's
+ * init process, loaded but not yet running (the OCI "created" state).
+ */
+import type { Spec, Mount as SpecMount } from '../runtime/oci/config';
+import type { Client } from '../gofer/p9/client';
+import { getPlatform } from '../platform';
+import { Credentials } from './kernel/credentials';
+import { Kernel } from './kernel/kernel';
+import { Task } from './kernel/task';
+import { ThreadGroup } from './kernel/thread-group';
+import { execve } from './kernel/task-exec';
+import { Errno, LinuxError } from './kernel/errors';
+import type { SentryLog } from './log';
+import { MemoryManager } from './mm/mm';
+import { FdTable } from './vfs/fd-table';
+import { O_RDONLY, O_WRONLY } from './vfs/file';
+import { Dentry, MountNamespace, MS_RDONLY, type Location } from './vfs/mount';
+import { lookupChild, resolve } from './vfs/path';
+import type { FileSystem } from './vfs/inode';
+import { GoferFs } from './fsimpl/gofer/gofer-fs';
+import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
+import { newDevfs } from './fsimpl/dev/dev';
+import { newProcfs } from './fsimpl/proc/proc';
+import { HostFile } from './fsimpl/host/host-file';
+import { Registers } from '../platform';
+
+/** BootOptions say how to build the sandbox. */
+export interface BootOptions {
+  spec: Spec;
+  client: Client;
+  platform: string;
+  log: SentryLog;
+  /** stdio are the host descriptors of the container's stdin, stdout, stderr. */
+  stdio: [number, number, number];
+  strace?: boolean;
+}
+
+/** Booted is a kernel with its init loaded. */
+export interface Booted {
+  kernel: Kernel;
+  init: Task;
+}
+
+/** isBind tells whether a spec mount is a bind mount served by the gofer. */
+export function isBind(m: SpecMount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function mountpoint(k: Kernel, path: string): Location {
+  // Walk as root; a missing component becomes an in-memory directory (the rootfs may be read-only).
+  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
+  let cur = k.mounts.root;
+  for (const part of path.split('/').filter(Boolean)) {
+    try {
+      cur = lookupChild(r, cur, part);
+      if (cur.dentry.inode.isSymlink) cur = resolve(r, k.mounts.root, path.split('/').slice(0, path.split('/').indexOf(part) + 1).join('/'), { follow: true });
+    } catch (e) {
+      if (!(e instanceof LinuxError) || e.errno !== Errno.ENOENT) throw e;
+      const d = new Dentry(part, cur.dentry, new Tmpfs(0o755).root);
+      cur.dentry.children.set(part, d);
+      cur = { mount: cur.mount, dentry: d };
+    }
+  }
+  return cur;
+}
+
+function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null): FileSystem | null {
+  const ro = (m.options ?? []).includes('ro');
+  if (isBind(m)) return new GoferFs(client, m.destination, ro);
+  switch (m.type) {
+    case 'proc': return newProcfs(k, currentTask);
+    case 'tmpfs': {
+      const opt = (m.options ?? []).find((o) => o.startsWith('mode='));
+      return new Tmpfs(opt ? parseInt(opt.slice(5), 8) : 0o1777);
+    }
+    case 'devtmpfs': return newDevfs();
+    case 'sysfs': case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue':
+      return new Tmpfs(0o555);
+    default:
+      log.warn(`mount ${m.destination}: type "${m.type}" is not supported; skipped`);
+      return null;
+  }
+}
+
+/** boot builds the kernel and loads init from spec.process. */
+export function boot(o: BootOptions): Booted {
+  const { spec, client, log } = o;
+  const platform = getPlatform(o.platform);
+  const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
+  const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
+  const k = new Kernel(platform, mounts, log);
+  k.strace = o.strace ?? false;
+  if (spec.hostname) k.hostname = spec.hostname;
+  if (spec.domainname) k.domainname = spec.domainname;
+  const current = () => k.sched.running;
+  const specMounts = spec.mounts ?? [];
+  let haveDev = false;
+  for (const m of specMounts) {
+    if (m.destination === '/dev' && m.type === 'tmpfs') {
+      // /dev is ours: the sentry's devfs, never the host's.
+      mounts.mount(mountpoint(k, '/dev'), newDevfs(), 0, 'tmpfs');
+      haveDev = true;
+      continue;
+    }
+    if (m.destination === '/dev/pts' || m.destination === '/dev/shm' || m.destination === '/dev/mqueue') {
+      if (haveDev) continue;
+    }
+    const fs = fsFor(k, m, client, log, current);
+    if (!fs) continue;
+    const flags = (m.options ?? []).includes('ro') ? MS_RDONLY : 0;
+    mounts.mount(mountpoint(k, m.destination), fs, flags, m.type === 'bind' ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
+  }
+  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(), 0, 'tmpfs');
+  if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
+
+  const p = spec.process!;
+  const u = p.user;
+  const creds = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, u.additionalGids ?? [], u.uid === 0);
+  const root = mounts.root;
+  const r = { root, cwd: root, creds };
+  const cwd = resolve(r, root, p.cwd || '/', { follow: true, directory: true });
+  const fds = new FdTable();
+  fds.add(new HostFile(o.stdio[0], O_RDONLY, 'stdin'), false);
+  fds.add(new HostFile(o.stdio[1], O_WRONLY, 'stdout'), false);
+  fds.add(new HostFile(o.stdio[2], O_WRONLY, 'stderr'), false);
+  const tgid = k.allocId();
+  const tg = new ThreadGroup(tgid, null, null);
+  const mm = MemoryManager.create(platform);
+  const init = new Task(k, tgid, tg, new Registers(), platform.newFpState(), mm, fds, { root, cwd, umask: u.umask ?? 0o022 }, creds);
+  tg.leader = init;
+  tg.tasks.add(init);
+  k.tasks.set(tgid, init);
+  k.groups.set(tgid, tg);
+  k.init = tg;
+  const env = p.env ?? [];
+  const args = p.args ?? [];
+  execve(init, cwd, findExecutable(k, init, args[0], env), args, env);
+  init.state = 'blocked';
+  return { kernel: k, init };
+}
+
+/** findExecutable resolves a command name through the container's PATH, as runc does. */
+function findExecutable(k: Kernel, t: Task, name: string, env: string[]): string {
+  if (name.includes('/')) return name;
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const dir of pathVar.split(':')) {
+    if (!dir) continue;
+    const candidate = `${dir.replace(/\/$/, '')}/${name}`;
+    try {
+      const loc = resolve(t, k.mounts.root, candidate, { follow: true });
+      if (loc.dentry.inode.isRegular && loc.dentry.inode.stat().mode & 0o111) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new LinuxError(Errno.ENOENT, `exec: "${name}": executable file not found in $PATH`);
+}

@@ -1,0 +1,269 @@
+/**
+ * The container's files served by the gofer over 9P2000.L (the rootfs and each bind
+ * mount). Every inode holds an unopened fid; opening clones it and sends Tlopen, and
+ * with the 9P2000.L.fd dialect the reply brings the host descriptor, so reads and writes
+ * go straight to it (pread/pwrite by the sentry, no round trip). Attributes are cached
+ * per inode and refreshed after changes; the sandbox is the only writer of its rootfs.
+ */
+import { Errno, fail, LinuxError } from '../../kernel/errors';
+import type { Credentials } from '../../kernel/credentials';
+import type { Task } from '../../kernel/task';
+import type { Block } from '../../kernel/waiter';
+import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY, O_TRUNC } from '../../vfs/file';
+import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
+import type { Location } from '../../vfs/mount';
+import type { Client, Attr } from '../../../gofer/p9/client';
+import { GetattrMask, SetattrMask, type Qid } from '../../../gofer/p9';
+import * as host from '../../../gofer/hostfs/sys';
+import { allocDev } from '../tmpfs/tmpfs';
+
+/** p9 runs a 9P call, turning its error into the errno the application sees. */
+function p9<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    if (typeof errno === 'number' && errno > 0) throw new LinuxError(errno);
+    throw e;
+  }
+}
+
+/** GoferFs is one 9P-served tree (an attach of the gofer). */
+export class GoferFs implements FileSystem {
+  readonly name = '9p';
+  readonly dev = allocDev();
+  readonly root: GoferInode;
+
+  constructor(readonly client: Client, aname: string, readonly ro: boolean) {
+    const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
+    this.root = new GoferInode(this, fid, p9(() => client.sync.getattr(fid, GetattrMask.BASIC)));
+  }
+
+  statfs(): StatFs {
+    const s = p9(() => this.client.sync.statfs(this.root.fid));
+    return { type: 0x01021997, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: s.namelen, flags: 0 };
+  }
+}
+
+function inoOf(q: Qid): number {
+  return Number(q.path & 0xffffffffffffn);
+}
+
+/** GoferInode is a file of a GoferFs. */
+export class GoferInode extends Inode {
+  private target: string | null = null;
+
+  constructor(readonly gfs: GoferFs, readonly fid: number, public attr: Attr) {
+    super(gfs, inoOf(attr.qid), attr.mode);
+  }
+
+  private get c() {
+    return this.gfs.client.sync;
+  }
+
+  override get readonly(): boolean {
+    return this.gfs.ro;
+  }
+
+  /** refresh re-reads the attributes from the gofer. */
+  refresh(): void {
+    this.attr = p9(() => this.c.getattr(this.fid, GetattrMask.BASIC));
+    this.mode = this.attr.mode;
+  }
+
+  stat(): Stat {
+    const a = this.attr;
+    return {
+      dev: this.gfs.dev, ino: this.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev, size: a.size,
+      blksize: a.blksize || 4096, blocks: a.blocks, atime: { sec: a.atimeSec, nsec: a.atimeNsec },
+      mtime: { sec: a.mtimeSec, nsec: a.mtimeNsec }, ctime: { sec: a.ctimeSec, nsec: a.ctimeNsec },
+    };
+  }
+
+  override lookup(name: string): Inode {
+    if (!this.isDir) fail(Errno.ENOTDIR);
+    const { fid } = p9(() => this.c.walk(this.fid, [name]));
+    try {
+      return new GoferInode(this.gfs, fid, p9(() => this.c.getattr(fid, GetattrMask.BASIC)));
+    } catch (e) {
+      this.c.clunk(fid);
+      throw e;
+    }
+  }
+
+  override readdir(): DirEntry[] {
+    const { fid } = p9(() => this.c.walk(this.fid, []));
+    try {
+      const o = p9(() => this.c.lopen(fid, O_RDONLY | O_DIRECTORY));
+      if (o.hostFd >= 0) host.close(o.hostFd);
+      return p9(() => this.c.readdirAll(fid))
+        .filter((d) => d.name !== '.' && d.name !== '..')
+        .map((d) => ({ name: d.name, ino: inoOf(d.qid), type: d.type }));
+    } finally {
+      p9(() => this.c.clunk(fid));
+    }
+  }
+
+  override readlink(): string {
+    if (!this.isSymlink) fail(Errno.EINVAL);
+    if (this.target === null) this.target = p9(() => this.c.readlink(this.fid));
+    return this.target;
+  }
+
+  private child(name: string, c: Credentials): Inode {
+    const n = this.lookup(name) as GoferInode;
+    if (c.euid !== n.attr.uid) {
+      p9(() => this.c.setattr(n.fid, { valid: SetattrMask.UID, uid: c.euid }));
+      n.refresh();
+    }
+    this.refresh();
+    return n;
+  }
+
+  override create(name: string, mode: number, c: Credentials): Inode {
+    p9(() => this.c.mknod(this.fid, name, S_IFREG | (mode & 0o7777), 0, 0, c.egid));
+    return this.child(name, c);
+  }
+
+  override mkdir(name: string, mode: number, c: Credentials): Inode {
+    p9(() => this.c.mkdir(this.fid, name, mode & 0o7777, c.egid));
+    return this.child(name, c);
+  }
+
+  override symlink(name: string, target: string, c: Credentials): Inode {
+    p9(() => this.c.symlink(this.fid, name, target, c.egid));
+    return this.child(name, c);
+  }
+
+  override mknod(name: string, mode: number, _rdev: number, c: Credentials): Inode {
+    p9(() => this.c.mknod(this.fid, name, mode, 0, 0, c.egid));
+    return this.child(name, c);
+  }
+
+  override link(name: string, target: Inode): void {
+    if (!(target instanceof GoferInode) || target.gfs !== this.gfs) fail(Errno.EXDEV);
+    p9(() => this.c.link(this.fid, target.fid, name));
+    target.refresh();
+  }
+
+  override unlink(name: string): void {
+    p9(() => this.c.unlinkat(this.fid, name, 0));
+  }
+
+  override rmdir(name: string): void {
+    p9(() => this.c.unlinkat(this.fid, name, 0x200));
+    this.refresh();
+  }
+
+  override rename(oldName: string, newDir: Inode, newName: string): void {
+    if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
+    p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
+  }
+
+  override setattr(a: SetAttr): void {
+    let valid = 0;
+    const req: Record<string, number> = {};
+    if (a.mode !== undefined) { valid |= SetattrMask.MODE; req.mode = a.mode; }
+    if (a.uid !== undefined) { valid |= SetattrMask.UID; req.uid = a.uid; }
+    if (a.gid !== undefined) { valid |= SetattrMask.GID; req.gid = a.gid; }
+    if (a.size !== undefined) { valid |= SetattrMask.SIZE; req.size = a.size; }
+    if (a.atime !== undefined) {
+      valid |= SetattrMask.ATIME;
+      if (a.atime !== 'now') { valid |= SetattrMask.ATIME_SET; req.atimeSec = a.atime.sec; req.atimeNsec = a.atime.nsec; }
+    }
+    if (a.mtime !== undefined) {
+      valid |= SetattrMask.MTIME;
+      if (a.mtime !== 'now') { valid |= SetattrMask.MTIME_SET; req.mtimeSec = a.mtime.sec; req.mtimeNsec = a.mtime.nsec; }
+    }
+    p9(() => this.c.setattr(this.fid, { valid, ...req }));
+    this.refresh();
+  }
+
+  override open(loc: Location, flags: number): FileDescription {
+    const { fid } = p9(() => this.c.walk(this.fid, []));
+    try {
+      const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_DIRECTORY)));
+      return new GoferFile(loc, flags, this, fid, o.hostFd);
+    } catch (e) {
+      p9(() => this.c.clunk(fid));
+      throw e;
+    }
+  }
+}
+
+/** GoferFile is an open gofer file: a host descriptor when the gofer passed one, else 9P reads/writes. */
+export class GoferFile extends FileDescription {
+  private dirCache: DirEntry[] | null = null;
+
+  constructor(loc: Location, flags: number, readonly inode: GoferInode, readonly fid: number, readonly hostFd: number) {
+    super(loc, flags);
+  }
+
+  override read(_t: Task, dst: Buffer, offset?: number): number | Block {
+    if (this.inode.isDir) fail(Errno.EISDIR);
+    const at = offset ?? this.offset;
+    let n: number;
+    if (this.hostFd >= 0) {
+      n = host.pread(this.hostFd, dst, 0, dst.length, at);
+      if (n < 0) fail(-n);
+    } else {
+      const data = p9(() => this.inode.gfs.client.sync.read(this.fid, at, dst.length));
+      data.copy(dst);
+      n = data.length;
+    }
+    if (offset === undefined) this.offset += n;
+    return n;
+  }
+
+  override write(_t: Task, src: Buffer, offset?: number): number | Block {
+    const append = (this.flags & O_APPEND) !== 0;
+    if (append) this.inode.refresh();
+    const at = offset ?? (append ? this.inode.attr.size : this.offset);
+    let n: number;
+    if (this.hostFd >= 0) {
+      n = host.pwrite(this.hostFd, src, at);
+      if (n < 0) fail(-n);
+    } else {
+      n = p9(() => this.inode.gfs.client.sync.write(this.fid, at, src));
+    }
+    if (offset === undefined) this.offset = at + n;
+    const a = this.inode.attr;
+    if (at + n > a.size) a.size = at + n;
+    const now = Date.now();
+    a.mtimeSec = Math.floor(now / 1000);
+    a.mtimeNsec = (now % 1000) * 1e6;
+    return n;
+  }
+
+  override readdir(): DirEntry[] {
+    if (this.offset === 0 || !this.dirCache) {
+      const i = this.inode;
+      const parent = this.loc!.dentry.parent?.inode ?? i;
+      this.dirCache = [{ name: '.', ino: i.ino, type: 4 }, { name: '..', ino: parent.ino, type: 4 }, ...i.readdir()];
+    }
+    return this.dirCache;
+  }
+
+  override truncate(size: number): void {
+    this.inode.setattr({ size });
+  }
+
+  override sync(): void {
+    if (this.hostFd >= 0) host.fsync(this.hostFd, false);
+  }
+
+  override stat(): Stat {
+    if ((this.inode.mode & S_IFMT) === S_IFREG && this.hostFd >= 0) this.inode.refresh();
+    return this.inode.stat();
+  }
+
+  protected override release(): void {
+    if (this.hostFd >= 0) host.close(this.hostFd);
+    try {
+      this.inode.gfs.client.sync.clunk(this.fid);
+    } catch {
+      // the gofer is gone: nothing to release there
+    }
+  }
+}
+

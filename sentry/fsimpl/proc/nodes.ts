@@ -1,0 +1,140 @@
+/**
+ * Building blocks of procfs: directories whose entries are computed on lookup, files
+ * whose contents are generated when opened (a snapshot, as Linux's seq files), and
+ * symlinks whose target is computed when read.
+ */
+import { Errno, fail } from '../../kernel/errors';
+import type { Task } from '../../kernel/task';
+import type { Block } from '../../kernel/waiter';
+import { FileDescription } from '../../vfs/file';
+import { dtype, Inode, nowTimespec, S_IFDIR, S_IFLNK, S_IFREG, type DirEntry, type FileSystem, type Stat, type StatFs } from '../../vfs/inode';
+import type { Location } from '../../vfs/mount';
+
+/** ProcFs is the proc file system instance. */
+export class ProcFs implements FileSystem {
+  readonly name = 'proc';
+  readonly dev = 3;
+  root!: Inode;
+  private readonly inos = new Map<string, number>();
+
+  /** ino returns a stable inode number for a path inside proc. */
+  ino(path: string): number {
+    let n = this.inos.get(path);
+    if (n === undefined) this.inos.set(path, (n = this.inos.size + 2));
+    return n;
+  }
+
+  statfs(): StatFs {
+    return { type: 0x9fa0, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
+  }
+}
+
+abstract class ProcInode extends Inode {
+  constructor(readonly pfs: ProcFs, readonly path: string, mode: number, readonly owner: () => [number, number] = () => [0, 0]) {
+    super(pfs, pfs.ino(path), mode);
+  }
+
+  stat(): Stat {
+    const now = nowTimespec();
+    const [uid, gid] = this.owner();
+    return { dev: this.pfs.dev, ino: this.ino, mode: this.mode, nlink: this.isDir ? 2 : 1, uid, gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atime: now, mtime: now, ctime: now };
+  }
+
+  override get readonly(): boolean {
+    return true;
+  }
+}
+
+/** ProcDir lists children from a function: name -> inode factory. */
+export class ProcDir extends ProcInode {
+  constructor(pfs: ProcFs, path: string, readonly entries: () => Map<string, () => Inode>, owner?: () => [number, number], mode = 0o555) {
+    super(pfs, path, S_IFDIR | mode, owner);
+  }
+
+  override lookup(name: string): Inode {
+    const f = this.entries().get(name);
+    if (!f) fail(Errno.ENOENT);
+    return f();
+  }
+
+  override readdir(): DirEntry[] {
+    return [...this.entries()].map(([name, f]) => {
+      const i = f();
+      return { name, ino: i.ino, type: dtype(i.mode) };
+    });
+  }
+
+  open(loc: Location, flags: number): FileDescription {
+    return new ProcDirFile(loc, flags, this);
+  }
+}
+
+class ProcDirFile extends FileDescription {
+  private snapshot: DirEntry[] | null = null;
+
+  constructor(loc: Location, flags: number, readonly dir: ProcDir) {
+    super(loc, flags);
+  }
+
+  override readdir(): DirEntry[] {
+    if (this.offset === 0 || !this.snapshot) {
+      const parent = this.loc!.dentry.parent?.inode ?? this.dir;
+      this.snapshot = [{ name: '.', ino: this.dir.ino, type: 4 }, { name: '..', ino: parent.ino, type: 4 }, ...this.dir.readdir()];
+    }
+    return this.snapshot;
+  }
+
+  override read(): number {
+    return fail(Errno.EISDIR);
+  }
+
+  override stat(): Stat {
+    return this.dir.stat();
+  }
+}
+
+/** ProcFile has contents generated at open. */
+export class ProcFile extends ProcInode {
+  constructor(pfs: ProcFs, path: string, readonly generate: () => string | Buffer, owner?: () => [number, number], mode = 0o444) {
+    super(pfs, path, S_IFREG | mode, owner);
+  }
+
+  open(loc: Location, flags: number): FileDescription {
+    if ((flags & 3) !== 0) fail(Errno.EACCES);
+    const g = this.generate();
+    return new ProcFileDesc(loc, flags, this, typeof g === 'string' ? Buffer.from(g) : g);
+  }
+}
+
+class ProcFileDesc extends FileDescription {
+  constructor(loc: Location, flags: number, readonly node: ProcFile, readonly data: Buffer) {
+    super(loc, flags);
+  }
+
+  override read(_t: Task, dst: Buffer, offset?: number): number | Block {
+    const at = offset ?? this.offset;
+    const n = Math.max(0, Math.min(dst.length, this.data.length - at));
+    this.data.copy(dst, 0, at, at + n);
+    if (offset === undefined) this.offset += n;
+    return n;
+  }
+
+  override stat(): Stat {
+    return this.node.stat();
+  }
+}
+
+/** ProcLink is a symlink whose target is computed when read. */
+export class ProcLink extends ProcInode {
+  constructor(pfs: ProcFs, path: string, readonly target: () => string, owner?: () => [number, number]) {
+    super(pfs, path, S_IFLNK | 0o777, owner);
+  }
+
+  override readlink(): string {
+    return this.target();
+  }
+
+  open(): FileDescription {
+    return fail(Errno.ELOOP);
+  }
+}

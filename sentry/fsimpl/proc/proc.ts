@@ -1,0 +1,107 @@
+/**
+ * procfs: /proc as the sandbox sees it. Every file is generated from the sentry's own
+ * state (its tasks, its memory file, its mounts), never read from the host's /proc.
+ */
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread-group';
+import type { Inode } from '../../vfs/inode';
+import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
+
+/** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
+export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
+  const pfs = new ProcFs();
+  const memTotalKb = 2 * 1024 * 1024;
+  const top = (): Map<string, () => Inode> => {
+    const m = new Map<string, () => Inode>();
+    m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
+    m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
+    for (const g of k.groups.values()) if (g.tasks.size > 0) m.set(String(g.tgid), () => pidDir(pfs, k, g));
+    m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => {
+      const used = Math.ceil(k.platform.memoryFile.usedBytes / 1024);
+      const free = memTotalKb - used;
+      return [`MemTotal:       ${memTotalKb} kB`, `MemFree:        ${free} kB`, `MemAvailable:   ${free} kB`, 'Buffers:               0 kB', 'Cached:                0 kB',
+        'SwapCached:            0 kB', `Active:         ${used} kB`, 'Inactive:              0 kB', 'SwapTotal:             0 kB', 'SwapFree:              0 kB',
+        'Shmem:                 0 kB', ''].join('\n');
+    }));
+    m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', () => ['processor\t: 0', 'vendor_id\t: GenuineIntel', 'cpu family\t: 6', 'model\t\t: 85',
+      'model name\t: tvisor virtual CPU', 'cpu MHz\t\t: 2000.000', 'cache size\t: 8192 KB', 'physical id\t: 0', 'siblings\t: 1', 'core id\t\t: 0',
+      'cpu cores\t: 1', 'flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx lm rep_good nopl xtopology cpuid pni ssse3 cx16 sse4_1 sse4_2 popcnt aes xsave avx hypervisor lahf_lm',
+      'bogomips\t: 4000.00', 'clflush size\t: 64', 'cache_alignment\t: 64', 'address sizes\t: 46 bits physical, 48 bits virtual', '', ''].join('\n')));
+    m.set('uptime', () => new ProcFile(pfs, '/uptime', () => `${k.uptime.toFixed(2)} ${k.uptime.toFixed(2)}\n`));
+    m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => `0.00 0.00 0.00 1/${k.tasks.size} ${[...k.tasks.keys()].pop() ?? 1}\n`));
+    m.set('version', () => new ProcFile(pfs, '/version', () => 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016\n'));
+    m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
+    m.set('mounts', () => new ProcFile(pfs, '/mounts', () => mountsText(k, self())));
+    m.set('stat', () => new ProcFile(pfs, '/stat', () => `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Math.floor(k.bootTime / 1000)}\nprocesses ${k.groups.size}\nprocs_running 1\nprocs_blocked 0\n`));
+    m.set('sys', () => new ProcDir(pfs, '/sys', () => new Map([['kernel', () => new ProcDir(pfs, '/sys/kernel', () => new Map<string, () => Inode>([
+      ['hostname', () => new ProcFile(pfs, '/sys/kernel/hostname', () => `${k.hostname}\n`)],
+      ['ngroups_max', () => new ProcFile(pfs, '/sys/kernel/ngroups_max', () => '65536\n')],
+      ['pid_max', () => new ProcFile(pfs, '/sys/kernel/pid_max', () => '4194304\n')],
+      ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => '40\n')],
+    ]))]])));
+    return m;
+  };
+  pfs.root = new ProcDir(pfs, '/', top);
+  return pfs;
+}
+
+function mountsText(k: Kernel, t: Task | null): string {
+  return k.mounts.mounts.map((m) => {
+    const at = m.mountpoint && m.parent ? k.mounts.pathOf({ mount: m, dentry: m.root }, t?.root) : '/';
+    return `${m.source} ${at} ${m.fs.name} ${m.readonly ? 'ro' : 'rw'},relatime 0 0`;
+  }).join('\n') + '\n';
+}
+
+function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
+  const base = `/${g.tgid}`;
+  const leader = () => g.leader ?? [...g.tasks][0];
+  const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
+  const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
+  const entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
+    ['cmdline', () => new ProcFile(pfs, `${base}/cmdline`, () => memRange(leader(), 'arg'), owner)],
+    ['environ', () => new ProcFile(pfs, `${base}/environ`, () => memRange(leader(), 'env'), owner, 0o400)],
+    ['comm', () => new ProcFile(pfs, `${base}/comm`, () => `${leader()?.name ?? ''}\n`, owner, 0o644)],
+    ['stat', () => new ProcFile(pfs, `${base}/stat`, () => {
+      const t = leader();
+      const ppid = g.parent?.tgid ?? 0;
+      const start = Math.floor((g.startTime - k.bootTime) / 10);
+      const rss = Math.ceil((t?.mm.residentBytes ?? 0) / 4096);
+      return `${g.tgid} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${g.tasks.size} 0 ${start} ${(t?.mm.residentBytes ?? 0)} ${rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+    }, owner)],
+    ['status', () => new ProcFile(pfs, `${base}/status`, () => {
+      const t = leader();
+      const c = t?.creds;
+      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${g.tgid}`, `PPid:\t${g.parent?.tgid ?? 0}`,
+        `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, `VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`, `Threads:\t${g.tasks.size}`,
+        `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`, ''].join('\n');
+    }, owner)],
+    ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
+    ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k, leader() ?? null), owner)],
+    ['exe', () => new ProcLink(pfs, `${base}/exe`, () => leader()?.mm.exe ?? '', owner)],
+    ['cwd', () => new ProcLink(pfs, `${base}/cwd`, () => { const t = leader(); return t ? k.mounts.pathOf(t.cwd, t.root) : '/'; }, owner)],
+    ['root', () => new ProcLink(pfs, `${base}/root`, () => '/', owner)],
+    ['fd', () => new ProcDir(pfs, `${base}/fd`, () => {
+      const m = new Map<string, () => Inode>();
+      const t = leader();
+      if (t) for (const [fd, f] of t.fds.entries()) {
+        m.set(String(fd), () => new ProcLink(pfs, `${base}/fd/${fd}`, () => (f.loc ? k.mounts.pathOf(f.loc, t.root) : `pipe:[${f.stat().ino}]`), owner));
+      }
+      return m;
+    }, owner, 0o500)],
+    ['task', () => new ProcDir(pfs, `${base}/task`, () => new Map([...g.tasks].map((t) => [String(t.tid), () => pidDir(pfs, k, g)] as [string, () => Inode])), owner)],
+  ]);
+  return new ProcDir(pfs, base, entries, owner);
+}
+
+function memRange(t: Task | undefined, which: 'arg' | 'env'): Buffer {
+  if (!t || t.state === 'exited') return Buffer.alloc(0);
+  const [start, end] = which === 'arg' ? [t.mm.argStart, t.mm.argEnd] : [t.mm.envStart, t.mm.envEnd];
+  if (end <= start) return Buffer.alloc(0);
+  try {
+    return t.mm.read(start, end - start);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Kernel is the sandbox's kernel state: the platform, the pid namespace (tasks and
+ * thread groups by id), the mount namespace, the scheduler, and the sandbox identity.
+ * There is one per sentry process; pid 1 is the container's init.
+ */
+import type { Platform } from '../../platform';
+import type { MountNamespace } from '../vfs/mount';
+import type { SentryLog } from '../log';
+import { Scheduler } from './sched';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread-group';
+
+/** Kernel is the sentry's global state. */
+export class Kernel {
+  readonly tasks = new Map<number, Task>();
+  readonly groups = new Map<number, ThreadGroup>();
+  readonly sched: Scheduler;
+  private nextId = 1;
+  hostname = 'tvisor';
+  domainname = '(none)';
+  /** init is the container's pid 1 (set when it starts). */
+  init: ThreadGroup | null = null;
+  /** onInitExit is called with the wait status of init when it exits. */
+  onInitExit: (status: number) => void = () => undefined;
+  readonly bootTime = Date.now();
+  /** futexWake wakes up to n waiters on a futex word (set by the futex implementation). */
+  futexWake?: (t: Task, addr: bigint, n: number) => number;
+  /** strace logs every syscall when set. */
+  strace = false;
+
+  constructor(readonly platform: Platform, public mounts: MountNamespace, readonly log: SentryLog) {
+    this.sched = new Scheduler(this);
+  }
+
+  /** allocId returns the next free pid/tid. */
+  allocId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = this.nextId >= 4194304 ? 2 : this.nextId + 1;
+      if (!this.tasks.has(id) && !this.groups.has(id)) return id;
+    }
+  }
+
+  /** uptime in seconds. */
+  get uptime(): number {
+    return (Date.now() - this.bootTime) / 1000;
+  }
+}

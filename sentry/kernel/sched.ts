@@ -1,0 +1,137 @@
+/**
+ * Scheduler runs runnable tasks on the sentry's main thread, one at a time: it switches
+ * into a task (Context.switch blocks until the task's next syscall or fault), handles
+ * what stopped it, and goes on until the task blocks, exits, or has used its slice while
+ * others wait. When no task is runnable it returns to Node's event loop, where host I/O
+ * and timers wake tasks up (wake() queues them and schedules the loop again).
+ *
+ * Ordering rule: signals are delivered only between a syscall's completion and the next
+ * switch into the task (and when a blocked task is woken by one), as Linux does on its
+ * return to user mode.
+ */
+import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
+import type { Kernel } from './kernel';
+import { deliverSignals, forceSignal } from './signals';
+import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
+import type { Task } from './task';
+import { exitTask } from './task-exit';
+import { Block } from './waiter';
+import { dispatchSyscall } from '../syscalls/linux/dispatch';
+
+const SLICE_MS = 10;
+const LOOP_MS = 50;
+
+/** Scheduler owns the run queue. */
+export class Scheduler {
+  private readonly runq: Task[] = [];
+  private scheduled = false;
+  /** running is the task in Context.switch or in its syscall handler. */
+  running: Task | null = null;
+
+  constructor(private readonly kernel: Kernel) {}
+
+  /** wake makes a blocked (or new) task runnable. */
+  wake(t: Task): void {
+    if (t.state === 'exited' || t.state === 'stopped') return;
+    for (const u of t.unwait) u();
+    t.unwait = [];
+    if (t.wakeTimer) {
+      clearTimeout(t.wakeTimer);
+      t.wakeTimer = null;
+    }
+    if (t.state === 'runnable' && this.runq.includes(t)) return;
+    t.state = 'runnable';
+    if (this.running !== t) this.runq.push(t);
+    this.kick();
+  }
+
+  /** kick schedules the run loop on Node's event loop. */
+  kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.loop();
+    });
+  }
+
+  private loop(): void {
+    const until = Date.now() + LOOP_MS;
+    while (this.runq.length > 0 && Date.now() < until) {
+      const t = this.runq.shift()!;
+      if (t.state !== 'runnable') continue;
+      this.running = t;
+      try {
+        this.runTask(t);
+      } catch (e) {
+        this.kernel.log.error(`task ${t.tid} (${t.name}): internal error: ${(e as Error).stack ?? e}`);
+        exitTask(t, { signal: SIGKILL });
+      } finally {
+        this.running = null;
+      }
+      if (t.state === 'runnable') this.runq.push(t);
+    }
+    if (this.runq.length > 0) this.kick();
+  }
+
+  private park(t: Task, b: Block): void {
+    t.state = 'blocked';
+    t.inSyscall = true;
+    t.restartNoHandler = b.noRestart;
+    const wake = () => this.wake(t);
+    t.unwait = b.queues.map((q) => q.add(wake));
+    if (b.deadline !== undefined) t.wakeTimer = setTimeout(wake, Math.max(0, b.deadline - Date.now()));
+  }
+
+  /** runSyscall runs the current syscall's handler and records its result. Returns false if the task blocked. */
+  private runSyscall(t: Task): boolean {
+    if (t.interrupted) {
+      t.interrupted = false;
+      t.inSyscall = false;
+      t.regs.setReturn(t.restartNoHandler ? -ERESTARTNOHAND : -ERESTARTSYS);
+      return true;
+    }
+    const r = dispatchSyscall(t);
+    if (r instanceof Block) {
+      if (t.state === 'exited') return false;
+      this.park(t, r);
+      return false;
+    }
+    t.inSyscall = false;
+    if (t.state === 'exited') return false;
+    if (r !== null) {
+      t.syscallState = undefined;
+      t.regs.setReturn(r);
+    }
+    return true;
+  }
+
+  private runTask(t: Task): void {
+    const sliceEnd = Date.now() + SLICE_MS;
+    if (t.inSyscall && !this.runSyscall(t)) return;
+    for (;;) {
+      deliverSignals(t);
+      if (t.state !== 'runnable') return;
+      if (this.runq.length > 0 && Date.now() > sliceEnd) return;
+      const res = t.context().switch(t.mm.as, t.regs, t.fp);
+      switch (res.kind) {
+        case 'syscall':
+          if (!this.runSyscall(t)) return;
+          break;
+        case 'fault': {
+          const addr = Number(res.address);
+          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr)) break;
+          const code = res.signal === SIGSEGV ? (t.mm.findVma(addr) ? SEGV_ACCERR : SEGV_MAPERR) : res.code;
+          forceSignal(t, { signo: [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].includes(res.signal) ? res.signal : SIGSEGV, code, addr: res.address });
+          break;
+        }
+        case 'interrupted':
+          break;
+        case 'exited':
+          // The stub thread died under us (killed from outside): the task dies with it.
+          exitTask(t, { signal: SIGKILL });
+          return;
+      }
+    }
+  }
+}

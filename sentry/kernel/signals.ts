@@ -1,0 +1,197 @@
+/**
+ * Signal generation and delivery. Generation queues a signal on a task or its thread
+ * group and wakes a task that can take it (interrupting a blocked syscall). Delivery
+ * happens in deliverSignals, on the way back to the application: default actions,
+ * ignoring, or a handler frame on the user stack (arch/), with syscall restart
+ * semantics (ERESTARTSYS + SA_RESTART) as Linux implements them.
+ */
+import { ERESTARTNOHAND, ERESTARTSYS, Errno } from './errors';
+import {
+  bit, defaultAction, defaultKind, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGCHLD, SIGCONT, SIGKILL,
+  SIGSEGV, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, UNBLOCKABLE, CLD_CONTINUED, CLD_STOPPED, SA_NOCLDSTOP, type SignalInfo,
+} from './signal-types';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread-group';
+import { exitGroup, isCoreSignal } from './task-exit';
+import { pushSignalFrame } from './signal-frame';
+
+function isIgnored(tg: ThreadGroup, sig: number): boolean {
+  const a = tg.actions[sig];
+  if (sig === SIGKILL || sig === SIGSTOP) return false;
+  return a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultKind(sig) === 'ignore');
+}
+
+function isStopSignal(sig: number): boolean {
+  return sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
+}
+
+function queue(list: SignalInfo[], info: SignalInfo): void {
+  // Standard signals do not queue twice; real-time ones do.
+  if (info.signo < 32 && list.some((s) => s.signo === info.signo)) return;
+  list.push(info);
+}
+
+/** interruptIfBlocked wakes t out of a blocked syscall when it can take sig. */
+function interruptIfBlocked(t: Task, sig: number): boolean {
+  if ((t.sigmask & bit(sig)) !== 0n && sig !== SIGKILL) return false;
+  if (t.state === 'blocked') {
+    t.interrupted = true;
+    t.kernel.sched.wake(t);
+  }
+  return true;
+}
+
+/** sendToGroup queues a process-directed signal. */
+export function sendToGroup(tg: ThreadGroup, info: SignalInfo): void {
+  const sig = info.signo;
+  if (!tg.alive || tg.tasks.size === 0) return;
+  if (sig === SIGKILL) {
+    const any = [...tg.tasks][0];
+    exitGroup(any, { signal: SIGKILL });
+    return;
+  }
+  if (sig === SIGCONT) continueGroup(tg);
+  if (isStopSignal(sig)) {
+    for (let i = tg.pending.length - 1; i >= 0; i--) if (tg.pending[i].signo === SIGCONT) tg.pending.splice(i, 1);
+  }
+  if (isIgnored(tg, sig)) return;
+  queue(tg.pending, info);
+  for (const t of tg.tasks) if (interruptIfBlocked(t, sig)) break;
+}
+
+/** sendToTask queues a thread-directed signal (tkill, tgkill, faults). */
+export function sendToTask(t: Task, info: SignalInfo): void {
+  const sig = info.signo;
+  if (t.state === 'exited') return;
+  if (sig === SIGKILL) {
+    exitGroup(t, { signal: SIGKILL });
+    return;
+  }
+  if (sig === SIGCONT) continueGroup(t.tg);
+  if (isIgnored(t.tg, sig)) return;
+  queue(t.pending, info);
+  interruptIfBlocked(t, sig);
+}
+
+/** forceSignal delivers a synchronous fault signal: it cannot be blocked or ignored. */
+export function forceSignal(t: Task, info: SignalInfo): void {
+  const sig = info.signo;
+  const a = t.tg.actions[sig];
+  if ((t.sigmask & bit(sig)) !== 0n || a.handler === SIG_IGN) {
+    t.sigmask &= ~bit(sig);
+    t.tg.actions[sig] = defaultAction();
+  }
+  t.pending.unshift(info);
+}
+
+function continueGroup(tg: ThreadGroup): void {
+  if (!tg.stopped) return;
+  tg.stopped = false;
+  for (const t of tg.tasks) if (t.state === 'stopped') {
+    t.state = 'blocked';
+    t.kernel.sched.wake(t);
+  }
+  if (tg.parent) {
+    tg.parent.waitableStops.add(tg);
+    tg.parent.childEvents.notify();
+    const act = tg.parent.actions[SIGCHLD];
+    if (!(act.flags & SA_NOCLDSTOP)) sendToGroup(tg.parent, { signo: SIGCHLD, code: CLD_CONTINUED, pid: tg.tgid, status: SIGCONT });
+  }
+}
+
+function stopGroup(t: Task, sig: number): void {
+  const tg = t.tg;
+  tg.stopped = true;
+  tg.stopSignal = sig;
+  for (const task of tg.tasks) {
+    if (task.state === 'exited') continue;
+    for (const u of task.unwait) u();
+    task.unwait = [];
+    task.state = 'stopped';
+  }
+  if (tg.parent) {
+    tg.parent.waitableStops.add(tg);
+    tg.parent.childEvents.notify();
+    const act = tg.parent.actions[SIGCHLD];
+    if (!(act.flags & SA_NOCLDSTOP)) sendToGroup(tg.parent, { signo: SIGCHLD, code: CLD_STOPPED, pid: tg.tgid, status: sig });
+  }
+}
+
+function takePending(t: Task): SignalInfo | undefined {
+  const deliverable = (s: SignalInfo) => (t.sigmask & bit(s.signo) & ~UNBLOCKABLE) === 0n;
+  // Synchronous faults first (they were put at the head), then thread, then process.
+  let i = t.pending.findIndex(deliverable);
+  if (i >= 0) return t.pending.splice(i, 1)[0];
+  i = t.tg.pending.findIndex(deliverable);
+  if (i >= 0) return t.tg.pending.splice(i, 1)[0];
+  return undefined;
+}
+
+/** restartIfInterrupted makes an interrupted syscall start again (no handler ran). */
+function restartIfInterrupted(t: Task): void {
+  const rax = t.regs.rax;
+  if (rax === BigInt.asUintN(64, BigInt(-ERESTARTSYS)) || rax === BigInt.asUintN(64, BigInt(-ERESTARTNOHAND))) {
+    t.regs.rip = t.regs.rip - 2n;
+    t.regs.rax = t.regs.origRax;
+  }
+}
+
+/**
+ * deliverSignals runs before the task returns to application code: it takes pending
+ * signals and acts on them until one handler frame has been set up, the task is gone,
+ * or nothing deliverable is left.
+ */
+export function deliverSignals(t: Task): void {
+  for (;;) {
+    if (t.state !== 'runnable') return;
+    const info = takePending(t);
+    if (!info) {
+      restartIfInterrupted(t);
+      if (t.savedSigmask !== null) {
+        t.sigmask = t.savedSigmask;
+        t.savedSigmask = null;
+      }
+      return;
+    }
+    const sig = info.signo;
+    const action = t.tg.actions[sig];
+    if (action.handler === SIG_IGN) continue;
+    if (action.handler === SIG_DFL) {
+      switch (defaultKind(sig)) {
+        case 'ignore':
+        case 'cont':
+          continue;
+        case 'stop':
+          stopGroup(t, sig);
+          return;
+        default:
+          exitGroup(t, { signal: sig, core: isCoreSignal(sig) });
+          return;
+      }
+    }
+    // A handler: settle the interrupted syscall's result first.
+    const rax = t.regs.rax;
+    if (rax === BigInt.asUintN(64, BigInt(-ERESTARTSYS))) {
+      if (action.flags & SA_RESTART) {
+        t.regs.rip = t.regs.rip - 2n;
+        t.regs.rax = t.regs.origRax;
+      } else {
+        t.regs.setReturn(-Errno.EINTR);
+        t.syscallState = undefined;
+      }
+    } else if (rax === BigInt.asUintN(64, BigInt(-ERESTARTNOHAND))) {
+      t.regs.setReturn(-Errno.EINTR);
+      t.syscallState = undefined;
+    }
+    const oldMask = t.savedSigmask ?? t.sigmask;
+    t.savedSigmask = null;
+    if (!pushSignalFrame(t, info, action, oldMask)) {
+      // The frame could not be written (bad stack): the task dies with SIGSEGV.
+      exitGroup(t, { signal: SIGSEGV, core: true });
+      return;
+    }
+    t.sigmask = (t.sigmask | action.mask | ((action.flags & SA_NODEFER) ? 0n : bit(sig))) & ~UNBLOCKABLE;
+    if (action.flags & SA_RESETHAND) t.tg.actions[sig] = defaultAction();
+    return;
+  }
+}

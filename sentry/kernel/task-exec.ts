@@ -1,0 +1,148 @@
+/**
+ * execve: replace a process's image. Resolution and permission checks, `#!` scripts
+ * (up to MAX_INTERPRETER_DEPTH levels), ELF loading into a fresh address space (the
+ * loader in sentry/loader), the initial stack; then the point of no return: other
+ * threads die, the old address space goes, close-on-exec descriptors close, caught
+ * signals revert to their default action, and the task starts at the new entry.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Registers } from '../../platform';
+import {
+  AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_FLAGS, AT_GID, AT_HWCAP, AT_MINSIGSTKSZ, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM,
+  AT_SECURE, AT_UID, buildInitialStack, checkArgLimits, loadExecutable, LoaderError, MAX_INTERPRETER_DEPTH, parseShebang, scriptArgv,
+  type ExecFile, type LoaderMemory,
+} from '../loader';
+import { MemoryManager } from '../mm/mm';
+import { PAGE } from '../mm/vma';
+import { MAY_EXEC, permitted } from './credentials';
+import { Errno, fail, LinuxError } from './errors';
+import { defaultAction, SIG_IGN } from './signal-types';
+import type { Task } from './task';
+import { exitTask } from './task-exit';
+import { FileDescription, O_RDONLY } from '../vfs/file';
+import type { Location } from '../vfs/mount';
+import { resolve } from '../vfs/path';
+import { S_IFMT, S_IFREG } from '../vfs/inode';
+
+const STACK_SIZE = 8 * 1024 * 1024;
+const PROT_RW = 3;
+
+/** openExecutable resolves and opens a file to execute (EACCES unless a regular, executable file). */
+function openExecutable(t: Task, start: Location, p: string): { file: FileDescription; loc: Location } {
+  const loc = resolve(t, start, p, { follow: true });
+  const st = loc.dentry.inode.stat();
+  if ((st.mode & S_IFMT) !== S_IFREG) fail(Errno.EACCES);
+  if (!permitted(t.creds, st.mode, st.uid, st.gid, MAY_EXEC, false)) fail(Errno.EACCES);
+  return { file: loc.dentry.inode.open(loc, O_RDONLY, t.creds), loc };
+}
+
+function execFile(t: Task, f: FileDescription): ExecFile {
+  return {
+    size: f.stat().size,
+    readAt(offset: number, length: number): Buffer {
+      const buf = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const n = f.read(t, buf.subarray(done), offset + done);
+        if (typeof n !== 'number' || n <= 0) break;
+        done += n;
+      }
+      return buf.subarray(0, done);
+    },
+  };
+}
+
+function loaderMemory(mm: MemoryManager): LoaderMemory {
+  return {
+    mapAnonymous: (addr, length, prot) => mm.mapAnonymous(Number(addr), length, prot, false),
+    write: (addr, data) => mm.writeForce(Number(addr), data),
+    findFree: (length, hint) => {
+      // The lowest free range at or above hint.
+      let at = Number(hint) - (Number(hint) % PAGE);
+      for (const v of mm.vmas) {
+        if (v.end <= at) continue;
+        if (v.start >= at + length) break;
+        at = v.end;
+      }
+      if (at + length > mm.mmapTop) return BigInt(mm.findFree(length));
+      return BigInt(at);
+    },
+  };
+}
+
+/** execve runs `file` in t with argv/envp; on success it does not return to the old image. */
+export function execve(t: Task, start: Location, file: string, argv: string[], envp: string[]): void {
+  let p = file;
+  let args = argv;
+  let opened = openExecutable(t, start, p);
+  for (let depth = 0; ; depth++) {
+    const head = Buffer.alloc(256);
+    const n = opened.file.read(t, head, 0);
+    const sb = parseShebang(head.subarray(0, typeof n === 'number' ? Math.max(0, n) : 0));
+    if (!sb) break;
+    if (depth >= MAX_INTERPRETER_DEPTH) {
+      opened.file.unref();
+      fail(Errno.ELOOP);
+    }
+    args = scriptArgv(sb, p, args);
+    opened.file.unref();
+    p = sb.interpreter;
+    opened = openExecutable(t, start, p);
+  }
+  const k = t.kernel;
+  checkArgLimits(args, envp);
+  const mm = MemoryManager.create(k.platform);
+  const mem = loaderMemory(mm);
+  let loaded;
+  let stack;
+  try {
+    loaded = loadExecutable(execFile(t, opened.file), mem, (interp) => {
+      const o = openExecutable(t, t.root, interp);
+      const ef = execFile(t, o.file);
+      const data = ef.readAt(0, ef.size);
+      o.file.unref();
+      return { size: data.length, readAt: (off, len) => data.subarray(off, off + len) };
+    }, { random: (n) => randomBytes(n) });
+    const stackTop = mm.mmapTop + 0x8000000;
+    mm.mapAnonymous(stackTop - STACK_SIZE, STACK_SIZE, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
+    const c = t.creds;
+    stack = buildInitialStack(mem, BigInt(stackTop), {
+      argv: args, envp, execfn: p, random: randomBytes(16), platform: 'x86_64',
+      auxv: [
+        [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
+        [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],
+        [AT_UID, BigInt(c.uid)], [AT_EUID, BigInt(c.euid)], [AT_GID, BigInt(c.gid)], [AT_EGID, BigInt(c.egid)],
+        [AT_SECURE, 0n], [AT_MINSIGSTKSZ, 2048n],
+      ],
+    });
+  } catch (e) {
+    mm.release();
+    if (e instanceof LoaderError) throw new LinuxError(e.errno, e.message);
+    throw e;
+  } finally {
+    opened.file.unref();
+  }
+  // The point of no return.
+  for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, { signal: 9 });
+  mm.brkStart = mm.brk = Number(loaded.brkStart);
+  mm.argStart = Number(stack.argStart);
+  mm.argEnd = Number(stack.argEnd);
+  mm.envStart = Number(stack.envStart);
+  mm.envEnd = Number(stack.envEnd);
+  mm.exe = k.mounts.pathOf(opened.loc, t.root);
+  t.ctx?.release();
+  t.ctx = null;
+  t.mm.release();
+  t.mm = mm;
+  t.fds.closeOnExec();
+  t.tg.actions = t.tg.actions.map((a) => (a.handler === SIG_IGN ? a : defaultAction()));
+  t.altstack = { sp: 0n, size: 0, flags: 2 };
+  t.name = path.basename(p).slice(0, 15);
+  t.tg.name = t.name;
+  t.regs = Registers.forEntry(loaded.entry, stack.sp);
+  t.fp = k.platform.newFpState();
+  t.clearChildTid = 0n;
+  t.vforkDone?.notify();
+  t.vforkDone = null;
+}

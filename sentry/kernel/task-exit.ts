@@ -1,0 +1,103 @@
+/**
+ * Task and process exit: a task leaves, and when the last task of a thread group has
+ * gone the group becomes a zombie holding its wait status until its parent reaps it
+ * (or is reaped at once when the parent ignores SIGCHLD). Children of an exiting process
+ * are reparented to init; when init exits, every other process of the sandbox is killed
+ * and the kernel reports init's status.
+ */
+import { SIG_IGN, SA_NOCLDWAIT, SIGCHLD, SIGKILL, CLD_EXITED, CLD_KILLED, CLD_DUMPED, defaultKind } from './signal-types';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread-group';
+import { sendToGroup } from './signals';
+
+/** ExitReason is a normal exit code or a killing signal (core: dumped). */
+export type ExitReason = { code: number } | { signal: number; core?: boolean };
+
+/** waitStatus encodes an exit reason as wait4 reports it. */
+export function waitStatus(r: ExitReason): number {
+  return 'code' in r ? (r.code & 0xff) << 8 : (r.signal & 0x7f) | (r.core ? 0x80 : 0);
+}
+
+/** exitTask ends one task; the last one ends its thread group with `reason`. */
+export function exitTask(t: Task, reason: ExitReason): void {
+  if (t.state === 'exited') return;
+  const k = t.kernel;
+  t.state = 'exited';
+  for (const u of t.unwait) u();
+  t.unwait = [];
+  if (t.wakeTimer) clearTimeout(t.wakeTimer);
+  if (t.clearChildTid !== 0n && t.tg.tasks.size > 1) {
+    try {
+      t.mm.write(t.clearChildTid, Buffer.alloc(4));
+      k.futexWake?.(t, t.clearChildTid, 1);
+    } catch {
+      // the address is gone: nothing to clear
+    }
+  }
+  t.vforkDone?.notify();
+  t.vforkDone = null;
+  t.ctx?.release();
+  t.ctx = null;
+  k.tasks.delete(t.tid);
+  const tg = t.tg;
+  tg.tasks.delete(t);
+  if (tg.tasks.size === 0) {
+    t.mm.release();
+    groupExited(tg, t, reason);
+  } else {
+    t.mm.release();
+  }
+}
+
+/** exitGroup ends every task of the group (exit_group, a fatal signal). */
+export function exitGroup(t: Task, reason: ExitReason): void {
+  t.tg.exiting = true;
+  for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, reason);
+  exitTask(t, reason);
+}
+
+function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
+  const k = last.kernel;
+  tg.exitStatus = waitStatus(reason);
+  if (tg.alarmTimer) clearTimeout(tg.alarmTimer);
+  last.fds.closeAll();
+  const init = k.init;
+  // Orphans go to init (or are dropped with it).
+  for (const child of tg.children) {
+    child.parent = init && init !== tg ? init : null;
+    if (child.parent) {
+      child.parent.children.add(child);
+      if (child.zombie) child.parent.childEvents.notify();
+    }
+  }
+  tg.children.clear();
+  if (tg === init) {
+    // The sandbox ends with its init: kill what is left, then report.
+    for (const other of [...k.groups.values()]) {
+      if (other === tg) continue;
+      for (const task of [...other.tasks]) exitTask(task, { signal: SIGKILL });
+    }
+    k.groups.delete(tg.tgid);
+    k.onInitExit(tg.exitStatus);
+    return;
+  }
+  const parent = tg.parent;
+  const act = parent?.actions[SIGCHLD];
+  const autoReap = !parent || act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0;
+  if (autoReap) {
+    k.groups.delete(tg.tgid);
+    parent?.children.delete(tg);
+    parent?.childEvents.notify();
+    return;
+  }
+  tg.zombie = true;
+  const code = 'code' in reason ? CLD_EXITED : reason.core ? CLD_DUMPED : CLD_KILLED;
+  const status = 'code' in reason ? reason.code : reason.signal;
+  parent!.childEvents.notify();
+  sendToGroup(parent!, { signo: SIGCHLD, code, pid: tg.tgid, uid: last.creds.uid, status });
+}
+
+/** isCoreSignal tells whether a signal's default action dumps core. */
+export function isCoreSignal(sig: number): boolean {
+  return defaultKind(sig) === 'core';
+}

@@ -1,0 +1,90 @@
+/**
+ * Task is one application thread: its registers and FP state, the platform context it
+ * runs on, and what it shares with other tasks (memory, descriptors, file system
+ * context, signal dispositions through its thread group).
+ *
+ * Life cycle: runnable -> (running in Context.switch) -> runnable | blocked | exited.
+ * A blocked task has a syscall in progress (`inSyscall`): when woken, it runs that
+ * syscall's handler again from the start; handlers keep what must survive in
+ * `syscallState`.
+ */
+import type { Context, FpState, Registers } from '../../platform';
+import type { MemoryManager } from '../mm/mm';
+import type { FdTable } from '../vfs/fd-table';
+import type { Location } from '../vfs/mount';
+import type { Credentials } from './credentials';
+import type { Kernel } from './kernel';
+import type { SignalInfo } from './signal-types';
+import type { ThreadGroup } from './thread-group';
+import type { WaitQueue } from './waiter';
+
+/** FsContext is the root, cwd and umask (shared by CLONE_FS threads). */
+export interface FsContext {
+  root: Location;
+  cwd: Location;
+  umask: number;
+}
+
+export type TaskState = 'runnable' | 'blocked' | 'stopped' | 'exited';
+
+/** Task is one thread of the application. */
+export class Task {
+  state: TaskState = 'runnable';
+  /** sigmask is the set of blocked signals. */
+  sigmask = 0n;
+  /** savedSigmask is restored after a handler runs (sigsuspend, ppoll, pselect). */
+  savedSigmask: bigint | null = null;
+  /** pending holds thread-directed signals. */
+  readonly pending: SignalInfo[] = [];
+  altstack = { sp: 0n, size: 0, flags: 2 /* SS_DISABLE */ };
+  /** inSyscall is set while a blocked syscall waits to be run again. */
+  inSyscall = false;
+  syscallState: unknown = undefined;
+  /** interrupted is set when a signal woke the task out of a blocked syscall. */
+  interrupted = false;
+  /** restartNoHandler: the blocked syscall fails with EINTR when a handler runs (pause, nanosleep). */
+  restartNoHandler = false;
+  /** unwait removes the task from the queues it sleeps on. */
+  unwait: Array<() => void> = [];
+  wakeTimer: NodeJS.Timeout | null = null;
+  /** clearChildTid is set_tid_address's pointer, cleared and futex-woken at exit. */
+  clearChildTid = 0n;
+  /** vforkDone is notified when a vfork child execs or exits (its parent waits on it). */
+  vforkDone: WaitQueue | null = null;
+  exitCode = 0;
+  /** name is the comm shown in /proc (the executable's base name, 15 bytes). */
+  name = '';
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly tid: number,
+    public tg: ThreadGroup,
+    public regs: Registers,
+    public fp: FpState,
+    public mm: MemoryManager,
+    public fds: FdTable,
+    public fs: FsContext,
+    public creds: Credentials,
+  ) {}
+
+  /** ctx is the platform context this task runs on (one stub thread per task). */
+  ctx: Context | null = null;
+
+  get pid(): number {
+    return this.tg.tgid;
+  }
+
+  /** context returns the task's platform context, creating it on first use. */
+  context(): Context {
+    if (!this.ctx) this.ctx = this.kernel.platform.newContext();
+    return this.ctx;
+  }
+
+  get root(): Location {
+    return this.fs.root;
+  }
+
+  get cwd(): Location {
+    return this.fs.cwd;
+  }
+}

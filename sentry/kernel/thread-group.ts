@@ -1,0 +1,51 @@
+/**
+ * ThreadGroup is a process: the tasks (threads) sharing a pid, its signal dispositions,
+ * its place in the process tree (parent, children, process group, session) and, once it
+ * has exited, its wait status until the parent reaps it.
+ */
+import { defaultAction, type SigAction, type SignalInfo } from './signal-types';
+import type { Task } from './task';
+import { WaitQueue } from './waiter';
+
+/** ThreadGroup is one process. */
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  readonly children = new Set<ThreadGroup>();
+  /** actions[signo] is the disposition of each signal (shared by the threads). */
+  actions: SigAction[] = Array.from({ length: 65 }, defaultAction);
+  /** pending holds process-directed signals not yet delivered. */
+  readonly pending: SignalInfo[] = [];
+  /** childEvents is notified when a child exits or changes state (wait4 sleeps on it). */
+  readonly childEvents = new WaitQueue();
+  /** exitStatus is the wait status once the whole group has exited. */
+  exitStatus: number | null = null;
+  /** zombie: exited, not yet reaped. */
+  zombie = false;
+  /** exiting: exit_group or a fatal signal is tearing the group down. */
+  exiting = false;
+  pgid: number;
+  sid: number;
+  readonly startTime = Date.now();
+  /** alarmTimer is the pending alarm(2), if any. */
+  alarmTimer: NodeJS.Timeout | null = null;
+  alarmDeadline = 0;
+  /** rlimits: resource -> [soft, hard]. */
+  rlimits = new Map<number, [bigint, bigint]>();
+  /** stopped by a job-control signal (stopSignal). */
+  stopped = false;
+  stopSignal = 0;
+  /** childStatusChanged holds children whose stop/continue is not yet reported. */
+  readonly waitableStops = new Set<ThreadGroup>();
+  name = '';
+  /** exitSignal is sent to the parent at exit (SIGCHLD unless clone said otherwise). */
+  exitSignal = 17;
+
+  constructor(readonly tgid: number, public parent: ThreadGroup | null, public leader: Task | null) {
+    this.pgid = parent?.pgid ?? tgid;
+    this.sid = parent?.sid ?? tgid;
+  }
+
+  get alive(): boolean {
+    return !this.zombie && this.exitStatus === null;
+  }
+}

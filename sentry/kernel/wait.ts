@@ -1,0 +1,65 @@
+/**
+ * wait4 and waitid: finding a child whose state changed (exited, stopped, continued),
+ * reporting it and reaping zombies.
+ */
+import { Errno, fail } from './errors';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread-group';
+import { block, type Block } from './waiter';
+
+export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+
+/** WaitSelector says which children a wait looks at. */
+export type WaitSelector = { kind: 'any' } | { kind: 'pid'; pid: number } | { kind: 'pgid'; pgid: number };
+
+/** WaitResult is a reported child state change. */
+export interface WaitResult {
+  pid: number;
+  /** status is the wait4 status word. */
+  status: number;
+  /** what is exited/stopped/continued, for waitid's si_code. */
+  what: 'exited' | 'stopped' | 'continued';
+  uid: number;
+}
+
+function matches(sel: WaitSelector, c: ThreadGroup): boolean {
+  switch (sel.kind) {
+    case 'any': return true;
+    case 'pid': return c.tgid === sel.pid;
+    case 'pgid': return c.pgid === sel.pgid;
+  }
+}
+
+/** waitChild looks for a child state change; it blocks (Block) when none is there yet. */
+export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResult | null | Block {
+  const tg = t.tg;
+  const candidates = [...tg.children].filter((c) => matches(sel, c));
+  if (candidates.length === 0) fail(Errno.ECHILD);
+  const exited = options & WEXITED;
+  for (const c of candidates) {
+    if (exited && c.zombie) {
+      const res: WaitResult = { pid: c.tgid, status: c.exitStatus ?? 0, what: 'exited', uid: 0 };
+      if (!(options & WNOWAIT)) reap(t, c);
+      return res;
+    }
+    if (tg.waitableStops.has(c)) {
+      if (c.stopped && options & WUNTRACED) {
+        if (!(options & WNOWAIT)) tg.waitableStops.delete(c);
+        return { pid: c.tgid, status: ((c.stopSignal & 0xff) << 8) | 0x7f, what: 'stopped', uid: 0 };
+      }
+      if (!c.stopped && options & WCONTINUED) {
+        if (!(options & WNOWAIT)) tg.waitableStops.delete(c);
+        return { pid: c.tgid, status: 0xffff, what: 'continued', uid: 0 };
+      }
+    }
+  }
+  if (options & WNOHANG) return null;
+  return block(tg.childEvents);
+}
+
+function reap(t: Task, c: ThreadGroup): void {
+  c.zombie = false;
+  t.tg.children.delete(c);
+  t.tg.waitableStops.delete(c);
+  t.kernel.groups.delete(c.tgid);
+}

@@ -1,0 +1,48 @@
+/**
+ * WaitQueue is where blocked tasks wait for an event (data in a pipe, a child's exit, a
+ * signal). Waiters are callbacks; notify() calls and forgets them all (a woken task
+ * re-runs its syscall, which either completes or waits again).
+ */
+
+/** WaitQueue is a set of one-shot waiters. */
+export class WaitQueue {
+  private waiters = new Set<() => void>();
+
+  /** add registers a waiter; the returned function removes it. */
+  add(w: () => void): () => void {
+    this.waiters.add(w);
+    return () => this.waiters.delete(w);
+  }
+
+  /** notify wakes every waiter once. */
+  notify(): void {
+    if (this.waiters.size === 0) return;
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  get size(): number {
+    return this.waiters.size;
+  }
+}
+
+/**
+ * Block is what a syscall handler returns when it cannot complete now: the task sleeps
+ * until one of `queues` is notified or `deadline` (ms since epoch, Date.now() clock)
+ * passes, then runs the same syscall again. State that must survive the retry (e.g. a
+ * sleep's end time) goes in Task.syscallState.
+ */
+export class Block {
+  constructor(
+    readonly queues: WaitQueue[],
+    readonly deadline?: number,
+    /** noRestart: a signal handler interrupting this wait makes it fail with EINTR even with SA_RESTART. */
+    readonly noRestart = false,
+  ) {}
+}
+
+/** block returns a Block on the given queues. */
+export function block(...queues: WaitQueue[]): Block {
+  return new Block(queues);
+}

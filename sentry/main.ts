@@ -1,0 +1,180 @@
+/**
+ * `tvisor sentry`: one sandbox. It starts the gofer (the only process that opens host
+ * files), boots the kernel from the bundle's config.json with the container's init
+ * loaded, reports readiness, and runs init when told to (or at once without a control
+ * socket). It exits with init's exit status (128+n for a death by signal n).
+ *
+ *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
+ *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
+ *
+ * Control protocol (one JSON object per line, answered by one line):
+ *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, writeSync, closeSync, unlinkSync } from 'node:fs';
+import * as net from 'node:net';
+import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from '../gofer/p9/client';
+import { closeFd, socketPair } from '../native/unixsock';
+import { parseConfig } from '../runtime/oci/validate';
+import { boot, isBind, type Booted } from './boot';
+import { sendToGroup } from './kernel/signals';
+import { SI_USER } from './kernel/signal-types';
+import { lineLog, type SentryLog } from './log';
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      bundle: { type: 'string' },
+      id: { type: 'string', default: 'sandbox' },
+      'state-dir': { type: 'string' },
+      control: { type: 'string' },
+      'ready-fd': { type: 'string' },
+      platform: { type: 'string', default: 'ptrace' },
+      strace: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+      'log-format': { type: 'string', default: 'text' },
+    },
+    strict: true,
+  }).values;
+}
+
+/** exitCode turns a wait status into a process exit code (128+n for signal n). */
+export function exitCode(status: number): number {
+  return (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+}
+
+function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, log: SentryLog): { fd: number; stop: () => void } {
+  const [mine, theirs] = socketPair();
+  const args = [launcher, 'gofer', '--root', rootfs, '--fd', '3'];
+  if (spec.root?.readonly) args.push('--ro');
+  for (const m of spec.mounts ?? []) {
+    if (!isBind(m) || !m.source) continue;
+    const ro = (m.options ?? []).includes('ro');
+    args.push(ro ? '--export-ro' : '--export', `${m.destination}=${m.source}`);
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', theirs] });
+  closeFd(theirs);
+  child.on('exit', (code, sig) => {
+    if (code !== 0 && code !== null) log.warn(`gofer exited with status ${code}`);
+    if (sig && sig !== 'SIGTERM' && sig !== 'SIGKILL') log.warn(`gofer killed by ${sig}`);
+  });
+  child.unref();
+  return { fd: mine, stop: () => { try { child.kill('SIGKILL'); } catch { /* gone */ } } };
+}
+
+/** main runs the sandbox; it resolves to the exit status (init's). */
+export async function main(argv: string[]): Promise<number> {
+  let o: ReturnType<typeof parse>;
+  try {
+    o = parse(argv);
+    if (!o.bundle) throw new Error('--bundle is required');
+  } catch (e) {
+    process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const log = lineLog({ json: o['log-format'] === 'json', debug: o.debug });
+  const readyFd = o['ready-fd'] ? Number(o['ready-fd']) : -1;
+  const report = (line: string) => {
+    if (readyFd < 0) return;
+    try {
+      writeSync(readyFd, `${line}\n`);
+      closeSync(readyFd);
+    } catch {
+      // the caller went away
+    }
+  };
+  const bundle = path.resolve(o.bundle);
+  let booted: Booted;
+  let gofer: { fd: number; stop: () => void } | null = null;
+  try {
+    const spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    if (!spec.process?.args?.length) throw new Error('config.json: process.args: must be a non-empty array');
+    const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
+    const launcher = process.argv[1];
+    gofer = startGofer(launcher, rootfs, spec, log);
+    const client = Client.overFd(gofer.fd);
+    booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace });
+  } catch (e) {
+    gofer?.stop();
+    const msg = (e as Error).message;
+    report(`error ${msg}`);
+    process.stderr.write(`tvisor sentry: ${msg}\n`);
+    return 1;
+  }
+  const { kernel, init } = booted;
+  const stateDir = o['state-dir'];
+  const done = new Promise<number>((resolve) => {
+    kernel.onInitExit = (status) => {
+      const code = exitCode(status);
+      if (stateDir) {
+        try {
+          writeFileSync(path.join(stateDir, 'exit-status'), `${code}\n`);
+        } catch (e) {
+          log.warn(`cannot record the exit status: ${(e as Error).message}`);
+        }
+      }
+      resolve(code);
+    };
+  });
+  const start = () => kernel.sched.wake(init);
+  // Signals sent to the sandbox process go to the container's init, as with runc run.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) {
+    process.on(sig, () => sendToGroup(init.tg, { signo: osConstants.signals[sig], code: SI_USER, pid: 0, uid: 0 }));
+  }
+  let server: net.Server | null = null;
+  if (o.control) {
+    server = net.createServer((sock) => {
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          let reply: Record<string, unknown>;
+          try {
+            const req = JSON.parse(line) as { cmd: string; signo?: number; all?: boolean };
+            if (req.cmd === 'start') {
+              start();
+              reply = { ok: true };
+            } else if (req.cmd === 'signal') {
+              const signo = Number(req.signo);
+              if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
+              const groups = req.all ? [...kernel.groups.values()] : [init.tg];
+              for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 });
+              reply = { ok: true };
+            } else if (req.cmd === 'state') {
+              reply = { ok: true, pids: [...kernel.groups.keys()] };
+            } else throw new Error(`unknown command ${req.cmd}`);
+          } catch (e) {
+            reply = { error: (e as Error).message };
+          }
+          sock.write(`${JSON.stringify(reply)}\n`);
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(o.control, () => resolve());
+    });
+  }
+  report('ok');
+  if (!o.control) start();
+  const code = await done;
+  server?.close();
+  if (o.control) {
+    try {
+      unlinkSync(o.control);
+    } catch {
+      // already gone
+    }
+  }
+  gofer?.stop();
+  // Pending host reads (stdin) would keep Node alive: the sandbox ends with its init.
+  process.exit(code);
+}

@@ -1,0 +1,33 @@
+/**
+ * Vma is one virtual memory area of an application: a page-aligned address range with
+ * protections and a kind. Private anonymous memory is allocated lazily in chunks (see
+ * mm.ts); shared anonymous memory has its own backing range, allocated up front so that
+ * fork can share it.
+ */
+import type { FileRange } from '../../platform';
+
+export const PAGE = 4096;
+export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100,
+  MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000, MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000,
+  MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000, MAP_HUGETLB = 0x40000, MAP_FIXED_NOREPLACE = 0x100000;
+
+/** Vma is one mapped range. */
+export interface Vma {
+  start: number;
+  end: number;
+  prot: number;
+  /** shared is set for MAP_SHARED: writes are seen by every process mapping it. */
+  shared: { backing: FileRange; refs: { n: number } } | null;
+  /** name is what /proc/<pid>/maps shows ('[heap]', '[stack]', a path, or ''). */
+  name: string;
+  /** offset is the file offset of start, for /proc/<pid>/maps. */
+  fileOffset: number;
+}
+
+export function pageDown(n: number): number {
+  return n - (n % PAGE);
+}
+
+export function pageUp(n: number): number {
+  return Math.ceil(n / PAGE) * PAGE;
+}

@@ -1,0 +1,14 @@
+/** Loads every handler module (each registers its syscalls in the registry). */
+import './rw';
+import './open';
+import './stat';
+import './dir';
+import './attr';
+import './fd';
+import './poll';
+import './mm';
+import './time';
+import './misc';
+import './process';
+import './signal';
+import './exec';

@@ -1,0 +1,204 @@
+/**
+ * The rest of a process's view of its machine: uname, sysinfo, getrandom, arch_prctl,
+ * set_tid_address, set_robust_list, rseq, rlimits, rusage, times, scheduling, prctl.
+ * Every answer comes from the sandbox's state, never from the host's.
+ */
+import { randomFillSync } from 'node:crypto';
+import { Errno, fail } from '../../../kernel/errors';
+import type { Task } from '../../../kernel/task';
+import { define } from '../registry';
+import { num } from './util';
+
+function field(s: string): Buffer {
+  const b = Buffer.alloc(65);
+  b.write(s.slice(0, 64));
+  return b;
+}
+
+// uname: the sandbox's identity.
+define(63, (t, r) => {
+  const k = t.kernel;
+  const u = Buffer.concat([field('Linux'), field(k.hostname), field('4.4.0'), field('#1 SMP Sun Jan 10 15:06:54 PST 2016'), field('x86_64'), field(k.domainname)]);
+  t.mm.write(r.arg(0), u);
+  return 0;
+});
+
+define(170, (t, r) => {
+  const len = r.argInt(1);
+  if (len < 0 || len > 64) fail(Errno.EINVAL);
+  if (!t.creds.privileged) fail(Errno.EPERM);
+  t.kernel.hostname = t.mm.read(r.arg(0), len).toString('utf8');
+  return 0;
+});
+define(171, (t, r) => {
+  const len = r.argInt(1);
+  if (len < 0 || len > 64) fail(Errno.EINVAL);
+  if (!t.creds.privileged) fail(Errno.EPERM);
+  t.kernel.domainname = t.mm.read(r.arg(0), len).toString('utf8');
+  return 0;
+});
+
+define(99, (t, r) => {
+  const b = Buffer.alloc(112);
+  b.writeBigInt64LE(BigInt(Math.floor(t.kernel.uptime)), 0);
+  const total = 2n * 1024n * 1024n * 1024n;
+  b.writeBigUInt64LE(total, 32);
+  b.writeBigUInt64LE(total - BigInt(t.kernel.platform.memoryFile.usedBytes), 40);
+  b.writeUInt16LE(Math.min(0xffff, t.kernel.groups.size), 80);
+  b.writeUInt32LE(1, 104);
+  t.mm.write(r.arg(0), b);
+  return 0;
+});
+
+define(318, (t, r) => {
+  const len = Math.min(num(r, 1), 1 << 25);
+  const flags = r.argInt(2);
+  if (flags & ~7) fail(Errno.EINVAL);
+  const b = Buffer.alloc(len);
+  randomFillSync(b);
+  t.mm.write(r.arg(0), b);
+  return len;
+});
+
+const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004, ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
+define(158, (t, r) => {
+  const code = r.argInt(0);
+  const canonical = (v: bigint) => v < 0x800000000000n;
+  switch (code) {
+    case ARCH_SET_FS:
+      if (!canonical(r.arg(1))) fail(Errno.EPERM);
+      t.regs.set('fsBase', r.arg(1));
+      t.regs.set('fs', 0n);
+      return 0;
+    case ARCH_SET_GS:
+      if (!canonical(r.arg(1))) fail(Errno.EPERM);
+      t.regs.set('gsBase', r.arg(1));
+      t.regs.set('gs', 0n);
+      return 0;
+    case ARCH_GET_FS:
+    case ARCH_GET_GS: {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(t.regs.get(code === ARCH_GET_FS ? 'fsBase' : 'gsBase'));
+      t.mm.write(r.arg(1), b);
+      return 0;
+    }
+    case ARCH_GET_CPUID: return 1;
+    case ARCH_SET_CPUID: return fail(Errno.ENODEV);
+    default: return fail(Errno.EINVAL);
+  }
+});
+
+define(218, (t, r) => {
+  t.clearChildTid = r.arg(0);
+  return t.tid;
+});
+define(273, (t, r) => (Number(r.arg(1)) !== 24 ? -Errno.EINVAL : 0), 'partial', 'robust futex lists are accepted, not walked at exit');
+define(334, () => -Errno.ENOSYS, 'partial', 'rseq is not offered (glibc falls back)');
+
+// Resource limits: kept per process, enforced for RLIMIT_NOFILE.
+const RLIMIT_NOFILE = 7, RLIMIT_STACK = 3, RLIM_INFINITY = 0xffffffffffffffffn;
+const DEFAULTS: Record<number, [bigint, bigint]> = {
+  [RLIMIT_NOFILE]: [1024n, 1048576n],
+  [RLIMIT_STACK]: [8388608n, RLIM_INFINITY],
+  6: [RLIM_INFINITY, RLIM_INFINITY], // NPROC
+  8: [65536n, 65536n], // MEMLOCK
+};
+
+function getLimit(t: Task, res: number): [bigint, bigint] {
+  if (res < 0 || res > 15) fail(Errno.EINVAL);
+  return t.tg.rlimits.get(res) ?? DEFAULTS[res] ?? [RLIM_INFINITY, RLIM_INFINITY];
+}
+
+function setLimit(t: Task, res: number, soft: bigint, hard: bigint): void {
+  const [, oldHard] = getLimit(t, res);
+  if (soft > hard) fail(Errno.EINVAL);
+  if (hard > oldHard && !t.creds.privileged) fail(Errno.EPERM);
+  if (res === RLIMIT_NOFILE) {
+    if (hard > 1048576n) fail(Errno.EPERM);
+    t.fds.limit = Number(soft);
+  }
+  t.tg.rlimits.set(res, [soft, hard]);
+}
+
+function rlimitBuf(l: [bigint, bigint]): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64LE(l[0], 0);
+  b.writeBigUInt64LE(l[1], 8);
+  return b;
+}
+
+define(97, (t, r) => { t.mm.write(r.arg(1), rlimitBuf(getLimit(t, r.argInt(0)))); return 0; });
+define(160, (t, r) => {
+  const b = t.mm.read(r.arg(1), 16);
+  setLimit(t, r.argInt(0), b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+  return 0;
+});
+define(302, (t, r) => {
+  const pid = r.argInt(0);
+  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  if (!target) fail(Errno.ESRCH);
+  const res = r.argInt(1);
+  const old = getLimit(target, res);
+  if (r.arg(2) !== 0n) {
+    const b = t.mm.read(r.arg(2), 16);
+    setLimit(target, res, b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+  }
+  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rlimitBuf(old));
+  return 0;
+});
+
+define(98, (t, r) => {
+  const who = r.argInt(0);
+  if (who !== 0 && who !== -1 && who !== 1) fail(Errno.EINVAL);
+  t.mm.write(r.arg(1), Buffer.alloc(144));
+  return 0;
+}, 'partial', 'times are reported as zero');
+define(100, (t, r) => {
+  if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(32));
+  return BigInt(Math.floor(t.kernel.uptime * 100));
+}, 'partial', 'process times are reported as zero');
+
+define(24, () => 0);
+define(204, (t, r) => {
+  const len = num(r, 1);
+  if (len < 8) fail(Errno.EINVAL);
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(1n);
+  t.mm.write(r.arg(2), b);
+  return 8;
+}, 'partial', 'one CPU');
+define(203, () => 0, 'partial');
+define(309, (t, r) => {
+  if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(4));
+  if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));
+  return 0;
+});
+define(140, () => 0);
+define(141, () => 0);
+define(145, () => 0);
+define(144, () => 0);
+define(146, () => 99);
+define(147, () => 1);
+define(135, (_t, r) => (r.arg(0) === 0xffffffffn || r.arg(0) === 0n ? 0 : -Errno.EINVAL));
+
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
+  PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36;
+define(157, (t, r) => {
+  switch (r.argInt(0)) {
+    case PR_SET_NAME:
+      t.name = t.mm.read(r.arg(1), 16).toString('utf8').split('\0')[0].slice(0, 15);
+      return 0;
+    case PR_GET_NAME: {
+      const b = Buffer.alloc(16);
+      b.write(t.name.slice(0, 15));
+      t.mm.write(r.arg(1), b);
+      return 0;
+    }
+    case PR_SET_PDEATHSIG: case PR_SET_DUMPABLE: case PR_SET_NO_NEW_PRIVS: case PR_SET_CHILD_SUBREAPER: return 0;
+    case PR_GET_PDEATHSIG: t.mm.write(r.arg(1), Buffer.alloc(4)); return 0;
+    case PR_GET_DUMPABLE: return 1;
+    case PR_GET_NO_NEW_PRIVS: return 0;
+    case PR_CAPBSET_READ: return r.argInt(1) >= 0 && r.argInt(1) <= 40 ? (t.creds.privileged ? 1 : 0) : -Errno.EINVAL;
+    default: return -Errno.EINVAL;
+  }
+}, 'partial');

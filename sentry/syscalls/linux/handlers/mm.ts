@@ -1,0 +1,120 @@
+/**
+ * Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore, mlock family.
+ * File mappings are private copies of the file's bytes (MAP_SHARED of a writable file
+ * is refused); anonymous memory is populated lazily by the memory manager.
+ */
+import { Errno, fail } from '../../../kernel/errors';
+import type { Task } from '../../../kernel/task';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
+import { O_ACCMODE, O_RDONLY } from '../../../vfs/file';
+import { define } from '../registry';
+import { num } from './util';
+
+const PROT_MASK = 7;
+const MAP_SHARED_VALIDATE = 3;
+
+define(12, (t, r) => t.mm.setBrk(num(r, 0)));
+
+/** doMmap implements mmap(2) and returns the mapped address. */
+export function doMmap(t: Task, addrHint: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
+  if (length === 0 || prot & ~PROT_MASK) fail(Errno.EINVAL);
+  const type = flags & MAP_SHARED_VALIDATE;
+  if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(Errno.EINVAL);
+  if (offset % PAGE !== 0 || offset < 0) fail(Errno.EINVAL);
+  const len = pageUp(length);
+  if (len > t.kernel.platform.maxUserAddress) fail(Errno.ENOMEM);
+  const shared = type !== MAP_PRIVATE;
+  const anon = (flags & MAP_ANONYMOUS) !== 0;
+  const f = anon ? null : t.fds.get(fd);
+  if (f) {
+    if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
+    if (!f.readable) fail(Errno.EACCES);
+    if (shared && prot & 2) {
+      if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
+      fail(Errno.ENODEV); // writable shared file mappings are not supported
+    }
+  }
+  let addr: number;
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+    if (addrHint % PAGE !== 0) fail(Errno.EINVAL);
+    if (addrHint < t.kernel.platform.minUserAddress || addrHint + len > t.kernel.platform.maxUserAddress) fail(Errno.ENOMEM);
+    if (flags & MAP_FIXED_NOREPLACE && !t.mm.isFree(addrHint, len)) fail(Errno.EEXIST);
+    addr = addrHint;
+  } else {
+    const hint = addrHint - (addrHint % PAGE);
+    addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
+  }
+  t.mm.mapAnonymous(addr, len, prot, shared && anon);
+  if (f) {
+    // Copy the file's bytes in (the rest of the last page stays zero).
+    const vma = t.mm.findVma(addr)!;
+    vma.name = t.kernel.mounts.pathOf(f.loc!, t.root);
+    vma.fileOffset = offset;
+    const size = f.stat().size;
+    const want = Math.max(0, Math.min(length, size - offset));
+    for (let done = 0; done < want;) {
+      const buf = Buffer.alloc(Math.min(want - done, 1 << 20));
+      const n = f.read(t, buf, offset + done);
+      if (typeof n !== 'number' || n <= 0) break;
+      t.mm.writeForce(addr + done, buf.subarray(0, n));
+      done += n;
+    }
+  }
+  return addr;
+}
+
+define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.argInt(4), Number(BigInt.asIntN(64, r.arg(5)))));
+
+define(11, (t, r) => {
+  const addr = num(r, 0), len = num(r, 1);
+  if (addr % PAGE !== 0 || len === 0) fail(Errno.EINVAL);
+  t.mm.unmap(addr, pageUp(len));
+  return 0;
+});
+
+define(10, (t, r) => {
+  const addr = num(r, 0), len = pageUp(num(r, 1)), prot = r.argInt(2);
+  if (addr % PAGE !== 0) fail(Errno.EINVAL);
+  if (prot & ~(PROT_MASK | 0x01000000 | 0x02000000)) fail(Errno.EINVAL);
+  if (len === 0) return 0;
+  t.mm.protect(addr, len, prot & PROT_MASK);
+  return 0;
+});
+
+// mremap(old, oldLen, newLen, flags, newAddr): MREMAP_MAYMOVE copies to a new place.
+define(25, (t, r) => {
+  const old = num(r, 0), oldLen = pageUp(num(r, 1)), newLen = pageUp(num(r, 2)), flags = r.argInt(3);
+  if (old % PAGE !== 0 || newLen === 0 || flags & ~3) fail(Errno.EINVAL);
+  const vma = t.mm.findVma(old);
+  if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
+  if (newLen <= oldLen) {
+    if (newLen < oldLen) t.mm.unmap(old + newLen, oldLen - newLen);
+    return old;
+  }
+  if (t.mm.isFree(old + oldLen, newLen - oldLen) && old + newLen <= t.mm.mmapTop) {
+    t.mm.mapAnonymous(old + oldLen, newLen - oldLen, vma.prot, false, vma.name);
+    return old;
+  }
+  if (!(flags & 1)) fail(Errno.ENOMEM);
+  const dst = t.mm.findFree(newLen);
+  t.mm.mapAnonymous(dst, newLen, vma.prot, false, vma.name);
+  // Copy regardless of protections: make the old range readable first.
+  if (!(vma.prot & 1)) t.mm.protect(old, oldLen, vma.prot | 1);
+  t.mm.writeForce(dst, t.mm.read(old, oldLen));
+  t.mm.unmap(old, oldLen);
+  return dst;
+}, 'partial', 'moves by copying');
+
+define(28, () => 0, 'partial', 'advice is accepted and ignored');
+define(26, () => 0, 'partial', 'private copies: nothing to sync');
+define(149, () => 0);
+define(150, () => 0);
+define(151, () => 0);
+define(152, () => 0);
+define(27, (t, r) => {
+  const addr = num(r, 0), len = pageUp(num(r, 1));
+  if (addr % PAGE !== 0) fail(Errno.EINVAL);
+  const v = Buffer.alloc(len / PAGE, 1);
+  t.mm.write(r.arg(2), v);
+  return 0;
+}, 'partial', 'every page is reported resident');

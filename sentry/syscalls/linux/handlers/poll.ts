@@ -1,0 +1,144 @@
+/**
+ * poll, ppoll, select, pselect6: readiness of descriptors, sleeping on every file's
+ * wait queue until one changes or the timeout passes.
+ */
+import { Errno, fail } from '../../../kernel/errors';
+import type { Task } from '../../../kernel/task';
+import { Block, type WaitQueue } from '../../../kernel/waiter';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../../vfs/file';
+import { UNBLOCKABLE } from '../../../kernel/signal-types';
+import { define } from '../registry';
+
+interface PollState {
+  deadline: number | null;
+}
+
+function deadlineFrom(t: Task, ms: number | null): number | null {
+  const st = t.syscallState as PollState | undefined;
+  if (st) return st.deadline;
+  const deadline = ms === null ? null : Date.now() + ms;
+  t.syscallState = { deadline } satisfies PollState;
+  return deadline;
+}
+
+/** waitOrTimeout returns the Block for the given queues and deadline, or 0 when it has passed. */
+function waitOrTimeout(queues: WaitQueue[], deadline: number | null): number | Block {
+  if (deadline !== null && Date.now() >= deadline) return 0;
+  return new Block(queues, deadline ?? undefined);
+}
+
+function readTimespecMs(t: Task, addr: bigint): number | null {
+  if (addr === 0n) return null;
+  const b = t.mm.read(addr, 16);
+  const sec = b.readBigInt64LE(0), nsec = b.readBigInt64LE(8);
+  if (sec < 0n || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
+  return Number(sec) * 1000 + Math.ceil(Number(nsec) / 1e6);
+}
+
+function doPoll(t: Task, fdsAddr: bigint, nfds: number, timeoutMs: number | null): number | Block {
+  if (nfds < 0 || nfds > t.fds.limit) fail(Errno.EINVAL);
+  const deadline = deadlineFrom(t, timeoutMs);
+  const raw = nfds > 0 ? t.mm.read(fdsAddr, nfds * 8) : Buffer.alloc(0);
+  const queues: WaitQueue[] = [];
+  let ready = 0;
+  for (let i = 0; i < nfds; i++) {
+    const fd = raw.readInt32LE(i * 8);
+    const events = raw.readInt16LE(i * 8 + 4);
+    let rev = 0;
+    if (fd >= 0) {
+      if (!t.fds.has(fd)) rev = POLLNVAL;
+      else {
+        const f = t.fds.get(fd);
+        rev = f.readiness() & (events | POLLERR | POLLHUP | POLLNVAL);
+        const q = f.queue;
+        if (q) queues.push(q);
+      }
+    }
+    raw.writeInt16LE(rev, i * 8 + 6);
+    if (rev) ready++;
+  }
+  if (ready === 0) {
+    const w = waitOrTimeout(queues, deadline);
+    if (w instanceof Block) return w;
+  }
+  if (nfds > 0) t.mm.write(fdsAddr, raw);
+  return ready;
+}
+
+define(7, (t, r) => {
+  const ms = r.argInt(2);
+  return doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), ms < 0 ? null : ms);
+});
+
+function withSigmask(t: Task, maskAddr: bigint, size: number, body: () => number | Block): number | Block {
+  if (maskAddr !== 0n && !t.syscallState) {
+    if (size !== 8) fail(Errno.EINVAL);
+    const mask = t.mm.read(maskAddr, 8).readBigUInt64LE(0);
+    t.savedSigmask = t.sigmask;
+    t.sigmask = mask & ~UNBLOCKABLE;
+  }
+  const r = body();
+  if (!(r instanceof Block) && maskAddr !== 0n && t.savedSigmask !== null) {
+    t.sigmask = t.savedSigmask;
+    t.savedSigmask = null;
+  }
+  return r;
+}
+
+define(271, (t, r) => withSigmask(t, r.arg(3), Number(r.arg(4)), () =>
+  doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), readTimespecMs(t, r.arg(2)))));
+
+function doSelect(t: Task, nfds: number, rAddr: bigint, wAddr: bigint, eAddr: bigint, timeoutMs: number | null): number | Block {
+  if (nfds < 0 || nfds > t.fds.limit) fail(Errno.EINVAL);
+  const deadline = deadlineFrom(t, timeoutMs);
+  const bytes = Math.ceil(nfds / 64) * 8;
+  const sets = [rAddr, wAddr, eAddr].map((a) => (a !== 0n && bytes > 0 ? t.mm.read(a, bytes) : null));
+  const out = sets.map((s) => (s ? Buffer.alloc(s.length) : null));
+  const queues: WaitQueue[] = [];
+  let ready = 0;
+  for (let fd = 0; fd < nfds; fd++) {
+    const byte = fd >> 3, bit = 1 << (fd & 7);
+    const want = sets.map((s) => (s ? (s[byte] & bit) !== 0 : false));
+    if (!want.some(Boolean)) continue;
+    if (!t.fds.has(fd)) fail(Errno.EBADF);
+    const f = t.fds.get(fd);
+    const ev = f.readiness();
+    const q = f.queue;
+    if (q) queues.push(q);
+    const hits = [ev & (POLLIN | POLLRDNORM | POLLHUP | POLLERR), ev & (POLLOUT | POLLWRNORM | POLLERR), ev & POLLPRI];
+    for (let k = 0; k < 3; k++) {
+      if (want[k] && hits[k]) {
+        out[k]![byte] |= bit;
+        ready++;
+      }
+    }
+  }
+  if (ready === 0) {
+    const w = waitOrTimeout(queues, deadline);
+    if (w instanceof Block) return w;
+  }
+  [rAddr, wAddr, eAddr].forEach((a, k) => { if (out[k]) t.mm.write(a, out[k]!); });
+  return ready;
+}
+
+define(23, (t, r) => {
+  let ms: number | null = null;
+  if (r.arg(4) !== 0n) {
+    const b = t.mm.read(r.arg(4), 16);
+    const sec = b.readBigInt64LE(0), usec = b.readBigInt64LE(8);
+    if (sec < 0n || usec < 0n) fail(Errno.EINVAL);
+    ms = Number(sec) * 1000 + Math.ceil(Number(usec) / 1000);
+  }
+  return doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), ms);
+});
+
+define(270, (t, r) => {
+  let maskAddr = 0n, size = 0;
+  if (r.arg(5) !== 0n) {
+    const b = t.mm.read(r.arg(5), 16);
+    maskAddr = b.readBigUInt64LE(0);
+    size = Number(b.readBigUInt64LE(8));
+  }
+  return withSigmask(t, maskAddr, size, () => doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), readTimespecMs(t, r.arg(4))));
+});
+

@@ -1,0 +1,121 @@
+/**
+ * read, write and their vectored and positioned forms; lseek; sync; truncate.
+ */
+import { Errno, fail } from '../../../kernel/errors';
+import { sendToTask } from '../../../kernel/signals';
+import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
+import type { Task } from '../../../kernel/task';
+import { Block } from '../../../kernel/waiter';
+import type { FileDescription } from '../../../vfs/file';
+import { resolve } from '../../../vfs/path';
+import { setAttr } from '../../../vfs/ops';
+import { define } from '../registry';
+import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
+
+/** MAX_RW caps one read or write (Linux: 0x7ffff000). */
+const MAX_RW = 0x7ffff000;
+/** CHUNK bounds the sentry buffer of one transfer; larger requests return short counts. */
+const CHUNK = 4 << 20;
+
+function blocked(f: FileDescription, r: number | Block): number | Block {
+  if (r instanceof Block && f.nonblocking) return -Errno.EAGAIN;
+  return r;
+}
+
+/** doRead reads up to len bytes into application memory at addr. */
+export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
+  if (!f.readable) fail(Errno.EBADF);
+  if (f.loc?.dentry.inode.isDir) fail(Errno.EISDIR);
+  const n = Math.min(len, MAX_RW, CHUNK);
+  const buf = Buffer.allocUnsafe(n);
+  const r = blocked(f, f.read(t, buf, offset));
+  if (r instanceof Block || r <= 0) return r;
+  t.mm.write(addr, buf.subarray(0, r));
+  return r;
+}
+
+/** doWrite writes len bytes from application memory at addr. */
+export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
+  if (!f.writable) fail(Errno.EBADF);
+  const n = Math.min(len, MAX_RW, CHUNK);
+  const data = t.mm.read(addr, n);
+  const r = blocked(f, f.write(t, data, offset));
+  if (r === -Errno.EPIPE) sendToTask(t, { signo: SIGPIPE, code: SI_USER, pid: t.pid, uid: t.creds.uid });
+  return r;
+}
+
+function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
+  try {
+    return fn();
+  } catch (e) {
+    if ((e as { errno?: number }).errno === Errno.EPIPE) sendToTask(t, { signo: SIGPIPE, code: SI_USER, pid: t.pid, uid: t.creds.uid });
+    throw e;
+  }
+}
+
+function offsetArg(v: bigint): number {
+  const o = BigInt.asIntN(64, v);
+  if (o < 0n) fail(Errno.EINVAL);
+  return Number(o);
+}
+
+define(0, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2)));
+define(1, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2))));
+define(17, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3))));
+define(18, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3)))));
+
+/** vectored runs read or write over an iovec array, stopping at the first short transfer. */
+function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: boolean, offset?: number): number | Block {
+  const f = file(t, fd);
+  const iovs = readIovecs(t, iovAddr, count);
+  let total = 0;
+  for (const iov of iovs) {
+    if (iov.len === 0) continue;
+    const off = offset === undefined ? undefined : offset + total;
+    let r: number | Block;
+    try {
+      r = write ? doWrite(t, f, iov.base, iov.len, off) : doRead(t, f, iov.base, iov.len, off);
+    } catch (e) {
+      if (total > 0) return total;
+      throw e;
+    }
+    if (r instanceof Block) return total > 0 ? total : r;
+    if (r < 0) return total > 0 ? total : r;
+    total += r;
+    if (r < iov.len) break;
+  }
+  return total;
+}
+
+define(19, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false));
+define(20, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true)));
+define(295, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false, offsetArg(r.arg(3))));
+define(296, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true, offsetArg(r.arg(3)))));
+
+// lseek(fd, offset, whence)
+define(8, (t, r) => file(t, fdArg(r, 0)).seek(Number(BigInt.asIntN(64, r.arg(1))), r.argInt(2)));
+
+// fsync, fdatasync
+define(74, (t, r) => { file(t, fdArg(r, 0)).sync(); return 0; });
+define(75, (t, r) => { file(t, fdArg(r, 0)).sync(); return 0; });
+// sync, syncfs
+define(162, () => 0);
+define(306, (t, r) => { file(t, fdArg(r, 0)); return 0; });
+
+// truncate(path, length), ftruncate(fd, length)
+define(76, (t, r) => {
+  const path = pathArg(t, r, 0);
+  const len = BigInt.asIntN(64, r.arg(1));
+  if (len < 0n) fail(Errno.EINVAL);
+  const loc = resolve(t, dirLocation(t, AT_FDCWD, path), path, { follow: true });
+  setAttr(t, loc, { size: Number(len) });
+  return 0;
+});
+define(77, (t, r) => {
+  const f = file(t, fdArg(r, 0));
+  const len = BigInt.asIntN(64, r.arg(1));
+  if (len < 0n) fail(Errno.EINVAL);
+  if (!f.writable) fail(Errno.EINVAL);
+  f.truncate(Number(len));
+  return 0;
+});

@@ -1,0 +1,166 @@
+/**
+ * Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, sigaltstack,
+ * rt_sigsuspend, pause, rt_sigpending, alarm, setitimer/getitimer (ITIMER_REAL).
+ */
+import { Errno, fail } from '../../../kernel/errors';
+import { sendToGroup } from '../../../kernel/signals';
+import { bit, NSIG, SIGALRM, SIGKILL, SIGSTOP, SI_KERNEL, UNBLOCKABLE, SA_RESTORER } from '../../../kernel/signal-types';
+import { sigreturn } from '../../../kernel/signal-frame';
+import type { Task } from '../../../kernel/task';
+import { Block } from '../../../kernel/waiter';
+import { define } from '../registry';
+import { num } from './util';
+
+// rt_sigaction(sig, act, oldact, sigsetsize): struct { handler, flags, restorer, mask }.
+define(13, (t, r) => {
+  const sig = r.argInt(0);
+  if (sig < 1 || sig > NSIG || Number(r.arg(3)) !== 8) fail(Errno.EINVAL);
+  const cur = t.tg.actions[sig];
+  if (r.arg(2) !== 0n) {
+    const b = Buffer.alloc(32);
+    b.writeBigUInt64LE(cur.handler, 0);
+    b.writeBigUInt64LE(BigInt(cur.flags >>> 0), 8);
+    b.writeBigUInt64LE(cur.restorer, 16);
+    b.writeBigUInt64LE(cur.mask, 24);
+    t.mm.write(r.arg(2), b);
+  }
+  if (r.arg(1) !== 0n) {
+    if (sig === SIGKILL || sig === SIGSTOP) fail(Errno.EINVAL);
+    const b = t.mm.read(r.arg(1), 32);
+    const flags = Number(b.readBigUInt64LE(8) & 0xffffffffn);
+    t.tg.actions[sig] = { handler: b.readBigUInt64LE(0), flags, restorer: flags & SA_RESTORER ? b.readBigUInt64LE(16) : 0n, mask: b.readBigUInt64LE(24) & ~UNBLOCKABLE };
+    // Setting SIG_IGN (or SIG_DFL for an ignore-by-default signal) discards what is pending.
+    const a = t.tg.actions[sig];
+    if (a.handler === 1n) {
+      for (const list of [t.tg.pending, ...[...t.tg.tasks].map((x) => x.pending)]) {
+        for (let i = list.length - 1; i >= 0; i--) if (list[i].signo === sig) list.splice(i, 1);
+      }
+    }
+  }
+  return 0;
+});
+
+const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+define(14, (t, r) => {
+  if (Number(r.arg(3)) !== 8) fail(Errno.EINVAL);
+  const how = r.argInt(0);
+  const old = t.sigmask;
+  if (r.arg(1) !== 0n) {
+    const set = t.mm.read(r.arg(1), 8).readBigUInt64LE(0);
+    switch (how) {
+      case SIG_BLOCK: t.sigmask |= set; break;
+      case SIG_UNBLOCK: t.sigmask &= ~set; break;
+      case SIG_SETMASK: t.sigmask = set; break;
+      default: fail(Errno.EINVAL);
+    }
+    t.sigmask &= ~UNBLOCKABLE;
+  }
+  if (r.arg(2) !== 0n) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(old);
+    t.mm.write(r.arg(2), b);
+  }
+  return 0;
+});
+
+define(15, (t) => {
+  sigreturn(t);
+  return null;
+});
+
+// sigaltstack(ss, old_ss): stack_t { sp, flags(int), size }.
+const SS_ONSTACK = 1, SS_DISABLE = 2, MINSIGSTKSZ = 2048;
+define(131, (t, r) => {
+  const a = t.altstack;
+  const onStack = a.flags !== SS_DISABLE && t.regs.rsp >= a.sp && t.regs.rsp < a.sp + BigInt(a.size);
+  if (r.arg(1) !== 0n) {
+    const b = Buffer.alloc(24);
+    b.writeBigUInt64LE(a.sp, 0);
+    b.writeInt32LE(onStack ? SS_ONSTACK : a.flags, 8);
+    b.writeBigUInt64LE(BigInt(a.size), 16);
+    t.mm.write(r.arg(1), b);
+  }
+  if (r.arg(0) !== 0n) {
+    const b = t.mm.read(r.arg(0), 24);
+    const flags = b.readInt32LE(8);
+    if (onStack) fail(Errno.EPERM);
+    if (flags & ~(SS_DISABLE | 0x80000000)) fail(Errno.EINVAL);
+    if (flags & SS_DISABLE) t.altstack = { sp: 0n, size: 0, flags: SS_DISABLE };
+    else {
+      const size = Number(b.readBigUInt64LE(16));
+      if (size < MINSIGSTKSZ) fail(Errno.ENOMEM);
+      t.altstack = { sp: b.readBigUInt64LE(0), size, flags: 0 };
+    }
+  }
+  return 0;
+});
+
+/** suspend sleeps until a signal is delivered (pause, rt_sigsuspend): always -EINTR. */
+function suspend(t: Task, mask: bigint | null): number | Block {
+  if (t.syscallState === undefined) {
+    t.syscallState = true;
+    if (mask !== null) {
+      t.savedSigmask = t.sigmask;
+      t.sigmask = mask & ~UNBLOCKABLE;
+    }
+  }
+  return new Block([], undefined, true);
+}
+define(34, (t) => suspend(t, null));
+define(130, (t, r) => {
+  if (Number(r.arg(1)) !== 8) fail(Errno.EINVAL);
+  return suspend(t, t.syscallState === undefined ? t.mm.read(r.arg(0), 8).readBigUInt64LE(0) : null);
+});
+
+define(127, (t, r) => {
+  let set = 0n;
+  for (const s of [...t.pending, ...t.tg.pending]) set |= bit(s.signo);
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(set & t.sigmask);
+  t.mm.write(r.arg(0), b);
+  return 0;
+});
+
+/** armAlarm (re)arms the process's ITIMER_REAL; it returns the seconds that were left. */
+function armAlarm(t: Task, ms: number): number {
+  const tg = t.tg;
+  const left = tg.alarmTimer ? Math.max(0, tg.alarmDeadline - Date.now()) : 0;
+  if (tg.alarmTimer) clearTimeout(tg.alarmTimer);
+  tg.alarmTimer = null;
+  if (ms > 0) {
+    tg.alarmDeadline = Date.now() + ms;
+    tg.alarmTimer = setTimeout(() => {
+      tg.alarmTimer = null;
+      sendToGroup(tg, { signo: SIGALRM, code: SI_KERNEL });
+    }, ms);
+  }
+  return left;
+}
+define(37, (t, r) => Math.ceil(armAlarm(t, num(r, 0) * 1000) / 1000));
+// setitimer(which, new, old): ITIMER_REAL one-shot only (interval ignored).
+define(38, (t, r) => {
+  if (r.argInt(0) !== 0) fail(Errno.EINVAL);
+  let ms = 0;
+  if (r.arg(1) !== 0n) {
+    const b = t.mm.read(r.arg(1), 32);
+    ms = Number(b.readBigInt64LE(16)) * 1000 + Number(b.readBigInt64LE(24)) / 1000;
+  }
+  const left = armAlarm(t, ms);
+  if (r.arg(2) !== 0n) {
+    const b = Buffer.alloc(32);
+    b.writeBigInt64LE(BigInt(Math.floor(left / 1000)), 16);
+    b.writeBigInt64LE(BigInt((left % 1000) * 1000), 24);
+    t.mm.write(r.arg(2), b);
+  }
+  return 0;
+}, 'partial', 'ITIMER_REAL, no interval');
+define(36, (t, r) => {
+  if (r.argInt(0) !== 0) fail(Errno.EINVAL);
+  const left = t.tg.alarmTimer ? Math.max(0, t.tg.alarmDeadline - Date.now()) : 0;
+  const b = Buffer.alloc(32);
+  b.writeBigInt64LE(BigInt(Math.floor(left / 1000)), 16);
+  b.writeBigInt64LE(BigInt((left % 1000) * 1000), 24);
+  t.mm.write(r.arg(1), b);
+  return 0;
+}, 'partial');
+

@@ -1,0 +1,116 @@
+/**
+ * FileDescription is an open file (what an fd refers to): its status flags, offset and
+ * the operations read/write/seek/getdents/ioctl/poll. Several fds (dup, fork) share one
+ * description; it is released when the last reference goes.
+ *
+ * read/write move data through sentry Buffers; the syscall layer copies them to and from
+ * application memory. A description that would block returns a Block (kernel/waiter).
+ */
+import { Errno, fail } from '../kernel/errors';
+import type { Block, WaitQueue } from '../kernel/waiter';
+import type { Task } from '../kernel/task';
+import type { DirEntry, Stat } from './inode';
+import type { Location } from './mount';
+
+export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3;
+export const O_CREAT = 0o100, O_EXCL = 0o200, O_NOCTTY = 0o400, O_TRUNC = 0o1000, O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000, O_DSYNC = 0o10000, O_ASYNC = 0o20000, O_DIRECT = 0o40000, O_LARGEFILE = 0o100000;
+export const O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000, O_CLOEXEC = 0o2000000;
+export const O_SYNC = 0o4010000, O_PATH = 0o10000000, O_TMPFILE = 0o20200000;
+/** STATUS_FLAGS are what F_SETFL may change. */
+export const STATUS_FLAGS = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+
+/** POLL* event bits. */
+export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20,
+  POLLRDNORM = 0x40, POLLWRNORM = 0x100;
+
+export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+
+/** FileDescription is the base of every open file. */
+export abstract class FileDescription {
+  offset = 0;
+  private refs = 1;
+
+  constructor(
+    /** loc is where it was opened (null for pipes, sockets and other anonymous files). */
+    readonly loc: Location | null,
+    public flags: number,
+  ) {}
+
+  get readable(): boolean {
+    return (this.flags & O_ACCMODE) !== O_WRONLY && (this.flags & O_PATH) === 0;
+  }
+
+  get writable(): boolean {
+    return (this.flags & O_ACCMODE) !== O_RDONLY && (this.flags & O_PATH) === 0;
+  }
+
+  get nonblocking(): boolean {
+    return (this.flags & O_NONBLOCK) !== 0;
+  }
+
+  /** read fills dst from the file (at `offset`, or the file offset when undefined). */
+  read(_t: Task, _dst: Buffer, _offset?: number): number | Block {
+    return fail(Errno.EINVAL);
+  }
+
+  /** write writes src (at `offset`, or the file offset when undefined). */
+  write(_t: Task, _src: Buffer, _offset?: number): number | Block {
+    return fail(Errno.EINVAL);
+  }
+
+  /** seek implements lseek; files without a position answer ESPIPE. */
+  seek(offset: number, whence: number): number {
+    let base: number;
+    switch (whence) {
+      case SEEK_SET: base = 0; break;
+      case SEEK_CUR: base = this.offset; break;
+      case SEEK_END: base = this.stat().size; break;
+      default: return fail(Errno.EINVAL);
+    }
+    const n = base + offset;
+    if (n < 0) fail(Errno.EINVAL);
+    this.offset = n;
+    return n;
+  }
+
+  /** readdir lists the directory's entries, '.' and '..' first. */
+  readdir(): DirEntry[] {
+    return fail(Errno.ENOTDIR);
+  }
+
+  ioctl(_t: Task, _cmd: number, _arg: bigint): number | bigint {
+    return fail(Errno.ENOTTY);
+  }
+
+  /** readiness returns the POLL* bits that hold now. */
+  readiness(): number {
+    return POLLIN | POLLOUT;
+  }
+
+  /** queue is notified when readiness may have changed (absent: always ready). */
+  get queue(): WaitQueue | null {
+    return null;
+  }
+
+  abstract stat(): Stat;
+
+  truncate(_size: number): void {
+    fail(Errno.EINVAL);
+  }
+
+  sync(): void {}
+
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+
+  /** unref drops a reference; the last one releases the file. */
+  unref(): void {
+    if (--this.refs === 0) this.release();
+  }
+
+  /** release frees what the file holds (host descriptors, pipe ends...). */
+  protected release(): void {}
+}

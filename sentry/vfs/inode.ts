@@ -1,0 +1,167 @@
+/**
+ * Inode is a file of some file system (tmpfs, proc, dev, the gofer's rootfs...): its
+ * attributes and the operations on it. Directory operations take single names; the
+ * path walk (vfs/path.ts) is the only place paths are split. Every operation that a
+ * file system does not support throws the errno Linux gives (ENOTDIR, EPERM, EROFS...).
+ */
+import { Errno, fail } from '../kernel/errors';
+import type { Credentials } from '../kernel/credentials';
+import type { FileDescription } from './file';
+import type { Location } from './mount';
+
+/** S_IF* file type bits. */
+export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000, S_IFBLK = 0o060000,
+  S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
+
+/** Timespec is a time in seconds and nanoseconds. */
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** Stat is what stat(2) reports. */
+export interface Stat {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+}
+
+/** SetAttr lists the attribute changes of chmod/chown/truncate/utimensat (absent = unchanged). */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec | 'now';
+  mtime?: Timespec | 'now';
+}
+
+/** StatFs is what statfs(2) reports. */
+export interface StatFs {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  namelen: number;
+  flags: number;
+}
+
+/** FileSystem is one mounted file system instance. */
+export interface FileSystem {
+  /** name is the type shown in /proc/mounts (tmpfs, proc, 9p...). */
+  readonly name: string;
+  /** dev is the device number stat reports for its files. */
+  readonly dev: number;
+  readonly root: Inode;
+  statfs(): StatFs;
+}
+
+/** DirEntry is one directory entry as getdents64 reports it. */
+export interface DirEntry {
+  name: string;
+  ino: number;
+  /** type is the DT_* value. */
+  type: number;
+}
+
+/** dtype returns the DT_* value for a mode. */
+export function dtype(mode: number): number {
+  return (mode & S_IFMT) >>> 12;
+}
+
+export function nowTimespec(): Timespec {
+  const ms = Date.now();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+}
+
+/** Inode is the base of every file system's files; subclasses override what they support. */
+export abstract class Inode {
+  constructor(readonly fs: FileSystem, readonly ino: number, public mode: number) {}
+
+  get isDir(): boolean {
+    return (this.mode & S_IFMT) === S_IFDIR;
+  }
+
+  get isSymlink(): boolean {
+    return (this.mode & S_IFMT) === S_IFLNK;
+  }
+
+  get isRegular(): boolean {
+    return (this.mode & S_IFMT) === S_IFREG;
+  }
+
+  /** stat returns the current attributes. */
+  abstract stat(): Stat;
+
+  /** open returns an open file description for the file at `loc`. */
+  abstract open(loc: Location, flags: number, creds: Credentials): FileDescription;
+
+  /** readonly file systems (and their mounts) refuse changes with EROFS. */
+  get readonly(): boolean {
+    return false;
+  }
+
+  setattr(_a: SetAttr): void {
+    fail(Errno.EPERM);
+  }
+
+  readlink(): string {
+    return fail(Errno.EINVAL);
+  }
+
+  /** lookup returns the child called name (never '.' or '..'), or throws ENOENT. */
+  lookup(_name: string): Inode {
+    return fail(this.isDir ? Errno.ENOENT : Errno.ENOTDIR);
+  }
+
+  /** readdir lists the directory's entries without '.' and '..'. */
+  readdir(): DirEntry[] {
+    return fail(Errno.ENOTDIR);
+  }
+
+  create(_name: string, _mode: number, _c: Credentials): Inode {
+    return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  mkdir(_name: string, _mode: number, _c: Credentials): Inode {
+    return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  symlink(_name: string, _target: string, _c: Credentials): Inode {
+    return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  mknod(_name: string, _mode: number, _rdev: number, _c: Credentials): Inode {
+    return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  link(_name: string, _target: Inode): void {
+    fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  unlink(_name: string): void {
+    fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  rmdir(_name: string): void {
+    fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+
+  /** rename moves child `oldName` to `newDir`/`newName` (same file system, checked by the caller). */
+  rename(_oldName: string, _newDir: Inode, _newName: string): void {
+    fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
+  }
+}

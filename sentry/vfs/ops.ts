@@ -1,0 +1,201 @@
+/**
+ * VFS operations on paths, shared by the syscalls that name files (open, stat, mkdir,
+ * unlink, rename, link, symlink, readlink, chmod, chown, truncate, utimens, access):
+ * resolution, permission and read-only checks, then the inode operation, keeping the
+ * dentry cache in step.
+ */
+import { Errno, fail } from '../kernel/errors';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, permitted } from '../kernel/credentials';
+import type { Task } from '../kernel/task';
+import {
+  FileDescription, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, O_RDWR,
+} from './file';
+import { S_IFDIR, S_IFMT, S_IFREG, type SetAttr, type Stat } from './inode';
+import { Dentry, type Location } from './mount';
+import { childExists, resolve, resolveParent } from './path';
+
+function checkWritableMount(loc: Location): void {
+  if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
+}
+
+/** mayAccess checks the task's permission for `want` (MAY_*) on a location. */
+export function mayAccess(t: Task, loc: Location, want: number): void {
+  const st = loc.dentry.inode.stat();
+  if (!permitted(t.creds, st.mode, st.uid, st.gid, want, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
+}
+
+/** openAt implements open/openat/creat: it returns the new open file. */
+export function openAt(t: Task, start: Location, path: string, flags: number, mode: number): FileDescription {
+  let loc: Location;
+  const acc = flags & O_ACCMODE;
+  if (flags & O_CREAT) {
+    const { dir, name, trailingSlash } = resolveParent(t, start, path);
+    if (name === '.' || name === '..' || trailingSlash) fail(Errno.EISDIR);
+    const existing = childExists(dir, name);
+    if (existing) {
+      if (flags & O_EXCL) fail(Errno.EEXIST);
+      loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW) });
+    } else {
+      checkWritableMount(dir);
+      mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
+      const inode = dir.dentry.inode.create(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, t.creds);
+      const d = new Dentry(name, dir.dentry, inode);
+      dir.dentry.children.set(name, d);
+      const f = inode.open({ mount: dir.mount, dentry: d }, flags & ~O_TRUNC, t.creds);
+      return f;
+    }
+  } else {
+    loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW), directory: (flags & O_DIRECTORY) !== 0 });
+  }
+  const inode = loc.dentry.inode;
+  if (inode.isSymlink && !(flags & O_PATH)) fail(Errno.ELOOP);
+  if ((flags & O_DIRECTORY) && !inode.isDir) fail(Errno.ENOTDIR);
+  if (!(flags & O_PATH)) {
+    if (inode.isDir && (acc !== O_RDONLY || flags & O_TRUNC)) fail(Errno.EISDIR);
+    const want = (acc === O_RDONLY ? MAY_READ : acc === O_WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE);
+    if (acc !== O_RDONLY || flags & O_TRUNC) {
+      if (inode.isRegular || inode.isDir) checkWritableMount(loc);
+    }
+    mayAccess(t, loc, acc === 3 ? MAY_READ | MAY_WRITE : want);
+  }
+  const f = inode.open(loc, flags, t.creds);
+  if ((flags & O_TRUNC) && inode.isRegular && (acc === O_WRONLY || acc === O_RDWR)) f.truncate(0);
+  return f;
+}
+
+/** statAt returns the attributes of what path names. */
+export function statAt(t: Task, start: Location, path: string, follow: boolean): Stat {
+  return resolve(t, start, path, { follow }).dentry.inode.stat();
+}
+
+/** mkdirAt creates a directory. */
+export function mkdirAt(t: Task, start: Location, path: string, mode: number): void {
+  const { dir, name } = resolveParent(t, start, path);
+  if (name === '.' || name === '..') fail(Errno.EEXIST);
+  if (childExists(dir, name)) fail(Errno.EEXIST);
+  checkWritableMount(dir);
+  mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
+  const inode = dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds);
+  dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+}
+
+/** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
+export function mknodAt(t: Task, start: Location, path: string, mode: number, rdev: number): void {
+  const { dir, name } = resolveParent(t, start, path);
+  if (childExists(dir, name)) fail(Errno.EEXIST);
+  checkWritableMount(dir);
+  mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
+  const fmt = mode & S_IFMT || S_IFREG;
+  const inode = dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds);
+  dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+}
+
+/** symlinkAt creates a symlink holding target. */
+export function symlinkAt(t: Task, target: string, start: Location, path: string): void {
+  const { dir, name } = resolveParent(t, start, path);
+  if (name === '.' || name === '..' || childExists(dir, name)) fail(Errno.EEXIST);
+  checkWritableMount(dir);
+  mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
+  const inode = dir.dentry.inode.symlink(name, target, t.creds);
+  dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+}
+
+/** unlinkAt removes a name (rmdir when dir is set). */
+export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): void {
+  const p = resolveParent(t, start, path);
+  if (p.name === '.') fail(dir ? Errno.EINVAL : Errno.EISDIR);
+  if (p.name === '..') fail(dir ? Errno.ENOTEMPTY : Errno.EISDIR);
+  const d = childExists(p.dir, p.name);
+  if (!d) fail(Errno.ENOENT);
+  if (d.mounted) fail(Errno.EBUSY);
+  checkWritableMount(p.dir);
+  mayAccess(t, p.dir, MAY_WRITE | MAY_EXEC);
+  if (dir) {
+    if (!d.inode.isDir) fail(Errno.ENOTDIR);
+    p.dir.dentry.inode.rmdir(p.name);
+  } else {
+    if (d.inode.isDir) fail(Errno.EISDIR);
+    if (p.trailingSlash) fail(Errno.ENOTDIR);
+    p.dir.dentry.inode.unlink(p.name);
+  }
+  p.dir.dentry.children.delete(p.name);
+}
+
+/** renameAt moves oldPath to newPath (same mount only: EXDEV otherwise). */
+export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart: Location, newPath: string): void {
+  const o = resolveParent(t, oldStart, oldPath);
+  const n = resolveParent(t, newStart, newPath);
+  for (const name of [o.name, n.name]) if (name === '.' || name === '..') fail(Errno.EBUSY);
+  const src = childExists(o.dir, o.name);
+  if (!src) fail(Errno.ENOENT);
+  if (o.dir.mount !== n.dir.mount) fail(Errno.EXDEV);
+  checkWritableMount(o.dir);
+  mayAccess(t, o.dir, MAY_WRITE | MAY_EXEC);
+  mayAccess(t, n.dir, MAY_WRITE | MAY_EXEC);
+  if (src.mounted) fail(Errno.EBUSY);
+  // A directory cannot move below itself.
+  if (src.inode.isDir) {
+    for (let d: Dentry | null = n.dir.dentry; d; d = d.parent) if (d === src) fail(Errno.EINVAL);
+  }
+  const dst = childExists(n.dir, n.name);
+  if (dst === src) return;
+  if (dst) {
+    if (dst.inode.isDir && !src.inode.isDir) fail(Errno.EISDIR);
+    if (!dst.inode.isDir && src.inode.isDir) fail(Errno.ENOTDIR);
+    if (dst.mounted) fail(Errno.EBUSY);
+  }
+  o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name);
+  o.dir.dentry.children.delete(o.name);
+  n.dir.dentry.children.delete(n.name);
+  src.name = n.name;
+  src.parent = n.dir.dentry;
+  n.dir.dentry.children.set(n.name, src);
+}
+
+/** linkAt makes newPath a hard link to the file at oldLoc. */
+export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: string): void {
+  const n = resolveParent(t, newStart, newPath);
+  if (childExists(n.dir, n.name)) fail(Errno.EEXIST);
+  if (oldLoc.dentry.inode.isDir) fail(Errno.EPERM);
+  if (oldLoc.mount !== n.dir.mount) fail(Errno.EXDEV);
+  checkWritableMount(n.dir);
+  mayAccess(t, n.dir, MAY_WRITE | MAY_EXEC);
+  n.dir.dentry.inode.link(n.name, oldLoc.dentry.inode);
+  n.dir.dentry.children.set(n.name, new Dentry(n.name, n.dir.dentry, oldLoc.dentry.inode));
+}
+
+/** setAttr applies chmod/chown/truncate/utimens to a location after the usual checks. */
+export function setAttr(t: Task, loc: Location, a: SetAttr): void {
+  checkWritableMount(loc);
+  const st = loc.dentry.inode.stat();
+  const owner = t.creds.privileged || t.creds.euid === st.uid;
+  if (a.mode !== undefined && !owner) fail(Errno.EPERM);
+  if ((a.uid !== undefined && a.uid !== st.uid) || (a.gid !== undefined && a.gid !== st.gid && !(owner && t.creds.inGroup(a.gid)))) {
+    if (!t.creds.privileged) fail(Errno.EPERM);
+  }
+  if (a.size !== undefined) {
+    if (loc.dentry.inode.isDir) fail(Errno.EISDIR);
+    mayAccess(t, loc, MAY_WRITE);
+  }
+  if ((a.atime !== undefined || a.mtime !== undefined) && !owner) {
+    const now = a.atime === 'now' && a.mtime === 'now';
+    if (!now) fail(Errno.EPERM);
+    mayAccess(t, loc, MAY_WRITE);
+  }
+  loc.dentry.inode.setattr(a);
+}
+
+/** accessAt implements access/faccessat (mode: R_OK 4, W_OK 2, X_OK 1; 0 = exists). */
+export function accessAt(t: Task, start: Location, path: string, mode: number, follow: boolean): void {
+  const loc = resolve(t, start, path, { follow });
+  if (mode === 0) return;
+  if (mode & MAY_WRITE) {
+    if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
+  }
+  // access(2) checks with the real ids; the sentry's credentials keep them in uid/gid.
+  const st = loc.dentry.inode.stat();
+  const c = t.creds;
+  const real = { ...c, euid: c.uid, egid: c.gid, inGroup: (g: number) => g === c.gid || c.groups.includes(g) } as typeof c;
+  if (!permitted(real, st.mode, st.uid, st.gid, mode, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
+}
+

@@ -1,0 +1,125 @@
+/**
+ * Path resolution in the sentry (the gofer never resolves paths): component by
+ * component from the task's root or cwd (or a dirfd), crossing mounts both ways,
+ * following symlinks (at most 40 in one resolution, ELOOP beyond), never leaving the
+ * task's root through `..`.
+ */
+import { Errno, fail, LinuxError } from '../kernel/errors';
+import { MAY_EXEC, permitted, type Credentials } from '../kernel/credentials';
+import type { Location } from './mount';
+import { Dentry } from './mount';
+
+/** MAXSYMLINKS is Linux's limit of symlinks followed in one resolution. */
+export const MAXSYMLINKS = 40;
+/** PATH_MAX is the longest path accepted. */
+export const PATH_MAX = 4096;
+
+/** Resolver is what path resolution needs of a task. */
+export interface Resolver {
+  root: Location;
+  cwd: Location;
+  creds: Credentials;
+}
+
+/** ResolveOptions control the last component. */
+export interface ResolveOptions {
+  /** follow the last component if it is a symlink (not for lstat, O_NOFOLLOW, unlink...). */
+  follow: boolean;
+  /** the result must be a directory (a trailing slash also requires it). */
+  directory?: boolean;
+}
+
+interface State {
+  links: number;
+}
+
+function stepDown(loc: Location): Location {
+  // Enter the topmost mount attached here.
+  let { mount, dentry } = loc;
+  while (dentry.mounted) {
+    mount = dentry.mounted;
+    dentry = mount.root;
+  }
+  return { mount, dentry };
+}
+
+function stepUp(r: Resolver, loc: Location): Location {
+  let { mount, dentry } = loc;
+  for (;;) {
+    if (mount === r.root.mount && dentry === r.root.dentry) return { mount, dentry };
+    if (dentry === mount.root) {
+      if (!mount.parent || !mount.mountpoint) return { mount, dentry };
+      dentry = mount.mountpoint;
+      mount = mount.parent;
+      continue;
+    }
+    return { mount, dentry: dentry.parent ?? dentry };
+  }
+}
+
+/** lookupChild resolves one name in a directory location (no symlink following). */
+export function lookupChild(r: Resolver, dir: Location, name: string): Location {
+  if (!dir.dentry.inode.isDir) fail(Errno.ENOTDIR);
+  const st = dir.dentry.inode.stat();
+  if (!permitted(r.creds, st.mode, st.uid, st.gid, MAY_EXEC, true)) fail(Errno.EACCES);
+  if (name === '.' || name === '') return dir;
+  if (name === '..') return stepUp(r, dir);
+  if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
+  return stepDown({ mount: dir.mount, dentry: dir.dentry.child(name) });
+}
+
+function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, st: State): Location {
+  if (path.length === 0) fail(Errno.ENOENT);
+  if (path.length >= PATH_MAX) fail(Errno.ENAMETOOLONG);
+  let cur = path.startsWith('/') ? r.root : start;
+  const parts = path.split('/').filter((p) => p !== '');
+  const trailingSlash = path.endsWith('/') && parts.length > 0;
+  for (let i = 0; i < parts.length; i++) {
+    const last = i === parts.length - 1;
+    const next = lookupChild(r, cur, parts[i]);
+    if (next.dentry.inode.isSymlink && (!last || opts.follow || trailingSlash)) {
+      if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
+      const target = next.dentry.inode.readlink();
+      cur = walk(r, cur, target, { follow: true }, st);
+      continue;
+    }
+    cur = next;
+  }
+  if ((opts.directory || trailingSlash) && !cur.dentry.inode.isDir) fail(Errno.ENOTDIR);
+  return cur;
+}
+
+/** resolve returns the location `path` names, relative to `start` when not absolute. */
+export function resolve(r: Resolver, start: Location, path: string, opts: ResolveOptions): Location {
+  return walk(r, start, path, opts, { links: 0 });
+}
+
+/**
+ * resolveParent returns the directory that would hold the last component of `path`
+ * and that component's name (for create, unlink, rename, link, symlink, mkdir).
+ * A path whose last component is `.` or `..` (or `/`) has no such name: EEXIST/EBUSY
+ * per the caller; here `name` comes back as '.'/'..' and the caller decides.
+ */
+export function resolveParent(r: Resolver, start: Location, path: string): { dir: Location; name: string; trailingSlash: boolean } {
+  if (path.length === 0) fail(Errno.ENOENT);
+  if (path.length >= PATH_MAX) fail(Errno.ENAMETOOLONG);
+  const trimmed = path.replace(/\/+$/, '');
+  const trailingSlash = trimmed.length !== path.length;
+  if (trimmed === '') return { dir: r.root, name: '.', trailingSlash };
+  const slash = trimmed.lastIndexOf('/');
+  const name = trimmed.slice(slash + 1);
+  if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
+  const dirPath = slash < 0 ? '.' : slash === 0 ? '/' : trimmed.slice(0, slash);
+  const dir = walk(r, start, dirPath, { follow: true, directory: true }, { links: 0 });
+  return { dir, name, trailingSlash };
+}
+
+/** childExists tells whether dir has an entry `name` (without following it). */
+export function childExists(dir: Location, name: string): Dentry | null {
+  try {
+    return dir.dentry.child(name);
+  } catch (e) {
+    if (e instanceof LinuxError && e.errno === Errno.ENOENT) return null;
+    throw e;
+  }
+}
