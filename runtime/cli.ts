@@ -127,8 +127,13 @@ export async function runCli(argv: string[]): Promise<number> {
       return log!;
     },
     env: async () => {
-      const [{ StateStore }, { unavailableSandbox }] = await Promise.all([import('./container/store'), import('./container/sandbox')]);
-      return { store: new StateStore(opts!.root), sandbox: unavailableSandbox, log: log! };
+      const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
+      const o = opts!;
+      const sandbox = new SentrySandbox({
+        launcher: process.argv[1], platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat,
+        foreground: cmdAt >= 0 && (argv[cmdAt] === 'run' || argv[cmdAt] === 'do'),
+      });
+      return { store: new StateStore(o.root), sandbox, log: log! };
     },
     out: (text) => process.stdout.write(text),
   };
