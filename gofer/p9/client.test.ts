@@ -1,0 +1,241 @@
+/**
+ * The 9P client against an in-process fake server (client-fake-server.ts, run in a worker
+ * thread on the other end of a socketpair): tags, pipelining, errors, descriptor passing,
+ * version fallback, flush, both transports.
+ */
+import { buildSync } from 'esbuild';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Errno } from '../../native/libc';
+import { socketPair } from '../../native/unixsock';
+import { Client, P9Error, StreamTransport, WalkError } from './client';
+import type { FakeEvent, FakeServerOptions } from './client-fake-server';
+import { VERSION_9P2000L, VERSION_FD } from './messages';
+
+let workerCode = '';
+let tmp: string;
+let hostFile: string;
+const CONTENT = 'root:x:0:0:root:/root:/bin/sh\n';
+const HOST_CONTENT = 'the host file behind the descriptor\n';
+
+beforeAll(() => {
+  // The responder is TypeScript: bundle it for the worker (koffi stays a normal require).
+  const out = buildSync({
+    stdin: { contents: "import { runFakeWorker } from './client-fake-server'; runFakeWorker();", resolveDir: __dirname, loader: 'ts' },
+    bundle: true, platform: 'node', format: 'cjs', external: ['koffi'], write: false, logLevel: 'error',
+  });
+  workerCode = out.outputFiles[0].text;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-p9client-'));
+  hostFile = path.join(tmp, 'host.txt');
+  fs.writeFileSync(hostFile, HOST_CONTENT);
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+interface Fake {
+  clientFd: number;
+  events: FakeEvent[];
+  /** batches lists the request kinds of each receive of the server. */
+  batches(): string[][];
+  exited: Promise<void>;
+}
+
+function startFake(opts: Partial<FakeServerOptions> = {}): Fake {
+  const [clientFd, serverFd] = socketPair();
+  const full: FakeServerOptions = { dialect: 'fd', hostFile, content: CONTENT, ...opts };
+  const worker = new Worker(workerCode, { eval: true, workerData: { fd: serverFd, opts: full } });
+  const events: FakeEvent[] = [];
+  worker.on('message', (e: FakeEvent) => events.push(e));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.on('error', (e) => events.push({ version: `worker error: ${e.message}` }));
+  return { clientFd, events, exited, batches: () => events.flatMap((e) => ('kinds' in e ? [e.kinds] : [])) };
+}
+
+/** settle lets the worker's reports reach this thread. */
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+describe('9p client over a descriptor (the sentry transport)', () => {
+  it('negotiates 9P2000.L.fd and receives the opened descriptor with Rlopen', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    expect(c.dialect).toBe(VERSION_FD);
+    expect(c.fdPassing).toBe(true);
+    const root = c.sync.attach('');
+    const w = c.sync.walk(root.fid, 'etc/passwd');
+    expect(w.qids.map((q) => q.path)).toEqual([2n, 3n]);
+    const o = c.sync.lopen(w.fid, 0);
+    expect(o.hostFd).toBeGreaterThanOrEqual(0);
+    const buf = Buffer.alloc(100);
+    const n = fs.readSync(o.hostFd, buf, 0, buf.length, 0);
+    expect(buf.subarray(0, n).toString()).toBe(HOST_CONTENT);
+    fs.closeSync(o.hostFd);
+    expect(c.sync.read(w.fid, 0, 4).toString()).toBe(CONTENT.slice(0, 4));
+    // Asynchronous calls on the same transport, descriptors in reply order.
+    const [a, b] = await Promise.all([c.walk(root.fid, 'etc/passwd'), c.walk(root.fid, 'etc/passwd')]);
+    const [oa, ob] = await Promise.all([c.lopen(a.fid, 0), c.lopen(b.fid, 0)]);
+    expect(oa.hostFd).not.toBe(ob.hostFd);
+    for (const fd of [oa.hostFd, ob.hostFd]) {
+      expect(fs.readFileSync(fd, 'utf8')).toBe(HOST_CONTENT);
+      fs.closeSync(fd);
+    }
+    c.close();
+    await fake.exited;
+  });
+
+  it('speaks plain 9P2000.L when the server answers 9P2000.L', async () => {
+    const fake = startFake({ dialect: 'plain' });
+    const c = Client.overFd(fake.clientFd);
+    expect(c.dialect).toBe(VERSION_9P2000L);
+    const root = c.sync.attach('');
+    const w = c.sync.walk(root.fid, ['etc', 'passwd']);
+    expect(c.sync.lopen(w.fid, 0).hostFd).toBe(-1);
+    expect(c.sync.read(w.fid, 5, 100).toString()).toBe(CONTENT.slice(5));
+    c.close();
+    await fake.exited;
+    expect(fake.events.filter((e) => 'version' in e)).toEqual([{ version: VERSION_FD }]);
+  });
+
+  it("retries with 9P2000.L when the server answers 'unknown'", async () => {
+    const fake = startFake({ dialect: 'strict' });
+    const c = Client.overFd(fake.clientFd);
+    expect(c.dialect).toBe(VERSION_9P2000L);
+    expect(c.fdPassing).toBe(false);
+    expect(c.sync.getattr(c.sync.attach('').fid).mode & 0o170000).toBe(0o040000);
+    c.close();
+    await fake.exited;
+    expect(fake.events.filter((e) => 'version' in e)).toEqual([{ version: VERSION_FD }, { version: VERSION_9P2000L }]);
+  });
+
+  it('sends the requests of one tick together and matches replies by tag', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    const paths = ['etc', 'etc/passwd', 'loop', 'loop/loop', 'etc', 'loop/loop/loop'];
+    const calls = paths.map((p) => c.walk(root.fid, p));
+    expect(new Set(calls.map((x) => x.tag)).size).toBe(paths.length);
+    const walks = await Promise.all(calls);
+    expect(walks.map((w) => w.qids.length)).toEqual([1, 2, 1, 2, 1, 3]);
+    expect(walks[1].qids[1].path).toBe(3n);
+    expect(new Set(walks.map((w) => w.fid)).size).toBe(paths.length);
+    await Promise.all(walks.map((w) => c.clunk(w.fid)));
+    await settle();
+    const walkBatch = fake.batches().find((b) => b[0] === 'Twalk');
+    expect(walkBatch).toEqual(paths.map(() => 'Twalk'));
+    expect(fake.batches().find((b) => b[0] === 'Tclunk')).toHaveLength(paths.length);
+    // Released fids are reused.
+    const again = c.sync.walk(root.fid, 'etc');
+    expect(walks.map((w) => w.fid)).toContain(again.fid);
+    c.close();
+    await fake.exited;
+  });
+
+  it('walks more than 16 names in several Twalks', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    const names = new Array(40).fill('loop');
+    const w = c.sync.walk(root.fid, names);
+    expect(w.qids).toHaveLength(40);
+    expect(w.qids.every((q) => q.path === 4n)).toBe(true);
+    c.close();
+    await fake.exited;
+    expect(fake.batches().flat().filter((k) => k === 'Twalk')).toHaveLength(3);
+  });
+
+  it('turns Rlerror and partial walks into P9Errors carrying the errno', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    const fail = (f: () => unknown): P9Error => {
+      try {
+        f();
+      } catch (e) {
+        return e as P9Error;
+      }
+      throw new Error('expected a failure');
+    };
+    const first = fail(() => c.sync.walk(root.fid, 'nothing/here'));
+    expect(first).toBeInstanceOf(WalkError);
+    expect(first.errno).toBe(Errno.ENOENT);
+    expect(first.message).toBe('walk nothing/here: ENOENT');
+    const partial = fail(() => c.sync.walk(root.fid, 'etc/shadow')) as WalkError;
+    expect(partial.errno).toBe(Errno.ENOENT);
+    expect(partial.message).toMatch(/^walk etc\/shadow: ENOENT/);
+    expect(partial.qids.map((q) => q.path)).toEqual([2n]);
+    const nosys = fail(() => c.sync.statfs(root.fid));
+    expect(nosys.errno).toBe(Errno.ENOSYS);
+    expect(nosys.code).toBe('ENOSYS');
+    expect(nosys.message).toBe(`statfs fid ${root.fid}: ENOSYS`);
+    await expect(c.mkdir(root.fid, 'd')).rejects.toMatchObject({ errno: Errno.ENOSYS, message: 'mkdir d: ENOSYS' });
+    // The connection still works after errors.
+    expect(c.sync.readdirAll(c.sync.walk(root.fid, 'etc').fid).map((d) => d.name)).toEqual(['passwd']);
+    c.close();
+    await fake.exited;
+  });
+
+  it('fails every call once the server is gone', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd, { owned: false });
+    c.sync.attach('');
+    fs.closeSync(fake.clientFd); // both our ends gone: the worker sees EOF and exits
+    await fake.exited;
+    expect(() => c.sync.attach('')).toThrow(P9Error);
+  });
+});
+
+describe('9p client over a stream socket (plain 9P2000.L)', () => {
+  async function streamClient(fake: Fake): Promise<Client> {
+    const socket = new net.Socket({ fd: fake.clientFd, readable: true, writable: true });
+    // Node forgets the descriptor only once the socket has closed: wait for that before the
+    // worker exits (and the number is reused), or Node warns that it was opened twice.
+    const closed = new Promise((r) => socket.once('close', r));
+    fake.exited = fake.exited.then(() => closed).then(() => undefined);
+    const c = Client.over(new StreamTransport(socket, 'fake'), 1 << 16);
+    c.dialect = (await c.version(1 << 16)).version;
+    return c;
+  }
+
+  it('pipelines, never passes descriptors, and refuses synchronous calls', async () => {
+    const fake = startFake();
+    const c = await streamClient(fake);
+    expect(c.dialect).toBe(VERSION_9P2000L);
+    expect(c.msize).toBe(1 << 16);
+    const root = await c.attach('');
+    const attrs = await Promise.all(Array.from({ length: 10 }, () => c.getattr(root.fid)));
+    expect(attrs.every((a) => a.qid.path === 1n)).toBe(true);
+    const w = await c.walk(root.fid, 'etc/passwd');
+    expect((await c.lopen(w.fid, 0)).hostFd).toBe(-1);
+    expect((await c.read(w.fid, 0, 1000)).toString()).toBe(CONTENT);
+    expect(() => c.sync.getattr(root.fid)).toThrow(/cannot make synchronous calls/);
+    c.close();
+    await fake.exited;
+    expect(fake.batches().some((b) => b.length === 10 && b.every((k) => k === 'Tgetattr'))).toBe(true);
+  });
+
+  it('flushes a request the server holds: it fails with ECANCELED and its tag is reused', async () => {
+    const fake = startFake({ holdReads: true });
+    const c = await streamClient(fake);
+    const root = await c.attach('');
+    const w = await c.walk(root.fid, 'etc/passwd');
+    await c.lopen(w.fid, 0);
+    const read = c.read(w.fid, 0, 10);
+    const readFailed = expect(read).rejects.toMatchObject({ errno: Errno.ECANCELED });
+    await settle();
+    expect(c.inFlight).toBe(1);
+    await c.flush(read.tag);
+    await readFailed;
+    expect(c.inFlight).toBe(0);
+    const g = c.getattr(w.fid);
+    expect(g.tag).toBe(read.tag);
+    expect((await g).size).toBe(CONTENT.length);
+    // Closing the connection fails what is still in flight.
+    const held = c.read(w.fid, 0, 10);
+    await settle();
+    c.close();
+    await expect(held).rejects.toMatchObject({ errno: Errno.ECONNRESET });
+    await fake.exited;
+  });
+});

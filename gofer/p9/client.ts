@@ -1,0 +1,145 @@
+/**
+ * Client is tvisor's 9P2000.L client: many requests in flight on one connection,
+ * multiplexed by tag, with per-connection fids. Every operation of client-ops.ts is a
+ * method returning a promise (`client.walk(root, 'etc/passwd')`) and, on the fd
+ * transport, a synchronous method of `client.sync` (`client.sync.walk(...)`).
+ *
+ *   const c = await Client.connect({ host: '127.0.0.1', port: 564 });   // plain 9P, TCP
+ *   const c = Client.overFd(connectUnix(path));                          // the sentry's way
+ *
+ * Over a descriptor the client proposes 9P2000.L.fd: lopen/lcreate then return the
+ * opened host descriptor (`hostFd`), which the caller owns and closes.
+ */
+import { Engine, type Call, type OpGen, type Transport } from './client-engine';
+import { OPS, type AsyncOps, type SyncOps } from './client-ops';
+import { IOHDRSZ } from './messages';
+import { FdTransport, type FdTransportOptions } from './transport-fd';
+import { StreamTransport, type StreamTarget } from './transport-stream';
+
+export { P9Error, WalkError } from './client-error';
+export type { Call, Transport } from './client-engine';
+export type { Attr, LockRequest, Opened, SetattrRequest, Statfs } from './client-ops';
+export { FdTransport } from './transport-fd';
+export { StreamTransport, type StreamTarget } from './transport-stream';
+
+/** DEFAULT_MSIZE is the msize proposed unless told otherwise: 1 MiB. */
+export const DEFAULT_MSIZE = 1 << 20;
+
+/** ClientOptions tunes a connection. */
+export interface ClientOptions {
+  /** msize is the largest message proposed (default 1 MiB; the server may lower it). */
+  msize?: number;
+  /** fdPassing: propose 9P2000.L.fd on the fd transport (default true). */
+  fdPassing?: boolean;
+}
+
+type OpFn = (e: Engine, ...args: unknown[]) => OpGen<unknown>;
+
+/** SyncClient runs the operations synchronously (see SyncOps). */
+export interface SyncClient extends SyncOps {}
+export class SyncClient {
+  constructor(readonly engine: Engine) {}
+}
+
+export interface Client extends AsyncOps {}
+export class Client {
+  /** sync holds the synchronous form of every operation (fd transport only). */
+  readonly sync: SyncClient;
+  /** version is the negotiated dialect ('' before version). */
+  dialect = '';
+
+  constructor(readonly engine: Engine) {
+    this.sync = new SyncClient(engine);
+  }
+
+  /** connect opens a stream connection (TCP or Unix path) and negotiates 9P2000.L. */
+  static async connect(target: StreamTarget, opts: ClientOptions = {}): Promise<Client> {
+    const msize = opts.msize ?? DEFAULT_MSIZE;
+    const client = new Client(new Engine(await StreamTransport.connect(target), msize));
+    try {
+      client.dialect = (await client.version(msize, false)).version;
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+    return client;
+  }
+
+  /**
+   * overFd speaks 9P over a connected Unix stream socket (which it then owns) and
+   * negotiates synchronously, proposing 9P2000.L.fd unless told not to.
+   */
+  static overFd(fd: number, opts: ClientOptions & FdTransportOptions = {}): Client {
+    const msize = opts.msize ?? DEFAULT_MSIZE;
+    const client = new Client(new Engine(new FdTransport(fd, { recvSize: msize + 4096, ...opts }), msize));
+    try {
+      client.dialect = client.sync.version(msize, opts.fdPassing ?? true).version;
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+    return client;
+  }
+
+  /** over runs the client on any transport; the caller negotiates with version(). */
+  static over(transport: Transport, msize = DEFAULT_MSIZE): Client {
+    return new Client(new Engine(transport, msize));
+  }
+
+  /** msize is the negotiated maximum message size. */
+  get msize(): number {
+    return this.engine.msize;
+  }
+
+  /** fdPassing is true when lopen/lcreate return host descriptors (9P2000.L.fd). */
+  get fdPassing(): boolean {
+    return this.engine.fdMode;
+  }
+
+  /** inFlight counts the requests awaiting replies. */
+  get inFlight(): number {
+    return this.engine.inFlight;
+  }
+
+  /** close ends the connection; requests in flight fail with ECONNRESET. */
+  close(): void {
+    this.engine.transport.close();
+    this.engine.fail('the client closed the connection');
+  }
+}
+
+for (const [name, op] of Object.entries(OPS) as Array<[string, OpFn]>) {
+  Object.defineProperty(Client.prototype, name, {
+    value: function (this: Client, ...args: unknown[]): Call<unknown> {
+      return this.engine.runAsync(op(this.engine, ...args));
+    },
+  });
+  Object.defineProperty(SyncClient.prototype, name, {
+    value: function (this: SyncClient, ...args: unknown[]): unknown {
+      return this.engine.runSync(op(this.engine, ...args));
+    },
+  });
+}
+
+/**
+ * readAll reads `size` bytes of the open file `fid` from offset 0 in msize-sized
+ * requests, `window` of them in flight at once; a short read ends the file there.
+ */
+export async function readAll(c: Client, fid: number, size: number, window = 8): Promise<Buffer> {
+  const chunk = c.msize - IOHDRSZ;
+  const out = Buffer.allocUnsafe(size);
+  let next = 0;
+  let end = size;
+  const worker = async () => {
+    while (next < end) {
+      const off = next;
+      const want = Math.min(chunk, end - off);
+      next += want;
+      const data = await c.read(fid, off, want);
+      data.copy(out, off);
+      if (data.length < want) end = Math.min(end, off + data.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, window) }, worker));
+  return out.subarray(0, end);
+}
