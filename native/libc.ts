@@ -225,3 +225,9 @@ export function errnoText(errno: number): string {
   const e = ERRNO_TEXT[errno];
   return e ? `${e[0]} (${e[1]})` : `errno ${errno} (Unknown error ${errno})`;
 }
+
+/** errnoDescription returns the lower-case description of an errno, as Go and runc print it. */
+export function errnoDescription(errno: number): string {
+  const e = ERRNO_TEXT[errno];
+  return e ? e[1].charAt(0).toLowerCase() + e[1].slice(1) : `errno ${errno}`;
+}

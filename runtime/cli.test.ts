@@ -118,13 +118,13 @@ describe('create', () => {
     expect(r.err).toMatch(/^tvisor: bundle .*nowhere: cannot read config\.json: ENOENT\n$/);
   });
 
-  test('a valid config fails clearly while no sandbox exists, leaving nothing under --root', async () => {
-    writeConfig(() => {});
+  test('a program that does not exist fails create with one clear line, leaving nothing under --root', async () => {
+    writeConfig((c) => { c.process.args = ['/no/such/program']; c.process.terminal = false; });
     const logFile = path.join(tmp, 'log.json');
     const pidFile = path.join(tmp, 'pid');
     const r = await tvisor('--root', root, '--log', logFile, '--log-format', 'json', 'create', '-b', bundle, '--pid-file', pidFile, 'c1');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^tvisor: the sandbox is not available yet: /);
+    expect(r.err).toBe('tvisor: exec "/no/such/program": no such file or directory\n');
     expect(fs.existsSync(root)).toBe(false);
     expect(fs.existsSync(pidFile)).toBe(false);
     const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

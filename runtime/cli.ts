@@ -7,6 +7,7 @@
  * error of that file), and exits 1. Usage errors (unknown command or flag, missing
  * argument) are one line too.
  */
+import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import type { Command } from './commands/command';
 import type { CommandContext, GlobalOptions } from './commands/context';
@@ -22,14 +23,22 @@ import { state } from './commands/state';
 import { unsupported } from './commands/unsupported';
 import { doCommand } from './commands/extras/do';
 import { install, uninstall } from './commands/extras/install';
-import { gofer, sentry } from './commands/extras/internal';
+import { gofer, sentry, syscalls } from './commands/extras/internal';
 import { createLogger, type Logger } from './log';
 import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
 
+/**
+ * launcherPath is bin/tvisor, which starts the sentry: this file sits in dist/ when
+ * bundled and in runtime/ in the sources, both one level below the repository root.
+ */
+function launcherPath(): string {
+  return path.resolve(__dirname, '..', 'bin', 'tvisor');
+}
+
 /** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
 const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, list, spec, features, ...unsupported];
-const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, gofer, sentry];
+const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */
 const GLOBAL_FLAGS = {
@@ -130,7 +139,7 @@ export async function runCli(argv: string[]): Promise<number> {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
       const o = opts!;
       const sandbox = new SentrySandbox({
-        launcher: process.argv[1], platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat,
+        launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat,
         foreground: cmdAt >= 0 && (argv[cmdAt] === 'run' || argv[cmdAt] === 'do'),
       });
       return { store: new StateStore(o.root), sandbox, log: log! };

@@ -7,9 +7,10 @@
 const path = require('path');
 const dist = path.join(__dirname, '..', 'dist');
 const sub = process.argv[2];
-const bundle = sub === 'gofer' ? 'gofer.js' : sub === 'sentry' ? 'sentry.js' : 'tvisor.js';
+const bundle = sub === 'gofer' ? 'gofer.js' : sub === 'sentry' || sub === 'syscalls' ? 'sentry.js' : 'tvisor.js';
 const argv = bundle === 'tvisor.js' ? process.argv.slice(2) : process.argv.slice(3);
-const exit = require(path.join(dist, bundle)).main(argv);
+const mod = require(path.join(dist, bundle));
+const exit = sub === 'syscalls' ? mod.syscallsMain(argv) : mod.main(argv);
 if (exit && typeof exit.then === 'function') {
   exit.then((code) => { if (typeof code === 'number') process.exitCode = code; }, (err) => {
     process.stderr.write(`tvisor: ${err && err.message ? err.message : String(err)}\n`);

@@ -12,6 +12,7 @@ import { Task } from './kernel/task';
 import { ThreadGroup } from './kernel/thread-group';
 import { execve } from './kernel/task-exec';
 import { Errno, LinuxError } from './kernel/errors';
+import { errnoDescription } from '../native/libc';
 import type { SentryLog } from './log';
 import { MemoryManager } from './mm/mm';
 import { FdTable } from './vfs/fd-table';
@@ -136,7 +137,13 @@ export function boot(o: BootOptions): Booted {
   k.init = tg;
   const env = p.env ?? [];
   const args = p.args ?? [];
-  execve(init, cwd, findExecutable(k, init, args[0], env), args, env);
+  const exe = findExecutable(k, init, args[0], env);
+  try {
+    execve(init, cwd, exe, args, env);
+  } catch (e) {
+    if (e instanceof LinuxError) throw new Error(`exec "${exe}": ${errnoDescription(e.errno)}`);
+    throw e;
+  }
   init.state = 'blocked';
   return { kernel: k, init };
 }

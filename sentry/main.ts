@@ -23,6 +23,7 @@ import { boot, isBind, type Booted } from './boot';
 import { sendToGroup } from './kernel/signals';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
+import { renderListing } from './syscalls/linux/listing';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -66,6 +67,20 @@ function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof pa
   return { fd: mine, stop: () => { try { child.kill('SIGKILL'); } catch { /* gone */ } } };
 }
 
+/** syscallsMain implements `tvisor syscalls [--format table|json]`. */
+export function syscallsMain(argv: string[]): number {
+  let format: string;
+  try {
+    format = parseArgs({ args: argv, options: { format: { type: 'string', default: 'table' } }, strict: true }).values.format!;
+    if (format !== 'table' && format !== 'json') throw new Error(`--format: "${format}" is not table or json`);
+  } catch (e) {
+    process.stderr.write(`tvisor syscalls: ${(e as Error).message}\n`);
+    return 2;
+  }
+  process.stdout.write(renderListing(format as 'table' | 'json'));
+  return 0;
+}
+
 /** main runs the sandbox; it resolves to the exit status (init's). */
 export async function main(argv: string[]): Promise<number> {
   let o: ReturnType<typeof parse>;
@@ -101,8 +116,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     gofer?.stop();
     const msg = (e as Error).message;
-    report(`error ${msg}`);
-    process.stderr.write(`tvisor sentry: ${msg}\n`);
+    if (readyFd >= 0) report(`error ${msg}`);
+    else process.stderr.write(`tvisor sentry: ${msg}\n`);
     return 1;
   }
   const { kernel, init } = booted;
@@ -123,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
   const start = () => kernel.sched.wake(init);
   // Signals sent to the sandbox process go to the container's init, as with runc run.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) {
-    process.on(sig, () => sendToGroup(init.tg, { signo: osConstants.signals[sig], code: SI_USER, pid: 0, uid: 0 }));
+    process.on(sig, () => sendToGroup(init.tg, { signo: osConstants.signals[sig], code: SI_USER, pid: 0, uid: 0 }, true));
   }
   let server: net.Server | null = null;
   if (o.control) {
@@ -145,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
               const signo = Number(req.signo);
               if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
               const groups = req.all ? [...kernel.groups.values()] : [init.tg];
-              for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 });
+              for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 }, true);
               reply = { ok: true };
             } else if (req.cmd === 'state') {
               reply = { ok: true, pids: [...kernel.groups.keys()] };
@@ -165,7 +180,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   report('ok');
   if (!o.control) start();
+  // Tasks may all be asleep with nothing in Node's loop to wake them (a deadlock in the
+  // container): the sandbox still lives until its init exits or it is killed.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const code = await done;
+  clearInterval(keepAlive);
   server?.close();
   if (o.control) {
     try {

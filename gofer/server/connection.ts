@@ -23,6 +23,9 @@ export interface Logger {
   error(msg: string): void;
 }
 
+/** FLUSH_AT sends the replies built so far once they reach this size. */
+const FLUSH_AT = 128 * 1024;
+
 interface Outgoing {
   bytes: Buffer;
   fds: number[];
@@ -110,17 +113,34 @@ export class Connection {
       return;
     }
     if (passFd >= 0) this.queueWritten([passFd]);
+    else if (this.w.pos >= FLUSH_AT) this.queueWritten();
   }
 
   private writeError(tag: number, errno: number): void {
     encodeInto(this.w, { kind: 'Rlerror', tag, ecode: errno });
   }
 
-  /** queueWritten moves what the writer holds to the send queue (with fds on its bytes). */
+  /**
+   * queueWritten moves what the writer holds to the send queue (with fds on its bytes).
+   * When nothing is queued before it, the bytes are sent at once from the writer's own
+   * buffer and only an unsent remainder is copied.
+   */
   private queueWritten(fds: number[] = []): void {
     if (this.w.pos === 0) return;
-    this.out.push({ bytes: Buffer.from(this.w.bytes()), fds });
+    const bytes = this.w.bytes();
     this.w.pos = 0;
+    if (this.out.length === 0 && !this.closed) {
+      const n = sendBufs.send(this.fd, bytes, bytes.length, fds);
+      if (n === bytes.length) return;
+      if (n < 0 && n !== -Errno.EAGAIN && n !== -Errno.EINTR) {
+        this.close(`send failed: ${errnoName(-n)}`);
+        return;
+      }
+      const sent = Math.max(0, n);
+      this.out.push({ bytes: Buffer.from(bytes.subarray(sent)), fds: sent > 0 ? [] : fds });
+      return;
+    }
+    this.out.push({ bytes: Buffer.from(bytes), fds });
   }
 
   /** flush sends queued replies until done or the socket is full. */

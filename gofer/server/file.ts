@@ -67,18 +67,27 @@ export class File {
   /**
    * reopen opens the file itself for I/O with `flags` (a regular file or a directory
    * only: never a symlink, device, FIFO or socket). A directory re-opens `.` beneath its
-   * own descriptor; a regular file re-opens its name beneath its parent, and the result
-   * must be the same inode (else ESTALE: the name was renamed away underneath).
+   * own descriptor. A regular file is re-opened through /proc/self/fd/N of its own O_PATH
+   * descriptor (opened before the gofer drops its view of the host), which names the
+   * file whatever it has been renamed to; without /proc, it is re-opened by name beneath
+   * its parent. Either way the result must be the same inode (else ESTALE).
    */
   reopen(flags: number): number {
     const f = flags | sys.O_NOFOLLOW | sys.O_CLOEXEC | sys.O_LARGEFILE | sys.O_NOCTTY;
     if (this.isDir) return sys.openat2(this.fd, '.', f, 0, sys.CONFINED);
     if (!this.isRegular) return this.isSymlink ? -Errno.ELOOP : -Errno.EOPNOTSUPP;
-    if (!this.parent) return -Errno.ESTALE;
-    const fd = sys.openat2(this.parent.fd, this.name, f, 0, sys.CONFINED);
+    const proc = procSelfFd();
+    let fd: number;
+    if (proc >= 0) {
+      // The magic link must be followed, so no O_NOFOLLOW here; the fd is a regular file's.
+      fd = sys.openat(proc, String(this.fd), (f & ~sys.O_NOFOLLOW));
+    } else {
+      if (!this.parent) return -Errno.ESTALE;
+      fd = sys.openat2(this.parent.fd, this.name, f, 0, sys.CONFINED);
+    }
     if (fd < 0) return fd;
     const st = sys.fstat(fd);
-    if (typeof st === 'number' || qidOf(this.exp, st).path !== this.qid.path) {
+    if (typeof st === 'number' || qidOf(this.exp, st).path !== this.qid.path || (st.mode & sys.S_IFMT) !== sys.S_IFREG) {
       sys.close(fd);
       return -Errno.ESTALE;
     }
@@ -91,6 +100,14 @@ export class File {
     sys.close(this.fd);
     this.parent?.close();
   }
+}
+
+let procFd: number | undefined;
+
+/** procSelfFd returns a descriptor of /proc/self/fd (opened once), or -1 when there is no /proc. */
+export function procSelfFd(): number {
+  if (procFd === undefined) procFd = sys.openat(sys.AT_FDCWD, '/proc/self/fd', sys.O_PATH | sys.O_DIRECTORY);
+  return procFd;
 }
 
 /** qidOf builds a qid from a stat: type from the mode, path from the inode (and device). */

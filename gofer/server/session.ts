@@ -37,6 +37,13 @@ export class Session {
   readonly fids = new Map<number, Fid>();
   /** passFd, set by a handler, is attached to the reply being built. */
   passFd = -1;
+  private scratchBuf = Buffer.alloc(0);
+
+  /** scratch returns a reusable buffer of at least n bytes, valid until the next request. */
+  scratch(n: number): Buffer {
+    if (this.scratchBuf.length < n) this.scratchBuf = Buffer.allocUnsafe(Math.max(n, 65536));
+    return this.scratchBuf;
+  }
 
   constructor(readonly exports: Exports, readonly canPassFds: boolean) {}
 

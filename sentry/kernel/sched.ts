@@ -11,7 +11,7 @@
  */
 import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
 import type { Kernel } from './kernel';
-import { deliverSignals, forceSignal } from './signals';
+import { deliverSignals, forceSignal, hasDeliverable } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
@@ -81,6 +81,12 @@ export class Scheduler {
     const wake = () => this.wake(t);
     t.unwait = b.queues.map((q) => q.add(wake));
     if (b.deadline !== undefined) t.wakeTimer = setTimeout(wake, Math.max(0, b.deadline - Date.now()));
+    // A signal that was pending but blocked may be deliverable under the mask the syscall
+    // just installed (sigsuspend, ppoll, pselect): it interrupts the wait at once.
+    if (hasDeliverable(t)) {
+      t.interrupted = true;
+      this.wake(t);
+    }
   }
 
   /** runSyscall runs the current syscall's handler and records its result. Returns false if the task blocked. */

@@ -57,6 +57,8 @@ export interface SignalInfo {
   /** status (SIGCHLD), addr (faults). */
   status?: number;
   addr?: bigint;
+  /** value is sigqueue's sigval. */
+  value?: bigint;
 }
 
 /** si_code values. */

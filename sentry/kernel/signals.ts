@@ -41,10 +41,22 @@ function interruptIfBlocked(t: Task, sig: number): boolean {
   return true;
 }
 
-/** sendToGroup queues a process-directed signal. */
-export function sendToGroup(tg: ThreadGroup, info: SignalInfo): void {
+/**
+ * initIgnores tells whether the sandbox's init drops sig: like Linux's pid-namespace init,
+ * it takes only signals it has a handler for, except SIGKILL and SIGSTOP sent from
+ * outside the sandbox (the runtime's kill).
+ */
+function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
+  if (tg.tasks.size === 0 || [...tg.tasks][0].kernel.init !== tg) return false;
+  if (tg.actions[sig].handler !== SIG_DFL) return false;
+  return !(fromOutside && (sig === SIGKILL || sig === SIGSTOP));
+}
+
+/** sendToGroup queues a process-directed signal (fromOutside: sent by the runtime, not a task). */
+export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = false): void {
   const sig = info.signo;
   if (!tg.alive || tg.tasks.size === 0) return;
+  if (initIgnores(tg, sig, fromOutside)) return;
   if (sig === SIGKILL) {
     const any = [...tg.tasks][0];
     exitGroup(any, { signal: SIGKILL });
@@ -63,6 +75,7 @@ export function sendToGroup(tg: ThreadGroup, info: SignalInfo): void {
 export function sendToTask(t: Task, info: SignalInfo): void {
   const sig = info.signo;
   if (t.state === 'exited') return;
+  if (initIgnores(t.tg, sig, false)) return;
   if (sig === SIGKILL) {
     exitGroup(t, { signal: SIGKILL });
     return;
@@ -115,6 +128,12 @@ function stopGroup(t: Task, sig: number): void {
     const act = tg.parent.actions[SIGCHLD];
     if (!(act.flags & SA_NOCLDSTOP)) sendToGroup(tg.parent, { signo: SIGCHLD, code: CLD_STOPPED, pid: tg.tgid, status: sig });
   }
+}
+
+/** hasDeliverable tells whether a signal is pending that t's current mask lets through. */
+export function hasDeliverable(t: Task): boolean {
+  const ok = (s: SignalInfo) => (t.sigmask & bit(s.signo) & ~UNBLOCKABLE) === 0n;
+  return t.pending.some(ok) || t.tg.pending.some(ok);
 }
 
 function takePending(t: Task): SignalInfo | undefined {

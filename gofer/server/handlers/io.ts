@@ -85,7 +85,7 @@ export const ioHandlers: HandlerTable = {
     }
     if (!fid.open) return -Errno.EBADF;
     if ((fid.open.flags & sys.O_ACCMODE) === sys.O_WRONLY) return -Errno.EBADF;
-    const buf = Buffer.allocUnsafe(count);
+    const buf = s.scratch(count);
     const n = sys.pread(fid.open.fd, buf, 0, count, m.offset);
     if (n < 0) return n;
     return reply('Rread', { data: buf.subarray(0, n) });

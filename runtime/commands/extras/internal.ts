@@ -5,13 +5,13 @@
  */
 import type { Command } from '../command';
 
-function internal(name: string, describe: string): Command {
+function internal(name: string, describe: string, isInternal = true): Command {
   return {
     command: name,
-    describe: `${describe} (internal; started by tvisor itself)`,
+    describe: isInternal ? `${describe} (internal; started by tvisor itself)` : describe,
     builder: (y) => y.strict(false),
     async run() {
-      throw new Error(`${name} is internal: bin/tvisor starts dist/${name}.js for it, which is missing from this build`);
+      throw new Error(`${name}: bin/tvisor runs it from its own bundle in dist/, which is missing from this build`);
     },
   };
 }
@@ -20,3 +20,5 @@ function internal(name: string, describe: string): Command {
 export const gofer = internal('gofer', "serve a container's files to its sentry over 9P");
 /** sentry is the internal `sentry` command: the user-space kernel of a sandbox. */
 export const sentry = internal('sentry', 'run the user-space kernel of a sandbox');
+/** syscalls lists the syscall table with support levels (run from the sentry's bundle). */
+export const syscalls = internal('syscalls', 'list the x86-64 syscalls and how completely the sentry implements each', false);

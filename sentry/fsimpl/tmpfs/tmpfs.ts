@@ -66,7 +66,8 @@ export class TmpfsInode extends Inode {
   }
 
   stat(): Stat {
-    const size = this.isSymlink ? Buffer.byteLength(this.target) : this.isDir ? 4096 : this.size;
+    // Directories report Linux tmpfs's bogus size: 20 bytes an entry, 40 for . and ..
+    const size = this.isSymlink ? Buffer.byteLength(this.target) : this.isDir ? 40 + 20 * this.children.size : this.size;
     return {
       dev: this.tfs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev,
       size, blksize: 4096, blocks: Math.ceil(size / 512), atime: this.atime, mtime: this.mtime, ctime: this.ctime,

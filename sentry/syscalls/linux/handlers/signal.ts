@@ -3,7 +3,7 @@
  * rt_sigsuspend, pause, rt_sigpending, alarm, setitimer/getitimer (ITIMER_REAL).
  */
 import { Errno, fail } from '../../../kernel/errors';
-import { sendToGroup } from '../../../kernel/signals';
+import { sendToGroup, sendToTask } from '../../../kernel/signals';
 import { bit, NSIG, SIGALRM, SIGKILL, SIGSTOP, SI_KERNEL, UNBLOCKABLE, SA_RESTORER } from '../../../kernel/signal-types';
 import { sigreturn } from '../../../kernel/signal-frame';
 import type { Task } from '../../../kernel/task';
@@ -164,3 +164,25 @@ define(36, (t, r) => {
   return 0;
 }, 'partial');
 
+
+/** queueInfo implements rt_sigqueueinfo/rt_tgsigqueueinfo: a signal carrying the caller's siginfo. */
+function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number, sig: number, infoAddr: bigint): number {
+  if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);
+  const b = t.mm.read(infoAddr, 128);
+  const code = b.readInt32LE(8);
+  // Only the kernel may claim kernel codes (and only the kernel sends SI_TKILL).
+  if ((code >= 0 || code === -6) && !(target === 'group' && tgid === t.pid)) fail(Errno.EPERM);
+  const info = { signo: sig, code, pid: b.readInt32LE(16), uid: b.readUInt32LE(20), value: b.readBigUInt64LE(24) };
+  if (target === 'group') {
+    const g = t.kernel.groups.get(tgid);
+    if (!g || !g.alive) fail(Errno.ESRCH);
+    if (sig !== 0) sendToGroup(g, info);
+  } else {
+    const task = t.kernel.tasks.get(tid);
+    if (!task || task.tg.tgid !== tgid) fail(Errno.ESRCH);
+    if (sig !== 0) sendToTask(task, info);
+  }
+  return 0;
+}
+define(129, (t, r) => queueInfo(t, 'group', r.argInt(0), 0, r.argInt(1), r.arg(2)));
+define(297, (t, r) => queueInfo(t, 'task', r.argInt(0), r.argInt(1), r.argInt(2), r.arg(3)));
