@@ -1,0 +1,166 @@
+/*
+ * bench-syscalls: per-operation cost of common system calls, for `make bench-syscalls`.
+ *
+ * Each operation is calibrated (batches doubled until one takes 10 ms), then timed over
+ * ROUNDS rounds that together last about the time budget; the median round is reported,
+ * one line per operation, `<op> <microseconds> us`, with nanosecond precision. Nothing
+ * else is printed on stdout (errors go to stderr and the exit status is 1).
+ *   bench-syscalls [-t SECONDS_PER_OP] [OP...]    (default 0.3 s, every op)
+ * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB), both
+ * present in the benchmark's rootfs and on the host.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ROUNDS = 5, MIN_ITERS = 5 };
+
+static const char *small_file = "/etc/passwd";
+static const char *big_file = "/bin/busybox";
+static int big_fd = -1;
+static int ping[2], pong[2];
+static pid_t echo_pid = -1;
+
+static void die(const char *what) {
+  fprintf(stderr, "bench-syscalls: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void op_getppid(long n) {
+  for (long i = 0; i < n; i++) getppid();
+}
+
+static void op_open_close(long n) {
+  for (long i = 0; i < n; i++) {
+    int fd = open(small_file, O_RDONLY);
+    if (fd < 0) die("open");
+    close(fd);
+  }
+}
+
+static void op_pread(long n) {
+  static char buf[4096];
+  for (long i = 0; i < n; i++)
+    if (pread(big_fd, buf, sizeof(buf), 4096) != (ssize_t)sizeof(buf)) die("pread");
+}
+
+static void op_stat(long n) {
+  struct stat st;
+  for (long i = 0; i < n; i++)
+    if (stat(small_file, &st) != 0) die("stat");
+}
+
+static void op_fork_wait(long n) {
+  for (long i = 0; i < n; i++) {
+    pid_t p = fork();
+    if (p < 0) die("fork");
+    if (p == 0) _exit(0);
+    int st;
+    if (waitpid(p, &st, 0) != p) die("waitpid");
+  }
+}
+
+static void op_pipe_pingpong(long n) {
+  char c = 'x';
+  for (long i = 0; i < n; i++) {
+    if (write(ping[1], &c, 1) != 1) die("write");
+    if (read(pong[0], &c, 1) != 1) die("read");
+  }
+}
+
+/* start_echo forks the peer of the ping-pong: it answers each byte it reads. */
+static void start_echo(void) {
+  if (pipe(ping) != 0 || pipe(pong) != 0) die("pipe");
+  echo_pid = fork();
+  if (echo_pid < 0) die("fork");
+  if (echo_pid == 0) {
+    close(ping[1]);
+    close(pong[0]);
+    char c;
+    while (read(ping[0], &c, 1) == 1)
+      if (write(pong[1], &c, 1) != 1) _exit(1);
+    _exit(0);
+  }
+  close(ping[0]);
+  close(pong[1]);
+}
+
+static void stop_echo(void) {
+  close(ping[1]);
+  close(pong[0]);
+  int st;
+  waitpid(echo_pid, &st, 0);
+}
+
+struct op {
+  const char *name;
+  void (*run)(long);
+};
+
+static const struct op ops[] = {
+    {"getppid", op_getppid},     {"open+close", op_open_close}, {"pread-4k", op_pread},
+    {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"pipe-pingpong", op_pipe_pingpong},
+};
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* measure returns the median per-operation time in seconds. */
+static double measure(const struct op *op, double budget) {
+  long n = 1;
+  double t;
+  for (;;) {
+    double t0 = now();
+    op->run(n);
+    t = now() - t0;
+    if (t >= 0.01 || n >= (1L << 30)) break;
+    n *= 2;
+  }
+  long iters = (long)(budget / ROUNDS / (t / (double)n));
+  if (iters < MIN_ITERS) iters = MIN_ITERS;
+  double per[ROUNDS];
+  for (int r = 0; r < ROUNDS; r++) {
+    double t0 = now();
+    op->run(iters);
+    per[r] = (now() - t0) / (double)iters;
+  }
+  qsort(per, ROUNDS, sizeof(per[0]), cmp_double);
+  return per[ROUNDS / 2];
+}
+
+int main(int argc, char **argv) {
+  double budget = 0.3;
+  int first = 1;
+  if (argc >= 3 && strcmp(argv[1], "-t") == 0) {
+    budget = atof(argv[2]);
+    first = 3;
+  }
+  big_fd = open(big_file, O_RDONLY);
+  if (big_fd < 0) die(big_file);
+  start_echo();
+  for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+    int wanted = first >= argc;
+    for (int a = first; a < argc; a++) wanted |= strcmp(argv[a], ops[i].name) == 0;
+    if (!wanted) continue;
+    double s = measure(&ops[i], budget);
+    printf("%s %.3f us\n", ops[i].name, s * 1e6);
+    fflush(stdout);
+  }
+  stop_echo();
+  return 0;
+}

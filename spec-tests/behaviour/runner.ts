@@ -1,0 +1,185 @@
+/**
+ * runner.ts runs a behaviour-test program natively and under an OCI runtime (runc, runsc,
+ * tvisor) and reports what it printed and how it ended, so that tests and the benchmark
+ * can compare the runs byte for byte.
+ *
+ * Status convention: the exit code, or 128+signal for a death by signal, which is what
+ * a shell's `$?` and `runc run` report.
+ *
+ * runsc (Debian's gVisor 2022) runs here as root with only `--network=none` (its default
+ * platform is ptrace); it needs neither `--ignore-cgroups` nor `--rootless`.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BUSYBOX, BindMount, RUNC, makeBundle } from './bundle';
+
+/** REPO is the repository root: the nearest directory above this file (or above the
+ * bundle made from it, e.g. build/bench/) that holds spec-tests/behaviour. */
+export const REPO = findRepo(__dirname);
+
+function findRepo(from: string): string {
+  for (let d = from; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'spec-tests', 'behaviour'))) return d;
+    if (d === path.dirname(d)) return process.cwd();
+  }
+}
+/** PROGRAMS_DIR holds the static programs that spec-tests/module.mk builds. */
+export const PROGRAMS_DIR = path.join(REPO, 'build', 'programs');
+/** SCRATCH in an argument list stands for the program's scratch directory: a fresh
+ * temporary directory natively, /tmp (or the given path) in a container. */
+export const SCRATCH = '{scratch}';
+
+/** Runtime names a runtime that runUnder can drive. */
+export type Runtime = 'runc' | 'runsc' | 'tvisor';
+
+/** RUNTIMES gives each runtime's binary and the global flags put before `run`. tvisor is
+ * the repository's bin/tvisor unless TVISOR_BIN names another. */
+export const RUNTIMES: Record<Runtime, { bin: string; flags: string[] }> = {
+  runc: { bin: RUNC, flags: [] },
+  runsc: { bin: '/usr/bin/runsc', flags: ['--network=none'] },
+  tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: [] },
+};
+
+/** RunResult is one finished program. */
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  /** status is the exit code, or 128+signal. */
+  status: number;
+  timedOut: boolean;
+}
+
+/** RunOptions tunes one run. */
+export interface RunOptions {
+  /** scratch replaces SCRATCH in the arguments inside a container (default /tmp). */
+  scratch?: string;
+  /** mounts are bind mounts for a container run. */
+  mounts?: BindMount[];
+  /** scratchMount, for a container run, bind-mounts a fresh host directory at this path
+   * and makes it the SCRATCH directory (overrides scratch). */
+  scratchMount?: string;
+  /** programPath is where the program sits in the container (default /prog). */
+  programPath?: string;
+  /** timeoutMs bounds the run (default 30 s; natively every program takes under 1 s). */
+  timeoutMs?: number;
+}
+
+/** programBinary returns the built program's path for a name, or a path unchanged. */
+export function programBinary(program: string): string {
+  return program.includes('/') ? program : path.join(PROGRAMS_DIR, program);
+}
+
+/** statusOf turns a spawnSync status/signal pair into the 128+signal convention. */
+function statusOf(status: number | null, signal: NodeJS.Signals | null): number {
+  if (status !== null) return status;
+  const n = signal ? os.constants.signals[signal] : undefined;
+  return n === undefined ? 255 : 128 + n;
+}
+
+/** spawnCaptured runs a command with stdin from /dev/null and stdout/stderr captured in
+ * files (a runtime may hand its stdio to processes that outlive it; files never block). */
+function spawnCaptured(dir: string, cmd: string, args: string[], cwd: string, timeoutMs: number): RunResult {
+  const outPath = path.join(dir, 'stdout');
+  const errPath = path.join(dir, 'stderr');
+  const out = fs.openSync(outPath, 'w');
+  const err = fs.openSync(errPath, 'w');
+  try {
+    const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', out, err], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
+    return {
+      stdout: fs.readFileSync(outPath, 'utf8'),
+      stderr: fs.readFileSync(errPath, 'utf8'),
+      status: statusOf(r.status, r.signal),
+      timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+    };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+  }
+}
+
+/** runNative runs a program directly, with a fresh temporary directory as its working
+ * directory and as SCRATCH, then removes that directory. */
+export function runNative(program: string, args: string[] = [], opts: RunOptions = {}): RunResult {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'behaviour-native-'));
+  try {
+    const work = path.join(dir, 'work');
+    fs.mkdirSync(work);
+    const argv = args.map((a) => a.replaceAll(SCRATCH, work));
+    return spawnCaptured(dir, programBinary(program), argv, work, opts.timeoutMs ?? 30_000);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let containerSeq = 0;
+
+/** runUnder runs a program as the init process of a container of the given runtime:
+ * it builds a bundle in a temporary directory, runs `RUNTIME --root R run`, then deletes
+ * the container and the bundle. program is a built program's name, a host path, or
+ * undefined to run args[0] from the busybox rootfs. */
+export function runUnder(runtime: Runtime, program: string | undefined, args: string[] = [], opts: RunOptions = {}): RunResult {
+  const { bin, flags } = RUNTIMES[runtime];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `behaviour-${runtime}-`));
+  const root = path.join(dir, 'root');
+  const bundle = path.join(dir, 'bundle');
+  const id = `behaviour-${process.pid}-${++containerSeq}`;
+  try {
+    fs.mkdirSync(bundle);
+    const programPath = opts.programPath ?? '/prog';
+    const mounts = [...(opts.mounts ?? [])];
+    let scratch = opts.scratch ?? '/tmp';
+    if (opts.scratchMount) {
+      const source = path.join(dir, 'scratch');
+      fs.mkdirSync(source);
+      mounts.push({ source, destination: opts.scratchMount });
+      scratch = opts.scratchMount;
+    }
+    const argv = args.map((a) => a.replaceAll(SCRATCH, scratch));
+    makeBundle(bundle, {
+      program: program === undefined ? undefined : programBinary(program),
+      programPath,
+      args: program === undefined ? argv : [programPath, ...argv],
+      mounts,
+    });
+    return spawnCaptured(dir, bin, [...flags, '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
+  } finally {
+    spawnSync(bin, [...flags, '--root', root, 'delete', '--force', id], { stdio: 'ignore', timeout: 30_000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** NOT_AVAILABLE is what tvisor answers while its sandbox cannot run programs. */
+export const NOT_AVAILABLE = 'the sandbox is not available yet';
+
+const skipCache = new Map<Runtime, string | undefined>();
+
+/** runtimeSkipReason returns why programs cannot run under a runtime here, or undefined.
+ * For tvisor it runs a cheap probe (busybox `true`) once per process; its tests turn on
+ * by themselves when the sandbox lands. TVISOR_BEHAVIOUR_TESTS=1 forces them on, =0 off. */
+export function runtimeSkipReason(runtime: Runtime): string | undefined {
+  if (!skipCache.has(runtime)) skipCache.set(runtime, probe(runtime));
+  return skipCache.get(runtime);
+}
+
+function probe(runtime: Runtime): string | undefined {
+  const { bin } = RUNTIMES[runtime];
+  if (process.getuid?.() !== 0) return `running containers under ${runtime} needs root`;
+  if (!fs.existsSync(BUSYBOX)) return `${BUSYBOX} is missing (apt-get install busybox-static)`;
+  if (!fs.existsSync(RUNC)) return `${RUNC} is missing (apt-get install runc); its \`spec\` gives the base config`;
+  if (!fs.existsSync(bin)) return `${bin} is missing${runtime === 'tvisor' ? ' (run make)' : ''}`;
+  if (runtime !== 'tvisor') return undefined;
+  if (process.env.TVISOR_BEHAVIOUR_TESTS === '1') return undefined;
+  if (process.env.TVISOR_BEHAVIOUR_TESTS === '0') return 'TVISOR_BEHAVIOUR_TESTS=0';
+  const r = runUnder('tvisor', undefined, ['/bin/true'], { timeoutMs: 30_000 });
+  if (r.stderr.includes(NOT_AVAILABLE)) return `tvisor cannot run programs yet: ${r.stderr.trim()}`;
+  return undefined;
+}
+
+/** programSkipReason returns why a built program is missing, or undefined. */
+export function programSkipReason(program: string): string | undefined {
+  const p = programBinary(program);
+  return fs.existsSync(p) ? undefined : `${path.relative(REPO, p)} is missing (run make)`;
+}

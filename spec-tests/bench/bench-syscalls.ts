@@ -1,0 +1,142 @@
+/**
+ * bench-syscalls.ts is `make bench-syscalls`: it runs the static microbenchmark
+ * build/programs/bench-syscalls natively and as a container's init under runc, runsc
+ * (`--network=none`, its default platform) and tvisor, all in this one run, and prints one
+ * table of per-operation times with tvisor's ratio to runsc against the sentry issue's
+ * targets. A runtime that cannot run here shows "n/a: <reason>".
+ *
+ * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
+ * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason } from '../behaviour/runner';
+
+const PROGRAM = 'bench-syscalls';
+/** OPS are the benchmark's operations, in its output order. */
+const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong'];
+/** TARGETS are the issue's bounds on tvisor's time as a fraction of runsc's. */
+const TARGETS: Record<string, number> = { getppid: 0.25, 'pread-4k': 0.3, 'open+close': 0.5, 'fork+wait': 1 };
+
+/** Column is one runtime's figures (median microseconds per op over the passes, and
+ * every pass's figure), or why there are none. */
+interface Column {
+  name: string;
+  us?: Map<string, number>;
+  passes?: Map<string, number[]>;
+  na?: string;
+}
+
+/** parse reads `<op> <value> us` lines; anything else makes the run unusable. */
+function parse(r: RunResult): Map<string, number> | string {
+  if (r.timedOut) return 'timed out';
+  if (r.status !== 0) return `exit status ${r.status}: ${firstLine(r.stderr) || firstLine(r.stdout) || 'no output'}`;
+  const us = new Map<string, number>();
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const m = /^(\S+) (\d+\.\d+) us$/.exec(line);
+    if (!m) return `unexpected output line ${JSON.stringify(line)}`;
+    us.set(m[1], Number(m[2]));
+  }
+  return us;
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** measureAll runs every runtime once per pass, interleaved (so a slow phase of the
+ * machine hits them alike), and keeps each op's median over the passes. A runtime that
+ * fails in any pass is n/a. */
+function measureAll(runs: { name: string; skip?: string; run: () => RunResult }[], passes: number): Column[] {
+  const cols: Column[] = runs.map((r) => ({ name: r.name, na: r.skip, passes: new Map() }));
+  for (let p = 0; p < passes; p++) {
+    runs.forEach((r, i) => {
+      const col = cols[i];
+      if (col.na) return;
+      const t0 = Date.now();
+      const got = parse(r.run());
+      process.stderr.write(`bench-syscalls: pass ${p + 1}/${passes} ${r.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      if (typeof got === 'string') {
+        col.na = got;
+        return;
+      }
+      for (const [op, v] of got) col.passes!.set(op, [...(col.passes!.get(op) ?? []), v]);
+    });
+  }
+  for (const col of cols) {
+    if (!col.na) col.us = new Map([...col.passes!].map(([op, vs]) => [op, median(vs)]));
+  }
+  return cols;
+}
+
+/** runscPlatform reads runsc's default platform from `runsc flags` (printed on stderr). */
+function runscPlatform(): string {
+  const r = spawnSync(RUNTIMES.runsc.bin, ['flags'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  const flags = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  return /-platform string\n[^\n]*\(default "([^"]+)"\)/.exec(flags)?.[1] ?? 'unknown';
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? '-' : v.toFixed(3);
+}
+
+function main(): number {
+  if (!fs.existsSync(programBinary(PROGRAM))) {
+    process.stderr.write(`bench-syscalls: ${programBinary(PROGRAM)} is missing (run make)\n`);
+    return 1;
+  }
+  const seconds = process.env.BENCH_SECONDS_PER_OP ?? '0.3';
+  const passes = Number(process.env.BENCH_PASSES ?? '3');
+  const args = ['-t', seconds];
+  const timeoutMs = 90_000;
+  const columns = measureAll(
+    [
+      { name: 'native', run: () => runNative(PROGRAM, args, { timeoutMs }) },
+      ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => ({
+        name: rt,
+        skip: runtimeSkipReason(rt),
+        run: () => runUnder(rt, PROGRAM, args, { timeoutMs }),
+      })),
+    ],
+    passes,
+  );
+  const [, , runsc, tvisor] = columns;
+
+  console.log(`bench-syscalls: ${os.cpus().length} CPUs, kernel ${os.release()}, ${seconds} s per op and runtime`);
+  console.log(`runsc: ${RUNTIMES.runsc.flags.join(' ')}, platform ${runscPlatform()} (its default)`);
+  console.log(`microseconds per operation: median of ${passes} interleaved passes, each the median of 5 rounds\n`);
+  const header = ['op', ...columns.map((c) => c.name), 'tvisor/runsc', 'target', 'met'];
+  const rows: string[][] = [header];
+  for (const op of OPS) {
+    const cells = columns.map((c) => (c.us ? fmt(c.us.get(op)) : 'n/a'));
+    const t = tvisor.us?.get(op);
+    const s = runsc.us?.get(op);
+    const ratio = t !== undefined && s !== undefined && s > 0 ? t / s : undefined;
+    const target = TARGETS[op];
+    const met = target === undefined ? '' : ratio === undefined ? 'n/a' : ratio <= target ? 'met' : 'not met';
+    rows.push([op, ...cells, ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, target === undefined ? '' : `<= ${target}x`, met]);
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
+  const spread = columns.filter((c) => c.us && c.name !== 'native' && c.name !== 'runc');
+  if (spread.length) {
+    console.log('\nrange over the passes (min..max):');
+    for (const op of OPS) {
+      const ranges = spread.map((c) => {
+        const vs = c.passes!.get(op) ?? [];
+        return `${c.name} ${fmt(Math.min(...vs))}..${fmt(Math.max(...vs))}`;
+      });
+      console.log(`  ${op.padEnd(widths[0])}  ${ranges.join('   ')}`);
+    }
+  }
+  for (const c of columns) if (c.na) console.log(`\n${c.name}: n/a: ${c.na}`);
+  return 0;
+}
+
+process.exitCode = main();

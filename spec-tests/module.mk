@@ -1,0 +1,22 @@
+# spec-tests/module.mk builds the behaviour-test programs (static C, glibc) and runs
+# `make bench-syscalls`.
+#
+# Each program in spec-tests/behaviour/programs/ becomes build/programs/<name>; the tests
+# in spec-tests/behaviour/ run them natively and under runc, runsc and tvisor.
+
+BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls
+BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
+BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
+
+BUILD_TARGETS += $(BEHAVIOUR_BINS)
+
+build/programs/%: spec-tests/behaviour/programs/%.c spec-tests/behaviour/programs/common.h
+	@mkdir -p $(@D)
+	$(CC) $(BEHAVIOUR_CFLAGS) -o $@ $<
+
+# The syscall benchmark: native, runc, runsc and tvisor measured in the same run.
+.PHONY: bench-syscalls
+bench-syscalls: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-syscalls.ts --bundle --platform=node --format=cjs \
+		--log-level=warning --outfile=build/bench/bench-syscalls.js
+	$(NODE) build/bench/bench-syscalls.js
