@@ -6,16 +6,12 @@
 import type { Spec, Mount as SpecMount } from '../runtime/oci/config';
 import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
-import { Credentials } from './kernel/credentials';
 import { Kernel } from './kernel/kernel';
-import { Task } from './kernel/task';
-import { ThreadGroup } from './kernel/thread-group';
-import { execve } from './kernel/task-exec';
+import { spawnProcess } from './kernel/spawn';
+import { Credentials } from './kernel/credentials';
+import type { Task } from './kernel/task';
 import { Errno, LinuxError } from './kernel/errors';
-import { errnoDescription } from '../native/libc';
 import type { SentryLog } from './log';
-import { MemoryManager } from './mm/mm';
-import { FdTable } from './vfs/fd-table';
 import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { Dentry, MountNamespace, MS_RDONLY, type Location } from './vfs/mount';
 import { lookupChild, resolve } from './vfs/path';
@@ -25,7 +21,6 @@ import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
 import { newDevfs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
 import { HostFile } from './fsimpl/host/host-file';
-import { Registers } from '../platform';
 
 /** BootOptions say how to build the sandbox. */
 export interface BootOptions {
@@ -42,6 +37,15 @@ export interface BootOptions {
 export interface Booted {
   kernel: Kernel;
   init: Task;
+}
+
+/** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
+function newSysfs(): Tmpfs {
+  const fs = new Tmpfs(0o555);
+  fs.zeroDirSize = true;
+  const root0 = new Credentials(0, 0);
+  for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
+  return fs;
 }
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
@@ -77,8 +81,12 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
       return new Tmpfs(opt ? parseInt(opt.slice(5), 8) : 0o1777);
     }
     case 'devtmpfs': return newDevfs();
-    case 'sysfs': case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue':
-      return new Tmpfs(0o555);
+    case 'sysfs': return newSysfs();
+    case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
+      const fs = new Tmpfs(m.type === 'mqueue' ? 0o1777 : 0o555);
+      fs.zeroDirSize = m.type !== 'mqueue';
+      return fs;
+    }
     default:
       log.warn(`mount ${m.destination}: type "${m.type}" is not supported; skipped`);
       return null;
@@ -116,51 +124,9 @@ export function boot(o: BootOptions): Booted {
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
 
-  const p = spec.process!;
-  const u = p.user;
-  const creds = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, u.additionalGids ?? [], u.uid === 0);
-  const root = mounts.root;
-  const r = { root, cwd: root, creds };
-  const cwd = resolve(r, root, p.cwd || '/', { follow: true, directory: true });
-  const fds = new FdTable();
-  fds.add(new HostFile(o.stdio[0], O_RDONLY, 'stdin'), false);
-  fds.add(new HostFile(o.stdio[1], O_WRONLY, 'stdout'), false);
-  fds.add(new HostFile(o.stdio[2], O_WRONLY, 'stderr'), false);
-  const tgid = k.allocId();
-  const tg = new ThreadGroup(tgid, null, null);
-  const mm = MemoryManager.create(platform);
-  const init = new Task(k, tgid, tg, new Registers(), platform.newFpState(), mm, fds, { root, cwd, umask: u.umask ?? 0o022 }, creds);
-  tg.leader = init;
-  tg.tasks.add(init);
-  k.tasks.set(tgid, init);
-  k.groups.set(tgid, tg);
-  k.init = tg;
-  const env = p.env ?? [];
-  const args = p.args ?? [];
-  const exe = findExecutable(k, init, args[0], env);
-  try {
-    execve(init, cwd, exe, args, env);
-  } catch (e) {
-    if (e instanceof LinuxError) throw new Error(`exec "${exe}": ${errnoDescription(e.errno)}`);
-    throw e;
-  }
-  init.state = 'blocked';
+  const init = spawnProcess(k, spec.process!, [
+    new HostFile(o.stdio[0], O_RDONLY, 'stdin'), new HostFile(o.stdio[1], O_WRONLY, 'stdout'), new HostFile(o.stdio[2], O_WRONLY, 'stderr'),
+  ]);
+  k.init = init.tg;
   return { kernel: k, init };
-}
-
-/** findExecutable resolves a command name through the container's PATH, as runc does. */
-function findExecutable(k: Kernel, t: Task, name: string, env: string[]): string {
-  if (name.includes('/')) return name;
-  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  for (const dir of pathVar.split(':')) {
-    if (!dir) continue;
-    const candidate = `${dir.replace(/\/$/, '')}/${name}`;
-    try {
-      const loc = resolve(t, k.mounts.root, candidate, { follow: true });
-      if (loc.dentry.inode.isRegular && loc.dentry.inode.stat().mode & 0o111) return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new LinuxError(Errno.ENOENT, `exec: "${name}": executable file not found in $PATH`);
 }

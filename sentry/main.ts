@@ -23,6 +23,8 @@ import { boot, isBind, type Booted } from './boot';
 import { sendToGroup } from './kernel/signals';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
+import { exitCode } from './exit-code';
+import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
 
 function parse(argv: string[]) {
@@ -43,10 +45,7 @@ function parse(argv: string[]) {
   }).values;
 }
 
-/** exitCode turns a wait status into a process exit code (128+n for signal n). */
-export function exitCode(status: number): number {
-  return (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
-}
+export { exitCode };
 
 function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, log: SentryLog): { fd: number; stop: () => void } {
   const [mine, theirs] = socketPair();
@@ -178,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       server!.listen(o.control, () => resolve());
     });
   }
+  const execServer = o.control ? new ExecServer(`${o.control}.exec`, kernel, log) : null;
   report('ok');
   if (!o.control) start();
   // Tasks may all be asleep with nothing in Node's loop to wake them (a deadlock in the
@@ -186,9 +186,10 @@ export async function main(argv: string[]): Promise<number> {
   const code = await done;
   clearInterval(keepAlive);
   server?.close();
-  if (o.control) {
+  execServer?.close();
+  for (const f of o.control ? [o.control, `${o.control}.exec`] : []) {
     try {
-      unlinkSync(o.control);
+      unlinkSync(f);
     } catch {
       // already gone
     }

@@ -59,6 +59,8 @@ export function exitGroup(t: Task, reason: ExitReason): void {
 function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const k = last.kernel;
   tg.exitStatus = waitStatus(reason);
+  tg.exitWatcher?.(tg.exitStatus);
+  tg.exitWatcher = null;
   if (tg.alarmTimer) clearTimeout(tg.alarmTimer);
   last.fds.closeAll();
   const init = k.init;

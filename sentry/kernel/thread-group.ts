@@ -37,6 +37,8 @@ export class ThreadGroup {
   /** childStatusChanged holds children whose stop/continue is not yet reported. */
   readonly waitableStops = new Set<ThreadGroup>();
   name = '';
+  /** exitWatcher, set for processes started from outside (exec), learns the wait status. */
+  exitWatcher: ((status: number) => void) | null = null;
   /** exitSignal is sent to the parent at exit (SIGCHLD unless clone said otherwise). */
   exitSignal = 17;
 

@@ -32,7 +32,15 @@ const STATUS_SCRIPTS: { script: string; status: number; stdout: string }[] = [
  * (fs/proc/root.c, proc_root_getattr), so it differs between two runc runs: measured 81,
  * then 101 with 20 more host processes. Every other byte is compared. */
 function maskHostProcessCount(stdout: string): string {
-  return stdout.replace(/^(d[rwx-]{9})\s+\d+(\s.*\sproc)$/m, '$1 N$2');
+  return maskHostSysfsTime(stdout.replace(/^(d[rwx-]{9})\s+\d+(\s.*\sproc)$/m, '$1 N$2'));
+}
+
+/** maskHostSysfsTime hides the date of /sys in `ls -l /`: under runc /sys is the host's
+ * sysfs, whose root carries the host's boot time; tvisor's /sys is the sandbox's own
+ * (same entries, link count and size) and shows the sandbox's time, by design: the host's
+ * boot time is not the container's business. */
+function maskHostSysfsTime(stdout: string): string {
+  return stdout.replace(/^(dr-xr-xr-x\s+\d+\s+root\s+root\s+\d+) \w{3} [ \d]\d [ \d:]{5}( sys)$/m, '$1 DATE$2');
 }
 
 /** rootfsTopLevel lists the top-level names of the bundle's rootfs, sorted. */

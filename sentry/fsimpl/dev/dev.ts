@@ -84,11 +84,14 @@ export function newDevfs(terminal: () => ((loc: Location, flags: number) => File
   const root0 = new Credentials(0, 0);
   for (const [name, d] of Object.entries(DEVICES)) root.children.set(name, new DeviceInode(fs, d.ops, d.major, d.minor));
   root.children.set('tty', new TtyInode(fs, terminal));
-  for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx'], ['core', '/proc/kcore']]) {
+  for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
     root.symlink(name, target, root0);
   }
   (root.mkdir('shm', 0o1777, root0) as TmpfsInode).mode |= 0o1777;
-  root.mkdir('pts', 0o755, root0);
+  const pts = new Tmpfs(0o755);
+  pts.zeroDirSize = true;
+  root.children.set('pts', pts.root);
+  root.nlink++;
   root.mkdir('mqueue', 0o1777, root0);
   return fs;
 }

@@ -49,9 +49,20 @@ function inoOf(q: Qid): number {
   return Number(q.path & 0xffffffffffffn);
 }
 
+/** IDLE_FDS bounds the host descriptors kept open for files nobody has open right now. */
+const IDLE_FDS = 256;
+const idle: Array<{ inode: GoferInode; acc: number }> = [];
+
+interface CachedFd {
+  fd: number;
+  refs: number;
+}
+
 /** GoferInode is a file of a GoferFs. */
 export class GoferInode extends Inode {
   private target: string | null = null;
+  /** hostFds caches the descriptors the gofer passed, by access mode, shared by every open. */
+  private readonly hostFds = new Map<number, CachedFd>();
 
   constructor(readonly gfs: GoferFs, readonly fid: number, public attr: Attr) {
     super(gfs, inoOf(attr.qid), attr.mode);
@@ -91,7 +102,56 @@ export class GoferInode extends Inode {
     }
   }
 
+  /**
+   * acquireHostFd returns a host descriptor open with access mode `acc`, from the cache
+   * or from one Tlopen whose fid is clunked without waiting (the descriptor is enough).
+   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L).
+   */
+  acquireHostFd(acc: number): number {
+    const c = this.hostFds.get(acc);
+    if (c) {
+      if (c.refs++ === 0) {
+        const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
+        if (i >= 0) idle.splice(i, 1);
+      }
+      return c.fd;
+    }
+    if (!this.gfs.client.fdPassing) return -1;
+    const { fid } = p9(() => this.c.walk(this.fid, []));
+    let fd: number;
+    try {
+      fd = p9(() => this.c.lopen(fid, acc | (this.isDir ? O_DIRECTORY : 0))).hostFd;
+    } finally {
+      this.gfs.client.clunk(fid).catch(() => undefined);
+    }
+    this.hostFds.set(acc, { fd, refs: 1 });
+    return fd;
+  }
+
+  /** releaseHostFd drops a reference; idle descriptors stay cached up to IDLE_FDS in all. */
+  releaseHostFd(acc: number): void {
+    const c = this.hostFds.get(acc);
+    if (!c || --c.refs > 0) return;
+    idle.push({ inode: this, acc });
+    while (idle.length > IDLE_FDS) {
+      const old = idle.shift()!;
+      const oc = old.inode.hostFds.get(old.acc);
+      if (oc && oc.refs === 0) {
+        host.close(oc.fd);
+        old.inode.hostFds.delete(old.acc);
+      }
+    }
+  }
+
   override readdir(): DirEntry[] {
+    const fd = this.acquireHostFd(O_RDONLY);
+    if (fd >= 0) {
+      try {
+        return readHostDir(fd);
+      } finally {
+        this.releaseHostFd(O_RDONLY);
+      }
+    }
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
       const o = p9(() => this.c.lopen(fid, O_RDONLY | O_DIRECTORY));
@@ -180,10 +240,16 @@ export class GoferInode extends Inode {
   }
 
   override open(loc: Location, flags: number): FileDescription {
+    const acc = flags & O_ACCMODE;
+    if (this.isRegular || this.isDir) {
+      if (flags & O_TRUNC && this.isRegular) this.setattr({ size: 0 });
+      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc);
+      if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, this.isDir ? O_RDONLY : acc);
+    }
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
       const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_DIRECTORY)));
-      return new GoferFile(loc, flags, this, fid, o.hostFd);
+      return new GoferFile(loc, flags, this, fid, o.hostFd, -1);
     } catch (e) {
       p9(() => this.c.clunk(fid));
       throw e;
@@ -192,10 +258,34 @@ export class GoferInode extends Inode {
 }
 
 /** GoferFile is an open gofer file: a host descriptor when the gofer passed one, else 9P reads/writes. */
+/** readHostDir lists a directory through its host descriptor (getdents64), without . and .. */
+function readHostDir(fd: number): DirEntry[] {
+  const out: DirEntry[] = [];
+  const buf = Buffer.allocUnsafe(65536);
+  if (host.lseek(fd, 0n) < 0) fail(Errno.EIO);
+  for (;;) {
+    const n = host.getdents64(fd, buf);
+    if (n < 0) fail(-n);
+    if (n === 0) return out;
+    for (let p = 0; p + 19 <= n;) {
+      const reclen = buf.readUInt16LE(p + 16);
+      if (reclen < 20 || p + reclen > n) break;
+      const nul = buf.indexOf(0, p + 19);
+      const name = buf.toString('utf8', p + 19, nul < 0 || nul > p + reclen ? p + reclen : nul);
+      if (name !== '.' && name !== '..') out.push({ name, ino: Number(buf.readBigUInt64LE(p) & 0xffffffffffffn), type: buf[p + 18] });
+      p += reclen;
+    }
+  }
+}
+
 export class GoferFile extends FileDescription {
   private dirCache: DirEntry[] | null = null;
 
-  constructor(loc: Location, flags: number, readonly inode: GoferInode, readonly fid: number, readonly hostFd: number) {
+  /**
+   * A file opened through the cache has fid -1 and a shared hostFd (cachedAcc >= 0);
+   * otherwise it owns its fid and the hostFd that came with its Tlopen.
+   */
+  constructor(loc: Location, flags: number, readonly inode: GoferInode, readonly fid: number, readonly hostFd: number, readonly cachedAcc: number) {
     super(loc, flags);
   }
 
@@ -217,7 +307,11 @@ export class GoferFile extends FileDescription {
 
   override write(_t: Task, src: Buffer, offset?: number): number | Block {
     const append = (this.flags & O_APPEND) !== 0;
-    if (append) this.inode.refresh();
+    if (append) {
+      const st = this.hostFd >= 0 ? host.fstat(this.hostFd) : -1;
+      if (typeof st === 'number') this.inode.refresh();
+      else this.inode.attr.size = st.size;
+    }
     const at = offset ?? (append ? this.inode.attr.size : this.offset);
     let n: number;
     if (this.hostFd >= 0) {
@@ -253,17 +347,24 @@ export class GoferFile extends FileDescription {
   }
 
   override stat(): Stat {
-    if ((this.inode.mode & S_IFMT) === S_IFREG && this.hostFd >= 0) this.inode.refresh();
+    if ((this.inode.mode & S_IFMT) === S_IFREG && this.hostFd >= 0) {
+      // The size and times of the host file, without a round trip.
+      const st = host.fstat(this.hostFd);
+      if (typeof st !== 'number') {
+        const a = this.inode.attr;
+        Object.assign(a, { size: st.size, blocks: st.blocks, mtimeSec: st.mtimeSec, mtimeNsec: st.mtimeNsec, ctimeSec: st.ctimeSec, ctimeNsec: st.ctimeNsec, atimeSec: st.atimeSec, atimeNsec: st.atimeNsec });
+      }
+    }
     return this.inode.stat();
   }
 
   protected override release(): void {
-    if (this.hostFd >= 0) host.close(this.hostFd);
-    try {
-      this.inode.gfs.client.sync.clunk(this.fid);
-    } catch {
-      // the gofer is gone: nothing to release there
+    if (this.cachedAcc >= 0) {
+      this.inode.releaseHostFd(this.cachedAcc);
+      return;
     }
+    if (this.hostFd >= 0) host.close(this.hostFd);
+    this.inode.gfs.client.clunk(this.fid).catch(() => undefined);
   }
 }
 

@@ -22,7 +22,8 @@ export class HostFile extends FileDescription {
   private readonly q = new WaitQueue();
   private readonly born = nowTimespec();
 
-  constructor(readonly hostFd: number, flags: number, readonly label: string) {
+  /** owned: the descriptor is the sentry's alone (exec's stdio) and closes with the file. */
+  constructor(readonly hostFd: number, flags: number, readonly label: string, readonly owned = false) {
     super(null, flags);
   }
 
@@ -32,6 +33,10 @@ export class HostFile extends FileDescription {
     const buf = Buffer.allocUnsafe(READ_CHUNK);
     fs.read(this.hostFd, buf, 0, READ_CHUNK, null, (err, n) => {
       this.reading = false;
+      if (this.closeAfterRead) {
+        fs.closeSync(this.hostFd);
+        return;
+      }
       if (err) {
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') setTimeout(() => this.startRead(), 5);
         else this.readError = Errno.EIO;
@@ -93,6 +98,10 @@ export class HostFile extends FileDescription {
   }
 
   protected override release(): void {
-    // The sentry keeps its host stdio open: other descriptors of the sandbox may still use it.
+    // The sentry keeps its own stdio open; descriptors received for an exec close here.
+    if (this.owned && !this.reading) fs.closeSync(this.hostFd);
+    else if (this.owned) this.closeAfterRead = true;
   }
+
+  private closeAfterRead = false;
 }

@@ -30,6 +30,9 @@ export class Tmpfs implements FileSystem {
   private nextIno = 1;
   bytes = 0;
 
+  /** zeroDirSize: directories report size 0, as sysfs and devpts do. */
+  zeroDirSize = false;
+
   constructor(mode = 0o1777, uid = 0, gid = 0, readonly maxBytes = 2 ** 31) {
     this.root = new TmpfsInode(this, this.allocIno(), S_IFDIR | mode, uid, gid);
   }
@@ -67,10 +70,12 @@ export class TmpfsInode extends Inode {
 
   stat(): Stat {
     // Directories report Linux tmpfs's bogus size: 20 bytes an entry, 40 for . and ..
-    const size = this.isSymlink ? Buffer.byteLength(this.target) : this.isDir ? 40 + 20 * this.children.size : this.size;
+    const size = this.isSymlink ? Buffer.byteLength(this.target) : this.isDir ? (this.tfs.zeroDirSize ? 0 : 40 + 20 * this.children.size) : this.size;
+    // Like Linux's tmpfs: data pages count as blocks, directories and short symlinks do not.
+    const blocks = this.isRegular ? Math.ceil(size / 4096) * 8 : 0;
     return {
       dev: this.tfs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev,
-      size, blksize: 4096, blocks: Math.ceil(size / 512), atime: this.atime, mtime: this.mtime, ctime: this.ctime,
+      size, blksize: 4096, blocks, atime: this.atime, mtime: this.mtime, ctime: this.ctime,
     };
   }
 

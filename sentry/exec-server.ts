@@ -1,0 +1,140 @@
+/**
+ * ExecServer runs `tvisor exec` requests in a running sandbox. A client connects to the
+ * exec socket and sends one message: a JSON line {"process": <OCI process>} with its
+ * stdin, stdout and stderr attached as descriptors (SCM_RIGHTS). The sandbox answers
+ * {"pid": N} (or {"error": "..."}), later {"exit": code} when the process exits; the
+ * client may send {"signal": n} lines meanwhile. A client that goes away kills its
+ * process. Node's net module cannot receive descriptors, so this socket is served with
+ * koffi calls, polled every POLL_MS on Node's event loop (idle cost: one poll(2)).
+ */
+import { Errno } from '../native/libc';
+import { accept, closeFd, listenUnix, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import type { Process } from '../runtime/oci/config';
+import type { Kernel } from './kernel/kernel';
+import { sendToGroup } from './kernel/signals';
+import { SIGKILL, SI_USER } from './kernel/signal-types';
+import { spawnProcess } from './kernel/spawn';
+import type { ThreadGroup } from './kernel/thread-group';
+import type { SentryLog } from './log';
+import { HostFile } from './fsimpl/host/host-file';
+import { O_RDONLY, O_WRONLY } from './vfs/file';
+import { exitCode } from './exit-code';
+
+const POLL_MS = 20;
+const MSG_DONTWAIT = 0x40;
+
+interface Conn {
+  fd: number;
+  buf: string;
+  tg: ThreadGroup | null;
+}
+
+/** ExecServer serves one exec socket. */
+export class ExecServer {
+  private readonly listenFd: number;
+  private readonly conns = new Set<Conn>();
+  private readonly io = new MsgBuffers(1 << 20);
+  private readonly poll = new PollSet();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
+    this.listenFd = listenUnix(path);
+    this.timer = setInterval(() => this.tick(), POLL_MS);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const conns = [...this.conns];
+    this.poll.set([[this.listenFd, POLLIN], ...conns.map((c) => [c.fd, POLLIN] as [number, number])]);
+    if (this.poll.wait(0) <= 0) return;
+    if (this.poll.revents(0) & POLLIN) {
+      for (;;) {
+        const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) break;
+        this.conns.add({ fd, buf: '', tg: null });
+      }
+    }
+    conns.forEach((c, i) => {
+      const ev = this.poll.revents(i + 1);
+      if (ev & POLLIN) this.readFrom(c);
+      else if (ev & (POLLHUP | POLLERR)) this.drop(c);
+    });
+  }
+
+  private readFrom(c: Conn): void {
+    const n = this.io.recv(c.fd, 0, this.io.data.length, MSG_DONTWAIT);
+    const fds = this.io.fds;
+    if (n === -Errno.EAGAIN) return;
+    if (n <= 0) {
+      for (const fd of fds) closeFd(fd);
+      this.drop(c);
+      return;
+    }
+    c.buf += this.io.data.toString('utf8', 0, n);
+    let nl: number;
+    while ((nl = c.buf.indexOf('\n')) >= 0) {
+      const line = c.buf.slice(0, nl);
+      c.buf = c.buf.slice(nl + 1);
+      this.handle(c, line, fds.splice(0));
+    }
+    for (const fd of fds) closeFd(fd);
+  }
+
+  private send(c: Conn, msg: Record<string, unknown>): void {
+    this.io.send(c.fd, Buffer.from(`${JSON.stringify(msg)}\n`));
+  }
+
+  private handle(c: Conn, line: string, fds: number[]): void {
+    let req: { process?: Process; signal?: number };
+    try {
+      req = JSON.parse(line);
+    } catch {
+      this.send(c, { error: 'malformed request' });
+      return;
+    }
+    if (req.signal !== undefined) {
+      const sig = Number(req.signal);
+      if (c.tg && Number.isInteger(sig) && sig >= 1 && sig <= 64) sendToGroup(c.tg, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
+      return;
+    }
+    if (!req.process || c.tg) {
+      this.send(c, { error: 'expected one process' });
+      return;
+    }
+    if (fds.length !== 3) {
+      for (const fd of fds) closeFd(fd);
+      this.send(c, { error: `expected 3 descriptors (stdin, stdout, stderr), got ${fds.length}` });
+      return;
+    }
+    try {
+      const stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
+      const task = spawnProcess(this.k, req.process, stdio);
+      c.tg = task.tg;
+      task.tg.exitWatcher = (status) => {
+        this.send(c, { exit: exitCode(status) });
+        this.drop(c);
+      };
+      this.send(c, { pid: task.pid });
+      this.k.sched.wake(task);
+    } catch (e) {
+      this.log.debug(`exec: ${(e as Error).message}`);
+      this.send(c, { error: (e as Error).message });
+    }
+  }
+
+  private drop(c: Conn): void {
+    if (!this.conns.delete(c)) return;
+    closeFd(c.fd);
+    // A client that went away takes its process with it.
+    if (c.tg && c.tg.alive && !c.tg.zombie) {
+      c.tg.exitWatcher = null;
+      sendToGroup(c.tg, { signo: SIGKILL, code: SI_USER, pid: 0, uid: 0 }, true);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const c of [...this.conns]) this.drop(c);
+    closeFd(this.listenFd);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * spawnProcess creates a process from an OCI process description: the container's init
+ * at boot, and every `exec` into a running sandbox. The process gets its own address
+ * space, the given host descriptors as stdin/stdout/stderr, the spec's user, cwd,
+ * environment and rlimits, and its program loaded (not yet running: the caller wakes it).
+ */
+import { Registers } from '../../platform';
+import { errnoDescription } from '../../native/libc';
+import type { Process } from '../../runtime/oci/config';
+import { MemoryManager } from '../mm/mm';
+import { FdTable } from '../vfs/fd-table';
+import type { FileDescription } from '../vfs/file';
+import { resolve } from '../vfs/path';
+import { Credentials } from './credentials';
+import { LinuxError } from './errors';
+import type { Kernel } from './kernel';
+import { Task } from './task';
+import { execve } from './task-exec';
+import { ThreadGroup } from './thread-group';
+
+/** RLIMITS maps OCI rlimit names to resource numbers. */
+const RLIMITS: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+/** spawnProcess builds the process; `stdio` are the files for fds 0, 1, 2. */
+export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): Task {
+  const u = p.user;
+  const creds = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, u.additionalGids ?? [], u.uid === 0);
+  const root = k.mounts.root;
+  const cwd = resolve({ root, cwd: root, creds }, root, p.cwd || '/', { follow: true, directory: true });
+  const fds = new FdTable();
+  stdio.forEach((f, i) => fds.setAt(i, f, false));
+  const tgid = k.allocId();
+  const tg = new ThreadGroup(tgid, null, null);
+  const task = new Task(k, tgid, tg, new Registers(), k.platform.newFpState(), MemoryManager.create(k.platform), fds, { root, cwd, umask: u.umask ?? 0o022 }, creds);
+  tg.leader = task;
+  tg.tasks.add(task);
+  for (const rl of p.rlimits ?? []) {
+    const res = RLIMITS[rl.type];
+    if (res !== undefined) tg.rlimits.set(res, [BigInt(rl.soft), BigInt(rl.hard)]);
+    if (res === 7) fds.limit = rl.soft;
+  }
+  k.tasks.set(tgid, task);
+  k.groups.set(tgid, tg);
+  const env = p.env ?? [];
+  const args = p.args ?? [];
+  try {
+    const exe = findExecutable(k, task, args[0], env);
+    try {
+      execve(task, cwd, exe, args, env);
+    } catch (e) {
+      if (e instanceof LinuxError) throw new Error(`exec "${exe}": ${errnoDescription(e.errno)}`);
+      throw e;
+    }
+  } catch (e) {
+    k.tasks.delete(tgid);
+    k.groups.delete(tgid);
+    task.mm.release();
+    fds.closeAll();
+    throw e;
+  }
+  task.state = 'blocked';
+  return task;
+}
+
+/** findExecutable resolves a command name through the container's PATH, as runc does. */
+export function findExecutable(k: Kernel, t: Task, name: string, env: string[]): string {
+  if (name.includes('/')) return name;
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const dir of pathVar.split(':')) {
+    if (!dir) continue;
+    const candidate = `${dir.replace(/\/$/, '')}/${name}`;
+    try {
+      const loc = resolve(t, k.mounts.root, candidate, { follow: true });
+      if (loc.dentry.inode.isRegular && loc.dentry.inode.stat().mode & 0o111) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`exec: "${name}": executable file not found in $PATH`);
+}
