@@ -20,8 +20,6 @@ import { StubThread } from './stub-thread';
 
 const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
 const MAP_SHARED = 1, MAP_FIXED = 0x10;
-/** LEADER_REAP_POLLS bounds release()'s wait (in 1 ms naps) for a killed stub's leader. */
-const LEADER_REAP_POLLS = 1000;
 
 /** AddressSpaceTicket hands a parked stub thread to another JavaScript thread (postMessage-able). */
 export interface AddressSpaceTicket {
@@ -149,30 +147,15 @@ export class PtraceAddressSpace implements AddressSpace {
       return;
     }
     killProcess(this.pid);
+    // Reaping is deferred: a killed stub takes a moment to die, and waiting for it here
+    // would put that moment on the path of every exit (and exec, and fork+exit loops).
+    // What is not reaped now is reaped by a later release.
     for (const t of this.threads) {
-      if (t === this.control) continue;
       t.dead = true;
-      try {
-        native.waitThread(t.tid, false);
-      } catch {
-        // Already reaped by a switch that saw it die.
-      }
+      if (t !== this.control) zombies.add(t.tid);
     }
     this.control.dead = true;
-    // The leader is reported once every thread is gone; threads traced by workers may take
-    // a moment (their tracers reap them), so poll briefly, then leave it for later.
-    const nap = new Int32Array(new SharedArrayBuffer(4));
-    try {
-      for (let i = 0; native.waitThread(this.pid, true) === undefined; i++) {
-        if (i === LEADER_REAP_POLLS) {
-          zombies.add(this.pid);
-          break;
-        }
-        Atomics.wait(nap, 0, 0, 1);
-      }
-    } catch {
-      // ECHILD: already reaped.
-    }
+    zombies.add(this.pid);
     reapZombies();
   }
 

@@ -12,11 +12,53 @@
  * Invariant: `vmas` is sorted, page-aligned, non-overlapping; every populated chunk
  * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
  */
-import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform } from '../../platform';
+import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { PAGE, pageDown, pageUp, type Vma } from './vma';
 
 const CHUNK = 64 * 1024;
+/** POOL_CHUNKS bounds the freed chunks kept for reuse (64 MiB). */
+const POOL_CHUNKS = 1024;
+
+/**
+ * ChunkPool keeps freed chunks of a memory file for reuse, so that fork and exit do not
+ * punch holes in the file and fault fresh pages in again for every process. A reused
+ * chunk is dirty: it is zeroed unless the caller overwrites all of it.
+ */
+class ChunkPool {
+  private readonly free: FileRange[] = [];
+
+  constructor(private readonly mf: MemoryFile) {}
+
+  take(zero: boolean): FileRange {
+    const r = this.free.pop();
+    if (!r) return this.mf.allocate(CHUNK);
+    if (zero) this.mf.fill(r.offset, CHUNK, 0);
+    return r;
+  }
+
+  give(r: FileRange): void {
+    if (this.free.length < POOL_CHUNKS) this.free.push(r);
+    else this.mf.free(r);
+  }
+}
+
+const pools = new WeakMap<MemoryFile, ChunkPool>();
+
+function poolOf(mf: MemoryFile): ChunkPool {
+  let p = pools.get(mf);
+  if (!p) pools.set(mf, (p = new ChunkPool(mf)));
+  return p;
+}
+
+/** copyRange copies length bytes inside the memory file (view to view when possible). */
+function copyRange(mf: MemoryFile, src: number, dst: number, length: number): void {
+  try {
+    mf.view(src, length).copy(mf.view(dst, length));
+  } catch {
+    mf.writeBytes(dst, mf.readBytes(src, length));
+  }
+}
 
 /** MemoryManager is one address space. */
 export class MemoryManager {
@@ -135,7 +177,7 @@ export class MemoryManager {
       const cStart = c * CHUNK;
       const stillUsed = this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end);
       if (!stillUsed) {
-        mf.free(range);
+        poolOf(mf).give(range);
         this.chunks.delete(c);
       } else {
         const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
@@ -178,7 +220,7 @@ export class MemoryManager {
       if (this.chunks.has(c)) continue;
       const cStart = c * CHUNK;
       if (!this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end)) continue;
-      this.chunks.set(c, this.platform.memoryFile.allocate(CHUNK));
+      this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
       this.remapChunks(cStart, cStart + CHUNK);
     }
   }
@@ -325,10 +367,10 @@ export class MemoryManager {
       }
       child.vmas.push(copy);
     }
+    const pool = poolOf(mf);
     for (const [c, range] of this.chunks) {
-      const dst = mf.allocate(CHUNK);
-      const src = mf.readBytes(range.offset, CHUNK);
-      mf.writeBytes(dst.offset, src);
+      const dst = pool.take(false);
+      copyRange(mf, range.offset, dst.offset, CHUNK);
       child.chunks.set(c, dst);
       child.remapChunks(c * CHUNK, (c + 1) * CHUNK);
     }
@@ -345,7 +387,8 @@ export class MemoryManager {
   release(): void {
     if (--this.users > 0) return;
     const mf = this.platform.memoryFile;
-    for (const range of this.chunks.values()) mf.free(range);
+    const pool = poolOf(mf);
+    for (const range of this.chunks.values()) pool.give(range);
     this.chunks.clear();
     for (const v of this.vmas) if (v.shared && --v.shared.refs.n === 0) mf.free(v.shared.backing);
     this.vmas = [];
