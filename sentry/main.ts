@@ -195,6 +195,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   gofer?.stop();
+  try {
+    kernel.platform.release();
+  } catch (e) {
+    log.warn(`releasing the platform: ${(e as Error).message}`);
+  }
   // Pending host reads (stdin) would keep Node alive: the sandbox ends with its init.
   process.exit(code);
 }

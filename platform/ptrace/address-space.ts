@@ -30,6 +30,21 @@ export interface AddressSpaceTicket {
 /** Leaders that could not be reaped yet (threads traced elsewhere still exiting). */
 const zombies = new Set<number>();
 
+/**
+ * reapAllStubs waits for every killed stub not yet reaped (Platform.release: nothing of
+ * the sandbox may outlive it). Each was sent SIGKILL, so each wait is short.
+ */
+export function reapAllStubs(): void {
+  for (const pid of [...zombies]) {
+    try {
+      native.waitThread(pid, false);
+    } catch {
+      // ECHILD: already reaped
+    }
+    zombies.delete(pid);
+  }
+}
+
 function reapZombies(): void {
   for (const pid of zombies) {
     try {

@@ -36,7 +36,7 @@ import { FpState } from '../fpstate';
 import type { MemoryFile } from '../memfile/memory-file';
 import { registerPlatform, type Platform } from '../platform';
 import * as native from '../../native/ptrace/ptrace-native';
-import { PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
+import { PtraceAddressSpace, reapAllStubs, type AddressSpaceTicket } from './address-space';
 import { PtraceContext } from './context';
 import { MIN_USER_ADDRESS, STUB_BASE } from './stub-layout';
 
@@ -75,6 +75,7 @@ export class PtracePlatform implements Platform {
 
   release(): void {
     for (const as of [...this.spaces]) as.release();
+    reapAllStubs();
   }
 
   /** The control thread never ran application code: its FP state is the initial one. */
