@@ -100,6 +100,14 @@ export function socketPair(type = SOCK_STREAM): [number, number] {
   return [sv[0], sv[1]];
 }
 
+/** setNonBlocking puts a descriptor in non-blocking mode (O_NONBLOCK on its file description). */
+export function setNonBlocking(fd: number): void {
+  const fcntl = libcFunc('int fcntl(int fd, int cmd, int arg)');
+  // SAFETY: F_GETFL (3) / F_SETFL (4) on a descriptor the caller owns; only O_NONBLOCK is added.
+  const fl = fcntl(fd, 3, 0);
+  if (fl >= 0) fcntl(fd, 4, fl | 0o4000);
+}
+
 /** closeFd closes a descriptor, ignoring errors (used on cleanup paths). */
 export function closeFd(fd: number): void {
   if (fd >= 0) c.close()(fd);

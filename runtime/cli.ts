@@ -13,6 +13,7 @@ import type { Command } from './commands/command';
 import type { CommandContext, GlobalOptions } from './commands/context';
 import { create } from './commands/create';
 import { del } from './commands/delete';
+import { endExecFlags, exec } from './commands/exec';
 import { features } from './commands/features';
 import { kill } from './commands/kill';
 import { list } from './commands/list';
@@ -37,7 +38,7 @@ function launcherPath(): string {
 }
 
 /** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
-const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, list, spec, features, ...unsupported];
+const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, list, spec, features, ...unsupported];
 const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */
@@ -102,7 +103,9 @@ function globalOptions(a: Record<string, unknown>): GlobalOptions {
 
 /** runCli runs one tvisor command line and resolves with its exit status. */
 export async function runCli(argv: string[]): Promise<number> {
-  const cmdAt = firstCommand(argv);
+  let cmdAt = firstCommand(argv);
+  if (cmdAt >= 0 && argv[cmdAt] === 'exec') argv = [...argv.slice(0, cmdAt + 1), ...endExecFlags(argv.slice(cmdAt + 1))];
+  cmdAt = firstCommand(argv);
   const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
   if (wantsVersion(argv)) {
     process.stdout.write(versionText());

@@ -8,7 +8,7 @@
  * koffi calls, polled every POLL_MS on Node's event loop (idle cost: one poll(2)).
  */
 import { Errno } from '../native/libc';
-import { accept, closeFd, listenUnix, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
 import type { Process } from '../runtime/oci/config';
 import type { Kernel } from './kernel/kernel';
 import { sendToGroup } from './kernel/signals';
@@ -39,6 +39,7 @@ export class ExecServer {
 
   constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
     this.listenFd = listenUnix(path);
+    setNonBlocking(this.listenFd);
     this.timer = setInterval(() => this.tick(), POLL_MS);
     this.timer.unref();
   }

@@ -5,23 +5,13 @@
  * 200 ms) or after 50 ms of continuous work, so that signal handlers can run.
  */
 import { Errno, errnoName } from '../../native/libc';
-import { accept, closeFd, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../../native/unixsock';
-import { libcFunc } from '../../native/libc';
+import { accept, closeFd, setNonBlocking, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../../native/unixsock';
 import { Connection, type Logger } from './connection';
 import type { Exports } from './export';
 import { MAX_MSIZE } from './handlers/session';
 
 const IDLE_POLL_MS = 200;
 const BUSY_SLICE_MS = 50;
-const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0o4000;
-
-/** setNonBlocking puts a descriptor in non-blocking mode. */
-export function setNonBlocking(fd: number): void {
-  const fcntl = libcFunc('int fcntl(int fd, int cmd, int arg)');
-  // SAFETY: F_GETFL/F_SETFL on a descriptor we own; only O_NONBLOCK is added.
-  const fl = fcntl(fd, F_GETFL, 0);
-  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 /** ServerOptions says what to serve and where. */
 export interface ServerOptions {

@@ -6,7 +6,6 @@
 import type { Command } from './command';
 
 const NOT_YET: [string, string][] = [
-  ['exec <container-id> [command..]', 'execute new process inside the container'],
   ['ps <container-id> [ps-options..]', 'ps displays the processes running inside a container'],
   ['pause <container-id>', 'pause suspends all processes inside the container'],
   ['resume <container-id>', 'resumes all processes that have been previously paused'],

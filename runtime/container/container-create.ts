@@ -99,7 +99,7 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
 async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: CreateOptions, undo: (() => Promise<void> | void)[]): Promise<void> {
   const { env, record } = c;
   const handle = await env.sandbox.spawn({
-    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.dir, consoleSocket: opts.consoleSocket, log: env.log,
+    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, log: env.log,
   });
   record.pid = handle.pid;
   record.pidStartTime = processStartTime(handle.pid);

@@ -7,7 +7,6 @@
  * kills its sandbox first and deletes it; `--force` does the same for a `running` one;
  * and `delete --force` of an unknown id succeeds after removing any leftover directory.
  */
-import * as fs from 'node:fs';
 import { Container, type ContainerEnv } from './container';
 import { SANDBOX_EXIT_TIMEOUT_MS } from './container-create';
 import { ContainerError, NotExistError, StatusError } from './errors';
@@ -52,7 +51,7 @@ export async function deleteContainer(env: ContainerEnv, id: string, force = fal
   } catch (err) {
     if (!(err instanceof NotExistError)) throw err;
     // A create that died before writing state.json may leave a directory: clean it up.
-    fs.rmSync(env.store.dir(id), { recursive: true, force: true });
+    env.store.remove(id);
     if (!force) throw err;
   }
 }

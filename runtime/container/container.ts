@@ -64,6 +64,11 @@ export class Container {
     return this.env.store.dir(this.id);
   }
 
+  /** sandboxDir is the directory handed to the sandbox: `dir` or its short alias (store.ts). */
+  get sandboxDir(): string {
+    return this.env.store.sandboxDir(this.id);
+  }
+
   /** status returns the live OCI status (see the module comment). */
   status(): Status {
     const r = this.record;
@@ -105,7 +110,7 @@ export class Container {
   sandboxRef(): SandboxRef {
     const r = this.record;
     if (r.pid === undefined) throw new NotExistError(r.id);
-    return { id: r.id, pid: r.pid, pidStartTime: r.pidStartTime, stateDir: this.dir, data: r.sandbox };
+    return { id: r.id, pid: r.pid, pidStartTime: r.pidStartTime, stateDir: this.sandboxDir, data: r.sandbox };
   }
 
   /** save writes the record; the caller holds the lock. */

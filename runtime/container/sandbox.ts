@@ -19,7 +19,10 @@ export interface SandboxSpawnRequest {
   bundle: string;
   rootfs: string;
   spec: Spec;
-  /** stateDir is the container's directory under --root, private to tvisor (mode 0700). */
+  /**
+   * stateDir is the container's directory under --root, private to tvisor (mode 0700),
+   * possibly through a short alias: a socket path inside it plus 32 bytes fits sun_path.
+   */
   stateDir: string;
   /** consoleSocket, when set, receives the pty master (console/console-socket.ts). */
   consoleSocket?: string;

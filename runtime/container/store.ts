@@ -7,17 +7,22 @@
  *   <root>/<id>/state.json   ContainerRecord, replaced atomically (temp file + rename)
  *   <root>/<id>/config.json  the validated config as it was at create time
  *
+ * The sandbox binds Unix sockets in a directory it is given, and a socket path holds at
+ * most 107 bytes; Docker's --root plus a 64-character id is longer than that. When
+ * `<root>/<id>` is too long, the sandbox is given a short alias instead, a symlink
+ * `<root>/.s-<hash of id>` -> `<id>`, made with the directory and removed with it.
+ *
  * A container directory is born complete: create builds it under a hidden temporary name
  * (`.<id>.<random>`), with the lock already held and a `creating` record written, then
  * renames it into place. rename(2) refuses a non-empty target, which is what makes
  * duplicate ids fail, and no other command ever sees a half-made directory.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../oci/config';
 import type { Status } from '../oci/state';
-import { ExistsError, NotExistError } from './errors';
+import { ContainerError, ExistsError, NotExistError } from './errors';
 import { FileLock } from './lock';
 
 /** ContainerRecord is what tvisor persists about a container in state.json. */
@@ -38,6 +43,11 @@ export interface ContainerRecord {
   sandbox?: Record<string, unknown>;
 }
 
+/** SUN_PATH_MAX is the longest Unix socket path, in bytes (sun_path without its NUL). */
+export const SUN_PATH_MAX = 107;
+/** SOCKET_NAME_ROOM is what the sandbox may append to its directory for a socket name. */
+export const SOCKET_NAME_ROOM = 32;
+
 /** StateStore reads and writes container records under one --root directory. */
 export class StateStore {
   constructor(readonly root: string) {}
@@ -45,6 +55,24 @@ export class StateStore {
   /** dir returns the container directory of `id` (the id must already be validated). */
   dir(id: string): string {
     return path.join(this.root, id);
+  }
+
+  /**
+   * sandboxDir returns the directory the sandbox works in: the container directory, or
+   * its short alias when sockets inside the container directory would be too long.
+   */
+  sandboxDir(id: string): string {
+    const dir = this.dir(id);
+    if (Buffer.byteLength(dir) + SOCKET_NAME_ROOM <= SUN_PATH_MAX) return dir;
+    const alias = this.aliasPath(id);
+    if (Buffer.byteLength(alias) + SOCKET_NAME_ROOM > SUN_PATH_MAX) {
+      throw new ContainerError(`--root ${this.root}: too long for the sandbox's Unix sockets (at most ${SUN_PATH_MAX - SOCKET_NAME_ROOM - 20} bytes)`);
+    }
+    return alias;
+  }
+
+  private aliasPath(id: string): string {
+    return path.join(this.root, `.s-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`);
   }
 
   /** ensureRoot creates --root (mode 0700) if needed; it returns true when it created it. */
@@ -69,13 +97,20 @@ export class StateStore {
    */
   async reserve(record: ContainerRecord, spec: Spec): Promise<FileLock> {
     if (fs.existsSync(path.join(this.dir(record.id), 'state.json'))) throw new ExistsError(record.id);
+    const alias = this.sandboxDir(record.id) !== this.dir(record.id);
     const tmp = path.join(this.root, `.${record.id}.${randomBytes(6).toString('hex')}`);
     fs.mkdirSync(tmp, { mode: 0o700 });
     let lock: FileLock | undefined;
+    let madeAlias = false;
     try {
       lock = await FileLock.acquire(path.join(tmp, 'lock'), { create: true });
       writeAtomic(path.join(tmp, 'config.json'), JSON.stringify(spec));
       writeAtomic(path.join(tmp, 'state.json'), JSON.stringify(record));
+      // The alias is the same for every container of this id: one left by another is fine.
+      if (alias && !fs.existsSync(this.aliasPath(record.id))) {
+        fs.symlinkSync(record.id, this.aliasPath(record.id));
+        madeAlias = true;
+      }
       try {
         fs.renameSync(tmp, this.dir(record.id));
       } catch (err) {
@@ -83,10 +118,12 @@ export class StateStore {
         if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw new ExistsError(record.id);
         throw err;
       }
+
       return lock!;
     } catch (err) {
       lock?.release();
       fs.rmSync(tmp, { recursive: true, force: true });
+      if (madeAlias && !(err instanceof ExistsError)) fs.rmSync(this.aliasPath(record.id), { force: true });
       throw err;
     }
   }
@@ -126,6 +163,7 @@ export class StateStore {
 
   /** remove deletes the container directory; the caller holds the container's lock. */
   remove(id: string): void {
+    fs.rmSync(this.aliasPath(id), { force: true });
     fs.rmSync(this.dir(id), { recursive: true, force: true });
   }
 

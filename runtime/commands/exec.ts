@@ -1,0 +1,98 @@
+/** exec.ts is `tvisor exec`: run a new process inside a running container. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Process } from '../oci/config';
+import type { Command } from './command';
+
+/** parseUser reads -u uid[:gid]. */
+function parseUser(s: string): { uid: number; gid?: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(s);
+  if (!m) throw new Error(`--user "${s}": want uid[:gid] (numbers)`);
+  return { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** EXEC_VALUE_FLAGS are exec's flags that take a value (for endExecFlags). */
+const EXEC_VALUE_FLAGS = new Set(['-p', '--process', '--pid-file', '--console-socket', '--cwd', '-e', '--env', '-u', '--user',
+  '-g', '--additional-gids', '-c', '--cap', '--process-label', '--apparmor', '--preserve-fds']);
+
+/**
+ * endExecFlags inserts `--` after exec's container id, so that flags end there as with
+ * runc: in `exec ID sh -c 'x'`, -c belongs to sh. `args` starts after the word exec.
+ */
+export function endExecFlags(args: string[]): string[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return args;
+    if (a.startsWith('-')) {
+      if (EXEC_VALUE_FLAGS.has(a)) i++;
+      continue;
+    }
+    return args[i + 1] === '--' ? args : [...args.slice(0, i + 1), '--', ...args.slice(i + 1)];
+  }
+  return args;
+}
+
+/** exec is the `exec` command. */
+export const exec: Command = {
+  command: 'exec <container-id> [command..]',
+  describe: 'execute new process inside the container',
+  builder: (y) => y
+    .positional('command', { type: 'string', array: true })
+    .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
+    .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })
+    .option('pid-file', { type: 'string', describe: 'file to write the process id to' })
+    .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' })
+    .option('console-socket', { type: 'string', describe: 'socket to send the pty master to' })
+    .option('cwd', { type: 'string', describe: 'current working directory in the container' })
+    .option('env', { alias: 'e', type: 'string', array: true, describe: 'set environment variables' })
+    .option('user', { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' })
+    .option('additional-gids', { alias: 'g', type: 'number', array: true, describe: 'additional gids' })
+    .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set' })
+    .option('no-new-privs', { type: 'boolean' })
+    .option('process-label', { type: 'string' })
+    .option('apparmor', { type: 'string' })
+    .option('preserve-fds', { type: 'number', default: 0 })
+    .option('ignore-paused', { type: 'boolean' })
+    .option('remove-process-file', { type: 'boolean', hidden: true }),
+  async run(ctx, args) {
+    const id = String(args['container-id']);
+    const [{ Container }, { execInContainer }] = await Promise.all([import('../container/container'), import('../container/container-exec')]);
+    const env = await ctx.env();
+    const o = ctx.opts;
+    const globals = ['--root', o.root, '--log-format', o.logFormat, ...(o.log ? ['--log', o.log] : []), ...(o.debug ? ['--debug'] : [])];
+    // The lock covers the status check and the start; a foreground exec then waits unlocked.
+    let proc: Process;
+    if (args.process) {
+      const file = String(args.process);
+      try {
+        proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+      } catch (e) {
+        throw new Error(`--process ${file}: ${(e as Error).message}`);
+      } finally {
+        if (args['remove-process-file']) fs.rmSync(file, { force: true });
+      }
+      if (!Array.isArray(proc.args) || proc.args.length === 0) throw new Error(`--process ${file}: args: must be a non-empty array`);
+    } else {
+      // After the `--` that endExecFlags put there, yargs leaves the command in `_` (after "exec").
+      const given = (args.command as string[] | undefined) ?? [];
+      const command = given.length > 0 ? given : args._.slice(1).map(String);
+      if (command.length === 0) throw new Error('exec: a command or --process is required');
+      const spec = await Container.locked(env, id, async (c) => c.config());
+      const base = spec.process!;
+      const user = args.user ? parseUser(String(args.user)) : undefined;
+      proc = {
+        ...base,
+        terminal: Boolean(args.tty),
+        args: command,
+        env: [...(base.env ?? []), ...((args.env as string[] | undefined) ?? [])],
+        cwd: args.cwd ? String(args.cwd) : base.cwd,
+        user: user ? { uid: user.uid, gid: user.gid ?? user.uid, additionalGids: (args['additional-gids'] as number[] | undefined) ?? [] } : base.user,
+      };
+    }
+    const launcher = path.resolve(__dirname, '..', 'bin', 'tvisor');
+    // The container is read under its lock; the exec itself runs without holding it (a
+    // detached exec re-runs tvisor exec, which takes the lock again).
+    const c = await Container.locked(env, id, async (x) => x);
+    return execInContainer(c, proc, { detach: Boolean(args.detach), pidFile: args['pid-file'] as string | undefined, launcher, globals });
+  },
+};

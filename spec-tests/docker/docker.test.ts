@@ -1,0 +1,198 @@
+/**
+ * Docker with tvisor: a private dockerd (harness.ts) with tvisor registered through
+ * `tvisor install --config-file`, a busybox image made by `docker import`, and the docker
+ * client's everyday uses checked end to end through Docker, containerd's runc shim and
+ * tvisor's runc-compatible CLI. The last test checks that nothing is left behind:
+ * no tvisor process, no mount, no state directory under the --root Docker passes to
+ * tvisor (Docker 20.10: <exec-root>/runtime-runc/moby; later: runtime-<name>/moby).
+ *
+ * Skips (probes.ts): the whole suite without root, docker.io, busybox-static or a built
+ * tvisor; the container tests while tvisor cannot bind-mount a single file (Docker's
+ * /etc/hosts, /etc/hostname, /etc/resolv.conf); `docker exec` and `-t` while tvisor has
+ * no exec or terminals. Every docker call is bounded by a timeout.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Dockerd, IMAGE_USER, TVISOR, alive, descendants, mountsUnder, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
+import { prerequisiteSkipReason, probeFeatures, type FeatureProbes } from './probes';
+
+const IMG = 'tvisor-test:busybox';
+const RT = '--runtime=tvisor';
+
+const prereq = prerequisiteSkipReason();
+const features: FeatureProbes = prereq ? {} : probeFeatures();
+
+/** gated declares a test that runs unless one of `reasons` is set (then it skips, saying why). */
+function gated(reasons: (string | undefined)[]) {
+  const reason = reasons.find((r) => r !== undefined);
+  return (name: string, fn: jest.ProvidesCallback, timeout = 60_000) =>
+    reason ? test.skip(`${name} (skipped: ${reason})`, fn) : test(name, fn, timeout);
+}
+const containerTest = gated([features.fileBind]);
+const execTest = gated([features.fileBind, features.exec]);
+const ttyTest = gated([features.fileBind, features.terminal]);
+
+/** ok asserts a docker command succeeded, showing its output when it did not. */
+function ok(r: Result): string {
+  if (r.status !== 0) throw new Error(`docker failed (${r.status ?? r.signal}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+if (prereq) {
+  test.skip(`Docker with tvisor (skipped: ${prereq})`, () => {});
+} else {
+  describe('Docker with tvisor', () => {
+    const dockerd = new Dockerd();
+    const d = (args: string[], opts?: { input?: string; timeoutMs?: number }) => dockerd.docker(args, opts);
+    let installOutput: Result;
+    let baselineMounts: string[] = [];
+    /** sandboxPids are the sentries of detached containers and their children (gofer, stubs). */
+    const sandboxPids = new Set<number>();
+
+    /** waitFor polls `check` every 100 ms until it returns true; false after `ms`. */
+    async function waitFor(check: () => boolean, ms = 10_000): Promise<boolean> {
+      const until = Date.now() + ms;
+      while (!check()) {
+        if (Date.now() > until) return false;
+        await sleep(100);
+      }
+      return true;
+    }
+
+    function recordSandbox(id: string): void {
+      const pid = Number(ok(d(['inspect', '-f', '{{.State.Pid}}', id])).trim());
+      expect(pid).toBeGreaterThan(0);
+      sandboxPids.add(pid);
+      for (const p of descendants(pid)) sandboxPids.add(p);
+    }
+
+    beforeAll(async () => {
+      installOutput = dockerd.install();
+      await dockerd.start();
+      baselineMounts = mountsUnder(dockerd.dir);
+      const tarFile = path.join(dockerd.dir, 'rootfs.tar');
+      await writeBusyboxTar(tarFile);
+      ok(d(['import', tarFile, IMG], { timeoutMs: 60_000 }));
+    }, 120_000);
+
+    afterAll(async () => {
+      await dockerd.stop();
+    }, 60_000);
+
+    test('tvisor install registers the runtime and dockerd offers it', () => {
+      expect(installOutput.stderr).toBe('');
+      expect(installOutput.status).toBe(0);
+      const config = JSON.parse(fs.readFileSync(dockerd.configFile, 'utf8'));
+      expect(config.runtimes.tvisor.path).toBe(TVISOR);
+      const runtimes = JSON.parse(ok(d(['info', '--format', '{{json .Runtimes}}'])));
+      expect(Object.keys(runtimes)).toContain('tvisor');
+      expect(ok(d(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']))).toContain(IMG);
+    });
+
+    containerTest('docker run prints the output and passes the exit status', () => {
+      const r = d(['run', '--rm', RT, IMG, 'sh', '-c', 'echo hi; exit 3']);
+      expect(r.stdout).toBe('hi\n');
+      expect(r.status).toBe(3);
+    });
+
+    containerTest('-e, -w and -u set the environment, the working directory and the user', () => {
+      const r = d(['run', '--rm', RT, '-e', 'FOO=bar baz', '-w', '/tmp', '-u', String(IMAGE_USER.uid), IMG,
+        'sh', '-c', 'echo "$FOO|$(pwd)|$(id -u)|$(id -un)|$(id -g)"']);
+      expect(ok(r)).toBe(`bar baz|/tmp|${IMAGE_USER.uid}|${IMAGE_USER.name}|${IMAGE_USER.gid}\n`);
+    });
+
+    containerTest('-i pipes the standard input into the container', () => {
+      expect(ok(d(['run', '--rm', '-i', RT, IMG, 'cat'], { input: 'data\n' }))).toBe('data\n');
+      const big = 'x'.repeat(99_999) + '\n';
+      expect(ok(d(['run', '--rm', '-i', RT, IMG, 'wc', '-c'], { input: big })).trim()).toBe(String(big.length));
+    });
+
+    containerTest('--read-only refuses writes to the root, a --tmpfs mount takes them', () => {
+      const r = d(['run', '--rm', RT, '--read-only', IMG, 'sh', '-c', 'echo x > /f; echo "rc=$?"; ls /f']);
+      expect(r.stdout).toBe('rc=1\n');
+      expect(r.stderr).toMatch(/Read-only file system/);
+      expect(r.status).not.toBe(0);
+      const t = d(['run', '--rm', RT, '--read-only', '--tmpfs', '/tmp', IMG, 'sh', '-c', 'echo x > /tmp/f && cat /tmp/f']);
+      expect(ok(t)).toBe('x\n');
+    });
+
+    containerTest('-v binds a host directory, read-write and :ro', () => {
+      const host = path.join(dockerd.dir, 'hostdir');
+      fs.mkdirSync(host);
+      fs.writeFileSync(path.join(host, 'in.txt'), 'from the host\n');
+      const rw = d(['run', '--rm', RT, '-v', `${host}:/data`, IMG, 'sh', '-c', 'cat /data/in.txt; echo from the container > /data/out.txt']);
+      expect(ok(rw)).toBe('from the host\n');
+      expect(fs.readFileSync(path.join(host, 'out.txt'), 'utf8')).toBe('from the container\n');
+      const ro = d(['run', '--rm', RT, '-v', `${host}:/data:ro`, IMG, 'sh', '-c', 'cat /data/in.txt; echo no > /data/ro.txt; echo "rc=$?"']);
+      expect(ro.stdout).toBe('from the host\nrc=1\n');
+      expect(ro.stderr).toMatch(/Read-only file system/);
+      expect(fs.existsSync(path.join(host, 'ro.txt'))).toBe(false);
+    });
+
+    containerTest('run -d, logs, kill -s USR1, stop (SIGTERM handled), rm', async () => {
+      const script = 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo started; while true; do sleep 0.1; done';
+      const id = ok(d(['run', '-d', RT, '--stop-timeout', '1', IMG, 'sh', '-c', script])).trim();
+      const logs = () => d(['logs', id]).stdout;
+      expect(await waitFor(() => logs().includes('started'))).toBe(true);
+      expect(ok(d(['inspect', '-f', '{{.State.Running}}', id])).trim()).toBe('true');
+      recordSandbox(id);
+      ok(d(['kill', '-s', 'USR1', id]));
+      expect(await waitFor(() => logs().includes('got-usr1'))).toBe(true);
+      ok(d(['stop', '-t', '1', id]));
+      expect(ok(d(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id])).trim()).toBe('false 7');
+      expect(logs()).toBe('started\ngot-usr1\ngot-term\n');
+      ok(d(['rm', id]));
+      expect(d(['inspect', id]).status).not.toBe(0);
+    });
+
+    containerTest('docker stop kills with SIGKILL a container that ignores SIGTERM', async () => {
+      const id = ok(d(['run', '-d', RT, IMG, 'sh', '-c', 'trap "" TERM; echo started; while true; do sleep 0.1; done'])).trim();
+      expect(await waitFor(() => d(['logs', id]).stdout.includes('started'))).toBe(true);
+      recordSandbox(id);
+      ok(d(['stop', '-t', '1', id]));
+      expect(ok(d(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id])).trim()).toBe('false 137');
+      ok(d(['rm', id]));
+    });
+
+    containerTest('docker rm -f removes a running container', async () => {
+      const id = ok(d(['run', '-d', RT, IMG, 'sleep', '1000'])).trim();
+      expect(await waitFor(() => d(['inspect', '-f', '{{.State.Running}}', id]).stdout.trim() === 'true')).toBe(true);
+      recordSandbox(id);
+      ok(d(['rm', '-f', id]));
+      expect(d(['inspect', id]).status).not.toBe(0);
+    });
+
+    execTest('docker exec runs a process in a running container', async () => {
+      const id = ok(d(['run', '-d', RT, IMG, 'sleep', '1000'])).trim();
+      try {
+        recordSandbox(id);
+        const t = { timeoutMs: 20_000 };
+        const r = d(['exec', '-e', 'FOO=bar', id, 'sh', '-c', 'echo "in-exec $FOO"; exit 4'], t);
+        expect(r.stdout).toBe('in-exec bar\n');
+        expect(r.status).toBe(4);
+        expect(ok(d(['exec', '-i', id, 'cat'], { ...t, input: 'exec-data\n' }))).toBe('exec-data\n');
+        expect(ok(d(['exec', '-u', String(IMAGE_USER.uid), '-w', '/tmp', id, 'sh', '-c', 'echo "$(id -u) $(pwd)"'], t))).toBe(`${IMAGE_USER.uid} /tmp\n`);
+      } finally {
+        d(['rm', '-f', id]);
+      }
+    });
+
+    ttyTest('docker run -t gives the container a terminal', () => {
+      const r = d(['run', '--rm', '-t', RT, IMG, 'sh', '-c', 'tty; exit 2']);
+      expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r?\n$/);
+      expect(r.status).toBe(2);
+    });
+
+    containerTest('nothing is left behind: containers, tvisor processes, mounts, state directories', async () => {
+      expect(await waitFor(() => d(['ps', '-aq']).stdout.trim() === '')).toBe(true);
+      expect(await waitFor(() => tvisorProcessesUsing(dockerd.dir).length === 0)).toBe(true);
+      expect(tvisorProcessesUsing(dockerd.dir)).toEqual([]);
+      expect(sandboxPids.size).toBeGreaterThan(0);
+      expect([...sandboxPids].filter(alive)).toEqual([]);
+      expect(mountsUnder(dockerd.dir)).toEqual(baselineMounts);
+      const roots = dockerd.runtimeRoots().filter((r) => fs.existsSync(r));
+      expect(roots.length).toBeGreaterThan(0);
+      for (const r of roots) expect(fs.readdirSync(r)).toEqual([]);
+    });
+  });
+}
