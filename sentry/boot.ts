@@ -53,7 +53,7 @@ export function isBind(m: SpecMount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-function mountpoint(k: Kernel, path: string): Location {
+function mountpoint(k: Kernel, path: string, isDir = true): Location {
   // Walk as root; a missing component becomes an in-memory directory (the rootfs may be read-only).
   const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
   let cur = k.mounts.root;
@@ -63,7 +63,10 @@ function mountpoint(k: Kernel, path: string): Location {
       if (cur.dentry.inode.isSymlink) cur = resolve(r, k.mounts.root, path.split('/').slice(0, path.split('/').indexOf(part) + 1).join('/'), { follow: true });
     } catch (e) {
       if (!(e instanceof LinuxError) || e.errno !== Errno.ENOENT) throw e;
-      const d = new Dentry(part, cur.dentry, new Tmpfs(0o755).root);
+      const last = part === path.split('/').filter(Boolean).pop();
+      const placeholder = new Tmpfs(0o755);
+      const inode = last && !isDir ? placeholder.root.create('file', 0o644, new Credentials(0, 0)) : placeholder.root;
+      const d = new Dentry(part, cur.dentry, inode);
       cur.dentry.children.set(part, d);
       cur = { mount: cur.mount, dentry: d };
     }
@@ -119,7 +122,7 @@ export function boot(o: BootOptions): Booted {
     const fs = fsFor(k, m, client, log, current);
     if (!fs) continue;
     const flags = (m.options ?? []).includes('ro') ? MS_RDONLY : 0;
-    mounts.mount(mountpoint(k, m.destination), fs, flags, m.type === 'bind' ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
+    mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');

@@ -11,7 +11,7 @@
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, writeSync, closeSync, unlinkSync } from 'node:fs';
+import { readFileSync, writeFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
@@ -40,6 +40,8 @@ function parse(argv: string[]) {
       strace: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'text' },
+      log: { type: 'string' },
+      'debug-log': { type: 'string' },
     },
     strict: true,
   }).values;
@@ -90,7 +92,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
     return 2;
   }
-  const log = lineLog({ json: o['log-format'] === 'json', debug: o.debug });
+  const openLog = (f: string | undefined) => (f ? openSync(f, 'a', 0o600) : -1);
+  let log: SentryLog;
+  try {
+    const logFd = openLog(o.log);
+    // Started by the runtime (a ready pipe), the sandbox's stderr is the container's: logs go to files only.
+    log = lineLog({ fd: logFd >= 0 ? logFd : o['ready-fd'] ? -1 : 2, debugFd: openLog(o['debug-log']), json: o['log-format'] === 'json', debug: o.debug });
+  } catch (e) {
+    process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
+    return 2;
+  }
   const readyFd = o['ready-fd'] ? Number(o['ready-fd']) : -1;
   const report = (line: string) => {
     if (readyFd < 0) return;
@@ -140,44 +151,53 @@ export async function main(argv: string[]): Promise<number> {
     process.on(sig, () => sendToGroup(init.tg, { signo: osConstants.signals[sig], code: SI_USER, pid: 0, uid: 0 }, true));
   }
   let server: net.Server | null = null;
-  if (o.control) {
-    server = net.createServer((sock) => {
-      let buf = '';
-      sock.on('data', (d) => {
-        buf += d;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          let reply: Record<string, unknown>;
-          try {
-            const req = JSON.parse(line) as { cmd: string; signo?: number; all?: boolean };
-            if (req.cmd === 'start') {
-              start();
-              reply = { ok: true };
-            } else if (req.cmd === 'signal') {
-              const signo = Number(req.signo);
-              if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
-              const groups = req.all ? [...kernel.groups.values()] : [init.tg];
-              for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 }, true);
-              reply = { ok: true };
-            } else if (req.cmd === 'state') {
-              reply = { ok: true, pids: [...kernel.groups.keys()] };
-            } else throw new Error(`unknown command ${req.cmd}`);
-          } catch (e) {
-            reply = { error: (e as Error).message };
+  let execServer: ExecServer | null = null;
+  try {
+    if (o.control) {
+      server = net.createServer((sock) => {
+        let buf = '';
+        sock.on('data', (d) => {
+          buf += d;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            let reply: Record<string, unknown>;
+            try {
+              const req = JSON.parse(line) as { cmd: string; signo?: number; all?: boolean };
+              if (req.cmd === 'start') {
+                start();
+                reply = { ok: true };
+              } else if (req.cmd === 'signal') {
+                const signo = Number(req.signo);
+                if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
+                const groups = req.all ? [...kernel.groups.values()] : [init.tg];
+                for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 }, true);
+                reply = { ok: true };
+              } else if (req.cmd === 'state') {
+                reply = { ok: true, pids: [...kernel.groups.keys()] };
+              } else throw new Error(`unknown command ${req.cmd}`);
+            } catch (e) {
+              reply = { error: (e as Error).message };
+            }
+            sock.write(`${JSON.stringify(reply)}\n`);
           }
-          sock.write(`${JSON.stringify(reply)}\n`);
-        }
+        });
+        sock.on('error', () => undefined);
       });
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(o.control, () => resolve());
-    });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(o.control, () => resolve());
+      });
+    }
+    if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log);
+  } catch (e) {
+    const msg = `cannot serve the sandbox's control sockets: ${(e as Error).message}`;
+    if (readyFd >= 0) report(`error ${msg}`);
+    else process.stderr.write(`tvisor sentry: ${msg}\n`);
+    gofer?.stop();
+    process.exit(1);
   }
-  const execServer = o.control ? new ExecServer(`${o.control}.exec`, kernel, log) : null;
   report('ok');
   if (!o.control) start();
   // Tasks may all be asleep with nothing in Node's loop to wake them (a deadlock in the

@@ -28,12 +28,20 @@ export class ExportError extends Error {
   }
 }
 
-/** openExport opens the root of a directory to serve; it throws ExportError naming the path. */
+/**
+ * openExport opens the root of a tree to serve: a directory, or a single file (a bind
+ * mount of a file, such as Docker's /etc/resolv.conf). It throws ExportError naming the path.
+ */
 export function openExport(name: string, hostPath: string, readonly: boolean): Export {
-  const fd = sys.openat(sys.AT_FDCWD, hostPath, sys.O_PATH | sys.O_DIRECTORY);
-  if (fd < 0) throw new ExportError(`export ${hostPath}: cannot open directory: ${errnoName(-fd)}`);
+  const fd = sys.openat(sys.AT_FDCWD, hostPath, sys.O_PATH);
+  if (fd < 0) throw new ExportError(`export ${hostPath}: cannot open: ${errnoName(-fd)}`);
   const st = sys.fstat(fd);
   if (typeof st === 'number') throw new ExportError(`export ${hostPath}: cannot stat: ${errnoName(-st)}`);
+  const fmt = st.mode & sys.S_IFMT;
+  if (fmt !== sys.S_IFDIR && fmt !== sys.S_IFREG) {
+    sys.close(fd);
+    throw new ExportError(`export ${hostPath}: not a directory or a regular file`);
+  }
   return { name: normalizeName(name), hostPath, rootFd: fd, readonly, devMajor: st.devMajor, devMinor: st.devMinor, ino: st.ino };
 }
 

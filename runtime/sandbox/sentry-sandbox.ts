@@ -20,6 +20,9 @@ export interface SentrySandboxOptions {
   strace: boolean;
   debug: boolean;
   logFormat: 'text' | 'json';
+  /** log and debugLog are the runtime's --log and --debug-log files, shared with the sentry. */
+  log?: string;
+  debugLog?: string;
   /** foreground: the sandbox stays in the caller's session (run, do) rather than its own. */
   foreground?: boolean;
 }
@@ -79,6 +82,8 @@ export class SentrySandbox implements Sandbox {
       '--control', path.join(req.stateDir, CONTROL), '--ready-fd', '3', '--platform', this.o.platform, '--log-format', this.o.logFormat];
     if (this.o.strace) args.push('--strace');
     if (this.o.debug) args.push('--debug');
+    if (this.o.log) args.push('--log', path.resolve(this.o.log));
+    if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
     const child = spawnChild(process.execPath, args, {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: !this.o.foreground,

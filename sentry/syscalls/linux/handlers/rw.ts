@@ -119,3 +119,28 @@ define(77, (t, r) => {
   f.truncate(Number(len));
   return 0;
 });
+
+// sendfile(out_fd, in_fd, offset*, count): the input is read at an explicit offset and
+// advanced only by what the output took, so a blocked or short write loses nothing.
+define(40, (t, r) => {
+  const out = file(t, fdArg(r, 0)), input = file(t, fdArg(r, 1));
+  if (!input.readable || !out.writable) fail(Errno.EBADF);
+  if (!input.loc || !input.loc.dentry.inode.isRegular) fail(Errno.EINVAL);
+  const offAddr = r.arg(2);
+  let off = offAddr === 0n ? input.offset : Number(BigInt.asIntN(64, t.mm.read(offAddr, 8).readBigInt64LE(0)));
+  if (off < 0) fail(Errno.EINVAL);
+  const count = Math.min(num(r, 3), MAX_RW, CHUNK);
+  const buf = Buffer.allocUnsafe(count);
+  const n = input.read(t, buf, off);
+  if (n instanceof Block || n <= 0) return n;
+  const w = blocked(out, withPipeSignal(t, () => out.write(t, buf.subarray(0, n))));
+  if (w instanceof Block || w < 0) return w;
+  off += w;
+  if (offAddr === 0n) input.offset = off;
+  else {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(off));
+    t.mm.write(offAddr, b);
+  }
+  return w;
+});
