@@ -35,6 +35,22 @@ GROUP
 echo tvisor > "$out.tmp/rootfs/etc/hostname"
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/bin/tvisor" spec --bundle "$out.tmp"
+# The default process: a short script that shows the sandbox (no terminal needed).
+node -e '
+const fs = require("fs");
+const f = process.argv[1];
+const c = JSON.parse(fs.readFileSync(f, "utf8"));
+c.process.terminal = false;
+c.process.args = ["sh", "-c", [
+  "echo \"hello from $(hostname), a tvisor sandbox ($(uname -sr))\"",
+  "echo \"pid $$, uid $(id -u), cwd $(pwd)\"",
+  "ls /",
+  "echo \"$(ls /bin | wc -l) programs in /bin; mounts:\"",
+  "cat /proc/mounts",
+  "for i in 3 1 2; do echo $i; done | sort -n | tr \"\\n\" \" \"; echo",
+].join("; ")];
+fs.writeFileSync(f, JSON.stringify(c, null, 2));
+' "$out.tmp/config.json"
 rm -rf "$out"
 mv "$out.tmp" "$out"
 echo "bundle: $out (busybox $("$busybox" | head -1 | awk '{print $2}'), $(ls "$out/rootfs/bin" | wc -l) entries in /bin)"

@@ -42,6 +42,7 @@ export interface Booted {
 /** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
 function newSysfs(): Tmpfs {
   const fs = new Tmpfs(0o555);
+  Object.defineProperty(fs, 'name', { value: 'sysfs' });
   fs.zeroDirSize = true;
   const root0 = new Credentials(0, 0);
   for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
@@ -87,6 +88,7 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
     case 'sysfs': return newSysfs();
     case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
       const fs = new Tmpfs(m.type === 'mqueue' ? 0o1777 : 0o555);
+      Object.defineProperty(fs, 'name', { value: m.type });
       fs.zeroDirSize = m.type !== 'mqueue';
       return fs;
     }
