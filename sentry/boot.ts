@@ -21,6 +21,7 @@ import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
 import { newDevfs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
 import { HostFile } from './fsimpl/host/host-file';
+import { Terminal } from './fsimpl/host/tty';
 
 /** BootOptions say how to build the sandbox. */
 export interface BootOptions {
@@ -30,6 +31,8 @@ export interface BootOptions {
   log: SentryLog;
   /** stdio are the host descriptors of the container's stdin, stdout, stderr. */
   stdio: [number, number, number];
+  /** ttySlave, when set, is the pty slave that replaces stdio (process.terminal). */
+  ttySlave?: number;
   strace?: boolean;
 }
 
@@ -109,12 +112,13 @@ export function boot(o: BootOptions): Booted {
   if (spec.hostname) k.hostname = spec.hostname;
   if (spec.domainname) k.domainname = spec.domainname;
   const current = () => k.sched.running;
+  const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   const specMounts = spec.mounts ?? [];
   let haveDev = false;
   for (const m of specMounts) {
     if (m.destination === '/dev' && m.type === 'tmpfs') {
       // /dev is ours: the sentry's devfs, never the host's.
-      mounts.mount(mountpoint(k, '/dev'), newDevfs(), 0, 'tmpfs');
+      mounts.mount(mountpoint(k, '/dev'), newDevfs(terminal), 0, 'tmpfs');
       haveDev = true;
       continue;
     }
@@ -126,12 +130,17 @@ export function boot(o: BootOptions): Booted {
     const flags = (m.options ?? []).includes('ro') ? MS_RDONLY : 0;
     mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
   }
-  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(), 0, 'tmpfs');
+  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(terminal), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
 
-  const init = spawnProcess(k, spec.process!, [
-    new HostFile(o.stdio[0], O_RDONLY, 'stdin'), new HostFile(o.stdio[1], O_WRONLY, 'stdout'), new HostFile(o.stdio[2], O_WRONLY, 'stderr'),
-  ]);
+  let stdio;
+  if (terminal) {
+    const tty = terminal.open();
+    stdio = [tty, tty.ref(), tty.ref()];
+  } else {
+    stdio = [new HostFile(o.stdio[0], O_RDONLY, 'stdin'), new HostFile(o.stdio[1], O_WRONLY, 'stdout'), new HostFile(o.stdio[2], O_WRONLY, 'stderr')];
+  }
+  const init = spawnProcess(k, spec.process!, stdio);
   k.init = init.tg;
   return { kernel: k, init };
 }

@@ -23,6 +23,8 @@ import { boot, isBind, type Booted } from './boot';
 import { sendToGroup } from './kernel/signals';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
+import { openPty } from './fsimpl/host/tty';
+import { sendConsoleFd } from '../runtime/console/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
@@ -42,6 +44,7 @@ function parse(argv: string[]) {
       'log-format': { type: 'string', default: 'text' },
       log: { type: 'string' },
       'debug-log': { type: 'string' },
+      'console-socket': { type: 'string' },
     },
     strict: true,
   }).values;
@@ -58,7 +61,9 @@ function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof pa
     const ro = (m.options ?? []).includes('ro');
     args.push(ro ? '--export-ro' : '--export', `${m.destination}=${m.source}`);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', theirs] });
+  // Its own session: a terminal's signals to the sentry's group must not reach the gofer;
+  // it ends when the sentry's end of the socket closes.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', theirs], detached: true });
   closeFd(theirs);
   child.on('exit', (code, sig) => {
     if (code !== 0 && code !== null) log.warn(`gofer exited with status ${code}`);
@@ -114,15 +119,26 @@ export async function main(argv: string[]): Promise<number> {
   };
   const bundle = path.resolve(o.bundle);
   let booted: Booted;
+  let terminal = false;
   let gofer: { fd: number; stop: () => void } | null = null;
   try {
     const spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
     if (!spec.process?.args?.length) throw new Error('config.json: process.args: must be a non-empty array');
     const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
     const launcher = process.argv[1];
+    let ttySlave: number | undefined;
+    terminal = spec.process.terminal === true;
+    if (terminal) {
+      if (!o['console-socket']) throw new Error('config.json: process.terminal is true but no --console-socket was given');
+      const size = spec.process.consoleSize;
+      const [master, slave] = openPty(size?.height ?? 0, size?.width ?? 0);
+      sendConsoleFd(o['console-socket'], master);
+      closeSync(master);
+      ttySlave = slave;
+    }
     gofer = startGofer(launcher, rootfs, spec, log);
     const client = Client.overFd(gofer.fd);
-    booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace });
+    booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave });
   } catch (e) {
     gofer?.stop();
     const msg = (e as Error).message;
@@ -146,9 +162,18 @@ export async function main(argv: string[]): Promise<number> {
     };
   });
   const start = () => kernel.sched.wake(init);
-  // Signals sent to the sandbox process go to the container's init, as with runc run.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) {
-    process.on(sig, () => sendToGroup(init.tg, { signo: osConstants.signals[sig], code: SI_USER, pid: 0, uid: 0 }, true));
+  // Signals sent to the sandbox process go to the container's init, as with runc run;
+  // those a terminal sends (^C, ^\\, ^Z, resizes) go to its foreground process group.
+  const ttySignals = new Set(['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGWINCH']);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGTSTP'] as const) {
+    process.on(sig, () => {
+      const info = { signo: osConstants.signals[sig], code: SI_USER, pid: 0, uid: 0 };
+      if (terminal && ttySignals.has(sig)) {
+        // Like the kernel's own tty signals: init takes them only with a handler.
+        const fg = kernel.ttyForeground || init.tg.pgid;
+        for (const g of [...kernel.groups.values()]) if (g.pgid === fg) sendToGroup(g, info);
+      } else sendToGroup(init.tg, info, true);
+    });
   }
   let server: net.Server | null = null;
   let execServer: ExecServer | null = null;

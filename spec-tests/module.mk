@@ -1,5 +1,5 @@
 # spec-tests/module.mk builds the behaviour-test programs (static C, glibc) and runs
-# `make bench-syscalls`.
+# `make bench-syscalls` and `make bench-start`.
 #
 # Each program in spec-tests/behaviour/programs/ becomes build/programs/<name>; the tests
 # in spec-tests/behaviour/ run them natively and under runc, runsc and tvisor.
@@ -20,3 +20,10 @@ bench-syscalls: build
 	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-syscalls.ts --bundle --platform=node --format=cjs \
 		--log-level=warning --outfile=build/bench/bench-syscalls.js
 	$(NODE) build/bench/bench-syscalls.js
+
+# Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
+.PHONY: bench-start
+bench-start: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-start.ts --bundle --platform=node --format=cjs \
+		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/bench-start.js
+	$(NODE) build/bench/bench-start.js

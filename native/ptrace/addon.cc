@@ -143,6 +143,9 @@ int SpawnChild(void* p) {
   if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(126);
   if (syscall(SYS_getppid) != a->parent) _exit(126);
   if (syscall(SYS_personality, ADDR_NO_RANDOMIZE) < 0) _exit(126);
+  // Its own process group: signals a terminal sends to the sentry's group (^C) must not
+  // reach the stubs, which would report them as ptrace stops.
+  if (syscall(SYS_setpgid, 0, 0) < 0) _exit(126);
   if (a->memfd == STUB_MEMFD) {
     if (syscall(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) _exit(126);
   } else if (syscall(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {

@@ -75,11 +75,9 @@ export class SentrySandbox implements Sandbox {
   constructor(private readonly o: SentrySandboxOptions) {}
 
   spawn(req: SandboxSpawnRequest): Promise<SandboxHandle> {
-    if (req.spec.process?.terminal) {
-      return Promise.reject(new Error('config.json: process.terminal: terminals are not supported by this build yet'));
-    }
     const args = [this.o.launcher, 'sentry', '--bundle', req.bundle, '--id', req.id, '--state-dir', req.stateDir,
       '--control', path.join(req.stateDir, CONTROL), '--ready-fd', '3', '--platform', this.o.platform, '--log-format', this.o.logFormat];
+    if (req.consoleSocket) args.push('--console-socket', path.resolve(req.consoleSocket));
     if (this.o.strace) args.push('--strace');
     if (this.o.debug) args.push('--debug');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));

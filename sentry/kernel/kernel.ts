@@ -25,6 +25,8 @@ export class Kernel {
   readonly bootTime = Date.now();
   /** futexWake wakes up to n waiters on a futex word (set by the futex implementation). */
   futexWake?: (t: Task, addr: bigint, n: number) => number;
+  /** ttyForeground is the terminal's foreground process group (0: init's). */
+  ttyForeground = 0;
   /** strace logs every syscall when set. */
   strace = false;
 

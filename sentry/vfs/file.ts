@@ -95,6 +95,11 @@ export abstract class FileDescription {
 
   abstract stat(): Stat;
 
+  /** procLink is what /proc/<pid>/fd/N shows for a file opened nowhere in the tree. */
+  procLink(): string {
+    return `pipe:[${this.stat().ino}]`;
+  }
+
   truncate(_size: number): void {
     fail(Errno.EINVAL);
   }

@@ -13,6 +13,7 @@ import { FileDescription } from '../../vfs/file';
 import { S_IFCHR, type Stat } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
+import type { Terminal } from '../host/tty';
 
 /** DeviceOps is what a character device does on read and write. */
 interface DeviceOps {
@@ -62,28 +63,27 @@ class DeviceFile extends FileDescription {
   }
 }
 
-/** TtyInode is /dev/tty: the task's controlling terminal, if the sandbox has one. */
+/** TtyInode is /dev/tty (rdev 5:0) or /dev/pts/0 (136:0): the sandbox's terminal, if it has one. */
 class TtyInode extends TmpfsInode {
-  constructor(fs: Tmpfs, private readonly terminal: () => ((loc: Location, flags: number) => FileDescription) | null) {
-    super(fs, fs.allocIno(), S_IFCHR | 0o666, 0, 0);
-    this.rdev = (5 << 8) | 0;
+  constructor(fs: Tmpfs, private readonly terminal: Terminal | null, major: number, minor: number, mode: number, gid = 0) {
+    super(fs, fs.allocIno(), S_IFCHR | mode, 0, gid);
+    this.rdev = (major << 8) | minor;
   }
 
-  override open(loc: Location, flags: number): FileDescription {
-    const open = this.terminal();
-    if (!open) fail(Errno.ENXIO);
-    return open(loc, flags);
+  override open(): FileDescription {
+    if (!this.terminal) fail(Errno.ENXIO);
+    return this.terminal.open();
   }
 }
 
-/** newDevfs builds /dev; `terminal` opens the controlling terminal when there is one. */
-export function newDevfs(terminal: () => ((loc: Location, flags: number) => FileDescription) | null = () => null): Tmpfs {
+/** newDevfs builds /dev; with a terminal, /dev/tty and /dev/pts/0 open it. */
+export function newDevfs(terminal: Terminal | null = null): Tmpfs {
   const fs = new Tmpfs(0o755);
   Object.defineProperty(fs, 'name', { value: 'devtmpfs' });
   const root = fs.root;
   const root0 = new Credentials(0, 0);
   for (const [name, d] of Object.entries(DEVICES)) root.children.set(name, new DeviceInode(fs, d.ops, d.major, d.minor));
-  root.children.set('tty', new TtyInode(fs, terminal));
+  root.children.set('tty', new TtyInode(fs, terminal, 5, 0, 0o666));
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
     root.symlink(name, target, root0);
   }
@@ -92,6 +92,11 @@ export function newDevfs(terminal: () => ((loc: Location, flags: number) => File
   pts.zeroDirSize = true;
   root.children.set('pts', pts.root);
   root.nlink++;
+  if (terminal) {
+    const node = new TtyInode(pts, terminal, 136, 0, 0o620, 5);
+    pts.root.children.set('0', node);
+    terminal.node = node;
+  }
   root.mkdir('mqueue', 0o1777, root0);
   return fs;
 }

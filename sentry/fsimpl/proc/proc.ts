@@ -86,7 +86,7 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
       const m = new Map<string, () => Inode>();
       const t = leader();
       if (t) for (const [fd, f] of t.fds.entries()) {
-        m.set(String(fd), () => new ProcLink(pfs, `${base}/fd/${fd}`, () => (f.loc ? k.mounts.pathOf(f.loc, t.root) : `pipe:[${f.stat().ino}]`), owner));
+        m.set(String(fd), () => new ProcLink(pfs, `${base}/fd/${fd}`, () => (f.loc ? k.mounts.pathOf(f.loc, t.root) : f.procLink()), owner));
       }
       return m;
     }, owner, 0o500)],

@@ -1,0 +1,629 @@
+/**
+ * bench-start.ts is `make bench-start`: the cost of starting a container and the idle
+ * footprint of a sandbox under runc, runsc (`--network=none`, its default platform) and
+ * tvisor, all measured in this one run on busybox bundles:
+ *
+ * 1. `run` of a `true` bundle: wall time, median and min..max over the runs (interleaved
+ *    across the runtimes so that a slow phase of the machine hits them alike).
+ * 2. create -> start -> wait for the exit -> delete of containers in sequence: total and
+ *    per container, with the median of each step.
+ * 3. idle memory: a `sleep 1000` container, created and started, settled for a second;
+ *    the sum of RSS and PSS over every host process of its sandbox (listed).
+ * 4. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 2x runsc.
+ *
+ * Each runtime gets a fresh --root and its own bundles in one temporary directory; every
+ * container id is unique. Whatever happens, the end deletes every container it made,
+ * kills what is left of their processes, removes runc's leftover cgroups of these ids and
+ * the temporary directory. A runtime that fails shows "n/a: <reason>" and the rest goes on.
+ *
+ * This process makes itself a child subreaper, as containerd's shim is, and reaps the
+ * sandbox processes that the runtimes' CLIs leave behind: otherwise they are reparented to
+ * the host's init, which on these machines reaps late (runsc's `delete`, which waits for
+ * its sandbox to be gone, took 1.8 s a container then). Exit detection (step 2) polls
+ * /proc/<pid-file pid>/stat until the process is gone or a zombie: the same cheap check
+ * for every runtime (a `state` call would add the runtime's CLI start-up, which is what is
+ * measured). Environment: BENCH_START_RUNS (default 10),
+ * BENCH_START_CONTAINERS (default 20), BENCH_START_BUDGET_S (default 150: the
+ * measurements stop early, and say so, past this many seconds).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { libcFunc } from '../../native/libc';
+import { makeBundle } from '../behaviour/bundle';
+import { RUNTIMES, Runtime, runtimeSkipReason } from '../behaviour/runner';
+
+const RUNS = Number(process.env.BENCH_START_RUNS ?? '10');
+const CONTAINERS = Number(process.env.BENCH_START_CONTAINERS ?? '20');
+const BUDGET_MS = Number(process.env.BENCH_START_BUDGET_S ?? '150') * 1000;
+const CLI_TIMEOUT_MS = 30_000;
+/** TARGETS are the issue's bounds on tvisor as a multiple of runsc. */
+const TARGETS = { run: 1.0, memory: 2.0 };
+
+/** Rt is one runtime under test: its CLI, its own root and bundles, the ids it made. */
+interface Rt {
+  name: Runtime;
+  bin: string;
+  flags: string[];
+  dir: string;
+  root: string;
+  trueBundle: string;
+  sleepBundle: string;
+  ids: string[];
+  /** skip says why this runtime cannot run here at all. */
+  skip?: string;
+  /** err says, per part of the benchmark, why it has no figures (its first failure). */
+  err: Partial<Record<Part, string>>;
+  runMs: number[];
+  cycle?: { totalMs: number; count: number; steps: Record<Step, number[]> };
+  memory?: { procs: ProcMemory[]; kb: Record<Measure, number | undefined> };
+}
+
+type Part = 'run' | 'cycle' | 'memory';
+/** Measure is a way of counting a sandbox's resident memory (see MEASURES). */
+type Measure = 'rss' | 'pss' | 'uss' | 'unique';
+type Step = 'create' | 'start' | 'exit' | 'delete';
+const STEPS: Step[] = ['create', 'start', 'exit', 'delete'];
+
+const started = Date.now();
+const overBudget = (): boolean => Date.now() - started > BUDGET_MS;
+let seq = 0;
+
+// ---- reaping orphans, as a shim does ----
+
+const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
+/** cliPids are the runtime CLIs running now: child_process children that libuv reaps. */
+const cliPids = new Set<number>();
+
+/** childPids lists this process's children (those of every thread). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const t of fs.readdirSync('/proc/self/task')) {
+    try {
+      for (const p of fs.readFileSync(`/proc/self/task/${t}/children`, 'utf8').split(' ')) if (p.trim()) pids.push(Number(p));
+    } catch {
+      // thread gone
+    }
+  }
+  return pids;
+}
+
+/** reapOrphans reaps every exited child that is not a CLI of ours (libuv reaps those). */
+function reapOrphans(): void {
+  const waitpid = libcFunc('int waitpid(int pid, void *status, int options)');
+  for (const pid of childPids()) {
+    if (cliPids.has(pid)) continue;
+    // SAFETY: waitpid on one pid that is our child and not libuv's (cliPids holds every
+    // child_process child from its spawn to its exit event, all on this thread), with
+    // WNOHANG (never blocks) and no status buffer. 0 means still running.
+    waitpid(pid, null, WNOHANG);
+  }
+}
+
+/** startReaper makes this process a child subreaper, so that the sandbox processes the
+ * runtimes' CLIs leave behind become its children, and reaps them as they exit. It
+ * returns the function that stops reaping. */
+function startReaper(): () => void {
+  const prctl = libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+  // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) takes no pointer and changes only who
+  // inherits this process's orphans. On failure init keeps reaping them, late.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) process.stderr.write('bench-start: prctl(PR_SET_CHILD_SUBREAPER) failed; init reaps the orphans\n');
+  process.on('SIGCHLD', reapOrphans);
+  const timer = setInterval(reapOrphans, 20);
+  return () => {
+    clearInterval(timer);
+    process.off('SIGCHLD', reapOrphans);
+    reapOrphans();
+  };
+}
+
+// ---- the runtimes' CLIs ----
+
+/** CliResult is one finished CLI call and its wall time. */
+interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  ms: number;
+}
+
+/** cli runs `RUNTIME [flags] --root R args...` with stdin from /dev/null and stdout and
+ * stderr in files in rt.dir (a runtime may hand its stdio to the sandbox, which outlives
+ * it: files never block), and times it from the spawn to the exit. */
+function cli(rt: Rt, args: string[]): Promise<CliResult> {
+  const outPath = path.join(rt.dir, 'stdout');
+  const errPath = path.join(rt.dir, 'stderr');
+  const out = fs.openSync(outPath, 'w');
+  const err = fs.openSync(errPath, 'w');
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(rt.bin, [...rt.flags, '--root', rt.root, ...args], { cwd: rt.dir, stdio: ['ignore', out, err] });
+    fs.closeSync(out);
+    fs.closeSync(err);
+    if (child.pid !== undefined) cliPids.add(child.pid);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, CLI_TIMEOUT_MS);
+    const done = (status: number, error?: Error) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      clearTimeout(timer);
+      if (child.pid !== undefined) cliPids.delete(child.pid);
+      const stderr = `${fs.readFileSync(errPath, 'utf8')}${error ? error.message : ''}`;
+      resolve({ status, stdout: fs.readFileSync(outPath, 'utf8'), stderr, timedOut, ms });
+    };
+    child.on('error', (e) => done(255, e));
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+  });
+}
+
+/** failure describes a failed CLI call, or returns undefined when it succeeded. */
+function failure(what: string, r: CliResult): string | undefined {
+  if (r.timedOut) return `${what} timed out`;
+  if (r.status === 0) return undefined;
+  const line = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? '';
+  return `${what}: exit status ${r.status}${line ? `: ${line.slice(0, 160)}` : ''}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function newId(rt: Rt): string {
+  const id = `bench-start-${process.pid}-${rt.name}-${String(++seq).padStart(4, '0')}`;
+  rt.ids.push(id);
+  return id;
+}
+
+/** exists says whether the runtime still keeps state for the id under its root. */
+function exists(rt: Rt, id: string): boolean {
+  return fs.existsSync(rt.root) && fs.readdirSync(rt.root).some((e) => e.includes(id));
+}
+
+/** procState returns a process's state letter from /proc/PID/stat, or undefined if gone. */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function exited(pid: number): boolean {
+  const s = procState(pid);
+  return s === undefined || s === 'Z' || s === 'X';
+}
+
+/** waitExit polls until pid has exited (gone or a zombie); false after timeoutMs. */
+async function waitExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!exited(pid)) {
+    if (Date.now() > end) return false;
+    await sleep(1);
+  }
+  return true;
+}
+
+function readPid(file: string): number {
+  const pid = Number(fs.readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`pid file ${file}: no pid`);
+  return pid;
+}
+
+// ---- 1. run ----
+
+/** measureRun times `run` of the true bundle, one warm-up then RUNS rounds interleaved. */
+async function measureRun(rts: Rt[]): Promise<number> {
+  let rounds = 0;
+  for (let i = -1; i < RUNS && !overBudget(); i++) {
+    for (const rt of rts.filter((r) => !r.skip && !r.err.run)) {
+      const id = newId(rt);
+      const r = await cli(rt, ['run', '--bundle', rt.trueBundle, id]);
+      rt.err.run = failure('run', r);
+      if (!rt.err.run && i >= 0) rt.runMs.push(r.ms);
+      if (exists(rt, id)) await cli(rt, ['delete', '--force', id]);
+    }
+    if (i >= 0) rounds++;
+  }
+  return rounds;
+}
+
+// ---- 2. create, start, exit, delete ----
+
+/** measureCycle runs CONTAINERS lifecycles of the true bundle in sequence. */
+async function measureCycle(rt: Rt): Promise<void> {
+  const steps: Record<Step, number[]> = { create: [], start: [], exit: [], delete: [] };
+  const pidFile = path.join(rt.dir, 'cycle.pid');
+  let count = 0;
+  const t0 = process.hrtime.bigint();
+  for (; count < CONTAINERS && !overBudget(); count++) {
+    const id = newId(rt);
+    const c = await cli(rt, ['create', '--bundle', rt.trueBundle, '--pid-file', pidFile, id]);
+    if ((rt.err.cycle = failure('create', c))) return;
+    const pid = readPid(pidFile);
+    const s = await cli(rt, ['start', id]);
+    if ((rt.err.cycle = failure('start', s))) return;
+    const w0 = process.hrtime.bigint();
+    if (!(await waitExit(pid, CLI_TIMEOUT_MS))) {
+      rt.err.cycle = `the container's process ${pid} did not exit`;
+      return;
+    }
+    const exitMs = Number(process.hrtime.bigint() - w0) / 1e6;
+    const d = await cli(rt, ['delete', id]);
+    if ((rt.err.cycle = failure('delete', d))) return;
+    steps.create.push(c.ms);
+    steps.start.push(s.ms);
+    steps.exit.push(exitMs);
+    steps.delete.push(d.ms);
+  }
+  rt.cycle = { totalMs: Number(process.hrtime.bigint() - t0) / 1e6, count, steps };
+}
+
+// ---- 3. idle memory ----
+
+/** ProcMemory is one host process of a sandbox and its resident memory. */
+interface ProcMemory {
+  pid: number;
+  ppid: number;
+  state: string;
+  how: string;
+  cmd: string;
+  kb: Record<'rss' | 'pss' | 'uss', number | undefined>;
+}
+
+/** MEASURES explains each way of counting, in the order printed. */
+const MEASURES: Record<Measure, string> = {
+  rss: 'RSS: resident pages per process, summed (pages shared inside the sandbox count in each process)',
+  pss: "PSS: shared pages split among every process on the host that maps them (varies with what else runs: other Node processes share node's text)",
+  uss: 'USS: private pages only (Private_Clean + Private_Dirty): about what one more such sandbox adds',
+  unique: 'unique: resident pages of all the processes, each physical page once (pagemap PFNs): what this sandbox occupies alone',
+};
+
+/** processTable reads pid -> {ppid, state} for every host process. */
+function processTable(): Map<number, { ppid: number; state: string }> {
+  const table = new Map<number, { ppid: number; state: string }>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(e), { ppid: Number(ppid), state });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+    if (raw) return raw;
+    return `[${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return '?';
+  }
+}
+
+/** smapsRollup is whether this kernel has /proc/PID/smaps_rollup (PSS and USS). */
+const smapsRollup = fs.existsSync('/proc/self/smaps_rollup');
+
+function kbField(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** memoryOf reads a process's RSS, PSS and USS in KiB (0 for a zombie). */
+function memoryOf(pid: number): ProcMemory['kb'] {
+  try {
+    if (!smapsRollup) return { rss: kbField(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS') ?? 0, pss: undefined, uss: undefined };
+    const t = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return { rss: kbField(t, 'Rss') ?? 0, pss: kbField(t, 'Pss') ?? 0, uss: (kbField(t, 'Private_Clean') ?? 0) + (kbField(t, 'Private_Dirty') ?? 0) };
+  } catch {
+    return { rss: 0, pss: smapsRollup ? 0 : undefined, uss: smapsRollup ? 0 : undefined };
+  }
+}
+
+const PAGE = 4096;
+const PFN_MASK = (1n << 55n) - 1n;
+const PRESENT = 1n << 63n;
+
+/** uniqueKb counts the physical pages mapped by the processes, each once: the PFNs of
+ * every present page (from /proc/PID/pagemap) of every mapping with resident pages (from
+ * /proc/PID/smaps). Undefined when the PFNs are hidden (not root) or unreadable. */
+function uniqueKb(pids: number[]): number | undefined {
+  const pfns = new Set<bigint>();
+  let present = 0;
+  for (const pid of pids) {
+    let smaps: string;
+    let fd: number;
+    try {
+      smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+      fd = fs.openSync(`/proc/${pid}/pagemap`, 'r');
+    } catch {
+      continue; // a zombie or gone: nothing mapped
+    }
+    try {
+      let range: [number, number] | undefined;
+      for (const line of smaps.split('\n')) {
+        const vma = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+        if (vma) range = [parseInt(vma[1], 16), parseInt(vma[2], 16)];
+        else if (range && line.startsWith('Rss:') && kbField(line, 'Rss')) {
+          const pages = (range[1] - range[0]) / PAGE;
+          const buf = Buffer.alloc(pages * 8);
+          fs.readSync(fd, buf, 0, buf.length, (range[0] / PAGE) * 8);
+          for (let i = 0; i < pages; i++) {
+            const e = buf.readBigUInt64LE(i * 8);
+            if (!(e & PRESENT)) continue;
+            present++;
+            pfns.add(e & PFN_MASK);
+          }
+        }
+      }
+    } catch {
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  if (present > 0 && pfns.size === 1 && pfns.has(0n)) return undefined; // PFNs hidden
+  return (pfns.size * PAGE) / 1024;
+}
+
+/** runscGoferPids reads goferPid from runsc's state files of the id under its root. */
+function runscGoferPids(rt: Rt, id: string): number[] {
+  const pids: number[] = [];
+  for (const e of fs.readdirSync(rt.root).filter((f) => f.includes(id) && f.endsWith('.state'))) {
+    try {
+      const pid = Number(JSON.parse(fs.readFileSync(path.join(rt.root, e), 'utf8')).goferPid);
+      if (pid > 0) pids.push(pid);
+    } catch {
+      // not runsc's state format
+    }
+  }
+  return pids;
+}
+
+/** sandboxProcesses finds every host process of the sandbox whose pid-file pid is given:
+ * that process, runsc's gofer (its state's goferPid, a sibling reparented to init), any
+ * process whose command line names this runtime's root or bundle, and all their
+ * descendants. */
+function sandboxProcesses(rt: Rt, id: string, pid: number): ProcMemory[] {
+  const table = processTable();
+  const how = new Map<number, string>([[pid, 'pid-file']]);
+  for (const g of runscGoferPids(rt, id)) if (!how.has(g)) how.set(g, 'state goferPid');
+  for (const p of table.keys()) {
+    if (p === process.pid || how.has(p)) continue;
+    const cmd = cmdlineOf(p);
+    if (cmd.includes(rt.root) || cmd.includes(rt.sleepBundle)) how.set(p, 'command line');
+  }
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, { ppid }] of table) {
+      if (!how.has(p) && how.has(ppid)) {
+        how.set(p, `child of ${ppid}`);
+        grew = true;
+      }
+    }
+  }
+  return [...how]
+    .filter(([p]) => table.has(p))
+    .sort(([a], [b]) => a - b)
+    .map(([p, h]) => ({ pid: p, ppid: table.get(p)!.ppid, state: table.get(p)!.state, how: h, cmd: cmdlineOf(p), kb: memoryOf(p) }));
+}
+
+/** measureMemory starts a sleep container, lets it settle and sums its processes' memory,
+ * then kills and deletes it. */
+async function measureMemory(rt: Rt): Promise<void> {
+  const id = newId(rt);
+  const pidFile = path.join(rt.dir, 'memory.pid');
+  if ((rt.err.memory = failure('create', await cli(rt, ['create', '--bundle', rt.sleepBundle, '--pid-file', pidFile, id])))) return;
+  const pid = readPid(pidFile);
+  try {
+    if ((rt.err.memory = failure('start', await cli(rt, ['start', id])))) return;
+    await sleep(1000);
+    if (exited(pid)) {
+      rt.err.memory = `the sleep container's process ${pid} exited`;
+      return;
+    }
+    const procs = sandboxProcesses(rt, id, pid);
+    const sum = (m: 'rss' | 'pss' | 'uss') => (procs.every((p) => p.kb[m] !== undefined) ? procs.reduce((a, p) => a + p.kb[m]!, 0) : undefined);
+    rt.memory = { procs, kb: { rss: sum('rss'), pss: sum('pss'), uss: sum('uss'), unique: uniqueKb(procs.map((p) => p.pid)) } };
+  } finally {
+    await cli(rt, ['kill', id, 'KILL']);
+    await waitExit(pid, 10_000);
+    if (failure('delete', await cli(rt, ['delete', id]))) await cli(rt, ['delete', '--force', id]);
+  }
+}
+
+// ---- set-up and clean-up ----
+
+function setUp(tmp: string): Rt[] {
+  return (['runc', 'runsc', 'tvisor'] as Runtime[]).map((name) => {
+    const dir = path.join(tmp, name);
+    const trueBundle = path.join(dir, 'bundle-true');
+    const sleepBundle = path.join(dir, 'bundle-sleep');
+    const rt: Rt = { name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], err: {} };
+    rt.skip = runtimeSkipReason(name);
+    fs.mkdirSync(trueBundle, { recursive: true });
+    fs.mkdirSync(sleepBundle, { recursive: true });
+    makeBundle(trueBundle, { args: ['/bin/true'] });
+    makeBundle(sleepBundle, { args: ['/bin/sleep', '1000'] });
+    return rt;
+  });
+}
+
+/** cleanUp deletes every container left, kills any process still naming the temporary
+ * directory, removes empty cgroups named after our ids and the temporary directory, and
+ * returns what it had to clean (empty when the measurements left nothing behind). */
+async function cleanUp(tmp: string, rts: Rt[]): Promise<string[]> {
+  const notes: string[] = [];
+  for (const rt of rts) {
+    for (const id of rt.ids.filter((i) => exists(rt, i))) {
+      notes.push(`${rt.name}: deleted leftover container ${id}`);
+      await cli(rt, ['delete', '--force', id]);
+    }
+    if (fs.existsSync(rt.root) && fs.readdirSync(rt.root).length) {
+      notes.push(`${rt.name}: left under its root: ${fs.readdirSync(rt.root).join(' ')}`);
+    }
+  }
+  for (const [pid, { state }] of processTable()) {
+    if (pid === process.pid || state === 'Z' || !cmdlineOf(pid).includes(tmp)) continue;
+    notes.push(`killed leftover process ${pid}: ${cmdlineOf(pid).slice(0, 100)}`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const ids = new Set(rts.flatMap((r) => r.ids));
+  const cgroupDirs = ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c))];
+  let cgroups = 0;
+  for (const dir of cgroupDirs) {
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(dir).filter((e) => ids.has(e));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      try {
+        fs.rmdirSync(path.join(dir, e));
+        cgroups++;
+      } catch (err) {
+        notes.push(`cgroup ${path.join(dir, e)} not removed: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (cgroups) notes.push(`removed ${cgroups} empty cgroup directories named after our container ids (runc's delete raced the kill)`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return notes;
+}
+
+// ---- report ----
+
+/** table prints rows in columns: the first (and, with leftLast, the last) left-aligned. */
+function table(rows: string[][], leftLast = false): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const left = (i: number) => i === 0 || (leftLast && i === widths.length - 1);
+  for (const r of rows) console.log(r.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+}
+
+const ms = (v: number): string => v.toFixed(1);
+const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b ? a / b : undefined);
+const fmtRatio = (r: number | undefined): string => (r === undefined ? '-' : `${r.toFixed(2)}x`);
+const verdict = (r: number | undefined, target: number): string => (r === undefined ? 'n/a' : r <= target ? 'met' : 'not met');
+
+/** na is the cell of a runtime without figures for a part. */
+function na(rt: Rt, part: Part): string {
+  return `n/a: ${rt.skip ?? rt.err[part] ?? 'not measured (time budget)'}`;
+}
+
+function report(rts: Rt[], rounds: number): void {
+  const [, runsc, tvisor] = rts;
+  const runMed = (rt: Rt) => (rt.runMs.length ? median(rt.runMs) : undefined);
+  console.log(`bench-start: ${os.cpus().length} CPUs, kernel ${os.release()}, runsc flags: ${RUNTIMES.runsc.flags.join(' ')} (default platform)`);
+
+  console.log(`\n1. \`run\` of a busybox \`true\` bundle, wall ms (${rounds} interleaved rounds after one warm-up)`);
+  const rows = [['runtime', 'median', 'min', 'max', 'tvisor/this']];
+  for (const rt of rts) {
+    if (!rt.runMs.length) rows.push([rt.name, na(rt, 'run')]);
+    else rows.push([rt.name, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt === tvisor ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt)))]);
+  }
+  table(rows);
+
+  console.log(`\n2. create -> start -> exit -> delete of a \`true\` container, in sequence, wall ms`);
+  const crows = [['runtime', 'n', 'total', 'per ctr', 'tvisor/this', ...STEPS.map((s) => `${s} med`)]];
+  const per = (rt: Rt) => (rt.cycle?.count ? rt.cycle.totalMs / rt.cycle.count : undefined);
+  for (const rt of rts) {
+    const c = rt.cycle;
+    if (!c?.count) crows.push([rt.name, na(rt, 'cycle')]);
+    else crows.push([rt.name, String(c.count), ms(c.totalMs), ms(per(rt)!), rt === tvisor ? '' : fmtRatio(ratio(per(tvisor), per(rt))), ...STEPS.map((s) => ms(median(c.steps[s])))]);
+  }
+  table(crows);
+  console.log('   (exit: from `start` returning until the pid-file process is gone or a zombie)');
+
+  console.log(`\n3. idle sandbox running \`sleep 1000\`, 1 s after start: resident memory of its host processes`);
+  const measures = (Object.keys(MEASURES) as Measure[]).filter((m) => rts.some((rt) => rt.memory?.kb[m] !== undefined));
+  const measure = measures[measures.length - 1];
+  const cell = (v: number | undefined) => (v === undefined ? '-' : String(v));
+  for (const rt of rts) {
+    if (!rt.memory) {
+      console.log(`   ${rt.name}: ${na(rt, 'memory')}`);
+      continue;
+    }
+    console.log(`   ${rt.name}:`);
+    const prow = [['     pid', 'ppid', 'st', 'RSS kB', 'PSS kB', 'USS kB', 'found as', 'command']];
+    for (const p of rt.memory.procs) {
+      prow.push([`     ${p.pid}`, String(p.ppid), p.state, cell(p.kb.rss), cell(p.kb.pss), cell(p.kb.uss), p.how, p.cmd.slice(0, 80)]);
+    }
+    const k = rt.memory.kb;
+    prow.push(['     sum', '', '', cell(k.rss), cell(k.pss), cell(k.uss), `${rt.memory.procs.length} processes`, `unique pages: ${cell(k.unique)} kB`]);
+    table(prow, true);
+  }
+  const mem = (rt: Rt, m: Measure) => rt.memory?.kb[m];
+  const mib = (v: number | undefined) => (v === undefined ? '-' : (v / 1024).toFixed(1));
+  const mrows = [['runtime', ...measures.map((m) => `${m} MiB`), ...measures.map((m) => `tvisor/this ${m}`)]];
+  for (const rt of rts.filter((r) => r.memory)) {
+    mrows.push([rt.name, ...measures.map((m) => mib(mem(rt, m))), ...measures.map((m) => (rt === tvisor ? '' : fmtRatio(ratio(mem(tvisor, m), mem(rt, m)))))]);
+  }
+  if (mrows.length > 1) table(mrows);
+  for (const m of measures) console.log(`   ${MEASURES[m]}`);
+  console.log(`   the target uses ${measure} (one sandbox alone); the other measures' verdicts are shown beside it`);
+
+  const runRatio = ratio(runMed(tvisor), runMed(runsc));
+  const memRatio = ratio(mem(tvisor, measure), mem(runsc, measure));
+  console.log('\n4. targets (tvisor as a multiple of runsc, measured above)');
+  table([
+    ['target', 'bound', 'measured', 'verdict'],
+    ['run wall time (median)', `<= ${TARGETS.run.toFixed(1)}x`, fmtRatio(runRatio), verdict(runRatio, TARGETS.run)],
+    [`idle sandbox memory (${measure})`, `<= ${TARGETS.memory.toFixed(1)}x`, fmtRatio(memRatio), verdict(memRatio, TARGETS.memory)],
+    ...measures
+      .filter((m) => m !== measure)
+      .map((m) => {
+        const r = ratio(mem(tvisor, m), mem(runsc, m));
+        return [`  (by ${m})`, '', fmtRatio(r), `(${verdict(r, TARGETS.memory)})`];
+      }),
+  ]);
+  const errors = rts.flatMap((rt) => Object.entries(rt.err).filter(([, e]) => e).map(([part, e]) => `${rt.name} ${part}: ${e}`));
+  if (errors.length) console.log(`\nerrors (a part with figures stopped at its first error):\n  ${errors.join('\n  ')}`);
+}
+
+async function main(): Promise<number> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-start-'));
+  let rts: Rt[] = [];
+  let notes: string[] = [];
+  const stopReaper = startReaper();
+  try {
+    rts = setUp(tmp);
+    const rounds = await measureRun(rts);
+    process.stderr.write(`bench-start: run done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    for (const rt of rts) if (!rt.skip) await measureCycle(rt);
+    process.stderr.write(`bench-start: lifecycles done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    for (const rt of rts) if (!rt.skip) await measureMemory(rt);
+    report(rts, rounds);
+  } finally {
+    notes = await cleanUp(tmp, rts);
+    await sleep(100);
+    stopReaper();
+  }
+  if (overBudget()) console.log(`\nnote: stopped early, over the ${BUDGET_MS / 1000} s budget`);
+  console.log(`\nclean-up: ${notes.length ? notes.join('\n  ') : 'nothing was left behind'}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err) => {
+    process.stderr.write(`bench-start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
