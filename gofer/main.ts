@@ -13,6 +13,7 @@ import { unlinkSync } from 'node:fs';
 import { listenUnix } from '../native/unixsock';
 import { Exports, ExportError, openExport } from './server/export';
 import { Server } from './server/server';
+import { procSelfFd } from './server/file';
 import { lineLogger } from './log';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
@@ -86,6 +87,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tvisor gofer: ${(e as Error).message}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
+  // /proc/self/fd is opened now, once: files are re-opened through it (server/file.ts),
+  // and it must be open before the gofer gives up its view of the host.
+  procSelfFd();
   const server = new Server({ exports, listenFd, connFds, log });
   if (listenFd >= 0) {
     const stop = () => {

@@ -15,6 +15,8 @@ import { create } from './commands/create';
 import { del } from './commands/delete';
 import { endExecFlags, exec } from './commands/exec';
 import { features } from './commands/features';
+import { pause, resume } from './commands/pause';
+import { ps } from './commands/ps';
 import { kill } from './commands/kill';
 import { list } from './commands/list';
 import { run } from './commands/run';
@@ -38,7 +40,7 @@ function launcherPath(): string {
 }
 
 /** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
-const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, list, spec, features, ...unsupported];
+const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, list, spec, features, ...unsupported];
 const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */

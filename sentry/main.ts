@@ -201,6 +201,17 @@ export async function main(argv: string[]): Promise<number> {
                 reply = { ok: true };
               } else if (req.cmd === 'state') {
                 reply = { ok: true, pids: [...kernel.groups.keys()] };
+              } else if (req.cmd === 'pause' || req.cmd === 'resume') {
+                kernel.sched.setPaused(req.cmd === 'pause');
+                reply = { ok: true };
+              } else if (req.cmd === 'ps') {
+                reply = {
+                  ok: true,
+                  processes: [...kernel.groups.values()].filter((g) => g.tasks.size > 0).map((g) => {
+                    const t = g.leader ?? [...g.tasks][0];
+                    return { pid: g.tgid, ppid: g.parent?.tgid ?? 0, uid: t.creds.uid, start: g.startTime, cmd: t.name };
+                  }),
+                };
               } else throw new Error(`unknown command ${req.cmd}`);
             } catch (e) {
               reply = { error: (e as Error).message };

@@ -6,9 +6,6 @@
 import type { Command } from './command';
 
 const NOT_YET: [string, string][] = [
-  ['ps <container-id> [ps-options..]', 'ps displays the processes running inside a container'],
-  ['pause <container-id>', 'pause suspends all processes inside the container'],
-  ['resume <container-id>', 'resumes all processes that have been previously paused'],
   ['events <container-id>', 'display container events such as OOM notifications and resource statistics'],
   ['update <container-id>', 'update container resource constraints'],
   ['checkpoint <container-id>', 'checkpoint a running container'],

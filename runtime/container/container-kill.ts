@@ -10,7 +10,7 @@ import { StatusError } from './errors';
 /** killContainer sends `signo` to the container's init (or all processes). The caller holds the lock. */
 export async function killContainer(c: Container, signo: number, all = false): Promise<void> {
   const status = c.status();
-  if (status !== 'created' && status !== 'running') {
+  if (status !== 'created' && status !== 'running' && status !== 'paused') {
     throw new StatusError(`cannot kill container "${c.id}": container not running (it is ${status})`, status);
   }
   await c.env.sandbox.signal(c.sandboxRef(), signo, all);

@@ -77,6 +77,7 @@ export class Container {
         return !this.lock && isLocked(path.join(this.dir, 'lock')) ? 'creating' : 'stopped';
       case 'created':
       case 'running':
+      case 'paused':
         return r.pid !== undefined && isProcessAlive(r.pid, r.pidStartTime) ? r.status : 'stopped';
       default:
         return 'stopped';

@@ -44,6 +44,16 @@ export interface SandboxRef {
   data?: Record<string, unknown>;
 }
 
+/** SandboxProcess is one process of a container, as `ps` shows it. */
+export interface SandboxProcess {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** start is the process's start time (ms since the epoch). */
+  start: number;
+  cmd: string;
+}
+
 /** Sandbox runs containers. All methods reject with an Error naming what failed. */
 export interface Sandbox {
   /**
@@ -62,6 +72,11 @@ export interface Sandbox {
    * exited (128+n for a death by signal n), or undefined when it is unknown.
    */
   exitStatus(ref: SandboxRef): Promise<number | undefined>;
+  /** pause stops running the container's processes; resume runs them again. */
+  pause?(ref: SandboxRef): Promise<void>;
+  resume?(ref: SandboxRef): Promise<void>;
+  /** processes lists the container's processes (sandbox pids). */
+  processes?(ref: SandboxRef): Promise<SandboxProcess[]>;
   /** destroy releases what the sandbox left on the host; its processes are already gone. */
   destroy(ref: SandboxRef): Promise<void>;
 }

@@ -3,8 +3,8 @@
  * prints and what every hook reads on its stdin.
  */
 
-/** STATUSES are the OCI container statuses, in lifecycle order. */
-export const STATUSES = ['creating', 'created', 'running', 'stopped'] as const;
+/** STATUSES are the OCI container statuses, in lifecycle order, plus runc's `paused`. */
+export const STATUSES = ['creating', 'created', 'running', 'paused', 'stopped'] as const;
 
 /** Status is a container's OCI status. */
 export type Status = (typeof STATUSES)[number];

@@ -9,7 +9,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { Sandbox, SandboxHandle, SandboxRef, SandboxSpawnRequest } from '../container/sandbox';
+import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest } from '../container/sandbox';
 import { processStartTime } from '../container/proc';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -120,6 +120,20 @@ export class SentrySandbox implements Sandbox {
   async signal(ref: SandboxRef, signo: number, all: boolean): Promise<void> {
     if (!alive(ref)) throw new Error('container not running');
     await control(ref, { cmd: 'signal', signo, all });
+  }
+
+  async pause(ref: SandboxRef): Promise<void> {
+    await control(ref, { cmd: 'pause' });
+  }
+
+  async resume(ref: SandboxRef): Promise<void> {
+    await control(ref, { cmd: 'resume' });
+  }
+
+  async processes(ref: SandboxRef): Promise<SandboxProcess[]> {
+    if (!alive(ref)) return [];
+    const reply = await control(ref, { cmd: 'ps' });
+    return reply.processes as SandboxProcess[];
   }
 
   async wait(ref: SandboxRef, timeoutMs: number): Promise<boolean> {

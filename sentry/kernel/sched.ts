@@ -27,6 +27,14 @@ export class Scheduler {
   private scheduled = false;
   /** running is the task in Context.switch or in its syscall handler. */
   running: Task | null = null;
+  /** paused: the container is paused (runc pause); runnable tasks wait in the queue. */
+  private paused = false;
+
+  /** setPaused pauses or resumes running application tasks. */
+  setPaused(on: boolean): void {
+    this.paused = on;
+    if (!on) this.kick();
+  }
 
   constructor(private readonly kernel: Kernel) {}
 
@@ -56,8 +64,9 @@ export class Scheduler {
   }
 
   private loop(): void {
+    if (this.paused) return;
     const until = Date.now() + LOOP_MS;
-    while (this.runq.length > 0 && Date.now() < until) {
+    while (!this.paused && this.runq.length > 0 && Date.now() < until) {
       const t = this.runq.shift()!;
       if (t.state !== 'runnable') continue;
       this.running = t;
@@ -71,7 +80,7 @@ export class Scheduler {
       }
       if (t.state === 'runnable') this.runq.push(t);
     }
-    if (this.runq.length > 0) this.kick();
+    if (this.runq.length > 0 && !this.paused) this.kick();
   }
 
   private park(t: Task, b: Block): void {
@@ -118,7 +127,7 @@ export class Scheduler {
     for (;;) {
       deliverSignals(t);
       if (t.state !== 'runnable') return;
-      if (this.runq.length > 0 && Date.now() > sliceEnd) return;
+      if ((this.runq.length > 0 || this.paused) && Date.now() > sliceEnd) return;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
       switch (res.kind) {
         case 'syscall':
