@@ -63,7 +63,7 @@ function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof pa
   }
   // Its own session: a terminal's signals to the sentry's group must not reach the gofer;
   // it ends when the sentry's end of the socket closes.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', theirs], detached: true });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', theirs], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   closeFd(theirs);
   child.on('exit', (code, sig) => {
     if (code !== 0 && code !== null) log.warn(`gofer exited with status ${code}`);

@@ -172,6 +172,8 @@ export class PtraceAddressSpace implements AddressSpace {
     this.control.dead = true;
     zombies.add(this.pid);
     reapZombies();
+    // Reap what was still dying a moment later, even if no other release comes.
+    if (zombies.size > 0) setTimeout(reapZombies, 20).unref();
   }
 
   /** isReleased says whether release() was called. */

@@ -44,6 +44,10 @@ const TARGETS = { run: 1.0, memory: 2.0 };
 /** Rt is one runtime under test: its CLI, its own root and bundles, the ids it made. */
 interface Rt {
   name: Runtime;
+  /** label names it in the output: the runtime, or a variant of it. */
+  label: string;
+  /** env replaces this process's environment for the CLI (a variant's). */
+  env?: NodeJS.ProcessEnv;
   bin: string;
   flags: string[];
   dir: string;
@@ -67,7 +71,9 @@ type Step = 'create' | 'start' | 'exit' | 'delete';
 const STEPS: Step[] = ['create', 'start', 'exit', 'delete'];
 
 const started = Date.now();
-const overBudget = (): boolean => Date.now() - started > BUDGET_MS;
+/** interrupted is set by SIGINT/SIGTERM: the measurements stop and the clean-up runs. */
+let interrupted = false;
+const overBudget = (): boolean => interrupted || Date.now() - started > BUDGET_MS;
 let seq = 0;
 
 // ---- reaping orphans, as a shim does ----
@@ -141,7 +147,7 @@ function cli(rt: Rt, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     let timedOut = false;
     const t0 = process.hrtime.bigint();
-    const child = spawn(rt.bin, [...rt.flags, '--root', rt.root, ...args], { cwd: rt.dir, stdio: ['ignore', out, err] });
+    const child = spawn(rt.bin, [...rt.flags, '--root', rt.root, ...args], { cwd: rt.dir, env: rt.env ?? process.env, stdio: ['ignore', out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
     if (child.pid !== undefined) cliPids.add(child.pid);
@@ -177,7 +183,7 @@ function median(xs: number[]): number {
 }
 
 function newId(rt: Rt): string {
-  const id = `bench-start-${process.pid}-${rt.name}-${String(++seq).padStart(4, '0')}`;
+  const id = `bench-start-${process.pid}-${rt.label.replace(/[^a-z]/g, '')}-${String(++seq).padStart(4, '0')}`;
   rt.ids.push(id);
   return id;
 }
@@ -400,20 +406,24 @@ function sandboxProcesses(rt: Rt, id: string, pid: number): ProcMemory[] {
   const table = processTable();
   const how = new Map<number, string>([[pid, 'pid-file']]);
   for (const g of runscGoferPids(rt, id)) if (!how.has(g)) how.set(g, 'state goferPid');
+  const addDescendants = () => {
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [p, { ppid }] of table) {
+        if (!how.has(p) && how.has(ppid)) {
+          how.set(p, `child of ${ppid}`);
+          grew = true;
+        }
+      }
+    }
+  };
+  addDescendants();
   for (const p of table.keys()) {
     if (p === process.pid || how.has(p)) continue;
     const cmd = cmdlineOf(p);
     if (cmd.includes(rt.root) || cmd.includes(rt.sleepBundle)) how.set(p, 'command line');
   }
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [p, { ppid }] of table) {
-      if (!how.has(p) && how.has(ppid)) {
-        how.set(p, `child of ${ppid}`);
-        grew = true;
-      }
-    }
-  }
+  addDescendants();
   return [...how]
     .filter(([p]) => table.has(p))
     .sort(([a], [b]) => a - b)
@@ -446,12 +456,18 @@ async function measureMemory(rt: Rt): Promise<void> {
 
 // ---- set-up and clean-up ----
 
+/** NOCERTS is the label of tvisor run without NODE_EXTRA_CA_CERTS (see setUp). */
+const NOCERTS = 'tvisor -certs';
+
+/** setUp makes each runtime's directory, root and bundles. When NODE_EXTRA_CA_CERTS is
+ * set (it is on these machines), every Node process start parses that CA file: a
+ * variant of tvisor without it in its environment joins the `run` measurement. */
 function setUp(tmp: string): Rt[] {
-  return (['runc', 'runsc', 'tvisor'] as Runtime[]).map((name) => {
+  const rts = (['runc', 'runsc', 'tvisor'] as Runtime[]).map((name) => {
     const dir = path.join(tmp, name);
     const trueBundle = path.join(dir, 'bundle-true');
     const sleepBundle = path.join(dir, 'bundle-sleep');
-    const rt: Rt = { name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], err: {} };
+    const rt: Rt = { name, label: name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], err: {} };
     rt.skip = runtimeSkipReason(name);
     fs.mkdirSync(trueBundle, { recursive: true });
     fs.mkdirSync(sleepBundle, { recursive: true });
@@ -459,6 +475,13 @@ function setUp(tmp: string): Rt[] {
     makeBundle(sleepBundle, { args: ['/bin/sleep', '1000'] });
     return rt;
   });
+  const tvisor = rts[2];
+  if (process.env.NODE_EXTRA_CA_CERTS && !tvisor.skip) {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    rts.push({ ...tvisor, label: NOCERTS, env, root: path.join(tvisor.dir, 'root-nocerts'), ids: [], runMs: [], err: {} });
+  }
+  return rts;
 }
 
 /** cleanUp deletes every container left, kills any process still naming the temporary
@@ -468,11 +491,11 @@ async function cleanUp(tmp: string, rts: Rt[]): Promise<string[]> {
   const notes: string[] = [];
   for (const rt of rts) {
     for (const id of rt.ids.filter((i) => exists(rt, i))) {
-      notes.push(`${rt.name}: deleted leftover container ${id}`);
+      notes.push(`${rt.label}: deleted leftover container ${id}`);
       await cli(rt, ['delete', '--force', id]);
     }
     if (fs.existsSync(rt.root) && fs.readdirSync(rt.root).length) {
-      notes.push(`${rt.name}: left under its root: ${fs.readdirSync(rt.root).join(' ')}`);
+      notes.push(`${rt.label}: left under its root: ${fs.readdirSync(rt.root).join(' ')}`);
     }
   }
   for (const [pid, { state }] of processTable()) {
@@ -524,21 +547,28 @@ const verdict = (r: number | undefined, target: number): string => (r === undefi
 
 /** na is the cell of a runtime without figures for a part. */
 function na(rt: Rt, part: Part): string {
-  return `n/a: ${rt.skip ?? rt.err[part] ?? 'not measured (time budget)'}`;
+  return `n/a: ${rt.skip ?? rt.err[part] ?? 'not measured (stopped early)'}`;
 }
 
-function report(rts: Rt[], rounds: number): void {
-  const [, runsc, tvisor] = rts;
+function report(all: Rt[], rounds: number): void {
+  const rts = all.slice(0, 3);
+  const [runc, runsc, tvisor] = rts;
+  const nocerts = all.find((r) => r.label === NOCERTS);
   const runMed = (rt: Rt) => (rt.runMs.length ? median(rt.runMs) : undefined);
   console.log(`bench-start: ${os.cpus().length} CPUs, kernel ${os.release()}, runsc flags: ${RUNTIMES.runsc.flags.join(' ')} (default platform)`);
 
   console.log(`\n1. \`run\` of a busybox \`true\` bundle, wall ms (${rounds} interleaved rounds after one warm-up)`);
   const rows = [['runtime', 'median', 'min', 'max', 'tvisor/this']];
-  for (const rt of rts) {
-    if (!rt.runMs.length) rows.push([rt.name, na(rt, 'run')]);
-    else rows.push([rt.name, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt === tvisor ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt)))]);
+  for (const rt of all) {
+    if (!rt.runMs.length) rows.push([rt.label, na(rt, 'run')]);
+    else rows.push([rt.label, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt.name === 'tvisor' ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt)))]);
   }
   table(rows);
+  if (nocerts) {
+    const m = runMed(nocerts);
+    console.log(`   ${NOCERTS}: tvisor with NODE_EXTRA_CA_CERTS removed from its environment (set here to ${process.env.NODE_EXTRA_CA_CERTS};`);
+    console.log(`   every Node process start parses it, and \`run\` starts three in sequence): ${fmtRatio(ratio(m, runMed(runsc)))} runsc, ${fmtRatio(ratio(m, runMed(runc)))} runc`);
+  }
 
   console.log(`\n2. create -> start -> exit -> delete of a \`true\` container, in sequence, wall ms`);
   const crows = [['runtime', 'n', 'total', 'per ctr', 'tvisor/this', ...STEPS.map((s) => `${s} med`)]];
@@ -585,6 +615,7 @@ function report(rts: Rt[], rounds: number): void {
   table([
     ['target', 'bound', 'measured', 'verdict'],
     ['run wall time (median)', `<= ${TARGETS.run.toFixed(1)}x`, fmtRatio(runRatio), verdict(runRatio, TARGETS.run)],
+    ...(nocerts ? [[`  (${NOCERTS})`, '', fmtRatio(ratio(runMed(nocerts), runMed(runsc))), `(${verdict(ratio(runMed(nocerts), runMed(runsc)), TARGETS.run)})`]] : []),
     [`idle sandbox memory (${measure})`, `<= ${TARGETS.memory.toFixed(1)}x`, fmtRatio(memRatio), verdict(memRatio, TARGETS.memory)],
     ...measures
       .filter((m) => m !== measure)
@@ -593,7 +624,7 @@ function report(rts: Rt[], rounds: number): void {
         return [`  (by ${m})`, '', fmtRatio(r), `(${verdict(r, TARGETS.memory)})`];
       }),
   ]);
-  const errors = rts.flatMap((rt) => Object.entries(rt.err).filter(([, e]) => e).map(([part, e]) => `${rt.name} ${part}: ${e}`));
+  const errors = all.flatMap((rt) => Object.entries(rt.err).filter(([, e]) => e).map(([part, e]) => `${rt.label} ${part}: ${e}`));
   if (errors.length) console.log(`\nerrors (a part with figures stopped at its first error):\n  ${errors.join('\n  ')}`);
 }
 
@@ -602,20 +633,21 @@ async function main(): Promise<number> {
   let rts: Rt[] = [];
   let notes: string[] = [];
   const stopReaper = startReaper();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (interrupted = true));
   try {
     rts = setUp(tmp);
     const rounds = await measureRun(rts);
     process.stderr.write(`bench-start: run done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rt of rts) if (!rt.skip) await measureCycle(rt);
+    for (const rt of rts.slice(0, 3)) if (!rt.skip) await measureCycle(rt);
     process.stderr.write(`bench-start: lifecycles done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rt of rts) if (!rt.skip) await measureMemory(rt);
+    for (const rt of rts.slice(0, 3)) if (!rt.skip && !overBudget()) await measureMemory(rt);
     report(rts, rounds);
   } finally {
     notes = await cleanUp(tmp, rts);
     await sleep(100);
     stopReaper();
   }
-  if (overBudget()) console.log(`\nnote: stopped early, over the ${BUDGET_MS / 1000} s budget`);
+  if (overBudget()) console.log(`\nnote: stopped early, ${interrupted ? 'interrupted' : `over the ${BUDGET_MS / 1000} s budget`}`);
   console.log(`\nclean-up: ${notes.length ? notes.join('\n  ') : 'nothing was left behind'}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }
