@@ -5,45 +5,15 @@
  * /etc/shadow are checked unchanged afterwards.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { built, errnoOf, expectKind, GoferProcess, type RawConn } from './harness';
+import { built, errnoOf, expectKind, GoferProcess, makeEscapeTree, snapshot, type RawConn } from './harness';
 import { Errno } from '../../native/libc';
 import type { Message } from '../../gofer/p9';
 
 const describeBuilt = built ? describe : describe.skip;
 if (!built) console.warn('skipping gofer escape tests: bin/tvisor is not built (run make)');
 
-/** snapshot lists every path under dir with its type, size, mode and content hash. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    for (const name of fs.readdirSync(p).sort()) {
-      const full = path.join(p, name);
-      const st = fs.lstatSync(full);
-      const content = st.isFile() ? fs.readFileSync(full).toString('base64') : st.isSymbolicLink() ? fs.readlinkSync(full) : '';
-      out.push(`${path.relative(dir, full)} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${content}`);
-      if (st.isDirectory()) walk(full);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function makeTree(): { base: string; exp: string; outside: string } {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-escape-'));
-  const exp = path.join(base, 'export');
-  const outside = path.join(base, 'outside');
-  fs.mkdirSync(path.join(exp, 'sub'), { recursive: true });
-  fs.mkdirSync(outside);
-  fs.writeFileSync(path.join(outside, 'secret.txt'), 'TOP SECRET\n');
-  fs.writeFileSync(path.join(exp, 'file.txt'), 'inside\n');
-  fs.symlinkSync('/etc/shadow', path.join(exp, 'link-shadow'));
-  fs.symlinkSync('../../..', path.join(exp, 'link-up'));
-  fs.symlinkSync('../outside/secret.txt', path.join(exp, 'link-outside'));
-  fs.symlinkSync('../outside', path.join(exp, 'link-dir'));
-  return { base, exp, outside };
-}
+const makeTree = () => makeEscapeTree('tvisor-escape-');
 
 const O_WRONLY = 1, O_RDWR = 2, O_TRUNC = 0o1000;
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;

@@ -4,7 +4,7 @@
  * tests can send both well-formed requests and arbitrary bytes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -144,3 +144,44 @@ export function errnoOf(m: Message): number {
 
 /** built tells whether bin/tvisor exists (tests skip with this reason otherwise). */
 export const built = existsSync(TVISOR);
+
+/**
+ * snapshot lists every path under dir with its mode, owner, size, mtime and content (or
+ * symlink target), for before/after comparisons of what a test must not change.
+ */
+export function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    for (const name of readdirSync(p).sort()) {
+      const full = path.join(p, name);
+      const st = lstatSync(full);
+      const content = st.isFile() ? readFileSync(full).toString('base64') : st.isSymbolicLink() ? readlinkSync(full) : '';
+      out.push(`${path.relative(dir, full)} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs} ${content}`);
+      if (st.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * makeEscapeTree builds base/export (the tree a gofer serves) beside base/outside (a
+ * secret that must stay out of reach), with symlinks leading out of the export: to
+ * /etc/shadow, to ../../.., to the secret and to the outside directory.
+ */
+export function makeEscapeTree(prefix: string): { base: string; exp: string; outside: string } {
+  const base = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const exp = path.join(base, 'export');
+  const outside = path.join(base, 'outside');
+  mkdirSync(path.join(exp, 'sub'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, 'secret.txt'), 'TOP SECRET\n');
+  writeFileSync(path.join(exp, 'file.txt'), 'inside\n');
+  writeFileSync(path.join(exp, 'file'), 'data');
+  symlinkSync('/etc/shadow', path.join(exp, 'link-shadow'));
+  symlinkSync('../../..', path.join(exp, 'link-up'));
+  symlinkSync('../outside/secret.txt', path.join(exp, 'link-outside'));
+  symlinkSync('../outside/secret.txt', path.join(exp, 'link-out'));
+  symlinkSync('../outside', path.join(exp, 'link-dir'));
+  return { base, exp, outside };
+}
