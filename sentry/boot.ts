@@ -18,7 +18,7 @@ import { lookupChild, resolve } from './vfs/path';
 import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
-import { newDevfs } from './fsimpl/dev/dev';
+import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
 import { HostFile } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
@@ -50,6 +50,33 @@ function newSysfs(): Tmpfs {
   const root0 = new Credentials(0, 0);
   for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
   return fs;
+}
+
+/**
+ * maskAndProtect applies linux.maskedPaths (an empty read-only directory, or a null
+ * device, mounted over each existing path) and linux.readonlyPaths (the path mounted
+ * again read-only), as runc does.
+ */
+function maskAndProtect(k: Kernel, spec: Spec): void {
+  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
+  const find = (p: string) => {
+    try {
+      return resolve(r, k.mounts.root, p, { follow: false });
+    } catch {
+      return null; // absent paths are left alone
+    }
+  };
+  for (const p of spec.linux?.maskedPaths ?? []) {
+    const loc = find(p);
+    if (!loc) continue;
+    const fs = loc.dentry.inode.isDir ? new Tmpfs(0o555) : nullFs();
+    k.mounts.mount(loc, fs, MS_RDONLY, 'tmpfs');
+  }
+  for (const p of spec.linux?.readonlyPaths ?? []) {
+    const loc = find(p);
+    if (!loc) continue;
+    k.mounts.mount(loc, loc.mount.fs, MS_RDONLY | loc.mount.flags, loc.mount.source, loc.dentry.inode);
+  }
 }
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
@@ -132,6 +159,7 @@ export function boot(o: BootOptions): Booted {
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(terminal), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
+  maskAndProtect(k, spec);
 
   let stdio;
   if (terminal) {

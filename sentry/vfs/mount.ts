@@ -44,8 +44,10 @@ export class Mount {
     public flags: number,
     /** source is what /proc/mounts shows in its first column. */
     readonly source: string,
+    /** rootInode is the mounted tree's top: the file system's root, or a file inside it (a bind). */
+    rootInode: Inode = fs.root,
   ) {
-    this.root = new Dentry('/', null, fs.root);
+    this.root = new Dentry('/', null, rootInode);
   }
 
   get readonly(): boolean {
@@ -70,9 +72,9 @@ export class MountNamespace {
     this.root = { mount: m, dentry: m.root };
   }
 
-  /** mount attaches fs at `at` (which must be a directory). */
-  mount(at: Location, fs: FileSystem, flags: number, source: string): Mount {
-    const m = new Mount(fs, at.mount, at.dentry, flags, source);
+  /** mount attaches fs (or the part of it under rootInode) at `at`. */
+  mount(at: Location, fs: FileSystem, flags: number, source: string, rootInode?: Inode): Mount {
+    const m = new Mount(fs, at.mount, at.dentry, flags, source, rootInode);
     at.dentry.mounted = m;
     this.mounts.push(m);
     return m;

@@ -100,3 +100,10 @@ export function newDevfs(terminal: Terminal | null = null): Tmpfs {
   root.mkdir('mqueue', 0o1777, root0);
   return fs;
 }
+
+/** nullFs is a file system whose root is a /dev/null device: what masks a file (maskedPaths). */
+export function nullFs(): Tmpfs {
+  const fs = new Tmpfs(0o755);
+  Object.defineProperty(fs, 'root', { value: new DeviceInode(fs, DEVICES.null.ops, DEVICES.null.major, DEVICES.null.minor) });
+  return fs;
+}
