@@ -8,6 +8,8 @@ import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
 import { Kernel } from './kernel/kernel';
 import { spawnProcess } from './kernel/spawn';
+import { isBind } from './gofer-launch';
+export { isBind };
 import { Credentials } from './kernel/credentials';
 import type { Task } from './kernel/task';
 import { Errno, LinuxError } from './kernel/errors';
@@ -79,10 +81,6 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
   }
 }
 
-/** isBind tells whether a spec mount is a bind mount served by the gofer. */
-export function isBind(m: SpecMount): boolean {
-  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
-}
 
 function mountpoint(k: Kernel, path: string, isDir = true): Location {
   // Walk as root; a missing component becomes an in-memory directory (the rootfs may be read-only).

@@ -10,16 +10,15 @@
  * Control protocol (one JSON object per line, answered by one line):
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../gofer/p9/client';
-import { closeFd, socketPair } from '../native/unixsock';
 import { parseConfig } from '../runtime/oci/validate';
-import { boot, isBind, type Booted } from './boot';
+import { boot, type Booted } from './boot';
+import { spawnGofer } from './gofer-launch';
 import { sendToGroup } from './kernel/signals';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
@@ -45,6 +44,7 @@ function parse(argv: string[]) {
       log: { type: 'string' },
       'debug-log': { type: 'string' },
       'console-socket': { type: 'string' },
+      'gofer-fd': { type: 'string' },
     },
     strict: true,
   }).values;
@@ -53,24 +53,12 @@ function parse(argv: string[]) {
 export { exitCode };
 
 function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, log: SentryLog): { fd: number; stop: () => void } {
-  const [mine, theirs] = socketPair();
-  const args = [launcher, 'gofer', '--root', rootfs, '--fd', '3'];
-  if (spec.root?.readonly) args.push('--ro');
-  for (const m of spec.mounts ?? []) {
-    if (!isBind(m) || !m.source) continue;
-    const ro = (m.options ?? []).includes('ro');
-    args.push(ro ? '--export-ro' : '--export', `${m.destination}=${m.source}`);
-  }
-  // Its own session: a terminal's signals to the sentry's group must not reach the gofer;
-  // it ends when the sentry's end of the socket closes.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', theirs], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  closeFd(theirs);
+  const { child, fd } = spawnGofer(launcher, rootfs, spec);
   child.on('exit', (code, sig) => {
     if (code !== 0 && code !== null) log.warn(`gofer exited with status ${code}`);
     if (sig && sig !== 'SIGTERM' && sig !== 'SIGKILL') log.warn(`gofer killed by ${sig}`);
   });
-  child.unref();
-  return { fd: mine, stop: () => { try { child.kill('SIGKILL'); } catch { /* gone */ } } };
+  return { fd, stop: () => { try { child.kill('SIGKILL'); } catch { /* gone */ } } };
 }
 
 /** syscallsMain implements `tvisor syscalls [--format table|json]`. */
@@ -136,7 +124,8 @@ export async function main(argv: string[]): Promise<number> {
       closeSync(master);
       ttySlave = slave;
     }
-    gofer = startGofer(launcher, rootfs, spec, log);
+    // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
+    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec, log);
     const client = Client.overFd(gofer.fd);
     booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave });
   } catch (e) {

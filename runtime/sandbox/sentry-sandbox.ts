@@ -11,6 +11,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest } from '../container/sandbox';
 import { processStartTime } from '../container/proc';
+import { spawnGofer } from '../../sentry/gofer-launch';
+import { closeFd } from '../../native/unixsock';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
 export interface SentrySandboxOptions {
@@ -91,19 +93,29 @@ export class SentrySandbox implements Sandbox {
     if (this.o.debug) args.push('--debug');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
-    const child = spawnChild(process.execPath, args, {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-      detached: !this.o.foreground,
-      env: sandboxEnv(),
-    });
+    // The gofer starts beside the sentry (not by it), so that the two Node start-ups overlap.
+    const gofer = spawnGofer(this.o.launcher, req.rootfs, req.spec);
+    args.push('--gofer-fd', '4');
+    let child: ReturnType<typeof spawnChild>;
+    try {
+      child = spawnChild(process.execPath, args, {
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe', gofer.fd],
+        detached: !this.o.foreground,
+        env: sandboxEnv(),
+      });
+    } finally {
+      closeFd(gofer.fd);
+    }
     return new Promise((resolve, reject) => {
       let said = '';
       const ready = child.stdio[3] as NodeJS.ReadableStream;
       const fail = (msg: string) => {
-        try {
-          child.kill('SIGKILL');
-        } catch {
-          // already gone
+        for (const p of [child, gofer.child]) {
+          try {
+            p.kill('SIGKILL');
+          } catch {
+            // already gone
+          }
         }
         reject(new Error(msg));
       };
