@@ -8,6 +8,7 @@ import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
 import { Kernel } from './kernel/kernel';
 import { spawnProcess } from './kernel/spawn';
+import { compileSeccomp } from './seccomp';
 import { isBind } from './gofer-launch';
 export { isBind };
 import { Credentials } from './kernel/credentials';
@@ -134,6 +135,7 @@ export function boot(o: BootOptions): Booted {
   const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
   const k = new Kernel(platform, mounts, log);
   k.strace = o.strace ?? false;
+  if (spec.linux?.seccomp) k.seccomp = compileSeccomp(spec.linux.seccomp);
   if (spec.hostname) k.hostname = spec.hostname;
   if (spec.domainname) k.domainname = spec.domainname;
   const current = () => k.sched.running;

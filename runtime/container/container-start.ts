@@ -29,5 +29,5 @@ export async function startContainer(c: Container): Promise<void> {
   await c.env.sandbox.start(c.sandboxRef());
   c.record.status = 'running';
   c.save();
-  await runHooks(spec.hooks, 'poststart', c.ociState(), c.env.log);
+  await runHooks(spec.hooks, 'poststart', c.startedState(), c.env.log);
 }

@@ -92,6 +92,16 @@ export class Container {
     return state;
   }
 
+  /**
+   * startedState is the state poststart hooks read: `running` with the pid, as at the
+   * moment start returned, even if the process has already exited since (as runc does).
+   */
+  startedState(): State {
+    const state = this.ociState('running');
+    if (this.record.pid !== undefined) state.pid = this.record.pid;
+    return state;
+  }
+
   /** stateOutput returns what `tvisor state` prints (runc's fields; pid 0 once stopped). */
   stateOutput(): StateOutput {
     const r = this.record;

@@ -48,7 +48,7 @@ export const CAPABILITIES = [
 /** SECCOMP_ACTIONS are the seccomp actions config.json may use. */
 export const SECCOMP_ACTIONS = [
   'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+  'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG',
 ];
 
 /** SECCOMP_OPERATORS are the seccomp argument comparisons config.json may use. */

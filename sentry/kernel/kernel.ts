@@ -7,6 +7,7 @@ import type { Platform } from '../../platform';
 import type { MountNamespace } from '../vfs/mount';
 import type { SentryLog } from '../log';
 import { Scheduler } from './sched';
+import type { SeccompFilter } from '../seccomp';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 
@@ -27,6 +28,8 @@ export class Kernel {
   futexWake?: (t: Task, addr: bigint, n: number) => number;
   /** ttyForeground is the terminal's foreground process group (0: init's). */
   ttyForeground = 0;
+  /** seccomp is the container's linux.seccomp profile, applied to every application syscall. */
+  seccomp: SeccompFilter | null = null;
   /** strace logs every syscall when set. */
   strace = false;
 
