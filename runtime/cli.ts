@@ -50,7 +50,7 @@ const GLOBAL_FLAGS = {
   'log-format': { choices: ['text', 'json'], default: 'text', describe: 'log format' },
   debug: { type: 'boolean', default: false, describe: 'enable debug logging' },
   'debug-log': { type: 'string', describe: 'additional log file receiving debug events of every tvisor process' },
-  'systemd-cgroup': { type: 'boolean', default: false, describe: 'accepted for runc compatibility (cgroups are not used)' },
+  'systemd-cgroup': { type: 'boolean', default: false, describe: 'lay out the sandbox cgroup as systemd would (slice:prefix:name paths)' },
   platform: { choices: ['ptrace', 'kvm'], default: 'ptrace', describe: 'how the sentry runs application code' },
   network: { choices: ['none', 'host'], default: 'none', describe: 'sandbox network: none (loopback only) or host' },
   strace: { type: 'boolean', default: false, describe: 'log the system calls of the container' },
@@ -144,7 +144,7 @@ export async function runCli(argv: string[]): Promise<number> {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
       const o = opts!;
       const sandbox = new SentrySandbox({
-        launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog,
+        launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup,
         foreground: cmdAt >= 0 && (argv[cmdAt] === 'run' || argv[cmdAt] === 'do'),
       });
       return { store: new StateStore(o.root), sandbox, log: log! };

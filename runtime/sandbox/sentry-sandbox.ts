@@ -13,6 +13,7 @@ import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRe
 import { processStartTime } from '../container/proc';
 import { spawnGofer } from '../../sentry/gofer-launch';
 import { closeFd } from '../../native/unixsock';
+import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
 export interface SentrySandboxOptions {
@@ -25,6 +26,8 @@ export interface SentrySandboxOptions {
   /** log and debugLog are the runtime's --log and --debug-log files, shared with the sentry. */
   log?: string;
   debugLog?: string;
+  /** systemdCgroup: cgroupsPath is systemd's slice:prefix:name. */
+  systemdCgroup?: boolean;
   /** foreground: the sandbox stays in the caller's session (run, do) rather than its own. */
   foreground?: boolean;
 }
@@ -93,18 +96,36 @@ export class SentrySandbox implements Sandbox {
     if (this.o.debug) args.push('--debug');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
+    // The sandbox's host processes share one cgroup with config.json's linux.resources.
+    // Without cgroup v1 (or privileges) a sandbox that asks for no limits runs without one.
+    let cg: SandboxCgroup | undefined;
+    try {
+      cg = SandboxCgroup.create(req.id, req.spec.linux?.cgroupsPath, req.spec.linux?.resources, { systemd: this.o.systemdCgroup });
+    } catch (e) {
+      const wantsLimits = Object.keys(req.spec.linux?.resources ?? {}).some((k) => k !== 'devices');
+      if (wantsLimits) return Promise.reject(e);
+      req.log.warn(`sandbox cgroup not created: ${(e as Error).message}`);
+    }
     // The gofer starts beside the sentry (not by it), so that the two Node start-ups overlap.
-    const gofer = spawnGofer(this.o.launcher, req.rootfs, req.spec);
-    args.push('--gofer-fd', '4');
+    let gofer: ReturnType<typeof spawnGofer>;
     let child: ReturnType<typeof spawnChild>;
     try {
-      child = spawnChild(process.execPath, args, {
-        stdio: ['inherit', 'inherit', 'inherit', 'pipe', gofer.fd],
-        detached: !this.o.foreground,
-        env: sandboxEnv(),
-      });
-    } finally {
-      closeFd(gofer.fd);
+      gofer = spawnGofer(this.o.launcher, req.rootfs, req.spec);
+      cg?.join(gofer.child.pid!);
+      args.push('--gofer-fd', '4');
+      try {
+        child = spawnChild(process.execPath, args, {
+          stdio: ['inherit', 'inherit', 'inherit', 'pipe', gofer.fd],
+          detached: !this.o.foreground,
+          env: sandboxEnv(),
+        });
+      } finally {
+        closeFd(gofer.fd);
+      }
+      cg?.join(child.pid!);
+    } catch (e) {
+      void cg?.destroy();
+      return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
       let said = '';
@@ -117,6 +138,7 @@ export class SentrySandbox implements Sandbox {
             // already gone
           }
         }
+        void cg?.destroy();
         reject(new Error(msg));
       };
       ready.on('data', (d) => {
@@ -127,7 +149,8 @@ export class SentrySandbox implements Sandbox {
         if (line === 'ok') {
           child.unref();
           (ready as unknown as { destroy(): void }).destroy();
-          resolve({ pid: child.pid!, data: {} });
+          cg?.joinTree(child.pid!);
+          resolve({ pid: child.pid!, data: cg ? { cgroup: cg.record() } : {} });
         } else if (line.startsWith('error ')) fail(line.slice(6));
         else fail(`the sandbox exited before it was ready${line ? `: ${line}` : ''}`);
       });
@@ -184,6 +207,18 @@ export class SentrySandbox implements Sandbox {
         // gone meanwhile
       }
       await this.wait(ref, 5000);
+    }
+    if (ref.data?.cgroup) {
+      // Whatever of the sandbox is still in its cgroup (a stub, the gofer) goes with it.
+      const cg = SandboxCgroup.load(ref.data.cgroup as CgroupRecord);
+      for (const p of cg.pids()) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      await cg.destroy();
     }
     for (const f of [CONTROL, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
   }

@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CgroupError, SandboxCgroup, cgroupInner, expandSlice, v1Mounts } from './cgroup';
+
+const MiB = 1024 * 1024;
+const root = process.getuid?.() === 0;
+const mounts = v1Mounts();
+const skip = !root ? 'not root' : !mounts.has('memory') ? 'no cgroup v1 memory hierarchy' : '';
+if (skip) console.warn(`skipping cgroup v1 tests: ${skip}`);
+const itV1 = skip ? it.skip : it;
+
+const read = (dir: string, f: string) => fs.readFileSync(path.join(dir, f), 'utf8').trim();
+/** closed waits until `c` has exited and its stdio streams are drained. */
+const closed = (c: ChildProcess) => new Promise<void>((r) => c.on('close', () => r()));
+
+function killAll(cg: SandboxCgroup): void {
+  for (const pid of cg.pids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+describe('cgroup paths', () => {
+  it('defaults to /tvisor/<id> and keeps runc paths as given', () => {
+    expect(cgroupInner('c1', undefined, false)).toBe('/tvisor/c1');
+    expect(cgroupInner('c1', '/kubepods/pod1/c1', false)).toBe('/kubepods/pod1/c1');
+    expect(cgroupInner('c1', 'rel/c1', false)).toBe('rel/c1');
+    expect(() => cgroupInner('c1', '/a/../../etc', false)).toThrow(/must not contain "\.\."/);
+  });
+
+  it('lays out systemd slice:prefix:name paths', () => {
+    expect(expandSlice('a-b-c.slice')).toBe('/a.slice/a-b.slice/a-b-c.slice');
+    expect(cgroupInner('c1', 'user-1000.slice:docker:abc', true)).toBe('/user.slice/user-1000.slice/docker-abc.scope');
+    expect(cgroupInner('c1', undefined, true)).toBe('/system.slice/tvisor-c1.scope');
+    expect(() => cgroupInner('c1', '/plain/path', true)).toThrow(CgroupError);
+    expect(() => expandSlice('a--b.slice')).toThrow(/invalid systemd slice/);
+  });
+});
+
+describe('SandboxCgroup (cgroup v1)', () => {
+  const id = `cgtest-${process.pid}`;
+  const tvisorExisted = () => ['memory', 'cpu', 'pids'].map((c) => fs.existsSync(path.join(mounts.get(c)?.point ?? '/nonexistent', 'tvisor')));
+  let cg: SandboxCgroup | undefined;
+  const children: ChildProcess[] = [];
+
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    if (cg) {
+      killAll(cg);
+      await cg.destroy();
+    }
+  });
+
+  itV1('creates, limits, joins, enforces pids.max, reports stats and is destroyed', async () => {
+    const before = tvisorExisted();
+    cg = SandboxCgroup.create(id, undefined, {
+      memory: { limit: 64 * MiB, reservation: 32 * MiB, swap: 96 * MiB, swappiness: 10 },
+      cpu: { shares: 512, quota: 50_000, period: 100_000 },
+      pids: { limit: 20 },
+    });
+    for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'cpuset', 'freezer']) {
+      if (mounts.has(c)) expect(cg.path(c)).toBe(path.join(mounts.get(c)!.point, 'tvisor', id));
+    }
+    const mem = cg.path('memory')!;
+    const cpu = cg.path('cpu')!;
+    const pids = cg.path('pids')!;
+    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(64 * MiB));
+    expect(read(mem, 'memory.soft_limit_in_bytes')).toBe(String(32 * MiB));
+    const memsw = fs.existsSync(path.join(mem, 'memory.memsw.limit_in_bytes'));
+    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(96 * MiB));
+    expect(read(cpu, 'cpu.shares')).toBe('512');
+    expect(read(cpu, 'cpu.cfs_quota_us')).toBe('50000');
+    expect(read(cpu, 'cpu.cfs_period_us')).toBe('100000');
+    expect(read(pids, 'pids.max')).toBe('20');
+    const cpuset = cg.path('cpuset')!;
+    expect(read(cpuset, 'cpuset.cpus')).toBe(read(mounts.get('cpuset')!.point, 'cpuset.cpus'));
+    expect(read(cpuset, 'cpuset.mems')).not.toBe('');
+
+    // A real child joins; /proc/<pid>/cgroup names our paths.
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.push(sleeper);
+    await new Promise((r) => sleeper.on('spawn', r));
+    cg.join(sleeper.pid!);
+    const procCgroup = fs.readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8');
+    for (const c of ['memory', 'cpu', 'pids', 'cpuset']) expect(procCgroup).toMatch(new RegExp(`^\\d+:${c}:/tvisor/${id}$`, 'm'));
+    expect(cg.pids()).toContain(sleeper.pid);
+
+    // update changes limits in place; growing past memsw raises memsw first.
+    cg.update({ memory: { limit: 128 * MiB, swap: 160 * MiB }, cpu: { shares: 256 } });
+    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(128 * MiB));
+    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(160 * MiB));
+    expect(read(cpu, 'cpu.shares')).toBe('256');
+    cg.update({ memory: { limit: 32 * MiB, swap: 48 * MiB } });
+    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(32 * MiB));
+    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(48 * MiB));
+    cg.update({ memory: { limit: 128 * MiB, swap: 160 * MiB } });
+
+    // A shell in the cgroup cannot fork beyond pids.max (20).
+    const sh = spawn('/bin/sh', ['-c', 'read go; for i in $(seq 40); do sleep 30 </dev/null >/dev/null 2>&1 & done; echo done'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(sh);
+    let err = '';
+    sh.stderr!.on('data', (d) => (err += d));
+    await new Promise((r) => sh.on('spawn', r));
+    cg.joinTree(sh.pid!);
+    const done = closed(sh);
+    sh.stdin!.end('go\n');
+    await done;
+    expect(err).toMatch(/fork/i);
+    const stats = cg.stats();
+    expect(stats.pids?.limit).toBe(20);
+    expect(stats.pids!.current).toBeLessThanOrEqual(20);
+    expect(stats.pids!.current).toBeGreaterThan(2);
+    expect(stats.memory!.usage.usage).toBeGreaterThan(0);
+    expect(stats.memory!.usage.limit).toBe(128 * MiB);
+    expect(stats.cpu!.usage.total).toBeGreaterThan(0);
+
+    // destroy drains and removes every directory; a second destroy is a no-op.
+    killAll(cg);
+    const rec = cg.record();
+    await cg.destroy();
+    for (const dir of Object.values(rec.paths)) expect(fs.existsSync(dir)).toBe(false);
+    expect(tvisorExisted()).toEqual(before);
+    await SandboxCgroup.load(rec).destroy();
+    cg = undefined;
+  }, 20_000);
+
+  itV1('rejects a bad value by file and value and leaves nothing behind', () => {
+    const before = tvisorExisted();
+    const bad = `${id}-bad`;
+    expect(() => SandboxCgroup.create(bad, undefined, { memory: { limit: 64 * MiB }, cpu: { shares: -512 } }))
+      .toThrow(/^cgroup cpu\.shares: cannot write -512: EINVAL$/);
+    for (const m of mounts.values()) expect(fs.existsSync(path.join(m.point, 'tvisor', bad))).toBe(false);
+    expect(tvisorExisted()).toEqual(before);
+    expect(() => SandboxCgroup.create(bad, undefined, { pids: { limit: 1.5 } })).toThrow(/^cgroup pids\.max: invalid value 1\.5$/);
+    for (const m of mounts.values()) expect(fs.existsSync(path.join(m.point, 'tvisor', bad))).toBe(false);
+  });
+});
