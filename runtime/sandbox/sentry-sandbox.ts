@@ -149,7 +149,8 @@ export class SentrySandbox implements Sandbox {
         if (line === 'ok') {
           child.unref();
           (ready as unknown as { destroy(): void }).destroy();
-          cg?.joinTree(child.pid!);
+          // The sentry joined right after its spawn, long before its Node start-up lets it
+          // start a stub, so everything it starts is already in the cgroup (no /proc scan).
           resolve({ pid: child.pid!, data: cg ? { cgroup: cg.record() } : {} });
         } else if (line.startsWith('error ')) fail(line.slice(6));
         else fail(`the sandbox exited before it was ready${line ? `: ${line}` : ''}`);
