@@ -34,6 +34,7 @@ dist/tvisor.js: node_modules/.package-lock.json scripts/build.mjs $(TS_SOURCES)
 	$(NODE) scripts/build.mjs
 
 bin/tvisor: scripts/tvisor-launcher.js dist/tvisor.js
+	@mkdir -p bin
 	install -m 0755 scripts/tvisor-launcher.js $@
 
 -include native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
