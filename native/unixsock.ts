@@ -9,6 +9,7 @@
  * for as long as the header is used — a header pointing at a collected buffer corrupts
  * memory.
  */
+import { renameSync, rmSync } from 'node:fs';
 import koffi from 'koffi';
 import { check, libcFunc, lastErrno, HostError } from './libc';
 
@@ -60,16 +61,24 @@ function sockaddrUn(path: string): Buffer {
   return addr;
 }
 
-/** listenUnix creates a listening stream socket bound at `path`. */
+/**
+ * listenUnix creates a listening stream socket bound at `path`. It binds a temporary
+ * name and renames it once listening, so that the path never exists before a connect to
+ * it can succeed (no ECONNREFUSED window for clients that wait for the file).
+ */
 export function listenUnix(path: string, backlog = 16): number {
   // SAFETY: plain syscalls on a descriptor we own; sockaddr_un built and bounded above.
   const fd = check('socket', c.socket()(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const addr = sockaddrUn(path);
+  const tmp = `${path}.${process.pid}~`;
+  const addr = sockaddrUn(tmp.length < 108 ? tmp : path);
+  const bound = tmp.length < 108 ? tmp : path;
   try {
     check(`bind ${path}`, c.bind()(fd, addr, addr.length));
     check('listen', c.listen()(fd, backlog));
+    if (bound !== path) renameSync(bound, path);
   } catch (e) {
     c.close()(fd);
+    if (bound !== path) rmSync(bound, { force: true });
     throw e;
   }
   return fd;

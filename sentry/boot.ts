@@ -17,7 +17,7 @@ import { Errno, LinuxError } from './kernel/errors';
 import type { SentryLog } from './log';
 import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { Dentry, MountNamespace, MS_RDONLY, type Location } from './vfs/mount';
-import { lookupChild, resolve } from './vfs/path';
+import { resolve } from './vfs/path';
 import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
@@ -84,23 +84,24 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
 
 
 function mountpoint(k: Kernel, path: string, isDir = true): Location {
-  // Walk as root; a missing component becomes an in-memory directory (the rootfs may be read-only).
-  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
+  // Walk as root, following symlinks inside the container's root (as runc's securejoin
+  // does); a missing component becomes an in-memory placeholder (the rootfs may be read-only).
+  const root0 = new Credentials(0, 0);
+  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: root0 };
+  const parts = path.split('/').filter(Boolean);
   let cur = k.mounts.root;
-  for (const part of path.split('/').filter(Boolean)) {
+  parts.forEach((part, i) => {
     try {
-      cur = lookupChild(r, cur, part);
-      if (cur.dentry.inode.isSymlink) cur = resolve(r, k.mounts.root, path.split('/').slice(0, path.split('/').indexOf(part) + 1).join('/'), { follow: true });
+      cur = resolve(r, cur, part, { follow: true });
     } catch (e) {
       if (!(e instanceof LinuxError) || e.errno !== Errno.ENOENT) throw e;
-      const last = part === path.split('/').filter(Boolean).pop();
       const placeholder = new Tmpfs(0o755);
-      const inode = last && !isDir ? placeholder.root.create('file', 0o644, new Credentials(0, 0)) : placeholder.root;
+      const inode = i === parts.length - 1 && !isDir ? placeholder.root.create('file', 0o644, root0) : placeholder.root;
       const d = new Dentry(part, cur.dentry, inode);
       cur.dentry.children.set(part, d);
       cur = { mount: cur.mount, dentry: d };
     }
-  }
+  });
   return cur;
 }
 

@@ -1,8 +1,34 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import koffi from 'koffi';
 import { check, libcFunc } from '../../native/libc';
-import { CMSG_SPACE_INT, closeFd, msghdr, sendConsoleFd, sockaddrUn } from './console-socket';
+import { closeFd, pinned } from '../../native/unixsock';
+import { sendConsoleFd } from './console-socket';
+
+/** CMSG_SPACE_INT is CMSG_SPACE(sizeof(int)), what go-runc requires of the control data. */
+const CMSG_SPACE_INT = 24;
+
+/** sockaddrUn encodes a struct sockaddr_un (this receiver is written apart from the sender on purpose). */
+function sockaddrUn(p: string): Buffer {
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(1, 0);
+  Buffer.from(p).copy(addr, 2);
+  return addr;
+}
+
+/** msghdr lays out a struct msghdr over pinned buffers (they must stay referenced during the call). */
+function msghdr(data: Buffer, control: Buffer): { msg: Buffer; keep: Buffer[] } {
+  const iov = pinned(16);
+  iov.writeBigUInt64LE(koffi.address(data), 0);
+  iov.writeBigUInt64LE(BigInt(data.length), 8);
+  const msg = pinned(56);
+  msg.writeBigUInt64LE(koffi.address(iov), 16);
+  msg.writeBigUInt64LE(1n, 24);
+  msg.writeBigUInt64LE(koffi.address(control), 32);
+  msg.writeBigUInt64LE(BigInt(control.length), 40);
+  return { msg, keep: [data, control, iov] };
+}
 
 /** listenUnix binds and listens on `p` the way go-runc's NewTempConsoleSocket does. */
 function listenUnix(p: string): number {
@@ -17,9 +43,9 @@ function listenUnix(p: string): number {
 function receive(listener: number): { name: string; fds: number[]; controlLen: number; cmsgCount: number } {
   const conn = check('accept', libcFunc('int accept(int, void *, void *)')(listener, null, null));
   try {
-    const data = Buffer.alloc(4096);
-    const control = Buffer.alloc(CMSG_SPACE_INT * 2);
-    const { msg } = msghdr(data, control);
+    const data = pinned(4096);
+    const control = pinned(CMSG_SPACE_INT * 2);
+    const { msg, keep } = msghdr(data, control);
     const n = check('recvmsg', libcFunc('intptr_t recvmsg(int, void *, int)')(conn, msg, 0));
     const controlLen = Number(msg.readBigUInt64LE(40));
     const fds: number[] = [];
@@ -32,6 +58,7 @@ function receive(listener: number): { name: string; fds: number[]; controlLen: n
       }
       off += (len + 7) & ~7;
     }
+    void keep;
     return { name: data.subarray(0, n).toString('utf8'), fds, controlLen, cmsgCount };
   } finally {
     closeFd(conn);
@@ -72,6 +99,6 @@ describe('sendConsoleFd', () => {
   });
 
   test('rejects a path too long for sockaddr_un', () => {
-    expect(() => sockaddrUn('/' + 'x'.repeat(200))).toThrow(/must be 1 to 107 bytes/);
+    expect(() => sendConsoleFd('/' + 'x'.repeat(200), 0)).toThrow(/at most 107/);
   });
 });

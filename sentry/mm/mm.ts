@@ -189,13 +189,9 @@ export class MemoryManager {
   /** protect changes the protection of [addr, addr+length), which must be fully mapped. */
   protect(addr: number, length: number, prot: number): void {
     const end = addr + length;
-    let covered = addr;
-    for (const v of this.vmas) if (v.start <= covered && v.end > covered) covered = v.end;
-    if (covered < end) {
-      // Linux applies what it can and fails with ENOMEM on the hole; we check first.
-      const mapped = this.vmas.filter((v) => v.start < end && v.end > addr).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
-      if (mapped < length) fail(Errno.ENOMEM);
-    }
+    // Linux applies what it can and fails with ENOMEM on a hole; we check first.
+    const mapped = this.vmas.filter((v) => v.start < end && v.end > addr).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
+    if (mapped < length) fail(Errno.ENOMEM);
     const out: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= addr || v.start >= end) {
