@@ -17,7 +17,7 @@ export class FakeSandbox implements Sandbox {
   /** failOn makes the named method reject (once set, until cleared). */
   failOn = new Set<'spawn' | 'start' | 'signal' | 'destroy'>();
   readonly pids: number[] = [];
-  private readonly exits = new Map<number, number>();
+  private readonly exits = new Map<number, Promise<number>>();
 
   async spawn(req: SandboxSpawnRequest): Promise<SandboxHandle> {
     this.calls.push(`spawn ${req.id}`);
@@ -25,9 +25,11 @@ export class FakeSandbox implements Sandbox {
     const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
     await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
     child.unref();
-    child.on('exit', (code, signal) => {
-      this.exits.set(child.pid!, code ?? 128 + (signal ? constants.signals[signal] : 0));
-    });
+    // The process can look gone (a zombie) before Node has reaped it and fired 'exit':
+    // exitStatus waits for the event rather than reading a map that may not be filled yet.
+    this.exits.set(child.pid!, new Promise((resolve) => child.on('exit', (code, signal) => {
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
+    })));
     this.pids.push(child.pid!);
     fs.writeFileSync(path.join(req.stateDir, 'fake-sandbox'), String(child.pid));
     return { pid: child.pid!, data: { fake: true } };
@@ -50,7 +52,9 @@ export class FakeSandbox implements Sandbox {
   }
 
   async exitStatus(ref: SandboxRef): Promise<number | undefined> {
-    return this.exits.get(ref.pid);
+    const exit = this.exits.get(ref.pid);
+    if (!exit) return undefined;
+    return Promise.race([exit, new Promise<undefined>((r) => setTimeout(r, 5_000).unref())]);
   }
 
   async destroy(ref: SandboxRef): Promise<void> {
