@@ -9,7 +9,8 @@
  * call; pointer arguments are Buffers whose length the caller checks against the
  * length it passes. No binding here keeps a pointer past the call.
  */
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
+import koffi from './koffi';
 
 type KoffiFunction = ReturnType<LibraryHandle['func']>;
 

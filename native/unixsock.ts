@@ -10,7 +10,7 @@
  * memory.
  */
 import { renameSync, rmSync } from 'node:fs';
-import koffi from 'koffi';
+import koffi from './koffi';
 import { check, libcFunc, lastErrno, HostError } from './libc';
 
 export const AF_UNIX = 1;

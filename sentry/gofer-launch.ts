@@ -6,8 +6,8 @@
  * closes. Used by the runtime (which starts the gofer beside the sentry, in parallel)
  * and by `tvisor sentry` run alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Mount, Spec } from '../runtime/oci/config';
+import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
@@ -27,17 +27,28 @@ export function goferArgs(rootfs: string, spec: Spec): string[] {
   return args;
 }
 
-/** spawnGofer starts the gofer and returns it with the sentry's end of its socket. */
-export function spawnGofer(launcher: string, rootfs: string, spec: Spec): { child: ChildProcess; fd: number } {
+/**
+ * spawnGofer starts the gofer (posix_spawn: see native/spawn.ts) and returns its pid
+ * with the sentry's end of its socket. Nobody waits for it here: its parent reaps it, or
+ * it is reparented when that parent exits.
+ */
+export function spawnGofer(launcher: string, rootfs: string, spec: Spec): { pid: number; fd: number } {
   const [mine, theirs] = socketPair();
   try {
-    const child = spawn(process.execPath, [launcher, ...goferArgs(rootfs, spec)], {
-      stdio: ['ignore', 'ignore', 'inherit', theirs],
-      detached: true,
+    const pid = spawnProcess({
+      file: process.execPath,
+      argv: [process.execPath, launcher, ...goferArgs(rootfs, spec)],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      // With a terminal the caller's stderr is only for `create`'s own messages (the
+      // container's stdio is the pty): a gofer holding it would stall containerd's shim,
+      // which reads that pipe to its end before `start` (see adoptAsStdio in the sentry).
+      fds: [null, null, spec.process?.terminal ? null : 2, theirs],
+      setsid: true,
     });
-    child.unref();
-    return { child, fd: mine };
+    return { pid, fd: mine };
+  } catch (e) {
+    closeFd(mine);
+    throw e;
   } finally {
     closeFd(theirs);
   }

@@ -7,6 +7,10 @@
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
  *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
  *
+ * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
+ * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
+ * is gone the moment it is (no polling).
+ *
  * Control protocol (one JSON object per line, answered by one line):
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
  */
@@ -19,6 +23,7 @@ import { Client } from '../gofer/p9/client';
 import { parseConfig } from '../runtime/oci/validate';
 import { boot, type Booted } from './boot';
 import { spawnGofer } from './gofer-launch';
+import { reap } from '../native/spawn';
 import { sendToGroup } from './kernel/signals';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
@@ -52,13 +57,22 @@ function parse(argv: string[]) {
 
 export { exitCode };
 
-function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, log: SentryLog): { fd: number; stop: () => void } {
-  const { child, fd } = spawnGofer(launcher, rootfs, spec);
-  child.on('exit', (code, sig) => {
-    if (code !== 0 && code !== null) log.warn(`gofer exited with status ${code}`);
-    if (sig && sig !== 'SIGTERM' && sig !== 'SIGKILL') log.warn(`gofer killed by ${sig}`);
-  });
-  return { fd, stop: () => { try { child.kill('SIGKILL'); } catch { /* gone */ } } };
+/** startGofer starts the sandbox's gofer when the sentry runs alone (no --gofer-fd). */
+function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>): { fd: number; stop: () => void } {
+  const { pid, fd } = spawnGofer(launcher, rootfs, spec);
+  // A gofer that dies early shows as EIO on the sentry's 9P calls; at the end it is killed
+  // (and reaped, unless it has not gone yet: then it is reparented when the sentry exits).
+  return {
+    fd,
+    stop: () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+        reap(pid);
+      } catch {
+        // gone
+      }
+    },
+  };
 }
 
 /** syscallsMain implements `tvisor syscalls [--format table|json]`. */
@@ -100,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     if (readyFd < 0) return;
     try {
       writeSync(readyFd, `${line}\n`);
-      closeSync(readyFd);
+      if (line !== 'ok') closeSync(readyFd);
     } catch {
       // the caller went away
     }
@@ -125,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       ttySlave = slave;
     }
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
-    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec, log);
+    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec);
     const client = Client.overFd(gofer.fd);
     booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave });
   } catch (e) {

@@ -8,7 +8,7 @@
  * file are never touched) and exposed as a Buffer through koffi.view; a copy that spans
  * two chunks is split. Mappings last until close(), after which every view is invalid.
  */
-import koffi from 'koffi';
+import koffi from '../../native/koffi';
 import { check, libcFunc } from '../../native/libc';
 import { PAGE_SIZE, type FileRange } from '../platform';
 import { RangeAllocator } from './allocator';

@@ -156,6 +156,11 @@ export class StateStore {
     return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'config.json'), 'utf8')) as Spec;
   }
 
+  /** writeConfig replaces the saved config of `id` (update records new limits); the caller holds the lock. */
+  writeConfig(id: string, spec: Spec): void {
+    writeAtomic(path.join(this.dir(id), 'config.json'), JSON.stringify(spec));
+  }
+
   /** write replaces the record of `id` atomically; the caller holds the container's lock. */
   write(record: ContainerRecord): void {
     writeAtomic(path.join(this.dir(record.id), 'state.json'), JSON.stringify(record));
@@ -180,13 +185,17 @@ export class StateStore {
   }
 }
 
-/** writeAtomic writes `data` to a temporary file beside `file`, syncs it and renames it over `file`. */
+/**
+ * writeAtomic writes `data` to a temporary file beside `file` and renames it over `file`:
+ * a reader sees the old content or the new, never a part. Not synced, as runc does not
+ * sync its state either: the state lives under /run (tmpfs) and means nothing after a
+ * reboot, and an fsync costs milliseconds per write on a disk-backed --root.
+ */
 export function writeAtomic(file: string, data: string, mode = 0o600): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}`);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -1,18 +1,19 @@
 /**
- * SentrySandbox is the real Sandbox: one `tvisor sentry` process per container (which
- * starts its own gofer). `spawn` starts it with the caller's stdio, waits on a pipe until
- * the container's init is loaded (or the sentry reports why it could not be), and leaves
- * it running detached; later commands talk to it over its control socket in the
+ * SentrySandbox is the real Sandbox: one `tvisor sentry` process per container, with its
+ * gofer beside it. `spawn` starts both with the caller's stdio, waits on a pipe until the
+ * container's init is loaded (or the sentry reports why it could not be), and leaves it
+ * running detached (in the foreground, the pipe's end then tells when it exits); later
+ * commands talk to it over its control socket in the
  * container's state directory; it records init's exit status there before it exits.
  */
-import { spawn as spawnChild } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest } from '../container/sandbox';
 import { processStartTime } from '../container/proc';
-import { spawnGofer } from '../../sentry/gofer-launch';
-import { closeFd } from '../../native/unixsock';
+import { goferArgs } from '../../sentry/gofer-launch';
+import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
+import { closeFd, socketPair } from '../../native/unixsock';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -86,6 +87,9 @@ function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<
 
 /** SentrySandbox runs each container in its own sentry process. */
 export class SentrySandbox implements Sandbox {
+  /** exits: sandboxes this process started in the foreground, by pid: resolved when gone. */
+  private readonly exits = new Map<number, Promise<void>>();
+
   constructor(private readonly o: SentrySandboxOptions) {}
 
   spawn(req: SandboxSpawnRequest): Promise<SandboxHandle> {
@@ -106,56 +110,93 @@ export class SentrySandbox implements Sandbox {
       if (wantsLimits) return Promise.reject(e);
       req.log.warn(`sandbox cgroup not created: ${(e as Error).message}`);
     }
-    // The gofer starts beside the sentry (not by it), so that the two Node start-ups overlap.
-    let gofer: ReturnType<typeof spawnGofer>;
-    let child: ReturnType<typeof spawnChild>;
-    try {
-      gofer = spawnGofer(this.o.launcher, req.rootfs, req.spec);
-      cg?.join(gofer.child.pid!);
-      args.push('--gofer-fd', '4');
-      try {
-        child = spawnChild(process.execPath, args, {
-          stdio: ['inherit', 'inherit', 'inherit', 'pipe', gofer.fd],
-          detached: !this.o.foreground,
-          env: sandboxEnv(),
-        });
-      } finally {
-        closeFd(gofer.fd);
+    // The gofer starts beside the sentry (not by it), so that the two Node start-ups
+    // overlap; the sentry first, as its start-up is the longer. Both through posix_spawn
+    // (native/spawn.ts): a fork of this process would copy its page tables, twice.
+    let sentryPid: number | undefined;
+    let goferPid: number | undefined;
+    let readyR = -1;
+    const kill = () => {
+      for (const p of [sentryPid, goferPid]) {
+        if (p === undefined) continue;
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
-      cg?.join(child.pid!);
+    };
+    try {
+      const [sentryEnd, goferEnd] = socketPair();
+      const [r, w] = pipeCloexec();
+      readyR = r;
+      try {
+        args.push('--gofer-fd', '4');
+        const spawnBoth = () => {
+          sentryPid = spawnProcess({
+            file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd], setsid: !this.o.foreground,
+          });
+          goferPid = spawnProcess({
+            file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, 2, goferEnd], setsid: true,
+          });
+        };
+        spawnBoth();
+        // Moving a process into a v1 hierarchy takes the kernel's cgroup_threadgroup_rwsem
+        // for writing: the first move in a while waits for an RCU grace period (7-26 ms
+        // here), and meanwhile every fork and thread creation on the host waits too, the
+        // two starting Nodes' among them. Both moves come after both spawns, back to back,
+        // so that one wait is paid and it overlaps the start of both processes (measured
+        // better than moving this process in first so that they are born inside). Neither
+        // forks before its Node is up, so their children start in the cgroup.
+        cg?.join(sentryPid!);
+        cg?.join(goferPid!);
+      } finally {
+        for (const fd of [sentryEnd, goferEnd, w]) closeFd(fd);
+      }
     } catch (e) {
+      kill();
+      closeFd(readyR);
       void cg?.destroy();
       return Promise.reject(e);
     }
+    const pid = sentryPid!;
     return new Promise((resolve, reject) => {
       let said = '';
-      const ready = child.stdio[3] as NodeJS.ReadableStream;
+      const ready = new net.Socket({ fd: readyR, readable: true, writable: false });
+      let answered = false;
       const fail = (msg: string) => {
-        for (const p of [child, gofer.child]) {
-          try {
-            p.kill('SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
+        answered = true;
+        ready.destroy();
+        kill();
         void cg?.destroy();
         reject(new Error(msg));
       };
+      const gone = new Promise<void>((r) => ready.once('close', () => r()));
       ready.on('data', (d) => {
         said += d;
+        const nl = said.indexOf('\n');
+        if (answered || nl < 0) return;
+        const line = said.slice(0, nl).trim();
+        if (line === 'ok') {
+          answered = true;
+          // The sentry joined its cgroup right after its spawn, long before its Node
+          // start-up lets it start a stub, so everything it starts is already in it.
+          if (this.o.foreground) {
+            // The pipe's end is the sandbox's exit (see sentry/main.ts): wait() uses it.
+            this.exits.set(pid, gone);
+          } else {
+            ready.destroy();
+          }
+          resolve({ pid, data: { goferPid, ...(cg ? { cgroup: cg.record() } : {}) } });
+        } else if (line.startsWith('error ')) fail(line.slice(6));
+        else fail(`the sandbox said ${JSON.stringify(line)} instead of being ready`);
       });
       ready.on('end', () => {
-        const line = said.trim();
-        if (line === 'ok') {
-          child.unref();
-          (ready as unknown as { destroy(): void }).destroy();
-          // The sentry joined right after its spawn, long before its Node start-up lets it
-          // start a stub, so everything it starts is already in the cgroup (no /proc scan).
-          resolve({ pid: child.pid!, data: cg ? { cgroup: cg.record() } : {} });
-        } else if (line.startsWith('error ')) fail(line.slice(6));
-        else fail(`the sandbox exited before it was ready${line ? `: ${line}` : ''}`);
+        if (!answered) fail(`the sandbox exited before it was ready${said.trim() ? `: ${said.trim()}` : ''}`);
       });
-      child.on('error', (e) => reject(new Error(`cannot start the sandbox: ${e.message}`)));
+      ready.on('error', (e) => {
+        if (!answered) fail(`cannot read the sandbox's ready pipe: ${e.message}`);
+      });
     });
   }
 
@@ -184,9 +225,28 @@ export class SentrySandbox implements Sandbox {
 
   async wait(ref: SandboxRef, timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
+    const exit = this.exits.get(ref.pid);
+    if (exit) {
+      // Spawned by this process in the foreground: the ready pipe closes as it exits.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        exit.then(() => false),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(true), timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) return false;
+    }
     while (alive(ref)) {
       if (Date.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, exit ? 1 : 10));
+    }
+    if (exit) {
+      this.exits.delete(ref.pid);
+      try {
+        reap(ref.pid);
+      } catch {
+        // not ours to reap after all
+      }
     }
     return true;
   }
@@ -220,6 +280,16 @@ export class SentrySandbox implements Sandbox {
         }
       }
       await cg.destroy();
+    }
+    // Spawned by this process (posix_spawn), the two are its children until it exits: a
+    // long-lived caller reaps them here (anyone else's children: ECHILD, ignored).
+    for (const p of [ref.pid, ref.data?.goferPid]) {
+      if (typeof p !== 'number') continue;
+      try {
+        reap(p);
+      } catch {
+        // not our child
+      }
     }
     for (const f of [CONTROL, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
   }

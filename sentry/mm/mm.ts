@@ -212,26 +212,51 @@ export class MemoryManager {
   /** populate makes sure every page of [addr, addr+length) inside a VMA has memory behind it. */
   populate(addr: number, length: number): void {
     const end = addr + length;
+    let lo = -1, hi = -1;
     for (let c = Math.floor(addr / CHUNK); c * CHUNK < end; c++) {
       if (this.chunks.has(c)) continue;
       const cStart = c * CHUNK;
       if (!this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end)) continue;
       this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
-      this.remapChunks(cStart, cStart + CHUNK);
+      if (lo < 0) lo = cStart;
+      hi = cStart + CHUNK;
     }
+    if (lo >= 0) this.remapChunks(lo, hi);
   }
 
-  /** remapChunks maps the populated chunks of [start, end) where private VMAs cover them. */
-  private remapChunks(start: number, end: number): void {
-    for (let c = Math.floor(start / CHUNK); c * CHUNK < end; c++) {
-      const range = this.chunks.get(c);
-      if (!range) continue;
-      const cStart = c * CHUNK, cEnd = cStart + CHUNK;
-      for (const v of this.vmas) {
-        if (v.shared || v.end <= cStart || v.start >= cEnd) continue;
-        const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
-        this.as.mapFile(lo, { offset: range.offset + (lo - cStart), length: hi - lo }, v.prot);
+  /**
+   * remapChunks maps the populated chunks of [start, end) where private VMAs cover them.
+   * Pieces that follow each other in the address space, in the memory file and in
+   * protection go in one mapping: a fresh file hands out consecutive chunks, so loading a
+   * 1.5 MB program text costs one mmap in the stub rather than 24 (each a ptrace round trip).
+   */
+  private remapChunks(from: number, to: number): void {
+    // Whole chunks: every VMA's part of each chunk touched by [from, to) is mapped again.
+    const start = Math.floor(from / CHUNK) * CHUNK, end = Math.ceil(to / CHUNK) * CHUNK;
+    let run: { lo: number; hi: number; offset: number; prot: number } | null = null;
+    const flush = () => {
+      if (run) this.as.mapFile(run.lo, { offset: run.offset, length: run.hi - run.lo }, run.prot);
+      run = null;
+    };
+    for (const v of this.vmas) {
+      if (v.shared || v.end <= start || v.start >= end) continue;
+      for (let c = Math.floor(Math.max(v.start, start) / CHUNK); c * CHUNK < Math.min(v.end, end); c++) {
+        const range = this.chunks.get(c);
+        if (!range) {
+          flush();
+          continue;
+        }
+        const cStart = c * CHUNK;
+        const lo = Math.max(v.start, cStart, start), hi = Math.min(v.end, cStart + CHUNK, end);
+        const offset = range.offset + (lo - cStart);
+        const r = run as { lo: number; hi: number; offset: number; prot: number } | null;
+        if (r && r.hi === lo && r.offset + (r.hi - r.lo) === offset && r.prot === v.prot) r.hi = hi;
+        else {
+          flush();
+          run = { lo, hi, offset, prot: v.prot };
+        }
       }
+      flush();
     }
   }
 

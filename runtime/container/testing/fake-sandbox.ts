@@ -54,7 +54,7 @@ export class FakeSandbox implements Sandbox {
   async exitStatus(ref: SandboxRef): Promise<number | undefined> {
     const exit = this.exits.get(ref.pid);
     if (!exit) return undefined;
-    return Promise.race([exit, new Promise<undefined>((r) => setTimeout(r, 5_000).unref())]);
+    return Promise.race([exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000).unref())]);
   }
 
   async destroy(ref: SandboxRef): Promise<void> {
