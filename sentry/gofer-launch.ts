@@ -28,6 +28,17 @@ export function goferArgs(rootfs: string, spec: Spec): string[] {
 }
 
 /**
+ * goferStderr is the caller's descriptor that becomes the gofer's stderr: the caller's
+ * own (2), or none (/dev/null) when the container has a terminal. Then the caller's stdio
+ * is for `create`'s own messages only (the container's is the pty), and a gofer holding
+ * it would stall containerd's runc shim, which reads `create`'s output to its end before
+ * it calls `start` (docker run -t; the sentry lets go of it too: adoptAsStdio).
+ */
+export function goferStderr(spec: Spec): number | null {
+  return spec.process?.terminal ? null : 2;
+}
+
+/**
  * spawnGofer starts the gofer (posix_spawn: see native/spawn.ts) and returns its pid
  * with the sentry's end of its socket. Nobody waits for it here: its parent reaps it, or
  * it is reparented when that parent exits.
@@ -39,10 +50,7 @@ export function spawnGofer(launcher: string, rootfs: string, spec: Spec): { pid:
       file: process.execPath,
       argv: [process.execPath, launcher, ...goferArgs(rootfs, spec)],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-      // With a terminal the caller's stderr is only for `create`'s own messages (the
-      // container's stdio is the pty): a gofer holding it would stall containerd's shim,
-      // which reads that pipe to its end before `start` (see adoptAsStdio in the sentry).
-      fds: [null, null, spec.process?.terminal ? null : 2, theirs],
+      fds: [null, null, goferStderr(spec), theirs],
       setsid: true,
     });
     return { pid, fd: mine };

@@ -27,7 +27,7 @@ import { reap } from '../native/spawn';
 import { sendToGroup } from './kernel/signals';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
-import { openPty } from './fsimpl/host/tty';
+import { adoptAsStdio, openPty } from './fsimpl/host/tty';
 import { sendConsoleFd } from '../runtime/console/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
@@ -136,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
       const [master, slave] = openPty(size?.height ?? 0, size?.width ?? 0);
       sendConsoleFd(o['console-socket'], master);
       closeSync(master);
+      adoptAsStdio(slave);
       ttySlave = slave;
     }
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.

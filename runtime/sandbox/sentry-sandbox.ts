@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest } from '../container/sandbox';
 import { processStartTime } from '../container/proc';
-import { goferArgs } from '../../sentry/gofer-launch';
+import { goferArgs, goferStderr } from '../../sentry/gofer-launch';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
@@ -137,7 +137,7 @@ export class SentrySandbox implements Sandbox {
             file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd], setsid: !this.o.foreground,
           });
           goferPid = spawnProcess({
-            file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, 2, goferEnd], setsid: true,
+            file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,
           });
         };
         spawnBoth();

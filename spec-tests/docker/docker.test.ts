@@ -2,14 +2,16 @@
  * Docker with tvisor: a private dockerd (harness.ts) with tvisor registered through
  * `tvisor install --config-file`, a busybox image made by `docker import`, and the docker
  * client's everyday uses checked end to end through Docker, containerd's runc shim and
- * tvisor's runc-compatible CLI. The last test checks that nothing is left behind:
+ * tvisor's runc-compatible CLI; the terminal tests compare with runc in the same daemon.
+ * The last test checks that nothing is left behind:
  * no tvisor process, no mount, no state directory under the --root Docker passes to
  * tvisor (Docker 20.10: <exec-root>/runtime-runc/moby; later: runtime-<name>/moby).
  *
  * Skips (probes.ts): the whole suite without root, docker.io, busybox-static or a built
  * tvisor; the container tests while tvisor cannot bind-mount a single file (Docker's
  * /etc/hosts, /etc/hostname, /etc/resolv.conf); `docker exec` and `-t` while tvisor has
- * no exec or terminals. Every docker call is bounded by a timeout.
+ * no exec or terminals; `docker exec -t` while tvisor's exec has no terminal. Every
+ * docker call is bounded by a timeout.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,11 +32,11 @@ function gated(reasons: (string | undefined)[]) {
 }
 const containerTest = gated([features.fileBind]);
 const execTest = gated([features.fileBind, features.exec]);
-// Known failure, kept visible: with a tvisor console, Docker 20.10's runc shim receives the
-// pty master and then never calls `start` (tvisor's terminal itself works with a plain
-// console-socket receiver: spec-tests/oci/terminal.test.ts). Remove this reason once fixed.
-const DOCKER_TTY_STALL = 'known failure: the runc shim stalls after create with a tvisor console (docker run -t never starts)';
-const ttyTest = gated([features.fileBind, features.terminal, process.env.TVISOR_DOCKER_TTY === '1' ? undefined : DOCKER_TTY_STALL]);
+const ttyTest = gated([features.fileBind, features.terminal]);
+// tvisor's exec has no terminal yet: `tvisor exec --tty` says so and `docker exec -t` fails.
+const execTtyTest = gated([features.fileBind, features.exec, 'tvisor exec has no terminals yet (process.terminal in exec is refused)']);
+/** PEER is the runtime the terminal tests compare with: runc, Docker's own. */
+const PEER = '--runtime=runc';
 
 /** ok asserts a docker command succeeded, showing its output when it did not. */
 function ok(r: Result): string {
@@ -181,10 +183,38 @@ if (prereq) {
       }
     });
 
-    ttyTest('docker run -t gives the container a terminal', () => {
-      const r = d(['run', '--rm', '-t', RT, IMG, 'sh', '-c', 'tty; exit 2']);
-      expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r?\n$/);
+    // The pty master goes to containerd's shim over the console socket; the shim reads
+    // `create`'s output to its end before `start`, so the sandbox must not keep it.
+    ttyTest('docker run -t gives the container a terminal, as runc does', () => {
+      const script = 'tty; test -t 0 && echo stdin-tty; test -t 1 && echo stdout-tty; test -t 2 && echo stderr-tty; exit 2';
+      const peer = d(['run', '--rm', '-t', PEER, IMG, 'sh', '-c', script]);
+      expect(peer.status).toBe(2);
+      const r = d(['run', '--rm', '-t', RT, IMG, 'sh', '-c', script]);
+      expect(r.stdout).toBe(peer.stdout);
+      expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r\nstdin-tty\r\nstdout-tty\r\nstderr-tty\r\n$/);
       expect(r.status).toBe(2);
+    });
+
+    ttyTest('docker run -it carries what is typed to the container and back, as runc does', async () => {
+      const script = 'echo ready; read -r line; echo "got:$line"; exit 5';
+      const peer = await dockerd.dockerInTerminal(['run', '--rm', '-it', PEER, IMG, 'sh', '-c', script], 'ready', 'hello tty\n');
+      expect(peer.status).toBe(5);
+      const r = await dockerd.dockerInTerminal(['run', '--rm', '-it', RT, IMG, 'sh', '-c', script], 'ready', 'hello tty\n');
+      expect(r.stdout).toBe(peer.stdout);
+      expect(r.stdout).toContain('got:hello tty\r\n');
+      expect(r.status).toBe(5);
+    });
+
+    execTtyTest('docker exec -t gives the process a terminal', async () => {
+      const id = ok(d(['run', '-d', RT, IMG, 'sleep', '1000'])).trim();
+      try {
+        recordSandbox(id);
+        const r = d(['exec', '-t', id, 'sh', '-c', 'tty; exit 3'], { timeoutMs: 20_000 });
+        expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r\n$/);
+        expect(r.status).toBe(3);
+      } finally {
+        d(['rm', '-f', id]);
+      }
     });
 
     containerTest('nothing is left behind: containers, tvisor processes, mounts, state directories', async () => {

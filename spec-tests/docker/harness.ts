@@ -22,6 +22,8 @@ export const TVISOR = path.join(REPO, 'bin', 'tvisor');
 /** DOCKERD and DOCKER are Debian's docker.io (its client, not any other on PATH). */
 export const DOCKERD = '/usr/sbin/dockerd';
 export const DOCKER = '/usr/bin/docker';
+/** SCRIPT is util-linux's script(1): it runs a command on a pty of its own. */
+export const SCRIPT = '/usr/bin/script';
 /** BUSYBOX is Debian's static busybox (busybox-static), the image's only program. */
 export const BUSYBOX = '/bin/busybox';
 
@@ -83,10 +85,43 @@ export class Dockerd {
     }
   }
 
+  private clientEnv(): NodeJS.ProcessEnv {
+    return { ...process.env, DOCKER_CONFIG: path.join(this.dir, 'client'), DOCKER_HOST: `unix://${this.socket}` };
+  }
+
   /** docker runs the docker client against this daemon. */
   docker(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result {
-    const env = { ...process.env, DOCKER_CONFIG: path.join(this.dir, 'client'), DOCKER_HOST: `unix://${this.socket}` };
-    return run(DOCKER, ['--host', `unix://${this.socket}`, ...args], { ...opts, env });
+    return run(DOCKER, ['--host', `unix://${this.socket}`, ...args], { ...opts, env: this.clientEnv() });
+  }
+
+  /**
+   * dockerInTerminal runs the docker client on a terminal of its own, as a person would
+   * (util-linux `script` gives it a pty, which `docker run -it` insists on): once `prompt`
+   * shows in its output it types `input`, then collects everything the terminal showed
+   * until the client exits (SIGKILL after `timeoutMs`). stdout is that terminal output.
+   */
+  dockerInTerminal(args: string[], prompt: string, input: string, timeoutMs = 30_000): Promise<Result> {
+    const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const line = [DOCKER, '--host', `unix://${this.socket}`, ...args].map(quote).join(' ');
+    const child = spawn(SCRIPT, ['--quiet', '--return', '--command', line, '/dev/null'], { env: this.clientEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let typed = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      if (!typed && stdout.includes(prompt)) {
+        typed = true;
+        child.stdin!.write(input);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    return new Promise((resolve) => {
+      child.on('close', (status, signal) => {
+        clearTimeout(timer);
+        resolve({ status, signal, stdout, stderr });
+      });
+    });
   }
 
   /** logTail returns the last lines of dockerd's log (for error messages). */

@@ -4,6 +4,7 @@
  * (one SCM_RIGHTS message with one descriptor), starts the container and reads what the
  * container writes to its terminal. Run against runc as the reference and tvisor.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { accept, closeFd, listenUnix, MsgBuffers } from '../../native/unixsock';
@@ -23,6 +24,23 @@ function readAll(master: number): Promise<string> {
     rs.on('data', (d) => { out += d; });
     rs.on('error', done);
     rs.on('end', done);
+  });
+}
+
+/** holders returns the other processes that have `file` open. */
+function holders(file: string): number[] {
+  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid).map(Number).filter((pid) => {
+    try {
+      return fs.readdirSync(`/proc/${pid}/fd`).some((f) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/fd/${f}`) === file;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -56,6 +74,36 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
     } finally {
       closeFd(lfd);
       rt.run('delete', '--force', 'tty1');
+    }
+  }, 60_000);
+
+  // containerd's runc shim gives `create` pipes for its output when the container has a
+  // terminal and reads them to their end before it calls `start`: nothing of the sandbox
+  // may keep them (docker run -t stalled so). The container's stdio is the pty.
+  test('create leaves no process holding its stdout and stderr once it exits', async () => {
+    const bundle = rt.bundle('tty-pipes', ['true'], (s) => {
+      s.process!.terminal = true;
+    });
+    const sock = path.join(rt.dir, 'console-pipes.sock');
+    const lfd = listenUnix(sock);
+    try {
+      // A file rather than a pipe, so that /proc names the same thing in every process.
+      const output = path.join(rt.dir, 'create-output');
+      const fd = fs.openSync(output, 'w');
+      const child = spawn(bin, ['--root', rt.root, 'create', '--bundle', bundle, '--console-socket', sock, 'tty2'], { stdio: ['ignore', fd, fd] });
+      fs.closeSync(fd);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(fs.readFileSync(output, 'utf8')).toBe('');
+      expect(code).toBe(0);
+      expect(holders(output)).toEqual([]);
+      const conn = accept(lfd);
+      const io = new MsgBuffers(4096);
+      expect(io.recv(conn)).toBeGreaterThan(0);
+      closeFd(conn);
+      for (const fd of io.fds) closeFd(fd);
+    } finally {
+      closeFd(lfd);
+      rt.run('delete', '--force', 'tty2');
     }
   }, 60_000);
 });

@@ -52,6 +52,19 @@ export function openPty(rows: number, cols: number): [number, number] {
 }
 
 /**
+ * adoptAsStdio makes the pty slave the sentry's own stdin, stdout and stderr, as runc's
+ * init and runsc's sandbox do with a terminal: the container's stdio is the pty, so the
+ * sandbox keeps none of its caller's. That matters to containerd's runc shim: it reads
+ * what `create` prints through a pipe until end of file before it calls `start`, and
+ * a sandbox left holding that pipe would stall it forever (docker run -t).
+ */
+export function adoptAsStdio(slave: number): void {
+  const dup2 = libcFunc('int dup2(int oldfd, int newfd)');
+  // SAFETY: slave is the pty slave this process just opened; dup2 replaces 0-2 atomically.
+  for (const fd of [0, 1, 2]) check('dup2', dup2(slave, fd));
+}
+
+/**
  * Terminal is the sandbox's one terminal: the host pty slave, and the inode that names it
  * in the sandbox (/dev/pts/0), whose attributes every open of it reports, so that
  * ttyname() (readlink /proc/self/fd/0, then stat) finds it.
