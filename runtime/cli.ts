@@ -13,6 +13,7 @@ import type { Command } from './commands/command';
 import type { CommandContext, GlobalOptions } from './commands/context';
 import { create } from './commands/create';
 import { del } from './commands/delete';
+import { events } from './commands/events';
 import { endExecFlags, exec } from './commands/exec';
 import { features } from './commands/features';
 import { pause, resume } from './commands/pause';
@@ -24,6 +25,7 @@ import { spec } from './commands/spec';
 import { start } from './commands/start';
 import { state } from './commands/state';
 import { unsupported } from './commands/unsupported';
+import { update } from './commands/update';
 import { doCommand } from './commands/extras/do';
 import { install, uninstall } from './commands/extras/install';
 import { gofer, sentry, syscalls } from './commands/extras/internal';
@@ -40,7 +42,7 @@ function launcherPath(): string {
 }
 
 /** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
-const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, list, spec, features, ...unsupported];
+const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, events, update, list, spec, features, ...unsupported];
 const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */

@@ -6,8 +6,6 @@
 import type { Command } from './command';
 
 const NOT_YET: [string, string][] = [
-  ['events <container-id>', 'display container events such as OOM notifications and resource statistics'],
-  ['update <container-id>', 'update container resource constraints'],
   ['checkpoint <container-id>', 'checkpoint a running container'],
   ['restore <container-id>', 'restore a container from a previous checkpoint'],
 ];

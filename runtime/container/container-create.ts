@@ -20,6 +20,7 @@ import { ContainerError } from './errors';
 import { HookError, runHooks } from './hooks';
 import { validateID } from './id';
 import type { FileLock } from './lock';
+import { withOomScoreAdj } from './oom-score';
 import { processStartTime } from './proc';
 import type { SandboxRef } from './sandbox';
 import { writeAtomic, type ContainerRecord } from './store';
@@ -98,9 +99,10 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
 
 async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: CreateOptions, undo: (() => Promise<void> | void)[]): Promise<void> {
   const { env, record } = c;
-  const handle = await env.sandbox.spawn({
+  // The sandbox's host processes inherit process.oomScoreAdj from this one (oom-score.ts).
+  const handle = await withOomScoreAdj(spec.process!.oomScoreAdj, () => env.sandbox.spawn({
     id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, log: env.log,
-  });
+  }));
   record.pid = handle.pid;
   record.pidStartTime = processStartTime(handle.pid);
   record.sandbox = handle.data;

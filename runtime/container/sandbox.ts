@@ -9,8 +9,9 @@
  * The real implementation comes with the sentry; until then `unavailableSandbox` refuses
  * to create anything, and tests use a fake (testing/fake-sandbox.ts).
  */
-import type { Spec } from '../oci/config';
+import type { LinuxResources, Spec } from '../oci/config';
 import type { Logger } from '../log';
+import type { ContainerStats } from './stats';
 
 /** SandboxSpawnRequest is everything a sandbox needs to be created for one container. */
 export interface SandboxSpawnRequest {
@@ -54,6 +55,12 @@ export interface SandboxProcess {
   cmd: string;
 }
 
+/** SandboxStats is what Sandbox.stats reports. */
+export interface SandboxStats {
+  data: ContainerStats;
+  oomKills?: number;
+}
+
 /** Sandbox runs containers. All methods reject with an Error naming what failed. */
 export interface Sandbox {
   /**
@@ -77,6 +84,19 @@ export interface Sandbox {
   resume?(ref: SandboxRef): Promise<void>;
   /** processes lists the container's processes (sandbox pids). */
   processes?(ref: SandboxRef): Promise<SandboxProcess[]>;
+  /**
+   * stats returns the sandbox's resource figures in runc's `events` shape, and how many
+   * OOM kills its memory limit has caused so far (undefined when that is unknown).
+   */
+  stats?(ref: SandboxRef): Promise<SandboxStats>;
+  /** oomKills is the OOM-kill count alone (cheap enough to poll), undefined when unknown. */
+  oomKills?(ref: SandboxRef): Promise<number | undefined>;
+  /**
+   * update applies new resource limits (the fields present) to a live sandbox: all of
+   * them or, when one is refused, none. It resolves with the settings this host cannot
+   * apply and that were left alone.
+   */
+  update?(ref: SandboxRef, resources: LinuxResources): Promise<string[]>;
   /** destroy releases what the sandbox left on the host; its processes are already gone. */
   destroy(ref: SandboxRef): Promise<void>;
 }

@@ -128,6 +128,28 @@ describe('SandboxCgroup (cgroup v1)', () => {
     cg = undefined;
   }, 20_000);
 
+  itV1('set (tvisor update) puts back what it changed when a later write is refused', async () => {
+    const sid = `${id}-set`;
+    const s = SandboxCgroup.create(sid, undefined, { memory: { limit: 64 * MiB }, cpu: { shares: 512 }, pids: { limit: 30 } });
+    try {
+      const mem = s.path('memory')!;
+      const cpu = s.path('cpu')!;
+      const pids = s.path('pids')!;
+      // memory is written before cpu.shares, which the kernel refuses (-5); pids is put back too.
+      expect(() => s.set({ memory: { limit: 32 * MiB }, pids: { limit: 10 }, cpu: { shares: -5 } })).toThrow(/^cgroup cpu\.shares: cannot write -5: EINVAL$/);
+      expect(read(mem, 'memory.limit_in_bytes')).toBe(String(64 * MiB));
+      expect(read(pids, 'pids.max')).toBe('30');
+      expect(read(cpu, 'cpu.shares')).toBe('512');
+      expect(s.set({ memory: { limit: 48 * MiB }, pids: { limit: -1 } })).toEqual([]);
+      expect(read(mem, 'memory.limit_in_bytes')).toBe(String(48 * MiB));
+      expect(read(pids, 'pids.max')).toBe('max');
+      expect(s.stats().pids).toEqual({ current: undefined, limit: undefined });
+      expect(s.oomKills()).toBe(0);
+    } finally {
+      await s.destroy();
+    }
+  });
+
   itV1('rejects a bad value by file and value and leaves nothing behind', () => {
     const before = tvisorExisted();
     const bad = `${id}-bad`;

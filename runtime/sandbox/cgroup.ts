@@ -11,12 +11,15 @@
  * Invariants: a directory is made in every mounted v1 hierarchy runc joins; `created`
  * lists, top-down, the directories this object made, and only those and the leaves are
  * ever removed, with rmdir (never recursively). A failed create removes what it made.
- * Not applied: memory.kernel (obsolete since Linux 5.16), blockIO, hugepageLimits,
- * network, rdma, devices (the sentry opens no host devices for the container).
+ * Not applied: memory.kernel (obsolete since Linux 5.16), blockIO other than its weight,
+ * hugepageLimits, network, rdma, devices (the sentry opens no host devices for the
+ * container). `set` (tvisor update) puts back the previous values when a write fails.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../oci/config';
+import type { ContainerStats } from '../container/stats';
+import { oomKills, readCgroupStats } from './cgroup-stats';
 
 /** CONTROLLERS are the v1 hierarchies a sandbox joins when they are mounted (runc's list). */
 export const CONTROLLERS = ['cpuset', 'cpu', 'cpuacct', 'memory', 'devices', 'freezer', 'blkio', 'pids',
@@ -36,13 +39,6 @@ export interface CgroupRecord {
   paths: Record<string, string>;
   /** created lists the directories this sandbox made, parents before children. */
   created: string[];
-}
-
-/** CgroupStats is the subset of runc's `events --stats` cgroup figures tvisor reports. */
-export interface CgroupStats {
-  cpu?: { usage: { total: number; percpu: number[] }; throttling?: { periods: number; throttledPeriods: number; throttledTime: number } };
-  memory?: { usage: { usage: number; max: number; limit: number; failcnt: number }; swap?: { usage: number; max: number; limit: number; failcnt: number } };
-  pids?: { current: number; limit: number };
 }
 
 interface Mount {
@@ -224,8 +220,12 @@ export class SandboxCgroup {
     }
   }
 
-  /** update applies `resources` (the fields present) to the cgroup; `tvisor update` uses it too. */
-  update(r: LinuxResources): void {
+  /**
+   * update applies `resources` (the fields present) to the cgroup. It returns what it
+   * could not apply on this host and left alone (a blkio weight without CFQ or BFQ).
+   */
+  update(r: LinuxResources): string[] {
+    const ignored: string[] = [];
     const p = this.rec.paths;
     if (r.unified && Object.keys(r.unified).length) throw new CgroupError('cgroup: linux.resources.unified needs cgroup v2');
     const need = (ctl: string): string => {
@@ -262,10 +262,84 @@ export class SandboxCgroup {
       const limit = int('pids.max', r.pids.limit) ?? 0;
       writeFile(need('pids'), 'pids.max', limit > 0 ? limit : 'max');
     }
+    const weight = int('blkio.weight', r.blockIO?.weight as number | undefined);
+    if (weight) {
+      // BFQ's file when that scheduler is in use, else CFQ's; neither: nothing weighs I/O.
+      const file = ['blkio.bfq.weight', 'blkio.weight'].find((f) => has(p.blkio, f));
+      if (file) writeFile(p.blkio, file, weight);
+      else ignored.push(`blkio weight ${weight} (no blkio.weight: the I/O scheduler has no weights)`);
+    }
+    return ignored;
+  }
+
+  /**
+   * set is update for a running sandbox (`tvisor update`): when a write fails, it writes
+   * back the values it read before starting, then throws the failure.
+   */
+  set(r: LinuxResources): string[] {
+    const before = this.current(r);
+    try {
+      return this.update(r);
+    } catch (e) {
+      try {
+        this.update(before);
+      } catch {
+        // best effort: the first error is the one to report
+      }
+      throw e;
+    }
+  }
+
+  /** current reads the values of the settings `r` touches, as LinuxResources. */
+  private current(r: LinuxResources): LinuxResources {
+    const p = this.rec.paths;
+    const out: LinuxResources = {};
+    const read = (dir: string | undefined, f: string): number | undefined => {
+      if (!has(dir, f)) return undefined;
+      const v = readFile(dir, f);
+      if (v === 'max') return -1;
+      const n = Number(v);
+      // An unlimited memory counter reads as PAGE_COUNTER_MAX pages: write -1 back for it.
+      return n >= 2 ** 62 ? -1 : n;
+    };
+    if (r.memory) {
+      out.memory = {
+        limit: r.memory.limit !== undefined || r.memory.swap !== undefined ? read(p.memory, 'memory.limit_in_bytes') : undefined,
+        swap: r.memory.swap !== undefined || r.memory.limit !== undefined ? read(p.memory, 'memory.memsw.limit_in_bytes') : undefined,
+        reservation: r.memory.reservation !== undefined ? read(p.memory, 'memory.soft_limit_in_bytes') : undefined,
+      };
+    }
+    if (r.cpu) {
+      const c = r.cpu;
+      out.cpu = {
+        shares: c.shares !== undefined ? read(p.cpu, 'cpu.shares') : undefined,
+        period: c.period !== undefined || c.quota !== undefined ? read(p.cpu, 'cpu.cfs_period_us') : undefined,
+        quota: c.quota !== undefined || c.period !== undefined ? read(p.cpu, 'cpu.cfs_quota_us') : undefined,
+        realtimePeriod: c.realtimePeriod !== undefined ? read(p.cpu, 'cpu.rt_period_us') : undefined,
+        realtimeRuntime: c.realtimeRuntime !== undefined ? read(p.cpu, 'cpu.rt_runtime_us') : undefined,
+        cpus: c.cpus && has(p.cpuset, 'cpuset.cpus') ? readFile(p.cpuset, 'cpuset.cpus') : undefined,
+        mems: c.mems && has(p.cpuset, 'cpuset.mems') ? readFile(p.cpuset, 'cpuset.mems') : undefined,
+      };
+    }
+    if (r.pids) out.pids = { limit: read(p.pids, 'pids.max') ?? -1 };
+    if (r.blockIO?.weight) {
+      const file = ['blkio.bfq.weight', 'blkio.weight'].find((f) => has(p.blkio, f));
+      if (file) out.blockIO = { weight: read(p.blkio, file) };
+    }
+    return out;
   }
 
   private setMemory(dir: string, m: NonNullable<LinuxResources['memory']>): void {
     const limit = int('memory.limit_in_bytes', m.limit);
+    const setLimit = (v: number) => {
+      try {
+        writeFile(dir, 'memory.limit_in_bytes', v);
+      } catch (e) {
+        // EBUSY: the kernel could not reclaim down to the new limit.
+        if (!(e instanceof CgroupError && e.message.endsWith('EBUSY'))) throw e;
+        throw new CgroupError(`cgroup memory.limit_in_bytes: cannot set ${v}: below the current usage of ${readFile(dir, 'memory.usage_in_bytes')} bytes`, { cause: e });
+      }
+    };
     const swap = int('memory.memsw.limit_in_bytes', m.swap ?? (limit === -1 ? -1 : undefined));
     const reservation = int('memory.soft_limit_in_bytes', m.reservation);
     const swappiness = int('memory.swappiness', m.swappiness);
@@ -274,9 +348,9 @@ export class SandboxCgroup {
       const current = Number(readFile(dir, 'memory.limit_in_bytes'));
       const growing = swap === -1 || limit === -1 || (limit !== undefined && current < limit);
       if (growing) writeFile(dir, 'memory.memsw.limit_in_bytes', swap);
-      if (limit !== undefined) writeFile(dir, 'memory.limit_in_bytes', limit);
+      if (limit !== undefined) setLimit(limit);
       if (!growing) writeFile(dir, 'memory.memsw.limit_in_bytes', swap);
-    } else if (limit !== undefined) writeFile(dir, 'memory.limit_in_bytes', limit);
+    } else if (limit !== undefined) setLimit(limit);
     if (reservation !== undefined) writeFile(dir, 'memory.soft_limit_in_bytes', reservation);
     if (swappiness !== undefined && has(dir, 'memory.swappiness')) {
       if (swappiness < 0 || swappiness > 100) throw new CgroupError(`cgroup memory.swappiness: invalid value ${swappiness}`);
@@ -330,29 +404,14 @@ export class SandboxCgroup {
     }
   }
 
-  /** stats reads memory, cpu and pids figures; a hierarchy that is absent is left out. */
-  stats(): CgroupStats {
-    const p = this.rec.paths;
-    const out: CgroupStats = {};
-    const num = (dir: string, f: string) => {
-      const v = readFile(dir, f);
-      return v === 'max' ? 0 : Number(v);
-    };
-    if (p.memory) {
-      const entry = (prefix: string) => ({ usage: num(p.memory, `${prefix}.usage_in_bytes`), max: num(p.memory, `${prefix}.max_usage_in_bytes`),
-        limit: num(p.memory, `${prefix}.limit_in_bytes`), failcnt: num(p.memory, `${prefix}.failcnt`) });
-      out.memory = { usage: entry('memory') };
-      if (has(p.memory, 'memory.memsw.usage_in_bytes')) out.memory.swap = entry('memory.memsw');
-    }
-    if (p.cpuacct) {
-      out.cpu = { usage: { total: num(p.cpuacct, 'cpuacct.usage'), percpu: readFile(p.cpuacct, 'cpuacct.usage_percpu').split(/\s+/).filter(Boolean).map(Number) } };
-      if (has(p.cpu, 'cpu.stat')) {
-        const s = Object.fromEntries(readFile(p.cpu, 'cpu.stat').split('\n').map((l) => l.split(' ')).map(([k, v]) => [k, Number(v)]));
-        out.cpu.throttling = { periods: s.nr_periods ?? 0, throttledPeriods: s.nr_throttled ?? 0, throttledTime: s.throttled_time ?? 0 };
-      }
-    }
-    if (p.pids) out.pids = { current: num(p.pids, 'pids.current'), limit: num(p.pids, 'pids.max') };
-    return out;
+  /** stats reads the cgroup's figures in runc's `events` shape (cgroup-stats.ts). */
+  stats(): ContainerStats {
+    return readCgroupStats(this.rec.paths);
+  }
+
+  /** oomKills is the cgroup's OOM-kill count (see cgroup-stats.ts), undefined without memory. */
+  oomKills(): number | undefined {
+    return oomKills(this.rec.paths.memory);
   }
 
   /**

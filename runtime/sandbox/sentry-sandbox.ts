@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest } from '../container/sandbox';
+import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
+import type { LinuxResources } from '../oci/config';
 import { processStartTime } from '../container/proc';
 import { goferArgs, goferStderr } from '../../sentry/gofer-launch';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
@@ -293,4 +294,24 @@ export class SentrySandbox implements Sandbox {
     }
     for (const f of [CONTROL, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
   }
+
+  // stats and update (tvisor events, tvisor update) work on the sandbox's cgroup.
+  async stats(ref: SandboxRef): Promise<SandboxStats> {
+    const cg = sandboxCgroup(ref);
+    return { data: cg.stats(), oomKills: cg.oomKills() };
+  }
+
+  async oomKills(ref: SandboxRef): Promise<number | undefined> {
+    return sandboxCgroup(ref).oomKills();
+  }
+
+  async update(ref: SandboxRef, resources: LinuxResources): Promise<string[]> {
+    return sandboxCgroup(ref).set(resources);
+  }
+}
+
+/** sandboxCgroup is the cgroup recorded at spawn; a sandbox made without one has no figures or limits. */
+function sandboxCgroup(ref: SandboxRef): SandboxCgroup {
+  if (!ref.data?.cgroup) throw new Error(`container "${ref.id}" has no cgroup (its sandbox was created without cgroup v1)`);
+  return SandboxCgroup.load(ref.data.cgroup as CgroupRecord);
 }
