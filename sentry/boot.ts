@@ -23,7 +23,7 @@ import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
-import { HostFile } from './fsimpl/host/host-file';
+import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
 
 /** BootOptions say how to build the sandbox. */
@@ -36,6 +36,8 @@ export interface BootOptions {
   stdio: [number, number, number];
   /** ttySlave, when set, is the pty slave that replaces stdio (process.terminal). */
   ttySlave?: number;
+  /** preserved are host descriptors that become init's fds 3, 4, ... (create --preserve-fds). */
+  preserved?: number[];
   strace?: boolean;
 }
 
@@ -169,6 +171,9 @@ export function boot(o: BootOptions): Booted {
   } else {
     stdio = [new HostFile(o.stdio[0], O_RDONLY, 'stdin'), new HostFile(o.stdio[1], O_WRONLY, 'stdout'), new HostFile(o.stdio[2], O_WRONLY, 'stderr')];
   }
+  // Preserved descriptors (runc's --preserve-fds) are the caller's pipes and sockets:
+  // init reads and writes them through the sentry like its stdio, never directly.
+  for (const fd of o.preserved ?? []) stdio.push(new HostFile(fd, hostAccessMode(fd), `fd ${stdio.length}`));
   const init = spawnProcess(k, spec.process!, stdio);
   k.init = init.tg;
   return { kernel: k, init };

@@ -6,6 +6,7 @@
  *
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
  *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
+ *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -50,6 +51,7 @@ function parse(argv: string[]) {
       'debug-log': { type: 'string' },
       'console-socket': { type: 'string' },
       'gofer-fd': { type: 'string' },
+      'preserved-fds': { type: 'string' },
     },
     strict: true,
   }).values;
@@ -73,6 +75,14 @@ function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof pa
       }
     },
   };
+}
+
+/** preservedFds parses --preserved-fds FIRST:N into the host descriptors FIRST..FIRST+N-1. */
+function preservedFds(arg: string | undefined): number[] {
+  if (arg === undefined) return [];
+  const m = /^(\d+):(\d+)$/.exec(arg);
+  if (!m || Number(m[1]) < 3 || Number(m[2]) > 1024) throw new Error(`--preserved-fds: "${arg}" is not FIRST:N (FIRST >= 3, N <= 1024)`);
+  return Array.from({ length: Number(m[2]) }, (_, i) => Number(m[1]) + i);
 }
 
 /** syscallsMain implements `tvisor syscalls [--format table|json]`. */
@@ -142,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
     gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec);
     const client = Client.overFd(gofer.fd);
-    booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave });
+    booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave, preserved: preservedFds(o['preserved-fds']) });
   } catch (e) {
     gofer?.stop();
     const msg = (e as Error).message;

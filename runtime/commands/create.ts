@@ -26,6 +26,7 @@ export const create: Command = {
       bundle: String(args.bundle),
       pidFile: args['pid-file'] as string | undefined,
       consoleSocket: args['console-socket'] as string | undefined,
+      preserveFds: args['preserve-fds'] as number | undefined,
     });
   },
 };

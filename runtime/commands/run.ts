@@ -14,6 +14,7 @@ export const run: Command = {
       bundle: String(args.bundle),
       pidFile: args['pid-file'] as string | undefined,
       consoleSocket: args['console-socket'] as string | undefined,
+      preserveFds: args['preserve-fds'] as number | undefined,
       detach: Boolean(args.detach),
     });
   },

@@ -31,6 +31,34 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** preserveFds passes this process's fds 3 .. 3+N-1 to the container's init as its fds 3 .. . */
+  preserveFds?: number;
+}
+
+/** MAX_PRESERVED_FDS bounds --preserve-fds (runc has no bound; a typo should not pass a thousand). */
+const MAX_PRESERVED_FDS = 1024;
+
+/**
+ * checkPreservedFds validates --preserve-fds N: a count, and fds 3 .. 3+N-1 passed by the
+ * caller. Node opens descriptors of its own at start-up at the lowest free numbers, its
+ * event loop's epoll first (then pipes and eventfds), and marks every descriptor above 2
+ * close-on-exec, inherited ones included: what the caller passed is what lies below
+ * Node's first epoll descriptor. A count reaching past it would hand Node's own
+ * descriptors to the container.
+ */
+export function checkPreservedFds(n: number | undefined): number {
+  if (n === undefined) return 0;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PRESERVED_FDS) throw new ContainerError(`--preserve-fds: ${n} is not a count of descriptors from 0 to ${MAX_PRESERVED_FDS}`);
+  for (let fd = 3; fd < 3 + n; fd++) {
+    let link: string;
+    try {
+      link = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      throw new ContainerError(`--preserve-fds ${n}: descriptor ${fd} is not open`);
+    }
+    if (link === 'anon_inode:[eventpoll]') throw new ContainerError(`--preserve-fds ${n}: descriptor ${fd} was not passed to tvisor`);
+  }
+  return n;
 }
 
 /** SANDBOX_EXIT_TIMEOUT_MS bounds how long an undo waits for a killed sandbox to exit. */
@@ -59,6 +87,7 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
 /** createContainer creates a container and returns it in status `created`. */
 export async function createContainer(env: ContainerEnv, opts: CreateOptions): Promise<Container> {
   const id = validateID(opts.id);
+  checkPreservedFds(opts.preserveFds);
   const bundle = path.resolve(opts.bundle);
   const { spec, rootfs } = loadBundle(bundle);
   if (spec.process!.terminal && !opts.consoleSocket) {
@@ -101,7 +130,7 @@ async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: C
   const { env, record } = c;
   // The sandbox's host processes inherit process.oomScoreAdj from this one (oom-score.ts).
   const handle = await withOomScoreAdj(spec.process!.oomScoreAdj, () => env.sandbox.spawn({
-    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, log: env.log,
+    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds, log: env.log,
   }));
   record.pid = handle.pid;
   record.pidStartTime = processStartTime(handle.pid);

@@ -27,6 +27,8 @@ export interface SandboxSpawnRequest {
   stateDir: string;
   /** consoleSocket, when set, receives the pty master (console/console-socket.ts). */
   consoleSocket?: string;
+  /** preserveFds: the caller's fds 3 .. 3+N-1 become init's fds 3 .. (runc's --preserve-fds). */
+  preserveFds?: number;
   log: Logger;
 }
 

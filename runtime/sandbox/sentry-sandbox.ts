@@ -133,9 +133,12 @@ export class SentrySandbox implements Sandbox {
       readyR = r;
       try {
         args.push('--gofer-fd', '4');
+        // Preserved descriptors follow at 5..: the sentry gives them to init as 3...
+        const preserved = Array.from({ length: req.preserveFds ?? 0 }, (_, i) => 3 + i);
+        if (preserved.length) args.push('--preserved-fds', `5:${preserved.length}`);
         const spawnBoth = () => {
           sentryPid = spawnProcess({
-            file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd], setsid: !this.o.foreground,
+            file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
           });
           goferPid = spawnProcess({
             file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,

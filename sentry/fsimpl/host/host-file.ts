@@ -5,6 +5,7 @@
  * stops the others, and the data waits here until the task runs its read again.
  */
 import * as fs from 'node:fs';
+import { check, libcFunc } from '../../../native/libc';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
@@ -12,6 +13,13 @@ import { FileDescription, POLLIN, POLLOUT, POLLHUP } from '../../vfs/file';
 import { nowTimespec, S_IFCHR, S_IFIFO, S_IFREG, type Stat } from '../../vfs/inode';
 
 const READ_CHUNK = 65536;
+const F_GETFL = 3;
+const O_ACCMODE = 3;
+
+/** hostAccessMode is the access mode (O_RDONLY, O_WRONLY or O_RDWR) a host descriptor was opened with. */
+export function hostAccessMode(fd: number): number {
+  return check('fcntl F_GETFL', libcFunc('int fcntl(int fd, int cmd, int arg)')(fd, F_GETFL, 0) as number) & O_ACCMODE;
+}
 
 /** HostFile wraps one host descriptor owned by the sentry. */
 export class HostFile extends FileDescription {
