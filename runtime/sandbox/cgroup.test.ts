@@ -89,6 +89,11 @@ describe('SandboxCgroup (cgroup v1)', () => {
     for (const c of ['memory', 'cpu', 'pids', 'cpuset']) expect(procCgroup).toMatch(new RegExp(`^\\d+:${c}:/tvisor/${id}$`, 'm'));
     expect(cg.pids()).toContain(sleeper.pid);
 
+    // The same cgroup asked for again (same id under another --root) is refused, untouched.
+    expect(() => SandboxCgroup.create(id, undefined, {})).toThrow(/is in use by 1 process\(es\)/);
+    expect(fs.existsSync(mem)).toBe(true);
+    expect(cg.pids()).toContain(sleeper.pid);
+
     // update changes limits in place; growing past memsw raises memsw first.
     cg.update({ memory: { limit: 128 * MiB, swap: 160 * MiB }, cpu: { shares: 256 } });
     expect(read(mem, 'memory.limit_in_bytes')).toBe(String(128 * MiB));

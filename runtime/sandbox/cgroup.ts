@@ -165,6 +165,10 @@ export class SandboxCgroup {
         const leaf = path.join(base, inner);
         cg.rec.paths[ctl] = leaf;
         cg.mkdirs(m.point, leaf);
+        // A cgroup that already holds processes belongs to someone else (the same id under
+        // another --root, a leftover): joining it would let this sandbox's delete kill them.
+        const busy = readFile(leaf, 'cgroup.procs');
+        if (busy) throw new CgroupError(`cgroup ${leaf} is in use by ${busy.split('\n').length} process(es): choose another container id or linux.cgroupsPath`);
         if (ctl === 'cpuset') cg.inheritCpuset(m.point, leaf);
       }
       cg.update(resources ?? {});
