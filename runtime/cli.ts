@@ -146,7 +146,7 @@ export async function runCli(argv: string[]): Promise<number> {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
       const o = opts!;
       const sandbox = new SentrySandbox({
-        launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup,
+        launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup, network: o.network,
         foreground: cmdAt >= 0 && (argv[cmdAt] === 'run' || argv[cmdAt] === 'do'),
       });
       return { store: new StateStore(o.root), sandbox, log: log! };

@@ -15,6 +15,7 @@ import { processStartTime } from '../container/proc';
 import { goferArgs, goferStderr } from '../../sentry/gofer-launch';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
+import { goferNetPrefix, sentryNetPrefix } from './netns';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -32,6 +33,8 @@ export interface SentrySandboxOptions {
   systemdCgroup?: boolean;
   /** foreground: the sandbox stays in the caller's session (run, do) rather than its own. */
   foreground?: boolean;
+  /** network: `host` keeps the sentry in the host's network namespace (see netns.ts). */
+  network?: 'none' | 'host';
 }
 
 const CONTROL = 'sandbox.sock';
@@ -101,6 +104,13 @@ export class SentrySandbox implements Sandbox {
     if (this.o.debug) args.push('--debug');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
+    let sentryPrefix: string[], goferPrefix: string[];
+    try {
+      sentryPrefix = sentryNetPrefix(req.spec, this.o.network ?? 'none');
+      goferPrefix = goferNetPrefix();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     // The sandbox's host processes share one cgroup with config.json's linux.resources.
     // Without cgroup v1 (or privileges) a sandbox that asks for no limits runs without one.
     let cg: SandboxCgroup | undefined;
@@ -138,10 +148,10 @@ export class SentrySandbox implements Sandbox {
         if (preserved.length) args.push('--preserved-fds', `5:${preserved.length}`);
         const spawnBoth = () => {
           sentryPid = spawnProcess({
-            file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
+            file: sentryPrefix[0] ?? process.execPath, argv: [...sentryPrefix, process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
           });
           goferPid = spawnProcess({
-            file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,
+            file: goferPrefix[0] ?? process.execPath, argv: [...goferPrefix, process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,
           });
         };
         spawnBoth();
