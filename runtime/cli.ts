@@ -142,12 +142,12 @@ export async function runCli(argv: string[]): Promise<number> {
     get log() {
       return log!;
     },
-    env: async () => {
+    env: async (envOpts) => {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
       const o = opts!;
       const sandbox = new SentrySandbox({
         launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup, network: o.network,
-        foreground: cmdAt >= 0 && (argv[cmdAt] === 'run' || argv[cmdAt] === 'do'),
+        foreground: envOpts?.foreground ?? false,
       });
       return { store: new StateStore(o.root), sandbox, log: log! };
     },

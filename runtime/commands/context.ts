@@ -23,7 +23,7 @@ export interface CommandContext {
   opts: GlobalOptions;
   log: Logger;
   /** env returns the container environment (state store under --root and the sandbox). */
-  env(): Promise<ContainerEnv>;
+  env(opts?: { foreground?: boolean }): Promise<ContainerEnv>;
   /** out writes to stdout. */
   out(text: string): void;
 }

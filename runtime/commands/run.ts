@@ -9,7 +9,9 @@ export const run: Command = {
   builder: (y) => createFlags(y).option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' }),
   async run(ctx, args) {
     const { runContainer } = await import('../container/container-run');
-    return runContainer(await ctx.env(), {
+    // In the foreground the sandbox stays in this session (a terminal's ^C reaches it) and
+    // this process waits for it; detached, it gets a session of its own, as with create.
+    return runContainer(await ctx.env({ foreground: !args.detach }), {
       id: String(args['container-id']),
       bundle: String(args.bundle),
       pidFile: args['pid-file'] as string | undefined,

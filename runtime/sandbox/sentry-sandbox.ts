@@ -197,6 +197,8 @@ export class SentrySandbox implements Sandbox {
           // start-up lets it start a stub, so everything it starts is already in it.
           if (this.o.foreground) {
             // The pipe's end is the sandbox's exit (see sentry/main.ts): wait() uses it.
+            // Unreferenced: it tells, it never keeps this process alive by itself.
+            ready.unref();
             this.exits.set(pid, gone);
           } else {
             ready.destroy();

@@ -172,6 +172,21 @@ describe.each(RUNTIMES)('%s', (name, bin) => {
     expect(rt.run('list', '-q').stdout).toBe('');
   });
 
+  test('run --detach returns once the container runs, in a session of its own', () => {
+    const bundle = rt.bundle('b', ['sleep', '100']);
+    // rt.run waits for the runtime to exit: a detached run that kept it alive would time out.
+    const r = rt.run('run', '--detach', '--bundle', bundle, 'd1');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const st = rt.state('d1')!;
+    expect(st.status).toBe('running');
+    const stat = fs.readFileSync(`/proc/${st.pid}/stat`, 'utf8');
+    const [, , , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    expect(sid).not.toBe(process.pid);
+    expect(sid).not.toBe(Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[3]));
+    expect(rt.run('delete', '--force', 'd1').status).toBe(0);
+  });
+
   test('hooks receive the state on stdin', async () => {
     const out = path.join(rt.dir, 'hook-state');
     const hook = path.join(rt.dir, 'hook.sh');

@@ -27,7 +27,7 @@ export const doCommand: Command = {
       spec.process!.cwd = path.resolve(String(args.cwd));
       spec.process!.env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
       fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
-      return await runContainer(await ctx.env(), { id: path.basename(bundle), bundle });
+      return await runContainer(await ctx.env({ foreground: true }), { id: path.basename(bundle), bundle });
     } finally {
       fs.rmSync(bundle, { recursive: true, force: true });
     }
