@@ -116,7 +116,7 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
       const opt = (m.options ?? []).find((o) => o.startsWith('mode='));
       return new Tmpfs(opt ? parseInt(opt.slice(5), 8) : 0o1777);
     }
-    case 'devtmpfs': return newDevfs();
+    case 'devtmpfs': return newDevfs(k);
     case 'sysfs': return newSysfs();
     case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
       const fs = new Tmpfs(m.type === 'mqueue' ? 0o1777 : 0o555);
@@ -148,7 +148,7 @@ export function boot(o: BootOptions): Booted {
   for (const m of specMounts) {
     if (m.destination === '/dev' && m.type === 'tmpfs') {
       // /dev is ours: the sentry's devfs, never the host's.
-      mounts.mount(mountpoint(k, '/dev'), newDevfs(terminal), 0, 'tmpfs');
+      mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
       haveDev = true;
       continue;
     }
@@ -160,7 +160,7 @@ export function boot(o: BootOptions): Booted {
     const flags = (m.options ?? []).includes('ro') ? MS_RDONLY : 0;
     mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
   }
-  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(terminal), 0, 'tmpfs');
+  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
   maskAndProtect(k, spec);
 

@@ -3,7 +3,10 @@
  * exec socket and sends one message: a JSON line {"process": <OCI process>} with its
  * stdin, stdout and stderr attached as descriptors (SCM_RIGHTS). The sandbox answers
  * {"pid": N} (or {"error": "..."}), later {"exit": code} when the process exits; the
- * client may send {"signal": n} lines meanwhile. A client that goes away kills its
+ * client may send {"signal": n} lines meanwhile. With "terminal": true in the process, the
+ * request carries no descriptors: the sandbox opens a new pty, makes its slave the
+ * process's terminal (/dev/pts/N, the controlling terminal of its new session) and sends
+ * the master with the pid reply ({"pid": N, "tty": "/dev/pts/N"} and one SCM_RIGHTS fd). A client that goes away kills its
  * process. Node's net module cannot receive descriptors, so this socket is served with
  * koffi calls, polled every POLL_MS on Node's event loop (idle cost: one poll(2)).
  */
@@ -17,7 +20,8 @@ import { spawnProcess } from './kernel/spawn';
 import type { ThreadGroup } from './kernel/thread-group';
 import type { SentryLog } from './log';
 import { HostFile } from './fsimpl/host/host-file';
-import { O_RDONLY, O_WRONLY } from './vfs/file';
+import { openPty, Terminal } from './fsimpl/host/tty';
+import { O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file';
 import { exitCode } from './exit-code';
 
 const POLL_MS = 20;
@@ -81,8 +85,9 @@ export class ExecServer {
     for (const fd of fds) closeFd(fd);
   }
 
-  private send(c: Conn, msg: Record<string, unknown>): void {
-    this.io.send(c.fd, Buffer.from(`${JSON.stringify(msg)}\n`));
+  private send(c: Conn, msg: Record<string, unknown>, fds: number[] = []): void {
+    const b = Buffer.from(`${JSON.stringify(msg)}\n`);
+    this.io.send(c.fd, b, b.length, fds);
   }
 
   private handle(c: Conn, line: string, fds: number[]): void {
@@ -102,24 +107,50 @@ export class ExecServer {
       this.send(c, { error: 'expected one process' });
       return;
     }
-    if (fds.length !== 3) {
+    const terminal = req.process.terminal === true;
+    const want = terminal ? 0 : 3;
+    if (fds.length !== want) {
       for (const fd of fds) closeFd(fd);
-      this.send(c, { error: `expected 3 descriptors (stdin, stdout, stderr), got ${fds.length}` });
+      this.send(c, { error: terminal ? `expected no descriptors with a terminal, got ${fds.length}` : `expected 3 descriptors (stdin, stdout, stderr), got ${fds.length}` });
       return;
     }
+    let master = -1;
+    let term: Terminal | null = null;
+    let stdio: FileDescription[] = [];
     try {
-      const stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
+      if (terminal) {
+        const size = req.process.consoleSize;
+        const [m, slave] = openPty(size?.height ?? 0, size?.width ?? 0, false);
+        master = m;
+        try {
+          term = new Terminal(slave, this.k, { lineDiscipline: true });
+        } catch (e) {
+          closeFd(slave);
+          throw e;
+        }
+        const tty = term.open();
+        stdio = [tty, tty.ref(), tty.ref()];
+      } else {
+        stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
+      }
       const task = spawnProcess(this.k, req.process, stdio);
+      // The process leads a new session (spawnProcess): the terminal becomes its controlling one.
+      if (term) term.sid = task.tg.sid;
       c.tg = task.tg;
       task.tg.exitWatcher = (status) => {
         this.send(c, { exit: exitCode(status) });
         this.drop(c);
       };
-      this.send(c, { pid: task.pid });
+      // With a terminal, the master goes to the client with the pid; the sentry keeps only the slave.
+      this.send(c, term ? { pid: task.pid, tty: `/dev/pts/${term.index}` } : { pid: task.pid }, master >= 0 ? [master] : []);
       this.k.sched.wake(task);
     } catch (e) {
       this.log.debug(`exec: ${(e as Error).message}`);
       this.send(c, { error: (e as Error).message });
+      // A process that failed before taking its stdio leaves the terminal open: close it.
+      if (term && this.k.terminals.has(term)) for (const f of stdio) f.unref();
+    } finally {
+      if (master >= 0) closeFd(master);
     }
   }
 

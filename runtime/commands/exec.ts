@@ -72,6 +72,8 @@ export const exec: Command = {
         if (args['remove-process-file']) fs.rmSync(file, { force: true });
       }
       if (!Array.isArray(proc.args) || proc.args.length === 0) throw new Error(`--process ${file}: args: must be a non-empty array`);
+      // As with runc, --tty given beside --process overrides process.terminal.
+      if (args.tty !== undefined) proc.terminal = Boolean(args.tty);
     } else {
       // After the `--` that endExecFlags put there, yargs leaves the command in `_` (after "exec").
       const given = (args.command as string[] | undefined) ?? [];
@@ -93,6 +95,7 @@ export const exec: Command = {
     // The container is read under its lock; the exec itself runs without holding it (a
     // detached exec re-runs tvisor exec, which takes the lock again).
     const c = await Container.locked(env, id, async (x) => x);
-    return execInContainer(c, proc, { detach: Boolean(args.detach), pidFile: args['pid-file'] as string | undefined, launcher, globals });
+    const consoleSocket = args['console-socket'] as string | undefined;
+    return execInContainer(c, proc, { detach: Boolean(args.detach), pidFile: args['pid-file'] as string | undefined, consoleSocket, launcher, globals });
   },
 };

@@ -3,6 +3,8 @@
  * foreground the CLI itself carries the process's stdio and exit status; with --detach it
  * starts a copy of itself in the background that does so (its pid goes to --pid-file, so
  * a shim can wait for it as for runc's exec), and returns once the process has started.
+ * With a terminal (process.terminal) the sandbox opens a new pty for the process and its
+ * master goes to --console-socket before exec reports the start, as with runc.
  */
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -18,6 +20,8 @@ import { writeAtomic } from './store';
 export interface ExecOptions {
   detach: boolean;
   pidFile?: string;
+  /** consoleSocket receives the pty master of a process with a terminal (runc's --console-socket). */
+  consoleSocket?: string;
   /** launcher and globals re-run tvisor for --detach. */
   launcher: string;
   globals: string[];
@@ -30,35 +34,53 @@ export const READY_ENV = 'TVISOR_EXEC_READY_FD';
 export async function execInContainer(c: Container, proc: Process, o: ExecOptions): Promise<number> {
   const status = c.status();
   if (status !== 'running') throw new StatusError(`cannot exec in container "${c.id}": container is ${status}`, status);
-  if (proc.terminal) throw new ContainerError('exec: process.terminal: terminals are not supported by this build yet');
+  if (proc.terminal && !o.consoleSocket) throw new ContainerError('exec: process.terminal (--tty) needs --console-socket');
+  if (!proc.terminal && o.consoleSocket) throw new ContainerError('exec: --console-socket needs a terminal (--tty or process.terminal)');
+  const consoleSocket = o.consoleSocket ? path.resolve(o.consoleSocket) : undefined;
   const ref = c.sandboxRef();
   if (!o.detach) {
     const readyFd = Number(process.env[READY_ENV] ?? -1);
-    if (o.pidFile) writeAtomic(path.resolve(o.pidFile), String(process.pid));
-    return runExec(ref.stateDir, proc, () => {
-      if (readyFd >= 0) {
-        fs.writeSync(readyFd, 'ok\n');
+    const tell = (line: string) => {
+      if (readyFd < 0) return;
+      try {
+        fs.writeSync(readyFd, `${line}\n`);
         fs.closeSync(readyFd);
+      } catch {
+        // the detaching parent went away
       }
-    });
+    };
+    if (o.pidFile) writeAtomic(path.resolve(o.pidFile), String(process.pid));
+    try {
+      return await runExec(ref.stateDir, proc, () => tell('ok'), { consoleSocket });
+    } catch (e) {
+      tell(`error ${(e as Error).message}`);
+      throw e;
+    }
   }
   const procFile = path.join(ref.stateDir, `exec-${crypto.randomBytes(6).toString('hex')}.json`);
   writeAtomic(procFile, JSON.stringify(proc));
-  const child = spawn(process.execPath, [o.launcher, ...o.globals, 'exec', '--process', procFile, '--remove-process-file', c.id], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+  const args = [o.launcher, ...o.globals, 'exec', '--process', procFile, '--remove-process-file', ...(consoleSocket ? ['--console-socket', consoleSocket] : []), c.id];
+  // With a terminal the process's stdio is the pty: the background copy keeps none of the
+  // caller's (containerd's shim reads exec's output pipe to its end before going on).
+  const stdio = proc.terminal ? 'ignore' : 'inherit';
+  const child = spawn(process.execPath, args, {
+    stdio: [stdio, stdio, stdio, 'pipe'],
     detached: true,
     env: { ...process.env, [READY_ENV]: '3' },
   });
-  const started = await new Promise<boolean>((resolve) => {
-    let said = '';
+  const said = await new Promise<string>((resolve) => {
+    let text = '';
     const ready = child.stdio[3] as NodeJS.ReadableStream;
-    ready.on('data', (d) => { said += d; });
-    ready.on('end', () => resolve(said.trim() === 'ok'));
-    child.on('error', () => resolve(false));
+    ready.on('data', (d) => { text += d; });
+    ready.on('end', () => resolve(text.trim()));
+    child.on('error', (e) => resolve(`error ${e.message}`));
   });
-  if (!started) {
+  if (said !== 'ok') {
     fs.rmSync(procFile, { force: true });
-    throw new ContainerError('exec: the process did not start (see the error above)');
+    // The background copy printed its error where its stderr goes; with a terminal that is
+    // nowhere, so its ready line says why.
+    const why = proc.terminal && said.startsWith('error ') ? said.slice(6) : 'the process did not start (see the error above)';
+    throw new ContainerError(why.startsWith('exec') ? why : `exec: ${why}`);
   }
   if (o.pidFile) writeAtomic(path.resolve(o.pidFile), String(child.pid));
   child.unref();

@@ -1,31 +1,51 @@
 /**
  * The client side of `exec`: connect to a running sandbox's exec socket, hand it the
- * process description and this process's stdin, stdout and stderr (SCM_RIGHTS), forward
- * the signals this process receives, and resolve with the exec'd process's exit code.
+ * process description and this process's stdin, stdout and stderr (SCM_RIGHTS) or, with a
+ * terminal, pass the pty master it gets back on to the console socket; forward the
+ * signals this process receives, and resolve with the exec'd process's exit code.
  */
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import type { Process } from '../oci/config';
 import { connectUnix, MsgBuffers, closeFd } from '../../native/unixsock';
+import { sendConsoleFd } from '../console/console-socket';
 
 /** EXEC_SOCKET is the exec socket's name in the container's state directory. */
 export const EXEC_SOCKET = 'sandbox.sock.exec';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'] as const;
 
+/** ExecIo says where the process's stdio comes from. */
+export interface ExecIo {
+  /** consoleSocket, with proc.terminal, receives the new terminal's pty master (runc's protocol). */
+  consoleSocket?: string;
+}
+
 /**
  * runExec starts `proc` in the sandbox whose state directory is `stateDir`; `onStarted`
- * learns the sandbox pid of the new process. It resolves with the exit code.
+ * learns the sandbox pid of the new process. It resolves with the exit code. Without a
+ * terminal the process gets this process's stdin, stdout and stderr; with one
+ * (proc.terminal) the sandbox opens a pty and its master goes to io.consoleSocket.
  */
-export function runExec(stateDir: string, proc: Process, onStarted: (pid: number) => void = () => undefined): Promise<number> {
+export function runExec(stateDir: string, proc: Process, onStarted: (pid: number) => void = () => undefined, io: ExecIo = {}): Promise<number> {
+  if (proc.terminal && !io.consoleSocket) return Promise.reject(new Error('exec: a terminal (--tty, process.terminal) needs --console-socket'));
   const fd = connectUnix(path.join(stateDir, EXEC_SOCKET));
-  const io = new MsgBuffers(64);
+  const msg = new MsgBuffers(4096);
   const req = Buffer.from(`${JSON.stringify({ process: proc })}\n`);
-  const n = io.send(fd, req, req.length, [0, 1, 2]);
+  const n = msg.send(fd, req, req.length, proc.terminal ? [] : [0, 1, 2]);
   if (n !== req.length) {
     closeFd(fd);
     return Promise.reject(new Error(`cannot send the exec request to the sandbox (${n})`));
+  }
+  let early = '';
+  if (proc.terminal) {
+    try {
+      early = receiveConsole(fd, msg, io.consoleSocket!);
+    } catch (e) {
+      closeFd(fd);
+      return Promise.reject(e);
+    }
   }
   const sock = new net.Socket({ fd, readable: true, writable: true });
   return new Promise((resolve, reject) => {
@@ -40,18 +60,50 @@ export function runExec(stateDir: string, proc: Process, onStarted: (pid: number
       fn();
     };
     let buf = '';
-    sock.on('data', (d) => {
+    const take = (d: string) => {
       buf += d;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl)) as { pid?: number; exit?: number; error?: string };
+        const reply = JSON.parse(buf.slice(0, nl)) as { pid?: number; exit?: number; error?: string };
         buf = buf.slice(nl + 1);
-        if (msg.error) return done(() => reject(new Error(msg.error)));
-        if (msg.pid !== undefined) onStarted(msg.pid);
-        if (msg.exit !== undefined) return done(() => resolve(msg.exit!));
+        if (reply.error) return done(() => reject(new Error(reply.error)));
+        if (reply.pid !== undefined) onStarted(reply.pid);
+        if (reply.exit !== undefined) return done(() => resolve(reply.exit!));
       }
-    });
+    };
+    sock.on('data', (d) => take(String(d)));
+    if (early) take(early);
     sock.on('error', (e) => done(() => reject(new Error(`the sandbox went away: ${e.message}`))));
     sock.on('end', () => done(() => reject(new Error('the sandbox went away before the process exited'))));
   });
+}
+
+/**
+ * receiveConsole waits for the sandbox's first reply to a terminal exec: the pid line
+ * with the pty master attached. The master goes to `consoleSocket` before the pid line is
+ * handled (so a detached exec reports its start only once the caller has its console),
+ * and is then closed here. It returns what was read (the pid line, or an error line).
+ */
+function receiveConsole(fd: number, msg: MsgBuffers, consoleSocket: string): string {
+  let text = '';
+  const fds: number[] = [];
+  while (!text.includes('\n')) {
+    const n = msg.recv(fd);
+    fds.push(...msg.fds);
+    if (n <= 0) {
+      for (const f of fds) closeFd(f);
+      throw new Error(n === 0 ? 'the sandbox went away before the process started' : `reading from the sandbox: errno ${-n}`);
+    }
+    text += msg.data.toString('utf8', 0, n);
+  }
+  if (fds.length === 0) return text;
+  try {
+    const reply = JSON.parse(text.slice(0, text.indexOf('\n'))) as { tty?: string };
+    sendConsoleFd(consoleSocket, fds[0], reply.tty ?? '/dev/ptmx');
+  } catch (e) {
+    throw new Error(`exec: ${(e as Error).message}`);
+  } finally {
+    for (const f of fds) closeFd(f);
+  }
+  return text;
 }

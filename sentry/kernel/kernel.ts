@@ -10,6 +10,7 @@ import { Scheduler } from './sched';
 import type { SeccompFilter } from '../seccomp';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
+import type { Terminal } from '../fsimpl/host/tty';
 
 /** Kernel is the sentry's global state. */
 export class Kernel {
@@ -26,8 +27,12 @@ export class Kernel {
   readonly bootTime = Date.now();
   /** futexWake wakes up to n waiters on a futex word (set by the futex implementation). */
   futexWake?: (t: Task, addr: bigint, n: number) => number;
-  /** ttyForeground is the terminal's foreground process group (0: init's). */
-  ttyForeground = 0;
+  /**
+   * terminals are the sandbox's terminals (/dev/pts/N), each the controlling terminal of
+   * one session; terminalWatchers (devfs) learn of each one that comes or goes.
+   */
+  readonly terminals = new Set<Terminal>();
+  readonly terminalWatchers: { added(t: Terminal): void; removed(t: Terminal): void }[] = [];
   /** seccomp is the container's linux.seccomp profile, applied to every application syscall. */
   seccomp: SeccompFilter | null = null;
   /** strace logs every syscall when set. */
@@ -44,6 +49,29 @@ export class Kernel {
       this.nextId = this.nextId >= 4194304 ? 2 : this.nextId + 1;
       if (!this.tasks.has(id) && !this.groups.has(id)) return id;
     }
+  }
+
+  /** addTerminal lists a new terminal (its constructor calls this). */
+  addTerminal(t: Terminal): void {
+    this.terminals.add(t);
+    for (const w of this.terminalWatchers) w.added(t);
+  }
+
+  /** removeTerminal forgets a terminal whose last description closed. */
+  removeTerminal(t: Terminal): void {
+    if (!this.terminals.delete(t)) return;
+    for (const w of this.terminalWatchers) w.removed(t);
+  }
+
+  /** controllingTerminal is session sid's terminal, if it has one. */
+  controllingTerminal(sid: number): Terminal | undefined {
+    for (const t of this.terminals) if (t.sid === sid) return t;
+    return undefined;
+  }
+
+  /** ttyForeground is the foreground process group of init's terminal (0 without one). */
+  get ttyForeground(): number {
+    return this.init ? (this.controllingTerminal(this.init.sid)?.foreground ?? 0) : 0;
   }
 
   /** uptime in seconds. */

@@ -10,8 +10,7 @@
  * Skips (probes.ts): the whole suite without root, docker.io, busybox-static or a built
  * tvisor; the container tests while tvisor cannot bind-mount a single file (Docker's
  * /etc/hosts, /etc/hostname, /etc/resolv.conf); `docker exec` and `-t` while tvisor has
- * no exec or terminals; `docker exec -t` while tvisor's exec has no terminal. Every
- * docker call is bounded by a timeout.
+ * no exec or terminals. Every docker call is bounded by a timeout.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,8 +32,7 @@ function gated(reasons: (string | undefined)[]) {
 const containerTest = gated([features.fileBind]);
 const execTest = gated([features.fileBind, features.exec]);
 const ttyTest = gated([features.fileBind, features.terminal]);
-// tvisor's exec has no terminal yet: `tvisor exec --tty` says so and `docker exec -t` fails.
-const execTtyTest = gated([features.fileBind, features.exec, 'tvisor exec has no terminals yet (process.terminal in exec is refused)']);
+const execTtyTest = gated([features.fileBind, features.exec, features.terminal]);
 /** PEER is the runtime the terminal tests compare with: runc, Docker's own. */
 const PEER = '--runtime=runc';
 
@@ -205,16 +203,44 @@ if (prereq) {
       expect(r.status).toBe(5);
     });
 
-    execTtyTest('docker exec -t gives the process a terminal', async () => {
-      const id = ok(d(['run', '-d', RT, IMG, 'sleep', '1000'])).trim();
-      try {
-        recordSandbox(id);
-        const r = d(['exec', '-t', id, 'sh', '-c', 'tty; exit 3'], { timeoutMs: 20_000 });
-        expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r\n$/);
-        expect(r.status).toBe(3);
-      } finally {
-        d(['rm', '-f', id]);
+    // Docker's shim runs `exec --detach --console-socket`: the sandbox opens a new pty for
+    // the process, whose master reaches the shim; the exit status comes through the
+    // detached tvisor exec the shim waits for.
+    execTtyTest('docker exec -t gives the process a terminal, as runc does', async () => {
+      const script = 'tty; test -t 0 && echo stdin-tty; test -t 1 && echo stdout-tty; exit 3';
+      const t = { timeoutMs: 20_000 };
+      const outputs: string[] = [];
+      for (const rt of [PEER, RT]) {
+        const id = ok(d(['run', '-d', rt, IMG, 'sleep', '1000'])).trim();
+        try {
+          if (rt === RT) recordSandbox(id);
+          const r = d(['exec', '-t', id, 'sh', '-c', script], t);
+          expect(r.status).toBe(3);
+          outputs.push(r.stdout);
+        } finally {
+          d(['rm', '-f', id]);
+        }
       }
+      expect(outputs[1]).toBe(outputs[0]);
+      expect(outputs[1]).toMatch(/^\/dev\/pts\/\d+\r\nstdin-tty\r\nstdout-tty\r\n$/);
+    });
+
+    execTtyTest('docker exec -it carries what is typed to the process and back, as runc does', async () => {
+      const script = 'echo ready; read -r line; echo "got:$line"; exit 5';
+      const outputs: string[] = [];
+      for (const rt of [PEER, RT]) {
+        const id = ok(d(['run', '-d', rt, IMG, 'sleep', '1000'])).trim();
+        try {
+          if (rt === RT) recordSandbox(id);
+          const r = await dockerd.dockerInTerminal(['exec', '-it', id, 'sh', '-c', script], 'ready', 'hello tty\n');
+          expect(r.status).toBe(5);
+          outputs.push(r.stdout);
+        } finally {
+          d(['rm', '-f', id]);
+        }
+      }
+      expect(outputs[1]).toBe(outputs[0]);
+      expect(outputs[1]).toContain('got:hello tty\r\n');
     });
 
     containerTest('nothing is left behind: containers, tvisor processes, mounts, state directories', async () => {

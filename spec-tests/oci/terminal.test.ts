@@ -1,13 +1,15 @@
 /**
  * Terminals: process.terminal with --console-socket, the way containerd's shim and runc
- * use it. The test listens on a Unix socket, receives the pty master that `create` sends
- * (one SCM_RIGHTS message with one descriptor), starts the container and reads what the
- * container writes to its terminal. Run against runc as the reference and tvisor.
+ * use it. The test listens on a Unix socket, receives the pty master that `create` (or
+ * `exec --tty`) sends (one SCM_RIGHTS message with one descriptor), and reads what the
+ * container writes to its terminal, typing into it where a test says so. Run against runc
+ * as the reference and tvisor; the exec tests compare the two.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { accept, closeFd, listenUnix, MsgBuffers } from '../../native/unixsock';
+import { libcFunc } from '../../native/libc';
+import { accept, closeFd, listenUnix, MsgBuffers, PollSet, POLLIN } from '../../native/unixsock';
 import { OciRuntime } from './harness';
 
 const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
@@ -22,6 +24,59 @@ function readAll(master: number): Promise<string> {
     const timer = setTimeout(() => { rs.destroy(); resolve(out); }, 10_000);
     const done = () => { clearTimeout(timer); resolve(out); };
     rs.on('data', (d) => { out += d; });
+    rs.on('error', done);
+    rs.on('end', done);
+  });
+}
+
+/** receiveMaster accepts one connection on the listening console socket and returns the fd it carries. */
+async function receiveMaster(lfd: number, errFile: string): Promise<number> {
+  const poll = new PollSet();
+  poll.set([[lfd, POLLIN]]);
+  for (let i = 0; poll.wait(0) <= 0; i++) {
+    if (i > 400) throw new Error(`nothing came to the console socket: ${fs.readFileSync(errFile, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const conn = accept(lfd);
+  if (conn < 0) throw new Error(`accept on the console socket: ${conn}`);
+  const io = new MsgBuffers(4096);
+  const n = io.recv(conn);
+  closeFd(conn);
+  if (n <= 0 || io.fds.length !== 1) throw new Error(`console socket: ${n} bytes, ${io.fds.length} descriptors`);
+  return io.fds[0];
+}
+
+/** Step is something to do to the terminal once its output contains `after`. */
+interface Step {
+  after: string;
+  type?: string;
+  resize?: [number, number];
+}
+
+/** setWinsize resizes the terminal from the master side, as containerd's shim does. */
+function setWinsize(master: number, rows: number, cols: number): void {
+  const ws = Buffer.alloc(8);
+  ws.writeUInt16LE(rows, 0);
+  ws.writeUInt16LE(cols, 2);
+  libcFunc('int ioctl(int fd, unsigned long req, void *arg)')(master, 0x5414, ws);
+}
+
+/** drive reads the master until the terminal closes, doing each step when its text shows. */
+function drive(master: number, steps: Step[]): Promise<string> {
+  return new Promise((resolve) => {
+    const rs = fs.createReadStream('', { fd: master });
+    let out = '';
+    let next = 0;
+    const timer = setTimeout(() => { rs.destroy(); resolve(out); }, 20_000);
+    const done = () => { clearTimeout(timer); resolve(out); };
+    rs.on('data', (d) => {
+      out += d;
+      while (next < steps.length && out.includes(steps[next].after)) {
+        const s = steps[next++];
+        if (s.type) fs.writeSync(master, s.type);
+        if (s.resize) setWinsize(master, ...s.resize);
+      }
+    });
     rs.on('error', done);
     rs.on('end', done);
   });
@@ -106,4 +161,76 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       rt.run('delete', '--force', 'tty2');
     }
   }, 60_000);
+
+  describe('exec --tty', () => {
+    const id = 'exec-tty';
+    let consoleN = 0;
+    beforeAll(async () => {
+      const bundle = rt.bundle('exec-tty', ['sleep', '1000']);
+      expect(rt.run('create', '--bundle', bundle, id).status).toBe(0);
+      expect(rt.run('start', id).status).toBe(0);
+      await rt.waitStatus(id, 'running');
+    }, 60_000);
+    afterAll(() => {
+      rt.run('delete', '--force', id);
+    });
+
+    /** execTty runs `exec --detach --console-socket` (with --tty or a --process file) and drives its terminal. */
+    async function execTty(args: string[], steps: Step[], proc?: Record<string, unknown>): Promise<{ code: number | null; text: string; stderr: string }> {
+      // `code` is that of `exec --detach` itself: 0 once the process started.
+      const sock = path.join(rt.dir, `exec-console-${++consoleN}.sock`);
+      const lfd = listenUnix(sock);
+      const errFile = path.join(rt.dir, `exec-err-${consoleN}`);
+      const errFd = fs.openSync(errFile, 'w');
+      let how = ['--tty', id, ...args];
+      if (proc) {
+        const file = path.join(rt.dir, `exec-process-${consoleN}.json`);
+        fs.writeFileSync(file, JSON.stringify({ terminal: true, user: { uid: 0, gid: 0 }, cwd: '/', env: ['PATH=/bin', 'TERM=xterm'], args, ...proc }));
+        how = ['--process', file, id];
+      }
+      // runc takes a console socket only with --detach (then the caller, here this test, is the
+      // only one holding the terminal; the process's exit status goes to the subreaper).
+      const child = spawn(bin, ['--root', rt.root, 'exec', '--detach', '--console-socket', sock, ...how], { stdio: ['ignore', errFd, errFd] });
+      fs.closeSync(errFd);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      try {
+        const master = await receiveMaster(lfd, errFile);
+        const text = await drive(master, steps);
+        const code = await exited;
+        // Nothing may keep exec's stdout and stderr once it returned (containerd's shim reads them to their end).
+        expect(holders(errFile)).toEqual([]);
+        return { code, text: text.replace(/\r\n/g, '\n'), stderr: fs.readFileSync(errFile, 'utf8') };
+      } finally {
+        closeFd(lfd);
+        child.kill('SIGKILL');
+      }
+    }
+
+    test('the process gets a terminal of its own (the sandbox\'s first: /dev/pts/0); what is typed is echoed and read', async () => {
+      const r = await execTty(['sh', '-c', 'tty; stty size; test -t 0 && test -t 1 && echo in-tty; echo ready; read -r line; echo "got:$line"; exit 3'],
+        [{ after: 'ready', type: 'hello\r' }], { consoleSize: { height: 30, width: 90 } });
+      expect(r.stderr).toBe('');
+      expect(r.text).toBe('/dev/pts/0\n30 90\nin-tty\nready\nhello\ngot:hello\n');
+      expect(r.code).toBe(0);
+    }, 60_000);
+
+    test('line editing: erase and kill characters edit the line before the process reads it', async () => {
+      const r = await execTty(['sh', '-c', 'echo ready; read -r line; echo "got:$line"'], [{ after: 'ready', type: 'abx\x7fc\x15xyz\x7f\x7fhi\r' }]);
+      expect(r.text).toMatch(/got:xhi\n$/);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }, 60_000);
+
+    test('^C interrupts the foreground process group', async () => {
+      const r = await execTty(['sh', '-c', 'echo ready; sleep 100; echo not-interrupted'], [{ after: 'ready', type: '\x03' }]);
+      expect(r.text).toBe('ready\n^C');
+      expect(r.code).toBe(0);
+    }, 60_000);
+
+    test('a resize from the master side sends SIGWINCH and shows in the window size', async () => {
+      const r = await execTty(['sh', '-c', 'trap "stty size; exit 4" WINCH; echo ready; while :; do sleep 1; done'], [{ after: 'ready', resize: [40, 120] }]);
+      expect(r.text).toBe('ready\n40 120\n');
+      expect(r.code).toBe(0);
+    }, 60_000);
+  });
 });

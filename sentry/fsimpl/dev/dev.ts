@@ -1,12 +1,13 @@
 /**
  * devfs: the container's /dev, built in the sentry. Character devices null, zero, full,
- * random, urandom and tty (the controlling terminal, ENXIO without one); the usual
- * symlinks (fd, stdin, stdout, stderr, ptmx); shm and pts directories. No host device is
- * ever reachable from here.
+ * random, urandom and tty (the opener's controlling terminal, ENXIO without one); the usual
+ * symlinks (fd, stdin, stdout, stderr, ptmx); shm, and pts with /dev/pts/N for each of
+ * the kernel's terminals (init's, exec's). No host device is ever reachable from here.
  */
 import { randomFillSync } from 'node:crypto';
 import { Errno, fail } from '../../kernel/errors';
 import { Credentials } from '../../kernel/credentials';
+import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import { FileDescription } from '../../vfs/file';
@@ -63,27 +64,41 @@ class DeviceFile extends FileDescription {
   }
 }
 
-/** TtyInode is /dev/tty (rdev 5:0) or /dev/pts/0 (136:0): the sandbox's terminal, if it has one. */
-class TtyInode extends TmpfsInode {
-  constructor(fs: Tmpfs, private readonly terminal: Terminal | null, major: number, minor: number, mode: number, gid = 0) {
-    super(fs, fs.allocIno(), S_IFCHR | mode, 0, gid);
-    this.rdev = (major << 8) | minor;
+/** PtsInode is /dev/pts/N (rdev 136:N): one of the sandbox's terminals. */
+class PtsInode extends TmpfsInode {
+  constructor(fs: Tmpfs, readonly terminal: Terminal) {
+    super(fs, fs.allocIno(), S_IFCHR | 0o620, 0, 5);
+    this.rdev = (136 << 8) | terminal.index;
   }
 
   override open(): FileDescription {
-    if (!this.terminal) fail(Errno.ENXIO);
     return this.terminal.open();
   }
 }
 
-/** newDevfs builds /dev; with a terminal, /dev/tty and /dev/pts/0 open it. */
-export function newDevfs(terminal: Terminal | null = null): Tmpfs {
+/** DevTtyInode is /dev/tty (rdev 5:0): the controlling terminal of the opener's session (ENXIO without one). */
+class DevTtyInode extends TmpfsInode {
+  constructor(fs: Tmpfs, private readonly k: Kernel | null) {
+    super(fs, fs.allocIno(), S_IFCHR | 0o666, 0, 0);
+    this.rdev = 5 << 8;
+  }
+
+  override open(): FileDescription {
+    const t = this.k?.sched.running;
+    const terminal = t && this.k ? this.k.controllingTerminal(t.tg.sid) : undefined;
+    if (!terminal) fail(Errno.ENXIO);
+    return terminal.open();
+  }
+}
+
+/** newDevfs builds /dev; /dev/pts lists k's terminals as they come and go. */
+export function newDevfs(k: Kernel | null = null): Tmpfs {
   const fs = new Tmpfs(0o755);
   Object.defineProperty(fs, 'name', { value: 'devtmpfs' });
   const root = fs.root;
   const root0 = new Credentials(0, 0);
   for (const [name, d] of Object.entries(DEVICES)) root.children.set(name, new DeviceInode(fs, d.ops, d.major, d.minor));
-  root.children.set('tty', new TtyInode(fs, terminal, 5, 0, 0o666));
+  root.children.set('tty', new DevTtyInode(fs, k));
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
     root.symlink(name, target, root0);
   }
@@ -92,10 +107,20 @@ export function newDevfs(terminal: Terminal | null = null): Tmpfs {
   pts.zeroDirSize = true;
   root.children.set('pts', pts.root);
   root.nlink++;
-  if (terminal) {
-    const node = new TtyInode(pts, terminal, 136, 0, 0o620, 5);
-    pts.root.children.set('0', node);
-    terminal.node = node;
+  if (k) {
+    const watcher = {
+      added(t: Terminal) {
+        const node = new PtsInode(pts, t);
+        pts.root.children.set(String(t.index), node);
+        t.node ??= node;
+      },
+      removed(t: Terminal) {
+        const node = pts.root.children.get(String(t.index));
+        if (node instanceof PtsInode && node.terminal === t) pts.root.children.delete(String(t.index));
+      },
+    };
+    for (const t of k.terminals) watcher.added(t);
+    k.terminalWatchers.push(watcher);
   }
   root.mkdir('mqueue', 0o1777, root0);
   return fs;

@@ -1,89 +1,201 @@
 /**
- * Terminals. With process.terminal, the sandbox gets a host pseudo-terminal: the master
- * goes to the runtime's caller over --console-socket, the slave becomes the container's
- * stdio (a HostTty). The line discipline is the host's: the sentry forwards the few
- * terminal ioctls an application needs to the slave it owns (termios, window size), and
- * keeps the foreground process group itself, in sandbox pids; the job-control signals
- * the host terminal sends to the sentry (^C, ^\, ^Z, window changes) go to that group.
+ * Terminals. Each is a host pty whose slave the sentry keeps (host-pty.ts), named
+ * /dev/pts/N in the sandbox and the controlling terminal of one sandbox session, with its
+ * own foreground process group (in sandbox pids).
+ *
+ * Two line disciplines:
+ *  - init's terminal (process.terminal in config.json) uses the host's: the sentry leads
+ *    the session of that host pty, so the host signals the sentry (^C, ^\, ^Z, window
+ *    changes; sentry/main.ts sends them on to the foreground group) and the sentry
+ *    forwards the termios ioctls to the slave.
+ *  - an exec's terminal cannot be the sentry's controlling terminal too (a process has one),
+ *    so its host pty runs in raw local mode and the sentry runs the local modes itself
+ *    (line-discipline.ts: canonical editing, echo, ISIG). It watches the slave for input
+ *    and for window size changes (SIGWINCH) every POLL_MS, and hangs up (SIGHUP, then end
+ *    of file) when the master side goes away.
+ *
+ * Invariant: the kernel's terminal list (Kernel.terminals) holds every open terminal; an
+ * exec's terminal leaves it, and its slave is closed, when its last open description goes.
  */
+import * as fs from 'node:fs';
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
+import { sendToGroup } from '../../kernel/signals';
+import { SIGHUP, SIGCONT, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
 import type { Task } from '../../kernel/task';
-import { check, libcFunc, lastErrno } from '../../../native/libc';
-import { HostFile } from './host-file';
+import { block, Block, WaitQueue } from '../../kernel/waiter';
+import { PollSet, POLLERR, POLLHUP as HOST_POLLHUP, POLLIN as HOST_POLLIN } from '../../../native/unixsock';
+import { POLLHUP, POLLIN, POLLOUT } from '../../vfs/file';
 import type { Inode, Stat } from '../../vfs/inode';
+import { HostFile } from './host-file';
+import {
+  FIONREAD, hostIoctl, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ,
+  TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
+} from './host-pty';
+import { LineDiscipline, TERMIOS_SIZE } from './line-discipline';
 
-const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a,
-  TCFLSH = 0x540b, TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413,
-  TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, TIOCGPTN = 0x80045430;
-const TERMIOS_SIZE = 36;
-const O_RDWR = 2, O_NOCTTY = 0o400, O_CLOEXEC = 0o2000000;
+export { adoptAsStdio, openPty } from './host-pty';
 
-const c = {
-  ioctlPtr: () => libcFunc('int ioctl(int fd, unsigned long req, void *arg)'),
-  ioctlInt: () => libcFunc('int ioctl(int fd, unsigned long req, long arg)'),
-};
+const O_RDWR = 2;
+const POLL_MS = 10;
+const TCIFLUSH = 0, TCIOFLUSH = 2;
 
-function hostIoctl(fd: number, req: number, arg: Buffer | number): number {
-  // SAFETY: fd is the sentry's own pty slave; buffers are sized for the request (termios
-  // 36 bytes, winsize 8 bytes, int 4 bytes) and only live for the call.
-  const r = typeof arg === 'number' ? c.ioctlInt()(fd, req, arg) : c.ioctlPtr()(fd, req, arg);
-  return r < 0 ? -lastErrno() : r;
+/** TerminalOptions describe a terminal beyond its slave. */
+export interface TerminalOptions {
+  /** lineDiscipline: run the local modes in the sentry (exec's terminals). */
+  lineDiscipline?: boolean;
 }
 
-/** openPty creates a host pseudo-terminal: [master, slave]; the slave becomes the sentry's controlling terminal. */
-export function openPty(rows: number, cols: number): [number, number] {
-  const master = check('posix_openpt', libcFunc('int posix_openpt(int flags)')(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  check('grantpt', libcFunc('int grantpt(int fd)')(master));
-  check('unlockpt', libcFunc('int unlockpt(int fd)')(master));
-  const n = Buffer.alloc(4);
-  check('TIOCGPTN', hostIoctl(master, TIOCGPTN, n));
-  // A new session, so that the slave becomes our controlling terminal (EPERM: we lead one already).
-  libcFunc('int setsid()')();
-  const slave = check('open pty slave', libcFunc('int open(const char *path, int flags)')(`/dev/pts/${n.readUInt32LE(0)}`, O_RDWR | O_CLOEXEC));
-  hostIoctl(slave, TIOCSCTTY, 0);
-  if (rows > 0 && cols > 0) {
-    const ws = Buffer.alloc(8);
-    ws.writeUInt16LE(rows, 0);
-    ws.writeUInt16LE(cols, 2);
-    hostIoctl(master, TIOCSWINSZ, ws);
-  }
-  return [master, slave];
-}
-
-/**
- * adoptAsStdio makes the pty slave the sentry's own stdin, stdout and stderr, as runc's
- * init and runsc's sandbox do with a terminal: the container's stdio is the pty, so the
- * sandbox keeps none of its caller's. That matters to containerd's runc shim: it reads
- * what `create` prints through a pipe until end of file before it calls `start`, and
- * a sandbox left holding that pipe would stall it forever (docker run -t).
- */
-export function adoptAsStdio(slave: number): void {
-  const dup2 = libcFunc('int dup2(int oldfd, int newfd)');
-  // SAFETY: slave is the pty slave this process just opened; dup2 replaces 0-2 atomically.
-  for (const fd of [0, 1, 2]) check('dup2', dup2(slave, fd));
-}
-
-/**
- * Terminal is the sandbox's one terminal: the host pty slave, and the inode that names it
- * in the sandbox (/dev/pts/0), whose attributes every open of it reports, so that
- * ttyname() (readlink /proc/self/fd/0, then stat) finds it.
- */
+/** Terminal is one sandbox terminal: a host pty slave and the inode that names it. */
 export class Terminal {
-  /** node is /dev/pts/0 in the sandbox's devfs (set when /dev is built). */
+  /** node is /dev/pts/N in the sandbox's devfs (set by devfs), whose attributes every open reports. */
   node: Inode | null = null;
+  /** index is N in /dev/pts/N: 0 for init's terminal, the lowest free number for others. */
+  readonly index: number;
+  readonly ldisc: LineDiscipline | null = null;
+  /** input is notified when there is input to read (or a hangup). */
+  readonly input = new WaitQueue();
+  private session = 0;
+  private fg = 0;
+  private opens = 0;
+  private hungUp = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly poll = new PollSet();
+  private winsize = Buffer.alloc(8);
 
-  constructor(readonly slave: number, readonly k: Kernel) {}
+  constructor(readonly slave: number, readonly k: Kernel, o: TerminalOptions = {}) {
+    // /dev/pts/0 is init's when it has a terminal; others take the lowest free number.
+    const used = new Set([...k.terminals].map((t) => t.index));
+    let i = 0;
+    while (used.has(i)) i++;
+    this.index = i;
+    if (o.lineDiscipline) {
+      const t = Buffer.alloc(TERMIOS_SIZE);
+      if (hostIoctl(slave, TCGETS, t) < 0) throw new Error('TCGETS on the pty slave failed');
+      this.ldisc = new LineDiscipline(t);
+      hostIoctl(slave, TCSETS, this.ldisc.hostTermios());
+      hostIoctl(slave, TIOCGWINSZ, this.winsize);
+      this.poll.set([[slave, HOST_POLLIN]]);
+      this.timer = setInterval(() => this.pump(), POLL_MS);
+      this.timer.unref();
+    }
+    k.addTerminal(this);
+  }
 
-  /** open returns a new description of the terminal (for /dev/tty and /dev/pts/0). */
+  /** sid is the session this terminal controls: init's for init's terminal, -1 for none yet. */
+  get sid(): number {
+    if (this.session) return this.session;
+    return this.ldisc ? -1 : (this.k.init?.sid ?? 1);
+  }
+
+  set sid(sid: number) {
+    this.session = sid;
+    this.fg = 0;
+  }
+
+  /** foreground is the foreground process group (the session leader's until set). */
+  get foreground(): number {
+    return this.fg || this.sid;
+  }
+
+  set foreground(pgid: number) {
+    this.fg = pgid;
+  }
+
+  /** open returns a new description of the terminal (for /dev/tty and /dev/pts/N). */
   open(): HostTty {
+    this.opens++;
     return new HostTty(this);
   }
+
+  /** closed is called as each description goes; an exec's terminal ends with the last. */
+  closed(): void {
+    if (--this.opens > 0 || !this.ldisc) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.k.removeTerminal(this);
+    fs.closeSync(this.slave);
+  }
+
+  /** signalForeground sends sig to every process of the foreground group, as the tty driver does. */
+  signalForeground(signo: number): void {
+    const fg = this.foreground;
+    for (const g of [...this.k.groups.values()]) if (g.pgid === fg) sendToGroup(g, { signo, code: SI_KERNEL, pid: 0, uid: 0 });
+  }
+
+  /** pump takes what the master side sent, and notices resizes and hangups. */
+  private pump(): void {
+    if (this.hungUp || !this.ldisc) return;
+    const ws = Buffer.alloc(8);
+    if (hostIoctl(this.slave, TIOCGWINSZ, ws) >= 0 && !ws.equals(this.winsize)) {
+      this.winsize = ws;
+      this.signalForeground(SIGWINCH);
+    }
+    if (this.poll.wait(0) <= 0) return;
+    const ev = this.poll.revents(0);
+    if (ev & HOST_POLLIN) {
+      const buf = Buffer.allocUnsafe(4096);
+      let n = 0;
+      try {
+        n = fs.readSync(this.slave, buf, 0, buf.length, null);
+      } catch {
+        n = -1;
+      }
+      if (n > 0) {
+        const r = this.ldisc.receive(buf.subarray(0, n));
+        if (r.echo.length) this.writeHost(r.echo);
+        for (const s of r.signals) this.signalForeground(s);
+        this.input.notify();
+        return;
+      }
+    }
+    if (ev & (HOST_POLLHUP | POLLERR | HOST_POLLIN)) this.hangup();
+  }
+
+  private writeHost(b: Buffer): void {
+    try {
+      fs.writeSync(this.slave, b);
+    } catch {
+      // the master is gone or full: echo is dropped, as the tty layer would
+    }
+  }
+
+  /** hangup: the master side went away. SIGHUP and SIGCONT to the session, then end of file. */
+  private hangup(): void {
+    this.hungUp = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const leader = this.k.groups.get(this.sid);
+    for (const g of [...this.k.groups.values()]) {
+      if (g === leader || g.pgid === this.foreground) {
+        sendToGroup(g, { signo: SIGHUP, code: SI_KERNEL, pid: 0, uid: 0 });
+        sendToGroup(g, { signo: SIGCONT, code: SI_KERNEL, pid: 0, uid: 0 });
+      }
+    }
+    this.input.notify();
+  }
+
+  /** readInput serves read(2) with the sentry's line discipline. */
+  readInput(dst: Buffer): number | Block {
+    if (this.hungUp) return 0;
+    const n = this.ldisc!.available(dst.length);
+    if (n < 0) return block(this.input);
+    const b = this.ldisc!.read(dst.length);
+    b.copy(dst);
+    return b.length;
+  }
+
+  /** readiness reports POLLIN with input to read (or after a hangup). */
+  readiness(): number {
+    if (this.hungUp) return POLLIN | POLLOUT | POLLHUP;
+    return POLLOUT | (this.ldisc!.available(1) >= 0 ? POLLIN : 0);
+  }
 }
 
-/** HostTty is an open description of the terminal, shared by the stdio descriptors of init. */
+/** HostTty is an open description of a terminal (stdio of its session's first process, /dev/tty...). */
 export class HostTty extends HostFile {
   private readonly k: Kernel;
+  private released = false;
 
   constructor(readonly terminal: Terminal) {
     super(terminal.slave, O_RDWR, 'tty');
@@ -95,20 +207,50 @@ export class HostTty extends HostFile {
   }
 
   override procLink(): string {
-    return '/dev/pts/0';
+    return `/dev/pts/${this.terminal.index}`;
+  }
+
+  override read(t: Task, dst: Buffer): number | Block {
+    return this.terminal.ldisc ? this.terminal.readInput(dst) : super.read(t, dst);
+  }
+
+  override readiness(): number {
+    return this.terminal.ldisc ? this.terminal.readiness() : super.readiness();
+  }
+
+  override get queue(): WaitQueue {
+    return this.terminal.ldisc ? this.terminal.input : super.queue;
+  }
+
+  protected override release(): void {
+    if (this.released) return;
+    this.released = true;
+    super.release();
+    this.terminal.closed();
   }
 
   override ioctl(t: Task, cmd: number, arg: bigint): number {
+    const term = this.terminal;
+    const ldisc = term.ldisc;
     switch (cmd) {
       case TCGETS: {
         const b = Buffer.alloc(TERMIOS_SIZE);
-        const r = hostIoctl(this.hostFd, TCGETS, b);
-        if (r < 0) return r;
+        if (ldisc) ldisc.termios.copy(b);
+        else {
+          const r = hostIoctl(this.hostFd, TCGETS, b);
+          if (r < 0) return r;
+        }
         t.mm.write(arg, b);
         return 0;
       }
-      case TCSETS: case TCSETSW: case TCSETSF:
-        return hostIoctl(this.hostFd, cmd, t.mm.read(arg, TERMIOS_SIZE));
+      case TCSETS: case TCSETSW: case TCSETSF: {
+        const b = t.mm.read(arg, TERMIOS_SIZE);
+        if (!ldisc) return hostIoctl(this.hostFd, cmd, b);
+        if (cmd === TCSETSF) ldisc.flush();
+        ldisc.setTermios(b);
+        term.input.notify();
+        return hostIoctl(this.hostFd, cmd, ldisc.hostTermios());
+      }
       case TIOCGWINSZ: {
         const b = Buffer.alloc(8);
         const r = hostIoctl(this.hostFd, TIOCGWINSZ, b);
@@ -120,33 +262,52 @@ export class HostTty extends HostFile {
         return hostIoctl(this.hostFd, TIOCSWINSZ, t.mm.read(arg, 8));
       case FIONREAD: case TIOCOUTQ: {
         const b = Buffer.alloc(4);
-        const r = hostIoctl(this.hostFd, cmd, b);
-        if (r < 0) return r;
+        if (ldisc && cmd === FIONREAD) b.writeInt32LE(ldisc.pending);
+        else {
+          const r = hostIoctl(this.hostFd, cmd, b);
+          if (r < 0) return r;
+        }
         t.mm.write(arg, b);
         return 0;
       }
-      case TCSBRK: case TCXONC: case TCFLSH:
+      case TCFLSH: {
+        const how = Number(arg & 0xffffffffn);
+        if (ldisc && (how === TCIFLUSH || how === TCIOFLUSH)) ldisc.flush();
+        return hostIoctl(this.hostFd, cmd, how);
+      }
+      case TCSBRK: case TCXONC:
         return hostIoctl(this.hostFd, cmd, Number(arg & 0xffffffffn));
       case TIOCGPGRP: {
         const b = Buffer.alloc(4);
-        b.writeInt32LE(this.k.ttyForeground || (this.k.init?.pgid ?? 1));
+        b.writeInt32LE(term.foreground);
         t.mm.write(arg, b);
         return 0;
       }
       case TIOCSPGRP: {
         const pgid = t.mm.read(arg, 4).readInt32LE(0);
-        if (pgid <= 0) fail(Errno.EINVAL);
+        if (pgid < 0) fail(Errno.EINVAL);
+        if (t.tg.sid !== term.sid) fail(Errno.ENOTTY);
         if (![...this.k.groups.values()].some((g) => g.pgid === pgid && g.sid === t.tg.sid)) fail(Errno.EPERM);
-        this.k.ttyForeground = pgid;
+        term.foreground = pgid;
         return 0;
       }
       case TIOCGSID: {
+        if (t.tg.sid !== term.sid) fail(Errno.ENOTTY);
         const b = Buffer.alloc(4);
-        b.writeInt32LE(this.k.init?.sid ?? 1);
+        b.writeInt32LE(term.sid);
         t.mm.write(arg, b);
         return 0;
       }
-      case TIOCSCTTY: case TIOCNOTTY:
+      case TIOCSCTTY: {
+        // A session leader without a terminal takes this one (the sentry keeps one per session).
+        const g = t.tg;
+        if (g.sid === term.sid) return 0;
+        if (g.sid !== g.tgid || this.k.controllingTerminal(g.sid)) fail(Errno.EPERM);
+        if (this.k.groups.has(term.sid) && arg === 0n) fail(Errno.EPERM);
+        term.sid = g.sid;
+        return 0;
+      }
+      case TIOCNOTTY:
         return 0;
       default:
         return fail(Errno.ENOTTY);
