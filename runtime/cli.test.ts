@@ -93,6 +93,11 @@ describe('state, list, kill, delete, start on unknown ids', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^tvisor: invalid container id "\.\.\/etc"/);
   });
+  test('exec --preserve-fds is refused in one line, not ignored', async () => {
+    const r = await tvisor('--root', root, 'exec', '--preserve-fds', '2', 'any', 'true');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('tvisor: exec --preserve-fds is not supported by tvisor yet (create and run support it)\n');
+  });
   test('kill with an unknown signal names it', async () => {
     const r = await tvisor('--root', root, 'kill', 'x', 'SIGBOGUS');
     expect(r.err).toBe('tvisor: unknown signal "SIGBOGUS"\n');

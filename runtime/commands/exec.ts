@@ -56,6 +56,8 @@ export const exec: Command = {
     .option('remove-process-file', { type: 'boolean', hidden: true }),
   async run(ctx, args) {
     const id = String(args['container-id']);
+    // Refused rather than ignored: the exec'd process would otherwise miss descriptors it expects.
+    if (Number(args['preserve-fds'] ?? 0) !== 0) throw new Error('exec --preserve-fds is not supported by tvisor yet (create and run support it)');
     const [{ Container }, { execInContainer }] = await Promise.all([import('../container/container'), import('../container/container-exec')]);
     const env = await ctx.env();
     const o = ctx.opts;
