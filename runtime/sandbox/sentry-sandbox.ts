@@ -15,7 +15,7 @@ import { processStartTime } from '../container/proc';
 import { goferArgs, goferStderr } from '../../sentry/gofer-launch';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
-import { goferNetPrefix, sentryNetPrefix } from './netns';
+import { inNetns, sentryNet, type NetTarget } from './netns';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -104,10 +104,9 @@ export class SentrySandbox implements Sandbox {
     if (this.o.debug) args.push('--debug');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
-    let sentryPrefix: string[], goferPrefix: string[];
+    let netTarget: NetTarget;
     try {
-      sentryPrefix = sentryNetPrefix(req.spec, this.o.network ?? 'none');
-      goferPrefix = goferNetPrefix();
+      netTarget = sentryNet(req.spec, this.o.network ?? 'none');
     } catch (e) {
       return Promise.reject(e);
     }
@@ -146,15 +145,26 @@ export class SentrySandbox implements Sandbox {
         // Preserved descriptors follow at 5..: the sentry gives them to init as 3...
         const preserved = Array.from({ length: req.preserveFds ?? 0 }, (_, i) => 3 + i);
         if (preserved.length) args.push('--preserved-fds', `5:${preserved.length}`);
-        const spawnBoth = () => {
+        const spawnSentry = () => {
           sentryPid = spawnProcess({
-            file: sentryPrefix[0] ?? process.execPath, argv: [...sentryPrefix, process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
-          });
-          goferPid = spawnProcess({
-            file: goferPrefix[0] ?? process.execPath, argv: [...goferPrefix, process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,
+            file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
           });
         };
-        spawnBoth();
+        const spawnGofer = () => {
+          goferPid = spawnProcess({
+            file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,
+          });
+        };
+        // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
+        if (netTarget.kind === 'new') {
+          inNetns(netTarget, () => {
+            spawnSentry();
+            spawnGofer();
+          });
+        } else {
+          inNetns(netTarget, spawnSentry);
+          inNetns({ kind: 'new' }, spawnGofer);
+        }
         // Moving a process into a v1 hierarchy takes the kernel's cgroup_threadgroup_rwsem
         // for writing: the first move in a while waits for an RCU grace period (7-26 ms
         // here), and meanwhile every fork and thread creation on the host waits too, the
