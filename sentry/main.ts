@@ -7,6 +7,7 @@
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
  *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
+ *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -52,6 +53,7 @@ function parse(argv: string[]) {
       'console-socket': { type: 'string' },
       'gofer-fd': { type: 'string' },
       'preserved-fds': { type: 'string' },
+      'start-at-once': { type: 'boolean', default: false },
     },
     strict: true,
   }).values;
@@ -175,7 +177,13 @@ export async function main(argv: string[]): Promise<number> {
       resolve(code);
     };
   });
-  const start = () => kernel.sched.wake(init);
+  // Init starts once: at the runtime's start, or at once (no control socket, or --start-at-once).
+  let started = false;
+  const start = () => {
+    if (started) throw new Error('the container has already started');
+    started = true;
+    kernel.sched.wake(init);
+  };
   // Signals sent to the sandbox process go to the container's init, as with runc run;
   // those a terminal sends (^C, ^\\, ^Z, resizes) go to its foreground process group.
   const ttySignals = new Set(['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGWINCH']);
@@ -249,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
     process.exit(1);
   }
   report('ok');
-  if (!o.control) start();
+  if (!o.control || o['start-at-once']) start();
   // Tasks may all be asleep with nothing in Node's loop to wake them (a deadlock in the
   // container): the sandbox still lives until its init exits or it is killed.
   const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -9,9 +9,10 @@ import { startContainer } from './container-start';
 
 /** runContainer runs a container; it resolves with the exit status (0 when detached). */
 export async function runContainer(env: ContainerEnv, opts: CreateOptions & { detach?: boolean }): Promise<number> {
-  const c = await createContainer(env, opts);
+  const c = await createContainer(env, { ...opts, startAtOnce: true });
   try {
-    await Container.locked(env, c.id, startContainer);
+    // Created already running when nothing had to happen in between (CreateOptions.startAtOnce).
+    if (c.record.status !== 'running') await Container.locked(env, c.id, startContainer);
   } catch (err) {
     await deleteContainer(env, c.id, true).catch(() => {});
     throw err;

@@ -257,11 +257,25 @@ describe('run', () => {
   test('a foreground run returns the exit status and deletes the container', async () => {
     const { runContainer } = await import('./container-run');
     const running = runContainer(env, { id: 'fg', bundle });
-    while (sandbox.pids.length === 0 || !sandbox.calls.includes('start fg')) await new Promise((r) => setTimeout(r, 5));
-    expect(containerState(env, 'fg').status).toBe('running');
+    while (sandbox.pids.length === 0 || containerState(env, 'fg').status !== 'running') await new Promise((r) => setTimeout(r, 5));
+    // Without hooks or a pid file the sandbox was asked to start init by itself.
+    expect(sandbox.requests.at(-1)?.startAtOnce).toBe(true);
+    expect(sandbox.calls).not.toContain('start fg');
     process.kill(sandbox.pids[0], 'SIGTERM');
     expect(await running).toBe(128 + os.constants.signals.SIGTERM);
     expect(() => containerState(env, 'fg')).toThrow(NotExistError);
+  });
+  test('with hooks or a pid file, run creates and then starts, as two steps', async () => {
+    const { runContainer } = await import('./container-run');
+    const pidFile = path.join(tmp, 'run.pid');
+    expect(await runContainer(env, { id: 'two', bundle, pidFile, detach: true })).toBe(0);
+    expect(sandbox.requests.at(-1)?.startAtOnce).toBe(false);
+    expect(sandbox.calls).toContain('start two');
+    writeConfig((c) => { c.hooks = { poststart: [{ path: hookScript('ok.sh', 'exit 0') }] }; });
+    expect(await runContainer(env, { id: 'three', bundle, detach: true })).toBe(0);
+    expect(sandbox.requests.at(-1)?.startAtOnce).toBe(false);
+    expect(sandbox.calls).toContain('start three');
+    expect(containerState(env, 'three').status).toBe('running');
   });
   test('a detached run leaves the container running', async () => {
     const { runContainer } = await import('./container-run');

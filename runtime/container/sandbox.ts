@@ -29,6 +29,8 @@ export interface SandboxSpawnRequest {
   consoleSocket?: string;
   /** preserveFds: the caller's fds 3 .. 3+N-1 become init's fds 3 .. (runc's --preserve-fds). */
   preserveFds?: number;
+  /** startAtOnce: init starts as soon as the sandbox is ready (no separate start). */
+  startAtOnce?: boolean;
   log: Logger;
 }
 

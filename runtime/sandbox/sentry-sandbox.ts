@@ -145,6 +145,7 @@ export class SentrySandbox implements Sandbox {
         // Preserved descriptors follow at 5..: the sentry gives them to init as 3...
         const preserved = Array.from({ length: req.preserveFds ?? 0 }, (_, i) => 3 + i);
         if (preserved.length) args.push('--preserved-fds', `5:${preserved.length}`);
+        if (req.startAtOnce) args.push('--start-at-once');
         const spawnSentry = () => {
           sentryPid = spawnProcess({
             file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,

@@ -17,10 +17,13 @@ export class FakeSandbox implements Sandbox {
   /** failOn makes the named method reject (once set, until cleared). */
   failOn = new Set<'spawn' | 'start' | 'signal' | 'destroy'>();
   readonly pids: number[] = [];
+  /** requests are the spawn requests, in order. */
+  readonly requests: SandboxSpawnRequest[] = [];
   private readonly exits = new Map<number, Promise<number>>();
 
   async spawn(req: SandboxSpawnRequest): Promise<SandboxHandle> {
     this.calls.push(`spawn ${req.id}`);
+    this.requests.push(req);
     if (this.failOn.has('spawn')) throw new Error('fake sandbox: spawn failed');
     const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
     await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
