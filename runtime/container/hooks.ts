@@ -13,7 +13,6 @@
  * namespace" of createContainer and startContainer is the sentry's, which has no host
  * executables in it.
  */
-import { spawn } from 'node:child_process';
 import type { Hook, HookName, Hooks } from '../oci/config';
 import type { State } from '../oci/state';
 import type { Logger } from '../log';
@@ -32,8 +31,10 @@ const WARN_ONLY: ReadonlySet<HookName> = new Set<HookName>(['poststart', 'postst
 const OUTPUT_LIMIT = 4096;
 
 /** runHook runs one hook to completion; it rejects with HookError when the hook fails. */
-export function runHook(hook: Hook, state: State, label: string): Promise<void> {
+export async function runHook(hook: Hook, state: State, label: string): Promise<void> {
   const name = `hook ${label} (${hook.path})`;
+  // Loaded here: most containers have no hooks, and child_process costs every command ~2 ms.
+  const { spawn } = await import('node:child_process');
   return new Promise<void>((resolve, reject) => {
     const args = hook.args ?? [hook.path];
     const child = spawn(hook.path, args.slice(1), {
