@@ -26,7 +26,7 @@ import { start } from './commands/start';
 import { state } from './commands/state';
 import { unsupported } from './commands/unsupported';
 import { update } from './commands/update';
-import { doCommand } from './commands/extras/do';
+import { doCommand, endDoFlags } from './commands/extras/do';
 import { install, uninstall } from './commands/extras/install';
 import { gofer, sentry, syscalls } from './commands/extras/internal';
 import { createLogger, type Logger } from './log';
@@ -109,6 +109,7 @@ function globalOptions(a: Record<string, unknown>): GlobalOptions {
 export async function runCli(argv: string[]): Promise<number> {
   let cmdAt = firstCommand(argv);
   if (cmdAt >= 0 && argv[cmdAt] === 'exec') argv = [...argv.slice(0, cmdAt + 1), ...endExecFlags(argv.slice(cmdAt + 1))];
+  if (cmdAt >= 0 && argv[cmdAt] === 'do') argv = [...argv.slice(0, cmdAt + 1), ...endDoFlags(argv.slice(cmdAt + 1))];
   cmdAt = firstCommand(argv);
   const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
   if (wantsVersion(argv)) {

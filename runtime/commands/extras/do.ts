@@ -9,21 +9,40 @@ import * as path from 'node:path';
 import { defaultSpec } from '../../oci/default-spec';
 import type { Command } from '../command';
 
+/** endDoFlags puts `--` after do's own flags (only --cwd), before the command to run. */
+export function endDoFlags(args: string[]): string[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return args;
+    if (a === '--cwd') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--cwd=') || a === '--help' || a === '-h') continue;
+    return [...args.slice(0, i), '--', ...args.slice(i)];
+  }
+  return args;
+}
+
 /** doCommand is the `do` command. */
 export const doCommand: Command = {
-  command: 'do <command..>',
+  // The CLI puts `--` before the command (endDoFlags), so that its flags stay its own;
+  // yargs then leaves the command in `_`, after "do".
+  command: 'do [command..]',
   describe: 'run a command in a new sandbox with the host filesystem, read-only, as its root',
   builder: (y) => y
-    .option('cwd', { type: 'string', default: process.cwd(), describe: 'working directory of the command' })
-    .parserConfiguration({ 'halt-at-non-option': true }),
+    .option('cwd', { type: 'string', default: process.cwd(), describe: 'working directory of the command' }),
   async run(ctx, args) {
+    const given = (args.command as unknown[] | undefined) ?? [];
+    const command = (given.length > 0 ? given : args._.slice(args._[0] === 'do' ? 1 : 0)).map(String);
+    if (command.length === 0) throw new Error('do: a command is required (tvisor do CMD [ARG...])');
     const { runContainer } = await import('../../container/container-run');
     const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-do-'));
     try {
       const spec = defaultSpec();
       spec.root = { path: '/', readonly: true };
       spec.process!.terminal = false;
-      spec.process!.args = (args.command as unknown[]).map(String);
+      spec.process!.args = command;
       spec.process!.cwd = path.resolve(String(args.cwd));
       spec.process!.env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
       fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));

@@ -1,0 +1,44 @@
+/**
+ * `tvisor do CMD...` (runsc do's counterpart): a host program run in a sandbox whose root
+ * is the host's / (read-only, through the gofer). Its output and exit status must be
+ * those of the same program run natively; the program's own flags stay its own.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
+const usable = process.getuid?.() === 0 && fs.existsSync(TVISOR);
+
+function run(cmd: string[], opts: { cwd?: string } = {}) {
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000, cwd: opts.cwd });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+(usable ? describe : describe.skip)('tvisor do', () => {
+  const cases: string[][] = [
+    ['/bin/echo', 'a', 'b'],
+    ['ls', '-d', '/etc', '/usr/bin'],
+    ['ls', '--version'],
+    ['sh', '-c', 'echo "$0 $1"; exit 7', 'x', 'y'],
+    ['cat', '/etc/os-release'],
+  ];
+  test.each(cases)('%s ... matches the native run', (...cmd) => {
+    const native = run(cmd);
+    const sandboxed = run([TVISOR, 'do', ...cmd]);
+    expect(sandboxed.stdout).toBe(native.stdout);
+    expect(sandboxed.status).toBe(native.status);
+  });
+
+  test('--cwd sets the working directory, and the host\'s / is read-only', () => {
+    const r = run([TVISOR, 'do', '--cwd', '/etc', 'sh', '-c', 'pwd; touch /etc/tvisor-do-probe 2>/dev/null || echo read-only']);
+    expect(r.stdout).toBe('/etc\nread-only\n');
+    expect(fs.existsSync('/etc/tvisor-do-probe')).toBe(false);
+  });
+
+  test('without a command: one error line', () => {
+    const r = run([TVISOR, 'do']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('tvisor: do: a command is required (tvisor do CMD [ARG...])\n');
+  });
+});
