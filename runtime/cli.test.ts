@@ -93,6 +93,12 @@ describe('state, list, kill, delete, start on unknown ids', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^tvisor: invalid container id "\.\.\/etc"/);
   });
+  test('the bundles make no dynamic import() (bin/tvisor runs them through vm.Script, which has no loader for it)', () => {
+    const dist = path.resolve(__dirname, '..', 'dist');
+    for (const f of ['tvisor.js', 'sentry.js', 'gofer.js']) {
+      expect(fs.readFileSync(path.join(dist, f), 'utf8')).not.toMatch(/\bimport\(\s*["'`]/);
+    }
+  });
   test('exec --preserve-fds is refused in one line, not ignored', async () => {
     const r = await tvisor('--root', root, 'exec', '--preserve-fds', '2', 'any', 'true');
     expect(r.code).toBe(1);

@@ -34,7 +34,10 @@ const OUTPUT_LIMIT = 4096;
 export async function runHook(hook: Hook, state: State, label: string): Promise<void> {
   const name = `hook ${label} (${hook.path})`;
   // Loaded here: most containers have no hooks, and child_process costs every command ~2 ms.
-  const { spawn } = await import('node:child_process');
+  // A require, not import(): bin/tvisor runs the bundle through vm.Script, which has no
+  // loader for a dynamic import of a module left outside the bundle.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise<void>((resolve, reject) => {
     const args = hook.args ?? [hook.path];
     const child = spawn(hook.path, args.slice(1), {
