@@ -16,7 +16,7 @@ import type { Task } from './kernel/task';
 import { Errno, LinuxError } from './kernel/errors';
 import type { SentryLog } from './log';
 import { O_RDONLY, O_WRONLY } from './vfs/file';
-import { Dentry, MountNamespace, MS_RDONLY, type Location } from './vfs/mount';
+import { Dentry, MountNamespace, MS_NOSUID, MS_RDONLY, type Location } from './vfs/mount';
 import { resolve } from './vfs/path';
 import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
@@ -157,7 +157,8 @@ export function boot(o: BootOptions): Booted {
     }
     const fs = fsFor(k, m, client, log, current);
     if (!fs) continue;
-    const flags = (m.options ?? []).includes('ro') ? MS_RDONLY : 0;
+    const opts = m.options ?? [];
+    const flags = (opts.includes('ro') ? MS_RDONLY : 0) | (opts.includes('nosuid') ? MS_NOSUID : 0);
     mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');

@@ -1,10 +1,19 @@
 /**
  * Credentials are a task's identity as the sentry sees it (never the host's): user and
- * group ids, supplementary groups, and whether it holds every capability.
+ * group ids, supplementary groups, capability sets (capabilities.ts) and no_new_privs.
+ * Privileged operations ask `capable(CAP_...)`, which reads the effective set, as Linux's
+ * capable() does; file access goes through permitted() (generic_permission).
  */
+import type { Process } from '../../runtime/oci/config';
+import {
+  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, SECBIT_NO_SETUID_FIXUP, capBit, capMask, fullCaps, noCaps, type CapSets,
+} from './capabilities';
 
 /** Credentials of a task; copied on fork, shared by nobody. */
 export class Credentials {
+  /** noNewPrivs is prctl's no_new_privs bit: execve grants no privilege. Never cleared. */
+  noNewPrivs = false;
+
   constructor(
     public uid = 0,
     public gid = 0,
@@ -13,32 +22,82 @@ export class Credentials {
     public suid = uid,
     public sgid = gid,
     public groups: number[] = [],
-    /** privileged stands for the full capability set (root in the container). */
-    public privileged = uid === 0,
+    /** caps default to the full set for uid 0 and none for others (bounding full). */
+    public caps: CapSets = uid === 0 ? fullCaps() : noCaps(),
   ) {}
 
   clone(): Credentials {
-    return new Credentials(this.uid, this.gid, this.euid, this.egid, this.suid, this.sgid, [...this.groups], this.privileged);
+    const c = new Credentials(this.uid, this.gid, this.euid, this.egid, this.suid, this.sgid, [...this.groups], { ...this.caps });
+    c.noNewPrivs = this.noNewPrivs;
+    return c;
+  }
+
+  /** capable tells whether the effective set holds cap (Linux's capable()). */
+  capable(cap: number): boolean {
+    return (this.caps.effective & capBit(cap)) !== 0n;
   }
 
   /** inGroup tells whether gid is the effective or a supplementary group. */
   inGroup(gid: number): boolean {
     return gid === this.egid || this.groups.includes(gid);
   }
+
+  /** forAccess returns the credentials access(2) checks with (faccessat's override): the
+   * real ids as effective ones, and the effective set cleared for a nonzero real uid or
+   * made the permitted set for uid 0 (unless SECBIT_NO_SETUID_FIXUP). */
+  forAccess(): Credentials {
+    const c = this.clone();
+    c.euid = this.uid;
+    c.egid = this.gid;
+    if (!(c.caps.securebits & SECBIT_NO_SETUID_FIXUP)) c.caps.effective = this.uid === 0 ? c.caps.permitted : 0n;
+    return c;
+  }
+}
+
+/** credentialsFromProcess builds the credentials of a process started from an OCI Process
+ * (the container's init or an exec): its user and groups, the capability sets of
+ * process.capabilities as runc applies them, and process.noNewPrivileges. The result is
+ * the state just before runc's final execve, so the execve that loads the program then
+ * transforms the sets as Linux does (root regains bounding ∪ inheritable; others keep the
+ * ambient set). Ambient capabilities outside permitted ∩ inheritable are dropped, as runc
+ * drops (with a warning) those PR_CAP_AMBIENT_RAISE refuses. Without process.capabilities
+ * every set is empty, the bounding set included, for root as for others: runc applies an
+ * empty capability list then (measured with Debian's runc: CapBnd 0 for uid 0). */
+export function credentialsFromProcess(p: Pick<Process, 'user' | 'capabilities' | 'noNewPrivileges'>): Credentials {
+  const u = p.user;
+  const oc = p.capabilities ?? {};
+  const permitted = capMask(oc.permitted), inheritable = capMask(oc.inheritable);
+  const caps: CapSets = {
+    bounding: capMask(oc.bounding),
+    permitted,
+    effective: capMask(oc.effective) & permitted,
+    inheritable,
+    ambient: capMask(oc.ambient) & permitted & inheritable,
+    securebits: 0,
+  };
+  const c = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, [...(u.additionalGids ?? [])], caps);
+  c.noNewPrivs = p.noNewPrivileges === true;
+  return c;
 }
 
 /** MAY_READ, MAY_WRITE, MAY_EXEC are access(2) bits. */
 export const MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4;
 
-/** permitted checks mode bits for the given access, as generic_permission does. */
+/** permitted checks mode bits for the given access, then the capabilities that override
+ * them, as generic_permission does: CAP_DAC_READ_SEARCH for reading files and reading or
+ * searching directories, CAP_DAC_OVERRIDE for everything but executing a file that has
+ * no execute bit at all. */
 export function permitted(c: Credentials, mode: number, uid: number, gid: number, want: number, isDir: boolean): boolean {
-  if (c.privileged) {
-    // root may do anything, but execute only when some x bit is set (or it is a directory).
-    return !(want & MAY_EXEC) || isDir || (mode & 0o111) !== 0;
-  }
   let bits: number;
   if (c.euid === uid) bits = (mode >> 6) & 7;
   else if (c.inGroup(gid)) bits = (mode >> 3) & 7;
   else bits = mode & 7;
-  return (bits & want) === want;
+  if ((bits & want) === want) return true;
+  if (isDir) {
+    if (!(want & MAY_WRITE) && c.capable(CAP_DAC_READ_SEARCH)) return true;
+    return c.capable(CAP_DAC_OVERRIDE);
+  }
+  if (want === MAY_READ && c.capable(CAP_DAC_READ_SEARCH)) return true;
+  if (!(want & MAY_EXEC) || (mode & 0o111) !== 0) return c.capable(CAP_DAC_OVERRIDE);
+  return false;
 }

@@ -1,8 +1,8 @@
 /**
  * spawnProcess creates a process from an OCI process description: the container's init
  * at boot, and every `exec` into a running sandbox. The process gets its own address
- * space, the given host descriptors as stdin/stdout/stderr, the spec's user, cwd,
- * environment and rlimits, and its program loaded (not yet running: the caller wakes it).
+ * space, the given host descriptors as stdin/stdout/stderr, the spec's user, capabilities,
+ * no_new_privs, cwd, environment and rlimits, and its program loaded (not yet running: the caller wakes it).
  */
 import { Registers } from '../../platform';
 import { errnoDescription } from '../../native/libc';
@@ -11,7 +11,7 @@ import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fd-table';
 import type { FileDescription } from '../vfs/file';
 import { resolve } from '../vfs/path';
-import { Credentials } from './credentials';
+import { credentialsFromProcess } from './credentials';
 import { LinuxError } from './errors';
 import type { Kernel } from './kernel';
 import { Task } from './task';
@@ -28,7 +28,7 @@ const RLIMITS: Record<string, number> = {
 /** spawnProcess builds the process; `stdio` are the files for fds 0, 1, 2. */
 export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): Task {
   const u = p.user;
-  const creds = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, u.additionalGids ?? [], u.uid === 0);
+  const creds = credentialsFromProcess(p);
   const root = k.mounts.root;
   const cwd = resolve({ root, cwd: root, creds }, root, p.cwd || '/', { follow: true, directory: true });
   const fds = new FdTable();

@@ -15,15 +15,16 @@ import {
 } from '../loader';
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
-import { MAY_EXEC, permitted } from './credentials';
+import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
+import { MAY_EXEC, permitted, type Credentials } from './credentials';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { FileDescription, O_RDONLY } from '../vfs/file';
-import type { Location } from '../vfs/mount';
+import { MS_NOSUID, type Location } from '../vfs/mount';
 import { resolve } from '../vfs/path';
-import { S_IFMT, S_IFREG } from '../vfs/inode';
+import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 
 const STACK_SIZE = 8 * 1024 * 1024;
 const PROT_RW = 3;
@@ -71,6 +72,21 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
   };
 }
 
+const S_IXGRP = 0o010;
+
+/** execCredentials computes the identity the new image runs with: the executable's
+ * set-user-ID and set-group-ID bits (ignored on a nosuid mount and under no_new_privs, and
+ * set-group-ID only with group execute), then capsForExec's capability transformation. */
+function execCredentials(c: Credentials, loc: Location): ExecResult {
+  const st = loc.dentry.inode.stat();
+  const file: ExecFileIds = {};
+  if (!(loc.mount.flags & MS_NOSUID) && !c.noNewPrivs) {
+    if (st.mode & S_ISUID) file.setuid = st.uid;
+    if ((st.mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) file.setgid = st.gid;
+  }
+  return capsForExec(c.caps, { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid }, file, c.noNewPrivs);
+}
+
 /** execve runs `file` in t with argv/envp; on success it does not return to the old image. */
 export function execve(t: Task, start: Location, file: string, argv: string[], envp: string[]): void {
   let p = file;
@@ -96,6 +112,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   const mem = loaderMemory(mm);
   let loaded;
   let stack;
+  let next: ExecResult;
   try {
     loaded = loadExecutable(execFile(t, opened.file), mem, (interp) => {
       const o = openExecutable(t, t.root, interp);
@@ -106,14 +123,15 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     }, { random: (n) => randomBytes(n) });
     const stackTop = mm.mmapTop + 0x8000000;
     mm.mapAnonymous(stackTop - STACK_SIZE, STACK_SIZE, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
-    const c = t.creds;
+    next = execCredentials(t.creds, opened.loc);
+    const c = next.ids;
     stack = buildInitialStack(mem, BigInt(stackTop), {
       argv: args, envp, execfn: p, random: randomBytes(16), platform: 'x86_64',
       auxv: [
         [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
         [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],
         [AT_UID, BigInt(c.uid)], [AT_EUID, BigInt(c.euid)], [AT_GID, BigInt(c.gid)], [AT_EGID, BigInt(c.egid)],
-        [AT_SECURE, 0n], [AT_MINSIGSTKSZ, 2048n],
+        [AT_SECURE, next.secure ? 1n : 0n], [AT_MINSIGSTKSZ, 2048n],
       ],
     });
   } catch (e) {
@@ -124,6 +142,11 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     opened.file.unref();
   }
   // The point of no return.
+  const creds = t.creds;
+  ({ uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid } = next.ids);
+  creds.suid = creds.euid;
+  creds.sgid = creds.egid;
+  creds.caps = next.caps;
   for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, { signal: 9 });
   mm.brkStart = mm.brk = Number(loaded.brkStart);
   mm.argStart = Number(stack.argStart);

@@ -12,6 +12,8 @@ import type { Location } from './mount';
 /** S_IF* file type bits. */
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000, S_IFBLK = 0o060000,
   S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
+/** S_ISUID, S_ISGID, S_ISVTX are the set-user-ID, set-group-ID and sticky bits. */
+export const S_ISUID = 0o4000, S_ISGID = 0o2000, S_ISVTX = 0o1000;
 
 /** Timespec is a time in seconds and nanoseconds. */
 export interface Timespec {

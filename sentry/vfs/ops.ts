@@ -5,12 +5,13 @@
  * dentry cache in step.
  */
 import { Errno, fail } from '../kernel/errors';
+import { CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD } from '../kernel/capabilities';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, permitted } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import {
   FileDescription, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, O_RDWR,
 } from './file';
-import { S_IFDIR, S_IFMT, S_IFREG, type SetAttr, type Stat } from './inode';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type SetAttr, type Stat } from './inode';
 import { Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
 
@@ -22,6 +23,16 @@ function checkWritableMount(loc: Location): void {
 export function mayAccess(t: Task, loc: Location, want: number): void {
   const st = loc.dentry.inode.stat();
   if (!permitted(t.creds, st.mode, st.uid, st.gid, want, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
+}
+
+/** checkSticky refuses (EPERM) to remove or replace victim in a sticky directory unless
+ * the task owns the file or the directory, or holds CAP_FOWNER (Linux's check_sticky). */
+function checkSticky(t: Task, dir: Location, victim: Dentry): void {
+  const ds = dir.dentry.inode.stat();
+  if (!(ds.mode & S_ISVTX)) return;
+  const c = t.creds;
+  if (c.euid === victim.inode.stat().uid || c.euid === ds.uid || c.capable(CAP_FOWNER)) return;
+  fail(Errno.EPERM);
 }
 
 /** openAt implements open/openat/creat: it returns the new open file. */
@@ -86,6 +97,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const fmt = mode & S_IFMT || S_IFREG;
+  if ((fmt === S_IFCHR || fmt === S_IFBLK) && !t.creds.capable(CAP_MKNOD)) fail(Errno.EPERM);
   const inode = dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds);
   dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
 }
@@ -110,6 +122,7 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
   if (d.mounted) fail(Errno.EBUSY);
   checkWritableMount(p.dir);
   mayAccess(t, p.dir, MAY_WRITE | MAY_EXEC);
+  checkSticky(t, p.dir, d);
   if (dir) {
     if (!d.inode.isDir) fail(Errno.ENOTDIR);
     p.dir.dentry.inode.rmdir(p.name);
@@ -132,6 +145,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   checkWritableMount(o.dir);
   mayAccess(t, o.dir, MAY_WRITE | MAY_EXEC);
   mayAccess(t, n.dir, MAY_WRITE | MAY_EXEC);
+  checkSticky(t, o.dir, src);
   if (src.mounted) fail(Errno.EBUSY);
   // A directory cannot move below itself.
   if (src.inode.isDir) {
@@ -140,6 +154,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   const dst = childExists(n.dir, n.name);
   if (dst === src) return;
   if (dst) {
+    checkSticky(t, n.dir, dst);
     if (dst.inode.isDir && !src.inode.isDir) fail(Errno.EISDIR);
     if (!dst.inode.isDir && src.inode.isDir) fail(Errno.ENOTDIR);
     if (dst.mounted) fail(Errno.EBUSY);
@@ -164,14 +179,28 @@ export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: s
   n.dir.dentry.children.set(n.name, new Dentry(n.name, n.dir.dentry, oldLoc.dentry.inode));
 }
 
-/** setAttr applies chmod/chown/truncate/utimens to a location after the usual checks. */
+/** setAttr applies chmod/chown/truncate/utimens to a location after Linux's checks
+ * (setattr_prepare): changing the owner takes CAP_CHOWN, the group CAP_CHOWN unless the
+ * owner picks one of their groups; the mode and explicit times take ownership or
+ * CAP_FOWNER; chmod drops set-group-ID for a non-member of the file's group without
+ * CAP_FSETID; chown of a non-directory drops set-user-ID and set-group-ID (with group
+ * execute), whoever does it. */
 export function setAttr(t: Task, loc: Location, a: SetAttr): void {
   checkWritableMount(loc);
   const st = loc.dentry.inode.stat();
-  const owner = t.creds.privileged || t.creds.euid === st.uid;
-  if (a.mode !== undefined && !owner) fail(Errno.EPERM);
-  if ((a.uid !== undefined && a.uid !== st.uid) || (a.gid !== undefined && a.gid !== st.gid && !(owner && t.creds.inGroup(a.gid)))) {
-    if (!t.creds.privileged) fail(Errno.EPERM);
+  const c = t.creds;
+  const isOwner = c.euid === st.uid;
+  const owner = isOwner || c.capable(CAP_FOWNER);
+  if (a.uid !== undefined && !(isOwner && a.uid === st.uid) && !c.capable(CAP_CHOWN)) fail(Errno.EPERM);
+  if (a.gid !== undefined && !(isOwner && (a.gid === st.gid || c.inGroup(a.gid))) && !c.capable(CAP_CHOWN)) fail(Errno.EPERM);
+  if (a.mode !== undefined) {
+    if (!owner) fail(Errno.EPERM);
+    if (!c.inGroup(a.gid ?? st.gid) && !c.capable(CAP_FSETID)) a = { ...a, mode: a.mode & ~S_ISGID };
+  } else if ((a.uid !== undefined || a.gid !== undefined) && (st.mode & S_IFMT) !== S_IFDIR) {
+    let mode = st.mode & 0o7777;
+    if (mode & S_ISUID) mode &= ~S_ISUID;
+    if ((mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010)) mode &= ~S_ISGID;
+    if (mode !== (st.mode & 0o7777)) a = { ...a, mode };
   }
   if (a.size !== undefined) {
     if (loc.dentry.inode.isDir) fail(Errno.EISDIR);
@@ -192,10 +221,8 @@ export function accessAt(t: Task, start: Location, path: string, mode: number, f
   if (mode & MAY_WRITE) {
     if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
   }
-  // access(2) checks with the real ids; the sentry's credentials keep them in uid/gid.
+  // access(2) checks with the real ids (and the capabilities they stand for).
   const st = loc.dentry.inode.stat();
-  const c = t.creds;
-  const real = { ...c, euid: c.uid, egid: c.gid, inGroup: (g: number) => g === c.gid || c.groups.includes(g) } as typeof c;
-  if (!permitted(real, st.mode, st.uid, st.gid, mode, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
+  if (!permitted(t.creds.forAccess(), st.mode, st.uid, st.gid, mode, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
 }
 

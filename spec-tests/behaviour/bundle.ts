@@ -37,6 +37,8 @@ export interface BundleOptions {
   mounts?: BindMount[];
   /** keepNetworkNamespace keeps `runc spec`'s network namespace (default: removed). */
   keepNetworkNamespace?: boolean;
+  /** editSpec, when given, changes the finished config.json before it is written. */
+  editSpec?: (spec: any) => void;
 }
 
 let baseSpec: any;
@@ -107,5 +109,6 @@ export function makeBundle(bundle: string, opts: BundleOptions): void {
   if (!opts.keepNetworkNamespace) {
     spec.linux.namespaces = spec.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
   }
+  opts.editSpec?.(spec);
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
 }

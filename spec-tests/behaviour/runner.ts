@@ -62,6 +62,8 @@ export interface RunOptions {
   scratchMount?: string;
   /** programPath is where the program sits in the container (default /prog). */
   programPath?: string;
+  /** editSpec changes the container's config.json (process.user, capabilities, ...). */
+  editSpec?: (spec: any) => void;
   /** timeoutMs bounds the run (default 30 s; natively every program takes under 1 s). */
   timeoutMs?: number;
 }
@@ -143,6 +145,7 @@ export function runUnder(runtime: Runtime, program: string | undefined, args: st
       programPath,
       args: program === undefined ? argv : [programPath, ...argv],
       mounts,
+      editSpec: opts.editSpec,
     });
     return spawnCaptured(dir, bin, [...flags, '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
   } finally {

@@ -243,6 +243,17 @@ if (prereq) {
       expect(outputs[1]).toContain('got:hello tty\r\n');
     });
 
+    containerTest('capabilities: the default set, --cap-drop, --cap-add, -u and no-new-privileges as under runc', () => {
+      const script = 'grep -E "^(Cap|NoNewPrivs)" /proc/self/status; touch /tmp/f; chown 1 /tmp/f; echo chown $?; hostname x; echo hostname $?';
+      const variants = [[], ['--cap-drop', 'CHOWN'], ['--cap-add', 'SYS_ADMIN'], ['--cap-drop', 'ALL', '--cap-add', 'CHOWN'],
+        ['-u', String(IMAGE_USER.uid)], ['--security-opt', 'no-new-privileges']];
+      for (const v of variants) {
+        const [runc, tvisor] = [PEER, RT].map((rt) => d(['run', '--rm', rt, ...v, IMG, 'sh', '-c', script]));
+        expect({ flags: v, stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status })
+          .toEqual({ flags: v, stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
+      }
+    });
+
     containerTest('nothing is left behind: containers, tvisor processes, mounts, state directories', async () => {
       expect(await waitFor(() => d(['ps', '-aq']).stdout.trim() === '')).toBe(true);
       expect(await waitFor(() => tvisorProcessesUsing(dockerd.dir).length === 0)).toBe(true);

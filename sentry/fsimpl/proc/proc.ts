@@ -2,6 +2,8 @@
  * procfs: /proc as the sandbox sees it. Every file is generated from the sentry's own
  * state (its tasks, its memory file, its mounts), never read from the host's /proc.
  */
+import { CAP_LAST_CAP, capHex } from '../../kernel/capabilities';
+import type { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
@@ -38,7 +40,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
       ['hostname', () => new ProcFile(pfs, '/sys/kernel/hostname', () => `${k.hostname}\n`)],
       ['ngroups_max', () => new ProcFile(pfs, '/sys/kernel/ngroups_max', () => '65536\n')],
       ['pid_max', () => new ProcFile(pfs, '/sys/kernel/pid_max', () => '4194304\n')],
-      ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => '40\n')],
+      ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => `${CAP_LAST_CAP}\n`)],
     ]))]])));
     return m;
   };
@@ -75,7 +77,8 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
       return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${g.tgid}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
         `Groups:\t${c?.groups.join(' ') ?? ''}`, `VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`, `Threads:\t${g.tasks.size}`,
-        `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`, ''].join('\n');
+        `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
+        ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
     ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k, leader() ?? null), owner)],
@@ -93,6 +96,13 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
     ['task', () => new ProcDir(pfs, `${base}/task`, () => new Map([...g.tasks].map((t) => [String(t.tid), () => pidDir(pfs, k, g)] as [string, () => Inode])), owner)],
   ]);
   return new ProcDir(pfs, base, entries, owner);
+}
+
+/** capabilityLines are the capability lines of /proc/<pid>/status, in Linux's order. */
+function capabilityLines(c: Credentials): string[] {
+  const k = c.caps;
+  return [`CapInh:\t${capHex(k.inheritable)}`, `CapPrm:\t${capHex(k.permitted)}`, `CapEff:\t${capHex(k.effective)}`,
+    `CapBnd:\t${capHex(k.bounding)}`, `CapAmb:\t${capHex(k.ambient)}`, `NoNewPrivs:\t${c.noNewPrivs ? 1 : 0}`];
 }
 
 function memRange(t: Task | undefined, which: 'arg' | 'env'): Buffer {

@@ -2,6 +2,7 @@
  * Names and directories: mkdir, mknod, unlink, rmdir, rename, link, symlink, readlink,
  * getdents64, getcwd, chdir, fchdir, chroot.
  */
+import { CAP_SYS_CHROOT } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import { MAY_EXEC } from '../../../kernel/credentials';
 import type { Task } from '../../../kernel/task';
@@ -104,7 +105,7 @@ function chdirTo(t: Task, loc: ReturnType<typeof resolve>): number {
 define(80, (t, r) => { const p = pathArg(t, r, 0); return chdirTo(t, resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true })); });
 define(81, (t, r) => chdirTo(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.ENOTDIR)));
 define(161, (t, r) => {
-  if (!t.creds.privileged) fail(Errno.EPERM);
+  if (!t.creds.capable(CAP_SYS_CHROOT)) fail(Errno.EPERM);
   const p = pathArg(t, r, 0);
   const loc = resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true, directory: true });
   t.fs.root = loc;

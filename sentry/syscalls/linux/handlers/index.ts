@@ -10,5 +10,6 @@ import './mm';
 import './time';
 import './misc';
 import './process';
+import './creds';
 import './signal';
 import './exec';

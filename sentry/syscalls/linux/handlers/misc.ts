@@ -4,9 +4,11 @@
  * Every answer comes from the sandbox's state, never from the host's.
  */
 import { randomFillSync } from 'node:crypto';
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
+import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
 
 function field(s: string): Buffer {
@@ -26,14 +28,14 @@ define(63, (t, r) => {
 define(170, (t, r) => {
   const len = r.argInt(1);
   if (len < 0 || len > 64) fail(Errno.EINVAL);
-  if (!t.creds.privileged) fail(Errno.EPERM);
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   t.kernel.hostname = t.mm.read(r.arg(0), len).toString('utf8');
   return 0;
 });
 define(171, (t, r) => {
   const len = r.argInt(1);
   if (len < 0 || len > 64) fail(Errno.EINVAL);
-  if (!t.creds.privileged) fail(Errno.EPERM);
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   t.kernel.domainname = t.mm.read(r.arg(0), len).toString('utf8');
   return 0;
 });
@@ -109,10 +111,11 @@ function getLimit(t: Task, res: number): [bigint, bigint] {
   return t.tg.rlimits.get(res) ?? DEFAULTS[res] ?? [RLIM_INFINITY, RLIM_INFINITY];
 }
 
-function setLimit(t: Task, res: number, soft: bigint, hard: bigint): void {
+/** setLimit sets a limit of t; raising the hard limit takes CAP_SYS_RESOURCE in caller. */
+function setLimit(t: Task, res: number, soft: bigint, hard: bigint, caller: Task = t): void {
   const [, oldHard] = getLimit(t, res);
   if (soft > hard) fail(Errno.EINVAL);
-  if (hard > oldHard && !t.creds.privileged) fail(Errno.EPERM);
+  if (hard > oldHard && !caller.creds.capable(CAP_SYS_RESOURCE)) fail(Errno.EPERM);
   if (res === RLIMIT_NOFILE) {
     if (hard > 1048576n) fail(Errno.EPERM);
     t.fds.limit = Number(soft);
@@ -137,11 +140,15 @@ define(302, (t, r) => {
   const pid = r.argInt(0);
   const target = pid === 0 ? t : t.kernel.tasks.get(pid);
   if (!target) fail(Errno.ESRCH);
+  // Another process's limits: only with all its user and group ids ours, or CAP_SYS_RESOURCE.
+  const c = t.creds, tc = target.creds;
+  const same = [tc.uid, tc.euid, tc.suid].every((id) => id === c.uid) && [tc.gid, tc.egid, tc.sgid].every((id) => id === c.gid);
+  if (target.tg !== t.tg && !same && !c.capable(CAP_SYS_RESOURCE)) fail(Errno.EPERM);
   const res = r.argInt(1);
   const old = getLimit(target, res);
   if (r.arg(2) !== 0n) {
     const b = t.mm.read(r.arg(2), 16);
-    setLimit(target, res, b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+    setLimit(target, res, b.readBigUInt64LE(0), b.readBigUInt64LE(8), t);
   }
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rlimitBuf(old));
   return 0;
@@ -182,8 +189,9 @@ define(147, () => 1);
 define(135, (_t, r) => (r.arg(0) === 0xffffffffn || r.arg(0) === 0n ? 0 : -Errno.EINVAL));
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
-  PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36;
+  PR_SET_CHILD_SUBREAPER = 36;
 define(157, (t, r) => {
+  if (CAP_PRCTL_OPTIONS.has(r.argInt(0))) return capPrctl(t, r);
   switch (r.argInt(0)) {
     case PR_SET_NAME:
       t.name = t.mm.read(r.arg(1), 16).toString('utf8').split('\0')[0].slice(0, 15);
@@ -194,11 +202,9 @@ define(157, (t, r) => {
       t.mm.write(r.arg(1), b);
       return 0;
     }
-    case PR_SET_PDEATHSIG: case PR_SET_DUMPABLE: case PR_SET_NO_NEW_PRIVS: case PR_SET_CHILD_SUBREAPER: return 0;
+    case PR_SET_PDEATHSIG: case PR_SET_DUMPABLE: case PR_SET_CHILD_SUBREAPER: return 0;
     case PR_GET_PDEATHSIG: t.mm.write(r.arg(1), Buffer.alloc(4)); return 0;
     case PR_GET_DUMPABLE: return 1;
-    case PR_GET_NO_NEW_PRIVS: return 0;
-    case PR_CAPBSET_READ: return r.argInt(1) >= 0 && r.argInt(1) <= 40 ? (t.creds.privileged ? 1 : 0) : -Errno.EINVAL;
     default: return -Errno.EINVAL;
   }
 }, 'partial');

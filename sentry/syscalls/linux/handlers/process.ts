@@ -1,12 +1,14 @@
 /**
  * Processes and threads: clone, fork, vfork, clone3, exit, exit_group, wait4, waitid,
- * kill, tkill, tgkill, futex, and the ids (pid, tid, uid/gid, process groups, sessions).
+ * kill, tkill, tgkill, futex, and the ids (pid, tid, process groups, sessions); user and
+ * group ids are in creds.ts.
  */
+import { CAP_KILL } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import { cloneTask, CLONE_VFORK, CLONE_VM, type CloneArgs } from '../../../kernel/task-clone';
 import { exitGroup, exitTask } from '../../../kernel/task-exit';
 import { sendToGroup, sendToTask } from '../../../kernel/signals';
-import { NSIG, SIGCHLD, SI_TKILL, SI_USER, CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_DUMPED } from '../../../kernel/signal-types';
+import { NSIG, SIGCHLD, SIGCONT, SI_TKILL, SI_USER, CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_DUMPED } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
@@ -104,6 +106,16 @@ function checkSignal(sig: number): void {
   if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);
 }
 
+/** mayKill tells whether t may send sig to a process whose task is target (Linux's
+ * check_kill_permission): within its own process, to a process sharing a real or saved
+ * user id with t's real or effective one, SIGCONT within its session, or with CAP_KILL. */
+function mayKill(t: Task, target: Task, sig: number): boolean {
+  if (target.tg === t.tg) return true;
+  const c = t.creds, tc = target.creds;
+  if (c.euid === tc.suid || c.euid === tc.uid || c.uid === tc.suid || c.uid === tc.uid || c.capable(CAP_KILL)) return true;
+  return sig === SIGCONT && target.tg.sid === t.tg.sid;
+}
+
 // kill(pid, sig): pid > 0 one process, 0 own group, -1 everyone but init, < -1 a group.
 define(62, (t, r) => {
   const pid = r.argInt(0), sig = r.argInt(1);
@@ -116,7 +128,15 @@ define(62, (t, r) => {
   else if (pid === -1) targets = targets.filter((g) => g.tgid !== 1 && g !== t.tg);
   else targets = targets.filter((g) => g.pgid === -pid);
   if (targets.length === 0) fail(Errno.ESRCH);
-  if (sig !== 0) for (const g of targets) sendToGroup(g, info);
+  let sent = 0;
+  for (const g of targets) {
+    const leader = g.leader ?? [...g.tasks][0];
+    if (leader && !mayKill(t, leader, sig)) continue;
+    sent++;
+    if (sig !== 0) sendToGroup(g, info);
+  }
+  // kill(-1) succeeds even when every process refused (Linux ignores EPERM there).
+  if (sent === 0 && pid !== -1) fail(Errno.EPERM);
   return 0;
 });
 
@@ -124,6 +144,7 @@ function tkill(t: Task, tgid: number, tid: number, sig: number): number {
   checkSignal(sig);
   const target = t.kernel.tasks.get(tid);
   if (!target || tid <= 0 || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
+  if (!mayKill(t, target, sig)) fail(Errno.EPERM);
   if (sig !== 0) sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid });
   return 0;
 }
@@ -166,58 +187,6 @@ define(202, (t, r) => {
 define(39, (t) => t.pid);
 define(186, (t) => t.tid);
 define(110, (t) => t.tg.parent?.tgid ?? 0);
-define(102, (t) => t.creds.uid);
-define(107, (t) => t.creds.euid);
-define(104, (t) => t.creds.gid);
-define(108, (t) => t.creds.egid);
-define(115, (t, r) => {
-  const n = r.argInt(0);
-  const g = t.creds.groups;
-  if (n === 0) return g.length;
-  if (n < g.length) fail(Errno.EINVAL);
-  const b = Buffer.alloc(4 * g.length);
-  g.forEach((x, i) => b.writeUInt32LE(x, 4 * i));
-  t.mm.write(r.arg(1), b);
-  return g.length;
-});
-define(116, (t, r) => {
-  if (!t.creds.privileged) fail(Errno.EPERM);
-  const n = r.argInt(0);
-  if (n < 0 || n > 65536) fail(Errno.EINVAL);
-  const b = t.mm.read(r.arg(1), 4 * n);
-  t.creds.groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(4 * i));
-  return 0;
-});
-
-function setIds(t: Task, kind: 'uid' | 'gid', real: number, eff: number, saved: number): number {
-  const c = t.creds;
-  const cur = kind === 'uid' ? [c.uid, c.euid, c.suid] : [c.gid, c.egid, c.sgid];
-  const ok = (v: number) => v === -1 || c.privileged || cur.includes(v >>> 0);
-  if (!ok(real) || !ok(eff) || !ok(saved)) fail(Errno.EPERM);
-  const [r0, e0, s0] = [real, eff, saved].map((v, i) => (v === -1 ? cur[i] : v >>> 0));
-  if (kind === 'uid') {
-    [c.uid, c.euid, c.suid] = [r0, e0, s0];
-    if (c.privileged && c.uid !== 0 && c.euid !== 0 && c.suid !== 0) c.privileged = false;
-  } else {
-    [c.gid, c.egid, c.sgid] = [r0, e0, s0];
-  }
-  return 0;
-}
-define(105, (t, r) => (t.creds.privileged ? setIds(t, 'uid', r.argInt(0), r.argInt(0), r.argInt(0)) : setIds(t, 'uid', -1, r.argInt(0), -1)));
-define(106, (t, r) => (t.creds.privileged ? setIds(t, 'gid', r.argInt(0), r.argInt(0), r.argInt(0)) : setIds(t, 'gid', -1, r.argInt(0), -1)));
-define(113, (t, r) => setIds(t, 'uid', r.argInt(0), r.argInt(1), -1));
-define(114, (t, r) => setIds(t, 'gid', r.argInt(0), r.argInt(1), -1));
-define(117, (t, r) => setIds(t, 'uid', r.argInt(0), r.argInt(1), r.argInt(2)));
-define(119, (t, r) => setIds(t, 'gid', r.argInt(0), r.argInt(1), r.argInt(2)));
-function getRes(t: Task, vals: number[], addrs: bigint[]): number {
-  vals.forEach((v, i) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); t.mm.write(addrs[i], b); });
-  return 0;
-}
-define(118, (t, r) => getRes(t, [t.creds.uid, t.creds.euid, t.creds.suid], [r.arg(0), r.arg(1), r.arg(2)]));
-define(120, (t, r) => getRes(t, [t.creds.gid, t.creds.egid, t.creds.sgid], [r.arg(0), r.arg(1), r.arg(2)]));
-define(122, (t) => t.creds.euid, 'partial');
-define(123, (t) => t.creds.egid, 'partial');
-
 // Process groups and sessions.
 define(121, (t, r) => {
   const pid = r.argInt(0);
@@ -251,25 +220,3 @@ define(124, (t, r) => {
   return g.sid;
 });
 
-// capget/capset: root in the container holds the full set, others none.
-define(125, (t, r) => {
-  const hdr = t.mm.read(r.arg(0), 8);
-  const version = hdr.readUInt32LE(0);
-  if (version !== 0x20080522 && version !== 0x20071026 && version !== 0x19980330) {
-    hdr.writeUInt32LE(0x20080522, 0);
-    t.mm.write(r.arg(0), hdr);
-    fail(Errno.EINVAL);
-  }
-  if (r.arg(1) !== 0n) {
-    const full = t.creds.privileged ? 0xffffffff : 0;
-    const b = Buffer.alloc(24);
-    for (let i = 0; i < 2; i++) {
-      b.writeUInt32LE(full >>> 0, i * 12);
-      b.writeUInt32LE(full >>> 0, i * 12 + 4);
-      b.writeUInt32LE(full >>> 0, i * 12 + 8);
-    }
-    t.mm.write(r.arg(1), version === 0x19980330 ? b.subarray(0, 12) : b);
-  }
-  return 0;
-}, 'partial', 'all or nothing');
-define(126, () => 0, 'partial', 'accepted, not applied');
