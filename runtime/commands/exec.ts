@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Process } from '../oci/config';
 import type { Command } from './command';
+import { CAPABILITIES } from '../oci/features';
 
 /** parseUser reads -u uid[:gid]. */
 function parseUser(s: string): { uid: number; gid?: number } {
@@ -37,6 +38,9 @@ export const exec: Command = {
   command: 'exec <container-id> [command..]',
   describe: 'execute new process inside the container',
   builder: (y) => y
+    // runc's --no-new-privs is a flag of its own, not the negation of a --new-privs; and a
+    // repeatable flag (--cap, -e, -g) takes one value each time, not the container id after it.
+    .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false })
     .positional('command', { type: 'string', array: true })
     .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
     .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })
@@ -93,6 +97,17 @@ export const exec: Command = {
         user: user ? { uid: user.uid, gid: user.gid ?? user.uid, additionalGids: (args['additional-gids'] as number[] | undefined) ?? [] } : base.user,
       };
     }
+    // As runc: --cap adds to the bounding, effective and permitted sets (a name the kernel
+    // does not know is warned about and ignored); --no-new-privs sets the bit.
+    const asked = (args.cap as string[] | undefined) ?? [];
+    const add = asked.filter((c) => (CAPABILITIES as readonly string[]).includes(c));
+    if (add.length < asked.length) ctx.log.warn(`ignoring unknown or unavailable capabilities: [${asked.filter((c) => !add.includes(c)).join(' ')}]`);
+    if (add.length > 0) {
+      const caps = { ...(proc.capabilities ?? {}) };
+      for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...add])];
+      proc = { ...proc, capabilities: caps };
+    }
+    if (args['no-new-privs']) proc = { ...proc, noNewPrivileges: true };
     const launcher = path.resolve(__dirname, '..', 'bin', 'tvisor');
     // The container is read under its lock; the exec itself runs without holding it (a
     // detached exec re-runs tvisor exec, which takes the lock again).
