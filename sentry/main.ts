@@ -11,7 +11,7 @@
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
- * is gone the moment it is (no polling).
+ * is gone the moment it is (no polling), and writes `exit N` when init has exited.
  *
  * Control protocol (one JSON object per line, answered by one line):
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
@@ -172,6 +172,14 @@ export async function main(argv: string[]): Promise<number> {
           writeFileSync(path.join(stateDir, 'exit-status'), `${code}\n`);
         } catch (e) {
           log.warn(`cannot record the exit status: ${(e as Error).message}`);
+        }
+      }
+      // The runtime of a foreground run need not wait for this process's teardown.
+      if (readyFd >= 0) {
+        try {
+          writeSync(readyFd, `exit ${code}\n`);
+        } catch {
+          // nobody reads it (create's runtime has gone)
         }
       }
       resolve(code);

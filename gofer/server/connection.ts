@@ -54,7 +54,8 @@ export class Connection {
     for (const fd of bufs.fds) closeQuietly(fd); // a client passes no descriptors to the gofer
     if (n === -Errno.EAGAIN || n === -Errno.EINTR) return;
     if (n <= 0) {
-      this.close(n < 0 ? `receive failed: ${errnoName(-n)}` : '');
+      // EOF or a reset are the client's end (a sentry that exits, or is killed): no warning.
+      this.close(n < 0 && -n !== Errno.ECONNRESET ? `receive failed: ${errnoName(-n)}` : '');
       return;
     }
     this.splitter.push(bufs.data.subarray(0, n));
@@ -133,7 +134,7 @@ export class Connection {
       const n = sendBufs.send(this.fd, bytes, bytes.length, fds);
       if (n === bytes.length) return;
       if (n < 0 && n !== -Errno.EAGAIN && n !== -Errno.EINTR) {
-        this.close(`send failed: ${errnoName(-n)}`);
+        this.close(-n === Errno.EPIPE || -n === Errno.ECONNRESET ? '' : `send failed: ${errnoName(-n)}`);
         return;
       }
       const sent = Math.max(0, n);

@@ -19,7 +19,8 @@ export async function runContainer(env: ContainerEnv, opts: CreateOptions & { de
   }
   if (opts.detach) return 0;
   const ref = c.sandboxRef();
-  while (!(await env.sandbox.wait(ref, 60_000))) { /* keep waiting: a foreground run has no deadline */ }
+  if (env.sandbox.waitInit) await env.sandbox.waitInit(ref);
+  else while (!(await env.sandbox.wait(ref, 60_000))) { /* keep waiting: a foreground run has no deadline */ }
   const status = await env.sandbox.exitStatus(ref);
   await deleteContainer(env, c.id, true);
   return status ?? 255;

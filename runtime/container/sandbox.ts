@@ -79,6 +79,12 @@ export interface Sandbox {
   /** wait resolves true once the sandbox has exited, false if `timeoutMs` passed first. */
   wait(ref: SandboxRef, timeoutMs: number): Promise<boolean>;
   /**
+   * waitInit, where the sandbox tells it, resolves once the container's init has exited
+   * and its status is recorded, possibly before the sandbox process itself is gone (a
+   * foreground run then deletes at once: delete kills what is left).
+   */
+  waitInit?(ref: SandboxRef): Promise<void>;
+  /**
    * exitStatus returns the exit status of the container's init once the sandbox has
    * exited (128+n for a death by signal n), or undefined when it is unknown.
    */

@@ -6,6 +6,7 @@
  * commands talk to it over its control socket in the
  * container's state directory; it records init's exit status there before it exits.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -38,6 +39,8 @@ export interface SentrySandboxOptions {
 }
 
 const CONTROL = 'sandbox.sock';
+/** DEFAULT_ROOT is --root's default (runtime/cli.ts). */
+const DEFAULT_ROOT = '/run/tvisor';
 
 /**
  * sandboxEnv is the environment of a sandbox's host processes: PATH only. Nothing of the
@@ -89,10 +92,23 @@ function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<
   });
 }
 
+/**
+ * cgroupName names the sandbox's cgroup when config.json gives no cgroupsPath
+ * (/tvisor/<name>): the container id under the default --root, and the id with a hash of
+ * its state directory elsewhere, so that the same id under two roots are two cgroups (a cgroup
+ * already in use is refused: see SandboxCgroup.create).
+ */
+function cgroupName(req: SandboxSpawnRequest): string {
+  if (req.stateDir === path.join(DEFAULT_ROOT, req.id)) return req.id;
+  return `${req.id}-${createHash('sha256').update(req.stateDir).digest('hex').slice(0, 8)}`;
+}
+
 /** SentrySandbox runs each container in its own sentry process. */
 export class SentrySandbox implements Sandbox {
   /** exits: sandboxes this process started in the foreground, by pid: resolved when gone. */
   private readonly exits = new Map<number, Promise<void>>();
+  /** initExits: the same sandboxes, resolved when their init has exited (its `exit` line). */
+  private readonly initExits = new Map<number, Promise<void>>();
 
   constructor(private readonly o: SentrySandboxOptions) {}
 
@@ -114,7 +130,7 @@ export class SentrySandbox implements Sandbox {
     // Without cgroup v1 (or privileges) a sandbox that asks for no limits runs without one.
     let cg: SandboxCgroup | undefined;
     try {
-      cg = SandboxCgroup.create(req.id, req.spec.linux?.cgroupsPath, req.spec.linux?.resources, { systemd: this.o.systemdCgroup });
+      cg = SandboxCgroup.create(cgroupName(req), req.spec.linux?.cgroupsPath, req.spec.linux?.resources, { systemd: this.o.systemdCgroup });
     } catch (e) {
       const wantsLimits = Object.keys(req.spec.linux?.resources ?? {}).some((k) => k !== 'devices');
       if (wantsLimits) return Promise.reject(e);
@@ -197,9 +213,14 @@ export class SentrySandbox implements Sandbox {
         reject(new Error(msg));
       };
       const gone = new Promise<void>((r) => ready.once('close', () => r()));
+      let initExited = () => {};
+      const initGone = new Promise<void>((r) => { initExited = r; });
+      void gone.then(() => initExited());
       ready.on('data', (d) => {
         said += d;
         const nl = said.indexOf('\n');
+        // After `ok`, the sentry says `exit N` as soon as init has exited (sentry/main.ts).
+        if (answered && said.slice(nl + 1).includes('exit ')) initExited();
         if (answered || nl < 0) return;
         const line = said.slice(0, nl).trim();
         if (line === 'ok') {
@@ -211,6 +232,8 @@ export class SentrySandbox implements Sandbox {
             // Unreferenced: it tells, it never keeps this process alive by itself.
             ready.unref();
             this.exits.set(pid, gone);
+            this.initExits.set(pid, initGone);
+            if (said.slice(nl + 1).includes('exit ')) initExited();
           } else {
             ready.destroy();
           }
@@ -232,8 +255,37 @@ export class SentrySandbox implements Sandbox {
   }
 
   async signal(ref: SandboxRef, signo: number, all: boolean): Promise<void> {
+    // SIGKILL to every process of the container is the sandbox's end: the sentry is killed
+    // directly (its stubs die with it, PR_SET_PDEATHSIG; the gofer at the socket's EOF), so
+    // that it works whatever state the sentry is in, and a sandbox that has just ended
+    // (a foreground run's init exited a moment ago) is already what was asked.
+    if (signo === 9 && all) {
+      if (!alive(ref)) return;
+      try {
+        process.kill(ref.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      return;
+    }
     if (!alive(ref)) throw new Error('container not running');
     await control(ref, { cmd: 'signal', signo, all });
+  }
+
+  async waitInit(ref: SandboxRef): Promise<void> {
+    const exited = this.initExits.get(ref.pid);
+    if (exited) {
+      // The pipe is unreferenced (spawn): this timer keeps the process alive meanwhile.
+      const keep = setInterval(() => undefined, 1 << 30);
+      try {
+        await exited;
+      } finally {
+        clearInterval(keep);
+      }
+      this.initExits.delete(ref.pid);
+    } else {
+      while (!(await this.wait(ref, 60_000))) { /* no deadline */ }
+    }
   }
 
   async pause(ref: SandboxRef): Promise<void> {
