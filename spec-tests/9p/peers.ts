@@ -88,8 +88,12 @@ function stopper(proc: ChildProcess, cleanup: () => void): () => Promise<void> {
  */
 export async function startDiod(dir: string): Promise<Peer> {
   const port = await freePort();
+  // diod raises its own core limit and sometimes aborts on its way out after SIGTERM: it
+  // runs in a directory of its own, removed after it, so that no core file (~180 MB)
+  // lands in the caller's directory (the repository).
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'tvisor-diod-cwd-'));
   const proc = spawn('diod', ['-f', '-n', '-c', '/dev/null', '-L', 'stderr', '-l', `127.0.0.1:${port}`, '-e', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'], cwd,
   });
   const stderr: string[] = [];
   proc.stderr!.on('data', (d) => stderr.push(String(d)));
@@ -102,7 +106,7 @@ export async function startDiod(dir: string): Promise<Peer> {
     aname: dir,
     quirks: { noAtOps: true, statfsType: V9FS_MAGIC }, // diod 1.0.24
     connect: (opts) => Client.connect({ host: '127.0.0.1', port }, opts),
-    stop: stopper(proc, () => undefined),
+    stop: stopper(proc, () => rmSync(cwd, { recursive: true, force: true })),
   };
 }
 

@@ -66,7 +66,8 @@ describeIf('diodls and diodcat against the gofer', () => {
     server = `127.0.0.1:${port}`;
     if (process.getuid?.() === 0) {
       const dport = await freePort();
-      diod = spawn('diod', ['-f', '-n', '-l', `127.0.0.1:${dport}`, '-e', base], { stdio: 'ignore' });
+      // cwd: a core file of diod's (it may abort after SIGTERM) goes with `base`, not into the repository.
+      diod = spawn('diod', ['-f', '-n', '-l', `127.0.0.1:${dport}`, '-e', base], { stdio: 'ignore', cwd: base });
       await waitPort(dport);
       diodServer = `127.0.0.1:${dport}`;
     }
