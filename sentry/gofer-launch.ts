@@ -28,32 +28,31 @@ export function goferArgs(rootfs: string, spec: Spec): string[] {
 }
 
 /**
- * goferStderr is the caller's descriptor that becomes the gofer's stderr: the caller's
- * own (2), or none (/dev/null) when the container has a terminal. Then the caller's stdio
- * is for `create`'s own messages only (the container's is the pty), and a gofer holding
- * it would stall containerd's runc shim, which reads `create`'s output to its end before
- * it calls `start` (docker run -t; the sentry lets go of it too: adoptAsStdio).
+ * spawnGoferOn starts the gofer (posix_spawn: see native/spawn.ts) with `fd`, its end of
+ * the sentry's socket, as its fd 3, and returns its pid. Nobody waits for it here: its
+ * parent reaps it, or it is reparented when that parent exits.
+ *
+ * Its stderr is the caller's, or /dev/null when the container has a terminal: then the
+ * caller's stdio is for `create`'s own messages only (the container's is the pty), and a
+ * gofer holding it would stall containerd's runc shim, which reads `create`'s output to
+ * its end before it calls `start` (docker run -t; the sentry lets go of it too:
+ * adoptAsStdio).
  */
-export function goferStderr(spec: Spec): number | null {
-  return spec.process?.terminal ? null : 2;
+export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec: Spec): number {
+  return spawnProcess({
+    file: process.execPath,
+    argv: [process.execPath, launcher, ...goferArgs(rootfs, spec)],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    fds: [null, null, spec.process?.terminal ? null : 2, fd],
+    setsid: true,
+  });
 }
 
-/**
- * spawnGofer starts the gofer (posix_spawn: see native/spawn.ts) and returns its pid
- * with the sentry's end of its socket. Nobody waits for it here: its parent reaps it, or
- * it is reparented when that parent exits.
- */
+/** spawnGofer starts the gofer on a new socket pair and returns it with the sentry's end. */
 export function spawnGofer(launcher: string, rootfs: string, spec: Spec): { pid: number; fd: number } {
   const [mine, theirs] = socketPair();
   try {
-    const pid = spawnProcess({
-      file: process.execPath,
-      argv: [process.execPath, launcher, ...goferArgs(rootfs, spec)],
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-      fds: [null, null, goferStderr(spec), theirs],
-      setsid: true,
-    });
-    return { pid, fd: mine };
+    return { pid: spawnGoferOn(theirs, launcher, rootfs, spec), fd: mine };
   } catch (e) {
     closeFd(mine);
     throw e;

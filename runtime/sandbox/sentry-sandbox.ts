@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../oci/config';
 import { processStartTime } from '../container/proc';
-import { goferArgs, goferStderr } from '../../sentry/gofer-launch';
+import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, sentryNet, type NetTarget } from './netns';
@@ -168,9 +168,7 @@ export class SentrySandbox implements Sandbox {
           });
         };
         const spawnGofer = () => {
-          goferPid = spawnProcess({
-            file: process.execPath, argv: [process.execPath, this.o.launcher, ...goferArgs(req.rootfs, req.spec)], env: sandboxEnv(), fds: [null, null, goferStderr(req.spec), goferEnd], setsid: true,
-          });
+          goferPid = spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec);
         };
         // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
         if (netTarget.kind === 'new') {
@@ -219,21 +217,20 @@ export class SentrySandbox implements Sandbox {
       ready.on('data', (d) => {
         said += d;
         const nl = said.indexOf('\n');
-        // After `ok`, the sentry says `exit N` as soon as init has exited (sentry/main.ts).
-        if (answered && said.slice(nl + 1).includes('exit ')) initExited();
-        if (answered || nl < 0) return;
+        if (nl < 0) return;
+        // After `ok`, the sentry says `exit N` as soon as init has exited (sentry/main.ts),
+        // possibly in the same read as `ok`.
+        if (said.slice(nl + 1).includes('exit ')) initExited();
+        if (answered) return;
         const line = said.slice(0, nl).trim();
         if (line === 'ok') {
           answered = true;
-          // The sentry joined its cgroup right after its spawn, long before its Node
-          // start-up lets it start a stub, so everything it starts is already in it.
           if (this.o.foreground) {
             // The pipe's end is the sandbox's exit (see sentry/main.ts): wait() uses it.
             // Unreferenced: it tells, it never keeps this process alive by itself.
             ready.unref();
             this.exits.set(pid, gone);
             this.initExits.set(pid, initGone);
-            if (said.slice(nl + 1).includes('exit ')) initExited();
           } else {
             ready.destroy();
           }
@@ -319,14 +316,8 @@ export class SentrySandbox implements Sandbox {
       if (Date.now() >= until) return false;
       await new Promise((r) => setTimeout(r, exit ? 1 : 10));
     }
-    if (exit) {
-      this.exits.delete(ref.pid);
-      try {
-        reap(ref.pid);
-      } catch {
-        // not ours to reap after all
-      }
-    }
+    // Reaping (a child of this process) is destroy's, which every path ends with.
+    if (exit) this.exits.delete(ref.pid);
     return true;
   }
 
