@@ -6,6 +6,7 @@
 import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
+import type { Registers } from '../../../../platform';
 import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
@@ -25,20 +26,16 @@ define(63, (t, r) => {
   return 0;
 });
 
-define(170, (t, r) => {
+/** setUtsName is sethostname and setdomainname: EPERM before EINVAL, as Linux checks. */
+function setUtsName(t: Task, r: Registers, which: 'hostname' | 'domainname'): number {
   const len = r.argInt(1);
-  if (len < 0 || len > 64) fail(Errno.EINVAL);
   if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
-  t.kernel.hostname = t.mm.read(r.arg(0), len).toString('utf8');
-  return 0;
-});
-define(171, (t, r) => {
-  const len = r.argInt(1);
   if (len < 0 || len > 64) fail(Errno.EINVAL);
-  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
-  t.kernel.domainname = t.mm.read(r.arg(0), len).toString('utf8');
+  t.kernel[which] = t.mm.read(r.arg(0), len).toString('utf8');
   return 0;
-});
+}
+define(170, (t, r) => setUtsName(t, r, 'hostname'));
+define(171, (t, r) => setUtsName(t, r, 'domainname'));
 
 define(99, (t, r) => {
   const b = Buffer.alloc(112);
