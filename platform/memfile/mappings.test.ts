@@ -25,6 +25,15 @@ describe('MappingTable', () => {
     expect(t.translate(0x10000, 2 * P, 1)).toEqual({ faultAt: 0x11000 });
   });
 
+  test('mappedRuns clips to the range, merges adjacent mappings and skips holes', () => {
+    const t = new MappingTable();
+    t.map(0x10000, { offset: 0, length: 2 * P }, 3);
+    t.map(0x12000, { offset: 0x9000, length: P }, 1);
+    t.map(0x15000, { offset: 0x3000, length: P }, 3);
+    expect(t.mappedRuns(0x11000, 0x5000)).toEqual([{ start: 0x11000, end: 0x13000 }, { start: 0x15000, end: 0x16000 }]);
+    expect(t.mappedRuns(0x13000, 2 * P)).toEqual([]);
+  });
+
   test('a new mapping replaces what was there and unaligned ranges are refused', () => {
     const t = new MappingTable();
     t.map(0x10000, { offset: 0, length: 3 * P }, 3);

@@ -44,6 +44,20 @@ export class MappingTable {
     for (const m of this.entries) if (m.start >= addr && m.end <= addr + length) m.prot = prot;
   }
 
+  /** mappedRuns returns the mapped parts of [addr, addr+length) as address runs, adjacent mappings merged. */
+  mappedRuns(addr: number, length: number): { start: number; end: number }[] {
+    const end = addr + length;
+    const runs: { start: number; end: number }[] = [];
+    for (let i = this.firstEndingAfter(addr); i < this.entries.length && this.entries[i].start < end; i++) {
+      const m = this.entries[i];
+      const lo = Math.max(addr, m.start), hi = Math.min(end, m.end);
+      const last = runs[runs.length - 1];
+      if (last && last.end === lo) last.end = hi;
+      else runs.push({ start: lo, end: hi });
+    }
+    return runs;
+  }
+
   /**
    * translate returns the file ranges backing [addr, addr+length), each allowing `want`;
    * it returns the address of the first byte that is unmapped or lacks `want` instead.

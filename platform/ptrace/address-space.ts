@@ -106,7 +106,10 @@ export class PtraceAddressSpace implements AddressSpace {
 
   protect(addr: number, length: number, prot: Prot): void {
     this.checkMutable(addr, length);
-    this.inject(SYS_mprotect, [addr, length, prot]);
+    // Only what the stub has mapped can change: the sentry maps memory lazily, so part of a
+    // VMA (or all of it, e.g. a PROT_NONE thread stack) may have nothing behind it yet, and
+    // the host's mprotect fails with ENOMEM on such a hole.
+    for (const run of this.table.mappedRuns(addr, length)) this.inject(SYS_mprotect, [run.start, run.end - run.start, prot]);
     this.table.protect(addr, length, prot);
   }
 

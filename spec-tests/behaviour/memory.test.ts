@@ -24,6 +24,7 @@ describeProgram({
       'mremap to 4 pages: old byte x, new bytes zero: yes',
       'after munmap of the whole range: read SIGSEGV SEGV_MAPERR',
       'sbrk of 8 pages: usable, break moved by 8 pages',
+      'untouched PROT_NONE reservation opened by mprotect: top byte 7, guard page: SIGSEGV SEGV_ACCERR',
       'mmap of length 0: MAP_FAILED EINVAL',
       'munmap of an unaligned address: -1 EINVAL',
       'mprotect of an unaligned address: -1 EINVAL',
@@ -35,6 +36,10 @@ describeProgram({
     [
       'PROT_NONE page: read SIGSEGV SEGV_ACCERR, write SIGSEGV SEGV_ACCERR',
       'PROT_NONE page: read SIGSEGV SEGV_MAPERR, write SIGSEGV SEGV_MAPERR',
+    ],
+    [
+      'untouched PROT_NONE reservation opened by mprotect: top byte 7, guard page: SIGSEGV SEGV_ACCERR',
+      'untouched PROT_NONE reservation opened by mprotect: top byte 7, guard page: SIGSEGV SEGV_MAPERR',
     ],
   ],
 });

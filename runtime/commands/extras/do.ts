@@ -1,7 +1,7 @@
 /**
  * do.ts is `tvisor do`: run a command in a sandbox without preparing a bundle, like
  * `runsc do`. It writes a throwaway bundle whose root is the host's / (read-only, seen
- * only through the gofer), runs it in the foreground and removes everything afterwards.
+ * only through the gofer) with a private tmpfs on /tmp, runs it in the foreground and removes everything afterwards.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -41,6 +41,9 @@ export const doCommand: Command = {
     try {
       const spec = defaultSpec();
       spec.root = { path: '/', readonly: true };
+      // Programs expect a writable /tmp (Python's tempfile, shells' here-documents): give
+      // the sandbox its own, in memory, gone with it.
+      spec.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
       spec.process!.terminal = false;
       spec.process!.args = command;
       spec.process!.cwd = path.resolve(String(args.cwd));

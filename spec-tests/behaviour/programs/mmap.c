@@ -5,7 +5,8 @@
  * semantics (private pages are copy-on-write, shared pages are shared), mprotect to
  * read-only and to none (a write or read faults with SIGSEGV SEGV_ACCERR, caught and
  * recovered with siglongjmp), munmap (then SEGV_MAPERR), partial munmap of the middle
- * page, MAP_FIXED over an existing mapping, mremap growth, brk, and the EINVAL cases.
+ * page, MAP_FIXED over an existing mapping, mremap growth, brk, a thread-stack style
+ * PROT_NONE reservation opened by mprotect, and the EINVAL cases.
  */
 #include "common.h"
 #include <setjmp.h>
@@ -109,6 +110,16 @@ int main(void) {
   check(sbrk(8 * page) == cur, "sbrk");
   memset(cur, 1, 8 * (size_t)page);
   say("sbrk of 8 pages: usable, break moved by %ld pages", (long)(((char *)sbrk(0) - (char *)cur) / page));
+
+  /* A thread stack as glibc makes one: a PROT_NONE reservation never touched, then
+   * opened up with mprotect except for a guard page at the bottom. */
+  size_t stack = 2048 * (size_t)page;
+  char *tstack = mmap(NULL, stack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  check(tstack != MAP_FAILED, "mmap stack");
+  check(mprotect(tstack + page, stack - page, PROT_READ | PROT_WRITE) == 0, "mprotect stack");
+  tstack[stack - 1] = 7;
+  say("untouched PROT_NONE reservation opened by mprotect: top byte %d, guard page: %s", tstack[stack - 1], probe(tstack, 0));
+  check(munmap(tstack, stack) == 0, "munmap stack");
 
   /* Error cases. */
   errno = 0;
