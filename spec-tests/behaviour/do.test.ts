@@ -22,6 +22,18 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
     ['ls', '--version'],
     ['sh', '-c', 'echo "$0 $1"; exit 7', 'x', 'y'],
     ['cat', '/etc/os-release'],
+    // Threads (glibc's PROT_NONE stacks opened by mprotect), a child process, a temporary file.
+    [
+      'python3',
+      '-c',
+      'import threading, subprocess, tempfile\n' +
+        'out = []\n' +
+        'ts = [threading.Thread(target=lambda i=i: out.append(sum(range(i * 1000)))) for i in range(4)]\n' +
+        '[t.start() for t in ts]; [t.join() for t in ts]\n' +
+        'print(sorted(out))\n' +
+        'print(subprocess.run(["echo", "child"], capture_output=True, text=True).stdout, end="")\n' +
+        'with tempfile.NamedTemporaryFile("w+") as f: f.write("tmp ok"); f.seek(0); print(f.read())',
+    ],
   ];
   test.each(cases)('%s ... matches the native run', (...cmd) => {
     const native = run(cmd);
@@ -34,6 +46,13 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
     const r = run([TVISOR, 'do', '--cwd', '/etc', 'sh', '-c', 'pwd; touch /etc/tvisor-do-probe 2>/dev/null || echo read-only']);
     expect(r.stdout).toBe('/etc\nread-only\n');
     expect(fs.existsSync('/etc/tvisor-do-probe')).toBe(false);
+  });
+
+  test('/tmp is a writable tmpfs of the sandbox\'s own', () => {
+    const probe = `tvisor-do-probe-${process.pid}`;
+    const r = run([TVISOR, 'do', 'sh', '-c', `echo hi > /tmp/${probe} && cat /tmp/${probe} && grep ' /tmp ' /proc/mounts | cut -d' ' -f3`]);
+    expect(r.stdout).toBe('hi\ntmpfs\n');
+    expect(fs.existsSync(`/tmp/${probe}`)).toBe(false);
   });
 
   test('without a command: one error line', () => {
