@@ -48,7 +48,9 @@ function load(file) {
         fs.renameSync(tmp, cacheFile);
         const base = path.basename(file);
         for (const f of fs.readdirSync(path.dirname(file))) {
-          if (f.startsWith(`${base}.`) && f.endsWith('.cache') && f !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(file), f), { force: true });
+          // Older builds' caches, and the temporary files of writers killed before their rename.
+          const stale = f !== path.basename(cacheFile) && f !== path.basename(tmp) && /\.cache(\.\d+)?$/.test(f);
+          if (f.startsWith(`${base}.`) && stale) fs.rmSync(path.join(path.dirname(file), f), { force: true });
         }
       } catch {
         // dist/ read-only: every start compiles, as plain require would
