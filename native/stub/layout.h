@@ -17,6 +17,7 @@
 #define STUB_OFF_FAIL 0x108   /* hlt: initialisation failed, rax holds -errno */
 #define STUB_OFF_INJECT 0x200 /* syscall; int3: one injected host syscall */
 #define STUB_OFF_PARK 0x280   /* mov $SYS_pause,%eax; syscall; jmp: parked thread */
+#define STUB_OFF_SLICE 0x300  /* struct itimerval: the 10 ms time slice (SIGVTALRM) */
 #define STUB_OFF_FILTER 0x400 /* the seccomp program */
 
 #define STUB_READY (STUB_BASE + STUB_OFF_READY)

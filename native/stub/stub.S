@@ -3,7 +3,7 @@
  * read-only executable section at STUB_BASE (layout.h).
  *
  * At start it unmaps everything but itself (the kernel's stack, vdso and vvar), sets
- * no_new_privs and installs a seccomp filter that kills the whole process on any host
+ * no_new_privs, arms a 10 ms ITIMER_VIRTUAL time slice and installs a seccomp filter that kills the whole process on any host
  * syscall except a few (mmap, munmap, mprotect, clone, exit) made from the inject gadget
  * and pause from the park gadget. Then it stops on int3 at STUB_READY for its tracer.
  *
@@ -17,12 +17,14 @@
 #define SYS_mprotect 10
 #define SYS_munmap 11
 #define SYS_pause 34
+#define SYS_setitimer 38
 #define SYS_clone 56
 #define SYS_exit 60
 #define SYS_prctl 157
 #define SYS_seccomp 317
 #define PR_SET_NO_NEW_PRIVS 38
 #define SECCOMP_SET_MODE_FILTER 1
+#define ITIMER_VIRTUAL 1
 
 /* struct sock_filter: u16 code, u8 jt, u8 jf, u32 k. */
 #define LD_ABS(off) .short 0x20; .byte 0, 0; .int (off)
@@ -60,6 +62,17 @@ _start:
 	syscall
 	test %rax, %rax
 	jnz fail
+	/* setitimer(ITIMER_VIRTUAL, 10 ms): every 10 ms of user time the process gets
+	 * SIGVTALRM, which stops the running stub thread for its tracer. That is how the
+	 * sentry takes the CPU back from a task that loops without syscalls (a time slice);
+	 * the tracer suppresses the signal, so the application never sees it. */
+	mov $SYS_setitimer, %eax
+	mov $ITIMER_VIRTUAL, %edi
+	lea slice(%rip), %rsi
+	xor %edx, %edx
+	syscall
+	test %rax, %rax
+	jnz fail
 	mov $SYS_seccomp, %eax
 	mov $SECCOMP_SET_MODE_FILTER, %edi
 	xor %esi, %esi
@@ -88,6 +101,11 @@ park:
 	mov $SYS_pause, %eax
 	syscall
 	jmp park
+
+	/* struct itimerval: interval, then first expiry (tv_sec, tv_usec each). */
+	.org STUB_OFF_SLICE, 0xcc
+slice:
+	.quad 0, 10000, 0, 10000
 
 	.org STUB_OFF_FILTER - 16, 0xcc
 fprog:

@@ -127,7 +127,11 @@ export class Scheduler {
     for (;;) {
       deliverSignals(t);
       if (t.state !== 'runnable') return;
-      if ((this.runq.length > 0 || this.paused) && Date.now() > sliceEnd) return;
+      // At the end of its slice the task goes back to the queue, even alone: loop() then
+      // returns to Node's event loop now and then, so host I/O (the control socket, stdio)
+      // is served while a task computes. A task that makes no syscalls still comes back
+      // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
+      if (Date.now() > sliceEnd) return;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
       switch (res.kind) {
         case 'syscall':

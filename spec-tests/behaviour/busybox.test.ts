@@ -23,6 +23,8 @@ const STATUS_SCRIPTS: { script: string; status: number; stdout: string }[] = [
   { script: 'sh -c "kill -TERM \\$\\$"; echo $?', status: 0, stdout: '143\n' },
   // The container's init ignores a signal it has no handler for, even from itself.
   { script: 'kill -TERM $$; echo survived', status: 0, stdout: 'survived\n' },
+  // A task that loops without syscalls does not stop the others (time slices).
+  { script: 'while :; do :; done & sleep 0.2; echo ok; kill $!; wait $!; echo $?', status: 0, stdout: 'ok\n143\n' },
   // A pipeline's status is its last command's; the script's is its last command's.
   { script: '(exit 5) | (exit 6); echo $?; false', status: 1, stdout: '6\n' },
 ];
