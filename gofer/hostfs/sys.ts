@@ -20,6 +20,7 @@ export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK 
 export const S_IFIFO = 0o010000, S_IFSOCK = 0o140000, S_IFCHR = 0o020000, S_IFBLK = 0o060000;
 export const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 export const F_OFD_GETLK = 36, F_OFD_SETLK = 37;
+const ENOSYS = 38, EOPNOTSUPP = 95;
 const SYS_openat2 = 437;
 const SYS_fchmodat2 = 452;
 const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
@@ -39,6 +40,7 @@ const f = {
   mknodat: () => libcFunc('int mknodat(int dirfd, const char *path, uint32 mode, uint64 dev)'),
   fchownat: () => libcFunc('int fchownat(int dirfd, const char *path, uint32 uid, uint32 gid, int flags)'),
   fchmodat2: () => libcFunc('long syscall(long nr, int dirfd, const char *path, uint32 mode, int flags)'),
+  fchmodat: () => libcFunc('int fchmodat(int dirfd, const char *path, uint32 mode, int flags)'),
   utimensat: () => libcFunc('int utimensat(int dirfd, const char *path, void *times, int flags)'),
   ftruncate: () => libcFunc('int ftruncate(int fd, int64 length)'),
   fsync: () => libcFunc('int fsync(int fd)'),
@@ -138,8 +140,20 @@ export const symlinkat = (target: string, dirfd: number, name: string): number =
 export const mknodat = (dirfd: number, name: string, mode: number): number => ret(f.mknodat()(dirfd, name, mode, 0));
 export const fchownat = (fd: number, uid: number, gid: number): number =>
   ret(f.fchownat()(fd, '', uid >>> 0, gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
-/** fchmod changes the mode of the file fd names (an O_PATH fd: fchmodat2 with AT_EMPTY_PATH). */
-export const fchmod = (fd: number, mode: number): number => ret(f.fchmodat2()(SYS_fchmodat2, fd, '', mode, AT_EMPTY_PATH));
+/**
+ * fchmod changes the mode of the file fd names (an O_PATH fd: fchmodat2 with
+ * AT_EMPTY_PATH). Kernels before 6.6 lack fchmodat2: there the file is named through
+ * /proc/self/fd/N, whose magic link is the file itself, never a path that could be
+ * swapped. A symlink's mode cannot change on Linux either way (EOPNOTSUPP).
+ */
+export function fchmod(fd: number, mode: number): number {
+  const r = ret(f.fchmodat2()(SYS_fchmodat2, fd, '', mode, AT_EMPTY_PATH));
+  if (r !== -ENOSYS) return r;
+  const st = fstat(fd);
+  if (typeof st === 'number') return st;
+  if ((st.mode & S_IFMT) === S_IFLNK) return -EOPNOTSUPP;
+  return ret(f.fchmodat()(AT_FDCWD, `/proc/self/fd/${fd}`, mode, 0));
+}
 export const ftruncate = (fd: number, size: number): number => ret(f.ftruncate()(fd, size));
 export const fsync = (fd: number, datasync: boolean): number => ret(datasync ? f.fdatasync()(fd) : f.fsync()(fd));
 export const lseek = (fd: number, offset: bigint): number => ret(f.lseek()(fd, offset, 0));

@@ -159,14 +159,16 @@ export function walkOne(dir: File, name: string): File | number {
   if (!dir.isDir) return -Errno.ENOTDIR;
   if (name === '.') return reopenSame(dir);
   if (name === '..') {
-    if (dir.isRoot) return reopenSame(dir);
-    const fd = sys.openat(dir.fd, '..', sys.O_PATH | sys.O_DIRECTORY | sys.O_NOFOLLOW);
-    if (fd < 0) return fd;
-    return fromFd(dir.exp, fd, dir.parent?.parent ?? null, dir.parent?.name ?? '', true);
+    // `..` is logical: the directory this one was walked from, never the host's `..`.
+    // The host's parent can lie outside the export: a directory moved out by a host
+    // process, or renamed (inside one export) so that a fid of another, nested export
+    // sits deeper than its walk says. Only the walked chain is known to be beneath the
+    // export's root.
+    return reopenSame(dir.isRoot || !dir.parent ? dir : dir.parent);
   }
   const fd = sys.lookup(dir.fd, name);
   if (fd < 0) return fd;
-  return fromFd(dir.exp, fd, dir, name, false);
+  return fromFd(dir.exp, fd, dir, name);
 }
 
 function reopenSame(f: File): File | number {
@@ -175,12 +177,11 @@ function reopenSame(f: File): File | number {
   return new File(f.exp, fd, f.mode, f.qid, f.parent, f.name);
 }
 
-function fromFd(exp: Export, fd: number, parent: File | null, name: string, mayBeRoot: boolean): File | number {
+function fromFd(exp: Export, fd: number, parent: File, name: string): File | number {
   const st = sys.fstat(fd);
   if (typeof st === 'number') {
     sys.close(fd);
     return st;
   }
-  if (mayBeRoot && st.ino === exp.ino && st.devMajor === exp.devMajor && st.devMinor === exp.devMinor) parent = null;
   return new File(exp, fd, st.mode, qidOf(exp, st), parent, name);
 }

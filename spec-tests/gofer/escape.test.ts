@@ -201,3 +201,80 @@ describeBuilt('gofer read-only export', () => {
     fs.rmSync(tree.base, { recursive: true, force: true });
   });
 });
+
+/**
+ * `..` from a fid whose host parent has changed since the walk. The gofer's `..` is the
+ * directory the fid was walked from: a host parent that now lies outside the export (a
+ * directory moved out by the host, or a nested export's directory renamed through the
+ * outer export so that the fid sits deeper than its walk) must not become reachable.
+ */
+describeBuilt('gofer confinement: .. after renames', () => {
+  let base: string;
+  let gofer: GoferProcess | undefined;
+  let c: RawConn | undefined;
+
+  beforeEach(() => {
+    base = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'tvisor-escape-dotdot-'));
+    fs.mkdirSync(path.join(base, 'outside'));
+    fs.writeFileSync(path.join(base, 'outside', 'secret.txt'), 'TOP SECRET\n');
+  });
+
+  afterEach(async () => {
+    c?.close();
+    await gofer?.stop();
+    c = gofer = undefined;
+    expect(fs.readFileSync(path.join(base, 'outside', 'secret.txt'), 'utf8')).toBe('TOP SECRET\n');
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  /** expectStopsShort: a walk that fails past its first name answers the qids walked so far. */
+  const expectStopsShort = (r: Message, names: string[]) => {
+    expectKind(r, 'Rwalk');
+    expect(r.qids.length).toBeLessThan(names.length);
+  };
+
+  const qidOf = async (conn: RawConn, fid: number): Promise<bigint> => {
+    const a = await conn.rpc({ kind: 'Tgetattr', fid, requestMask: 0x7ff });
+    expectKind(a, 'Rgetattr');
+    return a.qid.path;
+  };
+
+  it('a directory moved out of the export by the host: .. stops at the export root', async () => {
+    const exp = path.join(base, 'export');
+    fs.mkdirSync(path.join(exp, 'deep', 'a', 'b'), { recursive: true });
+    gofer = await GoferProcess.start(['--root', exp]);
+    c = await gofer.connect();
+    await c.handshake();
+    expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid: 1, names: ['deep', 'a', 'b'] }), 'Rwalk');
+    // The host moves the walked directories beside the secret.
+    fs.renameSync(path.join(exp, 'deep'), path.join(base, 'outside', 'deep'));
+    const up = await c.rpc({ kind: 'Twalk', fid: 1, newfid: 2, names: ['..', '..', '..', '..', '..'] });
+    expectKind(up, 'Rwalk');
+    expect(await qidOf(c, 2)).toBe(await qidOf(c, 0));
+    for (const names of [['..', '..', '..', 'secret.txt'], ['..', '..', '..', '..', 'outside', 'secret.txt']]) {
+      expectStopsShort(await c.rpc({ kind: 'Twalk', fid: 1, newfid: 3, names }), names);
+    }
+  });
+
+  it('a nested export\'s directory renamed through the outer export: .. stays in the nested export', async () => {
+    const data = path.join(base, 'data');
+    fs.mkdirSync(path.join(data, 'sub', 'x', 'y', 'z', 'd', 'e'), { recursive: true });
+    gofer = await GoferProcess.start(['--root', data, '--export', `/sub=${path.join(data, 'sub')}`]);
+    c = await gofer.connect();
+    await c.handshake('/sub');
+    const outer = await c.rpc({ kind: 'Tattach', fid: 50, afid: 0xffffffff, uname: 'root', aname: '/', nUname: 0 });
+    expectKind(outer, 'Rattach');
+    expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid: 1, names: ['x', 'y', 'z', 'd', 'e'] }), 'Rwalk');
+    // Through the outer export, move sub/x/y/z/d up to the outer export's root.
+    expectKind(await c.rpc({ kind: 'Twalk', fid: 50, newfid: 51, names: ['sub', 'x', 'y', 'z'] }), 'Rwalk');
+    expectKind(await c.rpc({ kind: 'Trenameat', oldDirFid: 51, oldName: 'd', newDirFid: 50, newName: 'd' }), 'Rrenameat');
+    // Six `..` from e: back to the nested export's root, and no further.
+    const up = await c.rpc({ kind: 'Twalk', fid: 1, newfid: 2, names: ['..', '..', '..', '..', '..', '..'] });
+    expectKind(up, 'Rwalk');
+    expect(await qidOf(c, 2)).toBe(await qidOf(c, 0));
+    const probe = path.relative('/', path.join(base, 'outside'));
+    const names = [...Array(12).fill('..'), ...probe.split('/'), 'secret.txt'];
+    expect(names.length).toBeLessThanOrEqual(16); // one Twalk carries at most 16 names
+    expectStopsShort(await c.rpc({ kind: 'Twalk', fid: 1, newfid: 3, names }), names);
+  });
+});
