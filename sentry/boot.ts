@@ -84,6 +84,24 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
   }
 }
 
+/**
+ * mountTmp gives the container a tmpfs at /tmp when the spec mounts nothing there and
+ * the image's /tmp is an empty directory, as runsc does: scratch files then stay in the
+ * sandbox's memory instead of going through the gofer, and a read-only root still has a
+ * writable /tmp. A /tmp that holds files, or is not a plain directory, is left alone.
+ */
+function mountTmp(k: Kernel): void {
+  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
+  let loc: Location;
+  try {
+    loc = resolve(r, k.mounts.root, '/tmp', { follow: false });
+  } catch {
+    return; // no /tmp in the image
+  }
+  const ino = loc.dentry.inode;
+  if (!ino.isDir || ino.readdir().some((e) => e.name !== '.' && e.name !== '..')) return;
+  k.mounts.mount(loc, new Tmpfs(0o1777), 0, 'tmpfs');
+}
 
 function mountpoint(k: Kernel, path: string, isDir = true): Location {
   // Walk as root, following symlinks inside the container's root (as runc's securejoin
@@ -163,6 +181,7 @@ export function boot(o: BootOptions): Booted {
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
+  if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
   maskAndProtect(k, spec);
 
   let stdio;

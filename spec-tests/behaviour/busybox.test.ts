@@ -42,7 +42,14 @@ function maskHostProcessCount(stdout: string): string {
  * (same entries, link count and size) and shows the sandbox's time, by design: the host's
  * boot time is not the container's business. */
 function maskHostSysfsTime(stdout: string): string {
-  return stdout.replace(/^(dr-xr-xr-x\s+\d+\s+root\s+root\s+\d+) \w{3} [ \d]\d [ \d:]{5}( sys)$/m, '$1 DATE$2');
+  return maskTmpfsTmp(stdout).replace(/^(dr-xr-xr-x\s+\d+\s+root\s+root\s+\d+) \w{3} [ \d]\d [ \d:]{5}( sys)$/m, '$1 DATE$2');
+}
+
+/** maskTmpfsTmp hides the size and date of /tmp in `ls -l /`, and the block total they
+ * count in: runc shows the image's empty /tmp directory, tvisor (as runsc) mounts a
+ * tmpfs there; mode, links and owner are still compared. */
+function maskTmpfsTmp(stdout: string): string {
+  return stdout.replace(/^total \d+$/m, 'total N').replace(/^(drwxrwxrwt\s+\d+\s+root\s+root)\s+\d+ \w{3} [ \d]\d [ \d:]{5}( tmp)$/m, '$1 SIZE DATE$2');
 }
 
 /** rootfsTopLevel lists the top-level names of the bundle's rootfs, sorted. */
