@@ -126,7 +126,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     next = execCredentials(t.creds, opened.loc);
     const c = next.ids;
     stack = buildInitialStack(mem, BigInt(stackTop), {
-      argv: args, envp, execfn: p, random: randomBytes(16), platform: 'x86_64',
+      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64',
       auxv: [
         [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
         [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],

@@ -9,6 +9,8 @@ describeProgram({
   expectNative(r) {
     expect(r.status).toBe(0);
     expectLines(r.stdout, [
+      'script: AT_EXECFN is the script: yes, argv[2] is the script: yes',
+      'script child: exit 0',
       'child 2: exit 2',
       'child 1: exit 1',
       'child 0: exit 3',

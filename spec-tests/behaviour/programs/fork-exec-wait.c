@@ -9,6 +9,8 @@
  *   fork-exec-wait exec A B   the re-executed image: prints its arguments and exits 42
  */
 #include "common.h"
+#include <fcntl.h>
+#include <sys/auxv.h>
 
 static int exec_image(int argc, char **argv) {
   for (int i = 2; i < argc; i++) say("exec: arg %d = %s", i - 1, argv[i]);
@@ -17,9 +19,44 @@ static int exec_image(int argc, char **argv) {
   return 42;
 }
 
+/* execfn_image runs as a script's interpreter: AT_EXECFN must name the script (the path
+ * given to execve), argv the interpreter's argument and then the script. */
+static int execfn_image(int argc, char **argv) {
+  const char *fn = (const char *)getauxval(AT_EXECFN);
+  say("script: AT_EXECFN is the script: %s, argv[2] is the script: %s", fn && argc > 2 && strcmp(fn, argv[2]) == 0 ? "yes" : "no",
+      argc > 2 && strstr(argv[2], "behaviour-script-") ? "yes" : "no");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_image(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "execfn") == 0) return execfn_image(argc, argv);
   char buf[64];
+
+  /* A #! script whose interpreter is this program. */
+  {
+    char self[512], script[64], text[600];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    check(n > 0, "readlink /proc/self/exe");
+    self[n] = 0;
+    snprintf(script, sizeof(script), "/tmp/behaviour-script-%d", (int)getpid());
+    int fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    check(fd >= 0, "create script");
+    int len = snprintf(text, sizeof(text), "#!%s execfn\n", self);
+    check(write(fd, text, (size_t)len) == len, "write script");
+    close(fd);
+    pid_t c = fork();
+    check(c >= 0, "fork");
+    if (c == 0) {
+      char *args[] = {script, NULL};
+      execv(script, args);
+      _exit(127);
+    }
+    int st;
+    check(waitpid(c, &st, 0) == c, "waitpid");
+    say("script child: %s", describe_status(st, buf, sizeof(buf)));
+    unlink(script);
+  }
 
   /* Three children exit 3, 1, 2; reaped in reverse creation order by pid. */
   pid_t kids[3];
