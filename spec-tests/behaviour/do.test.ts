@@ -34,6 +34,27 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
         'print(subprocess.run(["echo", "child"], capture_output=True, text=True).stdout, end="")\n' +
         'with tempfile.NamedTemporaryFile("w+") as f: f.write("tmp ok"); f.seek(0); print(f.read())',
     ],
+    // Sockets: socketpair, a localhost TCP echo server on a thread, multiprocessing.Pipe, getaddrinfo.
+    [
+      'python3',
+      '-c',
+      'import socket, threading, multiprocessing\n' +
+        'a, b = socket.socketpair(); a.sendall(b"ping"); print("socketpair:", b.recv(10))\n' +
+        'srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()\n' +
+        'def serve():\n' +
+        '    for _ in range(2):\n' +
+        '        c, _ = srv.accept()\n' +
+        '        with c: c.sendall(c.recv(100).upper())\n' +
+        't = threading.Thread(target=serve); t.start()\n' +
+        'for w in (b"one", b"two"):\n' +
+        '    with socket.create_connection(("localhost", srv.getsockname()[1])) as c: c.sendall(w); print("tcp echo:", c.recv(100))\n' +
+        't.join()\n' +
+        'def child(conn): conn.send({"sum": sum(conn.recv())}); conn.close()\n' +
+        'p1, p2 = multiprocessing.Pipe()\n' +
+        'pr = multiprocessing.Process(target=child, args=(p2,)); pr.start()\n' +
+        'p1.send([1, 2, 3]); print("Pipe:", p1.recv()); pr.join(); print("exit", pr.exitcode)\n' +
+        'print("getaddrinfo:", sorted({ai[4][0] for ai in socket.getaddrinfo("localhost", 80, proto=socket.IPPROTO_TCP)}))',
+    ],
   ];
   test.each(cases)('%s ... matches the native run', (...cmd) => {
     const native = run(cmd);

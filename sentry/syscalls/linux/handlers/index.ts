@@ -13,3 +13,4 @@ import './process';
 import './creds';
 import './signal';
 import './exec';
+import './socket';
