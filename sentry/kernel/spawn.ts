@@ -30,7 +30,14 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
   const u = p.user;
   const creds = credentialsFromProcess(p);
   const root = k.mounts.root;
-  const cwd = resolve({ root, cwd: root, creds }, root, p.cwd || '/', { follow: true, directory: true });
+  let cwd;
+  try {
+    cwd = resolve({ root, cwd: root, creds }, root, p.cwd || '/', { follow: true, directory: true });
+  } catch (e) {
+    // runc's words: the process never starts, and the user learns which path was wrong.
+    if (e instanceof LinuxError) throw new Error(`chdir to cwd ("${p.cwd}") set in config.json failed: ${errnoDescription(e.errno)}`);
+    throw e;
+  }
   const fds = new FdTable();
   stdio.forEach((f, i) => fds.setAt(i, f, false));
   const tgid = k.allocId();

@@ -10,8 +10,10 @@ import * as path from 'node:path';
 const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
 const usable = process.getuid?.() === 0 && fs.existsSync(TVISOR);
 
+/** run runs cmd from / (not from the checkout, which may lie under /tmp: `do` would then
+ * keep the host's read-only /tmp, see the test below). */
 function run(cmd: string[], opts: { cwd?: string } = {}) {
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000, cwd: opts.cwd });
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000, cwd: opts.cwd ?? '/' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -74,6 +76,23 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
     const r = run([TVISOR, 'do', 'sh', '-c', `echo hi > /tmp/${probe} && cat /tmp/${probe} && grep ' /tmp ' /proc/mounts | cut -d' ' -f3`]);
     expect(r.stdout).toBe('hi\ntmpfs\n');
     expect(fs.existsSync(`/tmp/${probe}`)).toBe(false);
+  });
+
+  test('a working directory inside the host\'s /tmp stays visible (no tmpfs over it)', () => {
+    const dir = fs.mkdtempSync('/tmp/tvisor-do-cwd-');
+    try {
+      fs.writeFileSync(path.join(dir, 'here'), 'x');
+      const r = run([TVISOR, 'do', '--cwd', dir, 'ls']);
+      expect({ stdout: r.stdout, status: r.status }).toEqual({ stdout: 'here\n', status: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a working directory that does not exist: one error line naming it', () => {
+    const r = run([TVISOR, 'do', '--cwd', '/nonexistent-tvisor-cwd', 'true']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('tvisor: chdir to cwd ("/nonexistent-tvisor-cwd") set in config.json failed: no such file or directory\n');
   });
 
   test('without a command: one error line', () => {

@@ -43,7 +43,11 @@ export const doCommand: Command = {
       spec.root = { path: '/', readonly: true };
       // Programs expect a writable /tmp (Python's tempfile, shells' here-documents): give
       // the sandbox its own, in memory, gone with it.
-      spec.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+      // (Not when the command runs from inside the host's /tmp: it would hide its cwd.)
+      const cwd = path.resolve(String(args.cwd));
+      if (cwd !== '/tmp' && !cwd.startsWith('/tmp/')) {
+        spec.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+      }
       spec.process!.terminal = false;
       spec.process!.args = command;
       spec.process!.cwd = path.resolve(String(args.cwd));
