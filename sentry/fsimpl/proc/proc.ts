@@ -41,6 +41,10 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
       ['ngroups_max', () => new ProcFile(pfs, '/sys/kernel/ngroups_max', () => '65536\n')],
       ['pid_max', () => new ProcFile(pfs, '/sys/kernel/pid_max', () => '4194304\n')],
       ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => `${CAP_LAST_CAP}\n`)],
+    ]))], ['vm', () => new ProcDir(pfs, '/sys/vm', () => new Map<string, () => Inode>([
+      // The lowest address a process may map (Go programs built with gVisor read it at start).
+      ['mmap_min_addr', () => new ProcFile(pfs, '/sys/vm/mmap_min_addr', () => `${k.platform.minUserAddress}\n`)],
+      ['overcommit_memory', () => new ProcFile(pfs, '/sys/vm/overcommit_memory', () => '0\n')],
     ]))]])));
     return m;
   };

@@ -14,3 +14,4 @@ import './creds';
 import './signal';
 import './exec';
 import './socket';
+import './epoll';

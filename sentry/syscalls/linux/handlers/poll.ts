@@ -13,7 +13,7 @@ interface PollState {
   deadline: number | null;
 }
 
-function deadlineFrom(t: Task, ms: number | null): number | null {
+export function deadlineFrom(t: Task, ms: number | null): number | null {
   const st = t.syscallState as PollState | undefined;
   if (st) return st.deadline;
   const deadline = ms === null ? null : Date.now() + ms;
@@ -27,7 +27,7 @@ function waitOrTimeout(queues: WaitQueue[], deadline: number | null): number | B
   return new Block(queues, deadline ?? undefined);
 }
 
-function readTimespecMs(t: Task, addr: bigint): number | null {
+export function readTimespecMs(t: Task, addr: bigint): number | null {
   if (addr === 0n) return null;
   const b = t.mm.read(addr, 16);
   const sec = b.readBigInt64LE(0), nsec = b.readBigInt64LE(8);
@@ -70,7 +70,7 @@ define(7, (t, r) => {
   return doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), ms < 0 ? null : ms);
 });
 
-function withSigmask(t: Task, maskAddr: bigint, size: number, body: () => number | Block): number | Block {
+export function withSigmask(t: Task, maskAddr: bigint, size: number, body: () => number | Block): number | Block {
   if (maskAddr !== 0n && !t.syscallState) {
     if (size !== 8) fail(Errno.EINVAL);
     const mask = t.mm.read(maskAddr, 8).readBigUInt64LE(0);
