@@ -57,6 +57,21 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
         'p1.send([1, 2, 3]); print("Pipe:", p1.recv()); pr.join(); print("exit", pr.exitcode)\n' +
         'print("getaddrinfo:", sorted({ai[4][0] for ai in socket.getaddrinfo("localhost", 80, proto=socket.IPPROTO_TCP)}))',
     ],
+    // asyncio: epoll on loopback TCP sockets, and timers.
+    [
+      'python3',
+      '-c',
+      'import asyncio\n' +
+        'async def handle(r, w):\n' +
+        '    w.write((await r.read(100)).upper()); await w.drain(); w.close()\n' +
+        'async def main():\n' +
+        '    srv = await asyncio.start_server(handle, "127.0.0.1", 0)\n' +
+        '    r, w = await asyncio.open_connection("127.0.0.1", srv.sockets[0].getsockname()[1])\n' +
+        '    w.write(b"hello epoll"); await w.drain()\n' +
+        '    print((await r.read(100)).decode()); w.close(); srv.close()\n' +
+        '    await asyncio.gather(*[asyncio.sleep(0.01) for _ in range(10)]); print("timers ok")\n' +
+        'asyncio.run(main())',
+    ],
   ];
   test.each(cases)('%s ... matches the native run', (...cmd) => {
     const native = run(cmd);
