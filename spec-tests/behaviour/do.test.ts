@@ -110,6 +110,14 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
     expect(r.stderr).toBe('tvisor: chdir to cwd ("/nonexistent-tvisor-cwd") set in config.json failed: no such file or directory\n');
   });
 
+  test('ls -la asks for extended attributes (ACLs, SELinux labels) and stays quiet, as natively', () => {
+    const cmd = ['ls', '-la', '/etc/hostname', '/etc/passwd', '/nonexistent-tvisor-ls'];
+    const native = run(cmd);
+    const sandboxed = run([TVISOR, 'do', ...cmd]);
+    expect({ stdout: sandboxed.stdout, stderr: sandboxed.stderr, status: sandboxed.status })
+      .toEqual({ stdout: native.stdout, stderr: native.stderr, status: native.status });
+  });
+
   test('without a command: one error line', () => {
     const r = run([TVISOR, 'do']);
     expect(r.status).toBe(1);

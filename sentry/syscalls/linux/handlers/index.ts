@@ -15,3 +15,4 @@ import './signal';
 import './exec';
 import './socket';
 import './epoll';
+import './xattr';
