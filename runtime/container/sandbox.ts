@@ -6,8 +6,8 @@
  * on the host. Every method but spawn gets a SandboxRef rebuilt from state.json, because
  * each tvisor command is a separate short-lived process.
  *
- * The real implementation comes with the sentry; until then `unavailableSandbox` refuses
- * to create anything, and tests use a fake (testing/fake-sandbox.ts).
+ * The implementation is runtime/sandbox/sentry-sandbox.ts; unit tests use a fake
+ * (testing/fake-sandbox.ts).
  */
 import type { LinuxResources, Spec } from '../oci/config';
 import type { Logger } from '../log';
@@ -110,21 +110,3 @@ export interface Sandbox {
   /** destroy releases what the sandbox left on the host; its processes are already gone. */
   destroy(ref: SandboxRef): Promise<void>;
 }
-
-/** SandboxUnavailableError is every call into the sandbox before the sentry can run programs. */
-export class SandboxUnavailableError extends Error {
-  constructor() {
-    super('the sandbox is not available yet: the sentry cannot run container programs in this build');
-    this.name = 'SandboxUnavailableError';
-  }
-}
-
-/** unavailableSandbox is the Sandbox of this build: it refuses to create containers. */
-export const unavailableSandbox: Sandbox = {
-  spawn: () => Promise.reject(new SandboxUnavailableError()),
-  start: () => Promise.reject(new SandboxUnavailableError()),
-  signal: () => Promise.reject(new SandboxUnavailableError()),
-  wait: () => Promise.reject(new SandboxUnavailableError()),
-  exitStatus: () => Promise.resolve(undefined),
-  destroy: () => Promise.resolve(),
-};

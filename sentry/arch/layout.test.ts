@@ -11,7 +11,7 @@ describe('signal frame layout matches the kernel headers', () => {
     try {
       const exe = join(dir, 'offsets');
       const cc = spawnSync(process.env.CC ?? 'gcc', ['-o', exe, join(__dirname, 'testing', 'offsets.c')], { encoding: 'utf8' });
-      if (cc.status !== 0) return console.warn(`skipped: cannot compile testing/offsets.c: ${cc.error ?? cc.stderr}`);
+      if (cc.status !== 0) throw new Error(`cannot compile testing/offsets.c: ${cc.error ?? cc.stderr}`);
       const out = spawnSync(exe, { encoding: 'utf8' }).stdout;
       values = new Map(out.trim().split('\n').map((l) => { const [k, v] = l.split(' '); return [k, Number(v)]; }));
     } finally {
