@@ -113,7 +113,20 @@ export abstract class FileDescription {
 
   /** unref drops a reference; the last one releases the file. */
   unref(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs !== 0) return;
+    const hooks = this.releaseHooks;
+    this.releaseHooks = null;
+    if (hooks) for (const h of hooks) h();
+    this.release();
+  }
+
+  private releaseHooks: Set<() => void> | null = null;
+
+  /** onRelease runs `h` when the last reference goes (epoll drops its entries then, as
+   * Linux does at the final fput); the returned function cancels it. */
+  onRelease(h: () => void): () => void {
+    (this.releaseHooks ??= new Set()).add(h);
+    return () => this.releaseHooks?.delete(h);
   }
 
   /** release frees what the file holds (host descriptors, pipe ends...). */

@@ -20,6 +20,7 @@ describeProgram({
       'after DEL, 30 ms timeout: 0',
       'errors: DEL absent ENOENT, ADD twice EEXIST, self EINVAL, bad fd EBADF, not epoll EINVAL, maxevents 0 EINVAL',
       'regular file: EPERM',
+      'fd closed, dup open: 1 ready (data 9); dup closed too: 0',
       'eventfd: read 3, then EAGAIN',
       'eventfd: two writes of 5 read as 10; short read EINVAL',
       'semaphore: 1 1, then EAGAIN',

@@ -8,13 +8,11 @@
  * wait queue; EPOLLONESHOT entries are disabled after one report until EPOLL_CTL_MOD.
  * The epoll file is itself pollable (ready when any entry is), so it can be nested.
  *
- * Linux drops an entry when the last reference to its file description goes; here an
- * entry is dropped when the fd it was added with no longer names that description in the
- * waiting task's table (the usual close; a description kept alive only by a dup of the fd
- * loses its entry early).
+ * An entry lives as long as its file description, as on Linux: closing the fd it was
+ * added with while a dup (or a forked child's copy) keeps the description open leaves it
+ * in place.
  */
 import { Errno, fail } from '../../kernel/errors';
-import type { Task } from '../../kernel/task';
 import { WaitQueue } from '../../kernel/waiter';
 import { FileDescription, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLRDNORM } from '../../vfs/file';
 import type { Stat } from '../../vfs/inode';
@@ -35,6 +33,8 @@ interface Interest {
   /** woken: the file's queue was notified since the entry last reported (edge-triggered). */
   woken: boolean;
   unwatch: (() => void) | null;
+  /** unrelease cancels the hook that drops the entry when its file is released. */
+  unrelease: () => void;
 }
 
 /** ReadyEvent is one event epoll_wait reports. */
@@ -61,8 +61,9 @@ export class EpollFile extends FileDescription {
     let byFd = this.entries.get(file);
     if (byFd?.has(fd)) fail(Errno.EEXIST);
     if (!byFd) this.entries.set(file, (byFd = new Map()));
-    const e: Interest = { file, fd, events, data, disabled: false, woken: true, unwatch: null };
+    const e: Interest = { file, fd, events, data, disabled: false, woken: true, unwatch: null, unrelease: () => {} };
     byFd.set(fd, e);
+    e.unrelease = file.onRelease(() => this.drop(e));
     this.watch(e);
     this.q.notify();
   }
@@ -87,16 +88,12 @@ export class EpollFile extends FileDescription {
     this.drop(e);
   }
 
-  /** collect returns up to `max` ready events for task t, applying ET and ONESHOT. */
-  collect(t: Task, max: number): ReadyEvent[] {
+  /** collect returns up to `max` ready events, applying ET and ONESHOT. */
+  collect(max: number): ReadyEvent[] {
     const out: ReadyEvent[] = [];
-    for (const byFd of [...this.entries.values()]) {
-      for (const e of [...byFd.values()]) {
+    for (const byFd of this.entries.values()) {
+      for (const e of byFd.values()) {
         if (out.length >= max) return out;
-        if (!this.stillOpen(t, e)) {
-          this.drop(e);
-          continue;
-        }
         if (e.disabled || ((e.events & EPOLLET) !== 0 && !e.woken)) continue;
         const ev = e.file.readiness() & (e.events | POLLERR | POLLHUP);
         if (!ev) continue;
@@ -171,12 +168,9 @@ export class EpollFile extends FileDescription {
   private drop(e: Interest): void {
     e.unwatch?.();
     e.unwatch = null;
+    e.unrelease();
     const byFd = this.entries.get(e.file);
     byFd?.delete(e.fd);
     if (byFd && byFd.size === 0) this.entries.delete(e.file);
-  }
-
-  private stillOpen(t: Task, e: Interest): boolean {
-    return t.fds.has(e.fd) && t.fds.get(e.fd) === e.file;
   }
 }

@@ -4,7 +4,7 @@
  * Level-triggered entries on a pipe (reported while data is there), edge-triggered ones
  * (reported once per new write), EPOLLONESHOT until EPOLL_CTL_MOD, EPOLL_CTL_DEL, EPOLLHUP
  * when the writer closes, a nested epoll, a child's write waking a blocked epoll_wait,
- * a timeout, eventfd counting and semaphore mode, and the error cases.
+ * a timeout, an entry outliving its fd through a dup, eventfd counting and semaphore mode, and the error cases.
  */
 #include "common.h"
 #include <fcntl.h>
@@ -97,6 +97,20 @@ int main(void) {
   const char *e_max = epoll_wait(ep, &ev, 0, 0) == -1 ? errname(errno) : "0";
   say("errors: DEL absent %s, ADD twice %s, self %s, bad fd %s, not epoll %s, maxevents 0 %s", e_ne, e_ex, e_self, e_bad, e_notep, e_max);
   say("regular file: %s", reg >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, reg, &ev) == -1 ? errname(errno) : "added");
+
+  /* An entry lives as long as its file description: closing the fd while a dup keeps the
+   * description open leaves it in place; closing the last one removes it. */
+  int q[2];
+  check(pipe(q) == 0, "pipe");
+  int qdup = dup(q[0]);
+  struct epoll_event qev = {.events = EPOLLIN, .data.u64 = 9};
+  int ep3 = epoll_create1(0);
+  check(epoll_ctl(ep3, EPOLL_CTL_ADD, q[0], &qev) == 0, "add q");
+  close(q[0]);
+  check(write(q[1], "x", 1) == 1, "write q");
+  first = wait_ready(ep3, 0, &data, NULL);
+  close(qdup);
+  say("fd closed, dup open: %d ready (data %llu); dup closed too: %d", first, (unsigned long long)data, wait_ready(ep3, 0, NULL, NULL));
 
   /* eventfd. */
   int efd = eventfd(3, EFD_NONBLOCK);

@@ -55,7 +55,7 @@ function wait(t: Task, epfd: number, addr: bigint, max: number, timeoutMs: numbe
   const ep = file(t, epfd);
   if (!(ep instanceof EpollFile)) fail(Errno.EINVAL);
   const deadline = deadlineFrom(t, timeoutMs);
-  const ready = ep.collect(t, max);
+  const ready = ep.collect(max);
   if (ready.length === 0) {
     if (deadline !== null && Date.now() >= deadline) return 0;
     return new Block([ep.queue], deadline ?? undefined);
