@@ -31,6 +31,7 @@ describeProgram({
       "dgram: got 3 'one', from a: yes",
       'dgram: short read with MSG_TRUNC returns 4',
       'dgram: empty nonblocking read: EAGAIN',
+      "mmsg: sent 3, received 3, lengths 1 2 3, last 'ccc'",
       'seqpacket: message lengths 3 5',
       'seqpacket: truncated recvmsg 4, MSG_TRUNC set',
       'seqpacket: after peer close: 0',

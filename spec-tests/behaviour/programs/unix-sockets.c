@@ -138,6 +138,32 @@ static void datagrams(void) {
   say("dgram: empty nonblocking read: %s", result(recv(sb, buf, sizeof(buf), MSG_DONTWAIT)));
   close(sa);
   close(sb);
+
+  /* sendmmsg of three datagrams, recvmmsg of up to four: three arrive, each with its length. */
+  int sv[2];
+  check(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair dgram");
+  const char *words[3] = {"a", "bb", "ccc"};
+  struct mmsghdr out[3], in[4];
+  struct iovec oiov[3], iiov[4];
+  char ibuf[4][8];
+  memset(out, 0, sizeof(out));
+  memset(in, 0, sizeof(in));
+  for (int i = 0; i < 3; i++) {
+    oiov[i] = (struct iovec){(void *)words[i], strlen(words[i])};
+    out[i].msg_hdr.msg_iov = &oiov[i];
+    out[i].msg_hdr.msg_iovlen = 1;
+  }
+  for (int i = 0; i < 4; i++) {
+    iiov[i] = (struct iovec){ibuf[i], sizeof(ibuf[i])};
+    in[i].msg_hdr.msg_iov = &iiov[i];
+    in[i].msg_hdr.msg_iovlen = 1;
+  }
+  int sent = sendmmsg(sv[0], out, 3, 0);
+  int got = recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL);
+  say("mmsg: sent %d, received %d, lengths %u %u %u, last '%.*s'", sent, got, in[0].msg_len, in[1].msg_len, in[2].msg_len,
+      got > 2 ? (int)in[2].msg_len : 0, ibuf[2]);
+  close(sv[0]);
+  close(sv[1]);
 }
 
 static void seqpacket(void) {

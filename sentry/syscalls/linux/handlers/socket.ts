@@ -7,6 +7,7 @@ import { Errno, fail } from '../../../kernel/errors';
 import { sendToTask } from '../../../kernel/signals';
 import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
+import type { Registers } from '../../../../platform';
 import { Block } from '../../../kernel/waiter';
 import { O_CLOEXEC, O_NONBLOCK, type FileDescription } from '../../../vfs/file';
 import { S_IFMT, S_IFSOCK } from '../../../vfs/inode';
@@ -402,14 +403,21 @@ function sendmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
   return doSend(t, s, gather(t, m.iovs), rights, a, flags);
 }
 define(46, (t, r) => sendmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)));
-define(307, (t, r) => {
+
+/**
+ * eachMmsg runs `one` on each struct mmsghdr of sendmmsg/recvmmsg (a 56-byte msghdr and
+ * its msg_len, 64 bytes each) and stores the byte counts. It stops at the first message
+ * that fails or would block: the messages done so far are the result, and only when there
+ * are none does the error (or the Block) stand.
+ */
+function eachMmsg(t: Task, r: Registers, one: (s: Socket, at: bigint, done: number) => number | Block): number | Block {
   const s = sock(t, fdArg(r, 0));
   const vlen = Math.min(u32(r, 2), 1024);
   let done = 0;
   for (let i = 0; i < vlen; i++) {
     const at = r.arg(1) + BigInt(i * 64);
     let n: number | Block;
-    try { n = sendmsg(t, s, at, r.argInt(3)); } catch (e) { if (done) return done; throw e; }
+    try { n = one(s, at, done); } catch (e) { if (done) return done; throw e; }
     if (n instanceof Block || n < 0) return done ? done : n;
     const b = Buffer.alloc(4);
     b.writeUInt32LE(n);
@@ -417,7 +425,8 @@ define(307, (t, r) => {
     done++;
   }
   return done;
-});
+}
+define(307, (t, r) => eachMmsg(t, r, (s, at) => sendmsg(t, s, at, r.argInt(3))));
 
 function doRecv(t: Task, s: Socket, len: number, flags: number): Received | number | Block {
   const res = s.timed(t, s.recv(len, flags), 20);
@@ -502,22 +511,9 @@ function recvmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
   return flags & MSG_TRUNC && !s.stream ? res.full : res.data.length;
 }
 define(47, (t, r) => recvmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)));
-define(299, (t, r) => {
-  const s = sock(t, fdArg(r, 0));
-  const vlen = Math.min(u32(r, 2), 1024);
-  let done = 0;
-  for (let i = 0; i < vlen; i++) {
-    const at = r.arg(1) + BigInt(i * 64);
-    let n: number | Block;
-    try { n = recvmsg(t, s, at, done ? r.argInt(3) | MSG_DONTWAIT : r.argInt(3)); } catch (e) { if (done) return done; throw e; }
-    if (n instanceof Block || n < 0) return done ? done : n;
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    t.mm.write(at + 56n, b);
-    done++;
-  }
-  return done;
-}, 'partial', 'timeout ignored');
+// After the first message, recvmmsg takes only what is already there.
+define(299, (t, r) => eachMmsg(t, r, (s, at, done) => recvmsg(t, s, at, done ? r.argInt(3) | MSG_DONTWAIT : r.argInt(3))),
+  'partial', 'timeout ignored');
 
 // ---- options ----
 

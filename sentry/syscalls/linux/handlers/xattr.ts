@@ -53,22 +53,17 @@ HOW.forEach((how, i) => define(188 + i, (t, r) => {
   return fail(Errno.EOPNOTSUPP);
 }, 'partial', NOTE));
 
-// getxattr 191, lgetxattr 192, fgetxattr 193
-HOW.forEach((how, i) => define(191 + i, (t, r) => {
-  lookup(t, r, how);
-  checkName(t, r);
-  return fail(Errno.EOPNOTSUPP);
-}, 'partial', NOTE));
-
 // listxattr 194, llistxattr 195, flistxattr 196: no attributes, an empty list.
 HOW.forEach((how, i) => define(194 + i, (t, r) => {
   lookup(t, r, how);
   return 0;
 }, 'partial', NOTE));
 
-// removexattr 197, lremovexattr 198, fremovexattr 199
-HOW.forEach((how, i) => define(197 + i, (t, r) => {
-  lookup(t, r, how);
-  checkName(t, r);
-  return fail(Errno.EOPNOTSUPP);
-}, 'partial', NOTE));
+// getxattr 191, lgetxattr 192, fgetxattr 193; removexattr 197, lremovexattr 198, fremovexattr 199
+for (const first of [191, 197]) {
+  HOW.forEach((how, i) => define(first + i, (t, r) => {
+    lookup(t, r, how);
+    checkName(t, r);
+    return fail(Errno.EOPNOTSUPP);
+  }, 'partial', NOTE));
+}
