@@ -57,28 +57,30 @@ function newSysfs(): Tmpfs {
   return fs;
 }
 
+/** findInRoot looks `p` up as root from the container's root without following a final
+ * symlink; an absent path gives null. */
+function findInRoot(k: Kernel, p: string): Location | null {
+  try {
+    return resolve({ root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) }, k.mounts.root, p, { follow: false });
+  } catch {
+    return null;
+  }
+}
+
 /**
  * maskAndProtect applies linux.maskedPaths (an empty read-only directory, or a null
  * device, mounted over each existing path) and linux.readonlyPaths (the path mounted
  * again read-only), as runc does.
  */
 function maskAndProtect(k: Kernel, spec: Spec): void {
-  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
-  const find = (p: string) => {
-    try {
-      return resolve(r, k.mounts.root, p, { follow: false });
-    } catch {
-      return null; // absent paths are left alone
-    }
-  };
   for (const p of spec.linux?.maskedPaths ?? []) {
-    const loc = find(p);
+    const loc = findInRoot(k, p);
     if (!loc) continue;
     const fs = loc.dentry.inode.isDir ? new Tmpfs(0o555) : nullFs();
     k.mounts.mount(loc, fs, MS_RDONLY, 'tmpfs');
   }
   for (const p of spec.linux?.readonlyPaths ?? []) {
-    const loc = find(p);
+    const loc = findInRoot(k, p);
     if (!loc) continue;
     k.mounts.mount(loc, loc.mount.fs, MS_RDONLY | loc.mount.flags, loc.mount.source, loc.dentry.inode);
   }
@@ -91,13 +93,8 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
  * writable /tmp. A /tmp that holds files, or is not a plain directory, is left alone.
  */
 function mountTmp(k: Kernel): void {
-  const r = { root: k.mounts.root, cwd: k.mounts.root, creds: new Credentials(0, 0) };
-  let loc: Location;
-  try {
-    loc = resolve(r, k.mounts.root, '/tmp', { follow: false });
-  } catch {
-    return; // no /tmp in the image
-  }
+  const loc = findInRoot(k, '/tmp');
+  if (!loc) return; // no /tmp in the image
   const ino = loc.dentry.inode;
   if (!ino.isDir || ino.readdir().some((e) => e.name !== '.' && e.name !== '..')) return;
   k.mounts.mount(loc, new Tmpfs(0o1777), 0, 'tmpfs');

@@ -118,6 +118,20 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
       .toEqual({ stdout: native.stdout, stderr: native.stderr, status: native.status });
   });
 
+  // Real Go programs (Debian packages the tests install): the Go runtime starts threads,
+  // sets up epoll and an eventfd for its network poller and runs goroutines before main.
+  const goPrograms = [['/usr/bin/runsc', '--version'], ['/usr/bin/runsc', 'help'], ['/usr/bin/docker', '--version'], ['/usr/bin/containerd', '--version']];
+  for (const cmd of goPrograms) {
+    const present = fs.existsSync(cmd[0]);
+    (present ? test : test.skip)(`Go: ${cmd.join(' ')}${present ? '' : ' (skipped: not installed)'} prints and exits as natively`, () => {
+      const native = run(cmd);
+      expect(native.status).toBe(0);
+      const sandboxed = run([TVISOR, 'do', ...cmd]);
+      expect({ stdout: sandboxed.stdout, stderr: sandboxed.stderr, status: sandboxed.status })
+        .toEqual({ stdout: native.stdout, stderr: native.stderr, status: native.status });
+    });
+  }
+
   test('without a command: one error line', () => {
     const r = run([TVISOR, 'do']);
     expect(r.status).toBe(1);

@@ -40,17 +40,17 @@ export const doCommand: Command = {
     const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-do-'));
     try {
       const spec = defaultSpec();
+      const cwd = path.resolve(String(args.cwd));
       spec.root = { path: '/', readonly: true };
       // Programs expect a writable /tmp (Python's tempfile, shells' here-documents): give
       // the sandbox its own, in memory, gone with it.
       // (Not when the command runs from inside the host's /tmp: it would hide its cwd.)
-      const cwd = path.resolve(String(args.cwd));
       if (cwd !== '/tmp' && !cwd.startsWith('/tmp/')) {
         spec.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
       }
       spec.process!.terminal = false;
       spec.process!.args = command;
-      spec.process!.cwd = path.resolve(String(args.cwd));
+      spec.process!.cwd = cwd;
       spec.process!.env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
       fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
       return await runContainer(await ctx.env({ foreground: true }), { id: path.basename(bundle), bundle });
