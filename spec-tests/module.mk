@@ -14,16 +14,26 @@ build/programs/%: spec-tests/behaviour/programs/%.c spec-tests/behaviour/program
 	@mkdir -p $(@D)
 	$(CC) $(BEHAVIOUR_CFLAGS) -o $@ $<
 
+# BASELINE=<commit> adds that commit's build (scripts/baseline-build.sh, built once into
+# build/baseline/) to a benchmark, measured in the same run (spec-tests/bench/baseline.ts).
+BASELINE ?=
+define bench_baseline
+$(if $(BASELINE),mkdir -p build/bench && scripts/baseline-build.sh $(BASELINE) > build/bench/baseline-bin)
+endef
+BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/bench/baseline-bin))
+
 # The syscall benchmark: native, runc, runsc and tvisor measured in the same run.
 .PHONY: bench-syscalls
 bench-syscalls: build
 	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-syscalls.ts --bundle --platform=node --format=cjs \
 		--log-level=warning --outfile=build/bench/bench-syscalls.js
-	$(NODE) build/bench/bench-syscalls.js
+	$(bench_baseline)
+	$(BENCH_ENV) $(NODE) build/bench/bench-syscalls.js
 
 # Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
 .PHONY: bench-start
 bench-start: build
 	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-start.ts --bundle --platform=node --format=cjs \
 		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/bench-start.js
-	$(NODE) build/bench/bench-start.js
+	$(bench_baseline)
+	$(BENCH_ENV) $(NODE) build/bench/bench-start.js

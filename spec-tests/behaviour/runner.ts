@@ -66,6 +66,8 @@ export interface RunOptions {
   editSpec?: (spec: any) => void;
   /** timeoutMs bounds the run (default 30 s; natively every program takes under 1 s). */
   timeoutMs?: number;
+  /** bin replaces the runtime's binary (another build of tvisor: bench BASELINE). */
+  bin?: string;
 }
 
 /** programBinary returns the built program's path for a name, or a path unchanged. */
@@ -123,7 +125,8 @@ let containerSeq = 0;
  * the container and the bundle. program is a built program's name, a host path, or
  * undefined to run args[0] from the busybox rootfs. */
 export function runUnder(runtime: Runtime, program: string | undefined, args: string[] = [], opts: RunOptions = {}): RunResult {
-  const { bin, flags } = RUNTIMES[runtime];
+  const { flags } = RUNTIMES[runtime];
+  const bin = opts.bin ?? RUNTIMES[runtime].bin;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `behaviour-${runtime}-`));
   const root = path.join(dir, 'root');
   const bundle = path.join(dir, 'bundle');

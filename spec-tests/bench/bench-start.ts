@@ -10,6 +10,8 @@
  * 3. idle memory: a `sleep 1000` container, created and started, settled for a second;
  *    the sum of RSS and PSS over every host process of its sandbox (listed).
  * 4. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 2x runsc.
+ * 5. with BASELINE=<commit> (spec-tests/bench/baseline.ts): that commit's build measured in
+ *    all three parts like tvisor, and each of tvisor's figures as a multiple of its own.
  *
  * Each runtime gets a fresh --root and its own bundles in one temporary directory; every
  * container id is unique. Whatever happens, the end deletes every container it made,
@@ -33,6 +35,7 @@ import * as path from 'node:path';
 import { libcFunc } from '../../native/libc';
 import { makeBundle } from '../behaviour/bundle';
 import { RUNTIMES, Runtime, runtimeSkipReason } from '../behaviour/runner';
+import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 
 const RUNS = Number(process.env.BENCH_START_RUNS ?? '10');
 const CONTAINERS = Number(process.env.BENCH_START_CONTAINERS ?? '20');
@@ -481,6 +484,8 @@ function setUp(tmp: string): Rt[] {
     delete env.NODE_EXTRA_CA_CERTS;
     rts.push({ ...tvisor, label: NOCERTS, env, root: path.join(tvisor.dir, 'root-nocerts'), ids: [], runMs: [], err: {} });
   }
+  const base = baseline();
+  if (base) rts.push({ ...tvisor, label: base.label, bin: base.bin, root: path.join(tvisor.dir, 'root-baseline'), ids: [], runMs: [], err: {} });
   return rts;
 }
 
@@ -550,9 +555,13 @@ function na(rt: Rt, part: Part): string {
   return `n/a: ${rt.skip ?? rt.err[part] ?? 'not measured (stopped early)'}`;
 }
 
+/** measuredFully tells whether a runtime takes part in every part (the NOCERTS variant only runs). */
+const measuredFully = (rt: Rt): boolean => rt.label !== NOCERTS;
+
 function report(all: Rt[], rounds: number): void {
-  const rts = all.slice(0, 3);
+  const rts = all.filter(measuredFully);
   const [runc, runsc, tvisor] = rts;
+  const before = rts[3];
   const nocerts = all.find((r) => r.label === NOCERTS);
   const runMed = (rt: Rt) => (rt.runMs.length ? median(rt.runMs) : undefined);
   console.log(`bench-start: ${os.cpus().length} CPUs, kernel ${os.release()}, runsc flags: ${RUNTIMES.runsc.flags.join(' ')} (default platform)`);
@@ -561,7 +570,7 @@ function report(all: Rt[], rounds: number): void {
   const rows = [['runtime', 'median', 'min', 'max', 'tvisor/this']];
   for (const rt of all) {
     if (!rt.runMs.length) rows.push([rt.label, na(rt, 'run')]);
-    else rows.push([rt.label, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt.name === 'tvisor' ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt)))]);
+    else rows.push([rt.label, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt === tvisor || rt === nocerts ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt)))]);
   }
   table(rows);
   if (nocerts) {
@@ -575,8 +584,8 @@ function report(all: Rt[], rounds: number): void {
   const per = (rt: Rt) => (rt.cycle?.count ? rt.cycle.totalMs / rt.cycle.count : undefined);
   for (const rt of rts) {
     const c = rt.cycle;
-    if (!c?.count) crows.push([rt.name, na(rt, 'cycle')]);
-    else crows.push([rt.name, String(c.count), ms(c.totalMs), ms(per(rt)!), rt === tvisor ? '' : fmtRatio(ratio(per(tvisor), per(rt))), ...STEPS.map((s) => ms(median(c.steps[s])))]);
+    if (!c?.count) crows.push([rt.label, na(rt, 'cycle')]);
+    else crows.push([rt.label, String(c.count), ms(c.totalMs), ms(per(rt)!), rt === tvisor ? '' : fmtRatio(ratio(per(tvisor), per(rt))), ...STEPS.map((s) => ms(median(c.steps[s])))]);
   }
   table(crows);
   console.log('   (exit: from `start` returning until the pid-file process is gone or a zombie)');
@@ -587,10 +596,10 @@ function report(all: Rt[], rounds: number): void {
   const cell = (v: number | undefined) => (v === undefined ? '-' : String(v));
   for (const rt of rts) {
     if (!rt.memory) {
-      console.log(`   ${rt.name}: ${na(rt, 'memory')}`);
+      console.log(`   ${rt.label}: ${na(rt, 'memory')}`);
       continue;
     }
-    console.log(`   ${rt.name}:`);
+    console.log(`   ${rt.label}:`);
     const prow = [['     pid', 'ppid', 'st', 'RSS kB', 'PSS kB', 'USS kB', 'found as', 'command']];
     for (const p of rt.memory.procs) {
       prow.push([`     ${p.pid}`, String(p.ppid), p.state, cell(p.kb.rss), cell(p.kb.pss), cell(p.kb.uss), p.how, p.cmd.slice(0, 80)]);
@@ -603,7 +612,7 @@ function report(all: Rt[], rounds: number): void {
   const mib = (v: number | undefined) => (v === undefined ? '-' : (v / 1024).toFixed(1));
   const mrows = [['runtime', ...measures.map((m) => `${m} MiB`), ...measures.map((m) => `tvisor/this ${m}`)]];
   for (const rt of rts.filter((r) => r.memory)) {
-    mrows.push([rt.name, ...measures.map((m) => mib(mem(rt, m))), ...measures.map((m) => (rt === tvisor ? '' : fmtRatio(ratio(mem(tvisor, m), mem(rt, m)))))]);
+    mrows.push([rt.label, ...measures.map((m) => mib(mem(rt, m))), ...measures.map((m) => (rt === tvisor ? '' : fmtRatio(ratio(mem(tvisor, m), mem(rt, m)))))]);
   }
   if (mrows.length > 1) table(mrows);
   for (const m of measures) console.log(`   ${MEASURES[m]}`);
@@ -624,6 +633,16 @@ function report(all: Rt[], rounds: number): void {
         return [`  (by ${m})`, '', fmtRatio(r), `(${verdict(r, TARGETS.memory)})`];
       }),
   ]);
+  if (before) {
+    console.log(`\n5. against the baseline ${before.label} (tvisor's figure as a multiple of the baseline's; bound ${REGRESSION_BOUND}x)`);
+    const rows5 = [['figure', 'tvisor', before.label, 'tvisor/baseline', 'verdict']];
+    const add = (name: string, now: number | undefined, then: number | undefined, unit: (v: number) => string) =>
+      rows5.push([name, now === undefined ? '-' : unit(now), then === undefined ? '-' : unit(then), fmtRatio(ratio(now, then)), regressionVerdict(now, then)]);
+    add('run wall ms (median)', runMed(tvisor), runMed(before), ms);
+    for (const s of STEPS) add(`${s} ms (median)`, tvisor.cycle ? median(tvisor.cycle.steps[s]) : undefined, before.cycle ? median(before.cycle.steps[s]) : undefined, ms);
+    add(`idle memory ${measure} MiB`, mem(tvisor, measure), mem(before, measure), mib);
+    table(rows5);
+  }
   const errors = all.flatMap((rt) => Object.entries(rt.err).filter(([, e]) => e).map(([part, e]) => `${rt.label} ${part}: ${e}`));
   if (errors.length) console.log(`\nerrors (a part with figures stopped at its first error):\n  ${errors.join('\n  ')}`);
 }
@@ -638,9 +657,9 @@ async function main(): Promise<number> {
     rts = setUp(tmp);
     const rounds = await measureRun(rts);
     process.stderr.write(`bench-start: run done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rt of rts.slice(0, 3)) if (!rt.skip) await measureCycle(rt);
+    for (const rt of rts.filter(measuredFully)) if (!rt.skip) await measureCycle(rt);
     process.stderr.write(`bench-start: lifecycles done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rt of rts.slice(0, 3)) if (!rt.skip && !overBudget()) await measureMemory(rt);
+    for (const rt of rts.filter(measuredFully)) if (!rt.skip && !overBudget()) await measureMemory(rt);
     report(rts, rounds);
   } finally {
     notes = await cleanUp(tmp, rts);

@@ -5,12 +5,16 @@
  * table of per-operation times with tvisor's ratio to runsc against the sentry issue's
  * targets. A runtime that cannot run here shows "n/a: <reason>".
  *
+ * With BASELINE=<commit> (make bench-syscalls BASELINE=...), that commit's build runs as one
+ * more column, and a second table compares each tvisor/runsc ratio with the baseline's.
+ *
  * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
  * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason } from '../behaviour/runner';
 
 const PROGRAM = 'bench-syscalls';
@@ -86,6 +90,13 @@ function fmt(v: number | undefined): string {
   return v === undefined ? '-' : v.toFixed(3);
 }
 
+/** printTable prints rows in columns, the first left-aligned, and returns the widths. */
+function printTable(rows: string[][]): number[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
+  return widths;
+}
+
 function main(): number {
   if (!fs.existsSync(programBinary(PROGRAM))) {
     process.stderr.write(`bench-syscalls: ${programBinary(PROGRAM)} is missing (run make)\n`);
@@ -95,6 +106,7 @@ function main(): number {
   const passes = Number(process.env.BENCH_PASSES ?? '3');
   const args = ['-t', seconds];
   const timeoutMs = 90_000;
+  const base = baseline();
   const columns = measureAll(
     [
       { name: 'native', run: () => runNative(PROGRAM, args, { timeoutMs }) },
@@ -103,10 +115,11 @@ function main(): number {
         skip: runtimeSkipReason(rt),
         run: () => runUnder(rt, PROGRAM, args, { timeoutMs }),
       })),
+      ...(base ? [{ name: base.label, skip: runtimeSkipReason('tvisor'), run: () => runUnder('tvisor', PROGRAM, args, { timeoutMs, bin: base.bin }) }] : []),
     ],
     passes,
   );
-  const [, , runsc, tvisor] = columns;
+  const [, , runsc, tvisor, before] = columns;
 
   console.log(`bench-syscalls: ${os.cpus().length} CPUs, kernel ${os.release()}, ${seconds} s per op and runtime`);
   console.log(`runsc: ${RUNTIMES.runsc.flags.join(' ')}, platform ${runscPlatform()} (its default)`);
@@ -122,8 +135,7 @@ function main(): number {
     const met = target === undefined ? '' : ratio === undefined ? 'n/a' : ratio <= target ? 'met' : 'not met';
     rows.push([op, ...cells, ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, target === undefined ? '' : `<= ${target}x`, met]);
   }
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
+  const widths = printTable(rows);
   const spread = columns.filter((c) => c.us && c.name !== 'native' && c.name !== 'runc');
   if (spread.length) {
     console.log('\nrange over the passes (min..max):');
@@ -134,6 +146,18 @@ function main(): number {
       });
       console.log(`  ${op.padEnd(widths[0])}  ${ranges.join('   ')}`);
     }
+  }
+  if (before) {
+    console.log(`\nagainst the baseline ${before.name}: tvisor/runsc now and then (each ratio may be at most ${REGRESSION_BOUND}x its baseline)`);
+    const brows = [['op', 'now', 'baseline', 'now/baseline', 'verdict']];
+    for (const op of OPS) {
+      const s = runsc.us?.get(op);
+      const now = s && tvisor.us?.get(op) !== undefined ? tvisor.us.get(op)! / s : undefined;
+      const then = s && before.us?.get(op) !== undefined ? before.us.get(op)! / s : undefined;
+      brows.push([op, now === undefined ? '-' : `${now.toFixed(2)}x`, then === undefined ? '-' : `${then.toFixed(2)}x`,
+        now !== undefined && then ? `${(now / then).toFixed(2)}x` : '-', regressionVerdict(now, then)]);
+    }
+    printTable(brows);
   }
   for (const c of columns) if (c.na) console.log(`\n${c.name}: n/a: ${c.na}`);
   return 0;
