@@ -9,7 +9,7 @@ import { Errno, fail, LinuxError } from '../../kernel/errors';
 import type { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY, O_TRUNC } from '../../vfs/file';
+import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr } from '../../../gofer/p9/client';
@@ -242,13 +242,12 @@ export class GoferInode extends Inode {
   override open(loc: Location, flags: number): FileDescription {
     const acc = flags & O_ACCMODE;
     if (this.isRegular || this.isDir) {
-      if (flags & O_TRUNC && this.isRegular) this.setattr({ size: 0 });
       const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc);
       if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, this.isDir ? O_RDONLY : acc);
     }
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
-      const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_DIRECTORY)));
+      const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)));
       return new GoferFile(loc, flags, this, fid, o.hostFd, -1);
     } catch (e) {
       p9(() => this.c.clunk(fid));
@@ -338,7 +337,15 @@ export class GoferFile extends FileDescription {
     return this.dirCache;
   }
 
+  /** truncate is ftruncate(2): the host descriptor opened for writing when there is one
+   * (an open file needs no permission check), else a Tsetattr. */
   override truncate(size: number): void {
+    if (this.hostFd >= 0 && this.writable) {
+      const r = host.ftruncate(this.hostFd, size);
+      if (r < 0) fail(-r);
+      this.inode.attr.size = size;
+      return;
+    }
     this.inode.setattr({ size });
   }
 
