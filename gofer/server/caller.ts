@@ -48,25 +48,62 @@ export function defaultCaller(ids: IdMaps): HostCreds | null {
   return { uid: ids.uid.toHost(65534), gid: ids.gid.toHost(65534), groups: [], caps: 0 };
 }
 
+/** Named is a file known by its name in a directory (a file to remove or replace). */
+export interface Named {
+  dir: File;
+  name: string;
+}
+
+/** Checked is a file a change is checked against: a fid's File, or one by name. */
+export type Checked = File | Named | null;
+
+/** victim is the file `name` of `dir` when dir is sticky (the kernel then checks the
+ * caller's privilege over it: check_sticky), else null (only the directory counts). */
+export function victim(dir: File, name: string): Named | null {
+  return dir.mode & 0o1000 ? { dir, name } : null;
+}
+
+/** mappedOwner tells whether a checked file's owner and group are both mapped; a file
+ * that does not exist (a name not there yet) counts as mapped. */
+function mappedOwner(ids: IdMaps, c: Checked): boolean | number {
+  if (!c) return true;
+  let fd: number;
+  let own = false;
+  if ('dir' in c) {
+    fd = sys.lookup(c.dir.fd, c.name);
+    if (fd < 0) return true;
+    own = true;
+  } else {
+    fd = c.fd;
+  }
+  try {
+    const st = sys.fstat(fd);
+    if (typeof st === 'number') return st;
+    return ids.uid.mapsHost(st.uid) && ids.gid.mapsHost(st.gid);
+  } finally {
+    if (own) sys.close(fd);
+  }
+}
+
 /**
  * asCaller runs a change `fn` as the session's caller, or as the gofer itself when there
- * is none (plain 9P2000.L). `files` are the files the change is checked against; with a
- * user namespace, when one of them has an unmapped owner or group the capabilities are
+ * is none (plain 9P2000.L). `checked` are the files the kernel checks the change against
+ * (directories, the file itself, the victim in a sticky directory); with a user
+ * namespace, when one of them has an unmapped owner or group the capabilities are
  * dropped for this change. `extraCaps` are added for a host call that needs one for
  * itself rather than for a permission check (linkat's AT_EMPTY_PATH).
  */
-export function asCaller<T>(s: Session, files: readonly (File | null)[], fn: () => T, extraCaps = 0): T | number {
+export function asCaller<T>(s: Session, checked: readonly Checked[], fn: () => T, extraCaps = 0): T | number {
   const c = s.caller;
   if (!c) return fn();
   if (c.uid < 0 || c.gid < 0) return -Errno.EPERM;
   let caps = c.caps;
   const ids = s.exports.ids;
   if (caps !== 0 && !(ids.uid.identity && ids.gid.identity)) {
-    for (const f of files) {
-      if (!f) continue;
-      const st = sys.fstat(f.fd);
-      if (typeof st === 'number') return st;
-      if (!ids.uid.mapsHost(st.uid) || !ids.gid.mapsHost(st.gid)) {
+    for (const f of checked) {
+      const m = mappedOwner(ids, f);
+      if (typeof m === 'number') return m;
+      if (!m) {
         caps = 0;
         break;
       }

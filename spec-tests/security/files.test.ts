@@ -9,7 +9,9 @@
  * 2. linux.uidMappings/gidMappings (0 -> 100000, 65536 ids) with a user namespace: what
  *    container root creates belongs to host uid 100000; a host root file in a bind mount
  *    reads as 65534 and cannot be overwritten (EACCES); chown to 1000 is host 101000;
- *    a set-user-ID file made by container root is not set-user-ID root on the host.
+ *    a set-user-ID file made by container root is not set-user-ID root on the host; nor
+ *    can container root chmod that host file or remove a host root file from a sticky
+ *    directory (EPERM: its capabilities do not apply to unmapped owners).
  * 3. uid 1000 cannot hard-link a root-owned set-user-ID file in a writable bind mount
  *    (EPERM, as fs.protected_hardlinks makes Linux answer).
  */
@@ -157,11 +159,16 @@ test('2. uid/gid mappings: container root owns as host 100000, sees host root as
     uid: 0, gid: 0,
     ops: ['creat,/shared/mine,644', 'stat,/shared/mine', 'stat,/shared/hostfile', 'write,/shared/hostfile,pwned',
       'trunc-ro,/shared/hostfile', 'creat,/shared/suid,4755', 'stat,/shared/suid', 'chown,/shared/mine,1000,1000',
-      'stat,/shared/mine', 'creat,/made-by-root,644'],
+      'stat,/shared/mine', 'creat,/made-by-root,644', 'chmod,/shared/hostfile,4777', 'unlink,/shared/sticky/rootown'],
     setup(rootfs, shared) {
       fs.writeFileSync(path.join(shared, 'hostfile'), HOST, { mode: 0o644 });
       fs.chmodSync(shared, 0o755);
       fs.chownSync(shared, 100000, 100000);
+      // A sticky directory of container uid 1000, open to all, holding a host root file.
+      fs.mkdirSync(path.join(shared, 'sticky'));
+      fs.chownSync(path.join(shared, 'sticky'), 101000, 101000);
+      fs.chmodSync(path.join(shared, 'sticky'), 0o1777);
+      fs.writeFileSync(path.join(shared, 'sticky', 'rootown'), HOST, { mode: 0o644 });
       chownTree(rootfs, 100000, 100000);
       // runc's container root (host 100000) must reach the bundle.
       fs.chmodSync(path.dirname(path.dirname(rootfs)), 0o755);
@@ -176,12 +183,13 @@ test('2. uid/gid mappings: container root owns as host 100000, sees host root as
     expect([name, mine.uid, mine.gid]).toEqual([name, 101000, 101000]);
     const suid = fs.statSync(path.join(o.shared, 'suid'));
     expect([name, suid.uid, suid.gid, suid.mode & 0o7777]).toEqual([name, 100000, 100000, 0o4755]);
+    expect([name, fs.readFileSync(path.join(o.shared, 'sticky', 'rootown'), 'utf8')]).toEqual([name, HOST]);
     const made = fs.statSync(path.join(o.rootfs, 'made-by-root'));
     expect([name, made.uid, made.gid]).toEqual([name, 100000, 100000]);
   });
   expect(out).toBe([
     'creat ok', 'stat 0 0 644', 'stat 65534 65534 644', 'write EACCES', 'trunc-ro EACCES', 'creat ok', 'stat 0 0 4755',
-    'chown ok', 'stat 1000 1000 644', 'creat ok', '',
+    'chown ok', 'stat 1000 1000 644', 'creat ok', 'chmod EPERM', 'unlink EPERM', '',
   ].join('\n'));
 });
 

@@ -6,7 +6,7 @@
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
 import { SetattrMask, type Body, type Qid } from '../../p9';
-import { asCaller } from '../caller';
+import { asCaller, victim } from '../caller';
 import { CAP_DAC_READ_SEARCH } from '../../hostfs/creds';
 import { File, qidOf, validNewName } from '../file';
 import type { Fid, Session } from '../session';
@@ -103,7 +103,7 @@ export const mutateHandlers: HandlerTable = {
     if (v < 0) return v;
     const parent = fid.file.parent;
     if (!parent) return -Errno.EBUSY;
-    const r = asCaller(s, [parent, dir.file], () => sys.renameat(parent.fd, fid.file.name, dir.file.fd, m.name));
+    const r = asCaller(s, [parent, dir.file, victim(parent, fid.file.name), victim(dir.file, m.name)], () => sys.renameat(parent.fd, fid.file.name, dir.file.fd, m.name));
     if (r < 0) return r;
     fid.file.setParent(dir.file, m.name);
     return reply('Rrename', {});
@@ -116,7 +116,8 @@ export const mutateHandlers: HandlerTable = {
     if (isErr(nd)) return nd;
     const v = validNewName(m.oldName) || validNewName(m.newName) || sameExport(od.file, nd.file);
     if (v < 0) return v;
-    const r = asCaller(s, [od.file, nd.file], () => sys.renameat(od.file.fd, m.oldName, nd.file.fd, m.newName));
+    const r = asCaller(s, [od.file, nd.file, victim(od.file, m.oldName), victim(nd.file, m.newName)], () =>
+      sys.renameat(od.file.fd, m.oldName, nd.file.fd, m.newName));
     return r < 0 ? r : reply('Rrenameat', {});
   },
 
@@ -126,7 +127,7 @@ export const mutateHandlers: HandlerTable = {
     const v = validNewName(m.name);
     if (v < 0) return v;
     if ((m.flags & ~sys.AT_REMOVEDIR) !== 0) return -Errno.EINVAL;
-    const r = asCaller(s, [dir.file], () => sys.unlinkat(dir.file.fd, m.name, m.flags));
+    const r = asCaller(s, [dir.file, victim(dir.file, m.name)], () => sys.unlinkat(dir.file.fd, m.name, m.flags));
     return r < 0 ? r : reply('Runlinkat', {});
   },
 
@@ -140,7 +141,7 @@ export const mutateHandlers: HandlerTable = {
     else if (!f.parent) r = -Errno.EBUSY;
     else {
       const parent = f.parent;
-      r = asCaller(s, [parent], () => sys.unlinkat(parent.fd, f.name, f.isDir ? sys.AT_REMOVEDIR : 0));
+      r = asCaller(s, [parent, victim(parent, f.name)], () => sys.unlinkat(parent.fd, f.name, f.isDir ? sys.AT_REMOVEDIR : 0));
     }
     s.releaseFid(m.fid);
     return r < 0 ? r : reply('Rremove', {});

@@ -8,6 +8,7 @@
  *   creat,PATH,MODE     open(PATH, O_WRONLY|O_CREAT|O_EXCL, MODE) (octal; umask 0)
  *   write,PATH,TEXT     open(PATH, O_WRONLY|O_TRUNC), write TEXT
  *   link,OLD,NEW        link(OLD, NEW)
+ *   unlink,PATH         unlink(PATH)
  *   chown,PATH,UID,GID  chown(PATH, UID, GID)
  *   chmod,PATH,MODE     chmod(PATH, MODE) (octal)
  *   stat,PATH           prints "uid gid mode(octal)"
@@ -53,6 +54,7 @@ int main(int argc, char **argv) {
         result(op, -1);
       }
     } else if (!strcmp(op, "link") && n == 3) result(op, link(f[1], f[2]));
+    else if (!strcmp(op, "unlink") && n == 2) result(op, unlink(f[1]));
     else if (!strcmp(op, "chown") && n == 4) result(op, chown(f[1], atoi(f[2]), atoi(f[3])));
     else if (!strcmp(op, "chmod") && n == 3) result(op, chmod(f[1], strtoul(f[2], NULL, 8)));
     else if (!strcmp(op, "stat") && n == 2) {
