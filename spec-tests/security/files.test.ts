@@ -14,12 +14,18 @@
  *    directory (EPERM: its capabilities do not apply to unmapped owners).
  * 3. uid 1000 cannot hard-link a root-owned set-user-ID file in a writable bind mount
  *    (EPERM, as fs.protected_hardlinks makes Linux answer).
+ *
+ * And the gofer's own line, spoken to directly as a compromised sentry would: ids outside
+ * the mappings and capabilities beyond the filesystem ones are refused, and container
+ * root gets no privilege over a host root file.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Spec } from '../../runtime/oci/config';
+import { VERSION_FD } from '../../gofer/p9';
+import { errnoOf, expectKind, GoferProcess, type RawConn } from '../gofer/harness';
 import { BUSYBOX, OciRuntime } from '../oci/harness';
 
 const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
@@ -210,4 +216,81 @@ test('3. hard links: uid 1000 cannot link a root-owned set-user-ID file in a wri
     expect([name, fs.statSync(path.join(o.shared, 'own')).nlink]).toEqual([name, 2]);
   });
   expect(out).toBe(['link EPERM', 'link EPERM', 'creat ok', 'link ok', ''].join('\n'));
+});
+
+describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 -> 100000)', () => {
+  let gofer: GoferProcess;
+  let exp = '';
+  const HOST = 'host root file\n';
+  const EINVAL = 22, EACCES = 13, EPERM = 1, EOPNOTSUPP = 95;
+  const O_WRONLY = 1, O_TRUNC = 0o1000;
+  const ALL_FS = 0x1f;
+  const groups = (...g: number[]) => Buffer.from(new Uint32Array(g).buffer);
+
+  beforeAll(async () => {
+    exp = fs.mkdtempSync(path.join(os.tmpdir(), 'sec-files-gofer-'));
+    fs.chmodSync(exp, 0o755);
+    fs.chownSync(exp, 100000, 100000);
+    fs.writeFileSync(path.join(exp, 'hostfile'), HOST, { mode: 0o644 });
+    gofer = await GoferProcess.start(['--root', exp, '--uid-map', '0:100000:65536', '--gid-map', '0:100000:65536']);
+  });
+
+  afterAll(async () => {
+    await gofer?.stop();
+    if (exp) fs.rmSync(exp, { recursive: true, force: true });
+  });
+
+  async function session(version: string): Promise<RawConn> {
+    const c = await gofer.connect();
+    const v = await c.rpc({ kind: 'Tversion', tag: 0xffff, msize: 65536, version });
+    expectKind(v, 'Rversion');
+    expectKind(await c.rpc({ kind: 'Tattach', fid: 0, afid: 0xffffffff, uname: 'root', aname: '', nUname: 0 }), 'Rattach');
+    return c;
+  }
+
+  test('ids outside the mappings, capabilities beyond the filesystem ones, and plain 9P2000.L are refused', async () => {
+    const c = await session(VERSION_FD);
+    try {
+      const setcreds = (uid: number, gid: number, caps: number, g: Buffer) => c.rpc({ kind: 'Tsetcreds', uid, gid, caps, groups: g });
+      expect(errnoOf(await setcreds(65536, 0, 0, groups()))).toBe(EINVAL);
+      expect(errnoOf(await setcreds(0, 70000, 0, groups()))).toBe(EINVAL);
+      expect(errnoOf(await setcreds(0, 0, 0, groups(0, 65536)))).toBe(EINVAL);
+      expect(errnoOf(await setcreds(0, 0, 1 << 21, groups()))).toBe(EINVAL); // CAP_SYS_ADMIN
+      expect(errnoOf(await setcreds(0, 0, ALL_FS, Buffer.alloc(3)))).toBe(EINVAL);
+      expectKind(await setcreds(1000, 1000, 0, groups(1000)), 'Rsetcreds');
+    } finally {
+      c.close();
+    }
+    const plain = await session('9P2000.L');
+    try {
+      expect(errnoOf(await plain.rpc({ kind: 'Tsetcreds', uid: 0, gid: 0, caps: 0, groups: groups() }))).toBe(EOPNOTSUPP);
+    } finally {
+      plain.close();
+    }
+  });
+
+  // Before any Tsetcreds the connection acts for container root with every filesystem
+  // capability: the most a sentry could claim.
+  test('container root, as a sentry may claim it, cannot truncate, chmod or chown a host root file', async () => {
+    const c = await session(VERSION_FD);
+    try {
+      expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid: 1, names: ['hostfile'] }), 'Rwalk');
+      const attr = await c.rpc({ kind: 'Tgetattr', fid: 1, requestMask: 0x7ff });
+      expectKind(attr, 'Rgetattr');
+      expect([attr.uid, attr.gid]).toEqual([65534, 65534]);
+      expect(errnoOf(await c.rpc({ kind: 'Tlopen', fid: 1, flags: O_WRONLY | O_TRUNC }))).toBe(EACCES);
+      const setattr = { kind: 'Tsetattr' as const, fid: 1, mode: 0, uid: 0, gid: 0, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0 };
+      expect(errnoOf(await c.rpc({ ...setattr, valid: 0x1, mode: 0o4777 }))).toBe(EPERM);
+      expect(errnoOf(await c.rpc({ ...setattr, valid: 0x2, uid: 0 }))).toBe(EPERM);
+      expect(errnoOf(await c.rpc({ ...setattr, valid: 0x8, size: 0 }))).toBe(EACCES);
+      expect(errnoOf(await c.rpc({ ...setattr, valid: 0x2, uid: 70000 }))).toBe(EINVAL);
+      expectKind(await c.rpc({ kind: 'Tmkdir', dfid: 0, name: 'made', mode: 0o755, gid: 0 }), 'Rmkdir');
+    } finally {
+      c.close();
+    }
+    const st = fs.statSync(path.join(exp, 'hostfile'));
+    expect([fs.readFileSync(path.join(exp, 'hostfile'), 'utf8'), st.uid, st.gid, st.mode & 0o7777]).toEqual([HOST, 0, 0, 0o644]);
+    const made = fs.statSync(path.join(exp, 'made'));
+    expect([made.uid, made.gid]).toEqual([100000, 100000]);
+  });
 });
