@@ -39,7 +39,8 @@ export const ioHandlers: HandlerTable = {
     if (fid.open || fid.xattr) return -Errno.EBADF;
     const flags = m.flags & OPEN_FLAGS;
     if (fid.file.exp.readonly && mutates(flags)) return -Errno.EROFS;
-    // Opening for writing or truncation is a change: made as the caller, checked by the host.
+    // Opening for writing or truncation is a change: made as the caller, checked by the
+    // host. Reading is not: exec reads files its caller may only execute.
     const fd = mutates(flags) ? asCaller(s, [fid.file], () => fid.file.reopen(flags)) : fid.file.reopen(flags);
     if (fd < 0) return fd;
     fid.open = { fd, flags };

@@ -6,7 +6,7 @@
  * per inode and refreshed after changes; the sandbox is the only writer of its rootfs.
  */
 import { Errno, fail, LinuxError } from '../../kernel/errors';
-import type { Credentials } from '../../kernel/credentials';
+import { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY } from '../../vfs/file';
@@ -43,11 +43,12 @@ export class GoferFs implements FileSystem {
    * asTask makes the gofer's next changes for the task with credentials `c` (its
    * effective ids, groups and filesystem capabilities), sending Tsetcreds when they
    * differ from the last ones sent on the connection (shared by every GoferFs on it).
-   * In plain 9P2000.L, or when the gofer cannot switch, it does nothing.
+   * Without a task (the sentry's own lookups), container root's. In plain 9P2000.L, or
+   * when the gofer cannot switch, it does nothing.
    */
-  asTask(c: Credentials | undefined): void {
+  asTask(c: Credentials = KERNEL): void {
     const conn = connState(this.client);
-    if (!c || !conn.enabled) return;
+    if (!conn.enabled) return;
     const caps = Number(c.caps.effective & FS_CAPS);
     const key = `${c.euid}:${c.egid}:${caps}:${c.groups.join(',')}`;
     if (key === conn.last) return;
@@ -83,6 +84,9 @@ interface ConnCreds {
 }
 
 const conns = new WeakMap<Client, ConnCreds>();
+
+/** KERNEL are the credentials of what the sentry does for no task: container root's. */
+const KERNEL = new Credentials(0, 0);
 
 function connState(client: Client): ConnCreds {
   let st = conns.get(client);
@@ -153,9 +157,11 @@ export class GoferInode extends Inode {
   /**
    * acquireHostFd returns a host descriptor open with access mode `acc`, from the cache
    * or from one Tlopen whose fid is clunked without waiting (the descriptor is enough).
-   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L).
+   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L). The gofer opens
+   * a file for writing for the task with credentials `creds` (the sentry itself when
+   * absent); for reading, as itself (the sentry has checked).
    */
-  acquireHostFd(acc: number): number {
+  acquireHostFd(acc: number, creds?: Credentials): number {
     const c = this.hostFds.get(acc);
     if (c) {
       if (c.refs++ === 0) {
@@ -165,6 +171,7 @@ export class GoferInode extends Inode {
       return c.fd;
     }
     if (!this.gfs.client.fdPassing) return -1;
+    if (acc !== O_RDONLY) this.gfs.asTask(creds);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     let fd: number;
     try {
@@ -299,11 +306,11 @@ export class GoferInode extends Inode {
 
   override open(loc: Location, flags: number, c?: Credentials): FileDescription {
     const acc = flags & O_ACCMODE;
-    if (acc !== O_RDONLY) this.gfs.asTask(c);
     if (this.isRegular || this.isDir) {
-      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc);
+      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc, c);
       if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, this.isDir ? O_RDONLY : acc);
     }
+    if (acc !== O_RDONLY) this.gfs.asTask(c);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
       const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)));
