@@ -129,22 +129,16 @@ export function canSwitch(): boolean {
   return ownState() !== null;
 }
 
-/** CredsError is a failure to give the gofer its own credentials back: the thread would
- * go on with a caller's, so the gofer stops instead. */
-export class CredsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CredsError';
-  }
-}
-
+/** restore gives the thread the gofer's own credentials back. Failing that, the thread
+ * would go on with a caller's, so the gofer stops (its sandbox then sees EIO). */
 function restore(s: Saved): void {
   setfsid(SYS_setfsuid, 0);
   setfsid(SYS_setfsgid, 0);
   const r = capset(s.caps);
   const g = r < 0 ? r : setgroups(s.groups);
   if (r < 0 || g < 0 || setfsid(SYS_setfsuid, 0) < 0 || setfsid(SYS_setfsgid, 0) < 0) {
-    throw new CredsError(`gofer: cannot restore its own credentials (errno ${-(r < 0 ? r : g)})`);
+    process.stderr.write(`tvisor gofer: cannot restore its own credentials (errno ${-(r < 0 ? r : g)}): exiting\n`);
+    process.exit(1);
   }
 }
 

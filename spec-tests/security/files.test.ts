@@ -232,6 +232,10 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     fs.chmodSync(exp, 0o755);
     fs.chownSync(exp, 100000, 100000);
     fs.writeFileSync(path.join(exp, 'hostfile'), HOST, { mode: 0o644 });
+    fs.mkdirSync(path.join(exp, 'pub'));
+    fs.chmodSync(path.join(exp, 'pub'), 0o777);
+    fs.writeFileSync(path.join(exp, 'pub', 'suid'), HOST);
+    fs.chmodSync(path.join(exp, 'pub', 'suid'), 0o4755);
     gofer = await GoferProcess.start(['--root', exp, '--uid-map', '0:100000:65536', '--gid-map', '0:100000:65536']);
   });
 
@@ -292,5 +296,19 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     expect([fs.readFileSync(path.join(exp, 'hostfile'), 'utf8'), st.uid, st.gid, st.mode & 0o7777]).toEqual([HOST, 0, 0, 0o644]);
     const made = fs.statSync(path.join(exp, 'made'));
     expect([made.uid, made.gid]).toEqual([100000, 100000]);
+  });
+
+  test('container uid 1000, as a sentry may claim it, cannot hard-link a host root set-user-ID file', async () => {
+    const c = await session(VERSION_FD);
+    try {
+      expectKind(await c.rpc({ kind: 'Tsetcreds', uid: 1000, gid: 1000, caps: 0, groups: groups() }), 'Rsetcreds');
+      expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid: 2, names: ['pub'] }), 'Rwalk');
+      expectKind(await c.rpc({ kind: 'Twalk', fid: 2, newfid: 3, names: ['suid'] }), 'Rwalk');
+      expect(errnoOf(await c.rpc({ kind: 'Tlink', dfid: 2, fid: 3, name: 'mylink' }))).toBe(EPERM);
+    } finally {
+      c.close();
+    }
+    expect(fs.statSync(path.join(exp, 'pub', 'suid')).nlink).toBe(1);
+    expect(fs.existsSync(path.join(exp, 'pub', 'mylink'))).toBe(false);
   });
 });
