@@ -2,22 +2,26 @@
  * `tvisor gofer`: serve host directories over 9P2000.L, confined to them.
  *
  *   tvisor gofer --root DIR (--socket PATH | --fd N) [--ro]
- *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--debug] [--log-format text|json]
+ *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--uid-map C:H:N]... [--gid-map C:H:N]...
+ *                [--debug] [--log-format text|json]
  *
  * --root is the export attached by the names '' and '/'; each --export adds one more
  * (a bind mount), attached by NAME. With --fd the gofer serves one connected socket
- * and exits when it closes; with --socket it listens until SIGTERM/SIGINT.
+ * and exits when it closes; with --socket it listens until SIGTERM/SIGINT. --uid-map and
+ * --gid-map are the container's user-namespace mappings (config.json's linux.uidMappings
+ * and gidMappings): container id C..C+N-1 is host id H..H+N-1 (server/idmap.ts).
  */
 import { parseArgs } from 'node:util';
 import { unlinkSync } from 'node:fs';
 import { listenUnix } from '../native/unixsock';
 import { Exports, ExportError, openExport } from './server/export';
+import { IdMap, type IdMaps } from './server/idmap';
 import { Server } from './server/server';
 import { procSelfFd } from './server/file';
 import { lineLogger } from './log';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
-       [--debug] [--log-format text|json]
+       [--uid-map C:H:N]... [--gid-map C:H:N]... [--debug] [--log-format text|json]
 
 Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink for the
 client, never leaves an export through "..", and answers EROFS to every change of a
@@ -36,6 +40,8 @@ function parse(argv: string[]) {
       ro: { type: 'boolean', default: false },
       export: { type: 'string', multiple: true, default: [] },
       'export-ro': { type: 'string', multiple: true, default: [] },
+      'uid-map': { type: 'string', multiple: true, default: [] },
+      'gid-map': { type: 'string', multiple: true, default: [] },
       debug: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'text' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -63,7 +69,14 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = lineLogger({ json: opts['log-format'] === 'json', debug: opts.debug });
-  const exports = new Exports();
+  let ids: IdMaps;
+  try {
+    ids = { uid: IdMap.parse(opts['uid-map']), gid: IdMap.parse(opts['gid-map']) };
+  } catch (e) {
+    process.stderr.write(`tvisor gofer: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const exports = new Exports(ids);
   let listenFd = -1;
   const connFds: number[] = [];
   try {

@@ -24,6 +24,10 @@ export function goferArgs(rootfs: string, spec: Spec): string[] {
     const ro = (m.options ?? []).includes('ro');
     args.push(ro ? '--export-ro' : '--export', `${m.destination}=${m.source}`);
   }
+  // The container's user-namespace mappings: the gofer writes and reads ids through them.
+  for (const [flag, list] of [['--uid-map', spec.linux?.uidMappings], ['--gid-map', spec.linux?.gidMappings]] as const) {
+    for (const r of list ?? []) args.push(flag, `${r.containerID}:${r.hostID}:${r.size}`);
+  }
   return args;
 }
 

@@ -149,6 +149,17 @@ export const OPS = {
     });
   },
 
+  /**
+   * setcreds names the user, groups and filesystem capabilities (a mask of capability
+   * numbers) that later changes on this connection are made with (9P2000.L.fd only).
+   */
+  *setcreds(e: Engine, uid: number, gid: number, groups: readonly number[], caps: number): OpGen<void> {
+    if (!e.fdMode) throw new P9Error('setcreds', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
+    const list = Buffer.alloc(groups.length * 4);
+    groups.forEach((g, i) => list.writeUInt32LE(g >>> 0, i * 4));
+    yield* rpc('setcreds', { kind: 'Tsetcreds', uid, gid, caps, groups: list });
+  },
+
   /** lopen opens the file of `fid` with Linux open flags. */
   *lopen(e: Engine, fid: number, flags: number): OpGen<Opened> {
     return yield* opened(e, `lopen fid ${fid}`, { kind: 'Tlopen', fid, flags });

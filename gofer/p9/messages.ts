@@ -100,6 +100,10 @@ export const MESSAGES = {
   // Tunlinkat: dirfd[4] name[s] flags[4]
   Tunlinkat: [76, { dirFid: 'u32', name: 'str', flags: 'u32' }],
   Runlinkat: [77, {}],
+  // Tsetcreds: uid[4] gid[4] caps[8] count[4] groups[count]  (tvisor's 9P2000.L.fd only:
+  //   the credentials later requests of the connection act with; groups are u32 each)
+  Tsetcreds: [90, { uid: 'u32', gid: 'u32', caps: 'mask', groups: 'data' }],
+  Rsetcreds: [91, {}],
   // Tversion: msize[4] version[s]
   Tversion: [100, { msize: 'u32', version: 'str' }],
   // Rversion: msize[4] version[s]
@@ -171,8 +175,10 @@ export const VERSION_9P2000L = '9P2000.L';
 /**
  * VERSION_FD is tvisor's extension, proposed in Tversion: on a Unix socket, the server
  * attaches the opened host file descriptor (SCM_RIGHTS) to every Rlopen and Rlcreate,
- * so that the client reads and writes it without a round trip. A server that does not
- * know it answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
+ * so that the client reads and writes it without a round trip; and it accepts Tsetcreds,
+ * which names the user (container ids), groups and filesystem capabilities that the
+ * connection's later changes to files are made with. A server that does not know it
+ * answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
  */
 export const VERSION_FD = '9P2000.L.fd';
 

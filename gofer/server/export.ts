@@ -1,8 +1,10 @@
 /**
  * Exports: the host directories a gofer serves (the container's rootfs and each bind
- * mount), each selected by its attach name, each with its own root descriptor.
+ * mount), each selected by its attach name, each with its own root descriptor; and the
+ * container's id mappings, which apply to all of them.
  */
 import * as sys from '../hostfs/sys';
+import { IDENTITY_MAPS, type IdMaps } from './idmap';
 import { Errno, errnoName } from '../../native/libc';
 
 /** Export is one served directory tree. */
@@ -54,6 +56,9 @@ export function normalizeName(name: string): string {
 /** Exports resolves attach names. */
 export class Exports {
   private byName = new Map<string, Export>();
+
+  /** ids are the container's uid and gid mappings (the identity without a user namespace). */
+  constructor(readonly ids: IdMaps = IDENTITY_MAPS) {}
 
   add(e: Export): void {
     if (this.byName.has(e.name)) throw new ExportError(`export ${e.name} given twice`);

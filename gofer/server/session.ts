@@ -7,6 +7,7 @@
  * that creates it until Tclunk/Tremove; reusing one in use answers EBADF.
  */
 import * as sys from '../hostfs/sys';
+import type { HostCreds } from '../hostfs/creds';
 import { Errno } from '../../native/libc';
 import type { Exports } from './export';
 import type { File } from './file';
@@ -35,6 +36,9 @@ export class Session {
   /** fdPassing is true when the client negotiated 9P2000.L.fd. */
   fdPassing = false;
   readonly fids = new Map<number, Fid>();
+  /** caller, in 9P2000.L.fd, is who changes to files are made for (host ids, see
+   * caller.ts); null in plain 9P2000.L, where the gofer changes files as itself. */
+  caller: HostCreds | null = null;
   /** passFd, set by a handler, is attached to the reply being built. */
   passFd = -1;
   private scratchBuf = Buffer.alloc(0);

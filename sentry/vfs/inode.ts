@@ -116,7 +116,9 @@ export abstract class Inode {
     return false;
   }
 
-  setattr(_a: SetAttr): void {
+  /** setattr applies changes already checked by the caller; `c` is who asks (a file
+   * system served by the gofer passes it on, as its second line of checks). */
+  setattr(_a: SetAttr, _c?: Credentials): void {
     fail(Errno.EPERM);
   }
 
@@ -150,20 +152,20 @@ export abstract class Inode {
     return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
-  link(_name: string, _target: Inode): void {
+  link(_name: string, _target: Inode, _c?: Credentials): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
-  unlink(_name: string): void {
+  unlink(_name: string, _c?: Credentials): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
-  rmdir(_name: string): void {
+  rmdir(_name: string, _c?: Credentials): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
   /** rename moves child `oldName` to `newDir`/`newName` (same file system, checked by the caller). */
-  rename(_oldName: string, _newDir: Inode, _newName: string): void {
+  rename(_oldName: string, _newDir: Inode, _newName: string, _c?: Credentials): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 }

@@ -6,11 +6,12 @@
  */
 import { Errno, fail } from '../kernel/errors';
 import { CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD } from '../kernel/capabilities';
-import { MAY_EXEC, MAY_READ, MAY_WRITE, permitted } from '../kernel/credentials';
+import { MAY_EXEC, MAY_WRITE, permitted } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import {
-  FileDescription, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, O_RDWR,
+  FileDescription, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC,
 } from './file';
+import { mayLink, mayOpen, openTruncates } from './permission';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type SetAttr, type Stat } from './inode';
 import { Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
@@ -38,7 +39,6 @@ function checkSticky(t: Task, dir: Location, victim: Dentry): void {
 /** openAt implements open/openat/creat: it returns the new open file. */
 export function openAt(t: Task, start: Location, path: string, flags: number, mode: number): FileDescription {
   let loc: Location;
-  const acc = flags & O_ACCMODE;
   if (flags & O_CREAT) {
     const { dir, name, trailingSlash } = resolveParent(t, start, path);
     if (name === '.' || name === '..' || trailingSlash) fail(Errno.EISDIR);
@@ -61,16 +61,22 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
   const inode = loc.dentry.inode;
   if (inode.isSymlink && !(flags & O_PATH)) fail(Errno.ELOOP);
   if ((flags & O_DIRECTORY) && !inode.isDir) fail(Errno.ENOTDIR);
-  if (!(flags & O_PATH)) {
-    if (inode.isDir && (acc !== O_RDONLY || flags & O_TRUNC)) fail(Errno.EISDIR);
-    const want = (acc === O_RDONLY ? MAY_READ : acc === O_WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE);
-    if (acc !== O_RDONLY || flags & O_TRUNC) {
-      if (inode.isRegular || inode.isDir) checkWritableMount(loc);
+  if ((flags & O_CREAT) && inode.isDir) fail(Errno.EISDIR);
+  const st = inode.stat();
+  const err = mayOpen(t.creds, st, flags, loc.mount.readonly || inode.readonly);
+  if (err) fail(err);
+  // Linux keeps O_TRUNC out of the description's flags; the truncation happens here,
+  // once the open is allowed (for O_RDONLY too: the check above asked for MAY_WRITE).
+  const f = inode.open(loc, flags & ~O_TRUNC, t.creds);
+  if (openTruncates(st, flags)) {
+    try {
+      if (f.writable) f.truncate(0);
+      else inode.setattr({ size: 0 }, t.creds);
+    } catch (e) {
+      f.unref();
+      throw e;
     }
-    mayAccess(t, loc, acc === 3 ? MAY_READ | MAY_WRITE : want);
   }
-  const f = inode.open(loc, flags, t.creds);
-  if ((flags & O_TRUNC) && inode.isRegular && (acc === O_WRONLY || acc === O_RDWR)) f.truncate(0);
   return f;
 }
 
@@ -125,11 +131,11 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
   checkSticky(t, p.dir, d);
   if (dir) {
     if (!d.inode.isDir) fail(Errno.ENOTDIR);
-    p.dir.dentry.inode.rmdir(p.name);
+    p.dir.dentry.inode.rmdir(p.name, t.creds);
   } else {
     if (d.inode.isDir) fail(Errno.EISDIR);
     if (p.trailingSlash) fail(Errno.ENOTDIR);
-    p.dir.dentry.inode.unlink(p.name);
+    p.dir.dentry.inode.unlink(p.name, t.creds);
   }
   p.dir.dentry.children.delete(p.name);
 }
@@ -159,7 +165,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
     if (!dst.inode.isDir && src.inode.isDir) fail(Errno.ENOTDIR);
     if (dst.mounted) fail(Errno.EBUSY);
   }
-  o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name);
+  o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name, t.creds);
   o.dir.dentry.children.delete(o.name);
   n.dir.dentry.children.delete(n.name);
   src.name = n.name;
@@ -167,15 +173,18 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   n.dir.dentry.children.set(n.name, src);
 }
 
-/** linkAt makes newPath a hard link to the file at oldLoc. */
+/** linkAt makes newPath a hard link to the file at oldLoc, in Linux's order of checks
+ * (do_linkat): EEXIST, EROFS, EXDEV, protected_hardlinks (EPERM), the directory (EACCES). */
 export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: string): void {
   const n = resolveParent(t, newStart, newPath);
   if (childExists(n.dir, n.name)) fail(Errno.EEXIST);
-  if (oldLoc.dentry.inode.isDir) fail(Errno.EPERM);
-  if (oldLoc.mount !== n.dir.mount) fail(Errno.EXDEV);
   checkWritableMount(n.dir);
+  if (oldLoc.mount !== n.dir.mount) fail(Errno.EXDEV);
+  const err = mayLink(t.creds, oldLoc.dentry.inode.stat());
+  if (err) fail(err);
   mayAccess(t, n.dir, MAY_WRITE | MAY_EXEC);
-  n.dir.dentry.inode.link(n.name, oldLoc.dentry.inode);
+  if (oldLoc.dentry.inode.isDir) fail(Errno.EPERM);
+  n.dir.dentry.inode.link(n.name, oldLoc.dentry.inode, t.creds);
   n.dir.dentry.children.set(n.name, new Dentry(n.name, n.dir.dentry, oldLoc.dentry.inode));
 }
 
@@ -211,7 +220,7 @@ export function setAttr(t: Task, loc: Location, a: SetAttr): void {
     if (!now) fail(Errno.EPERM);
     mayAccess(t, loc, MAY_WRITE);
   }
-  loc.dentry.inode.setattr(a);
+  loc.dentry.inode.setattr(a, c);
 }
 
 /** accessAt implements access/faccessat (mode: R_OK 4, W_OK 2, X_OK 1; 0 = exists). */

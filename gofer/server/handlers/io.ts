@@ -7,7 +7,9 @@
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
 import { direntSize, encodeDirent, LockStatus, QidType, Writer } from '../../p9';
+import { asCaller } from '../caller';
 import { File, qidOf, validNewName } from '../file';
+import { chownNew } from './mutate';
 import type { Fid, Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
@@ -37,7 +39,9 @@ export const ioHandlers: HandlerTable = {
     if (fid.open || fid.xattr) return -Errno.EBADF;
     const flags = m.flags & OPEN_FLAGS;
     if (fid.file.exp.readonly && mutates(flags)) return -Errno.EROFS;
-    const fd = fid.file.reopen(flags);
+    // Opening for writing or truncation is a change: made as the caller, checked by the
+    // host. Reading is not: exec reads files its caller may only execute.
+    const fd = mutates(flags) ? asCaller(s, [fid.file], () => fid.file.reopen(flags)) : fid.file.reopen(flags);
     if (fd < 0) return fd;
     fid.open = { fd, flags };
     passFd(s, fd);
@@ -55,7 +59,7 @@ export const ioHandlers: HandlerTable = {
     if (!dir.isDir) return -Errno.ENOTDIR;
     if (dir.exp.readonly) return -Errno.EROFS;
     const flags = (m.flags & OPEN_FLAGS & ~sys.O_DIRECTORY) | sys.O_CREAT | sys.O_NOFOLLOW | sys.O_CLOEXEC | sys.O_LARGEFILE;
-    const fd = sys.openat2(dir.fd, m.name, flags | (m.flags & sys.O_EXCL), m.mode & 0o7777, sys.CONFINED);
+    const fd = asCaller(s, [dir], () => sys.openat2(dir.fd, m.name, flags | (m.flags & sys.O_EXCL), m.mode & 0o7777, sys.CONFINED));
     if (fd < 0) return fd;
     const pathFd = sys.lookup(dir.fd, m.name);
     const st = pathFd < 0 ? pathFd : sys.fstat(pathFd);
@@ -64,7 +68,12 @@ export const ioHandlers: HandlerTable = {
       if (pathFd >= 0) sys.close(pathFd);
       return st;
     }
-    if (sys.geteuid() === 0) sys.fchownat(pathFd, fid.uid, m.gid);
+    const owned = s.caller ? 0 : chownNew(s, pathFd, fid.uid, m.gid);
+    if (owned < 0) {
+      sys.close(fd);
+      sys.close(pathFd);
+      return owned;
+    }
     const file = new File(dir.exp, pathFd, st.mode, qidOf(dir.exp, st), dir, m.name);
     fid.file = file; // fid now names the new file, which holds the directory as its parent
     dir.close();

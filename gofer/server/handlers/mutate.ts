@@ -5,7 +5,9 @@
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { SetattrMask, type Qid } from '../../p9';
+import { SetattrMask, type Body, type Qid } from '../../p9';
+import { asCaller, victim } from '../caller';
+import { CAP_DAC_READ_SEARCH } from '../../hostfs/creds';
 import { File, qidOf, validNewName } from '../file';
 import type { Fid, Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
@@ -19,17 +21,31 @@ function dirFid(s: Session, n: number): Fid | number {
   return fid;
 }
 
-/** created stats a just-created name, chowns it to the fid's user, and returns its qid. */
-function created(dir: Fid, name: string, gid: number): Qid | number {
+/**
+ * created stats a just-created name and returns its qid. A file made for a caller
+ * (9P2000.L.fd) already belongs to the caller's host ids; otherwise it is given to the
+ * fid's user and the group asked for, both mapped to host ids.
+ */
+function created(s: Session, dir: Fid, name: string, gid: number): Qid | number {
   const fd = sys.lookup(dir.file.fd, name);
   if (fd < 0) return fd;
   try {
-    if (sys.geteuid() === 0) sys.fchownat(fd, dir.uid, gid);
+    const r = s.caller ? 0 : chownNew(s, fd, dir.uid, gid);
+    if (r < 0) return r;
     const st = sys.fstat(fd);
     return isErr(st) ? st : qidOf(dir.file.exp, st);
   } finally {
     sys.close(fd);
   }
+}
+
+/** chownNew gives a file made without a caller to container ids uid and gid (as host ids). */
+export function chownNew(s: Session, fd: number, uid: number, gid: number): number {
+  if (sys.geteuid() !== 0) return 0;
+  const hu = s.exports.ids.uid.toHost(uid), hg = s.exports.ids.gid.toHost(gid);
+  if (hu < 0 || hg < 0) return -Errno.EINVAL;
+  sys.fchownat(fd, hu, hg);
+  return 0;
 }
 
 /** sameExport refuses renames and links across exports (EXDEV, as across mounts). */
@@ -43,9 +59,9 @@ export const mutateHandlers: HandlerTable = {
     if (isErr(dir)) return dir;
     const v = validNewName(m.name);
     if (v < 0) return v;
-    const r = sys.mkdirat(dir.file.fd, m.name, m.mode & 0o7777);
+    const r = asCaller(s, [dir.file], () => sys.mkdirat(dir.file.fd, m.name, m.mode & 0o7777));
     if (r < 0) return r;
-    const qid = created(dir, m.name, m.gid);
+    const qid = created(s, dir, m.name, m.gid);
     return isErr(qid) ? qid : reply('Rmkdir', { qid });
   },
 
@@ -57,9 +73,9 @@ export const mutateHandlers: HandlerTable = {
     if (v < 0) return v;
     if (m.target.length === 0 || m.target.includes('\0')) return -Errno.EINVAL;
     if (Buffer.byteLength(m.target) >= 4096) return -Errno.ENAMETOOLONG;
-    const r = sys.symlinkat(m.target, dir.file.fd, m.name);
+    const r = asCaller(s, [dir.file], () => sys.symlinkat(m.target, dir.file.fd, m.name));
     if (r < 0) return r;
-    const qid = created(dir, m.name, m.gid);
+    const qid = created(s, dir, m.name, m.gid);
     return isErr(qid) ? qid : reply('Rsymlink', { qid });
   },
 
@@ -72,9 +88,9 @@ export const mutateHandlers: HandlerTable = {
     const fmt = m.mode & sys.S_IFMT;
     if (fmt === sys.S_IFCHR || fmt === sys.S_IFBLK) return -Errno.EPERM;
     if (fmt !== sys.S_IFREG && fmt !== sys.S_IFIFO && fmt !== sys.S_IFSOCK && fmt !== 0) return -Errno.EINVAL;
-    const r = sys.mknodat(dir.file.fd, m.name, (fmt || sys.S_IFREG) | (m.mode & 0o7777));
+    const r = asCaller(s, [dir.file], () => sys.mknodat(dir.file.fd, m.name, (fmt || sys.S_IFREG) | (m.mode & 0o7777)));
     if (r < 0) return r;
-    const qid = created(dir, m.name, m.gid);
+    const qid = created(s, dir, m.name, m.gid);
     return isErr(qid) ? qid : reply('Rmknod', { qid });
   },
 
@@ -87,7 +103,7 @@ export const mutateHandlers: HandlerTable = {
     if (v < 0) return v;
     const parent = fid.file.parent;
     if (!parent) return -Errno.EBUSY;
-    const r = sys.renameat(parent.fd, fid.file.name, dir.file.fd, m.name);
+    const r = asCaller(s, [parent, dir.file, victim(parent, fid.file.name), victim(dir.file, m.name)], () => sys.renameat(parent.fd, fid.file.name, dir.file.fd, m.name));
     if (r < 0) return r;
     fid.file.setParent(dir.file, m.name);
     return reply('Rrename', {});
@@ -100,7 +116,8 @@ export const mutateHandlers: HandlerTable = {
     if (isErr(nd)) return nd;
     const v = validNewName(m.oldName) || validNewName(m.newName) || sameExport(od.file, nd.file);
     if (v < 0) return v;
-    const r = sys.renameat(od.file.fd, m.oldName, nd.file.fd, m.newName);
+    const r = asCaller(s, [od.file, nd.file, victim(od.file, m.oldName), victim(nd.file, m.newName)], () =>
+      sys.renameat(od.file.fd, m.oldName, nd.file.fd, m.newName));
     return r < 0 ? r : reply('Rrenameat', {});
   },
 
@@ -110,7 +127,7 @@ export const mutateHandlers: HandlerTable = {
     const v = validNewName(m.name);
     if (v < 0) return v;
     if ((m.flags & ~sys.AT_REMOVEDIR) !== 0) return -Errno.EINVAL;
-    const r = sys.unlinkat(dir.file.fd, m.name, m.flags);
+    const r = asCaller(s, [dir.file, victim(dir.file, m.name)], () => sys.unlinkat(dir.file.fd, m.name, m.flags));
     return r < 0 ? r : reply('Runlinkat', {});
   },
 
@@ -122,7 +139,10 @@ export const mutateHandlers: HandlerTable = {
     let r = 0;
     if (f.exp.readonly) r = -Errno.EROFS;
     else if (!f.parent) r = -Errno.EBUSY;
-    else r = sys.unlinkat(f.parent.fd, f.name, f.isDir ? sys.AT_REMOVEDIR : 0);
+    else {
+      const parent = f.parent;
+      r = asCaller(s, [parent, victim(parent, f.name)], () => sys.unlinkat(parent.fd, f.name, f.isDir ? sys.AT_REMOVEDIR : 0));
+    }
     s.releaseFid(m.fid);
     return r < 0 ? r : reply('Rremove', {});
   },
@@ -135,8 +155,10 @@ export const mutateHandlers: HandlerTable = {
     const v = validNewName(m.name) || sameExport(fid.file, dir.file);
     if (v < 0) return v;
     if (fid.file.isDir) return -Errno.EPERM;
-    // AT_EMPTY_PATH links the file the fid's descriptor names (never following a symlink).
-    const r = sys.linkat(fid.file.fd, '', dir.file.fd, m.name, sys.AT_EMPTY_PATH);
+    // AT_EMPTY_PATH links the file the fid's descriptor names (never following a symlink);
+    // it takes CAP_DAC_READ_SEARCH, which overrides no check of linkat's own (the host's
+    // protected_hardlinks asks for ownership or CAP_FOWNER).
+    const r = asCaller(s, [fid.file, dir.file], () => sys.linkat(fid.file.fd, '', dir.file.fd, m.name, sys.AT_EMPTY_PATH), 1 << CAP_DAC_READ_SEARCH);
     return r < 0 ? r : reply('Rlink', {});
   },
 
@@ -146,33 +168,44 @@ export const mutateHandlers: HandlerTable = {
     const f = fid.file;
     if (f.exp.readonly) return -Errno.EROFS;
     const v = m.valid;
-    if (v & SetattrMask.MODE) {
-      if (f.isSymlink) return -Errno.EOPNOTSUPP;
-      const r = sys.fchmod(f.fd, m.mode & 0o7777);
-      if (r < 0) return r;
-    }
-    if (v & (SetattrMask.UID | SetattrMask.GID)) {
-      const r = sys.fchownat(f.fd, v & SetattrMask.UID ? m.uid : -1, v & SetattrMask.GID ? m.gid : -1);
-      if (r < 0) return r;
-    }
-    if (v & SetattrMask.SIZE) {
-      if (f.isDir) return -Errno.EISDIR;
-      const fd = f.reopen(sys.O_WRONLY);
-      if (fd < 0) return fd;
-      const r = sys.ftruncate(fd, m.size);
-      sys.close(fd);
-      if (r < 0) return r;
-    }
-    if (v & (SetattrMask.ATIME | SetattrMask.MTIME)) {
-      const omit: [number, number] = [0, sys.UTIME_OMIT];
-      const now: [number, number] = [0, sys.UTIME_NOW];
-      const at: [number, number] = !(v & SetattrMask.ATIME) ? omit : v & SetattrMask.ATIME_SET ? [m.atimeSec, m.atimeNsec] : now;
-      const mt: [number, number] = !(v & SetattrMask.MTIME) ? omit : v & SetattrMask.MTIME_SET ? [m.mtimeSec, m.mtimeNsec] : now;
-      if (at[1] >= 1e9 && at[1] !== sys.UTIME_OMIT && at[1] !== sys.UTIME_NOW) return -Errno.EINVAL;
-      if (mt[1] >= 1e9 && mt[1] !== sys.UTIME_OMIT && mt[1] !== sys.UTIME_NOW) return -Errno.EINVAL;
-      const r = sys.utimens(f.fd, at, mt);
-      if (r < 0) return r;
-    }
-    return reply('Rsetattr', {});
+    const ids = s.exports.ids;
+    const uid = v & SetattrMask.UID ? ids.uid.toHost(m.uid) : -1;
+    const gid = v & SetattrMask.GID ? ids.gid.toHost(m.gid) : -1;
+    if ((v & SetattrMask.UID && uid < 0) || (v & SetattrMask.GID && gid < 0)) return -Errno.EINVAL;
+    const r = asCaller(s, [f], () => setattr(f, m, uid, gid));
+    return r < 0 ? r : reply('Rsetattr', {});
   },
 };
+
+/** setattr applies a Tsetattr to f (uid and gid already host ids, -1 = unchanged); 0 or -errno. */
+function setattr(f: File, m: Body<'Tsetattr'>, uid: number, gid: number): number {
+  const v = m.valid;
+  if (v & SetattrMask.MODE) {
+    if (f.isSymlink) return -Errno.EOPNOTSUPP;
+    const r = sys.fchmod(f.fd, m.mode & 0o7777);
+    if (r < 0) return r;
+  }
+  if (v & (SetattrMask.UID | SetattrMask.GID)) {
+    const r = sys.fchownat(f.fd, uid, gid);
+    if (r < 0) return r;
+  }
+  if (v & SetattrMask.SIZE) {
+    if (f.isDir) return -Errno.EISDIR;
+    const fd = f.reopen(sys.O_WRONLY);
+    if (fd < 0) return fd;
+    const r = sys.ftruncate(fd, m.size);
+    sys.close(fd);
+    if (r < 0) return r;
+  }
+  if (v & (SetattrMask.ATIME | SetattrMask.MTIME)) {
+    const omit: [number, number] = [0, sys.UTIME_OMIT];
+    const now: [number, number] = [0, sys.UTIME_NOW];
+    const at: [number, number] = !(v & SetattrMask.ATIME) ? omit : v & SetattrMask.ATIME_SET ? [m.atimeSec, m.atimeNsec] : now;
+    const mt: [number, number] = !(v & SetattrMask.MTIME) ? omit : v & SetattrMask.MTIME_SET ? [m.mtimeSec, m.mtimeNsec] : now;
+    if (at[1] >= 1e9 && at[1] !== sys.UTIME_OMIT && at[1] !== sys.UTIME_NOW) return -Errno.EINVAL;
+    if (mt[1] >= 1e9 && mt[1] !== sys.UTIME_OMIT && mt[1] !== sys.UTIME_NOW) return -Errno.EINVAL;
+    const r = sys.utimens(f.fd, at, mt);
+    if (r < 0) return r;
+  }
+  return 0;
+}

@@ -3,6 +3,8 @@
  */
 import { Errno } from '../../../native/libc';
 import { NOFID, VERSION_9P2000L, VERSION_FD } from '../../p9';
+import { canSwitch } from '../../hostfs/creds';
+import { defaultCaller, toHostCreds } from '../caller';
 import { rootFile } from '../file';
 import { commitXattr } from './xattr';
 import { isErr, reply, type HandlerTable } from './types';
@@ -23,8 +25,22 @@ export const sessionHandlers: HandlerTable = {
     if (m.version === VERSION_FD) version = s.canPassFds ? VERSION_FD : VERSION_9P2000L;
     else if (m.version.startsWith(VERSION_9P2000L)) version = VERSION_9P2000L;
     s.fdPassing = version === VERSION_FD;
+    s.caller = s.fdPassing ? defaultCaller(s.exports.ids) : null;
     if (version === 'unknown') s.msize = 0;
     return reply('Rversion', { msize: s.msize, version });
+  },
+
+  // Tsetcreds (9P2000.L.fd): later changes are made for this user, with these groups and
+  // filesystem capabilities; ids outside the mappings are refused (EINVAL).
+  Tsetcreds(s, m) {
+    if (!s.fdPassing || !canSwitch()) return -Errno.EOPNOTSUPP;
+    if (m.groups.length % 4 !== 0) return -Errno.EINVAL;
+    const groups: number[] = [];
+    for (let i = 0; i < m.groups.length; i += 4) groups.push(m.groups.readUInt32LE(i));
+    const c = toHostCreds(s.exports.ids, m.uid, m.gid, groups, m.caps);
+    if (isErr(c)) return c;
+    s.caller = c;
+    return reply('Rsetcreds', {});
   },
 
   // Tauth: the gofer serves only its own sandbox over a private socket, so there is no
@@ -57,7 +73,7 @@ export const sessionHandlers: HandlerTable = {
   Tclunk(s, m) {
     const fid = s.fid(m.fid);
     if (isErr(fid)) return fid;
-    const err = fid.xattr?.mode === 'write' ? commitXattr(fid) : 0;
+    const err = fid.xattr?.mode === 'write' ? commitXattr(s, fid) : 0;
     s.releaseFid(m.fid);
     return err < 0 ? err : reply('Rclunk', {});
   },

@@ -67,8 +67,10 @@ export const walkHandlers: HandlerTable = {
     const exp = fid.file.exp;
     const qid = qidOf(exp, st);
     fid.file.mode = st.mode;
+    // Owners as the container sees them: mapped back, 65534 when outside the mappings.
+    const uid = s.exports.ids.uid.toContainer(st.uid), gid = s.exports.ids.gid.toContainer(st.gid);
     return reply('Rgetattr', {
-      valid: GetattrMask.BASIC | GetattrMask.BTIME, qid, mode: st.mode, uid: st.uid, gid: st.gid, nlink: st.nlink,
+      valid: GetattrMask.BASIC | GetattrMask.BTIME, qid, mode: st.mode, uid, gid, nlink: st.nlink,
       rdev: makedev(st.rdevMajor, st.rdevMinor), size: st.size, blksize: st.blksize, blocks: st.blocks,
       atimeSec: Math.max(0, st.atimeSec), atimeNsec: st.atimeNsec, mtimeSec: Math.max(0, st.mtimeSec), mtimeNsec: st.mtimeNsec,
       ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,

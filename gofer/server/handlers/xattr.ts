@@ -5,7 +5,8 @@
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import type { Fid } from '../session';
+import { asCaller } from '../caller';
+import type { Fid, Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
 /** MAX_XATTR is the largest attribute value accepted (the Linux limit). */
@@ -21,12 +22,13 @@ function withOpen<T>(fid: Fid, fn: (fd: number) => T): T | number {
   }
 }
 
-/** commitXattr sets the attribute a Txattrcreate fid collected; 0 or -errno. */
-export function commitXattr(fid: Fid): number {
+/** commitXattr sets the attribute a Txattrcreate fid collected, as the session's
+ * caller; 0 or -errno. */
+export function commitXattr(s: Session, fid: Fid): number {
   const x = fid.xattr;
   if (!x || x.mode !== 'write') return 0;
   if (x.written !== x.size) return -Errno.EINVAL;
-  const r = withOpen(fid, (fd) => sys.setxattr(fd, x.name, x.data, x.flags));
+  const r = withOpen(fid, (fd) => asCaller(s, [fid.file], () => sys.setxattr(fd, x.name, x.data, x.flags)));
   return typeof r === 'number' ? r : 0;
 }
 

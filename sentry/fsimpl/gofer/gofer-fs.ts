@@ -6,10 +6,10 @@
  * per inode and refreshed after changes; the sandbox is the only writer of its rootfs.
  */
 import { Errno, fail, LinuxError } from '../../kernel/errors';
-import type { Credentials } from '../../kernel/credentials';
+import { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY, O_TRUNC } from '../../vfs/file';
+import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr } from '../../../gofer/p9/client';
@@ -39,10 +39,62 @@ export class GoferFs implements FileSystem {
     this.root = new GoferInode(this, fid, p9(() => client.sync.getattr(fid, GetattrMask.BASIC)));
   }
 
+  /**
+   * asTask makes the gofer's next changes for the task with credentials `c` (its
+   * effective ids, groups and filesystem capabilities), sending Tsetcreds when they
+   * differ from the last ones sent on the connection (shared by every GoferFs on it).
+   * Without a task (the sentry's own lookups), container root's. In plain 9P2000.L, or
+   * when the gofer cannot switch, it does nothing.
+   */
+  asTask(c: Credentials = KERNEL): void {
+    const conn = connState(this.client);
+    if (!conn.enabled) return;
+    const caps = Number(c.caps.effective & FS_CAPS);
+    const key = `${c.euid}:${c.egid}:${caps}:${c.groups.join(',')}`;
+    if (key === conn.last) return;
+    try {
+      this.client.sync.setcreds(c.euid, c.egid, c.groups, caps);
+      conn.last = key;
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (errno === Errno.EOPNOTSUPP) {
+        conn.enabled = false;
+        return;
+      }
+      conn.last = '';
+      if (typeof errno === 'number' && errno > 0) throw new LinuxError(errno);
+      throw e;
+    }
+  }
+
   statfs(): StatFs {
     const s = p9(() => this.client.sync.statfs(this.root.fid));
     return { type: 0x01021997, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: s.namelen, flags: 0 };
   }
+}
+
+/** FS_CAPS are the filesystem capabilities passed to the gofer: CAP_CHOWN,
+ * CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER and CAP_FSETID (bits 0 to 4). */
+const FS_CAPS = 0x1fn;
+
+/** ConnCreds is what the sentry last told one gofer connection about its caller. */
+interface ConnCreds {
+  enabled: boolean;
+  last: string;
+}
+
+const conns = new WeakMap<Client, ConnCreds>();
+
+/** KERNEL are the credentials of what the sentry does for no task: container root's. */
+const KERNEL = new Credentials(0, 0);
+
+function connState(client: Client): ConnCreds {
+  let st = conns.get(client);
+  if (!st) {
+    st = { enabled: client.fdPassing, last: '' };
+    conns.set(client, st);
+  }
+  return st;
 }
 
 function inoOf(q: Qid): number {
@@ -105,9 +157,11 @@ export class GoferInode extends Inode {
   /**
    * acquireHostFd returns a host descriptor open with access mode `acc`, from the cache
    * or from one Tlopen whose fid is clunked without waiting (the descriptor is enough).
-   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L).
+   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L). The gofer opens
+   * a file for writing for the task with credentials `creds` (the sentry itself when
+   * absent); for reading, as itself (the sentry has checked).
    */
-  acquireHostFd(acc: number): number {
+  acquireHostFd(acc: number, creds?: Credentials): number {
     const c = this.hostFds.get(acc);
     if (c) {
       if (c.refs++ === 0) {
@@ -117,6 +171,7 @@ export class GoferInode extends Inode {
       return c.fd;
     }
     if (!this.gfs.client.fdPassing) return -1;
+    if (acc !== O_RDONLY) this.gfs.asTask(creds);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     let fd: number;
     try {
@@ -173,6 +228,7 @@ export class GoferInode extends Inode {
   private child(name: string, c: Credentials): Inode {
     const n = this.lookup(name) as GoferInode;
     if (c.euid !== n.attr.uid) {
+      this.gfs.asTask(c);
       p9(() => this.c.setattr(n.fid, { valid: SetattrMask.UID, uid: c.euid }));
       n.refresh();
     }
@@ -181,46 +237,55 @@ export class GoferInode extends Inode {
   }
 
   override create(name: string, mode: number, c: Credentials): Inode {
+    this.gfs.asTask(c);
     p9(() => this.c.mknod(this.fid, name, S_IFREG | (mode & 0o7777), 0, 0, c.egid));
     return this.child(name, c);
   }
 
   override mkdir(name: string, mode: number, c: Credentials): Inode {
+    this.gfs.asTask(c);
     p9(() => this.c.mkdir(this.fid, name, mode & 0o7777, c.egid));
     return this.child(name, c);
   }
 
   override symlink(name: string, target: string, c: Credentials): Inode {
+    this.gfs.asTask(c);
     p9(() => this.c.symlink(this.fid, name, target, c.egid));
     return this.child(name, c);
   }
 
   override mknod(name: string, mode: number, _rdev: number, c: Credentials): Inode {
+    this.gfs.asTask(c);
     p9(() => this.c.mknod(this.fid, name, mode, 0, 0, c.egid));
     return this.child(name, c);
   }
 
-  override link(name: string, target: Inode): void {
+  override link(name: string, target: Inode, c?: Credentials): void {
     if (!(target instanceof GoferInode) || target.gfs !== this.gfs) fail(Errno.EXDEV);
+    this.gfs.asTask(c);
     p9(() => this.c.link(this.fid, target.fid, name));
     target.refresh();
   }
 
-  override unlink(name: string): void {
+  override unlink(name: string, c?: Credentials): void {
+    this.gfs.asTask(c);
     p9(() => this.c.unlinkat(this.fid, name, 0));
   }
 
-  override rmdir(name: string): void {
+  override rmdir(name: string, c?: Credentials): void {
+    this.gfs.asTask(c);
     p9(() => this.c.unlinkat(this.fid, name, 0x200));
     this.refresh();
   }
 
-  override rename(oldName: string, newDir: Inode, newName: string): void {
+  override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials): void {
     if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
+    this.gfs.asTask(c);
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }
 
-  override setattr(a: SetAttr): void {
+  override setattr(a: SetAttr, c?: Credentials): void {
+    this.gfs.asTask(c);
     let valid = 0;
     const req: Record<string, number> = {};
     if (a.mode !== undefined) { valid |= SetattrMask.MODE; req.mode = a.mode; }
@@ -239,16 +304,16 @@ export class GoferInode extends Inode {
     this.refresh();
   }
 
-  override open(loc: Location, flags: number): FileDescription {
+  override open(loc: Location, flags: number, c?: Credentials): FileDescription {
     const acc = flags & O_ACCMODE;
     if (this.isRegular || this.isDir) {
-      if (flags & O_TRUNC && this.isRegular) this.setattr({ size: 0 });
-      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc);
+      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc, c);
       if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, this.isDir ? O_RDONLY : acc);
     }
+    if (acc !== O_RDONLY) this.gfs.asTask(c);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
-      const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_TRUNC | O_APPEND | O_DIRECTORY)));
+      const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)));
       return new GoferFile(loc, flags, this, fid, o.hostFd, -1);
     } catch (e) {
       p9(() => this.c.clunk(fid));
@@ -338,7 +403,15 @@ export class GoferFile extends FileDescription {
     return this.dirCache;
   }
 
+  /** truncate is ftruncate(2): the host descriptor opened for writing when there is one
+   * (an open file needs no permission check), else a Tsetattr. */
   override truncate(size: number): void {
+    if (this.hostFd >= 0 && this.writable) {
+      const r = host.ftruncate(this.hostFd, size);
+      if (r < 0) fail(-r);
+      this.inode.attr.size = size;
+      return;
+    }
     this.inode.setattr({ size });
   }
 

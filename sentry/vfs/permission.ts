@@ -1,0 +1,76 @@
+/**
+ * The permission checks of opening and hard-linking an existing file, as pure functions
+ * of the caller's credentials and the file's attributes, in the order Linux makes them
+ * (fs/namei.c: build_open_flags, may_open, inode_permission, may_linkat). ops.ts calls
+ * them after the path walk; they return an errno (0 = allowed) so that tests can list
+ * every case without a file system.
+ */
+import { Errno } from '../kernel/errors';
+import { CAP_FOWNER } from '../kernel/capabilities';
+import { MAY_READ, MAY_WRITE, permitted, type Credentials } from '../kernel/credentials';
+import { O_ACCMODE, O_NOATIME, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './file';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID } from './inode';
+
+/** FileAttrs are the attributes a permission check reads. */
+export interface FileAttrs {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** openAccess is the MAY_* mask an open asks for (build_open_flags): the access mode,
+ * plus MAY_WRITE for O_TRUNC whatever the access mode; nothing for O_PATH. */
+export function openAccess(flags: number): number {
+  if (flags & O_PATH) return 0;
+  const acc = flags & O_ACCMODE;
+  let want = acc === O_RDONLY ? MAY_READ : acc === O_WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE;
+  if (flags & O_TRUNC) want |= MAY_WRITE;
+  return want;
+}
+
+/** ownerOrCapable is inode_owner_or_capable: the caller owns the file or holds CAP_FOWNER. */
+export function ownerOrCapable(c: Credentials, st: FileAttrs): boolean {
+  return c.euid === st.uid || c.capable(CAP_FOWNER);
+}
+
+/**
+ * mayOpen checks opening an existing file with `flags` (may_open): a symlink is ELOOP; a
+ * directory asked for writing (O_WRONLY, O_RDWR or O_TRUNC) EISDIR; writing a regular
+ * file, directory or symlink on a read-only mount EROFS; then the mode bits and
+ * capabilities (EACCES); then O_NOATIME, which takes ownership or CAP_FOWNER (EPERM).
+ * O_PATH checks nothing on the file itself. Returns 0 or the errno.
+ */
+export function mayOpen(c: Credentials, st: FileAttrs, flags: number, readonlyMount: boolean): number {
+  if (flags & O_PATH) return 0;
+  const fmt = st.mode & S_IFMT;
+  const want = openAccess(flags);
+  if (fmt === S_IFLNK) return Errno.ELOOP;
+  if (fmt === S_IFDIR && want & MAY_WRITE) return Errno.EISDIR;
+  if (want & MAY_WRITE && readonlyMount && (fmt === S_IFREG || fmt === S_IFDIR)) return Errno.EROFS;
+  if (!permitted(c, st.mode, st.uid, st.gid, want, fmt === S_IFDIR)) return Errno.EACCES;
+  if (flags & O_NOATIME && !ownerOrCapable(c, st)) return Errno.EPERM;
+  return 0;
+}
+
+/** openTruncates tells whether an allowed open with `flags` empties the file: O_TRUNC on
+ * a regular file, whatever the access mode (a FIFO, socket or device ignores it). */
+export function openTruncates(st: FileAttrs, flags: number): boolean {
+  return (flags & O_TRUNC) !== 0 && (flags & O_PATH) === 0 && (st.mode & S_IFMT) === S_IFREG;
+}
+
+/**
+ * mayLink checks hard-linking an existing file as fs.protected_hardlinks = 1 makes
+ * Linux do (may_linkat; Debian's default, and what runc's containers get): the owner or
+ * a holder of CAP_FOWNER may link anything; others only a "safe" source, a regular file
+ * that is neither set-user-ID nor set-group-ID with group execute, and that they may
+ * both read and write. Returns 0 or EPERM.
+ */
+export function mayLink(c: Credentials, st: FileAttrs): number {
+  if (ownerOrCapable(c, st)) return 0;
+  const fmt = st.mode & S_IFMT;
+  if (fmt !== S_IFREG) return Errno.EPERM;
+  if (st.mode & S_ISUID) return Errno.EPERM;
+  if ((st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010)) return Errno.EPERM;
+  if (!permitted(c, st.mode, st.uid, st.gid, MAY_READ | MAY_WRITE, false)) return Errno.EPERM;
+  return 0;
+}

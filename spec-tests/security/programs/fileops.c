@@ -1,0 +1,69 @@
+/*
+ * fileops: one file operation per argument, each printed as "<op> <result>" where the
+ * result is "ok" (or what the operation reads) or the errno's name. Used by
+ * spec-tests/security/files.test.ts under runc and tvisor with the same bundle.
+ *
+ *   trunc-ro,PATH       open(PATH, O_RDONLY|O_TRUNC)
+ *   noatime,PATH        open(PATH, O_RDONLY|O_NOATIME)
+ *   creat,PATH,MODE     open(PATH, O_WRONLY|O_CREAT|O_EXCL, MODE) (octal; umask 0)
+ *   write,PATH,TEXT     open(PATH, O_WRONLY|O_TRUNC), write TEXT
+ *   link,OLD,NEW        link(OLD, NEW)
+ *   unlink,PATH         unlink(PATH)
+ *   chown,PATH,UID,GID  chown(PATH, UID, GID)
+ *   chmod,PATH,MODE     chmod(PATH, MODE) (octal)
+ *   stat,PATH           prints "uid gid mode(octal)"
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void result(const char *op, int r) {
+  if (r < 0) printf("%s %s\n", op, strerrorname_np(errno));
+  else printf("%s ok\n", op);
+}
+
+static int openclose(const char *path, int flags, mode_t mode) {
+  int fd = open(path, flags, mode);
+  if (fd >= 0) close(fd);
+  return fd;
+}
+
+int main(int argc, char **argv) {
+  umask(0);
+  for (int i = 1; i < argc; i++) {
+    char *f[5] = {0};
+    char *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(argv[i], ",", &save); t && n < 5; t = strtok_r(NULL, ",", &save)) f[n++] = t;
+    const char *op = f[0];
+    if (!strcmp(op, "trunc-ro") && n == 2) result(op, openclose(f[1], O_RDONLY | O_TRUNC, 0));
+    else if (!strcmp(op, "noatime") && n == 2) result(op, openclose(f[1], O_RDONLY | O_NOATIME, 0));
+    else if (!strcmp(op, "creat") && n == 3) result(op, openclose(f[1], O_WRONLY | O_CREAT | O_EXCL, strtoul(f[2], NULL, 8)));
+    else if (!strcmp(op, "write") && n == 3) {
+      int fd = open(f[1], O_WRONLY | O_TRUNC);
+      if (fd >= 0) {
+        ssize_t w = write(fd, f[2], strlen(f[2]));
+        close(fd);
+        result(op, w < 0 ? -1 : 0);
+      } else {
+        result(op, -1);
+      }
+    } else if (!strcmp(op, "link") && n == 3) result(op, link(f[1], f[2]));
+    else if (!strcmp(op, "unlink") && n == 2) result(op, unlink(f[1]));
+    else if (!strcmp(op, "chown") && n == 4) result(op, chown(f[1], atoi(f[2]), atoi(f[3])));
+    else if (!strcmp(op, "chmod") && n == 3) result(op, chmod(f[1], strtoul(f[2], NULL, 8)));
+    else if (!strcmp(op, "stat") && n == 2) {
+      struct stat st;
+      if (lstat(f[1], &st) < 0) result(op, -1);
+      else printf("%s %u %u %o\n", op, st.st_uid, st.st_gid, st.st_mode & 07777);
+    } else {
+      printf("%s BADARG\n", op);
+    }
+  }
+  return 0;
+}
