@@ -9,9 +9,20 @@
  * so a later mapping there reads zeros. fork copies every populated chunk (no
  * copy-on-write yet: its cost is one memcpy per populated chunk).
  *
+ * Cost: every operation is proportional to the VMAs and populated chunks it touches, never
+ * to the length of the range (a 64 TB PROT_NONE reservation costs one VMA until touched).
+ * Chunk lookups over a range go through chunksIn (the smaller of the range's chunk count
+ * and the populated count), VMA lookups through vmaIndex (binary search).
+ *
+ * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
+ * request that Linux accounts (writable private or shared anonymous memory without
+ * MAP_NORESERVE, brk growth) fails with ENOMEM when it is larger than the sandbox's memory
+ * (MemoryManager.commitLimit, which boot sets from the container's memory limit).
+ *
  * Invariant: `vmas` is sorted, page-aligned, non-overlapping; every populated chunk
  * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
  */
+import * as os from 'node:os';
 import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { PAGE, pageDown, pageUp, type Vma } from './vma';
@@ -32,7 +43,7 @@ class ChunkPool {
 
   take(zero: boolean): FileRange {
     const r = this.free.pop();
-    if (!r) return this.mf.allocate(CHUNK);
+    if (!r) return allocateOrENOMEM(this.mf, CHUNK);
     if (zero) this.mf.fill(r.offset, CHUNK, 0);
     return r;
   }
@@ -40,6 +51,16 @@ class ChunkPool {
   give(r: FileRange): void {
     if (this.free.length < POOL_CHUNKS) this.free.push(r);
     else this.mf.free(r);
+  }
+}
+
+/** allocateOrENOMEM allocates from the memory file, failing with ENOMEM when it is full. */
+function allocateOrENOMEM(mf: MemoryFile, length: number): FileRange {
+  if (length > mf.maxSize - mf.usedBytes) fail(Errno.ENOMEM);
+  try {
+    return mf.allocate(length);
+  } catch {
+    return fail(Errno.ENOMEM);
   }
 }
 
@@ -62,6 +83,13 @@ function copyRange(mf: MemoryFile, src: number, dst: number, length: number): vo
 
 /** MemoryManager is one address space. */
 export class MemoryManager {
+  /**
+   * commitLimit is the largest single accountable request (bytes), like Linux's
+   * totalram + swap under heuristic overcommit: the host's memory until boot sets the
+   * container's limit.
+   */
+  static commitLimit = os.totalmem();
+
   vmas: Vma[] = [];
   private readonly chunks = new Map<number, FileRange>();
   brkStart = 0;
@@ -88,8 +116,48 @@ export class MemoryManager {
 
   /** findVma returns the VMA containing addr. */
   findVma(addr: number): Vma | undefined {
-    for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
-    return undefined;
+    const v = this.vmas[this.vmaIndex(addr)];
+    return v && v.start <= addr ? v : undefined;
+  }
+
+  /** vmaIndex returns the index of the first VMA that ends after addr (binary search). */
+  private vmaIndex(addr: number): number {
+    let lo = 0, hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.vmas[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** hasPrivateIn tells whether a private VMA overlaps [start, end). */
+  private hasPrivateIn(start: number, end: number): boolean {
+    for (let i = this.vmaIndex(start); i < this.vmas.length && this.vmas[i].start < end; i++) if (!this.vmas[i].shared) return true;
+    return false;
+  }
+
+  /**
+   * chunksIn returns the populated chunk numbers overlapping [start, end), ascending. It
+   * walks whichever is smaller: the range's chunk numbers or the populated chunks.
+   */
+  private chunksIn(start: number, end: number): number[] {
+    const lo = Math.floor(start / CHUNK), hi = Math.ceil(end / CHUNK);
+    const out: number[] = [];
+    if (hi - lo <= this.chunks.size) {
+      for (let c = lo; c < hi; c++) if (this.chunks.has(c)) out.push(c);
+      return out;
+    }
+    for (const c of this.chunks.keys()) if (c >= lo && c < hi) out.push(c);
+    return out.sort((a, b) => a - b);
+  }
+
+  /**
+   * checkCommit fails with ENOMEM when one accountable request of `length` bytes is larger
+   * than the sandbox's memory (Linux's heuristic overcommit check).
+   */
+  checkCommit(length: number): void {
+    if (length > MemoryManager.commitLimit) fail(Errno.ENOMEM);
   }
 
   /** findFree returns the highest free range of length below `below` (top-down, like Linux). */
@@ -107,19 +175,22 @@ export class MemoryManager {
 
   /** isFree tells whether [addr, addr+len) overlaps no VMA. */
   isFree(addr: number, len: number): boolean {
-    return !this.vmas.some((v) => v.start < addr + len && addr < v.end);
+    const v = this.vmas[this.vmaIndex(addr)];
+    return !v || v.start >= addr + len;
   }
 
   /**
    * mapAnonymous creates a VMA at [addr, addr+length) replacing what was there.
-   * `shared` allocates a backing range up front.
+   * `shared` allocates a backing range up front: a range of the (sparse) memory file,
+   * whose pages cost nothing until touched; ENOMEM when the memory file has no such room
+   * (Linux would accept a MAP_NORESERVE one of any size).
    */
   mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = ''): void {
     this.checkRange(addr, length);
+    const backing = shared ? allocateOrENOMEM(this.platform.memoryFile, length) : null;
     this.unmap(addr, length);
     const vma: Vma = { start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0 };
-    if (shared) {
-      const backing = this.platform.memoryFile.allocate(length);
+    if (backing) {
       vma.shared = { backing, refs: { n: 1 } };
       this.as.mapFile(addr, backing, prot);
     }
@@ -133,9 +204,7 @@ export class MemoryManager {
   }
 
   private insert(vma: Vma): void {
-    let i = 0;
-    while (i < this.vmas.length && this.vmas[i].start < vma.start) i++;
-    this.vmas.splice(i, 0, vma);
+    this.vmas.splice(this.vmaIndex(vma.start), 0, vma);
   }
 
   /** unmap removes [addr, addr+length) from every VMA, splitting those that straddle it. */
@@ -171,12 +240,10 @@ export class MemoryManager {
   /** dropChunks zeroes (or frees, when no VMA uses them any more) the chunk pages of [start, end). */
   private dropChunks(start: number, end: number): void {
     const mf = this.platform.memoryFile;
-    for (let c = Math.floor(start / CHUNK); c * CHUNK < end; c++) {
-      const range = this.chunks.get(c);
-      if (!range) continue;
+    for (const c of this.chunksIn(start, end)) {
+      const range = this.chunks.get(c)!;
       const cStart = c * CHUNK;
-      const stillUsed = this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end);
-      if (!stillUsed) {
+      if (!this.hasPrivateIn(cStart, cStart + CHUNK)) {
         poolOf(mf).give(range);
         this.chunks.delete(c);
       } else {
@@ -212,16 +279,22 @@ export class MemoryManager {
   /** populate makes sure every page of [addr, addr+length) inside a VMA has memory behind it. */
   populate(addr: number, length: number): void {
     const end = addr + length;
-    let lo = -1, hi = -1;
-    for (let c = Math.floor(addr / CHUNK); c * CHUNK < end; c++) {
-      if (this.chunks.has(c)) continue;
-      const cStart = c * CHUNK;
-      if (!this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end)) continue;
-      this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
-      if (lo < 0) lo = cStart;
-      hi = cStart + CHUNK;
+    const fresh: number[] = [];
+    try {
+      for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
+        const v = this.vmas[i];
+        if (v.shared) continue;
+        const last = Math.ceil(Math.min(v.end, end) / CHUNK);
+        for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
+          if (this.chunks.has(c)) continue;
+          this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
+          fresh.push(c);
+        }
+      }
+    } finally {
+      // What was populated is mapped, even when the memory file ran out (ENOMEM) part-way.
+      this.mapChunks(fresh);
     }
-    if (lo >= 0) this.remapChunks(lo, hi);
   }
 
   /**
@@ -231,23 +304,23 @@ export class MemoryManager {
    * 1.5 MB program text costs one mmap in the stub rather than 24 (each a ptrace round trip).
    */
   private remapChunks(from: number, to: number): void {
-    // Whole chunks: every VMA's part of each chunk touched by [from, to) is mapped again.
-    const start = Math.floor(from / CHUNK) * CHUNK, end = Math.ceil(to / CHUNK) * CHUNK;
+    this.mapChunks(this.chunksIn(from, to));
+  }
+
+  /** mapChunks maps every VMA's part of the given populated chunks (ascending chunk numbers). */
+  private mapChunks(chunks: number[]): void {
     let run: { lo: number; hi: number; offset: number; prot: number } | null = null;
     const flush = () => {
       if (run) this.as.mapFile(run.lo, { offset: run.offset, length: run.hi - run.lo }, run.prot);
       run = null;
     };
-    for (const v of this.vmas) {
-      if (v.shared || v.end <= start || v.start >= end) continue;
-      for (let c = Math.floor(Math.max(v.start, start) / CHUNK); c * CHUNK < Math.min(v.end, end); c++) {
-        const range = this.chunks.get(c);
-        if (!range) {
-          flush();
-          continue;
-        }
-        const cStart = c * CHUNK;
-        const lo = Math.max(v.start, cStart, start), hi = Math.min(v.end, cStart + CHUNK, end);
+    for (const c of chunks) {
+      const range = this.chunks.get(c)!;
+      const cStart = c * CHUNK, cEnd = cStart + CHUNK;
+      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
+        const v = this.vmas[i];
+        if (v.shared) continue;
+        const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
         const offset = range.offset + (lo - cStart);
         const r = run as { lo: number; hi: number; offset: number; prot: number } | null;
         if (r && r.hi === lo && r.offset + (r.hi - r.lo) === offset && r.prot === v.prot) r.hi = hi;
@@ -256,8 +329,8 @@ export class MemoryManager {
           run = { lo, hi, offset, prot: v.prot };
         }
       }
-      flush();
     }
+    flush();
   }
 
   /**
@@ -269,7 +342,12 @@ export class MemoryManager {
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
     if (v.shared || this.chunks.has(c)) return false;
-    this.populate(pageDown(addr), PAGE);
+    try {
+      this.populate(pageDown(addr), PAGE);
+    } catch (e) {
+      if (e instanceof LinuxError) return false; // the memory file is full
+      throw e;
+    }
     return true;
   }
 
@@ -350,6 +428,51 @@ export class MemoryManager {
     }
   }
 
+  /**
+   * copyPopulated copies [src, src+length) to dst (mapped, private) regardless of
+   * protections, for mremap: only populated chunks and shared backing are read, so pages
+   * never touched stay untouched at dst too (both read as zeros).
+   */
+  copyPopulated(src: number, length: number, dst: number): void {
+    const mf = this.platform.memoryFile;
+    const end = src + length;
+    const pieces: { at: number; offset: number; n: number }[] = [];
+    for (let i = this.vmaIndex(src); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      if (!v.shared) continue;
+      const lo = Math.max(v.start, src), hi = Math.min(v.end, end);
+      pieces.push({ at: lo, offset: v.shared.backing.offset + (lo - v.start), n: hi - lo });
+    }
+    for (const c of this.chunksIn(src, end)) {
+      const cStart = c * CHUNK, range = this.chunks.get(c)!;
+      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cStart + CHUNK; i++) {
+        const v = this.vmas[i];
+        if (v.shared) continue;
+        const lo = Math.max(v.start, cStart, src), hi = Math.min(v.end, cStart + CHUNK, end);
+        if (lo < hi) pieces.push({ at: lo, offset: range.offset + (lo - cStart), n: hi - lo });
+      }
+    }
+    for (const p of pieces) {
+      for (let done = 0; done < p.n;) {
+        const n = Math.min(p.n - done, 1 << 20);
+        this.writeForce(dst + (p.at - src) + done, mf.readBytes(p.offset + done, n));
+        done += n;
+      }
+    }
+  }
+
+  /** isMapped tells whether every page of [addr, addr+length) is in some VMA. */
+  isMapped(addr: number, length: number): boolean {
+    const end = addr + length;
+    let at = addr;
+    for (let i = this.vmaIndex(addr); at < end; i++) {
+      const v = this.vmas[i];
+      if (!v || v.start > at) return false;
+      at = v.end;
+    }
+    return true;
+  }
+
   // --- brk ---------------------------------------------------------------------------
 
   /** setBrk implements brk(2): it returns the new (or unchanged) break. */
@@ -358,7 +481,7 @@ export class MemoryManager {
     const oldEnd = pageUp(this.brk), newEnd = pageUp(addr);
     if (newEnd > oldEnd) {
       if (!this.isFree(oldEnd, newEnd - oldEnd)) return this.brk;
-      if (newEnd > this.mmapTop) return this.brk;
+      if (newEnd > this.mmapTop || newEnd - oldEnd > MemoryManager.commitLimit) return this.brk;
       const heap = this.vmas.find((v) => v.name === '[heap]' && v.end === oldEnd);
       if (heap) {
         heap.end = newEnd;
@@ -389,11 +512,17 @@ export class MemoryManager {
       child.vmas.push(copy);
     }
     const pool = poolOf(mf);
-    for (const [c, range] of this.chunks) {
-      const dst = pool.take(false);
-      copyRange(mf, range.offset, dst.offset, CHUNK);
-      child.chunks.set(c, dst);
-      child.remapChunks(c * CHUNK, (c + 1) * CHUNK);
+    const all = [...this.chunks.keys()].sort((a, b) => a - b);
+    try {
+      for (const c of all) {
+        const dst = pool.take(false);
+        copyRange(mf, this.chunks.get(c)!.offset, dst.offset, CHUNK);
+        child.chunks.set(c, dst);
+      }
+      child.mapChunks(all);
+    } catch (e) {
+      child.release();
+      throw e;
     }
     return child;
   }

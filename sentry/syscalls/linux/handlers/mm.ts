@@ -5,7 +5,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY } from '../../../vfs/file';
 import { define } from '../registry';
 import { num } from './util';
@@ -34,6 +34,8 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
       fail(Errno.ENODEV); // writable shared file mappings are not supported
     }
   }
+  // Linux accounts writable private and shared anonymous memory unless MAP_NORESERVE.
+  if (!(flags & MAP_NORESERVE) && (shared ? anon : prot & 2)) t.mm.checkCommit(len);
   let addr: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addrHint % PAGE !== 0) fail(Errno.EINVAL);
@@ -98,9 +100,7 @@ define(25, (t, r) => {
   if (!(flags & 1)) fail(Errno.ENOMEM);
   const dst = t.mm.findFree(newLen);
   t.mm.mapAnonymous(dst, newLen, vma.prot, false, vma.name);
-  // Copy regardless of protections: make the old range readable first.
-  if (!(vma.prot & 1)) t.mm.protect(old, oldLen, vma.prot | 1);
-  t.mm.writeForce(dst, t.mm.read(old, oldLen));
+  t.mm.copyPopulated(old, oldLen, dst);
   t.mm.unmap(old, oldLen);
   return dst;
 }, 'partial', 'moves by copying');
@@ -114,7 +114,9 @@ define(152, () => 0);
 define(27, (t, r) => {
   const addr = num(r, 0), len = pageUp(num(r, 1));
   if (addr % PAGE !== 0) fail(Errno.EINVAL);
-  const v = Buffer.alloc(len / PAGE, 1);
-  t.mm.write(r.arg(2), v);
+  if (!t.mm.isMapped(addr, len)) fail(Errno.ENOMEM);
+  // The vector is written in pieces: a huge range must not mean a huge buffer here.
+  const vec = num(r, 2), piece = Buffer.alloc(Math.min(len / PAGE, 1 << 16), 1);
+  for (let done = 0; done < len / PAGE; done += piece.length) t.mm.write(vec + done, piece.subarray(0, Math.min(piece.length, len / PAGE - done)));
   return 0;
 }, 'partial', 'every page is reported resident');
