@@ -16,6 +16,7 @@ import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SEGV_ACCERR, SEGV_MA
 import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { Block } from './waiter';
+import { timekeeper } from './timekeeper';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 
 const SLICE_MS = 10;
@@ -43,10 +44,8 @@ export class Scheduler {
     if (t.state === 'exited' || t.state === 'stopped') return;
     for (const u of t.unwait) u();
     t.unwait = [];
-    if (t.wakeTimer) {
-      clearTimeout(t.wakeTimer);
-      t.wakeTimer = null;
-    }
+    timekeeper.disarm(t.wakeTimer);
+    t.wakeTimer = null;
     if (t.state === 'runnable' && this.runq.includes(t)) return;
     t.state = 'runnable';
     if (this.running !== t) this.runq.push(t);
@@ -89,7 +88,7 @@ export class Scheduler {
     t.restartNoHandler = b.noRestart;
     const wake = () => this.wake(t);
     t.unwait = b.queues.map((q) => q.add(wake));
-    if (b.deadline !== undefined) t.wakeTimer = setTimeout(wake, Math.max(0, b.deadline - Date.now()));
+    if (b.deadline !== undefined) t.wakeTimer = timekeeper.arm(b.deadline, wake);
     // A signal that was pending but blocked may be deliverable under the mask the syscall
     // just installed (sigsuspend, ppoll, pselect): it interrupts the wait at once.
     if (hasDeliverable(t)) {

@@ -8,6 +8,7 @@ import { bit, NSIG, SIGALRM, SIGKILL, SIGSTOP, SI_KERNEL, UNBLOCKABLE, SA_RESTOR
 import { sigreturn } from '../../../kernel/signal-frame';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
+import { timekeeper } from '../../../kernel/timekeeper';
 import { define } from '../registry';
 import { num } from './util';
 
@@ -124,15 +125,14 @@ define(127, (t, r) => {
 /** armAlarm (re)arms the process's ITIMER_REAL; it returns the seconds that were left. */
 function armAlarm(t: Task, ms: number): number {
   const tg = t.tg;
-  const left = tg.alarmTimer ? Math.max(0, tg.alarmDeadline - Date.now()) : 0;
-  if (tg.alarmTimer) clearTimeout(tg.alarmTimer);
+  const left = timekeeper.remaining(tg.alarmTimer);
+  timekeeper.disarm(tg.alarmTimer);
   tg.alarmTimer = null;
   if (ms > 0) {
-    tg.alarmDeadline = Date.now() + ms;
-    tg.alarmTimer = setTimeout(() => {
+    tg.alarmTimer = timekeeper.armIn(ms, () => {
       tg.alarmTimer = null;
       sendToGroup(tg, { signo: SIGALRM, code: SI_KERNEL });
-    }, ms);
+    });
   }
   return left;
 }
@@ -156,7 +156,7 @@ define(38, (t, r) => {
 }, 'partial', 'ITIMER_REAL, no interval');
 define(36, (t, r) => {
   if (r.argInt(0) !== 0) fail(Errno.EINVAL);
-  const left = t.tg.alarmTimer ? Math.max(0, t.tg.alarmDeadline - Date.now()) : 0;
+  const left = timekeeper.remaining(t.tg.alarmTimer);
   const b = Buffer.alloc(32);
   b.writeBigInt64LE(BigInt(Math.floor(left / 1000)), 16);
   b.writeBigInt64LE(BigInt((left % 1000) * 1000), 24);
