@@ -25,7 +25,7 @@
 import * as os from 'node:os';
 import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
-import { PAGE, pageDown, pageUp, type Vma } from './vma';
+import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
 const CHUNK = 64 * 1024;
 /** POOL_CHUNKS bounds the freed chunks kept for reuse (64 MiB). */
@@ -550,12 +550,18 @@ export class MemoryManager {
     return this.chunks.size * CHUNK;
   }
 
-  /** describe renders /proc/<pid>/maps. */
+  /**
+   * describe renders /proc/<pid>/maps: names start at column 73 as Linux pads them, and the
+   * vsyscall page (emulated, see kernel/vsyscall.ts) ends the list as in Linux's xonly mode.
+   */
   describe(): string {
     const hex = (n: number) => n.toString(16).padStart(8, '0');
-    return this.vmas.map((v) => {
+    const lines = this.vmas.map((v) => {
       const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared ? 's' : 'p'}`;
-      return `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 ${v.name ? `${' '.repeat(10)}${v.name}` : ''}`.trimEnd();
-    }).join('\n') + (this.vmas.length ? '\n' : '');
+      const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 `;
+      return v.name ? line.padEnd(73) + v.name : line.trimEnd();
+    });
+    lines.push(VSYSCALL_MAPS_LINE);
+    return lines.join('\n') + '\n';
   }
 }

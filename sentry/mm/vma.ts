@@ -11,6 +11,12 @@ export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYM
   MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000, MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000,
   MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000, MAP_HUGETLB = 0x40000, MAP_FIXED_NOREPLACE = 0x100000;
 
+/**
+ * VSYSCALL_MAPS_LINE is the vsyscall page's line in /proc/<pid>/maps, as Linux shows it in
+ * its default xonly mode (the sentry emulates the page: kernel/vsyscall.ts).
+ */
+export const VSYSCALL_MAPS_LINE = `ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0${' '.repeat(18)}[vsyscall]`;
+
 /** Vma is one mapped range. */
 export interface Vma {
   start: number;
