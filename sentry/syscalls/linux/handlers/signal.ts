@@ -176,11 +176,11 @@ function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number,
   if (target === 'group') {
     const g = t.kernel.groups.get(tgid);
     if (!g || !g.alive) fail(Errno.ESRCH);
-    if (sig !== 0) sendToGroup(g, info);
+    if (sig !== 0 && !sendToGroup(g, info)) fail(Errno.EAGAIN);
   } else {
     const task = t.kernel.tasks.get(tid);
     if (!task || task.tg.tgid !== tgid) fail(Errno.ESRCH);
-    if (sig !== 0) sendToTask(task, info);
+    if (sig !== 0 && !sendToTask(task, info)) fail(Errno.EAGAIN);
   }
   return 0;
 }
