@@ -82,7 +82,10 @@ describe('MemoryManager on huge ranges', () => {
   test('touching two pages of a 64 TB reservation populates two chunks; protect, fork and unmap cost per chunk', () => {
     const mm = MemoryManager.create(p);
     const base = 0x100000000;
+    // Without MAP_NORESERVE, making it writable is accounted: ENOMEM (overcommit).
     mm.mapAnonymous(base, 64 * TB, 0, false);
+    expect(() => mm.protect(base, 64 * TB, RW)).toThrow(new LinuxError(Errno.ENOMEM));
+    mm.mapAnonymous(base, 64 * TB, 0, false, '', true);
     mm.protect(base, 64 * TB, RW);
     mm.write(base + 5, Buffer.from('low'));
     mm.write(base + 32 * TB, Buffer.from('high'));

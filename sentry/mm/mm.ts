@@ -185,11 +185,11 @@ export class MemoryManager {
    * whose pages cost nothing until touched; ENOMEM when the memory file has no such room
    * (Linux would accept a MAP_NORESERVE one of any size).
    */
-  mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = ''): void {
+  mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = '', noreserve = false): void {
     this.checkRange(addr, length);
     const backing = shared ? allocateOrENOMEM(this.platform.memoryFile, length) : null;
     this.unmap(addr, length);
-    const vma: Vma = { start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0 };
+    const vma: Vma = { start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0, noreserve };
     if (backing) {
       vma.shared = { backing, refs: { n: 1 } };
       this.as.mapFile(addr, backing, prot);
@@ -259,6 +259,12 @@ export class MemoryManager {
     // Linux applies what it can and fails with ENOMEM on a hole; we check first.
     const mapped = this.vmas.filter((v) => v.start < end && v.end > addr).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
     if (mapped < length) fail(Errno.ENOMEM);
+    // Private memory made writable is accounted, unless mapped MAP_NORESERVE (overcommit).
+    if (prot & PROT_WRITE) {
+      const charged = this.vmas.filter((v) => v.start < end && v.end > addr && !v.shared && !v.noreserve && !(v.prot & PROT_WRITE))
+        .reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
+      this.checkCommit(charged);
+    }
     const out: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= addr || v.start >= end) {

@@ -28,6 +28,8 @@ export interface Vma {
   name: string;
   /** offset is the file offset of start, for /proc/<pid>/maps. */
   fileOffset: number;
+  /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
+  noreserve?: boolean;
 }
 
 export function pageDown(n: number): number {

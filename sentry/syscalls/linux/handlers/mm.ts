@@ -46,7 +46,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     const hint = addrHint - (addrHint % PAGE);
     addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
   }
-  t.mm.mapAnonymous(addr, len, prot, shared && anon);
+  t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
   if (f) {
     // Copy the file's bytes in (the rest of the last page stays zero).
     const vma = t.mm.findVma(addr)!;
