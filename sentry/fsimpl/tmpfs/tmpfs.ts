@@ -8,9 +8,11 @@
  * Bounds (see sentry/limits.ts for how they are sized): each tmpfs has a size in pages
  * and a number of inodes (`size=`, `nr_inodes=`; 0 is unlimited, as on Linux), and all
  * of them together draw on one sandbox-wide inode budget, so that no number of files
- * makes the sentry's heap overflow. Past a bound, creating a file or growing one fails
- * with ENOSPC (a write that partly fits is short, as on Linux). An inode and its pages
- * are given back when its last link and its last open file description are gone.
+ * makes the sentry's heap overflow. As in Linux's tmpfs, every name counts as an inode
+ * (a hard link pins a dentry too). Past a bound, creating a name or growing a file fails
+ * with ENOSPC (a write that partly fits is short, as on Linux). A name's inode count is
+ * given back when the name goes; a file's pages when its last link and its last open
+ * file description are gone.
  */
 import { Errno, fail } from '../../kernel/errors';
 import type { Credentials } from '../../kernel/credentials';
@@ -29,8 +31,8 @@ let nextDev = 0x100;
 const PAGE = 4096;
 /** DATA_CHUNK is the unit a file's bytes are stored in. */
 const DATA_CHUNK = 64 * 1024;
-/** MAX_FILE_BYTES bounds one file (its bytes are one Buffer). */
-const MAX_FILE_BYTES = 2 ** 31;
+/** MAX_FILE_BYTES bounds one file's length (EFBIG past it); `size=` bounds what it stores. */
+const MAX_FILE_BYTES = 2 ** 44;
 
 /** InodeBudget is the sandbox-wide count of in-memory inodes and its bound. */
 export const inodeBudget = { used: 0, limit: Number.MAX_SAFE_INTEGER };
@@ -77,19 +79,23 @@ export class Tmpfs implements FileSystem {
     return this.nextIno++;
   }
 
-  /** chargeInode counts a new inode, failing with ENOSPC past a bound (unless forced: a root). */
+  /** chargeInode counts a new name, failing with ENOSPC past a bound (unless forced: a root). */
   chargeInode(force = false): void {
     if (!force && ((this.maxInodes > 0 && this.inodes >= this.maxInodes) || inodeBudget.used >= inodeBudget.limit)) fail(Errno.ENOSPC);
     this.inodes++;
     inodeBudget.used++;
   }
 
-  /** releaseInode gives back an inode with its pages once it has no link and no open file. */
-  releaseInode(i: TmpfsInode): void {
-    if (i.nlink > 0 || i.opens > 0 || i.released) return;
-    i.released = true;
+  /** unchargeInode gives back a name's count (unlink, rmdir, a name replaced by rename). */
+  unchargeInode(): void {
     this.inodes--;
     inodeBudget.used--;
+  }
+
+  /** releaseData gives back a file's pages once it has no link and no open file. */
+  releaseData(i: TmpfsInode): void {
+    if (i.nlink > 0 || i.opens > 0 || i.released) return;
+    i.released = true;
     this.bytes -= i.size;
     this.pages -= Math.ceil(i.size / PAGE);
   }
@@ -101,9 +107,10 @@ export class Tmpfs implements FileSystem {
     return Math.min(MAX_FILE_BYTES, Math.max(size, pages * PAGE));
   }
 
+  /** statfs reports the bounds as Linux's tmpfs does: 0 blocks (or files) when unlimited. */
   statfs(): StatFs {
-    const blocks = this.maxBytes > 0 ? Math.floor(this.maxBytes / PAGE) : Math.floor(MAX_FILE_BYTES / PAGE);
-    const files = this.maxInodes > 0 ? this.maxInodes : Math.min(inodeBudget.limit, 1 << 20);
+    const blocks = this.maxBytes > 0 ? Math.floor(this.maxBytes / PAGE) : 0;
+    const files = this.maxInodes > 0 ? this.maxInodes : 0;
     const bfree = Math.max(0, blocks - this.pages), ffree = Math.max(0, files - this.inodes);
     return { type: 0x01021994, bsize: PAGE, blocks, bfree, bavail: bfree, files, ffree, namelen: 255, flags: 0 };
   }
@@ -256,6 +263,7 @@ export class TmpfsInode extends Inode {
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsInode) || target.tfs !== this.tfs) fail(Errno.EXDEV);
     if (this.children.has(name)) fail(Errno.EEXIST);
+    this.tfs.chargeInode();
     this.children.set(name, target);
     target.nlink++;
     target.ctime = nowTimespec();
@@ -268,7 +276,8 @@ export class TmpfsInode extends Inode {
     this.children.delete(name);
     n.nlink--;
     n.ctime = nowTimespec();
-    this.tfs.releaseInode(n);
+    this.tfs.unchargeInode();
+    this.tfs.releaseData(n);
     this.touch();
   }
 
@@ -279,7 +288,8 @@ export class TmpfsInode extends Inode {
     this.children.delete(name);
     this.nlink--;
     n.nlink = 0;
-    this.tfs.releaseInode(n);
+    this.tfs.unchargeInode();
+    this.tfs.releaseData(n);
     this.touch();
   }
 
@@ -294,7 +304,8 @@ export class TmpfsInode extends Inode {
         newDir.nlink--;
         existing.nlink = 0;
       } else existing.nlink--;
-      this.tfs.releaseInode(existing);
+      this.tfs.unchargeInode();
+      this.tfs.releaseData(existing);
     }
     this.children.delete(oldName);
     newDir.children.set(newName, n);
@@ -324,7 +335,7 @@ export class TmpfsFile extends FileDescription {
 
   protected override release(): void {
     this.inode.opens--;
-    this.inode.tfs.releaseInode(this.inode);
+    this.inode.tfs.releaseData(this.inode);
   }
 
   override read(_t: Task, dst: Buffer, offset?: number): number | Block {
