@@ -44,6 +44,11 @@ static int reserve(void) {
   try_map("read-write private", PROT_READ | PROT_WRITE, MAP_PRIVATE);
   try_map("read-write shared", PROT_READ | PROT_WRITE, MAP_SHARED);
   try_map("PROT_NONE shared", PROT_NONE, MAP_SHARED);
+  void *q = mmap(NULL, 64 * TB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (q == MAP_FAILED) fail("mmap PROT_NONE");
+  say("64 TB PROT_NONE private made read-write by mprotect: %s", mprotect(q, 64 * TB, PROT_READ | PROT_WRITE) ? err() : "ok");
+  say("its first 1 MiB made read-write: %s", mprotect(q, 1 << 20, PROT_READ | PROT_WRITE) ? err() : "ok");
+  if (munmap(q, 64 * TB) != 0) fail("munmap PROT_NONE");
 
   /* A reservation opened by mprotect, touched at three far-apart places, seen by a child. */
   char *r = mmap(NULL, 64 * TB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
