@@ -118,20 +118,35 @@ describe('MemoryManager on huge ranges', () => {
     expect(allocs).not.toHaveBeenCalled();
   });
 
-  test('a shared mapping larger than the memory file is ENOMEM, with the old mapping intact', () => {
+  test('a 64 TB shared mapping is allocated as touched, shared with a child, and freed with its last mapping', () => {
     const mm = MemoryManager.create(p);
     const base = 0x100000000;
-    mm.mapAnonymous(base, CHUNK, RW, false);
-    mm.write(base, Buffer.from('kept'));
-    let err: unknown;
-    try {
-      mm.mapAnonymous(base, 64 * TB, RW, true);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(LinuxError);
-    expect((err as LinuxError).errno).toBe(Errno.ENOMEM);
-    expect(mm.read(base, 4).toString()).toBe('kept');
+    mm.mapAnonymous(base, 64 * TB, RW, true);
+    expect(allocs).not.toHaveBeenCalled();
+    mm.write(base + 10, Buffer.from('one'));
+    mm.write(base + 40 * TB, Buffer.from('two'));
+    const mem = mm.findVma(base)!.shared!.mem;
+    expect(mem.chunks.size).toBe(2);
+
+    const child = mm.fork();
+    const cs = p.spaces[1];
+    expect(cs.calls.mapFile).toBe(2); // the two chunks allocated so far
+    expect(child.read(base + 40 * TB, 3).toString()).toBe('two');
+    child.write(base + 40 * TB, Buffer.from('TWO'));
+    expect(mm.read(base + 40 * TB, 3).toString()).toBe('TWO');
+    // A chunk first touched by the child reaches the parent through a fault.
+    child.write(base + 20 * TB, Buffer.from('new'));
+    expect(mm.handleFault(base + 20 * TB)).toBe(true);
+    expect(mm.handleFault(base + 20 * TB)).toBe(false); // mapped now: a real fault
+    expect(mm.read(base + 20 * TB, 3).toString()).toBe('new');
+
+    // Unmapping the middle keeps both ends (and the object) alive in the parent.
+    mm.unmap(base + TB, 62 * TB);
+    expect(mm.read(base + 10, 3).toString()).toBe('one');
+    child.release();
+    expect(mem.chunks.size).toBe(3);
+    mm.unmap(base, 64 * TB);
+    expect(mem.chunks.size).toBe(0);
   });
 
   test('copyPopulated (mremap) moves only what was touched', () => {

@@ -9,6 +9,10 @@
  * so a later mapping there reads zeros. fork copies every populated chunk (no
  * copy-on-write yet: its cost is one memcpy per populated chunk).
  *
+ * Shared anonymous memory is a SharedAnon (shared.ts) with its own chunks, numbered by
+ * offset in the object, allocated as lazily by whichever process touches them first;
+ * each address space maps a chunk when it faults on it or copies through it.
+ *
  * Cost: every operation is proportional to the VMAs and populated chunks it touches, never
  * to the length of the range (a 64 TB PROT_NONE reservation costs one VMA until touched).
  * Chunk lookups over a range go through chunksIn (the smaller of the range's chunk count
@@ -25,52 +29,8 @@
 import * as os from 'node:os';
 import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
+import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon } from './shared';
 import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
-
-const CHUNK = 64 * 1024;
-/** POOL_CHUNKS bounds the freed chunks kept for reuse (64 MiB). */
-const POOL_CHUNKS = 1024;
-
-/**
- * ChunkPool keeps freed chunks of a memory file for reuse, so that fork and exit do not
- * punch holes in the file and fault fresh pages in again for every process. A reused
- * chunk is dirty: it is zeroed unless the caller overwrites all of it.
- */
-class ChunkPool {
-  private readonly free: FileRange[] = [];
-
-  constructor(private readonly mf: MemoryFile) {}
-
-  take(zero: boolean): FileRange {
-    const r = this.free.pop();
-    if (!r) return allocateOrENOMEM(this.mf, CHUNK);
-    if (zero) this.mf.fill(r.offset, CHUNK, 0);
-    return r;
-  }
-
-  give(r: FileRange): void {
-    if (this.free.length < POOL_CHUNKS) this.free.push(r);
-    else this.mf.free(r);
-  }
-}
-
-/** allocateOrENOMEM allocates from the memory file, failing with ENOMEM when it is full. */
-function allocateOrENOMEM(mf: MemoryFile, length: number): FileRange {
-  if (length > mf.maxSize - mf.usedBytes) fail(Errno.ENOMEM);
-  try {
-    return mf.allocate(length);
-  } catch {
-    return fail(Errno.ENOMEM);
-  }
-}
-
-const pools = new WeakMap<MemoryFile, ChunkPool>();
-
-function poolOf(mf: MemoryFile): ChunkPool {
-  let p = pools.get(mf);
-  if (!p) pools.set(mf, (p = new ChunkPool(mf)));
-  return p;
-}
 
 /** copyRange copies length bytes inside the memory file (view to view when possible). */
 function copyRange(mf: MemoryFile, src: number, dst: number, length: number): void {
@@ -142,14 +102,7 @@ export class MemoryManager {
    * walks whichever is smaller: the range's chunk numbers or the populated chunks.
    */
   private chunksIn(start: number, end: number): number[] {
-    const lo = Math.floor(start / CHUNK), hi = Math.ceil(end / CHUNK);
-    const out: number[] = [];
-    if (hi - lo <= this.chunks.size) {
-      for (let c = lo; c < hi; c++) if (this.chunks.has(c)) out.push(c);
-      return out;
-    }
-    for (const c of this.chunks.keys()) if (c >= lo && c < hi) out.push(c);
-    return out.sort((a, b) => a - b);
+    return chunksIn(this.chunks, start, end);
   }
 
   /**
@@ -180,20 +133,14 @@ export class MemoryManager {
   }
 
   /**
-   * mapAnonymous creates a VMA at [addr, addr+length) replacing what was there.
-   * `shared` allocates a backing range up front: a range of the (sparse) memory file,
-   * whose pages cost nothing until touched; ENOMEM when the memory file has no such room
-   * (Linux would accept a MAP_NORESERVE one of any size).
+   * mapAnonymous creates a VMA at [addr, addr+length) replacing what was there; `shared`
+   * gives it a new SharedAnon. Nothing is allocated or mapped until touched.
    */
   mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = '', noreserve = false): void {
     this.checkRange(addr, length);
-    const backing = shared ? allocateOrENOMEM(this.platform.memoryFile, length) : null;
     this.unmap(addr, length);
     const vma: Vma = { start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0, noreserve };
-    if (backing) {
-      vma.shared = { backing, refs: { n: 1 } };
-      this.as.mapFile(addr, backing, prot);
-    }
+    if (shared) vma.shared = { mem: new SharedAnon(this.platform.memoryFile, length).ref(), offset: 0 };
     this.insert(vma);
     if (!shared) this.remapChunks(addr, addr + length);
   }
@@ -220,7 +167,7 @@ export class MemoryManager {
       touched = true;
       if (v.start < addr) kept.push(this.slice(v, v.start, addr));
       if (v.end > end) kept.push(this.slice(v, end, v.end));
-      if (v.shared && v.start >= addr && v.end <= end && --v.shared.refs.n === 0) this.platform.memoryFile.free(v.shared.backing);
+      v.shared?.mem.unref(); // its slices hold their own references
     }
     if (!touched) return;
     this.vmas = kept;
@@ -230,10 +177,7 @@ export class MemoryManager {
 
   private slice(v: Vma, start: number, end: number): Vma {
     const out: Vma = { ...v, start, end, fileOffset: v.fileOffset + (start - v.start) };
-    if (v.shared) {
-      out.shared = { backing: { offset: v.shared.backing.offset + (start - v.start), length: end - start }, refs: v.shared.refs };
-      v.shared.refs.n++;
-    }
+    if (v.shared) out.shared = { mem: v.shared.mem.ref(), offset: v.shared.offset + (start - v.start) };
     return out;
   }
 
@@ -276,20 +220,26 @@ export class MemoryManager {
       mid.prot = prot;
       out.push(mid);
       if (v.end > end) out.push(this.slice(v, end, v.end));
-      if (v.shared && --v.shared.refs.n === 0) this.platform.memoryFile.free(v.shared.backing);
+      v.shared?.mem.unref();
     }
     this.vmas = out;
     this.as.protect(addr, length, prot);
   }
 
-  /** populate makes sure every page of [addr, addr+length) inside a VMA has memory behind it. */
+  /**
+   * populate makes sure every page of [addr, addr+length) inside a VMA has memory behind
+   * it, mapped in this address space.
+   */
   populate(addr: number, length: number): void {
     const end = addr + length;
     const fresh: number[] = [];
     try {
       for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
         const v = this.vmas[i];
-        if (v.shared) continue;
+        if (v.shared) {
+          this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
+          continue;
+        }
         const last = Math.ceil(Math.min(v.end, end) / CHUNK);
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
           if (this.chunks.has(c)) continue;
@@ -304,22 +254,49 @@ export class MemoryManager {
   }
 
   /**
-   * remapChunks maps the populated chunks of [start, end) where private VMAs cover them.
-   * Pieces that follow each other in the address space, in the memory file and in
-   * protection go in one mapping: a fresh file hands out consecutive chunks, so loading a
-   * 1.5 MB program text costs one mmap in the stub rather than 24 (each a ptrace round trip).
+   * populateShared allocates the chunks of a shared VMA's object behind [lo, hi) (only
+   * those already allocated when `existing`) and maps in this address space those of its
+   * pieces not mapped here yet (another process may have touched them first).
    */
+  private populateShared(v: Vma, lo: number, hi: number, existing = false): void {
+    const { mem, offset } = v.shared!;
+    const oLo = offset + lo - v.start, oHi = offset + hi - v.start;
+    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    try {
+      const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
+      const first = Math.floor(oLo / CHUNK), last = Math.ceil(oHi / CHUNK);
+      for (let i = 0; numbers ? i < numbers.length : first + i < last; i++) {
+        const c = numbers ? numbers[i] : first + i;
+        const range = mem.chunk(c);
+        // The chunk's part inside this VMA, in addresses.
+        const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + (c + 1) * CHUNK - offset);
+        if (this.isMappedHere(aLo, aHi - aLo)) continue;
+        runs.add(aLo, aHi, range.offset + (offset + aLo - v.start - c * CHUNK), v.prot);
+      }
+    } finally {
+      runs.flush();
+    }
+  }
+
+  /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
+  private isMappedHere(addr: number, length: number): boolean {
+    try {
+      this.as.translate(addr, length, 0);
+      return true;
+    } catch (e) {
+      if (e instanceof MemoryFault) return false;
+      throw e;
+    }
+  }
+
+  /** remapChunks maps the populated chunks of [start, end) where private VMAs cover them. */
   private remapChunks(from: number, to: number): void {
     this.mapChunks(this.chunksIn(from, to));
   }
 
-  /** mapChunks maps every VMA's part of the given populated chunks (ascending chunk numbers). */
+  /** mapChunks maps every private VMA's part of the given populated chunks (ascending chunk numbers). */
   private mapChunks(chunks: number[]): void {
-    let run: { lo: number; hi: number; offset: number; prot: number } | null = null;
-    const flush = () => {
-      if (run) this.as.mapFile(run.lo, { offset: run.offset, length: run.hi - run.lo }, run.prot);
-      run = null;
-    };
+    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
     for (const c of chunks) {
       const range = this.chunks.get(c)!;
       const cStart = c * CHUNK, cEnd = cStart + CHUNK;
@@ -327,16 +304,10 @@ export class MemoryManager {
         const v = this.vmas[i];
         if (v.shared) continue;
         const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
-        const offset = range.offset + (lo - cStart);
-        const r = run as { lo: number; hi: number; offset: number; prot: number } | null;
-        if (r && r.hi === lo && r.offset + (r.hi - r.lo) === offset && r.prot === v.prot) r.hi = hi;
-        else {
-          flush();
-          run = { lo, hi, offset, prot: v.prot };
-        }
+        runs.add(lo, hi, range.offset + (lo - cStart), v.prot);
       }
     }
-    flush();
+    runs.flush();
   }
 
   /**
@@ -347,7 +318,7 @@ export class MemoryManager {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
-    if (v.shared || this.chunks.has(c)) return false;
+    if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) : this.chunks.has(c)) return false;
     try {
       this.populate(pageDown(addr), PAGE);
     } catch (e) {
@@ -401,11 +372,13 @@ export class MemoryManager {
     let done = 0;
     while (done < data.length) {
       const at = addr + done;
-      const c = Math.floor(at / CHUNK);
       const v = this.findVma(at)!;
-      const n = Math.min(data.length - done, (c + 1) * CHUNK - at, v.end - at);
-      const base = v.shared ? v.shared.backing.offset + (at - v.start) : this.chunks.get(c)!.offset + (at - c * CHUNK);
-      mf.writeBytes(base, data.subarray(done, done + n));
+      // Chunks are numbered by address (private) or by offset in the object (shared).
+      const key = v.shared ? v.shared.offset + (at - v.start) : at;
+      const c = Math.floor(key / CHUNK);
+      const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
+      const range = v.shared ? v.shared.mem.chunks.get(c)! : this.chunks.get(c)!;
+      mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
       done += n;
     }
   }
@@ -446,8 +419,13 @@ export class MemoryManager {
     for (let i = this.vmaIndex(src); i < this.vmas.length && this.vmas[i].start < end; i++) {
       const v = this.vmas[i];
       if (!v.shared) continue;
+      const { mem, offset } = v.shared;
       const lo = Math.max(v.start, src), hi = Math.min(v.end, end);
-      pieces.push({ at: lo, offset: v.shared.backing.offset + (lo - v.start), n: hi - lo });
+      const oLo = offset + (lo - v.start), oHi = offset + (hi - v.start);
+      for (const c of chunksIn(mem.chunks, oLo, oHi)) {
+        const pLo = Math.max(oLo, c * CHUNK), pHi = Math.min(oHi, (c + 1) * CHUNK);
+        pieces.push({ at: v.start + (pLo - offset), offset: mem.chunks.get(c)!.offset + (pLo - c * CHUNK), n: pHi - pLo });
+      }
     }
     for (const c of this.chunksIn(src, end)) {
       const cStart = c * CHUNK, range = this.chunks.get(c)!;
@@ -509,14 +487,8 @@ export class MemoryManager {
     const child = MemoryManager.create(this.platform);
     const mf = this.platform.memoryFile;
     Object.assign(child, { brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
-    for (const v of this.vmas) {
-      const copy: Vma = { ...v };
-      if (v.shared) {
-        v.shared.refs.n++;
-        child.as.mapFile(v.start, v.shared.backing, v.prot);
-      }
-      child.vmas.push(copy);
-    }
+    // Shared VMAs share their object: the child maps the chunks allocated so far.
+    for (const v of this.vmas) child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
     const pool = poolOf(mf);
     const all = [...this.chunks.keys()].sort((a, b) => a - b);
     try {
@@ -526,6 +498,7 @@ export class MemoryManager {
         child.chunks.set(c, dst);
       }
       child.mapChunks(all);
+      for (const v of child.vmas) if (v.shared) child.populateShared(v, v.start, v.end, true);
     } catch (e) {
       child.release();
       throw e;
@@ -546,7 +519,7 @@ export class MemoryManager {
     const pool = poolOf(mf);
     for (const range of this.chunks.values()) pool.give(range);
     this.chunks.clear();
-    for (const v of this.vmas) if (v.shared && --v.shared.refs.n === 0) mf.free(v.shared.backing);
+    for (const v of this.vmas) v.shared?.mem.unref();
     this.vmas = [];
     this.as.release();
   }

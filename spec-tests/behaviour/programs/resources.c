@@ -44,6 +44,7 @@ static int reserve(void) {
   try_map("read-write private", PROT_READ | PROT_WRITE, MAP_PRIVATE);
   try_map("read-write shared", PROT_READ | PROT_WRITE, MAP_SHARED);
   try_map("PROT_NONE shared", PROT_NONE, MAP_SHARED);
+  try_map("read-write shared MAP_NORESERVE", PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE);
   void *q = mmap(NULL, 64 * TB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (q == MAP_FAILED) fail("mmap PROT_NONE");
   say("64 TB PROT_NONE private made read-write by mprotect: %s", mprotect(q, 64 * TB, PROT_READ | PROT_WRITE) ? err() : "ok");
@@ -68,6 +69,22 @@ static int reserve(void) {
   say("mremap of 16 TB to 32 TB: %s", m == MAP_FAILED ? err() : "ok");
   if (munmap(r, 64 * TB) != 0) fail("munmap reservation");
   if (m != MAP_FAILED && munmap(m, 32 * TB) != 0) fail("munmap moved");
+
+  /* A 64 TB shared mapping written by a child at far-apart places, read by the parent. */
+  char *s = mmap(NULL, 64 * TB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (s == MAP_FAILED) fail("mmap shared");
+  s[TB] = 'x';
+  pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    s[0] = 'p';
+    s[TB] = 'q';
+    s[64 * TB - 1] = 'r';
+    _exit(0);
+  }
+  if (waitpid(pid, &st, 0) != pid) fail("waitpid");
+  say("64 TB shared mapping written by a child: parent reads %c%c%c", s[0], s[TB], s[64 * TB - 1]);
+  if (munmap(s, 64 * TB) != 0) fail("munmap shared");
 
   /* brk: a huge break is refused (the old one stays), a small one works. */
   char *b = sbrk(0);
