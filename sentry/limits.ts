@@ -11,7 +11,8 @@
  * Figures measured on Node 20 (x86-64) for this code:
  * - A tmpfs file costs about 500 bytes of V8 heap: 200,000 empty files made through
  *   Tmpfs.create plus a Dentry each grew heapUsed by 501 bytes a file (after gc). Longer
- *   names and directories cost more: the budget counts INODE_HEAP_BYTES (1 KiB) each.
+ *   names and directories cost more: the budget counts INODE_HEAP_BYTES (1 KiB) a name,
+ *   and one more unit for each KiB of a symlink's target (a string on the heap).
  * - File bytes live in 64 KiB Buffers outside the V8 heap: a 16 MiB file written in
  *   64 KiB writes grew the sentry's RSS by 1.07 bytes a byte and heapUsed by 152 KB (under
  *   1% of its size). So `size=` bounds the sentry's RSS (about 1:1), not its heap.

@@ -44,6 +44,18 @@ describe('tmpfs bounds', () => {
     two.root.create('y', 0o600, root0);
   });
 
+  test('a symlink\'s target counts against the budget, one unit a KiB, given back with the link', () => {
+    const before = inodeBudget.used;
+    setInodeBudget(before + 8);
+    const fs = new Tmpfs(); // 1 unit: its root
+    fs.root.symlink('long', 'x'.repeat(4000), root0); // 1 + 4 units
+    expect(() => fs.root.symlink('more', 'y'.repeat(2000), root0)).toThrow(ENOSPC); // 1 + 2 more: 8 reached
+    fs.root.symlink('short', 'z', root0); // 1 + 1
+    expect(inodeBudget.used).toBe(before + 8);
+    fs.root.unlink('long');
+    expect(inodeBudget.used).toBe(before + 3);
+  });
+
   test('size= makes a write short, then ENOSPC; pages come back at the last link and last close', () => {
     const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 3 * 4096 });
     const ino = fs.root.create('f', 0o600, root0) as TmpfsInode;

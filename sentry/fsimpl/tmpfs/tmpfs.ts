@@ -9,7 +9,8 @@
  * and a number of inodes (`size=`, `nr_inodes=`; 0 is unlimited, as on Linux), and all
  * of them together draw on one sandbox-wide inode budget, so that no number of files
  * makes the sentry's heap overflow. As in Linux's tmpfs, every name counts as an inode
- * (a hard link pins a dentry too). Past a bound, creating a name or growing a file fails
+ * (a hard link pins a dentry too). The budget counts units of INODE_HEAP_BYTES of heap: a
+ * name is one, a symlink's target (a heap string of up to 4 KiB) one more per KiB. Past a bound, creating a name or growing a file fails
  * with ENOSPC (a write that partly fits is short, as on Linux). A name's inode count is
  * given back when the name goes; a file's pages when its last link and its last open
  * file description are gone.
@@ -25,6 +26,7 @@ import {
 } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { Pipe, PipeEnd } from '../pipe/pipe';
+import { INODE_HEAP_BYTES } from '../../limits';
 
 let nextDev = 0x100;
 
@@ -79,11 +81,14 @@ export class Tmpfs implements FileSystem {
     return this.nextIno++;
   }
 
-  /** chargeInode counts a new name, failing with ENOSPC past a bound (unless forced: a root). */
-  chargeInode(force = false): void {
-    if (!force && ((this.maxInodes > 0 && this.inodes >= this.maxInodes) || inodeBudget.used >= inodeBudget.limit)) fail(Errno.ENOSPC);
+  /**
+   * chargeInode counts a new name (and `extra` budget units of heap it brings), failing
+   * with ENOSPC past a bound (unless forced: a root).
+   */
+  chargeInode(force = false, extra = 0): void {
+    if (!force && ((this.maxInodes > 0 && this.inodes >= this.maxInodes) || inodeBudget.used + extra >= inodeBudget.limit)) fail(Errno.ENOSPC);
     this.inodes++;
-    inodeBudget.used++;
+    inodeBudget.used += 1 + extra;
   }
 
   /** unchargeInode gives back a name's count (unlink, rmdir, a name replaced by rename). */
@@ -96,6 +101,7 @@ export class Tmpfs implements FileSystem {
   releaseData(i: TmpfsInode): void {
     if (i.nlink > 0 || i.opens > 0 || i.released) return;
     i.released = true;
+    inodeBudget.used -= i.extraUnits;
     this.bytes -= i.size;
     this.pages -= Math.ceil(i.size / PAGE);
   }
@@ -128,6 +134,8 @@ export class TmpfsInode extends Inode {
   /** opens counts the open file descriptions; released is set once the inode was given back. */
   opens = 0;
   released = false;
+  /** extraUnits are the inode budget's units held by the inode itself (a symlink's target). */
+  extraUnits = 0;
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
@@ -226,12 +234,13 @@ export class TmpfsInode extends Inode {
     return [...this.children].map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
   }
 
-  private add(name: string, mode: number, c: Credentials): TmpfsInode {
+  private add(name: string, mode: number, c: Credentials, extraUnits = 0): TmpfsInode {
     if (!this.isDir) fail(Errno.ENOTDIR);
     if (this.children.has(name)) fail(Errno.EEXIST);
-    this.tfs.chargeInode();
+    this.tfs.chargeInode(false, extraUnits);
     const gid = this.mode & 0o2000 ? this.gid : c.egid;
     const n = new TmpfsInode(this.tfs, this.tfs.allocIno(), mode, c.euid, gid);
+    n.extraUnits = extraUnits;
     this.children.set(name, n);
     if (n.isDir) this.nlink++;
     this.touch();
@@ -247,7 +256,7 @@ export class TmpfsInode extends Inode {
   }
 
   override symlink(name: string, target: string, c: Credentials): Inode {
-    const n = this.add(name, S_IFLNK | 0o777, c);
+    const n = this.add(name, S_IFLNK | 0o777, c, Math.ceil(target.length / INODE_HEAP_BYTES));
     n.target = target;
     return n;
   }
