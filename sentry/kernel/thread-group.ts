@@ -29,6 +29,8 @@ export class ThreadGroup {
   readonly startTime = Date.now();
   /** alarmTimer is the pending alarm(2), if any. */
   alarmTimer: Deadline | null = null;
+  /** alarmInterval is ITIMER_REAL's period in ms (0: one-shot). */
+  alarmInterval = 0;
   /** rlimits: resource -> [soft, hard]. */
   rlimits = new Map<number, [bigint, bigint]>();
   /** stopped by a job-control signal (stopSignal). */

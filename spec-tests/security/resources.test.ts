@@ -120,11 +120,15 @@ describe('resources', () => {
     sameAsNative(['sleep'], ['child sleeping 3650 days still asleep after 300 ms: yes', 'child ended by TERM', 'done']);
   });
 
-  test('alarm of 35 days and setitimer of 40 days do not fire at once and report what is left', () => {
+  test('alarm of 35 days and setitimer of 40 days do not fire at once and report what is left; a periodic timer repeats', () => {
     sameAsNative(['alarm'], [
       'alarm of 35 days fired within 300 ms: no',
       'alarm of 35 days, seconds left: within 2 s of 35 days: yes',
       'setitimer of 40 days fired within 300 ms: no, left within 2 s of 40 days: yes',
+      'periodic timer: interval reported 20000 us',
+      'periodic timer: 3 signals came; the old value had interval 20000 us',
+      'disarmed: yes',
+      'setitimer with tv_usec 1000000: EINVAL',
       'done',
     ]);
   });

@@ -231,6 +231,24 @@ static int do_alarm(void) {
   if (getitimer(ITIMER_REAL, &cur) != 0) fail("getitimer");
   say("setitimer of 40 days fired within 300 ms: %s, left within 2 s of 40 days: %s", alarms ? "yes" : "no",
       cur.it_value.tv_sec + 2 >= 40L * 86400 && cur.it_value.tv_sec <= 40L * 86400 ? "yes" : "no");
+  /* A periodic timer: three signals come, each waited for with sigsuspend. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGALRM);
+  if (sigprocmask(SIG_BLOCK, &block, &old) != 0) fail("sigprocmask");
+  alarms = 0;
+  struct itimerval per = {{0, 20000}, {0, 20000}};
+  if (setitimer(ITIMER_REAL, &per, NULL) != 0) fail("setitimer periodic");
+  if (getitimer(ITIMER_REAL, &cur) != 0) fail("getitimer");
+  say("periodic timer: interval reported %ld us", (long)cur.it_interval.tv_usec);
+  while (alarms < 3) sigsuspend(&old);
+  struct itimerval off = {{0, 0}, {0, 0}};
+  if (setitimer(ITIMER_REAL, &off, &cur) != 0) fail("setitimer off");
+  say("periodic timer: 3 signals came; the old value had interval %ld us", (long)cur.it_interval.tv_usec);
+  if (getitimer(ITIMER_REAL, &cur) != 0) fail("getitimer");
+  say("disarmed: %s", cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0 && cur.it_interval.tv_usec == 0 ? "yes" : "no");
+  struct itimerval bad = {{0, 0}, {0, 1000000}};
+  say("setitimer with tv_usec 1000000: %s", setitimer(ITIMER_REAL, &bad, NULL) ? err() : "ok");
   say("done");
   return 0;
 }
