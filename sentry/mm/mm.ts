@@ -137,12 +137,27 @@ export class MemoryManager {
    * gives it a new SharedAnon. Nothing is allocated or mapped until touched.
    */
   mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = '', noreserve = false): void {
+    if (shared) return this.mapShared(addr, length, prot, new SharedAnon(this.platform.memoryFile, length), 0, name);
     this.checkRange(addr, length);
     this.unmap(addr, length);
-    const vma: Vma = { start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0, noreserve };
-    if (shared) vma.shared = { mem: new SharedAnon(this.platform.memoryFile, length).ref(), offset: 0 };
-    this.insert(vma);
-    if (!shared) this.remapChunks(addr, addr + length);
+    this.insert({ start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0, noreserve });
+    this.remapChunks(addr, addr + length);
+  }
+
+  /**
+   * mapShared creates a VMA at [addr, addr+length) onto `mem` from `offset`, replacing
+   * what was there (a new shared mapping, or mremap of one: it stays shared).
+   */
+  mapShared(addr: number, length: number, prot: number, mem: SharedAnon, offset: number, name = ''): void {
+    this.checkRange(addr, length);
+    mem.ref(); // first: the range replaced may hold the last reference to mem
+    try {
+      this.unmap(addr, length);
+    } catch (e) {
+      mem.unref();
+      throw e;
+    }
+    this.insert({ start: addr, end: addr + length, prot, shared: { mem, offset }, name, fileOffset: 0 });
   }
 
   private checkRange(addr: number, length: number): void {

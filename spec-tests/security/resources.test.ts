@@ -60,6 +60,7 @@ describe('resources', () => {
       'touched 64 TB reservation: bytes abc, child after fork sees them: yes',
       'mremap of 16 TB to 32 TB: ok',
       '64 TB shared mapping written by a child: parent reads pqr',
+      'shared mapping moved by mremap: the child sees writes at the new place: yes',
       'brk up by 32 TB: refused, break unchanged',
       'sbrk of 16 pages: usable',
       'done',

@@ -86,6 +86,28 @@ static int reserve(void) {
   say("64 TB shared mapping written by a child: parent reads %c%c%c", s[0], s[TB], s[64 * TB - 1]);
   if (munmap(s, 64 * TB) != 0) fail("munmap shared");
 
+  /* mremap of a shared mapping to a fixed place: it stays shared with a child. */
+  char *a = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  char *dst = mmap(NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (a == MAP_FAILED || dst == MAP_FAILED) fail("mmap for mremap");
+  a[0] = 'a';
+  int go[2];
+  if (pipe(go) != 0) fail("pipe");
+  pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(2);
+    _exit(a[0] == 'z' && a[4096] == 'y' ? 0 : 1);
+  }
+  char *b2 = mremap(a, 2 * 4096, 2 * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, dst + 4096);
+  if (b2 != dst + 4096) fail("mremap fixed");
+  b2[0] = 'z';
+  b2[4096] = 'y';
+  if (write(go[1], "g", 1) != 1) fail("write");
+  if (waitpid(pid, &st, 0) != pid) fail("waitpid");
+  say("shared mapping moved by mremap: the child sees writes at the new place: %s", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "yes" : "no");
+
   /* brk: a huge break is refused (the old one stays), a small one works. */
   char *b = sbrk(0);
   long got = syscall(SYS_brk, b + 32 * TB);

@@ -83,27 +83,45 @@ define(10, (t, r) => {
   return 0;
 });
 
-// mremap(old, oldLen, newLen, flags, newAddr): MREMAP_MAYMOVE copies to a new place.
+const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+
+// mremap(old, oldLen, newLen, flags, newAddr): private memory moves by copying what was
+// touched; a shared mapping moves (or grows) onto the same object, so it stays shared.
 define(25, (t, r) => {
   const old = num(r, 0), oldLen = pageUp(num(r, 1)), newLen = pageUp(num(r, 2)), flags = r.argInt(3);
-  if (old % PAGE !== 0 || newLen === 0 || flags & ~3) fail(Errno.EINVAL);
+  if (old % PAGE !== 0 || newLen === 0 || flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) fail(Errno.EINVAL);
+  if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
+  const { prot, name } = vma;
+  // The object and offset behind `old`, for a shared mapping (vma may be split below).
+  const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
+  const place = (at: number, from: number, length: number) => {
+    if (shared) t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
+    else t.mm.mapAnonymous(at, length, prot, false, name);
+  };
+  const move = (dst: number) => {
+    place(dst, 0, newLen);
+    if (!shared) t.mm.copyPopulated(old, Math.min(oldLen, newLen), dst);
+    t.mm.unmap(old, oldLen);
+    return dst;
+  };
+  if (flags & MREMAP_FIXED) {
+    const dst = num(r, 4);
+    if (dst % PAGE !== 0 || (dst < old + oldLen && old < dst + newLen)) fail(Errno.EINVAL);
+    return move(dst);
+  }
   if (newLen <= oldLen) {
     if (newLen < oldLen) t.mm.unmap(old + newLen, oldLen - newLen);
     return old;
   }
   if (t.mm.isFree(old + oldLen, newLen - oldLen) && old + newLen <= t.mm.mmapTop) {
-    t.mm.mapAnonymous(old + oldLen, newLen - oldLen, vma.prot, false, vma.name);
+    place(old + oldLen, oldLen, newLen - oldLen);
     return old;
   }
-  if (!(flags & 1)) fail(Errno.ENOMEM);
-  const dst = t.mm.findFree(newLen);
-  t.mm.mapAnonymous(dst, newLen, vma.prot, false, vma.name);
-  t.mm.copyPopulated(old, oldLen, dst);
-  t.mm.unmap(old, oldLen);
-  return dst;
-}, 'partial', 'moves by copying');
+  if (!(flags & MREMAP_MAYMOVE)) fail(Errno.ENOMEM);
+  return move(t.mm.findFree(newLen));
+}, 'partial', 'private memory moves by copying what was touched');
 
 define(28, () => 0, 'partial', 'advice is accepted and ignored');
 define(26, () => 0, 'partial', 'private copies: nothing to sync');
