@@ -33,8 +33,12 @@ let nextDev = 0x100;
 const PAGE = 4096;
 /** DATA_CHUNK is the unit a file's bytes are stored in. */
 const DATA_CHUNK = 64 * 1024;
-/** MAX_FILE_BYTES bounds one file's length (EFBIG past it); `size=` bounds what it stores. */
-const MAX_FILE_BYTES = 2 ** 44;
+/**
+ * MAX_FILE_BYTES bounds one file's length (EFBIG past it; `size=` bounds what it stores):
+ * mmap copies a file's bytes into private memory, so a long sparse file would cost its
+ * whole length there.
+ */
+const MAX_FILE_BYTES = 2 ** 31;
 
 /** InodeBudget is the sandbox-wide count of in-memory inodes and its bound. */
 export const inodeBudget = { used: 0, limit: Number.MAX_SAFE_INTEGER };

@@ -54,11 +54,25 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));
+    // Pages that read as zeros (a sparse file's holes) are left untouched: the mapping
+    // already reads zeros there, and nothing is allocated for them.
+    const zero = Buffer.alloc(PAGE);
     for (let done = 0; done < want;) {
       const buf = Buffer.alloc(Math.min(want - done, 1 << 20));
       const n = f.read(t, buf, offset + done);
       if (typeof n !== 'number' || n <= 0) break;
-      t.mm.writeForce(addr + done, buf.subarray(0, n));
+      // One copy per run of pages that are not all zeros.
+      let run = -1;
+      for (let at = 0; at <= n; at += PAGE) {
+        const page = buf.subarray(at, Math.min(n, at + PAGE));
+        const data = page.length > 0 && page.compare(zero, 0, page.length) !== 0;
+        if (data && run < 0) run = at;
+        if (!data && run >= 0) {
+          t.mm.writeForce(addr + done + run, buf.subarray(run, at));
+          run = -1;
+        }
+      }
+      if (run >= 0) t.mm.writeForce(addr + done + run, buf.subarray(run, n));
       done += n;
     }
   }
