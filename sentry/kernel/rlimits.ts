@@ -6,6 +6,7 @@
  */
 import type { ThreadGroup } from './thread-group';
 
+/** Resource numbers (getrlimit(2)) the kernel has defaults for or enforces. */
 export const RLIMIT_STACK = 3, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_SIGPENDING = 11;
 /** RLIM_INFINITY is the "no limit" value. */
 export const RLIM_INFINITY = 0xffffffffffffffffn;
