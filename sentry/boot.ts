@@ -20,7 +20,10 @@ import { Dentry, MountNamespace, MS_NOSUID, MS_RDONLY, type Location } from './v
 import { resolve } from './vfs/path';
 import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
-import { Tmpfs } from './fsimpl/tmpfs/tmpfs';
+import { setInodeBudget, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
+import { limitsFor, memoryLimitOf, tmpfsOptions, type SandboxLimits } from './limits';
+import { MemoryManager } from './mm/mm';
+import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
@@ -122,14 +125,14 @@ function mountpoint(k: Kernel, path: string, isDir = true): Location {
   return cur;
 }
 
-function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null): FileSystem | null {
+function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null, limits: SandboxLimits): FileSystem | null {
   const ro = (m.options ?? []).includes('ro');
   if (isBind(m)) return new GoferFs(client, m.destination, ro);
   switch (m.type) {
     case 'proc': return newProcfs(k, currentTask);
     case 'tmpfs': {
       const opt = (m.options ?? []).find((o) => o.startsWith('mode='));
-      return new Tmpfs(opt ? parseInt(opt.slice(5), 8) : 0o1777);
+      return new Tmpfs(opt ? parseInt(opt.slice(5), 8) : 0o1777, 0, 0, tmpfsOptions(m.options ?? [], limits));
     }
     case 'devtmpfs': return newDevfs(k);
     case 'sysfs': return newSysfs();
@@ -145,9 +148,24 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
   }
 }
 
+/**
+ * applyLimits bounds the sandbox's resources from the container's memory limit (see
+ * limits.ts): overcommit, RLIMIT_SIGPENDING's default, tmpfs sizes and the inode budget.
+ */
+function applyLimits(spec: Spec): SandboxLimits {
+  const l = limitsFor(memoryLimitOf(spec));
+  MemoryManager.commitLimit = l.memory;
+  setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
+  setInodeBudget(l.inodeBudget);
+  tmpfsDefaults.maxBytes = l.tmpfsBytes;
+  tmpfsDefaults.maxInodes = l.tmpfsInodes;
+  return l;
+}
+
 /** boot builds the kernel and loads init from spec.process. */
 export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
+  const limits = applyLimits(spec);
   const platform = getPlatform(o.platform);
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
   const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
@@ -170,7 +188,7 @@ export function boot(o: BootOptions): Booted {
     if (m.destination === '/dev/pts' || m.destination === '/dev/shm' || m.destination === '/dev/mqueue') {
       if (haveDev) continue;
     }
-    const fs = fsFor(k, m, client, log, current);
+    const fs = fsFor(k, m, client, log, current, limits);
     if (!fs) continue;
     const opts = m.options ?? [];
     const flags = (opts.includes('ro') ? MS_RDONLY : 0) | (opts.includes('nosuid') ? MS_NOSUID : 0);

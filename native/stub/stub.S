@@ -7,6 +7,11 @@
  * syscall except a few (mmap, munmap, mprotect, clone, exit) made from the inject gadget
  * and pause from the park gadget. Then it stops on int3 at STUB_READY for its tracer.
  *
+ * A call into the legacy vsyscall page (0xffffffffff600000) is emulated by the host
+ * kernel, which consults seccomp with that page as instruction pointer: the filter traps
+ * it (SECCOMP_RET_TRAP), so the host skips the call, returns to the caller and raises
+ * SIGSYS, which the tracer sees and the sentry answers (sentry/kernel/vsyscall.ts).
+ *
  * Application code runs in stub threads under PTRACE_SYSEMU, so its syscalls stop in the
  * tracer before seccomp is even consulted; the filter is the backstop for any way a stub
  * thread could run a syscall without that (a tracer bug, a detach).
@@ -32,6 +37,8 @@
 #define RET(k) .short 0x06; .byte 0, 0; .int (k)
 #define SECCOMP_RET_KILL_PROCESS 0x80000000
 #define SECCOMP_RET_ALLOW 0x7fff0000
+#define SECCOMP_RET_TRAP 0x00030000
+#define VSYSCALL_HI32 0xffffffff
 #define AUDIT_ARCH_X86_64 0xc000003e
 #define LO32(x) ((x) & 0xffffffff)
 #define HI32(x) (((x) >> 32) & 0xffffffff)
@@ -109,25 +116,27 @@ slice:
 
 	.org STUB_OFF_FILTER - 16, 0xcc
 fprog:
-	.short 17
+	.short 19
 	.short 0, 0, 0
 	.quad STUB_BASE + STUB_OFF_FILTER
 
 	.org STUB_OFF_FILTER, 0xcc
 	/* 0 */ LD_ABS(4)
-	/* 1 */ JEQ(AUDIT_ARCH_X86_64, 0, 13)
+	/* 1 */ JEQ(AUDIT_ARCH_X86_64, 0, 14)
 	/* 2 */ LD_ABS(12)
-	/* 3 */ JEQ(HI32(STUB_BASE), 0, 11)
-	/* 4 */ LD_ABS(8)
-	/* 5 */ JEQ(LO32(STUB_PARK_SYSCALL_IP), 7, 0)
-	/* 6 */ JEQ(LO32(STUB_INJECT_SYSCALL_IP), 0, 8)
-	/* 7 */ LD_ABS(0)
-	/* 8 */ JEQ(SYS_mmap, 7, 0)
-	/* 9 */ JEQ(SYS_mprotect, 6, 0)
-	/* 10 */ JEQ(SYS_munmap, 5, 0)
-	/* 11 */ JEQ(SYS_clone, 4, 0)
-	/* 12 */ JEQ(SYS_exit, 3, 2)
-	/* 13 */ LD_ABS(0)
-	/* 14 */ JEQ(SYS_pause, 1, 0)
-	/* 15 */ RET(SECCOMP_RET_KILL_PROCESS)
-	/* 16 */ RET(SECCOMP_RET_ALLOW)
+	/* 3 */ JEQ(HI32(STUB_BASE), 1, 0)
+	/* 4 */ JEQ(VSYSCALL_HI32, 13, 11)
+	/* 5 */ LD_ABS(8)
+	/* 6 */ JEQ(LO32(STUB_PARK_SYSCALL_IP), 7, 0)
+	/* 7 */ JEQ(LO32(STUB_INJECT_SYSCALL_IP), 0, 8)
+	/* 8 */ LD_ABS(0)
+	/* 9 */ JEQ(SYS_mmap, 7, 0)
+	/* 10 */ JEQ(SYS_mprotect, 6, 0)
+	/* 11 */ JEQ(SYS_munmap, 5, 0)
+	/* 12 */ JEQ(SYS_clone, 4, 0)
+	/* 13 */ JEQ(SYS_exit, 3, 2)
+	/* 14 */ LD_ABS(0)
+	/* 15 */ JEQ(SYS_pause, 1, 0)
+	/* 16 */ RET(SECCOMP_RET_KILL_PROCESS)
+	/* 17 */ RET(SECCOMP_RET_ALLOW)
+	/* 18 */ RET(SECCOMP_RET_TRAP)

@@ -8,8 +8,10 @@
 import type { SwitchResult } from '../platform';
 import type { Registers } from '../registers';
 
-const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
-const FAULT_SIGNALS = new Set([SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV]);
+const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11, SIGSYS = 31;
+/** Signals the host raises for an instruction. SIGSYS comes only from the stub's seccomp
+ * filter, which traps a call into the vsyscall page: `address` is then the entry called. */
+const FAULT_SIGNALS = new Set([SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGSYS]);
 /** SYSCALL_STOP is WSTOPSIG of a syscall stop with PTRACE_O_TRACESYSGOOD. */
 const SYSCALL_STOP = SIGTRAP | 0x80;
 

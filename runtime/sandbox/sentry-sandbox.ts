@@ -14,6 +14,7 @@ import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRe
 import type { LinuxResources } from '../oci/config';
 import { processStartTime } from '../container/proc';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
+import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, sentryNet, type NetTarget } from './netns';
@@ -164,7 +165,7 @@ export class SentrySandbox implements Sandbox {
         if (req.startAtOnce) args.push('--start-at-once');
         const spawnSentry = () => {
           sentryPid = spawnProcess({
-            file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
+            file: process.execPath, argv: [process.execPath, ...sentryNodeFlags(req.spec), ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
           });
         };
         const spawnGofer = () => {

@@ -12,10 +12,12 @@
 import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
 import type { Kernel } from './kernel';
 import { deliverSignals, forceSignal, hasDeliverable } from './signals';
-import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
+import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { Block } from './waiter';
+import { timekeeper } from './timekeeper';
+import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 
 const SLICE_MS = 10;
@@ -43,10 +45,8 @@ export class Scheduler {
     if (t.state === 'exited' || t.state === 'stopped') return;
     for (const u of t.unwait) u();
     t.unwait = [];
-    if (t.wakeTimer) {
-      clearTimeout(t.wakeTimer);
-      t.wakeTimer = null;
-    }
+    timekeeper.disarm(t.wakeTimer);
+    t.wakeTimer = null;
     if (t.state === 'runnable' && this.runq.includes(t)) return;
     t.state = 'runnable';
     if (this.running !== t) this.runq.push(t);
@@ -89,7 +89,7 @@ export class Scheduler {
     t.restartNoHandler = b.noRestart;
     const wake = () => this.wake(t);
     t.unwait = b.queues.map((q) => q.add(wake));
-    if (b.deadline !== undefined) t.wakeTimer = setTimeout(wake, Math.max(0, b.deadline - Date.now()));
+    if (b.deadline !== undefined) t.wakeTimer = timekeeper.arm(b.deadline, wake);
     // A signal that was pending but blocked may be deliverable under the mask the syscall
     // just installed (sigsuspend, ppoll, pselect): it interrupts the wait at once.
     if (hasDeliverable(t)) {
@@ -140,6 +140,10 @@ export class Scheduler {
         case 'fault': {
           const addr = Number(res.address);
           if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr)) break;
+          // A call into the vsyscall page: trapped by the stub's seccomp filter (the host
+          // already returned to the caller), or a plain fault at an entry (vsyscall=none).
+          if (res.signal === SIGSYS && emulateVsyscall(t, res.address, true)) break;
+          if (res.signal === SIGSEGV && res.address === t.regs.rip && isVsyscallEntry(res.address) && emulateVsyscall(t, res.address, false)) break;
           const code = res.signal === SIGSEGV ? (t.mm.findVma(addr) ? SEGV_ACCERR : SEGV_MAPERR) : res.code;
           forceSignal(t, { signo: [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].includes(res.signal) ? res.signal : SIGSEGV, code, addr: res.address });
           break;

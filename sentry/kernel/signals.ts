@@ -14,6 +14,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { exitGroup, isCoreSignal } from './task-exit';
 import { pushSignalFrame } from './signal-frame';
+import { limitOf, RLIMIT_SIGPENDING } from './rlimits';
 
 function isIgnored(tg: ThreadGroup, sig: number): boolean {
   const a = tg.actions[sig];
@@ -25,10 +26,39 @@ function isStopSignal(sig: number): boolean {
   return sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
 }
 
-function queue(list: SignalInfo[], info: SignalInfo): void {
-  // Standard signals do not queue twice; real-time ones do.
-  if (info.signo < 32 && list.some((s) => s.signo === info.signo)) return;
-  list.push(info);
+const SIGRTMIN = 32, SI_USER = 0;
+
+/** pendingOf counts the signals queued for tasks and groups of t's real user, sandbox-wide. */
+function pendingOf(t: Task): number {
+  const uid = t.creds.uid;
+  let n = 0;
+  for (const task of t.kernel.tasks.values()) if (task.creds.uid === uid) n += task.pending.length;
+  for (const g of t.kernel.groups.values()) {
+    const any = g.leader ?? g.tasks.values().next().value;
+    if (any && any.creds.uid === uid) n += g.pending.length;
+  }
+  return n;
+}
+
+/**
+ * queue adds info to list, the pending signals of receiver t, as Linux's
+ * __send_signal_locked does: a standard signal is pending once; a signal past t's
+ * RLIMIT_SIGPENDING (counted over t's real user) is refused with false (EAGAIN for the
+ * sender) when it is real-time and not from kill(); otherwise it stays pending without a
+ * second instance (its siginfo lost). Standard signals from kill() or the kernel
+ * (si_code >= 0) are never refused.
+ */
+function queue(t: Task, list: SignalInfo[], info: SignalInfo): boolean {
+  const sig = info.signo;
+  if (sig < SIGRTMIN && list.some((s) => s.signo === sig)) return true;
+  const override = sig < SIGRTMIN && info.code >= 0;
+  if (override || BigInt(pendingOf(t)) < limitOf(t.tg, RLIMIT_SIGPENDING)[0]) {
+    list.push(info);
+    return true;
+  }
+  if (sig >= SIGRTMIN && info.code !== SI_USER) return false;
+  if (!list.some((s) => s.signo === sig)) list.push(info);
+  return true;
 }
 
 /** interruptIfBlocked wakes t out of a blocked syscall when it can take sig. */
@@ -52,38 +82,43 @@ function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean): boolea
   return !(fromOutside && (sig === SIGKILL || sig === SIGSTOP));
 }
 
-/** sendToGroup queues a process-directed signal (fromOutside: sent by the runtime, not a task). */
-export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = false): void {
+/**
+ * sendToGroup queues a process-directed signal (fromOutside: sent by the runtime, not a
+ * task). It returns false when RLIMIT_SIGPENDING refuses it (the sender's EAGAIN).
+ */
+export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = false): boolean {
   const sig = info.signo;
-  if (!tg.alive || tg.tasks.size === 0) return;
-  if (initIgnores(tg, sig, fromOutside)) return;
+  if (!tg.alive || tg.tasks.size === 0) return true;
+  if (initIgnores(tg, sig, fromOutside)) return true;
   if (sig === SIGKILL) {
     const any = [...tg.tasks][0];
     exitGroup(any, { signal: SIGKILL });
-    return;
+    return true;
   }
   if (sig === SIGCONT) continueGroup(tg);
   if (isStopSignal(sig)) {
     for (let i = tg.pending.length - 1; i >= 0; i--) if (tg.pending[i].signo === SIGCONT) tg.pending.splice(i, 1);
   }
-  if (isIgnored(tg, sig)) return;
-  queue(tg.pending, info);
+  if (isIgnored(tg, sig)) return true;
+  if (!queue(tg.leader ?? tg.tasks.values().next().value!, tg.pending, info)) return false;
   for (const t of tg.tasks) if (interruptIfBlocked(t, sig)) break;
+  return true;
 }
 
-/** sendToTask queues a thread-directed signal (tkill, tgkill, faults). */
-export function sendToTask(t: Task, info: SignalInfo): void {
+/** sendToTask queues a thread-directed signal (tkill, tgkill, faults); false: refused by RLIMIT_SIGPENDING. */
+export function sendToTask(t: Task, info: SignalInfo): boolean {
   const sig = info.signo;
-  if (t.state === 'exited') return;
-  if (initIgnores(t.tg, sig, false)) return;
+  if (t.state === 'exited') return true;
+  if (initIgnores(t.tg, sig, false)) return true;
   if (sig === SIGKILL) {
     exitGroup(t, { signal: SIGKILL });
-    return;
+    return true;
   }
   if (sig === SIGCONT) continueGroup(t.tg);
-  if (isIgnored(t.tg, sig)) return;
-  queue(t.pending, info);
+  if (isIgnored(t.tg, sig)) return true;
+  if (!queue(t, t.pending, info)) return false;
   interruptIfBlocked(t, sig);
+  return true;
 }
 
 /** forceSignal delivers a synchronous fault signal: it cannot be blocked or ignored. */

@@ -9,6 +9,7 @@ import { SIG_IGN, SA_NOCLDWAIT, SIGCHLD, SIGKILL, CLD_EXITED, CLD_KILLED, CLD_DU
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
+import { timekeeper } from './timekeeper';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -25,7 +26,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   t.state = 'exited';
   for (const u of t.unwait) u();
   t.unwait = [];
-  if (t.wakeTimer) clearTimeout(t.wakeTimer);
+  timekeeper.disarm(t.wakeTimer);
   if (t.clearChildTid !== 0n && t.tg.tasks.size > 1) {
     try {
       t.mm.write(t.clearChildTid, Buffer.alloc(4));
@@ -61,7 +62,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   tg.exitStatus = waitStatus(reason);
   tg.exitWatcher?.(tg.exitStatus);
   tg.exitWatcher = null;
-  if (tg.alarmTimer) clearTimeout(tg.alarmTimer);
+  timekeeper.disarm(tg.alarmTimer);
   last.fds.closeAll();
   const init = k.init;
   // Orphans go to init (or are dropped with it).

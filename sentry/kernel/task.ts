@@ -17,6 +17,7 @@ import type { Kernel } from './kernel';
 import type { SignalInfo } from './signal-types';
 import type { ThreadGroup } from './thread-group';
 import type { WaitQueue } from './waiter';
+import type { Deadline } from './timekeeper';
 
 /** FsContext is the root, cwd and umask (shared by CLONE_FS threads). */
 export interface FsContext {
@@ -46,7 +47,7 @@ export class Task {
   restartNoHandler = false;
   /** unwait removes the task from the queues it sleeps on. */
   unwait: Array<() => void> = [];
-  wakeTimer: NodeJS.Timeout | null = null;
+  wakeTimer: Deadline | null = null;
   /** clearChildTid is set_tid_address's pointer, cleared and futex-woken at exit. */
   clearChildTid = 0n;
   /** vforkDone is notified when a vfork child execs or exits (its parent waits on it). */

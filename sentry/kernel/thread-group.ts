@@ -6,6 +6,7 @@
 import { defaultAction, type SigAction, type SignalInfo } from './signal-types';
 import type { Task } from './task';
 import { WaitQueue } from './waiter';
+import type { Deadline } from './timekeeper';
 
 /** ThreadGroup is one process. */
 export class ThreadGroup {
@@ -27,8 +28,9 @@ export class ThreadGroup {
   sid: number;
   readonly startTime = Date.now();
   /** alarmTimer is the pending alarm(2), if any. */
-  alarmTimer: NodeJS.Timeout | null = null;
-  alarmDeadline = 0;
+  alarmTimer: Deadline | null = null;
+  /** alarmInterval is ITIMER_REAL's period in ms (0: one-shot). */
+  alarmInterval = 0;
   /** rlimits: resource -> [soft, hard]. */
   rlimits = new Map<number, [bigint, bigint]>();
   /** stopped by a job-control signal (stopSignal). */

@@ -9,47 +9,28 @@
  * so a later mapping there reads zeros. fork copies every populated chunk (no
  * copy-on-write yet: its cost is one memcpy per populated chunk).
  *
+ * Shared anonymous memory is a SharedAnon (shared.ts) with its own chunks, numbered by
+ * offset in the object, allocated as lazily by whichever process touches them first;
+ * each address space maps a chunk when it faults on it or copies through it.
+ *
+ * Cost: every operation is proportional to the VMAs and populated chunks it touches, never
+ * to the length of the range (a 64 TB PROT_NONE reservation costs one VMA until touched).
+ * Chunk lookups over a range go through chunksIn (the smaller of the range's chunk count
+ * and the populated count), VMA lookups through vmaIndex (binary search).
+ *
+ * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
+ * request that Linux accounts (writable private or shared anonymous memory without
+ * MAP_NORESERVE, brk growth) fails with ENOMEM when it is larger than the sandbox's memory
+ * (MemoryManager.commitLimit, which boot sets from the container's memory limit).
+ *
  * Invariant: `vmas` is sorted, page-aligned, non-overlapping; every populated chunk
  * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
  */
+import * as os from 'node:os';
 import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
-import { PAGE, pageDown, pageUp, type Vma } from './vma';
-
-const CHUNK = 64 * 1024;
-/** POOL_CHUNKS bounds the freed chunks kept for reuse (64 MiB). */
-const POOL_CHUNKS = 1024;
-
-/**
- * ChunkPool keeps freed chunks of a memory file for reuse, so that fork and exit do not
- * punch holes in the file and fault fresh pages in again for every process. A reused
- * chunk is dirty: it is zeroed unless the caller overwrites all of it.
- */
-class ChunkPool {
-  private readonly free: FileRange[] = [];
-
-  constructor(private readonly mf: MemoryFile) {}
-
-  take(zero: boolean): FileRange {
-    const r = this.free.pop();
-    if (!r) return this.mf.allocate(CHUNK);
-    if (zero) this.mf.fill(r.offset, CHUNK, 0);
-    return r;
-  }
-
-  give(r: FileRange): void {
-    if (this.free.length < POOL_CHUNKS) this.free.push(r);
-    else this.mf.free(r);
-  }
-}
-
-const pools = new WeakMap<MemoryFile, ChunkPool>();
-
-function poolOf(mf: MemoryFile): ChunkPool {
-  let p = pools.get(mf);
-  if (!p) pools.set(mf, (p = new ChunkPool(mf)));
-  return p;
-}
+import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon } from './shared';
+import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
 /** copyRange copies length bytes inside the memory file (view to view when possible). */
 function copyRange(mf: MemoryFile, src: number, dst: number, length: number): void {
@@ -62,6 +43,13 @@ function copyRange(mf: MemoryFile, src: number, dst: number, length: number): vo
 
 /** MemoryManager is one address space. */
 export class MemoryManager {
+  /**
+   * commitLimit is the largest single accountable request (bytes), like Linux's
+   * totalram + swap under heuristic overcommit: the host's memory until boot sets the
+   * container's limit.
+   */
+  static commitLimit = os.totalmem();
+
   vmas: Vma[] = [];
   private readonly chunks = new Map<number, FileRange>();
   brkStart = 0;
@@ -88,8 +76,41 @@ export class MemoryManager {
 
   /** findVma returns the VMA containing addr. */
   findVma(addr: number): Vma | undefined {
-    for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
-    return undefined;
+    const v = this.vmas[this.vmaIndex(addr)];
+    return v && v.start <= addr ? v : undefined;
+  }
+
+  /** vmaIndex returns the index of the first VMA that ends after addr (binary search). */
+  private vmaIndex(addr: number): number {
+    let lo = 0, hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.vmas[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** hasPrivateIn tells whether a private VMA overlaps [start, end). */
+  private hasPrivateIn(start: number, end: number): boolean {
+    for (let i = this.vmaIndex(start); i < this.vmas.length && this.vmas[i].start < end; i++) if (!this.vmas[i].shared) return true;
+    return false;
+  }
+
+  /**
+   * chunksIn returns the populated chunk numbers overlapping [start, end), ascending. It
+   * walks whichever is smaller: the range's chunk numbers or the populated chunks.
+   */
+  private chunksIn(start: number, end: number): number[] {
+    return chunksIn(this.chunks, start, end);
+  }
+
+  /**
+   * checkCommit fails with ENOMEM when one accountable request of `length` bytes is larger
+   * than the sandbox's memory (Linux's heuristic overcommit check).
+   */
+  checkCommit(length: number): void {
+    if (length > MemoryManager.commitLimit) fail(Errno.ENOMEM);
   }
 
   /** findFree returns the highest free range of length below `below` (top-down, like Linux). */
@@ -107,24 +128,36 @@ export class MemoryManager {
 
   /** isFree tells whether [addr, addr+len) overlaps no VMA. */
   isFree(addr: number, len: number): boolean {
-    return !this.vmas.some((v) => v.start < addr + len && addr < v.end);
+    const v = this.vmas[this.vmaIndex(addr)];
+    return !v || v.start >= addr + len;
   }
 
   /**
-   * mapAnonymous creates a VMA at [addr, addr+length) replacing what was there.
-   * `shared` allocates a backing range up front.
+   * mapAnonymous creates a VMA at [addr, addr+length) replacing what was there; `shared`
+   * gives it a new SharedAnon. Nothing is allocated or mapped until touched.
    */
-  mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = ''): void {
+  mapAnonymous(addr: number, length: number, prot: number, shared: boolean, name = '', noreserve = false): void {
+    if (shared) return this.mapShared(addr, length, prot, new SharedAnon(this.platform.memoryFile, length), 0, name);
     this.checkRange(addr, length);
     this.unmap(addr, length);
-    const vma: Vma = { start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0 };
-    if (shared) {
-      const backing = this.platform.memoryFile.allocate(length);
-      vma.shared = { backing, refs: { n: 1 } };
-      this.as.mapFile(addr, backing, prot);
+    this.insert({ start: addr, end: addr + length, prot, shared: null, name, fileOffset: 0, noreserve });
+    this.remapChunks(addr, addr + length);
+  }
+
+  /**
+   * mapShared creates a VMA at [addr, addr+length) onto `mem` from `offset`, replacing
+   * what was there (a new shared mapping, or mremap of one: it stays shared).
+   */
+  mapShared(addr: number, length: number, prot: number, mem: SharedAnon, offset: number, name = ''): void {
+    this.checkRange(addr, length);
+    mem.ref(); // first: the range replaced may hold the last reference to mem
+    try {
+      this.unmap(addr, length);
+    } catch (e) {
+      mem.unref();
+      throw e;
     }
-    this.insert(vma);
-    if (!shared) this.remapChunks(addr, addr + length);
+    this.insert({ start: addr, end: addr + length, prot, shared: { mem, offset }, name, fileOffset: 0 });
   }
 
   private checkRange(addr: number, length: number): void {
@@ -133,9 +166,7 @@ export class MemoryManager {
   }
 
   private insert(vma: Vma): void {
-    let i = 0;
-    while (i < this.vmas.length && this.vmas[i].start < vma.start) i++;
-    this.vmas.splice(i, 0, vma);
+    this.vmas.splice(this.vmaIndex(vma.start), 0, vma);
   }
 
   /** unmap removes [addr, addr+length) from every VMA, splitting those that straddle it. */
@@ -151,7 +182,7 @@ export class MemoryManager {
       touched = true;
       if (v.start < addr) kept.push(this.slice(v, v.start, addr));
       if (v.end > end) kept.push(this.slice(v, end, v.end));
-      if (v.shared && v.start >= addr && v.end <= end && --v.shared.refs.n === 0) this.platform.memoryFile.free(v.shared.backing);
+      v.shared?.mem.unref(); // its slices hold their own references
     }
     if (!touched) return;
     this.vmas = kept;
@@ -161,22 +192,17 @@ export class MemoryManager {
 
   private slice(v: Vma, start: number, end: number): Vma {
     const out: Vma = { ...v, start, end, fileOffset: v.fileOffset + (start - v.start) };
-    if (v.shared) {
-      out.shared = { backing: { offset: v.shared.backing.offset + (start - v.start), length: end - start }, refs: v.shared.refs };
-      v.shared.refs.n++;
-    }
+    if (v.shared) out.shared = { mem: v.shared.mem.ref(), offset: v.shared.offset + (start - v.start) };
     return out;
   }
 
   /** dropChunks zeroes (or frees, when no VMA uses them any more) the chunk pages of [start, end). */
   private dropChunks(start: number, end: number): void {
     const mf = this.platform.memoryFile;
-    for (let c = Math.floor(start / CHUNK); c * CHUNK < end; c++) {
-      const range = this.chunks.get(c);
-      if (!range) continue;
+    for (const c of this.chunksIn(start, end)) {
+      const range = this.chunks.get(c)!;
       const cStart = c * CHUNK;
-      const stillUsed = this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end);
-      if (!stillUsed) {
+      if (!this.hasPrivateIn(cStart, cStart + CHUNK)) {
         poolOf(mf).give(range);
         this.chunks.delete(c);
       } else {
@@ -192,6 +218,12 @@ export class MemoryManager {
     // Linux applies what it can and fails with ENOMEM on a hole; we check first.
     const mapped = this.vmas.filter((v) => v.start < end && v.end > addr).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
     if (mapped < length) fail(Errno.ENOMEM);
+    // Private memory made writable is accounted, unless mapped MAP_NORESERVE (overcommit).
+    if (prot & PROT_WRITE) {
+      const charged = this.vmas.filter((v) => v.start < end && v.end > addr && !v.shared && !v.noreserve && !(v.prot & PROT_WRITE))
+        .reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
+      this.checkCommit(charged);
+    }
     const out: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= addr || v.start >= end) {
@@ -203,61 +235,94 @@ export class MemoryManager {
       mid.prot = prot;
       out.push(mid);
       if (v.end > end) out.push(this.slice(v, end, v.end));
-      if (v.shared && --v.shared.refs.n === 0) this.platform.memoryFile.free(v.shared.backing);
+      v.shared?.mem.unref();
     }
     this.vmas = out;
     this.as.protect(addr, length, prot);
   }
 
-  /** populate makes sure every page of [addr, addr+length) inside a VMA has memory behind it. */
+  /**
+   * populate makes sure every page of [addr, addr+length) inside a VMA has memory behind
+   * it, mapped in this address space.
+   */
   populate(addr: number, length: number): void {
     const end = addr + length;
-    let lo = -1, hi = -1;
-    for (let c = Math.floor(addr / CHUNK); c * CHUNK < end; c++) {
-      if (this.chunks.has(c)) continue;
-      const cStart = c * CHUNK;
-      if (!this.vmas.some((v) => !v.shared && v.start < cStart + CHUNK && cStart < v.end)) continue;
-      this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
-      if (lo < 0) lo = cStart;
-      hi = cStart + CHUNK;
+    const fresh: number[] = [];
+    try {
+      for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
+        const v = this.vmas[i];
+        if (v.shared) {
+          this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
+          continue;
+        }
+        const last = Math.ceil(Math.min(v.end, end) / CHUNK);
+        for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
+          if (this.chunks.has(c)) continue;
+          this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
+          fresh.push(c);
+        }
+      }
+    } finally {
+      // What was populated is mapped, even when the memory file ran out (ENOMEM) part-way.
+      this.mapChunks(fresh);
     }
-    if (lo >= 0) this.remapChunks(lo, hi);
   }
 
   /**
-   * remapChunks maps the populated chunks of [start, end) where private VMAs cover them.
-   * Pieces that follow each other in the address space, in the memory file and in
-   * protection go in one mapping: a fresh file hands out consecutive chunks, so loading a
-   * 1.5 MB program text costs one mmap in the stub rather than 24 (each a ptrace round trip).
+   * populateShared allocates the chunks of a shared VMA's object behind [lo, hi) (only
+   * those already allocated when `existing`) and maps in this address space those of its
+   * pieces not mapped here yet (another process may have touched them first).
    */
-  private remapChunks(from: number, to: number): void {
-    // Whole chunks: every VMA's part of each chunk touched by [from, to) is mapped again.
-    const start = Math.floor(from / CHUNK) * CHUNK, end = Math.ceil(to / CHUNK) * CHUNK;
-    let run: { lo: number; hi: number; offset: number; prot: number } | null = null;
-    const flush = () => {
-      if (run) this.as.mapFile(run.lo, { offset: run.offset, length: run.hi - run.lo }, run.prot);
-      run = null;
-    };
-    for (const v of this.vmas) {
-      if (v.shared || v.end <= start || v.start >= end) continue;
-      for (let c = Math.floor(Math.max(v.start, start) / CHUNK); c * CHUNK < Math.min(v.end, end); c++) {
-        const range = this.chunks.get(c);
-        if (!range) {
-          flush();
-          continue;
-        }
-        const cStart = c * CHUNK;
-        const lo = Math.max(v.start, cStart, start), hi = Math.min(v.end, cStart + CHUNK, end);
-        const offset = range.offset + (lo - cStart);
-        const r = run as { lo: number; hi: number; offset: number; prot: number } | null;
-        if (r && r.hi === lo && r.offset + (r.hi - r.lo) === offset && r.prot === v.prot) r.hi = hi;
-        else {
-          flush();
-          run = { lo, hi, offset, prot: v.prot };
-        }
+  private populateShared(v: Vma, lo: number, hi: number, existing = false): void {
+    const { mem, offset } = v.shared!;
+    const oLo = offset + lo - v.start, oHi = offset + hi - v.start;
+    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    try {
+      const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
+      const first = Math.floor(oLo / CHUNK), last = Math.ceil(oHi / CHUNK);
+      for (let i = 0; numbers ? i < numbers.length : first + i < last; i++) {
+        const c = numbers ? numbers[i] : first + i;
+        const range = mem.chunk(c);
+        // The chunk's part inside this VMA, in addresses.
+        const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + (c + 1) * CHUNK - offset);
+        if (this.isMappedHere(aLo, aHi - aLo)) continue;
+        runs.add(aLo, aHi, range.offset + (offset + aLo - v.start - c * CHUNK), v.prot);
       }
-      flush();
+    } finally {
+      runs.flush();
     }
+  }
+
+  /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
+  private isMappedHere(addr: number, length: number): boolean {
+    try {
+      this.as.translate(addr, length, 0);
+      return true;
+    } catch (e) {
+      if (e instanceof MemoryFault) return false;
+      throw e;
+    }
+  }
+
+  /** remapChunks maps the populated chunks of [start, end) where private VMAs cover them. */
+  private remapChunks(from: number, to: number): void {
+    this.mapChunks(this.chunksIn(from, to));
+  }
+
+  /** mapChunks maps every private VMA's part of the given populated chunks (ascending chunk numbers). */
+  private mapChunks(chunks: number[]): void {
+    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    for (const c of chunks) {
+      const range = this.chunks.get(c)!;
+      const cStart = c * CHUNK, cEnd = cStart + CHUNK;
+      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
+        const v = this.vmas[i];
+        if (v.shared) continue;
+        const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
+        runs.add(lo, hi, range.offset + (lo - cStart), v.prot);
+      }
+    }
+    runs.flush();
   }
 
   /**
@@ -268,8 +333,13 @@ export class MemoryManager {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
-    if (v.shared || this.chunks.has(c)) return false;
-    this.populate(pageDown(addr), PAGE);
+    if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) : this.chunks.has(c)) return false;
+    try {
+      this.populate(pageDown(addr), PAGE);
+    } catch (e) {
+      if (e instanceof LinuxError) return false; // the memory file is full
+      throw e;
+    }
     return true;
   }
 
@@ -317,11 +387,13 @@ export class MemoryManager {
     let done = 0;
     while (done < data.length) {
       const at = addr + done;
-      const c = Math.floor(at / CHUNK);
       const v = this.findVma(at)!;
-      const n = Math.min(data.length - done, (c + 1) * CHUNK - at, v.end - at);
-      const base = v.shared ? v.shared.backing.offset + (at - v.start) : this.chunks.get(c)!.offset + (at - c * CHUNK);
-      mf.writeBytes(base, data.subarray(done, done + n));
+      // Chunks are numbered by address (private) or by offset in the object (shared).
+      const key = v.shared ? v.shared.offset + (at - v.start) : at;
+      const c = Math.floor(key / CHUNK);
+      const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
+      const range = v.shared ? v.shared.mem.chunks.get(c)! : this.chunks.get(c)!;
+      mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
       done += n;
     }
   }
@@ -350,6 +422,56 @@ export class MemoryManager {
     }
   }
 
+  /**
+   * copyPopulated copies [src, src+length) to dst (mapped, private) regardless of
+   * protections, for mremap: only populated chunks and shared backing are read, so pages
+   * never touched stay untouched at dst too (both read as zeros).
+   */
+  copyPopulated(src: number, length: number, dst: number): void {
+    const mf = this.platform.memoryFile;
+    const end = src + length;
+    const pieces: { at: number; offset: number; n: number }[] = [];
+    for (let i = this.vmaIndex(src); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      if (!v.shared) continue;
+      const { mem, offset } = v.shared;
+      const lo = Math.max(v.start, src), hi = Math.min(v.end, end);
+      const oLo = offset + (lo - v.start), oHi = offset + (hi - v.start);
+      for (const c of chunksIn(mem.chunks, oLo, oHi)) {
+        const pLo = Math.max(oLo, c * CHUNK), pHi = Math.min(oHi, (c + 1) * CHUNK);
+        pieces.push({ at: v.start + (pLo - offset), offset: mem.chunks.get(c)!.offset + (pLo - c * CHUNK), n: pHi - pLo });
+      }
+    }
+    for (const c of this.chunksIn(src, end)) {
+      const cStart = c * CHUNK, range = this.chunks.get(c)!;
+      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cStart + CHUNK; i++) {
+        const v = this.vmas[i];
+        if (v.shared) continue;
+        const lo = Math.max(v.start, cStart, src), hi = Math.min(v.end, cStart + CHUNK, end);
+        if (lo < hi) pieces.push({ at: lo, offset: range.offset + (lo - cStart), n: hi - lo });
+      }
+    }
+    for (const p of pieces) {
+      for (let done = 0; done < p.n;) {
+        const n = Math.min(p.n - done, 1 << 20);
+        this.writeForce(dst + (p.at - src) + done, mf.readBytes(p.offset + done, n));
+        done += n;
+      }
+    }
+  }
+
+  /** isMapped tells whether every page of [addr, addr+length) is in some VMA. */
+  isMapped(addr: number, length: number): boolean {
+    const end = addr + length;
+    let at = addr;
+    for (let i = this.vmaIndex(addr); at < end; i++) {
+      const v = this.vmas[i];
+      if (!v || v.start > at) return false;
+      at = v.end;
+    }
+    return true;
+  }
+
   // --- brk ---------------------------------------------------------------------------
 
   /** setBrk implements brk(2): it returns the new (or unchanged) break. */
@@ -358,7 +480,7 @@ export class MemoryManager {
     const oldEnd = pageUp(this.brk), newEnd = pageUp(addr);
     if (newEnd > oldEnd) {
       if (!this.isFree(oldEnd, newEnd - oldEnd)) return this.brk;
-      if (newEnd > this.mmapTop) return this.brk;
+      if (newEnd > this.mmapTop || newEnd - oldEnd > MemoryManager.commitLimit) return this.brk;
       const heap = this.vmas.find((v) => v.name === '[heap]' && v.end === oldEnd);
       if (heap) {
         heap.end = newEnd;
@@ -380,20 +502,21 @@ export class MemoryManager {
     const child = MemoryManager.create(this.platform);
     const mf = this.platform.memoryFile;
     Object.assign(child, { brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
-    for (const v of this.vmas) {
-      const copy: Vma = { ...v };
-      if (v.shared) {
-        v.shared.refs.n++;
-        child.as.mapFile(v.start, v.shared.backing, v.prot);
-      }
-      child.vmas.push(copy);
-    }
+    // Shared VMAs share their object: the child maps the chunks allocated so far.
+    for (const v of this.vmas) child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
     const pool = poolOf(mf);
-    for (const [c, range] of this.chunks) {
-      const dst = pool.take(false);
-      copyRange(mf, range.offset, dst.offset, CHUNK);
-      child.chunks.set(c, dst);
-      child.remapChunks(c * CHUNK, (c + 1) * CHUNK);
+    const all = [...this.chunks.keys()].sort((a, b) => a - b);
+    try {
+      for (const c of all) {
+        const dst = pool.take(false);
+        copyRange(mf, this.chunks.get(c)!.offset, dst.offset, CHUNK);
+        child.chunks.set(c, dst);
+      }
+      child.mapChunks(all);
+      for (const v of child.vmas) if (v.shared) child.populateShared(v, v.start, v.end, true);
+    } catch (e) {
+      child.release();
+      throw e;
     }
     return child;
   }
@@ -411,7 +534,7 @@ export class MemoryManager {
     const pool = poolOf(mf);
     for (const range of this.chunks.values()) pool.give(range);
     this.chunks.clear();
-    for (const v of this.vmas) if (v.shared && --v.shared.refs.n === 0) mf.free(v.shared.backing);
+    for (const v of this.vmas) v.shared?.mem.unref();
     this.vmas = [];
     this.as.release();
   }
@@ -421,12 +544,18 @@ export class MemoryManager {
     return this.chunks.size * CHUNK;
   }
 
-  /** describe renders /proc/<pid>/maps. */
+  /**
+   * describe renders /proc/<pid>/maps: names start at column 73 as Linux pads them, and the
+   * vsyscall page (emulated, see kernel/vsyscall.ts) ends the list as in Linux's xonly mode.
+   */
   describe(): string {
     const hex = (n: number) => n.toString(16).padStart(8, '0');
-    return this.vmas.map((v) => {
+    const lines = this.vmas.map((v) => {
       const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared ? 's' : 'p'}`;
-      return `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 ${v.name ? `${' '.repeat(10)}${v.name}` : ''}`.trimEnd();
-    }).join('\n') + (this.vmas.length ? '\n' : '');
+      const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 `;
+      return v.name ? line.padEnd(73) + v.name : line.trimEnd();
+    });
+    lines.push(VSYSCALL_MAPS_LINE);
+    return lines.join('\n') + '\n';
   }
 }

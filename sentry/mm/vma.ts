@@ -1,27 +1,35 @@
 /**
  * Vma is one virtual memory area of an application: a page-aligned address range with
- * protections and a kind. Private anonymous memory is allocated lazily in chunks (see
- * mm.ts); shared anonymous memory has its own backing range, allocated up front so that
- * fork can share it.
+ * protections and a kind. Anonymous memory is allocated lazily in chunks (see mm.ts):
+ * private memory per address space, shared memory per SharedAnon object (shared.ts),
+ * which fork shares.
  */
-import type { FileRange } from '../../platform';
+import type { SharedAnon } from './shared';
 
 export const PAGE = 4096;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100,
   MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000, MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000,
   MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000, MAP_HUGETLB = 0x40000, MAP_FIXED_NOREPLACE = 0x100000;
 
+/**
+ * VSYSCALL_MAPS_LINE is the vsyscall page's line in /proc/<pid>/maps, as Linux shows it in
+ * its default xonly mode (the sentry emulates the page: kernel/vsyscall.ts).
+ */
+export const VSYSCALL_MAPS_LINE = `ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0${' '.repeat(18)}[vsyscall]`;
+
 /** Vma is one mapped range. */
 export interface Vma {
   start: number;
   end: number;
   prot: number;
-  /** shared is set for MAP_SHARED: writes are seen by every process mapping it. */
-  shared: { backing: FileRange; refs: { n: number } } | null;
+  /** shared is set for MAP_SHARED: the object mapped (writes are seen by every process mapping it) and the offset of `start` in it. */
+  shared: { mem: SharedAnon; offset: number } | null;
   /** name is what /proc/<pid>/maps shows ('[heap]', '[stack]', a path, or ''). */
   name: string;
   /** offset is the file offset of start, for /proc/<pid>/maps. */
   fileOffset: number;
+  /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
+  noreserve?: boolean;
 }
 
 export function pageDown(n: number): number {

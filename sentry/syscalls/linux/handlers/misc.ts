@@ -7,6 +7,7 @@ import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Registers } from '../../../../platform';
+import { limitOf, RLIMIT_NOFILE } from '../../../kernel/rlimits';
 import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
@@ -94,18 +95,10 @@ define(218, (t, r) => {
 define(273, (t, r) => (Number(r.arg(1)) !== 24 ? -Errno.EINVAL : 0), 'partial', 'robust futex lists are accepted, not walked at exit');
 define(334, () => -Errno.ENOSYS, 'partial', 'rseq is not offered (glibc falls back)');
 
-// Resource limits: kept per process, enforced for RLIMIT_NOFILE.
-const RLIMIT_NOFILE = 7, RLIMIT_STACK = 3, RLIM_INFINITY = 0xffffffffffffffffn;
-const DEFAULTS: Record<number, [bigint, bigint]> = {
-  [RLIMIT_NOFILE]: [1024n, 1048576n],
-  [RLIMIT_STACK]: [8388608n, RLIM_INFINITY],
-  6: [RLIM_INFINITY, RLIM_INFINITY], // NPROC
-  8: [65536n, 65536n], // MEMLOCK
-};
-
+// Resource limits: kept per process (kernel/rlimits.ts).
 function getLimit(t: Task, res: number): [bigint, bigint] {
   if (res < 0 || res > 15) fail(Errno.EINVAL);
-  return t.tg.rlimits.get(res) ?? DEFAULTS[res] ?? [RLIM_INFINITY, RLIM_INFINITY];
+  return limitOf(t.tg, res);
 }
 
 /** setLimit sets a limit of t; raising the hard limit takes CAP_SYS_RESOURCE in caller. */

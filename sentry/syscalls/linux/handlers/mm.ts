@@ -5,7 +5,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY } from '../../../vfs/file';
 import { define } from '../registry';
 import { num } from './util';
@@ -34,6 +34,8 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
       fail(Errno.ENODEV); // writable shared file mappings are not supported
     }
   }
+  // Linux accounts writable private and shared anonymous memory unless MAP_NORESERVE.
+  if (!(flags & MAP_NORESERVE) && (shared ? anon : prot & 2)) t.mm.checkCommit(len);
   let addr: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addrHint % PAGE !== 0) fail(Errno.EINVAL);
@@ -44,7 +46,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     const hint = addrHint - (addrHint % PAGE);
     addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
   }
-  t.mm.mapAnonymous(addr, len, prot, shared && anon);
+  t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
   if (f) {
     // Copy the file's bytes in (the rest of the last page stays zero).
     const vma = t.mm.findVma(addr)!;
@@ -52,11 +54,25 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));
+    // Pages that read as zeros (a sparse file's holes) are left untouched: the mapping
+    // already reads zeros there, and nothing is allocated for them.
+    const zero = Buffer.alloc(PAGE);
     for (let done = 0; done < want;) {
       const buf = Buffer.alloc(Math.min(want - done, 1 << 20));
       const n = f.read(t, buf, offset + done);
       if (typeof n !== 'number' || n <= 0) break;
-      t.mm.writeForce(addr + done, buf.subarray(0, n));
+      // One copy per run of pages that are not all zeros.
+      let run = -1;
+      for (let at = 0; at <= n; at += PAGE) {
+        const page = buf.subarray(at, Math.min(n, at + PAGE));
+        const data = page.length > 0 && page.compare(zero, 0, page.length) !== 0;
+        if (data && run < 0) run = at;
+        if (!data && run >= 0) {
+          t.mm.writeForce(addr + done + run, buf.subarray(run, at));
+          run = -1;
+        }
+      }
+      if (run >= 0) t.mm.writeForce(addr + done + run, buf.subarray(run, n));
       done += n;
     }
   }
@@ -81,29 +97,45 @@ define(10, (t, r) => {
   return 0;
 });
 
-// mremap(old, oldLen, newLen, flags, newAddr): MREMAP_MAYMOVE copies to a new place.
+const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+
+// mremap(old, oldLen, newLen, flags, newAddr): private memory moves by copying what was
+// touched; a shared mapping moves (or grows) onto the same object, so it stays shared.
 define(25, (t, r) => {
   const old = num(r, 0), oldLen = pageUp(num(r, 1)), newLen = pageUp(num(r, 2)), flags = r.argInt(3);
-  if (old % PAGE !== 0 || newLen === 0 || flags & ~3) fail(Errno.EINVAL);
+  if (old % PAGE !== 0 || newLen === 0 || flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) fail(Errno.EINVAL);
+  if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
+  const { prot, name } = vma;
+  // The object and offset behind `old`, for a shared mapping (vma may be split below).
+  const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
+  const place = (at: number, from: number, length: number) => {
+    if (shared) t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
+    else t.mm.mapAnonymous(at, length, prot, false, name);
+  };
+  const move = (dst: number) => {
+    place(dst, 0, newLen);
+    if (!shared) t.mm.copyPopulated(old, Math.min(oldLen, newLen), dst);
+    t.mm.unmap(old, oldLen);
+    return dst;
+  };
+  if (flags & MREMAP_FIXED) {
+    const dst = num(r, 4);
+    if (dst % PAGE !== 0 || (dst < old + oldLen && old < dst + newLen)) fail(Errno.EINVAL);
+    return move(dst);
+  }
   if (newLen <= oldLen) {
     if (newLen < oldLen) t.mm.unmap(old + newLen, oldLen - newLen);
     return old;
   }
   if (t.mm.isFree(old + oldLen, newLen - oldLen) && old + newLen <= t.mm.mmapTop) {
-    t.mm.mapAnonymous(old + oldLen, newLen - oldLen, vma.prot, false, vma.name);
+    place(old + oldLen, oldLen, newLen - oldLen);
     return old;
   }
-  if (!(flags & 1)) fail(Errno.ENOMEM);
-  const dst = t.mm.findFree(newLen);
-  t.mm.mapAnonymous(dst, newLen, vma.prot, false, vma.name);
-  // Copy regardless of protections: make the old range readable first.
-  if (!(vma.prot & 1)) t.mm.protect(old, oldLen, vma.prot | 1);
-  t.mm.writeForce(dst, t.mm.read(old, oldLen));
-  t.mm.unmap(old, oldLen);
-  return dst;
-}, 'partial', 'moves by copying');
+  if (!(flags & MREMAP_MAYMOVE)) fail(Errno.ENOMEM);
+  return move(t.mm.findFree(newLen));
+}, 'partial', 'private memory moves by copying what was touched');
 
 define(28, () => 0, 'partial', 'advice is accepted and ignored');
 define(26, () => 0, 'partial', 'private copies: nothing to sync');
@@ -114,7 +146,9 @@ define(152, () => 0);
 define(27, (t, r) => {
   const addr = num(r, 0), len = pageUp(num(r, 1));
   if (addr % PAGE !== 0) fail(Errno.EINVAL);
-  const v = Buffer.alloc(len / PAGE, 1);
-  t.mm.write(r.arg(2), v);
+  if (!t.mm.isMapped(addr, len)) fail(Errno.ENOMEM);
+  // The vector is written in pieces: a huge range must not mean a huge buffer here.
+  const vec = num(r, 2), piece = Buffer.alloc(Math.min(len / PAGE, 1 << 16), 1);
+  for (let done = 0; done < len / PAGE; done += piece.length) t.mm.write(vec + done, piece.subarray(0, Math.min(piece.length, len / PAGE - done)));
   return 0;
 }, 'partial', 'every page is reported resident');

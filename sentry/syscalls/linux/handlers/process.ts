@@ -145,7 +145,7 @@ function tkill(t: Task, tgid: number, tid: number, sig: number): number {
   const target = t.kernel.tasks.get(tid);
   if (!target || tid <= 0 || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
   if (!mayKill(t, target, sig)) fail(Errno.EPERM);
-  if (sig !== 0) sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid });
+  if (sig !== 0 && !sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid })) fail(Errno.EAGAIN);
   return 0;
 }
 define(200, (t, r) => tkill(t, -1, r.argInt(0), r.argInt(1)));

@@ -1,0 +1,89 @@
+/**
+ * timekeeper arms every deadline the sentry keeps (a blocked task's timeout, alarm(2),
+ * setitimer) on Node's timers. Node takes at most 2^31-1 ms (24.8 days) in one timer: a
+ * longer delay fires after 1 ms with a TimeoutOverflowWarning, so `sleep 3650d` would end
+ * at once and a re-armed wait would spin and flood the log. The timekeeper arms a long
+ * deadline in steps of at most MAX_TIMER_MS and fires only when the deadline is reached.
+ *
+ * A Deadline is a record (its time, its action), not a bare closure: it can be listed,
+ * read back (alarm's remaining seconds) and disarmed. Deadlines are on the Date.now clock
+ * in milliseconds; an infinite or NaN deadline never fires.
+ */
+
+/** MAX_TIMER_MS is the longest delay Node's setTimeout accepts (2^31-1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** HostTimers is what the timekeeper needs from the host (Node's timers; fakes in tests). */
+export interface HostTimers {
+  now(): number;
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const nodeTimers: HostTimers = {
+  now: () => Date.now(),
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** Deadline is one armed timeout: when it fires and what it does. */
+export class Deadline {
+  /** handle is the host timer of the current step, undefined once fired or disarmed. */
+  handle: unknown;
+
+  constructor(readonly at: number, readonly fire: () => void) {}
+
+  /** armed tells whether the deadline is still to fire. */
+  get armed(): boolean {
+    return this.handle !== undefined;
+  }
+}
+
+/** Timekeeper arms and disarms deadlines over a host's timers. */
+export class Timekeeper {
+  constructor(private readonly host: HostTimers = nodeTimers) {}
+
+  /** now is the timekeeper's clock (ms). */
+  now(): number {
+    return this.host.now();
+  }
+
+  /** arm returns a deadline that calls fire at `at` (ms on the now() clock), or at once if past. */
+  arm(at: number, fire: () => void): Deadline {
+    const d = new Deadline(at, fire);
+    if (!Number.isNaN(at) && at !== Infinity) this.step(d);
+    return d;
+  }
+
+  /** armIn arms a deadline `ms` from now. */
+  armIn(ms: number, fire: () => void): Deadline {
+    return this.arm(this.now() + ms, fire);
+  }
+
+  /** disarm cancels a deadline (nothing when it already fired, or for null). */
+  disarm(d: Deadline | null | undefined): void {
+    if (!d || d.handle === undefined) return;
+    this.host.clear(d.handle);
+    d.handle = undefined;
+  }
+
+  /** remaining returns the ms left before a deadline fires (0 when fired or disarmed). */
+  remaining(d: Deadline | null | undefined): number {
+    return d && d.armed ? Math.max(0, d.at - this.now()) : 0;
+  }
+
+  private step(d: Deadline): void {
+    const left = Math.max(0, d.at - this.now());
+    d.handle = this.host.set(() => {
+      if (d.at - this.now() > 0 && left >= MAX_TIMER_MS) {
+        this.step(d);
+        return;
+      }
+      d.handle = undefined;
+      d.fire();
+    }, Math.min(left, MAX_TIMER_MS));
+  }
+}
+
+/** timekeeper is the sentry's one timekeeper. */
+export const timekeeper = new Timekeeper();

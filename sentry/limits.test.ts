@@ -1,0 +1,48 @@
+/**
+ * limits: the sandbox's bounds derived from the memory limit, the sentry's heap flag and
+ * the tmpfs mount options.
+ */
+import { INODE_HEAP_BYTES, limitsFor, MAX_HEAP, memoryLimitOf, MIN_HEAP, parseSize, SENTRY_BASE_HEAP, sentryNodeFlags, tmpfsOptions } from './limits';
+
+const MiB = 2 ** 20, GiB = 2 ** 30;
+
+describe('limits', () => {
+  test('the memory limit comes from the spec, else the host RAM; never above the RAM', () => {
+    expect(memoryLimitOf({ linux: { resources: { memory: { limit: 512 * MiB } } } }, 8 * GiB)).toBe(512 * MiB);
+    expect(memoryLimitOf({ linux: { resources: { memory: { limit: -1 } } } }, 8 * GiB)).toBe(8 * GiB);
+    expect(memoryLimitOf({}, 8 * GiB)).toBe(8 * GiB);
+    expect(memoryLimitOf({ linux: { resources: { memory: { limit: 64 * GiB } } } }, 8 * GiB)).toBe(8 * GiB);
+  });
+
+  test('the inode budget fits in the heap beside the sentry own share, at every memory size', () => {
+    for (const mem of [16 * MiB, 256 * MiB, GiB, 8 * GiB, 64 * GiB, 1024 * GiB]) {
+      const l = limitsFor(mem);
+      expect(l.heapBytes).toBeGreaterThanOrEqual(MIN_HEAP);
+      expect(l.heapBytes).toBeLessThanOrEqual(MAX_HEAP);
+      expect(l.inodeBudget * INODE_HEAP_BYTES + SENTRY_BASE_HEAP).toBeLessThan(l.heapBytes);
+      expect(l.tmpfsInodes).toBeLessThanOrEqual(l.inodeBudget);
+      expect(l.tmpfsBytes).toBe(mem / 2);
+    }
+    // Linux's defaults: half the RAM's pages as nr_inodes, RAM / 256 KiB queued signals.
+    expect(limitsFor(256 * MiB).tmpfsInodes).toBe(32768);
+    expect(limitsFor(256 * MiB).sigpending).toBe(1024);
+  });
+
+  test('the sentry heap flag is a whole number of MiB', () => {
+    expect(sentryNodeFlags({ linux: { resources: { memory: { limit: 2 * GiB } } } })).toEqual(['--max-old-space-size=512']);
+    expect(sentryNodeFlags({ linux: { resources: { memory: { limit: 64 * MiB } } } })).toEqual(['--max-old-space-size=192']);
+  });
+
+  test('tmpfs size= and nr_inodes= as mount(8) reads them', () => {
+    const l = limitsFor(GiB);
+    expect(parseSize('1m')).toBe(MiB);
+    expect(parseSize('10k')).toBe(10240);
+    expect(parseSize('2G')).toBe(2 * GiB);
+    expect(parseSize('25%', GiB)).toBe(GiB / 4);
+    expect(parseSize('x1')).toBeUndefined();
+    expect(tmpfsOptions(['rw', 'size=1m', 'nr_inodes=200', 'mode=1777'], l)).toEqual({ maxBytes: MiB, maxInodes: 200 });
+    expect(tmpfsOptions(['size=1000'], l)).toEqual({ maxBytes: 4096, maxInodes: l.tmpfsInodes });
+    expect(tmpfsOptions([], l)).toEqual({ maxBytes: l.tmpfsBytes, maxInodes: l.tmpfsInodes });
+    expect(tmpfsOptions(['nr_inodes=0'], l).maxInodes).toBe(0);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * MemoryManager on huge sparse ranges: every operation must cost in proportion to the VMAs
+ * and populated chunks it touches. A fake platform counts the address-space calls (each a
+ * ptrace round trip in the stub) and a real memory file counts its allocations.
+ */
+import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform, type Prot } from '../../platform';
+import { MappingTable } from '../../platform/memfile/mappings';
+import { Errno, LinuxError } from '../kernel/errors';
+import { MemoryManager } from './mm';
+
+const TB = 2 ** 40;
+const CHUNK = 64 * 1024;
+const RW = PROT_READ | PROT_WRITE;
+
+/** CountingSpace is an AddressSpace that records its mappings and counts its calls. */
+class CountingSpace implements AddressSpace {
+  readonly table = new MappingTable();
+  calls = { mapFile: 0, unmap: 0, protect: 0 };
+  mapFile(addr: number, range: FileRange, prot: Prot): void {
+    this.calls.mapFile++;
+    this.table.map(addr, range, prot);
+  }
+  unmap(addr: number, length: number): void {
+    this.calls.unmap++;
+    this.table.unmap(addr, length);
+  }
+  protect(addr: number, length: number, prot: Prot): void {
+    this.calls.protect++;
+    this.table.protect(addr, length, prot);
+  }
+  translate(addr: number, length: number, want: Prot): FileRange[] {
+    const r = this.table.translate(addr, length, want);
+    if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
+    return r;
+  }
+  release(): void {}
+}
+
+function fakePlatform(mf: MemoryFile): Platform & { spaces: CountingSpace[] } {
+  const spaces: CountingSpace[] = [];
+  return {
+    name: 'counting',
+    minUserAddress: 0x10000,
+    maxUserAddress: 2 ** 47 - 4096,
+    memoryFile: mf,
+    spaces,
+    newAddressSpace() {
+      const s = new CountingSpace();
+      spaces.push(s);
+      return s;
+    },
+    newContext: () => { throw new Error('no contexts'); },
+    newFpState: () => { throw new Error('no fp state'); },
+    release() {},
+  };
+}
+
+describe('MemoryManager on huge ranges', () => {
+  let mf: MemoryFile;
+  let p: ReturnType<typeof fakePlatform>;
+  let allocs: jest.SpyInstance;
+  beforeEach(() => {
+    mf = MemoryFile.create({ maxSize: 1 << 28 });
+    p = fakePlatform(mf);
+    allocs = jest.spyOn(mf, 'allocate');
+  });
+  afterEach(() => mf.close());
+
+  test('1000 reservations of 64 TB, mapped and unmapped, allocate nothing and map nothing', () => {
+    const mm = MemoryManager.create(p);
+    const as = p.spaces[0];
+    for (let i = 0; i < 1000; i++) {
+      const addr = mm.findFree(64 * TB);
+      mm.mapAnonymous(addr, 64 * TB, 0, false);
+      mm.unmap(addr, 64 * TB);
+    }
+    expect(allocs).not.toHaveBeenCalled();
+    expect(as.calls).toEqual({ mapFile: 0, unmap: 1000, protect: 0 });
+    expect(mm.vmas).toEqual([]);
+  });
+
+  test('touching two pages of a 64 TB reservation populates two chunks; protect, fork and unmap cost per chunk', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    // Without MAP_NORESERVE, making it writable is accounted: ENOMEM (overcommit).
+    mm.mapAnonymous(base, 64 * TB, 0, false);
+    expect(() => mm.protect(base, 64 * TB, RW)).toThrow(new LinuxError(Errno.ENOMEM));
+    mm.mapAnonymous(base, 64 * TB, 0, false, '', true);
+    mm.protect(base, 64 * TB, RW);
+    mm.write(base + 5, Buffer.from('low'));
+    mm.write(base + 32 * TB, Buffer.from('high'));
+    expect(allocs).toHaveBeenCalledTimes(2);
+    expect(mm.residentBytes).toBe(2 * CHUNK);
+
+    const child = mm.fork();
+    const cs = p.spaces[1];
+    // One mapping per populated chunk, no walk over the 2^30 chunks of the range.
+    expect(cs.calls.mapFile).toBe(2);
+    expect(child.read(base + 32 * TB, 4).toString()).toBe('high');
+    expect(child.read(base + 5, 3).toString()).toBe('low');
+
+    // A fault in the middle of the reservation populates one more chunk.
+    expect(mm.handleFault(base + 7 * TB + 123)).toBe(true);
+    expect(mm.residentBytes).toBe(3 * CHUNK);
+
+    mm.unmap(base, 64 * TB);
+    expect(mm.residentBytes).toBe(0);
+    expect(mm.vmas).toEqual([]);
+    child.release();
+  });
+
+  test('brk of 64 TB beyond the commit limit is refused, a small one grows the heap', () => {
+    const mm = MemoryManager.create(p);
+    mm.brkStart = mm.brk = 0x40000000;
+    expect(mm.setBrk(mm.brk + 64 * TB)).toBe(0x40000000);
+    expect(mm.setBrk(mm.brk + 3 * CHUNK)).toBe(0x40000000 + 3 * CHUNK);
+    expect(mm.setBrk(0x40000000)).toBe(0x40000000);
+    expect(allocs).not.toHaveBeenCalled();
+  });
+
+  test('a 64 TB shared mapping is allocated as touched, shared with a child, and freed with its last mapping', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 64 * TB, RW, true);
+    expect(allocs).not.toHaveBeenCalled();
+    mm.write(base + 10, Buffer.from('one'));
+    mm.write(base + 40 * TB, Buffer.from('two'));
+    const mem = mm.findVma(base)!.shared!.mem;
+    expect(mem.chunks.size).toBe(2);
+
+    const child = mm.fork();
+    const cs = p.spaces[1];
+    expect(cs.calls.mapFile).toBe(2); // the two chunks allocated so far
+    expect(child.read(base + 40 * TB, 3).toString()).toBe('two');
+    child.write(base + 40 * TB, Buffer.from('TWO'));
+    expect(mm.read(base + 40 * TB, 3).toString()).toBe('TWO');
+    // A chunk first touched by the child reaches the parent through a fault.
+    child.write(base + 20 * TB, Buffer.from('new'));
+    expect(mm.handleFault(base + 20 * TB)).toBe(true);
+    expect(mm.handleFault(base + 20 * TB)).toBe(false); // mapped now: a real fault
+    expect(mm.read(base + 20 * TB, 3).toString()).toBe('new');
+
+    // Unmapping the middle keeps both ends (and the object) alive in the parent.
+    mm.unmap(base + TB, 62 * TB);
+    expect(mm.read(base + 10, 3).toString()).toBe('one');
+    child.release();
+    expect(mem.chunks.size).toBe(3);
+    mm.unmap(base, 64 * TB);
+    expect(mem.chunks.size).toBe(0);
+  });
+
+  test('copyPopulated (mremap) moves only what was touched', () => {
+    const mm = MemoryManager.create(p);
+    const src = 0x100000000, dst = 0x200000000000;
+    mm.mapAnonymous(src, 16 * TB, RW, false);
+    mm.write(src + TB, Buffer.from('moved'));
+    mm.mapAnonymous(dst, 16 * TB, RW, false);
+    mm.copyPopulated(src, 16 * TB, dst);
+    mm.unmap(src, 16 * TB);
+    expect(mm.read(dst + TB, 5).toString()).toBe('moved');
+    expect(mm.residentBytes).toBe(CHUNK);
+  });
+});
