@@ -3,6 +3,7 @@
  *
  *   tvisor gofer --root DIR (--socket PATH | --fd N) [--ro]
  *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--debug] [--log-format text|json]
+ *                [--host-seccomp kill|trap|log]
  *
  * --root is the export attached by the names '' and '/'; each --export adds one more
  * (a bind mount), attached by NAME. With --fd the gofer serves one connected socket
@@ -15,9 +16,11 @@ import { Exports, ExportError, openExport } from './server/export';
 import { Server } from './server/server';
 import { procSelfFd } from './server/file';
 import { lineLogger } from './log';
+import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { SYSCALLS } from '../sentry/syscalls/linux/table/syscalls';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
-       [--debug] [--log-format text|json]
+       [--debug] [--log-format text|json] [--host-seccomp kill|trap|log]
 
 Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink for the
 client, never leaves an export through "..", and answers EROFS to every change of a
@@ -38,6 +41,7 @@ function parse(argv: string[]) {
       'export-ro': { type: 'string', multiple: true, default: [] },
       debug: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'text' },
+      'host-seccomp': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -58,6 +62,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!opts.root) throw new UsageError('--root is required');
     if (!!opts.socket === !!opts.fd) throw new UsageError('exactly one of --socket and --fd is required');
     if (opts['log-format'] !== 'text' && opts['log-format'] !== 'json') throw new UsageError(`--log-format: "${opts['log-format']}" is not text or json`);
+    const mode = opts['host-seccomp'] ?? (opts.debug ? 'trap' : 'kill');
+    if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new UsageError(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
+    opts['host-seccomp'] = mode;
   } catch (e) {
     process.stderr.write(`tvisor gofer: ${(e as Error).message.split('\n')[0]}\n`);
     return 2;
@@ -103,6 +110,13 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+  }
+  // Everything is open: from here on the gofer keeps to its allowlist of host syscalls.
+  try {
+    installSeccomp('gofer', { mode: opts['host-seccomp'] as SeccompMode, names: SYSCALLS.map((s) => s?.name) });
+  } catch (e) {
+    process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
+    return 1;
   }
   log.debug(`gofer: serving ${exports.list().map((e) => `${e.name}=${e.hostPath}${e.readonly ? ' (ro)' : ''}`).join(', ')}`);
   await server.run();

@@ -8,6 +8,7 @@
  *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
+ *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -34,6 +35,8 @@ import { sendConsoleFd } from '../runtime/console/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
+import { SYSCALLS } from './syscalls/linux/table/syscalls';
+import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -54,6 +57,7 @@ function parse(argv: string[]) {
       'gofer-fd': { type: 'string' },
       'preserved-fds': { type: 'string' },
       'start-at-once': { type: 'boolean', default: false },
+      'host-seccomp': { type: 'string' },
     },
     strict: true,
   }).values;
@@ -62,8 +66,8 @@ function parse(argv: string[]) {
 export { exitCode };
 
 /** startGofer starts the sandbox's gofer when the sentry runs alone (no --gofer-fd). */
-function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>): { fd: number; stop: () => void } {
-  const { pid, fd } = spawnGofer(launcher, rootfs, spec);
+function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, debug: boolean): { fd: number; stop: () => void } {
+  const { pid, fd } = spawnGofer(launcher, rootfs, spec, { debug });
   // A gofer that dies early shows as EIO on the sentry's 9P calls; at the end it is killed
   // (and reaped, unless it has not gone yet: then it is reparented when the sentry exits).
   return {
@@ -113,10 +117,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const openLog = (f: string | undefined) => (f ? openSync(f, 'a', 0o600) : -1);
   let log: SentryLog;
+  let seccompMode: SeccompMode;
+  let seccompFd: number;
   try {
+    const mode = o['host-seccomp'] ?? (o.debug ? 'trap' : 'kill');
+    if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new Error(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
+    seccompMode = mode as SeccompMode;
     const logFd = openLog(o.log);
+    const debugFd = openLog(o['debug-log']);
     // Started by the runtime (a ready pipe), the sandbox's stderr is the container's: logs go to files only.
-    log = lineLog({ fd: logFd >= 0 ? logFd : o['ready-fd'] ? -1 : 2, debugFd: openLog(o['debug-log']), json: o['log-format'] === 'json', debug: o.debug });
+    log = lineLog({ fd: logFd >= 0 ? logFd : o['ready-fd'] ? -1 : 2, debugFd, json: o['log-format'] === 'json', debug: o.debug });
+    seccompFd = debugFd >= 0 ? debugFd : logFd >= 0 ? logFd : 2;
   } catch (e) {
     process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
     return 2;
@@ -152,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
       ttySlave = slave;
     }
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
-    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec);
+    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec, o.debug);
     const client = Client.overFd(gofer.fd);
     booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave, preserved: preservedFds(o['preserved-fds']) });
   } catch (e) {
@@ -259,6 +270,17 @@ export async function main(argv: string[]): Promise<number> {
     if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log);
   } catch (e) {
     const msg = `cannot serve the sandbox's control sockets: ${(e as Error).message}`;
+    if (readyFd >= 0) report(`error ${msg}`);
+    else process.stderr.write(`tvisor sentry: ${msg}\n`);
+    gofer?.stop();
+    process.exit(1);
+  }
+  // Everything the sandbox needs from the host is open: from here on the sentry keeps to
+  // its own allowlist of host syscalls (native/confine/host-syscalls.ts).
+  try {
+    installSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name) });
+  } catch (e) {
+    const msg = `cannot confine the sentry: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);
     else process.stderr.write(`tvisor sentry: ${msg}\n`);
     gofer?.stop();

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -384,6 +385,65 @@ Napi::Value ExitThread(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(r == -ESRCH ? 0 : (r < 0 ? r : -EPROTO)));
 }
 
+// A host seccomp filter in debug mode returns SECCOMP_RET_TRAP for a syscall it does not
+// allow: the kernel skips the call and sends SIGSYS to the calling thread, whose
+// si_syscall names it. The handler writes one line naming the syscall and the process
+// to the debug descriptor, then ends the whole process, as the kill action would have.
+namespace sigsys {
+int fd = 2;
+char prefix[96];
+constexpr int kNames = 512;
+const char* names[kNames];
+
+void Append(char* buf, size_t* n, size_t cap, const char* s) {
+  while (*s && *n < cap) buf[(*n)++] = *s++;
+}
+
+void Handler(int, siginfo_t* si, void*) {
+  // SAFETY: async-signal-safe only: formatting into a stack buffer, raw write and exit.
+  char buf[256];
+  size_t n = 0;
+  int nr = si->si_syscall;
+  Append(buf, &n, sizeof buf, prefix);
+  Append(buf, &n, sizeof buf, ": host syscall ");
+  Append(buf, &n, sizeof buf, nr >= 0 && nr < kNames && names[nr] ? names[nr] : "?");
+  Append(buf, &n, sizeof buf, " (");
+  char digits[12];
+  int d = 0;
+  unsigned v = static_cast<unsigned>(nr);
+  do {
+    digits[d++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v && d < 12);
+  while (d > 0 && n < sizeof buf) buf[n++] = digits[--d];
+  Append(buf, &n, sizeof buf, ") is not in its seccomp allowlist; the process ends\n");
+  syscall(SYS_write, fd, buf, n);
+  syscall(SYS_exit_group, 128 + SIGSYS);
+}
+}  // namespace sigsys
+
+// reportSigsys(fd, prefix, names) -> 0 or -errno: install the SIGSYS handler above.
+Napi::Value ReportSigsys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sigsys::fd = info[0].As<Napi::Number>().Int32Value();
+  std::string prefix = info[1].As<Napi::String>().Utf8Value();
+  snprintf(sigsys::prefix, sizeof sigsys::prefix, "%s", prefix.c_str());
+  auto names = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length() && i < static_cast<uint32_t>(sigsys::kNames); i++) {
+    Napi::Value v = names[i];
+    // Kept for the life of the process: the handler may run at any time.
+    if (v.IsString()) sigsys::names[i] = strdup(v.As<Napi::String>().Utf8Value().c_str());
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = sigsys::Handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigfillset(&sa.sa_mask);
+  // SAFETY: SIGSYS is not used by Node or V8; the handler only writes and exits.
+  if (sigaction(SIGSYS, &sa, nullptr) < 0) return Napi::Number::New(env, -errno);
+  return Napi::Number::New(env, 0);
+}
+
 // waitThread(tid, nohang) -> wait status, 0 when nohang and nothing changed, or -errno.
 Napi::Value WaitThread(const Napi::CallbackInfo& info) {
   int tid = Tid(info, 0);
@@ -406,6 +466,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["seize"] = Napi::Function::New(env, Seize, "seize");
   exports["exitThread"] = Napi::Function::New(env, ExitThread, "exitThread");
   exports["waitThread"] = Napi::Function::New(env, WaitThread, "waitThread");
+  exports["reportSigsys"] = Napi::Function::New(env, ReportSigsys, "reportSigsys");
   exports["regsSize"] = Napi::Number::New(env, kRegsSize);
   exports["siginfoSize"] = Napi::Number::New(env, kSiginfoSize);
   return exports;

@@ -28,6 +28,8 @@ export interface PtraceAddon {
   exitThread(tid: number): number;
   /** waitThread waits for a state change of tid (-EAGAIN when nohang and none). */
   waitThread(tid: number, nohang: boolean): number;
+  /** reportSigsys installs the debug SIGSYS handler: it writes `prefix: host syscall NAME (N) ...` to fd and exits. */
+  reportSigsys(fd: number, prefix: string, names: (string | undefined)[]): number;
   /** regsSize is sizeof(struct user_regs_struct). */
   readonly regsSize: number;
   /** siginfoSize is sizeof(siginfo_t). */

@@ -168,7 +168,7 @@ export class SentrySandbox implements Sandbox {
           });
         };
         const spawnGofer = () => {
-          goferPid = spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec);
+          goferPid = spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug });
         };
         // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
         if (netTarget.kind === 'new') {
