@@ -1,0 +1,113 @@
+/**
+ * The sandbox's own host processes are confined (README "The sandbox's host processes"):
+ * while a container runs, the sentry, the gofer and every ptrace stub are under a
+ * seccomp filter with no_new_privs; a call outside a process's allowlist ends that
+ * process (and with --debug the process names the call first).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { OciRuntime } from '../oci/harness';
+
+const REPO = path.resolve(__dirname, '../..');
+const TVISOR = path.join(REPO, 'bin', 'tvisor');
+
+/** status reads the fields of /proc/<pid>/status. */
+function status(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** children lists the child processes of every thread of `pid`. */
+function children(pid: number): number[] {
+  return fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+}
+
+/** HostProcs are a running container's tvisor host processes. */
+interface HostProcs { sentry: number; gofer: number; stubs: number[] }
+
+function hostProcs(rt: OciRuntime, id: string): HostProcs {
+  const st = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'state.json'), 'utf8'));
+  const sentry = st.pid as number;
+  const gofer = st.sandbox.goferPid as number;
+  return { sentry, gofer, stubs: children(sentry).filter((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tvisor-stub') };
+}
+
+describe('tvisor host processes while a container runs', () => {
+  if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing: run make build`);
+  const rt = new OciRuntime('tvisor', TVISOR);
+  let procs: HostProcs;
+
+  beforeAll(async () => {
+    // Two processes (sh and its sleep), so two stubs besides the sentry and the gofer.
+    const bundle = rt.bundle('host', ['sh', '-c', 'sleep 30 & wait']);
+    expect(rt.run('create', '--bundle', bundle, 'host-confined').status).toBe(0);
+    expect(rt.run('start', 'host-confined').status).toBe(0);
+    // The stubs settle once sleep has been exec'd (a fork's stub is replaced at exec).
+    let last = '';
+    for (let i = 0; i < 200; i++) {
+      procs = hostProcs(rt, 'host-confined');
+      const now = procs.stubs.join(',');
+      if (procs.stubs.length >= 2 && now === last) break;
+      last = now;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(procs!.stubs.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+  afterAll(() => rt.cleanup());
+
+  test('each is under a seccomp filter with no_new_privs', () => {
+    for (const [what, pid] of [['sentry', procs.sentry], ['gofer', procs.gofer], ...procs.stubs.map((p) => ['stub', p] as const)] as const) {
+      const s = status(pid);
+      expect([what, s.Seccomp, s.NoNewPrivs]).toEqual([what, '2', '1']);
+    }
+    // Each stub has its own filter; one born after the sentry's confinement (sleep's) keeps the sentry's too.
+    expect(procs.stubs.map((p) => status(p).Seccomp_filters)).toContain('2');
+  });
+
+  test('every thread of the sentry and the gofer is filtered (TSYNC)', () => {
+    for (const pid of [procs.sentry, procs.gofer]) {
+      const tasks = fs.readdirSync(`/proc/${pid}/task`);
+      expect(tasks.length).toBeGreaterThan(1);
+      for (const t of tasks) expect(/^Seccomp:\s+(\d)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1]).toBe('2');
+    }
+  });
+});
+
+describe('a call outside the allowlist', () => {
+  const out = path.join(REPO, 'build', 'security', `confine-driver-${process.pid}.js`);
+  beforeAll(() => {
+    buildSync({
+      entryPoints: [path.join(__dirname, 'confine-driver.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs',
+      external: ['koffi', '*.node'], logLevel: 'warning',
+    });
+  });
+  afterAll(() => fs.rmSync(out, { force: true }));
+  const drive = (...args: string[]) => spawnSync(process.execPath, [out, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  test.each(['sentry', 'gofer'])('kills the %s (SIGSYS) in the default mode', (who) => {
+    const r = drive(who, 'kill', 'uname');
+    expect(r.stdout).toMatch(/^confined \d+ threads, seccomp 2(,2)+\n$/);
+    expect([r.signal, r.status]).toEqual(['SIGSYS', null]);
+  });
+
+  test('allowed calls go on: the process ends normally', () => {
+    const r = drive('sentry', 'kill', 'none');
+    expect([r.stdout.split('\n')[1], r.status]).toEqual(['survived', 0]);
+  });
+
+  test('names the syscall in debug (trap) mode, then ends the process', () => {
+    const r = drive('sentry', 'trap', 'uname');
+    expect(r.stdout).not.toContain('survived');
+    expect(r.stderr).toMatch(/^tvisor sentry \(pid \d+\): host syscall uname \(63\) is not in its seccomp allowlist; the process ends\n$/);
+    expect(r.status).toBe(128 + 31);
+    // An argument outside a constraint is refused the same way: no socket for the gofer.
+    const g = drive('gofer', 'trap', 'socket');
+    expect(g.stderr).toContain('host syscall socket (41) is not in its seccomp allowlist');
+  });
+});
