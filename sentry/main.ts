@@ -9,6 +9,7 @@
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
  *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
+ *                 [--pivot-root]              (started in a mount namespace of its own: pivot into an empty root)
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -17,7 +18,7 @@
  * Control protocol (one JSON object per line, answered by one line):
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
  */
-import { readFileSync, writeFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
+import { readFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
@@ -37,6 +38,8 @@ import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
 import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
+import { usePtmx } from './fsimpl/host/host-pty';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -58,6 +61,7 @@ function parse(argv: string[]) {
       'preserved-fds': { type: 'string' },
       'start-at-once': { type: 'boolean', default: false },
       'host-seccomp': { type: 'string' },
+      'pivot-root': { type: 'boolean', default: false },
     },
     strict: true,
   }).values;
@@ -175,12 +179,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { kernel, init } = booted;
   const stateDir = o['state-dir'];
+  // The exit status file is opened (empty) now: once confined, the sentry has no path to
+  // the state directory. An empty file means "not yet" to the runtime.
+  let exitFd = -1;
+  if (stateDir) {
+    try {
+      exitFd = openSync(path.join(stateDir, 'exit-status'), 'w', 0o644);
+    } catch (e) {
+      log.warn(`cannot open the exit status file: ${(e as Error).message}`);
+    }
+  }
   const done = new Promise<number>((resolve) => {
     kernel.onInitExit = (status) => {
       const code = exitCode(status);
-      if (stateDir) {
+      if (exitFd >= 0) {
         try {
-          writeFileSync(path.join(stateDir, 'exit-status'), `${code}\n`);
+          writeSync(exitFd, `${code}\n`);
         } catch (e) {
           log.warn(`cannot record the exit status: ${(e as Error).message}`);
         }
@@ -275,9 +289,14 @@ export async function main(argv: string[]): Promise<number> {
     gofer?.stop();
     process.exit(1);
   }
-  // Everything the sandbox needs from the host is open: from here on the sentry keeps to
-  // its own allowlist of host syscalls (native/confine/host-syscalls.ts).
+  // Everything the sandbox needs from the host is open: from here on the sentry sees
+  // none of the host's files (an empty root, when the runtime gave it a mount namespace
+  // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
+    if (o['pivot-root']) {
+      pivotToEmptyRoot({ pts: true });
+      usePtmx(PRIVATE_PTMX);
+    }
     installSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name) });
   } catch (e) {
     const msg = `cannot confine the sentry: ${(e as Error).message}`;

@@ -75,14 +75,15 @@ const PTRACE = {
 // ioctl(2) requests.
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a,
   TCFLSH = 0x540b, TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414,
-  FIONREAD = 0x541b, FIONBIO = 0x5421, FIOCLEX = 0x5451, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431,
+  FIONREAD = 0x541b, FIONBIO = 0x5421, FIOCLEX = 0x5451, TIOCSPTLCK = 0x40045431,
   TIOCGPTPEER = 0x5441;
 /** SENTRY_IOCTLS: the terminal requests the sentry forwards to its host ptys or makes opening one, and Node's own. */
 const SENTRY_IOCTLS = [TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH, TIOCSCTTY, TIOCGPGRP, TIOCOUTQ,
-  TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, TIOCGPTN, TIOCSPTLCK, TIOCGPTPEER];
+  TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, TIOCSPTLCK, TIOCGPTPEER];
 
 // prctl(2) options; personality(2) flags.
-const PR_SET_PDEATHSIG = 1, PR_SET_NO_NEW_PRIVS = 38;
+const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38;
+const AT_EMPTY_PATH = 0x1000;
 const ADDR_NO_RANDOMIZE = 0x0040000;
 
 const S: readonly HostProcess[] = ['sentry'];
@@ -130,7 +131,6 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   },
   { nr: 56, name: 'clone', who: G, why: 'Node threads', args: oneOf(0, [PTHREAD_CLONE_FLAGS]), argsText: 'flags: a pthread' },
   { nr: 56, name: 'clone', who: ['stub'], gadget: 'inject', why: 'a new stub thread' },
-  { nr: 59, name: 'execve', who: S, why: 'stub spawn execs the stub binary' },
   { nr: 60, name: 'exit', who: SG, why: 'a thread exits' },
   { nr: 60, name: 'exit', who: ['stub'], gadget: 'inject', why: 'a stub thread exits' },
   { nr: 61, name: 'wait4', who: S, why: 'ptrace stops of the stubs; reaping stubs' },
@@ -153,7 +153,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 126, name: 'capset', who: G, why: 'per-request capabilities' },
   { nr: 135, name: 'personality', who: S, why: 'stub spawn disables ASLR', args: oneOf(0, [ADDR_NO_RANDOMIZE]), argsText: 'ADDR_NO_RANDOMIZE' },
   { nr: 138, name: 'fstatfs', who: G, why: 'Tstatfs' },
-  { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up', args: oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS]), argsText: 'option: PDEATHSIG, NO_NEW_PRIVS' },
+  { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up', args: oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_NO_NEW_PRIVS]), argsText: 'option: PDEATHSIG, SET_NAME, NO_NEW_PRIVS' },
   { nr: 186, name: 'gettid', who: S, why: 'the tracing thread of a new context' },
   { nr: 190, name: 'fsetxattr', who: G, why: 'Txattrcreate' },
   { nr: 193, name: 'fgetxattr', who: G, why: 'Txattrwalk' },
@@ -184,6 +184,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 292, name: 'dup3', who: S, why: 'Node\'s stdio' },
   { nr: 317, name: 'seccomp', who: S, why: 'stub start-up installs its own filter' },
   { nr: 318, name: 'getrandom', who: S, why: 'the container\'s getrandom (OpenSSL reseeds from the host)' },
+  { nr: 322, name: 'execveat', who: S, why: 'stub spawn execs the stub binary from its descriptor', args: oneOf(4, [AT_EMPTY_PATH]), argsText: 'flags: AT_EMPTY_PATH (a descriptor, no path)' },
   { nr: 332, name: 'statx', who: SG, why: 'Tgetattr; Node\'s stat' },
   { nr: 334, name: 'rseq', who: SG, why: 'glibc registers each new thread' },
   { nr: 425, name: 'io_uring_setup', who: SG, action: 'enosys', why: 'ENOSYS: libuv keeps to its thread pool' },

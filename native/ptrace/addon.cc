@@ -114,18 +114,22 @@ long Inject(int tid, long nr, const long args[6], int* child) {
   }
 }
 
-// spawnStub(path, memfd) -> pid
+// spawnStub(path, memfd, exeFd) -> pid
 //
 // Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM |
-// CLONE_VFORK) + execve, never child_process (libuv would reap its ptrace stops). The
-// child resets signal handling, asks for SIGKILL when this thread dies, disables ASLR
-// (the stub's fixed address must not meet a randomised stack), keeps only the memory
-// file (as fd STUB_MEMFD) and calls PTRACE_TRACEME. The parent waits for the exec stop,
+// CLONE_VFORK) + execveat of the stub's descriptor (or execve of its path), never
+// child_process (libuv would reap its ptrace stops). The child resets signal handling,
+// asks for SIGKILL when this thread dies, disables ASLR (the stub's fixed address must
+// not meet a randomised stack), keeps only the memory file (as fd STUB_MEMFD) and calls
+// PTRACE_TRACEME. The parent waits for the exec stop,
 // sets the trace options and runs the stub to STUB_READY.
 struct SpawnArgs {
   const char* path;
   int memfd;
   pid_t parent;
+  // exeFd, when >= 0, is the stub binary opened beforehand: exec'd with execveat, so that
+  // a sentry whose root no longer holds the binary's path can still start stubs.
+  int exeFd;
 };
 
 int SpawnChild(void* p) {
@@ -147,17 +151,29 @@ int SpawnChild(void* p) {
   // Its own process group: signals a terminal sends to the sentry's group (^C) must not
   // reach the stubs, which would report them as ptrace stops.
   if (syscall(SYS_setpgid, 0, 0) < 0) _exit(126);
+  // The stub binary's descriptor moves above STUB_MEMFD (close-on-exec: gone once exec'd).
+  int exe = -1;
+  if (a->exeFd >= 0 && (exe = static_cast<int>(syscall(SYS_fcntl, a->exeFd, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) _exit(126);
   if (a->memfd == STUB_MEMFD) {
     if (syscall(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) _exit(126);
   } else if (syscall(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {
     _exit(126);
   }
   for (int fd = 0; fd < STUB_MEMFD; fd++) syscall(SYS_close, fd);
-  syscall(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
+  if (exe < 0) {
+    syscall(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
+  } else {
+    if (syscall(SYS_close_range, STUB_MEMFD + 1, exe - 1, 0) < 0) _exit(126);
+    syscall(SYS_close_range, exe + 1, ~0U, 0);
+  }
   if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) _exit(126);
   char* const argv[] = {const_cast<char*>("tvisor-stub"), nullptr};
   char* const envp[] = {nullptr};
-  syscall(SYS_execve, a->path, argv, envp);
+  if (exe >= 0) {
+    syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+  } else {
+    syscall(SYS_execve, a->path, argv, envp);
+  }
   _exit(127);
 }
 
@@ -170,7 +186,7 @@ std::string StatusText(int status) {
 Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid()};
+  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid(), info[2].As<Napi::Number>().Int32Value()};
   constexpr size_t kStack = 64 * 1024;
   void* stack = malloc(kStack);
   if (!stack) throw Napi::Error::New(env, "stub spawn: out of memory");

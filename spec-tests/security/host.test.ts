@@ -23,7 +23,7 @@ function status(pid: number): Record<string, string> {
   return out;
 }
 
-/** children lists the child processes of every thread of `pid`. */
+/** children lists the child processes of every thread of `pid` (for the sentry: its stubs). */
 function children(pid: number): number[] {
   return fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
 }
@@ -35,7 +35,12 @@ function hostProcs(rt: OciRuntime, id: string): HostProcs {
   const st = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'state.json'), 'utf8'));
   const sentry = st.pid as number;
   const gofer = st.sandbox.goferPid as number;
-  return { sentry, gofer, stubs: children(sentry).filter((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tvisor-stub') };
+  return { sentry, gofer, stubs: children(sentry) };
+}
+
+/** all lists the host processes as [kind, pid]. */
+function all(p: HostProcs): [string, number][] {
+  return [['sentry', p.sentry], ['gofer', p.gofer], ...p.stubs.map((s): [string, number] => ['stub', s])];
 }
 
 describe('tvisor host processes while a container runs', () => {
@@ -62,12 +67,25 @@ describe('tvisor host processes while a container runs', () => {
   afterAll(() => rt.cleanup());
 
   test('each is under a seccomp filter with no_new_privs', () => {
-    for (const [what, pid] of [['sentry', procs.sentry], ['gofer', procs.gofer], ...procs.stubs.map((p) => ['stub', p] as const)] as const) {
+    for (const [what, pid] of all(procs)) {
       const s = status(pid);
       expect([what, s.Seccomp, s.NoNewPrivs]).toEqual([what, '2', '1']);
     }
     // Each stub has its own filter; one born after the sentry's confinement (sleep's) keeps the sentry's too.
     expect(procs.stubs.map((p) => status(p).Seccomp_filters)).toContain('2');
+  });
+
+  test('each has mount, IPC and UTS namespaces of its own and an empty root', () => {
+    const host = fs.statSync('/');
+    for (const [what, pid] of all(procs)) {
+      for (const ns of ['mnt', 'ipc', 'uts']) expect([what, ns, fs.readlinkSync(`/proc/${pid}/ns/${ns}`)]).not.toEqual([what, ns, fs.readlinkSync(`/proc/self/ns/${ns}`)]);
+      const root = fs.statSync(`/proc/${pid}/root`);
+      expect([what, root.dev === host.dev && root.ino === host.ino]).toEqual([what, false]);
+      // The sentry's root holds its private devpts (exec -t terminals); the gofer's nothing.
+      expect([what, fs.readdirSync(`/proc/${pid}/root`)]).toEqual([what, what === 'gofer' ? [] : ['pts']]);
+    }
+    // The sentry and the gofer do not share theirs.
+    expect(fs.readlinkSync(`/proc/${procs.sentry}/ns/mnt`)).not.toBe(fs.readlinkSync(`/proc/${procs.gofer}/ns/mnt`));
   });
 
   test('every thread of the sentry and the gofer is filtered (TSYNC)', () => {
