@@ -3,11 +3,11 @@
  *
  *   tvisor gofer --root DIR (--socket PATH | --fd N) [--ro]
  *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--debug] [--log-format text|json]
- *                [--host-seccomp kill|trap|log] [--pivot-root]
+ *                [--host-seccomp kill|trap|log] [--confine]
  *
- * --pivot-root: the gofer runs in a mount namespace of its own (the runtime's doing); once
- * its exports are open it pivots into an empty root and reaches them only through their
- * descriptors.
+ * --confine: the gofer runs in namespaces of its own (the runtime's doing); once its
+ * exports are open it pivots into an empty root, reaches them only through their
+ * descriptors, and keeps only its file capabilities (native/confine/credentials.ts).
  *
  * --root is the export attached by the names '' and '/'; each --export adds one more
  * (a bind mount), attached by NAME. With --fd the gofer serves one connected socket
@@ -22,10 +22,11 @@ import { procSelfFd } from './server/file';
 import { lineLogger } from './log';
 import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
+import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 import { SYSCALLS } from '../sentry/syscalls/linux/table/syscalls';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
-       [--debug] [--log-format text|json] [--host-seccomp kill|trap|log] [--pivot-root]
+       [--debug] [--log-format text|json] [--host-seccomp kill|trap|log] [--confine]
 
 Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink for the
 client, never leaves an export through "..", and answers EROFS to every change of a
@@ -47,7 +48,7 @@ function parse(argv: string[]) {
       debug: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'text' },
       'host-seccomp': { type: 'string' },
-      'pivot-root': { type: 'boolean', default: false },
+      confine: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -117,10 +118,13 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   }
-  // Everything is open: from here on the gofer sees no host path (with --pivot-root) and
-  // keeps to its allowlist of host syscalls.
+  // Everything is open: from here on the gofer sees no host path and holds only its file
+  // capabilities (with --confine), and keeps to its allowlist of host syscalls.
   try {
-    if (opts['pivot-root']) pivotToEmptyRoot();
+    if (opts.confine) {
+      pivotToEmptyRoot();
+      keepCapabilities(GOFER_CAPABILITIES);
+    }
     installSeccomp('gofer', { mode: opts['host-seccomp'] as SeccompMode, names: SYSCALLS.map((s) => s?.name) });
   } catch (e) {
     process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);

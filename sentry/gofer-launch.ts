@@ -19,15 +19,15 @@ export function isBind(m: Mount): boolean {
 export interface GoferLaunchOptions {
   /** debug: a call outside the gofer's seccomp allowlist is named on its stderr (trap mode). */
   debug?: boolean;
-  /** pivotRoot: the gofer starts in a mount namespace of its own and pivots into an empty root. */
-  pivotRoot?: boolean;
+  /** confine: the gofer starts in namespaces of its own, then pivots into an empty root and drops privileges. */
+  confine?: boolean;
 }
 
 /** goferArgs is the gofer's command line (after the launcher) for a spec and its rootfs. */
 export function goferArgs(rootfs: string, spec: Spec, o: GoferLaunchOptions = {}): string[] {
   const args = ['gofer', '--root', rootfs, '--fd', '3'];
   if (o.debug) args.push('--host-seccomp', 'trap');
-  if (o.pivotRoot) args.push('--pivot-root');
+  if (o.confine) args.push('--confine');
   if (spec.root?.readonly) args.push('--ro');
   for (const m of spec.mounts ?? []) {
     if (!isBind(m) || !m.source) continue;

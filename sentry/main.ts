@@ -9,7 +9,8 @@
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
  *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
- *                 [--pivot-root]              (started in a mount namespace of its own: pivot into an empty root)
+ *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
+ *                                              empty root and become uid 65534 without capabilities)
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -39,6 +40,8 @@ import { renderListing } from './syscalls/linux/listing';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
 import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
+import { becomeNobody, NOBODY } from '../native/confine/credentials';
+import { setStubIds } from '../native/ptrace/ptrace-native';
 import { usePtmx } from './fsimpl/host/host-pty';
 
 function parse(argv: string[]) {
@@ -61,7 +64,7 @@ function parse(argv: string[]) {
       'preserved-fds': { type: 'string' },
       'start-at-once': { type: 'boolean', default: false },
       'host-seccomp': { type: 'string' },
-      'pivot-root': { type: 'boolean', default: false },
+      confine: { type: 'boolean', default: false },
     },
     strict: true,
   }).values;
@@ -147,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   const bundle = path.resolve(o.bundle);
+  // Stubs start as the unprivileged uid the sentry takes once confined (from the first one).
+  if (o.confine) setStubIds(NOBODY);
   let booted: Booted;
   let terminal = false;
   let gofer: { fd: number; stop: () => void } | null = null;
@@ -293,9 +298,11 @@ export async function main(argv: string[]): Promise<number> {
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
-    if (o['pivot-root']) {
+    if (o.confine) {
       pivotToEmptyRoot({ pts: true });
       usePtmx(PRIVATE_PTMX);
+      becomeNobody();
+      setStubIds(-1);
     }
     installSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name) });
   } catch (e) {

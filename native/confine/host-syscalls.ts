@@ -107,7 +107,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 12, name: 'brk', who: SG, why: 'malloc' },
   { nr: 13, name: 'rt_sigaction', who: SG, why: 'Node\'s signal handlers; stub spawn resets every handler' },
   { nr: 14, name: 'rt_sigprocmask', who: SG, why: 'threads block signals; stub spawn unblocks all' },
-  { nr: 15, name: 'rt_sigreturn', who: S, why: 'return from a signal handler (SIGCHLD, the container\'s signals)' },
+  { nr: 15, name: 'rt_sigreturn', who: SG, why: 'return from a signal handler (glibc\'s setxid broadcast of the credential drop ends in it, the sentry\'s SIGCHLD)' },
   { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys', args: oneOf(1, SENTRY_IOCTLS), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX' },
   { nr: 17, name: 'pread64', who: SG, why: 'the memory file; Tread' },
   { nr: 18, name: 'pwrite64', who: SG, why: 'the memory file; Twrite' },

@@ -114,14 +114,14 @@ long Inject(int tid, long nr, const long args[6], int* child) {
   }
 }
 
-// spawnStub(path, memfd, exeFd) -> pid
+// spawnStub(path, memfd, exeFd, ids) -> pid
 //
 // Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM |
 // CLONE_VFORK) + execveat of the stub's descriptor (or execve of its path), never
 // child_process (libuv would reap its ptrace stops). The child resets signal handling,
 // asks for SIGKILL when this thread dies, disables ASLR (the stub's fixed address must
-// not meet a randomised stack), keeps only the memory file (as fd STUB_MEMFD) and calls
-// PTRACE_TRACEME. The parent waits for the exec stop,
+// not meet a randomised stack), keeps only the memory file (as fd STUB_MEMFD), takes the
+// uid and gid `ids` when asked, and calls PTRACE_TRACEME. The parent waits for the exec stop,
 // sets the trace options and runs the stub to STUB_READY.
 struct SpawnArgs {
   const char* path;
@@ -130,6 +130,9 @@ struct SpawnArgs {
   // exeFd, when >= 0, is the stub binary opened beforehand: exec'd with execveat, so that
   // a sentry whose root no longer holds the binary's path can still start stubs.
   int exeFd;
+  // ids, when >= 0, is the uid and gid the stub takes (a sentry that drops to them later
+  // must still be able to signal and seize its first stubs).
+  int ids;
 };
 
 int SpawnChild(void* p) {
@@ -151,6 +154,16 @@ int SpawnChild(void* p) {
   // Its own process group: signals a terminal sends to the sentry's group (^C) must not
   // reach the stubs, which would report them as ptrace stops.
   if (syscall(SYS_setpgid, 0, 0) < 0) _exit(126);
+  if (a->ids >= 0) {
+    // An empty bounding set too, as the sentry's once it has dropped (EINVAL: past the last capability).
+    for (int cap = 0; cap < 64; cap++) {
+      if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) _exit(126);
+    }
+    if (syscall(SYS_setgroups, 0, nullptr) < 0 || syscall(SYS_setresgid, a->ids, a->ids, a->ids) < 0 ||
+        syscall(SYS_setresuid, a->ids, a->ids, a->ids) < 0) {
+      _exit(126);
+    }
+  }
   // The stub binary's descriptor moves above STUB_MEMFD (close-on-exec: gone once exec'd).
   int exe = -1;
   if (a->exeFd >= 0 && (exe = static_cast<int>(syscall(SYS_fcntl, a->exeFd, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) _exit(126);
@@ -186,7 +199,8 @@ std::string StatusText(int status) {
 Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid(), info[2].As<Napi::Number>().Int32Value()};
+  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid(), info[2].As<Napi::Number>().Int32Value(),
+                 info[3].As<Napi::Number>().Int32Value()};
   constexpr size_t kStack = 64 * 1024;
   void* stack = malloc(kStack);
   if (!stack) throw Napi::Error::New(env, "stub spawn: out of memory");

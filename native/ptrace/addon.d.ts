@@ -6,8 +6,8 @@
  * ptrace-native.ts before they cross; the addon re-checks types and buffer lengths.
  */
 export interface PtraceAddon {
-  /** spawnStub starts the stub (exeFd when >= 0, else `path`) as a traced child of this thread; returns its pid or throws. */
-  spawnStub(path: string, memfd: number, exeFd: number): number;
+  /** spawnStub starts the stub (exeFd when >= 0, else `path`) as a traced child of this thread, as uid and gid `ids` when >= 0; returns its pid or throws. */
+  spawnStub(path: string, memfd: number, exeFd: number, ids: number): number;
   /** injectSyscall runs syscall `nr` in the stopped stub thread at the stub's gadget; returns rax. */
   injectSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
   /** cloneThread creates a stub thread, stopped and traced by this thread; returns its tid. */

@@ -110,7 +110,19 @@ export function stubDescriptor(): number {
 export function spawnStub(memfd: number): number {
   if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
   const fd = stubDescriptor();
-  return loadPtraceAddon().spawnStub(stubFile, memfd, fd);
+  return loadPtraceAddon().spawnStub(stubFile, memfd, fd, stubIds);
+}
+
+let stubIds = -1;
+
+/**
+ * setStubIds makes later stubs start as uid and gid `ids` (-1: as the sentry). A sentry
+ * that will drop to an unprivileged uid sets it before its first stub, and back to -1
+ * once it has dropped (its stubs then inherit the ids).
+ */
+export function setStubIds(ids: number): void {
+  if (!Number.isInteger(ids) || ids < -1) throw new RangeError(`stub ids ${ids}: not a uid`);
+  stubIds = ids;
 }
 
 /** injectSyscall runs host syscall `nr` in the stopped stub thread `t`; returns its raw result. */

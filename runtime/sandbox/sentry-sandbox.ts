@@ -164,15 +164,15 @@ export class SentrySandbox implements Sandbox {
         if (preserved.length) args.push('--preserved-fds', `5:${preserved.length}`);
         if (req.startAtOnce) args.push('--start-at-once');
         // Each in mount, IPC and UTS namespaces of its own (namespaces.ts), where it later
-        // pivots into an empty root.
-        args.push('--pivot-root');
+        // pivots into an empty root and drops its privileges (--confine).
+        args.push('--confine');
         const spawnSentry = () => {
           sentryPid = inOwnNamespaces(() => spawnProcess({
             file: process.execPath, argv: [process.execPath, ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
           }));
         };
         const spawnGofer = () => {
-          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, pivotRoot: true }));
+          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, confine: true }));
         };
         // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
         if (netTarget.kind === 'new') {

@@ -88,6 +88,55 @@ describe('tvisor host processes while a container runs', () => {
     expect(fs.readlinkSync(`/proc/${procs.sentry}/ns/mnt`)).not.toBe(fs.readlinkSync(`/proc/${procs.gofer}/ns/mnt`));
   });
 
+  test('the sentry and its stubs run as nobody without capabilities; the gofer keeps its file capabilities', () => {
+    const none = '0000000000000000';
+    // CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, SETGID, SETUID (README).
+    const gofer = '00000000000000df';
+    const caps = (st: Record<string, string>) => [st.CapInh, st.CapPrm, st.CapEff, st.CapBnd, st.CapAmb];
+    for (const [what, pid] of all(procs)) {
+      if (what === 'gofer') continue;
+      for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+        const st = status(Number(t));
+        // The bounding set is the main thread's (below): other threads keep the one they
+        // were born with, which no_new_privs makes moot (no execve can raise capabilities).
+        expect([what, st.Uid, st.Gid, st.Groups, st.CapInh, st.CapPrm, st.CapEff, st.CapAmb]).toEqual([what, '65534\t65534\t65534\t65534', '65534\t65534\t65534\t65534', '', none, none, none, none]);
+      }
+      expect([what, status(pid).CapBnd]).toEqual([what, none]);
+    }
+    const g = status(procs.gofer);
+    expect([g.Uid, ...caps(g)]).toEqual(['0\t0\t0\t0', none, gofer, gofer, gofer, none]);
+    // Its other threads (V8's, libuv's) hold nothing: only the main thread makes host calls.
+    for (const t of fs.readdirSync(`/proc/${procs.gofer}/task`).filter((t) => Number(t) !== procs.gofer)) {
+      expect([t, status(Number(t)).CapPrm, status(Number(t)).CapEff]).toEqual([t, none, none]);
+    }
+  });
+
+  test('each holds only the descriptors the README lists', () => {
+    const bundle = path.join(rt.dir, 'host');
+    const stub = fs.realpathSync(path.join(REPO, 'build', 'native', 'tvisor-stub'));
+    /** kind names what a descriptor is, or returns `other: <target>` for anything undocumented. */
+    const kind = (what: string, pid: number, target: string): string => {
+      if (/^(pipe|socket):\[\d+\]$/.test(target)) return 'pipe or socket';
+      if (/^anon_inode:\[(eventpoll|eventfd)\]$/.test(target)) return 'node';
+      if (target === '/dev/null' || target === '/null') return '/dev/null';
+      if (target.startsWith(`${bundle}/rootfs`)) return 'rootfs';
+      if (target === path.join(rt.dir, 'out') || target === path.join(rt.dir, 'err')) return 'stdio';
+      if (what === 'sentry' && target === '/memfd:tvisor-memory (deleted)') return 'memory file';
+      if (what === 'sentry' && target === stub) return 'stub binary';
+      if (what === 'sentry' && target === path.join(rt.root, 'host-confined', 'exit-status')) return 'exit status';
+      if (what === 'gofer' && target === `/${pid}/fd`) return '/proc/self/fd';
+      return `other: ${target}`;
+    };
+    for (const [what, pid] of all(procs)) {
+      const fds = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => [Number(fd), fs.readlinkSync(`/proc/${pid}/fd/${fd}`)] as const);
+      if (what === 'stub') {
+        expect([what, fds]).toEqual([what, [[3, '/memfd:tvisor-memory (deleted)']]]);
+        continue;
+      }
+      expect([what, fds.map(([, t]) => kind(what, pid, t)).filter((k) => k.startsWith('other'))]).toEqual([what, []]);
+    }
+  });
+
   test('every thread of the sentry and the gofer is filtered (TSYNC)', () => {
     for (const pid of [procs.sentry, procs.gofer]) {
       const tasks = fs.readdirSync(`/proc/${pid}/task`);
