@@ -20,7 +20,7 @@ import { Exports, ExportError, openExport } from './server/export';
 import { Server } from './server/server';
 import { procSelfFd } from './server/file';
 import { lineLogger } from './log';
-import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 import { SYSCALLS } from '../sentry/syscalls/linux/table/syscalls';
@@ -121,11 +121,12 @@ export async function main(argv: string[]): Promise<number> {
   // Everything is open: from here on the gofer sees no host path and holds only its file
   // capabilities (with --confine), and keeps to its allowlist of host syscalls.
   try {
+    const seccomp = prepareSeccomp('gofer', { mode: opts['host-seccomp'] as SeccompMode, names: SYSCALLS.map((s) => s?.name) });
     if (opts.confine) {
       pivotToEmptyRoot();
       keepCapabilities(GOFER_CAPABILITIES);
     }
-    installSeccomp('gofer', { mode: opts['host-seccomp'] as SeccompMode, names: SYSCALLS.map((s) => s?.name) });
+    seccomp();
   } catch (e) {
     process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
     return 1;

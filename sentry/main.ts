@@ -38,10 +38,10 @@ import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
-import { installSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
 import { becomeNobody, NOBODY } from '../native/confine/credentials';
-import { setStubIds } from '../native/ptrace/ptrace-native';
+import { setStubIds, stubDescriptor } from '../native/ptrace/ptrace-native';
 import { usePtmx } from './fsimpl/host/host-pty';
 
 function parse(argv: string[]) {
@@ -298,13 +298,14 @@ export async function main(argv: string[]): Promise<number> {
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
+    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor() } });
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });
       usePtmx(PRIVATE_PTMX);
       becomeNobody();
       setStubIds(-1);
     }
-    installSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name) });
+    seccomp();
   } catch (e) {
     const msg = `cannot confine the sentry: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);

@@ -2,7 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileFilter, decodeFilter, RET, runFilter } from './bpf';
 import { HOST_SYSCALLS, hostSyscallsOf, PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS } from './host-syscalls';
-import { filterFor } from './seccomp';
+import { filterFor as filterWith } from './seccomp';
+import type { SeccompMode } from './seccomp';
+
+const VALUES = { stubFd: 7 };
+const filterFor = (who: 'sentry' | 'gofer', mode: SeccompMode) => filterWith(who, mode, VALUES);
 import { renderHostSyscalls } from './listing';
 import { syscallByNumber, MAX_SYSCALL } from '../../sentry/syscalls/linux/table/syscalls';
 
@@ -57,6 +61,13 @@ describe('compiled allowlists', () => {
     expect(runFilter(sentry, { nr: 101, args: [31n] })).toBe(RET.ALLOW); // PTRACE_SYSEMU
     expect(runFilter(sentry, { nr: 101, args: [5n] })).toBe(RET.KILL_PROCESS); // PTRACE_POKEDATA
     expect(runFilter(sentry, { nr: 101, args: [16n] })).toBe(RET.KILL_PROCESS); // PTRACE_ATTACH
+    // openat only from the (empty) root, never relative to a directory descriptor; execveat only the stub.
+    expect(runFilter(sentry, { nr: 257, args: [0xffffffffffffff9cn] })).toBe(RET.ALLOW);
+    expect(runFilter(sentry, { nr: 257, args: [0xffffff9cn] })).toBe(RET.ALLOW);
+    expect(runFilter(sentry, { nr: 257, args: [20n] })).toBe(RET.KILL_PROCESS);
+    expect(runFilter(sentry, { nr: 322, args: [7n, 0n, 0n, 0n, 0x1000n] })).toBe(RET.ALLOW);
+    expect(runFilter(sentry, { nr: 322, args: [8n, 0n, 0n, 0n, 0x1000n] })).toBe(RET.KILL_PROCESS);
+    expect(runFilter(sentry, { nr: 322, args: [7n, 0n, 0n, 0n, 0n] })).toBe(RET.KILL_PROCESS);
   });
 
   it('keeps every jump in range for a large list (ja for long jumps)', () => {
@@ -95,9 +106,9 @@ describe('the stub binary', () => {
   });
 });
 
-function argsOf(alt: readonly { arg: number; value: bigint }[]): bigint[] {
+function argsOf(alt: readonly { arg: number; value: bigint | 'stubFd' }[]): bigint[] {
   const args = [0n, 0n, 0n, 0n, 0n, 0n];
-  for (const t of alt) args[t.arg] = t.value;
+  for (const t of alt) args[t.arg] = typeof t.value === 'bigint' ? t.value : BigInt(VALUES[t.value]);
   return args;
 }
 

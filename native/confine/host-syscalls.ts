@@ -33,6 +33,15 @@ export type HostProcess = 'sentry' | 'gofer' | 'stub';
 /** HOST_PROCESSES lists the confined processes in the order `tvisor host-syscalls` prints them. */
 export const HOST_PROCESSES: readonly HostProcess[] = ['sentry', 'gofer', 'stub'];
 
+/** RuntimeValue names an argument value known only when the filter is installed. */
+export type RuntimeValue = 'stubFd';
+
+/** RuntimeValues are those values: `stubFd`, the sentry's descriptor of the stub binary. */
+export type RuntimeValues = Readonly<Record<RuntimeValue, number>>;
+
+/** HostArgTest is an ArgTest whose value may be a RuntimeValue. */
+export type HostArgTest = Omit<ArgTest, 'value'> & { readonly value: bigint | RuntimeValue };
+
 /** HostSyscall is one row of the table. */
 export interface HostSyscall {
   readonly nr: number;
@@ -40,7 +49,7 @@ export interface HostSyscall {
   readonly who: readonly HostProcess[];
   readonly why: string;
   /** args: the call is allowed when any alternative holds (each a conjunction); absent: always. */
-  readonly args?: readonly (readonly ArgTest[])[];
+  readonly args?: readonly (readonly HostArgTest[])[];
   /** argsText says the constraint for a person (printed by `tvisor host-syscalls`). */
   readonly argsText?: string;
   /** action: `enosys` answers ENOSYS instead of allowing the call. */
@@ -50,6 +59,8 @@ export interface HostSyscall {
 }
 
 const eq = (arg: number, value: number | bigint): ArgTest => ({ arg, value: BigInt(value) });
+/** LOW32 tests the low 32 bits of an `int` argument (the high half of its register is not the caller's). */
+const LOW32 = (arg: number, value: number | RuntimeValue): HostArgTest => ({ arg, mask: 0xffffffffn, value: typeof value === 'number' ? BigInt(value >>> 0) : value });
 /** oneOf allows `arg` to be any of `values` (one alternative each). */
 const oneOf = (arg: number, values: readonly number[]): ArgTest[][] => values.map((v) => [eq(arg, v)]);
 
@@ -84,6 +95,7 @@ const SENTRY_IOCTLS = [TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH,
 // prctl(2) options; personality(2) flags.
 const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38;
 const AT_EMPTY_PATH = 0x1000;
+const AT_FDCWD = -100;
 const ADDR_NO_RANDOMIZE = 0x0040000;
 
 const S: readonly HostProcess[] = ['sentry'];
@@ -165,7 +177,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 231, name: 'exit_group', who: SG, why: 'the process exits' },
   { nr: 233, name: 'epoll_ctl', who: SG, why: 'libuv\'s event loop' },
   { nr: 234, name: 'tgkill', who: S, why: 'interrupting a running stub thread' },
-  { nr: 257, name: 'openat', who: SG, why: 'the sentry: pty slaves, its exit status; the gofer: Tlopen through /proc/self/fd' },
+  { nr: 257, name: 'openat', who: S, why: 'a terminal for exec -t (/pts/ptmx)', args: [[LOW32(0, AT_FDCWD)]], argsText: 'dirfd: AT_FDCWD (never relative to a host directory it holds)' },
+  { nr: 257, name: 'openat', who: G, why: 'Tlopen re-opens a file through /proc/self/fd' },
   { nr: 258, name: 'mkdirat', who: G, why: 'Tmkdir' },
   { nr: 259, name: 'mknodat', who: G, why: 'Tmknod (fifos, sockets)' },
   { nr: 260, name: 'fchownat', who: G, why: 'Tsetattr uid and gid' },
@@ -184,7 +197,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 292, name: 'dup3', who: S, why: 'Node\'s stdio' },
   { nr: 317, name: 'seccomp', who: S, why: 'stub start-up installs its own filter' },
   { nr: 318, name: 'getrandom', who: S, why: 'the container\'s getrandom (OpenSSL reseeds from the host)' },
-  { nr: 322, name: 'execveat', who: S, why: 'stub spawn execs the stub binary from its descriptor', args: oneOf(4, [AT_EMPTY_PATH]), argsText: 'flags: AT_EMPTY_PATH (a descriptor, no path)' },
+  { nr: 322, name: 'execveat', who: S, why: 'stub spawn execs the stub binary from its descriptor', args: [[LOW32(0, 'stubFd'), eq(4, AT_EMPTY_PATH)]], argsText: 'the stub binary\'s descriptor, AT_EMPTY_PATH' },
   { nr: 332, name: 'statx', who: SG, why: 'Tgetattr; Node\'s stat' },
   { nr: 334, name: 'rseq', who: SG, why: 'glibc registers each new thread' },
   { nr: 425, name: 'io_uring_setup', who: SG, action: 'enosys', why: 'ENOSYS: libuv keeps to its thread pool' },

@@ -16,7 +16,7 @@ import { HostError, lastErrno, libcFunc } from '../libc';
 import koffi from '../koffi';
 import { loadPtraceAddon } from '../ptrace/ptrace-native';
 import { compileFilter, encodeFilter, RET, type Insn, type Rule } from './bpf';
-import { hostSyscallsOf } from './host-syscalls';
+import { hostSyscallsOf, type RuntimeValues } from './host-syscalls';
 
 /** SeccompMode says what a filter does with a call it does not allow (see the module comment). */
 export type SeccompMode = 'kill' | 'trap' | 'log';
@@ -25,6 +25,7 @@ export type SeccompMode = 'kill' | 'trap' | 'log';
 export const SECCOMP_MODES: readonly SeccompMode[] = ['kill', 'trap', 'log'];
 
 const ENOSYS = 38;
+const ALL = (1n << 64n) - 1n;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SYS_seccomp = 317;
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -32,18 +33,25 @@ const SECCOMP_FILTER_FLAG_TSYNC = 1;
 
 const DEFAULT: Readonly<Record<SeccompMode, number>> = { kill: RET.KILL_PROCESS, trap: RET.TRAP, log: RET.LOG };
 
-/** rulesFor returns the filter rules of `who`'s table rows (stub rows are the stub's own filter, not built here). */
-export function rulesFor(who: 'sentry' | 'gofer'): Rule[] {
+/**
+ * rulesFor returns the filter rules of `who`'s table rows (stub rows are the stub's own
+ * filter, not built here), with `values` put in for the table's runtime values.
+ */
+export function rulesFor(who: 'sentry' | 'gofer', values: RuntimeValues): Rule[] {
   return hostSyscallsOf(who).map((r) => ({
     nr: r.nr,
     action: r.action === 'enosys' ? RET.ERRNO | ENOSYS : RET.ALLOW,
-    alternatives: r.args?.map((alt) => [...alt]),
+    alternatives: r.args?.map((alt) => alt.map((t) => {
+      // A runtime value is an int (a descriptor): its bits as the test's mask sees them.
+      const v = typeof t.value === 'bigint' ? t.value : BigInt.asUintN(64, BigInt(values[t.value])) & (t.mask ?? ALL);
+      return { ...t, value: v };
+    })),
   }));
 }
 
 /** filterFor compiles `who`'s allowlist with the mode's default action. */
-export function filterFor(who: 'sentry' | 'gofer', mode: SeccompMode): Insn[] {
-  return compileFilter(rulesFor(who), DEFAULT[mode]);
+export function filterFor(who: 'sentry' | 'gofer', mode: SeccompMode, values: RuntimeValues): Insn[] {
+  return compileFilter(rulesFor(who, values), DEFAULT[mode]);
 }
 
 /** ConfineOptions say how to report what the filter refuses. */
@@ -53,6 +61,22 @@ export interface ConfineOptions {
   debugFd?: number;
   /** names[nr] names each syscall for that line. */
   names?: (string | undefined)[];
+  /** values are the table's runtime values (the sentry's stub descriptor; -1 where none). */
+  values?: RuntimeValues;
+}
+
+/**
+ * prepareSeccomp compiles `who`'s allowlist and, in trap mode, installs the SIGSYS
+ * reporter (it loads the native addon: call it while the addon's path is still there,
+ * before the pivot). It returns the installer, to be called once the process is ready.
+ */
+export function prepareSeccomp(who: 'sentry' | 'gofer', o: ConfineOptions): () => void {
+  if (o.mode === 'trap') {
+    const r = loadPtraceAddon().reportSigsys(o.debugFd ?? 2, `tvisor ${who} (pid ${process.pid})`, o.names ?? []);
+    if (r < 0) throw new HostError('sigaction(SIGSYS)', -r);
+  }
+  const prog = encodeFilter(filterFor(who, o.mode, o.values ?? { stubFd: -1 }));
+  return () => install(prog);
 }
 
 /**
@@ -60,11 +84,11 @@ export interface ConfineOptions {
  * It throws HostError when the kernel refuses (no filter is then installed).
  */
 export function installSeccomp(who: 'sentry' | 'gofer', o: ConfineOptions): void {
-  if (o.mode === 'trap') {
-    const r = loadPtraceAddon().reportSigsys(o.debugFd ?? 2, `tvisor ${who} (pid ${process.pid})`, o.names ?? []);
-    if (r < 0) throw new HostError('sigaction(SIGSYS)', -r);
-  }
-  const prog = encodeFilter(filterFor(who, o.mode));
+  prepareSeccomp(who, o)();
+}
+
+/** install applies a compiled program to every thread, with no_new_privs. */
+function install(prog: Buffer): void {
   // struct sock_fprog: unsigned short len; (6 bytes padding) struct sock_filter *filter.
   const fprog = Buffer.alloc(16);
   fprog.writeUInt16LE(prog.length / 8, 0);

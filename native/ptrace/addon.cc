@@ -164,9 +164,12 @@ int SpawnChild(void* p) {
       _exit(126);
     }
   }
-  // The stub binary's descriptor moves above STUB_MEMFD (close-on-exec: gone once exec'd).
-  int exe = -1;
-  if (a->exeFd >= 0 && (exe = static_cast<int>(syscall(SYS_fcntl, a->exeFd, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) _exit(126);
+  // The stub binary's descriptor (close-on-exec: gone once exec'd) must lie above
+  // STUB_MEMFD; it keeps its number otherwise, which the sentry's filter checks.
+  int exe = a->exeFd;
+  if (exe >= 0 && exe <= STUB_MEMFD && (exe = static_cast<int>(syscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) {
+    _exit(126);
+  }
   if (a->memfd == STUB_MEMFD) {
     if (syscall(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) _exit(126);
   } else if (syscall(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {

@@ -146,6 +146,23 @@ describe('tvisor host processes while a container runs', () => {
   });
 });
 
+describe('tvisor --debug', () => {
+  const rt = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => rt.cleanup());
+
+  test('the sentry and the gofer trap a refused call (a SIGSYS handler names it) instead of dying silently', () => {
+    const bundle = rt.bundle('debug', ['sleep', '30']);
+    expect(rt.run('--debug', '--debug-log', path.join(rt.dir, 'debug.log'), 'create', '--bundle', bundle, 'host-debug').status).toBe(0);
+    const p = hostProcs(rt, 'host-debug');
+    const sigsys = 1n << 30n; // SIGSYS is signal 31
+    for (const pid of [p.sentry, p.gofer]) {
+      const s = status(pid);
+      expect([pid, s.Seccomp, (BigInt(`0x${s.SigCgt}`) & sigsys) !== 0n]).toEqual([pid, '2', true]);
+    }
+    expect(rt.run('delete', '--force', 'host-debug').status).toBe(0);
+  }, 60_000);
+});
+
 describe('a call outside the allowlist', () => {
   const out = path.join(REPO, 'build', 'security', `confine-driver-${process.pid}.js`);
   beforeAll(() => {
