@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileFilter, decodeFilter, RET, runFilter } from './bpf';
 import { HOST_SYSCALLS, hostSyscallsOf, PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS } from './host-syscalls';
-import { filterFor as filterWith } from './seccomp';
+import { filterFor as filterWith, precompileAll, withStubFd } from './seccomp';
+import { encodeFilter } from './bpf';
 import type { SeccompMode } from './seccomp';
 
 const VALUES = { stubFd: 7 };
@@ -79,6 +80,15 @@ describe('compiled allowlists', () => {
     expect(runFilter(prog, { nr: 3, args: [3n] })).toBe(RET.ALLOW);
     expect(runFilter(prog, { nr: 3, args: [4n] })).toBe(RET.KILL_PROCESS);
     expect(runFilter(prog, { nr: 400 })).toBe(RET.KILL_PROCESS);
+  });
+
+  it('the programs compiled ahead of time (embedded in the bundles) are the ones compiled at run time', () => {
+    const pre = precompileAll();
+    for (const who of ['sentry', 'gofer'] as const) {
+      for (const mode of ['kill', 'trap', 'log'] as const) {
+        expect(withStubFd(Buffer.from(pre[`${who}:${mode}`], 'base64'), 7).equals(encodeFilter(filterFor(who, mode)))).toBe(true);
+      }
+    }
   });
 
   it('tvisor host-syscalls lists each process with its count', () => {
