@@ -3,7 +3,11 @@
  *
  *   tvisor gofer --root DIR (--socket PATH | --fd N) [--ro]
  *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--uid-map C:H:N]... [--gid-map C:H:N]...
- *                [--debug] [--log-format text|json]
+ *                [--debug] [--log-format text|json] [--host-seccomp kill|trap|log] [--confine]
+ *
+ * --confine: the gofer runs in namespaces of its own (the runtime's doing); once its
+ * exports are open it pivots into an empty root, reaches them only through their
+ * descriptors, and keeps only its file capabilities (native/confine/credentials.ts).
  *
  * --root is the export attached by the names '' and '/'; each --export adds one more
  * (a bind mount), attached by NAME. With --fd the gofer serves one connected socket
@@ -19,9 +23,13 @@ import { IdMap, type IdMaps } from './server/idmap';
 import { Server } from './server/server';
 import { procSelfFd } from './server/file';
 import { lineLogger } from './log';
+import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { pivotToEmptyRoot } from '../native/confine/root';
+import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
        [--uid-map C:H:N]... [--gid-map C:H:N]... [--debug] [--log-format text|json]
+       [--host-seccomp kill|trap|log] [--confine]
 
 Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink for the
 client, never leaves an export through "..", and answers EROFS to every change of a
@@ -44,6 +52,8 @@ function parse(argv: string[]) {
       'gid-map': { type: 'string', multiple: true, default: [] },
       debug: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'text' },
+      'host-seccomp': { type: 'string' },
+      confine: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -64,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!opts.root) throw new UsageError('--root is required');
     if (!!opts.socket === !!opts.fd) throw new UsageError('exactly one of --socket and --fd is required');
     if (opts['log-format'] !== 'text' && opts['log-format'] !== 'json') throw new UsageError(`--log-format: "${opts['log-format']}" is not text or json`);
+    const mode = opts['host-seccomp'] ?? (opts.debug ? 'trap' : 'kill');
+    if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new UsageError(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
+    opts['host-seccomp'] = mode;
   } catch (e) {
     process.stderr.write(`tvisor gofer: ${(e as Error).message.split('\n')[0]}\n`);
     return 2;
@@ -116,6 +129,22 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+  }
+  // Everything is open: from here on the gofer sees no host path and holds only its file
+  // capabilities (with --confine), and keeps to its allowlist of host syscalls.
+  try {
+    const mode = opts['host-seccomp'] as SeccompMode;
+    // The syscall names are for the trap mode's message only: the table is not loaded otherwise (~2 MB of the gofer's memory).
+    const names = mode === 'trap' ? (await import('../sentry/syscalls/linux/table/syscalls')).SYSCALLS.map((s) => s?.name) : [];
+    const seccomp = prepareSeccomp('gofer', { mode, names });
+    if (opts.confine) {
+      pivotToEmptyRoot();
+      keepCapabilities(GOFER_CAPABILITIES);
+    }
+    seccomp();
+  } catch (e) {
+    process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
+    return 1;
   }
   log.debug(`gofer: serving ${exports.list().map((e) => `${e.name}=${e.hostPath}${e.readonly ? ' (ro)' : ''}`).join(', ')}`);
   await server.run();

@@ -29,6 +29,7 @@ import { update } from './commands/update';
 import { doCommand, endDoFlags } from './commands/extras/do';
 import { install, uninstall } from './commands/extras/install';
 import { gofer, sentry, syscalls } from './commands/extras/internal';
+import { hostSyscalls } from './commands/extras/host-syscalls';
 import { createLogger, type Logger } from './log';
 import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
@@ -43,7 +44,7 @@ function launcherPath(): string {
 
 /** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
 const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, events, update, list, spec, features, ...unsupported];
-const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, gofer, sentry];
+const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, hostSyscalls, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */
 const GLOBAL_FLAGS = {

@@ -5,7 +5,8 @@
 // and nothing else of ours: no module resolution over hundreds of files at start-up.
 // Native modules (koffi, our node-gyp addon) stay external and load from disk.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 /** Entry points: output name -> source. A missing source is skipped (built as the tree grows). */
 const entries = {
@@ -15,6 +16,21 @@ const entries = {
 };
 
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src)));
+
+// The seccomp programs of the sandbox processes (native/confine) are compiled here, once,
+// and embedded: a starting sentry or gofer then only decodes its own.
+mkdirSync('build', { recursive: true });
+await build({
+  entryPoints: ['native/confine/seccomp.ts'],
+  outfile: 'build/confine-precompile.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['koffi', '*.node'],
+  logLevel: 'warning',
+});
+const hostFilters = JSON.stringify(createRequire(import.meta.url)('../build/confine-precompile.js').precompileAll());
 
 await build({
   entryPoints,
@@ -26,6 +42,6 @@ await build({
   sourcemap: 'linked',
   external: ['koffi', '*.node'],
   logLevel: 'warning',
-  define: { 'process.env.TVISOR_BUNDLED': '"1"' },
+  define: { 'process.env.TVISOR_BUNDLED': '"1"', 'process.env.TVISOR_HOST_FILTERS': JSON.stringify(hostFilters) },
 });
 console.log(`built ${Object.keys(entryPoints).map((e) => `dist/${e}.js`).join(' ')}`);

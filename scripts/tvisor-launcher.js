@@ -41,7 +41,10 @@ function load(file) {
   const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapper, { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) {
-    process.once('exit', () => {
+    let written = false;
+    const writeCache = () => {
+      if (written) return;
+      written = true;
       try {
         const tmp = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
@@ -55,7 +58,11 @@ function load(file) {
       } catch {
         // dist/ read-only: every start compiles, as plain require would
       }
-    });
+    };
+    process.once('exit', writeCache);
+    // A sandbox process that confines itself (native/confine) loses the path to dist/
+    // before it exits: it writes the cache just before, with what its start-up compiled.
+    globalThis[Symbol.for('tvisor.writeCodeCache')] = writeCache;
   }
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(file), mod, file, path.dirname(file));

@@ -15,9 +15,19 @@ export function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
+/** GoferLaunchOptions carry the global flags the gofer shares with the sentry. */
+export interface GoferLaunchOptions {
+  /** debug: a call outside the gofer's seccomp allowlist is named on its stderr (trap mode). */
+  debug?: boolean;
+  /** confine: the gofer starts in namespaces of its own, then pivots into an empty root and drops privileges. */
+  confine?: boolean;
+}
+
 /** goferArgs is the gofer's command line (after the launcher) for a spec and its rootfs. */
-export function goferArgs(rootfs: string, spec: Spec): string[] {
+export function goferArgs(rootfs: string, spec: Spec, o: GoferLaunchOptions = {}): string[] {
   const args = ['gofer', '--root', rootfs, '--fd', '3'];
+  if (o.debug) args.push('--host-seccomp', 'trap');
+  if (o.confine) args.push('--confine');
   if (spec.root?.readonly) args.push('--ro');
   for (const m of spec.mounts ?? []) {
     if (!isBind(m) || !m.source) continue;
@@ -42,10 +52,10 @@ export function goferArgs(rootfs: string, spec: Spec): string[] {
  * its end before it calls `start` (docker run -t; the sentry lets go of it too:
  * adoptAsStdio).
  */
-export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec: Spec): number {
+export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec: Spec, o: GoferLaunchOptions = {}): number {
   return spawnProcess({
     file: process.execPath,
-    argv: [process.execPath, launcher, ...goferArgs(rootfs, spec)],
+    argv: [process.execPath, launcher, ...goferArgs(rootfs, spec, o)],
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     fds: [null, null, spec.process?.terminal ? null : 2, fd],
     setsid: true,
@@ -53,10 +63,10 @@ export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec:
 }
 
 /** spawnGofer starts the gofer on a new socket pair and returns it with the sentry's end. */
-export function spawnGofer(launcher: string, rootfs: string, spec: Spec): { pid: number; fd: number } {
+export function spawnGofer(launcher: string, rootfs: string, spec: Spec, o: GoferLaunchOptions = {}): { pid: number; fd: number } {
   const [mine, theirs] = socketPair();
   try {
-    return { pid: spawnGoferOn(theirs, launcher, rootfs, spec), fd: mine };
+    return { pid: spawnGoferOn(theirs, launcher, rootfs, spec, o), fd: mine };
   } catch (e) {
     closeFd(mine);
     throw e;

@@ -8,6 +8,9 @@
  *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
+ *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
+ *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
+ *                                              empty root and become uid 65534 without capabilities)
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -16,7 +19,7 @@
  * Control protocol (one JSON object per line, answered by one line):
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
  */
-import { readFileSync, writeFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
+import { readFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
@@ -34,6 +37,12 @@ import { sendConsoleFd } from '../runtime/console/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
+import { SYSCALLS } from './syscalls/linux/table/syscalls';
+import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
+import { becomeNobody, NOBODY } from '../native/confine/credentials';
+import { setStubIds, stubDescriptor } from '../native/ptrace/ptrace-native';
+import { usePtmx } from './fsimpl/host/host-pty';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -54,6 +63,8 @@ function parse(argv: string[]) {
       'gofer-fd': { type: 'string' },
       'preserved-fds': { type: 'string' },
       'start-at-once': { type: 'boolean', default: false },
+      'host-seccomp': { type: 'string' },
+      confine: { type: 'boolean', default: false },
     },
     strict: true,
   }).values;
@@ -62,8 +73,8 @@ function parse(argv: string[]) {
 export { exitCode };
 
 /** startGofer starts the sandbox's gofer when the sentry runs alone (no --gofer-fd). */
-function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>): { fd: number; stop: () => void } {
-  const { pid, fd } = spawnGofer(launcher, rootfs, spec);
+function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, debug: boolean): { fd: number; stop: () => void } {
+  const { pid, fd } = spawnGofer(launcher, rootfs, spec, { debug });
   // A gofer that dies early shows as EIO on the sentry's 9P calls; at the end it is killed
   // (and reaped, unless it has not gone yet: then it is reparented when the sentry exits).
   return {
@@ -113,10 +124,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const openLog = (f: string | undefined) => (f ? openSync(f, 'a', 0o600) : -1);
   let log: SentryLog;
+  let seccompMode: SeccompMode;
+  let seccompFd: number;
   try {
+    const mode = o['host-seccomp'] ?? (o.debug ? 'trap' : 'kill');
+    if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new Error(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
+    seccompMode = mode as SeccompMode;
     const logFd = openLog(o.log);
+    const debugFd = openLog(o['debug-log']);
     // Started by the runtime (a ready pipe), the sandbox's stderr is the container's: logs go to files only.
-    log = lineLog({ fd: logFd >= 0 ? logFd : o['ready-fd'] ? -1 : 2, debugFd: openLog(o['debug-log']), json: o['log-format'] === 'json', debug: o.debug });
+    log = lineLog({ fd: logFd >= 0 ? logFd : o['ready-fd'] ? -1 : 2, debugFd, json: o['log-format'] === 'json', debug: o.debug });
+    seccompFd = debugFd >= 0 ? debugFd : logFd >= 0 ? logFd : 2;
   } catch (e) {
     process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
     return 2;
@@ -132,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   const bundle = path.resolve(o.bundle);
+  // Stubs start as the unprivileged uid the sentry takes once confined (from the first one).
+  if (o.confine) setStubIds(NOBODY);
   let booted: Booted;
   let terminal = false;
   let gofer: { fd: number; stop: () => void } | null = null;
@@ -152,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       ttySlave = slave;
     }
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
-    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec);
+    gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec, o.debug);
     const client = Client.overFd(gofer.fd);
     booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave, preserved: preservedFds(o['preserved-fds']) });
   } catch (e) {
@@ -164,12 +184,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { kernel, init } = booted;
   const stateDir = o['state-dir'];
+  // The exit status file is opened (empty) now: once confined, the sentry has no path to
+  // the state directory. An empty file means "not yet" to the runtime.
+  let exitFd = -1;
+  if (stateDir) {
+    try {
+      exitFd = openSync(path.join(stateDir, 'exit-status'), 'w', 0o644);
+    } catch (e) {
+      log.warn(`cannot open the exit status file: ${(e as Error).message}`);
+    }
+  }
   const done = new Promise<number>((resolve) => {
     kernel.onInitExit = (status) => {
       const code = exitCode(status);
-      if (stateDir) {
+      if (exitFd >= 0) {
         try {
-          writeFileSync(path.join(stateDir, 'exit-status'), `${code}\n`);
+          writeSync(exitFd, `${code}\n`);
         } catch (e) {
           log.warn(`cannot record the exit status: ${(e as Error).message}`);
         }
@@ -259,6 +289,25 @@ export async function main(argv: string[]): Promise<number> {
     if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log);
   } catch (e) {
     const msg = `cannot serve the sandbox's control sockets: ${(e as Error).message}`;
+    if (readyFd >= 0) report(`error ${msg}`);
+    else process.stderr.write(`tvisor sentry: ${msg}\n`);
+    gofer?.stop();
+    process.exit(1);
+  }
+  // Everything the sandbox needs from the host is open: from here on the sentry sees
+  // none of the host's files (an empty root, when the runtime gave it a mount namespace
+  // of its own) and keeps to its allowlist of host syscalls (native/confine/).
+  try {
+    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor() } });
+    if (o.confine) {
+      pivotToEmptyRoot({ pts: true });
+      usePtmx(PRIVATE_PTMX);
+      becomeNobody();
+      setStubIds(-1);
+    }
+    seccomp();
+  } catch (e) {
+    const msg = `cannot confine the sentry: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);
     else process.stderr.write(`tvisor sentry: ${msg}\n`);
     gofer?.stop();

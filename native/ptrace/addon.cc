@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -113,18 +114,25 @@ long Inject(int tid, long nr, const long args[6], int* child) {
   }
 }
 
-// spawnStub(path, memfd) -> pid
+// spawnStub(path, memfd, exeFd, ids) -> pid
 //
 // Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM |
-// CLONE_VFORK) + execve, never child_process (libuv would reap its ptrace stops). The
-// child resets signal handling, asks for SIGKILL when this thread dies, disables ASLR
-// (the stub's fixed address must not meet a randomised stack), keeps only the memory
-// file (as fd STUB_MEMFD) and calls PTRACE_TRACEME. The parent waits for the exec stop,
+// CLONE_VFORK) + execveat of the stub's descriptor (or execve of its path), never
+// child_process (libuv would reap its ptrace stops). The child resets signal handling,
+// asks for SIGKILL when this thread dies, disables ASLR (the stub's fixed address must
+// not meet a randomised stack), keeps only the memory file (as fd STUB_MEMFD), takes the
+// uid and gid `ids` when asked, and calls PTRACE_TRACEME. The parent waits for the exec stop,
 // sets the trace options and runs the stub to STUB_READY.
 struct SpawnArgs {
   const char* path;
   int memfd;
   pid_t parent;
+  // exeFd, when >= 0, is the stub binary opened beforehand: exec'd with execveat, so that
+  // a sentry whose root no longer holds the binary's path can still start stubs.
+  int exeFd;
+  // ids, when >= 0, is the uid and gid the stub takes (a sentry that drops to them later
+  // must still be able to signal and seize its first stubs).
+  int ids;
 };
 
 int SpawnChild(void* p) {
@@ -146,17 +154,42 @@ int SpawnChild(void* p) {
   // Its own process group: signals a terminal sends to the sentry's group (^C) must not
   // reach the stubs, which would report them as ptrace stops.
   if (syscall(SYS_setpgid, 0, 0) < 0) _exit(126);
+  if (a->ids >= 0) {
+    // An empty bounding set too, as the sentry's once it has dropped (EINVAL: past the last capability).
+    for (int cap = 0; cap < 64; cap++) {
+      if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) _exit(126);
+    }
+    if (syscall(SYS_setgroups, 0, nullptr) < 0 || syscall(SYS_setresgid, a->ids, a->ids, a->ids) < 0 ||
+        syscall(SYS_setresuid, a->ids, a->ids, a->ids) < 0) {
+      _exit(126);
+    }
+  }
+  // The stub binary's descriptor (close-on-exec: gone once exec'd) must lie above
+  // STUB_MEMFD; it keeps its number otherwise, which the sentry's filter checks.
+  int exe = a->exeFd;
+  if (exe >= 0 && exe <= STUB_MEMFD && (exe = static_cast<int>(syscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) {
+    _exit(126);
+  }
   if (a->memfd == STUB_MEMFD) {
     if (syscall(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) _exit(126);
   } else if (syscall(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {
     _exit(126);
   }
   for (int fd = 0; fd < STUB_MEMFD; fd++) syscall(SYS_close, fd);
-  syscall(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
+  if (exe < 0) {
+    syscall(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
+  } else {
+    if (syscall(SYS_close_range, STUB_MEMFD + 1, exe - 1, 0) < 0) _exit(126);
+    syscall(SYS_close_range, exe + 1, ~0U, 0);
+  }
   if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) _exit(126);
   char* const argv[] = {const_cast<char*>("tvisor-stub"), nullptr};
   char* const envp[] = {nullptr};
-  syscall(SYS_execve, a->path, argv, envp);
+  if (exe >= 0) {
+    syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+  } else {
+    syscall(SYS_execve, a->path, argv, envp);
+  }
   _exit(127);
 }
 
@@ -169,7 +202,8 @@ std::string StatusText(int status) {
 Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid()};
+  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid(), info[2].As<Napi::Number>().Int32Value(),
+                 info[3].As<Napi::Number>().Int32Value()};
   constexpr size_t kStack = 64 * 1024;
   void* stack = malloc(kStack);
   if (!stack) throw Napi::Error::New(env, "stub spawn: out of memory");
@@ -384,6 +418,65 @@ Napi::Value ExitThread(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(r == -ESRCH ? 0 : (r < 0 ? r : -EPROTO)));
 }
 
+// A host seccomp filter in debug mode returns SECCOMP_RET_TRAP for a syscall it does not
+// allow: the kernel skips the call and sends SIGSYS to the calling thread, whose
+// si_syscall names it. The handler writes one line naming the syscall and the process
+// to the debug descriptor, then ends the whole process, as the kill action would have.
+namespace sigsys {
+int fd = 2;
+char prefix[96];
+constexpr int kNames = 512;
+const char* names[kNames];
+
+void Append(char* buf, size_t* n, size_t cap, const char* s) {
+  while (*s && *n < cap) buf[(*n)++] = *s++;
+}
+
+void Handler(int, siginfo_t* si, void*) {
+  // SAFETY: async-signal-safe only: formatting into a stack buffer, raw write and exit.
+  char buf[256];
+  size_t n = 0;
+  int nr = si->si_syscall;
+  Append(buf, &n, sizeof buf, prefix);
+  Append(buf, &n, sizeof buf, ": host syscall ");
+  Append(buf, &n, sizeof buf, nr >= 0 && nr < kNames && names[nr] ? names[nr] : "?");
+  Append(buf, &n, sizeof buf, " (");
+  char digits[12];
+  int d = 0;
+  unsigned v = static_cast<unsigned>(nr);
+  do {
+    digits[d++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v && d < 12);
+  while (d > 0 && n < sizeof buf) buf[n++] = digits[--d];
+  Append(buf, &n, sizeof buf, ") is not in its seccomp allowlist; the process ends\n");
+  syscall(SYS_write, fd, buf, n);
+  syscall(SYS_exit_group, 128 + SIGSYS);
+}
+}  // namespace sigsys
+
+// reportSigsys(fd, prefix, names) -> 0 or -errno: install the SIGSYS handler above.
+Napi::Value ReportSigsys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sigsys::fd = info[0].As<Napi::Number>().Int32Value();
+  std::string prefix = info[1].As<Napi::String>().Utf8Value();
+  snprintf(sigsys::prefix, sizeof sigsys::prefix, "%s", prefix.c_str());
+  auto names = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length() && i < static_cast<uint32_t>(sigsys::kNames); i++) {
+    Napi::Value v = names[i];
+    // Kept for the life of the process: the handler may run at any time.
+    if (v.IsString()) sigsys::names[i] = strdup(v.As<Napi::String>().Utf8Value().c_str());
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = sigsys::Handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigfillset(&sa.sa_mask);
+  // SAFETY: SIGSYS is not used by Node or V8; the handler only writes and exits.
+  if (sigaction(SIGSYS, &sa, nullptr) < 0) return Napi::Number::New(env, -errno);
+  return Napi::Number::New(env, 0);
+}
+
 // waitThread(tid, nohang) -> wait status, 0 when nohang and nothing changed, or -errno.
 Napi::Value WaitThread(const Napi::CallbackInfo& info) {
   int tid = Tid(info, 0);
@@ -406,6 +499,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["seize"] = Napi::Function::New(env, Seize, "seize");
   exports["exitThread"] = Napi::Function::New(env, ExitThread, "exitThread");
   exports["waitThread"] = Napi::Function::New(env, WaitThread, "waitThread");
+  exports["reportSigsys"] = Napi::Function::New(env, ReportSigsys, "reportSigsys");
   exports["regsSize"] = Napi::Number::New(env, kRegsSize);
   exports["siginfoSize"] = Napi::Number::New(env, kSiginfoSize);
   return exports;

@@ -6,8 +6,8 @@
  * ptrace-native.ts before they cross; the addon re-checks types and buffer lengths.
  */
 export interface PtraceAddon {
-  /** spawnStub starts the stub at `path` as a traced child of this thread; returns its pid or throws. */
-  spawnStub(path: string, memfd: number): number;
+  /** spawnStub starts the stub (exeFd when >= 0, else `path`) as a traced child of this thread, as uid and gid `ids` when >= 0; returns its pid or throws. */
+  spawnStub(path: string, memfd: number, exeFd: number, ids: number): number;
   /** injectSyscall runs syscall `nr` in the stopped stub thread at the stub's gadget; returns rax. */
   injectSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
   /** cloneThread creates a stub thread, stopped and traced by this thread; returns its tid. */
@@ -28,6 +28,8 @@ export interface PtraceAddon {
   exitThread(tid: number): number;
   /** waitThread waits for a state change of tid (-EAGAIN when nohang and none). */
   waitThread(tid: number, nohang: boolean): number;
+  /** reportSigsys installs the debug SIGSYS handler: it writes `prefix: host syscall NAME (N) ...` to fd and exits. */
+  reportSigsys(fd: number, prefix: string, names: (string | undefined)[]): number;
   /** regsSize is sizeof(struct user_regs_struct). */
   readonly regsSize: number;
   /** siginfoSize is sizeof(siginfo_t). */

@@ -7,7 +7,7 @@
  * a JavaScript isolate runs on exactly one OS thread, so objects that hold a tid never
  * leave the isolate that attached it.
  */
-import { existsSync } from 'node:fs';
+import { constants as fsConstants, existsSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { HostError } from '../libc';
 import type { PtraceAddon } from './addon';
@@ -90,10 +90,39 @@ function ok(call: string, r: number): number {
   return r;
 }
 
+let stubFd = -1;
+let stubFile = '';
+
+/**
+ * stubDescriptor opens the stub binary once (close-on-exec) and keeps it: stubs are
+ * started from this descriptor (execveat), so that a sentry confined to an empty root
+ * (native/confine) still has them.
+ */
+export function stubDescriptor(): number {
+  if (stubFd < 0) {
+    stubFile = stubPath();
+    stubFd = openSync(stubFile, fsConstants.O_RDONLY | 0o2000000);
+  }
+  return stubFd;
+}
+
 /** spawnStub starts a stub process traced by this thread, with `memfd` as its STUB_MEMFD. */
 export function spawnStub(memfd: number): number {
   if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
-  return loadPtraceAddon().spawnStub(stubPath(), memfd);
+  const fd = stubDescriptor();
+  return loadPtraceAddon().spawnStub(stubFile, memfd, fd, stubIds);
+}
+
+let stubIds = -1;
+
+/**
+ * setStubIds makes later stubs start as uid and gid `ids` (-1: as the sentry). A sentry
+ * that will drop to an unprivileged uid sets it before its first stub, and back to -1
+ * once it has dropped (its stubs then inherit the ids).
+ */
+export function setStubIds(ids: number): void {
+  if (!Number.isInteger(ids) || ids < -1) throw new RangeError(`stub ids ${ids}: not a uid`);
+  stubIds = ids;
 }
 
 /** injectSyscall runs host syscall `nr` in the stopped stub thread `t`; returns its raw result. */

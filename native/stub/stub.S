@@ -28,6 +28,7 @@
 #define SYS_prctl 157
 #define SYS_seccomp 317
 #define PR_SET_NO_NEW_PRIVS 38
+#define PR_SET_NAME 15
 #define SECCOMP_SET_MODE_FILTER 1
 #define ITIMER_VIRTUAL 1
 
@@ -57,6 +58,13 @@ _start:
 	mov $SYS_munmap, %eax
 	movabs $(STUB_BASE + STUB_SIZE), %rdi
 	movabs $(STUB_TASK_TOP - STUB_BASE - STUB_SIZE), %rsi
+	syscall
+	test %rax, %rax
+	jnz fail
+	/* Its name: started from a descriptor (execveat), it would be the descriptor's number. */
+	mov $SYS_prctl, %eax
+	mov $PR_SET_NAME, %edi
+	lea name(%rip), %rsi
 	syscall
 	test %rax, %rax
 	jnz fail
@@ -113,6 +121,9 @@ park:
 	.org STUB_OFF_SLICE, 0xcc
 slice:
 	.quad 0, 10000, 0, 10000
+
+name:
+	.asciz "tvisor-stub"
 
 	.org STUB_OFF_FILTER - 16, 0xcc
 fprog:

@@ -18,6 +18,7 @@ import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, sentryNet, type NetTarget } from './netns';
+import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -163,13 +164,16 @@ export class SentrySandbox implements Sandbox {
         const preserved = Array.from({ length: req.preserveFds ?? 0 }, (_, i) => 3 + i);
         if (preserved.length) args.push('--preserved-fds', `5:${preserved.length}`);
         if (req.startAtOnce) args.push('--start-at-once');
+        // Each in mount, IPC and UTS namespaces of its own (namespaces.ts), where it later
+        // pivots into an empty root and drops its privileges (--confine).
+        args.push('--confine');
         const spawnSentry = () => {
-          sentryPid = spawnProcess({
+          sentryPid = inOwnNamespaces(() => spawnProcess({
             file: process.execPath, argv: [process.execPath, ...sentryNodeFlags(req.spec), ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
-          });
+          }));
         };
         const spawnGofer = () => {
-          goferPid = spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec);
+          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, confine: true }));
         };
         // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
         if (netTarget.kind === 'new') {
@@ -324,8 +328,10 @@ export class SentrySandbox implements Sandbox {
 
   async exitStatus(ref: SandboxRef): Promise<number | undefined> {
     try {
-      const n = Number(fs.readFileSync(path.join(ref.stateDir, EXIT_STATUS), 'utf8').trim());
-      return Number.isInteger(n) ? n : undefined;
+      // The sentry creates the file empty at its start and writes it when init exits.
+      const text = fs.readFileSync(path.join(ref.stateDir, EXIT_STATUS), 'utf8').trim();
+      const n = Number(text);
+      return text && Number.isInteger(n) ? n : undefined;
     } catch {
       return undefined;
     }
@@ -362,7 +368,8 @@ export class SentrySandbox implements Sandbox {
         // not our child
       }
     }
-    for (const f of [CONTROL, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
+    // A confined sentry cannot remove its sockets itself (it has no path to them).
+    for (const f of [CONTROL, `${CONTROL}.exec`, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
   }
 
   // stats and update (tvisor events, tvisor update) work on the sandbox's cgroup.

@@ -8,6 +8,7 @@ import { check, libcFunc, lastErrno } from '../../../native/libc';
 export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a,
   TCFLSH = 0x540b, TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413,
   TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, TIOCGPTN = 0x80045430;
+const TIOCSPTLCK = 0x40045431, TIOCGPTPEER = 0x5441;
 const O_RDWR = 2, O_NOCTTY = 0o400, O_CLOEXEC = 0o2000000;
 
 const c = {
@@ -23,23 +24,32 @@ export function hostIoctl(fd: number, req: number, arg: Buffer | number): number
   return r < 0 ? -lastErrno() : r;
 }
 
+let ptmx = '/dev/ptmx';
+
+/**
+ * usePtmx makes later openPty calls open `path` (the private devpts instance of a
+ * sentry confined to an empty root: native/confine/root.ts) instead of /dev/ptmx.
+ */
+export function usePtmx(path: string): void {
+  ptmx = path;
+}
+
 /**
  * openPty creates a host pseudo-terminal: [master, slave]. With `controlling` (init's
  * terminal), the sentry starts a new session and the slave becomes its controlling
  * terminal, so that the host's line discipline signals the sentry (^C, resizes); an
  * exec's terminal is nobody's controlling terminal on the host (the sentry can have one).
+ * The slave comes from the master (TIOCGPTPEER), never from a path.
  */
 export function openPty(rows: number, cols: number, controlling = true): [number, number] {
-  const master = check('posix_openpt', libcFunc('int posix_openpt(int flags)')(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  const open = libcFunc('int open(const char *path, int flags)');
+  const master = check(`open ${ptmx}`, open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC));
   try {
-    check('grantpt', libcFunc('int grantpt(int fd)')(master));
-    check('unlockpt', libcFunc('int unlockpt(int fd)')(master));
-    const n = Buffer.alloc(4);
-    check('TIOCGPTN', hostIoctl(master, TIOCGPTN, n));
+    check('unlockpt', hostIoctl(master, TIOCSPTLCK, Buffer.alloc(4)));
     // A new session, so that the slave becomes our controlling terminal (EPERM: we lead one already).
     if (controlling) libcFunc('int setsid()')();
     const flags = O_RDWR | O_CLOEXEC | (controlling ? 0 : O_NOCTTY);
-    const slave = check('open pty slave', libcFunc('int open(const char *path, int flags)')(`/dev/pts/${n.readUInt32LE(0)}`, flags));
+    const slave = check('open pty slave', hostIoctl(master, TIOCGPTPEER, flags));
     if (controlling) hostIoctl(slave, TIOCSCTTY, 0);
     if (rows > 0 && cols > 0) {
       const ws = Buffer.alloc(8);
