@@ -87,10 +87,13 @@ const PTRACE = {
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a,
   TCFLSH = 0x540b, TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414,
   FIONREAD = 0x541b, FIONBIO = 0x5421, FIOCLEX = 0x5451, TIOCSPTLCK = 0x40045431,
-  TIOCGPTPEER = 0x5441;
+  TIOCGPTPEER = 0x5441, TIOCGPTN = 0x80045430;
 /** SENTRY_IOCTLS: the terminal requests the sentry forwards to its host ptys or makes opening one, and Node's own. */
 const SENTRY_IOCTLS = [TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH, TIOCSCTTY, TIOCGPGRP, TIOCOUTQ,
-  TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, TIOCSPTLCK, TIOCGPTPEER];
+  TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, TIOCSPTLCK, TIOCGPTPEER,
+  // libuv asks it of a terminal on its stdio (uv__tty_is_slave) when Node first uses
+  // process.stdout/stderr there: docker run -it, where the sentry's stdio is the pty.
+  TIOCGPTN];
 
 // prctl(2) options; personality(2) flags.
 const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38;
@@ -158,6 +161,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 107, name: 'geteuid', who: G, why: 'file ownership checks' },
   { nr: 109, name: 'setpgid', who: S, why: 'stub spawn: its own process group' },
   { nr: 110, name: 'getppid', who: S, why: 'stub spawn checks its parent' },
+  { nr: 115, name: 'getgroups', who: G, why: 'per-request credentials: its own groups, put back after each request' },
   { nr: 116, name: 'setgroups', who: G, why: 'per-request credentials' },
   { nr: 122, name: 'setfsuid', who: G, why: 'per-request credentials' },
   { nr: 123, name: 'setfsgid', who: G, why: 'per-request credentials' },

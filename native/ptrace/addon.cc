@@ -432,9 +432,21 @@ void Append(char* buf, size_t* n, size_t cap, const char* s) {
   while (*s && *n < cap) buf[(*n)++] = *s++;
 }
 
-void Handler(int, siginfo_t* si, void*) {
+void AppendHex(char* buf, size_t* n, size_t cap, unsigned long long v) {
+  char digits[16];
+  int d = 0;
+  do {
+    digits[d++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v && d < 16);
+  Append(buf, n, cap, "0x");
+  while (d > 0 && *n < cap) buf[(*n)++] = digits[--d];
+}
+
+void Handler(int, siginfo_t* si, void* ctx) {
   // SAFETY: async-signal-safe only: formatting into a stack buffer, raw write and exit.
-  char buf[256];
+  // ctx is the kernel's ucontext_t for this signal; its registers hold the arguments.
+  char buf[384];
   size_t n = 0;
   int nr = si->si_syscall;
   Append(buf, &n, sizeof buf, prefix);
@@ -449,6 +461,13 @@ void Handler(int, siginfo_t* si, void*) {
     v /= 10;
   } while (v && d < 12);
   while (d > 0 && n < sizeof buf) buf[n++] = digits[--d];
+  // The first four arguments (an ioctl's request, a prctl's option...): which row is missing.
+  const greg_t* r = static_cast<ucontext_t*>(ctx)->uc_mcontext.gregs;
+  Append(buf, &n, sizeof buf, ", arguments");
+  for (int reg : {REG_RDI, REG_RSI, REG_RDX, REG_R10}) {
+    Append(buf, &n, sizeof buf, " ");
+    AppendHex(buf, &n, sizeof buf, static_cast<unsigned long long>(r[reg]));
+  }
   Append(buf, &n, sizeof buf, ") is not in its seccomp allowlist; the process ends\n");
   syscall(SYS_write, fd, buf, n);
   syscall(SYS_exit_group, 128 + SIGSYS);

@@ -62,7 +62,9 @@ export class Dockerd {
 
   /** install registers tvisor in daemon.json through `tvisor install` and returns its output. */
   install(): Result {
-    return run(TVISOR, ['install', '--config-file', this.configFile]);
+    // TVISOR_DOCKER_DEBUG_LOG=F: every tvisor command dockerd runs logs its debug events to F.
+    const debug = process.env.TVISOR_DOCKER_DEBUG_LOG ? ['--', '--debug', '--debug-log', process.env.TVISOR_DOCKER_DEBUG_LOG] : [];
+    return run(TVISOR, ['install', '--config-file', this.configFile, ...debug]);
   }
 
   /** start launches dockerd and resolves once it answers on its socket (rejects after `timeoutMs`). */

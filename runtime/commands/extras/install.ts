@@ -1,6 +1,12 @@
 /**
  * install.ts holds `tvisor install` and `tvisor uninstall`: register tvisor as a Docker
  * runtime in daemon.json (dockerd must be reloaded to see it), or remove it.
+ *
+ *   tvisor install [--config-file F] [--runtime NAME] [-- GLOBAL-FLAGS...]
+ *
+ * As `runsc install`, whatever follows `--` becomes the entry's runtimeArgs, given by
+ * dockerd (through containerd's shim) before every command: e.g. `-- --debug --debug-log
+ * /var/log/tvisor.log`.
  */
 import * as path from 'node:path';
 import type { Command } from '../command';
@@ -21,12 +27,14 @@ const flags = {
 export const install: Command = {
   command: 'install',
   describe: 'add tvisor to the runtimes of the Docker daemon configuration',
-  builder: (y) => y.options(flags),
+  builder: (y) => y.options(flags).parserConfiguration({ 'populate--': true }),
   async run(ctx, args) {
     const { installRuntime } = await import('../../docker/daemon-json');
     const file = String(args['config-file']);
-    installRuntime(file, String(args.runtime), { path: selfPath() });
-    ctx.out(`added runtime "${args.runtime}" (${selfPath()}) to ${file}; reload dockerd to use it\n`);
+    const runtimeArgs = ((args['--'] as unknown[] | undefined) ?? []).map(String);
+    installRuntime(file, String(args.runtime), { path: selfPath(), ...(runtimeArgs.length ? { runtimeArgs } : {}) });
+    const withArgs = runtimeArgs.length ? ` with runtimeArgs ${JSON.stringify(runtimeArgs)}` : '';
+    ctx.out(`added runtime "${args.runtime}" (${selfPath()})${withArgs} to ${file}; reload dockerd to use it\n`);
   },
 };
 
