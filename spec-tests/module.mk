@@ -14,6 +14,17 @@ build/programs/%: spec-tests/behaviour/programs/%.c spec-tests/behaviour/program
 	@mkdir -p $(@D)
 	$(CC) $(BEHAVIOUR_CFLAGS) -o $@ $<
 
+# The escape tests' programs (spec-tests/security/programs/): static too, each built by
+# its own rule when it needs other flags.
+SECURITY_PROGRAMS := sigtrap
+SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
+
+BUILD_TARGETS += $(SECURITY_BINS)
+
+build/programs/%: spec-tests/security/programs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BEHAVIOUR_CFLAGS) -o $@ $<
+
 # The syscall benchmark: native, runc, runsc and tvisor measured in the same run.
 .PHONY: bench-syscalls
 bench-syscalls: build
