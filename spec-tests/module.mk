@@ -16,7 +16,7 @@ build/programs/%: spec-tests/behaviour/programs/%.c spec-tests/behaviour/program
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap
+SECURITY_PROGRAMS := sigtrap entry
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)
