@@ -8,7 +8,8 @@
  * - `int $0x80`: Linux (runc) runs the 32-bit table. runsc 2022's ptrace platform runs the
  *   64-bit call with the same number and 64-bit argument registers (39 gives its pid).
  *   tvisor has no 32-bit table and answers as Linux without IA32 emulation does
- *   (ia32_emulation=0): SIGSEGV at the instruction (sentry/syscalls/linux/dispatch.ts).
+ *   (ia32_emulation=0): SIGSEGV at the instruction (sentry/syscalls/linux/dispatch.ts),
+ *   as it does any syscall stop that a `syscall` instruction did not make.
  * - `sysenter`: SIGILL under all three (AMD has no sysenter in 64-bit mode).
  * - a `syscall` on the program's own page is a syscall like any other: all three.
  * - a jump into the stub's region (0x7fffff000000, native/stub/layout.h) or a write to it:
