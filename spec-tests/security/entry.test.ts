@@ -102,6 +102,28 @@ describe('entry paths: int $0x80, sysenter, own code pages, the stub region', ()
   });
 });
 
+describe('the vsyscall page', () => {
+  beforeAll(() => requirePrerequisites('runsc', 'tvisor'));
+  const expected = ['vsyscall gettimeofday: 0, time set', 'vsyscall: exit 0'];
+
+  test('natively and under runsc, its gettimeofday works', () => {
+    for (const r of [runNative('entry', ['vsyscall']), runUnder('runsc', 'entry', ['vsyscall'])]) {
+      expect({ status: r.status, lines: r.stdout.split('\n').filter(Boolean) }).toEqual({ status: 0, lines: expected });
+    }
+  });
+
+  // Known, not fixed yet: the host kernel emulates the vsyscall page without a syscall stop
+  // and asks seccomp first; the stub's filter (native/stub/stub.S) kills the process, so
+  // the application dies of SIGKILL (no host call is made). runsc's stub filter traps it
+  // (SECCOMP_RET_TRAP: SIGSYS with si_call_addr in the page, the kernel having emulated the
+  // `ret`) and its sentry runs the call. When tvisor does the same, this test fails: make
+  // it a plain test then.
+  test.failing('tvisor: its gettimeofday works as natively', () => {
+    const r = runUnder('tvisor', 'entry', ['vsyscall']);
+    expect({ status: r.status, lines: r.stdout.split('\n').filter(Boolean) }).toEqual({ status: 0, lines: expected });
+  });
+});
+
 /** SyscallEntry is one row of `tvisor syscalls --format json`. */
 interface SyscallEntry {
   nr: number;

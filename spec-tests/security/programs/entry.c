@@ -8,6 +8,7 @@
  *                 in the working directory), sysenter, a
  *                 `syscall` on a page the program mapped itself, a jump into the ptrace
  *                 stub's code (native/stub/layout.h), a write to it
+ *   entry vsyscall  a call into the legacy vsyscall page (gettimeofday)
  *   entry sweep   every syscall number 0..512, 0x40000000 + the same (x32), -1 and
  *                 2^32-1, with every argument -1 (bad fd, bad pointer, bad size), except
  *                 those that end, block, fork or exec the process or reboot the machine;
@@ -134,6 +135,16 @@ static void case_stub_write(void) {
   say("wrote into the stub region");
 }
 
+static void case_vsyscall(void) {
+  char b[64];
+  struct { long sec, usec; } tv = {0, 0};
+  long r;
+  /* The legacy vsyscall page's gettimeofday (the host kernel emulates it, without a
+   * syscall stop for a tracer). */
+  __asm__ volatile("call *%1" : "=a"(r) : "r"(0xffffffffff600000UL), "D"(&tv), "S"(0L) : "rcx", "rdx", "r8", "r9", "r10", "r11", "memory");
+  say("vsyscall gettimeofday: %s, time %s", result(r, b, sizeof b), tv.sec > 1000000000 ? "set" : "not set");
+}
+
 static void run_case(const char *name, void (*fn)(void)) {
   pid_t pid = fork();
   if (pid < 0) {
@@ -190,6 +201,10 @@ static int sweep(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "sweep") == 0) return sweep();
+  if (argc > 1 && strcmp(argv[1], "vsyscall") == 0) {
+    run_case("vsyscall", case_vsyscall);
+    return 0;
+  }
   run_case("int80 getpid", case_int80_getpid);
   run_case("int80 exit", case_int80_exit);
   run_case("int80 64-bit number", case_int80_64bit);
