@@ -5,7 +5,7 @@
  * At start it unmaps everything but itself (the kernel's stack, vdso and vvar), sets
  * no_new_privs, arms a 10 ms ITIMER_VIRTUAL time slice and installs a seccomp filter that kills the whole process on any host
  * syscall except a few (mmap, munmap, mprotect, clone, exit) made from the inject gadget
- * and pause from the park gadget. Then it stops on int3 at STUB_READY for its tracer.
+ * and pause from the park gadget, and traps the vsyscall page's emulated calls. Then it stops on int3 at STUB_READY for its tracer.
  *
  * Application code runs in stub threads under PTRACE_SYSEMU, so its syscalls stop in the
  * tracer before seccomp is even consulted; the filter is the backstop for any way a stub
@@ -30,7 +30,12 @@
 #define LD_ABS(off) .short 0x20; .byte 0, 0; .int (off)
 #define JEQ(k, jt, jf) .short 0x15; .byte (jt), (jf); .int (k)
 #define RET(k) .short 0x06; .byte 0, 0; .int (k)
+#define AND(k) .short 0x54; .byte 0, 0; .int (k)
 #define SECCOMP_RET_KILL_PROCESS 0x80000000
+#define SECCOMP_RET_TRAP 0x00030000
+/* The legacy vsyscall page, which the host kernel emulates (consulting seccomp only). */
+#define VSYSCALL_HI32 0xffffffff
+#define VSYSCALL_LO32 0xff600000
 #define SECCOMP_RET_ALLOW 0x7fff0000
 #define AUDIT_ARCH_X86_64 0xc000003e
 #define LO32(x) ((x) & 0xffffffff)
@@ -109,25 +114,33 @@ slice:
 
 	.org STUB_OFF_FILTER - 16, 0xcc
 fprog:
-	.short 17
+	.short 22
 	.short 0, 0, 0
 	.quad STUB_BASE + STUB_OFF_FILTER
 
 	.org STUB_OFF_FILTER, 0xcc
+	/* A call into the vsyscall page (application code: the host kernel emulates it on
+	 * the instruction fetch, without a syscall stop) traps: SIGSYS, which stops the
+	 * thread for its tracer, and the sentry runs the call (platform/ptrace/decode.ts). */
 	/* 0 */ LD_ABS(4)
-	/* 1 */ JEQ(AUDIT_ARCH_X86_64, 0, 13)
+	/* 1 */ JEQ(AUDIT_ARCH_X86_64, 0, 18)
 	/* 2 */ LD_ABS(12)
 	/* 3 */ JEQ(HI32(STUB_BASE), 0, 11)
 	/* 4 */ LD_ABS(8)
 	/* 5 */ JEQ(LO32(STUB_PARK_SYSCALL_IP), 7, 0)
-	/* 6 */ JEQ(LO32(STUB_INJECT_SYSCALL_IP), 0, 8)
+	/* 6 */ JEQ(LO32(STUB_INJECT_SYSCALL_IP), 0, 13)
 	/* 7 */ LD_ABS(0)
-	/* 8 */ JEQ(SYS_mmap, 7, 0)
-	/* 9 */ JEQ(SYS_mprotect, 6, 0)
-	/* 10 */ JEQ(SYS_munmap, 5, 0)
-	/* 11 */ JEQ(SYS_clone, 4, 0)
-	/* 12 */ JEQ(SYS_exit, 3, 2)
+	/* 8 */ JEQ(SYS_mmap, 12, 0)
+	/* 9 */ JEQ(SYS_mprotect, 11, 0)
+	/* 10 */ JEQ(SYS_munmap, 10, 0)
+	/* 11 */ JEQ(SYS_clone, 9, 0)
+	/* 12 */ JEQ(SYS_exit, 8, 7)
 	/* 13 */ LD_ABS(0)
-	/* 14 */ JEQ(SYS_pause, 1, 0)
-	/* 15 */ RET(SECCOMP_RET_KILL_PROCESS)
-	/* 16 */ RET(SECCOMP_RET_ALLOW)
+	/* 14 */ JEQ(SYS_pause, 6, 5)
+	/* 15 */ JEQ(VSYSCALL_HI32, 0, 4)
+	/* 16 */ LD_ABS(8)
+	/* 17 */ AND(0xfffff000)
+	/* 18 */ JEQ(VSYSCALL_LO32, 0, 1)
+	/* 19 */ RET(SECCOMP_RET_TRAP)
+	/* 20 */ RET(SECCOMP_RET_KILL_PROCESS)
+	/* 21 */ RET(SECCOMP_RET_ALLOW)
