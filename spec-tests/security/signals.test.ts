@@ -122,6 +122,16 @@ function withDescendants(pids: Map<number, string>): Map<number, string> {
   return all;
 }
 
+/**
+ * sandboxOf collects the host processes of a running sandbox: those whose command line
+ * names the container, and every descendant of the runtime command (sentry, gofer, stubs).
+ */
+function sandboxOf(fg: Foreground, id: string): Map<number, string> {
+  const roots = hostProcesses(id);
+  roots.set(fg.child.pid!, startTime(fg.child.pid!) ?? '');
+  return withDescendants(roots);
+}
+
 /** stillAlive returns the pids of `pids` that still run (same start time, not a zombie). */
 function stillAlive(pids: Map<number, string>): number[] {
   return [...pids].filter(([pid, st]) => {
@@ -189,7 +199,7 @@ async function startRun(rt: 'runc' | 'tvisor', dir: string, mode: 'trap' | 'plai
   const bin = rt === 'runc' ? RUNC : TVISOR;
   const fg = startForeground(bin, ['--root', root, 'run', '--bundle', bundle, id], dir);
   await waitUntil(`${rt}: init's "ready"`, () => lines(fg.out).includes('ready'));
-  const sandbox = rt === 'tvisor' ? withDescendants(hostProcesses(id)) : new Map<number, string>();
+  const sandbox = rt === 'tvisor' ? sandboxOf(fg, id) : new Map<number, string>();
   return { fg, id, root, sandbox };
 }
 
@@ -239,7 +249,7 @@ describe('signals to a foreground run, compared with runc', () => {
     expect({ status: runcStatus, printed: initLines(runc.fg.out) }).toEqual({ status: 3, printed: expected });
     expect({ status: tvisorStatus, printed: initLines(tvisor.fg.out) }).toEqual({ status: 3, printed: expected });
     expect(listed(RUNC, runc.root)).toEqual([]);
-    expect(tvisor.sandbox.size).toBeGreaterThanOrEqual(2); // the sentry and the gofer at least
+    expect(tvisor.sandbox.size).toBeGreaterThanOrEqual(4); // the runtime, the sentry, the gofer, a stub
     expectNothingLeft(tvisor.id, tvisor.root, tvisor.sandbox);
   });
 
@@ -327,7 +337,7 @@ describe('tvisor do: signals, temporary files and the environment', () => {
     expect(fg.child.exitCode).toBeNull();
     const id = listed(TVISOR, root)[0];
     expect(id).toMatch(/^tvisor-do-/);
-    const sandbox = withDescendants(hostProcesses(id));
+    const sandbox = sandboxOf(fg, id);
     fg.child.kill('SIGTERM');
     fg.child.kill('SIGTERM');
     expect(await fg.status).toBe(3);
@@ -341,7 +351,7 @@ describe('tvisor do: signals, temporary files and the environment', () => {
     const fg = startForeground(TVISOR, ['--root', root, 'do', SIGTRAP_PROGRAM, 'trap'], dir, env, '/');
     await waitUntil('the command to be ready', () => lines(fg.out).includes('ready'));
     const id = listed(TVISOR, root)[0];
-    const sandbox = withDescendants(hostProcesses(id));
+    const sandbox = sandboxOf(fg, id);
     fg.child.kill('SIGKILL');
     expect(await fg.status).toBe(137);
     await waitUntil('the sandbox to exit after do was killed', () => stillAlive(sandbox).length === 0);
