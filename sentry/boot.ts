@@ -171,6 +171,7 @@ export function boot(o: BootOptions): Booted {
   const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
   const k = new Kernel(platform, mounts, log);
   k.strace = o.strace ?? false;
+  k.initShielded = (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid');
   if (spec.linux?.seccomp) k.seccomp = compileSeccomp(spec.linux.seccomp);
   if (spec.hostname) k.hostname = spec.hostname;
   if (spec.domainname) k.domainname = spec.domainname;

@@ -11,6 +11,9 @@
  *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
  *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
  *                                              empty root and become uid 65534 without capabilities)
+ *                 [--lifeline-fd N]           (a pipe's read end: at its end, kill init)
+ *                 [--env-fd N]                (a pipe holding init's environment as a JSON
+ *                                              array of strings, in place of process.env)
  *
  * --ready-fd: one line, `ok` once init is loaded or `error <why>`; after `ok` the sentry
  * keeps the descriptor open until it exits, so that its end tells the runtime the sandbox
@@ -65,6 +68,8 @@ function parse(argv: string[]) {
       'start-at-once': { type: 'boolean', default: false },
       'host-seccomp': { type: 'string' },
       confine: { type: 'boolean', default: false },
+      'lifeline-fd': { type: 'string' },
+      'env-fd': { type: 'string' },
     },
     strict: true,
   }).values;
@@ -96,6 +101,20 @@ function preservedFds(arg: string | undefined): number[] {
   const m = /^(\d+):(\d+)$/.exec(arg);
   if (!m || Number(m[1]) < 3 || Number(m[2]) > 1024) throw new Error(`--preserved-fds: "${arg}" is not FIRST:N (FIRST >= 3, N <= 1024)`);
   return Array.from({ length: Number(m[2]) }, (_, i) => Number(m[1]) + i);
+}
+
+/** readEnv reads init's environment from the runtime's pipe (--env-fd): a JSON array of strings. */
+function readEnv(fd: number): string[] {
+  let env: unknown;
+  try {
+    env = JSON.parse(readFileSync(fd, 'utf8'));
+  } catch (e) {
+    throw new Error(`--env-fd: cannot read the environment: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+  if (!Array.isArray(env) || !env.every((v) => typeof v === 'string')) throw new Error('--env-fd: the environment is not an array of strings');
+  return env;
 }
 
 /** syscallsMain implements `tvisor syscalls [--format table|json]`. */
@@ -158,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
     if (!spec.process?.args?.length) throw new Error('config.json: process.args: must be a non-empty array');
+    if (o['env-fd']) spec.process.env = readEnv(Number(o['env-fd']));
     const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
     const launcher = process.argv[1];
     let ttySlave: number | undefined;
@@ -315,6 +335,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   report('ok');
   if (!o.control || o['start-at-once']) start();
+  // A foreground runtime holds the lifeline's other end: when it is gone (even SIGKILLed),
+  // the container ends as if killed, so that the sandbox never outlives its caller.
+  if (o['lifeline-fd']) {
+    const lifeline = new net.Socket({ fd: Number(o['lifeline-fd']), readable: true, writable: false });
+    lifeline.unref();
+    const lost = () => {
+      log.warn('the runtime that ran this sandbox in the foreground is gone: killing the container');
+      sendToGroup(init.tg, { signo: osConstants.signals.SIGKILL, code: SI_USER, pid: 0, uid: 0 }, true);
+    };
+    lifeline.on('data', () => undefined);
+    lifeline.once('end', lost);
+    lifeline.once('error', lost);
+  }
   // Tasks may all be asleep with nothing in Node's loop to wake them (a deadlock in the
   // container): the sandbox still lives until its init exits or it is killed.
   const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -22,6 +22,17 @@ $(if $(BASELINE),mkdir -p build/bench && scripts/baseline-build.sh $(BASELINE) >
 endef
 BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/bench/baseline-bin))
 
+# The escape tests' programs (spec-tests/security/programs/): static too, each built by
+# its own rule when it needs other flags.
+SECURITY_PROGRAMS := sigtrap entry
+SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
+
+BUILD_TARGETS += $(SECURITY_BINS)
+
+build/programs/%: spec-tests/security/programs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BEHAVIOUR_CFLAGS) -o $@ $<
+
 # The syscall benchmark: native, runc, runsc and tvisor measured in the same run.
 .PHONY: bench-syscalls
 bench-syscalls: build

@@ -15,10 +15,21 @@ import { Registers } from '../registers';
 import { PtraceAddressSpace } from './address-space';
 import { decodeStatus } from './decode';
 import { tgkill } from './host';
-import { INTERRUPT_SIGNAL } from './stub-layout';
+import { INTERRUPT_SIGNAL, STUB_BASE, STUB_SIZE } from './stub-layout';
 import type { StubThread } from './stub-thread';
 
 const ESRCH = 3;
+const SIGSEGV = 11, SEGV_MAPERR = 1;
+
+/**
+ * inStub tells whether an instruction pointer lies in the stub's region. The application's
+ * view has nothing mapped there (its addresses end at STUB_BASE), but the host runs the
+ * stub's code if the application jumps to it: whatever stop comes from there is reported
+ * as the fault an unmapped address gives, never as a syscall or a trap of the stub's.
+ */
+function inStub(rip: bigint): boolean {
+  return rip >= BigInt(STUB_BASE) && rip < BigInt(STUB_BASE + STUB_SIZE);
+}
 
 /** InterruptHandle is a transferable reference to a context's running stub thread. */
 export type InterruptHandle = Int32Array;
@@ -55,7 +66,10 @@ export class PtraceContext implements Context {
     } else if (status < 0) {
       throw new HostError(`ptrace context: switch to thread ${t.tid}`, -status);
     }
-    const r = decodeStatus(status, this.siginfo, regs);
+    let r = decodeStatus(status, this.siginfo, regs);
+    if (r.kind !== 'exited' && inStub(regs.rip)) {
+      r = { kind: 'fault', signal: SIGSEGV, code: SEGV_MAPERR, address: regs.rip, access: 'execute' };
+    }
     if (r.kind === 'exited') {
       t.dead = true;
       this.threads.delete(as);

@@ -39,6 +39,12 @@ export interface CreateOptions {
    * has to happen between create and start: no hooks, no pid file.
    */
   startAtOnce?: boolean;
+  /**
+   * processEnv, when given, is init's environment in place of config.json's
+   * process.env, handed to the sandbox without being written to any file (`do` passes the
+   * caller's environment this way, so that no copy of it lies on disk).
+   */
+  processEnv?: string[];
 }
 
 /** MAX_PRESERVED_FDS bounds --preserve-fds (runc has no bound; a typo should not pass a thousand). */
@@ -138,7 +144,7 @@ async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: C
   const atOnce = Boolean(opts.startAtOnce) && !opts.pidFile && Object.values(hooks).every((h) => !h?.length);
   // The sandbox's host processes inherit process.oomScoreAdj from this one (oom-score.ts).
   const handle = await withOomScoreAdj(spec.process!.oomScoreAdj, () => env.sandbox.spawn({
-    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds, startAtOnce: atOnce, log: env.log,
+    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds, startAtOnce: atOnce, processEnv: opts.processEnv, log: env.log,
   }));
   record.pid = handle.pid;
   record.pidStartTime = processStartTime(handle.pid);

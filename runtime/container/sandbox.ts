@@ -31,6 +31,8 @@ export interface SandboxSpawnRequest {
   preserveFds?: number;
   /** startAtOnce: init starts as soon as the sandbox is ready (no separate start). */
   startAtOnce?: boolean;
+  /** processEnv replaces spec.process.env, passed over a pipe, never through a file. */
+  processEnv?: string[];
   log: Logger;
 }
 

@@ -111,6 +111,8 @@ export class SentrySandbox implements Sandbox {
   private readonly exits = new Map<number, Promise<void>>();
   /** initExits: the same sandboxes, resolved when their init has exited (its `exit` line). */
   private readonly initExits = new Map<number, Promise<void>>();
+  /** lifelines: the write ends of those sandboxes' lifeline pipes, closed at destroy. */
+  private readonly lifelines = new Map<number, number>();
 
   constructor(private readonly o: SentrySandboxOptions) {}
 
@@ -144,6 +146,13 @@ export class SentrySandbox implements Sandbox {
     let sentryPid: number | undefined;
     let goferPid: number | undefined;
     let readyR = -1;
+    // In the foreground, a lifeline: this process holds the write end and never writes; the
+    // sentry sees end-of-file when this process is gone, however it died (SIGKILL too), and
+    // ends the container rather than outlive its caller (sentry/main.ts, --lifeline-fd).
+    let lifeline: number | undefined;
+    // The environment of init, when given apart from config.json: written to a pipe the
+    // sentry reads at boot (sentry/main.ts, --env-fd), so that it is never in a file.
+    let envWrite = -1;
     const kill = () => {
       for (const p of [sentryPid, goferPid]) {
         if (p === undefined) continue;
@@ -158,6 +167,10 @@ export class SentrySandbox implements Sandbox {
       const [sentryEnd, goferEnd] = socketPair();
       const [r, w] = pipeCloexec();
       readyR = r;
+      const [lifeR, lifeW] = this.o.foreground ? pipeCloexec() : [-1, -1];
+      if (this.o.foreground) lifeline = lifeW;
+      const [envR, envW] = req.processEnv ? pipeCloexec() : [-1, -1];
+      envWrite = envW;
       try {
         args.push('--gofer-fd', '4');
         // Preserved descriptors follow at 5..: the sentry gives them to init as 3...
@@ -167,9 +180,12 @@ export class SentrySandbox implements Sandbox {
         // Each in mount, IPC and UTS namespaces of its own (namespaces.ts), where it later
         // pivots into an empty root and drops its privileges (--confine).
         args.push('--confine');
+        const fds = [0, 1, 2, w, sentryEnd, ...preserved];
+        if (lifeR >= 0) args.push('--lifeline-fd', String(fds.push(lifeR) - 1));
+        if (envR >= 0) args.push('--env-fd', String(fds.push(envR) - 1));
         const spawnSentry = () => {
           sentryPid = inOwnNamespaces(() => spawnProcess({
-            file: process.execPath, argv: [process.execPath, ...sentryNodeFlags(req.spec), ...args], env: sandboxEnv(), fds: [0, 1, 2, w, sentryEnd, ...preserved], setsid: !this.o.foreground,
+            file: process.execPath, argv: [process.execPath, ...sentryNodeFlags(req.spec), ...args], env: sandboxEnv(), fds, setsid: !this.o.foreground,
           }));
         };
         const spawnGofer = () => {
@@ -195,15 +211,23 @@ export class SentrySandbox implements Sandbox {
         cg?.join(sentryPid!);
         cg?.join(goferPid!);
       } finally {
-        for (const fd of [sentryEnd, goferEnd, w]) closeFd(fd);
+        for (const fd of [sentryEnd, goferEnd, w, lifeR, envR]) if (fd >= 0) closeFd(fd);
       }
     } catch (e) {
       kill();
       closeFd(readyR);
+      if (envWrite >= 0) closeFd(envWrite);
+      if (lifeline !== undefined) closeFd(lifeline);
       void cg?.destroy();
       return Promise.reject(e);
     }
     const pid = sentryPid!;
+    if (envWrite >= 0) {
+      // Written from the event loop: the sentry reads until end-of-file, whatever the size.
+      const envOut = new net.Socket({ fd: envWrite, readable: false, writable: true });
+      envOut.on('error', () => undefined); // a sentry that died early: its ready pipe says why
+      envOut.end(JSON.stringify(req.processEnv));
+    }
     return new Promise((resolve, reject) => {
       let said = '';
       const ready = new net.Socket({ fd: readyR, readable: true, writable: false });
@@ -211,6 +235,7 @@ export class SentrySandbox implements Sandbox {
       const fail = (msg: string) => {
         answered = true;
         ready.destroy();
+        if (lifeline !== undefined) closeFd(lifeline);
         kill();
         void cg?.destroy();
         reject(new Error(msg));
@@ -236,6 +261,7 @@ export class SentrySandbox implements Sandbox {
             ready.unref();
             this.exits.set(pid, gone);
             this.initExits.set(pid, initGone);
+            if (lifeline !== undefined) this.lifelines.set(pid, lifeline);
           } else {
             ready.destroy();
           }
@@ -370,6 +396,11 @@ export class SentrySandbox implements Sandbox {
     }
     // A confined sentry cannot remove its sockets itself (it has no path to them).
     for (const f of [CONTROL, `${CONTROL}.exec`, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
+    const lifeline = this.lifelines.get(ref.pid);
+    if (lifeline !== undefined) {
+      this.lifelines.delete(ref.pid);
+      closeFd(lifeline);
+    }
   }
 
   // stats and update (tvisor events, tvisor update) work on the sandbox's cgroup.

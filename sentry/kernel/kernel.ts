@@ -22,6 +22,12 @@ export class Kernel {
   domainname = '(none)';
   /** init is the container's pid 1 (set when it starts). */
   init: ThreadGroup | null = null;
+  /**
+   * initShielded: init takes only the signals it has a handler for, as the init of a pid
+   * namespace does. False when config.json asks for no pid namespace: init is then an
+   * ordinary process for signals, as under runc (a SIGTERM it does not handle ends it).
+   */
+  initShielded = true;
   /** onInitExit is called with the wait status of init when it exits. */
   onInitExit: (status: number) => void = () => undefined;
   readonly bootTime = Date.now();

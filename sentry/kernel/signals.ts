@@ -77,7 +77,9 @@ function interruptIfBlocked(t: Task, sig: number): boolean {
  * outside the sandbox (the runtime's kill).
  */
 function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
-  if (tg.tasks.size === 0 || [...tg.tasks][0].kernel.init !== tg) return false;
+  if (tg.tasks.size === 0) return false;
+  const k = [...tg.tasks][0].kernel;
+  if (k.init !== tg || !k.initShielded) return false;
   if (tg.actions[sig].handler !== SIG_DFL) return false;
   return !(fromOutside && (sig === SIGKILL || sig === SIGSTOP));
 }

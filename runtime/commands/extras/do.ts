@@ -2,6 +2,12 @@
  * do.ts is `tvisor do`: run a command in a sandbox without preparing a bundle, like
  * `runsc do`. It writes a throwaway bundle whose root is the host's / (read-only, seen
  * only through the gofer) with a private tmpfs on /tmp, runs it in the foreground and removes everything afterwards.
+ *
+ * The command gets the caller's whole environment, as with `runsc do` (measured: a
+ * variable set only in the caller's environment is seen by the command). It is handed
+ * to the sandbox over a pipe (CreateOptions.processEnv), never written into the bundle's
+ * config.json or the container's state directory; the bundle itself is removed as soon as
+ * the sandbox has read it. Signals are forwarded to the command as by `run`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -38,6 +44,7 @@ export const doCommand: Command = {
     if (command.length === 0) throw new Error('do: a command is required (tvisor do CMD [ARG...])');
     const { runContainer } = await import('../../container/container-run');
     const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-do-'));
+    const removeBundle = () => fs.rmSync(bundle, { recursive: true, force: true });
     try {
       const spec = defaultSpec();
       const cwd = path.resolve(String(args.cwd));
@@ -51,11 +58,12 @@ export const doCommand: Command = {
       spec.process!.terminal = false;
       spec.process!.args = command;
       spec.process!.cwd = cwd;
-      spec.process!.env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
-      return await runContainer(await ctx.env({ foreground: true }), { id: path.basename(bundle), bundle });
+      spec.process!.env = [];
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+      const processEnv = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+      return await runContainer(await ctx.env({ foreground: true }), { id: path.basename(bundle), bundle, processEnv, created: removeBundle });
     } finally {
-      fs.rmSync(bundle, { recursive: true, force: true });
+      removeBundle();
     }
   },
 };

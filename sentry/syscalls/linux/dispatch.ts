@@ -13,13 +13,56 @@ import './handlers';
 import type { SeccompVerdict } from '../../seccomp';
 import { exitGroup, exitTask } from '../../kernel/task-exit';
 import { forceSignal } from '../../kernel/signals';
-import { SIGSYS } from '../../kernel/signal-types';
+import { SIGSEGV, SIGSYS, SI_KERNEL } from '../../kernel/signal-types';
 
 /** SYS_SECCOMP is SIGSYS's si_code for a seccomp trap. */
 const SYS_SECCOMP = 1;
 
+/** SYSCALL_INSN and INT80 are the encodings of `syscall` and `int $0x80` (little-endian). */
+const SYSCALL_INSN = 0x050f, INT80 = 0x80cd;
+
+/**
+ * entryInstruction tells which instruction made the task's syscall stop. Under
+ * PTRACE_SYSEMU every way into the host kernel's syscall path stops alike, orig_rax
+ * holding the number: `syscall`, but also `int $0x80` (the 32-bit table: other numbers,
+ * arguments in ebx, ecx, ...), which the sentry does not have. `syscall` leaves its
+ * return address in rcx (the kernel saves it as both rcx and rip): when they are equal
+ * the stop is a `syscall` without reading memory (the hot path; an `int $0x80` made with
+ * rcx set so gets what a `syscall` of its own would give, nothing more). Otherwise the
+ * two bytes before rip tell; another thread may rewrite them meanwhile, with the same
+ * outcome at most. Unreadable bytes are `other`.
+ */
+function entryInstruction(t: Task): 'syscall' | 'int80' | 'other' {
+  if (t.regs.rcx === t.regs.rip) return 'syscall';
+  let insn: number;
+  try {
+    insn = t.mm.read(t.regs.rip - 2n, 2).readUInt16LE(0);
+  } catch {
+    return 'other';
+  }
+  return insn === SYSCALL_INSN ? 'syscall' : insn === INT80 ? 'int80' : 'other';
+}
+
+/**
+ * refuseEntry answers any entry but `syscall` as Linux does `int $0x80` without IA32
+ * emulation (ia32_emulation=0): the instruction faults, SIGSEGV with si_code SI_KERNEL and
+ * address 0, rip back on an `int $0x80` and rax unchanged. Never the 64-bit call of that
+ * number.
+ */
+function refuseEntry(t: Task, insn: 'int80' | 'other'): SyscallResult {
+  if (insn === 'int80') t.regs.rip -= 2n;
+  t.regs.rax = t.regs.origRax;
+  t.regs.origRax = 0xffffffffffffffffn;
+  forceSignal(t, { signo: SIGSEGV, code: SI_KERNEL, addr: 0n });
+  return null;
+}
+
 /** dispatchSyscall runs the syscall in t.regs and returns its result. */
 export function dispatchSyscall(t: Task): SyscallResult {
+  if (!t.inSyscall) {
+    const insn = entryInstruction(t);
+    if (insn !== 'syscall') return refuseEntry(t, insn);
+  }
   const nr = t.regs.sysno;
   const filter = t.kernel.seccomp;
   if (filter && !t.inSyscall) {
