@@ -7,6 +7,9 @@
  * each 64-bit argument little-endian, low word first):
  *
  *     ld arch; jeq AUDIT_ARCH_X86_64 ? next : default
+ *     for each IpRange (calls made from those addresses, whatever their number):
+ *              ld ip.hi; jeq ? next : skip; ld ip.lo; jge lo ? next : skip;
+ *              jgt hi-1 ? skip : ret action
  *     ld nr;   a binary search over the listed numbers (jge splits), each leaf
  *              `jeq nr ? block : default`
  *     block:   unconditional: ret action; otherwise each alternative is a conjunction of
@@ -36,6 +39,7 @@ const ALU_AND_K = 0x54;
 const JMP_JA = 0x05;
 const JMP_JEQ_K = 0x15;
 const JMP_JGE_K = 0x35;
+const JMP_JGT_K = 0x25;
 const RET_K = 0x06;
 
 /** ArgTest is one test of a syscall argument: `(arg & mask) == value` over 64 bits. */
@@ -52,6 +56,16 @@ export interface Rule {
   action: number;
   /** alternatives: each a conjunction of tests; absent or empty means unconditional. */
   alternatives?: ArgTest[][];
+}
+
+/**
+ * IpRange decides every call whose instruction pointer lies in [lo, hi), before the
+ * numbers are looked at. Both ends share their upper 32 bits (one page, say).
+ */
+export interface IpRange {
+  lo: bigint;
+  hi: bigint;
+  action: number;
 }
 
 /** Insn is one struct sock_filter. */
@@ -71,7 +85,7 @@ type Item = Insn | { label: string } | { ja: string };
  * compileFilter builds the program for `rules` (at most one rule per number) with
  * `defaultAction` for everything else, a foreign architecture included.
  */
-export function compileFilter(rules: readonly Rule[], defaultAction: number): Insn[] {
+export function compileFilter(rules: readonly Rule[], defaultAction: number, ipRanges: readonly IpRange[] = []): Insn[] {
   const seen = new Set<number>();
   for (const r of rules) {
     if (seen.has(r.nr)) throw new Error(`seccomp: syscall ${r.nr} has two rules`);
@@ -83,6 +97,20 @@ export function compileFilter(rules: readonly Rule[], defaultAction: number): In
   insn(LD_W_ABS, 4);
   insn(JMP_JEQ_K, AUDIT_ARCH_X86_64, 1, 0);
   items.push({ ja: 'default' });
+  ipRanges.forEach((r, i) => {
+    const high = Number(r.lo >> 32n), hiEnd = Number((r.hi - 1n) >> 32n);
+    if (r.hi <= r.lo || high !== hiEnd) throw new Error(`seccomp: ip range ${i} must be non-empty within one 4 GiB block`);
+    const past = `ip${i}`;
+    insn(LD_W_ABS, 12);
+    insn(JMP_JEQ_K, high, 1, 0);
+    items.push({ ja: past });
+    insn(LD_W_ABS, 8);
+    insn(JMP_JGE_K, Number(r.lo & U32), 1, 0);
+    items.push({ ja: past });
+    insn(JMP_JGT_K, Number((r.hi - 1n) & U32), 1, 0);
+    insn(RET_K, r.action);
+    items.push({ label: past });
+  });
   insn(LD_W_ABS, 0);
   // Binary search over sorted[lo, hi): the accumulator holds nr throughout.
   const search = (lo: number, hi: number): void => {
@@ -199,6 +227,7 @@ export function runFilter(prog: readonly Insn[], d: SeccompData): number {
       case JMP_JA: pc += p.k; break;
       case JMP_JEQ_K: pc += acc === p.k >>> 0 ? p.jt : p.jf; break;
       case JMP_JGE_K: pc += acc >= p.k >>> 0 ? p.jt : p.jf; break;
+      case JMP_JGT_K: pc += acc > p.k >>> 0 ? p.jt : p.jf; break;
       case RET_K: return p.k >>> 0;
       default: throw new Error(`seccomp: opcode 0x${p.code.toString(16)} at ${pc} not interpreted`);
     }

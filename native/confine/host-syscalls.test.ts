@@ -49,6 +49,18 @@ describe('compiled allowlists', () => {
     });
   }
 
+  it('sentry: a call from the vsyscall page traps (its stubs carry the filter: the sentry emulates the page), whatever its number', () => {
+    const prog = filterFor('sentry', 'kill');
+    for (const ip of [0xffffffffff600000n, 0xffffffffff600400n, 0xffffffffff600800n, 0xffffffffff600fffn]) {
+      for (const nr of [96, 201, 309, 59, 500]) expect([ip, nr, runFilter(prog, { nr, ip })]).toEqual([ip, nr, RET.TRAP]);
+    }
+    // Just outside the page, or the same low word under another high word: the allowlist decides.
+    for (const ip of [0xffffffffff601000n, 0xffffffffff5ff000n, 0x00000000ff600000n, 0x7fffff600000n]) {
+      expect([ip, runFilter(prog, { nr: 96, ip })]).toEqual([ip, RET.KILL_PROCESS]);
+    }
+    expect(runFilter(filterFor('gofer', 'kill'), { nr: 96, ip: 0xffffffffff600000n })).toBe(RET.KILL_PROCESS);
+  });
+
   it('checks arguments: clone makes threads, no sockets, ptrace has no PEEK/POKE', () => {
     const sentry = filterFor('sentry', 'kill');
     const gofer = filterFor('gofer', 'kill');

@@ -15,7 +15,7 @@
 import { HostError, lastErrno, libcFunc } from '../libc';
 import koffi from '../koffi';
 import { loadPtraceAddon } from '../ptrace/ptrace-native';
-import { compileFilter, encodeFilter, RET, type Insn, type Rule } from './bpf';
+import { compileFilter, encodeFilter, RET, type Insn, type IpRange, type Rule } from './bpf';
 import { hostSyscallsOf, type RuntimeValues } from './host-syscalls';
 
 /** SeccompMode says what a filter does with a call it does not allow (see the module comment). */
@@ -49,9 +49,18 @@ export function rulesFor(who: 'sentry' | 'gofer', values: RuntimeValues): Rule[]
   }));
 }
 
+/**
+ * VSYSCALL_PAGE is the legacy vsyscall page. A call there from a stub is emulated by the
+ * host kernel, which asks seccomp first: the stub's own filter traps it (SIGSYS) for the
+ * sentry to emulate (sentry/kernel/vsyscall.ts). A stub started after the sentry's
+ * confinement also carries the sentry's filter, and the strictest answer of the two wins:
+ * so the sentry's filter traps calls from that page too, rather than killing the stub.
+ */
+export const VSYSCALL_PAGE: IpRange = { lo: 0xffffffffff600000n, hi: 0xffffffffff601000n, action: RET.TRAP };
+
 /** filterFor compiles `who`'s allowlist with the mode's default action. */
 export function filterFor(who: 'sentry' | 'gofer', mode: SeccompMode, values: RuntimeValues): Insn[] {
-  return compileFilter(rulesFor(who, values), DEFAULT[mode]);
+  return compileFilter(rulesFor(who, values), DEFAULT[mode], who === 'sentry' ? [VSYSCALL_PAGE] : []);
 }
 
 /** STUB_FD_PLACEHOLDER stands for the sentry's stub descriptor in programs compiled ahead of time. */

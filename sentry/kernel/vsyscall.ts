@@ -56,7 +56,7 @@ export function emulateVsyscall(t: Task, entry: bigint, popped: boolean): boolea
   }
   t.regs.origRax = BigInt(nr);
   // The three never block; the container's seccomp profile applies, as on Linux.
-  const r = dispatchSyscall(t);
+  const r = dispatchSyscall(t, 'vsyscall');
   t.regs.origRax = 0xffffffffffffffffn;
   if (r !== null && !(r instanceof Block)) t.regs.setReturn(r);
   return true;

@@ -57,9 +57,14 @@ function refuseEntry(t: Task, insn: 'int80' | 'other'): SyscallResult {
   return null;
 }
 
-/** dispatchSyscall runs the syscall in t.regs and returns its result. */
-export function dispatchSyscall(t: Task): SyscallResult {
-  if (!t.inSyscall) {
+/**
+ * dispatchSyscall runs the syscall in t.regs and returns its result. `via` is how the task
+ * got here: a syscall stop, whose instruction is checked (only `syscall` runs a syscall),
+ * or the emulated vsyscall page (kernel/vsyscall.ts), whose entries are syscalls by
+ * definition and leave no instruction before rip.
+ */
+export function dispatchSyscall(t: Task, via: 'stop' | 'vsyscall' = 'stop'): SyscallResult {
+  if (!t.inSyscall && via === 'stop') {
     const insn = entryInstruction(t);
     if (insn !== 'syscall') return refuseEntry(t, insn);
   }
