@@ -190,6 +190,10 @@ export const GetattrMask = {
   MODE: 0x1, NLINK: 0x2, UID: 0x4, GID: 0x8, RDEV: 0x10, ATIME: 0x20, MTIME: 0x40, CTIME: 0x80,
   INO: 0x100, SIZE: 0x200, BLOCKS: 0x400, BTIME: 0x800, GEN: 0x1000, DATA_VERSION: 0x2000,
   BASIC: 0x7ff, ALL: 0x3fff,
+  /** UNMAPPED (tvisor's 9P2000.L.fd, in Rgetattr's valid only): the file's owner or group
+   * is outside the container's user-namespace mappings (it reads as 65534), so no
+   * capability of the container applies to it (privileged_wrt_inode_uidgid). */
+  UNMAPPED: 0x40000000,
 } as const;
 
 /** SetattrMask holds the valid bits of Tsetattr. */

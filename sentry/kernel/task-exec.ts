@@ -16,7 +16,7 @@ import {
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
-import { MAY_EXEC, permitted, type Credentials } from './credentials';
+import { MAY_EXEC, type Credentials } from './credentials';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
 import type { Task } from './task';
@@ -24,6 +24,7 @@ import { exitTask } from './task-exit';
 import { FileDescription, O_RDONLY } from '../vfs/file';
 import { MS_NOSUID, type Location } from '../vfs/mount';
 import { resolve } from '../vfs/path';
+import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 
 const STACK_SIZE = 8 * 1024 * 1024;
@@ -34,7 +35,7 @@ function openExecutable(t: Task, start: Location, p: string): { file: FileDescri
   const loc = resolve(t, start, p, { follow: true });
   const st = loc.dentry.inode.stat();
   if ((st.mode & S_IFMT) !== S_IFREG) fail(Errno.EACCES);
-  if (!permitted(t.creds, st.mode, st.uid, st.gid, MAY_EXEC, false)) fail(Errno.EACCES);
+  if (!permitted(t.creds, st, MAY_EXEC)) fail(Errno.EACCES);
   return { file: loc.dentry.inode.open(loc, O_RDONLY, t.creds), loc };
 }
 

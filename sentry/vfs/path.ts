@@ -5,7 +5,8 @@
  * task's root through `..`.
  */
 import { Errno, fail, LinuxError } from '../kernel/errors';
-import { MAY_EXEC, permitted, type Credentials } from '../kernel/credentials';
+import { MAY_EXEC, type Credentials } from '../kernel/credentials';
+import { permitted } from './permission';
 import type { Location } from './mount';
 import { Dentry } from './mount';
 
@@ -60,8 +61,7 @@ function stepUp(r: Resolver, loc: Location): Location {
 /** lookupChild resolves one name in a directory location (no symlink following). */
 export function lookupChild(r: Resolver, dir: Location, name: string): Location {
   if (!dir.dentry.inode.isDir) fail(Errno.ENOTDIR);
-  const st = dir.dentry.inode.stat();
-  if (!permitted(r.creds, st.mode, st.uid, st.gid, MAY_EXEC, true)) fail(Errno.EACCES);
+  if (!permitted(r.creds, dir.dentry.inode.stat(), MAY_EXEC)) fail(Errno.EACCES);
   if (name === '.' || name === '') return dir;
   if (name === '..') return stepUp(r, dir);
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);

@@ -14,6 +14,9 @@
  *    directory (EPERM: its capabilities do not apply to unmapped owners).
  * 3. uid 1000 cannot hard-link a root-owned set-user-ID file in a writable bind mount
  *    (EPERM, as fs.protected_hardlinks makes Linux answer).
+ * 4. With the mappings, container root's capabilities do not reach a host root file:
+ *    it cannot read a 0600 one, nor list or search a 0700 directory (EACCES); it reads
+ *    a 0600 file of container uid 1000 (host 101000).
  *
  * And the gofer's own line, spoken to directly as a compromised sentry would: ids outside
  * the mappings and capabilities beyond the filesystem ones are refused, and container
@@ -216,6 +219,58 @@ test('3. hard links: uid 1000 cannot link a root-owned set-user-ID file in a wri
     expect([name, fs.statSync(path.join(o.shared, 'own')).nlink]).toEqual([name, 2]);
   });
   expect(out).toBe(['link EPERM', 'link EPERM', 'creat ok', 'link ok', ''].join('\n'));
+});
+
+/** mappedShared prepares a bundle for the mappings: its rootfs belongs to container root
+ * and runc's container users (host 100000 and up) can reach the bundle and /shared. */
+function mappedShared(rootfs: string, shared: string): void {
+  fs.chmodSync(shared, 0o755);
+  fs.chownSync(shared, 100000, 100000);
+  chownTree(rootfs, 100000, 100000);
+  fs.chmodSync(path.dirname(path.dirname(rootfs)), 0o755);
+}
+
+/** hostFile writes a host file with an owner (host ids) and a mode. */
+function hostFile(p: string, text: string | Buffer, uid: number, gid: number, mode: number): void {
+  fs.writeFileSync(p, text);
+  fs.chownSync(p, uid, gid);
+  fs.chmodSync(p, mode);
+}
+
+/** hostDir makes a host directory with an owner (host ids) and a mode. */
+function hostDir(p: string, uid: number, gid: number, mode: number): void {
+  fs.mkdirSync(p);
+  fs.chownSync(p, uid, gid);
+  fs.chmodSync(p, mode);
+}
+
+const SECRET = 'host secret\n';
+
+test('4. uid/gid mappings: container root cannot read a host root 0600 file nor list or search a 0700 directory; it reads mapped files', () => {
+  const out = both({
+    uid: 0, gid: 0,
+    ops: ['read,/shared/secret', 'list,/shared/private', 'stat,/shared/private/inner', 'read,/shared/public',
+      'read,/shared/user-file', 'list,/shared/userdir', 'stat,/shared/userdir/inner'],
+    setup(rootfs, shared) {
+      mappedShared(rootfs, shared);
+      hostFile(path.join(shared, 'secret'), SECRET, 0, 0, 0o600);
+      hostDir(path.join(shared, 'private'), 0, 0, 0o700);
+      hostFile(path.join(shared, 'private', 'inner'), SECRET, 0, 0, 0o644);
+      hostFile(path.join(shared, 'public'), 'host public\n', 0, 0, 0o644);
+      // Container uid 1000's (host 101000): container root's capabilities apply.
+      hostFile(path.join(shared, 'user-file'), 'user file\n', 101000, 101000, 0o600);
+      hostDir(path.join(shared, 'userdir'), 101000, 101000, 0o700);
+      hostFile(path.join(shared, 'userdir', 'inner'), 'x', 101000, 101000, 0o600);
+    },
+    change: MAPPED,
+  }, (o, name) => {
+    const st = fs.statSync(path.join(o.shared, 'secret'));
+    expect([name, fs.readFileSync(path.join(o.shared, 'secret'), 'utf8'), st.uid, st.mode & 0o7777]).toEqual([name, SECRET, 0, 0o600]);
+    expect([name, fs.readdirSync(path.join(o.shared, 'private'))]).toEqual([name, ['inner']]);
+  });
+  expect(out).toBe([
+    'read EACCES', 'list EACCES', 'stat EACCES', 'read host public', 'read user file', 'list 1', 'stat 1000 1000 600', '',
+  ].join('\n'));
 });
 
 describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 -> 100000)', () => {

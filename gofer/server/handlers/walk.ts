@@ -67,10 +67,13 @@ export const walkHandlers: HandlerTable = {
     const exp = fid.file.exp;
     const qid = qidOf(exp, st);
     fid.file.mode = st.mode;
-    // Owners as the container sees them: mapped back, 65534 when outside the mappings.
-    const uid = s.exports.ids.uid.toContainer(st.uid), gid = s.exports.ids.gid.toContainer(st.gid);
+    // Owners as the container sees them: mapped back, 65534 when outside the mappings,
+    // and said so in 9P2000.L.fd (no capability of the container applies to such a file).
+    const ids = s.exports.ids;
+    const uid = ids.uid.toContainer(st.uid), gid = ids.gid.toContainer(st.gid);
+    const unmapped = s.fdPassing && !(ids.uid.mapsHost(st.uid) && ids.gid.mapsHost(st.gid));
     return reply('Rgetattr', {
-      valid: GetattrMask.BASIC | GetattrMask.BTIME, qid, mode: st.mode, uid, gid, nlink: st.nlink,
+      valid: GetattrMask.BASIC | GetattrMask.BTIME | (unmapped ? GetattrMask.UNMAPPED : 0), qid, mode: st.mode, uid, gid, nlink: st.nlink,
       rdev: makedev(st.rdevMajor, st.rdevMinor), size: st.size, blksize: st.blksize, blocks: st.blocks,
       atimeSec: Math.max(0, st.atimeSec), atimeNsec: st.atimeNsec, mtimeSec: Math.max(0, st.mtimeSec), mtimeNsec: st.mtimeNsec,
       ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,

@@ -140,6 +140,7 @@ export class GoferInode extends Inode {
       dev: this.gfs.dev, ino: this.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev, size: a.size,
       blksize: a.blksize || 4096, blocks: a.blocks, atime: { sec: a.atimeSec, nsec: a.atimeNsec },
       mtime: { sec: a.mtimeSec, nsec: a.mtimeNsec }, ctime: { sec: a.ctimeSec, nsec: a.ctimeNsec },
+      unmapped: (a.valid & GetattrMask.UNMAPPED) !== 0,
     };
   }
 

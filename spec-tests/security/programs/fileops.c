@@ -12,8 +12,11 @@
  *   chown,PATH,UID,GID  chown(PATH, UID, GID)
  *   chmod,PATH,MODE     chmod(PATH, MODE) (octal)
  *   stat,PATH           prints "uid gid mode(octal)"
+ *   read,PATH           open(PATH, O_RDONLY), prints the first line read
+ *   list,DIR            opendir(DIR), prints the number of entries besides . and ..
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +34,43 @@ static int openclose(const char *path, int flags, mode_t mode) {
   int fd = open(path, flags, mode);
   if (fd >= 0) close(fd);
   return fd;
+}
+
+static void readline(const char *op, const char *path) {
+  char buf[256];
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    result(op, -1);
+    return;
+  }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n < 0) {
+    result(op, -1);
+    return;
+  }
+  buf[n] = 0;
+  buf[strcspn(buf, "\n")] = 0;
+  printf("%s %s\n", op, buf);
+}
+
+static void list(const char *op, const char *path) {
+  DIR *d = opendir(path);
+  if (!d) {
+    result(op, -1);
+    return;
+  }
+  int n = 0;
+  errno = 0;
+  for (struct dirent *e; (e = readdir(d));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+  int err = errno;
+  closedir(d);
+  if (err) {
+    errno = err;
+    result(op, -1);
+  } else {
+    printf("%s %d\n", op, n);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -61,7 +101,9 @@ int main(int argc, char **argv) {
       struct stat st;
       if (lstat(f[1], &st) < 0) result(op, -1);
       else printf("%s %u %u %o\n", op, st.st_uid, st.st_gid, st.st_mode & 07777);
-    } else {
+    } else if (!strcmp(op, "read") && n == 2) readline(op, f[1]);
+    else if (!strcmp(op, "list") && n == 2) list(op, f[1]);
+    else {
       printf("%s BADARG\n", op);
     }
   }
