@@ -14,6 +14,7 @@
  *   stat,PATH           prints "uid gid mode(octal)"
  *   read,PATH           open(PATH, O_RDONLY), prints the first line read
  *   list,DIR            opendir(DIR), prints the number of entries besides . and ..
+ *   exec,PATH           runs PATH (no arguments) in a child, "ok" when it exits 0
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void result(const char *op, int r) {
@@ -73,6 +75,26 @@ static void list(const char *op, const char *path) {
   }
 }
 
+static void run(const char *op, const char *path) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) {
+    result(op, -1);
+    return;
+  }
+  if (pid == 0) {
+    char *args[] = {(char *)path, NULL};
+    execv(path, args);
+    result(op, -1);
+    fflush(stdout);
+    _exit(127);
+  }
+  int status;
+  if (waitpid(pid, &status, 0) < 0) result(op, -1);
+  else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) result(op, 0);
+  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 127) printf("%s status %d\n", op, status);
+}
+
 int main(int argc, char **argv) {
   umask(0);
   for (int i = 1; i < argc; i++) {
@@ -103,6 +125,7 @@ int main(int argc, char **argv) {
       else printf("%s %u %u %o\n", op, st.st_uid, st.st_gid, st.st_mode & 07777);
     } else if (!strcmp(op, "read") && n == 2) readline(op, f[1]);
     else if (!strcmp(op, "list") && n == 2) list(op, f[1]);
+    else if (!strcmp(op, "exec") && n == 2) run(op, f[1]);
     else {
       printf("%s BADARG\n", op);
     }
