@@ -1,6 +1,6 @@
 /**
  * Unit tests of the permission checks (permission.ts) against the rules of open(2),
- * path_resolution(7), fs/namei.c (generic_permission, may_open, may_linkat
+ * fcntl(2), path_resolution(7), fs/namei.c (generic_permission, may_open, may_linkat
  * with protected_hardlinks = 1) and user_namespaces(7) (no capability over a file whose
  * owner or group is unmapped), one case per rule.
  */
@@ -9,7 +9,7 @@ import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, capBit, f
 import { Credentials, MAY_EXEC, MAY_READ, MAY_WRITE } from '../kernel/credentials';
 import { O_NOATIME, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from './file';
 import { S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from './inode';
-import { capableWrt, mayLink, mayOpen, openAccess, openTruncates, ownerOrCapable, permitted } from './permission';
+import { capableWrt, mayLink, mayNoatime, mayOpen, openAccess, openTruncates, ownerOrCapable, permitted } from './permission';
 
 const root = new Credentials(0, 0);
 const user = new Credentials(1000, 1000);
@@ -63,6 +63,15 @@ describe('capableWrt (capable_wrt_inode_uidgid)', () => {
     expect(capableWrt(c, CAP_CHOWN, unmapped(S_IFREG | 0o644))).toBe(false);
     expect(ownerOrCapable(c, unmapped(S_IFREG | 0o644))).toBe(false);
     expect(ownerOrCapable(user, { ...unmapped(S_IFREG | 0o644), uid: 1000 })).toBe(true);
+  });
+});
+
+describe('mayNoatime (open O_NOATIME, fcntl F_SETFL O_NOATIME)', () => {
+  test('the owner or CAP_FOWNER over the file, else EPERM', () => {
+    expect(mayNoatime(user, rootFile(0o644))).toBe(Errno.EPERM);
+    expect(mayNoatime(user, { ...rootFile(0o644), uid: 1000 })).toBe(0);
+    expect(mayNoatime(withCaps(CAP_FOWNER), rootFile(0o644))).toBe(0);
+    expect(mayNoatime(withCaps(CAP_FOWNER), unmapped(S_IFREG | 0o644))).toBe(Errno.EPERM);
   });
 });
 

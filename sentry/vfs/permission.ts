@@ -1,7 +1,8 @@
 /**
  * The permission checks on files, as pure functions of the caller's credentials and the
  * file's attributes, in the order Linux makes them (fs/namei.c: generic_permission,
- * build_open_flags, may_open, may_linkat). ops.ts, path.ts and exec call them; they return a boolean or an errno (0 = allowed) so that tests can
+ * build_open_flags, may_open, may_linkat; fs/fcntl.c: setfl). ops.ts, path.ts, exec and
+ * fcntl call them; they return a boolean or an errno (0 = allowed) so that tests can
  * list every case without a file system.
  *
  * Capabilities over a file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
@@ -68,6 +69,12 @@ export function ownerOrCapable(c: Credentials, st: FileAttrs): boolean {
   return c.euid === st.uid || capableWrt(c, CAP_FOWNER, st);
 }
 
+/** mayNoatime checks setting O_NOATIME on a file, by open(2) or fcntl(F_SETFL): only
+ * its owner or a holder of CAP_FOWNER over it may (else EPERM). Returns 0 or the errno. */
+export function mayNoatime(c: Credentials, st: FileAttrs): number {
+  return ownerOrCapable(c, st) ? 0 : Errno.EPERM;
+}
+
 /**
  * mayOpen checks opening an existing file with `flags` (may_open): a symlink is ELOOP; a
  * directory asked for writing (O_WRONLY, O_RDWR or O_TRUNC) EISDIR; writing a regular
@@ -83,8 +90,7 @@ export function mayOpen(c: Credentials, st: FileAttrs, flags: number, readonlyMo
   if (fmt === S_IFDIR && want & MAY_WRITE) return Errno.EISDIR;
   if (want & MAY_WRITE && readonlyMount && (fmt === S_IFREG || fmt === S_IFDIR)) return Errno.EROFS;
   if (!permitted(c, st, want)) return Errno.EACCES;
-  if (flags & O_NOATIME && !ownerOrCapable(c, st)) return Errno.EPERM;
-  return 0;
+  return flags & O_NOATIME ? mayNoatime(c, st) : 0;
 }
 
 /** openTruncates tells whether an allowed open with `flags` empties the file: O_TRUNC on

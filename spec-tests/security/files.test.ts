@@ -16,9 +16,11 @@
  *    (EPERM, as fs.protected_hardlinks makes Linux answer).
  * 4. With the mappings, container root's capabilities do not reach a host root file:
  *    it cannot read a 0600 one, nor list or search a 0700 directory (EACCES); it reads
- *    a 0600 file of container uid 1000 (host 101000).
- * 5. With the mappings, uid 1000 runs an execute-only (0711) program of container root
- *    and cannot read container root's 0600 file.
+ *    a 0600 file of container uid 1000 (host 101000). Nor can it add O_NOATIME with fcntl
+ *    to a host root file (EPERM: CAP_FOWNER does not apply).
+ * 5. With the mappings, uid 1000 runs an execute-only (0711) program of container root,
+ *    cannot read container root's 0600 file, and cannot add O_NOATIME with fcntl to a
+ *    file it does not own (EPERM, as open's O_NOATIME).
  *
  * And the gofer's own line, spoken to directly as a compromised sentry would: ids outside
  * the mappings and capabilities beyond the filesystem ones are refused, container root
@@ -253,7 +255,8 @@ test('4. uid/gid mappings: container root cannot read a host root 0600 file nor 
   const out = both({
     uid: 0, gid: 0,
     ops: ['read,/shared/secret', 'list,/shared/private', 'stat,/shared/private/inner', 'read,/shared/public',
-      'read,/shared/user-file', 'list,/shared/userdir', 'stat,/shared/userdir/inner'],
+      'read,/shared/user-file', 'list,/shared/userdir', 'stat,/shared/userdir/inner', 'setfl-noatime,/shared/public',
+      'setfl-noatime,/shared/user-file'],
     setup(rootfs, shared) {
       mappedShared(rootfs, shared);
       hostFile(path.join(shared, 'secret'), SECRET, 0, 0, 0o600);
@@ -272,19 +275,23 @@ test('4. uid/gid mappings: container root cannot read a host root 0600 file nor 
     expect([name, fs.readdirSync(path.join(o.shared, 'private'))]).toEqual([name, ['inner']]);
   });
   expect(out).toBe([
-    'read EACCES', 'list EACCES', 'stat EACCES', 'read host public', 'read user file', 'list 1', 'stat 1000 1000 600', '',
+    'read EACCES', 'list EACCES', 'stat EACCES', 'read host public', 'read user file', 'list 1', 'stat 1000 1000 600',
+    'setfl-noatime EPERM', 'setfl-noatime ok', '',
   ].join('\n'));
 });
 
-test('5. uid/gid mappings, as uid 1000: an execute-only program runs; container root\'s 0600 file is unreadable', () => {
+test('5. uid/gid mappings, as uid 1000: an execute-only program runs; container root\'s 0600 file is unreadable; fcntl cannot add O_NOATIME to another\'s file', () => {
   const ROOTS = 'container root file\n';
   const out = both({
     uid: 1000, gid: 1000,
-    ops: ['exec,/shared/xonly', 'read,/shared/xonly', 'read,/shared/roots'],
+    ops: ['exec,/shared/xonly', 'read,/shared/xonly', 'read,/shared/roots', 'setfl-noatime,/shared/public', 'setfl-noatime,/shared/mine',
+      'noatime,/shared/public'],
     setup(rootfs, shared) {
       mappedShared(rootfs, shared);
       hostFile(path.join(shared, 'xonly'), fs.readFileSync(fileops), 100000, 100000, 0o711);
       hostFile(path.join(shared, 'roots'), ROOTS, 100000, 100000, 0o600);
+      hostFile(path.join(shared, 'public'), 'public\n', 100000, 100000, 0o644);
+      hostFile(path.join(shared, 'mine'), 'mine\n', 101000, 101000, 0o644);
     },
     change: MAPPED,
   }, (o, name) => {
@@ -293,7 +300,7 @@ test('5. uid/gid mappings, as uid 1000: an execute-only program runs; container 
     expect([name, fs.statSync(path.join(o.shared, 'xonly')).mode & 0o7777]).toEqual([name, 0o711]);
   });
   expect(out).toBe([
-    'exec ok', 'read EACCES', 'read EACCES', '',
+    'exec ok', 'read EACCES', 'read EACCES', 'setfl-noatime EPERM', 'setfl-noatime ok', 'noatime EPERM', '',
   ].join('\n'));
 });
 

@@ -15,6 +15,7 @@
  *   read,PATH           open(PATH, O_RDONLY), prints the first line read
  *   list,DIR            opendir(DIR), prints the number of entries besides . and ..
  *   exec,PATH           runs PATH (no arguments) in a child, "ok" when it exits 0
+ *   setfl-noatime,PATH  open(PATH, O_RDONLY), fcntl(F_SETFL, O_NOATIME)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -95,6 +96,16 @@ static void run(const char *op, const char *path) {
   else if (!WIFEXITED(status) || WEXITSTATUS(status) != 127) printf("%s status %d\n", op, status);
 }
 
+static int setfl(const char *path, int flags) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  int r = fcntl(fd, F_SETFL, flags);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return r;
+}
+
 int main(int argc, char **argv) {
   umask(0);
   for (int i = 1; i < argc; i++) {
@@ -126,6 +137,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(op, "read") && n == 2) readline(op, f[1]);
     else if (!strcmp(op, "list") && n == 2) list(op, f[1]);
     else if (!strcmp(op, "exec") && n == 2) run(op, f[1]);
+    else if (!strcmp(op, "setfl-noatime") && n == 2) result(op, setfl(f[1], O_NOATIME));
     else {
       printf("%s BADARG\n", op);
     }
