@@ -400,7 +400,7 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     return r.data.toString();
   }
 
-  test('container root, as a sentry may claim it, cannot read a host root 0600 file or list a 0700 directory; getattr says unmapped', async () => {
+  test('container root, as a sentry may claim it, cannot read a host root 0600 file (nor its xattrs) or list a 0700 directory; getattr says unmapped', async () => {
     const c = await session(VERSION_FD);
     try {
       expect(await openRead(c, 10, 'secret', O_RDONLY)).toBe(EACCES);
@@ -413,6 +413,8 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
       };
       expect(await attr(10)).toEqual([65534, true]);
       expect(await attr(12)).toEqual([0, false]);
+      expect(errnoOf(await c.rpc({ kind: 'Txattrwalk', fid: 10, newfid: 13, name: '' }))).toBe(EACCES);
+      expect(errnoOf(await c.rpc({ kind: 'Txattrwalk', fid: 10, newfid: 13, name: 'user.x' }))).toBe(EACCES);
     } finally {
       c.close();
     }
