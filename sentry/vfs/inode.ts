@@ -130,8 +130,9 @@ export abstract class Inode {
     return fail(Errno.EINVAL);
   }
 
-  /** lookup returns the child called name (never '.' or '..'), or throws ENOENT. */
-  lookup(_name: string): Inode {
+  /** lookup returns the child called name (never '.' or '..'), or throws ENOENT; `c` are
+   * the credentials of the task it is looked up for (a file system that checks again). */
+  lookup(_name: string, _c?: Credentials): Inode {
     return fail(this.isDir ? Errno.ENOENT : Errno.ENOTDIR);
   }
 

@@ -41,7 +41,7 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
   if (flags & O_CREAT) {
     const { dir, name, trailingSlash } = resolveParent(t, start, path);
     if (name === '.' || name === '..' || trailingSlash) fail(Errno.EISDIR);
-    const existing = childExists(dir, name);
+    const existing = childExists(dir, name, t.creds);
     if (existing) {
       if (flags & O_EXCL) fail(Errno.EEXIST);
       loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW) });
@@ -88,7 +88,7 @@ export function statAt(t: Task, start: Location, path: string, follow: boolean):
 export function mkdirAt(t: Task, start: Location, path: string, mode: number): void {
   const { dir, name } = resolveParent(t, start, path);
   if (name === '.' || name === '..') fail(Errno.EEXIST);
-  if (childExists(dir, name)) fail(Errno.EEXIST);
+  if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const inode = dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds);
@@ -98,7 +98,7 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
 /** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
 export function mknodAt(t: Task, start: Location, path: string, mode: number, rdev: number): void {
   const { dir, name } = resolveParent(t, start, path);
-  if (childExists(dir, name)) fail(Errno.EEXIST);
+  if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const fmt = mode & S_IFMT || S_IFREG;
@@ -110,7 +110,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
 /** symlinkAt creates a symlink holding target. */
 export function symlinkAt(t: Task, target: string, start: Location, path: string): void {
   const { dir, name } = resolveParent(t, start, path);
-  if (name === '.' || name === '..' || childExists(dir, name)) fail(Errno.EEXIST);
+  if (name === '.' || name === '..' || childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const inode = dir.dentry.inode.symlink(name, target, t.creds);
@@ -122,7 +122,7 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
   const p = resolveParent(t, start, path);
   if (p.name === '.') fail(dir ? Errno.EINVAL : Errno.EISDIR);
   if (p.name === '..') fail(dir ? Errno.ENOTEMPTY : Errno.EISDIR);
-  const d = childExists(p.dir, p.name);
+  const d = childExists(p.dir, p.name, t.creds);
   if (!d) fail(Errno.ENOENT);
   if (d.mounted) fail(Errno.EBUSY);
   checkWritableMount(p.dir);
@@ -144,7 +144,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   const o = resolveParent(t, oldStart, oldPath);
   const n = resolveParent(t, newStart, newPath);
   for (const name of [o.name, n.name]) if (name === '.' || name === '..') fail(Errno.EBUSY);
-  const src = childExists(o.dir, o.name);
+  const src = childExists(o.dir, o.name, t.creds);
   if (!src) fail(Errno.ENOENT);
   if (o.dir.mount !== n.dir.mount) fail(Errno.EXDEV);
   checkWritableMount(o.dir);
@@ -156,7 +156,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   if (src.inode.isDir) {
     for (let d: Dentry | null = n.dir.dentry; d; d = d.parent) if (d === src) fail(Errno.EINVAL);
   }
-  const dst = childExists(n.dir, n.name);
+  const dst = childExists(n.dir, n.name, t.creds);
   if (dst === src) return;
   if (dst) {
     checkSticky(t, n.dir, dst);
@@ -176,7 +176,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
  * (do_linkat): EEXIST, EROFS, EXDEV, protected_hardlinks (EPERM), the directory (EACCES). */
 export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: string): void {
   const n = resolveParent(t, newStart, newPath);
-  if (childExists(n.dir, n.name)) fail(Errno.EEXIST);
+  if (childExists(n.dir, n.name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(n.dir);
   if (oldLoc.mount !== n.dir.mount) fail(Errno.EXDEV);
   const err = mayLink(t.creds, oldLoc.dentry.inode.stat());

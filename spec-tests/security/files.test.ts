@@ -24,8 +24,8 @@
  *
  * And the gofer's own line, spoken to directly as a compromised sentry would: ids outside
  * the mappings and capabilities beyond the filesystem ones are refused, container root
- * gets no privilege over a host root file, opens for reading are checked as the caller,
- * and an open for execve (LOPEN_EXEC) reads only what the caller may execute.
+ * gets no privilege over a host root file, lookups and opens for reading are checked as
+ * the caller, and an open for execve (LOPEN_EXEC) reads only what the caller may execute.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -324,6 +324,9 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     fs.chmodSync(path.join(exp, 'pub', 'suid'), 0o4755);
     hostFile(path.join(exp, 'secret'), SECRET, 0, 0, 0o600);
     hostDir(path.join(exp, 'private'), 0, 0, 0o700);
+    hostFile(path.join(exp, 'private', 'inner'), SECRET, 0, 0, 0o644);
+    hostDir(path.join(exp, 'rootdir'), 100000, 100000, 0o700);
+    hostFile(path.join(exp, 'rootdir', 'inner'), SECRET, 100000, 100000, 0o644);
     hostFile(path.join(exp, 'roots'), 'container root file\n', 100000, 100000, 0o600);
     hostFile(path.join(exp, 'xonly'), 'execute only\n', 100000, 100000, 0o711);
     gofer = await GoferProcess.start(['--root', exp, '--uid-map', '0:100000:65536', '--gid-map', '0:100000:65536']);
@@ -400,11 +403,12 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     return r.data.toString();
   }
 
-  test('container root, as a sentry may claim it, cannot read a host root 0600 file (nor its xattrs) or list a 0700 directory; getattr says unmapped', async () => {
+  test('container root, as a sentry may claim it, cannot read a host root 0600 file (nor its xattrs), list or search a 0700 directory; getattr says unmapped', async () => {
     const c = await session(VERSION_FD);
     try {
       expect(await openRead(c, 10, 'secret', O_RDONLY)).toBe(EACCES);
       expect(await openRead(c, 11, 'private', O_RDONLY | O_DIRECTORY)).toBe(EACCES);
+      expect(errnoOf(await c.rpc({ kind: 'Twalk', fid: 11, newfid: 14, names: ['inner'] }))).toBe(EACCES);
       expect(await openRead(c, 12, 'roots', O_RDONLY)).toBe('container root file\n');
       const attr = async (fid: number) => {
         const a = await c.rpc({ kind: 'Tgetattr', fid, requestMask: 0x7ff });
@@ -420,7 +424,7 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     }
   });
 
-  test('container uid 1000, as a sentry may claim it, reads no file of container root; an exec open needs execute permission only', async () => {
+  test('container uid 1000, as a sentry may claim it, reads no file of container root nor searches its 0700 directory; an exec open needs execute permission only', async () => {
     const c = await session(VERSION_FD);
     try {
       expectKind(await c.rpc({ kind: 'Tsetcreds', uid: 1000, gid: 1000, caps: 0, groups: groups() }), 'Rsetcreds');
@@ -430,6 +434,8 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
       expect(await openRead(c, 23, 'xonly', O_RDONLY | LOPEN_EXEC)).toBe('execute only\n');
       expect(await openRead(c, 24, 'xonly', O_WRONLY | LOPEN_EXEC)).toBe(EINVAL);
       expect(await openRead(c, 25, 'pub', O_RDONLY | O_DIRECTORY | LOPEN_EXEC)).toBe(EINVAL);
+      expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid: 26, names: ['rootdir'] }), 'Rwalk');
+      expect(errnoOf(await c.rpc({ kind: 'Twalk', fid: 26, newfid: 27, names: ['inner'] }))).toBe(EACCES);
     } finally {
       c.close();
     }

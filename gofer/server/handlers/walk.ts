@@ -4,6 +4,7 @@
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
 import { GetattrMask, type Qid } from '../../p9';
+import { asCaller } from '../caller';
 import { File, qidOf, walkOne } from '../file';
 import { isErr, reply, type HandlerTable } from './types';
 
@@ -26,7 +27,9 @@ export const walkHandlers: HandlerTable = {
     const qids: Qid[] = [];
     let err = 0;
     for (const name of m.names) {
-      const next = walkOne(cur, name);
+      // Looking a name up takes search permission on the directory: as the caller.
+      const from = cur;
+      const next = asCaller(s, [from], () => walkOne(from, name));
       if (isErr(next)) {
         err = next;
         break;

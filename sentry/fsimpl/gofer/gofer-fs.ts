@@ -144,8 +144,11 @@ export class GoferInode extends Inode {
     };
   }
 
-  override lookup(name: string): Inode {
+  /** lookup walks to a child as the task with credentials `c` (the gofer's lookup needs
+   * search permission on this directory, checked by the host for that task). */
+  override lookup(name: string, c?: Credentials): Inode {
     if (!this.isDir) fail(Errno.ENOTDIR);
+    this.gfs.asTask(c);
     const { fid } = p9(() => this.c.walk(this.fid, [name]));
     try {
       return new GoferInode(this.gfs, fid, p9(() => this.c.getattr(fid, GetattrMask.BASIC)));
@@ -228,7 +231,7 @@ export class GoferInode extends Inode {
   }
 
   private child(name: string, c: Credentials): Inode {
-    const n = this.lookup(name) as GoferInode;
+    const n = this.lookup(name, c) as GoferInode;
     if (c.euid !== n.attr.uid) {
       this.gfs.asTask(c);
       p9(() => this.c.setattr(n.fid, { valid: SetattrMask.UID, uid: c.euid }));
