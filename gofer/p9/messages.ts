@@ -177,8 +177,8 @@ export const VERSION_9P2000L = '9P2000.L';
  * attaches the opened host file descriptor (SCM_RIGHTS) to every Rlopen and Rlcreate,
  * so that the client reads and writes it without a round trip; and it accepts Tsetcreds,
  * which names the user (container ids), groups and filesystem capabilities that the
- * connection's later opens and changes of files are made with. A server that does not
- * know it answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
+ * connection's later lookups, opens and changes of files are made with. A server that
+ * does not know it answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
  */
 export const VERSION_FD = '9P2000.L.fd';
 

@@ -75,8 +75,9 @@ export const walkHandlers: HandlerTable = {
     const ids = s.exports.ids;
     const uid = ids.uid.toContainer(st.uid), gid = ids.gid.toContainer(st.gid);
     const unmapped = s.fdPassing && !(ids.uid.mapsHost(st.uid) && ids.gid.mapsHost(st.gid));
+    const valid = GetattrMask.BASIC | GetattrMask.BTIME | (unmapped ? GetattrMask.UNMAPPED : 0);
     return reply('Rgetattr', {
-      valid: GetattrMask.BASIC | GetattrMask.BTIME | (unmapped ? GetattrMask.UNMAPPED : 0), qid, mode: st.mode, uid, gid, nlink: st.nlink,
+      valid, qid, mode: st.mode, uid, gid, nlink: st.nlink,
       rdev: makedev(st.rdevMajor, st.rdevMinor), size: st.size, blksize: st.blksize, blocks: st.blocks,
       atimeSec: Math.max(0, st.atimeSec), atimeNsec: st.atimeNsec, mtimeSec: Math.max(0, st.mtimeSec), mtimeNsec: st.mtimeNsec,
       ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,

@@ -40,8 +40,8 @@ export class GoferFs implements FileSystem {
   }
 
   /**
-   * asTask makes the gofer's next opens and changes for the task with credentials `c` (its
-   * effective ids, groups and filesystem capabilities), sending Tsetcreds when they
+   * asTask makes the gofer's next lookups, opens and changes for the task with credentials
+   * `c` (its effective ids, groups and filesystem capabilities), sending Tsetcreds when they
    * differ from the last ones sent on the connection (shared by every GoferFs on it).
    * Without a task (the sentry's own lookups), container root's. In plain 9P2000.L, or
    * when the gofer cannot switch, it does nothing.
