@@ -21,7 +21,8 @@ export const S_IFIFO = 0o010000, S_IFSOCK = 0o140000, S_IFCHR = 0o020000, S_IFBL
 export const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 export const F_OFD_GETLK = 36, F_OFD_SETLK = 37;
 const ENOSYS = 38, EOPNOTSUPP = 95;
-const SYS_openat2 = 437;
+const SYS_openat2 = 437, SYS_faccessat2 = 439;
+const X_OK = 1, AT_EACCESS = 0x200;
 const SYS_fchmodat2 = 452;
 const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 
@@ -55,6 +56,7 @@ const f = {
   flistxattr: () => libcFunc('intptr flistxattr(int fd, void *list, size_t size)'),
   fsetxattr: () => libcFunc('int fsetxattr(int fd, const char *name, void *value, size_t size, int flags)'),
   geteuid: () => libcFunc('uint32 geteuid()'),
+  faccessat2: () => libcFunc('long syscall(long nr, int dirfd, const char *path, int mode, int flags)'),
 };
 
 function ret(r: number | bigint): number {
@@ -85,6 +87,15 @@ export function lookup(dirfd: number, name: string): number {
 /** openat is plain openat(2); used only for `..` of a non-root directory and /proc/self/fd re-opens. */
 export function openat(dirfd: number, path: string, flags: number, mode = 0): number {
   return ret(f.openat()(dirfd, path, flags | O_CLOEXEC, mode));
+}
+
+/** mayExec checks that the file fd names (an O_PATH descriptor) may be executed by the
+ * calling thread's filesystem ids, groups and effective capabilities, as execve would
+ * check it: faccessat2(fd, "", X_OK, AT_EACCESS | AT_EMPTY_PATH); 0 or -errno. */
+export function mayExec(fd: number): number {
+  // SAFETY: plain integers and an empty string the call only reads. A raw syscall, as
+  // glibc's faccessat could emulate AT_EACCESS with the effective uid, not the fsuid.
+  return ret(f.faccessat2()(SYS_faccessat2, fd, '', X_OK, AT_EACCESS | AT_EMPTY_PATH));
 }
 
 /** close closes fd. */

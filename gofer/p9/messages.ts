@@ -177,8 +177,8 @@ export const VERSION_9P2000L = '9P2000.L';
  * attaches the opened host file descriptor (SCM_RIGHTS) to every Rlopen and Rlcreate,
  * so that the client reads and writes it without a round trip; and it accepts Tsetcreds,
  * which names the user (container ids), groups and filesystem capabilities that the
- * connection's later changes to files are made with. A server that does not know it
- * answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
+ * connection's later lookups, opens and changes of files are made with. A server that
+ * does not know it answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
  */
 export const VERSION_FD = '9P2000.L.fd';
 
@@ -190,7 +190,16 @@ export const GetattrMask = {
   MODE: 0x1, NLINK: 0x2, UID: 0x4, GID: 0x8, RDEV: 0x10, ATIME: 0x20, MTIME: 0x40, CTIME: 0x80,
   INO: 0x100, SIZE: 0x200, BLOCKS: 0x400, BTIME: 0x800, GEN: 0x1000, DATA_VERSION: 0x2000,
   BASIC: 0x7ff, ALL: 0x3fff,
+  /** UNMAPPED (tvisor's 9P2000.L.fd, in Rgetattr's valid only): the file's owner or group
+   * is outside the container's user-namespace mappings (it reads as 65534), so no
+   * capability of the container applies to it (privileged_wrt_inode_uidgid). */
+  UNMAPPED: 0x40000000,
 } as const;
+
+/** LOPEN_EXEC (tvisor's 9P2000.L.fd, in Tlopen's flags with O_RDONLY): open a regular file
+ * for execve, which needs execute permission rather than read (Linux's __FMODE_EXEC, the
+ * same bit). The server checks execute access as the caller, then opens for reading. */
+export const LOPEN_EXEC = 0x20;
 
 /** SetattrMask holds the valid bits of Tsetattr. */
 export const SetattrMask = {

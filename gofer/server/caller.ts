@@ -1,11 +1,13 @@
 /**
- * The caller of a change to the tree: the gofer's second line of checks. In tvisor's
- * 9P2000.L.fd dialect the sentry names, with Tsetcreds, the task a request is made
- * for: its user, groups (container ids) and filesystem capabilities. The gofer maps the
- * ids to the host and makes the change with them (hostfs/creds.ts), so that the host
- * kernel refuses what the sentry should have refused (a truncation, a write, a link of
- * another's set-user-ID file), and so that what container root creates belongs to its
- * mapped host user.
+ * The caller of a lookup, an open or a change to the tree: the gofer's second line of
+ * checks. In tvisor's 9P2000.L.fd dialect the sentry names, with Tsetcreds, the task a
+ * request is made for: its user, groups (container ids) and filesystem capabilities. The
+ * gofer maps the ids to the host and looks up, opens or changes files with them
+ * (hostfs/creds.ts), so that the host kernel refuses what the sentry should have refused
+ * (a search of another's private directory, a read of another's private file, a
+ * truncation, a write, a link of another's set-user-ID file), and so that what
+ * container root creates belongs to its mapped host user. An open for execve asks for
+ * execute access instead of read (LOPEN_EXEC, handlers/io.ts).
  *
  * The sentry is not trusted: an id outside the mappings is refused (EINVAL), only the
  * five filesystem capabilities can be asked for, and with a user namespace they apply

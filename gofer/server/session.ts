@@ -36,8 +36,8 @@ export class Session {
   /** fdPassing is true when the client negotiated 9P2000.L.fd. */
   fdPassing = false;
   readonly fids = new Map<number, Fid>();
-  /** caller, in 9P2000.L.fd, is who changes to files are made for (host ids, see
-   * caller.ts); null in plain 9P2000.L, where the gofer changes files as itself. */
+  /** caller, in 9P2000.L.fd, is who files are looked up, opened and changed for (host
+   * ids, see caller.ts); null in plain 9P2000.L, where the gofer acts as itself. */
   caller: HostCreds | null = null;
   /** passFd, set by a handler, is attached to the reply being built. */
   passFd = -1;

@@ -1,13 +1,14 @@
 /**
  * Unit tests of the capability transitions (capabilities(7)): user id changes, execve
  * (root, non-root with ambient, set-user-ID, no_new_privs), capset, ambient raise,
- * securebits, the OCI builder, and permitted()'s capability overrides.
+ * securebits, the OCI builder, and access(2)'s credentials (permitted() is tested in
+ * vfs/permission.test.ts).
  */
 import {
-  ALL_CAPS, ambientRaise, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_KILL, CAP_LAST_CAP, CAP_SETPCAP, capBit, capMask,
+  ALL_CAPS, ambientRaise, CAP_CHOWN, CAP_KILL, CAP_LAST_CAP, CAP_SETPCAP, capBit, capMask,
   capsetCheck, capsForExec, fixupSetuid, fullCaps, noCaps, SECBIT_KEEP_CAPS, SECBIT_NOROOT, securebitsSettable, type CapSets,
 } from './capabilities';
-import { Credentials, credentialsFromProcess, MAY_EXEC, MAY_READ, MAY_WRITE, permitted } from './credentials';
+import { Credentials, credentialsFromProcess } from './credentials';
 
 const sets = (p: Partial<CapSets>): CapSets => ({ ...noCaps(), bounding: 0n, ...p });
 const bits = (...caps: number[]) => caps.reduce((m, c) => m | capBit(c), 0n);
@@ -129,26 +130,7 @@ describe('credentialsFromProcess', () => {
   });
 });
 
-describe('permitted', () => {
-  const withCaps = (...caps: number[]) => new Credentials(1000, 1000, 1000, 1000, 1000, 1000, [], sets({ effective: bits(...caps), permitted: bits(...caps) }));
-  test('mode bits first', () => {
-    expect(permitted(withCaps(), 0o600, 1000, 0, MAY_READ | MAY_WRITE, false)).toBe(true);
-    expect(permitted(withCaps(), 0o600, 0, 0, MAY_READ, false)).toBe(false);
-  });
-  test('CAP_DAC_READ_SEARCH: read files, read and search directories', () => {
-    const c = withCaps(CAP_DAC_READ_SEARCH);
-    expect(permitted(c, 0o600, 0, 0, MAY_READ, false)).toBe(true);
-    expect(permitted(c, 0o600, 0, 0, MAY_WRITE, false)).toBe(false);
-    expect(permitted(c, 0o700, 0, 0, MAY_READ | MAY_EXEC, true)).toBe(true);
-    expect(permitted(c, 0o700, 0, 0, MAY_WRITE | MAY_EXEC, true)).toBe(false);
-  });
-  test('CAP_DAC_OVERRIDE: everything but executing a file without any x bit', () => {
-    const c = withCaps(CAP_DAC_OVERRIDE);
-    expect(permitted(c, 0o600, 0, 0, MAY_READ | MAY_WRITE, false)).toBe(true);
-    expect(permitted(c, 0o600, 0, 0, MAY_EXEC, false)).toBe(false);
-    expect(permitted(c, 0o700, 0, 0, MAY_EXEC, false)).toBe(true);
-    expect(permitted(c, 0o000, 0, 0, MAY_WRITE | MAY_EXEC, true)).toBe(true);
-  });
+describe('forAccess', () => {
   test('access(2) checks with the real ids: effective cleared for a non-root real uid', () => {
     const c = new Credentials(1000, 1000, 0, 0, 0, 0, [], fullCaps());
     const a = c.forAccess();

@@ -2,12 +2,12 @@
  * Credentials are a task's identity as the sentry sees it (never the host's): user and
  * group ids, supplementary groups, capability sets (capabilities.ts) and no_new_privs.
  * Privileged operations ask `capable(CAP_...)`, which reads the effective set, as Linux's
- * capable() does; file access goes through permitted() (generic_permission).
+ * capable() does; file access goes through vfs/permission.ts's permitted()
+ * (generic_permission), where a capability applies to a file only when its owner and
+ * group are mapped (capableWrt).
  */
 import type { Process } from '../../runtime/oci/config';
-import {
-  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, SECBIT_NO_SETUID_FIXUP, capBit, capMask, fullCaps, noCaps, type CapSets,
-} from './capabilities';
+import { SECBIT_NO_SETUID_FIXUP, capBit, capMask, fullCaps, noCaps, type CapSets } from './capabilities';
 
 /** Credentials of a task; copied on fork, shared by nobody. */
 export class Credentials {
@@ -82,22 +82,3 @@ export function credentialsFromProcess(p: Pick<Process, 'user' | 'capabilities' 
 
 /** MAY_READ, MAY_WRITE, MAY_EXEC are access(2) bits. */
 export const MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4;
-
-/** permitted checks mode bits for the given access, then the capabilities that override
- * them, as generic_permission does: CAP_DAC_READ_SEARCH for reading files and reading or
- * searching directories, CAP_DAC_OVERRIDE for everything but executing a file that has
- * no execute bit at all. */
-export function permitted(c: Credentials, mode: number, uid: number, gid: number, want: number, isDir: boolean): boolean {
-  let bits: number;
-  if (c.euid === uid) bits = (mode >> 6) & 7;
-  else if (c.inGroup(gid)) bits = (mode >> 3) & 7;
-  else bits = mode & 7;
-  if ((bits & want) === want) return true;
-  if (isDir) {
-    if (!(want & MAY_WRITE) && c.capable(CAP_DAC_READ_SEARCH)) return true;
-    return c.capable(CAP_DAC_OVERRIDE);
-  }
-  if (want === MAY_READ && c.capable(CAP_DAC_READ_SEARCH)) return true;
-  if (!(want & MAY_EXEC) || (mode & 0o111) !== 0) return c.capable(CAP_DAC_OVERRIDE);
-  return false;
-}

@@ -16,26 +16,29 @@ import {
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
-import { MAY_EXEC, permitted, type Credentials } from './credentials';
+import { MAY_EXEC, type Credentials } from './credentials';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
-import { FileDescription, O_RDONLY } from '../vfs/file';
+import { FileDescription, FMODE_EXEC, O_RDONLY } from '../vfs/file';
 import { MS_NOSUID, type Location } from '../vfs/mount';
 import { resolve } from '../vfs/path';
+import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 
 const STACK_SIZE = 8 * 1024 * 1024;
 const PROT_RW = 3;
 
-/** openExecutable resolves and opens a file to execute (EACCES unless a regular, executable file). */
+/** openExecutable resolves and opens a file to execute (EACCES unless a regular, executable
+ * file). It is opened as Linux's open_exec does, for execute rather than read: a program
+ * its caller may execute but not read (mode 0711) still runs. */
 function openExecutable(t: Task, start: Location, p: string): { file: FileDescription; loc: Location } {
   const loc = resolve(t, start, p, { follow: true });
   const st = loc.dentry.inode.stat();
   if ((st.mode & S_IFMT) !== S_IFREG) fail(Errno.EACCES);
-  if (!permitted(t.creds, st.mode, st.uid, st.gid, MAY_EXEC, false)) fail(Errno.EACCES);
-  return { file: loc.dentry.inode.open(loc, O_RDONLY, t.creds), loc };
+  if (!permitted(t.creds, st, MAY_EXEC)) fail(Errno.EACCES);
+  return { file: loc.dentry.inode.open(loc, O_RDONLY | FMODE_EXEC, t.creds), loc };
 }
 
 function execFile(t: Task, f: FileDescription): ExecFile {

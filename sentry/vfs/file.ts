@@ -17,6 +17,10 @@ export const O_CREAT = 0o100, O_EXCL = 0o200, O_NOCTTY = 0o400, O_TRUNC = 0o1000
 export const O_NONBLOCK = 0o4000, O_DSYNC = 0o10000, O_ASYNC = 0o20000, O_DIRECT = 0o40000, O_LARGEFILE = 0o100000;
 export const O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000, O_CLOEXEC = 0o2000000;
 export const O_SYNC = 0o4010000, O_PATH = 0o10000000, O_TMPFILE = 0o20200000;
+/** FMODE_EXEC (Linux's __FMODE_EXEC) marks, in Inode.open's flags only, the open of a
+ * program by execve: execute permission was checked, not read. A file system that checks
+ * again (the gofer's) asks for execute access; no description keeps the bit. */
+export const FMODE_EXEC = 0x20;
 /** STATUS_FLAGS are what F_SETFL may change. */
 export const STATUS_FLAGS = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 
@@ -31,11 +35,16 @@ export abstract class FileDescription {
   offset = 0;
   private refs = 1;
 
+  /** flags are the access mode and status flags (F_GETFL). */
+  flags: number;
+
   constructor(
     /** loc is where it was opened (null for pipes, sockets and other anonymous files). */
     readonly loc: Location | null,
-    public flags: number,
-  ) {}
+    flags: number,
+  ) {
+    this.flags = flags & ~FMODE_EXEC;
+  }
 
   get readable(): boolean {
     return (this.flags & O_ACCMODE) !== O_WRONLY && (this.flags & O_PATH) === 0;

@@ -36,6 +36,10 @@ export interface Stat {
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
+  /** unmapped is set when the owner or the group has no id in the container's user
+   * namespace (a host file outside the uid/gid mappings, shown as 65534): no capability
+   * applies to the file then (Linux's privileged_wrt_inode_uidgid). */
+  unmapped?: boolean;
 }
 
 /** SetAttr lists the attribute changes of chmod/chown/truncate/utimensat (absent = unchanged). */
@@ -126,8 +130,9 @@ export abstract class Inode {
     return fail(Errno.EINVAL);
   }
 
-  /** lookup returns the child called name (never '.' or '..'), or throws ENOENT. */
-  lookup(_name: string): Inode {
+  /** lookup returns the child called name (never '.' or '..'), or throws ENOENT; `c` are
+   * the credentials of the task it is looked up for (a file system that checks again). */
+  lookup(_name: string, _c?: Credentials): Inode {
     return fail(this.isDir ? Errno.ENOENT : Errno.ENOTDIR);
   }
 

@@ -7,6 +7,7 @@
  * Invariant: a dentry's children map only holds names that exist (no negative entries);
  * operations that add or remove names update it.
  */
+import type { Credentials } from '../kernel/credentials';
 import type { FileSystem, Inode } from './inode';
 
 /** Dentry is one named file in the dentry tree of a file system. */
@@ -17,11 +18,12 @@ export class Dentry {
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode) {}
 
-  /** child returns the cached child or looks it up in the inode. */
-  child(name: string): Dentry {
+  /** child returns the cached child or looks it up in the inode, for the task with
+   * credentials `c` (the sentry itself when absent). */
+  child(name: string, c?: Credentials): Dentry {
     let d = this.children.get(name);
     if (!d) {
-      d = new Dentry(name, this, this.inode.lookup(name));
+      d = new Dentry(name, this, this.inode.lookup(name, c));
       this.children.set(name, d);
     }
     return d;

@@ -5,13 +5,13 @@
  * dentry cache in step.
  */
 import { Errno, fail } from '../kernel/errors';
-import { CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD } from '../kernel/capabilities';
-import { MAY_EXEC, MAY_WRITE, permitted } from '../kernel/credentials';
+import { CAP_CHOWN, CAP_FSETID, CAP_MKNOD } from '../kernel/capabilities';
+import { MAY_EXEC, MAY_WRITE } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import {
   FileDescription, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC,
 } from './file';
-import { mayLink, mayOpen, openTruncates } from './permission';
+import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted } from './permission';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type SetAttr, type Stat } from './inode';
 import { Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
@@ -22,17 +22,16 @@ function checkWritableMount(loc: Location): void {
 
 /** mayAccess checks the task's permission for `want` (MAY_*) on a location. */
 export function mayAccess(t: Task, loc: Location, want: number): void {
-  const st = loc.dentry.inode.stat();
-  if (!permitted(t.creds, st.mode, st.uid, st.gid, want, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
+  if (!permitted(t.creds, loc.dentry.inode.stat(), want)) fail(Errno.EACCES);
 }
 
 /** checkSticky refuses (EPERM) to remove or replace victim in a sticky directory unless
- * the task owns the file or the directory, or holds CAP_FOWNER (Linux's check_sticky). */
+ * the task owns the file or the directory, or holds CAP_FOWNER over the file (Linux's
+ * check_sticky). */
 function checkSticky(t: Task, dir: Location, victim: Dentry): void {
   const ds = dir.dentry.inode.stat();
   if (!(ds.mode & S_ISVTX)) return;
-  const c = t.creds;
-  if (c.euid === victim.inode.stat().uid || c.euid === ds.uid || c.capable(CAP_FOWNER)) return;
+  if (t.creds.euid === ds.uid || ownerOrCapable(t.creds, victim.inode.stat())) return;
   fail(Errno.EPERM);
 }
 
@@ -42,7 +41,7 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
   if (flags & O_CREAT) {
     const { dir, name, trailingSlash } = resolveParent(t, start, path);
     if (name === '.' || name === '..' || trailingSlash) fail(Errno.EISDIR);
-    const existing = childExists(dir, name);
+    const existing = childExists(dir, name, t.creds);
     if (existing) {
       if (flags & O_EXCL) fail(Errno.EEXIST);
       loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW) });
@@ -89,7 +88,7 @@ export function statAt(t: Task, start: Location, path: string, follow: boolean):
 export function mkdirAt(t: Task, start: Location, path: string, mode: number): void {
   const { dir, name } = resolveParent(t, start, path);
   if (name === '.' || name === '..') fail(Errno.EEXIST);
-  if (childExists(dir, name)) fail(Errno.EEXIST);
+  if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const inode = dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds);
@@ -99,7 +98,7 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
 /** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
 export function mknodAt(t: Task, start: Location, path: string, mode: number, rdev: number): void {
   const { dir, name } = resolveParent(t, start, path);
-  if (childExists(dir, name)) fail(Errno.EEXIST);
+  if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const fmt = mode & S_IFMT || S_IFREG;
@@ -111,7 +110,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
 /** symlinkAt creates a symlink holding target. */
 export function symlinkAt(t: Task, target: string, start: Location, path: string): void {
   const { dir, name } = resolveParent(t, start, path);
-  if (name === '.' || name === '..' || childExists(dir, name)) fail(Errno.EEXIST);
+  if (name === '.' || name === '..' || childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const inode = dir.dentry.inode.symlink(name, target, t.creds);
@@ -123,7 +122,7 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
   const p = resolveParent(t, start, path);
   if (p.name === '.') fail(dir ? Errno.EINVAL : Errno.EISDIR);
   if (p.name === '..') fail(dir ? Errno.ENOTEMPTY : Errno.EISDIR);
-  const d = childExists(p.dir, p.name);
+  const d = childExists(p.dir, p.name, t.creds);
   if (!d) fail(Errno.ENOENT);
   if (d.mounted) fail(Errno.EBUSY);
   checkWritableMount(p.dir);
@@ -145,7 +144,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   const o = resolveParent(t, oldStart, oldPath);
   const n = resolveParent(t, newStart, newPath);
   for (const name of [o.name, n.name]) if (name === '.' || name === '..') fail(Errno.EBUSY);
-  const src = childExists(o.dir, o.name);
+  const src = childExists(o.dir, o.name, t.creds);
   if (!src) fail(Errno.ENOENT);
   if (o.dir.mount !== n.dir.mount) fail(Errno.EXDEV);
   checkWritableMount(o.dir);
@@ -157,7 +156,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   if (src.inode.isDir) {
     for (let d: Dentry | null = n.dir.dentry; d; d = d.parent) if (d === src) fail(Errno.EINVAL);
   }
-  const dst = childExists(n.dir, n.name);
+  const dst = childExists(n.dir, n.name, t.creds);
   if (dst === src) return;
   if (dst) {
     checkSticky(t, n.dir, dst);
@@ -177,7 +176,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
  * (do_linkat): EEXIST, EROFS, EXDEV, protected_hardlinks (EPERM), the directory (EACCES). */
 export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: string): void {
   const n = resolveParent(t, newStart, newPath);
-  if (childExists(n.dir, n.name)) fail(Errno.EEXIST);
+  if (childExists(n.dir, n.name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(n.dir);
   if (oldLoc.mount !== n.dir.mount) fail(Errno.EXDEV);
   const err = mayLink(t.creds, oldLoc.dentry.inode.stat());
@@ -193,18 +192,19 @@ export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: s
  * owner picks one of their groups; the mode and explicit times take ownership or
  * CAP_FOWNER; chmod drops set-group-ID for a non-member of the file's group without
  * CAP_FSETID; chown of a non-directory drops set-user-ID and set-group-ID (with group
- * execute), whoever does it. */
+ * execute), whoever does it. Each capability counts only over a mapped file (capableWrt). */
 export function setAttr(t: Task, loc: Location, a: SetAttr): void {
   checkWritableMount(loc);
   const st = loc.dentry.inode.stat();
   const c = t.creds;
   const isOwner = c.euid === st.uid;
-  const owner = isOwner || c.capable(CAP_FOWNER);
-  if (a.uid !== undefined && !(isOwner && a.uid === st.uid) && !c.capable(CAP_CHOWN)) fail(Errno.EPERM);
-  if (a.gid !== undefined && !(isOwner && (a.gid === st.gid || c.inGroup(a.gid))) && !c.capable(CAP_CHOWN)) fail(Errno.EPERM);
+  const owner = ownerOrCapable(c, st);
+  const chown = capableWrt(c, CAP_CHOWN, st);
+  if (a.uid !== undefined && !(isOwner && a.uid === st.uid) && !chown) fail(Errno.EPERM);
+  if (a.gid !== undefined && !(isOwner && (a.gid === st.gid || c.inGroup(a.gid))) && !chown) fail(Errno.EPERM);
   if (a.mode !== undefined) {
     if (!owner) fail(Errno.EPERM);
-    if (!c.inGroup(a.gid ?? st.gid) && !c.capable(CAP_FSETID)) a = { ...a, mode: a.mode & ~S_ISGID };
+    if (!c.inGroup(a.gid ?? st.gid) && !capableWrt(c, CAP_FSETID, st)) a = { ...a, mode: a.mode & ~S_ISGID };
   } else if ((a.uid !== undefined || a.gid !== undefined) && (st.mode & S_IFMT) !== S_IFDIR) {
     let mode = st.mode & 0o7777;
     if (mode & S_ISUID) mode &= ~S_ISUID;
@@ -231,7 +231,6 @@ export function accessAt(t: Task, start: Location, path: string, mode: number, f
     if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
   }
   // access(2) checks with the real ids (and the capabilities they stand for).
-  const st = loc.dentry.inode.stat();
-  if (!permitted(t.creds.forAccess(), st.mode, st.uid, st.gid, mode, (st.mode & S_IFMT) === S_IFDIR)) fail(Errno.EACCES);
+  if (!permitted(t.creds.forAccess(), loc.dentry.inode.stat(), mode)) fail(Errno.EACCES);
 }
 

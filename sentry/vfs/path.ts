@@ -5,7 +5,8 @@
  * task's root through `..`.
  */
 import { Errno, fail, LinuxError } from '../kernel/errors';
-import { MAY_EXEC, permitted, type Credentials } from '../kernel/credentials';
+import { MAY_EXEC, type Credentials } from '../kernel/credentials';
+import { permitted } from './permission';
 import type { Location } from './mount';
 import { Dentry } from './mount';
 
@@ -60,12 +61,11 @@ function stepUp(r: Resolver, loc: Location): Location {
 /** lookupChild resolves one name in a directory location (no symlink following). */
 export function lookupChild(r: Resolver, dir: Location, name: string): Location {
   if (!dir.dentry.inode.isDir) fail(Errno.ENOTDIR);
-  const st = dir.dentry.inode.stat();
-  if (!permitted(r.creds, st.mode, st.uid, st.gid, MAY_EXEC, true)) fail(Errno.EACCES);
+  if (!permitted(r.creds, dir.dentry.inode.stat(), MAY_EXEC)) fail(Errno.EACCES);
   if (name === '.' || name === '') return dir;
   if (name === '..') return stepUp(r, dir);
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
-  return stepDown({ mount: dir.mount, dentry: dir.dentry.child(name) });
+  return stepDown({ mount: dir.mount, dentry: dir.dentry.child(name, r.creds) });
 }
 
 function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, st: State): Location {
@@ -114,10 +114,11 @@ export function resolveParent(r: Resolver, start: Location, path: string): { dir
   return { dir, name, trailingSlash };
 }
 
-/** childExists tells whether dir has an entry `name` (without following it). */
-export function childExists(dir: Location, name: string): Dentry | null {
+/** childExists tells whether dir has an entry `name` (without following it), looked up
+ * for the task with credentials `c`. */
+export function childExists(dir: Location, name: string, c: Credentials): Dentry | null {
   try {
-    return dir.dentry.child(name);
+    return dir.dentry.child(name, c);
   } catch (e) {
     if (e instanceof LinuxError && e.errno === Errno.ENOENT) return null;
     throw e;

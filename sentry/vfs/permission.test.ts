@@ -1,14 +1,15 @@
 /**
- * Unit tests of the open and link permission checks (permission.ts) against the rules of
- * open(2), path_resolution(7) and fs/namei.c (may_open, may_linkat with
- * protected_hardlinks = 1), one case per rule.
+ * Unit tests of the permission checks (permission.ts) against the rules of open(2),
+ * fcntl(2), path_resolution(7), fs/namei.c (generic_permission, may_open, may_linkat
+ * with protected_hardlinks = 1) and user_namespaces(7) (no capability over a file whose
+ * owner or group is unmapped), one case per rule.
  */
 import { Errno } from '../kernel/errors';
-import { CAP_DAC_OVERRIDE, CAP_FOWNER, capBit, noCaps } from '../kernel/capabilities';
-import { Credentials, MAY_READ, MAY_WRITE } from '../kernel/credentials';
+import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, capBit, fullCaps, noCaps } from '../kernel/capabilities';
+import { Credentials, MAY_EXEC, MAY_READ, MAY_WRITE } from '../kernel/credentials';
 import { O_NOATIME, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from './file';
 import { S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from './inode';
-import { mayLink, mayOpen, openAccess, openTruncates } from './permission';
+import { capableWrt, mayLink, mayNoatime, mayOpen, openAccess, openTruncates, ownerOrCapable, permitted } from './permission';
 
 const root = new Credentials(0, 0);
 const user = new Credentials(1000, 1000);
@@ -19,6 +20,60 @@ const withCaps = (...caps: number[]) => {
   return c;
 };
 const rootFile = (mode: number) => ({ mode: S_IFREG | mode, uid: 0, gid: 0 });
+const rootDir = (mode: number) => ({ mode: S_IFDIR | mode, uid: 0, gid: 0 });
+/** A host file outside the container's mappings, as the gofer reports it. */
+const unmapped = (mode: number) => ({ mode, uid: 65534, gid: 65534, unmapped: true });
+
+describe('permitted (generic_permission)', () => {
+  test('mode bits first', () => {
+    expect(permitted(withCaps(), { ...rootFile(0o600), uid: 1000 }, MAY_READ | MAY_WRITE)).toBe(true);
+    expect(permitted(withCaps(), rootFile(0o600), MAY_READ)).toBe(false);
+  });
+  test('CAP_DAC_READ_SEARCH: read files, read and search directories', () => {
+    const c = withCaps(CAP_DAC_READ_SEARCH);
+    expect(permitted(c, rootFile(0o600), MAY_READ)).toBe(true);
+    expect(permitted(c, rootFile(0o600), MAY_WRITE)).toBe(false);
+    expect(permitted(c, rootDir(0o700), MAY_READ | MAY_EXEC)).toBe(true);
+    expect(permitted(c, rootDir(0o700), MAY_WRITE | MAY_EXEC)).toBe(false);
+  });
+  test('CAP_DAC_OVERRIDE: everything but executing a file without any x bit', () => {
+    const c = withCaps(CAP_DAC_OVERRIDE);
+    expect(permitted(c, rootFile(0o600), MAY_READ | MAY_WRITE)).toBe(true);
+    expect(permitted(c, rootFile(0o600), MAY_EXEC)).toBe(false);
+    expect(permitted(c, rootFile(0o700), MAY_EXEC)).toBe(true);
+    expect(permitted(c, rootDir(0o000), MAY_WRITE | MAY_EXEC)).toBe(true);
+  });
+  test('no capability over an unmapped owner or group: only the mode bits count', () => {
+    const c = new Credentials(0, 0, 0, 0, 0, 0, [], fullCaps());
+    expect(permitted(c, unmapped(S_IFREG | 0o600), MAY_READ)).toBe(false);
+    expect(permitted(c, unmapped(S_IFDIR | 0o700), MAY_EXEC)).toBe(false);
+    expect(permitted(c, unmapped(S_IFDIR | 0o700), MAY_READ)).toBe(false);
+    expect(permitted(c, unmapped(S_IFREG | 0o644), MAY_WRITE)).toBe(false);
+    expect(permitted(c, unmapped(S_IFREG | 0o644), MAY_READ)).toBe(true);
+    expect(permitted(c, unmapped(S_IFREG | 0o711), MAY_EXEC)).toBe(true);
+    // A mapped 65534 (the container's own nobody) is a file like any other.
+    expect(permitted(c, { mode: S_IFREG | 0o600, uid: 65534, gid: 65534 }, MAY_READ | MAY_WRITE)).toBe(true);
+  });
+});
+
+describe('capableWrt (capable_wrt_inode_uidgid)', () => {
+  test('a capability applies to a mapped file only; ownership still counts', () => {
+    const c = withCaps(CAP_CHOWN, CAP_FOWNER);
+    expect(capableWrt(c, CAP_CHOWN, rootFile(0o644))).toBe(true);
+    expect(capableWrt(c, CAP_CHOWN, unmapped(S_IFREG | 0o644))).toBe(false);
+    expect(ownerOrCapable(c, unmapped(S_IFREG | 0o644))).toBe(false);
+    expect(ownerOrCapable(user, { ...unmapped(S_IFREG | 0o644), uid: 1000 })).toBe(true);
+  });
+});
+
+describe('mayNoatime (open O_NOATIME, fcntl F_SETFL O_NOATIME)', () => {
+  test('the owner or CAP_FOWNER over the file, else EPERM', () => {
+    expect(mayNoatime(user, rootFile(0o644))).toBe(Errno.EPERM);
+    expect(mayNoatime(user, { ...rootFile(0o644), uid: 1000 })).toBe(0);
+    expect(mayNoatime(withCaps(CAP_FOWNER), rootFile(0o644))).toBe(0);
+    expect(mayNoatime(withCaps(CAP_FOWNER), unmapped(S_IFREG | 0o644))).toBe(Errno.EPERM);
+  });
+});
 
 describe('openAccess (build_open_flags)', () => {
   test('the access mode, and MAY_WRITE for O_TRUNC even with O_RDONLY', () => {

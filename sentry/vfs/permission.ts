@@ -1,13 +1,18 @@
 /**
- * The permission checks of opening and hard-linking an existing file, as pure functions
- * of the caller's credentials and the file's attributes, in the order Linux makes them
- * (fs/namei.c: build_open_flags, may_open, inode_permission, may_linkat). ops.ts calls
- * them after the path walk; they return an errno (0 = allowed) so that tests can list
- * every case without a file system.
+ * The permission checks on files, as pure functions of the caller's credentials and the
+ * file's attributes, in the order Linux makes them (fs/namei.c: generic_permission,
+ * build_open_flags, may_open, may_linkat; fs/fcntl.c: setfl). ops.ts, path.ts, exec and
+ * fcntl call them; they return a boolean or an errno (0 = allowed) so that tests can
+ * list every case without a file system.
+ *
+ * Capabilities over a file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+ * CAP_CHOWN, CAP_FSETID) are asked through capableWrt: with a user namespace, a file
+ * whose owner or group is outside the mappings (FileAttrs.unmapped) is beyond every
+ * capability of the container, as the kernel's capable_wrt_inode_uidgid makes it.
  */
 import { Errno } from '../kernel/errors';
-import { CAP_FOWNER } from '../kernel/capabilities';
-import { MAY_READ, MAY_WRITE, permitted, type Credentials } from '../kernel/credentials';
+import { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER } from '../kernel/capabilities';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, type Credentials } from '../kernel/credentials';
 import { O_ACCMODE, O_NOATIME, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './file';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID } from './inode';
 
@@ -16,6 +21,36 @@ export interface FileAttrs {
   mode: number;
   uid: number;
   gid: number;
+  /** unmapped: the owner or group has no id in the container (see Stat.unmapped). */
+  unmapped?: boolean;
+}
+
+/** capableWrt is capable_wrt_inode_uidgid: the caller holds `cap` and the file's owner
+ * and group are both mapped into the container. */
+export function capableWrt(c: Credentials, cap: number, st: FileAttrs): boolean {
+  return !st.unmapped && c.capable(cap);
+}
+
+/**
+ * permitted checks access `want` (MAY_* bits) to a file as generic_permission does: the
+ * owner's, group's or others' mode bits, then the capabilities that override them:
+ * CAP_DAC_READ_SEARCH for reading a file and for reading or searching a directory,
+ * CAP_DAC_OVERRIDE for everything but executing a file that has no execute bit at all;
+ * neither over an unmapped file.
+ */
+export function permitted(c: Credentials, st: FileAttrs, want: number): boolean {
+  let bits: number;
+  if (c.euid === st.uid) bits = (st.mode >> 6) & 7;
+  else if (c.inGroup(st.gid)) bits = (st.mode >> 3) & 7;
+  else bits = st.mode & 7;
+  if ((bits & want) === want) return true;
+  if ((st.mode & S_IFMT) === S_IFDIR) {
+    if (!(want & MAY_WRITE) && capableWrt(c, CAP_DAC_READ_SEARCH, st)) return true;
+    return capableWrt(c, CAP_DAC_OVERRIDE, st);
+  }
+  if (want === MAY_READ && capableWrt(c, CAP_DAC_READ_SEARCH, st)) return true;
+  if (!(want & MAY_EXEC) || (st.mode & 0o111) !== 0) return capableWrt(c, CAP_DAC_OVERRIDE, st);
+  return false;
 }
 
 /** openAccess is the MAY_* mask an open asks for (build_open_flags): the access mode,
@@ -28,9 +63,16 @@ export function openAccess(flags: number): number {
   return want;
 }
 
-/** ownerOrCapable is inode_owner_or_capable: the caller owns the file or holds CAP_FOWNER. */
+/** ownerOrCapable is inode_owner_or_capable: the caller owns the file or holds
+ * CAP_FOWNER over it. */
 export function ownerOrCapable(c: Credentials, st: FileAttrs): boolean {
-  return c.euid === st.uid || c.capable(CAP_FOWNER);
+  return c.euid === st.uid || capableWrt(c, CAP_FOWNER, st);
+}
+
+/** mayNoatime checks setting O_NOATIME on a file, by open(2) or fcntl(F_SETFL): only
+ * its owner or a holder of CAP_FOWNER over it may (else EPERM). Returns 0 or the errno. */
+export function mayNoatime(c: Credentials, st: FileAttrs): number {
+  return ownerOrCapable(c, st) ? 0 : Errno.EPERM;
 }
 
 /**
@@ -47,9 +89,8 @@ export function mayOpen(c: Credentials, st: FileAttrs, flags: number, readonlyMo
   if (fmt === S_IFLNK) return Errno.ELOOP;
   if (fmt === S_IFDIR && want & MAY_WRITE) return Errno.EISDIR;
   if (want & MAY_WRITE && readonlyMount && (fmt === S_IFREG || fmt === S_IFDIR)) return Errno.EROFS;
-  if (!permitted(c, st.mode, st.uid, st.gid, want, fmt === S_IFDIR)) return Errno.EACCES;
-  if (flags & O_NOATIME && !ownerOrCapable(c, st)) return Errno.EPERM;
-  return 0;
+  if (!permitted(c, st, want)) return Errno.EACCES;
+  return flags & O_NOATIME ? mayNoatime(c, st) : 0;
 }
 
 /** openTruncates tells whether an allowed open with `flags` empties the file: O_TRUNC on
@@ -71,6 +112,6 @@ export function mayLink(c: Credentials, st: FileAttrs): number {
   if (fmt !== S_IFREG) return Errno.EPERM;
   if (st.mode & S_ISUID) return Errno.EPERM;
   if ((st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010)) return Errno.EPERM;
-  if (!permitted(c, st.mode, st.uid, st.gid, MAY_READ | MAY_WRITE, false)) return Errno.EPERM;
+  if (!permitted(c, st, MAY_READ | MAY_WRITE)) return Errno.EPERM;
   return 0;
 }

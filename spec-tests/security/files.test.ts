@@ -14,17 +14,25 @@
  *    directory (EPERM: its capabilities do not apply to unmapped owners).
  * 3. uid 1000 cannot hard-link a root-owned set-user-ID file in a writable bind mount
  *    (EPERM, as fs.protected_hardlinks makes Linux answer).
+ * 4. With the mappings, container root's capabilities do not reach a host root file:
+ *    it cannot read a 0600 one, nor list or search a 0700 directory (EACCES); it reads
+ *    a 0600 file of container uid 1000 (host 101000). Nor can it add O_NOATIME with fcntl
+ *    to a host root file (EPERM: CAP_FOWNER does not apply).
+ * 5. With the mappings, uid 1000 runs an execute-only (0711) program of container root,
+ *    cannot read container root's 0600 file, and cannot add O_NOATIME with fcntl to a
+ *    file it does not own (EPERM, as open's O_NOATIME).
  *
  * And the gofer's own line, spoken to directly as a compromised sentry would: ids outside
- * the mappings and capabilities beyond the filesystem ones are refused, and container
- * root gets no privilege over a host root file.
+ * the mappings and capabilities beyond the filesystem ones are refused, container root
+ * gets no privilege over a host root file, lookups and opens for reading are checked as
+ * the caller, and an open for execve (LOPEN_EXEC) reads only what the caller may execute.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Spec } from '../../runtime/oci/config';
-import { VERSION_FD } from '../../gofer/p9';
+import { GetattrMask, LOPEN_EXEC, VERSION_FD } from '../../gofer/p9';
 import { errnoOf, expectKind, GoferProcess, type RawConn } from '../gofer/harness';
 import { BUSYBOX, OciRuntime } from '../oci/harness';
 
@@ -218,12 +226,90 @@ test('3. hard links: uid 1000 cannot link a root-owned set-user-ID file in a wri
   expect(out).toBe(['link EPERM', 'link EPERM', 'creat ok', 'link ok', ''].join('\n'));
 });
 
+/** mappedShared prepares a bundle for the mappings: its rootfs belongs to container root
+ * and runc's container users (host 100000 and up) can reach the bundle and /shared. */
+function mappedShared(rootfs: string, shared: string): void {
+  fs.chmodSync(shared, 0o755);
+  fs.chownSync(shared, 100000, 100000);
+  chownTree(rootfs, 100000, 100000);
+  fs.chmodSync(path.dirname(path.dirname(rootfs)), 0o755);
+}
+
+/** hostFile writes a host file with an owner (host ids) and a mode. */
+function hostFile(p: string, text: string | Buffer, uid: number, gid: number, mode: number): void {
+  fs.writeFileSync(p, text);
+  fs.chownSync(p, uid, gid);
+  fs.chmodSync(p, mode);
+}
+
+/** hostDir makes a host directory with an owner (host ids) and a mode. */
+function hostDir(p: string, uid: number, gid: number, mode: number): void {
+  fs.mkdirSync(p);
+  fs.chownSync(p, uid, gid);
+  fs.chmodSync(p, mode);
+}
+
+const SECRET = 'host secret\n';
+
+test('4. uid/gid mappings: container root cannot read a host root 0600 file nor list or search a 0700 directory; it reads mapped files', () => {
+  const out = both({
+    uid: 0, gid: 0,
+    ops: ['read,/shared/secret', 'list,/shared/private', 'stat,/shared/private/inner', 'read,/shared/public',
+      'read,/shared/user-file', 'list,/shared/userdir', 'stat,/shared/userdir/inner', 'setfl-noatime,/shared/public',
+      'setfl-noatime,/shared/user-file'],
+    setup(rootfs, shared) {
+      mappedShared(rootfs, shared);
+      hostFile(path.join(shared, 'secret'), SECRET, 0, 0, 0o600);
+      hostDir(path.join(shared, 'private'), 0, 0, 0o700);
+      hostFile(path.join(shared, 'private', 'inner'), SECRET, 0, 0, 0o644);
+      hostFile(path.join(shared, 'public'), 'host public\n', 0, 0, 0o644);
+      // Container uid 1000's (host 101000): container root's capabilities apply.
+      hostFile(path.join(shared, 'user-file'), 'user file\n', 101000, 101000, 0o600);
+      hostDir(path.join(shared, 'userdir'), 101000, 101000, 0o700);
+      hostFile(path.join(shared, 'userdir', 'inner'), 'x', 101000, 101000, 0o600);
+    },
+    change: MAPPED,
+  }, (o, name) => {
+    const st = fs.statSync(path.join(o.shared, 'secret'));
+    expect([name, fs.readFileSync(path.join(o.shared, 'secret'), 'utf8'), st.uid, st.mode & 0o7777]).toEqual([name, SECRET, 0, 0o600]);
+    expect([name, fs.readdirSync(path.join(o.shared, 'private'))]).toEqual([name, ['inner']]);
+  });
+  expect(out).toBe([
+    'read EACCES', 'list EACCES', 'stat EACCES', 'read host public', 'read user file', 'list 1', 'stat 1000 1000 600',
+    'setfl-noatime EPERM', 'setfl-noatime ok', '',
+  ].join('\n'));
+});
+
+test('5. uid/gid mappings, as uid 1000: an execute-only program runs; container root\'s 0600 file is unreadable; fcntl cannot add O_NOATIME to another\'s file', () => {
+  const ROOTS = 'container root file\n';
+  const out = both({
+    uid: 1000, gid: 1000,
+    ops: ['exec,/shared/xonly', 'read,/shared/xonly', 'read,/shared/roots', 'setfl-noatime,/shared/public', 'setfl-noatime,/shared/mine',
+      'noatime,/shared/public'],
+    setup(rootfs, shared) {
+      mappedShared(rootfs, shared);
+      hostFile(path.join(shared, 'xonly'), fs.readFileSync(fileops), 100000, 100000, 0o711);
+      hostFile(path.join(shared, 'roots'), ROOTS, 100000, 100000, 0o600);
+      hostFile(path.join(shared, 'public'), 'public\n', 100000, 100000, 0o644);
+      hostFile(path.join(shared, 'mine'), 'mine\n', 101000, 101000, 0o644);
+    },
+    change: MAPPED,
+  }, (o, name) => {
+    const st = fs.statSync(path.join(o.shared, 'roots'));
+    expect([name, fs.readFileSync(path.join(o.shared, 'roots'), 'utf8'), st.uid, st.mode & 0o7777]).toEqual([name, ROOTS, 100000, 0o600]);
+    expect([name, fs.statSync(path.join(o.shared, 'xonly')).mode & 0o7777]).toEqual([name, 0o711]);
+  });
+  expect(out).toBe([
+    'exec ok', 'read EACCES', 'read EACCES', 'setfl-noatime EPERM', 'setfl-noatime ok', 'noatime EPERM', '',
+  ].join('\n'));
+});
+
 describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 -> 100000)', () => {
   let gofer: GoferProcess;
   let exp = '';
   const HOST = 'host root file\n';
   const EINVAL = 22, EACCES = 13, EPERM = 1, EOPNOTSUPP = 95;
-  const O_WRONLY = 1, O_TRUNC = 0o1000;
+  const O_RDONLY = 0, O_WRONLY = 1, O_TRUNC = 0o1000, O_DIRECTORY = 0o200000;
   const ALL_FS = 0x1f;
   const groups = (...g: number[]) => Buffer.from(new Uint32Array(g).buffer);
 
@@ -236,6 +322,13 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     fs.chmodSync(path.join(exp, 'pub'), 0o777);
     fs.writeFileSync(path.join(exp, 'pub', 'suid'), HOST);
     fs.chmodSync(path.join(exp, 'pub', 'suid'), 0o4755);
+    hostFile(path.join(exp, 'secret'), SECRET, 0, 0, 0o600);
+    hostDir(path.join(exp, 'private'), 0, 0, 0o700);
+    hostFile(path.join(exp, 'private', 'inner'), SECRET, 0, 0, 0o644);
+    hostDir(path.join(exp, 'rootdir'), 100000, 100000, 0o700);
+    hostFile(path.join(exp, 'rootdir', 'inner'), SECRET, 100000, 100000, 0o644);
+    hostFile(path.join(exp, 'roots'), 'container root file\n', 100000, 100000, 0o600);
+    hostFile(path.join(exp, 'xonly'), 'execute only\n', 100000, 100000, 0o711);
     gofer = await GoferProcess.start(['--root', exp, '--uid-map', '0:100000:65536', '--gid-map', '0:100000:65536']);
   });
 
@@ -296,6 +389,56 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
     expect([fs.readFileSync(path.join(exp, 'hostfile'), 'utf8'), st.uid, st.gid, st.mode & 0o7777]).toEqual([HOST, 0, 0, 0o644]);
     const made = fs.statSync(path.join(exp, 'made'));
     expect([made.uid, made.gid]).toEqual([100000, 100000]);
+  });
+
+  /** openRead walks fid 0 to `name` as `newfid` and opens it with `flags`: the Rread of
+   * its first bytes, or the errno of the walk or the open. */
+  async function openRead(c: RawConn, newfid: number, name: string, flags: number): Promise<string | number> {
+    expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid, names: [name] }), 'Rwalk');
+    const o = await c.rpc({ kind: 'Tlopen', fid: newfid, flags });
+    if (o.kind === 'Rlerror') return o.ecode;
+    if (flags & O_DIRECTORY) return 'opened';
+    const r = await c.rpc({ kind: 'Tread', fid: newfid, offset: 0, count: 64 });
+    expectKind(r, 'Rread');
+    return r.data.toString();
+  }
+
+  test('container root, as a sentry may claim it, cannot read a host root 0600 file (nor its xattrs), list or search a 0700 directory; getattr says unmapped', async () => {
+    const c = await session(VERSION_FD);
+    try {
+      expect(await openRead(c, 10, 'secret', O_RDONLY)).toBe(EACCES);
+      expect(await openRead(c, 11, 'private', O_RDONLY | O_DIRECTORY)).toBe(EACCES);
+      expect(errnoOf(await c.rpc({ kind: 'Twalk', fid: 11, newfid: 14, names: ['inner'] }))).toBe(EACCES);
+      expect(await openRead(c, 12, 'roots', O_RDONLY)).toBe('container root file\n');
+      const attr = async (fid: number) => {
+        const a = await c.rpc({ kind: 'Tgetattr', fid, requestMask: 0x7ff });
+        expectKind(a, 'Rgetattr');
+        return [a.uid, (a.valid & GetattrMask.UNMAPPED) !== 0];
+      };
+      expect(await attr(10)).toEqual([65534, true]);
+      expect(await attr(12)).toEqual([0, false]);
+      expect(errnoOf(await c.rpc({ kind: 'Txattrwalk', fid: 10, newfid: 13, name: '' }))).toBe(EACCES);
+      expect(errnoOf(await c.rpc({ kind: 'Txattrwalk', fid: 10, newfid: 13, name: 'user.x' }))).toBe(EACCES);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('container uid 1000, as a sentry may claim it, reads no file of container root nor searches its 0700 directory; an exec open needs execute permission only', async () => {
+    const c = await session(VERSION_FD);
+    try {
+      expectKind(await c.rpc({ kind: 'Tsetcreds', uid: 1000, gid: 1000, caps: 0, groups: groups() }), 'Rsetcreds');
+      expect(await openRead(c, 20, 'roots', O_RDONLY)).toBe(EACCES);
+      expect(await openRead(c, 21, 'roots', O_RDONLY | LOPEN_EXEC)).toBe(EACCES);
+      expect(await openRead(c, 22, 'xonly', O_RDONLY)).toBe(EACCES);
+      expect(await openRead(c, 23, 'xonly', O_RDONLY | LOPEN_EXEC)).toBe('execute only\n');
+      expect(await openRead(c, 24, 'xonly', O_WRONLY | LOPEN_EXEC)).toBe(EINVAL);
+      expect(await openRead(c, 25, 'pub', O_RDONLY | O_DIRECTORY | LOPEN_EXEC)).toBe(EINVAL);
+      expectKind(await c.rpc({ kind: 'Twalk', fid: 0, newfid: 26, names: ['rootdir'] }), 'Rwalk');
+      expect(errnoOf(await c.rpc({ kind: 'Twalk', fid: 26, newfid: 27, names: ['inner'] }))).toBe(EACCES);
+    } finally {
+      c.close();
+    }
   });
 
   test('container uid 1000, as a sentry may claim it, cannot hard-link a host root set-user-ID file', async () => {

@@ -6,8 +6,9 @@
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { direntSize, encodeDirent, LockStatus, QidType, Writer } from '../../p9';
+import { direntSize, encodeDirent, LOPEN_EXEC, LockStatus, QidType, Writer } from '../../p9';
 import { asCaller } from '../caller';
+import { CAP_DAC_READ_SEARCH } from '../../hostfs/creds';
 import { File, qidOf, validNewName } from '../file';
 import { chownNew } from './mutate';
 import type { Fid, Session } from '../session';
@@ -20,6 +21,23 @@ const READ_HEADER = 11; // size[4] type[1] tag[2] count[4]
 /** mutates tells whether open flags would change the file (refused on a read-only export). */
 function mutates(flags: number): boolean {
   return (flags & sys.O_ACCMODE) !== sys.O_RDONLY || (flags & sys.O_TRUNC) !== 0;
+}
+
+/**
+ * openForExec opens a regular file for execve (LOPEN_EXEC): execute access is checked as
+ * the caller, by the host (mode bits, and capabilities only over a mapped file), then the
+ * file is opened for reading with CAP_DAC_READ_SEARCH added, as the kernel reads a program
+ * its caller may only execute. CAP_DAC_READ_SEARCH plays no part in the execute check of
+ * a regular file (generic_permission asks it for reading only), so the check is the
+ * caller's own; a sentry gains no read of a file its task could not execute.
+ */
+function openForExec(s: Session, file: File, flags: number): number {
+  if (mutates(flags) || flags & sys.O_DIRECTORY) return -Errno.EINVAL;
+  if (!file.isRegular) return -Errno.EACCES;
+  return asCaller(s, [file], () => {
+    const r = sys.mayExec(file.fd);
+    return r < 0 ? r : file.reopen(flags);
+  }, 1 << CAP_DAC_READ_SEARCH);
 }
 
 function openedFid(s: Session, n: number): Fid | number {
@@ -39,9 +57,10 @@ export const ioHandlers: HandlerTable = {
     if (fid.open || fid.xattr) return -Errno.EBADF;
     const flags = m.flags & OPEN_FLAGS;
     if (fid.file.exp.readonly && mutates(flags)) return -Errno.EROFS;
-    // Opening for writing or truncation is a change: made as the caller, checked by the
-    // host. Reading is not: exec reads files its caller may only execute.
-    const fd = mutates(flags) ? asCaller(s, [fid.file], () => fid.file.reopen(flags)) : fid.file.reopen(flags);
+    // Every open is made as the caller and checked by the host, for reading as for
+    // writing; execve's asks for execute access instead (9P2000.L.fd only).
+    const exec = s.fdPassing && (m.flags & LOPEN_EXEC) !== 0;
+    const fd = exec ? openForExec(s, fid.file, flags) : asCaller(s, [fid.file], () => fid.file.reopen(flags));
     if (fd < 0) return fd;
     fid.open = { fd, flags };
     passFd(s, fd);

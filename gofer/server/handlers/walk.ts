@@ -4,6 +4,7 @@
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
 import { GetattrMask, type Qid } from '../../p9';
+import { asCaller } from '../caller';
 import { File, qidOf, walkOne } from '../file';
 import { isErr, reply, type HandlerTable } from './types';
 
@@ -26,7 +27,9 @@ export const walkHandlers: HandlerTable = {
     const qids: Qid[] = [];
     let err = 0;
     for (const name of m.names) {
-      const next = walkOne(cur, name);
+      // Looking a name up takes search permission on the directory: as the caller.
+      const from = cur;
+      const next = asCaller(s, [from], () => walkOne(from, name));
       if (isErr(next)) {
         err = next;
         break;
@@ -67,10 +70,14 @@ export const walkHandlers: HandlerTable = {
     const exp = fid.file.exp;
     const qid = qidOf(exp, st);
     fid.file.mode = st.mode;
-    // Owners as the container sees them: mapped back, 65534 when outside the mappings.
-    const uid = s.exports.ids.uid.toContainer(st.uid), gid = s.exports.ids.gid.toContainer(st.gid);
+    // Owners as the container sees them: mapped back, 65534 when outside the mappings,
+    // and said so in 9P2000.L.fd (no capability of the container applies to such a file).
+    const ids = s.exports.ids;
+    const uid = ids.uid.toContainer(st.uid), gid = ids.gid.toContainer(st.gid);
+    const unmapped = s.fdPassing && !(ids.uid.mapsHost(st.uid) && ids.gid.mapsHost(st.gid));
+    const valid = GetattrMask.BASIC | GetattrMask.BTIME | (unmapped ? GetattrMask.UNMAPPED : 0);
     return reply('Rgetattr', {
-      valid: GetattrMask.BASIC | GetattrMask.BTIME, qid, mode: st.mode, uid, gid, nlink: st.nlink,
+      valid, qid, mode: st.mode, uid, gid, nlink: st.nlink,
       rdev: makedev(st.rdevMajor, st.rdevMinor), size: st.size, blksize: st.blksize, blocks: st.blocks,
       atimeSec: Math.max(0, st.atimeSec), atimeNsec: st.atimeNsec, mtimeSec: Math.max(0, st.mtimeSec), mtimeNsec: st.mtimeNsec,
       ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,

@@ -2,6 +2,8 @@
  * Extended attributes: Txattrwalk (read one attribute, or the list with an empty name)
  * and Txattrcreate (then Twrite the value, set on Tclunk). Attributes are read and set
  * through a re-opened descriptor of a regular file or directory; symlinks have none here.
+ * Both are made as the session's caller: reading takes a descriptor the caller may open
+ * for reading (stricter than Linux for a list, which the sentry never asks for).
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
@@ -38,7 +40,7 @@ export const xattrHandlers: HandlerTable = {
     if (isErr(fid)) return fid;
     if (m.name.includes('\0')) return -Errno.EINVAL;
     if (m.newfid !== m.fid && s.fids.has(m.newfid)) return -Errno.EBADF;
-    const data = withOpen(fid, (fd) => (m.name === '' ? sys.listxattr(fd) : sys.getxattr(fd, m.name)));
+    const data = asCaller(s, [fid.file], () => withOpen(fid, (fd) => (m.name === '' ? sys.listxattr(fd) : sys.getxattr(fd, m.name))));
     if (isErr(data)) return data;
     const file = fid.file.ref();
     if (m.newfid === m.fid) {

@@ -9,11 +9,11 @@ import { Errno, fail, LinuxError } from '../../kernel/errors';
 import { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY } from '../../vfs/file';
+import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr } from '../../../gofer/p9/client';
-import { GetattrMask, SetattrMask, type Qid } from '../../../gofer/p9';
+import { GetattrMask, LOPEN_EXEC, SetattrMask, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
 
@@ -40,8 +40,8 @@ export class GoferFs implements FileSystem {
   }
 
   /**
-   * asTask makes the gofer's next changes for the task with credentials `c` (its
-   * effective ids, groups and filesystem capabilities), sending Tsetcreds when they
+   * asTask makes the gofer's next lookups, opens and changes for the task with credentials
+   * `c` (its effective ids, groups and filesystem capabilities), sending Tsetcreds when they
    * differ from the last ones sent on the connection (shared by every GoferFs on it).
    * Without a task (the sentry's own lookups), container root's. In plain 9P2000.L, or
    * when the gofer cannot switch, it does nothing.
@@ -140,11 +140,15 @@ export class GoferInode extends Inode {
       dev: this.gfs.dev, ino: this.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev, size: a.size,
       blksize: a.blksize || 4096, blocks: a.blocks, atime: { sec: a.atimeSec, nsec: a.atimeNsec },
       mtime: { sec: a.mtimeSec, nsec: a.mtimeNsec }, ctime: { sec: a.ctimeSec, nsec: a.ctimeNsec },
+      unmapped: (a.valid & GetattrMask.UNMAPPED) !== 0,
     };
   }
 
-  override lookup(name: string): Inode {
+  /** lookup walks to a child as the task with credentials `c` (the gofer's lookup needs
+   * search permission on this directory, checked by the host for that task). */
+  override lookup(name: string, c?: Credentials): Inode {
     if (!this.isDir) fail(Errno.ENOTDIR);
+    this.gfs.asTask(c);
     const { fid } = p9(() => this.c.walk(this.fid, [name]));
     try {
       return new GoferInode(this.gfs, fid, p9(() => this.c.getattr(fid, GetattrMask.BASIC)));
@@ -158,10 +162,11 @@ export class GoferInode extends Inode {
    * acquireHostFd returns a host descriptor open with access mode `acc`, from the cache
    * or from one Tlopen whose fid is clunked without waiting (the descriptor is enough).
    * It returns -1 when the gofer passes no descriptors (plain 9P2000.L). The gofer opens
-   * a file for writing for the task with credentials `creds` (the sentry itself when
-   * absent); for reading, as itself (the sentry has checked).
+   * the file for the task with credentials `creds` (container root's when absent), which
+   * the host checks again; `exec` asks for execute access instead of read (execve's
+   * open, LOPEN_EXEC). A cached descriptor is shared by every open the sentry allowed.
    */
-  acquireHostFd(acc: number, creds?: Credentials): number {
+  acquireHostFd(acc: number, creds?: Credentials, exec = false): number {
     const c = this.hostFds.get(acc);
     if (c) {
       if (c.refs++ === 0) {
@@ -171,11 +176,11 @@ export class GoferInode extends Inode {
       return c.fd;
     }
     if (!this.gfs.client.fdPassing) return -1;
-    if (acc !== O_RDONLY) this.gfs.asTask(creds);
+    this.gfs.asTask(creds);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     let fd: number;
     try {
-      fd = p9(() => this.c.lopen(fid, acc | (this.isDir ? O_DIRECTORY : 0))).hostFd;
+      fd = p9(() => this.c.lopen(fid, acc | (this.isDir ? O_DIRECTORY : 0) | (exec ? LOPEN_EXEC : 0))).hostFd;
     } finally {
       this.gfs.client.clunk(fid).catch(() => undefined);
     }
@@ -226,7 +231,7 @@ export class GoferInode extends Inode {
   }
 
   private child(name: string, c: Credentials): Inode {
-    const n = this.lookup(name) as GoferInode;
+    const n = this.lookup(name, c) as GoferInode;
     if (c.euid !== n.attr.uid) {
       this.gfs.asTask(c);
       p9(() => this.c.setattr(n.fid, { valid: SetattrMask.UID, uid: c.euid }));
@@ -306,14 +311,15 @@ export class GoferInode extends Inode {
 
   override open(loc: Location, flags: number, c?: Credentials): FileDescription {
     const acc = flags & O_ACCMODE;
+    const exec = (flags & FMODE_EXEC) !== 0;
     if (this.isRegular || this.isDir) {
-      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc, c);
+      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc, c, exec);
       if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, this.isDir ? O_RDONLY : acc);
     }
-    if (acc !== O_RDONLY) this.gfs.asTask(c);
+    this.gfs.asTask(c);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
-      const o = p9(() => this.c.lopen(fid, flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)));
+      const o = p9(() => this.c.lopen(fid, (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)) | (exec ? LOPEN_EXEC : 0)));
       return new GoferFile(loc, flags, this, fid, o.hostFd, -1);
     } catch (e) {
       p9(() => this.c.clunk(fid));

@@ -3,7 +3,8 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { O_ACCMODE, O_CLOEXEC, O_DIRECT, O_NONBLOCK, STATUS_FLAGS } from '../../../vfs/file';
+import { O_ACCMODE, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, STATUS_FLAGS } from '../../../vfs/file';
+import { mayNoatime } from '../../../vfs/permission';
 import { newPipe, PipeEnd } from '../../../fsimpl/pipe/pipe';
 import { define } from '../registry';
 import { fdArg, file, u32 } from './util';
@@ -46,6 +47,11 @@ define(72, (t, r) => {
     case F_GETFL: return f.flags & ~O_CLOEXEC;
     case F_SETFL: {
       const want = r.argInt(2) & STATUS_FLAGS & ~O_DIRECT;
+      // Adding O_NOATIME takes what open's O_NOATIME takes (setfl: EPERM otherwise).
+      if (want & O_NOATIME && !(f.flags & O_NOATIME)) {
+        const err = mayNoatime(t.creds, f.stat());
+        if (err) fail(err);
+      }
       f.flags = (f.flags & ~STATUS_FLAGS) | want | (f.flags & O_ACCMODE);
       return 0;
     }
