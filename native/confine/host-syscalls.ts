@@ -208,6 +208,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 435, name: 'clone3', who: SG, action: 'enosys', why: 'ENOSYS: glibc falls back to clone, whose flags the filter reads' },
   { nr: 436, name: 'close_range', who: S, why: 'stub spawn closes every descriptor but the memory file' },
   { nr: 437, name: 'openat2', who: G, why: 'every lookup: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS under an export' },
+  { nr: 439, name: 'faccessat2', who: G, why: 'an exec open (LOPEN_EXEC) checks X_OK as the caller before reading' },
   { nr: 452, name: 'fchmodat2', who: G, why: 'Tsetattr mode (Linux 6.6+)' },
 ];
 
