@@ -11,6 +11,7 @@ export { Registers } from './registers';
 export { FpState } from './fpstate';
 export { MemoryFile } from './memfile/memory-file';
 export { copyIn, copyOut, copyInString, MemoryFault } from './memfile/copy';
+export { firstEndingAfter } from './memfile/mappings';
 
 /** getPlatform returns backend `name` ('ptrace') over `memoryFile`, or over a new one. */
 export function getPlatform(name: string, memoryFile?: MemoryFile): Platform {

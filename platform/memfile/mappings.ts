@@ -93,14 +93,23 @@ export class MappingTable {
 
   /** firstEndingAfter returns the index of the first mapping with end > addr. */
   private firstEndingAfter(addr: number): number {
-    let lo = 0, hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.entries[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAfter(this.entries, addr);
   }
+}
+
+/**
+ * firstEndingAfter returns the index of the first range with end > addr in `ranges`,
+ * sorted and non-overlapping (binary search; ranges.length when there is none). Shared by
+ * the address-space mirrors here and the sentry's memory manager.
+ */
+export function firstEndingAfter(ranges: readonly { end: number }[], addr: number): number {
+  let lo = 0, hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid].end <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function checkAligned(addr: number, length: number): void {

@@ -27,7 +27,7 @@
  * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
  */
 import * as os from 'node:os';
-import { copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon } from './shared';
 import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
@@ -82,13 +82,7 @@ export class MemoryManager {
 
   /** vmaIndex returns the index of the first VMA that ends after addr (binary search). */
   private vmaIndex(addr: number): number {
-    let lo = 0, hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.vmas[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAfter(this.vmas, addr);
   }
 
   /** hasPrivateIn tells whether a private VMA overlaps [start, end). */

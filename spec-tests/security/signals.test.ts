@@ -330,7 +330,9 @@ describe('tvisor do: signals, temporary files and the environment', () => {
 
   test('SIGTERM reaches the command; do exits with its status and leaves nothing', async () => {
     const { env, tmp, root } = doEnv('term');
-    const fg = startForeground(TVISOR, ['--root', root, 'do', SIGTRAP_PROGRAM, 'trap'], dir, env, '/');
+    // From inside `dir` (under /tmp), so that do keeps the host's /tmp in view: the
+    // program may lie there (CI clones under /tmp), hidden from / by do's private /tmp.
+    const fg = startForeground(TVISOR, ['--root', root, 'do', SIGTRAP_PROGRAM, 'trap'], dir, env);
     await waitUntil('the command to be ready', () => lines(fg.out).includes('ready'));
     // The bundle goes as soon as the sandbox has read it, while the command runs.
     await waitUntil('the bundle to be removed', () => fs.readdirSync(tmp).length === 0);
@@ -348,7 +350,9 @@ describe('tvisor do: signals, temporary files and the environment', () => {
 
   test('SIGKILL of do: the sandbox ends with it', async () => {
     const { env, tmp, root } = doEnv('kill');
-    const fg = startForeground(TVISOR, ['--root', root, 'do', SIGTRAP_PROGRAM, 'trap'], dir, env, '/');
+    // From inside `dir` (under /tmp), so that do keeps the host's /tmp in view: the
+    // program may lie there (CI clones under /tmp), hidden from / by do's private /tmp.
+    const fg = startForeground(TVISOR, ['--root', root, 'do', SIGTRAP_PROGRAM, 'trap'], dir, env);
     await waitUntil('the command to be ready', () => lines(fg.out).includes('ready'));
     const id = listed(TVISOR, root)[0];
     const sandbox = sandboxOf(fg, id);
