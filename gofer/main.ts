@@ -22,6 +22,7 @@ import { Exports, ExportError, openExport } from './server/export';
 import { IdMap, type IdMaps } from './server/idmap';
 import { Server } from './server/server';
 import { procSelfFd } from './server/file';
+import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
@@ -119,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
   const server = new Server({ exports, listenFd, connFds, log });
   if (listenFd >= 0) {
     const stop = () => {
+      restoreOwn(); // the socket's path is removed as the gofer, not as its last caller
       server.close();
       try {
         unlinkSync(opts.socket!);
@@ -148,5 +150,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   log.debug(`gofer: serving ${exports.list().map((e) => `${e.name}=${e.hostPath}${e.readonly ? ' (ro)' : ''}`).join(', ')}`);
   await server.run();
+  restoreOwn(); // what Node does at exit is done as the gofer, not as its last caller
   return 0;
 }

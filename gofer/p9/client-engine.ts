@@ -11,8 +11,8 @@
  *   flushed request, until the Rflush arrives (9P forbids reusing it earlier).
  * - Outgoing requests accumulate in one buffer and leave together when the transport
  *   next flushes (at the end of the current tick at the latest): pipelining.
- * - In fd mode (9P2000.L.fd) every Rlopen/Rlcreate takes, in frame order, the first
- *   descriptor of `fdQueue`. The server sends each descriptor with the first byte of its
+ * - In fd mode (9P2000.L.fd) every Rlopen/Rlcreate of a regular file (carriesFd: a
+ *   directory's brings none) takes, in frame order, the first descriptor of `fdQueue`. The server sends each descriptor with the first byte of its
  *   reply, so the descriptor is queued before the reply's last byte is received.
  */
 import { Errno } from '../../native/libc';
@@ -20,7 +20,7 @@ import { closeFd } from '../../native/unixsock';
 import { closedError, P9Error, protocolError } from './client-error';
 import { decode, encodeInto } from './codec';
 import { FrameSplitter } from './frame';
-import { NOFID, NOTAG, type Body, type Message, type MsgName, type RequestName } from './messages';
+import { carriesFd, NOFID, NOTAG, type Body, type Message, type MsgName, type RequestName } from './messages';
 import { Writer } from './wire';
 
 /** Request is a T-message without its tag (the engine assigns it). */
@@ -188,7 +188,7 @@ export class Engine {
   }
 
   private dispatch(msg: Message): void {
-    const fd = this.fdMode && (msg.kind === 'Rlopen' || msg.kind === 'Rlcreate') ? this.fdQueue.shift() ?? -1 : -1;
+    const fd = this.fdMode && (msg.kind === 'Rlopen' || msg.kind === 'Rlcreate') && carriesFd(msg.qid) ? this.fdQueue.shift() ?? -1 : -1;
     const slot = this.slots[msg.tag];
     if (!slot || slot.answered) {
       closeFd(fd); // a reply to a flushed request, or a stray one

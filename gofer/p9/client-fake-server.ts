@@ -7,7 +7,8 @@
  *   /loop/loop/...    a directory that contains itself (for walks of many names)
  *
  * It reports how many requests each receive held (pipelining shows as batches > 1),
- * answers 9P2000.L.fd by passing a descriptor of `hostFile` with each Rlopen, and can
+ * answers 9P2000.L.fd by passing a descriptor of `hostFile` with each Rlopen of a file
+ * (none with a directory's), and can
  * hold Treads unanswered until they are flushed.
  */
 import * as fs from 'node:fs';
@@ -17,7 +18,7 @@ import { closeFd, MsgBuffers } from '../../native/unixsock';
 import { decode, encodeInto } from './codec';
 import { encodeDirent } from './dirent';
 import { FrameSplitter } from './frame';
-import { QidType, VERSION_9P2000L, VERSION_FD, type Message } from './messages';
+import { carriesFd, QidType, VERSION_9P2000L, VERSION_FD, type Message } from './messages';
 import { Writer, type Qid } from './wire';
 
 /** FakeServerOptions configures the responder. */
@@ -112,7 +113,7 @@ export function serveFake(fd: number, opts: FakeServerOptions, report: (e: FakeE
             break;
           }
           encodeInto(w, { kind: 'Rlopen', tag: m.tag, qid: TREE[node].qid, iounit: 0 });
-          if (fdMode) {
+          if (fdMode && carriesFd(TREE[node].qid)) {
             const hostFd = fs.openSync(opts.hostFile, 'r');
             flushOut([hostFd]); // the descriptor rides with the reply's bytes
             closeFd(hostFd);

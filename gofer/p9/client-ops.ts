@@ -12,7 +12,7 @@ import { Errno } from '../../native/libc';
 import type { Call, Engine, OpGen, Received, Request, Step } from './client-engine';
 import { P9Error, protocolError, WalkError } from './client-error';
 import { decodeDirents, type Dirent } from './dirent';
-import { GetattrMask, IOHDRSZ, NOFID, VERSION_9P2000L, VERSION_FD, type Body, type Message, type ReplyName, type RequestName } from './messages';
+import { carriesFd, GetattrMask, IOHDRSZ, NOFID, VERSION_9P2000L, VERSION_FD, type Body, type Message, type ReplyName, type RequestName } from './messages';
 import type { Qid } from './wire';
 
 /** MAXWELEM is the most names one Twalk carries; longer walks take several. */
@@ -34,7 +34,8 @@ export interface LockRequest {
   flags?: number;
 }
 /** Opened is an open file: its qid, the server's I/O unit, and the host descriptor that
- * came with the reply in 9P2000.L.fd (-1 otherwise; the caller owns and closes it). */
+ * came with the reply in 9P2000.L.fd for a regular file (-1 otherwise: a directory, or
+ * plain 9P2000.L; the caller owns and closes it). */
 export interface Opened {
   qid: Qid;
   iounit: number;
@@ -53,7 +54,7 @@ function* rpc<N extends RequestName>(what: string, req: { kind: N } & Body<N>): 
 function* opened(e: Engine, what: string, req: Request & { kind: 'Tlopen' | 'Tlcreate' }): OpGen<Opened> {
   const { msg, fd } = yield* rpcFd(what, req);
   const r = msg as Message<'Rlopen' | 'Rlcreate'>;
-  if (e.fdMode && fd < 0) throw protocolError(what, `no descriptor came with ${r.kind}`);
+  if (e.fdMode && fd < 0 && carriesFd(r.qid)) throw protocolError(what, `no descriptor came with ${r.kind}`);
   return { qid: r.qid, iounit: r.iounit, hostFd: fd };
 }
 

@@ -73,9 +73,13 @@ describe('9p client over a descriptor (the sentry transport)', () => {
     expect(buf.subarray(0, n).toString()).toBe(HOST_CONTENT);
     fs.closeSync(o.hostFd);
     expect(c.sync.read(w.fid, 0, 4).toString()).toBe(CONTENT.slice(0, 4));
-    // Asynchronous calls on the same transport, descriptors in reply order.
-    const [a, b] = await Promise.all([c.walk(root.fid, 'etc/passwd'), c.walk(root.fid, 'etc/passwd')]);
-    const [oa, ob] = await Promise.all([c.lopen(a.fid, 0), c.lopen(b.fid, 0)]);
+    // Asynchronous calls on the same transport, descriptors in reply order; a
+    // directory's Rlopen brings none, and the file's after it still gets its own.
+    const [a, d, b] = await Promise.all([c.walk(root.fid, 'etc/passwd'), c.walk(root.fid, 'etc'), c.walk(root.fid, 'etc/passwd')]);
+    const [oa, od, ob] = await Promise.all([c.lopen(a.fid, 0), c.lopen(d.fid, 0), c.lopen(b.fid, 0)]);
+    expect(od.hostFd).toBe(-1);
+    expect(oa.hostFd).toBeGreaterThanOrEqual(0);
+    expect(ob.hostFd).toBeGreaterThanOrEqual(0);
     expect(oa.hostFd).not.toBe(ob.hostFd);
     for (const fd of [oa.hostFd, ob.hostFd]) {
       expect(fs.readFileSync(fd, 'utf8')).toBe(HOST_CONTENT);

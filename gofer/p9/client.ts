@@ -7,8 +7,9 @@
  *   const c = await Client.connect({ host: '127.0.0.1', port: 564 });   // plain 9P, TCP
  *   const c = Client.overFd(connectUnix(path));                          // the sentry's way
  *
- * Over a descriptor the client proposes 9P2000.L.fd: lopen/lcreate then return the
- * opened host descriptor (`hostFd`), which the caller owns and closes.
+ * Over a descriptor the client proposes 9P2000.L.fd: lopen/lcreate of a regular file then
+ * return the opened host descriptor (`hostFd`), which the caller owns and closes (a
+ * directory's stays with the server: carriesFd).
  */
 import { Engine, type Call, type OpGen, type Transport } from './client-engine';
 import { OPS, type AsyncOps, type SyncOps } from './client-ops';
@@ -91,7 +92,7 @@ export class Client {
     return this.engine.msize;
   }
 
-  /** fdPassing is true when lopen/lcreate return host descriptors (9P2000.L.fd). */
+  /** fdPassing is true when lopen/lcreate of regular files return host descriptors (9P2000.L.fd). */
   get fdPassing(): boolean {
     return this.engine.fdMode;
   }

@@ -174,13 +174,26 @@ export const IOHDRSZ = 24;
 export const VERSION_9P2000L = '9P2000.L';
 /**
  * VERSION_FD is tvisor's extension, proposed in Tversion: on a Unix socket, the server
- * attaches the opened host file descriptor (SCM_RIGHTS) to every Rlopen and Rlcreate,
- * so that the client reads and writes it without a round trip; and it accepts Tsetcreds,
+ * attaches the opened host file descriptor (SCM_RIGHTS) to every Rlopen and Rlcreate of
+ * a regular file (see carriesFd), so that the client reads and writes it without a round
+ * trip; and it accepts Tsetcreds,
  * which names the user (container ids), groups and filesystem capabilities that the
  * connection's later lookups, opens and changes of files are made with. A server that
  * does not know it answers 9P2000.L (or "unknown") and the client speaks plain 9P2000.L.
  */
 export const VERSION_FD = '9P2000.L.fd';
+
+/**
+ * carriesFd tells whether, in 9P2000.L.fd, an Rlopen or Rlcreate with this qid brings a
+ * host descriptor: only a plain file's does (QTFILE, a regular file: the server opens
+ * nothing else but directories). A directory's never does, since a directory descriptor
+ * would let its holder name host paths relative to it (`..` in newfstatat, statx): the
+ * client lists it with Treaddir and syncs it with Tfsync. Server and client both follow
+ * this rule, which pairs each received descriptor with its reply.
+ */
+export function carriesFd(qid: Qid): boolean {
+  return qid.type === QidType.FILE;
+}
 
 /** Qid type bits. */
 export const QidType = { DIR: 0x80, APPEND: 0x40, EXCL: 0x20, MOUNT: 0x10, AUTH: 0x08, TMP: 0x04, SYMLINK: 0x02, LINK: 0x01, FILE: 0x00 } as const;

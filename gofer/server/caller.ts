@@ -15,7 +15,7 @@
  * privileged_wrt_inode_uidgid): container root gets no privilege over a host root file.
  */
 import { Errno } from '../../native/libc';
-import { asCreds, canSwitch, FS_CAPS, type HostCreds } from '../hostfs/creds';
+import { asCreds, asOwn, canSwitch, FS_CAPS, type HostCreds } from '../hostfs/creds';
 import * as sys from '../hostfs/sys';
 import type { File } from './file';
 import type { IdMaps } from './idmap';
@@ -72,7 +72,8 @@ function mappedOwner(ids: IdMaps, c: Checked): boolean | number {
   let fd: number;
   let own = false;
   if ('dir' in c) {
-    fd = sys.lookup(c.dir.fd, c.name);
+    // The gofer's own lookup: as the caller, a name it may not search would read as absent.
+    fd = asOwn(() => sys.lookup(c.dir.fd, c.name));
     if (fd < 0) return true;
     own = true;
   } else {
@@ -97,7 +98,7 @@ function mappedOwner(ids: IdMaps, c: Checked): boolean | number {
  */
 export function asCaller<T>(s: Session, checked: readonly Checked[], fn: () => T, extraCaps = 0): T | number {
   const c = s.caller;
-  if (!c) return fn();
+  if (!c) return asOwn(fn);
   if (c.uid < 0 || c.gid < 0) return -Errno.EPERM;
   let caps = c.caps;
   const ids = s.exports.ids;

@@ -15,6 +15,7 @@ import type { Exports } from './export';
 import { HANDLERS, type Handler, type Reply } from './handlers';
 import { MAX_MSIZE } from './handlers/session';
 import { Session } from './session';
+import { restoreOwn } from '../hostfs/creds';
 
 /** Logger is what the server needs of a logger. */
 export interface Logger {
@@ -92,6 +93,9 @@ export class Connection {
       return;
     }
     let result: Reply | number;
+    // A plain 9P2000.L session acts as the gofer itself, for every host call of its
+    // requests; a 9P2000.L.fd one switches to its caller where a call is made for it.
+    if (!this.session.caller) restoreOwn();
     try {
       result = handler(this.session, msg as Message<RequestName>);
     } catch (e) {

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decode, encode, FrameSplitter, type Body, type Message, type MsgName } from '../../gofer/p9';
+import { closeFd, connectUnix, MsgBuffers } from '../../native/unixsock';
 
 /** TVISOR is the built binary under test. */
 export const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
@@ -44,6 +45,11 @@ export class GoferProcess {
 
   async connect(): Promise<RawConn> {
     return RawConn.connect(this.socketPath);
+  }
+
+  /** connectFd opens a connection that receives passed descriptors (FdConn). */
+  connectFd(): FdConn {
+    return new FdConn(connectUnix(this.socketPath));
   }
 
   async stop(): Promise<void> {
@@ -126,6 +132,40 @@ export class RawConn {
 
   close(): void {
     this.sock.destroy();
+  }
+}
+
+/**
+ * FdConn is one 9P connection over a blocking Unix socket that also receives the
+ * descriptors a 9P2000.L.fd server attaches (SCM_RIGHTS), one request at a time: what a
+ * sentry sees. The caller closes the descriptors each reply brings.
+ */
+export class FdConn {
+  private readonly bufs = new MsgBuffers(1 << 20);
+  private readonly splitter = new FrameSplitter(1 << 24);
+  private readonly fds: number[] = [];
+
+  constructor(readonly fd: number) {}
+
+  /** rpc sends one request and returns its reply with every descriptor received with it. */
+  rpc<N extends MsgName>(msg: { kind: N; tag?: number } & Body<N>): { msg: Message; fds: number[] } {
+    const bytes = encode({ ...msg, tag: msg.tag ?? 1 } as Message);
+    if (this.bufs.send(this.fd, bytes) !== bytes.length) throw new Error(`send of ${msg.kind} failed`);
+    for (;;) {
+      const f = this.splitter.next();
+      if (f) {
+        this.splitter.retain();
+        return { msg: decode(f.buf, f.start, f.end), fds: this.fds.splice(0) };
+      }
+      const n = this.bufs.recv(this.fd);
+      if (n <= 0) throw new Error(`connection closed or failed (${n}) awaiting the reply to ${msg.kind}`);
+      this.fds.push(...this.bufs.fds);
+      this.splitter.push(Buffer.from(this.bufs.data.subarray(0, n)));
+    }
+  }
+
+  close(): void {
+    closeFd(this.fd);
   }
 }
 

@@ -25,15 +25,16 @@
  * And the gofer's own line, spoken to directly as a compromised sentry would: ids outside
  * the mappings and capabilities beyond the filesystem ones are refused, container root
  * gets no privilege over a host root file, lookups and opens for reading are checked as
- * the caller, and an open for execve (LOPEN_EXEC) reads only what the caller may execute.
+ * the caller, an open for execve (LOPEN_EXEC) reads only what the caller may execute,
+ * and only a regular file's host descriptor is ever passed (none for a directory).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Spec } from '../../runtime/oci/config';
-import { GetattrMask, LOPEN_EXEC, VERSION_FD } from '../../gofer/p9';
-import { errnoOf, expectKind, GoferProcess, type RawConn } from '../gofer/harness';
+import { decodeDirents, GetattrMask, LOPEN_EXEC, VERSION_FD } from '../../gofer/p9';
+import { errnoOf, expectKind, type FdConn, GoferProcess, type RawConn } from '../gofer/harness';
 import { BUSYBOX, OciRuntime } from '../oci/harness';
 
 const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
@@ -438,6 +439,53 @@ describe('the gofer does not trust the sentry (raw 9P2000.L.fd, uid/gid map 0 ->
       expect(errnoOf(await c.rpc({ kind: 'Twalk', fid: 26, newfid: 27, names: ['inner'] }))).toBe(EACCES);
     } finally {
       c.close();
+    }
+  });
+
+  // A directory descriptor in the sentry would let it stat host paths through `..`
+  // (newfstatat and statx take any directory descriptor; seccomp cannot see the path).
+  test('Tlopen and Tlcreate pass the descriptor of a regular file only: none for a directory (listed with Treaddir), none in plain 9P2000.L', () => {
+    const open = (c: FdConn, fid: number, names: string[], flags: number) => {
+      expectKind(c.rpc({ kind: 'Twalk', fid: 0, newfid: fid, names }).msg, 'Rwalk');
+      const r = c.rpc({ kind: 'Tlopen', fid, flags });
+      expectKind(r.msg, 'Rlopen');
+      return r.fds;
+    };
+    const c = gofer.connectFd();
+    const passed: number[] = [];
+    try {
+      expectKind(c.rpc({ kind: 'Tversion', tag: 0xffff, msize: 65536, version: VERSION_FD }).msg, 'Rversion');
+      expectKind(c.rpc({ kind: 'Tattach', fid: 0, afid: 0xffffffff, uname: 'root', aname: '', nUname: 0 }).msg, 'Rattach');
+      expect(open(c, 1, [], O_RDONLY | O_DIRECTORY)).toEqual([]); // the export's root
+      expect(open(c, 2, ['pub'], O_RDONLY | O_DIRECTORY)).toEqual([]);
+      expect(open(c, 3, ['pub'], O_RDONLY)).toEqual([]);
+      const list = c.rpc({ kind: 'Treaddir', fid: 2, offset: 0n, count: 8192 });
+      expectKind(list.msg, 'Rreaddir');
+      expect(decodeDirents(list.msg.data).map((d) => d.name)).toContain('suid');
+      expect(list.fds).toEqual([]);
+      expectKind(c.rpc({ kind: 'Tfsync', fid: 2, datasync: 0 }).msg, 'Rfsync');
+      const file = open(c, 4, ['hostfile'], O_RDONLY);
+      passed.push(...file);
+      expect(file).toHaveLength(1);
+      const st = fs.fstatSync(file[0]);
+      expect([st.isFile(), st.ino]).toEqual([true, fs.statSync(path.join(exp, 'hostfile')).ino]);
+      expectKind(c.rpc({ kind: 'Twalk', fid: 0, newfid: 5, names: ['pub'] }).msg, 'Rwalk');
+      const made = c.rpc({ kind: 'Tlcreate', fid: 5, name: 'created', flags: O_WRONLY, mode: 0o644, gid: 0 });
+      expectKind(made.msg, 'Rlcreate');
+      passed.push(...made.fds);
+      expect(made.fds).toHaveLength(1);
+      expect(fs.fstatSync(made.fds[0]).ino).toBe(fs.statSync(path.join(exp, 'pub', 'created')).ino);
+    } finally {
+      passed.forEach((fd) => fs.closeSync(fd));
+      c.close();
+    }
+    const plain = gofer.connectFd();
+    try {
+      expectKind(plain.rpc({ kind: 'Tversion', tag: 0xffff, msize: 65536, version: '9P2000.L' }).msg, 'Rversion');
+      expectKind(plain.rpc({ kind: 'Tattach', fid: 0, afid: 0xffffffff, uname: 'root', aname: '', nUname: 0 }).msg, 'Rattach');
+      expect(open(plain, 1, ['hostfile'], O_RDONLY)).toEqual([]);
+    } finally {
+      plain.close();
     }
   });
 

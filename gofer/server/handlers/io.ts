@@ -1,12 +1,15 @@
 /**
  * Opening and I/O: Tlopen, Tlcreate, Tread, Twrite, Treaddir, Tfsync, Tlock, Tgetlock.
  *
- * With the 9P2000.L.fd dialect, the descriptor opened by Tlopen/Tlcreate is also handed
- * to the client (session.passFd), so that its reads and writes need no round trip.
+ * With the 9P2000.L.fd dialect, the descriptor opened by Tlopen/Tlcreate of a regular
+ * file is also handed to the client (session.passFd), so that its reads and writes need
+ * no round trip. A directory's never is (carriesFd): with one, a client could name host
+ * paths relative to it (`..` in newfstatat or statx) where seccomp cannot follow; the
+ * gofer keeps it for Treaddir and Tfsync.
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { direntSize, encodeDirent, LOPEN_EXEC, LockStatus, QidType, Writer } from '../../p9';
+import { carriesFd, direntSize, encodeDirent, LOPEN_EXEC, LockStatus, QidType, Writer, type Qid } from '../../p9';
 import { asCaller } from '../caller';
 import { CAP_DAC_READ_SEARCH } from '../../hostfs/creds';
 import { File, qidOf, validNewName } from '../file';
@@ -46,8 +49,19 @@ function openedFid(s: Session, n: number): Fid | number {
   return fid.open ? fid : -Errno.EBADF;
 }
 
-function passFd(s: Session, fd: number): void {
-  if (s.fdPassing) s.passFd = fd;
+/**
+ * passFd hands the opened `fd` to a 9P2000.L.fd client when the reply's qid says it brings
+ * one (a regular file's), after checking with fstat that the descriptor itself is a
+ * regular file; -EIO (the caller closes fd) when it is not, so that no directory, symlink,
+ * socket, FIFO or device descriptor ever leaves the gofer.
+ */
+function passFd(s: Session, fd: number, qid: Qid): number {
+  if (!s.fdPassing || !carriesFd(qid)) return 0;
+  const st = sys.fstat(fd);
+  if (typeof st === 'number') return st;
+  if ((st.mode & sys.S_IFMT) !== sys.S_IFREG) return -Errno.EIO;
+  s.passFd = fd;
+  return 0;
 }
 
 export const ioHandlers: HandlerTable = {
@@ -62,8 +76,12 @@ export const ioHandlers: HandlerTable = {
     const exec = s.fdPassing && (m.flags & LOPEN_EXEC) !== 0;
     const fd = exec ? openForExec(s, fid.file, flags) : asCaller(s, [fid.file], () => fid.file.reopen(flags));
     if (fd < 0) return fd;
+    const p = passFd(s, fd, fid.file.qid);
+    if (p < 0) {
+      sys.close(fd);
+      return p;
+    }
     fid.open = { fd, flags };
-    passFd(s, fd);
     return reply('Rlopen', { qid: fid.file.qid, iounit: 0 });
   },
 
@@ -87,17 +105,18 @@ export const ioHandlers: HandlerTable = {
       if (pathFd >= 0) sys.close(pathFd);
       return st;
     }
-    const owned = s.caller ? 0 : chownNew(s, pathFd, fid.uid, m.gid);
+    const qid = qidOf(dir.exp, st);
+    let owned = s.caller ? 0 : chownNew(s, pathFd, fid.uid, m.gid);
+    if (owned === 0) owned = passFd(s, fd, qid);
     if (owned < 0) {
       sys.close(fd);
       sys.close(pathFd);
       return owned;
     }
-    const file = new File(dir.exp, pathFd, st.mode, qidOf(dir.exp, st), dir, m.name);
+    const file = new File(dir.exp, pathFd, st.mode, qid, dir, m.name);
     fid.file = file; // fid now names the new file, which holds the directory as its parent
     dir.close();
     fid.open = { fd, flags };
-    passFd(s, fd);
     return reply('Rlcreate', { qid: file.qid, iounit: 0 });
   },
 

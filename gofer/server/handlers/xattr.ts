@@ -8,6 +8,7 @@
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
 import { asCaller } from '../caller';
+import { asOwn } from '../../hostfs/creds';
 import type { Fid, Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
@@ -30,7 +31,9 @@ export function commitXattr(s: Session, fid: Fid): number {
   const x = fid.xattr;
   if (!x || x.mode !== 'write') return 0;
   if (x.written !== x.size) return -Errno.EINVAL;
-  const r = withOpen(fid, (fd) => asCaller(s, [fid.file], () => sys.setxattr(fd, x.name, x.data, x.flags)));
+  // The file is re-opened by the gofer itself (the caller may set attributes of a file it
+  // cannot read); the attribute is set as the caller.
+  const r = asOwn(() => withOpen(fid, (fd) => asCaller(s, [fid.file], () => sys.setxattr(fd, x.name, x.data, x.flags))));
   return typeof r === 'number' ? r : 0;
 }
 

@@ -1,8 +1,10 @@
 /**
  * The container's files served by the gofer over 9P2000.L (the rootfs and each bind
  * mount). Every inode holds an unopened fid; opening clones it and sends Tlopen, and
- * with the 9P2000.L.fd dialect the reply brings the host descriptor, so reads and writes
- * go straight to it (pread/pwrite by the sentry, no round trip). Attributes are cached
+ * with the 9P2000.L.fd dialect the reply for a regular file brings the host descriptor,
+ * so reads and writes go straight to it (pread/pwrite by the sentry, no round trip). A
+ * directory never has one (the gofer keeps it: carriesFd): an open directory keeps its
+ * opened fid, lists it with Treaddir and syncs it with Tfsync. Attributes are cached
  * per inode and refreshed after changes; the sandbox is the only writer of its rootfs.
  */
 import { Errno, fail, LinuxError } from '../../kernel/errors';
@@ -159,9 +161,11 @@ export class GoferInode extends Inode {
   }
 
   /**
-   * acquireHostFd returns a host descriptor open with access mode `acc`, from the cache
+   * acquireHostFd returns a host descriptor of this regular file open with access mode
+   * `acc`, from the cache
    * or from one Tlopen whose fid is clunked without waiting (the descriptor is enough).
-   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L). The gofer opens
+   * It returns -1 when the gofer passes no descriptors (plain 9P2000.L) or this is not a
+   * regular file (the gofer passes none for anything else). The gofer opens
    * the file for the task with credentials `creds` (container root's when absent), which
    * the host checks again; `exec` asks for execute access instead of read (execve's
    * open, LOPEN_EXEC). A cached descriptor is shared by every open the sentry allowed.
@@ -175,15 +179,16 @@ export class GoferInode extends Inode {
       }
       return c.fd;
     }
-    if (!this.gfs.client.fdPassing) return -1;
+    if (!this.gfs.client.fdPassing || !this.isRegular) return -1;
     this.gfs.asTask(creds);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     let fd: number;
     try {
-      fd = p9(() => this.c.lopen(fid, acc | (this.isDir ? O_DIRECTORY : 0) | (exec ? LOPEN_EXEC : 0))).hostFd;
+      fd = p9(() => this.c.lopen(fid, acc | (exec ? LOPEN_EXEC : 0))).hostFd;
     } finally {
       this.gfs.client.clunk(fid).catch(() => undefined);
     }
+    if (fd < 0) fail(Errno.EIO); // a 9P2000.L.fd gofer passes a regular file's descriptor
     this.hostFds.set(acc, { fd, refs: 1 });
     return fd;
   }
@@ -203,25 +208,25 @@ export class GoferInode extends Inode {
     }
   }
 
+  /** readdir lists the directory for the sentry itself (container root's credentials):
+   * a fid opened for it, read with Treaddir, clunked. */
   override readdir(): DirEntry[] {
-    const fd = this.acquireHostFd(O_RDONLY);
-    if (fd >= 0) {
-      try {
-        return readHostDir(fd);
-      } finally {
-        this.releaseHostFd(O_RDONLY);
-      }
-    }
+    this.gfs.asTask();
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
-      const o = p9(() => this.c.lopen(fid, O_RDONLY | O_DIRECTORY));
-      if (o.hostFd >= 0) host.close(o.hostFd);
-      return p9(() => this.c.readdirAll(fid))
-        .filter((d) => d.name !== '.' && d.name !== '..')
-        .map((d) => ({ name: d.name, ino: inoOf(d.qid), type: d.type }));
+      p9(() => this.c.lopen(fid, O_RDONLY | O_DIRECTORY));
+      return this.list(fid);
     } finally {
       p9(() => this.c.clunk(fid));
     }
+  }
+
+  /** list reads the entries of this directory, opened as `fid`, with Treaddir (without
+   * `.` and `..`). */
+  list(fid: number): DirEntry[] {
+    return p9(() => this.c.readdirAll(fid))
+      .filter((d) => d.name !== '.' && d.name !== '..')
+      .map((d) => ({ name: d.name, ino: inoOf(d.qid), type: d.type }));
   }
 
   override readlink(): string {
@@ -312,14 +317,16 @@ export class GoferInode extends Inode {
   override open(loc: Location, flags: number, c?: Credentials): FileDescription {
     const acc = flags & O_ACCMODE;
     const exec = (flags & FMODE_EXEC) !== 0;
-    if (this.isRegular || this.isDir) {
-      const fd = this.acquireHostFd(this.isDir ? O_RDONLY : acc, c, exec);
-      if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, this.isDir ? O_RDONLY : acc);
+    if (this.isRegular) {
+      const fd = this.acquireHostFd(acc, c, exec);
+      if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, acc);
     }
+    // A directory (or a plain 9P2000.L file): the file keeps an opened fid of its own.
+    const how = this.isDir ? O_RDONLY | O_DIRECTORY : (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)) | (exec ? LOPEN_EXEC : 0);
     this.gfs.asTask(c);
     const { fid } = p9(() => this.c.walk(this.fid, []));
     try {
-      const o = p9(() => this.c.lopen(fid, (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)) | (exec ? LOPEN_EXEC : 0)));
+      const o = p9(() => this.c.lopen(fid, how));
       return new GoferFile(loc, flags, this, fid, o.hostFd, -1);
     } catch (e) {
       p9(() => this.c.clunk(fid));
@@ -328,27 +335,8 @@ export class GoferInode extends Inode {
   }
 }
 
-/** GoferFile is an open gofer file: a host descriptor when the gofer passed one, else 9P reads/writes. */
-/** readHostDir lists a directory through its host descriptor (getdents64), without . and .. */
-function readHostDir(fd: number): DirEntry[] {
-  const out: DirEntry[] = [];
-  const buf = Buffer.allocUnsafe(65536);
-  if (host.lseek(fd, 0n) < 0) fail(Errno.EIO);
-  for (;;) {
-    const n = host.getdents64(fd, buf);
-    if (n < 0) fail(-n);
-    if (n === 0) return out;
-    for (let p = 0; p + 19 <= n;) {
-      const reclen = buf.readUInt16LE(p + 16);
-      if (reclen < 20 || p + reclen > n) break;
-      const nul = buf.indexOf(0, p + 19);
-      const name = buf.toString('utf8', p + 19, nul < 0 || nul > p + reclen ? p + reclen : nul);
-      if (name !== '.' && name !== '..') out.push({ name, ino: Number(buf.readBigUInt64LE(p) & 0xffffffffffffn), type: buf[p + 18] });
-      p += reclen;
-    }
-  }
-}
-
+/** GoferFile is an open gofer file: a host descriptor when the gofer passed one (a
+ * regular file in 9P2000.L.fd), else an opened fid read, listed and synced through 9P. */
 export class GoferFile extends FileDescription {
   private dirCache: DirEntry[] | null = null;
 
@@ -404,7 +392,8 @@ export class GoferFile extends FileDescription {
     if (this.offset === 0 || !this.dirCache) {
       const i = this.inode;
       const parent = this.loc!.dentry.parent?.inode ?? i;
-      this.dirCache = [{ name: '.', ino: i.ino, type: 4 }, { name: '..', ino: parent.ino, type: 4 }, ...i.readdir()];
+      const entries = this.fid >= 0 ? i.list(this.fid) : i.readdir();
+      this.dirCache = [{ name: '.', ino: i.ino, type: 4 }, { name: '..', ino: parent.ino, type: 4 }, ...entries];
     }
     return this.dirCache;
   }
@@ -421,8 +410,15 @@ export class GoferFile extends FileDescription {
     this.inode.setattr({ size });
   }
 
+  /** sync is fsync(2): on the host descriptor, or with Tfsync on the opened fid (a
+   * directory's, or any file's in plain 9P2000.L). */
   override sync(): void {
-    if (this.hostFd >= 0) host.fsync(this.hostFd, false);
+    if (this.hostFd >= 0) {
+      const r = host.fsync(this.hostFd, false);
+      if (r < 0) fail(-r);
+    } else if (this.fid >= 0) {
+      p9(() => this.inode.gfs.client.sync.fsync(this.fid));
+    }
   }
 
   override stat(): Stat {
