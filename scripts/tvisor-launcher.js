@@ -14,8 +14,11 @@
 // finds it missing or stale, when that process exits, so that it holds the functions a
 // real run compiled. V8 checks a cache against Node's version and flags but knows the
 // source only by its length, so the cache's name carries the bundle's size and mtime: a
-// rebuilt bundle never meets the cache of another build. A rejected cache only costs the
-// compile it was meant to save.
+// rebuilt bundle never meets the cache of another build. V8 also rejects a cache made
+// under other V8 flags (the sentry's --max-old-space-size follows the container's memory
+// limit: sentry/limits.ts), so the name carries a hash of the flags too, and sentries of
+// differently limited containers keep one cache each instead of rewriting a shared one at
+// every start. A rejected cache only costs the compile it was meant to save.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -27,10 +30,20 @@ const sub = process.argv[2];
 const bundle = sub === 'gofer' ? 'gofer.js' : sub === 'sentry' || sub === 'syscalls' ? 'sentry.js' : 'tvisor.js';
 const argv = bundle === 'tvisor.js' ? process.argv.slice(2) : process.argv.slice(3);
 
+/** flagsTag is a short FNV-1a hash of this process's Node/V8 flags ('' without flags). */
+function flagsTag() {
+  const flags = process.execArgv.join(' ');
+  if (!flags) return '';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < flags.length; i++) h = Math.imul(h ^ flags.charCodeAt(i), 0x01000193) >>> 0;
+  return `-${h.toString(16)}`;
+}
+
 /** load runs a CommonJS bundle through vm.Script with its code cache, and returns its exports. */
 function load(file) {
   const st = fs.statSync(file);
-  const cacheFile = `${file}.${st.size}-${Math.trunc(st.mtimeMs)}.cache`;
+  const build = `${st.size}-${Math.trunc(st.mtimeMs)}`;
+  const cacheFile = `${file}.${build}${flagsTag()}.cache`;
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -51,8 +64,10 @@ function load(file) {
         fs.renameSync(tmp, cacheFile);
         const base = path.basename(file);
         for (const f of fs.readdirSync(path.dirname(file))) {
-          // Older builds' caches, and the temporary files of writers killed before their rename.
-          const stale = f !== path.basename(cacheFile) && f !== path.basename(tmp) && /\.cache(\.\d+)?$/.test(f);
+          // Older builds' caches (this build's under other flags stay), and the temporary
+          // files of writers killed before their rename.
+          const thisBuild = f.startsWith(`${base}.${build}`) && f.endsWith('.cache');
+          const stale = !thisBuild && f !== path.basename(tmp) && /\.cache(\.\d+)?$/.test(f);
           if (f.startsWith(`${base}.`) && stale) fs.rmSync(path.join(path.dirname(file), f), { force: true });
         }
       } catch {

@@ -14,6 +14,13 @@ describe('limits', () => {
     expect(memoryLimitOf({ linux: { resources: { memory: { limit: 64 * GiB } } } }, 8 * GiB)).toBe(8 * GiB);
   });
 
+  test('the heap flag takes one of six values, so that each has its own code cache', () => {
+    const seen = new Set<number>();
+    for (let mem = 16 * MiB; mem <= 64 * GiB; mem = Math.floor(mem * 1.37)) seen.add(limitsFor(mem).heapBytes / MiB);
+    expect([...seen].sort((a, b) => a - b)).toEqual([192, 256, 512, 1024, 2048, 4096]);
+    expect(limitsFor(3 * GiB).heapBytes).toBe(512 * MiB);
+  });
+
   test('the inode budget fits in the heap beside the sentry own share, at every memory size', () => {
     for (const mem of [16 * MiB, 256 * MiB, GiB, 8 * GiB, 64 * GiB, 1024 * GiB]) {
       const l = limitsFor(mem);

@@ -58,7 +58,11 @@ export function memoryLimitOf(spec: { linux?: { resources?: { memory?: { limit?:
 
 /** limitsFor derives a sandbox's bounds from its memory limit (bytes). */
 export function limitsFor(memory: number): SandboxLimits {
-  const heapBytes = Math.min(MAX_HEAP, Math.max(MIN_HEAP, Math.floor(memory / 4 / MiB) * MiB));
+  // A quarter of the memory, rounded down to a power of two: the heap flag then takes one
+  // of six values, and bin/tvisor keeps one V8 code cache per flag set (V8 rejects a cache
+  // made under other flags), so differently limited sandboxes do not recompile at start.
+  const quarter = Math.max(1, Math.floor(memory / 4 / MiB));
+  const heapBytes = Math.min(MAX_HEAP, Math.max(MIN_HEAP, 2 ** Math.floor(Math.log2(quarter)) * MiB));
   // Half of what the sentry does not keep for itself goes to in-memory inodes.
   const inodeBudget = Math.floor((heapBytes - SENTRY_BASE_HEAP) / 2 / INODE_HEAP_BYTES);
   const tmpfsBytes = Math.floor(memory / 2 / PAGE) * PAGE;

@@ -5,8 +5,9 @@
  *
  * 1. `run` of a `true` bundle: wall time, median and min..max over the runs (interleaved
  *    across the runtimes so that a slow phase of the machine hits them alike).
- * 2. create -> start -> wait for the exit -> delete of containers in sequence: total and
- *    per container, with the median of each step.
+ * 2. create -> start -> wait for the exit -> delete of containers in sequence (one
+ *    container of each runtime in turn): total and per container, with the median of each
+ *    step.
  * 3. idle memory: a `sleep 1000` container, created and started, settled for a second;
  *    the sum of RSS and PSS over every host process of its sandbox (listed).
  * 4. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 2x runsc.
@@ -247,33 +248,44 @@ async function measureRun(rts: Rt[]): Promise<number> {
 
 // ---- 2. create, start, exit, delete ----
 
-/** measureCycle runs CONTAINERS lifecycles of the true bundle in sequence. */
-async function measureCycle(rt: Rt): Promise<void> {
-  const steps: Record<Step, number[]> = { create: [], start: [], exit: [], delete: [] };
-  const pidFile = path.join(rt.dir, 'cycle.pid');
-  let count = 0;
-  const t0 = process.hrtime.bigint();
-  for (; count < CONTAINERS && !overBudget(); count++) {
-    const id = newId(rt);
-    const c = await cli(rt, ['create', '--bundle', rt.trueBundle, '--pid-file', pidFile, id]);
-    if ((rt.err.cycle = failure('create', c))) return;
-    const pid = readPid(pidFile);
-    const s = await cli(rt, ['start', id]);
-    if ((rt.err.cycle = failure('start', s))) return;
-    const w0 = process.hrtime.bigint();
-    if (!(await waitExit(pid, CLI_TIMEOUT_MS))) {
-      rt.err.cycle = `the container's process ${pid} did not exit`;
-      return;
-    }
-    const exitMs = Number(process.hrtime.bigint() - w0) / 1e6;
-    const d = await cli(rt, ['delete', id]);
-    if ((rt.err.cycle = failure('delete', d))) return;
-    steps.create.push(c.ms);
-    steps.start.push(s.ms);
-    steps.exit.push(exitMs);
-    steps.delete.push(d.ms);
+/**
+ * measureCycles runs CONTAINERS lifecycles of the true bundle per runtime, interleaved one
+ * container at a time across the runtimes (so that a slow phase of the machine hits them
+ * alike); each runtime's containers follow each other, as in sequence. A runtime stops at
+ * its first failure, the others go on.
+ */
+async function measureCycles(rts: Rt[]): Promise<void> {
+  for (const rt of rts) rt.cycle = { totalMs: 0, count: 0, steps: { create: [], start: [], exit: [], delete: [] } };
+  for (let n = 0; n < CONTAINERS && !overBudget(); n++) {
+    for (const rt of rts.filter((r) => !r.err.cycle)) await cycleOnce(rt);
   }
-  rt.cycle = { totalMs: Number(process.hrtime.bigint() - t0) / 1e6, count, steps };
+}
+
+/** cycleOnce creates, starts, waits for and deletes one container, adding to rt.cycle. */
+async function cycleOnce(rt: Rt): Promise<void> {
+  const pidFile = path.join(rt.dir, 'cycle.pid');
+  const t0 = process.hrtime.bigint();
+  const id = newId(rt);
+  const c = await cli(rt, ['create', '--bundle', rt.trueBundle, '--pid-file', pidFile, id]);
+  if ((rt.err.cycle = failure('create', c))) return;
+  const pid = readPid(pidFile);
+  const s = await cli(rt, ['start', id]);
+  if ((rt.err.cycle = failure('start', s))) return;
+  const w0 = process.hrtime.bigint();
+  if (!(await waitExit(pid, CLI_TIMEOUT_MS))) {
+    rt.err.cycle = `the container's process ${pid} did not exit`;
+    return;
+  }
+  const exitMs = Number(process.hrtime.bigint() - w0) / 1e6;
+  const d = await cli(rt, ['delete', id]);
+  if ((rt.err.cycle = failure('delete', d))) return;
+  const cycle = rt.cycle!;
+  cycle.steps.create.push(c.ms);
+  cycle.steps.start.push(s.ms);
+  cycle.steps.exit.push(exitMs);
+  cycle.steps.delete.push(d.ms);
+  cycle.count++;
+  cycle.totalMs += Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 // ---- 3. idle memory ----
@@ -657,7 +669,7 @@ async function main(): Promise<number> {
     rts = setUp(tmp);
     const rounds = await measureRun(rts);
     process.stderr.write(`bench-start: run done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rt of rts.filter(measuredFully)) if (!rt.skip) await measureCycle(rt);
+    await measureCycles(rts.filter((r) => measuredFully(r) && !r.skip));
     process.stderr.write(`bench-start: lifecycles done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     for (const rt of rts.filter(measuredFully)) if (!rt.skip && !overBudget()) await measureMemory(rt);
     report(rts, rounds);
