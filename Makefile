@@ -11,7 +11,7 @@ NODEDIR ?= $(shell $(NPM) config get nodedir 2>/dev/null | grep -v '^undefined$$
 NODE_GYP := $(NODE) node_modules/node-gyp/bin/node-gyp.js $(if $(NODEDIR),--nodedir=$(NODEDIR))
 CC ?= gcc
 
-TS_SOURCES := $(shell find runtime sentry gofer platform native spec-tests -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+TS_SOURCES := $(shell find oci runtime sentry gofer platform native spec-tests -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 BUILD_TARGETS := bin/tvisor
 
 .PHONY: all setup deps build bundle demo test typecheck clean

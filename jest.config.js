@@ -3,7 +3,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/runtime', '<rootDir>/sentry', '<rootDir>/gofer', '<rootDir>/platform', '<rootDir>/native', '<rootDir>/spec-tests'],
+  roots: ['<rootDir>/oci', '<rootDir>/runtime', '<rootDir>/sentry', '<rootDir>/gofer', '<rootDir>/platform', '<rootDir>/native', '<rootDir>/spec-tests'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from './main';
-import { defaultSpec } from './oci/default-spec';
+import { defaultSpec } from '../oci/default-spec';
 import pkg from '../package.json';
 
 /** tvisor runs main() in-process and captures what it writes. */

@@ -3,7 +3,7 @@
  * implements, printed by `tvisor --version` in runc's layout.
  */
 import pkg from '../package.json';
-import { OCI_VERSION } from './oci/config';
+import { OCI_VERSION } from '../oci/config';
 
 /** VERSION is tvisor's release version. */
 export const VERSION: string = pkg.version;

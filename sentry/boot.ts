@@ -3,7 +3,7 @@
  * (the rootfs and bind mounts from the gofer, /proc, /dev, tmpfs...), and the container's
  * init process, loaded but not yet running (the OCI "created" state).
  */
-import type { Spec, Mount as SpecMount } from '../runtime/oci/config';
+import type { Spec, Mount as SpecMount } from '../oci/config';
 import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
 import { Kernel } from './kernel/kernel';

@@ -12,7 +12,7 @@
  */
 import { Errno } from '../native/libc';
 import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
-import type { Process } from '../runtime/oci/config';
+import type { Process } from '../oci/config';
 import type { Kernel } from './kernel/kernel';
 import { sendToGroup } from './kernel/signals';
 import { SIGKILL, SI_USER } from './kernel/signal-types';

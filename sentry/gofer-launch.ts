@@ -6,7 +6,7 @@
  * closes. Used by the runtime (which starts the gofer beside the sentry, in parallel)
  * and by `tvisor sentry` run alone.
  */
-import type { Mount, Spec } from '../runtime/oci/config';
+import type { Mount, Spec } from '../oci/config';
 import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 

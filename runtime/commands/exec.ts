@@ -1,9 +1,9 @@
 /** exec.ts is `tvisor exec`: run a new process inside a running container. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Process } from '../oci/config';
+import type { Process } from '../../oci/config';
 import type { Command } from './command';
-import { CAPABILITIES } from '../oci/features';
+import { CAPABILITIES } from '../../oci/features';
 
 /** parseUser reads -u uid[:gid]. */
 function parseUser(s: string): { uid: number; gid?: number } {

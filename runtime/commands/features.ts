@@ -1,5 +1,5 @@
 /** features.ts is `tvisor features`: print the OCI features document. */
-import { tvisorFeatures } from '../oci/features';
+import { tvisorFeatures } from '../../oci/features';
 import { VERSION } from '../version';
 import type { Command } from './command';
 

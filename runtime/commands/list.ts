@@ -1,5 +1,5 @@
 /** list.ts is `tvisor list`: list the containers under --root (table, JSON or ids). */
-import type { StateOutput } from '../oci/state';
+import type { StateOutput } from '../../oci/state';
 import type { Command } from './command';
 
 /** formatTable lays out rows in columns as runc's tabwriter does (min width 12, padding 3). */

@@ -1,7 +1,7 @@
 /** spec.ts is `tvisor spec`: write a default config.json into the bundle (runc spec). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultSpec } from '../oci/default-spec';
+import { defaultSpec } from '../../oci/default-spec';
 import type { Command } from './command';
 
 /** spec is the `spec` command; like runc it refuses to overwrite an existing config.json. */

@@ -12,9 +12,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Spec } from '../oci/config';
-import { OCI_VERSION } from '../oci/config';
-import { parseConfig } from '../oci/validate';
+import type { Spec } from '../../oci/config';
+import { OCI_VERSION } from '../../oci/config';
+import { parseConfig } from '../../oci/validate';
 import { Container, type ContainerEnv } from './container';
 import { ContainerError } from './errors';
 import { HookError, runHooks } from './hooks';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Process } from '../oci/config';
+import type { Process } from '../../oci/config';
 import { runExec } from '../sandbox/sentry-exec';
 import type { Container } from './container';
 import { ContainerError, StatusError } from './errors';

@@ -2,7 +2,7 @@
  * container-state.ts implements `state` and `list` (runtime.md "Query State"): they read
  * records without locking (records are replaced atomically) and report live statuses.
  */
-import type { StateOutput } from '../oci/state';
+import type { StateOutput } from '../../oci/state';
 import { Container, type ContainerEnv } from './container';
 import { NotExistError } from './errors';
 

@@ -12,7 +12,7 @@
  * sandbox put back what it had already changed (Sandbox.update), so a failed update
  * changes nothing, in the cgroup or in the record.
  */
-import type { LinuxResources } from '../oci/config';
+import type { LinuxResources } from '../../oci/config';
 import type { Container } from './container';
 import { ContainerError, StatusError } from './errors';
 

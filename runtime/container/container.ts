@@ -14,8 +14,8 @@
  */
 import * as path from 'node:path';
 import type { Logger } from '../log';
-import type { Spec } from '../oci/config';
-import type { State, StateOutput, Status } from '../oci/state';
+import type { Spec } from '../../oci/config';
+import type { State, StateOutput, Status } from '../../oci/state';
 import { NotExistError } from './errors';
 import { validateID } from './id';
 import { isLocked, type FileLock } from './lock';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HookError, runHook, runHooks } from './hooks';
-import type { State } from '../oci/state';
+import type { State } from '../../oci/state';
 import type { Logger } from '../log';
 
 const state: State = { ociVersion: '1.2.0', id: 'hooked', status: 'created', pid: 4242, bundle: '/b', annotations: { a: 'b' } };

@@ -13,8 +13,8 @@
  * namespace" of createContainer and startContainer is the sentry's, which has no host
  * executables in it.
  */
-import type { Hook, HookName, Hooks } from '../oci/config';
-import type { State } from '../oci/state';
+import type { Hook, HookName, Hooks } from '../../oci/config';
+import type { State } from '../../oci/state';
 import type { Logger } from '../log';
 
 /** HookError is a hook that could not run, exited non-zero, died or timed out. */

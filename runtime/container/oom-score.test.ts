@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nullLogger } from '../log';
-import { defaultSpec } from '../oci/default-spec';
+import { defaultSpec } from '../../oci/default-spec';
 import { createContainer } from './container-create';
 import { withOomScoreAdj } from './oom-score';
 import { StateStore } from './store';

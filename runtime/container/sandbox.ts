@@ -9,7 +9,7 @@
  * The implementation is runtime/sandbox/sentry-sandbox.ts; unit tests use a fake
  * (testing/fake-sandbox.ts).
  */
-import type { LinuxResources, Spec } from '../oci/config';
+import type { LinuxResources, Spec } from '../../oci/config';
 import type { Logger } from '../log';
 import type { ContainerStats } from './stats';
 

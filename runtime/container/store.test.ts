@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Spec } from '../oci/config';
+import type { Spec } from '../../oci/config';
 import { ContainerError } from './errors';
 import { SOCKET_NAME_ROOM, SUN_PATH_MAX, StateStore, type ContainerRecord } from './store';
 

@@ -20,8 +20,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Spec } from '../oci/config';
-import type { Status } from '../oci/state';
+import type { Spec } from '../../oci/config';
+import type { Status } from '../../oci/state';
 import { ContainerError, ExistsError, NotExistError } from './errors';
 import { FileLock } from './lock';
 

@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LinuxResources } from '../oci/config';
+import type { LinuxResources } from '../../oci/config';
 import type { ContainerStats } from '../container/stats';
 import { oomKills, readCgroupStats } from './cgroup-stats';
 

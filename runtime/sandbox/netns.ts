@@ -19,7 +19,7 @@
  * namespace creation and teardown contending, twice per sandbox.
  */
 import * as fs from 'node:fs';
-import type { Spec } from '../oci/config';
+import type { Spec } from '../../oci/config';
 import { ContainerError } from '../container/errors';
 import { check, libcFunc } from '../../native/libc';
 

@@ -7,9 +7,9 @@
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import type { Process } from '../oci/config';
+import type { Process } from '../../oci/config';
 import { connectUnix, MsgBuffers, closeFd } from '../../native/unixsock';
-import { sendConsoleFd } from '../console/console-socket';
+import { sendConsoleFd } from '../../native/console-socket';
 
 /** EXEC_SOCKET is the exec socket's name in the container's state directory. */
 export const EXEC_SOCKET = 'sandbox.sock.exec';

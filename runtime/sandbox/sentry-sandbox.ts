@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
-import type { LinuxResources } from '../oci/config';
+import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';

@@ -8,7 +8,7 @@
  * Every transition here keeps them. Capability numbers are those of the host kernel's
  * include/uapi/linux/capability.h up to CAP_LAST_CAP (40, CAP_CHECKPOINT_RESTORE).
  */
-import { CAPABILITIES } from '../../runtime/oci/features';
+import { CAPABILITIES } from '../../oci/features';
 
 /** Capability numbers the sentry checks (capability.h). */
 export const CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3, CAP_FSETID = 4, CAP_KILL = 5,

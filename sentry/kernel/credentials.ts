@@ -6,7 +6,7 @@
  * (generic_permission), where a capability applies to a file only when its owner and
  * group are mapped (capableWrt).
  */
-import type { Process } from '../../runtime/oci/config';
+import type { Process } from '../../oci/config';
 import { SECBIT_NO_SETUID_FIXUP, capBit, capMask, fullCaps, noCaps, type CapSets } from './capabilities';
 
 /** Credentials of a task; copied on fork, shared by nobody. */

@@ -6,7 +6,7 @@
  */
 import { Registers } from '../../platform';
 import { errnoDescription } from '../../native/libc';
-import type { Process } from '../../runtime/oci/config';
+import type { Process } from '../../oci/config';
 import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fd-table';
 import type { FileDescription } from '../vfs/file';

@@ -22,8 +22,8 @@
  * - SCMP_ACT_KILL is SCMP_ACT_KILL_THREAD; SCMP_ACT_TRACE with no tracer attached answers
  *   ENOSYS, as the kernel does; SCMP_ACT_NOTIFY has no agent here and is refused.
  */
-import { ConfigError } from '../../runtime/oci/validate';
-import type { LinuxSeccomp } from '../../runtime/oci/config';
+import { ConfigError } from '../../oci/validate';
+import type { LinuxSeccomp } from '../../oci/config';
 import { MAX_SYSCALL, syscallByName } from '../syscalls/linux/table/syscalls';
 import {
   ALLOW, KILL_PROCESS, KILL_THREAD, LOG, OP, SeccompFilter, TRAP,

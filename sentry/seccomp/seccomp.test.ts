@@ -1,4 +1,4 @@
-import type { LinuxSeccomp, LinuxSyscall } from '../../runtime/oci/config';
+import type { LinuxSeccomp, LinuxSyscall } from '../../oci/config';
 import { syscallByName } from '../syscalls/linux/table/syscalls';
 import { compileSeccomp, type SeccompVerdict } from './index';
 

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CAPABILITIES } from '../../runtime/oci/features';
+import { CAPABILITIES } from '../../oci/features';
 import { RunResult, runUnder, runtimeSkipReason } from './runner';
 
 /** mask is the hex of a capability set as /proc/<pid>/status prints it. */

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultSpec } from '../../runtime/oci/default-spec';
-import type { Spec } from '../../runtime/oci/config';
+import { defaultSpec } from '../../oci/default-spec';
+import type { Spec } from '../../oci/config';
 
 /** BUSYBOX is the static busybox the test rootfs is made of (Debian's busybox-static). */
 export const BUSYBOX = '/bin/busybox';

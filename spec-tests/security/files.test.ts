@@ -32,7 +32,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Spec } from '../../runtime/oci/config';
+import type { Spec } from '../../oci/config';
 import { decodeDirents, GetattrMask, LOPEN_EXEC, VERSION_FD } from '../../gofer/p9';
 import { errnoOf, expectKind, type FdConn, GoferProcess, type RawConn } from '../gofer/harness';
 import { BUSYBOX, OciRuntime } from '../oci/harness';

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultSpec } from '../../oci/default-spec';
+import { defaultSpec } from '../../../oci/default-spec';
 import type { Command } from '../command';
 
 /** endDoFlags puts `--` after do's own flags (only --cwd), before the command to run. */

@@ -13,9 +13,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readAll, type Client } from '../p9/client';
-import { IOHDRSZ } from '../p9/messages';
-import { diodMissing, goferMissing, startDiod, startGofer, type Peer } from '../../spec-tests/9p/peers';
+import { readAll, type Client } from '../../gofer/p9/client';
+import { IOHDRSZ } from '../../gofer/p9/messages';
+import { diodMissing, goferMissing, startDiod, startGofer, type Peer } from '../9p/peers';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);

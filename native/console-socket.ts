@@ -6,8 +6,8 @@
  * control message of CMSG_SPACE(sizeof(int)) = 24 bytes holding one fd): native/unixsock's
  * MsgBuffers.send lays out exactly that for one descriptor.
  */
-import { HostError } from '../../native/libc';
-import { closeFd, connectUnix, MsgBuffers } from '../../native/unixsock';
+import { HostError } from './libc';
+import { closeFd, connectUnix, MsgBuffers } from './unixsock';
 
 /**
  * sendConsoleFd connects to `socketPath` and sends the pty master `fd` with the terminal

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import koffi from 'koffi';
-import { check, libcFunc } from '../../native/libc';
-import { closeFd, pinned } from '../../native/unixsock';
+import { check, libcFunc } from './libc';
+import { closeFd, pinned } from './unixsock';
 import { sendConsoleFd } from './console-socket';
 
 /** CMSG_SPACE_INT is CMSG_SPACE(sizeof(int)), what go-runc requires of the control data. */
