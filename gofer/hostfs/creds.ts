@@ -25,9 +25,9 @@
  * CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID.
  */
 import { lastErrno, libcFunc } from '../../native/libc';
+import { threadCapget, threadCapset, type CapSets } from '../../native/caps';
 
-const SYS_getgroups = 115, SYS_setgroups = 116, SYS_setfsuid = 122, SYS_setfsgid = 123, SYS_capget = 125, SYS_capset = 126;
-const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+const SYS_getgroups = 115, SYS_setgroups = 116, SYS_setfsuid = 122, SYS_setfsgid = 123;
 const EPERM = 1;
 
 /** Capability numbers of capability.h that the gofer switches. */
@@ -47,42 +47,7 @@ export interface HostCreds {
 const f = {
   id: () => libcFunc('long syscall(long nr, uint32 id)'),
   groups: () => libcFunc('long syscall(long nr, int n, void *list)'),
-  cap: () => libcFunc('long syscall(long nr, void *hdr, void *data)'),
 };
-
-/** CapData is the three 64-bit sets of capget/capset (low word first on the wire). */
-interface CapData {
-  effective: bigint;
-  permitted: bigint;
-  inheritable: bigint;
-}
-
-const hdr = Buffer.alloc(8);
-const data = Buffer.alloc(24);
-
-function capget(): CapData | number {
-  hdr.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
-  hdr.writeInt32LE(0, 4);
-  // SAFETY: a v3 header (8 bytes) and two __user_cap_data_struct (24 bytes), both
-  // owned here and read or filled by the kernel during the call only; pid 0 = this thread.
-  if (Number(f.cap()(SYS_capget, hdr, data)) < 0) return -lastErrno();
-  const set = (o: number) => BigInt(data.readUInt32LE(o)) | (BigInt(data.readUInt32LE(o + 12)) << 32n);
-  return { effective: set(0), permitted: set(4), inheritable: set(8) };
-}
-
-function capset(c: CapData): number {
-  hdr.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
-  hdr.writeInt32LE(0, 4);
-  const put = (v: bigint, o: number) => {
-    data.writeUInt32LE(Number(v & 0xffffffffn), o);
-    data.writeUInt32LE(Number((v >> 32n) & 0xffffffffn), o + 12);
-  };
-  put(c.effective, 0);
-  put(c.permitted, 4);
-  put(c.inheritable, 8);
-  // SAFETY: as in capget; capset with pid 0 changes the calling thread only.
-  return Number(f.cap()(SYS_capset, hdr, data)) < 0 ? -lastErrno() : 0;
-}
 
 /** setfsid sets the fsuid or fsgid and checks it took (the call reports no error). */
 function setfsid(nr: number, id: number): number {
@@ -112,7 +77,7 @@ function getgroups(): number[] | number {
 
 /** Saved is the gofer's own state, restored after every switch. */
 interface Saved {
-  caps: CapData;
+  caps: CapSets;
   groups: number[];
 }
 
@@ -122,7 +87,7 @@ let saved: Saved | null | undefined;
  * without CAP_SETUID and CAP_SETGID effective). */
 function ownState(): Saved | null {
   if (saved !== undefined) return saved;
-  const caps = capget();
+  const caps = threadCapget();
   const groups = getgroups();
   const need = (1n << BigInt(CAP_SETUID)) | (1n << BigInt(CAP_SETGID));
   saved = typeof caps === 'number' || typeof groups === 'number' || (caps.effective & need) !== need ? null : { caps, groups };
@@ -153,7 +118,7 @@ let current: Applied | null = null;
 function restore(s: Saved): void {
   if (current === null) return;
   // Capabilities first: CAP_SETUID and CAP_SETGID are effective again for the rest.
-  const r = capset(s.caps);
+  const r = threadCapset(s.caps);
   const g = r < 0 ? r : setgroups(s.groups);
   if (r < 0 || g < 0 || setfsid(SYS_setfsuid, 0) < 0 || setfsid(SYS_setfsgid, 0) < 0) {
     process.stderr.write(`tvisor gofer: cannot restore its own credentials (errno ${-(r < 0 ? r : g)}): exiting\n`);
@@ -177,7 +142,7 @@ function apply(s: Saved, want: Applied): number {
   } else {
     // capset can always lower or raise the effective set within the unchanged permitted
     // set, so the gofer's own effective set comes back first when a caller's is in force.
-    let r = have ? capset(s.caps) : 0;
+    let r = have ? threadCapset(s.caps) : 0;
     current = { uid: have?.uid ?? 0, gid: have?.gid ?? 0, groups: have?.groups ?? ownGroups(s), effective: s.caps.effective };
     if (r === 0 && current.groups !== want.groups) r = setgroups(parseGroups(want.groups));
     if (r === 0) current.groups = want.groups;
@@ -190,7 +155,7 @@ function apply(s: Saved, want: Applied): number {
       return r;
     }
   }
-  const r = capset({ effective: want.effective, permitted: s.caps.permitted, inheritable: s.caps.inheritable });
+  const r = threadCapset({ effective: want.effective, permitted: s.caps.permitted, inheritable: s.caps.inheritable });
   if (r < 0) {
     restore(s);
     return r;

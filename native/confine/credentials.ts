@@ -15,6 +15,7 @@
  * Both drop the bounding set of the main thread first (PR_CAPBSET_DROP needs CAP_SETPCAP).
  */
 import { check, HostError, lastErrno, libcFunc } from '../libc';
+import { threadCapset } from '../caps';
 
 /** NOBODY is the unprivileged uid and gid of the sentry and its stubs (runsc's sandbox runs as nobody too). */
 export const NOBODY = 65534;
@@ -34,9 +35,7 @@ export function capMask(caps: readonly number[]): bigint {
 
 const PR_CAPBSET_DROP = 24;
 const PR_SET_KEEPCAPS = 8;
-const SYS_capset = 126;
 const SYS_setresuid = 117;
-const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 /** The highest capability number any kernel here knows is below this; PR_CAPBSET_DROP says EINVAL above the host's. */
 const CAP_LIMIT = 64;
 
@@ -74,19 +73,11 @@ export function keepCapabilities(keep: readonly number[]): void {
   check('prctl(PR_SET_KEEPCAPS)', prctl()(PR_SET_KEEPCAPS, 1, 0, 0, 0) as number);
   if (!process.setuid) throw new Error('no setuid on this platform');
   process.setuid(NOBODY);
-  // struct __user_cap_header_struct { u32 version; int pid; } and two
-  // struct __user_cap_data_struct { u32 effective, permitted, inheritable; } (low, high words).
-  const header = Buffer.alloc(8);
-  header.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
-  const data = Buffer.alloc(24);
-  const mask = capMask(keep);
-  for (const [i, word] of [[0, Number(mask & 0xffffffffn)], [1, Number(mask >> 32n)]] as const) {
-    data.writeUInt32LE(word, i * 12);
-    data.writeUInt32LE(word, i * 12 + 4);
-  }
   // SAFETY: raw syscalls on this thread only (glibc's wrappers would broadcast the uid
   // change to the other threads, which no longer have the capability to follow).
-  check('capset', Number(libcFunc('long syscall(long nr, void *header, void *data)')(SYS_capset, header, data)));
+  const mask = capMask(keep);
+  const r = threadCapset({ effective: mask, permitted: mask, inheritable: 0n });
+  if (r < 0) throw new HostError('capset', -r);
   check('setresuid(0)', Number(libcFunc('long syscall(long nr, long r, long e, long s)')(SYS_setresuid, 0, 0, 0)));
   check('prctl(PR_SET_KEEPCAPS, 0)', prctl()(PR_SET_KEEPCAPS, 0, 0, 0, 0) as number);
 }
