@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import type { Spec } from '../../oci/config';
 import { ContainerError } from '../container/errors';
 import { check, libcFunc } from '../../native/libc';
+import { inThreadNamespaces } from './namespaces';
 
 const CLONE_NEWNET = 0x40000000;
 
@@ -49,30 +50,19 @@ export function sentryNet(spec: Spec, network: 'none' | 'host'): NetTarget {
  */
 export function inNetns<T>(target: NetTarget, spawn: () => T): T {
   if (target.kind === 'host') return spawn();
-  const setns = libcFunc('int setns(int fd, int nstype)');
-  const own = fs.openSync('/proc/thread-self/ns/net', 'r');
-  try {
+  return inThreadNamespaces([['net', CLONE_NEWNET]], () => {
     if (target.kind === 'new') {
       check('unshare(CLONE_NEWNET)', libcFunc('int unshare(int flags)')(CLONE_NEWNET) as number);
-    } else {
-      let fd = -1;
-      try {
-        fd = fs.openSync(target.path, 'r');
-        check(`setns ${target.path}`, setns(fd, CLONE_NEWNET) as number);
-      } catch (e) {
-        throw new ContainerError(`config.json: linux.namespaces: cannot enter network namespace ${target.path}: ${(e as Error).message}`, { cause: e });
-      } finally {
-        if (fd >= 0) fs.closeSync(fd);
-      }
+      return;
     }
+    let fd = -1;
     try {
-      return spawn();
+      fd = fs.openSync(target.path, 'r');
+      check(`setns ${target.path}`, libcFunc('int setns(int fd, int nstype)')(fd, CLONE_NEWNET) as number);
+    } catch (e) {
+      throw new ContainerError(`config.json: linux.namespaces: cannot enter network namespace ${target.path}: ${(e as Error).message}`, { cause: e });
     } finally {
-      // SAFETY: back to the namespace this thread was in; failing that, this process
-      // must not go on to start anything else in the sandbox's.
-      if ((setns(own, CLONE_NEWNET) as number) < 0) throw new Error('cannot return to the runtime\'s own network namespace');
+      if (fd >= 0) fs.closeSync(fd);
     }
-  } finally {
-    fs.closeSync(own);
-  }
+  }, spawn);
 }
