@@ -14,11 +14,11 @@ CC ?= gcc
 TS_SOURCES := $(shell find oci runtime sentry gofer platform native spec-tests -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 BUILD_TARGETS := bin/tvisor
 
-.PHONY: all setup deps build bundle demo test typecheck clean
+.PHONY: all setup deps build bundle demo test typecheck clean debian-image
 all: build
 
 # Debian packages that the build, the tests and the benchmarks use (as root).
-DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2
+DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 debootstrap
 setup:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES)
@@ -50,10 +50,16 @@ bundle: build/bundle/config.json
 demo: build bundle
 	scripts/demo.sh
 
+# The Debian bookworm image in which the tests run real programs (debootstrap, built once
+# and kept in build/debian while the package list stays the same; see spec-tests/debian/).
+DEBIAN_IMAGE_PACKAGES := python3,sqlite3,tini,procps,curl,git,perl,gcc,make,libc6-dev,file
+debian-image: scripts/make-debian-rootfs.sh
+	scripts/make-debian-rootfs.sh build/debian/rootfs $(DEBIAN_IMAGE_PACKAGES)
+
 typecheck: node_modules/.package-lock.json
 	$(NODE) node_modules/typescript/bin/tsc --noEmit -p .
 
-test: build typecheck
+test: build typecheck debian-image
 	$(NODE) node_modules/jest/bin/jest.js --ci $(JEST_ARGS)
 
 clean:

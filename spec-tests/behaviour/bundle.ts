@@ -39,6 +39,10 @@ export interface BundleOptions {
   keepNetworkNamespace?: boolean;
   /** editSpec, when given, changes the finished config.json before it is written. */
   editSpec?: (spec: any) => void;
+  /** rootfs, when given, is an existing image used read-only as the root (shared between
+   * runs, so nothing is written into it): the program is bind-mounted at programPath and
+   * /tmp is a tmpfs. Every mount point must already exist in it. */
+  rootfs?: string;
 }
 
 let baseSpec: any;
@@ -93,7 +97,7 @@ export function makeRootfs(dir: string, opts: BundleOptions): void {
 /** makeBundle writes rootfs/ and config.json into the (existing, empty) directory bundle. */
 export function makeBundle(bundle: string, opts: BundleOptions): void {
   if (opts.args.length === 0) throw new Error('bundle: args must not be empty');
-  makeRootfs(path.join(bundle, 'rootfs'), opts);
+  if (!opts.rootfs) makeRootfs(path.join(bundle, 'rootfs'), opts);
   const spec = runcSpec();
   spec.process.terminal = false;
   spec.process.args = opts.args;
@@ -102,6 +106,13 @@ export function makeBundle(bundle: string, opts: BundleOptions): void {
   // The scratch directories (/tmp, bind mounts) must be writable; the rest could be
   // read-only, but a writable root keeps one bundle good for every program.
   spec.root = { path: 'rootfs', readonly: false };
+  if (opts.rootfs) {
+    spec.root = { path: opts.rootfs, readonly: true };
+    spec.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+    if (opts.program) {
+      spec.mounts.push({ destination: opts.programPath ?? '/prog', type: 'bind', source: opts.program, options: ['bind', 'ro'] });
+    }
+  }
   spec.hostname = 'behaviour';
   for (const m of opts.mounts ?? []) {
     spec.mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rw'] });

@@ -68,6 +68,9 @@ export interface RunOptions {
   timeoutMs?: number;
   /** bin replaces the runtime's binary (another build of tvisor: bench BASELINE). */
   bin?: string;
+  /** rootfs runs the container on this existing image, read-only, instead of a fresh
+   * busybox rootfs (spec-tests/debian/image.ts: the Debian image). */
+  rootfs?: string;
 }
 
 /** programBinary returns the built program's path for a name, or a path unchanged. */
@@ -149,6 +152,7 @@ export function runUnder(runtime: Runtime, program: string | undefined, args: st
       args: program === undefined ? argv : [programPath, ...argv],
       mounts,
       editSpec: opts.editSpec,
+      rootfs: opts.rootfs,
     });
     return spawnCaptured(dir, bin, [...flags, '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
   } finally {

@@ -1,0 +1,25 @@
+/**
+ * Real programs of the Debian image (Python, Perl, SQLite, gcc, curl, procps) run under
+ * tvisor exactly as under runc: same output, same status. The image is built by
+ * `make debian-image` (a prerequisite of `make test`); without it these tests fail.
+ */
+import { runDebian } from './image';
+
+const CASES: Array<[string, string]> = [
+  ['python3', `python3 -c 'import sys, json, sqlite3; print(sys.version_info[:2], json.dumps({"a": [1, 2]}), sqlite3.connect(":memory:").execute("select 40+2").fetchone())'`],
+  ['perl', `perl -e 'print join(",", map { $_ * 2 } 1..5), "\\n"'`],
+  ['gcc and make', `printf '#include <stdio.h>\\nint main(void) { puts("built"); return 0; }\\n' > h.c && printf 'h: h.c\\n\\tgcc -O2 -o h h.c\\n' > Makefile && make -s && ./h`],
+  ['sqlite3 on a bind mount', `sqlite3 t.db 'create table t(x); insert into t values (7), (8); select sum(x) from t;'`],
+  ['curl and file', `curl --version | head -1; file /bin/bash | cut -d, -f1`],
+  ['procps', `ps -o pid,comm`],
+  ['coreutils', `seq 1 1000 | sort -r | head -3 | tac; printf 'b\\na\\n' | sort | uniq -c; echo abc | sha256sum; stat -c '%F %a' /tmp /work`],
+];
+
+describe('Debian programs under tvisor match runc', () => {
+  test.each(CASES)('%s', (_name, script) => {
+    const runc = runDebian('runc', script);
+    expect(runc.status).toBe(0);
+    const tvisor = runDebian('tvisor', script);
+    expect({ stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status }).toEqual({ stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
+  });
+});
