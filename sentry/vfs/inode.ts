@@ -145,6 +145,18 @@ export abstract class Inode {
     return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
+  /**
+   * createOpen creates the regular file `name` and opens it with `flags`, as one step:
+   * the new file is open for writing even when its mode grants no write permission (an
+   * open(O_CREAT) never checks the permissions of the file it creates). `at` makes the
+   * location of the new file from its inode. File systems whose open checks permissions
+   * again (the gofer's host) override it to create and open at once.
+   */
+  createOpen(name: string, mode: number, flags: number, c: Credentials, at: (inode: Inode) => Location): FileDescription {
+    const inode = this.create(name, mode, c);
+    return inode.open(at(inode), flags, c);
+  }
+
   mkdir(_name: string, _mode: number, _c: Credentials): Inode {
     return fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }

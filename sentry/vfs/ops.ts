@@ -12,7 +12,7 @@ import {
   FileDescription, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC,
 } from './file';
 import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted } from './permission';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type SetAttr, type Stat } from './inode';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
 import { Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
 
@@ -48,11 +48,12 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
     } else {
       checkWritableMount(dir);
       mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
-      const inode = dir.dentry.inode.create(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, t.creds);
-      const d = new Dentry(name, dir.dentry, inode);
-      dir.dentry.children.set(name, d);
-      const f = inode.open({ mount: dir.mount, dentry: d }, flags & ~O_TRUNC, t.creds);
-      return f;
+      const at = (inode: Inode): Location => {
+        const d = new Dentry(name, dir.dentry, inode);
+        dir.dentry.children.set(name, d);
+        return { mount: dir.mount, dentry: d };
+      };
+      return dir.dentry.inode.createOpen(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, flags & ~O_TRUNC, t.creds, at);
     }
   } else {
     loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW), directory: (flags & O_DIRECTORY) !== 0 });

@@ -12,6 +12,10 @@ const CASES: Array<[string, string]> = [
   ['sqlite3 on a bind mount', `sqlite3 t.db 'create table t(x); insert into t values (7), (8); select sum(x) from t;'`],
   ['curl and file', `curl --version | head -1; file /bin/bash | cut -d, -f1`],
   ['procps', `ps -o pid,comm`],
+  ['git', `git init -q r && cd r && echo x > f && git add f && git -c user.email=t@example.org -c user.name=t commit -qm first && git log --format=%s && git cat-file -p HEAD:f && git status --short | wc -l`],
+  // open(O_CREAT|O_EXCL|O_RDWR, 0444) opens the file it creates for writing (git's objects),
+  // without CAP_DAC_OVERRIDE (runc's default capabilities): on the bind mount and on tmpfs.
+  ['a file created read-only is open for writing', `for d in /work /tmp; do python3 -c 'import os, sys; fd = os.open(sys.argv[1] + "/ro", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o444); print(os.write(fd, b"abc"), oct(os.fstat(fd).st_mode))' $d; done; cat /work/ro; echo; echo x >> /work/ro || echo refused`],
   ['coreutils', `seq 1 1000 | sort -r | head -3 | tac; printf 'b\\na\\n' | sort | uniq -c; echo abc | sha256sum; stat -c '%F %a' /tmp /work`],
 ];
 

@@ -11,7 +11,7 @@ import { Errno, fail, LinuxError } from '../../kernel/errors';
 import { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_RDONLY } from '../../vfs/file';
+import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr } from '../../../gofer/p9/client';
@@ -250,6 +250,35 @@ export class GoferInode extends Inode {
     this.gfs.asTask(c);
     p9(() => this.c.mknod(this.fid, name, S_IFREG | (mode & 0o7777), 0, 0, c.egid));
     return this.child(name, c);
+  }
+
+  /**
+   * createOpen creates and opens the file with one Tlcreate, which the host does as one
+   * open(O_CREAT|O_EXCL): a second open by the gofer, as the caller, would be refused for
+   * a file created without write permission (git's 0444 objects). The descriptor the
+   * gofer passes becomes the new inode's cached one for this access mode.
+   */
+  override createOpen(name: string, mode: number, flags: number, c: Credentials, at: (inode: Inode) => Location): FileDescription {
+    if (!this.gfs.client.fdPassing) return super.createOpen(name, mode, flags, c, at);
+    this.gfs.asTask(c);
+    const acc = flags & O_ACCMODE;
+    const { fid } = p9(() => this.c.walk(this.fid, []));
+    let hostFd: number;
+    try {
+      hostFd = p9(() => this.c.lcreate(fid, name, acc | O_EXCL, S_IFREG | (mode & 0o7777), c.egid)).hostFd;
+    } finally {
+      this.gfs.client.clunk(fid).catch(() => undefined);
+    }
+    if (hostFd < 0) fail(Errno.EIO); // a 9P2000.L.fd gofer passes a regular file's descriptor
+    let n: GoferInode;
+    try {
+      n = this.child(name, c) as GoferInode;
+    } catch (e) {
+      host.close(hostFd);
+      throw e;
+    }
+    n.hostFds.set(acc, { fd: hostFd, refs: 1 });
+    return new GoferFile(at(n), flags, n, -1, hostFd, acc);
   }
 
   override mkdir(name: string, mode: number, c: Credentials): Inode {
