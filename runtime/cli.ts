@@ -57,6 +57,7 @@ const GLOBAL_FLAGS = {
   platform: { choices: ['ptrace', 'kvm'], default: 'ptrace', describe: 'how the sentry runs application code' },
   network: { choices: ['none', 'host'], default: 'none', describe: 'sandbox network: none (loopback only) or host' },
   strace: { type: 'boolean', default: false, describe: 'log the system calls of the container' },
+  'syscall-coverage': { type: 'boolean', default: false, hidden: true, describe: 'log, when the container ends, which implemented system calls it made (the tests\' coverage of the syscall table)' },
 } as const;
 
 /** UsageError is a command line tvisor cannot parse. */
@@ -103,6 +104,7 @@ function globalOptions(a: Record<string, unknown>): GlobalOptions {
     root: String(a.root), log: a.log as string | undefined, logFormat: a['log-format'] as 'text' | 'json',
     debug: Boolean(a.debug), debugLog: a['debug-log'] as string | undefined, systemdCgroup: Boolean(a['systemd-cgroup']),
     platform: a.platform as 'ptrace' | 'kvm', network: a.network as 'none' | 'host', strace: Boolean(a.strace),
+    syscallCoverage: Boolean(a['syscall-coverage']),
   };
 }
 
@@ -148,7 +150,7 @@ export async function runCli(argv: string[]): Promise<number> {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
       const o = opts!;
       const sandbox = new SentrySandbox({
-        launcher: launcherPath(), platform: o.platform, strace: o.strace, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup, network: o.network,
+        launcher: launcherPath(), platform: o.platform, strace: o.strace, syscallCoverage: o.syscallCoverage, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup, network: o.network,
         foreground: envOpts?.foreground ?? false,
       });
       return { store: new StateStore(o.root), sandbox, log: log! };

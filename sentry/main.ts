@@ -40,6 +40,7 @@ import { sendConsoleFd } from '../native/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { renderListing } from './syscalls/linux/listing';
+import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
@@ -58,6 +59,7 @@ function parse(argv: string[]) {
       'ready-fd': { type: 'string' },
       platform: { type: 'string', default: 'ptrace' },
       strace: { type: 'boolean', default: false },
+      'syscall-coverage': { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'text' },
       log: { type: 'string' },
@@ -203,6 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const { kernel, init } = booted;
+  if (o['syscall-coverage']) kernel.syscallCoverage = new Set();
   const stateDir = o['state-dir'];
   // The exit status file is opened (empty) now: once confined, the sentry has no path to
   // the state directory. An empty file means "not yet" to the runtime.
@@ -217,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
   const done = new Promise<number>((resolve) => {
     kernel.onInitExit = (status) => {
       const code = exitCode(status);
+      if (kernel.syscallCoverage) log.info(`${SYSCALL_COVERAGE} ${[...kernel.syscallCoverage].sort((a, b) => a - b).join(',')}`);
       if (exitFd >= 0) {
         try {
           writeSync(exitFd, `${code}\n`);

@@ -16,6 +16,8 @@ export interface GlobalOptions {
   platform: 'ptrace' | 'kvm';
   network: 'none' | 'host';
   strace: boolean;
+  /** syscallCoverage makes the sentry log which implemented syscalls the container made. */
+  syscallCoverage: boolean;
 }
 
 /** CommandContext is passed to every command handler. */

@@ -27,6 +27,8 @@ export interface SentrySandboxOptions {
   launcher: string;
   platform: string;
   strace: boolean;
+  /** syscallCoverage: the sentry logs the implemented syscalls the container made, at its end. */
+  syscallCoverage?: boolean;
   debug: boolean;
   logFormat: 'text' | 'json';
   /** log and debugLog are the runtime's --log and --debug-log files, shared with the sentry. */
@@ -121,6 +123,7 @@ export class SentrySandbox implements Sandbox {
       '--control', path.join(req.stateDir, CONTROL), '--ready-fd', '3', '--platform', this.o.platform, '--log-format', this.o.logFormat];
     if (req.consoleSocket) args.push('--console-socket', path.resolve(req.consoleSocket));
     if (this.o.strace) args.push('--strace');
+    if (this.o.syscallCoverage) args.push('--syscall-coverage');
     if (this.o.debug) args.push('--debug');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));

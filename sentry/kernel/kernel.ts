@@ -43,6 +43,8 @@ export class Kernel {
   seccomp: SeccompFilter | null = null;
   /** strace logs every syscall when set. */
   strace = false;
+  /** syscallCoverage, when set, collects the numbers of the implemented syscalls made. */
+  syscallCoverage: Set<number> | null = null;
 
   constructor(readonly platform: Platform, public mounts: MountNamespace, readonly log: SentryLog) {
     this.sched = new Scheduler(this);

@@ -123,6 +123,19 @@ export function runNative(program: string, args: string[] = [], opts: RunOptions
 
 let containerSeq = 0;
 
+/** COVERAGE_ENV names the directory where tvisor runs record the syscalls they made
+ * (`make test` sets it; spec-tests/coverage/ reads it). */
+export const COVERAGE_ENV = 'TVISOR_SYSCALL_COVERAGE';
+
+/** coverageFlags makes a tvisor run log its syscall coverage into the directory that
+ * COVERAGE_ENV names, one log per container (not for another build: bench BASELINE). */
+function coverageFlags(runtime: Runtime, opts: RunOptions, id: string): string[] {
+  const dir = process.env[COVERAGE_ENV];
+  if (runtime !== 'tvisor' || !dir || opts.bin) return [];
+  fs.mkdirSync(dir, { recursive: true });
+  return ['--syscall-coverage', '--log', path.join(dir, `${id}.log`)];
+}
+
 /** runUnder runs a program as the init process of a container of the given runtime:
  * it builds a bundle in a temporary directory, runs `RUNTIME --root R run`, then deletes
  * the container and the bundle. program is a built program's name, a host path, or
@@ -154,7 +167,7 @@ export function runUnder(runtime: Runtime, program: string | undefined, args: st
       editSpec: opts.editSpec,
       rootfs: opts.rootfs,
     });
-    return spawnCaptured(dir, bin, [...flags, '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
+    return spawnCaptured(dir, bin, [...flags, ...coverageFlags(runtime, opts, id), '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
   } finally {
     spawnSync(bin, [...flags, '--root', root, 'delete', '--force', id], { stdio: 'ignore', timeout: 30_000 });
     fs.rmSync(dir, { recursive: true, force: true });

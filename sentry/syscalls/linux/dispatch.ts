@@ -83,6 +83,7 @@ export function dispatchSyscall(t: Task, via: 'stop' | 'vsyscall' = 'stop'): Sys
     if (t.kernel.strace) t.kernel.log.info(straceLine(t, nr, -Errno.ENOSYS));
     return -Errno.ENOSYS;
   }
+  t.kernel.syscallCoverage?.add(nr);
   let r: SyscallResult;
   try {
     r = entry.handler(t, t.regs);

@@ -33,3 +33,8 @@ export function define(nr: number, handler: Handler, support: Support = 'full', 
   if (HANDLERS.has(nr)) throw new Error(`syscall ${nr} defined twice`);
   HANDLERS.set(nr, { handler, support, note });
 }
+
+/** SYSCALL_COVERAGE starts the line the sentry logs at the end of a sandbox run with
+ * --syscall-coverage: the numbers of the implemented syscalls the container made, comma
+ * separated (read by spec-tests/coverage/). */
+export const SYSCALL_COVERAGE = 'syscall coverage:';
