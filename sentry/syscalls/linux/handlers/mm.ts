@@ -1,12 +1,15 @@
 /**
  * Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore, mlock family.
- * File mappings are private copies of the file's bytes (MAP_SHARED of a writable file
- * is refused); anonymous memory is populated lazily by the memory manager.
+ * A MAP_SHARED mapping of a tmpfs file maps the file's own memory (its FileData): writes
+ * through it are the file's bytes. Other file mappings are private copies of the file's
+ * bytes (MAP_SHARED writable of a non-tmpfs file is refused, ENODEV); anonymous memory
+ * is populated lazily by the memory manager.
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
-import { O_ACCMODE, O_RDONLY } from '../../../vfs/file';
+import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
+import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { num } from './util';
 
@@ -26,13 +29,16 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   const shared = type !== MAP_PRIVATE;
   const anon = (flags & MAP_ANONYMOUS) !== 0;
   const f = anon ? null : t.fds.get(fd);
+  const shm = f && shared ? tmpfsData(f) : null;
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
     if (!f.readable) fail(Errno.EACCES);
     if (shared && prot & 2) {
       if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
-      fail(Errno.ENODEV); // writable shared file mappings are not supported
+      if (!shm) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
+      if ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
     }
+    if (shm && offset + len > Number.MAX_SAFE_INTEGER) fail(Errno.EOVERFLOW);
   }
   // Linux accounts writable private and shared anonymous memory unless MAP_NORESERVE.
   if (!(flags & MAP_NORESERVE) && (shared ? anon : prot & 2)) t.mm.checkCommit(len);
@@ -45,6 +51,12 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   } else {
     const hint = addrHint - (addrHint % PAGE);
     addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
+  }
+  if (shm) {
+    // The file's own memory: pages past its end fault (a truncate unmaps them too).
+    t.mm.mapShared(addr, len, prot, shm, offset, t.kernel.mounts.pathOf(f!.loc!, t.root));
+    t.mm.findVma(addr)!.fileOffset = offset;
+    return addr;
   }
   t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
   if (f) {
@@ -77,6 +89,11 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     }
   }
   return addr;
+}
+
+/** tmpfsData returns the memory of a tmpfs regular file (what MAP_SHARED maps), or null for other files. */
+function tmpfsData(f: FileDescription): FileData | null {
+  return f instanceof TmpfsFile && f.inode.isRegular ? f.inode.data : null;
 }
 
 define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.argInt(4), Number(BigInt.asIntN(64, r.arg(5)))));
