@@ -366,6 +366,12 @@ export class MemoryManager implements Mapper {
     return true;
   }
 
+  /** isPastEnd tells whether addr is in a shared mapping past its object's end (a truncated file: SIGBUS). */
+  isPastEnd(addr: number): boolean {
+    const v = this.findVma(addr);
+    return !!v?.shared && v.prot !== 0 && v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit;
+  }
+
   // --- copy-in/copy-out for syscalls -------------------------------------------------
 
   private ensure(addr: number, length: number, want: number): void {

@@ -20,6 +20,8 @@ describeProgram({
       'private copy: reads "Xello", file keeps \'h\'',
       'after shrinking to 4106 bytes: byte 4196 reads 0, byte 5 reads \'h\'',
       'size 4106',
+      'second page after shrinking to 10 bytes: SIGBUS BUS_ADRERR',
+      'second page after growing again: reads 0',
       'shm_open after shm_unlink: ENOENT',
       'semaphore child exit status 0',
       'value after the child\'s two posts: 2',
@@ -49,8 +51,10 @@ describeProgram({
       'done',
     ]);
   },
-  // gVisor 2022's tmpfs reports a file's length as its blocks (not sparse in st_blocks).
+  // gVisor 2022 sends SIGBUS past a file's end with another si_code, and its tmpfs
+  // reports a file's length as its blocks (not sparse in st_blocks).
   runscDeviations: [
+    ['second page after shrinking to 10 bytes: SIGBUS BUS_ADRERR', 'second page after shrinking to 10 bytes: SIGBUS other code'],
     ['1 GiB sparse file: size 1073741824, blocks 0', '1 GiB sparse file: size 1073741824, blocks 2097152'],
     ['after one byte written: blocks 8', 'after one byte written: blocks 2097152'],
   ],

@@ -9,10 +9,41 @@
 #include "common.h"
 #include <fcntl.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #define PAGE 4096
+
+static sigjmp_buf env;
+static volatile sig_atomic_t fault_sig, fault_code;
+static void *volatile fault_addr;
+
+static void on_fault(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  fault_sig = sig;
+  fault_code = si->si_code;
+  fault_addr = si->si_addr;
+  siglongjmp(env, 1);
+}
+
+/* probe reads one byte at p and reports its value or the fault it took. */
+static const char *probe(volatile char *p) {
+  static char out[64];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO;
+  check(sigaction(SIGBUS, &sa, NULL) == 0 && sigaction(SIGSEGV, &sa, NULL) == 0, "sigaction");
+  if (sigsetjmp(env, 1) == 0) {
+    snprintf(out, sizeof out, "reads %d", *p);
+    return out;
+  }
+  if (fault_addr != (void *)p) return "fault at a wrong address";
+  snprintf(out, sizeof out, "%s %s", fault_sig == SIGBUS ? "SIGBUS" : fault_sig == SIGSEGV ? "SIGSEGV" : "signal",
+           fault_sig == SIGBUS && fault_code == BUS_ADRERR ? "BUS_ADRERR" : "other code");
+  return out;
+}
 
 static void dev_shm(void) {
   struct stat st;
@@ -73,6 +104,12 @@ static void shm_between_processes(void) {
   struct stat st;
   check(fstat(fd, &st) == 0, "fstat");
   say("size %lld", (long long)st.st_size);
+  // Past the end of the file (beyond its last page) a mapping faults: SIGBUS; growing
+  // the file again brings back zeros there.
+  check(ftruncate(fd, 10) == 0, "ftruncate to 10");
+  say("second page after shrinking to 10 bytes: %s", probe(p + PAGE));
+  check(ftruncate(fd, 2 * PAGE) == 0, "ftruncate grow");
+  say("second page after growing again: %s", probe(p + PAGE));
   munmap(priv, PAGE);
   munmap(p, 2 * PAGE);
   close(fd);
