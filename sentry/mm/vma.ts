@@ -32,6 +32,11 @@ export interface Vma {
   name: string;
   /** offset is the file offset of start, for /proc/<pid>/maps. */
   fileOffset: number;
+  /**
+   * noWrite is set for a shared file mapping that may never become writable (the file
+   * was opened read-only, or is write-sealed): mprotect(PROT_WRITE) fails with EACCES.
+   */
+  noWrite?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
 }

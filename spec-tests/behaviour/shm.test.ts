@@ -20,6 +20,8 @@ describeProgram({
       'private copy: reads "Xello", file keeps \'h\'',
       'after shrinking to 4106 bytes: byte 4196 reads 0, byte 5 reads \'h\'',
       'size 4106',
+      'mprotect(PROT_WRITE) of a shared mapping of a read-only descriptor: EACCES',
+      'mmap(PROT_WRITE, MAP_SHARED) of a read-only descriptor: EACCES',
       'second page after shrinking to 10 bytes: SIGBUS BUS_ADRERR',
       'second page after growing again: reads 0',
       'shm_open after shm_unlink: ENOENT',

@@ -104,6 +104,15 @@ static void shm_between_processes(void) {
   struct stat st;
   check(fstat(fd, &st) == 0, "fstat");
   say("size %lld", (long long)st.st_size);
+  // A read-only descriptor's shared mapping can never be made writable.
+  int ro = shm_open(name, O_RDONLY, 0);
+  check(ro >= 0, "shm_open read-only");
+  char *r = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ro, 0);
+  check(r != MAP_FAILED, "mmap read-only");
+  say("mprotect(PROT_WRITE) of a shared mapping of a read-only descriptor: %s", result(mprotect(r, PAGE, PROT_READ | PROT_WRITE)));
+  say("mmap(PROT_WRITE, MAP_SHARED) of a read-only descriptor: %s", mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED ? errname(errno) : "mapped");
+  munmap(r, PAGE);
+  close(ro);
   // Past the end of the file (beyond its last page) a mapping faults: SIGBUS; growing
   // the file again brings back zeros there.
   check(ftruncate(fd, 10) == 0, "ftruncate to 10");

@@ -55,7 +55,10 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   if (shm) {
     // The file's own memory: pages past its end fault (a truncate unmaps them too).
     t.mm.mapShared(addr, len, prot, shm, offset, t.kernel.mounts.pathOf(f!.loc!, t.root));
-    t.mm.findVma(addr)!.fileOffset = offset;
+    const vma = t.mm.findVma(addr)!;
+    vma.fileOffset = offset;
+    // Like Linux's VM_MAYWRITE: a read-only descriptor's shared mapping never becomes writable.
+    vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
     return addr;
   }
   t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
@@ -155,7 +158,7 @@ define(25, (t, r) => {
 }, 'partial', 'private memory moves by copying what was touched');
 
 define(28, () => 0, 'partial', 'advice is accepted and ignored');
-define(26, () => 0, 'partial', 'private copies: nothing to sync');
+define(26, () => 0, 'partial', 'nothing to sync: tmpfs shared mappings are the file itself, other file mappings private copies');
 define(149, () => 0);
 define(150, () => 0);
 define(151, () => 0);
