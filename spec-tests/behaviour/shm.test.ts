@@ -22,6 +22,7 @@ describeProgram({
       'size 4106',
       'mprotect(PROT_WRITE) of a shared mapping of a read-only descriptor: EACCES',
       'mmap(PROT_WRITE, MAP_SHARED) of a read-only descriptor: EACCES',
+      'the same after mremap: EACCES',
       'second page after shrinking to 10 bytes: SIGBUS BUS_ADRERR',
       'second page after growing again: reads 0',
       'shm_open after shm_unlink: ENOENT',

@@ -111,7 +111,10 @@ static void shm_between_processes(void) {
   check(r != MAP_FAILED, "mmap read-only");
   say("mprotect(PROT_WRITE) of a shared mapping of a read-only descriptor: %s", result(mprotect(r, PAGE, PROT_READ | PROT_WRITE)));
   say("mmap(PROT_WRITE, MAP_SHARED) of a read-only descriptor: %s", mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED ? errname(errno) : "mapped");
-  munmap(r, PAGE);
+  char *moved = mremap(r, PAGE, 2 * PAGE, MREMAP_MAYMOVE);
+  check(moved != MAP_FAILED, "mremap read-only");
+  say("the same after mremap: %s", result(mprotect(moved, 2 * PAGE, PROT_READ | PROT_WRITE)));
+  munmap(moved, 2 * PAGE);
   close(ro);
   // Past the end of the file (beyond its last page) a mapping faults: SIGBUS; growing
   // the file again brings back zeros there.

@@ -9,6 +9,7 @@ import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
+import { SharedAnon } from '../../../mm/shared';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { num } from './util';
@@ -127,12 +128,16 @@ define(25, (t, r) => {
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
-  const { prot, name } = vma;
+  const { prot, name, noWrite } = vma;
   // The object and offset behind `old`, for a shared mapping (vma may be split below).
   const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
   const place = (at: number, from: number, length: number) => {
-    if (shared) t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
-    else t.mm.mapAnonymous(at, length, prot, false, name);
+    if (shared) {
+      t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
+      const moved = t.mm.findVma(at)!;
+      moved.noWrite = noWrite; // still the same read-only descriptor's mapping
+      if (!(shared.mem instanceof SharedAnon)) moved.fileOffset = shared.offset + from; // a file's offset, for /proc/<pid>/maps
+    } else t.mm.mapAnonymous(at, length, prot, false, name);
   };
   const move = (dst: number) => {
     place(dst, 0, newLen);
