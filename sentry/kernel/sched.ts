@@ -147,8 +147,8 @@ export class Scheduler {
           // already returned to the caller), or a plain fault at an entry (vsyscall=none).
           if (res.signal === SIGSYS && emulateVsyscall(t, res.address, true)) break;
           if (res.signal === SIGSEGV && res.address === t.regs.rip && isVsyscallEntry(res.address) && emulateVsyscall(t, res.address, false)) break;
-          // Past the end of a shared file mapping: SIGBUS BUS_ADRERR, as Linux.
-          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.isPastEnd(addr)) {
+          // Past the end of a shared file mapping (or its tmpfs full): SIGBUS BUS_ADRERR, as Linux.
+          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.isBusFault(addr)) {
             forceSignal(t, { signo: SIGBUS, code: BUS_ADRERR, addr: res.address });
             break;
           }

@@ -198,6 +198,7 @@ describe('MemoryManager on huge ranges', () => {
     expect(ino.data.chunks.size).toBe(1);
     for (const space of [mm, child]) {
       expect(space.handleFault(base + 3 * CHUNK)).toBe(false);
+      expect(space.isBusFault(base + 3 * CHUNK)).toBe(true);
       expect(() => space.read(base + 3 * CHUNK, 1)).toThrow(new LinuxError(Errno.EFAULT));
       expect(space.read(base + 100, 10).toString()).toBe('by write()');
     }
@@ -224,6 +225,8 @@ describe('MemoryManager on huge ranges', () => {
     mm.mapShared(base, 4 * CHUNK, RW, ino.data, 0, '/f');
     expect(mm.handleFault(base)).toBe(true); // 16 pages
     expect(mm.handleFault(base + CHUNK)).toBe(false); // 16 more do not fit
+    expect(mm.isBusFault(base + CHUNK)).toBe(true); // SIGBUS, as Linux's shmem
+    expect(mm.isBusFault(base + 2 * CHUNK)).toBe(false);
     expect(fs.pages).toBe(20); // the 4 that fitted stay charged
     mm.release();
     ino.dropData();

@@ -67,6 +67,8 @@ export class MemoryManager implements Mapper {
   private users = 1;
   /** mapped are the shared objects this address space registered with as a mapper. */
   private readonly mapped = new Set<MemObject>();
+  /** busFaultAt is the page whose shared memory handleFault could not store (for isBusFault). */
+  private busFaultAt = -1;
 
   constructor(readonly platform: Platform, readonly as: AddressSpace) {}
 
@@ -361,16 +363,26 @@ export class MemoryManager implements Mapper {
     try {
       this.populate(pageDown(addr), PAGE);
     } catch (e) {
-      if (e instanceof LinuxError) return false; // the memory file is full
+      if (e instanceof LinuxError) {
+        // The memory file (or a tmpfs's size=) is full: for a shared file, Linux's SIGBUS.
+        if (v.shared) this.busFaultAt = pageDown(addr);
+        return false;
+      }
       throw e;
     }
     return true;
   }
 
-  /** isPastEnd tells whether addr is in a shared mapping past its object's end (a truncated file: SIGBUS). */
-  isPastEnd(addr: number): boolean {
+  /**
+   * isBusFault tells whether a fault at addr that handleFault refused is Linux's SIGBUS:
+   * a shared mapping past its object's end (a truncated file), or a page of a shared
+   * object that could not be stored (tmpfs full).
+   */
+  isBusFault(addr: number): boolean {
+    const failed = this.busFaultAt === pageDown(addr);
+    this.busFaultAt = -1;
     const v = this.findVma(addr);
-    return !!v?.shared && v.prot !== 0 && v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit;
+    return failed || (!!v?.shared && v.prot !== 0 && v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit);
   }
 
   // --- copy-in/copy-out for syscalls -------------------------------------------------
