@@ -51,6 +51,7 @@ describeProgram({
       'a hole reads 0',
       'through a 1 GiB mapping: \'x\' at 512 MiB, 0 at 900 MiB',
       'after reading a hole through the mapping: blocks > 8: yes',
+      'through a 1 GiB private mapping: \'x\' at 512 MiB, 0 at 700 MiB',
       'done',
     ]);
   },

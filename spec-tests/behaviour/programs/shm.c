@@ -223,6 +223,10 @@ static void sparse(void) {
   check(fstat(fd, &st) == 0, "fstat");
   say("after reading a hole through the mapping: blocks > 8: %s", st.st_blocks > 8 ? "yes" : "no");
   munmap(p, 1LL << 30);
+  char *q = mmap(NULL, 1LL << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  check(q != MAP_FAILED, "mmap 1 GiB private");
+  say("through a 1 GiB private mapping: '%c' at 512 MiB, %d at 700 MiB", q[512LL << 20], q[700LL << 20]);
+  munmap(q, 1LL << 30);
   close(fd);
 }
 

@@ -9,7 +9,7 @@ import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
-import { SharedAnon } from '../../../mm/shared';
+import { chunksIn, CHUNK, SharedAnon } from '../../../mm/shared';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { num } from './util';
@@ -70,29 +70,47 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));
-    // Pages that read as zeros (a sparse file's holes) are left untouched: the mapping
-    // already reads zeros there, and nothing is allocated for them.
-    const zero = Buffer.alloc(PAGE);
+    const data = f instanceof TmpfsFile ? f.inode.data : null;
+    if (data) {
+      // A tmpfs file: only its stored chunks are read (a sparse file's holes cost nothing).
+      for (const c of chunksIn(data.chunks, offset, offset + want)) {
+        const lo = Math.max(offset, c * CHUNK), hi = Math.min(offset + want, (c + 1) * CHUNK);
+        const buf = Buffer.alloc(hi - lo);
+        data.readAt(buf, lo);
+        writeNonZero(t, addr + (lo - offset), buf);
+      }
+      return addr;
+    }
     for (let done = 0; done < want;) {
       const buf = Buffer.alloc(Math.min(want - done, 1 << 20));
       const n = f.read(t, buf, offset + done);
       if (typeof n !== 'number' || n <= 0) break;
-      // One copy per run of pages that are not all zeros.
-      let run = -1;
-      for (let at = 0; at <= n; at += PAGE) {
-        const page = buf.subarray(at, Math.min(n, at + PAGE));
-        const data = page.length > 0 && page.compare(zero, 0, page.length) !== 0;
-        if (data && run < 0) run = at;
-        if (!data && run >= 0) {
-          t.mm.writeForce(addr + done + run, buf.subarray(run, at));
-          run = -1;
-        }
-      }
-      if (run >= 0) t.mm.writeForce(addr + done + run, buf.subarray(run, n));
+      writeNonZero(t, addr + done, buf.subarray(0, n));
       done += n;
     }
   }
   return addr;
+}
+
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/**
+ * writeNonZero copies buf into a fresh private mapping at addr, one copy per run of pages
+ * that are not all zeros: the mapping already reads zeros elsewhere, and nothing is
+ * allocated for those pages.
+ */
+function writeNonZero(t: Task, addr: number, buf: Buffer): void {
+  let run = -1;
+  for (let at = 0; at <= buf.length; at += PAGE) {
+    const page = buf.subarray(at, Math.min(buf.length, at + PAGE));
+    const data = page.length > 0 && page.compare(ZERO_PAGE, 0, page.length) !== 0;
+    if (data && run < 0) run = at;
+    if (!data && run >= 0) {
+      t.mm.writeForce(addr + run, buf.subarray(run, at));
+      run = -1;
+    }
+  }
+  if (run >= 0) t.mm.writeForce(addr + run, buf.subarray(run));
 }
 
 /** tmpfsData returns the memory of a tmpfs regular file (what MAP_SHARED maps), or null for other files. */
