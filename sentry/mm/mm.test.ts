@@ -191,6 +191,12 @@ describe('MemoryManager on huge ranges', () => {
     expect(fs.pages).toBe(2 * 16); // a chunk mapped (for the read, then the store) charges its 16 pages
     const child = mm.fork();
     expect(child.read(base + 3 * CHUNK, 10).toString()).toBe('by a store');
+    // A hole punched over chunk 3 is unmapped everywhere; a fault maps a fresh zeroed chunk.
+    ino.punchHole(3 * CHUNK, CHUNK);
+    expect(child.handleFault(base + 3 * CHUNK)).toBe(true);
+    expect(child.read(base + 3 * CHUNK, 10)).toEqual(Buffer.alloc(10));
+    mm.write(base + 3 * CHUNK, Buffer.from('by a store'));
+    expect(child.read(base + 3 * CHUNK, 10).toString()).toBe('by a store');
     // Shrinking to 2 chunks + 10 bytes: the mapped chunk 3 is unmapped in both address
     // spaces (a fault there is an access violation), page 0 is kept.
     f.truncate(2 * CHUNK + 10);

@@ -173,12 +173,13 @@ export class MemoryManager implements Mapper {
     return this.vmas.some((v) => v.shared?.mem === mem && (v.prot & PROT_WRITE) !== 0);
   }
 
-  /** invalidate unmaps here every page of `mem` at object offsets >= from (a page boundary). */
-  invalidate(mem: MemObject, from: number): void {
+  /** invalidate unmaps here every page of `mem` at object offsets in [from, to) (page boundaries). */
+  invalidate(mem: MemObject, from: number, to = Number.MAX_SAFE_INTEGER): void {
     for (const v of this.vmas) {
       if (v.shared?.mem !== mem) continue;
       const lo = v.start + Math.max(0, from - v.shared.offset);
-      if (lo < v.end) this.as.unmap(lo, v.end - lo);
+      const hi = Math.min(v.end, v.start + Math.max(0, to - v.shared.offset));
+      if (lo < hi) this.as.unmap(lo, hi - lo);
     }
   }
 

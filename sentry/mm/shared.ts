@@ -81,8 +81,8 @@ export function chunksIn(chunks: Map<number, FileRange>, start: number, end: num
  * object go away (a file truncated) so that it unmaps them.
  */
 export interface Mapper {
-  /** invalidate unmaps, in this address space, every page of `mem` at object offsets >= from. */
-  invalidate(mem: MemObject, from: number): void;
+  /** invalidate unmaps, in this address space, every page of `mem` at object offsets in [from, to) (default: to the end). */
+  invalidate(mem: MemObject, from: number, to?: number): void;
   /** mapsWritable tells whether this address space maps (part of) mem writable. */
   mapsWritable(mem: MemObject): boolean;
 }
@@ -190,6 +190,30 @@ export class MemObject {
     }
     const tail = this.chunks.get(Math.floor(from / CHUNK));
     if (tail && from % CHUNK !== 0) this.mf.fill(tail.offset + (from % CHUNK), CHUNK - (from % CHUNK), 0);
+    return dropped;
+  }
+
+  /**
+   * punch gives back the whole chunks inside [lo, hi) (unmapped first wherever mapped: a
+   * later access maps a fresh zeroed chunk) and zeroes the rest of the range in place. It
+   * returns the chunk numbers given back.
+   */
+  punch(lo: number, hi: number): number[] {
+    const first = Math.ceil(lo / CHUNK), last = Math.floor(hi / CHUNK);
+    const dropped = first < last ? chunksIn(this.chunks, first * CHUNK, last * CHUNK) : [];
+    if (dropped.length > 0) for (const m of this.mappers) m.invalidate(this, first * CHUNK, last * CHUNK);
+    const pool = poolOf(this.mf);
+    for (const c of dropped) {
+      pool.give(this.chunks.get(c)!);
+      this.chunks.delete(c);
+    }
+    // The pieces of partly covered chunks, zeroed where stored.
+    for (const [pLo, pHi] of first < last ? [[lo, first * CHUNK], [last * CHUNK, hi]] : [[lo, hi]]) {
+      for (const c of chunksIn(this.chunks, pLo, pHi)) {
+        const a = Math.max(pLo, c * CHUNK), b = Math.min(pHi, (c + 1) * CHUNK);
+        this.mf.fill(this.chunks.get(c)!.offset + (a - c * CHUNK), b - a, 0);
+      }
+    }
     return dropped;
   }
 }

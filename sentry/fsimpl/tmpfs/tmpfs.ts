@@ -103,7 +103,7 @@ export class FileData extends MemObject {
    */
   claim(lo: number, hi: number): number {
     const tfs = this.inode.tfs;
-    const maxPages = tfs.maxBytes > 0 ? Math.floor(tfs.maxBytes / PAGE) : Number.MAX_SAFE_INTEGER;
+    const maxPages = tfs.maxPages;
     for (let p = Math.floor(lo / PAGE); p * PAGE < hi; p++) {
       const c = Math.floor(p / PAGES_PER_CHUNK), bit = 1 << (p % PAGES_PER_CHUNK);
       const mask = this.masks.get(c) ?? 0;
@@ -124,11 +124,25 @@ export class FileData extends MemObject {
     return hi;
   }
 
+  /** missing counts the pages of [lo, hi) not stored yet. */
+  missing(lo: number, hi: number): number {
+    let n = 0;
+    for (let p = Math.floor(lo / PAGE); p * PAGE < hi; p++) {
+      if (!((this.masks.get(Math.floor(p / PAGES_PER_CHUNK)) ?? 0) & (1 << (p % PAGES_PER_CHUNK)))) n++;
+    }
+    return n;
+  }
+
   /** truncate drops the bytes from `size` on (unmapping them wherever mapped) and their charge. */
   truncate(size: number): void {
     for (const c of this.cut(size)) this.uncharge(c, 0);
     const c = Math.floor(size / CHUNK), keep = Math.ceil((size % CHUNK) / PAGE);
     if (size % CHUNK !== 0) this.uncharge(c, keep);
+  }
+
+  /** punchHole zeroes [lo, hi): whole chunks inside it are given back with their charge. */
+  punchHole(lo: number, hi: number): void {
+    for (const c of this.punch(lo, hi)) this.uncharge(c, 0);
   }
 
   /** uncharge gives back the charged pages of chunk c from page `from` of the chunk on. */
@@ -221,6 +235,11 @@ export class Tmpfs implements FileSystem {
     inodeBudget.used -= i.extraUnits;
     this.bytes -= i.size;
     i.dropData(); // its pages come back with its last mapping
+  }
+
+  /** maxPages is the number of data pages `size=` allows (unbounded without it). */
+  get maxPages(): number {
+    return this.maxBytes > 0 ? Math.floor(this.maxBytes / PAGE) : Number.MAX_SAFE_INTEGER;
   }
 
   /** statfs reports the bounds as Linux's tmpfs does: 0 blocks (or files) when unlimited. */
@@ -330,6 +349,36 @@ export class TmpfsInode extends Inode {
     if (this.seals & F_SEAL_SEAL) fail(Errno.EPERM);
     if (seals & F_SEAL_WRITE && !(this.seals & F_SEAL_WRITE) && this.fileData?.mappedWritable()) fail(Errno.EBUSY);
     this.seals |= seals;
+  }
+
+  /**
+   * allocate implements fallocate(2) mode 0 and FALLOC_FL_KEEP_SIZE on a tmpfs file:
+   * the pages of [offset, offset+len) are stored and charged (ENOSPC, with nothing
+   * stored, when they do not all fit under `size=`), and the file grows to cover them
+   * unless keepSize. Seals apply as to write().
+   */
+  allocate(offset: number, len: number, keepSize: boolean): void {
+    if (!this.isRegular) fail(Errno.ENODEV);
+    const end = offset + len;
+    if (end > MAX_FILE_BYTES) fail(Errno.EFBIG);
+    if (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+    if (!keepSize && end > this.size && this.seals & F_SEAL_GROW) fail(Errno.EPERM);
+    if (this.tfs.pages + this.data.missing(offset, end) > this.tfs.maxPages) fail(Errno.ENOSPC);
+    if (this.data.claim(offset, end) < end) fail(Errno.ENOSPC); // the memory file is full
+    if (!keepSize && end > this.size) this.resize(end);
+  }
+
+  /**
+   * punchHole implements fallocate(2) FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE on a tmpfs
+   * file: [offset, offset+len) reads as zeros (in every mapping too) and the whole chunks
+   * inside it are given back; the size stays.
+   */
+  punchHole(offset: number, len: number): void {
+    if (!this.isRegular) fail(Errno.ENODEV);
+    if (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+    const end = Math.min(offset + len, this.size);
+    if (end > offset) this.fileData?.punchHole(offset, end);
+    this.touch();
   }
 
   /** readAt copies the bytes at [at, at+dst.length) into dst (holes read as zeros). */
