@@ -20,7 +20,7 @@ import { Dentry, MountNamespace, MS_NOSUID, MS_RDONLY, type Location } from './v
 import { resolve } from './vfs/path';
 import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
-import { setInodeBudget, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
+import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
 import { limitsFor, memoryLimitOf, tmpfsOptions, type SandboxLimits } from './limits';
 import { MemoryManager } from './mm/mm';
 import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
@@ -167,6 +167,7 @@ export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
   const limits = applyLimits(spec);
   const platform = getPlatform(o.platform);
+  setTmpfsMemoryFile(platform.memoryFile);
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
   const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
   const k = new Kernel(platform, mounts, log);
@@ -186,7 +187,9 @@ export function boot(o: BootOptions): Booted {
       haveDev = true;
       continue;
     }
-    if (m.destination === '/dev/pts' || m.destination === '/dev/shm' || m.destination === '/dev/mqueue') {
+    // devfs has its own pts and mqueue; /dev/shm is a tmpfs of its own (size= from the
+    // spec, runc's default 64 MiB), as runc mounts it, so it shows in /proc/mounts.
+    if (m.destination === '/dev/pts' || m.destination === '/dev/mqueue') {
       if (haveDev) continue;
     }
     const fs = fsFor(k, m, client, log, current, limits);

@@ -13,9 +13,9 @@
  *   Tmpfs.create plus a Dentry each grew heapUsed by 501 bytes a file (after gc). Longer
  *   names and directories cost more: the budget counts INODE_HEAP_BYTES (1 KiB) a name,
  *   and one more unit for each KiB of a symlink's target (a string on the heap).
- * - File bytes live in 64 KiB Buffers outside the V8 heap: a 16 MiB file written in
- *   64 KiB writes grew the sentry's RSS by 1.07 bytes a byte and heapUsed by 152 KB (under
- *   1% of its size). So `size=` bounds the sentry's RSS (about 1:1), not its heap.
+ * - File bytes live in the memory file (64 KiB chunks, as application memory), outside
+ *   the V8 heap: the heap holds a chunk map entry a stored chunk. So `size=` bounds the
+ *   memory file's use by tmpfs (pages stored), not the sentry's heap.
  * - A sentry running a shell that lists / and sleeps had 7.7-9.4 MB of heap in use
  *   (--trace-gc: scavenges from 9.4 to 7.7 MB); SENTRY_BASE_HEAP keeps 64 MiB of the heap
  *   for the sentry itself (tasks, buffers in flight, the gofer client's dentries) before

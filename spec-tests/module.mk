@@ -4,7 +4,7 @@
 # Each program in spec-tests/behaviour/programs/ becomes build/programs/<name>; the tests
 # in spec-tests/behaviour/ run them natively and under runc, runsc and tvisor.
 
-BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls unix-sockets inet-loopback epoll resources
+BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls unix-sockets inet-loopback epoll resources shm
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 
@@ -24,7 +24,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry
+SECURITY_PROGRAMS := sigtrap entry shm-reuse
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)

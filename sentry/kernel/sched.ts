@@ -13,6 +13,9 @@ import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
 import type { Kernel } from './kernel';
 import { deliverSignals, forceSignal, hasDeliverable } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
+
+/** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
+const BUS_ADRERR = 2;
 import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { Block } from './waiter';
@@ -144,6 +147,11 @@ export class Scheduler {
           // already returned to the caller), or a plain fault at an entry (vsyscall=none).
           if (res.signal === SIGSYS && emulateVsyscall(t, res.address, true)) break;
           if (res.signal === SIGSEGV && res.address === t.regs.rip && isVsyscallEntry(res.address) && emulateVsyscall(t, res.address, false)) break;
+          // Past the end of a shared file mapping (or its tmpfs full): SIGBUS BUS_ADRERR, as Linux.
+          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.isBusFault(addr)) {
+            forceSignal(t, { signo: SIGBUS, code: BUS_ADRERR, addr: res.address });
+            break;
+          }
           const code = res.signal === SIGSEGV ? (t.mm.findVma(addr) ? SEGV_ACCERR : SEGV_MAPERR) : res.code;
           forceSignal(t, { signo: [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].includes(res.signal) ? res.signal : SIGSEGV, code, addr: res.address });
           break;

@@ -7,6 +7,11 @@ import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type
 import { MappingTable } from '../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../kernel/errors';
 import { MemoryManager } from './mm';
+import { Credentials } from '../kernel/credentials';
+import type { Task } from '../kernel/task';
+import { O_RDWR } from '../vfs/file';
+import { Dentry, Mount } from '../vfs/mount';
+import { setTmpfsMemoryFile, Tmpfs, TmpfsInode } from '../fsimpl/tmpfs/tmpfs';
 
 const TB = 2 ** 40;
 const CHUNK = 64 * 1024;
@@ -159,5 +164,78 @@ describe('MemoryManager on huge ranges', () => {
     mm.unmap(src, 16 * TB);
     expect(mm.read(dst + TB, 5).toString()).toBe('moved');
     expect(mm.residentBytes).toBe(CHUNK);
+  });
+
+  test('a tmpfs file mapped shared is one memory with read()/write(); truncation unmaps past the end everywhere; pages go with the last holder', () => {
+    setTmpfsMemoryFile(mf);
+    const task = {} as Task;
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 64 * 4096 });
+    const ino = fs.root.create('f', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    const f = ino.open({ mount, dentry: new Dentry('f', mount.root, ino) }, O_RDWR);
+    // A 2 GiB sparse file stores nothing; a mapping of all of it allocates nothing either.
+    const GiB2 = 2 ** 31;
+    f.truncate(GiB2);
+    expect(ino.stat().blocks).toBe(0);
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapShared(base, GiB2, RW, ino.data, 0, '/f');
+    expect(allocs).not.toHaveBeenCalled();
+    f.write(task, Buffer.from('by write()'), 100);
+    expect(ino.stat().blocks).toBe(8); // one page charged
+    expect(mm.read(base + 100, 10).toString()).toBe('by write()');
+    mm.write(base + 3 * CHUNK, Buffer.from('by a store'));
+    const b = Buffer.alloc(10);
+    f.read(task, b, 3 * CHUNK);
+    expect(b.toString()).toBe('by a store');
+    expect(fs.pages).toBe(2 * 16); // a chunk mapped (for the read, then the store) charges its 16 pages
+    const child = mm.fork();
+    expect(child.read(base + 3 * CHUNK, 10).toString()).toBe('by a store');
+    // A hole punched over chunk 3 is unmapped everywhere; a fault maps a fresh zeroed chunk.
+    ino.punchHole(3 * CHUNK, CHUNK);
+    expect(child.handleFault(base + 3 * CHUNK)).toBe(true);
+    expect(child.read(base + 3 * CHUNK, 10)).toEqual(Buffer.alloc(10));
+    mm.write(base + 3 * CHUNK, Buffer.from('by a store'));
+    expect(child.read(base + 3 * CHUNK, 10).toString()).toBe('by a store');
+    // Shrinking to 2 chunks + 10 bytes: the mapped chunk 3 is unmapped in both address
+    // spaces (a fault there is an access violation), page 0 is kept.
+    f.truncate(2 * CHUNK + 10);
+    expect(fs.pages).toBe(16);
+    expect(ino.data.chunks.size).toBe(1);
+    for (const space of [mm, child]) {
+      expect(space.handleFault(base + 3 * CHUNK)).toBe(false);
+      expect(space.isBusFault(base + 3 * CHUNK)).toBe(true);
+      expect(() => space.read(base + 3 * CHUNK, 1)).toThrow(new LinuxError(Errno.EFAULT));
+      expect(space.read(base + 100, 10).toString()).toBe('by write()');
+    }
+    // Up to the end of the last page is mappable (and reads zeros), the next page is not.
+    expect(mm.read(base + 2 * CHUNK + 4095, 1)[0]).toBe(0);
+    expect(() => mm.read(base + 2 * CHUNK + 4096, 1)).toThrow(new LinuxError(Errno.EFAULT));
+    // Unlinked and closed, the data lives on with its mappings.
+    fs.root.unlink('f');
+    f.unref();
+    expect(fs.pages).toBeGreaterThan(0);
+    child.release();
+    mm.unmap(base, GiB2);
+    expect(fs.pages).toBe(0);
+    expect(ino.data.chunks.size).toBe(0);
+  });
+
+  test('size= bounds what stores through a mapping charge: a fault past it is refused', () => {
+    setTmpfsMemoryFile(mf);
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 20 * 4096 });
+    const ino = fs.root.create('f', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    ino.resize(4 * CHUNK);
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapShared(base, 4 * CHUNK, RW, ino.data, 0, '/f');
+    expect(mm.handleFault(base)).toBe(true); // 16 pages
+    expect(mm.handleFault(base + CHUNK)).toBe(false); // 16 more do not fit
+    expect(mm.isBusFault(base + CHUNK)).toBe(true); // SIGBUS, as Linux's shmem
+    expect(mm.isBusFault(base + 2 * CHUNK)).toBe(false);
+    expect(fs.pages).toBe(20); // the 4 that fitted stay charged
+    mm.release();
+    ino.dropData();
+    expect(fs.pages).toBe(0);
   });
 });

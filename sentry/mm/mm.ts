@@ -9,9 +9,12 @@
  * so a later mapping there reads zeros. fork copies every populated chunk (no
  * copy-on-write yet: its cost is one memcpy per populated chunk).
  *
- * Shared anonymous memory is a SharedAnon (shared.ts) with its own chunks, numbered by
- * offset in the object, allocated as lazily by whichever process touches them first;
- * each address space maps a chunk when it faults on it or copies through it.
+ * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
+ * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
+ * by whichever process touches them first; each address space maps a chunk when it
+ * faults on it or copies through it, never past the object's limit (a file's end: the
+ * access faults). A truncated file's pages are unmapped from every address space that
+ * mapped it (MemObject.cut calls invalidate).
  *
  * Cost: every operation is proportional to the VMAs and populated chunks it touches, never
  * to the length of the range (a 64 TB PROT_NONE reservation costs one VMA until touched).
@@ -29,7 +32,7 @@
 import * as os from 'node:os';
 import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
-import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon } from './shared';
+import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
 /** copyRange copies length bytes inside the memory file (view to view when possible). */
@@ -42,7 +45,7 @@ function copyRange(mf: MemoryFile, src: number, dst: number, length: number): vo
 }
 
 /** MemoryManager is one address space. */
-export class MemoryManager {
+export class MemoryManager implements Mapper {
   /**
    * commitLimit is the largest single accountable request (bytes), like Linux's
    * totalram + swap under heuristic overcommit: the host's memory until boot sets the
@@ -62,6 +65,10 @@ export class MemoryManager {
   /** exe is the path of the executable, for /proc/<pid>/exe. */
   exe = '';
   private users = 1;
+  /** mapped are the shared objects this address space registered with as a mapper. */
+  private readonly mapped = new Set<MemObject>();
+  /** busFaultAt is the page whose shared memory handleFault could not store (for isBusFault). */
+  private busFaultAt = -1;
 
   constructor(readonly platform: Platform, readonly as: AddressSpace) {}
 
@@ -142,7 +149,7 @@ export class MemoryManager {
    * mapShared creates a VMA at [addr, addr+length) onto `mem` from `offset`, replacing
    * what was there (a new shared mapping, or mremap of one: it stays shared).
    */
-  mapShared(addr: number, length: number, prot: number, mem: SharedAnon, offset: number, name = ''): void {
+  mapShared(addr: number, length: number, prot: number, mem: MemObject, offset: number, name = ''): void {
     this.checkRange(addr, length);
     mem.ref(); // first: the range replaced may hold the last reference to mem
     try {
@@ -152,6 +159,28 @@ export class MemoryManager {
       throw e;
     }
     this.insert({ start: addr, end: addr + length, prot, shared: { mem, offset }, name, fileOffset: 0 });
+    this.register(mem);
+  }
+
+  /** register makes this address space one of mem's mappers (told when its pages go). */
+  private register(mem: MemObject): void {
+    mem.mappers.add(this);
+    this.mapped.add(mem);
+  }
+
+  /** mapsWritable tells whether a VMA here maps (part of) mem writable. */
+  mapsWritable(mem: MemObject): boolean {
+    return this.vmas.some((v) => v.shared?.mem === mem && (v.prot & PROT_WRITE) !== 0);
+  }
+
+  /** invalidate unmaps here every page of `mem` at object offsets in [from, to) (page boundaries). */
+  invalidate(mem: MemObject, from: number, to = Number.MAX_SAFE_INTEGER): void {
+    for (const v of this.vmas) {
+      if (v.shared?.mem !== mem) continue;
+      const lo = v.start + Math.max(0, from - v.shared.offset);
+      const hi = Math.min(v.end, v.start + Math.max(0, to - v.shared.offset));
+      if (lo < hi) this.as.unmap(lo, hi - lo);
+    }
   }
 
   private checkRange(addr: number, length: number): void {
@@ -212,6 +241,7 @@ export class MemoryManager {
     // Linux applies what it can and fails with ENOMEM on a hole; we check first.
     const mapped = this.vmas.filter((v) => v.start < end && v.end > addr).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
     if (mapped < length) fail(Errno.ENOMEM);
+    if (prot & PROT_WRITE && this.vmas.some((v) => v.start < end && v.end > addr && v.noWrite)) fail(Errno.EACCES);
     // Private memory made writable is accounted, unless mapped MAP_NORESERVE (overcommit).
     if (prot & PROT_WRITE) {
       const charged = this.vmas.filter((v) => v.start < end && v.end > addr && !v.shared && !v.noreserve && !(v.prot & PROT_WRITE))
@@ -269,17 +299,20 @@ export class MemoryManager {
    */
   private populateShared(v: Vma, lo: number, hi: number, existing = false): void {
     const { mem, offset } = v.shared!;
-    const oLo = offset + lo - v.start, oHi = offset + hi - v.start;
+    // Never past the object's limit (a file's end): an access there faults.
+    const limit = mem.limit;
+    const oLo = offset + lo - v.start, oHi = Math.min(offset + hi - v.start, limit);
+    if (oLo >= oHi) return;
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
     try {
       const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
       const first = Math.floor(oLo / CHUNK), last = Math.ceil(oHi / CHUNK);
       for (let i = 0; numbers ? i < numbers.length : first + i < last; i++) {
         const c = numbers ? numbers[i] : first + i;
-        const range = mem.chunk(c);
-        // The chunk's part inside this VMA, in addresses.
-        const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + (c + 1) * CHUNK - offset);
-        if (this.isMappedHere(aLo, aHi - aLo)) continue;
+        // The chunk's part inside this VMA (and below the limit), in addresses.
+        const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + Math.min((c + 1) * CHUNK, limit) - offset);
+        if (aLo >= aHi || this.isMappedHere(aLo, aHi - aLo)) continue;
+        const range = existing ? mem.chunks.get(c)! : mem.forMapping(c, offset + aLo - v.start, offset + aHi - v.start);
         runs.add(aLo, aHi, range.offset + (offset + aLo - v.start - c * CHUNK), v.prot);
       }
     } finally {
@@ -327,14 +360,30 @@ export class MemoryManager {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
-    if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) : this.chunks.has(c)) return false;
+    if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) || v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit : this.chunks.has(c)) return false;
     try {
       this.populate(pageDown(addr), PAGE);
     } catch (e) {
-      if (e instanceof LinuxError) return false; // the memory file is full
+      if (e instanceof LinuxError) {
+        // The memory file (or a tmpfs's size=) is full: for a shared file, Linux's SIGBUS.
+        if (v.shared) this.busFaultAt = pageDown(addr);
+        return false;
+      }
       throw e;
     }
     return true;
+  }
+
+  /**
+   * isBusFault tells whether a fault at addr that handleFault refused is Linux's SIGBUS:
+   * a shared mapping past its object's end (a truncated file), or a page of a shared
+   * object that could not be stored (tmpfs full).
+   */
+  isBusFault(addr: number): boolean {
+    const failed = this.busFaultAt === pageDown(addr);
+    this.busFaultAt = -1;
+    const v = this.findVma(addr);
+    return failed || (!!v?.shared && v.prot !== 0 && v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit);
   }
 
   // --- copy-in/copy-out for syscalls -------------------------------------------------
@@ -386,7 +435,8 @@ export class MemoryManager {
       const key = v.shared ? v.shared.offset + (at - v.start) : at;
       const c = Math.floor(key / CHUNK);
       const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
-      const range = v.shared ? v.shared.mem.chunks.get(c)! : this.chunks.get(c)!;
+      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c);
+      if (!range) fail(Errno.EFAULT); // past the end of a shared file
       mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
       done += n;
     }
@@ -497,7 +547,10 @@ export class MemoryManager {
     const mf = this.platform.memoryFile;
     Object.assign(child, { brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
-    for (const v of this.vmas) child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
+    for (const v of this.vmas) {
+      child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
+      if (v.shared) child.register(v.shared.mem);
+    }
     const pool = poolOf(mf);
     const all = [...this.chunks.keys()].sort((a, b) => a - b);
     try {
@@ -529,6 +582,8 @@ export class MemoryManager {
     for (const range of this.chunks.values()) pool.give(range);
     this.chunks.clear();
     for (const v of this.vmas) v.shared?.mem.unref();
+    for (const mem of this.mapped) mem.mappers.delete(this);
+    this.mapped.clear();
     this.vmas = [];
     this.as.release();
   }

@@ -1,12 +1,15 @@
 /**
- * shared holds what private and shared anonymous memory have in common: memory-file
- * chunks of CHUNK bytes handed out lazily and recycled through a per-file pool, range
- * queries over a sparse chunk map that cost the smaller of the range and the map, and
- * SharedAnon, the object behind a MAP_SHARED|MAP_ANONYMOUS mapping (Linux's shmem file).
+ * shared holds what private and shared memory have in common: memory-file chunks of
+ * CHUNK bytes handed out lazily and recycled through a per-file pool, range queries over
+ * a sparse chunk map that cost the smaller of the range and the map, and MemObject, the
+ * sparse object behind every MAP_SHARED mapping: SharedAnon for MAP_SHARED|MAP_ANONYMOUS
+ * (Linux's shmem file) and a tmpfs file's data (fsimpl/tmpfs), so that /dev/shm, memfd
+ * and shared anonymous memory are one mechanism.
  *
- * A SharedAnon's pages come from the memory file on first touch, by any process mapping
- * it, so a shared mapping of any size costs nothing until used. Each VMA mapping part of
- * it holds one reference; its chunks go back to the pool with the last.
+ * A MemObject's pages come from the memory file on first touch, by any process mapping
+ * it (or a write() to the file), so an object of any size costs nothing until used. Each
+ * holder (a VMA mapping part of it, a tmpfs inode) keeps one reference; its chunks go
+ * back to the pool with the last.
  */
 import type { FileRange, MemoryFile } from '../../platform';
 import { Errno, fail } from '../kernel/errors';
@@ -73,33 +76,152 @@ export function chunksIn(chunks: Map<number, FileRange>, start: number, end: num
   return out.sort((a, b) => a - b);
 }
 
-/** SharedAnon is the memory behind a shared anonymous mapping, allocated as it is touched. */
-export class SharedAnon {
+/**
+ * Mapper is an address space mapping (part of) a MemObject: it is told when pages of the
+ * object go away (a file truncated) so that it unmaps them.
+ */
+export interface Mapper {
+  /** invalidate unmaps, in this address space, every page of `mem` at object offsets in [from, to) (default: to the end). */
+  invalidate(mem: MemObject, from: number, to?: number): void;
+  /** mapsWritable tells whether this address space maps (part of) mem writable. */
+  mapsWritable(mem: MemObject): boolean;
+}
+
+/**
+ * MemObject is memory shared by everything mapping it, in memory-file chunks numbered by
+ * offset in the object and allocated as they are touched (a hole costs nothing): the
+ * object behind a shared anonymous mapping (SharedAnon) and a tmpfs file's data
+ * (fsimpl/tmpfs). Each holder (a VMA, an inode) keeps one reference; the chunks go back
+ * to the pool with the last. A MAP_SHARED VMA names its object and offset (Vma.shared),
+ * which is what keys a shared futex.
+ */
+export class MemObject {
   /** chunks maps chunk numbers (of offsets in the object) to memory-file ranges. */
   readonly chunks = new Map<number, FileRange>();
+  /** mappers are the address spaces that mapped the object (told when pages go away). */
+  readonly mappers = new Set<Mapper>();
   private refs = 0;
 
-  constructor(private readonly mf: MemoryFile, readonly size: number) {}
+  constructor(readonly mf: MemoryFile) {}
 
-  /** ref counts one more VMA mapping (part of) the object. */
+  /** limit is the end (bytes) of what may be mapped: a fault past it is an access violation. */
+  get limit(): number {
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  /** ref counts one more holder of (part of) the object. */
   ref(): this {
     this.refs++;
     return this;
   }
 
-  /** unref drops a VMA's reference; the last gives every chunk back. */
+  /** unref drops a holder's reference; the last gives every chunk back. */
   unref(): void {
     if (--this.refs > 0) return;
     const pool = poolOf(this.mf);
     for (const r of this.chunks.values()) pool.give(r);
     this.chunks.clear();
+    this.mappers.clear();
+    this.released();
   }
+
+  /** mappedWritable tells whether some address space maps (part of) the object writable (F_SEAL_WRITE's EBUSY). */
+  mappedWritable(): boolean {
+    for (const m of this.mappers) if (m.mapsWritable(this)) return true;
+    return false;
+  }
+
+  /** released is called once the last reference is gone (a file gives back its pages). */
+  protected released(): void {}
 
   /** chunk returns chunk c, allocating it zero-filled when absent (ENOMEM when the memory file is full). */
   chunk(c: number): FileRange {
     let r = this.chunks.get(c);
     if (!r) this.chunks.set(c, (r = poolOf(this.mf).take(true)));
     return r;
+  }
+
+  /**
+   * forMapping returns chunk c for an address space about to map its bytes [lo, hi)
+   * (object offsets inside the chunk, below limit); an object that accounts its pages
+   * charges them here (and may fail, ENOSPC).
+   */
+  forMapping(c: number, _lo: number, _hi: number): FileRange {
+    return this.chunk(c);
+  }
+
+  /** readAt copies [at, at+dst.length) of the object into dst (holes read as zeros). */
+  readAt(dst: Buffer, at: number): void {
+    for (let done = 0; done < dst.length;) {
+      const c = Math.floor((at + done) / CHUNK), off = (at + done) % CHUNK;
+      const n = Math.min(dst.length - done, CHUNK - off);
+      const r = this.chunks.get(c);
+      if (r) this.mf.readInto(r.offset + off, dst.subarray(done, done + n));
+      else dst.fill(0, done, done + n);
+      done += n;
+    }
+  }
+
+  /** writeAt stores src at `at`, allocating the chunks it touches. */
+  writeAt(src: Uint8Array, at: number): void {
+    for (let done = 0; done < src.length;) {
+      const c = Math.floor((at + done) / CHUNK), off = (at + done) % CHUNK;
+      const n = Math.min(src.length - done, CHUNK - off);
+      this.mf.writeBytes(this.chunk(c).offset + off, src.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  /**
+   * cut drops the object's bytes from `from` on: every mapper unmaps the pages from
+   * pageUp(from) (they are gone: a later access faults), the chunks past it go back to the
+   * pool and the rest of the chunk holding `from` is zeroed. It returns the chunk numbers
+   * dropped.
+   */
+  cut(from: number): number[] {
+    const pageEnd = Math.ceil(from / 4096) * 4096;
+    for (const m of this.mappers) m.invalidate(this, pageEnd);
+    const first = Math.ceil(from / CHUNK);
+    const dropped = chunksIn(this.chunks, first * CHUNK, Number.MAX_SAFE_INTEGER);
+    const pool = poolOf(this.mf);
+    for (const c of dropped) {
+      pool.give(this.chunks.get(c)!);
+      this.chunks.delete(c);
+    }
+    const tail = this.chunks.get(Math.floor(from / CHUNK));
+    if (tail && from % CHUNK !== 0) this.mf.fill(tail.offset + (from % CHUNK), CHUNK - (from % CHUNK), 0);
+    return dropped;
+  }
+
+  /**
+   * punch gives back the whole chunks inside [lo, hi) (unmapped first wherever mapped: a
+   * later access maps a fresh zeroed chunk) and zeroes the rest of the range in place. It
+   * returns the chunk numbers given back.
+   */
+  punch(lo: number, hi: number): number[] {
+    const first = Math.ceil(lo / CHUNK), last = Math.floor(hi / CHUNK);
+    const dropped = first < last ? chunksIn(this.chunks, first * CHUNK, last * CHUNK) : [];
+    if (dropped.length > 0) for (const m of this.mappers) m.invalidate(this, first * CHUNK, last * CHUNK);
+    const pool = poolOf(this.mf);
+    for (const c of dropped) {
+      pool.give(this.chunks.get(c)!);
+      this.chunks.delete(c);
+    }
+    // The pieces of partly covered chunks, zeroed where stored.
+    for (const [pLo, pHi] of first < last ? [[lo, first * CHUNK], [last * CHUNK, hi]] : [[lo, hi]]) {
+      for (const c of chunksIn(this.chunks, pLo, pHi)) {
+        const a = Math.max(pLo, c * CHUNK), b = Math.min(pHi, (c + 1) * CHUNK);
+        this.mf.fill(this.chunks.get(c)!.offset + (a - c * CHUNK), b - a, 0);
+      }
+    }
+    return dropped;
+  }
+}
+
+/** SharedAnon is the memory behind a shared anonymous mapping, allocated as it is touched. */
+export class SharedAnon extends MemObject {
+  constructor(mf: MemoryFile, readonly size: number) {
+    super(mf);
   }
 }
 

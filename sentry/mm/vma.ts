@@ -1,10 +1,10 @@
 /**
  * Vma is one virtual memory area of an application: a page-aligned address range with
  * protections and a kind. Anonymous memory is allocated lazily in chunks (see mm.ts):
- * private memory per address space, shared memory per SharedAnon object (shared.ts),
- * which fork shares.
+ * private memory per address space, shared memory per MemObject (shared.ts: a SharedAnon
+ * or a tmpfs file's data), which fork shares.
  */
-import type { SharedAnon } from './shared';
+import type { MemObject } from './shared';
 
 export const PAGE = 4096;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100,
@@ -22,12 +22,21 @@ export interface Vma {
   start: number;
   end: number;
   prot: number;
-  /** shared is set for MAP_SHARED: the object mapped (writes are seen by every process mapping it) and the offset of `start` in it. */
-  shared: { mem: SharedAnon; offset: number } | null;
+  /**
+   * shared is set for MAP_SHARED: the object mapped (writes are seen by every process
+   * mapping it, and by read() of a tmpfs file) and the offset of `start` in it, the same
+   * for shared anonymous memory and tmpfs files (a shared futex keys by (mem, offset)).
+   */
+  shared: { mem: MemObject; offset: number } | null;
   /** name is what /proc/<pid>/maps shows ('[heap]', '[stack]', a path, or ''). */
   name: string;
   /** offset is the file offset of start, for /proc/<pid>/maps. */
   fileOffset: number;
+  /**
+   * noWrite is set for a shared file mapping that may never become writable (the file
+   * was opened read-only, or is write-sealed): mprotect(PROT_WRITE) fails with EACCES.
+   */
+  noWrite?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
 }

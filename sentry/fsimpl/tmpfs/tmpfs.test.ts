@@ -75,6 +75,30 @@ describe('tmpfs bounds', () => {
     expect(fs.statfs()).toMatchObject({ blocks: 3, bfree: 3 });
   });
 
+  test('fallocate: allocate charges the pages (growing the file unless KEEP_SIZE, ENOSPC past size=), punchHole zeroes and gives whole chunks back', () => {
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 40 * 4096 });
+    const ino = fs.root.create('f', 0o600, root0) as TmpfsInode;
+    const f = openFile(fs, ino);
+    ino.allocate(4096, 20 * 4096, true);
+    expect([ino.size, ino.stat().blocks]).toEqual([0, 20 * 8]);
+    ino.allocate(0, 30 * 4096, false);
+    expect([ino.size, ino.stat().blocks]).toEqual([30 * 4096, 30 * 8]);
+    expect(() => ino.allocate(30 * 4096, 20 * 4096, false)).toThrow(ENOSPC);
+    expect(ino.size).toBe(30 * 4096);
+    f.write(task, Buffer.alloc(30 * 4096, 7), 0);
+    // [1000, 20 pages): chunk 0 is only partly covered (zeroed in place), chunk 1 is not stored past page 19.
+    ino.punchHole(1000, 20 * 4096 - 1000);
+    const b = Buffer.alloc(30 * 4096);
+    f.read(task, b, 0);
+    expect([b[999], b[1000], b[20 * 4096 - 1], b[20 * 4096]]).toEqual([7, 0, 0, 7]);
+    ino.punchHole(0, 16 * 4096); // all of chunk 0: given back
+    expect(ino.stat().blocks).toBe(14 * 8);
+    expect(fs.pages).toBe(14);
+    f.unref();
+    fs.root.unlink('f');
+    expect(fs.pages).toBe(0);
+  });
+
   test('holes cost nothing and read as zeros; truncation zeroes the tail', () => {
     const fs = new Tmpfs();
     const ino = fs.root.create('f', 0o600, root0) as TmpfsInode;

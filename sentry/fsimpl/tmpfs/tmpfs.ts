@@ -1,9 +1,16 @@
 /**
  * tmpfs: files kept in the sentry's memory. Directories map names to inodes; regular
- * files hold their bytes in chunks of 64 KiB allocated on first write (a hole costs
- * nothing, growing never copies the file: memory is the file's written bytes rounded up
- * to a chunk, the last chunk of a small file grown by doubling); symlinks hold their
- * target; FIFOs hold a pipe. Used for /tmp, /dev/shm and as the base of other synthetic trees.
+ * files hold their bytes in the sandbox's memory file, in 64 KiB chunks allocated on
+ * first touch (FileData, a MemObject as behind shared anonymous memory: a hole costs
+ * nothing, so `truncate -s 2G` allocates nothing, and growing never copies the file);
+ * symlinks hold their target; FIFOs hold a pipe. Used for /tmp, /dev/shm, memfd_create
+ * and as the base of other synthetic trees.
+ *
+ * A MAP_SHARED mapping of a tmpfs file maps the file's own chunks (handlers/mm.ts), so
+ * writes through it are read() at once and write() is seen through it: one memory.
+ * Truncating a mapped file unmaps the pages past the new end in every address space
+ * (MemObject.cut); an access there then faults and the task gets SIGSEGV (Linux sends
+ * SIGBUS).
  *
  * Bounds (see sentry/limits.ts for how they are sized): each tmpfs has a size in pages
  * and a number of inodes (`size=`, `nr_inodes=`; 0 is unlimited, as on Linux), and all
@@ -12,8 +19,11 @@
  * (a hard link pins a dentry too). The budget counts units of INODE_HEAP_BYTES of heap: a
  * name is one, a symlink's target (a heap string of up to 4 KiB) one more per KiB. Past a bound, creating a name or growing a file fails
  * with ENOSPC (a write that partly fits is short, as on Linux). A name's inode count is
- * given back when the name goes; a file's pages when its last link and its last open
- * file description are gone.
+ * given back when the name goes; a file's pages when its last link, its last open
+ * file description and its last mapping are gone. `size=` counts the pages actually
+ * stored (as Linux's tmpfs): a page is charged when first written, or when a mapping
+ * first maps it; a chunk's charged pages are a 16-bit mask, so st_blocks and statfs are
+ * exact to the page.
  */
 import { Errno, fail } from '../../kernel/errors';
 import type { Credentials } from '../../kernel/credentials';
@@ -27,18 +37,135 @@ import {
 import type { Location } from '../../vfs/mount';
 import { Pipe, PipeEnd } from '../pipe/pipe';
 import { INODE_HEAP_BYTES } from '../../limits';
+import { MemoryFile } from '../../../platform';
+import { CHUNK, MemObject } from '../../mm/shared';
 
 let nextDev = 0x100;
 
 const PAGE = 4096;
-/** DATA_CHUNK is the unit a file's bytes are stored in. */
-const DATA_CHUNK = 64 * 1024;
+/** PAGES_PER_CHUNK is the number of pages in a chunk (the bits of a chunk's charge mask). */
+const PAGES_PER_CHUNK = CHUNK / PAGE;
 /**
  * MAX_FILE_BYTES bounds one file's length (EFBIG past it; `size=` bounds what it stores):
- * mmap copies a file's bytes into private memory, so a long sparse file would cost its
- * whole length there.
+ * a MAP_PRIVATE mapping reads the file's bytes into private memory, so a long sparse
+ * file costs its length in reads there.
  */
 const MAX_FILE_BYTES = 2 ** 31;
+
+let memoryFile: MemoryFile | null = null;
+
+/** setTmpfsMemoryFile sets the memory file tmpfs data lives in (boot: the platform's). */
+export function setTmpfsMemoryFile(mf: MemoryFile): void {
+  memoryFile = mf;
+}
+
+/** tmpfsMemoryFile returns the memory file for tmpfs data (a private one when boot set none: unit tests). */
+function tmpfsMemoryFile(): MemoryFile {
+  return (memoryFile ??= MemoryFile.create({ name: 'tvisor-tmpfs' }));
+}
+
+/** bitCount counts the set bits of a chunk's charge mask. */
+function bitCount(m: number): number {
+  let n = 0;
+  for (; m; m &= m - 1) n++;
+  return n;
+}
+
+/**
+ * FileData is a regular file's bytes: a MemObject whose limit is the file's end rounded
+ * up to a page and whose pages are charged to the tmpfs (`size=`) as they are first
+ * stored. The inode holds one reference (dropped at the last link and close), each
+ * MAP_SHARED VMA one more; the pages are given back with the last.
+ */
+export class FileData extends MemObject {
+  /** masks holds, per chunk, the pages charged (bit p: page p of the chunk). */
+  private readonly masks = new Map<number, number>();
+  /** pages is the number of pages charged. */
+  pages = 0;
+
+  constructor(readonly inode: TmpfsInode) {
+    super(tmpfsMemoryFile());
+  }
+
+  override get limit(): number {
+    return Math.ceil(this.inode.size / PAGE) * PAGE;
+  }
+
+  override forMapping(c: number, lo: number, hi: number): ReturnType<MemObject['chunk']> {
+    if (this.claim(lo, hi) < hi) fail(Errno.ENOSPC);
+    return this.chunks.get(c)!;
+  }
+
+  /**
+   * claim allocates and charges the pages of [lo, hi) not stored yet, in order, as far
+   * as the tmpfs has room; it returns where it stopped (hi when all fit) and fails with
+   * ENOSPC when not even the first page fits (or the memory file is full).
+   */
+  claim(lo: number, hi: number): number {
+    const tfs = this.inode.tfs;
+    const maxPages = tfs.maxPages;
+    for (let p = Math.floor(lo / PAGE); p * PAGE < hi; p++) {
+      const c = Math.floor(p / PAGES_PER_CHUNK), bit = 1 << (p % PAGES_PER_CHUNK);
+      const mask = this.masks.get(c) ?? 0;
+      if (mask & bit) continue;
+      const stop = Math.max(lo, p * PAGE);
+      if (tfs.pages >= maxPages) return stop > lo ? stop : fail(Errno.ENOSPC);
+      if (!this.chunks.has(c)) {
+        try {
+          this.chunk(c);
+        } catch {
+          return stop > lo ? stop : fail(Errno.ENOSPC); // the memory file is full
+        }
+      }
+      this.masks.set(c, mask | bit);
+      this.pages++;
+      tfs.pages++;
+    }
+    return hi;
+  }
+
+  /** missing counts the pages of [lo, hi) not stored yet. */
+  missing(lo: number, hi: number): number {
+    let n = 0;
+    for (let p = Math.floor(lo / PAGE); p * PAGE < hi; p++) {
+      if (!((this.masks.get(Math.floor(p / PAGES_PER_CHUNK)) ?? 0) & (1 << (p % PAGES_PER_CHUNK)))) n++;
+    }
+    return n;
+  }
+
+  /** truncate drops the bytes from `size` on (unmapping them wherever mapped) and their charge. */
+  truncate(size: number): void {
+    for (const c of this.cut(size)) this.uncharge(c, 0);
+    const c = Math.floor(size / CHUNK), keep = Math.ceil((size % CHUNK) / PAGE);
+    if (size % CHUNK !== 0) this.uncharge(c, keep);
+  }
+
+  /** punchHole zeroes [lo, hi): whole chunks inside it are given back with their charge. */
+  punchHole(lo: number, hi: number): void {
+    for (const c of this.punch(lo, hi)) this.uncharge(c, 0);
+  }
+
+  /** uncharge gives back the charged pages of chunk c from page `from` of the chunk on. */
+  private uncharge(c: number, from: number): void {
+    const mask = this.masks.get(c) ?? 0;
+    const kept = mask & ((1 << from) - 1);
+    const n = bitCount(mask ^ kept);
+    this.pages -= n;
+    this.inode.tfs.pages -= n;
+    if (kept) this.masks.set(c, kept);
+    else this.masks.delete(c);
+  }
+
+  protected override released(): void {
+    this.inode.tfs.pages -= this.pages;
+    this.pages = 0;
+    this.masks.clear();
+  }
+}
+
+/** File seals (fcntl F_ADD_SEALS), as Linux numbers them. */
+export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 0x10;
+const ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
 
 /** InodeBudget is the sandbox-wide count of in-memory inodes and its bound. */
 export const inodeBudget = { used: 0, limit: Number.MAX_SAFE_INTEGER };
@@ -107,14 +234,12 @@ export class Tmpfs implements FileSystem {
     i.released = true;
     inodeBudget.used -= i.extraUnits;
     this.bytes -= i.size;
-    this.pages -= Math.ceil(i.size / PAGE);
+    i.dropData(); // its pages come back with its last mapping
   }
 
-  /** roomFor returns how far a file now `size` bytes long may grow (bytes), under `size=`. */
-  roomFor(size: number): number {
-    if (this.maxBytes <= 0) return MAX_FILE_BYTES;
-    const pages = Math.floor(this.maxBytes / PAGE) - this.pages + Math.ceil(size / PAGE);
-    return Math.min(MAX_FILE_BYTES, Math.max(size, pages * PAGE));
+  /** maxPages is the number of data pages `size=` allows (unbounded without it). */
+  get maxPages(): number {
+    return this.maxBytes > 0 ? Math.floor(this.maxBytes / PAGE) : Number.MAX_SAFE_INTEGER;
   }
 
   /** statfs reports the bounds as Linux's tmpfs does: 0 blocks (or files) when unlimited. */
@@ -129,8 +254,13 @@ export class Tmpfs implements FileSystem {
 /** TmpfsInode is a file of a tmpfs. */
 export class TmpfsInode extends Inode {
   children = new Map<string, TmpfsInode>();
-  /** chunks hold the bytes of chunk i (DATA_CHUNK each; undefined: zeros; a short last one for small files). */
-  private chunks: (Buffer | undefined)[] = [];
+  /**
+   * seals are the file's seals (F_SEAL_*): a memfd made without MFD_ALLOW_SEALING and
+   * every other tmpfs file have F_SEAL_SEAL only, as on Linux (they are all shmem files).
+   */
+  seals = F_SEAL_SEAL;
+  /** fileData holds a regular file's bytes (made on first use). */
+  private fileData: FileData | null = null;
   size = 0;
   target = '';
   pipe: Pipe | null = null;
@@ -156,7 +286,7 @@ export class TmpfsInode extends Inode {
     // Directories report Linux tmpfs's bogus size: 20 bytes an entry, 40 for . and ..
     const size = this.isSymlink ? Buffer.byteLength(this.target) : this.isDir ? (this.tfs.zeroDirSize ? 0 : 40 + 20 * this.children.size) : this.size;
     // Like Linux's tmpfs: data pages count as blocks, directories and short symlinks do not.
-    const blocks = this.isRegular ? Math.ceil(size / 4096) * 8 : 0;
+    const blocks = this.isRegular ? (this.fileData?.pages ?? 0) * 8 : 0;
     return {
       dev: this.tfs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev,
       size, blksize: 4096, blocks, atime: this.atime, mtime: this.mtime, ctime: this.ctime,
@@ -177,50 +307,84 @@ export class TmpfsInode extends Inode {
     this.ctime = nowTimespec();
   }
 
-  /** resize sets the file's length, zero-filling growth. */
+  /** data returns a regular file's bytes (the object MAP_SHARED maps). */
+  get data(): FileData {
+    if (!this.isRegular) fail(Errno.EINVAL);
+    if (!this.fileData) this.fileData = new FileData(this).ref(); // the inode's reference
+    return this.fileData;
+  }
+
+  /** dropData drops the inode's reference to its bytes (the last link and close are gone). */
+  dropData(): void {
+    this.fileData?.unref();
+  }
+
+  /**
+   * resize sets the file's length: growth stores nothing (a hole, as Linux's tmpfs: not
+   * bounded by `size=`), shrinking drops the bytes past the end, wherever mapped.
+   */
   resize(n: number): void {
     if (!this.isRegular) fail(Errno.EINVAL);
     if (n > MAX_FILE_BYTES) fail(Errno.EFBIG);
-    if (n > this.size && n > this.tfs.roomFor(this.size)) fail(Errno.ENOSPC);
-    if (n < this.size) {
-      // Drop whole chunks past the end and zero the tail of the last one kept.
-      this.chunks.length = Math.min(this.chunks.length, Math.ceil(n / DATA_CHUNK));
-      const last = this.chunks[Math.floor(n / DATA_CHUNK)];
-      if (last && last.length > n % DATA_CHUNK) last.fill(0, n % DATA_CHUNK);
-    }
+    if ((n < this.size && this.seals & F_SEAL_SHRINK) || (n > this.size && this.seals & F_SEAL_GROW)) fail(Errno.EPERM);
+    if (n < this.size) this.fileData?.truncate(n);
     this.tfs.bytes += n - this.size;
-    this.tfs.pages += Math.ceil(n / PAGE) - Math.ceil(this.size / PAGE);
     this.size = n;
+    this.touch();
+  }
+
+  /** getSeals implements F_GET_SEALS (EINVAL for a file that is not regular). */
+  getSeals(): number {
+    if (!this.isRegular) fail(Errno.EINVAL);
+    return this.seals;
+  }
+
+  /**
+   * addSeals implements F_ADD_SEALS: EPERM once F_SEAL_SEAL is set, EBUSY when
+   * F_SEAL_WRITE is asked while a writable shared mapping exists.
+   */
+  addSeals(seals: number): void {
+    if (!this.isRegular) fail(Errno.EINVAL);
+    if (seals & ~ALL_SEALS) fail(Errno.EINVAL);
+    if (this.seals & F_SEAL_SEAL) fail(Errno.EPERM);
+    if (seals & F_SEAL_WRITE && !(this.seals & F_SEAL_WRITE) && this.fileData?.mappedWritable()) fail(Errno.EBUSY);
+    this.seals |= seals;
+  }
+
+  /**
+   * allocate implements fallocate(2) mode 0 and FALLOC_FL_KEEP_SIZE on a tmpfs file:
+   * the pages of [offset, offset+len) are stored and charged (ENOSPC, with nothing
+   * stored, when they do not all fit under `size=`), and the file grows to cover them
+   * unless keepSize. Seals apply as to write().
+   */
+  allocate(offset: number, len: number, keepSize: boolean): void {
+    if (!this.isRegular) fail(Errno.ENODEV);
+    const end = offset + len;
+    if (end > MAX_FILE_BYTES) fail(Errno.EFBIG);
+    if (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+    if (!keepSize && end > this.size && this.seals & F_SEAL_GROW) fail(Errno.EPERM);
+    if (this.tfs.pages + this.data.missing(offset, end) > this.tfs.maxPages) fail(Errno.ENOSPC);
+    if (this.data.claim(offset, end) < end) fail(Errno.ENOSPC); // the memory file is full
+    if (!keepSize && end > this.size) this.resize(end);
+  }
+
+  /**
+   * punchHole implements fallocate(2) FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE on a tmpfs
+   * file: [offset, offset+len) reads as zeros (in every mapping too) and the whole chunks
+   * inside it are given back; the size stays.
+   */
+  punchHole(offset: number, len: number): void {
+    if (!this.isRegular) fail(Errno.ENODEV);
+    if (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+    const end = Math.min(offset + len, this.size);
+    if (end > offset) this.fileData?.punchHole(offset, end);
     this.touch();
   }
 
   /** readAt copies the bytes at [at, at+dst.length) into dst (holes read as zeros). */
   readAt(dst: Buffer, at: number): void {
-    for (let done = 0; done < dst.length;) {
-      const c = Math.floor((at + done) / DATA_CHUNK), off = (at + done) % DATA_CHUNK;
-      const n = Math.min(dst.length - done, DATA_CHUNK - off);
-      const chunk = this.chunks[c];
-      const have = chunk ? Math.max(0, Math.min(n, chunk.length - off)) : 0;
-      if (have > 0) chunk!.copy(dst, done, off, off + have);
-      dst.fill(0, done + have, done + n);
-      done += n;
-    }
-  }
-
-  /** writeAt stores src at `at` (the file's size is the caller's business). */
-  writeAt(src: Buffer, at: number): void {
-    for (let done = 0; done < src.length;) {
-      const c = Math.floor((at + done) / DATA_CHUNK), off = (at + done) % DATA_CHUNK;
-      const n = Math.min(src.length - done, DATA_CHUNK - off);
-      let chunk = this.chunks[c];
-      if (!chunk || chunk.length < off + n) {
-        const grown = Buffer.alloc(Math.min(DATA_CHUNK, Math.max(off + n, 2 * (chunk?.length ?? 0), 256)));
-        chunk?.copy(grown);
-        this.chunks[c] = chunk = grown;
-      }
-      src.copy(chunk, off, done, done + n);
-      done += n;
-    }
+    if (this.fileData) this.fileData.readAt(dst, at);
+    else dst.fill(0);
   }
 
   override readlink(): string {
@@ -365,15 +529,14 @@ export class TmpfsFile extends FileDescription {
   override write(_t: Task, src: Buffer, offset?: number): number | Block {
     const i = this.inode;
     const at = offset ?? (this.flags & O_APPEND ? i.size : this.offset);
-    let n = src.length;
-    if (at + n > i.size) {
-      // Past `size=`, what fits is written (a short write) and then ENOSPC, as on Linux.
-      const room = i.tfs.roomFor(i.size);
-      if (at + n > room) n = Math.max(0, room - at);
-      if (n === 0 && src.length > 0) fail(Errno.ENOSPC);
-      if (at + n > i.size) i.resize(at + n);
-    }
-    i.writeAt(src.subarray(0, n), at);
+    if (i.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+    if (src.length === 0) return 0;
+    if (at >= MAX_FILE_BYTES) fail(Errno.EFBIG);
+    if (at + src.length > i.size && i.seals & F_SEAL_GROW) fail(Errno.EPERM);
+    // Past `size=`, what fits is written (a short write) and then ENOSPC, as on Linux.
+    const n = i.data.claim(at, Math.min(at + src.length, MAX_FILE_BYTES)) - at;
+    if (at + n > i.size) i.resize(at + n);
+    i.data.writeAt(src.subarray(0, n), at);
     if (offset === undefined) this.offset = at + n;
     i.mtime = i.ctime = nowTimespec();
     return n;

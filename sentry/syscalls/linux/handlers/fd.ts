@@ -6,6 +6,7 @@ import type { Task } from '../../../kernel/task';
 import { O_ACCMODE, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, STATUS_FLAGS } from '../../../vfs/file';
 import { mayNoatime } from '../../../vfs/permission';
 import { newPipe, PipeEnd } from '../../../fsimpl/pipe/pipe';
+import { TmpfsFile } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { fdArg, file, u32 } from './util';
 
@@ -79,8 +80,13 @@ define(72, (t, r) => {
       f.pipe.capacity = Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(want, 1))));
       return f.pipe.capacity;
     }
-    case F_ADD_SEALS: return fail(Errno.EINVAL);
-    case F_GET_SEALS: return fail(Errno.EINVAL);
+    // Seals: tmpfs files (memfds: handlers/memfd.ts); other files answer EINVAL, as on Linux for non-shmem files.
+    case F_ADD_SEALS:
+      if (!(f instanceof TmpfsFile)) fail(Errno.EINVAL);
+      if (!f.writable) fail(f.inode.isRegular ? Errno.EPERM : Errno.EINVAL);
+      f.inode.addSeals(r.argInt(2));
+      return 0;
+    case F_GET_SEALS: return f instanceof TmpfsFile ? f.inode.getSeals() : fail(Errno.EINVAL);
     default: return fail(Errno.EINVAL);
   }
 }, 'partial', 'record locks never conflict (one sandbox)');

@@ -7,6 +7,7 @@ import './attr';
 import './fd';
 import './poll';
 import './mm';
+import './memfd';
 import './time';
 import './misc';
 import './process';

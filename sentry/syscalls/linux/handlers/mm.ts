@@ -1,12 +1,16 @@
 /**
  * Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore, mlock family.
- * File mappings are private copies of the file's bytes (MAP_SHARED of a writable file
- * is refused); anonymous memory is populated lazily by the memory manager.
+ * A MAP_SHARED mapping of a tmpfs file maps the file's own memory (its FileData): writes
+ * through it are the file's bytes. Other file mappings are private copies of the file's
+ * bytes (MAP_SHARED writable of a non-tmpfs file is refused, ENODEV); anonymous memory
+ * is populated lazily by the memory manager.
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
-import { O_ACCMODE, O_RDONLY } from '../../../vfs/file';
+import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
+import { chunksIn, CHUNK, SharedAnon } from '../../../mm/shared';
+import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { num } from './util';
 
@@ -26,13 +30,16 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   const shared = type !== MAP_PRIVATE;
   const anon = (flags & MAP_ANONYMOUS) !== 0;
   const f = anon ? null : t.fds.get(fd);
+  const shm = f && shared ? tmpfsData(f) : null;
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
     if (!f.readable) fail(Errno.EACCES);
     if (shared && prot & 2) {
       if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
-      fail(Errno.ENODEV); // writable shared file mappings are not supported
+      if (!shm) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
+      if ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
     }
+    if (shm && offset + len > Number.MAX_SAFE_INTEGER) fail(Errno.EOVERFLOW);
   }
   // Linux accounts writable private and shared anonymous memory unless MAP_NORESERVE.
   if (!(flags & MAP_NORESERVE) && (shared ? anon : prot & 2)) t.mm.checkCommit(len);
@@ -46,6 +53,15 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     const hint = addrHint - (addrHint % PAGE);
     addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
   }
+  if (shm) {
+    // The file's own memory: pages past its end fault (a truncate unmaps them too).
+    t.mm.mapShared(addr, len, prot, shm, offset, t.kernel.mounts.pathOf(f!.loc!, t.root));
+    const vma = t.mm.findVma(addr)!;
+    vma.fileOffset = offset;
+    // Like Linux's VM_MAYWRITE: a read-only descriptor's shared mapping never becomes writable.
+    vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
+    return addr;
+  }
   t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
   if (f) {
     // Copy the file's bytes in (the rest of the last page stays zero).
@@ -54,29 +70,52 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));
-    // Pages that read as zeros (a sparse file's holes) are left untouched: the mapping
-    // already reads zeros there, and nothing is allocated for them.
-    const zero = Buffer.alloc(PAGE);
+    const data = f instanceof TmpfsFile ? f.inode.data : null;
+    if (data) {
+      // A tmpfs file: only its stored chunks are read (a sparse file's holes cost nothing).
+      for (const c of chunksIn(data.chunks, offset, offset + want)) {
+        const lo = Math.max(offset, c * CHUNK), hi = Math.min(offset + want, (c + 1) * CHUNK);
+        const buf = Buffer.alloc(hi - lo);
+        data.readAt(buf, lo);
+        writeNonZero(t, addr + (lo - offset), buf);
+      }
+      return addr;
+    }
     for (let done = 0; done < want;) {
       const buf = Buffer.alloc(Math.min(want - done, 1 << 20));
       const n = f.read(t, buf, offset + done);
       if (typeof n !== 'number' || n <= 0) break;
-      // One copy per run of pages that are not all zeros.
-      let run = -1;
-      for (let at = 0; at <= n; at += PAGE) {
-        const page = buf.subarray(at, Math.min(n, at + PAGE));
-        const data = page.length > 0 && page.compare(zero, 0, page.length) !== 0;
-        if (data && run < 0) run = at;
-        if (!data && run >= 0) {
-          t.mm.writeForce(addr + done + run, buf.subarray(run, at));
-          run = -1;
-        }
-      }
-      if (run >= 0) t.mm.writeForce(addr + done + run, buf.subarray(run, n));
+      writeNonZero(t, addr + done, buf.subarray(0, n));
       done += n;
     }
   }
   return addr;
+}
+
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/**
+ * writeNonZero copies buf into a fresh private mapping at addr, one copy per run of pages
+ * that are not all zeros: the mapping already reads zeros elsewhere, and nothing is
+ * allocated for those pages.
+ */
+function writeNonZero(t: Task, addr: number, buf: Buffer): void {
+  let run = -1;
+  for (let at = 0; at <= buf.length; at += PAGE) {
+    const page = buf.subarray(at, Math.min(buf.length, at + PAGE));
+    const data = page.length > 0 && page.compare(ZERO_PAGE, 0, page.length) !== 0;
+    if (data && run < 0) run = at;
+    if (!data && run >= 0) {
+      t.mm.writeForce(addr + run, buf.subarray(run, at));
+      run = -1;
+    }
+  }
+  if (run >= 0) t.mm.writeForce(addr + run, buf.subarray(run));
+}
+
+/** tmpfsData returns the memory of a tmpfs regular file (what MAP_SHARED maps), or null for other files. */
+function tmpfsData(f: FileDescription): FileData | null {
+  return f instanceof TmpfsFile && f.inode.isRegular ? f.inode.data : null;
 }
 
 define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.argInt(4), Number(BigInt.asIntN(64, r.arg(5)))));
@@ -107,12 +146,16 @@ define(25, (t, r) => {
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
-  const { prot, name } = vma;
+  const { prot, name, noWrite } = vma;
   // The object and offset behind `old`, for a shared mapping (vma may be split below).
   const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
   const place = (at: number, from: number, length: number) => {
-    if (shared) t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
-    else t.mm.mapAnonymous(at, length, prot, false, name);
+    if (shared) {
+      t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
+      const moved = t.mm.findVma(at)!;
+      moved.noWrite = noWrite; // still the same read-only descriptor's mapping
+      if (!(shared.mem instanceof SharedAnon)) moved.fileOffset = shared.offset + from; // a file's offset, for /proc/<pid>/maps
+    } else t.mm.mapAnonymous(at, length, prot, false, name);
   };
   const move = (dst: number) => {
     place(dst, 0, newLen);
@@ -138,7 +181,7 @@ define(25, (t, r) => {
 }, 'partial', 'private memory moves by copying what was touched');
 
 define(28, () => 0, 'partial', 'advice is accepted and ignored');
-define(26, () => 0, 'partial', 'private copies: nothing to sync');
+define(26, () => 0, 'partial', 'nothing to sync: tmpfs shared mappings are the file itself, other file mappings private copies');
 define(149, () => 0);
 define(150, () => 0);
 define(151, () => 0);
