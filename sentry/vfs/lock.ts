@@ -231,6 +231,7 @@ export function releasePosix(owner: LockOwner, f: FileDescription): void {
 
 /** releaseOwner drops every POSIX lock of owner (its descriptor table is gone). */
 export function releaseOwner(owner: LockOwner): void {
+  waiting.delete(owner);
   const set = held.get(owner);
   if (!set) return;
   held.delete(owner);
@@ -238,6 +239,12 @@ export function releaseOwner(owner: LockOwner): void {
     s.posix = s.posix.filter((l) => l.owner !== owner || l.ofd);
     changed(s);
   }
+}
+
+/** lockedInodes counts the inodes with a lock or a waiter (what a close/exit cycle must
+ * bring back to where it was). */
+export function lockedInodes(): number {
+  return states.size;
 }
 
 /** releaseDescription drops f's OFD and flock locks (its last reference went). */
