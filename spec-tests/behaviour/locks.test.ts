@@ -58,6 +58,7 @@ const EXPECTED = [
   "modes: whence 7: EINVAL, start -1: EINVAL, type 9: EINVAL",
   "modes: O_PATH: F_SETLK EBADF, flock EBADF",
   "CLONE_FILES child exited: its open is in our table: yes, our pipe still open: yes",
+  "CLONE_FILES child exec'd: our O_CLOEXEC descriptor still open: yes, its fd 100 not in our table: yes",
   "done",
 ];
 

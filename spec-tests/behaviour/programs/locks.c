@@ -9,7 +9,8 @@
  * processes, release on close of ANY descriptor of the file and at exit, the access-mode
  * rules (EBADF). OFD locks (F_OFD_*) between two opens of one process; flock between two
  * opens, its conversions, and its independence from fcntl locks. A CLONE_FILES child (raw
- * clone, no CLONE_THREAD) exiting leaves the shared descriptors open.
+ * clone, no CLONE_THREAD) exiting leaves the shared descriptors open; one that execs
+ * (itself, as "locks exec-child FD") gets its own table and leaves ours alone.
  * Waits are sequenced with pipes; no result depends on timing.
  */
 #include "common.h"
@@ -309,11 +310,40 @@ static void clone_files(void) {
   say("CLONE_FILES child exited: its open is in our table: %s, our pipe still open: %s", fcntl(fd, F_GETFD) >= 0 ? "yes" : "no",
       write(p[1], "x", 1) == 1 ? "yes" : "no");
   close(fd);
+
+  /* A CLONE_FILES child that execs gets a table of its own (Linux's unshare_files):
+   * its close-on-exec pass and its new descriptors leave ours alone. */
+  int ce = open(path, O_RDONLY | O_CLOEXEC);
+  check(ce >= 0, "open O_CLOEXEC");
+  c = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+  check(c >= 0, "clone");
+  if (c == 0) {
+    char w[16];
+    snprintf(w, sizeof w, "%d", p[1]);
+    execl("/proc/self/exe", "locks", "exec-child", w, (char *)NULL);
+    _exit(5);
+  }
+  char b;
+  check(read(p[0], &b, 1) == 1 && b == 'x', "read our own write");
+  check(read(p[0], &b, 1) == 1 && b == 'e', "read the exec'd child's write");
+  check(waitpid((pid_t)c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec child");
+  say("CLONE_FILES child exec'd: our O_CLOEXEC descriptor still open: %s, its fd 100 not in our table: %s",
+      fcntl(ce, F_GETFD) == FD_CLOEXEC ? "yes" : "no", fcntl(100, F_GETFD) == -1 && errno == EBADF ? "yes" : "no");
+  close(ce);
   close(p[0]);
   close(p[1]);
 }
 
+/* exec_child is the CLONE_FILES child after execve: it opens fd 100 and says so on the pipe. */
+static int exec_child(const char *wfd) {
+  int w = atoi(wfd);
+  if (dup2(w, 100) != 100) return 2;
+  if (write(100, "e", 1) != 1) return 3;
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "exec-child") == 0) return exec_child(argv[2]);
   check(argc == 2, "usage: locks DIR");
   check(chdir(argv[1]) == 0, "chdir");
   check(mkdir("locks-work", 0755) == 0, "mkdir");
