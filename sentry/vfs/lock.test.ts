@@ -11,7 +11,7 @@ import { Block } from '../kernel/waiter';
 import { Tmpfs, type TmpfsInode } from '../fsimpl/tmpfs/tmpfs';
 import { FdTable } from './fd-table';
 import { O_RDWR, type FileDescription } from './file';
-import { F_RDLCK, F_UNLCK, F_WRLCK, LOCK_EX, LOCK_NB, LOCK_UN, OFFSET_MAX, flock, lockedInodes, setRange, testRange, type RangeLock } from './lock';
+import { F_RDLCK, F_UNLCK, F_WRLCK, LOCK_EX, LOCK_NB, LOCK_UN, MAX_RANGE_LOCKS, OFFSET_MAX, flock, lockedInodes, rangeLockCount, setRange, setRangeLockLimit, testRange, type RangeLock } from './lock';
 import { Dentry, Mount } from './mount';
 
 const fs = new Tmpfs();
@@ -31,10 +31,14 @@ function range(owner: object, type: number, start: bigint, end: bigint, ofd = fa
   return { owner, ofd, type, start, end, pid: 1 };
 }
 
-const EAGAIN = new LinuxError(Errno.EAGAIN);
+const EAGAIN = new LinuxError(Errno.EAGAIN), ENOLCK = new LinuxError(Errno.ENOLCK);
 
 describe('locks', () => {
-  afterEach(() => expect(lockedInodes()).toBe(0));
+  afterEach(() => {
+    setRangeLockLimit(MAX_RANGE_LOCKS);
+    expect(lockedInodes()).toBe(0);
+    expect(rangeLockCount()).toBe(0);
+  });
 
   test('POSIX ranges split, merge and go when the owner closes any descriptor of the file', () => {
     const t1 = new FdTable(), t2 = new FdTable();
@@ -85,5 +89,26 @@ describe('locks', () => {
     expect(flock(b.f, LOCK_EX | LOCK_NB)).toBe(0);
     expect(flock(b.f, LOCK_UN)).toBe(0);
     b.f.unref();
+  });
+
+  test('the sandbox holds a bounded number of ranges: past it ENOLCK, and a close gives them back', () => {
+    const BOUND = 1000;
+    setRangeLockLimit(BOUND);
+    const t = new FdTable();
+    const a = open();
+    t.add(a.f, false);
+    for (let i = 0; i < BOUND; i++) setRange(task, a.f, range(t, F_WRLCK, BigInt(2 * i), BigInt(2 * i)), false);
+    expect(rangeLockCount()).toBe(BOUND);
+    expect(() => setRange(task, a.f, range(t, F_WRLCK, -2n + BigInt(2 * BOUND) + 4n, OFFSET_MAX), false)).toThrow(ENOLCK);
+    // Filling a gap merges the two ranges beside it with it: allowed at the bound.
+    expect(setRange(task, a.f, range(t, F_WRLCK, 1n, 1n), false)).toBe(0);
+    expect(rangeLockCount()).toBe(BOUND - 1);
+    // Splitting one in two is refused at the bound, and changes nothing.
+    expect(setRange(task, a.f, range(t, F_RDLCK, 1n << 40n, 1n << 40n), false)).toBe(0);
+    expect(() => setRange(task, a.f, range(t, F_UNLCK, 1n, 1n), false)).toThrow(ENOLCK);
+    expect(rangeLockCount()).toBe(BOUND);
+    expect(setRange(task, a.f, range(t, F_UNLCK, 0n, 1n), false)).toBe(0);
+    t.release();
+    expect(a.released()).toBe(true);
   });
 });
