@@ -1,8 +1,9 @@
 /**
  * Advisory locks (programs/locks.c): POSIX record locks between processes (ranges, waits,
  * EINTR and SA_RESTART, EDEADLK, release on close and exit, access modes), OFD locks,
- * flock and its independence from fcntl locks, and a CLONE_FILES child whose exit leaves
- * the shared descriptor table open; in /tmp of the rootfs and in a gofer-served bind
+ * flock and its independence from fcntl locks, a CLONE_FILES child whose exit leaves the
+ * shared descriptor table open (and one that execs, which gets its own), SCM_RIGHTS
+ * descriptors dropped past RLIMIT_NOFILE; in /tmp of the rootfs and in a gofer-served bind
  * mount, compared between a native run and runc, runsc and tvisor (see compare.ts). The
  * expected lines are what Linux's fs/locks.c does for each case.
  */
@@ -59,6 +60,8 @@ const EXPECTED = [
   "modes: O_PATH: F_SETLK EBADF, flock EBADF",
   "CLONE_FILES child exited: its open is in our table: yes, our pipe still open: yes",
   "CLONE_FILES child exec'd: our O_CLOEXEC descriptor still open: yes, its fd 100 not in our table: yes",
+  "SCM_RIGHTS past RLIMIT_NOFILE: recvmsg ok, MSG_CTRUNC yes, descriptors received 1",
+  "SCM_RIGHTS past RLIMIT_NOFILE: the dropped copy is released (reader sees POLLHUP): yes",
   "done",
 ];
 

@@ -10,13 +10,17 @@
  * rules (EBADF). OFD locks (F_OFD_*) between two opens of one process; flock between two
  * opens, its conversions, and its independence from fcntl locks. A CLONE_FILES child (raw
  * clone, no CLONE_THREAD) exiting leaves the shared descriptors open; one that execs
- * (itself, as "locks exec-child FD") gets its own table and leaves ours alone.
+ * (itself, as "locks exec-child FD") gets its own table and leaves ours alone. Descriptors
+ * received with SCM_RIGHTS past RLIMIT_NOFILE are dropped (MSG_CTRUNC), not leaked.
  * Waits are sequenced with pipes; no result depends on timing.
  */
 #include "common.h"
 #include <fcntl.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -334,6 +338,49 @@ static void clone_files(void) {
   close(p[1]);
 }
 
+/* scm_rights_emfile: descriptors received past RLIMIT_NOFILE are dropped, not leaked
+ * (Linux's scm_detach_fds): two copies of a pipe's write end are sent, one fits. */
+static void scm_rights_emfile(void) {
+  int sv[2], p[2];
+  check(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0 && pipe(p) == 0, "socketpair, pipe");
+  char cbuf[CMSG_SPACE(2 * sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  char byte = 'r';
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+  memcpy(CMSG_DATA(c), (int[]){p[1], p[1]}, 2 * sizeof(int));
+  check(sendmsg(sv[0], &m, 0) == 1, "sendmsg");
+  close(p[1]);
+  int lowest = dup(0);
+  check(lowest >= 0, "dup");
+  close(lowest);
+  struct rlimit old, one = {.rlim_cur = (rlim_t)lowest + 1};
+  check(getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
+  one.rlim_max = old.rlim_max;
+  check(setrlimit(RLIMIT_NOFILE, &one) == 0, "setrlimit");
+  memset(cbuf, 0, sizeof cbuf);
+  m.msg_controllen = sizeof cbuf;
+  long r = recvmsg(sv[1], &m, 0);
+  check(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
+  c = CMSG_FIRSTHDR(&m);
+  int got = c ? (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0;
+  int fd = -1;
+  if (got > 0) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  say("SCM_RIGHTS past RLIMIT_NOFILE: recvmsg %s, MSG_CTRUNC %s, descriptors received %d", result(r),
+      m.msg_flags & MSG_CTRUNC ? "yes" : "no", got);
+  if (fd >= 0) close(fd);
+  struct pollfd pf = {.fd = p[0], .events = POLLIN};
+  check(poll(&pf, 1, 0) >= 0, "poll");
+  say("SCM_RIGHTS past RLIMIT_NOFILE: the dropped copy is released (reader sees POLLHUP): %s", pf.revents & POLLHUP ? "yes" : "no");
+  close(p[0]);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 /* exec_child is the CLONE_FILES child after execve: it opens fd 100 and says so on the pipe. */
 static int exec_child(const char *wfd) {
   int w = atoi(wfd);
@@ -360,6 +407,7 @@ int main(int argc, char **argv) {
   flocks();
   modes();
   clone_files();
+  scm_rights_emfile();
   close(fd);
   check(unlink(path) == 0 && rmdir("locks-work") == 0, "cleanup");
   say("done");
