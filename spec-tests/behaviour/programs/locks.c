@@ -389,8 +389,29 @@ static int exec_child(const char *wfd) {
   return 0;
 }
 
+/* flood makes up to n one-byte ranges (every other byte, so none merge) and says how many
+ * it got and how the next one failed; twice, the file closed in between (locks flood DIR N,
+ * for spec-tests/security/locks.test.ts: the sentry bounds them, Linux only by memory). */
+static int flood(const char *dir, int n) {
+  check(chdir(dir) == 0, "chdir");
+  for (int round = 0; round < 2; round++) {
+    int fd = open("flood", O_RDWR | O_CREAT, 0644);
+    check(fd >= 0, "open");
+    int i = 0;
+    long r = 0;
+    for (; i < n; i++)
+      if ((r = setlk(fd, F_SETLK, F_WRLCK, SEEK_SET, 2 * (off_t)i, 1)) != 0) break;
+    say("%s: %d ranges, then %s", round == 0 ? "flood" : "after closing, again", i, i < n ? result(r) : "stopped");
+    close(fd);
+  }
+  check(unlink("flood") == 0, "unlink");
+  say("done");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "exec-child") == 0) return exec_child(argv[2]);
+  if (argc == 4 && strcmp(argv[1], "flood") == 0) return flood(argv[2], atoi(argv[3]));
   check(argc == 2, "usage: locks DIR");
   check(chdir(argv[1]) == 0, "chdir");
   check(mkdir("locks-work", 0755) == 0, "mkdir");
