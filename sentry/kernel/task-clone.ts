@@ -40,7 +40,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   const thread = (f & CLONE_THREAD) !== 0;
   const shareVm = (f & CLONE_VM) !== 0 && !(f & CLONE_VFORK);
   const mm = shareVm ? parent.mm.ref() : parent.mm.fork();
-  const fds = f & CLONE_FILES ? parent.fds : parent.fds.fork();
+  const fds = f & CLONE_FILES ? parent.fds.ref() : parent.fds.fork();
   const fs = f & CLONE_FS ? parent.fs : { ...parent.fs };
   const regs = cloneRegisters(parent);
   const tid = k.allocId();

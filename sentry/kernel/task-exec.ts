@@ -161,6 +161,12 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   t.ctx = null;
   t.mm.release();
   t.mm = mm;
+  // Linux's unshare_files: a table still shared with another process is copied first.
+  if (t.fds.shared) {
+    const old = t.fds;
+    t.fds = old.fork();
+    old.release();
+  }
   t.fds.closeOnExec();
   t.tg.actions = t.tg.actions.map((a) => (a.handler === SIG_IGN ? a : defaultAction()));
   t.altstack = { sp: 0n, size: 0, flags: 2 };

@@ -42,6 +42,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   k.tasks.delete(t.tid);
   const tg = t.tg;
   tg.tasks.delete(t);
+  t.fds.release();
   if (tg.tasks.size === 0) {
     t.mm.release();
     groupExited(tg, t, reason);
@@ -63,7 +64,6 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   tg.exitWatcher?.(tg.exitStatus);
   tg.exitWatcher = null;
   timekeeper.disarm(tg.alarmTimer);
-  last.fds.closeAll();
   const init = k.init;
   // Orphans go to init (or are dropped with it).
   for (const child of tg.children) {

@@ -1,9 +1,16 @@
 /**
  * FdTable maps a process's descriptor numbers to open file descriptions, with the
  * close-on-exec flag per descriptor. New descriptors take the lowest free number.
+ *
+ * A table is reference-counted like Linux's files_struct: every task using it (threads,
+ * and CLONE_FILES children of other processes) holds one reference, and its descriptors
+ * are closed when the last one goes (task exit, or execve unsharing it). The table is
+ * also the owner of the POSIX record locks its tasks take: closing any descriptor of a
+ * file drops the table's locks on that file (vfs/lock.ts).
  */
 import { Errno, fail } from '../kernel/errors';
 import type { FileDescription } from './file';
+import { releaseOwner, releasePosix } from './lock';
 
 interface Slot {
   file: FileDescription;
@@ -16,7 +23,33 @@ export const NR_OPEN = 1048576;
 /** FdTable is one process's descriptor table (shared by CLONE_FILES threads). */
 export class FdTable {
   private readonly slots = new Map<number, Slot>();
+  private refs = 1;
   limit = 1024;
+
+  /** ref takes a reference for one more task (clone with CLONE_FILES). */
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+
+  /** shared tells whether another task holds a reference too. */
+  get shared(): boolean {
+    return this.refs > 1;
+  }
+
+  /** release drops a task's reference; the last one closes every descriptor. */
+  release(): void {
+    if (--this.refs !== 0) return;
+    this.closeAll();
+    releaseOwner(this);
+  }
+
+  /** drop closes one descriptor's reference to file: as on Linux's filp_close, the
+   * table's POSIX locks on the file go with it. */
+  private drop(file: FileDescription): void {
+    releasePosix(this, file);
+    file.unref();
+  }
 
   get(fd: number): FileDescription {
     const s = this.slots.get(fd);
@@ -58,7 +91,7 @@ export class FdTable {
     }
     const old = this.slots.get(fd);
     this.slots.set(fd, { file, cloexec });
-    old?.file.unref();
+    if (old) this.drop(old.file);
   }
 
   /** remove closes fd. */
@@ -66,10 +99,11 @@ export class FdTable {
     const s = this.slots.get(fd);
     if (!s) fail(Errno.EBADF);
     this.slots.delete(fd);
-    s.file.unref();
+    this.drop(s.file);
   }
 
-  /** fork returns a copy sharing every description. */
+  /** fork returns a copy sharing every description (fork, or unsharing at execve);
+   * locks stay with this table. */
   fork(): FdTable {
     const t = new FdTable();
     t.limit = this.limit;

@@ -6,8 +6,9 @@
  * one line per operation, `<op> <microseconds> us`, with nanosecond precision. Nothing
  * else is printed on stdout (errors go to stderr and the exit status is 1).
  *   bench-syscalls [-t SECONDS_PER_OP] [OP...]    (default 0.3 s, every op)
- * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB), both
- * present in the benchmark's rootfs and on the host.
+ * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB; flock
+ * lock+unlock on the same descriptor), both present in the benchmark's rootfs and on the
+ * host.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +63,12 @@ static void op_stat(long n) {
   struct stat st;
   for (long i = 0; i < n; i++)
     if (stat(small_file, &st) != 0) die("stat");
+}
+
+/* op_flock takes and drops an exclusive flock on an open file (no other holder). */
+static void op_flock(long n) {
+  for (long i = 0; i < n; i++)
+    if (flock(big_fd, LOCK_EX) != 0 || flock(big_fd, LOCK_UN) != 0) die("flock");
 }
 
 static void op_fork_wait(long n) {
@@ -113,6 +121,7 @@ struct op {
 static const struct op ops[] = {
     {"getppid", op_getppid},     {"open+close", op_open_close}, {"pread-4k", op_pread},
     {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"pipe-pingpong", op_pipe_pingpong},
+    {"flock", op_flock},
 };
 
 static int cmp_double(const void *a, const void *b) {

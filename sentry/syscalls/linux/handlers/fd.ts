@@ -3,18 +3,19 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { O_ACCMODE, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, STATUS_FLAGS } from '../../../vfs/file';
+import { O_ACCMODE, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, STATUS_FLAGS } from '../../../vfs/file';
+import { flock } from '../../../vfs/lock';
 import { mayNoatime } from '../../../vfs/permission';
 import { newPipe, PipeEnd } from '../../../fsimpl/pipe/pipe';
 import { TmpfsFile } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { fdArg, file, u32 } from './util';
+import { F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW, fcntlLock } from './fcntl-lock';
 
-const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7,
-  F_SETOWN = 8, F_GETOWN = 9, F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030,
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4,
+  F_SETOWN = 8, F_GETOWN = 9, F_DUPFD_CLOEXEC = 1030,
   F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const FD_CLOEXEC = 1;
-const F_UNLCK = 2;
 
 define(32, (t, r) => t.fds.add(file(t, fdArg(r, 0)).ref(), false));
 define(33, (t, r) => {
@@ -56,17 +57,8 @@ define(72, (t, r) => {
       f.flags = (f.flags & ~STATUS_FLAGS) | want | (f.flags & O_ACCMODE);
       return 0;
     }
-    case F_GETLK:
-    case F_OFD_GETLK: {
-      // Advisory locks are per sandbox and every process here shares one view: none conflict.
-      const b = t.mm.read(r.arg(2), 32);
-      b.writeInt16LE(F_UNLCK, 0);
-      t.mm.write(r.arg(2), b);
-      return 0;
-    }
-    case F_SETLK: case F_SETLKW: case F_OFD_SETLK: case F_OFD_SETLKW:
-      t.mm.read(r.arg(2), 32);
-      return 0;
+    case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+      return fcntlLock(t, f, cmd, r.arg(2));
     case F_GETOWN: return 0;
     case F_SETOWN: return 0;
     case F_GETPIPE_SZ:
@@ -89,7 +81,7 @@ define(72, (t, r) => {
     case F_GET_SEALS: return f instanceof TmpfsFile ? f.inode.getSeals() : fail(Errno.EINVAL);
     default: return fail(Errno.EINVAL);
   }
-}, 'partial', 'record locks never conflict (one sandbox)');
+}, 'partial', 'no leases, F_NOTIFY, seals or signal-driven I/O (F_SETOWN is accepted and ignored)');
 
 function pipe(t: Task, addr: bigint, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) fail(Errno.EINVAL);
@@ -134,5 +126,8 @@ define(16, (t, r) => {
   }
 }, 'partial', 'per-file ioctls: terminals, FIONREAD');
 
-// flock: whole-file advisory locks never conflict inside one sandbox.
-define(73, (t, r) => { file(t, fdArg(r, 0)); return 0; }, 'partial');
+define(73, (t, r) => {
+  const f = file(t, fdArg(r, 0));
+  if (f.flags & O_PATH) fail(Errno.EBADF);
+  return flock(f, u32(r, 1));
+}, 'full');

@@ -479,19 +479,28 @@ function recvmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
   if (used > m.controllen) { parts.length = 0; used = 0; outFlags |= MSG_CTRUNC; }
   if (res.rights && res.rights.length) {
     const room = m.control === 0n ? 0 : Math.floor((m.controllen - used - 16) / 4);
-    const n = Math.max(0, Math.min(room, res.rights.length));
+    const fit = Math.max(0, Math.min(room, res.rights.length));
+    // As Linux's scm_detach_fds: install until one fails (EMFILE), then drop the rest.
+    const installed: number[] = [];
+    for (let i = 0; i < fit; i++) {
+      const f = res.rights[i];
+      try {
+        installed.push(t.fds.add(f.ref(), (flags & MSG_CMSG_CLOEXEC) !== 0));
+      } catch {
+        break;
+      }
+    }
+    const n = installed.length;
     if (n < res.rights.length) outFlags |= MSG_CTRUNC;
     if (n > 0) {
       const c = Buffer.alloc(((16 + 4 * n) + 7) & ~7);
       c.writeBigUInt64LE(BigInt(16 + 4 * n), 0);
       c.writeInt32LE(SOL_SOCKET, 8);
       c.writeInt32LE(SCM_RIGHTS, 12);
-      for (let i = 0; i < n; i++) {
-        c.writeInt32LE(t.fds.add(res.rights[i], (flags & MSG_CMSG_CLOEXEC) !== 0), 16 + 4 * i);
-      }
+      installed.forEach((fd, i) => c.writeInt32LE(fd, 16 + 4 * i));
       parts.push(used + c.length > m.controllen ? c.subarray(0, 16 + 4 * n) : c);
     }
-    for (let i = n; i < res.rights.length; i++) res.rights[i].unref();
+    for (const f of res.rights) f.unref();
   }
   const control = Buffer.concat(parts);
   if (control.length) t.mm.write(m.control, control);
