@@ -11,7 +11,7 @@
  */
 import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
 import type { Kernel } from './kernel';
-import { deliverSignals, forceSignal, hasDeliverable } from './signals';
+import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
@@ -100,6 +100,8 @@ export class Scheduler {
 
   /** runSyscall runs the current syscall's handler and records its result. Returns false if the task blocked. */
   private runSyscall(t: Task): boolean {
+    // rt_sigtimedwait takes the signal that woke it, or fails with EINTR itself: it runs again.
+    if (t.interrupted && inSigwait(t)) t.interrupted = false;
     if (t.interrupted) {
       t.interrupted = false;
       t.inSyscall = false;
