@@ -20,6 +20,9 @@ export interface ProgramCase {
   /** runscDeviations are known gVisor differences: [native line, runsc line] pairs. The
    * runsc run must match the native output with exactly these lines replaced. */
   runscDeviations?: [string, string][];
+  /** runscUnsupported, when gVisor departs from Linux too far for deviations (the program
+   * stops), names why: the runsc comparison is then skipped, saying so. */
+  runscUnsupported?: string;
 }
 
 /** COMPARED_RUNTIMES are the runtimes each program is compared under, in order. */
@@ -62,7 +65,7 @@ export function describeProgram(c: ProgramCase): void {
     });
 
     for (const rt of COMPARED_RUNTIMES) {
-      const reason = runtimeSkipReason(rt);
+      const reason = runtimeSkipReason(rt) ?? (rt === 'runsc' ? c.runscUnsupported : undefined);
       if (reason) {
         test.skip(`${rt}: skipped: ${reason}`, () => {});
         continue;
