@@ -200,8 +200,12 @@ export function sendToTask(t: Task, info: SignalInfo): boolean {
   return true;
 }
 
+/** forced holds the siginfo of synchronous faults: they take their default action even in init. */
+const forced = new WeakSet<SignalInfo>();
+
 /** forceSignal delivers a synchronous fault signal: it cannot be blocked or ignored. */
 export function forceSignal(t: Task, info: SignalInfo): void {
+  forced.add(info);
   const sig = info.signo;
   const a = t.tg.actions[sig];
   if ((t.sigmask & bit(sig)) !== 0n || a.handler === SIG_IGN) {
@@ -292,7 +296,7 @@ export function deliverSignals(t: Task): void {
     if (action.handler === SIG_DFL) {
       // The shielded init takes no default action but SIGKILL's and SIGSTOP's (a signal it
       // had blocked was queued, and is dropped here once unblocked, as Linux's get_signal does).
-      if (sig !== SIGKILL && sig !== SIGSTOP && t.kernel.init === t.tg && t.kernel.initShielded) continue;
+      if (sig !== SIGKILL && sig !== SIGSTOP && !forced.has(info) && t.kernel.init === t.tg && t.kernel.initShielded) continue;
       switch (defaultKind(sig)) {
         case 'ignore':
         case 'cont':
