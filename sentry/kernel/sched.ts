@@ -9,7 +9,7 @@
  * switch into the task (and when a blocked task is woken by one), as Linux does on its
  * return to user mode.
  */
-import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
+import { ERESTARTNOHAND, ERESTARTSYS, Errno } from './errors';
 import type { Kernel } from './kernel';
 import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
@@ -105,7 +105,12 @@ export class Scheduler {
     if (t.interrupted) {
       t.interrupted = false;
       t.inSyscall = false;
-      t.regs.setReturn(t.restartNoHandler ? -ERESTARTNOHAND : -ERESTARTSYS);
+      if (t.restartNoHandler === 'eintr') {
+        t.syscallState = undefined;
+        t.regs.setReturn(-Errno.EINTR);
+      } else {
+        t.regs.setReturn(t.restartNoHandler ? -ERESTARTNOHAND : -ERESTARTSYS);
+      }
       return true;
     }
     const r = dispatchSyscall(t);

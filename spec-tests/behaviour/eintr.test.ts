@@ -26,6 +26,8 @@ describeProgram({
       'without SA_RESTART:',
       'read on a pipe: -1 EINTR, handler ran 1',
       'wait4: -1 EINTR, handler ran 1',
+      'epoll_wait, stopped and continued: -1 EINTR, handler ran 0',
+      'ppoll, stopped, continued, then USR1: -1 EINTR, handler ran 1',
       'done',
     ]);
   },

@@ -67,6 +67,60 @@ static void report(const char *what, long r) {
 
 #define DELAY 300
 
+/*
+ * stop_and_continue: in a child W (not init, which a stop signal from inside would not
+ * stop), a child of W stops W and continues it while W waits: epoll_wait fails with EINTR
+ * without any handler (signal(7)); ppoll is restarted, with its temporary mask put back,
+ * so that a SIGUSR1 blocked outside it interrupts it afterwards.
+ */
+static void stop_and_continue(int rfd) {
+  pid_t w = fork();
+  check(w >= 0, "fork W");
+  if (w == 0) {
+    handle(SA_RESTART);
+    sigset_t usr1, none;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigemptyset(&none);
+    check(sigprocmask(SIG_BLOCK, &usr1, NULL) == 0, "block");
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN}, out;
+    check(epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev) == 0, "epoll_ctl");
+    pid_t self = getpid();
+    pid_t k = fork();
+    check(k >= 0, "fork");
+    if (k == 0) {
+      pause_ms(DELAY);
+      kill(self, SIGSTOP);
+      pause_ms(DELAY);
+      kill(self, SIGCONT);
+      _exit(0);
+    }
+    report("epoll_wait, stopped and continued", epoll_wait(ep, &out, 1, 10000));
+    reap(k);
+    k = fork();
+    check(k >= 0, "fork");
+    if (k == 0) {
+      pause_ms(DELAY);
+      kill(self, SIGSTOP);
+      pause_ms(DELAY);
+      kill(self, SIGCONT);
+      pause_ms(DELAY);
+      kill(self, SIGUSR1);
+      _exit(0);
+    }
+    struct pollfd pfd = {.fd = rfd, .events = POLLIN};
+    struct timespec ten = {10, 0};
+    report("ppoll, stopped, continued, then USR1", ppoll(&pfd, 1, &ten, &none));
+    reap(k);
+    _exit(0);
+  }
+  int st;
+  while (waitpid(w, &st, 0) < 0 && errno == EINTR) {
+  }
+  check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "W");
+}
+
 int main(void) {
   int p[2];
   check(pipe(p) == 0, "pipe");
@@ -150,6 +204,7 @@ int main(void) {
   c = helper(DELAY, -1, DELAY);
   report("wait4", waitpid(c, NULL, 0));
   reap(c);
+  stop_and_continue(p[0]);
   say("done");
   return 0;
 }

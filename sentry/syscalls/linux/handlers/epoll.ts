@@ -56,7 +56,8 @@ function wait(t: Task, epfd: number, addr: bigint, max: number, timeoutMs: numbe
   if (!(ep instanceof EpollFile)) fail(Errno.EINVAL);
   const deadline = deadlineFrom(t, timeoutMs);
   const ready = ep.collect(max);
-  if (ready.length === 0) return waitOrTimeout([ep.queue], deadline);
+  // epoll_wait fails with EINTR even after a stop and SIGCONT (signal(7)).
+  if (ready.length === 0) return waitOrTimeout([ep.queue], deadline, 'eintr');
   const out = Buffer.alloc(ready.length * EVENT_SIZE);
   ready.forEach((e, i) => {
     out.writeUInt32LE(e.events >>> 0, i * EVENT_SIZE);

@@ -4,7 +4,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { Block, type WaitQueue } from '../../../kernel/waiter';
+import { Block, type Interruption, type WaitQueue } from '../../../kernel/waiter';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../../vfs/file';
 import { UNBLOCKABLE } from '../../../kernel/signal-types';
 import { define } from '../registry';
@@ -24,11 +24,12 @@ export function deadlineFrom(t: Task, ms: number | null): number | null {
 /**
  * waitOrTimeout returns the Block for the given queues and deadline, or 0 when it has
  * passed. poll, select and epoll_wait are never restarted after a handler, even with
- * SA_RESTART (signal(7), "Interruption of system calls"): they fail with EINTR.
+ * SA_RESTART (signal(7), "Interruption of system calls"): they fail with EINTR; poll and
+ * select are restarted after a stop without a handler, epoll_wait ('eintr') is not.
  */
-export function waitOrTimeout(queues: WaitQueue[], deadline: number | null): number | Block {
+export function waitOrTimeout(queues: WaitQueue[], deadline: number | null, interruption: Interruption = true): number | Block {
   if (deadline !== null && Date.now() >= deadline) return 0;
-  return new Block(queues, deadline ?? undefined, true);
+  return new Block(queues, deadline ?? undefined, interruption);
 }
 
 export function readTimespecMs(t: Task, addr: bigint): number | null {
