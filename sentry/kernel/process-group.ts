@@ -11,10 +11,10 @@
  * each member gets SIGHUP then SIGCONT, as Linux's kill_orphaned_pgrp sends them: for
  * the exiting process's own group, and for each child's group left without its link.
  */
-import { Errno, fail } from './errors';
+import { ERESTARTSYS, Errno, fail } from './errors';
 import type { Kernel } from './kernel';
 import { sendToGroup } from './signals';
-import { SIGCONT, SIGHUP, SI_KERNEL } from './signal-types';
+import { bit, SIGCONT, SIGHUP, SIGTTIN, SIG_IGN, SI_KERNEL } from './signal-types';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 
@@ -112,4 +112,24 @@ function hangUpIfOrphaned(k: Kernel, member: ThreadGroup, link: ThreadGroup | nu
 export function orphanGroupsOnExit(k: Kernel, tg: ThreadGroup, formerChildren: ThreadGroup[]): void {
   for (const c of formerChildren) hangUpIfOrphaned(k, c, tg, null);
   hangUpIfOrphaned(k, tg, tg.parent, tg);
+}
+
+/**
+ * ttyJobControl checks a read (SIGTTIN) or a write with TOSTOP set (SIGTTOU) of the
+ * terminal controlling session `sid`, whose foreground group is `foreground`, by t, as
+ * Linux's __tty_check_change does. A process of the session outside the foreground group
+ * gets EIO when the signal is blocked or ignored (SIGTTIN; SIGTTOU then lets the write
+ * through) or when its group is orphaned; else the signal goes to its whole group and the
+ * call fails with ERESTARTSYS, to start again once the group is continued.
+ */
+export function ttyJobControl(t: Task, sid: number, foreground: number, sig: number): void {
+  const g = t.tg;
+  if (g.sid !== sid || g.pgid === foreground) return;
+  if ((t.sigmask & bit(sig)) !== 0n || g.actions[sig].handler === SIG_IGN) {
+    if (sig === SIGTTIN) fail(Errno.EIO);
+    return;
+  }
+  if (willBeOrphaned(t.kernel, g.pgid, null)) fail(Errno.EIO);
+  for (const m of groupMembers(t.kernel, g.pgid)) if (m.alive) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
+  fail(ERESTARTSYS);
 }
