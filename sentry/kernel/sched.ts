@@ -9,9 +9,9 @@
  * switch into the task (and when a blocked task is woken by one), as Linux does on its
  * return to user mode.
  */
-import { ERESTARTNOHAND, ERESTARTSYS } from './errors';
+import { ERESTARTNOHAND, ERESTARTSYS, Errno } from './errors';
 import type { Kernel } from './kernel';
-import { deliverSignals, forceSignal, hasDeliverable } from './signals';
+import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 
 /** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
@@ -103,10 +103,17 @@ export class Scheduler {
 
   /** runSyscall runs the current syscall's handler and records its result. Returns false if the task blocked. */
   private runSyscall(t: Task): boolean {
+    // rt_sigtimedwait takes the signal that woke it, or fails with EINTR itself: it runs again.
+    if (t.interrupted && inSigwait(t)) t.interrupted = false;
     if (t.interrupted) {
       t.interrupted = false;
       t.inSyscall = false;
-      t.regs.setReturn(t.restartNoHandler ? -ERESTARTNOHAND : -ERESTARTSYS);
+      if (t.restartNoHandler === 'eintr') {
+        t.syscallState = undefined;
+        t.regs.setReturn(-Errno.EINTR);
+      } else {
+        t.regs.setReturn(t.restartNoHandler ? -ERESTARTNOHAND : -ERESTARTSYS);
+      }
       return true;
     }
     const r = dispatchSyscall(t);

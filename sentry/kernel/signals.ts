@@ -15,11 +15,84 @@ import type { ThreadGroup } from './thread-group';
 import { exitGroup, isCoreSignal } from './task-exit';
 import { pushSignalFrame } from './signal-frame';
 import { limitOf, RLIMIT_SIGPENDING } from './rlimits';
+import { WaitQueue } from './waiter';
 
-function isIgnored(tg: ThreadGroup, sig: number): boolean {
+/**
+ * realBlocked holds, for a task in rt_sigtimedwait, its mask from before the wait (Linux's
+ * real_blocked): the wait unblocks the signals it takes so that they wake it.
+ */
+const realBlocked = new WeakMap<Task, bigint>();
+
+/** blocks tells whether t blocks sig, counting a mask that rt_sigtimedwait has lifted for the wait. */
+function blocks(t: Task, sig: number): boolean {
+  return ((t.sigmask | (realBlocked.get(t) ?? 0n)) & bit(sig)) !== 0n;
+}
+
+/**
+ * isIgnored tells whether a signal sent to `targets` is dropped at once: its disposition
+ * ignores it and no target blocks it (a blocked signal stays pending even when ignored, as
+ * Linux's sig_ignored keeps it, so that sigwait and signalfd can take it).
+ */
+function isIgnored(tg: ThreadGroup, sig: number, targets: Iterable<Task>): boolean {
   const a = tg.actions[sig];
   if (sig === SIGKILL || sig === SIGSTOP) return false;
-  return a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultKind(sig) === 'ignore');
+  if (!(a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultKind(sig) === 'ignore'))) return false;
+  for (const t of targets) if (blocks(t, sig)) return false;
+  return true;
+}
+
+const signalQueues = new WeakMap<ThreadGroup, WaitQueue>();
+
+/** signalEvents is notified whenever a signal is queued for tg or one of its threads (signalfd waits on it). */
+export function signalEvents(tg: ThreadGroup): WaitQueue {
+  let q = signalQueues.get(tg);
+  if (!q) signalQueues.set(tg, (q = new WaitQueue()));
+  return q;
+}
+
+/**
+ * dequeueSignal takes a pending signal of `set` for t, whether blocked or not
+ * (rt_sigtimedwait, signalfd): thread-directed ones first, then process-directed ones,
+ * and in each list the lowest-numbered signal (its oldest instance), as Linux's
+ * next_signal picks.
+ */
+export function dequeueSignal(t: Task, set: bigint): SignalInfo | undefined {
+  for (const list of [t.pending, t.tg.pending]) {
+    let best = -1;
+    list.forEach((s, i) => {
+      if ((set & bit(s.signo)) !== 0n && (best < 0 || s.signo < list[best].signo)) best = i;
+    });
+    if (best >= 0) return list.splice(best, 1)[0];
+  }
+  return undefined;
+}
+
+/** hasPendingIn tells whether a signal of `set` is pending for t (thread- or process-directed). */
+export function hasPendingIn(t: Task, set: bigint): boolean {
+  return [t.pending, t.tg.pending].some((list) => list.some((s) => (set & bit(s.signo)) !== 0n));
+}
+
+/**
+ * beginSigwait lifts `set` from t's mask for the time of an rt_sigtimedwait, so that a
+ * signal of the set wakes it (the scheduler then runs the wait again instead of
+ * interrupting it); endSigwait puts the mask back. Both are idempotent.
+ */
+export function beginSigwait(t: Task, set: bigint): void {
+  if (!realBlocked.has(t)) realBlocked.set(t, t.sigmask);
+  t.sigmask = realBlocked.get(t)! & ~set;
+}
+
+/** endSigwait restores the mask beginSigwait lifted. */
+export function endSigwait(t: Task): void {
+  const m = realBlocked.get(t);
+  if (m === undefined) return;
+  t.sigmask = m;
+  realBlocked.delete(t);
+}
+
+/** inSigwait tells whether t sleeps in rt_sigtimedwait: a signal wakes it to re-run the wait, not to interrupt it. */
+export function inSigwait(t: Task): boolean {
+  return realBlocked.has(t);
 }
 
 function isStopSignal(sig: number): boolean {
@@ -76,11 +149,13 @@ function interruptIfBlocked(t: Task, sig: number): boolean {
  * it takes only signals it has a handler for, except SIGKILL and SIGSTOP sent from
  * outside the sandbox (the runtime's kill).
  */
-function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
+function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean, targets: Iterable<Task>): boolean {
   if (tg.tasks.size === 0) return false;
   const k = [...tg.tasks][0].kernel;
   if (k.init !== tg || !k.initShielded) return false;
   if (tg.actions[sig].handler !== SIG_DFL) return false;
+  // A blocked signal is queued all the same (sigwait, signalfd), as Linux's sig_ignored does first.
+  if (sig !== SIGKILL && sig !== SIGSTOP) for (const t of targets) if (blocks(t, sig)) return false;
   return !(fromOutside && (sig === SIGKILL || sig === SIGSTOP));
 }
 
@@ -91,7 +166,7 @@ function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean): boolea
 export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = false): boolean {
   const sig = info.signo;
   if (!tg.alive || tg.tasks.size === 0) return true;
-  if (initIgnores(tg, sig, fromOutside)) return true;
+  if (initIgnores(tg, sig, fromOutside, tg.tasks)) return true;
   if (sig === SIGKILL) {
     const any = [...tg.tasks][0];
     exitGroup(any, { signal: SIGKILL });
@@ -101,8 +176,9 @@ export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = fal
   if (isStopSignal(sig)) {
     for (let i = tg.pending.length - 1; i >= 0; i--) if (tg.pending[i].signo === SIGCONT) tg.pending.splice(i, 1);
   }
-  if (isIgnored(tg, sig)) return true;
+  if (isIgnored(tg, sig, tg.tasks)) return true;
   if (!queue(tg.leader ?? tg.tasks.values().next().value!, tg.pending, info)) return false;
+  signalEvents(tg).notify();
   for (const t of tg.tasks) if (interruptIfBlocked(t, sig)) break;
   return true;
 }
@@ -111,20 +187,25 @@ export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = fal
 export function sendToTask(t: Task, info: SignalInfo): boolean {
   const sig = info.signo;
   if (t.state === 'exited') return true;
-  if (initIgnores(t.tg, sig, false)) return true;
+  if (initIgnores(t.tg, sig, false, [t])) return true;
   if (sig === SIGKILL) {
     exitGroup(t, { signal: SIGKILL });
     return true;
   }
   if (sig === SIGCONT) continueGroup(t.tg);
-  if (isIgnored(t.tg, sig)) return true;
+  if (isIgnored(t.tg, sig, [t])) return true;
   if (!queue(t, t.pending, info)) return false;
+  signalEvents(t.tg).notify();
   interruptIfBlocked(t, sig);
   return true;
 }
 
+/** forced holds the siginfo of synchronous faults: they take their default action even in init. */
+const forced = new WeakSet<SignalInfo>();
+
 /** forceSignal delivers a synchronous fault signal: it cannot be blocked or ignored. */
 export function forceSignal(t: Task, info: SignalInfo): void {
+  forced.add(info);
   const sig = info.signo;
   const a = t.tg.actions[sig];
   if ((t.sigmask & bit(sig)) !== 0n || a.handler === SIG_IGN) {
@@ -213,6 +294,9 @@ export function deliverSignals(t: Task): void {
     const action = t.tg.actions[sig];
     if (action.handler === SIG_IGN) continue;
     if (action.handler === SIG_DFL) {
+      // The shielded init takes no default action but SIGKILL's and SIGSTOP's (a signal it
+      // had blocked was queued, and is dropped here once unblocked, as Linux's get_signal does).
+      if (sig !== SIGKILL && sig !== SIGSTOP && !forced.has(info) && t.kernel.init === t.tg && t.kernel.initShielded) continue;
       switch (defaultKind(sig)) {
         case 'ignore':
         case 'cont':

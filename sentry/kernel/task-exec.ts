@@ -26,6 +26,7 @@ import { MS_NOSUID, type Location } from '../vfs/mount';
 import { resolve } from '../vfs/path';
 import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
+import { markExeced } from './process-group';
 
 const STACK_SIZE = 8 * 1024 * 1024;
 const PROT_RW = 3;
@@ -172,6 +173,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   t.altstack = { sp: 0n, size: 0, flags: 2 };
   t.name = path.basename(p).slice(0, 15);
   t.tg.name = t.name;
+  markExeced(t.tg);
   t.regs = Registers.forEntry(loaded.entry, stack.sp);
   t.fp = k.platform.newFpState();
   t.clearChildTid = 0n;

@@ -10,6 +10,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
+import { orphanGroupsOnExit } from './process-group';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -66,6 +67,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   timekeeper.disarm(tg.alarmTimer);
   const init = k.init;
   // Orphans go to init (or are dropped with it).
+  const formerChildren = [...tg.children];
   for (const child of tg.children) {
     child.parent = init && init !== tg ? init : null;
     if (child.parent) {
@@ -84,6 +86,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
     k.onInitExit(tg.exitStatus);
     return;
   }
+  orphanGroupsOnExit(k, tg, formerChildren);
   const parent = tg.parent;
   const act = parent?.actions[SIGCHLD];
   const autoReap = !parent || act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0;

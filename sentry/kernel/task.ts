@@ -16,7 +16,7 @@ import type { Credentials } from './credentials';
 import type { Kernel } from './kernel';
 import type { SignalInfo } from './signal-types';
 import type { ThreadGroup } from './thread-group';
-import type { WaitQueue } from './waiter';
+import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
 
 /** FsContext is the root, cwd and umask (shared by CLONE_FS threads). */
@@ -43,8 +43,8 @@ export class Task {
   syscallState: unknown = undefined;
   /** interrupted is set when a signal woke the task out of a blocked syscall. */
   interrupted = false;
-  /** restartNoHandler: the blocked syscall fails with EINTR when a handler runs (pause, nanosleep). */
-  restartNoHandler = false;
+  /** restartNoHandler: how a signal interrupts the blocked syscall (Block.noRestart, waiter.ts's Interruption). */
+  restartNoHandler: Interruption = false;
   /** unwait removes the task from the queues it sleeps on. */
   unwait: Array<() => void> = [];
   wakeTimer: Deadline | null = null;

@@ -28,6 +28,15 @@ export class WaitQueue {
 }
 
 /**
+ * Interruption is what a signal that interrupts a wait does to the syscall (signal(7),
+ * "Interruption of system calls"): false, restarted unless a handler without SA_RESTART
+ * runs (Linux's ERESTARTSYS: read, write, wait4...); true, EINTR when any handler runs,
+ * restarted otherwise, e.g. after a stop and SIGCONT (ERESTARTNOHAND: poll, select,
+ * nanosleep, sigsuspend); 'eintr', EINTR even when no handler runs (epoll_wait).
+ */
+export type Interruption = boolean | 'eintr';
+
+/**
  * Block is what a syscall handler returns when it cannot complete now: the task sleeps
  * until one of `queues` is notified or `deadline` (ms since epoch, Date.now() clock)
  * passes, then runs the same syscall again. State that must survive the retry (e.g. a
@@ -37,8 +46,8 @@ export class Block {
   constructor(
     readonly queues: WaitQueue[],
     readonly deadline?: number,
-    /** noRestart: a signal handler interrupting this wait makes it fail with EINTR even with SA_RESTART. */
-    readonly noRestart = false,
+    /** noRestart: what a signal interrupting this wait does (see Interruption). */
+    readonly noRestart: Interruption = false,
   ) {}
 }
 

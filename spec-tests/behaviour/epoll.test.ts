@@ -25,6 +25,7 @@ describeProgram({
       'eventfd: two writes of 5 read as 10; short read EINVAL',
       'semaphore: 1 1, then EAGAIN',
       'eventfd in epoll: 1 ready, IN no OUT yes',
+      'round-robin, maxevents 1: 012012',
       'done',
     ]);
   },

@@ -240,6 +240,23 @@ if (optedOut()) {
       expect(outputs[1]).toContain('got:hello tty\r\n');
     });
 
+    dockerTest('docker run --init: docker-init (tini) as pid 1 runs the command, passes its status, forwards SIGTERM', async () => {
+      // docker-init is the host's /usr/bin/docker-init (tini-static), bound at /sbin/docker-init.
+      const script = 'echo "pid1=$(cat /proc/1/comm)"; echo hi; exit 3';
+      const [runc, tvisor] = [PEER, RT].map((rt) => d(['run', '--rm', '--init', rt, IMG, 'sh', '-c', script]));
+      expect({ stdout: runc.stdout, status: runc.status }).toEqual({ stdout: 'pid1=docker-init\nhi\n', status: 3 });
+      expect({ stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status })
+        .toEqual({ stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
+      const loop = 'trap "echo got-term; exit 7" TERM; echo started; while true; do sleep 0.1; done';
+      const id = ok(d(['run', '-d', '--init', RT, IMG, 'sh', '-c', loop])).trim();
+      expect(await waitFor(() => d(['logs', id]).stdout.includes('started'))).toBe(true);
+      recordSandbox(id);
+      ok(d(['stop', '-t', '5', id]));
+      expect(ok(d(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id])).trim()).toBe('false 7');
+      expect(d(['logs', id]).stdout).toBe('started\ngot-term\n');
+      ok(d(['rm', id]));
+    });
+
     dockerTest('capabilities: the default set, --cap-drop, --cap-add, -u and no-new-privileges as under runc', () => {
       const script = 'grep -E "^(Cap|NoNewPrivs)" /proc/self/status; touch /tmp/f; chown 1 /tmp/f; echo chown $?; hostname x; echo hostname $?';
       const variants = [[], ['--cap-drop', 'CHOWN'], ['--cap-add', 'SYS_ADMIN'], ['--cap-drop', 'ALL', '--cap-add', 'CHOWN'],

@@ -227,6 +227,17 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       expect(r.code).toBe(0);
     }, 60_000);
 
+    test('job control: a background group reading the terminal stops (SIGTTIN), writing with tostop too (SIGTTOU)', async () => {
+      // `set -m` puts each background job in its own process group; the shell keeps the terminal.
+      const stopped = (comm: string) => `until ps -o stat,comm | grep -q "^T *${comm}$"; do sleep 0.1; done`;
+      const script = `set -m; cat & ${stopped('cat')}; echo cat stopped; kill -9 %1; wait; ` +
+        `stty tostop; (echo bg-out) & ${stopped('sh')}; echo writer stopped; kill -9 %2; wait; ` +
+        'stty -tostop; (echo bg-ok) & wait; echo end';
+      const r = await execTty(['sh', '-c', script], []);
+      expect(r.text).toBe('cat stopped\nwriter stopped\nbg-ok\nend\n');
+      expect(r.code).toBe(0);
+    }, 60_000);
+
     test('a resize from the master side sends SIGWINCH and shows in the window size', async () => {
       const r = await execTty(['sh', '-c', 'trap "stty size; exit 4" WINCH; echo ready; while :; do sleep 1; done'], [{ after: 'ready', resize: [40, 120] }]);
       expect(r.text).toBe('ready\n40 120\n');

@@ -8,6 +8,11 @@
  * wait queue; EPOLLONESHOT entries are disabled after one report until EPOLL_CTL_MOD.
  * The epoll file is itself pollable (ready when any entry is), so it can be nested.
  *
+ * Entries are examined in ready-list order: a level-triggered entry that is reported goes
+ * to the back, as Linux's ep_send_events puts it back on the tail of the ready list, so a
+ * wait with a small maxevents reports every ready entry in turn (round-robin) rather than
+ * always the first ones.
+ *
  * An entry lives as long as its file description, as on Linux: closing the fd it was
  * added with while a dup (or a forked child's copy) keeps the description open leaves it
  * in place.
@@ -46,6 +51,8 @@ export interface ReadyEvent {
 /** EpollFile is one epoll instance. */
 export class EpollFile extends FileDescription {
   private readonly entries = new Map<FileDescription, Map<number, Interest>>();
+  /** order holds every entry, the next to be examined first (insertion order of a Set). */
+  private readonly order = new Set<Interest>();
   private readonly q = new WaitQueue();
   private readonly inode = new AnonInode();
 
@@ -63,6 +70,7 @@ export class EpollFile extends FileDescription {
     if (!byFd) this.entries.set(file, (byFd = new Map()));
     const e: Interest = { file, fd, events, data, disabled: false, woken: true, unwatch: null, unrelease: () => {} };
     byFd.set(fd, e);
+    this.order.add(e);
     e.unrelease = file.onRelease(() => this.drop(e));
     this.watch(e);
     this.q.notify();
@@ -91,16 +99,20 @@ export class EpollFile extends FileDescription {
   /** collect returns up to `max` ready events, applying ET and ONESHOT. */
   collect(max: number): ReadyEvent[] {
     const out: ReadyEvent[] = [];
-    for (const byFd of this.entries.values()) {
-      for (const e of byFd.values()) {
-        if (out.length >= max) return out;
-        if (e.disabled || ((e.events & EPOLLET) !== 0 && !e.woken)) continue;
-        const ev = e.file.readiness() & (e.events | POLLERR | POLLHUP);
-        if (!ev) continue;
-        out.push({ events: ev, data: e.data });
-        e.woken = false;
-        if (e.events & EPOLLONESHOT) e.disabled = true;
-      }
+    const reported: Interest[] = [];
+    for (const e of this.order) {
+      if (out.length >= max) break;
+      if (e.disabled || ((e.events & EPOLLET) !== 0 && !e.woken)) continue;
+      const ev = e.file.readiness() & (e.events | POLLERR | POLLHUP);
+      if (!ev) continue;
+      out.push({ events: ev, data: e.data });
+      reported.push(e);
+      e.woken = false;
+      if (e.events & EPOLLONESHOT) e.disabled = true;
+    }
+    for (const e of reported) {
+      this.order.delete(e);
+      this.order.add(e);
     }
     return out;
   }
@@ -116,11 +128,9 @@ export class EpollFile extends FileDescription {
   }
 
   override readiness(): number {
-    for (const byFd of this.entries.values()) {
-      for (const e of byFd.values()) {
-        if (e.disabled || ((e.events & EPOLLET) !== 0 && !e.woken)) continue;
-        if (e.file.readiness() & (e.events | POLLERR | POLLHUP)) return POLLIN | POLLRDNORM;
-      }
+    for (const e of this.order) {
+      if (e.disabled || ((e.events & EPOLLET) !== 0 && !e.woken)) continue;
+      if (e.file.readiness() & (e.events | POLLERR | POLLHUP)) return POLLIN | POLLRDNORM;
     }
     return 0;
   }
@@ -150,7 +160,7 @@ export class EpollFile extends FileDescription {
   }
 
   protected override release(): void {
-    for (const byFd of [...this.entries.values()]) for (const e of [...byFd.values()]) this.drop(e);
+    for (const e of [...this.order]) this.drop(e);
   }
 
   /** watch follows the file's wait queue for as long as the entry lives (its waiters are one-shot). */
@@ -169,6 +179,7 @@ export class EpollFile extends FileDescription {
     e.unwatch?.();
     e.unwatch = null;
     e.unrelease();
+    this.order.delete(e);
     const byFd = this.entries.get(e.file);
     byFd?.delete(e.fd);
     if (byFd && byFd.size === 0) this.entries.delete(e.file);

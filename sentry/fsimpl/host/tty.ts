@@ -21,7 +21,8 @@ import * as fs from 'node:fs';
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { sendToGroup } from '../../kernel/signals';
-import { SIGHUP, SIGCONT, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
+import { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
+import { ttyJobControl } from '../../kernel/process-group';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
 import { PollSet, POLLERR, POLLHUP as HOST_POLLHUP, POLLIN as HOST_POLLIN } from '../../../native/unixsock';
@@ -39,6 +40,8 @@ export { adoptAsStdio, openPty } from './host-pty';
 const O_RDWR = 2;
 const POLL_MS = 10;
 const TCIFLUSH = 0, TCIOFLUSH = 2;
+/** TOSTOP (c_lflag): a background process writing to the terminal gets SIGTTOU. */
+const TOSTOP = 0o400;
 
 /** TerminalOptions describe a terminal beyond its slave. */
 export interface TerminalOptions {
@@ -211,7 +214,21 @@ export class HostTty extends HostFile {
   }
 
   override read(t: Task, dst: Buffer): number | Block {
+    ttyJobControl(t, this.terminal.sid, this.terminal.foreground, SIGTTIN);
     return this.terminal.ldisc ? this.terminal.readInput(dst) : super.read(t, dst);
+  }
+
+  override write(t: Task, src: Buffer): number | Block {
+    if (this.lflag() & TOSTOP) ttyJobControl(t, this.terminal.sid, this.terminal.foreground, SIGTTOU);
+    return super.write(t, src);
+  }
+
+  /** lflag is the terminal's c_lflag as the application set it (0 if it cannot be read). */
+  private lflag(): number {
+    const ldisc = this.terminal.ldisc;
+    if (ldisc) return ldisc.lflag;
+    const b = Buffer.alloc(TERMIOS_SIZE);
+    return hostIoctl(this.hostFd, TCGETS, b) < 0 ? 0 : b.readUInt32LE(12);
   }
 
   override readiness(): number {

@@ -131,6 +131,21 @@ int main(void) {
   check(epoll_ctl(ep2, EPOLL_CTL_ADD, sem, &eev) == 0, "add eventfd");
   n = wait_ready(ep2, 0, &data, &events);
   say("eventfd in epoll: %d ready, IN %s OUT %s", n, events & EPOLLIN ? "yes" : "no", events & EPOLLOUT ? "yes" : "no");
+
+  /* Round-robin: three always-ready level-triggered entries, one event per wait. */
+  int rr = epoll_create1(0);
+  for (int i = 0; i < 3; i++) {
+    int e = eventfd(1, EFD_NONBLOCK);
+    struct epoll_event rev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+    check(epoll_ctl(rr, EPOLL_CTL_ADD, e, &rev) == 0, "add rr");
+  }
+  char order[16] = {0};
+  for (int i = 0; i < 6; i++) {
+    struct epoll_event one;
+    check(epoll_wait(rr, &one, 1, 0) == 1, "rr wait");
+    order[i] = (char)('0' + one.data.u64);
+  }
+  say("round-robin, maxevents 1: %s", order);
   say("done");
   return 0;
 }

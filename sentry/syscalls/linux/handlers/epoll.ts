@@ -9,7 +9,7 @@ import { EpollFile, EPOLLEXCLUSIVE } from '../../../fsimpl/anon/epoll';
 import { EventFd } from '../../../fsimpl/anon/eventfd';
 import { O_CLOEXEC, O_NONBLOCK } from '../../../vfs/file';
 import { define } from '../registry';
-import { deadlineFrom, readTimespecMs, withSigmask } from './poll';
+import { deadlineFrom, readTimespecMs, waitOrTimeout, withSigmask } from './poll';
 import { fdArg, file, u32 } from './util';
 
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
@@ -56,10 +56,8 @@ function wait(t: Task, epfd: number, addr: bigint, max: number, timeoutMs: numbe
   if (!(ep instanceof EpollFile)) fail(Errno.EINVAL);
   const deadline = deadlineFrom(t, timeoutMs);
   const ready = ep.collect(max);
-  if (ready.length === 0) {
-    if (deadline !== null && Date.now() >= deadline) return 0;
-    return new Block([ep.queue], deadline ?? undefined);
-  }
+  // epoll_wait fails with EINTR even after a stop and SIGCONT (signal(7)).
+  if (ready.length === 0) return waitOrTimeout([ep.queue], deadline, 'eintr');
   const out = Buffer.alloc(ready.length * EVENT_SIZE);
   ready.forEach((e, i) => {
     out.writeUInt32LE(e.events >>> 0, i * EVENT_SIZE);

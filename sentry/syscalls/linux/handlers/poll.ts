@@ -4,7 +4,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { Block, type WaitQueue } from '../../../kernel/waiter';
+import { Block, type Interruption, type WaitQueue } from '../../../kernel/waiter';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../../vfs/file';
 import { UNBLOCKABLE } from '../../../kernel/signal-types';
 import { define } from '../registry';
@@ -21,10 +21,15 @@ export function deadlineFrom(t: Task, ms: number | null): number | null {
   return deadline;
 }
 
-/** waitOrTimeout returns the Block for the given queues and deadline, or 0 when it has passed. */
-function waitOrTimeout(queues: WaitQueue[], deadline: number | null): number | Block {
+/**
+ * waitOrTimeout returns the Block for the given queues and deadline, or 0 when it has
+ * passed. poll, select and epoll_wait are never restarted after a handler, even with
+ * SA_RESTART (signal(7), "Interruption of system calls"): they fail with EINTR; poll and
+ * select are restarted after a stop without a handler, epoll_wait ('eintr') is not.
+ */
+export function waitOrTimeout(queues: WaitQueue[], deadline: number | null, interruption: Interruption = true): number | Block {
   if (deadline !== null && Date.now() >= deadline) return 0;
-  return new Block(queues, deadline ?? undefined);
+  return new Block(queues, deadline ?? undefined, interruption);
 }
 
 export function readTimespecMs(t: Task, addr: bigint): number | null {
@@ -70,8 +75,14 @@ define(7, (t, r) => {
   return doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), ms < 0 ? null : ms);
 });
 
+/**
+ * withSigmask runs body (ppoll, pselect6, epoll_pwait) under the caller's temporary mask.
+ * The mask stays installed while the call sleeps and, when a handler interrupts it, until
+ * the handler returns (the frame saves the original); it is installed again when the call
+ * is restarted after a signal without a handler (a stop and SIGCONT) had put it back.
+ */
 export function withSigmask(t: Task, maskAddr: bigint, size: number, body: () => number | Block): number | Block {
-  if (maskAddr !== 0n && !t.syscallState) {
+  if (maskAddr !== 0n && t.savedSigmask === null) {
     if (size !== 8) fail(Errno.EINVAL);
     const mask = t.mm.read(maskAddr, 8).readBigUInt64LE(0);
     t.savedSigmask = t.sigmask;

@@ -15,6 +15,7 @@ import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { Futexes } from '../../../kernel/futex';
 import { define } from '../registry';
 import { u32 } from './util';
+import { processOf, setpgid, setsid } from '../../../kernel/process-group';
 
 function clone(t: Task, a: CloneArgs): number | Block {
   // A vfork parent sleeps until its child execs or exits; the child's tid is kept across the sleep.
@@ -187,36 +188,10 @@ define(202, (t, r) => {
 define(39, (t) => t.pid);
 define(186, (t) => t.tid);
 define(110, (t) => t.tg.parent?.tgid ?? 0);
-// Process groups and sessions.
-define(121, (t, r) => {
-  const pid = r.argInt(0);
-  const g = pid === 0 ? t.tg : t.kernel.groups.get(pid);
-  if (!g) fail(Errno.ESRCH);
-  return g.pgid;
-});
-define(111, (t) => t.tg.pgid);
-define(109, (t, r) => {
-  const pid = r.argInt(0) || t.pid;
-  const pgid = r.argInt(1) || pid;
-  if (pgid < 0) fail(Errno.EINVAL);
-  const g = t.kernel.groups.get(pid);
-  if (!g || (g !== t.tg && g.parent !== t.tg)) fail(Errno.ESRCH);
-  if (g.sid === g.tgid) fail(Errno.EPERM);
-  g.pgid = pgid;
-  return 0;
-});
-define(112, (t) => {
-  const g = t.tg;
-  if ([...t.kernel.groups.values()].some((o) => o.pgid === g.tgid && o !== g)) fail(Errno.EPERM);
-  if (g.pgid === g.tgid && g.sid !== g.tgid && [...t.kernel.groups.values()].some((o) => o !== g && o.pgid === g.tgid)) fail(Errno.EPERM);
-  g.sid = g.tgid;
-  g.pgid = g.tgid;
-  return g.sid;
-});
-define(124, (t, r) => {
-  const pid = r.argInt(0);
-  const g = pid === 0 ? t.tg : t.kernel.groups.get(pid);
-  if (!g) fail(Errno.ESRCH);
-  return g.sid;
-});
+// Process groups and sessions (kernel/process-group.ts).
+define(121, (t, r) => processOf(t, r.argInt(0)).pgid, 'full');
+define(111, (t) => t.tg.pgid, 'full');
+define(109, (t, r) => setpgid(t, r.argInt(0), r.argInt(1)), 'full');
+define(112, (t) => setsid(t), 'full');
+define(124, (t, r) => processOf(t, r.argInt(0)).sid, 'full');
 

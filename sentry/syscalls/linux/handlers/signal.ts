@@ -1,10 +1,16 @@
 /**
  * Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, sigaltstack,
- * rt_sigsuspend, pause, rt_sigpending, alarm, setitimer/getitimer (ITIMER_REAL).
+ * rt_sigsuspend, pause, rt_sigpending, alarm, setitimer/getitimer (ITIMER_REAL),
+ * rt_sigtimedwait, signalfd/signalfd4, rt_sigqueueinfo/rt_tgsigqueueinfo.
  */
+import { encodeSigInfo } from '../../../arch';
 import { Errno, fail } from '../../../kernel/errors';
-import { sendToGroup, sendToTask } from '../../../kernel/signals';
+import { beginSigwait, dequeueSignal, endSigwait, hasDeliverable, sendToGroup, sendToTask } from '../../../kernel/signals';
 import { bit, NSIG, SIGALRM, SIGKILL, SIGSTOP, SI_KERNEL, UNBLOCKABLE, SA_RESTORER } from '../../../kernel/signal-types';
+import { SignalFd } from '../../../fsimpl/anon/signalfd';
+import { O_CLOEXEC, O_NONBLOCK } from '../../../vfs/file';
+import { readTimespecMs } from './poll';
+import { file } from './util';
 import { sigreturn } from '../../../kernel/signal-frame';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
@@ -203,3 +209,54 @@ function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number,
 }
 define(129, (t, r) => queueInfo(t, 'group', r.argInt(0), 0, r.argInt(1), r.arg(2)));
 define(297, (t, r) => queueInfo(t, 'task', r.argInt(0), r.argInt(1), r.argInt(2), r.arg(3)));
+
+interface SigwaitState {
+  set: bigint;
+  deadline: number | null;
+}
+
+/**
+ * sigtimedwait implements rt_sigtimedwait (and so sigwait, sigwaitinfo, sigtimedwait): it
+ * takes a pending signal of the set, thread-directed first, and returns its number with
+ * its siginfo; else it sleeps with the set unblocked (Linux's real_blocked) until one
+ * comes (EAGAIN when the timeout passes; EINTR when another signal is to be delivered;
+ * never restarted).
+ */
+function sigtimedwait(t: Task, setAddr: bigint, infoAddr: bigint, tsAddr: bigint, size: number): number | Block {
+  let st = t.syscallState as SigwaitState | undefined;
+  if (!st) {
+    if (size !== 8) fail(Errno.EINVAL);
+    const set = t.mm.read(setAddr, 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
+    const ms = readTimespecMs(t, tsAddr);
+    st = { set, deadline: ms === null ? null : Date.now() + ms };
+    t.syscallState = st;
+  }
+  endSigwait(t);
+  const info = dequeueSignal(t, st.set);
+  if (info) {
+    if (infoAddr !== 0n) t.mm.write(infoAddr, encodeSigInfo(info));
+    return info.signo;
+  }
+  if (hasDeliverable(t)) fail(Errno.EINTR);
+  if (st.deadline !== null && Date.now() >= st.deadline) fail(Errno.EAGAIN);
+  beginSigwait(t, st.set);
+  return new Block([], st.deadline ?? undefined, true);
+}
+define(128, (t, r) => sigtimedwait(t, r.arg(0), r.arg(1), r.arg(2), Number(r.arg(3))), 'full');
+
+const SFD_CLOEXEC = O_CLOEXEC, SFD_NONBLOCK = O_NONBLOCK;
+
+/** signalfd implements signalfd/signalfd4: a new signalfd (fd -1) or a new mask for an existing one. */
+function signalfd(t: Task, fd: number, maskAddr: bigint, size: number, flags: number): number {
+  if (size !== 8 || flags & ~(SFD_CLOEXEC | SFD_NONBLOCK)) fail(Errno.EINVAL);
+  const mask = t.mm.read(maskAddr, 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
+  if (fd !== -1) {
+    const f = file(t, fd);
+    if (!(f instanceof SignalFd)) fail(Errno.EINVAL);
+    f.mask = mask;
+    return fd;
+  }
+  return t.fds.add(new SignalFd(t, mask, flags & SFD_NONBLOCK), (flags & SFD_CLOEXEC) !== 0);
+}
+define(282, (t, r) => signalfd(t, r.argInt(0), r.arg(1), Number(r.arg(2)), 0), 'full');
+define(289, (t, r) => signalfd(t, r.argInt(0), r.arg(1), Number(r.arg(2)), r.argInt(3)), 'full');
