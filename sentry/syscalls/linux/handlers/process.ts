@@ -141,9 +141,10 @@ define(62, (t, r) => {
 });
 
 function tkill(t: Task, tgid: number, tid: number, sig: number): number {
+  if (tid <= 0) fail(Errno.EINVAL);
   checkSignal(sig);
   const target = t.kernel.tasks.get(tid);
-  if (!target || tid <= 0 || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
+  if (!target || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
   if (!mayKill(t, target, sig)) fail(Errno.EPERM);
   if (sig !== 0 && !sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid })) fail(Errno.EAGAIN);
   return 0;
