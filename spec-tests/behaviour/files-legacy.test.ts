@@ -21,16 +21,23 @@ const FCHMODAT2_DEVIATIONS: [string, string][] = [
   ['fchmodat2 bad flags: EINVAL', 'fchmodat2 bad flags: ENOSYS'],
 ];
 
+/** CHROOT_DEVIATIONS: runsc checks CAP_SYS_CHROOT before it looks the path up. */
+const CHROOT_DEVIATIONS: [string, string][] = [
+  ['nobody: chroot to a missing directory: ENOENT', 'nobody: chroot to a missing directory: EPERM'],
+  ['nobody: chroot to a file: ENOTDIR', 'nobody: chroot to a file: EPERM'],
+];
+
 /** TMP_DEVIATIONS: in its rootfs overlay, runsc answers EINVAL to mknod of a directory and
  * lets an unprivileged user create a device node. */
 const TMP_DEVIATIONS: [string, string][] = [
   ['mknod S_IFDIR: EPERM', 'mknod S_IFDIR: EINVAL'],
   ['nobody: mknod a char device: EPERM', 'nobody: mknod a char device: ok'],
   ...FCHMODAT2_DEVIATIONS,
+  ...CHROOT_DEVIATIONS,
 ];
 
 /** BIND_DEVIATIONS: in a bind mount, runsc answers EPERM to mknod of an unknown type. */
-const BIND_DEVIATIONS: [string, string][] = [['mknod bad type: EINVAL', 'mknod bad type: EPERM'], ...FCHMODAT2_DEVIATIONS];
+const BIND_DEVIATIONS: [string, string][] = [['mknod bad type: EINVAL', 'mknod bad type: EPERM'], ...FCHMODAT2_DEVIATIONS, ...CHROOT_DEVIATIONS];
 
 function expectLegacy(r: RunResult): void {
   expect(r.status).toBe(0);
@@ -171,6 +178,8 @@ function expectLegacy(r: RunResult): void {
     'nobody: unlinkat its fifo: ok',
     'nobody: unlinkat its directory: ok',
     'nobody: chroot: EPERM',
+    'nobody: chroot to a missing directory: ENOENT',
+    'nobody: chroot to a file: ENOTDIR',
     'nobody: utimes with explicit times on root\'s file: EPERM',
     'nobody: unlinkat in root\'s 755 directory: EACCES',
     'nobody: mkdirat in root\'s 755 directory: EACCES',

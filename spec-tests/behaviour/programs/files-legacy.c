@@ -172,6 +172,8 @@ static void nobody_checks(void) {
   say("nobody: unlinkat its fifo: %s", result(syscall(SYS_unlinkat, AT_FDCWD, "pub/fifo", 0)));
   say("nobody: unlinkat its directory: %s", result(syscall(SYS_unlinkat, AT_FDCWD, "pub/nd", AT_REMOVEDIR)));
   say("nobody: chroot: %s", result(syscall(SYS_chroot, ".")));
+  say("nobody: chroot to a missing directory: %s", result(syscall(SYS_chroot, "missing")));
+  say("nobody: chroot to a file: %s", result(syscall(SYS_chroot, "v")));
   say("nobody: utimes with explicit times on root's file: %s", result(syscall(SYS_utimes, "v", (struct timeval[2]){{1, 0}, {2, 0}})));
   say("nobody: unlinkat in root's 755 directory: %s", result(syscall(SYS_unlinkat, AT_FDCWD, "v", 0)));
   say("nobody: mkdirat in root's 755 directory: %s", result(syscall(SYS_mkdirat, AT_FDCWD, "nd", 0755)));

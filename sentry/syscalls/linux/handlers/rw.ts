@@ -116,9 +116,10 @@ function fsync(t: Task, fd: number): number {
 }
 define(74, (t, r) => fsync(t, fdArg(r, 0)));
 define(75, (t, r) => fsync(t, fdArg(r, 0)));
-// sync, syncfs
-define(162, () => 0);
-define(306, (t, r) => { file(t, fdArg(r, 0)); return 0; });
+// sync, syncfs: the sandbox's writes already went to the host (the gofer's files, tmpfs in memory).
+const SYNC_NOTE = 'what the sandbox wrote reaches the host\'s page cache; it is not flushed to the host\'s disk (fsync flushes one file)';
+define(162, () => 0, 'partial', SYNC_NOTE);
+define(306, (t, r) => { file(t, fdArg(r, 0)); return 0; }, 'partial', SYNC_NOTE);
 
 // truncate(path, length), ftruncate(fd, length)
 define(76, (t, r) => {
