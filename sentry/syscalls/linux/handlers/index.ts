@@ -9,6 +9,7 @@ import './poll';
 import './mm';
 import './time';
 import './misc';
+import './sched';
 import './process';
 import './creds';
 import './signal';
