@@ -223,9 +223,12 @@ static void alarm_sleep_cases(void) {
   say("alarm 1: %ld", syscall(SYS_alarm, 1));
 
   struct timespec req = {30, 0}, rem = {0, 0};
-  long r = syscall(SYS_nanosleep, &req, &rem);
-  // The time left in rem is not compared: tvisor does not write it yet (`tvisor syscalls`).
-  say("nanosleep 30 s with an alarm in 1 s: %s, alarms %d", result(r), alarms);
+  const char *slept = result(syscall(SYS_nanosleep, &req, &rem));
+  say("nanosleep 30 s with an alarm in 1 s: %s, alarms %d, time left under 30 s and over 0: %s", slept, alarms,
+      (rem.tv_sec < 30 && (rem.tv_sec > 0 || rem.tv_nsec > 0)) ? "yes" : "no");
+  say("alarm 1: %ld", syscall(SYS_alarm, 1));
+  const char *res = result(syscall(SYS_nanosleep, &req, (struct timespec *)8));
+  say("nanosleep 30 s interrupted, rem a bad pointer: %s, alarms %d", res, alarms);
   struct timespec shortreq = {0, 1000000};
   say("nanosleep 1 ms: %s", result(syscall(SYS_nanosleep, &shortreq, NULL)));
   struct timespec zero = {0, 0};

@@ -3,7 +3,8 @@
  * clock_nanosleep. CLOCK_REALTIME is the host's wall clock; the monotonic clocks count
  * from the sandbox's boot.
  */
-import { Errno, fail } from '../../../kernel/errors';
+import { Errno, fail, LinuxError } from '../../../kernel/errors';
+import type { InterruptibleState } from '../../../kernel/signals';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { define } from '../registry';
@@ -73,12 +74,13 @@ define(201, (t, r) => {
   return sec;
 });
 
-interface SleepState {
+interface SleepState extends InterruptibleState {
   deadline: number;
 }
 
-/** sleepUntil blocks the task until deadline (ms, Date.now clock); the remaining time goes to `rem`. */
-function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean): number | Block {
+/** sleep blocks the task until the requested time has passed; when a handler interrupts
+ * a relative sleep, the time left goes to remAddr (if not NULL), as Linux writes it. */
+function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean, remAddr: bigint): number | Block {
   let st = t.syscallState as SleepState | undefined;
   if (!st) {
     const b = t.mm.read(reqAddr, 16);
@@ -86,16 +88,28 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean): number | 
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
     const reqNs = sec * 1000000000n + nsec;
     const relNs = abs ? reqNs - nowNs(clock) : reqNs;
-    st = { deadline: Date.now() + Math.max(0, Number(relNs) / 1e6) };
+    const deadline = Date.now() + Math.max(0, Number(relNs) / 1e6);
+    st = {
+      deadline,
+      interrupted: () => {
+        if (abs || remAddr === 0n) return;
+        try {
+          t.mm.write(remAddr, timespec(BigInt(Math.max(0, Math.round((deadline - Date.now()) * 1e6)))));
+        } catch (e) {
+          if (!(e instanceof LinuxError)) throw e;
+          t.regs.setReturn(-e.errno);
+        }
+      },
+    };
     t.syscallState = st;
   }
   if (Date.now() >= st.deadline) return 0;
   return new Block([], st.deadline, true);
 }
 
-define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false), 'partial', 'the time left is not written to rem when a signal interrupts the sleep');
+define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false, r.arg(1)));
 define(230, (t, r) => {
   const clock = r.argInt(0);
   nowNs(clock);
-  return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0);
+  return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0, r.arg(3));
 });
