@@ -35,6 +35,7 @@ describeProgram({
     'waitid WSTOPPED: ok, signo 17, code CLD_STOPPED, status 19, pid known: yes, uid 0',
     'waitid WCONTINUED: ok, signo 17, code CLD_CONTINUED, status 18, pid known: yes, uid 0',
     'waitid killed: ok, signo 17, code CLD_KILLED, status 9, pid known: yes, uid 0',
+    'waitid with rusage: ok, status 4, rusage written: yes',
     'waitid options 0: EINVAL',
     'waitid bad idtype: EINVAL',
     'waitid bad options: EINVAL',

@@ -8,6 +8,7 @@
 #include "common.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -100,6 +101,14 @@ static void waitid_cases(void) {
   kill(b, SIGKILL);
   waitid_one("killed", P_PGID, 0, WEXITED);
   close(go[1]);
+  pid_t c = fork();
+  check(c >= 0, "fork");
+  if (c == 0) _exit(4);
+  struct rusage ru;
+  memset(&ru, 0xff, sizeof(ru));
+  memset(&info, 0, sizeof(info));
+  const char *res = result(syscall(SYS_waitid, P_PID, c, &info, WEXITED, &ru));
+  say("waitid with rusage: %s, status %d, rusage written: %s", res, info.si_status, ru.ru_nsignals != -1 && ru.ru_nswap != -1 ? "yes" : "no");
   waitid_one("options 0", P_ALL, 0, 0);
   waitid_one("bad idtype", (idtype_t)7, 0, WEXITED);
   waitid_one("bad options", P_ALL, 0, WEXITED | 0x10000);
