@@ -5,6 +5,7 @@
 # in spec-tests/behaviour/ run them natively and under runc, runsc and tvisor.
 
 BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls unix-sockets inet-loopback epoll resources shm locks sigwait eintr pgrp
+BEHAVIOUR_PROGRAMS += files-legacy misc-sys sched ids
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

@@ -8,6 +8,8 @@ import type { ThreadGroup } from './thread-group';
 
 /** Resource numbers (getrlimit(2)) the kernel has defaults for or enforces. */
 export const RLIMIT_STACK = 3, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_SIGPENDING = 11;
+/** RLIMIT_NICE and RLIMIT_RTPRIO bound what an unprivileged task may ask of sched_setscheduler. */
+export const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
 /** RLIM_INFINITY is the "no limit" value. */
 export const RLIM_INFINITY = 0xffffffffffffffffn;
 

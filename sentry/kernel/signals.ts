@@ -273,6 +273,21 @@ function restartIfInterrupted(t: Task): void {
   }
 }
 
+/** InterruptibleState is the restart state of a blocked syscall that has something to
+ * do when a handler ends it with EINTR (nanosleep writes the time left). */
+export interface InterruptibleState {
+  interrupted(): void;
+}
+
+/** interruptSyscall ends the blocked syscall with EINTR and drops its restart state,
+ * after the state's interrupted() hook ran (it may change the result, e.g. to EFAULT). */
+function interruptSyscall(t: Task): void {
+  t.regs.setReturn(-Errno.EINTR);
+  const st = t.syscallState as Partial<InterruptibleState> | undefined;
+  if (typeof st === 'object' && st !== null && typeof st.interrupted === 'function') st.interrupted();
+  t.syscallState = undefined;
+}
+
 /**
  * deliverSignals runs before the task returns to application code: it takes pending
  * signals and acts on them until one handler frame has been set up, the task is gone,
@@ -316,12 +331,10 @@ export function deliverSignals(t: Task): void {
         t.regs.rip = t.regs.rip - 2n;
         t.regs.rax = t.regs.origRax;
       } else {
-        t.regs.setReturn(-Errno.EINTR);
-        t.syscallState = undefined;
+        interruptSyscall(t);
       }
     } else if (rax === BigInt.asUintN(64, BigInt(-ERESTARTNOHAND))) {
-      t.regs.setReturn(-Errno.EINTR);
-      t.syscallState = undefined;
+      interruptSyscall(t);
     }
     const oldMask = t.savedSigmask ?? t.sigmask;
     t.savedSigmask = null;

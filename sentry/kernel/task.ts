@@ -18,6 +18,7 @@ import type { SignalInfo } from './signal-types';
 import type { ThreadGroup } from './thread-group';
 import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
+import { DEFAULT_SCHED, type SchedPolicy } from './sched-policy';
 
 /** FsContext is the root, cwd and umask (shared by CLONE_FS threads). */
 export interface FsContext {
@@ -55,6 +56,10 @@ export class Task {
   exitCode = 0;
   /** name is the comm shown in /proc (the executable's base name, 15 bytes). */
   name = '';
+  /** sched is the scheduling policy (sched-policy.ts); fork copies it, exec keeps it. */
+  sched: SchedPolicy = { ...DEFAULT_SCHED };
+  /** personality is personality(2)'s execution domain; fork copies it, exec keeps it. */
+  personality = 0;
 
   constructor(
     readonly kernel: Kernel,

@@ -12,7 +12,7 @@ import {
   FileDescription, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC,
 } from './file';
 import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted } from './permission';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
 import { Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
 
@@ -98,11 +98,14 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
 
 /** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
 export function mknodAt(t: Task, start: Location, path: string, mode: number, rdev: number): void {
+  // The type is checked before the path is looked at (Linux's may_mknod).
+  const fmt = mode & S_IFMT || S_IFREG;
+  if (fmt === S_IFDIR) fail(Errno.EPERM);
+  if (fmt !== S_IFREG && fmt !== S_IFCHR && fmt !== S_IFBLK && fmt !== S_IFIFO && fmt !== S_IFSOCK) fail(Errno.EINVAL);
   const { dir, name } = resolveParent(t, start, path);
   if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
-  const fmt = mode & S_IFMT || S_IFREG;
   if ((fmt === S_IFCHR || fmt === S_IFBLK) && !t.creds.capable(CAP_MKNOD)) fail(Errno.EPERM);
   const inode = dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds);
   dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
@@ -110,6 +113,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
 
 /** symlinkAt creates a symlink holding target. */
 export function symlinkAt(t: Task, target: string, start: Location, path: string): void {
+  if (target === '') fail(Errno.ENOENT);
   const { dir, name } = resolveParent(t, start, path);
   if (name === '.' || name === '..' || childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);

@@ -81,3 +81,14 @@ export function describeProgram(c: ProgramCase): void {
     }
   });
 }
+
+/** withCapabilities returns an editSpec (RunOptions) that gives the container's process
+ * these capabilities in its bounding, effective and permitted sets besides runc spec's
+ * defaults, so that root in the container can do what a check needs root for natively. */
+export function withCapabilities(names: string[]): (spec: any) => void {
+  return (spec) => {
+    const caps = spec.process.capabilities ?? {};
+    for (const set of ['bounding', 'effective', 'permitted']) caps[set] = [...new Set([...(caps[set] ?? []), ...names])];
+    spec.process.capabilities = caps;
+  };
+}

@@ -15,11 +15,24 @@ function locate(t: Task, dirfd: number, path: string, flags: number): Location {
   return resolve(t, dirLocation(t, dirfd, path), path, { follow: !(flags & AT_SYMLINK_NOFOLLOW) });
 }
 
+/** atFlags returns the flags of fchownat and fchmodat2, which take only
+ * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH (EINVAL for any other bit). */
+function atFlags(flags: number): number {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(Errno.EINVAL);
+  return flags;
+}
+
 const chmod = (t: Task, loc: Location, mode: number) => { setAttr(t, loc, { mode: mode & 0o7777 }); return 0; };
 define(90, (t, r) => chmod(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1)));
 define(91, (t, r) => chmod(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1)));
 define(268, (t, r) => chmod(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), 0), u32(r, 2)));
-define(452, (t, r) => chmod(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 3)), u32(r, 2)));
+// fchmodat2(dirfd, path, mode, flags): the mode of a symlink itself cannot change.
+define(452, (t, r) => {
+  const flags = atFlags(u32(r, 3));
+  const loc = locate(t, fdArg(r, 0), pathArg(t, r, 1), flags);
+  if (loc.dentry.inode.isSymlink) fail(Errno.EOPNOTSUPP);
+  return chmod(t, loc, u32(r, 2));
+});
 
 function chown(t: Task, loc: Location, uid: number, gid: number): number {
   const a: SetAttr = {};
@@ -31,7 +44,7 @@ function chown(t: Task, loc: Location, uid: number, gid: number): number {
 define(92, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1), u32(r, 2)));
 define(94, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW), u32(r, 1), u32(r, 2)));
 define(93, (t, r) => chown(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1), u32(r, 2)));
-define(260, (t, r) => chown(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 4)), u32(r, 2), u32(r, 3)));
+define(260, (t, r) => chown(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), atFlags(u32(r, 4))), u32(r, 2), u32(r, 3)));
 
 const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 
@@ -60,7 +73,11 @@ define(235, (t, r) => {
   let times: Array<Timespec | 'now'> = ['now', 'now'];
   if (r.arg(1) !== 0n) {
     const b = t.mm.read(r.arg(1), 32);
-    times = [0, 16].map((o) => ({ sec: Number(b.readBigInt64LE(o)), nsec: Number(b.readBigInt64LE(o + 8)) * 1000 }));
+    times = [0, 16].map((o) => {
+      const usec = Number(b.readBigInt64LE(o + 8));
+      if (usec < 0 || usec >= 1e6) fail(Errno.EINVAL);
+      return { sec: Number(b.readBigInt64LE(o)), nsec: usec * 1000 };
+    });
   }
   setAttr(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), { atime: times[0], mtime: times[1] });
   return 0;

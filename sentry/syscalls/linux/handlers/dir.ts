@@ -104,10 +104,12 @@ function chdirTo(t: Task, loc: ReturnType<typeof resolve>): number {
 }
 define(80, (t, r) => { const p = pathArg(t, r, 0); return chdirTo(t, resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true })); });
 define(81, (t, r) => chdirTo(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.ENOTDIR)));
+// chroot(path): Linux looks the path up and checks search permission before the capability.
 define(161, (t, r) => {
-  if (!t.creds.capable(CAP_SYS_CHROOT)) fail(Errno.EPERM);
   const p = pathArg(t, r, 0);
   const loc = resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true, directory: true });
+  mayAccess(t, loc, MAY_EXEC);
+  if (!t.creds.capable(CAP_SYS_CHROOT)) fail(Errno.EPERM);
   t.fs.root = loc;
   return 0;
 });

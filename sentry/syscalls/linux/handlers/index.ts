@@ -10,6 +10,7 @@ import './mm';
 import './memfd';
 import './time';
 import './misc';
+import './sched';
 import './process';
 import './creds';
 import './signal';

@@ -172,11 +172,6 @@ define(309, (t, r) => {
 });
 define(140, () => 0);
 define(141, () => 0);
-define(145, () => 0);
-define(144, () => 0);
-define(146, () => 99);
-define(147, () => 1);
-define(135, (_t, r) => (r.arg(0) === 0xffffffffn || r.arg(0) === 0n ? 0 : -Errno.EINVAL));
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
   PR_SET_CHILD_SUBREAPER = 36;

@@ -182,10 +182,6 @@ define(25, (t, r) => {
 
 define(28, () => 0, 'partial', 'advice is accepted and ignored');
 define(26, () => 0, 'partial', 'nothing to sync: tmpfs shared mappings are the file itself, other file mappings private copies');
-define(149, () => 0);
-define(150, () => 0);
-define(151, () => 0);
-define(152, () => 0);
 define(27, (t, r) => {
   const addr = num(r, 0), len = pageUp(num(r, 1));
   if (addr % PAGE !== 0) fail(Errno.EINVAL);

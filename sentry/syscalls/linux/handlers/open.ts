@@ -36,13 +36,28 @@ define(3, (t, r) => {
   return 0;
 });
 
-// close_range(first, last, flags): CLOSE_RANGE_CLOEXEC (4) marks instead of closing.
+const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
+
+/** unshareFiles gives t a private copy of its descriptor table when another task shares
+ * it (CLONE_FILES), as close_range's CLOSE_RANGE_UNSHARE does before it closes. */
+function unshareFiles(t: Task): void {
+  for (const other of t.kernel.tasks.values()) {
+    if (other !== t && other.fds === t.fds) {
+      t.fds = t.fds.fork();
+      return;
+    }
+  }
+}
+
+// close_range(first, last, flags): CLOSE_RANGE_CLOEXEC marks instead of closing;
+// CLOSE_RANGE_UNSHARE first makes the caller's table its own.
 define(436, (t, r) => {
   const first = u32(r, 0), last = u32(r, 1), flags = u32(r, 2);
-  if (first > last || (flags & ~6) !== 0) fail(Errno.EINVAL);
+  if (first > last || (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) !== 0) fail(Errno.EINVAL);
+  if (flags & CLOSE_RANGE_UNSHARE) unshareFiles(t);
   for (const [fd] of t.fds.entries()) {
     if (fd < first || fd > last) continue;
-    if (flags & 4) t.fds.setCloexec(fd, true);
+    if (flags & CLOSE_RANGE_CLOEXEC) t.fds.setCloexec(fd, true);
     else t.fds.remove(fd);
   }
   return 0;

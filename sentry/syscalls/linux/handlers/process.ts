@@ -63,6 +63,12 @@ function selector(t: Task, pid: number): WaitSelector {
   return { kind: 'pgid', pgid: -pid };
 }
 
+/** writeChildRusage fills wait4's and waitid's struct rusage (when asked for) with zeros:
+ * the sandbox does not measure a child's resource use yet (getrusage is partial too). */
+function writeChildRusage(t: Task, addr: bigint): void {
+  if (addr !== 0n) t.mm.write(addr, Buffer.alloc(144));
+}
+
 // wait4(pid, wstatus, options, rusage)
 define(61, (t, r) => {
   const options = r.argInt(2);
@@ -75,7 +81,7 @@ define(61, (t, r) => {
     b.writeInt32LE(res.status);
     t.mm.write(r.arg(1), b);
   }
-  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), Buffer.alloc(144));
+  writeChildRusage(t, r.arg(3));
   return res.pid;
 });
 
@@ -100,8 +106,9 @@ define(247, (t, r) => {
     info.writeInt32LE(status, 24);
   }
   if (r.arg(2) !== 0n) t.mm.write(r.arg(2), info);
+  if (res) writeChildRusage(t, r.arg(4));
   return 0;
-});
+}, 'partial', 'the rusage of the child is reported as zeros');
 
 function checkSignal(sig: number): void {
   if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);
@@ -142,9 +149,10 @@ define(62, (t, r) => {
 });
 
 function tkill(t: Task, tgid: number, tid: number, sig: number): number {
+  if (tid <= 0) fail(Errno.EINVAL);
   checkSignal(sig);
   const target = t.kernel.tasks.get(tid);
-  if (!target || tid <= 0 || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
+  if (!target || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
   if (!mayKill(t, target, sig)) fail(Errno.EPERM);
   if (sig !== 0 && !sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid })) fail(Errno.EAGAIN);
   return 0;

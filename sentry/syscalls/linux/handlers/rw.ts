@@ -6,9 +6,10 @@ import { sendToTask } from '../../../kernel/signals';
 import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
-import type { FileDescription } from '../../../vfs/file';
+import { SEEK_CUR, type FileDescription } from '../../../vfs/file';
 import { resolve } from '../../../vfs/path';
 import { setAttr } from '../../../vfs/ops';
+import { S_IFDIR, S_IFMT, S_IFREG } from '../../../vfs/inode';
 import { define } from '../registry';
 import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
 
@@ -22,10 +23,18 @@ function blocked(f: FileDescription, r: number | Block): number | Block {
   return r;
 }
 
+/** requirePosition fails with ESPIPE, as pread and pwrite do on Linux, when f has no
+ * position to read or write at (pipes, FIFOs, sockets, eventfds: the files whose lseek
+ * answers ESPIPE). Seeking by 0 from the current offset changes nothing. */
+function requirePosition(f: FileDescription): void {
+  f.seek(0, SEEK_CUR);
+}
+
 /** doRead reads up to len bytes into application memory at addr. */
 export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
   if (!f.readable) fail(Errno.EBADF);
   if (f.loc?.dentry.inode.isDir) fail(Errno.EISDIR);
+  if (offset !== undefined) requirePosition(f);
   const n = Math.min(len, MAX_RW, CHUNK);
   const buf = Buffer.allocUnsafe(n);
   const r = blocked(f, f.read(t, buf, offset));
@@ -37,6 +46,7 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
 /** doWrite writes len bytes from application memory at addr. */
 export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
   if (!f.writable) fail(Errno.EBADF);
+  if (offset !== undefined) requirePosition(f);
   const n = Math.min(len, MAX_RW, CHUNK);
   const data = t.mm.read(addr, n);
   const r = blocked(f, f.write(t, data, offset));
@@ -95,12 +105,21 @@ define(296, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1),
 // lseek(fd, offset, whence)
 define(8, (t, r) => file(t, fdArg(r, 0)).seek(Number(BigInt.asIntN(64, r.arg(1))), r.argInt(2)));
 
-// fsync, fdatasync
-define(74, (t, r) => { file(t, fdArg(r, 0)).sync(); return 0; });
-define(75, (t, r) => { file(t, fdArg(r, 0)).sync(); return 0; });
-// sync, syncfs
-define(162, () => 0);
-define(306, (t, r) => { file(t, fdArg(r, 0)); return 0; });
+/** fsync is fsync and fdatasync: EINVAL for what cannot be synced (pipes, sockets,
+ * devices: anything but a regular file or a directory), as Linux answers. */
+function fsync(t: Task, fd: number): number {
+  const f = file(t, fd);
+  const fmt = f.stat().mode & S_IFMT;
+  if (fmt !== S_IFREG && fmt !== S_IFDIR) fail(Errno.EINVAL);
+  f.sync();
+  return 0;
+}
+define(74, (t, r) => fsync(t, fdArg(r, 0)));
+define(75, (t, r) => fsync(t, fdArg(r, 0)));
+// sync, syncfs: the sandbox's writes already went to the host (the gofer's files, tmpfs in memory).
+const SYNC_NOTE = 'what the sandbox wrote reaches the host\'s page cache; it is not flushed to the host\'s disk (fsync flushes one file)';
+define(162, () => 0, 'partial', SYNC_NOTE);
+define(306, (t, r) => { file(t, fdArg(r, 0)); return 0; }, 'partial', SYNC_NOTE);
 
 // truncate(path, length), ftruncate(fd, length)
 define(76, (t, r) => {

@@ -3,7 +3,8 @@
  * clock_nanosleep. CLOCK_REALTIME is the host's wall clock; the monotonic clocks count
  * from the sandbox's boot.
  */
-import { Errno, fail } from '../../../kernel/errors';
+import { Errno, fail, LinuxError } from '../../../kernel/errors';
+import type { InterruptibleState } from '../../../kernel/signals';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { define } from '../registry';
@@ -43,8 +44,12 @@ function timespec(ns: bigint): Buffer {
 }
 
 define(228, (t, r) => { t.mm.write(r.arg(1), timespec(nowNs(r.argInt(0)))); return 0; });
+/** CLOCK_IDS are the clocks nowNs serves: clock_getres checks the id without reading
+ * the clock. Every one of them counts in nanoseconds (the coarse ones are the fine ones). */
+const CLOCK_IDS = new Set([CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW,
+  CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, 8, 9, 11]);
 define(229, (t, r) => {
-  nowNs(r.argInt(0));
+  if (!CLOCK_IDS.has(r.argInt(0))) fail(Errno.EINVAL);
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), timespec(1n));
   return 0;
 });
@@ -69,12 +74,13 @@ define(201, (t, r) => {
   return sec;
 });
 
-interface SleepState {
+interface SleepState extends InterruptibleState {
   deadline: number;
 }
 
-/** sleepUntil blocks the task until deadline (ms, Date.now clock); the remaining time goes to `rem`. */
-function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean): number | Block {
+/** sleep blocks the task until the requested time has passed; when a handler interrupts
+ * a relative sleep, the time left goes to remAddr (if not NULL), as Linux writes it. */
+function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean, remAddr: bigint): number | Block {
   let st = t.syscallState as SleepState | undefined;
   if (!st) {
     const b = t.mm.read(reqAddr, 16);
@@ -82,16 +88,28 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean): number | 
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
     const reqNs = sec * 1000000000n + nsec;
     const relNs = abs ? reqNs - nowNs(clock) : reqNs;
-    st = { deadline: Date.now() + Math.max(0, Number(relNs) / 1e6) };
+    const deadline = Date.now() + Math.max(0, Number(relNs) / 1e6);
+    st = {
+      deadline,
+      interrupted: () => {
+        if (abs || remAddr === 0n) return;
+        try {
+          t.mm.write(remAddr, timespec(BigInt(Math.max(0, Math.round((deadline - Date.now()) * 1e6)))));
+        } catch (e) {
+          if (!(e instanceof LinuxError)) throw e;
+          t.regs.setReturn(-e.errno);
+        }
+      },
+    };
     t.syscallState = st;
   }
   if (Date.now() >= st.deadline) return 0;
   return new Block([], st.deadline, true);
 }
 
-define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false));
+define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false, r.arg(1)));
 define(230, (t, r) => {
   const clock = r.argInt(0);
   nowNs(clock);
-  return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0);
+  return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0, r.arg(3));
 });
