@@ -73,6 +73,9 @@ export interface FileSystem {
   readonly dev: number;
   readonly root: Inode;
   statfs(): StatFs;
+  /** cacheDentries false keeps its names out of the dentry cache: every lookup asks the
+   * file system again (procfs, whose entries come and go with tasks). */
+  readonly cacheDentries?: boolean;
 }
 
 /** DirEntry is one directory entry as getdents64 reports it. */
@@ -95,7 +98,24 @@ export function nowTimespec(): Timespec {
 
 /** Inode is the base of every file system's files; subclasses override what they support. */
 export abstract class Inode {
+  /** dentries counts the dentries naming this inode (dentry.ts); when the last one leaves
+   * the dentry cache, evict() is called. */
+  dentries = 0;
+
   constructor(readonly fs: FileSystem, readonly ino: number, public mode: number) {}
+
+  /** evict releases what the file system holds for this file once no dentry names it
+   * any more (the gofer's fid). Nothing holds the inode then but open files that keep
+   * their own resources. */
+  evict(): void {}
+
+  /** revalidate tells whether `child`, cached as this directory's entry `name`, is still
+   * what the name refers to (for the task with credentials `c`), refreshing its cached
+   * attributes as a side effect where the file system checks. Files only the sandbox
+   * changes are always valid. */
+  revalidate(_name: string, _child: Inode, _c?: Credentials): boolean {
+    return true;
+  }
 
   get isDir(): boolean {
     return (this.mode & S_IFMT) === S_IFDIR;

@@ -36,7 +36,13 @@ export class GoferFs implements FileSystem {
   readonly dev = allocDev();
   readonly root: GoferInode;
 
-  constructor(readonly client: Client, aname: string, readonly ro: boolean) {
+  /**
+   * `revalidate` is set for a bind mount, whose files the host may change behind the
+   * sandbox's back: every lookup of a cached name then walks it again (Twalk + Tgetattr)
+   * and keeps the cached dentry only if the name still leads to the same file (qid path
+   * and type), with its attributes refreshed. The rootfs is the sandbox's own: never.
+   */
+  constructor(readonly client: Client, aname: string, readonly ro: boolean, readonly revalidate = false) {
     const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
     this.root = new GoferInode(this, fid, p9(() => client.sync.getattr(fid, GetattrMask.BASIC)));
   }
@@ -128,6 +134,45 @@ export class GoferInode extends Inode {
 
   override get readonly(): boolean {
     return this.gfs.ro;
+  }
+
+  /** revalidate checks a cached child against the gofer on a bind mount (GoferFs). */
+  override revalidate(name: string, child: Inode, c?: Credentials): boolean {
+    if (!this.gfs.revalidate || !(child instanceof GoferInode) || child.gfs !== this.gfs) return true;
+    let fid: number;
+    try {
+      this.gfs.asTask(c);
+      fid = this.c.walk(this.fid, [name]).fid;
+    } catch {
+      return false; // gone (or refused: the lookup that follows reports why)
+    }
+    try {
+      const a = this.c.getattr(fid, GetattrMask.BASIC);
+      const same = a.qid.path === child.attr.qid.path && a.qid.type === child.attr.qid.type && (a.mode & S_IFMT) === (child.mode & S_IFMT);
+      if (same) {
+        child.attr = a;
+        child.mode = a.mode;
+      }
+      return same;
+    } catch {
+      return false;
+    } finally {
+      this.gfs.client.clunk(fid).catch(() => undefined);
+    }
+  }
+
+  /** evict releases the fid once no dentry names the file (vfs/dentry.ts): the gofer
+   * closes its descriptor. Idle cached host descriptors go too. */
+  override evict(): void {
+    for (const [acc, cfd] of this.hostFds) {
+      if (cfd.refs > 0) continue;
+      const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
+      if (i >= 0) idle.splice(i, 1);
+      host.close(cfd.fd);
+      this.hostFds.delete(acc);
+    }
+    if (this === this.gfs.root) return;
+    this.gfs.client.clunk(this.fid).catch(() => undefined);
   }
 
   /** refresh re-reads the attributes from the gofer. */
