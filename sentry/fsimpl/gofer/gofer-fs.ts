@@ -40,7 +40,8 @@ export class GoferFs implements FileSystem {
    * `revalidate` is set for a bind mount, whose files the host may change behind the
    * sandbox's back: every lookup of a cached name then walks it again (Twalk + Tgetattr)
    * and keeps the cached dentry only if the name still leads to the same file (qid path
-   * and type), with its attributes refreshed. The rootfs is the sandbox's own: never.
+   * and type; for a non-directory also its ctime), with its attributes refreshed; else
+   * the name is looked up afresh. The rootfs is the sandbox's own: never.
    */
   constructor(readonly client: Client, aname: string, readonly ro: boolean, readonly revalidate = false) {
     const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
@@ -148,7 +149,11 @@ export class GoferInode extends Inode {
     }
     try {
       const a = this.c.getattr(fid, GetattrMask.BASIC);
-      const same = a.qid.path === child.attr.qid.path && a.qid.type === child.attr.qid.type && (a.mode & S_IFMT) === (child.mode & S_IFMT);
+      const same = a.qid.path === child.attr.qid.path && a.qid.type === child.attr.qid.type && (a.mode & S_IFMT) === (child.mode & S_IFMT)
+        // A file removed and another made under its name may get its inode number back: a
+        // file whose ctime moved is looked up afresh (a directory's moves with every entry
+        // made in it, and a directory cannot be re-created without emptying it first).
+        && (child.isDir || (a.ctimeSec === child.attr.ctimeSec && a.ctimeNsec === child.attr.ctimeNsec));
       if (same) {
         child.attr = a;
         child.mode = a.mode;
