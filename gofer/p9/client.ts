@@ -11,9 +11,11 @@
  * return the opened host descriptor (`hostFd`), which the caller owns and closes (a
  * directory's stays with the server: carriesFd).
  */
-import { Engine, type Call, type OpGen, type Transport } from './client-engine';
-import { OPS, type AsyncOps, type SyncOps } from './client-ops';
-import { IOHDRSZ } from './messages';
+import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
+import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
+import { WalkError } from './client-error';
+import { GetattrMask, IOHDRSZ, type Message } from './messages';
+import { Errno } from '../../native/libc';
 import { FdTransport, type FdTransportOptions } from './transport-fd';
 import { StreamTransport, type StreamTarget } from './transport-stream';
 
@@ -36,10 +38,55 @@ export interface ClientOptions {
 
 type OpFn = (e: Engine, ...args: unknown[]) => OpGen<unknown>;
 
+/** Walked is one name of a walkChain: its new fid and attributes. */
+export interface Walked {
+  fid: number;
+  attr: Attr;
+}
+
 /** SyncClient runs the operations synchronously (see SyncOps). */
 export interface SyncClient extends SyncOps {}
 export class SyncClient {
   constructor(readonly engine: Engine) {}
+
+  /**
+   * walkChain looks up `names` one below the other from `fid` in one round trip: for each
+   * name a Twalk of that one name from the previous fid to a new fid, then a Tgetattr
+   * (`mask`) of the new fid, all sent together (the server handles them in order). It
+   * returns the names walked, in order, up to the first that failed (missing, not a
+   * directory to walk from, refused) and that failure's error (null when all were
+   * walked). The caller owns the returned fids. With `clunk`, each new fid is clunked in
+   * the same batch (a check of the names only: the returned fids are already gone).
+   */
+  walkChain(fid: number, names: readonly string[], mask: number = GetattrMask.BASIC, clunk = false): { walked: Walked[]; error: Error | null } {
+    const e = this.engine;
+    const fids = names.map(() => e.allocFid());
+    const steps: Step[] = [];
+    names.forEach((name, i) => {
+      const from = i === 0 ? fid : fids[i - 1];
+      steps.push({ req: { kind: 'Twalk', fid: from, newfid: fids[i], names: [name] }, what: `walk ${name}` });
+      steps.push({ req: { kind: 'Tgetattr', fid: fids[i], requestMask: mask }, what: `getattr ${name}` });
+    });
+    if (clunk) fids.forEach((f, i) => steps.push({ req: { kind: 'Tclunk', fid: f }, what: `clunk ${names[i]}` }));
+    const got = e.pipelineSync(steps);
+    const walked: Walked[] = [];
+    let error: Error | null = null;
+    for (let i = 0; i < names.length; i++) {
+      const w = got[2 * i], a = got[2 * i + 1];
+      const made = !(w instanceof Error) && (w.msg as Message<'Rwalk'>).qids.length === 1;
+      if (error === null && !made) error = w instanceof Error ? w : new WalkError(`walk ${names[i]}`, Errno.ENOENT, []);
+      if (error === null && a instanceof Error) error = a;
+      if (error === null) {
+        walked.push({ fid: fids[i], attr: (a as Received).msg as Attr });
+        if (clunk) e.releaseFid(fids[i]);
+      } else if (made && !clunk) {
+        void e.runAsync(OPS.clunk(e, fids[i])).catch(() => undefined); // past the failure: not returned
+      } else {
+        e.releaseFid(fids[i]);
+      }
+    }
+    return { walked, error };
+  }
 }
 
 export interface Client extends AsyncOps {}

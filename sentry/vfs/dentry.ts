@@ -148,6 +148,8 @@ export class Dentry {
   mounted: Mount | null = null;
   /** refs counts the holders outside the tree: open file descriptions. */
   private refs = 0;
+  /** fresh is set on a dentry prefetched for the walk under way (no revalidation yet). */
+  fresh = false;
   /** counted is set once the dentry joined the tree (DentryCache.size counts it). */
   counted = false;
   /** destroyed is set once the dentry left the cache for good (its inode may be released). */
@@ -189,13 +191,31 @@ export class Dentry {
     const cached = this.children.get(name);
     if (cached) {
       // A mountpoint stays what it is (the mount hides the name beneath).
-      if (cached.mounted || this.inode.revalidate(name, cached.inode, c)) {
+      if (cached.mounted || cached.fresh || this.inode.revalidate(name, cached.inode, c)) {
+        cached.fresh = false;
         this.cache.touch(cached);
         return cached;
       }
       this.removeChild(name);
     }
     return this.addChild(name, this.inode.lookup(name, c));
+  }
+
+  /**
+   * prefetch caches, in one go where the file system can (Inode.lookupChain), the names
+   * `names` below this dentry, each below the one before, when the first is not cached
+   * yet: a path walk then finds them cached. It stops silently where the chain does (a
+   * missing name, a symlink): the walk's own lookup then reports it. Those dentries skip
+   * the revalidation of their first use (they were just looked up).
+   */
+  prefetch(names: readonly string[], c?: Credentials): void {
+    if (this.inode.fs.cacheDentries === false || this.children.has(names[0])) return;
+    const inodes = this.inode.lookupChain(names, c);
+    let d: Dentry = this;
+    inodes.forEach((inode, i) => {
+      d = d.addChild(names[i], inode);
+      d.fresh = true;
+    });
   }
 
   /** addChild caches a new child naming `inode` (after a lookup or a create) and returns

@@ -156,6 +156,14 @@ export abstract class Inode {
     return fail(this.isDir ? Errno.ENOENT : Errno.ENOTDIR);
   }
 
+  /** lookupChain looks up `names`, each below the one before, as far as they go (a
+   * missing name, or one that is no directory, ends it without an error), for a file
+   * system that does it in fewer round trips than one lookup per name (the gofer's);
+   * others return none and the path walk looks up name by name. */
+  lookupChain(_names: readonly string[], _c?: Credentials): Inode[] {
+    return [];
+  }
+
   /** readdir lists the directory's entries without '.' and '..'. */
   readdir(): DirEntry[] {
     return fail(Errno.ENOTDIR);

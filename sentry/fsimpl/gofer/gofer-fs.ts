@@ -140,30 +140,21 @@ export class GoferInode extends Inode {
   /** revalidate checks a cached child against the gofer on a bind mount (GoferFs). */
   override revalidate(name: string, child: Inode, c?: Credentials): boolean {
     if (!this.gfs.revalidate || !(child instanceof GoferInode) || child.gfs !== this.gfs) return true;
-    let fid: number;
-    try {
-      this.gfs.asTask(c);
-      fid = this.c.walk(this.fid, [name]).fid;
-    } catch {
-      return false; // gone (or refused: the lookup that follows reports why)
+    this.gfs.asTask(c);
+    // Twalk, Tgetattr and Tclunk of the name in one round trip.
+    const { walked } = this.c.walkChain(this.fid, [name], GetattrMask.BASIC, true);
+    if (walked.length === 0) return false; // gone (or refused: the lookup that follows says why)
+    const a = walked[0].attr;
+    const same = a.qid.path === child.attr.qid.path && a.qid.type === child.attr.qid.type && (a.mode & S_IFMT) === (child.mode & S_IFMT)
+      // A file removed and another made under its name may get its inode number back: a
+      // file whose ctime moved is looked up afresh (a directory's moves with every entry
+      // made in it, and a directory cannot be re-created without emptying it first).
+      && (child.isDir || (a.ctimeSec === child.attr.ctimeSec && a.ctimeNsec === child.attr.ctimeNsec));
+    if (same) {
+      child.attr = a;
+      child.mode = a.mode;
     }
-    try {
-      const a = this.c.getattr(fid, GetattrMask.BASIC);
-      const same = a.qid.path === child.attr.qid.path && a.qid.type === child.attr.qid.type && (a.mode & S_IFMT) === (child.mode & S_IFMT)
-        // A file removed and another made under its name may get its inode number back: a
-        // file whose ctime moved is looked up afresh (a directory's moves with every entry
-        // made in it, and a directory cannot be re-created without emptying it first).
-        && (child.isDir || (a.ctimeSec === child.attr.ctimeSec && a.ctimeNsec === child.attr.ctimeNsec));
-      if (same) {
-        child.attr = a;
-        child.mode = a.mode;
-      }
-      return same;
-    } catch {
-      return false;
-    } finally {
-      this.gfs.client.clunk(fid).catch(() => undefined);
-    }
+    return same;
   }
 
   /** evict releases the fid once no dentry names the file (vfs/dentry.ts): the gofer
@@ -200,14 +191,27 @@ export class GoferInode extends Inode {
    * search permission on this directory, checked by the host for that task). */
   override lookup(name: string, c?: Credentials): Inode {
     if (!this.isDir) fail(Errno.ENOTDIR);
+    const { inodes, error } = this.walkChain([name], c);
+    if (error) throw error;
+    return inodes[0];
+  }
+
+  /** lookupChain walks several names below this directory in one round trip (Twalk and
+   * Tgetattr per name, pipelined: SyncClient.walkChain); it stops at the first name that
+   * is missing or cannot be walked from (a symlink, a file), without an error. */
+  override lookupChain(names: readonly string[], c?: Credentials): Inode[] {
+    if (!this.isDir) return [];
+    return this.walkChain(names, c).inodes;
+  }
+
+  private walkChain(names: readonly string[], c?: Credentials): { inodes: GoferInode[]; error: Error | null } {
     this.gfs.asTask(c);
-    const { fid } = p9(() => this.c.walk(this.fid, [name]));
-    try {
-      return new GoferInode(this.gfs, fid, p9(() => this.c.getattr(fid, GetattrMask.BASIC)));
-    } catch (e) {
-      this.c.clunk(fid);
-      throw e;
-    }
+    const { walked, error } = p9(() => this.c.walkChain(this.fid, names));
+    const errno = (error as { errno?: number } | null)?.errno;
+    return {
+      inodes: walked.map((w) => new GoferInode(this.gfs, w.fid, w.attr)),
+      error: error === null ? null : typeof errno === 'number' && errno > 0 ? new LinuxError(errno) : error,
+    };
   }
 
   /**
