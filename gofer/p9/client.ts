@@ -38,8 +38,9 @@ export interface ClientOptions {
 
 type OpFn = (e: Engine, ...args: unknown[]) => OpGen<unknown>;
 
-/** Walked is one name of a walkChain: its new fid and attributes. */
+/** Walked is one name of a walkChain: the fid it is reached by and its attributes. */
 export interface Walked {
+  /** fid is a new fid the caller owns, or for a checked name the caller's own fid. */
   fid: number;
   attr: Attr;
 }
@@ -52,37 +53,43 @@ export class SyncClient {
   /**
    * walkChain looks up `names` one below the other from `fid` in one round trip: for each
    * name a Twalk of that one name from the previous fid to a new fid, then a Tgetattr
-   * (`mask`) of the new fid, all sent together (the server handles them in order). It
-   * returns the names walked, in order, up to the first that failed (missing, not a
-   * directory to walk from, refused) and that failure's error (null when all were
-   * walked). The caller owns the returned fids. With `clunk`, each new fid is clunked in
-   * the same batch (a check of the names only: the returned fids are already gone).
+   * (`mask`) of the new fid, all sent together (the server handles them in order).
+   *
+   * The first `known.length` names are *checked* rather than looked up: the caller
+   * already holds a fid for each (known[i], e.g. a cached dentry's), and wants to know
+   * whether the name still leads there. Each is walked to a temporary fid, read and
+   * clunked in the same batch, and the chain goes on from the caller's fid.
+   *
+   * It returns the names walked, in order, up to the first that failed (missing, not a
+   * directory to walk from, refused), and that failure's error (null when all were
+   * walked). The caller owns the new fids returned (not the checked names' fids).
    */
-  walkChain(fid: number, names: readonly string[], mask: number = GetattrMask.BASIC, clunk = false): { walked: Walked[]; error: Error | null } {
+  walkChain(fid: number, names: readonly string[], known: readonly number[] = [], mask: number = GetattrMask.BASIC): { walked: Walked[]; error: Error | null } {
     const e = this.engine;
     const fids = names.map(() => e.allocFid());
     const steps: Step[] = [];
+    const at: number[] = [];
     names.forEach((name, i) => {
-      const from = i === 0 ? fid : fids[i - 1];
+      const from = i === 0 ? fid : i - 1 < known.length ? known[i - 1] : fids[i - 1];
+      at.push(steps.length);
       steps.push({ req: { kind: 'Twalk', fid: from, newfid: fids[i], names: [name] }, what: `walk ${name}` });
       steps.push({ req: { kind: 'Tgetattr', fid: fids[i], requestMask: mask }, what: `getattr ${name}` });
+      if (i < known.length) steps.push({ req: { kind: 'Tclunk', fid: fids[i] }, what: `clunk ${name}` });
     });
-    if (clunk) fids.forEach((f, i) => steps.push({ req: { kind: 'Tclunk', fid: f }, what: `clunk ${names[i]}` }));
     const got = e.pipelineSync(steps);
     const walked: Walked[] = [];
     let error: Error | null = null;
     for (let i = 0; i < names.length; i++) {
-      const w = got[2 * i], a = got[2 * i + 1];
+      const checked = i < known.length;
+      const w = got[at[i]], a = got[at[i] + 1];
       const made = !(w instanceof Error) && (w.msg as Message<'Rwalk'>).qids.length === 1;
       if (error === null && !made) error = w instanceof Error ? w : new WalkError(`walk ${names[i]}`, Errno.ENOENT, []);
       if (error === null && a instanceof Error) error = a;
-      if (error === null) {
-        walked.push({ fid: fids[i], attr: (a as Received).msg as Attr });
-        if (clunk) e.releaseFid(fids[i]);
-      } else if (made && !clunk) {
-        void e.runAsync(OPS.clunk(e, fids[i])).catch(() => undefined); // past the failure: not returned
-      } else {
-        e.releaseFid(fids[i]);
+      if (error === null) walked.push({ fid: checked ? known[i] : fids[i], attr: (a as Received).msg as Attr });
+      if (checked || !made) {
+        e.releaseFid(fids[i]); // clunked in the batch, or never made
+      } else if (error !== null) {
+        void e.runAsync(OPS.clunk(e, fids[i])).catch(() => undefined); // made past the failure: not returned
       }
     }
     return { walked, error };

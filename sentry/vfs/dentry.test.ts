@@ -10,6 +10,7 @@ class FakeFs implements FileSystem {
   readonly root: FakeInode;
   evicted: string[] = [];
   lookups = 0;
+  chains: string[][] = [];
   cacheDentries?: boolean;
   constructor() {
     this.root = new FakeInode(this, '', true);
@@ -36,6 +37,20 @@ class FakeInode extends Inode {
     this.ffs.lookups++;
     if (!this.isDir) fail(Errno.ENOTDIR);
     return new FakeInode(this.ffs, `${this.path}/${name}`, name.startsWith('d'));
+  }
+  override lookupChain(names: readonly string[], _c?: unknown, cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
+    this.ffs.chains.push([...names]);
+    let valid = 0;
+    while (valid < cached.length && (cached[valid] as FakeInode).valid) valid++;
+    if (valid < cached.length) return { valid, inodes: [] };
+    const inodes: Inode[] = [];
+    let dir: FakeInode = (cached[cached.length - 1] as FakeInode | undefined) ?? this;
+    for (const n of names.slice(cached.length)) {
+      if (!dir.isDir) break;
+      dir = new FakeInode(this.ffs, `${dir.path}/${n}`, n.startsWith('d'));
+      inodes.push(dir);
+    }
+    return { valid, inodes };
   }
   override revalidate(_name: string, child: Inode): boolean {
     return (child as FakeInode).valid;
@@ -172,6 +187,35 @@ describe('dentry cache', () => {
     expect(b.children.get('g')).toBe(f);
     expect(f.parent).toBe(b);
     expect(cache.idleCount).toBe(2); // da and g
+  });
+
+  test('prefetch looks a chain up in one go; the walk then finds it cached and checked', () => {
+    const { fs, cache, root } = tree();
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'f']);
+    expect(fs.chains).toEqual([['da', 'db', 'f']]);
+    expect(fs.lookups).toBe(0);
+    const f = root.child('da').child('db').child('f');
+    expect(f.fresh).toBe(true);
+    expect(fs.lookups).toBe(0);
+    // A file ends the chain: nothing below it is made up.
+    root.prefetch(['da', 'db', 'f', 'g']);
+    expect(root.child('da').child('db').child('f').children.size).toBe(0);
+  });
+
+  test('prefetch revalidates the cached prefix; a changed name stops the chain and is looked up again', () => {
+    const { fs, cache, root } = tree();
+    const dx = root.child('dx');
+    dx.child('old');
+    (dx.inode as FakeInode).valid = false;
+    cache.newWalk();
+    root.prefetch(['dx', 'old']);
+    expect(dx.fresh).toBe(false);
+    const again = root.child('dx');
+    expect(again).not.toBe(dx);
+    expect(fs.evicted).not.toContain('/dx'); // its child still holds it until evicted
+    cache.newWalk();
+    expect(again.fresh).toBe(false); // checked in an earlier walk only
   });
 
   test('a file system that caches nothing gets a fresh dentry per lookup', () => {

@@ -41,6 +41,8 @@ export class DentryCache {
   private cap = DEFAULT_CAPACITY;
   /** cached counts the dentries in the tree (attached by addChild, not yet destroyed). */
   private cached = 0;
+  /** walks numbers the path resolutions (newWalk), for Dentry.fresh. */
+  walks = 1;
   /** evictions counts the dentries evicted so far (for tests and figures). */
   evictions = 0;
   /** pinned returns the dentries tasks use as cwd or root (set by the kernel at boot): they
@@ -74,6 +76,11 @@ export class DentryCache {
     if (d.counted) return;
     d.counted = true;
     this.cached++;
+  }
+
+  /** newWalk starts a path resolution: what an earlier one checked must be checked again. */
+  newWalk(): void {
+    this.walks++;
   }
 
   /** touch makes an idle dentry the most recently used. */
@@ -148,8 +155,9 @@ export class Dentry {
   mounted: Mount | null = null;
   /** refs counts the holders outside the tree: open file descriptions. */
   private refs = 0;
-  /** fresh is set on a dentry prefetched for the walk under way (no revalidation yet). */
-  fresh = false;
+  /** checkedIn is the cache's walk number when prefetch last looked this dentry up or
+   * revalidated it: within that path walk it needs no revalidation. */
+  checkedIn = 0;
   /** counted is set once the dentry joined the tree (DentryCache.size counts it). */
   counted = false;
   /** destroyed is set once the dentry left the cache for good (its inode may be released). */
@@ -159,6 +167,11 @@ export class Dentry {
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
     this.cache = cache ?? parent?.cache ?? dentryCache;
     inode.dentries++;
+  }
+
+  /** fresh tells whether prefetch checked this dentry during the path walk under way. */
+  get fresh(): boolean {
+    return this.checkedIn === this.cache.walks;
   }
 
   /** held tells whether something keeps this dentry (see the module comment). */
@@ -192,7 +205,6 @@ export class Dentry {
     if (cached) {
       // A mountpoint stays what it is (the mount hides the name beneath).
       if (cached.mounted || cached.fresh || this.inode.revalidate(name, cached.inode, c)) {
-        cached.fresh = false;
         this.cache.touch(cached);
         return cached;
       }
@@ -202,19 +214,31 @@ export class Dentry {
   }
 
   /**
-   * prefetch caches, in one go where the file system can (Inode.lookupChain), the names
-   * `names` below this dentry, each below the one before, when the first is not cached
-   * yet: a path walk then finds them cached. It stops silently where the chain does (a
-   * missing name, a symlink): the walk's own lookup then reports it. Those dentries skip
-   * the revalidation of their first use (they were just looked up).
+   * prefetch prepares the names `names` below this dentry, each below the one before, in
+   * one go where the file system can (Inode.lookupChain): the cached ones are revalidated
+   * if their file system wants it, the others looked up and cached, so that the path
+   * walk then finds them all cached and checked (`fresh`: no revalidation on that use).
+   * It stops silently where the chain does (a missing or changed name, a symlink): the
+   * walk's own lookup then deals with it. A mountpoint ends the cached prefix (another
+   * file system begins there).
    */
   prefetch(names: readonly string[], c?: Credentials): void {
-    if (this.inode.fs.cacheDentries === false || this.children.has(names[0])) return;
-    const inodes = this.inode.lookupChain(names, c);
-    let d: Dentry = this;
+    if (this.inode.fs.cacheDentries === false) return;
+    const cached: Dentry[] = [];
+    for (let d: Dentry = this; cached.length < names.length; ) {
+      const next = d.children.get(names[cached.length]);
+      if (!next) break;
+      if (next.mounted) return;
+      cached.push(next);
+      d = next;
+    }
+    const { valid, inodes } = this.inode.lookupChain(names, c, cached.map((d) => d.inode));
+    for (let i = 0; i < valid; i++) cached[i].checkedIn = this.cache.walks;
+    if (valid < cached.length) return;
+    let d: Dentry = cached.length ? cached[cached.length - 1] : this;
     inodes.forEach((inode, i) => {
-      d = d.addChild(names[i], inode);
-      d.fresh = true;
+      d = d.addChild(names[cached.length + i], inode);
+      d.checkedIn = this.cache.walks;
     });
   }
 

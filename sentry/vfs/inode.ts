@@ -156,12 +156,17 @@ export abstract class Inode {
     return fail(this.isDir ? Errno.ENOENT : Errno.ENOTDIR);
   }
 
-  /** lookupChain looks up `names`, each below the one before, as far as they go (a
-   * missing name, or one that is no directory, ends it without an error), for a file
-   * system that does it in fewer round trips than one lookup per name (the gofer's);
-   * others return none and the path walk looks up name by name. */
-  lookupChain(_names: readonly string[], _c?: Credentials): Inode[] {
-    return [];
+  /**
+   * lookupChain prepares `names`, each below the one before, in one go where the file
+   * system can do it in fewer round trips than one lookup per name (the gofer's). The
+   * first `cached.length` names have cached dentries with these inodes: `valid` says how
+   * many of them are confirmed (revalidated, or needing none); `inodes` are new inodes
+   * for the names after them, as far as they go (a missing name, or one that is no
+   * directory, ends them without an error). Other file systems confirm nothing and
+   * return none: the path walk then goes name by name.
+   */
+  lookupChain(_names: readonly string[], _c?: Credentials, _cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
+    return { valid: 0, inodes: [] };
   }
 
   /** readdir lists the directory's entries without '.' and '..'. */

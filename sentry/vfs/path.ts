@@ -71,17 +71,21 @@ export function lookupChild(r: Resolver, dir: Location, name: string): Location 
 /** MAX_PREFETCH is the most names looked up in one go (9P's MAXWELEM). */
 const MAX_PREFETCH = 16;
 
-/** prefetch has the dentry cache look up the plain names parts[i..] (up to the first
- * `.` or `..`, at most MAX_PREFETCH) in one go when parts[i] is not cached below cur:
- * a file system that can (the gofer's) does it in one round trip instead of one per
- * name. The walk then checks each name as usual (search permission, symlinks, mounts). */
+/** prefetch has the dentry cache prepare the plain names parts[i..] (up to the first
+ * `.` or `..`, at most MAX_PREFETCH) in one go: a file system that can (the gofer's) looks
+ * up the uncached ones and revalidates the cached ones (bind mounts) in one round trip
+ * instead of one per name. Nothing is asked when parts[i] is cached and fresh, or when
+ * the names are all cached in a file system that needs no revalidation. The walk then
+ * checks each name as usual (search permission, symlinks, mounts). */
 function prefetch(r: Resolver, cur: Location, parts: string[], i: number): void {
   const d = cur.dentry;
-  if (!d.inode.isDir || d.children.has(parts[i])) return;
+  if (!d.inode.isDir) return;
+  const first = d.children.get(parts[i]);
+  if (first && (first.fresh || first.mounted)) return;
   const names: string[] = [];
   for (let j = i; j < parts.length && names.length < MAX_PREFETCH; j++) {
     const p = parts[j];
-    if (p === '.' || p === '..' || Buffer.byteLength(p) > 255) break;
+    if (p === '.' || p === '..' || p === '' || Buffer.byteLength(p) > 255) break;
     names.push(p);
   }
   if (names.length >= 2) d.prefetch(names, r.creds);
@@ -111,6 +115,7 @@ function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, 
 
 /** resolve returns the location `path` names, relative to `start` when not absolute. */
 export function resolve(r: Resolver, start: Location, path: string, opts: ResolveOptions): Location {
+  start.dentry.cache.newWalk();
   return walk(r, start, path, opts, { links: 0 });
 }
 
@@ -130,6 +135,7 @@ export function resolveParent(r: Resolver, start: Location, path: string): { dir
   const name = trimmed.slice(slash + 1);
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
   const dirPath = slash < 0 ? '.' : slash === 0 ? '/' : trimmed.slice(0, slash);
+  start.dentry.cache.newWalk();
   const dir = walk(r, start, dirPath, { follow: true, directory: true }, { links: 0 });
   return { dir, name, trailingSlash };
 }
