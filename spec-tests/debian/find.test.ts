@@ -9,7 +9,7 @@
  * The host side of each run is a watcher script (hostWatcher): the container names a
  * checkpoint by creating /sync/ready.N on a bind mount and waits for /sync/go.N; at each
  * checkpoint the watcher runs the test's host action N (if any) and records the gofer's
- * descriptor count.
+ * descriptor count. And /proc/<pid> goes with its process (the cache keeps no /proc name).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -126,6 +126,19 @@ describe('walks over big trees on the Debian image', () => {
       expect(n).toBeLessThan(GOFER_FD_BOUND);
     }
   }, 1_800_000);
+
+  test('/proc/<pid> of a reaped process is gone, as under runc (no /proc name is cached)', () => {
+    const script = [
+      'sleep 0.5 & p=$!',
+      'ls /proc/$p/status > /dev/null && echo there; cd /proc/$p && pwd | sed "s/$p/PID/"; cd /',
+      'wait $p',
+      'for f in /proc/$p /proc/$p/ /proc/$p/status; do ls -d $f 2>&1 | sed "s/$p/PID/"; done',
+    ].join('\n');
+    const [runc, tvisor] = (['runc', 'tvisor'] as Runtime[]).map((rt) => runDebian(rt, script));
+    expect(runc.stdout).toContain("ls: cannot access '/proc/PID': No such file or directory");
+    expect({ stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status })
+      .toEqual({ stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
+  }, 120_000);
 
   test('files changed, removed and created on the host under a bind mount are seen as under runc', () => {
     const script = [
