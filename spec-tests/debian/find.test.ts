@@ -127,12 +127,14 @@ describe('walks over big trees on the Debian image', () => {
     }
   }, 1_800_000);
 
-  test('/proc/<pid> of a reaped process is gone, as under runc (no /proc name is cached)', () => {
+  test('/proc/<pid> of a reaped process is gone, as under runc (no /proc name is cached), and /proc is finite', () => {
     const script = [
       'sleep 0.5 & p=$!',
       'ls /proc/$p/status > /dev/null && echo there; cd /proc/$p && pwd | sed "s/$p/PID/"; cd /',
       'wait $p',
       'for f in /proc/$p /proc/$p/ /proc/$p/status; do ls -d $f 2>&1 | sed "s/$p/PID/"; done',
+      // A thread's directory has no task/ of its own (else the tree is endless).
+      'ls /proc/self/task/*/ | grep -cx task || true',
     ].join('\n');
     const [runc, tvisor] = (['runc', 'tvisor'] as Runtime[]).map((rt) => runDebian(rt, script));
     expect(runc.stdout).toContain("ls: cannot access '/proc/PID': No such file or directory");
