@@ -127,6 +127,28 @@ describe('walks over big trees on the Debian image', () => {
     }
   }, 1_800_000);
 
+  test('the annotation dev.tvisor.dentry-cache sets the bound: with 200, the gofer holds about 200 fids after stat-ing all of /usr', () => {
+    const w = hostWatcher();
+    let fds: Array<number | null>;
+    let r;
+    try {
+      r = runDebian('tvisor', `${checkpoint(1)}; find /usr -size +0 | wc -l; ${checkpoint(2)}`, {
+        timeoutMs: 600_000,
+        mounts: [{ source: w.sync, destination: '/sync' }],
+        editSpec: (spec) => { spec.annotations = { ...spec.annotations, 'dev.tvisor.dentry-cache': '200' }; },
+      });
+      fds = w.fds();
+    } finally {
+      w.done();
+    }
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(fds).toHaveLength(2);
+    const [before, after] = fds as number[];
+    // The capacity and the trim's slack (32), beyond what the gofer held before the walk.
+    expect(after - before).toBeLessThanOrEqual(200 + 32);
+    expect(after - before).toBeGreaterThan(100); // the cache was used
+  }, 600_000);
+
   test('/proc/<pid> of a reaped process is gone, as under runc (no /proc name is cached), and /proc is finite', () => {
     const script = [
       'sleep 0.5 & p=$!',
