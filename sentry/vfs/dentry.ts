@@ -108,8 +108,9 @@ export class DentryCache {
   }
 
   /** trim evicts least recently used idle dentries until at most `target` dentries are
-   * cached or none is idle. A
-   * pinned one (a cwd or root) is moved to the recent end instead. */
+   * cached or none is idle (a parent left idle by its last child's eviction joins the
+   * recent end, for this trim or the next). A pinned one (a cwd or root) is moved to the
+   * recent end instead. */
   trim(target: number): void {
     if (this.cached <= target) return;
     const pinned = new Set(this.pinned());
