@@ -16,7 +16,8 @@ import type { Task } from './kernel/task';
 import { Errno, LinuxError } from './kernel/errors';
 import type { SentryLog } from './log';
 import { O_RDONLY, O_WRONLY } from './vfs/file';
-import { Dentry, MountNamespace, MS_NOSUID, MS_RDONLY, type Location } from './vfs/mount';
+import { dentryCache, MIN_CAPACITY } from './vfs/dentry';
+import { MountNamespace, MS_NOSUID, MS_RDONLY, type Location } from './vfs/mount';
 import { resolve } from './vfs/path';
 import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
@@ -117,9 +118,7 @@ function mountpoint(k: Kernel, path: string, isDir = true): Location {
       if (!(e instanceof LinuxError) || e.errno !== Errno.ENOENT) throw e;
       const placeholder = new Tmpfs(0o755);
       const inode = i === parts.length - 1 && !isDir ? placeholder.root.create('file', 0o644, root0) : placeholder.root;
-      const d = new Dentry(part, cur.dentry, inode);
-      cur.dentry.children.set(part, d);
-      cur = { mount: cur.mount, dentry: d };
+      cur = { mount: cur.mount, dentry: cur.dentry.addChild(part, inode) };
     }
   });
   return cur;
@@ -127,7 +126,7 @@ function mountpoint(k: Kernel, path: string, isDir = true): Location {
 
 function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null, limits: SandboxLimits): FileSystem | null {
   const ro = (m.options ?? []).includes('ro');
-  if (isBind(m)) return new GoferFs(client, m.destination, ro);
+  if (isBind(m)) return new GoferFs(client, m.destination, ro, true);
   switch (m.type) {
     case 'proc': return newProcfs(k, currentTask);
     case 'tmpfs': {
@@ -162,6 +161,27 @@ function applyLimits(spec: Spec): SandboxLimits {
   return l;
 }
 
+/** DENTRY_CACHE_ANNOTATION sets the number of idle dentries the sentry keeps (see
+ * vfs/dentry.ts; the default is DEFAULT_CAPACITY). */
+export const DENTRY_CACHE_ANNOTATION = 'dev.tvisor.dentry-cache';
+
+/** configureDentryCache sizes the dentry cache from the container's annotation and tells
+ * it which dentries tasks use as cwd and root. */
+function configureDentryCache(k: Kernel, spec: Spec, log: SentryLog): void {
+  const v = spec.annotations?.[DENTRY_CACHE_ANNOTATION];
+  if (v !== undefined) {
+    const n = Number(v);
+    if (Number.isInteger(n) && n >= MIN_CAPACITY) dentryCache.capacity = n;
+    else log.warn(`annotation ${DENTRY_CACHE_ANNOTATION}: "${v}" is not an integer >= ${MIN_CAPACITY}; keeping ${dentryCache.capacity}`);
+  }
+  dentryCache.pinned = function* pinned() {
+    for (const t of k.tasks.values()) {
+      yield t.fs.cwd.dentry;
+      yield t.fs.root.dentry;
+    }
+  };
+}
+
 /** boot builds the kernel and loads init from spec.process. */
 export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
@@ -171,6 +191,7 @@ export function boot(o: BootOptions): Booted {
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
   const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
   const k = new Kernel(platform, mounts, log);
+  configureDentryCache(k, spec, log);
   k.strace = o.strace ?? false;
   k.initShielded = (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid');
   if (spec.linux?.seccomp) k.seccomp = compileSeccomp(spec.linux.seccomp);

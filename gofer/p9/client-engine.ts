@@ -271,6 +271,32 @@ export class Engine {
     return Object.defineProperty(promise, 'tag', { get: () => tag }) as Call<R>;
   }
 
+  /**
+   * pipelineSync sends every request of `steps` at once and waits for all the replies
+   * (one round trip), without returning to the event loop. The server handles requests
+   * in arrival order, so a request may name a fid an earlier one of the batch creates.
+   * Each reply comes back in order as a Received or the request's error.
+   */
+  pipelineSync(steps: Step[]): Array<Received | Error> {
+    const drive = this.transport.drive;
+    if (!drive) throw new TypeError(`9p client: ${this.transport.label} cannot make synchronous calls`);
+    const out: Array<Received | Error | undefined> = steps.map(() => undefined);
+    let pending = 0;
+    steps.forEach((step, i) => {
+      try {
+        this.submit(step, (e, g) => {
+          out[i] = e ?? g!;
+          pending--;
+        });
+        pending++;
+      } catch (e) {
+        out[i] = e as Error;
+      }
+    });
+    if (pending > 0) drive.call(this.transport, () => pending === 0 || this.closedBy !== '');
+    return out.map((r, i) => r ?? closedError(steps[i].what, this.closedBy));
+  }
+
   /** runSync runs an operation to its end without returning to the event loop. */
   runSync<R>(gen: OpGen<R>): R {
     const drive = this.transport.drive;

@@ -149,6 +149,30 @@ describe('9p client over a descriptor (the sentry transport)', () => {
     expect(fake.batches().flat().filter((k) => k === 'Twalk')).toHaveLength(3);
   });
 
+  it('walkChain looks several names up, each with its own fid and attributes, in one batch', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    const chain = c.sync.walkChain(root.fid, ['etc', 'passwd']);
+    expect(chain.error).toBeNull();
+    expect(chain.walked.map((w) => w.attr.qid.path)).toEqual([2n, 3n]);
+    expect(c.sync.read(chain.walked[1].fid, 0, 4).toString()).toBe(CONTENT.slice(0, 4));
+    // A missing name ends the chain with its errno; what follows it is not returned.
+    const short = c.sync.walkChain(root.fid, ['etc', 'nothing', 'more']);
+    expect(short.walked.map((w) => w.attr.qid.path)).toEqual([2n]);
+    expect((short.error as P9Error).errno).toBe(Errno.ENOENT);
+    // Known fids: 'etc' is checked (walked, read, clunked) and the chain goes on from the
+    // caller's own fid for it.
+    const checked = c.sync.walkChain(root.fid, ['etc', 'passwd'], [chain.walked[0].fid]);
+    expect(checked.walked.map((w) => w.fid)[0]).toBe(chain.walked[0].fid);
+    expect(checked.walked[1].attr.qid.path).toBe(3n);
+    c.close();
+    await fake.exited;
+    const batches = fake.batches();
+    expect(batches).toContainEqual(['Twalk', 'Tgetattr', 'Twalk', 'Tgetattr']);
+    expect(batches).toContainEqual(['Twalk', 'Tgetattr', 'Tclunk', 'Twalk', 'Tgetattr']);
+  });
+
   it('turns Rlerror and partial walks into P9Errors carrying the errno', async () => {
     const fake = startFake();
     const c = Client.overFd(fake.clientFd);

@@ -11,9 +11,11 @@
  * return the opened host descriptor (`hostFd`), which the caller owns and closes (a
  * directory's stays with the server: carriesFd).
  */
-import { Engine, type Call, type OpGen, type Transport } from './client-engine';
-import { OPS, type AsyncOps, type SyncOps } from './client-ops';
-import { IOHDRSZ } from './messages';
+import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
+import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
+import { WalkError } from './client-error';
+import { GetattrMask, IOHDRSZ, type Message } from './messages';
+import { Errno } from '../../native/libc';
 import { FdTransport, type FdTransportOptions } from './transport-fd';
 import { StreamTransport, type StreamTarget } from './transport-stream';
 
@@ -36,10 +38,62 @@ export interface ClientOptions {
 
 type OpFn = (e: Engine, ...args: unknown[]) => OpGen<unknown>;
 
+/** Walked is one name of a walkChain: the fid it is reached by and its attributes. */
+export interface Walked {
+  /** fid is a new fid the caller owns, or for a checked name the caller's own fid. */
+  fid: number;
+  attr: Attr;
+}
+
 /** SyncClient runs the operations synchronously (see SyncOps). */
 export interface SyncClient extends SyncOps {}
 export class SyncClient {
   constructor(readonly engine: Engine) {}
+
+  /**
+   * walkChain looks up `names` one below the other from `fid` in one round trip: for each
+   * name a Twalk of that one name from the previous fid to a new fid, then a Tgetattr
+   * (`mask`) of the new fid, all sent together (the server handles them in order).
+   *
+   * The first `known.length` names are *checked* rather than looked up: the caller
+   * already holds a fid for each (known[i], e.g. a cached dentry's), and wants to know
+   * whether the name still leads there. Each is walked to a temporary fid, read and
+   * clunked in the same batch, and the chain goes on from the caller's fid.
+   *
+   * It returns the names walked, in order, up to the first that failed (missing, not a
+   * directory to walk from, refused), and that failure's error (null when all were
+   * walked). The caller owns the new fids returned (not the checked names' fids).
+   */
+  walkChain(fid: number, names: readonly string[], known: readonly number[] = [], mask: number = GetattrMask.BASIC): { walked: Walked[]; error: Error | null } {
+    const e = this.engine;
+    const fids = names.map(() => e.allocFid());
+    const steps: Step[] = [];
+    const at: number[] = [];
+    names.forEach((name, i) => {
+      const from = i === 0 ? fid : i - 1 < known.length ? known[i - 1] : fids[i - 1];
+      at.push(steps.length);
+      steps.push({ req: { kind: 'Twalk', fid: from, newfid: fids[i], names: [name] }, what: `walk ${name}` });
+      steps.push({ req: { kind: 'Tgetattr', fid: fids[i], requestMask: mask }, what: `getattr ${name}` });
+      if (i < known.length) steps.push({ req: { kind: 'Tclunk', fid: fids[i] }, what: `clunk ${name}` });
+    });
+    const got = e.pipelineSync(steps);
+    const walked: Walked[] = [];
+    let error: Error | null = null;
+    for (let i = 0; i < names.length; i++) {
+      const checked = i < known.length;
+      const w = got[at[i]], a = got[at[i] + 1];
+      const made = !(w instanceof Error) && (w.msg as Message<'Rwalk'>).qids.length === 1;
+      if (error === null && !made) error = w instanceof Error ? w : new WalkError(`walk ${names[i]}`, Errno.ENOENT, []);
+      if (error === null && a instanceof Error) error = a;
+      if (error === null) walked.push({ fid: checked ? known[i] : fids[i], attr: (a as Received).msg as Attr });
+      if (checked || !made) {
+        e.releaseFid(fids[i]); // clunked in the batch, or never made
+      } else if (error !== null) {
+        void e.runAsync(OPS.clunk(e, fids[i])).catch(() => undefined); // made past the failure: not returned
+      }
+    }
+    return { walked, error };
+  }
 }
 
 export interface Client extends AsyncOps {}

@@ -44,6 +44,7 @@ export abstract class FileDescription {
     flags: number,
   ) {
     this.flags = flags & ~FMODE_EXEC;
+    loc?.dentry.incRef(); // the dentry stays cached while the file is open (vfs/dentry.ts)
   }
 
   get readable(): boolean {
@@ -127,6 +128,7 @@ export abstract class FileDescription {
     this.releaseHooks = null;
     if (hooks) for (const h of hooks) h();
     this.release();
+    this.loc?.dentry.decRef();
   }
 
   private releaseHooks: Set<() => void> | null = null;

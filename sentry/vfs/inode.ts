@@ -73,6 +73,9 @@ export interface FileSystem {
   readonly dev: number;
   readonly root: Inode;
   statfs(): StatFs;
+  /** cacheDentries false keeps its names out of the dentry cache: every lookup asks the
+   * file system again (procfs, whose entries come and go with tasks). */
+  readonly cacheDentries?: boolean;
 }
 
 /** DirEntry is one directory entry as getdents64 reports it. */
@@ -95,7 +98,24 @@ export function nowTimespec(): Timespec {
 
 /** Inode is the base of every file system's files; subclasses override what they support. */
 export abstract class Inode {
+  /** dentries counts the dentries naming this inode (dentry.ts); when the last one leaves
+   * the dentry cache, evict() is called. */
+  dentries = 0;
+
   constructor(readonly fs: FileSystem, readonly ino: number, public mode: number) {}
+
+  /** evict releases what the file system holds for this file once no dentry names it
+   * any more (the gofer's fid). Nothing holds the inode then but open files that keep
+   * their own resources. */
+  evict(): void {}
+
+  /** revalidate tells whether `child`, cached as this directory's entry `name`, is still
+   * what the name refers to (for the task with credentials `c`), refreshing its cached
+   * attributes as a side effect where the file system checks. Files only the sandbox
+   * changes are always valid. */
+  revalidate(_name: string, _child: Inode, _c?: Credentials): boolean {
+    return true;
+  }
 
   get isDir(): boolean {
     return (this.mode & S_IFMT) === S_IFDIR;
@@ -134,6 +154,19 @@ export abstract class Inode {
    * the credentials of the task it is looked up for (a file system that checks again). */
   lookup(_name: string, _c?: Credentials): Inode {
     return fail(this.isDir ? Errno.ENOENT : Errno.ENOTDIR);
+  }
+
+  /**
+   * lookupChain prepares `names`, each below the one before, in one go where the file
+   * system can do it in fewer round trips than one lookup per name (the gofer's). The
+   * first `cached.length` names have cached dentries with these inodes: `valid` says how
+   * many of them are confirmed (revalidated, or needing none); `inodes` are new inodes
+   * for the names after them, as far as they go (a missing name, or one that is no
+   * directory, ends them without an error). Other file systems confirm nothing and
+   * return none: the path walk then goes name by name.
+   */
+  lookupChain(_names: readonly string[], _c?: Credentials, _cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
+    return { valid: 0, inodes: [] };
   }
 
   /** readdir lists the directory's entries without '.' and '..'. */

@@ -4,31 +4,12 @@
  * at a dentry of its parent mount. A Location is the pair (mount, dentry): what a path
  * resolves to and what a task's cwd and root are.
  *
- * Invariant: a dentry's children map only holds names that exist (no negative entries);
- * operations that add or remove names update it.
+ * Dentries and their cache are in dentry.ts; a mount holds the dentry it is attached on.
  */
-import type { Credentials } from '../kernel/credentials';
+import { Dentry } from './dentry';
 import type { FileSystem, Inode } from './inode';
 
-/** Dentry is one named file in the dentry tree of a file system. */
-export class Dentry {
-  readonly children = new Map<string, Dentry>();
-  /** mounted is the mount attached on this dentry (the topmost), if any. */
-  mounted: Mount | null = null;
-
-  constructor(public name: string, public parent: Dentry | null, public inode: Inode) {}
-
-  /** child returns the cached child or looks it up in the inode, for the task with
-   * credentials `c` (the sentry itself when absent). */
-  child(name: string, c?: Credentials): Dentry {
-    let d = this.children.get(name);
-    if (!d) {
-      d = new Dentry(name, this, this.inode.lookup(name, c));
-      this.children.set(name, d);
-    }
-    return d;
-  }
-}
+export { Dentry } from './dentry';
 
 /** MS_RDONLY and the other mount flags reported by statfs/proc. */
 export const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
@@ -78,6 +59,7 @@ export class MountNamespace {
   mount(at: Location, fs: FileSystem, flags: number, source: string, rootInode?: Inode): Mount {
     const m = new Mount(fs, at.mount, at.dentry, flags, source, rootInode);
     at.dentry.mounted = m;
+    at.dentry.cache.settle(at.dentry);
     this.mounts.push(m);
     return m;
   }

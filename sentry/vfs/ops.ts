@@ -13,7 +13,7 @@ import {
 } from './file';
 import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted } from './permission';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
-import { Dentry, type Location } from './mount';
+import type { Dentry, Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
 
 function checkWritableMount(loc: Location): void {
@@ -48,11 +48,7 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
     } else {
       checkWritableMount(dir);
       mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
-      const at = (inode: Inode): Location => {
-        const d = new Dentry(name, dir.dentry, inode);
-        dir.dentry.children.set(name, d);
-        return { mount: dir.mount, dentry: d };
-      };
+      const at = (inode: Inode): Location => ({ mount: dir.mount, dentry: dir.dentry.addChild(name, inode) });
       return dir.dentry.inode.createOpen(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, flags & ~O_TRUNC, t.creds, at);
     }
   } else {
@@ -92,8 +88,7 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
   if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
-  const inode = dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds);
-  dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+  dir.dentry.addChild(name, dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds));
 }
 
 /** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
@@ -107,8 +102,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   if ((fmt === S_IFCHR || fmt === S_IFBLK) && !t.creds.capable(CAP_MKNOD)) fail(Errno.EPERM);
-  const inode = dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds);
-  dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+  dir.dentry.addChild(name, dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds));
 }
 
 /** symlinkAt creates a symlink holding target. */
@@ -118,8 +112,7 @@ export function symlinkAt(t: Task, target: string, start: Location, path: string
   if (name === '.' || name === '..' || childExists(dir, name, t.creds)) fail(Errno.EEXIST);
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
-  const inode = dir.dentry.inode.symlink(name, target, t.creds);
-  dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+  dir.dentry.addChild(name, dir.dentry.inode.symlink(name, target, t.creds));
 }
 
 /** unlinkAt removes a name (rmdir when dir is set). */
@@ -141,7 +134,7 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
     if (p.trailingSlash) fail(Errno.ENOTDIR);
     p.dir.dentry.inode.unlink(p.name, t.creds);
   }
-  p.dir.dentry.children.delete(p.name);
+  p.dir.dentry.removeChild(p.name);
 }
 
 /** renameAt moves oldPath to newPath (same mount only: EXDEV otherwise). */
@@ -170,11 +163,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
     if (dst.mounted) fail(Errno.EBUSY);
   }
   o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name, t.creds);
-  o.dir.dentry.children.delete(o.name);
-  n.dir.dentry.children.delete(n.name);
-  src.name = n.name;
-  src.parent = n.dir.dentry;
-  n.dir.dentry.children.set(n.name, src);
+  src.moveTo(n.dir.dentry, n.name);
 }
 
 /** linkAt makes newPath a hard link to the file at oldLoc, in Linux's order of checks
@@ -189,7 +178,7 @@ export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: s
   mayAccess(t, n.dir, MAY_WRITE | MAY_EXEC);
   if (oldLoc.dentry.inode.isDir) fail(Errno.EPERM);
   n.dir.dentry.inode.link(n.name, oldLoc.dentry.inode, t.creds);
-  n.dir.dentry.children.set(n.name, new Dentry(n.name, n.dir.dentry, oldLoc.dentry.inode));
+  n.dir.dentry.addChild(n.name, oldLoc.dentry.inode);
 }
 
 /** setAttr applies chmod/chown/truncate/utimens to a location after Linux's checks

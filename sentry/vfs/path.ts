@@ -68,6 +68,29 @@ export function lookupChild(r: Resolver, dir: Location, name: string): Location 
   return stepDown({ mount: dir.mount, dentry: dir.dentry.child(name, r.creds) });
 }
 
+/** MAX_PREFETCH is the most names looked up in one go (9P's MAXWELEM). */
+const MAX_PREFETCH = 16;
+
+/** prefetch has the dentry cache prepare the plain names parts[i..] (up to the first
+ * `.` or `..`, at most MAX_PREFETCH) in one go: a file system that can (the gofer's) looks
+ * up the uncached ones and revalidates the cached ones (bind mounts) in one round trip
+ * instead of one per name. Nothing is asked when parts[i] is cached and fresh, or when
+ * the names are all cached in a file system that needs no revalidation. The walk then
+ * checks each name as usual (search permission, symlinks, mounts). */
+function prefetch(r: Resolver, cur: Location, parts: string[], i: number): void {
+  const d = cur.dentry;
+  if (!d.inode.isDir) return;
+  const first = d.children.get(parts[i]);
+  if (first && (first.fresh || first.mounted)) return;
+  const names: string[] = [];
+  for (let j = i; j < parts.length && names.length < MAX_PREFETCH; j++) {
+    const p = parts[j];
+    if (p === '.' || p === '..' || p === '' || Buffer.byteLength(p) > 255) break;
+    names.push(p);
+  }
+  if (names.length >= 2) d.prefetch(names, r.creds);
+}
+
 function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, st: State): Location {
   if (path.length === 0) fail(Errno.ENOENT);
   if (path.length >= PATH_MAX) fail(Errno.ENAMETOOLONG);
@@ -76,6 +99,7 @@ function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, 
   const trailingSlash = path.endsWith('/') && parts.length > 0;
   for (let i = 0; i < parts.length; i++) {
     const last = i === parts.length - 1;
+    if (!last) prefetch(r, cur, parts, i);
     const next = lookupChild(r, cur, parts[i]);
     if (next.dentry.inode.isSymlink && (!last || opts.follow || trailingSlash)) {
       if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
@@ -91,6 +115,7 @@ function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, 
 
 /** resolve returns the location `path` names, relative to `start` when not absolute. */
 export function resolve(r: Resolver, start: Location, path: string, opts: ResolveOptions): Location {
+  start.dentry.cache.newWalk();
   return walk(r, start, path, opts, { links: 0 });
 }
 
@@ -110,6 +135,7 @@ export function resolveParent(r: Resolver, start: Location, path: string): { dir
   const name = trimmed.slice(slash + 1);
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
   const dirPath = slash < 0 ? '.' : slash === 0 ? '/' : trimmed.slice(0, slash);
+  start.dentry.cache.newWalk();
   const dir = walk(r, start, dirPath, { follow: true, directory: true }, { links: 0 });
   return { dir, name, trailingSlash };
 }

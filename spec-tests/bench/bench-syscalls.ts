@@ -8,20 +8,51 @@
  * With BASELINE=<commit> (make bench-syscalls BASELINE=...), that commit's build runs as one
  * more column, and a second table compares each tvisor/runsc ratio with the baseline's.
  *
+ * walk-10k-cold is a separate run of the program per runtime and pass (`-w DIR`): 10,000
+ * files made on the host in a fresh directory, bind-mounted at /walk, each stat'ed once by
+ * a container that has never looked them up (its runtime's dentry cache is cold).
+ *
  * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
  * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason } from '../behaviour/runner';
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
-const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong', 'flock'];
+const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong', 'flock', 'walk-10k-cold'];
 /** TARGETS are the issue's bounds on tvisor's time as a fraction of runsc's. */
-const TARGETS: Record<string, number> = { getppid: 0.25, 'pread-4k': 0.3, 'open+close': 0.5, 'fork+wait': 1 };
+const TARGETS: Record<string, number> = { getppid: 0.25, 'pread-4k': 0.3, 'open+close': 0.5, 'fork+wait': 1, 'walk-10k-cold': 0.7 };
+/** WALK_FILES and WALK_PER_DIR shape the cold walk's tree (as bench-syscalls.c reads it). */
+const WALK_FILES = 10_000, WALK_PER_DIR = 100;
+
+/** withWalkTree makes the cold walk's 10,000 files in a fresh host directory, runs `fn`
+ * with it, and removes it. */
+function withWalkTree(fn: (dir: string) => RunResult): RunResult {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-walk-'));
+  try {
+    for (let i = 0; i < WALK_FILES; i++) {
+      const sub = path.join(dir, `d${Math.floor(i / WALK_PER_DIR)}`);
+      if (i % WALK_PER_DIR === 0) fs.mkdirSync(sub);
+      fs.writeFileSync(path.join(sub, `f${i}`), '');
+    }
+    return fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** andWalk runs the timed ops, then the cold walk in a run of its own, as one result. */
+function andWalk(ops: () => RunResult, walk: (dir: string) => RunResult): RunResult {
+  const a = ops();
+  if (a.status !== 0 || a.timedOut) return a;
+  const b = withWalkTree(walk);
+  return b.status !== 0 || b.timedOut ? b : { ...b, stdout: a.stdout + b.stdout, stderr: a.stderr + b.stderr };
+}
 
 /** Column is one runtime's figures (median microseconds per op over the passes, and
  * every pass's figure), or why there are none. */
@@ -109,13 +140,18 @@ function main(): number {
   const base = baseline();
   const columns = measureAll(
     [
-      { name: 'native', run: () => runNative(PROGRAM, args, { timeoutMs }) },
+      { name: 'native', run: () => andWalk(() => runNative(PROGRAM, args, { timeoutMs }), (dir) => runNative(PROGRAM, ['-w', dir], { timeoutMs })) },
       ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => ({
         name: rt,
         skip: runtimeSkipReason(rt),
-        run: () => runUnder(rt, PROGRAM, args, { timeoutMs }),
+        run: () => andWalk(() => runUnder(rt, PROGRAM, args, { timeoutMs }), (dir) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, mounts: [{ source: dir, destination: '/walk' }] })),
       })),
-      ...(base ? [{ name: base.label, skip: runtimeSkipReason('tvisor'), run: () => runUnder('tvisor', PROGRAM, args, { timeoutMs, bin: base.bin }) }] : []),
+      ...(base ? [{
+        name: base.label,
+        skip: runtimeSkipReason('tvisor'),
+        run: () => andWalk(() => runUnder('tvisor', PROGRAM, args, { timeoutMs, bin: base.bin }),
+          (dir) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: base.bin, mounts: [{ source: dir, destination: '/walk' }] })),
+      }] : []),
     ],
     passes,
   );

@@ -9,8 +9,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO, runUnder, type RunOptions, type RunResult, type Runtime } from '../behaviour/runner';
 
-/** DEBIAN_ROOTFS is the image's root directory. */
-export const DEBIAN_ROOTFS = path.join(REPO, 'build', 'debian', 'rootfs');
+/** DEBIAN_ROOTFS is the image's root directory, symlinks resolved (runc refuses a rootfs
+ * reached through one, and a worktree may link build/debian to a shared build). */
+export const DEBIAN_ROOTFS = realpath(path.join(REPO, 'build', 'debian', 'rootfs'));
+
+function realpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p; // not built yet: debianImageMissing says so
+  }
+}
 
 /** debianImageMissing returns why the image cannot be used (not built), or undefined.
  * A test that needs the image fails with this reason: it is never skipped. */

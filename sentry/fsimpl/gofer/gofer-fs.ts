@@ -14,7 +14,7 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
-import type { Client, Attr } from '../../../gofer/p9/client';
+import type { Client, Attr, Walked } from '../../../gofer/p9/client';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
@@ -36,7 +36,14 @@ export class GoferFs implements FileSystem {
   readonly dev = allocDev();
   readonly root: GoferInode;
 
-  constructor(readonly client: Client, aname: string, readonly ro: boolean) {
+  /**
+   * `revalidate` is set for a bind mount, whose files the host may change behind the
+   * sandbox's back: every lookup of a cached name then walks it again (Twalk + Tgetattr)
+   * and keeps the cached dentry only if the name still leads to the same file (qid path
+   * and type; for a non-directory also its ctime), with its attributes refreshed; else
+   * the name is looked up afresh. The rootfs is the sandbox's own: never.
+   */
+  constructor(readonly client: Client, aname: string, readonly ro: boolean, readonly revalidate = false) {
     const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
     this.root = new GoferInode(this, fid, p9(() => client.sync.getattr(fid, GetattrMask.BASIC)));
   }
@@ -99,6 +106,23 @@ function connState(client: Client): ConnCreds {
   return st;
 }
 
+/**
+ * sameFile tells whether attributes just read for a cached file's name are still that
+ * file's (qid path and type, format; for a non-directory also its ctime: a file removed
+ * and another made under its name may get its inode number back, while a directory's
+ * ctime moves with every entry made in it and a directory cannot be re-created without
+ * emptying it first); if so the cached attributes are refreshed.
+ */
+function sameFile(child: GoferInode, a: Attr): boolean {
+  const same = a.qid.path === child.attr.qid.path && a.qid.type === child.attr.qid.type && (a.mode & S_IFMT) === (child.mode & S_IFMT)
+    && (child.isDir || (a.ctimeSec === child.attr.ctimeSec && a.ctimeNsec === child.attr.ctimeNsec));
+  if (same) {
+    child.attr = a;
+    child.mode = a.mode;
+  }
+  return same;
+}
+
 function inoOf(q: Qid): number {
   return Number(q.path & 0xffffffffffffn);
 }
@@ -130,6 +154,27 @@ export class GoferInode extends Inode {
     return this.gfs.ro;
   }
 
+  /** revalidate checks a cached child against the gofer on a bind mount (GoferFs): a
+   * Twalk, Tgetattr and Tclunk of the name in one round trip. */
+  override revalidate(name: string, child: Inode, c?: Credentials): boolean {
+    if (!this.gfs.revalidate || !(child instanceof GoferInode) || child.gfs !== this.gfs) return true;
+    return this.lookupChain([name], c, [child]).valid === 1;
+  }
+
+  /** evict releases the fid once no dentry names the file (vfs/dentry.ts): the gofer
+   * closes its descriptor. Idle cached host descriptors go too. */
+  override evict(): void {
+    for (const [acc, cfd] of this.hostFds) {
+      if (cfd.refs > 0) continue;
+      const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
+      if (i >= 0) idle.splice(i, 1);
+      host.close(cfd.fd);
+      this.hostFds.delete(acc);
+    }
+    if (this === this.gfs.root) return;
+    this.gfs.client.clunk(this.fid).catch(() => undefined);
+  }
+
   /** refresh re-reads the attributes from the gofer. */
   refresh(): void {
     this.attr = p9(() => this.c.getattr(this.fid, GetattrMask.BASIC));
@@ -150,14 +195,44 @@ export class GoferInode extends Inode {
    * search permission on this directory, checked by the host for that task). */
   override lookup(name: string, c?: Credentials): Inode {
     if (!this.isDir) fail(Errno.ENOTDIR);
-    this.gfs.asTask(c);
-    const { fid } = p9(() => this.c.walk(this.fid, [name]));
-    try {
-      return new GoferInode(this.gfs, fid, p9(() => this.c.getattr(fid, GetattrMask.BASIC)));
-    } catch (e) {
-      this.c.clunk(fid);
-      throw e;
+    const { walked, error } = this.walkChain([name], c);
+    if (error) throw error;
+    return new GoferInode(this.gfs, walked[0].fid, walked[0].attr);
+  }
+
+  /**
+   * lookupChain walks several names below this directory in one round trip (a Twalk and
+   * a Tgetattr per name, pipelined: SyncClient.walkChain). The names whose dentries are
+   * cached (`cached`, a prefix) are checked when this is a bind mount (GoferFs
+   * revalidate), else skipped over; the chain stops at the first name that is missing,
+   * changed, or cannot be walked from (a symlink, a file), without an error.
+   */
+  override lookupChain(names: readonly string[], c?: Credentials, cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
+    const known = cached.filter((i): i is GoferInode => i instanceof GoferInode && i.gfs === this.gfs);
+    if (!this.isDir || known.length !== cached.length) return { valid: 0, inodes: [] };
+    if (!this.gfs.revalidate && known.length > 0) {
+      // Nothing to check: start from the last cached directory.
+      const rest = names.slice(known.length);
+      return { valid: known.length, inodes: rest.length ? known[known.length - 1].lookupChain(rest, c).inodes : [] };
     }
+    const { walked } = this.walkChain(names, c, known);
+    let valid = 0;
+    for (; valid < known.length && valid < walked.length; valid++) {
+      if (!sameFile(known[valid], walked[valid].attr)) break;
+    }
+    if (valid < known.length) {
+      // Changed or gone: what was walked below it came from a stale directory.
+      for (const w of walked.slice(known.length)) this.gfs.client.clunk(w.fid).catch(() => undefined);
+      return { valid, inodes: [] };
+    }
+    return { valid, inodes: walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr)) };
+  }
+
+  private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
+    this.gfs.asTask(c);
+    const { walked, error } = p9(() => this.c.walkChain(this.fid, names, known.map((k) => k.fid)));
+    const errno = (error as { errno?: number } | null)?.errno;
+    return { walked, error: error === null ? null : typeof errno === 'number' && errno > 0 ? new LinuxError(errno) : error };
   }
 
   /**

@@ -14,6 +14,8 @@ import type { Location } from '../../vfs/mount';
 export class ProcFs implements FileSystem {
   readonly name = 'proc';
   readonly dev = 3;
+  /** cacheDentries: /proc/<pid> must go when the task does, so no name is cached. */
+  readonly cacheDentries = false;
   root!: Inode;
   private readonly inos = new Map<string, number>();
 

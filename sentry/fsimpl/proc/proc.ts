@@ -59,7 +59,7 @@ function mountsText(k: Kernel, t: Task | null): string {
   }).join('\n') + '\n';
 }
 
-function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
+function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread = false): Inode {
   const base = `/${g.tgid}`;
   const leader = () => g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
@@ -97,7 +97,9 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
       }
       return m;
     }, owner, 0o500)],
-    ['task', () => new ProcDir(pfs, `${base}/task`, () => new Map([...g.tasks].map((t) => [String(t.tid), () => pidDir(pfs, k, g)] as [string, () => Inode])), owner)],
+    // A thread's directory (task/<tid>) has no task/ of its own, as on Linux: else the
+    // tree would be endless (ls -R /proc went on to PATH_MAX).
+    ...(thread ? [] : [['task', () => new ProcDir(pfs, `${base}/task`, () => new Map([...g.tasks].map((t) => [String(t.tid), () => pidDir(pfs, k, g, true)] as [string, () => Inode])), owner)] as [string, () => Inode]]),
   ]);
   return new ProcDir(pfs, base, entries, owner);
 }

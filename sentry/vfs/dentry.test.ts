@@ -1,0 +1,230 @@
+import { Errno, fail } from '../kernel/errors';
+import { Dentry, DentryCache, MIN_CAPACITY } from './dentry';
+import { Inode, S_IFDIR, S_IFREG, type FileSystem, type Stat } from './inode';
+import type { FileDescription } from './file';
+
+/** FakeFs is a tree of names whose inodes count their evictions. */
+class FakeFs implements FileSystem {
+  readonly name = 'fake';
+  readonly dev = 99;
+  readonly root: FakeInode;
+  evicted: string[] = [];
+  lookups = 0;
+  chains: string[][] = [];
+  cacheDentries?: boolean;
+  constructor() {
+    this.root = new FakeInode(this, '', true);
+  }
+  statfs(): never {
+    return fail(Errno.ENOSYS);
+  }
+}
+
+let nextIno = 1;
+class FakeInode extends Inode {
+  readonly names = new Set<string>();
+  valid = true;
+  constructor(readonly ffs: FakeFs, readonly path: string, dir: boolean) {
+    super(ffs, nextIno++, dir ? S_IFDIR | 0o755 : S_IFREG | 0o644);
+  }
+  stat(): Stat {
+    return { mode: this.mode } as Stat;
+  }
+  open(): FileDescription {
+    return fail(Errno.ENOSYS);
+  }
+  override lookup(name: string): Inode {
+    this.ffs.lookups++;
+    if (!this.isDir) fail(Errno.ENOTDIR);
+    return new FakeInode(this.ffs, `${this.path}/${name}`, name.startsWith('d'));
+  }
+  override lookupChain(names: readonly string[], _c?: unknown, cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
+    this.ffs.chains.push([...names]);
+    let valid = 0;
+    while (valid < cached.length && (cached[valid] as FakeInode).valid) valid++;
+    if (valid < cached.length) return { valid, inodes: [] };
+    const inodes: Inode[] = [];
+    let dir: FakeInode = (cached[cached.length - 1] as FakeInode | undefined) ?? this;
+    for (const n of names.slice(cached.length)) {
+      if (!dir.isDir) break;
+      dir = new FakeInode(this.ffs, `${dir.path}/${n}`, n.startsWith('d'));
+      inodes.push(dir);
+    }
+    return { valid, inodes };
+  }
+  override revalidate(_name: string, child: Inode): boolean {
+    return (child as FakeInode).valid;
+  }
+  override evict(): void {
+    this.ffs.evicted.push(this.path);
+  }
+}
+
+function tree(capacity = MIN_CAPACITY) {
+  const fs = new FakeFs();
+  const cache = new DentryCache();
+  cache.capacity = capacity;
+  const root = new Dentry('/', null, fs.root, cache);
+  return { fs, cache, root };
+}
+
+/** fill looks up `n` distinct files under root/dir and returns the dir's dentry. */
+function fill(root: Dentry, dir: string, n: number): Dentry {
+  const d = root.child(dir);
+  for (let i = 0; i < n; i++) d.child(`f${i}`);
+  return d;
+}
+
+describe('dentry cache', () => {
+  test('idle dentries beyond the capacity are evicted, least recently used first, and their inodes released', () => {
+    const { fs, cache, root } = tree(100);
+    const dir = fill(root, 'd', 1000);
+    // At most capacity (plus the trim slack) dentries remain; the rest were evicted.
+    expect(cache.size).toBeLessThanOrEqual(100 + 32);
+    expect(cache.size).toBe(dir.children.size + 1);
+    expect(dir.children.size).toBeLessThanOrEqual(100 + 32);
+    expect(fs.evicted.length).toBe(1000 - dir.children.size);
+    expect(fs.evicted[0]).toBe('/d/f0');
+    // The most recent names are still cached: looking one up again asks nobody.
+    const before = fs.lookups;
+    dir.child('f999');
+    expect(fs.lookups).toBe(before);
+    dir.child('f0');
+    expect(fs.lookups).toBe(before + 1);
+  });
+
+  test('held dentries count toward the bound: a wide tree of one file per directory stays bounded', () => {
+    const { fs, cache, root } = tree(100);
+    for (let i = 0; i < 1000; i++) root.child(`d${i}`).child('f');
+    expect(cache.size).toBeLessThanOrEqual(100 + 32);
+    expect(fs.evicted.length).toBe(2000 - cache.size);
+  });
+
+  test('a dentry with a cached child keeps its parent; the parent goes once the children have', () => {
+    const { fs, cache, root } = tree(MIN_CAPACITY);
+    const sub = root.child('d1').child('d2');
+    sub.child('x');
+    expect(cache.idleCount).toBe(1); // only the leaf is idle
+    fill(root, 'd9', 500); // pushes everything older out
+    expect(fs.evicted).toEqual(expect.arrayContaining(['/d1/d2/x', '/d1/d2', '/d1']));
+    expect(root.children.has('d1')).toBe(false);
+    // Evicted in order: a child before its parent.
+    expect(fs.evicted.indexOf('/d1/d2/x')).toBeLessThan(fs.evicted.indexOf('/d1/d2'));
+  });
+
+  test('a referenced dentry (an open file) is never evicted; released, it becomes idle again', () => {
+    const { fs, cache, root } = tree(MIN_CAPACITY);
+    const held = root.child('d').child('held');
+    held.incRef();
+    fill(root, 'd', 1000);
+    expect(fs.evicted).not.toContain('/d/held');
+    expect(root.children.get('d')!.children.get('held')).toBe(held);
+    held.decRef();
+    expect(cache.idleCount).toBeGreaterThan(0);
+    fill(root, 'd', 2000);
+    expect(fs.evicted).toContain('/d/held');
+  });
+
+  test('a pinned dentry (a cwd) is kept and its ancestors with it', () => {
+    const { fs, cache, root } = tree(MIN_CAPACITY);
+    const cwd = root.child('dw').child('dx');
+    cache.pinned = () => [cwd];
+    fill(root, 'd', 1000);
+    expect(fs.evicted).not.toContain('/dw/dx');
+    expect(root.children.get('dw')!.children.get('dx')).toBe(cwd);
+  });
+
+  test('a mountpoint is held', () => {
+    const { fs, root } = tree(MIN_CAPACITY);
+    const mp = root.child('dmnt');
+    mp.mounted = {} as never;
+    mp.cache.settle(mp);
+    fill(root, 'd', 1000);
+    expect(fs.evicted).not.toContain('/dmnt');
+  });
+
+  test('a removed name is released when its last reference goes, not before', () => {
+    const { fs, root } = tree();
+    const dir = root.child('d');
+    const f = dir.child('gone');
+    f.incRef();
+    dir.removeChild('gone');
+    expect(fs.evicted).not.toContain('/d/gone');
+    f.decRef();
+    expect(fs.evicted).toContain('/d/gone');
+    expect(dir.children.size).toBe(0);
+  });
+
+  test('an inode named by two dentries (a hard link) is released with the last one', () => {
+    const { fs, root } = tree();
+    const dir = root.child('d');
+    const a = dir.child('a');
+    dir.addChild('b', a.inode);
+    dir.removeChild('a');
+    expect(fs.evicted).not.toContain('/d/a');
+    dir.removeChild('b');
+    expect(fs.evicted).toContain('/d/a');
+  });
+
+  test('a child that fails revalidation is looked up again and the stale one released', () => {
+    const { fs, root } = tree();
+    const dir = root.child('d');
+    const old = dir.child('f');
+    (old.inode as FakeInode).valid = false;
+    const fresh = dir.child('f');
+    expect(fresh).not.toBe(old);
+    expect(fs.evicted).toContain('/d/f');
+    expect(dir.children.get('f')).toBe(fresh);
+  });
+
+  test('rename moves a dentry; the old parent may become idle', () => {
+    const { cache, root } = tree();
+    const a = root.child('da');
+    const b = root.child('db');
+    const f = a.child('f');
+    f.moveTo(b, 'g');
+    expect(a.children.size).toBe(0);
+    expect(b.children.get('g')).toBe(f);
+    expect(f.parent).toBe(b);
+    expect(cache.idleCount).toBe(2); // da and g
+  });
+
+  test('prefetch looks a chain up in one go; the walk then finds it cached and checked', () => {
+    const { fs, cache, root } = tree();
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'f']);
+    expect(fs.chains).toEqual([['da', 'db', 'f']]);
+    expect(fs.lookups).toBe(0);
+    const f = root.child('da').child('db').child('f');
+    expect(f.fresh).toBe(true);
+    expect(fs.lookups).toBe(0);
+    // A file ends the chain: nothing below it is made up.
+    root.prefetch(['da', 'db', 'f', 'g']);
+    expect(root.child('da').child('db').child('f').children.size).toBe(0);
+  });
+
+  test('prefetch revalidates the cached prefix; a changed name stops the chain and is looked up again', () => {
+    const { fs, cache, root } = tree();
+    const dx = root.child('dx');
+    dx.child('old');
+    (dx.inode as FakeInode).valid = false;
+    cache.newWalk();
+    root.prefetch(['dx', 'old']);
+    expect(dx.fresh).toBe(false);
+    const again = root.child('dx');
+    expect(again).not.toBe(dx);
+    expect(fs.evicted).not.toContain('/dx'); // its child still holds it until evicted
+    cache.newWalk();
+    expect(again.fresh).toBe(false); // checked in an earlier walk only
+  });
+
+  test('a file system that caches nothing gets a fresh dentry per lookup', () => {
+    const { fs, root } = tree();
+    fs.cacheDentries = false;
+    const one = root.child('x');
+    const two = root.child('x');
+    expect(one).not.toBe(two);
+    expect(root.children.size).toBe(0);
+    expect(fs.lookups).toBe(2);
+  });
+});

@@ -1,0 +1,283 @@
+/**
+ * Dentries and the dentry cache. A Dentry is a name in a directory of one file system,
+ * caching the Inode it names and the children looked up so far.
+ *
+ * Lifetime (Linux's dcache, reduced): a dentry is *held* while something outside the tree
+ * refers to it (an open file description, a mount on it, a task's cwd or root: `refs`,
+ * `mounted`, DentryCache.pinned) or while it has cached children (a child keeps its parent,
+ * so that `..` and pathOf always work). A dentry nothing holds is *idle*: it stays in its
+ * parent's `children` map, and in the cache's LRU, until more than `capacity` dentries
+ * are cached in all (held or idle: each may hold a gofer fid, so this bounds them); then
+ * the least recently used idle one is evicted: it leaves its parent's map
+ * (which may make the parent idle in turn) and, when it was the last dentry naming its
+ * inode, the inode's evict() releases what the file system holds for it (the gofer's fid,
+ * and with it the gofer's host descriptor). A dentry that is no longer in its parent's
+ * map (unlinked, renamed over, revalidated away) is destroyed as soon as it is idle.
+ *
+ * Invariants: a dentry's children map only holds names that exist (no negative
+ * entries); every dentry in a children map has its parent in the tree; mount roots
+ * (parent null) are never idle. A Location obtained during one syscall may name an idle
+ * dentry: eviction only takes the least recently used, and a dentry is made most
+ * recently used whenever a lookup returns it, so what one syscall just resolved is never
+ * evicted under it (capacity has a floor, MIN_CAPACITY).
+ */
+import type { Credentials } from '../kernel/credentials';
+import type { Inode } from './inode';
+import type { Mount } from './mount';
+
+/** DEFAULT_CAPACITY is the number of dentries kept when nothing else is configured
+ * (annotation dev.tvisor.dentry-cache, see boot.ts). */
+export const DEFAULT_CAPACITY = 1000;
+/** MIN_CAPACITY is the least capacity accepted: what one path resolution may touch. */
+export const MIN_CAPACITY = 64;
+/** TRIM_SLACK dentries beyond capacity are tolerated before a trim, so that the
+ * pinned set is computed once per batch of evictions rather than per lookup. */
+const TRIM_SLACK = 32;
+
+/** DentryCache is the LRU of idle dentries of one sandbox. */
+export class DentryCache {
+  /** lru holds the idle dentries, least recently used first (Map keeps insertion order). */
+  private readonly lru = new Map<Dentry, true>();
+  private cap = DEFAULT_CAPACITY;
+  /** cached counts the dentries in the tree (attached by addChild, not yet destroyed). */
+  private cached = 0;
+  /** walks numbers the path resolutions (newWalk), for Dentry.fresh. */
+  walks = 1;
+  /** evictions counts the dentries evicted so far (for tests and figures). */
+  evictions = 0;
+  /** pinned returns the dentries tasks use as cwd or root (set by the kernel at boot): they
+   * are held although no reference is counted for them. */
+  pinned: () => Iterable<Dentry> = () => [];
+
+  /** capacity is the number of dentries kept, beyond which idle ones are evicted (at
+   * least MIN_CAPACITY). Held dentries (open files, cwds and their ancestors) count but
+   * are never evicted, so the cache may exceed it by what is held. */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  set capacity(n: number) {
+    this.cap = Math.max(MIN_CAPACITY, Math.floor(n));
+    this.trim(this.cap);
+  }
+
+  /** idleCount is the number of idle dentries cached. */
+  get idleCount(): number {
+    return this.lru.size;
+  }
+
+  /** size is the number of dentries cached, held or idle. */
+  get size(): number {
+    return this.cached;
+  }
+
+  /** added counts a dentry that joined the tree. */
+  added(d: Dentry): void {
+    if (d.counted) return;
+    d.counted = true;
+    this.cached++;
+  }
+
+  /** newWalk starts a path resolution: what an earlier one checked must be checked again. */
+  newWalk(): void {
+    this.walks++;
+  }
+
+  /** touch makes an idle dentry the most recently used. */
+  touch(d: Dentry): void {
+    if (this.lru.delete(d)) this.lru.set(d, true);
+  }
+
+  /** settle files `d` where its state says: out of the LRU when held, at its most recent
+   * end when idle in the tree, destroyed when idle and out of the tree. */
+  settle(d: Dentry): void {
+    if (d.held) {
+      this.lru.delete(d);
+    } else if (d.attached) {
+      this.lru.delete(d);
+      this.lru.set(d, true);
+      if (this.cached > this.cap + TRIM_SLACK) this.trim(this.cap);
+    } else if (!this.isPinned(d)) {
+      this.destroy(d);
+    }
+  }
+
+  private isPinned(d: Dentry): boolean {
+    for (const p of this.pinned()) if (p === d) return true;
+    return false;
+  }
+
+  /** trim evicts least recently used idle dentries until at most `target` dentries are
+   * cached or none is idle (a parent left idle by its last child's eviction joins the
+   * recent end, for this trim or the next). A pinned one (a cwd or root) is moved to the
+   * recent end instead. */
+  trim(target: number): void {
+    if (this.cached <= target) return;
+    const pinned = new Set(this.pinned());
+    let budget = this.lru.size;
+    for (const d of this.lru.keys()) {
+      if (this.cached <= target || budget-- <= 0) break;
+      if (pinned.has(d)) {
+        this.touch(d);
+        continue;
+      }
+      if (d.held) {
+        this.lru.delete(d);
+        continue;
+      }
+      this.evictions++;
+      this.destroy(d);
+    }
+  }
+
+  /** destroy takes an idle dentry out of the tree for good and releases its inode when it
+   * was the inode's last dentry; its parent may become idle. */
+  private destroy(d: Dentry): void {
+    this.lru.delete(d);
+    if (d.destroyed) return;
+    d.destroyed = true;
+    if (d.counted) this.cached--;
+    d.inode.dentries--;
+    if (d.inode.dentries === 0) d.inode.evict();
+    const p = d.parent;
+    if (!p) return;
+    if (p.children.get(d.name) === d) p.children.delete(d.name);
+    this.settle(p);
+  }
+}
+
+/** dentryCache is the sandbox's dentry cache (one sandbox per sentry). */
+export const dentryCache = new DentryCache();
+
+/** Dentry is one named file in the dentry tree of a file system. */
+export class Dentry {
+  readonly children = new Map<string, Dentry>();
+  /** mounted is the mount attached on this dentry (the topmost), if any. */
+  mounted: Mount | null = null;
+  /** refs counts the holders outside the tree: open file descriptions. */
+  private refs = 0;
+  /** checkedIn is the cache's walk number when prefetch last looked this dentry up or
+   * revalidated it: within that path walk it needs no revalidation. */
+  checkedIn = 0;
+  /** counted is set once the dentry joined the tree (DentryCache.size counts it). */
+  counted = false;
+  /** destroyed is set once the dentry left the cache for good (its inode may be released). */
+  destroyed = false;
+  readonly cache: DentryCache;
+
+  constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
+    this.cache = cache ?? parent?.cache ?? dentryCache;
+    inode.dentries++;
+  }
+
+  /** fresh tells whether prefetch checked this dentry during the path walk under way. */
+  get fresh(): boolean {
+    return this.checkedIn === this.cache.walks;
+  }
+
+  /** held tells whether something keeps this dentry (see the module comment). */
+  get held(): boolean {
+    return this.parent === null || this.refs > 0 || this.children.size > 0 || this.mounted !== null;
+  }
+
+  /** attached tells whether the dentry is still its parent's child by its name. */
+  get attached(): boolean {
+    return this.parent !== null && !this.destroyed && this.parent.children.get(this.name) === this;
+  }
+
+  /** incRef takes a reference (an open file description on this dentry). */
+  incRef(): void {
+    if (this.refs++ === 0) this.cache.settle(this);
+  }
+
+  /** decRef drops a reference; the dentry may become idle (or be destroyed if it left
+   * the tree meanwhile). */
+  decRef(): void {
+    if (--this.refs === 0) this.cache.settle(this);
+  }
+
+  /** child returns the child called `name`: the cached one if its file system confirms it
+   * (Inode.revalidate), else a fresh lookup in the inode, for the task with credentials
+   * `c` (the sentry itself when absent). A file system whose names change on their own
+   * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup. */
+  child(name: string, c?: Credentials): Dentry {
+    if (this.inode.fs.cacheDentries === false) return new Dentry(name, this, this.inode.lookup(name, c));
+    const cached = this.children.get(name);
+    if (cached) {
+      // A mountpoint stays what it is (the mount hides the name beneath).
+      if (cached.mounted || cached.fresh || this.inode.revalidate(name, cached.inode, c)) {
+        this.cache.touch(cached);
+        return cached;
+      }
+      this.removeChild(name);
+    }
+    return this.addChild(name, this.inode.lookup(name, c));
+  }
+
+  /**
+   * prefetch prepares the names `names` below this dentry, each below the one before, in
+   * one go where the file system can (Inode.lookupChain): the cached ones are revalidated
+   * if their file system wants it, the others looked up and cached, so that the path
+   * walk then finds them all cached and checked (`fresh`: no revalidation on that use).
+   * It stops silently where the chain does (a missing or changed name, a symlink): the
+   * walk's own lookup then deals with it. A mountpoint ends the cached prefix (another
+   * file system begins there).
+   */
+  prefetch(names: readonly string[], c?: Credentials): void {
+    if (this.inode.fs.cacheDentries === false) return;
+    const cached: Dentry[] = [];
+    for (let d: Dentry = this; cached.length < names.length; ) {
+      const next = d.children.get(names[cached.length]);
+      if (!next) break;
+      if (next.mounted) return;
+      cached.push(next);
+      d = next;
+    }
+    const { valid, inodes } = this.inode.lookupChain(names, c, cached.map((d) => d.inode));
+    for (let i = 0; i < valid; i++) cached[i].checkedIn = this.cache.walks;
+    if (valid < cached.length) return;
+    let d: Dentry = cached.length ? cached[cached.length - 1] : this;
+    inodes.forEach((inode, i) => {
+      d = d.addChild(names[cached.length + i], inode);
+      d.checkedIn = this.cache.walks;
+    });
+  }
+
+  /** addChild caches a new child naming `inode` (after a lookup or a create) and returns
+   * it; a cached child of that name is replaced. */
+  addChild(name: string, inode: Inode): Dentry {
+    const d = new Dentry(name, this, inode);
+    this.attach(d);
+    return d;
+  }
+
+  /** removeChild forgets the child called `name` (unlinked, or found stale): it is
+   * destroyed once nothing holds it. */
+  removeChild(name: string): void {
+    const d = this.children.get(name);
+    if (!d) return;
+    this.children.delete(name);
+    this.cache.settle(d);
+    this.cache.settle(this);
+  }
+
+  /** moveTo makes this dentry `newParent`'s child `newName` (rename), replacing what
+   * was cached there. */
+  moveTo(newParent: Dentry, newName: string): void {
+    const old = this.parent;
+    if (old && old.children.get(this.name) === this) old.children.delete(this.name);
+    this.name = newName;
+    this.parent = newParent;
+    newParent.attach(this);
+    if (old && old !== newParent) this.cache.settle(old);
+  }
+
+  private attach(d: Dentry): void {
+    const prev = this.children.get(d.name);
+    this.children.set(d.name, d);
+    this.cache.added(d);
+    if (prev && prev !== d) this.cache.settle(prev);
+    this.cache.settle(this);
+    this.cache.settle(d);
+  }
+}
