@@ -62,6 +62,8 @@ export class PtraceAddressSpace implements AddressSpace {
   private released = false;
   /** dead is set when a thread of the stub was seen killed: the whole process is gone. */
   dead = false;
+  /** cpuSeenNs is the stub process's CPU time (ns) at the last switch that sampled it. */
+  cpuSeenNs = 0;
 
   /** onRelease is called once by release() (the platform forgets the address space). */
   onRelease: (() => void) | undefined;

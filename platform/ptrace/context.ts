@@ -44,6 +44,10 @@ export function interruptVia(handle: InterruptHandle): boolean {
 export class PtraceContext implements Context {
   private readonly threads = new Map<PtraceAddressSpace, StubThread>();
   private readonly siginfo = Buffer.alloc(native.SIGINFO_SIZE);
+  /** cpu is [stub pid, its CPU time in ns] for the addon to sample after each switch. */
+  private readonly cpu = new Float64Array(2);
+  /** cpuNs is the host CPU time (ns) the stubs spent running this context's task. */
+  cpuNs = 0;
   private current: StubThread | undefined;
   /** handle is the shared [pid, tid] that interruptVia reads. */
   readonly handle: InterruptHandle = new Int32Array(new SharedArrayBuffer(8));
@@ -59,7 +63,15 @@ export class PtraceContext implements Context {
     if (as.dead) return { kind: 'exited', signal: 9 };
     const t = this.threadFor(as);
     const fpBuf = fp ? t.fpToLoad(fp) : null;
-    let status = native.switchThread(t.tid, regs.buffer, this.siginfo, t.state, fpBuf);
+    this.cpu[0] = t.pid;
+    this.cpu[1] = -1;
+    let status = native.switchThread(t.tid, regs.buffer, this.siginfo, t.state, fpBuf, this.cpu);
+    // The stub process's clock grew by what ran since its last sample: this task's thread
+    // (one stub thread runs at a time) and the sentry's injected calls made for this space.
+    if (this.cpu[1] >= 0) {
+      if (this.cpu[1] > as.cpuSeenNs) this.cpuNs += this.cpu[1] - as.cpuSeenNs;
+      as.cpuSeenNs = this.cpu[1];
+    }
     if (status === -ESRCH) {
       // The thread died while stopped (its process was killed): collect its status.
       status = native.waitThread(t.tid, false) ?? 0x9; // a reaped thread reads as SIGKILL

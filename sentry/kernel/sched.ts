@@ -17,6 +17,7 @@ import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { Block } from './waiter';
 import { timekeeper } from './timekeeper';
+import { checkCpuTimers } from './itimers';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 
@@ -70,6 +71,9 @@ export class Scheduler {
       const t = this.runq.shift()!;
       if (t.state !== 'runnable') continue;
       this.running = t;
+      // What this thread spends running the task (its syscalls, the switches' host side)
+      // is the task's system time; waiting for the stub costs it nothing (cputime.ts).
+      const sys0 = this.kernel.platform.tracerCpuNs?.() ?? 0;
       try {
         this.runTask(t);
       } catch (e) {
@@ -77,6 +81,7 @@ export class Scheduler {
         exitTask(t, { signal: SIGKILL });
       } finally {
         this.running = null;
+        t.cpu.sysNs += (this.kernel.platform.tracerCpuNs?.() ?? 0) - sys0;
       }
       if (t.state === 'runnable') this.runq.push(t);
     }
@@ -133,6 +138,7 @@ export class Scheduler {
       // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
       if (Date.now() > sliceEnd) return;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
+      checkCpuTimers(t);
       switch (res.kind) {
         case 'syscall':
           if (!this.runSyscall(t)) return;

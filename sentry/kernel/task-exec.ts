@@ -16,6 +16,7 @@ import {
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
+import { retireContext } from './cputime';
 import { MAY_EXEC, type Credentials } from './credentials';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
@@ -157,8 +158,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.envStart = Number(stack.envStart);
   mm.envEnd = Number(stack.envEnd);
   mm.exe = k.mounts.pathOf(opened.loc, t.root);
-  t.ctx?.release();
-  t.ctx = null;
+  retireContext(t);
   t.mm.release();
   t.mm = mm;
   t.fds.closeOnExec();

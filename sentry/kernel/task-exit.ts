@@ -10,6 +10,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
+import { retireContext, taskLeft } from './cputime';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -37,8 +38,8 @@ export function exitTask(t: Task, reason: ExitReason): void {
   }
   t.vforkDone?.notify();
   t.vforkDone = null;
-  t.ctx?.release();
-  t.ctx = null;
+  retireContext(t);
+  taskLeft(t);
   k.tasks.delete(t.tid);
   const tg = t.tg;
   tg.tasks.delete(t);

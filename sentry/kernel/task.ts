@@ -18,6 +18,7 @@ import type { SignalInfo } from './signal-types';
 import type { ThreadGroup } from './thread-group';
 import type { WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
+import { TaskCpu } from './cputime';
 
 /** FsContext is the root, cwd and umask (shared by CLONE_FS threads). */
 export interface FsContext {
@@ -70,6 +71,8 @@ export class Task {
 
   /** ctx is the platform context this task runs on (one stub thread per task). */
   ctx: Context | null = null;
+  /** cpu accounts the CPU time the task spent (cputime.ts). */
+  readonly cpu = new TaskCpu();
 
   get pid(): number {
     return this.tg.tgid;

@@ -8,6 +8,7 @@ import './fd';
 import './poll';
 import './mm';
 import './time';
+import './itimer';
 import './misc';
 import './process';
 import './creds';

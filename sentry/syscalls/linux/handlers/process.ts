@@ -4,6 +4,7 @@
  * group ids are in creds.ts.
  */
 import { CAP_KILL } from '../../../kernel/capabilities';
+import { rusage } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import { cloneTask, CLONE_VFORK, CLONE_VM, type CloneArgs } from '../../../kernel/task-clone';
 import { exitGroup, exitTask } from '../../../kernel/task-exit';
@@ -74,7 +75,7 @@ define(61, (t, r) => {
     b.writeInt32LE(res.status);
     t.mm.write(r.arg(1), b);
   }
-  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), Buffer.alloc(144));
+  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }));
   return res.pid;
 });
 
@@ -99,6 +100,7 @@ define(247, (t, r) => {
     info.writeInt32LE(status, 24);
   }
   if (r.arg(2) !== 0n) t.mm.write(r.arg(2), info);
+  if (r.arg(4) !== 0n) t.mm.write(r.arg(4), rusage(res?.times ?? { user: 0, sys: 0 }));
   return 0;
 });
 

@@ -1,8 +1,15 @@
 /**
- * Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
- * clock_nanosleep. CLOCK_REALTIME is the host's wall clock; the monotonic clocks count
- * from the sandbox's boot.
+ * Clocks and sleeping: clock_gettime, clock_getres, clock_settime, gettimeofday, time,
+ * nanosleep, clock_nanosleep. CLOCK_REALTIME is the host's wall clock at the sentry's
+ * start carried on by the monotonic clock, so it never goes backwards within the sandbox
+ * (a step of the host's clock is not seen); clock_settime with CAP_SYS_TIME moves the
+ * sandbox's realtime clock only (an offset), never the host's. The monotonic clocks count
+ * from the sandbox's boot. The CPU clocks (CLOCK_PROCESS/THREAD_CPUTIME_ID and the
+ * clockids clock_getcpuclockid/pthread_getcpuclockid make) read the tasks' accounted CPU
+ * time (kernel/cputime.ts).
  */
+import { CAP_SYS_TIME } from '../../../kernel/capabilities';
+import { groupTimes, taskTimes, type CpuTimes } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
@@ -12,27 +19,73 @@ const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLO
   CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
 const TIMER_ABSTIME = 1;
 const start = process.hrtime.bigint();
+/** realtimeBase is realtime minus the host's monotonic clock (ns), fixed at start and by settime. */
+let realtimeBase = BigInt(Date.now()) * 1000000n - start;
 
-/** nowNs returns clock `id` in nanoseconds. */
+/** nowNs returns clock `id` in nanoseconds (a clock that does not depend on a task). */
 export function nowNs(id: number): bigint {
   switch (id) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
     case 8: // CLOCK_REALTIME_ALARM
     case 11: // CLOCK_TAI
-      return BigInt(Date.now()) * 1000000n + (process.hrtime.bigint() % 1000000n);
+      return process.hrtime.bigint() + realtimeBase;
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_BOOTTIME:
     case 9: // CLOCK_BOOTTIME_ALARM
       return process.hrtime.bigint() - start + 1000000000n;
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-      return BigInt(Math.round(process.cpuUsage().user * 1000));
     default:
       return fail(Errno.EINVAL);
   }
+}
+
+// The CPU clock encoding of Linux's posix-timers.h: ~pid << 3 | PERTHREAD (4) | which (PROF 0: user + system).
+const CPUCLOCK_VIRT = 1, CPUCLOCK_SCHED = 2, CPUCLOCK_PERTHREAD = 4;
+/** TICK_NS is the resolution of the tick-based CPU clocks (PROF, VIRT) on a HZ=250 kernel. */
+const TICK_NS = 4000000n;
+
+/** CpuClock is a decoded CPU clock: whose times, and which sum of them. */
+interface CpuClock {
+  times: () => CpuTimes;
+  which: number;
+}
+
+/** cpuClock decodes a CPU clockid as `t` may read it (EINVAL when it names no such clock). */
+function cpuClock(t: Task, id: number): CpuClock | null {
+  if (id === CLOCK_PROCESS_CPUTIME_ID) return { times: () => groupTimes(t.tg), which: CPUCLOCK_SCHED };
+  if (id === CLOCK_THREAD_CPUTIME_ID) return { times: () => taskTimes(t), which: CPUCLOCK_SCHED };
+  if (id >= 0) return null;
+  const which = id & 3, pid = ~(id >> 3);
+  if (which === 3) fail(Errno.EINVAL); // CPUCLOCK_MAX, or a dynamic (fd) clock
+  if (id & CPUCLOCK_PERTHREAD) {
+    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+    // Linux lets a thread read only its own process's thread clocks.
+    if (!task || task.tg !== t.tg || task.state === 'exited') fail(Errno.EINVAL);
+    return { times: () => taskTimes(task), which };
+  }
+  const tg = pid === 0 || pid === t.tid ? t.tg : t.kernel.groups.get(pid);
+  if (!tg || !tg.alive) fail(Errno.EINVAL);
+  return { times: () => groupTimes(tg), which };
+}
+
+/** clockNs reads clock `id` for task `t`: nowNs's clocks and the CPU clocks. */
+function clockNs(t: Task, id: number): bigint {
+  const c = cpuClock(t, id);
+  if (!c) return nowNs(id);
+  const { user, sys } = c.times();
+  return BigInt(Math.floor(c.which === CPUCLOCK_VIRT ? user : user + sys));
+}
+
+/** clockRes returns clock `id`'s resolution in ns. */
+function clockRes(t: Task, id: number): bigint {
+  const c = cpuClock(t, id);
+  if (!c) {
+    nowNs(id);
+    return 1n;
+  }
+  return c.which === CPUCLOCK_SCHED ? 1n : TICK_NS;
 }
 
 function timespec(ns: bigint): Buffer {
@@ -42,12 +95,40 @@ function timespec(ns: bigint): Buffer {
   return b;
 }
 
-define(228, (t, r) => { t.mm.write(r.arg(1), timespec(nowNs(r.argInt(0)))); return 0; });
+define(228, (t, r) => { t.mm.write(r.arg(1), timespec(clockNs(t, r.argInt(0)))); return 0; }, 'full');
 define(229, (t, r) => {
-  nowNs(r.argInt(0));
-  if (r.arg(1) !== 0n) t.mm.write(r.arg(1), timespec(1n));
+  const res = clockRes(t, r.argInt(0));
+  if (r.arg(1) !== 0n) t.mm.write(r.arg(1), timespec(res));
   return 0;
-});
+}, 'full');
+
+/** setRealtime moves the sandbox's CLOCK_REALTIME to `ns` (CAP_SYS_TIME; the host's clock is untouched). */
+function setRealtime(t: Task, ns: bigint): number {
+  if (!t.creds.capable(CAP_SYS_TIME)) fail(Errno.EPERM);
+  if (ns < 0n) fail(Errno.EINVAL);
+  realtimeBase = ns - process.hrtime.bigint();
+  return 0;
+}
+
+// clock_settime(clock, tp): CLOCK_REALTIME only, as on Linux (the others are EINVAL).
+define(227, (t, r) => {
+  const id = r.argInt(0);
+  const b = t.mm.read(r.arg(1), 16);
+  const sec = b.readBigInt64LE(0), nsec = b.readBigInt64LE(8);
+  if (id !== CLOCK_REALTIME || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
+  return setRealtime(t, sec * 1000000000n + nsec);
+}, 'partial', 'moves the sandbox\'s CLOCK_REALTIME only (an offset), not the host\'s');
+// settimeofday(tv, tz): the time zone is ignored, as Linux does but for its warp.
+define(164, (t, r) => {
+  if (r.arg(0) === 0n) {
+    if (!t.creds.capable(CAP_SYS_TIME)) fail(Errno.EPERM);
+    return 0;
+  }
+  const b = t.mm.read(r.arg(0), 16);
+  const sec = b.readBigInt64LE(0), usec = b.readBigInt64LE(8);
+  if (usec < 0n || usec >= 1000000n) fail(Errno.EINVAL);
+  return setRealtime(t, sec * 1000000000n + usec * 1000n);
+}, 'partial', 'moves the sandbox\'s CLOCK_REALTIME only (an offset); the time zone is ignored');
 define(96, (t, r) => {
   if (r.arg(0) !== 0n) {
     const ns = nowNs(CLOCK_REALTIME);
@@ -81,7 +162,7 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean): number | 
     const sec = b.readBigInt64LE(0), nsec = b.readBigInt64LE(8);
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
     const reqNs = sec * 1000000000n + nsec;
-    const relNs = abs ? reqNs - nowNs(clock) : reqNs;
+    const relNs = abs ? reqNs - clockNs(t, clock) : reqNs;
     st = { deadline: Date.now() + Math.max(0, Number(relNs) / 1e6) };
     t.syscallState = st;
   }
@@ -92,6 +173,9 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean): number | 
 define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false));
 define(230, (t, r) => {
   const clock = r.argInt(0);
-  nowNs(clock);
+  // Sleeping on a thread's own CPU clock is EINVAL on Linux; a process CPU clock is slept
+  // as wall time here.
+  if (clock === CLOCK_THREAD_CPUTIME_ID || (clock < 0 && clock & CPUCLOCK_PERTHREAD)) fail(Errno.EINVAL);
+  clockNs(t, clock);
   return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0);
 });
