@@ -17,6 +17,7 @@ import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
 import { retireContext } from './cputime';
+import { deleteAllTimers } from './posix-timers';
 import { MAY_EXEC, type Credentials } from './credentials';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
@@ -159,6 +160,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.envEnd = Number(stack.envEnd);
   mm.exe = k.mounts.pathOf(opened.loc, t.root);
   retireContext(t);
+  deleteAllTimers(t.tg);
   t.mm.release();
   t.mm = mm;
   t.fds.closeOnExec();

@@ -11,6 +11,7 @@ import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
 import { retireContext, taskLeft } from './cputime';
+import { deleteAllTimers } from './posix-timers';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -64,6 +65,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   tg.exitWatcher?.(tg.exitStatus);
   tg.exitWatcher = null;
   timekeeper.disarm(tg.alarmTimer);
+  deleteAllTimers(tg);
   last.fds.closeAll();
   const init = k.init;
   // Orphans go to init (or are dropped with it).

@@ -9,6 +9,7 @@ import './poll';
 import './mm';
 import './time';
 import './itimer';
+import './timers';
 import './misc';
 import './process';
 import './creds';

@@ -1,45 +1,21 @@
 /**
  * Clocks and sleeping: clock_gettime, clock_getres, clock_settime, gettimeofday, time,
- * nanosleep, clock_nanosleep. CLOCK_REALTIME is the host's wall clock at the sentry's
- * start carried on by the monotonic clock, so it never goes backwards within the sandbox
- * (a step of the host's clock is not seen); clock_settime with CAP_SYS_TIME moves the
- * sandbox's realtime clock only (an offset), never the host's. The monotonic clocks count
- * from the sandbox's boot. The CPU clocks (CLOCK_PROCESS/THREAD_CPUTIME_ID and the
+ * nanosleep, clock_nanosleep. The wall and monotonic clocks are the timekeeper's (see
+ * kernel/timekeeper.ts); clock_settime with CAP_SYS_TIME moves the sandbox's realtime
+ * clock only (an offset), never the host's. The CPU clocks (CLOCK_PROCESS/THREAD_CPUTIME_ID and the
  * clockids clock_getcpuclockid/pthread_getcpuclockid make) read the tasks' accounted CPU
  * time (kernel/cputime.ts).
  */
 import { CAP_SYS_TIME } from '../../../kernel/capabilities';
 import { groupTimes, taskTimes, type CpuTimes } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
+import { CLOCK_REALTIME, nowNs, setRealtimeNs } from '../../../kernel/timekeeper';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { define } from '../registry';
 
-const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
-  CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
+const CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
 const TIMER_ABSTIME = 1;
-const start = process.hrtime.bigint();
-/** realtimeBase is realtime minus the host's monotonic clock (ns), fixed at start and by settime. */
-let realtimeBase = BigInt(Date.now()) * 1000000n - start;
-
-/** nowNs returns clock `id` in nanoseconds (a clock that does not depend on a task). */
-export function nowNs(id: number): bigint {
-  switch (id) {
-    case CLOCK_REALTIME:
-    case CLOCK_REALTIME_COARSE:
-    case 8: // CLOCK_REALTIME_ALARM
-    case 11: // CLOCK_TAI
-      return process.hrtime.bigint() + realtimeBase;
-    case CLOCK_MONOTONIC:
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-    case 9: // CLOCK_BOOTTIME_ALARM
-      return process.hrtime.bigint() - start + 1000000000n;
-    default:
-      return fail(Errno.EINVAL);
-  }
-}
 
 // The CPU clock encoding of Linux's posix-timers.h: ~pid << 3 | PERTHREAD (4) | which (PROF 0: user + system).
 const CPUCLOCK_VIRT = 1, CPUCLOCK_SCHED = 2, CPUCLOCK_PERTHREAD = 4;
@@ -106,7 +82,7 @@ define(229, (t, r) => {
 function setRealtime(t: Task, ns: bigint): number {
   if (!t.creds.capable(CAP_SYS_TIME)) fail(Errno.EPERM);
   if (ns < 0n) fail(Errno.EINVAL);
-  realtimeBase = ns - process.hrtime.bigint();
+  setRealtimeNs(ns);
   return 0;
 }
 
