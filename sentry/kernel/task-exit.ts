@@ -12,6 +12,7 @@ import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
 import { retireContext, taskLeft } from './cputime';
 import { deleteAllTimers } from './posix-timers';
+import { limitOf, RLIMIT_CORE } from './rlimits';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -54,6 +55,9 @@ export function exitTask(t: Task, reason: ExitReason): void {
 
 /** exitGroup ends every task of the group (exit_group, a fatal signal). */
 export function exitGroup(t: Task, reason: ExitReason): void {
+  // No core is written in the sandbox; as on Linux, with RLIMIT_CORE 0 none is even tried
+  // and the wait status says so.
+  if ('signal' in reason && reason.core && limitOf(t.tg, RLIMIT_CORE)[0] === 0n) reason = { signal: reason.signal };
   t.tg.exiting = true;
   for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, reason);
   exitTask(t, reason);

@@ -71,6 +71,8 @@ export class Task {
 
   /** ctx is the platform context this task runs on (one stub thread per task). */
   ctx: Context | null = null;
+  /** nice is the task's nice value (-20..19; getpriority/setpriority). */
+  nice = 0;
   /** cpu accounts the CPU time the task spent (cputime.ts). */
   readonly cpu = new TaskCpu();
 

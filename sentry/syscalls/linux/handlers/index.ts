@@ -10,6 +10,7 @@ import './mm';
 import './time';
 import './itimer';
 import './timers';
+import './priority';
 import './misc';
 import './process';
 import './creds';

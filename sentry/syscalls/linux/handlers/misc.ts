@@ -178,8 +178,6 @@ define(309, (t, r) => {
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));
   return 0;
 });
-define(140, () => 0);
-define(141, () => 0);
 define(145, () => 0);
 define(144, () => 0);
 define(146, () => 99);

@@ -3,6 +3,7 @@
  * File mappings are private copies of the file's bytes (MAP_SHARED of a writable file
  * is refused); anonymous memory is populated lazily by the memory manager.
  */
+import { checkVm } from '../../../kernel/rlimit-checks';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
@@ -13,7 +14,16 @@ import { num } from './util';
 const PROT_MASK = 7;
 const MAP_SHARED_VALIDATE = 3;
 
-define(12, (t, r) => t.mm.setBrk(num(r, 0)));
+define(12, (t, r) => {
+  // RLIMIT_AS/DATA: a refused brk leaves the break where it was, as Linux's does.
+  const grow = pageUp(num(r, 0)) - pageUp(t.mm.brk);
+  try {
+    checkVm(t, grow, grow);
+  } catch {
+    return t.mm.brk;
+  }
+  return t.mm.setBrk(num(r, 0));
+});
 
 /** doMmap implements mmap(2) and returns the mapped address. */
 export function doMmap(t: Task, addrHint: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
@@ -46,6 +56,8 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     const hint = addrHint - (addrHint % PAGE);
     addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
   }
+  const fresh = len - t.mm.mappedIn(addr, len);
+  checkVm(t, fresh, !shared && prot & 2 ? fresh : 0);
   t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
   if (f) {
     // Copy the file's bytes in (the rest of the last page stays zero).
