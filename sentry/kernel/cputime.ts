@@ -15,6 +15,7 @@
  * exit); its children's are added when it reaps them, children's children included, as
  * Linux accumulates them in wait.
  */
+import { Errno, fail } from './errors';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 
@@ -49,6 +50,101 @@ export class GroupCpu {
   /** virt is ITIMER_VIRTUAL (user time), prof ITIMER_PROF (user + system), when armed. */
   virt: CpuTimer | null = null;
   prof: CpuTimer | null = null;
+  /** timers are the armed POSIX timers on this process's (or its threads') CPU clocks. */
+  readonly timers = new Set<CpuIntervalTimer>();
+}
+
+// The CPU clock encoding of Linux's posix-timers.h: ~pid << 3 | PERTHREAD (4) | which (PROF 0: user + system).
+const CPUCLOCK_VIRT = 1;
+/** CPUCLOCK_SCHED and CPUCLOCK_PERTHREAD are bits of a CPU clockid. */
+export const CPUCLOCK_SCHED = 2, CPUCLOCK_PERTHREAD = 4;
+const CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
+/** CPU_TICK_NS is the resolution of the tick-based CPU clocks (PROF, VIRT) on a HZ=250 kernel. */
+export const CPU_TICK_NS = 4000000n;
+
+/** CpuClock is a decoded CPU clock: whose times, which sum of them, and the process they belong to. */
+export interface CpuClock {
+  times: () => CpuTimes;
+  which: number;
+  group: ThreadGroup;
+}
+
+/**
+ * cpuClock decodes a CPU clockid as `t` may use it: null for a clock that is not a CPU
+ * clock, EINVAL for one that names no thread of t's process or no live process.
+ */
+export function cpuClock(t: Task, id: number): CpuClock | null {
+  if (id === CLOCK_PROCESS_CPUTIME_ID) return { times: () => groupTimes(t.tg), which: CPUCLOCK_SCHED, group: t.tg };
+  if (id === CLOCK_THREAD_CPUTIME_ID) return { times: () => taskTimes(t), which: CPUCLOCK_SCHED, group: t.tg };
+  if (id >= 0) return null;
+  const which = id & 3, pid = ~(id >> 3);
+  if (which === 3) fail(Errno.EINVAL); // CPUCLOCK_MAX, or a dynamic (fd) clock
+  if (id & CPUCLOCK_PERTHREAD) {
+    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+    // Linux lets a thread use only its own process's thread clocks.
+    if (!task || task.tg !== t.tg || task.state === 'exited') fail(Errno.EINVAL);
+    return { times: () => taskTimes(task), which, group: t.tg };
+  }
+  const tg = pid === 0 || pid === t.tid ? t.tg : t.kernel.groups.get(pid);
+  if (!tg || !tg.alive) fail(Errno.EINVAL);
+  return { times: () => groupTimes(tg), which, group: tg };
+}
+
+/** cpuClockNs reads a CPU clock (ns). */
+export function cpuClockNs(c: CpuClock): number {
+  const { user, sys } = c.times();
+  return c.which === CPUCLOCK_VIRT ? user : user + sys;
+}
+
+/**
+ * CpuIntervalTimer is a POSIX timer on a CPU clock: like IntervalTimer, but its time is
+ * the clock's process's or thread's CPU time, checked when a task of that process comes
+ * back from running (checkCpuTimers in itimers.ts), so its resolution is the 10 ms slice.
+ */
+export class CpuIntervalTimer {
+  private next = 0;
+  private interval = 0;
+
+  constructor(private readonly clock: CpuClock, private readonly onExpire: (count: bigint) => void) {}
+
+  /** get returns [interval, time left] (ns). */
+  get(): [bigint, bigint] {
+    if (this.next === 0) return [BigInt(this.interval), 0n];
+    const left = this.next - cpuClockNs(this.clock);
+    return [BigInt(this.interval), left > 0 ? BigInt(Math.ceil(left)) : 1n];
+  }
+
+  /** set arms (value > 0: relative, or absolute on the clock) or disarms; returns the old setting. */
+  set([interval, value]: [bigint, bigint], absolute: boolean): [bigint, bigint] {
+    const old = this.get();
+    this.disarm();
+    this.interval = Number(interval);
+    if (value === 0n) return old;
+    this.next = Math.max(1, absolute ? Number(value) : cpuClockNs(this.clock) + Number(value));
+    this.clock.group.cpu.timers.add(this);
+    return old;
+  }
+
+  /** disarm stops the timer. */
+  disarm(): void {
+    this.next = 0;
+    this.clock.group.cpu.timers.delete(this);
+  }
+
+  /** check reports the expirations the clock has crossed since the last check. */
+  check(): void {
+    if (this.next === 0) return;
+    const now = cpuClockNs(this.clock);
+    if (now < this.next) return;
+    let count = 1;
+    if (this.interval > 0) {
+      count += Math.floor((now - this.next) / this.interval);
+      this.next += count * this.interval;
+    } else {
+      this.disarm();
+    }
+    this.onExpire(BigInt(count));
+  }
 }
 
 /** taskTimes returns a task's user and system time so far. */

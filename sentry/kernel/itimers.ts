@@ -80,9 +80,10 @@ export function setItimer(tg: ThreadGroup, which: number, [interval, value]: Iti
   return old;
 }
 
-/** checkCpuTimers sends SIGVTALRM/SIGPROF for the CPU timers t's process has crossed. */
+/** checkCpuTimers sends SIGVTALRM/SIGPROF, and fires the POSIX CPU-clock timers, that t's process has crossed. */
 export function checkCpuTimers(t: Task): void {
   const g = t.tg.cpu;
+  if (g.timers.size > 0) for (const timer of [...g.timers]) timer.check();
   if (!g.virt && !g.prof) return;
   const c = groupTimes(t.tg);
   // As Linux's check_cpu_itimer: one signal per check, the next expiry one interval on.

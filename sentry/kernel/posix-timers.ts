@@ -7,9 +7,12 @@
  * expirations only add to that count, as Linux's preallocated sigqueue does; the count of
  * the last delivered signal is what timer_getoverrun returns; setting or deleting a timer
  * takes its pending signal back. A process may have at most
- * RLIMIT_SIGPENDING timers. Timers are deleted at exec and exit.
+ * RLIMIT_SIGPENDING timers. Timers are deleted at exec and exit. A timer on a CPU clock
+ * (the process's, one of its threads', or another process's) is checked after each switch
+ * into a task of that clock's process, so its resolution is the 10 ms time slice.
  */
 import { Errno, fail } from './errors';
+import { CpuIntervalTimer, type CpuClock } from './cputime';
 import { IntervalTimer, type TimerSetting } from './interval-timer';
 import { limitOf, RLIMIT_SIGPENDING } from './rlimits';
 import { sendToGroup, sendToTask } from './signals';
@@ -33,16 +36,24 @@ export interface Notify {
   thread: Task | null;
 }
 
+/** TimerEngine is what runs a timer: an IntervalTimer (wall clocks) or a CpuIntervalTimer. */
+export interface TimerEngine {
+  get(): TimerSetting;
+  set(setting: TimerSetting, absolute: boolean): TimerSetting;
+  disarm(): void;
+}
+
 /** PosixTimer is one timer of timer_create. */
 export class PosixTimer {
-  readonly timer: IntervalTimer;
+  readonly timer: TimerEngine;
   /** queued is the signal this timer last queued (its overrun grows while it is pending). */
   private queued: SignalInfo | null = null;
   /** lastOverrun is the overrun count of the signal delivered before `queued`. */
   private lastOverrun = 0;
 
-  constructor(readonly tg: ThreadGroup, readonly id: number, clock: number, readonly notify: Notify) {
-    this.timer = new IntervalTimer(clock, (n) => this.expire(n));
+  constructor(readonly tg: ThreadGroup, readonly id: number, clock: number | CpuClock, readonly notify: Notify) {
+    const expire = (n: bigint): void => this.expire(n);
+    this.timer = typeof clock === 'number' ? new IntervalTimer(clock, expire) : new CpuIntervalTimer(clock, expire);
   }
 
   /**
@@ -123,8 +134,11 @@ export function readSigevent(t: Task, b: Buffer): Notify {
   return { kind: 'signal', signo, value, thread };
 }
 
-/** createTimer makes a timer on `clock` (already checked); notify null is SIGEV_SIGNAL/SIGALRM with the id as value. */
-export function createTimer(t: Task, clock: number, notify: Notify | null): PosixTimer {
+/**
+ * createTimer makes a timer on `clock` (a wall clock already checked, or a decoded CPU
+ * clock); notify null is SIGEV_SIGNAL/SIGALRM with the id as value.
+ */
+export function createTimer(t: Task, clock: number | CpuClock, notify: Notify | null): PosixTimer {
   const m = timersOf(t.tg);
   if (BigInt(m.size) >= limitOf(t.tg, RLIMIT_SIGPENDING)[0]) fail(Errno.EAGAIN);
   let id = 0;

@@ -1,7 +1,7 @@
 /**
  * Time behaviour: CPU-time clocks of a busy and an idle thread, the clockids of
  * pthread_getcpuclockid/clock_getcpuclockid, getrusage, times and a reaped child's times
- * (cpuclock.c), compared between a native run and runc, runsc and tvisor (see compare.ts).
+ * and a POSIX timer on the process CPU clock (cpuclock.c), compared between a native run and runc, runsc and tvisor (see compare.ts).
  */
 import { describeProgram, expectLines } from './compare';
 
@@ -29,6 +29,10 @@ describeProgram({
       'getrusage(CHILDREN) after reaping >= 90 ms: yes',
       'times: children after reaping >= 9 ticks: yes',
       'clock_nanosleep(THREAD_CPUTIME): EINVAL',
+      'CPU-time timer: time left in (0, 50 ms]: yes',
+      'CPU-time timer fired: yes, not before 50 ms of CPU: yes',
+      'CPU-time timer after firing: 0 0',
+      'timer_create(THREAD_CPUTIME): 0',
       'done',
     ]);
   },

@@ -45,6 +45,40 @@ static long long spin(clockid_t c, long long ns) {
   return ns_of(CLOCK_MONOTONIC) - w0;
 }
 
+static volatile sig_atomic_t fired;
+static volatile long long fired_at;
+static void on_usr1(int s) {
+  (void)s;
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  fired_at = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  fired = 1;
+}
+
+/* cpu_timer arms a POSIX timer for 50 ms of the process's CPU time and computes until it fires. */
+static void cpu_timer(void) {
+  signal(SIGUSR1, on_usr1);
+  struct sigevent sev = {0};
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  timer_t id;
+  check(timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &id) == 0, "timer_create cpu");
+  struct itimerspec its = {{0, 0}, {0, 50 * MS}}, cur;
+  long long armed = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+  check(timer_settime(id, 0, &its, NULL) == 0, "timer_settime cpu");
+  check(timer_gettime(id, &cur) == 0, "timer_gettime cpu");
+  say("CPU-time timer: time left in (0, 50 ms]: %s", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 50 * MS ? "yes" : "no");
+  long long w0 = ns_of(CLOCK_MONOTONIC);
+  while (!fired && ns_of(CLOCK_MONOTONIC) - w0 < 60000 * MS) work();
+  say("CPU-time timer fired: %s, not before 50 ms of CPU: %s", fired ? "yes" : "no", fired_at - armed >= 50 * MS ? "yes" : "no");
+  check(timer_gettime(id, &cur) == 0, "timer_gettime cpu after");
+  say("CPU-time timer after firing: %ld %ld", (long)cur.it_value.tv_sec, cur.it_value.tv_nsec);
+  timer_delete(id);
+  int r = timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &id);
+  say("timer_create(THREAD_CPUTIME): %d", r);
+  if (r == 0) timer_delete(id);
+}
+
 static int gate[2];
 static long long busy_cpu, busy_wall, idle_cpu, idle_own, idle_rusage;
 
@@ -152,6 +186,7 @@ int main(void) {
   say("times: children after reaping >= 9 ticks: %s", tm.tms_cutime + tm.tms_cstime >= 9 ? "yes" : "no");
   r = clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &(struct timespec){0, 1000}, NULL);
   say("clock_nanosleep(THREAD_CPUTIME): %s", errname(r));
+  cpu_timer();
   say("done");
   return 0;
 }

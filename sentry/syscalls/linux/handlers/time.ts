@@ -7,51 +7,20 @@
  * time (kernel/cputime.ts).
  */
 import { CAP_SYS_TIME } from '../../../kernel/capabilities';
-import { groupTimes, taskTimes, type CpuTimes } from '../../../kernel/cputime';
+import { CPU_TICK_NS, CPUCLOCK_PERTHREAD, CPUCLOCK_SCHED, cpuClock, cpuClockNs } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import { CLOCK_REALTIME, nowNs, setRealtimeNs } from '../../../kernel/timekeeper';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { define } from '../registry';
 
-const CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
+const CLOCK_MONOTONIC = 1, CLOCK_THREAD_CPUTIME_ID = 3;
 const TIMER_ABSTIME = 1;
-
-// The CPU clock encoding of Linux's posix-timers.h: ~pid << 3 | PERTHREAD (4) | which (PROF 0: user + system).
-const CPUCLOCK_VIRT = 1, CPUCLOCK_SCHED = 2, CPUCLOCK_PERTHREAD = 4;
-/** TICK_NS is the resolution of the tick-based CPU clocks (PROF, VIRT) on a HZ=250 kernel. */
-const TICK_NS = 4000000n;
-
-/** CpuClock is a decoded CPU clock: whose times, and which sum of them. */
-interface CpuClock {
-  times: () => CpuTimes;
-  which: number;
-}
-
-/** cpuClock decodes a CPU clockid as `t` may read it (EINVAL when it names no such clock). */
-function cpuClock(t: Task, id: number): CpuClock | null {
-  if (id === CLOCK_PROCESS_CPUTIME_ID) return { times: () => groupTimes(t.tg), which: CPUCLOCK_SCHED };
-  if (id === CLOCK_THREAD_CPUTIME_ID) return { times: () => taskTimes(t), which: CPUCLOCK_SCHED };
-  if (id >= 0) return null;
-  const which = id & 3, pid = ~(id >> 3);
-  if (which === 3) fail(Errno.EINVAL); // CPUCLOCK_MAX, or a dynamic (fd) clock
-  if (id & CPUCLOCK_PERTHREAD) {
-    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
-    // Linux lets a thread read only its own process's thread clocks.
-    if (!task || task.tg !== t.tg || task.state === 'exited') fail(Errno.EINVAL);
-    return { times: () => taskTimes(task), which };
-  }
-  const tg = pid === 0 || pid === t.tid ? t.tg : t.kernel.groups.get(pid);
-  if (!tg || !tg.alive) fail(Errno.EINVAL);
-  return { times: () => groupTimes(tg), which };
-}
 
 /** clockNs reads clock `id` for task `t`: nowNs's clocks and the CPU clocks. */
 function clockNs(t: Task, id: number): bigint {
   const c = cpuClock(t, id);
-  if (!c) return nowNs(id);
-  const { user, sys } = c.times();
-  return BigInt(Math.floor(c.which === CPUCLOCK_VIRT ? user : user + sys));
+  return c ? BigInt(Math.floor(cpuClockNs(c))) : nowNs(id);
 }
 
 /** clockRes returns clock `id`'s resolution in ns. */
@@ -61,7 +30,7 @@ function clockRes(t: Task, id: number): bigint {
     nowNs(id);
     return 1n;
   }
-  return c.which === CPUCLOCK_SCHED ? 1n : TICK_NS;
+  return c.which === CPUCLOCK_SCHED ? 1n : CPU_TICK_NS;
 }
 
 function timespec(ns: bigint): Buffer {

@@ -2,8 +2,9 @@
  * POSIX timers (timer_create, timer_settime, timer_gettime, timer_getoverrun,
  * timer_delete: kernel/posix-timers.ts) and timerfd (timerfd_create, timerfd_settime,
  * timerfd_gettime: fsimpl/anon/timerfd.ts), both on CLOCK_REALTIME, MONOTONIC and
- * BOOTTIME.
+ * BOOTTIME; POSIX timers also on the CPU clocks (10 ms resolution).
  */
+import { cpuClock } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import { checkTimerClock, itimerspec, readItimerspec } from '../../../kernel/interval-timer';
 import { createTimer, deleteTimer, readSigevent, timerOf } from '../../../kernel/posix-timers';
@@ -15,11 +16,11 @@ import { fdArg, file, u32 } from './util';
 
 const TIMER_ABSTIME = 1;
 const TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2;
-const CPU_CLOCKS_NOTE = 'CPU-time clocks (PROCESS/THREAD_CPUTIME_ID) are EINVAL';
 
 // timer_create(clockid, sevp, timerid)
 define(222, (t, r) => {
-  const clock = checkTimerClock(r.argInt(0));
+  const id = r.argInt(0);
+  const clock = cpuClock(t, id) ?? checkTimerClock(id);
   const notify = r.arg(1) !== 0n ? readSigevent(t, t.mm.read(r.arg(1), 64)) : null;
   const idAddr = r.arg(2);
   t.mm.read(idAddr, 4); // EFAULT before a timer exists
@@ -28,7 +29,7 @@ define(222, (t, r) => {
   b.writeInt32LE(timer.id);
   t.mm.write(idAddr, b);
   return 0;
-}, 'partial', CPU_CLOCKS_NOTE);
+}, 'partial', 'the _ALARM clocks are EINVAL; timers on CPU clocks have the 10 ms time slice as resolution');
 // timer_settime(timerid, flags, new, old)
 define(223, (t, r) => {
   const timer = timerOf(t.tg, r.argInt(0));
@@ -36,17 +37,17 @@ define(223, (t, r) => {
   const old = timer.set(setting, (r.argInt(1) & TIMER_ABSTIME) !== 0);
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), itimerspec(old));
   return 0;
-}, 'partial', CPU_CLOCKS_NOTE);
+}, 'full');
 // timer_gettime(timerid, cur)
 define(224, (t, r) => {
   t.mm.write(r.arg(1), itimerspec(timerOf(t.tg, r.argInt(0)).timer.get()));
   return 0;
-}, 'partial', CPU_CLOCKS_NOTE);
-define(225, (t, r) => timerOf(t.tg, r.argInt(0)).overrun(), 'partial', CPU_CLOCKS_NOTE);
+}, 'full');
+define(225, (t, r) => timerOf(t.tg, r.argInt(0)).overrun(), 'full');
 define(226, (t, r) => {
   deleteTimer(t.tg, r.argInt(0));
   return 0;
-}, 'partial', CPU_CLOCKS_NOTE);
+}, 'full');
 
 function timerfd(t: Task, fd: number): TimerFd {
   const f = file(t, fd);
