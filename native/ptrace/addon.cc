@@ -308,22 +308,17 @@ void ReleaseTracer() {
 // The hot path: pin the stub thread to this thread's CPU if it moved (state[0] holds the
 // last pinned CPU, state[1] != 0 disables pinning), load `fp` if given, set the registers,
 // PTRACE_SYSEMU, wait, then read registers (and siginfo for a signal stop) back.
-// SampleProcessCpu reads the CPU time (ns) of the stub process cpu[0] into cpu[1], or -errno.
-// Only one thread of a stub runs at a time (the sentry switches into one task at a time),
-// so the growth of this clock across a switch is the time that task's thread ran.
-void SampleProcessCpu(Napi::Float64Array cpu) {
-  if (cpu.ElementLength() < 2) return;
-  pid_t pid = static_cast<pid_t>(cpu[0]);
-  if (pid <= 0) return;
+// processCpuNs(pid) -> the CPU time (ns) of stub process pid, or -errno. Only one thread of
+// a stub runs at a time (the sentry switches into one task at a time), so the growth of
+// this clock between two samples is the time the threads that ran meanwhile used.
+Napi::Value ProcessCpuNs(const Napi::CallbackInfo& info) {
+  int pid = Tid(info, 0);
   // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) from the kernel's posix-timers.h.
   clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(pid)) << 3) | 2;
   struct timespec ts;
   // SAFETY: a read-only clock of our own child process; ts is a local.
-  if (clock_gettime(clock, &ts) < 0) {
-    cpu[1] = -errno;
-    return;
-  }
-  cpu[1] = static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+  if (clock_gettime(clock, &ts) < 0) return Napi::Number::New(info.Env(), -errno);
+  return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
 }
 
 // threadCpuNs() -> the calling thread's CPU time in ns, or -errno.
@@ -370,7 +365,6 @@ Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   err = WaitTid(tid, &status);
   if (tracerHeldCpu >= 0 && --tracerHeldFor <= 0) ReleaseTracer();
   if (err < 0) return Napi::Number::New(env, err);
-  if (info.Length() > 5 && info[5].IsTypedArray()) SampleProcessCpu(info[5].As<Napi::Float64Array>());
   if (WIFSTOPPED(status)) {
     if ((err = GetRegs(tid, regs))) return Napi::Number::New(env, err);
     if (WSTOPSIG(status) != (SIGTRAP | 0x80) && (status >> 16) == 0) {
@@ -540,6 +534,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
   exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");
+  exports["processCpuNs"] = Napi::Function::New(env, ProcessCpuNs, "processCpuNs");
   exports["getRegs"] = Napi::Function::New(env, GetRegsJs, "getRegs");
   exports["setRegs"] = Napi::Function::New(env, SetRegsJs, "setRegs");
   exports["getFpState"] = Napi::Function::New(env, GetFpState, "getFpState");

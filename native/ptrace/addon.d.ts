@@ -12,14 +12,12 @@ export interface PtraceAddon {
   injectSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
   /** cloneThread creates a stub thread, stopped and traced by this thread; returns its tid. */
   cloneThread(tid: number): number;
-  /**
-   * switchThread loads fp (if a Buffer), sets regs, PTRACE_SYSEMU, waits; returns the wait
-   * status. With `cpu` ([stub pid, out]) it then stores the stub process's CPU time (ns, or
-   * -errno) in cpu[1].
-   */
-  switchThread(tid: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null, cpu?: Float64Array): number;
+  /** switchThread loads fp (if a Buffer), sets regs, PTRACE_SYSEMU, waits; returns the wait status. */
+  switchThread(tid: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number;
   /** threadCpuNs returns the calling thread's CPU time (ns), or -errno. */
   threadCpuNs(): number;
+  /** processCpuNs returns the CPU time (ns) of the stub process pid, or -errno. */
+  processCpuNs(pid: number): number;
   /** getRegs reads user_regs_struct into buf. */
   getRegs(tid: number, buf: Buffer): number;
   /** setRegs writes user_regs_struct from buf (cs and ss are forced to user selectors). */

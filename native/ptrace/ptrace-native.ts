@@ -138,13 +138,19 @@ export function cloneThread(t: number): number {
 }
 
 /** switchThread is the hot path: see addon.d.ts. The caller owns regs/siginfo sizes. */
-export function switchThread(t: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null, cpu?: Float64Array): number {
-  return loadPtraceAddon().switchThread(t, regs, siginfo, state, fp, cpu);
+export function switchThread(t: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number {
+  return loadPtraceAddon().switchThread(t, regs, siginfo, state, fp);
 }
 
 /** threadCpuNs returns the calling thread's CPU time in ns (0 when the host refuses). */
 export function threadCpuNs(): number {
   return Math.max(0, loadPtraceAddon().threadCpuNs());
+}
+
+/** processCpuNs returns the CPU time (ns) of stub process `pid`, or undefined when it is gone. */
+export function processCpuNs(pid: number): number | undefined {
+  const r = loadPtraceAddon().processCpuNs(tid(pid));
+  return r >= 0 ? r : undefined;
 }
 
 /** checkSwitchArgs validates once what switchThread's callers then reuse on every call. */

@@ -17,6 +17,15 @@
 static volatile sig_atomic_t xfsz;
 static void on_xfsz(int s) { (void)s; xfsz++; }
 
+/* deep uses about `kib` KiB of stack, recursing 1 KiB at a time. */
+static unsigned long deep(int kib) {
+  volatile char frame[1000];
+  frame[0] = (char)kib;
+  frame[999] = 1;
+  if (kib <= 1) return frame[0] + frame[999];
+  return deep(kib - 1) + frame[999];
+}
+
 static void lim(int res, rlim_t soft, const char *what) {
   struct rlimit rl;
   if (getrlimit(res, &rl) != 0) fail("getrlimit");
@@ -131,6 +140,16 @@ static void stack(const char *self) {
   waitpid(p, &st, 0);
   say("exec'd child exit: %d", WEXITSTATUS(st));
   lim(RLIMIT_STACK, 8UL << 20, "setrlimit STACK back");
+  /* Under the 8 MiB default the same depth overflows the stack: SIGSEGV. */
+  p = fork();
+  if (p < 0) fail("fork");
+  if (p == 0) {
+    lim(RLIMIT_CORE, 0, "setrlimit CORE");
+    execl(self, self, "deep", (char *)NULL);
+    _exit(127);
+  }
+  waitpid(p, &st, 0);
+  say("12 MiB deep under STACK 8 MiB: %s", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? "SIGSEGV" : "survived");
 }
 
 static void unprivileged(void) {
@@ -179,6 +198,12 @@ int main(int argc, char **argv) {
     struct rlimit rl;
     getrlimit(RLIMIT_STACK, &rl);
     say("exec'd child sees STACK %lu MiB", (unsigned long)(rl.rlim_cur >> 20));
+    /* The stack may grow to the limit: 12 MiB of it is fine under 16 MiB. */
+    say("12 MiB deep on the stack: sum %lu", deep(12 << 10));
+    return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "deep") == 0) {
+    deep(12 << 10);
     return 0;
   }
   nofile();
