@@ -6,10 +6,11 @@
  * User time is what the host kernel accounted to the task's stub threads while they ran
  * the task: the platform samples the stub process's CPU clock after each switch (see
  * platform/ptrace/context.ts), which costs one vDSO-less clock_gettime per switch and
- * nothing else. System time is the CPU time the sentry's task thread spent running the
- * task (its syscall handlers and the host side of its switches; waiting for the stub costs
- * none), read once at each end of a scheduling slice, as Linux charges a syscall's kernel
- * work to the caller. It is added at the end of the slice.
+ * nothing else. System time is the CPU time the sentry's task thread spent running tasks
+ * (their syscall handlers and the host side of their switches; waiting for a stub costs
+ * none), read at both ends of a scheduler batch and shared among the tasks of the batch
+ * by the wall time of their handlers, as Linux charges a syscall's kernel work to the
+ * caller. It is added at the end of the batch (at most 50 ms).
  *
  * A process's times are its live threads' plus those of its exited threads (folded in at
  * exit); its children's are added when it reaps them, children's children included, as
@@ -31,6 +32,8 @@ export class TaskCpu {
   retiredNs = 0;
   /** sysNs is the CPU time the sentry spent running the task (its syscalls). */
   sysNs = 0;
+  /** handlerMs is the wall time of its syscall handlers in the current batch (chargeSystemTime's weights). */
+  handlerMs = 0;
 }
 
 /** CpuTimer is an armed ITIMER_VIRTUAL or ITIMER_PROF: a point on the process's CPU clock. */
@@ -161,6 +164,22 @@ export function groupTimes(tg: ThreadGroup): CpuTimes {
     sys += c.sys;
   }
   return { user, sys };
+}
+
+/**
+ * chargeSystemTime shares `cpuNs`, the CPU time the sentry's task thread spent over one
+ * scheduler batch, among the tasks that ran in it, in proportion to the wall time of
+ * their syscall handlers (evenly when none ran a handler), and resets the weights.
+ */
+export function chargeSystemTime(ran: readonly Task[], cpuNs: number): void {
+  // A task that ran twice in the batch is in `ran` twice: it counts once.
+  const tasks = new Set(ran);
+  let total = 0;
+  for (const t of tasks) total += t.cpu.handlerMs;
+  for (const t of tasks) {
+    if (cpuNs > 0) t.cpu.sysNs += total > 0 ? (cpuNs * t.cpu.handlerMs) / total : cpuNs / tasks.size;
+    t.cpu.handlerMs = 0;
+  }
 }
 
 /** retireContext releases a task's platform context (exec, exit), keeping the time it ran. */

@@ -18,6 +18,7 @@ import { exitTask } from './task-exit';
 import { Block } from './waiter';
 import { timekeeper } from './timekeeper';
 import { checkCpuTimers } from './itimers';
+import { chargeSystemTime } from './cputime';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 
@@ -67,13 +68,15 @@ export class Scheduler {
   private loop(): void {
     if (this.paused) return;
     const until = Date.now() + LOOP_MS;
+    // This thread's CPU time over the batch is the system time of the tasks it ran
+    // (cputime.ts): read twice per batch, not per syscall.
+    const cpu0 = this.kernel.platform.tracerCpuNs?.() ?? 0;
+    const ran: Task[] = [];
     while (!this.paused && this.runq.length > 0 && Date.now() < until) {
       const t = this.runq.shift()!;
       if (t.state !== 'runnable') continue;
       this.running = t;
-      // What this thread spends running the task (its syscalls, the switches' host side)
-      // is the task's system time; waiting for the stub costs it nothing (cputime.ts).
-      const sys0 = this.kernel.platform.tracerCpuNs?.() ?? 0;
+      ran.push(t);
       try {
         this.runTask(t);
       } catch (e) {
@@ -81,10 +84,10 @@ export class Scheduler {
         exitTask(t, { signal: SIGKILL });
       } finally {
         this.running = null;
-        t.cpu.sysNs += (this.kernel.platform.tracerCpuNs?.() ?? 0) - sys0;
       }
       if (t.state === 'runnable') this.runq.push(t);
     }
+    if (ran.length > 0) chargeSystemTime(ran, (this.kernel.platform.tracerCpuNs?.() ?? 0) - cpu0);
     if (this.runq.length > 0 && !this.paused) this.kick();
   }
 
@@ -111,7 +114,9 @@ export class Scheduler {
       t.regs.setReturn(t.restartNoHandler ? -ERESTARTNOHAND : -ERESTARTSYS);
       return true;
     }
+    const w0 = performance.now();
     const r = dispatchSyscall(t);
+    t.cpu.handlerMs += performance.now() - w0;
     if (r instanceof Block) {
       if (t.state === 'exited') return false;
       this.park(t, r);
