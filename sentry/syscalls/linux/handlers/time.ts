@@ -123,4 +123,4 @@ define(230, (t, r) => {
   if (clock === CLOCK_THREAD_CPUTIME_ID || (clock < 0 && clock & CPUCLOCK_PERTHREAD)) fail(Errno.EINVAL);
   clockNs(t, clock);
   return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0);
-});
+}, 'partial', 'a sleep on a process CPU clock waits the same wall time, not until the CPU time is used');
