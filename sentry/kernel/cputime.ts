@@ -209,7 +209,7 @@ export function childReaped(parent: ThreadGroup, child: ThreadGroup): void {
 /** NS_PER_TICK is the length of a clock tick (USER_HZ = 100) for times(2). */
 export const NS_PER_TICK = 10_000_000;
 
-/** timeval writes ns as a struct timeval at off. */
+/** writeTimeval writes ns as a struct timeval at off. */
 export function writeTimeval(b: Buffer, off: number, ns: number): void {
   const us = Math.floor(ns / 1000);
   b.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), off);
