@@ -53,6 +53,10 @@ export class GroupCpu {
   /** virt is ITIMER_VIRTUAL (user time), prof ITIMER_PROF (user + system), when armed. */
   virt: CpuTimer | null = null;
   prof: CpuTimer | null = null;
+  /** maxRssKb is the largest resident size (KiB) seen of its memory (sampled: getrusage, exec, exit). */
+  maxRssKb = 0;
+  /** childrenMaxRssKb is the largest maxRssKb of its reaped children (and theirs). */
+  childrenMaxRssKb = 0;
   /** timers are the armed POSIX timers on this process's (or its threads') CPU clocks. */
   readonly timers = new Set<CpuIntervalTimer>();
 }
@@ -182,8 +186,19 @@ export function chargeSystemTime(ran: readonly Task[], cpuNs: number): void {
   }
 }
 
-/** retireContext releases a task's platform context (exec, exit), keeping the time it ran. */
+/** noteRss raises the process's maxRssKb to what t's memory holds now. */
+export function noteRss(t: Task): number {
+  const g = t.tg.cpu;
+  g.maxRssKb = Math.max(g.maxRssKb, Math.floor(t.mm.residentBytes / 1024));
+  return g.maxRssKb;
+}
+
+/**
+ * retireContext releases a task's platform context (exec, exit), keeping the time it ran
+ * and the resident size of the memory it is about to leave.
+ */
 export function retireContext(t: Task): void {
+  noteRss(t);
   if (!t.ctx) return;
   t.cpu.retiredNs += t.ctx.cpuNs ?? 0;
   t.ctx.release();
@@ -204,6 +219,7 @@ export function childReaped(parent: ThreadGroup, child: ThreadGroup): void {
   const own = groupTimes(child);
   parent.cpu.children.user += own.user + child.cpu.children.user;
   parent.cpu.children.sys += own.sys + child.cpu.children.sys;
+  parent.cpu.childrenMaxRssKb = Math.max(parent.cpu.childrenMaxRssKb, child.cpu.maxRssKb, child.cpu.childrenMaxRssKb);
 }
 
 /** NS_PER_TICK is the length of a clock tick (USER_HZ = 100) for times(2). */

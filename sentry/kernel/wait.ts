@@ -23,6 +23,8 @@ export interface WaitResult {
   uid: number;
   /** times are an exited child's CPU times with its reaped children's (wait4's rusage). */
   times?: CpuTimes;
+  /** maxRssKb is the exited child's largest resident size, or its children's (wait4's rusage). */
+  maxRssKb?: number;
 }
 
 function matches(sel: WaitSelector, c: ThreadGroup): boolean {
@@ -43,7 +45,7 @@ export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResu
     if (exited && c.zombie) {
       const own = groupTimes(c);
       const times = { user: own.user + c.cpu.children.user, sys: own.sys + c.cpu.children.sys };
-      const res: WaitResult = { pid: c.tgid, status: c.exitStatus ?? 0, what: 'exited', uid: 0, times };
+      const res: WaitResult = { pid: c.tgid, status: c.exitStatus ?? 0, what: 'exited', uid: 0, times, maxRssKb: Math.max(c.cpu.maxRssKb, c.cpu.childrenMaxRssKb) };
       if (!(options & WNOWAIT)) reap(t, c);
       return res;
     }

@@ -149,6 +149,13 @@ int main(void) {
   check(times(&tm) != (clock_t)-1, "times");
   say("times: utime+stime >= 9 ticks: %s", tm.tms_utime + tm.tms_stime >= 9 ? "yes" : "no");
   say("times: children before any: %ld", (long)(tm.tms_cutime + tm.tms_cstime));
+  /* Max RSS: touching 32 MiB shows in ru_maxrss (KiB). */
+  volatile char *mem = malloc(32 << 20);
+  if (!mem) fail("malloc");
+  for (long i = 0; i < (32L << 20); i += 4096) mem[i] = 1;
+  check(getrusage(RUSAGE_SELF, &ru) == 0, "getrusage maxrss");
+  say("getrusage(SELF) maxrss >= 32 MiB after touching 32 MiB: %s", ru.ru_maxrss >= 32 * 1024 ? "yes" : "no");
+  free((void *)mem);
   r = getrusage(7, &ru);
   say("getrusage(7): %d %s", r, r ? errname(errno) : "0");
 
@@ -160,6 +167,8 @@ int main(void) {
   if (child == 0) {
     char b;
     if (read(go[0], &b, 1) != 1) _exit(2);
+    volatile char *m = malloc(48 << 20);
+    for (long i = 0; m && i < (48L << 20); i += 4096) m[i] = 2;
     spin(CLOCK_PROCESS_CPUTIME_ID, 100 * MS);
     _exit(0);
   }
@@ -180,8 +189,10 @@ int main(void) {
   check(wait4(child, &st, 0, &cru) == child, "wait4");
   say("child exit: %d", WEXITSTATUS(st));
   say("wait4 rusage of the child >= 90 ms: %s", tv_ns(cru.ru_utime) + tv_ns(cru.ru_stime) >= 90 * MS ? "yes" : "no");
+  say("wait4 rusage maxrss of the child >= 48 MiB: %s", cru.ru_maxrss >= 48 * 1024 ? "yes" : "no");
   check(getrusage(RUSAGE_CHILDREN, &ru) == 0, "getrusage children");
   say("getrusage(CHILDREN) after reaping >= 90 ms: %s", tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime) >= 90 * MS ? "yes" : "no");
+  say("getrusage(CHILDREN) maxrss >= 48 MiB: %s", ru.ru_maxrss >= 48 * 1024 ? "yes" : "no");
   check(times(&tm) != (clock_t)-1, "times");
   say("times: children after reaping >= 9 ticks: %s", tm.tms_cutime + tm.tms_cstime >= 9 ? "yes" : "no");
   r = clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &(struct timespec){0, 1000}, NULL);

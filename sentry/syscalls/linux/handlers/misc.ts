@@ -5,7 +5,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
-import { groupTimes, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
+import { groupTimes, noteRss, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Registers } from '../../../../platform';
 import { limitOf, RLIMIT_NOFILE } from '../../../kernel/rlimits';
@@ -149,9 +149,11 @@ define(302, (t, r) => {
 define(98, (t, r) => {
   const who = r.argInt(0);
   const c = who === 0 ? groupTimes(t.tg) : who === -1 ? t.tg.cpu.children : who === 1 ? taskTimes(t) : fail(Errno.EINVAL);
-  t.mm.write(r.arg(1), rusage(c));
+  // Max RSS: the largest resident size seen so far (sampled now, at exec and at exit).
+  const maxRss = who === -1 ? t.tg.cpu.childrenMaxRssKb : noteRss(t);
+  t.mm.write(r.arg(1), rusage(c, maxRss));
   return 0;
-}, 'partial', 'user and system times only (system: time in the sentry); no maxrss, faults or context switches');
+}, 'partial', 'times (system: CPU time in the sentry) and max RSS (sampled at getrusage, exec and exit); no faults or context switches');
 // times(buf): struct tms in clock ticks (USER_HZ).
 define(100, (t, r) => {
   if (r.arg(0) !== 0n) {

@@ -75,7 +75,7 @@ define(61, (t, r) => {
     b.writeInt32LE(res.status);
     t.mm.write(r.arg(1), b);
   }
-  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }));
+  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }, res.maxRssKb));
   return res.pid;
 });
 
@@ -100,7 +100,7 @@ define(247, (t, r) => {
     info.writeInt32LE(status, 24);
   }
   if (r.arg(2) !== 0n) t.mm.write(r.arg(2), info);
-  if (r.arg(4) !== 0n) t.mm.write(r.arg(4), rusage(res?.times ?? { user: 0, sys: 0 }));
+  if (r.arg(4) !== 0n) t.mm.write(r.arg(4), rusage(res?.times ?? { user: 0, sys: 0 }, res?.maxRssKb));
   return 0;
 });
 
