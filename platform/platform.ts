@@ -69,6 +69,8 @@ export interface Context {
   interrupt(): void;
   /** release frees the host threads of this context. */
   release(): void;
+  /** cpuNs, when the platform measures it, is the host CPU time (ns) the task ran in switch(). */
+  readonly cpuNs?: number;
 }
 
 /** Platform creates address spaces and contexts; get one with getPlatform. */
@@ -84,6 +86,8 @@ export interface Platform {
   newContext(): Context;
   /** newFpState returns the FP state of a freshly started task. */
   newFpState(): FpState;
+  /** tracerCpuNs, when the platform measures CPU, is the calling host thread's CPU time (ns). */
+  tracerCpuNs?(): number;
   /** release frees the platform's host resources (address spaces must be released first). */
   release(): void;
 }

@@ -178,6 +178,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 203, name: 'sched_setaffinity', who: S, why: 'keeping a tracer and its stub thread on one CPU' },
   { nr: 204, name: 'sched_getaffinity', who: S, why: 'the tracer\'s CPU mask' },
   { nr: 217, name: 'getdents64', who: SG, why: 'Treaddir; bin/tvisor lists stale code caches at exit' },
+  { nr: 228, name: 'clock_gettime', who: S, why: 'task CPU time: a stub process\'s clock after each switch, the tracer\'s own around a slice', args: [[{ arg: 0, mask: 7n, value: 2n }], [eq(0, 3)]], argsText: 'clock: a process CPU clock (CPUCLOCK_SCHED) or CLOCK_THREAD_CPUTIME_ID' },
   { nr: 231, name: 'exit_group', who: SG, why: 'the process exits' },
   { nr: 233, name: 'epoll_ctl', who: SG, why: 'libuv\'s event loop' },
   { nr: 234, name: 'tgkill', who: S, why: 'interrupting a running stub thread' },

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <string>
@@ -307,6 +308,27 @@ void ReleaseTracer() {
 // The hot path: pin the stub thread to this thread's CPU if it moved (state[0] holds the
 // last pinned CPU, state[1] != 0 disables pinning), load `fp` if given, set the registers,
 // PTRACE_SYSEMU, wait, then read registers (and siginfo for a signal stop) back.
+// processCpuNs(pid) -> the CPU time (ns) of stub process pid, or -errno. Only one thread of
+// a stub runs at a time (the sentry switches into one task at a time), so the growth of
+// this clock between two samples is the time the threads that ran meanwhile used.
+Napi::Value ProcessCpuNs(const Napi::CallbackInfo& info) {
+  int pid = Tid(info, 0);
+  // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) from the kernel's posix-timers.h.
+  clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(pid)) << 3) | 2;
+  struct timespec ts;
+  // SAFETY: a read-only clock of our own child process; ts is a local.
+  if (clock_gettime(clock, &ts) < 0) return Napi::Number::New(info.Env(), -errno);
+  return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
+}
+
+// threadCpuNs() -> the calling thread's CPU time in ns, or -errno.
+Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) {
+  struct timespec ts;
+  // SAFETY: reads the calling thread's own clock into a local.
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0) return Napi::Number::New(info.Env(), -errno);
+  return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
+}
+
 Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int tid = Tid(info, 0);
@@ -511,6 +533,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["injectSyscall"] = Napi::Function::New(env, InjectSyscall, "injectSyscall");
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
+  exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");
+  exports["processCpuNs"] = Napi::Function::New(env, ProcessCpuNs, "processCpuNs");
   exports["getRegs"] = Napi::Function::New(env, GetRegsJs, "getRegs");
   exports["setRegs"] = Napi::Function::New(env, SetRegsJs, "setRegs");
   exports["getFpState"] = Napi::Function::New(env, GetFpState, "getFpState");

@@ -14,6 +14,10 @@ export interface PtraceAddon {
   cloneThread(tid: number): number;
   /** switchThread loads fp (if a Buffer), sets regs, PTRACE_SYSEMU, waits; returns the wait status. */
   switchThread(tid: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number;
+  /** threadCpuNs returns the calling thread's CPU time (ns), or -errno. */
+  threadCpuNs(): number;
+  /** processCpuNs returns the CPU time (ns) of the stub process pid, or -errno. */
+  processCpuNs(pid: number): number;
   /** getRegs reads user_regs_struct into buf. */
   getRegs(tid: number, buf: Buffer): number;
   /** setRegs writes user_regs_struct from buf (cs and ss are forced to user selectors). */

@@ -142,6 +142,17 @@ export function switchThread(t: number, regs: Buffer, siginfo: Buffer, state: In
   return loadPtraceAddon().switchThread(t, regs, siginfo, state, fp);
 }
 
+/** threadCpuNs returns the calling thread's CPU time in ns (0 when the host refuses). */
+export function threadCpuNs(): number {
+  return Math.max(0, loadPtraceAddon().threadCpuNs());
+}
+
+/** processCpuNs returns the CPU time (ns) of stub process `pid`, or undefined when it is gone. */
+export function processCpuNs(pid: number): number | undefined {
+  const r = loadPtraceAddon().processCpuNs(tid(pid));
+  return r >= 0 ? r : undefined;
+}
+
 /** checkSwitchArgs validates once what switchThread's callers then reuse on every call. */
 export function checkSwitchArgs(t: number, regs: Buffer, siginfo: Buffer, state: Int32Array): void {
   tid(t);

@@ -62,6 +62,18 @@ export class PtraceAddressSpace implements AddressSpace {
   private released = false;
   /** dead is set when a thread of the stub was seen killed: the whole process is gone. */
   dead = false;
+  /** cpuSeenNs is the stub process's CPU time (ns) when it was last sampled. */
+  cpuSeenNs = 0;
+  /** cpuRunner is the context whose thread ran here last: the time since the sample is its. */
+  cpuRunner: { cpuUnflushedNs: number } | null = null;
+
+  /** flushCpu samples the stub's CPU clock and credits its growth to the context that ran last. */
+  flushCpu(): void {
+    const now = native.processCpuNs(this.pid);
+    if (now === undefined) return;
+    if (this.cpuRunner && now > this.cpuSeenNs) this.cpuRunner.cpuUnflushedNs += now - this.cpuSeenNs;
+    this.cpuSeenNs = now;
+  }
 
   /** onRelease is called once by release() (the platform forgets the address space). */
   onRelease: (() => void) | undefined;

@@ -44,6 +44,18 @@ export function interruptVia(handle: InterruptHandle): boolean {
 export class PtraceContext implements Context {
   private readonly threads = new Map<PtraceAddressSpace, StubThread>();
   private readonly siginfo = Buffer.alloc(native.SIGINFO_SIZE);
+  /** cpuUnflushedNs is the CPU time (ns) credited to this context by its spaces' samples. */
+  cpuUnflushedNs = 0;
+
+  /**
+   * cpuNs is the host CPU time (ns) the stubs spent running this context's task. A stub
+   * process's clock is sampled only when another context's thread is about to run there,
+   * or when this is read: a single-threaded process costs no sample per switch.
+   */
+  get cpuNs(): number {
+    for (const as of this.threads.keys()) if (as.cpuRunner === this && !as.dead) as.flushCpu();
+    return this.cpuUnflushedNs;
+  }
   private current: StubThread | undefined;
   /** handle is the shared [pid, tid] that interruptVia reads. */
   readonly handle: InterruptHandle = new Int32Array(new SharedArrayBuffer(8));
@@ -59,6 +71,12 @@ export class PtraceContext implements Context {
     if (as.dead) return { kind: 'exited', signal: 9 };
     const t = this.threadFor(as);
     const fpBuf = fp ? t.fpToLoad(fp) : null;
+    // What the stub ran since its last sample is the last runner's (its thread, and the
+    // sentry's injected calls made meanwhile): sample before another context runs there.
+    if (as.cpuRunner !== this) {
+      if (as.cpuRunner) as.flushCpu();
+      as.cpuRunner = this;
+    }
     let status = native.switchThread(t.tid, regs.buffer, this.siginfo, t.state, fpBuf);
     if (status === -ESRCH) {
       // The thread died while stopped (its process was killed): collect its status.
@@ -96,6 +114,7 @@ export class PtraceContext implements Context {
   forget(as: PtraceAddressSpace): void {
     const t = this.threads.get(as);
     if (!t) return;
+    if (as.cpuRunner === this && !as.dead) as.flushCpu();
     this.threads.delete(as);
     as.forgetThread(t);
     if (!as.isReleased) t.dispose();

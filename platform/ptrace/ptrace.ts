@@ -68,6 +68,10 @@ export class PtracePlatform implements Platform {
     return new PtraceContext();
   }
 
+  tracerCpuNs(): number {
+    return native.threadCpuNs();
+  }
+
   newFpState(): FpState {
     if (!this.initialFp) this.newAddressSpace().release();
     return new FpState(Buffer.from(this.initialFp!));

@@ -14,8 +14,8 @@ import { CAPABILITIES } from '../../oci/features';
 export const CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3, CAP_FSETID = 4, CAP_KILL = 5,
   CAP_SETGID = 6, CAP_SETUID = 7, CAP_SETPCAP = 8, CAP_SYS_CHROOT = 18, CAP_SYS_ADMIN = 21, CAP_SYS_RESOURCE = 24,
   CAP_MKNOD = 27;
-/** CAP_IPC_LOCK lifts RLIMIT_MEMLOCK; CAP_SYS_NICE allows real-time policies and other users' tasks. */
-export const CAP_IPC_LOCK = 14, CAP_SYS_NICE = 23;
+/** CAP_IPC_LOCK lifts RLIMIT_MEMLOCK; CAP_SYS_NICE allows real-time policies, lower nice values and other users' tasks; CAP_SYS_TIME sets the sandbox's clock. */
+export const CAP_IPC_LOCK = 14, CAP_SYS_NICE = 23, CAP_SYS_TIME = 25;
 
 /** CAP_LAST_CAP is the highest capability number (/proc/sys/kernel/cap_last_cap). */
 export const CAP_LAST_CAP = CAPABILITIES.length - 1;

@@ -20,6 +20,8 @@ import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { Block } from './waiter';
 import { timekeeper } from './timekeeper';
+import { checkCpuTimers } from './itimers';
+import { chargeSystemTime } from './cputime';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 
@@ -69,10 +71,15 @@ export class Scheduler {
   private loop(): void {
     if (this.paused) return;
     const until = Date.now() + LOOP_MS;
+    // This thread's CPU time over the batch is the system time of the tasks it ran
+    // (cputime.ts): read twice per batch, not per syscall.
+    const cpu0 = this.kernel.platform.tracerCpuNs?.() ?? 0;
+    const ran: Task[] = [];
     while (!this.paused && this.runq.length > 0 && Date.now() < until) {
       const t = this.runq.shift()!;
       if (t.state !== 'runnable') continue;
       this.running = t;
+      ran.push(t);
       try {
         this.runTask(t);
       } catch (e) {
@@ -83,6 +90,7 @@ export class Scheduler {
       }
       if (t.state === 'runnable') this.runq.push(t);
     }
+    if (ran.length > 0) chargeSystemTime(ran, (this.kernel.platform.tracerCpuNs?.() ?? 0) - cpu0);
     if (this.runq.length > 0 && !this.paused) this.kick();
   }
 
@@ -116,7 +124,9 @@ export class Scheduler {
       }
       return true;
     }
+    const w0 = performance.now();
     const r = dispatchSyscall(t);
+    t.cpu.handlerMs += performance.now() - w0;
     if (r instanceof Block) {
       if (t.state === 'exited') return false;
       this.park(t, r);
@@ -143,6 +153,7 @@ export class Scheduler {
       // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
       if (Date.now() > sliceEnd) return;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
+      checkCpuTimers(t);
       switch (res.kind) {
         case 'syscall':
           if (!this.runSyscall(t)) return;

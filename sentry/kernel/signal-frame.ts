@@ -22,7 +22,7 @@ export function pushSignalFrame(t: Task, info: SignalInfo, action: SigAction, ol
     regs: t.regs,
     fp: t.fp,
     sigmask: oldMask,
-    siginfo: { signo: info.signo, code: info.code, pid: info.pid, uid: info.uid, status: info.status, addr: info.addr, value: info.value },
+    siginfo: { signo: info.signo, code: info.code, pid: info.pid, uid: info.uid, status: info.status, addr: info.addr, value: info.value, timerid: info.timerid, overrun: info.overrun },
     altstack: t.altstack.flags === 2 ? null : t.altstack,
     onAltStack: onAltStack(t),
     sa: action,

@@ -57,8 +57,11 @@ export interface SignalInfo {
   /** status (SIGCHLD), addr (faults). */
   status?: number;
   addr?: bigint;
-  /** value is sigqueue's sigval. */
+  /** value is sigqueue's (or a POSIX timer's) sigval. */
   value?: bigint;
+  /** timerid and overrun: a POSIX timer's signal (SI_TIMER). */
+  timerid?: number;
+  overrun?: number;
 }
 
 /** si_code values. */

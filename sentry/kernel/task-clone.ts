@@ -4,6 +4,7 @@
  * context; a thread shares all three. vfork is a fork whose parent sleeps until the
  * child execs or exits (the child runs in a copy, which POSIX allows).
  */
+import { checkNproc } from './rlimit-checks';
 import { Errno, fail } from './errors';
 import { Credentials } from './credentials';
 import type { Task } from './task';
@@ -38,6 +39,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & NAMESPACES) fail(Errno.EPERM);
   if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
+  checkNproc(parent);
   const thread = (f & CLONE_THREAD) !== 0;
   const shareVm = (f & CLONE_VM) !== 0 && !(f & CLONE_VFORK);
   const mm = shareVm ? parent.mm.ref() : parent.mm.fork();
@@ -63,6 +65,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (!thread) tg.leader = child;
   tg.tasks.add(child);
   child.name = parent.name;
+  child.nice = parent.nice;
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;

@@ -16,6 +16,9 @@ import {
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
+import { retireContext } from './cputime';
+import { deleteAllTimers } from './posix-timers';
+import { limitOf, RLIMIT_STACK } from './rlimits';
 import { MAY_EXEC, type Credentials } from './credentials';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
@@ -28,7 +31,16 @@ import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 import { markExeced } from './process-group';
 
-const STACK_SIZE = 8 * 1024 * 1024;
+/** STACK_GAP is the room between the mmap area and the stack top (Linux's minimum gap, 128 MiB). */
+const STACK_GAP = 0x8000000;
+/** MIN_STACK is the smallest stack mapped, whatever RLIMIT_STACK says (Linux grows at least this far). */
+const MIN_STACK = 128 * 1024;
+
+/** stackSize is the initial stack mapping for RLIMIT_STACK: the limit itself, within [128 KiB, the gap]. */
+function stackSize(limit: bigint): number {
+  if (limit >= BigInt(STACK_GAP)) return STACK_GAP;
+  return Math.max(MIN_STACK, Number(limit) - (Number(limit) % 4096));
+}
 const PROT_RW = 3;
 
 /** openExecutable resolves and opens a file to execute (EACCES unless a regular, executable
@@ -111,7 +123,9 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     opened = openExecutable(t, start, p);
   }
   const k = t.kernel;
-  checkArgLimits(args, envp);
+  const [stackLimit] = limitOf(t.tg, RLIMIT_STACK);
+  const argLimit = stackLimit >= 1n << 53n ? Number.MAX_SAFE_INTEGER : Number(stackLimit);
+  checkArgLimits(args, envp, argLimit);
   const mm = MemoryManager.create(k.platform);
   const mem = loaderMemory(mm);
   let loaded;
@@ -125,12 +139,14 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
       o.file.unref();
       return { size: data.length, readAt: (off, len) => data.subarray(off, off + len) };
     }, { random: (n) => randomBytes(n) });
-    const stackTop = mm.mmapTop + 0x8000000;
-    mm.mapAnonymous(stackTop - STACK_SIZE, STACK_SIZE, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
+    // The stack may grow to RLIMIT_STACK, as Linux lets it (it maps it all at once).
+    const stackTop = mm.mmapTop + STACK_GAP;
+    const size = stackSize(stackLimit);
+    mm.mapAnonymous(stackTop - size, size, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
     next = execCredentials(t.creds, opened.loc);
     const c = next.ids;
     stack = buildInitialStack(mem, BigInt(stackTop), {
-      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64',
+      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit,
       auxv: [
         [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
         [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],
@@ -158,8 +174,8 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.envStart = Number(stack.envStart);
   mm.envEnd = Number(stack.envEnd);
   mm.exe = k.mounts.pathOf(opened.loc, t.root);
-  t.ctx?.release();
-  t.ctx = null;
+  retireContext(t);
+  deleteAllTimers(t.tg);
   t.mm.release();
   t.mm = mm;
   // Linux's unshare_files: a table still shared with another process is copied first.

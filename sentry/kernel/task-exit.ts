@@ -11,6 +11,9 @@ import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
 import { orphanGroupsOnExit } from './process-group';
+import { retireContext, taskLeft } from './cputime';
+import { deleteAllTimers } from './posix-timers';
+import { limitOf, RLIMIT_CORE } from './rlimits';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -38,8 +41,8 @@ export function exitTask(t: Task, reason: ExitReason): void {
   }
   t.vforkDone?.notify();
   t.vforkDone = null;
-  t.ctx?.release();
-  t.ctx = null;
+  retireContext(t);
+  taskLeft(t);
   k.tasks.delete(t.tid);
   const tg = t.tg;
   tg.tasks.delete(t);
@@ -54,6 +57,9 @@ export function exitTask(t: Task, reason: ExitReason): void {
 
 /** exitGroup ends every task of the group (exit_group, a fatal signal). */
 export function exitGroup(t: Task, reason: ExitReason): void {
+  // No core is written in the sandbox; as on Linux, with RLIMIT_CORE 0 none is even tried
+  // and the wait status says so.
+  if ('signal' in reason && reason.core && limitOf(t.tg, RLIMIT_CORE)[0] === 0n) reason = { signal: reason.signal };
   t.tg.exiting = true;
   for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, reason);
   exitTask(t, reason);
@@ -65,6 +71,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   tg.exitWatcher?.(tg.exitStatus);
   tg.exitWatcher = null;
   timekeeper.disarm(tg.alarmTimer);
+  deleteAllTimers(tg);
   const init = k.init;
   // Orphans go to init (or are dropped with it).
   const formerChildren = [...tg.children];

@@ -19,6 +19,7 @@ import type { ThreadGroup } from './thread-group';
 import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
 import { DEFAULT_SCHED, type SchedPolicy } from './sched-policy';
+import { TaskCpu } from './cputime';
 
 /** FsContext is the root, cwd and umask (shared by CLONE_FS threads). */
 export interface FsContext {
@@ -75,6 +76,10 @@ export class Task {
 
   /** ctx is the platform context this task runs on (one stub thread per task). */
   ctx: Context | null = null;
+  /** nice is the task's nice value (-20..19; getpriority/setpriority). */
+  nice = 0;
+  /** cpu accounts the CPU time the task spent (cputime.ts). */
+  readonly cpu = new TaskCpu();
 
   get pid(): number {
     return this.tg.tgid;

@@ -7,6 +7,7 @@ import { defaultAction, type SigAction, type SignalInfo } from './signal-types';
 import type { Task } from './task';
 import { WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
+import { GroupCpu } from './cputime';
 
 /** ThreadGroup is one process. */
 export class ThreadGroup {
@@ -31,6 +32,8 @@ export class ThreadGroup {
   alarmTimer: Deadline | null = null;
   /** alarmInterval is ITIMER_REAL's period in ms (0: one-shot). */
   alarmInterval = 0;
+  /** cpu accounts the process's CPU time and its CPU interval timers (cputime.ts). */
+  readonly cpu = new GroupCpu();
   /** rlimits: resource -> [soft, hard]. */
   rlimits = new Map<number, [bigint, bigint]>();
   /** stopped by a job-control signal (stopSignal). */

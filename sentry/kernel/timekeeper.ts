@@ -8,7 +8,10 @@
  * A Deadline is a record (its time, its action), not a bare closure: it can be listed,
  * read back (alarm's remaining seconds) and disarmed. Deadlines are on the Date.now clock
  * in milliseconds; an infinite or NaN deadline never fires.
+ *
+ * It also reads the clocks of clock_gettime(2) that do not depend on a task (nowNs).
  */
+import { Errno, fail } from './errors';
 
 /** MAX_TIMER_MS is the longest delay Node's setTimeout accepts (2^31-1 ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -87,3 +90,46 @@ export class Timekeeper {
 
 /** timekeeper is the sentry's one timekeeper. */
 export const timekeeper = new Timekeeper();
+
+/** The clocks of clock_gettime(2) that do not depend on a task. */
+export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5,
+  CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7, CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9, CLOCK_TAI = 11;
+
+const start = process.hrtime.bigint();
+/** realtimeBase is CLOCK_REALTIME minus the host's monotonic clock (ns): fixed at start, moved by settime. */
+let realtimeBase = BigInt(Date.now()) * 1000000n - start;
+
+/**
+ * nowNs returns clock `id` in nanoseconds (EINVAL for a clock it does not know).
+ * CLOCK_REALTIME is the host's wall clock at the sentry's start carried on by the host's
+ * monotonic clock, so it never goes backwards within the sandbox (a step of the host's
+ * clock is not seen; NTP's slewing is, as both clocks share it). The monotonic clocks
+ * count from the sandbox's boot (1 s at boot, as a fresh Linux reads shortly after).
+ */
+export function nowNs(id: number): bigint {
+  switch (id) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_REALTIME_ALARM:
+    case CLOCK_TAI:
+      return process.hrtime.bigint() + realtimeBase;
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+    case CLOCK_BOOTTIME_ALARM:
+      return process.hrtime.bigint() - start + 1000000000n;
+    default:
+      return fail(Errno.EINVAL);
+  }
+}
+
+/** setRealtimeNs moves the sandbox's CLOCK_REALTIME to `ns` (the host's clock is untouched). */
+export function setRealtimeNs(ns: bigint): void {
+  realtimeBase = ns - process.hrtime.bigint();
+}
+
+/** deadlineOf converts a time `ns` on clock `id` to a deadline on the timekeeper's clock (ms). */
+export function deadlineOf(id: number, ns: bigint): number {
+  return timekeeper.now() + Number(ns - nowNs(id)) / 1e6;
+}

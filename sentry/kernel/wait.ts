@@ -5,6 +5,7 @@
 import { Errno, fail } from './errors';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
+import { childReaped, groupTimes, type CpuTimes } from './cputime';
 import { block, type Block } from './waiter';
 
 export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
@@ -20,6 +21,10 @@ export interface WaitResult {
   /** what is exited/stopped/continued, for waitid's si_code. */
   what: 'exited' | 'stopped' | 'continued';
   uid: number;
+  /** times are an exited child's CPU times with its reaped children's (wait4's rusage). */
+  times?: CpuTimes;
+  /** maxRssKb is the exited child's largest resident size, or its children's (wait4's rusage). */
+  maxRssKb?: number;
 }
 
 function matches(sel: WaitSelector, c: ThreadGroup): boolean {
@@ -38,7 +43,9 @@ export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResu
   const exited = options & WEXITED;
   for (const c of candidates) {
     if (exited && c.zombie) {
-      const res: WaitResult = { pid: c.tgid, status: c.exitStatus ?? 0, what: 'exited', uid: 0 };
+      const own = groupTimes(c);
+      const times = { user: own.user + c.cpu.children.user, sys: own.sys + c.cpu.children.sys };
+      const res: WaitResult = { pid: c.tgid, status: c.exitStatus ?? 0, what: 'exited', uid: 0, times, maxRssKb: Math.max(c.cpu.maxRssKb, c.cpu.childrenMaxRssKb) };
       if (!(options & WNOWAIT)) reap(t, c);
       return res;
     }
@@ -59,6 +66,7 @@ export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResu
 
 function reap(t: Task, c: ThreadGroup): void {
   c.zombie = false;
+  childReaped(t.tg, c);
   t.tg.children.delete(c);
   t.tg.waitableStops.delete(c);
   t.kernel.groups.delete(c.tgid);

@@ -516,6 +516,27 @@ export class MemoryManager implements Mapper {
     return true;
   }
 
+  /** vmUsage returns the bytes mapped in all and in private writable mappings (RLIMIT_AS/DATA). */
+  vmUsage(): { total: number; data: number } {
+    let total = 0, data = 0;
+    for (const v of this.vmas) {
+      total += v.end - v.start;
+      if (!v.shared && v.prot & PROT_WRITE && v.name !== '[stack]') data += v.end - v.start;
+    }
+    return { total, data };
+  }
+
+  /** mappedIn returns how many bytes of [start, start + length) are mapped. */
+  mappedIn(start: number, length: number): number {
+    const end = start + length;
+    let n = 0;
+    for (let i = this.vmaIndex(start); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      n += Math.min(end, v.end) - Math.max(start, v.start);
+    }
+    return n;
+  }
+
   // --- brk ---------------------------------------------------------------------------
 
   /** setBrk implements brk(2): it returns the new (or unchanged) break. */

@@ -5,6 +5,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
+import { groupTimes, noteRss, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Registers } from '../../../../platform';
 import { limitOf, RLIMIT_NOFILE } from '../../../kernel/rlimits';
@@ -144,16 +145,25 @@ define(302, (t, r) => {
   return 0;
 });
 
+// getrusage(who, usage): RUSAGE_SELF (0), RUSAGE_CHILDREN (-1), RUSAGE_THREAD (1).
 define(98, (t, r) => {
   const who = r.argInt(0);
-  if (who !== 0 && who !== -1 && who !== 1) fail(Errno.EINVAL);
-  t.mm.write(r.arg(1), Buffer.alloc(144));
+  const c = who === 0 ? groupTimes(t.tg) : who === -1 ? t.tg.cpu.children : who === 1 ? taskTimes(t) : fail(Errno.EINVAL);
+  // Max RSS: the largest resident size seen so far (sampled now, at exec and at exit).
+  const maxRss = who === -1 ? t.tg.cpu.childrenMaxRssKb : noteRss(t);
+  t.mm.write(r.arg(1), rusage(c, maxRss));
   return 0;
-}, 'partial', 'times are reported as zero');
+}, 'partial', 'times (system: CPU time in the sentry) and max RSS (sampled at getrusage, exec and exit); no faults or context switches');
+// times(buf): struct tms in clock ticks (USER_HZ).
 define(100, (t, r) => {
-  if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(32));
+  if (r.arg(0) !== 0n) {
+    const own = groupTimes(t.tg), ch = t.tg.cpu.children;
+    const b = Buffer.alloc(32);
+    [own.user, own.sys, ch.user, ch.sys].forEach((ns, i) => b.writeBigInt64LE(BigInt(Math.floor(ns / NS_PER_TICK)), 8 * i));
+    t.mm.write(r.arg(0), b);
+  }
   return BigInt(Math.floor(t.kernel.uptime * 100));
-}, 'partial', 'process times are reported as zero');
+}, 'full');
 
 define(24, () => 0);
 define(204, (t, r) => {
@@ -170,8 +180,6 @@ define(309, (t, r) => {
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));
   return 0;
 });
-define(140, () => 0);
-define(141, () => 0);
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
   PR_SET_CHILD_SUBREAPER = 36;

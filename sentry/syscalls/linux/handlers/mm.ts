@@ -5,6 +5,7 @@
  * bytes (MAP_SHARED writable of a non-tmpfs file is refused, ENODEV); anonymous memory
  * is populated lazily by the memory manager.
  */
+import { checkVm } from '../../../kernel/rlimit-checks';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
@@ -17,7 +18,16 @@ import { num } from './util';
 const PROT_MASK = 7;
 const MAP_SHARED_VALIDATE = 3;
 
-define(12, (t, r) => t.mm.setBrk(num(r, 0)));
+define(12, (t, r) => {
+  // RLIMIT_AS/DATA: a refused brk leaves the break where it was, as Linux's does.
+  const grow = pageUp(num(r, 0)) - pageUp(t.mm.brk);
+  try {
+    checkVm(t, grow, grow);
+  } catch {
+    return t.mm.brk;
+  }
+  return t.mm.setBrk(num(r, 0));
+});
 
 /** doMmap implements mmap(2) and returns the mapped address. */
 export function doMmap(t: Task, addrHint: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
@@ -53,6 +63,8 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     const hint = addrHint - (addrHint % PAGE);
     addr = hint >= t.kernel.platform.minUserAddress && hint + len <= t.mm.mmapTop && t.mm.isFree(hint, len) ? hint : t.mm.findFree(len);
   }
+  const fresh = len - t.mm.mappedIn(addr, len);
+  checkVm(t, fresh, !shared && prot & 2 ? fresh : 0);
   if (shm) {
     // The file's own memory: pages past its end fault (a truncate unmaps them too).
     t.mm.mapShared(addr, len, prot, shm, offset, t.kernel.mounts.pathOf(f!.loc!, t.root));

@@ -4,6 +4,7 @@
  * group ids are in creds.ts.
  */
 import { CAP_KILL } from '../../../kernel/capabilities';
+import { rusage } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import { cloneTask, CLONE_VFORK, CLONE_VM, type CloneArgs } from '../../../kernel/task-clone';
 import { exitGroup, exitTask } from '../../../kernel/task-exit';
@@ -63,12 +64,6 @@ function selector(t: Task, pid: number): WaitSelector {
   return { kind: 'pgid', pgid: -pid };
 }
 
-/** writeChildRusage fills wait4's and waitid's struct rusage (when asked for) with zeros:
- * the sandbox does not measure a child's resource use yet (getrusage is partial too). */
-function writeChildRusage(t: Task, addr: bigint): void {
-  if (addr !== 0n) t.mm.write(addr, Buffer.alloc(144));
-}
-
 // wait4(pid, wstatus, options, rusage)
 define(61, (t, r) => {
   const options = r.argInt(2);
@@ -81,7 +76,7 @@ define(61, (t, r) => {
     b.writeInt32LE(res.status);
     t.mm.write(r.arg(1), b);
   }
-  writeChildRusage(t, r.arg(3));
+  if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }, res.maxRssKb));
   return res.pid;
 });
 
@@ -106,9 +101,9 @@ define(247, (t, r) => {
     info.writeInt32LE(status, 24);
   }
   if (r.arg(2) !== 0n) t.mm.write(r.arg(2), info);
-  if (res) writeChildRusage(t, r.arg(4));
+  if (res && r.arg(4) !== 0n) t.mm.write(r.arg(4), rusage(res.times ?? { user: 0, sys: 0 }, res.maxRssKb));
   return 0;
-}, 'partial', 'the rusage of the child is reported as zeros');
+}, 'full');
 
 function checkSignal(sig: number): void {
   if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);

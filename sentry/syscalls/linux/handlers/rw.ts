@@ -6,7 +6,8 @@ import { sendToTask } from '../../../kernel/signals';
 import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
-import { SEEK_CUR, type FileDescription } from '../../../vfs/file';
+import { O_APPEND, SEEK_CUR, type FileDescription } from '../../../vfs/file';
+import { checkFsize, fsizeRoom } from '../../../kernel/rlimit-checks';
 import { resolve } from '../../../vfs/path';
 import { setAttr } from '../../../vfs/ops';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../../../vfs/inode';
@@ -47,7 +48,8 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
 export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
   if (!f.writable) fail(Errno.EBADF);
   if (offset !== undefined) requirePosition(f);
-  const n = Math.min(len, MAX_RW, CHUNK);
+  let n = Math.min(len, MAX_RW, CHUNK);
+  if (n > 0 && f.loc?.dentry.inode.isRegular) n = fsizeRoom(t, () => offset ?? (f.flags & O_APPEND ? f.stat().size : f.offset), n);
   const data = t.mm.read(addr, n);
   const r = blocked(f, f.write(t, data, offset));
   if (r === -Errno.EPIPE) sendToTask(t, { signo: SIGPIPE, code: SI_USER, pid: t.pid, uid: t.creds.uid });
@@ -127,6 +129,7 @@ define(76, (t, r) => {
   const len = BigInt.asIntN(64, r.arg(1));
   if (len < 0n) fail(Errno.EINVAL);
   const loc = resolve(t, dirLocation(t, AT_FDCWD, path), path, { follow: true });
+  if (loc.dentry.inode.isRegular) checkFsize(t, Number(len));
   setAttr(t, loc, { size: Number(len) });
   return 0;
 });
@@ -135,6 +138,7 @@ define(77, (t, r) => {
   const len = BigInt.asIntN(64, r.arg(1));
   if (len < 0n) fail(Errno.EINVAL);
   if (!f.writable) fail(Errno.EINVAL);
+  if (f.loc?.dentry.inode.isRegular) checkFsize(t, Number(len));
   f.truncate(Number(len));
   return 0;
 });

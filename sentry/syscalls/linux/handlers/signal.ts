@@ -1,12 +1,12 @@
 /**
  * Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, sigaltstack,
- * rt_sigsuspend, pause, rt_sigpending, alarm, setitimer/getitimer (ITIMER_REAL),
- * rt_sigtimedwait, signalfd/signalfd4, rt_sigqueueinfo/rt_tgsigqueueinfo.
+ * rt_sigsuspend, pause, rt_sigpending, rt_sigtimedwait, signalfd/signalfd4,
+ * rt_sigqueueinfo/rt_tgsigqueueinfo (alarm and the itimers: ./itimer.ts).
  */
 import { encodeSigInfo } from '../../../arch';
 import { Errno, fail } from '../../../kernel/errors';
 import { beginSigwait, dequeueSignal, endSigwait, hasDeliverable, sendToGroup, sendToTask } from '../../../kernel/signals';
-import { bit, NSIG, SIGALRM, SIGKILL, SIGSTOP, SI_KERNEL, UNBLOCKABLE, SA_RESTORER } from '../../../kernel/signal-types';
+import { bit, NSIG, SIGKILL, SIGSTOP, UNBLOCKABLE, SA_RESTORER } from '../../../kernel/signal-types';
 import { SignalFd } from '../../../fsimpl/anon/signalfd';
 import { O_CLOEXEC, O_NONBLOCK } from '../../../vfs/file';
 import { readTimespecMs } from './poll';
@@ -14,9 +14,7 @@ import { file } from './util';
 import { sigreturn } from '../../../kernel/signal-frame';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
-import { timekeeper } from '../../../kernel/timekeeper';
 import { define } from '../registry';
-import { num } from './util';
 
 // rt_sigaction(sig, act, oldact, sigsetsize): struct { handler, flags, restorer, mask }.
 define(13, (t, r) => {
@@ -127,66 +125,6 @@ define(127, (t, r) => {
   t.mm.write(r.arg(0), b);
   return 0;
 });
-
-/**
- * armAlarm (re)arms the process's ITIMER_REAL to fire in `ms` and then every `interval`
- * ms (0: once), on the timekeeper; it returns the ms that were left. A periodic timer is
- * re-armed from its expiry, not from when the signal went out, as Linux's hrtimer is.
- */
-function armAlarm(t: Task, ms: number, interval = 0): number {
-  const tg = t.tg;
-  const left = timekeeper.remaining(tg.alarmTimer);
-  timekeeper.disarm(tg.alarmTimer);
-  tg.alarmTimer = null;
-  tg.alarmInterval = ms > 0 ? interval : 0;
-  const fire = (): void => {
-    tg.alarmTimer = tg.alarmInterval > 0 ? timekeeper.arm(at + tg.alarmInterval, fire) : null;
-    if (tg.alarmTimer) at = tg.alarmTimer.at;
-    sendToGroup(tg, { signo: SIGALRM, code: SI_KERNEL });
-  };
-  let at = timekeeper.now() + ms;
-  if (ms > 0) tg.alarmTimer = timekeeper.arm(at, fire);
-  return left;
-}
-
-/** readItimerval reads a struct itimerval as [interval, value] in ms (EINVAL when malformed). */
-function readItimerval(b: Buffer): [number, number] {
-  const ms = (off: number) => {
-    const sec = b.readBigInt64LE(off), usec = b.readBigInt64LE(off + 8);
-    if (sec < 0n || usec < 0n || usec >= 1000000n) fail(Errno.EINVAL);
-    return Number(sec) * 1000 + Number(usec) / 1000;
-  };
-  return [ms(0), ms(16)];
-}
-
-/** itimerval encodes [interval, value] (ms) as a struct itimerval. */
-function itimerval(interval: number, value: number): Buffer {
-  const b = Buffer.alloc(32);
-  [interval, value].forEach((ms, i) => {
-    const us = Math.round(ms * 1000);
-    b.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), 16 * i);
-    b.writeBigInt64LE(BigInt(us % 1e6), 16 * i + 8);
-  });
-  return b;
-}
-
-define(37, (t, r) => Math.ceil(armAlarm(t, num(r, 0) * 1000) / 1000));
-// setitimer(which, new, old): ITIMER_REAL only.
-define(38, (t, r) => {
-  if (r.argInt(0) !== 0) fail(Errno.EINVAL);
-  const [interval, value] = r.arg(1) !== 0n ? readItimerval(t.mm.read(r.arg(1), 32)) : [0, 0];
-  const oldInterval = t.tg.alarmInterval;
-  const left = armAlarm(t, value, interval);
-  if (r.arg(2) !== 0n) t.mm.write(r.arg(2), itimerval(left > 0 ? oldInterval : 0, left));
-  return 0;
-}, 'partial', 'ITIMER_REAL only');
-define(36, (t, r) => {
-  if (r.argInt(0) !== 0) fail(Errno.EINVAL);
-  const left = timekeeper.remaining(t.tg.alarmTimer);
-  t.mm.write(r.arg(1), itimerval(left > 0 ? t.tg.alarmInterval : 0, left));
-  return 0;
-}, 'partial', 'ITIMER_REAL only');
-
 
 /** queueInfo implements rt_sigqueueinfo/rt_tgsigqueueinfo: a signal carrying the caller's siginfo. */
 function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number, sig: number, infoAddr: bigint): number {

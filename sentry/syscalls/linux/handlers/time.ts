@@ -1,39 +1,37 @@
 /**
- * Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
- * clock_nanosleep. CLOCK_REALTIME is the host's wall clock; the monotonic clocks count
- * from the sandbox's boot.
+ * Clocks and sleeping: clock_gettime, clock_getres, clock_settime, gettimeofday, time,
+ * nanosleep, clock_nanosleep. The wall and monotonic clocks are the timekeeper's (see
+ * kernel/timekeeper.ts); clock_settime with CAP_SYS_TIME moves the sandbox's realtime
+ * clock only (an offset), never the host's. The CPU clocks (CLOCK_PROCESS/THREAD_CPUTIME_ID and the
+ * clockids clock_getcpuclockid/pthread_getcpuclockid make) read the tasks' accounted CPU
+ * time (kernel/cputime.ts).
  */
+import { CAP_SYS_TIME } from '../../../kernel/capabilities';
+import { CPU_TICK_NS, CPUCLOCK_PERTHREAD, CPUCLOCK_SCHED, cpuClock, cpuClockNs } from '../../../kernel/cputime';
 import { Errno, fail, LinuxError } from '../../../kernel/errors';
 import type { InterruptibleState } from '../../../kernel/signals';
+import { CLOCK_REALTIME, nowNs, setRealtimeNs } from '../../../kernel/timekeeper';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { define } from '../registry';
 
-const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
-  CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
+const CLOCK_MONOTONIC = 1, CLOCK_THREAD_CPUTIME_ID = 3;
 const TIMER_ABSTIME = 1;
-const start = process.hrtime.bigint();
 
-/** nowNs returns clock `id` in nanoseconds. */
-export function nowNs(id: number): bigint {
-  switch (id) {
-    case CLOCK_REALTIME:
-    case CLOCK_REALTIME_COARSE:
-    case 8: // CLOCK_REALTIME_ALARM
-    case 11: // CLOCK_TAI
-      return BigInt(Date.now()) * 1000000n + (process.hrtime.bigint() % 1000000n);
-    case CLOCK_MONOTONIC:
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-    case 9: // CLOCK_BOOTTIME_ALARM
-      return process.hrtime.bigint() - start + 1000000000n;
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-      return BigInt(Math.round(process.cpuUsage().user * 1000));
-    default:
-      return fail(Errno.EINVAL);
+/** clockNs reads clock `id` for task `t`: nowNs's clocks and the CPU clocks. */
+function clockNs(t: Task, id: number): bigint {
+  const c = cpuClock(t, id);
+  return c ? BigInt(Math.floor(cpuClockNs(c))) : nowNs(id);
+}
+
+/** clockRes returns clock `id`'s resolution in ns. */
+function clockRes(t: Task, id: number): bigint {
+  const c = cpuClock(t, id);
+  if (!c) {
+    nowNs(id);
+    return 1n;
   }
+  return c.which === CPUCLOCK_SCHED ? 1n : CPU_TICK_NS;
 }
 
 function timespec(ns: bigint): Buffer {
@@ -43,16 +41,40 @@ function timespec(ns: bigint): Buffer {
   return b;
 }
 
-define(228, (t, r) => { t.mm.write(r.arg(1), timespec(nowNs(r.argInt(0)))); return 0; });
-/** CLOCK_IDS are the clocks nowNs serves: clock_getres checks the id without reading
- * the clock. Every one of them counts in nanoseconds (the coarse ones are the fine ones). */
-const CLOCK_IDS = new Set([CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW,
-  CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, 8, 9, 11]);
+define(228, (t, r) => { t.mm.write(r.arg(1), timespec(clockNs(t, r.argInt(0)))); return 0; }, 'full');
 define(229, (t, r) => {
-  if (!CLOCK_IDS.has(r.argInt(0))) fail(Errno.EINVAL);
-  if (r.arg(1) !== 0n) t.mm.write(r.arg(1), timespec(1n));
+  const res = clockRes(t, r.argInt(0));
+  if (r.arg(1) !== 0n) t.mm.write(r.arg(1), timespec(res));
   return 0;
-});
+}, 'full');
+
+/** setRealtime moves the sandbox's CLOCK_REALTIME to `ns` (CAP_SYS_TIME; the host's clock is untouched). */
+function setRealtime(t: Task, ns: bigint): number {
+  if (!t.creds.capable(CAP_SYS_TIME)) fail(Errno.EPERM);
+  if (ns < 0n) fail(Errno.EINVAL);
+  setRealtimeNs(ns);
+  return 0;
+}
+
+// clock_settime(clock, tp): CLOCK_REALTIME only, as on Linux (the others are EINVAL).
+define(227, (t, r) => {
+  const id = r.argInt(0);
+  const b = t.mm.read(r.arg(1), 16);
+  const sec = b.readBigInt64LE(0), nsec = b.readBigInt64LE(8);
+  if (id !== CLOCK_REALTIME || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
+  return setRealtime(t, sec * 1000000000n + nsec);
+}, 'partial', 'moves the sandbox\'s CLOCK_REALTIME only (an offset), not the host\'s');
+// settimeofday(tv, tz): the time zone is ignored, as Linux does but for its warp.
+define(164, (t, r) => {
+  if (r.arg(0) === 0n) {
+    if (!t.creds.capable(CAP_SYS_TIME)) fail(Errno.EPERM);
+    return 0;
+  }
+  const b = t.mm.read(r.arg(0), 16);
+  const sec = b.readBigInt64LE(0), usec = b.readBigInt64LE(8);
+  if (usec < 0n || usec >= 1000000n) fail(Errno.EINVAL);
+  return setRealtime(t, sec * 1000000000n + usec * 1000n);
+}, 'partial', 'moves the sandbox\'s CLOCK_REALTIME only (an offset); the time zone is ignored');
 define(96, (t, r) => {
   if (r.arg(0) !== 0n) {
     const ns = nowNs(CLOCK_REALTIME);
@@ -87,7 +109,7 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean, remAddr: b
     const sec = b.readBigInt64LE(0), nsec = b.readBigInt64LE(8);
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) fail(Errno.EINVAL);
     const reqNs = sec * 1000000000n + nsec;
-    const relNs = abs ? reqNs - nowNs(clock) : reqNs;
+    const relNs = abs ? reqNs - clockNs(t, clock) : reqNs;
     const deadline = Date.now() + Math.max(0, Number(relNs) / 1e6);
     st = {
       deadline,
@@ -110,6 +132,9 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean, remAddr: b
 define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false, r.arg(1)));
 define(230, (t, r) => {
   const clock = r.argInt(0);
-  nowNs(clock);
+  // Sleeping on a thread's own CPU clock is EINVAL on Linux; a process CPU clock is slept
+  // as wall time here.
+  if (clock === CLOCK_THREAD_CPUTIME_ID || (clock < 0 && clock & CPUCLOCK_PERTHREAD)) fail(Errno.EINVAL);
+  clockNs(t, clock);
   return sleep(t, clock, r.arg(2), (r.argInt(1) & TIMER_ABSTIME) !== 0, r.arg(3));
-});
+}, 'partial', 'a sleep on a process CPU clock waits the same wall time, not until the CPU time is used');

@@ -1,0 +1,79 @@
+/**
+ * timerfd is the file of timerfd_create(2): an IntervalTimer whose expirations add up in
+ * a counter. A read of at least 8 bytes returns the count (u64) and resets it, blocking
+ * (or EAGAIN when non-blocking) while it is 0; the file is readable for poll/epoll while
+ * the count is not 0. Closing the last reference disarms the timer.
+ */
+import { Errno, fail } from '../../kernel/errors';
+import { IntervalTimer, type TimerSetting } from '../../kernel/interval-timer';
+import type { Task } from '../../kernel/task';
+import { Block, WaitQueue } from '../../kernel/waiter';
+import { FileDescription, O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
+import type { Stat } from '../../vfs/inode';
+import { AnonInode } from './anon';
+
+/** TimerFd is one timerfd description. */
+export class TimerFd extends FileDescription {
+  private count = 0n;
+  private readonly q = new WaitQueue();
+  private readonly inode = new AnonInode();
+  private readonly timer: IntervalTimer;
+
+  constructor(clock: number, flags: number) {
+    super(null, O_RDWR | flags);
+    this.timer = new IntervalTimer(clock, (n) => {
+      this.count += n;
+      this.q.notify();
+    });
+  }
+
+  /** settime arms or disarms the timer (a new setting drops expirations not yet read); returns the old one. */
+  settime(setting: TimerSetting, absolute: boolean): TimerSetting {
+    this.count = 0n;
+    return this.timer.set(setting, absolute);
+  }
+
+  /** gettime returns [interval, time left] in ns. */
+  gettime(): TimerSetting {
+    return this.timer.get();
+  }
+
+  override read(_t: Task, dst: Buffer): number | Block {
+    if (dst.length < 8) fail(Errno.EINVAL);
+    if (this.count === 0n) {
+      if (this.nonblocking) fail(Errno.EAGAIN);
+      return new Block([this.q]);
+    }
+    dst.writeBigUInt64LE(this.count, 0);
+    this.count = 0n;
+    return 8;
+  }
+
+  override write(): number {
+    return fail(Errno.EINVAL);
+  }
+
+  override seek(): number {
+    return fail(Errno.ESPIPE);
+  }
+
+  override readiness(): number {
+    return this.count > 0n ? POLLIN | POLLRDNORM : 0;
+  }
+
+  override get queue(): WaitQueue {
+    return this.q;
+  }
+
+  override stat(): Stat {
+    return this.inode.stat();
+  }
+
+  override procLink(): string {
+    return 'anon_inode:[timerfd]';
+  }
+
+  protected override release(): void {
+    this.timer.disarm();
+  }
+}
