@@ -22,6 +22,10 @@ export class Dentry {
    * credentials `c` (the sentry itself when absent). */
   child(name: string, c?: Credentials): Dentry {
     let d = this.children.get(name);
+    if (d?.inode.stale) {
+      this.children.delete(name);
+      d = undefined;
+    }
     if (!d) {
       d = new Dentry(name, this, this.inode.lookup(name, c));
       this.children.set(name, d);

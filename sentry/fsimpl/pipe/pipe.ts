@@ -26,6 +26,10 @@ export class Pipe {
   hadWriter = false;
   readonly queue = new WaitQueue();
   readonly ino = nextPipeIno++;
+  /** uid and gid own the pipe's inode: its creator's (what reopening it through
+   * /proc/<pid>/fd/N is checked against). */
+  uid = 0;
+  gid = 0;
   readonly ctime = nowTimespec();
 
   read(dst: Buffer): number | Block {
@@ -62,7 +66,7 @@ export class Pipe {
 
   stat(): Stat {
     return {
-      dev: 12, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
+      dev: 12, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: this.uid, gid: this.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0,
       atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
     };
   }

@@ -29,7 +29,12 @@ export class ProcFs implements FileSystem {
   }
 }
 
-abstract class ProcInode extends Inode {
+/** ProcInode is the base of every proc inode. */
+export abstract class ProcInode extends Inode {
+  /** live tells whether what the inode describes still exists (a process, a thread, a
+   * descriptor); a child looked up in a directory also dies with its directory. */
+  live: () => boolean = () => true;
+
   constructor(readonly pfs: ProcFs, readonly path: string, mode: number, readonly owner: () => [number, number] = () => [0, 0]) {
     super(pfs, pfs.ino(path), mode);
   }
@@ -43,6 +48,15 @@ abstract class ProcInode extends Inode {
   override get readonly(): boolean {
     return true;
   }
+
+  override get stale(): boolean {
+    return !this.live();
+  }
+
+  /** alive fails with ENOENT, as Linux's proc does, once the object is gone. */
+  protected alive(): void {
+    if (!this.live()) fail(Errno.ENOENT);
+  }
 }
 
 /** ProcDir lists children from a function: name -> inode factory. */
@@ -52,12 +66,19 @@ export class ProcDir extends ProcInode {
   }
 
   override lookup(name: string): Inode {
+    this.alive();
     const f = this.entries().get(name);
     if (!f) fail(Errno.ENOENT);
-    return f();
+    const i = f();
+    if (i instanceof ProcInode) {
+      const [mine, parent] = [i.live, this.live];
+      i.live = () => parent() && mine();
+    }
+    return i;
   }
 
   override readdir(): DirEntry[] {
+    this.alive();
     return [...this.entries()].map(([name, f]) => {
       const i = f();
       return { name, ino: i.ino, type: dtype(i.mode) };
@@ -100,6 +121,7 @@ export class ProcFile extends ProcInode {
   }
 
   open(loc: Location, flags: number): FileDescription {
+    this.alive();
     if ((flags & 3) !== 0) fail(Errno.EACCES);
     const g = this.generate();
     return new ProcFileDesc(loc, flags, this, typeof g === 'string' ? Buffer.from(g) : g);
@@ -131,6 +153,7 @@ export class ProcLink extends ProcInode {
   }
 
   override readlink(): string {
+    this.alive();
     return this.target();
   }
 

@@ -8,6 +8,7 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
 import type { Inode } from '../../vfs/inode';
+import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
@@ -18,7 +19,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     const m = new Map<string, () => Inode>();
     m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
-    for (const g of k.groups.values()) if (g.tasks.size > 0) m.set(String(g.tgid), () => pidDir(pfs, k, g));
+    for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, g));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => {
       const used = Math.ceil(k.platform.memoryFile.usedBytes / 1024);
       const free = memTotalKb - used;
@@ -59,12 +60,19 @@ function mountsText(k: Kernel, t: Task | null): string {
   }).join('\n') + '\n';
 }
 
-function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
-  const base = `/${g.tgid}`;
-  const leader = () => g.leader ?? [...g.tasks][0];
+/** groupVisible: /proc/<pid> exists while the process does, zombie included, until reaped. */
+function groupVisible(k: Kernel, g: ThreadGroup): boolean {
+  return k.groups.get(g.tgid) === g && (g.tasks.size > 0 || g.zombie);
+}
+
+/** pidDir is /proc/<pid> for process g, or /proc/<pid>/task/<tid> for its thread `thread`. */
+function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread?: Task): Inode {
+  const base = thread ? `/${g.tgid}/task/${thread.tid}` : `/${g.tgid}`;
+  const leader = () => thread ?? g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
   const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
-  const entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
+  const id = () => thread?.tid ?? g.tgid;
+  let entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
     ['cmdline', () => new ProcFile(pfs, `${base}/cmdline`, () => memRange(leader(), 'arg'), owner)],
     ['environ', () => new ProcFile(pfs, `${base}/environ`, () => memRange(leader(), 'env'), owner, 0o400)],
     ['comm', () => new ProcFile(pfs, `${base}/comm`, () => `${leader()?.name ?? ''}\n`, owner, 0o644)],
@@ -73,12 +81,12 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
       const ppid = g.parent?.tgid ?? 0;
       const start = Math.floor((g.startTime - k.bootTime) / 10);
       const rss = Math.ceil((t?.mm.residentBytes ?? 0) / 4096);
-      return `${g.tgid} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${g.tasks.size} 0 ${start} ${(t?.mm.residentBytes ?? 0)} ${rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${g.tasks.size} 0 ${start} ${(t?.mm.residentBytes ?? 0)} ${rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
-      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${g.tgid}`, `PPid:\t${g.parent?.tgid ?? 0}`,
+      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
         `Groups:\t${c?.groups.join(' ') ?? ''}`, `VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`, `Threads:\t${g.tasks.size}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
@@ -92,14 +100,20 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup): Inode {
     ['fd', () => new ProcDir(pfs, `${base}/fd`, () => {
       const m = new Map<string, () => Inode>();
       const t = leader();
-      if (t) for (const [fd, f] of t.fds.entries()) {
-        m.set(String(fd), () => new ProcLink(pfs, `${base}/fd/${fd}`, () => (f.loc ? k.mounts.pathOf(f.loc, t.root) : f.procLink()), owner));
+      if (t && t.state !== 'exited') for (const [fd, f] of t.fds.entries()) {
+        m.set(String(fd), () => new ProcFdLink(pfs, `${base}/fd/${fd}`, k, t, fd, f, owner));
       }
       return m;
     }, owner, 0o500)],
-    ['task', () => new ProcDir(pfs, `${base}/task`, () => new Map([...g.tasks].map((t) => [String(t.tid), () => pidDir(pfs, k, g)] as [string, () => Inode])), owner)],
   ]);
-  return new ProcDir(pfs, base, entries, owner);
+  if (!thread) {
+    const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, g, t)] as [string, () => Inode]));
+    const all = entries;
+    entries = () => all().set('task', () => new ProcDir(pfs, `${base}/task`, tasks, owner));
+  }
+  const dir = new ProcDir(pfs, base, () => entries(), owner);
+  dir.live = thread ? () => groupVisible(k, g) && g.tasks.has(thread) : () => groupVisible(k, g);
+  return dir;
 }
 
 /** capabilityLines are the capability lines of /proc/<pid>/status, in Linux's order. */

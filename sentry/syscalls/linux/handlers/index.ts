@@ -16,3 +16,4 @@ import './exec';
 import './socket';
 import './epoll';
 import './xattr';
+import './fadvise';

@@ -1,0 +1,253 @@
+/*
+ * fdfiles: files that name open file descriptions and /proc's view of processes.
+ * Opening /proc/self/fd/N and /dev/fd/N of a pipe (a new reader or writer of the same
+ * pipe), of a deleted file (it still opens), of a socket and an eventfd; the readlink
+ * forms; the fd directory following the table; a zombie's state in /proc/<pid>/stat and
+ * its disappearance once reaped; /proc/self/task with two threads; posix_fadvise's
+ * answers. Usage: fdfiles <scratch dir>.
+ */
+#include "common.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+static char path[4096];
+
+/* fdpath formats /proc/self/fd/N (or another prefix) into `path`. */
+static const char *fdpath(const char *prefix, int fd) {
+  snprintf(path, sizeof(path), "%s/%d", prefix, fd);
+  return path;
+}
+
+static void pipes(void) {
+  int p[2];
+  check(pipe(p) == 0, "pipe");
+  check(write(p[1], "hello", 5) == 5, "write");
+  int r = open(fdpath("/proc/self/fd", p[0]), O_RDONLY);
+  check(r >= 0, "open /proc/self/fd of the read end");
+  char buf[16] = {0};
+  check(read(r, buf, sizeof(buf)) == 5, "read the reopened read end");
+  say("reopened read end reads: '%s', is a new fd: %s", buf, r != p[0] ? "yes" : "no");
+  int w = open(fdpath("/dev/fd", p[1]), O_WRONLY);
+  check(w >= 0, "open /dev/fd of the write end");
+  check(write(w, "world", 5) == 5, "write the reopened write end");
+  memset(buf, 0, sizeof(buf));
+  check(read(p[0], buf, sizeof(buf)) == 5, "read");
+  say("written through /dev/fd, read from the pipe: '%s'", buf);
+  say("F_GETFL access of the reopened ends: %d %d", fcntl(r, F_GETFL) & O_ACCMODE, fcntl(w, F_GETFL) & O_ACCMODE);
+
+  char link[256] = {0}, want[64];
+  struct stat st, viaPath;
+  check(fstat(p[0], &st) == 0, "fstat");
+  check(readlink(fdpath("/proc/self/fd", p[0]), link, sizeof(link) - 1) > 0, "readlink");
+  snprintf(want, sizeof(want), "pipe:[%lu]", (unsigned long)st.st_ino);
+  say("readlink of a pipe is pipe:[ino]: %s", strcmp(link, want) == 0 ? "yes" : link);
+  check(stat(fdpath("/proc/self/fd", p[0]), &viaPath) == 0, "stat through the link");
+  say("stat through the link: fifo %s, same inode %s", S_ISFIFO(viaPath.st_mode) ? "yes" : "no", viaPath.st_ino == st.st_ino ? "yes" : "no");
+  check(lstat(fdpath("/proc/self/fd", p[0]), &viaPath) == 0, "lstat");
+  say("lstat of the link: symlink %s", S_ISLNK(viaPath.st_mode) ? "yes" : "no");
+  say("open with O_NOFOLLOW: %s", result(open(fdpath("/proc/self/fd", p[0]), O_RDONLY | O_NOFOLLOW)));
+
+  /* Closing every writer: the reopened reader sees end of file. */
+  close(p[1]);
+  close(w);
+  say("read after the writers closed: %d", (int)read(r, buf, sizeof(buf)));
+  say("lstat of a closed fd's link: %s", result(lstat(fdpath("/proc/self/fd", p[1]), &viaPath)));
+  close(p[0]);
+  close(r);
+}
+
+static void deleted(const char *dir) {
+  char name[4096];
+  snprintf(name, sizeof(name), "%s/fdfiles-deleted", dir);
+  int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  check(fd >= 0, "create");
+  check(write(fd, "kept data", 9) == 9, "write");
+  check(unlink(name) == 0, "unlink");
+  char link[4096] = {0};
+  check(readlink(fdpath("/proc/self/fd", fd), link, sizeof(link) - 1) > 0, "readlink");
+  const char *suffix = " (deleted)";
+  size_t n = strlen(link), s = strlen(suffix);
+  say("readlink of a deleted file ends with ' (deleted)': %s", n > s && strcmp(link + n - s, suffix) == 0 ? "yes" : "no");
+  int r = open(fdpath("/proc/self/fd", fd), O_RDONLY);
+  check(r >= 0, "reopen the deleted file");
+  char buf[16] = {0};
+  say("reopened deleted file reads from offset 0: '%.*s'", (int)read(r, buf, sizeof(buf)), buf);
+  say("the original offset is still 9: %s", lseek(fd, 0, SEEK_CUR) == 9 ? "yes" : "no");
+  close(r);
+  close(fd);
+}
+
+static void anonymous(void) {
+  int sv[2];
+  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+  char link[256] = {0};
+  check(readlink(fdpath("/proc/self/fd", sv[0]), link, sizeof(link) - 1) > 0, "readlink");
+  say("readlink of a socket starts with socket:[: %s", strncmp(link, "socket:[", 8) == 0 ? "yes" : "no");
+  say("open of a socket's link: %s", result(open(fdpath("/proc/self/fd", sv[0]), O_RDWR)));
+  close(sv[0]);
+  close(sv[1]);
+  int e = eventfd(0, 0);
+  check(e >= 0, "eventfd");
+  memset(link, 0, sizeof(link));
+  check(readlink(fdpath("/proc/self/fd", e), link, sizeof(link) - 1) > 0, "readlink");
+  say("readlink of an eventfd: %s", link);
+  say("open of an eventfd's link: %s", result(open(fdpath("/proc/self/fd", e), O_RDWR)));
+  close(e);
+}
+
+static int listed(const char *dir, const char *name) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int found = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) found |= strcmp(de->d_name, name) == 0;
+  closedir(d);
+  return found;
+}
+
+static void table(void) {
+  check(dup2(1, 50) == 50, "dup2");
+  say("fd 50 listed in /proc/self/fd after dup2: %s", listed("/proc/self/fd", "50") ? "yes" : "no");
+  struct stat st;
+  check(stat("/proc/self/fd/50", &st) == 0, "stat fd 50");
+  close(50);
+  say("fd 50 listed after close: %s, stat: %s", listed("/proc/self/fd", "50") ? "yes" : "no", result(stat("/proc/self/fd/50", &st)));
+}
+
+/* statState returns the state letter of /proc/<pid>/stat (or '?' with errno set). */
+static char statState(const char *file) {
+  char buf[1024] = {0};
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) return '?';
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  char *p = n > 0 ? strrchr(buf, ')') : NULL;
+  return p && p[1] == ' ' ? p[2] : '!';
+}
+
+static void zombie(void) {
+  pid_t pid = fork();
+  check(pid >= 0, "fork");
+  if (pid == 0) _exit(7);
+  siginfo_t si;
+  check(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0, "waitid WNOWAIT");
+  char dir[64], file[96];
+  snprintf(dir, sizeof(dir), "/proc/%d", pid);
+  snprintf(file, sizeof(file), "/proc/%d/stat", pid);
+  say("zombie: /proc/<pid>/stat state %c", statState(file));
+  char sfile[96], buf[2048] = {0};
+  snprintf(sfile, sizeof(sfile), "/proc/%d/status", pid);
+  int fd = open(sfile, O_RDONLY);
+  check(fd >= 0, "open status");
+  check(read(fd, buf, sizeof(buf) - 1) > 0, "read status");
+  close(fd);
+  char *state = strstr(buf, "State:");
+  char *end = state ? strchr(state, '\n') : NULL;
+  if (end) *end = 0;
+  say("zombie: status %s", state ? state : "(no State line)");
+  struct stat st;
+  say("zombie: /proc/<pid> %s", result(stat(dir, &st)));
+  int status;
+  check(waitpid(pid, &status, 0) == pid, "waitpid");
+  say("reaped (status %d): stat /proc/<pid> %s", WEXITSTATUS(status), result(stat(dir, &st)));
+  say("reaped: open /proc/<pid>/stat %s", statState(file) == '?' ? errname(errno) : "opened");
+}
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int ready, done;
+static pid_t threadTid;
+static char threadSelf[32];
+
+static void *worker(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&mu);
+  threadTid = (pid_t)syscall(SYS_gettid);
+  char buf[1024] = {0};
+  int fd = open("/proc/thread-self/stat", O_RDONLY);
+  if (fd >= 0) {
+    if (read(fd, buf, sizeof(buf) - 1) < 0) buf[0] = 0;
+    close(fd);
+  }
+  snprintf(threadSelf, sizeof(threadSelf), "%d ", threadTid);
+  threadSelf[sizeof(threadSelf) - 1] = 0;
+  strncpy(threadSelf, strncmp(buf, threadSelf, strlen(threadSelf)) == 0 ? "yes" : "no", sizeof(threadSelf) - 1);
+  ready = 1;
+  pthread_cond_broadcast(&cv);
+  while (!done) pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
+  return NULL;
+}
+
+static void threads(void) {
+  pthread_t th;
+  check(pthread_create(&th, NULL, worker, NULL) == 0, "pthread_create");
+  pthread_mutex_lock(&mu);
+  while (!ready) pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
+  int count = 0;
+  DIR *d = opendir("/proc/self/task");
+  check(d != NULL, "opendir /proc/self/task");
+  struct dirent *de;
+  while ((de = readdir(d))) if (de->d_name[0] != '.') count++;
+  closedir(d);
+  say("threads listed in /proc/self/task: %d", count);
+  char tid[32], file[96];
+  snprintf(tid, sizeof(tid), "%d", threadTid);
+  say("the thread's tid listed: %s", listed("/proc/self/task", tid) == 1 ? "yes" : "no");
+  snprintf(file, sizeof(file), "/proc/self/task/%d/stat", threadTid);
+  char buf[1024] = {0};
+  int fd = open(file, O_RDONLY);
+  check(fd >= 0, "open task stat");
+  check(read(fd, buf, sizeof(buf) - 1) > 0, "read task stat");
+  close(fd);
+  say("task/<tid>/stat starts with the tid: %s", strncmp(buf, tid, strlen(tid)) == 0 && buf[strlen(tid)] == ' ' ? "yes" : "no");
+  say("/proc/thread-self/stat in the thread names it: %s", threadSelf);
+  pthread_mutex_lock(&mu);
+  done = 1;
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  pthread_join(th, NULL);
+  struct stat st;
+  say("task/<tid> after the thread ended: %s", result(stat(file, &st)));
+}
+
+static void fadvise(const char *dir) {
+  char name[4096];
+  snprintf(name, sizeof(name), "%s/fdfiles-advise", dir);
+  int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  check(fd >= 0, "create");
+  say("posix_fadvise SEQUENTIAL: %s", errname(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)));
+  say("posix_fadvise DONTNEED: %s", errname(posix_fadvise(fd, 0, 4096, POSIX_FADV_DONTNEED)));
+  say("posix_fadvise bad advice: %s", errname(posix_fadvise(fd, 0, 0, 99)));
+  say("posix_fadvise negative length: %s", errname(posix_fadvise(fd, 0, -1, POSIX_FADV_NORMAL)));
+  int p[2];
+  check(pipe(p) == 0, "pipe");
+  say("posix_fadvise on a pipe: %s", errname(posix_fadvise(p[0], 0, 0, POSIX_FADV_NORMAL)));
+  close(p[0]);
+  close(p[1]);
+  close(fd);
+  say("posix_fadvise on a closed fd: %s", errname(posix_fadvise(fd, 0, 0, POSIX_FADV_NORMAL)));
+  unlink(name);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    say("usage: fdfiles <scratch dir>");
+    return 2;
+  }
+  pipes();
+  deleted(argv[1]);
+  anonymous();
+  table();
+  zombie();
+  threads();
+  fadvise(argv[1]);
+  say("done");
+  return 0;
+}
