@@ -2,7 +2,8 @@
  * Files that name open file descriptions, and /proc's view of processes: /proc/self/fd/N
  * and /dev/fd/N reopen pipes, deleted files (and refuse sockets and eventfds) as Linux
  * does; the fd directory follows the table; a zombie shows state Z until reaped, then
- * /proc/<pid> is gone; /proc/self/task lists each thread; posix_fadvise's answers. Run in
+ * /proc/<pid> is gone; /proc/self/task lists each thread; posix_fadvise's answers;
+ * splice, tee, vmsplice, sendfile and copy_file_range; fallocate's modes. Run in
  * /tmp (tmpfs) and in a bind mount, compared between a native run and runc, runsc and
  * tvisor (see compare.ts).
  */
@@ -46,12 +47,67 @@ function expectFdFiles(r: RunResult): void {
     'posix_fadvise negative length: EINVAL',
     'posix_fadvise on a pipe: ESPIPE',
     'posix_fadvise on a closed fd: EBADF',
+    "splice file->pipe at offset 2: 5, offset now 7, file position 10, pipe has '23456'",
+    "splice file->pipe from the position 6: 4, position now 10, pipe has '6789'",
+    'splice at the end of the file: 0',
+    "splice pipe->file at offset 3: 5, offset now 8, file '...abcde'",
+    "splice 2 of 3 bytes pipe->file at the position: 2, file 'xy.abcde', pipe keeps 'z'",
+    "splice pipe->pipe: 3, second pipe has 'p2p'",
+    'splice file->file: EINVAL',
+    'splice with an offset on the pipe: ESPIPE',
+    'splice a pipe into itself: EINVAL',
+    'splice from an empty pipe, SPLICE_F_NONBLOCK: EAGAIN',
+    'splice into an O_APPEND file: EINVAL',
+    "tee: 7, copy 'teedata'",
+    "tee left the source: 'teedata'",
+    'tee from a file: EINVAL',
+    'tee from an empty pipe, SPLICE_F_NONBLOCK: EAGAIN',
+    "vmsplice into a pipe: 8, pipe has 'vmsplice'",
+    'vmsplice on a file: EBADF',
+    "sendfile at offset 1: 3, offset now 4, pipe has '123'",
+    "copy_file_range with offsets: 4, offsets now 6 5, positions 10 0, dst '.CDEF'",
+    "copy_file_range at the positions: 2, positions now 10 2, dst 'IJDEF'",
+    'copy_file_range at the end: 0',
+    'copy_file_range within one file, overlapping: EINVAL',
+    "copy_file_range within one file, apart: 3, file 'ABCDEFGHIJ..........ABC'",
+    'copy_file_range with flags 1: EINVAL',
+    'copy_file_range from a pipe: EINVAL',
+    'copy_file_range into an O_APPEND file: EBADF',
+    'copy_file_range from a directory: EISDIR',
+    'fallocate mode 0 to 16: ok, size 16',
+    'fallocate KEEP_SIZE beyond: ok, size 16',
+    "fallocate PUNCH_HOLE|KEEP_SIZE 2..6: ok, size 16, file '01....6789......'",
+    'fallocate PUNCH_HOLE alone: EOPNOTSUPP',
+    'fallocate len 0: EINVAL',
+    'fallocate negative offset: EINVAL',
+    'fallocate unknown mode: EOPNOTSUPP',
+    "fallocate on a pipe's write end: ESPIPE",
+    "fallocate on a pipe's read end: EBADF",
+    'fallocate on a read-only fd: EBADF',
     'done',
   ]);
 }
 
-/** gVisor answers ENODEV where Linux's anon inodes answer ENXIO. */
-const runscDeviations: [string, string][] = [["open of an eventfd's link: ENXIO", "open of an eventfd's link: ENODEV"]];
+/** gVisor answers ENODEV where Linux's anon inodes answer ENXIO, lacks vmsplice and
+ * copy_file_range (ENOSYS), fallocate's KEEP_SIZE and PUNCH_HOLE, and two of splice's checks. */
+const runscDeviations: [string, string][] = [
+  ["open of an eventfd's link: ENXIO", "open of an eventfd's link: ENODEV"],
+  ['splice from an empty pipe, SPLICE_F_NONBLOCK: EAGAIN', 'splice from an empty pipe, SPLICE_F_NONBLOCK: ok'],
+  ['splice into an O_APPEND file: EINVAL', 'splice into an O_APPEND file: ok'],
+  ["vmsplice into a pipe: 8, pipe has 'vmsplice'", "vmsplice into a pipe: -1, pipe has ''"],
+  ['vmsplice on a file: EBADF', 'vmsplice on a file: ENOSYS'],
+  ["copy_file_range with offsets: 4, offsets now 6 5, positions 10 0, dst '.CDEF'", "copy_file_range with offsets: -1, offsets now 2 1, positions 10 0, dst ''"],
+  ["copy_file_range at the positions: 2, positions now 10 2, dst 'IJDEF'", "copy_file_range at the positions: -1, positions now 8 0, dst ''"],
+  ['copy_file_range at the end: 0', 'copy_file_range at the end: -1'],
+  ['copy_file_range within one file, overlapping: EINVAL', 'copy_file_range within one file, overlapping: ENOSYS'],
+  ["copy_file_range within one file, apart: 3, file 'ABCDEFGHIJ..........ABC'", "copy_file_range within one file, apart: -1, file 'ABCDEFGHIJ'"],
+  ['copy_file_range with flags 1: EINVAL', 'copy_file_range with flags 1: ENOSYS'],
+  ['copy_file_range from a pipe: EINVAL', 'copy_file_range from a pipe: ENOSYS'],
+  ['copy_file_range into an O_APPEND file: EBADF', 'copy_file_range into an O_APPEND file: ENOSYS'],
+  ['copy_file_range from a directory: EISDIR', 'copy_file_range from a directory: ENOSYS'],
+  ['fallocate KEEP_SIZE beyond: ok, size 16', 'fallocate KEEP_SIZE beyond: EOPNOTSUPP, size 16'],
+  ["fallocate PUNCH_HOLE|KEEP_SIZE 2..6: ok, size 16, file '01....6789......'", "fallocate PUNCH_HOLE|KEEP_SIZE 2..6: EOPNOTSUPP, size 16, file '0123456789......'"],
+];
 
 describeProgram({ program: 'fdfiles', title: 'fd files in /tmp', args: [SCRATCH], expectNative: expectFdFiles, runscDeviations });
 

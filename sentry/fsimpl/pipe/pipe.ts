@@ -52,6 +52,19 @@ export class Pipe {
     return n;
   }
 
+  /** peek copies up to dst.length buffered bytes into dst without consuming them (tee,
+   * and splice before it knows how much the output takes); 0 when empty. */
+  peek(dst: Buffer): number {
+    let n = 0;
+    for (const c of this.chunks) {
+      if (n === dst.length) break;
+      const take = Math.min(c.length, dst.length - n);
+      c.copy(dst, n, 0, take);
+      n += take;
+    }
+    return n;
+  }
+
   write(src: Buffer): number | Block {
     if (this.readers === 0) return -Errno.EPIPE;
     if (src.length === 0) return 0;

@@ -4,13 +4,16 @@
  * pipe), of a deleted file (it still opens), of a socket and an eventfd; the readlink
  * forms; the fd directory following the table; a zombie's state in /proc/<pid>/stat and
  * its disappearance once reaped; /proc/self/task with two threads; posix_fadvise's
- * answers. Usage: fdfiles <scratch dir>.
+ * answers; splice, tee, vmsplice, copy_file_range and sendfile with and without offsets;
+ * fallocate's modes. Usage: fdfiles <scratch dir>.
  */
 #include "common.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -236,6 +239,172 @@ static void fadvise(const char *dir) {
   unlink(name);
 }
 
+/* scratchFile creates dir/name holding `data` and returns it open O_RDWR. */
+static int scratchFile(const char *dir, const char *name, const char *data, int extra) {
+  char file[4096];
+  snprintf(file, sizeof(file), "%s/%s", dir, name);
+  int fd = open(file, O_RDWR | O_CREAT | O_TRUNC | extra, 0600);
+  check(fd >= 0, "create");
+  if (data) check(write(fd, data, strlen(data)) == (ssize_t)strlen(data), "write");
+  check(unlink(file) == 0, "unlink");
+  return fd;
+}
+
+/* readPipe reads what a pipe holds (at most 63 bytes) as a string, without waiting
+ * (a kernel that lost the data shows an empty string rather than hanging). */
+static const char *readPipe(int fd) {
+  static char buf[64];
+  int fl = fcntl(fd, F_GETFL);
+  check(fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0, "F_SETFL");
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  check(fcntl(fd, F_SETFL, fl) == 0, "F_SETFL");
+  buf[n < 0 ? 0 : n] = 0;
+  return buf;
+}
+
+/* contents shows a file's bytes from 0, with '.' for zeros. */
+static const char *contents(int fd) {
+  static char buf[64];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n < 0) n = 0;
+  for (ssize_t i = 0; i < n; i++) if (buf[i] == 0) buf[i] = '.';
+  buf[n] = 0;
+  return buf;
+}
+
+static void splices(const char *dir) {
+  int p[2], q[2];
+  check(pipe(p) == 0 && pipe(q) == 0, "pipe");
+  int fd = scratchFile(dir, "fdfiles-splice", "0123456789", 0);
+  loff_t off = 2;
+  ssize_t n = splice(fd, &off, p[1], NULL, 5, 0);
+  say("splice file->pipe at offset 2: %zd, offset now %lld, file position %lld, pipe has '%s'", n, (long long)off, (long long)lseek(fd, 0, SEEK_CUR), readPipe(p[0]));
+  check(lseek(fd, 6, SEEK_SET) == 6, "lseek");
+  n = splice(fd, NULL, p[1], NULL, 100, 0);
+  say("splice file->pipe from the position 6: %zd, position now %lld, pipe has '%s'", n, (long long)lseek(fd, 0, SEEK_CUR), readPipe(p[0]));
+  say("splice at the end of the file: %zd", splice(fd, NULL, p[1], NULL, 100, 0));
+
+  int out = scratchFile(dir, "fdfiles-splice-out", NULL, 0);
+  check(write(p[1], "abcde", 5) == 5, "write");
+  off = 3;
+  n = splice(p[0], NULL, out, &off, 5, 0);
+  say("splice pipe->file at offset 3: %zd, offset now %lld, file '%s'", n, (long long)off, contents(out));
+  check(write(p[1], "xyz", 3) == 3, "write");
+  n = splice(p[0], NULL, out, NULL, 2, 0);
+  say("splice 2 of 3 bytes pipe->file at the position: %zd, file '%s', pipe keeps '%s'", n, contents(out), readPipe(p[0]));
+
+  check(write(p[1], "p2p", 3) == 3, "write");
+  n = splice(p[0], NULL, q[1], NULL, 10, 0);
+  say("splice pipe->pipe: %zd, second pipe has '%s'", n, readPipe(q[0]));
+  say("splice file->file: %s", result(splice(fd, NULL, out, NULL, 1, 0)));
+  off = 0;
+  say("splice with an offset on the pipe: %s", result(splice(p[0], &off, out, NULL, 1, 0)));
+  say("splice a pipe into itself: %s", result(splice(p[0], NULL, p[1], NULL, 1, 0)));
+  say("splice from an empty pipe, SPLICE_F_NONBLOCK: %s", result(splice(p[0], NULL, out, NULL, 1, SPLICE_F_NONBLOCK)));
+  int app = scratchFile(dir, "fdfiles-append", NULL, O_APPEND);
+  check(write(p[1], "a", 1) == 1, "write");
+  say("splice into an O_APPEND file: %s", result(splice(p[0], NULL, app, NULL, 1, 0)));
+  readPipe(p[0]);
+
+  check(write(p[1], "teedata", 7) == 7, "write");
+  n = tee(p[0], q[1], 100, 0);
+  say("tee: %zd, copy '%s'", n, readPipe(q[0]));
+  say("tee left the source: '%s'", readPipe(p[0]));
+  say("tee from a file: %s", result(tee(fd, q[1], 1, 0)));
+  say("tee from an empty pipe, SPLICE_F_NONBLOCK: %s", result(tee(p[0], q[1], 1, SPLICE_F_NONBLOCK)));
+
+  struct iovec iov[2] = {{(void *)"vm", 2}, {(void *)"splice", 6}};
+  n = vmsplice(p[1], iov, 2, 0);
+  say("vmsplice into a pipe: %zd, pipe has '%s'", n, readPipe(p[0]));
+  say("vmsplice on a file: %s", result(vmsplice(fd, iov, 1, 0)));
+
+  off = 1;
+  n = sendfile(p[1], fd, &off, 3);
+  say("sendfile at offset 1: %zd, offset now %lld, pipe has '%s'", n, (long long)off, readPipe(p[0]));
+
+  close(app);
+  close(out);
+  close(fd);
+  close(p[0]);
+  close(p[1]);
+  close(q[0]);
+  close(q[1]);
+}
+
+static void copies(const char *dir) {
+  int src = scratchFile(dir, "fdfiles-cfr-src", "ABCDEFGHIJ", 0);
+  int dst = scratchFile(dir, "fdfiles-cfr-dst", NULL, 0);
+  loff_t in = 2, out = 1;
+  ssize_t n = copy_file_range(src, &in, dst, &out, 4, 0);
+  say("copy_file_range with offsets: %zd, offsets now %lld %lld, positions %lld %lld, dst '%s'", n, (long long)in, (long long)out,
+      (long long)lseek(src, 0, SEEK_CUR), (long long)lseek(dst, 0, SEEK_CUR), contents(dst));
+  check(lseek(src, 8, SEEK_SET) == 8, "lseek");
+  n = copy_file_range(src, NULL, dst, NULL, 100, 0);
+  say("copy_file_range at the positions: %zd, positions now %lld %lld, dst '%s'", n, (long long)lseek(src, 0, SEEK_CUR), (long long)lseek(dst, 0, SEEK_CUR), contents(dst));
+  say("copy_file_range at the end: %zd", copy_file_range(src, NULL, dst, NULL, 100, 0));
+  in = 0;
+  out = 3;
+  say("copy_file_range within one file, overlapping: %s", result(copy_file_range(src, &in, src, &out, 5, 0)));
+  in = 0;
+  out = 20;
+  n = copy_file_range(src, &in, src, &out, 3, 0);
+  say("copy_file_range within one file, apart: %zd, file '%s'", n, contents(src));
+  in = 0;
+  say("copy_file_range with flags 1: %s", result(copy_file_range(src, &in, dst, NULL, 1, 1)));
+  int p[2];
+  check(pipe(p) == 0, "pipe");
+  check(write(p[1], "x", 1) == 1, "write");
+  say("copy_file_range from a pipe: %s", result(copy_file_range(p[0], NULL, dst, NULL, 1, 0)));
+  int app = scratchFile(dir, "fdfiles-cfr-append", NULL, O_APPEND);
+  in = 0;
+  say("copy_file_range into an O_APPEND file: %s", result(copy_file_range(src, &in, app, NULL, 1, 0)));
+  int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+  check(dirfd >= 0, "open dir");
+  in = 0;
+  say("copy_file_range from a directory: %s", result(copy_file_range(dirfd, &in, dst, NULL, 1, 0)));
+  close(dirfd);
+  close(app);
+  close(p[0]);
+  close(p[1]);
+  close(src);
+  close(dst);
+}
+
+static void fallocates(const char *dir) {
+  int fd = scratchFile(dir, "fdfiles-fallocate", "0123456789", 0);
+  struct stat st;
+  const char *r = result(fallocate(fd, 0, 8, 8));
+  check(fstat(fd, &st) == 0, "fstat");
+  say("fallocate mode 0 to 16: %s, size %lld", r, (long long)st.st_size);
+  r = result(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64));
+  check(fstat(fd, &st) == 0, "fstat");
+  say("fallocate KEEP_SIZE beyond: %s, size %lld", r, (long long)st.st_size);
+  r = result(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 2, 4));
+  check(fstat(fd, &st) == 0, "fstat");
+  say("fallocate PUNCH_HOLE|KEEP_SIZE 2..6: %s, size %lld, file '%s'", r, (long long)st.st_size, contents(fd));
+  say("fallocate PUNCH_HOLE alone: %s", result(fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 1)));
+  say("fallocate len 0: %s", result(fallocate(fd, 0, 0, 0)));
+  say("fallocate negative offset: %s", result(fallocate(fd, 0, -1, 1)));
+  say("fallocate unknown mode: %s", result(fallocate(fd, 0x100, 0, 1)));
+  int p[2];
+  check(pipe(p) == 0, "pipe");
+  say("fallocate on a pipe's write end: %s", result(fallocate(p[1], 0, 0, 1)));
+  say("fallocate on a pipe's read end: %s", result(fallocate(p[0], 0, 0, 1)));
+  close(p[0]);
+  close(p[1]);
+  char file[4096];
+  snprintf(file, sizeof(file), "%s/fdfiles-fallocate-ro", dir);
+  int w = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  check(w >= 0, "create");
+  close(w);
+  int ro = open(file, O_RDONLY);
+  check(ro >= 0, "open read-only");
+  say("fallocate on a read-only fd: %s", result(fallocate(ro, 0, 0, 1)));
+  close(ro);
+  unlink(file);
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     say("usage: fdfiles <scratch dir>");
@@ -248,6 +417,9 @@ int main(int argc, char **argv) {
   zombie();
   threads();
   fadvise(argv[1]);
+  splices(argv[1]);
+  copies(argv[1]);
+  fallocates(argv[1]);
   say("done");
   return 0;
 }

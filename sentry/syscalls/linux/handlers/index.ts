@@ -17,3 +17,5 @@ import './socket';
 import './epoll';
 import './xattr';
 import './fadvise';
+import './splice';
+import './fallocate';

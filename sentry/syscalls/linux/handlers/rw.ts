@@ -13,11 +13,12 @@ import { define } from '../registry';
 import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
 
 /** MAX_RW caps one read or write (Linux: 0x7ffff000). */
-const MAX_RW = 0x7ffff000;
+export const MAX_RW = 0x7ffff000;
 /** CHUNK bounds the sentry buffer of one transfer; larger requests return short counts. */
-const CHUNK = 4 << 20;
+export const CHUNK = 4 << 20;
 
-function blocked(f: FileDescription, r: number | Block): number | Block {
+/** blocked turns a Block into EAGAIN for a non-blocking file. */
+export function blocked(f: FileDescription, r: number | Block): number | Block {
   if (r instanceof Block && f.nonblocking) return -Errno.EAGAIN;
   return r;
 }
@@ -44,7 +45,8 @@ export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, 
   return r;
 }
 
-function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
+/** withPipeSignal runs fn, sending SIGPIPE when it throws EPIPE. */
+export function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
   try {
     return fn();
   } catch (e) {
@@ -120,27 +122,3 @@ define(77, (t, r) => {
   return 0;
 });
 
-// sendfile(out_fd, in_fd, offset*, count): the input is read at an explicit offset and
-// advanced only by what the output took, so a blocked or short write loses nothing.
-define(40, (t, r) => {
-  const out = file(t, fdArg(r, 0)), input = file(t, fdArg(r, 1));
-  if (!input.readable || !out.writable) fail(Errno.EBADF);
-  if (!input.loc || !input.loc.dentry.inode.isRegular) fail(Errno.EINVAL);
-  const offAddr = r.arg(2);
-  let off = offAddr === 0n ? input.offset : Number(BigInt.asIntN(64, t.mm.read(offAddr, 8).readBigInt64LE(0)));
-  if (off < 0) fail(Errno.EINVAL);
-  const count = Math.min(num(r, 3), MAX_RW, CHUNK);
-  const buf = Buffer.allocUnsafe(count);
-  const n = input.read(t, buf, off);
-  if (n instanceof Block || n <= 0) return n;
-  const w = blocked(out, withPipeSignal(t, () => out.write(t, buf.subarray(0, n))));
-  if (w instanceof Block || w < 0) return w;
-  off += w;
-  if (offAddr === 0n) input.offset = off;
-  else {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(off));
-    t.mm.write(offAddr, b);
-  }
-  return w;
-});
