@@ -3,7 +3,8 @@
  * on the Debian image under tvisor exactly as under runc: bash's process substitution
  * (`<(...)` is /dev/fd/63, a pipe reopened through /proc/self/fd), /dev/fd/0 and
  * /dev/stdin on a file and a pipe, /dev/stdout, and Python's os.posix_fadvise. The image
- * is built by `make debian-image`; without it these tests fail.
+ * is built by `make debian-image`; without it these tests fail. Python's
+ * os.copy_file_range, os.splice and shutil.copyfile (sendfile) too.
  */
 import { runDebian } from './image';
 
@@ -25,6 +26,17 @@ try:
 except OSError as e:
     print("pipe:", e.strerror)
 '`],
+  ['python os.copy_file_range and os.splice', `python3 -c '
+import os
+src = os.open("src", os.O_RDWR | os.O_CREAT, 0o600)
+os.write(src, b"0123456789")
+dst = os.open("dst", os.O_RDWR | os.O_CREAT, 0o600)
+print(os.copy_file_range(src, dst, 4, 2, 1), os.pread(dst, 10, 0))
+r, w = os.pipe()
+print(os.splice(src, w, 3, offset_src=5), os.read(r, 10))
+os.write(w, b"piped")
+print(os.splice(r, dst, 5), os.pread(dst, 20, 0))
+'; python3 -c 'import shutil; shutil.copyfile("src", "copy"); print(open("copy").read())'`],
 ];
 
 describe('Debian shell and descriptor files under tvisor match runc', () => {
