@@ -15,6 +15,10 @@ import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted 
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, type SetAttr, type Stat } from './inode';
 import { Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
+import {
+  IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO,
+  nextCookie, notifyChange, notifyDir, notifyFile, notifyGone, notifyInode, notifyOpen, watching,
+} from './fsnotify';
 
 function checkWritableMount(loc: Location): void {
   if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
@@ -52,6 +56,8 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
       const d = new Dentry(name, dir.dentry, inode);
       dir.dentry.children.set(name, d);
       const f = inode.open({ mount: dir.mount, dentry: d }, flags & ~O_TRUNC, t.creds);
+      notifyDir(dir.dentry.inode, IN_CREATE, name, false);
+      if (!(flags & O_PATH)) notifyOpen(f, d);
       return f;
     }
   } else {
@@ -75,7 +81,9 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
       f.unref();
       throw e;
     }
+    notifyFile(loc.dentry, IN_MODIFY);
   }
+  if (!(flags & O_PATH)) notifyOpen(f, loc.dentry);
   return f;
 }
 
@@ -93,6 +101,7 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const inode = dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds);
   dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+  notifyDir(dir.dentry.inode, IN_CREATE, name, true);
 }
 
 /** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
@@ -105,6 +114,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
   if ((fmt === S_IFCHR || fmt === S_IFBLK) && !t.creds.capable(CAP_MKNOD)) fail(Errno.EPERM);
   const inode = dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds);
   dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+  notifyDir(dir.dentry.inode, IN_CREATE, name, false);
 }
 
 /** symlinkAt creates a symlink holding target. */
@@ -115,6 +125,7 @@ export function symlinkAt(t: Task, target: string, start: Location, path: string
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   const inode = dir.dentry.inode.symlink(name, target, t.creds);
   dir.dentry.children.set(name, new Dentry(name, dir.dentry, inode));
+  notifyDir(dir.dentry.inode, IN_CREATE, name, false);
 }
 
 /** unlinkAt removes a name (rmdir when dir is set). */
@@ -128,6 +139,7 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
   checkWritableMount(p.dir);
   mayAccess(t, p.dir, MAY_WRITE | MAY_EXEC);
   checkSticky(t, p.dir, d);
+  const lastLink = !dir && watching() && lastLinkOf(d);
   if (dir) {
     if (!d.inode.isDir) fail(Errno.ENOTDIR);
     p.dir.dentry.inode.rmdir(p.name, t.creds);
@@ -137,6 +149,12 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
     p.dir.dentry.inode.unlink(p.name, t.creds);
   }
   p.dir.dentry.children.delete(p.name);
+  if (watching()) {
+    // Linux's order: the file's link count, its end (the last link), then the directory's entry.
+    if (!dir) notifyInode(d.inode, IN_ATTRIB);
+    if (dir || lastLink) notifyGone(d.inode);
+    notifyDir(p.dir.dentry.inode, IN_DELETE, p.name, dir);
+  }
 }
 
 /** renameAt moves oldPath to newPath (same mount only: EXDEV otherwise). */
@@ -170,6 +188,12 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   src.name = n.name;
   src.parent = n.dir.dentry;
   n.dir.dentry.children.set(n.name, src);
+  if (watching()) {
+    const cookie = nextCookie();
+    notifyDir(o.dir.dentry.inode, IN_MOVED_FROM, o.name, src.inode.isDir, cookie);
+    notifyDir(n.dir.dentry.inode, IN_MOVED_TO, n.name, src.inode.isDir, cookie);
+    notifyInode(src.inode, IN_MOVE_SELF);
+  }
 }
 
 /** linkAt makes newPath a hard link to the file at oldLoc, in Linux's order of checks
@@ -185,6 +209,8 @@ export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: s
   if (oldLoc.dentry.inode.isDir) fail(Errno.EPERM);
   n.dir.dentry.inode.link(n.name, oldLoc.dentry.inode, t.creds);
   n.dir.dentry.children.set(n.name, new Dentry(n.name, n.dir.dentry, oldLoc.dentry.inode));
+  notifyInode(oldLoc.dentry.inode, IN_ATTRIB);
+  notifyDir(n.dir.dentry.inode, IN_CREATE, n.name, false);
 }
 
 /** setAttr applies chmod/chown/truncate/utimens to a location after Linux's checks
@@ -221,6 +247,16 @@ export function setAttr(t: Task, loc: Location, a: SetAttr): void {
     mayAccess(t, loc, MAY_WRITE);
   }
   loc.dentry.inode.setattr(a, c);
+  notifyChange(loc.dentry, a);
+}
+
+/** lastLinkOf tells, before an unlink, whether d names the file's last link. */
+function lastLinkOf(d: Dentry): boolean {
+  try {
+    return d.inode.stat().nlink <= 1;
+  } catch {
+    return true;
+  }
 }
 
 /** accessAt implements access/faccessat (mode: R_OK 4, W_OK 2, X_OK 1; 0 = exists). */

@@ -3,7 +3,8 @@
  * and /dev/fd/N reopen pipes, deleted files (and refuse sockets and eventfds) as Linux
  * does; the fd directory follows the table; a zombie shows state Z until reaped, then
  * /proc/<pid> is gone; /proc/self/task lists each thread; posix_fadvise's answers;
- * splice, tee, vmsplice, sendfile and copy_file_range; fallocate's modes. Run in
+ * splice, tee, vmsplice, sendfile and copy_file_range; fallocate's modes; inotify's
+ * events for changes in a watched directory. Run in
  * /tmp (tmpfs) and in a bind mount, compared between a native run and runc, runsc and
  * tvisor (see compare.ts).
  */
@@ -84,12 +85,47 @@ function expectFdFiles(r: RunResult): void {
     "fallocate on a pipe's write end: ESPIPE",
     "fallocate on a pipe's read end: EBADF",
     'fallocate on a read-only fd: EBADF',
+    'inotify_add_watch on the directory: wd 1, again: wd 1',
+    'nothing done: no event (EAGAIN)',
+    "create: wd 1 CREATE 'a' len padded",
+    "create: wd 1 OPEN 'a' len padded",
+    "two writes: wd 1 MODIFY 'a' len padded",
+    "close: wd 1 CLOSE_WRITE 'a' len padded",
+    "open and close for reading: wd 1 OPEN 'a' len padded",
+    "open and close for reading: wd 1 CLOSE_NOWRITE 'a' len padded",
+    "chmod, truncate: wd 1 ATTRIB 'a' len padded",
+    "chmod, truncate: wd 1 MODIFY 'a' len padded",
+    "rename: wd 1 MOVED_FROM 'a' len padded cookie set",
+    "rename: wd 1 MOVED_TO 'b' len padded same cookie",
+    "mkdir: wd 1 CREATE|ISDIR 'sub' len padded",
+    "rmdir of a watched directory: wd 2 DELETE_SELF '' len padded",
+    "rmdir of a watched directory: wd 2 IGNORED '' len padded",
+    "rmdir of a watched directory: wd 1 DELETE|ISDIR 'sub' len padded",
+    'watch on the file: wd 3 (after 2)',
+    "unlink of a watched file: wd 3 ATTRIB '' len padded",
+    "unlink of a watched file: wd 3 DELETE_SELF '' len padded",
+    "unlink of a watched file: wd 3 IGNORED '' len padded",
+    "unlink of a watched file: wd 1 DELETE 'b' len padded",
+    'FIONREAD after a symlink: 32',
+    'read into 8 bytes: EINVAL',
+    "symlink: wd 1 CREATE 'a' len padded",
+    "unlink: wd 1 DELETE 'a' len padded",
+    'inotify_rm_watch: ok',
+    "rm_watch: wd 1 IGNORED '' len padded",
+    'inotify_rm_watch again: EINVAL',
+    'IN_ONLYDIR on a file: ENOTDIR',
+    'empty mask: EINVAL',
+    'missing file: ENOENT',
+    'on a pipe fd: EINVAL',
+    'rmdir of the unwatched directory: no event (EAGAIN)',
+    'readlink of an inotify fd: anon_inode:inotify',
     'done',
   ]);
 }
 
 /** gVisor answers ENODEV where Linux's anon inodes answer ENXIO, lacks vmsplice and
- * copy_file_range (ENOSYS), fallocate's KEEP_SIZE and PUNCH_HOLE, and two of splice's checks. */
+ * copy_file_range (ENOSYS), fallocate's KEEP_SIZE and PUNCH_HOLE, and two of splice's
+ * checks; it orders some inotify events otherwise. */
 const runscDeviations: [string, string][] = [
   ["open of an eventfd's link: ENXIO", "open of an eventfd's link: ENODEV"],
   ['splice from an empty pipe, SPLICE_F_NONBLOCK: EAGAIN', 'splice from an empty pipe, SPLICE_F_NONBLOCK: ok'],
@@ -107,6 +143,15 @@ const runscDeviations: [string, string][] = [
   ['copy_file_range from a directory: EISDIR', 'copy_file_range from a directory: ENOSYS'],
   ['fallocate KEEP_SIZE beyond: ok, size 16', 'fallocate KEEP_SIZE beyond: EOPNOTSUPP, size 16'],
   ["fallocate PUNCH_HOLE|KEEP_SIZE 2..6: ok, size 16, file '01....6789......'", "fallocate PUNCH_HOLE|KEEP_SIZE 2..6: EOPNOTSUPP, size 16, file '0123456789......'"],
+  // gVisor reports the directory's IN_DELETE before the file's own events (three
+  // replacements, applied in order, move that line up), and names inotify fds differently.
+  ["rmdir of a watched directory: wd 1 DELETE|ISDIR 'sub' len padded", "rmdir of a watched directory: wd 2 IGNORED '' len padded"],
+  ["rmdir of a watched directory: wd 2 IGNORED '' len padded", "rmdir of a watched directory: wd 2 DELETE_SELF '' len padded"],
+  ["rmdir of a watched directory: wd 2 DELETE_SELF '' len padded", "rmdir of a watched directory: wd 1 DELETE|ISDIR 'sub' len padded"],
+  ["unlink of a watched file: wd 1 DELETE 'b' len padded", "unlink of a watched file: wd 3 IGNORED '' len padded"],
+  ["unlink of a watched file: wd 3 IGNORED '' len padded", "unlink of a watched file: wd 3 DELETE_SELF '' len padded"],
+  ["unlink of a watched file: wd 3 DELETE_SELF '' len padded", "unlink of a watched file: wd 1 DELETE 'b' len padded"],
+  ['readlink of an inotify fd: anon_inode:inotify', 'readlink of an inotify fd: anon_inode:[inotifyfd:3]'],
 ];
 
 describeProgram({ program: 'fdfiles', title: 'fd files in /tmp', args: [SCRATCH], expectNative: expectFdFiles, runscDeviations });

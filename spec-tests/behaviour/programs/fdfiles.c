@@ -5,13 +5,16 @@
  * forms; the fd directory following the table; a zombie's state in /proc/<pid>/stat and
  * its disappearance once reaped; /proc/self/task with two threads; posix_fadvise's
  * answers; splice, tee, vmsplice, copy_file_range and sendfile with and without offsets;
- * fallocate's modes. Usage: fdfiles <scratch dir>.
+ * fallocate's modes; inotify events for changes in a watched directory. Usage: fdfiles
+ * <scratch dir>.
  */
 #include "common.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/socket.h>
@@ -405,6 +408,107 @@ static void fallocates(const char *dir) {
   close(fd);
 }
 
+/* maskNames spells an inotify mask. */
+static const char *maskNames(uint32_t m) {
+  static char buf[256];
+  static const struct { uint32_t bit; const char *name; } names[] = {
+    {IN_ACCESS, "ACCESS"}, {IN_MODIFY, "MODIFY"}, {IN_ATTRIB, "ATTRIB"}, {IN_CLOSE_WRITE, "CLOSE_WRITE"},
+    {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {IN_OPEN, "OPEN"}, {IN_MOVED_FROM, "MOVED_FROM"}, {IN_MOVED_TO, "MOVED_TO"},
+    {IN_CREATE, "CREATE"}, {IN_DELETE, "DELETE"}, {IN_DELETE_SELF, "DELETE_SELF"}, {IN_MOVE_SELF, "MOVE_SELF"},
+    {IN_UNMOUNT, "UNMOUNT"}, {IN_Q_OVERFLOW, "Q_OVERFLOW"}, {IN_IGNORED, "IGNORED"}, {IN_ISDIR, "ISDIR"},
+  };
+  buf[0] = 0;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    if (!(m & names[i].bit)) continue;
+    if (buf[0]) strcat(buf, "|");
+    strcat(buf, names[i].name);
+    m &= ~names[i].bit;
+  }
+  if (m) snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "|0x%x", m);
+  return buf;
+}
+
+/* drain prints the events queued on a non-blocking inotify fd; `what` says what caused them. */
+static void drain(int ifd, const char *what) {
+  char buf[4096] __attribute__((aligned(8)));
+  static uint32_t lastCookie;
+  ssize_t n = read(ifd, buf, sizeof(buf));
+  if (n < 0) {
+    say("%s: no event (%s)", what, errname(errno));
+    return;
+  }
+  for (char *p = buf; p < buf + n;) {
+    struct inotify_event *e = (struct inotify_event *)p;
+    const char *cookie = "";
+    if (e->mask & IN_MOVED_FROM) cookie = e->cookie ? " cookie set" : " cookie 0";
+    if (e->mask & IN_MOVED_TO) cookie = e->cookie == lastCookie && e->cookie ? " same cookie" : " other cookie";
+    if (e->mask & IN_MOVED_FROM) lastCookie = e->cookie;
+    say("%s: wd %d %s '%s' len %s%s", what, e->wd, maskNames(e->mask), e->len ? e->name : "", e->len % 16 == 0 ? "padded" : "odd", cookie);
+    p += sizeof(*e) + e->len;
+  }
+}
+
+static void inotify(const char *dir) {
+  char w[4096], a[4200], b[4200], d[4200];
+  snprintf(w, sizeof(w), "%s/fdfiles-watch", dir);
+  snprintf(a, sizeof(a), "%s/a", w);
+  snprintf(b, sizeof(b), "%s/b", w);
+  snprintf(d, sizeof(d), "%s/sub", w);
+  check(mkdir(w, 0700) == 0, "mkdir");
+  int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  check(ifd >= 0, "inotify_init1");
+  int wd = inotify_add_watch(ifd, w, IN_ALL_EVENTS);
+  say("inotify_add_watch on the directory: wd %d, again: wd %d", wd, inotify_add_watch(ifd, w, IN_ALL_EVENTS));
+  drain(ifd, "nothing done");
+  int fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  check(fd >= 0, "create");
+  drain(ifd, "create");
+  check(write(fd, "x", 1) == 1 && write(fd, "y", 1) == 1, "write");
+  drain(ifd, "two writes");
+  close(fd);
+  drain(ifd, "close");
+  fd = open(a, O_RDONLY);
+  check(fd >= 0, "open");
+  close(fd);
+  drain(ifd, "open and close for reading");
+  check(chmod(a, 0640) == 0, "chmod");
+  check(truncate(a, 1) == 0, "truncate");
+  drain(ifd, "chmod, truncate");
+  check(rename(a, b) == 0, "rename");
+  drain(ifd, "rename");
+  check(mkdir(d, 0700) == 0, "mkdir");
+  int sub = inotify_add_watch(ifd, d, IN_DELETE_SELF);
+  drain(ifd, "mkdir");
+  check(rmdir(d) == 0, "rmdir");
+  drain(ifd, "rmdir of a watched directory");
+  int own = inotify_add_watch(ifd, b, IN_ATTRIB | IN_DELETE_SELF);
+  say("watch on the file: wd %d (after %d)", own, sub);
+  check(unlink(b) == 0, "unlink");
+  drain(ifd, "unlink of a watched file");
+  int avail = -1;
+  check(symlink("b", a) == 0, "symlink");
+  check(ioctl(ifd, FIONREAD, &avail) == 0, "FIONREAD");
+  say("FIONREAD after a symlink: %d", avail);
+  char tiny[8];
+  say("read into 8 bytes: %s", result(read(ifd, tiny, sizeof(tiny))));
+  drain(ifd, "symlink");
+  check(unlink(a) == 0, "unlink");
+  drain(ifd, "unlink");
+  say("inotify_rm_watch: %s", result(inotify_rm_watch(ifd, wd)));
+  drain(ifd, "rm_watch");
+  say("inotify_rm_watch again: %s", result(inotify_rm_watch(ifd, wd)));
+  say("IN_ONLYDIR on a file: %s", result(inotify_add_watch(ifd, "/proc/self/stat", IN_MODIFY | IN_ONLYDIR)));
+  say("empty mask: %s", result(inotify_add_watch(ifd, w, 0)));
+  say("missing file: %s", result(inotify_add_watch(ifd, "/nonexistent", IN_MODIFY)));
+  say("on a pipe fd: %s", result(inotify_add_watch(0 <= ifd ? 1 : 0, w, IN_MODIFY) == -1 && errno == EINVAL ? (errno = EINVAL, -1) : 0));
+  check(rmdir(w) == 0, "rmdir");
+  drain(ifd, "rmdir of the unwatched directory");
+  char link[64] = {0};
+  check(readlink(fdpath("/proc/self/fd", ifd), link, sizeof(link) - 1) > 0, "readlink");
+  say("readlink of an inotify fd: %s", link);
+  close(ifd);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     say("usage: fdfiles <scratch dir>");
@@ -420,6 +524,7 @@ int main(int argc, char **argv) {
   splices(argv[1]);
   copies(argv[1]);
   fallocates(argv[1]);
+  inotify(argv[1]);
   say("done");
   return 0;
 }

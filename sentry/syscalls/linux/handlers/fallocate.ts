@@ -8,6 +8,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import { Block } from '../../../kernel/waiter';
+import { notifyModified } from '../../../vfs/fsnotify';
 import { S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from '../../../vfs/inode';
 import { define } from '../registry';
 import { fdArg, file } from './util';
@@ -46,5 +47,6 @@ define(285, (t, r) => {
   } else if (!(mode & FALLOC_FL_KEEP_SIZE) && end > st.size) {
     f.truncate(end);
   }
+  notifyModified(f);
   return 0;
 }, 'partial', 'modes of tmpfs only (0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE); nothing is reserved; a punched range is written with zeros');

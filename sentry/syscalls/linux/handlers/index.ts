@@ -19,3 +19,4 @@ import './xattr';
 import './fadvise';
 import './splice';
 import './fallocate';
+import './inotify';

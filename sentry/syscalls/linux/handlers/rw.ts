@@ -8,6 +8,7 @@ import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import type { FileDescription } from '../../../vfs/file';
 import { resolve } from '../../../vfs/path';
+import { notifyModified } from '../../../vfs/fsnotify';
 import { setAttr } from '../../../vfs/ops';
 import { define } from '../registry';
 import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
@@ -41,6 +42,7 @@ export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, 
   const n = Math.min(len, MAX_RW, CHUNK);
   const data = t.mm.read(addr, n);
   const r = blocked(f, f.write(t, data, offset));
+  if (typeof r === 'number' && r > 0) notifyModified(f);
   if (r === -Errno.EPIPE) sendToTask(t, { signo: SIGPIPE, code: SI_USER, pid: t.pid, uid: t.creds.uid });
   return r;
 }
@@ -119,6 +121,7 @@ define(77, (t, r) => {
   if (len < 0n) fail(Errno.EINVAL);
   if (!f.writable) fail(Errno.EINVAL);
   f.truncate(Number(len));
+  notifyModified(f);
   return 0;
 });
 

@@ -16,6 +16,7 @@ import type { Task } from '../../../kernel/task';
 import { block, Block } from '../../../kernel/waiter';
 import { PipeEnd } from '../../../fsimpl/pipe/pipe';
 import { O_APPEND, type FileDescription } from '../../../vfs/file';
+import { notifyModified } from '../../../vfs/fsnotify';
 import { define } from '../registry';
 import { CHUNK, MAX_RW } from './rw';
 import { fdArg, file, num, readIovecs, u32 } from './util';
@@ -72,6 +73,7 @@ export function transfer(t: Task, src: FileDescription, dst: FileDescription, co
   if (w instanceof Block && (o.nonblock || dst.nonblocking)) w = -Errno.EAGAIN;
   if (w === -Errno.EPIPE) sigpipe(t);
   if (w instanceof Block || w <= 0) return w;
+  notifyModified(dst);
   if (src instanceof PipeEnd) {
     if (!o.keep) src.pipe.read(Buffer.allocUnsafe(w));
   } else if (positional(src) && o.srcOff === undefined) src.offset += w;
