@@ -1,12 +1,12 @@
 /**
  * Files that name open file descriptions, and /proc's view of processes: /proc/self/fd/N
  * and /dev/fd/N reopen pipes, deleted files (and refuse sockets and eventfds) as Linux
- * does; the fd directory follows the table; a zombie shows state Z until reaped, then
- * /proc/<pid> is gone; /proc/self/task lists each thread; posix_fadvise's answers;
- * splice, tee, vmsplice, sendfile and copy_file_range; fallocate's modes; inotify's
- * events for changes in a watched directory. Run in
- * /tmp (tmpfs) and in a bind mount, compared between a native run and runc, runsc and
- * tvisor (see compare.ts).
+ * does; the fd directory (and fdinfo's position and flags) follows the table; a zombie
+ * shows state Z until reaped, then /proc/<pid> is gone; /proc/self/task lists each
+ * thread; posix_fadvise's answers; splice, tee, vmsplice, sendfile and copy_file_range;
+ * fallocate's modes; inotify's events for changes in a watched directory. Run in /tmp
+ * (tmpfs) and in a bind mount, compared between a native run and runc, runsc and tvisor
+ * (see compare.ts).
  */
 import { RunResult, SCRATCH } from './runner';
 import { describeProgram, expectLines } from './compare';
@@ -32,6 +32,9 @@ function expectFdFiles(r: RunResult): void {
     "open of an eventfd's link: ENXIO",
     'fd 50 listed in /proc/self/fd after dup2: yes',
     'fd 50 listed after close: no, stat: ENOENT',
+    'fdinfo of a file: pos:\t5, flags:\t02102002',
+    "fdinfo of a pipe's read end: pos:\t0, flags:\t04000",
+    'fdinfo of a closed fd: ENOENT',
     'zombie: /proc/<pid>/stat state Z',
     'zombie: status State:\tZ (zombie)',
     'zombie: /proc/<pid> ok',
@@ -123,11 +126,14 @@ function expectFdFiles(r: RunResult): void {
   ]);
 }
 
-/** gVisor answers ENODEV where Linux's anon inodes answer ENXIO, lacks vmsplice and
+/** gVisor answers ENODEV where Linux's anon inodes answer ENXIO, shows no position and
+ * flags in fdinfo, lacks vmsplice and
  * copy_file_range (ENOSYS), fallocate's KEEP_SIZE and PUNCH_HOLE, and two of splice's
  * checks; it orders some inotify events otherwise. */
 const runscDeviations: [string, string][] = [
   ["open of an eventfd's link: ENXIO", "open of an eventfd's link: ENODEV"],
+  ['fdinfo of a file: pos:\t5, flags:\t02102002', 'fdinfo of a file: no pos and flags lines'],
+  ["fdinfo of a pipe's read end: pos:\t0, flags:\t04000", "fdinfo of a pipe's read end: no pos and flags lines"],
   ['splice from an empty pipe, SPLICE_F_NONBLOCK: EAGAIN', 'splice from an empty pipe, SPLICE_F_NONBLOCK: ok'],
   ['splice into an O_APPEND file: EINVAL', 'splice into an O_APPEND file: ok'],
   ["vmsplice into a pipe: 8, pipe has 'vmsplice'", "vmsplice into a pipe: -1, pipe has ''"],

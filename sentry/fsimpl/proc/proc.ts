@@ -7,6 +7,7 @@ import type { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
@@ -105,6 +106,18 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread?: Task): Inode {
       }
       return m;
     }, owner, 0o500)],
+    ['fdinfo', () => new ProcDir(pfs, `${base}/fdinfo`, () => {
+      const m = new Map<string, () => Inode>();
+      const t = leader();
+      if (t && t.state !== 'exited') for (const [fd, f] of t.fds.entries()) {
+        m.set(String(fd), () => {
+          const info = new ProcFile(pfs, `${base}/fdinfo/${fd}`, () => fdInfo(k, f, t.fds.has(fd) && t.fds.cloexec(fd)), owner, 0o400);
+          info.live = () => t.fds.has(fd) && t.fds.get(fd) === f;
+          return info;
+        });
+      }
+      return m;
+    }, owner, 0o500)],
   ]);
   if (!thread) {
     const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, g, t)] as [string, () => Inode]));
@@ -114,6 +127,21 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread?: Task): Inode {
   const dir = new ProcDir(pfs, base, () => entries(), owner);
   dir.live = thread ? () => groupVisible(k, g) && g.tasks.has(thread) : () => groupVisible(k, g);
   return dir;
+}
+
+/** fdInfo is /proc/<pid>/fdinfo/N: the position, the flags in octal (O_LARGEFILE for
+ * files opened by path, as Linux forces it; O_CLOEXEC from the descriptor), the mount and
+ * the inode. */
+function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
+  const flags = (f.flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | (cloexec ? O_CLOEXEC : 0) | (f.loc ? O_LARGEFILE : 0);
+  const mnt = f.loc ? k.mounts.mounts.indexOf(f.loc.mount) + 1 : 0;
+  let ino = 0;
+  try {
+    ino = f.stat().ino;
+  } catch {
+    // A file whose attributes cannot be read shows inode 0.
+  }
+  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
 }
 
 /** capabilityLines are the capability lines of /proc/<pid>/status, in Linux's order. */

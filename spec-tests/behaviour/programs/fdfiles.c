@@ -2,11 +2,11 @@
  * fdfiles: files that name open file descriptions and /proc's view of processes.
  * Opening /proc/self/fd/N and /dev/fd/N of a pipe (a new reader or writer of the same
  * pipe), of a deleted file (it still opens), of a socket and an eventfd; the readlink
- * forms; the fd directory following the table; a zombie's state in /proc/<pid>/stat and
- * its disappearance once reaped; /proc/self/task with two threads; posix_fadvise's
- * answers; splice, tee, vmsplice, copy_file_range and sendfile with and without offsets;
- * fallocate's modes; inotify events for changes in a watched directory. Usage: fdfiles
- * <scratch dir>.
+ * forms; the fd directory following the table; fdinfo's position and flags; a zombie's
+ * state in /proc/<pid>/stat and its disappearance once reaped; /proc/self/task with two
+ * threads; posix_fadvise's answers; splice, tee, vmsplice, copy_file_range and sendfile
+ * with and without offsets; fallocate's modes; inotify events for changes in a watched
+ * directory. Usage: fdfiles <scratch dir>.
  */
 #include "common.h"
 #include <dirent.h>
@@ -104,6 +104,41 @@ static void anonymous(void) {
   say("readlink of an eventfd: %s", link);
   say("open of an eventfd's link: %s", result(open(fdpath("/proc/self/fd", e), O_RDWR)));
   close(e);
+}
+
+/* fdinfoLines prints the pos and flags lines of /proc/self/fdinfo/N. */
+static void fdinfoLines(const char *what, int fd) {
+  char buf[1024] = {0};
+  int f = open(fdpath("/proc/self/fdinfo", fd), O_RDONLY);
+  check(f >= 0, "open fdinfo");
+  check(read(f, buf, sizeof(buf) - 1) > 0, "read fdinfo");
+  close(f);
+  char *pos = strstr(buf, "pos:"), *flags = strstr(buf, "flags:");
+  if (!pos || !flags || !strchr(pos, '\n') || !strchr(flags, '\n')) {
+    say("fdinfo of %s: no pos and flags lines", what);
+    return;
+  }
+  *strchr(pos, '\n') = 0;
+  *strchr(flags, '\n') = 0;
+  say("fdinfo of %s: %s, %s", what, pos, flags);
+}
+
+static void fdinfo(const char *dir) {
+  char name[4096];
+  snprintf(name, sizeof(name), "%s/fdfiles-fdinfo", dir);
+  int fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
+  check(fd >= 0, "create");
+  check(write(fd, "12345", 5) == 5, "write");
+  fdinfoLines("a file", fd);
+  int p[2];
+  check(pipe2(p, O_NONBLOCK) == 0, "pipe2");
+  fdinfoLines("a pipe's read end", p[0]);
+  close(p[0]);
+  close(p[1]);
+  struct stat st;
+  say("fdinfo of a closed fd: %s", result(stat(fdpath("/proc/self/fdinfo", p[0]), &st)));
+  close(fd);
+  unlink(name);
 }
 
 static int listed(const char *dir, const char *name) {
@@ -518,6 +553,7 @@ int main(int argc, char **argv) {
   deleted(argv[1]);
   anonymous();
   table();
+  fdinfo(argv[1]);
   zombie();
   threads();
   fadvise(argv[1]);
