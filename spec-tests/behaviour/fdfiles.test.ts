@@ -1,12 +1,12 @@
 /**
  * Files that name open file descriptions, and /proc's view of processes: /proc/self/fd/N
  * and /dev/fd/N reopen pipes, deleted files (and refuse sockets and eventfds) as Linux
- * does; the fd directory (and fdinfo's position and flags) follows the table; a zombie
- * shows state Z until reaped, then /proc/<pid> is gone; /proc/self/task lists each
- * thread; posix_fadvise's answers; splice, tee, vmsplice, sendfile and copy_file_range;
- * fallocate's modes; inotify's events for changes in a watched directory. Run in /tmp
- * (tmpfs) and in a bind mount, compared between a native run and runc, runsc and tvisor
- * (see compare.ts).
+ * does, another user's only with CAP_SYS_PTRACE; the fd directory (and fdinfo's
+ * position and flags) follows the table; a zombie shows state Z until reaped, then
+ * /proc/<pid> is gone; /proc/self/task lists each thread; posix_fadvise's answers;
+ * splice, tee, vmsplice, sendfile and copy_file_range; fallocate's modes; inotify's
+ * events for changes in a watched directory. Run in /tmp (tmpfs) and in a bind mount,
+ * compared between a native run and runc, runsc and tvisor (see compare.ts).
  */
 import { RunResult, SCRATCH } from './runner';
 import { describeProgram, expectLines } from './compare';
@@ -32,6 +32,8 @@ function expectFdFiles(r: RunResult): void {
     "open of an eventfd's link: ENXIO",
     'fd 50 listed in /proc/self/fd after dup2: yes',
     'fd 50 listed after close: no, stat: ENOENT',
+    "another user's fd link without CAP_SYS_PTRACE: open EACCES, readlink EACCES",
+    "the other user's process ended with status 0",
     'fdinfo of a file: pos:\t5, flags:\t02102002',
     "fdinfo of a pipe's read end: pos:\t0, flags:\t04000",
     'fdinfo of a closed fd: ENOENT',
@@ -126,12 +128,13 @@ function expectFdFiles(r: RunResult): void {
   ]);
 }
 
-/** gVisor answers ENODEV where Linux's anon inodes answer ENXIO, shows no position and
- * flags in fdinfo, lacks vmsplice and
+/** gVisor answers ENODEV where Linux's anon inodes answer ENXIO, lets anyone follow
+ * another user's fd links, shows no position and flags in fdinfo, lacks vmsplice and
  * copy_file_range (ENOSYS), fallocate's KEEP_SIZE and PUNCH_HOLE, and two of splice's
  * checks; it orders some inotify events otherwise. */
 const runscDeviations: [string, string][] = [
   ["open of an eventfd's link: ENXIO", "open of an eventfd's link: ENODEV"],
+  ["another user's fd link without CAP_SYS_PTRACE: open EACCES, readlink EACCES", "another user's fd link without CAP_SYS_PTRACE: open ok, readlink ok"],
   ['fdinfo of a file: pos:\t5, flags:\t02102002', 'fdinfo of a file: no pos and flags lines'],
   ["fdinfo of a pipe's read end: pos:\t0, flags:\t04000", "fdinfo of a pipe's read end: no pos and flags lines"],
   ['splice from an empty pipe, SPLICE_F_NONBLOCK: EAGAIN', 'splice from an empty pipe, SPLICE_F_NONBLOCK: ok'],
@@ -160,13 +163,29 @@ const runscDeviations: [string, string][] = [
   ['readlink of an inotify fd: anon_inode:inotify', 'readlink of an inotify fd: anon_inode:[inotifyfd:3]'],
 ];
 
-describeProgram({ program: 'fdfiles', title: 'fd files in /tmp', args: [SCRATCH], expectNative: expectFdFiles, runscDeviations });
+/** withIdCaps adds what the other-user case needs (a child that becomes uid 1000, a
+ * parent that drops CAP_SYS_PTRACE) to the container's capability sets. */
+function withIdCaps(spec: { process: { capabilities?: Record<string, string[]> } }): void {
+  const caps = (spec.process.capabilities ??= {});
+  for (const set of ['bounding', 'effective', 'permitted']) {
+    caps[set] = [...new Set([...(caps[set] ?? []), 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_PTRACE'])];
+  }
+}
+
+describeProgram({
+  program: 'fdfiles',
+  title: 'fd files in /tmp',
+  args: [SCRATCH],
+  options: { editSpec: withIdCaps },
+  expectNative: expectFdFiles,
+  runscDeviations,
+});
 
 describeProgram({
   program: 'fdfiles',
   title: 'fd files in a bind mount',
   args: [SCRATCH],
-  options: { scratchMount: '/mnt/scratch' },
+  options: { scratchMount: '/mnt/scratch', editSpec: withIdCaps },
   expectNative: expectFdFiles,
   runscDeviations,
 });

@@ -91,16 +91,38 @@ export function fdLinkText(k: Kernel, t: Task, f: FileDescription): string {
   return deleted ? `${path} (deleted)` : path;
 }
 
-/** ProcFdLink is /proc/<pid>/fd/N for descriptor `fd` of task `t`, open on `f`. */
+/** CAP_SYS_PTRACE lets a task inspect another's descriptors whatever their ids. */
+const CAP_SYS_PTRACE = 19;
+
+/** mayInspect is Linux's ptrace access check as /proc's fd links apply it
+ * (PTRACE_MODE_READ_FSCREDS): the same process, the caller's ids all among the target's
+ * real, effective and saved ids, or CAP_SYS_PTRACE. */
+export function mayInspect(asker: Task | null, target: Task): boolean {
+  if (!asker || asker.tg === target.tg) return true;
+  const a = asker.creds, c = target.creds;
+  const uids = [c.uid, c.euid, c.suid], gids = [c.gid, c.egid, c.sgid];
+  if (uids.every((u) => u === a.euid) && gids.every((g) => g === a.egid)) return true;
+  return a.capable(CAP_SYS_PTRACE);
+}
+
+/** ProcFdLink is /proc/<pid>/fd/N for descriptor `fd` of task `t`, open on `f`; `asker`
+ * is the task resolving it. Reading or following it takes mayInspect (EACCES). */
 export class ProcFdLink extends ProcLink {
-  constructor(pfs: ProcFs, path: string, k: Kernel, readonly t: Task, readonly fd: number, readonly file: FileDescription, owner: () => [number, number]) {
+  constructor(pfs: ProcFs, path: string, k: Kernel, readonly t: Task, readonly fd: number, readonly file: FileDescription,
+    owner: () => [number, number], private readonly asker: () => Task | null) {
     super(pfs, path, () => fdLinkText(k, t, file), owner);
     const parent = this.live;
     this.live = () => parent() && t.fds.has(fd) && t.fds.get(fd) === file;
   }
 
+  override readlink(): string {
+    if (!mayInspect(this.asker(), this.t)) fail(Errno.EACCES);
+    return super.readlink();
+  }
+
   override jump(): Location {
     this.alive();
+    if (!mayInspect(this.asker(), this.t)) fail(Errno.EACCES);
     return fileLocation(this.file);
   }
 }

@@ -20,7 +20,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     const m = new Map<string, () => Inode>();
     m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
-    for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, g));
+    for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, self, g));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => {
       const used = Math.ceil(k.platform.memoryFile.usedBytes / 1024);
       const free = memTotalKb - used;
@@ -66,8 +66,9 @@ function groupVisible(k: Kernel, g: ThreadGroup): boolean {
   return k.groups.get(g.tgid) === g && (g.tasks.size > 0 || g.zombie);
 }
 
-/** pidDir is /proc/<pid> for process g, or /proc/<pid>/task/<tid> for its thread `thread`. */
-function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread?: Task): Inode {
+/** pidDir is /proc/<pid> for process g, or /proc/<pid>/task/<tid> for its thread
+ * `thread`; `self` is the task asking. */
+function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup, thread?: Task): Inode {
   const base = thread ? `/${g.tgid}/task/${thread.tid}` : `/${g.tgid}`;
   const leader = () => thread ?? g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
@@ -102,7 +103,7 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread?: Task): Inode {
       const m = new Map<string, () => Inode>();
       const t = leader();
       if (t && t.state !== 'exited') for (const [fd, f] of t.fds.entries()) {
-        m.set(String(fd), () => new ProcFdLink(pfs, `${base}/fd/${fd}`, k, t, fd, f, owner));
+        m.set(String(fd), () => new ProcFdLink(pfs, `${base}/fd/${fd}`, k, t, fd, f, owner, self));
       }
       return m;
     }, owner, 0o500)],
@@ -120,7 +121,7 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread?: Task): Inode {
     }, owner, 0o500)],
   ]);
   if (!thread) {
-    const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, g, t)] as [string, () => Inode]));
+    const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, self, g, t)] as [string, () => Inode]));
     const all = entries;
     entries = () => all().set('task', () => new ProcDir(pfs, `${base}/task`, tasks, owner));
   }

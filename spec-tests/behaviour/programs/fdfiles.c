@@ -1,17 +1,19 @@
 /*
  * fdfiles: files that name open file descriptions and /proc's view of processes.
  * Opening /proc/self/fd/N and /dev/fd/N of a pipe (a new reader or writer of the same
- * pipe), of a deleted file (it still opens), of a socket and an eventfd; the readlink
- * forms; the fd directory following the table; fdinfo's position and flags; a zombie's
- * state in /proc/<pid>/stat and its disappearance once reaped; /proc/self/task with two
- * threads; posix_fadvise's answers; splice, tee, vmsplice, copy_file_range and sendfile
- * with and without offsets; fallocate's modes; inotify events for changes in a watched
- * directory. Usage: fdfiles <scratch dir>.
+ * pipe), of a deleted file (it still opens), of a socket and an eventfd, of another
+ * user's process (CAP_SYS_PTRACE needed); the readlink forms; the fd directory
+ * following the table; fdinfo's position and flags; a zombie's state in /proc/<pid>/stat
+ * and its disappearance once reaped; /proc/self/task with two threads; posix_fadvise's
+ * answers; splice, tee, vmsplice, copy_file_range and sendfile with and without
+ * offsets; fallocate's modes; inotify events for changes in a watched directory.
+ * Usage: fdfiles <scratch dir>.
  */
 #include "common.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
@@ -139,6 +141,51 @@ static void fdinfo(const char *dir) {
   say("fdinfo of a closed fd: %s", result(stat(fdpath("/proc/self/fdinfo", p[0]), &st)));
   close(fd);
   unlink(name);
+}
+
+/* setPtraceCap raises or drops CAP_SYS_PTRACE in the effective set and returns whether
+ * it was there before (-1 with errno on failure). */
+static int setPtraceCap(int on) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) != 0) return -1;
+  int had = (d[0].effective >> CAP_SYS_PTRACE) & 1;
+  if (on) d[0].effective |= 1u << CAP_SYS_PTRACE;
+  else d[0].effective &= ~(1u << CAP_SYS_PTRACE);
+  return syscall(SYS_capset, &h, d) == 0 ? had : -1;
+}
+
+/* otherUser: another user's descriptors, through /proc/<pid>/fd, need CAP_SYS_PTRACE. */
+static void otherUser(void) {
+  int ready[2], hold[2];
+  check(pipe(ready) == 0 && pipe(hold) == 0, "pipe");
+  pid_t pid = fork();
+  check(pid >= 0, "fork");
+  if (pid == 0) {
+    close(ready[0]);
+    close(hold[1]);
+    if (setresgid(1000, 1000, 1000) != 0 || setresuid(1000, 1000, 1000) != 0) _exit(2);
+    int fd = open("/dev/null", O_RDONLY);
+    char c = (char)fd;
+    if (write(ready[1], &c, 1) != 1) _exit(3);
+    if (read(hold[0], &c, 1) < 0) _exit(4);
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  char c;
+  check(read(ready[0], &c, 1) == 1, "read ready");
+  char file[64], link[256];
+  snprintf(file, sizeof(file), "/proc/%d/fd/%d", pid, c);
+  int had = setPtraceCap(0);
+  check(had >= 0, "capset");
+  say("another user's fd link without CAP_SYS_PTRACE: open %s, readlink %s", result(open(file, O_RDONLY)), result(readlink(file, link, sizeof(link))));
+  if (had) check(setPtraceCap(1) >= 0, "capset");
+  close(hold[1]);
+  close(ready[0]);
+  int status;
+  check(waitpid(pid, &status, 0) == pid, "waitpid");
+  say("the other user's process ended with status %d", WEXITSTATUS(status));
 }
 
 static int listed(const char *dir, const char *name) {
@@ -553,6 +600,7 @@ int main(int argc, char **argv) {
   deleted(argv[1]);
   anonymous();
   table();
+  otherUser();
   fdinfo(argv[1]);
   zombie();
   threads();
