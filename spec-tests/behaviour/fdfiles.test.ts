@@ -164,11 +164,12 @@ const runscDeviations: [string, string][] = [
 ];
 
 /** withIdCaps adds what the other-user case needs (a child that becomes uid 1000, a
- * parent that drops CAP_SYS_PTRACE) to the container's capability sets. */
+ * parent that drops CAP_SYS_PTRACE, and that may search any directory, so that only the
+ * ptrace check can refuse) to the container's capability sets. */
 function withIdCaps(spec: { process: { capabilities?: Record<string, string[]> } }): void {
   const caps = (spec.process.capabilities ??= {});
   for (const set of ['bounding', 'effective', 'permitted']) {
-    caps[set] = [...new Set([...(caps[set] ?? []), 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_PTRACE'])];
+    caps[set] = [...new Set([...(caps[set] ?? []), 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_PTRACE', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH'])];
   }
 }
 
