@@ -18,8 +18,7 @@ export const MAX_RW = 0x7ffff000;
 /** CHUNK bounds the sentry buffer of one transfer; larger requests return short counts. */
 export const CHUNK = 4 << 20;
 
-/** blocked turns a Block into EAGAIN for a non-blocking file. */
-export function blocked(f: FileDescription, r: number | Block): number | Block {
+function blocked(f: FileDescription, r: number | Block): number | Block {
   if (r instanceof Block && f.nonblocking) return -Errno.EAGAIN;
   return r;
 }
@@ -47,8 +46,7 @@ export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, 
   return r;
 }
 
-/** withPipeSignal runs fn, sending SIGPIPE when it throws EPIPE. */
-export function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
+function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
   try {
     return fn();
   } catch (e) {
