@@ -38,6 +38,7 @@ function expectFdFiles(r: RunResult): void {
     "fdinfo of a pipe's read end: pos:\t0, flags:\t04000",
     'fdinfo of a closed fd: ENOENT',
     'zombie: /proc/<pid>/stat state Z',
+    'zombie: /proc/<pid>/stat threads, vsize, rss: 1 0 0',
     'zombie: status State:\tZ (zombie)',
     'zombie: /proc/<pid> ok',
     'reaped (status 7): stat /proc/<pid> ENOENT',

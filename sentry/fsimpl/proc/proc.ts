@@ -74,6 +74,8 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
   const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
   const id = () => thread?.tid ?? g.tgid;
+  // A zombie still counts its leader, as Linux's signal->nr_threads does until the reap.
+  const threads = () => (g.zombie ? 1 : g.tasks.size);
   let entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
     ['cmdline', () => new ProcFile(pfs, `${base}/cmdline`, () => memRange(leader(), 'arg'), owner)],
     ['environ', () => new ProcFile(pfs, `${base}/environ`, () => memRange(leader(), 'env'), owner, 0o400)],
@@ -82,15 +84,15 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const t = leader();
       const ppid = g.parent?.tgid ?? 0;
       const start = Math.floor((g.startTime - k.bootTime) / 10);
-      const rss = Math.ceil((t?.mm.residentBytes ?? 0) / 4096);
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${g.tasks.size} 0 ${start} ${(t?.mm.residentBytes ?? 0)} ${rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      const bytes = g.zombie ? 0 : t?.mm.residentBytes ?? 0;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${threads()} 0 ${start} ${bytes} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
       return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, `VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`, `Threads:\t${g.tasks.size}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : [`VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`]), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
         ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],

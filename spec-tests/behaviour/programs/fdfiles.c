@@ -218,6 +218,24 @@ static char statState(const char *file) {
   return p && p[1] == ' ' ? p[2] : '!';
 }
 
+/* statFields returns num_threads, vsize and rss (fields 20, 23, 24) of a stat file. */
+static const char *statFields(const char *file) {
+  static char out[128];
+  char buf[1024] = {0};
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) return errname(errno);
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  char *p = n > 0 ? strrchr(buf, ')') : NULL;
+  if (!p) return "?";
+  char *f[64] = {0};
+  int i = 0;
+  for (char *tok = strtok(p + 2, " "); tok && i < 64; tok = strtok(NULL, " ")) f[i++] = tok;
+  if (i < 22) return "short";
+  snprintf(out, sizeof(out), "%s %s %s", f[17], f[20], f[21]);
+  return out;
+}
+
 static void zombie(void) {
   pid_t pid = fork();
   check(pid >= 0, "fork");
@@ -228,6 +246,7 @@ static void zombie(void) {
   snprintf(dir, sizeof(dir), "/proc/%d", pid);
   snprintf(file, sizeof(file), "/proc/%d/stat", pid);
   say("zombie: /proc/<pid>/stat state %c", statState(file));
+  say("zombie: /proc/<pid>/stat threads, vsize, rss: %s", statFields(file));
   char sfile[96], buf[2048] = {0};
   snprintf(sfile, sizeof(sfile), "/proc/%d/status", pid);
   int fd = open(sfile, O_RDONLY);
