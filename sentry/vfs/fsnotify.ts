@@ -116,6 +116,12 @@ export function notifyOpen(f: FileDescription, d: Dentry): void {
   f.onRelease(() => notifyFile(d, mask));
 }
 
+/** notifyAccessed reports IN_ACCESS after data was read from f. */
+export function notifyAccessed(f: FileDescription): void {
+  if (count === 0 || !f.loc) return;
+  notifyFile(f.loc.dentry, IN_ACCESS);
+}
+
 /** notifyModified reports IN_MODIFY after data was written to f (write, splice, fallocate...). */
 export function notifyModified(f: FileDescription): void {
   if (count === 0 || !f.loc) return;

@@ -570,8 +570,10 @@ static void inotify(const char *dir) {
   drain(ifd, "close");
   fd = open(a, O_RDONLY);
   check(fd >= 0, "open");
+  char two[2];
+  check(read(fd, two, 1) == 1 && read(fd, two, 1) == 1, "read");
   close(fd);
-  drain(ifd, "open and close for reading");
+  drain(ifd, "open, two reads, close");
   check(chmod(a, 0640) == 0, "chmod");
   check(truncate(a, 1) == 0, "truncate");
   drain(ifd, "chmod, truncate");

@@ -8,7 +8,7 @@ import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import type { FileDescription } from '../../../vfs/file';
 import { resolve } from '../../../vfs/path';
-import { notifyModified } from '../../../vfs/fsnotify';
+import { notifyAccessed, notifyModified } from '../../../vfs/fsnotify';
 import { setAttr } from '../../../vfs/ops';
 import { define } from '../registry';
 import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
@@ -32,6 +32,7 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
   const r = blocked(f, f.read(t, buf, offset));
   if (r instanceof Block || r <= 0) return r;
   t.mm.write(addr, buf.subarray(0, r));
+  notifyAccessed(f);
   return r;
 }
 
