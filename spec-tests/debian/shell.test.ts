@@ -26,6 +26,7 @@ try:
 except OSError as e:
     print("pipe:", e.strerror)
 '`],
+  ['cp of a 7 MB file (copy_file_range) in a bind mount and to /tmp', `seq 1000000 > big && cp big big2 && cp big /tmp/big3 && cmp big big2 && cmp big /tmp/big3 && wc -c < big2`],
   ['python os.copy_file_range and os.splice', `python3 -c '
 import os
 src = os.open("src", os.O_RDWR | os.O_CREAT, 0o600)
