@@ -150,6 +150,19 @@ export abstract class Inode {
     return fail(Errno.EINVAL);
   }
 
+  /** jump is, for a "magic" symlink (/proc/<pid>/fd/N), where following it leads instead
+   * of its text: the open file itself, even unnamed or deleted (Linux's nd_jump_link).
+   * null for an ordinary symlink. */
+  jump(): Location | null {
+    return null;
+  }
+
+  /** stale tells the dentry cache that this inode no longer stands for a live object (a
+   * /proc entry of a reaped process or a closed descriptor): look the name up again. */
+  get stale(): boolean {
+    return false;
+  }
+
   /** lookup returns the child called name (never '.' or '..'), or throws ENOENT; `c` are
    * the credentials of the task it is looked up for (a file system that checks again). */
   lookup(_name: string, _c?: Credentials): Inode {

@@ -15,6 +15,10 @@ import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted 
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
 import type { Dentry, Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
+import {
+  IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO,
+  nextCookie, notifyChange, notifyDir, notifyFile, notifyGone, notifyInode, notifyOpen, watching,
+} from './fsnotify';
 
 function checkWritableMount(loc: Location): void {
   if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
@@ -49,7 +53,10 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
       checkWritableMount(dir);
       mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
       const at = (inode: Inode): Location => ({ mount: dir.mount, dentry: dir.dentry.addChild(name, inode) });
-      return dir.dentry.inode.createOpen(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, flags & ~O_TRUNC, t.creds, at);
+      const f = dir.dentry.inode.createOpen(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, flags & ~O_TRUNC, t.creds, at);
+      notifyDir(dir.dentry.inode, IN_CREATE, name, false);
+      if (!(flags & O_PATH)) notifyOpen(f, f.loc!.dentry);
+      return f;
     }
   } else {
     loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW), directory: (flags & O_DIRECTORY) !== 0 });
@@ -72,7 +79,9 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
       f.unref();
       throw e;
     }
+    notifyFile(loc.dentry, IN_MODIFY);
   }
+  if (!(flags & O_PATH)) notifyOpen(f, loc.dentry);
   return f;
 }
 
@@ -89,6 +98,7 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   dir.dentry.addChild(name, dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds));
+  notifyDir(dir.dentry.inode, IN_CREATE, name, true);
 }
 
 /** mknodAt creates a FIFO, socket or regular file (device nodes: EPERM). */
@@ -103,6 +113,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   if ((fmt === S_IFCHR || fmt === S_IFBLK) && !t.creds.capable(CAP_MKNOD)) fail(Errno.EPERM);
   dir.dentry.addChild(name, dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds));
+  notifyDir(dir.dentry.inode, IN_CREATE, name, false);
 }
 
 /** symlinkAt creates a symlink holding target. */
@@ -113,6 +124,7 @@ export function symlinkAt(t: Task, target: string, start: Location, path: string
   checkWritableMount(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   dir.dentry.addChild(name, dir.dentry.inode.symlink(name, target, t.creds));
+  notifyDir(dir.dentry.inode, IN_CREATE, name, false);
 }
 
 /** unlinkAt removes a name (rmdir when dir is set). */
@@ -126,6 +138,7 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
   checkWritableMount(p.dir);
   mayAccess(t, p.dir, MAY_WRITE | MAY_EXEC);
   checkSticky(t, p.dir, d);
+  const lastLink = !dir && watching() && lastLinkOf(d);
   if (dir) {
     if (!d.inode.isDir) fail(Errno.ENOTDIR);
     p.dir.dentry.inode.rmdir(p.name, t.creds);
@@ -135,6 +148,12 @@ export function unlinkAt(t: Task, start: Location, path: string, dir: boolean): 
     p.dir.dentry.inode.unlink(p.name, t.creds);
   }
   p.dir.dentry.removeChild(p.name);
+  if (watching()) {
+    // Linux's order: the file's link count, its end (the last link), then the directory's entry.
+    if (!dir) notifyInode(d.inode, IN_ATTRIB);
+    if (dir || lastLink) notifyGone(d.inode);
+    notifyDir(p.dir.dentry.inode, IN_DELETE, p.name, dir);
+  }
 }
 
 /** renameAt moves oldPath to newPath (same mount only: EXDEV otherwise). */
@@ -164,6 +183,12 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   }
   o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name, t.creds);
   src.moveTo(n.dir.dentry, n.name);
+  if (watching()) {
+    const cookie = nextCookie();
+    notifyDir(o.dir.dentry.inode, IN_MOVED_FROM, o.name, src.inode.isDir, cookie);
+    notifyDir(n.dir.dentry.inode, IN_MOVED_TO, n.name, src.inode.isDir, cookie);
+    notifyInode(src.inode, IN_MOVE_SELF);
+  }
 }
 
 /** linkAt makes newPath a hard link to the file at oldLoc, in Linux's order of checks
@@ -179,6 +204,8 @@ export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: s
   if (oldLoc.dentry.inode.isDir) fail(Errno.EPERM);
   n.dir.dentry.inode.link(n.name, oldLoc.dentry.inode, t.creds);
   n.dir.dentry.addChild(n.name, oldLoc.dentry.inode);
+  notifyInode(oldLoc.dentry.inode, IN_ATTRIB);
+  notifyDir(n.dir.dentry.inode, IN_CREATE, n.name, false);
 }
 
 /** setAttr applies chmod/chown/truncate/utimens to a location after Linux's checks
@@ -215,6 +242,16 @@ export function setAttr(t: Task, loc: Location, a: SetAttr): void {
     mayAccess(t, loc, MAY_WRITE);
   }
   loc.dentry.inode.setattr(a, c);
+  notifyChange(loc.dentry, a);
+}
+
+/** lastLinkOf tells, before an unlink, whether d names the file's last link. */
+function lastLinkOf(d: Dentry): boolean {
+  try {
+    return d.inode.stat().nlink <= 1;
+  } catch {
+    return true;
+  }
 }
 
 /** accessAt implements access/faccessat (mode: R_OK 4, W_OK 2, X_OK 1; 0 = exists). */

@@ -103,8 +103,7 @@ function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, 
     const next = lookupChild(r, cur, parts[i]);
     if (next.dentry.inode.isSymlink && (!last || opts.follow || trailingSlash)) {
       if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
-      const target = next.dentry.inode.readlink();
-      cur = walk(r, cur, target, { follow: true }, st);
+      cur = next.dentry.inode.jump() ?? walk(r, cur, next.dentry.inode.readlink(), { follow: true }, st);
       continue;
     }
     cur = next;

@@ -132,6 +132,32 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
     }
   }, 60_000);
 
+  test('/dev/stdin, /dev/stdout and /proc/self/fd/N of the terminal reopen it', async () => {
+    const script = 'readlink /proc/self/fd/0; echo via-dev-stdout > /dev/stdout; stty size < /dev/stdin; echo via-fd-1 > /proc/self/fd/1; exit 0';
+    const bundle = rt.bundle('tty-reopen', ['sh', '-c', script], (s) => {
+      s.process!.terminal = true;
+      s.process!.consoleSize = { height: 30, width: 90 };
+    });
+    const sock = path.join(rt.dir, 'console-reopen.sock');
+    const lfd = listenUnix(sock);
+    try {
+      const created = rt.run('create', '--bundle', bundle, '--console-socket', sock, 'tty3');
+      expect(created.stderr).toBe('');
+      expect(created.status).toBe(0);
+      const conn = accept(lfd);
+      const io = new MsgBuffers(4096);
+      expect(io.recv(conn)).toBeGreaterThan(0);
+      closeFd(conn);
+      expect(io.fds).toHaveLength(1);
+      const output = readAll(io.fds[0]);
+      expect(rt.run('start', 'tty3').status).toBe(0);
+      expect((await output).replace(/\r\n/g, '\n')).toBe('/dev/pts/0\nvia-dev-stdout\n30 90\nvia-fd-1\n');
+    } finally {
+      closeFd(lfd);
+      rt.run('delete', '--force', 'tty3');
+    }
+  }, 60_000);
+
   // containerd's runc shim gives `create` pipes for its output when the container has a
   // terminal and reads them to their end before it calls `start`: nothing of the sandbox
   // may keep them (docker run -t stalled so). The container's stdio is the pty.

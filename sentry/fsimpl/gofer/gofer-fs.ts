@@ -527,11 +527,11 @@ export class GoferFile extends FileDescription {
 
   override stat(): Stat {
     if ((this.inode.mode & S_IFMT) === S_IFREG && this.hostFd >= 0) {
-      // The size and times of the host file, without a round trip.
+      // The size, link count and times of the host file, without a round trip.
       const st = host.fstat(this.hostFd);
       if (typeof st !== 'number') {
         const a = this.inode.attr;
-        Object.assign(a, { size: st.size, blocks: st.blocks, mtimeSec: st.mtimeSec, mtimeNsec: st.mtimeNsec, ctimeSec: st.ctimeSec, ctimeNsec: st.ctimeNsec, atimeSec: st.atimeSec, atimeNsec: st.atimeNsec });
+        Object.assign(a, { size: st.size, blocks: st.blocks, nlink: st.nlink, mtimeSec: st.mtimeSec, mtimeNsec: st.mtimeNsec, ctimeSec: st.ctimeSec, ctimeNsec: st.ctimeNsec, atimeSec: st.atimeSec, atimeNsec: st.atimeNsec });
       }
     }
     return this.inode.stat();

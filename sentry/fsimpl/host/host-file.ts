@@ -5,6 +5,7 @@
  * stops the others, and the data waits here until the task runs its read again.
  */
 import * as fs from 'node:fs';
+import * as host from '../../../gofer/hostfs/sys';
 import { check, libcFunc } from '../../../native/libc';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
@@ -103,6 +104,12 @@ export class HostFile extends FileDescription {
       // keep the FIFO default
     }
     return { dev: 13, ino: this.hostFd + 1, mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: this.born, mtime: this.born, ctime: this.born };
+  }
+
+  /** truncate sizes a regular host file (`cmd > /dev/stdout` with stdout a file truncates it, as on Linux). */
+  override truncate(size: number): void {
+    const r = host.ftruncate(this.hostFd, size);
+    if (r < 0) fail(-r);
   }
 
   protected override release(): void {

@@ -26,6 +26,10 @@ export class Pipe {
   hadWriter = false;
   readonly queue = new WaitQueue();
   readonly ino = nextPipeIno++;
+  /** uid and gid own the pipe's inode: its creator's (what reopening it through
+   * /proc/<pid>/fd/N is checked against). */
+  uid = 0;
+  gid = 0;
   readonly ctime = nowTimespec();
 
   read(dst: Buffer): number | Block {
@@ -48,6 +52,19 @@ export class Pipe {
     return n;
   }
 
+  /** peek copies up to dst.length buffered bytes into dst without consuming them (tee,
+   * and splice before it knows how much the output takes); 0 when empty. */
+  peek(dst: Buffer): number {
+    let n = 0;
+    for (const c of this.chunks) {
+      if (n === dst.length) break;
+      const take = Math.min(c.length, dst.length - n);
+      c.copy(dst, n, 0, take);
+      n += take;
+    }
+    return n;
+  }
+
   write(src: Buffer): number | Block {
     if (this.readers === 0) return -Errno.EPIPE;
     if (src.length === 0) return 0;
@@ -62,7 +79,7 @@ export class Pipe {
 
   stat(): Stat {
     return {
-      dev: 12, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
+      dev: 12, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: this.uid, gid: this.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0,
       atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
     };
   }

@@ -31,7 +31,12 @@ export class ProcFs implements FileSystem {
   }
 }
 
-abstract class ProcInode extends Inode {
+/** ProcInode is the base of every proc inode. */
+export abstract class ProcInode extends Inode {
+  /** live tells whether what the inode describes still exists (a process, a thread, a
+   * descriptor); a child looked up in a directory also dies with its directory. */
+  live: () => boolean = () => true;
+
   constructor(readonly pfs: ProcFs, readonly path: string, mode: number, readonly owner: () => [number, number] = () => [0, 0]) {
     super(pfs, pfs.ino(path), mode);
   }
@@ -45,6 +50,15 @@ abstract class ProcInode extends Inode {
   override get readonly(): boolean {
     return true;
   }
+
+  override get stale(): boolean {
+    return !this.live();
+  }
+
+  /** alive fails with ENOENT, as Linux's proc does, once the object is gone. */
+  protected alive(): void {
+    if (!this.live()) fail(Errno.ENOENT);
+  }
 }
 
 /** ProcDir lists children from a function: name -> inode factory. */
@@ -54,12 +68,19 @@ export class ProcDir extends ProcInode {
   }
 
   override lookup(name: string): Inode {
+    this.alive();
     const f = this.entries().get(name);
     if (!f) fail(Errno.ENOENT);
-    return f();
+    const i = f();
+    if (i instanceof ProcInode) {
+      const [mine, parent] = [i.live, this.live];
+      i.live = () => parent() && mine();
+    }
+    return i;
   }
 
   override readdir(): DirEntry[] {
+    this.alive();
     return [...this.entries()].map(([name, f]) => {
       const i = f();
       return { name, ino: i.ino, type: dtype(i.mode) };
@@ -80,6 +101,10 @@ class ProcDirFile extends FileDescription {
 
   override readdir(): DirEntry[] {
     if (this.offset === 0 || !this.snapshot) {
+      // Drop the cached names of what has gone (reaped processes, closed descriptors), so
+      // that listing /proc again and again (ps, top) does not grow the dentry cache.
+      const dentry = this.loc!.dentry;
+      for (const [name, d] of [...dentry.children]) if (d.inode.stale && !d.mounted) dentry.removeChild(name);
       const parent = this.loc!.dentry.parent?.inode ?? this.dir;
       this.snapshot = [{ name: '.', ino: this.dir.ino, type: 4 }, { name: '..', ino: parent.ino, type: 4 }, ...this.dir.readdir()];
     }
@@ -102,6 +127,7 @@ export class ProcFile extends ProcInode {
   }
 
   open(loc: Location, flags: number): FileDescription {
+    this.alive();
     if ((flags & 3) !== 0) fail(Errno.EACCES);
     const g = this.generate();
     return new ProcFileDesc(loc, flags, this, typeof g === 'string' ? Buffer.from(g) : g);
@@ -133,6 +159,7 @@ export class ProcLink extends ProcInode {
   }
 
   override readlink(): string {
+    this.alive();
     return this.target();
   }
 

@@ -7,7 +7,9 @@ import type { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
+import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
@@ -18,7 +20,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     const m = new Map<string, () => Inode>();
     m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
-    for (const g of k.groups.values()) if (g.tasks.size > 0) m.set(String(g.tgid), () => pidDir(pfs, k, g));
+    for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, self, g));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => {
       const used = Math.ceil(k.platform.memoryFile.usedBytes / 1024);
       const free = memTotalKb - used;
@@ -59,12 +61,22 @@ function mountsText(k: Kernel, t: Task | null): string {
   }).join('\n') + '\n';
 }
 
-function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread = false): Inode {
-  const base = `/${g.tgid}`;
-  const leader = () => g.leader ?? [...g.tasks][0];
+/** groupVisible: /proc/<pid> exists while the process does, zombie included, until reaped. */
+function groupVisible(k: Kernel, g: ThreadGroup): boolean {
+  return k.groups.get(g.tgid) === g && (g.tasks.size > 0 || g.zombie);
+}
+
+/** pidDir is /proc/<pid> for process g, or /proc/<pid>/task/<tid> for its thread
+ * `thread`; `self` is the task asking. */
+function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup, thread?: Task): Inode {
+  const base = thread ? `/${g.tgid}/task/${thread.tid}` : `/${g.tgid}`;
+  const leader = () => thread ?? g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
   const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
-  const entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
+  const id = () => thread?.tid ?? g.tgid;
+  // A zombie still counts its leader, as Linux's signal->nr_threads does until the reap.
+  const threads = () => (g.zombie ? 1 : g.tasks.size);
+  let entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
     ['cmdline', () => new ProcFile(pfs, `${base}/cmdline`, () => memRange(leader(), 'arg'), owner)],
     ['environ', () => new ProcFile(pfs, `${base}/environ`, () => memRange(leader(), 'env'), owner, 0o400)],
     ['comm', () => new ProcFile(pfs, `${base}/comm`, () => `${leader()?.name ?? ''}\n`, owner, 0o644)],
@@ -72,15 +84,15 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread = false): Inode {
       const t = leader();
       const ppid = g.parent?.tgid ?? 0;
       const start = Math.floor((g.startTime - k.bootTime) / 10);
-      const rss = Math.ceil((t?.mm.residentBytes ?? 0) / 4096);
-      return `${g.tgid} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${g.tasks.size} 0 ${start} ${(t?.mm.residentBytes ?? 0)} ${rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      const bytes = g.zombie ? 0 : t?.mm.residentBytes ?? 0;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${threads()} 0 ${start} ${bytes} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
-      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${g.tgid}`, `PPid:\t${g.parent?.tgid ?? 0}`,
+      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, `VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`, `Threads:\t${g.tasks.size}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : [`VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`]), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
         ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],
@@ -92,16 +104,47 @@ function pidDir(pfs: ProcFs, k: Kernel, g: ThreadGroup, thread = false): Inode {
     ['fd', () => new ProcDir(pfs, `${base}/fd`, () => {
       const m = new Map<string, () => Inode>();
       const t = leader();
-      if (t) for (const [fd, f] of t.fds.entries()) {
-        m.set(String(fd), () => new ProcLink(pfs, `${base}/fd/${fd}`, () => (f.loc ? k.mounts.pathOf(f.loc, t.root) : f.procLink()), owner));
+      if (t && t.state !== 'exited') for (const [fd, f] of t.fds.entries()) {
+        m.set(String(fd), () => new ProcFdLink(pfs, `${base}/fd/${fd}`, k, t, fd, f, owner, self));
       }
       return m;
     }, owner, 0o500)],
-    // A thread's directory (task/<tid>) has no task/ of its own, as on Linux: else the
-    // tree would be endless (ls -R /proc went on to PATH_MAX).
-    ...(thread ? [] : [['task', () => new ProcDir(pfs, `${base}/task`, () => new Map([...g.tasks].map((t) => [String(t.tid), () => pidDir(pfs, k, g, true)] as [string, () => Inode])), owner)] as [string, () => Inode]]),
+    ['fdinfo', () => new ProcDir(pfs, `${base}/fdinfo`, () => {
+      const m = new Map<string, () => Inode>();
+      const t = leader();
+      if (t && t.state !== 'exited') for (const [fd, f] of t.fds.entries()) {
+        m.set(String(fd), () => {
+          const info = new ProcFile(pfs, `${base}/fdinfo/${fd}`, () => fdInfo(k, f, t.fds.has(fd) && t.fds.cloexec(fd)), owner, 0o400);
+          info.live = () => t.fds.has(fd) && t.fds.get(fd) === f;
+          return info;
+        });
+      }
+      return m;
+    }, owner, 0o500)],
   ]);
-  return new ProcDir(pfs, base, entries, owner);
+  if (!thread) {
+    const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, self, g, t)] as [string, () => Inode]));
+    const all = entries;
+    entries = () => all().set('task', () => new ProcDir(pfs, `${base}/task`, tasks, owner));
+  }
+  const dir = new ProcDir(pfs, base, () => entries(), owner);
+  dir.live = thread ? () => groupVisible(k, g) && g.tasks.has(thread) : () => groupVisible(k, g);
+  return dir;
+}
+
+/** fdInfo is /proc/<pid>/fdinfo/N: the position, the flags in octal (O_LARGEFILE for
+ * files opened by path, as Linux forces it; O_CLOEXEC from the descriptor), the mount and
+ * the inode. */
+function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
+  const flags = (f.flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | (cloexec ? O_CLOEXEC : 0) | (f.loc ? O_LARGEFILE : 0);
+  const mnt = f.loc ? k.mounts.mounts.indexOf(f.loc.mount) + 1 : 0;
+  let ino = 0;
+  try {
+    ino = f.stat().ino;
+  } catch {
+    // A file whose attributes cannot be read shows inode 0.
+  }
+  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
 }
 
 /** capabilityLines are the capability lines of /proc/<pid>/status, in Linux's order. */

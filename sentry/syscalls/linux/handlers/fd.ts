@@ -86,6 +86,8 @@ define(72, (t, r) => {
 function pipe(t: Task, addr: bigint, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) fail(Errno.EINVAL);
   const [rd, wr] = newPipe(flags & O_NONBLOCK);
+  rd.pipe.uid = t.creds.euid;
+  rd.pipe.gid = t.creds.egid;
   const cloexec = (flags & O_CLOEXEC) !== 0;
   const rfd = t.fds.add(rd, cloexec);
   let wfd: number;

@@ -21,3 +21,7 @@ import './exec';
 import './socket';
 import './epoll';
 import './xattr';
+import './fadvise';
+import './splice';
+import './fallocate';
+import './inotify';

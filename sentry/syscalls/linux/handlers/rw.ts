@@ -9,15 +9,16 @@ import { Block } from '../../../kernel/waiter';
 import { O_APPEND, SEEK_CUR, type FileDescription } from '../../../vfs/file';
 import { checkFsize, fsizeRoom } from '../../../kernel/rlimit-checks';
 import { resolve } from '../../../vfs/path';
+import { notifyAccessed, notifyModified } from '../../../vfs/fsnotify';
 import { setAttr } from '../../../vfs/ops';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../../../vfs/inode';
 import { define } from '../registry';
 import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
 
 /** MAX_RW caps one read or write (Linux: 0x7ffff000). */
-const MAX_RW = 0x7ffff000;
+export const MAX_RW = 0x7ffff000;
 /** CHUNK bounds the sentry buffer of one transfer; larger requests return short counts. */
-const CHUNK = 4 << 20;
+export const CHUNK = 4 << 20;
 
 function blocked(f: FileDescription, r: number | Block): number | Block {
   if (r instanceof Block && f.nonblocking) return -Errno.EAGAIN;
@@ -41,6 +42,7 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
   const r = blocked(f, f.read(t, buf, offset));
   if (r instanceof Block || r <= 0) return r;
   t.mm.write(addr, buf.subarray(0, r));
+  notifyAccessed(f);
   return r;
 }
 
@@ -52,6 +54,7 @@ export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, 
   if (n > 0 && f.loc?.dentry.inode.isRegular) n = fsizeRoom(t, () => offset ?? (f.flags & O_APPEND ? f.stat().size : f.offset), n);
   const data = t.mm.read(addr, n);
   const r = blocked(f, f.write(t, data, offset));
+  if (typeof r === 'number' && r > 0) notifyModified(f);
   if (r === -Errno.EPIPE) sendToTask(t, { signo: SIGPIPE, code: SI_USER, pid: t.pid, uid: t.creds.uid });
   return r;
 }
@@ -140,30 +143,7 @@ define(77, (t, r) => {
   if (!f.writable) fail(Errno.EINVAL);
   if (f.loc?.dentry.inode.isRegular) checkFsize(t, Number(len));
   f.truncate(Number(len));
+  notifyModified(f);
   return 0;
 });
 
-// sendfile(out_fd, in_fd, offset*, count): the input is read at an explicit offset and
-// advanced only by what the output took, so a blocked or short write loses nothing.
-define(40, (t, r) => {
-  const out = file(t, fdArg(r, 0)), input = file(t, fdArg(r, 1));
-  if (!input.readable || !out.writable) fail(Errno.EBADF);
-  if (!input.loc || !input.loc.dentry.inode.isRegular) fail(Errno.EINVAL);
-  const offAddr = r.arg(2);
-  let off = offAddr === 0n ? input.offset : Number(BigInt.asIntN(64, t.mm.read(offAddr, 8).readBigInt64LE(0)));
-  if (off < 0) fail(Errno.EINVAL);
-  const count = Math.min(num(r, 3), MAX_RW, CHUNK);
-  const buf = Buffer.allocUnsafe(count);
-  const n = input.read(t, buf, off);
-  if (n instanceof Block || n <= 0) return n;
-  const w = blocked(out, withPipeSignal(t, () => out.write(t, buf.subarray(0, n))));
-  if (w instanceof Block || w < 0) return w;
-  off += w;
-  if (offAddr === 0n) input.offset = off;
-  else {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(off));
-    t.mm.write(offAddr, b);
-  }
-  return w;
-});
