@@ -10,6 +10,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
+import { exitRobustList } from './robust';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -27,6 +28,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   for (const u of t.unwait) u();
   t.unwait = [];
   timekeeper.disarm(t.wakeTimer);
+  exitRobustList(t);
   if (t.clearChildTid !== 0n && t.tg.tasks.size > 1) {
     try {
       t.mm.write(t.clearChildTid, Buffer.alloc(4));

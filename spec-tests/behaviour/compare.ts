@@ -20,6 +20,8 @@ export interface ProgramCase {
   /** runscDeviations are known gVisor differences: [native line, runsc line] pairs. The
    * runsc run must match the native output with exactly these lines replaced. */
   runscDeviations?: [string, string][];
+  /** runscSkip names a known gVisor bug that keeps runsc from running the program at all (a hang); the runsc test is skipped with it. */
+  runscSkip?: string;
 }
 
 /** COMPARED_RUNTIMES are the runtimes each program is compared under, in order. */
@@ -62,7 +64,7 @@ export function describeProgram(c: ProgramCase): void {
     });
 
     for (const rt of COMPARED_RUNTIMES) {
-      const reason = runtimeSkipReason(rt);
+      const reason = runtimeSkipReason(rt) ?? (rt === 'runsc' ? c.runscSkip : undefined);
       if (reason) {
         test.skip(`${rt}: skipped: ${reason}`, () => {});
         continue;

@@ -10,6 +10,7 @@ import './mm';
 import './time';
 import './misc';
 import './process';
+import './futex';
 import './creds';
 import './signal';
 import './exec';

@@ -1,6 +1,6 @@
 /**
  * Processes and threads: clone, fork, vfork, clone3, exit, exit_group, wait4, waitid,
- * kill, tkill, tgkill, futex, and the ids (pid, tid, process groups, sessions); user and
+ * kill, tkill, tgkill, and the ids (pid, tid, process groups, sessions); user and
  * group ids are in creds.ts.
  */
 import { CAP_KILL } from '../../../kernel/capabilities';
@@ -12,9 +12,7 @@ import { NSIG, SIGCHLD, SIGCONT, SI_TKILL, SI_USER, CLD_CONTINUED, CLD_EXITED, C
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
-import { Futexes } from '../../../kernel/futex';
 import { define } from '../registry';
-import { u32 } from './util';
 
 function clone(t: Task, a: CloneArgs): number | Block {
   // A vfork parent sleeps until its child execs or exits; the child's tid is kept across the sleep.
@@ -153,35 +151,6 @@ define(234, (t, r) => {
   if (r.argInt(0) <= 0) fail(Errno.EINVAL);
   return tkill(t, r.argInt(0), r.argInt(1), r.argInt(2));
 });
-
-// futex(uaddr, op, val, timeout/val2, uaddr2, val3)
-const futexes = new Futexes();
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_CLOCK_REALTIME = 256, FUTEX_PRIVATE = 128;
-define(202, (t, r) => {
-  if (!t.kernel.futexWake) t.kernel.futexWake = (task, addr, n) => futexes.wake(task, addr, n);
-  const op = r.argInt(1) & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
-  const addr = r.arg(0);
-  switch (op) {
-    case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-      let deadline: number | undefined;
-      if (r.arg(3) !== 0n && t.syscallState === undefined) {
-        const b = t.mm.read(r.arg(3), 16);
-        const ms = Number(b.readBigInt64LE(0)) * 1000 + Number(b.readBigInt64LE(8)) / 1e6;
-        deadline = op === FUTEX_WAIT ? Date.now() + ms : (r.argInt(1) & FUTEX_CLOCK_REALTIME ? ms : Date.now() + ms - process.uptime() * 1000);
-        (t as unknown as { futexDeadline?: number }).futexDeadline = deadline;
-      } else if (t.syscallState !== undefined) {
-        deadline = (t as unknown as { futexDeadline?: number }).futexDeadline;
-      }
-      return futexes.wait(t, addr, u32(r, 2), deadline);
-    }
-    case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET:
-      return futexes.wake(t, addr, Math.max(0, r.argInt(2)));
-    default:
-      return -Errno.ENOSYS;
-  }
-}, 'partial', 'WAIT and WAKE (and bitset forms) only');
 
 // Identity.
 define(39, (t) => t.pid);
