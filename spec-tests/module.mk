@@ -4,7 +4,7 @@
 # Each program in spec-tests/behaviour/programs/ becomes build/programs/<name>; the tests
 # in spec-tests/behaviour/ run them natively and under runc, runsc and tvisor.
 
-BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls unix-sockets inet-loopback epoll resources futex
+BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls unix-sockets inet-loopback epoll resources futex vfork
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

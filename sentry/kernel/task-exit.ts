@@ -11,6 +11,7 @@ import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
 import { exitRobustList } from './robust';
+import { notifyGroupExit } from './group-exit';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -62,6 +63,7 @@ export function exitGroup(t: Task, reason: ExitReason): void {
 function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const k = last.kernel;
   tg.exitStatus = waitStatus(reason);
+  notifyGroupExit(tg);
   tg.exitWatcher?.(tg.exitStatus);
   tg.exitWatcher = null;
   timekeeper.disarm(tg.alarmTimer);
@@ -88,7 +90,8 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   }
   const parent = tg.parent;
   const act = parent?.actions[SIGCHLD];
-  const autoReap = !parent || act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0;
+  // Only a child whose exit signal is SIGCHLD is reaped at once by a parent ignoring it.
+  const autoReap = !parent || (tg.exitSignal === SIGCHLD && (act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0));
   if (autoReap) {
     k.groups.delete(tg.tgid);
     parent?.children.delete(tg);
@@ -99,7 +102,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const code = 'code' in reason ? CLD_EXITED : reason.core ? CLD_DUMPED : CLD_KILLED;
   const status = 'code' in reason ? reason.code : reason.signal;
   parent!.childEvents.notify();
-  sendToGroup(parent!, { signo: SIGCHLD, code, pid: tg.tgid, uid: last.creds.uid, status });
+  if (tg.exitSignal !== 0) sendToGroup(parent!, { signo: tg.exitSignal, code, pid: tg.tgid, uid: last.creds.uid, status });
 }
 
 /** isCoreSignal tells whether a signal's default action dumps core. */

@@ -11,6 +11,7 @@ import './time';
 import './misc';
 import './process';
 import './futex';
+import './pidfd';
 import './creds';
 import './signal';
 import './exec';
