@@ -19,7 +19,7 @@ import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runti
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
-const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong'];
+const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong', 'futex-pingpong'];
 /** TARGETS are the bounds on tvisor's time as a fraction of runsc's. */
 const TARGETS: Record<string, number> = { getppid: 0.25, 'pread-4k': 0.3, 'open+close': 0.5, 'fork+wait': 1 };
 
