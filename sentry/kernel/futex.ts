@@ -38,16 +38,21 @@ interface FutexWaiter {
   /** pi: waiting in LOCK_PI (UNLOCK_PI hands the lock to it). */
   pi: boolean;
   woken: boolean;
-  /** q is the waiter's own queue: the task sleeps on it while the record is live. */
+  /** q is the waiter's queue: the task sleeps on it while the record is live (futex_waitv's records share one). */
   q: WaitQueue;
   deadline?: number;
+  /** index is the record's place in a futex_waitv vector (0 for the other waits). */
+  index: number;
+  /** addr and val are the word and the value waited for (absent for LOCK_PI). */
+  addr?: bigint;
+  val?: number;
 }
 
 /** Futexes holds the wait queues of every futex word in use. */
 export class Futexes {
   private readonly buckets = new WeakMap<object, Map<number, FutexWaiter[]>>();
-  /** current is each task's record of the futex wait it is in (if any). */
-  private readonly current = new WeakMap<Task, FutexWaiter>();
+  /** current is each task's records of the futex wait it is in (if any; several for futex_waitv). */
+  private readonly current = new WeakMap<Task, FutexWaiter[]>();
 
   /** keyOf returns the key of the word at addr (EINVAL when misaligned, EFAULT when unmapped). */
   keyOf(t: Task, addr: bigint, priv: boolean): FutexKey {
@@ -94,56 +99,91 @@ export class Futexes {
     if (i >= 0) b!.splice(i, 1);
   }
 
-  /** resumed returns the task's record when this run of its syscall follows a sleep in it. */
-  private resumed(t: Task): FutexWaiter | undefined {
-    const w = this.current.get(t);
-    if (w && t.inSyscall && t.syscallState === w) return w;
-    if (w) {
-      // A wait left by a signal (and maybe restarted): its record is dead.
-      this.remove(w);
+  /** resumed returns the task's records when this run of its syscall follows a sleep in it. */
+  private resumed(t: Task): FutexWaiter[] | undefined {
+    const ws = this.current.get(t);
+    if (ws && t.inSyscall && t.syscallState === ws) return ws;
+    if (ws) {
+      // A wait left by a signal (and maybe restarted): its records are dead.
+      for (const w of ws) this.remove(w);
       this.current.delete(t);
     }
     return undefined;
   }
 
-  private sleep(t: Task, key: FutexKey, bitset: number, pi: boolean, deadline: number | undefined): Block {
-    const w: FutexWaiter = { task: t, key, bitset, pi, woken: false, q: new WaitQueue(), deadline };
-    this.enqueue(w);
-    this.current.set(t, w);
-    t.syscallState = w;
+  private sleep(t: Task, entries: Array<{ key: FutexKey; bitset: number; addr?: bigint; val?: number }>, pi: boolean, deadline: number | undefined): Block {
+    const q = new WaitQueue();
+    const ws = entries.map((e, index): FutexWaiter => ({ task: t, key: e.key, bitset: e.bitset, pi, woken: false, q, deadline, index, addr: e.addr, val: e.val }));
+    for (const w of ws) this.enqueue(w);
+    this.current.set(t, ws);
+    t.syscallState = ws;
     // A timed wait interrupted by a handler fails with EINTR (Linux restarts it through a
     // restart block, which a handler turns into EINTR); an untimed one follows SA_RESTART.
-    return new Block([w.q], deadline, deadline !== undefined);
+    return new Block([q], deadline, deadline !== undefined);
   }
 
   /**
-   * again runs the wait of a task woken while in it: 0 when a wake took its record,
-   * ETIMEDOUT past the deadline, else (a spurious wake) it sleeps on.
+   * again runs the wait of a task woken while in it: the index of the record a wake took,
+   * ETIMEDOUT past the deadline, else (a spurious wake) it sleeps on, unless a word changed
+   * meanwhile (a wake may have passed it by): then it returns as woken by that word, a
+   * spurious wake-up that futex users allow for (LOCK_PI tries the lock again).
    */
-  private again(w: FutexWaiter): number | Block {
-    if (w.woken) {
-      this.current.delete(w.task);
-      return 0;
+  private again(ws: FutexWaiter[]): number | Block {
+    const t = ws[0].task;
+    const woken = ws.find((w) => w.woken);
+    if (woken) {
+      for (const w of ws) if (w !== woken) this.remove(w);
+      this.current.delete(t);
+      return woken.index;
     }
-    if (w.deadline !== undefined && Date.now() >= w.deadline) {
-      this.remove(w);
-      this.current.delete(w.task);
+    const deadline = ws[0].deadline;
+    if (deadline !== undefined && Date.now() >= deadline) {
+      for (const w of ws) this.remove(w);
+      this.current.delete(t);
       return -Errno.ETIMEDOUT;
     }
-    const b = this.bucket(w.key, true)!;
-    if (!b.includes(w)) b.push(w);
-    return new Block([w.q], w.deadline, w.deadline !== undefined);
+    const changed = ws.find((w) => w.addr === undefined || this.changed(t, w.addr, w.val!));
+    if (changed) {
+      for (const w of ws) this.remove(w);
+      this.current.delete(t);
+      return changed.index;
+    }
+    for (const w of ws) {
+      const b = this.bucket(w.key, true)!;
+      if (!b.includes(w)) b.push(w);
+    }
+    return new Block([ws[0].q], deadline, deadline !== undefined);
+  }
+
+  private changed(t: Task, addr: bigint, val: number): boolean {
+    try {
+      return this.word(t, addr) !== val >>> 0;
+    } catch {
+      return true;
+    }
   }
 
   /** wait sleeps while the word at addr (key) holds val, until a wake matching bitset or the deadline (ms, Date.now clock). */
   wait(t: Task, key: FutexKey, addr: bigint, val: number, bitset: number, deadline?: number): number | Block {
     if (bitset === 0) fail(Errno.EINVAL);
-    const w = this.resumed(t);
-    if (w) return this.again(w);
+    const ws = this.resumed(t);
+    if (ws) return this.again(ws);
     const cur = t.mm.read(addr, 4).readUInt32LE(0);
     if (cur !== val >>> 0) return -Errno.EAGAIN;
     if (deadline !== undefined && Date.now() >= deadline) return -Errno.ETIMEDOUT;
-    return this.sleep(t, key, bitset, false, deadline);
+    return this.sleep(t, [{ key, bitset, addr, val }], false, deadline);
+  }
+
+  /**
+   * waitv implements futex_waitv: it sleeps on every word while each holds its value
+   * (EAGAIN when one does not) and returns the index of the first woken.
+   */
+  waitv(t: Task, entries: Array<{ key: FutexKey; addr: bigint; val: number }>, deadline?: number): number | Block {
+    const ws = this.resumed(t);
+    if (ws) return this.again(ws);
+    for (const e of entries) if (t.mm.read(e.addr, 4).readUInt32LE(0) !== e.val >>> 0) return -Errno.EAGAIN;
+    if (deadline !== undefined && Date.now() >= deadline) return -Errno.ETIMEDOUT;
+    return this.sleep(t, entries.map((e) => ({ key: e.key, bitset: FUTEX_BITSET_MATCH_ANY, addr: e.addr, val: e.val })), false, deadline);
   }
 
   /** wakeKey wakes up to n live waiters of key whose bitset meets `bitset`; it returns how many. */
@@ -152,7 +192,8 @@ export class Futexes {
     let woken = 0;
     for (const w of this.prune(key)) {
       if (woken >= n) break;
-      if ((w.bitset & bitset) === 0) continue;
+      // A futex_waitv sibling woken earlier in this loop is no longer live.
+      if ((w.bitset & bitset) === 0 || !Futexes.live(w)) continue;
       this.wakeOne(w);
       woken++;
     }
@@ -178,6 +219,7 @@ export class Futexes {
   requeue(from: FutexKey, to: FutexKey, nWake: number, nRequeue: number): number {
     let woken = 0, moved = 0;
     for (const w of this.prune(from)) {
+      if (!Futexes.live(w)) continue;
       if (woken < nWake) {
         this.wakeOne(w);
         woken++;
@@ -198,9 +240,9 @@ export class Futexes {
    * owner does not exist, else mark FUTEX_WAITERS and sleep until UNLOCK_PI hands it over.
    */
   lockPi(t: Task, key: FutexKey, addr: bigint, trylock: boolean, deadline?: number): number | Block {
-    const w = this.resumed(t);
-    if (w) {
-      const r = this.again(w);
+    const ws = this.resumed(t);
+    if (ws) {
+      const r = this.again(ws);
       if (r !== 0) return r;
       // Woken: either the lock was handed to t, or its owner died (robust list): try again.
       if ((this.word(t, addr) & FUTEX_TID_MASK) === t.tid) return 0;
@@ -218,7 +260,7 @@ export class Futexes {
     if (!ownerTask || ownerTask.state === 'exited') return -Errno.ESRCH;
     if (deadline !== undefined && Date.now() >= deadline) return -Errno.ETIMEDOUT;
     this.setWord(t, addr, (cur | FUTEX_WAITERS) >>> 0);
-    return this.sleep(t, key, FUTEX_BITSET_MATCH_ANY, true, deadline);
+    return this.sleep(t, [{ key, bitset: FUTEX_BITSET_MATCH_ANY }], true, deadline);
   }
 
   /** unlockPi implements FUTEX_UNLOCK_PI: EPERM unless t owns the word; the first waiter becomes the owner, else the word is 0. */

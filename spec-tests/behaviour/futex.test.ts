@@ -1,6 +1,6 @@
 /**
  * Futexes: keys (shared across fork in MAP_SHARED memory, private per address space),
- * timeouts on both clocks, bitsets, REQUEUE/CMP_REQUEUE, WAKE_OP, robust and PI mutexes
+ * timeouts on both clocks, bitsets, REQUEUE/CMP_REQUEUE, WAKE_OP, futex_waitv, robust and PI mutexes
  * whose owner dies, compared between a native run and runc, runsc and tvisor. The lines
  * are what Linux's futex(2) and pthread_mutex_lock(3) document for each case.
  */
@@ -43,6 +43,12 @@ describeProgram({
       'wake_op, unknown op 7: ENOSYS',
       'wake_op, unknown cmp 9: ENOSYS',
       'wake_op with waiters on both words: woke 2, waits returned 0 0',
+      'futex_waitv, second word differs: EAGAIN',
+      'futex_waitv, monotonic deadline: ETIMEDOUT',
+      'futex_waitv, clock BOOTTIME: EINVAL',
+      'futex_waitv, no size flag: EINVAL',
+      'futex_waitv, 0 words: EINVAL',
+      'futex_waitv woken through the second word: yes, returned 1',
       'robust mutex, owner process died: lock EOWNERDEAD',
       '  consistent: 0, unlock: 0, lock again: 0, trylock by owner: EBUSY, unlock: 0',
       'robust mutex, owner thread exited: lock EOWNERDEAD',
@@ -64,6 +70,13 @@ describeProgram({
     ['cmp_requeue, negative count: EINVAL', 'cmp_requeue, negative count: 0'],
     ['requeue B to A, wake 1, move 1: 2', 'requeue B to A, wake 1, move 1: 1'],
     ['wake_op ADD -300, GE -1: 0, word now -59', 'wake_op ADD -300, GE -1: 0, word now 4037'],
+    // gVisor 2022 has no futex_waitv (Linux 5.16).
+    ['futex_waitv, second word differs: EAGAIN', 'futex_waitv, second word differs: ENOSYS'],
+    ['futex_waitv, monotonic deadline: ETIMEDOUT', 'futex_waitv, monotonic deadline: ENOSYS'],
+    ['futex_waitv, clock BOOTTIME: EINVAL', 'futex_waitv, clock BOOTTIME: ENOSYS'],
+    ['futex_waitv, no size flag: EINVAL', 'futex_waitv, no size flag: ENOSYS'],
+    ['futex_waitv, 0 words: EINVAL', 'futex_waitv, 0 words: ENOSYS'],
+    ['futex_waitv woken through the second word: yes, returned 1', 'futex_waitv woken through the second word: no, returned -1'],
   ],
 });
 

@@ -192,6 +192,48 @@ static void wake_ops(void) {
   say("wake_op with waiters on both words: woke %ld, waits returned %ld %ld", total, results[0], results[1]);
 }
 
+/* futex_waitv's word flags (Linux 5.16 uapi; older headers lack them). */
+#define WAITV_SIZE_U32 2
+#define WAITV_PRIVATE 128
+
+struct waitv {
+  uint64_t val, uaddr;
+  uint32_t flags, reserved;
+};
+
+static long futex_waitv(struct waitv *w, unsigned n, unsigned flags, struct timespec *ts, int clock) {
+  return syscall(SYS_futex_waitv, w, n, flags, ts, clock);
+}
+
+static void *wait_v(void *arg) {
+  struct waitv *w = arg;
+  results[0] = futex_waitv(w, 2, 0, NULL, 0);
+  return NULL;
+}
+
+static void waitvs(void) {
+  char buf[32];
+  struct waitv w[2] = {{0, (uintptr_t)&word_a, WAITV_SIZE_U32 | WAITV_PRIVATE, 0}, {0, (uintptr_t)&word_b, WAITV_SIZE_U32 | WAITV_PRIVATE, 0}};
+  word_a = 0, word_b = 1;
+  say("futex_waitv, second word differs: %s", err(futex_waitv(w, 2, 0, NULL, 0), buf, sizeof(buf)));
+  word_b = 0;
+  struct timespec abs;
+  clock_gettime(CLOCK_MONOTONIC, &abs);
+  abs.tv_nsec += 10 * 1000 * 1000;
+  if (abs.tv_nsec >= 1000000000) abs.tv_sec++, abs.tv_nsec -= 1000000000;
+  say("futex_waitv, monotonic deadline: %s", err(futex_waitv(w, 2, 0, &abs, CLOCK_MONOTONIC), buf, sizeof(buf)));
+  say("futex_waitv, clock BOOTTIME: %s", err(futex_waitv(w, 2, 0, &abs, CLOCK_BOOTTIME), buf, sizeof(buf)));
+  w[1].flags = WAITV_PRIVATE;
+  say("futex_waitv, no size flag: %s", err(futex_waitv(w, 2, 0, NULL, 0), buf, sizeof(buf)));
+  w[1].flags = WAITV_SIZE_U32 | WAITV_PRIVATE;
+  say("futex_waitv, 0 words: %s", err(futex_waitv(w, 0, 0, NULL, 0), buf, sizeof(buf)));
+  pthread_t th;
+  check(pthread_create(&th, NULL, wait_v, w) == 0, "pthread_create");
+  int woke = wake_until(&word_b, FUTEX_WAKE_PRIVATE);
+  pthread_join(th, NULL);
+  say("futex_waitv woken through the second word: %s, returned %ld", woke ? "yes" : "no", results[0]);
+}
+
 /* A robust mutex whose owner dies: the next locker gets EOWNERDEAD. */
 static void robust(int pi) {
   pthread_mutex_t *m = shared_page();
@@ -277,6 +319,7 @@ int main(int argc, char **argv) {
   bitsets();
   requeues();
   wake_ops();
+  waitvs();
   robust(0);
   robust_thread();
   pi_raw();

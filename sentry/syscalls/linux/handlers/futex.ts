@@ -114,3 +114,31 @@ define(274, (t, r) => {
   t.mm.write(r.arg(2), b);
   return 0;
 }, 'partial', 'access check: same user ids or CAP_SYS_PTRACE (no ptrace access modes)');
+
+/** FUTEX2_SIZE_U32 and FUTEX2_PRIVATE are futex_waitv's per-word flags; FUTEX_WAITV_MAX bounds its vector. */
+const FUTEX2_SIZE_MASK = 3, FUTEX2_SIZE_U32 = 2, FUTEX2_PRIVATE = 128, FUTEX_WAITV_MAX = 128;
+
+/*
+ * futex_waitv(waiters, nr_futexes, flags, timeout, clockid)
+ *   struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }  (24 bytes)
+ * The timeout is absolute on clockid (CLOCK_MONOTONIC or CLOCK_REALTIME).
+ */
+define(449, (t, r) => {
+  const n = u32(r, 1);
+  if (u32(r, 2) !== 0 || r.arg(0) === 0n || n === 0 || n > FUTEX_WAITV_MAX) fail(Errno.EINVAL);
+  let deadline: number | undefined;
+  if (!t.inSyscall && r.arg(3) !== 0n) {
+    const clock = r.argInt(4);
+    if (clock !== CLOCK_MONOTONIC && clock !== CLOCK_REALTIME) fail(Errno.EINVAL);
+    deadline = deadlineOf(t, r.arg(3), false, clock);
+  }
+  const raw = t.mm.read(r.arg(0), 24 * n);
+  const entries = [];
+  for (let i = 0; i < n; i++) {
+    const val = raw.readBigUInt64LE(24 * i), addr = raw.readBigUInt64LE(24 * i + 8);
+    const flags = raw.readUInt32LE(24 * i + 16), reserved = raw.readUInt32LE(24 * i + 20);
+    if (flags & ~(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) || reserved !== 0 || (flags & FUTEX2_SIZE_MASK) !== FUTEX2_SIZE_U32 || val > 0xffffffffn) fail(Errno.EINVAL);
+    entries.push({ key: futexes.keyOf(t, addr, (flags & FUTEX2_PRIVATE) !== 0), addr, val: Number(val) });
+  }
+  return futexes.waitv(t, entries, deadline);
+}, 'partial', '32-bit words only (as Linux); no FUTEX2_NUMA');
