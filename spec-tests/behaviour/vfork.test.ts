@@ -33,6 +33,17 @@ describeProgram({
 
 describeProgram({
   program: 'vfork',
+  args: ['signal'],
+  title: 'vfork signal',
+  expectNative(r) {
+    expect(r.status).toBe(0);
+    expectLines(r.stdout, ['vfork while the parent gets a signal: the pid, handler ran 1', '  child exit 0', 'done']);
+  },
+  runscSkip: 'gVisor 2022 has not run the vfork parent\'s handler when vfork returns, and the signal kills the program later',
+});
+
+describeProgram({
+  program: 'vfork',
   args: ['pidfd'],
   title: 'vfork pidfd',
   runscSkip: 'gVisor 2022 has no pidfd_open (ENOSYS)',

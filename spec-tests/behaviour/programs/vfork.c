@@ -2,7 +2,7 @@
  * vfork: the child of vfork shares its parent's memory and the parent waits for its exec
  * or exit; posix_spawn reports a missing program as ENOENT through that shared memory;
  * clone's exit signal (other than SIGCHLD, or none) and wait's __WALL/__WCLONE. With the
- * argument "pidfd": pidfd_open, pidfd_send_signal, CLONE_PIDFD, poll/epoll and waitid(P_PIDFD)
+ * argument "signal": a signal for the vfork parent waits for the child's exit. With "pidfd": pidfd_open, pidfd_send_signal, CLONE_PIDFD, poll/epoll and waitid(P_PIDFD)
  * on a pidfd.
  */
 #include "common.h"
@@ -61,6 +61,38 @@ static void vfork_memory(void) {
   close(fds[1]);
   check(waitpid(p, &st, 0) == p, "waitpid");
   say("exec'd vfork child: %s", describe_status(st, buf, sizeof(buf)));
+}
+
+static volatile sig_atomic_t usr2_count;
+
+static void on_usr2(int sig) {
+  (void)sig;
+  usr2_count++;
+}
+
+/* A signal sent to the parent while its vfork child runs waits for the child's exit. */
+static void vfork_signal(void) {
+  char buf[64];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_usr2; /* no SA_RESTART */
+  sigaction(SIGUSR2, &sa, NULL);
+  usr2_count = 0;
+  pid_t p = vfork();
+  if (p == 0) {
+    kill(getppid(), SIGUSR2);
+    usleep(50 * 1000);
+    _exit(0);
+  }
+  int e = errno;
+  say("vfork while the parent gets a signal: %s, handler ran %d", p > 0 ? "the pid" : errname(e), (int)usr2_count);
+  int st;
+  if (p > 0) {
+    check(waitpid(p, &st, 0) == p, "waitpid");
+    say("  child %s", describe_status(st, buf, sizeof(buf)));
+  }
+  sa.sa_handler = SIG_DFL;
+  sigaction(SIGUSR2, &sa, NULL);
 }
 
 static void spawn(void) {
@@ -232,6 +264,11 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "wait-stdin") == 0) {
     char c;
     return read(0, &c, 1) == 1 ? 0 : 1;
+  }
+  if (argc > 1 && strcmp(argv[1], "signal") == 0) {
+    vfork_signal();
+    say("done");
+    return 0;
   }
   if (argc > 1 && strcmp(argv[1], "pidfd") == 0) {
     pidfds();

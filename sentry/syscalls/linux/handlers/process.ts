@@ -15,6 +15,8 @@ import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { define } from '../registry';
 
+/** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
+const ALL_SIGNALS = 0xffffffffffffffffn;
 /** clone3's struct clone_args sizes: VER0 (64 bytes), VER1 (+set_tid, set_tid_size: 80), VER2 (+cgroup: 88). */
 const CLONE_ARGS_SIZE_VER0 = 64, CLONE_ARGS_SIZE_VER2 = 88, PAGE_SIZE = 4096;
 /** MAX_PID_NS_LEVEL bounds clone3's set_tid array. */
@@ -26,9 +28,10 @@ const MAX_PID_NS_LEVEL = 32;
  */
 function clone(t: Task, a: CloneArgs, pidfd = 0n): number | Block {
   // A vfork parent sleeps until its child execs or exits; the child's tid is kept across the sleep.
-  const st = t.syscallState as { child: Task } | undefined;
+  const st = t.inSyscall ? (t.syscallState as { child: Task; mask: bigint } | undefined) : undefined;
   if (st) {
     if (st.child.vforkDone && st.child.state !== 'exited') return new Block([st.child.vforkDone]);
+    t.sigmask = st.mask;
     return st.child.tid;
   }
   if (a.flags & CLONE_PIDFD) {
@@ -43,7 +46,10 @@ function clone(t: Task, a: CloneArgs, pidfd = 0n): number | Block {
     t.mm.write(pidfd, b);
   }
   if (a.flags & CLONE_VFORK && child.vforkDone) {
-    t.syscallState = { child };
+    // As Linux's killable wait: no handler runs in the parent while the child uses its
+    // memory and stack; signals stay pending until the child releases them (SIGKILL still ends it).
+    t.syscallState = { child, mask: t.sigmask };
+    t.sigmask = ALL_SIGNALS;
     return new Block([child.vforkDone]);
   }
   return child.tid;
@@ -66,7 +72,7 @@ define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD,
  *       set_tid, set_tid_size (VER1), cgroup (VER2)
  */
 define(435, (t, r) => {
-  if (t.syscallState) return clone(t, { flags: 0, exitSignal: 0, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n });
+  if (t.inSyscall && t.syscallState) return clone(t, { flags: 0, exitSignal: 0, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n });
   const size = Number(r.arg(1));
   if (size < CLONE_ARGS_SIZE_VER0) fail(Errno.EINVAL);
   if (size > PAGE_SIZE) fail(Errno.E2BIG);
