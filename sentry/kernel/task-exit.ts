@@ -73,7 +73,6 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   for (const child of tg.children) {
     child.parent = init && init !== tg ? init : null;
     child.exitSignal = SIGCHLD; // as Linux's reparent_leader: init gets SIGCHLD, whatever clone asked
-
     if (child.parent) {
       child.parent.children.add(child);
       if (child.zombie) child.parent.childEvents.notify();
