@@ -1,8 +1,10 @@
 /**
  * clone: new processes (fork, vfork) and new threads. A new process gets a copy of the
  * address space (no copy-on-write yet), of the descriptor table and of the file system
- * context; a thread shares all three. vfork is a fork whose parent sleeps until the
- * child execs or exits (the child runs in a copy, which POSIX allows).
+ * context; a thread shares all three. CLONE_VM shares the address space (one more user
+ * of the MemoryManager): so does vfork (CLONE_VM|CLONE_VFORK), whose parent sleeps until
+ * the child execs (which gives the child a new MemoryManager and drops its use of the
+ * shared one) or exits (which drops its use only), as posix_spawn relies on.
  */
 import { checkNproc } from './rlimit-checks';
 import { Errno, fail } from './errors';
@@ -41,8 +43,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   checkNproc(parent);
   const thread = (f & CLONE_THREAD) !== 0;
-  const shareVm = (f & CLONE_VM) !== 0 && !(f & CLONE_VFORK);
-  const mm = shareVm ? parent.mm.ref() : parent.mm.fork();
+  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork();
   const fds = f & CLONE_FILES ? parent.fds.ref() : parent.fds.fork();
   const fs = f & CLONE_FS ? parent.fs : { ...parent.fs };
   const regs = cloneRegisters(parent);

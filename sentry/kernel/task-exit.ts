@@ -14,6 +14,8 @@ import { orphanGroupsOnExit } from './process-group';
 import { retireContext, taskLeft } from './cputime';
 import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
+import { exitRobustList } from './robust';
+import { notifyGroupExit } from './group-exit';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -31,6 +33,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   for (const u of t.unwait) u();
   t.unwait = [];
   timekeeper.disarm(t.wakeTimer);
+  exitRobustList(t);
   if (t.clearChildTid !== 0n && t.tg.tasks.size > 1) {
     try {
       t.mm.write(t.clearChildTid, Buffer.alloc(4));
@@ -68,6 +71,7 @@ export function exitGroup(t: Task, reason: ExitReason): void {
 function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const k = last.kernel;
   tg.exitStatus = waitStatus(reason);
+  notifyGroupExit(tg);
   tg.exitWatcher?.(tg.exitStatus);
   tg.exitWatcher = null;
   timekeeper.disarm(tg.alarmTimer);
@@ -77,6 +81,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const formerChildren = [...tg.children];
   for (const child of tg.children) {
     child.parent = init && init !== tg ? init : null;
+    child.exitSignal = SIGCHLD; // as Linux's reparent_leader: init gets SIGCHLD, whatever clone asked
     if (child.parent) {
       child.parent.children.add(child);
       if (child.zombie) child.parent.childEvents.notify();
@@ -96,7 +101,8 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   orphanGroupsOnExit(k, tg, formerChildren);
   const parent = tg.parent;
   const act = parent?.actions[SIGCHLD];
-  const autoReap = !parent || act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0;
+  // Only a child whose exit signal is SIGCHLD is reaped at once by a parent ignoring it.
+  const autoReap = !parent || (tg.exitSignal === SIGCHLD && (act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0));
   if (autoReap) {
     k.groups.delete(tg.tgid);
     parent?.children.delete(tg);
@@ -107,7 +113,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const code = 'code' in reason ? CLD_EXITED : reason.core ? CLD_DUMPED : CLD_KILLED;
   const status = 'code' in reason ? reason.code : reason.signal;
   parent!.childEvents.notify();
-  sendToGroup(parent!, { signo: SIGCHLD, code, pid: tg.tgid, uid: last.creds.uid, status });
+  if (tg.exitSignal !== 0) sendToGroup(parent!, { signo: tg.exitSignal, code, pid: tg.tgid, uid: last.creds.uid, status });
 }
 
 /** isCoreSignal tells whether a signal's default action dumps core. */

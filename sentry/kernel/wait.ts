@@ -7,8 +7,10 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { childReaped, groupTimes, type CpuTimes } from './cputime';
 import { block, type Block } from './waiter';
+import { SIGCHLD } from './signal-types';
 
-export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
+  __WALL = 0x40000000, __WCLONE = 0x80000000;
 
 /** WaitSelector says which children a wait looks at. */
 export type WaitSelector = { kind: 'any' } | { kind: 'pid'; pid: number } | { kind: 'pgid'; pgid: number };
@@ -38,7 +40,9 @@ function matches(sel: WaitSelector, c: ThreadGroup): boolean {
 /** waitChild looks for a child state change; it blocks (Block) when none is there yet. */
 export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResult | null | Block {
   const tg = t.tg;
-  const candidates = [...tg.children].filter((c) => matches(sel, c));
+  // A "clone" child (exit signal other than SIGCHLD) is waited for with __WCLONE, the others without; __WALL takes both.
+  const clones = (options & __WCLONE) !== 0;
+  const candidates = [...tg.children].filter((c) => matches(sel, c) && (options & __WALL || (c.exitSignal !== SIGCHLD) === clones));
   if (candidates.length === 0) fail(Errno.ECHILD);
   const exited = options & WEXITED;
   for (const c of candidates) {

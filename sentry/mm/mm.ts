@@ -87,6 +87,20 @@ export class MemoryManager implements Mapper {
     return v && v.start <= addr ? v : undefined;
   }
 
+  /**
+   * futexKey names the futex word at addr for a shared (not FUTEX_PRIVATE_FLAG) futex, as
+   * Linux's get_futex_key does: in a MAP_SHARED VMA the object mapped and the word's
+   * offset in it, so that every process mapping the object at any address finds the same
+   * key; in a private VMA this address space and the address. Null when addr is unmapped
+   * (EFAULT). A VMA kind that maps another shared object (a tmpfs or shm file backed by
+   * the memory file) must return that object here, with the offset in it.
+   */
+  futexKey(addr: number): { obj: object; off: number } | null {
+    const v = this.findVma(addr);
+    if (!v) return null;
+    return v.shared ? { obj: v.shared.mem, off: v.shared.offset + (addr - v.start) } : { obj: this, off: addr };
+  }
+
   /** vmaIndex returns the index of the first VMA that ends after addr (binary search). */
   private vmaIndex(addr: number): number {
     return firstEndingAfter(this.vmas, addr);

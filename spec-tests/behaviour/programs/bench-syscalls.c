@@ -10,6 +10,8 @@
  * The cold walk, `walk-10k-cold`, stats each of 10,000 files DIR/dN/fM (N = M / 100, M
  * from 0 to 9999, made beforehand by the caller and never looked up in this container)
  * once, and reports the mean time per stat: a cold lookup, not calibrated or repeated.
+ * futex-pingpong is a round trip between two processes over a futex word in MAP_SHARED
+ * memory (each side wakes the other once).
  * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB; flock
  * lock+unlock on the same descriptor), both present in the benchmark's rootfs and on the
  * host.
@@ -20,8 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <stdint.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +39,9 @@ static const char *big_file = "/bin/busybox";
 static int big_fd = -1;
 static int ping[2], pong[2];
 static pid_t echo_pid = -1;
+/* futex_word is a MAP_SHARED word that two processes hand back and forth (futex-pingpong). */
+static uint32_t *futex_word;
+static pid_t futex_peer = -1;
 
 static void die(const char *what) {
   fprintf(stderr, "bench-syscalls: %s: %s\n", what, strerror(errno));
@@ -93,6 +102,46 @@ static void op_pipe_pingpong(long n) {
   }
 }
 
+static void futex_call(int op, uint32_t val) {
+  syscall(SYS_futex, futex_word, op, val, NULL, NULL, 0);
+}
+
+/* op_futex_pingpong: set the shared word to 1 and wake the peer, which sets it to 2 and wakes us back. */
+static void op_futex_pingpong(long n) {
+  for (long i = 0; i < n; i++) {
+    __atomic_store_n(futex_word, 1, __ATOMIC_SEQ_CST);
+    futex_call(FUTEX_WAKE, 1);
+    while (__atomic_load_n(futex_word, __ATOMIC_SEQ_CST) != 2) futex_call(FUTEX_WAIT, 1);
+  }
+}
+
+/* start_futex_peer forks the other side of futex-pingpong; the word set to 3 ends it. */
+static void start_futex_peer(void) {
+  futex_word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (futex_word == MAP_FAILED) die("mmap");
+  futex_peer = fork();
+  if (futex_peer < 0) die("fork");
+  if (futex_peer == 0) {
+    for (;;) {
+      uint32_t v = __atomic_load_n(futex_word, __ATOMIC_SEQ_CST);
+      if (v == 3) _exit(0);
+      if (v == 1) {
+        __atomic_store_n(futex_word, 2, __ATOMIC_SEQ_CST);
+        futex_call(FUTEX_WAKE, 1);
+      } else {
+        futex_call(FUTEX_WAIT, v);
+      }
+    }
+  }
+}
+
+static void stop_futex_peer(void) {
+  __atomic_store_n(futex_word, 3, __ATOMIC_SEQ_CST);
+  futex_call(FUTEX_WAKE, 1);
+  int st;
+  waitpid(futex_peer, &st, 0);
+}
+
 /* start_echo forks the peer of the ping-pong: it answers each byte it reads. */
 static void start_echo(void) {
   if (pipe(ping) != 0 || pipe(pong) != 0) die("pipe");
@@ -139,7 +188,7 @@ struct op {
 static const struct op ops[] = {
     {"getppid", op_getppid},     {"open+close", op_open_close}, {"pread-4k", op_pread},
     {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"pipe-pingpong", op_pipe_pingpong},
-    {"flock", op_flock},
+    {"flock", op_flock},           {"futex-pingpong", op_futex_pingpong},
 };
 
 static int cmp_double(const void *a, const void *b) {
@@ -183,6 +232,7 @@ int main(int argc, char **argv) {
   }
   big_fd = open(big_file, O_RDONLY);
   if (big_fd < 0) die(big_file);
+  start_futex_peer(); /* first: the echo peer's pipes must not leak into it */
   start_echo();
   for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
     int wanted = first >= argc;
@@ -193,5 +243,6 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
   stop_echo();
+  stop_futex_peer();
   return 0;
 }

@@ -15,6 +15,8 @@ import './priority';
 import './misc';
 import './sched';
 import './process';
+import './futex';
+import './pidfd';
 import './creds';
 import './signal';
 import './exec';

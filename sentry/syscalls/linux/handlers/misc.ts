@@ -1,6 +1,6 @@
 /**
  * The rest of a process's view of its machine: uname, sysinfo, getrandom, arch_prctl,
- * set_tid_address, set_robust_list, rseq, rlimits, rusage, times, scheduling, prctl.
+ * set_tid_address, rseq, rlimits, rusage, times, scheduling, prctl.
  * Every answer comes from the sandbox's state, never from the host's.
  */
 import { randomFillSync } from 'node:crypto';
@@ -93,7 +93,6 @@ define(218, (t, r) => {
   t.clearChildTid = r.arg(0);
   return t.tid;
 });
-define(273, (t, r) => (Number(r.arg(1)) !== 24 ? -Errno.EINVAL : 0), 'partial', 'robust futex lists are accepted, not walked at exit');
 define(334, () => -Errno.ENOSYS, 'partial', 'rseq is not offered (glibc falls back)');
 
 // Resource limits: kept per process (kernel/rlimits.ts).

@@ -1,58 +1,103 @@
 /**
  * Processes and threads: clone, fork, vfork, clone3, exit, exit_group, wait4, waitid,
- * kill, tkill, tgkill, futex, and the ids (pid, tid, process groups, sessions); user and
+ * kill, tkill, tgkill, and the ids (pid, tid, process groups, sessions); user and
  * group ids are in creds.ts.
  */
 import { CAP_KILL } from '../../../kernel/capabilities';
 import { rusage } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
-import { cloneTask, CLONE_VFORK, CLONE_VM, type CloneArgs } from '../../../kernel/task-clone';
+import { cloneTask, CLONE_DETACHED, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, type CloneArgs } from '../../../kernel/task-clone';
+import { PidFd, pidfdArg } from '../../../fsimpl/anon/pidfd';
 import { exitGroup, exitTask } from '../../../kernel/task-exit';
 import { sendToGroup, sendToTask } from '../../../kernel/signals';
 import { NSIG, SIGCHLD, SIGCONT, SI_TKILL, SI_USER, CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_DUMPED } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
-import { Futexes } from '../../../kernel/futex';
 import { define } from '../registry';
-import { u32 } from './util';
 import { processOf, setpgid, setsid } from '../../../kernel/process-group';
 
-function clone(t: Task, a: CloneArgs): number | Block {
+/** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
+const ALL_SIGNALS = 0xffffffffffffffffn;
+/** clone3's struct clone_args sizes: VER0 (64 bytes), VER1 (+set_tid, set_tid_size: 80), VER2 (+cgroup: 88). */
+const CLONE_ARGS_SIZE_VER0 = 64, CLONE_ARGS_SIZE_VER2 = 88, PAGE_SIZE = 4096;
+/** MAX_PID_NS_LEVEL bounds clone3's set_tid array. */
+const MAX_PID_NS_LEVEL = 32;
+
+/**
+ * clone makes the child; `pidfd` is where CLONE_PIDFD's descriptor goes. That address is
+ * written before the child exists (EFAULT aborts the call), as Linux does.
+ */
+function clone(t: Task, a: CloneArgs, pidfd = 0n): number | Block {
   // A vfork parent sleeps until its child execs or exits; the child's tid is kept across the sleep.
-  const st = t.syscallState as { child: Task } | undefined;
+  const st = t.inSyscall ? (t.syscallState as { child: Task; mask: bigint } | undefined) : undefined;
   if (st) {
     if (st.child.vforkDone && st.child.state !== 'exited') return new Block([st.child.vforkDone]);
+    t.sigmask = st.mask;
     return st.child.tid;
   }
+  if (a.flags & CLONE_PIDFD) {
+    if (a.flags & (CLONE_THREAD | CLONE_DETACHED)) fail(Errno.EINVAL);
+    t.mm.write(pidfd, Buffer.alloc(4));
+  }
   const child = cloneTask(t, a);
+  if (a.flags & CLONE_PIDFD) {
+    const fd = t.fds.add(new PidFd(child.tg, 0), true);
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(fd);
+    t.mm.write(pidfd, b);
+  }
   if (a.flags & CLONE_VFORK && child.vforkDone) {
-    t.syscallState = { child };
+    // As Linux's killable wait: no handler runs in the parent while the child uses its
+    // memory and stack; signals stay pending until the child releases them (SIGKILL still ends it).
+    t.syscallState = { child, mask: t.sigmask };
+    t.sigmask = ALL_SIGNALS;
     return new Block([child.vforkDone]);
   }
   return child.tid;
 }
 
-// clone(flags, stack, parent_tid, child_tid, tls) — x86-64 argument order.
+// clone(flags, stack, parent_tid, child_tid, tls) — x86-64 argument order. The low byte
+// of flags is the exit signal (0: none; another than SIGCHLD makes a "clone" child for
+// wait's __WCLONE); CLONE_PIDFD's descriptor goes to parent_tid, so the two exclude each other.
 define(56, (t, r) => {
   const flags = Number(r.arg(0) & 0xffffffffn);
-  return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) });
+  if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
+  return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
 }, 'partial', 'no namespaces');
 define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }));
 define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }));
-// clone3(struct clone_args *, size)
+
+/*
+ * clone3(struct clone_args *, size)
+ *   u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+ *       set_tid, set_tid_size (VER1), cgroup (VER2)
+ */
 define(435, (t, r) => {
+  if (t.inSyscall && t.syscallState) return clone(t, { flags: 0, exitSignal: 0, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n });
   const size = Number(r.arg(1));
-  if (size < 64 || size > 4096) fail(Errno.EINVAL);
-  const b = t.mm.read(r.arg(0), 88 <= size ? 88 : 64);
-  const flags = b.readBigUInt64LE(0);
-  if (flags > 0xffffffffn) fail(Errno.EINVAL);
-  const stack = b.readBigUInt64LE(40), stackSize = b.readBigUInt64LE(48);
+  if (size < CLONE_ARGS_SIZE_VER0) fail(Errno.EINVAL);
+  if (size > PAGE_SIZE) fail(Errno.E2BIG);
+  const b = t.mm.read(r.arg(0), size);
+  // A newer caller's fields this kernel does not know must be zero.
+  if (size > CLONE_ARGS_SIZE_VER2 && b.subarray(CLONE_ARGS_SIZE_VER2).some((x) => x !== 0)) fail(Errno.E2BIG);
+  const args = Buffer.alloc(CLONE_ARGS_SIZE_VER2);
+  b.copy(args, 0, 0, Math.min(size, CLONE_ARGS_SIZE_VER2));
+  const flags = args.readBigUInt64LE(0), exitSignal = args.readBigUInt64LE(32);
+  const stack = args.readBigUInt64LE(40), stackSize = args.readBigUInt64LE(48);
+  const setTid = args.readBigUInt64LE(64), setTidSize = args.readBigUInt64LE(72);
+  // Flags past 32 bits (CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP) are not offered.
+  if (flags > 0xffffffffn || flags & BigInt(CLONE_DETACHED | 0xff)) fail(Errno.EINVAL);
+  if (exitSignal > BigInt(NSIG) || (flags & BigInt(CLONE_THREAD | CLONE_PARENT) && exitSignal !== 0n)) fail(Errno.EINVAL);
+  if ((stack === 0n) !== (stackSize === 0n)) fail(Errno.EINVAL);
+  if (setTidSize > BigInt(MAX_PID_NS_LEVEL) || (setTid === 0n) !== (setTidSize === 0n)) fail(Errno.EINVAL);
+  // Choosing the child's pid (checkpoint/restore) is not offered: refused as to a caller without the capability.
+  if (setTidSize > 0n) fail(Errno.EPERM);
   return clone(t, {
-    flags: Number(flags), exitSignal: Number(b.readBigUInt64LE(32) & 0xffn), stack: stack === 0n ? 0n : stack + stackSize,
-    parentTid: b.readBigUInt64LE(24), childTid: b.readBigUInt64LE(16), tls: b.readBigUInt64LE(56),
-  });
-}, 'partial', 'no pidfd, set_tid or cgroup');
+    flags: Number(flags), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
+    parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56),
+  }, args.readBigUInt64LE(8));
+}, 'partial', 'no namespaces; set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
 
 define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; });
 define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; });
@@ -84,9 +129,12 @@ define(61, (t, r) => {
 define(247, (t, r) => {
   const idtype = r.argInt(0), id = r.argInt(1), options = r.argInt(3);
   if (options & ~(1 | 2 | 4 | 8 | 0x01000000 | 0x20000000 | 0x40000000 | 0x80000000) || !(options & (2 | 4 | 8))) fail(Errno.EINVAL);
-  const sel: WaitSelector = idtype === 0 ? { kind: 'any' } : idtype === 1 ? { kind: 'pid', pid: id } : idtype === 2 ? { kind: 'pgid', pgid: id || t.tg.pgid } : fail(Errno.EINVAL);
+  // P_PIDFD (3): the process a pidfd names; a non-blocking pidfd fails with EAGAIN where the wait would sleep.
+  const pidfd = idtype === 3 ? pidfdArg(t, id) : null;
+  const sel: WaitSelector = idtype === 0 ? { kind: 'any' } : idtype === 1 ? { kind: 'pid', pid: id } : idtype === 2 ? { kind: 'pgid', pgid: id || t.tg.pgid }
+    : pidfd ? { kind: 'pid', pid: pidfd.tg.tgid } : fail(Errno.EINVAL);
   const res = waitChild(t, sel, options);
-  if (res instanceof Block) return res;
+  if (res instanceof Block) return pidfd?.nonblocking ? -Errno.EAGAIN : res;
   const info = Buffer.alloc(128);
   if (res) {
     info.writeInt32LE(SIGCHLD, 0);
@@ -112,7 +160,7 @@ function checkSignal(sig: number): void {
 /** mayKill tells whether t may send sig to a process whose task is target (Linux's
  * check_kill_permission): within its own process, to a process sharing a real or saved
  * user id with t's real or effective one, SIGCONT within its session, or with CAP_KILL. */
-function mayKill(t: Task, target: Task, sig: number): boolean {
+export function mayKill(t: Task, target: Task, sig: number): boolean {
   if (target.tg === t.tg) return true;
   const c = t.creds, tc = target.creds;
   if (c.euid === tc.suid || c.euid === tc.uid || c.uid === tc.suid || c.uid === tc.uid || c.capable(CAP_KILL)) return true;
@@ -157,35 +205,6 @@ define(234, (t, r) => {
   if (r.argInt(0) <= 0) fail(Errno.EINVAL);
   return tkill(t, r.argInt(0), r.argInt(1), r.argInt(2));
 });
-
-// futex(uaddr, op, val, timeout/val2, uaddr2, val3)
-const futexes = new Futexes();
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_CLOCK_REALTIME = 256, FUTEX_PRIVATE = 128;
-define(202, (t, r) => {
-  if (!t.kernel.futexWake) t.kernel.futexWake = (task, addr, n) => futexes.wake(task, addr, n);
-  const op = r.argInt(1) & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
-  const addr = r.arg(0);
-  switch (op) {
-    case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-      let deadline: number | undefined;
-      if (r.arg(3) !== 0n && t.syscallState === undefined) {
-        const b = t.mm.read(r.arg(3), 16);
-        const ms = Number(b.readBigInt64LE(0)) * 1000 + Number(b.readBigInt64LE(8)) / 1e6;
-        deadline = op === FUTEX_WAIT ? Date.now() + ms : (r.argInt(1) & FUTEX_CLOCK_REALTIME ? ms : Date.now() + ms - process.uptime() * 1000);
-        (t as unknown as { futexDeadline?: number }).futexDeadline = deadline;
-      } else if (t.syscallState !== undefined) {
-        deadline = (t as unknown as { futexDeadline?: number }).futexDeadline;
-      }
-      return futexes.wait(t, addr, u32(r, 2), deadline);
-    }
-    case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET:
-      return futexes.wake(t, addr, Math.max(0, r.argInt(2)));
-    default:
-      return -Errno.ENOSYS;
-  }
-}, 'partial', 'WAIT and WAKE (and bitset forms) only');
 
 // Identity.
 define(39, (t) => t.pid);
