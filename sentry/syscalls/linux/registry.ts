@@ -28,8 +28,15 @@ export interface Entry {
 /** HANDLERS maps syscall numbers to handlers; modules add theirs with define(). */
 export const HANDLERS = new Map<number, Entry>();
 
-/** define registers the handler of syscall `nr`. */
-export function define(nr: number, handler: Handler, support: Support = 'full', note?: string): void {
+/**
+ * define registers the handler of syscall `nr` with its support level, always explicit:
+ * `full` only where Linux's behaviour is implemented completely and a behaviour test
+ * makes the call (spec-tests/coverage checks it); `partial` with a note saying what is
+ * missing.
+ */
+export function define(nr: number, handler: Handler, support: 'full', note?: string): void;
+export function define(nr: number, handler: Handler, support: 'partial', note: string): void;
+export function define(nr: number, handler: Handler, support: Support, note?: string): void {
   if (HANDLERS.has(nr)) throw new Error(`syscall ${nr} defined twice`);
   HANDLERS.set(nr, { handler, support, note });
 }

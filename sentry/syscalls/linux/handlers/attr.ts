@@ -23,16 +23,16 @@ function atFlags(flags: number): number {
 }
 
 const chmod = (t: Task, loc: Location, mode: number) => { setAttr(t, loc, { mode: mode & 0o7777 }); return 0; };
-define(90, (t, r) => chmod(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1)));
-define(91, (t, r) => chmod(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1)));
-define(268, (t, r) => chmod(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), 0), u32(r, 2)));
+define(90, (t, r) => chmod(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1)), 'full');
+define(91, (t, r) => chmod(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1)), 'full');
+define(268, (t, r) => chmod(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), 0), u32(r, 2)), 'full');
 // fchmodat2(dirfd, path, mode, flags): the mode of a symlink itself cannot change.
 define(452, (t, r) => {
   const flags = atFlags(u32(r, 3));
   const loc = locate(t, fdArg(r, 0), pathArg(t, r, 1), flags);
   if (loc.dentry.inode.isSymlink) fail(Errno.EOPNOTSUPP);
   return chmod(t, loc, u32(r, 2));
-});
+}, 'full');
 
 function chown(t: Task, loc: Location, uid: number, gid: number): number {
   const a: SetAttr = {};
@@ -41,10 +41,10 @@ function chown(t: Task, loc: Location, uid: number, gid: number): number {
   setAttr(t, loc, a);
   return 0;
 }
-define(92, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1), u32(r, 2)));
-define(94, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW), u32(r, 1), u32(r, 2)));
-define(93, (t, r) => chown(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1), u32(r, 2)));
-define(260, (t, r) => chown(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), atFlags(u32(r, 4))), u32(r, 2), u32(r, 3)));
+define(92, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1), u32(r, 2)), 'full');
+define(94, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW), u32(r, 1), u32(r, 2)), 'full');
+define(93, (t, r) => chown(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1), u32(r, 2)), 'full');
+define(260, (t, r) => chown(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), atFlags(u32(r, 4))), u32(r, 2), u32(r, 3)), 'full');
 
 const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 
@@ -67,7 +67,7 @@ define(280, (t, r) => {
   const loc = r.arg(1) === 0n ? (file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF)) : locate(t, fdArg(r, 0), pathArg(t, r, 1), flags);
   setAttr(t, loc, { atime, mtime });
   return 0;
-});
+}, 'full');
 // utimes(path, struct timeval[2])
 define(235, (t, r) => {
   let times: Array<Timespec | 'now'> = ['now', 'now'];
@@ -81,19 +81,19 @@ define(235, (t, r) => {
   }
   setAttr(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), { atime: times[0], mtime: times[1] });
   return 0;
-});
+}, 'full');
 
 function access(t: Task, dirfd: number, path: string, mode: number, flags: number): number {
   if (mode & ~7) fail(Errno.EINVAL);
   accessAt(t, dirLocation(t, dirfd, path), path, mode, !(flags & AT_SYMLINK_NOFOLLOW));
   return 0;
 }
-define(21, (t, r) => access(t, AT_FDCWD, pathArg(t, r, 0), u32(r, 1), 0));
-define(269, (t, r) => access(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 2), 0));
-define(439, (t, r) => access(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 2), u32(r, 3)));
+define(21, (t, r) => access(t, AT_FDCWD, pathArg(t, r, 0), u32(r, 1), 0), 'full');
+define(269, (t, r) => access(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 2), 0), 'full');
+define(439, (t, r) => access(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 2), u32(r, 3)), 'full');
 
 define(95, (t, r) => {
   const old = t.fs.umask;
   t.fs.umask = u32(r, 0) & 0o777;
   return old;
-});
+}, 'full');

@@ -18,10 +18,10 @@ const NO_ID = 0xffffffff;
 const NGROUPS_MAX = 65536;
 
 // Identity.
-define(102, (t) => t.creds.uid);
-define(107, (t) => t.creds.euid);
-define(104, (t) => t.creds.gid);
-define(108, (t) => t.creds.egid);
+define(102, (t) => t.creds.uid, 'full');
+define(107, (t) => t.creds.euid, 'full');
+define(104, (t) => t.creds.gid, 'full');
+define(108, (t) => t.creds.egid, 'full');
 define(115, (t, r) => {
   const n = r.argInt(0);
   const g = t.creds.groups;
@@ -32,7 +32,7 @@ define(115, (t, r) => {
   g.forEach((x, i) => b.writeUInt32LE(x, 4 * i));
   t.mm.write(r.arg(1), b);
   return g.length;
-});
+}, 'full');
 define(116, (t, r) => {
   if (!t.creds.capable(CAP_SETGID)) fail(Errno.EPERM);
   const n = r.argInt(0);
@@ -40,7 +40,7 @@ define(116, (t, r) => {
   const b = t.mm.read(r.arg(1), 4 * n);
   t.creds.groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(4 * i));
   return 0;
-});
+}, 'full');
 
 type Kind = 'uid' | 'gid';
 const ids = (t: Task, kind: Kind): [number, number, number] =>
@@ -93,18 +93,18 @@ function setResId(t: Task, kind: Kind, r: number, e: number, s: number): number 
   return commit(t, kind, [r, e, s].map((v, i) => (v === NO_ID ? cur[i] : v)) as [number, number, number]);
 }
 
-define(105, (t, r) => setId(t, 'uid', u32(r, 0)));
-define(106, (t, r) => setId(t, 'gid', u32(r, 0)));
-define(113, (t, r) => setReId(t, 'uid', u32(r, 0), u32(r, 1)));
-define(114, (t, r) => setReId(t, 'gid', u32(r, 0), u32(r, 1)));
-define(117, (t, r) => setResId(t, 'uid', u32(r, 0), u32(r, 1), u32(r, 2)));
-define(119, (t, r) => setResId(t, 'gid', u32(r, 0), u32(r, 1), u32(r, 2)));
+define(105, (t, r) => setId(t, 'uid', u32(r, 0)), 'full');
+define(106, (t, r) => setId(t, 'gid', u32(r, 0)), 'full');
+define(113, (t, r) => setReId(t, 'uid', u32(r, 0), u32(r, 1)), 'full');
+define(114, (t, r) => setReId(t, 'gid', u32(r, 0), u32(r, 1)), 'full');
+define(117, (t, r) => setResId(t, 'uid', u32(r, 0), u32(r, 1), u32(r, 2)), 'full');
+define(119, (t, r) => setResId(t, 'gid', u32(r, 0), u32(r, 1), u32(r, 2)), 'full');
 function getRes(t: Task, vals: number[], addrs: bigint[]): number {
   vals.forEach((v, i) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); t.mm.write(addrs[i], b); });
   return 0;
 }
-define(118, (t, r) => getRes(t, [t.creds.uid, t.creds.euid, t.creds.suid], [r.arg(0), r.arg(1), r.arg(2)]));
-define(120, (t, r) => getRes(t, [t.creds.gid, t.creds.egid, t.creds.sgid], [r.arg(0), r.arg(1), r.arg(2)]));
+define(118, (t, r) => getRes(t, [t.creds.uid, t.creds.euid, t.creds.suid], [r.arg(0), r.arg(1), r.arg(2)]), 'full');
+define(120, (t, r) => getRes(t, [t.creds.gid, t.creds.egid, t.creds.sgid], [r.arg(0), r.arg(1), r.arg(2)]), 'full');
 define(122, (t) => t.creds.euid, 'partial', 'the filesystem uid is the effective uid');
 define(123, (t) => t.creds.egid, 'partial', 'the filesystem gid is the effective gid');
 
@@ -143,7 +143,7 @@ define(125, (t, r) => {
   }
   t.mm.write(r.arg(1), b);
   return 0;
-});
+}, 'full');
 
 define(126, (t, r) => {
   const h = capHeader(t, r.arg(0));
@@ -163,7 +163,7 @@ define(126, (t, r) => {
   if (!capsetCheck(c, eff, prm, inh)) fail(Errno.EPERM);
   capsetApply(c, eff, prm, inh);
   return 0;
-});
+}, 'full');
 
 const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24, PR_GET_SECUREBITS = 27,
   PR_SET_SECUREBITS = 28, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47;

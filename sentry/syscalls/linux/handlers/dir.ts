@@ -12,26 +12,26 @@ import { resolve } from '../../../vfs/path';
 import { define } from '../registry';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, dirLocation, fdArg, file, num, pathArg, u32 } from './util';
 
-define(83, (t, r) => { const p = pathArg(t, r, 0); mkdirAt(t, dirLocation(t, AT_FDCWD, p), p, u32(r, 1)); return 0; });
-define(258, (t, r) => { const p = pathArg(t, r, 1); mkdirAt(t, dirLocation(t, fdArg(r, 0), p), p, u32(r, 2)); return 0; });
-define(133, (t, r) => { const p = pathArg(t, r, 0); mknodAt(t, dirLocation(t, AT_FDCWD, p), p, u32(r, 1), u32(r, 2)); return 0; });
-define(259, (t, r) => { const p = pathArg(t, r, 1); mknodAt(t, dirLocation(t, fdArg(r, 0), p), p, u32(r, 2), u32(r, 3)); return 0; });
-define(87, (t, r) => { const p = pathArg(t, r, 0); unlinkAt(t, dirLocation(t, AT_FDCWD, p), p, false); return 0; });
-define(84, (t, r) => { const p = pathArg(t, r, 0); unlinkAt(t, dirLocation(t, AT_FDCWD, p), p, true); return 0; });
+define(83, (t, r) => { const p = pathArg(t, r, 0); mkdirAt(t, dirLocation(t, AT_FDCWD, p), p, u32(r, 1)); return 0; }, 'full');
+define(258, (t, r) => { const p = pathArg(t, r, 1); mkdirAt(t, dirLocation(t, fdArg(r, 0), p), p, u32(r, 2)); return 0; }, 'full');
+define(133, (t, r) => { const p = pathArg(t, r, 0); mknodAt(t, dirLocation(t, AT_FDCWD, p), p, u32(r, 1), u32(r, 2)); return 0; }, 'full');
+define(259, (t, r) => { const p = pathArg(t, r, 1); mknodAt(t, dirLocation(t, fdArg(r, 0), p), p, u32(r, 2), u32(r, 3)); return 0; }, 'full');
+define(87, (t, r) => { const p = pathArg(t, r, 0); unlinkAt(t, dirLocation(t, AT_FDCWD, p), p, false); return 0; }, 'full');
+define(84, (t, r) => { const p = pathArg(t, r, 0); unlinkAt(t, dirLocation(t, AT_FDCWD, p), p, true); return 0; }, 'full');
 define(263, (t, r) => {
   const flags = u32(r, 2);
   if (flags & ~AT_REMOVEDIR) fail(Errno.EINVAL);
   const p = pathArg(t, r, 1);
   unlinkAt(t, dirLocation(t, fdArg(r, 0), p), p, (flags & AT_REMOVEDIR) !== 0);
   return 0;
-});
+}, 'full');
 
 function rename(t: Task, od: number, op: string, nd: number, np: string): number {
   renameAt(t, dirLocation(t, od, op), op, dirLocation(t, nd, np), np);
   return 0;
 }
-define(82, (t, r) => rename(t, AT_FDCWD, pathArg(t, r, 0), AT_FDCWD, pathArg(t, r, 1)));
-define(264, (t, r) => rename(t, fdArg(r, 0), pathArg(t, r, 1), fdArg(r, 2), pathArg(t, r, 3)));
+define(82, (t, r) => rename(t, AT_FDCWD, pathArg(t, r, 0), AT_FDCWD, pathArg(t, r, 1)), 'full');
+define(264, (t, r) => rename(t, fdArg(r, 0), pathArg(t, r, 1), fdArg(r, 2), pathArg(t, r, 3)), 'full');
 define(316, (t, r) => {
   const flags = u32(r, 4);
   if (flags !== 0) fail(Errno.EINVAL); // RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not supported
@@ -44,11 +44,11 @@ function link(t: Task, od: number, op: string, nd: number, np: string, flags: nu
   linkAt(t, oldLoc, dirLocation(t, nd, np), np);
   return 0;
 }
-define(86, (t, r) => link(t, AT_FDCWD, pathArg(t, r, 0), AT_FDCWD, pathArg(t, r, 1), 0));
-define(265, (t, r) => link(t, fdArg(r, 0), pathArg(t, r, 1), fdArg(r, 2), pathArg(t, r, 3), u32(r, 4)));
+define(86, (t, r) => link(t, AT_FDCWD, pathArg(t, r, 0), AT_FDCWD, pathArg(t, r, 1), 0), 'full');
+define(265, (t, r) => link(t, fdArg(r, 0), pathArg(t, r, 1), fdArg(r, 2), pathArg(t, r, 3), u32(r, 4)), 'full');
 
-define(88, (t, r) => { const p = pathArg(t, r, 1); symlinkAt(t, pathArg(t, r, 0), dirLocation(t, AT_FDCWD, p), p); return 0; });
-define(266, (t, r) => { const p = pathArg(t, r, 2); symlinkAt(t, pathArg(t, r, 0), dirLocation(t, fdArg(r, 1), p), p); return 0; });
+define(88, (t, r) => { const p = pathArg(t, r, 1); symlinkAt(t, pathArg(t, r, 0), dirLocation(t, AT_FDCWD, p), p); return 0; }, 'full');
+define(266, (t, r) => { const p = pathArg(t, r, 2); symlinkAt(t, pathArg(t, r, 0), dirLocation(t, fdArg(r, 1), p), p); return 0; }, 'full');
 
 function readlink(t: Task, dirfd: number, path: string, buf: bigint, size: number): number {
   if (size <= 0) fail(Errno.EINVAL);
@@ -59,8 +59,8 @@ function readlink(t: Task, dirfd: number, path: string, buf: bigint, size: numbe
   t.mm.write(buf, target.subarray(0, n));
   return n;
 }
-define(89, (t, r) => readlink(t, AT_FDCWD, pathArg(t, r, 0), r.arg(1), num(r, 2)));
-define(267, (t, r) => readlink(t, fdArg(r, 0), pathArg(t, r, 1), r.arg(2), num(r, 3)));
+define(89, (t, r) => readlink(t, AT_FDCWD, pathArg(t, r, 0), r.arg(1), num(r, 2)), 'full');
+define(267, (t, r) => readlink(t, fdArg(r, 0), pathArg(t, r, 1), r.arg(2), num(r, 3)), 'full');
 
 // getdents64(fd, dirp, count): struct linux_dirent64 records; offset = index of the next entry.
 define(217, (t, r) => {
@@ -86,7 +86,7 @@ define(217, (t, r) => {
   f.offset = i;
   t.mm.write(r.arg(1), out.subarray(0, pos));
   return pos;
-});
+}, 'full');
 
 define(79, (t, r) => {
   const path = Buffer.from(`${t.kernel.mounts.pathOf(t.cwd, t.root)}\0`);
@@ -94,7 +94,7 @@ define(79, (t, r) => {
   if (size < path.length) fail(Errno.ERANGE);
   t.mm.write(r.arg(0), path);
   return path.length;
-});
+}, 'full');
 
 function chdirTo(t: Task, loc: ReturnType<typeof resolve>): number {
   if (!loc.dentry.inode.isDir) fail(Errno.ENOTDIR);
@@ -102,8 +102,8 @@ function chdirTo(t: Task, loc: ReturnType<typeof resolve>): number {
   t.fs.cwd = loc;
   return 0;
 }
-define(80, (t, r) => { const p = pathArg(t, r, 0); return chdirTo(t, resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true })); });
-define(81, (t, r) => chdirTo(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.ENOTDIR)));
+define(80, (t, r) => { const p = pathArg(t, r, 0); return chdirTo(t, resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true })); }, 'full');
+define(81, (t, r) => chdirTo(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.ENOTDIR)), 'full');
 // chroot(path): Linux looks the path up and checks search permission before the capability.
 define(161, (t, r) => {
   const p = pathArg(t, r, 0);
@@ -112,5 +112,5 @@ define(161, (t, r) => {
   if (!t.creds.capable(CAP_SYS_CHROOT)) fail(Errno.EPERM);
   t.fs.root = loc;
   return 0;
-});
+}, 'full');
 

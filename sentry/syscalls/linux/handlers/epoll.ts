@@ -26,8 +26,8 @@ function create(t: Task, flags: number): number {
 define(213, (t, r) => {
   if (r.argInt(0) <= 0) fail(Errno.EINVAL);
   return create(t, 0);
-});
-define(291, (t, r) => create(t, u32(r, 0)));
+}, 'full');
+define(291, (t, r) => create(t, u32(r, 0)), 'full');
 
 define(233, (t, r) => {
   const epfd = fdArg(r, 0), op = r.argInt(1), fd = fdArg(r, 2);
@@ -48,7 +48,7 @@ define(233, (t, r) => {
     ep.modify(target, fd, events, data);
   }
   return 0;
-});
+}, 'full');
 
 function wait(t: Task, epfd: number, addr: bigint, max: number, timeoutMs: number | null): number | Block {
   if (max <= 0 || max > EP_MAX_EVENTS) fail(Errno.EINVAL);
@@ -68,14 +68,14 @@ function wait(t: Task, epfd: number, addr: bigint, max: number, timeoutMs: numbe
 }
 
 const msArg = (ms: number): number | null => (ms < 0 ? null : ms);
-define(232, (t, r) => wait(t, fdArg(r, 0), r.arg(1), r.argInt(2), msArg(r.argInt(3))));
-define(281, (t, r) => withSigmask(t, r.arg(4), Number(r.arg(5)), () => wait(t, fdArg(r, 0), r.arg(1), r.argInt(2), msArg(r.argInt(3)))));
-define(441, (t, r) => withSigmask(t, r.arg(4), Number(r.arg(5)), () => wait(t, fdArg(r, 0), r.arg(1), r.argInt(2), readTimespecMs(t, r.arg(3)))));
+define(232, (t, r) => wait(t, fdArg(r, 0), r.arg(1), r.argInt(2), msArg(r.argInt(3))), 'full');
+define(281, (t, r) => withSigmask(t, r.arg(4), Number(r.arg(5)), () => wait(t, fdArg(r, 0), r.arg(1), r.argInt(2), msArg(r.argInt(3)))), 'full');
+define(441, (t, r) => withSigmask(t, r.arg(4), Number(r.arg(5)), () => wait(t, fdArg(r, 0), r.arg(1), r.argInt(2), readTimespecMs(t, r.arg(3)))), 'full');
 
 const EFD_SEMAPHORE = 1;
 function eventfd(t: Task, initval: number, flags: number): number {
   if (flags & ~(EFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK)) fail(Errno.EINVAL);
   return t.fds.add(new EventFd(initval, (flags & EFD_SEMAPHORE) !== 0, flags & O_NONBLOCK), (flags & O_CLOEXEC) !== 0);
 }
-define(284, (t, r) => eventfd(t, u32(r, 0), 0));
-define(290, (t, r) => eventfd(t, u32(r, 0), u32(r, 1)));
+define(284, (t, r) => eventfd(t, u32(r, 0), 0), 'full');
+define(290, (t, r) => eventfd(t, u32(r, 0), u32(r, 1)), 'full');

@@ -31,5 +31,5 @@ function exec(t: Task, dirfd: number, path: string, argvAddr: bigint, envpAddr: 
   return null;
 }
 
-define(59, (t, r) => exec(t, AT_FDCWD, pathArg(t, r, 0), r.arg(1), r.arg(2), 0));
+define(59, (t, r) => exec(t, AT_FDCWD, pathArg(t, r, 0), r.arg(1), r.arg(2), 0), 'full');
 define(322, (t, r) => exec(t, fdArg(r, 0), pathArg(t, r, 1), r.arg(2), r.arg(3), u32(r, 4)), 'partial', 'AT_EMPTY_PATH with a dirfd is not supported');

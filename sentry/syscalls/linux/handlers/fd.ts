@@ -17,14 +17,14 @@ const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4,
   F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const FD_CLOEXEC = 1;
 
-define(32, (t, r) => t.fds.add(file(t, fdArg(r, 0)).ref(), false));
+define(32, (t, r) => t.fds.add(file(t, fdArg(r, 0)).ref(), false), 'full');
 define(33, (t, r) => {
   const oldfd = fdArg(r, 0), newfd = fdArg(r, 1);
   const f = file(t, oldfd);
   if (oldfd === newfd) return newfd;
   t.fds.setAt(newfd, f.ref(), false);
   return newfd;
-});
+}, 'full');
 define(292, (t, r) => {
   const oldfd = fdArg(r, 0), newfd = fdArg(r, 1), flags = u32(r, 2);
   if (flags & ~O_CLOEXEC) fail(Errno.EINVAL);
@@ -32,7 +32,7 @@ define(292, (t, r) => {
   if (oldfd === newfd) fail(Errno.EINVAL);
   t.fds.setAt(newfd, f.ref(), (flags & O_CLOEXEC) !== 0);
   return newfd;
-});
+}, 'full');
 
 define(72, (t, r) => {
   const fd = fdArg(r, 0), cmd = r.argInt(1);
@@ -109,8 +109,8 @@ function pipe(t: Task, addr: bigint, flags: number): number {
   }
   return 0;
 }
-define(22, (t, r) => pipe(t, r.arg(0), 0));
-define(293, (t, r) => pipe(t, r.arg(0), u32(r, 1)));
+define(22, (t, r) => pipe(t, r.arg(0), 0), 'full');
+define(293, (t, r) => pipe(t, r.arg(0), u32(r, 1)), 'full');
 
 const FIONBIO = 0x5421, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
 define(16, (t, r) => {

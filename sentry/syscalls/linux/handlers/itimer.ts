@@ -33,7 +33,7 @@ function which(w: number): number {
   return w;
 }
 
-define(37, (t, r) => Math.ceil(armAlarm(t.tg, num(r, 0) * 1000) / 1000));
+define(37, (t, r) => Math.ceil(armAlarm(t.tg, num(r, 0) * 1000) / 1000), 'full');
 // setitimer(which, new, old)
 define(38, (t, r) => {
   const w = which(r.argInt(0));

@@ -26,7 +26,7 @@ define(63, (t, r) => {
   const u = Buffer.concat([field('Linux'), field(k.hostname), field('4.4.0'), field('#1 SMP Sun Jan 10 15:06:54 PST 2016'), field('x86_64'), field(k.domainname)]);
   t.mm.write(r.arg(0), u);
   return 0;
-});
+}, 'full');
 
 /** setUtsName is sethostname and setdomainname: EPERM before EINVAL, as Linux checks. */
 function setUtsName(t: Task, r: Registers, which: 'hostname' | 'domainname'): number {
@@ -36,8 +36,8 @@ function setUtsName(t: Task, r: Registers, which: 'hostname' | 'domainname'): nu
   t.kernel[which] = t.mm.read(r.arg(0), len).toString('utf8');
   return 0;
 }
-define(170, (t, r) => setUtsName(t, r, 'hostname'));
-define(171, (t, r) => setUtsName(t, r, 'domainname'));
+define(170, (t, r) => setUtsName(t, r, 'hostname'), 'full');
+define(171, (t, r) => setUtsName(t, r, 'domainname'), 'full');
 
 define(99, (t, r) => {
   const b = Buffer.alloc(112);
@@ -49,7 +49,7 @@ define(99, (t, r) => {
   b.writeUInt32LE(1, 104);
   t.mm.write(r.arg(0), b);
   return 0;
-});
+}, 'full');
 
 define(318, (t, r) => {
   const len = Math.min(num(r, 1), 1 << 25);
@@ -59,7 +59,7 @@ define(318, (t, r) => {
   randomFillSync(b);
   t.mm.write(r.arg(0), b);
   return len;
-});
+}, 'full');
 
 const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004, ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
 define(158, (t, r) => {
@@ -87,12 +87,12 @@ define(158, (t, r) => {
     case ARCH_SET_CPUID: return fail(Errno.ENODEV);
     default: return fail(Errno.EINVAL);
   }
-});
+}, 'full');
 
 define(218, (t, r) => {
   t.clearChildTid = r.arg(0);
   return t.tid;
-});
+}, 'full');
 define(334, () => -Errno.ENOSYS, 'partial', 'rseq is not offered (glibc falls back)');
 
 // Resource limits: kept per process (kernel/rlimits.ts).
@@ -120,12 +120,12 @@ function rlimitBuf(l: [bigint, bigint]): Buffer {
   return b;
 }
 
-define(97, (t, r) => { t.mm.write(r.arg(1), rlimitBuf(getLimit(t, r.argInt(0)))); return 0; });
+define(97, (t, r) => { t.mm.write(r.arg(1), rlimitBuf(getLimit(t, r.argInt(0)))); return 0; }, 'full');
 define(160, (t, r) => {
   const b = t.mm.read(r.arg(1), 16);
   setLimit(t, r.argInt(0), b.readBigUInt64LE(0), b.readBigUInt64LE(8));
   return 0;
-});
+}, 'full');
 define(302, (t, r) => {
   const pid = r.argInt(0);
   const target = pid === 0 ? t : t.kernel.tasks.get(pid);
@@ -142,7 +142,7 @@ define(302, (t, r) => {
   }
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rlimitBuf(old));
   return 0;
-});
+}, 'full');
 
 // getrusage(who, usage): RUSAGE_SELF (0), RUSAGE_CHILDREN (-1), RUSAGE_THREAD (1).
 define(98, (t, r) => {
@@ -164,7 +164,7 @@ define(100, (t, r) => {
   return BigInt(Math.floor(t.kernel.uptime * 100));
 }, 'full');
 
-define(24, () => 0);
+define(24, () => 0, 'full');
 define(204, (t, r) => {
   const len = num(r, 1);
   if (len < 8) fail(Errno.EINVAL);
@@ -173,12 +173,12 @@ define(204, (t, r) => {
   t.mm.write(r.arg(2), b);
   return 8;
 }, 'partial', 'one CPU');
-define(203, () => 0, 'partial');
+define(203, () => 0, 'partial', 'the mask is accepted and ignored: the sandbox shows one CPU');
 define(309, (t, r) => {
   if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(4));
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));
   return 0;
-});
+}, 'full');
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
   PR_SET_CHILD_SUBREAPER = 36;
@@ -199,4 +199,4 @@ define(157, (t, r) => {
     case PR_GET_DUMPABLE: return 1;
     default: return -Errno.EINVAL;
   }
-}, 'partial');
+}, 'partial', 'names, capability options and dumpable; PR_SET_PDEATHSIG and PR_SET_CHILD_SUBREAPER are accepted but not honoured; other options EINVAL');

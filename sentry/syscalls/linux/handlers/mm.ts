@@ -27,7 +27,7 @@ define(12, (t, r) => {
     return t.mm.brk;
   }
   return t.mm.setBrk(num(r, 0));
-});
+}, 'full');
 
 /** doMmap implements mmap(2) and returns the mapped address. */
 export function doMmap(t: Task, addrHint: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
@@ -130,14 +130,14 @@ function tmpfsData(f: FileDescription): FileData | null {
   return f instanceof TmpfsFile && f.inode.isRegular ? f.inode.data : null;
 }
 
-define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.argInt(4), Number(BigInt.asIntN(64, r.arg(5)))));
+define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.argInt(4), Number(BigInt.asIntN(64, r.arg(5)))), 'full');
 
 define(11, (t, r) => {
   const addr = num(r, 0), len = num(r, 1);
   if (addr % PAGE !== 0 || len === 0) fail(Errno.EINVAL);
   t.mm.unmap(addr, pageUp(len));
   return 0;
-});
+}, 'full');
 
 define(10, (t, r) => {
   const addr = num(r, 0), len = pageUp(num(r, 1)), prot = r.argInt(2);
@@ -146,7 +146,7 @@ define(10, (t, r) => {
   if (len === 0) return 0;
   t.mm.protect(addr, len, prot & PROT_MASK);
   return 0;
-});
+}, 'full');
 
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 

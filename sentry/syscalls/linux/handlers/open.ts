@@ -16,9 +16,9 @@ export function doOpen(t: Task, dirfd: number, path: string, flags: number, mode
   return t.fds.add(f, (flags & O_CLOEXEC) !== 0);
 }
 
-define(2, (t, r) => doOpen(t, AT_FDCWD, pathArg(t, r, 0), u32(r, 1), u32(r, 2)));
-define(257, (t, r) => doOpen(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 2), u32(r, 3)));
-define(85, (t, r) => doOpen(t, AT_FDCWD, pathArg(t, r, 0), O_CREAT | O_WRONLY | O_TRUNC, u32(r, 1)));
+define(2, (t, r) => doOpen(t, AT_FDCWD, pathArg(t, r, 0), u32(r, 1), u32(r, 2)), 'full');
+define(257, (t, r) => doOpen(t, fdArg(r, 0), pathArg(t, r, 1), u32(r, 2), u32(r, 3)), 'full');
+define(85, (t, r) => doOpen(t, AT_FDCWD, pathArg(t, r, 0), O_CREAT | O_WRONLY | O_TRUNC, u32(r, 1)), 'full');
 
 // openat2(dirfd, path, struct open_how *how, size): resolve flags beyond 0 are refused.
 define(437, (t, r) => {
@@ -34,7 +34,7 @@ define(437, (t, r) => {
 define(3, (t, r) => {
   t.fds.remove(fdArg(r, 0));
   return 0;
-});
+}, 'full');
 
 const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
 
@@ -61,4 +61,4 @@ define(436, (t, r) => {
     else t.fds.remove(fd);
   }
   return 0;
-});
+}, 'full');

@@ -73,7 +73,7 @@ function doPoll(t: Task, fdsAddr: bigint, nfds: number, timeoutMs: number | null
 define(7, (t, r) => {
   const ms = r.argInt(2);
   return doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), ms < 0 ? null : ms);
-});
+}, 'full');
 
 /**
  * withSigmask runs body (ppoll, pselect6, epoll_pwait) under the caller's temporary mask.
@@ -97,7 +97,7 @@ export function withSigmask(t: Task, maskAddr: bigint, size: number, body: () =>
 }
 
 define(271, (t, r) => withSigmask(t, r.arg(3), Number(r.arg(4)), () =>
-  doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), readTimespecMs(t, r.arg(2)))));
+  doPoll(t, r.arg(0), Number(r.arg(1) & 0xffffffffn), readTimespecMs(t, r.arg(2)))), 'full');
 
 function doSelect(t: Task, nfds: number, rAddr: bigint, wAddr: bigint, eAddr: bigint, timeoutMs: number | null): number | Block {
   if (nfds < 0 || nfds > t.fds.limit) fail(Errno.EINVAL);
@@ -141,7 +141,7 @@ define(23, (t, r) => {
     ms = Number(sec) * 1000 + Math.ceil(Number(usec) / 1000);
   }
   return doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), ms);
-});
+}, 'full');
 
 define(270, (t, r) => {
   let maskAddr = 0n, size = 0;
@@ -151,5 +151,5 @@ define(270, (t, r) => {
     size = Number(b.readBigUInt64LE(8));
   }
   return withSigmask(t, maskAddr, size, () => doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), readTimespecMs(t, r.arg(4))));
-});
+}, 'full');
 

@@ -65,8 +65,8 @@ define(56, (t, r) => {
   if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
   return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
 }, 'partial', 'no namespaces');
-define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }));
-define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }));
+define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
+define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 
 /*
  * clone3(struct clone_args *, size)
@@ -99,8 +99,8 @@ define(435, (t, r) => {
   }, args.readBigUInt64LE(8));
 }, 'partial', 'no namespaces; set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
 
-define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; });
-define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; });
+define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
+define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
 
 function selector(t: Task, pid: number): WaitSelector {
   if (pid === -1) return { kind: 'any' };
@@ -123,7 +123,7 @@ define(61, (t, r) => {
   }
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }, res.maxRssKb));
   return res.pid;
-});
+}, 'full');
 
 // waitid(idtype, id, infop, options, rusage)
 define(247, (t, r) => {
@@ -189,7 +189,7 @@ define(62, (t, r) => {
   // kill(-1) succeeds even when every process refused (Linux ignores EPERM there).
   if (sent === 0 && pid !== -1) fail(Errno.EPERM);
   return 0;
-});
+}, 'full');
 
 function tkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (tid <= 0) fail(Errno.EINVAL);
@@ -200,16 +200,16 @@ function tkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (sig !== 0 && !sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid })) fail(Errno.EAGAIN);
   return 0;
 }
-define(200, (t, r) => tkill(t, -1, r.argInt(0), r.argInt(1)));
+define(200, (t, r) => tkill(t, -1, r.argInt(0), r.argInt(1)), 'full');
 define(234, (t, r) => {
   if (r.argInt(0) <= 0) fail(Errno.EINVAL);
   return tkill(t, r.argInt(0), r.argInt(1), r.argInt(2));
-});
+}, 'full');
 
 // Identity.
-define(39, (t) => t.pid);
-define(186, (t) => t.tid);
-define(110, (t) => t.tg.parent?.tgid ?? 0);
+define(39, (t) => t.pid, 'full');
+define(186, (t) => t.tid, 'full');
+define(110, (t) => t.tg.parent?.tgid ?? 0, 'full');
 // Process groups and sessions (kernel/process-group.ts).
 define(121, (t, r) => processOf(t, r.argInt(0)).pgid, 'full');
 define(111, (t) => t.tg.pgid, 'full');

@@ -74,10 +74,10 @@ function offsetArg(v: bigint): number {
   return Number(o);
 }
 
-define(0, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2)));
-define(1, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2))));
-define(17, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3))));
-define(18, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3)))));
+define(0, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2)), 'full');
+define(1, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2))), 'full');
+define(17, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3))), 'full');
+define(18, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3)))), 'full');
 
 /** vectored runs read or write over an iovec array, stopping at the first short transfer. */
 function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: boolean, offset?: number): number | Block {
@@ -102,13 +102,13 @@ function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: bo
   return total;
 }
 
-define(19, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false));
-define(20, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true)));
-define(295, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false, offsetArg(r.arg(3))));
-define(296, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true, offsetArg(r.arg(3)))));
+define(19, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false), 'full');
+define(20, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true)), 'full');
+define(295, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false, offsetArg(r.arg(3))), 'full');
+define(296, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true, offsetArg(r.arg(3)))), 'full');
 
 // lseek(fd, offset, whence)
-define(8, (t, r) => file(t, fdArg(r, 0)).seek(Number(BigInt.asIntN(64, r.arg(1))), r.argInt(2)));
+define(8, (t, r) => file(t, fdArg(r, 0)).seek(Number(BigInt.asIntN(64, r.arg(1))), r.argInt(2)), 'full');
 
 /** fsync is fsync and fdatasync: EINVAL for what cannot be synced (pipes, sockets,
  * devices: anything but a regular file or a directory), as Linux answers. */
@@ -119,8 +119,8 @@ function fsync(t: Task, fd: number): number {
   f.sync();
   return 0;
 }
-define(74, (t, r) => fsync(t, fdArg(r, 0)));
-define(75, (t, r) => fsync(t, fdArg(r, 0)));
+define(74, (t, r) => fsync(t, fdArg(r, 0)), 'full');
+define(75, (t, r) => fsync(t, fdArg(r, 0)), 'full');
 // sync, syncfs: the sandbox's writes already went to the host (the gofer's files, tmpfs in memory).
 const SYNC_NOTE = 'what the sandbox wrote reaches the host\'s page cache; it is not flushed to the host\'s disk (fsync flushes one file)';
 define(162, () => 0, 'partial', SYNC_NOTE);
@@ -135,7 +135,7 @@ define(76, (t, r) => {
   if (loc.dentry.inode.isRegular) checkFsize(t, Number(len));
   setAttr(t, loc, { size: Number(len) });
   return 0;
-});
+}, 'full');
 define(77, (t, r) => {
   const f = file(t, fdArg(r, 0));
   const len = BigInt.asIntN(64, r.arg(1));
@@ -145,5 +145,5 @@ define(77, (t, r) => {
   f.truncate(Number(len));
   notifyModified(f);
   return 0;
-});
+}, 'full');
 

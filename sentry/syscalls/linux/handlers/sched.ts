@@ -23,8 +23,8 @@ const PRIORITY_RANGES = new Map<number, [number, number]>([
 function priorityRange(policy: number): [number, number] {
   return PRIORITY_RANGES.get(policy) ?? fail(Errno.EINVAL);
 }
-define(146, (_t, r) => priorityRange(r.argInt(0))[1]);
-define(147, (_t, r) => priorityRange(r.argInt(0))[0]);
+define(146, (_t, r) => priorityRange(r.argInt(0))[1], 'full');
+define(147, (_t, r) => priorityRange(r.argInt(0))[0], 'full');
 
 /** target finds the thread a pid names (0: the caller): EINVAL below 0, ESRCH if gone. */
 function target(t: Task, pid: number): Task {
@@ -64,13 +64,13 @@ define(144, (t, r) => {
   mayReschedule(t, p, policy, priority, resetOnFork);
   p.sched = { policy, priority, resetOnFork };
   return 0;
-});
+}, 'full');
 
 // sched_getscheduler(pid)
 define(145, (t, r) => {
   const p = target(t, r.argInt(0));
   return p.sched.policy | (p.sched.resetOnFork ? SCHED_RESET_ON_FORK : 0);
-});
+}, 'full');
 
 // personality(persona): 0xffffffff only asks; any other value is the new persona.
 define(135, (t, r) => {
@@ -100,7 +100,7 @@ function lockRange(t: Task, addr: bigint, len: bigint, lock: boolean): number {
   return 0;
 }
 define(149, (t, r) => lockRange(t, r.arg(0), r.arg(1), true), 'partial', MEMLOCK_NOTE);
-define(150, (t, r) => lockRange(t, r.arg(0), r.arg(1), false));
+define(150, (t, r) => lockRange(t, r.arg(0), r.arg(1), false), 'full');
 
 const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
 define(151, (t, r) => {
@@ -109,4 +109,4 @@ define(151, (t, r) => {
   if (!mayLock(t)) fail(Errno.EPERM);
   return 0;
 }, 'partial', MEMLOCK_NOTE);
-define(152, () => 0);
+define(152, () => 0, 'full');

@@ -43,7 +43,7 @@ define(13, (t, r) => {
     }
   }
   return 0;
-});
+}, 'full');
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 define(14, (t, r) => {
@@ -66,12 +66,12 @@ define(14, (t, r) => {
     t.mm.write(r.arg(2), b);
   }
   return 0;
-});
+}, 'full');
 
 define(15, (t) => {
   sigreturn(t);
   return null;
-});
+}, 'full');
 
 // sigaltstack(ss, old_ss): stack_t { sp, flags(int), size }.
 const SS_ONSTACK = 1, SS_DISABLE = 2, MINSIGSTKSZ = 2048;
@@ -98,7 +98,7 @@ define(131, (t, r) => {
     }
   }
   return 0;
-});
+}, 'full');
 
 /** suspend sleeps until a signal is delivered (pause, rt_sigsuspend): always -EINTR. */
 function suspend(t: Task, mask: bigint | null): number | Block {
@@ -111,11 +111,11 @@ function suspend(t: Task, mask: bigint | null): number | Block {
   }
   return new Block([], undefined, true);
 }
-define(34, (t) => suspend(t, null));
+define(34, (t) => suspend(t, null), 'full');
 define(130, (t, r) => {
   if (Number(r.arg(1)) !== 8) fail(Errno.EINVAL);
   return suspend(t, t.syscallState === undefined ? t.mm.read(r.arg(0), 8).readBigUInt64LE(0) : null);
-});
+}, 'full');
 
 define(127, (t, r) => {
   let set = 0n;
@@ -124,7 +124,7 @@ define(127, (t, r) => {
   b.writeBigUInt64LE(set & t.sigmask);
   t.mm.write(r.arg(0), b);
   return 0;
-});
+}, 'full');
 
 /** queueInfo implements rt_sigqueueinfo/rt_tgsigqueueinfo: a signal carrying the caller's siginfo. */
 function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number, sig: number, infoAddr: bigint): number {
@@ -145,8 +145,8 @@ function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number,
   }
   return 0;
 }
-define(129, (t, r) => queueInfo(t, 'group', r.argInt(0), 0, r.argInt(1), r.arg(2)));
-define(297, (t, r) => queueInfo(t, 'task', r.argInt(0), r.argInt(1), r.argInt(2), r.arg(3)));
+define(129, (t, r) => queueInfo(t, 'group', r.argInt(0), 0, r.argInt(1), r.arg(2)), 'full');
+define(297, (t, r) => queueInfo(t, 'task', r.argInt(0), r.argInt(1), r.argInt(2), r.arg(3)), 'full');
 
 interface SigwaitState {
   set: bigint;

@@ -80,7 +80,7 @@ define(53, (t, r) => {
   out.writeInt32LE(fb, 4);
   try { t.mm.write(r.arg(3), out); } catch (e) { t.fds.remove(fa); t.fds.remove(fb); throw e; }
   return 0;
-});
+}, 'full');
 
 /** Addr is a decoded socket address. */
 type Addr =
@@ -176,7 +176,7 @@ define(49, (t, r) => {
   const s = sock(t, fdArg(r, 0));
   doBind(t, s, readAddr(t, s, r.arg(1), r.argInt(2)));
   return 0;
-});
+}, 'full');
 
 define(50, (t, r) => {
   const s = sock(t, fdArg(r, 0));
@@ -193,7 +193,7 @@ define(50, (t, r) => {
   s.peerCreds = credsOf(t);
   s.queue.notify();
   return 0;
-});
+}, 'full');
 
 /** findTarget returns the socket an address names (for connect and sendto). */
 function findTarget(t: Task, s: Socket, a: Addr): Socket | null {
@@ -263,7 +263,7 @@ define(42, (t, r) => {
   target.queue.notify();
   if (a.kind === 'inet' && s.nonblocking) fail(Errno.EINPROGRESS);
   return 0;
-});
+}, 'full');
 
 function accept(t: Task, fd: number, addr: bigint, lenAddr: bigint, flags: number): number | Block {
   if (flags & ~(O_NONBLOCK | O_CLOEXEC)) fail(Errno.EINVAL);
@@ -277,8 +277,8 @@ function accept(t: Task, fd: number, addr: bigint, lenAddr: bigint, flags: numbe
   if (addr !== 0n) writeAddr(t, addr, lenAddr, c.remote ?? unnamed());
   return t.fds.add(c, (flags & O_CLOEXEC) !== 0);
 }
-define(43, (t, r) => accept(t, fdArg(r, 0), r.arg(1), r.arg(2), 0));
-define(288, (t, r) => accept(t, fdArg(r, 0), r.arg(1), r.arg(2), r.argInt(3)));
+define(43, (t, r) => accept(t, fdArg(r, 0), r.arg(1), r.arg(2), 0), 'full');
+define(288, (t, r) => accept(t, fdArg(r, 0), r.arg(1), r.arg(2), r.argInt(3)), 'full');
 
 function unnamed(): Buffer {
   const b = Buffer.alloc(2);
@@ -302,15 +302,15 @@ function localAddr(s: Socket): Buffer {
   return encodeInet(s.family, s.family === AF_INET ? mapped4(Buffer.alloc(4)) : Buffer.alloc(16), 0);
 }
 
-define(51, (t, r) => { const s = sock(t, fdArg(r, 0)); writeAddr(t, r.arg(1), r.arg(2), localAddr(s)); return 0; });
+define(51, (t, r) => { const s = sock(t, fdArg(r, 0)); writeAddr(t, r.arg(1), r.arg(2), localAddr(s)); return 0; }, 'full');
 define(52, (t, r) => {
   const s = sock(t, fdArg(r, 0));
   if (s.connectionOriented ? s.state !== 'connected' : !s.remote && !s.peer) fail(Errno.ENOTCONN);
   writeAddr(t, r.arg(1), r.arg(2), s.remote ?? unnamed());
   return 0;
-});
+}, 'full');
 
-define(48, (t, r) => { sock(t, fdArg(r, 0)).shutdown(r.argInt(1)); return 0; });
+define(48, (t, r) => { sock(t, fdArg(r, 0)).shutdown(r.argInt(1)); return 0; }, 'full');
 
 // ---- sending and receiving ----
 
@@ -394,7 +394,7 @@ define(44, (t, r) => {
   const data = t.mm.read(r.arg(1), Math.min(num(r, 2), 4 << 20));
   const a = r.arg(4) !== 0n ? readAddr(t, s, r.arg(4), r.argInt(5)) : null;
   return doSend(t, s, data, null, a, r.argInt(3));
-});
+}, 'full');
 
 function sendmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Block {
   const m = readMsghdr(t, addr);
@@ -402,7 +402,7 @@ function sendmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
   const rights = parseControl(t, m);
   return doSend(t, s, gather(t, m.iovs), rights, a, flags);
 }
-define(46, (t, r) => sendmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)));
+define(46, (t, r) => sendmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)), 'full');
 
 /**
  * eachMmsg runs `one` on each struct mmsghdr of sendmmsg/recvmmsg (a 56-byte msghdr and
@@ -426,7 +426,7 @@ function eachMmsg(t: Task, r: Registers, one: (s: Socket, at: bigint, done: numb
   }
   return done;
 }
-define(307, (t, r) => eachMmsg(t, r, (s, at) => sendmsg(t, s, at, r.argInt(3))));
+define(307, (t, r) => eachMmsg(t, r, (s, at) => sendmsg(t, s, at, r.argInt(3))), 'full');
 
 function doRecv(t: Task, s: Socket, len: number, flags: number): Received | number | Block {
   const res = s.timed(t, s.recv(len, flags), 20);
@@ -453,7 +453,7 @@ define(45, (t, r) => {
   if (res.data.length) t.mm.write(r.arg(1), res.data);
   if (r.arg(4) !== 0n && r.arg(5) !== 0n) writeAddr(t, r.arg(4), r.arg(5), res.from ?? Buffer.alloc(0));
   return flags & MSG_TRUNC && !s.stream ? res.full : res.data.length;
-});
+}, 'full');
 
 function recvmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Block {
   const m = readMsghdr(t, addr);
@@ -519,7 +519,7 @@ function recvmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
   t.mm.write(addr + 48n, fl);
   return flags & MSG_TRUNC && !s.stream ? res.full : res.data.length;
 }
-define(47, (t, r) => recvmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)));
+define(47, (t, r) => recvmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)), 'full');
 // After the first message, recvmmsg takes only what is already there.
 define(299, (t, r) => eachMmsg(t, r, (s, at, done) => recvmsg(t, s, at, done ? r.argInt(3) | MSG_DONTWAIT : r.argInt(3))),
   'partial', 'timeout ignored');
@@ -580,7 +580,7 @@ define(55, (t, r) => {
   t.mm.write(r.arg(3), v.subarray(0, n));
   t.mm.write(r.arg(4), int(n));
   return 0;
-}, 'partial');
+}, 'partial', 'socket, TCP and IP options read back what was set; few change how the in-sentry sockets behave');
 
 define(54, (t, r) => {
   const s = sock(t, fdArg(r, 0));
@@ -619,6 +619,6 @@ define(54, (t, r) => {
     return 0;
   }
   return fail(s.family === AF_UNIX ? Errno.EOPNOTSUPP : ENOPROTOOPT);
-}, 'partial');
+}, 'partial', 'socket, TCP and IP options are stored to be read back; few change how the in-sentry sockets behave');
 
 const DEFAULT = 212992;

@@ -109,7 +109,7 @@ define(40, (t, r) => {
   const w = transfer(t, input, out, num(r, 3), { srcOff: off, nonblock: out.nonblocking });
   if (off !== undefined && typeof w === 'number' && w > 0) writeOffset(t, offAddr, off + w);
   return w;
-});
+}, 'full');
 
 // splice(fd_in, off_in*, fd_out, off_out*, len, flags): one side at least is a pipe.
 define(275, (t, r) => {

@@ -18,23 +18,23 @@ function statPath(t: Task, dirfd: number, path: string, flags: number): Stat {
   return statAt(t, dirLocation(t, dirfd, path), path, !(flags & AT_SYMLINK_NOFOLLOW));
 }
 
-define(4, (t, r) => { t.mm.write(r.arg(1), encodeStat(statPath(t, AT_FDCWD, pathArg(t, r, 0), 0))); return 0; });
-define(6, (t, r) => { t.mm.write(r.arg(1), encodeStat(statPath(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW))); return 0; });
-define(5, (t, r) => { t.mm.write(r.arg(1), encodeStat(file(t, fdArg(r, 0)).stat())); return 0; });
+define(4, (t, r) => { t.mm.write(r.arg(1), encodeStat(statPath(t, AT_FDCWD, pathArg(t, r, 0), 0))); return 0; }, 'full');
+define(6, (t, r) => { t.mm.write(r.arg(1), encodeStat(statPath(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW))); return 0; }, 'full');
+define(5, (t, r) => { t.mm.write(r.arg(1), encodeStat(file(t, fdArg(r, 0)).stat())); return 0; }, 'full');
 // newfstatat(dirfd, path, statbuf, flags)
 define(262, (t, r) => {
   const flags = u32(r, 3);
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800)) fail(Errno.EINVAL);
   t.mm.write(r.arg(2), encodeStat(statPath(t, fdArg(r, 0), pathArg(t, r, 1), flags)));
   return 0;
-});
+}, 'full');
 // statx(dirfd, path, flags, mask, statxbuf)
 define(332, (t, r) => {
   const flags = u32(r, 2);
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000)) fail(Errno.EINVAL);
   t.mm.write(r.arg(4), encodeStatx(statPath(t, fdArg(r, 0), pathArg(t, r, 1), flags)));
   return 0;
-});
+}, 'full');
 
 function encodeStatfs(fsStat: { type: number; bsize: number; blocks: number; bfree: number; bavail: number; files: number; ffree: number; namelen: number; flags: number }): Buffer {
   const b = Buffer.alloc(120);
@@ -49,10 +49,10 @@ define(137, (t, r) => {
   const loc = resolve(t, dirLocation(t, AT_FDCWD, path), path, { follow: true });
   t.mm.write(r.arg(1), encodeStatfs({ ...loc.mount.fs.statfs(), flags: loc.mount.flags }));
   return 0;
-});
+}, 'full');
 define(138, (t, r) => {
   const f = file(t, fdArg(r, 0));
   const st = f.loc ? { ...f.loc.mount.fs.statfs(), flags: f.loc.mount.flags } : { type: 0x50495045, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
   t.mm.write(r.arg(1), encodeStatfs(st));
   return 0;
-});
+}, 'full');

@@ -85,7 +85,7 @@ define(96, (t, r) => {
   }
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(8));
   return 0;
-});
+}, 'full');
 define(201, (t, r) => {
   const sec = nowNs(CLOCK_REALTIME) / 1000000000n;
   if (r.arg(0) !== 0n) {
@@ -94,7 +94,7 @@ define(201, (t, r) => {
     t.mm.write(r.arg(0), b);
   }
   return sec;
-});
+}, 'full');
 
 interface SleepState extends InterruptibleState {
   deadline: number;
@@ -129,7 +129,7 @@ function sleep(t: Task, clock: number, reqAddr: bigint, abs: boolean, remAddr: b
   return new Block([], st.deadline, true);
 }
 
-define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false, r.arg(1)));
+define(35, (t, r) => sleep(t, CLOCK_MONOTONIC, r.arg(0), false, r.arg(1)), 'full');
 define(230, (t, r) => {
   const clock = r.argInt(0);
   // Sleeping on a thread's own CPU clock is EINVAL on Linux; a process CPU clock is slept
