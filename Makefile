@@ -66,6 +66,7 @@ SYSCALL_COVERAGE_DIR := $(CURDIR)/build/coverage/syscalls
 test: build typecheck debian-image
 	rm -rf $(SYSCALL_COVERAGE_DIR)
 	TVISOR_SYSCALL_COVERAGE=$(SYSCALL_COVERAGE_DIR) $(NODE) node_modules/jest/bin/jest.js --ci $(JEST_ARGS)
+	$(if $(JEST_ARGS),,TVISOR_SYSCALL_COVERAGE=$(SYSCALL_COVERAGE_DIR) TVISOR_COVERAGE_CHECK=1 $(NODE) node_modules/jest/bin/jest.js --ci spec-tests/coverage)
 
 clean:
 	rm -rf dist build native/build bin/tvisor

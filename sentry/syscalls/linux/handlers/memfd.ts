@@ -2,8 +2,8 @@
  * memfd_create: an anonymous tmpfs file, the way Linux makes one on its internal shm
  * mount. The file is created in a tmpfs of its own (mounted nowhere, bounded like any
  * tmpfs by the sandbox's defaults) and unlinked at once, so its pages go with its last
- * descriptor and mapping; its name is `memfd:<name> (deleted)`, which is what
- * /proc/<pid>/fd/N and /proc/<pid>/maps show. MFD_ALLOW_SEALING makes it sealable
+ * descriptor and mapping; its name is `memfd:<name>`, which /proc/<pid>/fd/N and
+ * /proc/<pid>/maps show with ` (deleted)`, as for any unlinked file. MFD_ALLOW_SEALING makes it sealable
  * (fcntl F_ADD_SEALS/F_GET_SEALS, enforced by tmpfs and mmap).
  */
 import { Errno, fail, LinuxError } from '../../../kernel/errors';
@@ -38,7 +38,7 @@ define(319, (t, r) => {
   const dir = m.root.inode as TmpfsInode;
   const key = `memfd.${serial++}`;
   const ino = dir.create(key, 0o777, t.creds) as TmpfsInode;
-  const f = ino.open({ mount: m, dentry: new Dentry(`memfd:${name} (deleted)`, m.root, ino) }, O_RDWR);
+  const f = ino.open({ mount: m, dentry: new Dentry(`memfd:${name}`, m.root, ino) }, O_RDWR);
   dir.unlink(key); // after open: the open description keeps the data
   ino.seals = flags & MFD_ALLOW_SEALING ? 0 : F_SEAL_SEAL;
   try {

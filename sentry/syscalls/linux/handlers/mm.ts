@@ -6,6 +6,7 @@
  * is populated lazily by the memory manager.
  */
 import { checkVm } from '../../../kernel/rlimit-checks';
+import { fdLinkText } from '../../../fsimpl/proc/fd-link';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
@@ -67,7 +68,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   checkVm(t, fresh, !shared && prot & 2 ? fresh : 0);
   if (shm) {
     // The file's own memory: pages past its end fault (a truncate unmaps them too).
-    t.mm.mapShared(addr, len, prot, shm, offset, t.kernel.mounts.pathOf(f!.loc!, t.root));
+    t.mm.mapShared(addr, len, prot, shm, offset, fdLinkText(t.kernel, t, f!));
     const vma = t.mm.findVma(addr)!;
     vma.fileOffset = offset;
     // Like Linux's VM_MAYWRITE: a read-only descriptor's shared mapping never becomes writable.
@@ -78,7 +79,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   if (f) {
     // Copy the file's bytes in (the rest of the last page stays zero).
     const vma = t.mm.findVma(addr)!;
-    vma.name = t.kernel.mounts.pathOf(f.loc!, t.root);
+    vma.name = fdLinkText(t.kernel, t, f);
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));

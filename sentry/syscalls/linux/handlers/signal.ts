@@ -131,8 +131,10 @@ function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number,
   if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);
   const b = t.mm.read(infoAddr, 128);
   const code = b.readInt32LE(8);
-  // Only the kernel may claim kernel codes (and only the kernel sends SI_TKILL).
-  if ((code >= 0 || code === -6) && !(target === 'group' && tgid === t.pid)) fail(Errno.EPERM);
+  if (target === 'task' && (tgid <= 0 || tid <= 0)) fail(Errno.EINVAL);
+  // Only the kernel may claim kernel codes (and only the kernel sends SI_TKILL), except to
+  // the caller's own process (Linux compares the target pid with the caller's).
+  if ((code >= 0 || code === -6) && tgid !== t.pid) fail(Errno.EPERM);
   const info = { signo: sig, code, pid: b.readInt32LE(16), uid: b.readUInt32LE(20), value: b.readBigUInt64LE(24) };
   if (target === 'group') {
     const g = t.kernel.groups.get(tgid);
