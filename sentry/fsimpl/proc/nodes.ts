@@ -101,10 +101,6 @@ class ProcDirFile extends FileDescription {
 
   override readdir(): DirEntry[] {
     if (this.offset === 0 || !this.snapshot) {
-      // Drop the cached names of what has gone (reaped processes, closed descriptors), so
-      // that listing /proc again and again (ps, top) does not grow the dentry cache.
-      const dentry = this.loc!.dentry;
-      for (const [name, d] of [...dentry.children]) if (d.inode.stale && !d.mounted) dentry.removeChild(name);
       const parent = this.loc!.dentry.parent?.inode ?? this.dir;
       this.snapshot = [{ name: '.', ino: this.dir.ino, type: 4 }, { name: '..', ino: parent.ino, type: 4 }, ...this.dir.readdir()];
     }
