@@ -28,6 +28,8 @@ export interface FakeServerOptions {
   /** hostFile is opened and passed with each Rlopen in fd mode. */
   hostFile: string;
   content: string;
+  /** noWalkStat answers ENOSYS to Twalkstat (a 9P2000.L.fd server without it). */
+  noWalkStat?: boolean;
   /** holdReads leaves every Tread unanswered (until its Tflush). */
   holdReads?: boolean;
 }
@@ -101,6 +103,30 @@ export function serveFake(fd: number, opts: FakeServerOptions, report: (e: FakeE
           }
           if (qids.length === m.names.length) fids.set(m.newfid, at);
           encodeInto(w, { kind: 'Rwalk', tag: m.tag, qids });
+          break;
+        }
+        case 'Twalkstat': {
+          // Attributes of each name walked; no fid is kept (the tests read qids only).
+          if (!fdMode || opts.noWalkStat) {
+            err(m.tag, fdMode ? Errno.ENOSYS : Errno.EOPNOTSUPP);
+            break;
+          }
+          if (node === undefined) {
+            err(m.tag, Errno.EBADF);
+            break;
+          }
+          const attrs: Array<Omit<Message<'Rgetattr'>, 'kind' | 'tag'>> = [];
+          let at = node;
+          m.names.forEach((name, i) => {
+            const next = attrs.length === i ? TREE[at].children?.[name] : undefined;
+            if (next === undefined) return;
+            const { kind: _k, tag: _t, ...a } = getattrReply(0, TREE[next], opts.content.length);
+            attrs.push(a);
+            if (m.newfids[i] !== 0xffffffff) fids.set(m.newfids[i], next);
+            at = next;
+          });
+          if (attrs.length === 0) err(m.tag, Errno.ENOENT);
+          else encodeInto(w, { kind: 'Rwalkstat', tag: m.tag, attrs });
           break;
         }
         case 'Tgetattr':

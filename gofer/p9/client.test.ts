@@ -150,7 +150,7 @@ describe('9p client over a descriptor (the sentry transport)', () => {
   });
 
   it('walkChain looks several names up, each with its own fid and attributes, in one batch', async () => {
-    const fake = startFake();
+    const fake = startFake({ dialect: 'plain' });
     const c = Client.overFd(fake.clientFd);
     const root = c.sync.attach('');
     const chain = c.sync.walkChain(root.fid, ['etc', 'passwd']);
@@ -171,6 +171,45 @@ describe('9p client over a descriptor (the sentry transport)', () => {
     const batches = fake.batches();
     expect(batches).toContainEqual(['Twalk', 'Tgetattr', 'Twalk', 'Tgetattr']);
     expect(batches).toContainEqual(['Twalk', 'Tgetattr', 'Tclunk', 'Twalk', 'Tgetattr']);
+  });
+
+  it('walkChain in 9P2000.L.fd is one Twalkstat: fids for the new names, none for the checked ones', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    const chain = c.sync.walkChain(root.fid, ['etc', 'passwd']);
+    expect(chain.error).toBeNull();
+    expect(chain.walked.map((w) => w.attr.qid.path)).toEqual([2n, 3n]);
+    expect(c.sync.read(chain.walked[1].fid, 0, 4).toString()).toBe(CONTENT.slice(0, 4));
+    const short = c.sync.walkChain(root.fid, ['etc', 'nothing', 'more']);
+    expect(short.walked.map((w) => w.attr.qid.path)).toEqual([2n]);
+    expect((short.error as P9Error).errno).toBe(Errno.ENOENT);
+    const missing = c.sync.walkChain(root.fid, ['nothing']);
+    expect(missing.walked).toEqual([]);
+    expect((missing.error as P9Error).errno).toBe(Errno.ENOENT);
+    const checked = c.sync.walkChain(root.fid, ['etc', 'passwd'], [chain.walked[0].fid]);
+    expect(checked.walked.map((w) => w.fid)[0]).toBe(chain.walked[0].fid);
+    expect(checked.walked[1].attr.qid.path).toBe(3n);
+    expect(c.sync.read(checked.walked[1].fid, 0, 4).toString()).toBe(CONTENT.slice(0, 4));
+    c.close();
+    await fake.exited;
+    const walks = fake.batches().filter((b) => b.includes('Twalkstat') || b.includes('Twalk'));
+    expect(walks).toEqual([['Twalkstat'], ['Twalkstat'], ['Twalkstat'], ['Twalkstat']]);
+  });
+
+  it('walkChain falls back to pipelined Twalks when a 9P2000.L.fd server lacks Twalkstat', async () => {
+    const fake = startFake({ noWalkStat: true });
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    for (let i = 0; i < 2; i++) {
+      const chain = c.sync.walkChain(root.fid, ['etc', 'passwd']);
+      expect(chain.error).toBeNull();
+      expect(chain.walked.map((w) => w.attr.qid.path)).toEqual([2n, 3n]);
+    }
+    c.close();
+    await fake.exited;
+    const walks = fake.batches().filter((b) => b.includes('Twalkstat') || b.includes('Twalk'));
+    expect(walks).toEqual([['Twalkstat'], ['Twalk', 'Tgetattr', 'Twalk', 'Tgetattr'], ['Twalk', 'Tgetattr', 'Twalk', 'Tgetattr']]);
   });
 
   it('turns Rlerror and partial walks into P9Errors carrying the errno', async () => {

@@ -14,7 +14,7 @@
 import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
 import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
 import { WalkError } from './client-error';
-import { GetattrMask, IOHDRSZ, type Message } from './messages';
+import { GetattrMask, IOHDRSZ, NOFID, type Message } from './messages';
 import { Errno } from '../../native/libc';
 import { FdTransport, type FdTransportOptions } from './transport-fd';
 import { StreamTransport, type StreamTarget } from './transport-stream';
@@ -48,6 +48,9 @@ export interface Walked {
 /** SyncClient runs the operations synchronously (see SyncOps). */
 export interface SyncClient extends SyncOps {}
 export class SyncClient {
+  /** walkStatOk is cleared once the server refused Twalkstat (walkChain then pipelines). */
+  private walkStatOk = true;
+
   constructor(readonly engine: Engine) {}
 
   /**
@@ -63,9 +66,16 @@ export class SyncClient {
    * It returns the names walked, in order, up to the first that failed (missing, not a
    * directory to walk from, refused), and that failure's error (null when all were
    * walked). The caller owns the new fids returned (not the checked names' fids).
+   *
+   * In 9P2000.L.fd the whole chain is one Twalkstat (walkStat), whose attributes are
+   * always the basic ones and the birth time (`mask` is not sent).
    */
   walkChain(fid: number, names: readonly string[], known: readonly number[] = [], mask: number = GetattrMask.BASIC): { walked: Walked[]; error: Error | null } {
     const e = this.engine;
+    if (e.fdMode && this.walkStatOk && names.length > 0 && names.length <= MAX_WALKSTAT) {
+      const r = this.walkStat(fid, names, known);
+      if (r !== null) return r;
+    }
     const fids = names.map(() => e.allocFid());
     const steps: Step[] = [];
     const at: number[] = [];
@@ -94,7 +104,41 @@ export class SyncClient {
     }
     return { walked, error };
   }
+
+  /**
+   * walkStat is walkChain in one message of 9P2000.L.fd, Twalkstat: the server walks the
+   * names one below the other and returns each one's attributes; a checked name (known)
+   * gets no new fid (the server walks on from its own descriptor of it, which names the
+   * same file when the check succeeds), every other name a new fid.
+   */
+  private walkStat(fid: number, names: readonly string[], known: readonly number[]): { walked: Walked[]; error: Error | null } | null {
+    const e = this.engine;
+    const newfids = names.map((_, i) => (i < known.length ? NOFID : e.allocFid()));
+    const [got] = e.pipelineSync([{ req: { kind: 'Twalkstat', fid, newfids, names: [...names] }, what: `walkstat ${names.join('/')}` }]);
+    const errno = got instanceof Error ? (got as { errno?: number }).errno : undefined;
+    if (errno === Errno.ENOSYS || errno === Errno.EOPNOTSUPP) {
+      // A 9P2000.L.fd server without Twalkstat: walk as in plain 9P2000.L from now on.
+      this.walkStatOk = false;
+      for (const n of newfids) if (n !== NOFID) e.releaseFid(n);
+      return null;
+    }
+    const attrs = got instanceof Error ? [] : (got.msg as Message<'Rwalkstat'>).attrs;
+    const walked: Walked[] = [];
+    names.forEach((_, i) => {
+      const checked = i < known.length;
+      if (i < attrs.length) {
+        walked.push({ fid: checked ? known[i] : newfids[i], attr: attrs[i] as Attr });
+      } else if (!checked) {
+        e.releaseFid(newfids[i]); // never made
+      }
+    });
+    const error = got instanceof Error ? got : attrs.length < names.length ? new WalkError(`walk ${names[attrs.length]}`, Errno.ENOENT, []) : null;
+    return { walked, error };
+  }
 }
+
+/** MAX_WALKSTAT is the most names one Twalkstat carries. */
+const MAX_WALKSTAT = 16;
 
 export interface Client extends AsyncOps {}
 export class Client {

@@ -19,13 +19,20 @@ function sample(kind: FieldKind, seed: number): unknown {
     case 'qid': return { type: 0x80, version: seed, path: 0x8000000000000001n + BigInt(seed) };
     case 'qids': return [{ type: 0, version: 1, path: 2n }, { type: 2, version: seed, path: 2n ** 63n }];
     case 'data': return Buffer.from(`payload ${seed}`);
+    case 'u32s': return [seed, 0xffffffff, 7];
+    case 'attrs': return [bodyOf('Rgetattr', seed), bodyOf('Rgetattr', seed + 1)];
   }
 }
 
+/** bodyOf builds distinctive fields of message `name` (no kind or tag). */
+function bodyOf(name: MsgName, seed: number): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  fieldsOf(name).forEach(([field, kind], i) => { body[field] = sample(kind, seed + i + 1); });
+  return body;
+}
+
 function build(name: MsgName, tag: number): Message {
-  const msg: Record<string, unknown> = { kind: name, tag };
-  fieldsOf(name).forEach(([field, kind], i) => { msg[field] = sample(kind, i + 1); });
-  return msg as Message;
+  return { kind: name, tag, ...bodyOf(name, 0) } as Message;
 }
 
 describe('9P2000.L codec', () => {
@@ -89,6 +96,18 @@ describe('9P2000.L codec', () => {
     const walk = encode({ kind: 'Twalk', tag: 1, fid: 1, newfid: 2, names: [] });
     walk.writeUInt16LE(17, 15);
     expect(() => decode(walk)).toThrow(/17 elements/);
+  });
+
+  it('decodes Twalkstat and Rwalkstat defensively', () => {
+    const ws = encode({ kind: 'Twalkstat', tag: 1, fid: 1, newfids: [], names: [] });
+    ws.writeUInt16LE(17, 11); // newfids count
+    expect(() => decode(ws)).toThrow(/Twalkstat.newfids: 17 elements/);
+    const rs = encode({ kind: 'Rwalkstat', tag: 1, attrs: [] });
+    rs.writeUInt16LE(1, 7); // one attribute announced, none there
+    expect(() => decode(rs)).toThrow(/Rwalkstat.attrs.valid: truncated/);
+    const big = encode({ kind: 'Rwalkstat', tag: 1, attrs: [] });
+    big.writeUInt16LE(17, 7);
+    expect(() => decode(big)).toThrow(/Rwalkstat.attrs: 17 elements/);
   });
 
   it('splits a stream into frames across arbitrary chunk boundaries', () => {

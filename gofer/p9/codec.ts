@@ -41,7 +41,7 @@ export class DecodeError extends Error {
   }
 }
 
-/** MAX_STRS bounds the element count of a strs/qids field (Twalk allows 16). */
+/** MAX_ELEMS bounds the element count of a strs/qids/u32s/attrs field (Twalk allows 16). */
 const MAX_ELEMS = 16;
 
 function readField(r: Reader, kind: FieldKind, what: string): unknown {
@@ -57,14 +57,18 @@ function readField(r: Reader, kind: FieldKind, what: string): unknown {
     case 'qid': return r.qid(what);
     case 'u32opt': return r.remaining >= 4 ? r.u32(what) : 0;
     case 'strs':
-    case 'qids': {
+    case 'qids':
+    case 'u32s':
+    case 'attrs': {
       const n = r.u16(what);
       if (n > MAX_ELEMS) {
         r.fail(`${what}: ${n} elements, at most ${MAX_ELEMS}`);
         return [];
       }
       const out: unknown[] = [];
-      for (let i = 0; i < n && r.ok; i++) out.push(kind === 'strs' ? r.str(what) : r.qid(what));
+      for (let i = 0; i < n && r.ok; i++) {
+        out.push(kind === 'strs' ? r.str(what) : kind === 'qids' ? r.qid(what) : kind === 'u32s' ? r.u32(what) : readBody(r, attrEntry(), what));
+      }
       return out;
     }
   }
@@ -90,7 +94,32 @@ function writeField(w: Writer, kind: FieldKind, v: unknown): void {
       w.u16((v as Qid[]).length);
       for (const q of v as Qid[]) w.qid(q);
       return;
+    case 'u32s':
+      w.u16((v as number[]).length);
+      for (const n of v as number[]) w.u32(n);
+      return;
+    case 'attrs':
+      w.u16((v as unknown[]).length);
+      for (const a of v as Array<Record<string, unknown>>) writeBody(w, attrEntry(), a);
+      return;
   }
+}
+
+/** attrEntry is Rgetattr's entry: an attrs field holds its bodies. */
+function attrEntry(): Entry {
+  return byName.get('Rgetattr')!;
+}
+
+/** readBody reads the fields of `entry` into an object (what names the field in errors). */
+function readBody(r: Reader, entry: Entry, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, kind] of entry.fields) out[field] = readField(r, kind, `${what}.${field}`);
+  return out;
+}
+
+/** writeBody writes the fields of `entry` from `v`. */
+function writeBody(w: Writer, entry: Entry, v: Record<string, unknown>): void {
+  for (const [field, kind] of entry.fields) writeField(w, kind, v[field]);
 }
 
 /**
@@ -121,8 +150,7 @@ export function encodeInto(w: Writer, msg: Message): number {
   w.u32(0);
   w.u8(entry.type);
   w.u16(msg.tag);
-  const fields = msg as unknown as Record<string, unknown>;
-  for (const [field, kind] of entry.fields) writeField(w, kind, fields[field]);
+  writeBody(w, entry, msg as unknown as Record<string, unknown>);
   const size = w.pos - start;
   w.buf.writeUInt32LE(size, start);
   return size;

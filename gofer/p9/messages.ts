@@ -7,7 +7,9 @@
  * Field kinds: u8/u16/u32 integers; u64 a 64-bit number that must fit 2^53; mask a
  * 64-bit bit mask; u64b a full 64-bit bigint; str len[2] UTF-8; strs n[2] str*n;
  * qid type[1] version[4] path[8]; qids n[2] qid*n; data count[4] bytes; u32opt a
- * trailing u32 that older peers omit (read as 0).
+ * trailing u32 that older peers omit (read as 0); u32s n[2] u32*n; attrs n[2] followed by
+ * n Rgetattr bodies (valid[8] qid[13] ... data_version[8]). A strs, qids, u32s or attrs
+ * field holds at most 16 elements.
  */
 import type { Qid } from './wire';
 
@@ -15,7 +17,7 @@ import type { Qid } from './wire';
 type Fields = Readonly<Record<string, FieldKind>>;
 
 /** FieldKind is the wire encoding of one field. */
-export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u64b' | 'str' | 'strs' | 'qid' | 'qids' | 'data' | 'u32opt';
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u64b' | 'str' | 'strs' | 'qid' | 'qids' | 'data' | 'u32opt' | 'u32s' | 'attrs';
 
 /** MESSAGES is the 9P2000.L protocol: name -> [type number, fields]. */
 export const MESSAGES = {
@@ -104,6 +106,13 @@ export const MESSAGES = {
   //   the credentials later requests of the connection act with; groups are u32 each)
   Tsetcreds: [90, { uid: 'u32', gid: 'u32', caps: 'mask', groups: 'data' }],
   Rsetcreds: [91, {}],
+  // Twalkstat: fid[4] newfids n[2] newfid[4]*n names n[2] name[s]*n  (tvisor's 9P2000.L.fd
+  //   only: walks the names one below the other from fid, as Twalk does, and reads each
+  //   one's attributes; newfids[i] gets the file of names[i], or nothing when NOFID)
+  Twalkstat: [92, { fid: 'u32', newfids: 'u32s', names: 'strs' }],
+  // Rwalkstat: n[2] n*(Rgetattr body)  (one per name walked, in order: fewer than asked
+  //   when a later name failed; a failure of the first name is an Rlerror)
+  Rwalkstat: [93, { attrs: 'attrs' }],
   // Tversion: msize[4] version[s]
   Tversion: [100, { msize: 'u32', version: 'str' }],
   // Rversion: msize[4] version[s]
@@ -151,6 +160,8 @@ type KindType<K> = K extends 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u32opt' ? 
   : K extends 'qid' ? Qid
   : K extends 'qids' ? Qid[]
   : K extends 'data' ? Buffer
+  : K extends 'u32s' ? number[]
+  : K extends 'attrs' ? Array<Body<'Rgetattr'>>
   : never;
 
 /** Body is the decoded fields of message N (without type and tag). */

@@ -154,6 +154,13 @@ export function validNewName(name: string): number {
 
 /** walkOne returns the File reached from dir by one component, or -errno. */
 export function walkOne(dir: File, name: string): File | number {
+  const r = walkOneStat(dir, name);
+  return typeof r === 'number' ? r : r.file;
+}
+
+/** walkOneStat is walkOne that also returns the stat of the File reached (taken from
+ * its new descriptor: what Tgetattr would report). */
+export function walkOneStat(dir: File, name: string): { file: File; st: sys.Stat } | number {
   const v = validName(name);
   if (v < 0) return v;
   if (!dir.isDir) return -Errno.ENOTDIR;
@@ -171,17 +178,22 @@ export function walkOne(dir: File, name: string): File | number {
   return fromFd(dir.exp, fd, dir, name);
 }
 
-function reopenSame(f: File): File | number {
+function reopenSame(f: File): { file: File; st: sys.Stat } | number {
   const fd = sys.dupCloexec(f.fd);
   if (fd < 0) return fd;
-  return new File(f.exp, fd, f.mode, f.qid, f.parent, f.name);
-}
-
-function fromFd(exp: Export, fd: number, parent: File, name: string): File | number {
   const st = sys.fstat(fd);
   if (typeof st === 'number') {
     sys.close(fd);
     return st;
   }
-  return new File(exp, fd, st.mode, qidOf(exp, st), parent, name);
+  return { file: new File(f.exp, fd, f.mode, f.qid, f.parent, f.name), st };
+}
+
+function fromFd(exp: Export, fd: number, parent: File, name: string): { file: File; st: sys.Stat } | number {
+  const st = sys.fstat(fd);
+  if (typeof st === 'number') {
+    sys.close(fd);
+    return st;
+  }
+  return { file: new File(exp, fd, st.mode, qidOf(exp, st), parent, name), st };
 }

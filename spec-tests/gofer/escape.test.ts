@@ -278,3 +278,111 @@ describeBuilt('gofer confinement: .. after renames', () => {
     expectStopsShort(await c.rpc({ kind: 'Twalk', fid: 1, newfid: 3, names }), names);
   });
 });
+
+/**
+ * Twalkstat (9P2000.L.fd) walks several names and reads each one's attributes in one
+ * request: it is confined exactly as Twalk is (no symlink followed, `..` stops at the
+ * export root and is the directory walked from, names with a slash or NUL refused), and
+ * its fids are checked before anything is walked.
+ */
+describeBuilt('gofer confinement: Twalkstat', () => {
+  const NOFID = 0xffffffff;
+  let tree: ReturnType<typeof makeTree>;
+  let gofer: GoferProcess;
+  let c: RawConn;
+  let outsideBefore: string[];
+
+  const walkstat = (fid: number, names: string[], newfids: number[] = names.map(() => NOFID)) =>
+    c.rpc({ kind: 'Twalkstat', fid, newfids, names });
+
+  beforeAll(async () => {
+    tree = makeTree();
+    outsideBefore = snapshot(tree.outside);
+    gofer = await GoferProcess.start(['--root', tree.exp]);
+    c = await gofer.connect();
+    await c.handshake('', 65536, '9P2000.L.fd');
+  });
+
+  afterAll(async () => {
+    c?.close();
+    await gofer?.stop();
+    expect(snapshot(tree.outside)).toEqual(outsideBefore);
+    fs.rmSync(tree.base, { recursive: true, force: true });
+  });
+
+  it('keeps .. at the export root and answers each name\'s attributes', async () => {
+    const root = await c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
+    expectKind(root, 'Rgetattr');
+    const r = await walkstat(0, ['..', '..', '..', 'etc', 'passwd']);
+    expectKind(r, 'Rwalkstat');
+    expect(r.attrs).toHaveLength(3); // etc is not in the export
+    for (const a of r.attrs) expect(a.qid.path).toBe(root.qid.path);
+    const r2 = await walkstat(0, ['sub', '..', '..', 'file.txt'], [NOFID, NOFID, 7, 8]);
+    expectKind(r2, 'Rwalkstat');
+    expect(r2.attrs.map((a) => a.qid.path)).toEqual([r2.attrs[0].qid.path, root.qid.path, root.qid.path, r2.attrs[3].qid.path]);
+    expect(r2.attrs[3].size).toBe(fs.statSync(path.join(tree.exp, 'file.txt')).size);
+    const kept = await c.rpc({ kind: 'Tgetattr', fid: 7, requestMask: 0x7ff });
+    expectKind(kept, 'Rgetattr');
+    expect(kept.qid.path).toBe(root.qid.path);
+    const rd = await c.rpc({ kind: 'Tread', fid: 8, offset: 0, count: 100 });
+    expect(errnoOf(rd)).toBe(Errno.EBADF); // a walked fid, not an opened one
+  });
+
+  it('does not walk through symlinks: the chain stops at the link', async () => {
+    for (const names of [['link-dir', 'secret.txt'], ['link-up', 'etc'], ['link-shadow', 'x'], ['sub', '..', 'link-dir', 'secret.txt']]) {
+      const r = await walkstat(0, names);
+      expectKind(r, 'Rwalkstat');
+      expect(r.attrs).toHaveLength(names.indexOf(names.find((n) => n.startsWith('link'))!) + 1);
+      expect(r.attrs[r.attrs.length - 1].mode & 0o170000).toBe(0o120000);
+    }
+  });
+
+  it('refuses names with a slash or a NUL, and empty names', async () => {
+    for (const name of ['../outside', 'sub/../..', '/etc', 'a\0b', '']) {
+      expect(errnoOf(await walkstat(0, [name]))).toBe(Errno.EINVAL);
+      const later = await walkstat(0, ['sub', name], [NOFID, 20]);
+      expectKind(later, 'Rwalkstat');
+      expect(later.attrs).toHaveLength(1);
+      expect(errnoOf(await c.rpc({ kind: 'Tgetattr', fid: 20, requestMask: 0x7ff }))).toBe(Errno.EBADF);
+    }
+  });
+
+  it('checks its fids before walking: one in use, one twice, a count that does not match the names', async () => {
+    expect(errnoOf(await walkstat(0, ['sub'], [0]))).toBe(Errno.EBADF);
+    expect(errnoOf(await walkstat(0, ['sub', '..'], [30, 30]))).toBe(Errno.EBADF);
+    expect(errnoOf(await c.rpc({ kind: 'Tgetattr', fid: 30, requestMask: 0x7ff }))).toBe(Errno.EBADF);
+    expect(errnoOf(await walkstat(0, ['sub', '..'], [NOFID]))).toBe(Errno.EINVAL);
+    expect(errnoOf(await walkstat(0, []))).toBe(Errno.EINVAL);
+    expect(errnoOf(await walkstat(999, ['sub']))).toBe(Errno.EBADF);
+  });
+
+  it('a directory moved out of the export by the host: .. from it stops at the export root', async () => {
+    fs.mkdirSync(path.join(tree.exp, 'deep', 'a', 'b'), { recursive: true });
+    const r = await walkstat(0, ['deep', 'a', 'b'], [NOFID, NOFID, 40]);
+    expectKind(r, 'Rwalkstat');
+    fs.renameSync(path.join(tree.exp, 'deep'), path.join(tree.base, 'deep-moved'));
+    try {
+      const root = await c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
+      expectKind(root, 'Rgetattr');
+      const up = await walkstat(40, ['..', '..', '..', '..', '..']);
+      expectKind(up, 'Rwalkstat');
+      expect(up.attrs[4].qid.path).toBe(root.qid.path);
+      const names = ['..', '..', '..', '..', 'outside', 'secret.txt'];
+      const probe = await walkstat(40, names);
+      expectKind(probe, 'Rwalkstat');
+      expect(probe.attrs.length).toBeLessThan(names.length);
+    } finally {
+      fs.renameSync(path.join(tree.base, 'deep-moved'), path.join(tree.exp, 'deep'));
+    }
+  });
+
+  it('is refused in plain 9P2000.L', async () => {
+    const plain = await gofer.connect();
+    try {
+      await plain.handshake();
+      expect(errnoOf(await plain.rpc({ kind: 'Twalkstat', fid: 0, newfids: [NOFID], names: ['sub'] }))).toBe(Errno.EOPNOTSUPP);
+    } finally {
+      plain.close();
+    }
+  });
+});

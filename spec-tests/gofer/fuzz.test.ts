@@ -13,6 +13,8 @@ if (!built) console.warn('skipping gofer fuzz test: bin/tvisor is not built (run
 
 const FRAMES = 100_000;
 const BATCH = 400;
+/** WALKSTATS more frames are all Twalkstat (9P2000.L.fd's own message). */
+const WALKSTATS = 20_000;
 
 /** A small deterministic PRNG (xorshift32), so that a failure can be replayed by seed. */
 function rng(seed: number) {
@@ -47,16 +49,23 @@ function value(r: ReturnType<typeof rng>, kind: FieldKind, field: string): unkno
     case 'strs': return Array.from({ length: r.int(6) }, () => r.pick(NAMES));
     case 'qid': return { type: r.int(256), version: r.next(), path: BigInt(r.next()) };
     case 'qids': return [];
+    case 'u32s': return Array.from({ length: r.int(6) }, () => (r.int(5) === 0 ? 0xffffffff : r.int(12)));
+    case 'attrs': return [];
     case 'data': return Buffer.alloc(r.int(64), r.int(256));
   }
 }
 
 /** frame builds one request: well-formed, or mutated in one of several ways. */
-function frame(r: ReturnType<typeof rng>, tag: number): { bytes: Buffer; answerable: boolean } {
-  const name: MsgName = r.int(20) === 0 ? r.pick(allMessageNames()) : r.pick(REQUESTS);
+function frame(r: ReturnType<typeof rng>, tag: number, only?: MsgName): { bytes: Buffer; answerable: boolean } {
+  const name: MsgName = only ?? (r.int(20) === 0 ? r.pick(allMessageNames()) : r.pick(REQUESTS));
   const msg: Record<string, unknown> = { kind: name, tag };
   for (const [f, k] of fieldsOf(name)) msg[f] = value(r, k, f);
   if (name === 'Tversion' && r.int(2) === 0) msg.tag = 0xffff;
+  if (name === 'Twalkstat' && r.int(2) === 0) {
+    // Often well formed: from the attached fid, one new fid (or none) per name.
+    msg.fid = r.int(2);
+    msg.newfids = (msg.names as string[]).map(() => (r.int(3) === 0 ? 0xffffffff : 12 + r.int(40)));
+  }
   let bytes = encode(msg as Message);
   switch (r.int(10)) {
     case 0: { // flip random bytes in the body (size and tag kept)
@@ -89,7 +98,7 @@ describeBuilt('gofer fuzz', () => {
     const gofer = await GoferProcess.start(['--root', exp]);
     const fdsIdle = gofer.openFds();
     const r = rng(0x7f15);
-    let sent = 0, replies = 0, closes = 0;
+    let sent = 0, replies = 0, closes = 0, walkstats = 0;
     let conn: RawConn | null = null;
     // A well-behaved client stays connected throughout: closing a bad connection must
     // not disturb another one.
@@ -99,8 +108,10 @@ describeBuilt('gofer fuzz', () => {
       while (sent < FRAMES) {
         if (!conn || conn.closed) {
           conn = await gofer.connect();
-          // Most connections start well, so the fuzz reaches states past the handshake.
-          if (r.int(4) !== 0) await conn.handshake();
+          // Most connections start well, so the fuzz reaches states past the handshake;
+          // half of those in 9P2000.L.fd, whose own messages (Twalkstat) then get handled.
+          const how = r.int(8);
+          if (how >= 2) await conn.handshake('', 65536, how >= 5 ? '9P2000.L.fd' : '9P2000.L');
         }
         const tags: number[] = [];
         const chunks: Buffer[] = [];
@@ -128,6 +139,7 @@ describeBuilt('gofer fuzz', () => {
           replies += got.length;
           for (const m of got) {
             expect(m.tag).toBeGreaterThan(0);
+            if (m.kind === 'Rwalkstat') walkstats++;
             // Nothing read comes from outside the export (the secret lives there).
             if (m.kind === 'Rread') expect(Buffer.from(m.data).includes('TOP SECRET')).toBe(false);
           }
@@ -138,6 +150,27 @@ describeBuilt('gofer fuzz', () => {
         if (r.int(8) === 0) c.close();
       }
       conn?.close();
+      // Then Twalkstat alone on attached 9P2000.L.fd connections (the random requests
+      // above renegotiate too often for it to get far): well formed or mutated as above.
+      for (let done = 0; done < WALKSTATS;) {
+        const ws = await gofer.connect();
+        await ws.handshake('', 65536, '9P2000.L.fd');
+        const tags: number[] = [];
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < BATCH && done < WALKSTATS; i++, done++) {
+          const tag = ws.allocTag();
+          const f = frame(r, tag, 'Twalkstat');
+          chunks.push(f.bytes);
+          if (f.bytes.readUInt16LE(5) === tag) tags.push(tag);
+        }
+        const got = await Promise.race([ws.sendRaw(Buffer.concat(chunks), tags), ws.whenClosed().then(() => null)]);
+        expect(gofer.alive).toBe(true);
+        for (const m of got ?? []) {
+          if (m.kind === 'Rwalkstat') walkstats++;
+          else if (m.kind !== 'Rlerror') throw new Error(`Twalkstat answered ${m.kind}`);
+        }
+        ws.close();
+      }
       expect(gofer.alive).toBe(true);
       expect(bystander.closed).toBe(false);
       expectKind(await bystander.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff }), 'Rgetattr');
@@ -153,8 +186,9 @@ describeBuilt('gofer fuzz', () => {
     } finally {
       await gofer.stop();
     }
-    console.log(`fuzz: ${sent} frames, ${replies} replies, ${closes} connections closed by the gofer`);
+    console.log(`fuzz: ${sent} frames and ${WALKSTATS} Twalkstat, ${replies} replies (${walkstats} Rwalkstat), ${closes} connections closed by the gofer`);
     expect(replies).toBeGreaterThan(FRAMES / 2);
+    expect(walkstats).toBeGreaterThan(0); // the 9P2000.L.fd walk was reached, not only refused
     expect(snapshot(outside)).toEqual(outsideBefore);
     expect(fs.readdirSync(base).sort()).toEqual(baseBefore);
     expect(gofer.stderr.join('')).not.toMatch(/failed: .*Error/);

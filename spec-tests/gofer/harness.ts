@@ -122,10 +122,12 @@ export class RawConn {
     return t;
   }
 
-  /** handshake negotiates 9P2000.L and attaches fid 0 to the export `aname`. */
-  async handshake(aname = '', msize = 65536): Promise<void> {
-    const v = await this.rpc({ kind: 'Tversion', tag: 0xffff, msize, version: '9P2000.L' });
+  /** handshake negotiates 9P2000.L (or `version`, which the gofer must agree to) and
+   * attaches fid 0 to the export `aname`. */
+  async handshake(aname = '', msize = 65536, version = '9P2000.L'): Promise<void> {
+    const v = await this.rpc({ kind: 'Tversion', tag: 0xffff, msize, version });
     expectKind(v, 'Rversion');
+    expect(v.version).toBe(version);
     const a = await this.rpc({ kind: 'Tattach', fid: 0, afid: 0xffffffff, uname: 'root', aname, nUname: 0 });
     expectKind(a, 'Rattach');
   }

@@ -1,17 +1,36 @@
 /**
- * Lookups and attributes: Twalk, Tgetattr, Treadlink, Tstatfs.
+ * Lookups and attributes: Twalk, Twalkstat, Tgetattr, Treadlink, Tstatfs.
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { GetattrMask, type Qid } from '../../p9';
+import { GetattrMask, NOFID, type Body, type Qid } from '../../p9';
 import { asCaller } from '../caller';
-import { File, qidOf, walkOne } from '../file';
+import type { Export } from '../export';
+import { File, qidOf, walkOne, walkOneStat } from '../file';
+import { MAX_FIDS, type Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
 /** makedev encodes a device number as glibc's dev_t, the encoding 9P peers send. */
 export function makedev(major: number, minor: number): number {
   const hi = ((major & 0xfffff000) >>> 0) * 0x100000000 + ((minor & 0xffffff00) >>> 0) * 0x1000;
   return hi + ((major & 0xfff) << 8) + (minor & 0xff);
+}
+
+/** attrOf is what Rgetattr says of a file with stat `st` in export `exp`: owners as the
+ * container sees them (mapped back, 65534 when outside the mappings, and said so in
+ * 9P2000.L.fd: no capability of the container applies to such a file). */
+function attrOf(s: Session, exp: Export, st: sys.Stat): Body<'Rgetattr'> {
+  const ids = s.exports.ids;
+  const uid = ids.uid.toContainer(st.uid), gid = ids.gid.toContainer(st.gid);
+  const unmapped = s.fdPassing && !(ids.uid.mapsHost(st.uid) && ids.gid.mapsHost(st.gid));
+  const valid = GetattrMask.BASIC | GetattrMask.BTIME | (unmapped ? GetattrMask.UNMAPPED : 0);
+  return {
+    valid, qid: qidOf(exp, st), mode: st.mode, uid, gid, nlink: st.nlink,
+    rdev: makedev(st.rdevMajor, st.rdevMinor), size: st.size, blksize: st.blksize, blocks: st.blocks,
+    atimeSec: Math.max(0, st.atimeSec), atimeNsec: st.atimeNsec, mtimeSec: Math.max(0, st.mtimeSec), mtimeNsec: st.mtimeNsec,
+    ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,
+    gen: 0n, dataVersion: 0n,
+  };
 }
 
 export const walkHandlers: HandlerTable = {
@@ -62,27 +81,51 @@ export const walkHandlers: HandlerTable = {
     return reply('Rwalk', { qids });
   },
 
+  // Twalkstat (9P2000.L.fd): names walked one below the other from fid, each exactly as
+  // Twalk walks one name (confined, as the caller), with its attributes as Tgetattr reads
+  // them; newfids[i] (unless NOFID) gets the File of names[i], the others are closed. The
+  // fids are checked before anything is walked: each new one unused, none twice. A failure
+  // on the first name is an error; a later one answers the attributes read so far.
+  Twalkstat(s, m) {
+    if (!s.fdPassing) return -Errno.EOPNOTSUPP;
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    if (m.names.length === 0 || m.newfids.length !== m.names.length) return -Errno.EINVAL;
+    if (fid.xattr) return -Errno.EBADF;
+    const fresh = new Set<number>();
+    for (const n of m.newfids) {
+      if (n === NOFID) continue;
+      if (s.fids.has(n) || fresh.has(n)) return -Errno.EBADF;
+      fresh.add(n);
+    }
+    if (s.fids.size + fresh.size > MAX_FIDS) return -Errno.EMFILE;
+    const attrs: Array<Body<'Rgetattr'>> = [];
+    let cur: File = fid.file;
+    let err = 0;
+    for (let i = 0; i < m.names.length; i++) {
+      const from = cur, name = m.names[i];
+      const next = asCaller(s, [from], () => walkOneStat(from, name));
+      if (isErr(next)) {
+        err = next;
+        break;
+      }
+      if (cur !== fid.file) cur.close();
+      cur = next.file;
+      next.file.mode = next.st.mode;
+      attrs.push(attrOf(s, next.file.exp, next.st));
+      if (m.newfids[i] !== NOFID) s.addFid(m.newfids[i], { file: cur.ref(), uid: fid.uid });
+    }
+    if (cur !== fid.file) cur.close();
+    return attrs.length === 0 ? err : reply('Rwalkstat', { attrs });
+  },
+
   Tgetattr(s, m) {
     const fid = s.fid(m.fid);
     if (isErr(fid)) return fid;
     const st = sys.fstat(fid.file.fd);
     if (isErr(st)) return st;
-    const exp = fid.file.exp;
-    const qid = qidOf(exp, st);
     fid.file.mode = st.mode;
-    // Owners as the container sees them: mapped back, 65534 when outside the mappings,
-    // and said so in 9P2000.L.fd (no capability of the container applies to such a file).
-    const ids = s.exports.ids;
-    const uid = ids.uid.toContainer(st.uid), gid = ids.gid.toContainer(st.gid);
-    const unmapped = s.fdPassing && !(ids.uid.mapsHost(st.uid) && ids.gid.mapsHost(st.gid));
-    const valid = GetattrMask.BASIC | GetattrMask.BTIME | (unmapped ? GetattrMask.UNMAPPED : 0);
-    return reply('Rgetattr', {
-      valid, qid, mode: st.mode, uid, gid, nlink: st.nlink,
-      rdev: makedev(st.rdevMajor, st.rdevMinor), size: st.size, blksize: st.blksize, blocks: st.blocks,
-      atimeSec: Math.max(0, st.atimeSec), atimeNsec: st.atimeNsec, mtimeSec: Math.max(0, st.mtimeSec), mtimeNsec: st.mtimeNsec,
-      ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,
-      gen: 0n, dataVersion: 0n,
-    });
+    return reply('Rgetattr', attrOf(s, fid.file.exp, st));
   },
 
   Treadlink(s, m) {
