@@ -54,3 +54,12 @@ export function runDebian(runtime: Runtime, script: string, opts: DebianRunOptio
     },
   });
 }
+
+/** expectSameAsRunc runs `script` under runc (which must succeed) and then tvisor, and
+ * asserts that tvisor printed the same on stdout and stderr and ended the same. */
+export function expectSameAsRunc(script: string, opts: DebianRunOptions = {}): void {
+  const runc = runDebian('runc', script, opts);
+  expect(runc.status).toBe(0);
+  const tvisor = runDebian('tvisor', script, opts);
+  expect({ stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status }).toEqual({ stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
+}
