@@ -7,6 +7,7 @@ import type { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
+import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
@@ -85,7 +86,12 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const ppid = g.parent?.tgid ?? 0;
       const start = Math.floor((g.startTime - k.bootTime) / 10);
       const bytes = g.zombie ? 0 : t?.mm.residentBytes ?? 0;
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${threads()} 0 ${start} ${bytes} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      const vsize = g.zombie || !t ? 0 : t.mm.vmUsage().total;
+      // Times in clock ticks (USER_HZ 100): the thread's own in task/<tid>, else the process's.
+      const own = thread ? taskTimes(thread) : groupTimes(g);
+      const nice = t?.nice ?? 0;
+      const times = `${ticks(own.user)} ${ticks(own.sys)} ${ticks(g.cpu.children.user)} ${ticks(g.cpu.children.sys)} ${20 + nice} ${nice}`;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
@@ -145,6 +151,11 @@ function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
     // A file whose attributes cannot be read shows inode 0.
   }
   return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
+}
+
+/** ticks converts nanoseconds to clock ticks (USER_HZ, 100 a second), as /proc counts. */
+function ticks(ns: number): number {
+  return Math.floor(ns / 1e7);
 }
 
 /** capabilityLines are the capability lines of /proc/<pid>/status, in Linux's order. */

@@ -105,6 +105,29 @@ static void *idle(void *arg) {
   return NULL;
 }
 
+/* proc_stat reads this process's times and nice value from /proc/self/stat (fields 14
+ * to 19: utime, stime, cutime, cstime in ticks, priority, nice) after the spinning above. */
+static void proc_stat(void) {
+  check(setpriority(PRIO_PROCESS, 0, 3) == 0, "setpriority");
+  char buf[1024];
+  FILE *f = fopen("/proc/self/stat", "r");
+  check(f != NULL, "open /proc/self/stat");
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *p = strrchr(buf, ')');
+  check(p != NULL, "parse /proc/self/stat");
+  long long v[20] = {0};
+  char state = 0;
+  /* After ") ": field 3 (state) then fields 4.. */
+  int got = sscanf(p + 2, "%c %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", &state,
+                   &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14], &v[15], &v[16], &v[17], &v[18], &v[19]);
+  check(got == 17, "parse /proc/self/stat fields");
+  say("/proc/self/stat: utime+stime >= 9 ticks: %s", v[14] + v[15] >= 9 ? "yes" : "no");
+  say("/proc/self/stat: cutime+cstime >= 9 ticks after reaping: %s", v[16] + v[17] >= 9 ? "yes" : "no");
+  say("/proc/self/stat: priority %lld nice %lld after setpriority(3)", v[18], v[19]);
+}
+
 int main(void) {
   struct timespec res;
   check(clock_getres(CLOCK_THREAD_CPUTIME_ID, &res) == 0, "clock_getres thread");
@@ -197,6 +220,7 @@ int main(void) {
   say("times: children after reaping >= 9 ticks: %s", tm.tms_cutime + tm.tms_cstime >= 9 ? "yes" : "no");
   r = clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &(struct timespec){0, 1000}, NULL);
   say("clock_nanosleep(THREAD_CPUTIME): %s", errname(r));
+  proc_stat();
   cpu_timer();
   say("done");
   return 0;
