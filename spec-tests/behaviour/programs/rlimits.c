@@ -78,6 +78,25 @@ static void fsize(const char *dir) {
   say("ftruncate past the limit: %d %s", t, errname(t < 0 ? errno : 0));
   t = ftruncate(fd, 100);
   say("ftruncate within: %d", t);
+  /* copy_file_range and fallocate are held to the limit too. */
+  char src[512];
+  snprintf(src, sizeof src, "%s/rlimits-fsize-src", dir);
+  int sfd = open(src, O_CREAT | O_TRUNC | O_RDWR, 0600);
+  if (sfd < 0 || write(sfd, buf, 4000) != 4000) fail("source file");
+  loff_t in = 0, out = 2000;
+  r = copy_file_range(sfd, &in, fd, &out, 4000, 0);
+  say("copy_file_range of 4000 at 2000: %zd (short, up to the limit)", r);
+  in = 0;
+  out = 4096;
+  r = copy_file_range(sfd, &in, fd, &out, 10, 0);
+  say("copy_file_range at the limit: %zd %s", r, errname(r < 0 ? errno : 0));
+  t = fallocate(fd, 0, 0, 8192);
+  say("fallocate past the limit: %d %s", t, errname(t < 0 ? errno : 0));
+  t = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 8192);
+  say("fallocate KEEP_SIZE past the limit: %d %s", t, errname(t < 0 ? errno : 0));
+  close(sfd);
+  unlink(src);
+  t = ftruncate(fd, 100);
   struct sigaction sa = {0};
   sa.sa_handler = on_xfsz;
   sigaction(SIGXFSZ, &sa, NULL);

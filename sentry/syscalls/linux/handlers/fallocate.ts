@@ -7,6 +7,8 @@
  * gofer file is written with zeros rather than deallocated).
  */
 import { Errno, fail } from '../../../kernel/errors';
+import { checkFsize } from '../../../kernel/rlimit-checks';
+import { TmpfsInode } from '../../../fsimpl/tmpfs/tmpfs';
 import { Block } from '../../../kernel/waiter';
 import { notifyModified } from '../../../vfs/fsnotify';
 import { S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from '../../../vfs/inode';
@@ -38,6 +40,16 @@ define(285, (t, r) => {
   if (offset + len > BigInt(MAX_BYTES)) fail(Errno.EFBIG);
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) fail(Errno.EOPNOTSUPP);
   const start = Number(offset), end = Number(offset + len);
+  // The file may not grow past RLIMIT_FSIZE (SIGXFSZ, EFBIG), as vfs_fallocate checks.
+  if (!(mode & FALLOC_FL_KEEP_SIZE)) checkFsize(t, end);
+  const inode = f.loc.dentry.inode;
+  if (inode instanceof TmpfsInode) {
+    // tmpfs stores and charges the pages (ENOSPC under size=) or gives a hole's back.
+    if (mode & FALLOC_FL_PUNCH_HOLE) inode.punchHole(start, end - start);
+    else inode.allocate(start, end - start, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
+    notifyModified(f);
+    return 0;
+  }
   if (mode & FALLOC_FL_PUNCH_HOLE) {
     for (let at = start; at < Math.min(end, st.size);) {
       const n = f.write(t, ZEROS.subarray(0, Math.min(ZEROS.length, Math.min(end, st.size) - at)), at);
@@ -49,4 +61,4 @@ define(285, (t, r) => {
   }
   notifyModified(f);
   return 0;
-}, 'partial', 'modes of tmpfs only (0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE); nothing is reserved; a punched range is written with zeros');
+}, 'partial', 'modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE; tmpfs stores and charges the pages or frees a hole; on gofer files nothing is reserved and a punched range is written with zeros');

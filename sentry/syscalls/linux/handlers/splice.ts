@@ -16,6 +16,7 @@ import type { Task } from '../../../kernel/task';
 import { block, Block } from '../../../kernel/waiter';
 import { PipeEnd } from '../../../fsimpl/pipe/pipe';
 import { O_APPEND, type FileDescription } from '../../../vfs/file';
+import { fsizeRoom } from '../../../kernel/rlimit-checks';
 import { notifyModified } from '../../../vfs/fsnotify';
 import { define } from '../registry';
 import { CHUNK, MAX_RW } from './rw';
@@ -69,6 +70,8 @@ export function transfer(t: Task, src: FileDescription, dst: FileDescription, co
     if (n instanceof Block && o.nonblock) n = -Errno.EAGAIN;
   }
   if (n instanceof Block || n <= 0) return n;
+  // A regular file may not grow past RLIMIT_FSIZE (a short copy, then SIGXFSZ and EFBIG).
+  if (positional(dst)) n = fsizeRoom(t, () => o.dstOff ?? (dst.flags & O_APPEND ? dst.stat().size : dst.offset), n);
   let w = dst.write(t, buf.subarray(0, n), o.dstOff);
   if (w instanceof Block && (o.nonblock || dst.nonblocking)) w = -Errno.EAGAIN;
   if (w === -Errno.EPIPE) sigpipe(t);
