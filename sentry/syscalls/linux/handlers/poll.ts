@@ -141,7 +141,7 @@ define(23, (t, r) => {
     ms = Number(sec) * 1000 + Math.ceil(Number(usec) / 1000);
   }
   return doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), ms);
-}, 'full');
+}, 'partial', 'the time left is not written back to the timeout (Linux updates it)');
 
 define(270, (t, r) => {
   let maskAddr = 0n, size = 0;
@@ -151,5 +151,5 @@ define(270, (t, r) => {
     size = Number(b.readBigUInt64LE(8));
   }
   return withSigmask(t, maskAddr, size, () => doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), readTimespecMs(t, r.arg(4))));
-}, 'full');
+}, 'partial', 'the time left is not written back to the timeout (Linux updates it)');
 
