@@ -13,9 +13,6 @@ import { ERESTARTNOHAND, ERESTARTSYS, Errno } from './errors';
 import type { Kernel } from './kernel';
 import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
-
-/** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
-const BUS_ADRERR = 2;
 import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { Block } from './waiter';
@@ -24,6 +21,9 @@ import { checkCpuTimers } from './itimers';
 import { chargeSystemTime } from './cputime';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
+
+/** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
+const BUS_ADRERR = 2;
 
 const SLICE_MS = 10;
 const LOOP_MS = 50;

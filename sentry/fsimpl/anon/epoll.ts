@@ -20,8 +20,7 @@
 import { Errno, fail } from '../../kernel/errors';
 import { WaitQueue } from '../../kernel/waiter';
 import { FileDescription, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLRDNORM } from '../../vfs/file';
-import type { Stat } from '../../vfs/inode';
-import { AnonInode } from './anon';
+import { AnonFile } from './anon';
 
 export const EPOLLIN = 0x1, EPOLLPRI = 0x2, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLRDNORM = 0x40,
   EPOLLRDBAND = 0x80, EPOLLWRNORM = 0x100, EPOLLWRBAND = 0x200, EPOLLMSG = 0x400, EPOLLRDHUP = 0x2000;
@@ -49,15 +48,14 @@ export interface ReadyEvent {
 }
 
 /** EpollFile is one epoll instance. */
-export class EpollFile extends FileDescription {
+export class EpollFile extends AnonFile {
   private readonly entries = new Map<FileDescription, Map<number, Interest>>();
   /** order holds every entry, the next to be examined first (insertion order of a Set). */
   private readonly order = new Set<Interest>();
   private readonly q = new WaitQueue();
-  private readonly inode = new AnonInode();
 
   constructor(flags: number) {
-    super(null, O_RDWR | flags);
+    super('[eventpoll]', O_RDWR | flags);
   }
 
   /** add implements EPOLL_CTL_ADD. */
@@ -139,25 +137,10 @@ export class EpollFile extends FileDescription {
     return this.q;
   }
 
-  override read(): number {
-    return fail(Errno.EINVAL);
-  }
 
-  override write(): number {
-    return fail(Errno.EINVAL);
-  }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
 
-  override stat(): Stat {
-    return this.inode.stat();
-  }
 
-  override procLink(): string {
-    return 'anon_inode:[eventpoll]';
-  }
 
   protected override release(): void {
     for (const e of [...this.order]) this.drop(e);

@@ -7,20 +7,18 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { Block, WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDWR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
-import type { Stat } from '../../vfs/inode';
-import { AnonInode } from './anon';
+import { O_RDWR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
+import { AnonFile } from './anon';
 
 const MAX = 0xfffffffffffffffen;
 
 /** EventFd is one eventfd description. */
-export class EventFd extends FileDescription {
+export class EventFd extends AnonFile {
   private count: bigint;
   private readonly q = new WaitQueue();
-  private readonly inode = new AnonInode();
 
   constructor(initval: number, readonly semaphore: boolean, flags: number) {
-    super(null, O_RDWR | flags);
+    super('[eventfd]', O_RDWR | flags);
     this.count = BigInt(initval);
   }
 
@@ -50,9 +48,6 @@ export class EventFd extends FileDescription {
     return 8;
   }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
 
   override readiness(): number {
     return (this.count > 0n ? POLLIN | POLLRDNORM : 0) | (this.count < MAX ? POLLOUT | POLLWRNORM : 0);
@@ -62,11 +57,5 @@ export class EventFd extends FileDescription {
     return this.q;
   }
 
-  override stat(): Stat {
-    return this.inode.stat();
-  }
 
-  override procLink(): string {
-    return 'anon_inode:[eventfd]';
-  }
 }

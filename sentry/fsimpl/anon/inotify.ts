@@ -9,10 +9,10 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDONLY, POLLIN, POLLRDNORM } from '../../vfs/file';
+import { O_RDONLY, POLLIN, POLLRDNORM } from '../../vfs/file';
 import { addWatch, IN_IGNORED, IN_Q_OVERFLOW, removeWatch, type Watch } from '../../vfs/fsnotify';
-import type { Inode, Stat } from '../../vfs/inode';
-import { AnonInode } from './anon';
+import type { Inode } from '../../vfs/inode';
+import { AnonFile } from './anon';
 
 /** IN_MASK_ADD, IN_ONESHOT, IN_MASK_CREATE: how inotify_add_watch treats the mask. */
 export const IN_MASK_CREATE = 0x10000000, IN_MASK_ADD = 0x20000000, IN_ONESHOT = 0x80000000;
@@ -55,15 +55,14 @@ class InotifyWatch implements Watch {
 }
 
 /** Inotify is an inotify instance (inotify_init1). */
-export class Inotify extends FileDescription {
-  private readonly id = new AnonInode();
+export class Inotify extends AnonFile {
   private readonly events: QueuedEvent[] = [];
   private readonly q = new WaitQueue();
   private readonly watches = new Map<number, InotifyWatch>();
   private nextWd = 1;
 
   constructor(flags: number) {
-    super(null, O_RDONLY | flags);
+    super('inotify', O_RDONLY | flags);
   }
 
   /** addWatch implements inotify_add_watch on an inode already resolved and checked. */
@@ -131,9 +130,6 @@ export class Inotify extends FileDescription {
     return fail(Errno.ENOTTY);
   }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
 
   override readiness(): number {
     return this.events.length > 0 ? POLLIN | POLLRDNORM : 0;
@@ -143,13 +139,7 @@ export class Inotify extends FileDescription {
     return this.q;
   }
 
-  override stat(): Stat {
-    return this.id.stat();
-  }
 
-  override procLink(): string {
-    return 'anon_inode:inotify';
-  }
 
   protected override release(): void {
     for (const w of this.watches.values()) removeWatch(w.inode, w);

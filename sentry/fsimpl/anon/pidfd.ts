@@ -8,16 +8,14 @@ import { groupExitQueue } from '../../kernel/group-exit';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
 import type { WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
-import type { Stat } from '../../vfs/inode';
-import { AnonInode } from './anon';
+import { O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
+import { AnonFile } from './anon';
 
 /** PidFd is one pidfd description. */
-export class PidFd extends FileDescription {
-  private readonly inode = new AnonInode();
+export class PidFd extends AnonFile {
 
   constructor(readonly tg: ThreadGroup, flags: number) {
-    super(null, O_RDWR | flags);
+    super('[pidfd]', O_RDWR | flags);
   }
 
   /** exited tells whether the process has exited (a zombie, or reaped). */
@@ -25,17 +23,8 @@ export class PidFd extends FileDescription {
     return this.tg.exitStatus !== null;
   }
 
-  override read(): number {
-    return fail(Errno.EINVAL);
-  }
 
-  override write(): number {
-    return fail(Errno.EINVAL);
-  }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
 
   override readiness(): number {
     return this.exited ? POLLIN | POLLRDNORM : 0;
@@ -45,13 +34,7 @@ export class PidFd extends FileDescription {
     return groupExitQueue(this.tg);
   }
 
-  override stat(): Stat {
-    return this.inode.stat();
-  }
 
-  override procLink(): string {
-    return 'anon_inode:[pidfd]';
-  }
 }
 
 /** pidfdArg returns the pidfd description behind t's descriptor fd (EBADF when it is not one). */

@@ -12,9 +12,8 @@ import { dequeueSignal, hasPendingIn, signalEvents } from '../../kernel/signals'
 import type { SignalInfo } from '../../kernel/signal-types';
 import type { Task } from '../../kernel/task';
 import { Block, type WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
-import type { Stat } from '../../vfs/inode';
-import { AnonInode } from './anon';
+import { O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
+import { AnonFile } from './anon';
 
 /** SIGNALFD_SIGINFO_SIZE is sizeof(struct signalfd_siginfo). */
 export const SIGNALFD_SIGINFO_SIZE = 128;
@@ -60,12 +59,11 @@ export function encodeSignalfdSiginfo(info: SigInfo): Buffer {
 }
 
 /** SignalFd is one signalfd description. */
-export class SignalFd extends FileDescription {
-  private readonly inode = new AnonInode();
+export class SignalFd extends AnonFile {
 
   /** mask is the set of signals read through this file (SIGKILL and SIGSTOP never). */
   constructor(private readonly owner: Task, public mask: bigint, flags: number) {
-    super(null, O_RDWR | flags);
+    super('[signalfd]', O_RDWR | flags);
   }
 
   /** current is the task asking (the one in its syscall), else the task that made the file. */
@@ -87,13 +85,7 @@ export class SignalFd extends FileDescription {
     return new Block([signalEvents(t.tg)]);
   }
 
-  override write(): number {
-    return fail(Errno.EINVAL);
-  }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
 
   override readiness(): number {
     return hasPendingIn(this.current(), this.mask) ? POLLIN | POLLRDNORM : 0;
@@ -103,11 +95,5 @@ export class SignalFd extends FileDescription {
     return signalEvents(this.current().tg);
   }
 
-  override stat(): Stat {
-    return this.inode.stat();
-  }
 
-  override procLink(): string {
-    return 'anon_inode:[signalfd]';
-  }
 }

@@ -8,19 +8,17 @@ import { Errno, fail } from '../../kernel/errors';
 import { IntervalTimer, type TimerSetting } from '../../kernel/interval-timer';
 import type { Task } from '../../kernel/task';
 import { Block, WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
-import type { Stat } from '../../vfs/inode';
-import { AnonInode } from './anon';
+import { O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
+import { AnonFile } from './anon';
 
 /** TimerFd is one timerfd description. */
-export class TimerFd extends FileDescription {
+export class TimerFd extends AnonFile {
   private count = 0n;
   private readonly q = new WaitQueue();
-  private readonly inode = new AnonInode();
   private readonly timer: IntervalTimer;
 
   constructor(clock: number, flags: number) {
-    super(null, O_RDWR | flags);
+    super('[timerfd]', O_RDWR | flags);
     this.timer = new IntervalTimer(clock, (n) => {
       this.count += n;
       this.q.notify();
@@ -49,13 +47,7 @@ export class TimerFd extends FileDescription {
     return 8;
   }
 
-  override write(): number {
-    return fail(Errno.EINVAL);
-  }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
 
   override readiness(): number {
     return this.count > 0n ? POLLIN | POLLRDNORM : 0;
@@ -65,13 +57,7 @@ export class TimerFd extends FileDescription {
     return this.q;
   }
 
-  override stat(): Stat {
-    return this.inode.stat();
-  }
 
-  override procLink(): string {
-    return 'anon_inode:[timerfd]';
-  }
 
   protected override release(): void {
     this.timer.disarm();
