@@ -45,8 +45,7 @@ export function runDebian(runtime: Runtime, script: string, opts: DebianRunOptio
   const cd = work ? 'cd /work && ' : '';
   return runUnder(runtime, undefined, ['/bin/bash', '-c', `${cd}${script}`], {
     ...opts,
-    // runc refuses a rootfs path through a symlink (build/debian may link to a shared build).
-    rootfs: fs.realpathSync(DEBIAN_ROOTFS),
+    rootfs: DEBIAN_ROOTFS,
     scratchMount: work ? '/work' : undefined,
     editSpec: (spec) => {
       spec.process.env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8'];
