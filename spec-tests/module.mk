@@ -53,3 +53,6 @@ bench-start: build
 		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/bench-start.js
 	$(bench_baseline)
 	$(BENCH_ENV) $(NODE) build/bench/bench-start.js
+
+# The conformance checker (issue 11's acceptance test) has its own rules.
+include spec-tests/conformance/module.mk
