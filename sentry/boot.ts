@@ -200,6 +200,9 @@ export function boot(o: BootOptions): Booted {
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   const specMounts = spec.mounts ?? [];
+  // /tmp's own tmpfs comes first, so that the spec's mounts under /tmp land on it rather
+  // than being hidden by it.
+  if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
   let haveDev = false;
   for (const m of specMounts) {
     if (m.destination === '/dev' && m.type === 'tmpfs') {
@@ -221,7 +224,6 @@ export function boot(o: BootOptions): Booted {
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
-  if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
   maskAndProtect(k, spec);
 
   let stdio;

@@ -100,12 +100,12 @@ const BUNDLES: Bundle[] = [
     },
   },
   {
-    // mounts: binds ro, rw, nosuid+nodev+noexec, rslave; tmpfs with size and mode; a
-    // read-only root with rootfsPropagation.
+    // mounts: binds ro, rw, nosuid+nodev+noexec, rslave, one under /tmp (which the spec
+    // does not mount); tmpfs with size and mode; a read-only root with rootfsPropagation.
     name: 'mounts',
-    items: ['readonly=/mnt/ro', 'readonly=/mnt/ro/file', 'readonly=/'],
+    items: ['readonly=/mnt/ro', 'readonly=/mnt/ro/file', 'readonly=/', 'readonly=/tmp/under/file'],
     edit: (spec, ctx) => {
-      for (const d of ['ro', 'rw', 'nosuid', 'slave']) {
+      for (const d of ['ro', 'rw', 'nosuid', 'slave', 'under']) {
         fs.mkdirSync(path.join(ctx.dir, d), { recursive: true });
         fs.writeFileSync(path.join(ctx.dir, d, 'file'), 'x\n');
       }
@@ -116,6 +116,7 @@ const BUNDLES: Bundle[] = [
         { destination: '/mnt/rw', type: 'bind', source: path.join(ctx.dir, 'rw'), options: ['rbind', 'rw'] },
         { destination: '/mnt/nosuid', type: 'bind', source: path.join(ctx.dir, 'nosuid'), options: ['bind', 'nosuid', 'nodev', 'noexec'] },
         { destination: '/mnt/slave', type: 'bind', source: path.join(ctx.dir, 'slave'), options: ['rbind', 'rslave'] },
+        { destination: '/tmp/under', type: 'bind', source: path.join(ctx.dir, 'under'), options: ['bind', 'ro'] },
         { destination: '/mnt/tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m', 'mode=0700'] },
         { destination: '/mnt/scratch', type: 'tmpfs', source: 'scratch', options: ['noexec', 'nodev', 'mode=1777', 'size=64k'] },
       );
