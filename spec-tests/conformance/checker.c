@@ -11,6 +11,10 @@
  *   sysctl=kernel.shmmax   device=/dev/fuse   masked=/proc/kcore   readonly=/proc/sys
  *   seccomp=getpgid        (the errno of that call, which the bundle's profile denies)
  *   memory=1               (the memory limit as the cgroup files and /proc/meminfo show it)
+ *   stat=/mnt/tmpfs        (type, mode and owner of any path)
+ *   statfs=/mnt/tmpfs      (a filesystem's size in bytes)
+ *   open=/mnt/x/null       (what opening a file for reading gets: nodev, devices)
+ *   exec=/mnt/x/checker    (what executing a copy of the checker gets: noexec)
  *
  * The same list may come from the env var CHECK (space separated) instead. Every key
  * appears at most once (a mount point seen twice gets "#2"), so outputs compare as maps.
@@ -29,10 +33,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -338,14 +344,50 @@ static const char *fileType(mode_t m) {
   return "?";
 }
 
-static void printDevice(const char *path) {
+/* printStat prints a path's type, device numbers, mode and owner (lstat) under `kind`. */
+static void printStat(const char *kind, const char *path) {
   struct stat st;
   if (lstat(path, &st) != 0) {
-    say("device[%s]: %s", path, errname(errno));
+    say("%s[%s]: %s", kind, path, errname(errno));
     return;
   }
-  say("device[%s]: %s %u:%u mode=%04o uid=%d gid=%d", path, fileType(st.st_mode), major(st.st_rdev), minor(st.st_rdev),
+  say("%s[%s]: %s %u:%u mode=%04o uid=%d gid=%d", kind, path, fileType(st.st_mode), major(st.st_rdev), minor(st.st_rdev),
       (unsigned)(st.st_mode & 07777), (int)st.st_uid, (int)st.st_gid);
+}
+
+static void printStatfs(const char *path) {
+  struct statfs sf;
+  if (statfs(path, &sf) != 0) say("statfs[%s]: %s", path, errname(errno));
+  else say("statfs[%s]: bytes=%llu", path, (unsigned long long)sf.f_blocks * (unsigned long long)sf.f_bsize);
+}
+
+static void printOpen(const char *path) {
+  int fd = open(path, O_RDONLY);
+  say("open[%s]: %s", path, fd >= 0 ? "0" : errname(errno));
+  if (fd >= 0) close(fd);
+}
+
+/* EXIT_NOW as argv[1] makes the checker exit at once: printExec runs a copy of it. */
+#define EXIT_NOW "--exit-now"
+
+/* printExec says what executing path (a copy of the checker) gets: 0, or execve's errno
+ * (the child reports it as its exit status). */
+static void printExec(const char *path) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    say("exec[%s]: fork %s", path, errname(errno));
+    return;
+  }
+  if (pid == 0) {
+    char *args[] = {(char *)path, EXIT_NOW, NULL};
+    char *env[] = {NULL};
+    execve(path, args, env);
+    _exit(errno & 0x7f ? errno & 0x7f : 127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (WIFEXITED(status)) say("exec[%s]: %s", path, errname(WEXITSTATUS(status)));
+  else say("exec[%s]: signal %d", path, WTERMSIG(status));
 }
 
 /* printMasked says what a masked path gives: a directory's entry count, or what a read gets. */
@@ -455,7 +497,11 @@ static void named(const char *item) {
   size_t k = (size_t)(eq - item);
   const char *v = eq + 1;
   if (k == 6 && !strncmp(item, "sysctl", k)) printSysctl(v);
-  else if (k == 6 && !strncmp(item, "device", k)) printDevice(v);
+  else if (k == 6 && !strncmp(item, "device", k)) printStat("device", v);
+  else if (k == 4 && !strncmp(item, "stat", k)) printStat("stat", v);
+  else if (k == 6 && !strncmp(item, "statfs", k)) printStatfs(v);
+  else if (k == 4 && !strncmp(item, "open", k)) printOpen(v);
+  else if (k == 4 && !strncmp(item, "exec", k)) printExec(v);
   else if (k == 6 && !strncmp(item, "masked", k)) printMasked(v);
   else if (k == 8 && !strncmp(item, "readonly", k)) printReadonly(v);
   else if (k == 7 && !strncmp(item, "seccomp", k)) printSeccomp(v);
@@ -520,6 +566,7 @@ static void printConsole(void) {
 }
 
 int main(int argc, char **argv, char **envp) {
+  if (argc == 2 && strcmp(argv[1], EXIT_NOW) == 0) return 0;
   for (int i = 0; i < argc; i++) say("argv[%d]: %s", i, argv[i]);
   printEnv(envp);
   int err = printMountinfo();

@@ -11,6 +11,7 @@
  * process.terminal and consoleSize: runUnder gives the container files for stdio, not a
  * pty (spec-tests/oci/terminal.test.ts drives terminals through --console-socket).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -103,11 +104,17 @@ const BUNDLES: Bundle[] = [
     // mounts: binds ro, rw, nosuid+nodev+noexec, rslave, one under /tmp (which the spec
     // does not mount); tmpfs with size and mode; a read-only root with rootfsPropagation.
     name: 'mounts',
-    items: ['readonly=/mnt/ro', 'readonly=/mnt/ro/file', 'readonly=/', 'readonly=/tmp/under/file'],
+    items: ['readonly=/mnt/ro', 'readonly=/mnt/ro/file', 'readonly=/', 'readonly=/tmp/under/file',
+      'exec=/mnt/rw/checker', 'exec=/mnt/nosuid/checker', 'open=/mnt/rw/null', 'open=/mnt/nosuid/null',
+      'stat=/mnt/tmpfs', 'stat=/mnt/scratch', 'statfs=/mnt/tmpfs', 'statfs=/mnt/scratch'],
     edit: (spec, ctx) => {
       for (const d of ['ro', 'rw', 'nosuid', 'slave', 'under']) {
         fs.mkdirSync(path.join(ctx.dir, d), { recursive: true });
         fs.writeFileSync(path.join(ctx.dir, d, 'file'), 'x\n');
+        // A copy of the checker (noexec) and a null device node (nodev) in each bind.
+        fs.copyFileSync(programBinary(CHECKER), path.join(ctx.dir, d, 'checker'));
+        fs.chmodSync(path.join(ctx.dir, d, 'checker'), 0o755);
+        execFileSync('mknod', ['-m', '0666', path.join(ctx.dir, d, 'null'), 'c', '1', '3']);
       }
       spec.root.readonly = true;
       spec.linux.rootfsPropagation = 'rprivate';
