@@ -7,19 +7,21 @@
  * fail the test.
  *
  * The bundles start from `runc spec` (spec-tests/behaviour/bundle.ts) and together set
- * every field of config.md and config-linux.md that a container can observe, except
- * process.terminal and consoleSize: runUnder gives the container files for stdio, not a
- * pty (spec-tests/oci/terminal.test.ts drives terminals through --console-socket).
+ * every field of config.md and config-linux.md that a container can observe; the
+ * `terminal` bundle (process.terminal, consoleSize) starts from `tvisor spec`
+ * (spec-tests/oci/harness.ts) and runs through --console-socket, as containerd's shim does.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeRootfs } from '../behaviour/bundle';
-import { programBinary, programSkipReason, runtimeSkipReason, runUnder, type Runtime, type RunResult } from '../behaviour/runner';
+import { OciRuntime, runWithTerminal } from '../oci/harness';
+import { programBinary, programSkipReason, RUNTIMES, runtimeSkipReason, runUnder, type Runtime, type RunResult } from '../behaviour/runner';
 import { compareOutputs, entryFor, loadDifferences, parseOutput } from './differences';
 
 const CHECKER = 'conformance-checker';
+const RUNTIME_BINS = { runc: RUNTIMES.runc.bin, tvisor: RUNTIMES.tvisor.bin };
 const DIFFERENCES = path.join(__dirname, 'DIFFERENCES.md');
 
 /** Ctx is what a bundle may refer to: host directories made for its bind mounts. */
@@ -207,12 +209,9 @@ describe('conformance: the checker sees the same under runc and tvisor', () => {
   const differences = loadDifferences(DIFFERENCES);
   const used = new Set<string>();
 
-  test.each(BUNDLES.map((b) => [b.name, b] as const))('%s', (name, b) => {
-    const runc = runBundle('runc', b);
-    const tvisor = runBundle('tvisor', b);
-    expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
-    expect({ status: tvisor.status }).toEqual({ status: 0 });
-    const cmp = compareOutputs(name, parseOutput(normalize(runc.stdout)), parseOutput(normalize(tvisor.stdout)), differences);
+  /** compare fails on any difference between the two outputs that DIFFERENCES.md does not list. */
+  function compare(name: string, runcOut: string, tvisorOut: string): void {
+    const cmp = compareOutputs(name, parseOutput(normalize(runcOut)), parseOutput(normalize(tvisorOut)), differences);
     for (const e of cmp.explained) used.add(e.entry.heading);
     for (const s of cmp.stale) {
       console.warn(`DIFFERENCES.md: "${s.entry.heading}" no longer differs (${s.key}: both print the same); strike it`);
@@ -221,6 +220,37 @@ describe('conformance: the checker sees the same under runc and tvisor', () => {
       const report = cmp.unlisted.map((m) => entryFor(name, m)).join('\n');
       throw new Error(`bundle ${name}: ${cmp.unlisted.length} difference(s) not listed in DIFFERENCES.md:\n\n${report}`);
     }
+  }
+
+  test.each(BUNDLES.map((b) => [b.name, b] as const))('%s', (name, b) => {
+    const runc = runBundle('runc', b);
+    const tvisor = runBundle('tvisor', b);
+    expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
+    expect({ status: tvisor.status }).toEqual({ status: 0 });
+    compare(name, runc.stdout, tvisor.stdout);
+  }, 120_000);
+
+  // process.terminal with consoleSize: the checker's output comes through the pty.
+  test('terminal', async () => {
+    const outputs: string[] = [];
+    for (const [name, bin] of [['runc', RUNTIME_BINS.runc], ['tvisor', RUNTIME_BINS.tvisor]]) {
+      const rt = new OciRuntime(name, bin);
+      try {
+        const bundle = rt.bundle('terminal', ['/checker', 'device=/dev/console', 'device=/dev/tty', 'open=/dev/tty'], (s) => {
+          s.process!.terminal = true;
+          s.process!.consoleSize = { height: 33, width: 111 };
+        });
+        fs.copyFileSync(programBinary(CHECKER), path.join(bundle, 'rootfs', 'checker'));
+        fs.chmodSync(path.join(bundle, 'rootfs', 'checker'), 0o755);
+        const { output, created } = await runWithTerminal(rt, bundle, `conformance-${process.pid}-terminal`);
+        expect({ name, status: created.status, stderr: created.stderr }).toEqual({ name, status: 0, stderr: '' });
+        outputs.push(output.replaceAll(rt.dir, '{rundir}'));
+      } finally {
+        rt.cleanup();
+      }
+    }
+    expect(outputs[0]).toMatch(/^console\.fd0: tty rows=33 cols=111$/m);
+    compare('terminal', outputs[0], outputs[1]);
   }, 120_000);
 
   afterAll(() => {

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultSpec } from '../../oci/default-spec';
+import { accept, closeFd, listenUnix, MsgBuffers } from '../../native/unixsock';
 import type { Spec } from '../../oci/config';
 
 /** BUSYBOX is the static busybox the test rootfs is made of (Debian's busybox-static). */
@@ -98,5 +99,44 @@ export function pidAlive(pid: number): boolean {
     return state !== 'Z' && state !== 'X';
   } catch {
     return false;
+  }
+}
+
+/** readTerminal reads a pty master until the container side closes (EIO) or 10 s pass,
+ * with the terminal's CRLF line ends turned back into LF. */
+export function readTerminal(master: number): Promise<string> {
+  return new Promise((resolve) => {
+    const rs = fs.createReadStream('', { fd: master });
+    let out = '';
+    const timer = setTimeout(() => { rs.destroy(); resolve(out); }, 10_000);
+    const done = () => { clearTimeout(timer); resolve(out.replace(/\r\n/g, '\n')); };
+    rs.on('data', (d) => { out += d; });
+    rs.on('error', done);
+    rs.on('end', done);
+  });
+}
+
+/** runWithTerminal runs a bundle whose process.terminal is true through `create
+ * --console-socket` and `start`, as containerd's shim does, and returns what the
+ * container wrote to its terminal and `create`'s result; the container is deleted. */
+export async function runWithTerminal(rt: OciRuntime, bundle: string, id: string): Promise<{ output: string; created: Result }> {
+  const sock = path.join(rt.dir, `${id}.sock`);
+  const lfd = listenUnix(sock);
+  try {
+    const created = rt.run('create', '--bundle', bundle, '--console-socket', sock, id);
+    if (created.status !== 0) return { output: '', created };
+    const conn = accept(lfd);
+    if (conn < 0) throw new Error(`${rt.name}: accept on the console socket: ${conn}`);
+    const io = new MsgBuffers(4096);
+    const n = io.recv(conn);
+    closeFd(conn);
+    if (n <= 0 || io.fds.length !== 1) throw new Error(`${rt.name}: console socket: ${n} bytes, ${io.fds.length} descriptors`);
+    const output = readTerminal(io.fds[0]);
+    const started = rt.run('start', id);
+    if (started.status !== 0) throw new Error(`${rt.name}: start ${id}: ${started.stderr}`);
+    return { output: await output, created };
+  } finally {
+    closeFd(lfd);
+    rt.run('delete', '--force', id);
   }
 }

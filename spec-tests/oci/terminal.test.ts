@@ -10,24 +10,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libcFunc } from '../../native/libc';
 import { accept, closeFd, listenUnix, MsgBuffers, PollSet, POLLIN } from '../../native/unixsock';
-import { OciRuntime } from './harness';
+import { OciRuntime, readTerminal } from './harness';
 
 const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
 const runtimes = [['runc', '/usr/sbin/runc'], ['tvisor', TVISOR]].filter(([, bin]) => fs.existsSync(bin));
 if (runtimes.length < 2) console.warn('terminal tests: runc or bin/tvisor is missing; running what exists');
-
-/** readAll reads the pty master until the container side closes (EIO) or 10 s pass. */
-function readAll(master: number): Promise<string> {
-  return new Promise((resolve) => {
-    const rs = fs.createReadStream('', { fd: master });
-    let out = '';
-    const timer = setTimeout(() => { rs.destroy(); resolve(out); }, 10_000);
-    const done = () => { clearTimeout(timer); resolve(out); };
-    rs.on('data', (d) => { out += d; });
-    rs.on('error', done);
-    rs.on('end', done);
-  });
-}
 
 /** receiveMaster accepts one connection on the listening console socket and returns the fd it carries. */
 async function receiveMaster(lfd: number, errFile: string): Promise<number> {
@@ -120,7 +107,7 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       expect(io.recv(conn)).toBeGreaterThan(0);
       closeFd(conn);
       expect(io.fds).toHaveLength(1);
-      const output = readAll(io.fds[0]);
+      const output = readTerminal(io.fds[0]);
       expect(rt.run('start', 'tty1').status).toBe(0);
       const text = (await output).replace(/\r\n/g, '\n');
       expect(text).toBe('/dev/pts/0\n24 100\ndone\n');
@@ -149,7 +136,7 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       expect(io.recv(conn)).toBeGreaterThan(0);
       closeFd(conn);
       expect(io.fds).toHaveLength(1);
-      const output = readAll(io.fds[0]);
+      const output = readTerminal(io.fds[0]);
       expect(rt.run('start', 'tty3').status).toBe(0);
       expect((await output).replace(/\r\n/g, '\n')).toBe('/dev/pts/0\nvia-dev-stdout\n30 90\nvia-fd-1\n');
     } finally {
