@@ -11,6 +11,8 @@
  *   sysctl=kernel.shmmax   device=/dev/fuse   masked=/proc/kcore   readonly=/proc/sys
  *   seccomp=getpgid        (the errno of that call, which the bundle's profile denies)
  *   memory=1               (the memory limit as the cgroup files and /proc/meminfo show it)
+ *   cgroup=1               (/proc/self/cgroup and the pids limit as the cgroup files show it)
+ *   cpus=1                 (the CPUs the container may use: affinity, sysfs, /proc/cpuinfo)
  *   stat=/mnt/tmpfs        (type, mode and owner of any path)
  *   statfs=/mnt/tmpfs      (a filesystem's size in bytes)
  *   open=/mnt/x/null       (what opening a file for reading gets: nodev, devices)
@@ -21,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -313,6 +316,26 @@ static void printEnv(char **envp) {
   free(sorted);
 }
 
+/* printFileLine prints a small file as one line (inner newlines become " | ", runs of
+ * spaces one space), or why it could not be read. */
+static void printFileLine(const char *key, const char *path) {
+  char buf[4096], line[4096];
+  ssize_t n = readFile(path, buf, sizeof(buf));
+  if (n < 0) {
+    say("%s: unreadable (%s)", key, errname((int)-n));
+    return;
+  }
+  /* uid_map's columns are padded: squeeze runs of spaces. */
+  char *w = buf;
+  for (char *r = buf; *r; r++) {
+    if (*r == ' ' && (w == buf || w[-1] == ' ' || w[-1] == '\n')) continue;
+    *w++ = *r;
+  }
+  *w = 0;
+  oneLine(buf, line, sizeof(line));
+  say("%s: %s", key, line);
+}
+
 /* ---- named items ---- */
 
 static void printSysctl(const char *key) {
@@ -488,6 +511,33 @@ static void printMemory(void) {
   say("meminfo.MemTotal: %.*s", e ? (int)(e - p) : (int)strlen(p), p);
 }
 
+/* printCgroup prints /proc/self/cgroup (one line) and the pids limit files (v1, v2). */
+static void printCgroup(void) {
+  printFileLine("cgroup", "/proc/self/cgroup");
+  static const char *files[] = {"/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max", NULL};
+  for (int i = 0; files[i]; i++) printFileLine(files[i], files[i]);
+}
+
+/* printCpus prints how many CPUs the affinity mask, sysfs and /proc/cpuinfo show. */
+static void printCpus(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) say("cpus.affinity: %s", errname(errno));
+  else say("cpus.affinity: %d", CPU_COUNT(&set));
+  printFileLine("cpus.online", "/sys/devices/system/cpu/online");
+  printFileLine("cpus.possible", "/sys/devices/system/cpu/possible");
+  static char buf[1 << 16];
+  ssize_t n = readFile("/proc/cpuinfo", buf, sizeof(buf));
+  if (n < 0) {
+    say("cpus.cpuinfo: %s", errname((int)-n));
+    return;
+  }
+  int count = 0;
+  for (char *p = buf; (p = strstr(p, "processor\t")); p++) {
+    if (p == buf || p[-1] == '\n') count++;
+  }
+  say("cpus.cpuinfo: %d", count);
+}
+
 static void named(const char *item) {
   const char *eq = strchr(item, '=');
   if (!eq) {
@@ -506,6 +556,8 @@ static void named(const char *item) {
   else if (k == 8 && !strncmp(item, "readonly", k)) printReadonly(v);
   else if (k == 7 && !strncmp(item, "seccomp", k)) printSeccomp(v);
   else if (k == 6 && !strncmp(item, "memory", k)) printMemory();
+  else if (k == 6 && !strncmp(item, "cgroup", k)) printCgroup();
+  else if (k == 4 && !strncmp(item, "cpus", k)) printCpus();
   else say("arg.bad: %s", item);
 }
 
@@ -530,24 +582,6 @@ static void printNamespaces(void) {
     snprintf(kind, sizeof(kind), "%.*s", (int)(strchr(a, ':') ? strchr(a, ':') - a : na), a);
     say("ns.%s: readable kind=%s same-as-pid1=%s", kinds[i], kind, nb < 0 ? errname(errno) : (strcmp(a, b) == 0 ? "yes" : "no"));
   }
-}
-
-static void printFileLine(const char *key, const char *path) {
-  char buf[4096], line[4096];
-  ssize_t n = readFile(path, buf, sizeof(buf));
-  if (n < 0) {
-    say("%s: unreadable (%s)", key, errname((int)-n));
-    return;
-  }
-  /* uid_map's columns are padded: squeeze runs of spaces. */
-  char *w = buf;
-  for (char *r = buf; *r; r++) {
-    if (*r == ' ' && (w == buf || w[-1] == ' ' || w[-1] == '\n')) continue;
-    *w++ = *r;
-  }
-  *w = 0;
-  oneLine(buf, line, sizeof(line));
-  say("%s: %s", key, line);
 }
 
 /* ---- console ---- */

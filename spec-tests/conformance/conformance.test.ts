@@ -52,7 +52,7 @@ const BUNDLES: Bundle[] = [
     // `runc spec` as it is: its mounts, masked and read-only paths, capabilities, rlimits,
     // noNewPrivileges, namespaces, and the default devices.
     name: 'default',
-    items: [
+    items: ['cgroup=1', 'cpus=1',
       ...DEFAULT_MASKED.map((p) => `masked=${p}`),
       ...DEFAULT_READONLY.map((p) => `readonly=${p}`),
       'readonly=/proc/sys/kernel/hostname',
@@ -66,10 +66,11 @@ const BUNDLES: Bundle[] = [
   },
   {
     // process: env, cwd, user (additionalGids, umask), capabilities, rlimits,
-    // noNewPrivileges off, oomScoreAdj; hostname and domainname.
+    // noNewPrivileges off, oomScoreAdj; hostname and domainname; a cgroup namespace.
     name: 'process',
-    items: [],
+    items: ['cgroup=1'],
     edit: (spec) => {
+      spec.linux.namespaces.push({ type: 'cgroup' });
       spec.hostname = 'conformance';
       spec.domainname = 'example.org';
       Object.assign(spec.process, {
@@ -126,16 +127,16 @@ const BUNDLES: Bundle[] = [
         { destination: '/mnt/nosuid', type: 'bind', source: path.join(ctx.dir, 'nosuid'), options: ['bind', 'nosuid', 'nodev', 'noexec'] },
         { destination: '/mnt/slave', type: 'bind', source: path.join(ctx.dir, 'slave'), options: ['rbind', 'rslave'] },
         { destination: '/tmp/under', type: 'bind', source: path.join(ctx.dir, 'under'), options: ['bind', 'ro'] },
-        { destination: '/mnt/tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m', 'mode=0700'] },
+        { destination: '/mnt/tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noatime', 'size=1m', 'mode=0700'] },
         { destination: '/mnt/scratch', type: 'tmpfs', source: 'scratch', options: ['noexec', 'nodev', 'mode=1777', 'size=64k'] },
       );
     },
   },
   {
-    // linux: sysctl, devices, resources.memory, seccomp.
+    // linux: sysctl, devices, resources (memory, pids, cpuset), seccomp.
     name: 'linux',
     items: ['sysctl=kernel.shmmax', 'sysctl=kernel.msgmax', 'sysctl=fs.mqueue.msg_max', 'sysctl=net.ipv4.ip_forward',
-      'device=/dev/fuse', 'device=/dev/conf-null', 'device=/dev/conf-fifo', 'seccomp=getpgid', 'memory=1'],
+      'device=/dev/fuse', 'device=/dev/conf-null', 'device=/dev/conf-fifo', 'seccomp=getpgid', 'memory=1', 'cgroup=1', 'cpus=1'],
     edit: (spec) => {
       withNetwork(spec);
       spec.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel.msgmax': '4096', 'fs.mqueue.msg_max': '20', 'net.ipv4.ip_forward': '1' };
@@ -144,7 +145,7 @@ const BUNDLES: Bundle[] = [
         { path: '/dev/conf-null', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 1, gid: 2 },
         { path: '/dev/conf-fifo', type: 'p', fileMode: 0o600, uid: 0, gid: 0 },
       ];
-      spec.linux.resources = { ...spec.linux.resources, memory: { limit: 256 * 1024 * 1024 } };
+      spec.linux.resources = { ...spec.linux.resources, memory: { limit: 256 * 1024 * 1024 }, pids: { limit: 100 }, cpu: { cpus: '0' } };
       spec.linux.seccomp = {
         defaultAction: 'SCMP_ACT_ALLOW',
         architectures: ['SCMP_ARCH_X86_64'],
