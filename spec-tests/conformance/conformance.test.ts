@@ -237,7 +237,9 @@ describe('conformance: the checker sees the same under runc and tvisor', () => {
     for (const [name, bin] of [['runc', RUNTIME_BINS.runc], ['tvisor', RUNTIME_BINS.tvisor]]) {
       const rt = new OciRuntime(name, bin);
       try {
-        const bundle = rt.bundle('terminal', ['/checker', 'device=/dev/console', 'device=/dev/tty', 'open=/dev/tty'], (s) => {
+        // The items come through the CHECK variable here (the other bundles pass argv).
+        const bundle = rt.bundle('terminal', ['/checker'], (s) => {
+          s.process!.env!.push('CHECK=device=/dev/console device=/dev/tty open=/dev/tty');
           s.process!.terminal = true;
           s.process!.consoleSize = { height: 33, width: 111 };
         });
@@ -251,6 +253,7 @@ describe('conformance: the checker sees the same under runc and tvisor', () => {
       }
     }
     expect(outputs[0]).toMatch(/^console\.fd0: tty rows=33 cols=111$/m);
+    expect(outputs[0]).toMatch(/^device\[\/dev\/tty\]: char 5:0 /m);
     compare('terminal', outputs[0], outputs[1]);
   }, 120_000);
 
