@@ -80,7 +80,8 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
   for (const p of spec.linux?.maskedPaths ?? []) {
     const loc = findInRoot(k, p);
     if (!loc) continue;
-    const fs = loc.dentry.inode.isDir ? new Tmpfs(0o555) : nullFs();
+    // A masked directory is a fresh read-only tmpfs, whose root has tmpfs's default mode 1777 (as runc's).
+    const fs = loc.dentry.inode.isDir ? new Tmpfs(0o1777) : nullFs();
     k.mounts.mount(loc, fs, MS_RDONLY, 'tmpfs');
   }
   for (const p of spec.linux?.readonlyPaths ?? []) {
