@@ -16,6 +16,11 @@ const LIST = parseDifferences(`
 - runc: \`0\`
 - tvisor: \`1\`
 - reason: test
+
+### b1 gid
+- runc: \`0\`
+- tvisor: \`unreadable\`
+- reason: not built yet: item X
 `);
 
 test('a difference is explained only when both sides fit an entry', () => {
@@ -24,6 +29,12 @@ test('a difference is explained only when both sides fit an entry', () => {
   const cmp = compareOutputs('b1', runc, tvisor, LIST);
   expect(cmp.explained.map((e) => e.mismatch.key)).toEqual(['mount[/]']);
   expect(cmp.unlisted).toEqual([{ key: 'uid', runc: '0', tvisor: '2' }, { key: 'env.A', runc: '1', tvisor: undefined }]);
+});
+
+test('a "not built yet" entry whose tvisor side changed is reported, not failed; another entry must fit', () => {
+  const cmp = compareOutputs('b1', parseOutput('gid: 0\nuid: 0\n'), parseOutput('gid: 7\nuid: 7\n'), LIST);
+  expect(cmp.changed.map((c) => [c.mismatch.key, c.entry.heading])).toEqual([['gid', 'b1 gid']]);
+  expect(cmp.unlisted.map((m) => m.key)).toEqual(['uid']);
 });
 
 test('an exact entry whose key no longer differs is stale, not a failure', () => {

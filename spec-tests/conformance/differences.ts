@@ -116,14 +116,21 @@ export interface Comparison {
   explained: { mismatch: Mismatch; entry: Difference }[];
   /** stale are entries for this bundle's keys that no longer differ: reported, not failed. */
   stale: { key: string; entry: Difference }[];
+  /** changed are differences whose runc side fits a "not built yet" entry but whose tvisor
+   * side no longer does: work on that item has landed in part. Reported, not failed, so
+   * that one engineer's progress does not break the test; the entry needs updating. */
+  changed: { mismatch: Mismatch; entry: Difference }[];
 }
+
+/** NOT_BUILT starts the reason of an entry for something issue 11 has yet to build. */
+export const NOT_BUILT = 'not built yet';
 
 const wildcards = (d: Difference) => d.heading.split('*').length - 1;
 
 /** compareOutputs compares two checker outputs key by key against the listed differences. */
 export function compareOutputs(bundle: string, runc: Map<string, string>, tvisor: Map<string, string>, list: Difference[]): Comparison {
   const keys = [...new Set([...runc.keys(), ...tvisor.keys()])];
-  const result: Comparison = { unlisted: [], explained: [], stale: [] };
+  const result: Comparison = { unlisted: [], explained: [], stale: [], changed: [] };
   for (const key of keys) {
     const [r, t] = [runc.get(key), tvisor.get(key)];
     const candidates = list.filter((d) => d.bundle.test(bundle) && d.key.test(key));
@@ -137,8 +144,11 @@ export function compareOutputs(bundle: string, runc: Map<string, string>, tvisor
     // The most specific entry (fewest wildcards) that fits explains the difference.
     const fits = candidates.filter((d) => matches(d.runc, r) && matches(d.tvisor, t));
     const entry = fits.sort((a, b) => wildcards(a) - wildcards(b))[0];
-    if (entry) result.explained.push({ mismatch: { key, runc: r, tvisor: t }, entry });
-    else result.unlisted.push({ key, runc: r, tvisor: t });
+    const mismatch = { key, runc: r, tvisor: t };
+    const inProgress = fits.length === 0 && candidates.find((d) => d.reason.startsWith(NOT_BUILT) && matches(d.runc, r));
+    if (entry) result.explained.push({ mismatch, entry });
+    else if (inProgress) result.changed.push({ mismatch, entry: inProgress });
+    else result.unlisted.push(mismatch);
   }
   return result;
 }
