@@ -96,7 +96,7 @@ static ssize_t readFile(const char *path, char *buf, size_t size) {
   return (ssize_t)got;
 }
 
-/* chomp strips trailing newlines and turns inner ones into " | ". */
+/* oneLine copies in without its final newline, turning inner ones into " | ". */
 static void oneLine(const char *in, char *out, size_t size) {
   size_t o = 0;
   for (const char *p = in; *p && o + 4 < size; p++) {
