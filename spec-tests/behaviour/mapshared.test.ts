@@ -1,9 +1,9 @@
 /**
  * MAP_SHARED mappings of a file on a bind mount (a gofer file under tvisor, served
  * through its page cache): two processes sharing a file's pages, read() and write()
- * coherent with a mapping, msync and its errors, write-back at munmap and close, SIGBUS
- * past a truncated end, EACCES for a writable mapping of a read-only descriptor; compared
- * natively, under runc, runsc and tvisor.
+ * coherent with a mapping, msync and its errors, write-back at munmap and close and at
+ * exit, SIGBUS past a truncated end, EACCES for a writable mapping of a read-only
+ * descriptor; compared natively, under runc, runsc and tvisor.
  */
 import { SCRATCH } from './runner';
 import { describeProgram, expectLines } from './compare';
@@ -32,6 +32,7 @@ describeProgram({
       'after munmap and close: size 8192',
       'content: "unmapped"',
       'content: "from the child"',
+      'after a child exited with its mapping: "at exit"',
       'after ftruncate to 100: byte 50 \'.\', byte 200 0',
       'second page after ftruncate: SIGBUS BUS_ADRERR',
       'size after ftruncate: 100',

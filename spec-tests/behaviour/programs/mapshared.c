@@ -136,6 +136,20 @@ int main(int argc, char **argv) {
   show("content", "shared.dat", 600, 8);
   show("content", "shared.dat", 100, 14);
 
+  /* A process that exits with its mapping written and never unmapped. */
+  pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    int cfd = open("shared.dat", O_RDWR);
+    if (cfd < 0) _exit(2);
+    char *q = map(cfd, PROT_READ | PROT_WRITE, MAP_SHARED);
+    close(cfd);
+    memcpy(q + 700, "at exit", 7);
+    _exit(0);
+  }
+  waitpid(pid, &st, 0);
+  show("after a child exited with its mapping", "shared.dat", 700, 7);
+
   /* Past the end after a truncate: SIGBUS; the rest of the last page reads zeros. */
   fd = open("shared.dat", O_RDWR);
   if (fd < 0) die("open");

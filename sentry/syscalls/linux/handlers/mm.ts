@@ -223,7 +223,7 @@ define(26, (t, r) => {
   if (len === 0) return 0;
   t.mm.syncShared(addr, len);
   return 0;
-}, 'partial', 'MS_ASYNC writes back at once like MS_SYNC; MS_INVALIDATE never reports EBUSY for locked pages (mlock is not enforced)');
+}, 'partial', 'writes back whole 64 KiB dirty chunks (a host change to the file meanwhile is overwritten); MS_ASYNC writes at once like MS_SYNC; no EBUSY for MS_INVALIDATE on locked pages (mlock is not enforced)');
 define(27, (t, r) => {
   const addr = num(r, 0), len = pageUp(num(r, 1));
   if (addr % PAGE !== 0) fail(Errno.EINVAL);
