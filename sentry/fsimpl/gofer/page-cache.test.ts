@@ -2,9 +2,13 @@
  * The gofer page cache against a fake host file: chunks are filled on first touch only,
  * write-back covers the dirty chunks clipped to the file's size and only through a
  * writable description, read() and write() see the cached bytes, a truncate cuts them,
- * and the last reference writes back, gives every chunk back and forgets the cache.
+ * and the last reference writes back, gives every chunk back and forgets the cache; and
+ * through a MemoryManager: a writable shared VMA dirties what it touches, mprotect to
+ * writable dirties what was mapped, msync (syncShared) writes back, munmap releases.
  */
-import { MemoryFile } from '../../../platform';
+import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type Platform } from '../../../platform';
+import { Errno, LinuxError } from '../../kernel/errors';
+import { MemoryManager } from '../../mm/mm';
 import { CHUNK } from '../../mm/shared';
 import { PageCache, type HostIo } from './page-cache';
 
@@ -115,5 +119,54 @@ describe('PageCache', () => {
     expect(cache.chunks.size).toBe(0);
     expect(host.refs).toBe(0);
     expect(dropped()).toBe(1);
+  });
+});
+
+/** blankSpace is an address space that maps nothing (the sentry's writeForce reaches the pages). */
+const blankSpace: AddressSpace = {
+  mapFile() {},
+  unmap() {},
+  protect() {},
+  translate(addr, _length, want) {
+    throw new MemoryFault(addr, want);
+  },
+  release() {},
+};
+
+describe('PageCache mapped by a MemoryManager', () => {
+  const platform = { minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf, newAddressSpace: () => blankSpace } as unknown as Platform;
+  const at = 0x40000000;
+
+  test('a writable shared VMA dirties what it touches; msync writes it back; munmap releases the cache', () => {
+    const host = new FakeHost(Buffer.alloc(2 * CHUNK, 'h'));
+    let dropped = 0;
+    const cache = new PageCache(mf, 2 * CHUNK, () => dropped++);
+    cache.use(host, true, true);
+    const mm = MemoryManager.create(platform);
+    mm.mapShared(at, 2 * CHUNK, PROT_READ | PROT_WRITE, cache, 0);
+    mm.writeForce(at + CHUNK + 10, Buffer.from('via mm'));
+    mm.syncShared(at, 2 * CHUNK);
+    expect(host.writes).toEqual([[CHUNK, CHUNK]]);
+    expect(host.data.subarray(CHUNK + 10, CHUNK + 16).toString()).toBe('via mm');
+    expect(() => mm.syncShared(at, 3 * CHUNK)).toThrow(new LinuxError(Errno.ENOMEM));
+    mm.unmap(at, 2 * CHUNK);
+    expect(dropped).toBe(1);
+    expect(host.refs).toBe(0);
+    mm.release();
+  });
+
+  test('mprotect of a read-only shared VMA to writable dirties the chunks it had mapped', () => {
+    const host = new FakeHost(Buffer.alloc(CHUNK, 'h'));
+    const cache = new PageCache(mf, CHUNK, () => undefined);
+    cache.use(host, true, true);
+    const mm = MemoryManager.create(platform);
+    mm.mapShared(at, CHUNK, PROT_READ, cache, 0);
+    mm.populate(at, 4096);
+    mm.syncShared(at, CHUNK);
+    expect(host.writes).toEqual([]);
+    mm.protect(at, CHUNK, PROT_READ | PROT_WRITE);
+    mm.syncShared(at, CHUNK);
+    expect(host.writes).toEqual([[0, CHUNK]]);
+    mm.release();
   });
 });

@@ -22,6 +22,7 @@
  * mount) is not seen by a live mapping, and a write-back may overwrite it, as in gVisor.
  */
 import type { MemoryFile } from '../../../platform';
+import { Errno, fail } from '../../kernel/errors';
 import { CHUNK, chunksIn, MemObject } from '../../mm/shared';
 import { PAGE } from '../../mm/vma';
 
@@ -153,7 +154,11 @@ export class PageCache extends MemObject {
       const n = Math.min(CHUNK, size - c * CHUNK);
       if (!r || n <= 0) continue;
       const buf = this.mf.readBytes(r.offset, n);
-      for (let done = 0; done < n;) done += Math.max(1, this.writer.writeRaw(buf.subarray(done), c * CHUNK + done));
+      for (let done = 0; done < n;) {
+        const wrote = this.writer.writeRaw(buf.subarray(done), c * CHUNK + done);
+        if (wrote <= 0) fail(Errno.EIO); // the host took nothing: never spin
+        done += wrote;
+      }
     }
   }
 
