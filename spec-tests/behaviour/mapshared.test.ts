@@ -25,6 +25,7 @@ function expectMapshared(r: RunResult): void {
     'msync with an unknown flag: EINVAL',
     'msync of length 0: ok',
     'msync over a hole: ENOMEM',
+    'read() sees the moved mapping: "remapped"',
     'private mapping made afterwards: "stored in memory"',
     'after munmap and close: size 8192',
     'content: "unmapped"',

@@ -121,6 +121,15 @@ int main(int argc, char **argv) {
   printf("msync over a hole: %s\n", err(msync(hole, 3 * 4096, MS_SYNC) ? errno : 0));
   munmap(hole, 3 * 4096);
 
+  /* mremap moves the mapping onto the same pages. */
+  char *m = mremap(p, SIZE, 2 * SIZE, MREMAP_MAYMOVE);
+  if (m == MAP_FAILED) die("mremap");
+  p = m;
+  memcpy(p + 800, "remapped", 8);
+  memset(buf, 0, sizeof buf);
+  if (pread(fd, buf, 8, 800) != 8) die("pread");
+  printf("read() sees the moved mapping: \"%s\"\n", buf);
+
   /* A private mapping made after shared writes shows them. */
   char *priv = map(fd, PROT_READ, MAP_PRIVATE);
   printf("private mapping made afterwards: \"%.16s\"\n", priv + 300);
@@ -128,7 +137,7 @@ int main(int argc, char **argv) {
 
   /* munmap then close write back what was never msynced. */
   memcpy(p + 600, "unmapped", 8);
-  munmap(p, SIZE);
+  munmap(p, 2 * SIZE);
   close(fd);
   struct stat sb;
   if (stat("shared.dat", &sb)) die("stat");
