@@ -552,8 +552,9 @@ export class GoferFile extends FileDescription implements HostIo {
     this.inode.setattr({ size });
   }
 
-  /** sync is fsync(2), after writing back the page cache's dirty chunks: on the host descriptor, or with Tfsync on the opened fid (a
-   * directory's, or any file's in plain 9P2000.L). */
+  /** sync is fsync(2), after writing back the page cache's dirty chunks: on the host
+   * descriptor, or with Tfsync on the opened fid (a directory's, or any file's in plain
+   * 9P2000.L). */
   override sync(): void {
     // What the file's shared mappings wrote goes to the host first.
     if (this.inode.isRegular) this.inode.pageCache?.sync();

@@ -14,10 +14,9 @@ import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
-import { chunksIn, CHUNK, SharedAnon } from '../../../mm/shared';
+import { chunksIn, CHUNK, SharedAnon, type MemObject } from '../../../mm/shared';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
 import { GoferFile } from '../../../fsimpl/gofer/gofer-fs';
-import type { MemObject } from '../../../mm/shared';
 import { define } from '../registry';
 import { num } from './util';
 
