@@ -10,7 +10,7 @@ import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type
 import { Errno, LinuxError } from '../../kernel/errors';
 import { MemoryManager } from '../../mm/mm';
 import { CHUNK } from '../../mm/shared';
-import { PageCache, type HostIo } from './page-cache';
+import { PageCache, syncPageCaches, type HostIo } from './page-cache';
 
 /** FakeHost is a host file in a Buffer that counts reads, writes and references. */
 class FakeHost implements HostIo {
@@ -74,6 +74,18 @@ describe('PageCache', () => {
     expect(ro.host.writes).toEqual([]);
     expect(ro.host.data[0]).toBe('h'.charCodeAt(0));
     cache.unref();
+  });
+
+  test('sync(2) writes back every live cache; a released one is forgotten', () => {
+    const a = setup(CHUNK), b = setup(CHUNK);
+    a.cache.forMapping(0, 0, 4096, true);
+    b.cache.forMapping(0, 0, 4096, true);
+    syncPageCaches();
+    expect([a.host.writes, b.host.writes]).toEqual([[[0, CHUNK]], [[0, CHUNK]]]);
+    b.cache.unref(); // writes back once more, then leaves the live set
+    syncPageCaches();
+    expect([a.host.writes.length, b.host.writes.length]).toEqual([2, 2]);
+    a.cache.unref();
   });
 
   test('mprotect to writable marks the chunks present dirty', () => {

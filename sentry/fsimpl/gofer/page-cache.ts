@@ -13,7 +13,7 @@
  *
  * Dirty tracking is per chunk, without write faults: a chunk becomes dirty when it is
  * mapped by a writable VMA (or a VMA mapping it is made writable), and stays dirty until the
- * cache goes. Write-back (msync, fsync, the last munmap) writes whole dirty chunks, clipped
+ * cache goes. Write-back (msync, fsync, sync, the last munmap) writes whole dirty chunks, clipped
  * to the file's size, through a writable description that mapped the file; a cache that
  * was never mapped writable has none and never writes.
  *
@@ -37,6 +37,23 @@ export interface HostIo {
   unref(): void;
 }
 
+/** live are the page caches not yet released (what sync(2) writes back). */
+const live = new Set<PageCache>();
+
+/**
+ * syncPageCaches writes back every live page cache's dirty chunks (sync(2), syncfs(2));
+ * a cache the host refuses is skipped, as sync(2) reports nothing.
+ */
+export function syncPageCaches(): void {
+  for (const c of live) {
+    try {
+      c.sync();
+    } catch {
+      // EIO or ENOSPC from the host: a later fsync or msync of the file reports it.
+    }
+  }
+}
+
 /** PageCache is a gofer regular file's bytes in the memory file (see the module comment). */
 export class PageCache extends MemObject {
   /** dirty holds the chunk numbers that a writable mapping may have changed. */
@@ -51,6 +68,7 @@ export class PageCache extends MemObject {
    */
   constructor(mf: MemoryFile, public size: number, private readonly dropped: () => void) {
     super(mf);
+    live.add(this);
   }
 
   /** limit is the file's end rounded up to a page: a fault past it is SIGBUS. */
@@ -172,6 +190,7 @@ export class PageCache extends MemObject {
   }
 
   protected override released(): void {
+    live.delete(this);
     this.dirty.clear();
     this.reader?.unref();
     this.writer?.unref();
