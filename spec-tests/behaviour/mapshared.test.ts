@@ -2,7 +2,8 @@
  * MAP_SHARED mappings of a file on a bind mount and on the rootfs (gofer files under
  * tvisor, served through their page cache): two processes sharing a file's pages, read()
  * and write() coherent with a mapping, msync and its errors, write-back at munmap and
- * close and at exit, SIGBUS past a truncated end, EACCES for a writable mapping of a
+ * close and at exit, SIGBUS past a truncated end, a process-shared mutex (a futex keyed
+ * by the file's pages) and atomics in a file mapping, EACCES for a writable mapping of a
  * read-only descriptor; compared natively, under runc, runsc and tvisor.
  */
 import { SCRATCH, type RunResult } from './runner';
@@ -34,6 +35,7 @@ function expectMapshared(r: RunResult): void {
     'after ftruncate to 100: byte 50 \'.\', byte 200 0',
     'second page after ftruncate: SIGBUS BUS_ADRERR',
     'size after ftruncate: 100',
+    'two processes counting in a file mapping: 40000 under a shared mutex, 40000 atomically',
     'mmap(PROT_WRITE, MAP_SHARED) of a read-only descriptor: EACCES',
     'mprotect(PROT_WRITE) of it: EACCES',
     'done',

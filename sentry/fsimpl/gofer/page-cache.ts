@@ -19,7 +19,9 @@
  *
  * Coherence with the host: the sandbox's own read(), write() and truncate go through the
  * cache. A change made to the file from outside the sandbox (the host writing to a bind
- * mount) is not seen by a live mapping, and a write-back may overwrite it, as in gVisor.
+ * mount) is not seen by a live mapping, nor by read() in the sandbox past the size the
+ * cache knows while the file is mapped, and a write-back may overwrite it, as in gVisor.
+ * The same host file reached through two mounts (two GoferFs) has two caches.
  */
 import type { MemoryFile } from '../../../platform';
 import { Errno, fail } from '../../kernel/errors';

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -182,6 +183,33 @@ int main(int argc, char **argv) {
   close(fd);
   if (stat("shared.dat", &sb)) die("stat");
   printf("size after ftruncate: %lld\n", (long long)sb.st_size);
+
+  /* A process-shared mutex (futex) and counters in a file mapping, two processes. */
+  fd = open("counter.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0 || ftruncate(fd, SIZE)) die("counter file");
+  struct shared_counter {
+    pthread_mutex_t lock;
+    long locked;
+    long atomic;
+  } *sc = (struct shared_counter *)map(fd, PROT_READ | PROT_WRITE, MAP_SHARED);
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+  pthread_mutex_init(&sc->lock, &ma);
+  pid = fork();
+  if (pid < 0) die("fork");
+  for (int i = 0; i < 20000; i++) {
+    pthread_mutex_lock(&sc->lock);
+    sc->locked++;
+    pthread_mutex_unlock(&sc->lock);
+    __atomic_fetch_add(&sc->atomic, 1, __ATOMIC_SEQ_CST);
+  }
+  if (pid == 0) _exit(0);
+  waitpid(pid, &st, 0);
+  printf("two processes counting in a file mapping: %ld under a shared mutex, %ld atomically\n", sc->locked, sc->atomic);
+  munmap(sc, SIZE);
+  close(fd);
+  unlink("counter.dat");
 
   /* A read-only descriptor's shared mapping never becomes writable. */
   fd = open("shared.dat", O_RDONLY);
