@@ -32,6 +32,8 @@ function expectMapshared(r: RunResult): void {
     'content: "unmapped"',
     'content: "from the child"',
     'after a child exited with its mapping: "at exit"',
+    'killed child: SIGKILL',
+    'after a child was killed with its mapping: "at SIGKILL"',
     'after ftruncate to 100: byte 50 \'.\', byte 200 0',
     'second page after ftruncate: SIGBUS BUS_ADRERR',
     'size after ftruncate: 100',

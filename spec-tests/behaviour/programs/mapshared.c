@@ -159,6 +159,19 @@ int main(int argc, char **argv) {
   }
   waitpid(pid, &st, 0);
   show("after a child exited with its mapping", "shared.dat", 700, 7);
+  pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    int cfd = open("shared.dat", O_RDWR);
+    if (cfd < 0) _exit(2);
+    char *q = map(cfd, PROT_READ | PROT_WRITE, MAP_SHARED);
+    memcpy(q + 720, "at SIGKILL", 10);
+    raise(SIGKILL);
+    _exit(3);
+  }
+  waitpid(pid, &st, 0);
+  printf("killed child: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? "SIGKILL" : "not killed");
+  show("after a child was killed with its mapping", "shared.dat", 720, 10);
 
   /* Past the end after a truncate: SIGBUS; the rest of the last page reads zeros. */
   fd = open("shared.dat", O_RDWR);
