@@ -10,6 +10,7 @@ BEHAVIOUR_PROGRAMS += cpuclock timers rlimits
 BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += legacy-calls
+BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 
@@ -29,7 +30,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry shm-reuse
+SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)
@@ -45,6 +46,13 @@ bench-syscalls: build
 		--log-level=warning --outfile=build/bench/bench-syscalls.js
 	$(bench_baseline)
 	$(BENCH_ENV) $(NODE) build/bench/bench-syscalls.js
+
+# File I/O throughput on tmpfs and the rootfs: runc, runsc and tvisor in the same run.
+.PHONY: bench-io
+bench-io: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-io.ts --bundle --platform=node --format=cjs \
+		--log-level=warning --outfile=build/bench/bench-io.js
+	$(NODE) build/bench/bench-io.js
 
 # Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
 .PHONY: bench-start

@@ -271,6 +271,8 @@ export class MemoryManager implements Mapper {
       if (v.start < addr) out.push(this.slice(v, v.start, addr));
       const mid = this.slice(v, Math.max(v.start, addr), Math.min(v.end, end));
       mid.prot = prot;
+      // A shared file mapping made writable may change what it maps (a cached file's dirty chunks).
+      if (mid.shared && prot & PROT_WRITE && !(v.prot & PROT_WRITE)) mid.shared.mem.dirtied(mid.shared.offset, mid.shared.offset + (mid.end - mid.start));
       out.push(mid);
       if (v.end > end) out.push(this.slice(v, end, v.end));
       v.shared?.mem.unref();
@@ -326,12 +328,32 @@ export class MemoryManager implements Mapper {
         // The chunk's part inside this VMA (and below the limit), in addresses.
         const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + Math.min((c + 1) * CHUNK, limit) - offset);
         if (aLo >= aHi || this.isMappedHere(aLo, aHi - aLo)) continue;
-        const range = existing ? mem.chunks.get(c)! : mem.forMapping(c, offset + aLo - v.start, offset + aHi - v.start);
+        const range = existing ? mem.chunks.get(c)! : mem.forMapping(c, offset + aLo - v.start, offset + aHi - v.start, (v.prot & PROT_WRITE) !== 0);
         runs.add(aLo, aHi, range.offset + (offset + aLo - v.start - c * CHUNK), v.prot);
       }
     } finally {
       runs.flush();
     }
+  }
+
+  /**
+   * syncShared writes back what the shared VMAs in [addr, addr+length) map (msync(2): a
+   * gofer file's page cache writes its dirty chunks to the host). Like Linux it syncs what
+   * is mapped and then fails with ENOMEM when part of the range is not.
+   */
+  syncShared(addr: number, length: number): void {
+    const end = addr + length;
+    let at = addr;
+    let hole = false;
+    for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      if (v.start > at) hole = true;
+      at = v.end;
+      if (!v.shared) continue;
+      const lo = Math.max(v.start, addr), hi = Math.min(v.end, end);
+      v.shared.mem.sync(v.shared.offset + (lo - v.start), v.shared.offset + (hi - v.start));
+    }
+    if (hole || at < end) fail(Errno.ENOMEM);
   }
 
   /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */

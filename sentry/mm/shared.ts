@@ -118,6 +118,7 @@ export class MemObject {
   /** unref drops a holder's reference; the last gives every chunk back. */
   unref(): void {
     if (--this.refs > 0) return;
+    this.flush();
     const pool = poolOf(this.mf);
     for (const r of this.chunks.values()) pool.give(r);
     this.chunks.clear();
@@ -134,6 +135,15 @@ export class MemObject {
   /** released is called once the last reference is gone (a file gives back its pages). */
   protected released(): void {}
 
+  /** flush is called as the last reference goes, before the chunks are given back (a cached file writes them back). */
+  protected flush(): void {}
+
+  /** sync writes the object's bytes at offsets [lo, hi) back to where they come from (msync; nothing for memory-only objects). */
+  sync(_lo?: number, _hi?: number): void {}
+
+  /** dirtied tells the object that a mapping of [lo, hi) became writable (a cached file marks those chunks dirty). */
+  dirtied(_lo: number, _hi: number): void {}
+
   /** chunk returns chunk c, allocating it zero-filled when absent (ENOMEM when the memory file is full). */
   chunk(c: number): FileRange {
     let r = this.chunks.get(c);
@@ -144,9 +154,10 @@ export class MemObject {
   /**
    * forMapping returns chunk c for an address space about to map its bytes [lo, hi)
    * (object offsets inside the chunk, below limit); an object that accounts its pages
-   * charges them here (and may fail, ENOSPC).
+   * charges them here (and may fail, ENOSPC); `writable` tells whether the mapping is
+   * (a cached file marks the chunk dirty).
    */
-  forMapping(c: number, _lo: number, _hi: number): FileRange {
+  forMapping(c: number, _lo: number, _hi: number, _writable = false): FileRange {
     return this.chunk(c);
   }
 

@@ -18,6 +18,8 @@ import type { Client, Attr, Walked } from '../../../gofer/p9/client';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
+import type { MemoryFile } from '../../../platform';
+import { PageCache, type HostIo } from './page-cache';
 
 /** p9 runs a 9P call, turning its error into the errno the application sees. */
 function p9<T>(fn: () => T): T {
@@ -35,6 +37,8 @@ export class GoferFs implements FileSystem {
   readonly name = '9p';
   readonly dev = allocDev();
   readonly root: GoferInode;
+  /** caches holds the page cache of each host file mapped MAP_SHARED, by qid path (page-cache.ts). */
+  readonly caches = new Map<bigint, PageCache>();
 
   /**
    * `revalidate` is set for a bind mount, whose files the host may change behind the
@@ -173,6 +177,28 @@ export class GoferInode extends Inode {
     }
     if (this === this.gfs.root) return;
     this.gfs.client.clunk(this.fid).catch(() => undefined);
+  }
+
+  /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
+  get pageCache(): PageCache | null {
+    return this.gfs.caches.get(this.attr.qid.path) ?? null;
+  }
+
+  /**
+   * cacheFor returns the file's page cache, made (with the size `size`, the host file's
+   * as an open description sees it) when the file has none: every inode of the host file
+   * shares it, since a bind mount's revalidation may give one file several inodes.
+   */
+  cacheFor(mf: MemoryFile, size: number): PageCache {
+    const key = this.attr.qid.path;
+    let c = this.gfs.caches.get(key);
+    if (!c) {
+      const made = new PageCache(mf, size, () => {
+        if (this.gfs.caches.get(key) === made) this.gfs.caches.delete(key);
+      });
+      this.gfs.caches.set(key, (c = made));
+    }
+    return c;
   }
 
   /** refresh re-reads the attributes from the gofer. */
@@ -415,6 +441,7 @@ export class GoferInode extends Inode {
       if (a.mtime !== 'now') { valid |= SetattrMask.MTIME_SET; req.mtimeSec = a.mtime.sec; req.mtimeNsec = a.mtime.nsec; }
     }
     p9(() => this.c.setattr(this.fid, { valid, ...req }));
+    if (a.size !== undefined) this.pageCache?.resized(a.size);
     this.refresh();
   }
 
@@ -441,7 +468,7 @@ export class GoferInode extends Inode {
 
 /** GoferFile is an open gofer file: a host descriptor when the gofer passed one (a
  * regular file in 9P2000.L.fd), else an opened fid read, listed and synced through 9P. */
-export class GoferFile extends FileDescription {
+export class GoferFile extends FileDescription implements HostIo {
   private dirCache: DirEntry[] | null = null;
 
   /**
@@ -455,17 +482,31 @@ export class GoferFile extends FileDescription {
   override read(_t: Task, dst: Buffer, offset?: number): number | Block {
     if (this.inode.isDir) fail(Errno.EISDIR);
     const at = offset ?? this.offset;
-    let n: number;
-    if (this.hostFd >= 0) {
-      n = host.pread(this.hostFd, dst, 0, dst.length, at);
-      if (n < 0) fail(-n);
-    } else {
-      const data = p9(() => this.inode.gfs.client.sync.read(this.fid, at, dst.length));
-      data.copy(dst);
-      n = data.length;
-    }
+    // A file mapped MAP_SHARED is read through its page cache (what the mappings wrote).
+    const cache = this.inode.isRegular ? this.inode.pageCache : null;
+    const n = cache ? cache.read(dst, at, this) : this.readRaw(dst, at);
     if (offset === undefined) this.offset += n;
     return n;
+  }
+
+  /** readRaw reads the host file at `at` (the host descriptor, else Tread on the fid). */
+  readRaw(dst: Buffer, at: number): number {
+    if (this.hostFd >= 0) {
+      const n = host.pread(this.hostFd, dst, 0, dst.length, at);
+      return n < 0 ? fail(-n) : n;
+    }
+    const data = p9(() => this.inode.gfs.client.sync.read(this.fid, at, dst.length));
+    data.copy(dst);
+    return data.length;
+  }
+
+  /** writeRaw writes the host file at `at` (the host descriptor, else Twrite on the fid). */
+  writeRaw(src: Buffer, at: number): number {
+    if (this.hostFd >= 0) {
+      const n = host.pwrite(this.hostFd, src, at);
+      return n < 0 ? fail(-n) : n;
+    }
+    return p9(() => this.inode.gfs.client.sync.write(this.fid, at, src));
   }
 
   override write(_t: Task, src: Buffer, offset?: number): number | Block {
@@ -476,13 +517,9 @@ export class GoferFile extends FileDescription {
       else this.inode.attr.size = st.size;
     }
     const at = offset ?? (append ? this.inode.attr.size : this.offset);
-    let n: number;
-    if (this.hostFd >= 0) {
-      n = host.pwrite(this.hostFd, src, at);
-      if (n < 0) fail(-n);
-    } else {
-      n = p9(() => this.inode.gfs.client.sync.write(this.fid, at, src));
-    }
+    const n = this.writeRaw(src, at);
+    // The page cache's pages are the file's too: a mapping sees the write.
+    if (this.inode.isRegular) this.inode.pageCache?.wrote(src.subarray(0, n), at);
     if (offset === undefined) this.offset = at + n;
     const a = this.inode.attr;
     if (at + n > a.size) a.size = at + n;
@@ -509,14 +546,18 @@ export class GoferFile extends FileDescription {
       const r = host.ftruncate(this.hostFd, size);
       if (r < 0) fail(-r);
       this.inode.attr.size = size;
+      this.inode.pageCache?.resized(size);
       return;
     }
     this.inode.setattr({ size });
   }
 
-  /** sync is fsync(2): on the host descriptor, or with Tfsync on the opened fid (a
-   * directory's, or any file's in plain 9P2000.L). */
+  /** sync is fsync(2), after writing back the page cache's dirty chunks: on the host
+   * descriptor, or with Tfsync on the opened fid (a directory's, or any file's in plain
+   * 9P2000.L). */
   override sync(): void {
+    // What the file's shared mappings wrote goes to the host first.
+    if (this.inode.isRegular) this.inode.pageCache?.sync();
     if (this.hostFd >= 0) {
       const r = host.fsync(this.hostFd, false);
       if (r < 0) fail(-r);

@@ -1,9 +1,12 @@
 /**
  * Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore, mlock family.
  * A MAP_SHARED mapping of a tmpfs file maps the file's own memory (its FileData): writes
- * through it are the file's bytes. Other file mappings are private copies of the file's
- * bytes (MAP_SHARED writable of a non-tmpfs file is refused, ENODEV); anonymous memory
- * is populated lazily by the memory manager.
+ * through it are the file's bytes. A MAP_SHARED mapping of a gofer file (rootfs, bind
+ * mounts) maps the file's page cache (fsimpl/gofer/page-cache.ts), written back to the
+ * host by msync, fsync and the last munmap. MAP_SHARED of any other file is refused
+ * (ENODEV). A MAP_PRIVATE file mapping is a copy of the file's bytes at mmap time, read
+ * through the page cache when the file has one (copy-on-write of the cache is not done
+ * yet); anonymous memory is populated lazily by the memory manager.
  */
 import { checkVm } from '../../../kernel/rlimit-checks';
 import { fdLinkText } from '../../../fsimpl/proc/fd-link';
@@ -11,8 +14,9 @@ import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
-import { chunksIn, CHUNK, SharedAnon } from '../../../mm/shared';
+import { chunksIn, CHUNK, SharedAnon, type MemObject } from '../../../mm/shared';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
+import { GoferFile } from '../../../fsimpl/gofer/gofer-fs';
 import { define } from '../registry';
 import { num } from './util';
 
@@ -42,15 +46,17 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   const anon = (flags & MAP_ANONYMOUS) !== 0;
   const f = anon ? null : t.fds.get(fd);
   const shm = f && shared ? tmpfsData(f) : null;
+  // A gofer regular file shared: its page cache, made once the mapping is allowed.
+  const gofer = f && shared && f instanceof GoferFile && f.inode.isRegular ? f : null;
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
     if (!f.readable) fail(Errno.EACCES);
     if (shared && prot & 2) {
       if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
-      if (!shm) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
-      if ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+      if (!shm && !gofer) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
+      if (shm && (f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
     }
-    if (shm && offset + len > Number.MAX_SAFE_INTEGER) fail(Errno.EOVERFLOW);
+    if ((shm || gofer) && offset + len > Number.MAX_SAFE_INTEGER) fail(Errno.EOVERFLOW);
   }
   // Linux accounts writable private and shared anonymous memory unless MAP_NORESERVE.
   if (!(flags & MAP_NORESERVE) && (shared ? anon : prot & 2)) t.mm.checkCommit(len);
@@ -66,13 +72,20 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   }
   const fresh = len - t.mm.mappedIn(addr, len);
   checkVm(t, fresh, !shared && prot & 2 ? fresh : 0);
-  if (shm) {
+  if (shm || gofer) {
     // The file's own memory: pages past its end fault (a truncate unmaps them too).
-    t.mm.mapShared(addr, len, prot, shm, offset, fdLinkText(t.kernel, t, f!));
+    let mem: MemObject;
+    if (shm) mem = shm;
+    else {
+      const cache = gofer!.inode.cacheFor(t.kernel.platform.memoryFile, gofer!.stat().size);
+      cache.use(gofer!, true, gofer!.writable); // fills from it, writes back through it
+      mem = cache;
+    }
+    t.mm.mapShared(addr, len, prot, mem, offset, fdLinkText(t.kernel, t, f!));
     const vma = t.mm.findVma(addr)!;
     vma.fileOffset = offset;
     // Like Linux's VM_MAYWRITE: a read-only descriptor's shared mapping never becomes writable.
-    vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
+    vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || (!!shm && ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0);
     return addr;
   }
   t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
@@ -194,7 +207,22 @@ define(25, (t, r) => {
 }, 'partial', 'private memory moves by copying what was touched');
 
 define(28, () => 0, 'partial', 'advice is accepted and ignored');
-define(26, () => 0, 'partial', 'nothing to sync: tmpfs shared mappings are the file itself, other file mappings private copies');
+const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+
+// msync(addr, length, flags): MS_SYNC and MS_ASYNC both write back at once what shared
+// mappings of gofer files changed (a tmpfs file's mappings are the file); MS_INVALIDATE
+// has nothing to drop, the mappings being the page cache itself.
+define(26, (t, r) => {
+  const addr = num(r, 0), length = num(r, 1), flags = r.argInt(2);
+  if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || addr % PAGE !== 0) fail(Errno.EINVAL);
+  if (flags & MS_ASYNC && flags & MS_SYNC) fail(Errno.EINVAL);
+  const len = pageUp(length);
+  if (length > 0 && len === 0) fail(Errno.ENOMEM);
+  if (addr + len > t.kernel.platform.maxUserAddress && len > 0) fail(Errno.ENOMEM);
+  if (len === 0) return 0;
+  t.mm.syncShared(addr, len);
+  return 0;
+}, 'partial', 'writes back whole 64 KiB dirty chunks (a host change to the file meanwhile is overwritten); MS_ASYNC writes at once like MS_SYNC; no EBUSY for MS_INVALIDATE on locked pages (mlock is not enforced)');
 define(27, (t, r) => {
   const addr = num(r, 0), len = pageUp(num(r, 1));
   if (addr % PAGE !== 0) fail(Errno.EINVAL);

@@ -12,6 +12,7 @@ import { resolve } from '../../../vfs/path';
 import { notifyAccessed, notifyModified } from '../../../vfs/fsnotify';
 import { setAttr } from '../../../vfs/ops';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../../../vfs/inode';
+import { syncPageCaches } from '../../../fsimpl/gofer/page-cache';
 import { define } from '../registry';
 import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
 
@@ -121,10 +122,11 @@ function fsync(t: Task, fd: number): number {
 }
 define(74, (t, r) => fsync(t, fdArg(r, 0)), 'full');
 define(75, (t, r) => fsync(t, fdArg(r, 0)), 'full');
-// sync, syncfs: the sandbox's writes already went to the host (the gofer's files, tmpfs in memory).
-const SYNC_NOTE = 'what the sandbox wrote reaches the host\'s page cache; it is not flushed to the host\'s disk (fsync flushes one file)';
-define(162, () => 0, 'partial', SYNC_NOTE);
-define(306, (t, r) => { file(t, fdArg(r, 0)); return 0; }, 'partial', SYNC_NOTE);
+// sync, syncfs: write() already went to the host (the gofer's files, tmpfs in memory);
+// what shared mappings of gofer files wrote is written back from their page caches.
+const SYNC_NOTE = 'what the sandbox wrote reaches the host\'s page cache; it is not flushed to the host\'s disk (fsync flushes one file); syncfs writes back every mapped file\'s cache, not one file system\'s';
+define(162, () => (syncPageCaches(), 0), 'partial', SYNC_NOTE);
+define(306, (t, r) => { file(t, fdArg(r, 0)); syncPageCaches(); return 0; }, 'partial', SYNC_NOTE);
 
 // truncate(path, length), ftruncate(fd, length)
 define(76, (t, r) => {

@@ -1,0 +1,184 @@
+/**
+ * The gofer page cache against a fake host file: chunks are filled on first touch only,
+ * write-back covers the dirty chunks clipped to the file's size and only through a
+ * writable description, read() and write() see the cached bytes, a truncate cuts them,
+ * and the last reference writes back, gives every chunk back and forgets the cache; and
+ * through a MemoryManager: a writable shared VMA dirties what it touches, mprotect to
+ * writable dirties what was mapped, msync (syncShared) writes back, munmap releases.
+ */
+import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type Platform } from '../../../platform';
+import { Errno, LinuxError } from '../../kernel/errors';
+import { MemoryManager } from '../../mm/mm';
+import { CHUNK } from '../../mm/shared';
+import { PageCache, syncPageCaches, type HostIo } from './page-cache';
+
+/** FakeHost is a host file in a Buffer that counts reads, writes and references. */
+class FakeHost implements HostIo {
+  reads = 0;
+  writes: Array<[number, number]> = [];
+  refs = 0;
+  constructor(public data: Buffer) {}
+  readRaw(dst: Buffer, at: number): number {
+    this.reads++;
+    return this.data.copy(dst, 0, at, Math.min(this.data.length, at + dst.length));
+  }
+  writeRaw(src: Buffer, at: number): number {
+    this.writes.push([at, src.length]);
+    if (at + src.length > this.data.length) this.data = Buffer.concat([this.data, Buffer.alloc(at + src.length - this.data.length)]);
+    src.copy(this.data, at);
+    return src.length;
+  }
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+  unref(): void {
+    this.refs--;
+  }
+}
+
+const mf = MemoryFile.create({ name: 'page-cache-test' });
+afterAll(() => mf.close());
+
+function setup(size: number, writable = true) {
+  const host = new FakeHost(Buffer.alloc(size, 'h'));
+  let dropped = 0;
+  const cache = new PageCache(mf, size, () => dropped++).ref();
+  cache.use(host, true, writable);
+  return { host, cache, dropped: () => dropped };
+}
+
+describe('PageCache', () => {
+  test('a chunk is read from the host once, on first touch; the rest of the file is not', () => {
+    const { host, cache } = setup(3 * CHUNK + 100);
+    const r = cache.forMapping(3, 3 * CHUNK, 3 * CHUNK + 4096);
+    expect(mf.readBytes(r.offset, 101).toString()).toBe('h'.repeat(100) + '\0');
+    cache.forMapping(3, 3 * CHUNK, 3 * CHUNK + 4096);
+    expect(host.reads).toBe(1);
+    expect([...cache.chunks.keys()]).toEqual([3]);
+    cache.unref();
+  });
+
+  test('write-back: dirty chunks only, clipped to the size, and nothing without a writable description', () => {
+    const { host, cache } = setup(CHUNK + 10);
+    cache.forMapping(0, 0, 4096); // read-only mapping: clean
+    const r = cache.forMapping(1, CHUNK, CHUNK + 4096, true);
+    mf.writeBytes(r.offset, Buffer.from('XY'));
+    cache.sync();
+    expect(host.writes).toEqual([[CHUNK, 10]]);
+    expect(host.data.subarray(CHUNK, CHUNK + 3).toString()).toBe('XYh');
+    const ro = setup(100, false);
+    mf.writeBytes(ro.cache.forMapping(0, 0, 4096, true).offset, Buffer.from('Z'));
+    ro.cache.sync();
+    ro.cache.unref();
+    expect(ro.host.writes).toEqual([]);
+    expect(ro.host.data[0]).toBe('h'.charCodeAt(0));
+    cache.unref();
+  });
+
+  test('sync(2) writes back every live cache; a released one is forgotten', () => {
+    const a = setup(CHUNK), b = setup(CHUNK);
+    a.cache.forMapping(0, 0, 4096, true);
+    b.cache.forMapping(0, 0, 4096, true);
+    syncPageCaches();
+    expect([a.host.writes, b.host.writes]).toEqual([[[0, CHUNK]], [[0, CHUNK]]]);
+    b.cache.unref(); // writes back once more, then leaves the live set
+    syncPageCaches();
+    expect([a.host.writes.length, b.host.writes.length]).toEqual([2, 2]);
+    a.cache.unref();
+  });
+
+  test('mprotect to writable marks the chunks present dirty', () => {
+    const { host, cache } = setup(2 * CHUNK);
+    cache.forMapping(0, 0, 4096);
+    cache.dirtied(0, 2 * CHUNK);
+    cache.sync();
+    expect(host.writes).toEqual([[0, CHUNK]]);
+    cache.unref();
+  });
+
+  test('read() reads cached chunks, the host elsewhere; write() updates the cached chunks and the size', () => {
+    const { host, cache } = setup(2 * CHUNK);
+    mf.writeBytes(cache.forMapping(0, 0, 4096, true).offset + 10, Buffer.from('mapped'));
+    const buf = Buffer.alloc(6);
+    expect(cache.read(buf, 10, host)).toBe(6);
+    expect(buf.toString()).toBe('mapped');
+    host.data.write('hostbytes', CHUNK);
+    expect(cache.read(Buffer.alloc(9), CHUNK, host)).toBe(9);
+    cache.wrote(Buffer.from('written'), 20);
+    cache.wrote(Buffer.from('past'), 2 * CHUNK);
+    const back = Buffer.alloc(7);
+    cache.read(back, 20, host);
+    expect(back.toString()).toBe('written');
+    expect(cache.size).toBe(2 * CHUNK + 4);
+    expect(cache.read(Buffer.alloc(10), 2 * CHUNK + 4, host)).toBe(0);
+    cache.unref();
+  });
+
+  test('a truncate cuts the cached bytes and the limit; the last reference writes back and releases', () => {
+    const { host, cache, dropped } = setup(3 * CHUNK);
+    for (let c = 0; c < 3; c++) cache.forMapping(c, c * CHUNK, c * CHUNK + 4096, true);
+    cache.resized(CHUNK + 100);
+    expect([...cache.chunks.keys()]).toEqual([0, 1]);
+    expect(cache.limit).toBe(CHUNK + 4096);
+    const r = cache.chunks.get(1)!;
+    expect(mf.readBytes(r.offset + 99, 2)).toEqual(Buffer.from([0x68, 0]));
+    mf.writeBytes(cache.chunks.get(0)!.offset, Buffer.from('last'));
+    expect(host.refs).toBe(2);
+    cache.unref();
+    expect(host.data.subarray(0, 4).toString()).toBe('last');
+    expect(host.writes).toEqual([[0, CHUNK], [CHUNK, 100]]);
+    expect(cache.chunks.size).toBe(0);
+    expect(host.refs).toBe(0);
+    expect(dropped()).toBe(1);
+  });
+});
+
+/** blankSpace is an address space that maps nothing (the sentry's writeForce reaches the pages). */
+const blankSpace: AddressSpace = {
+  mapFile() {},
+  unmap() {},
+  protect() {},
+  translate(addr, _length, want) {
+    throw new MemoryFault(addr, want);
+  },
+  release() {},
+};
+
+describe('PageCache mapped by a MemoryManager', () => {
+  const platform = { minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf, newAddressSpace: () => blankSpace } as unknown as Platform;
+  const at = 0x40000000;
+
+  test('a writable shared VMA dirties what it touches; msync writes it back; munmap releases the cache', () => {
+    const host = new FakeHost(Buffer.alloc(2 * CHUNK, 'h'));
+    let dropped = 0;
+    const cache = new PageCache(mf, 2 * CHUNK, () => dropped++);
+    cache.use(host, true, true);
+    const mm = MemoryManager.create(platform);
+    mm.mapShared(at, 2 * CHUNK, PROT_READ | PROT_WRITE, cache, 0);
+    mm.writeForce(at + CHUNK + 10, Buffer.from('via mm'));
+    mm.syncShared(at, 2 * CHUNK);
+    expect(host.writes).toEqual([[CHUNK, CHUNK]]);
+    expect(host.data.subarray(CHUNK + 10, CHUNK + 16).toString()).toBe('via mm');
+    expect(() => mm.syncShared(at, 3 * CHUNK)).toThrow(new LinuxError(Errno.ENOMEM));
+    mm.unmap(at, 2 * CHUNK);
+    expect(dropped).toBe(1);
+    expect(host.refs).toBe(0);
+    mm.release();
+  });
+
+  test('mprotect of a read-only shared VMA to writable dirties the chunks it had mapped', () => {
+    const host = new FakeHost(Buffer.alloc(CHUNK, 'h'));
+    const cache = new PageCache(mf, CHUNK, () => undefined);
+    cache.use(host, true, true);
+    const mm = MemoryManager.create(platform);
+    mm.mapShared(at, CHUNK, PROT_READ, cache, 0);
+    mm.populate(at, 4096);
+    mm.syncShared(at, CHUNK);
+    expect(host.writes).toEqual([]);
+    mm.protect(at, CHUNK, PROT_READ | PROT_WRITE);
+    mm.syncShared(at, CHUNK);
+    expect(host.writes).toEqual([[0, CHUNK]]);
+    mm.release();
+  });
+});

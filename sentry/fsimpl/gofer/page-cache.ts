@@ -1,0 +1,202 @@
+/**
+ * The page cache of a gofer regular file: a MemObject (mm/shared.ts) whose chunks hold the
+ * file's bytes in the memory file, filled from the host file on first touch of a chunk,
+ * so that every MAP_SHARED mapping of the file, in every process, maps the same pages, and
+ * read() and write() of the file in the sandbox are coherent with them.
+ *
+ * Lifetime and bound: an inode gets a cache with its first MAP_SHARED mapping; each VMA
+ * mapping it holds a reference, and the last one going (munmap, exit, exec) writes the
+ * dirty chunks back and gives every chunk back to the pool. While it lives, the memory it
+ * holds is the chunks touched (through a mapping, or by a read() of the file), at most
+ * the file's size rounded up to CHUNK. A file nobody maps has no cache: read() and write()
+ * go straight to the host descriptor.
+ *
+ * Dirty tracking is per chunk, without write faults: a chunk becomes dirty when it is
+ * mapped by a writable VMA (or a VMA mapping it is made writable), and stays dirty until the
+ * cache goes. Write-back (msync, fsync, sync, the last munmap) writes whole dirty chunks, clipped
+ * to the file's size, through a writable description that mapped the file; a cache that
+ * was never mapped writable has none and never writes.
+ *
+ * Coherence with the host: the sandbox's own read(), write() and truncate go through the
+ * cache. A change made to the file from outside the sandbox (the host writing to a bind
+ * mount) is not seen by a live mapping, nor by read() in the sandbox past the size the
+ * cache knows while the file is mapped, and a write-back may overwrite it, as in gVisor.
+ * The same host file reached through two mounts (two GoferFs) has two caches.
+ */
+import type { MemoryFile } from '../../../platform';
+import { Errno, fail } from '../../kernel/errors';
+import { CHUNK, chunksIn, MemObject } from '../../mm/shared';
+import { PAGE } from '../../mm/vma';
+
+/** HostIo is the raw access to the host file the cache fills from and writes back to. */
+export interface HostIo {
+  /** readRaw reads the host file at `at` into dst; bytes read or a thrown LinuxError. */
+  readRaw(dst: Buffer, at: number): number;
+  /** writeRaw writes src to the host file at `at`; bytes written or a thrown LinuxError. */
+  writeRaw(src: Buffer, at: number): number;
+  /** ref and unref keep the description open while the cache uses it. */
+  ref(): unknown;
+  unref(): void;
+}
+
+/** live are the page caches not yet released (what sync(2) writes back). */
+const live = new Set<PageCache>();
+
+/**
+ * syncPageCaches writes back every live page cache's dirty chunks (sync(2), syncfs(2));
+ * a cache the host refuses is skipped, as sync(2) reports nothing.
+ */
+export function syncPageCaches(): void {
+  for (const c of live) {
+    try {
+      c.sync();
+    } catch {
+      // EIO or ENOSPC from the host: a later fsync or msync of the file reports it.
+    }
+  }
+}
+
+/** PageCache is a gofer regular file's bytes in the memory file (see the module comment). */
+export class PageCache extends MemObject {
+  /** dirty holds the chunk numbers that a writable mapping may have changed. */
+  private readonly dirty = new Set<number>();
+  private reader: HostIo | null = null;
+  private writer: HostIo | null = null;
+
+  /**
+   * `size` is the file's size when the cache is made; the sandbox's writes and truncates
+   * keep it current (every inode of the host file finds this one cache: GoferFs.caches).
+   * `dropped` is called once the cache is released.
+   */
+  constructor(mf: MemoryFile, public size: number, private readonly dropped: () => void) {
+    super(mf);
+    live.add(this);
+  }
+
+  /** limit is the file's end rounded up to a page: a fault past it is SIGBUS. */
+  override get limit(): number {
+    return Math.ceil(this.size / PAGE) * PAGE;
+  }
+
+  /**
+   * use records a description that maps the file: the first readable one fills chunks,
+   * the first writable one writes dirty chunks back. Each is kept open until the cache goes.
+   */
+  use(io: HostIo, readable: boolean, writable: boolean): void {
+    if (readable && !this.reader) this.reader = (io.ref(), io);
+    if (writable && !this.writer) this.writer = (io.ref(), io);
+  }
+
+  /** forMapping returns chunk c filled from the host file; a writable mapping marks it dirty. */
+  override forMapping(c: number, _lo: number, _hi: number, writable = false): ReturnType<MemObject['chunk']> {
+    const r = this.filled(c);
+    if (writable) this.dirty.add(c);
+    return r;
+  }
+
+  /** dirtied marks the chunks of [lo, hi) present in the cache dirty (a mapping made writable). */
+  override dirtied(lo: number, hi: number): void {
+    for (const c of chunksIn(this.chunks, lo, hi)) this.dirty.add(c);
+  }
+
+  /** filled returns chunk c, reading it from the host file when absent (zeros past the end). */
+  private filled(c: number): ReturnType<MemObject['chunk']> {
+    const have = this.chunks.get(c);
+    if (have) return have;
+    const r = this.chunk(c); // zero-filled
+    const n = Math.min(CHUNK, this.size - c * CHUNK);
+    try {
+      if (n > 0 && this.reader) {
+        const buf = Buffer.alloc(n);
+        for (let done = 0; done < n;) {
+          const got = this.reader.readRaw(buf.subarray(done), c * CHUNK + done);
+          if (got <= 0) break;
+          done += got;
+        }
+        this.mf.writeBytes(r.offset, buf);
+      }
+    } catch (e) {
+      this.chunks.delete(c);
+      this.mf.fill(r.offset, CHUNK, 0);
+      throw e;
+    }
+    return r;
+  }
+
+  /**
+   * read copies the file's bytes at `at` into dst through the cache: chunks present come
+   * from it, others from the host file (the cache is not filled by a read). It returns
+   * the bytes read (short at the end of the file).
+   */
+  read(dst: Buffer, at: number, host: HostIo): number {
+    const want = Math.max(0, Math.min(dst.length, this.size - at));
+    let done = 0;
+    while (done < want) {
+      const c = Math.floor((at + done) / CHUNK), off = (at + done) % CHUNK;
+      const n = Math.min(want - done, CHUNK - off);
+      const r = this.chunks.get(c);
+      if (r) this.mf.readInto(r.offset + off, dst.subarray(done, done + n));
+      else {
+        const got = host.readRaw(dst.subarray(done, done + n), at + done);
+        if (got <= 0) break;
+        if (got < n) return done + got;
+      }
+      done += n;
+    }
+    return done;
+  }
+
+  /** wrote updates the chunks present (and the size) with bytes just written to the host file at `at`. */
+  wrote(src: Uint8Array, at: number): void {
+    this.size = Math.max(this.size, at + src.length);
+    for (const c of chunksIn(this.chunks, at, at + src.length)) {
+      const lo = Math.max(at, c * CHUNK), hi = Math.min(at + src.length, (c + 1) * CHUNK);
+      this.mf.writeBytes(this.chunks.get(c)!.offset + (lo - c * CHUNK), src.subarray(lo - at, hi - at));
+    }
+  }
+
+  /** resized follows a truncate to `size`: the bytes from there go (mappings past it get SIGBUS). */
+  resized(size: number): void {
+    this.size = size;
+    for (const c of this.cut(size)) this.dirty.delete(c);
+  }
+
+  /**
+   * sync writes the dirty chunks overlapping [lo, hi) back to the host file, clipped to its
+   * size (msync, fsync). The chunks stay dirty: a mapping may write them again unseen.
+   */
+  override sync(lo = 0, hi = Number.MAX_SAFE_INTEGER): void {
+    if (!this.writer) return;
+    const size = this.size;
+    for (const c of [...this.dirty].sort((a, b) => a - b)) {
+      if ((c + 1) * CHUNK <= lo || c * CHUNK >= hi) continue;
+      const r = this.chunks.get(c);
+      const n = Math.min(CHUNK, size - c * CHUNK);
+      if (!r || n <= 0) continue;
+      const buf = this.mf.readBytes(r.offset, n);
+      for (let done = 0; done < n;) {
+        const wrote = this.writer.writeRaw(buf.subarray(done), c * CHUNK + done);
+        if (wrote <= 0) fail(Errno.EIO); // the host took nothing: never spin
+        done += wrote;
+      }
+    }
+  }
+
+  /** flush writes everything dirty back before the chunks go (a failure is lost, as an unchecked close's). */
+  protected override flush(): void {
+    try {
+      this.sync();
+    } catch {
+      // The host refused (EIO, ENOSPC): Linux reports it to a later fsync; nobody is left to.
+    }
+  }
+
+  protected override released(): void {
+    live.delete(this);
+    this.dirty.clear();
+    this.reader?.unref();
+    this.writer?.unref();
+    this.reader = this.writer = null;
+    this.dropped();
+  }
+}
