@@ -9,6 +9,7 @@ BEHAVIOUR_PROGRAMS += files-legacy misc-sys sched ids
 BEHAVIOUR_PROGRAMS += cpuclock timers rlimits
 BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
+BEHAVIOUR_PROGRAMS += fifo
 BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))

@@ -15,7 +15,7 @@ import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signal
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
-import { Block } from './waiter';
+import { abortWait, Block } from './waiter';
 import { timekeeper } from './timekeeper';
 import { checkCpuTimers } from './itimers';
 import { chargeSystemTime } from './cputime';
@@ -116,6 +116,7 @@ export class Scheduler {
     if (t.interrupted) {
       t.interrupted = false;
       t.inSyscall = false;
+      abortWait(t);
       if (t.restartNoHandler === 'eintr') {
         t.syscallState = undefined;
         t.regs.setReturn(-Errno.EINTR);

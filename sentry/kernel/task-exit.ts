@@ -16,6 +16,7 @@ import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
 import { exitRobustList } from './robust';
 import { notifyGroupExit } from './group-exit';
+import { abortWait } from './waiter';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -32,6 +33,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   t.state = 'exited';
   for (const u of t.unwait) u();
   t.unwait = [];
+  abortWait(t);
   timekeeper.disarm(t.wakeTimer);
   exitRobustList(t);
   if (t.clearChildTid !== 0n && t.tg.tasks.size > 1) {

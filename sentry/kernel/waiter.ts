@@ -55,3 +55,20 @@ export class Block {
 export function block(...queues: WaitQueue[]): Block {
   return new Block(queues);
 }
+
+/**
+ * AbortableWait is the state of a blocked syscall that holds something (a FIFO open's
+ * end) to let go when a signal interrupts the wait or the task exits: the syscall then
+ * starts over from nothing, as Linux's does when it unwinds with ERESTARTSYS.
+ */
+export interface AbortableWait {
+  abort(): void;
+}
+
+/** abortWait drops the task's blocked-syscall state if it is an AbortableWait. */
+export function abortWait(t: { syscallState: unknown }): void {
+  const st = t.syscallState as Partial<AbortableWait> | undefined;
+  if (typeof st !== 'object' || st === null || typeof st.abort !== 'function') return;
+  t.syscallState = undefined;
+  st.abort();
+}

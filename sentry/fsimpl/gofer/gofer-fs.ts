@@ -12,7 +12,7 @@ import { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
-import { Inode, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
+import { Inode, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr, Walked } from '../../../gofer/p9/client';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type Qid } from '../../../gofer/p9';
@@ -20,6 +20,7 @@ import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
 import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
+import { openFifo, Pipe } from '../pipe/pipe';
 
 /** p9 runs a 9P call, turning its error into the errno the application sees. */
 function p9<T>(fn: () => T): T {
@@ -39,6 +40,20 @@ export class GoferFs implements FileSystem {
   readonly root: GoferInode;
   /** caches holds the page cache of each host file mapped MAP_SHARED, by qid path (page-cache.ts). */
   readonly caches = new Map<bigint, PageCache>();
+  /**
+   * fifos holds the pipe of each FIFO of this file system that is open, by qid path: a
+   * FIFO is a meeting point of the sandbox's processes, served in the sentry (the host's
+   * FIFO is never opened, so no host process takes part, as in gVisor).
+   */
+  private readonly fifos = new Map<bigint, Pipe>();
+
+  /** fifoPipe returns the pipe of the FIFO with qid path `path`, dropping those no end holds. */
+  fifoPipe(path: bigint): Pipe {
+    for (const [k, p] of this.fifos) if (p.readers === 0 && p.writers === 0) this.fifos.delete(k);
+    let p = this.fifos.get(path);
+    if (!p) this.fifos.set(path, (p = new Pipe()));
+    return p;
+  }
 
   /**
    * `revalidate` is set for a bind mount, whose files the host may change behind the
@@ -448,6 +463,7 @@ export class GoferInode extends Inode {
   override open(loc: Location, flags: number, c?: Credentials): FileDescription {
     const acc = flags & O_ACCMODE;
     const exec = (flags & FMODE_EXEC) !== 0;
+    if ((this.mode & S_IFMT) === S_IFIFO) return openFifo(this.gfs.fifoPipe(this.attr.qid.path), flags, loc);
     if (this.isRegular) {
       const fd = this.acquireHostFd(acc, c, exec);
       if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, acc);

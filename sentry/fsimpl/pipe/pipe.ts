@@ -3,11 +3,18 @@
  * Reading an empty pipe blocks while a writer exists and returns 0 (end of file) when
  * none does; writing to a pipe with no reader fails with EPIPE (and SIGPIPE, sent by the
  * syscall layer); writes of at most PIPE_BUF bytes are atomic.
+ *
+ * A FIFO is a pipe reached by name (a tmpfs or gofer inode keeps one; the host's FIFOs
+ * are never opened: processes of the sandbox meet in the sentry, as gVisor's do). Its
+ * opens follow fifo(7): a blocking O_RDONLY open waits until a writer opens, a blocking
+ * O_WRONLY open until a reader does (the waiting end is already counted, so the partner
+ * does not wait for it); O_WRONLY|O_NONBLOCK without a reader is ENXIO; O_RDWR never
+ * waits. A waiting open holds its end in FifoOpenWait, dropped if a signal interrupts it.
  */
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
-import { block, Block, WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
+import { block, Block, WaitQueue, type AbortableWait } from '../../kernel/waiter';
+import { FileDescription, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import { nowTimespec, S_IFIFO, type Stat } from '../../vfs/inode';
 
 export const PIPE_BUF = 4096;
@@ -22,8 +29,10 @@ export class Pipe {
   capacity = DEFAULT_CAPACITY;
   readers = 0;
   writers = 0;
-  /** hadWriter: a FIFO reader does not see EOF before the first writer came. */
-  hadWriter = false;
+  /** readerOpens and writerOpens count the ends ever opened (a waiting FIFO open waits
+   * for its partner's count to change, as Linux's r_counter and w_counter). */
+  readerOpens = 0;
+  writerOpens = 0;
   readonly queue = new WaitQueue();
   readonly ino = nextPipeIno++;
   /** uid and gid own the pipe's inode: its creator's (what reopening it through
@@ -35,7 +44,7 @@ export class Pipe {
   read(dst: Buffer): number | Block {
     if (dst.length === 0) return 0;
     if (this.size === 0) {
-      if (this.writers === 0 && this.hadWriter) return 0;
+      if (this.writers === 0) return 0;
       return block(this.queue);
     }
     let n = 0;
@@ -77,6 +86,12 @@ export class Pipe {
     return n;
   }
 
+  /** clear drops the buffered data. */
+  clear(): void {
+    this.chunks = [];
+    this.size = 0;
+  }
+
   stat(): Stat {
     return {
       dev: 12, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: this.uid, gid: this.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0,
@@ -87,12 +102,20 @@ export class Pipe {
 
 /** PipeEnd is one end of a pipe as an open file. */
 export class PipeEnd extends FileDescription {
+  /** writersSeen is the pipe's writerOpens when this end opened: a reader sees POLLHUP
+   * only once a writer opened after it and all writers went (Linux's f_version test). */
+  private readonly writersSeen: number;
+
   constructor(readonly pipe: Pipe, flags: number, loc: ConstructorParameters<typeof FileDescription>[0] = null) {
     super(loc, flags);
-    if (this.readable) pipe.readers++;
+    this.writersSeen = pipe.writerOpens;
+    if (this.readable) {
+      pipe.readers++;
+      pipe.readerOpens++;
+    }
     if (this.writable) {
       pipe.writers++;
-      pipe.hadWriter = true;
+      pipe.writerOpens++;
     }
     pipe.queue.notify();
   }
@@ -114,7 +137,7 @@ export class PipeEnd extends FileDescription {
     const p = this.pipe;
     if (this.readable) {
       if (p.size > 0) ev |= POLLIN | POLLRDNORM;
-      if (p.writers === 0 && p.hadWriter) ev |= POLLHUP;
+      if (p.writers === 0 && p.writerOpens !== this.writersSeen) ev |= POLLHUP;
     }
     if (this.writable) {
       if (p.capacity - p.size >= PIPE_BUF) ev |= POLLOUT | POLLWRNORM;
@@ -137,15 +160,65 @@ export class PipeEnd extends FileDescription {
     return fail(Errno.ENOTTY);
   }
 
+  /** stat is a FIFO's own inode when opened by name, else the pipe's. */
   override stat(): Stat {
-    return this.pipe.stat();
+    return this.loc ? this.loc.dentry.inode.stat() : this.pipe.stat();
   }
 
   protected override release(): void {
     if (this.readable) this.pipe.readers--;
     if (this.writable) this.pipe.writers--;
+    // A FIFO's data goes with its last end (a later open finds it empty, as Linux's).
+    if (this.pipe.readers === 0 && this.pipe.writers === 0) this.pipe.clear();
     this.pipe.queue.notify();
   }
+}
+
+/**
+ * openFifo opens FIFO `pipe` with open(2)'s `flags` at `loc`: ENXIO for a non-blocking
+ * write-only open without a reader; the end is counted at once, even by an open that
+ * must then wait for its partner (fifoWait).
+ */
+export function openFifo(pipe: Pipe, flags: number, loc: ConstructorParameters<typeof FileDescription>[0] = null): PipeEnd {
+  if ((flags & O_ACCMODE) === O_WRONLY && flags & O_NONBLOCK && pipe.readers === 0) fail(Errno.ENXIO);
+  return new PipeEnd(pipe, flags, loc);
+}
+
+/**
+ * FifoOpenWait is the state of a blocking FIFO open waiting for its partner: the end
+ * already opened, and the partner's open count it started from. abort() closes the end
+ * when a signal interrupts the wait (the open then starts over, or fails with EINTR).
+ */
+export class FifoOpenWait implements AbortableWait {
+  private readonly from: number;
+
+  constructor(readonly end: PipeEnd) {
+    this.from = this.partnerOpens();
+  }
+
+  private partnerOpens(): number {
+    return this.end.readable ? this.end.pipe.writerOpens : this.end.pipe.readerOpens;
+  }
+
+  /** ready tells whether a partner opened since the wait began. */
+  get ready(): boolean {
+    return this.partnerOpens() !== this.from;
+  }
+
+  abort(): void {
+    this.end.unref();
+  }
+}
+
+/**
+ * fifoWait returns the wait of a new FIFO end `f` opened with `flags` (null when the open
+ * completes now): a blocking read-only open without a writer, or a blocking write-only
+ * open without a reader.
+ */
+export function fifoWait(f: PipeEnd, flags: number): FifoOpenWait | null {
+  if (flags & O_NONBLOCK || f.readable === f.writable) return null;
+  const partners = f.readable ? f.pipe.writers : f.pipe.readers;
+  return partners > 0 ? null : new FifoOpenWait(f);
 }
 
 /** newPipe returns the read and write ends of a new pipe. */

@@ -18,12 +18,12 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
-import { FileDescription, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_TRUNC, O_WRONLY } from '../../vfs/file';
+import { FileDescription, O_CREAT, O_EXCL, O_TRUNC } from '../../vfs/file';
 import { Inode, type FileSystem, type Stat, type StatFs } from '../../vfs/inode';
 import { Mount, type Location } from '../../vfs/mount';
 import { HostFile } from '../host/host-file';
 import { HostTty } from '../host/tty';
-import { PipeEnd } from '../pipe/pipe';
+import { openFifo, PipeEnd } from '../pipe/pipe';
 import { ProcLink, type ProcFs } from './nodes';
 
 /** UnnamedFs stands for the pseudo file systems (pipefs, sockfs, anon_inodefs) of files
@@ -60,9 +60,8 @@ class UnnamedInode extends Inode {
 function reopen(f: FileDescription, flags: number): FileDescription {
   flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
   if (f instanceof PipeEnd) {
-    // A FIFO open of the same pipe: opening for writing without a reader, non-blocking, is ENXIO.
-    if ((flags & O_ACCMODE) === O_WRONLY && (flags & O_NONBLOCK) && f.pipe.readers === 0) fail(Errno.ENXIO);
-    return new PipeEnd(f.pipe, flags);
+    // A FIFO open of the same pipe (it may then wait for a partner, as any FIFO open).
+    return openFifo(f.pipe, flags);
   }
   if (f instanceof HostTty) return f.terminal.open();
   if (f instanceof HostFile) return f.ref();

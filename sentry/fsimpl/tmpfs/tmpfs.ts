@@ -29,13 +29,13 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription, O_ACCMODE, O_APPEND, O_RDONLY, O_WRONLY } from '../../vfs/file';
+import { FileDescription, O_APPEND } from '../../vfs/file';
 import {
   dtype, Inode, nowTimespec, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
   type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs, type Timespec,
 } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
-import { Pipe, PipeEnd } from '../pipe/pipe';
+import { openFifo, Pipe } from '../pipe/pipe';
 import { INODE_HEAP_BYTES } from '../../limits';
 import { MemoryFile } from '../../../platform';
 import { CHUNK, MemObject } from '../../mm/shared';
@@ -495,10 +495,7 @@ export class TmpfsInode extends Inode {
   }
 
   override open(loc: Location, flags: number): FileDescription {
-    if (this.pipe) {
-      const acc = flags & O_ACCMODE;
-      return new PipeEnd(this.pipe, acc === O_RDONLY ? O_RDONLY | (flags & ~O_ACCMODE) : acc === O_WRONLY ? flags : flags, loc);
-    }
+    if (this.pipe) return openFifo(this.pipe, flags, loc);
     return new TmpfsFile(loc, flags, this);
   }
 }

@@ -4,15 +4,25 @@
 import { Errno, fail } from '../../../kernel/errors';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY } from '../../../vfs/file';
 import { openAt } from '../../../vfs/ops';
+import { block, type Block } from '../../../kernel/waiter';
+import { FifoOpenWait, fifoWait, PipeEnd } from '../../../fsimpl/pipe/pipe';
 import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
 import { AT_FDCWD, dirLocation, fdArg, pathArg, u32 } from './util';
 
 /** doOpen is the common body of open/openat/creat. */
-export function doOpen(t: Task, dirfd: number, path: string, flags: number, mode: number): number {
+export function doOpen(t: Task, dirfd: number, path: string, flags: number, mode: number): number | Block {
   if ((flags & O_TMPFILE) === O_TMPFILE) fail(Errno.EOPNOTSUPP);
   if ((flags & O_ACCMODE) === 3 && !(flags & O_PATH)) fail(Errno.EINVAL);
-  const f = openAt(t, dirLocation(t, dirfd, path), path, flags, mode);
+  // A FIFO open waiting for its partner: the end is already open (fifoWait).
+  const waiting = t.syscallState instanceof FifoOpenWait ? t.syscallState : null;
+  const f = waiting?.end ?? openAt(t, dirLocation(t, dirfd, path), path, flags, mode);
+  const wait = waiting ?? (f instanceof PipeEnd ? fifoWait(f, flags) : null);
+  if (wait && !wait.ready) {
+    t.syscallState = wait;
+    return block(wait.end.pipe.queue);
+  }
+  t.syscallState = undefined;
   return t.fds.add(f, (flags & O_CLOEXEC) !== 0);
 }
 

@@ -64,7 +64,7 @@ export function transfer(t: Task, src: FileDescription, dst: FileDescription, co
   let n: number | Block;
   if (src instanceof PipeEnd) {
     n = src.pipe.peek(buf);
-    if (n === 0) n = src.pipe.writers === 0 && src.pipe.hadWriter ? 0 : o.nonblock ? -Errno.EAGAIN : block(src.pipe.queue);
+    if (n === 0) n = src.pipe.writers === 0 ? 0 : o.nonblock ? -Errno.EAGAIN : block(src.pipe.queue);
   } else {
     n = src.read(t, buf, positional(src) ? o.srcOff ?? src.offset : undefined);
     if (n instanceof Block && o.nonblock) n = -Errno.EAGAIN;
