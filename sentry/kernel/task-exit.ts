@@ -16,6 +16,7 @@ import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
 import { exitRobustList } from './robust';
 import { notifyGroupExit } from './group-exit';
+import { exitSemUndo } from './ipc/sem';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -51,6 +52,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   tg.tasks.delete(t);
   t.fds.release();
   if (tg.tasks.size === 0) {
+    exitSemUndo(tg);
     t.mm.release();
     groupExited(tg, t, reason);
   } else {
