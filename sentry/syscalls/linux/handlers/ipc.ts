@@ -196,7 +196,7 @@ define(64, (t, r) => {
     if (nsems > s.nsems) fail(Errno.EINVAL);
   });
   return set.perm.id;
-}, 'partial', UNTESTED);
+}, 'full');
 
 /** semWaiterOf returns the record of t's semop when this run follows a sleep in it. */
 function semWaiterOf(t: Task): SemWaiter | undefined {
@@ -243,10 +243,10 @@ function doSemop(t: Task, id: number, sopsAddr: bigint, nsops: number, timeout: 
 }
 
 // semop(semid, sops, nsops)
-define(65, (t, r) => doSemop(t, r.argInt(0), r.arg(1), Number(r.arg(2) > 0xffffffffn ? 0xffffffffn : r.arg(2)), 0n), 'partial', UNTESTED);
+define(65, (t, r) => doSemop(t, r.argInt(0), r.arg(1), Number(r.arg(2) > 0xffffffffn ? 0xffffffffn : r.arg(2)), 0n), 'full');
 
 // semtimedop(semid, sops, nsops, timeout)
-define(220, (t, r) => doSemop(t, r.argInt(0), r.arg(1), Number(r.arg(2) > 0xffffffffn ? 0xffffffffn : r.arg(2)), r.arg(3)), 'partial', UNTESTED);
+define(220, (t, r) => doSemop(t, r.argInt(0), r.arg(1), Number(r.arg(2) > 0xffffffffn ? 0xffffffffn : r.arg(2)), r.arg(3)), 'full');
 
 // semctl(semid, semnum, cmd, arg)
 define(66, (t, r) => {
@@ -322,7 +322,7 @@ define(66, (t, r) => {
     default:
       return fail(Errno.EINVAL);
   }
-}, 'partial', UNTESTED);
+}, 'full');
 
 // --- message queues -----------------------------------------------------------------
 
