@@ -21,9 +21,6 @@ import { Block } from '../../../kernel/waiter';
 import { define } from '../registry';
 import { readTimespecMs } from './poll';
 
-/** UNTESTED notes the calls no behaviour test covers yet. */
-const UNTESTED = 'no behaviour test covers it yet';
-
 // --- shared by the three *ctl calls -------------------------------------------------
 
 /** The *_STAT and *_INFO commands (shm.h, sem.h, msg.h). */
@@ -330,7 +327,7 @@ define(66, (t, r) => {
 define(68, (t, r) => {
   const ns = ipcNamespaceOf(t);
   return ns.msg.lookup(r.argInt(0), r.argInt(1), t.creds, () => new MsgQueue(r.argInt(0), t.creds, r.argInt(1), ns.limits.msgmnb)).perm.id;
-}, 'partial', UNTESTED);
+}, 'full');
 
 /** MsgWait is the record of a task sleeping in msgsnd or msgrcv. */
 interface MsgWait {
@@ -374,7 +371,7 @@ define(69, (t, r) => {
   }
   q.push({ type, text }, t.pid);
   return 0;
-}, 'partial', UNTESTED);
+}, 'full');
 
 // msgrcv(msqid, msgp, msgsz, msgtyp, msgflg)
 define(70, (t, r) => {
@@ -399,7 +396,7 @@ define(70, (t, r) => {
   m.text.copy(out, 8, 0, n);
   t.mm.write(r.arg(1), out);
   return n;
-}, 'partial', UNTESTED);
+}, 'full');
 
 // msgctl(msqid, cmd, buf)
 define(71, (t, r) => {
@@ -446,4 +443,4 @@ define(71, (t, r) => {
     default:
       return fail(Errno.EINVAL);
   }
-}, 'partial', UNTESTED);
+}, 'full');
