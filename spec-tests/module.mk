@@ -10,7 +10,7 @@ BEHAVIOUR_PROGRAMS += cpuclock timers rlimits
 BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += legacy-calls
-BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg
+BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

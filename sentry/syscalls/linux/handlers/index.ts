@@ -28,3 +28,4 @@ import './splice';
 import './fallocate';
 import './inotify';
 import './ipc';
+import './mqueue';

@@ -1,0 +1,134 @@
+/**
+ * POSIX message queues (mq_overview(7)): a PosixMq is a named queue of an IPC namespace
+ * holding at most mq_maxmsg messages of at most mq_msgsize bytes, received highest
+ * priority first and in arrival order within a priority; one process may ask to be told
+ * (mq_notify) when a message arrives in the empty queue while nobody waits to receive.
+ * A queue descriptor is a file (fsimpl/mqueue's MqFile). A queue lives while it has a
+ * name (in its namespace's `mqueues`) or an open descriptor.
+ */
+import { CAP_DAC_OVERRIDE } from '../capabilities';
+import type { Credentials } from '../credentials';
+import { Errno, fail } from '../errors';
+import type { Task } from '../task';
+import type { ThreadGroup } from '../thread-group';
+import { WaitQueue } from '../waiter';
+import { sendToGroup } from '../signals';
+import { SI_MESGQ } from '../../arch/siginfo';
+
+/** The defaults of /proc/sys/fs/mqueue and Linux's hard limits (CAP_SYS_RESOURCE may go up to these). */
+export const MQ_QUEUES_MAX = 256, MQ_MSG_MAX = 10, MQ_MSGSIZE_MAX = 8192, MQ_MSG_DEFAULT = 10, MQ_MSGSIZE_DEFAULT = 8192,
+  HARD_MSGMAX = 65536, HARD_MSGSIZEMAX = 16 * 1024 * 1024, HARD_QUEUESMAX = 1024;
+/** MQ_PRIO_MAX bounds priorities (they are below it). */
+export const MQ_PRIO_MAX = 32768;
+/** sigev_notify values. */
+export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2;
+
+/** MqMessage is one message. */
+interface MqMessage {
+  prio: number;
+  data: Buffer;
+}
+
+/** MqNotify is a registered notification: the process and what it asked for. */
+interface MqNotify {
+  tg: ThreadGroup;
+  notify: number;
+  signo: number;
+  value: bigint;
+}
+
+/** MqWait is the record (Task.syscallState) of a task sleeping in mq_timedsend or mq_timedreceive. */
+export interface MqWait {
+  mq: PosixMq;
+  receiving: boolean;
+  /** deadline is the absolute timeout's (ms, Date.now clock). */
+  deadline?: number;
+}
+
+/** PosixMq is one queue. */
+export class PosixMq {
+  readonly messages: MqMessage[] = [];
+  /** qsize is the bytes of all messages (the status line's QSIZE). */
+  qsize = 0;
+  /** queue is notified when a message comes or goes (senders and receivers, poll). */
+  readonly queue = new WaitQueue();
+  notification: MqNotify | null = null;
+  uid: number;
+  gid: number;
+
+  constructor(readonly name: string, readonly maxmsg: number, readonly msgsize: number, public mode: number, creds: Credentials) {
+    this.uid = creds.euid;
+    this.gid = creds.egid;
+  }
+
+  /** permits checks access (4 read, 2 write) as for a file of this mode and owner (CAP_DAC_OVERRIDE passes). */
+  permits(creds: Credentials, want: number): boolean {
+    let granted = this.mode;
+    if (creds.euid === this.uid) granted >>= 6;
+    else if (creds.inGroup(this.gid)) granted >>= 3;
+    return (want & ~granted & 7) === 0 || creds.capable(CAP_DAC_OVERRIDE);
+  }
+
+  /** send queues data with prio, or tells the caller to wait (false) when full. */
+  send(data: Buffer, prio: number, sender: Task): boolean {
+    if (this.messages.length >= this.maxmsg) return false;
+    // After the last message of a higher or equal priority.
+    let i = this.messages.length;
+    while (i > 0 && this.messages[i - 1].prio < prio) i--;
+    this.messages.splice(i, 0, { prio, data });
+    this.qsize += data.length;
+    if (this.messages.length === 1) this.notifyOwner(sender);
+    this.queue.notify();
+    return true;
+  }
+
+  /** receive takes the first message, or returns null when empty. */
+  receive(): MqMessage | null {
+    const m = this.messages.shift();
+    if (!m) return null;
+    this.qsize -= m.data.length;
+    this.queue.notify();
+    return m;
+  }
+
+  /**
+   * notifyOwner tells the registered process that a message arrived in the empty queue
+   * (unless someone waits to receive it) and drops the registration, as Linux does.
+   */
+  private notifyOwner(sender: Task): void {
+    const n = this.notification;
+    if (!n || this.liveReceivers() > 0) return;
+    this.notification = null;
+    if (n.notify === SIGEV_SIGNAL && n.tg.tasks.size > 0) {
+      sendToGroup(n.tg, { signo: n.signo, code: SI_MESGQ, pid: sender.pid, uid: sender.creds.uid, value: n.value });
+    }
+  }
+
+  /** receivers holds the tasks that slept in mq_timedreceive on this queue (stale ones are dropped by liveReceivers). */
+  readonly receivers = new Set<Task>();
+
+  private liveReceivers(): number {
+    let n = 0;
+    for (const t of this.receivers) {
+      const w = t.syscallState as MqWait | undefined;
+      if (t.state !== 'exited' && t.inSyscall && w?.mq === this && w.receiving) n++;
+      else this.receivers.delete(t);
+    }
+    return n;
+  }
+
+  /** status is the line read() returns (QSIZE, NOTIFY, SIGNO, NOTIFY_PID). */
+  status(): string {
+    const n = this.notification;
+    const notify = n ? n.notify : 0, signo = n && n.notify === SIGEV_SIGNAL ? n.signo : 0, pid = n ? n.tg.tgid : 0;
+    return `QSIZE:${String(this.qsize).padEnd(10)} NOTIFY:${String(notify).padEnd(5)} SIGNO:${String(signo).padEnd(5)} NOTIFY_PID:${String(pid).padEnd(6)}\n`;
+  }
+}
+
+/** checkMqName checks a queue name as the kernel receives it (glibc strips the leading '/'). */
+export function checkMqName(name: string): void {
+  if (name.length === 0) fail(Errno.ENOENT);
+  if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
+  if (name.includes('/')) fail(Errno.EACCES);
+  if (name === '.' || name === '..') fail(Errno.EINVAL);
+}
