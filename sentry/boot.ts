@@ -3,6 +3,7 @@
  * (the rootfs and bind mounts from the gofer, /proc, /dev, tmpfs...), and the container's
  * init process, loaded but not yet running (the OCI "created" state).
  */
+import { ipcBudget } from './kernel/ipc/budget';
 import type { Spec, Mount as SpecMount } from '../oci/config';
 import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
@@ -156,6 +157,7 @@ function applyLimits(spec: Spec): SandboxLimits {
   MemoryManager.commitLimit = l.memory;
   setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
   setInodeBudget(l.inodeBudget);
+  ipcBudget.limit = l.ipcBytes;
   tmpfsDefaults.maxBytes = l.tmpfsBytes;
   tmpfsDefaults.maxInodes = l.tmpfsInodes;
   return l;

@@ -22,6 +22,11 @@ let nextIno = 1;
 export class MqFile extends FileDescription {
   constructor(readonly mq: PosixMq, flags: number) {
     super(null, flags);
+    mq.opens++;
+  }
+
+  protected override release(): void {
+    this.mq.closed();
   }
 
   /** stat describes the queue as Linux's mqueue inode: a regular file of its mode and owner. */

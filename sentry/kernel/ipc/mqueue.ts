@@ -12,6 +12,7 @@ import { Errno, fail } from '../errors';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread-group';
 import { WaitQueue } from '../waiter';
+import { chargeIpc, OBJECT_BYTES, unchargeIpc } from './budget';
 import { sendToGroup } from '../signals';
 import { SI_MESGQ } from '../../arch/siginfo';
 
@@ -56,7 +57,12 @@ export class PosixMq {
   uid: number;
   gid: number;
 
+  /** linked is set while the queue has its name; opens counts its open descriptors. */
+  linked = true;
+  opens = 0;
+
   constructor(readonly name: string, readonly maxmsg: number, readonly msgsize: number, public mode: number, creds: Credentials) {
+    chargeIpc(OBJECT_BYTES);
     this.uid = creds.euid;
     this.gid = creds.egid;
   }
@@ -72,6 +78,7 @@ export class PosixMq {
   /** send queues data with prio, or tells the caller to wait (false) when full. */
   send(data: Buffer, prio: number, sender: Task): boolean {
     if (this.messages.length >= this.maxmsg) return false;
+    chargeIpc(OBJECT_BYTES + data.length);
     // After the last message of a higher or equal priority.
     let i = this.messages.length;
     while (i > 0 && this.messages[i - 1].prio < prio) i--;
@@ -87,6 +94,7 @@ export class PosixMq {
     const m = this.messages.shift();
     if (!m) return null;
     this.qsize -= m.data.length;
+    unchargeIpc(OBJECT_BYTES + m.data.length);
     this.queue.notify();
     return m;
   }
@@ -115,6 +123,25 @@ export class PosixMq {
       else this.receivers.delete(t);
     }
     return n;
+  }
+
+  /** unlinked drops the queue's name (mq_unlink); closed one descriptor (its last reference). */
+  unlinked(): void {
+    this.linked = false;
+    this.releaseIfUnused();
+  }
+
+  closed(): void {
+    this.opens--;
+    this.releaseIfUnused();
+  }
+
+  /** releaseIfUnused gives the queue back to the IPC budget once it has neither a name nor a descriptor. */
+  private releaseIfUnused(): void {
+    if (this.linked || this.opens > 0) return;
+    unchargeIpc(OBJECT_BYTES * (1 + this.messages.length) + this.qsize);
+    this.messages.length = 0;
+    this.qsize = 0;
   }
 
   /** status is the line read() returns (QSIZE, NOTIFY, SIGNO, NOTIFY_PID). */

@@ -6,6 +6,7 @@
  */
 import type { Credentials } from '../credentials';
 import { WaitQueue } from '../waiter';
+import { chargeIpc, OBJECT_BYTES, unchargeIpc } from './budget';
 import { IpcPerm, nowSeconds, type IpcObject } from './perm';
 
 /** Linux's default limits: MSGMAX bytes per message, MSGMNB bytes per queue, MSGMNI queues. */
@@ -36,6 +37,7 @@ export class MsgQueue implements IpcObject {
   readonly queue = new WaitQueue();
 
   constructor(key: number, creds: Credentials, flags: number, mnb: number) {
+    chargeIpc(OBJECT_BYTES);
     this.perm = new IpcPerm(key, creds, flags);
     this.qbytes = mnb;
   }
@@ -45,8 +47,9 @@ export class MsgQueue implements IpcObject {
     return this.cbytes + n <= this.qbytes && this.messages.length + 1 <= this.qbytes;
   }
 
-  /** push queues a message sent by pid. */
+  /** push queues a message sent by pid (ENOMEM past the sandbox's IPC budget). */
   push(m: Message, pid: number): void {
+    chargeIpc(OBJECT_BYTES + m.text.length);
     this.messages.push(m);
     this.cbytes += m.text.length;
     this.lspid = pid;
@@ -74,10 +77,16 @@ export class MsgQueue implements IpcObject {
   take(i: number, pid: number): Message {
     const [m] = this.messages.splice(i, 1);
     this.cbytes -= m.text.length;
+    unchargeIpc(OBJECT_BYTES + m.text.length);
     this.lrpid = pid;
     this.rtime = nowSeconds();
     this.queue.notify();
     return m;
+  }
+
+  /** dropped gives the queue's messages and itself back to the IPC budget (IPC_RMID). */
+  dropped(): void {
+    unchargeIpc(OBJECT_BYTES * (1 + this.messages.length) + this.cbytes);
   }
 
   /*

@@ -99,6 +99,8 @@ export interface IpcObject {
   readonly perm: IpcPerm;
   /** removed is set once the object left its registry (waiters get EIDRM). */
   removed: boolean;
+  /** dropped, when defined, gives back what the object holds once it leaves its registry. */
+  dropped?(): void;
 }
 
 /**
@@ -172,7 +174,9 @@ export class IpcRegistry<T extends IpcObject> {
 
   /** remove takes an object out of the registry (its id and key are free again) and marks it removed. */
   remove(o: T): void {
-    if (this.byIndex.get(o.perm.id % IPCMNI) === o) this.byIndex.delete(o.perm.id % IPCMNI);
+    if (this.byIndex.get(o.perm.id % IPCMNI) !== o) return;
+    this.byIndex.delete(o.perm.id % IPCMNI);
     o.removed = true;
+    o.dropped?.();
   }
 }

@@ -15,6 +15,7 @@ import { Errno, fail } from '../errors';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread-group';
 import { WaitQueue } from '../waiter';
+import { chargeIpc, OBJECT_BYTES, unchargeIpc } from './budget';
 import { IpcPerm, nowSeconds, type IpcObject } from './perm';
 
 /** Linux's default limits (/proc/sys/kernel/sem: SEMMSL SEMMNS SEMOPM SEMMNI). */
@@ -56,9 +57,19 @@ export class SemSet implements IpcObject {
   readonly undo = new Map<ThreadGroup, Int32Array>();
 
   constructor(key: number, creds: Credentials, flags: number, readonly nsems: number) {
+    chargeIpc(this.heapBytes);
     this.perm = new IpcPerm(key, creds, flags);
     this.values = new Int32Array(nsems);
     this.pids = new Int32Array(nsems);
+  }
+
+  /** heapBytes is what the set is counted in the IPC budget (its two arrays and itself). */
+  get heapBytes(): number {
+    return OBJECT_BYTES + 8 * this.nsems;
+  }
+
+  dropped(): void {
+    unchargeIpc(this.heapBytes);
   }
 
   /** live returns the waiters whose task still sleeps in semop for this record. */

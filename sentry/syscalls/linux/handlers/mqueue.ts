@@ -91,6 +91,7 @@ define(241, (t, r) => {
   // The queues' directory is root's, mode 1777 (sticky): the queue's owner, the directory's (root) or CAP_FOWNER removes a queue.
   if (t.creds.euid !== mq.uid && t.creds.euid !== 0 && !t.creds.capable(CAP_FOWNER)) fail(Errno.EPERM);
   ns.mqueues.delete(name);
+  mq.unlinked();
   return 0;
 }, 'full');
 
