@@ -3,7 +3,6 @@
  * (the rootfs and bind mounts from the gofer, /proc, /dev, tmpfs...), and the container's
  * init process, loaded but not yet running (the OCI "created" state).
  */
-import { ipcBudget } from './kernel/ipc/budget';
 import type { Spec, Mount as SpecMount } from '../oci/config';
 import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
@@ -28,6 +27,9 @@ import { MemoryManager } from './mm/mm';
 import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
+import { MqueueFs } from './fsimpl/mqueue/fs';
+import { ipcBudget } from './kernel/ipc/budget';
+import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
 
@@ -136,10 +138,11 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
     }
     case 'devtmpfs': return newDevfs(k);
     case 'sysfs': return newSysfs();
-    case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
-      const fs = new Tmpfs(m.type === 'mqueue' ? 0o1777 : 0o555);
+    case 'mqueue': return new MqueueFs(sandboxIpcNamespace(k));
+    case 'cgroup': case 'cgroup2': case 'devpts': {
+      const fs = new Tmpfs(0o555);
       Object.defineProperty(fs, 'name', { value: m.type });
-      fs.zeroDirSize = m.type !== 'mqueue';
+      fs.zeroDirSize = true;
       return fs;
     }
     default:
@@ -210,9 +213,10 @@ export function boot(o: BootOptions): Booted {
       haveDev = true;
       continue;
     }
-    // devfs has its own pts and mqueue; /dev/shm is a tmpfs of its own (size= from the
-    // spec, runc's default 64 MiB), as runc mounts it, so it shows in /proc/mounts.
-    if (m.destination === '/dev/pts' || m.destination === '/dev/mqueue') {
+    // devfs has its own pts; /dev/shm is a tmpfs of its own (size= from the spec, runc's
+    // default 64 MiB) and /dev/mqueue the sandbox's queues, as runc mounts them, so they
+    // show in /proc/mounts.
+    if (m.destination === '/dev/pts') {
       if (haveDev) continue;
     }
     const fs = fsFor(k, m, client, log, current, limits);

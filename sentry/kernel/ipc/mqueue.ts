@@ -6,10 +6,11 @@
  * A queue descriptor is a file (fsimpl/mqueue's MqFile). A queue lives while it has a
  * name (in its namespace's `mqueues`) or an open descriptor.
  */
-import { CAP_DAC_OVERRIDE } from '../capabilities';
+import { CAP_DAC_OVERRIDE, CAP_SYS_RESOURCE } from '../capabilities';
 import type { Credentials } from '../credentials';
 import { Errno, fail } from '../errors';
 import type { Task } from '../task';
+import type { IpcNamespace } from './namespace';
 import type { ThreadGroup } from '../thread-group';
 import { WaitQueue } from '../waiter';
 import { chargeIpc, OBJECT_BYTES, unchargeIpc } from './budget';
@@ -150,6 +151,40 @@ export class PosixMq {
     const notify = n ? n.notify : 0, signo = n && n.notify === SIGEV_SIGNAL ? n.signo : 0, pid = n ? n.tg.tgid : 0;
     return `QSIZE:${String(this.qsize).padEnd(10)} NOTIFY:${String(notify).padEnd(5)} SIGNO:${String(signo).padEnd(5)} NOTIFY_PID:${String(pid).padEnd(6)}\n`;
   }
+}
+
+/** MqCreate asks for a queue's limits (mq_open's attr), checked by createMq. */
+export interface MqCreate {
+  maxmsg: bigint;
+  msgsize: bigint;
+}
+
+/**
+ * createMq makes queue `name` in ns with `mode` (the umask applied) for creds: attr's
+ * limits (EINVAL outside (0, the namespace's maximum], or the hard maximum with
+ * CAP_SYS_RESOURCE) or the namespace's defaults; ENOSPC past queues_max.
+ */
+export function createMq(ns: IpcNamespace, name: string, mode: number, creds: Credentials, attr: MqCreate | null): PosixMq {
+  const l = ns.limits, privileged = creds.capable(CAP_SYS_RESOURCE);
+  let maxmsg = Math.min(l.mqMsgDefault, l.mqMsgMax), msgsize = Math.min(l.mqMsgsizeDefault, l.mqMsgsizeMax);
+  if (attr) {
+    if (attr.maxmsg <= 0n || attr.msgsize <= 0n) fail(Errno.EINVAL);
+    if (attr.maxmsg > BigInt(privileged ? HARD_MSGMAX : l.mqMsgMax) || attr.msgsize > BigInt(privileged ? HARD_MSGSIZEMAX : l.mqMsgsizeMax)) fail(Errno.EINVAL);
+    maxmsg = Number(attr.maxmsg);
+    msgsize = Number(attr.msgsize);
+  }
+  if (ns.mqueues.size >= l.mqQueuesMax && !privileged) fail(Errno.ENOSPC);
+  const mq = new PosixMq(name, maxmsg, msgsize, mode & 0o777, creds);
+  ns.mqueues.set(name, mq);
+  return mq;
+}
+
+/** unlinkMq removes queue `name` from ns (ENOENT); open descriptors keep it. */
+export function unlinkMq(ns: IpcNamespace, name: string): void {
+  const mq = ns.mqueues.get(name);
+  if (!mq) fail(Errno.ENOENT);
+  ns.mqueues.delete(name);
+  mq.unlinked();
 }
 
 /** checkMqName checks a queue name as the kernel receives it (glibc strips the leading '/'). */

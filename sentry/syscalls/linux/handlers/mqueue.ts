@@ -4,9 +4,9 @@
  * a queue descriptor is an MqFile (fsimpl/mqueue). Sends and receives that wait follow
  * SA_RESTART (signal(7)); their timeouts are absolute on CLOCK_REALTIME.
  */
-import { CAP_FOWNER, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
+import { CAP_FOWNER } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
-import { checkMqName, HARD_MSGMAX, HARD_MSGSIZEMAX, MQ_PRIO_MAX, PosixMq, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, type MqWait } from '../../../kernel/ipc/mqueue';
+import { checkMqName, createMq, MQ_PRIO_MAX, PosixMq, unlinkMq, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, type MqWait } from '../../../kernel/ipc/mqueue';
 import { ipcNamespaceOf } from '../../../kernel/ipc/namespace';
 import type { Task } from '../../../kernel/task';
 import { CLOCK_REALTIME, nowNs } from '../../../kernel/timekeeper';
@@ -65,21 +65,10 @@ define(240, (t, r) => {
     if (!mq.permits(t.creds, acc === O_RDONLY ? 4 : acc === O_WRONLY ? 2 : 6)) fail(Errno.EACCES);
   } else {
     if (!(oflag & O_CREAT)) fail(Errno.ENOENT);
-    const l = ns.limits, privileged = t.creds.capable(CAP_SYS_RESOURCE);
-    let maxmsg = Math.min(l.mqMsgDefault, l.mqMsgMax), msgsize = Math.min(l.mqMsgsizeDefault, l.mqMsgsizeMax);
-    if (attr) {
-      const m = attr.readBigInt64LE(8), s = attr.readBigInt64LE(16);
-      if (m <= 0n || s <= 0n) fail(Errno.EINVAL);
-      if (m > BigInt(privileged ? HARD_MSGMAX : l.mqMsgMax) || s > BigInt(privileged ? HARD_MSGSIZEMAX : l.mqMsgsizeMax)) fail(Errno.EINVAL);
-      maxmsg = Number(m);
-      msgsize = Number(s);
-    }
-    if (ns.mqueues.size >= l.mqQueuesMax && !privileged) fail(Errno.ENOSPC);
-    mq = new PosixMq(name, maxmsg, msgsize, r.argInt(2) & 0o777 & ~t.fs.umask, t.creds);
-    ns.mqueues.set(name, mq);
+    mq = createMq(ns, name, r.argInt(2) & ~t.fs.umask, t.creds, attr && { maxmsg: attr.readBigInt64LE(8), msgsize: attr.readBigInt64LE(16) });
   }
   return t.fds.add(new MqFile(mq, acc | (oflag & O_NONBLOCK)), (oflag & O_CLOEXEC) !== 0);
-}, 'partial', 'no /dev/mqueue entries (the queues are not files of a mounted mqueue file system); RLIMIT_MSGQUEUE is not charged');
+}, 'partial', 'RLIMIT_MSGQUEUE is not charged (the sandbox-wide IPC budget bounds the queues\' memory instead)');
 
 // mq_unlink(name)
 define(241, (t, r) => {
@@ -90,8 +79,7 @@ define(241, (t, r) => {
   if (!mq) fail(Errno.ENOENT);
   // The queues' directory is root's, mode 1777 (sticky): the queue's owner, the directory's (root) or CAP_FOWNER removes a queue.
   if (t.creds.euid !== mq.uid && t.creds.euid !== 0 && !t.creds.capable(CAP_FOWNER)) fail(Errno.EPERM);
-  ns.mqueues.delete(name);
-  mq.unlinked();
+  unlinkMq(ns, name);
   return 0;
 }, 'full');
 
