@@ -18,6 +18,7 @@ describeProgram({
       'child: inherited reads "from the parent", its own reads "from the parent", nattch 3',
       'child: mprotect(PROT_WRITE) of the read-only attachment: EACCES',
       'child exit status 0; parent reads "from the child"; nattch 1',
+      'after the child\'s execve: nattch 1',
       'after IPC_RMID: SHM_DEST yes, key 0, nattch 1, data "from the parent"',
       'shmat after IPC_RMID: attached',
       'IPC_STAT after the last detach: EINVAL',

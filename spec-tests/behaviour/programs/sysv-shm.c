@@ -26,7 +26,12 @@ static int maps_has(const char *what) {
   return strstr(buf, what) != NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  /* Run again by the child's execve: what is attached now (the parent's attachment only). */
+  if (argc == 3 && strcmp(argv[1], "after-exec") == 0) {
+    say("after the child's execve: nattch %lu", (unsigned long)stat_of(atoi(argv[2])).shm_nattch);
+    return 0;
+  }
   int id = shmget(IPC_PRIVATE, 10000, IPC_CREAT | 0600);
   check(id >= 0, "shmget");
   struct shmid_ds ds = stat_of(id);
@@ -55,6 +60,17 @@ int main(void) {
   int st;
   check(waitpid(c, &st, 0) == c, "waitpid");
   say("child exit status %d; parent reads \"%s\"; nattch %lu", WEXITSTATUS(st), p + 100, (unsigned long)stat_of(id).shm_nattch);
+
+  /* execve drops the attachments fork gave the child. */
+  c = fork();
+  check(c >= 0, "fork");
+  if (c == 0) {
+    char num[16];
+    snprintf(num, sizeof(num), "%d", id);
+    execl("/proc/self/exe", "sysv-shm", "after-exec", num, (char *)NULL);
+    fail("execl");
+  }
+  check(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec child");
 
   /* IPC_RMID while attached: the segment lives on, keyed private, until the last detach. */
   check(shmctl(id, IPC_RMID, NULL) == 0, "IPC_RMID");

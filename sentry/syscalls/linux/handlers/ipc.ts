@@ -84,7 +84,9 @@ define(29, (t, r) => {
 /** shmAttach implements shmat(2) and returns the address. */
 function shmAttach(t: Task, id: number, want: number, flags: number): number {
   let addr = want;
-  if (addr !== 0) {
+  // A given address is where the segment goes (MAP_FIXED), even once SHM_RND rounded it to 0.
+  const fixed = addr !== 0;
+  if (fixed) {
     if (addr % PAGE !== 0) {
       if (!(flags & SHM_RND)) fail(Errno.EINVAL);
       addr = pageDown(addr); // SHMLBA is a page on x86-64
@@ -97,7 +99,7 @@ function shmAttach(t: Task, id: number, want: number, flags: number): number {
   const size = pageUp(seg.size);
   const prot = PROT_READ | (rdonly ? 0 : PROT_WRITE) | (flags & SHM_EXEC ? PROT_EXEC : 0);
   const platform = t.kernel.platform;
-  if (addr !== 0) {
+  if (fixed) {
     if (addr + size < addr || addr < platform.minUserAddress || addr + size > platform.maxUserAddress) fail(Errno.EINVAL);
     if (!(flags & SHM_REMAP) && !t.mm.isFree(addr, size)) fail(Errno.EINVAL);
   } else {
