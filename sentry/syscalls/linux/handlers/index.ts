@@ -27,5 +27,7 @@ import './fadvise';
 import './splice';
 import './fallocate';
 import './inotify';
-import './ipc';
+import './ipc-shm';
+import './ipc-sem';
+import './ipc-msg';
 import './mqueue';
