@@ -27,6 +27,9 @@ import { MemoryManager } from './mm/mm';
 import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
+import { MqueueFs } from './fsimpl/mqueue/fs';
+import { ipcBudget } from './kernel/ipc/budget';
+import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
 
@@ -136,10 +139,11 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
     }
     case 'devtmpfs': return newDevfs(k);
     case 'sysfs': return newSysfs();
-    case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
-      const fs = new Tmpfs(m.type === 'mqueue' ? 0o1777 : 0o555);
+    case 'mqueue': return new MqueueFs(sandboxIpcNamespace(k));
+    case 'cgroup': case 'cgroup2': case 'devpts': {
+      const fs = new Tmpfs(0o555);
       Object.defineProperty(fs, 'name', { value: m.type });
-      fs.zeroDirSize = m.type !== 'mqueue';
+      fs.zeroDirSize = true;
       return fs;
     }
     default:
@@ -157,6 +161,7 @@ function applyLimits(spec: Spec): SandboxLimits {
   MemoryManager.commitLimit = l.memory;
   setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
   setInodeBudget(l.inodeBudget);
+  ipcBudget.limit = l.ipcBytes;
   tmpfsDefaults.maxBytes = l.tmpfsBytes;
   tmpfsDefaults.maxInodes = l.tmpfsInodes;
   return l;
@@ -212,9 +217,10 @@ export function boot(o: BootOptions): Booted {
       haveDev = true;
       continue;
     }
-    // devfs has its own pts and mqueue; /dev/shm is a tmpfs of its own (size= from the
-    // spec, runc's default 64 MiB), as runc mounts it, so it shows in /proc/mounts.
-    if (m.destination === '/dev/pts' || m.destination === '/dev/mqueue') {
+    // devfs has its own pts; /dev/shm is a tmpfs of its own (size= from the spec, runc's
+    // default 64 MiB) and /dev/mqueue the sandbox's queues, as runc mounts them, so they
+    // show in /proc/mounts.
+    if (m.destination === '/dev/pts') {
       if (haveDev) continue;
     }
     const fs = fsFor(k, m, client, log, current, limits);

@@ -26,7 +26,7 @@ describe('limits', () => {
       const l = limitsFor(mem);
       expect(l.heapBytes).toBeGreaterThanOrEqual(MIN_HEAP);
       expect(l.heapBytes).toBeLessThanOrEqual(MAX_HEAP);
-      expect(l.inodeBudget * INODE_HEAP_BYTES + SENTRY_BASE_HEAP).toBeLessThan(l.heapBytes);
+      expect(l.inodeBudget * INODE_HEAP_BYTES + l.ipcBytes + SENTRY_BASE_HEAP).toBeLessThan(l.heapBytes);
       expect(l.tmpfsInodes).toBeLessThanOrEqual(l.inodeBudget);
       expect(l.tmpfsBytes).toBe(mem / 2);
     }

@@ -1,7 +1,8 @@
 /**
  * limits derives every resource bound of a sandbox from one figure, the container's memory
  * limit (linux.resources.memory.limit; without one, the host's RAM, as Linux sizes its own
- * defaults from RAM): the sentry's V8 heap, the sandbox-wide budget of in-memory inodes,
+ * defaults from RAM): the sentry's V8 heap, the sandbox-wide budget of in-memory inodes
+ * and the one of IPC objects (kernel/ipc/budget.ts),
  * the default tmpfs `size=` and `nr_inodes=`, the overcommit limit of a single mapping and
  * RLIMIT_SIGPENDING. The aim is that the application meets ENOSPC, ENOMEM or EAGAIN before
  * the sentry meets its own heap limit (a V8 fatal error kills the whole sandbox).
@@ -48,6 +49,8 @@ export interface SandboxLimits {
   tmpfsInodes: number;
   /** sigpending is the default RLIMIT_SIGPENDING (Linux: RAM / 256 KiB, i.e. max_threads / 2). */
   sigpending: number;
+  /** ipcBytes bounds the sentry heap held by IPC objects (queued messages, semaphore sets): a quarter of what the sentry does not keep for itself. */
+  ipcBytes: number;
 }
 
 /** memoryLimitOf returns the spec's memory limit in bytes, or the host's RAM when none is set (or it is -1, "unlimited"). */
@@ -68,7 +71,8 @@ export function limitsFor(memory: number): SandboxLimits {
   const tmpfsBytes = Math.floor(memory / 2 / PAGE) * PAGE;
   const tmpfsInodes = Math.min(inodeBudget, Math.floor(memory / 2 / PAGE));
   const sigpending = Math.max(64, Math.floor(memory / (256 * 1024)));
-  return { memory, heapBytes, inodeBudget, tmpfsBytes, tmpfsInodes, sigpending };
+  const ipcBytes = Math.floor((heapBytes - SENTRY_BASE_HEAP) / 4);
+  return { memory, heapBytes, inodeBudget, tmpfsBytes, tmpfsInodes, sigpending, ipcBytes };
 }
 
 /** sentryNodeFlags returns the Node flags the sentry is started with for a spec (its heap limit). */

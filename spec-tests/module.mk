@@ -12,6 +12,7 @@ BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += fifo
 BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += mapshared bench-io
+BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 
@@ -31,7 +32,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro
+SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)

@@ -70,6 +70,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;
+  child.ipcns = parent.ipcns;
   k.tasks.set(tid, child);
   // The child returns 0 from clone, on its new stack and TLS if given.
   child.regs.rax = 0n;

@@ -16,7 +16,11 @@ import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
 import { exitRobustList } from './robust';
 import { notifyGroupExit } from './group-exit';
+<<<<<<< HEAD
 import { abortWait } from './waiter';
+=======
+import { exitSemUndo } from './ipc/sem';
+>>>>>>> sysvipc
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -53,6 +57,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   tg.tasks.delete(t);
   t.fds.release();
   if (tg.tasks.size === 0) {
+    exitSemUndo(tg);
     t.mm.release();
     groupExited(tg, t, reason);
   } else {

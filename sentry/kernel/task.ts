@@ -18,6 +18,7 @@ import type { SignalInfo } from './signal-types';
 import type { ThreadGroup } from './thread-group';
 import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
+import type { IpcNamespace } from './ipc/namespace';
 import { DEFAULT_SCHED, type SchedPolicy } from './sched-policy';
 import { TaskCpu } from './cputime';
 
@@ -61,6 +62,8 @@ export class Task {
   sched: SchedPolicy = { ...DEFAULT_SCHED };
   /** personality is personality(2)'s execution domain; fork copies it, exec keeps it. */
   personality = 0;
+  /** ipcns is the task's System V IPC namespace (null: the sandbox's; ipc/namespace.ts); clone copies it. */
+  ipcns: IpcNamespace | null = null;
 
   constructor(
     readonly kernel: Kernel,

@@ -12,6 +12,7 @@ import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDe
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
+import { ipcSysctls, sysvipcDir } from './sysvipc';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
 export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
@@ -39,11 +40,13 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
     m.set('mounts', () => new ProcFile(pfs, '/mounts', () => mountsText(k, self())));
     m.set('stat', () => new ProcFile(pfs, '/stat', () => `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Math.floor(k.bootTime / 1000)}\nprocesses ${k.groups.size}\nprocs_running 1\nprocs_blocked 0\n`));
+    m.set('sysvipc', () => sysvipcDir(pfs, k, self));
     m.set('sys', () => new ProcDir(pfs, '/sys', () => new Map([['kernel', () => new ProcDir(pfs, '/sys/kernel', () => new Map<string, () => Inode>([
       ['hostname', () => new ProcFile(pfs, '/sys/kernel/hostname', () => `${k.hostname}\n`)],
       ['ngroups_max', () => new ProcFile(pfs, '/sys/kernel/ngroups_max', () => '65536\n')],
       ['pid_max', () => new ProcFile(pfs, '/sys/kernel/pid_max', () => '4194304\n')],
       ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => `${CAP_LAST_CAP}\n`)],
+      ...ipcSysctls(pfs, k, self),
     ]))], ['vm', () => new ProcDir(pfs, '/sys/vm', () => new Map<string, () => Inode>([
       // The lowest address a process may map (Go programs built with gVisor read it at start).
       ['mmap_min_addr', () => new ProcFile(pfs, '/sys/vm/mmap_min_addr', () => `${k.platform.minUserAddress}\n`)],

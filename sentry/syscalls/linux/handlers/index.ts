@@ -27,3 +27,7 @@ import './fadvise';
 import './splice';
 import './fallocate';
 import './inotify';
+import './ipc-shm';
+import './ipc-sem';
+import './ipc-msg';
+import './mqueue';

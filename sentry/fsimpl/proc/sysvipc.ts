@@ -1,0 +1,72 @@
+/**
+ * /proc/sysvipc/{shm,sem,msg} (the System V IPC objects of the reader's IPC namespace,
+ * in the kernel's formats, which `ipcs` reads) and the IPC sysctls of
+ * /proc/sys/kernel (shmmax, shmall, shmmni, sem, msgmax, msgmnb, msgmni: the limits the
+ * namespace enforces, kernel/ipc/namespace.ts). proc.ts adds both where they belong.
+ */
+import { ipcNamespaceOf, sandboxIpcNamespace, type IpcNamespace } from '../../kernel/ipc/namespace';
+import type { IpcPerm } from '../../kernel/ipc/perm';
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import type { Inode } from '../../vfs/inode';
+import { ProcDir, ProcFile, type ProcFs } from './nodes';
+
+/** Entries maps a directory's names to their inodes' factories. */
+type Entries = Map<string, () => Inode>;
+
+const SHM_HEADER = '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n';
+const SEM_HEADER = '       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n';
+const MSG_HEADER = '       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n';
+
+/** r right-aligns a value in `width` columns (printf's %Nd). */
+function r(v: number | bigint | string, width: number): string {
+  return String(v).padStart(width);
+}
+
+/** keyIdMode is the "%10d %10d  %4o" that starts every line. */
+function keyIdMode(p: IpcPerm): string {
+  return `${r(p.key | 0, 10)} ${r(p.id, 10)}  ${r(p.mode.toString(8), 4)}`;
+}
+
+/** owners is "%5u %5u %5u %5u": uid, gid, cuid, cgid. */
+function owners(p: IpcPerm): string {
+  return [p.uid, p.gid, p.cuid, p.cgid].map((v) => r(v >>> 0, 5)).join(' ');
+}
+
+/** sysvipcText renders one of /proc/sysvipc's files for namespace ns. */
+export function sysvipcText(ns: IpcNamespace, which: 'shm' | 'sem' | 'msg'): string {
+  if (which === 'shm') {
+    return SHM_HEADER + ns.shm.objects().map((s) => `${keyIdMode(s.perm)} ${r(s.size, 21)} ${r(s.cpid, 5)} ${r(s.lpid, 5)}  ${r(Math.max(0, s.nattch), 5)} ${owners(s.perm)} ${r(s.atime, 10)} ${r(s.dtime, 10)} ${r(s.ctime, 10)} ${r(s.residentBytes, 21)} ${r(0, 21)}\n`).join('');
+  }
+  if (which === 'sem') {
+    return SEM_HEADER + ns.sem.objects().map((s) => `${keyIdMode(s.perm)} ${r(s.nsems, 10)} ${owners(s.perm)} ${r(s.otime, 10)} ${r(s.ctime, 10)}\n`).join('');
+  }
+  return MSG_HEADER + ns.msg.objects().map((q) => `${keyIdMode(q.perm)}  ${r(q.cbytes, 10)} ${r(q.messages.length, 10)} ${r(q.lspid, 5)} ${r(q.lrpid, 5)} ${owners(q.perm)} ${r(q.stime, 10)} ${r(q.rtime, 10)} ${r(q.ctime, 10)}\n`).join('');
+}
+
+/** nsOf returns the IPC namespace of the task reading /proc (the sandbox's when none). */
+function nsOf(k: Kernel, self: () => Task | null): IpcNamespace {
+  const t = self();
+  return t ? ipcNamespaceOf(t) : sandboxIpcNamespace(k);
+}
+
+/** sysvipcDir builds /proc/sysvipc. */
+export function sysvipcDir(pfs: ProcFs, k: Kernel, self: () => Task | null): Inode {
+  const file = (which: 'shm' | 'sem' | 'msg') => () => new ProcFile(pfs, `/sysvipc/${which}`, () => sysvipcText(nsOf(k, self), which));
+  return new ProcDir(pfs, '/sysvipc', () => new Map([['shm', file('shm')], ['sem', file('sem')], ['msg', file('msg')]]));
+}
+
+/** ipcSysctls returns /proc/sys/kernel's IPC limits (to add to that directory's entries). */
+export function ipcSysctls(pfs: ProcFs, k: Kernel, self: () => Task | null): Entries {
+  const limits = () => nsOf(k, self).limits;
+  const file = (name: string, value: () => string) => [name, () => new ProcFile(pfs, `/sys/kernel/${name}`, () => `${value()}\n`)] as const;
+  return new Map([
+    file('shmmax', () => String(limits().shmmax)),
+    file('shmall', () => String(limits().shmall)),
+    file('shmmni', () => String(limits().shmmni)),
+    file('sem', () => { const l = limits(); return `${l.semmsl}\t${l.semmns}\t${l.semopm}\t${l.semmni}`; }),
+    file('msgmax', () => String(limits().msgmax)),
+    file('msgmnb', () => String(limits().msgmnb)),
+    file('msgmni', () => String(limits().msgmni)),
+  ]);
+}
