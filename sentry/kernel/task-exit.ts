@@ -16,11 +16,8 @@ import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
 import { exitRobustList } from './robust';
 import { notifyGroupExit } from './group-exit';
-<<<<<<< HEAD
 import { abortWait } from './waiter';
-=======
 import { exitSemUndo } from './ipc/sem';
->>>>>>> sysvipc
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
