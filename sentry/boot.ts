@@ -24,7 +24,8 @@ import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
 import { limitsFor, memoryLimitOf, tmpfsOptions, type SandboxLimits } from './limits';
 import { MemoryManager } from './mm/mm';
-import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
+import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
+import { readFileSync } from 'node:fs';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
@@ -149,12 +150,14 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
 
 /**
  * applyLimits bounds the sandbox's resources from the container's memory limit (see
- * limits.ts): overcommit, RLIMIT_SIGPENDING's default, tmpfs sizes and the inode budget.
+ * limits.ts): overcommit, the default rlimits (the sentry's own, RLIMIT_SIGPENDING bounded), tmpfs sizes and the inode budget.
  */
 function applyLimits(spec: Spec): SandboxLimits {
   const l = limitsFor(memoryLimitOf(spec));
   MemoryManager.commitLimit = l.memory;
   setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
+  // Resources process.rlimits leaves out keep the runtime's own limits, as under runc.
+  inheritLimits(readFileSync('/proc/self/limits', 'utf8'));
   setInodeBudget(l.inodeBudget);
   tmpfsDefaults.maxBytes = l.tmpfsBytes;
   tmpfsDefaults.maxInodes = l.tmpfsInodes;

@@ -17,6 +17,8 @@ import type { Kernel } from './kernel';
 import { Task } from './task';
 import { execve } from './task-exec';
 import { ThreadGroup } from './thread-group';
+import { limitOf, RLIMIT_NOFILE } from './rlimits';
+import { withHome } from './passwd';
 
 /** RLIMITS maps OCI rlimit names to resource numbers. */
 const RLIMITS: Record<string, number> = {
@@ -48,11 +50,11 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
   for (const rl of p.rlimits ?? []) {
     const res = RLIMITS[rl.type];
     if (res !== undefined) tg.rlimits.set(res, [BigInt(rl.soft), BigInt(rl.hard)]);
-    if (res === 7) fds.limit = rl.soft;
   }
+  fds.limit = Number(limitOf(tg, RLIMIT_NOFILE)[0]);
   k.tasks.set(tgid, task);
   k.groups.set(tgid, tg);
-  const env = p.env ?? [];
+  const env = withHome(k, task, p.env ?? []);
   const args = p.args ?? [];
   try {
     const exe = findExecutable(k, task, args[0], env);
