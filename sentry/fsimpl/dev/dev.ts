@@ -1,8 +1,9 @@
 /**
  * devfs: the container's /dev, built in the sentry. Character devices null, zero, full,
  * random, urandom and tty (the opener's controlling terminal, ENXIO without one); the usual
- * symlinks (fd, stdin, stdout, stderr, ptmx); shm, and pts with /dev/pts/N for each of
- * the kernel's terminals (init's, exec's). No host device is ever reachable from here.
+ * symlinks (fd, stdin, stdout, stderr, ptmx -> pts/ptmx); shm, and pts (devpts.ts: the
+ * kernel's terminals and the pairs made by opening ptmx). No host device is ever
+ * reachable from here.
  */
 import { randomFillSync } from 'node:crypto';
 import { Errno, fail } from '../../kernel/errors';
@@ -14,7 +15,7 @@ import { FileDescription } from '../../vfs/file';
 import { S_IFCHR, type Stat } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
-import type { Terminal } from '../host/tty';
+import { newDevpts } from '../devpts/devpts';
 
 /** DeviceOps is what a character device does on read and write. */
 interface DeviceOps {
@@ -64,18 +65,6 @@ class DeviceFile extends FileDescription {
   }
 }
 
-/** PtsInode is /dev/pts/N (rdev 136:N): one of the sandbox's terminals. */
-class PtsInode extends TmpfsInode {
-  constructor(fs: Tmpfs, readonly terminal: Terminal) {
-    super(fs, fs.allocIno(), S_IFCHR | 0o620, 0, 5);
-    this.rdev = (136 << 8) | terminal.index;
-  }
-
-  override open(): FileDescription {
-    return this.terminal.open();
-  }
-}
-
 /** DevTtyInode is /dev/tty (rdev 5:0): the controlling terminal of the opener's session (ENXIO without one). */
 class DevTtyInode extends TmpfsInode {
   constructor(fs: Tmpfs, private readonly k: Kernel | null) {
@@ -103,25 +92,8 @@ export function newDevfs(k: Kernel | null = null): Tmpfs {
     root.symlink(name, target, root0);
   }
   (root.mkdir('shm', 0o1777, root0) as TmpfsInode).mode |= 0o1777;
-  const pts = new Tmpfs(0o755);
-  pts.zeroDirSize = true;
-  root.children.set('pts', pts.root);
+  root.children.set('pts', newDevpts(k).root);
   root.nlink++;
-  if (k) {
-    const watcher = {
-      added(t: Terminal) {
-        const node = new PtsInode(pts, t);
-        pts.root.children.set(String(t.index), node);
-        t.node ??= node;
-      },
-      removed(t: Terminal) {
-        const node = pts.root.children.get(String(t.index));
-        if (node instanceof PtsInode && node.terminal === t) pts.root.children.delete(String(t.index));
-      },
-    };
-    for (const t of k.terminals) watcher.added(t);
-    k.terminalWatchers.push(watcher);
-  }
   root.mkdir('mqueue', 0o1777, root0);
   return fs;
 }

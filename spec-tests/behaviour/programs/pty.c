@@ -1,0 +1,142 @@
+/*
+ * pty: a pseudo-terminal pair made inside the container, as `script`, ssh servers and
+ * terminal emulators make one. posix_openpt, TIOCGPTN and ptsname, the slave locked until
+ * unlockpt (EIO), the slave node's type and owner, input through the master
+ * read by the slave in canonical mode with the echo (ONLCR: "\r\n") on the master, output
+ * from the slave, echo turned off with termios, raw mode, the window size seen from both
+ * sides, openpty(), and the close semantics: master reads EIO once the slave is closed,
+ * the slave reads end of file and writes EIO once the master is closed, and /dev/pts/N
+ * goes when both are. pty numbers are never printed (natively other ptys exist).
+ */
+#include "common.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+
+/* drain reads what the fd has within 200 ms into buf (NUL-terminated), returning its length. */
+static int drain(int fd, char *buf, int len) {
+  int n = 0;
+  struct pollfd p = {fd, POLLIN, 0};
+  while (n < len - 1 && poll(&p, 1, 200) == 1 && (p.revents & POLLIN)) {
+    ssize_t r = read(fd, buf + n, (size_t)(len - 1 - n));
+    if (r <= 0) break;
+    n += (int)r;
+  }
+  buf[n] = 0;
+  return n;
+}
+
+/* show prints bytes with \r and \n spelt out. */
+static const char *show(const char *s) {
+  static char out[512];
+  int o = 0;
+  for (; *s && o < (int)sizeof(out) - 3; s++) {
+    if (*s == '\r') { out[o++] = '\\'; out[o++] = 'r'; }
+    else if (*s == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+    else out[o++] = *s;
+  }
+  out[o] = 0;
+  return out;
+}
+
+int main(void) {
+  char buf[256], path[64];
+  int m = posix_openpt(O_RDWR | O_NOCTTY);
+  say("posix_openpt: %s", result(m));
+  if (m < 0) return 1;
+  unsigned n = 0;
+  say("TIOCGPTN: %s", result(ioctl(m, TIOCGPTN, &n)));
+  snprintf(path, sizeof(path), "/dev/pts/%u", n);
+  const char *name = ptsname(m);
+  say("ptsname matches TIOCGPTN: %s", name && strcmp(name, path) == 0 ? "yes" : "no");
+  int s = open(path, O_RDWR | O_NOCTTY);
+  say("open slave while locked: %s", result(s));
+  if (s >= 0) close(s);
+  say("grantpt: %s", result(grantpt(m)));
+  say("unlockpt: %s", result(unlockpt(m)));
+  s = open(path, O_RDWR | O_NOCTTY);
+  say("open slave: %s", result(s));
+  if (s < 0) return 1;
+  struct stat st;
+  if (fstat(s, &st) != 0) fail("fstat");
+  /* Mode and group follow devpts' mount options (a container's: 620, tty; hosts vary):
+   * the OCI devices test compares them with runc's. */
+  say("slave: char device %s, owner rw %s, owner is me %s, major %u minor is N %s", S_ISCHR(st.st_mode) ? "yes" : "no",
+      (st.st_mode & 0600) == 0600 ? "yes" : "no", st.st_uid == geteuid() ? "yes" : "no", major(st.st_rdev),
+      minor(st.st_rdev) == n ? "yes" : "no");
+  struct stat ps;
+  say("stat by path is the same inode: %s", stat(path, &ps) == 0 && ps.st_ino == st.st_ino && ps.st_dev == st.st_dev ? "yes" : "no");
+  say("isatty master %d slave %d", isatty(m), isatty(s));
+  char *tn = ttyname(s);
+  say("ttyname(slave) is the path: %s", tn && strcmp(tn, path) == 0 ? "yes" : "no");
+
+  struct termios t;
+  if (tcgetattr(s, &t) != 0) fail("tcgetattr");
+  say("slave termios: ICANON %d ECHO %d ISIG %d ICRNL %d ONLCR %d", !!(t.c_lflag & ICANON), !!(t.c_lflag & ECHO),
+      !!(t.c_lflag & ISIG), !!(t.c_iflag & ICRNL), !!(t.c_oflag & ONLCR));
+
+  if (write(m, "hello\r", 6) != 6) fail("write master");
+  drain(s, buf, sizeof(buf));
+  say("slave read: %s", show(buf));
+  drain(m, buf, sizeof(buf));
+  say("master echo: %s", show(buf));
+  if (write(s, "out\n", 4) != 4) fail("write slave");
+  drain(m, buf, sizeof(buf));
+  say("master read: %s", show(buf));
+
+  if (write(m, "par", 3) != 3) fail("write master");
+  struct pollfd p = {s, POLLIN, 0};
+  say("partial line readable: %d", poll(&p, 1, 100));
+  if (write(m, "\x7f" "t\n", 3) != 3) fail("write master");
+  drain(s, buf, sizeof(buf));
+  say("after erase: %s", show(buf));
+  drain(m, buf, sizeof(buf));
+
+  t.c_lflag &= ~(tcflag_t)ECHO;
+  say("echo off: %s", result(tcsetattr(s, TCSANOW, &t)));
+  if (write(m, "secret\n", 7) != 7) fail("write master");
+  drain(s, buf, sizeof(buf));
+  say("slave read: %s", show(buf));
+  say("master echo bytes: %d", drain(m, buf, sizeof(buf)));
+
+  struct termios mt;
+  if (tcgetattr(m, &mt) != 0) fail("tcgetattr master");
+  say("master sees the slave's ECHO: %d", !!(mt.c_lflag & ECHO));
+
+  cfmakeraw(&t);
+  say("raw: %s", result(tcsetattr(s, TCSANOW, &t)));
+  if (write(m, "ab\r", 3) != 3) fail("write master");
+  drain(s, buf, sizeof(buf));
+  say("raw read: %s", show(buf));
+  if (write(s, "x\n", 2) != 2) fail("write slave");
+  drain(m, buf, sizeof(buf));
+  say("raw output: %s", show(buf));
+
+  struct winsize ws = {24, 80, 0, 0}, got;
+  say("TIOCSWINSZ on master: %s", result(ioctl(m, TIOCSWINSZ, &ws)));
+  memset(&got, 0, sizeof(got));
+  const char *gr = result(ioctl(s, TIOCGWINSZ, &got));
+  say("TIOCGWINSZ on slave: %s %ux%u", gr, got.ws_row, got.ws_col);
+  say("TIOCGPTN on slave: %s", result(ioctl(s, TIOCGPTN, &n)));
+
+  close(s);
+  say("master read after slave close: %s", result(read(m, buf, sizeof(buf))));
+  close(m);
+  say("node after both closed: %s", result(stat(path, &ps)));
+
+  int am, as;
+  char an[64];
+  say("openpty: %s", result(openpty(&am, &as, an, NULL, NULL)));
+  say("openpty name is /dev/pts/N: %s", strncmp(an, "/dev/pts/", 9) == 0 ? "yes" : "no");
+  close(am);
+  ssize_t r = read(as, buf, sizeof(buf));
+  say("slave read after master close: %zd %s", r, r < 0 ? errname(errno) : "");
+  say("slave write after master close: %s", result(write(as, "x", 1)));
+  close(as);
+  return 0;
+}
