@@ -207,7 +207,7 @@ export function boot(o: BootOptions): Booted {
   for (const m of specMounts) {
     if (m.destination === '/dev' && m.type === 'tmpfs') {
       // /dev is ours: the sentry's devfs, never the host's.
-      mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
+      mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), 0, 'tmpfs');
       haveDev = true;
       continue;
     }
@@ -222,7 +222,7 @@ export function boot(o: BootOptions): Booted {
     const flags = (opts.includes('ro') ? MS_RDONLY : 0) | (opts.includes('nosuid') ? MS_NOSUID : 0);
     mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
   }
-  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
+  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
   if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
   maskAndProtect(k, spec);

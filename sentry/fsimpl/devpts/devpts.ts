@@ -15,6 +15,7 @@ import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
 import type { Terminal } from '../host/tty';
 import { PtyMaster, PtyPair, PtySlave } from './pty';
+import { mkdev, registerDevice } from '../dev/device-ops';
 
 /** TTY_GID is the tty group that owns the slaves (runc's gid=5). */
 const TTY_GID = 5;
@@ -29,11 +30,6 @@ const taken = new WeakMap<Kernel, Set<number>>();
 /** ptsIndexTaken tells whether /dev/pts/<i> of k's sandbox is held by a sandbox-internal pair. */
 export function ptsIndexTaken(k: Kernel, i: number): boolean {
   return taken.get(k)?.has(i) ?? false;
-}
-
-/** mkdev makes a device number as Linux's new_encode_dev (major < 4096, minor < 2^20). */
-export function mkdev(major: number, minor: number): number {
-  return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0;
 }
 
 /** PtsNode is /dev/pts/N of a sandbox-internal pair: opening it opens the slave (EIO while locked). */
@@ -108,7 +104,10 @@ export function newDevpts(k: Kernel | null): Tmpfs {
   pts.zeroDirSize = true;
   const used = new Set<number>();
   if (k) taken.set(k, used);
-  pts.root.children.set('ptmx', new PtmxNode(pts, k, used));
+  const ptmx = new PtmxNode(pts, k, used);
+  pts.root.children.set('ptmx', ptmx);
+  // A 5:2 node elsewhere (mknod, linux.devices) opens this instance's ptmx, as Linux's /dev/ptmx.
+  if (k) registerDevice(mkdev(5, 2), (_node, loc, flags) => ptmx.open(loc, flags));
   if (k) {
     const watcher = {
       added(t: Terminal) {
