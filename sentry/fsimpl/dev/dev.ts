@@ -71,8 +71,14 @@ export function newDevfs(k: Kernel | null = null, devices: LinuxDevice[] = []): 
     root.symlink(name, target, root0);
   }
   (root.mkdir('shm', 0o1777, root0) as TmpfsInode).mode |= 0o1777;
-  root.children.set('pts', newDevpts(k).root);
+  const pts = newDevpts(k).root;
+  root.children.set('pts', pts);
   root.nlink++;
+  // /dev/console is init's terminal (process.terminal), the same node as its /dev/pts/N,
+  // as runc bind-mounts the slave there; absent without a terminal, as under runc.
+  const initTerminal = k ? [...k.terminals].find((t) => !t.ldisc) : undefined;
+  const consoleNode = initTerminal ? pts.children.get(String(initTerminal.index)) : undefined;
+  if (consoleNode) root.children.set('console', consoleNode);
   root.mkdir('mqueue', 0o1777, root0);
   addDevices(fs, devices);
   return fs;
