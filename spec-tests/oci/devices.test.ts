@@ -93,6 +93,26 @@ describe('linux.devices and process fields, runc vs tvisor', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  test('exec gets HOME for its user and the container\'s rlimits, as under runc', async () => {
+    const outputs: string[] = [];
+    for (const rt of [runc, tvisor]) {
+      const id = `execenv-${process.pid}`;
+      const bundle = rt.bundle('execenv', ['sleep', '30'], withDevices);
+      fs.mkdirSync(path.join(bundle, 'rootfs', 'etc'), { recursive: true });
+      fs.writeFileSync(path.join(bundle, 'rootfs', 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n');
+      expect(rt.run('create', '--bundle', bundle, id).status).toBe(0);
+      expect(rt.run('start', id).status).toBe(0);
+      await rt.waitStatus(id, 'running');
+      const asUser = rt.run('exec', '--user', '1000:1000', id, 'sh', '-c', 'echo "HOME=$HOME"; ulimit -n; ulimit -Hn; umask');
+      const asRoot = rt.run('exec', '--env', 'HOME=/given', id, 'sh', '-c', 'echo "HOME=$HOME"');
+      outputs.push(asUser.stdout + asRoot.stdout);
+      rt.run('delete', '--force', id);
+    }
+    // --user replaces process.user, umask included (runc's default 0022 then).
+    expect(outputs[0]).toBe('HOME=/home/u\n512\n1024\n0022\nHOME=/given\n');
+    expect(outputs[1]).toBe(outputs[0]);
+  });
+
   test('mknod of a device node: with CAP_MKNOD it works like the default node; without, EPERM', () => {
     const script = [
       'busybox mknod /dev/n2 c 1 3 && echo hi > /dev/n2 && echo wrote n2',
