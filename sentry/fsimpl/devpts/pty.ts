@@ -33,6 +33,8 @@ const INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, OPOST = 0o1, ONLCR = 0o4;
 const TCIFLUSH = 0, TCOFLUSH = 1, TCIOFLUSH = 2;
 /** OUTPUT_MAX bounds what the slave may write before the master reads (Linux: about 64 KiB). */
 const OUTPUT_MAX = 65536;
+/** INPUT_MAX bounds the input the slave has not read (line-discipline.ts keeps at most 64 KiB). */
+const INPUT_MAX = 65536;
 
 /** slaveTermios is a new pty slave's termios (Linux's tty_std_termios, c_cflag B38400|CS8|CREAD). */
 function slaveTermios(): Buffer {
@@ -81,8 +83,11 @@ export class PtyPair {
     return this.ldisc.termios.readUInt32LE(4);
   }
 
-  /** output puts bytes the slave wrote (or echo) on the master's side, with OPOST/ONLCR. */
-  private output(b: Buffer): void {
+  /** output puts bytes the slave wrote (or echo) on the master's side, with OPOST/ONLCR.
+   * Echo beyond OUTPUT_MAX is dropped (a master that writes and never reads cannot grow
+   * the buffer without bound), as n_tty drops echo it has no room for. */
+  private output(b: Buffer, echo = false): void {
+    if (echo) b = b.subarray(0, Math.max(0, OUTPUT_MAX - this.toMasterLen));
     if (b.length === 0) return;
     if ((this.oflag & (OPOST | ONLCR)) === (OPOST | ONLCR) && b.includes(0x0a)) {
       const out: number[] = [];
@@ -98,7 +103,9 @@ export class PtyPair {
   }
 
   /** masterWrite is input typed at the terminal. */
-  masterWrite(src: Buffer): number {
+  masterWrite(src: Buffer): number | Block {
+    // The slave's unread input is bounded: the master waits for the slave to read, as on Linux.
+    if (this.ldisc.pending >= INPUT_MAX) return block(this.masterQueue);
     const iflag = this.iflag;
     const data = Buffer.from(src);
     const kept: number[] = [];
@@ -111,7 +118,7 @@ export class PtyPair {
       kept.push(c);
     }
     const r = this.ldisc.receive(Buffer.from(kept));
-    this.output(r.echo);
+    this.output(r.echo, true);
     for (const s of r.signals) this.signalForeground(s);
     this.slaveQueue.notify();
     return src.length;
@@ -137,7 +144,7 @@ export class PtyPair {
   }
 
   masterReadiness(): number {
-    let r = POLLOUT;
+    let r = this.ldisc.pending < INPUT_MAX ? POLLOUT : 0;
     if (this.toMasterLen > 0) r |= POLLIN;
     else if (this.slaveOpens === 0 && this.slaveEverOpened) r |= POLLIN | POLLHUP;
     return r;
