@@ -1,7 +1,7 @@
 /**
  * Pseudo-terminals made inside the container (pty.c): posix_openpt/openpty, the slave's
  * lock, TIOCGPTN and ptsname, canonical input with echo, ONLCR output, echo off, raw mode,
- * window size from both sides and the close semantics, compared between a native run and
+ * window size from both sides, /dev/tty of a session that took the slave, and the close semantics, compared between a native run and
  * runc, runsc and tvisor (see compare.ts).
  */
 import { describeProgram, expectLines } from './compare';
@@ -27,6 +27,8 @@ describeProgram({
       'TIOCGWINSZ on slave: ok 24x80',
       'master read after slave close: EIO',
       'node after both closed: ENOENT',
+      'session leader with the slave as controlling terminal: exit 0',
+      'master read: via tty\\r\\n',
       'slave read after master close: 0 ',
       'slave write after master close: EIO',
     ]);

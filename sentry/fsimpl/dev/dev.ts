@@ -10,9 +10,10 @@ import { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { LinuxDevice } from '../../../oci/config';
 import type { FileDescription } from '../../vfs/file';
-import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT } from '../../vfs/inode';
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, type Inode } from '../../vfs/inode';
+import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
-import { newDevpts } from '../devpts/devpts';
+import { newDevpts, openControllingPty } from '../devpts/devpts';
 import { MEMORY_DEVICES, mkdev, registerDevice } from './device-ops';
 
 /** deviceNode makes a character or block device node; opening it is device-ops.ts's business. */
@@ -22,12 +23,14 @@ function deviceNode(fs: Tmpfs, mode: number, major: number, minor: number, uid =
   return n;
 }
 
-/** openTty opens /dev/tty (5:0): the controlling terminal of the opener's session (ENXIO without one). */
-function openTty(k: Kernel | null): FileDescription {
+/** openTty opens /dev/tty (5:0): the controlling terminal of the opener's session, a kernel
+ * terminal or a pty pair's slave (ENXIO without one). */
+function openTty(k: Kernel | null, node: Inode, loc: Location, flags: number): FileDescription {
   const t = k?.sched.running;
-  const terminal = t && k ? k.controllingTerminal(t.tg.sid) : undefined;
-  if (!terminal) fail(Errno.ENXIO);
-  return terminal.open();
+  if (!t || !k) return fail(Errno.ENXIO);
+  const terminal = k.controllingTerminal(t.tg.sid);
+  if (terminal) return terminal.open();
+  return openControllingPty(k, t.tg.sid, node, loc, flags) ?? fail(Errno.ENXIO);
 }
 
 /**
@@ -66,7 +69,7 @@ export function newDevfs(k: Kernel | null = null, devices: LinuxDevice[] = []): 
   const root0 = new Credentials(0, 0);
   for (const [name, d] of Object.entries(MEMORY_DEVICES)) root.children.set(name, deviceNode(fs, S_IFCHR | 0o666, d.major, d.minor));
   root.children.set('tty', deviceNode(fs, S_IFCHR | 0o666, 5, 0));
-  if (k) registerDevice(mkdev(5, 0), () => openTty(k));
+  if (k) registerDevice(mkdev(5, 0), (node, loc, flags) => openTty(k, node, loc, flags));
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
     root.symlink(name, target, root0);
   }

@@ -10,7 +10,7 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import type { FileDescription } from '../../vfs/file';
-import { S_IFCHR } from '../../vfs/inode';
+import { S_IFCHR, type Inode } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
 import type { Terminal } from '../host/tty';
@@ -24,12 +24,21 @@ const PTY_MAJOR = 136;
 /** PTY_MAX bounds the pairs a sandbox may hold (Linux's /proc/sys/kernel/pty/max default is 4096). */
 export const PTY_MAX = 4096;
 
-/** taken maps each kernel to the /dev/pts numbers its sandbox-internal pairs hold. */
-const taken = new WeakMap<Kernel, Set<number>>();
+/** pairsOf maps each kernel to its sandbox-internal pairs by /dev/pts number. */
+const pairsOf = new WeakMap<Kernel, Map<number, PtyPair>>();
 
 /** ptsIndexTaken tells whether /dev/pts/<i> of k's sandbox is held by a sandbox-internal pair. */
 export function ptsIndexTaken(k: Kernel, i: number): boolean {
-  return taken.get(k)?.has(i) ?? false;
+  return pairsOf.get(k)?.has(i) ?? false;
+}
+
+/** openControllingPty opens, for /dev/tty (`node` at `loc`), the slave of the pair that
+ * session sid controls (TIOCSCTTY), or returns undefined when it controls none. */
+export function openControllingPty(k: Kernel, sid: number, node: Inode, loc: Location, flags: number): FileDescription | undefined {
+  for (const p of pairsOf.get(k)?.values() ?? []) {
+    if (p.sid === sid && p.masterOpen) return new PtySlave(loc, flags, p, node);
+  }
+  return undefined;
 }
 
 /** PtsNode is /dev/pts/N of a sandbox-internal pair: opening it opens the slave (EIO while locked). */
@@ -74,7 +83,7 @@ class HostPtsNode extends TmpfsInode {
 
 /** PtmxNode is /dev/pts/ptmx (5:2, mode 666): each open makes a new pair. */
 class PtmxNode extends TmpfsInode {
-  constructor(private readonly pts: Tmpfs, private readonly k: Kernel | null, private readonly used: Set<number>) {
+  constructor(private readonly pts: Tmpfs, private readonly k: Kernel | null, private readonly used: Map<number, PtyPair>) {
     super(pts, pts.allocIno(), S_IFCHR | 0o666, 0, 0);
     this.rdev = mkdev(5, 2);
   }
@@ -92,7 +101,7 @@ class PtmxNode extends TmpfsInode {
     });
     node.pair = pair;
     dir.children.set(String(i), node);
-    this.used.add(i);
+    this.used.set(i, pair);
     return new PtyMaster(loc, flags, pair, this, (p, f) => new PtySlave(null, f, p));
   }
 }
@@ -102,8 +111,8 @@ export function newDevpts(k: Kernel | null): Tmpfs {
   const pts = new Tmpfs(0o755);
   Object.defineProperty(pts, 'name', { value: 'devpts' });
   pts.zeroDirSize = true;
-  const used = new Set<number>();
-  if (k) taken.set(k, used);
+  const used = new Map<number, PtyPair>();
+  if (k) pairsOf.set(k, used);
   const ptmx = new PtmxNode(pts, k, used);
   pts.root.children.set('ptmx', ptmx);
   // A 5:2 node elsewhere (mknod, linux.devices) opens this instance's ptmx, as Linux's /dev/ptmx.

@@ -340,7 +340,8 @@ export class PtyMaster extends FileDescription {
 export class PtySlave extends FileDescription {
   private released = false;
 
-  constructor(loc: Location | null, flags: number, readonly pair: PtyPair) {
+  /** `shown` is the node whose attributes fstat reports: /dev/pts/N, or /dev/tty when opened there. */
+  constructor(loc: Location | null, flags: number, readonly pair: PtyPair, private readonly shown: Inode = pair.node) {
     super(loc, flags);
     pair.slaveOpened();
   }
@@ -366,7 +367,7 @@ export class PtySlave extends FileDescription {
   }
 
   override stat(): Stat {
-    return this.pair.node.stat();
+    return this.shown.stat();
   }
 
   override procLink(): string {

@@ -4,7 +4,8 @@
  * unlockpt (EIO), the slave node's type and owner, input through the master
  * read by the slave in canonical mode with the echo (ONLCR: "\r\n") on the master, output
  * from the slave, echo turned off with termios, raw mode, the window size seen from both
- * sides, openpty(), and the close semantics: master reads EIO once the slave is closed,
+ * sides, openpty(), /dev/tty of a session that took the slave as its controlling
+ * terminal, and the close semantics: master reads EIO once the slave is closed,
  * the slave reads end of file and writes EIO once the master is closed, and /dev/pts/N
  * goes when both are. pty numbers are never printed (natively other ptys exist).
  */
@@ -128,6 +129,33 @@ int main(void) {
   say("master read after slave close: %s", result(read(m, buf, sizeof(buf))));
   close(m);
   say("node after both closed: %s", result(stat(path, &ps)));
+
+  /* A new session has no controlling terminal (/dev/tty: ENXIO) until its leader takes a
+   * slave with TIOCSCTTY; /dev/tty then reaches that slave, fstat showing /dev/tty's node. */
+  int cm, cs;
+  if (openpty(&cm, &cs, NULL, NULL, NULL) != 0) fail("openpty");
+  pid_t pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    if (setsid() < 0) _exit(10);
+    if (open("/dev/tty", O_RDWR) >= 0 || errno != ENXIO) _exit(11);
+    if (ioctl(cs, TIOCSCTTY, 0) != 0) _exit(12);
+    int fd = open("/dev/tty", O_RDWR);
+    if (fd < 0) _exit(13);
+    struct stat a, b;
+    if (fstat(fd, &a) != 0 || stat("/dev/tty", &b) != 0 || a.st_rdev != b.st_rdev || a.st_rdev != makedev(5, 0)) _exit(14);
+    if (tcgetpgrp(fd) != getpid()) _exit(15);
+    if (write(fd, "via tty\n", 8) != 8) _exit(16);
+    _exit(0);
+  }
+  int wst;
+  if (waitpid(pid, &wst, 0) != pid) fail("waitpid");
+  char sbuf[64];
+  say("session leader with the slave as controlling terminal: %s", describe_status(wst, sbuf, sizeof(sbuf)));
+  drain(cm, buf, sizeof(buf));
+  say("master read: %s", show(buf));
+  close(cs);
+  close(cm);
 
   int am, as;
   char an[64];
