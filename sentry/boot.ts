@@ -27,6 +27,7 @@ import { MemoryManager } from './mm/mm';
 import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { readFileSync } from 'node:fs';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
+import { setDeviceRules } from './fsimpl/dev/device-cgroup';
 import { newProcfs } from './fsimpl/proc/proc';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
@@ -202,6 +203,7 @@ export function boot(o: BootOptions): Booted {
   if (spec.domainname) k.domainname = spec.domainname;
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
+  setDeviceRules(spec.linux?.resources?.devices ?? []);
   const specMounts = spec.mounts ?? [];
   let haveDev = false;
   for (const m of specMounts) {

@@ -5,9 +5,10 @@
  * null device that works as one, process.rlimits and the limits inherited without them,
  * umask, additionalGids, HOME from /etc/passwd, mknod with and without CAP_MKNOD, and
  * the hostname. `ls -ln` dates are cut (the only
- * normalisation). Opening a device neither can reach is not compared: runc reaches the
- * host's (10:200 is the host's tun) or is stopped by the device cgroup (EPERM), tvisor
- * answers ENXIO (never a host device); the test checks tvisor's ENXIO.
+ * normalisation). The device rules (linux.resources.devices and runc's defaults) deny
+ * with EPERM under both. A device the rules allow but the sandbox cannot emulate is not
+ * compared: runc reaches the host's (10:200 is the host's tun), tvisor answers ENXIO
+ * (never a host device); the test checks tvisor's ENXIO.
  *
  * Malformed entries: a bad type gets runc's "invalid device type" message; a path outside
  * /dev or with ".." is refused by tvisor (runc creates such a node in the rootfs itself;
@@ -145,10 +146,25 @@ describe('linux.devices and process fields, runc vs tvisor', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
-  test('a device the sandbox cannot emulate opens with ENXIO', () => {
-    const r = runIn(tvisor, 'enxio', ['sh', '-c', 'cat /dev/misc; cat /dev/loopx; echo done'], withDevices).r;
+  test('the device rules (linux.resources.devices and runc\'s defaults) deny with EPERM, as runc\'s device cgroup', () => {
+    // /dev/loopx (b 7:0) has no rule allowing it; /dev/mynull (c 1:3) is allowed by runc's
+    // defaults; /dev/zz (c 1:5, like zero) is denied by the spec's own rule.
+    const edit = (s: Spec) => {
+      withDevices(s);
+      s.linux!.devices!.push({ path: '/dev/zz', type: 'c', major: 1, minor: 5 });
+      s.linux!.resources!.devices = [{ allow: false, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'r' }];
+    };
+    const script = 'busybox head -c 1 /dev/loopx; busybox head -c 1 /dev/zz; busybox head -c 1 /dev/zero | busybox od -An -tx1; echo done';
+    const a = runIn(runc, 'rules', ['sh', '-c', script], edit).r;
+    const b = runIn(tvisor, 'rules', ['sh', '-c', script], edit).r;
+    expect(a.stderr).toContain("/dev/loopx: Operation not permitted");
+    expect({ stdout: b.stdout, stderr: b.stderr }).toEqual({ stdout: a.stdout, stderr: a.stderr });
+  });
+
+  test('a device the rules allow but the sandbox cannot emulate opens with ENXIO (runc reaches the host\'s)', () => {
+    const r = runIn(tvisor, 'enxio', ['sh', '-c', 'cat /dev/misc; echo done'], withDevices).r;
     expect(r.stdout).toBe('done\n');
-    expect(r.stderr).toBe("cat: can't open '/dev/misc': No such device or address\ncat: can't open '/dev/loopx': No such device or address\n");
+    expect(r.stderr).toBe("cat: can't open '/dev/misc': No such device or address\n");
   });
 
   test('an unknown device type is refused with runc\'s message', () => {

@@ -3,8 +3,8 @@
  * CAP_MKNOD makes nodes for the host's memory (/dev/mem 1:1, /dev/kmem 1:2, /dev/port
  * 1:4), kernel log (1:11), a disk (block 8:0), a virtual console (4:0), /dev/kvm (10:232)
  * and /dev/fuse (10:229) in /dev and in a tmpfs, and config.json's linux.devices names
- * some of them too: every open answers ENXIO, the sandbox's answer for a device it does
- * not emulate. A device node in a gofer-served directory (the rootfs) is refused (EPERM:
+ * some of them too, with device rules that allow every device: every open answers ENXIO,
+ * the sandbox's answer for a device it does not emulate. A device node in a gofer-served directory (the rootfs) is refused (EPERM:
  * the gofer makes no device node on the host), and nothing appears on the host.
  */
 import * as fs from 'node:fs';
@@ -37,6 +37,8 @@ describe('tvisor: device nodes reach no host device', () => {
     const bundle = rt.bundle('devsec', ['sh', '-c', script], (s: Spec) => {
       for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set] = [...(s.process!.capabilities![set] ?? []), 'CAP_MKNOD'];
       s.root = { path: 'rootfs', readonly: false }; // a writable rootfs: the gofer gets the mknod
+      // Every device allowed by the device rules: what remains is the sandbox's own answer.
+      s.linux!.resources!.devices = [{ allow: true, access: 'rwm' }];
       s.linux!.devices = [{ path: '/dev/spec-mem', type: 'c', major: 1, minor: 1 }, { path: '/dev/spec-disk', type: 'b', major: 8, minor: 0 }];
     });
     const r = rt.run('run', '--bundle', bundle, `devsec-${process.pid}`);

@@ -4,13 +4,14 @@
  * device number picks the behaviour: the memory devices (1:3 null, 1:5 zero, 1:7 full,
  * 1:8 random, 1:9 urandom) are built in; the kernel's devfs registers 5:0 (/dev/tty) and
  * 5:2 (ptmx). Any other device, and every block device, answers ENXIO: no host device is
- * ever reachable from the sandbox.
+ * ever reachable from the sandbox. The container's device rules come first (EPERM).
  */
 import { randomFillSync } from 'node:crypto';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription } from '../../vfs/file';
+import { FileDescription, O_ACCMODE, O_PATH, O_RDONLY, O_WRONLY } from '../../vfs/file';
+import { deviceAllowed } from './device-cgroup';
 import type { Inode, Stat } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 
@@ -68,8 +69,14 @@ export function registerDevice(rdev: number, open: DeviceOpener): void {
   openers.set(rdev, open);
 }
 
-/** openDevice opens a device node: an emulated character device, else ENXIO. */
+/** openDevice opens a device node: EPERM if the device rules deny it (device-cgroup.ts),
+ * else an emulated character device, else ENXIO. */
 export function openDevice(node: Inode, rdev: number, block: boolean, loc: Location, flags: number): FileDescription {
+  const acc = flags & O_ACCMODE;
+  const access = acc === O_RDONLY ? 'r' : acc === O_WRONLY ? 'w' : 'rw';
+  // new_decode_dev: major in bits 8-19, minor in bits 0-7 and 20-31.
+  const major = (rdev >>> 8) & 0xfff, minor = (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+  if (!(flags & O_PATH) && !deviceAllowed(block, major, minor, access)) fail(Errno.EPERM);
   const open = block ? undefined : openers.get(rdev);
   if (!open) return fail(Errno.ENXIO);
   return open(node, loc, flags);
