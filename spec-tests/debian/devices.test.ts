@@ -23,6 +23,7 @@ attrs = termios.tcgetattr(s)
 print(bool(attrs[3] & termios.ECHO), bool(attrs[1] & termios.ONLCR))
 '`],
   ['ls -la /dev /dev/pts', `ls -la /dev /dev/pts | ${LS_DATE}`],
+  ['ls -ln /dev/pts inside script (the slave: owner, tty group, 620)', `script -qc "ls -ln /dev/pts | ${LS_DATE}" /dev/null | sed -E 's/ [0-9]+\r?$/ N/'`],
   ['stat of ptmx and pts/ptmx', `stat -c '%n %F %t %T %a %u %g' /dev/ptmx /dev/pts/ptmx /dev/null /dev/tty`],
 ];
 
