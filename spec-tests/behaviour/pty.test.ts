@@ -1,7 +1,8 @@
 /**
  * Pseudo-terminals made inside the container (pty.c): posix_openpt/openpty, the slave's
  * lock, TIOCGPTN and ptsname, canonical input with echo, ONLCR output, echo off, raw mode,
- * window size from both sides, /dev/tty of a session that took the slave, and the close semantics, compared between a native run and
+ * window size from both sides, /dev/tty of a session that took the slave (TIOCSCTTY, or
+ * an open without O_NOCTTY), and the close semantics, compared between a native run and
  * runc, runsc and tvisor (see compare.ts).
  */
 import { describeProgram, expectLines } from './compare';
@@ -29,6 +30,8 @@ describeProgram({
       'node after both closed: ENOENT',
       'session leader with the slave as controlling terminal: exit 0',
       'master read: via tty\\r\\n',
+      'open slave with O_NOCTTY in a new session, then /dev/tty: exit 20',
+      'open slave without O_NOCTTY in a new session, then /dev/tty: exit 0',
       'slave read after master close: 0 ',
       'slave write after master close: EIO',
     ]);

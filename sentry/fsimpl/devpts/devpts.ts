@@ -9,7 +9,7 @@
  */
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
-import type { FileDescription } from '../../vfs/file';
+import { O_NOCTTY, type FileDescription } from '../../vfs/file';
 import { S_IFCHR, type Inode } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
@@ -32,13 +32,17 @@ export function ptsIndexTaken(k: Kernel, i: number): boolean {
   return pairsOf.get(k)?.has(i) ?? false;
 }
 
+/** ptyOfSession is the pair that session sid controls, if any. */
+function ptyOfSession(k: Kernel, sid: number): PtyPair | undefined {
+  for (const p of pairsOf.get(k)?.values() ?? []) if (p.sid === sid && p.masterOpen) return p;
+  return undefined;
+}
+
 /** openControllingPty opens, for /dev/tty (`node` at `loc`), the slave of the pair that
  * session sid controls (TIOCSCTTY), or returns undefined when it controls none. */
 export function openControllingPty(k: Kernel, sid: number, node: Inode, loc: Location, flags: number): FileDescription | undefined {
-  for (const p of pairsOf.get(k)?.values() ?? []) {
-    if (p.sid === sid && p.masterOpen) return new PtySlave(loc, flags, p, node);
-  }
-  return undefined;
+  const p = ptyOfSession(k, sid);
+  return p ? new PtySlave(loc, flags, p, node) : undefined;
 }
 
 /** PtsNode is /dev/pts/N of a sandbox-internal pair: opening it opens the slave (EIO while locked). */
@@ -59,7 +63,15 @@ class PtsNode extends TmpfsInode {
   override open(loc: Location, flags: number): FileDescription {
     const p = this.pair;
     if (!p || p.locked || !p.masterOpen) fail(Errno.EIO);
-    return new PtySlave(loc, flags, p);
+    const f = new PtySlave(loc, flags, p);
+    // Opened without O_NOCTTY by a session leader that has no terminal, the slave becomes
+    // its controlling terminal (Linux's tty_open).
+    const t = p.k?.sched.running;
+    if (t && p.k && !(flags & O_NOCTTY) && p.sid === 0 && t.tg.sid === t.tg.tgid && !p.k.controllingTerminal(t.tg.sid) && !ptyOfSession(p.k, t.tg.sid)) {
+      p.sid = t.tg.sid;
+      p.fg = t.tg.pgid;
+    }
+    return f;
   }
 }
 

@@ -62,9 +62,24 @@ export class PtyPair {
   /** slaveEverOpened: Linux reports EIO to the master only once a slave has come and gone. */
   private slaveEverOpened = false;
   private readonly winsize = Buffer.alloc(8);
-  /** sid is the session the slave controls (0: none); fg its foreground process group. */
-  sid = 0;
+  /** session is the session the slave controls (0: none); fg its foreground process group. */
+  private session = 0;
   fg = 0;
+
+  /** sid is the session the slave controls, 0 once its leader has exited (Linux
+   * disassociates the terminal when the session leader exits). */
+  get sid(): number {
+    const leader = this.session ? this.k?.groups.get(this.session) : undefined;
+    if (this.session && this.k && (!leader || leader.exitStatus !== null || leader.zombie)) {
+      this.session = 0;
+      this.fg = 0;
+    }
+    return this.session;
+  }
+
+  set sid(sid: number) {
+    this.session = sid;
+  }
 
   constructor(
     readonly k: Kernel | null,

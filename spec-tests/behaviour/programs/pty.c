@@ -154,6 +154,24 @@ int main(void) {
   say("session leader with the slave as controlling terminal: %s", describe_status(wst, sbuf, sizeof(sbuf)));
   drain(cm, buf, sizeof(buf));
   say("master read: %s", show(buf));
+  /* A session leader opening the slave without O_NOCTTY takes it as its terminal; with
+   * O_NOCTTY it does not. */
+  char cpath[64];
+  if (ptsname_r(cm, cpath, sizeof(cpath)) != 0) fail("ptsname_r");
+  for (int noctty = 1; noctty >= 0; noctty--) {
+    pid = fork();
+    if (pid < 0) fail("fork");
+    if (pid == 0) {
+      if (setsid() < 0) _exit(10);
+      int fd = open(cpath, O_RDWR | (noctty ? O_NOCTTY : 0));
+      if (fd < 0) _exit(11);
+      int tty = open("/dev/tty", O_RDWR);
+      _exit(tty >= 0 ? 0 : errno == ENXIO ? 20 : 21);
+    }
+    if (waitpid(pid, &wst, 0) != pid) fail("waitpid");
+    say("open slave %s in a new session, then /dev/tty: %s", noctty ? "with O_NOCTTY" : "without O_NOCTTY",
+        describe_status(wst, sbuf, sizeof(sbuf)));
+  }
   close(cs);
   close(cm);
 
