@@ -2,7 +2,7 @@
  * Pseudo-terminals made inside the container (pty.c): posix_openpt/openpty, the slave's
  * lock, TIOCGPTN and ptsname, canonical input with echo, ONLCR output, echo off, raw mode,
  * window size from both sides, /dev/tty of a session that took the slave (TIOCSCTTY, or
- * an open without O_NOCTTY), and the close semantics, compared between a native run and
+ * an open without O_NOCTTY), ^C to the foreground group, and the close semantics, compared between a native run and
  * runc, runsc and tvisor (see compare.ts).
  */
 import { describeProgram, expectLines } from './compare';
@@ -32,6 +32,9 @@ describeProgram({
       'master read: via tty\\r\\n',
       'open slave with O_NOCTTY in a new session, then /dev/tty: exit 20',
       'open slave without O_NOCTTY in a new session, then /dev/tty: exit 0',
+      'child says: ready\\r\\n',
+      'child after ^C: exit 0',
+      'master read: ^Cgot SIGINT\\r\\n',
       'slave read after master close: 0 ',
       'slave write after master close: EIO',
     ]);

@@ -19,6 +19,9 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 
+static volatile sig_atomic_t got_int;
+static void on_int(int s) { (void)s; got_int = 1; }
+
 /* drain reads what the fd has within 200 ms into buf (NUL-terminated), returning its length. */
 static int drain(int fd, char *buf, int len) {
   int n = 0;
@@ -172,6 +175,31 @@ int main(void) {
     say("open slave %s in a new session, then /dev/tty: %s", noctty ? "with O_NOCTTY" : "without O_NOCTTY",
         describe_status(wst, sbuf, sizeof(sbuf)));
   }
+  /* ^C typed at the master interrupts the slave's foreground process group (ISIG). */
+  pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    if (setsid() < 0 || ioctl(cs, TIOCSCTTY, 0) != 0) _exit(10);
+    signal(SIGINT, on_int);
+    if (write(cs, "ready\n", 6) != 6) _exit(11);
+    while (!got_int) pause();
+    if (write(cs, "got SIGINT\n", 11) != 11) _exit(12);
+    _exit(0);
+  }
+  /* Blocking reads until the whole line came: the child may take its time. */
+  int have = 0;
+  while (have < 7) {
+    ssize_t r = read(cm, buf + have, (size_t)(7 - have));
+    if (r <= 0) fail("read ready");
+    have += (int)r;
+  }
+  buf[have] = 0;
+  say("child says: %s", show(buf));
+  if (write(cm, "\x03", 1) != 1) fail("write ^C");
+  if (waitpid(pid, &wst, 0) != pid) fail("waitpid");
+  say("child after ^C: %s", describe_status(wst, sbuf, sizeof(sbuf)));
+  drain(cm, buf, sizeof(buf));
+  say("master read: %s", show(buf));
   close(cs);
   close(cm);
 
