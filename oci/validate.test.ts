@@ -93,7 +93,10 @@ describe('validateConfig', () => {
     ['masked path relative', (c) => { c.linux.maskedPaths.push('proc/kcore'); }, 'config.json: linux.maskedPaths[10]: must be an absolute path'],
     ['readonly path not string', (c) => { c.linux.readonlyPaths[0] = null; }, 'config.json: linux.readonlyPaths[0]: must be a string'],
     ['sysctl value not string', (c) => { c.linux.sysctl = { 'net.ipv4.ip_forward': 1 }; }, 'config.json: linux.sysctl.net.ipv4.ip_forward: must be a string'],
-    ['device bad type', (c) => { c.linux.devices = [{ type: 'x', path: '/dev/x' }]; }, 'config.json: linux.devices[0].type: unsupported device type "x"'],
+    ['device bad type', (c) => { c.linux.devices = [{ type: 'x', path: '/dev/x' }]; }, 'config.json: linux.devices[0].type: invalid device type "x"'],
+    ['device path outside /dev', (c) => { c.linux.devices = [{ type: 'c', path: '/tmp/x' }]; }, 'config.json: linux.devices[0].path: device path "/tmp/x" must be under /dev, without ".."'],
+    ['device path climbing out of /dev', (c) => { c.linux.devices = [{ type: 'c', path: '/dev/../etc/x' }]; }, 'config.json: linux.devices[0].path: device path "/dev/../etc/x" must be under /dev, without ".."'],
+    ['device fileMode too big', (c) => { c.linux.devices = [{ type: 'c', path: '/dev/x', fileMode: 0o1000000 }]; }, 'config.json: linux.devices[0].fileMode:'],
     ['bad rootfsPropagation', (c) => { c.linux.rootfsPropagation = 'weird'; }, 'config.json: linux.rootfsPropagation: unsupported propagation "weird"'],
   ];
 

@@ -229,10 +229,17 @@ function checkLinux(v: Json, path: string): void {
   optional(l, 'devices', path, (list, lp) => array(list, lp).forEach((d, i) => {
     const dp = `${lp}[${i}]`;
     const dev = object(d, dp);
-    required(dev, 'type', dp, (t, tp) => oneOf(t, tp, ['c', 'b', 'u', 'p'], 'device type'));
-    required(dev, 'path', dp, absPath);
+    // runc's words (specconv's stringToDeviceRune).
+    required(dev, 'type', dp, (t, tp) => ['c', 'b', 'u', 'p'].includes(str(t, tp)) || fail(tp, `invalid device type "${t}"`));
+    required(dev, 'path', dp, (x, p) => {
+      absPath(x, p);
+      // The sandbox makes device nodes in its own /dev only (runc would mknod anywhere in the rootfs).
+      const parts = (x as string).split('/').filter(Boolean);
+      if (parts[0] !== 'dev' || parts.length < 2 || parts.includes('..')) fail(p, `device path "${x}" must be under /dev, without ".."`);
+    });
     for (const k of ['major', 'minor', 'uid', 'gid']) optional(dev, k, dp, (x, p) => int(x, p, 0, 0xffffffff));
-    optional(dev, 'fileMode', dp, (x, p) => int(x, p, 0, 0o7777));
+    // runc ignores the file type bits of fileMode (docker passes the host node's st_mode).
+    optional(dev, 'fileMode', dp, (x, p) => int(x, p, 0, 0o177777));
   }));
   optional(l, 'cgroupsPath', path, str);
   optional(l, 'resources', path, checkResources);

@@ -24,8 +24,10 @@ import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
 import { limitsFor, memoryLimitOf, tmpfsOptions, type SandboxLimits } from './limits';
 import { MemoryManager } from './mm/mm';
-import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
+import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
+import { readFileSync } from 'node:fs';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
+import { setDeviceRules } from './fsimpl/dev/device-cgroup';
 import { newProcfs } from './fsimpl/proc/proc';
 import { MqueueFs } from './fsimpl/mqueue/fs';
 import { ipcBudget } from './kernel/ipc/budget';
@@ -154,12 +156,14 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
 
 /**
  * applyLimits bounds the sandbox's resources from the container's memory limit (see
- * limits.ts): overcommit, RLIMIT_SIGPENDING's default, tmpfs sizes and the inode budget.
+ * limits.ts): overcommit, the default rlimits (the sentry's own, RLIMIT_SIGPENDING bounded), tmpfs sizes and the inode budget.
  */
 function applyLimits(spec: Spec): SandboxLimits {
   const l = limitsFor(memoryLimitOf(spec));
   MemoryManager.commitLimit = l.memory;
   setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
+  // Resources process.rlimits leaves out keep the runtime's own limits, as under runc.
+  inheritLimits(readFileSync('/proc/self/limits', 'utf8'));
   setInodeBudget(l.inodeBudget);
   ipcBudget.limit = l.ipcBytes;
   tmpfsDefaults.maxBytes = l.tmpfsBytes;
@@ -205,6 +209,7 @@ export function boot(o: BootOptions): Booted {
   if (spec.domainname) k.domainname = spec.domainname;
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
+  setDeviceRules(spec.linux?.resources?.devices ?? []);
   const specMounts = spec.mounts ?? [];
   // /tmp's own tmpfs comes first, so that the spec's mounts under /tmp land on it rather
   // than being hidden by it.
@@ -213,7 +218,7 @@ export function boot(o: BootOptions): Booted {
   for (const m of specMounts) {
     if (m.destination === '/dev' && m.type === 'tmpfs') {
       // /dev is ours: the sentry's devfs, never the host's.
-      mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
+      mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), 0, 'tmpfs');
       haveDev = true;
       continue;
     }
@@ -229,7 +234,7 @@ export function boot(o: BootOptions): Booted {
     const flags = (opts.includes('ro') ? MS_RDONLY : 0) | (opts.includes('nosuid') ? MS_NOSUID : 0);
     mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
   }
-  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k), 0, 'tmpfs');
+  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), 0, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
   maskAndProtect(k, spec);
 

@@ -13,6 +13,7 @@ BEHAVIOUR_PROGRAMS += fifo
 BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
+BEHAVIOUR_PROGRAMS += pty
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

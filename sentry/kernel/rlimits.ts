@@ -31,6 +31,35 @@ export function setDefaultLimit(res: number, soft: bigint, hard: bigint): void {
   DEFAULTS.set(res, [soft, hard]);
 }
 
+/** LIMIT_ROWS are the rows of /proc/<pid>/limits, in resource order (0..15). */
+const LIMIT_ROWS = 16;
+
+/**
+ * inheritLimits makes the limits in `procLimits` (the text of the sentry's own
+ * /proc/self/limits) the defaults, as runc's container inherits runc's limits for every
+ * resource process.rlimits leaves out. Node, like Go's runtime in runc, raised its soft
+ * RLIMIT_NOFILE to the hard limit at start, so the container sees what runc's sees.
+ * RLIMIT_SIGPENDING stays at most the sandbox's own bound (limits.ts). A row that does
+ * not parse keeps its default.
+ */
+export function inheritLimits(procLimits: string): void {
+  const rows = procLimits.split('\n').slice(1).filter((l) => l.startsWith('Max '));
+  rows.slice(0, LIMIT_ROWS).forEach((row, res) => {
+    // "Max open files            1024                 1048576              files"
+    const m = /^Max [a-z ]+?\s{2,}(\S+)\s+(\S+)/.exec(row);
+    if (!m) return;
+    const value = (v: string): bigint | null => (v === 'unlimited' ? RLIM_INFINITY : /^\d+$/.test(v) ? BigInt(v) : null);
+    let soft = value(m[1]), hard = value(m[2]);
+    if (soft === null || hard === null) return;
+    if (res === RLIMIT_SIGPENDING) {
+      const [bound] = DEFAULTS.get(res)!;
+      if (soft > bound) soft = bound;
+      if (hard > bound) hard = bound;
+    }
+    DEFAULTS.set(res, [soft, hard]);
+  });
+}
+
 /** limitOf returns a group's [soft, hard] limit for resource res (0..15). */
 export function limitOf(tg: ThreadGroup, res: number): [bigint, bigint] {
   return tg.rlimits.get(res) ?? DEFAULTS.get(res) ?? [RLIM_INFINITY, RLIM_INFINITY];

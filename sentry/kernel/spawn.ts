@@ -2,7 +2,7 @@
  * spawnProcess creates a process from an OCI process description: the container's init
  * at boot, and every `exec` into a running sandbox. The process gets its own address
  * space, the given host descriptors as stdin/stdout/stderr, the spec's user, capabilities,
- * no_new_privs, cwd, environment and rlimits, and its program loaded (not yet running: the caller wakes it).
+ * no_new_privs, cwd, environment (HOME added as runc adds it), rlimits and oom_score_adj, and its program loaded (not yet running: the caller wakes it).
  */
 import { Registers } from '../../platform';
 import { errnoDescription } from '../../native/libc';
@@ -17,6 +17,8 @@ import type { Kernel } from './kernel';
 import { Task } from './task';
 import { execve } from './task-exec';
 import { ThreadGroup } from './thread-group';
+import { limitOf, RLIMIT_NOFILE } from './rlimits';
+import { withHome } from './passwd';
 
 /** RLIMITS maps OCI rlimit names to resource numbers. */
 const RLIMITS: Record<string, number> = {
@@ -48,11 +50,12 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
   for (const rl of p.rlimits ?? []) {
     const res = RLIMITS[rl.type];
     if (res !== undefined) tg.rlimits.set(res, [BigInt(rl.soft), BigInt(rl.hard)]);
-    if (res === 7) fds.limit = rl.soft;
   }
+  fds.limit = Number(limitOf(tg, RLIMIT_NOFILE)[0]);
+  tg.oomScoreAdj = p.oomScoreAdj ?? 0;
   k.tasks.set(tgid, task);
   k.groups.set(tgid, tg);
-  const env = p.env ?? [];
+  const env = withHome(k, task, p.env ?? []);
   const args = p.args ?? [];
   try {
     const exe = findExecutable(k, task, args[0], env);

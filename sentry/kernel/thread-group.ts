@@ -36,6 +36,8 @@ export class ThreadGroup {
   readonly cpu = new GroupCpu();
   /** rlimits: resource -> [soft, hard]. */
   rlimits = new Map<number, [bigint, bigint]>();
+  /** oomScoreAdj is /proc/<pid>/oom_score_adj (config.json's process.oomScoreAdj; inherited by fork). */
+  oomScoreAdj = 0;
   /** stopped by a job-control signal (stopSignal). */
   stopped = false;
   stopSignal = 0;

@@ -1,134 +1,95 @@
 /**
  * devfs: the container's /dev, built in the sentry. Character devices null, zero, full,
  * random, urandom and tty (the opener's controlling terminal, ENXIO without one); the usual
- * symlinks (fd, stdin, stdout, stderr, ptmx); shm, and pts with /dev/pts/N for each of
- * the kernel's terminals (init's, exec's). No host device is ever reachable from here.
+ * symlinks (fd, stdin, stdout, stderr, ptmx -> pts/ptmx); shm, and pts (devpts.ts: the
+ * kernel's terminals and the pairs made by opening ptmx). No host device is ever
+ * reachable from here.
  */
-import { randomFillSync } from 'node:crypto';
 import { Errno, fail } from '../../kernel/errors';
 import { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
-import type { Task } from '../../kernel/task';
-import type { Block } from '../../kernel/waiter';
-import { FileDescription } from '../../vfs/file';
-import { S_IFCHR, type Stat } from '../../vfs/inode';
+import type { LinuxDevice } from '../../../oci/config';
+import type { FileDescription } from '../../vfs/file';
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, type Inode } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { Tmpfs, TmpfsInode } from '../tmpfs/tmpfs';
-import type { Terminal } from '../host/tty';
+import { newDevpts, openControllingPty } from '../devpts/devpts';
+import { MEMORY_DEVICES, mkdev, registerDevice } from './device-ops';
 
-/** DeviceOps is what a character device does on read and write. */
-interface DeviceOps {
-  read(dst: Buffer): number;
-  write(src: Buffer): number;
+/** deviceNode makes a character or block device node; opening it is device-ops.ts's business. */
+function deviceNode(fs: Tmpfs, mode: number, major: number, minor: number, uid = 0, gid = 0): TmpfsInode {
+  const n = new TmpfsInode(fs, fs.allocIno(), mode, uid, gid);
+  n.rdev = mkdev(major, minor);
+  return n;
 }
 
-const DEVICES: Record<string, { major: number; minor: number; ops: DeviceOps }> = {
-  null: { major: 1, minor: 3, ops: { read: () => 0, write: (s) => s.length } },
-  zero: { major: 1, minor: 5, ops: { read: (d) => { d.fill(0); return d.length; }, write: (s) => s.length } },
-  full: { major: 1, minor: 7, ops: { read: (d) => { d.fill(0); return d.length; }, write: () => fail(Errno.ENOSPC) } },
-  random: { major: 1, minor: 8, ops: { read: (d) => { randomFillSync(d); return d.length; }, write: (s) => s.length } },
-  urandom: { major: 1, minor: 9, ops: { read: (d) => { randomFillSync(d); return d.length; }, write: (s) => s.length } },
-};
-
-/** DeviceInode is a character device of devfs. */
-class DeviceInode extends TmpfsInode {
-  constructor(fs: Tmpfs, readonly ops: DeviceOps, major: number, minor: number) {
-    super(fs, fs.allocIno(), S_IFCHR | 0o666, 0, 0);
-    this.rdev = (major << 8) | minor;
-  }
-
-  override open(loc: Location, flags: number): FileDescription {
-    return new DeviceFile(loc, flags, this);
-  }
+/** openTty opens /dev/tty (5:0): the controlling terminal of the opener's session, a kernel
+ * terminal or a pty pair's slave (ENXIO without one). */
+function openTty(k: Kernel | null, node: Inode, loc: Location, flags: number): FileDescription {
+  const t = k?.sched.running;
+  if (!t || !k) return fail(Errno.ENXIO);
+  const terminal = k.controllingTerminal(t.tg.sid);
+  if (terminal) return terminal.open();
+  return openControllingPty(k, t.tg.sid, node, loc, flags) ?? fail(Errno.ENXIO);
 }
 
-class DeviceFile extends FileDescription {
-  constructor(loc: Location, flags: number, readonly dev: DeviceInode) {
-    super(loc, flags);
-  }
-
-  override read(_t: Task, dst: Buffer): number | Block {
-    return this.dev.ops.read(dst);
-  }
-
-  override write(_t: Task, src: Buffer): number | Block {
-    return this.dev.ops.write(src);
-  }
-
-  override seek(): number {
-    return 0;
-  }
-
-  override stat(): Stat {
-    return this.dev.stat();
-  }
-}
-
-/** PtsInode is /dev/pts/N (rdev 136:N): one of the sandbox's terminals. */
-class PtsInode extends TmpfsInode {
-  constructor(fs: Tmpfs, readonly terminal: Terminal) {
-    super(fs, fs.allocIno(), S_IFCHR | 0o620, 0, 5);
-    this.rdev = (136 << 8) | terminal.index;
-  }
-
-  override open(): FileDescription {
-    return this.terminal.open();
+/**
+ * addDevices creates config.json's linux.devices in devfs (validated: under /dev, no
+ * ".."), as runc does: type c/u (character), b (block) or p (fifo), fileMode without its
+ * type bits (default 0666), uid and gid (default 0), missing parent directories 0755. An
+ * entry at a default device's path replaces it. The nodes behave as their numbers say
+ * (device-ops.ts).
+ */
+function addDevices(fs: Tmpfs, devices: LinuxDevice[]): void {
+  const root0 = new Credentials(0, 0);
+  for (const d of devices) {
+    const parts = d.path.split('/').filter(Boolean).slice(1);
+    const name = parts.pop()!;
+    let dir = fs.root;
+    for (const p of parts) {
+      let next = dir.children.get(p);
+      if (!next) next = dir.mkdir(p, 0o755, root0) as TmpfsInode;
+      if (!next.isDir) fail(Errno.ENOTDIR);
+      dir = next;
+    }
+    const perm = (d.fileMode ?? 0o666) & ~S_IFMT;
+    const type = d.type === 'p' ? S_IFIFO : d.type === 'b' ? S_IFBLK : S_IFCHR;
+    const node = type === S_IFIFO
+      ? new TmpfsInode(fs, fs.allocIno(), S_IFIFO | perm, d.uid ?? 0, d.gid ?? 0)
+      : deviceNode(fs, type | perm, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0);
+    dir.children.set(name, node);
   }
 }
 
-/** DevTtyInode is /dev/tty (rdev 5:0): the controlling terminal of the opener's session (ENXIO without one). */
-class DevTtyInode extends TmpfsInode {
-  constructor(fs: Tmpfs, private readonly k: Kernel | null) {
-    super(fs, fs.allocIno(), S_IFCHR | 0o666, 0, 0);
-    this.rdev = 5 << 8;
-  }
-
-  override open(): FileDescription {
-    const t = this.k?.sched.running;
-    const terminal = t && this.k ? this.k.controllingTerminal(t.tg.sid) : undefined;
-    if (!terminal) fail(Errno.ENXIO);
-    return terminal.open();
-  }
-}
-
-/** newDevfs builds /dev; /dev/pts lists k's terminals as they come and go. */
-export function newDevfs(k: Kernel | null = null): Tmpfs {
+/** newDevfs builds /dev with config.json's linux.devices; /dev/pts lists k's terminals as they come and go. */
+export function newDevfs(k: Kernel | null = null, devices: LinuxDevice[] = []): Tmpfs {
   const fs = new Tmpfs(0o755);
   Object.defineProperty(fs, 'name', { value: 'devtmpfs' });
   const root = fs.root;
   const root0 = new Credentials(0, 0);
-  for (const [name, d] of Object.entries(DEVICES)) root.children.set(name, new DeviceInode(fs, d.ops, d.major, d.minor));
-  root.children.set('tty', new DevTtyInode(fs, k));
+  for (const [name, d] of Object.entries(MEMORY_DEVICES)) root.children.set(name, deviceNode(fs, S_IFCHR | 0o666, d.major, d.minor));
+  root.children.set('tty', deviceNode(fs, S_IFCHR | 0o666, 5, 0));
+  if (k) registerDevice(mkdev(5, 0), (node, loc, flags) => openTty(k, node, loc, flags));
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
     root.symlink(name, target, root0);
   }
   (root.mkdir('shm', 0o1777, root0) as TmpfsInode).mode |= 0o1777;
-  const pts = new Tmpfs(0o755);
-  pts.zeroDirSize = true;
-  root.children.set('pts', pts.root);
+  const pts = newDevpts(k).root;
+  root.children.set('pts', pts);
   root.nlink++;
-  if (k) {
-    const watcher = {
-      added(t: Terminal) {
-        const node = new PtsInode(pts, t);
-        pts.root.children.set(String(t.index), node);
-        t.node ??= node;
-      },
-      removed(t: Terminal) {
-        const node = pts.root.children.get(String(t.index));
-        if (node instanceof PtsInode && node.terminal === t) pts.root.children.delete(String(t.index));
-      },
-    };
-    for (const t of k.terminals) watcher.added(t);
-    k.terminalWatchers.push(watcher);
-  }
+  // /dev/console is init's terminal (process.terminal), the same node as its /dev/pts/N,
+  // as runc bind-mounts the slave there; absent without a terminal, as under runc.
+  const initTerminal = k ? [...k.terminals].find((t) => !t.ldisc) : undefined;
+  const consoleNode = initTerminal ? pts.children.get(String(initTerminal.index)) : undefined;
+  if (consoleNode) root.children.set('console', consoleNode);
   root.mkdir('mqueue', 0o1777, root0);
+  addDevices(fs, devices);
   return fs;
 }
 
 /** nullFs is a file system whose root is a /dev/null device: what masks a file (maskedPaths). */
 export function nullFs(): Tmpfs {
   const fs = new Tmpfs(0o755);
-  Object.defineProperty(fs, 'root', { value: new DeviceInode(fs, DEVICES.null.ops, DEVICES.null.major, DEVICES.null.minor) });
+  Object.defineProperty(fs, 'root', { value: deviceNode(fs, S_IFCHR | 0o666, MEMORY_DEVICES.null.major, MEMORY_DEVICES.null.minor) });
   return fs;
 }

@@ -8,7 +8,8 @@ import { check, libcFunc, lastErrno } from '../../../native/libc';
 export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a,
   TCFLSH = 0x540b, TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413,
   TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, TIOCGPTN = 0x80045430;
-const TIOCSPTLCK = 0x40045431, TIOCGPTPEER = 0x5441;
+/** TIOCSPTLCK sets the slave's lock (unlockpt); TIOCGPTPEER opens the slave from the master. */
+export const TIOCSPTLCK = 0x40045431, TIOCGPTPEER = 0x5441;
 const O_RDWR = 2, O_NOCTTY = 0o400, O_CLOEXEC = 0o2000000;
 
 const c = {

@@ -34,6 +34,7 @@ import {
   TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
 } from './host-pty';
 import { LineDiscipline, TERMIOS_SIZE } from './line-discipline';
+import { ptsIndexTaken } from '../devpts/devpts';
 
 export { adoptAsStdio, openPty } from './host-pty';
 
@@ -70,7 +71,7 @@ export class Terminal {
     // /dev/pts/0 is init's when it has a terminal; others take the lowest free number.
     const used = new Set([...k.terminals].map((t) => t.index));
     let i = 0;
-    while (used.has(i)) i++;
+    while (used.has(i) || ptsIndexTaken(k, i)) i++;
     this.index = i;
     if (o.lineDiscipline) {
       const t = Buffer.alloc(TERMIOS_SIZE);

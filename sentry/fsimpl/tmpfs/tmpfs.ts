@@ -31,11 +31,12 @@ import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import { FileDescription, O_APPEND } from '../../vfs/file';
 import {
-  dtype, Inode, nowTimespec, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+  dtype, Inode, nowTimespec, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
   type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs, type Timespec,
 } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { openFifo, Pipe } from '../pipe/pipe';
+import { openDevice } from '../dev/device-ops';
 import { INODE_HEAP_BYTES } from '../../limits';
 import { MemoryFile } from '../../../platform';
 import { CHUNK, MemObject } from '../../mm/shared';
@@ -431,7 +432,7 @@ export class TmpfsInode extends Inode {
 
   override mknod(name: string, mode: number, rdev: number, c: Credentials): Inode {
     const fmt = mode & S_IFMT;
-    if (fmt !== S_IFREG && fmt !== S_IFIFO && fmt !== S_IFSOCK) fail(Errno.EPERM);
+    if (fmt !== S_IFREG && fmt !== S_IFIFO && fmt !== S_IFSOCK && fmt !== S_IFCHR && fmt !== S_IFBLK) fail(Errno.EPERM);
     const n = this.add(name, mode, c);
     n.rdev = rdev;
     return n;
@@ -496,6 +497,8 @@ export class TmpfsInode extends Inode {
 
   override open(loc: Location, flags: number): FileDescription {
     if (this.pipe) return openFifo(this.pipe, flags, loc);
+    const fmt = this.mode & S_IFMT;
+    if (fmt === S_IFCHR || fmt === S_IFBLK) return openDevice(this, this.rdev, fmt === S_IFBLK, loc, flags);
     return new TmpfsFile(loc, flags, this);
   }
 }
