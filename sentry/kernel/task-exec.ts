@@ -10,11 +10,12 @@ import * as path from 'node:path';
 import { Registers } from '../../platform';
 import {
   AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_FLAGS, AT_GID, AT_HWCAP, AT_MINSIGSTKSZ, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM,
-  AT_SECURE, AT_UID, buildInitialStack, checkArgLimits, loadExecutable, LoaderError, MAX_INTERPRETER_DEPTH, parseShebang, scriptArgv,
-  type ExecFile, type LoaderMemory,
+  AT_SECURE, AT_SYSINFO_EHDR, AT_UID, ADDR_NO_RANDOMIZE, buildInitialStack, checkArgLimits, chooseLayout, loadExecutable, LoaderError,
+  MAX_INTERPRETER_DEPTH, parseShebang, scriptArgv, type ExecFile, type LoaderMemory,
 } from '../loader';
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
+import { mapVdso, vdsoSize } from '../mm/vdso';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
 import { retireContext } from './cputime';
 import { deleteAllTimers } from './posix-timers';
@@ -31,7 +32,7 @@ import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 import { markExeced } from './process-group';
 
-/** STACK_GAP is the room between the mmap area and the stack top (Linux's minimum gap, 128 MiB). */
+/** STACK_GAP is the most stack mapped at exec (Linux's minimum gap below the stack, 128 MiB). */
 const STACK_GAP = 0x8000000;
 /** MIN_STACK is the smallest stack mapped, whatever RLIMIT_STACK says (Linux grows at least this far). */
 const MIN_STACK = 128 * 1024;
@@ -128,6 +129,10 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   checkArgLimits(args, envp, argLimit);
   const mm = MemoryManager.create(k.platform);
   const mem = loaderMemory(mm);
+  // ASLR (loader/aslr.ts): off for a persona with ADDR_NO_RANDOMIZE, as Linux's.
+  const random = t.personality & ADDR_NO_RANDOMIZE ? null : (n: number) => randomBytes(n);
+  const layout = chooseLayout(k.platform.maxUserAddress, stackLimit >= 1n << 53n ? Infinity : Number(stackLimit), random);
+  mm.mmapTop = layout.mmapBase;
   let loaded;
   let stack;
   let next: ExecResult;
@@ -138,9 +143,10 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
       const data = ef.readAt(0, ef.size);
       o.file.unref();
       return { size: data.length, readAt: (off, len) => data.subarray(off, off + len) };
-    }, { random: (n) => randomBytes(n) });
+    }, { random: random ?? undefined, interpHint: BigInt(mm.mmapTop) });
+    const vdso = mapVdso(mm, mm.findFree(vdsoSize(k.platform.memoryFile)));
     // The stack may grow to RLIMIT_STACK, as Linux lets it (it maps it all at once).
-    const stackTop = mm.mmapTop + STACK_GAP;
+    const stackTop = layout.stackTop;
     const size = stackSize(stackLimit);
     mm.mapAnonymous(stackTop - size, size, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
     next = execCredentials(t.creds, opened.loc);
@@ -148,7 +154,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     stack = buildInitialStack(mem, BigInt(stackTop), {
       argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit,
       auxv: [
-        [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
+        [AT_SYSINFO_EHDR, BigInt(vdso)], [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
         [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],
         [AT_UID, BigInt(c.uid)], [AT_EUID, BigInt(c.euid)], [AT_GID, BigInt(c.gid)], [AT_EGID, BigInt(c.egid)],
         [AT_SECURE, next.secure ? 1n : 0n], [AT_MINSIGSTKSZ, 2048n],
@@ -168,7 +174,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   creds.sgid = creds.egid;
   creds.caps = next.caps;
   for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, { signal: 9 });
-  mm.brkStart = mm.brk = Number(loaded.brkStart);
+  mm.brkStart = mm.brk = Number(loaded.brkStart) + layout.brkOffset;
   mm.argStart = Number(stack.argStart);
   mm.argEnd = Number(stack.argEnd);
   mm.envStart = Number(stack.envStart);

@@ -36,6 +36,12 @@ export interface LoadOptions {
   hint?: bigint;
   /** random returns n random bytes; when set, an ET_DYN base is randomized. */
   random?: (n: number) => Buffer;
+  /**
+   * interpHint is where the interpreter goes (default DEFAULT_INTERP_BASE, moved by
+   * `random`); given, it is used as is: exec passes the mmap base, so that the interpreter
+   * goes top-down below it as Linux maps it (randomized with the base).
+   */
+  interpHint?: bigint;
 }
 
 /** LoadedElf is one image in memory. */
@@ -145,7 +151,7 @@ export function loadExecutable(
   if (exe.interp === null) return out;
   let interp: LoadedElf;
   try {
-    interp = loadElf(openInterpreter(exe.interp), mem, { hint: DEFAULT_INTERP_BASE, random: opts.random });
+    interp = loadElf(openInterpreter(exe.interp), mem, opts.interpHint !== undefined ? { hint: opts.interpHint } : { hint: DEFAULT_INTERP_BASE, random: opts.random });
   } catch (e) {
     if (e instanceof LoaderError && e.errno === Errno.ENOEXEC) throw new LoaderError(ELIBBAD, `interpreter "${exe.interp}": ${e.message}`, { cause: e });
     throw e;
