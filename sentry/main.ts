@@ -47,6 +47,7 @@ import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
 import { becomeNobody, NOBODY } from '../native/confine/credentials';
 import { setStubIds, stubDescriptor } from '../native/ptrace/ptrace-native';
 import { usePtmx } from './fsimpl/host/host-pty';
+import { vdsoClock } from './kernel/timekeeper';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -170,6 +171,8 @@ export async function main(argv: string[]): Promise<number> {
       // the caller went away
     }
   };
+  // The vDSO's clock takes its first TSC sample now, to be calibrated by the first exec.
+  vdsoClock.start();
   const bundle = path.resolve(o.bundle);
   // Stubs start as the unprivileged uid the sentry takes once confined (from the first one).
   if (o.confine) setStubIds(NOBODY);

@@ -10,6 +10,7 @@ BEHAVIOUR_PROGRAMS += cpuclock timers rlimits
 BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += legacy-calls
+BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 
@@ -53,3 +54,8 @@ bench-start: build
 		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/bench-start.js
 	$(bench_baseline)
 	$(BENCH_ENV) $(NODE) build/bench/bench-start.js
+
+# aslr.c is a static PIE: its own text is placed at random like a dynamic PIE's.
+build/programs/aslr: spec-tests/behaviour/programs/aslr.c spec-tests/behaviour/programs/common.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -static,$(BEHAVIOUR_CFLAGS)) -static-pie -fPIE -o $@ $<

@@ -11,10 +11,10 @@
  *
  * Calibration: the TSC is used only when the host says it is constant and nonstop
  * (/proc/cpuinfo flags, read once at start-up, before the sentry confines itself);
- * otherwise the page stays in VVAR_MODE_SYSCALL and every vDSO call traps. The first
- * CALIBRATE_MS after start() the clock is the host's CLOCK_MONOTONIC (as before) and the
- * vDSO traps; then the TSC's rate is measured against the host's CLOCK_MONOTONIC and the
- * TSC clock takes over. Every REFRESH_MS the rate is re-measured over the whole time
+ * otherwise the page stays in VVAR_MODE_SYSCALL and every vDSO call traps. The sentry
+ * takes a first sample (TSC, host CLOCK_MONOTONIC) at start-up; at the first exec, at
+ * least CALIBRATE_MS later, the TSC's rate is measured against the host's clock and the
+ * TSC line takes over from the host's clock (until then the clock was the host's). Every REFRESH_MS the rate is re-measured over the whole time
  * since start-up and the clock is steered back to the host's monotonic clock: the new
  * parameters continue the old line from the current TSC (no jump) with a slope that
  * absorbs the error over the next period, at most MAX_SLEW_PPM off the measured rate.
@@ -35,7 +35,7 @@ export const VVAR_SEQ = 0, VVAR_MODE = 4, VVAR_TSC_BASE = 8, VVAR_MULT = 16, VVA
 export const VVAR_MODE_SYSCALL = 0, VVAR_MODE_TSC = 1;
 
 const SHIFT = 32n;
-const CALIBRATE_MS = 50;
+const CALIBRATE_MS = 10;
 const REFRESH_MS = 1000;
 const MAX_SLEW_PPM = 500n;
 
@@ -104,19 +104,30 @@ export class VdsoClock {
     return this.monoBase + ((d * this.mult) >> SHIFT);
   }
 
-  /** attach adds a data page (a view of the memory file) to keep current, and writes it now. */
+  /**
+   * attach adds a data page (a view of the memory file) to keep current, and writes it
+   * now: calibrated (at least CALIBRATE_MS after start(), waiting out the rest) so that
+   * the first process already reads the TSC line.
+   */
   attach(page: Buffer): void {
     this.pages.push(page);
-    this.publish();
     this.start();
+    if (this.first && !this.active && !this.timer) {
+      const until = this.first.ns + BigInt(CALIBRATE_MS) * 1000000n;
+      while (this.src.hostNs() < until) { /* at most CALIBRATE_MS, once, when exec follows start() at once */ }
+      this.calibrate();
+    }
+    this.publish();
   }
 
-  /** start begins calibration (once; nothing when the TSC is unusable). */
+  /** start takes the first calibration sample (once; nothing when the TSC is unusable): the sentry calls it at start-up. */
   start(): void {
     if (!this.usable || this.first) return;
-    this.first = this.sample();
-    this.timer = setTimeout(() => this.calibrate(), CALIBRATE_MS);
-    this.timer.unref();
+    try {
+      this.first = this.sample();
+    } catch {
+      this.first = null; // no native addon (a unit test): the host's clock, and syscalls
+    }
   }
 
   /** stop ends the refreshes (tests). */
