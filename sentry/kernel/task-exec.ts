@@ -55,9 +55,10 @@ function openExecutable(t: Task, start: Location, p: string): { file: FileDescri
   return { file: loc.dentry.inode.open(loc, O_RDONLY | FMODE_EXEC, t.creds), loc };
 }
 
-function execFile(t: Task, f: FileDescription): ExecFile {
+function execFile(t: Task, f: FileDescription, path?: string): ExecFile {
   return {
     size: f.stat().size,
+    path,
     readAt(offset: number, length: number): Buffer {
       const buf = Buffer.alloc(length);
       let done = 0;
@@ -73,7 +74,11 @@ function execFile(t: Task, f: FileDescription): ExecFile {
 
 function loaderMemory(mm: MemoryManager): LoaderMemory {
   return {
-    mapAnonymous: (addr, length, prot) => mm.mapAnonymous(Number(addr), length, prot, false),
+    mapAnonymous: (addr, length, prot, name, fileOffset) => {
+      mm.mapAnonymous(Number(addr), length, prot, false, name);
+      const v = mm.findVma(Number(addr));
+      if (v && fileOffset) v.fileOffset = fileOffset;
+    },
     write: (addr, data) => mm.writeForce(Number(addr), data),
     findFree: (length, hint) => {
       // The lowest free range at or above hint.
@@ -127,6 +132,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   const [stackLimit] = limitOf(t.tg, RLIMIT_STACK);
   const argLimit = stackLimit >= 1n << 53n ? Number.MAX_SAFE_INTEGER : Number(stackLimit);
   checkArgLimits(args, envp, argLimit);
+  const exePath = k.mounts.pathOf(opened.loc, t.root);
   const mm = MemoryManager.create(k.platform);
   const mem = loaderMemory(mm);
   // ASLR (loader/aslr.ts): off for a persona with ADDR_NO_RANDOMIZE, as Linux's.
@@ -137,12 +143,12 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   let stack;
   let next: ExecResult;
   try {
-    loaded = loadExecutable(execFile(t, opened.file), mem, (interp) => {
+    loaded = loadExecutable(execFile(t, opened.file, exePath), mem, (interp) => {
       const o = openExecutable(t, t.root, interp);
       const ef = execFile(t, o.file);
       const data = ef.readAt(0, ef.size);
       o.file.unref();
-      return { size: data.length, readAt: (off, len) => data.subarray(off, off + len) };
+      return { size: data.length, path: k.mounts.pathOf(o.loc, t.root), readAt: (off, len) => data.subarray(off, off + len) };
     }, { random: random ?? undefined, interpHint: BigInt(mm.mmapTop) });
     const vdso = mapVdso(mm, mm.findFree(vdsoSize(k.platform.memoryFile)));
     // The stack may grow to RLIMIT_STACK, as Linux lets it (it maps it all at once).
@@ -179,7 +185,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.argEnd = Number(stack.argEnd);
   mm.envStart = Number(stack.envStart);
   mm.envEnd = Number(stack.envEnd);
-  mm.exe = k.mounts.pathOf(opened.loc, t.root);
+  mm.exe = exePath;
   retireContext(t);
   deleteAllTimers(t.tg);
   t.mm.release();

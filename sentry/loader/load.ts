@@ -72,9 +72,9 @@ export function loadElf(file: ExecFile, mem: LoaderMemory, opts: LoadOptions = {
   if (hi + bias > TASK_SIZE) loaderFail(Errno.ENOMEM, 'elf: image does not fit below the top of the address space');
 
   // Page runs per segment, trimmed where a later segment takes over a shared page.
-  const runs = info.loads.map((s) => ({ start: pageDown(s.vaddr), end: pageUp(s.vaddr + BigInt(s.memsz)), prot: s.prot }));
+  const runs = info.loads.map((s) => ({ start: pageDown(s.vaddr), end: pageUp(s.vaddr + BigInt(s.memsz)), prot: s.prot, offset: s.offset - (s.offset % PAGE_SIZE) }));
   for (let i = 1; i < runs.length; i++) if (runs[i].start < runs[i - 1].end) runs[i - 1].end = runs[i].start;
-  for (const r of runs) if (r.end > r.start) mem.mapAnonymous(r.start + bias, Number(r.end - r.start), r.prot);
+  for (const r of runs) if (r.end > r.start) mem.mapAnonymous(r.start + bias, Number(r.end - r.start), r.prot, file.path, r.offset);
 
   for (const s of info.loads) {
     const at = s.vaddr + bias;

@@ -639,7 +639,7 @@ export class MemoryManager implements Mapper {
   describe(): string {
     const hex = (n: number) => n.toString(16).padStart(8, '0');
     const lines = this.vmas.map((v) => {
-      const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared ? 's' : 'p'}`;
+      const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared && !v.special ? 's' : 'p'}`;
       const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 `;
       return v.name ? line.padEnd(73) + v.name : line.trimEnd();
     });

@@ -53,6 +53,8 @@ export function mapVdso(mm: MemoryManager, addr: number): number {
   const o = vdsoObjects(mm.platform.memoryFile);
   mm.mapShared(addr, PAGE, PROT_READ, o.vvar, 0, '[vvar]');
   mm.mapShared(addr + PAGE, o.textSize, PROT_READ | PROT_EXEC, o.text, 0, '[vdso]');
-  for (const v of mm.vmas) if (v.start >= addr && v.end <= addr + PAGE + o.textSize) v.noWrite = true;
+  for (const v of mm.vmas) {
+    if (v.start >= addr && v.end <= addr + PAGE + o.textSize) Object.assign(v, { noWrite: true, special: true });
+  }
   return addr + PAGE;
 }
