@@ -40,6 +40,7 @@ describeProgram({
       'MONOTONIC went back in 100000 mixed reads: 0 times',
       'forked child reads the vDSO clock: yes',
       '/proc/self/maps: [vdso] present, [vvar] present',
+      'mprotect([vvar], PROT_WRITE): -1 EACCES',
       'done',
     ]);
   },

@@ -5,7 +5,7 @@
  * through the vDSO's own entry agree with the raw syscall (each syscall's answer lies
  * between two vDSO reads); clocks the vDSO does not serve still answer right through it;
  * CLOCK_MONOTONIC never goes back over 100,000 calls mixed with syscalls; and
- * /proc/self/maps shows [vdso] and [vvar].
+ * /proc/self/maps shows [vdso] and [vvar], and the data page cannot be made writable.
  *
  * `vdso loop N` only calls clock_gettime(CLOCK_MONOTONIC) N times through glibc (the
  * test counts, with --strace, how many of them the sentry saw).
@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <stdint.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -183,12 +184,19 @@ int main(int argc, char **argv) {
   check(f != NULL, "open /proc/self/maps");
   char line[512];
   int vdso = 0, vvar = 0;
+  unsigned long vvar_at = 0;
   while (fgets(line, sizeof line, f)) {
     if (strstr(line, "[vdso]")) vdso++;
-    if (strstr(line, "[vvar]")) vvar++;
+    if (strstr(line, "[vvar]") && vvar++ == 0) vvar_at = strtoul(line, NULL, 16);
   }
   fclose(f);
   say("/proc/self/maps: [vdso] %s, [vvar] %s", vdso ? "present" : "absent", vvar ? "present" : "absent");
+  /* The data page is every process's: it never becomes writable. */
+  if (vvar_at) {
+    errno = 0;
+    int m = mprotect((void *)vvar_at, 4096, PROT_READ | PROT_WRITE);
+    say("mprotect([vvar], PROT_WRITE): %d %s", m, errname(errno));
+  }
   say("done");
   return 0;
 }
