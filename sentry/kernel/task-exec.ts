@@ -32,6 +32,8 @@ import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 import { markExeced } from './process-group';
 
+/** PER_CLEAR_ON_SETID are the persona flags a privilege-gaining exec clears (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ADDR_COMPAT_LAYOUT, MMAP_PAGE_ZERO). */
+const PER_CLEAR_ON_SETID = 0x0400000 | 0x0040000 | 0x0200000 | 0x0100000;
 /** STACK_GAP is the most stack mapped at exec (Linux's minimum gap below the stack, 128 MiB). */
 const STACK_GAP = 0x8000000;
 /** MIN_STACK is the smallest stack mapped, whatever RLIMIT_STACK says (Linux grows at least this far). */
@@ -133,15 +135,17 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   const argLimit = stackLimit >= 1n << 53n ? Number.MAX_SAFE_INTEGER : Number(stackLimit);
   checkArgLimits(args, envp, argLimit);
   const exePath = k.mounts.pathOf(opened.loc, t.root);
-  const mm = MemoryManager.create(k.platform);
-  const mem = loaderMemory(mm);
-  // ASLR (loader/aslr.ts): off for a persona with ADDR_NO_RANDOMIZE, as Linux's.
-  const random = t.personality & ADDR_NO_RANDOMIZE ? null : (n: number) => randomBytes(n);
+  // ASLR (loader/aslr.ts): off for a persona with ADDR_NO_RANDOMIZE, as Linux's, unless the
+  // program gains privilege (set-user-ID, capabilities): Linux then clears PER_CLEAR_ON_SETID.
+  const next: ExecResult = execCredentials(t.creds, opened.loc);
+  const persona = next.secure ? t.personality & ~PER_CLEAR_ON_SETID : t.personality;
+  const random = persona & ADDR_NO_RANDOMIZE ? null : (n: number) => randomBytes(n);
   const layout = chooseLayout(k.platform.maxUserAddress, stackLimit >= 1n << 53n ? Infinity : Number(stackLimit), random);
+  const mm = MemoryManager.create(k.platform);
   mm.mmapTop = layout.mmapBase;
+  const mem = loaderMemory(mm);
   let loaded;
   let stack;
-  let next: ExecResult;
   try {
     loaded = loadExecutable(execFile(t, opened.file, exePath), mem, (interp) => {
       const o = openExecutable(t, t.root, interp);
@@ -155,7 +159,6 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     const stackTop = layout.stackTop;
     const size = stackSize(stackLimit);
     mm.mapAnonymous(stackTop - size, size, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
-    next = execCredentials(t.creds, opened.loc);
     const c = next.ids;
     stack = buildInitialStack(mem, BigInt(stackTop), {
       argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit,
@@ -179,6 +182,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   creds.suid = creds.euid;
   creds.sgid = creds.egid;
   creds.caps = next.caps;
+  t.personality = persona;
   for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, { signal: 9 });
   mm.brkStart = mm.brk = Number(loaded.brkStart) + layout.brkOffset;
   mm.argStart = Number(stack.argStart);
