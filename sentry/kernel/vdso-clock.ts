@@ -53,8 +53,14 @@ function readCpuinfo(): string {
   }
 }
 
-/** HOST_TSC_USABLE is read once at start-up (before confinement removes /proc); TVISOR_VDSO_TSC=0 forces the syscall fallback. */
-const HOST_TSC_USABLE = process.env.TVISOR_VDSO_TSC !== '0' && tscFlagsUsable(readCpuinfo());
+/** HOST_TSC_USABLE is read once at start-up (before confinement removes /proc). */
+const HOST_TSC_USABLE = tscFlagsUsable(readCpuinfo());
+
+/**
+ * VDSO_CLOCK_ANNOTATION, set to "syscall" in config.json's annotations (Docker's
+ * --annotation), keeps the vDSO from reading the TSC: every vDSO call then traps.
+ */
+export const VDSO_CLOCK_ANNOTATION = 'dev.tvisor.vdso-clock';
 
 /** ClockSources is what the clock reads: the TSC and the host's monotonic clock (fakes in tests). */
 export interface ClockSources {
@@ -90,7 +96,7 @@ export class VdsoClock {
     private readonly hostMono: (hostNs: bigint) => bigint,
     private readonly realOffset: () => bigint,
     private readonly src: ClockSources = hostSources,
-    private readonly usable = HOST_TSC_USABLE,
+    private usable = HOST_TSC_USABLE,
   ) {}
 
   /** mono returns the sandbox's CLOCK_MONOTONIC (ns): the TSC line once calibrated. */
@@ -120,8 +126,12 @@ export class VdsoClock {
     this.publish();
   }
 
-  /** start takes the first calibration sample (once; nothing when the TSC is unusable): the sentry calls it at start-up. */
-  start(): void {
+  /**
+   * start takes the first calibration sample (once; nothing when the TSC is unusable, or
+   * `useTsc` is false: the container's annotation): the sentry calls it at start-up.
+   */
+  start(useTsc = true): void {
+    if (!useTsc) this.usable = false;
     if (!this.usable || this.first) return;
     try {
       this.first = this.sample();

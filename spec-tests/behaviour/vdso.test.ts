@@ -4,7 +4,7 @@
  * dynamic symbols and checks that the clocks read through it agree with the syscalls
  * and never go back; aslr.c re-executes itself and checks which addresses move between
  * runs, and that none does under personality(ADDR_NO_RANDOMIZE). Then, under tvisor
- * alone: 10,000 clock_gettime calls through glibc reach the sentry (--strace) fewer than
+ * alone: vdso.c again with the vDSO told to trap every call (its fallback), and 10,000 clock_gettime calls through glibc reach the sentry (--strace) fewer than
  * 100 times, where every one of them trapped before the vDSO.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeProgram, expectLines } from './compare';
-import { programBinary, RUNTIMES } from './runner';
+import { programBinary, RUNTIMES, runNative, runUnder } from './runner';
 
 describeProgram({
   program: 'vdso',
@@ -66,6 +66,14 @@ describeProgram({
     ]);
   },
   runscUnsupported: 'personality(0xffffffff) answers 0xffffffff and ADDR_NO_RANDOMIZE changes nothing',
+});
+
+describe('vdso: the syscall fallback (annotation dev.tvisor.vdso-clock=syscall)', () => {
+  test('tvisor prints what the native run prints when every vDSO call traps', () => {
+    const native = runNative('vdso');
+    const r = runUnder('tvisor', 'vdso', [], { editSpec: (spec) => { spec.annotations = { ...spec.annotations, 'dev.tvisor.vdso-clock': 'syscall' }; } });
+    expect({ stdout: r.stdout, status: r.status }).toEqual({ stdout: native.stdout, status: 0 });
+  });
 });
 
 describe('vdso: clock_gettime does not trap', () => {
