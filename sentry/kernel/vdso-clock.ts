@@ -10,7 +10,7 @@
  * sentry agree to the nanosecond and neither ever reads earlier than the other.
  *
  * Calibration: the TSC is used only when the host says it is constant and nonstop
- * (/proc/cpuinfo flags, read once at start-up, before the sentry confines itself);
+ * (/proc/cpuinfo flags, read once by start(), before the sentry confines itself);
  * otherwise the page stays in VVAR_MODE_SYSCALL and every vDSO call traps. The sentry
  * takes a first sample (TSC, host CLOCK_MONOTONIC) at start-up; at the first exec, at
  * least CALIBRATE_MS later, the TSC's rate is measured against the host's clock and the
@@ -53,9 +53,6 @@ function readCpuinfo(): string {
   }
 }
 
-/** HOST_TSC_USABLE is read once at start-up (before confinement removes /proc). */
-const HOST_TSC_USABLE = tscFlagsUsable(readCpuinfo());
-
 /**
  * VDSO_CLOCK_ANNOTATION, set to "syscall" in config.json's annotations (Docker's
  * --annotation), keeps the vDSO from reading the TSC: every vDSO call then traps.
@@ -96,7 +93,8 @@ export class VdsoClock {
     private readonly hostMono: (hostNs: bigint) => bigint,
     private readonly realOffset: () => bigint,
     private readonly src: ClockSources = hostSources,
-    private usable = HOST_TSC_USABLE,
+    /** usable says whether the TSC may be used; by default start() reads /proc/cpuinfo. */
+    private usable?: boolean,
   ) {}
 
   /** mono returns the sandbox's CLOCK_MONOTONIC (ns): the TSC line once calibrated. */
@@ -132,6 +130,8 @@ export class VdsoClock {
    */
   start(useTsc = true): void {
     if (!useTsc) this.usable = false;
+    // Read once, at start-up: before the sentry confines itself (no /proc afterwards).
+    this.usable ??= tscFlagsUsable(readCpuinfo());
     if (!this.usable || this.first) return;
     try {
       this.first = this.sample();
