@@ -4,15 +4,18 @@
  * dynamic symbols and checks that the clocks read through it agree with the syscalls
  * and never go back; aslr.c re-executes itself and checks which addresses move between
  * runs, and that none does under personality(ADDR_NO_RANDOMIZE). Then, under tvisor
- * alone: vdso.c again with the vDSO told to trap every call (its fallback), and 10,000 clock_gettime calls through glibc reach the sentry (--strace) fewer than
- * 100 times, where every one of them trapped before the vDSO.
+ * alone: vdso.c again with the vDSO told to trap every call (the annotation
+ * dev.tvisor.vdso-clock=syscall: its fallback); 10,000 clock_gettime calls through glibc
+ * reach the sentry (--strace) fewer than 100 times, and every time with the fallback (as
+ * every one did before the vDSO); and a Go program (runsc --version) finds the vDSO by
+ * its symbols and versions and reads its clocks without a trap.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeProgram, expectLines } from './compare';
-import { programBinary, RUNTIMES, runNative, runUnder } from './runner';
+import { RUNTIMES, runNative, runUnder } from './runner';
 
 describeProgram({
   program: 'vdso',
@@ -76,24 +79,48 @@ describe('vdso: the syscall fallback (annotation dev.tvisor.vdso-clock=syscall)'
   });
 });
 
+/** tracedRun runs a program under tvisor with --strace and returns its result and how many clock_gettime calls the sentry saw. */
+function tracedRun(program: string, args: string[], vdsoClock: 'tsc' | 'syscall'): { stdout: string; status: number; trapped: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vdso-traced-'));
+  try {
+    const log = path.join(dir, 'strace.log');
+    const wrapper = path.join(dir, 'tvisor');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec '${RUNTIMES.tvisor.bin}' --strace --log '${log}' "$@"\n`, { mode: 0o755 });
+    const r = runUnder('tvisor', program, args, {
+      bin: wrapper,
+      editSpec: (spec) => { spec.annotations = { ...spec.annotations, 'dev.tvisor.vdso-clock': vdsoClock }; },
+    });
+    const lines = fs.readFileSync(log, 'utf8').split('\n');
+    // The trace is real: the program's own writes are in it.
+    expect(lines.some((l) => / write\(1, /.test(l))).toBe(true);
+    return { stdout: r.stdout, status: r.status, trapped: lines.filter((l) => / clock_gettime\(/.test(l)).length };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('vdso: a Go program finds it', () => {
+  test('runsc --version (Go) prints what it prints natively, its clock reads trapping only when the vDSO is told to', () => {
+    const runsc = RUNTIMES.runsc.bin;
+    if (!fs.existsSync(runsc)) throw new Error(`${runsc} is missing (apt-get install runsc): it is the Go program run here`);
+    const native = spawnSync(runsc, ['--version'], { encoding: 'utf8' });
+    const fallback = tracedRun(runsc, ['--version'], 'syscall');
+    const vdso = tracedRun(runsc, ['--version'], 'tsc');
+    expect({ stdout: vdso.stdout, status: vdso.status }).toEqual({ stdout: native.stdout, status: 0 });
+    expect({ stdout: fallback.stdout, status: fallback.status }).toEqual({ stdout: native.stdout, status: 0 });
+    // Go's runtime reads CLOCK_MONOTONIC at start: through the vDSO when it found it.
+    expect(fallback.trapped).toBeGreaterThan(0);
+    expect(vdso.trapped).toBe(0);
+  });
+});
+
 describe('vdso: clock_gettime does not trap', () => {
-  test('10,000 clock_gettime calls under tvisor reach the sentry fewer than 100 times (--strace)', () => {
-    const tvisor = RUNTIMES.tvisor.bin;
-    if (process.getuid?.() !== 0) throw new Error('this test needs root (tvisor do)');
-    if (!fs.existsSync(tvisor)) throw new Error(`${tvisor} is missing (run make)`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vdso-strace-'));
-    try {
-      const log = path.join(dir, 'strace.log');
-      const r = spawnSync(tvisor, ['--root', path.join(dir, 'root'), '--strace', '--log', log, 'do', programBinary('vdso'), 'loop', '10000'],
-        { encoding: 'utf8', timeout: 60_000, cwd: '/' });
-      expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: 'looped 10000 times\n' });
-      const lines = fs.readFileSync(log, 'utf8').split('\n');
-      // The trace is real: the program's own write is in it.
-      expect(lines.some((l) => / write\(1, /.test(l))).toBe(true);
-      const trapped = lines.filter((l) => / clock_gettime\(/.test(l)).length;
-      expect(trapped).toBeLessThan(100);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  test('10,000 clock_gettime calls under tvisor reach the sentry fewer than 100 times (--strace); every one with the fallback', () => {
+    const vdso = tracedRun('vdso', ['loop', '10000'], 'tsc');
+    expect({ stdout: vdso.stdout, status: vdso.status }).toEqual({ stdout: 'looped 10000 times\n', status: 0 });
+    expect(vdso.trapped).toBeLessThan(100);
+    const fallback = tracedRun('vdso', ['loop', '10000'], 'syscall');
+    expect({ stdout: fallback.stdout, status: fallback.status }).toEqual({ stdout: 'looped 10000 times\n', status: 0 });
+    expect(fallback.trapped).toBeGreaterThanOrEqual(10000);
   });
 });
