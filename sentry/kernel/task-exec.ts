@@ -161,7 +161,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     mm.mapAnonymous(stackTop - size, size, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
     const c = next.ids;
     stack = buildInitialStack(mem, BigInt(stackTop), {
-      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit,
+      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit, spOffset: layout.spOffset,
       auxv: [
         [AT_SYSINFO_EHDR, BigInt(vdso)], [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
         [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],

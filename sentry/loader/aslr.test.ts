@@ -1,4 +1,4 @@
-import { BRK_RND_BYTES, chooseLayout, MMAP_RND_BITS, STACK_RND_PAGES } from './aslr';
+import { BRK_RND_BYTES, chooseLayout, MMAP_RND_BITS, SP_RND_BYTES, STACK_RND_PAGES } from './aslr';
 import { checkVdsoImage, vdsoImage } from './vdso';
 import { LoaderError, PAGE_SIZE } from './types';
 import { randomBytes } from 'node:crypto';
@@ -8,8 +8,8 @@ const MIB = 1024 * 1024;
 
 describe('chooseLayout', () => {
   test('without randomization: the top, the top less 128 MiB (or the stack limit and guard), no brk offset', () => {
-    expect(chooseLayout(TOP, 8 * MIB, null)).toEqual({ stackTop: TOP, mmapBase: TOP - 128 * MIB, brkOffset: 0 });
-    expect(chooseLayout(TOP, 512 * MIB, null)).toEqual({ stackTop: TOP, mmapBase: TOP - 512 * MIB - MIB, brkOffset: 0 });
+    expect(chooseLayout(TOP, 8 * MIB, null)).toEqual({ stackTop: TOP, mmapBase: TOP - 128 * MIB, brkOffset: 0, spOffset: 0 });
+    expect(chooseLayout(TOP, 512 * MIB, null)).toEqual({ stackTop: TOP, mmapBase: TOP - 512 * MIB - MIB, brkOffset: 0, spOffset: 0 });
     // Unlimited: the gap stops at 5/6 of the space.
     const base = TOP - Math.floor(TOP / 6) * 5;
     expect(chooseLayout(TOP, Infinity, null).mmapBase).toBe(base - (base % PAGE_SIZE));
@@ -28,6 +28,7 @@ describe('chooseLayout', () => {
       // The largest stack mapped at exec (128 MiB) stays above the mmap area.
       expect(l.stackTop - 128 * MIB).toBeGreaterThan(l.mmapBase);
       expect(l.brkOffset).toBeLessThan(BRK_RND_BYTES);
+      expect(l.spOffset).toBeLessThan(SP_RND_BYTES);
       seen.add(l.mmapBase);
     }
     expect(seen.size).toBeGreaterThan(190);

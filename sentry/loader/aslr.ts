@@ -11,6 +11,8 @@
  *   interpreter, the vDSO and every mmap without a hint go top-down from there;
  * - brk start: the end of the executable plus a random page count below 32 MiB
  *   (arch_randomize_brk);
+ * - the initial stack pointer: a random byte count below 8 KiB under the argument and
+ *   environment strings (arch_align_stack);
  * - a PIE's base: ELF_ET_DYN_BASE plus 28 random bits of pages (load.ts).
  *
  * Without randomization the stack top is the top, the mmap base the top less the gap,
@@ -24,6 +26,8 @@ export const ADDR_NO_RANDOMIZE = 0x0040000;
 export const STACK_RND_PAGES = 0x400000;
 /** MMAP_RND_BITS is Linux's default mmap_rnd_bits on x86-64. */
 export const MMAP_RND_BITS = 28;
+/** SP_RND_BYTES bounds the initial stack pointer's random offset below the strings (arch_align_stack). */
+export const SP_RND_BYTES = 8192;
 /** BRK_RND_BYTES bounds the random offset of the program break (32 MiB). */
 export const BRK_RND_BYTES = 0x2000000;
 const MIN_GAP = 128 * 1024 * 1024;
@@ -37,6 +41,8 @@ export interface Layout {
   mmapBase: number;
   /** brkOffset is added to the end of the executable to make the initial break (a page multiple). */
   brkOffset: number;
+  /** spOffset moves the initial stack pointer down below the strings (bytes, < SP_RND_BYTES). */
+  spOffset: number;
 }
 
 function randomPages(random: (n: number) => Buffer, pages: number): number {
@@ -59,5 +65,6 @@ export function chooseLayout(top: number, stackLimit: number, random: ((n: numbe
     stackTop: pageDown(top) - stackRnd,
     mmapBase: pageDown(top - gap - mmapRnd),
     brkOffset: random ? randomPages(random, BRK_RND_BYTES / PAGE_SIZE) * PAGE_SIZE : 0,
+    spOffset: random ? Number(random(4).readUInt32LE(0) % SP_RND_BYTES) : 0,
   };
 }
