@@ -5,7 +5,7 @@
 // and nothing else of ours: no module resolution over hundreds of files at start-up.
 // Native modules (koffi, our node-gyp addon) stay external and load from disk.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Entry points: output name -> source. A missing source is skipped (built as the tree grows). */
@@ -30,6 +30,8 @@ await build({
   external: ['koffi', '*.node'],
   logLevel: 'warning',
 });
+// The vDSO image (vdso/module.mk) is embedded too: every exec maps it (sentry/loader/vdso.ts).
+const vdsoImage = readFileSync('build/vdso/vdso.so').toString('base64');
 const hostFilters = JSON.stringify(createRequire(import.meta.url)('../build/confine-precompile.js').precompileAll());
 
 await build({
@@ -42,6 +44,7 @@ await build({
   sourcemap: 'linked',
   external: ['koffi', '*.node'],
   logLevel: 'warning',
-  define: { 'process.env.TVISOR_BUNDLED': '"1"', 'process.env.TVISOR_HOST_FILTERS': JSON.stringify(hostFilters) },
+  define: { 'process.env.TVISOR_BUNDLED': '"1"', 'process.env.TVISOR_HOST_FILTERS': JSON.stringify(hostFilters),
+    'process.env.TVISOR_VDSO_IMAGE': JSON.stringify(vdsoImage) },
 });
 console.log(`built ${Object.keys(entryPoints).map((e) => `dist/${e}.js`).join(' ')}`);

@@ -47,6 +47,8 @@ import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
 import { becomeNobody, NOBODY } from '../native/confine/credentials';
 import { setStubIds, stubDescriptor } from '../native/ptrace/ptrace-native';
 import { usePtmx } from './fsimpl/host/host-pty';
+import { vdsoClock } from './kernel/timekeeper';
+import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -179,6 +181,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
     if (!spec.process?.args?.length) throw new Error('config.json: process.args: must be a non-empty array');
+    // The vDSO's clock takes its first TSC sample now, to be calibrated by the first exec.
+    vdsoClock.start(spec.annotations?.[VDSO_CLOCK_ANNOTATION] !== 'syscall');
     if (o['env-fd']) spec.process.env = readEnv(Number(o['env-fd']));
     const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
     const launcher = process.argv[1];

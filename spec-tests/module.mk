@@ -14,6 +14,7 @@ BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
+BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 
@@ -33,7 +34,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood
+SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood vdso-write
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)
@@ -67,3 +68,7 @@ bench-start: build
 
 # The conformance checker (issue 11's acceptance test) has its own rules.
 include spec-tests/conformance/module.mk
+# aslr.c is a static PIE: its own text is placed at random like a dynamic PIE's.
+build/programs/aslr: spec-tests/behaviour/programs/aslr.c spec-tests/behaviour/programs/common.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -static,$(BEHAVIOUR_CFLAGS)) -static-pie -fPIE -o $@ $<

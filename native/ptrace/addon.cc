@@ -329,6 +329,15 @@ Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
 }
 
+// readTsc() -> the time-stamp counter (a BigInt), read after an lfence as the vDSO reads it.
+Napi::Value ReadTsc(const Napi::CallbackInfo& info) {
+  uint32_t lo, hi;
+  // SAFETY: rdtsc reads a per-CPU counter into two registers; no memory is touched (the
+  // sentry never sets PR_SET_TSC, so it does not fault).
+  __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+  return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
+}
+
 Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int tid = Tid(info, 0);
@@ -534,6 +543,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
   exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");
+  exports["readTsc"] = Napi::Function::New(env, ReadTsc, "readTsc");
   exports["processCpuNs"] = Napi::Function::New(env, ProcessCpuNs, "processCpuNs");
   exports["getRegs"] = Napi::Function::New(env, GetRegsJs, "getRegs");
   exports["setRegs"] = Napi::Function::New(env, SetRegsJs, "setRegs");

@@ -16,6 +16,8 @@ export interface PtraceAddon {
   switchThread(tid: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number;
   /** threadCpuNs returns the calling thread's CPU time (ns), or -errno. */
   threadCpuNs(): number;
+  /** readTsc returns the time-stamp counter (rdtsc after lfence). */
+  readTsc(): bigint;
   /** processCpuNs returns the CPU time (ns) of the stub process pid, or -errno. */
   processCpuNs(pid: number): number;
   /** getRegs reads user_regs_struct into buf. */

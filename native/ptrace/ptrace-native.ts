@@ -147,6 +147,11 @@ export function threadCpuNs(): number {
   return Math.max(0, loadPtraceAddon().threadCpuNs());
 }
 
+/** readTsc returns the time-stamp counter (the clock source of the vDSO: sentry/kernel/vdso-clock.ts). */
+export function readTsc(): bigint {
+  return loadPtraceAddon().readTsc();
+}
+
 /** processCpuNs returns the CPU time (ns) of stub process `pid`, or undefined when it is gone. */
 export function processCpuNs(pid: number): number | undefined {
   const r = loadPtraceAddon().processCpuNs(tid(pid));

@@ -10,11 +10,12 @@ import * as path from 'node:path';
 import { Registers } from '../../platform';
 import {
   AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_FLAGS, AT_GID, AT_HWCAP, AT_MINSIGSTKSZ, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM,
-  AT_SECURE, AT_UID, buildInitialStack, checkArgLimits, loadExecutable, LoaderError, MAX_INTERPRETER_DEPTH, parseShebang, scriptArgv,
-  type ExecFile, type LoaderMemory,
+  AT_SECURE, AT_SYSINFO_EHDR, AT_UID, ADDR_NO_RANDOMIZE, buildInitialStack, checkArgLimits, chooseLayout, loadExecutable, LoaderError,
+  MAX_INTERPRETER_DEPTH, parseShebang, scriptArgv, type ExecFile, type LoaderMemory,
 } from '../loader';
 import { MemoryManager } from '../mm/mm';
 import { PAGE } from '../mm/vma';
+import { mapVdso, vdsoSize } from '../mm/vdso';
 import { capsForExec, type ExecFileIds, type ExecResult } from './capabilities';
 import { retireContext } from './cputime';
 import { deleteAllTimers } from './posix-timers';
@@ -31,7 +32,9 @@ import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 import { markExeced } from './process-group';
 
-/** STACK_GAP is the room between the mmap area and the stack top (Linux's minimum gap, 128 MiB). */
+/** PER_CLEAR_ON_SETID are the persona flags a privilege-gaining exec clears (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ADDR_COMPAT_LAYOUT, MMAP_PAGE_ZERO). */
+const PER_CLEAR_ON_SETID = 0x0400000 | 0x0040000 | 0x0200000 | 0x0100000;
+/** STACK_GAP is the most stack mapped at exec (Linux's minimum gap below the stack, 128 MiB). */
 const STACK_GAP = 0x8000000;
 /** MIN_STACK is the smallest stack mapped, whatever RLIMIT_STACK says (Linux grows at least this far). */
 const MIN_STACK = 128 * 1024;
@@ -54,9 +57,10 @@ function openExecutable(t: Task, start: Location, p: string): { file: FileDescri
   return { file: loc.dentry.inode.open(loc, O_RDONLY | FMODE_EXEC, t.creds), loc };
 }
 
-function execFile(t: Task, f: FileDescription): ExecFile {
+function execFile(t: Task, f: FileDescription, path?: string): ExecFile {
   return {
     size: f.stat().size,
+    path,
     readAt(offset: number, length: number): Buffer {
       const buf = Buffer.alloc(length);
       let done = 0;
@@ -72,7 +76,11 @@ function execFile(t: Task, f: FileDescription): ExecFile {
 
 function loaderMemory(mm: MemoryManager): LoaderMemory {
   return {
-    mapAnonymous: (addr, length, prot) => mm.mapAnonymous(Number(addr), length, prot, false),
+    mapAnonymous: (addr, length, prot, name, fileOffset) => {
+      mm.mapAnonymous(Number(addr), length, prot, false, name);
+      const v = mm.findVma(Number(addr));
+      if (v && fileOffset) v.fileOffset = fileOffset;
+    },
     write: (addr, data) => mm.writeForce(Number(addr), data),
     findFree: (length, hint) => {
       // The lowest free range at or above hint.
@@ -126,29 +134,36 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   const [stackLimit] = limitOf(t.tg, RLIMIT_STACK);
   const argLimit = stackLimit >= 1n << 53n ? Number.MAX_SAFE_INTEGER : Number(stackLimit);
   checkArgLimits(args, envp, argLimit);
+  const exePath = k.mounts.pathOf(opened.loc, t.root);
+  // ASLR (loader/aslr.ts): off for a persona with ADDR_NO_RANDOMIZE, as Linux's, unless the
+  // program gains privilege (set-user-ID, capabilities): Linux then clears PER_CLEAR_ON_SETID.
+  const next: ExecResult = execCredentials(t.creds, opened.loc);
+  const persona = next.secure ? t.personality & ~PER_CLEAR_ON_SETID : t.personality;
+  const random = persona & ADDR_NO_RANDOMIZE ? null : (n: number) => randomBytes(n);
+  const layout = chooseLayout(k.platform.maxUserAddress, stackLimit >= 1n << 53n ? Infinity : Number(stackLimit), random);
   const mm = MemoryManager.create(k.platform);
+  mm.mmapTop = layout.mmapBase;
   const mem = loaderMemory(mm);
   let loaded;
   let stack;
-  let next: ExecResult;
   try {
-    loaded = loadExecutable(execFile(t, opened.file), mem, (interp) => {
+    loaded = loadExecutable(execFile(t, opened.file, exePath), mem, (interp) => {
       const o = openExecutable(t, t.root, interp);
       const ef = execFile(t, o.file);
       const data = ef.readAt(0, ef.size);
       o.file.unref();
-      return { size: data.length, readAt: (off, len) => data.subarray(off, off + len) };
-    }, { random: (n) => randomBytes(n) });
+      return { size: data.length, path: k.mounts.pathOf(o.loc, t.root), readAt: (off, len) => data.subarray(off, off + len) };
+    }, { random: random ?? undefined, interpHint: BigInt(mm.mmapTop) });
+    const vdso = mapVdso(mm, mm.findFree(vdsoSize(k.platform.memoryFile)));
     // The stack may grow to RLIMIT_STACK, as Linux lets it (it maps it all at once).
-    const stackTop = mm.mmapTop + STACK_GAP;
+    const stackTop = layout.stackTop;
     const size = stackSize(stackLimit);
     mm.mapAnonymous(stackTop - size, size, PROT_RW | (loaded.stackExecutable ? 4 : 0), false, '[stack]');
-    next = execCredentials(t.creds, opened.loc);
     const c = next.ids;
     stack = buildInitialStack(mem, BigInt(stackTop), {
-      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit,
+      argv: args, envp, execfn: file, random: randomBytes(16), platform: 'x86_64', stackLimit: argLimit, spOffset: layout.spOffset,
       auxv: [
-        [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
+        [AT_SYSINFO_EHDR, BigInt(vdso)], [AT_HWCAP, 0x178bfbffn], [AT_PAGESZ, 4096n], [AT_CLKTCK, 100n], [AT_PHDR, loaded.phdr], [AT_PHENT, BigInt(loaded.phent)],
         [AT_PHNUM, BigInt(loaded.phnum)], [AT_BASE, loaded.base], [AT_FLAGS, 0n], [AT_ENTRY, loaded.execEntry],
         [AT_UID, BigInt(c.uid)], [AT_EUID, BigInt(c.euid)], [AT_GID, BigInt(c.gid)], [AT_EGID, BigInt(c.egid)],
         [AT_SECURE, next.secure ? 1n : 0n], [AT_MINSIGSTKSZ, 2048n],
@@ -167,13 +182,14 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   creds.suid = creds.euid;
   creds.sgid = creds.egid;
   creds.caps = next.caps;
+  t.personality = persona;
   for (const other of [...t.tg.tasks]) if (other !== t) exitTask(other, { signal: 9 });
-  mm.brkStart = mm.brk = Number(loaded.brkStart);
+  mm.brkStart = mm.brk = Number(loaded.brkStart) + layout.brkOffset;
   mm.argStart = Number(stack.argStart);
   mm.argEnd = Number(stack.argEnd);
   mm.envStart = Number(stack.envStart);
   mm.envEnd = Number(stack.envEnd);
-  mm.exe = k.mounts.pathOf(opened.loc, t.root);
+  mm.exe = exePath;
   retireContext(t);
   deleteAllTimers(t.tg);
   t.mm.release();

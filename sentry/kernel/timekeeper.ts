@@ -9,9 +9,11 @@
  * read back (alarm's remaining seconds) and disarmed. Deadlines are on the Date.now clock
  * in milliseconds; an infinite or NaN deadline never fires.
  *
- * It also reads the clocks of clock_gettime(2) that do not depend on a task (nowNs).
+ * It also reads the clocks of clock_gettime(2) that do not depend on a task (nowNs), on
+ * the clock the vDSO's data page publishes (vdso-clock.ts).
  */
 import { Errno, fail } from './errors';
+import { VdsoClock } from './vdso-clock';
 
 /** MAX_TIMER_MS is the longest delay Node's setTimeout accepts (2^31-1 ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -100,11 +102,22 @@ const start = process.hrtime.bigint();
 let realtimeBase = BigInt(Date.now()) * 1000000n - start;
 
 /**
+ * vdsoClock is the sandbox's CLOCK_MONOTONIC once the TSC is calibrated (vdso-clock.ts):
+ * the line the vDSO reads too. Before (and without a usable TSC) it is the host's
+ * monotonic clock from the sandbox's boot.
+ */
+export const vdsoClock = new VdsoClock(
+  (hostNs) => hostNs - start + 1000000000n,
+  () => realtimeBase + start - 1000000000n,
+);
+
+/**
  * nowNs returns clock `id` in nanoseconds (EINVAL for a clock it does not know).
- * CLOCK_REALTIME is the host's wall clock at the sentry's start carried on by the host's
- * monotonic clock, so it never goes backwards within the sandbox (a step of the host's
- * clock is not seen; NTP's slewing is, as both clocks share it). The monotonic clocks
- * count from the sandbox's boot (1 s at boot, as a fresh Linux reads shortly after).
+ * CLOCK_REALTIME is the host's wall clock at the sentry's start carried on by the
+ * sandbox's monotonic clock, so it never goes backwards within the sandbox (a step of the
+ * host's clock is not seen; NTP's slewing is, as both clocks share it). The monotonic
+ * clocks count from the sandbox's boot (1 s at boot, as a fresh Linux reads shortly
+ * after), on the TSC line the vDSO serves (vdsoClock) once it is calibrated.
  */
 export function nowNs(id: number): bigint {
   switch (id) {
@@ -112,21 +125,22 @@ export function nowNs(id: number): bigint {
     case CLOCK_REALTIME_COARSE:
     case CLOCK_REALTIME_ALARM:
     case CLOCK_TAI:
-      return process.hrtime.bigint() + realtimeBase;
+      return vdsoClock.mono() + realtimeBase + start - 1000000000n;
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_BOOTTIME:
     case CLOCK_BOOTTIME_ALARM:
-      return process.hrtime.bigint() - start + 1000000000n;
+      return vdsoClock.mono();
     default:
       return fail(Errno.EINVAL);
   }
 }
 
-/** setRealtimeNs moves the sandbox's CLOCK_REALTIME to `ns` (the host's clock is untouched). */
+/** setRealtimeNs moves the sandbox's CLOCK_REALTIME to `ns` (the host's clock is untouched; the vDSO's page follows). */
 export function setRealtimeNs(ns: bigint): void {
-  realtimeBase = ns - process.hrtime.bigint();
+  realtimeBase = ns - vdsoClock.mono() - start + 1000000000n;
+  vdsoClock.publish();
 }
 
 /** deadlineOf converts a time `ns` on clock `id` to a deadline on the timekeeper's clock (ms). */

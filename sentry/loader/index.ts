@@ -8,3 +8,5 @@ export * from './elf';
 export * from './load';
 export * from './shebang';
 export * from './stack';
+export * from './vdso';
+export * from './aslr';

@@ -36,6 +36,12 @@ export interface LoadOptions {
   hint?: bigint;
   /** random returns n random bytes; when set, an ET_DYN base is randomized. */
   random?: (n: number) => Buffer;
+  /**
+   * interpHint is where the interpreter goes (default DEFAULT_INTERP_BASE, moved by
+   * `random`); given, it is used as is: exec passes the mmap base, so that the interpreter
+   * goes top-down below it as Linux maps it (randomized with the base).
+   */
+  interpHint?: bigint;
 }
 
 /** LoadedElf is one image in memory. */
@@ -66,9 +72,9 @@ export function loadElf(file: ExecFile, mem: LoaderMemory, opts: LoadOptions = {
   if (hi + bias > TASK_SIZE) loaderFail(Errno.ENOMEM, 'elf: image does not fit below the top of the address space');
 
   // Page runs per segment, trimmed where a later segment takes over a shared page.
-  const runs = info.loads.map((s) => ({ start: pageDown(s.vaddr), end: pageUp(s.vaddr + BigInt(s.memsz)), prot: s.prot }));
+  const runs = info.loads.map((s) => ({ start: pageDown(s.vaddr), end: pageUp(s.vaddr + BigInt(s.memsz)), prot: s.prot, offset: s.offset - (s.offset % PAGE_SIZE) }));
   for (let i = 1; i < runs.length; i++) if (runs[i].start < runs[i - 1].end) runs[i - 1].end = runs[i].start;
-  for (const r of runs) if (r.end > r.start) mem.mapAnonymous(r.start + bias, Number(r.end - r.start), r.prot);
+  for (const r of runs) if (r.end > r.start) mem.mapAnonymous(r.start + bias, Number(r.end - r.start), r.prot, file.path, r.offset);
 
   for (const s of info.loads) {
     const at = s.vaddr + bias;
@@ -145,7 +151,7 @@ export function loadExecutable(
   if (exe.interp === null) return out;
   let interp: LoadedElf;
   try {
-    interp = loadElf(openInterpreter(exe.interp), mem, { hint: DEFAULT_INTERP_BASE, random: opts.random });
+    interp = loadElf(openInterpreter(exe.interp), mem, opts.interpHint !== undefined ? { hint: opts.interpHint } : { hint: DEFAULT_INTERP_BASE, random: opts.random });
   } catch (e) {
     if (e instanceof LoaderError && e.errno === Errno.ENOEXEC) throw new LoaderError(ELIBBAD, `interpreter "${exe.interp}": ${e.message}`, { cause: e });
     throw e;

@@ -77,3 +77,15 @@ describe('buildInitialStack', () => {
     expect(errnoOf(() => buildInitialStack(stackMem(), TOP, { ...base, random, argv: ['a\0b'] }))).toBe(22);
   });
 });
+
+describe('buildInitialStack spOffset', () => {
+  test('moves the table below the strings by the offset (then 16-byte aligned), the strings stay', () => {
+    const spec = { argv: ['/bin/prog'], envp: ['A=1'], execfn: '/bin/prog', random, platform: 'x86_64' as const, auxv: [] };
+    const a = buildInitialStack(stackMem(), TOP, spec);
+    const b = buildInitialStack(stackMem(), TOP, { ...spec, spOffset: 5000 });
+    expect(b.argStart).toBe(a.argStart);
+    expect(b.sp % 16n).toBe(0n);
+    expect(a.sp - b.sp).toBeGreaterThanOrEqual(4992n);
+    expect(a.sp - b.sp).toBeLessThanOrEqual(5008n);
+  });
+});

@@ -6,6 +6,7 @@
  *                          execfn string (AT_EXECFN points here)
  *                          envp strings, in order
  *   argStart..argEnd       argv strings, in order (argEnd = envStart)
+ *                          spOffset bytes (random with ASLR, as Linux's arch_align_stack)
  *                          platform string "x86_64" (AT_PLATFORM)
  *                          16 random bytes (AT_RANDOM)
  *                          padding so that rsp is 16-byte aligned
@@ -44,6 +45,11 @@ export interface StackSpec {
   platform: 'x86_64';
   /** stackLimit is RLIMIT_STACK's soft value (default 8 MiB), for the E2BIG check. */
   stackLimit?: number;
+  /**
+   * spOffset moves everything below the strings down by this many bytes (below 8192), as
+   * Linux's arch_align_stack does with a random count when randomization is on.
+   */
+  spOffset?: number;
 }
 
 /** InitialStack is where things landed; mm keeps argStart..envEnd for /proc/pid/cmdline and environ. */
@@ -100,6 +106,7 @@ export function buildInitialStack(mem: LoaderMemory, stackTop: bigint, spec: Sta
   const argEnd = p;
   const argAddrs = spec.argv.map((s, i) => cstr(s, `argv[${i}]`)).reverse().map(push).reverse();
   const argStart = p;
+  p -= BigInt(spec.spOffset ?? 0);
   p &= ~15n;
   const platform = push(cstr(spec.platform, 'platform'));
   p &= ~15n;

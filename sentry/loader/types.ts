@@ -9,14 +9,20 @@ import { Errno } from '../../native/libc';
 /** ExecFile is the executable being loaded: read-only access by offset. */
 export interface ExecFile {
   size: number;
+  /** path names the file in /proc/<pid>/maps (the segments of an unnamed file show no name). */
+  path?: string;
   /** readAt returns `length` bytes at `offset` (the loader checks bounds against size first). */
   readAt(offset: number, length: number): Buffer;
 }
 
 /** LoaderMemory is where the loader puts the image: the sentry's memory manager implements it. */
 export interface LoaderMemory {
-  /** mapAnonymous reserves [addr, addr+length) (page aligned) with prot, zero-filled; fixed: must be exactly there. */
-  mapAnonymous(addr: bigint, length: number, prot: number): void;
+  /**
+   * mapAnonymous reserves [addr, addr+length) (page aligned) with prot, zero-filled; fixed:
+   * must be exactly there. name and fileOffset are what /proc/<pid>/maps shows for it (the
+   * file a segment comes from).
+   */
+  mapAnonymous(addr: bigint, length: number, prot: number, name?: string, fileOffset?: number): void;
   /** write copies bytes into already-mapped memory, ignoring prot. */
   write(addr: bigint, data: Buffer): void;
   /** findFree returns a free page-aligned address for length bytes at or above hint (for PIE and the interpreter). */

@@ -70,16 +70,20 @@ export class MemoryManager implements Mapper {
   /** busFaultAt is the page whose shared memory handleFault could not store (for isBusFault). */
   private busFaultAt = -1;
 
-  constructor(readonly platform: Platform, readonly as: AddressSpace) {}
+  constructor(readonly platform: Platform, readonly as: AddressSpace) {
+    this.mmapTop = pageDown(platform.maxUserAddress - 0x10000000);
+  }
 
   static create(platform: Platform): MemoryManager {
     return new MemoryManager(platform, platform.newAddressSpace());
   }
 
-  get mmapTop(): number {
-    // Below the stack region (8 MiB reserved under the top) with a gap.
-    return pageDown(this.platform.maxUserAddress - 0x10000000);
-  }
+  /**
+   * mmapTop is the top of the mmap area (Linux's mmap_base): exec chooses it, randomized
+   * unless ADDR_NO_RANDOMIZE (loader/aslr.ts); fork copies it. This default (256 MiB below
+   * the top) serves an address space that no exec laid out.
+   */
+  mmapTop: number;
 
   /** findVma returns the VMA containing addr. */
   findVma(addr: number): Vma | undefined {
@@ -602,7 +606,7 @@ export class MemoryManager implements Mapper {
   fork(): MemoryManager {
     const child = MemoryManager.create(this.platform);
     const mf = this.platform.memoryFile;
-    Object.assign(child, { brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
+    Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
       child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
@@ -657,7 +661,7 @@ export class MemoryManager implements Mapper {
   describe(): string {
     const hex = (n: number) => n.toString(16).padStart(8, '0');
     const lines = this.vmas.map((v) => {
-      const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared ? 's' : 'p'}`;
+      const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared && !v.special ? 's' : 'p'}`;
       const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 `;
       return v.name ? line.padEnd(73) + v.name : line.trimEnd();
     });

@@ -37,6 +37,11 @@ export interface Vma {
    * was opened read-only, or is write-sealed): mprotect(PROT_WRITE) fails with EACCES.
    */
   noWrite?: boolean;
+  /**
+   * special marks the vDSO's [vvar] and [vdso] (mm/vdso.ts): shared objects that
+   * /proc/<pid>/maps shows as private, as Linux shows its special mappings.
+   */
+  special?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
 }

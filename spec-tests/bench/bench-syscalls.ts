@@ -24,11 +24,13 @@ import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runti
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
-const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong', 'flock', 'futex-pingpong', 'walk-10k-cold'];
+const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'pipe-pingpong', 'flock', 'futex-pingpong', 'clock_gettime', 'walk-10k-cold'];
 /** WALK_OP is the cold walk, run apart (bench-syscalls -w). */
 const WALK_OP = 'walk-10k-cold';
 /** TARGETS are the issue's bounds on tvisor's time as a fraction of runsc's. */
 const TARGETS: Record<string, number> = { getppid: 0.25, 'pread-4k': 0.3, 'open+close': 0.5, 'fork+wait': 1, 'walk-10k-cold': 0.7 };
+/** NATIVE_TARGETS are the issue's bounds on tvisor's time as a multiple of the native run's. */
+const NATIVE_TARGETS: Record<string, number> = { clock_gettime: 2 };
 /** WALK_FILES and WALK_PER_DIR shape the cold walk's tree (as bench-syscalls.c reads it). */
 const WALK_FILES = 10_000, WALK_PER_DIR = 100;
 
@@ -174,7 +176,7 @@ function main(): number {
     ],
     passes,
   );
-  const [, , runsc, tvisor, before] = columns;
+  const [native, , runsc, tvisor, before] = columns;
 
   console.log(`bench-syscalls: ${os.cpus().length} CPUs, kernel ${os.release()}, ${seconds} s per op and runtime`);
   console.log(`runsc: ${RUNTIMES.runsc.flags.join(' ')}, platform ${runscPlatform()} (its default)`);
@@ -186,9 +188,14 @@ function main(): number {
     const t = tvisor.us?.get(op);
     const s = runsc.us?.get(op);
     const ratio = t !== undefined && s !== undefined && s > 0 ? t / s : undefined;
-    const target = TARGETS[op];
-    const met = target === undefined ? '' : ratio === undefined ? 'n/a' : ratio <= target ? 'met' : 'not met';
-    rows.push([op, ...cells, ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, target === undefined ? '' : `<= ${target}x`, met]);
+    const n = native.us?.get(op);
+    const nativeTarget = NATIVE_TARGETS[op];
+    // An op whose target is a multiple of native (the vDSO's clock_gettime) is judged on that.
+    const target = nativeTarget ?? TARGETS[op];
+    const judged = nativeTarget === undefined ? ratio : t !== undefined && n !== undefined && n > 0 ? t / n : undefined;
+    const met = target === undefined ? '' : judged === undefined ? 'n/a' : judged <= target ? 'met' : 'not met';
+    const targetText = target === undefined ? '' : nativeTarget === undefined ? `<= ${target}x` : `<= ${target}x native (${judged === undefined ? '-' : judged.toFixed(2)}x)`;
+    rows.push([op, ...cells, ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, targetText, met]);
   }
   const widths = printTable(rows);
   const spread = columns.filter((c) => c.us && c.name !== 'native' && c.name !== 'runc');

@@ -10,6 +10,7 @@
  * The cold walk, `walk-10k-cold`, stats each of 10,000 files DIR/dN/fM (N = M / 100, M
  * from 0 to 9999, made beforehand by the caller and never looked up in this container)
  * once, and reports the mean time per stat: a cold lookup, not calibrated or repeated.
+ * clock_gettime reads CLOCK_MONOTONIC through glibc (the vDSO's where the kernel gives one).
  * futex-pingpong is a round trip between two processes over a futex word in MAP_SHARED
  * memory (each side wakes the other once).
  * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB; flock
@@ -56,6 +57,13 @@ static double now(void) {
 
 static void op_getppid(long n) {
   for (long i = 0; i < n; i++) getppid();
+}
+
+/* op_clock_gettime reads CLOCK_MONOTONIC through glibc: through the vDSO where there is one. */
+static void op_clock_gettime(long n) {
+  struct timespec ts;
+  for (long i = 0; i < n; i++)
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) die("clock_gettime");
 }
 
 static void op_open_close(long n) {
@@ -188,7 +196,7 @@ struct op {
 static const struct op ops[] = {
     {"getppid", op_getppid},     {"open+close", op_open_close}, {"pread-4k", op_pread},
     {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"pipe-pingpong", op_pipe_pingpong},
-    {"flock", op_flock},           {"futex-pingpong", op_futex_pingpong},
+    {"flock", op_flock},           {"futex-pingpong", op_futex_pingpong}, {"clock_gettime", op_clock_gettime},
 };
 
 static int cmp_double(const void *a, const void *b) {

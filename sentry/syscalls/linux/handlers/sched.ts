@@ -78,7 +78,7 @@ define(135, (t, r) => {
   const persona = u32(r, 0);
   if (persona !== 0xffffffff) t.personality = persona;
   return old;
-}, 'partial', 'the persona is kept, inherited and reported; its flags (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC...) change nothing');
+}, 'partial', 'the persona is kept, inherited and reported; ADDR_NO_RANDOMIZE turns address randomization off from the next execve, as Linux (loader/aslr.ts); its other flags (READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT...) change nothing');
 
 /** mayLock is can_do_mlock: a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. */
 function mayLock(t: Task): boolean {
