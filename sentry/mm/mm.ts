@@ -6,8 +6,21 @@
  * the address: a chunk gets a memory-file range the first time a page of it is touched
  * (a fault from the application, or a copy by the sentry), and each VMA's part of the
  * chunk is mapped with that VMA's protection. munmap zeroes or frees the pages it drops,
- * so a later mapping there reads zeros. fork copies every populated chunk (no
- * copy-on-write yet: its cost is one memcpy per populated chunk).
+ * so a later mapping there reads zeros.
+ *
+ * Copy-on-write: a private chunk is a PrivateChunk record {range, refs} that fork shares
+ * between parent and child (refs counts the address spaces holding it). An address space
+ * keeps in `cow` the chunks it maps write-protected because they were shared at a fork:
+ * there every VMA's part of the chunk is mapped without PROT_WRITE, whatever the VMA says
+ * (mprotect too maps them read-only). The first write breaks the sharing for that chunk
+ * (own): a copy into a fresh chunk when another address space still holds it, else just
+ * a remap with the VMAs' protections. A write comes as an application fault (the ptrace
+ * platform cannot tell a write from a read, but a protection fault on a cow chunk of a
+ * writable VMA can only be a write) or as a store by the sentry (write, writeForce,
+ * copyPopulated, munmap's zeroing): the sentry never stores into a shared chunk. A chunk
+ * goes back to the pool with its last reference (munmap, exit, execve). fork costs, per
+ * populated chunk, a reference increment, plus one protect per run of the parent's
+ * writable chunks and one map per run in the child: no page is copied until written.
  *
  * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
  * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
@@ -30,7 +43,7 @@
  * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
  */
 import * as os from 'node:os';
-import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
@@ -44,6 +57,15 @@ function copyRange(mf: MemoryFile, src: number, dst: number, length: number): vo
   }
 }
 
+/**
+ * PrivateChunk is a private anonymous chunk's memory-file range and the number of address
+ * spaces holding it (more than one after a fork, until each writes: copy-on-write).
+ */
+interface PrivateChunk {
+  range: FileRange;
+  refs: number;
+}
+
 /** MemoryManager is one address space. */
 export class MemoryManager implements Mapper {
   /**
@@ -54,7 +76,9 @@ export class MemoryManager implements Mapper {
   static commitLimit = os.totalmem();
 
   vmas: Vma[] = [];
-  private readonly chunks = new Map<number, FileRange>();
+  private readonly chunks = new Map<number, PrivateChunk>();
+  /** cow holds the chunks mapped here write-protected since a fork shared them (see the header). */
+  private readonly cow = new Set<number>();
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -237,16 +261,63 @@ export class MemoryManager implements Mapper {
   private dropChunks(start: number, end: number): void {
     const mf = this.platform.memoryFile;
     for (const c of this.chunksIn(start, end)) {
-      const range = this.chunks.get(c)!;
       const cStart = c * CHUNK;
       if (!this.hasPrivateIn(cStart, cStart + CHUNK)) {
-        poolOf(mf).give(range);
+        this.dropRef(this.chunks.get(c)!);
         this.chunks.delete(c);
+        this.cow.delete(c);
       } else {
+        // The zeroing is a store: never into a chunk another address space still holds.
+        if (this.chunks.get(c)!.refs > 1) this.own(c);
         const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
-        mf.fill(range.offset + (lo - cStart), hi - lo, 0);
+        mf.fill(this.chunks.get(c)!.range.offset + (lo - cStart), hi - lo, 0);
       }
     }
+  }
+
+  /** dropRef drops one reference to a private chunk; the last gives it back to the pool. */
+  private dropRef(chunk: PrivateChunk): void {
+    if (--chunk.refs === 0) poolOf(this.platform.memoryFile).give(chunk.range);
+  }
+
+  /**
+   * own makes private chunk c exclusive to this address space, copying it when another
+   * address space still holds it, and maps it with its VMAs' protections: the write side
+   * of copy-on-write (ENOMEM when the memory file is full).
+   */
+  private own(c: number): void {
+    const chunk = this.chunks.get(c)!;
+    if (chunk.refs > 1) {
+      const mf = this.platform.memoryFile;
+      const range = poolOf(mf).take(false);
+      copyRange(mf, chunk.range.offset, range.offset, CHUNK);
+      chunk.refs--;
+      this.chunks.set(c, { range, refs: 1 });
+    }
+    this.cow.delete(c);
+    this.mapChunks([c]);
+  }
+
+  /**
+   * writeProtect maps read-only, within [from, to), the writable private VMAs' parts of
+   * the given chunks (ascending): one protect per run of adjacent pages.
+   */
+  private writeProtect(chunks: number[], from = 0, to = Number.MAX_SAFE_INTEGER): void {
+    let run: { lo: number; hi: number; prot: number } | null = null;
+    for (const c of chunks) {
+      const cStart = Math.max(c * CHUNK, from), cEnd = Math.min((c + 1) * CHUNK, to);
+      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
+        const v = this.vmas[i];
+        if (v.shared || !(v.prot & PROT_WRITE)) continue;
+        const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd), prot = v.prot & ~PROT_WRITE;
+        if (run && run.hi === lo && run.prot === prot) run.hi = hi;
+        else {
+          if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
+          run = { lo, hi, prot };
+        }
+      }
+    }
+    if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
   }
 
   /** protect changes the protection of [addr, addr+length), which must be fully mapped. */
@@ -277,6 +348,8 @@ export class MemoryManager implements Mapper {
     }
     this.vmas = out;
     this.as.protect(addr, length, prot);
+    // Chunks still shared since a fork stay read-only until written (copy-on-write).
+    if (prot & PROT_WRITE && this.cow.size > 0) this.writeProtect(this.chunksIn(addr, end).filter((c) => this.cow.has(c)), addr, end);
   }
 
   /**
@@ -296,7 +369,7 @@ export class MemoryManager implements Mapper {
         const last = Math.ceil(Math.min(v.end, end) / CHUNK);
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
           if (this.chunks.has(c)) continue;
-          this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
+          this.chunks.set(c, { range: poolOf(this.platform.memoryFile).take(true), refs: 1 });
           fresh.push(c);
         }
       }
@@ -354,13 +427,14 @@ export class MemoryManager implements Mapper {
   private mapChunks(chunks: number[]): void {
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
     for (const c of chunks) {
-      const range = this.chunks.get(c)!;
+      const { range } = this.chunks.get(c)!;
       const cStart = c * CHUNK, cEnd = cStart + CHUNK;
+      const mask = this.cow.has(c) ? ~PROT_WRITE : ~0; // shared since a fork: read-only until written
       for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
         const v = this.vmas[i];
         if (v.shared) continue;
         const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
-        runs.add(lo, hi, range.offset + (lo - cStart), v.prot);
+        runs.add(lo, hi, range.offset + (lo - cStart), v.prot & mask);
       }
     }
     runs.flush();
@@ -368,12 +442,25 @@ export class MemoryManager implements Mapper {
 
   /**
    * handleFault answers an application page fault: memory not yet populated is
-   * populated (true: resume the task); a real access violation returns false.
+   * populated, and a write to a chunk shared since a fork gets its own copy (true: resume
+   * the task); a real access violation returns false. `access` is what the platform could
+   * tell: with `unknown` (ptrace), a fault on a write-protected cow chunk of a writable
+   * VMA can only be a write, the chunk being mapped readable there.
    */
-  handleFault(addr: number): boolean {
+  handleFault(addr: number, access: AccessType = 'unknown'): boolean {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
+    if (!v.shared && this.cow.has(c)) {
+      if (!(v.prot & PROT_WRITE) || (access !== 'write' && access !== 'unknown')) return false;
+      try {
+        this.own(c);
+      } catch (e) {
+        if (e instanceof LinuxError) return false; // the memory file is full
+        throw e;
+      }
+      return true;
+    }
     if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) || v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit : this.chunks.has(c)) return false;
     try {
       this.populate(pageDown(addr), PAGE);
@@ -411,6 +498,8 @@ export class MemoryManager implements Mapper {
       at = v.end;
     }
     this.populate(addr, length);
+    // The sentry's stores break copy-on-write first, as the application's do.
+    if (want & PROT_WRITE && this.cow.size > 0) for (const c of this.chunksIn(addr, addr + length)) if (this.cow.has(c)) this.own(c);
   }
 
   /** read copies length bytes from application memory (EFAULT when not readable). */
@@ -449,7 +538,8 @@ export class MemoryManager implements Mapper {
       const key = v.shared ? v.shared.offset + (at - v.start) : at;
       const c = Math.floor(key / CHUNK);
       const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
-      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c);
+      if (!v.shared && this.cow.has(c)) this.own(c); // never store into a shared chunk
+      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c)?.range;
       if (!range) fail(Errno.EFAULT); // past the end of a shared file
       mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
       done += n;
@@ -501,7 +591,7 @@ export class MemoryManager implements Mapper {
       }
     }
     for (const c of this.chunksIn(src, end)) {
-      const cStart = c * CHUNK, range = this.chunks.get(c)!;
+      const cStart = c * CHUNK, { range } = this.chunks.get(c)!;
       for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cStart + CHUNK; i++) {
         const v = this.vmas[i];
         if (v.shared) continue;
@@ -576,24 +666,32 @@ export class MemoryManager implements Mapper {
 
   // --- fork and teardown -------------------------------------------------------------
 
-  /** fork returns a copy of this address space in a new platform address space. */
+  /**
+   * fork returns a copy of this address space in a new platform address space. Private
+   * chunks are shared copy-on-write (see the header): a reference each, write-protected
+   * in both, no page copied.
+   */
   fork(): MemoryManager {
     const child = MemoryManager.create(this.platform);
-    const mf = this.platform.memoryFile;
     Object.assign(child, { brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
       child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
       if (v.shared) child.register(v.shared.mem);
     }
-    const pool = poolOf(mf);
     const all = [...this.chunks.keys()].sort((a, b) => a - b);
     try {
       for (const c of all) {
-        const dst = pool.take(false);
-        copyRange(mf, this.chunks.get(c)!.offset, dst.offset, CHUNK);
-        child.chunks.set(c, dst);
+        const chunk = this.chunks.get(c)!;
+        chunk.refs++;
+        child.chunks.set(c, chunk);
+        child.cow.add(c);
       }
+      // The parent's writable pages become read-only before it runs again (those already
+      // in cow are read-only already).
+      const fresh = all.filter((c) => !this.cow.has(c));
+      for (const c of fresh) this.cow.add(c);
+      this.writeProtect(fresh);
       child.mapChunks(all);
       for (const v of child.vmas) if (v.shared) child.populateShared(v, v.start, v.end, true);
     } catch (e) {
@@ -612,10 +710,9 @@ export class MemoryManager implements Mapper {
   /** release frees everything when the last user goes. */
   release(): void {
     if (--this.users > 0) return;
-    const mf = this.platform.memoryFile;
-    const pool = poolOf(mf);
-    for (const range of this.chunks.values()) pool.give(range);
+    for (const chunk of this.chunks.values()) this.dropRef(chunk);
     this.chunks.clear();
+    this.cow.clear();
     for (const v of this.vmas) v.shared?.mem.unref();
     for (const mem of this.mapped) mem.mappers.delete(this);
     this.mapped.clear();
