@@ -16,6 +16,7 @@ import { setTmpfsMemoryFile, Tmpfs, TmpfsInode } from '../fsimpl/tmpfs/tmpfs';
 
 const TB = 2 ** 40;
 const CHUNK = 64 * 1024;
+const PAGE = 4096;
 const RW = PROT_READ | PROT_WRITE;
 
 /** CountingSpace is an AddressSpace that records its mappings and counts its calls. */
@@ -348,6 +349,29 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(mm.read(base + 3 * CHUNK, 2).toString()).toBe('aa');
     mm.release();
     expect(inUse()).toBe(0);
+  });
+
+  test('with the memory file full, a write fault on a shared chunk is refused (SIGSEGV) and munmap still works', () => {
+    const small = MemoryFile.create({ maxSize: 4 * CHUNK });
+    try {
+      const sp = fakePlatform(small);
+      const mm = MemoryManager.create(sp);
+      const base = 0x100000000;
+      mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+      mm.write(base, Buffer.alloc(4 * CHUNK, 0x63));
+      const child = mm.fork();
+      expect(child.handleFault(base + CHUNK)).toBe(false);
+      expect(() => child.write(base + CHUNK, Buffer.from('x'))).toThrow(new LinuxError(Errno.ENOMEM));
+      expect(() => child.unmap(base + CHUNK, PAGE)).not.toThrow();
+      expect(mm.read(base + CHUNK, 4).toString()).toBe('cccc');
+      // Once the child is gone the parent's chunks are its own again: no copy needed.
+      child.release();
+      expect(mm.handleFault(base + CHUNK)).toBe(true);
+      mm.write(base + 2 * CHUNK, Buffer.from('d'));
+      mm.release();
+    } finally {
+      small.close();
+    }
   });
 
   test('mprotect keeps shared chunks read-only; munmap of part of a shared chunk does not zero the other side', () => {

@@ -268,7 +268,9 @@ export class MemoryManager implements Mapper {
         this.cow.delete(c);
       } else {
         // The zeroing is a store: never into a chunk another address space still holds.
-        if (this.chunks.get(c)!.refs > 1) this.own(c);
+        // Without memory for the copy the pages keep this process's old bytes (munmap
+        // itself does not fail); a later mapping there reads them until written.
+        if (this.chunks.get(c)!.refs > 1 && !this.tryOwn(c)) continue;
         const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
         mf.fill(this.chunks.get(c)!.range.offset + (lo - cStart), hi - lo, 0);
       }
@@ -296,6 +298,17 @@ export class MemoryManager implements Mapper {
     }
     this.cow.delete(c);
     this.mapChunks([c]);
+  }
+
+  /** tryOwn is own, telling whether it could (false: the memory file is full). */
+  private tryOwn(c: number): boolean {
+    try {
+      this.own(c);
+      return true;
+    } catch (e) {
+      if (e instanceof LinuxError) return false;
+      throw e;
+    }
   }
 
   /**
@@ -453,13 +466,7 @@ export class MemoryManager implements Mapper {
     const c = Math.floor(addr / CHUNK);
     if (!v.shared && this.cow.has(c)) {
       if (!(v.prot & PROT_WRITE) || (access !== 'write' && access !== 'unknown')) return false;
-      try {
-        this.own(c);
-      } catch (e) {
-        if (e instanceof LinuxError) return false; // the memory file is full
-        throw e;
-      }
-      return true;
+      return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
     }
     if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) || v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit : this.chunks.has(c)) return false;
     try {
