@@ -43,8 +43,9 @@
  * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
  */
 import * as os from 'node:os';
-import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
+import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
@@ -57,15 +58,6 @@ function copyRange(mf: MemoryFile, src: number, dst: number, length: number): vo
   }
 }
 
-/**
- * PrivateChunk is a private anonymous chunk's memory-file range and the number of address
- * spaces holding it (more than one after a fork, until each writes: copy-on-write).
- */
-interface PrivateChunk {
-  range: FileRange;
-  refs: number;
-}
-
 /** MemoryManager is one address space. */
 export class MemoryManager implements Mapper {
   /**
@@ -76,9 +68,12 @@ export class MemoryManager implements Mapper {
   static commitLimit = os.totalmem();
 
   vmas: Vma[] = [];
-  private readonly chunks = new Map<number, PrivateChunk>();
-  /** cow holds the chunks mapped here write-protected since a fork shared them (see the header). */
-  private readonly cow = new Set<number>();
+  private chunks = new ChunkTable();
+  /**
+   * writable holds the populated chunks mapped here with their VMAs' protections; the
+   * others are write-protected since a fork shared them (copy-on-write, see the header).
+   */
+  private writable = new Set<number>();
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -263,14 +258,13 @@ export class MemoryManager implements Mapper {
     for (const c of this.chunksIn(start, end)) {
       const cStart = c * CHUNK;
       if (!this.hasPrivateIn(cStart, cStart + CHUNK)) {
-        this.dropRef(this.chunks.get(c)!);
-        this.chunks.delete(c);
-        this.cow.delete(c);
+        this.dropRef(this.chunks.take(c)!);
+        this.writable.delete(c);
       } else {
         // The zeroing is a store: never into a chunk another address space still holds.
         // Without memory for the copy the pages keep this process's old bytes (munmap
         // itself does not fail); a later mapping there reads them until written.
-        if (this.chunks.get(c)!.refs > 1 && !this.tryOwn(c)) continue;
+        if (this.chunks.isShared(c) && !this.tryOwn(c)) continue;
         const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
         mf.fill(this.chunks.get(c)!.range.offset + (lo - cStart), hi - lo, 0);
       }
@@ -288,15 +282,13 @@ export class MemoryManager implements Mapper {
    * of copy-on-write (ENOMEM when the memory file is full).
    */
   private own(c: number): void {
-    const chunk = this.chunks.get(c)!;
-    if (chunk.refs > 1) {
+    if (this.chunks.isShared(c)) {
       const mf = this.platform.memoryFile;
       const range = poolOf(mf).take(false);
-      copyRange(mf, chunk.range.offset, range.offset, CHUNK);
-      chunk.refs--;
-      this.chunks.set(c, { range, refs: 1 });
+      copyRange(mf, this.chunks.get(c)!.range.offset, range.offset, CHUNK);
+      this.dropRef(this.chunks.replace(c, { range, refs: 1 }));
     }
-    this.cow.delete(c);
+    this.writable.add(c);
     this.mapChunks([c]);
   }
 
@@ -315,9 +307,10 @@ export class MemoryManager implements Mapper {
    * writeProtect maps read-only, within [from, to), the writable private VMAs' parts of
    * the given chunks (ascending): one protect per run of adjacent pages.
    */
-  private writeProtect(chunks: number[], from = 0, to = Number.MAX_SAFE_INTEGER): void {
+  private writeProtect(chunks: ArrayLike<number>, from = 0, to = Number.MAX_SAFE_INTEGER): void {
     let run: { lo: number; hi: number; prot: number } | null = null;
-    for (const c of chunks) {
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k];
       const cStart = Math.max(c * CHUNK, from), cEnd = Math.min((c + 1) * CHUNK, to);
       for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
         const v = this.vmas[i];
@@ -362,7 +355,7 @@ export class MemoryManager implements Mapper {
     this.vmas = out;
     this.as.protect(addr, length, prot);
     // Chunks still shared since a fork stay read-only until written (copy-on-write).
-    if (prot & PROT_WRITE && this.cow.size > 0) this.writeProtect(this.chunksIn(addr, end).filter((c) => this.cow.has(c)), addr, end);
+    if (prot & PROT_WRITE && this.writable.size < this.chunks.size) this.writeProtect(this.chunksIn(addr, end).filter((c) => !this.writable.has(c)), addr, end);
   }
 
   /**
@@ -383,6 +376,7 @@ export class MemoryManager implements Mapper {
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
           if (this.chunks.has(c)) continue;
           this.chunks.set(c, { range: poolOf(this.platform.memoryFile).take(true), refs: 1 });
+          this.writable.add(c);
           fresh.push(c);
         }
       }
@@ -436,15 +430,22 @@ export class MemoryManager implements Mapper {
     this.mapChunks(this.chunksIn(from, to));
   }
 
-  /** mapChunks maps every private VMA's part of the given populated chunks (ascending chunk numbers). */
-  private mapChunks(chunks: number[]): void {
+  /**
+   * mapChunks maps every private VMA's part of the given populated chunks (ascending chunk
+   * numbers; `records` are their records when the caller has them: fork's loop per chunk).
+   */
+  private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
-    for (const c of chunks) {
-      const { range } = this.chunks.get(c)!;
+    const vmas = this.vmas, anyWritable = this.writable.size > 0;
+    let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k];
+      const { range } = records ? records[k] : this.chunks.get(c)!;
       const cStart = c * CHUNK, cEnd = cStart + CHUNK;
-      const mask = this.cow.has(c) ? ~PROT_WRITE : ~0; // shared since a fork: read-only until written
-      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
-        const v = this.vmas[i];
+      const mask = anyWritable && this.writable.has(c) ? ~0 : ~PROT_WRITE; // shared since a fork: read-only until written
+      while (first < vmas.length && vmas[first].end <= cStart) first++;
+      for (let i = first; i < vmas.length && vmas[i].start < cEnd; i++) {
+        const v = vmas[i];
         if (v.shared) continue;
         const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
         runs.add(lo, hi, range.offset + (lo - cStart), v.prot & mask);
@@ -464,7 +465,7 @@ export class MemoryManager implements Mapper {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
-    if (!v.shared && this.cow.has(c)) {
+    if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) {
       if (!(v.prot & PROT_WRITE) || (access !== 'write' && access !== 'unknown')) return false;
       return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
     }
@@ -506,7 +507,7 @@ export class MemoryManager implements Mapper {
     }
     this.populate(addr, length);
     // The sentry's stores break copy-on-write first, as the application's do.
-    if (want & PROT_WRITE && this.cow.size > 0) for (const c of this.chunksIn(addr, addr + length)) if (this.cow.has(c)) this.own(c);
+    if (want & PROT_WRITE && this.writable.size < this.chunks.size) for (const c of this.chunksIn(addr, addr + length)) if (!this.writable.has(c)) this.own(c);
   }
 
   /** read copies length bytes from application memory (EFAULT when not readable). */
@@ -545,7 +546,7 @@ export class MemoryManager implements Mapper {
       const key = v.shared ? v.shared.offset + (at - v.start) : at;
       const c = Math.floor(key / CHUNK);
       const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
-      if (!v.shared && this.cow.has(c)) this.own(c); // never store into a shared chunk
+      if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) this.own(c); // never store into a shared chunk
       const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c)?.range;
       if (!range) fail(Errno.EFAULT); // past the end of a shared file
       mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
@@ -686,20 +687,15 @@ export class MemoryManager implements Mapper {
       child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
       if (v.shared) child.register(v.shared.mem);
     }
-    const all = [...this.chunks.keys()].sort((a, b) => a - b);
+    // The table's segments are shared, not copied; the parent write-protects what it had
+    // writable (the rest is read-only since an earlier fork) before it runs again.
+    const fresh = [...this.writable].sort((a, b) => a - b);
+    this.writable = new Set();
+    child.chunks = this.chunks.fork();
     try {
-      for (const c of all) {
-        const chunk = this.chunks.get(c)!;
-        chunk.refs++;
-        child.chunks.set(c, chunk);
-        child.cow.add(c);
-      }
-      // The parent's writable pages become read-only before it runs again (those already
-      // in cow are read-only already).
-      const fresh = all.filter((c) => !this.cow.has(c));
-      for (const c of fresh) this.cow.add(c);
       this.writeProtect(fresh);
-      child.mapChunks(all);
+      const { keys, chunks } = child.chunks.entries();
+      child.mapChunks(keys, chunks);
       for (const v of child.vmas) if (v.shared) child.populateShared(v, v.start, v.end, true);
     } catch (e) {
       child.release();
@@ -717,9 +713,8 @@ export class MemoryManager implements Mapper {
   /** release frees everything when the last user goes. */
   release(): void {
     if (--this.users > 0) return;
-    for (const chunk of this.chunks.values()) this.dropRef(chunk);
-    this.chunks.clear();
-    this.cow.clear();
+    this.chunks.release((chunk) => this.dropRef(chunk));
+    this.writable.clear();
     for (const v of this.vmas) v.shared?.mem.unref();
     for (const mem of this.mapped) mem.mappers.delete(this);
     this.mapped.clear();
