@@ -8,19 +8,23 @@
  * chunk is mapped with that VMA's protection. munmap zeroes or frees the pages it drops,
  * so a later mapping there reads zeros.
  *
- * Copy-on-write: a private chunk is a PrivateChunk record {range, refs} that fork shares
- * between parent and child (refs counts the address spaces holding it). An address space
- * keeps in `cow` the chunks it maps write-protected because they were shared at a fork:
- * there every VMA's part of the chunk is mapped without PROT_WRITE, whatever the VMA says
- * (mprotect too maps them read-only). The first write breaks the sharing for that chunk
- * (own): a copy into a fresh chunk when another address space still holds it, else just
- * a remap with the VMAs' protections. A write comes as an application fault (the ptrace
- * platform cannot tell a write from a read, but a protection fault on a cow chunk of a
- * writable VMA can only be a write) or as a store by the sentry (write, writeForce,
- * copyPopulated, munmap's zeroing): the sentry never stores into a shared chunk. A chunk
- * goes back to the pool with its last reference (munmap, exit, execve). fork costs, per
- * populated chunk, a reference increment, plus one protect per run of the parent's
- * writable chunks and one map per run in the child: no page is copied until written.
+ * Copy-on-write: the private chunks are a ChunkTable (chunk-table.ts) of PrivateChunk
+ * records {range, refs}, in segments of 64 chunks that fork shares between parent and
+ * child; a table copies a segment (one more reference to each of its chunks) before it
+ * changes it. An address space keeps in `writable` the chunks it maps with their VMAs'
+ * protections; every other populated chunk is write-protected there, whatever the VMA
+ * says (mprotect too maps it read-only): fork empties both sets. The first write to such
+ * a chunk (own) copies it into a fresh chunk when another table still holds it, else
+ * just maps it writable again. A write comes as an application fault (the ptrace
+ * platform cannot tell a write from a read, but a protection fault on a write-protected
+ * chunk of a writable VMA can only be a write) or as a store by the sentry (write,
+ * writeForce, copyPopulated, munmap's zeroing): the sentry never stores into a shared
+ * chunk. A chunk goes back to the pool with its last reference (munmap, exit, execve).
+ *
+ * fork costs a reference per segment (4 MiB populated) and, per populated chunk, one
+ * step of building the child's mappings (one map per run of the memory file), plus one
+ * protect per run of the chunks the parent wrote since its last fork: no page is copied
+ * until written, and the sandbox does not wait in proportion to the parent's size.
  *
  * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
  * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
@@ -40,7 +44,9 @@
  * (MemoryManager.commitLimit, which boot sets from the container's memory limit).
  *
  * Invariant: `vmas` is sorted, page-aligned, non-overlapping; every populated chunk
- * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
+ * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it,
+ * without PROT_WRITE unless the chunk is in `writable`; a chunk in `writable` is held by
+ * no other table (never shared).
  */
 import * as os from 'node:os';
 import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type MemoryFile, type Platform } from '../../platform';
@@ -676,8 +682,8 @@ export class MemoryManager implements Mapper {
 
   /**
    * fork returns a copy of this address space in a new platform address space. Private
-   * chunks are shared copy-on-write (see the header): a reference each, write-protected
-   * in both, no page copied.
+   * chunks are shared copy-on-write (see the header): their table's segments are shared,
+   * they are write-protected in both, no page is copied.
    */
   fork(): MemoryManager {
     const child = MemoryManager.create(this.platform);
