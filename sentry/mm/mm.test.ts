@@ -3,7 +3,7 @@
  * and populated chunks it touches. A fake platform counts the address-space calls (each a
  * ptrace round trip in the stub) and a real memory file counts its allocations.
  */
-import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform, type Prot } from '../../platform';
+import { MemoryFault, MemoryFile, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform, type Prot } from '../../platform';
 import { MappingTable } from '../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../kernel/errors';
 import { MemoryManager } from './mm';
@@ -302,8 +302,10 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(inUse()).toBe(11);
     // A second fault on a chunk now owned is a real fault.
     expect(child.handleFault(base + 3 * CHUNK)).toBe(false);
-    // An execute fault on a cow chunk is not a write: refused.
+    // An execute fault on a cow chunk of a VMA without PROT_EXEC is not a write: refused;
+    // a read fault neither (a backend that can tell).
     expect(mm.handleFault(base + 7 * CHUNK, 'execute')).toBe(false);
+    expect(mm.handleFault(base + 7 * CHUNK, 'read')).toBe(false);
 
     // The child exits: its references go; chunks only the parent holds are remapped
     // writable on its next write without a copy.
@@ -396,6 +398,10 @@ describe('MemoryManager fork is copy-on-write', () => {
     // A read-only VMA's cow chunk is not made writable by a fault.
     mm.protect(base + CHUNK, CHUNK, PROT_READ);
     expect(mm.handleFault(base + CHUNK)).toBe(false);
+    // In an executable VMA, an `execute` fault on a cow chunk is a store at the instruction's address.
+    mm.protect(base, CHUNK, RW | PROT_EXEC);
+    expect(mm.handleFault(base, 'execute')).toBe(true);
+    expect(child.read(base, 4).toString()).toBe('bbbb');
     child.release();
     mm.release();
   });

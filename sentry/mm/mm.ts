@@ -464,15 +464,17 @@ export class MemoryManager implements Mapper {
    * handleFault answers an application page fault: memory not yet populated is
    * populated, and a write to a chunk shared since a fork gets its own copy (true: resume
    * the task); a real access violation returns false. `access` is what the platform could
-   * tell: with `unknown` (ptrace), a fault on a write-protected cow chunk of a writable
-   * VMA can only be a write, the chunk being mapped readable there.
+   * tell: with `unknown` (ptrace), a fault on a write-protected chunk of a writable VMA
+   * can only be a write, the chunk being mapped readable (and executable when the VMA
+   * is) there; so is an `execute` fault in a VMA that allows execution (ptrace reports
+   * `execute` for a store at the instruction's own address).
    */
   handleFault(addr: number, access: AccessType = 'unknown'): boolean {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
     if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) {
-      if (!(v.prot & PROT_WRITE) || (access !== 'write' && access !== 'unknown')) return false;
+      if (!(v.prot & PROT_WRITE) || access === 'read' || (access === 'execute' && !(v.prot & PROT_EXEC))) return false;
       return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
     }
     if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) || v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit : this.chunks.has(c)) return false;
