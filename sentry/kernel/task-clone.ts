@@ -43,7 +43,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   checkNproc(parent);
   const thread = (f & CLONE_THREAD) !== 0;
-  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork();
+  // The stack and the thread pointer are written at once by both sides: copied now.
+  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork([Number(parent.regs.rsp), Number(parent.regs.fsBase)]);
   const fds = f & CLONE_FILES ? parent.fds.ref() : parent.fds.fork();
   const fs = f & CLONE_FS ? parent.fs : { ...parent.fs };
   const regs = cloneRegisters(parent);

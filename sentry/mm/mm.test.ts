@@ -319,6 +319,32 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(allocs.mock.calls.length).toBeLessThanOrEqual(11);
   });
 
+  test('the chunks at the hot addresses (stack, thread pointer) are copied at fork and stay writable in both', () => {
+    const inUse = countInUse();
+    const mm = MemoryManager.create(p);
+    const as = p.spaces[0];
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+    mm.write(base, Buffer.alloc(4 * CHUNK, 0x73));
+    const child = mm.fork([base + 2 * CHUNK + 100, base + 2 * CHUNK + 200, 0x10]); // twice the same chunk, an unmapped address
+    const cs = p.spaces[1];
+    expect(inUse()).toBe(5); // one copy, for chunk 2
+    for (const s of [as, cs]) {
+      expect(() => s.translate(base + 2 * CHUNK, CHUNK, PROT_WRITE)).not.toThrow();
+      expect(() => s.translate(base + CHUNK, 1, PROT_WRITE)).toThrow(MemoryFault);
+    }
+    // No fault needed: each side's stores land in its own chunk.
+    expect(mm.handleFault(base + 2 * CHUNK)).toBe(false);
+    mm.write(base + 2 * CHUNK, Buffer.from('parent'));
+    child.write(base + 2 * CHUNK, Buffer.from('child!'));
+    expect(mm.read(base + 2 * CHUNK, 6).toString()).toBe('parent');
+    expect(child.read(base + 2 * CHUNK, 6).toString()).toBe('child!');
+    expect(inUse()).toBe(5);
+    child.release();
+    mm.release();
+    expect(inUse()).toBe(0);
+  });
+
   test('fork/write/exit cycles (and a grandchild) leave the chunk count where it started', () => {
     const inUse = countInUse();
     const mm = MemoryManager.create(p);

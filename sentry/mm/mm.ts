@@ -288,6 +288,12 @@ export class MemoryManager implements Mapper {
    * of copy-on-write (ENOMEM when the memory file is full).
    */
   private own(c: number): void {
+    this.unshare(c);
+    this.mapChunks([c]);
+  }
+
+  /** unshare is own without the mapping: chunk c is this table's alone and in `writable`. */
+  private unshare(c: number): void {
     if (this.chunks.isShared(c)) {
       const mf = this.platform.memoryFile;
       const range = poolOf(mf).take(false);
@@ -295,7 +301,6 @@ export class MemoryManager implements Mapper {
       this.dropRef(this.chunks.replace(c, { range, refs: 1 }));
     }
     this.writable.add(c);
-    this.mapChunks([c]);
   }
 
   /** tryOwn is own, telling whether it could (false: the memory file is full). */
@@ -685,9 +690,11 @@ export class MemoryManager implements Mapper {
   /**
    * fork returns a copy of this address space in a new platform address space. Private
    * chunks are shared copy-on-write (see the header): their table's segments are shared,
-   * they are write-protected in both, no page is copied.
+   * they are write-protected in both, no page is copied, except the chunks at the `hot`
+   * addresses (the forking task's stack and thread pointer), which both sides write at
+   * once: the child gets its copy of each now, so neither takes a fault for it.
    */
-  fork(): MemoryManager {
+  fork(hot: readonly number[] = []): MemoryManager {
     const child = MemoryManager.create(this.platform);
     Object.assign(child, { brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
@@ -696,11 +703,19 @@ export class MemoryManager implements Mapper {
       if (v.shared) child.register(v.shared.mem);
     }
     // The table's segments are shared, not copied; the parent write-protects what it had
-    // writable (the rest is read-only since an earlier fork) before it runs again.
-    const fresh = [...this.writable].sort((a, b) => a - b);
-    this.writable = new Set();
+    // writable (the rest is read-only since an earlier fork) before it runs again, but
+    // for the hot chunks that were writable: the child's copy leaves them the parent's alone.
     child.chunks = this.chunks.fork();
     try {
+      const kept = new Set<number>();
+      for (const addr of hot) {
+        const c = Math.floor(addr / CHUNK), v = this.findVma(addr);
+        if (!v || v.shared || !(v.prot & PROT_WRITE) || !this.chunks.has(c) || child.writable.has(c)) continue;
+        child.unshare(c);
+        if (this.writable.has(c)) kept.add(c);
+      }
+      const fresh = [...this.writable].filter((c) => !kept.has(c)).sort((a, b) => a - b);
+      this.writable = kept;
       this.writeProtect(fresh);
       const { keys, chunks } = child.chunks.entries();
       child.mapChunks(keys, chunks);
