@@ -15,6 +15,7 @@ BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
 BEHAVIOUR_PROGRAMS += vdso aslr
+BEHAVIOUR_PROGRAMS += cow
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

@@ -161,7 +161,7 @@ export class Scheduler {
           break;
         case 'fault': {
           const addr = Number(res.address);
-          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr)) break;
+          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access)) break;
           // A call into the vsyscall page: trapped by the stub's seccomp filter (the host
           // already returned to the caller), or a plain fault at an entry (vsyscall=none).
           if (res.signal === SIGSYS && emulateVsyscall(t, res.address, true)) break;

@@ -1,7 +1,7 @@
 /**
  * clone: new processes (fork, vfork) and new threads. A new process gets a copy of the
- * address space (no copy-on-write yet), of the descriptor table and of the file system
- * context; a thread shares all three. CLONE_VM shares the address space (one more user
+ * address space (copy-on-write: MemoryManager.fork), of the descriptor table and of the
+ * file system context; a thread shares all three. CLONE_VM shares the address space (one more user
  * of the MemoryManager): so does vfork (CLONE_VM|CLONE_VFORK), whose parent sleeps until
  * the child execs (which gives the child a new MemoryManager and drops its use of the
  * shared one) or exits (which drops its use only), as posix_spawn relies on.
@@ -43,7 +43,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   checkNproc(parent);
   const thread = (f & CLONE_THREAD) !== 0;
-  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork();
+  // The stack and the thread pointer are written at once by both sides: copied now.
+  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork([Number(parent.regs.rsp), Number(parent.regs.fsBase)]);
   const fds = f & CLONE_FILES ? parent.fds.ref() : parent.fds.fork();
   const fs = f & CLONE_FS ? parent.fs : { ...parent.fs };
   const regs = cloneRegisters(parent);

@@ -3,10 +3,11 @@
  * and populated chunks it touches. A fake platform counts the address-space calls (each a
  * ptrace round trip in the stub) and a real memory file counts its allocations.
  */
-import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform, type Prot } from '../../platform';
+import { MemoryFault, MemoryFile, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform, type Prot } from '../../platform';
 import { MappingTable } from '../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../kernel/errors';
 import { MemoryManager } from './mm';
+import { poolOf } from './shared';
 import { Credentials } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import { O_RDWR } from '../vfs/file';
@@ -15,6 +16,7 @@ import { setTmpfsMemoryFile, Tmpfs, TmpfsInode } from '../fsimpl/tmpfs/tmpfs';
 
 const TB = 2 ** 40;
 const CHUNK = 64 * 1024;
+const PAGE = 4096;
 const RW = PROT_READ | PROT_WRITE;
 
 /** CountingSpace is an AddressSpace that records its mappings and counts its calls. */
@@ -237,5 +239,196 @@ describe('MemoryManager on huge ranges', () => {
     mm.release();
     ino.dropData();
     expect(fs.pages).toBe(0);
+  });
+});
+
+describe('MemoryManager fork is copy-on-write', () => {
+  let mf: MemoryFile;
+  let p: ReturnType<typeof fakePlatform>;
+  let allocs: jest.SpyInstance;
+  beforeEach(() => {
+    mf = MemoryFile.create({ maxSize: 1 << 28 });
+    p = fakePlatform(mf);
+    allocs = jest.spyOn(mf, 'allocate');
+  });
+  afterEach(() => mf.close());
+
+  /** inUse counts the chunks taken from the memory file's pool and not given back. */
+  function countInUse(): () => number {
+    const pool = poolOf(mf);
+    const take = jest.spyOn(pool, 'take'), give = jest.spyOn(pool, 'give');
+    return () => take.mock.calls.length - give.mock.calls.length;
+  }
+
+  test('a fork shares every chunk read-only; the first write in either copies that chunk alone', () => {
+    const inUse = countInUse();
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 8 * CHUNK, RW, false);
+    for (let c = 0; c < 8; c++) mm.write(base + c * CHUNK, Buffer.from(`chunk ${c}`));
+    expect(inUse()).toBe(8);
+    const as = p.spaces[0];
+    const before = { ...as.calls };
+
+    const child = mm.fork();
+    const cs = p.spaces[1];
+    expect(inUse()).toBe(8); // nothing copied, nothing allocated
+    // One protect for the parent's run of 8 chunks; the child maps them in one run at most per file run.
+    expect(as.calls.protect - before.protect).toBe(1);
+    expect(as.calls.mapFile - before.mapFile).toBe(0);
+    expect(cs.calls.mapFile).toBeLessThanOrEqual(8);
+    // Both map every page readable, neither writable.
+    for (const s of [as, cs]) {
+      expect(() => s.translate(base, 8 * CHUNK, PROT_READ)).not.toThrow();
+      expect(() => s.translate(base + 3 * CHUNK + 100, 1, PROT_WRITE)).toThrow(MemoryFault);
+    }
+
+    // The child's write fault copies chunk 3 only; the parent still reads its old value.
+    expect(child.handleFault(base + 3 * CHUNK + 100)).toBe(true);
+    expect(inUse()).toBe(9);
+    child.write(base + 3 * CHUNK, Buffer.from('CHILD'));
+    expect(inUse()).toBe(9);
+    expect(child.read(base + 3 * CHUNK, 7).toString()).toBe('CHILD 3');
+    expect(mm.read(base + 3 * CHUNK, 7).toString()).toBe('chunk 3');
+    expect(() => cs.translate(base + 3 * CHUNK, CHUNK, PROT_WRITE)).not.toThrow();
+    expect(() => cs.translate(base + 4 * CHUNK, 1, PROT_WRITE)).toThrow(MemoryFault);
+    // The sentry's store into the parent (read(2) into a buffer, say) copies too.
+    mm.write(base + 5 * CHUNK, Buffer.from('PARENT'));
+    expect(inUse()).toBe(10);
+    expect(child.read(base + 5 * CHUNK, 7).toString()).toBe('chunk 5');
+    // writeForce (ELF loader, file-backed private pages) breaks the sharing as well.
+    child.writeForce(base + 6 * CHUNK, Buffer.from('FORCE'));
+    expect(mm.read(base + 6 * CHUNK, 7).toString()).toBe('chunk 6');
+    expect(inUse()).toBe(11);
+    // A second fault on a chunk now owned is a real fault.
+    expect(child.handleFault(base + 3 * CHUNK)).toBe(false);
+    // An execute fault on a cow chunk of a VMA without PROT_EXEC is not a write: refused;
+    // a read fault neither (a backend that can tell).
+    expect(mm.handleFault(base + 7 * CHUNK, 'execute')).toBe(false);
+    expect(mm.handleFault(base + 7 * CHUNK, 'read')).toBe(false);
+
+    // The child exits: its references go; chunks only the parent holds are remapped
+    // writable on its next write without a copy.
+    child.release();
+    expect(inUse()).toBe(8);
+    expect(mm.handleFault(base + 7 * CHUNK)).toBe(true);
+    expect(inUse()).toBe(8);
+    expect(() => as.translate(base + 7 * CHUNK, CHUNK, PROT_WRITE)).not.toThrow();
+    mm.release();
+    expect(inUse()).toBe(0);
+    expect(allocs.mock.calls.length).toBeLessThanOrEqual(11);
+  });
+
+  test('the chunks at the hot addresses (stack, thread pointer) are copied at fork and stay writable in both', () => {
+    const inUse = countInUse();
+    const mm = MemoryManager.create(p);
+    const as = p.spaces[0];
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+    mm.write(base, Buffer.alloc(4 * CHUNK, 0x73));
+    const child = mm.fork([base + 2 * CHUNK + 100, base + 2 * CHUNK + 200, 0x10]); // twice the same chunk, an unmapped address
+    const cs = p.spaces[1];
+    expect(inUse()).toBe(5); // one copy, for chunk 2
+    for (const s of [as, cs]) {
+      expect(() => s.translate(base + 2 * CHUNK, CHUNK, PROT_WRITE)).not.toThrow();
+      expect(() => s.translate(base + CHUNK, 1, PROT_WRITE)).toThrow(MemoryFault);
+    }
+    // No fault needed: each side's stores land in its own chunk.
+    expect(mm.handleFault(base + 2 * CHUNK)).toBe(false);
+    mm.write(base + 2 * CHUNK, Buffer.from('parent'));
+    child.write(base + 2 * CHUNK, Buffer.from('child!'));
+    expect(mm.read(base + 2 * CHUNK, 6).toString()).toBe('parent');
+    expect(child.read(base + 2 * CHUNK, 6).toString()).toBe('child!');
+    expect(inUse()).toBe(5);
+    child.release();
+    mm.release();
+    expect(inUse()).toBe(0);
+  });
+
+  test('fork/write/exit cycles (and a grandchild) leave the chunk count where it started', () => {
+    const inUse = countInUse();
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 16 * CHUNK, RW, false);
+    mm.write(base, Buffer.alloc(16 * CHUNK, 0x61));
+    const start = inUse();
+    for (let i = 0; i < 5; i++) {
+      const child = mm.fork();
+      expect(inUse()).toBe(start); // the fork itself copies nothing
+      child.write(base + i * CHUNK, Buffer.from('child'));
+      const grandchild = child.fork();
+      grandchild.write(base + (i + 1) * CHUNK, Buffer.from('grandchild'));
+      expect(child.read(base + (i + 1) * CHUNK, 1).toString()).toBe('a');
+      expect(grandchild.read(base + i * CHUNK, 5).toString()).toBe('child');
+      expect(mm.read(base + i * CHUNK, 5).toString()).toBe('aaaaa');
+      mm.write(base + 15 * CHUNK, Buffer.from(`parent ${i}`));
+      expect(child.read(base + 15 * CHUNK, 1).toString()).toBe(i === 0 ? 'a' : 'p');
+      // Either may go first.
+      if (i % 2) {
+        child.release();
+        grandchild.release();
+      } else {
+        grandchild.release();
+        child.release();
+      }
+      expect(inUse()).toBe(start);
+    }
+    // The parent alone holds everything again; the pages are its own.
+    expect(mm.read(base + 3 * CHUNK, 2).toString()).toBe('aa');
+    mm.release();
+    expect(inUse()).toBe(0);
+  });
+
+  test('with the memory file full, a write fault on a shared chunk is refused (SIGSEGV) and munmap still works', () => {
+    const small = MemoryFile.create({ maxSize: 4 * CHUNK });
+    try {
+      const sp = fakePlatform(small);
+      const mm = MemoryManager.create(sp);
+      const base = 0x100000000;
+      mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+      mm.write(base, Buffer.alloc(4 * CHUNK, 0x63));
+      const child = mm.fork();
+      expect(child.handleFault(base + CHUNK)).toBe(false);
+      expect(() => child.write(base + CHUNK, Buffer.from('x'))).toThrow(new LinuxError(Errno.ENOMEM));
+      expect(() => child.unmap(base + CHUNK, PAGE)).not.toThrow();
+      expect(mm.read(base + CHUNK, 4).toString()).toBe('cccc');
+      // Once the child is gone the parent's chunks are its own again: no copy needed.
+      child.release();
+      expect(mm.handleFault(base + CHUNK)).toBe(true);
+      mm.write(base + 2 * CHUNK, Buffer.from('d'));
+      mm.release();
+    } finally {
+      small.close();
+    }
+  });
+
+  test('mprotect keeps shared chunks read-only; munmap of part of a shared chunk does not zero the other side', () => {
+    const mm = MemoryManager.create(p);
+    const as = p.spaces[0];
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 2 * CHUNK, RW, false);
+    mm.write(base, Buffer.alloc(2 * CHUNK, 0x62));
+    const child = mm.fork();
+    const cs = p.spaces[1];
+    mm.protect(base, 2 * CHUNK, PROT_READ);
+    mm.protect(base, 2 * CHUNK, RW);
+    expect(() => as.translate(base, 1, PROT_WRITE)).toThrow(MemoryFault);
+    child.protect(base, CHUNK, RW);
+    expect(() => cs.translate(base, 1, PROT_WRITE)).toThrow(MemoryFault);
+    // The child unmaps half of chunk 0: its part is zeroed in its own copy only.
+    child.unmap(base + CHUNK / 2, CHUNK / 2);
+    expect(mm.read(base + CHUNK / 2, 4).toString()).toBe('bbbb');
+    child.mapAnonymous(base + CHUNK / 2, CHUNK / 2, RW, false);
+    expect(child.read(base + CHUNK / 2, 4)).toEqual(Buffer.alloc(4));
+    expect(child.read(base, 4).toString()).toBe('bbbb');
+    // A read-only VMA's cow chunk is not made writable by a fault.
+    mm.protect(base + CHUNK, CHUNK, PROT_READ);
+    expect(mm.handleFault(base + CHUNK)).toBe(false);
+    // In an executable VMA, an `execute` fault on a cow chunk is a store at the instruction's address.
+    mm.protect(base, CHUNK, RW | PROT_EXEC);
+    expect(mm.handleFault(base, 'execute')).toBe(true);
+    expect(child.read(base, 4).toString()).toBe('bbbb');
+    child.release();
+    mm.release();
   });
 });

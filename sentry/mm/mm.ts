@@ -6,8 +6,25 @@
  * the address: a chunk gets a memory-file range the first time a page of it is touched
  * (a fault from the application, or a copy by the sentry), and each VMA's part of the
  * chunk is mapped with that VMA's protection. munmap zeroes or frees the pages it drops,
- * so a later mapping there reads zeros. fork copies every populated chunk (no
- * copy-on-write yet: its cost is one memcpy per populated chunk).
+ * so a later mapping there reads zeros.
+ *
+ * Copy-on-write: the private chunks are a ChunkTable (chunk-table.ts) of PrivateChunk
+ * records {range, refs}, in segments of 64 chunks that fork shares between parent and
+ * child; a table copies a segment (one more reference to each of its chunks) before it
+ * changes it. An address space keeps in `writable` the chunks it maps with their VMAs'
+ * protections; every other populated chunk is write-protected there, whatever the VMA
+ * says (mprotect too maps it read-only): fork empties both sets. The first write to such
+ * a chunk (own) copies it into a fresh chunk when another table still holds it, else
+ * just maps it writable again. A write comes as an application fault (the ptrace
+ * platform cannot tell a write from a read, but a protection fault on a write-protected
+ * chunk of a writable VMA can only be a write) or as a store by the sentry (write,
+ * writeForce, copyPopulated, munmap's zeroing): the sentry never stores into a shared
+ * chunk. A chunk goes back to the pool with its last reference (munmap, exit, execve).
+ *
+ * fork costs a reference per segment (4 MiB populated) and, per populated chunk, one
+ * step of building the child's mappings (one map per run of the memory file), plus one
+ * protect per run of the chunks the parent wrote since its last fork: no page is copied
+ * until written, and the sandbox does not wait in proportion to the parent's size.
  *
  * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
  * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
@@ -27,11 +44,14 @@
  * (MemoryManager.commitLimit, which boot sets from the container's memory limit).
  *
  * Invariant: `vmas` is sorted, page-aligned, non-overlapping; every populated chunk
- * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it.
+ * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it,
+ * without PROT_WRITE unless the chunk is in `writable`; a chunk in `writable` is held by
+ * no other table (never shared).
  */
 import * as os from 'node:os';
-import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
+import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
@@ -54,7 +74,12 @@ export class MemoryManager implements Mapper {
   static commitLimit = os.totalmem();
 
   vmas: Vma[] = [];
-  private readonly chunks = new Map<number, FileRange>();
+  private chunks = new ChunkTable();
+  /**
+   * writable holds the populated chunks mapped here with their VMAs' protections; the
+   * others are write-protected since a fork shared them (copy-on-write, see the header).
+   */
+  private writable = new Set<number>();
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -241,16 +266,79 @@ export class MemoryManager implements Mapper {
   private dropChunks(start: number, end: number): void {
     const mf = this.platform.memoryFile;
     for (const c of this.chunksIn(start, end)) {
-      const range = this.chunks.get(c)!;
       const cStart = c * CHUNK;
       if (!this.hasPrivateIn(cStart, cStart + CHUNK)) {
-        poolOf(mf).give(range);
-        this.chunks.delete(c);
+        this.dropRef(this.chunks.take(c)!);
+        this.writable.delete(c);
       } else {
+        // The zeroing is a store: never into a chunk another address space still holds.
+        // Without memory for the copy the pages keep this process's old bytes (munmap
+        // itself does not fail); a later mapping there reads them until written.
+        if (this.chunks.isShared(c) && !this.tryOwn(c)) continue;
         const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
-        mf.fill(range.offset + (lo - cStart), hi - lo, 0);
+        mf.fill(this.chunks.get(c)!.range.offset + (lo - cStart), hi - lo, 0);
       }
     }
+  }
+
+  /** dropRef drops one reference to a private chunk; the last gives it back to the pool. */
+  private dropRef(chunk: PrivateChunk): void {
+    if (--chunk.refs === 0) poolOf(this.platform.memoryFile).give(chunk.range);
+  }
+
+  /**
+   * own makes private chunk c exclusive to this address space, copying it when another
+   * address space still holds it, and maps it with its VMAs' protections: the write side
+   * of copy-on-write (ENOMEM when the memory file is full).
+   */
+  private own(c: number): void {
+    this.unshare(c);
+    this.mapChunks([c]);
+  }
+
+  /** unshare is own without the mapping: chunk c is this table's alone and in `writable`. */
+  private unshare(c: number): void {
+    if (this.chunks.isShared(c)) {
+      const mf = this.platform.memoryFile;
+      const range = poolOf(mf).take(false);
+      copyRange(mf, this.chunks.get(c)!.range.offset, range.offset, CHUNK);
+      this.dropRef(this.chunks.replace(c, { range, refs: 1 }));
+    }
+    this.writable.add(c);
+  }
+
+  /** tryOwn is own, telling whether it could (false: the memory file is full). */
+  private tryOwn(c: number): boolean {
+    try {
+      this.own(c);
+      return true;
+    } catch (e) {
+      if (e instanceof LinuxError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * writeProtect maps read-only, within [from, to), the writable private VMAs' parts of
+   * the given chunks (ascending): one protect per run of adjacent pages.
+   */
+  private writeProtect(chunks: ArrayLike<number>, from = 0, to = Number.MAX_SAFE_INTEGER): void {
+    let run: { lo: number; hi: number; prot: number } | null = null;
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k];
+      const cStart = Math.max(c * CHUNK, from), cEnd = Math.min((c + 1) * CHUNK, to);
+      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
+        const v = this.vmas[i];
+        if (v.shared || !(v.prot & PROT_WRITE)) continue;
+        const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd), prot = v.prot & ~PROT_WRITE;
+        if (run && run.hi === lo && run.prot === prot) run.hi = hi;
+        else {
+          if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
+          run = { lo, hi, prot };
+        }
+      }
+    }
+    if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
   }
 
   /** protect changes the protection of [addr, addr+length), which must be fully mapped. */
@@ -283,6 +371,8 @@ export class MemoryManager implements Mapper {
     }
     this.vmas = out;
     this.as.protect(addr, length, prot);
+    // Chunks still shared since a fork stay read-only until written (copy-on-write).
+    if (prot & PROT_WRITE && this.writable.size < this.chunks.size) this.writeProtect(this.chunksIn(addr, end).filter((c) => !this.writable.has(c)), addr, end);
   }
 
   /**
@@ -302,7 +392,8 @@ export class MemoryManager implements Mapper {
         const last = Math.ceil(Math.min(v.end, end) / CHUNK);
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
           if (this.chunks.has(c)) continue;
-          this.chunks.set(c, poolOf(this.platform.memoryFile).take(true));
+          this.chunks.set(c, { range: poolOf(this.platform.memoryFile).take(true), refs: 1 });
+          this.writable.add(c);
           fresh.push(c);
         }
       }
@@ -376,17 +467,25 @@ export class MemoryManager implements Mapper {
     this.mapChunks(this.chunksIn(from, to));
   }
 
-  /** mapChunks maps every private VMA's part of the given populated chunks (ascending chunk numbers). */
-  private mapChunks(chunks: number[]): void {
+  /**
+   * mapChunks maps every private VMA's part of the given populated chunks (ascending chunk
+   * numbers; `records` are their records when the caller has them: fork's loop per chunk).
+   */
+  private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
-    for (const c of chunks) {
-      const range = this.chunks.get(c)!;
+    const vmas = this.vmas, anyWritable = this.writable.size > 0;
+    let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k];
+      const { range } = records ? records[k] : this.chunks.get(c)!;
       const cStart = c * CHUNK, cEnd = cStart + CHUNK;
-      for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cEnd; i++) {
-        const v = this.vmas[i];
+      const mask = anyWritable && this.writable.has(c) ? ~0 : ~PROT_WRITE; // shared since a fork: read-only until written
+      while (first < vmas.length && vmas[first].end <= cStart) first++;
+      for (let i = first; i < vmas.length && vmas[i].start < cEnd; i++) {
+        const v = vmas[i];
         if (v.shared) continue;
         const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
-        runs.add(lo, hi, range.offset + (lo - cStart), v.prot);
+        runs.add(lo, hi, range.offset + (lo - cStart), v.prot & mask);
       }
     }
     runs.flush();
@@ -394,12 +493,21 @@ export class MemoryManager implements Mapper {
 
   /**
    * handleFault answers an application page fault: memory not yet populated is
-   * populated (true: resume the task); a real access violation returns false.
+   * populated, and a write to a chunk shared since a fork gets its own copy (true: resume
+   * the task); a real access violation returns false. `access` is what the platform could
+   * tell: with `unknown` (ptrace), a fault on a write-protected chunk of a writable VMA
+   * can only be a write, the chunk being mapped readable (and executable when the VMA
+   * is) there; so is an `execute` fault in a VMA that allows execution (ptrace reports
+   * `execute` for a store at the instruction's own address).
    */
-  handleFault(addr: number): boolean {
+  handleFault(addr: number, access: AccessType = 'unknown'): boolean {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
+    if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) {
+      if (!(v.prot & PROT_WRITE) || access === 'read' || (access === 'execute' && !(v.prot & PROT_EXEC))) return false;
+      return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
+    }
     if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) || v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit : this.chunks.has(c)) return false;
     try {
       this.populate(pageDown(addr), PAGE);
@@ -437,6 +545,8 @@ export class MemoryManager implements Mapper {
       at = v.end;
     }
     this.populate(addr, length);
+    // The sentry's stores break copy-on-write first, as the application's do.
+    if (want & PROT_WRITE && this.writable.size < this.chunks.size) for (const c of this.chunksIn(addr, addr + length)) if (!this.writable.has(c)) this.own(c);
   }
 
   /** read copies length bytes from application memory (EFAULT when not readable). */
@@ -475,7 +585,8 @@ export class MemoryManager implements Mapper {
       const key = v.shared ? v.shared.offset + (at - v.start) : at;
       const c = Math.floor(key / CHUNK);
       const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
-      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c);
+      if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) this.own(c); // never store into a shared chunk
+      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c)?.range;
       if (!range) fail(Errno.EFAULT); // past the end of a shared file
       mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
       done += n;
@@ -527,7 +638,7 @@ export class MemoryManager implements Mapper {
       }
     }
     for (const c of this.chunksIn(src, end)) {
-      const cStart = c * CHUNK, range = this.chunks.get(c)!;
+      const cStart = c * CHUNK, { range } = this.chunks.get(c)!;
       for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cStart + CHUNK; i++) {
         const v = this.vmas[i];
         if (v.shared) continue;
@@ -602,25 +713,38 @@ export class MemoryManager implements Mapper {
 
   // --- fork and teardown -------------------------------------------------------------
 
-  /** fork returns a copy of this address space in a new platform address space. */
-  fork(): MemoryManager {
+  /**
+   * fork returns a copy of this address space in a new platform address space. Private
+   * chunks are shared copy-on-write (see the header): their table's segments are shared,
+   * they are write-protected in both, no page is copied, except the chunks at the `hot`
+   * addresses (the forking task's stack and thread pointer), which both sides write at
+   * once: the child gets its copy of each now, so neither takes a fault for it.
+   */
+  fork(hot: readonly number[] = []): MemoryManager {
     const child = MemoryManager.create(this.platform);
-    const mf = this.platform.memoryFile;
     Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
       child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
       if (v.shared) child.register(v.shared.mem);
     }
-    const pool = poolOf(mf);
-    const all = [...this.chunks.keys()].sort((a, b) => a - b);
+    // The table's segments are shared, not copied; the parent write-protects what it had
+    // writable (the rest is read-only since an earlier fork) before it runs again, but
+    // for the hot chunks that were writable: the child's copy leaves them the parent's alone.
+    child.chunks = this.chunks.fork();
     try {
-      for (const c of all) {
-        const dst = pool.take(false);
-        copyRange(mf, this.chunks.get(c)!.offset, dst.offset, CHUNK);
-        child.chunks.set(c, dst);
+      const kept = new Set<number>();
+      for (const addr of hot) {
+        const c = Math.floor(addr / CHUNK), v = this.findVma(addr);
+        if (!v || v.shared || !(v.prot & PROT_WRITE) || !this.chunks.has(c) || child.writable.has(c)) continue;
+        child.unshare(c);
+        if (this.writable.has(c)) kept.add(c);
       }
-      child.mapChunks(all);
+      const fresh = [...this.writable].filter((c) => !kept.has(c)).sort((a, b) => a - b);
+      this.writable = kept;
+      this.writeProtect(fresh);
+      const { keys, chunks } = child.chunks.entries();
+      child.mapChunks(keys, chunks);
       for (const v of child.vmas) if (v.shared) child.populateShared(v, v.start, v.end, true);
     } catch (e) {
       child.release();
@@ -638,10 +762,8 @@ export class MemoryManager implements Mapper {
   /** release frees everything when the last user goes. */
   release(): void {
     if (--this.users > 0) return;
-    const mf = this.platform.memoryFile;
-    const pool = poolOf(mf);
-    for (const range of this.chunks.values()) pool.give(range);
-    this.chunks.clear();
+    this.chunks.release((chunk) => this.dropRef(chunk));
+    this.writable.clear();
     for (const v of this.vmas) v.shared?.mem.unref();
     for (const mem of this.mapped) mem.mappers.delete(this);
     this.mapped.clear();

@@ -65,7 +65,7 @@ export function poolOf(mf: MemoryFile): ChunkPool {
  * chunksIn returns the chunk numbers of `chunks` overlapping [start, end) (bytes),
  * ascending. It walks whichever is smaller: the range's chunk numbers or the map.
  */
-export function chunksIn(chunks: Map<number, FileRange>, start: number, end: number): number[] {
+export function chunksIn(chunks: { readonly size: number; has(c: number): boolean; keys(): Iterable<number> }, start: number, end: number): number[] {
   const lo = Math.floor(start / CHUNK), hi = Math.ceil(end / CHUNK);
   const out: number[] = [];
   if (hi - lo <= chunks.size) {

@@ -12,7 +12,9 @@
  * once, and reports the mean time per stat: a cold lookup, not calibrated or repeated.
  * clock_gettime reads CLOCK_MONOTONIC through glibc (the vDSO's where the kernel gives one).
  * futex-pingpong is a round trip between two processes over a futex word in MAP_SHARED
- * memory (each side wakes the other once).
+ * memory (each side wakes the other once). fork+wait-256m is fork+wait of a process with
+ * 256 MiB of private memory touched (made on its first run), whose child writes one page
+ * before it exits: what copy-on-write saves.
  * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB; flock
  * lock+unlock on the same descriptor), both present in the benchmark's rootfs and on the
  * host.
@@ -97,6 +99,28 @@ static void op_fork_wait(long n) {
     pid_t p = fork();
     if (p < 0) die("fork");
     if (p == 0) _exit(0);
+    int st;
+    if (waitpid(p, &st, 0) != p) die("waitpid");
+  }
+}
+
+enum { BIG_BYTES = 256 << 20 };
+/* big is the 256 MiB of fork+wait-256m, every page touched. */
+static char *big;
+
+static void op_fork_wait_256m(long n) {
+  if (!big) {
+    big = mmap(NULL, BIG_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED) die("mmap 256 MiB");
+    for (long off = 0; off < BIG_BYTES; off += 4096) big[off] = (char)off | 1;
+  }
+  for (long i = 0; i < n; i++) {
+    pid_t p = fork();
+    if (p < 0) die("fork");
+    if (p == 0) {
+      big[(i % (BIG_BYTES / 4096)) * 4096] = 0;
+      _exit(0);
+    }
     int st;
     if (waitpid(p, &st, 0) != p) die("waitpid");
   }
@@ -195,8 +219,9 @@ struct op {
 
 static const struct op ops[] = {
     {"getppid", op_getppid},     {"open+close", op_open_close}, {"pread-4k", op_pread},
-    {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"pipe-pingpong", op_pipe_pingpong},
-    {"flock", op_flock},           {"futex-pingpong", op_futex_pingpong}, {"clock_gettime", op_clock_gettime},
+    {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"fork+wait-256m", op_fork_wait_256m},
+    {"pipe-pingpong", op_pipe_pingpong}, {"flock", op_flock},   {"futex-pingpong", op_futex_pingpong},
+    {"clock_gettime", op_clock_gettime},
 };
 
 static int cmp_double(const void *a, const void *b) {
