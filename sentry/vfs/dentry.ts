@@ -163,6 +163,10 @@ export class Dentry {
   counted = false;
   /** destroyed is set once the dentry left the cache for good (its inode may be released). */
   destroyed = false;
+  /** placeholder marks a name the sentry made for a mount point its file system lacks
+   * (boot.ts): listed by withMountpoints in mount.ts, and never evicted while it leads
+   * to a mount (a placeholder with no mount below it is dropped like any idle dentry). */
+  placeholder = false;
   readonly cache: DentryCache;
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {

@@ -27,3 +27,4 @@ import './fadvise';
 import './splice';
 import './fallocate';
 import './inotify';
+import './mount';

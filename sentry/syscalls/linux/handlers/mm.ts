@@ -15,6 +15,7 @@ import { chunksIn, CHUNK, SharedAnon } from '../../../mm/shared';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../../../fsimpl/tmpfs/tmpfs';
 import { define } from '../registry';
 import { num } from './util';
+import { MS_NOEXEC } from '../../../vfs/mount';
 
 const PROT_MASK = 7;
 const MAP_SHARED_VALIDATE = 3;
@@ -45,6 +46,8 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
     if (!f.readable) fail(Errno.EACCES);
+    // PROT_EXEC of a file on a noexec mount: EPERM (mmap(2)).
+    if (prot & 4 && f.loc.mount.flags & MS_NOEXEC) fail(Errno.EPERM);
     if (shared && prot & 2) {
       if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
       if (!shm) fail(Errno.ENODEV); // writable shared mappings of other files are not supported

@@ -1,0 +1,61 @@
+/**
+ * The file systems a task may mount with mount(2) inside the sandbox, and that boot
+ * mounts for the spec: tmpfs, proc and sysfs, each a new instance of the sentry's own
+ * (never a host file system). Any other type is unknown here (ENODEV), as a type missing
+ * from /proc/filesystems is on Linux.
+ */
+import { Credentials } from '../kernel/credentials';
+import { Errno, fail } from '../kernel/errors';
+import type { Kernel } from '../kernel/kernel';
+import type { Task } from '../kernel/task';
+import type { SandboxLimits } from '../limits';
+import { tmpfsOptions } from '../limits';
+import type { FileSystem } from '../vfs/inode';
+import { parseTmpfsData, tmpfsShowOptions } from '../vfs/mount-options';
+import { newProcfs } from './proc/proc';
+import { Tmpfs } from './tmpfs/tmpfs';
+
+/** Mountable is a new file system instance with the options its super block shows. */
+export interface Mountable {
+  fs: FileSystem;
+  options: string[];
+}
+
+let limits: SandboxLimits | null = null;
+
+/** setMountLimits records the sandbox's limits (boot): a tmpfs's default size and what
+ * `size=N%` is a percentage of. */
+export function setMountLimits(l: SandboxLimits): void {
+  limits = l;
+}
+
+/** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
+export function newSysfs(): Tmpfs {
+  const fs = new Tmpfs(0o555);
+  Object.defineProperty(fs, 'name', { value: 'sysfs' });
+  fs.zeroDirSize = true;
+  const root0 = new Credentials(0, 0);
+  for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
+  return fs;
+}
+
+/** newTmpfs makes a tmpfs from its option words (mode=, uid=, gid=, size=, nr_inodes=);
+ * a word tmpfs does not know, or a bad value, is EINVAL. */
+export function newTmpfs(data: readonly string[], defaultMode = 0o1777): Mountable {
+  const d = parseTmpfsData(data, defaultMode) ?? fail(Errno.EINVAL);
+  const bounds = limits ? tmpfsOptions(data, limits) : {};
+  const fs = new Tmpfs(d.mode, d.uid, d.gid, bounds);
+  return { fs, options: tmpfsShowOptions(d, fs.maxBytes, fs.maxInodes) };
+}
+
+/** newMountable makes a new file system of `type` for mount(2) (ENODEV: a type the
+ * sandbox does not have, host file systems included). */
+export function newMountable(k: Kernel, type: string, data: readonly string[]): Mountable {
+  const current = (): Task | null => k.sched.running;
+  switch (type) {
+    case 'tmpfs': return newTmpfs(data);
+    case 'proc': return { fs: newProcfs(k, current), options: [] };
+    case 'sysfs': return { fs: newSysfs(), options: [] };
+    default: return fail(Errno.ENODEV);
+  }
+}
