@@ -10,6 +10,7 @@ BEHAVIOUR_PROGRAMS += cpuclock timers rlimits
 BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += legacy-calls
+BEHAVIOUR_PROGRAMS += mounts
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 
