@@ -19,7 +19,7 @@ import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { dentryCache, MIN_CAPACITY } from './vfs/dentry';
 import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } from './vfs/mount';
 import { mountFlags, parseOptions } from './vfs/mount-options';
-import { newSysfs, newTmpfs, setMountLimits, type Mountable } from './fsimpl/mountable';
+import { sandboxSysfs, newTmpfs, setMountLimits, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
@@ -134,7 +134,7 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
     case 'proc': return { fs: newProcfs(k, currentTask), options: [] };
     case 'tmpfs': return newTmpfs(data);
     case 'devtmpfs': return { fs: newDevfs(k), options: [] };
-    case 'sysfs': return { fs: newSysfs(), options: [] };
+    case 'sysfs': return { fs: sandboxSysfs(), options: [] };
     case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
       const fs = new Tmpfs(m.type === 'mqueue' ? 0o1777 : 0o555);
       Object.defineProperty(fs, 'name', { value: m.type });

@@ -1,8 +1,8 @@
 /**
  * The file systems a task may mount with mount(2) inside the sandbox, and that boot
- * mounts for the spec: tmpfs, proc and sysfs, each a new instance of the sentry's own
- * (never a host file system). Any other type is unknown here (ENODEV), as a type missing
- * from /proc/filesystems is on Linux.
+ * mounts for the spec: tmpfs and proc, each a new instance of the sentry's own, and the
+ * sandbox's one sysfs (never a host file system). Any other type is unknown here
+ * (ENODEV), as a type missing from /proc/filesystems is on Linux.
  */
 import { Credentials } from '../kernel/credentials';
 import { Errno, fail } from '../kernel/errors';
@@ -22,6 +22,7 @@ export interface Mountable {
 }
 
 let limits: SandboxLimits | null = null;
+let sysfs: FileSystem | null = null;
 
 /** setMountLimits records the sandbox's limits (boot): a tmpfs's default size and what
  * `size=N%` is a percentage of. */
@@ -29,8 +30,15 @@ export function setMountLimits(l: SandboxLimits): void {
   limits = l;
 }
 
+/** sandboxSysfs returns the sandbox's sysfs: one instance, whatever mounts it (boot's
+ * /sys, a later `mount -t sysfs`), as Linux's sysfs has one super block per network
+ * namespace. */
+export function sandboxSysfs(): FileSystem {
+  return (sysfs ??= newSysfs());
+}
+
 /** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
-export function newSysfs(): Tmpfs {
+function newSysfs(): Tmpfs {
   const fs = new Tmpfs(0o555);
   Object.defineProperty(fs, 'name', { value: 'sysfs' });
   fs.zeroDirSize = true;
@@ -55,7 +63,7 @@ export function newMountable(k: Kernel, type: string, data: readonly string[]): 
   switch (type) {
     case 'tmpfs': return newTmpfs(data);
     case 'proc': return { fs: newProcfs(k, current), options: [] };
-    case 'sysfs': return { fs: newSysfs(), options: [] };
+    case 'sysfs': return { fs: sandboxSysfs(), options: [] };
     default: return fail(Errno.ENODEV);
   }
 }

@@ -182,6 +182,75 @@ export class MountNamespace {
     return old;
   }
 
+  /**
+   * propagate applies mount propagation to `m`, just attached: under a shared parent it
+   * joins a new peer group, and a copy of it is attached at the same place in each mount
+   * that receives from the parent's group (its peers get peer copies, its slaves slave
+   * copies). One level: the copies do not propagate further, and an rbind propagates its
+   * top mount only.
+   */
+  propagate(m: Mount): void {
+    const parent = m.parent, mp = m.mountpoint;
+    if (!parent || !mp || !parent.propagation.shared) return;
+    const group = allocPeerGroup();
+    m.propagation.shared = group;
+    const where = this.fsPathOf({ mount: parent, dentry: mp });
+    for (const { target, slave } of this.receivers(parent)) {
+      const at = this.locate(target, where);
+      if (!at) continue;
+      const copy = this.mount(at, m.fs, m.flags, m.source, m.root.inode, m.sb);
+      copy.rootPath = m.rootPath;
+      if (slave) copy.propagation.master = group;
+      else copy.propagation.shared = group;
+    }
+  }
+
+  /** propagatedCopies lists the copies of `m` that propagate() attached in the mounts
+   * receiving from its parent (umount takes them too), those with no mount below them. */
+  propagatedCopies(m: Mount): Mount[] {
+    const parent = m.parent, mp = m.mountpoint;
+    if (!parent || !mp || !parent.propagation.shared) return [];
+    const where = this.fsPathOf({ mount: parent, dentry: mp });
+    const copies: Mount[] = [];
+    for (const { target } of this.receivers(parent)) {
+      // locate steps onto the topmost mount there: a copy when it is not target itself.
+      const at = this.locate(target, where);
+      const c = at && at.mount !== target ? at.mount : null;
+      if (c && c.fs === m.fs && c.root.inode === m.root.inode && !this.mounts.some((o) => o.parent === c)) copies.push(c);
+    }
+    return copies;
+  }
+
+  /** receivers lists the mounts that receive mount events from m's peer group. */
+  private receivers(m: Mount): { target: Mount; slave: boolean }[] {
+    const g = m.propagation.shared;
+    return this.mounts.filter((o) => o !== m && (o.propagation.shared === g || o.propagation.master === g))
+      .map((target) => ({ target, slave: target.propagation.shared !== g }));
+  }
+
+  /** locate finds the place of file system path `fsPath` inside mount `target` (on top of
+   * what is mounted there), or null when target does not show it. */
+  private locate(target: Mount, fsPath: string): Location | null {
+    const base = target.rootPath;
+    if (fsPath !== base && !fsPath.startsWith(base === '/' ? '/' : `${base}/`)) return null;
+    const names = fsPath.slice(base.length).split('/').filter((n) => n !== '');
+    let mount = target;
+    let dentry = target.root;
+    try {
+      for (const n of names) {
+        if (dentry.mounted) return null; // hidden below another mount
+        dentry = dentry.child(n);
+      }
+    } catch {
+      return null;
+    }
+    while (dentry.mounted) {
+      mount = dentry.mounted;
+      dentry = mount.root;
+    }
+    return { mount, dentry };
+  }
+
   private attach(m: Mount, at: Location): void {
     at.dentry.mounted = m;
     at.dentry.cache.settle(at.dentry);

@@ -3,7 +3,8 @@
  * between a native run (in a private mount namespace the program makes) and runc, runsc
  * and tvisor: tmpfs with options, bind and bind of a subdirectory, remounts per mount and
  * per file system, noexec (execve, mmap PROT_EXEC) and nodev, umount's EBUSY rules and
- * MNT_DETACH, propagation types, MS_MOVE, rbind, the error cases, pivot_root into a tmpfs;
+ * MNT_DETACH, propagation types (a mount under a shared mount appears under its peer and
+ * its slave, and goes with it), MS_MOVE, rbind, the error cases, pivot_root into a tmpfs;
  * the mountinfo line of each mount it makes, with IDs, device and peer group numbers
  * normalised by the program. The containers get CAP_SYS_ADMIN (runc's default set lacks it).
  */
@@ -27,6 +28,9 @@ describeProgram({
       'umount b MNT_DETACH: 0',
       'umount c as cwd: EBUSY',
       'mount nosuchfs: ENODEV',
+      'mountinfo s/sub3: ID PARENT DEV / $B/s/sub3 rw,relatime shared:G - tmpfs prop rw',
+      'mountinfo s/sub4: ID PARENT DEV / $B/s/sub4 rw,relatime master:G - tmpfs prop rw',
+      'mountinfo t/sub5: (none)',
       'mountinfo r/sub2: ID PARENT DEV / $B/r/sub2 rw,relatime - tmpfs none rw',
       'mountinfo r2/sub2: (none)',
       'pivot_root: 0',

@@ -269,8 +269,26 @@ int main(int argc, char **argv) {
   path(p, sizeof(p), "t");
   say("bind shared t on s: %s", err(do_mount(p, "s", NULL, MS_BIND, NULL)));
   show("s");
+  /* A mount under one peer appears under the other, and goes with it. */
+  mk("t/sub3");
+  say("mount tmpfs on t/sub3: %s", err(do_mount("prop", "t/sub3", "tmpfs", 0, NULL)));
+  show("t/sub3");
+  show("s/sub3");
+  say("umount t/sub3: %s", err(do_umount("t/sub3", 0)));
+  show("s/sub3");
   say("make s slave: %s", err(do_mount(NULL, "s", NULL, MS_SLAVE, NULL)));
   show("s");
+  /* A slave receives from its master, not the other way. */
+  mk("t/sub4");
+  mk("t/sub5");
+  say("mount tmpfs on t/sub4: %s", err(do_mount("prop", "t/sub4", "tmpfs", 0, NULL)));
+  show("t/sub4");
+  show("s/sub4");
+  say("mount tmpfs on s/sub5: %s", err(do_mount("prop", "s/sub5", "tmpfs", 0, NULL)));
+  show("s/sub5");
+  show("t/sub5");
+  say("umount t/sub4: %s, s/sub5: %s", err(do_umount("t/sub4", 0)), err(do_umount("s/sub5", 0)));
+  show("s/sub4");
   say("make t private: %s", err(do_mount(NULL, "t", NULL, MS_PRIVATE, NULL)));
   show("t");
   say("make t unbindable: %s", err(do_mount(NULL, "t", NULL, MS_UNBINDABLE, NULL)));

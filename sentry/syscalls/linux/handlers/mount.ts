@@ -42,19 +42,13 @@ function checkKinds(at: Location, rootIsDir: boolean): void {
   if (at.dentry.inode.isDir !== rootIsDir) fail(Errno.ENOTDIR);
 }
 
-/** joinParentGroup: a mount attached under a shared mount becomes shared (a new peer
- * group), as Linux's attach_recursive_mnt makes it. Propagation of later mounts to the
- * peers is not done (the sandbox has one mount namespace). */
-function joinParentGroup(m: Mount): void {
-  if (m.parent?.propagation.shared && !m.propagation.shared) m.propagation.shared = allocPeerGroup();
-}
-
 function newMount(t: Task, at: Location, type: string | null, source: string | null, flags: number, data: string[]): void {
   if (type === null) fail(Errno.EINVAL);
   const { fs, options } = newMountable(t.kernel, type, data);
   checkKinds(at, true);
   const sb = new Superblock(fs, (flags & MS_RDONLY) !== 0, options);
-  joinParentGroup(t.kernel.mounts.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
+  const ns = t.kernel.mounts;
+  ns.propagate(ns.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
 }
 
 function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): void {
@@ -66,8 +60,9 @@ function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): voi
   // not copy the new mount again.
   const below = rec ? ns.mounts.filter((c) => c !== src.mount && ns.subtree(src.mount).includes(c) && !c.propagation.unbindable) : [];
   const top = ns.bind(at, src, src.mount.flags);
+  // A bind of a shared mount is its peer; under a shared parent it propagates instead.
   top.propagation.shared = src.mount.propagation.shared;
-  joinParentGroup(top);
+  if (at.mount.propagation.shared) ns.propagate(top);
   if (!rec) return;
   // Each mount below the source that lies under it is copied to the same place under
   // the new mount, parents before children (mount order).
@@ -165,7 +160,7 @@ define(165, (t, r) => {
   else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
   else newMount(t, at, type, source, flags, data);
   return 0;
-}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation types are recorded and shown but later mounts do not propagate between peers; tmpfs remount data (size=) is ignored');
+}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation reaches the peers and slaves of the parent one level deep (copies do not propagate further; rbind propagates its top mount only); tmpfs remount data (size=) is ignored');
 
 /** busy tells whether a mount is in use: a mount below it, a file open in it, a task's
  * cwd or root in it (Linux counts references; mapped files are not counted here). */
@@ -202,7 +197,10 @@ define(166, (t, r) => {
   if (!m.parent) fail(Errno.EINVAL);
   if (flags & MNT_EXPIRE) fail(Errno.EAGAIN);
   if (!(flags & MNT_DETACH) && busy(t, m)) fail(Errno.EBUSY);
+  // Copies propagated to the peers and slaves of its parent go too (when not in use).
+  const copies = ns.propagatedCopies(m).filter((c) => flags & MNT_DETACH || !busy(t, c));
   ns.detach(m);
+  for (const c of copies) ns.detach(c);
   return 0;
 }, 'partial', 'a mapped file does not make its mount busy; MNT_EXPIRE always answers EAGAIN');
 
