@@ -18,6 +18,7 @@
  *
  * Dentries and their cache are in dentry.ts; a mount holds the dentry it is attached on.
  */
+import { Errno, fail } from '../kernel/errors';
 import { Dentry } from './dentry';
 import { dtype, type DirEntry, type FileSystem, type Inode } from './inode';
 
@@ -53,6 +54,11 @@ export interface Propagation {
   master: number;
   unbindable: boolean;
 }
+
+/** MOUNT_MAX bounds the mounts of the sandbox (Linux's default fs.mount-max): beyond it
+ * mount(2), and the copies propagation makes, fail with ENOSPC, so that an application
+ * cannot grow the sentry's mount table without end. */
+export const MOUNT_MAX = 100_000;
 
 let nextMountId = 1;
 let nextPeerGroup = 1;
@@ -115,6 +121,7 @@ export class MountNamespace {
 
   /** mount attaches fs (or the part of it under rootInode) at `at`. */
   mount(at: Location, fs: FileSystem, flags: number, source: string, rootInode?: Inode, sb?: Superblock): Mount {
+    if (this.mounts.length >= MOUNT_MAX) fail(Errno.ENOSPC);
     const m = new Mount(fs, at.mount, at.dentry, flags, source, rootInode, sb);
     this.attach(m, at);
     this.mounts.push(m);
@@ -187,7 +194,7 @@ export class MountNamespace {
    * joins a new peer group, and a copy of it is attached at the same place in each mount
    * that receives from the parent's group (its peers get peer copies, its slaves slave
    * copies). One level: the copies do not propagate further, and an rbind propagates its
-   * top mount only.
+   * top mount only. Past MOUNT_MAX, m is detached again and ENOSPC thrown.
    */
   propagate(m: Mount): void {
     const parent = m.parent, mp = m.mountpoint;
@@ -195,7 +202,13 @@ export class MountNamespace {
     const group = allocPeerGroup();
     m.propagation.shared = group;
     const where = this.fsPathOf({ mount: parent, dentry: mp });
-    for (const { target, slave } of this.receivers(parent)) {
+    const receivers = this.receivers(parent);
+    if (this.mounts.length + receivers.length > MOUNT_MAX) {
+      // All or nothing: m goes too.
+      this.detach(m);
+      fail(Errno.ENOSPC);
+    }
+    for (const { target, slave } of receivers) {
       const at = this.locate(target, where);
       if (!at) continue;
       const copy = this.mount(at, m.fs, m.flags, m.source, m.root.inode, m.sb);

@@ -4,9 +4,10 @@
  * root, detach of a subtree, move, pivot, and mount points listed by withMountpoints.
  */
 import { Credentials } from '../kernel/credentials';
+import { Errno, LinuxError } from '../kernel/errors';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
 import { devMajor, devMinor, escapeMount, mountinfoText, mountsText } from './mountinfo';
-import { MountNamespace, MS_NOSUID, MS_RDONLY, MS_RELATIME, Superblock, withMountpoints, type Location } from './mount';
+import { MOUNT_MAX, MountNamespace, MS_NOSUID, MS_RDONLY, MS_RELATIME, Superblock, withMountpoints, type Location } from './mount';
 
 const root0 = new Credentials(0, 0);
 
@@ -87,5 +88,14 @@ describe('mountinfo and mounts', () => {
     dir(ns, ns.root, 'real');
     const names = withMountpoints(ns.root.dentry, ns.root.dentry.inode.readdir()).map((e) => e.name);
     expect(names).toEqual(['real', 'placeholder']);
+  });
+
+  test('the mount table is bounded (MOUNT_MAX, then ENOSPC)', () => {
+    const ns = new MountNamespace(new Tmpfs(0o755), 0, 'none');
+    const at = dir(ns, ns.root, 'm');
+    ns.mounts.length = MOUNT_MAX - 1;
+    ns.mounts.fill(ns.root.mount);
+    ns.mount(at, new Tmpfs(0o755), 0, 'last');
+    expect(() => ns.mount(at, new Tmpfs(0o755), 0, 'one more')).toThrow(new LinuxError(Errno.ENOSPC));
   });
 });
