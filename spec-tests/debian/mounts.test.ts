@@ -92,9 +92,10 @@ describe('the mount table under tvisor matches runc', () => {
   });
 
   test('stat reports the device number mountinfo shows', () => {
-    same(`for m in / /tmp /dev /dev/shm /proc /sys /work; do
-      if [ "$(stat -c '%Hd:%Ld' $m)" = "$(findmnt -n -o MAJ:MIN --mountpoint $m)" ]; then echo "$m same"; else echo "$m differs"; fi
+    const out = same(`for m in / /tmp /dev /dev/shm /proc /sys /work; do
+      if [ "$(stat -c '%Hd:%Ld' $m)" = "$(findmnt -n -o MAJ:MIN --mountpoint $m | tr -d " ")" ]; then echo "$m same"; else echo "$m differs"; fi
     done`);
+    expect(out).toBe(['/', '/tmp', '/dev', '/dev/shm', '/proc', '/sys', '/work'].map((m) => `${m} same\n`).join(''));
   });
 
   test('mount -t tmpfs as root with CAP_SYS_ADMIN, then umount', () => {
