@@ -340,6 +340,20 @@ int main(int argc, char **argv) {
   closedir(dir);
   say("entries in new /: %d", n);
   say("/old is empty: %s", rmdir("/old") == 0 ? "yes" : strerrorname_np(errno));
+
+  /* runc's idiom: pivot_root(".", ".") stacks the old root on the new one, and
+   * umount2(".", MNT_DETACH) takes it off. */
+  if (mkdir("/q", 0755) != 0) say("FAIL mkdir /q");
+  say("mount tmpfs on /q: %s", err(mount("q", "/q", "tmpfs", 0, NULL)));
+  if (chdir("/q") != 0) say("FAIL chdir /q");
+  say("pivot_root(., .): %s", err(syscall(SYS_pivot_root, ".", ".")));
+  say("umount2(., MNT_DETACH): %s", err(umount2(".", MNT_DETACH)));
+  say("cwd: %s", getcwd(cwd, sizeof(cwd)) ? cwd : strerrorname_np(errno));
+  dir = opendir("/");
+  n = 0;
+  while ((e = readdir(dir)) != NULL) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+  closedir(dir);
+  say("entries in the newest /: %d", n);
   say("done");
   return 0;
 }
