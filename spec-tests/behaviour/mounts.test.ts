@@ -4,7 +4,8 @@
  * and tvisor: tmpfs with options, bind and bind of a subdirectory, remounts per mount and
  * per file system, noexec (execve, mmap PROT_EXEC) and nodev, umount's EBUSY rules and
  * MNT_DETACH, propagation types (a mount under a shared mount appears under its peer and
- * its slave, and goes with it), MS_MOVE, rbind, the error cases, pivot_root into a tmpfs, and runc's pivot_root(".", ".") then umount2(".", MNT_DETACH);
+ * its slave, and goes with it), MS_MOVE, rbind, the error cases, pivot_root into a tmpfs,
+ * and runc's pivot_root(".", ".") then umount2(".", MNT_DETACH);
  * the mountinfo line of each mount it makes, with IDs, device and peer group numbers
  * normalised by the program. The containers get CAP_SYS_ADMIN (runc's default set lacks it).
  */
