@@ -37,6 +37,9 @@ export interface Vma {
    * was opened read-only, or is write-sealed): mprotect(PROT_WRITE) fails with EACCES.
    */
   noWrite?: boolean;
+  /** noExec is set for a mapping of a file on a noexec mount (Linux clears VM_MAYEXEC):
+   * mprotect(PROT_EXEC) fails with EACCES. */
+  noExec?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
 }

@@ -2,7 +2,7 @@
  * mount(2), umount2(2) and pivot_root(2) (mounts.c) as root with CAP_SYS_ADMIN, compared
  * between a native run (in a private mount namespace the program makes) and runc, runsc
  * and tvisor: tmpfs with options, bind and bind of a subdirectory, remounts per mount and
- * per file system, noexec (execve, mmap PROT_EXEC) and nodev, umount's EBUSY rules and
+ * per file system, noexec (execve, mmap and mprotect PROT_EXEC) and nodev, umount's EBUSY rules and
  * MNT_DETACH, propagation types (a mount under a shared mount appears under its peer and
  * its slave, and goes with it), MS_MOVE, rbind, the error cases, pivot_root into a tmpfs,
  * and runc's pivot_root(".", ".") then umount2(".", MNT_DETACH);
@@ -24,6 +24,7 @@ describeProgram({
       'create in b: EROFS, in t: 0',
       'execve on noexec: EACCES',
       'mmap PROT_EXEC on noexec: EPERM',
+      'mprotect PROT_EXEC of it: EACCES',
       'open d/null on nodev: EACCES',
       'umount b with a file open: EBUSY',
       'umount b MNT_DETACH: 0',

@@ -7,7 +7,7 @@
  *
  * Under the scratch directory B it mounts a tmpfs, binds it, binds a subdirectory,
  * remounts read-only (per mount and per file system), checks noexec (execve EACCES, mmap
- * PROT_EXEC EPERM) and nodev (open of /dev/null bound on a nodev mount: EACCES), the EBUSY rules of umount and MNT_DETACH,
+ * PROT_EXEC EPERM, mprotect PROT_EXEC EACCES) and nodev (open of /dev/null bound on a nodev mount: EACCES), the EBUSY rules of umount and MNT_DETACH,
  * propagation types, MS_MOVE, rbind, the error cases, and finally pivots into a tmpfs.
  * mountinfo lines are printed with the mount and parent IDs, the device number and the
  * peer group numbers replaced by letters, and B replaced by "$B".
@@ -199,6 +199,7 @@ int main(int argc, char **argv) {
   say("mmap PROT_EXEC on noexec: %s", m == MAP_FAILED ? strerrorname_np(errno) : "mapped");
   m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
   say("mmap PROT_READ on noexec: %s", m == MAP_FAILED ? strerrorname_np(errno) : "mapped");
+  if (m != MAP_FAILED) say("mprotect PROT_EXEC of it: %s", err(mprotect(m, 4096, PROT_READ | PROT_EXEC)));
   close(fd);
   say("remount t exec: %s", err(do_mount(NULL, "t", NULL, MS_REMOUNT | MS_BIND, NULL)));
   say("execve on exec: exit %d", run_child("t/prog"));
