@@ -208,9 +208,10 @@ export class Dentry {
     if (this.inode.fs.cacheDentries === false) return new Dentry(name, this, this.inode.lookup(name, c));
     const cached = this.children.get(name);
     if (cached) {
-      // A mountpoint stays what it is (the mount hides the name beneath); an inode that
-      // says it no longer stands for a live object (Inode.stale) is looked up again.
-      if (cached.mounted || (!cached.inode.stale && (cached.fresh || this.inode.revalidate(name, cached.inode, c)))) {
+      // A mountpoint stays what it is (the mount hides the name beneath), and so does a
+      // placeholder (its file system does not have it: revalidation would drop it); an
+      // inode that says it no longer stands for a live object (Inode.stale) is looked up again.
+      if (cached.mounted || cached.placeholder || (!cached.inode.stale && (cached.fresh || this.inode.revalidate(name, cached.inode, c)))) {
         this.cache.touch(cached);
         return cached;
       }

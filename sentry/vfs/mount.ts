@@ -28,8 +28,6 @@ export { Dentry } from './dentry';
 export const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
 /** The atime flags of mount(2). */
 export const MS_NOATIME = 1024, MS_NODIRATIME = 2048, MS_RELATIME = 1 << 21, MS_STRICTATIME = 1 << 24;
-/** PER_MOUNT_FLAGS are the flags each mount has of its own (Linux's MNT_* set). */
-export const PER_MOUNT_FLAGS = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
 
 /** Superblock is what the mounts of one file system instance share: read-only at the
  * file system level, and the options shown in mountinfo's last column. */
@@ -84,7 +82,8 @@ export class Mount {
     public parent: Mount | null,
     /** mountpoint is the dentry in parent where this mount is attached. */
     public mountpoint: Dentry | null,
-    /** flags are the per-mount flags (PER_MOUNT_FLAGS). */
+    /** flags are the per-mount flags: MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and the
+     * atime ones (MS_NOATIME, MS_NODIRATIME, MS_RELATIME), Linux's MNT_* set. */
     public flags: number,
     /** source is what /proc/mounts shows in its first column. */
     readonly source: string,

@@ -112,4 +112,20 @@ describe('the mount table under tvisor matches runc', () => {
     // only the mount point is compared there.
     same('ls /dev; ls /sys/fs | grep -x cgroup; ls / | grep -x -e dev -e proc -e sys -e tmp -e work');
   });
+
+  test('a spec mount whose parent the image lacks: placeholders listed and kept', () => {
+    // tvisor only: runc would create /a/b in the image's directory, which every test shares.
+    const r = runDebian('tvisor', 'ls / | grep -x a; ls /a; for i in 1 2 3; do ls /a/b; done; touch /a/b/x && ls /a/b; findmnt -r -n -o TARGET,FSTYPE /a/b', {
+      editSpec: (spec) => spec.mounts.push({ destination: '/a/b', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }),
+    });
+    expect({ stdout: r.stdout, stderr: r.stderr, status: r.status }).toEqual({ stdout: 'a\nb\nx\n/a/b tmpfs\n', stderr: '', status: 0 });
+  });
+
+  test('a spec mount below a bind mount whose directory lacks its parent', () => {
+    // Names under a bind mount are revalidated with the gofer: the placeholder p, which the
+    // host directory does not have, must survive that (runc creates it on the host).
+    same('ls /work; for i in 1 2 3; do ls /work/p; done; touch /work/p/q/x && ls /work/p/q; findmnt -r -n -o TARGET,FSTYPE /work/p/q', (s) => s, {
+      editSpec: (spec) => spec.mounts.push({ destination: '/work/p/q', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }),
+    });
+  });
 });
