@@ -19,7 +19,7 @@ import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { dentryCache, MIN_CAPACITY } from './vfs/dentry';
 import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } from './vfs/mount';
 import { mountFlags, parseOptions } from './vfs/mount-options';
-import { sandboxSysfs, newTmpfs, setMountLimits, type Mountable } from './fsimpl/mountable';
+import { sandboxSysfs, newTmpfs, setMountLimits, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
@@ -132,7 +132,7 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
   const { data } = parseOptions(m.options ?? []);
   switch (m.type) {
     case 'proc': return { fs: newProcfs(k, currentTask), options: [] };
-    case 'tmpfs': return newTmpfs(data);
+    case 'tmpfs': return newTmpfs(data, 0o1777, false);
     case 'devtmpfs': return { fs: newDevfs(k), options: [] };
     case 'sysfs': return { fs: sandboxSysfs(), options: [] };
     case 'cgroup': case 'cgroup2': case 'devpts': case 'mqueue': {
@@ -207,7 +207,7 @@ export function boot(o: BootOptions): Booted {
     if (m.destination === '/dev' && m.type === 'tmpfs') {
       // /dev is ours: the sentry's devfs, never the host's; it shows as runc's tmpfs.
       const fs = newDevfs(k);
-      const { options } = newTmpfs(parseOptions(m.options ?? []).data, 0o755);
+      const options = tmpfsShowFor(parseOptions(m.options ?? []).data, 0o755);
       mounts.mount(mountpoint(k, '/dev'), fs, mountFlags(flags), m.source ?? 'tmpfs', undefined, new Superblock(fs, false, options, 'tmpfs'));
       haveDev = true;
       continue;

@@ -48,12 +48,21 @@ function newSysfs(): Tmpfs {
 }
 
 /** newTmpfs makes a tmpfs from its option words (mode=, uid=, gid=, size=, nr_inodes=);
- * a word tmpfs does not know, or a bad value, is EINVAL. */
-export function newTmpfs(data: readonly string[], defaultMode = 0o1777): Mountable {
-  const d = parseTmpfsData(data, defaultMode) ?? fail(Errno.EINVAL);
+ * a word tmpfs does not know, or a bad value, is EINVAL (with `strict`; boot's spec
+ * mounts skip them). */
+export function newTmpfs(data: readonly string[], defaultMode = 0o1777, strict = true): Mountable {
+  const d = parseTmpfsData(data, defaultMode, strict) ?? fail(Errno.EINVAL);
   const bounds = limits ? tmpfsOptions(data, limits) : {};
   const fs = new Tmpfs(d.mode, d.uid, d.gid, bounds);
   return { fs, options: tmpfsShowOptions(d, fs.maxBytes, fs.maxInodes) };
+}
+
+/** tmpfsShowFor returns the options a tmpfs made from `data` would show, without making
+ * one (the sentry's /dev, which shows as the spec's tmpfs). */
+export function tmpfsShowFor(data: readonly string[], defaultMode: number): string[] {
+  const d = parseTmpfsData(data, defaultMode, false)!;
+  const bounds = limits ? tmpfsOptions(data, limits) : { maxBytes: 0, maxInodes: 0 };
+  return tmpfsShowOptions(d, bounds.maxBytes, bounds.maxInodes);
 }
 
 /** newMountable makes a new file system of `type` for mount(2) (ENODEV: a type the

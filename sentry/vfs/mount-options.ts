@@ -68,8 +68,9 @@ export interface TmpfsData {
 }
 
 /** parseTmpfsData reads mode=, uid=, gid=, size=, nr_inodes= (EINVAL-worthy values give
- * null: Linux refuses the mount). Unknown words are refused too, as tmpfs does. */
-export function parseTmpfsData(data: readonly string[], defaultMode = 0o1777): TmpfsData | null {
+ * null: Linux refuses the mount). Unknown words are refused too, as tmpfs does, unless
+ * `strict` is false (a spec's mounts, which boot keeps lenient): then they are skipped. */
+export function parseTmpfsData(data: readonly string[], defaultMode = 0o1777, strict = true): TmpfsData | null {
   const d: TmpfsData = { mode: defaultMode, uid: 0, gid: 0 };
   for (const w of data) {
     const eq = w.indexOf('=');
@@ -78,7 +79,7 @@ export function parseTmpfsData(data: readonly string[], defaultMode = 0o1777): T
     else if ((k === 'uid' || k === 'gid') && /^\d+$/.test(v) && Number(v) < 2 ** 32) d[k] = Number(v);
     else if (k === 'size' && /^\d+[kKmMgGtTpPeE%]?$/.test(v)) d.size = v;
     else if (k === 'nr_inodes' && /^\d+[kKmMgG]?$/.test(v)) d.nrInodes = v;
-    else if (k === 'inode64' || k === 'inode32' || k === 'huge' || k === 'mpol') continue;
+    else if (k === 'inode64' || k === 'inode32' || k === 'huge' || k === 'mpol' || !strict) continue;
     else return null;
   }
   return d;
