@@ -13,7 +13,7 @@ import { tmpfsOptions } from '../limits';
 import type { FileSystem } from '../vfs/inode';
 import { parseTmpfsData, tmpfsShowOptions } from '../vfs/mount-options';
 import { newProcfs } from './proc/proc';
-import { Tmpfs } from './tmpfs/tmpfs';
+import { Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
 
 /** Mountable is a new file system instance with the options its super block shows. */
 export interface Mountable {
@@ -23,6 +23,8 @@ export interface Mountable {
 
 let limits: SandboxLimits | null = null;
 let sysfs: FileSystem | null = null;
+/** made holds the tmpfs instances newTmpfs made that releaseTmpfs has not emptied yet. */
+const made = new WeakSet<FileSystem>();
 
 /** setMountLimits records the sandbox's limits (boot): a tmpfs's default size and what
  * `size=N%` is a percentage of. */
@@ -54,7 +56,31 @@ export function newTmpfs(data: readonly string[], defaultMode = 0o1777, strict =
   const d = parseTmpfsData(data, defaultMode, strict) ?? fail(Errno.EINVAL);
   const bounds = limits ? tmpfsOptions(data, limits) : {};
   const fs = new Tmpfs(d.mode, d.uid, d.gid, bounds);
+  made.add(fs);
   return { fs, options: tmpfsShowOptions(d, fs.maxBytes, fs.maxInodes) };
+}
+
+/**
+ * releaseTmpfs gives back what a tmpfs made by newTmpfs holds once its last mount is gone
+ * and nothing uses it (the caller checks): every name is removed, so each file's pages
+ * return now (or at its last close), and its inodes to the sandbox's budget, as Linux
+ * frees a tmpfs with its super block. Other file systems are left alone.
+ */
+export function releaseTmpfs(fs: FileSystem): void {
+  if (!(fs instanceof Tmpfs) || !made.has(fs)) return;
+  made.delete(fs);
+  const empty = (dir: TmpfsInode): void => {
+    for (const [name, child] of [...dir.children]) {
+      if (child.isDir) {
+        empty(child);
+        dir.rmdir(name);
+      } else {
+        dir.unlink(name);
+      }
+    }
+  };
+  empty(fs.root);
+  fs.unchargeInode(); // the root's
 }
 
 /** tmpfsShowFor returns the options a tmpfs made from `data` would show, without making

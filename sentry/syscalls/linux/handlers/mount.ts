@@ -7,7 +7,7 @@
 import { CAP_SYS_ADMIN } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { newMountable } from '../../../fsimpl/mountable';
+import { newMountable, releaseTmpfs } from '../../../fsimpl/mountable';
 import {
   allocPeerGroup, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
   type Location, type Mount,
@@ -45,7 +45,10 @@ function checkKinds(at: Location, rootIsDir: boolean): void {
 function newMount(t: Task, at: Location, type: string | null, source: string | null, flags: number, data: string[]): void {
   if (type === null) fail(Errno.EINVAL);
   const { fs, options } = newMountable(t.kernel, type, data);
-  checkKinds(at, true);
+  if (!at.dentry.inode.isDir) {
+    releaseTmpfs(fs); // made for nothing: its root goes back to the budget
+    fail(Errno.ENOTDIR);
+  }
   const sb = new Superblock(fs, (flags & MS_RDONLY) !== 0, options);
   const ns = t.kernel.mounts;
   ns.propagate(ns.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
@@ -162,18 +165,34 @@ define(165, (t, r) => {
   return 0;
 }, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation reaches the peers and slaves of the parent one level deep (copies do not propagate further; rbind propagates its top mount only); tmpfs remount data (size=) is ignored');
 
-/** busy tells whether a mount is in use: a mount below it, a file open in it, a task's
- * cwd or root in it (Linux counts references; mapped files are not counted here). */
-function busy(t: Task, m: Mount): boolean {
-  const k = t.kernel;
-  if (k.mounts.mounts.some((c) => c.parent === m)) return true;
+/** inUse tells whether a file open in the sandbox, or a task's cwd or root, is in a
+ * mount that `where` accepts (Linux counts references; mapped files are not counted here). */
+function inUse(t: Task, where: (m: Mount) => boolean): boolean {
   const tables = new Set<Task['fds']>();
-  for (const task of k.tasks.values()) {
-    if (task.fs.cwd.mount === m || task.fs.root.mount === m) return true;
+  for (const task of t.kernel.tasks.values()) {
+    if (where(task.fs.cwd.mount) || where(task.fs.root.mount)) return true;
     tables.add(task.fds);
   }
-  for (const fds of tables) for (const [, f] of fds.entries()) if (f.loc?.mount === m) return true;
+  for (const fds of tables) for (const [, f] of fds.entries()) if (f.loc && where(f.loc.mount)) return true;
   return false;
+}
+
+/** busy tells whether a mount is in use: a mount below it, or inUse. */
+function busy(t: Task, m: Mount): boolean {
+  return t.kernel.mounts.mounts.some((c) => c.parent === m) || inUse(t, (x) => x === m);
+}
+
+/** unmount detaches mounts and gives back the tmpfs instances no mount shows any more
+ * and nothing uses (a detached one still in use keeps its files: they stay reachable
+ * through what is open). */
+function unmount(t: Task, gone: Mount[]): void {
+  const ns = t.kernel.mounts;
+  const all = gone.flatMap((m) => ns.subtree(m));
+  for (const m of gone) ns.detach(m);
+  for (const fs of new Set(all.map((m) => m.fs))) {
+    if (ns.mounts.some((m) => m.fs === fs) || inUse(t, (m) => m.fs === fs)) continue;
+    releaseTmpfs(fs);
+  }
 }
 
 // umount2(target, flags)
@@ -199,8 +218,7 @@ define(166, (t, r) => {
   if (!(flags & MNT_DETACH) && busy(t, m)) fail(Errno.EBUSY);
   // Copies propagated to the peers and slaves of its parent go too (when not in use).
   const copies = ns.propagatedCopies(m).filter((c) => flags & MNT_DETACH || !busy(t, c));
-  ns.detach(m);
-  for (const c of copies) ns.detach(c);
+  unmount(t, [m, ...copies]);
   return 0;
 }, 'partial', 'a mapped file does not make its mount busy; MNT_EXPIRE always answers EAGAIN');
 
