@@ -203,9 +203,15 @@ export class Dentry {
   /** child returns the child called `name`: the cached one if its file system confirms it
    * (Inode.revalidate), else a fresh lookup in the inode, for the task with credentials
    * `c` (the sentry itself when absent). A file system whose names change on their own
-   * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup. */
+   * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup, except
+   * for a mount point (adopt). */
   child(name: string, c?: Credentials): Dentry {
-    if (this.inode.fs.cacheDentries === false) return new Dentry(name, this, this.inode.lookup(name, c));
+    if (this.inode.fs.cacheDentries === false) {
+      // Only a mount point is kept there (adopt): it must be found again to be crossed.
+      const kept = this.children.get(name);
+      if (kept?.mounted) return kept;
+      return new Dentry(name, this, this.inode.lookup(name, c));
+    }
     const cached = this.children.get(name);
     if (cached) {
       // A mountpoint stays what it is (the mount hides the name beneath), and so does a
@@ -276,6 +282,12 @@ export class Dentry {
     this.parent = newParent;
     newParent.attach(this);
     if (old && old !== newParent) this.cache.settle(old);
+  }
+
+  /** adopt keeps `d`, a child a lookup made without caching it (a file system with
+   * cacheDentries false), in the tree: a mount is being attached on it. */
+  adopt(d: Dentry): void {
+    if (d.parent === this && this.children.get(d.name) !== d) this.attach(d);
   }
 
   private attach(d: Dentry): void {

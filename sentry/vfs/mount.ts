@@ -264,6 +264,7 @@ export class MountNamespace {
   }
 
   private attach(m: Mount, at: Location): void {
+    at.dentry.parent?.adopt(at.dentry);
     at.dentry.mounted = m;
     at.dentry.cache.settle(at.dentry);
   }

@@ -103,6 +103,19 @@ describe('the mount table under tvisor matches runc', () => {
     expect(out).toBe('x\nnone tmpfs rw,relatime,size=2048k\n0\n');
   });
 
+  test('mount --rbind / and umount -R, a readonly path unmounted and bound again read-only', () => {
+    // The counts differ (runc's container has the host's cgroup and /proc mounts): what is
+    // compared is that every mount is copied and that umount -R takes them all away.
+    const out = same([
+      'before=$(findmnt -r -n | wc -l)',
+      'mount --rbind / /mnt && [ $(( $(findmnt -r -n -o TARGET | grep -c "^/mnt") * 2 )) -eq $(findmnt -r -n | wc -l) ] && echo "every mount copied"',
+      'umount -R /mnt && [ $(findmnt -r -n | wc -l) -eq $before ] && echo "all unmounted"',
+      'umount /proc/sys && echo "umount /proc/sys"',
+      'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && findmnt -r -n -o TARGET,OPTIONS /proc/sys',
+    ].join('\n'), (s) => s, withSysAdmin);
+    expect(out).toBe('every mount copied\nall unmounted\numount /proc/sys\n/proc/sys ro,relatime\n');
+  });
+
   test('mount without CAP_SYS_ADMIN is refused', () => {
     same('mount -t tmpfs none /mnt 2>&1; echo status $?');
   });

@@ -10,7 +10,7 @@ import type { Task } from '../../../kernel/task';
 import { newMountable, releaseTmpfs } from '../../../fsimpl/mountable';
 import {
   allocPeerGroup, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
-  type Location, type Mount,
+  type Dentry, type Location, type Mount,
 } from '../../../vfs/mount';
 import {
   mountFlags, MS_BIND, MS_MOVE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, PROPAGATION_FLAGS,
@@ -83,18 +83,33 @@ function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): voi
 }
 
 /** relocate finds, under the copy `copy` of a mount, the dentry that `loc` is under its
- * original (null when loc is not below the bound source). */
+ * original (null when loc is not below the bound source, or is gone). A placeholder the
+ * original has (a mount point its file system lacks) is made in the copy too. */
 function relocate(loc: Location, src: Location, copy: Mount): Location | null {
-  const names: string[] = [];
+  const chain: Dentry[] = [];
   let d = loc.dentry;
   const stop = loc.mount === src.mount ? src.dentry : loc.mount.root;
   while (d !== stop) {
     if (!d.parent) return null;
-    names.push(d.name);
+    chain.push(d);
     d = d.parent;
   }
   let cur = copy.root;
-  for (const n of names.reverse()) cur = cur.child(n);
+  for (const orig of chain.reverse()) {
+    const cached = cur.children.get(orig.name);
+    if (cached?.placeholder) {
+      cur = cached;
+    } else if (orig.placeholder) {
+      cur = cur.addChild(orig.name, orig.inode);
+      cur.placeholder = true;
+    } else {
+      try {
+        cur = cur.child(orig.name);
+      } catch {
+        return null;
+      }
+    }
+  }
   return { mount: copy, dentry: cur };
 }
 
@@ -141,6 +156,8 @@ function moveMount(t: Task, at: Location, sourcePath: string): void {
   const ns = t.kernel.mounts;
   const src = stepDown(lookup(t, sourcePath, true));
   if (!isMountRoot(src) || !src.mount.parent) fail(Errno.EINVAL);
+  // Linux does not move a mount whose parent is shared.
+  if (src.mount.parent.propagation.shared) fail(Errno.EINVAL);
   if (ns.subtree(src.mount).includes(at.mount)) fail(Errno.ELOOP);
   checkKinds(at, src.dentry.inode.isDir);
   ns.move(src.mount, at);
