@@ -17,12 +17,13 @@ import { Errno, LinuxError } from './kernel/errors';
 import type { SentryLog } from './log';
 import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { dentryCache, MIN_CAPACITY } from './vfs/dentry';
-import { MountNamespace, MS_NOSUID, MS_RDONLY, type Location } from './vfs/mount';
+import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } from './vfs/mount';
+import { mountFlags, parseOptions } from './vfs/mount-options';
+import { sandboxSysfs, newTmpfs, setMountLimits, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
-import type { FileSystem } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
-import { limitsFor, memoryLimitOf, tmpfsOptions, type SandboxLimits } from './limits';
+import { limitsFor, memoryLimitOf, type SandboxLimits } from './limits';
 import { MemoryManager } from './mm/mm';
 import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { readFileSync } from 'node:fs';
@@ -56,16 +57,6 @@ export interface Booted {
   init: Task;
 }
 
-/** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
-function newSysfs(): Tmpfs {
-  const fs = new Tmpfs(0o555);
-  Object.defineProperty(fs, 'name', { value: 'sysfs' });
-  fs.zeroDirSize = true;
-  const root0 = new Credentials(0, 0);
-  for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
-  return fs;
-}
-
 /** findInRoot looks `p` up as root from the container's root without following a final
  * symlink; an absent path gives null. */
 function findInRoot(k: Kernel, p: string): Location | null {
@@ -77,22 +68,22 @@ function findInRoot(k: Kernel, p: string): Location | null {
 }
 
 /**
- * maskAndProtect applies linux.maskedPaths (an empty read-only directory, or a null
- * device, mounted over each existing path) and linux.readonlyPaths (the path mounted
- * again read-only), as runc does.
+ * maskAndProtect applies linux.readonlyPaths (the path mounted again read-only), then
+ * linux.maskedPaths (an empty read-only directory, or a null device, mounted over each
+ * existing path), in runc's order (so mountinfo lists them as runc's containers do).
  */
 function maskAndProtect(k: Kernel, spec: Spec): void {
+  for (const p of spec.linux?.readonlyPaths ?? []) {
+    const loc = findInRoot(k, p);
+    if (!loc) continue;
+    k.mounts.bind(loc, loc, MS_RDONLY | loc.mount.flags);
+  }
   for (const p of spec.linux?.maskedPaths ?? []) {
     const loc = findInRoot(k, p);
     if (!loc) continue;
     // A masked directory is a fresh read-only tmpfs, whose root has tmpfs's default mode 1777 (as runc's).
     const fs = loc.dentry.inode.isDir ? new Tmpfs(0o1777) : nullFs();
-    k.mounts.mount(loc, fs, MS_RDONLY, 'tmpfs');
-  }
-  for (const p of spec.linux?.readonlyPaths ?? []) {
-    const loc = findInRoot(k, p);
-    if (!loc) continue;
-    k.mounts.mount(loc, loc.mount.fs, MS_RDONLY | loc.mount.flags, loc.mount.source, loc.dentry.inode);
+    k.mounts.mount(loc, fs, MS_RDONLY | MS_RELATIME, 'tmpfs', undefined, new Superblock(fs, true));
   }
 }
 
@@ -107,7 +98,8 @@ function mountTmp(k: Kernel): void {
   if (!loc) return; // no /tmp in the image
   const ino = loc.dentry.inode;
   if (!ino.isDir || ino.readdir().some((e) => e.name !== '.' && e.name !== '..')) return;
-  k.mounts.mount(loc, new Tmpfs(0o1777), 0, 'tmpfs');
+  const fs = new Tmpfs(0o1777);
+  k.mounts.mount(loc, fs, MS_RELATIME, 'tmpfs', undefined, new Superblock(fs, false));
 }
 
 function mountpoint(k: Kernel, path: string, isDir = true): Location {
@@ -124,29 +116,37 @@ function mountpoint(k: Kernel, path: string, isDir = true): Location {
       if (!(e instanceof LinuxError) || e.errno !== Errno.ENOENT) throw e;
       const placeholder = new Tmpfs(0o755);
       const inode = i === parts.length - 1 && !isDir ? placeholder.root.create('file', 0o644, root0) : placeholder.root;
-      cur = { mount: cur.mount, dentry: cur.dentry.addChild(part, inode) };
+      const d = cur.dentry.addChild(part, inode);
+      d.placeholder = true;
+      cur = { mount: cur.mount, dentry: d };
     }
   });
   return cur;
 }
 
-function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null, limits: SandboxLimits): FileSystem | null {
+/** devptsOptions are devpts's options in Linux's order (gid, mode, ptmxmode). */
+function devptsOptions(data: readonly string[]): string[] {
+  const get = (k: string) => data.find((w) => w.startsWith(`${k}=`))?.slice(k.length + 1);
+  const oct = (v: string) => parseInt(v, 8).toString(8).padStart(3, '0');
+  const gid = get('gid'), mode = get('mode'), ptmx = get('ptmxmode');
+  return [...(gid ? [`gid=${gid}`] : []), `mode=${mode ? oct(mode) : '600'}`, `ptmxmode=${ptmx ? oct(ptmx) : '000'}`];
+}
+
+function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null): Mountable | null {
   const ro = (m.options ?? []).includes('ro');
-  if (isBind(m)) return new GoferFs(client, m.destination, ro, true);
+  if (isBind(m)) return { fs: new GoferFs(client, m.destination, ro, true), options: [] };
+  const { data } = parseOptions(m.options ?? []);
   switch (m.type) {
-    case 'proc': return newProcfs(k, currentTask);
-    case 'tmpfs': {
-      const opt = (m.options ?? []).find((o) => o.startsWith('mode='));
-      return new Tmpfs(opt ? parseInt(opt.slice(5), 8) : 0o1777, 0, 0, tmpfsOptions(m.options ?? [], limits));
-    }
-    case 'devtmpfs': return newDevfs(k);
-    case 'sysfs': return newSysfs();
-    case 'mqueue': return new MqueueFs(sandboxIpcNamespace(k));
+    case 'proc': return { fs: newProcfs(k, currentTask), options: [] };
+    case 'tmpfs': return newTmpfs(data, 0o1777, false);
+    case 'devtmpfs': return { fs: newDevfs(k), options: [] };
+    case 'sysfs': return { fs: sandboxSysfs(), options: [] };
+    case 'mqueue': return { fs: new MqueueFs(sandboxIpcNamespace(k)), options: [] };
     case 'cgroup': case 'cgroup2': case 'devpts': {
       const fs = new Tmpfs(0o555);
       Object.defineProperty(fs, 'name', { value: m.type });
       fs.zeroDirSize = true;
-      return fs;
+      return { fs, options: m.type === 'devpts' ? devptsOptions(data) : [] };
     }
     default:
       log.warn(`mount ${m.destination}: type "${m.type}" is not supported; skipped`);
@@ -196,10 +196,11 @@ function configureDentryCache(k: Kernel, spec: Spec, log: SentryLog): void {
 export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
   const limits = applyLimits(spec);
+  setMountLimits(limits);
   const platform = getPlatform(o.platform);
   setTmpfsMemoryFile(platform.memoryFile);
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
-  const mounts = new MountNamespace(rootFs, spec.root?.readonly ? MS_RDONLY : 0, 'none');
+  const mounts = new MountNamespace(rootFs, (spec.root?.readonly ? MS_RDONLY : 0) | MS_RELATIME, 'none');
   const k = new Kernel(platform, mounts, log);
   configureDentryCache(k, spec, log);
   k.strace = o.strace ?? false;
@@ -216,26 +217,32 @@ export function boot(o: BootOptions): Booted {
   if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
   let haveDev = false;
   for (const m of specMounts) {
+    const { flags } = parseOptions(m.options ?? []);
     if (m.destination === '/dev' && m.type === 'tmpfs') {
-      // /dev is ours: the sentry's devfs, never the host's.
-      mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), 0, 'tmpfs');
+      // /dev is ours: the sentry's devfs, never the host's; it shows as runc's tmpfs.
+      const fs = newDevfs(k, spec.linux?.devices);
+      const options = tmpfsShowFor(parseOptions(m.options ?? []).data, 0o755);
+      mounts.mount(mountpoint(k, '/dev'), fs, mountFlags(flags), m.source ?? 'tmpfs', undefined, new Superblock(fs, false, options, 'tmpfs'));
       haveDev = true;
       continue;
     }
-    // devfs has its own pts; /dev/shm is a tmpfs of its own (size= from the spec, runc's
-    // default 64 MiB) and /dev/mqueue the sandbox's queues, as runc mounts them, so they
-    // show in /proc/mounts.
-    if (m.destination === '/dev/pts') {
-      if (haveDev) continue;
+    // devfs has its own pts: that file system is mounted there, shown as devpts. /dev/shm
+    // and /dev/mqueue are file systems of their own (size= from the spec, runc's default
+    // 64 MiB), as runc mounts them, so they show in /proc/mounts.
+    if (m.destination === '/dev/pts' && haveDev) {
+      const pts = mountpoint(k, '/dev/pts');
+      const fs = pts.dentry.inode.fs;
+      mounts.mount(pts, fs, mountFlags(flags), m.source ?? 'devpts', undefined, new Superblock(fs, false, devptsOptions(parseOptions(m.options ?? []).data), 'devpts'));
+      continue;
     }
-    const fs = fsFor(k, m, client, log, current, limits);
-    if (!fs) continue;
-    const opts = m.options ?? [];
-    const flags = (opts.includes('ro') ? MS_RDONLY : 0) | (opts.includes('nosuid') ? MS_NOSUID : 0);
-    mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, flags, isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none'));
+    const made = fsFor(k, m, client, log, current);
+    if (!made) continue;
+    const { fs, options } = made;
+    const source = isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none');
+    mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, mountFlags(flags), source, undefined, new Superblock(fs, false, options));
   }
-  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), 0, 'tmpfs');
-  if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), 0, 'proc');
+  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), MS_RELATIME, 'tmpfs');
+  if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), MS_RELATIME, 'proc');
   maskAndProtect(k, spec);
 
   let stdio;

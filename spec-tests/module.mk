@@ -16,6 +16,7 @@ BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
 BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_PROGRAMS += cow
+BEHAVIOUR_PROGRAMS += mounts
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

@@ -26,7 +26,7 @@ import { defaultAction, SIG_IGN } from './signal-types';
 import type { Task } from './task';
 import { exitTask } from './task-exit';
 import { FileDescription, FMODE_EXEC, O_RDONLY } from '../vfs/file';
-import { MS_NOSUID, type Location } from '../vfs/mount';
+import { MS_NOEXEC, MS_NOSUID, type Location } from '../vfs/mount';
 import { resolve } from '../vfs/path';
 import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
@@ -53,7 +53,7 @@ function openExecutable(t: Task, start: Location, p: string): { file: FileDescri
   const loc = resolve(t, start, p, { follow: true });
   const st = loc.dentry.inode.stat();
   if ((st.mode & S_IFMT) !== S_IFREG) fail(Errno.EACCES);
-  if (!permitted(t.creds, st, MAY_EXEC)) fail(Errno.EACCES);
+  if (!permitted(t.creds, st, MAY_EXEC) || loc.mount.flags & MS_NOEXEC) fail(Errno.EACCES);
   return { file: loc.dentry.inode.open(loc, O_RDONLY | FMODE_EXEC, t.creds), loc };
 }
 

@@ -348,6 +348,7 @@ export class MemoryManager implements Mapper {
     const mapped = this.vmas.filter((v) => v.start < end && v.end > addr).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
     if (mapped < length) fail(Errno.ENOMEM);
     if (prot & PROT_WRITE && this.vmas.some((v) => v.start < end && v.end > addr && v.noWrite)) fail(Errno.EACCES);
+    if (prot & PROT_EXEC && this.vmas.some((v) => v.start < end && v.end > addr && v.noExec)) fail(Errno.EACCES);
     // Private memory made writable is accounted, unless mapped MAP_NORESERVE (overcommit).
     if (prot & PROT_WRITE) {
       const charged = this.vmas.filter((v) => v.start < end && v.end > addr && !v.shared && !v.noreserve && !(v.prot & PROT_WRITE))

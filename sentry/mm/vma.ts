@@ -42,6 +42,9 @@ export interface Vma {
    * /proc/<pid>/maps shows as private, as Linux shows its special mappings.
    */
   special?: boolean;
+  /** noExec is set for a mapping of a file on a noexec mount (Linux clears VM_MAYEXEC):
+   * mprotect(PROT_EXEC) fails with EACCES. */
+  noExec?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
 }

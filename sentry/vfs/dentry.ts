@@ -163,6 +163,10 @@ export class Dentry {
   counted = false;
   /** destroyed is set once the dentry left the cache for good (its inode may be released). */
   destroyed = false;
+  /** placeholder marks a name the sentry made for a mount point its file system lacks
+   * (boot.ts): listed by withMountpoints in mount.ts, and never evicted while it leads
+   * to a mount (a placeholder with no mount below it is dropped like any idle dentry). */
+  placeholder = false;
   readonly cache: DentryCache;
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
@@ -199,14 +203,21 @@ export class Dentry {
   /** child returns the child called `name`: the cached one if its file system confirms it
    * (Inode.revalidate), else a fresh lookup in the inode, for the task with credentials
    * `c` (the sentry itself when absent). A file system whose names change on their own
-   * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup. */
+   * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup, except
+   * for a mount point (adopt). */
   child(name: string, c?: Credentials): Dentry {
-    if (this.inode.fs.cacheDentries === false) return new Dentry(name, this, this.inode.lookup(name, c));
+    if (this.inode.fs.cacheDentries === false) {
+      // Only a mount point is kept there (adopt): it must be found again to be crossed.
+      const kept = this.children.get(name);
+      if (kept?.mounted) return kept;
+      return new Dentry(name, this, this.inode.lookup(name, c));
+    }
     const cached = this.children.get(name);
     if (cached) {
-      // A mountpoint stays what it is (the mount hides the name beneath); an inode that
-      // says it no longer stands for a live object (Inode.stale) is looked up again.
-      if (cached.mounted || (!cached.inode.stale && (cached.fresh || this.inode.revalidate(name, cached.inode, c)))) {
+      // A mountpoint stays what it is (the mount hides the name beneath), and so does a
+      // placeholder (its file system does not have it: revalidation would drop it); an
+      // inode that says it no longer stands for a live object (Inode.stale) is looked up again.
+      if (cached.mounted || cached.placeholder || (!cached.inode.stale && (cached.fresh || this.inode.revalidate(name, cached.inode, c)))) {
         this.cache.touch(cached);
         return cached;
       }
@@ -271,6 +282,12 @@ export class Dentry {
     this.parent = newParent;
     newParent.attach(this);
     if (old && old !== newParent) this.cache.settle(old);
+  }
+
+  /** adopt keeps `d`, a child a lookup made without caching it (a file system with
+   * cacheDentries false), in the tree: a mount is being attached on it. */
+  adopt(d: Dentry): void {
+    if (d.parent === this && this.children.get(d.name) !== d) this.attach(d);
   }
 
   private attach(d: Dentry): void {

@@ -1,40 +1,103 @@
 /**
  * Dentries and mounts. A Dentry is a name in a directory of one file system, caching the
  * Inode it names and the children looked up so far. A Mount attaches a file system's root
- * at a dentry of its parent mount. A Location is the pair (mount, dentry): what a path
- * resolves to and what a task's cwd and root are.
+ * (or a directory or file inside it: a bind mount) at a dentry of its parent mount. A
+ * Location is the pair (mount, dentry): what a path resolves to and what a task's cwd
+ * and root are.
+ *
+ * The mount table (MountNamespace.mounts) is kept in mount order, as Linux lists it in
+ * /proc/<pid>/mountinfo (rendered by mountinfo.ts). Each mount has a Linux-like ID, its
+ * per-mount flags (MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime flags) and its
+ * propagation; what belongs to the file system instance (read-only at the super block, the
+ * options it was mounted with) is in its Superblock, shared by every bind of it.
+ *
+ * Invariants: a dentry carries at most one mount directly (`mounted`); mounting again on
+ * a mountpoint stacks the new mount on the top mount's root dentry (callers pass a
+ * stepped-down Location), so `mounted` chains give the stack. A detached mount is out of
+ * `mounts` and off its mountpoint; files opened in it keep working.
  *
  * Dentries and their cache are in dentry.ts; a mount holds the dentry it is attached on.
  */
+import { Errno, fail } from '../kernel/errors';
 import { Dentry } from './dentry';
-import type { FileSystem, Inode } from './inode';
+import { dtype, type DirEntry, type FileSystem, type Inode } from './inode';
 
 export { Dentry } from './dentry';
 
-/** MS_RDONLY and the other mount flags reported by statfs/proc. */
+/** MS_RDONLY and the other mount flags of mount(2), reported by statfs/proc. */
 export const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
+/** The atime flags of mount(2). */
+export const MS_NOATIME = 1024, MS_NODIRATIME = 2048, MS_RELATIME = 1 << 21, MS_STRICTATIME = 1 << 24;
+
+/** Superblock is what the mounts of one file system instance share: read-only at the
+ * file system level, and the options shown in mountinfo's last column. */
+export class Superblock {
+  constructor(
+    readonly fs: FileSystem,
+    /** readonly: mounted or remounted with MS_RDONLY (without MS_BIND). */
+    public readonly: boolean,
+    /** options are the file system's own options as Linux shows them (`size=65536k,mode=755`). */
+    public options: string[] = [],
+    /** type is the file system type shown (the spec's, e.g. tmpfs for the sentry's /dev). */
+    readonly type: string = fs.name,
+  ) {}
+}
+
+/** Propagation is a mount's propagation type as mountinfo shows it: shared with a peer
+ * group, a slave of a master group, both, or neither (private); or unbindable. */
+export interface Propagation {
+  /** shared is the peer group ID (0: not shared). */
+  shared: number;
+  /** master is the peer group this mount receives from (0: none). */
+  master: number;
+  unbindable: boolean;
+}
+
+/** MOUNT_MAX bounds the mounts of the sandbox (Linux's default fs.mount-max): beyond it
+ * mount(2), and the copies propagation makes, fail with ENOSPC, so that an application
+ * cannot grow the sentry's mount table without end. */
+export const MOUNT_MAX = 100_000;
+
+let nextMountId = 1;
+let nextPeerGroup = 1;
+
+/** allocPeerGroup returns a new peer group ID (for MS_SHARED). */
+export function allocPeerGroup(): number {
+  return nextPeerGroup++;
+}
 
 /** Mount is a file system attached somewhere in the mount tree. */
 export class Mount {
   readonly root: Dentry;
+  /** id is the mount ID (mountinfo's first column, fdinfo's mnt_id). */
+  readonly id = nextMountId++;
+  readonly sb: Superblock;
+  /** rootPath is the mount's root within its file system ('/' unless a bind of a part). */
+  rootPath = '/';
+  readonly propagation: Propagation = { shared: 0, master: 0, unbindable: false };
 
   constructor(
     readonly fs: FileSystem,
     /** parent is the mount holding the mountpoint (null for the root mount). */
-    readonly parent: Mount | null,
+    public parent: Mount | null,
     /** mountpoint is the dentry in parent where this mount is attached. */
-    readonly mountpoint: Dentry | null,
+    public mountpoint: Dentry | null,
+    /** flags are the per-mount flags: MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and the
+     * atime ones (MS_NOATIME, MS_NODIRATIME, MS_RELATIME), Linux's MNT_* set. */
     public flags: number,
     /** source is what /proc/mounts shows in its first column. */
     readonly source: string,
     /** rootInode is the mounted tree's top: the file system's root, or a file inside it (a bind). */
     rootInode: Inode = fs.root,
+    sb?: Superblock,
   ) {
     this.root = new Dentry('/', null, rootInode);
+    this.sb = sb ?? new Superblock(fs, false);
   }
 
+  /** readonly: writes through this mount fail with EROFS (read-only mount or file system). */
   get readonly(): boolean {
-    return (this.flags & MS_RDONLY) !== 0;
+    return (this.flags & MS_RDONLY) !== 0 || this.sb.readonly;
   }
 }
 
@@ -47,29 +110,189 @@ export interface Location {
 /** MountNamespace holds the mount tree of a sandbox. */
 export class MountNamespace {
   readonly mounts: Mount[] = [];
-  readonly root: Location;
+  root: Location;
 
-  constructor(rootFs: FileSystem, flags: number, source: string) {
-    const m = new Mount(rootFs, null, null, flags, source);
+  constructor(rootFs: FileSystem, flags: number, source: string, sb?: Superblock) {
+    const m = new Mount(rootFs, null, null, flags, source, rootFs.root, sb);
     this.mounts.push(m);
     this.root = { mount: m, dentry: m.root };
   }
 
   /** mount attaches fs (or the part of it under rootInode) at `at`. */
-  mount(at: Location, fs: FileSystem, flags: number, source: string, rootInode?: Inode): Mount {
-    const m = new Mount(fs, at.mount, at.dentry, flags, source, rootInode);
-    at.dentry.mounted = m;
-    at.dentry.cache.settle(at.dentry);
+  mount(at: Location, fs: FileSystem, flags: number, source: string, rootInode?: Inode, sb?: Superblock): Mount {
+    if (this.mounts.length >= MOUNT_MAX) fail(Errno.ENOSPC);
+    const m = new Mount(fs, at.mount, at.dentry, flags, source, rootInode, sb);
+    this.attach(m, at);
     this.mounts.push(m);
     return m;
   }
 
+  /** bind mounts what `src` names at `at` (a new mount of src's file system, rooted at
+   * src, sharing its super block), with per-mount flags `flags`. */
+  bind(at: Location, src: Location, flags: number): Mount {
+    const m = this.mount(at, src.mount.fs, flags, src.mount.source, src.dentry.inode, src.mount.sb);
+    m.rootPath = this.fsPathOf(src);
+    return m;
+  }
+
+  /** fsPathOf returns the path of a location within its file system (mountinfo's root). */
+  fsPathOf(loc: Location): string {
+    const parts: string[] = [];
+    for (let d: Dentry | null = loc.dentry; d && d !== loc.mount.root; d = d.parent) parts.push(d.name);
+    const base = loc.mount.rootPath === '/' ? '' : loc.mount.rootPath;
+    return parts.length === 0 ? loc.mount.rootPath : `${base}/${parts.reverse().join('/')}`;
+  }
+
+  /** childrenOf lists the mounts attached inside m, in mount order. */
+  childrenOf(m: Mount): Mount[] {
+    return this.mounts.filter((c) => c.parent === m);
+  }
+
+  /** subtree lists m and every mount below it, in mount order. */
+  subtree(m: Mount): Mount[] {
+    const inside = new Set<Mount>([m]);
+    for (const c of this.mounts) if (c.parent && inside.has(c.parent)) inside.add(c);
+    return this.mounts.filter((c) => inside.has(c));
+  }
+
+  /** detach takes m and the mounts below it out of the tree (umount; MNT_DETACH for a
+   * subtree). Open files in them keep working. */
+  detach(m: Mount): void {
+    const gone = new Set(this.subtree(m));
+    this.unhook(m);
+    for (let i = this.mounts.length - 1; i >= 0; i--) if (gone.has(this.mounts[i])) this.mounts.splice(i, 1);
+  }
+
+  /** move reattaches mount m (with what is below it) at `at` (MS_MOVE). */
+  move(m: Mount, at: Location): void {
+    this.unhook(m);
+    m.parent = at.mount;
+    m.mountpoint = at.dentry;
+    this.attach(m, at);
+  }
+
+  /** pivot makes `newRoot` (a mount) the namespace's root and attaches the old root mount
+   * at `putOld` (pivot_root(2)). */
+  pivot(newRoot: Mount, putOld: Location): Mount {
+    const old = this.root.mount;
+    this.unhook(newRoot);
+    newRoot.parent = null;
+    newRoot.mountpoint = null;
+    old.parent = putOld.mount;
+    old.mountpoint = putOld.dentry;
+    this.attach(old, putOld);
+    this.root = { mount: newRoot, dentry: newRoot.root };
+    // Mount order: Linux lists a namespace from its root mount down.
+    this.mounts.splice(this.mounts.indexOf(newRoot), 1);
+    this.mounts.unshift(newRoot);
+    return old;
+  }
+
+  /**
+   * propagate applies mount propagation to `m`, just attached: under a shared parent it
+   * joins a new peer group, and a copy of it is attached at the same place in each mount
+   * that receives from the parent's group (its peers get peer copies, its slaves slave
+   * copies). One level: the copies do not propagate further, and an rbind propagates its
+   * top mount only. Past MOUNT_MAX, m is detached again and ENOSPC thrown.
+   */
+  propagate(m: Mount): void {
+    const parent = m.parent, mp = m.mountpoint;
+    if (!parent || !mp || !parent.propagation.shared) return;
+    const group = allocPeerGroup();
+    m.propagation.shared = group;
+    const where = this.fsPathOf({ mount: parent, dentry: mp });
+    const receivers = this.receivers(parent);
+    if (this.mounts.length + receivers.length > MOUNT_MAX) {
+      // All or nothing: m goes too.
+      this.detach(m);
+      fail(Errno.ENOSPC);
+    }
+    for (const { target, slave } of receivers) {
+      const at = this.locate(target, where);
+      if (!at) continue;
+      const copy = this.mount(at, m.fs, m.flags, m.source, m.root.inode, m.sb);
+      copy.rootPath = m.rootPath;
+      if (slave) copy.propagation.master = group;
+      else copy.propagation.shared = group;
+    }
+  }
+
+  /** propagatedCopies lists the copies of `m` that propagate() attached in the mounts
+   * receiving from its parent (umount takes them too), those with no mount below them. */
+  propagatedCopies(m: Mount): Mount[] {
+    const parent = m.parent, mp = m.mountpoint;
+    if (!parent || !mp || !parent.propagation.shared) return [];
+    const where = this.fsPathOf({ mount: parent, dentry: mp });
+    const copies: Mount[] = [];
+    for (const { target } of this.receivers(parent)) {
+      // locate steps onto the topmost mount there: a copy when it is not target itself.
+      const at = this.locate(target, where);
+      const c = at && at.mount !== target ? at.mount : null;
+      if (c && c.fs === m.fs && c.root.inode === m.root.inode && !this.mounts.some((o) => o.parent === c)) copies.push(c);
+    }
+    return copies;
+  }
+
+  /** receivers lists the mounts that receive mount events from m's peer group. */
+  private receivers(m: Mount): { target: Mount; slave: boolean }[] {
+    const g = m.propagation.shared;
+    return this.mounts.filter((o) => o !== m && (o.propagation.shared === g || o.propagation.master === g))
+      .map((target) => ({ target, slave: target.propagation.shared !== g }));
+  }
+
+  /** locate finds the place of file system path `fsPath` inside mount `target` (on top of
+   * what is mounted there), or null when target does not show it. */
+  private locate(target: Mount, fsPath: string): Location | null {
+    const base = target.rootPath;
+    if (fsPath !== base && !fsPath.startsWith(base === '/' ? '/' : `${base}/`)) return null;
+    const names = fsPath.slice(base.length).split('/').filter((n) => n !== '');
+    let mount = target;
+    let dentry = target.root;
+    try {
+      for (const n of names) {
+        if (dentry.mounted) return null; // hidden below another mount
+        dentry = dentry.child(n);
+      }
+    } catch {
+      return null;
+    }
+    while (dentry.mounted) {
+      mount = dentry.mounted;
+      dentry = mount.root;
+    }
+    return { mount, dentry };
+  }
+
+  private attach(m: Mount, at: Location): void {
+    at.dentry.parent?.adopt(at.dentry);
+    at.dentry.mounted = m;
+    at.dentry.cache.settle(at.dentry);
+  }
+
+  private unhook(m: Mount): void {
+    const mp = m.mountpoint;
+    if (mp && mp.mounted === m) {
+      mp.mounted = null;
+      mp.cache.settle(mp);
+    }
+  }
+
   /** pathOf returns the absolute path of a location (as seen from the namespace root). */
   pathOf(loc: Location, root: Location = this.root): string {
+    return this.reach(loc, root).path;
+  }
+
+  /** reach returns the path of `loc` from `root`, and whether root is on its way up (a
+   * location outside a task's root is not reachable: mountinfo leaves it out). */
+  reach(loc: Location, root: Location): { path: string; reachable: boolean } {
     const parts: string[] = [];
     let { mount, dentry } = loc;
+    let reachable = false;
     for (;;) {
-      if (mount === root.mount && dentry === root.dentry) break;
+      if (mount === root.mount && dentry === root.dentry) {
+        reachable = true;
+        break;
+      }
       if (dentry === mount.root) {
         if (!mount.parent || !mount.mountpoint) break;
         dentry = mount.mountpoint;
@@ -80,6 +303,23 @@ export class MountNamespace {
       if (!dentry.parent) break;
       dentry = dentry.parent;
     }
-    return `/${parts.reverse().join('/')}`;
+    return { path: `/${parts.reverse().join('/')}`, reachable };
   }
+}
+
+/** withMountpoints adds to a directory listing the mount points attached below `dir`
+ * that its file system does not list: the placeholders boot made where the image lacks
+ * a spec mount's destination (Linux's runtimes create those directories; the sentry
+ * keeps them in its dentry tree only). Each shows the placeholder's own inode number and
+ * type, as Linux's d_ino is the mountpoint's underlying dentry's. */
+export function withMountpoints(dir: Dentry, entries: DirEntry[]): DirEntry[] {
+  let names: Set<string> | null = null;
+  for (const [name, child] of dir.children) {
+    if (!child.placeholder) continue;
+    names ??= new Set(entries.map((e) => e.name));
+    if (names.has(name)) continue;
+    const st = child.inode.stat();
+    entries.push({ name, ino: st.ino, type: dtype(st.mode) });
+  }
+  return entries;
 }

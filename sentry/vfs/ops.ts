@@ -13,7 +13,7 @@ import {
 } from './file';
 import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted } from './permission';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
-import type { Dentry, Location } from './mount';
+import { MS_NODEV, type Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
 import {
   IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO,
@@ -68,6 +68,9 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
   const st = inode.stat();
   const err = mayOpen(t.creds, st, flags, loc.mount.readonly || inode.readonly);
   if (err) fail(err);
+  // A device node on a nodev mount cannot be opened (Linux's may_open).
+  const fmt = st.mode & S_IFMT;
+  if (loc.mount.flags & MS_NODEV && (fmt === S_IFCHR || fmt === S_IFBLK) && !(flags & O_PATH)) fail(Errno.EACCES);
   // Linux keeps O_TRUNC out of the description's flags; the truncation happens here,
   // once the open is allowed (for O_RDONLY too: the check above asked for MAY_WRITE).
   const f = inode.open(loc, flags & ~O_TRUNC, t.creds);

@@ -34,8 +34,8 @@ interface State {
   links: number;
 }
 
-function stepDown(loc: Location): Location {
-  // Enter the topmost mount attached here.
+/** stepDown enters the topmost mount attached at loc (loc itself when none is). */
+export function stepDown(loc: Location): Location {
   let { mount, dentry } = loc;
   while (dentry.mounted) {
     mount = dentry.mounted;

@@ -11,6 +11,7 @@ import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
+import { mountinfoText, mountsText } from '../../vfs/mountinfo';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 import { ipcSysctls, sysvipcDir } from './sysvipc';
 
@@ -38,7 +39,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => `0.00 0.00 0.00 1/${k.tasks.size} ${[...k.tasks.keys()].pop() ?? 1}\n`));
     m.set('version', () => new ProcFile(pfs, '/version', () => 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016\n'));
     m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
-    m.set('mounts', () => new ProcFile(pfs, '/mounts', () => mountsText(k, self())));
+    m.set('mounts', () => new ProcLink(pfs, '/mounts', () => 'self/mounts'));
     m.set('stat', () => new ProcFile(pfs, '/stat', () => `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Math.floor(k.bootTime / 1000)}\nprocesses ${k.groups.size}\nprocs_running 1\nprocs_blocked 0\n`));
     m.set('sysvipc', () => sysvipcDir(pfs, k, self));
     m.set('sys', () => new ProcDir(pfs, '/sys', () => new Map([['kernel', () => new ProcDir(pfs, '/sys/kernel', () => new Map<string, () => Inode>([
@@ -56,13 +57,6 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
   };
   pfs.root = new ProcDir(pfs, '/', top);
   return pfs;
-}
-
-function mountsText(k: Kernel, t: Task | null): string {
-  return k.mounts.mounts.map((m) => {
-    const at = m.mountpoint && m.parent ? k.mounts.pathOf({ mount: m, dentry: m.root }, t?.root) : '/';
-    return `${m.source} ${at} ${m.fs.name} ${m.readonly ? 'ro' : 'rw'},relatime 0 0`;
-  }).join('\n') + '\n';
 }
 
 /** groupVisible: /proc/<pid> exists while the process does, zombie included, until reaped. */
@@ -106,7 +100,8 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
         ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
-    ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k, leader() ?? null), owner)],
+    ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k.mounts, leader()?.root ?? k.mounts.root), owner)],
+    ['mountinfo', () => new ProcFile(pfs, `${base}/mountinfo`, () => mountinfoText(k.mounts, leader()?.root ?? k.mounts.root), owner)],
     ['exe', () => new ProcLink(pfs, `${base}/exe`, () => leader()?.mm.exe ?? '', owner)],
     ['cwd', () => new ProcLink(pfs, `${base}/cwd`, () => { const t = leader(); return t ? k.mounts.pathOf(t.cwd, t.root) : '/'; }, owner)],
     ['root', () => new ProcLink(pfs, `${base}/root`, () => '/', owner)],
@@ -146,7 +141,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
  * the inode. */
 function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
   const flags = (f.flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | (cloexec ? O_CLOEXEC : 0) | (f.loc ? O_LARGEFILE : 0);
-  const mnt = f.loc ? k.mounts.mounts.indexOf(f.loc.mount) + 1 : 0;
+  const mnt = f.loc ? f.loc.mount.id : 0;
   let ino = 0;
   try {
     ino = f.stat().ino;

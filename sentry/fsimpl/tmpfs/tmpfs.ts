@@ -41,7 +41,8 @@ import { INODE_HEAP_BYTES } from '../../limits';
 import { MemoryFile } from '../../../platform';
 import { CHUNK, MemObject } from '../../mm/shared';
 
-let nextDev = 0x100;
+/** nextDev is the next anonymous minor (below 0x20: the fixed ones, procfs's 3). */
+let nextDev = 0x20;
 
 const PAGE = 4096;
 /** PAGES_PER_CHUNK is the number of pages in a chunk (the bits of a chunk's charge mask). */
@@ -179,9 +180,12 @@ export function setInodeBudget(limit: number): void {
 /** TmpfsDefaults are the bounds of a tmpfs mounted without `size=`/`nr_inodes=` (0: unlimited). */
 export const tmpfsDefaults = { maxBytes: 0, maxInodes: 0 };
 
-/** allocDev returns a new device number for an in-memory file system. */
+/** allocDev returns a new anonymous device number (major 0, as Linux gives tmpfs, proc
+ * and other file systems without a device) for an in-memory or gofer file system, in
+ * the encoding stat's st_dev has (the minor's high bits above the major). */
 export function allocDev(): number {
-  return nextDev++;
+  const minor = nextDev++;
+  return (minor & 0xff) | ((minor & ~0xff) << 12);
 }
 
 /** Tmpfs is one tmpfs instance. */

@@ -9,6 +9,7 @@ import type { Task } from '../../../kernel/task';
 
 import { linkAt, mayAccess, mkdirAt, mknodAt, renameAt, symlinkAt, unlinkAt } from '../../../vfs/ops';
 import { resolve } from '../../../vfs/path';
+import { withMountpoints } from '../../../vfs/mount';
 import { define } from '../registry';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, dirLocation, fdArg, file, num, pathArg, u32 } from './util';
 
@@ -66,7 +67,7 @@ define(267, (t, r) => readlink(t, fdArg(r, 0), pathArg(t, r, 1), r.arg(2), num(r
 define(217, (t, r) => {
   const f = file(t, fdArg(r, 0));
   const count = num(r, 2);
-  const entries = f.readdir();
+  const entries = f.loc ? withMountpoints(f.loc.dentry, f.readdir()) : f.readdir();
   const out = Buffer.alloc(Math.min(count, 1 << 20));
   let pos = 0;
   let i = f.offset;

@@ -31,3 +31,4 @@ import './ipc-shm';
 import './ipc-sem';
 import './ipc-msg';
 import './mqueue';
+import './mount';

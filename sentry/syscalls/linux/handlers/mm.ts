@@ -19,6 +19,7 @@ import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, TmpfsFile, type FileData } from '../
 import { GoferFile } from '../../../fsimpl/gofer/gofer-fs';
 import { define } from '../registry';
 import { num } from './util';
+import { MS_NOEXEC } from '../../../vfs/mount';
 
 const PROT_MASK = 7;
 const MAP_SHARED_VALIDATE = 3;
@@ -48,9 +49,12 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
   const shm = f && shared ? tmpfsData(f) : null;
   // A gofer regular file shared: its page cache, made once the mapping is allowed.
   const gofer = f && shared && f instanceof GoferFile && f.inode.isRegular ? f : null;
+  const noExec = (f?.loc?.mount.flags ?? 0) & MS_NOEXEC ? true : undefined;
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
     if (!f.readable) fail(Errno.EACCES);
+    // PROT_EXEC of a file on a noexec mount: EPERM (mmap(2)); nor can mprotect add it.
+    if (prot & 4 && noExec) fail(Errno.EPERM);
     if (shared && prot & 2) {
       if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
       if (!shm && !gofer) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
@@ -86,6 +90,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     vma.fileOffset = offset;
     // Like Linux's VM_MAYWRITE: a read-only descriptor's shared mapping never becomes writable.
     vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || (!!shm && ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0);
+    vma.noExec = noExec;
     return addr;
   }
   t.mm.mapAnonymous(addr, len, prot, shared && anon, '', (flags & MAP_NORESERVE) !== 0);
@@ -93,6 +98,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
     // Copy the file's bytes in (the rest of the last page stays zero).
     const vma = t.mm.findVma(addr)!;
     vma.name = fdLinkText(t.kernel, t, f);
+    vma.noExec = noExec;
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));
@@ -172,7 +178,7 @@ define(25, (t, r) => {
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
-  const { prot, name, noWrite } = vma;
+  const { prot, name, noWrite, noExec } = vma;
   // The object and offset behind `old`, for a shared mapping (vma may be split below).
   const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
   const place = (at: number, from: number, length: number) => {
@@ -182,6 +188,7 @@ define(25, (t, r) => {
       moved.noWrite = noWrite; // still the same read-only descriptor's mapping
       if (!(shared.mem instanceof SharedAnon)) moved.fileOffset = shared.offset + from; // a file's offset, for /proc/<pid>/maps
     } else t.mm.mapAnonymous(at, length, prot, false, name);
+    t.mm.findVma(at)!.noExec = noExec;
   };
   const move = (dst: number) => {
     place(dst, 0, newLen);

@@ -7,6 +7,7 @@ import type { Task } from '../../../kernel/task';
 import type { FileDescription } from '../../../vfs/file';
 import type { Stat } from '../../../vfs/inode';
 import type { Location } from '../../../vfs/mount';
+import { devMajor, devMinor } from '../../../vfs/mountinfo';
 import { PATH_MAX } from '../../../vfs/path';
 
 export const AT_FDCWD = -100;
@@ -89,10 +90,10 @@ export function encodeStatx(s: Stat): Buffer {
   ts(64, s.atime);
   ts(96, s.ctime);
   ts(112, s.mtime);
-  b.writeUInt32LE((s.rdev >>> 8) & 0xfff, 128);
-  b.writeUInt32LE(s.rdev & 0xff, 132);
-  b.writeUInt32LE((s.dev >>> 8) & 0xfff, 136);
-  b.writeUInt32LE(s.dev & 0xff, 140);
+  b.writeUInt32LE(devMajor(s.rdev), 128);
+  b.writeUInt32LE(devMinor(s.rdev), 132);
+  b.writeUInt32LE(devMajor(s.dev), 136);
+  b.writeUInt32LE(devMinor(s.dev), 140);
   return b;
 }
 

@@ -1,0 +1,55 @@
+/**
+ * mount(2)'s file systems (mountable.ts): tmpfs options checked as Linux's tmpfs does,
+ * host types unknown, and a tmpfs given back whole once its last mount is gone.
+ */
+import { Credentials } from '../kernel/credentials';
+import { Errno, LinuxError } from '../kernel/errors';
+import type { Kernel } from '../kernel/kernel';
+import { limitsFor } from '../limits';
+import { newMountable, newTmpfs, releaseTmpfs, sandboxSysfs, setMountLimits } from './mountable';
+import { inodeBudget, Tmpfs } from './tmpfs/tmpfs';
+
+const root0 = new Credentials(0, 0);
+const kernel = {} as Kernel;
+
+describe('mountable file systems', () => {
+  beforeAll(() => setMountLimits(limitsFor(1 << 30)));
+
+  test('tmpfs options: shown as Linux shows them; an unknown word or bad value is EINVAL', () => {
+    const { fs, options } = newTmpfs(['size=1m', 'mode=0700', 'uid=5', 'nr_inodes=10']);
+    expect(options).toEqual(['size=1024k', 'nr_inodes=10', 'mode=700', 'uid=5']);
+    expect((fs as Tmpfs).root.stat().mode & 0o7777).toBe(0o700);
+    expect(() => newTmpfs(['bogus=1'])).toThrow(new LinuxError(Errno.EINVAL));
+    expect(() => newTmpfs(['mode=99'])).toThrow(new LinuxError(Errno.EINVAL));
+    // Lenient (a spec's mounts): the word is skipped.
+    expect(newTmpfs(['bogus=1', 'mode=755'], 0o1777, false).options).toEqual(['mode=755']);
+  });
+
+  test('host and unknown types are ENODEV; sysfs is the sandbox\'s one instance', () => {
+    for (const type of ['ext4', '9p', 'overlay', 'nfs', 'devtmpfs', 'nosuchfs']) {
+      expect(() => newMountable(kernel, type, [])).toThrow(new LinuxError(Errno.ENODEV));
+    }
+    expect(newMountable(kernel, 'sysfs', []).fs).toBe(sandboxSysfs());
+  });
+
+  test('releaseTmpfs gives every inode back to the budget, once', () => {
+    const before = inodeBudget.used;
+    const { fs } = newTmpfs([]);
+    const root = (fs as Tmpfs).root;
+    const d = root.mkdir('d', 0o755, root0) as typeof root;
+    d.create('f', 0o644, root0);
+    root.create('g', 0o644, root0);
+    root.symlink('l', 'g', root0);
+    expect(inodeBudget.used).toBeGreaterThanOrEqual(before + 5);
+    releaseTmpfs(fs);
+    expect(inodeBudget.used).toBe(before);
+    expect(root.children.size).toBe(0);
+    releaseTmpfs(fs);
+    expect(inodeBudget.used).toBe(before);
+    // A tmpfs it did not make (the sentry's own) is left alone.
+    const own = new Tmpfs();
+    own.root.create('x', 0o644, root0);
+    releaseTmpfs(own);
+    expect(own.root.children.size).toBe(1);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The file systems a task may mount with mount(2) inside the sandbox, and that boot
+ * mounts for the spec: tmpfs and proc, each a new instance of the sentry's own, and the
+ * sandbox's one sysfs (never a host file system). Any other type is unknown here
+ * (ENODEV), as a type missing from /proc/filesystems is on Linux.
+ */
+import { Credentials } from '../kernel/credentials';
+import { Errno, fail } from '../kernel/errors';
+import type { Kernel } from '../kernel/kernel';
+import type { Task } from '../kernel/task';
+import type { SandboxLimits } from '../limits';
+import { tmpfsOptions } from '../limits';
+import type { FileSystem } from '../vfs/inode';
+import { parseTmpfsData, tmpfsShowOptions } from '../vfs/mount-options';
+import { newProcfs } from './proc/proc';
+import { Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
+
+/** Mountable is a new file system instance with the options its super block shows. */
+export interface Mountable {
+  fs: FileSystem;
+  options: string[];
+}
+
+let limits: SandboxLimits | null = null;
+let sysfs: FileSystem | null = null;
+/** made holds the tmpfs instances newTmpfs made that releaseTmpfs has not emptied yet. */
+const made = new WeakSet<FileSystem>();
+
+/** setMountLimits records the sandbox's limits (boot): a tmpfs's default size and what
+ * `size=N%` is a percentage of. */
+export function setMountLimits(l: SandboxLimits): void {
+  limits = l;
+}
+
+/** sandboxSysfs returns the sandbox's sysfs: one instance, whatever mounts it (boot's
+ * /sys, a later `mount -t sysfs`), as Linux's sysfs has one super block per network
+ * namespace. */
+export function sandboxSysfs(): FileSystem {
+  return (sysfs ??= newSysfs());
+}
+
+/** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
+function newSysfs(): Tmpfs {
+  const fs = new Tmpfs(0o555);
+  Object.defineProperty(fs, 'name', { value: 'sysfs' });
+  fs.zeroDirSize = true;
+  const root0 = new Credentials(0, 0);
+  for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
+  return fs;
+}
+
+/** newTmpfs makes a tmpfs from its option words (mode=, uid=, gid=, size=, nr_inodes=);
+ * a word tmpfs does not know, or a bad value, is EINVAL (with `strict`; boot's spec
+ * mounts skip them). */
+export function newTmpfs(data: readonly string[], defaultMode = 0o1777, strict = true): Mountable {
+  const d = parseTmpfsData(data, defaultMode, strict) ?? fail(Errno.EINVAL);
+  const bounds = limits ? tmpfsOptions(data, limits) : {};
+  const fs = new Tmpfs(d.mode, d.uid, d.gid, bounds);
+  made.add(fs);
+  return { fs, options: tmpfsShowOptions(d, fs.maxBytes, fs.maxInodes) };
+}
+
+/**
+ * releaseTmpfs gives back what a tmpfs made by newTmpfs holds once its last mount is gone
+ * and nothing uses it (the caller checks): every name is removed, so each file's pages
+ * return now (or at its last close), and its inodes to the sandbox's budget, as Linux
+ * frees a tmpfs with its super block. Other file systems are left alone.
+ */
+export function releaseTmpfs(fs: FileSystem): void {
+  if (!(fs instanceof Tmpfs) || !made.has(fs)) return;
+  made.delete(fs);
+  const empty = (dir: TmpfsInode): void => {
+    for (const [name, child] of [...dir.children]) {
+      if (child.isDir) {
+        empty(child);
+        dir.rmdir(name);
+      } else {
+        dir.unlink(name);
+      }
+    }
+  };
+  empty(fs.root);
+  fs.unchargeInode(); // the root's
+}
+
+/** tmpfsShowFor returns the options a tmpfs made from `data` would show, without making
+ * one (the sentry's /dev, which shows as the spec's tmpfs). */
+export function tmpfsShowFor(data: readonly string[], defaultMode: number): string[] {
+  const d = parseTmpfsData(data, defaultMode, false)!;
+  const bounds = limits ? tmpfsOptions(data, limits) : { maxBytes: 0, maxInodes: 0 };
+  return tmpfsShowOptions(d, bounds.maxBytes, bounds.maxInodes);
+}
+
+/** newMountable makes a new file system of `type` for mount(2) (ENODEV: a type the
+ * sandbox does not have, host file systems included). */
+export function newMountable(k: Kernel, type: string, data: readonly string[]): Mountable {
+  const current = (): Task | null => k.sched.running;
+  switch (type) {
+    case 'tmpfs': return newTmpfs(data);
+    case 'proc': return { fs: newProcfs(k, current), options: [] };
+    case 'sysfs': return { fs: sandboxSysfs(), options: [] };
+    default: return fail(Errno.ENODEV);
+  }
+}

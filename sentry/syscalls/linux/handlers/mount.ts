@@ -1,0 +1,267 @@
+/**
+ * mount(2), umount2(2) and pivot_root(2) on the sandbox's own mount table (vfs/mount.ts):
+ * new tmpfs, proc and sysfs instances, bind and rbind mounts of what the sandbox sees,
+ * remounts, propagation types and MS_MOVE. Nothing here reaches a host mount: a host file
+ * system type is unknown (ENODEV), a source is only ever a path inside the sandbox.
+ */
+import { CAP_SYS_ADMIN } from '../../../kernel/capabilities';
+import { Errno, fail } from '../../../kernel/errors';
+import type { Task } from '../../../kernel/task';
+import { newMountable, releaseTmpfs } from '../../../fsimpl/mountable';
+import {
+  allocPeerGroup, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
+  type Dentry, type Location, type Mount,
+} from '../../../vfs/mount';
+import {
+  mountFlags, MS_BIND, MS_MOVE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, PROPAGATION_FLAGS,
+} from '../../../vfs/mount-options';
+import { resolve, stepDown } from '../../../vfs/path';
+import { define } from '../registry';
+import { AT_FDCWD, dirLocation, pathArg, u32 } from './util';
+
+/** MS_MGC_VAL is the magic old callers put in the top 16 bits of the flags (ignored). */
+const MS_MGC_MSK = 0xffff0000, MS_MGC_VAL = 0xc0ed0000;
+const MNT_FORCE = 1, MNT_DETACH = 2, MNT_EXPIRE = 4, UMOUNT_NOFOLLOW = 8;
+/** ATIME_FLAGS: a remount naming none of them keeps the mount's atime rule (Linux). */
+const ATIME_FLAGS = MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+function lookup(t: Task, path: string, follow: boolean): Location {
+  return resolve(t, dirLocation(t, AT_FDCWD, path), path, { follow });
+}
+
+function optionalString(t: Task, addr: bigint, max: number): string | null {
+  return addr === 0n ? null : t.mm.readString(addr, max);
+}
+
+function isMountRoot(loc: Location): boolean {
+  return loc.dentry === loc.mount.root;
+}
+
+/** sameKind: a directory mounts only on a directory, anything else only on a non-directory. */
+function checkKinds(at: Location, rootIsDir: boolean): void {
+  if (at.dentry.inode.isDir !== rootIsDir) fail(Errno.ENOTDIR);
+}
+
+function newMount(t: Task, at: Location, type: string | null, source: string | null, flags: number, data: string[]): void {
+  if (type === null) fail(Errno.EINVAL);
+  const { fs, options } = newMountable(t.kernel, type, data);
+  if (!at.dentry.inode.isDir) {
+    releaseTmpfs(fs); // made for nothing: its root goes back to the budget
+    fail(Errno.ENOTDIR);
+  }
+  const sb = new Superblock(fs, (flags & MS_RDONLY) !== 0, options);
+  const ns = t.kernel.mounts;
+  ns.propagate(ns.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
+}
+
+function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): void {
+  const ns = t.kernel.mounts;
+  const src = lookup(t, sourcePath, true);
+  if (src.mount.propagation.unbindable) fail(Errno.EINVAL);
+  checkKinds(at, src.dentry.inode.isDir);
+  // What is below the source (rbind) is copied first: binding a tree under itself must
+  // not copy the new mount again.
+  const below = rec ? ns.mounts.filter((c) => c !== src.mount && ns.subtree(src.mount).includes(c) && !c.propagation.unbindable) : [];
+  const top = ns.bind(at, src, src.mount.flags);
+  // A bind of a shared mount is its peer; under a shared parent it propagates instead.
+  top.propagation.shared = src.mount.propagation.shared;
+  if (at.mount.propagation.shared) ns.propagate(top);
+  if (!rec) return;
+  // Each mount below the source that lies under it is copied to the same place under
+  // the new mount, parents before children (mount order).
+  const copies = new Map<Mount, Mount>([[src.mount, top]]);
+  for (const c of below) {
+    const parentCopy = c.parent ? copies.get(c.parent) : undefined;
+    if (!parentCopy || !c.mountpoint) continue;
+    const where = relocate({ mount: c.parent!, dentry: c.mountpoint }, src, parentCopy);
+    if (!where) continue;
+    const copy = ns.bind(where, { mount: c, dentry: c.root }, c.flags);
+    copy.rootPath = c.rootPath;
+    copy.propagation.shared = c.propagation.shared;
+    copies.set(c, copy);
+  }
+}
+
+/** relocate finds, under the copy `copy` of a mount, the dentry that `loc` is under its
+ * original (null when loc is not below the bound source, or is gone). A placeholder the
+ * original has (a mount point its file system lacks) is made in the copy too. */
+function relocate(loc: Location, src: Location, copy: Mount): Location | null {
+  const chain: Dentry[] = [];
+  let d = loc.dentry;
+  const stop = loc.mount === src.mount ? src.dentry : loc.mount.root;
+  while (d !== stop) {
+    if (!d.parent) return null;
+    chain.push(d);
+    d = d.parent;
+  }
+  let cur = copy.root;
+  for (const orig of chain.reverse()) {
+    const cached = cur.children.get(orig.name);
+    if (cached?.placeholder) {
+      cur = cached;
+    } else if (orig.placeholder) {
+      cur = cur.addChild(orig.name, orig.inode);
+      cur.placeholder = true;
+    } else {
+      try {
+        cur = cur.child(orig.name);
+      } catch {
+        return null;
+      }
+    }
+  }
+  return { mount: copy, dentry: cur };
+}
+
+function remount(t: Task, at: Location, flags: number): void {
+  if (!isMountRoot(at)) fail(Errno.EINVAL);
+  const m = at.mount;
+  let f = mountFlags(flags);
+  if (!(flags & ATIME_FLAGS)) f = (f & ~(MS_NOATIME | MS_NODIRATIME | MS_RELATIME)) | (m.flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME));
+  // MS_REMOUNT alone also sets the file system read-only or read-write; with MS_BIND it
+  // changes this mount's flags only.
+  if (!(flags & MS_BIND)) m.sb.readonly = (flags & MS_RDONLY) !== 0;
+  m.flags = f;
+}
+
+function changePropagation(t: Task, at: Location, flags: number): void {
+  const type = flags & ~(MS_REC | MS_SILENT);
+  if (type & ~PROPAGATION_FLAGS || (type & (type - 1)) !== 0 || type === 0) fail(Errno.EINVAL);
+  if (!isMountRoot(at)) fail(Errno.EINVAL);
+  const ns = t.kernel.mounts;
+  const targets = flags & MS_REC ? ns.subtree(at.mount) : [at.mount];
+  for (const m of targets) {
+    const p = m.propagation;
+    if (type === MS_SHARED) {
+      if (!p.shared) p.shared = allocPeerGroup();
+      p.unbindable = false;
+    } else if (type === MS_SLAVE) {
+      // A shared mount with peers becomes their slave; without peers it keeps the master
+      // it had, or becomes private.
+      if (p.shared) {
+        const peers = ns.mounts.some((o) => o !== m && o.propagation.shared === p.shared);
+        if (peers) p.master = p.shared;
+        p.shared = 0;
+      }
+      p.unbindable = false;
+    } else {
+      p.shared = 0;
+      p.master = 0;
+      p.unbindable = type === MS_UNBINDABLE;
+    }
+  }
+}
+
+function moveMount(t: Task, at: Location, sourcePath: string): void {
+  const ns = t.kernel.mounts;
+  const src = stepDown(lookup(t, sourcePath, true));
+  if (!isMountRoot(src) || !src.mount.parent) fail(Errno.EINVAL);
+  // Linux does not move a mount whose parent is shared.
+  if (src.mount.parent.propagation.shared) fail(Errno.EINVAL);
+  if (ns.subtree(src.mount).includes(at.mount)) fail(Errno.ELOOP);
+  checkKinds(at, src.dentry.inode.isDir);
+  ns.move(src.mount, at);
+}
+
+// mount(source, target, filesystemtype, mountflags, data)
+define(165, (t, r) => {
+  let flags = Number(r.arg(3) & 0xffffffffn);
+  if ((flags & MS_MGC_MSK) === MS_MGC_VAL) flags &= ~MS_MGC_MSK;
+  const target = pathArg(t, r, 1);
+  const source = optionalString(t, r.arg(0), 4095);
+  const type = optionalString(t, r.arg(2), 4095);
+  const dataText = optionalString(t, r.arg(4), 4095);
+  const at = lookup(t, target, true);
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  const data = dataText ? dataText.split(',').filter((w) => w !== '') : [];
+  if (flags & MS_REMOUNT) remount(t, at, flags);
+  else if (flags & MS_BIND) bindMount(t, at, source ?? fail(Errno.EFAULT), (flags & MS_REC) !== 0);
+  else if (flags & PROPAGATION_FLAGS) changePropagation(t, at, flags);
+  else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
+  else newMount(t, at, type, source, flags, data);
+  return 0;
+}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation reaches the peers and slaves of the parent one level deep (copies do not propagate further; rbind propagates its top mount only); tmpfs remount data (size=) is ignored');
+
+/** inUse tells whether a file open in the sandbox, or a task's cwd or root, is in a
+ * mount that `where` accepts (Linux counts references; mapped files are not counted here). */
+function inUse(t: Task, where: (m: Mount) => boolean): boolean {
+  const tables = new Set<Task['fds']>();
+  for (const task of t.kernel.tasks.values()) {
+    if (where(task.fs.cwd.mount) || where(task.fs.root.mount)) return true;
+    tables.add(task.fds);
+  }
+  for (const fds of tables) for (const [, f] of fds.entries()) if (f.loc && where(f.loc.mount)) return true;
+  return false;
+}
+
+/** busy tells whether a mount is in use: a mount below it, or inUse. */
+function busy(t: Task, m: Mount): boolean {
+  return t.kernel.mounts.mounts.some((c) => c.parent === m) || inUse(t, (x) => x === m);
+}
+
+/** unmount detaches mounts and gives back the tmpfs instances no mount shows any more
+ * and nothing uses (a detached one still in use keeps its files: they stay reachable
+ * through what is open). */
+function unmount(t: Task, gone: Mount[]): void {
+  const ns = t.kernel.mounts;
+  const all = gone.flatMap((m) => ns.subtree(m));
+  for (const m of gone) ns.detach(m);
+  for (const fs of new Set(all.map((m) => m.fs))) {
+    if (ns.mounts.some((m) => m.fs === fs) || inUse(t, (m) => m.fs === fs)) continue;
+    releaseTmpfs(fs);
+  }
+}
+
+// umount2(target, flags)
+define(166, (t, r) => {
+  const flags = u32(r, 1);
+  if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) fail(Errno.EINVAL);
+  if (flags & MNT_EXPIRE && flags & (MNT_FORCE | MNT_DETACH)) fail(Errno.EINVAL);
+  const target = pathArg(t, r, 0);
+  // The last component is followed into the topmost mount (LOOKUP_MOUNTPOINT).
+  const at = stepDown(lookup(t, target, !(flags & UMOUNT_NOFOLLOW)));
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  if (!isMountRoot(at)) fail(Errno.EINVAL);
+  const m = at.mount;
+  const ns = t.kernel.mounts;
+  if (!ns.mounts.includes(m)) fail(Errno.EINVAL);
+  if (m === t.fs.root.mount && !(flags & MNT_DETACH)) {
+    // Linux "unmounts" the caller's root by remounting its file system read-only.
+    m.sb.readonly = true;
+    return 0;
+  }
+  if (!m.parent) fail(Errno.EINVAL);
+  if (flags & MNT_EXPIRE) fail(Errno.EAGAIN);
+  if (!(flags & MNT_DETACH) && busy(t, m)) fail(Errno.EBUSY);
+  // Copies propagated to the peers and slaves of its parent go too (when not in use).
+  const copies = ns.propagatedCopies(m).filter((c) => flags & MNT_DETACH || !busy(t, c));
+  unmount(t, [m, ...copies]);
+  return 0;
+}, 'partial', 'a mapped file does not make its mount busy; MNT_EXPIRE always answers EAGAIN');
+
+// pivot_root(new_root, put_old)
+define(155, (t, r) => {
+  const newPath = pathArg(t, r, 0);
+  const oldPath = pathArg(t, r, 1);
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  const ns = t.kernel.mounts;
+  const newRoot = resolve(t, dirLocation(t, AT_FDCWD, newPath), newPath, { follow: true, directory: true });
+  const putOld = resolve(t, dirLocation(t, AT_FDCWD, oldPath), oldPath, { follow: true, directory: true });
+  const root = t.fs.root;
+  if (!ns.mounts.includes(newRoot.mount) || !ns.mounts.includes(putOld.mount)) fail(Errno.EINVAL);
+  if (newRoot.mount === root.mount || putOld.mount === root.mount) fail(Errno.EBUSY);
+  if (!isMountRoot(newRoot) || !newRoot.mount.parent) fail(Errno.EINVAL);
+  if (!isMountRoot(root) || root.mount !== ns.root.mount) fail(Errno.EINVAL);
+  if (!ns.reach(putOld, newRoot).reachable) fail(Errno.EINVAL);
+  if (putOld.mount.propagation.shared || newRoot.mount.parent.propagation.shared || root.mount.parent?.propagation.shared) fail(Errno.EINVAL);
+  const old = root.mount;
+  ns.pivot(newRoot.mount, putOld);
+  // Every task whose root or cwd was the old root now has the new one (chroot_fs_refs).
+  const now = ns.root;
+  for (const task of t.kernel.tasks.values()) {
+    const fs = task.fs;
+    if (fs.root.mount === old && fs.root.dentry === old.root) fs.root = now;
+    if (fs.cwd.mount === old && fs.cwd.dentry === old.root) fs.cwd = now;
+  }
+  return 0;
+}, 'partial', 'the root mount must be the namespace root (no pivot after chroot into another mount)');
