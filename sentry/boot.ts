@@ -27,6 +27,7 @@ import { MemoryManager } from './mm/mm';
 import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
+import { configureProcView } from './fsimpl/proc/sandbox-view';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
 
@@ -236,5 +237,6 @@ export function boot(o: BootOptions): Booted {
   for (const fd of o.preserved ?? []) stdio.push(new HostFile(fd, hostAccessMode(fd), `fd ${stdio.length}`));
   const init = spawnProcess(k, spec.process!, stdio);
   k.init = init.tg;
+  configureProcView(k, spec);
   return { kernel: k, init };
 }

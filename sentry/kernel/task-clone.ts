@@ -58,6 +58,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     tg.sid = parent.tg.sid;
     tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
+    tg.oom = { ...parent.tg.oom };
     tg.exitSignal = a.exitSignal;
     parentGroup?.children.add(tg);
     k.groups.set(tid, tg);

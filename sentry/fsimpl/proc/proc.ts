@@ -12,6 +12,7 @@ import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDe
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
+import { memoryStatusLines, taskFiles } from './task-files';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
 export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
@@ -98,7 +99,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const c = t?.creds;
       return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : [`VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`]), `Threads:\t${threads()}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
         ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],
@@ -127,6 +128,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       }
       return m;
     }, owner, 0o500)],
+    ...taskFiles(pfs, k, base, g, leader, owner),
   ]);
   if (!thread) {
     const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, self, g, t)] as [string, () => Inode]));
