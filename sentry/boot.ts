@@ -28,6 +28,7 @@ import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
+import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
 
@@ -198,6 +199,7 @@ export function boot(o: BootOptions): Booted {
   if (spec.linux?.seccomp) k.seccomp = compileSeccomp(spec.linux.seccomp);
   if (spec.hostname) k.hostname = spec.hostname;
   if (spec.domainname) k.domainname = spec.domainname;
+  applySysctls(k, spec.linux?.sysctl);
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   const specMounts = spec.mounts ?? [];

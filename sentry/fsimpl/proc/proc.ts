@@ -2,9 +2,9 @@
  * procfs: /proc as the sandbox sees it. Every file is generated from the sentry's own
  * state (its tasks, its memory file, its mounts), never read from the host's /proc.
  */
-import { CAP_LAST_CAP, capHex } from '../../kernel/capabilities';
+import { capHex } from '../../kernel/capabilities';
 import type { Credentials } from '../../kernel/credentials';
-import type { Kernel } from '../../kernel/kernel';
+import { UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
@@ -12,6 +12,7 @@ import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDe
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
+import { sysctlDir } from './sysctl';
 import { memoryStatusLines, taskFiles } from './task-files';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
@@ -36,20 +37,11 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
       'bogomips\t: 4000.00', 'clflush size\t: 64', 'cache_alignment\t: 64', 'address sizes\t: 46 bits physical, 48 bits virtual', '', ''].join('\n')));
     m.set('uptime', () => new ProcFile(pfs, '/uptime', () => `${k.uptime.toFixed(2)} ${k.uptime.toFixed(2)}\n`));
     m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => `0.00 0.00 0.00 1/${k.tasks.size} ${[...k.tasks.keys()].pop() ?? 1}\n`));
-    m.set('version', () => new ProcFile(pfs, '/version', () => 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016\n'));
+    m.set('version', () => new ProcFile(pfs, '/version', () => `Linux version ${UTS_RELEASE} ${UTS_VERSION}\n`));
     m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
     m.set('mounts', () => new ProcFile(pfs, '/mounts', () => mountsText(k, self())));
     m.set('stat', () => new ProcFile(pfs, '/stat', () => `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Math.floor(k.bootTime / 1000)}\nprocesses ${k.groups.size}\nprocs_running 1\nprocs_blocked 0\n`));
-    m.set('sys', () => new ProcDir(pfs, '/sys', () => new Map([['kernel', () => new ProcDir(pfs, '/sys/kernel', () => new Map<string, () => Inode>([
-      ['hostname', () => new ProcFile(pfs, '/sys/kernel/hostname', () => `${k.hostname}\n`)],
-      ['ngroups_max', () => new ProcFile(pfs, '/sys/kernel/ngroups_max', () => '65536\n')],
-      ['pid_max', () => new ProcFile(pfs, '/sys/kernel/pid_max', () => '4194304\n')],
-      ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => `${CAP_LAST_CAP}\n`)],
-    ]))], ['vm', () => new ProcDir(pfs, '/sys/vm', () => new Map<string, () => Inode>([
-      // The lowest address a process may map (Go programs built with gVisor read it at start).
-      ['mmap_min_addr', () => new ProcFile(pfs, '/sys/vm/mmap_min_addr', () => `${k.platform.minUserAddress}\n`)],
-      ['overcommit_memory', () => new ProcFile(pfs, '/sys/vm/overcommit_memory', () => '0\n')],
-    ]))]])));
+    m.set('sys', () => sysctlDir(pfs, k));
     return m;
   };
   pfs.root = new ProcDir(pfs, '/', top);

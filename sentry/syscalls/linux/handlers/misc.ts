@@ -13,6 +13,7 @@ import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
+import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
 
 function field(s: string): Buffer {
   const b = Buffer.alloc(65);
@@ -23,7 +24,7 @@ function field(s: string): Buffer {
 // uname: the sandbox's identity.
 define(63, (t, r) => {
   const k = t.kernel;
-  const u = Buffer.concat([field('Linux'), field(k.hostname), field('4.4.0'), field('#1 SMP Sun Jan 10 15:06:54 PST 2016'), field('x86_64'), field(k.domainname)]);
+  const u = Buffer.concat([field('Linux'), field(k.hostname), field(UTS_RELEASE), field(UTS_VERSION), field('x86_64'), field(k.domainname)]);
   t.mm.write(r.arg(0), u);
   return 0;
 }, 'full');
