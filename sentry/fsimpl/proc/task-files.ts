@@ -57,11 +57,12 @@ export function parseProcInt(data: Buffer): number {
   return n;
 }
 
-/** setOomScoreAdj is Linux's __set_oom_adj: below the floor needs CAP_SYS_RESOURCE
- * (EACCES); a privileged write of oom_score_adj (not the legacy oom_adj) moves the floor. */
+/** setOomScoreAdj is Linux's __set_oom_adj: without CAP_SYS_RESOURCE (EACCES) no
+ * oom_score_adj below the floor, and no legacy oom_adj below the current value; a
+ * privileged write of oom_score_adj moves the floor. */
 function setOomScoreAdj(t: Task, g: ThreadGroup, adj: number, legacy: boolean): void {
   const privileged = t.creds.capable(CAP_SYS_RESOURCE);
-  if (adj < g.oom.min && !privileged) fail(Errno.EACCES);
+  if (adj < (legacy ? g.oom.adj : g.oom.min) && !privileged) fail(Errno.EACCES);
   g.oom.adj = adj;
   if (!legacy && privileged) g.oom.min = adj;
 }
