@@ -27,6 +27,7 @@ import { MemoryManager } from './mm/mm';
 import { RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
 import { newProcfs } from './fsimpl/proc/proc';
+import { newSysfs } from './fsimpl/sys/sys';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
@@ -51,16 +52,6 @@ export interface BootOptions {
 export interface Booted {
   kernel: Kernel;
   init: Task;
-}
-
-/** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
-function newSysfs(): Tmpfs {
-  const fs = new Tmpfs(0o555);
-  Object.defineProperty(fs, 'name', { value: 'sysfs' });
-  fs.zeroDirSize = true;
-  const root0 = new Credentials(0, 0);
-  for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
-  return fs;
 }
 
 /** findInRoot looks `p` up as root from the container's root without following a final

@@ -13,8 +13,8 @@ import { Mount, type Location } from '../../vfs/mount';
 
 /** ProcFs is the proc file system instance. */
 export class ProcFs implements FileSystem {
-  readonly name = 'proc';
-  readonly dev = 3;
+  readonly name: string = 'proc';
+  readonly dev: number = 3;
   /** cacheDentries: /proc/<pid> must go when the task does, so no name is cached. */
   readonly cacheDentries = false;
   root!: Inode;

@@ -12,36 +12,32 @@ import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDe
 import type { Inode } from '../../vfs/inode';
 import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
+import { procViewOf } from './sandbox-view';
 import { sysctlDir } from './sysctl';
+import { cpuinfoText, meminfoText, statText } from './system-files';
 import { memoryStatusLines, taskFiles } from './task-files';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
 export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
   const pfs = new ProcFs();
-  const memTotalKb = 2 * 1024 * 1024;
   const top = (): Map<string, () => Inode> => {
     const m = new Map<string, () => Inode>();
     m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
     for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, self, g));
-    m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => {
-      const used = Math.ceil(k.platform.memoryFile.usedBytes / 1024);
-      const free = memTotalKb - used;
-      return [`MemTotal:       ${memTotalKb} kB`, `MemFree:        ${free} kB`, `MemAvailable:   ${free} kB`, 'Buffers:               0 kB', 'Cached:                0 kB',
-        'SwapCached:            0 kB', `Active:         ${used} kB`, 'Inactive:              0 kB', 'SwapTotal:             0 kB', 'SwapFree:              0 kB',
-        'Shmem:                 0 kB', ''].join('\n');
-    }));
-    m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', () => ['processor\t: 0', 'vendor_id\t: GenuineIntel', 'cpu family\t: 6', 'model\t\t: 85',
-      'model name\t: tvisor virtual CPU', 'cpu MHz\t\t: 2000.000', 'cache size\t: 8192 KB', 'physical id\t: 0', 'siblings\t: 1', 'core id\t\t: 0',
-      'cpu cores\t: 1', 'flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx lm rep_good nopl xtopology cpuid pni ssse3 cx16 sse4_1 sse4_2 popcnt aes xsave avx hypervisor lahf_lm',
-      'bogomips\t: 4000.00', 'clflush size\t: 64', 'cache_alignment\t: 64', 'address sizes\t: 46 bits physical, 48 bits virtual', '', ''].join('\n')));
+    m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => meminfoText(k)));
+    m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', cpuinfoText));
     m.set('uptime', () => new ProcFile(pfs, '/uptime', () => `${k.uptime.toFixed(2)} ${k.uptime.toFixed(2)}\n`));
     m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => `0.00 0.00 0.00 1/${k.tasks.size} ${[...k.tasks.keys()].pop() ?? 1}\n`));
     m.set('version', () => new ProcFile(pfs, '/version', () => `Linux version ${UTS_RELEASE} ${UTS_VERSION}\n`));
     m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
     m.set('mounts', () => new ProcFile(pfs, '/mounts', () => mountsText(k, self())));
-    m.set('stat', () => new ProcFile(pfs, '/stat', () => `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Math.floor(k.bootTime / 1000)}\nprocesses ${k.groups.size}\nprocs_running 1\nprocs_blocked 0\n`));
+    m.set('stat', () => new ProcFile(pfs, '/stat', () => statText(k)));
     m.set('sys', () => sysctlDir(pfs, k));
+    m.set('cgroups', () => new ProcFile(pfs, '/cgroups', () => procViewOf(k).cgroups));
+    // The sandbox has no swap and no block device.
+    m.set('swaps', () => new ProcFile(pfs, '/swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'));
+    m.set('partitions', () => new ProcFile(pfs, '/partitions', () => 'major minor  #blocks  name\n\n'));
     return m;
   };
   pfs.root = new ProcDir(pfs, '/', top);

@@ -3,11 +3,12 @@
  * from config.json (user namespace mappings, oomScoreAdj) and from the host before the
  * sentry is confined (the cgroups its host processes were put in, which are the
  * container's cgroups as runc's container sees them: the sandbox has no cgroup namespace,
- * as runc's default spec has none).
+ * as runc's default spec has none; the host's CPUs, kernel/cpus.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Spec } from '../../../oci/config';
+import { readHostCpus } from '../../kernel/cpus';
 import type { Kernel } from '../../kernel/kernel';
 
 /** ProcView is what /proc shows of the sandbox itself. */
@@ -19,6 +20,8 @@ export interface ProcView {
   gidMap: string;
   /** bootId is /proc/sys/kernel/random/boot_id: one per sandbox boot. */
   bootId: string;
+  /** cgroups is /proc/cgroups: the host's hierarchies, which the sandbox's processes are in. */
+  cgroups: string;
 }
 
 /** IDENTITY_MAP is the map of a process in the initial user namespace. */
@@ -36,10 +39,10 @@ export function idMapText(maps: { containerID: number; hostID: number; size: num
   return maps.map((m) => mapLine(m.containerID, m.hostID, m.size)).join('');
 }
 
-/** hostCgroups reads this process's cgroups from the host (empty when it cannot). */
-function hostCgroups(): string {
+/** readHost reads a file of the host's /proc (empty when it cannot). */
+function readHost(path: string): string {
   try {
-    return readFileSync('/proc/self/cgroup', 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return '';
   }
@@ -49,11 +52,13 @@ function hostCgroups(): string {
  * sentry is confined. */
 export function configureProcView(k: Kernel, spec: Spec): void {
   views.set(k, {
-    cgroup: hostCgroups(),
+    cgroup: readHost('/proc/self/cgroup'),
+    cgroups: readHost('/proc/cgroups'),
     uidMap: idMapText(spec.linux?.uidMappings),
     gidMap: idMapText(spec.linux?.gidMappings),
     bootId: randomUUID(),
   });
+  readHostCpus(spec.linux?.resources?.cpu?.cpus);
   const adj = spec.process?.oomScoreAdj;
   // runc writes oomScoreAdj with CAP_SYS_RESOURCE, which also sets the floor to it.
   if (adj !== undefined && k.init) k.init.oom = { adj, min: adj };
@@ -62,6 +67,6 @@ export function configureProcView(k: Kernel, spec: Spec): void {
 /** procViewOf is sandbox k's view (a default one when boot configured none: unit tests). */
 export function procViewOf(k: Kernel): ProcView {
   let v = views.get(k);
-  if (!v) views.set(k, (v = { cgroup: '', uidMap: IDENTITY_MAP, gidMap: IDENTITY_MAP, bootId: randomUUID() }));
+  if (!v) views.set(k, (v = { cgroup: '', uidMap: IDENTITY_MAP, gidMap: IDENTITY_MAP, bootId: randomUUID(), cgroups: '' }));
   return v;
 }

@@ -14,6 +14,7 @@ import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
 import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
+import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
 
 function field(s: string): Buffer {
   const b = Buffer.alloc(65);
@@ -166,15 +167,19 @@ define(100, (t, r) => {
 }, 'full');
 
 define(24, () => 0, 'full');
+// sched_getaffinity: the CPUs the sandbox may use (kernel/cpus.ts), for every task.
 define(204, (t, r) => {
   const len = num(r, 1);
-  if (len < 8) fail(Errno.EINVAL);
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(1n);
+  const { allowed, possible } = sandboxCpus();
+  const ids = Math.max(...(parseCpuList(possible) ?? [0]), ...allowed) + 1;
+  const size = Math.ceil(ids / 64) * 8;
+  if (len < size || len % 8 !== 0) fail(Errno.EINVAL);
+  const b = Buffer.alloc(size);
+  for (const c of allowed) b[c >> 3] |= 1 << (c & 7);
   t.mm.write(r.arg(2), b);
-  return 8;
-}, 'partial', 'one CPU');
-define(203, () => 0, 'partial', 'the mask is accepted and ignored: the sandbox shows one CPU');
+  return size;
+}, 'partial', 'every task shows the sandbox\'s CPUs; a pid is not looked up');
+define(203, () => 0, 'partial', 'the mask is accepted and ignored: tasks keep the sandbox\'s CPUs');
 define(309, (t, r) => {
   if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(4));
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));
