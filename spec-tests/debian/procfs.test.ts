@@ -29,6 +29,14 @@ const CASES: Array<[string, string]> = [
 describe('/proc and /sys under tvisor match runc', () => {
   test.each(CASES)('%s', (_name, script) => expectSameAsRunc(script));
 
+  test('root writes a namespaced sysctl when /proc/sys is not read-only, not a read-only one', () => {
+    expectSameAsRunc(`echo box.example > /proc/sys/kernel/hostname; hostname; sysctl -w kernel.domainname=dom.example; uname -n; cat /proc/sys/kernel/domainname; (echo 5 > /proc/sys/kernel/ostype) 2>&1 | sed 's/.*: //'`, {
+      editSpec: (spec) => {
+        spec.linux.readonlyPaths = spec.linux.readonlyPaths.filter((p: string) => p !== '/proc/sys');
+      },
+    });
+  });
+
   test('sysctl -a lists many entries under both (the host\'s under runc, the sandbox\'s under tvisor)', () => {
     const count = (rt: 'runc' | 'tvisor') => {
       const r = runDebian(rt, 'sysctl -a 2>/dev/null | wc -l; sysctl -a 2>/dev/null | grep -c "^kernel.hostname = "');

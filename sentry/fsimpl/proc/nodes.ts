@@ -123,7 +123,13 @@ export class ProcFile extends ProcInode {
     super(pfs, path, S_IFREG | mode, owner);
   }
 
-  open(loc: Location, flags: number): FileDescription {
+  /** readonly is false: opening a proc file for writing that takes no writes is EACCES
+   * (its open), not EROFS, as Linux's proc and sysctl permission checks answer. */
+  override get readonly(): boolean {
+    return false;
+  }
+
+  open(loc: Location, flags: number, _c?: Credentials): FileDescription {
     this.alive();
     if ((flags & 3) !== 0) fail(Errno.EACCES);
     const g = this.generate();
@@ -143,10 +149,6 @@ export class ProcWritableFile extends ProcFile {
   constructor(pfs: ProcFs, path: string, generate: () => string | Buffer, readonly store: ProcStore,
     readonly mayWrite: (c: Credentials) => boolean, owner?: () => [number, number], mode = 0o644) {
     super(pfs, path, generate, owner, mode);
-  }
-
-  override get readonly(): boolean {
-    return false;
   }
 
   override open(loc: Location, flags: number, c?: Credentials): FileDescription {
