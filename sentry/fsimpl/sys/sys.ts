@@ -6,7 +6,7 @@
  * device is described. Built from proc's nodes (files generated when opened).
  */
 import { sandboxCpus } from '../../kernel/cpus';
-import type { Inode, StatFs } from '../../vfs/inode';
+import type { Inode, Stat, StatFs } from '../../vfs/inode';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from '../proc/nodes';
 
 /** SysFs is the sysfs instance: proc's nodes under another name and magic number. */
@@ -19,11 +19,21 @@ class SysFs extends ProcFs {
   }
 }
 
+/** SysDir is a sysfs directory: its link count is 2 plus its subdirectories, as Linux's. */
+class SysDir extends ProcDir {
+  override stat(): Stat {
+    const st = super.stat();
+    let subdirs = 0;
+    for (const f of this.entries().values()) if (f().isDir) subdirs++;
+    return { ...st, nlink: 2 + subdirs };
+  }
+}
+
 /** Tree is a directory's contents: a file's text, a symlink's target ({ link }), or a subtree. */
 type Tree = { [name: string]: string | (() => string) | { link: string } | Tree };
 
-function build(fs: SysFs, path: string, tree: () => Tree): ProcDir {
-  return new ProcDir(fs, path, () => {
+function build(fs: SysFs, path: string, tree: () => Tree, mode = 0o755): ProcDir {
+  return new SysDir(fs, path, () => {
     const m = new Map<string, () => Inode>();
     for (const [name, v] of Object.entries(tree())) {
       const p = `${path === '/' ? '' : path}/${name}`;
@@ -33,7 +43,7 @@ function build(fs: SysFs, path: string, tree: () => Tree): ProcDir {
       else m.set(name, () => build(fs, p, () => v as Tree));
     }
     return m;
-  }, undefined, 0o755);
+  }, undefined, mode);
 }
 
 /** cpuTree is devices/system/cpu. */
@@ -61,6 +71,6 @@ export function newSysfs(): SysFs {
     devices: { system: { cpu: cpuTree() }, virtual: { net: { lo } } },
     fs: { cgroup: {} },
     kernel: { mm: { transparent_hugepage: { enabled: 'always madvise [never]', defrag: 'always defer defer+madvise madvise [never]' } } },
-  }));
+  }), 0o555);
   return fs;
 }
