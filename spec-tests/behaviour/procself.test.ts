@@ -1,6 +1,6 @@
 /**
  * /proc/self's namespaces, limits, OOM adjustment, identity maps and personality
- * (procself.c), compared between a native run and runc, runsc and tvisor (see compare.ts).
+ * (procself.c), auxv, children and fdinfo's eventfd, signalfd and epoll lines, compared between a native run and runc, runsc and tvisor (see compare.ts).
  * The namespace inode numbers differ between runtimes; the program prints only what
  * Linux fixes: the type, that a child sees the same, and that stat() agrees with the link.
  */
@@ -31,6 +31,10 @@ describeProgram({
       'setgroups: allow',
       'after personality(ADDR_NO_RANDOMIZE): 00040000',
       'statm fields: 7',
+      'auxv AT_PHDR matches getauxval: yes, AT_PAGESZ 4096',
+      'task children lists the child: yes',
+      'eventfd-count:                8',
+      'sigmask:\t0000000000004200',
       'done',
     ]);
   },

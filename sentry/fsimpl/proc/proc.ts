@@ -10,6 +10,9 @@ import type { ThreadGroup } from '../../kernel/thread-group';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
+import { EpollFile } from '../anon/epoll';
+import { EventFd } from '../anon/eventfd';
+import { SignalFd } from '../anon/signalfd';
 import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 import { procViewOf } from './sandbox-view';
@@ -116,7 +119,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       }
       return m;
     }, owner, 0o500)],
-    ...taskFiles(pfs, k, base, g, leader, owner),
+    ...taskFiles(pfs, k, base, g, leader, owner, thread),
   ]);
   if (!thread) {
     const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, self, g, t)] as [string, () => Inode]));
@@ -140,7 +143,28 @@ function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
   } catch {
     // A file whose attributes cannot be read shows inode 0.
   }
-  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
+  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n${anonFdInfo(f)}`;
+}
+
+/** anonFdInfo is what fdinfo adds for an eventfd (its counter), a signalfd (its mask) and
+ * an epoll file (a tfd line per watched descriptor), in Linux's formats. */
+function anonFdInfo(f: FileDescription): string {
+  if (f instanceof EventFd) return `eventfd-count: ${f.counter.toString(16).padStart(16)}\n`;
+  if (f instanceof SignalFd) return `sigmask:\t${f.mask.toString(16).padStart(16, '0')}\n`;
+  if (f instanceof EpollFile) {
+    return [...f.targets()].map((e) => {
+      let ino = 0;
+      try {
+        ino = e.file.stat().ino;
+      } catch {
+        // a target whose attributes cannot be read shows inode 0
+      }
+      // epoll_ctl always adds EPOLLERR and EPOLLHUP to what it stores.
+      const events = (e.events | 0x18) >>> 0;
+      return `tfd: ${String(e.fd).padStart(8)} events: ${events.toString(16).padStart(8)} data: ${BigInt.asUintN(64, e.data).toString(16).padStart(16)}  pos:${e.file.offset} ino:${ino.toString(16)} sdev:0\n`;
+    }).join('');
+  }
+  return '';
 }
 
 /** ticks converts nanoseconds to clock ticks (USER_HZ, 100 a second), as /proc counts. */

@@ -118,10 +118,18 @@ export function memoryStatusLines(t: Task | undefined): string[] {
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
 }
 
-/** taskFiles are the entries of /proc/<pid> this module adds; `leader` is the task the
- * directory describes, `owner` its owner. */
+/** childrenText is /proc/<pid>/task/<tid>/children: the pids of the thread's children.
+ * The sentry records which process, not which thread, made a child: the group's leader
+ * lists them all, its other threads none (the same for a single-threaded process). */
+function childrenText(g: ThreadGroup, thread: Task): string {
+  if (thread.tid !== g.tgid) return '';
+  return [...g.children].map((c) => `${c.tgid} `).join('');
+}
+
+/** taskFiles are the entries of /proc/<pid> (and of /proc/<pid>/task/<tid> for `thread`)
+ * this module adds; `leader` is the task the directory describes, `owner` its owner. */
 export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, leader: () => Task | undefined,
-  owner: () => [number, number]): [string, () => Inode][] {
+  owner: () => [number, number], thread?: Task): [string, () => Inode][] {
   const view = () => procViewOf(k);
   const file = (name: string, text: () => string, mode = 0o444) => [name, () => new ProcFile(pfs, `${base}/${name}`, text, owner, mode)] as [string, () => Inode];
   const oomWriter = (name: string, legacy: boolean, text: () => string) => [name, () => new ProcWritableFile(pfs, `${base}/${name}`, text, (t, data) => {
@@ -135,6 +143,7 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     }
   }, () => true, owner)] as [string, () => Inode];
   return [
+    ...(thread ? [file('children', () => childrenText(g, thread))] : []),
     file('limits', () => limitsText(g)),
     file('cgroup', () => view().cgroup),
     ['ns', () => new ProcDir(pfs, `${base}/ns`, () => new Map(NAMESPACES.map(([name, type, ino]) =>
@@ -149,6 +158,8 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     file('loginuid', () => '4294967295', 0o644),
     file('sessionid', () => '4294967295'),
     file('personality', () => `${(leader()?.personality ?? 0).toString(16).padStart(8, '0')}\n`, 0o400),
+    // The auxiliary vector exec gave the process (mm.auxv), binary, readable by its owner.
+    ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
     file('statm', () => {
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);

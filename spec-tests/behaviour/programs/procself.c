@@ -8,7 +8,8 @@
  *    the floor (0: nothing privileged set one) is EACCES, and through the legacy oom_adj
  *    (its -17..15 scale) a write below the current value; fork inherits it;
  *  - uid_map, gid_map and setgroups in the initial user namespace;
- *  - personality in hex.
+ *  - personality in hex; auxv as exec gave it (getauxval agrees); task/<tid>/children;
+ *  - fdinfo's eventfd counter, signalfd mask and epoll target lines.
  * Run without CAP_SYS_RESOURCE (runc's default set lacks it, and so may the host's).
  */
 #define _GNU_SOURCE
@@ -17,7 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/personality.h>
+#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -128,6 +134,52 @@ int main(void) {
   int fields = 0;
   for (char *t = strtok(statm, " \n"); t; t = strtok(NULL, " \n")) fields++;
   printf("statm fields: %d\n", fields);
+
+  unsigned long at[2], phdr = 0, pagesz = 0;
+  int afd = open("/proc/self/auxv", O_RDONLY);
+  while (afd >= 0 && read(afd, at, sizeof at) == sizeof at && at[0] != AT_NULL) {
+    if (at[0] == AT_PHDR) phdr = at[1];
+    if (at[0] == AT_PAGESZ) pagesz = at[1];
+  }
+  if (afd >= 0) close(afd);
+  printf("auxv AT_PHDR matches getauxval: %s, AT_PAGESZ %lu\n", phdr && phdr == getauxval(AT_PHDR) ? "yes" : "no", pagesz);
+
+  int cp[2];
+  if (pipe(cp) != 0) return 1;
+  pid_t kid = fork();
+  if (kid == 0) {
+    char c;
+    close(cp[1]);
+    if (read(cp[0], &c, 1) < 0) _exit(1);
+    _exit(0);
+  }
+  char path[64], want[32];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  snprintf(want, sizeof want, "%d ", (int)kid);
+  printf("task children lists the child: %s\n", strcmp(slurp(path), want) == 0 ? "yes" : "no");
+  close(cp[1]);
+  waitpid(kid, NULL, 0);
+
+  char info[64];
+  int efd = eventfd(5, 0);
+  uint64_t three = 3;
+  if (write(efd, &three, sizeof three) != sizeof three) return 1;
+  snprintf(info, sizeof info, "/proc/self/fdinfo/%d", efd);
+  line(slurp(info), "eventfd-count:");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGTERM);
+  int sfd = signalfd(-1, &set, 0);
+  snprintf(info, sizeof info, "/proc/self/fdinfo/%d", sfd);
+  line(slurp(info), "sigmask:");
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 0x1234};
+  epoll_ctl(ep, EPOLL_CTL_ADD, cp[0], &ev);
+  snprintf(info, sizeof info, "/proc/self/fdinfo/%d", ep);
+  char *tfd = strstr(slurp(info), "tfd:");
+  char *pos = tfd ? strstr(tfd, "  pos:") : NULL;
+  printf("epoll: %.*s\n", pos ? (int)(pos - tfd) : 0, tfd ? tfd : "");
   printf("done\n");
   return 0;
 }
