@@ -23,7 +23,7 @@ const CASES: Array<[string, string]> = [
   ['limits after ulimit', `ulimit -n 100; ulimit -c 0; head -1 /proc/self/limits; grep -E 'open files|core file' /proc/self/limits; ulimit -a | sed -E 's/[^ ]+$//'`],
   ['oom_score_adj', `cat /proc/self/oom_score_adj; echo 300 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj /proc/self/oom_adj; (echo -1 > /proc/self/oom_score_adj) 2>&1 | sed 's/.*: //'`],
   ['/proc/self/cgroup hierarchies', `cut -d: -f1,2 /proc/self/cgroup; cut -f1,2,4 /proc/cgroups`],
-  ['free, uptime and ps columns', `free -m | awk '{print $1, NF}'; uptime | grep -c 'load average:'; ps aux | head -1; cat /proc/swaps`],
+  ['free, uptime and ps columns', `free -m | awk '{print $1, NF}'; uptime | grep -c 'load average:'; ps aux | head -1; cat /proc/swaps; awk '{print NF, ($1 > 0 && $2 >= 0) ? "uptime and idle" : "bad"}' /proc/uptime; awk '{print NF}' /proc/loadavg; grep -c '^cpu ' /proc/stat`],
 ];
 
 describe('/proc and /sys under tvisor match runc', () => {
@@ -33,6 +33,14 @@ describe('/proc and /sys under tvisor match runc', () => {
     expectSameAsRunc(`echo box.example > /proc/sys/kernel/hostname; hostname; sysctl -w kernel.domainname=dom.example; uname -n; cat /proc/sys/kernel/domainname; (echo 5 > /proc/sys/kernel/ostype) 2>&1 | sed 's/.*: //'`, {
       editSpec: (spec) => {
         spec.linux.readonlyPaths = spec.linux.readonlyPaths.filter((p: string) => p !== '/proc/sys');
+      },
+    });
+  });
+
+  test('process.oomScoreAdj is init\'s oom_score_adj, with the floor runc\'s write leaves', () => {
+    expectSameAsRunc(`cat /proc/self/oom_score_adj; (echo 122 > /proc/self/oom_score_adj) 2>&1 | sed 's/.*: //'; echo 124 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj`, {
+      editSpec: (spec) => {
+        spec.process.oomScoreAdj = 123;
       },
     });
   });

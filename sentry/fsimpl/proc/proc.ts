@@ -17,7 +17,7 @@ import { ProcFdLink } from './fd-link';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 import { procViewOf } from './sandbox-view';
 import { sysctlDir } from './sysctl';
-import { cpuinfoText, meminfoText, statText } from './system-files';
+import { cpuinfoText, loadavgText, meminfoText, statText, uptimeText } from './system-files';
 import { memoryStatusLines, taskFiles } from './task-files';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
@@ -30,8 +30,8 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, self, g));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => meminfoText(k)));
     m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', cpuinfoText));
-    m.set('uptime', () => new ProcFile(pfs, '/uptime', () => `${k.uptime.toFixed(2)} ${k.uptime.toFixed(2)}\n`));
-    m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => `0.00 0.00 0.00 1/${k.tasks.size} ${[...k.tasks.keys()].pop() ?? 1}\n`));
+    m.set('uptime', () => new ProcFile(pfs, '/uptime', () => uptimeText(k)));
+    m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => loadavgText(k)));
     m.set('version', () => new ProcFile(pfs, '/version', () => `Linux version ${UTS_RELEASE} ${UTS_VERSION}\n`));
     m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
     m.set('mounts', () => new ProcFile(pfs, '/mounts', () => mountsText(k, self())));

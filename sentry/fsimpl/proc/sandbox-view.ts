@@ -48,6 +48,15 @@ function readHost(path: string): string {
   }
 }
 
+/** CAP_SYS_RESOURCE's bit in /proc/self/status's CapEff. */
+const SYS_RESOURCE_BIT = 1n << 24n;
+
+/** hostHasSysResource tells whether this process holds CAP_SYS_RESOURCE on the host. */
+function hostHasSysResource(): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readHost('/proc/self/status'));
+  return m !== null && (BigInt(`0x${m[1]}`) & SYS_RESOURCE_BIT) !== 0n;
+}
+
 /** configureProcView records what /proc shows of sandbox k; boot calls it before the
  * sentry is confined. */
 export function configureProcView(k: Kernel, spec: Spec): void {
@@ -60,8 +69,9 @@ export function configureProcView(k: Kernel, spec: Spec): void {
   });
   readHostCpus(spec.linux?.resources?.cpu?.cpus);
   const adj = spec.process?.oomScoreAdj;
-  // runc writes oomScoreAdj with CAP_SYS_RESOURCE, which also sets the floor to it.
-  if (adj !== undefined && k.init) k.init.oom = { adj, min: adj };
+  // runc's init writes oomScoreAdj with the caller's capabilities: with CAP_SYS_RESOURCE
+  // that also sets the floor to it. The sentry has the caller's until it is confined.
+  if (adj !== undefined && k.init) k.init.oom = { adj, min: hostHasSysResource() ? adj : 0 };
 }
 
 /** procViewOf is sandbox k's view (a default one when boot configured none: unit tests). */

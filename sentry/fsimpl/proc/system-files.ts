@@ -1,7 +1,8 @@
 /**
  * /proc's system-wide files whose figures come from the sandbox's own accounting:
- * cpuinfo (the host's blocks for the CPUs the sandbox shows, kernel/cpus.ts), stat (the
- * CPU time its tasks really used) and meminfo (its memory limit and the memory file's use).
+ * cpuinfo (the host's blocks for the CPUs the sandbox shows, kernel/cpus.ts), stat and
+ * uptime (the CPU time its tasks really used), loadavg (its runnable tasks) and meminfo
+ * (its memory limit and the memory file's use).
  */
 import { groupTimes } from '../../kernel/cputime';
 import { sandboxCpus } from '../../kernel/cpus';
@@ -18,27 +19,71 @@ export function cpuinfoText(): string {
 /** TICK_NS is one clock tick (USER_HZ, 100 a second) in nanoseconds. */
 const TICK_NS = 1e7;
 
-/**
- * statText is /proc/stat. The "cpu" line holds the time the sandbox's tasks used (every
- * live or unreaped process's own, plus what each reaped: each ended process counted
- * once), the rest of the sandbox's uptime on its online CPUs as idle. The sentry does
- * not know on which host CPU a task ran, so each "cpuN" line is an even share.
- */
-export function statText(k: Kernel): string {
+/** CpuTicks are the sandbox's CPU time in clock ticks: what its tasks used (every live or
+ * unreaped process's own, plus what each reaped: each ended process counted once), and
+ * the rest of its uptime on its online CPUs as idle. */
+interface CpuTicks {
+  user: number;
+  sys: number;
+  idle: number;
+}
+
+function cpuTicks(k: Kernel): CpuTicks {
   let user = 0, sys = 0;
   for (const g of k.groups.values()) {
     const own = groupTimes(g);
     user += own.user + g.cpu.children.user;
     sys += own.sys + g.cpu.children.sys;
   }
+  const [u, s] = [Math.floor(user / TICK_NS), Math.floor(sys / TICK_NS)];
+  return { user: u, sys: s, idle: Math.max(0, Math.floor(k.uptime * 100) * sandboxCpus().onlineCpus.length - u - s) };
+}
+
+/** runnableTasks counts the tasks running or ready to run (the one reading among them). */
+function runnableTasks(k: Kernel): number {
+  return Math.max(1, [...k.tasks.values()].filter((t) => t.state === 'runnable').length);
+}
+
+/**
+ * statText is /proc/stat (cpuTicks). The sentry does not know on which host CPU a task
+ * ran, so each "cpuN" line is an even share of the "cpu" line.
+ */
+export function statText(k: Kernel): string {
+  const { user, sys, idle } = cpuTicks(k);
   const cpus = sandboxCpus().onlineCpus;
   const n = cpus.length;
-  const [u, s] = [Math.floor(user / TICK_NS), Math.floor(sys / TICK_NS)];
-  const idle = Math.max(0, Math.floor(k.uptime * 100) * n - u - s);
-  const line = (name: string, d: number) => `${name} ${Math.floor(u / d)} 0 ${Math.floor(s / d)} ${Math.floor(idle / d)} 0 0 0 0 0 0`;
-  const running = [...k.tasks.values()].filter((t) => t.state === 'runnable').length;
+  const line = (name: string, d: number) => `${name} ${Math.floor(user / d)} 0 ${Math.floor(sys / d)} ${Math.floor(idle / d)} 0 0 0 0 0 0`;
   return [line('cpu ', 1), ...cpus.map((c) => line(`cpu${c}`, n)), `btime ${Math.floor(k.bootTime / 1000)}`,
-    `processes ${k.groups.size}`, `procs_running ${Math.max(1, running)}`, 'procs_blocked 0', ''].join('\n');
+    `processes ${k.groups.size}`, `procs_running ${runnableTasks(k)}`, 'procs_blocked 0', ''].join('\n');
+}
+
+/** uptimeText is /proc/uptime: the sandbox's uptime and its CPUs' idle time, in seconds. */
+export function uptimeText(k: Kernel): string {
+  return `${k.uptime.toFixed(2)} ${(cpuTicks(k).idle / 100).toFixed(2)}\n`;
+}
+
+/** LOAD_FREQ_MS is how often Linux samples the load (5 s); DECAY are its 1, 5 and 15
+ * minute factors, exp(-5/60), exp(-5/300), exp(-5/900). */
+const LOAD_FREQ_MS = 5000, DECAY = [Math.exp(-5 / 60), Math.exp(-5 / 300), Math.exp(-5 / 900)];
+
+const loads = new WeakMap<Kernel, { at: number; avg: number[] }>();
+
+/**
+ * loadavgText is /proc/loadavg: the 1, 5 and 15 minute averages of the runnable tasks,
+ * decayed as Linux's calc_global_load every 5 s since boot. The sentry samples when the
+ * file is read: the periods since the last read count the tasks runnable now.
+ */
+export function loadavgText(k: Kernel): string {
+  const now = Date.now();
+  let l = loads.get(k);
+  if (!l) loads.set(k, (l = { at: k.bootTime, avg: [0, 0, 0] }));
+  const active = runnableTasks(k);
+  // n periods at a constant count, in closed form: avg * d^n + active * (1 - d^n).
+  const n = Math.max(0, Math.floor((now - l.at) / LOAD_FREQ_MS));
+  l.at += n * LOAD_FREQ_MS;
+  l.avg = l.avg.map((a, i) => a * DECAY[i] ** n + active * (1 - DECAY[i] ** n));
+  const last = [...k.tasks.keys()].pop() ?? 1;
+  return `${l.avg.map((a) => a.toFixed(2)).join(' ')} ${active}/${k.tasks.size} ${last}\n`;
 }
 
 /**
