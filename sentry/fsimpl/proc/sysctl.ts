@@ -15,6 +15,7 @@ import type { Credentials } from '../../kernel/credentials';
 import { Errno, fail, LinuxError } from '../../kernel/errors';
 import { PID_MAX, UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
 import { NR_OPEN } from '../../vfs/fd-table';
+import { MAX_QUEUED_EVENTS } from '../anon/inotify';
 import type { Inode } from '../../vfs/inode';
 import { ProcDir, ProcFile, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
@@ -103,6 +104,7 @@ const SYSCTLS = new Map<string, Sysctl>([
   // The descriptor and pipe limits the sentry enforces (fd-table.ts, fcntl F_SETPIPE_SZ).
   ['fs/nr_open', fixed(() => NR_OPEN)],
   ['fs/pipe-max-size', fixed(() => 1 << 20)],
+  ['fs/inotify/max_queued_events', fixed(() => MAX_QUEUED_EVENTS)],
   ['fs/overflowuid', fixed(() => 65534)],
   ['fs/overflowgid', fixed(() => 65534)],
   // POSIX message queues' limits (Linux's defaults), read by mqueue through sysctlValue.

@@ -157,6 +157,10 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     // No audit: the ids of a process never logged in (AUDIT_UID_UNSET), as in runc's container.
     file('loginuid', () => '4294967295', 0o644),
     file('sessionid', () => '4294967295'),
+    // No Linux security module: reading a task's label is EINVAL, as on a host without one.
+    ['attr', () => new ProcDir(pfs, `${base}/attr`, () => new Map([
+      ['current', () => new ProcFile(pfs, `${base}/attr/current`, () => fail(Errno.EINVAL), owner, 0o666)],
+    ]), owner, 0o555)],
     file('personality', () => `${(leader()?.personality ?? 0).toString(16).padStart(8, '0')}\n`, 0o400),
     // The auxiliary vector exec gave the process (mm.auxv), binary, readable by its owner.
     ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
