@@ -152,8 +152,7 @@ export const dentryCache = new DentryCache();
 /** Dentry is one named file in the dentry tree of a file system. */
 export class Dentry {
   readonly children = new Map<string, Dentry>();
-  /** mounted is the mount attached on this dentry (the topmost), if any. */
-  mounted: Mount | null = null;
+  private mountedHere: Mount | null = null;
   /** refs counts the holders outside the tree: open file descriptions. */
   private refs = 0;
   /** checkedIn is the cache's walk number when prefetch last looked this dentry up or
@@ -168,6 +167,19 @@ export class Dentry {
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
     this.cache = cache ?? parent?.cache ?? dentryCache;
     inode.dentries++;
+  }
+
+  /** mounted is the mount attached on this dentry (the topmost), if any. A dentry of a
+   * file system that caches no names (/proc, /sys) joins its parent's children, and its
+   * ancestors theirs, once something is mounted on it, so that later walks find the mount. */
+  get mounted(): Mount | null {
+    return this.mountedHere;
+  }
+
+  set mounted(m: Mount | null) {
+    this.mountedHere = m;
+    if (!m) return;
+    for (let d: Dentry = this; d.parent && !d.attached; d = d.parent) d.parent.attach(d);
   }
 
   /** fresh tells whether prefetch checked this dentry during the path walk under way. */
@@ -201,7 +213,12 @@ export class Dentry {
    * `c` (the sentry itself when absent). A file system whose names change on their own
    * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup. */
   child(name: string, c?: Credentials): Dentry {
-    if (this.inode.fs.cacheDentries === false) return new Dentry(name, this, this.inode.lookup(name, c));
+    if (this.inode.fs.cacheDentries === false) {
+      // Only a mountpoint, or the way to one, is kept (see `mounted`).
+      const kept = this.children.get(name);
+      if (kept && (kept.mounted || kept.children.size > 0) && !kept.inode.stale) return kept;
+      return new Dentry(name, this, this.inode.lookup(name, c));
+    }
     const cached = this.children.get(name);
     if (cached) {
       // A mountpoint stays what it is (the mount hides the name beneath); an inode that

@@ -23,6 +23,9 @@ const CASES: Array<[string, string]> = [
   ['limits after ulimit', `ulimit -n 100; ulimit -c 0; head -1 /proc/self/limits; grep -E 'open files|core file' /proc/self/limits; ulimit -a | sed -E 's/[^ ]+$//'`],
   ['oom_score_adj', `cat /proc/self/oom_score_adj; echo 300 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj /proc/self/oom_adj; (echo -1 > /proc/self/oom_score_adj) 2>&1 | sed 's/.*: //'`],
   ['/proc/self/cgroup hierarchies', `cut -d: -f1,2 /proc/self/cgroup; cut -f1,2,4 /proc/cgroups`],
+  // Mounts on /proc and /sys names (readonlyPaths, maskedPaths, the cgroup mount) hold
+  // although neither file system caches its names.
+  ['/proc/sys is read-only, /sys/fs/cgroup and /sys/firmware are mounted over', `(echo x > /proc/sys/kernel/hostname) 2>&1 | sed 's/.*: //'; stat -f -c %T /sys/fs/cgroup /sys/firmware; ls /sys/firmware | wc -l`],
   ['free, uptime and ps columns', `free -m | awk '{print $1, NF}'; uptime | grep -c 'load average:'; ps aux | head -1; cat /proc/swaps; awk '{print NF, ($1 > 0 && $2 >= 0) ? "uptime and idle" : "bad"}' /proc/uptime; awk '{print NF}' /proc/loadavg; grep -c '^cpu ' /proc/stat`],
 ];
 
