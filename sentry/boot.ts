@@ -70,16 +70,18 @@ function findInRoot(k: Kernel, p: string): Location | null {
  * again read-only), as runc does.
  */
 function maskAndProtect(k: Kernel, spec: Spec): void {
+  // runc's order: the read-only paths first, then the masks (a mask below a read-only
+  // path, /proc/sys/..., must be mounted on the read-only mount to be seen).
+  for (const p of spec.linux?.readonlyPaths ?? []) {
+    const loc = findInRoot(k, p);
+    if (!loc) continue;
+    k.mounts.mount(loc, loc.mount.fs, MS_RDONLY | loc.mount.flags, loc.mount.source, loc.dentry.inode);
+  }
   for (const p of spec.linux?.maskedPaths ?? []) {
     const loc = findInRoot(k, p);
     if (!loc) continue;
     const fs = loc.dentry.inode.isDir ? new Tmpfs(0o555) : nullFs();
     k.mounts.mount(loc, fs, MS_RDONLY, 'tmpfs');
-  }
-  for (const p of spec.linux?.readonlyPaths ?? []) {
-    const loc = findInRoot(k, p);
-    if (!loc) continue;
-    k.mounts.mount(loc, loc.mount.fs, MS_RDONLY | loc.mount.flags, loc.mount.source, loc.dentry.inode);
   }
 }
 
