@@ -71,6 +71,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;
+  child.cpus = parent.cpus;
   k.tasks.set(tid, child);
   // The child returns 0 from clone, on its new stack and TLS if given.
   child.regs.rax = 0n;

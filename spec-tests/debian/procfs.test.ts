@@ -15,7 +15,7 @@
 import { expectSameAsRunc, runDebian } from './image';
 
 const CASES: Array<[string, string]> = [
-  ['nproc and Python count the same CPUs', `nproc; python3 -c 'import os; print(os.cpu_count(), len(os.sched_getaffinity(0)))'; grep -c ^processor /proc/cpuinfo; grep -c '^cpu[0-9]' /proc/stat`],
+  ['nproc and Python count the same CPUs', `nproc; python3 -c 'import os; print(os.cpu_count(), len(os.sched_getaffinity(0)))'; grep -c ^processor /proc/cpuinfo; grep -c '^cpu[0-9]' /proc/stat; taskset -p 1 $$ > /dev/null && echo CPU 0 set; taskset -p 0x100 $$ 2>&1; taskset -p $$`],
   ['/sys/devices/system/cpu', `ls /sys/devices/system/cpu | grep -E '^(cpu[0-9]+|online|possible|present|kernel_max)$'; cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible; cat /sys/devices/system/cpu/cpu0/topology/core_id; ls /sys; ls /sys/class/net | grep -x lo; stat -f -c %T /sys`],
   ['sysctl names and values', `sysctl kernel.hostname kernel.ostype kernel.ngroups_max fs.nr_open fs.pipe-max-size kernel.shmmni fs.mqueue.msg_max net.ipv4.ip_local_port_range; cat /proc/sys/kernel/random/boot_id | tr -d '0-9a-f'; [ "$(cat /proc/sys/kernel/random/uuid)" != "$(cat /proc/sys/kernel/random/uuid)" ] && echo uuid changes`],
   ['namespace links', `ls /proc/self/ns; for n in cgroup ipc mnt net pid user uts; do a=$(readlink /proc/self/ns/$n); b=$(sh -c "readlink /proc/\\$\\$/ns/$n"); i=$(stat -L -c %i /proc/self/ns/$n); [ "$a" = "$b" ] && [ "$a" = "$n:[$i]" ] && echo "$n same"; done`],
