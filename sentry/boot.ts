@@ -33,6 +33,8 @@ import { newProcfs } from './fsimpl/proc/proc';
 import { MqueueFs } from './fsimpl/mqueue/fs';
 import { ipcBudget } from './kernel/ipc/budget';
 import { sandboxIpcNamespace } from './kernel/ipc/namespace';
+import { configureProcView } from './fsimpl/proc/sandbox-view';
+import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
 
@@ -73,6 +75,8 @@ function findInRoot(k: Kernel, p: string): Location | null {
  * existing path), in runc's order (so mountinfo lists them as runc's containers do).
  */
 function maskAndProtect(k: Kernel, spec: Spec): void {
+  // runc's order: the read-only paths first, then the masks (a mask below a read-only
+  // path, /proc/sys/..., must be mounted on the read-only mount to be seen).
   for (const p of spec.linux?.readonlyPaths ?? []) {
     const loc = findInRoot(k, p);
     if (!loc) continue;
@@ -208,6 +212,7 @@ export function boot(o: BootOptions): Booted {
   if (spec.linux?.seccomp) k.seccomp = compileSeccomp(spec.linux.seccomp);
   if (spec.hostname) k.hostname = spec.hostname;
   if (spec.domainname) k.domainname = spec.domainname;
+  applySysctls(k, spec.linux?.sysctl);
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   setDeviceRules(spec.linux?.resources?.devices ?? []);
@@ -257,5 +262,6 @@ export function boot(o: BootOptions): Booted {
   for (const fd of o.preserved ?? []) stdio.push(new HostFile(fd, hostAccessMode(fd), `fd ${stdio.length}`));
   const init = spawnProcess(k, spec.process!, stdio);
   k.init = init.tg;
+  configureProcView(k, spec);
   return { kernel: k, init };
 }

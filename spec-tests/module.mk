@@ -6,7 +6,7 @@
 
 BEHAVIOUR_PROGRAMS := fork-exec-wait pipes signals mmap files fds segv enosys bench-syscalls unix-sockets inet-loopback epoll resources shm locks sigwait eintr pgrp
 BEHAVIOUR_PROGRAMS += files-legacy misc-sys sched ids
-BEHAVIOUR_PROGRAMS += cpuclock timers rlimits
+BEHAVIOUR_PROGRAMS += cpuclock timers rlimits procself
 BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += fifo

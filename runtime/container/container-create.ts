@@ -22,6 +22,7 @@ import { validateID } from './id';
 import type { FileLock } from './lock';
 import { withOomScoreAdj } from './oom-score';
 import { processStartTime } from './proc';
+import { validateSysctl } from './sysctl';
 import type { SandboxRef } from './sandbox';
 import { writeAtomic, type ContainerRecord } from './store';
 
@@ -85,6 +86,7 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
     throw new ContainerError(`bundle ${bundle}: cannot read config.json: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
   }
   const spec = parseConfig(text);
+  validateSysctl(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
   let isDir = false;
   try {

@@ -4,7 +4,6 @@
  * sandbox's one sysfs (never a host file system). Any other type is unknown here
  * (ENODEV), as a type missing from /proc/filesystems is on Linux.
  */
-import { Credentials } from '../kernel/credentials';
 import { Errno, fail } from '../kernel/errors';
 import type { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
@@ -13,6 +12,7 @@ import { tmpfsOptions } from '../limits';
 import type { FileSystem } from '../vfs/inode';
 import { parseTmpfsData, tmpfsShowOptions } from '../vfs/mount-options';
 import { newProcfs } from './proc/proc';
+import { newSysfs } from './sys/sys';
 import { Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
 
 /** Mountable is a new file system instance with the options its super block shows. */
@@ -36,17 +36,8 @@ export function setMountLimits(l: SandboxLimits): void {
  * /sys, a later `mount -t sysfs`), as Linux's sysfs has one super block per network
  * namespace. */
 export function sandboxSysfs(): FileSystem {
+  // The content is sys/sys.ts's: what programs read of /sys, from the sentry's own state.
   return (sysfs ??= newSysfs());
-}
-
-/** newSysfs is the sandbox's /sys: the usual top-level directories, empty (no host device is described). */
-function newSysfs(): Tmpfs {
-  const fs = new Tmpfs(0o555);
-  Object.defineProperty(fs, 'name', { value: 'sysfs' });
-  fs.zeroDirSize = true;
-  const root0 = new Credentials(0, 0);
-  for (const d of ['block', 'bus', 'class', 'dev', 'devices', 'firmware', 'fs', 'kernel', 'module', 'power']) fs.root.mkdir(d, 0o755, root0);
-  return fs;
 }
 
 /** newTmpfs makes a tmpfs from its option words (mode=, uid=, gid=, size=, nr_inodes=);

@@ -12,6 +12,13 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import type { Terminal } from '../fsimpl/host/tty';
 
+/** UTS_RELEASE and UTS_VERSION are the kernel release and version the sandbox reports
+ * (uname(2), /proc/version, kernel.osrelease and kernel.version). */
+export const UTS_RELEASE = '4.4.0', UTS_VERSION = '#1 SMP Sun Jan 10 15:06:54 PST 2016';
+
+/** PID_MAX bounds process and thread ids (kernel.pid_max): ids wrap around below it. */
+export const PID_MAX = 4194304;
+
 /** Kernel is the sentry's global state. */
 export class Kernel {
   readonly tasks = new Map<number, Task>();
@@ -54,7 +61,7 @@ export class Kernel {
   allocId(): number {
     for (;;) {
       const id = this.nextId;
-      this.nextId = this.nextId >= 4194304 ? 2 : this.nextId + 1;
+      this.nextId = this.nextId >= PID_MAX ? 2 : this.nextId + 1;
       if (!this.tasks.has(id) && !this.groups.has(id)) return id;
     }
   }

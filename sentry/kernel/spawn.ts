@@ -52,7 +52,7 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
     if (res !== undefined) tg.rlimits.set(res, [BigInt(rl.soft), BigInt(rl.hard)]);
   }
   fds.limit = Number(limitOf(tg, RLIMIT_NOFILE)[0]);
-  tg.oomScoreAdj = p.oomScoreAdj ?? 0;
+  tg.oom = { adj: p.oomScoreAdj ?? 0, min: 0 };
   k.tasks.set(tgid, task);
   k.groups.set(tgid, tg);
   const env = withHome(k, task, p.env ?? []);

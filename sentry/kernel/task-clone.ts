@@ -59,7 +59,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     tg.sid = parent.tg.sid;
     tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
-    tg.oomScoreAdj = parent.tg.oomScoreAdj;
+    tg.oom = { ...parent.tg.oom };
     tg.exitSignal = a.exitSignal;
     parentGroup?.children.add(tg);
     k.groups.set(tid, tg);
@@ -73,6 +73,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;
   child.ipcns = parent.ipcns;
+  child.cpus = parent.cpus;
   k.tasks.set(tid, child);
   // The child returns 0 from clone, on its new stack and TLS if given.
   child.regs.rax = 0n;

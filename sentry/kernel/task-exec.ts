@@ -189,6 +189,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.argEnd = Number(stack.argEnd);
   mm.envStart = Number(stack.envStart);
   mm.envEnd = Number(stack.envEnd);
+  mm.auxv = savedAuxv(mm, stack.auxv);
   mm.exe = exePath;
   retireContext(t);
   deleteAllTimers(t.tg);
@@ -211,4 +212,16 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   t.clearChildTid = 0n;
   t.vforkDone?.notify();
   t.vforkDone = null;
+}
+
+/** savedAuxv copies the auxiliary vector exec wrote at `at`, through its AT_NULL pair,
+ * as Linux keeps mm->saved_auxv (a process may overwrite its stack; /proc shows the original). */
+function savedAuxv(mm: MemoryManager, at: bigint): Buffer {
+  const pairs: Buffer[] = [];
+  for (let i = 0; i < 64; i++) {
+    const pair = mm.read(Number(at) + 16 * i, 16);
+    pairs.push(pair);
+    if (pair.readBigUInt64LE(0) === 0n) break;
+  }
+  return Buffer.concat(pairs);
 }

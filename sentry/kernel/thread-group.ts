@@ -36,8 +36,9 @@ export class ThreadGroup {
   readonly cpu = new GroupCpu();
   /** rlimits: resource -> [soft, hard]. */
   rlimits = new Map<number, [bigint, bigint]>();
-  /** oomScoreAdj is /proc/<pid>/oom_score_adj (config.json's process.oomScoreAdj; inherited by fork). */
-  oomScoreAdj = 0;
+  /** oom is the process's oom_score_adj and the floor below which only CAP_SYS_RESOURCE
+   * may lower it (Linux's signal->oom_score_adj and oom_score_adj_min); fork copies both. */
+  oom = { adj: 0, min: 0 };
   /** stopped by a job-control signal (stopSignal). */
   stopped = false;
   stopSignal = 0;

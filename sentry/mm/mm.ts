@@ -89,6 +89,8 @@ export class MemoryManager implements Mapper {
   envEnd = 0;
   /** exe is the path of the executable, for /proc/<pid>/exe. */
   exe = '';
+  /** auxv is the auxiliary vector exec gave the process (its pairs through AT_NULL), for /proc/<pid>/auxv. */
+  auxv: Buffer = Buffer.alloc(0);
   private users = 1;
   /** mapped are the shared objects this address space registered with as a mapper. */
   private readonly mapped = new Set<MemObject>();
@@ -723,7 +725,7 @@ export class MemoryManager implements Mapper {
    */
   fork(hot: readonly number[] = []): MemoryManager {
     const child = MemoryManager.create(this.platform);
-    Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe });
+    Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
       child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });

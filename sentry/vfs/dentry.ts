@@ -152,8 +152,7 @@ export const dentryCache = new DentryCache();
 /** Dentry is one named file in the dentry tree of a file system. */
 export class Dentry {
   readonly children = new Map<string, Dentry>();
-  /** mounted is the mount attached on this dentry (the topmost), if any. */
-  mounted: Mount | null = null;
+  private mountedHere: Mount | null = null;
   /** refs counts the holders outside the tree: open file descriptions. */
   private refs = 0;
   /** checkedIn is the cache's walk number when prefetch last looked this dentry up or
@@ -172,6 +171,19 @@ export class Dentry {
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
     this.cache = cache ?? parent?.cache ?? dentryCache;
     inode.dentries++;
+  }
+
+  /** mounted is the mount attached on this dentry (the topmost), if any. A dentry of a
+   * file system that caches no names (/proc, /sys) joins its parent's children, and its
+   * ancestors theirs, once something is mounted on it, so that later walks find the mount. */
+  get mounted(): Mount | null {
+    return this.mountedHere;
+  }
+
+  set mounted(m: Mount | null) {
+    this.mountedHere = m;
+    if (!m) return;
+    for (let d: Dentry = this; d.parent && !d.attached; d = d.parent) d.parent.attach(d);
   }
 
   /** fresh tells whether prefetch checked this dentry during the path walk under way. */
@@ -204,12 +216,12 @@ export class Dentry {
    * (Inode.revalidate), else a fresh lookup in the inode, for the task with credentials
    * `c` (the sentry itself when absent). A file system whose names change on their own
    * (cacheDentries false: /proc) gets a fresh, uncached dentry on every lookup, except
-   * for a mount point (adopt). */
+   * for a mount point and the way to one (see `mounted`). */
   child(name: string, c?: Credentials): Dentry {
     if (this.inode.fs.cacheDentries === false) {
-      // Only a mount point is kept there (adopt): it must be found again to be crossed.
+      // Only a mountpoint, or the way to one, is kept (see `mounted`).
       const kept = this.children.get(name);
-      if (kept?.mounted) return kept;
+      if (kept && (kept.mounted || kept.children.size > 0) && !kept.inode.stale) return kept;
       return new Dentry(name, this, this.inode.lookup(name, c));
     }
     const cached = this.children.get(name);
@@ -282,12 +294,6 @@ export class Dentry {
     this.parent = newParent;
     newParent.attach(this);
     if (old && old !== newParent) this.cache.settle(old);
-  }
-
-  /** adopt keeps `d`, a child a lookup made without caching it (a file system with
-   * cacheDentries false), in the tree: a mount is being attached on it. */
-  adopt(d: Dentry): void {
-    if (d.parent === this && this.children.get(d.name) !== d) this.attach(d);
   }
 
   private attach(d: Dentry): void {

@@ -264,8 +264,7 @@ export class MountNamespace {
   }
 
   private attach(m: Mount, at: Location): void {
-    at.dentry.parent?.adopt(at.dentry);
-    at.dentry.mounted = m;
+    at.dentry.mounted = m; // keeps the dentry (and its ancestors) in the tree: see Dentry.mounted
     at.dentry.cache.settle(at.dentry);
   }
 

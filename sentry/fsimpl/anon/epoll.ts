@@ -50,6 +50,11 @@ export interface ReadyEvent {
 /** EpollFile is one epoll instance. */
 export class EpollFile extends AnonFile {
   private readonly entries = new Map<FileDescription, Map<number, Interest>>();
+
+  /** targets lists what is watched, for /proc/<pid>/fdinfo: each target's fd, events and data. */
+  *targets(): Generator<{ file: FileDescription; fd: number; events: number; data: bigint }> {
+    for (const byFd of this.entries.values()) for (const e of byFd.values()) yield e;
+  }
   /** order holds every entry, the next to be examined first (insertion order of a Set). */
   private readonly order = new Set<Interest>();
   private readonly q = new WaitQueue();

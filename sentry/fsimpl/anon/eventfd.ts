@@ -17,6 +17,11 @@ export class EventFd extends AnonFile {
   private count: bigint;
   private readonly q = new WaitQueue();
 
+  /** counter is the current value, for /proc/<pid>/fdinfo. */
+  get counter(): bigint {
+    return this.count;
+  }
+
   constructor(initval: number, readonly semaphore: boolean, flags: number) {
     super('[eventfd]', O_RDWR | flags);
     this.count = BigInt(initval);

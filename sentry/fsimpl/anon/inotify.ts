@@ -17,7 +17,7 @@ import { AnonFile } from './anon';
 /** IN_MASK_ADD, IN_ONESHOT, IN_MASK_CREATE: how inotify_add_watch treats the mask. */
 export const IN_MASK_CREATE = 0x10000000, IN_MASK_ADD = 0x20000000, IN_ONESHOT = 0x80000000;
 /** MAX_QUEUED_EVENTS is Linux's default /proc/sys/fs/inotify/max_queued_events. */
-const MAX_QUEUED_EVENTS = 16384;
+export const MAX_QUEUED_EVENTS = 16384;
 const EVENT_SIZE = 16;
 
 interface QueuedEvent {

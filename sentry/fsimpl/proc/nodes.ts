@@ -6,14 +6,15 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
-import { FileDescription } from '../../vfs/file';
+import type { Credentials } from '../../kernel/credentials';
+import { FileDescription, O_TRUNC } from '../../vfs/file';
 import { dtype, Inode, nowTimespec, S_IFDIR, S_IFLNK, S_IFREG, type DirEntry, type FileSystem, type Stat, type StatFs } from '../../vfs/inode';
-import type { Location } from '../../vfs/mount';
+import { Mount, type Location } from '../../vfs/mount';
 
 /** ProcFs is the proc file system instance. */
 export class ProcFs implements FileSystem {
-  readonly name = 'proc';
-  readonly dev = 3;
+  readonly name: string = 'proc';
+  readonly dev: number = 3;
   /** cacheDentries: /proc/<pid> must go when the task does, so no name is cached. */
   readonly cacheDentries = false;
   root!: Inode;
@@ -122,7 +123,13 @@ export class ProcFile extends ProcInode {
     super(pfs, path, S_IFREG | mode, owner);
   }
 
-  open(loc: Location, flags: number): FileDescription {
+  /** readonly is false: opening a proc file for writing that takes no writes is EACCES
+   * (its open), not EROFS, as Linux's proc and sysctl permission checks answer. */
+  override get readonly(): boolean {
+    return false;
+  }
+
+  open(loc: Location, flags: number, _c?: Credentials): FileDescription {
     this.alive();
     if ((flags & 3) !== 0) fail(Errno.EACCES);
     const g = this.generate();
@@ -130,9 +137,44 @@ export class ProcFile extends ProcInode {
   }
 }
 
+/** ProcStore takes what a task wrote to a writable proc file: the bytes of one write(2)
+ * call, applied as a whole (as Linux's proc and sysctl handlers do); it throws the errno
+ * Linux gives for a refused value. */
+export type ProcStore = (t: Task, data: Buffer) => void;
+
+/** ProcWritableFile is a proc file a task may also write: `mayWrite` decides at open who
+ * may (EACCES otherwise), `store` applies each write. Its contents are generated at open
+ * as ProcFile's are. */
+export class ProcWritableFile extends ProcFile {
+  constructor(pfs: ProcFs, path: string, generate: () => string | Buffer, readonly store: ProcStore,
+    readonly mayWrite: (c: Credentials) => boolean, owner?: () => [number, number], mode = 0o644) {
+    super(pfs, path, generate, owner, mode);
+  }
+
+  override open(loc: Location, flags: number, c?: Credentials): FileDescription {
+    this.alive();
+    const writing = (flags & 3) !== 0;
+    if (writing && (!c || !this.mayWrite(c))) fail(Errno.EACCES);
+    const g = (flags & 3) === 1 ? Buffer.alloc(0) : this.generate();
+    return new ProcFileDesc(loc, flags & ~O_TRUNC, this, typeof g === 'string' ? Buffer.from(g) : g);
+  }
+}
+
 class ProcFileDesc extends FileDescription {
   constructor(loc: Location, flags: number, readonly node: ProcFile, readonly data: Buffer) {
     super(loc, flags);
+  }
+
+  override write(t: Task, src: Buffer, offset?: number): number | Block {
+    if (!(this.node instanceof ProcWritableFile) || (this.flags & 3) === 0) return fail(Errno.EBADF);
+    this.node.store(t, src);
+    if (offset === undefined) this.offset += src.length;
+    return src.length;
+  }
+
+  /** truncate: O_TRUNC on a proc file changes nothing (`echo 1 > /proc/...`), as in Linux. */
+  override truncate(): void {
+    if (!(this.node instanceof ProcWritableFile)) fail(Errno.EINVAL);
   }
 
   override read(_t: Task, dst: Buffer, offset?: number): number | Block {
@@ -161,5 +203,67 @@ export class ProcLink extends ProcInode {
 
   open(): FileDescription {
     return fail(Errno.ELOOP);
+  }
+}
+
+/** NsFs stands for nsfs, the file system of the namespace files that /proc/<pid>/ns/*
+ * lead to. */
+const nsFs: FileSystem = {
+  name: 'nsfs',
+  dev: 4,
+  get root(): Inode {
+    return fail(Errno.ENOENT);
+  },
+  statfs(): StatFs {
+    return { type: 0x6e736673, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
+  },
+};
+
+/** NsInode is a namespace as a file (nsfs): its inode number names the namespace. */
+class NsInode extends Inode {
+  constructor(ino: number) {
+    super(nsFs, ino, S_IFREG | 0o444);
+  }
+
+  stat(): Stat {
+    const t = { sec: 0, nsec: 0 };
+    return { dev: nsFs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t };
+  }
+
+  open(loc: Location, flags: number): FileDescription {
+    return new NsFile(loc, flags, this);
+  }
+}
+
+/** NsFile is an open namespace file: it can be held open (and one day passed to
+ * setns); reading it is EINVAL, as Linux's. */
+class NsFile extends FileDescription {
+  constructor(loc: Location, flags: number, readonly ns: NsInode) {
+    super(loc, flags);
+  }
+
+  override read(): number {
+    return fail(Errno.EINVAL);
+  }
+
+  override stat(): Stat {
+    return this.ns.stat();
+  }
+}
+
+/** ProcNsLink is /proc/<pid>/ns/<name>: a magic link whose text is `type:[inode]` and
+ * which, followed, leads to the namespace's nsfs file with that inode number. */
+export class ProcNsLink extends ProcLink {
+  private readonly ns: NsInode;
+
+  constructor(pfs: ProcFs, path: string, type: string, nsIno: number, owner?: () => [number, number]) {
+    super(pfs, path, () => `${type}:[${nsIno}]`, owner);
+    this.ns = new NsInode(nsIno);
+  }
+
+  override jump(): Location {
+    this.alive();
+    const m = new Mount(nsFs, null, null, 0, 'nsfs', this.ns);
+    return { mount: m, dentry: m.root };
   }
 }

@@ -2,57 +2,48 @@
  * procfs: /proc as the sandbox sees it. Every file is generated from the sentry's own
  * state (its tasks, its memory file, its mounts), never read from the host's /proc.
  */
-import { CAP_LAST_CAP, capHex } from '../../kernel/capabilities';
+import { capHex } from '../../kernel/capabilities';
 import type { Credentials } from '../../kernel/credentials';
-import type { Kernel } from '../../kernel/kernel';
+import { UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
+import { EpollFile } from '../anon/epoll';
+import { EventFd } from '../anon/eventfd';
+import { SignalFd } from '../anon/signalfd';
 import { ProcFdLink } from './fd-link';
 import { mountinfoText, mountsText } from '../../vfs/mountinfo';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
-import { ipcSysctls, sysvipcDir } from './sysvipc';
+import { sysvipcDir } from './sysvipc';
+import { procViewOf } from './sandbox-view';
+import { sysctlDir } from './sysctl';
+import { cpuinfoText, loadavgText, meminfoText, statText, uptimeText } from './system-files';
+import { memoryStatusLines, taskFiles } from './task-files';
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
 export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
   const pfs = new ProcFs();
-  const memTotalKb = 2 * 1024 * 1024;
   const top = (): Map<string, () => Inode> => {
     const m = new Map<string, () => Inode>();
     m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
     for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, self, g));
-    m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => {
-      const used = Math.ceil(k.platform.memoryFile.usedBytes / 1024);
-      const free = memTotalKb - used;
-      return [`MemTotal:       ${memTotalKb} kB`, `MemFree:        ${free} kB`, `MemAvailable:   ${free} kB`, 'Buffers:               0 kB', 'Cached:                0 kB',
-        'SwapCached:            0 kB', `Active:         ${used} kB`, 'Inactive:              0 kB', 'SwapTotal:             0 kB', 'SwapFree:              0 kB',
-        'Shmem:                 0 kB', ''].join('\n');
-    }));
-    m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', () => ['processor\t: 0', 'vendor_id\t: GenuineIntel', 'cpu family\t: 6', 'model\t\t: 85',
-      'model name\t: tvisor virtual CPU', 'cpu MHz\t\t: 2000.000', 'cache size\t: 8192 KB', 'physical id\t: 0', 'siblings\t: 1', 'core id\t\t: 0',
-      'cpu cores\t: 1', 'flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx lm rep_good nopl xtopology cpuid pni ssse3 cx16 sse4_1 sse4_2 popcnt aes xsave avx hypervisor lahf_lm',
-      'bogomips\t: 4000.00', 'clflush size\t: 64', 'cache_alignment\t: 64', 'address sizes\t: 46 bits physical, 48 bits virtual', '', ''].join('\n')));
-    m.set('uptime', () => new ProcFile(pfs, '/uptime', () => `${k.uptime.toFixed(2)} ${k.uptime.toFixed(2)}\n`));
-    m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => `0.00 0.00 0.00 1/${k.tasks.size} ${[...k.tasks.keys()].pop() ?? 1}\n`));
-    m.set('version', () => new ProcFile(pfs, '/version', () => 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016\n'));
+    m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => meminfoText(k)));
+    m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', cpuinfoText));
+    m.set('uptime', () => new ProcFile(pfs, '/uptime', () => uptimeText(k)));
+    m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => loadavgText(k)));
+    m.set('version', () => new ProcFile(pfs, '/version', () => `Linux version ${UTS_RELEASE} ${UTS_VERSION}\n`));
     m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
     m.set('mounts', () => new ProcLink(pfs, '/mounts', () => 'self/mounts'));
-    m.set('stat', () => new ProcFile(pfs, '/stat', () => `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Math.floor(k.bootTime / 1000)}\nprocesses ${k.groups.size}\nprocs_running 1\nprocs_blocked 0\n`));
     m.set('sysvipc', () => sysvipcDir(pfs, k, self));
-    m.set('sys', () => new ProcDir(pfs, '/sys', () => new Map([['kernel', () => new ProcDir(pfs, '/sys/kernel', () => new Map<string, () => Inode>([
-      ['hostname', () => new ProcFile(pfs, '/sys/kernel/hostname', () => `${k.hostname}\n`)],
-      ['ngroups_max', () => new ProcFile(pfs, '/sys/kernel/ngroups_max', () => '65536\n')],
-      ['pid_max', () => new ProcFile(pfs, '/sys/kernel/pid_max', () => '4194304\n')],
-      ['cap_last_cap', () => new ProcFile(pfs, '/sys/kernel/cap_last_cap', () => `${CAP_LAST_CAP}\n`)],
-      ...ipcSysctls(pfs, k, self),
-    ]))], ['vm', () => new ProcDir(pfs, '/sys/vm', () => new Map<string, () => Inode>([
-      // The lowest address a process may map (Go programs built with gVisor read it at start).
-      ['mmap_min_addr', () => new ProcFile(pfs, '/sys/vm/mmap_min_addr', () => `${k.platform.minUserAddress}\n`)],
-      ['overcommit_memory', () => new ProcFile(pfs, '/sys/vm/overcommit_memory', () => '0\n')],
-    ]))]])));
+    m.set('stat', () => new ProcFile(pfs, '/stat', () => statText(k)));
+    m.set('sys', () => sysctlDir(pfs, k));
+    m.set('cgroups', () => new ProcFile(pfs, '/cgroups', () => procViewOf(k).cgroups));
+    // The sandbox has no swap and no block device.
+    m.set('swaps', () => new ProcFile(pfs, '/swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'));
+    m.set('partitions', () => new ProcFile(pfs, '/partitions', () => 'major minor  #blocks  name\n\n'));
     return m;
   };
   pfs.root = new ProcDir(pfs, '/', top);
@@ -95,7 +86,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const c = t?.creds;
       return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : [`VmRSS:\t${Math.ceil((t?.mm.residentBytes ?? 0) / 1024)} kB`]), `Threads:\t${threads()}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
         ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],
@@ -125,6 +116,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       }
       return m;
     }, owner, 0o500)],
+    ...taskFiles(pfs, k, base, g, leader, owner, thread),
   ]);
   if (!thread) {
     const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, self, g, t)] as [string, () => Inode]));
@@ -148,7 +140,28 @@ function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
   } catch {
     // A file whose attributes cannot be read shows inode 0.
   }
-  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
+  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n${anonFdInfo(f)}`;
+}
+
+/** anonFdInfo is what fdinfo adds for an eventfd (its counter), a signalfd (its mask) and
+ * an epoll file (a tfd line per watched descriptor), in Linux's formats. */
+function anonFdInfo(f: FileDescription): string {
+  if (f instanceof EventFd) return `eventfd-count: ${f.counter.toString(16).padStart(16)}\n`;
+  if (f instanceof SignalFd) return `sigmask:\t${f.mask.toString(16).padStart(16, '0')}\n`;
+  if (f instanceof EpollFile) {
+    return [...f.targets()].map((e) => {
+      let ino = 0;
+      try {
+        ino = e.file.stat().ino;
+      } catch {
+        // a target whose attributes cannot be read shows inode 0
+      }
+      // epoll_ctl always adds EPOLLERR and EPOLLHUP to what it stores.
+      const events = (e.events | 0x18) >>> 0;
+      return `tfd: ${String(e.fd).padStart(8)} events: ${events.toString(16).padStart(8)} data: ${BigInt.asUintN(64, e.data).toString(16).padStart(16)}  pos:${e.file.offset} ino:${ino.toString(16)} sdev:0\n`;
+    }).join('');
+  }
+  return '';
 }
 
 /** ticks converts nanoseconds to clock ticks (USER_HZ, 100 a second), as /proc counts. */

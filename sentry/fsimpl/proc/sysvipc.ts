@@ -1,8 +1,7 @@
 /**
- * /proc/sysvipc/{shm,sem,msg} (the System V IPC objects of the reader's IPC namespace,
- * in the kernel's formats, which `ipcs` reads) and the IPC sysctls of
- * /proc/sys/kernel (shmmax, shmall, shmmni, sem, msgmax, msgmnb, msgmni: the limits the
- * namespace enforces, kernel/ipc/namespace.ts). proc.ts adds both where they belong.
+ * /proc/sysvipc/{shm,sem,msg}: the System V IPC objects of the reader's IPC namespace,
+ * in the kernel's formats, which `ipcs` reads. The limits the namespace enforces
+ * (kernel/ipc/namespace.ts) are in /proc/sys (sysctl.ts).
  */
 import { ipcNamespaceOf, sandboxIpcNamespace, type IpcNamespace } from '../../kernel/ipc/namespace';
 import type { IpcPerm } from '../../kernel/ipc/perm';
@@ -10,9 +9,6 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { Inode } from '../../vfs/inode';
 import { ProcDir, ProcFile, type ProcFs } from './nodes';
-
-/** Entries maps a directory's names to their inodes' factories. */
-type Entries = Map<string, () => Inode>;
 
 const SHM_HEADER = '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n';
 const SEM_HEADER = '       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n';
@@ -56,17 +52,3 @@ export function sysvipcDir(pfs: ProcFs, k: Kernel, self: () => Task | null): Ino
   return new ProcDir(pfs, '/sysvipc', () => new Map([['shm', file('shm')], ['sem', file('sem')], ['msg', file('msg')]]));
 }
 
-/** ipcSysctls returns /proc/sys/kernel's IPC limits (to add to that directory's entries). */
-export function ipcSysctls(pfs: ProcFs, k: Kernel, self: () => Task | null): Entries {
-  const limits = () => nsOf(k, self).limits;
-  const file = (name: string, value: () => string) => [name, () => new ProcFile(pfs, `/sys/kernel/${name}`, () => `${value()}\n`)] as const;
-  return new Map([
-    file('shmmax', () => String(limits().shmmax)),
-    file('shmall', () => String(limits().shmall)),
-    file('shmmni', () => String(limits().shmmni)),
-    file('sem', () => { const l = limits(); return `${l.semmsl}\t${l.semmns}\t${l.semopm}\t${l.semmni}`; }),
-    file('msgmax', () => String(limits().msgmax)),
-    file('msgmnb', () => String(limits().msgmnb)),
-    file('msgmni', () => String(limits().msgmni)),
-  ]);
-}

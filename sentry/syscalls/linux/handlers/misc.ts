@@ -4,7 +4,7 @@
  * Every answer comes from the sandbox's state, never from the host's.
  */
 import { randomFillSync } from 'node:crypto';
-import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
+import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { groupTimes, noteRss, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Registers } from '../../../../platform';
@@ -13,6 +13,8 @@ import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
+import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
+import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
 
 function field(s: string): Buffer {
   const b = Buffer.alloc(65);
@@ -23,7 +25,7 @@ function field(s: string): Buffer {
 // uname: the sandbox's identity.
 define(63, (t, r) => {
   const k = t.kernel;
-  const u = Buffer.concat([field('Linux'), field(k.hostname), field('4.4.0'), field('#1 SMP Sun Jan 10 15:06:54 PST 2016'), field('x86_64'), field(k.domainname)]);
+  const u = Buffer.concat([field('Linux'), field(k.hostname), field(UTS_RELEASE), field(UTS_VERSION), field('x86_64'), field(k.domainname)]);
   t.mm.write(r.arg(0), u);
   return 0;
 }, 'full');
@@ -165,15 +167,39 @@ define(100, (t, r) => {
 }, 'full');
 
 define(24, () => 0, 'full');
+/** affinityTarget is the task sched_{get,set}affinity name: pid 0 the caller, else the
+ * thread with that id (ESRCH). */
+function affinityTarget(t: Task, pid: number): Task {
+  if (pid === 0) return t;
+  const target = t.kernel.tasks.get(pid);
+  if (!target || target.state === 'exited') fail(Errno.ESRCH);
+  return target;
+}
+
+// sched_getaffinity: the task's CPUs, all the sandbox may use (kernel/cpus.ts) unless it set fewer.
 define(204, (t, r) => {
   const len = num(r, 1);
-  if (len < 8) fail(Errno.EINVAL);
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(1n);
+  const { allowed, possible } = sandboxCpus();
+  const ids = Math.max(...(parseCpuList(possible) ?? [0]), ...allowed) + 1;
+  const size = Math.ceil(ids / 64) * 8;
+  if (len < size || len % 8 !== 0) fail(Errno.EINVAL);
+  const target = affinityTarget(t, num(r, 0));
+  const b = Buffer.alloc(size);
+  for (const c of target.cpus ?? allowed) b[c >> 3] |= 1 << (c & 7);
   t.mm.write(r.arg(2), b);
-  return 8;
-}, 'partial', 'one CPU');
-define(203, () => 0, 'partial', 'the mask is accepted and ignored: the sandbox shows one CPU');
+  return size;
+}, 'full');
+// sched_setaffinity: the task keeps the sandbox's CPUs among those asked; none of them is
+// EINVAL, another user's task without CAP_SYS_NICE EPERM.
+define(203, (t, r) => {
+  const target = affinityTarget(t, num(r, 0));
+  if (target.creds.euid !== t.creds.euid && target.creds.uid !== t.creds.euid && !t.creds.capable(CAP_SYS_NICE)) fail(Errno.EPERM);
+  const mask = t.mm.read(r.arg(2), Math.min(num(r, 1), 1024));
+  const cpus = sandboxCpus().allowed.filter((c) => (mask[c >> 3] ?? 0) & (1 << (c & 7)));
+  if (!cpus.length) fail(Errno.EINVAL);
+  target.cpus = cpus.length === sandboxCpus().allowed.length ? null : cpus;
+  return 0;
+}, 'partial', 'the mask is kept and reported; the sentry does not pin the task\'s host threads to it');
 define(309, (t, r) => {
   if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(4));
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));

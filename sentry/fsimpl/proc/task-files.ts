@@ -1,0 +1,173 @@
+/**
+ * The files of /proc/<pid> (and /proc/<pid>/task/<tid>) that describe a process's limits,
+ * namespaces, identity maps, OOM adjustment and memory figures, each in Linux's format
+ * (fs/proc/base.c, array.c). proc.ts lists them with the others.
+ */
+import { CAP_SYS_RESOURCE } from '../../kernel/capabilities';
+import { Errno, fail } from '../../kernel/errors';
+import type { Kernel } from '../../kernel/kernel';
+import { limitOf, RLIM_INFINITY } from '../../kernel/rlimits';
+import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread-group';
+import { MemoryManager } from '../../mm/mm';
+import { PROT_EXEC, PROT_WRITE } from '../../../platform';
+import type { Inode } from '../../vfs/inode';
+import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './nodes';
+import { procViewOf } from './sandbox-view';
+
+/** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
+const LIMITS: [string, string][] = [
+  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
+  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'], ['Max open files', 'files'],
+  ['Max locked memory', 'bytes'], ['Max address space', 'bytes'], ['Max file locks', 'locks'], ['Max pending signals', 'signals'],
+  ['Max msgqueue size', 'bytes'], ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+];
+
+/** limitsText is /proc/<pid>/limits for group g (proc_pid_limits' table). */
+export function limitsText(g: ThreadGroup): string {
+  const value = (v: bigint) => (v === RLIM_INFINITY ? 'unlimited' : v.toString()).padEnd(20);
+  const rows = LIMITS.map(([name, unit], res) => {
+    const [soft, hard] = limitOf(g, res);
+    return `${name.padEnd(25)} ${value(soft)} ${value(hard)} ${unit ? `${unit.padEnd(10)}` : ''}`;
+  });
+  return [`${'Limit'.padEnd(25)} ${'Soft Limit'.padEnd(20)} ${'Hard Limit'.padEnd(20)} ${'Units'.padEnd(10)}`, ...rows, ''].join('\n');
+}
+
+/**
+ * NAMESPACES are the sandbox's namespaces with their inode numbers: the sandbox has one
+ * of each, its own, so every process shows the same; the numbers are those Linux gives
+ * its initial namespaces (nsfs's proc_ns inode numbers).
+ */
+const NAMESPACES: [string, string, number][] = [
+  ['cgroup', 'cgroup', 4026531835], ['ipc', 'ipc', 4026531839], ['mnt', 'mnt', 4026531841], ['net', 'net', 4026531840],
+  ['pid', 'pid', 4026531836], ['pid_for_children', 'pid', 4026531836], ['time', 'time', 4026531834],
+  ['time_for_children', 'time', 4026531834], ['user', 'user', 4026531837], ['uts', 'uts', 4026531838],
+];
+
+/** OOM_SCORE_ADJ_MIN and MAX bound oom_score_adj; OOM_DISABLE and OOM_ADJUST_MAX bound the legacy oom_adj. */
+const OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000, OOM_DISABLE = -17, OOM_ADJUST_MAX = 15;
+
+/** parseProcInt parses what a task wrote as Linux's kstrtoint does after stripping
+ * whitespace (EINVAL otherwise). */
+export function parseProcInt(data: Buffer): number {
+  const s = data.toString('latin1').trim();
+  if (!/^[+-]?\d+$/.test(s)) fail(Errno.EINVAL);
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) fail(Errno.EINVAL);
+  return n;
+}
+
+/** setOomScoreAdj is Linux's __set_oom_adj: without CAP_SYS_RESOURCE (EACCES) no
+ * oom_score_adj below the floor, and no legacy oom_adj below the current value; a
+ * privileged write of oom_score_adj moves the floor. */
+function setOomScoreAdj(t: Task, g: ThreadGroup, adj: number, legacy: boolean): void {
+  const privileged = t.creds.capable(CAP_SYS_RESOURCE);
+  if (adj < (legacy ? g.oom.adj : g.oom.min) && !privileged) fail(Errno.EACCES);
+  g.oom.adj = adj;
+  if (!legacy && privileged) g.oom.min = adj;
+}
+
+/** oomScore is /proc/<pid>/oom_score: Linux's badness (resident pages plus the
+ * adjustment's share of the sandbox's memory) scaled to 0..1333, 0 for OOM_SCORE_ADJ_MIN. */
+function oomScore(g: ThreadGroup, t: Task | undefined): number {
+  if (g.oom.adj === OOM_SCORE_ADJ_MIN || !t) return 0;
+  const total = Math.max(1, Math.floor(MemoryManager.commitLimit / 4096));
+  const badness = Math.ceil(t.mm.residentBytes / 4096) + Math.trunc((g.oom.adj * total) / 1000);
+  return Math.max(0, Math.trunc(((1000 + Math.trunc((badness * 1000) / total)) * 2) / 3));
+}
+
+/** MemoryFigures are the sizes /proc/<pid>/status and statm report, in bytes. */
+interface MemoryFigures {
+  size: number;
+  rss: number;
+  data: number;
+  stack: number;
+  exe: number;
+  lib: number;
+}
+
+/** memoryFigures measures a task's address space: all of it, what is resident, the
+ * private writable mappings (data), the stack, the code of the executable and its
+ * interpreter (statm's text: the sentry does not record end_code, so status has no
+ * VmExe line) and of the libraries. */
+export function memoryFigures(t: Task | undefined): MemoryFigures {
+  const f = { size: 0, rss: 0, data: 0, stack: 0, exe: 0, lib: 0 };
+  if (!t || t.state === 'exited') return f;
+  f.rss = t.mm.residentBytes;
+  for (const v of t.mm.vmas) {
+    const len = v.end - v.start;
+    f.size += len;
+    if (v.name === '[stack]') f.stack += len;
+    else if (!v.shared && v.prot & PROT_WRITE) f.data += len;
+    // The loader maps the executable (and its interpreter) unnamed; ld.so maps the
+    // libraries by path.
+    if (v.prot & PROT_EXEC && !(v.prot & PROT_WRITE) && !v.shared) {
+      if (v.name.startsWith('/')) f.lib += len;
+      else if (v.name === '') f.exe += len;
+    }
+  }
+  return f;
+}
+
+/** memoryStatusLines are the Vm* lines of /proc/<pid>/status (the sandbox has no swap). */
+export function memoryStatusLines(t: Task | undefined): string[] {
+  const f = memoryFigures(t);
+  const kb = (n: number) => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
+  const hwm = Math.max(f.rss, (t?.tg.cpu.maxRssKb ?? 0) * 1024);
+  return [`VmSize:\t${kb(f.size)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
+    `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
+}
+
+/** childrenText is /proc/<pid>/task/<tid>/children: the pids of the thread's children.
+ * The sentry records which process, not which thread, made a child: the group's leader
+ * lists them all, its other threads none (the same for a single-threaded process). */
+function childrenText(g: ThreadGroup, thread: Task): string {
+  if (thread.tid !== g.tgid) return '';
+  return [...g.children].map((c) => `${c.tgid} `).join('');
+}
+
+/** taskFiles are the entries of /proc/<pid> (and of /proc/<pid>/task/<tid> for `thread`)
+ * this module adds; `leader` is the task the directory describes, `owner` its owner. */
+export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, leader: () => Task | undefined,
+  owner: () => [number, number], thread?: Task): [string, () => Inode][] {
+  const view = () => procViewOf(k);
+  const file = (name: string, text: () => string, mode = 0o444) => [name, () => new ProcFile(pfs, `${base}/${name}`, text, owner, mode)] as [string, () => Inode];
+  const oomWriter = (name: string, legacy: boolean, text: () => string) => [name, () => new ProcWritableFile(pfs, `${base}/${name}`, text, (t, data) => {
+    const n = parseProcInt(data);
+    if (legacy) {
+      if (n < OOM_DISABLE || n > OOM_ADJUST_MAX) fail(Errno.EINVAL);
+      setOomScoreAdj(t, g, n === OOM_ADJUST_MAX ? OOM_SCORE_ADJ_MAX : Math.trunc((n * OOM_SCORE_ADJ_MAX) / -OOM_DISABLE), true);
+    } else {
+      if (n < OOM_SCORE_ADJ_MIN || n > OOM_SCORE_ADJ_MAX) fail(Errno.EINVAL);
+      setOomScoreAdj(t, g, n, false);
+    }
+  }, () => true, owner)] as [string, () => Inode];
+  return [
+    ...(thread ? [file('children', () => childrenText(g, thread))] : []),
+    file('limits', () => limitsText(g)),
+    file('cgroup', () => view().cgroup),
+    ['ns', () => new ProcDir(pfs, `${base}/ns`, () => new Map(NAMESPACES.map(([name, type, ino]) =>
+      [name, () => new ProcNsLink(pfs, `${base}/ns/${name}`, type, ino, owner)] as [string, () => Inode])), owner, 0o511)],
+    oomWriter('oom_score_adj', false, () => `${g.oom.adj}\n`),
+    oomWriter('oom_adj', true, () => `${g.oom.adj === OOM_SCORE_ADJ_MAX ? OOM_ADJUST_MAX : Math.trunc((g.oom.adj * -OOM_DISABLE) / OOM_SCORE_ADJ_MAX)}\n`),
+    file('oom_score', () => `${oomScore(g, leader())}\n`),
+    file('uid_map', () => view().uidMap),
+    file('gid_map', () => view().gidMap),
+    file('setgroups', () => 'allow\n'),
+    // No audit: the ids of a process never logged in (AUDIT_UID_UNSET), as in runc's container.
+    file('loginuid', () => '4294967295', 0o644),
+    file('sessionid', () => '4294967295'),
+    // No Linux security module: reading a task's label is EINVAL, as on a host without one.
+    ['attr', () => new ProcDir(pfs, `${base}/attr`, () => new Map([
+      ['current', () => new ProcFile(pfs, `${base}/attr/current`, () => fail(Errno.EINVAL), owner, 0o666)],
+    ]), owner, 0o555)],
+    file('personality', () => `${(leader()?.personality ?? 0).toString(16).padStart(8, '0')}\n`, 0o400),
+    // The auxiliary vector exec gave the process (mm.auxv), binary, readable by its owner.
+    ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
+    file('statm', () => {
+      const f = memoryFigures(leader());
+      const p = (n: number) => Math.ceil(n / 4096);
+      return `${p(f.size)} ${p(f.rss)} 0 ${p(f.exe)} 0 ${p(f.data + f.stack)} 0\n`;
+    }),
+  ];
+}

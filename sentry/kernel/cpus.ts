@@ -1,0 +1,116 @@
+/**
+ * The CPUs the sandbox sees, learnt from the host once at boot (before the sentry is
+ * confined), so that a program counts them as it would under runc: the host's online,
+ * possible and present CPUs (/sys/devices/system/cpu, /proc/cpuinfo, /proc/stat: runc's
+ * container sees the host's), and the CPUs its tasks may run on (sched_getaffinity: the
+ * sentry's own host affinity, which the container's cpuset cgroup and
+ * linux.resources.cpu.cpus bound, as a process under runc gets).
+ */
+import { readFileSync } from 'node:fs';
+
+/** CpuTopology are the files of /sys/devices/system/cpu/cpuN/topology. */
+export type CpuTopology = Map<string, string>;
+
+/** SandboxCpus are the CPU facts the sandbox shows. */
+export interface SandboxCpus {
+  /** online, possible, present: lists such as "0-1" (/sys/devices/system/cpu). */
+  online: string;
+  possible: string;
+  present: string;
+  /** kernelMax is /sys/devices/system/cpu/kernel_max. */
+  kernelMax: string;
+  /** onlineCpus are the numbers of the online CPUs. */
+  onlineCpus: number[];
+  /** allowed are the CPUs the sandbox's tasks may run on (sched_getaffinity). */
+  allowed: number[];
+  /** cpuinfo is each online CPU's block of /proc/cpuinfo, by CPU number. */
+  cpuinfo: Map<number, string>;
+  /** topology is each online CPU's topology files. */
+  topology: Map<number, CpuTopology>;
+}
+
+/** TOPOLOGY_FILES are the topology files the sandbox shows, when the host has them. */
+const TOPOLOGY_FILES = ['core_id', 'physical_package_id', 'die_id', 'cluster_id', 'core_cpus_list', 'core_siblings_list',
+  'package_cpus_list', 'thread_siblings_list', 'die_cpus_list', 'cluster_cpus_list'];
+
+/** parseCpuList reads a CPU list such as "0-3,8,10-11" (cpuset.cpus, Cpus_allowed_list);
+ * a malformed one gives null. */
+export function parseCpuList(text: string): number[] | null {
+  const out = new Set<number>();
+  for (const part of text.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return null;
+    const [lo, hi] = [Number(m[1]), Number(m[2] ?? m[1])];
+    if (hi < lo || hi > 8191) return null;
+    for (let i = lo; i <= hi; i++) out.add(i);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** ONE_CPU is what the sandbox shows when the host cannot be read (unit tests). */
+const ONE_CPU: SandboxCpus = {
+  online: '0', possible: '0', present: '0', kernelMax: '0', onlineCpus: [0], allowed: [0], cpuinfo: new Map(), topology: new Map(),
+};
+
+let current: SandboxCpus = ONE_CPU;
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** cpuinfoBlocks splits the host's /proc/cpuinfo into its per-CPU blocks. */
+function cpuinfoBlocks(text: string): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const block of text.split(/\n\n+/)) {
+    const n = /^processor\s*:\s*(\d+)/m.exec(block);
+    if (n) m.set(Number(n[1]), `${block.trimEnd()}\n\n`);
+  }
+  return m;
+}
+
+/**
+ * readHostCpus learns the sandbox's CPUs from the host; `cpuset` is config.json's
+ * linux.resources.cpu.cpus, which bounds the affinity even where no cgroup applied it.
+ */
+export function readHostCpus(cpuset: string | undefined): SandboxCpus {
+  const sys = '/sys/devices/system/cpu';
+  const online = read(`${sys}/online`)?.trim();
+  const onlineCpus = online ? parseCpuList(online) : null;
+  if (!online || !onlineCpus?.length) return (current = ONE_CPU);
+  const status = read('/proc/self/status') ?? '';
+  const allowedLine = /^Cpus_allowed_list:\s*(.*)$/m.exec(status);
+  let allowed = (allowedLine && parseCpuList(allowedLine[1])) || onlineCpus;
+  const wanted = cpuset ? parseCpuList(cpuset) : null;
+  if (wanted) allowed = allowed.filter((c) => wanted.includes(c));
+  allowed = allowed.filter((c) => onlineCpus.includes(c));
+  if (!allowed.length) allowed = onlineCpus;
+  const topology = new Map<number, CpuTopology>();
+  for (const c of onlineCpus) {
+    const t: CpuTopology = new Map();
+    for (const f of TOPOLOGY_FILES) {
+      const v = read(`${sys}/cpu${c}/topology/${f}`);
+      if (v !== null) t.set(f, v.trim());
+    }
+    topology.set(c, t);
+  }
+  current = {
+    online,
+    possible: read(`${sys}/possible`)?.trim() ?? online,
+    present: read(`${sys}/present`)?.trim() ?? online,
+    kernelMax: read(`${sys}/kernel_max`)?.trim() ?? String(Math.max(...onlineCpus)),
+    onlineCpus,
+    allowed,
+    cpuinfo: cpuinfoBlocks(read('/proc/cpuinfo') ?? ''),
+    topology,
+  };
+  return current;
+}
+
+/** sandboxCpus are the CPUs boot learnt (one CPU before it, or without a host to read). */
+export function sandboxCpus(): SandboxCpus {
+  return current;
+}
