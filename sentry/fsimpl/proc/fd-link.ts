@@ -60,8 +60,9 @@ class UnnamedInode extends Inode {
 function reopen(f: FileDescription, flags: number): FileDescription {
   flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
   if (f instanceof PipeEnd) {
-    // A FIFO open of the same pipe (it may then wait for a partner, as any FIFO open).
-    return openFifo(f.pipe, flags);
+    // A FIFO open of the same pipe: a named FIFO's may then wait for a partner, as any
+    // open of it; an anonymous pipe's never waits nor fails (Linux's is_pipe).
+    return f.loc ? openFifo(f.pipe, flags, f.loc) : new PipeEnd(f.pipe, flags);
   }
   if (f instanceof HostTty) return f.terminal.open();
   if (f instanceof HostFile) return f.ref();

@@ -144,6 +144,33 @@ int main(int argc, char **argv) {
          byfd.st_ino == byname.st_ino && byfd.st_dev == byname.st_dev ? "yes" : "no");
   close(fd);
   unlink(path);
+
+  /* An anonymous pipe reopened through /proc/self/fd never waits (bash's <(...) does it
+   * after the writer may have gone) and a write-only reopen without a reader opens. */
+  int pfd[2];
+  pipe(pfd);
+  write(pfd[1], "gone", 4);
+  close(pfd[1]);
+  char name[64];
+  snprintf(name, sizeof name, "/proc/self/fd/%d", pfd[0]);
+  fd = open(name, O_RDONLY);
+  if (fd >= 0) {
+    char buf[8] = {0};
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t m = read(fd, buf, sizeof buf - 1);
+    printf("reopened pipe without a writer: read %zd then %zd\n", n, m);
+    close(fd);
+  } else {
+    printf("reopened pipe without a writer: %s\n", err(errno));
+  }
+  close(pfd[0]);
+  pipe(pfd);
+  close(pfd[0]);
+  snprintf(name, sizeof name, "/proc/self/fd/%d", pfd[1]);
+  fd = open(name, O_WRONLY | O_NONBLOCK);
+  printf("pipe's write end reopened O_NONBLOCK without a reader: %s\n", fd < 0 ? err(errno) : "opened");
+  if (fd >= 0) close(fd);
+  close(pfd[1]);
   printf("done\n");
   return 0;
 }

@@ -14,10 +14,11 @@ import { AT_FDCWD, dirLocation, fdArg, pathArg, u32 } from './util';
 export function doOpen(t: Task, dirfd: number, path: string, flags: number, mode: number): number | Block {
   if ((flags & O_TMPFILE) === O_TMPFILE) fail(Errno.EOPNOTSUPP);
   if ((flags & O_ACCMODE) === 3 && !(flags & O_PATH)) fail(Errno.EINVAL);
-  // A FIFO open waiting for its partner: the end is already open (fifoWait).
+  // A FIFO open waiting for its partner: the end is already open (fifoWait). An
+  // anonymous pipe reopened through /proc/<pid>/fd never waits (Linux's is_pipe).
   const waiting = t.syscallState instanceof FifoOpenWait ? t.syscallState : null;
   const f = waiting?.end ?? openAt(t, dirLocation(t, dirfd, path), path, flags, mode);
-  const wait = waiting ?? (f instanceof PipeEnd ? fifoWait(f, flags) : null);
+  const wait = waiting ?? (f instanceof PipeEnd && f.loc ? fifoWait(f, flags) : null);
   if (wait && !wait.ready) {
     t.syscallState = wait;
     return block(wait.end.pipe.queue);
