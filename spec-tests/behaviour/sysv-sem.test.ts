@@ -28,6 +28,7 @@ describeProgram({
       'SETVAL 40000: ERANGE',
       'value past SEMVMX: ERANGE',
       'nsops 0: EINVAL',
+      'semop through its own syscall: 0, value 6',
       'semget of 0 semaphores: EINVAL',
       'GETVAL of semaphore 5: EINVAL',
       'GETNCNT with the child waiting: 1',

@@ -9,6 +9,7 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -119,6 +120,10 @@ int main(void) {
   say("SETVAL 40000: %s", semctl(id, 0, SETVAL, 40000) == 0 ? "0" : errname(errno));
   say("value past SEMVMX: %s", op(id, 0, 32767, 0) == 0 ? "0" : errname(errno));
   say("nsops 0: %s", semop(id, two, 0) == 0 ? "0" : errname(errno));
+  /* glibc's semop calls semtimedop: semop's own syscall number, as older libcs use it. */
+  struct sembuf inc = {0, 1, 0};
+  long r3 = syscall(SYS_semop, id, &inc, 1);
+  say("semop through its own syscall: %s, value %d", r3 == 0 ? "0" : errname(errno), semctl(id, 0, GETVAL));
   say("semget of 0 semaphores: %s", semget(IPC_PRIVATE, 0, 0600) >= 0 ? "0" : errname(errno));
   say("GETVAL of semaphore 5: %s", semctl(id, 5, GETVAL) >= 0 ? "0" : errname(errno));
 
