@@ -47,6 +47,8 @@ export interface Vma {
   noExec?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
+  /** dontFork is set by madvise(MADV_DONTFORK): a fork's child does not get the range. */
+  dontFork?: boolean;
 }
 
 export function pageDown(n: number): number {
