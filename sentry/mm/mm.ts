@@ -386,12 +386,12 @@ export class MemoryManager implements Mapper {
    * the pool and is unmapped, a later touch populates a fresh one; the rest is zeroed in
    * place), and a shared mapping's pages are unmapped here only (the object keeps them: a
    * later access maps them again). ENOMEM when zeroing a chunk shared since a fork needs
-   * a copy the memory file cannot give. The vDSO's special VMAs are refused (EINVAL).
+   * a copy the memory file cannot give. Locked VMAs and the vDSO's are refused (EINVAL).
    */
   discard(addr: number, length: number): void {
     const end = addr + length;
     const vmas = this.vmasIn(addr, end);
-    if (vmas.some((v) => v.special)) fail(Errno.EINVAL);
+    if (vmas.some((v) => v.special || v.locked)) fail(Errno.EINVAL); // Linux refuses VM_LOCKED and VM_PFNMAP too
     for (const v of vmas) {
       const lo = Math.max(v.start, addr), hi = Math.min(v.end, end);
       this.as.unmap(lo, hi - lo);
@@ -414,6 +414,58 @@ export class MemoryManager implements Mapper {
       if (on) piece.dontFork = true;
       else delete piece.dontFork;
     });
+  }
+
+  /** lockedBytes is the size of the locked VMAs (Linux's locked_vm: VmLck, RLIMIT_MEMLOCK's measure). */
+  lockedBytes(): number {
+    let n = 0;
+    for (const v of this.vmas) if (v.locked) n += v.end - v.start;
+    return n;
+  }
+
+  /**
+   * lock is mlock (and munlock with `on` false) of [addr, addr+length), which must be
+   * mapped (ENOMEM otherwise, as a hole in Linux): with `limit` (bytes, RLIMIT_MEMLOCK
+   * when the caller lacks CAP_IPC_LOCK) the locked total may not exceed it (ENOMEM);
+   * locked pages are populated unless `onFault` (MLOCK_ONFAULT: resident as touched).
+   * Returns nothing; the VMAs are split at the range's ends.
+   */
+  lock(addr: number, length: number, on: boolean, limit = Infinity, onFault = false): void {
+    const end = addr + length;
+    if (!this.isMapped(addr, length)) fail(Errno.ENOMEM);
+    if (on) {
+      const fresh = this.vmasIn(addr, end).filter((v) => !v.locked).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
+      if (this.lockedBytes() + fresh > limit) fail(Errno.ENOMEM);
+    }
+    this.updateRange(addr, end, (piece) => {
+      if (on) piece.locked = true;
+      else delete piece.locked;
+    });
+    if (on && !onFault) this.populateLocked(addr, end);
+  }
+
+  /**
+   * lockAll is mlockall(MCL_CURRENT) (every VMA locked, ENOMEM when the mapped total
+   * exceeds `limit`) and munlockall with `on` false.
+   */
+  lockAll(on: boolean, limit = Infinity, onFault = false): void {
+    if (on && this.vmas.reduce((n, v) => n + v.end - v.start, 0) > limit) fail(Errno.ENOMEM);
+    for (const v of this.vmas) {
+      if (on) v.locked = true;
+      else delete v.locked;
+    }
+    if (on && !onFault) this.populateLocked(0, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * populateLocked makes the accessible locked pages of [addr, end) resident, as mlock
+   * does (a PROT_NONE VMA stays as it is; a shared file's pages stop at its end).
+   */
+  private populateLocked(addr: number, end: number): void {
+    for (const v of this.vmasIn(addr, end)) {
+      if (!v.locked || v.prot === 0 || v.special) continue;
+      this.populate(Math.max(v.start, addr), Math.min(v.end, end) - Math.max(v.start, addr));
+    }
   }
 
   /**
@@ -839,7 +891,9 @@ export class MemoryManager implements Mapper {
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
       if (v.dontFork) continue; // madvise(MADV_DONTFORK): the child does not get it
-      child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
+      const copy: Vma = v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v };
+      delete copy.locked; // memory locks are not inherited (mlock(2))
+      child.vmas.push(copy);
       if (v.shared) child.register(v.shared.mem);
     }
     // The table's segments are shared, not copied; the parent write-protects what it had

@@ -19,6 +19,7 @@ import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, FileData, TmpfsFile } from '../../..
 import { GoferFile } from '../../../fsimpl/gofer/gofer-fs';
 import { define } from '../registry';
 import { num } from './util';
+import { lockRange } from './sched';
 import { MS_NOEXEC } from '../../../vfs/mount';
 
 const PROT_MASK = 7;
@@ -208,7 +209,11 @@ define(25, (t, r) => {
     if (dst % PAGE !== 0 || (dst < old + oldLen && old < dst + newLen)) fail(Errno.EINVAL);
     return move(dst);
   }
-  if (dontUnmap) return move(t.mm.findFree(newLen));
+  if (dontUnmap) {
+    // new_address is a hint then, as for mmap: page-aligned or EINVAL.
+    if (num(r, 4) % PAGE !== 0) fail(Errno.EINVAL);
+    return move(t.mm.findFree(newLen));
+  }
   if (newLen <= oldLen) {
     if (newLen < oldLen) t.mm.unmap(old + newLen, oldLen - newLen);
     return old;
@@ -263,14 +268,17 @@ define(28, (t, r) => {
 /**
  * removePages is madvise(MADV_REMOVE): the shared writable mappings of [addr, addr+len)
  * (shared anonymous memory or tmpfs files) lose those bytes in the object itself (a hole:
- * every process reads zeros); a private mapping is EACCES as in Linux, another file EOPNOTSUPP.
+ * every process reads zeros); as in Linux, private anonymous memory is EINVAL, a private or
+ * read-only file mapping EACCES, a file of another filesystem EOPNOTSUPP.
  */
 function removePages(t: Task, addr: number, len: number): void {
   const end = addr + len;
   const pieces: { mem: MemObject; lo: number; hi: number }[] = [];
   for (let at = addr; at < end;) {
     const v = t.mm.findVma(at)!;
-    if (!v.shared || v.special || !(v.prot & 2)) fail(Errno.EACCES);
+    // Linux: no file behind it (private anonymous memory, named by ''/'[heap]'/'[stack]') is EINVAL, a private or read-only file mapping EACCES.
+    if (v.special || (!v.shared && !v.name.startsWith('/'))) fail(Errno.EINVAL);
+    if (!v.shared || !(v.prot & 2)) fail(Errno.EACCES);
     const lo = v.shared.offset + (at - v.start), hi = v.shared.offset + (Math.min(end, v.end) - v.start);
     if (!(v.shared.mem instanceof SharedAnon) && !(v.shared.mem instanceof FileData)) fail(Errno.EOPNOTSUPP);
     pieces.push({ mem: v.shared.mem, lo, hi });
@@ -315,3 +323,11 @@ define(27, (t, r) => {
   }
   return 0;
 }, 'partial', 'residency is per 64 KiB chunk (the memory manager allocates chunks): a touched page makes the rest of its chunk resident too');
+
+const MLOCK_ONFAULT = 1;
+
+// mlock2(addr, len, flags): mlock, or with MLOCK_ONFAULT the pages become resident as touched.
+define(325, (t, r) => {
+  if (r.argInt(2) & ~MLOCK_ONFAULT) fail(Errno.EINVAL);
+  return lockRange(t, r.arg(0), r.arg(1), true, (r.argInt(2) & MLOCK_ONFAULT) !== 0);
+}, 'partial', 'memory is never swapped: a lock counts against RLIMIT_MEMLOCK (VmLck) and populates the pages unless MLOCK_ONFAULT');
