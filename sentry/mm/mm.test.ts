@@ -457,6 +457,44 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(inUse()).toBe(0);
   });
 
+  test('map/partial unmap/mremap/madvise/exit cycles of shared anonymous memory and a tmpfs file leave the chunk count where it started', () => {
+    const inUse = countInUse();
+    setTmpfsMemoryFile(mf);
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('leak', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    ino.open({ mount, dentry: new Dentry('leak', mount.root, ino) }, O_RDWR).truncate(8 * CHUNK);
+    const base = 0x100000000, len = 8 * CHUNK;
+    for (let i = 0; i < 4; i++) {
+      const mm = MemoryManager.create(p);
+      mm.mapAnonymous(base, len, RW, true);
+      mm.mapShared(base + TB, len, RW, ino.data, 0, '/leak');
+      for (const at of [base, base + TB]) mm.write(at, Buffer.alloc(len, 1 + i));
+      const child = mm.fork();
+      // Partial unmaps in the middle and at the ends, a move, a discard, in both processes.
+      child.unmap(base + CHUNK + PAGE, 2 * CHUNK);
+      mm.unmap(base + TB + 3 * CHUNK, CHUNK + PAGE);
+      mm.unmap(base, PAGE);
+      mm.mapShared(base + 2 * TB, 2 * CHUNK, RW, mm.findVma(base + 6 * CHUNK)!.shared!.mem, 6 * CHUNK);
+      mm.unmap(base + 5 * CHUNK, 3 * CHUNK);
+      child.discard(base + TB, len);
+      expect(child.read(base + TB + 5 * CHUNK, 1)[0]).toBe(1 + i);
+      expect(mm.read(base + 2 * TB + CHUNK, 1)[0]).toBe(1 + i);
+      if (i % 2) {
+        child.release();
+        mm.release();
+      } else {
+        mm.release();
+        child.release();
+      }
+      // Only the file's 8 chunks remain: the shared anonymous memory went with its last mapping.
+      expect(inUse()).toBe(8);
+      expect(ino.data.chunks.size).toBe(8);
+    }
+    ino.data.cut(0);
+    expect(inUse()).toBe(0);
+  });
+
   test('fork/write/exit cycles (and a grandchild) leave the chunk count where it started', () => {
     const inUse = countInUse();
     const mm = MemoryManager.create(p);
