@@ -185,6 +185,8 @@ describe('MemoryManager on huge ranges', () => {
     mm.unmap(src, len);
     expect(allocs).toHaveBeenCalledTimes(16);
     expect(reads).not.toHaveBeenCalled();
+    // One map of the 16 chunks (consecutive in the file), one unmap of their old run, one of munmap.
+    expect(as.calls).toEqual({ mapFile: 1, unmap: 2, protect: 0 });
     expect(mm.residentBytes).toBe(16 * CHUNK);
     for (let i = 0; i < 16; i++) expect(mm.read(dst + i * CHUNK + 8, i < 10 ? 2 : 3).toString()).toBe(`c${i}`);
     // One page off: the touched pages are copied into fresh chunks (17: the range straddles one more).

@@ -804,6 +804,7 @@ export class MemoryManager implements Mapper {
     if ((dst - src) % CHUNK !== 0) return moved;
     const end = src + length, shift = (dst - src) / CHUNK;
     const fresh: number[] = [];
+    let run: { lo: number; hi: number } | null = null; // the source pages to unmap, one call per run
     for (const c of this.chunksIn(src, end)) {
       const cStart = c * CHUNK, cEnd = cStart + CHUNK, d = c + shift;
       if (this.hasPrivateIn(cStart, src) || this.hasPrivateIn(end, cEnd) || this.chunks.has(d)) continue;
@@ -814,8 +815,14 @@ export class MemoryManager implements Mapper {
       if (this.writable.delete(c)) this.writable.add(d);
       moved.add(c);
       fresh.push(d);
-      this.as.unmap(Math.max(src, cStart), Math.min(end, cEnd) - Math.max(src, cStart));
+      const lo = Math.max(src, cStart), hi = Math.min(end, cEnd);
+      if (run && run.hi === lo) run.hi = hi;
+      else {
+        if (run) this.as.unmap(run.lo, run.hi - run.lo);
+        run = { lo, hi };
+      }
     }
+    if (run) this.as.unmap(run.lo, run.hi - run.lo);
     this.mapChunks(fresh);
     return moved;
   }
