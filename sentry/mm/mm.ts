@@ -416,6 +416,12 @@ export class MemoryManager implements Mapper {
     });
   }
 
+  /**
+   * lockFuture is mlockall(MCL_FUTURE)'s mark: later mmaps are locked (populated unless
+   * onFault). Not inherited by fork (a new MemoryManager), reset by execve.
+   */
+  lockFuture: { onFault: boolean } | null = null;
+
   /** lockedBytes is the size of the locked VMAs (Linux's locked_vm: VmLck, RLIMIT_MEMLOCK's measure). */
   lockedBytes(): number {
     let n = 0;

@@ -45,6 +45,7 @@ describeProgram({
       'munlock of 4: 0, VmLck 48 kB, mlock2 ONFAULT of 4: 0, bad flags EINVAL, VmLck 64 kB',
       'MADV_DONTNEED on locked pages: EINVAL',
       'mlockall(MCL_CURRENT) past the limit: ENOMEM, munlockall: 0, VmLck 0 kB',
+      'mlockall(MCL_FUTURE): 0; a later 4-page mmap: VmLck 16 kB, resident 4; a 32-page one: EAGAIN; munlockall 0, then: mapped, VmLck 0 kB',
       'mlock of an unmapped page: ENOMEM',
       "a fork's child inherits no locks: yes",
       'with RLIMIT_MEMLOCK 0: mlock EPERM, mlockall EPERM',

@@ -245,6 +245,16 @@ static void mlock_child(void *arg) {
   const char *r8 = err(mlockall(MCL_CURRENT));
   const char *r9 = err(munlockall());
   say("mlockall(MCL_CURRENT) past the limit: %s, munlockall: %s, VmLck %ld kB", r8, r9, vmlck());
+  const char *f1 = err(mlockall(MCL_FUTURE));
+  char *q = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  long lq = vmlck();
+  int rq = q == MAP_FAILED ? -1 : resident(q, 4);
+  void *q2 = mmap(NULL, 32 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const char *f2 = q2 == MAP_FAILED ? errname(errno) : "mapped";
+  const char *f3 = err(munlockall());
+  void *q3 = mmap(NULL, 32 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  say("mlockall(MCL_FUTURE): %s; a later 4-page mmap: VmLck %ld kB, resident %d; a 32-page one: %s; munlockall %s, then: %s, VmLck %ld kB",
+      f1, lq, rq, f2, f3, q3 == MAP_FAILED ? errname(errno) : "mapped", vmlck());
   char *gone = map(PG, PROT_READ, MAP_PRIVATE);
   munmap(gone, PG);
   say("mlock of an unmapped page: %s", err(mlock(gone, PG)));

@@ -19,7 +19,7 @@ import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, FileData, TmpfsFile } from '../../..
 import { GoferFile } from '../../../fsimpl/gofer/gofer-fs';
 import { define } from '../registry';
 import { num } from './util';
-import { lockRange } from './sched';
+import { lockRange, memlockLimit } from './sched';
 import { MS_NOEXEC } from '../../../vfs/mount';
 
 const PROT_MASK = 7;
@@ -36,8 +36,27 @@ define(12, (t, r) => {
   return t.mm.setBrk(num(r, 0));
 }, 'full');
 
-/** doMmap implements mmap(2) and returns the mapped address. */
+/**
+ * doMmap implements mmap(2) and returns the mapped address. After mlockall(MCL_FUTURE)
+ * the mapping is locked too: EAGAIN (and nothing mapped) past RLIMIT_MEMLOCK, as Linux.
+ */
 export function doMmap(t: Task, addrHint: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
+  const addr = mapRange(t, addrHint, length, prot, flags, fd, offset);
+  const future = t.mm.lockFuture;
+  if (future) {
+    const len = pageUp(length);
+    try {
+      t.mm.lock(addr, len, true, memlockLimit(t), future.onFault);
+    } catch {
+      t.mm.unmap(addr, len);
+      fail(Errno.EAGAIN);
+    }
+  }
+  return addr;
+}
+
+/** mapRange is mmap(2) without MCL_FUTURE's lock. */
+function mapRange(t: Task, addrHint: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
   if (length === 0 || prot & ~PROT_MASK) fail(Errno.EINVAL);
   const type = flags & MAP_SHARED_VALIDATE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(Errno.EINVAL);

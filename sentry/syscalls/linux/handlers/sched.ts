@@ -88,7 +88,7 @@ function mayLock(t: Task): boolean {
 const MEMLOCK_NOTE = 'memory is never swapped: a lock populates the pages and counts against RLIMIT_MEMLOCK (VmLck); a 64 KiB chunk is the unit of residency';
 
 /** memlockLimit is the bytes a task may lock: RLIMIT_MEMLOCK, unlimited with CAP_IPC_LOCK. */
-function memlockLimit(t: Task): number {
+export function memlockLimit(t: Task): number {
   return t.creds.capable(CAP_IPC_LOCK) ? Infinity : Number(limitOf(t.tg, RLIMIT_MEMLOCK)[0]);
 }
 
@@ -113,9 +113,12 @@ define(151, (t, r) => {
   if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) fail(Errno.EINVAL);
   if (!mayLock(t)) fail(Errno.EPERM);
   if (flags & MCL_CURRENT) t.mm.lockAll(true, memlockLimit(t), (flags & MCL_ONFAULT) !== 0);
+  // Later mmaps are locked (mm.ts doMmap); brk and mremap growth are not.
+  t.mm.lockFuture = flags & MCL_FUTURE ? { onFault: (flags & MCL_ONFAULT) !== 0 } : null;
   return 0;
-}, 'partial', MEMLOCK_NOTE + '; MCL_FUTURE does not lock later mappings');
+}, 'partial', MEMLOCK_NOTE + '; MCL_FUTURE locks later mmaps, not brk or mremap growth');
 define(152, (t) => {
   t.mm.lockAll(false);
+  t.mm.lockFuture = null;
   return 0;
 }, 'full');
