@@ -25,6 +25,9 @@ import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
 import { limitsFor, memoryLimitOf, type SandboxLimits } from './limits';
 import { MemoryManager } from './mm/mm';
+import { installOomKiller, sandboxMemory } from './mm/oom';
+import { exitGroup } from './kernel/task-exit';
+import { SIGKILL } from './kernel/signal-types';
 import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { readFileSync } from 'node:fs';
 import { newDevfs, nullFs } from './fsimpl/dev/dev';
@@ -165,6 +168,7 @@ function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentT
 function applyLimits(spec: Spec): SandboxLimits {
   const l = limitsFor(memoryLimitOf(spec));
   MemoryManager.commitLimit = l.memory;
+  sandboxMemory.limit = l.memory; // the OOM killer's bound (mm/oom.ts)
   setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
   // Resources process.rlimits leaves out keep the runtime's own limits, as under runc.
   inheritLimits(readFileSync('/proc/self/limits', 'utf8'));
@@ -206,6 +210,7 @@ export function boot(o: BootOptions): Booted {
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
   const mounts = new MountNamespace(rootFs, (spec.root?.readonly ? MS_RDONLY : 0) | MS_RELATIME, 'none');
   const k = new Kernel(platform, mounts, log);
+  installOomKiller(k, (g) => exitGroup(g.tasks.values().next().value!, { signal: SIGKILL }));
   configureDentryCache(k, spec, log);
   k.strace = o.strace ?? false;
   k.initShielded = (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid');

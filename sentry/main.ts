@@ -33,6 +33,7 @@ import { boot, type Booted } from './boot';
 import { spawnGofer } from './gofer-launch';
 import { reap } from '../native/spawn';
 import { sendToGroup } from './kernel/signals';
+import { sandboxMemory } from './mm/oom';
 import { SI_USER } from './kernel/signal-types';
 import { lineLog, type SentryLog } from './log';
 import { adoptAsStdio, openPty } from './fsimpl/host/tty';
@@ -292,6 +293,8 @@ export async function main(argv: string[]): Promise<number> {
               } else if (req.cmd === 'pause' || req.cmd === 'resume') {
                 kernel.sched.setPaused(req.cmd === 'pause');
                 reply = { ok: true };
+              } else if (req.cmd === 'oom') {
+                reply = { ok: true, kills: sandboxMemory.oomKills }; // the OOM killer's kills (mm/oom.ts), for `tvisor events`
               } else if (req.cmd === 'ps') {
                 reply = {
                   ok: true,

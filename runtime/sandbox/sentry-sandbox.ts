@@ -75,6 +75,15 @@ function alive(ref: SandboxRef): boolean {
   return String(st) === String(ref.pidStartTime);
 }
 
+/** sentryOomKills asks the sentry how many processes its OOM killer killed (0 when it does not answer: stopped). */
+async function sentryOomKills(ref: SandboxRef): Promise<number> {
+  try {
+    return Number((await control(ref, { cmd: 'oom' })).kills) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<string, unknown>> {
   const sock = path.join(ref.stateDir, CONTROL);
   return new Promise((resolve, reject) => {
@@ -407,13 +416,22 @@ export class SentrySandbox implements Sandbox {
   }
 
   // stats and update (tvisor events, tvisor update) work on the sandbox's cgroup.
+  // The sentry's own OOM kills (its accounting against the container's memory limit)
+  // add to the host cgroup's: an oom event each, and memory.failcnt counts them too.
   async stats(ref: SandboxRef): Promise<SandboxStats> {
     const cg = sandboxCgroup(ref);
-    return { data: cg.stats(), oomKills: cg.oomKills() };
+    const data = cg.stats(), kills = await sentryOomKills(ref);
+    if (data.memory && kills > 0) {
+      const f = data.memory.usage.failcnt;
+      data.memory.usage.failcnt = typeof f === 'bigint' ? f + BigInt(kills) : f + kills;
+    }
+    const host = cg.oomKills();
+    return { data, oomKills: host === undefined && kills === 0 ? undefined : (host ?? 0) + kills };
   }
 
   async oomKills(ref: SandboxRef): Promise<number | undefined> {
-    return sandboxCgroup(ref).oomKills();
+    const host = sandboxCgroup(ref).oomKills(), kills = await sentryOomKills(ref);
+    return host === undefined && kills === 0 ? undefined : (host ?? 0) + kills;
   }
 
   async update(ref: SandboxRef, resources: LinuxResources): Promise<string[]> {

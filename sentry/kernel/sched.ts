@@ -14,7 +14,8 @@ import type { Kernel } from './kernel';
 import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signals';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 import type { Task } from './task';
-import { exitTask } from './task-exit';
+import { exitGroup, exitTask } from './task-exit';
+import { setRunning, takeDoomed } from '../mm/oom';
 import { abortWait, Block } from './waiter';
 import { timekeeper } from './timekeeper';
 import { checkCpuTimers } from './itimers';
@@ -143,9 +144,24 @@ export class Scheduler {
   }
 
   private runTask(t: Task): void {
+    setRunning(t.tg); // the OOM killer dooms rather than tears down the running process
+    try {
+      this.runTaskSlice(t);
+    } finally {
+      setRunning(null);
+    }
+  }
+
+  /** runTaskSlice runs t until it blocks, exits or its slice ends. */
+  private runTaskSlice(t: Task): void {
     const sliceEnd = Date.now() + SLICE_MS;
     if (t.inSyscall && !this.runSyscall(t)) return;
     for (;;) {
+      // Chosen by the OOM killer while it allocated: SIGKILL now (mm/oom.ts).
+      if (takeDoomed(t.tg)) {
+        exitGroup(t, { signal: SIGKILL });
+        return;
+      }
       deliverSignals(t);
       if (t.state !== 'runnable') return;
       // At the end of its slice the task goes back to the queue, even alone: loop() then
@@ -162,6 +178,10 @@ export class Scheduler {
         case 'fault': {
           const addr = Number(res.address);
           if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access)) break;
+          if (takeDoomed(t.tg)) {
+            exitGroup(t, { signal: SIGKILL }); // its fault ran the sandbox out of memory and it is the biggest
+            return;
+          }
           // A call into the vsyscall page: trapped by the stub's seccomp filter (the host
           // already returned to the caller), or a plain fault at an entry (vsyscall=none).
           if (res.signal === SIGSYS && emulateVsyscall(t, res.address, true)) break;

@@ -156,16 +156,130 @@ describe('MemoryManager on huge ranges', () => {
     expect(mem.chunks.size).toBe(0);
   });
 
-  test('copyPopulated (mremap) moves only what was touched', () => {
+  test('movePopulated (mremap) moves only what was touched', () => {
     const mm = MemoryManager.create(p);
     const src = 0x100000000, dst = 0x200000000000;
     mm.mapAnonymous(src, 16 * TB, RW, false);
     mm.write(src + TB, Buffer.from('moved'));
     mm.mapAnonymous(dst, 16 * TB, RW, false);
-    mm.copyPopulated(src, 16 * TB, dst);
+    mm.movePopulated(src, 16 * TB, dst);
     mm.unmap(src, 16 * TB);
     expect(mm.read(dst + TB, 5).toString()).toBe('moved');
     expect(mm.residentBytes).toBe(CHUNK);
+  });
+
+  test('movePopulated moves whole chunks by reference when the offsets in a chunk agree, copies otherwise', () => {
+    const mm = MemoryManager.create(p);
+    const as = p.spaces[0];
+    const src = 0x100000000, len = 16 * CHUNK;
+    mm.mapAnonymous(src, len, RW, false);
+    for (let i = 0; i < 16; i++) mm.write(src + i * CHUNK + 8, Buffer.from(`c${i}`));
+    expect(allocs).toHaveBeenCalledTimes(16);
+    const reads = jest.spyOn(mf, 'readBytes');
+    // Aligned: no page copied, no chunk allocated, the 16 chunks mapped at dst in one run
+    // when the memory file holds them in a row.
+    const dst = 0x300000000;
+    mm.mapAnonymous(dst, len, RW, false);
+    as.calls = { mapFile: 0, unmap: 0, protect: 0 };
+    mm.movePopulated(src, len, dst);
+    mm.unmap(src, len);
+    expect(allocs).toHaveBeenCalledTimes(16);
+    expect(reads).not.toHaveBeenCalled();
+    // One map of the 16 chunks (consecutive in the file), one unmap of their old run, one of munmap.
+    expect(as.calls).toEqual({ mapFile: 1, unmap: 2, protect: 0 });
+    expect(mm.residentBytes).toBe(16 * CHUNK);
+    for (let i = 0; i < 16; i++) expect(mm.read(dst + i * CHUNK + 8, i < 10 ? 2 : 3).toString()).toBe(`c${i}`);
+    // One page off: the touched pages are copied into fresh chunks (17: the range straddles one more).
+    const odd = 0x400000000 + PAGE;
+    mm.mapAnonymous(odd, len, RW, false);
+    mm.movePopulated(dst, len, odd);
+    mm.unmap(dst, len);
+    expect(reads).toHaveBeenCalled();
+    expect(mm.residentBytes).toBe(17 * CHUNK);
+    for (let i = 0; i < 16; i++) expect(mm.read(odd + i * CHUNK + 8, i < 10 ? 2 : 3).toString()).toBe(`c${i}`);
+    // A moved chunk shared since a fork stays copy-on-write: the child keeps its bytes.
+    const child = mm.fork();
+    const far = 0x500000000 + PAGE;
+    mm.mapAnonymous(far, len, RW, false);
+    mm.movePopulated(odd, len, far);
+    mm.unmap(odd, len);
+    mm.write(far + 8, Buffer.from('XX'));
+    expect(child.read(odd + 8, 2).toString()).toBe('c0');
+    expect(mm.read(far + 8, 2).toString()).toBe('XX');
+    child.release();
+    mm.release();
+  });
+
+  test('discard (MADV_DONTNEED) frees whole chunks, zeroes partial ones, never touches a chunk shared since a fork', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+    for (let i = 0; i < 4; i++) mm.write(base + i * CHUNK, Buffer.alloc(CHUNK, i + 1));
+    expect(mm.residentBytes).toBe(4 * CHUNK);
+    // Chunk 1 whole and the first page of chunk 2: one chunk freed, one page zeroed.
+    mm.discard(base + CHUNK, CHUNK + PAGE);
+    expect(mm.residentBytes).toBe(3 * CHUNK);
+    expect(mm.residency(base, 4 * CHUNK).reduce((n, b) => n + b, 0)).toBe(48);
+    expect(mm.handleFault(base + CHUNK)).toBe(true); // unmapped: a fresh chunk on the next touch
+    expect(mm.read(base + CHUNK, CHUNK).every((b) => b === 0)).toBe(true);
+    expect(mm.read(base + 2 * CHUNK, PAGE).every((b) => b === 0)).toBe(true);
+    expect(mm.read(base + 2 * CHUNK + PAGE, 1)[0]).toBe(3);
+    // After a fork the child's discard leaves the parent's bytes.
+    const child = mm.fork();
+    child.discard(base, 4 * CHUNK);
+    expect(child.read(base + 3 * CHUNK, 4).every((b) => b === 0)).toBe(true);
+    expect(mm.read(base + 3 * CHUNK, 1)[0]).toBe(4);
+    expect(mm.read(base, 1)[0]).toBe(1);
+    child.release();
+  });
+
+  test('discard of a shared mapping unmaps it here only; the object keeps the bytes', () => {
+    const mm = MemoryManager.create(p);
+    const as = p.spaces[0];
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 2 * CHUNK, RW, true);
+    mm.write(base, Buffer.from('kept'));
+    mm.discard(base, 2 * CHUNK);
+    expect(() => as.translate(base, 1, PROT_READ)).toThrow(MemoryFault);
+    expect(mm.residency(base, 2 * CHUNK)[0]).toBe(1);
+    expect(mm.handleFault(base)).toBe(true);
+    expect(mm.read(base, 4).toString()).toBe('kept');
+  });
+
+  test('setDontFork: the child gets neither the range nor its chunks; DOFORK gives it back', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+    mm.write(base, Buffer.alloc(4 * CHUNK, 7));
+    mm.setDontFork(base + CHUNK, CHUNK + PAGE, true);
+    expect(mm.vmas.length).toBe(3);
+    const child = mm.fork();
+    expect(child.isMapped(base + CHUNK, PAGE)).toBe(false);
+    expect(child.isMapped(base + 2 * CHUNK + PAGE, PAGE)).toBe(true);
+    expect(child.residentBytes).toBe(3 * CHUNK); // chunk 1 is the parent's alone
+    // Chunk 2's first page was not inherited: a later mapping there reads zeros in the child.
+    child.mapAnonymous(base + CHUNK, CHUNK + PAGE, RW, false);
+    expect(child.read(base + 2 * CHUNK, PAGE).every((b) => b === 0)).toBe(true);
+    expect(child.read(base + 2 * CHUNK + PAGE, 1)[0]).toBe(7);
+    expect(mm.read(base + 2 * CHUNK, 1)[0]).toBe(7);
+    child.release();
+    mm.setDontFork(base, 4 * CHUNK, false);
+    const again = mm.fork();
+    expect(again.isMapped(base, 4 * CHUNK)).toBe(true);
+    again.release();
+  });
+
+  test('residency reports the populated chunks of private and shared mappings', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+    mm.mapAnonymous(base + 4 * CHUNK, 2 * CHUNK, RW, true);
+    expect(mm.residency(base, 6 * CHUNK).every((b) => b === 0)).toBe(true);
+    mm.write(base + CHUNK + 5, Buffer.from('x'));
+    mm.write(base + 5 * CHUNK, Buffer.from('y'));
+    const v = mm.residency(base, 6 * CHUNK);
+    const perChunk = [0, 1, 2, 3, 4, 5].map((c) => v.subarray(c * 16, c * 16 + 16).reduce((n, b) => n + b, 0));
+    expect(perChunk).toEqual([0, 16, 0, 0, 0, 16]);
   });
 
   test('a tmpfs file mapped shared is one memory with read()/write(); truncation unmaps past the end everywhere; pages go with the last holder', () => {
@@ -342,6 +456,44 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(inUse()).toBe(5);
     child.release();
     mm.release();
+    expect(inUse()).toBe(0);
+  });
+
+  test('map/partial unmap/mremap/madvise/exit cycles of shared anonymous memory and a tmpfs file leave the chunk count where it started', () => {
+    const inUse = countInUse();
+    setTmpfsMemoryFile(mf);
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('leak', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    ino.open({ mount, dentry: new Dentry('leak', mount.root, ino) }, O_RDWR).truncate(8 * CHUNK);
+    const base = 0x100000000, len = 8 * CHUNK;
+    for (let i = 0; i < 4; i++) {
+      const mm = MemoryManager.create(p);
+      mm.mapAnonymous(base, len, RW, true);
+      mm.mapShared(base + TB, len, RW, ino.data, 0, '/leak');
+      for (const at of [base, base + TB]) mm.write(at, Buffer.alloc(len, 1 + i));
+      const child = mm.fork();
+      // Partial unmaps in the middle and at the ends, a move, a discard, in both processes.
+      child.unmap(base + CHUNK + PAGE, 2 * CHUNK);
+      mm.unmap(base + TB + 3 * CHUNK, CHUNK + PAGE);
+      mm.unmap(base, PAGE);
+      mm.mapShared(base + 2 * TB, 2 * CHUNK, RW, mm.findVma(base + 6 * CHUNK)!.shared!.mem, 6 * CHUNK);
+      mm.unmap(base + 5 * CHUNK, 3 * CHUNK);
+      child.discard(base + TB, len);
+      expect(child.read(base + TB + 5 * CHUNK, 1)[0]).toBe(1 + i);
+      expect(mm.read(base + 2 * TB + CHUNK, 1)[0]).toBe(1 + i);
+      if (i % 2) {
+        child.release();
+        mm.release();
+      } else {
+        mm.release();
+        child.release();
+      }
+      // Only the file's 8 chunks remain: the shared anonymous memory went with its last mapping.
+      expect(inUse()).toBe(8);
+      expect(ino.data.chunks.size).toBe(8);
+    }
+    ino.data.cut(0);
     expect(inUse()).toBe(0);
   });
 

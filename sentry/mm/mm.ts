@@ -18,7 +18,7 @@
  * just maps it writable again. A write comes as an application fault (the ptrace
  * platform cannot tell a write from a read, but a protection fault on a write-protected
  * chunk of a writable VMA can only be a write) or as a store by the sentry (write,
- * writeForce, copyPopulated, munmap's zeroing): the sentry never stores into a shared
+ * writeForce, movePopulated, munmap's zeroing): the sentry never stores into a shared
  * chunk. A chunk goes back to the pool with its last reference (munmap, exit, execve).
  *
  * fork costs a reference per segment (4 MiB populated) and, per populated chunk, one
@@ -137,8 +137,9 @@ export class MemoryManager implements Mapper {
     return firstEndingAfter(this.vmas, addr);
   }
 
-  /** hasPrivateIn tells whether a private VMA overlaps [start, end). */
+  /** hasPrivateIn tells whether a private VMA overlaps [start, end) (never when empty). */
   private hasPrivateIn(start: number, end: number): boolean {
+    if (start >= end) return false;
     for (let i = this.vmaIndex(start); i < this.vmas.length && this.vmas[i].start < end; i++) if (!this.vmas[i].shared) return true;
     return false;
   }
@@ -264,20 +265,28 @@ export class MemoryManager implements Mapper {
     return out;
   }
 
-  /** dropChunks zeroes (or frees, when no VMA uses them any more) the chunk pages of [start, end). */
-  private dropChunks(start: number, end: number): void {
+  /**
+   * dropChunks zeroes the private chunk pages of [start, end), or frees a chunk when no
+   * private VMA keeps pages of it outside the range (munmap, madvise(MADV_DONTNEED)).
+   * `strict`: a zeroing that needs a copy-on-write copy the memory file cannot give fails
+   * with ENOMEM instead of leaving the old bytes (munmap itself never fails).
+   */
+  private dropChunks(start: number, end: number, strict = false): void {
     const mf = this.platform.memoryFile;
     for (const c of this.chunksIn(start, end)) {
       const cStart = c * CHUNK;
-      if (!this.hasPrivateIn(cStart, cStart + CHUNK)) {
+      const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
+      if (!this.hasPrivateIn(cStart, lo) && !this.hasPrivateIn(hi, cStart + CHUNK)) {
         this.dropRef(this.chunks.take(c)!);
         this.writable.delete(c);
       } else {
         // The zeroing is a store: never into a chunk another address space still holds.
         // Without memory for the copy the pages keep this process's old bytes (munmap
         // itself does not fail); a later mapping there reads them until written.
-        if (this.chunks.isShared(c) && !this.tryOwn(c)) continue;
-        const lo = Math.max(start, cStart), hi = Math.min(end, cStart + CHUNK);
+        if (this.chunks.isShared(c) && !this.tryOwn(c)) {
+          if (strict) fail(Errno.ENOMEM);
+          continue;
+        }
         mf.fill(this.chunks.get(c)!.range.offset + (lo - cStart), hi - lo, 0);
       }
     }
@@ -343,6 +352,147 @@ export class MemoryManager implements Mapper {
     if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
   }
 
+  /**
+   * updateRange splits the VMAs straddling addr or end and calls change on each piece
+   * inside [addr, end) (with the VMA it was cut from): mprotect and madvise's flags.
+   */
+  private updateRange(addr: number, end: number, change: (piece: Vma, from: Vma) => void): void {
+    const out: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.end <= addr || v.start >= end) {
+        out.push(v);
+        continue;
+      }
+      if (v.start < addr) out.push(this.slice(v, v.start, addr));
+      const mid = this.slice(v, Math.max(v.start, addr), Math.min(v.end, end));
+      change(mid, v);
+      out.push(mid);
+      if (v.end > end) out.push(this.slice(v, end, v.end));
+      v.shared?.mem.unref();
+    }
+    this.vmas = out;
+  }
+
+  /** vmasIn returns the VMAs overlapping [addr, end), ascending. */
+  private vmasIn(addr: number, end: number): Vma[] {
+    const out: Vma[] = [];
+    for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) out.push(this.vmas[i]);
+    return out;
+  }
+
+  /**
+   * discard is madvise(MADV_DONTNEED) on [addr, addr+length) (mapped; the caller checks):
+   * private pages read as zeros afterwards (a chunk wholly inside the range goes back to
+   * the pool and is unmapped, a later touch populates a fresh one; the rest is zeroed in
+   * place), and a shared mapping's pages are unmapped here only (the object keeps them: a
+   * later access maps them again). ENOMEM when zeroing a chunk shared since a fork needs
+   * a copy the memory file cannot give. Locked VMAs and the vDSO's are refused (EINVAL).
+   */
+  discard(addr: number, length: number): void {
+    const end = addr + length;
+    const vmas = this.vmasIn(addr, end);
+    if (vmas.some((v) => v.special || v.locked)) fail(Errno.EINVAL); // Linux refuses VM_LOCKED and VM_PFNMAP too
+    for (const v of vmas) {
+      const lo = Math.max(v.start, addr), hi = Math.min(v.end, end);
+      this.as.unmap(lo, hi - lo);
+    }
+    try {
+      this.dropChunks(addr, end, true);
+    } finally {
+      // The chunks kept (zeroed) are mapped again where private VMAs cover them.
+      this.remapChunks(addr, end);
+    }
+  }
+
+  /**
+   * setDontFork marks [addr, addr+length) (mapped; the caller checks) as not inherited by
+   * a fork's child (madvise MADV_DONTFORK; `on` false is MADV_DOFORK).
+   */
+  setDontFork(addr: number, length: number, on: boolean): void {
+    if (this.vmasIn(addr, addr + length).some((v) => v.special)) fail(Errno.EINVAL);
+    this.updateRange(addr, addr + length, (piece) => {
+      if (on) piece.dontFork = true;
+      else delete piece.dontFork;
+    });
+  }
+
+  /**
+   * lockFuture is mlockall(MCL_FUTURE)'s mark: later mmaps are locked (populated unless
+   * onFault). Not inherited by fork (a new MemoryManager), reset by execve.
+   */
+  lockFuture: { onFault: boolean } | null = null;
+
+  /** lockedBytes is the size of the locked VMAs (Linux's locked_vm: VmLck, RLIMIT_MEMLOCK's measure). */
+  lockedBytes(): number {
+    let n = 0;
+    for (const v of this.vmas) if (v.locked) n += v.end - v.start;
+    return n;
+  }
+
+  /**
+   * lock is mlock (and munlock with `on` false) of [addr, addr+length), which must be
+   * mapped (ENOMEM otherwise, as a hole in Linux): with `limit` (bytes, RLIMIT_MEMLOCK
+   * when the caller lacks CAP_IPC_LOCK) the locked total may not exceed it (ENOMEM);
+   * locked pages are populated unless `onFault` (MLOCK_ONFAULT: resident as touched).
+   * Returns nothing; the VMAs are split at the range's ends.
+   */
+  lock(addr: number, length: number, on: boolean, limit = Infinity, onFault = false): void {
+    const end = addr + length;
+    if (!this.isMapped(addr, length)) fail(Errno.ENOMEM);
+    if (on) {
+      const fresh = this.vmasIn(addr, end).filter((v) => !v.locked).reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
+      if (this.lockedBytes() + fresh > limit) fail(Errno.ENOMEM);
+    }
+    this.updateRange(addr, end, (piece) => {
+      if (on) piece.locked = true;
+      else delete piece.locked;
+    });
+    if (on && !onFault) this.populateLocked(addr, end);
+  }
+
+  /**
+   * lockAll is mlockall(MCL_CURRENT) (every VMA locked, ENOMEM when the mapped total
+   * exceeds `limit`) and munlockall with `on` false.
+   */
+  lockAll(on: boolean, limit = Infinity, onFault = false): void {
+    if (on && this.vmas.reduce((n, v) => n + v.end - v.start, 0) > limit) fail(Errno.ENOMEM);
+    for (const v of this.vmas) {
+      if (on) v.locked = true;
+      else delete v.locked;
+    }
+    if (on && !onFault) this.populateLocked(0, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * populateLocked makes the accessible locked pages of [addr, end) resident, as mlock
+   * does (a PROT_NONE VMA stays as it is; a shared file's pages stop at its end).
+   */
+  private populateLocked(addr: number, end: number): void {
+    for (const v of this.vmasIn(addr, end)) {
+      if (!v.locked || v.prot === 0 || v.special) continue;
+      this.populate(Math.max(v.start, addr), Math.min(v.end, end) - Math.max(v.start, addr));
+    }
+  }
+
+  /**
+   * residency is mincore(2)'s vector for [addr, addr+length) (mapped; the caller checks):
+   * one byte per page, 1 when memory is behind it (its private chunk is populated, or
+   * the shared object holds its chunk), else 0.
+   */
+  residency(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length / PAGE);
+    for (const v of this.vmasIn(addr, addr + length)) {
+      const lo = Math.max(v.start, addr), hi = Math.min(v.end, addr + length);
+      for (let p = lo; p < hi; p += PAGE) {
+        const has = v.shared
+          ? v.shared.offset + (p - v.start) < v.shared.mem.limit && v.shared.mem.chunks.has(Math.floor((v.shared.offset + (p - v.start)) / CHUNK))
+          : this.chunks.has(Math.floor(p / CHUNK));
+        if (has) out[(p - addr) / PAGE] = 1;
+      }
+    }
+    return out;
+  }
+
   /** protect changes the protection of [addr, addr+length), which must be fully mapped. */
   protect(addr: number, length: number, prot: number): void {
     const end = addr + length;
@@ -357,22 +507,11 @@ export class MemoryManager implements Mapper {
         .reduce((n, v) => n + Math.min(end, v.end) - Math.max(addr, v.start), 0);
       this.checkCommit(charged);
     }
-    const out: Vma[] = [];
-    for (const v of this.vmas) {
-      if (v.end <= addr || v.start >= end) {
-        out.push(v);
-        continue;
-      }
-      if (v.start < addr) out.push(this.slice(v, v.start, addr));
-      const mid = this.slice(v, Math.max(v.start, addr), Math.min(v.end, end));
+    this.updateRange(addr, end, (mid, v) => {
       mid.prot = prot;
       // A shared file mapping made writable may change what it maps (a cached file's dirty chunks).
       if (mid.shared && prot & PROT_WRITE && !(v.prot & PROT_WRITE)) mid.shared.mem.dirtied(mid.shared.offset, mid.shared.offset + (mid.end - mid.start));
-      out.push(mid);
-      if (v.end > end) out.push(this.slice(v, end, v.end));
-      v.shared?.mem.unref();
-    }
-    this.vmas = out;
+    });
     this.as.protect(addr, length, prot);
     // Chunks still shared since a fork stay read-only until written (copy-on-write).
     if (prot & PROT_WRITE && this.writable.size < this.chunks.size) this.writeProtect(this.chunksIn(addr, end).filter((c) => !this.writable.has(c)), addr, end);
@@ -621,13 +760,19 @@ export class MemoryManager implements Mapper {
   }
 
   /**
-   * copyPopulated copies [src, src+length) to dst (mapped, private) regardless of
-   * protections, for mremap: only populated chunks and shared backing are read, so pages
-   * never touched stay untouched at dst too (both read as zeros).
+   * movePopulated gives dst (mapped, private, its VMAs in place) the bytes of [src,
+   * src+length) regardless of protections, for mremap: a private chunk that the range
+   * holds whole (no private VMA has pages of it outside the range), when dst is as far
+   * from src as a whole number of chunks and the destination chunk is empty, moves there
+   * by reference (no copy; it stays copy-on-write if it was); the other populated pieces
+   * and the shared backing are copied, so pages never touched stay untouched at dst too
+   * (both read as zeros). The moved chunks are unmapped at src: the caller then unmaps
+   * [src, src+length) or discards it (MREMAP_DONTUNMAP).
    */
-  copyPopulated(src: number, length: number, dst: number): void {
+  movePopulated(src: number, length: number, dst: number): void {
     const mf = this.platform.memoryFile;
     const end = src + length;
+    const moved = this.moveChunks(src, length, dst);
     const pieces: { at: number; offset: number; n: number }[] = [];
     for (let i = this.vmaIndex(src); i < this.vmas.length && this.vmas[i].start < end; i++) {
       const v = this.vmas[i];
@@ -641,6 +786,7 @@ export class MemoryManager implements Mapper {
       }
     }
     for (const c of this.chunksIn(src, end)) {
+      if (moved.has(c)) continue;
       const cStart = c * CHUNK, { range } = this.chunks.get(c)!;
       for (let i = this.vmaIndex(cStart); i < this.vmas.length && this.vmas[i].start < cStart + CHUNK; i++) {
         const v = this.vmas[i];
@@ -656,6 +802,35 @@ export class MemoryManager implements Mapper {
         done += n;
       }
     }
+  }
+
+  /** moveChunks moves the chunks movePopulated can move by reference; it returns their old numbers. */
+  private moveChunks(src: number, length: number, dst: number): Set<number> {
+    const moved = new Set<number>();
+    if ((dst - src) % CHUNK !== 0) return moved;
+    const end = src + length, shift = (dst - src) / CHUNK;
+    const fresh: number[] = [];
+    let run: { lo: number; hi: number } | null = null; // the source pages to unmap, one call per run
+    for (const c of this.chunksIn(src, end)) {
+      const cStart = c * CHUNK, cEnd = cStart + CHUNK, d = c + shift;
+      if (this.hasPrivateIn(cStart, src) || this.hasPrivateIn(end, cEnd) || this.chunks.has(d)) continue;
+      // The destination chunk's pages outside dst's range must read as zeros: so are the
+      // source chunk's outside private VMAs (munmap zeroes them), but a private VMA next
+      // to dst could still use that chunk when it is populated there (checked above).
+      this.chunks.set(d, this.chunks.take(c)!);
+      if (this.writable.delete(c)) this.writable.add(d);
+      moved.add(c);
+      fresh.push(d);
+      const lo = Math.max(src, cStart), hi = Math.min(end, cEnd);
+      if (run && run.hi === lo) run.hi = hi;
+      else {
+        if (run) this.as.unmap(run.lo, run.hi - run.lo);
+        run = { lo, hi };
+      }
+    }
+    if (run) this.as.unmap(run.lo, run.hi - run.lo);
+    this.mapChunks(fresh);
+    return moved;
   }
 
   /** isMapped tells whether every page of [addr, addr+length) is in some VMA. */
@@ -728,7 +903,10 @@ export class MemoryManager implements Mapper {
     Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv });
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
-      child.vmas.push(v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v });
+      if (v.dontFork) continue; // madvise(MADV_DONTFORK): the child does not get it
+      const copy: Vma = v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v };
+      delete copy.locked; // memory locks are not inherited (mlock(2))
+      child.vmas.push(copy);
       if (v.shared) child.register(v.shared.mem);
     }
     // The table's segments are shared, not copied; the parent write-protects what it had
@@ -736,10 +914,13 @@ export class MemoryManager implements Mapper {
     // for the hot chunks that were writable: the child's copy leaves them the parent's alone.
     child.chunks = this.chunks.fork();
     try {
+      // The chunks of MADV_DONTFORK ranges are the parent's alone (zeroed in the child
+      // where another VMA shares the chunk).
+      for (const v of this.vmas) if (v.dontFork && !v.shared) child.dropChunks(v.start, v.end);
       const kept = new Set<number>();
       for (const addr of hot) {
         const c = Math.floor(addr / CHUNK), v = this.findVma(addr);
-        if (!v || v.shared || !(v.prot & PROT_WRITE) || !this.chunks.has(c) || child.writable.has(c)) continue;
+        if (!v || v.shared || v.dontFork || !(v.prot & PROT_WRITE) || !child.chunks.has(c) || child.writable.has(c)) continue;
         child.unshare(c);
         if (this.writable.has(c)) kept.add(c);
       }

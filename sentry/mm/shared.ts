@@ -13,6 +13,7 @@
  */
 import type { FileRange, MemoryFile } from '../../platform';
 import { Errno, fail } from '../kernel/errors';
+import { makeRoom, setFreeBytes } from './oom';
 
 /** CHUNK is the unit anonymous memory is allocated in (64 KiB). */
 export const CHUNK = 64 * 1024;
@@ -40,10 +41,16 @@ export class ChunkPool {
   constructor(private readonly mf: MemoryFile) {}
 
   take(zero: boolean): FileRange {
+    makeRoom(this.mf, CHUNK); // past the sandbox's memory limit: the OOM killer (oom.ts)
     const r = this.free.pop();
     if (!r) return allocateOrENOMEM(this.mf, CHUNK);
     if (zero) this.mf.fill(r.offset, CHUNK, 0);
     return r;
+  }
+
+  /** freeBytes is the memory held for reuse (allocated in the file, used by nobody). */
+  get freeBytes(): number {
+    return this.free.length * CHUNK;
   }
 
   give(r: FileRange): void {
@@ -53,6 +60,8 @@ export class ChunkPool {
 }
 
 const pools = new WeakMap<MemoryFile, ChunkPool>();
+
+setFreeBytes((mf) => pools.get(mf)?.freeBytes ?? 0);
 
 /** poolOf returns the chunk pool of a memory file. */
 export function poolOf(mf: MemoryFile): ChunkPool {

@@ -47,6 +47,10 @@ export interface Vma {
   noExec?: boolean;
   /** noreserve is set for MAP_NORESERVE: making it writable is not accounted (overcommit). */
   noreserve?: boolean;
+  /** dontFork is set by madvise(MADV_DONTFORK): a fork's child does not get the range. */
+  dontFork?: boolean;
+  /** locked is set by mlock/mlockall (Linux's VM_LOCKED): counted against RLIMIT_MEMLOCK, not inherited by fork. */
+  locked?: boolean;
 }
 
 export function pageDown(n: number): number {

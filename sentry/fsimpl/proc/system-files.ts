@@ -7,7 +7,7 @@
 import { groupTimes } from '../../kernel/cputime';
 import { sandboxCpus } from '../../kernel/cpus';
 import type { Kernel } from '../../kernel/kernel';
-import { MemoryManager } from '../../mm/mm';
+import { memoryUse } from '../../mm/oom';
 
 /** cpuinfoText is /proc/cpuinfo: one block per online CPU, as the host describes it
  * (runc's container reads the host's own file). */
@@ -89,11 +89,13 @@ export function loadavgText(k: Kernel): string {
 /**
  * meminfoText is /proc/meminfo: MemTotal is the container's memory limit (the host's
  * memory without one), as gVisor shows it and as `free` in a container is expected to
- * read; runc shows the host's whatever the limit. Used is the memory file's pages.
+ * read; runc shows the host's whatever the limit. Used is the memory file's pages in use
+ * (mm/oom.ts: what the OOM killer bounds).
  */
 export function meminfoText(k: Kernel): string {
-  const total = Math.floor(MemoryManager.commitLimit / 1024);
-  const used = Math.min(total, Math.ceil(k.platform.memoryFile.usedBytes / 1024));
+  const use = memoryUse(k.platform.memoryFile); // the figures sysinfo(2) reports too
+  const total = Math.floor(use.total / 1024);
+  const used = Math.min(total, Math.ceil(use.used / 1024));
   const free = total - used;
   const kb = (name: string, v: number) => `${`${name}:`.padEnd(16)}${String(v).padStart(8)} kB`;
   return [kb('MemTotal', total), kb('MemFree', free), kb('MemAvailable', free), kb('Buffers', 0), kb('Cached', 0), kb('SwapCached', 0),

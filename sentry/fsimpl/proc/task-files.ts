@@ -109,12 +109,13 @@ export function memoryFigures(t: Task | undefined): MemoryFigures {
   return f;
 }
 
-/** memoryStatusLines are the Vm* lines of /proc/<pid>/status (the sandbox has no swap). */
+/** memoryStatusLines are the Vm* lines of /proc/<pid>/status (the sandbox has no swap; VmLck is what mlock locked). */
 export function memoryStatusLines(t: Task | undefined): string[] {
   const f = memoryFigures(t);
   const kb = (n: number) => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
   const hwm = Math.max(f.rss, (t?.tg.cpu.maxRssKb ?? 0) * 1024);
-  return [`VmSize:\t${kb(f.size)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
+  const locked = t && t.state !== 'exited' ? t.mm.lockedBytes() : 0;
+  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
 }
 

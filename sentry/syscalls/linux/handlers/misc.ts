@@ -13,6 +13,7 @@ import type { Task } from '../../../kernel/task';
 import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
+import { memoryUse } from '../../../mm/oom';
 import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
 import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
 
@@ -44,9 +45,10 @@ define(171, (t, r) => setUtsName(t, r, 'domainname'), 'full');
 define(99, (t, r) => {
   const b = Buffer.alloc(112);
   b.writeBigInt64LE(BigInt(Math.floor(t.kernel.uptime)), 0);
-  const total = 2n * 1024n * 1024n * 1024n;
-  b.writeBigUInt64LE(total, 32);
-  b.writeBigUInt64LE(total - BigInt(t.kernel.platform.memoryFile.usedBytes), 40);
+  // The figures of /proc/meminfo (mm/oom.ts): the sandbox's memory limit and its use.
+  const { total, used } = memoryUse(t.kernel.platform.memoryFile);
+  b.writeBigUInt64LE(BigInt(total), 32);
+  b.writeBigUInt64LE(BigInt(total - used), 40);
   b.writeUInt16LE(Math.min(0xffff, t.kernel.groups.size), 80);
   b.writeUInt32LE(1, 104);
   t.mm.write(r.arg(0), b);

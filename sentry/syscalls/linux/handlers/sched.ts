@@ -85,18 +85,23 @@ function mayLock(t: Task): boolean {
   return limitOf(t.tg, RLIMIT_MEMLOCK)[0] !== 0n || t.creds.capable(CAP_IPC_LOCK);
 }
 
-const MEMLOCK_NOTE = 'memory is never swapped; locked pages are not counted (RLIMIT_MEMLOCK bounds each call, not the total; VmLck stays 0)';
+const MEMLOCK_NOTE = 'memory is never swapped: a lock populates the pages and counts against RLIMIT_MEMLOCK (VmLck); a 64 KiB chunk is the unit of residency';
 
-/** lockRange is mlock and munlock: the pages of [addr, addr+len) must all be mapped. */
-function lockRange(t: Task, addr: bigint, len: bigint, lock: boolean): number {
+/** memlockLimit is the bytes a task may lock: RLIMIT_MEMLOCK, unlimited with CAP_IPC_LOCK. */
+export function memlockLimit(t: Task): number {
+  return t.creds.capable(CAP_IPC_LOCK) ? Infinity : Number(limitOf(t.tg, RLIMIT_MEMLOCK)[0]);
+}
+
+/** lockRange is mlock, mlock2 and munlock: the pages of [addr, addr+len) must all be mapped. */
+export function lockRange(t: Task, addr: bigint, len: bigint, lock: boolean, onFault = false): number {
   if (lock && !mayLock(t)) fail(Errno.EPERM);
   const page = BigInt(PAGE);
   const start = addr & ~(page - 1n);
   const size = (len + (addr - start) + page - 1n) & ~(page - 1n);
   if (start + size > 0xffffffffffffffffn) fail(Errno.EINVAL);
   if (size === 0n) return 0;
-  if (lock && !t.creds.capable(CAP_IPC_LOCK) && size > limitOf(t.tg, RLIMIT_MEMLOCK)[0]) fail(Errno.ENOMEM);
-  if (start + size > BigInt(Number.MAX_SAFE_INTEGER) || !t.mm.isMapped(Number(start), Number(size))) fail(Errno.ENOMEM);
+  if (start + size > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.ENOMEM);
+  t.mm.lock(Number(start), Number(size), lock, lock ? memlockLimit(t) : Infinity, onFault);
   return 0;
 }
 define(149, (t, r) => lockRange(t, r.arg(0), r.arg(1), true), 'partial', MEMLOCK_NOTE);
@@ -107,6 +112,13 @@ define(151, (t, r) => {
   const flags = r.argInt(0);
   if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) fail(Errno.EINVAL);
   if (!mayLock(t)) fail(Errno.EPERM);
+  if (flags & MCL_CURRENT) t.mm.lockAll(true, memlockLimit(t), (flags & MCL_ONFAULT) !== 0);
+  // Later mmaps are locked (mm.ts doMmap); brk and mremap growth are not.
+  t.mm.lockFuture = flags & MCL_FUTURE ? { onFault: (flags & MCL_ONFAULT) !== 0 } : null;
   return 0;
-}, 'partial', MEMLOCK_NOTE);
-define(152, () => 0, 'full');
+}, 'partial', MEMLOCK_NOTE + '; MCL_FUTURE locks later mmaps, not brk or mremap growth');
+define(152, (t) => {
+  t.mm.lockAll(false);
+  t.mm.lockFuture = null;
+  return 0;
+}, 'full');
