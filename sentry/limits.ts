@@ -75,6 +75,23 @@ export function limitsFor(memory: number): SandboxLimits {
   return { memory, heapBytes, inodeBudget, tmpfsBytes, tmpfsInodes, sigpending, ipcBytes };
 }
 
+/** SANDBOX_BASE_BYTES is the sandbox's own memory besides the sentry's V8 heap: the
+ * sentry's and gofer's Node processes (code, native heap, buffers) and the stubs, about
+ * 100 MB resident when idle, with room for their I/O buffers. */
+const SANDBOX_BASE_BYTES = 192 * MiB;
+
+/**
+ * sandboxMemoryOverhead is what the sandbox's host cgroup holds beyond the container's
+ * memory `limit` (bytes): the sentry's heap limit and SANDBOX_BASE_BYTES. The sentry keeps
+ * the application within `limit` itself (its OOM killer, sentry/mm/oom.ts), so the host
+ * cgroup gets limit + overhead: at `limit` alone the host kernel would kill the sentry's
+ * Node process, and with it every process of the container, before the sentry's own
+ * accounting chose a victim.
+ */
+export function sandboxMemoryOverhead(limit: number): number {
+  return limitsFor(limit).heapBytes + SANDBOX_BASE_BYTES;
+}
+
 /** sentryNodeFlags returns the Node flags the sentry is started with for a spec (its heap limit). */
 export function sentryNodeFlags(spec: Parameters<typeof memoryLimitOf>[0]): string[] {
   return [`--max-old-space-size=${limitsFor(memoryLimitOf(spec)).heapBytes / MiB}`];

@@ -1,3 +1,4 @@
+import { hostMemory } from './memory-share';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,7 +42,7 @@ describe('readCgroupStats', () => {
       cpuset: { 'cpuset.cpus': '0-1\n', 'cpuset.mems': '0\n', 'cpuset.sched_load_balance': '1\n', 'cpuset.sched_relax_domain_level': '-1\n' },
       memory: {
         'memory.usage_in_bytes': '4096\n', 'memory.max_usage_in_bytes': '8192\n', 'memory.limit_in_bytes': '9223372036854771712\n', 'memory.failcnt': '0\n',
-        'memory.memsw.limit_in_bytes': '134217728\n', 'memory.memsw.failcnt': '1\n', 'memory.stat': 'rss 4096\ncache 0\n',
+        'memory.memsw.limit_in_bytes': `${hostMemory(134217728)}\n`, 'memory.memsw.failcnt': '1\n', 'memory.stat': 'rss 4096\ncache 0\n',
         'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 3\n',
       },
       pids: { 'pids.current': '5\n', 'pids.max': 'max\n' },

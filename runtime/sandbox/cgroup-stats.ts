@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { containerMemory } from './memory-share';
 import { isZero, u64, type BlkioEntry, type BlkioStats, type ContainerStats, type HugetlbStats, type MemoryEntry, type U64 } from '../container/stats';
 
 /** USER_HZ is the unit of cpuacct.stat on Linux (sysconf(_SC_CLK_TCK)). */
@@ -89,9 +90,16 @@ function cpuset(dir: string | undefined): ContainerStats['cpuset'] {
   };
 }
 
+/** containerLimit is a host memory limit as the container's (bigints are the unlimited
+ * PAGE_COUNTER_MAX, kept). */
+function containerLimit(v: U64): U64 {
+  return typeof v === 'number' ? containerMemory(v) ?? v : v;
+}
+
 function memoryEntry(dir: string | undefined, prefix: string): MemoryEntry {
   return {
-    limit: num(dir, `${prefix}.limit_in_bytes`), usage: omit(num(dir, `${prefix}.usage_in_bytes`)),
+    // The container's limit: the host cgroup's holds the sandbox's own share too (cgroup.ts).
+    limit: prefix === 'memory' || prefix === 'memory.memsw' ? containerLimit(num(dir, `${prefix}.limit_in_bytes`)) : num(dir, `${prefix}.limit_in_bytes`), usage: omit(num(dir, `${prefix}.usage_in_bytes`)),
     max: omit(num(dir, `${prefix}.max_usage_in_bytes`)), failcnt: num(dir, `${prefix}.failcnt`),
   };
 }

@@ -1,3 +1,4 @@
+import { hostMemory } from './memory-share';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -74,10 +75,10 @@ describe('SandboxCgroup (cgroup v1)', () => {
     const mem = cg.path('memory')!;
     const cpu = cg.path('cpu')!;
     const pids = cg.path('pids')!;
-    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(64 * MiB));
+    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(64 * MiB)));
     expect(read(mem, 'memory.soft_limit_in_bytes')).toBe(String(32 * MiB));
     const memsw = fs.existsSync(path.join(mem, 'memory.memsw.limit_in_bytes'));
-    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(96 * MiB));
+    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(hostMemory(96 * MiB)));
     expect(read(cpu, 'cpu.shares')).toBe('512');
     expect(read(cpu, 'cpu.cfs_quota_us')).toBe('50000');
     expect(read(cpu, 'cpu.cfs_period_us')).toBe('100000');
@@ -102,12 +103,12 @@ describe('SandboxCgroup (cgroup v1)', () => {
 
     // update changes limits in place; growing past memsw raises memsw first.
     cg.update({ memory: { limit: 128 * MiB, swap: 160 * MiB }, cpu: { shares: 256 } });
-    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(128 * MiB));
-    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(160 * MiB));
+    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(128 * MiB)));
+    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(hostMemory(160 * MiB)));
     expect(read(cpu, 'cpu.shares')).toBe('256');
     cg.update({ memory: { limit: 32 * MiB, swap: 48 * MiB } });
-    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(32 * MiB));
-    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(48 * MiB));
+    expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(32 * MiB)));
+    if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(hostMemory(48 * MiB)));
     cg.update({ memory: { limit: 128 * MiB, swap: 160 * MiB } });
 
     // A shell in the cgroup cannot fork beyond pids.max (20).
@@ -150,11 +151,11 @@ describe('SandboxCgroup (cgroup v1)', () => {
       const pids = s.path('pids')!;
       // memory is written before cpu.shares, which the kernel refuses (-5); pids is put back too.
       expect(() => s.set({ memory: { limit: 32 * MiB }, pids: { limit: 10 }, cpu: { shares: -5 } })).toThrow(/^cgroup cpu\.shares: cannot write -5: EINVAL$/);
-      expect(read(mem, 'memory.limit_in_bytes')).toBe(String(64 * MiB));
+      expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(64 * MiB)));
       expect(read(pids, 'pids.max')).toBe('30');
       expect(read(cpu, 'cpu.shares')).toBe('512');
       expect(s.set({ memory: { limit: 48 * MiB }, pids: { limit: -1 } })).toEqual([]);
-      expect(read(mem, 'memory.limit_in_bytes')).toBe(String(48 * MiB));
+      expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(48 * MiB)));
       expect(read(pids, 'pids.max')).toBe('max');
       expect(s.stats().pids).toEqual({ current: undefined, limit: undefined });
       expect(s.oomKills()).toBe(0);

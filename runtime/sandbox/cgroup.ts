@@ -14,12 +14,17 @@
  * Not applied: memory.kernel (obsolete since Linux 5.16), blockIO other than its weight,
  * hugepageLimits, network, rdma, devices (the sentry opens no host devices for the
  * container). `set` (tvisor update) puts back the previous values when a write fails.
+ *
+ * The memory limits (limit and memsw) are the container's plus the sandbox's own share
+ * (sandboxMemoryOverhead: the sentry enforces the container's limit on the application
+ * itself); `current` and the stats report the container's figure, as runc's would.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../../oci/config';
 import type { ContainerStats } from '../container/stats';
 import { oomKills, readCgroupStats } from './cgroup-stats';
+import { containerMemory, hostMemory } from './memory-share';
 
 /** CONTROLLERS are the v1 hierarchies a sandbox joins when they are mounted (runc's list). */
 export const CONTROLLERS = ['cpuset', 'cpu', 'cpuacct', 'memory', 'devices', 'freezer', 'blkio', 'pids',
@@ -308,8 +313,8 @@ export class SandboxCgroup {
     };
     if (r.memory) {
       out.memory = {
-        limit: r.memory.limit !== undefined || r.memory.swap !== undefined ? read(p.memory, 'memory.limit_in_bytes') : undefined,
-        swap: r.memory.swap !== undefined || r.memory.limit !== undefined ? read(p.memory, 'memory.memsw.limit_in_bytes') : undefined,
+        limit: r.memory.limit !== undefined || r.memory.swap !== undefined ? containerMemory(read(p.memory, 'memory.limit_in_bytes')) : undefined,
+        swap: r.memory.swap !== undefined || r.memory.limit !== undefined ? containerMemory(read(p.memory, 'memory.memsw.limit_in_bytes')) : undefined,
         reservation: r.memory.reservation !== undefined ? read(p.memory, 'memory.soft_limit_in_bytes') : undefined,
       };
     }
@@ -334,7 +339,7 @@ export class SandboxCgroup {
   }
 
   private setMemory(dir: string, m: NonNullable<LinuxResources['memory']>): void {
-    const limit = int('memory.limit_in_bytes', m.limit);
+    const limit = hostMemory(int('memory.limit_in_bytes', m.limit));
     const setLimit = (v: number) => {
       try {
         writeFile(dir, 'memory.limit_in_bytes', v);
@@ -344,7 +349,7 @@ export class SandboxCgroup {
         throw new CgroupError(`cgroup memory.limit_in_bytes: cannot set ${v}: below the current usage of ${readFile(dir, 'memory.usage_in_bytes')} bytes`, { cause: e });
       }
     };
-    const swap = int('memory.memsw.limit_in_bytes', m.swap ?? (limit === -1 ? -1 : undefined));
+    const swap = hostMemory(int('memory.memsw.limit_in_bytes', m.swap ?? (limit === -1 ? -1 : undefined)));
     const reservation = int('memory.soft_limit_in_bytes', m.reservation);
     const swappiness = int('memory.swappiness', m.swappiness);
     if (swap !== undefined && has(dir, 'memory.memsw.limit_in_bytes')) {

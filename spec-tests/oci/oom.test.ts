@@ -5,16 +5,16 @@
  * survives, and `events` reports an oom event; tvisor must do the same from its own
  * accounting (sentry/mm/oom.ts), its `events` counting the sentry's kills.
  *
- * The runtime gives tvisor's sandbox cgroup (sentry, gofer, stubs) the container's limit,
- * which leaves the sentry's own Node process no room under 64 MiB: the host kernel would
- * kill the sentry first. Until the runtime gives the sandbox cgroup room for the sentry,
- * this test raises that cgroup's limit between create and start, so that the limit the
- * application meets is the sentry's (see the branch's report).
+ * tvisor's sandbox cgroup (sentry, gofer, stubs) gets the container's limit plus the
+ * sandbox's own share (runtime/sandbox/memory-share.ts): at the container's limit alone
+ * the host kernel would kill the sentry's Node process, and the whole container with it,
+ * before the sentry chose a victim.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ownCgroups, v1Mounts } from '../../runtime/sandbox/cgroup';
+import { hostMemory } from '../../runtime/sandbox/memory-share';
 import { programBinary } from '../behaviour/runner';
 import { BUSYBOX, OciRuntime } from './harness';
 
@@ -50,9 +50,9 @@ describe.each(RUNTIMES)('%s OOM kill under a 64 MiB limit', (name, bin) => {
       fs.mkdirSync(out);
       expect(rt.run('create', '--bundle', bundle, id)).toMatchObject({ status: 0 });
       if (name === 'tvisor') {
+        // The host cgroup holds the container's limit plus the sandbox's own share.
         const dir = memoryCgroup(rt.state(id)!.pid);
-        fs.writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(1024 * MiB));
-        fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(1024 * MiB));
+        expect(Number(fs.readFileSync(path.join(dir, 'memory.limit_in_bytes'), 'utf8'))).toBe(hostMemory(64 * MiB));
       }
       // `events` watches from before the start: an oom event per kill (runc: the cgroup's
       // OOM notification; tvisor: the sentry's count too).

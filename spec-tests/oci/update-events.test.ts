@@ -9,6 +9,7 @@
  * gofer, stubs): figures differ in magnitude, not in shape. Ids are unique per run, as a
  * cgroup path (/<id> for runc, /tvisor/<id> for tvisor) is shared by every --root.
  */
+import { hostMemory } from '../../runtime/sandbox/memory-share';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -79,6 +80,8 @@ describe.each(RUNTIMES)('%s update and events', (name, bin) => {
     return;
   }
   const rt = new OciRuntime(name, bin);
+  // tvisor's host cgroup holds the container's memory limit plus the sandbox's own share.
+  const hostOf = (limit: number) => (name === 'tvisor' ? hostMemory(limit)! : limit);
   const id = `ue-${name}-${process.pid}`;
   afterAll(() => rt.cleanup());
 
@@ -107,10 +110,10 @@ describe.each(RUNTIMES)('%s update and events', (name, bin) => {
     expect(r.status).toBe(0);
     const set = limits(pid);
     expect(set).toMatchObject({
-      'memory.limit_in_bytes': String(256 * MiB), 'memory.soft_limit_in_bytes': String(128 * MiB),
+      'memory.limit_in_bytes': String(hostOf(256 * MiB)), 'memory.soft_limit_in_bytes': String(128 * MiB),
       'cpu.shares': '512', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '50000', 'pids.max': '200',
     });
-    if (memsw) expect(set['memory.memsw.limit_in_bytes']).toBe(String(512 * MiB));
+    if (memsw) expect(set['memory.memsw.limit_in_bytes']).toBe(String(hostOf(512 * MiB)));
 
     // Above memory+swap (the kernel refuses it), not a size, not a number: all refused, nothing changed.
     if (memsw) {
@@ -129,7 +132,7 @@ describe.each(RUNTIMES)('%s update and events', (name, bin) => {
     const res = path.join(rt.dir, 'resources.json');
     fs.writeFileSync(res, JSON.stringify({ memory: { limit: 192 * MiB }, cpu: { shares: 300 } }));
     expect(rt.run('update', '-r', res, '--cpu-share', '700', id).status).toBe(0);
-    expect(limits(pid)).toEqual({ ...set, 'memory.limit_in_bytes': String(192 * MiB), 'cpu.shares': '300' });
+    expect(limits(pid)).toEqual({ ...set, 'memory.limit_in_bytes': String(hostOf(192 * MiB)), 'cpu.shares': '300' });
     expect(rt.run('update', '--pids-limit', '-1', id).status).toBe(0);
     expect(limits(pid)['pids.max']).toBe('max');
 
