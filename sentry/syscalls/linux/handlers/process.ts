@@ -16,6 +16,7 @@ import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { define } from '../registry';
 import { processOf, setpgid, setsid } from '../../../kernel/process-group';
+import { unshare } from '../../../kernel/namespaces';
 
 /** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
 const ALL_SIGNALS = 0xffffffffffffffffn;
@@ -64,7 +65,7 @@ define(56, (t, r) => {
   const flags = Number(r.arg(0) & 0xffffffffn);
   if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
   return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
-}, 'partial', 'no namespaces');
+}, 'partial', 'of the CLONE_NEW* flags, only new UTS and IPC namespaces (kernel/namespaces.ts; the others EINVAL)');
 define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 
@@ -216,4 +217,7 @@ define(111, (t) => t.tg.pgid, 'full');
 define(109, (t, r) => setpgid(t, r.argInt(0), r.argInt(1)), 'full');
 define(112, (t) => setsid(t), 'full');
 define(124, (t, r) => processOf(t, r.argInt(0)).sid, 'full');
+// unshare (kernel/namespaces.ts).
+define(272, (t, r) => unshare(t, r.argInt(0)), 'partial',
+  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS and CLONE_NEWIPC as Linux (EPERM without CAP_SYS_ADMIN); a new mount, PID, network, user, cgroup or time namespace is EINVAL');
 
