@@ -67,6 +67,26 @@ export function setsid(t: Task): number {
   return g.sid;
 }
 
+/** SessionEndHook is told that session sid's leader has exited (a terminal module's). */
+type SessionEndHook = (k: Kernel, sid: number) => void;
+const sessionEndHooks: SessionEndHook[] = [];
+
+/** onSessionLeaderExit registers a hook that learns when a session leader exits, for the
+ * terminals to hang up their session (the kernel cannot name the terminal modules). */
+export function onSessionLeaderExit(hook: SessionEndHook): void {
+  sessionEndHooks.push(hook);
+}
+
+/**
+ * sessionLeaderExited runs as process tg exits: when it leads its session, the session's
+ * controlling terminal is disassociated from it (Linux's disassociate_ctty(1) at exit,
+ * which for a pseudo-terminal sends SIGHUP to the foreground group).
+ */
+export function sessionLeaderExited(k: Kernel, tg: ThreadGroup): void {
+  if (tg.sid !== tg.tgid) return;
+  for (const hook of sessionEndHooks) hook(k, tg.sid);
+}
+
 /** processOf returns the process pid names for getpgid/getsid (0: the caller), or ESRCH. */
 export function processOf(t: Task, pid: number): ThreadGroup {
   if (pid < 0) fail(Errno.ESRCH);

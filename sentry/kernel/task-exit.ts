@@ -10,7 +10,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
-import { orphanGroupsOnExit } from './process-group';
+import { orphanGroupsOnExit, sessionLeaderExited } from './process-group';
 import { retireContext, taskLeft } from './cputime';
 import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
@@ -102,6 +102,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
     k.onInitExit(tg.exitStatus);
     return;
   }
+  sessionLeaderExited(k, tg);
   orphanGroupsOnExit(k, tg, formerChildren);
   const parent = tg.parent;
   const act = parent?.actions[SIGCHLD];

@@ -33,7 +33,7 @@ import {
   FIONREAD, hostIoctl, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ,
   TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
 } from './host-pty';
-import { LineDiscipline, TERMIOS_SIZE } from './line-discipline';
+import { LineDiscipline, TERMIOS_SIZE, TOSTOP } from './line-discipline';
 import { ptsIndexTaken } from '../devpts/devpts';
 
 export { adoptAsStdio, openPty } from './host-pty';
@@ -41,8 +41,6 @@ export { adoptAsStdio, openPty } from './host-pty';
 const O_RDWR = 2;
 const POLL_MS = 10;
 const TCIFLUSH = 0, TCIOFLUSH = 2;
-/** TOSTOP (c_lflag): a background process writing to the terminal gets SIGTTOU. */
-const TOSTOP = 0o400;
 
 /** TerminalOptions describe a terminal beyond its slave. */
 export interface TerminalOptions {
