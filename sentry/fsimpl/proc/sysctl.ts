@@ -84,7 +84,7 @@ function ipcLimits(fields: (keyof IpcLimits)[], min: bigint, max: bigint): Sysct
  * reading or writing (the sandbox's at boot): the first line written, cut at NEW_UTS_LEN
  * bytes as proc_dostring does. */
 function utsName(field: 'hostname' | 'domainname'): Sysctl {
-  const uts = (k: Kernel) => (k.sched.running ? utsNamespaceOf(k.sched.running) : k);
+  const uts = (k: Kernel) => { const t = k.sched?.running; return t ? utsNamespaceOf(t) : k; };
   return {
     get: (k) => uts(k)[field],
     set: (k, v) => {
