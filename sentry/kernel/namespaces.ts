@@ -48,8 +48,10 @@ export const INITIAL_NS_INODES: Readonly<Record<string, number>> = {
   user: 4026531837, uts: 4026531838,
 };
 
-/** nsInodes numbers the namespaces made in the sandbox; nextNsInode is the next free number. */
+/** nsInodes numbers the namespaces made in the sandbox; nextNsInode is the next free number;
+ * namespacesByInode finds one again by its number (setns), while something still uses it. */
 const nsInodes = new WeakMap<object, number>();
+const namespacesByInode = new Map<number, WeakRef<object>>();
 let nextNsInode = 4026532200;
 
 /**
@@ -63,8 +65,48 @@ export function nsInodeOf(t: Task, type: string): number {
   if (type === 'ipc' && ipcNamespaceOf(t) !== sandboxIpcNamespace(k)) ns = ipcNamespaceOf(t);
   if (!ns) return INITIAL_NS_INODES[type];
   let ino = nsInodes.get(ns);
-  if (ino === undefined) nsInodes.set(ns, (ino = nextNsInode++));
+  if (ino === undefined) {
+    nsInodes.set(ns, (ino = nextNsInode++));
+    for (const [n, ref] of namespacesByInode) if (!ref.deref()) namespacesByInode.delete(n);
+    namespacesByInode.set(ino, new WeakRef(ns));
+  }
   return ino;
+}
+
+/** NSTYPES are the CLONE_NEW* flag of each kind of namespace (setns's nstype). */
+const NSTYPES: Readonly<Record<string, number>> = {
+  cgroup: CLONE_NEWCGROUP, ipc: CLONE_NEWIPC, mnt: CLONE_NEWNS, net: CLONE_NEWNET, pid: CLONE_NEWPID, time: CLONE_NEWTIME,
+  user: CLONE_NEWUSER, uts: CLONE_NEWUTS,
+};
+
+/**
+ * setns implements setns(2) for t with the namespace whose nsfs inode number is `ino`
+ * (from an open /proc/<pid>/ns file; null for another file: EINVAL): nstype 0 or that
+ * kind's CLONE_NEW* flag (EINVAL otherwise), CAP_SYS_ADMIN (EPERM). A UTS or IPC
+ * namespace becomes t's (joining an IPC one drops the undo list, as Linux's); the
+ * sandbox's own mount, PID, network, cgroup and time namespaces are t's already (joining
+ * is nothing to do), its user namespace EINVAL as Linux refuses the caller's own. A pidfd
+ * is EINVAL (not offered).
+ */
+export function setns(t: Task, ino: number | null, nstype: number): number {
+  if (ino === null) fail(Errno.EINVAL);
+  const k = t.kernel;
+  let kind = Object.keys(INITIAL_NS_INODES).find((n) => INITIAL_NS_INODES[n] === ino);
+  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : undefined;
+  if (!kind) {
+    ns = namespacesByInode.get(ino)?.deref();
+    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : 'uts';
+  }
+  if (!kind) fail(Errno.EINVAL);
+  if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  if (kind === 'user') fail(Errno.EINVAL);
+  if (kind === 'uts') t.utsns = ns === k ? null : (ns as UtsNamespace);
+  if (kind === 'ipc') {
+    exitSemUndo(t.tg);
+    t.ipcns = ns as IpcNamespace;
+  }
+  return 0;
 }
 
 /** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */

@@ -1,7 +1,8 @@
 /**
  * unshare(2) and clone(2)'s CLONE_NEW* flags (programs/unshare.c): a private descriptor
  * table, file system context and semaphore undo list, new UTS and IPC namespaces (their
- * host name and System V objects, /proc/self/ns links) and the EINVAL/EPERM cases,
+ * host name and System V objects, /proc/self/ns links), setns back into a UTS namespace
+ * through its /proc/self/ns file, and the EINVAL/EPERM cases,
  * compared between a native run (as root) and runc, runsc and tvisor. The container's
  * root gets CAP_SYS_ADMIN, which Linux requires for a new namespace, and CAP_SETUID/SETGID
  * to become an unprivileged user for the EPERM checks.
@@ -35,6 +36,10 @@ describeProgram({
       'clone(CLONE_NEWUTS) child set its name: cloned',
       'clone(CLONE_NEWUTS): ok',
       'the parent after it: outer',
+      'setns(a uts file, CLONE_NEWIPC): EINVAL',
+      'setns(/dev/null, 0): EINVAL',
+      "setns(the parent's uts file, CLONE_NEWUTS): ok",
+      'uname after joining it: outer',
       'shmget of the key before unshare: ok',
       'unshare(CLONE_NEWIPC): ok',
       '/proc/self/ns/ipc changed: yes',
@@ -46,6 +51,7 @@ describeProgram({
       'unshare(CLONE_THREAD), two threads: EINVAL',
       'unshare(CLONE_VM), two threads: EINVAL',
       'unshare(CLONE_FILES|CLONE_FS), two threads: ok',
+      'unprivileged setns(uts): EPERM',
       'unprivileged unshare(CLONE_NEWUTS): EPERM',
       'unprivileged unshare(CLONE_NEWIPC): EPERM',
       'unprivileged unshare(CLONE_FILES): ok',

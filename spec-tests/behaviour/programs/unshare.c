@@ -129,6 +129,25 @@ static void uts(void) {
   say("the parent after it: %s", node());
 }
 
+/* join: a child in a UTS namespace of its own goes back to its parent's with setns. */
+static void join(void) {
+  int fd = open("/proc/self/ns/uts", O_RDONLY);
+  check(fd >= 0, "open /proc/self/ns/uts");
+  pid_t pid = fork();
+  if (pid == 0) {
+    check(unshare(CLONE_NEWUTS) == 0, "unshare");
+    check(sethostname("apart", 5) == 0, "sethostname");
+    say("setns(a uts file, CLONE_NEWIPC): %s", result(setns(fd, CLONE_NEWIPC)));
+    int null = open("/dev/null", O_RDONLY);
+    say("setns(/dev/null, 0): %s", result(setns(null, 0)));
+    say("setns(the parent's uts file, CLONE_NEWUTS): %s", result(setns(fd, CLONE_NEWUTS)));
+    say("uname after joining it: %s", node());
+    _exit(0);
+  }
+  check(waitpid(pid, NULL, 0) == pid, "waitpid");
+  close(fd);
+}
+
 /* ipc runs in a namespace of its own already (no object is left on the host natively). */
 static void ipc(void) {
   char before[128], after[128];
@@ -183,6 +202,7 @@ int main(void) {
   if (pid == 0) {
     check(unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0, "unshare(CLONE_NEWUTS|CLONE_NEWIPC)");
     uts();
+    join();
     ipc();
     _exit(0);
   }
@@ -191,7 +211,10 @@ int main(void) {
   threads();
   pid = fork();
   if (pid == 0) {
+    int fd = open("/proc/self/ns/uts", O_RDONLY);
+    check(fd >= 0, "open /proc/self/ns/uts");
     check(setgid(65534) == 0 && setuid(65534) == 0, "setuid");
+    say("unprivileged setns(uts): %s", result(setns(fd, CLONE_NEWUTS)));
     say("unprivileged unshare(CLONE_NEWUTS): %s", result(unshare(CLONE_NEWUTS)));
     say("unprivileged unshare(CLONE_NEWIPC): %s", result(unshare(CLONE_NEWIPC)));
     say("unprivileged unshare(CLONE_FILES): %s", result(unshare(CLONE_FILES)));

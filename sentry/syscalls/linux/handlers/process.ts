@@ -16,7 +16,9 @@ import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { define } from '../registry';
 import { processOf, setpgid, setsid } from '../../../kernel/process-group';
-import { unshare } from '../../../kernel/namespaces';
+import { setns, unshare } from '../../../kernel/namespaces';
+import { nsFileInode } from '../../../fsimpl/proc/nodes';
+import { file } from './util';
 
 /** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
 const ALL_SIGNALS = 0xffffffffffffffffn;
@@ -220,4 +222,6 @@ define(124, (t, r) => processOf(t, r.argInt(0)).sid, 'full');
 // unshare (kernel/namespaces.ts).
 define(272, (t, r) => unshare(t, r.argInt(0)), 'partial',
   'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS and CLONE_NEWIPC as Linux (EPERM without CAP_SYS_ADMIN); a new mount, PID, network, user, cgroup or time namespace is EINVAL');
+define(308, (t, r) => setns(t, nsFileInode(file(t, r.argInt(0))), r.argInt(1)), 'partial',
+  'UTS and IPC namespaces from /proc/<pid>/ns files; the sandbox\'s own mount, PID, network, cgroup and time namespaces join as nothing to do, its user namespace EINVAL; a pidfd EINVAL');
 
