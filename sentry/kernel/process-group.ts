@@ -57,14 +57,37 @@ export function setpgid(t: Task, pid: number, pgid: number): number {
 /**
  * setsid implements setsid(2): the caller leads a new session and a new process group,
  * both named by its pid; EPERM when a process group with that id exists (the caller
- * leads a group already, or another process is in one with the caller's pid).
+ * leads a group already, or another process is in one with the caller's pid). The new
+ * session has no controlling terminal yet.
  */
 export function setsid(t: Task): number {
   const g = t.tg;
   if (groupMembers(t.kernel, g.tgid).length > 0) fail(Errno.EPERM);
   g.sid = g.tgid;
   g.pgid = g.tgid;
+  withoutTerminal.delete(g);
   return g.sid;
+}
+
+/** withoutTerminal holds the processes that gave their session's controlling terminal up
+ * with TIOCNOTTY without leading the session: Linux drops only such a process's own link
+ * to the terminal (proc_clear_tty), which fork passes on and setsid replaces. */
+const withoutTerminal = new WeakSet<ThreadGroup>();
+
+/** dropTerminal is a non-leader's TIOCNOTTY: tg no longer has a controlling terminal. */
+export function dropTerminal(tg: ThreadGroup): void {
+  withoutTerminal.add(tg);
+}
+
+/** inheritTerminal gives a new process its parent's link to the controlling terminal (fork). */
+export function inheritTerminal(parent: ThreadGroup, child: ThreadGroup): void {
+  if (withoutTerminal.has(parent)) withoutTerminal.add(child);
+}
+
+/** isControllingTerminal tells whether the terminal that session sid controls (0: none)
+ * is tg's controlling terminal. */
+export function isControllingTerminal(tg: ThreadGroup, sid: number): boolean {
+  return sid !== 0 && tg.sid === sid && !withoutTerminal.has(tg);
 }
 
 /** SessionEndHook is told that session sid's leader has exited (a terminal module's). */
@@ -144,7 +167,7 @@ export function orphanGroupsOnExit(k: Kernel, tg: ThreadGroup, formerChildren: T
  */
 export function ttyJobControl(t: Task, sid: number, foreground: number, sig: number): void {
   const g = t.tg;
-  if (g.sid !== sid || g.pgid === foreground) return;
+  if (!isControllingTerminal(g, sid) || g.pgid === foreground) return;
   if ((t.sigmask & bit(sig)) !== 0n || g.actions[sig].handler === SIG_IGN) {
     if (sig === SIGTTIN) fail(Errno.EIO);
     return;

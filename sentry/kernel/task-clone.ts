@@ -21,6 +21,7 @@ import {
   CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 } from './clone-flags';
 import { newNamespaces } from './namespaces';
+import { inheritTerminal } from './process-group';
 
 /** CloneArgs are clone's arguments, decoded. */
 export interface CloneArgs {
@@ -57,6 +58,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     tg = new ThreadGroup(tid, parentGroup, null);
     tg.pgid = parent.tg.pgid;
     tg.sid = parent.tg.sid;
+    inheritTerminal(parent.tg, tg);
     tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
     tg.oom = { ...parent.tg.oom };

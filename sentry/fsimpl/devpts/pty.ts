@@ -14,7 +14,7 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { sendToGroup } from '../../kernel/signals';
 import { SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
-import { ttyJobControl } from '../../kernel/process-group';
+import { dropTerminal, isControllingTerminal, ttyJobControl } from '../../kernel/process-group';
 import type { Task } from '../../kernel/task';
 import { block, type Block, WaitQueue } from '../../kernel/waiter';
 import { FileDescription, POLLHUP, POLLIN, POLLOUT, POLLERR } from '../../vfs/file';
@@ -417,8 +417,10 @@ export class PtySlave extends FileDescription {
     };
     switch (cmd) {
       case TIOCSCTTY: {
+        // Only a session leader takes a terminal (EPERM for another process, even of the
+        // session it controls); its own session's again is nothing to do.
         const g = t.tg;
-        if (p.sid === g.sid) return 0;
+        if (g.sid === g.tgid && p.sid === g.sid) return 0;
         if (g.sid !== g.tgid || p.sid !== 0) fail(Errno.EPERM);
         p.sid = g.sid;
         p.fg = g.pgid;
@@ -426,24 +428,24 @@ export class PtySlave extends FileDescription {
       }
       case TIOCNOTTY:
         // The session leader gives the terminal up for the whole session (SIGHUP and
-        // SIGCONT to the foreground group); another process only drops its own link,
-        // which the sentry does not keep per process: the terminal stays the session's.
-        if (p.sid !== t.tg.sid) fail(Errno.ENOTTY);
+        // SIGCONT to the foreground group); another process only drops its own link.
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
         if (t.tg.sid === t.tg.tgid) p.disassociate(p.sid, false);
+        else dropTerminal(t.tg);
         return 0;
       case TIOCGPGRP:
-        if (p.sid !== t.tg.sid) fail(Errno.ENOTTY);
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
         return int(p.fg);
       case TIOCSPGRP: {
         const pgid = t.mm.read(arg, 4).readInt32LE(0);
         if (pgid < 0) fail(Errno.EINVAL);
-        if (p.sid !== t.tg.sid) fail(Errno.ENOTTY);
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
         if (p.k && ![...p.k.groups.values()].some((g) => g.pgid === pgid && g.sid === t.tg.sid)) fail(Errno.EPERM);
         p.fg = pgid;
         return 0;
       }
       case TIOCGSID:
-        if (p.sid === 0 || p.sid !== t.tg.sid) fail(Errno.ENOTTY);
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
         return int(p.sid);
       case TIOCGPTN: case TIOCSPTLCK: case TIOCGPTLCK: case TIOCGPTPEER:
         return fail(Errno.ENOTTY);

@@ -22,7 +22,7 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { sendToGroup } from '../../kernel/signals';
 import { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
-import { ttyJobControl } from '../../kernel/process-group';
+import { dropTerminal, isControllingTerminal, ttyJobControl } from '../../kernel/process-group';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
 import { PollSet, POLLERR, POLLHUP as HOST_POLLHUP, POLLIN as HOST_POLLIN } from '../../../native/unixsock';
@@ -324,6 +324,16 @@ export class HostTty extends HostFile {
         return 0;
       }
       case TIOCNOTTY:
+        // As on a pseudo-terminal (devpts/pty.ts): the leader hangs its session up, another
+        // process drops its own link.
+        if (!isControllingTerminal(t.tg, term.sid)) fail(Errno.ENOTTY);
+        if (t.tg.sid !== t.tg.tgid) {
+          dropTerminal(t.tg);
+          return 0;
+        }
+        term.signalForeground(SIGHUP);
+        term.signalForeground(SIGCONT);
+        term.sid = 0;
         return 0;
       default:
         return fail(Errno.ENOTTY);

@@ -131,6 +131,45 @@ static void leader_notty(void) {
   close(m);
 }
 
+/* member_notty: a process of the session that does not lead it gives the terminal up for
+ * itself (and its children to come) only. */
+static void member_notty(void) {
+  char name[64];
+  int m = new_pty(name, sizeof(name));
+  pid_t l = fork();
+  check(l >= 0, "fork");
+  if (l == 0) {
+    int s = take_terminal(name);
+    pid_t c = fork();
+    check(c >= 0, "fork");
+    if (c == 0) {
+      pid_t v;
+      say("a member's TIOCSCTTY: %s", result(ioctl(s, TIOCSCTTY, 0)));
+      const char *r = result(ioctl(s, TIOCNOTTY));
+      const char *g = result(ioctl(s, TIOCGPGRP, &v));
+      const char *o = result(open("/dev/tty", O_RDWR));
+      const char *again = result(ioctl(s, TIOCNOTTY));
+      pid_t cc = fork();
+      check(cc >= 0, "fork");
+      if (cc == 0) _exit(open("/dev/tty", O_RDWR) < 0 && errno == ENXIO ? 0 : 1);
+      int st;
+      check(waitpid(cc, &st, 0) == cc, "waitpid");
+      say("a member's TIOCNOTTY: %s; then its TIOCGPGRP %s, /dev/tty %s, TIOCNOTTY again %s, its child's /dev/tty %s", r, g, o,
+          again, WEXITSTATUS(st) == 0 ? "ENXIO" : "opens");
+      _exit(0);
+    }
+    int st;
+    check(waitpid(c, &st, 0) == c && st == 0, "waitpid member");
+    pid_t sid = 0;
+    const char *r = result(ioctl(s, TIOCGSID, &sid));
+    say("the leader's TIOCGSID after it: %s, its own session: %s", r, sid == getsid(0) ? "yes" : "no");
+    _exit(0);
+  }
+  int st;
+  check(waitpid(l, &st, 0) == l && st == 0, "waitpid leader");
+  close(m);
+}
+
 /* background runs act in a child that moves to a group of its own, and reports how it ended. */
 static void background(const char *what, int s, int sig, int disposition, int (*act)(int)) {
   pid_t b = fork();
@@ -224,6 +263,7 @@ static void not_ours(void) {
 int main(void) {
   leader_exits();
   leader_notty();
+  member_notty();
   job_control();
   not_ours();
   say("done");
