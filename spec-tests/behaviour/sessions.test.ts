@@ -33,6 +33,7 @@ describeProgram({
       'background write without TOSTOP: ok',
       'background write with TOSTOP: stopped by SIGTTOU',
       'background write with TOSTOP, SIGTTOU ignored: ok',
+      'orphaned background group: read EIO, write with TOSTOP EIO',
       'TIOCSPGRP to a group of another session: EPERM',
       "another session's terminal: TIOCGPGRP ENOTTY, TIOCGSID ENOTTY, TIOCSCTTY EPERM",
       'done',

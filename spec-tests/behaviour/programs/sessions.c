@@ -196,6 +196,36 @@ static void background(const char *what, int s, int sig, int disposition, int (*
   }
 }
 
+/* orphaned: a background group whose only member's parent has exited (its new parent is
+ * in another session) is orphaned: reading, and writing with TOSTOP, are EIO. */
+static void orphaned(int s) {
+  int done[2];
+  check(pipe(done) == 0, "pipe");
+  pid_t x = fork();
+  check(x >= 0, "fork");
+  if (x == 0) {
+    pid_t self = getpid();
+    pid_t b = fork();
+    check(b >= 0, "fork");
+    if (b == 0) {
+      check(setpgid(0, 0) == 0, "setpgid");
+      while (getppid() == self) usleep(1000);
+      char c;
+      const char *r = result(read(s, &c, 1));
+      say("orphaned background group: read %s, write with TOSTOP %s", r, result(write(s, "x", 1)));
+      check(write(done[1], "d", 1) == 1, "write");
+      _exit(0);
+    }
+    _exit(0);
+  }
+  int st;
+  check(waitpid(x, &st, 0) == x, "waitpid");
+  char c;
+  check(read(done[0], &c, 1) == 1, "read");
+  close(done[0]);
+  close(done[1]);
+}
+
 static int do_read(int s) {
   char c;
   return (int)read(s, &c, 1);
@@ -223,6 +253,7 @@ static void job_control(void) {
     check(tcsetattr(s, TCSANOW, &tio) == 0, "tcsetattr");
     background("background write with TOSTOP", s, SIGTTOU, 0, do_write);
     background("background write with TOSTOP, SIGTTOU ignored", s, SIGTTOU, 1, do_write);
+    orphaned(s);
     pid_t other = getppid();
     say("TIOCSPGRP to a group of another session: %s", result(ioctl(s, TIOCSPGRP, &other)));
     _exit(0);
