@@ -1,9 +1,8 @@
 /**
- * Process groups and sessions: the rules of setpgid(2) and setsid(2), and orphaned
- * process groups. A process group is the set of live processes (thread groups) sharing a
- * pgid; a session the set sharing a sid. Both are found through the kernel's process
- * table, which every process is in from fork until it is reaped (as a Linux process's
- * pid links it to its group and session until release), so membership never goes stale.
+ * Process groups and sessions: the rules of setpgid(2) and setsid(2), orphaned process
+ * groups, and the controlling terminal's checks. The groups and sessions are objects
+ * (sessions.ts): a process is a member of its group from fork until it is reaped (as a
+ * Linux process's pid links it to its group and session until release).
  *
  * A process group is orphaned when no member has a parent in another group of the same
  * session (POSIX; the parent of a member in the group itself or in another session is no
@@ -17,6 +16,7 @@ import { sendToGroup } from './signals';
 import { bit, SIGCONT, SIGHUP, SIGTTIN, SIG_IGN, SI_KERNEL } from './signal-types';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
+import { joinGroup, newSessionGroup, ProcessGroup } from './sessions';
 
 /** execed holds the processes that have called execve since fork (setpgid's EACCES). */
 const execed = new WeakSet<ThreadGroup>();
@@ -24,11 +24,6 @@ const execed = new WeakSet<ThreadGroup>();
 /** markExeced records that tg has exec'd: its parent may no longer change its process group. */
 export function markExeced(tg: ThreadGroup): void {
   execed.add(tg);
-}
-
-/** groupMembers returns the processes of process group pgid, zombies included. */
-export function groupMembers(k: Kernel, pgid: number): ThreadGroup[] {
-  return [...k.groups.values()].filter((g) => g.pgid === pgid);
 }
 
 /**
@@ -49,8 +44,10 @@ export function setpgid(t: Task, pid: number, pgid: number): number {
   }
   if (g.sid === g.tgid) fail(Errno.EPERM);
   const target = pgid === 0 ? g.tgid : pgid;
-  if (target !== g.tgid && !groupMembers(k, target).some((m) => m.sid === self.sid)) fail(Errno.EPERM);
-  g.pgid = target;
+  const session = g.processGroup.session;
+  const existing = session.groups.get(target);
+  if (!existing && target !== g.tgid) fail(Errno.EPERM);
+  joinGroup(g, existing ?? new ProcessGroup(target, session));
   return 0;
 }
 
@@ -62,9 +59,10 @@ export function setpgid(t: Task, pid: number, pgid: number): number {
  */
 export function setsid(t: Task): number {
   const g = t.tg;
-  if (groupMembers(t.kernel, g.tgid).length > 0) fail(Errno.EPERM);
-  g.sid = g.tgid;
-  g.pgid = g.tgid;
+  // A group named by the caller's pid can only be in the caller's session (only the
+  // caller makes it, and setsid is the only way out of a session).
+  if (g.processGroup.session.groups.has(g.tgid)) fail(Errno.EPERM);
+  joinGroup(g, newSessionGroup(g.tgid));
   withoutTerminal.delete(g);
   return g.sid;
 }
@@ -119,15 +117,15 @@ export function processOf(t: Task, pid: number): ThreadGroup {
 }
 
 /**
- * willBeOrphaned tells whether process group pgid has no live member, other than
+ * willBeOrphaned tells whether process group pg has no live member, other than
  * `ignored`, whose parent is in another group of the member's session (Linux's
  * will_become_orphaned_pgrp).
  */
-function willBeOrphaned(k: Kernel, pgid: number, ignored: ThreadGroup | null): boolean {
-  for (const m of groupMembers(k, pgid)) {
+function willBeOrphaned(pg: ProcessGroup, ignored: ThreadGroup | null): boolean {
+  for (const m of pg.members) {
     if (m === ignored || !m.alive || m.tasks.size === 0) continue;
     const p = m.parent;
-    if (p && p.pgid !== pgid && p.sid === m.sid) return false;
+    if (p && p.processGroup !== pg && p.sid === m.sid) return false;
   }
   return true;
 }
@@ -137,11 +135,11 @@ function willBeOrphaned(k: Kernel, pgid: number, ignored: ThreadGroup | null): b
  * group is now orphaned, `link` (a process outside the group, in its session) having been
  * its connection, and some member is stopped.
  */
-function hangUpIfOrphaned(k: Kernel, member: ThreadGroup, link: ThreadGroup | null, ignored: ThreadGroup | null): void {
-  const pgid = member.pgid;
-  if (!link || link.pgid === pgid || link.sid !== member.sid) return;
-  if (!willBeOrphaned(k, pgid, ignored)) return;
-  const members = groupMembers(k, pgid).filter((m) => m.alive);
+function hangUpIfOrphaned(member: ThreadGroup, link: ThreadGroup | null, ignored: ThreadGroup | null): void {
+  const pg = member.processGroup;
+  if (!link || link.processGroup === pg || link.sid !== member.sid) return;
+  if (!willBeOrphaned(pg, ignored)) return;
+  const members = [...pg.members].filter((m) => m.alive);
   if (!members.some((m) => m.stopped)) return;
   for (const sig of [SIGHUP, SIGCONT]) for (const m of members) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
 }
@@ -152,9 +150,9 @@ function hangUpIfOrphaned(k: Kernel, member: ThreadGroup, link: ThreadGroup | nu
  * group whose link was tg's parent, get SIGHUP and SIGCONT if they are now orphaned and
  * have stopped members.
  */
-export function orphanGroupsOnExit(k: Kernel, tg: ThreadGroup, formerChildren: ThreadGroup[]): void {
-  for (const c of formerChildren) hangUpIfOrphaned(k, c, tg, null);
-  hangUpIfOrphaned(k, tg, tg.parent, tg);
+export function orphanGroupsOnExit(tg: ThreadGroup, formerChildren: ThreadGroup[]): void {
+  for (const c of formerChildren) hangUpIfOrphaned(c, tg, null);
+  hangUpIfOrphaned(tg, tg.parent, tg);
 }
 
 /**
@@ -172,7 +170,7 @@ export function ttyJobControl(t: Task, sid: number, foreground: number, sig: num
     if (sig === SIGTTIN) fail(Errno.EIO);
     return;
   }
-  if (willBeOrphaned(t.kernel, g.pgid, null)) fail(Errno.EIO);
-  for (const m of groupMembers(t.kernel, g.pgid)) if (m.alive) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
+  if (willBeOrphaned(g.processGroup, null)) fail(Errno.EIO);
+  for (const m of [...g.processGroup.members]) if (m.alive) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
   fail(ERESTARTSYS);
 }

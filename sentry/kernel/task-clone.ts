@@ -22,6 +22,7 @@ import {
 } from './clone-flags';
 import { newNamespaces } from './namespaces';
 import { inheritTerminal } from './process-group';
+import { joinGroup } from './sessions';
 
 /** CloneArgs are clone's arguments, decoded. */
 export interface CloneArgs {
@@ -56,8 +57,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   } else {
     const parentGroup = f & CLONE_PARENT ? parent.tg.parent : parent.tg;
     tg = new ThreadGroup(tid, parentGroup, null);
-    tg.pgid = parent.tg.pgid;
-    tg.sid = parent.tg.sid;
+    joinGroup(tg, parent.tg.processGroup);
     inheritTerminal(parent.tg, tg);
     tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
