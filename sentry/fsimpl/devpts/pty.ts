@@ -440,7 +440,7 @@ export class PtySlave extends FileDescription {
         const pgid = t.mm.read(arg, 4).readInt32LE(0);
         if (pgid < 0) fail(Errno.EINVAL);
         if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
-        if (p.k && ![...p.k.groups.values()].some((g) => g.pgid === pgid && g.sid === t.tg.sid)) fail(Errno.EPERM);
+        if (!t.tg.processGroup.session.groups.has(pgid)) fail(Errno.EPERM);
         p.fg = pgid;
         return 0;
       }

@@ -303,7 +303,7 @@ export class HostTty extends HostFile {
         const pgid = t.mm.read(arg, 4).readInt32LE(0);
         if (pgid < 0) fail(Errno.EINVAL);
         if (t.tg.sid !== term.sid) fail(Errno.ENOTTY);
-        if (![...this.k.groups.values()].some((g) => g.pgid === pgid && g.sid === t.tg.sid)) fail(Errno.EPERM);
+        if (!t.tg.processGroup.session.groups.has(pgid)) fail(Errno.EPERM);
         term.foreground = pgid;
         return 0;
       }

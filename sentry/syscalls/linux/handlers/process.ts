@@ -100,7 +100,7 @@ define(435, (t, r) => {
     flags: Number(flags), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
     parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56),
   }, args.readBigUInt64LE(8));
-}, 'partial', 'no namespaces; set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
+}, 'partial', 'of the CLONE_NEW* flags only UTS and IPC (the others EINVAL); set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
 
 define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
 define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
