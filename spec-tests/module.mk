@@ -18,6 +18,7 @@ BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_PROGRAMS += cow
 BEHAVIOUR_PROGRAMS += mounts
 BEHAVIOUR_PROGRAMS += mmops memhog
+BEHAVIOUR_PROGRAMS += unshare sessions
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

@@ -1,9 +1,8 @@
 /**
- * Process groups and sessions: the rules of setpgid(2) and setsid(2), and orphaned
- * process groups. A process group is the set of live processes (thread groups) sharing a
- * pgid; a session the set sharing a sid. Both are found through the kernel's process
- * table, which every process is in from fork until it is reaped (as a Linux process's
- * pid links it to its group and session until release), so membership never goes stale.
+ * Process groups and sessions: the rules of setpgid(2) and setsid(2), orphaned process
+ * groups, and the controlling terminal's checks. The groups and sessions are objects
+ * (sessions.ts): a process is a member of its group from fork until it is reaped (as a
+ * Linux process's pid links it to its group and session until release).
  *
  * A process group is orphaned when no member has a parent in another group of the same
  * session (POSIX; the parent of a member in the group itself or in another session is no
@@ -17,6 +16,7 @@ import { sendToGroup } from './signals';
 import { bit, SIGCONT, SIGHUP, SIGTTIN, SIG_IGN, SI_KERNEL } from './signal-types';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
+import { joinGroup, newSessionGroup, ProcessGroup } from './sessions';
 
 /** execed holds the processes that have called execve since fork (setpgid's EACCES). */
 const execed = new WeakSet<ThreadGroup>();
@@ -24,11 +24,6 @@ const execed = new WeakSet<ThreadGroup>();
 /** markExeced records that tg has exec'd: its parent may no longer change its process group. */
 export function markExeced(tg: ThreadGroup): void {
   execed.add(tg);
-}
-
-/** groupMembers returns the processes of process group pgid, zombies included. */
-export function groupMembers(k: Kernel, pgid: number): ThreadGroup[] {
-  return [...k.groups.values()].filter((g) => g.pgid === pgid);
 }
 
 /**
@@ -49,22 +44,68 @@ export function setpgid(t: Task, pid: number, pgid: number): number {
   }
   if (g.sid === g.tgid) fail(Errno.EPERM);
   const target = pgid === 0 ? g.tgid : pgid;
-  if (target !== g.tgid && !groupMembers(k, target).some((m) => m.sid === self.sid)) fail(Errno.EPERM);
-  g.pgid = target;
+  const session = g.processGroup.session;
+  const existing = session.groups.get(target);
+  if (!existing && target !== g.tgid) fail(Errno.EPERM);
+  joinGroup(g, existing ?? new ProcessGroup(target, session));
   return 0;
 }
 
 /**
  * setsid implements setsid(2): the caller leads a new session and a new process group,
  * both named by its pid; EPERM when a process group with that id exists (the caller
- * leads a group already, or another process is in one with the caller's pid).
+ * leads a group already, or another process is in one with the caller's pid). The new
+ * session has no controlling terminal yet.
  */
 export function setsid(t: Task): number {
   const g = t.tg;
-  if (groupMembers(t.kernel, g.tgid).length > 0) fail(Errno.EPERM);
-  g.sid = g.tgid;
-  g.pgid = g.tgid;
+  // A group named by the caller's pid can only be in the caller's session (only the
+  // caller makes it, and setsid is the only way out of a session).
+  if (g.processGroup.session.groups.has(g.tgid)) fail(Errno.EPERM);
+  joinGroup(g, newSessionGroup(g.tgid));
+  withoutTerminal.delete(g);
   return g.sid;
+}
+
+/** withoutTerminal holds the processes that gave their session's controlling terminal up
+ * with TIOCNOTTY without leading the session: Linux drops only such a process's own link
+ * to the terminal (proc_clear_tty), which fork passes on and setsid replaces. */
+const withoutTerminal = new WeakSet<ThreadGroup>();
+
+/** dropTerminal is a non-leader's TIOCNOTTY: tg no longer has a controlling terminal. */
+export function dropTerminal(tg: ThreadGroup): void {
+  withoutTerminal.add(tg);
+}
+
+/** inheritTerminal gives a new process its parent's link to the controlling terminal (fork). */
+export function inheritTerminal(parent: ThreadGroup, child: ThreadGroup): void {
+  if (withoutTerminal.has(parent)) withoutTerminal.add(child);
+}
+
+/** isControllingTerminal tells whether the terminal that session sid controls (0: none)
+ * is tg's controlling terminal. */
+export function isControllingTerminal(tg: ThreadGroup, sid: number): boolean {
+  return sid !== 0 && tg.sid === sid && !withoutTerminal.has(tg);
+}
+
+/** SessionEndHook is told that session sid's leader has exited (a terminal module's). */
+type SessionEndHook = (k: Kernel, sid: number) => void;
+const sessionEndHooks: SessionEndHook[] = [];
+
+/** onSessionLeaderExit registers a hook that learns when a session leader exits, for the
+ * terminals to hang up their session (the kernel cannot name the terminal modules). */
+export function onSessionLeaderExit(hook: SessionEndHook): void {
+  sessionEndHooks.push(hook);
+}
+
+/**
+ * sessionLeaderExited runs as process tg exits: when it leads its session, the session's
+ * controlling terminal is disassociated from it (Linux's disassociate_ctty(1) at exit,
+ * which for a pseudo-terminal sends SIGHUP to the foreground group).
+ */
+export function sessionLeaderExited(k: Kernel, tg: ThreadGroup): void {
+  if (tg.sid !== tg.tgid) return;
+  for (const hook of sessionEndHooks) hook(k, tg.sid);
 }
 
 /** processOf returns the process pid names for getpgid/getsid (0: the caller), or ESRCH. */
@@ -76,15 +117,15 @@ export function processOf(t: Task, pid: number): ThreadGroup {
 }
 
 /**
- * willBeOrphaned tells whether process group pgid has no live member, other than
+ * willBeOrphaned tells whether process group pg has no live member, other than
  * `ignored`, whose parent is in another group of the member's session (Linux's
  * will_become_orphaned_pgrp).
  */
-function willBeOrphaned(k: Kernel, pgid: number, ignored: ThreadGroup | null): boolean {
-  for (const m of groupMembers(k, pgid)) {
+function willBeOrphaned(pg: ProcessGroup, ignored: ThreadGroup | null): boolean {
+  for (const m of pg.members) {
     if (m === ignored || !m.alive || m.tasks.size === 0) continue;
     const p = m.parent;
-    if (p && p.pgid !== pgid && p.sid === m.sid) return false;
+    if (p && p.processGroup !== pg && p.sid === m.sid) return false;
   }
   return true;
 }
@@ -94,11 +135,11 @@ function willBeOrphaned(k: Kernel, pgid: number, ignored: ThreadGroup | null): b
  * group is now orphaned, `link` (a process outside the group, in its session) having been
  * its connection, and some member is stopped.
  */
-function hangUpIfOrphaned(k: Kernel, member: ThreadGroup, link: ThreadGroup | null, ignored: ThreadGroup | null): void {
-  const pgid = member.pgid;
-  if (!link || link.pgid === pgid || link.sid !== member.sid) return;
-  if (!willBeOrphaned(k, pgid, ignored)) return;
-  const members = groupMembers(k, pgid).filter((m) => m.alive);
+function hangUpIfOrphaned(member: ThreadGroup, link: ThreadGroup | null, ignored: ThreadGroup | null): void {
+  const pg = member.processGroup;
+  if (!link || link.processGroup === pg || link.sid !== member.sid) return;
+  if (!willBeOrphaned(pg, ignored)) return;
+  const members = [...pg.members].filter((m) => m.alive);
   if (!members.some((m) => m.stopped)) return;
   for (const sig of [SIGHUP, SIGCONT]) for (const m of members) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
 }
@@ -109,9 +150,9 @@ function hangUpIfOrphaned(k: Kernel, member: ThreadGroup, link: ThreadGroup | nu
  * group whose link was tg's parent, get SIGHUP and SIGCONT if they are now orphaned and
  * have stopped members.
  */
-export function orphanGroupsOnExit(k: Kernel, tg: ThreadGroup, formerChildren: ThreadGroup[]): void {
-  for (const c of formerChildren) hangUpIfOrphaned(k, c, tg, null);
-  hangUpIfOrphaned(k, tg, tg.parent, tg);
+export function orphanGroupsOnExit(tg: ThreadGroup, formerChildren: ThreadGroup[]): void {
+  for (const c of formerChildren) hangUpIfOrphaned(c, tg, null);
+  hangUpIfOrphaned(tg, tg.parent, tg);
 }
 
 /**
@@ -124,12 +165,12 @@ export function orphanGroupsOnExit(k: Kernel, tg: ThreadGroup, formerChildren: T
  */
 export function ttyJobControl(t: Task, sid: number, foreground: number, sig: number): void {
   const g = t.tg;
-  if (g.sid !== sid || g.pgid === foreground) return;
+  if (!isControllingTerminal(g, sid) || g.pgid === foreground) return;
   if ((t.sigmask & bit(sig)) !== 0n || g.actions[sig].handler === SIG_IGN) {
     if (sig === SIGTTIN) fail(Errno.EIO);
     return;
   }
-  if (willBeOrphaned(t.kernel, g.pgid, null)) fail(Errno.EIO);
-  for (const m of groupMembers(t.kernel, g.pgid)) if (m.alive) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
+  if (willBeOrphaned(g.processGroup, null)) fail(Errno.EIO);
+  for (const m of [...g.processGroup.members]) if (m.alive) sendToGroup(m, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 });
   fail(ERESTARTSYS);
 }

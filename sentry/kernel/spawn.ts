@@ -4,6 +4,7 @@
  * space, the given host descriptors as stdin/stdout/stderr, the spec's user, capabilities,
  * no_new_privs, cwd, environment (HOME added as runc adds it), rlimits and oom_score_adj, and its program loaded (not yet running: the caller wakes it).
  */
+import { leaveGroup } from './sessions';
 import { Registers } from '../../platform';
 import { errnoDescription } from '../../native/libc';
 import type { Process } from '../../oci/config';
@@ -68,6 +69,7 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
   } catch (e) {
     k.tasks.delete(tgid);
     k.groups.delete(tgid);
+    leaveGroup(tg);
     task.mm.release();
     fds.closeAll();
     throw e;

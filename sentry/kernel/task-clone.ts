@@ -15,12 +15,14 @@ import { ThreadGroup } from './thread-group';
 import { WaitQueue } from './waiter';
 import { forkedSched } from './sched-policy';
 
-export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
-  CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000,
-  CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
-  CLONE_DETACHED = 0x400000, CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000, CLONE_NEWCGROUP = 0x2000000,
-  CLONE_NEWUTS = 0x4000000, CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000,
-  CLONE_NEWNET = 0x40000000, CLONE_IO = 0x80000000;
+export * from './clone-flags';
+import {
+  CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_SETTLS,
+  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
+} from './clone-flags';
+import { newNamespaces } from './namespaces';
+import { inheritTerminal } from './process-group';
+import { joinGroup } from './sessions';
 
 /** CloneArgs are clone's arguments, decoded. */
 export interface CloneArgs {
@@ -32,16 +34,16 @@ export interface CloneArgs {
   tls: bigint;
 }
 
-const NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
-
 /** cloneTask creates the child task and makes it runnable; it returns the child. */
 export function cloneTask(parent: Task, a: CloneArgs): Task {
   const f = a.flags;
   const k = parent.kernel;
-  if (f & NAMESPACES) fail(Errno.EPERM);
+  // Linux's copy_namespaces: a new IPC namespace cannot share the undo list.
+  if ((f & (CLONE_NEWIPC | CLONE_SYSVSEM)) === (CLONE_NEWIPC | CLONE_SYSVSEM)) fail(Errno.EINVAL);
   if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   checkNproc(parent);
+  const ns = newNamespaces(parent, f);
   const thread = (f & CLONE_THREAD) !== 0;
   // The stack and the thread pointer are written at once by both sides: copied now.
   const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork([Number(parent.regs.rsp), Number(parent.regs.fsBase)]);
@@ -55,8 +57,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   } else {
     const parentGroup = f & CLONE_PARENT ? parent.tg.parent : parent.tg;
     tg = new ThreadGroup(tid, parentGroup, null);
-    tg.pgid = parent.tg.pgid;
-    tg.sid = parent.tg.sid;
+    joinGroup(tg, parent.tg.processGroup);
+    inheritTerminal(parent.tg, tg);
     tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
     tg.oom = { ...parent.tg.oom };
@@ -72,7 +74,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;
-  child.ipcns = parent.ipcns;
+  child.ipcns = ns.ipcns;
+  child.utsns = ns.utsns;
   child.cpus = parent.cpus;
   k.tasks.set(tid, child);
   // The child returns 0 from clone, on its new stack and TLS if given.

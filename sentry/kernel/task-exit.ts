@@ -10,7 +10,8 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
-import { orphanGroupsOnExit } from './process-group';
+import { orphanGroupsOnExit, sessionLeaderExited } from './process-group';
+import { leaveGroup } from './sessions';
 import { retireContext, taskLeft } from './cputime';
 import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_CORE } from './rlimits';
@@ -99,16 +100,19 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
       for (const task of [...other.tasks]) exitTask(task, { signal: SIGKILL });
     }
     k.groups.delete(tg.tgid);
+    leaveGroup(tg);
     k.onInitExit(tg.exitStatus);
     return;
   }
-  orphanGroupsOnExit(k, tg, formerChildren);
+  sessionLeaderExited(k, tg);
+  orphanGroupsOnExit(tg, formerChildren);
   const parent = tg.parent;
   const act = parent?.actions[SIGCHLD];
   // Only a child whose exit signal is SIGCHLD is reaped at once by a parent ignoring it.
   const autoReap = !parent || (tg.exitSignal === SIGCHLD && (act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0));
   if (autoReap) {
     k.groups.delete(tg.tgid);
+    leaveGroup(tg);
     parent?.children.delete(tg);
     parent?.childEvents.notify();
     return;

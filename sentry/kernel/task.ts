@@ -19,6 +19,7 @@ import type { ThreadGroup } from './thread-group';
 import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
 import type { IpcNamespace } from './ipc/namespace';
+import type { UtsNamespace } from './namespaces';
 import { DEFAULT_SCHED, type SchedPolicy } from './sched-policy';
 import { TaskCpu } from './cputime';
 
@@ -64,6 +65,8 @@ export class Task {
   personality = 0;
   /** ipcns is the task's System V IPC namespace (null: the sandbox's; ipc/namespace.ts); clone copies it. */
   ipcns: IpcNamespace | null = null;
+  /** utsns is the task's UTS namespace (null: the kernel's; namespaces.ts); clone copies it. */
+  utsns: UtsNamespace | null = null;
 
   constructor(
     readonly kernel: Kernel,

@@ -8,6 +8,7 @@ import type { Task } from './task';
 import { WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
 import { GroupCpu } from './cputime';
+import { joinGroup, newSessionGroup, type ProcessGroup } from './sessions';
 
 /** ThreadGroup is one process. */
 export class ThreadGroup {
@@ -25,8 +26,8 @@ export class ThreadGroup {
   zombie = false;
   /** exiting: exit_group or a fatal signal is tearing the group down. */
   exiting = false;
-  pgid: number;
-  sid: number;
+  /** processGroup is the process's group, in its session (sessions.ts). */
+  processGroup!: ProcessGroup;
   readonly startTime = Date.now();
   /** alarmTimer is the pending alarm(2), if any. */
   alarmTimer: Deadline | null = null;
@@ -51,8 +52,18 @@ export class ThreadGroup {
   exitSignal = 17;
 
   constructor(readonly tgid: number, public parent: ThreadGroup | null, public leader: Task | null) {
-    this.pgid = parent?.pgid ?? tgid;
-    this.sid = parent?.sid ?? tgid;
+    // A child starts in its parent's group; a process started from outside leads a new session.
+    joinGroup(this, parent ? parent.processGroup : newSessionGroup(tgid));
+  }
+
+  /** pgid is the id of the process's group. */
+  get pgid(): number {
+    return this.processGroup.id;
+  }
+
+  /** sid is the id of the process's session. */
+  get sid(): number {
+    return this.processGroup.session.id;
   }
 
   get alive(): boolean {

@@ -2,6 +2,7 @@
  * wait4 and waitid: finding a child whose state changed (exited, stopped, continued),
  * reporting it and reaping zombies.
  */
+import { leaveGroup } from './sessions';
 import { Errno, fail } from './errors';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
@@ -74,4 +75,5 @@ function reap(t: Task, c: ThreadGroup): void {
   t.tg.children.delete(c);
   t.tg.waitableStops.delete(c);
   t.kernel.groups.delete(c.tgid);
+  leaveGroup(c);
 }

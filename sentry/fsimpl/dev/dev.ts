@@ -5,6 +5,7 @@
  * kernel's terminals and the pairs made by opening ptmx). No host device is ever
  * reachable from here.
  */
+import { isControllingTerminal } from '../../kernel/process-group';
 import { Errno, fail } from '../../kernel/errors';
 import { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
@@ -27,7 +28,7 @@ function deviceNode(fs: Tmpfs, mode: number, major: number, minor: number, uid =
  * terminal or a pty pair's slave (ENXIO without one). */
 function openTty(k: Kernel | null, node: Inode, loc: Location, flags: number): FileDescription {
   const t = k?.sched.running;
-  if (!t || !k) return fail(Errno.ENXIO);
+  if (!t || !k || !isControllingTerminal(t.tg, t.tg.sid)) return fail(Errno.ENXIO);
   const terminal = k.controllingTerminal(t.tg.sid);
   if (terminal) return terminal.open();
   return openControllingPty(k, t.tg.sid, node, loc, flags) ?? fail(Errno.ENXIO);

@@ -7,6 +7,7 @@
  * sides are closed. The slave node belongs to the uid that opened ptmx, group tty (5),
  * mode 620, as Linux's devpts makes it.
  */
+import { onSessionLeaderExit } from '../../kernel/process-group';
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { O_NOCTTY, type FileDescription } from '../../vfs/file';
@@ -37,6 +38,11 @@ function ptyOfSession(k: Kernel, sid: number): PtyPair | undefined {
   for (const p of pairsOf.get(k)?.values() ?? []) if (p.sid === sid && p.masterOpen) return p;
   return undefined;
 }
+
+// A session leader's exit disassociates the pair its session controls (process-group.ts).
+onSessionLeaderExit((k, sid) => {
+  for (const p of pairsOf.get(k)?.values() ?? []) p.disassociate(sid, true);
+});
 
 /** openControllingPty opens, for /dev/tty (`node` at `loc`), the slave of the pair that
  * session sid controls (TIOCSCTTY), or returns undefined when it controls none. */

@@ -42,7 +42,7 @@ describe('PtyPair', () => {
   test('the slave\'s newlines reach the master as \\r\\n (OPOST|ONLCR)', () => {
     const p = pair();
     p.slaveOpened();
-    expect(p.slaveWrite(Buffer.from('a\nb\n'))).toBe(4);
+    expect(p.slaveWrite(task, Buffer.from('a\nb\n'))).toBe(4);
     expect(drain(p).toString()).toBe('a\r\nb\r\n');
   });
 
@@ -86,7 +86,7 @@ describe('PtyPair', () => {
     p.slaveOpened();
     p.masterClosed();
     expect(p.slaveRead(task, Buffer.alloc(8))).toBe(0);
-    expect(errnoOf(() => p.slaveWrite(Buffer.from('x')))).toBe(5);
+    expect(errnoOf(() => p.slaveWrite(task, Buffer.from('x')))).toBe(5);
     expect(ended).toHaveLength(0);
     p.slaveClosed();
     expect(ended).toEqual([p]);

@@ -13,13 +13,14 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { sendToGroup } from '../../kernel/signals';
-import { SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
+import { SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
+import { dropTerminal, isControllingTerminal, ttyJobControl } from '../../kernel/process-group';
 import type { Task } from '../../kernel/task';
 import { block, type Block, WaitQueue } from '../../kernel/waiter';
 import { FileDescription, POLLHUP, POLLIN, POLLOUT, POLLERR } from '../../vfs/file';
 import type { Inode, Stat } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
-import { LineDiscipline, TERMIOS_SIZE } from '../host/line-discipline';
+import { LineDiscipline, TERMIOS_SIZE, TOSTOP } from '../host/line-discipline';
 import {
   FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGPTN, TIOCGSID, TIOCGWINSZ,
   TIOCGPTPEER, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSPTLCK, TIOCSWINSZ,
@@ -79,6 +80,20 @@ export class PtyPair {
 
   set sid(sid: number) {
     this.session = sid;
+  }
+
+  /**
+   * disassociate ends the slave's time as session `sid`'s controlling terminal, as Linux's
+   * disassociate_ctty: the foreground group gets SIGHUP (and SIGCONT when the leader gave
+   * the terminal up with TIOCNOTTY rather than by exiting); the terminal is then no
+   * session's, its files still open for reading and writing.
+   */
+  disassociate(sid: number, onExit: boolean): void {
+    if (sid === 0 || this.session !== sid) return;
+    this.signalForeground(SIGHUP);
+    if (!onExit) this.signalForeground(SIGCONT);
+    this.session = 0;
+    this.fg = 0;
   }
 
   constructor(
@@ -167,7 +182,7 @@ export class PtyPair {
 
   slaveRead(t: Task, dst: Buffer): number | Block {
     if (!this.masterOpen) return 0;
-    void t;
+    if (this.sid) ttyJobControl(t, this.sid, this.fg, SIGTTIN);
     if (this.ldisc.available(dst.length) < 0) return block(this.slaveQueue);
     const b = this.ldisc.read(dst.length);
     b.copy(dst);
@@ -175,8 +190,9 @@ export class PtyPair {
     return b.length;
   }
 
-  slaveWrite(src: Buffer): number | Block {
+  slaveWrite(t: Task, src: Buffer): number | Block {
     if (!this.masterOpen) fail(Errno.EIO);
+    if (this.sid && this.ldisc.lflag & TOSTOP) ttyJobControl(t, this.sid, this.fg, SIGTTOU);
     if (this.toMasterLen >= OUTPUT_MAX) return block(this.slaveQueue);
     const n = Math.min(src.length, OUTPUT_MAX - this.toMasterLen);
     this.output(src.subarray(0, n));
@@ -365,8 +381,8 @@ export class PtySlave extends FileDescription {
     return this.pair.slaveRead(t, dst);
   }
 
-  override write(_t: Task, src: Buffer): number | Block {
-    return this.pair.slaveWrite(src);
+  override write(t: Task, src: Buffer): number | Block {
+    return this.pair.slaveWrite(t, src);
   }
 
   override readiness(): number {
@@ -401,31 +417,35 @@ export class PtySlave extends FileDescription {
     };
     switch (cmd) {
       case TIOCSCTTY: {
+        // Only a session leader takes a terminal (EPERM for another process, even of the
+        // session it controls); its own session's again is nothing to do.
         const g = t.tg;
-        if (p.sid === g.sid) return 0;
+        if (g.sid === g.tgid && p.sid === g.sid) return 0;
         if (g.sid !== g.tgid || p.sid !== 0) fail(Errno.EPERM);
         p.sid = g.sid;
         p.fg = g.pgid;
         return 0;
       }
       case TIOCNOTTY:
-        if (p.sid !== t.tg.sid) fail(Errno.ENOTTY);
-        p.sid = 0;
-        p.fg = 0;
+        // The session leader gives the terminal up for the whole session (SIGHUP and
+        // SIGCONT to the foreground group); another process only drops its own link.
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
+        if (t.tg.sid === t.tg.tgid) p.disassociate(p.sid, false);
+        else dropTerminal(t.tg);
         return 0;
       case TIOCGPGRP:
-        if (p.sid !== t.tg.sid) fail(Errno.ENOTTY);
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
         return int(p.fg);
       case TIOCSPGRP: {
         const pgid = t.mm.read(arg, 4).readInt32LE(0);
         if (pgid < 0) fail(Errno.EINVAL);
-        if (p.sid !== t.tg.sid) fail(Errno.ENOTTY);
-        if (p.k && ![...p.k.groups.values()].some((g) => g.pgid === pgid && g.sid === t.tg.sid)) fail(Errno.EPERM);
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
+        if (!t.tg.processGroup.session.groups.has(pgid)) fail(Errno.EPERM);
         p.fg = pgid;
         return 0;
       }
       case TIOCGSID:
-        if (p.sid === 0 || p.sid !== t.tg.sid) fail(Errno.ENOTTY);
+        if (!isControllingTerminal(t.tg, p.sid)) fail(Errno.ENOTTY);
         return int(p.sid);
       case TIOCGPTN: case TIOCSPTLCK: case TIOCGPTLCK: case TIOCGPTPEER:
         return fail(Errno.ENOTTY);

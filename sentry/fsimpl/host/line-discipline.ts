@@ -21,6 +21,8 @@ export const VINTR = 0, VQUIT = 1, VERASE = 2, VKILL = 3, VEOF = 4, VTIME = 5, V
 /** c_lflag bits. */
 export const ISIG = 0o1, ICANON = 0o2, ECHO = 0o10, ECHOE = 0o20, ECHOK = 0o40, ECHONL = 0o100, NOFLSH = 0o200,
   ECHOCTL = 0o1000, ECHOKE = 0o4000, IEXTEN = 0o100000;
+/** TOSTOP (c_lflag): a background process writing to the terminal gets SIGTTOU. */
+export const TOSTOP = 0o400;
 /** LOCAL_BITS are the c_lflag bits this class implements; the host pty runs with them off. */
 const LOCAL_BITS = ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | IEXTEN;
 /** POSIX_VDISABLE disables a c_cc character. */

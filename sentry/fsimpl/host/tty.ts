@@ -22,7 +22,7 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { sendToGroup } from '../../kernel/signals';
 import { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
-import { ttyJobControl } from '../../kernel/process-group';
+import { dropTerminal, isControllingTerminal, ttyJobControl } from '../../kernel/process-group';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
 import { PollSet, POLLERR, POLLHUP as HOST_POLLHUP, POLLIN as HOST_POLLIN } from '../../../native/unixsock';
@@ -33,7 +33,7 @@ import {
   FIONREAD, hostIoctl, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ,
   TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
 } from './host-pty';
-import { LineDiscipline, TERMIOS_SIZE } from './line-discipline';
+import { LineDiscipline, TERMIOS_SIZE, TOSTOP } from './line-discipline';
 import { ptsIndexTaken } from '../devpts/devpts';
 
 export { adoptAsStdio, openPty } from './host-pty';
@@ -41,8 +41,6 @@ export { adoptAsStdio, openPty } from './host-pty';
 const O_RDWR = 2;
 const POLL_MS = 10;
 const TCIFLUSH = 0, TCIOFLUSH = 2;
-/** TOSTOP (c_lflag): a background process writing to the terminal gets SIGTTOU. */
-const TOSTOP = 0o400;
 
 /** TerminalOptions describe a terminal beyond its slave. */
 export interface TerminalOptions {
@@ -305,7 +303,7 @@ export class HostTty extends HostFile {
         const pgid = t.mm.read(arg, 4).readInt32LE(0);
         if (pgid < 0) fail(Errno.EINVAL);
         if (t.tg.sid !== term.sid) fail(Errno.ENOTTY);
-        if (![...this.k.groups.values()].some((g) => g.pgid === pgid && g.sid === t.tg.sid)) fail(Errno.EPERM);
+        if (!t.tg.processGroup.session.groups.has(pgid)) fail(Errno.EPERM);
         term.foreground = pgid;
         return 0;
       }
@@ -326,6 +324,16 @@ export class HostTty extends HostFile {
         return 0;
       }
       case TIOCNOTTY:
+        // As on a pseudo-terminal (devpts/pty.ts): the leader hangs its session up, another
+        // process drops its own link.
+        if (!isControllingTerminal(t.tg, term.sid)) fail(Errno.ENOTTY);
+        if (t.tg.sid !== t.tg.tgid) {
+          dropTerminal(t.tg);
+          return 0;
+        }
+        term.signalForeground(SIGHUP);
+        term.signalForeground(SIGCONT);
+        term.sid = 0;
         return 0;
       default:
         return fail(Errno.ENOTTY);

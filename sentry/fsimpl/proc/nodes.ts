@@ -251,6 +251,12 @@ class NsFile extends FileDescription {
   }
 }
 
+/** nsFileInode returns the namespace inode number of f when it is an open namespace
+ * file (/proc/<pid>/ns/*, what setns takes), else null. */
+export function nsFileInode(f: FileDescription): number | null {
+  return f instanceof NsFile ? f.ns.ino : null;
+}
+
 /** ProcNsLink is /proc/<pid>/ns/<name>: a magic link whose text is `type:[inode]` and
  * which, followed, leads to the namespace's nsfs file with that inode number. */
 export class ProcNsLink extends ProcLink {

@@ -20,6 +20,7 @@ import type { Inode } from '../../vfs/inode';
 import { ProcDir, ProcFile, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
 import { sandboxIpcNamespace, type IpcLimits } from '../../kernel/ipc/namespace';
+import { utsNamespaceOf } from '../../kernel/namespaces';
 
 /** Sysctl is one entry: how to show it and, when writable, how to set it from the text
  * written (without its trailing newline). */
@@ -79,13 +80,15 @@ function ipcLimits(fields: (keyof IpcLimits)[], min: bigint, max: bigint): Sysct
   };
 }
 
-/** utsName is kernel.hostname or kernel.domainname: the first line written, cut at
- * NEW_UTS_LEN bytes as proc_dostring does. */
+/** utsName is kernel.hostname or kernel.domainname of the UTS namespace of the task
+ * reading or writing (the sandbox's at boot): the first line written, cut at NEW_UTS_LEN
+ * bytes as proc_dostring does. */
 function utsName(field: 'hostname' | 'domainname'): Sysctl {
+  const uts = (k: Kernel) => { const t = k.sched?.running; return t ? utsNamespaceOf(t) : k; };
   return {
-    get: (k) => k[field],
+    get: (k) => uts(k)[field],
     set: (k, v) => {
-      k[field] = Buffer.from(v.split('\n')[0]).subarray(0, NEW_UTS_LEN).toString();
+      uts(k)[field] = Buffer.from(v.split('\n')[0]).subarray(0, NEW_UTS_LEN).toString();
     },
   };
 }

@@ -3,6 +3,7 @@
  * namespaces, identity maps, OOM adjustment and memory figures, each in Linux's format
  * (fs/proc/base.c, array.c). proc.ts lists them with the others.
  */
+import { INITIAL_NS_INODES, nsInodeOf } from '../../kernel/namespaces';
 import { CAP_SYS_RESOURCE } from '../../kernel/capabilities';
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
@@ -34,14 +35,13 @@ export function limitsText(g: ThreadGroup): string {
 }
 
 /**
- * NAMESPACES are the sandbox's namespaces with their inode numbers: the sandbox has one
- * of each, its own, so every process shows the same; the numbers are those Linux gives
- * its initial namespaces (nsfs's proc_ns inode numbers).
+ * NAMESPACES are the links of /proc/<pid>/ns with the kind of namespace each names: the
+ * sandbox's own of each kind, or a task's new UTS or IPC namespace (kernel/namespaces.ts,
+ * which numbers them).
  */
-const NAMESPACES: [string, string, number][] = [
-  ['cgroup', 'cgroup', 4026531835], ['ipc', 'ipc', 4026531839], ['mnt', 'mnt', 4026531841], ['net', 'net', 4026531840],
-  ['pid', 'pid', 4026531836], ['pid_for_children', 'pid', 4026531836], ['time', 'time', 4026531834],
-  ['time_for_children', 'time', 4026531834], ['user', 'user', 4026531837], ['uts', 'uts', 4026531838],
+const NAMESPACES: [string, string][] = [
+  ['cgroup', 'cgroup'], ['ipc', 'ipc'], ['mnt', 'mnt'], ['net', 'net'], ['pid', 'pid'], ['pid_for_children', 'pid'],
+  ['time', 'time'], ['time_for_children', 'time'], ['user', 'user'], ['uts', 'uts'],
 ];
 
 /** OOM_SCORE_ADJ_MIN and MAX bound oom_score_adj; OOM_DISABLE and OOM_ADJUST_MAX bound the legacy oom_adj. */
@@ -147,8 +147,8 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     ...(thread ? [file('children', () => childrenText(g, thread))] : []),
     file('limits', () => limitsText(g)),
     file('cgroup', () => view().cgroup),
-    ['ns', () => new ProcDir(pfs, `${base}/ns`, () => new Map(NAMESPACES.map(([name, type, ino]) =>
-      [name, () => new ProcNsLink(pfs, `${base}/ns/${name}`, type, ino, owner)] as [string, () => Inode])), owner, 0o511)],
+    ['ns', () => new ProcDir(pfs, `${base}/ns`, () => new Map(NAMESPACES.map(([name, type]) =>
+      [name, () => { const t = leader(); return new ProcNsLink(pfs, `${base}/ns/${name}`, type, t ? nsInodeOf(t, type) : INITIAL_NS_INODES[type], owner); }] as [string, () => Inode])), owner, 0o511)],
     oomWriter('oom_score_adj', false, () => `${g.oom.adj}\n`),
     oomWriter('oom_adj', true, () => `${g.oom.adj === OOM_SCORE_ADJ_MAX ? OOM_ADJUST_MAX : Math.trunc((g.oom.adj * -OOM_DISABLE) / OOM_SCORE_ADJ_MAX)}\n`),
     file('oom_score', () => `${oomScore(g, leader())}\n`),

@@ -15,6 +15,7 @@ import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
 import { memoryUse } from '../../../mm/oom';
 import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
+import { utsNamespaceOf } from '../../../kernel/namespaces';
 import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
 
 function field(s: string): Buffer {
@@ -25,9 +26,9 @@ function field(s: string): Buffer {
 
 // uname: the sandbox's identity.
 define(63, (t, r) => {
-  const k = t.kernel;
-  const u = Buffer.concat([field('Linux'), field(k.hostname), field(UTS_RELEASE), field(UTS_VERSION), field('x86_64'), field(k.domainname)]);
-  t.mm.write(r.arg(0), u);
+  const u = utsNamespaceOf(t);
+  const b = Buffer.concat([field('Linux'), field(u.hostname), field(UTS_RELEASE), field(UTS_VERSION), field('x86_64'), field(u.domainname)]);
+  t.mm.write(r.arg(0), b);
   return 0;
 }, 'full');
 
@@ -36,7 +37,7 @@ function setUtsName(t: Task, r: Registers, which: 'hostname' | 'domainname'): nu
   const len = r.argInt(1);
   if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   if (len < 0 || len > 64) fail(Errno.EINVAL);
-  t.kernel[which] = t.mm.read(r.arg(0), len).toString('utf8');
+  utsNamespaceOf(t)[which] = t.mm.read(r.arg(0), len).toString('utf8');
   return 0;
 }
 define(170, (t, r) => setUtsName(t, r, 'hostname'), 'full');

@@ -1,6 +1,7 @@
 /**
  * open, openat, openat2, creat, close, close_range.
  */
+import { unshareFiles } from '../../../kernel/namespaces';
 import { Errno, fail } from '../../../kernel/errors';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY } from '../../../vfs/file';
 import { openAt } from '../../../vfs/ops';
@@ -49,16 +50,6 @@ define(3, (t, r) => {
 
 const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
 
-/** unshareFiles gives t a private copy of its descriptor table when another task shares
- * it (CLONE_FILES), as close_range's CLOSE_RANGE_UNSHARE does before it closes. */
-function unshareFiles(t: Task): void {
-  for (const other of t.kernel.tasks.values()) {
-    if (other !== t && other.fds === t.fds) {
-      t.fds = t.fds.fork();
-      return;
-    }
-  }
-}
 
 // close_range(first, last, flags): CLOSE_RANGE_CLOEXEC marks instead of closing;
 // CLOSE_RANGE_UNSHARE first makes the caller's table its own.

@@ -16,6 +16,9 @@ import { Block } from '../../../kernel/waiter';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { define } from '../registry';
 import { processOf, setpgid, setsid } from '../../../kernel/process-group';
+import { setns, unshare } from '../../../kernel/namespaces';
+import { nsFileInode } from '../../../fsimpl/proc/nodes';
+import { file } from './util';
 
 /** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
 const ALL_SIGNALS = 0xffffffffffffffffn;
@@ -64,7 +67,7 @@ define(56, (t, r) => {
   const flags = Number(r.arg(0) & 0xffffffffn);
   if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
   return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
-}, 'partial', 'no namespaces');
+}, 'partial', 'of the CLONE_NEW* flags, only new UTS and IPC namespaces (kernel/namespaces.ts; the others EINVAL)');
 define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 
@@ -97,7 +100,7 @@ define(435, (t, r) => {
     flags: Number(flags), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
     parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56),
   }, args.readBigUInt64LE(8));
-}, 'partial', 'no namespaces; set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
+}, 'partial', 'of the CLONE_NEW* flags only UTS and IPC (the others EINVAL); set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
 
 define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
 define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
@@ -216,4 +219,9 @@ define(111, (t) => t.tg.pgid, 'full');
 define(109, (t, r) => setpgid(t, r.argInt(0), r.argInt(1)), 'full');
 define(112, (t) => setsid(t), 'full');
 define(124, (t, r) => processOf(t, r.argInt(0)).sid, 'full');
+// unshare (kernel/namespaces.ts).
+define(272, (t, r) => unshare(t, r.argInt(0)), 'partial',
+  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS and CLONE_NEWIPC as Linux (EPERM without CAP_SYS_ADMIN); a new mount, PID, network, user, cgroup or time namespace is EINVAL');
+define(308, (t, r) => setns(t, nsFileInode(file(t, r.argInt(0))), r.argInt(1)), 'partial',
+  'UTS and IPC namespaces from /proc/<pid>/ns files; the sandbox\'s own mount, PID, network, cgroup and time namespaces join as nothing to do, its user namespace EINVAL; a pidfd EINVAL');
 

@@ -1,0 +1,176 @@
+/**
+ * Namespaces a task can be moved to (unshare(2)) or born in (clone(2)'s CLONE_NEW*), and
+ * the other parts of a task unshare makes its own. The sandbox starts with one namespace
+ * of each kind; the kinds the sentry can give a task a new one of are:
+ *   - UTS (CLONE_NEWUTS): the host and domain names uname(2) and sethostname(2) read and
+ *     write. The sandbox's is the kernel's own pair (Kernel.hostname/domainname, which
+ *     boot and /proc/sys/kernel set); a new one is a copy, Task.utsns, inherited by clone.
+ *   - IPC (CLONE_NEWIPC): a new, empty IpcNamespace (ipc/namespace.ts) in Task.ipcns.
+ * A new mount, PID, network, user, cgroup or time namespace is EINVAL (the sentry has
+ * one of each); without CAP_SYS_ADMIN any namespace but a user one is EPERM first, as
+ * Linux checks the capability before it builds anything.
+ *
+ * unshare's other flags make shared state private: CLONE_FILES the descriptor table,
+ * CLONE_FS the root/cwd/umask, CLONE_SYSVSEM the semaphore undo list (applied and
+ * dropped, as Linux's exit_sem, which CLONE_NEWIPC also does); CLONE_THREAD, CLONE_SIGHAND
+ * and CLONE_VM are accepted when there is nothing shared to leave (EINVAL otherwise).
+ *
+ * Each namespace has an nsfs inode number (what /proc/<pid>/ns/<kind> shows): the
+ * sandbox's are Linux's initial namespaces' numbers, a new one gets the next free number.
+ */
+import { CAP_SYS_ADMIN } from './capabilities';
+import { Errno, fail } from './errors';
+import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace } from './ipc/namespace';
+import { exitSemUndo } from './ipc/sem';
+import type { Task } from './task';
+import {
+  CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
+  CLONE_NEWUTS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
+} from './clone-flags';
+
+/** CLONE_NEWTIME is unshare's flag for a new time namespace (clone3 only for clone). */
+export const CLONE_NEWTIME = 0x80;
+
+/** UtsNamespace is one UTS namespace: the names uname(2) reports. The Kernel is the sandbox's. */
+export interface UtsNamespace {
+  hostname: string;
+  domainname: string;
+}
+
+/** utsNamespaceOf returns t's UTS namespace (the kernel's unless t was given another). */
+export function utsNamespaceOf(t: Task): UtsNamespace {
+  return t.utsns ?? t.kernel;
+}
+
+/** INITIAL_NS_INODES are the nsfs inode numbers of Linux's initial namespaces. */
+export const INITIAL_NS_INODES: Readonly<Record<string, number>> = {
+  cgroup: 4026531835, ipc: 4026531839, mnt: 4026531841, net: 4026531840, pid: 4026531836, time: 4026531834,
+  user: 4026531837, uts: 4026531838,
+};
+
+/** nsInodes numbers the namespaces made in the sandbox; nextNsInode is the next free number;
+ * namespacesByInode finds one again by its number (setns), while something still uses it. */
+const nsInodes = new WeakMap<object, number>();
+const namespacesByInode = new Map<number, WeakRef<object>>();
+let nextNsInode = 4026532200;
+
+/**
+ * nsInodeOf returns the nsfs inode number of t's namespace of kind `type` (the names of
+ * /proc/<pid>/ns's links: ipc, uts, mnt, ...): the initial number for the sandbox's own.
+ */
+export function nsInodeOf(t: Task, type: string): number {
+  const k = t.kernel;
+  let ns: object | null = null;
+  if (type === 'uts' && utsNamespaceOf(t) !== k) ns = utsNamespaceOf(t);
+  if (type === 'ipc' && ipcNamespaceOf(t) !== sandboxIpcNamespace(k)) ns = ipcNamespaceOf(t);
+  if (!ns) return INITIAL_NS_INODES[type];
+  let ino = nsInodes.get(ns);
+  if (ino === undefined) {
+    nsInodes.set(ns, (ino = nextNsInode++));
+    for (const [n, ref] of namespacesByInode) if (!ref.deref()) namespacesByInode.delete(n);
+    namespacesByInode.set(ino, new WeakRef(ns));
+  }
+  return ino;
+}
+
+/** NSTYPES are the CLONE_NEW* flag of each kind of namespace (setns's nstype). */
+const NSTYPES: Readonly<Record<string, number>> = {
+  cgroup: CLONE_NEWCGROUP, ipc: CLONE_NEWIPC, mnt: CLONE_NEWNS, net: CLONE_NEWNET, pid: CLONE_NEWPID, time: CLONE_NEWTIME,
+  user: CLONE_NEWUSER, uts: CLONE_NEWUTS,
+};
+
+/**
+ * setns implements setns(2) for t with the namespace whose nsfs inode number is `ino`
+ * (from an open /proc/<pid>/ns file; null for another file: EINVAL): nstype 0 or that
+ * kind's CLONE_NEW* flag (EINVAL otherwise), CAP_SYS_ADMIN (EPERM). A UTS or IPC
+ * namespace becomes t's (joining an IPC one drops the undo list, as Linux's); the
+ * sandbox's own mount, PID, network, cgroup and time namespaces are t's already (joining
+ * is nothing to do), its user namespace EINVAL as Linux refuses the caller's own. A pidfd
+ * is EINVAL (not offered).
+ */
+export function setns(t: Task, ino: number | null, nstype: number): number {
+  if (ino === null) fail(Errno.EINVAL);
+  const k = t.kernel;
+  let kind = Object.keys(INITIAL_NS_INODES).find((n) => INITIAL_NS_INODES[n] === ino);
+  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : undefined;
+  if (!kind) {
+    ns = namespacesByInode.get(ino)?.deref();
+    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : 'uts';
+  }
+  if (!kind) fail(Errno.EINVAL);
+  if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
+  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  if (kind === 'user') fail(Errno.EINVAL);
+  if (kind === 'uts') t.utsns = ns === k ? null : (ns as UtsNamespace);
+  if (kind === 'ipc') {
+    exitSemUndo(t.tg);
+    t.ipcns = ns as IpcNamespace;
+  }
+  return 0;
+}
+
+/** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */
+const NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
+const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC;
+
+/** TaskNamespaces are the namespaces a task is in that the sentry keeps per task. */
+export interface TaskNamespaces {
+  utsns: UtsNamespace | null;
+  ipcns: IpcNamespace | null;
+}
+
+/**
+ * newNamespaces checks the CLONE_NEW* flags of clone or unshare for t (EPERM without
+ * CAP_SYS_ADMIN, EINVAL for a kind the sentry cannot make) and returns the namespaces a
+ * task with those flags is in: new ones for the flags given, t's own for the others.
+ */
+export function newNamespaces(t: Task, flags: number): TaskNamespaces {
+  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns };
+  const wanted = flags & NEW_NAMESPACES;
+  if (wanted === 0) return out;
+  if ((wanted & ~CLONE_NEWUSER) !== 0 && !t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  if ((wanted & ~SUPPORTED) !== 0) fail(Errno.EINVAL);
+  if (flags & CLONE_NEWUTS) {
+    const u = utsNamespaceOf(t);
+    out.utsns = { hostname: u.hostname, domainname: u.domainname };
+  }
+  if (flags & CLONE_NEWIPC) out.ipcns = new IpcNamespace();
+  return out;
+}
+
+/** sharesWithOther tells whether another live task shares something with t (`same`). */
+function sharesWithOther(t: Task, same: (o: Task) => boolean): boolean {
+  for (const o of t.kernel.tasks.values()) if (o !== t && o.state !== 'exited' && same(o)) return true;
+  return false;
+}
+
+/** unshareFiles gives t a private copy of its descriptor table when another task shares
+ * it (CLONE_FILES): unshare(CLONE_FILES), close_range's CLOSE_RANGE_UNSHARE. */
+export function unshareFiles(t: Task): void {
+  if (sharesWithOther(t, (o) => o.fds === t.fds)) t.fds = t.fds.fork();
+}
+
+/** UNSHARE_FLAGS are the flags unshare(2) accepts. */
+const UNSHARE_FLAGS = CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM | NEW_NAMESPACES;
+
+/** unshare implements unshare(2) for t (see the header). */
+export function unshare(t: Task, flags: number): number {
+  if (flags & ~UNSHARE_FLAGS) fail(Errno.EINVAL);
+  // The flags Linux's unshare implies.
+  if (flags & CLONE_NEWUSER) flags |= CLONE_THREAD | CLONE_FS;
+  if (flags & CLONE_VM) flags |= CLONE_SIGHAND;
+  if (flags & CLONE_SIGHAND) flags |= CLONE_THREAD;
+  if (flags & CLONE_NEWNS) flags |= CLONE_FS;
+  // Linux's check_unshare_flags: nothing shared may be left behind for these three.
+  const otherThreads = [...t.tg.tasks].some((o) => o !== t && o.state !== 'exited');
+  if (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) && otherThreads) fail(Errno.EINVAL);
+  if (flags & (CLONE_SIGHAND | CLONE_VM) && sharesWithOther(t, (o) => o.tg !== t.tg && o.tg.actions === t.tg.actions)) fail(Errno.EINVAL);
+  if (flags & CLONE_VM && sharesWithOther(t, (o) => o.mm === t.mm)) fail(Errno.EINVAL);
+  const ns = newNamespaces(t, flags);
+  if (flags & CLONE_FS && sharesWithOther(t, (o) => o.fs === t.fs)) t.fs = { ...t.fs };
+  if (flags & CLONE_FILES) unshareFiles(t);
+  if (flags & (CLONE_SYSVSEM | CLONE_NEWIPC)) exitSemUndo(t.tg);
+  t.utsns = ns.utsns;
+  t.ipcns = ns.ipcns;
+  return 0;
+}
