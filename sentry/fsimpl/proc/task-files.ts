@@ -14,6 +14,7 @@ import { PROT_EXEC, PROT_WRITE } from '../../../platform';
 import type { Inode } from '../../vfs/inode';
 import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
+import { ioText } from '../../kernel/io-accounting';
 
 /** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
 const LIMITS: [string, string][] = [
@@ -164,6 +165,8 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     file('personality', () => `${(leader()?.personality ?? 0).toString(16).padStart(8, '0')}\n`, 0o400),
     // The auxiliary vector exec gave the process (mm.auxv), binary, readable by its owner.
     ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
+    // Read and write counts: the group's totals, or the thread's in task/<tid>/.
+    file('io', () => ioText(g, thread), 0o400),
     file('statm', () => {
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);
