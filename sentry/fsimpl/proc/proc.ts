@@ -13,6 +13,8 @@ import type { Inode } from '../../vfs/inode';
 import { EpollFile } from '../anon/epoll';
 import { EventFd } from '../anon/eventfd';
 import { SignalFd } from '../anon/signalfd';
+import { TimerFd } from '../anon/timerfd';
+import { Inotify } from '../anon/inotify';
 import { ProcFdLink } from './fd-link';
 import { mountinfoText, mountsText } from '../../vfs/mountinfo';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
@@ -170,11 +172,13 @@ function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
   return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n${anonFdInfo(f)}`;
 }
 
-/** anonFdInfo is what fdinfo adds for an eventfd (its counter), a signalfd (its mask) and
- * an epoll file (a tfd line per watched descriptor), in Linux's formats. */
+/** anonFdInfo is what fdinfo adds for an eventfd (its counter), a signalfd (its mask), a
+ * timerfd and an inotify descriptor (their own fdinfo) and an epoll file (a tfd line per
+ * watched descriptor), in Linux's formats. */
 function anonFdInfo(f: FileDescription): string {
   if (f instanceof EventFd) return `eventfd-count: ${f.counter.toString(16).padStart(16)}\n`;
   if (f instanceof SignalFd) return `sigmask:\t${f.mask.toString(16).padStart(16, '0')}\n`;
+  if (f instanceof TimerFd || f instanceof Inotify) return f.fdinfo();
   if (f instanceof EpollFile) {
     return [...f.targets()].map((e) => {
       let ino = 0;
