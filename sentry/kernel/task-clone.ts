@@ -14,6 +14,7 @@ import { Task as TaskClass } from './task';
 import { ThreadGroup } from './thread-group';
 import { WaitQueue } from './waiter';
 import { forkedSched } from './sched-policy';
+import { inheritTimerSlack } from './timer-slack';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000,
@@ -74,6 +75,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.personality = parent.personality;
   child.ipcns = parent.ipcns;
   child.cpus = parent.cpus;
+  inheritTimerSlack(parent, child);
   k.tasks.set(tid, child);
   // The child returns 0 from clone, on its new stack and TLS if given.
   child.regs.rax = 0n;
