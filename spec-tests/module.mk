@@ -17,7 +17,7 @@ BEHAVIOUR_PROGRAMS += pty
 BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_PROGRAMS += cow
 BEHAVIOUR_PROGRAMS += mounts
-BEHAVIOUR_PROGRAMS += userns procio fdinfo-anon timerslack
+BEHAVIOUR_PROGRAMS += userns procio fdinfo-anon timerslack wchan
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

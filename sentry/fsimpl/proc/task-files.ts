@@ -168,6 +168,9 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
     // Read and write counts: the group's totals, or the thread's in task/<tid>/.
     file('io', () => ioText(g, thread), 0o400),
+    // No kernel symbols: "0", as Linux shows for a running task (the reader itself); a
+    // sleeping task's wait channel would name a sentry function, which means nothing here.
+    file('wchan', () => '0'),
     // The thread's timer slack (the leader's in /proc/<pid>); another task's takes CAP_SYS_NICE to set.
     ['timerslack_ns', () => new ProcWritableFile(pfs, `${base}/timerslack_ns`, () => {
       const target = thread ?? leader();
