@@ -7,6 +7,7 @@
  * thread's, live or gone, and those of the children it reaped (wait_task_zombie adds
  * them); a new process starts at zero, and exec keeps the counts.
  */
+import { Errno, LinuxError } from './errors';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 
@@ -28,26 +29,43 @@ function counts<K extends object>(map: WeakMap<K, IoCounts>, key: K): IoCounts {
   return c;
 }
 
-/** accountIo records one read (or write) call of task t that returned `result`: a byte
- * count or a negative errno; anything else (a blocked call) is not counted yet. */
-export function accountIo<R>(t: Task, write: boolean, result: R): R {
-  if (typeof result !== 'number') return result;
+/** count adds one call of task t that moved `bytes` to t's and its group's counters. */
+function count(t: Task, write: boolean, bytes: number): void {
   for (const c of [counts(tasks, t), counts(groups, t.tg)]) {
     if (write) {
       c.syscw++;
-      if (result > 0) c.wchar += result;
+      c.wchar += bytes;
     } else {
       c.syscr++;
-      if (result > 0) c.rchar += result;
+      c.rchar += bytes;
     }
   }
+}
+
+/** accountIo runs one read (or write) call of task t and records it: a byte count or a
+ * negative errno is counted, and so is EAGAIN raised by the file (a non-blocking
+ * descriptor with nothing to do); other raised errors (checks made before the file is
+ * reached) and a blocked call (counted when it completes) are not. */
+export function accountIo<R>(t: Task, write: boolean, call: () => R): R {
+  let result: R;
+  try {
+    result = call();
+  } catch (e) {
+    if (e instanceof LinuxError && e.errno === Errno.EAGAIN) count(t, write, 0);
+    throw e;
+  }
+  if (typeof result === 'number') count(t, write, Math.max(result, 0));
   return result;
 }
 
 /** accountTransfer records a call that both read and wrote `result` bytes (sendfile,
- * copy_file_range): one read call and one write call. */
+ * copy_file_range, once past their checks): one read call and one write call. */
 export function accountTransfer<R>(t: Task, result: R): R {
-  return accountIo(t, true, accountIo(t, false, result));
+  if (typeof result === 'number') {
+    count(t, false, Math.max(result, 0));
+    count(t, true, Math.max(result, 0));
+  }
+  return result;
 }
 
 /** reapIo adds a reaped child's totals to its parent's (wait_task_zombie). */

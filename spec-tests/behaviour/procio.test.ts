@@ -1,7 +1,7 @@
 /**
  * /proc/self/io (procio.c): the read and write counters move by exactly the bytes and
- * calls a process made (pipes, /dev/null, /dev/zero, vectored calls, an EAGAIN read that
- * counts, an EBADF one that does not, a reaped child's writes); read_bytes and
+ * calls a process made (pipes, /dev/null, /dev/zero, vectored calls, EAGAIN reads (a pipe, a
+ * timerfd) that count, an EBADF one that does not, a reaped child's writes); read_bytes and
  * write_bytes stay 0 without block I/O. Compared between a native run and runc, runsc
  * and tvisor.
  */
@@ -22,7 +22,7 @@ describeProgram({
       'fields: rchar wchar syscr syscw read_bytes write_bytes cancelled_write_bytes',
       'rchar +5216 (pipe 600+400, /dev/zero 4096 and 50+70)',
       'wchar +2100 (pipe 1000, /dev/null 300 and 100+200, the child\'s 500)',
-      'syscr +5 (the EAGAIN read counts, the EBADF one does not)',
+      'syscr +6 (the EAGAIN reads count, the EBADF one does not)',
       'syscw +4',
       'read_bytes +0 write_bytes +0 cancelled_write_bytes +0',
     ]);

@@ -1,13 +1,14 @@
 /*
  * procio.c: /proc/self/io counts the read and write calls a process makes. Between two
  * snapshots it makes known calls (pipe, /dev/null, /dev/zero, vectored, a call that
- * fails with EAGAIN from the file, one refused with EBADF before it, and a child's
+ * fails with EAGAIN from the file (a pipe, a timerfd), one refused with EBADF before it, and a child's
  * writes, counted in once the child is reaped) and prints each counter's change. The
  * first snapshot's own read is counted in the second (Linux counts a read after it
  * returns), so its size and one call are taken off.
  */
 #include "common.h"
 #include <fcntl.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 
 struct io {
@@ -48,7 +49,8 @@ int main(void) {
   int p[2];
   if (pipe(p) != 0) return 1;
   int null = open("/dev/null", O_WRONLY), zero = open("/dev/zero", O_RDONLY);
-  if (null < 0 || zero < 0) return 1;
+  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+  if (null < 0 || zero < 0 || tfd < 0) return 1;
 
   long first = snap(&a);
   ssize_t r = 0;
@@ -57,6 +59,7 @@ int main(void) {
   r += read(p[0], buf, 1000) != 400;
   fcntl(p[0], F_SETFL, O_NONBLOCK);
   r += !(read(p[0], buf, 10) == -1 && errno == EAGAIN);
+  r += !(read(tfd, buf, 8) == -1 && errno == EAGAIN);
   r += !(read(999, buf, 10) == -1 && errno == EBADF);
   r += write(null, buf, 300) != 300;
   r += pread(zero, buf, 4096, 0) != 4096;
@@ -73,7 +76,7 @@ int main(void) {
   say("fields: %s %s %s %s %s %s %s", a.names[0], a.names[1], a.names[2], a.names[3], a.names[4], a.names[5], a.names[6]);
   say("rchar +%lld (pipe 600+400, /dev/zero 4096 and 50+70)", b.v[0] - a.v[0] - first);
   say("wchar +%lld (pipe 1000, /dev/null 300 and 100+200, the child's 500)", b.v[1] - a.v[1]);
-  say("syscr +%lld (the EAGAIN read counts, the EBADF one does not)", b.v[2] - a.v[2] - 1);
+  say("syscr +%lld (the EAGAIN reads count, the EBADF one does not)", b.v[2] - a.v[2] - 1);
   say("syscw +%lld", b.v[3] - a.v[3]);
   say("read_bytes +%lld write_bytes +%lld cancelled_write_bytes +%lld", b.v[4] - a.v[4], b.v[5] - a.v[5], b.v[6] - a.v[6]);
   return r != 0;
