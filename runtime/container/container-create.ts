@@ -24,6 +24,7 @@ import { withOomScoreAdj } from './oom-score';
 import { processStartTime } from './proc';
 import { validateNamespacePaths } from './namespace-paths';
 import { validateSysctl } from './sysctl';
+import { validateProcessUser } from './user-mapping';
 import type { SandboxRef } from './sandbox';
 import { writeAtomic, type ContainerRecord } from './store';
 
@@ -88,6 +89,7 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
   }
   const spec = parseConfig(text);
   validateNamespacePaths(spec);
+  validateProcessUser(spec);
   validateSysctl(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
   let isDir = false;

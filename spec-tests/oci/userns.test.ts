@@ -5,7 +5,8 @@
  * bind mount belongs to host uid 100000 (and 101000 after chown to 1000); host root's
  * files, in the bind mount and in the rootfs, read as the overflow id 65534; chown,
  * setgroups and every set*id call refuse an id outside the mappings with EINVAL, before
- * any permission check.
+ * any permission check. A process.user outside the mappings is refused at create with
+ * runc's text, and nothing is left behind.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,8 @@ import * as path from 'node:path';
 import { makeRootfs } from '../behaviour/bundle';
 import { withCapabilities } from '../behaviour/compare';
 import { programSkipReason, runtimeSkipReason, runUnder, type Runtime } from '../behaviour/runner';
+import { OciRuntime } from './harness';
+import type { Spec } from '../../oci/config';
 
 const CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID'];
 
@@ -106,4 +109,37 @@ describe('user namespace mappings: runc and tvisor agree', () => {
     expect({ runtime, status: o.status, stdout: o.stdout }).toEqual({ runtime, status: 0, stdout: EXPECTED });
     expect({ runtime, owners: o.hostOwners }).toEqual({ runtime, owners: { made: '101000:101000', hostroot: '0:0' } });
   }, 90_000);
+});
+
+/** UNMAPPED_USERS: [what, process.user, runc's message]. */
+const UNMAPPED_USERS: [string, NonNullable<Spec['process']>['user'], string][] = [
+  ['uid', { uid: 70000, gid: 0 }, 'unable to setup user: cannot set uid to unmapped user in user namespace'],
+  ['gid', { uid: 0, gid: 70000 }, 'unable to setup user: cannot set gid to unmapped user in user namespace'],
+  ['additional gid', { uid: 0, gid: 0, additionalGids: [70000] }, 'unable to setup user: setgroups: invalid argument'],
+];
+
+describe.each([['runc', '/usr/sbin/runc'], ['tvisor', path.resolve(__dirname, '../../bin/tvisor')]])('%s: process.user outside the mappings', (name, bin) => {
+  const rt = new OciRuntime(name, bin);
+  beforeAll(() => {
+    prerequisites();
+    // runc's mapped root must reach the bundle.
+    fs.chmodSync(rt.dir, 0o755);
+  });
+  afterAll(() => rt.cleanup());
+
+  test.each(UNMAPPED_USERS)('an unmapped %s is refused with runc\'s text, nothing left behind', (what, user, message) => {
+    const id = `userns-unmapped-${what.replace(/ /g, '-')}-${process.pid}`;
+    const b = rt.bundle(`unmapped-${what.replace(/ /g, '-')}`, ['true'], (s) => {
+      s.process!.user = user;
+      s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.mounts = (s.mounts ?? []).filter((m) => m.destination !== '/sys/fs/cgroup');
+    });
+    const r = rt.run('run', '--bundle', b, id);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+    if (name === 'tvisor') expect(r.stderr).toBe(`tvisor: ${message}\n`);
+    expect(rt.run('list', '-q').stdout).toBe('');
+  }, 60_000);
 });
