@@ -1,9 +1,10 @@
 /**
  * /proc/self/io (procio.c): the read and write counters move by exactly the bytes and
- * calls a process made (pipes, /dev/null, /dev/zero, vectored calls, EAGAIN reads (a pipe, a
- * timerfd) that count, an EBADF one that does not, a reaped child's writes); read_bytes and
- * write_bytes stay 0 without block I/O. Compared between a native run and runc, runsc
- * and tvisor.
+ * calls a process made (pipes, /dev/null, /dev/zero, vectored calls, EAGAIN reads from
+ * a pipe and a timerfd that count, an EBADF one that does not, a reaped child's writes).
+ * read_bytes and write_bytes are not compared: natively they count block I/O, which
+ * depends on the host's page cache. Compared between a native run and runc, runsc and
+ * tvisor.
  */
 import { describeProgram, expectLines } from './compare';
 
@@ -24,7 +25,6 @@ describeProgram({
       'wchar +2100 (pipe 1000, /dev/null 300 and 100+200, the child\'s 500)',
       'syscr +6 (the EAGAIN reads count, the EBADF one does not)',
       'syscw +4',
-      'read_bytes +0 write_bytes +0 cancelled_write_bytes +0',
     ]);
   },
 });
