@@ -37,6 +37,7 @@ import { MqueueFs } from './fsimpl/mqueue/fs';
 import { ipcBudget } from './kernel/ipc/budget';
 import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
+import { configureUserNamespace } from './kernel/user-namespace';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
@@ -268,5 +269,6 @@ export function boot(o: BootOptions): Booted {
   const init = spawnProcess(k, spec.process!, stdio);
   k.init = init.tg;
   configureProcView(k, spec);
+  configureUserNamespace(k, spec);
   return { kernel: k, init };
 }

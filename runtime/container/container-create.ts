@@ -22,7 +22,9 @@ import { validateID } from './id';
 import type { FileLock } from './lock';
 import { withOomScoreAdj } from './oom-score';
 import { processStartTime } from './proc';
+import { validateNamespacePaths } from './namespace-paths';
 import { validateSysctl } from './sysctl';
+import { validateProcessUser } from './user-mapping';
 import type { SandboxRef } from './sandbox';
 import { writeAtomic, type ContainerRecord } from './store';
 
@@ -86,6 +88,8 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
     throw new ContainerError(`bundle ${bundle}: cannot read config.json: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
   }
   const spec = parseConfig(text);
+  validateNamespacePaths(spec);
+  validateProcessUser(spec);
   validateSysctl(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
   let isDir = false;

@@ -82,14 +82,22 @@ export function tmpfsShowFor(data: readonly string[], defaultMode: number): stri
   return tmpfsShowOptions(d, bounds.maxBytes, bounds.maxInodes);
 }
 
+/** MAKERS make each file system type mount(2) accepts, in /proc/filesystems' order. */
+type Maker = (k: Kernel, data: readonly string[]) => Mountable;
+const MAKERS: ReadonlyMap<string, Maker> = new Map<string, Maker>([
+  ['sysfs', () => ({ fs: sandboxSysfs(), options: [] })],
+  ['tmpfs', (_k, data) => newTmpfs(data)],
+  ['proc', (k) => ({ fs: newProcfs(k, (): Task | null => k.sched.running), options: [] })],
+]);
+
+/** mountableTypes lists the file system types newMountable makes (/proc/filesystems). */
+export function mountableTypes(): string[] {
+  return [...MAKERS.keys()];
+}
+
 /** newMountable makes a new file system of `type` for mount(2) (ENODEV: a type the
  * sandbox does not have, host file systems included). */
 export function newMountable(k: Kernel, type: string, data: readonly string[]): Mountable {
-  const current = (): Task | null => k.sched.running;
-  switch (type) {
-    case 'tmpfs': return newTmpfs(data);
-    case 'proc': return { fs: newProcfs(k, current), options: [] };
-    case 'sysfs': return { fs: sandboxSysfs(), options: [] };
-    default: return fail(Errno.ENODEV);
-  }
+  const make = MAKERS.get(type);
+  return make ? make(k, data) : fail(Errno.ENODEV);
 }

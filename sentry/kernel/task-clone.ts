@@ -14,6 +14,7 @@ import { Task as TaskClass } from './task';
 import { ThreadGroup } from './thread-group';
 import { WaitQueue } from './waiter';
 import { forkedSched } from './sched-policy';
+import { inheritTimerSlack } from './timer-slack';
 
 export * from './clone-flags';
 import {
@@ -77,6 +78,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.ipcns = ns.ipcns;
   child.utsns = ns.utsns;
   child.cpus = parent.cpus;
+  inheritTimerSlack(parent, child);
   k.tasks.set(tid, child);
   // The child returns 0 from clone, on its new stack and TLS if given.
   child.regs.rax = 0n;

@@ -8,6 +8,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
 import { childReaped, groupTimes, type CpuTimes } from './cputime';
 import { block, type Block } from './waiter';
+import { reapIo } from './io-accounting';
 import { SIGCHLD } from './signal-types';
 
 export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
@@ -72,6 +73,7 @@ export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResu
 function reap(t: Task, c: ThreadGroup): void {
   c.zombie = false;
   childReaped(t.tg, c);
+  reapIo(t.tg, c);
   t.tg.children.delete(c);
   t.tg.waitableStops.delete(c);
   t.kernel.groups.delete(c.tgid);

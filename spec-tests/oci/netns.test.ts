@@ -83,11 +83,11 @@ function withNetworkNs(nsPath?: string) {
     expect(rt.run('delete', '--force', 'h1').status).toBe(0);
   });
 
-  test('a namespace path that does not exist is one error line, and nothing is left', () => {
+  test('a namespace path that does not exist is one error line (runc\'s text), and nothing is left', () => {
     const bundle = rt.bundle('b', ['true'], withNetworkNs('/run/netns/does-not-exist-here'));
     const r = rt.run('create', '--bundle', bundle, 'x1');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('tvisor: config.json: linux.namespaces: network namespace /run/netns/does-not-exist-here does not exist\n');
+    expect(r.stderr).toBe('tvisor: namespace path: lstat /run/netns/does-not-exist-here: no such file or directory\n');
     expect(fs.existsSync(rt.root) ? fs.readdirSync(rt.root) : []).toEqual([]);
   });
 });

@@ -16,6 +16,8 @@ import { AnonFile } from './anon';
 
 /** IN_MASK_ADD, IN_ONESHOT, IN_MASK_CREATE: how inotify_add_watch treats the mask. */
 export const IN_MASK_CREATE = 0x10000000, IN_MASK_ADD = 0x20000000, IN_ONESHOT = 0x80000000;
+/** IN_ALL_EVENTS are the event bits of a mask; IN_EXCL_UNLINK a watch flag fdinfo shows. */
+const IN_ALL_EVENTS = 0xfff, IN_EXCL_UNLINK = 0x04000000;
 /** MAX_QUEUED_EVENTS is Linux's default /proc/sys/fs/inotify/max_queued_events. */
 export const MAX_QUEUED_EVENTS = 16384;
 const EVENT_SIZE = 16;
@@ -130,6 +132,25 @@ export class Inotify extends AnonFile {
     return fail(Errno.ENOTTY);
   }
 
+
+  /** fdinfo is what /proc/<pid>/fdinfo adds for an inotify descriptor, in Linux's format
+   * (inotify_fdinfo): one line per watch, the newest first, with the watched inode, its
+   * device in the kernel's encoding (major << 20 | minor) and the mask as the application
+   * set it (the event bits, IN_EXCL_UNLINK and IN_ONESHOT). No file handle follows: the
+   * sandbox's file systems do not export handles. */
+  fdinfo(): string {
+    return [...this.watches.values()].reverse().map((w) => {
+      let ino = 0, dev = 0;
+      try {
+        ({ ino, dev } = w.inode.stat());
+      } catch {
+        // a watched inode whose attributes cannot be read shows 0
+      }
+      const sdev = ((((dev >>> 8) & 0xfff) << 20) | (dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0;
+      const mask = (w.mask & (IN_ALL_EVENTS | IN_EXCL_UNLINK | IN_ONESHOT)) >>> 0;
+      return `inotify wd:${w.wd.toString(16)} ino:${ino.toString(16)} sdev:${sdev.toString(16)} mask:${mask.toString(16)} ignored_mask:0\n`;
+    }).join('');
+  }
 
   override readiness(): number {
     return this.events.length > 0 ? POLLIN | POLLRDNORM : 0;

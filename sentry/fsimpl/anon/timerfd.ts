@@ -11,13 +11,18 @@ import { Block, WaitQueue } from '../../kernel/waiter';
 import { O_RDWR, POLLIN, POLLRDNORM } from '../../vfs/file';
 import { AnonFile } from './anon';
 
+/** TFD_TIMER_ABSTIME makes timerfd_settime's value an absolute time on the clock. */
+export const TFD_TIMER_ABSTIME = 1;
+
 /** TimerFd is one timerfd description. */
 export class TimerFd extends AnonFile {
   private count = 0n;
   private readonly q = new WaitQueue();
   private readonly timer: IntervalTimer;
+  /** settimeFlags are the TFD_TIMER_* flags of the last timerfd_settime (fdinfo shows them). */
+  private settimeFlags = 0;
 
-  constructor(clock: number, flags: number) {
+  constructor(readonly clock: number, flags: number) {
     super('[timerfd]', O_RDWR | flags);
     this.timer = new IntervalTimer(clock, (n) => {
       this.count += n;
@@ -25,10 +30,21 @@ export class TimerFd extends AnonFile {
     });
   }
 
-  /** settime arms or disarms the timer (a new setting drops expirations not yet read); returns the old one. */
-  settime(setting: TimerSetting, absolute: boolean): TimerSetting {
+  /** settime arms or disarms the timer (a new setting drops expirations not yet read),
+   * absolute when `flags` has TFD_TIMER_ABSTIME; returns the old setting. */
+  settime(setting: TimerSetting, flags: number): TimerSetting {
     this.count = 0n;
-    return this.timer.set(setting, absolute);
+    this.settimeFlags = flags;
+    return this.timer.set(setting, (flags & TFD_TIMER_ABSTIME) !== 0);
+  }
+
+  /** fdinfo is what /proc/<pid>/fdinfo adds for a timerfd, in Linux's format
+   * (timerfd_show): the clock, the expirations not yet read, the settime flags in octal,
+   * the time left and the interval as (seconds, nanoseconds). */
+  fdinfo(): string {
+    const [interval, left] = this.timer.get();
+    const ts = (ns: bigint) => `(${ns / 1_000_000_000n}, ${ns % 1_000_000_000n})`;
+    return `clockid: ${this.clock}\nticks: ${this.count}\nsettime flags: 0${this.settimeFlags.toString(8)}\nit_value: ${ts(left)}\nit_interval: ${ts(interval)}\n`;
   }
 
   /** gettime returns [interval, time left] in ns. */

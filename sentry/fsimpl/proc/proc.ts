@@ -13,14 +13,41 @@ import type { Inode } from '../../vfs/inode';
 import { EpollFile } from '../anon/epoll';
 import { EventFd } from '../anon/eventfd';
 import { SignalFd } from '../anon/signalfd';
+import { TimerFd } from '../anon/timerfd';
+import { Inotify } from '../anon/inotify';
 import { ProcFdLink } from './fd-link';
 import { mountinfoText, mountsText } from '../../vfs/mountinfo';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 import { sysvipcDir } from './sysvipc';
 import { procViewOf } from './sandbox-view';
 import { sysctlDir } from './sysctl';
+import { mountableTypes } from '../mountable';
 import { cpuinfoText, loadavgText, meminfoText, statText, uptimeText } from './system-files';
 import { memoryStatusLines, taskFiles } from './task-files';
+
+/** cmdlineText is /proc/cmdline: the sandbox boots no kernel image, so, as gVisor does,
+ * it shows a constant naming the sandbox's kernel release (no host detail). */
+function cmdlineText(): string {
+  return `BOOT_IMAGE=/vmlinuz-${UTS_RELEASE}-tvisor quiet\n`;
+}
+
+/** filesystemsText is /proc/filesystems: the types mount(2) accepts in the sandbox (each
+ * "nodev": none needs a block device). The rootfs's 9p and the sentry's own devpts and
+ * mqueue are left out, as mount(2) refuses them (ENODEV). */
+function filesystemsText(): string {
+  return mountableTypes().map((t) => `nodev\t${t}\n`).join('');
+}
+
+/** CHAR_DRIVERS are the character device drivers the sandbox emulates, by major, in
+ * Linux's names (fs/char_dev.c's chrdev_show): the memory devices (null, zero, full,
+ * random, urandom: fsimpl/dev/device-ops.ts), /dev/tty and /dev/ptmx (5:0 and 5:2), and
+ * the pty slaves (devpts). */
+const CHAR_DRIVERS: [number, string][] = [[1, 'mem'], [5, '/dev/tty'], [5, '/dev/ptmx'], [136, 'pts']];
+
+/** devicesText is /proc/devices: the emulated character drivers, and no block device. */
+function devicesText(): string {
+  return `Character devices:\n${CHAR_DRIVERS.map(([major, name]) => `${String(major).padStart(3)} ${name}\n`).join('')}\nBlock devices:\n`;
+}
 
 /** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
 export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
@@ -35,7 +62,9 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     m.set('uptime', () => new ProcFile(pfs, '/uptime', () => uptimeText(k)));
     m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => loadavgText(k)));
     m.set('version', () => new ProcFile(pfs, '/version', () => `Linux version ${UTS_RELEASE} ${UTS_VERSION}\n`));
-    m.set('filesystems', () => new ProcFile(pfs, '/filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n'));
+    m.set('filesystems', () => new ProcFile(pfs, '/filesystems', filesystemsText));
+    m.set('devices', () => new ProcFile(pfs, '/devices', devicesText));
+    m.set('cmdline', () => new ProcFile(pfs, '/cmdline', cmdlineText));
     m.set('mounts', () => new ProcLink(pfs, '/mounts', () => 'self/mounts'));
     m.set('sysvipc', () => sysvipcDir(pfs, k, self));
     m.set('stat', () => new ProcFile(pfs, '/stat', () => statText(k)));
@@ -143,11 +172,13 @@ function fdInfo(k: Kernel, f: FileDescription, cloexec: boolean): string {
   return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n${anonFdInfo(f)}`;
 }
 
-/** anonFdInfo is what fdinfo adds for an eventfd (its counter), a signalfd (its mask) and
- * an epoll file (a tfd line per watched descriptor), in Linux's formats. */
+/** anonFdInfo is what fdinfo adds for an eventfd (its counter), a signalfd (its mask), a
+ * timerfd and an inotify descriptor (their own fdinfo) and an epoll file (a tfd line per
+ * watched descriptor), in Linux's formats. */
 function anonFdInfo(f: FileDescription): string {
   if (f instanceof EventFd) return `eventfd-count: ${f.counter.toString(16).padStart(16)}\n`;
   if (f instanceof SignalFd) return `sigmask:\t${f.mask.toString(16).padStart(16, '0')}\n`;
+  if (f instanceof TimerFd || f instanceof Inotify) return f.fdinfo();
   if (f instanceof EpollFile) {
     return [...f.targets()].map((e) => {
       let ino = 0;

@@ -4,7 +4,7 @@
  * (fs/proc/base.c, array.c). proc.ts lists them with the others.
  */
 import { INITIAL_NS_INODES, nsInodeOf } from '../../kernel/namespaces';
-import { CAP_SYS_RESOURCE } from '../../kernel/capabilities';
+import { CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../kernel/capabilities';
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { limitOf, RLIM_INFINITY } from '../../kernel/rlimits';
@@ -15,6 +15,8 @@ import { PROT_EXEC, PROT_WRITE } from '../../../platform';
 import type { Inode } from '../../vfs/inode';
 import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
+import { ioText } from '../../kernel/io-accounting';
+import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
 
 /** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
 const LIMITS: [string, string][] = [
@@ -165,6 +167,23 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     file('personality', () => `${(leader()?.personality ?? 0).toString(16).padStart(8, '0')}\n`, 0o400),
     // The auxiliary vector exec gave the process (mm.auxv), binary, readable by its owner.
     ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
+    // Read and write counts: the group's totals, or the thread's in task/<tid>/.
+    file('io', () => ioText(g, thread), 0o400),
+    // No kernel symbols: "0", as Linux shows for a running task (the reader itself); a
+    // sleeping task's wait channel would name a sentry function, which means nothing here.
+    file('wchan', () => '0'),
+    // The thread's timer slack (the leader's in /proc/<pid>); another task's takes CAP_SYS_NICE to set.
+    ['timerslack_ns', () => new ProcWritableFile(pfs, `${base}/timerslack_ns`, () => {
+      const target = thread ?? leader();
+      return `${target ? timerSlack(target) : 0n}\n`;
+    }, (t, data) => {
+      const s = data.toString('latin1').replace(/\n$/, '');
+      if (!/^\+?\d+$/.test(s) || BigInt(s) >= 2n ** 64n) fail(Errno.EINVAL);
+      const target = thread ?? leader();
+      if (!target) fail(Errno.ESRCH);
+      if (target !== t && !t.creds.capable(CAP_SYS_NICE)) fail(Errno.EPERM);
+      setTimerSlack(target, BigInt(s));
+    }, () => true, owner, 0o666)],
     file('statm', () => {
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);

@@ -3,6 +3,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
+import { checkMapped } from '../../../kernel/user-namespace';
 import type { SetAttr, Timespec } from '../../../vfs/inode';
 import type { Location } from '../../../vfs/mount';
 import { accessAt, setAttr } from '../../../vfs/ops';
@@ -34,7 +35,11 @@ define(452, (t, r) => {
   return chmod(t, loc, u32(r, 2));
 }, 'full');
 
+/** chown changes a file's owner and group (-1 keeps one); an id the user namespace does
+ * not map is EINVAL (chown_common), after the lookup and before any permission check. */
 function chown(t: Task, loc: Location, uid: number, gid: number): number {
+  if (uid !== 0xffffffff) checkMapped(t.kernel, 'uid', uid);
+  if (gid !== 0xffffffff) checkMapped(t.kernel, 'gid', gid);
   const a: SetAttr = {};
   if (uid !== 0xffffffff) a.uid = uid;
   if (gid !== 0xffffffff) a.gid = gid;

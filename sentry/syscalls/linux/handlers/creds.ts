@@ -10,6 +10,7 @@ import {
 } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
+import { checkMapped } from '../../../kernel/user-namespace';
 import type { Registers } from '../../../../platform';
 import { define } from '../registry';
 import { u32 } from './util';
@@ -38,7 +39,9 @@ define(116, (t, r) => {
   const n = r.argInt(0);
   if (n < 0 || n > NGROUPS_MAX) fail(Errno.EINVAL);
   const b = t.mm.read(r.arg(1), 4 * n);
-  t.creds.groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(4 * i));
+  const groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(4 * i));
+  for (const g of groups) checkMapped(t.kernel, 'gid', g);
+  t.creds.groups = groups;
   return 0;
 }, 'full');
 
@@ -61,10 +64,17 @@ function commit(t: Task, kind: Kind, next: [number, number, number]): number {
   return 0;
 }
 
-/** setId implements setuid/setgid: with CAP_SETUID (CAP_SETGID) all three ids, otherwise
+/** checkGiven refuses (EINVAL) an id other than -1 that the user namespace does not map,
+ * before any permission check, as Linux's setre*id and setres*id do. */
+function checkGiven(t: Task, kind: Kind, given: number[]): void {
+  for (const v of given) if (v !== NO_ID) checkMapped(t.kernel, kind, v);
+}
+
+/** setId implements setuid/setgid (an unmapped id is EINVAL): with CAP_SETUID (CAP_SETGID) all three ids, otherwise
  * the effective one, to the real or saved id only. */
 function setId(t: Task, kind: Kind, id: number): number {
   if (id === NO_ID) fail(Errno.EINVAL);
+  checkMapped(t.kernel, kind, id);
   const [real, , saved] = ids(t, kind);
   if (mayChange(t, kind)) return commit(t, kind, [id, id, id]);
   if (id !== real && id !== saved) fail(Errno.EPERM);
@@ -75,6 +85,7 @@ function setId(t: Task, kind: Kind, id: number): number {
  * effective id any of the three; the saved id follows the effective one when the real id
  * is set or the effective one moves away from the real one. */
 function setReId(t: Task, kind: Kind, r: number, e: number): number {
+  checkGiven(t, kind, [r, e]);
   const [real, eff, saved] = ids(t, kind);
   const cap = mayChange(t, kind);
   if (r !== NO_ID && r !== real && r !== eff && !cap) fail(Errno.EPERM);
@@ -87,6 +98,7 @@ function setReId(t: Task, kind: Kind, r: number, e: number): number {
 /** setResId implements setresuid/setresgid: each id given must be one of the current
  * three, unless the task holds CAP_SETUID (CAP_SETGID). */
 function setResId(t: Task, kind: Kind, r: number, e: number, s: number): number {
+  checkGiven(t, kind, [r, e, s]);
   const cur = ids(t, kind);
   const cap = mayChange(t, kind);
   for (const v of [r, e, s]) if (v !== NO_ID && !cap && !cur.includes(v)) fail(Errno.EPERM);

@@ -6,6 +6,7 @@ import { sendToTask } from '../../../kernel/signals';
 import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
+import { accountIo } from '../../../kernel/io-accounting';
 import { O_APPEND, SEEK_CUR, type FileDescription } from '../../../vfs/file';
 import { checkFsize, fsizeRoom } from '../../../kernel/rlimit-checks';
 import { resolve } from '../../../vfs/path';
@@ -75,10 +76,11 @@ function offsetArg(v: bigint): number {
   return Number(o);
 }
 
-define(0, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2)), 'full');
-define(1, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2))), 'full');
-define(17, (t, r) => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3))), 'full');
-define(18, (t, r) => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3)))), 'full');
+// Each call is counted for /proc/<pid>/io once it returns (kernel/io-accounting.ts).
+define(0, (t, r) => accountIo(t, false, () => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2))), 'full');
+define(1, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2)))), 'full');
+define(17, (t, r) => accountIo(t, false, () => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3)))), 'full');
+define(18, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3))))), 'full');
 
 /** vectored runs read or write over an iovec array, stopping at the first short transfer. */
 function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: boolean, offset?: number): number | Block {
@@ -103,10 +105,10 @@ function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: bo
   return total;
 }
 
-define(19, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false), 'full');
-define(20, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true)), 'full');
-define(295, (t, r) => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false, offsetArg(r.arg(3))), 'full');
-define(296, (t, r) => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true, offsetArg(r.arg(3)))), 'full');
+define(19, (t, r) => accountIo(t, false, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false)), 'full');
+define(20, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true))), 'full');
+define(295, (t, r) => accountIo(t, false, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), false, offsetArg(r.arg(3)))), 'full');
+define(296, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => vectored(t, fdArg(r, 0), r.arg(1), r.argInt(2), true, offsetArg(r.arg(3))))), 'full');
 
 // lseek(fd, offset, whence)
 define(8, (t, r) => file(t, fdArg(r, 0)).seek(Number(BigInt.asIntN(64, r.arg(1))), r.argInt(2)), 'full');

@@ -14,6 +14,7 @@ import { sendToTask } from '../../../kernel/signals';
 import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { block, Block } from '../../../kernel/waiter';
+import { accountTransfer } from '../../../kernel/io-accounting';
 import { PipeEnd } from '../../../fsimpl/pipe/pipe';
 import { O_APPEND, type FileDescription } from '../../../vfs/file';
 import { fsizeRoom } from '../../../kernel/rlimit-checks';
@@ -111,7 +112,7 @@ define(40, (t, r) => {
   const off = readOffset(t, offAddr);
   const w = transfer(t, input, out, num(r, 3), { srcOff: off, nonblock: out.nonblocking });
   if (off !== undefined && typeof w === 'number' && w > 0) writeOffset(t, offAddr, off + w);
-  return w;
+  return accountTransfer(t, w);
 }, 'full');
 
 // splice(fd_in, off_in*, fd_out, off_out*, len, flags): one side at least is a pipe.
@@ -200,5 +201,5 @@ define(326, (t, r) => {
     if (outAddr !== 0n) writeOffset(t, outAddr, dstOff + w);
     else out.offset += w;
   }
-  return w;
+  return accountTransfer(t, w);
 }, 'partial', 'copies through a sentry buffer, at most 4 MiB a call (a short count, as Linux allows)');

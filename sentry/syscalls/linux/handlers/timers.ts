@@ -8,14 +8,14 @@ import { cpuClock } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
 import { checkTimerClock, itimerspec, readItimerspec } from '../../../kernel/interval-timer';
 import { createTimer, deleteTimer, readSigevent, timerOf } from '../../../kernel/posix-timers';
-import { TimerFd } from '../../../fsimpl/anon/timerfd';
+import { TFD_TIMER_ABSTIME, TimerFd } from '../../../fsimpl/anon/timerfd';
 import type { Task } from '../../../kernel/task';
 import { O_CLOEXEC, O_NONBLOCK } from '../../../vfs/file';
 import { define } from '../registry';
 import { fdArg, file, u32 } from './util';
 
 const TIMER_ABSTIME = 1;
-const TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2;
+const TFD_TIMER_CANCEL_ON_SET = 2;
 
 // timer_create(clockid, sevp, timerid)
 define(222, (t, r) => {
@@ -68,7 +68,7 @@ define(286, (t, r) => {
   if (flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) fail(Errno.EINVAL);
   const f = timerfd(t, fdArg(r, 0));
   const setting = readItimerspec(t.mm.read(r.arg(2), 32));
-  const old = f.settime(setting, (flags & TFD_TIMER_ABSTIME) !== 0);
+  const old = f.settime(setting, flags);
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), itimerspec(old));
   return 0;
 }, 'partial', 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels');
