@@ -12,6 +12,11 @@ class FakeFs implements FileSystem {
   lookups = 0;
   chains: string[][] = [];
   cacheDentries?: boolean;
+  /** listable: directories answer listChildren with `listed` names (f0, f1, ...). */
+  listable = false;
+  listed = 100;
+  /** listings records each listChildren: the directory and the most asked for. */
+  listings: Array<[string, number]> = [];
   constructor() {
     this.root = new FakeInode(this, '', true);
   }
@@ -54,6 +59,11 @@ class FakeInode extends Inode {
   }
   override revalidate(_name: string, child: Inode): boolean {
     return (child as FakeInode).valid;
+  }
+  override listChildren(max: number): Array<{ name: string; inode: Inode }> | null {
+    if (!this.ffs.listable) return null;
+    this.ffs.listings.push([this.path, max]);
+    return Array.from({ length: Math.min(max, this.ffs.listed) }, (_, i) => ({ name: `f${i}`, inode: new FakeInode(this.ffs, `${this.path}/f${i}`, false) }));
   }
   override evict(): void {
     this.ffs.evicted.push(this.path);
@@ -226,5 +236,61 @@ describe('dentry cache', () => {
     expect(one).not.toBe(two);
     expect(root.children.size).toBe(0);
     expect(fs.lookups).toBe(2);
+  });
+
+  test('a directory whose file system lists names with attributes is listed once, at its first missing name', () => {
+    const { fs, cache, root } = tree(1000);
+    fs.listable = true;
+    const d = root.child('d');
+    fs.lookups = 0;
+    fs.listings = [];
+    for (let i = 0; i < 100; i++) {
+      cache.newWalk();
+      d.child(`f${i}`);
+    }
+    expect(fs.listings).toEqual([['/d', Math.floor((1000 - MIN_CAPACITY) / 4)]]);
+    expect(fs.lookups).toBe(0);
+    // A name the listing did not bring is looked up as before, and nothing is listed again.
+    cache.newWalk();
+    d.child('g');
+    expect(fs.lookups).toBe(1);
+    expect(fs.listings).toHaveLength(1);
+    // Without the file system's help: one lookup per name, as before.
+    const plain = tree(1000);
+    const p = plain.root.child('d');
+    for (let i = 0; i < 100; i++) p.child(`f${i}`);
+    expect(plain.fs.lookups).toBe(101);
+  });
+
+  test('a listing is bounded by the cache: a quarter of the capacity beyond its floor, and the cache stays bounded', () => {
+    const { fs, cache, root } = tree(200);
+    fs.listable = true;
+    fs.listed = 10_000;
+    for (let i = 0; i < 20; i++) {
+      cache.newWalk();
+      root.child(`d${i}`).child('f0');
+    }
+    expect(fs.listings.every(([, max]) => max === Math.floor((200 - MIN_CAPACITY) / 4))).toBe(true);
+    expect(cache.size).toBeLessThanOrEqual(200 + 32);
+    // A directory listed and then evicted with its children is listed again when looked up anew.
+    expect(fs.evicted.length).toBeGreaterThan(0);
+  });
+
+  test('one directory is listed per path walk (what a syscall resolved stays cached), and the prefetched chain uses the listing', () => {
+    const { fs, cache, root } = tree(1000);
+    fs.listable = true;
+    const a = root.child('da');
+    const b = root.child('db');
+    fs.listings = [];
+    cache.newWalk();
+    a.child('f1');
+    b.child('f1'); // same walk: looked up, not listed
+    expect(fs.listings).toEqual([['/da', expect.any(Number)]]);
+    cache.newWalk();
+    fs.chains = [];
+    root.prefetch(['db', 'f7']);
+    // db was listed, and f7 came from the listing: no chain was walked beyond it.
+    expect(fs.listings.map(([d]) => d)).toEqual(['/da', '/db']);
+    expect(b.children.has('f7')).toBe(true);
   });
 });

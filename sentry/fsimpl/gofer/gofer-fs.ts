@@ -160,9 +160,39 @@ export class GoferInode extends Inode {
   private target: string | null = null;
   /** hostFds caches the descriptors the gofer passed, by access mode, shared by every open. */
   private readonly hostFds = new Map<number, CachedFd>();
+  /** walkedFid is the fid once walked to (-1 for an entry of a listing not used yet). */
+  private walkedFid: number;
 
-  constructor(readonly gfs: GoferFs, readonly fid: number, public attr: Attr) {
+  /**
+   * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
+   * `origin`, the directory whose listing (listChildren) named it: its fid is then walked
+   * to on first use (see fid).
+   */
+  constructor(readonly gfs: GoferFs, fid: number, public attr: Attr, private origin: { dir: GoferInode; name: string } | null = null) {
     super(gfs, inoOf(attr.qid), attr.mode);
+    this.walkedFid = fid;
+  }
+
+  /**
+   * fid is the file's fid, walked to from the listed directory on first use when the
+   * inode came from a listing: one Twalkstat as container root (the task that listed the
+   * directory could read and search it), checked to reach the same file (qid path and
+   * type), else ESTALE, as a revalidation finds it changed.
+   */
+  get fid(): number {
+    if (this.walkedFid >= 0) return this.walkedFid;
+    const o = this.origin!;
+    this.gfs.asTask();
+    const { walked, error } = p9(() => this.c.walkChain(o.dir.fid, [o.name]));
+    if (error || walked.length !== 1) throw error ?? new LinuxError(Errno.ESTALE);
+    const w = walked[0];
+    if (w.attr.qid.path !== this.attr.qid.path || w.attr.qid.type !== this.attr.qid.type) {
+      this.gfs.client.clunk(w.fid).catch(() => undefined);
+      fail(Errno.ESTALE);
+    }
+    this.walkedFid = w.fid;
+    this.origin = null;
+    return w.fid;
   }
 
   private get c() {
@@ -190,8 +220,8 @@ export class GoferInode extends Inode {
       host.close(cfd.fd);
       this.hostFds.delete(acc);
     }
-    if (this === this.gfs.root) return;
-    this.gfs.client.clunk(this.fid).catch(() => undefined);
+    if (this === this.gfs.root || this.walkedFid < 0) return;
+    this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
   }
 
   /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
@@ -267,6 +297,24 @@ export class GoferInode extends Inode {
       return { valid, inodes: [] };
     }
     return { valid, inodes: walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr)) };
+  }
+
+  /**
+   * listChildren lists this directory with every entry's attributes in one round trip
+   * (9P2000.L.fd's Treaddirstat, as the task with credentials `c`), at most `max`
+   * entries, each an inode whose fid is walked to on first use. Never on a bind mount
+   * (GoferFs revalidate: every lookup there asks the host anyway), nor in plain 9P2000.L;
+   * null then, or when the listing fails (the caller looks names up one by one).
+   */
+  override listChildren(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
+    if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    try {
+      this.gfs.asTask(c);
+      const { entries } = this.c.readdirStat(this.fid, 0, max);
+      return entries.map((e) => ({ name: e.name, inode: new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name }) }));
+    } catch {
+      return null;
+    }
   }
 
   private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
