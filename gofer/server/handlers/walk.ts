@@ -6,7 +6,7 @@ import * as sys from '../../hostfs/sys';
 import { GetattrMask, MAX_DIRSTATS, NOFID, type Body, type DirStat, type Qid } from '../../p9';
 import { asCaller } from '../caller';
 import type { Export } from '../export';
-import { eachDirent, File, qidOf, walkOne, walkOneStat } from '../file';
+import { eachDirent, File, qidOf, validNewName, walkOne, walkOneStat } from '../file';
 import { MAX_FIDS, type Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
@@ -59,10 +59,12 @@ function listStat(s: Session, dir: File, offset: number, count: number): Body<'R
           next = index - 1;
           return false;
         }
-        const got = walkOneStat(dir, name);
-        if (isErr(got)) return true; // gone since the listing (or not a name: skipped)
-        got.file.close();
-        entries.push({ name, attr: attrOf(s, dir.exp, got.st) });
+        // One statx of the entry beneath the directory, never following a symlink: the
+        // file a confined lookup of this one name (walkOne) would reach, in one host call.
+        if (validNewName(name) < 0) return true;
+        const st = sys.statAt(dir.fd, name);
+        if (isErr(st)) return true; // gone since the listing: left out
+        entries.push({ name, attr: attrOf(s, dir.exp, st) });
         size += need;
         return true;
       });
@@ -161,9 +163,9 @@ export const walkHandlers: HandlerTable = {
   },
 
   // Treaddirstat (9P2000.L.fd): the entries of the directory fid (not `.` nor `..`), each
-  // with the attributes Tgetattr would read of it after a Twalk of its name: each is looked
-  // up exactly as Twalk looks one name up (confined, a symlink opened as itself, never
-  // followed), and the directory is listed and searched as the caller (read and search
+  // with the attributes Tgetattr would read of it after a Twalk of its name: each is read
+  // as the one entry of that name beneath the directory (sys.statAt: one component, a
+  // symlink's own attributes, never followed), and the directory is listed and searched as the caller (read and search
   // permission, checked by the host). No fid is made. `offset` entries are skipped and at
   // most `count` (and MAX_DIRSTATS, and what fits in msize) returned; `next` says where to
   // go on, 0 at the end. An entry gone between listing and lookup is left out.
