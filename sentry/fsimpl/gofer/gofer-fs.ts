@@ -15,7 +15,7 @@ import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, 
 import { Inode, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr, Walked } from '../../../gofer/p9/client';
-import { GetattrMask, LOPEN_EXEC, SetattrMask, type Qid } from '../../../gofer/p9';
+import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
 import type { MemoryFile } from '../../../platform';
@@ -185,14 +185,20 @@ export class GoferInode extends Inode {
     this.gfs.asTask();
     const { walked, error } = p9(() => this.c.walkChain(o.dir.fid, [o.name]));
     if (error || walked.length !== 1) throw error ?? new LinuxError(Errno.ESTALE);
-    const w = walked[0];
+    if (!this.adopt(walked[0])) fail(Errno.ESTALE);
+    return this.walkedFid;
+  }
+
+  /** adopt takes the fid just walked to from the listed directory as this file's, when
+   * it reaches the same file (qid path and type); else it clunks it and says no. */
+  private adopt(w: Walked): boolean {
     if (w.attr.qid.path !== this.attr.qid.path || w.attr.qid.type !== this.attr.qid.type) {
       this.gfs.client.clunk(w.fid).catch(() => undefined);
-      fail(Errno.ESTALE);
+      return false;
     }
     this.walkedFid = w.fid;
     this.origin = null;
-    return w.fid;
+    return true;
   }
 
   private get c() {
@@ -310,7 +316,16 @@ export class GoferInode extends Inode {
     if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
     try {
       this.gfs.asTask(c);
-      const { entries } = this.c.readdirStat(this.fid, 0, max);
+      let entries: DirStat[];
+      if (this.walkedFid < 0) {
+        // Itself listed and not walked to yet: the walk and the listing in one round trip.
+        const o = this.origin!;
+        const r = this.c.walkList(o.dir.fid, o.name, max);
+        if (!r.walked || !this.adopt(r.walked) || r.list instanceof Error) return null;
+        entries = r.list.entries;
+      } else {
+        entries = this.c.readdirStat(this.fid, 0, max).entries;
+      }
       return entries.map((e) => ({ name: e.name, inode: new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name }) }));
     } catch {
       return null;
