@@ -276,21 +276,23 @@ describe('dentry cache', () => {
     expect(fs.evicted.length).toBeGreaterThan(0);
   });
 
-  test('one directory is listed per path walk (what a syscall resolved stays cached), and the prefetched chain uses the listing', () => {
-    const { fs, cache, root } = tree(1000);
+  test('the listings of one path walk share a budget (what a syscall resolved stays cached), and the prefetched chain uses a listing', () => {
+    const { fs, cache, root } = tree(1000); // a share of (1000 - 64) / 4 = 234 entries per walk
     fs.listable = true;
     const a = root.child('da');
     const b = root.child('db');
+    const d = root.child('dc');
     fs.listings = [];
     cache.newWalk();
-    a.child('f1');
-    b.child('f1'); // same walk: looked up, not listed
-    expect(fs.listings).toEqual([['/da', expect.any(Number)]]);
+    a.child('f1'); // 100 listed, 134 left
+    b.child('f1'); // at least half the share left: listed, with what is left at most
+    d.child('f1'); // 34 left: looked up, listed in a later walk
+    expect(fs.listings).toEqual([['/da', 234], ['/db', 134]]);
     cache.newWalk();
     fs.chains = [];
-    root.prefetch(['db', 'f7']);
-    // db was listed, and f7 came from the listing: no chain was walked beyond it.
-    expect(fs.listings.map(([d]) => d)).toEqual(['/da', '/db']);
-    expect(b.children.has('f7')).toBe(true);
+    root.prefetch(['dc', 'f7']);
+    // dc was listed in this new walk, and f7 came from the listing.
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/da', '/db', '/dc']);
+    expect(d.children.has('f7')).toBe(true);
   });
 });

@@ -45,8 +45,10 @@ export class DentryCache {
   private cached = 0;
   /** walks numbers the path resolutions (newWalk), for Dentry.fresh. */
   walks = 1;
-  /** filledIn is the walk number of the last Dentry.fill (one per path walk). */
+  /** filledIn is the walk number of the last Dentry.fill, and filled the entries the
+   * listings of that walk brought (bounded per walk). */
   filledIn = 0;
+  filled = 0;
   /** evictions counts the dentries evicted so far (for tests and figures). */
   evictions = 0;
   /** pinned returns the dentries tasks use as cwd or root (set by the kernel at boot): they
@@ -252,19 +254,30 @@ export class Dentry {
    * from its children, where its file system lists names with their attributes more
    * cheaply than it looks them up one by one (Inode.listChildren: the gofer's rootfs,
    * one round trip for the directory instead of one per name), so that a walk over
-   * many files of one directory costs one round trip. At most a quarter of the cache's
-   * capacity beyond MIN_CAPACITY is listed (FILL_SHARE), and one directory per path
-   * walk, so that what a syscall resolved before (its MIN_CAPACITY most recent) is never
-   * evicted by the listings of its later walks; a name left out is looked up as before,
-   * and names already cached are kept. It tells whether anything was listed (never twice
-   * for one dentry).
+   * many files of one directory costs one round trip. The listings of one path walk
+   * bring at most a quarter of the cache's capacity beyond MIN_CAPACITY in all
+   * (FILL_SHARE), so that what a syscall resolved before (its MIN_CAPACITY most recent)
+   * is never evicted by the listings of its later walks; a directory is listed only
+   * while at least half of that share is left (else in a later walk); a name left out
+   * is looked up as before, and names already cached are kept. It tells whether
+   * anything was listed (never twice for one dentry).
    */
   private fill(c?: Credentials): boolean {
-    if (this.listed || !this.inode.isDir || this.cache.filledIn === this.cache.walks) return false;
+    if (this.listed || !this.inode.isDir) return false;
+    const cache = this.cache;
+    const share = Math.floor((cache.capacity - MIN_CAPACITY) * FILL_SHARE);
+    if (cache.filledIn !== cache.walks) {
+      cache.filledIn = cache.walks;
+      cache.filled = 0;
+    }
+    // What is left of this walk's share; too little, and the directory waits for a later
+    // walk rather than being listed in part for good.
+    const max = share - cache.filled;
+    if (max < share / 2) return false;
     this.listed = true;
-    this.cache.filledIn = this.cache.walks;
-    const got = this.inode.listChildren(Math.floor((this.cache.capacity - MIN_CAPACITY) * FILL_SHARE), c);
+    const got = this.inode.listChildren(max, c);
     if (!got) return false;
+    cache.filled += got.length;
     for (const { name, inode } of got) {
       if (this.children.has(name)) continue;
       this.addChild(name, inode);
