@@ -108,6 +108,7 @@ describeBuilt('gofer fuzz', () => {
     const fdsIdle = gofer.openFds();
     const r = rng(0x7f15);
     let sent = 0, replies = 0, closes = 0, walkstats = 0;
+    const answered = { Twalkstat: 0, Treaddirstat: 0 };
     let conn: RawConn | null = null;
     // A well-behaved client stays connected throughout: closing a bad connection must
     // not disturb another one.
@@ -177,7 +178,7 @@ describeBuilt('gofer fuzz', () => {
           const got = await Promise.race([ws.sendRaw(Buffer.concat(chunks), tags), ws.whenClosed().then(() => null)]);
           expect(gofer.alive).toBe(true);
           for (const m of got ?? []) {
-            if (m.kind === answer) walkstats++;
+            if (m.kind === answer) answered[only]++;
             else if (m.kind !== 'Rlerror') throw new Error(`${only} answered ${m.kind}`);
             // Nothing listed comes from outside the export.
             if (m.kind === 'Rreaddirstat') expect(m.entries.some((e) => e.name === 'secret.txt' || e.name === 'outside')).toBe(false);
@@ -200,9 +201,10 @@ describeBuilt('gofer fuzz', () => {
     } finally {
       await gofer.stop();
     }
-    console.log(`fuzz: ${sent} frames, ${WALKSTATS} Twalkstat and ${READDIRSTATS} Treaddirstat, ${replies} replies (${walkstats} Rwalkstat or Rreaddirstat), ${closes} connections closed by the gofer`);
+    console.log(`fuzz: ${sent} frames, ${WALKSTATS} Twalkstat and ${READDIRSTATS} Treaddirstat, ${replies} replies (${walkstats} Rwalkstat; ${answered.Twalkstat} Rwalkstat and ${answered.Treaddirstat} Rreaddirstat alone), ${closes} connections closed by the gofer`);
     expect(replies).toBeGreaterThan(FRAMES / 2);
-    expect(walkstats).toBeGreaterThan(0); // the 9P2000.L.fd walk was reached, not only refused
+    expect(walkstats + answered.Twalkstat).toBeGreaterThan(0); // the 9P2000.L.fd walk was reached, not only refused
+    expect(answered.Treaddirstat).toBeGreaterThan(0); // and the listing
     expect(snapshot(outside)).toEqual(outsideBefore);
     expect(fs.readdirSync(base).sort()).toEqual(baseBefore);
     expect(gofer.stderr.join('')).not.toMatch(/failed: .*Error/);
