@@ -162,6 +162,9 @@ export class GoferInode extends Inode {
   private readonly hostFds = new Map<number, CachedFd>();
   /** walkedFid is the fid once walked to (-1 for an entry of a listing not used yet). */
   private walkedFid: number;
+  /** unwalked holds this directory's listed entries not walked to yet, by name (a rename
+   * walks the one it moves first: its origin would be wrong afterwards). */
+  private readonly unwalked = new Map<string, GoferInode>();
 
   /**
    * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
@@ -197,8 +200,14 @@ export class GoferInode extends Inode {
       return false;
     }
     this.walkedFid = w.fid;
-    this.origin = null;
+    this.forgetOrigin();
     return true;
+  }
+
+  private forgetOrigin(): void {
+    const o = this.origin;
+    if (o && o.dir.unwalked.get(o.name) === this) o.dir.unwalked.delete(o.name);
+    this.origin = null;
   }
 
   private get c() {
@@ -226,6 +235,7 @@ export class GoferInode extends Inode {
       host.close(cfd.fd);
       this.hostFds.delete(acc);
     }
+    if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
     this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
   }
@@ -326,7 +336,11 @@ export class GoferInode extends Inode {
       } else {
         entries = this.c.readdirStat(this.fid, 0, max).entries;
       }
-      return entries.map((e) => ({ name: e.name, inode: new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name }) }));
+      return entries.map((e) => {
+        const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
+        this.unwalked.set(e.name, inode);
+        return { name: e.name, inode };
+      });
     } catch {
       return null;
     }
@@ -498,6 +512,8 @@ export class GoferInode extends Inode {
 
   override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials): void {
     if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
+    // A listed entry that moves is walked to first: its fid follows it, its origin would not.
+    void this.unwalked.get(oldName)?.fid;
     this.gfs.asTask(c);
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }
