@@ -240,8 +240,11 @@ describe('dentry cache', () => {
 
   test('a directory whose file system lists names with attributes is listed once, at its first missing name', () => {
     const { fs, cache, root } = tree(1000);
-    fs.listable = true;
     const d = root.child('d');
+    d.listed = true; // f5 is looked up before the directory is listed
+    const f5 = d.child('f5');
+    d.listed = false;
+    fs.listable = true;
     fs.lookups = 0;
     fs.listings = [];
     for (let i = 0; i < 100; i++) {
@@ -250,6 +253,9 @@ describe('dentry cache', () => {
     }
     expect(fs.listings).toEqual([['/d', Math.floor((1000 - MIN_CAPACITY) / 4)]]);
     expect(fs.lookups).toBe(0);
+    // A name cached before the listing keeps its dentry; the listed inode is released.
+    expect(d.children.get('f5')).toBe(f5);
+    expect(fs.evicted).toEqual(['/d/f5']);
     // A name the listing did not bring is looked up as before, and nothing is listed again.
     cache.newWalk();
     d.child('g');

@@ -279,8 +279,9 @@ export class Dentry {
     if (!got) return false;
     cache.filled += got.length;
     for (const { name, inode } of got) {
-      if (this.children.has(name)) continue;
-      this.addChild(name, inode);
+      // A name already cached keeps its dentry: the listed inode is released unused.
+      if (this.children.has(name)) inode.evict();
+      else this.addChild(name, inode);
     }
     return true;
   }
