@@ -15,7 +15,7 @@ export const O_NONBLOCK = 0o4000, O_DSYNC = 0o10000, O_DIRECT = 0o40000, O_LARGE
 export const O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000, O_CLOEXEC = 0o2000000;
 export const O_SYNC = 0o4010000, O_PATH = 0o10000000;
 export const RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04, RESOLVE_BENEATH = 0x08;
-export const AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
+export const AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000, AT_NO_AUTOMOUNT = 0x800;
 export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 export const S_IFIFO = 0o010000, S_IFSOCK = 0o140000, S_IFCHR = 0o020000, S_IFBLK = 0o060000;
 export const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
@@ -119,8 +119,22 @@ const statxBuf = Buffer.from(new ArrayBuffer(256));
 
 /** fstat returns the statx of fd itself (AT_EMPTY_PATH, never following a symlink), or -errno. */
 export function fstat(fd: number): Stat | number {
+  return statx(fd, '', AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
+/**
+ * statAt returns the statx of `name` in the directory dirfd, never following a symlink
+ * (a symlink's own), or -errno. The caller passes a single component that is not `.` nor
+ * `..` (a name read from the directory itself: validNewName), so that exactly that entry
+ * beneath dirfd is read, as a confined lookup (lookup) would reach it, in one host call.
+ */
+export function statAt(dirfd: number, name: string): Stat | number {
+  return statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT);
+}
+
+function statx(dirfd: number, name: string, flags: number): Stat | number {
   // SAFETY: struct statx is 256 bytes; the kernel fills it during the call.
-  const r = ret(f.statx()(fd, '', AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, statxBuf));
+  const r = ret(f.statx()(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, statxBuf));
   if (r < 0) return r;
   const b = statxBuf;
   const ts = (o: number) => Number(b.readBigInt64LE(o));

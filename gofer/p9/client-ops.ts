@@ -12,7 +12,7 @@ import { Errno } from '../../native/libc';
 import type { Call, Engine, OpGen, Received, Request, Step } from './client-engine';
 import { P9Error, protocolError, WalkError } from './client-error';
 import { decodeDirents, type Dirent } from './dirent';
-import { carriesFd, GetattrMask, IOHDRSZ, NOFID, VERSION_9P2000L, VERSION_FD, type Body, type Message, type ReplyName, type RequestName } from './messages';
+import { carriesFd, GetattrMask, IOHDRSZ, MAX_DIRSTATS, NOFID, VERSION_9P2000L, VERSION_FD, type Body, type DirStat, type Message, type ReplyName, type RequestName } from './messages';
 import type { Qid } from './wire';
 
 /** MAXWELEM is the most names one Twalk carries; longer walks take several. */
@@ -204,6 +204,16 @@ export const OPS = {
       all.push(...batch);
       offset = batch[batch.length - 1].offset;
     }
+  },
+
+  /**
+   * readdirStat lists the directory `fid` (walked to, not opened) with each entry's
+   * attributes (9P2000.L.fd's Treaddirstat): at most `count` entries from the `offset`th,
+   * and `next`, the offset of the rest (0 when the listing is complete).
+   */
+  *readdirStat(e: Engine, fid: number, offset = 0, count: number = MAX_DIRSTATS): OpGen<{ next: number; entries: DirStat[] }> {
+    const r = yield* rpc(`readdirstat fid ${fid}`, { kind: 'Treaddirstat', fid, offset, count });
+    return { next: r.next, entries: r.entries };
   },
 
   /** clunk forgets `fid` (its number is reusable afterwards, even if the server fails). */

@@ -14,7 +14,7 @@
 import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
 import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
 import { WalkError } from './client-error';
-import { GetattrMask, IOHDRSZ, NOFID, type Message } from './messages';
+import { GetattrMask, IOHDRSZ, NOFID, type DirStat, type Message } from './messages';
 import { Errno } from '../../native/libc';
 import { FdTransport, type FdTransportOptions } from './transport-fd';
 import { StreamTransport, type StreamTarget } from './transport-stream';
@@ -136,6 +136,40 @@ export class SyncClient {
     return { walked, error };
   }
 }
+
+/** WalkList is what walkList got: the name walked (or why not), and its listing (or why not). */
+export interface WalkList {
+  walked: Walked | null;
+  error: Error | null;
+  list: { next: number; entries: DirStat[] } | Error;
+}
+
+export interface SyncClient {
+  walkList(fid: number, name: string, max: number): WalkList;
+}
+
+/**
+ * walkList walks `name` from the directory `fid` to a new fid (Twalkstat, whose attributes
+ * come back) and lists the directory reached with its entries' attributes (Treaddirstat,
+ * at most `max` entries), both sent at once: one round trip in 9P2000.L.fd, where the
+ * server handles a connection's requests in order. The caller owns the new fid when the
+ * walk succeeded; the listing fails on its own (not a directory, refused).
+ */
+SyncClient.prototype.walkList = function walkList(this: SyncClient, fid: number, name: string, max: number): WalkList {
+  const e = this.engine;
+  const newfid = e.allocFid();
+  const [w, l] = e.pipelineSync([
+    { req: { kind: 'Twalkstat', fid, newfids: [newfid], names: [name] }, what: `walkstat ${name}` },
+    { req: { kind: 'Treaddirstat', fid: newfid, offset: 0, count: max }, what: `readdirstat ${name}` },
+  ]);
+  const list = l instanceof Error ? l : { next: (l.msg as Message<'Rreaddirstat'>).next, entries: (l.msg as Message<'Rreaddirstat'>).entries };
+  const attrs = w instanceof Error ? [] : (w.msg as Message<'Rwalkstat'>).attrs;
+  if (attrs.length !== 1) {
+    e.releaseFid(newfid); // never made
+    return { walked: null, error: w instanceof Error ? w : new WalkError(`walk ${name}`, Errno.ENOENT, []), list };
+  }
+  return { walked: { fid: newfid, attr: attrs[0] as Attr }, error: null, list };
+};
 
 /** MAX_WALKSTAT is the most names one Twalkstat carries. */
 const MAX_WALKSTAT = 16;

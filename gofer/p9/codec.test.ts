@@ -1,7 +1,7 @@
 import { allMessageNames, decode, DecodeError, encode, fieldsOf, typeOf } from './codec';
 import { decodeDirents, encodeDirent, type Dirent } from './dirent';
 import { FrameSplitter } from './frame';
-import type { FieldKind, Message, MsgName } from './messages';
+import { MAX_DIRSTATS, type FieldKind, type Message, type MsgName } from './messages';
 import { Writer } from './wire';
 
 /** sample builds a distinctive value of each field kind (seeded so fields differ). */
@@ -21,6 +21,7 @@ function sample(kind: FieldKind, seed: number): unknown {
     case 'data': return Buffer.from(`payload ${seed}`);
     case 'u32s': return [seed, 0xffffffff, 7];
     case 'attrs': return [bodyOf('Rgetattr', seed), bodyOf('Rgetattr', seed + 1)];
+    case 'dirstats': return [{ name: `f${seed}`, attr: bodyOf('Rgetattr', seed) }, { name: 'ü', attr: bodyOf('Rgetattr', seed + 2) }];
   }
 }
 
@@ -108,6 +109,22 @@ describe('9P2000.L codec', () => {
     const big = encode({ kind: 'Rwalkstat', tag: 1, attrs: [] });
     big.writeUInt16LE(17, 7);
     expect(() => decode(big)).toThrow(/Rwalkstat.attrs: 17 elements/);
+  });
+
+  it('decodes Treaddirstat and Rreaddirstat defensively', () => {
+    const entry = { name: 'a', attr: bodyOf('Rgetattr', 3) };
+    const ok = encode({ kind: 'Rreaddirstat', tag: 1, next: 0, entries: Array.from({ length: 40 }, () => entry) } as Message);
+    expect((decode(ok) as Message<'Rreaddirstat'>).entries).toHaveLength(40);
+    const rs = encode({ kind: 'Rreaddirstat', tag: 1, next: 0, entries: [] } as Message);
+    rs.writeUInt16LE(1, 11); // one entry announced, none there
+    expect(() => decode(rs)).toThrow(/Rreaddirstat.entries.name: truncated/);
+    const big = encode({ kind: 'Rreaddirstat', tag: 1, next: 0, entries: [] } as Message);
+    big.writeUInt16LE(MAX_DIRSTATS + 1, 11);
+    expect(() => decode(big)).toThrow(new RegExp(`Rreaddirstat.entries: ${MAX_DIRSTATS + 1} elements`));
+    const cut = encode({ kind: 'Rreaddirstat', tag: 1, next: 0, entries: [entry] } as Message);
+    expect(() => decode(cut.subarray(0, cut.length - 3))).toThrow(DecodeError);
+    const t = encode({ kind: 'Treaddirstat', tag: 1, fid: 1, offset: 0, count: 5 });
+    expect(() => decode(t.subarray(0, t.length - 1))).toThrow(DecodeError);
   });
 
   it('splits a stream into frames across arbitrary chunk boundaries', () => {

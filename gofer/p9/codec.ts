@@ -6,7 +6,7 @@
  * of range is rejected with a DecodeError that names the message and the field, never
  * with an exception from deep inside a parse.
  */
-import { HEADER_SIZE, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
+import { HEADER_SIZE, MAX_DIRSTATS, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
 import { Reader, Writer, type Qid } from './wire';
 
 interface Entry {
@@ -71,6 +71,19 @@ function readField(r: Reader, kind: FieldKind, what: string): unknown {
       }
       return out;
     }
+    case 'dirstats': {
+      const n = r.u16(what);
+      if (n > MAX_DIRSTATS) {
+        r.fail(`${what}: ${n} elements, at most ${MAX_DIRSTATS}`);
+        return [];
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < n && r.ok; i++) {
+        const name = r.str(`${what}.name`);
+        out.push({ name, attr: readBody(r, attrEntry(), what) });
+      }
+      return out;
+    }
   }
 }
 
@@ -101,6 +114,13 @@ function writeField(w: Writer, kind: FieldKind, v: unknown): void {
     case 'attrs':
       w.u16((v as unknown[]).length);
       for (const a of v as Array<Record<string, unknown>>) writeBody(w, attrEntry(), a);
+      return;
+    case 'dirstats':
+      w.u16((v as unknown[]).length);
+      for (const e of v as Array<{ name: string; attr: Record<string, unknown> }>) {
+        w.str(e.name);
+        writeBody(w, attrEntry(), e.attr);
+      }
       return;
   }
 }

@@ -8,8 +8,9 @@
  * 64-bit bit mask; u64b a full 64-bit bigint; str len[2] UTF-8; strs n[2] str*n;
  * qid type[1] version[4] path[8]; qids n[2] qid*n; data count[4] bytes; u32opt a
  * trailing u32 that older peers omit (read as 0); u32s n[2] u32*n; attrs n[2] followed by
- * n Rgetattr bodies (valid[8] qid[13] ... data_version[8]). A strs, qids, u32s or attrs
- * field holds at most 16 elements.
+ * n Rgetattr bodies (valid[8] qid[13] ... data_version[8]); dirstats n[2] followed by n
+ * (name[s], Rgetattr body). A strs, qids, u32s or attrs field holds at most 16 elements,
+ * a dirstats field at most MAX_DIRSTATS.
  */
 import type { Qid } from './wire';
 
@@ -17,7 +18,7 @@ import type { Qid } from './wire';
 type Fields = Readonly<Record<string, FieldKind>>;
 
 /** FieldKind is the wire encoding of one field. */
-export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u64b' | 'str' | 'strs' | 'qid' | 'qids' | 'data' | 'u32opt' | 'u32s' | 'attrs';
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u64b' | 'str' | 'strs' | 'qid' | 'qids' | 'data' | 'u32opt' | 'u32s' | 'attrs' | 'dirstats';
 
 /** MESSAGES is the 9P2000.L protocol: name -> [type number, fields]. */
 export const MESSAGES = {
@@ -113,6 +114,13 @@ export const MESSAGES = {
   // Rwalkstat: n[2] n*(Rgetattr body)  (one per name walked, in order: fewer than asked
   //   when a later name failed; a failure of the first name is an Rlerror)
   Rwalkstat: [93, { attrs: 'attrs' }],
+  // Treaddirstat: fid[4] offset[4] count[4]  (tvisor's 9P2000.L.fd only: lists the
+  //   directory fid, an unopened fid of the export, and reads each entry's own attributes,
+  //   a symlink's never followed; offset entries are skipped, at most count returned)
+  Treaddirstat: [94, { fid: 'u32', offset: 'u32', count: 'u32' }],
+  // Rreaddirstat: next[4] n[2] n*(name[s] Rgetattr body)  (without `.` and `..`; next is
+  //   the offset to ask for the rest, 0 when the listing is complete)
+  Rreaddirstat: [95, { next: 'u32', entries: 'dirstats' }],
   // Tversion: msize[4] version[s]
   Tversion: [100, { msize: 'u32', version: 'str' }],
   // Rversion: msize[4] version[s]
@@ -162,6 +170,7 @@ type KindType<K> = K extends 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u32opt' ? 
   : K extends 'data' ? Buffer
   : K extends 'u32s' ? number[]
   : K extends 'attrs' ? Array<Body<'Rgetattr'>>
+  : K extends 'dirstats' ? DirStat[]
   : never;
 
 /** Body is the decoded fields of message N (without type and tag). */
@@ -172,6 +181,15 @@ export type Message<N extends MsgName = MsgName> = N extends MsgName ? { kind: N
 
 /** Reply is the R-message that answers request N (or Rlerror). */
 export type ReplyName<N extends RequestName> = N extends `T${infer R}` ? `R${R}` & MsgName : never;
+
+/** DirStat is one entry of Rreaddirstat: a name of the directory and its attributes. */
+export interface DirStat {
+  name: string;
+  attr: Body<'Rgetattr'>;
+}
+
+/** MAX_DIRSTATS bounds the entries of one Rreaddirstat (a reply also fits in msize). */
+export const MAX_DIRSTATS = 4096;
 
 /** NOTAG is the tag of Tversion. */
 export const NOTAG = 0xffff;

@@ -102,6 +102,30 @@ export class File {
   }
 }
 
+/** RawDirent is one record of getdents64. */
+export interface RawDirent {
+  ino: bigint;
+  /** off is the cookie of the next record (lseek to it to go on after this one). */
+  off: bigint;
+  /** type is d_type (DT_DIR 4, DT_LNK 10, ...). */
+  type: number;
+  name: string;
+}
+
+/** eachDirent calls `fn` for each whole record of the first `n` bytes of a getdents64
+ * buffer, in order, until `fn` returns false; a malformed record ends the walk. */
+export function eachDirent(raw: Buffer, n: number, fn: (d: RawDirent) => boolean): void {
+  for (let p = 0; p + 19 <= n;) {
+    const reclen = raw.readUInt16LE(p + 16);
+    if (reclen < 20 || p + reclen > n) return;
+    const nul = raw.indexOf(0, p + 19);
+    const name = raw.toString('utf8', p + 19, nul < 0 || nul > p + reclen ? p + reclen : nul);
+    const d = { ino: raw.readBigUInt64LE(p), off: raw.readBigInt64LE(p + 8), type: raw[p + 18], name };
+    p += reclen;
+    if (!fn(d)) return;
+  }
+}
+
 let procFd: number | undefined;
 
 /** procSelfFd returns a descriptor of /proc/self/fd (opened once), or -1 when there is no /proc. */

@@ -12,6 +12,11 @@ class FakeFs implements FileSystem {
   lookups = 0;
   chains: string[][] = [];
   cacheDentries?: boolean;
+  /** listable: directories answer listChildren with `listed` names (f0, f1, ...). */
+  listable = false;
+  listed = 100;
+  /** listings records each listChildren: the directory and the most asked for. */
+  listings: Array<[string, number]> = [];
   constructor() {
     this.root = new FakeInode(this, '', true);
   }
@@ -54,6 +59,11 @@ class FakeInode extends Inode {
   }
   override revalidate(_name: string, child: Inode): boolean {
     return (child as FakeInode).valid;
+  }
+  override listChildren(max: number): Array<{ name: string; inode: Inode }> | null {
+    if (!this.ffs.listable) return null;
+    this.ffs.listings.push([this.path, max]);
+    return Array.from({ length: Math.min(max, this.ffs.listed) }, (_, i) => ({ name: `f${i}`, inode: new FakeInode(this.ffs, `${this.path}/f${i}`, false) }));
   }
   override evict(): void {
     this.ffs.evicted.push(this.path);
@@ -226,5 +236,69 @@ describe('dentry cache', () => {
     expect(one).not.toBe(two);
     expect(root.children.size).toBe(0);
     expect(fs.lookups).toBe(2);
+  });
+
+  test('a directory whose file system lists names with attributes is listed once, at its first missing name', () => {
+    const { fs, cache, root } = tree(1000);
+    const d = root.child('d');
+    d.listed = true; // f5 is looked up before the directory is listed
+    const f5 = d.child('f5');
+    d.listed = false;
+    fs.listable = true;
+    fs.lookups = 0;
+    fs.listings = [];
+    for (let i = 0; i < 100; i++) {
+      cache.newWalk();
+      d.child(`f${i}`);
+    }
+    expect(fs.listings).toEqual([['/d', Math.floor((1000 - MIN_CAPACITY) / 4)]]);
+    expect(fs.lookups).toBe(0);
+    // A name cached before the listing keeps its dentry; the listed inode is released.
+    expect(d.children.get('f5')).toBe(f5);
+    expect(fs.evicted).toEqual(['/d/f5']);
+    // A name the listing did not bring is looked up as before, and nothing is listed again.
+    cache.newWalk();
+    d.child('g');
+    expect(fs.lookups).toBe(1);
+    expect(fs.listings).toHaveLength(1);
+    // Without the file system's help: one lookup per name, as before.
+    const plain = tree(1000);
+    const p = plain.root.child('d');
+    for (let i = 0; i < 100; i++) p.child(`f${i}`);
+    expect(plain.fs.lookups).toBe(101);
+  });
+
+  test('a listing is bounded by the cache: a quarter of the capacity beyond its floor, and the cache stays bounded', () => {
+    const { fs, cache, root } = tree(200);
+    fs.listable = true;
+    fs.listed = 10_000;
+    for (let i = 0; i < 20; i++) {
+      cache.newWalk();
+      root.child(`d${i}`).child('f0');
+    }
+    expect(fs.listings.every(([, max]) => max === Math.floor((200 - MIN_CAPACITY) / 4))).toBe(true);
+    expect(cache.size).toBeLessThanOrEqual(200 + 32);
+    // A directory listed and then evicted with its children is listed again when looked up anew.
+    expect(fs.evicted.length).toBeGreaterThan(0);
+  });
+
+  test('the listings of one path walk share a budget (what a syscall resolved stays cached), and the prefetched chain uses a listing', () => {
+    const { fs, cache, root } = tree(1000); // a share of (1000 - 64) / 4 = 234 entries per walk
+    fs.listable = true;
+    const a = root.child('da');
+    const b = root.child('db');
+    const d = root.child('dc');
+    fs.listings = [];
+    cache.newWalk();
+    a.child('f1'); // 100 listed, 134 left
+    b.child('f1'); // at least half the share left: listed, with what is left at most
+    d.child('f1'); // 34 left: looked up, listed in a later walk
+    expect(fs.listings).toEqual([['/da', 234], ['/db', 134]]);
+    cache.newWalk();
+    fs.chains = [];
+    root.prefetch(['dc', 'f7']);
+    // dc was listed in this new walk, and f7 came from the listing.
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/da', '/db', '/dc']);
+    expect(d.children.has('f7')).toBe(true);
   });
 });

@@ -33,6 +33,8 @@ export const MIN_CAPACITY = 64;
 /** TRIM_SLACK dentries beyond capacity are tolerated before a trim, so that the
  * pinned set is computed once per batch of evictions rather than per lookup. */
 const TRIM_SLACK = 32;
+/** FILL_SHARE is the most of the cache's capacity one directory listing fills (Dentry.fill). */
+const FILL_SHARE = 0.25;
 
 /** DentryCache is the LRU of idle dentries of one sandbox. */
 export class DentryCache {
@@ -43,6 +45,10 @@ export class DentryCache {
   private cached = 0;
   /** walks numbers the path resolutions (newWalk), for Dentry.fresh. */
   walks = 1;
+  /** filledIn is the walk number of the last Dentry.fill, and filled the entries the
+   * listings of that walk brought (bounded per walk). */
+  filledIn = 0;
+  filled = 0;
   /** evictions counts the dentries evicted so far (for tests and figures). */
   evictions = 0;
   /** pinned returns the dentries tasks use as cwd or root (set by the kernel at boot): they
@@ -166,6 +172,8 @@ export class Dentry {
    * (boot.ts): listed by withMountpoints in mount.ts, and never evicted while it leads
    * to a mount (a placeholder with no mount below it is dropped like any idle dentry). */
   placeholder = false;
+  /** listed is set once fill asked this directory's file system for all its entries. */
+  listed = false;
   readonly cache: DentryCache;
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
@@ -234,8 +242,48 @@ export class Dentry {
         return cached;
       }
       this.removeChild(name);
+    } else if (this.fill(c)) {
+      const listed = this.children.get(name);
+      if (listed) return listed;
     }
     return this.addChild(name, this.inode.lookup(name, c));
+  }
+
+  /**
+   * fill caches this directory's entries in one go the first time a name is missing
+   * from its children, where its file system lists names with their attributes more
+   * cheaply than it looks them up one by one (Inode.listChildren: the gofer's rootfs,
+   * one round trip for the directory instead of one per name), so that a walk over
+   * many files of one directory costs one round trip. The listings of one path walk
+   * bring at most a quarter of the cache's capacity beyond MIN_CAPACITY in all
+   * (FILL_SHARE), so that what a syscall resolved before (its MIN_CAPACITY most recent)
+   * is never evicted by the listings of its later walks; a directory is listed only
+   * while at least half of that share is left (else in a later walk); a name left out
+   * is looked up as before, and names already cached are kept. It tells whether
+   * anything was listed (never twice for one dentry).
+   */
+  private fill(c?: Credentials): boolean {
+    if (this.listed || !this.inode.isDir) return false;
+    const cache = this.cache;
+    const share = Math.floor((cache.capacity - MIN_CAPACITY) * FILL_SHARE);
+    if (cache.filledIn !== cache.walks) {
+      cache.filledIn = cache.walks;
+      cache.filled = 0;
+    }
+    // What is left of this walk's share; too little, and the directory waits for a later
+    // walk rather than being listed in part for good.
+    const max = share - cache.filled;
+    if (max < share / 2) return false;
+    this.listed = true;
+    const got = this.inode.listChildren(max, c);
+    if (!got) return false;
+    cache.filled += got.length;
+    for (const { name, inode } of got) {
+      // A name already cached keeps its dentry: the listed inode is released unused.
+      if (this.children.has(name)) inode.evict();
+      else this.addChild(name, inode);
+    }
+    return true;
   }
 
   /**
@@ -251,7 +299,8 @@ export class Dentry {
     if (this.inode.fs.cacheDentries === false) return;
     const cached: Dentry[] = [];
     for (let d: Dentry = this; cached.length < names.length; ) {
-      const next = d.children.get(names[cached.length]);
+      let next = d.children.get(names[cached.length]);
+      if (!next && d.inode.fs.cacheDentries !== false && d.fill(c)) next = d.children.get(names[cached.length]);
       if (!next) break;
       if (next.mounted) return;
       cached.push(next);

@@ -182,6 +182,17 @@ export abstract class Inode {
     return { valid: 0, inodes: [] };
   }
 
+  /**
+   * listChildren returns this directory's entries (at most `max`), each with an inode
+   * whose attributes are fresh, in one go where the file system can do it more cheaply
+   * than a lookup per name (the gofer's Treaddirstat), listed for the task with
+   * credentials `c`; null where it cannot or should not (names that change behind the
+   * sandbox's back must be looked up each time).
+   */
+  listChildren(_max: number, _c?: Credentials): Array<{ name: string; inode: Inode }> | null {
+    return null;
+  }
+
   /** readdir lists the directory's entries without '.' and '..'. */
   readdir(): DirEntry[] {
     return fail(Errno.ENOTDIR);

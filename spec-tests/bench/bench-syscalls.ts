@@ -8,25 +8,34 @@
  * With BASELINE=<commit> (make bench-syscalls BASELINE=...), that commit's build runs as one
  * more column, and a second table compares each tvisor/runsc ratio with the baseline's.
  *
- * walk-10k-cold is a separate run of the program per runtime and pass (`-w DIR`): 10,000
- * files made on the host in a fresh directory, bind-mounted at /walk, each stat'ed once by
- * a container that has never looked them up (its runtime's dentry cache is cold).
+ * The cold walks are separate runs of the program per runtime and pass (`-w DIR`): 10,000
+ * files stat'ed once each by a container that has never looked them up (its runtime's
+ * dentry cache is cold), in 100 directories: walk-10k-cold on the container's rootfs
+ * (made afresh, read-only, the files under /walk), walk-10k-cold-bind under a bind mount
+ * of a fresh host directory at /walk (which tvisor revalidates at every lookup).
  *
  * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
- * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it.
+ * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it;
+ * BENCH_OPS (a comma-separated list of ops) measures those ops only.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
-import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason } from '../behaviour/runner';
+import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason, type RunOptions } from '../behaviour/runner';
+import { makeRootfs } from '../behaviour/bundle';
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
-const OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'fork+wait-256m', 'pipe-pingpong', 'flock', 'futex-pingpong', 'clock_gettime', 'walk-10k-cold'];
-/** WALK_OP is the cold walk, run apart (bench-syscalls -w). */
-const WALK_OP = 'walk-10k-cold';
+const ALL_OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'fork+wait-256m', 'pipe-pingpong', 'flock', 'futex-pingpong', 'clock_gettime', 'walk-10k-cold', 'walk-10k-cold-bind'];
+/** OPS are the ops measured: BENCH_OPS's, else all. */
+const OPS = process.env.BENCH_OPS ? ALL_OPS.filter((o) => process.env.BENCH_OPS!.split(',').includes(o)) : ALL_OPS;
+/** WALKS are the cold walks, each run apart (bench-syscalls -w): the op and whether its
+ * tree is in the rootfs (else under a bind mount). */
+const WALKS = [{ op: 'walk-10k-cold', rootfs: true }, { op: 'walk-10k-cold-bind', rootfs: false }].filter((w) => OPS.includes(w.op));
+/** TIMED_OPS are the ops of the program's timed run (all but the walks). */
+const TIMED_OPS = OPS.filter((o) => !WALKS.some((w) => w.op === o) && !o.startsWith('walk-'));
 /** TARGETS are the issue's bounds on tvisor's time as a fraction of runsc's. */
 const TARGETS: Record<string, number> = { getppid: 0.25, 'pread-4k': 0.3, 'open+close': 0.5, 'fork+wait': 0.4, 'fork+wait-256m': 0.3, 'walk-10k-cold': 0.7 };
 /** NATIVE_TARGETS are the issue's bounds on tvisor's time as a multiple of the native run's. */
@@ -34,45 +43,74 @@ const NATIVE_TARGETS: Record<string, number> = { clock_gettime: 2 };
 /** WALK_FILES and WALK_PER_DIR shape the cold walk's tree (as bench-syscalls.c reads it). */
 const WALK_FILES = 10_000, WALK_PER_DIR = 100;
 
-/** withWalkTree makes the cold walk's 10,000 files in a fresh host directory, runs `fn`
- * with it, and removes it. */
-function withWalkTree(fn: (dir: string) => RunResult): RunResult {
+/** Walker runs the program's cold walk of the tree at host path `tree` under one runtime:
+ * `opts` are the run options that show it at /walk (a rootfs, or a bind mount). */
+type Walker = (tree: string, opts: RunOptions) => RunResult;
+
+/** withWalkTree makes the cold walk's 10,000 files in a fresh host directory (the walk
+ * directory of a fresh rootfs holding the program, for a walk on the rootfs), runs the
+ * walk, names its figure `op`, and removes the tree. */
+function withWalkTree(op: string, inRootfs: boolean, walk: Walker): RunResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-walk-'));
   try {
+    const tree = inRootfs ? path.join(dir, 'walk') : dir;
+    if (inRootfs) makeRootfs(dir, { args: ['/prog'], program: programBinary(PROGRAM) });
+    fs.mkdirSync(tree, { recursive: true });
     for (let i = 0; i < WALK_FILES; i++) {
-      const sub = path.join(dir, `d${Math.floor(i / WALK_PER_DIR)}`);
+      const sub = path.join(tree, `d${Math.floor(i / WALK_PER_DIR)}`);
       if (i % WALK_PER_DIR === 0) fs.mkdirSync(sub);
       fs.writeFileSync(path.join(sub, `f${i}`), '');
     }
-    return fn(dir);
+    const r = walk(tree, inRootfs ? { rootfs: dir } : { mounts: [{ source: tree, destination: '/walk' }] });
+    return { ...r, stdout: r.stdout.replace(/^walk-10k-cold /m, `${op} `) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** walkAll runs each cold walk (WALKS) as one result, or the first that failed. */
+function walkAll(walk: Walker): RunResult {
+  let stdout = '';
+  for (const w of WALKS) {
+    const r = withWalkTree(w.op, w.rootfs, walk);
+    if (r.status !== 0 || r.timedOut) return r;
+    stdout += r.stdout;
+  }
+  return { stdout, stderr: '', status: 0, timedOut: false };
+}
+
 /** eachOp runs every timed op in a container of its own, then the cold walk, as one
  * result: a baseline build may hang or fail on an op its kernel did not have yet (a futex
  * shared between processes), and that op alone is then left out, said on stderr. */
-function eachOp(label: string, runOne: (op: string) => RunResult, walk: (dir: string) => RunResult): RunResult {
+function eachOp(label: string, runOne: (op: string) => RunResult, walk: Walker): RunResult {
   let stdout = '';
   const leftOut = (what: string, r: RunResult) => process.stderr.write(`bench-syscalls: ${label}: ${what} left out (${r.timedOut ? 'timed out' : `exit status ${r.status}`})\n`);
-  for (const op of OPS.filter((o) => o !== WALK_OP)) {
+  for (const op of TIMED_OPS) {
     const r = runOne(op);
     if (r.status === 0 && !r.timedOut) stdout += r.stdout;
     else leftOut(op, r);
   }
-  const w = withWalkTree(walk);
-  if (w.status === 0 && !w.timedOut) stdout += w.stdout;
-  else leftOut(WALK_OP, w);
+  for (const w of WALKS) {
+    const r = withWalkTree(w.op, w.rootfs, walk);
+    if (r.status === 0 && !r.timedOut) stdout += r.stdout;
+    else leftOut(w.op, r);
+  }
   return { stdout, stderr: '', status: 0, timedOut: false };
 }
 
-/** andWalk runs the timed ops, then the cold walk in a run of its own, as one result. */
-function andWalk(ops: () => RunResult, walk: (dir: string) => RunResult): RunResult {
-  const a = ops();
-  if (a.status !== 0 || a.timedOut) return a;
-  const b = withWalkTree(walk);
-  return b.status !== 0 || b.timedOut ? b : { ...b, stdout: a.stdout + b.stdout, stderr: a.stderr + b.stderr };
+/** andWalk runs the timed ops (all in one run of the program, or one run per op when
+ * BENCH_OPS picks some), then each cold walk in a run of its own, as one result. */
+function andWalk(ops: (only: string[]) => RunResult, walk: Walker): RunResult {
+  const picked = process.env.BENCH_OPS !== undefined;
+  let out = '', err = '';
+  for (const only of TIMED_OPS.length === 0 ? [] : picked ? TIMED_OPS.map((o) => [o]) : [[]]) {
+    const a = ops(only);
+    if (a.status !== 0 || a.timedOut) return a;
+    out += a.stdout;
+    err += a.stderr;
+  }
+  const b = walkAll(walk);
+  return b.status !== 0 || b.timedOut ? b : { ...b, stdout: out + b.stdout, stderr: err + b.stderr };
 }
 
 /** Column is one runtime's figures (median microseconds per op over the passes, and
@@ -161,17 +199,17 @@ function main(): number {
   const base = baseline();
   const columns = measureAll(
     [
-      { name: 'native', run: () => andWalk(() => runNative(PROGRAM, args, { timeoutMs }), (dir) => runNative(PROGRAM, ['-w', dir], { timeoutMs })) },
+      { name: 'native', run: () => andWalk((only) => runNative(PROGRAM, [...args, ...only], { timeoutMs }), (tree) => runNative(PROGRAM, ['-w', tree], { timeoutMs })) },
       ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => ({
         name: rt,
         skip: runtimeSkipReason(rt),
-        run: () => andWalk(() => runUnder(rt, PROGRAM, args, { timeoutMs }), (dir) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, mounts: [{ source: dir, destination: '/walk' }] })),
+        run: () => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
       })),
       ...(base ? [{
         name: base.label,
         skip: runtimeSkipReason('tvisor'),
         run: () => eachOp(base.label, (op) => runUnder('tvisor', PROGRAM, [...args, op], { timeoutMs: 20_000, bin: base.bin }),
-          (dir) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: base.bin, mounts: [{ source: dir, destination: '/walk' }] })),
+          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: base.bin, ...opts })),
       }] : []),
     ],
     passes,

@@ -15,6 +15,8 @@ const FRAMES = 100_000;
 const BATCH = 400;
 /** WALKSTATS more frames are all Twalkstat (9P2000.L.fd's own message). */
 const WALKSTATS = 20_000;
+/** READDIRSTATS more frames are all Treaddirstat (9P2000.L.fd's own message). */
+const READDIRSTATS = 5_000;
 
 /** A small deterministic PRNG (xorshift32), so that a failure can be replayed by seed. */
 function rng(seed: number) {
@@ -50,7 +52,8 @@ function value(r: ReturnType<typeof rng>, kind: FieldKind, field: string): unkno
     case 'qid': return { type: r.int(256), version: r.next(), path: BigInt(r.next()) };
     case 'qids': return [];
     case 'u32s': return Array.from({ length: r.int(6) }, () => (r.int(5) === 0 ? 0xffffffff : r.int(12)));
-    case 'attrs': return [];
+    case 'attrs':
+    case 'dirstats': return [];
     case 'data': return Buffer.alloc(r.int(64), r.int(256));
   }
 }
@@ -61,6 +64,12 @@ function frame(r: ReturnType<typeof rng>, tag: number, only?: MsgName): { bytes:
   const msg: Record<string, unknown> = { kind: name, tag };
   for (const [f, k] of fieldsOf(name)) msg[f] = value(r, k, f);
   if (name === 'Tversion' && r.int(2) === 0) msg.tag = 0xffff;
+  if (name === 'Treaddirstat' && r.int(2) === 0) {
+    // Often well formed: the attached fid (a directory), a small count.
+    msg.fid = r.int(2);
+    msg.offset = r.int(4);
+    msg.count = 1 + r.int(20);
+  }
   if (name === 'Twalkstat' && r.int(2) === 0) {
     // Often well formed: from the attached fid, one new fid (or none) per name.
     msg.fid = r.int(2);
@@ -99,6 +108,7 @@ describeBuilt('gofer fuzz', () => {
     const fdsIdle = gofer.openFds();
     const r = rng(0x7f15);
     let sent = 0, replies = 0, closes = 0, walkstats = 0;
+    const answered = { Twalkstat: 0, Treaddirstat: 0 };
     let conn: RawConn | null = null;
     // A well-behaved client stays connected throughout: closing a bad connection must
     // not disturb another one.
@@ -152,24 +162,29 @@ describeBuilt('gofer fuzz', () => {
       conn?.close();
       // Then Twalkstat alone on attached 9P2000.L.fd connections (the random requests
       // above renegotiate too often for it to get far): well formed or mutated as above.
-      for (let done = 0; done < WALKSTATS;) {
-        const ws = await gofer.connect();
-        await ws.handshake('', 65536, '9P2000.L.fd');
-        const tags: number[] = [];
-        const chunks: Buffer[] = [];
-        for (let i = 0; i < BATCH && done < WALKSTATS; i++, done++) {
-          const tag = ws.allocTag();
-          const f = frame(r, tag, 'Twalkstat');
-          chunks.push(f.bytes);
-          if (f.bytes.readUInt16LE(5) === tag) tags.push(tag);
+      // Treaddirstat likewise, fewer (each lists a directory).
+      for (const [only, total, answer] of [['Twalkstat', WALKSTATS, 'Rwalkstat'], ['Treaddirstat', READDIRSTATS, 'Rreaddirstat']] as const) {
+        for (let done = 0; done < total;) {
+          const ws = await gofer.connect();
+          await ws.handshake('', 65536, '9P2000.L.fd');
+          const tags: number[] = [];
+          const chunks: Buffer[] = [];
+          for (let i = 0; i < BATCH && done < total; i++, done++) {
+            const tag = ws.allocTag();
+            const f = frame(r, tag, only);
+            chunks.push(f.bytes);
+            if (f.bytes.readUInt16LE(5) === tag) tags.push(tag);
+          }
+          const got = await Promise.race([ws.sendRaw(Buffer.concat(chunks), tags), ws.whenClosed().then(() => null)]);
+          expect(gofer.alive).toBe(true);
+          for (const m of got ?? []) {
+            if (m.kind === answer) answered[only]++;
+            else if (m.kind !== 'Rlerror') throw new Error(`${only} answered ${m.kind}`);
+            // Nothing listed comes from outside the export.
+            if (m.kind === 'Rreaddirstat') expect(m.entries.some((e) => e.name === 'secret.txt' || e.name === 'outside')).toBe(false);
+          }
+          ws.close();
         }
-        const got = await Promise.race([ws.sendRaw(Buffer.concat(chunks), tags), ws.whenClosed().then(() => null)]);
-        expect(gofer.alive).toBe(true);
-        for (const m of got ?? []) {
-          if (m.kind === 'Rwalkstat') walkstats++;
-          else if (m.kind !== 'Rlerror') throw new Error(`Twalkstat answered ${m.kind}`);
-        }
-        ws.close();
       }
       expect(gofer.alive).toBe(true);
       expect(bystander.closed).toBe(false);
@@ -186,9 +201,10 @@ describeBuilt('gofer fuzz', () => {
     } finally {
       await gofer.stop();
     }
-    console.log(`fuzz: ${sent} frames and ${WALKSTATS} Twalkstat, ${replies} replies (${walkstats} Rwalkstat), ${closes} connections closed by the gofer`);
+    console.log(`fuzz: ${sent} frames, ${WALKSTATS} Twalkstat and ${READDIRSTATS} Treaddirstat, ${replies} replies (${walkstats} Rwalkstat; ${answered.Twalkstat} Rwalkstat and ${answered.Treaddirstat} Rreaddirstat alone), ${closes} connections closed by the gofer`);
     expect(replies).toBeGreaterThan(FRAMES / 2);
-    expect(walkstats).toBeGreaterThan(0); // the 9P2000.L.fd walk was reached, not only refused
+    expect(walkstats + answered.Twalkstat).toBeGreaterThan(0); // the 9P2000.L.fd walk was reached, not only refused
+    expect(answered.Treaddirstat).toBeGreaterThan(0); // and the listing
     expect(snapshot(outside)).toEqual(outsideBefore);
     expect(fs.readdirSync(base).sort()).toEqual(baseBefore);
     expect(gofer.stderr.join('')).not.toMatch(/failed: .*Error/);

@@ -12,7 +12,7 @@ import * as sys from '../../hostfs/sys';
 import { carriesFd, direntSize, encodeDirent, LOPEN_EXEC, LockStatus, QidType, Writer, type Qid } from '../../p9';
 import { asCaller } from '../caller';
 import { CAP_DAC_READ_SEARCH } from '../../hostfs/creds';
-import { File, qidOf, validNewName } from '../file';
+import { eachDirent, File, qidOf, validNewName } from '../file';
 import { chownNew } from './mutate';
 import type { Fid, Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
@@ -170,21 +170,14 @@ export const ioHandlers: HandlerTable = {
     const n = sys.getdents64(fd, raw);
     if (n < 0) return n;
     const w = new Writer(Math.min(count, 4096));
-    for (let p = 0; p + 19 <= n;) {
-      const ino = raw.readBigUInt64LE(p);
-      const off = raw.readBigInt64LE(p + 8);
-      const reclen = raw.readUInt16LE(p + 16);
-      const dtype = raw[p + 18];
-      if (reclen < 20 || p + reclen > n) break;
-      const nul = raw.indexOf(0, p + 19);
-      const name = raw.toString('utf8', p + 19, nul < 0 || nul > p + reclen ? p + reclen : nul);
-      p += reclen;
-      if (w.pos + direntSize(name) > count) break;
+    eachDirent(raw, n, ({ ino, off, type: dtype, name }) => {
+      if (w.pos + direntSize(name) > count) return false;
       const type = dtype === 4 ? QidType.DIR : dtype === 10 ? QidType.SYMLINK : QidType.FILE;
       // `..` of the export root would show the inode of a host directory outside it.
       const qid = name === '..' && fid.file.isRoot ? fid.file.qid : { type, version: 0, path: ino };
       encodeDirent(w, { qid, offset: BigInt.asUintN(64, off), type: dtype, name });
-    }
+      return true;
+    });
     return reply('Rreaddir', { data: w.bytes() });
   },
 

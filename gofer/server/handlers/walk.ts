@@ -1,12 +1,12 @@
 /**
- * Lookups and attributes: Twalk, Twalkstat, Tgetattr, Treadlink, Tstatfs.
+ * Lookups and attributes: Twalk, Twalkstat, Treaddirstat, Tgetattr, Treadlink, Tstatfs.
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { GetattrMask, NOFID, type Body, type Qid } from '../../p9';
+import { GetattrMask, MAX_DIRSTATS, NOFID, type Body, type DirStat, type Qid } from '../../p9';
 import { asCaller } from '../caller';
 import type { Export } from '../export';
-import { File, qidOf, walkOne, walkOneStat } from '../file';
+import { eachDirent, File, qidOf, validNewName, walkOne, walkOneStat } from '../file';
 import { MAX_FIDS, type Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
@@ -31,6 +31,49 @@ function attrOf(s: Session, exp: Export, st: sys.Stat): Body<'Rgetattr'> {
     ctimeSec: Math.max(0, st.ctimeSec), ctimeNsec: st.ctimeNsec, btimeSec: Math.max(0, st.btimeSec), btimeNsec: st.btimeNsec,
     gen: 0n, dataVersion: 0n,
   };
+}
+
+/** ATTR_SIZE is the size of an Rgetattr body on the wire; DIRSTAT_HEADER is Rreaddirstat's
+ * header and fields before its entries (size type tag next n). */
+const ATTR_SIZE = 153, DIRSTAT_HEADER = 13;
+/** DENTS_BUF is the getdents64 buffer of Treaddirstat. */
+const DENTS_BUF = 32 * 1024;
+
+/** listStat lists directory `dir` for Treaddirstat (as the caller: see there). */
+function listStat(s: Session, dir: File, offset: number, count: number): Body<'Rreaddirstat'> | number {
+  const fd = dir.reopen(sys.O_RDONLY | sys.O_DIRECTORY);
+  if (fd < 0) return fd;
+  try {
+    const entries: DirStat[] = [];
+    const raw = Buffer.allocUnsafe(DENTS_BUF);
+    let size = DIRSTAT_HEADER, index = 0, next = 0;
+    for (;;) {
+      const n = sys.getdents64(fd, raw);
+      if (n < 0) return n;
+      if (n === 0) break;
+      eachDirent(raw, n, ({ name }) => {
+        if (name === '.' || name === '..') return true;
+        if (index++ < offset) return true;
+        const need = 2 + Buffer.byteLength(name) + ATTR_SIZE;
+        if (entries.length >= count || size + need > s.msize) {
+          next = index - 1;
+          return false;
+        }
+        // One statx of the entry beneath the directory, never following a symlink: the
+        // file a confined lookup of this one name (walkOne) would reach, in one host call.
+        if (validNewName(name) < 0) return true;
+        const st = sys.statAt(dir.fd, name);
+        if (isErr(st)) return true; // gone since the listing: left out
+        entries.push({ name, attr: attrOf(s, dir.exp, st) });
+        size += need;
+        return true;
+      });
+      if (next !== 0) break;
+    }
+    return { next, entries };
+  } finally {
+    sys.close(fd);
+  }
 }
 
 export const walkHandlers: HandlerTable = {
@@ -117,6 +160,25 @@ export const walkHandlers: HandlerTable = {
     }
     if (cur !== fid.file) cur.close();
     return attrs.length === 0 ? err : reply('Rwalkstat', { attrs });
+  },
+
+  // Treaddirstat (9P2000.L.fd): the entries of the directory fid (not `.` nor `..`), each
+  // with the attributes Tgetattr would read of it after a Twalk of its name: each is read
+  // as the one entry of that name beneath the directory (sys.statAt: one component, a
+  // symlink's own attributes, never followed), and the directory is listed and searched as the caller (read and search
+  // permission, checked by the host). No fid is made. `offset` entries are skipped and at
+  // most `count` (and MAX_DIRSTATS, and what fits in msize) returned; `next` says where to
+  // go on, 0 at the end. An entry gone between listing and lookup is left out.
+  Treaddirstat(s, m) {
+    if (!s.fdPassing) return -Errno.EOPNOTSUPP;
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    if (fid.xattr) return -Errno.EBADF;
+    if (m.count === 0) return -Errno.EINVAL;
+    if (!fid.file.isDir) return -Errno.ENOTDIR;
+    const dir = fid.file;
+    const r = asCaller(s, [dir], () => listStat(s, dir, m.offset, Math.min(m.count, MAX_DIRSTATS)));
+    return isErr(r) ? r : reply('Rreaddirstat', r);
   },
 
   Tgetattr(s, m) {

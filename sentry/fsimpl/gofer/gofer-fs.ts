@@ -15,7 +15,7 @@ import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, 
 import { Inode, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr, Walked } from '../../../gofer/p9/client';
-import { GetattrMask, LOPEN_EXEC, SetattrMask, type Qid } from '../../../gofer/p9';
+import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
 import type { MemoryFile } from '../../../platform';
@@ -160,9 +160,54 @@ export class GoferInode extends Inode {
   private target: string | null = null;
   /** hostFds caches the descriptors the gofer passed, by access mode, shared by every open. */
   private readonly hostFds = new Map<number, CachedFd>();
+  /** walkedFid is the fid once walked to (-1 for an entry of a listing not used yet). */
+  private walkedFid: number;
+  /** unwalked holds this directory's listed entries not walked to yet, by name (a rename
+   * walks the one it moves first: its origin would be wrong afterwards). */
+  private readonly unwalked = new Map<string, GoferInode>();
 
-  constructor(readonly gfs: GoferFs, readonly fid: number, public attr: Attr) {
+  /**
+   * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
+   * `origin`, the directory whose listing (listChildren) named it: its fid is then walked
+   * to on first use (see fid).
+   */
+  constructor(readonly gfs: GoferFs, fid: number, public attr: Attr, private origin: { dir: GoferInode; name: string } | null = null) {
     super(gfs, inoOf(attr.qid), attr.mode);
+    this.walkedFid = fid;
+  }
+
+  /**
+   * fid is the file's fid, walked to from the listed directory on first use when the
+   * inode came from a listing: one Twalkstat as container root (the task that listed the
+   * directory could read and search it), checked to reach the same file (qid path and
+   * type), else ESTALE, as a revalidation finds it changed.
+   */
+  get fid(): number {
+    if (this.walkedFid >= 0) return this.walkedFid;
+    const o = this.origin!;
+    this.gfs.asTask();
+    const { walked, error } = p9(() => this.c.walkChain(o.dir.fid, [o.name]));
+    if (error || walked.length !== 1) throw error ?? new LinuxError(Errno.ESTALE);
+    if (!this.adopt(walked[0])) fail(Errno.ESTALE);
+    return this.walkedFid;
+  }
+
+  /** adopt takes the fid just walked to from the listed directory as this file's, when
+   * it reaches the same file (qid path and type); else it clunks it and says no. */
+  private adopt(w: Walked): boolean {
+    if (w.attr.qid.path !== this.attr.qid.path || w.attr.qid.type !== this.attr.qid.type) {
+      this.gfs.client.clunk(w.fid).catch(() => undefined);
+      return false;
+    }
+    this.walkedFid = w.fid;
+    this.forgetOrigin();
+    return true;
+  }
+
+  private forgetOrigin(): void {
+    const o = this.origin;
+    if (o && o.dir.unwalked.get(o.name) === this) o.dir.unwalked.delete(o.name);
+    this.origin = null;
   }
 
   private get c() {
@@ -190,8 +235,9 @@ export class GoferInode extends Inode {
       host.close(cfd.fd);
       this.hostFds.delete(acc);
     }
-    if (this === this.gfs.root) return;
-    this.gfs.client.clunk(this.fid).catch(() => undefined);
+    if (this.walkedFid < 0) this.forgetOrigin();
+    if (this === this.gfs.root || this.walkedFid < 0) return;
+    this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
   }
 
   /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
@@ -267,6 +313,37 @@ export class GoferInode extends Inode {
       return { valid, inodes: [] };
     }
     return { valid, inodes: walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr)) };
+  }
+
+  /**
+   * listChildren lists this directory with every entry's attributes in one round trip
+   * (9P2000.L.fd's Treaddirstat, as the task with credentials `c`), at most `max`
+   * entries, each an inode whose fid is walked to on first use. Never on a bind mount
+   * (GoferFs revalidate: every lookup there asks the host anyway), nor in plain 9P2000.L;
+   * null then, or when the listing fails (the caller looks names up one by one).
+   */
+  override listChildren(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
+    if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    try {
+      this.gfs.asTask(c);
+      let entries: DirStat[];
+      if (this.walkedFid < 0) {
+        // Itself listed and not walked to yet: the walk and the listing in one round trip.
+        const o = this.origin!;
+        const r = this.c.walkList(o.dir.fid, o.name, max);
+        if (!r.walked || !this.adopt(r.walked) || r.list instanceof Error) return null;
+        entries = r.list.entries;
+      } else {
+        entries = this.c.readdirStat(this.fid, 0, max).entries;
+      }
+      return entries.map((e) => {
+        const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
+        this.unwalked.set(e.name, inode);
+        return { name: e.name, inode };
+      });
+    } catch {
+      return null;
+    }
   }
 
   private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
@@ -435,6 +512,8 @@ export class GoferInode extends Inode {
 
   override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials): void {
     if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
+    // A listed entry that moves is walked to first: its fid follows it, its origin would not.
+    void this.unwalked.get(oldName)?.fid;
     this.gfs.asTask(c);
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }
