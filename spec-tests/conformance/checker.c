@@ -22,6 +22,7 @@
  * appears at most once (a mount point seen twice gets "#2"), so outputs compare as maps.
  */
 #define _GNU_SOURCE
+#include "../behaviour/programs/common.h"
 #include <dirent.h>
 #include <sched.h>
 #include <errno.h>
@@ -44,33 +45,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-/* say prints one formatted line with a single write(2). */
-static void say(const char *fmt, ...) {
-  char buf[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-  va_end(ap);
-  if (n < 0) n = 0;
-  if (n > (int)sizeof(buf) - 2) n = (int)sizeof(buf) - 2;
-  buf[n++] = '\n';
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t w = write(1, p, (size_t)n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) _exit(3);
-    p += w;
-    n -= (int)w;
-  }
-}
-
-/* errname names an errno value ("ENOENT"), or "0" for success. */
-static const char *errname(int e) {
-  if (e == 0) return "0";
-  const char *n = strerrorname_np(e);
-  return n ? n : "E?";
-}
 
 /* readFile reads a whole small file into buf (NUL-terminated); it returns the length or -errno. */
 static ssize_t readFile(const char *path, char *buf, size_t size) {

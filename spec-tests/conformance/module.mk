@@ -3,6 +3,6 @@
 
 BUILD_TARGETS += build/programs/conformance-checker
 
-build/programs/conformance-checker: spec-tests/conformance/checker.c
+build/programs/conformance-checker: spec-tests/conformance/checker.c spec-tests/behaviour/programs/common.h
 	@mkdir -p $(@D)
 	$(CC) $(BEHAVIOUR_CFLAGS) -o $@ $<

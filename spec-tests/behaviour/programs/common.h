@@ -21,7 +21,7 @@
 
 /* say prints one formatted line (a newline is added) with a single write(2). */
 static inline void say(const char *fmt, ...) {
-  char buf[1024];
+  char buf[4096];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
