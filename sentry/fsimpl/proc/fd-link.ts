@@ -19,25 +19,16 @@ import type { Credentials } from '../../kernel/credentials';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import { FileDescription, O_CREAT, O_EXCL, O_TRUNC } from '../../vfs/file';
-import { Inode, type FileSystem, type Stat, type StatFs } from '../../vfs/inode';
+import { Inode, type Stat } from '../../vfs/inode';
 import { Mount, type Location } from '../../vfs/mount';
 import { HostFile } from '../host/host-file';
 import { HostTty } from '../host/tty';
 import { openFifo, PipeEnd } from '../pipe/pipe';
-import { ProcLink, type ProcFs } from './nodes';
+import { ProcLink, pseudoFs, type ProcFs } from './nodes';
 
 /** UnnamedFs stands for the pseudo file systems (pipefs, sockfs, anon_inodefs) of files
  * opened nowhere in the tree. */
-const unnamedFs: FileSystem = {
-  name: 'unnamed',
-  dev: 0,
-  get root(): Inode {
-    return fail(Errno.ENOENT);
-  },
-  statfs(): StatFs {
-    return { type: 0, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
-  },
-};
+const unnamedFs = pseudoFs('unnamed', 0, 0);
 
 /** UnnamedInode is the inode behind a file opened nowhere in the tree, as the end of a
  * followed fd link: stat describes the file, open reopens it. */

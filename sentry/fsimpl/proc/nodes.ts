@@ -206,18 +206,27 @@ export class ProcLink extends ProcInode {
   }
 }
 
-/** NsFs stands for nsfs, the file system of the namespace files that /proc/<pid>/ns/*
+/**
+ * pseudoFs is a file system no path reaches (no root: ENOENT), only the files that links
+ * in /proc lead to: nsfs, and the pipefs, sockfs and anon_inodefs of files opened nowhere
+ * in the tree (fd-link.ts).
+ */
+export function pseudoFs(name: string, dev: number, magic: number): FileSystem {
+  return {
+    name,
+    dev,
+    get root(): Inode {
+      return fail(Errno.ENOENT);
+    },
+    statfs(): StatFs {
+      return { type: magic, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
+    },
+  };
+}
+
+/** nsFs stands for nsfs, the file system of the namespace files that /proc/<pid>/ns/*
  * lead to. */
-const nsFs: FileSystem = {
-  name: 'nsfs',
-  dev: 4,
-  get root(): Inode {
-    return fail(Errno.ENOENT);
-  },
-  statfs(): StatFs {
-    return { type: 0x6e736673, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
-  },
-};
+const nsFs = pseudoFs('nsfs', 4, 0x6e736673);
 
 /** NsInode is a namespace as a file (nsfs): its inode number names the namespace. */
 class NsInode extends Inode {
