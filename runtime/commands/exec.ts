@@ -1,7 +1,7 @@
 /** exec.ts is `tvisor exec`: run a new process inside a running container. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Process } from '../../oci/config';
+import type { Process, User as ProcessUser } from '../../oci/config';
 import type { Command } from './command';
 import { CAPABILITIES } from '../../oci/features';
 
@@ -13,6 +13,24 @@ function parseUser(s: string): { uid: number; gid?: number } {
 }
 
 /** EXEC_VALUE_FLAGS are exec's flags that take a value (for endExecFlags). */
+/**
+ * execUser is the exec'd process's user as runc makes it: the container's process.user
+ * with --user's uid (and gid, when given: else the container's stays; its umask is
+ * dropped) and --additional-gids appended to the container's.
+ */
+function execUser(base: ProcessUser, user: { uid: number; gid?: number } | undefined, extraGids: number[] | undefined): ProcessUser {
+  if (!user && !extraGids?.length) return base;
+  const out: ProcessUser = { ...base };
+  if (user) {
+    out.uid = user.uid;
+    if (user.gid !== undefined) out.gid = user.gid;
+    // runc 1.1.5 leaves the container's umask out of a --user exec (its default 0022).
+    delete out.umask;
+  }
+  if (extraGids?.length) out.additionalGids = [...(out.additionalGids ?? []), ...extraGids];
+  return out;
+}
+
 const EXEC_VALUE_FLAGS = new Set(['-p', '--process', '--pid-file', '--console-socket', '--cwd', '-e', '--env', '-u', '--user',
   '-g', '--additional-gids', '-c', '--cap', '--process-label', '--apparmor', '--preserve-fds']);
 
@@ -94,7 +112,7 @@ export const exec: Command = {
         args: command,
         env: [...(base.env ?? []), ...((args.env as string[] | undefined) ?? [])],
         cwd: args.cwd ? String(args.cwd) : base.cwd,
-        user: user ? { uid: user.uid, gid: user.gid ?? user.uid, additionalGids: (args['additional-gids'] as number[] | undefined) ?? [] } : base.user,
+        user: execUser(base.user, user, args['additional-gids'] as number[] | undefined),
       };
     }
     // As runc: --cap adds to the bounding, effective and permitted sets (a name the kernel

@@ -75,7 +75,8 @@ export function credentialsFromProcess(p: Pick<Process, 'user' | 'capabilities' 
     ambient: capMask(oc.ambient) & permitted & inheritable,
     securebits: 0,
   };
-  const c = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, [...(u.additionalGids ?? [])], caps);
+  // The kernel keeps supplementary groups sorted (setgroups' groups_sort): getgroups and id -G show them so.
+  const c = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, [...(u.additionalGids ?? [])].sort((a, b) => a - b), caps);
   c.noNewPrivs = p.noNewPrivileges === true;
   return c;
 }

@@ -106,11 +106,13 @@ describe('linux.devices and process fields, runc vs tvisor', () => {
       await rt.waitStatus(id, 'running');
       const asUser = rt.run('exec', '--user', '1000:1000', id, 'sh', '-c', 'echo "HOME=$HOME"; ulimit -n; ulimit -Hn; umask');
       const asRoot = rt.run('exec', '--env', 'HOME=/given', id, 'sh', '-c', 'echo "HOME=$HOME"');
-      outputs.push(asUser.stdout + asRoot.stdout);
+      // --user without a group keeps the container's gid; --additional-gids adds to its groups.
+      const uidOnly = rt.run('exec', '--user', '1000', '--additional-gids', '7', id, 'sh', '-c', 'echo "ids $(id -u) $(id -g) $(id -G)"');
+      outputs.push(asUser.stdout + asRoot.stdout + uidOnly.stdout);
       rt.run('delete', '--force', id);
     }
     // --user replaces process.user, umask included (runc's default 0022 then).
-    expect(outputs[0]).toBe('HOME=/home/u\n512\n1024\n0022\nHOME=/given\n');
+    expect(outputs[0]).toBe('HOME=/home/u\n512\n1024\n0022\nHOME=/given\nids 1000 0 0 7 10 20\n');
     expect(outputs[1]).toBe(outputs[0]);
   });
 

@@ -41,7 +41,8 @@ define(116, (t, r) => {
   const b = t.mm.read(r.arg(1), 4 * n);
   const groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(4 * i));
   for (const g of groups) checkMapped(t.kernel, 'gid', g);
-  t.creds.groups = groups;
+  // Linux sorts the list (groups_sort): getgroups returns it in ascending order.
+  t.creds.groups = groups.sort((a, b) => a - b);
   return 0;
 }, 'full');
 
