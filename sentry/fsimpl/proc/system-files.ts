@@ -74,6 +74,13 @@ const loads = new WeakMap<Kernel, { at: number; avg: number[] }>();
  * file is read: the periods since the last read count the tasks runnable now.
  */
 export function loadavgText(k: Kernel): string {
+  const avg = loadAverages(k);
+  const last = [...k.tasks.keys()].pop() ?? 1;
+  return `${avg.map((a) => a.toFixed(2)).join(' ')} ${runnableTasks(k)}/${k.tasks.size} ${last}\n`;
+}
+
+/** loadAverages are the 1, 5 and 15 minute load averages of sandbox k now (/proc/loadavg, sysinfo). */
+export function loadAverages(k: Kernel): number[] {
   const now = Date.now();
   let l = loads.get(k);
   if (!l) loads.set(k, (l = { at: k.bootTime, avg: [0, 0, 0] }));
@@ -82,8 +89,7 @@ export function loadavgText(k: Kernel): string {
   const n = Math.max(0, Math.floor((now - l.at) / LOAD_FREQ_MS));
   l.at += n * LOAD_FREQ_MS;
   l.avg = l.avg.map((a, i) => a * DECAY[i] ** n + active * (1 - DECAY[i] ** n));
-  const last = [...k.tasks.keys()].pop() ?? 1;
-  return `${l.avg.map((a) => a.toFixed(2)).join(' ')} ${active}/${k.tasks.size} ${last}\n`;
+  return l.avg;
 }
 
 /**

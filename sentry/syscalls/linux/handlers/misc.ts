@@ -14,6 +14,7 @@ import { define } from '../registry';
 import { capPrctl, CAP_PRCTL_OPTIONS } from './creds';
 import { num } from './util';
 import { memoryUse } from '../../../mm/oom';
+import { loadAverages } from '../../../fsimpl/proc/system-files';
 import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
 import { utsNamespaceOf } from '../../../kernel/namespaces';
 import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
@@ -47,15 +48,18 @@ define(171, (t, r) => setUtsName(t, r, 'domainname'), 'full');
 define(99, (t, r) => {
   const b = Buffer.alloc(112);
   b.writeBigInt64LE(BigInt(Math.floor(t.kernel.uptime)), 0);
+  // The load averages of /proc/loadavg, in fixed point (SI_LOAD_SHIFT 16).
+  loadAverages(t.kernel).forEach((a, i) => b.writeBigUInt64LE(BigInt(Math.round(a * 65536)), 8 + 8 * i));
   // The figures of /proc/meminfo (mm/oom.ts): the sandbox's memory limit and its use.
   const { total, used } = memoryUse(t.kernel.platform.memoryFile);
   b.writeBigUInt64LE(BigInt(total), 32);
   b.writeBigUInt64LE(BigInt(total - used), 40);
-  b.writeUInt16LE(Math.min(0xffff, t.kernel.groups.size), 80);
+  // procs counts threads, as Linux's nr_threads.
+  b.writeUInt16LE(Math.min(0xffff, t.kernel.tasks.size), 80);
   b.writeUInt32LE(1, 104);
   t.mm.write(r.arg(0), b);
   return 0;
-}, 'full');
+}, 'partial', 'sharedram and bufferram are 0 (the sandbox keeps no buffer cache; shared memory is not counted apart), no swap');
 
 define(318, (t, r) => {
   const len = Math.min(num(r, 1), 1 << 25);
