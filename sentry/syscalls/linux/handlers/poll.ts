@@ -11,6 +11,8 @@ import { define } from '../registry';
 
 interface PollState {
   deadline: number | null;
+  /** interrupted, when set, runs as a handler ends the wait with EINTR (signals.ts). */
+  interrupted?: () => void;
 }
 
 export function deadlineFrom(t: Task, ms: number | null): number | null {
@@ -132,6 +134,32 @@ function doSelect(t: Task, nfds: number, rAddr: bigint, wAddr: bigint, eAddr: bi
   return ready;
 }
 
+/**
+ * selectTimeLeft writes the time left before the deadline back to select's or pselect6's
+ * timeout at `addr` (a timeval, or a timespec for pselect6) as Linux does when the call
+ * ends: ready, timed out (zero) or interrupted by a handler. A timeout in memory the
+ * application cannot write is left alone, as Linux leaves it (the call has succeeded).
+ */
+function selectTimeLeft(t: Task, addr: bigint, timespec: boolean, r: number | Block): number | Block {
+  const st = t.syscallState as PollState | undefined;
+  if (addr === 0n || !st || st.deadline === null) return r;
+  const deadline = st.deadline;
+  const write = () => {
+    const left = Math.max(0, deadline - Date.now());
+    const b = Buffer.alloc(16);
+    b.writeBigInt64LE(BigInt(Math.floor(left / 1000)), 0);
+    b.writeBigInt64LE(BigInt((left % 1000) * (timespec ? 1e6 : 1e3)), 8);
+    try {
+      t.mm.write(addr, b);
+    } catch {
+      // Linux ignores a fault here.
+    }
+  };
+  if (r instanceof Block) st.interrupted = write;
+  else write();
+  return r;
+}
+
 define(23, (t, r) => {
   let ms: number | null = null;
   if (r.arg(4) !== 0n) {
@@ -140,8 +168,8 @@ define(23, (t, r) => {
     if (sec < 0n || usec < 0n) fail(Errno.EINVAL);
     ms = Number(sec) * 1000 + Math.ceil(Number(usec) / 1000);
   }
-  return doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), ms);
-}, 'partial', 'the time left is not written back to the timeout (Linux updates it)');
+  return selectTimeLeft(t, r.arg(4), false, doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), ms));
+}, 'full');
 
 define(270, (t, r) => {
   let maskAddr = 0n, size = 0;
@@ -150,6 +178,6 @@ define(270, (t, r) => {
     maskAddr = b.readBigUInt64LE(0);
     size = Number(b.readBigUInt64LE(8));
   }
-  return withSigmask(t, maskAddr, size, () => doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), readTimespecMs(t, r.arg(4))));
-}, 'partial', 'the time left is not written back to the timeout (Linux updates it)');
+  return withSigmask(t, maskAddr, size, () => selectTimeLeft(t, r.arg(4), true, doSelect(t, r.argInt(0), r.arg(1), r.arg(2), r.arg(3), readTimespecMs(t, r.arg(4)))));
+}, 'full');
 
