@@ -9,12 +9,13 @@
 import { withCapabilities } from '../behaviour/compare';
 import { expectSameAsRunc, runDebian } from './image';
 
-const SETSID = `setsid -w bash -c 'ps -e -o pid=,pgid=,sid=,comm= | awk -v me=$$ "{ print (\\$1 == me ? \\"self\\" : \\"other\\"), (\\$2 == me ? \\"pgid=self\\" : \\"pgid=other\\"), (\\$3 == me ? \\"sid=self\\" : \\"sid=other\\"), \\$4 }"'; echo "status $?"`;
+// ps writes to a file before awk reads it: in a pipe, awk may still be a forked bash when ps reads /proc.
+const SETSID = `setsid -w bash -c 'ps -e -o pid=,pgid=,sid=,comm= > /tmp/ps.txt; awk -v me=$$ "{ print (\\$1 == me ? \\"self\\" : \\"other\\"), (\\$2 == me ? \\"pgid=self\\" : \\"pgid=other\\"), (\\$3 == me ? \\"sid=self\\" : \\"sid=other\\"), \\$4 }" /tmp/ps.txt'; echo "status $?"`;
 
 test('setsid -w runs bash as a session leader, as under runc', () => {
   const runc = runDebian('runc', SETSID, { timeoutMs: 60_000 });
   // What runc's container shows: the inner bash leads its group and session (the outer one
-  // in neither), ps and awk in both (no job control in a bash -c).
+  // in neither), and ps in both (no job control in a bash -c).
   expect(runc.stdout).toMatch(/^self pgid=self sid=self bash$/m);
   expect(runc.stdout).toMatch(/^other pgid=other sid=other bash$/m);
   expect(runc.stdout).toMatch(/^other pgid=self sid=self ps$/m);
