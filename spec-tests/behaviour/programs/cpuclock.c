@@ -79,7 +79,7 @@ static void cpu_timer(void) {
   if (r == 0) timer_delete(id);
 }
 
-static int gate[2];
+static int gate[2], seen_gate[2];
 static long long busy_cpu, busy_wall, idle_cpu, idle_own, idle_rusage;
 
 static void *busy(void *arg) {
@@ -87,6 +87,9 @@ static void *busy(void *arg) {
   long long c0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
   busy_wall = spin(CLOCK_THREAD_CPUTIME_ID, 100 * MS);
   busy_cpu = ns_of(CLOCK_THREAD_CPUTIME_ID) - c0;
+  /* Stay alive until the main thread has read this thread's clock (a gone thread's is EINVAL). */
+  char b;
+  if (read(seen_gate[0], &b, 1) != 1) fail("read seen gate");
   return NULL;
 }
 
@@ -135,11 +138,12 @@ int main(void) {
   check(clock_getres(CLOCK_PROCESS_CPUTIME_ID, &res) == 0, "clock_getres process");
   say("clock_getres(PROCESS_CPUTIME): %ld s %ld ns", (long)res.tv_sec, res.tv_nsec);
 
-  if (pipe(gate) != 0) fail("pipe");
+  if (pipe(gate) != 0 || pipe(seen_gate) != 0) fail("pipe");
   pthread_t tb, ti;
   if (pthread_create(&ti, NULL, idle, NULL) != 0) fail("pthread_create idle");
   if (pthread_create(&tb, NULL, busy, NULL) != 0) fail("pthread_create busy");
-  /* Read from this thread while it runs (an exited thread's clock races with its reaping). */
+  /* Read from this thread while it runs; it waits for seen_gate before it exits (an exited
+   * thread's clock is EINVAL, and on a loaded machine it could finish its 100 ms first). */
   clockid_t busy_clock;
   if (pthread_getcpuclockid(tb, &busy_clock) != 0) fail("pthread_getcpuclockid");
   long long seen = 0;
@@ -148,6 +152,7 @@ int main(void) {
     usleep(10000);
   }
   say("busy thread's clock read from another thread reaches 50 ms: yes");
+  if (write(seen_gate[1], "x", 1) != 1) fail("write seen gate");
   if (pthread_join(tb, NULL) != 0) fail("join busy");
   if (write(gate[1], "x", 1) != 1) fail("write gate");
   if (pthread_join(ti, NULL) != 0) fail("join idle");
