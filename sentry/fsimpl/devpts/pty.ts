@@ -21,6 +21,7 @@ import { FileDescription, POLLHUP, POLLIN, POLLOUT, POLLERR } from '../../vfs/fi
 import type { Inode, Stat } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { LineDiscipline, TERMIOS_SIZE, TOSTOP } from '../host/line-discipline';
+import { ByteQueue } from '../pipe/byte-queue';
 import {
   FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGPTN, TIOCGSID, TIOCGWINSZ,
   TIOCGPTPEER, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSPTLCK, TIOCSWINSZ,
@@ -52,8 +53,7 @@ function slaveTermios(): Buffer {
 export class PtyPair {
   readonly ldisc = new LineDiscipline(slaveTermios());
   /** toMaster holds the slave's processed output (and echo) until the master reads it. */
-  private toMaster: Buffer[] = [];
-  private toMasterLen = 0;
+  private readonly toMaster = new ByteQueue();
   /** masterQueue is notified when the master may read or write; slaveQueue likewise for the slave. */
   readonly masterQueue = new WaitQueue();
   readonly slaveQueue = new WaitQueue();
@@ -117,7 +117,7 @@ export class PtyPair {
    * Echo beyond OUTPUT_MAX is dropped (a master that writes and never reads cannot grow
    * the buffer without bound), as n_tty drops echo it has no room for. */
   private output(b: Buffer, echo = false): void {
-    if (echo) b = b.subarray(0, Math.max(0, OUTPUT_MAX - this.toMasterLen));
+    if (echo) b = b.subarray(0, Math.max(0, OUTPUT_MAX - this.toMaster.length));
     if (b.length === 0) return;
     if ((this.oflag & (OPOST | ONLCR)) === (OPOST | ONLCR) && b.includes(0x0a)) {
       const out: number[] = [];
@@ -127,8 +127,7 @@ export class PtyPair {
       }
       b = Buffer.from(out);
     }
-    this.toMaster.push(Buffer.from(b));
-    this.toMasterLen += b.length;
+    this.toMaster.push(b);
     this.masterQueue.notify();
   }
 
@@ -155,27 +154,18 @@ export class PtyPair {
   }
 
   masterRead(dst: Buffer): number | Block {
-    if (this.toMasterLen === 0) {
+    if (this.toMaster.length === 0) {
       if (this.slaveOpens === 0 && this.slaveEverOpened) fail(Errno.EIO);
       return block(this.masterQueue);
     }
-    let n = 0;
-    while (n < dst.length && this.toMaster.length) {
-      const head = this.toMaster[0];
-      const take = Math.min(head.length, dst.length - n);
-      head.copy(dst, n, 0, take);
-      n += take;
-      if (take === head.length) this.toMaster.shift();
-      else this.toMaster[0] = head.subarray(take);
-    }
-    this.toMasterLen -= n;
+    const n = this.toMaster.take(dst);
     this.slaveQueue.notify();
     return n;
   }
 
   masterReadiness(): number {
     let r = this.ldisc.pending < INPUT_MAX ? POLLOUT : 0;
-    if (this.toMasterLen > 0) r |= POLLIN;
+    if (this.toMaster.length > 0) r |= POLLIN;
     else if (this.slaveOpens === 0 && this.slaveEverOpened) r |= POLLIN | POLLHUP;
     return r;
   }
@@ -193,8 +183,8 @@ export class PtyPair {
   slaveWrite(t: Task, src: Buffer): number | Block {
     if (!this.masterOpen) fail(Errno.EIO);
     if (this.sid && this.ldisc.lflag & TOSTOP) ttyJobControl(t, this.sid, this.fg, SIGTTOU);
-    if (this.toMasterLen >= OUTPUT_MAX) return block(this.slaveQueue);
-    const n = Math.min(src.length, OUTPUT_MAX - this.toMasterLen);
+    if (this.toMaster.length >= OUTPUT_MAX) return block(this.slaveQueue);
+    const n = Math.min(src.length, OUTPUT_MAX - this.toMaster.length);
     this.output(src.subarray(0, n));
     return n;
   }
@@ -203,7 +193,7 @@ export class PtyPair {
     if (!this.masterOpen) return POLLIN | POLLOUT | POLLHUP | POLLERR;
     let r = 0;
     if (this.ldisc.available(1) >= 0) r |= POLLIN;
-    if (this.toMasterLen < OUTPUT_MAX) r |= POLLOUT;
+    if (this.toMaster.length < OUTPUT_MAX) r |= POLLOUT;
     return r;
   }
 
@@ -266,7 +256,7 @@ export class PtyPair {
       case FIONREAD: case TIOCOUTQ: {
         const b = Buffer.alloc(4);
         const toSlave = this.ldisc.pending;
-        b.writeInt32LE(master === (cmd === FIONREAD) ? this.toMasterLen : toSlave);
+        b.writeInt32LE(master === (cmd === FIONREAD) ? this.toMaster.length : toSlave);
         t.mm.write(arg, b);
         return 0;
       }
@@ -276,8 +266,7 @@ export class PtyPair {
         const flushToSlave = master ? how !== TCIFLUSH : how !== TCOFLUSH;
         if (flushToSlave) this.ldisc.flush();
         if (!flushToSlave || how === TCIOFLUSH) {
-          this.toMaster = [];
-          this.toMasterLen = 0;
+          this.toMaster.clear();
         }
         return 0;
       }

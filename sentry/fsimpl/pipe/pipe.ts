@@ -16,6 +16,7 @@ import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue, type AbortableWait } from '../../kernel/waiter';
 import { FileDescription, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import { nowTimespec, S_IFIFO, type Stat } from '../../vfs/inode';
+import { ByteQueue } from './byte-queue';
 
 export const PIPE_BUF = 4096;
 const DEFAULT_CAPACITY = 65536;
@@ -24,8 +25,7 @@ let nextPipeIno = 1;
 
 /** Pipe is the shared buffer of a pipe's two ends. */
 export class Pipe {
-  private chunks: Buffer[] = [];
-  size = 0;
+  private readonly data = new ByteQueue();
   capacity = DEFAULT_CAPACITY;
   readers = 0;
   writers = 0;
@@ -47,31 +47,20 @@ export class Pipe {
       if (this.writers === 0) return 0;
       return block(this.queue);
     }
-    let n = 0;
-    while (n < dst.length && this.chunks.length > 0) {
-      const c = this.chunks[0];
-      const take = Math.min(c.length, dst.length - n);
-      c.copy(dst, n, 0, take);
-      n += take;
-      if (take === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(take);
-    }
-    this.size -= n;
+    const n = this.data.take(dst);
     this.queue.notify();
     return n;
+  }
+
+  /** size is the number of bytes buffered. */
+  get size(): number {
+    return this.data.length;
   }
 
   /** peek copies up to dst.length buffered bytes into dst without consuming them (tee,
    * and splice before it knows how much the output takes); 0 when empty. */
   peek(dst: Buffer): number {
-    let n = 0;
-    for (const c of this.chunks) {
-      if (n === dst.length) break;
-      const take = Math.min(c.length, dst.length - n);
-      c.copy(dst, n, 0, take);
-      n += take;
-    }
-    return n;
+    return this.data.peek(dst);
   }
 
   write(src: Buffer): number | Block {
@@ -80,16 +69,14 @@ export class Pipe {
     const room = this.capacity - this.size;
     if (room === 0 || (src.length <= PIPE_BUF && room < src.length)) return block(this.queue);
     const n = Math.min(room, src.length);
-    this.chunks.push(Buffer.from(src.subarray(0, n)));
-    this.size += n;
+    this.data.push(src.subarray(0, n));
     this.queue.notify();
     return n;
   }
 
   /** clear drops the buffered data. */
   clear(): void {
-    this.chunks = [];
-    this.size = 0;
+    this.data.clear();
   }
 
   stat(): Stat {
