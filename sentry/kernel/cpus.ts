@@ -6,7 +6,7 @@
  * sentry's own host affinity, which the container's cpuset cgroup and
  * linux.resources.cpu.cpus bound, as a process under runc gets).
  */
-import { readFileSync } from 'node:fs';
+import { hostFile } from './host-files';
 
 /** CpuTopology are the files of /sys/devices/system/cpu/cpuN/topology. */
 export type CpuTopology = Map<string, string>;
@@ -54,14 +54,6 @@ const ONE_CPU: SandboxCpus = {
 
 let current: SandboxCpus = ONE_CPU;
 
-function read(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 /** cpuinfoBlocks splits the host's /proc/cpuinfo into its per-CPU blocks. */
 function cpuinfoBlocks(text: string): Map<number, string> {
   const m = new Map<number, string>();
@@ -78,10 +70,10 @@ function cpuinfoBlocks(text: string): Map<number, string> {
  */
 export function readHostCpus(cpuset: string | undefined): SandboxCpus {
   const sys = '/sys/devices/system/cpu';
-  const online = read(`${sys}/online`)?.trim();
+  const online = hostFile(`${sys}/online`)?.trim();
   const onlineCpus = online ? parseCpuList(online) : null;
   if (!online || !onlineCpus?.length) return (current = ONE_CPU);
-  const status = read('/proc/self/status') ?? '';
+  const status = hostFile('/proc/self/status') ?? '';
   const allowedLine = /^Cpus_allowed_list:\s*(.*)$/m.exec(status);
   let allowed = (allowedLine && parseCpuList(allowedLine[1])) || onlineCpus;
   const wanted = cpuset ? parseCpuList(cpuset) : null;
@@ -92,19 +84,19 @@ export function readHostCpus(cpuset: string | undefined): SandboxCpus {
   for (const c of onlineCpus) {
     const t: CpuTopology = new Map();
     for (const f of TOPOLOGY_FILES) {
-      const v = read(`${sys}/cpu${c}/topology/${f}`);
+      const v = hostFile(`${sys}/cpu${c}/topology/${f}`);
       if (v !== null) t.set(f, v.trim());
     }
     topology.set(c, t);
   }
   current = {
     online,
-    possible: read(`${sys}/possible`)?.trim() ?? online,
-    present: read(`${sys}/present`)?.trim() ?? online,
-    kernelMax: read(`${sys}/kernel_max`)?.trim() ?? String(Math.max(...onlineCpus)),
+    possible: hostFile(`${sys}/possible`)?.trim() ?? online,
+    present: hostFile(`${sys}/present`)?.trim() ?? online,
+    kernelMax: hostFile(`${sys}/kernel_max`)?.trim() ?? String(Math.max(...onlineCpus)),
     onlineCpus,
     allowed,
-    cpuinfo: cpuinfoBlocks(read('/proc/cpuinfo') ?? ''),
+    cpuinfo: cpuinfoBlocks(hostFile('/proc/cpuinfo') ?? ''),
     topology,
   };
   return current;

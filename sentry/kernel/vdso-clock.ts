@@ -26,7 +26,7 @@
  * The sentry is the only writer (one JavaScript thread); x86 keeps stores in program
  * order and every store goes to the same buffer, so readers see them in that order.
  */
-import { readFileSync } from 'node:fs';
+import { hostFile } from './host-files';
 import { readTsc } from '../../native/ptrace/ptrace-native';
 
 /** VVAR_SEQ and the other VVAR_* are the data page's field offsets (vdso/vvar.h). */
@@ -45,13 +45,6 @@ export function tscFlagsUsable(cpuinfo: string): boolean {
   return flags.includes('constant_tsc') && flags.includes('nonstop_tsc');
 }
 
-function readCpuinfo(): string {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 /**
  * VDSO_CLOCK_ANNOTATION, set to "syscall" in config.json's annotations (Docker's
@@ -131,7 +124,7 @@ export class VdsoClock {
   start(useTsc = true): void {
     if (!useTsc) this.usable = false;
     // Read once, at start-up: before the sentry confines itself (no /proc afterwards).
-    this.usable ??= tscFlagsUsable(readCpuinfo());
+    this.usable ??= tscFlagsUsable(hostFile('/proc/cpuinfo') ?? '');
     if (!this.usable || this.first) return;
     try {
       this.first = this.sample();

@@ -6,7 +6,7 @@
  * as runc's default spec has none; the host's CPUs, kernel/cpus.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { hostFile } from '../../kernel/host-files';
 import type { Spec } from '../../../oci/config';
 import { readHostCpus } from '../../kernel/cpus';
 import type { Kernel } from '../../kernel/kernel';
@@ -41,11 +41,7 @@ export function idMapText(maps: { containerID: number; hostID: number; size: num
 
 /** readHost reads a file of the host's /proc (empty when it cannot). */
 function readHost(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
+  return hostFile(path) ?? '';
 }
 
 /** CAP_SYS_RESOURCE's bit in /proc/self/status's CapEff. */
