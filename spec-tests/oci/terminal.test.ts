@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libcFunc } from '../../native/libc';
 import { accept, closeFd, listenUnix, MsgBuffers, PollSet, POLLIN } from '../../native/unixsock';
-import { OciRuntime, readTerminal } from './harness';
+import { OciRuntime, readTerminal, runWithTerminal } from './harness';
 
 const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
 const runtimes = [['runc', '/usr/sbin/runc'], ['tvisor', TVISOR]].filter(([, bin]) => fs.existsSync(bin));
@@ -122,24 +122,9 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
   test('/dev/console is the terminal: the same node as /dev/pts/0 (runc bind-mounts the slave there)', async () => {
     const script = "busybox stat -c '%n %F %t %T %a %u %g %i' /dev/console /dev/pts/0 | busybox sed -E 's/ [0-9]+$/ ino/'; echo hi > /dev/console";
     const bundle = rt.bundle('tty-console', ['sh', '-c', script], (s) => { s.process!.terminal = true; });
-    const sock = path.join(rt.dir, 'console-console.sock');
-    const lfd = listenUnix(sock);
-    try {
-      const created = rt.run('create', '--bundle', bundle, '--console-socket', sock, 'tty5');
-      expect(created.stderr).toBe('');
-      const conn = accept(lfd);
-      const io = new MsgBuffers(4096);
-      expect(io.recv(conn)).toBeGreaterThan(0);
-      closeFd(conn);
-      expect(io.fds).toHaveLength(1);
-      const output = readTerminal(io.fds[0]);
-      expect(rt.run('start', 'tty5').status).toBe(0);
-      const lines = (await output).replace(/\r\n/g, '\n');
-      expect(lines).toBe('/dev/console character special file 88 0 620 0 5 ino\n/dev/pts/0 character special file 88 0 620 0 5 ino\nhi\n');
-    } finally {
-      closeFd(lfd);
-      rt.run('delete', '--force', 'tty5');
-    }
+    const { output, created } = await runWithTerminal(rt, bundle, 'tty5');
+    expect(created.stderr).toBe('');
+    expect(output).toBe('/dev/console character special file 88 0 620 0 5 ino\n/dev/pts/0 character special file 88 0 620 0 5 ino\nhi\n');
   }, 60_000);
 
   test('/dev/stdin, /dev/stdout and /proc/self/fd/N of the terminal reopen it', async () => {
