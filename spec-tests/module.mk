@@ -11,6 +11,7 @@ BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += fifo select
 BEHAVIOUR_PROGRAMS += legacy-calls
+BEHAVIOUR_PROGRAMS += netlink-raw netlink-ifaddrs
 BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty

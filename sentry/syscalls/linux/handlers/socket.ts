@@ -19,6 +19,8 @@ import {
 } from '../../../fsimpl/socket/socket';
 import { encodeInet, isAny, isLocal, mapped4, netOf } from '../../../fsimpl/socket/net';
 import { define } from '../registry';
+import { newNetlinkSocket, serveNetlinkCalls } from '../../../net/netlink/syscalls';
+import { AF_NETLINK } from '../../../net/netlink/wire';
 import { AT_FDCWD, dirLocation, fdArg, file, num, readIovecs, u32 } from './util';
 
 const SOCK_TYPE_MASK = 0xf;
@@ -58,9 +60,11 @@ function newSocket(family: number, typeArg: number, protocol: number): Socket {
 
 define(41, (t, r) => {
   const typeArg = r.argInt(1);
+  // AF_NETLINK (sentry/net/netlink) until the socket provider interface takes the families.
+  if (r.argInt(0) === AF_NETLINK) return t.fds.add(newNetlinkSocket(typeArg, r.argInt(2)), (typeArg & O_CLOEXEC) !== 0);
   const s = newSocket(r.argInt(0), typeArg, r.argInt(2));
   return t.fds.add(s, (typeArg & O_CLOEXEC) !== 0);
-}, 'partial', 'AF_UNIX, and AF_INET/AF_INET6 on loopback only');
+}, 'partial', 'AF_UNIX, AF_INET/AF_INET6 on loopback only, AF_NETLINK NETLINK_ROUTE read-only');
 
 define(53, (t, r) => {
   const family = r.argInt(0), typeArg = r.argInt(1);
@@ -287,7 +291,7 @@ function unnamed(): Buffer {
 }
 
 /** writeAddr copies a sockaddr out, truncated to the caller's length, and stores the full length. */
-function writeAddr(t: Task, addr: bigint, lenAddr: bigint, a: Buffer): void {
+export function writeAddr(t: Task, addr: bigint, lenAddr: bigint, a: Buffer): void {
   const len = t.mm.read(lenAddr, 4).readInt32LE(0);
   if (len < 0) fail(Errno.EINVAL);
   if (len > 0 && a.length > 0) t.mm.write(addr, a.subarray(0, Math.min(len, a.length)));
@@ -314,11 +318,13 @@ define(48, (t, r) => { sock(t, fdArg(r, 0)).shutdown(r.argInt(1)); return 0; }, 
 
 // ---- sending and receiving ----
 
-interface Msg {
+/** Msg is a decoded struct msghdr. */
+export interface Msg {
   name: bigint; namelen: number; iovs: Array<{ base: bigint; len: number }>; control: bigint; controllen: number;
 }
 
-function readMsghdr(t: Task, addr: bigint): Msg {
+/** readMsghdr reads a struct msghdr and its iovecs. */
+export function readMsghdr(t: Task, addr: bigint): Msg {
   const b = t.mm.read(addr, 56);
   const iovlen = Number(b.readBigUInt64LE(24));
   if (iovlen > 1024) fail(Errno.EMSGSIZE);
@@ -328,7 +334,8 @@ function readMsghdr(t: Task, addr: bigint): Msg {
   };
 }
 
-function gather(t: Task, iovs: Msg['iovs']): Buffer {
+/** gather copies in the bytes an iovec array names (at most 4 MiB each). */
+export function gather(t: Task, iovs: Msg['iovs']): Buffer {
   return Buffer.concat(iovs.filter((v) => v.len > 0).map((v) => t.mm.read(v.base, Math.min(v.len, 4 << 20))));
 }
 
@@ -434,7 +441,8 @@ function doRecv(t: Task, s: Socket, len: number, flags: number): Received | numb
   return res;
 }
 
-function scatter(t: Task, iovs: Msg['iovs'], data: Buffer): void {
+/** scatter copies `data` out across an iovec array. */
+export function scatter(t: Task, iovs: Msg['iovs'], data: Buffer): void {
   let off = 0;
   for (const v of iovs) {
     if (off >= data.length) break;
@@ -622,3 +630,7 @@ define(54, (t, r) => {
 }, 'partial', 'socket, TCP and IP options are stored to be read back; few change how the in-sentry sockets behave');
 
 const DEFAULT = 212992;
+
+// The calls on an AF_NETLINK socket are served by sentry/net/netlink (until the socket
+// provider interface takes them).
+serveNetlinkCalls();

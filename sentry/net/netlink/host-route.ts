@@ -1,0 +1,94 @@
+/**
+ * The sentry's own NETLINK_ROUTE socket on the host, through which it asks the host
+ * kernel for the state of the sandbox's network namespace (links, addresses, routes,
+ * neighbours). The sentry runs in that namespace (runtime/sandbox/netns.ts), so one
+ * socket opened at start-up, before confinement, answers for it for the sandbox's whole
+ * life: each question is asked when the application asks (a prestart hook configures
+ * the namespace after the sentry starts), never cached.
+ *
+ * Only read requests (RTM_GET*) are ever sent, built here from a type and a family; no
+ * byte of the application's reaches the host. Replies are read with MSG_DONTWAIT: Linux
+ * queues a dump's first part during the send and each next part during the receive that
+ * takes the one before, so a reply is always there and the sentry never waits on the host.
+ * Once confined, the sentry uses only send (sendto) and recvmsg on it, both already in its
+ * allowlist; the socket itself is made before the seccomp filter goes on.
+ */
+import { libcFunc, lastErrno } from '../../../native/libc';
+import { MsgBuffers } from '../../../native/unixsock';
+import {
+  AF_NETLINK, encodeMessage, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, splitMessages,
+  type Message,
+} from './wire';
+
+const SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, MSG_DONTWAIT = 0x40;
+
+/** HostQuery asks the namespace's kernel a read-only rtnetlink question (a fake in unit tests). */
+export interface HostQuery {
+  /** dump returns the messages of a dump of `type` for `family`, or -errno. */
+  dump(type: number, family: number): Message[] | number;
+}
+
+let fd = -1;
+let openErrno = 0;
+let seq = 1;
+let bufs: MsgBuffers | null = null;
+
+/**
+ * openHostRoute opens the sentry's host NETLINK_ROUTE socket; called once at start-up,
+ * before confinement (a failure is kept and answered as that errno later).
+ */
+export function openHostRoute(): void {
+  if (fd >= 0) return;
+  // SAFETY: socket(2) with constant arguments; the descriptor is the sentry's own, close-on-exec.
+  const r = libcFunc('int socket(int domain, int type, int protocol)')(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (r < 0) { openErrno = lastErrno(); return; }
+  fd = r;
+  bufs = new MsgBuffers(64 << 10);
+}
+
+/** MAX_DUMP_BYTES bounds what one host dump may bring in (a namespace with a huge table). */
+const MAX_DUMP_BYTES = 8 << 20;
+
+/** hostRoute is the HostQuery of the real namespace. */
+export const hostRoute: HostQuery = {
+  dump(type: number, family: number): Message[] | number {
+    if (fd < 0) openHostRoute();
+    if (fd < 0) return -(openErrno || 97 /* EAFNOSUPPORT */);
+    const mySeq = seq++ >>> 0;
+    // struct rtgenmsg { u8 family; } padded: every GET request starts with its family byte.
+    const body = Buffer.alloc(type === 18 || type === 22 || type === 26 || type === 30 ? bodyLen(type) : 4);
+    body.writeUInt8(family, 0);
+    const req = encodeMessage(type, NLM_F_REQUEST | NLM_F_DUMP, mySeq, 0, body);
+    // SAFETY: send(2) of a Buffer of req.length bytes on the sentry's own netlink socket.
+    const sent = Number(libcFunc('intptr send(int fd, void *buf, size_t len, int flags)')(fd, req, req.length, 0));
+    if (sent < 0) return -lastErrno();
+    const out: Message[] = [];
+    let total = 0;
+    for (;;) {
+      const n = bufs!.recv(fd, 0, bufs!.data.length, MSG_DONTWAIT);
+      if (n < 0) return n;
+      if (n === 0) return -5; /* EIO */
+      total += n;
+      for (const m of splitMessages(Buffer.from(bufs!.data.subarray(0, n)))) {
+        if (m.seq !== mySeq) continue; // a reply to an earlier question that gave up
+        if (m.type === NLMSG_DONE) return out;
+        if (m.type === NLMSG_ERROR) {
+          const err = m.body.length >= 4 ? -m.body.readInt32LE(0) : 5;
+          return err === 0 ? out : -err;
+        }
+        out.push(m);
+      }
+      if (total > MAX_DUMP_BYTES) { drain(); return -105; /* ENOBUFS */ }
+    }
+  },
+};
+
+/** bodyLen is the fixed header of each GET request (ifinfomsg 16, ifaddrmsg 8, rtmsg 12, ndmsg 12). */
+function bodyLen(type: number): number {
+  return type === 18 ? 16 : type === 22 ? 8 : 12;
+}
+
+/** drain discards what is left of an abandoned dump. */
+function drain(): void {
+  while (bufs!.recv(fd, 0, bufs!.data.length, MSG_DONTWAIT) > 0) { /* discard */ }
+}
