@@ -46,6 +46,7 @@ import { SYSCALLS } from './syscalls/linux/table/syscalls';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot, PRIVATE_PTMX } from '../native/confine/root';
 import { openHostRoute } from './net/netlink/host-route';
+import { openHostNetFiles } from './net/netlink/host-proc-net';
 import { becomeNobody, NOBODY } from '../native/confine/credentials';
 import { setStubIds, stubDescriptor } from '../native/ptrace/ptrace-native';
 import { usePtmx } from './fsimpl/host/host-pty';
@@ -326,9 +327,10 @@ export async function main(argv: string[]): Promise<number> {
     gofer?.stop();
     process.exit(1);
   }
-  // The sentry's NETLINK_ROUTE socket, through which the sandbox's netlink sockets see
-  // the namespace (sentry/net/netlink/host-route.ts), is made before the seccomp filter.
+  // The sentry's NETLINK_ROUTE socket and its /proc/net/snmp and netstat, through which
+  // the sandbox sees its network namespace (sentry/net/netlink/), open before confinement.
   openHostRoute();
+  openHostNetFiles();
   // Everything the sandbox needs from the host is open: from here on the sentry sees
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).

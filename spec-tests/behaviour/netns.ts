@@ -6,7 +6,7 @@
  *
  * The namespace: `lo` up, and a veth pair (no dummy driver on these kernels): `veth0` up
  * with 10.77.0.2/24 and fd77::2/64 (no duplicate address detection, so the IPv6 address
- * is usable at once), its peer `veth1` up with no address, and a route to 10.88.0.0/16
+ * is usable at once) and no link-local address, its peer `veth1` up with no address, and a route to 10.88.0.0/16
  * through 10.77.0.1. Its name is unique per test process.
  */
 import { execFileSync } from 'node:child_process';
@@ -38,6 +38,10 @@ export function makeTestNetns(tag: string): TestNetns {
       'address', '02:00:00:77:00:01');
     run('-n', name, 'addr', 'add', '10.77.0.2/24', 'dev', 'veth0');
     run('-n', name, 'addr', 'add', 'fd77::2/64', 'dev', 'veth0', 'nodad');
+    // No link-local addresses: their duplicate address detection would change their
+    // flags between one run and the next.
+    run('-n', name, 'link', 'set', 'veth0', 'addrgenmode', 'none');
+    run('-n', name, 'link', 'set', 'veth1', 'addrgenmode', 'none');
     run('-n', name, 'link', 'set', 'veth1', 'up');
     run('-n', name, 'link', 'set', 'veth0', 'up');
     run('-n', name, 'route', 'add', '10.88.0.0/16', 'via', '10.77.0.1');

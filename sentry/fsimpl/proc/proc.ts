@@ -19,6 +19,7 @@ import { ProcFdLink } from './fd-link';
 import { mountinfoText, mountsText } from '../../vfs/mountinfo';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from './nodes';
 import { sysvipcDir } from './sysvipc';
+import { netDir } from './net';
 import { procViewOf } from './sandbox-view';
 import { sysctlDir } from './sysctl';
 import { mountableTypes } from '../mountable';
@@ -67,6 +68,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     m.set('cmdline', () => new ProcFile(pfs, '/cmdline', cmdlineText));
     m.set('mounts', () => new ProcLink(pfs, '/mounts', () => 'self/mounts'));
     m.set('sysvipc', () => sysvipcDir(pfs, k, self));
+    m.set('net', () => netDir(pfs, k));
     m.set('stat', () => new ProcFile(pfs, '/stat', () => statText(k)));
     m.set('sys', () => sysctlDir(pfs, k));
     m.set('cgroups', () => new ProcFile(pfs, '/cgroups', () => procViewOf(k).cgroups));
