@@ -23,6 +23,7 @@ import type { Spec } from '../../oci/config';
 import { ContainerError } from '../container/errors';
 import { check, libcFunc } from '../../native/libc';
 import { inThreadNamespaces } from './namespaces';
+import { loopbackUp } from '../../sentry/net/netlink/loopback';
 
 const CLONE_NEWNET = 0x40000000;
 
@@ -53,6 +54,7 @@ export function inNetns<T>(target: NetTarget, spawn: () => T): T {
   return inThreadNamespaces([['net', CLONE_NEWNET]], () => {
     if (target.kind === 'new') {
       check('unshare(CLONE_NEWNET)', libcFunc('int unshare(int flags)')(CLONE_NEWNET) as number);
+      loopbackUp(); // as runc does in a new namespace (sentry/net/netlink/loopback.ts)
       return;
     }
     let fd = -1;

@@ -74,3 +74,21 @@ compare('netlink-ifaddrs', (r) => {
     'done',
   ]);
 });
+
+describe('a new, empty network namespace (--network none)', () => {
+  const empty = (s: any): void => {
+    s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+    s.linux.namespaces.push({ type: 'network' });
+  };
+  test('tvisor shows only lo, as runc does', () => {
+    for (const rt of ['runc', 'tvisor'] as const) {
+      const reason = runtimeSkipReason(rt);
+      if (reason) throw new Error(`${rt} cannot run here: ${reason}`);
+    }
+    const runc = runUnder('runc', 'netlink-ifaddrs', [], { editSpec: empty });
+    expect(runc.status).toBe(0);
+    expect(runc.stdout.split('\n').filter((l) => l.includes(' packet '))).toEqual(['lo packet flags 0x9']);
+    const tvisor = runUnder('tvisor', 'netlink-ifaddrs', [], { editSpec: empty });
+    expect({ stdout: tvisor.stdout, status: tvisor.status }).toEqual({ stdout: runc.stdout, status: 0 });
+  });
+});
