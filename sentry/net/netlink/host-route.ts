@@ -16,7 +16,7 @@
 import { libcFunc, lastErrno } from '../../../native/libc';
 import { MsgBuffers } from '../../../native/unixsock';
 import {
-  AF_NETLINK, encodeMessage, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, splitMessages,
+  AF_NETLINK, encodeMessage, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, splitMessages,
   type Message,
 } from './wire';
 
@@ -26,6 +26,8 @@ const SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, MSG_DONTWAIT = 0x40;
 export interface HostQuery {
   /** dump returns the messages of a dump of `type` for `family`, or -errno. */
   dump(type: number, family: number): Message[] | number;
+  /** get sends one GET without NLM_F_DUMP whose body the caller built, and returns the replies or -errno. */
+  get(type: number, body: Buffer): Message[] | number;
 }
 
 let fd = -1;
@@ -52,36 +54,45 @@ const MAX_DUMP_BYTES = 8 << 20;
 /** hostRoute is the HostQuery of the real namespace. */
 export const hostRoute: HostQuery = {
   dump(type: number, family: number): Message[] | number {
-    if (fd < 0) openHostRoute();
-    if (fd < 0) return -(openErrno || 97 /* EAFNOSUPPORT */);
-    const mySeq = seq++ >>> 0;
-    // struct rtgenmsg { u8 family; } padded: every GET request starts with its family byte.
+    // Every GET request starts with its family byte, in its fixed header (zeroed).
     const body = Buffer.alloc(type === 18 || type === 22 || type === 26 || type === 30 ? bodyLen(type) : 4);
     body.writeUInt8(family, 0);
-    const req = encodeMessage(type, NLM_F_REQUEST | NLM_F_DUMP, mySeq, 0, body);
-    // SAFETY: send(2) of a Buffer of req.length bytes on the sentry's own netlink socket.
-    const sent = Number(libcFunc('intptr send(int fd, void *buf, size_t len, int flags)')(fd, req, req.length, 0));
-    if (sent < 0) return -lastErrno();
-    const out: Message[] = [];
-    let total = 0;
-    for (;;) {
-      const n = bufs!.recv(fd, 0, bufs!.data.length, MSG_DONTWAIT);
-      if (n < 0) return n;
-      if (n === 0) return -5; /* EIO */
-      total += n;
-      for (const m of splitMessages(Buffer.from(bufs!.data.subarray(0, n)))) {
-        if (m.seq !== mySeq) continue; // a reply to an earlier question that gave up
-        if (m.type === NLMSG_DONE) return out;
-        if (m.type === NLMSG_ERROR) {
-          const err = m.body.length >= 4 ? -m.body.readInt32LE(0) : 5;
-          return err === 0 ? out : -err;
-        }
-        out.push(m);
-      }
-      if (total > MAX_DUMP_BYTES) { drain(); return -105; /* ENOBUFS */ }
-    }
+    return ask(type, NLM_F_REQUEST | NLM_F_DUMP, body);
+  },
+  get(type: number, body: Buffer): Message[] | number {
+    // NLM_F_ACK: the kernel's ack after the reply ends the answer as NLMSG_DONE ends a dump.
+    return ask(type, NLM_F_REQUEST | NLM_F_ACK, body);
   },
 };
+
+/** ask sends one request built here and collects the replies until NLMSG_DONE or NLMSG_ERROR. */
+function ask(type: number, flags: number, body: Buffer): Message[] | number {
+  if (fd < 0) openHostRoute();
+  if (fd < 0) return -(openErrno || 97 /* EAFNOSUPPORT */);
+  const mySeq = seq++ >>> 0;
+  const req = encodeMessage(type, flags, mySeq, 0, body);
+  // SAFETY: send(2) of a Buffer of req.length bytes on the sentry's own netlink socket.
+  const sent = Number(libcFunc('intptr send(int fd, void *buf, size_t len, int flags)')(fd, req, req.length, 0));
+  if (sent < 0) return -lastErrno();
+  const out: Message[] = [];
+  let total = 0;
+  for (;;) {
+    const n = bufs!.recv(fd, 0, bufs!.data.length, MSG_DONTWAIT);
+    if (n < 0) return n;
+    if (n === 0) return -5; /* EIO */
+    total += n;
+    for (const m of splitMessages(Buffer.from(bufs!.data.subarray(0, n)))) {
+      if (m.seq !== mySeq) continue; // a reply to an earlier question that gave up
+      if (m.type === NLMSG_DONE) return out;
+      if (m.type === NLMSG_ERROR) {
+        const err = m.body.length >= 4 ? -m.body.readInt32LE(0) : 5;
+        return err === 0 ? out : -err;
+      }
+      out.push(m);
+    }
+    if (total > MAX_DUMP_BYTES) { drain(); return -105; /* ENOBUFS */ }
+  }
+}
 
 /** bodyLen is the fixed header of each GET request (ifinfomsg 16, ifaddrmsg 8, rtmsg 12, ndmsg 12). */
 function bodyLen(type: number): number {

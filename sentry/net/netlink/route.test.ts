@@ -25,7 +25,11 @@ function link(i: number, name: string, extra: Buffer[] = []): Message {
 
 function fakeHost(links: Message[]): HostQuery & { asked: Array<[number, number]> } {
   const asked: Array<[number, number]> = [];
-  return { asked, dump: (type, family) => { asked.push([type, family]); return type === RTM_GETLINK ? links : []; } };
+  return {
+    asked,
+    dump: (type, family) => { asked.push([type, family]); return type === RTM_GETLINK ? links : []; },
+    get: () => -22,
+  };
 }
 
 function request(type: number, flags: number, seq: number, body: Buffer): Buffer {
@@ -33,7 +37,7 @@ function request(type: number, flags: number, seq: number, body: Buffer): Buffer
 }
 
 const kernel = {} as Kernel;
-const task = (pid: number) => ({ pid, kernel }) as unknown as Task;
+const task = (pid: number) => ({ pid, kernel, creds: { euid: 0 } }) as unknown as Task;
 
 describe('wire', () => {
   it('stops at a header whose length lies, and at an attribute whose length lies', () => {
@@ -58,15 +62,15 @@ describe('re-encoding', () => {
   it('refuses mutations with EPERM and unknown types with EOPNOTSUPP; a one-link get by name', () => {
     const host = fakeHost([link(1, 'lo'), link(2, 'eth0')]);
     const m = (type: number, flags: number, body: Buffer) => splitMessages(request(type, flags, 9, body))[0];
-    expect(answer(host, m(16 /* NEWLINK */, NLM_F_REQUEST, Buffer.alloc(16)), false)).toEqual({ errno: 1 });
-    expect(answer(host, m(17 /* DELLINK */, NLM_F_REQUEST, Buffer.alloc(16)), false)).toEqual({ errno: 1 });
-    expect(answer(host, m(500, NLM_F_REQUEST, Buffer.alloc(16)), false)).toEqual({ errno: 95 });
+    expect(answer(host, m(16 /* NEWLINK */, NLM_F_REQUEST, Buffer.alloc(16)), false, 0)).toEqual({ errno: 1 });
+    expect(answer(host, m(17 /* DELLINK */, NLM_F_REQUEST, Buffer.alloc(16)), false, 0)).toEqual({ errno: 1 });
+    expect(answer(host, m(500, NLM_F_REQUEST, Buffer.alloc(16)), false, 0)).toEqual({ errno: 95 });
     const byName = Buffer.concat([Buffer.alloc(16), encodeAttr(3, Buffer.from('eth0\0'))]);
-    const a = answer(host, m(RTM_GETLINK, NLM_F_REQUEST, byName), false);
+    const a = answer(host, m(RTM_GETLINK, NLM_F_REQUEST, byName), false, 0);
     expect('objs' in a && a.objs.map((o) => o.body.readInt32LE(4))).toEqual([2]);
-    expect(answer(host, m(RTM_GETLINK, NLM_F_REQUEST, Buffer.alloc(16)), false)).toEqual({ errno: 22 });
+    expect(answer(host, m(RTM_GETLINK, NLM_F_REQUEST, Buffer.alloc(16)), false, 0)).toEqual({ errno: 22 });
     // A family without a dumper of its own asks for all (rtnl_dump_all).
-    answer(host, m(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, Buffer.from([77, 0, 0, 0, 0, 0, 0, 0])), true);
+    answer(host, m(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, Buffer.from([77, 0, 0, 0, 0, 0, 0, 0])), true, 0);
     expect(host.asked.pop()).toEqual([RTM_GETADDR, 0]);
   });
 });
@@ -74,7 +78,7 @@ describe('re-encoding', () => {
 describe('NetlinkSocket', () => {
   it('autobinds to the pid, then to negative ids; a taken id is EADDRINUSE', () => {
     const k = {} as Kernel;
-    const t = { pid: 42, kernel: k } as unknown as Task;
+    const t = { pid: 42, kernel: k, creds: { euid: 0 } } as unknown as Task;
     const a = new NetlinkSocket(3, 0, 0, fakeHost([])), b = new NetlinkSocket(3, 0, 0, fakeHost([]));
     a.autobind(t);
     b.autobind(t);

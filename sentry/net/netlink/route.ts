@@ -12,7 +12,7 @@
 import { Errno } from '../../kernel/errors';
 import type { HostQuery } from './host-route';
 import {
-  encodeAttr, encodeMessage, parseAttrs, RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_MAX,
+  encodeAttr, encodeMessage, parseAttrs, u32, RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_MAX,
   type Message,
 } from './wire';
 
@@ -132,9 +132,9 @@ function ifNameAttr(m: Message): string | null {
 
 /**
  * answer serves one rtnetlink request (Linux's rtnetlink_rcv_msg, for a caller without
- * CAP_NET_ADMIN): `dump` is NLM_F_DUMP set on a GET.
+ * CAP_NET_ADMIN): `dump` is NLM_F_DUMP set on a GET; `uid` is the caller's euid.
  */
-export function answer(host: HostQuery, m: Message, dump: boolean): Answer {
+export function answer(host: HostQuery, m: Message, dump: boolean, uid: number): Answer {
   if (m.type > RTM_MAX) return { errno: Errno.EOPNOTSUPP };
   // Every rtnetlink message carries at least its family byte; shorter ones are ignored.
   if (m.body.length < 1) return { errno: 0 };
@@ -143,7 +143,7 @@ export function answer(host: HostQuery, m: Message, dump: boolean): Answer {
   const k = KINDS.get(m.type);
   if (!k) return { errno: Errno.EOPNOTSUPP };
   const family = familyOf(m);
-  if (!dump) return getOne(host, m, family);
+  if (!dump) return getOne(host, m, family, uid);
   // A family without a dumper of its own falls back to the dump of all (rtnl_dump_all).
   const ask = m.type !== RTM_GETLINK && (family === AF_INET || family === AF_INET6) ? family : AF_UNSPEC;
   const got = host.dump(m.type, ask);
@@ -159,8 +159,33 @@ export function answer(host: HostQuery, m: Message, dump: boolean): Answer {
   return { dump: true, objs };
 }
 
-/** getOne serves a GET without NLM_F_DUMP: one link by index or name; the others are not served. */
-function getOne(host: HostQuery, m: Message, family: number): Answer {
+/** ROUTE_GET_ATTRS: what a route lookup (`ip route get`) may ask with: RTA_DST, SRC, IIF, OIF, MARK, UID,
+ * IP_PROTO, SPORT, DPORT. */
+const ROUTE_GET_ATTRS = new Map<number, AttrRule>([
+  [1, bytes(16)], [2, bytes(16)], [3, fixed(4)], [4, fixed(4)], [16, fixed(4)], [25, fixed(4)], [27, fixed(1)],
+  [28, fixed(2)], [29, fixed(2)],
+]);
+
+/**
+ * routeGet serves a route lookup: the request's rtmsg and listed attributes, re-encoded,
+ * asked of the namespace. Without RTA_UID (or RTA_IIF) the kernel would look up for the
+ * sentry's own uid: the caller's, as the sandbox sees it, is added.
+ */
+function routeGet(host: HostQuery, m: Message, family: number, uid: number): Answer {
+  if ((family !== AF_INET && family !== AF_INET6) || m.body.length < 12) return { errno: Errno.EINVAL };
+  const attrs = reencodeAttrs(m.body.subarray(12), ROUTE_GET_ATTRS);
+  const asked = parseAttrs(m.body.subarray(12)).map((a) => a.type);
+  if (!asked.includes(25) && !asked.includes(3)) attrs.push(encodeAttr(25 /* RTA_UID */, u32(uid)));
+  const body = Buffer.concat([Buffer.from(m.body.subarray(0, 12)), ...attrs]);
+  const got = host.get(RTM_GETROUTE, body);
+  if (typeof got === 'number') return { errno: -got };
+  const objs = got.map((h) => reencode(RTM_GETROUTE, h)).filter((o): o is Obj => o !== null);
+  return { dump: false, objs };
+}
+
+/** getOne serves a GET without NLM_F_DUMP: one link by index or name, or a route lookup; the others are not served. */
+function getOne(host: HostQuery, m: Message, family: number, uid: number): Answer {
+  if (m.type === RTM_GETROUTE) return routeGet(host, m, family, uid);
   if (m.type !== RTM_GETLINK) return { errno: Errno.EOPNOTSUPP };
   if (family !== AF_UNSPEC && family !== AF_PACKET && family !== AF_INET && family !== AF_INET6) {
     return { errno: Errno.EOPNOTSUPP };

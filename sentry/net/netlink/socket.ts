@@ -171,12 +171,12 @@ export class NetlinkSocket extends FileDescription {
       if (!peer.queueDatagram(Buffer.from(data), this.portid)) fail(Errno.EAGAIN);
       return data.length;
     }
-    this.kernelReceive(data);
+    this.kernelReceive(data, t.creds.euid);
     return data.length;
   }
 
   /** kernelReceive runs each request in `data` as Linux's netlink_rcv_skb does. */
-  private kernelReceive(data: Buffer): void {
+  private kernelReceive(data: Buffer, uid: number): void {
     for (const m of splitMessages(data)) {
       let errno = 0;
       if ((m.flags & NLM_F_REQUEST) && m.type >= NLMSG_MIN_TYPE) {
@@ -184,7 +184,7 @@ export class NetlinkSocket extends FileDescription {
         if (this.protocol !== 0) errno = Errno.EOPNOTSUPP;
         else if (dump && this.dump) errno = Errno.EBUSY;
         else {
-          const a = answer(this.host, m, dump);
+          const a = answer(this.host, m, dump, uid);
           if ('errno' in a) errno = a.errno;
           else if (a.dump) {
             this.dump = { objs: a.objs, next: 0, seq: m.seq };
