@@ -109,3 +109,9 @@ PY`, [
     "unix 00010000 0001 01 ['@net-view-test'] unix",
   ]);
 });
+
+test("/proc/sys/net: the namespace's own values of the sysctls servers read", () => {
+  const names = ['net/core/somaxconn', 'net/core/rmem_max', 'net/core/wmem_default', 'net/ipv4/tcp_keepalive_time',
+    'net/ipv4/tcp_fin_timeout', 'net/ipv4/tcp_syncookies', 'net/ipv4/tcp_max_syn_backlog', 'net/ipv4/tcp_rmem', 'net/ipv4/tcp_wmem'];
+  compare(names.map((n) => `echo ${n} $(cat /proc/sys/${n})`).join('\n'), ['net/core/somaxconn 4096']);
+});

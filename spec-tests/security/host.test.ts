@@ -128,8 +128,9 @@ describe('tvisor host processes while a container runs', () => {
       if (what === 'sentry' && target === '/memfd:tvisor-memory (deleted)') return 'memory file';
       if (what === 'sentry' && target === stub) return 'stub binary';
       if (what === 'sentry' && target === path.join(rt.root, 'host-confined', 'exit-status')) return 'exit status';
-      // The namespace's counters for the sandbox's /proc/net/snmp and netstat (sentry/net/netlink/host-proc-net.ts).
+      // The namespace's counters and sysctls for the sandbox's /proc/net/snmp, netstat and /proc/sys/net (sentry/net/netlink/host-proc-net.ts).
       if (what === 'sentry' && /^\/\d+\/task\/\d+\/net\/(snmp|netstat)$/.test(target)) return '/proc/net counters';
+      if (what === 'sentry' && /^\/sys\/net\/(core|ipv4)\/[a-z_]+$/.test(target)) return 'namespace sysctl';
       if (what === 'gofer' && target === `/${pid}/fd`) return '/proc/self/fd';
       return `other: ${target}`;
     };

@@ -21,6 +21,7 @@ import { ProcDir, ProcFile, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
 import { sandboxIpcNamespace, type IpcLimits } from '../../kernel/ipc/namespace';
 import { utsNamespaceOf } from '../../kernel/namespaces';
+import { NAMESPACE_SYSCTLS, namespaceSysctl } from '../../net/netlink/host-proc-net';
 
 /** Sysctl is one entry: how to show it and, when writable, how to set it from the text
  * written (without its trailing newline). */
@@ -143,6 +144,8 @@ const SYSCTLS = new Map<string, Sysctl>([
   // Stored for the network stack (and Docker, which sets both in every container).
   ['net/ipv4/ip_unprivileged_port_start', stored('net/ipv4/ip_unprivileged_port_start', '1024', 1, 0n, 65535n)],
   ['net/ipv4/ping_group_range', stored('net/ipv4/ping_group_range', '1\t0', 2, 0n, 2n ** 32n - 2n)],
+  // The network namespace's own (net/netlink/host-proc-net.ts), read live, read-only.
+  ...[...NAMESPACE_SYSCTLS.keys()].map((p): [string, Sysctl] => [p, fixed(() => namespaceSysctl(p))]),
 ]);
 
 /** sysctlValue is the current text of sysctl `path` (e.g. "kernel/msgmax") in sandbox k. */
