@@ -7,7 +7,7 @@
  * The namespace: `lo` up, and a veth pair (no dummy driver on these kernels): `veth0` up
  * with 10.77.0.2/24 and fd77::2/64 (no duplicate address detection, so the IPv6 address
  * is usable at once) and no link-local address, its peer `veth1` up with no address, and a route to 10.88.0.0/16
- * through 10.77.0.1. Its name is unique per test process.
+ * through 10.77.0.1, a permanent neighbour 10.77.0.1. Its name is unique per test process.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,6 +45,7 @@ export function makeTestNetns(tag: string): TestNetns {
     run('-n', name, 'link', 'set', 'veth1', 'up');
     run('-n', name, 'link', 'set', 'veth0', 'up');
     run('-n', name, 'route', 'add', '10.88.0.0/16', 'via', '10.77.0.1');
+    run('-n', name, 'neigh', 'add', '10.77.0.1', 'lladdr', '02:00:00:77:00:01', 'dev', 'veth0', 'nud', 'permanent');
   } catch (e) {
     run('netns', 'delete', name);
     throw e;

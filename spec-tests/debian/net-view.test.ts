@@ -51,13 +51,14 @@ function compare(script: string, expected: string[]): void {
 
 const IP = 'LD_LIBRARY_PATH=/mnt /mnt/ip';
 
-test('ip -o addr, ip route, ip -6 route, ip link, ip route get, hostname -I and if_nameindex', () => {
+test('ip -o addr, ip route, ip -6 route, ip link, ip neigh, ip route get, hostname -I and if_nameindex', () => {
   compare([
     `${IP} -o addr | sed 's/\\\\ *valid_lft.*//'`,
     `${IP} route`,
     `${IP} -6 route | sed 's/ expires .*//'`,
     `${IP} -o link | sed 's/\\\\ *link\\/\\(ether\\|loopback\\)/ link\\/\\1/'`,
     `${IP} -o -4 addr show dev veth0`,
+    `${IP} neigh`,
     `${IP} route get 10.88.1.1`,
     `${IP} route get fd77::5 | sed 's/ expires .*//'`,
     `${IP} route get 192.0.2.200 2>&1 || true`,
@@ -67,6 +68,7 @@ test('ip -o addr, ip route, ip -6 route, ip link, ip route get, hostname -I and 
     '3: veth0    inet 10.77.0.2/24 scope global veth0',
     '10.77.0.0/24 dev veth0 proto kernel scope link src 10.77.0.2 ',
     '10.88.0.0/16 via 10.77.0.1 dev veth0 ',
+    '10.77.0.1 dev veth0 lladdr 02:00:00:77:00:01 PERMANENT ',
     '10.88.1.1 via 10.77.0.1 dev veth0 src 10.77.0.2 uid 0 ',
     'RTNETLINK answers: Network is unreachable',
     "[(1, 'lo'), (2, 'veth1'), (3, 'veth0')]",

@@ -32,15 +32,18 @@ export interface HostQuery {
 
 let fd = -1;
 let openErrno = 0;
+/** attempted: the open was tried (once confined, a second try would be a refused socket(2): SIGSYS). */
+let attempted = false;
 let seq = 1;
 let bufs: MsgBuffers | null = null;
 
 /**
  * openHostRoute opens the sentry's host NETLINK_ROUTE socket; called once at start-up,
- * before confinement (a failure is kept and answered as that errno later).
+ * before confinement (a failure is kept and answered as that errno later, never retried).
  */
 export function openHostRoute(): void {
-  if (fd >= 0) return;
+  if (attempted) return;
+  attempted = true;
   // SAFETY: socket(2) with constant arguments; the descriptor is the sentry's own, close-on-exec.
   const r = libcFunc('int socket(int domain, int type, int protocol)')(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (r < 0) { openErrno = lastErrno(); return; }
@@ -67,7 +70,7 @@ export const hostRoute: HostQuery = {
 
 /** ask sends one request built here and collects the replies until NLMSG_DONE or NLMSG_ERROR. */
 function ask(type: number, flags: number, body: Buffer): Message[] | number {
-  if (fd < 0) openHostRoute();
+  openHostRoute(); // a no-op after the first call: in the sentry, main() made it before confinement
   if (fd < 0) return -(openErrno || 97 /* EAFNOSUPPORT */);
   const mySeq = seq++ >>> 0;
   const req = encodeMessage(type, flags, mySeq, 0, body);

@@ -15,6 +15,7 @@
  *    NLMSG_DONE goes into the last part when it fits. A second dump while one runs: EBUSY.
  *  - a reply that does not fit the receive buffer is dropped and the socket's error set
  *    to ENOBUFS (unless NETLINK_NO_ENOBUFS).
+ * NETLINK_KOBJECT_UEVENT sockets are the same with no request served (EPERM) and no event.
  * Not kept: multicast groups (accepted, nothing is ever sent to them), NETLINK_PKTINFO
  * and SCM_CREDENTIALS control messages, extended-ack attributes.
  */
@@ -181,7 +182,8 @@ export class NetlinkSocket extends FileDescription {
       let errno = 0;
       if ((m.flags & NLM_F_REQUEST) && m.type >= NLMSG_MIN_TYPE) {
         const dump = (m.flags & NLM_F_DUMP) !== 0;
-        if (this.protocol !== 0) errno = Errno.EOPNOTSUPP;
+        // NETLINK_KOBJECT_UEVENT: injecting an event needs CAP_SYS_ADMIN over the namespace.
+        if (this.protocol !== 0) errno = Errno.EPERM;
         else if (dump && this.dump) errno = Errno.EBUSY;
         else {
           const a = answer(this.host, m, dump, uid);

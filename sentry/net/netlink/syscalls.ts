@@ -13,7 +13,7 @@ import { HANDLERS, type SyscallResult } from '../../syscalls/linux/registry';
 import { gather, readMsghdr, scatter, writeAddr } from '../../syscalls/linux/handlers/socket';
 import { num } from '../../syscalls/linux/handlers/util';
 import { NetlinkSocket } from './socket';
-import { NETLINK_ROUTE, SOL_NETLINK } from './wire';
+import { NETLINK_KOBJECT_UEVENT, NETLINK_ROUTE, SOL_NETLINK } from './wire';
 
 const SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_TYPE_MASK = 0xf;
 const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20;
@@ -23,13 +23,15 @@ const MAX_LINKS = 32;
 
 /**
  * newNetlinkSocket implements socket(AF_NETLINK, type, protocol): SOCK_RAW or SOCK_DGRAM,
- * NETLINK_ROUTE only (the other protocols answer EPROTONOSUPPORT, as a kernel built without them).
+ * NETLINK_ROUTE, or NETLINK_KOBJECT_UEVENT (device events, of which a container's
+ * namespace gets none: the socket never receives, as in runc's). The other protocols
+ * answer EPROTONOSUPPORT, as a kernel built without them.
  */
 export function newNetlinkSocket(typeArg: number, protocol: number): NetlinkSocket {
   const type = typeArg & SOCK_TYPE_MASK;
   if (typeArg & ~(SOCK_TYPE_MASK | O_NONBLOCK | O_CLOEXEC)) fail(Errno.EINVAL);
   if (type !== SOCK_RAW && type !== SOCK_DGRAM) fail(ESOCKTNOSUPPORT);
-  if (protocol < 0 || protocol >= MAX_LINKS || protocol !== NETLINK_ROUTE) fail(Errno.EPROTONOSUPPORT);
+  if (protocol < 0 || protocol >= MAX_LINKS || (protocol !== NETLINK_ROUTE && protocol !== NETLINK_KOBJECT_UEVENT)) fail(Errno.EPROTONOSUPPORT);
   return new NetlinkSocket(type, protocol, typeArg & O_NONBLOCK);
 }
 

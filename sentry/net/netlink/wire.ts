@@ -10,7 +10,7 @@
  */
 
 export const AF_NETLINK = 16;
-export const NETLINK_ROUTE = 0;
+export const NETLINK_ROUTE = 0, NETLINK_KOBJECT_UEVENT = 15;
 /** SOL_NETLINK is the setsockopt level of the NETLINK_* options. */
 export const SOL_NETLINK = 270;
 

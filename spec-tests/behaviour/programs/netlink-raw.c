@@ -165,6 +165,15 @@ static void socket_errors(void) {
   say("protocol 31: %s", r < 0 ? strerror(errno) : "ok");
   r = socket(AF_NETLINK, SOCK_RAW, 32);
   say("protocol 32: %s", r < 0 ? strerror(errno) : "ok");
+  r = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+  say("NETLINK_KOBJECT_UEVENT: %s", r < 0 ? strerror(errno) : "ok");
+  if (r >= 0) {
+    struct sockaddr_nl events = {.nl_family = AF_NETLINK, .nl_groups = 1};
+    say("  bind to its group: %s", bind(r, (struct sockaddr *)&events, sizeof events) == 0 ? "ok" : strerror(errno));
+    char ev[64];
+    say("  an event: %s", recv(r, ev, sizeof ev, MSG_DONTWAIT) < 0 ? strerror(errno) : "received");
+    close(r);
+  }
   r = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
   say("SOCK_DGRAM: %s", r < 0 ? strerror(errno) : "ok");
   if (r >= 0) close(r);
