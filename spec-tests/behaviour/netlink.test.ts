@@ -58,6 +58,7 @@ compare('netlink-raw', (r) => {
     'RTM_NEWADDR: error -1',
     'RTM_NEWROUTE: error -1',
     'protocol 31: Protocol not supported',
+    'socketpair: Operation not supported',
     'NETLINK_KOBJECT_UEVENT: ok',
     '  bind to its group: ok',
     '  an event: Resource temporarily unavailable',

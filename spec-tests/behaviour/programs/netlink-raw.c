@@ -165,6 +165,8 @@ static void socket_errors(void) {
   say("protocol 31: %s", r < 0 ? strerror(errno) : "ok");
   r = socket(AF_NETLINK, SOCK_RAW, 32);
   say("protocol 32: %s", r < 0 ? strerror(errno) : "ok");
+  int pair[2];
+  say("socketpair: %s", socketpair(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, pair) == 0 ? "ok" : strerror(errno));
   r = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
   say("NETLINK_KOBJECT_UEVENT: %s", r < 0 ? strerror(errno) : "ok");
   if (r >= 0) {

@@ -69,7 +69,7 @@ define(41, (t, r) => {
 define(53, (t, r) => {
   const family = r.argInt(0), typeArg = r.argInt(1);
   if (family !== AF_UNIX) {
-    if (family === AF_INET || family === AF_INET6) fail(Errno.EOPNOTSUPP);
+    if (family === AF_INET || family === AF_INET6 || family === AF_NETLINK) fail(Errno.EOPNOTSUPP);
     fail(Errno.EAFNOSUPPORT);
   }
   const a = newSocket(family, typeArg, r.argInt(2)), b = newSocket(family, typeArg, r.argInt(2));
