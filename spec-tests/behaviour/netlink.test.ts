@@ -52,6 +52,7 @@ compare('netlink-raw', (r) => {
     'peek with MSG_TRUNC returns the whole datagram: 1',
     'short buffer: 16 bytes, MSG_TRUNC 1, from pid 0 namelen 12',
     'the rest is gone: EAGAIN',
+    'sendmmsg of two gets: 2, recvmmsg: 2, answers in order: 1',
     '8-byte send: 8, reply -11',
     'unknown type: error -95',
     '1 MiB send: -1 Message too long',

@@ -10,7 +10,7 @@ import type { Task } from '../../kernel/task';
 import { Block } from '../../kernel/waiter';
 import { O_CLOEXEC, O_NONBLOCK } from '../../vfs/file';
 import { HANDLERS, type SyscallResult } from '../../syscalls/linux/registry';
-import { gather, readMsghdr, scatter, writeAddr } from '../../syscalls/linux/handlers/socket';
+import { eachMmsg, gather, readMsghdr, scatter, writeAddr } from '../../syscalls/linux/handlers/socket';
 import { num } from '../../syscalls/linux/handlers/util';
 import { NetlinkSocket } from './socket';
 import { NETLINK_KOBJECT_UEVENT, NETLINK_ROUTE, SOL_NETLINK } from './wire';
@@ -53,7 +53,7 @@ function wouldBlock<T>(s: NetlinkSocket, res: T | Block, flags: number): T | Blo
   return res instanceof Block && (s.nonblocking || (flags & MSG_DONTWAIT)) ? -Errno.EAGAIN : res;
 }
 
-function recvmsg(t: Task, s: NetlinkSocket, addr: bigint, flags: number): SyscallResult {
+function recvmsg(t: Task, s: NetlinkSocket, addr: bigint, flags: number): number | Block {
   const m = readMsghdr(t, addr);
   const want = Math.min(m.iovs.reduce((n, v) => n + v.len, 0), 4 << 20);
   const res = wouldBlock(s, s.recv(want, flags), flags);
@@ -69,6 +69,12 @@ function recvmsg(t: Task, s: NetlinkSocket, addr: bigint, flags: number): Syscal
     t.mm.write(addr + 8n, int(res.from.length));
   }
   return flags & MSG_TRUNC ? res.full : res.data.length;
+}
+
+function sendmsg(t: Task, s: NetlinkSocket, addr: bigint, flags: number): number {
+  const m = readMsghdr(t, addr);
+  const a = m.name !== 0n && m.namelen > 0 ? readAddr(t, m.name, m.namelen) : null;
+  return s.send(t, gather(t, m.iovs), a, flags);
 }
 
 /** SO_* options a netlink socket answers; the rest are ENOPROTOOPT. */
@@ -95,12 +101,11 @@ const CALLS = new Map<number, NetlinkHandler>([
     if (r.arg(4) !== 0n && r.arg(5) !== 0n) writeAddr(t, r.arg(4), r.arg(5), res.from);
     return flags & MSG_TRUNC ? res.full : res.data.length;
   }],
-  [46, (t, s, r) => {
-    const m = readMsghdr(t, r.arg(1));
-    const a = m.name !== 0n && m.namelen > 0 ? readAddr(t, m.name, m.namelen) : null;
-    return s.send(t, gather(t, m.iovs), a, r.argInt(2));
-  }],
+  [46, (t, s, r) => sendmsg(t, s, r.arg(1), r.argInt(2))],
   [47, (t, s, r) => recvmsg(t, s, r.arg(1), r.argInt(2))],
+  [307, (t, s, r) => eachMmsg(t, r, s, (_, at) => sendmsg(t, s, at, r.argInt(3)))],
+  // After the first message, recvmmsg takes only what is already there (as for the other sockets).
+  [299, (t, s, r) => eachMmsg(t, r, s, (_, at, done) => recvmsg(t, s, at, done ? r.argInt(3) | MSG_DONTWAIT : r.argInt(3)))],
   [48, () => -Errno.EOPNOTSUPP],
   [49, (t, s, r) => { s.bind(t, readAddr(t, r.arg(1), r.argInt(2))); return 0; }],
   [50, () => -Errno.EOPNOTSUPP],

@@ -115,6 +115,41 @@ static void truncation(int fd) {
   say("the rest is gone: %s", reply(fd, small, sizeof small) == -EAGAIN ? "EAGAIN" : "data");
 }
 
+/* mmsg sends two gets in one sendmmsg and takes both answers with one recvmmsg. */
+static void mmsg(int fd) {
+  struct { struct nlmsghdr h; struct ifinfomsg i; } req[2];
+  struct iovec iov[2];
+  struct mmsghdr out[2];
+  memset(req, 0, sizeof req);
+  memset(out, 0, sizeof out);
+  for (int k = 0; k < 2; k++) {
+    req[k].h = (struct nlmsghdr){.nlmsg_len = sizeof req[k], .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 600 + k};
+    req[k].i.ifi_index = k + 1;
+    iov[k] = (struct iovec){&req[k], sizeof req[k]};
+    out[k].msg_hdr.msg_iov = &iov[k];
+    out[k].msg_hdr.msg_iovlen = 1;
+  }
+  int sent = sendmmsg(fd, out, 2, 0);
+  static char bufs[2][8192];
+  struct iovec riov[3];
+  struct mmsghdr in[3];
+  memset(in, 0, sizeof in);
+  static char spare[8192];
+  for (int k = 0; k < 3; k++) {
+    riov[k] = (struct iovec){k < 2 ? bufs[k] : spare, 8192};
+    in[k].msg_hdr.msg_iov = &riov[k];
+    in[k].msg_hdr.msg_iovlen = 1;
+  }
+  int got = recvmmsg(fd, in, 3, MSG_DONTWAIT, NULL);
+  int ok = got == 2;
+  for (int k = 0; ok && k < 2; k++) {
+    struct nlmsghdr *h = (struct nlmsghdr *)bufs[k];
+    ok = in[k].msg_len == h->nlmsg_len && h->nlmsg_type == RTM_NEWLINK && h->nlmsg_seq == (unsigned)(600 + k) &&
+         ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index == k + 1;
+  }
+  say("sendmmsg of two gets: %d, recvmmsg: %d, answers in order: %d", sent, got, ok);
+}
+
 static void malformed(int fd) {
   char buf[64] = {0};
   struct nlmsghdr *h = (struct nlmsghdr *)buf;
@@ -210,6 +245,7 @@ int main(void) {
   get_link(a, 1);
   get_link(a, 99999);
   truncation(a);
+  mmsg(a);
   malformed(a);
   mutations(a);
   socket_errors();

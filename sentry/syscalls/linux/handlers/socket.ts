@@ -1,7 +1,8 @@
 /**
  * Sockets: socket, socketpair, bind, listen, accept, connect, send/recv in all forms,
  * shutdown, getsockname/getpeername, getsockopt/setsockopt. The endpoints live in the
- * sentry (fsimpl/socket): AF_UNIX, and AF_INET/AF_INET6 on loopback only.
+ * sentry (fsimpl/socket): AF_UNIX, and AF_INET/AF_INET6 on loopback only; AF_NETLINK
+ * sockets are served by sentry/net/netlink (see serveNetlinkCalls at the end).
  */
 import { Errno, fail } from '../../../kernel/errors';
 import { sendToTask } from '../../../kernel/signals';
@@ -417,8 +418,7 @@ define(46, (t, r) => sendmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)), 'f
  * that fails or would block: the messages done so far are the result, and only when there
  * are none does the error (or the Block) stand.
  */
-function eachMmsg(t: Task, r: Registers, one: (s: Socket, at: bigint, done: number) => number | Block): number | Block {
-  const s = sock(t, fdArg(r, 0));
+export function eachMmsg<S>(t: Task, r: Registers, s: S, one: (s: S, at: bigint, done: number) => number | Block): number | Block {
   const vlen = Math.min(u32(r, 2), 1024);
   let done = 0;
   for (let i = 0; i < vlen; i++) {
@@ -433,7 +433,7 @@ function eachMmsg(t: Task, r: Registers, one: (s: Socket, at: bigint, done: numb
   }
   return done;
 }
-define(307, (t, r) => eachMmsg(t, r, (s, at) => sendmsg(t, s, at, r.argInt(3))), 'full');
+define(307, (t, r) => eachMmsg(t, r, sock(t, fdArg(r, 0)), (s, at) => sendmsg(t, s, at, r.argInt(3))), 'full');
 
 function doRecv(t: Task, s: Socket, len: number, flags: number): Received | number | Block {
   const res = s.timed(t, s.recv(len, flags), 20);
@@ -529,7 +529,7 @@ function recvmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
 }
 define(47, (t, r) => recvmsg(t, sock(t, fdArg(r, 0)), r.arg(1), r.argInt(2)), 'full');
 // After the first message, recvmmsg takes only what is already there.
-define(299, (t, r) => eachMmsg(t, r, (s, at, done) => recvmsg(t, s, at, done ? r.argInt(3) | MSG_DONTWAIT : r.argInt(3))),
+define(299, (t, r) => eachMmsg(t, r, sock(t, fdArg(r, 0)), (s, at, done) => recvmsg(t, s, at, done ? r.argInt(3) | MSG_DONTWAIT : r.argInt(3))),
   'partial', 'timeout ignored');
 
 // ---- options ----
