@@ -59,6 +59,8 @@ test('ip -o addr, ip route, ip -6 route, ip link, ip neigh, ip route get, hostna
     `${IP} -o link | sed 's/\\\\ *link\\/\\(ether\\|loopback\\)/ link\\/\\1/'`,
     `${IP} -o -4 addr show dev veth0`,
     `${IP} neigh`,
+    `${IP} neigh get 10.77.0.1 dev veth0`,
+    `${IP} neigh get 10.77.0.9 dev veth0 2>&1 || true`,
     `${IP} route get 10.88.1.1`,
     `${IP} route get fd77::5 | sed 's/ expires .*//'`,
     `${IP} route get 192.0.2.200 2>&1 || true`,

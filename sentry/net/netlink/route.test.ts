@@ -11,7 +11,7 @@ import type { HostQuery } from './host-route';
 import { answer, reencode } from './route';
 import { NetlinkSocket } from './socket';
 import {
-  encodeAttr, encodeMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseAttrs,
+  encodeAttr, encodeMessage, errorMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseAttrs,
   RTM_GETADDR, RTM_GETLINK, RTM_NEWLINK, splitMessages, u32, type Message,
 } from './wire';
 
@@ -28,7 +28,7 @@ function fakeHost(links: Message[]): HostQuery & { asked: Array<[number, number]
   return {
     asked,
     dump: (type, family) => { asked.push([type, family]); return type === RTM_GETLINK ? links : []; },
-    get: () => -22,
+    get: () => ({ errno: 22, msg: null }),
   };
 }
 
@@ -48,6 +48,16 @@ describe('wire', () => {
     expect(splitMessages(Buffer.alloc(8)).length).toBe(0);
     const attrs = Buffer.concat([encodeAttr(3, Buffer.from('lo\0')), Buffer.from([200, 0, 1, 0])]);
     expect(parseAttrs(attrs).map((a) => a.type)).toEqual([3]);
+  });
+
+  it('puts an extended-ack message after the echoed request, aligned, with NLM_F_ACK_TLVS', () => {
+    const [req] = splitMessages(request(RTM_GETLINK, NLM_F_REQUEST, 8, Buffer.from([1, 2, 3])));
+    const [m] = splitMessages(errorMessage(req, 2, 9, false, 'no such entry'));
+    expect([m.type, m.flags, m.body.readInt32LE(0)]).toEqual([NLMSG_ERROR, 0x200, -2]);
+    const tlvs = parseAttrs(m.body.subarray(4 + 16 + 4));
+    expect(tlvs.map((a) => [a.type, a.data.toString('latin1')])).toEqual([[1, 'no such entry\0']]);
+    const [ack] = splitMessages(errorMessage(req, 0, 9, false, 'ignored'));
+    expect([ack.flags, ack.body.length]).toEqual([0x100, 20]);
   });
 });
 

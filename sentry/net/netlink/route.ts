@@ -111,8 +111,9 @@ export function reencode(get: number, m: Message): Obj | null {
   return { type: m.type, body: Buffer.concat([head, ...reencodeAttrs(m.body.subarray(k.header), k.attrs)]) };
 }
 
-/** Answer is what one request gets: objects (a dump's, or one) or an errno (0: nothing but an ack if asked). */
-export type Answer = { dump: boolean; objs: Obj[] } | { errno: number };
+/** Answer is what one request gets: objects (a dump's, or one) or an errno (0: nothing but an ack if asked),
+ * with the namespace kernel's extended-ack message when it gave one. */
+export type Answer = { dump: boolean; objs: Obj[] } | { errno: number; msg?: string | null };
 
 const AF_UNSPEC = 0, AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17;
 
@@ -159,34 +160,40 @@ export function answer(host: HostQuery, m: Message, dump: boolean, uid: number):
   return { dump: true, objs };
 }
 
-/** ROUTE_GET_ATTRS: what a route lookup (`ip route get`) may ask with: RTA_DST, SRC, IIF, OIF, MARK, UID,
- * IP_PROTO, SPORT, DPORT. */
-const ROUTE_GET_ATTRS = new Map<number, AttrRule>([
-  [1, bytes(16)], [2, bytes(16)], [3, fixed(4)], [4, fixed(4)], [16, fixed(4)], [25, fixed(4)], [27, fixed(1)],
-  [28, fixed(2)], [29, fixed(2)],
+/**
+ * GET_ATTRS: for each lookup the namespace answers (a GET without NLM_F_DUMP), the
+ * attributes a request may carry: a route (`ip route get`: RTA_DST, SRC, IIF, OIF, MARK,
+ * UID, IP_PROTO, SPORT, DPORT), an address (IFA_ADDRESS, LOCAL), a neighbour (NDA_DST).
+ */
+const GET_ATTRS = new Map<number, Map<number, AttrRule>>([
+  [RTM_GETROUTE, new Map<number, AttrRule>([
+    [1, bytes(16)], [2, bytes(16)], [3, fixed(4)], [4, fixed(4)], [16, fixed(4)], [25, fixed(4)], [27, fixed(1)],
+    [28, fixed(2)], [29, fixed(2)],
+  ])],
+  [RTM_GETADDR, new Map<number, AttrRule>([[1, bytes(16)], [2, bytes(16)]])],
+  [RTM_GETNEIGH, new Map<number, AttrRule>([[1, bytes(16)]])],
 ]);
 
 /**
- * routeGet serves a route lookup: the request's rtmsg and listed attributes, re-encoded,
- * asked of the namespace. Without RTA_UID (or RTA_IIF) the kernel would look up for the
- * sentry's own uid: the caller's, as the sandbox sees it, is added.
+ * lookup serves a route, address or neighbour lookup: the request's fixed header and
+ * listed attributes, re-encoded, asked of the namespace, whose kernel answers (or
+ * refuses) as it would the application. A route lookup without RTA_UID (or RTA_IIF)
+ * would be made for the sentry's own uid: the caller's, as the sandbox sees it, is added.
  */
-function routeGet(host: HostQuery, m: Message, family: number, uid: number): Answer {
-  if ((family !== AF_INET && family !== AF_INET6) || m.body.length < 12) return { errno: Errno.EINVAL };
-  const attrs = reencodeAttrs(m.body.subarray(12), ROUTE_GET_ATTRS);
-  const asked = parseAttrs(m.body.subarray(12)).map((a) => a.type);
-  if (!asked.includes(25) && !asked.includes(3)) attrs.push(encodeAttr(25 /* RTA_UID */, u32(uid)));
-  const body = Buffer.concat([Buffer.from(m.body.subarray(0, 12)), ...attrs]);
-  const got = host.get(RTM_GETROUTE, body);
-  if (typeof got === 'number') return { errno: -got };
-  const objs = got.map((h) => reencode(RTM_GETROUTE, h)).filter((o): o is Obj => o !== null);
-  return { dump: false, objs };
+function lookup(host: HostQuery, m: Message, family: number, uid: number): Answer {
+  const k = KINDS.get(m.type)!;
+  if ((family !== AF_INET && family !== AF_INET6) || m.body.length < k.header) return { errno: Errno.EINVAL };
+  const attrs = reencodeAttrs(m.body.subarray(k.header), GET_ATTRS.get(m.type)!);
+  const asked = parseAttrs(m.body.subarray(k.header)).map((a) => a.type);
+  if (m.type === RTM_GETROUTE && !asked.includes(25) && !asked.includes(3)) attrs.push(encodeAttr(25 /* RTA_UID */, u32(uid)));
+  const got = host.get(m.type, Buffer.concat([Buffer.from(m.body.subarray(0, k.header)), ...attrs]));
+  if (!Array.isArray(got)) return got;
+  return { dump: false, objs: got.map((h) => reencode(m.type, h)).filter((o): o is Obj => o !== null) };
 }
 
-/** getOne serves a GET without NLM_F_DUMP: one link by index or name, or a route lookup; the others are not served. */
+/** getOne serves a GET without NLM_F_DUMP: one link by index or name here, the other lookups by the namespace. */
 function getOne(host: HostQuery, m: Message, family: number, uid: number): Answer {
-  if (m.type === RTM_GETROUTE) return routeGet(host, m, family, uid);
-  if (m.type !== RTM_GETLINK) return { errno: Errno.EOPNOTSUPP };
+  if (m.type !== RTM_GETLINK) return lookup(host, m, family, uid);
   if (family !== AF_UNSPEC && family !== AF_PACKET && family !== AF_INET && family !== AF_INET6) {
     return { errno: Errno.EOPNOTSUPP };
   }

@@ -180,6 +180,7 @@ export class NetlinkSocket extends FileDescription {
   private kernelReceive(data: Buffer, uid: number): void {
     for (const m of splitMessages(data)) {
       let errno = 0;
+      let extMsg: string | null = null;
       if ((m.flags & NLM_F_REQUEST) && m.type >= NLMSG_MIN_TYPE) {
         const dump = (m.flags & NLM_F_DUMP) !== 0;
         // NETLINK_KOBJECT_UEVENT: injecting an event needs CAP_SYS_ADMIN over the namespace.
@@ -187,7 +188,7 @@ export class NetlinkSocket extends FileDescription {
         else if (dump && this.dump) errno = Errno.EBUSY;
         else {
           const a = answer(this.host, m, dump, uid);
-          if ('errno' in a) errno = a.errno;
+          if ('errno' in a) { errno = a.errno; extMsg = this.flag(11 /* EXT_ACK */) ? a.msg ?? null : null; }
           else if (a.dump) {
             this.dump = { objs: a.objs, next: 0, seq: m.seq };
             this.fillDump();
@@ -195,7 +196,7 @@ export class NetlinkSocket extends FileDescription {
           } else for (const o of a.objs) this.queueDatagram(objMessage(o, 0, m.seq, this.portid), 0);
         }
       }
-      if (errno !== 0 || (m.flags & NLM_F_ACK)) this.queueDatagram(errorMessage(m, errno, this.portid, this.flag(10 /* CAP_ACK */)), 0);
+      if (errno !== 0 || (m.flags & NLM_F_ACK)) this.queueDatagram(errorMessage(m, errno, this.portid, this.flag(10 /* CAP_ACK */), extMsg), 0);
     }
   }
 

@@ -17,7 +17,7 @@ export const SOL_NETLINK = 270;
 export const NLMSG_HDRLEN = 16;
 export const NLMSG_NOOP = 1, NLMSG_ERROR = 2, NLMSG_DONE = 3, NLMSG_MIN_TYPE = 0x10;
 export const NLM_F_REQUEST = 0x1, NLM_F_MULTI = 0x2, NLM_F_ACK = 0x4, NLM_F_ROOT = 0x100, NLM_F_MATCH = 0x200,
-  NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH, NLM_F_CAPPED = 0x100;
+  NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH, NLM_F_CAPPED = 0x100, NLM_F_ACK_TLVS = 0x200;
 
 /** The rtnetlink message types this sentry knows (linux/rtnetlink.h); RTM_BASE is 16. */
 export const RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_GETADDR = 22, RTM_NEWROUTE = 24,
@@ -107,9 +107,10 @@ export function u32(v: number): Buffer {
 /**
  * errorMessage builds an NLMSG_ERROR answer to `req` (an ack when errno is 0): the
  * negative errno, then the request's header and, for an error without `capAck`, its
- * whole payload (Linux's netlink_ack; NLM_F_CAPPED when the payload is left out).
+ * whole payload (Linux's netlink_ack; NLM_F_CAPPED when the payload is left out), then
+ * for a socket with NETLINK_EXT_ACK an error's message (NLMSGERR_ATTR_MSG, NLM_F_ACK_TLVS).
  */
-export function errorMessage(req: Message, errno: number, pid: number, capAck: boolean): Buffer {
+export function errorMessage(req: Message, errno: number, pid: number, capAck: boolean, extMsg: string | null = null): Buffer {
   const capped = errno === 0 || capAck;
   const echo = Buffer.alloc(NLMSG_HDRLEN);
   echo.writeUInt32LE(req.len, 0);
@@ -119,8 +120,11 @@ export function errorMessage(req: Message, errno: number, pid: number, capAck: b
   echo.writeUInt32LE(req.pid, 12);
   const code = Buffer.alloc(4);
   code.writeInt32LE(-errno);
-  const body = Buffer.concat(capped ? [code, echo] : [code, echo, req.body]);
-  return encodeMessage(NLMSG_ERROR, capped ? NLM_F_CAPPED : 0, req.seq, pid, body);
+  const tlvs = extMsg !== null && errno !== 0 ? [encodeAttr(1 /* NLMSGERR_ATTR_MSG */, Buffer.from(`${extMsg}\0`, 'latin1'))] : [];
+  // The echoed payload keeps its padding, so that the attributes after it are aligned.
+  const payload = capped ? [] : [req.body, Buffer.alloc(align4(req.body.length) - req.body.length)];
+  const body = Buffer.concat([code, echo, ...payload, ...tlvs]);
+  return encodeMessage(NLMSG_ERROR, (capped ? NLM_F_CAPPED : 0) | (tlvs.length ? NLM_F_ACK_TLVS : 0), req.seq, pid, body);
 }
 
 /** doneMessage builds the NLMSG_DONE that ends a dump (its payload: the int 0). */
