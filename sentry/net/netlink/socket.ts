@@ -17,7 +17,8 @@
  *    to ENOBUFS (unless NETLINK_NO_ENOBUFS).
  * NETLINK_KOBJECT_UEVENT sockets are the same with no request served (EPERM) and no event.
  * Not kept: multicast groups (accepted, nothing is ever sent to them), NETLINK_PKTINFO
- * and SCM_CREDENTIALS control messages, extended-ack attributes.
+ * and SCM_CREDENTIALS control messages, extended-ack attributes other than the message
+ * of a lookup the namespace refused (NLMSGERR_ATTR_MSG).
  */
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
