@@ -49,6 +49,7 @@ compare('netlink-raw', (r) => {
     'dump: 3 links, done, headers carry seq, port id and NLM_F_MULTI',
     'get 1: type 16 index 1 flags-multi 0 seq-ok 1',
     'get 99999: error -19',
+    'poll before the request 0x4, after it 0x5',
     'peek with MSG_TRUNC returns the whole datagram: 1',
     'short buffer: 16 bytes, MSG_TRUNC 1, from pid 0 namelen 12',
     'the rest is gone: EAGAIN',

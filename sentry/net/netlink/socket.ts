@@ -28,7 +28,7 @@ import { nowTimespec, S_IFSOCK, type Stat } from '../../vfs/inode';
 import { hostRoute, type HostQuery } from './host-route';
 import { answer, objMessage, type Obj } from './route';
 import {
-  AF_NETLINK, doneMessage, errorMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_MIN_TYPE,
+  AF_NETLINK, doneMessage, errorMessage, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_MIN_TYPE,
   sockaddrNl, splitMessages,
 } from './wire';
 
@@ -185,7 +185,7 @@ export class NetlinkSocket extends FileDescription {
       if ((m.flags & NLM_F_REQUEST) && m.type >= NLMSG_MIN_TYPE) {
         const dump = (m.flags & NLM_F_DUMP) !== 0;
         // NETLINK_KOBJECT_UEVENT: injecting an event needs CAP_SYS_ADMIN over the namespace.
-        if (this.protocol !== 0) errno = Errno.EPERM;
+        if (this.protocol !== NETLINK_ROUTE) errno = Errno.EPERM;
         else if (dump && this.dump) errno = Errno.EBUSY;
         else {
           const a = answer(this.host, m, dump, uid);

@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -100,9 +101,17 @@ static void get_link(int fd, int index) {
       !!(h->nlmsg_flags & NLM_F_MULTI), h->nlmsg_seq == (unsigned)(200 + index));
 }
 
+static int readable(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
+  if (poll(&p, 1, 0) < 0) return -errno;
+  return p.revents;
+}
+
 static void truncation(int fd) {
   struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = 1};
+  int before = readable(fd);
   request(fd, RTM_GETLINK, NLM_F_REQUEST, 300, &ifi, sizeof ifi);
+  say("poll before the request %#x, after it %#x", before, readable(fd));
   char small[16];
   ssize_t full = recv(fd, small, sizeof small, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
   unsigned len = ((struct nlmsghdr *)small)->nlmsg_len;
