@@ -83,6 +83,7 @@ test('/proc/net: dev, if_inet6, route, snmp and netstat show the namespace', () 
     "awk '{ print $1, $2, $3, $4, $6 }' /proc/net/if_inet6 | sort",
     'cat /proc/net/route',
     "awk '{ print $1, NF }' /proc/net/snmp /proc/net/netstat",
+    'readlink /proc/net; ls /proc/self/net | grep -x -e dev -e route -e tcp -e unix',
   ].join('\n'), [
     'veth0: 17',
     'fd770000000000000000000000000002 03 40 00 veth0',

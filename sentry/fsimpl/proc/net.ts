@@ -6,7 +6,8 @@
  *  - tcp, tcp6, udp, udp6, unix: the sandbox's own sockets (fsimpl/socket), found in its
  *    processes' descriptor tables, with the sandbox's inode numbers; a socket's uid is
  *    the effective uid of a process holding it (the sentry does not record the creator's).
- * Linux makes /proc/net a link to self/net; here it is a directory of the same files.
+ * As Linux's, /proc/net is a link to self/net: each process's net directory shows the one
+ * namespace of the sandbox.
  */
 import type { Kernel } from '../../kernel/kernel';
 import type { Inode } from '../../vfs/inode';
@@ -188,13 +189,13 @@ export function unixText(k: Kernel): string {
   return 'Num       RefCount Protocol Flags    Type St Inode Path\n' + lines.join('');
 }
 
-/** netDir builds /proc/net. */
-export function netDir(pfs: ProcFs, k: Kernel): Inode {
+/** netDir builds a process's net directory at `at` (/proc/<pid>/net). */
+export function netDir(pfs: ProcFs, k: Kernel, at: string): Inode {
   const files: [string, () => string][] = [
     ['dev', () => devText()], ['if_inet6', () => ifInet6Text()], ['route', () => routeText()],
     ['snmp', () => hostNetFile('snmp')], ['netstat', () => hostNetFile('netstat')],
     ['tcp', () => inetText(k, 'tcp', AF_INET)], ['tcp6', () => inetText(k, 'tcp', AF_INET6)],
     ['udp', () => inetText(k, 'udp', AF_INET)], ['udp6', () => inetText(k, 'udp', AF_INET6)], ['unix', () => unixText(k)],
   ];
-  return new ProcDir(pfs, '/net', () => new Map(files.map(([name, text]) => [name, () => new ProcFile(pfs, `/net/${name}`, text)])));
+  return new ProcDir(pfs, at, () => new Map(files.map(([name, text]) => [name, () => new ProcFile(pfs, `${at}/${name}`, text)])));
 }

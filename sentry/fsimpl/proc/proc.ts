@@ -68,7 +68,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     m.set('cmdline', () => new ProcFile(pfs, '/cmdline', cmdlineText));
     m.set('mounts', () => new ProcLink(pfs, '/mounts', () => 'self/mounts'));
     m.set('sysvipc', () => sysvipcDir(pfs, k, self));
-    m.set('net', () => netDir(pfs, k));
+    m.set('net', () => new ProcLink(pfs, '/net', () => 'self/net'));
     m.set('stat', () => new ProcFile(pfs, '/stat', () => statText(k)));
     m.set('sys', () => sysctlDir(pfs, k));
     m.set('cgroups', () => new ProcFile(pfs, '/cgroups', () => procViewOf(k).cgroups));
@@ -124,6 +124,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
     ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k.mounts, leader()?.root ?? k.mounts.root), owner)],
     ['mountinfo', () => new ProcFile(pfs, `${base}/mountinfo`, () => mountinfoText(k.mounts, leader()?.root ?? k.mounts.root), owner)],
+    ['net', () => netDir(pfs, k, `${base}/net`)],
     ['exe', () => new ProcLink(pfs, `${base}/exe`, () => leader()?.mm.exe ?? '', owner)],
     ['cwd', () => new ProcLink(pfs, `${base}/cwd`, () => { const t = leader(); return t ? k.mounts.pathOf(t.cwd, t.root) : '/'; }, owner)],
     ['root', () => new ProcLink(pfs, `${base}/root`, () => '/', owner)],
