@@ -68,6 +68,12 @@ export class ProcDir extends ProcInode {
     super(pfs, path, S_IFDIR | mode, owner);
   }
 
+  /** namesCreatable is false: proc's lookup of a missing name fails ENOENT (no negative
+   * dentry), so creating one fails ENOENT before the read-only check, as on Linux. */
+  override get namesCreatable(): boolean {
+    return false;
+  }
+
   override lookup(name: string): Inode {
     this.alive();
     const f = this.entries().get(name);
