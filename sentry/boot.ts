@@ -37,6 +37,7 @@ import { MqueueFs } from './fsimpl/mqueue/fs';
 import { ipcBudget } from './kernel/ipc/budget';
 import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
+import { configureCgroupView, mountCgroupTree } from './fsimpl/sys/cgroupfs';
 import { configureUserNamespace } from './kernel/user-namespace';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
@@ -45,6 +46,8 @@ import { Terminal } from './fsimpl/host/tty';
 /** BootOptions say how to build the sandbox. */
 export interface BootOptions {
   spec: Spec;
+  /** id is the container's id (its cgroup's name as runc's container sees it). */
+  id?: string;
   client: Client;
   platform: string;
   log: SentryLog;
@@ -222,6 +225,7 @@ export function boot(o: BootOptions): Booted {
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   setDeviceRules(spec.linux?.resources?.devices ?? []);
+  const cgroups = configureCgroupView(k, spec, o.id ?? 'sandbox');
   const specMounts = spec.mounts ?? [];
   // /tmp's own tmpfs comes first, so that the spec's mounts under /tmp land on it rather
   // than being hidden by it.
@@ -246,6 +250,8 @@ export function boot(o: BootOptions): Booted {
       mounts.mount(pts, fs, mountFlags(flags), m.source ?? 'devpts', undefined, new Superblock(fs, false, devptsOptions(parseOptions(m.options ?? []).data), 'devpts'));
       continue;
     }
+    // A cgroup mount is runc's tree of v1 hierarchies (fsimpl/sys/cgroupfs.ts) where the host has them.
+    if (m.type === 'cgroup' && mountCgroupTree(k, spec, cgroups, mounts, mountpoint(k, m.destination), mountFlags(flags))) continue;
     const made = fsFor(k, m, client, log, current);
     if (!made) continue;
     const { fs, options } = made;
