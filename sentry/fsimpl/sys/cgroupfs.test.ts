@@ -41,6 +41,7 @@ describe('cgroup view', () => {
     expect(containerCgroupPath('/user.slice', { id: 'c1', cgroupsPath: 'sub/c', cgroupns: false })).toBe('/user.slice/sub/c');
     expect(containerCgroupPath('/user.slice', { id: 'c1', cgroupsPath: '/abs//c', cgroupns: false })).toBe('/abs/c');
     expect(containerCgroupPath('/user.slice', { id: 'c1', cgroupns: true })).toBe('/');
+    expect(containerCgroupPath('/system.slice/docker-c1.scope', { id: 'c1', cgroupsPath: 'system.slice:docker:c1', cgroupns: false, given: true })).toBe('/system.slice/docker-c1.scope');
   });
 
   test('/proc/<pid>/cgroup: each hierarchy\'s number and the unified line (moved: the host mounts cgroup2)', () => {

@@ -16,7 +16,8 @@
  * The container's cgroup path is named as runc names it (libcontainer's cgroupfs paths):
  * an absolute linux.cgroupsPath as it is, a relative one under the caller's own cgroup of
  * each hierarchy, and none as `<caller's cgroup>/<container id>`; "/" in every hierarchy
- * under a cgroup namespace. The caller is the runtime process that started the sentry
+ * under a cgroup namespace; a systemd "slice:prefix:name" one as the sandbox's own host
+ * cgroups (the runtime lays them out as runc's systemd driver does). The caller is the runtime process that started the sentry
  * (its parent), whose cgroups are read at boot, before the sentry is confined. The
  * sandbox's host processes themselves sit in tvisor's own cgroup (runtime/sandbox/cgroup.ts),
  * which the container does not see.
@@ -107,11 +108,18 @@ export interface NamingRule {
   cgroupsPath?: string;
   /** cgroupns: the container has its own cgroup namespace (its paths are "/"). */
   cgroupns: boolean;
+  /** given: the paths given are the container's already (a systemd "slice:prefix:name"
+   * cgroupsPath, which the runtime lays out as runc's systemd driver does). */
+  given?: boolean;
 }
+
+/** SYSTEMD_PATH is the systemd form of cgroupsPath ("slice:prefix:name"). */
+const SYSTEMD_PATH = /^[^/:]*:[^/:]*:[^/:]+$/;
 
 /** containerCgroupPath is the container's cgroup in a hierarchy where the runtime's own is `own`. */
 export function containerCgroupPath(own: string, r: NamingRule): string {
   if (r.cgroupns) return '/';
+  if (r.given) return own;
   const p = r.cgroupsPath ?? '';
   if (p.startsWith('/')) return path.posix.normalize(p);
   return path.posix.join(own || '/', p || r.id);
@@ -148,13 +156,13 @@ const views = new WeakMap<Kernel, CgroupView>();
 /** configureCgroupView records sandbox k's cgroup view from the host (boot calls it before
  * the sentry is confined; `id` is the container's id). */
 export function configureCgroupView(k: Kernel, spec: Spec, id: string): CgroupView {
-  const rule: NamingRule = {
-    id,
-    cgroupsPath: spec.linux?.cgroupsPath,
-    cgroupns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path),
-  };
-  const runtimeCgroup = hostFile(`/proc/${process.ppid}/cgroup`) ?? hostFile('/proc/self/cgroup') ?? '';
-  const v = buildCgroupView(hostFile('/proc/self/mountinfo') ?? '', runtimeCgroup, rule);
+  const cgroupsPath = spec.linux?.cgroupsPath;
+  const given = cgroupsPath !== undefined && SYSTEMD_PATH.test(cgroupsPath);
+  const rule: NamingRule = { id, cgroupsPath, cgroupns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path), given };
+  // The runtime process that started the sentry (its parent) is runc's caller; with a
+  // systemd path the sentry's own cgroups are the container's.
+  const own = given ? null : hostFile(`/proc/${process.ppid}/cgroup`);
+  const v = buildCgroupView(hostFile('/proc/self/mountinfo') ?? '', own ?? hostFile('/proc/self/cgroup') ?? '', rule);
   views.set(k, v);
   return v;
 }
