@@ -21,6 +21,7 @@ import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } fro
 import { mountFlags, parseOptions } from './vfs/mount-options';
 import { sandboxSysfs, newTmpfs, setMountLimits, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
+import { S_IFCHR, S_IFMT } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
 import { limitsFor, memoryLimitOf, type SandboxLimits } from './limits';
@@ -89,9 +90,16 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
     if (!loc) continue;
     k.mounts.bind(loc, loc, MS_RDONLY | loc.mount.flags);
   }
+  const devNull = findInRoot(k, '/dev/null');
   for (const p of spec.linux?.maskedPaths ?? []) {
     const loc = findInRoot(k, p);
     if (!loc) continue;
+    // A masked file is a bind of the container's /dev/null, with that mount's flags, as
+    // runc's (a null device of its own when /dev has none).
+    if (!loc.dentry.inode.isDir && devNull && (devNull.dentry.inode.mode & S_IFMT) === S_IFCHR) {
+      k.mounts.bind(loc, devNull, devNull.mount.flags);
+      continue;
+    }
     // A masked directory is a fresh read-only tmpfs, whose root has tmpfs's default mode 1777 (as runc's).
     const fs = loc.dentry.inode.isDir ? new Tmpfs(0o1777) : nullFs();
     k.mounts.mount(loc, fs, MS_RDONLY | MS_RELATIME, 'tmpfs', undefined, new Superblock(fs, true));

@@ -25,6 +25,7 @@ import { mountableTypes } from '../mountable';
 import { cpuinfoText, loadavgText, meminfoText, statText, uptimeText } from './system-files';
 import { memoryStatusLines, taskFiles } from './task-files';
 import { seccompStatusLines } from '../../seccomp';
+import { hardwareEntries } from './hardware-files';
 
 /** cmdlineText is /proc/cmdline: the sandbox boots no kernel image, so, as gVisor does,
  * it shows a constant naming the sandbox's kernel release (no host detail). */
@@ -74,6 +75,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     // The sandbox has no swap and no block device.
     m.set('swaps', () => new ProcFile(pfs, '/swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'));
     m.set('partitions', () => new ProcFile(pfs, '/partitions', () => 'major minor  #blocks  name\n\n'));
+    hardwareEntries(pfs, m);
     return m;
   };
   pfs.root = new ProcDir(pfs, '/', top);
