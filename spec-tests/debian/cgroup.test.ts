@@ -5,7 +5,8 @@
  * container's cgroup as runc names it: `<runtime's cgroup>/<id>`, "/" in a cgroup
  * namespace); the limits config.json sets read back from the cgroup files
  * (memory.limit_in_bytes, pids.max, cpu.shares, cpu.cfs_quota_us, ...); pids.current counts
- * the container's tasks; writes and new cgroups are refused as on a read-only mount; and
+ * the container's tasks; writes and new cgroups are refused as on a read-only mount (and a
+ * new name in /sys, EROFS as well: sysfs, unlike proc, has negative dentries); and
  * /proc/self/cgroup names the same paths. The container ids of the two runs differ and are
  * replaced by {id}.
  */
@@ -54,7 +55,7 @@ describe('/sys/fs/cgroup and /proc/self/cgroup under tvisor match runc', () => {
       'echo "pids.current: $(cat /sys/fs/cgroup/pids/pids.current)"',
       'grep -qx "$$" /sys/fs/cgroup/pids/cgroup.procs && echo "the shell is in cgroup.procs"',
       '[ "$(cat /sys/fs/cgroup/memory/memory.usage_in_bytes)" -gt 0 ] && echo "memory in use"',
-      'echo 5 > /sys/fs/cgroup/pids/pids.max; mkdir /sys/fs/cgroup/pids/sub; mkdir /sys/fs/cgroup/sub; true',
+      'echo 5 > /sys/fs/cgroup/pids/pids.max; mkdir /sys/fs/cgroup/pids/sub; mkdir /sys/fs/cgroup/sub; mkdir /sys/probe; true',
       '} 2>&1'].join('\n'), RESOURCES);
     expect(out).toMatch(/^memory\/memory\.limit_in_bytes: 268435456 $/m);
     expect(out).toMatch(/^pids\/pids\.max: 100 $/m);

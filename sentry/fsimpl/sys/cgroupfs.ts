@@ -187,14 +187,6 @@ class CgroupFs extends ProcFs {
   }
 }
 
-/** CgroupDir is a hierarchy's directory: a new name is a child cgroup Linux would make,
- * so creating one gets the mount's or the file system's refusal (EROFS), not proc's ENOENT. */
-class CgroupDir extends ProcDir {
-  override get namesCreatable(): boolean {
-    return true;
-  }
-}
-
 /** cpuListText writes CPU numbers as a list ("0-3,8"), as cpuset.cpus shows them. */
 function cpuListText(cpus: readonly number[]): string {
   const parts: string[] = [];
@@ -272,7 +264,7 @@ function hierarchyFs(k: Kernel, spec: Spec, h: Hierarchy, dev: number): CgroupFs
     ['tasks', () => sorted([...k.tasks.keys()]), 0o644],
     ...h.controllers.flatMap((c) => controllerFiles(k, spec, c)),
   ].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) as FileSpec[];
-  fs.root = new CgroupDir(fs, '/', () => new Map<string, () => Inode>(files.map(([name, text, mode]) => [
+  fs.root = new ProcDir(fs, '/', () => new Map<string, () => Inode>(files.map(([name, text, mode]) => [
     name, () => new ProcFile(fs, `/${name}`, () => { const t = text(); return t === '' ? '' : `${t}\n`; }, undefined, mode),
   ])), undefined, 0o755);
   return fs;
