@@ -38,7 +38,7 @@ function sameAsRunc(script: string, editSpec: (spec: any) => void): string {
 
 const FILES = [
   'memory/memory.limit_in_bytes', 'memory/memory.soft_limit_in_bytes', 'memory/memory.oom_control',
-  'pids/pids.max', 'cpu/cpu.shares', 'cpu/cpu.cfs_quota_us', 'cpu/cpu.cfs_period_us', 'cpuset/cpuset.cpus',
+  'pids/pids.max', 'cpu/cpu.shares', 'cpu/cpu.cfs_quota_us', 'cpu/cpu.cfs_period_us', 'cpuset/cpuset.cpus', 'cpuset/cpuset.mems',
   'freezer/freezer.state', 'memory/notify_on_release', 'devices/cgroup.clone_children',
 ];
 

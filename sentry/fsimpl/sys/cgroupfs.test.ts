@@ -12,7 +12,7 @@ import { mountinfoText } from '../../vfs/mountinfo';
 import { MountNamespace, MS_NOSUID, MS_RDONLY } from '../../vfs/mount';
 import { resolve } from '../../vfs/path';
 import { Tmpfs } from '../tmpfs/tmpfs';
-import { buildCgroupView, containerCgroupPath, mountCgroupTree, parseHierarchies, procCgroupText } from './cgroupfs';
+import { buildCgroupView, containerCgroupPath, hostCgroupDir, mountCgroupTree, parseHierarchies, procCgroupText } from './cgroupfs';
 
 const MOUNTINFO = [
   '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
@@ -34,6 +34,13 @@ describe('cgroup view', () => {
       { name: 'memory', controllers: ['memory'], superOptions: 'rw,memory' },
       { name: 'pids', controllers: ['pids'], superOptions: 'rw,pids' },
     ]);
+  });
+
+  test('a cgroup\'s host directory: the mount point and the path below the mount\'s root', () => {
+    expect(hostCgroupDir(MOUNTINFO, 'memory', '/tvisor/c1')).toBe('/sys/fs/cgroup/memory/tvisor/c1');
+    expect(hostCgroupDir(MOUNTINFO, 'cpu,cpuacct', '/')).toBe('/sys/fs/cgroup/cpu,cpuacct');
+    expect(hostCgroupDir(MOUNTINFO.replace('0:32 / /sys/fs/cgroup/memory', '0:32 /outer /sys/fs/cgroup/memory'), 'memory', '/elsewhere')).toBeNull();
+    expect(hostCgroupDir(MOUNTINFO, 'cpuset', '/')).toBeNull();
   });
 
   test('the container\'s cgroup is named as runc names it', () => {

@@ -60,6 +60,8 @@ export interface CgroupView {
   hierarchyIds: Map<string, number>;
   /** cgroupns: the container has its own cgroup namespace. */
   cgroupns: boolean;
+  /** cpusetMems is the memory nodes of the sandbox's host cpuset cgroup (null: unknown). */
+  cpusetMems?: string | null;
 }
 
 /** CGROUP_SUPER_MAGIC is statfs's f_type of a cgroup v1 file system. */
@@ -71,24 +73,52 @@ const PAGE = 4096;
 /** OPTION_WORDS are the cgroup v1 super options that are not controllers. */
 const OPTION_WORDS = /^(rw|ro|noprefix|clone_children|xattr|cpuset_v2_mode|favordynmods|release_agent=.*)$/;
 
-/** parseHierarchies lists the v1 hierarchies of a mountinfo text, in mount order, once
- * each (the first mount of each): name, controllers and super options. */
-export function parseHierarchies(mountinfo: string): Omit<Hierarchy, 'path'>[] {
-  const out: Omit<Hierarchy, 'path'>[] = [];
-  const seen = new Set<string>();
+/** V1Mount is one cgroup v1 mount of a mountinfo text. */
+interface V1Mount {
+  point: string;
+  root: string;
+  controllers: string[];
+  superOptions: string;
+}
+
+/** v1Mounts lists the cgroup v1 mounts of a mountinfo text, in mount order. */
+function v1Mounts(mountinfo: string): V1Mount[] {
+  const unescape = (x: string) => x.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const out: V1Mount[] = [];
   for (const line of mountinfo.split('\n')) {
     const [pre, post] = line.split(' - ');
     if (!post) continue;
     const [fstype, , superOptions = ''] = post.split(' ');
     if (fstype !== 'cgroup') continue;
     const controllers = superOptions.split(',').filter((o) => o && !OPTION_WORDS.test(o));
-    const key = controllers.join(',');
-    if (!controllers.length || seen.has(key)) continue;
-    seen.add(key);
-    const point = (pre.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    out.push({ name: path.posix.basename(point), controllers, superOptions });
+    if (!controllers.length) continue;
+    const f = pre.split(' ');
+    out.push({ point: unescape(f[4] ?? ''), root: unescape(f[3] ?? '/'), controllers, superOptions });
   }
   return out;
+}
+
+/** parseHierarchies lists the v1 hierarchies of a mountinfo text, in mount order, once
+ * each (the first mount of each): name, controllers and super options. */
+export function parseHierarchies(mountinfo: string): Omit<Hierarchy, 'path'>[] {
+  const seen = new Set<string>();
+  return v1Mounts(mountinfo).filter((m) => {
+    const key = m.controllers.join(',');
+    return !seen.has(key) && seen.add(key);
+  }).map((m) => ({ name: path.posix.basename(m.point), controllers: m.controllers, superOptions: m.superOptions }));
+}
+
+/** hostCgroupDir is the host directory of the cgroup at `cgroupPath` in the v1 hierarchy
+ * with controllers `key` ("cpuset"), from a mountinfo text: a mount point of the hierarchy
+ * joined with the path below that mount's root; null when no mount holds it. */
+export function hostCgroupDir(mountinfo: string, key: string, cgroupPath: string): string | null {
+  for (const m of v1Mounts(mountinfo)) {
+    if (m.controllers.join(',') !== key) continue;
+    const rel = path.posix.relative(m.root, cgroupPath);
+    if (rel.startsWith('..')) continue;
+    return path.posix.join(m.point, rel);
+  }
+  return null;
 }
 
 /** parseProcCgroup maps each line of a /proc/<pid>/cgroup text to its number and path, by
@@ -162,7 +192,12 @@ export function configureCgroupView(k: Kernel, spec: Spec, id: string): CgroupVi
   // The runtime process that started the sentry (its parent) is runc's caller; with a
   // systemd path the sentry's own cgroups are the container's.
   const own = given ? null : hostFile(`/proc/${process.ppid}/cgroup`);
-  const v = buildCgroupView(hostFile('/proc/self/mountinfo') ?? '', own ?? hostFile('/proc/self/cgroup') ?? '', rule);
+  const mountinfo = hostFile('/proc/self/mountinfo') ?? '';
+  const v = buildCgroupView(mountinfo, own ?? hostFile('/proc/self/cgroup') ?? '', rule);
+  // The memory nodes the sandbox may use are its host cpuset cgroup's (the runtime's copy of its parent's).
+  const cpuset = parseProcCgroup(hostFile('/proc/self/cgroup') ?? '').get('cpuset');
+  const dir = cpuset ? hostCgroupDir(mountinfo, 'cpuset', cpuset.path) : null;
+  v.cpusetMems = dir ? hostFile(path.posix.join(dir, 'cpuset.mems'))?.trim() || null : null;
   views.set(k, v);
   return v;
 }
@@ -216,7 +251,7 @@ function sandboxCpuTimes(k: Kernel): { user: number; sys: number } {
 type FileSpec = [name: string, text: () => string, mode: number];
 
 /** controllerFiles are the files with real values that a controller adds, in name order. */
-function controllerFiles(k: Kernel, spec: Spec, controller: string): FileSpec[] {
+function controllerFiles(k: Kernel, spec: Spec, v: CgroupView, controller: string): FileSpec[] {
   const res = spec.linux?.resources;
   const bytes = (n: number | undefined) => (typeof n === 'number' && n > 0 ? String(Math.floor(n / PAGE) * PAGE) : UNLIMITED_BYTES);
   switch (controller) {
@@ -234,6 +269,7 @@ function controllerFiles(k: Kernel, spec: Spec, controller: string): FileSpec[] 
     case 'cpuset': return [
       ['cpuset.cpus', () => cpuListText(sandboxCpus().allowed), 0o644],
       ['cpuset.effective_cpus', () => cpuListText(sandboxCpus().allowed), 0o444],
+      ...(v.cpusetMems ? [['cpuset.effective_mems', () => v.cpusetMems!, 0o444], ['cpuset.mems', () => v.cpusetMems!, 0o644]] as FileSpec[] : []),
     ];
     case 'freezer':
       // A frozen container runs nothing that could read it.
@@ -254,7 +290,7 @@ function controllerFiles(k: Kernel, spec: Spec, controller: string): FileSpec[] 
 
 /** hierarchyFs builds one hierarchy's view: the files every v1 cgroup has, then each
  * controller's, sorted by name as Linux lists them. */
-function hierarchyFs(k: Kernel, spec: Spec, h: Hierarchy, dev: number): CgroupFs {
+function hierarchyFs(k: Kernel, spec: Spec, v: CgroupView, h: Hierarchy, dev: number): CgroupFs {
   const fs = new CgroupFs(dev);
   const sorted = (list: number[]) => [...list].sort((a, b) => a - b).map(String).join('\n');
   const files: FileSpec[] = [
@@ -262,7 +298,7 @@ function hierarchyFs(k: Kernel, spec: Spec, h: Hierarchy, dev: number): CgroupFs
     ['cgroup.procs', () => sorted([...k.groups.values()].filter((g) => g.tasks.size > 0).map((g) => g.tgid)), 0o644],
     ['notify_on_release', () => '0', 0o644],
     ['tasks', () => sorted([...k.tasks.keys()]), 0o644],
-    ...h.controllers.flatMap((c) => controllerFiles(k, spec, c)),
+    ...h.controllers.flatMap((c) => controllerFiles(k, spec, v, c)),
   ].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) as FileSpec[];
   fs.root = new ProcDir(fs, '/', () => new Map<string, () => Inode>(files.map(([name, text, mode]) => [
     name, () => new ProcFile(fs, `/${name}`, () => { const t = text(); return t === '' ? '' : `${t}\n`; }, undefined, mode),
@@ -284,7 +320,7 @@ export function mountCgroupTree(k: Kernel, spec: Spec, v: CgroupView, ns: MountN
   const top = ns.mount(at, tmp, flags & ~MS_RDONLY, 'tmpfs', undefined, new Superblock(tmp, false, ['mode=755']));
   for (const h of v.hierarchies) {
     tmp.root.mkdir(h.name, 0o755, root0);
-    const fs = hierarchyFs(k, spec, h, allocDev());
+    const fs = hierarchyFs(k, spec, v, h, allocDev());
     const options = h.superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro');
     // In a cgroup namespace runc mounts each hierarchy anew, naming the systemd one's source "systemd".
     const source = v.cgroupns && h.name === 'systemd' ? 'systemd' : 'cgroup';
