@@ -21,6 +21,7 @@ import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } fro
 import { mountFlags, parseOptions } from './vfs/mount-options';
 import { sandboxSysfs, newTmpfs, setMountLimits, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
+import { S_IFCHR, S_IFMT } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
 import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsimpl/tmpfs/tmpfs';
 import { limitsFor, memoryLimitOf, type SandboxLimits } from './limits';
@@ -37,6 +38,7 @@ import { MqueueFs } from './fsimpl/mqueue/fs';
 import { ipcBudget } from './kernel/ipc/budget';
 import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
+import { configureCgroupView, mountCgroupTree } from './fsimpl/sys/cgroupfs';
 import { configureUserNamespace } from './kernel/user-namespace';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
@@ -45,6 +47,8 @@ import { Terminal } from './fsimpl/host/tty';
 /** BootOptions say how to build the sandbox. */
 export interface BootOptions {
   spec: Spec;
+  /** id is the container's id (its cgroup's name as runc's container sees it). */
+  id?: string;
   client: Client;
   platform: string;
   log: SentryLog;
@@ -86,9 +90,16 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
     if (!loc) continue;
     k.mounts.bind(loc, loc, MS_RDONLY | loc.mount.flags);
   }
+  const devNull = findInRoot(k, '/dev/null');
   for (const p of spec.linux?.maskedPaths ?? []) {
     const loc = findInRoot(k, p);
     if (!loc) continue;
+    // A masked file is a bind of the container's /dev/null, with that mount's flags, as
+    // runc's (a null device of its own when /dev has none).
+    if (!loc.dentry.inode.isDir && devNull && (devNull.dentry.inode.mode & S_IFMT) === S_IFCHR) {
+      k.mounts.bind(loc, devNull, devNull.mount.flags);
+      continue;
+    }
     // A masked directory is a fresh read-only tmpfs, whose root has tmpfs's default mode 1777 (as runc's).
     const fs = loc.dentry.inode.isDir ? new Tmpfs(0o1777) : nullFs();
     k.mounts.mount(loc, fs, MS_RDONLY | MS_RELATIME, 'tmpfs', undefined, new Superblock(fs, true));
@@ -222,6 +233,7 @@ export function boot(o: BootOptions): Booted {
   const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   setDeviceRules(spec.linux?.resources?.devices ?? []);
+  const cgroups = configureCgroupView(k, spec, o.id ?? 'sandbox');
   const specMounts = spec.mounts ?? [];
   // /tmp's own tmpfs comes first, so that the spec's mounts under /tmp land on it rather
   // than being hidden by it.
@@ -246,6 +258,8 @@ export function boot(o: BootOptions): Booted {
       mounts.mount(pts, fs, mountFlags(flags), m.source ?? 'devpts', undefined, new Superblock(fs, false, devptsOptions(parseOptions(m.options ?? []).data), 'devpts'));
       continue;
     }
+    // A cgroup mount is runc's tree of v1 hierarchies (fsimpl/sys/cgroupfs.ts) where the host has them.
+    if (m.type === 'cgroup' && mountCgroupTree(k, spec, cgroups, mounts, mountpoint(k, m.destination), mountFlags(flags))) continue;
     const made = fsFor(k, m, client, log, current);
     if (!made) continue;
     const { fs, options } = made;

@@ -203,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
     gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec, o.debug);
     const client = Client.overFd(gofer.fd);
-    booted = boot({ spec, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave, preserved: preservedFds(o['preserved-fds']) });
+    booted = boot({ spec, id: o.id, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave, preserved: preservedFds(o['preserved-fds']) });
   } catch (e) {
     gofer?.stop();
     const msg = (e as Error).message;

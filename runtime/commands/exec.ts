@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Process, User as ProcessUser } from '../../oci/config';
 import type { Command } from './command';
 import { CAPABILITIES } from '../../oci/features';
+import { validateProcessUser } from '../container/user-mapping';
 
 /** parseUser reads -u uid[:gid]. */
 function parseUser(s: string): { uid: number; gid?: number } {
@@ -130,6 +131,8 @@ export const exec: Command = {
     // The container is read under its lock; the exec itself runs without holding it (a
     // detached exec re-runs tvisor exec, which takes the lock again).
     const c = await Container.locked(env, id, async (x) => x);
+    // An id outside the container's user-namespace mappings is refused as runc's exec does.
+    validateProcessUser({ ...c.config(), process: proc });
     const consoleSocket = args['console-socket'] as string | undefined;
     return execInContainer(c, proc, { detach: Boolean(args.detach), pidFile: args['pid-file'] as string | undefined, consoleSocket, launcher, globals });
   },

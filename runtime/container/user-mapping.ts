@@ -1,5 +1,6 @@
 /**
- * validateProcessUser checks at create, before anything exists, that config.json's
+ * validateProcessUser checks at create, before anything exists, and at exec (for the
+ * process exec runs: --user, --additional-gids, --process), that config.json's
  * process.user has ids inside linux.uidMappings/gidMappings when the container has them:
  * the sentry could not give the process an unmapped id (set*id answer EINVAL there, as
  * in a user namespace). The errors are runc's texts.

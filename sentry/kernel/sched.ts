@@ -20,6 +20,7 @@ import { abortWait, Block } from './waiter';
 import { timekeeper } from './timekeeper';
 import { checkCpuTimers } from './itimers';
 import { chargeSystemTime } from './cputime';
+import { noteLeft, noteQueued, noteRun } from './sched-stats';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 
@@ -55,7 +56,10 @@ export class Scheduler {
     t.wakeTimer = null;
     if (t.state === 'runnable' && this.runq.includes(t)) return;
     t.state = 'runnable';
-    if (this.running !== t) this.runq.push(t);
+    if (this.running !== t) {
+      this.runq.push(t);
+      noteQueued(t);
+    }
     this.kick();
   }
 
@@ -81,6 +85,7 @@ export class Scheduler {
       if (t.state !== 'runnable') continue;
       this.running = t;
       ran.push(t);
+      noteRun(t);
       try {
         this.runTask(t);
       } catch (e) {
@@ -89,7 +94,11 @@ export class Scheduler {
       } finally {
         this.running = null;
       }
-      if (t.state === 'runnable') this.runq.push(t);
+      noteLeft(t, t.state === 'runnable');
+      if (t.state === 'runnable') {
+        this.runq.push(t);
+        noteQueued(t);
+      }
     }
     if (ran.length > 0) chargeSystemTime(ran, (this.kernel.platform.tracerCpuNs?.() ?? 0) - cpu0);
     if (this.runq.length > 0 && !this.paused) this.kick();

@@ -8,3 +8,4 @@ export {
   ALLOW, KILL_PROCESS, KILL_THREAD, LOG, OP, SeccompFilter, TRAP, conditionHolds,
   type SeccompCondition, type SeccompOp, type SeccompRule, type SeccompVerdict,
 } from './filter';
+export { SECCOMP_MODE_DISABLED, SECCOMP_MODE_FILTER, seccompStatusLines, seccompView, type SeccompView } from './view';

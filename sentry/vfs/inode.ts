@@ -140,6 +140,14 @@ export abstract class Inode {
     return false;
   }
 
+  /** namesCreatable: a name this directory lacks can be created (if the mount, the file
+   * system and the permissions allow). False for a directory whose lookup of a missing
+   * name fails ENOENT rather than giving a negative dentry (Linux's procfs: mkdir or
+   * creat of a new name in /proc fails ENOENT, before EROFS and EACCES). */
+  get namesCreatable(): boolean {
+    return true;
+  }
+
   /** setattr applies changes already checked by the caller; `c` is who asks (a file
    * system served by the gofer passes it on, as its second line of checks). */
   setattr(_a: SetAttr, _c?: Credentials): void {

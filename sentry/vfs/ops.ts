@@ -24,6 +24,13 @@ function checkWritableMount(loc: Location): void {
   if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
 }
 
+/** checkCreatable refuses to create a name in dir: ENOENT where the directory's lookup
+ * already failed (see Inode.namesCreatable), else EROFS on a read-only mount. */
+function checkCreatable(dir: Location): void {
+  if (!dir.dentry.inode.namesCreatable) fail(Errno.ENOENT);
+  checkWritableMount(dir);
+}
+
 /** mayAccess checks the task's permission for `want` (MAY_*) on a location. */
 export function mayAccess(t: Task, loc: Location, want: number): void {
   if (!permitted(t.creds, loc.dentry.inode.stat(), want)) fail(Errno.EACCES);
@@ -50,7 +57,7 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
       if (flags & O_EXCL) fail(Errno.EEXIST);
       loc = resolve(t, start, path, { follow: !(flags & O_NOFOLLOW) });
     } else {
-      checkWritableMount(dir);
+      checkCreatable(dir);
       mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
       const at = (inode: Inode): Location => ({ mount: dir.mount, dentry: dir.dentry.addChild(name, inode) });
       const f = dir.dentry.inode.createOpen(name, (mode & ~t.fs.umask & 0o7777) | S_IFREG, flags & ~O_TRUNC, t.creds, at);
@@ -98,7 +105,7 @@ export function mkdirAt(t: Task, start: Location, path: string, mode: number): v
   const { dir, name } = resolveParent(t, start, path);
   if (name === '.' || name === '..') fail(Errno.EEXIST);
   if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
-  checkWritableMount(dir);
+  checkCreatable(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   dir.dentry.addChild(name, dir.dentry.inode.mkdir(name, (mode & ~t.fs.umask & 0o7777) | S_IFDIR, t.creds));
   notifyDir(dir.dentry.inode, IN_CREATE, name, true);
@@ -112,7 +119,7 @@ export function mknodAt(t: Task, start: Location, path: string, mode: number, rd
   if (fmt !== S_IFREG && fmt !== S_IFCHR && fmt !== S_IFBLK && fmt !== S_IFIFO && fmt !== S_IFSOCK) fail(Errno.EINVAL);
   const { dir, name } = resolveParent(t, start, path);
   if (childExists(dir, name, t.creds)) fail(Errno.EEXIST);
-  checkWritableMount(dir);
+  checkCreatable(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   if ((fmt === S_IFCHR || fmt === S_IFBLK) && !t.creds.capable(CAP_MKNOD)) fail(Errno.EPERM);
   dir.dentry.addChild(name, dir.dentry.inode.mknod(name, fmt | (mode & ~t.fs.umask & 0o7777), rdev, t.creds));
@@ -124,7 +131,7 @@ export function symlinkAt(t: Task, target: string, start: Location, path: string
   if (target === '') fail(Errno.ENOENT);
   const { dir, name } = resolveParent(t, start, path);
   if (name === '.' || name === '..' || childExists(dir, name, t.creds)) fail(Errno.EEXIST);
-  checkWritableMount(dir);
+  checkCreatable(dir);
   mayAccess(t, dir, MAY_WRITE | MAY_EXEC);
   dir.dentry.addChild(name, dir.dentry.inode.symlink(name, target, t.creds));
   notifyDir(dir.dentry.inode, IN_CREATE, name, false);
@@ -199,7 +206,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
 export function linkAt(t: Task, oldLoc: Location, newStart: Location, newPath: string): void {
   const n = resolveParent(t, newStart, newPath);
   if (childExists(n.dir, n.name, t.creds)) fail(Errno.EEXIST);
-  checkWritableMount(n.dir);
+  checkCreatable(n.dir);
   if (oldLoc.mount !== n.dir.mount) fail(Errno.EXDEV);
   const err = mayLink(t.creds, oldLoc.dentry.inode.stat());
   if (err) fail(err);

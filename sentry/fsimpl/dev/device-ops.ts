@@ -81,3 +81,16 @@ export function openDevice(node: Inode, rdev: number, block: boolean, loc: Locat
   if (!open) return fail(Errno.ENXIO);
   return open(node, loc, flags);
 }
+
+/** openNodeOfHost opens a device node a file system reports from the host (the gofer's
+ * rdev, in glibc's 64-bit dev_t encoding): the sandbox's own device with that number where
+ * it emulates one (1:3 null, 1:5 zero, 1:8 random, 5:0 tty, ...), else ENXIO, as openDevice
+ * does; the host's device is never opened. A number the kernel's 32-bit encoding cannot
+ * hold (major past 4095, minor past 2^20) names no emulated device: ENXIO. */
+export function openNodeOfHost(node: Inode, rdev: number, block: boolean, loc: Location, flags: number): FileDescription {
+  const lo = rdev % 0x100000000, hi = Math.floor(rdev / 0x100000000);
+  const major = ((lo >>> 8) & 0xfff) | ((hi & 0xfffff000) >>> 0);
+  const minor = ((lo & 0xff) | (((lo >>> 20) & 0xfff) << 8) | ((hi & 0xfff) << 20)) >>> 0;
+  if (major > 0xfff || minor > 0xfffff) return fail(Errno.ENXIO);
+  return openDevice(node, mkdev(major, minor), block, loc, flags);
+}

@@ -12,12 +12,13 @@ import { Credentials } from '../../kernel/credentials';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
-import { Inode, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
+import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import type { Client, Attr, Walked } from '../../../gofer/p9/client';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
+import { openNodeOfHost } from '../dev/device-ops';
 import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
@@ -543,6 +544,9 @@ export class GoferInode extends Inode {
     const acc = flags & O_ACCMODE;
     const exec = (flags & FMODE_EXEC) !== 0;
     if ((this.mode & S_IFMT) === S_IFIFO) return openFifo(this.gfs.fifoPipe(this.attr.qid.path), flags, loc);
+    // A host device node is the sandbox's device of that number, or ENXIO (never the host's).
+    const fmt = this.mode & S_IFMT;
+    if (fmt === S_IFCHR || fmt === S_IFBLK) return openNodeOfHost(this, this.attr.rdev, fmt === S_IFBLK, loc, flags);
     if (this.isRegular) {
       const fd = this.acquireHostFd(acc, c, exec);
       if (fd >= 0) return new GoferFile(loc, flags, this, -1, fd, acc);

@@ -68,6 +68,14 @@ export class ProcDir extends ProcInode {
     super(pfs, path, S_IFDIR | mode, owner);
   }
 
+  /** namesCreatable is false in proc: its lookup of a missing name fails ENOENT (no
+   * negative dentry), so creating one fails ENOENT before the read-only check, as on
+   * Linux. The file systems built from these nodes (sysfs, cgroup) give a negative dentry,
+   * so their refusal is the mount's or the file system's (EROFS, EPERM). */
+  override get namesCreatable(): boolean {
+    return this.pfs.name !== 'proc';
+  }
+
   override lookup(name: string): Inode {
     this.alive();
     const f = this.entries().get(name);

@@ -25,6 +25,9 @@ import { sysctlDir } from './sysctl';
 import { mountableTypes } from '../mountable';
 import { cpuinfoText, loadavgText, meminfoText, statText, uptimeText } from './system-files';
 import { memoryStatusLines, taskFiles } from './task-files';
+import { seccompStatusLines } from '../../seccomp';
+import { hardwareEntries } from './hardware-files';
+import { contextSwitchLines } from './sched-files';
 
 /** cmdlineText is /proc/cmdline: the sandbox boots no kernel image, so, as gVisor does,
  * it shows a constant naming the sandbox's kernel release (no host detail). */
@@ -75,6 +78,7 @@ export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
     // The sandbox has no swap and no block device.
     m.set('swaps', () => new ProcFile(pfs, '/swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'));
     m.set('partitions', () => new ProcFile(pfs, '/partitions', () => 'major minor  #blocks  name\n\n'));
+    hardwareEntries(pfs, m);
     return m;
   };
   pfs.root = new ProcDir(pfs, '/', top);
@@ -119,7 +123,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
         `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
-        ...(c ? capabilityLines(c) : []), ''].join('\n');
+        ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
     }, owner)],
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
     ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k.mounts, leader()?.root ?? k.mounts.root), owner)],

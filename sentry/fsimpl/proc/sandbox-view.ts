@@ -1,15 +1,15 @@
 /**
  * The facts about the sandbox that /proc shows and that the sentry learns once, at boot:
  * from config.json (user namespace mappings, oomScoreAdj) and from the host before the
- * sentry is confined (the cgroups its host processes were put in, which are the
- * container's cgroups as runc's container sees them: the sandbox has no cgroup namespace,
- * as runc's default spec has none; the host's CPUs, kernel/cpus.ts).
+ * sentry is confined (the container's cgroups as runc names them, fsimpl/sys/cgroupfs.ts;
+ * the host's CPUs, kernel/cpus.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { hostFile } from '../../kernel/host-files';
 import type { Spec } from '../../../oci/config';
 import { readHostCpus } from '../../kernel/cpus';
 import type { Kernel } from '../../kernel/kernel';
+import { cgroupViewOf, procCgroupText } from '../sys/cgroupfs';
 
 /** ProcView is what /proc shows of the sandbox itself. */
 export interface ProcView {
@@ -57,7 +57,8 @@ function hostHasSysResource(): boolean {
  * sentry is confined. */
 export function configureProcView(k: Kernel, spec: Spec): void {
   views.set(k, {
-    cgroup: readHost('/proc/self/cgroup'),
+    // The container's cgroups as runc names them (fsimpl/sys/cgroupfs.ts), once boot has built them.
+    cgroup: ((v) => (v ? procCgroupText(v) : readHost('/proc/self/cgroup')))(cgroupViewOf(k)),
     cgroups: readHost('/proc/cgroups'),
     uidMap: idMapText(spec.linux?.uidMappings),
     gidMap: idMapText(spec.linux?.gidMappings),

@@ -17,6 +17,7 @@ import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './
 import { procViewOf } from './sandbox-view';
 import { ioText } from '../../kernel/io-accounting';
 import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
+import { schedstatText, schedText } from './sched-files';
 
 /** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
 const LIMITS: [string, string][] = [
@@ -184,6 +185,9 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
       if (target !== t && !t.creds.capable(CAP_SYS_NICE)) fail(Errno.EPERM);
       setTimerSlack(target, BigInt(s));
     }, () => true, owner, 0o666)],
+    // Scheduling figures of the thread (the leader's in /proc/<pid>): sched-files.ts.
+    file('sched', () => { const t = thread ?? leader(); return t ? schedText(t, t.tid, g.zombie ? 1 : g.tasks.size) : ''; }, 0o644),
+    file('schedstat', () => { const t = thread ?? leader(); return t ? schedstatText(t) : '0 0 0\n'; }),
     file('statm', () => {
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);

@@ -19,6 +19,7 @@ import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
 import { utsNamespaceOf } from '../../../kernel/namespaces';
 import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
 import { setTimerSlack, timerSlack } from '../../../kernel/timer-slack';
+import { seccompView } from '../../../seccomp';
 
 function field(s: string): Buffer {
   const b = Buffer.alloc(65);
@@ -215,7 +216,7 @@ define(309, (t, r) => {
 }, 'full');
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
-  PR_SET_CHILD_SUBREAPER = 36, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
+  PR_SET_CHILD_SUBREAPER = 36, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_GET_SECCOMP = 21;
 define(157, (t, r) => {
   if (CAP_PRCTL_OPTIONS.has(r.argInt(0))) return capPrctl(t, r);
   switch (r.argInt(0)) {
@@ -233,6 +234,7 @@ define(157, (t, r) => {
     case PR_GET_DUMPABLE: return 1;
     case PR_SET_TIMERSLACK: setTimerSlack(t, r.arg(1)); return 0;
     case PR_GET_TIMERSLACK: return Number(timerSlack(t));
+    case PR_GET_SECCOMP: return seccompView(t.kernel.seccomp).mode;
     default: return -Errno.EINVAL;
   }
-}, 'partial', 'names, capability options, dumpable and timer slack (kept and reported; the sentry\'s timers add none); PR_SET_PDEATHSIG and PR_SET_CHILD_SUBREAPER are accepted but not honoured; other options EINVAL');
+}, 'partial', 'names, capability options, dumpable and timer slack (kept and reported; the sentry\'s timers add none); PR_GET_SECCOMP (linux.seccomp\'s filter; PR_SET_SECCOMP is EINVAL); PR_SET_PDEATHSIG and PR_SET_CHILD_SUBREAPER are accepted but not honoured; other options EINVAL');
