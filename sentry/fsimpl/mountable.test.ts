@@ -6,11 +6,15 @@ import { Credentials } from '../kernel/credentials';
 import { Errno, LinuxError } from '../kernel/errors';
 import type { Kernel } from '../kernel/kernel';
 import { limitsFor } from '../limits';
-import { newMountable, newTmpfs, releaseTmpfs, sandboxSysfs, setMountLimits } from './mountable';
-import { inodeBudget, Tmpfs } from './tmpfs/tmpfs';
+import { newMountable, newTmpfs, releaseTmpfs, remountTmpfs, sandboxSysfs, setMountLimits } from './mountable';
+import { inodeBudget, Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
+import type { Task } from '../kernel/task';
+import { O_RDWR } from '../vfs/file';
+import { Dentry, Mount } from '../vfs/mount';
 
 const root0 = new Credentials(0, 0);
 const kernel = {} as Kernel;
+const task = {} as Task;
 
 describe('mountable file systems', () => {
   beforeAll(() => setMountLimits(limitsFor(1 << 30)));
@@ -23,6 +27,27 @@ describe('mountable file systems', () => {
     expect(() => newTmpfs(['mode=99'])).toThrow(new LinuxError(Errno.EINVAL));
     // Lenient (a spec's mounts): the word is skipped.
     expect(newTmpfs(['bogus=1', 'mode=755'], 0o1777, false).options).toEqual(['mode=755']);
+  });
+
+  test('remount: size= and nr_inodes= change the bounds within Linux\'s rules and the options shown', () => {
+    const { fs, options } = newTmpfs(['size=16k', 'nr_inodes=4', 'mode=750']);
+    const t = fs as Tmpfs;
+    const ino = t.root.create('f', 0o644, root0) as TmpfsInode;
+    const mount = new Mount(t, null, null, 0, 'none');
+    const f = ino.open({ mount, dentry: new Dentry('f', mount.root, ino) }, O_RDWR);
+    expect(f.write(task, Buffer.alloc(8192))).toBe(8192);
+    const einval = expect.objectContaining({ errno: Errno.EINVAL });
+    expect(() => remountTmpfs(fs, ['size=4k'], options)).toThrow(einval);
+    expect(() => remountTmpfs(fs, ['nr_inodes=1'], options)).toThrow(einval);
+    expect(() => remountTmpfs(fs, ['bogus'], options)).toThrow(einval);
+    expect(t.maxBytes).toBe(16384); // nothing changed on EINVAL
+    expect(remountTmpfs(fs, ['size=8k', 'mode=700'], options)).toEqual(['size=8k', 'nr_inodes=4', 'mode=750']);
+    expect(() => f.write(task, Buffer.alloc(1))).toThrow(new LinuxError(Errno.ENOSPC));
+    expect(remountTmpfs(fs, ['nr_inodes=2'], options)).toEqual(['size=8k', 'nr_inodes=2', 'mode=750']);
+    // Unlimited (size=0) cannot be limited again; another file system's data is not looked at.
+    expect(remountTmpfs(fs, ['size=0'], options)).toEqual(['size=0k', 'nr_inodes=2', 'mode=750']);
+    expect(() => remountTmpfs(fs, ['size=1m'], options)).toThrow(einval);
+    expect(remountTmpfs(sandboxSysfs(), ['bogus'], [])).toBeNull();
   });
 
   test('host and unknown types are ENODEV; sysfs is the sandbox\'s one instance', () => {

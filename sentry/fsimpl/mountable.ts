@@ -14,6 +14,7 @@ import { parseTmpfsData, tmpfsShowOptions } from '../vfs/mount-options';
 import { newProcfs } from './proc/proc';
 import { newSysfs } from './sys/sys';
 import { Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
+import { PAGE } from '../mm/vma';
 
 /** Mountable is a new file system instance with the options its super block shows. */
 export interface Mountable {
@@ -49,6 +50,39 @@ export function newTmpfs(data: readonly string[], defaultMode = 0o1777, strict =
   const fs = new Tmpfs(d.mode, d.uid, d.gid, bounds);
   made.add(fs);
   return { fs, options: tmpfsShowOptions(d, fs.maxBytes, fs.maxInodes) };
+}
+
+/**
+ * remountTmpfs applies a remount's option words to a tmpfs (Linux's shmem_reconfigure)
+ * and returns the options its super block shows now (`shown` with its size= and
+ * nr_inodes= words replaced by the new bounds): `size=` and `nr_inodes=` change its
+ * bounds (0: unlimited), so that writes past a smaller size get ENOSPC; mode=, uid= and
+ * gid= are accepted and change nothing (tmpfs(5): chmod and chown do that). EINVAL, with
+ * nothing changed, for a word tmpfs does not know, for a limit on a tmpfs made unlimited
+ * ("Cannot retroactively limit"), and for a size below the pages in use or fewer inodes
+ * than are in use ("Too small a size for current use"). Null for another file system
+ * (its remount data is not looked at).
+ */
+export function remountTmpfs(fs: FileSystem, data: readonly string[], shown: readonly string[]): string[] | null {
+  if (!(fs instanceof Tmpfs)) return null;
+  const d = parseTmpfsData(data) ?? fail(Errno.EINVAL);
+  // The new bounds, as a mount with these words would have them (limits: set at boot).
+  const l = limits ?? fail(Errno.EINVAL);
+  const bytes = d.size === undefined ? undefined : tmpfsOptions([`size=${d.size}`], l).maxBytes;
+  const inodes = d.nrInodes === undefined ? undefined : tmpfsOptions([`nr_inodes=${d.nrInodes}`], l).maxInodes;
+  if (bytes) {
+    if (!fs.maxBytes) fail(Errno.EINVAL, 'cannot retroactively limit size');
+    if (fs.pages > Math.floor(bytes / PAGE)) fail(Errno.EINVAL, 'too small a size for current use');
+  }
+  if (inodes) {
+    if (!fs.maxInodes) fail(Errno.EINVAL, 'cannot retroactively limit inodes');
+    if (inodes < fs.inodes) fail(Errno.EINVAL, 'too few inodes for current use');
+  }
+  if (bytes !== undefined) fs.maxBytes = bytes;
+  if (inodes !== undefined) fs.maxInodes = inodes;
+  const size = (w: string) => w.startsWith('size='), nr = (w: string) => w.startsWith('nr_inodes=');
+  const bounds = tmpfsShowOptions({ ...d, size: d.size ?? shown.find(size), nrInodes: d.nrInodes ?? shown.find(nr) }, fs.maxBytes, fs.maxInodes);
+  return [...bounds.filter((w) => size(w) || nr(w)), ...shown.filter((w) => !size(w) && !nr(w))];
 }
 
 /**

@@ -9,7 +9,7 @@
 import { CAP_SYS_ADMIN } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { newMountable, releaseTmpfs } from '../../../fsimpl/mountable';
+import { newMountable, releaseTmpfs, remountTmpfs } from '../../../fsimpl/mountable';
 import { inUse, mountNamespaceOf, releaseUnmounted } from '../../../kernel/mount-namespaces';
 import {
   allocPeerGroup, relocate as relocateDentry, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
@@ -103,10 +103,12 @@ function relocate(loc: Location, src: Location, copy: Mount): Location | null {
   return { mount: copy, dentry: relocateDentry(loc.dentry, stop, copy) };
 }
 
-function remount(t: Task, at: Location, flags: number): void {
+function remount(t: Task, at: Location, flags: number, data: string[]): void {
   ownMount(t, at);
   if (!isMountRoot(at)) fail(Errno.EINVAL);
   const m = at.mount;
+  // The file system's own options first (a tmpfs's size= and nr_inodes=): on EINVAL nothing changed.
+  if (!(flags & MS_BIND)) m.sb.options = remountTmpfs(m.fs, data, m.sb.options) ?? m.sb.options;
   let f = mountFlags(flags);
   if (!(flags & ATIME_FLAGS)) f = (f & ~(MS_NOATIME | MS_NODIRATIME | MS_RELATIME)) | (m.flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME));
   // MS_REMOUNT alone also sets the file system read-only or read-write; with MS_BIND it
@@ -166,13 +168,13 @@ define(165, (t, r) => {
   const at = lookup(t, target, true);
   if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   const data = dataText ? dataText.split(',').filter((w) => w !== '') : [];
-  if (flags & MS_REMOUNT) remount(t, at, flags);
+  if (flags & MS_REMOUNT) remount(t, at, flags, data);
   else if (flags & MS_BIND) bindMount(t, at, source ?? fail(Errno.EFAULT), (flags & MS_REC) !== 0);
   else if (flags & PROPAGATION_FLAGS) changePropagation(t, at, flags);
   else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
   else newMount(t, at, type, source, flags, data);
   return 0;
-}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation follows the tree of peer and slave groups across mount namespaces, but an rbind or a moved tree propagates its top mount only; tmpfs remount data (size=) is ignored');
+}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation follows the tree of peer and slave groups across mount namespaces, but an rbind or a moved tree propagates its top mount only');
 
 /** busy tells whether a mount is in use: a mount below it, or inUse. */
 function busy(t: Task, m: Mount): boolean {
