@@ -6,7 +6,9 @@ import { Credentials } from '../kernel/credentials';
 import { Errno, LinuxError } from '../kernel/errors';
 import type { Kernel } from '../kernel/kernel';
 import { limitsFor } from '../limits';
-import { newMountable, newTmpfs, releaseTmpfs, remountTmpfs, sandboxSysfs, setMountLimits } from './mountable';
+import { makesSuperblock, newMountable, newTmpfs, releaseTmpfs, remountTmpfs, sandboxSysfs, setMountIdMaps, setMountLimits, shownId } from './mountable';
+import { IDENTITY_MAPS, IdMap } from '../../oci/idmap';
+import type { Spec } from '../../oci/config';
 import { inodeBudget, Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
 import type { Task } from '../kernel/task';
 import { O_RDWR } from '../vfs/file';
@@ -48,6 +50,24 @@ describe('mountable file systems', () => {
     expect(remountTmpfs(fs, ['size=0'], options)).toEqual(['size=0k', 'nr_inodes=2', 'mode=750']);
     expect(() => remountTmpfs(fs, ['size=1m'], options)).toThrow(einval);
     expect(remountTmpfs(sandboxSysfs(), ['bogus'], [])).toBeNull();
+  });
+
+  test('in a user namespace a tmpfs shows its owner as host ids; a new read-only sysfs is read-only only in a new network namespace', () => {
+    setMountIdMaps({ uid: IdMap.of([{ containerID: 0, hostID: 100000, size: 65536 }]), gid: IdMap.of([{ containerID: 0, hostID: 100000, size: 65536 }]) });
+    try {
+      expect(newTmpfs(['mode=755', 'size=64k']).options).toEqual(['size=64k', 'mode=755', 'uid=100000', 'gid=100000']);
+      expect(newTmpfs(['uid=1000', 'gid=70000']).options).toEqual(['uid=101000', 'gid=65534']);
+      expect(shownId('gid', 5)).toBe(100005);
+    } finally {
+      setMountIdMaps(IDENTITY_MAPS);
+    }
+    expect(newTmpfs(['mode=755']).options).toEqual(['mode=755']);
+    const spec = (namespaces: { type: string; path?: string }[]) => ({ ociVersion: '1.0.2', linux: { namespaces } }) as Spec;
+    expect(makesSuperblock('sysfs', spec([{ type: 'network' }]))).toBe(true);
+    expect(makesSuperblock('sysfs', spec([{ type: 'network', path: '/proc/1/ns/net' }]))).toBe(false);
+    expect(makesSuperblock('sysfs', spec([{ type: 'mount' }]))).toBe(false);
+    expect(makesSuperblock('tmpfs', spec([]))).toBe(true);
+    expect(makesSuperblock('proc', spec([]))).toBe(false);
   });
 
   test('host and unknown types are ENODEV; sysfs is the sandbox\'s one instance', () => {
