@@ -30,7 +30,7 @@ import { exitGroup } from './kernel/task-exit';
 import { SIGKILL } from './kernel/signal-types';
 import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { readFileSync } from 'node:fs';
-import { newDevfs, nullFs } from './fsimpl/dev/dev';
+import { consolePtsIndex, newDevfs, nullFs } from './fsimpl/dev/dev';
 import { setDeviceRules } from './fsimpl/dev/device-cgroup';
 import { newProcfs } from './fsimpl/proc/proc';
 import { MqueueFs } from './fsimpl/mqueue/fs';
@@ -71,6 +71,17 @@ function findInRoot(k: Kernel, p: string): Location | null {
   } catch {
     return null;
   }
+}
+
+/** bindConsole bind-mounts init's terminal, /dev/pts/N, on /dev/console, as runc does
+ * with process.terminal (mountinfo shows a devpts mount rooted at /N there, with the
+ * /dev/pts mount's flags); nothing without a terminal or a /dev/pts mount. */
+function bindConsole(k: Kernel): void {
+  const index = consolePtsIndex(k);
+  const at = index === null ? null : findInRoot(k, '/dev/console');
+  const src = index === null ? null : findInRoot(k, `/dev/pts/${index}`);
+  if (!at || !src || src.mount.sb.type !== 'devpts') return;
+  k.mounts.bind(at, src, src.mount.flags);
 }
 
 /**
@@ -261,6 +272,7 @@ export function boot(o: BootOptions): Booted {
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), MS_RELATIME, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), MS_RELATIME, 'proc');
+  bindConsole(k);
   maskAndProtect(k, spec);
 
   let stdio;
