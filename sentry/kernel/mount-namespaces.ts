@@ -34,8 +34,11 @@ export function mountTable(k: Kernel, t: Task | null | undefined, text: (ns: Mou
   return t ? text(mountNamespaceOf(t), t.root) : text(k.mounts, k.mounts.root);
 }
 
-/** copyMountNamespace makes the namespace a task with CLONE_NEWNS starts in: a copy of t's. */
+/** copyMountNamespace makes the namespace a task with CLONE_NEWNS starts in: a copy of
+ * t's (after a sweep, so that namespaces whose last ns file was closed since do not count
+ * against MOUNT_MAX). */
 export function copyMountNamespace(t: Task): MountNamespace {
+  sweepMountNamespaces(t.kernel);
   return mountNamespaceOf(t).copy();
 }
 

@@ -4,7 +4,8 @@
  * a mount namespace needs both): a tmpfs mounted in `unshare -m` stays in it (unshare's
  * default `--propagation private`), `--propagation slave` receives what the container
  * then mounts under a shared mount and sends nothing back, `--propagation shared` both
- * ways, and nsenter joins the namespace. The image is built by `make debian-image`;
+ * ways, nsenter joins the namespace, and an open ns file keeps a namespace (and what is
+ * mounted in it) after its last process. The image is built by `make debian-image`;
  * without it these tests fail.
  */
 import { expectSameAsRunc, runDebian, type DebianRunOptions } from './image';
@@ -18,7 +19,7 @@ const privileged: DebianRunOptions = {
 };
 
 /** inBackground starts `unshare -m <flags> sleep` and waits (polling, no timing) until
- * it is in its new namespace; $pid is it. */
+ * it is in its new namespace; $pid is it (not on a script's first line: see below). */
 function inBackground(flags: string): string {
   return [
     `unshare -m ${flags} sleep 600 & pid=$!`,
@@ -62,6 +63,18 @@ describe('mount namespaces with util-linux, under tvisor as under runc', () => {
       '/mnt sh private,slave', '/mnt/a outer private,slave', 'mounted inside', '/mnt/b inner', '/mnt/b not seen outside',
       '/mnt/c inner shared', '/mnt/d outer shared', '',
     ].join('\n'));
+  });
+
+  test('a namespace held by an open ns file outlives its last process', () => {
+    same([
+      ':', // runDebian's "cd /work &&" joins the first line: unshare must not be in a subshell
+      inBackground(''),
+      'nsenter -t $pid -m mount -t tmpfs kept /mnt && echo mounted',
+      'exec 3</proc/$pid/ns/mnt',
+      'kill $pid; wait',
+      'nsenter --mount=/proc/self/fd/3 findmnt -r -n -o TARGET,SOURCE /mnt',
+      'findmnt -r -n /mnt || echo "not in the container\'s namespace"',
+    ].join('\n'), 'mounted\n/mnt kept\nnot in the container\'s namespace\n');
   });
 
   test('without CAP_SYS_ADMIN unshare -m is refused', () => {
