@@ -2,7 +2,8 @@
  * Mount namespaces (programs/mntns.c): unshare(CLONE_NEWNS) and clone(CLONE_NEWNS) copy
  * the caller's mounts, a tmpfs mounted in the copy is invisible to a process left in the
  * old namespace (its /proc/<pid>/mountinfo), propagation between the namespaces through
- * shared and slave peer groups two levels deep, MS_PRIVATE, setns back through
+ * shared and slave peer groups two levels deep (a whole rbind tree, a moved mount),
+ * MS_PRIVATE, setns back through
  * /proc/self/ns/mnt (at the namespace's root), umount taking the propagated copies, and
  * the errors (setns with a non-namespace fd or the wrong type, clone(CLONE_NEWNS|CLONE_FS),
  * umount, mount and bind of a mount of another namespace, no CAP_SYS_ADMIN), compared
@@ -39,6 +40,8 @@ describeProgram({
       'N2 sees v/w: rw,relatime shared:G - tmpfs vw',
       'O sees v/w: (none)',
       'N2 sees v/z: (none)',
+      'N1 sees s/r/in: rw,relatime shared:G - tmpfs t2in',
+      'N1 sees s/m: rw,relatime shared:G - tmpfs mv',
       'setns(/dev/null, CLONE_NEWNS): EINVAL',
       'clone(CLONE_NEWNS|CLONE_FS): EINVAL',
       'umount of N1\'s t through a descriptor: EINVAL',

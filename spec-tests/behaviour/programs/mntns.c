@@ -2,8 +2,8 @@
  * mntns.c: mount namespaces (CLONE_NEWNS) as root with CAP_SYS_ADMIN: unshare and
  * setns, what each namespace sees of the other's mounts (read from the mountinfo of a
  * "watcher" process left in each namespace, /proc/<pid>/mountinfo), propagation between
- * namespaces through shared and slave peer groups, two levels deep, MS_PRIVATE, and
- * the errors. Natively it first enters a private mount namespace (unshare, then /
+ * namespaces through shared and slave peer groups, two levels deep, of a whole rbind
+ * tree and of a moved mount, MS_PRIVATE, and the errors. Natively it first enters a private mount namespace (unshare, then /
  * rprivate), so that nothing it mounts is seen outside; a container does the same (the
  * result is not printed).
  *
@@ -212,6 +212,21 @@ int main(int argc, char **argv) {
   say("umount v/z in O: %s", err(umount2(p, 0)));
   show("N1", w1, "v/z");
   show("N2", w2, "v/z");
+
+  /* A tree bound (rbind) or moved under a shared mount reaches its peer whole. */
+  mkd("s/r"), mkd("s/m"), mkd("t2"), mkd("mv");
+  mnt("t2", "t2");
+  mkd("t2/in");
+  mnt("t2/in", "t2in");
+  mnt("mv", "mv");
+  char from[600], to[600];
+  path(from, sizeof(from), "t2"), path(to, sizeof(to), "s/r");
+  say("rbind t2 on s/r: %s", err(mount(from, to, NULL, MS_BIND | MS_REC, NULL)));
+  show("N1", w1, "s/r");
+  show("N1", w1, "s/r/in");
+  path(from, sizeof(from), "mv"), path(to, sizeof(to), "s/m");
+  say("move mv to s/m: %s", err(mount(from, to, NULL, MS_MOVE, NULL)));
+  show("N1", w1, "s/m");
 
   /* Errors. */
   int null = open("/dev/null", O_RDONLY);

@@ -76,10 +76,17 @@ function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): voi
   // not copy the new mount again.
   const below = rec ? ns.mounts.filter((c) => c !== src.mount && ns.subtree(src.mount).includes(c) && !c.propagation.unbindable) : [];
   const top = ns.bind(at, src, src.mount.flags);
-  // A bind of a shared mount is its peer; under a shared parent it propagates instead.
+  // A bind of a shared mount is its peer, of a slave a slave of the same master (clone_mnt).
   top.propagation.shared = src.mount.propagation.shared;
+  top.propagation.master = src.mount.propagation.master;
+  if (rec) copyBelow(ns, below, src, top);
+  // Under a shared parent the whole tree propagates.
   if (at.mount.propagation.shared) ns.propagate(top);
-  if (!rec) return;
+}
+
+/** copyBelow copies each mount of `below` (under the rbind source src) to the same place
+ * under `top`, src's copy, parents before children (mount order). */
+function copyBelow(ns: MountNamespace, below: Mount[], src: Location, top: Mount): void {
   // Each mount below the source that lies under it is copied to the same place under
   // the new mount, parents before children (mount order).
   const copies = new Map<Mount, Mount>([[src.mount, top]]);
@@ -91,6 +98,7 @@ function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): voi
     const copy = ns.bind(where, { mount: c, dentry: c.root }, c.flags);
     copy.rootPath = c.rootPath;
     copy.propagation.shared = c.propagation.shared;
+    copy.propagation.master = c.propagation.master;
     copies.set(c, copy);
   }
 }
@@ -155,6 +163,7 @@ function moveMount(t: Task, at: Location, sourcePath: string): void {
   if (ns.subtree(src.mount).includes(at.mount)) fail(Errno.ELOOP);
   checkKinds(at, src.dentry.inode.isDir);
   ns.move(src.mount, at);
+  if (at.mount.propagation.shared) ns.propagate(src.mount);
 }
 
 // mount(source, target, filesystemtype, mountflags, data)
@@ -174,7 +183,7 @@ define(165, (t, r) => {
   else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
   else newMount(t, at, type, source, flags, data);
   return 0;
-}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation follows the tree of peer and slave groups across mount namespaces, but an rbind or a moved tree propagates its top mount only');
+}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); remount data is looked at for tmpfs only (size=, nr_inodes=)');
 
 /** busy tells whether a mount is in use: a mount below it, or inUse. */
 function busy(t: Task, m: Mount): boolean {
