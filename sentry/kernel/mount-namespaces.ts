@@ -27,6 +27,14 @@ export function mountNamespaceOf(t: Task): MountNamespace {
   return t.mntns ?? t.kernel.mounts;
 }
 
+/** initMountNamespace returns the mount namespace of the sandbox's init (what a process
+ * started by `exec` joins, as runc's setns into init's namespaces), the kernel's before
+ * init runs or once no task of it is left. */
+export function initMountNamespace(k: Kernel): MountNamespace {
+  const live = [...(k.init?.tasks ?? [])].find((t) => t.state !== 'exited');
+  return live ? mountNamespaceOf(live) : k.mounts;
+}
+
 /** mountTable renders a task's mount table with `text` (mountinfo.ts: /proc/<pid>/mountinfo,
  * /proc/<pid>/mounts): its namespace's, as seen from its root (the kernel's from its
  * root for no task). */
