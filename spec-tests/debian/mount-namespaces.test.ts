@@ -4,8 +4,9 @@
  * a mount namespace needs both): a tmpfs mounted in `unshare -m` stays in it (unshare's
  * default `--propagation private`), `--propagation slave` receives what the container
  * then mounts under a shared mount and sends nothing back, `--propagation shared` both
- * ways, nsenter joins the namespace, and an open ns file keeps a namespace (and what is
- * mounted in it) after its last process. The image is built by `make debian-image`;
+ * ways, nsenter joins the namespace, an open ns file keeps a namespace (and what is
+ * mounted in it) after its last process, and a bubblewrap-like sandbox (a tmpfs root,
+ * pivot_root, the old root detached) sees only its own mounts. The image is built by `make debian-image`;
  * without it these tests fail.
  */
 import { expectSameAsRunc, runDebian, type DebianRunOptions } from './image';
@@ -75,6 +76,18 @@ describe('mount namespaces with util-linux, under tvisor as under runc', () => {
       'nsenter --mount=/proc/self/fd/3 findmnt -r -n -o TARGET,SOURCE /mnt',
       'findmnt -r -n /mnt || echo "not in the container\'s namespace"',
     ].join('\n'), 'mounted\n/mnt kept\nnot in the container\'s namespace\n');
+  });
+
+  test('a sandbox in the container, as bubblewrap makes one: unshare -m, a tmpfs root, pivot_root, old root detached', () => {
+    // /usr is a bind of the image: ext4 under runc, the gofer's 9p under tvisor (by design).
+    same([
+      ':',
+      "unshare -m sh -c 'mount -t tmpfs nr /mnt && mkdir -p /mnt/usr /mnt/old /mnt/proc && mount --rbind /usr /mnt/usr && " +
+        'ln -s usr/bin /mnt/bin && ln -s usr/lib /mnt/lib && ln -s usr/lib64 /mnt/lib64 && cd /mnt && pivot_root . old && ' +
+        "mount -t proc proc /proc && umount -l /old && ls / && findmnt -r -n -o TARGET,FSTYPE,PROPAGATION | sed \"s#^/usr [a-z0-9]*#/usr HOST#\"'",
+      'echo "status $?"',
+      'findmnt -r -n /mnt || echo "no /mnt outside"',
+    ].join('\n'), 'bin\nlib\nlib64\nold\nproc\nusr\n/ tmpfs private\n/usr HOST private\n/proc proc private\nstatus 0\nno /mnt outside\n');
   });
 
   test('without CAP_SYS_ADMIN unshare -m is refused', () => {
