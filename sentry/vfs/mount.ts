@@ -179,7 +179,12 @@ export class MountNamespace {
   copy(): MountNamespace {
     checkRoom(this.mounts.length);
     const children = new Map<Mount, Mount[]>();
-    for (const m of this.mounts) if (m.parent) children.set(m.parent, [...(children.get(m.parent) ?? []), m]);
+    for (const m of this.mounts) {
+      if (!m.parent) continue;
+      const list = children.get(m.parent);
+      if (list) list.push(m);
+      else children.set(m.parent, [m]);
+    }
     const top = this.root.mount;
     const rootCopy = cloneMount(top, null, null);
     const ns = new MountNamespace(rootCopy);
@@ -282,10 +287,11 @@ export class MountNamespace {
   }
 
   /**
-   * propagate applies mount propagation to `m`, just attached (propagation.ts): under a
-   * shared parent it joins a new peer group, and a copy of it is attached at the same
-   * place in each mount that receives from the parent's group, in this namespace or
-   * another. Past MOUNT_MAX, m is detached again and ENOSPC thrown.
+   * propagate applies mount propagation to the tree `m` heads, just attached
+   * (propagation.ts): under a shared parent each of its mounts joins a peer group, and a
+   * copy of the tree is attached at the same place in each mount that receives from the
+   * parent's group, in this namespace or another. Past MOUNT_MAX, m is detached again
+   * and ENOSPC thrown.
    */
   propagate(m: Mount): void {
     propagateMount(m, () => this.detach(m));
