@@ -19,7 +19,7 @@ import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { dentryCache, MIN_CAPACITY } from './vfs/dentry';
 import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } from './vfs/mount';
 import { mountFlags, parseOptions } from './vfs/mount-options';
-import { sandboxSysfs, newTmpfs, setMountLimits, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
+import { makesSuperblock, sandboxSysfs, newTmpfs, setMountIdMaps, setMountLimits, shownId, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
 import { S_IFCHR, S_IFMT } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
@@ -31,7 +31,7 @@ import { exitGroup } from './kernel/task-exit';
 import { SIGKILL } from './kernel/signal-types';
 import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
 import { readFileSync } from 'node:fs';
-import { newDevfs, nullFs } from './fsimpl/dev/dev';
+import { consolePtsIndex, newDevfs, nullFs } from './fsimpl/dev/dev';
 import { setDeviceRules } from './fsimpl/dev/device-cgroup';
 import { newProcfs } from './fsimpl/proc/proc';
 import { MqueueFs } from './fsimpl/mqueue/fs';
@@ -39,7 +39,7 @@ import { ipcBudget } from './kernel/ipc/budget';
 import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
 import { configureCgroupView, mountCgroupTree } from './fsimpl/sys/cgroupfs';
-import { configureUserNamespace } from './kernel/user-namespace';
+import { configureUserNamespace, idMapsOf } from './kernel/user-namespace';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
@@ -77,6 +77,17 @@ function findInRoot(k: Kernel, p: string): Location | null {
   }
 }
 
+/** bindConsole bind-mounts init's terminal, /dev/pts/N, on /dev/console, as runc does
+ * with process.terminal (mountinfo shows a devpts mount rooted at /N there, with the
+ * /dev/pts mount's flags); nothing without a terminal or a /dev/pts mount. */
+function bindConsole(k: Kernel): void {
+  const index = consolePtsIndex(k);
+  const at = index === null ? null : findInRoot(k, '/dev/console');
+  const src = index === null ? null : findInRoot(k, `/dev/pts/${index}`);
+  if (!at || !src || src.mount.sb.type !== 'devpts') return;
+  k.mounts.bind(at, src, src.mount.flags);
+}
+
 /**
  * maskAndProtect applies linux.readonlyPaths (the path mounted again read-only), then
  * linux.maskedPaths (an empty read-only directory, or a null device, mounted over each
@@ -102,7 +113,8 @@ function maskAndProtect(k: Kernel, spec: Spec): void {
     }
     // A masked directory is a fresh read-only tmpfs, whose root has tmpfs's default mode 1777 (as runc's).
     const fs = loc.dentry.inode.isDir ? new Tmpfs(0o1777) : nullFs();
-    k.mounts.mount(loc, fs, MS_RDONLY | MS_RELATIME, 'tmpfs', undefined, new Superblock(fs, true));
+    const options = loc.dentry.inode.isDir ? tmpfsShowFor([], 0o1777) : [];
+    k.mounts.mount(loc, fs, MS_RDONLY | MS_RELATIME, 'tmpfs', undefined, new Superblock(fs, true, options));
   }
 }
 
@@ -148,7 +160,8 @@ function devptsOptions(data: readonly string[]): string[] {
   const get = (k: string) => data.find((w) => w.startsWith(`${k}=`))?.slice(k.length + 1);
   const oct = (v: string) => parseInt(v, 8).toString(8).padStart(3, '0');
   const gid = get('gid'), mode = get('mode'), ptmx = get('ptmxmode');
-  return [...(gid ? [`gid=${gid}`] : []), `mode=${mode ? oct(mode) : '600'}`, `ptmxmode=${ptmx ? oct(ptmx) : '000'}`];
+  // As Linux shows them: host ids (a gid=5 given in a user namespace shows its host id).
+  return [...(gid ? [`gid=${shownId('gid', Number(gid))}`] : []), `mode=${mode ? oct(mode) : '600'}`, `ptmxmode=${ptmx ? oct(ptmx) : '000'}`];
 }
 
 function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null): Mountable | null {
@@ -222,6 +235,9 @@ export function boot(o: BootOptions): Booted {
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
   const mounts = new MountNamespace(rootFs, (spec.root?.readonly ? MS_RDONLY : 0) | MS_RELATIME, 'none');
   const k = new Kernel(platform, mounts, log);
+  // Before the mounts: their options show owner ids as host ids.
+  configureUserNamespace(k, spec);
+  setMountIdMaps(idMapsOf(k));
   installOomKiller(k, (g) => exitGroup(g.tasks.values().next().value!, { signal: SIGKILL }));
   configureDentryCache(k, spec, log);
   k.strace = o.strace ?? false;
@@ -264,10 +280,13 @@ export function boot(o: BootOptions): Booted {
     if (!made) continue;
     const { fs, options } = made;
     const source = isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none');
-    mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, mountFlags(flags), source, undefined, new Superblock(fs, false, options));
+    // A read-only mount that makes a new super block makes it read-only (mountable.ts).
+    const sbReadonly = !isBind(m) && (flags & MS_RDONLY) !== 0 && makesSuperblock(m.type, spec);
+    mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, mountFlags(flags), source, undefined, new Superblock(fs, sbReadonly, options));
   }
   if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), MS_RELATIME, 'tmpfs');
   if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), MS_RELATIME, 'proc');
+  bindConsole(k);
   maskAndProtect(k, spec);
 
   let stdio;
@@ -283,6 +302,5 @@ export function boot(o: BootOptions): Booted {
   const init = spawnProcess(k, spec.process!, stdio);
   k.init = init.tg;
   configureProcView(k, spec);
-  configureUserNamespace(k, spec);
   return { kernel: k, init };
 }

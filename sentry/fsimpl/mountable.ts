@@ -7,13 +7,16 @@
 import { Errno, fail } from '../kernel/errors';
 import type { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
+import type { Spec } from '../../oci/config';
 import type { SandboxLimits } from '../limits';
 import { tmpfsOptions } from '../limits';
 import type { FileSystem } from '../vfs/inode';
-import { parseTmpfsData, tmpfsShowOptions } from '../vfs/mount-options';
+import { parseTmpfsData, tmpfsShowOptions, type TmpfsData } from '../vfs/mount-options';
+import { IDENTITY_MAPS, type IdMaps } from '../../oci/idmap';
 import { newProcfs } from './proc/proc';
 import { newSysfs } from './sys/sys';
 import { Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
+import { PAGE } from '../mm/vma';
 
 /** Mountable is a new file system instance with the options its super block shows. */
 export interface Mountable {
@@ -23,6 +26,7 @@ export interface Mountable {
 
 let limits: SandboxLimits | null = null;
 let sysfs: FileSystem | null = null;
+let idMaps: IdMaps = IDENTITY_MAPS;
 /** made holds the tmpfs instances newTmpfs made that releaseTmpfs has not emptied yet. */
 const made = new WeakSet<FileSystem>();
 
@@ -30,6 +34,26 @@ const made = new WeakSet<FileSystem>();
  * `size=N%` is a percentage of. */
 export function setMountLimits(l: SandboxLimits): void {
   limits = l;
+}
+
+/** setMountIdMaps records the sandbox's user namespace mappings (boot, before its
+ * mounts): the uid= and gid= a super block shows are host ids, as Linux shows them (from
+ * the initial user namespace), so that a tmpfs that root mounts in the container's user
+ * namespace shows its owner's host ids, as runc's do. */
+export function setMountIdMaps(m: IdMaps): void {
+  idMaps = m;
+}
+
+/** shownId returns the id a super block's options show for container id `id`: its host
+ * id, or the overflow id 65534 when unmapped (from_kuid_munged). */
+export function shownId(kind: 'uid' | 'gid', id: number): number {
+  const host = idMaps[kind].toHost(id);
+  return host < 0 ? 65534 : host;
+}
+
+/** shownData is d with its owner ids as a super block shows them. */
+function shownData(d: TmpfsData): TmpfsData {
+  return { ...d, uid: shownId('uid', d.uid), gid: shownId('gid', d.gid) };
 }
 
 /** sandboxSysfs returns the sandbox's sysfs: one instance, whatever mounts it (boot's
@@ -40,6 +64,18 @@ export function sandboxSysfs(): FileSystem {
   return (sysfs ??= newSysfs());
 }
 
+/**
+ * makesSuperblock tells whether a spec mount of `type` (not a bind) gets a new super
+ * block on Linux, which a read-only mount then makes read-only (mountinfo's super=ro): a
+ * tmpfs always; a sysfs when the container has a new network namespace (Linux keys
+ * sysfs's super block on it: without one, runc's mount reuses the host's, read-write).
+ */
+export function makesSuperblock(type: string | undefined, spec: Spec): boolean {
+  if (type === 'tmpfs') return true;
+  if (type === 'sysfs') return (spec.linux?.namespaces ?? []).some((n) => n.type === 'network' && !n.path);
+  return false;
+}
+
 /** newTmpfs makes a tmpfs from its option words (mode=, uid=, gid=, size=, nr_inodes=);
  * a word tmpfs does not know, or a bad value, is EINVAL (with `strict`; boot's spec
  * mounts skip them). */
@@ -48,7 +84,40 @@ export function newTmpfs(data: readonly string[], defaultMode = 0o1777, strict =
   const bounds = limits ? tmpfsOptions(data, limits) : {};
   const fs = new Tmpfs(d.mode, d.uid, d.gid, bounds);
   made.add(fs);
-  return { fs, options: tmpfsShowOptions(d, fs.maxBytes, fs.maxInodes) };
+  return { fs, options: tmpfsShowOptions(shownData(d), fs.maxBytes, fs.maxInodes) };
+}
+
+/**
+ * remountTmpfs applies a remount's option words to a tmpfs (Linux's shmem_reconfigure)
+ * and returns the options its super block shows now (`shown` with its size= and
+ * nr_inodes= words replaced by the new bounds): `size=` and `nr_inodes=` change its
+ * bounds (0: unlimited), so that writes past a smaller size get ENOSPC; mode=, uid= and
+ * gid= are accepted and change nothing (tmpfs(5): chmod and chown do that). EINVAL, with
+ * nothing changed, for a word tmpfs does not know, for a limit on a tmpfs made unlimited
+ * ("Cannot retroactively limit"), and for a size below the pages in use or fewer inodes
+ * than are in use ("Too small a size for current use"). Null for another file system
+ * (its remount data is not looked at).
+ */
+export function remountTmpfs(fs: FileSystem, data: readonly string[], shown: readonly string[]): string[] | null {
+  if (!(fs instanceof Tmpfs)) return null;
+  const d = parseTmpfsData(data) ?? fail(Errno.EINVAL);
+  // The new bounds, as a mount with these words would have them (limits: set at boot).
+  const l = limits ?? fail(Errno.EINVAL);
+  const bytes = d.size === undefined ? undefined : tmpfsOptions([`size=${d.size}`], l).maxBytes;
+  const inodes = d.nrInodes === undefined ? undefined : tmpfsOptions([`nr_inodes=${d.nrInodes}`], l).maxInodes;
+  if (bytes) {
+    if (!fs.maxBytes) fail(Errno.EINVAL, 'cannot retroactively limit size');
+    if (fs.pages > Math.floor(bytes / PAGE)) fail(Errno.EINVAL, 'too small a size for current use');
+  }
+  if (inodes) {
+    if (!fs.maxInodes) fail(Errno.EINVAL, 'cannot retroactively limit inodes');
+    if (inodes < fs.inodes) fail(Errno.EINVAL, 'too few inodes for current use');
+  }
+  if (bytes !== undefined) fs.maxBytes = bytes;
+  if (inodes !== undefined) fs.maxInodes = inodes;
+  const size = (w: string) => w.startsWith('size='), nr = (w: string) => w.startsWith('nr_inodes=');
+  const bounds = tmpfsShowOptions({ ...d, size: d.size ?? shown.find(size), nrInodes: d.nrInodes ?? shown.find(nr) }, fs.maxBytes, fs.maxInodes);
+  return [...bounds.filter((w) => size(w) || nr(w)), ...shown.filter((w) => !size(w) && !nr(w))];
 }
 
 /**
@@ -79,7 +148,7 @@ export function releaseTmpfs(fs: FileSystem): void {
 export function tmpfsShowFor(data: readonly string[], defaultMode: number): string[] {
   const d = parseTmpfsData(data, defaultMode, false)!;
   const bounds = limits ? tmpfsOptions(data, limits) : { maxBytes: 0, maxInodes: 0 };
-  return tmpfsShowOptions(d, bounds.maxBytes, bounds.maxInodes);
+  return tmpfsShowOptions(shownData(d), bounds.maxBytes, bounds.maxInodes);
 }
 
 /** MAKERS make each file system type mount(2) accepts, in /proc/filesystems' order. */

@@ -6,7 +6,9 @@
  *     write. The sandbox's is the kernel's own pair (Kernel.hostname/domainname, which
  *     boot and /proc/sys/kernel set); a new one is a copy, Task.utsns, inherited by clone.
  *   - IPC (CLONE_NEWIPC): a new, empty IpcNamespace (ipc/namespace.ts) in Task.ipcns.
- * A new mount, PID, network, user, cgroup or time namespace is EINVAL (the sentry has
+ *   - mount (CLONE_NEWNS): a copy of the task's mount tree in Task.mntns
+ *     (mount-namespaces.ts); clone refuses it with CLONE_FS (EINVAL), unshare implies CLONE_FS.
+ * A new PID, network, user, cgroup or time namespace is EINVAL (the sentry has
  * one of each); without CAP_SYS_ADMIN any namespace but a user one is EPERM first, as
  * Linux checks the capability before it builds anything.
  *
@@ -22,6 +24,8 @@ import { CAP_SYS_ADMIN } from './capabilities';
 import { Errno, fail } from './errors';
 import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace } from './ipc/namespace';
 import { exitSemUndo } from './ipc/sem';
+import { MountNamespace } from '../vfs/mount';
+import { copyMountNamespace, enterCopy, joinMountNamespace, mountNamespaceOf, sweepMountNamespaces } from './mount-namespaces';
 import type { Task } from './task';
 import {
   CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
@@ -63,6 +67,7 @@ export function nsInodeOf(t: Task, type: string): number {
   let ns: object | null = null;
   if (type === 'uts' && utsNamespaceOf(t) !== k) ns = utsNamespaceOf(t);
   if (type === 'ipc' && ipcNamespaceOf(t) !== sandboxIpcNamespace(k)) ns = ipcNamespaceOf(t);
+  if (type === 'mnt' && mountNamespaceOf(t) !== k.mounts) ns = mountNamespaceOf(t);
   if (!ns) return INITIAL_NS_INODES[type];
   let ino = nsInodes.get(ns);
   if (ino === undefined) {
@@ -71,6 +76,11 @@ export function nsInodeOf(t: Task, type: string): number {
     namespacesByInode.set(ino, new WeakRef(ns));
   }
   return ino;
+}
+
+/** nsInodeGiven returns the nsfs inode number nsInodeOf gave namespace `ns`, if it gave one. */
+export function nsInodeGiven(ns: object): number | undefined {
+  return nsInodes.get(ns);
 }
 
 /** NSTYPES are the CLONE_NEW* flag of each kind of namespace (setns's nstype). */
@@ -83,8 +93,9 @@ const NSTYPES: Readonly<Record<string, number>> = {
  * setns implements setns(2) for t with the namespace whose nsfs inode number is `ino`
  * (from an open /proc/<pid>/ns file; null for another file: EINVAL): nstype 0 or that
  * kind's CLONE_NEW* flag (EINVAL otherwise), CAP_SYS_ADMIN (EPERM). A UTS or IPC
- * namespace becomes t's (joining an IPC one drops the undo list, as Linux's); the
- * sandbox's own mount, PID, network, cgroup and time namespaces are t's already (joining
+ * namespace becomes t's (joining an IPC one drops the undo list, as Linux's); a mount
+ * namespace too, with its root as t's root and cwd (mount-namespaces.ts); the
+ * sandbox's own PID, network, cgroup and time namespaces are t's already (joining
  * is nothing to do), its user namespace EINVAL as Linux refuses the caller's own. A pidfd
  * is EINVAL (not offered).
  */
@@ -92,10 +103,10 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   if (ino === null) fail(Errno.EINVAL);
   const k = t.kernel;
   let kind = Object.keys(INITIAL_NS_INODES).find((n) => INITIAL_NS_INODES[n] === ino);
-  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : undefined;
+  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : kind === 'mnt' ? k.mounts : undefined;
   if (!kind) {
     ns = namespacesByInode.get(ino)?.deref();
-    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : 'uts';
+    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof MountNamespace ? 'mnt' : 'uts';
   }
   if (!kind) fail(Errno.EINVAL);
   if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
@@ -106,17 +117,20 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
     exitSemUndo(t.tg);
     t.ipcns = ns as IpcNamespace;
   }
+  if (kind === 'mnt') joinMountNamespace(t, ns as MountNamespace);
   return 0;
 }
 
 /** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */
 const NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
-const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC;
+const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS;
 
 /** TaskNamespaces are the namespaces a task is in that the sentry keeps per task. */
 export interface TaskNamespaces {
   utsns: UtsNamespace | null;
   ipcns: IpcNamespace | null;
+  /** mntns is the mount namespace (a copy made for CLONE_NEWNS; enterCopy puts the task in it). */
+  mntns: MountNamespace;
 }
 
 /**
@@ -125,7 +139,7 @@ export interface TaskNamespaces {
  * task with those flags is in: new ones for the flags given, t's own for the others.
  */
 export function newNamespaces(t: Task, flags: number): TaskNamespaces {
-  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns };
+  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, mntns: mountNamespaceOf(t) };
   const wanted = flags & NEW_NAMESPACES;
   if (wanted === 0) return out;
   if ((wanted & ~CLONE_NEWUSER) !== 0 && !t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
@@ -135,6 +149,7 @@ export function newNamespaces(t: Task, flags: number): TaskNamespaces {
     out.utsns = { hostname: u.hostname, domainname: u.domainname };
   }
   if (flags & CLONE_NEWIPC) out.ipcns = new IpcNamespace();
+  if (flags & CLONE_NEWNS) out.mntns = copyMountNamespace(t);
   return out;
 }
 
@@ -172,5 +187,9 @@ export function unshare(t: Task, flags: number): number {
   if (flags & (CLONE_SYSVSEM | CLONE_NEWIPC)) exitSemUndo(t.tg);
   t.utsns = ns.utsns;
   t.ipcns = ns.ipcns;
+  if (flags & CLONE_NEWNS) {
+    enterCopy(t, ns.mntns);
+    sweepMountNamespaces(t.kernel);
+  }
   return 0;
 }

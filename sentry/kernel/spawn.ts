@@ -11,7 +11,7 @@ import type { Process } from '../../oci/config';
 import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fd-table';
 import type { FileDescription } from '../vfs/file';
-import { resolve } from '../vfs/path';
+import { resolve, stepDown } from '../vfs/path';
 import { credentialsFromProcess } from './credentials';
 import { LinuxError } from './errors';
 import type { Kernel } from './kernel';
@@ -20,6 +20,7 @@ import { execve } from './task-exec';
 import { ThreadGroup } from './thread-group';
 import { limitOf, RLIMIT_NOFILE } from './rlimits';
 import { withHome } from './passwd';
+import { initMountNamespace } from './mount-namespaces';
 
 /** RLIMITS maps OCI rlimit names to resource numbers. */
 const RLIMITS: Record<string, number> = {
@@ -32,7 +33,9 @@ const RLIMITS: Record<string, number> = {
 export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): Task {
   const u = p.user;
   const creds = credentialsFromProcess(p);
-  const root = k.mounts.root;
+  // An exec'd process joins init's mount namespace, at its root (runc's setns).
+  const mntns = initMountNamespace(k);
+  const root = mntns === k.mounts ? k.mounts.root : stepDown(mntns.root);
   let cwd;
   try {
     cwd = resolve({ root, cwd: root, creds }, root, p.cwd || '/', { follow: true, directory: true });
@@ -48,6 +51,7 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
   const task = new Task(k, tgid, tg, new Registers(), k.platform.newFpState(), MemoryManager.create(k.platform), fds, { root, cwd, umask: u.umask ?? 0o022 }, creds);
   tg.leader = task;
   tg.tasks.add(task);
+  task.mntns = mntns === k.mounts ? null : mntns;
   for (const rl of p.rlimits ?? []) {
     const res = RLIMITS[rl.type];
     if (res !== undefined) tg.rlimits.set(res, [BigInt(rl.soft), BigInt(rl.hard)]);
@@ -86,7 +90,7 @@ export function findExecutable(k: Kernel, t: Task, name: string, env: string[]):
     if (!dir) continue;
     const candidate = `${dir.replace(/\/$/, '')}/${name}`;
     try {
-      const loc = resolve(t, k.mounts.root, candidate, { follow: true });
+      const loc = resolve(t, t.root, candidate, { follow: true });
       if (loc.dentry.inode.isRegular && loc.dentry.inode.stat().mode & 0o111) return candidate;
     } catch {
       // not in this directory

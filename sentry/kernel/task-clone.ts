@@ -19,9 +19,10 @@ import { inheritTimerSlack } from './timer-slack';
 export * from './clone-flags';
 import {
   CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_SETTLS,
-  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
+  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_NEWNS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 } from './clone-flags';
 import { newNamespaces } from './namespaces';
+import { enterCopy } from './mount-namespaces';
 import { inheritTerminal } from './process-group';
 import { joinGroup } from './sessions';
 
@@ -41,6 +42,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   const k = parent.kernel;
   // Linux's copy_namespaces: a new IPC namespace cannot share the undo list.
   if ((f & (CLONE_NEWIPC | CLONE_SYSVSEM)) === (CLONE_NEWIPC | CLONE_SYSVSEM)) fail(Errno.EINVAL);
+  // A new mount namespace cannot share the root and cwd of the old one (copy_process).
+  if ((f & (CLONE_NEWNS | CLONE_FS)) === (CLONE_NEWNS | CLONE_FS)) fail(Errno.EINVAL);
   if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   checkNproc(parent);
@@ -80,6 +83,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.cpus = parent.cpus;
   inheritTimerSlack(parent, child);
   k.tasks.set(tid, child);
+  child.mntns = parent.mntns;
+  enterCopy(child, ns.mntns);
   // The child returns 0 from clone, on its new stack and TLS if given.
   child.regs.rax = 0n;
   if (a.stack !== 0n) child.regs.rsp = a.stack;

@@ -19,6 +19,7 @@ import { exitRobustList } from './robust';
 import { notifyGroupExit } from './group-exit';
 import { abortWait } from './waiter';
 import { exitSemUndo } from './ipc/sem';
+import { sweepMountNamespaces } from './mount-namespaces';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -54,6 +55,7 @@ export function exitTask(t: Task, reason: ExitReason): void {
   const tg = t.tg;
   tg.tasks.delete(t);
   t.fds.release();
+  if (t.mntns) sweepMountNamespaces(k); // its mount namespace may die with it
   if (tg.tasks.size === 0) {
     exitSemUndo(tg);
     t.mm.release();

@@ -11,7 +11,7 @@
 import type { Context, FpState, Registers } from '../../platform';
 import type { MemoryManager } from '../mm/mm';
 import type { FdTable } from '../vfs/fd-table';
-import type { Location } from '../vfs/mount';
+import type { Location, MountNamespace } from '../vfs/mount';
 import type { Credentials } from './credentials';
 import type { Kernel } from './kernel';
 import type { SignalInfo } from './signal-types';
@@ -67,6 +67,8 @@ export class Task {
   ipcns: IpcNamespace | null = null;
   /** utsns is the task's UTS namespace (null: the kernel's; namespaces.ts); clone copies it. */
   utsns: UtsNamespace | null = null;
+  /** mntns is the task's mount namespace (null: the kernel's; mount-namespaces.ts); clone copies it. */
+  mntns: MountNamespace | null = null;
 
   constructor(
     readonly kernel: Kernel,

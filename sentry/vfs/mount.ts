@@ -14,13 +14,18 @@
  * Invariants: a dentry carries at most one mount directly (`mounted`); mounting again on
  * a mountpoint stacks the new mount on the top mount's root dentry (callers pass a
  * stepped-down Location), so `mounted` chains give the stack. A detached mount is out of
- * `mounts` and off its mountpoint; files opened in it keep working.
+ * `mounts` and off its mountpoint (its `ns` is null); files opened in it keep working.
+ * Every mount has its own dentry tree (a bind's root is a new Dentry naming the same
+ * inode), so a mount namespace's copy (MountNamespace.copy) makes one Mount per mount and
+ * only the dentries on the way to each mount point: its cost follows the mounts, not the
+ * files. The peer groups of propagation span namespaces (propagation.ts).
  *
  * Dentries and their cache are in dentry.ts; a mount holds the dentry it is attached on.
  */
 import { Errno, fail } from '../kernel/errors';
 import { Dentry } from './dentry';
 import { dtype, type DirEntry, type FileSystem, type Inode } from './inode';
+import { copiesOf, propagateMount } from './propagation';
 
 export { Dentry } from './dentry';
 
@@ -53,10 +58,27 @@ export interface Propagation {
   unbindable: boolean;
 }
 
-/** MOUNT_MAX bounds the mounts of the sandbox (Linux's default fs.mount-max): beyond it
- * mount(2), and the copies propagation makes, fail with ENOSPC, so that an application
- * cannot grow the sentry's mount table without end. */
+/** MOUNT_MAX bounds the mounts of the sandbox, all its mount namespaces together
+ * (Linux's default fs.mount-max, which Linux counts per namespace): beyond it mount(2),
+ * the copies propagation makes and a new namespace's copy fail with ENOSPC, so that an
+ * application cannot grow the sentry's mount tables without end. */
 export const MOUNT_MAX = 100_000;
+
+/** live holds the mount namespaces not released yet: propagation reaches the mounts of
+ * each, and MOUNT_MAX counts them. */
+const live = new Set<MountNamespace>();
+
+/** liveNamespaces lists the mount namespaces not released yet. */
+export function liveNamespaces(): Iterable<MountNamespace> {
+  return live;
+}
+
+/** checkRoom fails with ENOSPC when `more` mounts would take the sandbox past MOUNT_MAX. */
+export function checkRoom(more: number): void {
+  let n = more;
+  for (const ns of live) n += ns.mounts.length;
+  if (n > MOUNT_MAX) fail(Errno.ENOSPC);
+}
 
 let nextMountId = 1;
 let nextPeerGroup = 1;
@@ -75,6 +97,8 @@ export class Mount {
   /** rootPath is the mount's root within its file system ('/' unless a bind of a part). */
   rootPath = '/';
   readonly propagation: Propagation = { shared: 0, master: 0, unbindable: false };
+  /** ns is the mount namespace whose table holds this mount (null once detached). */
+  ns: MountNamespace | null = null;
 
   constructor(
     readonly fs: FileSystem,
@@ -107,22 +131,32 @@ export interface Location {
   dentry: Dentry;
 }
 
-/** MountNamespace holds the mount tree of a sandbox. */
+/** MountNamespace holds one mount tree of the sandbox (the kernel's is the first; unshare
+ * and clone with CLONE_NEWNS make copies, kernel/mount-namespaces.ts). */
 export class MountNamespace {
   readonly mounts: Mount[] = [];
   root: Location;
+  /** copies maps each mount of the namespace this one was copied from to its copy here
+   * (translate); empty for the first. */
+  private readonly copies = new WeakMap<Mount, Mount>();
+  /** released is set once the namespace died (release): it holds no mount any more. */
+  released = false;
 
-  constructor(rootFs: FileSystem, flags: number, source: string, sb?: Superblock) {
-    const m = new Mount(rootFs, null, null, flags, source, rootFs.root, sb);
+  /** The namespace's root mount is a new mount of rootFs, or `root` itself (a copy's). */
+  constructor(rootFs: FileSystem | Mount, flags = 0, source = 'none', sb?: Superblock) {
+    const m = rootFs instanceof Mount ? rootFs : new Mount(rootFs, null, null, flags, source, rootFs.root, sb);
+    m.ns = this;
     this.mounts.push(m);
     this.root = { mount: m, dentry: m.root };
+    live.add(this);
   }
 
   /** mount attaches fs (or the part of it under rootInode) at `at`. */
   mount(at: Location, fs: FileSystem, flags: number, source: string, rootInode?: Inode, sb?: Superblock): Mount {
-    if (this.mounts.length >= MOUNT_MAX) fail(Errno.ENOSPC);
+    checkRoom(1);
     const m = new Mount(fs, at.mount, at.dentry, flags, source, rootInode, sb);
     this.attach(m, at);
+    m.ns = this;
     this.mounts.push(m);
     return m;
   }
@@ -135,12 +169,75 @@ export class MountNamespace {
     return m;
   }
 
+  /**
+   * copy makes a new namespace holding a copy of each of this one's mounts (Linux's
+   * copy_mnt_ns, the caller's user namespace being the same): new mount objects and IDs
+   * on the same super blocks, with the same flags, sources and roots, attached at the
+   * same places, in the same order; a copy of a shared mount joins its peer group, of a
+   * slave the same master, an unbindable one stays unbindable. ENOSPC past MOUNT_MAX.
+   */
+  copy(): MountNamespace {
+    checkRoom(this.mounts.length);
+    const children = new Map<Mount, Mount[]>();
+    for (const m of this.mounts) {
+      if (!m.parent) continue;
+      const list = children.get(m.parent);
+      if (list) list.push(m);
+      else children.set(m.parent, [m]);
+    }
+    const top = this.root.mount;
+    const rootCopy = cloneMount(top, null, null);
+    const ns = new MountNamespace(rootCopy);
+    ns.copies.set(top, rootCopy);
+    const order = new Map<Mount, Mount>([[top, rootCopy]]);
+    // Parents before children (mount order need not be: pivot_root puts the old root last).
+    const queue = [top];
+    for (let i = 0; i < queue.length; i++) {
+      const parent = queue[i];
+      const parentCopy = ns.copies.get(parent)!;
+      for (const c of children.get(parent) ?? []) {
+        const at = relocate(c.mountpoint!, parent.root, parentCopy);
+        const copy = cloneMount(c, parentCopy, at);
+        ns.attach(copy, { mount: parentCopy, dentry: at });
+        copy.ns = ns;
+        ns.copies.set(c, copy);
+        order.set(c, copy);
+        queue.push(c);
+      }
+    }
+    ns.mounts.length = 0;
+    for (const m of this.mounts) {
+      const c = order.get(m);
+      if (c) ns.mounts.push(c);
+    }
+    ns.root = ns.translate(this.root);
+    return ns;
+  }
+
+  /** translate returns the place in this namespace that copies `loc` of the namespace it
+   * was copied from (a task's root or cwd moved by unshare), or loc itself when its mount
+   * was not copied here. */
+  translate(loc: Location): Location {
+    const copy = this.copies.get(loc.mount);
+    return copy ? { mount: copy, dentry: relocate(loc.dentry, loc.mount.root, copy) } : loc;
+  }
+
+  /** release empties a namespace that died (its last task and reference gone): every
+   * mount is detached, as Linux's put_mnt_ns unmounts its tree lazily; files open in
+   * them keep working. It returns the mounts it took out. */
+  release(): Mount[] {
+    const gone = [...this.mounts];
+    for (const m of gone) this.unhook(m);
+    for (const m of gone) m.ns = null;
+    this.mounts.length = 0;
+    this.released = true;
+    live.delete(this);
+    return gone;
+  }
+
   /** fsPathOf returns the path of a location within its file system (mountinfo's root). */
   fsPathOf(loc: Location): string {
-    const parts: string[] = [];
-    for (let d: Dentry | null = loc.dentry; d && d !== loc.mount.root; d = d.parent) parts.push(d.name);
-    const base = loc.mount.rootPath === '/' ? '' : loc.mount.rootPath;
-    return parts.length === 0 ? loc.mount.rootPath : `${base}/${parts.reverse().join('/')}`;
+    return fsPathOf(loc);
   }
 
   /** childrenOf lists the mounts attached inside m, in mount order. */
@@ -160,6 +257,7 @@ export class MountNamespace {
   detach(m: Mount): void {
     const gone = new Set(this.subtree(m));
     this.unhook(m);
+    for (const g of gone) g.ns = null;
     for (let i = this.mounts.length - 1; i >= 0; i--) if (gone.has(this.mounts[i])) this.mounts.splice(i, 1);
   }
 
@@ -189,81 +287,24 @@ export class MountNamespace {
   }
 
   /**
-   * propagate applies mount propagation to `m`, just attached: under a shared parent it
-   * joins a new peer group, and a copy of it is attached at the same place in each mount
-   * that receives from the parent's group (its peers get peer copies, its slaves slave
-   * copies). One level: the copies do not propagate further, and an rbind propagates its
-   * top mount only. Past MOUNT_MAX, m is detached again and ENOSPC thrown.
+   * propagate applies mount propagation to the tree `m` heads, just attached
+   * (propagation.ts): under a shared parent each of its mounts joins a peer group, and a
+   * copy of the tree is attached at the same place in each mount that receives from the
+   * parent's group, in this namespace or another. Past MOUNT_MAX, m is detached again
+   * and ENOSPC thrown.
    */
   propagate(m: Mount): void {
-    const parent = m.parent, mp = m.mountpoint;
-    if (!parent || !mp || !parent.propagation.shared) return;
-    const group = allocPeerGroup();
-    m.propagation.shared = group;
-    const where = this.fsPathOf({ mount: parent, dentry: mp });
-    const receivers = this.receivers(parent);
-    if (this.mounts.length + receivers.length > MOUNT_MAX) {
-      // All or nothing: m goes too.
-      this.detach(m);
-      fail(Errno.ENOSPC);
-    }
-    for (const { target, slave } of receivers) {
-      const at = this.locate(target, where);
-      if (!at) continue;
-      const copy = this.mount(at, m.fs, m.flags, m.source, m.root.inode, m.sb);
-      copy.rootPath = m.rootPath;
-      if (slave) copy.propagation.master = group;
-      else copy.propagation.shared = group;
-    }
+    propagateMount(m, () => this.detach(m));
   }
 
   /** propagatedCopies lists the copies of `m` that propagate() attached in the mounts
    * receiving from its parent (umount takes them too), those with no mount below them. */
   propagatedCopies(m: Mount): Mount[] {
-    const parent = m.parent, mp = m.mountpoint;
-    if (!parent || !mp || !parent.propagation.shared) return [];
-    const where = this.fsPathOf({ mount: parent, dentry: mp });
-    const copies: Mount[] = [];
-    for (const { target } of this.receivers(parent)) {
-      // locate steps onto the topmost mount there: a copy when it is not target itself.
-      const at = this.locate(target, where);
-      const c = at && at.mount !== target ? at.mount : null;
-      if (c && c.fs === m.fs && c.root.inode === m.root.inode && !this.mounts.some((o) => o.parent === c)) copies.push(c);
-    }
-    return copies;
+    return copiesOf(m);
   }
 
-  /** receivers lists the mounts that receive mount events from m's peer group. */
-  private receivers(m: Mount): { target: Mount; slave: boolean }[] {
-    const g = m.propagation.shared;
-    return this.mounts.filter((o) => o !== m && (o.propagation.shared === g || o.propagation.master === g))
-      .map((target) => ({ target, slave: target.propagation.shared !== g }));
-  }
-
-  /** locate finds the place of file system path `fsPath` inside mount `target` (on top of
-   * what is mounted there), or null when target does not show it. */
-  private locate(target: Mount, fsPath: string): Location | null {
-    const base = target.rootPath;
-    if (fsPath !== base && !fsPath.startsWith(base === '/' ? '/' : `${base}/`)) return null;
-    const names = fsPath.slice(base.length).split('/').filter((n) => n !== '');
-    let mount = target;
-    let dentry = target.root;
-    try {
-      for (const n of names) {
-        if (dentry.mounted) return null; // hidden below another mount
-        dentry = dentry.child(n);
-      }
-    } catch {
-      return null;
-    }
-    while (dentry.mounted) {
-      mount = dentry.mounted;
-      dentry = mount.root;
-    }
-    return { mount, dentry };
-  }
-
-  private attach(m: Mount, at: Location): void {
+  /** attach hangs m on its mount point (`at`); the caller adds it to a table. */
+  attach(m: Mount, at: Location): void {
     at.dentry.mounted = m; // keeps the dentry (and its ancestors) in the tree: see Dentry.mounted
     at.dentry.cache.settle(at.dentry);
   }
@@ -321,4 +362,68 @@ export function withMountpoints(dir: Dentry, entries: DirEntry[]): DirEntry[] {
     entries.push({ name, ino: st.ino, type: dtype(st.mode) });
   }
   return entries;
+}
+
+/** cloneMount makes a copy of m (same file system, super block, root, flags, source and
+ * propagation) attached at `at` of `parent`; the caller hangs it and lists it. */
+function cloneMount(m: Mount, parent: Mount | null, at: Dentry | null): Mount {
+  const c = new Mount(m.fs, parent, at, m.flags, m.source, m.root.inode, m.sb);
+  c.rootPath = m.rootPath;
+  Object.assign(c.propagation, m.propagation);
+  return c;
+}
+
+/**
+ * relocate returns the dentry under `copy`'s root that stands where `d` stands under
+ * `from` (a dentry of the mount copy copies, from being its root or a bound directory):
+ * the names on the way are taken from copy's cached children, else added naming the same
+ * inodes as the original's (no lookup: a copy costs its depth, and a name since unlinked
+ * still leads where the original does); a placeholder (a mount point its file system
+ * lacks) stays one. d must be below `from` (the caller knows it is).
+ */
+export function relocate(d: Dentry, from: Dentry, copy: Mount): Dentry {
+  const chain: Dentry[] = [];
+  for (let x: Dentry | null = d; x && x !== from; x = x.parent) chain.push(x);
+  let cur = copy.root;
+  for (const orig of chain.reverse()) {
+    const cached = cur.children.get(orig.name);
+    if (cached) {
+      cur = cached;
+      continue;
+    }
+    cur = cur.addChild(orig.name, orig.inode);
+    cur.placeholder = orig.placeholder;
+  }
+  return cur;
+}
+
+/** locate finds the place of file system path `fsPath` inside mount `target` (on top of
+ * what is mounted there), or null when target does not show it. */
+export function locate(target: Mount, fsPath: string): Location | null {
+  const base = target.rootPath;
+  if (fsPath !== base && !fsPath.startsWith(base === '/' ? '/' : `${base}/`)) return null;
+  const names = fsPath.slice(base.length).split('/').filter((n) => n !== '');
+  let mount = target;
+  let dentry = target.root;
+  try {
+    for (const n of names) {
+      if (dentry.mounted) return null; // hidden below another mount
+      dentry = dentry.child(n);
+    }
+  } catch {
+    return null;
+  }
+  while (dentry.mounted) {
+    mount = dentry.mounted;
+    dentry = mount.root;
+  }
+  return { mount, dentry };
+}
+
+/** fsPathOf returns the path of a location within its file system (mountinfo's root). */
+export function fsPathOf(loc: Location): string {
+  const parts: string[] = [];
+  for (let d: Dentry | null = loc.dentry; d && d !== loc.mount.root; d = d.parent) parts.push(d.name);
+  const base = loc.mount.rootPath === '/' ? '' : loc.mount.rootPath;
+  return parts.length === 0 ? loc.mount.rootPath : `${base}/${parts.reverse().join('/')}`;
 }

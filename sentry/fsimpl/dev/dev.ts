@@ -80,12 +80,18 @@ export function newDevfs(k: Kernel | null = null, devices: LinuxDevice[] = []): 
   root.nlink++;
   // /dev/console is init's terminal (process.terminal), the same node as its /dev/pts/N,
   // as runc bind-mounts the slave there; absent without a terminal, as under runc.
-  const initTerminal = k ? [...k.terminals].find((t) => !t.ldisc) : undefined;
-  const consoleNode = initTerminal ? pts.children.get(String(initTerminal.index)) : undefined;
+  const index = k ? consolePtsIndex(k) : null;
+  const consoleNode = index !== null ? pts.children.get(String(index)) : undefined;
   if (consoleNode) root.children.set('console', consoleNode);
   root.mkdir('mqueue', 0o1777, root0);
   addDevices(fs, devices);
   return fs;
+}
+
+/** consolePtsIndex returns the /dev/pts number of init's terminal (process.terminal),
+ * what /dev/console is, or null without one. */
+export function consolePtsIndex(k: Kernel): number | null {
+  return [...k.terminals].find((t) => !t.ldisc)?.index ?? null;
 }
 
 /** nullFs is a file system whose root is a /dev/null device: what masks a file (maskedPaths). */

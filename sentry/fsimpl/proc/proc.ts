@@ -8,6 +8,7 @@ import { UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
+import { mountTable } from '../../kernel/mount-namespaces';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import { EpollFile } from '../anon/epoll';
@@ -126,8 +127,8 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
         ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
     }, owner)],
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
-    ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountsText(k.mounts, leader()?.root ?? k.mounts.root), owner)],
-    ['mountinfo', () => new ProcFile(pfs, `${base}/mountinfo`, () => mountinfoText(k.mounts, leader()?.root ?? k.mounts.root), owner)],
+    ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountTable(k, leader(), mountsText), owner)],
+    ['mountinfo', () => new ProcFile(pfs, `${base}/mountinfo`, () => mountTable(k, leader(), mountinfoText), owner)],
     ['net', () => netDir(pfs, k, `${base}/net`)],
     ['exe', () => new ProcLink(pfs, `${base}/exe`, () => leader()?.mm.exe ?? '', owner)],
     ['cwd', () => new ProcLink(pfs, `${base}/cwd`, () => { const t = leader(); return t ? k.mounts.pathOf(t.cwd, t.root) : '/'; }, owner)],

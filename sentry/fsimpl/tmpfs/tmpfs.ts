@@ -199,9 +199,10 @@ export class Tmpfs implements FileSystem {
   pages = 0;
   /** inodes counts the live inodes, the root included (what `nr_inodes=` bounds). */
   inodes = 0;
-  /** maxBytes and maxInodes are the bounds (0: unlimited). */
-  readonly maxBytes: number;
-  readonly maxInodes: number;
+  /** maxBytes and maxInodes are the bounds (0: unlimited); a remount may change them
+   * (mountable.ts's remountTmpfs, within Linux's rules). */
+  maxBytes: number;
+  maxInodes: number;
 
   /** zeroDirSize: directories report size 0, as sysfs and devpts do. */
   zeroDirSize = false;

@@ -1,16 +1,19 @@
 /**
  * mount(2), umount2(2) and pivot_root(2) on the sandbox's own mount table (vfs/mount.ts):
  * new tmpfs, proc and sysfs instances, bind and rbind mounts of what the sandbox sees,
- * remounts, propagation types and MS_MOVE. Nothing here reaches a host mount: a host file
- * system type is unknown (ENODEV), a source is only ever a path inside the sandbox.
+ * remounts, propagation types and MS_MOVE, in the caller's mount namespace (a target or
+ * bind source in another namespace, reached through an open descriptor, is EINVAL as
+ * Linux's check_mnt). Nothing here reaches a host mount: a host file system type is
+ * unknown (ENODEV), a source is only ever a path inside the sandbox.
  */
 import { CAP_SYS_ADMIN } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { newMountable, releaseTmpfs } from '../../../fsimpl/mountable';
+import { newMountable, releaseTmpfs, remountTmpfs } from '../../../fsimpl/mountable';
+import { inUse, mountNamespaceOf, releaseUnmounted } from '../../../kernel/mount-namespaces';
 import {
-  allocPeerGroup, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
-  type Dentry, type Location, type Mount,
+  allocPeerGroup, relocate as relocateDentry, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
+  liveNamespaces, type Location, type Mount, type MountNamespace,
 } from '../../../vfs/mount';
 import {
   mountFlags, MS_BIND, MS_MOVE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, PROPAGATION_FLAGS,
@@ -33,6 +36,14 @@ function optionalString(t: Task, addr: bigint, max: number): string | null {
   return addr === 0n ? null : t.mm.readString(addr, max);
 }
 
+/** ownMount returns the caller's namespace when `loc` is in it (EINVAL otherwise: a
+ * place in another namespace, reached through a descriptor opened there). */
+function ownMount(t: Task, loc: Location): MountNamespace {
+  const ns = mountNamespaceOf(t);
+  if (loc.mount.ns !== ns) fail(Errno.EINVAL);
+  return ns;
+}
+
 function isMountRoot(loc: Location): boolean {
   return loc.dentry === loc.mount.root;
 }
@@ -44,29 +55,38 @@ function checkKinds(at: Location, rootIsDir: boolean): void {
 
 function newMount(t: Task, at: Location, type: string | null, source: string | null, flags: number, data: string[]): void {
   if (type === null) fail(Errno.EINVAL);
+  ownMount(t, at);
   const { fs, options } = newMountable(t.kernel, type, data);
   if (!at.dentry.inode.isDir) {
     releaseTmpfs(fs); // made for nothing: its root goes back to the budget
     fail(Errno.ENOTDIR);
   }
   const sb = new Superblock(fs, (flags & MS_RDONLY) !== 0, options);
-  const ns = t.kernel.mounts;
+  const ns = mountNamespaceOf(t);
   ns.propagate(ns.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
 }
 
 function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): void {
-  const ns = t.kernel.mounts;
+  const ns = ownMount(t, at);
   const src = lookup(t, sourcePath, true);
+  ownMount(t, src);
   if (src.mount.propagation.unbindable) fail(Errno.EINVAL);
   checkKinds(at, src.dentry.inode.isDir);
   // What is below the source (rbind) is copied first: binding a tree under itself must
   // not copy the new mount again.
   const below = rec ? ns.mounts.filter((c) => c !== src.mount && ns.subtree(src.mount).includes(c) && !c.propagation.unbindable) : [];
   const top = ns.bind(at, src, src.mount.flags);
-  // A bind of a shared mount is its peer; under a shared parent it propagates instead.
+  // A bind of a shared mount is its peer, of a slave a slave of the same master (clone_mnt).
   top.propagation.shared = src.mount.propagation.shared;
+  top.propagation.master = src.mount.propagation.master;
+  if (rec) copyBelow(ns, below, src, top);
+  // Under a shared parent the whole tree propagates.
   if (at.mount.propagation.shared) ns.propagate(top);
-  if (!rec) return;
+}
+
+/** copyBelow copies each mount of `below` (under the rbind source src) to the same place
+ * under `top`, src's copy, parents before children (mount order). */
+function copyBelow(ns: MountNamespace, below: Mount[], src: Location, top: Mount): void {
   // Each mount below the source that lies under it is copied to the same place under
   // the new mount, parents before children (mount order).
   const copies = new Map<Mount, Mount>([[src.mount, top]]);
@@ -78,44 +98,25 @@ function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): voi
     const copy = ns.bind(where, { mount: c, dentry: c.root }, c.flags);
     copy.rootPath = c.rootPath;
     copy.propagation.shared = c.propagation.shared;
+    copy.propagation.master = c.propagation.master;
     copies.set(c, copy);
   }
 }
 
 /** relocate finds, under the copy `copy` of a mount, the dentry that `loc` is under its
- * original (null when loc is not below the bound source, or is gone). A placeholder the
- * original has (a mount point its file system lacks) is made in the copy too. */
+ * original (null when loc is not below the bound source). */
 function relocate(loc: Location, src: Location, copy: Mount): Location | null {
-  const chain: Dentry[] = [];
-  let d = loc.dentry;
   const stop = loc.mount === src.mount ? src.dentry : loc.mount.root;
-  while (d !== stop) {
-    if (!d.parent) return null;
-    chain.push(d);
-    d = d.parent;
-  }
-  let cur = copy.root;
-  for (const orig of chain.reverse()) {
-    const cached = cur.children.get(orig.name);
-    if (cached?.placeholder) {
-      cur = cached;
-    } else if (orig.placeholder) {
-      cur = cur.addChild(orig.name, orig.inode);
-      cur.placeholder = true;
-    } else {
-      try {
-        cur = cur.child(orig.name);
-      } catch {
-        return null;
-      }
-    }
-  }
-  return { mount: copy, dentry: cur };
+  for (let d = loc.dentry; d !== stop; d = d.parent!) if (!d.parent) return null;
+  return { mount: copy, dentry: relocateDentry(loc.dentry, stop, copy) };
 }
 
-function remount(t: Task, at: Location, flags: number): void {
+function remount(t: Task, at: Location, flags: number, data: string[]): void {
+  ownMount(t, at);
   if (!isMountRoot(at)) fail(Errno.EINVAL);
   const m = at.mount;
+  // The file system's own options first (a tmpfs's size= and nr_inodes=): on EINVAL nothing changed.
+  if (!(flags & MS_BIND)) m.sb.options = remountTmpfs(m.fs, data, m.sb.options) ?? m.sb.options;
   let f = mountFlags(flags);
   if (!(flags & ATIME_FLAGS)) f = (f & ~(MS_NOATIME | MS_NODIRATIME | MS_RELATIME)) | (m.flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME));
   // MS_REMOUNT alone also sets the file system read-only or read-write; with MS_BIND it
@@ -128,7 +129,7 @@ function changePropagation(t: Task, at: Location, flags: number): void {
   const type = flags & ~(MS_REC | MS_SILENT);
   if (type & ~PROPAGATION_FLAGS || (type & (type - 1)) !== 0 || type === 0) fail(Errno.EINVAL);
   if (!isMountRoot(at)) fail(Errno.EINVAL);
-  const ns = t.kernel.mounts;
+  const ns = mountNamespaceOf(t);
   const targets = flags & MS_REC ? ns.subtree(at.mount) : [at.mount];
   for (const m of targets) {
     const p = m.propagation;
@@ -139,7 +140,7 @@ function changePropagation(t: Task, at: Location, flags: number): void {
       // A shared mount with peers becomes their slave; without peers it keeps the master
       // it had, or becomes private.
       if (p.shared) {
-        const peers = ns.mounts.some((o) => o !== m && o.propagation.shared === p.shared);
+        const peers = [...liveNamespaces()].some((n) => n.mounts.some((o) => o !== m && o.propagation.shared === p.shared));
         if (peers) p.master = p.shared;
         p.shared = 0;
       }
@@ -153,14 +154,16 @@ function changePropagation(t: Task, at: Location, flags: number): void {
 }
 
 function moveMount(t: Task, at: Location, sourcePath: string): void {
-  const ns = t.kernel.mounts;
+  const ns = ownMount(t, at);
   const src = stepDown(lookup(t, sourcePath, true));
+  ownMount(t, src);
   if (!isMountRoot(src) || !src.mount.parent) fail(Errno.EINVAL);
   // Linux does not move a mount whose parent is shared.
   if (src.mount.parent.propagation.shared) fail(Errno.EINVAL);
   if (ns.subtree(src.mount).includes(at.mount)) fail(Errno.ELOOP);
   checkKinds(at, src.dentry.inode.isDir);
   ns.move(src.mount, at);
+  if (at.mount.propagation.shared) ns.propagate(src.mount);
 }
 
 // mount(source, target, filesystemtype, mountflags, data)
@@ -174,42 +177,25 @@ define(165, (t, r) => {
   const at = lookup(t, target, true);
   if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   const data = dataText ? dataText.split(',').filter((w) => w !== '') : [];
-  if (flags & MS_REMOUNT) remount(t, at, flags);
+  if (flags & MS_REMOUNT) remount(t, at, flags, data);
   else if (flags & MS_BIND) bindMount(t, at, source ?? fail(Errno.EFAULT), (flags & MS_REC) !== 0);
   else if (flags & PROPAGATION_FLAGS) changePropagation(t, at, flags);
   else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
   else newMount(t, at, type, source, flags, data);
   return 0;
-}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); propagation reaches the peers and slaves of the parent one level deep (copies do not propagate further; rbind propagates its top mount only); tmpfs remount data (size=) is ignored');
-
-/** inUse tells whether a file open in the sandbox, or a task's cwd or root, is in a
- * mount that `where` accepts (Linux counts references; mapped files are not counted here). */
-function inUse(t: Task, where: (m: Mount) => boolean): boolean {
-  const tables = new Set<Task['fds']>();
-  for (const task of t.kernel.tasks.values()) {
-    if (where(task.fs.cwd.mount) || where(task.fs.root.mount)) return true;
-    tables.add(task.fds);
-  }
-  for (const fds of tables) for (const [, f] of fds.entries()) if (f.loc && where(f.loc.mount)) return true;
-  return false;
-}
+}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); remount data is looked at for tmpfs only (size=, nr_inodes=)');
 
 /** busy tells whether a mount is in use: a mount below it, or inUse. */
 function busy(t: Task, m: Mount): boolean {
-  return t.kernel.mounts.mounts.some((c) => c.parent === m) || inUse(t, (x) => x === m);
+  return !!m.ns?.mounts.some((c) => c.parent === m) || inUse(t.kernel, (x) => x === m);
 }
 
-/** unmount detaches mounts and gives back the tmpfs instances no mount shows any more
- * and nothing uses (a detached one still in use keeps its files: they stay reachable
- * through what is open). */
+/** unmount detaches mounts (each from its namespace: propagated copies may be in
+ * others) and gives back the tmpfs instances no mount shows any more and nothing uses. */
 function unmount(t: Task, gone: Mount[]): void {
-  const ns = t.kernel.mounts;
-  const all = gone.flatMap((m) => ns.subtree(m));
-  for (const m of gone) ns.detach(m);
-  for (const fs of new Set(all.map((m) => m.fs))) {
-    if (ns.mounts.some((m) => m.fs === fs) || inUse(t, (m) => m.fs === fs)) continue;
-    releaseTmpfs(fs);
-  }
+  const all = gone.flatMap((m) => m.ns?.subtree(m) ?? []);
+  for (const m of gone) m.ns?.detach(m);
+  releaseUnmounted(t.kernel, all.map((m) => m.fs));
 }
 
 // umount2(target, flags)
@@ -223,8 +209,7 @@ define(166, (t, r) => {
   if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   if (!isMountRoot(at)) fail(Errno.EINVAL);
   const m = at.mount;
-  const ns = t.kernel.mounts;
-  if (!ns.mounts.includes(m)) fail(Errno.EINVAL);
+  const ns = ownMount(t, at);
   if (m === t.fs.root.mount && !(flags & MNT_DETACH)) {
     // Linux "unmounts" the caller's root by remounting its file system read-only.
     m.sb.readonly = true;
@@ -244,11 +229,11 @@ define(155, (t, r) => {
   const newPath = pathArg(t, r, 0);
   const oldPath = pathArg(t, r, 1);
   if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
-  const ns = t.kernel.mounts;
+  const ns = mountNamespaceOf(t);
   const newRoot = resolve(t, dirLocation(t, AT_FDCWD, newPath), newPath, { follow: true, directory: true });
   const putOld = resolve(t, dirLocation(t, AT_FDCWD, oldPath), oldPath, { follow: true, directory: true });
   const root = t.fs.root;
-  if (!ns.mounts.includes(newRoot.mount) || !ns.mounts.includes(putOld.mount)) fail(Errno.EINVAL);
+  if (newRoot.mount.ns !== ns || putOld.mount.ns !== ns) fail(Errno.EINVAL);
   if (newRoot.mount === root.mount || putOld.mount === root.mount) fail(Errno.EBUSY);
   if (!isMountRoot(newRoot) || !newRoot.mount.parent) fail(Errno.EINVAL);
   if (!isMountRoot(root) || root.mount !== ns.root.mount) fail(Errno.EINVAL);
@@ -259,6 +244,7 @@ define(155, (t, r) => {
   // Every task whose root or cwd was the old root now has the new one (chroot_fs_refs).
   const now = ns.root;
   for (const task of t.kernel.tasks.values()) {
+    if (mountNamespaceOf(task) !== ns) continue;
     const fs = task.fs;
     if (fs.root.mount === old && fs.root.dentry === old.root) fs.root = now;
     if (fs.cwd.mount === old && fs.cwd.dentry === old.root) fs.cwd = now;

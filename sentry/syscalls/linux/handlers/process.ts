@@ -67,7 +67,7 @@ define(56, (t, r) => {
   const flags = Number(r.arg(0) & 0xffffffffn);
   if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
   return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
-}, 'partial', 'of the CLONE_NEW* flags, only new UTS and IPC namespaces (kernel/namespaces.ts; the others EINVAL)');
+}, 'partial', 'of the CLONE_NEW* flags, only new UTS, IPC and mount namespaces (kernel/namespaces.ts; the others EINVAL)');
 define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 
@@ -221,7 +221,7 @@ define(112, (t) => setsid(t), 'full');
 define(124, (t, r) => processOf(t, r.argInt(0)).sid, 'full');
 // unshare (kernel/namespaces.ts).
 define(272, (t, r) => unshare(t, r.argInt(0)), 'partial',
-  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS and CLONE_NEWIPC as Linux (EPERM without CAP_SYS_ADMIN); a new mount, PID, network, user, cgroup or time namespace is EINVAL');
+  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS as Linux (EPERM without CAP_SYS_ADMIN); a new PID, network, user, cgroup or time namespace is EINVAL');
 define(308, (t, r) => setns(t, nsFileInode(file(t, r.argInt(0))), r.argInt(1)), 'partial',
-  'UTS and IPC namespaces from /proc/<pid>/ns files; the sandbox\'s own mount, PID, network, cgroup and time namespaces join as nothing to do, its user namespace EINVAL; a pidfd EINVAL');
+  'UTS, IPC and mount namespaces from /proc/<pid>/ns files; the sandbox\'s own PID, network, cgroup and time namespaces join as nothing to do, its user namespace EINVAL; a pidfd EINVAL');
 
