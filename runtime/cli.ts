@@ -33,6 +33,7 @@ import { hostSyscalls } from './commands/extras/host-syscalls';
 import { createLogger, type Logger } from './log';
 import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
+import { profileMark } from '../native/startup-profile';
 
 /**
  * launcherPath is bin/tvisor, which starts the sentry: this file sits in dist/ when
@@ -92,6 +93,7 @@ function build(argv: string[], ctx: CommandContext, outcome: { code: number }): 
       builder: (sub: Argv) => (c.builder ? c.builder(sub) : sub),
       handler: async (args) => {
         const code = await c.run(ctx, args as never);
+        profileMark('command-done');
         outcome.code = typeof code === 'number' ? code : 0;
       },
     });
@@ -148,6 +150,7 @@ export async function runCli(argv: string[]): Promise<number> {
     },
     env: async (envOpts) => {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
+      profileMark('env-loaded');
       const o = opts!;
       const sandbox = new SentrySandbox({
         launcher: launcherPath(), platform: o.platform, strace: o.strace, syscallCoverage: o.syscallCoverage, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup, network: o.network,
@@ -162,6 +165,7 @@ export async function runCli(argv: string[]): Promise<number> {
     opts = globalOptions(a);
     log = createLogger({ file: opts.log, format: opts.logFormat, level: opts.debug ? 'debug' : 'warn', debugFile: opts.debugLog, component: 'tvisor' });
     log.debug('command', { argv: argv.join(' ') });
+    profileMark('args-parsed');
   });
   try {
     await parser.parseAsync();
