@@ -6,13 +6,13 @@
  * commands talk to it over its control socket in the
  * container's state directory; it records init's exit status there before it exits.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
+import { sha256Hex } from '../container/store';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
@@ -114,7 +114,7 @@ function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<
  */
 function cgroupName(req: SandboxSpawnRequest): string {
   if (req.stateDir === path.join(DEFAULT_ROOT, req.id)) return req.id;
-  return `${req.id}-${createHash('sha256').update(req.stateDir).digest('hex').slice(0, 8)}`;
+  return `${req.id}-${sha256Hex(req.stateDir).slice(0, 8)}`;
 }
 
 /** SentrySandbox runs each container in its own sentry process. */
