@@ -56,7 +56,11 @@ export class ExecServer {
       for (;;) {
         const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) break;
-        this.conns.add({ fd, buf: '', tg: null });
+        const c: Conn = { fd, buf: '', tg: null };
+        this.conns.add(c);
+        // The client sends its request as soon as it is connected: read it now, not a tick
+        // (POLL_MS) later, which was half of an exec's wait for its process to start.
+        this.readFrom(c);
       }
     }
     conns.forEach((c, i) => {
