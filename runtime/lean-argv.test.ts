@@ -5,8 +5,15 @@
 import yargs from 'yargs';
 import { EXTRA_COMMANDS, GLOBAL_FLAGS, OCI_COMMANDS } from './cli';
 import { leanParse } from './lean-argv';
+import { endExecFlags } from './commands/exec';
 
 const COMMANDS = [...OCI_COMMANDS, ...EXTRA_COMMANDS];
+
+/** prepared is argv as runCli hands it on: flags end after exec's container id (endExecFlags). */
+const prepared = (argv: string[]) => {
+  const at = argv.indexOf('exec');
+  return at < 0 ? argv : [...argv.slice(0, at + 1), ...endExecFlags(argv.slice(at + 1))];
+};
 const LEAN = COMMANDS.filter((c) => c.lean);
 
 /** viaYargs parses argv as the CLI's yargs does and returns what the handler receives. */
@@ -32,6 +39,9 @@ const TAKEN = [
   ['run', '-d', '--bundle=/b', 'c1'],
   ['--log', '/l', '--log-format', 'json', '--systemd-cgroup', 'create', '--console-socket', '/s', 'c1'],
   ['--platform', 'ptrace', '--network', 'host', '--strace', 'run', 'c1', '--bundle', '/b'],
+  ['exec', '--process', '/p.json', '--detach', '--pid-file', '/x', 'c1'],
+  ['--log', '/l', '--log-format', 'json', 'exec', '-p', '/p.json', '-d', '--remove-process-file', 'c1'],
+  ['exec', '--process', '/p', '--console-socket', '/s', '--tty', '--no-new-privs', 'c1'],
 ];
 
 const LEFT = [
@@ -39,10 +49,12 @@ const LEFT = [
   ['--log-format', 'xml', 'state', 'c'], ['create', '--preserve-fds', 'x', 'c'], ['exec', 'c', 'true'], ['state', '--', 'c'],
   ['--unknown', 'state', 'c'], ['kill', 'c', '-9'], ['--root'], ['--root', '--debug', 'state', 'c'], ['--debug=false', 'state', 'c'],
   ['list'], ['create', '--bundle'], ['-v'],
+  ['exec', 'c1', 'true'], ['exec', '-e', 'A=1', '--process', '/p', 'c1'], ['exec', '--cap', 'CAP_CHOWN', '-p', '/p', 'c1'],
 ];
 
 describe('leanParse', () => {
-  test.each(TAKEN)('takes %p as yargs does', async (...argv) => {
+  test.each(TAKEN)('takes %p as yargs does', async (...raw) => {
+    const argv = prepared(raw);
     const lean = leanParse(argv, GLOBAL_FLAGS, LEAN);
     expect(lean).toBeDefined();
     const y = await viaYargs(argv);
@@ -62,6 +74,6 @@ describe('leanParse', () => {
   });
 
   test.each(LEFT)('leaves %p to yargs', (...argv) => {
-    expect(leanParse(argv, GLOBAL_FLAGS, LEAN)).toBeUndefined();
+    expect(leanParse(prepared(argv), GLOBAL_FLAGS, LEAN)).toBeUndefined();
   });
 });

@@ -1,11 +1,12 @@
 /**
  * lean-argv.ts parses the plain command lines of the lifecycle commands without yargs
  * (loading and running yargs costs 10-20 ms of every CLI call here; containerd and Docker
- * call create, start, state, kill and delete once or more per container).
+ * call create, start, state, kill, delete and exec once or more per container).
  *
  * It takes only what it is sure of: known global flags, a command marked `lean`, that
  * command's declared flags (each at most once, `--name`, `--name=value`, `--name value`
- * or its one-letter alias) and the positionals its command string names. Anything else
+ * or its one-letter alias) and the positionals its command string names (a variadic one
+ * stays empty: `exec --process FILE ID`, as containerd calls it, is taken). Anything else
  * (help, an unknown or repeated flag, a missing or extra argument, a bad choice or number,
  * `--`, bundled short flags) returns undefined, and yargs parses the line as before, with
  * its messages. The result has the shape yargs would give the command: kebab-case keys,
@@ -18,6 +19,8 @@ export interface FlagSpec {
   alias?: string;
   default?: unknown;
   choices?: readonly string[];
+  /** array: repeatable; the lean parser leaves a line using it to yargs. */
+  array?: boolean;
   describe?: string;
   hidden?: boolean;
 }
@@ -51,6 +54,8 @@ function takeFlags(argv: string[], i: number, flags: Record<string, FlagSpec | {
   const byAlias = new Map(Object.entries(flags).filter(([, s]) => 'alias' in s && s.alias).map(([n, s]) => [(s as FlagSpec).alias!, n]));
   for (; i < argv.length; i++) {
     const a = argv[i];
+    // A `--` ending the line ends nothing (the CLI puts one after exec's container id).
+    if (a === '--' && i === argv.length - 1 && positionals) return argv.length;
     if (!a.startsWith('-') || a === '-') {
       if (!positionals) return i;
       positionals.push(a);
@@ -66,7 +71,7 @@ function takeFlags(argv: string[], i: number, flags: Record<string, FlagSpec | {
       name = byAlias.get(a[1]);
     }
     const spec = name === undefined ? undefined : flags[name];
-    if (name === undefined || !spec || name in out) return -1;
+    if (name === undefined || !spec || name in out || ('array' in spec && spec.array)) return -1;
     if (!takesValue(spec)) {
       if (value !== undefined) return -1;
       out[name] = true;
@@ -107,11 +112,14 @@ export function leanParse<C extends LeanCommand>(argv: string[], globalFlags: Re
   const positionals: string[] = [];
   if (takeFlags(argv, at + 1, flags, args, positionals) < 0) return undefined;
   const slots = command.command.split(' ').slice(1);
+  // A variadic slot ([command..]) takes nothing on the lean path: such a line goes to yargs.
+  const variadic = slots.at(-1)?.endsWith('..]') ? slots.pop()!.slice(1, -3) : undefined;
   const required = slots.filter((s) => s.startsWith('<')).length;
   if (positionals.length < required || positionals.length > slots.length) return undefined;
   slots.forEach((s, k) => {
     if (k < positionals.length) args[s.slice(1, -1)] = positionals[k];
   });
+  if (variadic) args[variadic] = [];
   withDefaults(globals, globalFlags);
   withDefaults(args, flags);
   for (const [k, v] of Object.entries(command.positionalDefaults ?? {})) if (!(k in args)) args[k] = v;
