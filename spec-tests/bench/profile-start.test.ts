@@ -70,7 +70,8 @@ describe('tvisor processes write their steps', () => {
     expect(steps('tvisor')).toEqual([...boot, 'cli-loaded', 'args-parsed', 'env-loaded', 'bundle-validated', 'state-reserved',
       ...(steps('tvisor').includes('cgroup-created') ? ['cgroup-created'] : []), 'spawned', 'cgroup-joined', 'sandbox-ready', 'state-saved',
       'state-read', 'sandbox-stopped', 'state-removed', 'command-done', 'exit']);
-    expect(steps('sentry')).toEqual([...boot, 'main', 'config-parsed', 'boot-begin', 'booted', 'control-listening', 'confined', 'init-start', 'init-exit', 'exit']);
+    // Once init has exited, the CLI's delete may SIGKILL the sentry before its own exit step.
+    expect(steps('sentry').slice(0, 13)).toEqual([...boot, 'main', 'config-parsed', 'boot-begin', 'booted', 'control-listening', 'confined', 'init-start', 'init-exit']);
     // The gofer exits when the sentry's socket closes, possibly after the CLI has returned.
     expect(steps('gofer').slice(0, 8)).toEqual([...boot, 'main', 'exports-open', 'confined']);
   });

@@ -8,7 +8,8 @@
  *   create + start (sleep) untimed, exec --process (true), state, delete --force untimed
  *
  * One warm-up round (the code caches), then PROFILE_START_RUNS rounds (default 5); the
- * table shows medians (spec-tests/bench/profile-table.ts). The container ids are unique and
+ * table shows medians (spec-tests/bench/profile-table.ts). PROFILE_START_BIN profiles
+ * another build's bin/tvisor (one with the marks: from the commit that added them on). The container ids are unique and
  * everything lives in one temporary directory, removed at the end.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +22,7 @@ import { RUNTIMES, runtimeSkipReason } from '../behaviour/runner';
 import { parseMarks, profileTables, renderTables, type CommandRun } from './profile-table';
 
 const RUNS = Number(process.env.PROFILE_START_RUNS ?? '5');
+const BIN = process.env.PROFILE_START_BIN ?? RUNTIMES.tvisor.bin;
 const TIMEOUT_MS = 30_000;
 const now = () => performance.timeOrigin + performance.now();
 
@@ -38,7 +40,7 @@ function tvisor(ctx: Ctx, args: string[], label?: string): Promise<void> {
   const out = fs.openSync(path.join(ctx.dir, 'out'), 'w');
   return new Promise((resolve, reject) => {
     const start = now();
-    const child = spawn(RUNTIMES.tvisor.bin, ['--root', ctx.root, ...args], { stdio: ['ignore', out, out], env: { ...process.env, TVISOR_PROFILE: ctx.profile } });
+    const child = spawn(BIN, ['--root', ctx.root, ...args], { stdio: ['ignore', out, out], env: { ...process.env, TVISOR_PROFILE: ctx.profile } });
     fs.closeSync(out);
     const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     child.on('error', reject);
@@ -114,7 +116,7 @@ async function main(): Promise<number> {
     const byStart = [...ctx.runs].sort((a, b) => a.start - b.start);
     byStart.forEach((r, i) => (r.until = i + 1 < byStart.length ? byStart[i + 1].start : Infinity));
     const tables = profileTables(ctx.runs.filter((r) => r.command), parseMarks(fs.readFileSync(ctx.profile, 'utf8')));
-    console.log(`profile-start: ${RUNS} runs after a warm-up, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}; median ms per step ('+ms' since the process's previous step, 'at' since the command's spawn)`);
+    console.log(`profile-start: ${BIN}, ${RUNS} runs after a warm-up, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}; median ms per step ('+ms' since the process's previous step, 'at' since the command's spawn)`);
     process.stdout.write(renderTables(tables));
     return 0;
   } finally {
