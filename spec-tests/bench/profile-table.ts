@@ -60,6 +60,9 @@ export const STEP_MEANING: Record<string, string> = {
   'init-start': 'waiting for the runtime\'s start (0 with run)',
   'init-exit': 'the container\'s init runs until it exits',
   'exports-open': 'exports opened',
+  'exec-accepted': 'the exec server accepts the connection',
+  'exec-request': 'the request read',
+  'exec-loaded': 'the process created, its ELF loaded',
   exit: 'teardown up to process exit',
   reaped: 'exit seen by the caller',
 };
