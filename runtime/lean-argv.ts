@@ -6,7 +6,8 @@
  * It takes only what it is sure of: known global flags, a command marked `lean`, that
  * command's declared flags (each at most once, `--name`, `--name=value`, `--name value`
  * or its one-letter alias) and the positionals its command string names (a variadic one
- * stays empty: `exec --process FILE ID`, as containerd calls it, is taken). Anything else
+ * stays empty, and what follows `--` goes to `_` as yargs puts it: `exec --process FILE ID`,
+ * as containerd calls it, and `exec ID CMD...` are taken). Anything else
  * (help, an unknown or repeated flag, a missing or extra argument, a bad choice or number,
  * `--`, bundled short flags) returns undefined, and yargs parses the line as before, with
  * its messages. The result has the shape yargs would give the command: kebab-case keys,
@@ -54,8 +55,11 @@ function takeFlags(argv: string[], i: number, flags: Record<string, FlagSpec | {
   const byAlias = new Map(Object.entries(flags).filter(([, s]) => 'alias' in s && s.alias).map(([n, s]) => [(s as FlagSpec).alias!, n]));
   for (; i < argv.length; i++) {
     const a = argv[i];
-    // A `--` ending the line ends nothing (the CLI puts one after exec's container id).
-    if (a === '--' && i === argv.length - 1 && positionals) return argv.length;
+    // After `--` (the CLI puts one after exec's container id) everything is positional.
+    if (a === '--' && positionals) {
+      positionals.push(...argv.slice(i + 1).map((p) => `${REST}${p}`));
+      return argv.length;
+    }
     if (!a.startsWith('-') || a === '-') {
       if (!positionals) return i;
       positionals.push(a);
@@ -91,6 +95,9 @@ function takeFlags(argv: string[], i: number, flags: Record<string, FlagSpec | {
   return i;
 }
 
+/** REST marks, among the positionals takeFlags collects, those after `--` (as a prefix). */
+const REST = '\0';
+
 /** withDefaults adds the declared default of every flag not given. */
 function withDefaults(out: Record<string, unknown>, flags: Record<string, { default?: unknown }>): void {
   for (const [name, spec] of Object.entries(flags)) if (!(name in out) && spec.default !== undefined) out[name] = spec.default;
@@ -109,11 +116,17 @@ export function leanParse<C extends LeanCommand>(argv: string[], globalFlags: Re
   if (!command) return undefined;
   const flags = command.flags ?? {};
   const args: Record<string, unknown> & { _: string[] } = { _: [name] };
-  const positionals: string[] = [];
-  if (takeFlags(argv, at + 1, flags, args, positionals) < 0) return undefined;
+  const taken: string[] = [];
+  if (takeFlags(argv, at + 1, flags, args, taken) < 0) return undefined;
+  const positionals = taken.filter((p) => !p.startsWith(REST));
+  const rest = taken.filter((p) => p.startsWith(REST)).map((p) => p.slice(REST.length));
   const slots = command.command.split(' ').slice(1);
   // A variadic slot ([command..]) takes nothing on the lean path: such a line goes to yargs.
   const variadic = slots.at(-1)?.endsWith('..]') ? slots.pop()!.slice(1, -3) : undefined;
+  // What follows `--` goes where yargs puts it, after the command in `_`: only for a command
+  // with a variadic slot (exec), whose handler reads it there.
+  if (rest.length && !variadic) return undefined;
+  args._.push(...rest);
   const required = slots.filter((s) => s.startsWith('<')).length;
   if (positionals.length < required || positionals.length > slots.length) return undefined;
   slots.forEach((s, k) => {
