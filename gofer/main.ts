@@ -27,6 +27,7 @@ import { lineLogger } from './log';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
+import { profileMark } from '../native/startup-profile';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
        [--uid-map C:H:N]... [--gid-map C:H:N]... [--debug] [--log-format text|json]
@@ -65,6 +66,7 @@ function parse(argv: string[]) {
 
 /** main runs the gofer; it resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  profileMark('main');
   let opts: ReturnType<typeof parse>;
   try {
     opts = parse(argv);
@@ -117,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
   // /proc/self/fd is opened now, once: files are re-opened through it (server/file.ts),
   // and it must be open before the gofer gives up its view of the host.
   procSelfFd();
+  profileMark('exports-open');
   const server = new Server({ exports, listenFd, connFds, log });
   if (listenFd >= 0) {
     const stop = () => {
@@ -144,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
       keepCapabilities(GOFER_CAPABILITIES);
     }
     seccomp();
+    profileMark('confined');
   } catch (e) {
     process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
     return 1;

@@ -6,9 +6,12 @@
  * the same message as an error event to --log when one is given (containerd reads the last
  * error of that file), and exits 1. Usage errors (unknown command or flag, missing
  * argument) are one line too.
+ *
+ * yargs is loaded only for the lines the lean parser (lean-argv.ts) leaves to it: a plain
+ * create, run, start, state, kill or delete is parsed without it.
  */
 import * as path from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import type { Command } from './commands/command';
 import type { CommandContext, GlobalOptions } from './commands/context';
 import { create } from './commands/create';
@@ -33,6 +36,8 @@ import { hostSyscalls } from './commands/extras/host-syscalls';
 import { createLogger, type Logger } from './log';
 import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
+import { profileMark } from '../native/startup-profile';
+import { leanParse } from './lean-argv';
 
 /**
  * launcherPath is bin/tvisor, which starts the sentry: this file sits in dist/ when
@@ -42,12 +47,13 @@ function launcherPath(): string {
   return path.resolve(__dirname, '..', 'bin', 'tvisor');
 }
 
-/** OCI_COMMANDS are runc's commands; EXTRA_COMMANDS are tvisor's own. */
-const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, events, update, list, spec, features, ...unsupported];
-const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, hostSyscalls, gofer, sentry];
+/** OCI_COMMANDS are runc's commands. */
+export const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, events, update, list, spec, features, ...unsupported];
+/** EXTRA_COMMANDS are tvisor's own commands. */
+export const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, hostSyscalls, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */
-const GLOBAL_FLAGS = {
+export const GLOBAL_FLAGS = {
   root: { type: 'string', default: '/run/tvisor', describe: 'root directory for storage of container state (this should be located in tmpfs)' },
   log: { type: 'string', describe: 'log file (default: stderr)' },
   'log-format': { choices: ['text', 'json'], default: 'text', describe: 'log format' },
@@ -67,7 +73,8 @@ function commandNames(c: Command): string[] {
   return [c.command.split(' ')[0], ...(c.aliases ?? [])];
 }
 
-function build(argv: string[], ctx: CommandContext, outcome: { code: number }): Argv {
+async function build(argv: string[], ctx: CommandContext, outcome: { code: number }): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
   let y = yargs(argv)
     .scriptName('tvisor')
     .usage('tvisor - an OCI container runtime with a user-space kernel\n\nUsage: tvisor [global options] <command> [command options] [arguments...]')
@@ -92,6 +99,7 @@ function build(argv: string[], ctx: CommandContext, outcome: { code: number }): 
       builder: (sub: Argv) => (c.builder ? c.builder(sub) : sub),
       handler: async (args) => {
         const code = await c.run(ctx, args as never);
+        profileMark('command-done');
         outcome.code = typeof code === 'number' ? code : 0;
       },
     });
@@ -148,6 +156,7 @@ export async function runCli(argv: string[]): Promise<number> {
     },
     env: async (envOpts) => {
       const [{ StateStore }, { SentrySandbox }] = await Promise.all([import('./container/store'), import('./sandbox/sentry-sandbox')]);
+      profileMark('env-loaded');
       const o = opts!;
       const sandbox = new SentrySandbox({
         launcher: launcherPath(), platform: o.platform, strace: o.strace, syscallCoverage: o.syscallCoverage, debug: o.debug, logFormat: o.logFormat, log: o.log, debugLog: o.debugLog, systemdCgroup: o.systemdCgroup, network: o.network,
@@ -158,13 +167,22 @@ export async function runCli(argv: string[]): Promise<number> {
     out: (text) => process.stdout.write(text),
   };
   const outcome = { code: 0 };
-  const parser = build(argv, ctx, outcome).middleware((a) => {
+  const setGlobals = (a: Record<string, unknown>) => {
     opts = globalOptions(a);
     log = createLogger({ file: opts.log, format: opts.logFormat, level: opts.debug ? 'debug' : 'warn', debugFile: opts.debugLog, component: 'tvisor' });
     log.debug('command', { argv: argv.join(' ') });
-  });
+    profileMark('args-parsed');
+  };
   try {
-    await parser.parseAsync();
+    const lean = leanParse(argv, GLOBAL_FLAGS, [...OCI_COMMANDS, ...EXTRA_COMMANDS].filter((c) => c.lean));
+    if (lean) {
+      setGlobals(lean.globals);
+      const code = await lean.command.run(ctx, lean.args);
+      outcome.code = typeof code === 'number' ? code : 0;
+      profileMark('command-done');
+    } else {
+      await (await build(argv, ctx, outcome)).middleware(setGlobals).parseAsync();
+    }
     return outcome.code;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

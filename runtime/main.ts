@@ -7,6 +7,7 @@
  * command loads only what it uses. `--version` is answered without loading the CLI.
  */
 import { wantsVersion } from './argv-scan';
+import { profileMark } from '../native/startup-profile';
 
 /** main runs the tvisor command line `argv` and resolves with the process exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -16,5 +17,6 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { runCli } = await import('./cli');
+  profileMark('cli-loaded');
   return runCli(argv);
 }

@@ -19,6 +19,13 @@
 // limit: sentry/limits.ts), so the name carries a hash of the flags too, and sentries of
 // differently limited containers keep one cache each instead of rewriting a shared one at
 // every start. A rejected cache only costs the compile it was meant to save.
+//
+// Start-up profile (`make profile-start`): with TVISOR_PROFILE=<file> in its environment,
+// each process appends one line per step of its start to that file, `<ms since the epoch>
+// <pid> <process> <step>`, through a descriptor opened here (a confined sandbox process
+// keeps it after it has lost the path). Node's own steps come from perf_hooks; the bundles
+// add theirs through the function stored at Symbol.for('tvisor.profile') (see
+// native/startup-profile.ts). Without the variable nothing is opened or written.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -29,6 +36,38 @@ const dist = path.join(__dirname, '..', 'dist');
 const sub = process.argv[2];
 const bundle = sub === 'gofer' ? 'gofer.js' : sub === 'sentry' || sub === 'syscalls' ? 'sentry.js' : 'tvisor.js';
 const argv = bundle === 'tvisor.js' ? process.argv.slice(2) : process.argv.slice(3);
+
+/** startProfile opens TVISOR_PROFILE, records Node's boot steps and returns the mark function (undefined when off). */
+function startProfile() {
+  const file = process.env.TVISOR_PROFILE;
+  if (!file) return undefined;
+  let fd;
+  try {
+    fd = fs.openSync(file, 'a', 0o600);
+  } catch {
+    return undefined;
+  }
+  const { performance } = require('perf_hooks');
+  const who = bundle.replace(/\.js$/, '');
+  const line = (t, step) => {
+    try {
+      fs.writeSync(fd, `${t.toFixed(3)} ${process.pid} ${who} ${step}\n`);
+    } catch {
+      // the file is gone or full: the profile is incomplete, the process goes on
+    }
+  };
+  const origin = performance.timeOrigin;
+  const nt = performance.nodeTiming;
+  line(origin, 'process-start');
+  line(origin + nt.v8Start, 'v8-start');
+  line(origin + nt.bootstrapComplete, 'node-bootstrapped');
+  const mark = (step) => line(origin + performance.now(), step);
+  mark('launcher');
+  process.on('exit', () => mark('exit'));
+  return mark;
+}
+const profileMark = startProfile();
+if (profileMark) globalThis[Symbol.for('tvisor.profile')] = profileMark;
 
 /** flagsTag is a short FNV-1a hash of this process's Node/V8 flags ('' without flags). */
 function flagsTag() {
@@ -85,6 +124,7 @@ function load(file) {
 }
 
 const mod = load(path.join(dist, bundle));
+if (profileMark) profileMark('bundle-evaluated');
 const exit = sub === 'syscalls' ? mod.syscallsMain(argv) : mod.main(argv);
 if (exit && typeof exit.then === 'function') {
   exit.then((code) => { if (typeof code === 'number') process.exitCode = code; }, (err) => {

@@ -7,11 +7,14 @@
  * request carries no descriptors: the sandbox opens a new pty, makes its slave the
  * process's terminal (/dev/pts/N, the controlling terminal of its new session) and sends
  * the master with the pid reply ({"pid": N, "tty": "/dev/pts/N"} and one SCM_RIGHTS fd). A client that goes away kills its
- * process. Node's net module cannot receive descriptors, so this socket is served with
- * koffi calls, polled every POLL_MS on Node's event loop (idle cost: one poll(2)).
+ * process. Node's net module cannot receive descriptors, so a connection is served with
+ * koffi calls: Node accepts it (at once, on its event loop; the connection stays paused,
+ * so Node never reads from it) and the request is read as it is accepted; later lines
+ * and the client's hang-up are polled every POLL_MS (idle without connections: nothing).
  */
+import * as net from 'node:net';
 import { Errno } from '../native/libc';
-import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import { closeFd, listenUnix, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN } from '../native/unixsock';
 import type { Process } from '../oci/config';
 import type { Kernel } from './kernel/kernel';
 import { sendToGroup } from './kernel/signals';
@@ -23,44 +26,73 @@ import { HostFile } from './fsimpl/host/host-file';
 import { openPty, Terminal } from './fsimpl/host/tty';
 import { O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file';
 import { exitCode } from './exit-code';
+import { profileMark } from '../native/startup-profile';
 
 const POLL_MS = 20;
+/** REQUEST_TRIES bounds the 1 ms looks for a new connection's request (see accepted). */
+const REQUEST_TRIES = 20;
 const MSG_DONTWAIT = 0x40;
 
 interface Conn {
   fd: number;
+  /** sock is Node's (paused) socket that owns fd: it is closed by destroying it. */
+  sock: net.Socket;
   buf: string;
   tg: ThreadGroup | null;
+  /** lines counts the lines received. */
+  lines: number;
 }
 
 /** ExecServer serves one exec socket. */
 export class ExecServer {
-  private readonly listenFd: number;
+  private readonly server: net.Server;
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(1 << 20);
   private readonly poll = new PollSet();
   private readonly timer: NodeJS.Timeout;
 
   constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
-    this.listenFd = listenUnix(path);
-    setNonBlocking(this.listenFd);
+    const listenFd = listenUnix(path);
+    this.server = net.createServer({ pauseOnConnect: true }, (sock) => this.accepted(sock));
+    this.server.on('error', (e) => this.log.warn(`exec socket: ${e.message}`));
+    try {
+      this.server.listen({ fd: listenFd });
+    } catch (e) {
+      closeFd(listenFd);
+      throw e;
+    }
     this.timer = setInterval(() => this.tick(), POLL_MS);
     this.timer.unref();
   }
 
+  /** accepted takes a connection Node has accepted; its request is read at once (the client sends it as it connects). */
+  private accepted(sock: net.Socket): void {
+    sock.on('error', () => undefined);
+    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    if (fd < 0) {
+      sock.destroy();
+      return;
+    }
+    const c: Conn = { fd, sock, buf: '', tg: null, lines: 0 };
+    this.conns.add(c);
+    profileMark('exec-accepted');
+    // Node may accept between the client's connect and its send: until the request is
+    // there, look again every millisecond for a while (then the POLL_MS tick takes over).
+    let tries = 0;
+    const read = () => {
+      this.readFrom(c);
+      if (this.conns.has(c) && c.lines === 0 && ++tries < REQUEST_TRIES) setTimeout(read, 1);
+    };
+    read();
+  }
+
   private tick(): void {
     const conns = [...this.conns];
-    this.poll.set([[this.listenFd, POLLIN], ...conns.map((c) => [c.fd, POLLIN] as [number, number])]);
+    if (conns.length === 0) return;
+    this.poll.set(conns.map((c) => [c.fd, POLLIN] as [number, number]));
     if (this.poll.wait(0) <= 0) return;
-    if (this.poll.revents(0) & POLLIN) {
-      for (;;) {
-        const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;
-        this.conns.add({ fd, buf: '', tg: null });
-      }
-    }
     conns.forEach((c, i) => {
-      const ev = this.poll.revents(i + 1);
+      const ev = this.poll.revents(i);
       if (ev & POLLIN) this.readFrom(c);
       else if (ev & (POLLHUP | POLLERR)) this.drop(c);
     });
@@ -80,6 +112,7 @@ export class ExecServer {
     while ((nl = c.buf.indexOf('\n')) >= 0) {
       const line = c.buf.slice(0, nl);
       c.buf = c.buf.slice(nl + 1);
+      c.lines++;
       this.handle(c, line, fds.splice(0));
     }
     for (const fd of fds) closeFd(fd);
@@ -133,7 +166,9 @@ export class ExecServer {
       } else {
         stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
       }
+      profileMark('exec-request');
       const task = spawnProcess(this.k, req.process, stdio);
+      profileMark('exec-loaded');
       // The process leads a new session (spawnProcess): the terminal becomes its controlling one.
       if (term) term.sid = task.tg.sid;
       c.tg = task.tg;
@@ -156,7 +191,7 @@ export class ExecServer {
 
   private drop(c: Conn): void {
     if (!this.conns.delete(c)) return;
-    closeFd(c.fd);
+    c.sock.destroy();
     // A client that went away takes its process with it.
     if (c.tg && c.tg.alive && !c.tg.zombie) {
       c.tg.exitWatcher = null;
@@ -167,6 +202,6 @@ export class ExecServer {
   close(): void {
     clearInterval(this.timer);
     for (const c of [...this.conns]) this.drop(c);
-    closeFd(this.listenFd);
+    this.server.close();
   }
 }

@@ -52,6 +52,7 @@ import { setStubIds, stubDescriptor } from '../native/ptrace/ptrace-native';
 import { usePtmx } from './fsimpl/host/host-pty';
 import { vdsoClock } from './kernel/timekeeper';
 import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
+import { profileMark } from '../native/startup-profile';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -140,6 +141,7 @@ export function syscallsMain(argv: string[]): number {
 
 /** main runs the sandbox; it resolves to the exit status (init's). */
 export async function main(argv: string[]): Promise<number> {
+  profileMark('main');
   let o: ReturnType<typeof parse>;
   try {
     o = parse(argv);
@@ -183,6 +185,7 @@ export async function main(argv: string[]): Promise<number> {
   let gofer: { fd: number; stop: () => void } | null = null;
   try {
     const spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    profileMark('config-parsed');
     if (!spec.process?.args?.length) throw new Error('config.json: process.args: must be a non-empty array');
     // The vDSO's clock takes its first TSC sample now, to be calibrated by the first exec.
     vdsoClock.start(spec.annotations?.[VDSO_CLOCK_ANNOTATION] !== 'syscall');
@@ -203,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
     // The runtime starts the gofer beside the sentry (--gofer-fd); alone, the sentry starts it.
     gofer = o['gofer-fd'] ? { fd: Number(o['gofer-fd']), stop: () => undefined } : startGofer(launcher, rootfs, spec, o.debug);
     const client = Client.overFd(gofer.fd);
+    profileMark('boot-begin');
     booted = boot({ spec, id: o.id, client, platform: o.platform, log, stdio: [0, 1, 2], strace: o.strace, ttySlave, preserved: preservedFds(o['preserved-fds']) });
   } catch (e) {
     gofer?.stop();
@@ -211,6 +215,7 @@ export async function main(argv: string[]): Promise<number> {
     else process.stderr.write(`tvisor sentry: ${msg}\n`);
     return 1;
   }
+  profileMark('booted');
   const { kernel, init } = booted;
   if (o['syscall-coverage']) kernel.syscallCoverage = new Set();
   const stateDir = o['state-dir'];
@@ -226,6 +231,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const done = new Promise<number>((resolve) => {
     kernel.onInitExit = (status) => {
+      profileMark('init-exit');
       const code = exitCode(status);
       if (kernel.syscallCoverage) log.info(`${SYSCALL_COVERAGE} ${[...kernel.syscallCoverage].sort((a, b) => a - b).join(',')}`);
       if (exitFd >= 0) {
@@ -251,6 +257,7 @@ export async function main(argv: string[]): Promise<number> {
   const start = () => {
     if (started) throw new Error('the container has already started');
     started = true;
+    profileMark('init-start');
     kernel.sched.wake(init);
   };
   // Signals sent to the sandbox process go to the container's init, as with runc run;
@@ -320,6 +327,7 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log);
+    profileMark('control-listening');
   } catch (e) {
     const msg = `cannot serve the sandbox's control sockets: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);
@@ -343,6 +351,7 @@ export async function main(argv: string[]): Promise<number> {
       setStubIds(-1);
     }
     seccomp();
+    profileMark('confined');
   } catch (e) {
     const msg = `cannot confine the sentry: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);

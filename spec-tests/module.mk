@@ -73,6 +73,13 @@ bench-start: build
 	$(bench_baseline)
 	$(BENCH_ENV) $(NODE) build/bench/bench-start.js
 
+# Where the milliseconds of tvisor's commands go, per process (the start-up marks).
+.PHONY: profile-start
+profile-start: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/profile-start.ts --bundle --platform=node --format=cjs \
+		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/profile-start.js
+	$(NODE) build/bench/profile-start.js
+
 # The conformance checker (issue 11's acceptance test) has its own rules.
 include spec-tests/conformance/module.mk
 # aslr.c is a static PIE: its own text is placed at random like a dynamic PIE's.

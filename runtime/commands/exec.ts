@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Process, User as ProcessUser } from '../../oci/config';
 import type { Command } from './command';
+import type { FlagSpec } from '../lean-argv';
 import { CAPABILITIES } from '../../oci/features';
 import { validateProcessUser } from '../container/user-mapping';
 
@@ -52,31 +53,38 @@ export function endExecFlags(args: string[]): string[] {
   return args;
 }
 
+/** EXEC_FLAGS are runc's exec flags (and the hidden one of a detached exec's re-run). */
+const EXEC_FLAGS: Record<string, FlagSpec> = {
+  process: { alias: 'p', type: 'string', describe: 'path to the process.json' },
+  detach: { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' },
+  'pid-file': { type: 'string', describe: 'file to write the process id to' },
+  tty: { alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' },
+  'console-socket': { type: 'string', describe: 'socket to send the pty master to' },
+  cwd: { type: 'string', describe: 'current working directory in the container' },
+  env: { alias: 'e', type: 'string', array: true, describe: 'set environment variables' },
+  user: { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' },
+  'additional-gids': { alias: 'g', type: 'number', array: true, describe: 'additional gids' },
+  cap: { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set' },
+  'no-new-privs': { type: 'boolean' },
+  'process-label': { type: 'string' },
+  apparmor: { type: 'string' },
+  'preserve-fds': { type: 'number', default: 0 },
+  'ignore-paused': { type: 'boolean' },
+  'remove-process-file': { type: 'boolean', hidden: true },
+};
+
 /** exec is the `exec` command. */
 export const exec: Command = {
   command: 'exec <container-id> [command..]',
   describe: 'execute new process inside the container',
+  // runc's --no-new-privs is a flag of its own, not the negation of a --new-privs; and a
+  // repeatable flag (--cap, -e, -g) takes one value each time, not the container id after it.
   builder: (y) => y
-    // runc's --no-new-privs is a flag of its own, not the negation of a --new-privs; and a
-    // repeatable flag (--cap, -e, -g) takes one value each time, not the container id after it.
     .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false })
     .positional('command', { type: 'string', array: true })
-    .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
-    .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })
-    .option('pid-file', { type: 'string', describe: 'file to write the process id to' })
-    .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' })
-    .option('console-socket', { type: 'string', describe: 'socket to send the pty master to' })
-    .option('cwd', { type: 'string', describe: 'current working directory in the container' })
-    .option('env', { alias: 'e', type: 'string', array: true, describe: 'set environment variables' })
-    .option('user', { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' })
-    .option('additional-gids', { alias: 'g', type: 'number', array: true, describe: 'additional gids' })
-    .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set' })
-    .option('no-new-privs', { type: 'boolean' })
-    .option('process-label', { type: 'string' })
-    .option('apparmor', { type: 'string' })
-    .option('preserve-fds', { type: 'number', default: 0 })
-    .option('ignore-paused', { type: 'boolean' })
-    .option('remove-process-file', { type: 'boolean', hidden: true }),
+    .options(EXEC_FLAGS),
+  flags: EXEC_FLAGS,
+  lean: true,
   async run(ctx, args) {
     const id = String(args['container-id']);
     // Refused rather than ignored: the exec'd process would otherwise miss descriptors it expects.

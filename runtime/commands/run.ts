@@ -1,12 +1,16 @@
 /** run.ts is `tvisor run`: create and start a container, then wait for it unless detached. */
 import type { Command } from './command';
-import { createFlags } from './create';
+import { CREATE_FLAGS, createFlags } from './create';
+
+const RUN_FLAGS = { ...CREATE_FLAGS, detach: { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' } } as const;
 
 /** run is the `run` command. */
 export const run: Command = {
   command: 'run <container-id>',
   describe: 'create and run a container',
-  builder: (y) => createFlags(y).option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' }),
+  builder: (y) => createFlags(y).option('detach', RUN_FLAGS.detach),
+  flags: RUN_FLAGS,
+  lean: true,
   async run(ctx, args) {
     const { runContainer } = await import('../container/container-run');
     // In the foreground the sandbox stays in this session (a terminal's ^C reaches it) and

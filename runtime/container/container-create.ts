@@ -27,6 +27,7 @@ import { validateSysctl } from './sysctl';
 import { validateProcessUser } from './user-mapping';
 import type { SandboxRef } from './sandbox';
 import { writeAtomic, type ContainerRecord } from './store';
+import { profileMark } from '../../native/startup-profile';
 
 /** CreateOptions are the arguments of `create`. */
 export interface CreateOptions {
@@ -108,6 +109,7 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
   checkPreservedFds(opts.preserveFds);
   const bundle = path.resolve(opts.bundle);
   const { spec, rootfs } = loadBundle(bundle);
+  profileMark('bundle-validated');
   if (spec.process!.terminal && !opts.consoleSocket) {
     throw new ContainerError('config.json: process.terminal is true but no --console-socket was given');
   }
@@ -125,6 +127,7 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
   let lock: FileLock | undefined;
   try {
     lock = await env.store.reserve(record, spec);
+    profileMark('state-reserved');
     const c = new Container(env, record, lock);
     undo.push(() => env.store.remove(id));
     await spawnAndPrepare(c, spec, rootfs, opts, undo);
@@ -152,6 +155,7 @@ async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: C
   const handle = await withOomScoreAdj(spec.process!.oomScoreAdj, () => env.sandbox.spawn({
     id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds, startAtOnce: atOnce, processEnv: opts.processEnv, log: env.log,
   }));
+  profileMark('sandbox-ready');
   record.pid = handle.pid;
   record.pidStartTime = processStartTime(handle.pid);
   record.sandbox = handle.data;
@@ -183,6 +187,7 @@ async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: C
   }
   record.status = atOnce ? 'running' : 'created';
   c.save();
+  profileMark('state-saved');
 }
 
 /** ownerName returns the user name runc prints as a container's owner. */

@@ -13,6 +13,7 @@ import { ContainerError, NotExistError, StatusError } from './errors';
 import { runHooks } from './hooks';
 import { validateID } from './id';
 import { isProcessAlive } from './proc';
+import { profileMark } from '../../native/startup-profile';
 
 const SIGKILL = 9;
 
@@ -45,8 +46,11 @@ export async function deleteContainer(env: ContainerEnv, id: string, force = fal
       if (status === 'running' && !force) {
         throw new StatusError(`cannot delete container "${id}" that is not stopped: it is running`, status);
       }
+      profileMark('state-read');
       await stopAndWait(c);
+      profileMark('sandbox-stopped');
       await deleteStopped(c);
+      profileMark('state-removed');
     });
   } catch (err) {
     if (!(err instanceof NotExistError)) throw err;

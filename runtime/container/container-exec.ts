@@ -15,6 +15,7 @@ import { runExec } from '../sandbox/sentry-exec';
 import type { Container } from './container';
 import { ContainerError, StatusError } from './errors';
 import { writeAtomic } from './store';
+import { profileMark } from '../../native/startup-profile';
 
 /** ExecOptions are the parts of `exec` that are not the process. */
 export interface ExecOptions {
@@ -50,8 +51,12 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
       }
     };
     if (o.pidFile) writeAtomic(path.resolve(o.pidFile), String(process.pid));
+    profileMark('state-read');
     try {
-      return await runExec(ref.stateDir, proc, () => tell('ok'), { consoleSocket });
+      return await runExec(ref.stateDir, proc, () => {
+        profileMark('exec-started');
+        tell('ok');
+      }, { consoleSocket });
     } catch (e) {
       tell(`error ${(e as Error).message}`);
       throw e;

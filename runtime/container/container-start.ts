@@ -9,6 +9,7 @@ import type { Container } from './container';
 import { deleteStopped, stopAndWait } from './container-delete';
 import { StatusError } from './errors';
 import { HookError, runHooks } from './hooks';
+import { profileMark } from '../../native/startup-profile';
 
 /** startContainer runs the user program of a created container. The caller holds the lock. */
 export async function startContainer(c: Container): Promise<void> {
@@ -26,8 +27,11 @@ export async function startContainer(c: Container): Promise<void> {
     }
     throw err;
   }
+  profileMark('state-read');
   await c.env.sandbox.start(c.sandboxRef());
+  profileMark('sandbox-started');
   c.record.status = 'running';
   c.save();
+  profileMark('state-saved');
   await runHooks(spec.hooks, 'poststart', c.startedState(), c.env.log);
 }

@@ -17,7 +17,7 @@
  * renames it into place. rename(2) refuses a non-empty target, which is what makes
  * duplicate ids fail, and no other command ever sees a half-made directory.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../../oci/config';
@@ -72,7 +72,7 @@ export class StateStore {
   }
 
   private aliasPath(id: string): string {
-    return path.join(this.root, `.s-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`);
+    return path.join(this.root, `.s-${sha256Hex(id).slice(0, 16)}`);
   }
 
   /** ensureRoot creates --root (mode 0700) if needed; it returns true when it created it. */
@@ -98,7 +98,7 @@ export class StateStore {
   async reserve(record: ContainerRecord, spec: Spec): Promise<FileLock> {
     if (fs.existsSync(path.join(this.dir(record.id), 'state.json'))) throw new ExistsError(record.id);
     const alias = this.sandboxDir(record.id) !== this.dir(record.id);
-    const tmp = path.join(this.root, `.${record.id}.${randomBytes(6).toString('hex')}`);
+    const tmp = path.join(this.root, `.${record.id}.${tempSuffix()}`);
     fs.mkdirSync(tmp, { mode: 0o700 });
     let lock: FileLock | undefined;
     let madeAlias = false;
@@ -185,6 +185,25 @@ export class StateStore {
   }
 }
 
+let tempSeq = 0;
+
+/**
+ * tempSuffix names a temporary file or directory uniquely on this host: this process's pid
+ * (unique among live processes), the time in ms (a dead process's leftover under a reused
+ * pid is from another millisecond) and a counter. No random bytes: node:crypto costs
+ * 2-3 ms to load, and state, kill and delete need it for nothing else.
+ */
+function tempSuffix(): string {
+  return `${process.pid}-${Date.now().toString(36)}-${++tempSeq}`;
+}
+
+/** sha256Hex is the SHA-256 of `text` in hex; node:crypto is loaded on its first use (see tempSuffix). */
+export function sha256Hex(text: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('node:crypto') as typeof Crypto;
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /**
  * writeAtomic writes `data` to a temporary file beside `file` and renames it over `file`:
  * a reader sees the old content or the new, never a part. Not synced, as runc does not
@@ -192,7 +211,7 @@ export class StateStore {
  * reboot, and an fsync costs milliseconds per write on a disk-backed --root.
  */
 export function writeAtomic(file: string, data: string, mode = 0o600): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${tempSuffix()}`);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeSync(fd, data);

@@ -6,13 +6,13 @@
  * commands talk to it over its control socket in the
  * container's state directory; it records init's exit status there before it exits.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
+import { sha256Hex } from '../container/store';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
@@ -20,6 +20,7 @@ import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
+import { profileEnv, profileMark } from '../../native/startup-profile';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
 export interface SentrySandboxOptions {
@@ -52,7 +53,7 @@ const DEFAULT_ROOT = '/run/tvisor';
  * NODE_EXTRA_CA_CERTS costs ~35 ms per Node start).
  */
 export function sandboxEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv() };
 }
 const EXIT_STATUS = 'exit-status';
 
@@ -113,7 +114,7 @@ function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<
  */
 function cgroupName(req: SandboxSpawnRequest): string {
   if (req.stateDir === path.join(DEFAULT_ROOT, req.id)) return req.id;
-  return `${req.id}-${createHash('sha256').update(req.stateDir).digest('hex').slice(0, 8)}`;
+  return `${req.id}-${sha256Hex(req.stateDir).slice(0, 8)}`;
 }
 
 /** SentrySandbox runs each container in its own sentry process. */
@@ -147,6 +148,7 @@ export class SentrySandbox implements Sandbox {
     let cg: SandboxCgroup | undefined;
     try {
       cg = SandboxCgroup.create(cgroupName(req), req.spec.linux?.cgroupsPath, req.spec.linux?.resources, { systemd: this.o.systemdCgroup });
+      profileMark('cgroup-created');
     } catch (e) {
       const wantsLimits = Object.keys(req.spec.linux?.resources ?? {}).some((k) => k !== 'devices');
       if (wantsLimits) return Promise.reject(e);
@@ -220,8 +222,10 @@ export class SentrySandbox implements Sandbox {
         // so that one wait is paid and it overlaps the start of both processes (measured
         // better than moving this process in first so that they are born inside). Neither
         // forks before its Node is up, so their children start in the cgroup.
+        profileMark('spawned');
         cg?.join(sentryPid!);
         cg?.join(goferPid!);
+        profileMark('cgroup-joined');
       } finally {
         for (const fd of [sentryEnd, goferEnd, w, lifeR, envR]) if (fd >= 0) closeFd(fd);
       }

@@ -10,8 +10,11 @@
  *    step.
  * 3. idle memory: a `sleep 1000` container, created and started, settled for a second;
  *    the sum of RSS and PSS over every host process of its sandbox (listed).
- * 4. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 2x runsc.
- * 5. with BASELINE=<commit> (spec-tests/bench/baseline.ts): that commit's build measured in
+ * 4. `exec` of `true` into a running `sleep` container and `state` of it, interleaved
+ *    across the runtimes (BENCH_START_EXECS rounds, default 10).
+ * 5. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 2x runsc, exec <=
+ *    1x runsc, state <= 2x runc.
+ * 6. with BASELINE=<commit> (spec-tests/bench/baseline.ts): that commit's build measured in
  *    all three parts like tvisor, and each of tvisor's figures as a multiple of its own.
  *
  * Each runtime gets a fresh --root and its own bundles in one temporary directory; every
@@ -26,7 +29,7 @@
  * /proc/<pid-file pid>/stat until the process is gone or a zombie: the same cheap check
  * for every runtime (a `state` call would add the runtime's CLI start-up, which is what is
  * measured). Environment: BENCH_START_RUNS (default 10),
- * BENCH_START_CONTAINERS (default 20), BENCH_START_BUDGET_S (default 150: the
+ * BENCH_START_CONTAINERS (default 20), BENCH_START_EXECS (default 10), BENCH_START_BUDGET_S (default 150: the
  * measurements stop early, and say so, past this many seconds).
  */
 import { spawn } from 'node:child_process';
@@ -40,10 +43,11 @@ import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 
 const RUNS = Number(process.env.BENCH_START_RUNS ?? '10');
 const CONTAINERS = Number(process.env.BENCH_START_CONTAINERS ?? '20');
+const EXECS = Number(process.env.BENCH_START_EXECS ?? '10');
 const BUDGET_MS = Number(process.env.BENCH_START_BUDGET_S ?? '150') * 1000;
 const CLI_TIMEOUT_MS = 30_000;
 /** TARGETS are the issue's bounds on tvisor as a multiple of runsc. */
-const TARGETS = { run: 1.0, memory: 2.0 };
+const TARGETS = { run: 1.0, memory: 2.0, exec: 1.0, state: 2.0 };
 
 /** Rt is one runtime under test: its CLI, its own root and bundles, the ids it made. */
 interface Rt {
@@ -66,9 +70,11 @@ interface Rt {
   runMs: number[];
   cycle?: { totalMs: number; count: number; steps: Record<Step, number[]> };
   memory?: { procs: ProcMemory[]; kb: Record<Measure, number | undefined> };
+  execMs: number[];
+  stateMs: number[];
 }
 
-type Part = 'run' | 'cycle' | 'memory';
+type Part = 'run' | 'cycle' | 'memory' | 'exec';
 /** Measure is a way of counting a sandbox's resident memory (see MEASURES). */
 type Measure = 'rss' | 'pss' | 'uss' | 'unique';
 type Step = 'create' | 'start' | 'exit' | 'delete';
@@ -469,6 +475,45 @@ async function measureMemory(rt: Rt): Promise<void> {
   }
 }
 
+// ---- 4. exec and state ----
+
+/**
+ * measureExec starts one `sleep` container per runtime, then times `exec ID /bin/true`
+ * and `state ID` in EXECS rounds interleaved across the runtimes (one warm-up first), and
+ * kills and deletes the containers. A runtime stops at its first failure.
+ */
+async function measureExec(rts: Rt[]): Promise<void> {
+  const running = new Map<Rt, { id: string; pid: number }>();
+  try {
+    for (const rt of rts) {
+      const id = newId(rt);
+      const pidFile = path.join(rt.dir, 'exec.pid');
+      if ((rt.err.exec = failure('create', await cli(rt, ['create', '--bundle', rt.sleepBundle, '--pid-file', pidFile, id])))) continue;
+      running.set(rt, { id, pid: readPid(pidFile) });
+      rt.err.exec = failure('start', await cli(rt, ['start', id]));
+    }
+    for (let i = -1; i < EXECS && !overBudget(); i++) {
+      for (const [rt, { id }] of running) {
+        if (rt.err.exec) continue;
+        const e = await cli(rt, ['exec', id, '/bin/true']);
+        if ((rt.err.exec = failure('exec', e))) continue;
+        const st = await cli(rt, ['state', id]);
+        if ((rt.err.exec = failure('state', st))) continue;
+        if (i >= 0) {
+          rt.execMs.push(e.ms);
+          rt.stateMs.push(st.ms);
+        }
+      }
+    }
+  } finally {
+    for (const [rt, { id, pid }] of running) {
+      await cli(rt, ['kill', id, 'KILL']);
+      await waitExit(pid, 10_000);
+      if (failure('delete', await cli(rt, ['delete', id]))) await cli(rt, ['delete', '--force', id]);
+    }
+  }
+}
+
 // ---- set-up and clean-up ----
 
 /** NOCERTS is the label of tvisor run without NODE_EXTRA_CA_CERTS (see setUp). */
@@ -482,7 +527,7 @@ function setUp(tmp: string): Rt[] {
     const dir = path.join(tmp, name);
     const trueBundle = path.join(dir, 'bundle-true');
     const sleepBundle = path.join(dir, 'bundle-sleep');
-    const rt: Rt = { name, label: name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], err: {} };
+    const rt: Rt = { name, label: name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], execMs: [], stateMs: [], err: {} };
     rt.skip = runtimeSkipReason(name);
     fs.mkdirSync(trueBundle, { recursive: true });
     fs.mkdirSync(sleepBundle, { recursive: true });
@@ -494,10 +539,10 @@ function setUp(tmp: string): Rt[] {
   if (process.env.NODE_EXTRA_CA_CERTS && !tvisor.skip) {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    rts.push({ ...tvisor, label: NOCERTS, env, root: path.join(tvisor.dir, 'root-nocerts'), ids: [], runMs: [], err: {} });
+    rts.push({ ...tvisor, label: NOCERTS, env, root: path.join(tvisor.dir, 'root-nocerts'), ids: [], runMs: [], execMs: [], stateMs: [], err: {} });
   }
   const base = baseline();
-  if (base) rts.push({ ...tvisor, label: base.label, bin: base.bin, root: path.join(tvisor.dir, 'root-baseline'), ids: [], runMs: [], err: {} });
+  if (base) rts.push({ ...tvisor, label: base.label, bin: base.bin, root: path.join(tvisor.dir, 'root-baseline'), ids: [], runMs: [], execMs: [], stateMs: [], err: {} });
   return rts;
 }
 
@@ -630,9 +675,23 @@ function report(all: Rt[], rounds: number): void {
   for (const m of measures) console.log(`   ${MEASURES[m]}`);
   console.log(`   the target uses ${measure} (one sandbox alone); the other measures' verdicts are shown beside it`);
 
+  console.log(`\n4. \`exec\` of \`true\` into a running \`sleep\` container, and \`state\` of it, wall ms (interleaved rounds after one warm-up)`);
+  const med = (xs: number[]) => (xs.length ? median(xs) : undefined);
+  const erows = [['runtime', 'n', 'exec med', 'min', 'max', 'tvisor/this', 'state med', 'min', 'max', 'tvisor/this']];
+  for (const rt of rts) {
+    if (!rt.execMs.length) erows.push([rt.label, na(rt, 'exec')]);
+    else {
+      erows.push([rt.label, String(rt.execMs.length), ms(median(rt.execMs)), ms(Math.min(...rt.execMs)), ms(Math.max(...rt.execMs)), rt === tvisor ? '' : fmtRatio(ratio(med(tvisor.execMs), med(rt.execMs))),
+        ms(median(rt.stateMs)), ms(Math.min(...rt.stateMs)), ms(Math.max(...rt.stateMs)), rt === tvisor ? '' : fmtRatio(ratio(med(tvisor.stateMs), med(rt.stateMs)))]);
+    }
+  }
+  table(erows);
+
   const runRatio = ratio(runMed(tvisor), runMed(runsc));
   const memRatio = ratio(mem(tvisor, measure), mem(runsc, measure));
-  console.log('\n4. targets (tvisor as a multiple of runsc, measured above)');
+  const execRatio = ratio(med(tvisor.execMs), med(runsc.execMs));
+  const stateRatio = ratio(med(tvisor.stateMs), med(runc.stateMs));
+  console.log('\n5. targets (tvisor as a multiple of runsc, or of runc for state, measured above)');
   table([
     ['target', 'bound', 'measured', 'verdict'],
     ['run wall time (median)', `<= ${TARGETS.run.toFixed(1)}x`, fmtRatio(runRatio), verdict(runRatio, TARGETS.run)],
@@ -644,15 +703,19 @@ function report(all: Rt[], rounds: number): void {
         const r = ratio(mem(tvisor, m), mem(runsc, m));
         return [`  (by ${m})`, '', fmtRatio(r), `(${verdict(r, TARGETS.memory)})`];
       }),
+    ['exec of true (median)', `<= ${TARGETS.exec.toFixed(1)}x`, fmtRatio(execRatio), verdict(execRatio, TARGETS.exec)],
+    ['state (median), vs runc', `<= ${TARGETS.state.toFixed(1)}x`, fmtRatio(stateRatio), verdict(stateRatio, TARGETS.state)],
   ]);
   if (before) {
-    console.log(`\n5. against the baseline ${before.label} (tvisor's figure as a multiple of the baseline's; bound ${REGRESSION_BOUND}x)`);
+    console.log(`\n6. against the baseline ${before.label} (tvisor's figure as a multiple of the baseline's; bound ${REGRESSION_BOUND}x)`);
     const rows5 = [['figure', 'tvisor', before.label, 'tvisor/baseline', 'verdict']];
     const add = (name: string, now: number | undefined, then: number | undefined, unit: (v: number) => string) =>
       rows5.push([name, now === undefined ? '-' : unit(now), then === undefined ? '-' : unit(then), fmtRatio(ratio(now, then)), regressionVerdict(now, then)]);
     add('run wall ms (median)', runMed(tvisor), runMed(before), ms);
     for (const s of STEPS) add(`${s} ms (median)`, tvisor.cycle ? median(tvisor.cycle.steps[s]) : undefined, before.cycle ? median(before.cycle.steps[s]) : undefined, ms);
     add(`idle memory ${measure} MiB`, mem(tvisor, measure), mem(before, measure), mib);
+    add('exec ms (median)', med(tvisor.execMs), med(before.execMs), ms);
+    add('state ms (median)', med(tvisor.stateMs), med(before.stateMs), ms);
     table(rows5);
   }
   const errors = all.flatMap((rt) => Object.entries(rt.err).filter(([, e]) => e).map(([part, e]) => `${rt.label} ${part}: ${e}`));
@@ -672,6 +735,8 @@ async function main(): Promise<number> {
     await measureCycles(rts.filter((r) => measuredFully(r) && !r.skip));
     process.stderr.write(`bench-start: lifecycles done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     for (const rt of rts.filter(measuredFully)) if (!rt.skip && !overBudget()) await measureMemory(rt);
+    if (!overBudget()) await measureExec(rts.filter((r) => measuredFully(r) && !r.skip));
+    process.stderr.write(`bench-start: exec and state done at ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     report(rts, rounds);
   } finally {
     notes = await cleanUp(tmp, rts);
