@@ -49,7 +49,7 @@
  * no other table (never shared).
  */
 import * as os from 'node:os';
-import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
@@ -713,6 +713,43 @@ export class MemoryManager implements Mapper {
       if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
       throw e;
     }
+  }
+
+  /**
+   * ioViews returns views of the memory file behind application memory at [addr,
+   * addr+length), for a read(2) into it (`store`: the sentry writes there) or a write(2)
+   * from it, so that the file's data move without a copy through a sentry buffer. The
+   * views cover the longest prefix of the range that is mapped with the access wanted
+   * (PROT_WRITE to store, PROT_READ to load) and, in a shared file mapping, below the
+   * file's end: as Linux copies up to the first fault and returns what it did, a caller
+   * transfers that prefix, and fails with EFAULT only when it is empty (no views). The
+   * pages are populated, and for a store the private chunks are made this address space's
+   * own first (copy-on-write broken), so a view never reaches a chunk another address
+   * space shares. The views stay valid until the address space changes: use them at once.
+   */
+  ioViews(addr: number | bigint, length: number, store: boolean): Buffer[] {
+    const a = Number(addr), want = store ? PROT_WRITE : PROT_READ;
+    if (length <= 0 || !Number.isSafeInteger(a) || a < 0) return [];
+    const stop = Math.min(a + length, this.platform.maxUserAddress);
+    let end = a;
+    for (let i = this.vmaIndex(a); end < stop; i++) {
+      const v = this.vmas[i];
+      if (!v || v.start > end || (v.prot & want) !== want) break;
+      end = Math.min(v.end, stop);
+    }
+    if (end === a) return [];
+    this.populate(a, end - a);
+    if (store && this.writable.size < this.chunks.size) for (const c of this.chunksIn(a, end)) if (!this.writable.has(c)) this.own(c);
+    let ranges: FileRange[];
+    try {
+      ranges = this.as.translate(a, end - a, want);
+    } catch (e) {
+      // A shared file mapping past the file's end has no pages: stop there.
+      if (!(e instanceof MemoryFault)) throw e;
+      if (e.address <= a) return [];
+      ranges = this.as.translate(a, e.address - a, want);
+    }
+    return this.platform.memoryFile.views(ranges);
   }
 
   /** writeForce copies data ignoring protections (the ELF loader, signal frames on a read-only page are not allowed: use write). */

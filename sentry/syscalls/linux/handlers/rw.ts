@@ -19,8 +19,11 @@ import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './
 
 /** MAX_RW caps one read or write (Linux: 0x7ffff000). */
 export const MAX_RW = 0x7ffff000;
-/** CHUNK bounds the sentry buffer of one transfer; larger requests return short counts. */
+/** CHUNK bounds one transfer (the sentry buffer, or the application memory a direct one prepares); larger requests return short counts. */
 export const CHUNK = 4 << 20;
+
+/** BOUND_READS_OVER is the read length past which readDirect asks the file how much it can give (the sentry's unit of private memory, 64 KiB). */
+const BOUND_READS_OVER = 64 << 10;
 
 function blocked(f: FileDescription, r: number | Block): number | Block {
   if (r instanceof Block && f.nonblocking) return -Errno.EAGAIN;
@@ -34,11 +37,15 @@ function requirePosition(f: FileDescription): void {
   f.seek(0, SEEK_CUR);
 }
 
+/** Iovec is one application buffer of a read or write. */
+type Iovec = { base: bigint; len: number };
+
 /** doRead reads up to len bytes into application memory at addr. */
 export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
   if (!f.readable) fail(Errno.EBADF);
   if (f.loc?.dentry.inode.isDir) fail(Errno.EISDIR);
   if (offset !== undefined) requirePosition(f);
+  if (f.readv) return readDirect(t, f, [{ base: addr, len }], offset);
   const n = Math.min(len, MAX_RW, CHUNK);
   const buf = Buffer.allocUnsafe(n);
   const r = blocked(f, f.read(t, buf, offset));
@@ -52,13 +59,77 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
 export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
   if (!f.writable) fail(Errno.EBADF);
   if (offset !== undefined) requirePosition(f);
-  let n = Math.min(len, MAX_RW, CHUNK);
-  if (n > 0 && f.loc?.dentry.inode.isRegular) n = fsizeRoom(t, () => offset ?? (f.flags & O_APPEND ? f.stat().size : f.offset), n);
+  if (f.writev) return writeDirect(t, f, [{ base: addr, len }], offset);
+  const n = writeRoom(t, f, len, offset);
   const data = t.mm.read(addr, n);
-  const r = blocked(f, f.write(t, data, offset));
+  return wrote(t, f, blocked(f, f.write(t, data, offset)));
+}
+
+/** writeRoom is how much of len bytes one write may take: MAX_RW, CHUNK, RLIMIT_FSIZE. */
+function writeRoom(t: Task, f: FileDescription, len: number, offset?: number): number {
+  const n = Math.min(len, MAX_RW, CHUNK);
+  if (n > 0 && f.loc?.dentry.inode.isRegular) return fsizeRoom(t, () => offset ?? (f.flags & O_APPEND ? f.stat().size : f.offset), n);
+  return n;
+}
+
+/** wrote follows a write's result: fsnotify's event, SIGPIPE for EPIPE. */
+function wrote(t: Task, f: FileDescription, r: number | Block): number | Block {
   if (typeof r === 'number' && r > 0) notifyModified(f);
   if (r === -Errno.EPIPE) sendToTask(t, { signo: SIGPIPE, code: SI_USER, pid: t.pid, uid: t.creds.uid });
   return r;
+}
+
+/**
+ * ioViews returns views of the memory file behind up to `max` bytes of the iovecs'
+ * application memory, in order (MemoryManager.ioViews), stopping at the first byte that
+ * lacks the access (`store`: writable, for a read(2)); as Linux copies up to the first
+ * fault, only an empty list with bytes wanted is EFAULT.
+ */
+function ioViews(t: Task, iovs: readonly Iovec[], max: number, store: boolean): Buffer[] {
+  const views: Buffer[] = [];
+  let left = max;
+  for (const iov of iovs) {
+    if (left <= 0) break;
+    const n = Math.min(iov.len, left);
+    if (n === 0) continue;
+    let got = 0;
+    for (const v of t.mm.ioViews(iov.base, n, store)) {
+      views.push(v);
+      got += v.length;
+    }
+    left -= got;
+    if (got < n) {
+      if (views.length === 0) fail(Errno.EFAULT);
+      break;
+    }
+  }
+  return views;
+}
+
+/**
+ * readDirect is read(2) and readv(2) of a file with readv (regular files): the file fills
+ * the application's memory through views of it, with no sentry buffer in between (one
+ * copy for tmpfs, none for a host descriptor's pread), no more than the file can return.
+ */
+function readDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset?: number): number | Block {
+  let len = 0;
+  for (const iov of iovs) len += iov.len;
+  // A large read of a short file would populate application memory the read never fills
+  // (Linux touches only what it copies): the file says how much it can give (for a host
+  // file a stat, so only when the read is long enough to matter).
+  const bound = len > BOUND_READS_OVER && f.readBound ? f.readBound(offset) : Infinity;
+  const views = ioViews(t, iovs, Math.min(len, MAX_RW, CHUNK, bound), true);
+  const r = blocked(f, f.readv!(t, views, offset));
+  if (typeof r === 'number' && r > 0) notifyAccessed(f);
+  return r;
+}
+
+/** writeDirect is write(2) and writev(2) of a file with writev: it takes the application's memory through views of it. */
+function writeDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset?: number): number | Block {
+  let len = 0;
+  for (const iov of iovs) len += iov.len;
+  const views = ioViews(t, iovs, writeRoom(t, f, len, offset), false);
+  return wrote(t, f, blocked(f, f.writev!(t, views, offset)));
 }
 
 function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
@@ -82,10 +153,17 @@ define(1, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => doWrite(t, 
 define(17, (t, r) => accountIo(t, false, () => doRead(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3)))), 'full');
 define(18, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => doWrite(t, file(t, fdArg(r, 0)), r.arg(1), num(r, 2), offsetArg(r.arg(3))))), 'full');
 
-/** vectored runs read or write over an iovec array, stopping at the first short transfer. */
+/**
+ * vectored runs read or write over an iovec array: one transfer through views for a file
+ * with readv/writev, else one read or write per iovec, stopping at the first short one.
+ */
 function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: boolean, offset?: number): number | Block {
   const f = file(t, fd);
   const iovs = readIovecs(t, iovAddr, count);
+  if (write ? f.writable && f.writev : f.readable && f.readv && !f.loc?.dentry.inode.isDir) {
+    if (offset !== undefined) requirePosition(f);
+    return write ? writeDirect(t, f, iovs, offset) : readDirect(t, f, iovs, offset);
+  }
   let total = 0;
   for (const iov of iovs) {
     if (iov.len === 0) continue;
