@@ -1,0 +1,50 @@
+/**
+ * read/write straight between a regular file and the caller's memory (the sentry moves
+ * them through views of the memory file, with no buffer of its own in between): a 40 MiB
+ * file in blocks of a few MiB (crossing the memory file's 32 MiB mapping chunks), 1024
+ * iovecs, buffers that end in an unmapped page (the bytes before the fault, then EFAULT),
+ * and reads into private pages shared since a fork. On the rootfs (a gofer file under
+ * tvisor: pread/pwrite on the host descriptor) and on a tmpfs mount (memory file to
+ * memory file), compared between a native run and runc, runsc and tvisor.
+ */
+import { SCRATCH, type RunResult } from './runner';
+import { describeProgram, expectLines } from './compare';
+
+function expectRw(r: RunResult): void {
+  expect(r.status).toBe(0);
+  expectLines(r.stdout, [
+    'big write: 41955385 bytes in 14 writes',
+    'big read: 41955385 bytes in 41 reads, 0 bytes differ',
+    'big pread: 6 reads, 0 bytes differ',
+    'writev of 1024 iovecs: 1346608 of 1346608 bytes',
+    "preadv of 1024 iovecs: all the file's bytes, 0 bytes differ",
+    'read of 3 pages into 2 mapped + 1 unmapped: 8192, offset 8192',
+    'read into the unmapped page: -1 EFAULT, offset 8192',
+    'pread straddling into it: 3996 0',
+    'bytes read into the mapped pages: 8192',
+    'pwrite of 1 mapped + 1 unmapped page: 4096 0',
+    'write from the unmapped page: -1 EFAULT',
+    'readv with the unmapped page as iovec 2: 100 0',
+    'writev likewise: 100 0',
+    'file size after the writes: 4096',
+    'child read into pages shared since the fork: exit 0',
+    "parent's preadv into them: 60000; bytes not as the parent left them: 0",
+    'done',
+  ]);
+}
+
+describeProgram({ program: 'rwdirect', title: 'rwdirect on the rootfs', args: [SCRATCH], options: { timeoutMs: 120_000 }, expectNative: expectRw });
+
+describeProgram({
+  program: 'rwdirect',
+  title: 'rwdirect on a tmpfs mount',
+  args: [SCRATCH],
+  options: {
+    timeoutMs: 120_000,
+    scratch: '/mnt/rwtmpfs',
+    editSpec: (spec) => {
+      spec.mounts.push({ destination: '/mnt/rwtmpfs', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=128m'] });
+    },
+  },
+  expectNative: expectRw,
+});
