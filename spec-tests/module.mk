@@ -61,7 +61,8 @@ bench-syscalls: build
 bench-io: build
 	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-io.ts --bundle --platform=node --format=cjs \
 		--log-level=warning --outfile=build/bench/bench-io.js
-	$(NODE) build/bench/bench-io.js
+	$(bench_baseline)
+	$(BENCH_ENV) $(NODE) build/bench/bench-io.js
 
 # Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
 .PHONY: bench-start
