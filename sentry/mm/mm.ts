@@ -570,6 +570,7 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       runs.flush();
+      if (!existing) mem.settle(); // what was filled is mapped: a cache may trim now
     }
   }
 
@@ -716,40 +717,57 @@ export class MemoryManager implements Mapper {
   }
 
   /**
-   * ioViews returns views of the memory file behind application memory at [addr,
-   * addr+length), for a read(2) into it (`store`: the sentry writes there) or a write(2)
-   * from it, so that the file's data move without a copy through a sentry buffer. The
-   * views cover the longest prefix of the range that is mapped with the access wanted
+   * ioViews returns views of the memory file behind up to `max` bytes of the application
+   * buffers `iovs`, in order, for a read(2) into them (`store`: the sentry writes there)
+   * or a write(2) from them, so that a file's data move without a copy through a sentry
+   * buffer. The views cover the longest prefix that is mapped with the access wanted
    * (PROT_WRITE to store, PROT_READ to load) and, in a shared file mapping, below the
    * file's end: as Linux copies up to the first fault and returns what it did, a caller
-   * transfers that prefix, and fails with EFAULT only when it is empty (no views). The
-   * pages are populated, and for a store the private chunks are made this address space's
-   * own first (copy-on-write broken), so a view never reaches a chunk another address
-   * space shares. The views stay valid until the address space changes: use them at once.
+   * transfers that prefix, and fails with EFAULT only when it is empty (no views). Every
+   * buffer is populated before any is translated (populating may evict a page cache's
+   * chunk: never one a view already reaches), and for a store the private chunks are made
+   * this address space's own first (copy-on-write broken), so a view never reaches a chunk
+   * another address space shares. Use the views at once: a later change of the address
+   * space or of a page cache may give their memory to something else.
    */
-  ioViews(addr: number | bigint, length: number, store: boolean): Buffer[] {
-    const a = Number(addr), want = store ? PROT_WRITE : PROT_READ;
-    if (length <= 0 || !Number.isSafeInteger(a) || a < 0) return [];
-    const stop = Math.min(a + length, this.platform.maxUserAddress);
-    let end = a;
-    for (let i = this.vmaIndex(a); end < stop; i++) {
-      const v = this.vmas[i];
-      if (!v || v.start > end || (v.prot & want) !== want) break;
-      end = Math.min(v.end, stop);
+  ioViews(iovs: readonly { base: number | bigint; len: number }[], max: number, store: boolean): Buffer[] {
+    const want = store ? PROT_WRITE : PROT_READ;
+    const ranges: { a: number; end: number }[] = [];
+    let left = max;
+    for (const iov of iovs) {
+      const a = Number(iov.base), n = Math.min(iov.len, left);
+      if (n <= 0) {
+        if (left <= 0) break;
+        continue;
+      }
+      if (!Number.isSafeInteger(a) || a < 0) break;
+      const stop = Math.min(a + n, this.platform.maxUserAddress);
+      let end = a;
+      for (let i = this.vmaIndex(a); end < stop; i++) {
+        const v = this.vmas[i];
+        if (!v || v.start > end || (v.prot & want) !== want) break;
+        end = Math.min(v.end, stop);
+      }
+      if (end > a) ranges.push({ a, end });
+      left -= end - a;
+      if (end < a + n) break;
     }
-    if (end === a) return [];
-    this.populate(a, end - a);
-    if (store && this.writable.size < this.chunks.size) for (const c of this.chunksIn(a, end)) if (!this.writable.has(c)) this.own(c);
-    let ranges: FileRange[];
-    try {
-      ranges = this.as.translate(a, end - a, want);
-    } catch (e) {
-      // A shared file mapping past the file's end has no pages: stop there.
-      if (!(e instanceof MemoryFault)) throw e;
-      if (e.address <= a) return [];
-      ranges = this.as.translate(a, e.address - a, want);
+    for (const { a, end } of ranges) {
+      this.populate(a, end - a);
+      if (store && this.writable.size < this.chunks.size) for (const c of this.chunksIn(a, end)) if (!this.writable.has(c)) this.own(c);
     }
-    return this.platform.memoryFile.views(ranges);
+    const out: FileRange[] = [];
+    for (const { a, end } of ranges) {
+      try {
+        out.push(...this.as.translate(a, end - a, want));
+      } catch (e) {
+        // A shared file mapping past the file's end has no pages: stop there.
+        if (!(e instanceof MemoryFault)) throw e;
+        if (e.address > a) out.push(...this.as.translate(a, e.address - a, want));
+        break;
+      }
+    }
+    return this.platform.memoryFile.views(out);
   }
 
   /** writeForce copies data ignoring protections (the ELF loader, signal frames on a read-only page are not allowed: use write). */

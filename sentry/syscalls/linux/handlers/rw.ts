@@ -86,23 +86,8 @@ function wrote(t: Task, f: FileDescription, r: number | Block): number | Block {
  * fault, only an empty list with bytes wanted is EFAULT.
  */
 function ioViews(t: Task, iovs: readonly Iovec[], max: number, store: boolean): Buffer[] {
-  const views: Buffer[] = [];
-  let left = max;
-  for (const iov of iovs) {
-    if (left <= 0) break;
-    const n = Math.min(iov.len, left);
-    if (n === 0) continue;
-    let got = 0;
-    for (const v of t.mm.ioViews(iov.base, n, store)) {
-      views.push(v);
-      got += v.length;
-    }
-    left -= got;
-    if (got < n) {
-      if (views.length === 0) fail(Errno.EFAULT);
-      break;
-    }
-  }
+  const views = t.mm.ioViews(iovs, max, store);
+  if (views.length === 0 && max > 0 && iovs.some((iov) => iov.len > 0)) fail(Errno.EFAULT);
   return views;
 }
 
