@@ -586,7 +586,7 @@ export class GoferFile extends FileDescription implements HostIo {
     const at = offset ?? this.offset;
     const cache = this.inode.isRegular ? this.inode.pageCache : null;
     if (cache) return Math.max(0, cache.size - at);
-    if (this.hostFd < 0) return Infinity;
+    if (this.hostFd < 0 || !this.inode.isRegular) return Infinity;
     const st = host.fstat(this.hostFd);
     return typeof st === 'number' ? Infinity : Math.max(0, st.size - at);
   }

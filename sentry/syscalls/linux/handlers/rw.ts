@@ -37,6 +37,15 @@ function requirePosition(f: FileDescription): void {
   f.seek(0, SEEK_CUR);
 }
 
+/**
+ * isRegular tells whether f is a regular file, the only kind read and written through
+ * views of application memory (readv/writev): a device or a FIFO reached through the same
+ * file system keeps its one-buffer read and write.
+ */
+function isRegular(f: FileDescription): boolean {
+  return f.loc?.dentry.inode.isRegular ?? false;
+}
+
 /** Iovec is one application buffer of a read or write. */
 type Iovec = { base: bigint; len: number };
 
@@ -45,7 +54,7 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
   if (!f.readable) fail(Errno.EBADF);
   if (f.loc?.dentry.inode.isDir) fail(Errno.EISDIR);
   if (offset !== undefined) requirePosition(f);
-  if (f.readv) return readDirect(t, f, [{ base: addr, len }], offset);
+  if (f.readv && isRegular(f)) return readDirect(t, f, [{ base: addr, len }], offset);
   const n = Math.min(len, MAX_RW, CHUNK);
   const buf = Buffer.allocUnsafe(n);
   const r = blocked(f, f.read(t, buf, offset));
@@ -59,7 +68,7 @@ export function doRead(t: Task, f: FileDescription, addr: bigint, len: number, o
 export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, offset?: number): number | Block {
   if (!f.writable) fail(Errno.EBADF);
   if (offset !== undefined) requirePosition(f);
-  if (f.writev) return writeDirect(t, f, [{ base: addr, len }], offset);
+  if (f.writev && isRegular(f)) return writeDirect(t, f, [{ base: addr, len }], offset);
   const n = writeRoom(t, f, len, offset);
   const data = t.mm.read(addr, n);
   return wrote(t, f, blocked(f, f.write(t, data, offset)));
@@ -145,7 +154,7 @@ define(18, (t, r) => accountIo(t, true, () => withPipeSignal(t, () => doWrite(t,
 function vectored(t: Task, fd: number, iovAddr: bigint, count: number, write: boolean, offset?: number): number | Block {
   const f = file(t, fd);
   const iovs = readIovecs(t, iovAddr, count);
-  if (write ? f.writable && f.writev : f.readable && f.readv && !f.loc?.dentry.inode.isDir) {
+  if (isRegular(f) && (write ? f.writable && f.writev : f.readable && f.readv)) {
     if (offset !== undefined) requirePosition(f);
     return write ? writeDirect(t, f, iovs, offset) : readDirect(t, f, iovs, offset);
   }
