@@ -3,7 +3,8 @@
  * them through views of the memory file, with no buffer of its own in between): a 40 MiB
  * file in blocks of a few MiB (crossing the memory file's 32 MiB mapping chunks), 1024
  * iovecs, buffers that end in an unmapped page (the bytes before the fault, then EFAULT),
- * and reads into private pages shared since a fork. On the rootfs (a gofer file under
+ * reads into private pages shared since a fork, O_APPEND (pwrite appends too, as on Linux)
+ * and a file read into and written from its own MAP_SHARED mapping. On the rootfs (a gofer file under
  * tvisor: pread/pwrite on the host descriptor) and on a tmpfs mount (memory file to
  * memory file), compared between a native run and runc, runsc and tvisor.
  */
@@ -29,6 +30,11 @@ function expectRw(r: RunResult): void {
     'file size after the writes: 4096',
     'child read into pages shared since the fork: exit 0',
     "parent's preadv into them: 60000; bytes not as the parent left them: 0",
+    'O_APPEND writev: 12388, offset 12398',
+    'the mapping sees the appended bytes: yes',
+    "pread into its own mapping: 200, the appended 'b' at 60: yes",
+    "pwrite from its own mapping with O_APPEND: 100, size 12498, appended the mapping's first bytes: yes",
+    "the first byte is still 'X': yes",
     'done',
   ]);
 }

@@ -640,10 +640,10 @@ export class GoferFile extends FileDescription implements HostIo {
   }
 
   /**
-   * writev writes srcs in order as one write (O_APPEND: at the host file's end), from
-   * views of application memory straight to the host descriptor, stopping at a short
-   * write; an error after some bytes returns them. The page cache's pages are the file's
-   * too: a mapping sees the write.
+   * writev writes srcs in order as one write (O_APPEND: at the host file's end, even when
+   * an offset is given, as pwrite(2) does on Linux), from views of application memory
+   * straight to the host descriptor, stopping at a short write; an error after some
+   * bytes returns them. The page cache's pages are the file's too: a mapping sees the write.
    */
   override writev(_t: Task, srcs: readonly Buffer[], offset?: number): number | Block {
     const append = (this.flags & O_APPEND) !== 0;
@@ -652,7 +652,7 @@ export class GoferFile extends FileDescription implements HostIo {
       if (typeof st === 'number') this.inode.refresh();
       else this.inode.attr.size = st.size;
     }
-    const at = offset ?? (append ? this.inode.attr.size : this.offset);
+    const at = append ? this.inode.attr.size : offset ?? this.offset;
     const cache = this.inode.isRegular ? this.inode.pageCache : null;
     let done = 0;
     try {

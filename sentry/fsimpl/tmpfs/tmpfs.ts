@@ -552,10 +552,13 @@ export class TmpfsFile extends FileDescription {
     return this.writev(t, [src], offset);
   }
 
-  /** writev stores srcs in order as one write (O_APPEND: at the end), short past `size=`. */
+  /**
+   * writev stores srcs in order as one write, short past `size=`. With O_APPEND it goes at
+   * the end even when an offset is given (pwrite(2) appends there on Linux).
+   */
   override writev(_t: Task, srcs: readonly Buffer[], offset?: number): number | Block {
     const i = this.inode;
-    const at = offset ?? (this.flags & O_APPEND ? i.size : this.offset);
+    const at = this.flags & O_APPEND ? i.size : offset ?? this.offset;
     if (i.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
     let len = 0;
     for (const s of srcs) len += s.length;

@@ -9,7 +9,9 @@
  *   with the file offset unchanged; a write from it likewise; readv with an unmapped
  *   iovec in the middle;
  * - after fork, a read into private pages both processes share (in the child, then in
- *   the parent): the other process keeps its bytes.
+ *   the parent): the other process keeps its bytes;
+ * - writev with O_APPEND, and a file read into and written from its own MAP_SHARED
+ *   mapping (the mapping and read() agree).
  * Prints deterministic lines only.
  */
 #include "common.h"
@@ -215,6 +217,43 @@ static void afterFork(const char *dir) {
   unlink(path);
 }
 
+/* appendAndMapped: writev with O_APPEND; read() and write() of a file mapped MAP_SHARED,
+ * the buffer being that mapping itself. */
+static void appendAndMapped(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/rwdirect-map", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+  check(fd >= 0, "open map");
+  static char a[3 * PG], b[PG];
+  memset(a, 'a', sizeof a);
+  memset(b, 'b', sizeof b);
+  struct iovec iov[3] = {{a, 5000}, {b, 100}, {a, 3 * PG - 5000}};
+  check(pwrite(fd, a, 10, 0) == 10, "pwrite");
+  check(lseek(fd, 0, SEEK_SET) == 0, "lseek");
+  ssize_t w = writev(fd, iov, 3);
+  say("O_APPEND writev: %zd, offset %ld", w, (long)lseek(fd, 0, SEEK_CUR));
+  long size = 10 + w;
+  char *m = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  check(m != MAP_FAILED, "mmap shared");
+  say("the mapping sees the appended bytes: %s", m[10 + 5000] == 'b' && m[10 + 5100] == 'a' ? "yes" : "no");
+  /* The file read into its own mapping (ranges apart), and written from it. */
+  m[0] = 'X';
+  ssize_t r = pread(fd, m + 2 * PG, 200, 4950);
+  say("pread into its own mapping: %zd, the appended 'b' at 60: %s", r, m[2 * PG + 59] == 'a' && m[2 * PG + 60] == 'b' ? "yes" : "no");
+  /* pwrite on an O_APPEND file appends, whatever the offset (pwrite(2) BUGS). */
+  w = pwrite(fd, m, 100, 0);
+  struct stat st;
+  check(fstat(fd, &st) == 0, "fstat");
+  char tail[100];
+  check(pread(fd, tail, sizeof tail, size) == (ssize_t)sizeof tail, "pread tail");
+  say("pwrite from its own mapping with O_APPEND: %zd, size %ld, appended the mapping's first bytes: %s", w, (long)st.st_size,
+      memcmp(tail, m, 100) == 0 && tail[0] == 'X' ? "yes" : "no");
+  say("the first byte is still 'X': %s", m[0] == 'X' ? "yes" : "no");
+  munmap(m, 4 * PG);
+  close(fd);
+  unlink(path);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     say("usage: rwdirect DIR");
@@ -224,6 +263,7 @@ int main(int argc, char **argv) {
   manyIovecs(argv[1]);
   faults(argv[1]);
   afterFork(argv[1]);
+  appendAndMapped(argv[1]);
   say("done");
   return 0;
 }

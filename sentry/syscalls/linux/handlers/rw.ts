@@ -77,7 +77,7 @@ export function doWrite(t: Task, f: FileDescription, addr: bigint, len: number, 
 /** writeRoom is how much of len bytes one write may take: MAX_RW, CHUNK, RLIMIT_FSIZE. */
 function writeRoom(t: Task, f: FileDescription, len: number, offset?: number): number {
   const n = Math.min(len, MAX_RW, CHUNK);
-  if (n > 0 && f.loc?.dentry.inode.isRegular) return fsizeRoom(t, () => offset ?? (f.flags & O_APPEND ? f.stat().size : f.offset), n);
+  if (n > 0 && f.loc?.dentry.inode.isRegular) return fsizeRoom(t, () => (f.flags & O_APPEND ? f.stat().size : offset ?? f.offset), n);
   return n;
 }
 
