@@ -143,6 +143,9 @@ static void faults(const char *dir) {
   r = read(fd, p + 2 * PG, PG);
   say("read into the unmapped page: %zd %s, offset %ld", r, errname(errno), (long)lseek(fd, 0, SEEK_CUR));
   errno = 0;
+  r = pread(fd, p + 2 * PG, PG, 4 * PG);
+  say("pread at the end of the file into the unmapped page: %zd %s", r, errname(errno));
+  errno = 0;
   r = pread(fd, p + PG + 100, 2 * PG, 0);
   say("pread straddling into it: %zd %s", r, errname(errno));
   int count = 0;

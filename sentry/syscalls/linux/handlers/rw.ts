@@ -89,18 +89,6 @@ function wrote(t: Task, f: FileDescription, r: number | Block): number | Block {
 }
 
 /**
- * ioViews returns views of the memory file behind up to `max` bytes of the iovecs'
- * application memory, in order (MemoryManager.ioViews), stopping at the first byte that
- * lacks the access (`store`: writable, for a read(2)); as Linux copies up to the first
- * fault, only an empty list with bytes wanted is EFAULT.
- */
-function ioViews(t: Task, iovs: readonly Iovec[], max: number, store: boolean): Buffer[] {
-  const views = t.mm.ioViews(iovs, max, store);
-  if (views.length === 0 && max > 0 && iovs.some((iov) => iov.len > 0)) fail(Errno.EFAULT);
-  return views;
-}
-
-/**
  * readDirect is read(2) and readv(2) of a file with readv (regular files): the file fills
  * the application's memory through views of it, with no sentry buffer in between (one
  * copy for tmpfs, none for a host descriptor's pread), no more than the file can return.
@@ -112,7 +100,11 @@ function readDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset?
   // (Linux touches only what it copies): the file says how much it can give (for a host
   // file a stat, so only when the read is long enough to matter).
   const bound = len > BOUND_READS_OVER && f.readBound ? f.readBound(offset) : Infinity;
-  const views = ioViews(t, iovs, Math.min(len, MAX_RW, CHUNK, bound), true);
+  const max = Math.min(len, MAX_RW, CHUNK, bound);
+  // As Linux copies up to the first fault, only a buffer that takes no byte is EFAULT, and
+  // not at the end of the file, where nothing is copied (read returns 0).
+  const views = t.mm.ioViews(iovs, max, true);
+  if (views.length === 0 && max > 0 && f.readBound?.(offset) !== 0) fail(Errno.EFAULT);
   const r = blocked(f, f.readv!(t, views, offset));
   if (typeof r === 'number' && r > 0) notifyAccessed(f);
   return r;
@@ -122,7 +114,9 @@ function readDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset?
 function writeDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset?: number): number | Block {
   let len = 0;
   for (const iov of iovs) len += iov.len;
-  const views = ioViews(t, iovs, writeRoom(t, f, len, offset), false);
+  const max = writeRoom(t, f, len, offset);
+  const views = t.mm.ioViews(iovs, max, false);
+  if (views.length === 0 && max > 0) fail(Errno.EFAULT); // no byte could be taken
   return wrote(t, f, blocked(f, f.writev!(t, views, offset)));
 }
 
