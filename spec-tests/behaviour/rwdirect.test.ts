@@ -4,9 +4,10 @@
  * file in blocks of a few MiB (crossing the memory file's 32 MiB mapping chunks), 1024
  * iovecs, buffers that end in an unmapped page (the bytes before the fault, then EFAULT),
  * reads into private pages shared since a fork, O_APPEND (pwrite appends too, as on Linux)
- * and a file read into and written from its own MAP_SHARED mapping. On the rootfs (a gofer file under
- * tvisor: pread/pwrite on the host descriptor) and on a tmpfs mount (memory file to
- * memory file), compared between a native run and runc, runsc and tvisor.
+ * and a file read into and written from its own MAP_SHARED mapping. On the rootfs and in
+ * a bind mount (gofer files under tvisor: pread/pwrite on the host descriptor) and on a
+ * tmpfs mount (memory file to memory file), compared between a native run and runc, runsc
+ * and tvisor.
  */
 import { SCRATCH, type RunResult } from './runner';
 import { describeProgram, expectLines } from './compare';
@@ -40,12 +41,22 @@ function expectRw(r: RunResult): void {
   ]);
 }
 
-/** gVisor checks the buffer before it looks at the file's end. */
+/** gVisor checks the buffer before it looks at the file's end (in a bind mount and on a tmpfs; not on its rootfs). */
 const runscDeviations: [string, string][] = [
   ['pread at the end of the file into the unmapped page: 0 0', 'pread at the end of the file into the unmapped page: -1 EFAULT'],
 ];
 
-describeProgram({ program: 'rwdirect', title: 'rwdirect on the rootfs', args: [SCRATCH], options: { timeoutMs: 120_000 }, expectNative: expectRw, runscDeviations });
+// The rootfs itself (its /tmp is a tmpfs under tvisor), and a bind mount: gofer files.
+describeProgram({ program: 'rwdirect', title: 'rwdirect on the rootfs', args: [SCRATCH], options: { timeoutMs: 120_000, scratch: '/' }, expectNative: expectRw });
+
+describeProgram({
+  program: 'rwdirect',
+  title: 'rwdirect in a bind mount',
+  args: [SCRATCH],
+  options: { timeoutMs: 120_000, scratchMount: '/mnt/scratch' },
+  expectNative: expectRw,
+  runscDeviations,
+});
 
 describeProgram({
   program: 'rwdirect',
