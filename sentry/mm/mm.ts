@@ -570,7 +570,11 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       runs.flush();
-      if (!existing) mem.settle(); // what was filled is mapped: a cache may trim now
+      // What was filled is mapped: a cache may trim now, unless views are in use (withViews).
+      if (!existing) {
+        if (this.unsettled) this.unsettled.add(mem);
+        else mem.settle();
+      }
     }
   }
 
@@ -695,24 +699,57 @@ export class MemoryManager implements Mapper {
   /** read copies length bytes from application memory (EFAULT when not readable). */
   read(addr: number | bigint, length: number): Buffer {
     const a = Number(addr);
-    this.ensure(a, length, PROT_READ);
-    try {
-      return copyIn(this.platform.memoryFile, this.as, a, length);
-    } catch (e) {
-      if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
-      throw e;
-    }
+    return this.settlingAfter(() => {
+      this.ensure(a, length, PROT_READ);
+      try {
+        return copyIn(this.platform.memoryFile, this.as, a, length);
+      } catch (e) {
+        if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
+        throw e;
+      }
+    });
   }
 
   /** write copies data into application memory (EFAULT when not writable). */
   write(addr: number | bigint, data: Uint8Array): void {
     const a = Number(addr);
-    this.ensure(a, data.length, PROT_WRITE);
+    this.settlingAfter(() => {
+      this.ensure(a, data.length, PROT_WRITE);
+      try {
+        copyOut(this.platform.memoryFile, this.as, a, data);
+      } catch (e) {
+        if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
+        throw e;
+      }
+    });
+  }
+
+  /** unsettled, while withViews runs, collects the objects populated, to settle once the views are done with. */
+  private unsettled: Set<MemObject> | null = null;
+
+  /**
+   * withViews calls `use` with ioViews(iovs, max, store) and returns what it returns. No
+   * object populated meanwhile settles (a page cache evicts nothing) until `use` is done,
+   * so that no view reaches memory given back while it is in use: populating one buffer
+   * could otherwise evict a chunk behind another, or behind an earlier part of the same.
+   */
+  withViews<T>(iovs: readonly { base: number | bigint; len: number }[], max: number, store: boolean, use: (views: Buffer[]) => T): T {
+    return this.settlingAfter(() => use(this.ioViews(iovs, max, store)));
+  }
+
+  /**
+   * settlingAfter runs fn with the objects it populates settling only once it returns:
+   * a copy that populates its range and then translates it never finds a chunk of it
+   * evicted in between.
+   */
+  private settlingAfter<T>(fn: () => T): T {
+    const outer = this.unsettled;
+    const pending = (this.unsettled = outer ?? new Set());
     try {
-      copyOut(this.platform.memoryFile, this.as, a, data);
-    } catch (e) {
-      if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
-      throw e;
+      return fn();
+    } finally {
+      this.unsettled = outer;
+      if (!outer) for (const mem of pending) mem.settle();
     }
   }
 
@@ -724,11 +761,11 @@ export class MemoryManager implements Mapper {
    * (PROT_WRITE to store, PROT_READ to load) and, in a shared file mapping, below the
    * file's end: as Linux copies up to the first fault and returns what it did, a caller
    * transfers that prefix, and fails with EFAULT only when it is empty (no views). Every
-   * buffer is populated before any is translated (populating may evict a page cache's
-   * chunk: never one a view already reaches), and for a store the private chunks are made
-   * this address space's own first (copy-on-write broken), so a view never reaches a chunk
-   * another address space shares. Use the views at once: a later change of the address
-   * space or of a page cache may give their memory to something else.
+   * buffer is populated before any is translated, and for a store the private chunks are
+   * made this address space's own first (copy-on-write broken), so a view never reaches a
+   * chunk another address space shares. Use the views at once, inside withViews: a later
+   * change of the address space or a page cache's eviction may give their memory to
+   * something else.
    */
   ioViews(iovs: readonly { base: number | bigint; len: number }[], max: number, store: boolean): Buffer[] {
     const want = store ? PROT_WRITE : PROT_READ;

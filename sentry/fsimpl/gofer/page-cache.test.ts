@@ -244,4 +244,26 @@ describe('PageCache eviction', () => {
     // The last reference wrote the dirty chunks back.
     expect(host.data.subarray(3 * CHUNK, 3 * CHUNK + 6).toString()).toBe('dirtyd');
   });
+
+  test('nothing is evicted while a syscall uses views of application memory (withViews): the cache trims after', () => {
+    pageCacheLimit.bytes = 2 * CHUNK;
+    const host = new FakeHost(Buffer.concat(Array.from({ length: 4 }, (_, c) => Buffer.alloc(CHUNK, 0x61 + c))));
+    const cache = new PageCache(mf, 4 * CHUNK, () => undefined);
+    cache.use(host, true, false);
+    const space = new TableSpace();
+    const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
+    const ro = 0x40000000;
+    mm.mapShared(ro, 4 * CHUNK, PROT_READ, cache, 0);
+    mm.populate(ro, 2 * CHUNK); // chunks 0 and 1: the oldest, the bound full
+    // A write(2) from chunks 0-2: filling chunk 2 must not evict chunk 0 under the views.
+    const seen = mm.withViews([{ base: ro + 100, len: 3 * CHUNK - 200 }], 3 * CHUNK, false, (views) => {
+      expect(cache.chunks.size).toBe(3);
+      return Buffer.concat(views);
+    });
+    expect(seen.length).toBe(3 * CHUNK - 200);
+    expect(seen.equals(host.data.subarray(100, 3 * CHUNK - 100))).toBe(true);
+    expect([...cache.chunks.keys()].sort()).toEqual([1, 2]); // trimmed once the views were done with
+    expect(space.mapped(ro)).toBe(false);
+    mm.release();
+  });
 });

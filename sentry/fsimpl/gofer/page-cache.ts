@@ -22,10 +22,11 @@
  * Once an address space has mapped the chunks it populated (settle), clean chunks past it
  * are evicted, cache by cache (the oldest cache first), each's oldest filled first: each
  * is unmapped wherever mapped and goes back to the pool, and a later access reads it from
- * the host again. Dirty chunks stay until the cache goes. Eviction happens only there: after the chunks populated are
- * mapped (none is given back while a mapping of it is pending) and before any view of a
- * syscall's buffer is taken (MemoryManager.ioViews translates after populating), so no
- * mapping or view outlives the chunk it reaches.
+ * the host again. Dirty chunks stay until the cache goes. Eviction happens only there:
+ * after the chunks populated are mapped (none is given back while a mapping of it is
+ * pending), and not while a syscall uses views of application memory
+ * (MemoryManager.withViews settles after), so no mapping or view outlives the chunk it
+ * reaches.
  *
  * Coherence with the host: the sandbox's own read(), write() and truncate go through the
  * cache. A change made to the file from outside the sandbox (the host writing to a bind

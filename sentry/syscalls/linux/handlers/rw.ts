@@ -103,9 +103,10 @@ function readDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset?
   const max = Math.min(len, MAX_RW, CHUNK, bound);
   // As Linux copies up to the first fault, only a buffer that takes no byte is EFAULT, and
   // not at the end of the file, where nothing is copied (read returns 0).
-  const views = t.mm.ioViews(iovs, max, true);
-  if (views.length === 0 && max > 0 && f.readBound?.(offset) !== 0) fail(Errno.EFAULT);
-  const r = blocked(f, f.readv!(t, views, offset));
+  const r = t.mm.withViews(iovs, max, true, (views) => {
+    if (views.length === 0 && max > 0 && f.readBound?.(offset) !== 0) fail(Errno.EFAULT);
+    return blocked(f, f.readv!(t, views, offset));
+  });
   if (typeof r === 'number' && r > 0) notifyAccessed(f);
   return r;
 }
@@ -115,9 +116,10 @@ function writeDirect(t: Task, f: FileDescription, iovs: readonly Iovec[], offset
   let len = 0;
   for (const iov of iovs) len += iov.len;
   const max = writeRoom(t, f, len, offset);
-  const views = t.mm.ioViews(iovs, max, false);
-  if (views.length === 0 && max > 0) fail(Errno.EFAULT); // no byte could be taken
-  return wrote(t, f, blocked(f, f.writev!(t, views, offset)));
+  return wrote(t, f, t.mm.withViews(iovs, max, false, (views) => {
+    if (views.length === 0 && max > 0) fail(Errno.EFAULT); // no byte could be taken
+    return blocked(f, f.writev!(t, views, offset));
+  }));
 }
 
 function withPipeSignal(t: Task, fn: () => number | Block): number | Block {
