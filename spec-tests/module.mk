@@ -12,7 +12,7 @@ BEHAVIOUR_PROGRAMS += futex vfork
 BEHAVIOUR_PROGRAMS += fifo select
 BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += netlink-raw netlink-ifaddrs
-BEHAVIOUR_PROGRAMS += mapshared bench-io
+BEHAVIOUR_PROGRAMS += mapshared bench-io rwdirect cache-evict
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
 BEHAVIOUR_PROGRAMS += vdso aslr
@@ -63,7 +63,8 @@ bench-syscalls: build
 bench-io: build
 	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-io.ts --bundle --platform=node --format=cjs \
 		--log-level=warning --outfile=build/bench/bench-io.js
-	$(NODE) build/bench/bench-io.js
+	$(bench_baseline)
+	$(BENCH_ENV) $(NODE) build/bench/bench-io.js
 
 # Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
 .PHONY: bench-start

@@ -96,6 +96,25 @@ export class MemoryFile {
     return this.chunk(c).subarray(at, at + length);
   }
 
+  /**
+   * views returns Buffers over the given ranges of the file, in order, without copying: one
+   * per range, split where a range crosses from one chunk of the sentry's mapping to the
+   * next (the scatter list of a read or write straight into application memory).
+   */
+  views(ranges: readonly FileRange[]): Buffer[] {
+    const out: Buffer[] = [];
+    for (const r of ranges) {
+      this.checkRange(r.offset, r.length);
+      for (let done = 0; done < r.length;) {
+        const at = r.offset + done;
+        const n = Math.min(r.length - done, this.chunkSize - (at % this.chunkSize));
+        out.push(this.view(at, n));
+        done += n;
+      }
+    }
+    return out;
+  }
+
   /** readBytes copies [offset, offset+length) of the file into a new Buffer. */
   readBytes(offset: number, length: number): Buffer {
     const out = Buffer.allocUnsafe(length);

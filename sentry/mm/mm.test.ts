@@ -584,3 +584,63 @@ describe('MemoryManager fork is copy-on-write', () => {
     mm.release();
   });
 });
+
+describe('MemoryManager.ioViews (read/write straight into application memory)', () => {
+  let mf: MemoryFile;
+  let p: ReturnType<typeof fakePlatform>;
+  beforeEach(() => {
+    // Small mapping chunks, so that a few hundred KiB of application memory span several.
+    mf = MemoryFile.create({ maxSize: 1 << 26, chunkSize: 4 * CHUNK });
+    p = fakePlatform(mf);
+  });
+  afterEach(() => mf.close());
+
+  const total = (views: Buffer[]) => views.reduce((n, v) => n + v.length, 0);
+
+  test('views cover the range in order, split where the memory file\'s mapping chunks end', () => {
+    const mm = MemoryManager.create(p);
+    const len = 20 * CHUNK;
+    const addr = mm.findFree(len);
+    mm.mapAnonymous(addr, len, RW, false);
+    const start = addr + 3 * PAGE + 5, n = len - 4 * PAGE;
+    const views = mm.ioViews([{ base: start, len: n }], n, true);
+    expect(total(views)).toBe(n);
+    expect(views.length).toBeGreaterThanOrEqual(5); // 20 chunks in mapping chunks of 4
+    expect(views.every((v) => v.length <= 4 * CHUNK)).toBe(true);
+    let k = 0;
+    for (const v of views) for (let i = 0; i < v.length; i++) v[i] = (k++ * 7) & 0xff;
+    const back = mm.read(start, n);
+    expect(back.every((b, i) => b === ((i * 7) & 0xff))).toBe(true);
+    // Loads see the same bytes through the same kind of views.
+    expect(Buffer.concat(mm.ioViews([{ base: start, len: n }], n, false)).equals(back)).toBe(true);
+  });
+
+  test('views stop at the first page without the access; none when the first byte lacks it', () => {
+    const mm = MemoryManager.create(p);
+    const addr = mm.findFree(8 * PAGE);
+    mm.mapAnonymous(addr, 4 * PAGE, RW, false);
+    mm.mapAnonymous(addr + 4 * PAGE, 2 * PAGE, PROT_READ, false);
+    // [addr+6 pages, addr+8 pages) is unmapped.
+    expect(total(mm.ioViews([{ base: addr + 100, len: 8 * PAGE }], 8 * PAGE, true))).toBe(4 * PAGE - 100);
+    expect(total(mm.ioViews([{ base: addr + 100, len: 8 * PAGE }], 8 * PAGE, false))).toBe(6 * PAGE - 100);
+    expect(mm.ioViews([{ base: addr + 4 * PAGE, len: PAGE }], PAGE, true)).toEqual([]);
+    expect(mm.ioViews([{ base: addr + 6 * PAGE, len: PAGE }], PAGE, false)).toEqual([]);
+    expect(mm.ioViews([{ base: 2 ** 53, len: PAGE }], PAGE, false)).toEqual([]);
+  });
+
+  test('a store through views after fork copies the shared chunk first: the other address space keeps its bytes', () => {
+    const parent = MemoryManager.create(p);
+    const addr = parent.findFree(4 * CHUNK);
+    parent.mapAnonymous(addr, 4 * CHUNK, RW, false);
+    parent.write(addr, Buffer.alloc(4 * CHUNK, 'P'));
+    const child = parent.fork();
+    for (const v of child.ioViews([{ base: addr + 10, len: CHUNK }], CHUNK, true)) v.fill('C');
+    expect(parent.read(addr, 4 * CHUNK).every((b) => b === 0x50)).toBe(true);
+    for (const v of parent.ioViews([{ base: addr + 2 * CHUNK, len: CHUNK }], CHUNK, true)) v.fill('Q');
+    const seen = child.read(addr, 4 * CHUNK);
+    expect(seen.subarray(10, 10 + CHUNK).every((b) => b === 0x43)).toBe(true);
+    expect(seen.subarray(2 * CHUNK).every((b) => b === 0x50)).toBe(true);
+    child.release();
+    parent.release();
+  });
+});

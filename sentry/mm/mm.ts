@@ -49,7 +49,7 @@
  * no other table (never shared).
  */
 import * as os from 'node:os';
-import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
@@ -570,6 +570,11 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       runs.flush();
+      // What was filled is mapped: a cache may trim now, unless views are in use (withViews).
+      if (!existing) {
+        if (this.unsettled) this.unsettled.add(mem);
+        else mem.settle();
+      }
     }
   }
 
@@ -694,25 +699,112 @@ export class MemoryManager implements Mapper {
   /** read copies length bytes from application memory (EFAULT when not readable). */
   read(addr: number | bigint, length: number): Buffer {
     const a = Number(addr);
-    this.ensure(a, length, PROT_READ);
-    try {
-      return copyIn(this.platform.memoryFile, this.as, a, length);
-    } catch (e) {
-      if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
-      throw e;
-    }
+    return this.settlingAfter(() => {
+      this.ensure(a, length, PROT_READ);
+      try {
+        return copyIn(this.platform.memoryFile, this.as, a, length);
+      } catch (e) {
+        if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
+        throw e;
+      }
+    });
   }
 
   /** write copies data into application memory (EFAULT when not writable). */
   write(addr: number | bigint, data: Uint8Array): void {
     const a = Number(addr);
-    this.ensure(a, data.length, PROT_WRITE);
+    this.settlingAfter(() => {
+      this.ensure(a, data.length, PROT_WRITE);
+      try {
+        copyOut(this.platform.memoryFile, this.as, a, data);
+      } catch (e) {
+        if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
+        throw e;
+      }
+    });
+  }
+
+  /** unsettled, while withViews runs, collects the objects populated, to settle once the views are done with. */
+  private unsettled: Set<MemObject> | null = null;
+
+  /**
+   * withViews calls `use` with ioViews(iovs, max, store) and returns what it returns. No
+   * object populated meanwhile settles (a page cache evicts nothing) until `use` is done,
+   * so that no view reaches memory given back while it is in use: populating one buffer
+   * could otherwise evict a chunk behind another, or behind an earlier part of the same.
+   */
+  withViews<T>(iovs: readonly { base: number | bigint; len: number }[], max: number, store: boolean, use: (views: Buffer[]) => T): T {
+    return this.settlingAfter(() => use(this.ioViews(iovs, max, store)));
+  }
+
+  /**
+   * settlingAfter runs fn with the objects it populates settling only once it returns:
+   * a copy that populates its range and then translates it never finds a chunk of it
+   * evicted in between.
+   */
+  private settlingAfter<T>(fn: () => T): T {
+    const outer = this.unsettled;
+    const pending = (this.unsettled = outer ?? new Set());
     try {
-      copyOut(this.platform.memoryFile, this.as, a, data);
-    } catch (e) {
-      if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
-      throw e;
+      return fn();
+    } finally {
+      this.unsettled = outer;
+      if (!outer) for (const mem of pending) mem.settle();
     }
+  }
+
+  /**
+   * ioViews returns views of the memory file behind up to `max` bytes of the application
+   * buffers `iovs`, in order, for a read(2) into them (`store`: the sentry writes there)
+   * or a write(2) from them, so that a file's data move without a copy through a sentry
+   * buffer. The views cover the longest prefix that is mapped with the access wanted
+   * (PROT_WRITE to store, PROT_READ to load) and, in a shared file mapping, below the
+   * file's end: as Linux copies up to the first fault and returns what it did, a caller
+   * transfers that prefix, and fails with EFAULT only when it is empty (no views). Every
+   * buffer is populated before any is translated, and for a store the private chunks are
+   * made this address space's own first (copy-on-write broken), so a view never reaches a
+   * chunk another address space shares. Use the views at once, inside withViews: a later
+   * change of the address space or a page cache's eviction may give their memory to
+   * something else.
+   */
+  ioViews(iovs: readonly { base: number | bigint; len: number }[], max: number, store: boolean): Buffer[] {
+    const want = store ? PROT_WRITE : PROT_READ;
+    const ranges: { a: number; end: number }[] = [];
+    let left = max;
+    for (const iov of iovs) {
+      const a = Number(iov.base), n = Math.min(iov.len, left);
+      if (n <= 0) {
+        if (left <= 0) break;
+        continue;
+      }
+      if (!Number.isSafeInteger(a) || a < 0) break;
+      const stop = Math.min(a + n, this.platform.maxUserAddress);
+      let end = a;
+      for (let i = this.vmaIndex(a); end < stop; i++) {
+        const v = this.vmas[i];
+        if (!v || v.start > end || (v.prot & want) !== want) break;
+        end = Math.min(v.end, stop);
+      }
+      if (end > a) ranges.push({ a, end });
+      left -= end - a;
+      if (end < a + n) break;
+    }
+    for (const { a, end } of ranges) {
+      this.populate(a, end - a);
+      if (store && this.writable.size < this.chunks.size) for (const c of this.chunksIn(a, end)) if (!this.writable.has(c)) this.own(c);
+    }
+    const out: FileRange[] = [];
+    for (const { a, end } of ranges) {
+      try {
+        out.push(...this.as.translate(a, end - a, want));
+      } catch (e) {
+        // A shared file mapping past the file's end has no pages: stop there.
+        if (!(e instanceof MemoryFault)) throw e;
+        if (e.address > a) out.push(...this.as.translate(a, e.address - a, want));
+        break;
+      }
+    }
+    return this.platform.memoryFile.views(out);
   }
 
   /** writeForce copies data ignoring protections (the ELF loader, signal frames on a read-only page are not allowed: use write). */

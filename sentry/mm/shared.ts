@@ -170,6 +170,12 @@ export class MemObject {
     return this.chunk(c);
   }
 
+  /**
+   * settle is called once an address space has mapped the chunks it just populated from
+   * the object (a page cache trims itself to its bound then: nothing is pending).
+   */
+  settle(): void {}
+
   /** readAt copies [at, at+dst.length) of the object into dst (holes read as zeros). */
   readAt(dst: Buffer, at: number): void {
     for (let done = 0; done < dst.length;) {

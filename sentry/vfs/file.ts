@@ -4,7 +4,9 @@
  * description; it is released when the last reference goes.
  *
  * read/write move data through sentry Buffers; the syscall layer copies them to and from
- * application memory. A description that would block returns a Block (kernel/waiter).
+ * application memory, or, for a file with readv/writev (regular files), gives it views of
+ * application memory to fill or take. A description that would block returns a Block
+ * (kernel/waiter).
  */
 import { Errno, fail } from '../kernel/errors';
 import type { Block, WaitQueue } from '../kernel/waiter';
@@ -68,6 +70,25 @@ export abstract class FileDescription {
   write(_t: Task, _src: Buffer, _offset?: number): number | Block {
     return fail(Errno.EINVAL);
   }
+
+  /**
+   * readv, when a file has it, is read() into several buffers in order as one transfer (at
+   * `offset`, or the file offset when undefined), returning the bytes read in all. The
+   * syscall layer gives it views of the application's memory (MemoryManager.ioViews), so
+   * that the data move without a copy through a sentry buffer; a file whose data are
+   * records (pipes, sockets, devices) has none and is read through one sentry buffer.
+   */
+  readv?(t: Task, dsts: readonly Buffer[], offset?: number): number | Block;
+
+  /** writev, when a file has it, is write() of several buffers in order as one transfer (see readv). */
+  writev?(t: Task, srcs: readonly Buffer[], offset?: number): number | Block;
+
+  /**
+   * readBound, with readv, is the most a read at `offset` (the file offset when undefined)
+   * can return now (a regular file: the bytes to its end), so that the syscall layer
+   * prepares no more application memory than the read fills.
+   */
+  readBound?(offset?: number): number;
 
   /** seek implements lseek; files without a position answer ESPIPE. */
   seek(offset: number, whence: number): number {

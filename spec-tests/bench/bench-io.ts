@@ -8,11 +8,14 @@
  * runsc >= 1x; 1 MiB blocks on tmpfs >= 0.5x runc). A runtime that cannot run here shows
  * "n/a: <reason>". Figures only: nothing here is a test.
  *
- * Environment: BENCH_IO_MIB (default 256) is the file's size in MiB.
+ * Environment: BENCH_IO_MIB (default 256) is the file's size in MiB. With BASELINE=<commit>
+ * (`make bench-io BASELINE=...`, baseline.ts) that commit's tvisor is measured too, in the
+ * same run, and each figure shows as a multiple of the baseline's (higher is better).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { programBinary, runUnder, runtimeSkipReason, type Runtime } from '../behaviour/runner';
+import { baseline } from './baseline';
 
 const PROGRAM = 'bench-io';
 const OPS = ['write-4k', 'read-4k', 'write-1m', 'read-1m', 'randread-4k'];
@@ -22,11 +25,12 @@ const PLACES = [
 ];
 const RUNTIMES: Runtime[] = ['runc', 'runsc', 'tvisor'];
 
-/** run measures one runtime in one place; MB/s per op, or why there are none. */
-function run(rt: Runtime, dir: string, mib: number): Map<string, number> | string {
+/** run measures one runtime (`bin`: another build of it) in one place; MB/s per op, or why there are none. */
+function run(rt: Runtime, dir: string, mib: number, bin?: string): Map<string, number> | string {
   const skip = runtimeSkipReason(rt);
   if (skip) return skip;
   const r = runUnder(rt, PROGRAM, [dir, String(mib)], {
+    bin,
     timeoutMs: 1_800_000,
     editSpec: (spec) => {
       spec.mounts.push({ destination: '/bench-tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `size=${2 * mib + 64}m`] });
@@ -50,25 +54,29 @@ function main(): number {
   }
   const mib = Number(process.env.BENCH_IO_MIB ?? '256');
   console.log(`bench-io: ${os.cpus().length} CPUs, kernel ${os.release()}, a ${mib} MiB file, MB/s (10^6 bytes per second)`);
+  const base = baseline();
+  const columns: { name: string; rt: Runtime; bin?: string }[] = RUNTIMES.map((rt) => ({ name: rt, rt }));
+  if (base) columns.push({ name: base.label, rt: 'tvisor', bin: base.bin });
   for (const place of PLACES) {
-    const cols = RUNTIMES.map((rt) => {
+    const cols = columns.map((c) => {
       const t0 = Date.now();
-      const got = run(rt, place.dir, mib);
-      process.stderr.write(`bench-io: ${place.name} ${rt}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      const got = run(c.rt, place.dir, mib, c.bin);
+      process.stderr.write(`bench-io: ${place.name} ${c.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
       return got;
     });
     console.log(`\n${place.name}:`);
-    const rows = [['op', ...RUNTIMES, 'tvisor/runsc', 'tvisor/runc', 'target']];
-    const [runc, runsc, tvisor] = cols.map((c) => (typeof c === 'string' ? undefined : c));
+    const rows = [['op', ...columns.map((c) => c.name), 'tvisor/runsc', 'tvisor/runc', ...(base ? [`tvisor/${base.label}`] : []), 'target']];
+    const [runc, runsc, tvisor, before] = cols.map((c) => (typeof c === 'string' ? undefined : c));
     for (const op of OPS) {
       const cell = (c: Map<string, number> | string) => (typeof c === 'string' ? 'n/a' : (c.get(op)?.toFixed(1) ?? '-'));
       const ratio = (a?: number, b?: number) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '-');
       const target = place.name === 'tmpfs' && op.endsWith('-1m') ? '>= 1x runsc, >= 0.5x runc' : '>= 1x runsc';
-      rows.push([op, ...cols.map(cell), ratio(tvisor?.get(op), runsc?.get(op)), ratio(tvisor?.get(op), runc?.get(op)), target]);
+      const vsBase = base ? [ratio(tvisor?.get(op), before?.get(op))] : [];
+      rows.push([op, ...cols.map(cell), ratio(tvisor?.get(op), runsc?.get(op)), ratio(tvisor?.get(op), runc?.get(op)), ...vsBase, target]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-    cols.forEach((c, i) => { if (typeof c === 'string') console.log(`${RUNTIMES[i]}: n/a: ${c}`); });
+    cols.forEach((c, i) => { if (typeof c === 'string') console.log(`${columns[i].name}: n/a: ${c}`); });
   }
   return 0;
 }

@@ -578,14 +578,45 @@ export class GoferFile extends FileDescription implements HostIo {
     super(loc, flags);
   }
 
-  override read(_t: Task, dst: Buffer, offset?: number): number | Block {
+  override read(t: Task, dst: Buffer, offset?: number): number | Block {
+    return this.readv(t, [dst], offset);
+  }
+
+  /**
+   * readBound is what a read at `offset` can return: the bytes to the end of the file as
+   * the page cache or the host descriptor knows it (unbounded over plain 9P).
+   */
+  override readBound(offset?: number): number {
+    const at = offset ?? this.offset;
+    const cache = this.inode.isRegular ? this.inode.pageCache : null;
+    if (cache) return Math.max(0, cache.size - at);
+    if (this.hostFd < 0 || !this.inode.isRegular) return Infinity;
+    const st = host.fstat(this.hostFd);
+    return typeof st === 'number' ? Infinity : Math.max(0, st.size - at);
+  }
+
+  /**
+   * readv reads the file into dsts in order (views of application memory from the
+   * syscall layer: the host descriptor's pread fills them directly), stopping at a short
+   * read; an error after some bytes returns them. A file mapped MAP_SHARED is read
+   * through its page cache (what the mappings wrote).
+   */
+  override readv(_t: Task, dsts: readonly Buffer[], offset?: number): number | Block {
     if (this.inode.isDir) fail(Errno.EISDIR);
     const at = offset ?? this.offset;
-    // A file mapped MAP_SHARED is read through its page cache (what the mappings wrote).
     const cache = this.inode.isRegular ? this.inode.pageCache : null;
-    const n = cache ? cache.read(dst, at, this) : this.readRaw(dst, at);
-    if (offset === undefined) this.offset += n;
-    return n;
+    let done = 0;
+    try {
+      for (const d of dsts) {
+        const n = cache ? cache.read(d, at + done, this) : this.readRaw(d, at + done);
+        done += n;
+        if (n < d.length) break;
+      }
+    } catch (e) {
+      if (done === 0) throw e;
+    }
+    if (offset === undefined) this.offset += done;
+    return done;
   }
 
   /** readRaw reads the host file at `at` (the host descriptor, else Tread on the fid). */
@@ -608,24 +639,43 @@ export class GoferFile extends FileDescription implements HostIo {
     return p9(() => this.inode.gfs.client.sync.write(this.fid, at, src));
   }
 
-  override write(_t: Task, src: Buffer, offset?: number): number | Block {
+  override write(t: Task, src: Buffer, offset?: number): number | Block {
+    return this.writev(t, [src], offset);
+  }
+
+  /**
+   * writev writes srcs in order as one write (O_APPEND: at the host file's end, even when
+   * an offset is given, as pwrite(2) does on Linux), from views of application memory
+   * straight to the host descriptor, stopping at a short write; an error after some
+   * bytes returns them. The page cache's pages are the file's too: a mapping sees the write.
+   */
+  override writev(_t: Task, srcs: readonly Buffer[], offset?: number): number | Block {
     const append = (this.flags & O_APPEND) !== 0;
     if (append) {
       const st = this.hostFd >= 0 ? host.fstat(this.hostFd) : -1;
       if (typeof st === 'number') this.inode.refresh();
       else this.inode.attr.size = st.size;
     }
-    const at = offset ?? (append ? this.inode.attr.size : this.offset);
-    const n = this.writeRaw(src, at);
-    // The page cache's pages are the file's too: a mapping sees the write.
-    if (this.inode.isRegular) this.inode.pageCache?.wrote(src.subarray(0, n), at);
-    if (offset === undefined) this.offset = at + n;
+    const at = append ? this.inode.attr.size : offset ?? this.offset;
+    const cache = this.inode.isRegular ? this.inode.pageCache : null;
+    let done = 0;
+    try {
+      for (const src of srcs) {
+        const n = this.writeRaw(src, at + done);
+        cache?.wrote(src.subarray(0, n), at + done);
+        done += n;
+        if (n < src.length) break;
+      }
+    } catch (e) {
+      if (done === 0) throw e;
+    }
+    if (offset === undefined) this.offset = at + done;
     const a = this.inode.attr;
-    if (at + n > a.size) a.size = at + n;
+    if (at + done > a.size) a.size = at + done;
     const now = Date.now();
     a.mtimeSec = Math.floor(now / 1000);
     a.mtimeNsec = (now % 1000) * 1e6;
-    return n;
+    return done;
   }
 
   override readdir(): DirEntry[] {

@@ -6,11 +6,12 @@
  * through a MemoryManager: a writable shared VMA dirties what it touches, mprotect to
  * writable dirties what was mapped, msync (syncShared) writes back, munmap releases.
  */
-import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type Platform } from '../../../platform';
+import { MemoryFault, MemoryFile, PROT_READ, PROT_WRITE, type AddressSpace, type FileRange, type Platform, type Prot } from '../../../platform';
+import { MappingTable } from '../../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../../kernel/errors';
 import { MemoryManager } from '../../mm/mm';
 import { CHUNK } from '../../mm/shared';
-import { PageCache, syncPageCaches, type HostIo } from './page-cache';
+import { PageCache, pageCacheLimit, syncPageCaches, type HostIo } from './page-cache';
 
 /** FakeHost is a host file in a Buffer that counts reads, writes and references. */
 class FakeHost implements HostIo {
@@ -179,6 +180,90 @@ describe('PageCache mapped by a MemoryManager', () => {
     mm.protect(at, CHUNK, PROT_READ | PROT_WRITE);
     mm.syncShared(at, CHUNK);
     expect(host.writes).toEqual([[0, CHUNK]]);
+    mm.release();
+  });
+});
+
+/** TableSpace is an address space that keeps its mappings in a MappingTable (what is mapped where). */
+class TableSpace implements AddressSpace {
+  readonly table = new MappingTable();
+  mapFile(addr: number, range: FileRange, prot: Prot): void {
+    this.table.map(addr, range, prot);
+  }
+  unmap(addr: number, length: number): void {
+    this.table.unmap(addr, length);
+  }
+  protect(addr: number, length: number, prot: Prot): void {
+    this.table.protect(addr, length, prot);
+  }
+  translate(addr: number, length: number, want: Prot): FileRange[] {
+    const r = this.table.translate(addr, length, want);
+    if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
+    return r;
+  }
+  mapped(addr: number): boolean {
+    return !('faultAt' in this.table.translate(addr, 1, PROT_READ));
+  }
+  release(): void {}
+}
+
+describe('PageCache eviction', () => {
+  afterEach(() => {
+    pageCacheLimit.bytes = null;
+  });
+
+  test('clean chunks past the bound go, oldest filled first, unmapped where mapped and read from the host again; dirty chunks stay', () => {
+    pageCacheLimit.bytes = 2 * CHUNK;
+    const host = new FakeHost(Buffer.concat(Array.from({ length: 6 }, (_, c) => Buffer.alloc(CHUNK, 0x61 + c))));
+    const cache = new PageCache(mf, 6 * CHUNK, () => undefined);
+    cache.use(host, true, true);
+    const space = new TableSpace();
+    const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
+    const ro = 0x40000000, rw = 0x50000000;
+    mm.mapShared(ro, 6 * CHUNK, PROT_READ, cache, 0);
+    for (let c = 0; c < 6; c++) {
+      mm.populate(ro + c * CHUNK, 4096);
+      expect(cache.chunks.size).toBeLessThanOrEqual(2);
+    }
+    expect([...cache.chunks.keys()].sort()).toEqual([4, 5]);
+    expect(host.reads).toBe(6);
+    expect([0, 1, 2, 3, 4, 5].map((c) => space.mapped(ro + c * CHUNK))).toEqual([false, false, false, false, true, true]);
+    // Chunk 0 again: read from the host again, the same bytes; chunk 4 (now the oldest) goes.
+    expect(mm.read(ro + 10, 3).toString()).toBe('aaa');
+    expect(host.reads).toBe(7);
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 5]);
+    expect(space.mapped(ro + 4 * CHUNK)).toBe(false);
+    // A writable mapping dirties chunks 1-3: they stay whatever the bound.
+    mm.mapShared(rw, 6 * CHUNK, PROT_READ | PROT_WRITE, cache, 0);
+    for (const c of [1, 2, 3]) mm.writeForce(rw + c * CHUNK, Buffer.from('dirty'));
+    mm.populate(ro + 4 * CHUNK, 4096);
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(cache.cleanChunks()).toBe(2);
+    expect(mm.read(ro + 2 * CHUNK, 5).toString()).toBe('dirty');
+    mm.release();
+    // The last reference wrote the dirty chunks back.
+    expect(host.data.subarray(3 * CHUNK, 3 * CHUNK + 6).toString()).toBe('dirtyd');
+  });
+
+  test('nothing is evicted while a syscall uses views of application memory (withViews): the cache trims after', () => {
+    pageCacheLimit.bytes = 2 * CHUNK;
+    const host = new FakeHost(Buffer.concat(Array.from({ length: 4 }, (_, c) => Buffer.alloc(CHUNK, 0x61 + c))));
+    const cache = new PageCache(mf, 4 * CHUNK, () => undefined);
+    cache.use(host, true, false);
+    const space = new TableSpace();
+    const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
+    const ro = 0x40000000;
+    mm.mapShared(ro, 4 * CHUNK, PROT_READ, cache, 0);
+    mm.populate(ro, 2 * CHUNK); // chunks 0 and 1: the oldest, the bound full
+    // A write(2) from chunks 0-2: filling chunk 2 must not evict chunk 0 under the views.
+    const seen = mm.withViews([{ base: ro + 100, len: 3 * CHUNK - 200 }], 3 * CHUNK, false, (views) => {
+      expect(cache.chunks.size).toBe(3);
+      return Buffer.concat(views);
+    });
+    expect(seen.length).toBe(3 * CHUNK - 200);
+    expect(seen.equals(host.data.subarray(100, 3 * CHUNK - 100))).toBe(true);
+    expect([...cache.chunks.keys()].sort()).toEqual([1, 2]); // trimmed once the views were done with
+    expect(space.mapped(ro)).toBe(false);
     mm.release();
   });
 });

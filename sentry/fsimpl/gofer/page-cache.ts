@@ -4,18 +4,29 @@
  * so that every MAP_SHARED mapping of the file, in every process, maps the same pages, and
  * read() and write() of the file in the sandbox are coherent with them.
  *
- * Lifetime and bound: an inode gets a cache with its first MAP_SHARED mapping; each VMA
+ * Lifetime: an inode gets a cache with its first MAP_SHARED mapping; each VMA
  * mapping it holds a reference, and the last one going (munmap, exit, exec) writes the
  * dirty chunks back and gives every chunk back to the pool. While it lives, the memory it
  * holds is the chunks touched (through a mapping, or by a read() of the file), at most
- * the file's size rounded up to CHUNK. A file nobody maps has no cache: read() and write()
- * go straight to the host descriptor.
+ * the file's size rounded up to CHUNK, its clean chunks within the bound below. A file
+ * nobody maps has no cache: read() and write() go straight to the host descriptor.
  *
  * Dirty tracking is per chunk, without write faults: a chunk becomes dirty when it is
  * mapped by a writable VMA (or a VMA mapping it is made writable), and stays dirty until the
  * cache goes. Write-back (msync, fsync, sync, the last munmap) writes whole dirty chunks, clipped
  * to the file's size, through a writable description that mapped the file; a cache that
  * was never mapped writable has none and never writes.
+ *
+ * Bound: the clean chunks (those no writable mapping has dirtied) of all caches together
+ * are bounded by pageCacheBound: a share (PAGE_CACHE_SHARE) of the sandbox's memory limit.
+ * Once an address space has mapped the chunks it populated (settle), clean chunks past it
+ * are evicted, cache by cache (the oldest cache first), each's oldest filled first: each
+ * is unmapped wherever mapped and goes back to the pool, and a later access reads it from
+ * the host again. Dirty chunks stay until the cache goes. Eviction happens only there:
+ * after the chunks populated are mapped (none is given back while a mapping of it is
+ * pending), and not while a syscall uses views of application memory
+ * (MemoryManager.withViews settles after), so no mapping or view outlives the chunk it
+ * reaches.
  *
  * Coherence with the host: the sandbox's own read(), write() and truncate go through the
  * cache. A change made to the file from outside the sandbox (the host writing to a bind
@@ -25,7 +36,8 @@
  */
 import type { MemoryFile } from '../../../platform';
 import { Errno, fail } from '../../kernel/errors';
-import { CHUNK, chunksIn, MemObject } from '../../mm/shared';
+import { CHUNK, chunksIn, MemObject, poolOf } from '../../mm/shared';
+import { sandboxMemory } from '../../mm/oom';
 import { PAGE } from '../../mm/vma';
 
 /** HostIo is the raw access to the host file the cache fills from and writes back to. */
@@ -41,6 +53,31 @@ export interface HostIo {
 
 /** live are the page caches not yet released (what sync(2) writes back). */
 const live = new Set<PageCache>();
+
+/** PAGE_CACHE_SHARE is the share of the sandbox's memory limit that clean page-cache chunks may hold. */
+export const PAGE_CACHE_SHARE = 0.25;
+
+/** pageCacheLimit bounds the clean chunks of all page caches (bytes): `bytes` when set (tests), else PAGE_CACHE_SHARE of the memory limit. */
+export const pageCacheLimit: { bytes: number | null } = { bytes: null };
+
+/** MIN_PAGE_CACHE is the least bound of the share: twice the most one read or write populates (handlers/rw.ts CHUNK). */
+const MIN_PAGE_CACHE = 8 << 20;
+
+/** pageCacheBound returns the bytes clean page-cache chunks may hold now (at least one chunk). */
+function pageCacheBound(): number {
+  return Math.max(CHUNK, pageCacheLimit.bytes ?? Math.max(MIN_PAGE_CACHE, Math.floor(sandboxMemory.limit * PAGE_CACHE_SHARE)));
+}
+
+/** trim evicts clean chunks, cache by cache in the order the caches were made, each's oldest filled first, until those left fit the bound. */
+function trim(): void {
+  const bound = pageCacheBound();
+  let clean = 0;
+  for (const c of live) clean += c.cleanChunks();
+  for (const cache of live) {
+    if (clean * CHUNK <= bound) return;
+    clean -= cache.evictClean(clean - Math.floor(bound / CHUNK));
+  }
+}
 
 /**
  * syncPageCaches writes back every live page cache's dirty chunks (sync(2), syncfs(2));
@@ -60,6 +97,8 @@ export function syncPageCaches(): void {
 export class PageCache extends MemObject {
   /** dirty holds the chunk numbers that a writable mapping may have changed. */
   private readonly dirty = new Set<number>();
+  /** filledOrder holds the chunk numbers present, in the order they were filled (eviction's order). */
+  private readonly filledOrder = new Set<number>();
   private reader: HostIo | null = null;
   private writer: HostIo | null = null;
 
@@ -120,7 +159,40 @@ export class PageCache extends MemObject {
       this.mf.fill(r.offset, CHUNK, 0);
       throw e;
     }
+    this.filledOrder.add(c);
     return r;
+  }
+
+  /** cleanChunks counts the chunks present that no writable mapping has dirtied. */
+  cleanChunks(): number {
+    return this.filledOrder.size - this.dirty.size;
+  }
+
+  /**
+   * settle trims the caches to their bound once an address space has mapped what it
+   * populated (the chunks filled just now are the newest: evicted last).
+   */
+  override settle(): void {
+    trim();
+  }
+
+  /**
+   * evictClean evicts up to n clean chunks, oldest filled first: each is unmapped in every
+   * address space mapping it and given back to the pool (a later access fills it again
+   * from the host). It returns how many went.
+   */
+  evictClean(n: number): number {
+    let gone = 0;
+    for (const c of this.filledOrder) {
+      if (gone >= n) break;
+      if (this.dirty.has(c)) continue;
+      for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK);
+      poolOf(this.mf).give(this.chunks.get(c)!);
+      this.chunks.delete(c);
+      this.filledOrder.delete(c);
+      gone++;
+    }
+    return gone;
   }
 
   /**
@@ -158,7 +230,10 @@ export class PageCache extends MemObject {
   /** resized follows a truncate to `size`: the bytes from there go (mappings past it get SIGBUS). */
   resized(size: number): void {
     this.size = size;
-    for (const c of this.cut(size)) this.dirty.delete(c);
+    for (const c of this.cut(size)) {
+      this.dirty.delete(c);
+      this.filledOrder.delete(c);
+    }
   }
 
   /**
@@ -194,6 +269,7 @@ export class PageCache extends MemObject {
   protected override released(): void {
     live.delete(this);
     this.dirty.clear();
+    this.filledOrder.clear();
     this.reader?.unref();
     this.writer?.unref();
     this.reader = this.writer = null;

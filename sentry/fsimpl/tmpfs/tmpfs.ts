@@ -520,28 +520,60 @@ export class TmpfsFile extends FileDescription {
     this.inode.tfs.releaseData(this.inode);
   }
 
-  override read(_t: Task, dst: Buffer, offset?: number): number | Block {
+  override read(t: Task, dst: Buffer, offset?: number): number | Block {
+    return this.readv(t, [dst], offset);
+  }
+
+  /** readBound is what a read at `offset` can return: the bytes to the end of the file. */
+  override readBound(offset?: number): number {
+    return Math.max(0, this.inode.size - (offset ?? this.offset));
+  }
+
+  /**
+   * readv copies the file's bytes into dsts in order (views of application memory from
+   * the syscall layer: one copy, memory file to memory file), short at the end of the file.
+   */
+  override readv(_t: Task, dsts: readonly Buffer[], offset?: number): number | Block {
     const i = this.inode;
     if (i.isDir) fail(Errno.EISDIR);
     const at = offset ?? this.offset;
-    const n = Math.max(0, Math.min(dst.length, i.size - at));
-    i.readAt(dst.subarray(0, n), at);
-    if (offset === undefined) this.offset += n;
+    let done = 0;
+    for (const d of dsts) {
+      const n = Math.max(0, Math.min(d.length, i.size - at - done));
+      if (n === 0) break;
+      i.readAt(d.subarray(0, n), at + done);
+      done += n;
+    }
+    if (offset === undefined) this.offset += done;
     i.atime = nowTimespec();
-    return n;
+    return done;
   }
 
-  override write(_t: Task, src: Buffer, offset?: number): number | Block {
+  override write(t: Task, src: Buffer, offset?: number): number | Block {
+    return this.writev(t, [src], offset);
+  }
+
+  /**
+   * writev stores srcs in order as one write, short past `size=`. With O_APPEND it goes at
+   * the end even when an offset is given (pwrite(2) appends there on Linux).
+   */
+  override writev(_t: Task, srcs: readonly Buffer[], offset?: number): number | Block {
     const i = this.inode;
-    const at = offset ?? (this.flags & O_APPEND ? i.size : this.offset);
+    const at = this.flags & O_APPEND ? i.size : offset ?? this.offset;
     if (i.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
-    if (src.length === 0) return 0;
+    let len = 0;
+    for (const s of srcs) len += s.length;
+    if (len === 0) return 0;
     if (at >= MAX_FILE_BYTES) fail(Errno.EFBIG);
-    if (at + src.length > i.size && i.seals & F_SEAL_GROW) fail(Errno.EPERM);
+    if (at + len > i.size && i.seals & F_SEAL_GROW) fail(Errno.EPERM);
     // Past `size=`, what fits is written (a short write) and then ENOSPC, as on Linux.
-    const n = i.data.claim(at, Math.min(at + src.length, MAX_FILE_BYTES)) - at;
+    const n = i.data.claim(at, Math.min(at + len, MAX_FILE_BYTES)) - at;
     if (at + n > i.size) i.resize(at + n);
-    i.data.writeAt(src.subarray(0, n), at);
+    for (let k = 0, done = 0; done < n; k++) {
+      const m = Math.min(srcs[k].length, n - done);
+      i.data.writeAt(srcs[k].subarray(0, m), at + done);
+      done += m;
+    }
     if (offset === undefined) this.offset = at + n;
     i.mtime = i.ctime = nowTimespec();
     return n;
