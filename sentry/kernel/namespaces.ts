@@ -20,7 +20,7 @@
  */
 import { CAP_SYS_ADMIN } from './capabilities';
 import { Errno, fail } from './errors';
-import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace } from './ipc/namespace';
+import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace, setIpcNamespace } from './ipc/namespace';
 import { exitSemUndo } from './ipc/sem';
 import type { Task } from './task';
 import {
@@ -73,6 +73,22 @@ export function nsInodeOf(t: Task, type: string): number {
   return ino;
 }
 
+/**
+ * holdNamespace is what an open nsfs file (/proc/<pid>/ns/*) does to the namespace its
+ * inode number names: it keeps a counted namespace (an IPC one) alive until the returned
+ * release runs, when the file's last reference goes. Other kinds need no hold.
+ */
+export function holdNamespace(ino: number): () => void {
+  const ns = namespacesByInode.get(ino)?.deref();
+  if (!(ns instanceof IpcNamespace) || ns.destroyed) return () => {};
+  ns.hold();
+  let held = true;
+  return () => {
+    if (held) ns.release();
+    held = false;
+  };
+}
+
 /** NSTYPES are the CLONE_NEW* flag of each kind of namespace (setns's nstype). */
 const NSTYPES: Readonly<Record<string, number>> = {
   cgroup: CLONE_NEWCGROUP, ipc: CLONE_NEWIPC, mnt: CLONE_NEWNS, net: CLONE_NEWNET, pid: CLONE_NEWPID, time: CLONE_NEWTIME,
@@ -104,7 +120,7 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   if (kind === 'uts') t.utsns = ns === k ? null : (ns as UtsNamespace);
   if (kind === 'ipc') {
     exitSemUndo(t.tg);
-    t.ipcns = ns as IpcNamespace;
+    setIpcNamespace(t, ns as IpcNamespace);
   }
   return 0;
 }
@@ -171,6 +187,6 @@ export function unshare(t: Task, flags: number): number {
   if (flags & CLONE_FILES) unshareFiles(t);
   if (flags & (CLONE_SYSVSEM | CLONE_NEWIPC)) exitSemUndo(t.tg);
   t.utsns = ns.utsns;
-  t.ipcns = ns.ipcns;
+  setIpcNamespace(t, ns.ipcns);
   return 0;
 }

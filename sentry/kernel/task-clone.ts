@@ -22,6 +22,7 @@ import {
   CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 } from './clone-flags';
 import { newNamespaces } from './namespaces';
+import { setIpcNamespace } from './ipc/namespace';
 import { inheritTerminal } from './process-group';
 import { joinGroup } from './sessions';
 
@@ -75,7 +76,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;
-  child.ipcns = ns.ipcns;
+  setIpcNamespace(child, ns.ipcns);
   child.utsns = ns.utsns;
   child.cpus = parent.cpus;
   inheritTimerSlack(parent, child);

@@ -19,6 +19,7 @@ import { exitRobustList } from './robust';
 import { notifyGroupExit } from './group-exit';
 import { abortWait } from './waiter';
 import { exitSemUndo } from './ipc/sem';
+import { leaveIpcNamespace } from './ipc/namespace';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -57,9 +58,11 @@ export function exitTask(t: Task, reason: ExitReason): void {
   if (tg.tasks.size === 0) {
     exitSemUndo(tg);
     t.mm.release();
+    leaveIpcNamespace(t);
     groupExited(tg, t, reason);
   } else {
     t.mm.release();
+    leaveIpcNamespace(t);
   }
 }
 

@@ -84,9 +84,10 @@ export class MsgQueue implements IpcObject {
     return m;
   }
 
-  /** dropped gives the queue's messages and itself back to the IPC budget (IPC_RMID). */
+  /** dropped gives the queue's messages and itself back to the IPC budget and wakes its waiters (they fail with EIDRM). */
   dropped(): void {
     unchargeIpc(OBJECT_BYTES * (1 + this.messages.length) + this.cbytes);
+    this.queue.notify();
   }
 
   /*

@@ -106,8 +106,7 @@ define(66, (t, r) => {
     case IPC_RMID: {
       const set = ns.sem.get(id);
       set.perm.checkOwner(t.creds);
-      ns.sem.remove(set);
-      set.changed(); // its waiters fail with EIDRM
+      ns.sem.remove(set); // its waiters fail with EIDRM
       return 0;
     }
     case SETVAL: {
