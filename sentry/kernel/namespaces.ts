@@ -6,7 +6,9 @@
  *     write. The sandbox's is the kernel's own pair (Kernel.hostname/domainname, which
  *     boot and /proc/sys/kernel set); a new one is a copy, Task.utsns, inherited by clone.
  *   - IPC (CLONE_NEWIPC): a new, empty IpcNamespace (ipc/namespace.ts) in Task.ipcns.
- * A new mount, PID, network, user, cgroup or time namespace is EINVAL (the sentry has
+ *   - PID (CLONE_NEWPID): a PidNamespace (pid-namespace.ts) below the task's own; clone
+ *     puts the child in it, unshare and setns only the task's future children.
+ * A new mount, network, user, cgroup or time namespace is EINVAL (the sentry has
  * one of each); without CAP_SYS_ADMIN any namespace but a user one is EPERM first, as
  * Linux checks the capability before it builds anything.
  *
@@ -23,6 +25,7 @@ import { Errno, fail } from './errors';
 import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace, setIpcNamespace } from './ipc/namespace';
 import { exitSemUndo } from './ipc/sem';
 import type { Task } from './task';
+import { childPidNamespaceOf, newPidNamespace, PidNamespace, pidNamespaceOf, rootPidNamespace, setChildPidNamespace } from './pid-namespace';
 import {
   CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
   CLONE_NEWUTS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
@@ -63,6 +66,14 @@ export function nsInodeOf(t: Task, type: string): number {
   let ns: object | null = null;
   if (type === 'uts' && utsNamespaceOf(t) !== k) ns = utsNamespaceOf(t);
   if (type === 'ipc' && ipcNamespaceOf(t) !== sandboxIpcNamespace(k)) ns = ipcNamespaceOf(t);
+  if (type === 'pid' && !pidNamespaceOf(t).isRoot) ns = pidNamespaceOf(t);
+  if (type === 'pid_for_children') {
+    // A namespace from unshare has no file until its init exists (Linux's pidns_for_children_get).
+    const c = childPidNamespaceOf(t);
+    if (!c.isRoot && c.init === null) fail(Errno.ENOENT);
+    if (!c.isRoot) ns = c;
+    type = 'pid';
+  }
   if (!ns) return INITIAL_NS_INODES[type];
   let ino = nsInodes.get(ns);
   if (ino === undefined) {
@@ -108,10 +119,10 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   if (ino === null) fail(Errno.EINVAL);
   const k = t.kernel;
   let kind = Object.keys(INITIAL_NS_INODES).find((n) => INITIAL_NS_INODES[n] === ino);
-  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : undefined;
+  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : kind === 'pid' ? rootPidNamespace(k) : undefined;
   if (!kind) {
     ns = namespacesByInode.get(ino)?.deref();
-    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : 'uts';
+    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof PidNamespace ? 'pid' : 'uts';
   }
   if (!kind) fail(Errno.EINVAL);
   if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
@@ -122,17 +133,24 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
     exitSemUndo(t.tg);
     setIpcNamespace(t, ns as IpcNamespace);
   }
+  // A PID namespace becomes the one of t's future children: its own or one below it (EINVAL otherwise, as pidns_install).
+  if (kind === 'pid') {
+    if (!pidNamespaceOf(t).contains(ns as PidNamespace)) fail(Errno.EINVAL);
+    setChildPidNamespace(t, ns as PidNamespace);
+  }
   return 0;
 }
 
 /** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */
 const NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
-const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC;
+const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
 
 /** TaskNamespaces are the namespaces a task is in that the sentry keeps per task. */
 export interface TaskNamespaces {
   utsns: UtsNamespace | null;
   ipcns: IpcNamespace | null;
+  /** pidns is where a child goes (clone) or the task's children will go (unshare). */
+  pidns: PidNamespace;
 }
 
 /**
@@ -141,7 +159,7 @@ export interface TaskNamespaces {
  * task with those flags is in: new ones for the flags given, t's own for the others.
  */
 export function newNamespaces(t: Task, flags: number): TaskNamespaces {
-  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns };
+  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, pidns: childPidNamespaceOf(t) };
   const wanted = flags & NEW_NAMESPACES;
   if (wanted === 0) return out;
   if ((wanted & ~CLONE_NEWUSER) !== 0 && !t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
@@ -151,6 +169,7 @@ export function newNamespaces(t: Task, flags: number): TaskNamespaces {
     out.utsns = { hostname: u.hostname, domainname: u.domainname };
   }
   if (flags & CLONE_NEWIPC) out.ipcns = new IpcNamespace();
+  if (flags & CLONE_NEWPID) out.pidns = newPidNamespace(t);
   return out;
 }
 
@@ -188,5 +207,6 @@ export function unshare(t: Task, flags: number): number {
   if (flags & (CLONE_SYSVSEM | CLONE_NEWIPC)) exitSemUndo(t.tg);
   t.utsns = ns.utsns;
   setIpcNamespace(t, ns.ipcns);
+  if (flags & CLONE_NEWPID) setChildPidNamespace(t, ns.pidns);
   return 0;
 }

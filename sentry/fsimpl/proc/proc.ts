@@ -7,6 +7,7 @@ import type { Credentials } from '../../kernel/credentials';
 import { UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
+import { nsStatusLines } from '../../kernel/pid-namespace';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
@@ -115,7 +116,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const c = t?.creds;
       return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...nsStatusLines(g, thread, k), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
         ...(c ? capabilityLines(c) : []), ''].join('\n');
     }, owner)],

@@ -1,0 +1,308 @@
+/*
+ * pidns: PID namespaces (CLONE_NEWPID) as pid_namespaces(7) describes them.
+ *
+ * unshare(CLONE_NEWPID) moves only the caller's future children: the first becomes pid 1
+ * of the new namespace, whose parent is outside it (getppid 0). Inside, pids count from
+ * 1; orphans are reparented to pid 1; pid 1 takes from inside only the signals it has a
+ * handler for (SIGTERM and SIGKILL are ignored, a SIGUSR1 handler runs and sees the
+ * sender's pid in the namespace); kill(-1) reaches every process of the namespace but
+ * pid 1 and the caller; when pid 1 exits every other process of the namespace is killed
+ * and a later fork into it fails with ENOMEM. clone(CLONE_NEWPID) does the same for one
+ * child; clone3's set_tid chooses the pid (EEXIST when taken, EINVAL for a pid other than
+ * 1 in a namespace without init, EPERM without CAP_SYS_ADMIN); setns to a pid namespace
+ * file moves the caller's future children into it. /proc/<pid>/status's NSpid shows a pid
+ * per level.
+ *
+ * Only namespace-local pids are printed (they are deterministic: a new namespace counts
+ * from 1). Needs CAP_SYS_ADMIN (root natively; the test grants it in the container).
+ */
+#include "common.h"
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+static long clone3_with(uint64_t flags, pid_t *set_tid, size_t n) {
+  struct clone_args a;
+  memset(&a, 0, sizeof(a));
+  a.flags = flags;
+  a.exit_signal = SIGCHLD;
+  a.set_tid = (uintptr_t)set_tid;
+  a.set_tid_size = n;
+  return syscall(SYS_clone3, &a, sizeof(a));
+}
+
+/* status_field returns the fields of a /proc/self/status line ("NSpid") joined by ' ', the outermost dropped. */
+static const char *nspid_inner(char *out, size_t len, int *levels) {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY);
+  check(fd >= 0, "open status");
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  check(n > 0, "read status");
+  buf[n] = 0;
+  char *p = strstr(buf, "\nNSpid:");
+  check(p != NULL, "NSpid line");
+  p += 7;
+  char *end = strchr(p, '\n');
+  if (end) *end = 0;
+  *levels = 0;
+  char *last = p;
+  for (char *tok = strtok(p, " \t"); tok; tok = strtok(NULL, " \t")) {
+    (*levels)++;
+    last = tok;
+  }
+  snprintf(out, len, "%s", last);
+  return out;
+}
+
+static volatile sig_atomic_t usr1_from = -1;
+static void on_usr1(int sig, siginfo_t *si, void *ctx) {
+  (void)sig, (void)ctx;
+  usr1_from = si->si_pid;
+}
+
+static int wait_for(pid_t p, char *buf, size_t len) {
+  int st;
+  check(waitpid(p, &st, 0) == p, "waitpid");
+  describe_status(st, buf, len);
+  return st;
+}
+
+/* init_role is what pid 1 of the new namespace checks; the pipe's write end dies with the namespace. */
+static int init_role(int keepalive_w, int start_r) {
+  char buf[64], f[32];
+  int levels;
+  /* The parent prints first. */
+  check(read(start_r, buf, 1) == 1, "read start");
+  close(start_r);
+  say("init: getpid %d, getppid %d", getpid(), getppid());
+  nspid_inner(f, sizeof(f), &levels);
+  say("init: NSpid has %d levels, the innermost %s", levels, f);
+  if (getpid() != 1) return 1; /* never run kill(-1) outside a new namespace */
+
+  pid_t a = fork();
+  check(a >= 0, "fork");
+  if (a == 0) {
+    say("child: getpid %d, getppid %d", getpid(), getppid());
+    _exit(7);
+  }
+  siginfo_t si;
+  memset(&si, 0, sizeof(si));
+  check(waitid(P_PID, a, &si, WEXITED) == 0, "waitid");
+  say("init: fork returned %d; waitid: si_pid %d, si_code %s, si_status %d", a, si.si_pid, si.si_code == CLD_EXITED ? "CLD_EXITED" : "?", si.si_status);
+
+  /* An orphan: B forks C and exits; C is reparented to pid 1. */
+  int sync[2];
+  check(pipe(sync) == 0, "pipe");
+  pid_t b = fork();
+  check(b >= 0, "fork");
+  if (b == 0) {
+    pid_t c = fork();
+    check(c >= 0, "fork");
+    if (c == 0) {
+      close(sync[0]);
+      pid_t before = getppid();
+      check(write(sync[1], "r", 1) == 1, "write");
+      int ok = 0;
+      for (int i = 0; i < 5000 && !ok; i++) {
+        ok = getppid() == 1;
+        if (!ok) usleep(1000);
+      }
+      say("orphan: pid %d, parent %d, then %d", getpid(), before, getppid());
+      _exit(ok ? 0 : 1);
+    }
+    char x;
+    check(read(sync[0], &x, 1) == 1, "read");
+    _exit(0);
+  }
+  close(sync[1]);
+  char bst[64];
+  wait_for(b, bst, sizeof(bst));
+  int st;
+  pid_t reaped = wait(&st);
+  say("init: B (pid %d) %s", b, bst);
+  say("init: reaped the orphan: pid %d, %s", reaped, describe_status(st, buf, sizeof(buf)));
+  close(sync[0]);
+
+  /* Signals from inside to init: default actions are ignored, a handler runs. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = on_usr1;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  check(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
+  pid_t s = fork();
+  check(s >= 0, "fork");
+  if (s == 0) {
+    say("sender: kill(1, SIGTERM) %s, kill(1, SIGKILL) %s, kill(1, SIGUSR1) %s", result(kill(1, SIGTERM)), result(kill(1, SIGKILL)),
+        result(kill(1, SIGUSR1)));
+    _exit(0);
+  }
+  wait_for(s, buf, sizeof(buf));
+  for (int i = 0; i < 5000 && usr1_from < 0; i++) usleep(1000);
+  say("init: alive after SIGTERM and SIGKILL from inside; SIGUSR1 handled, si_pid %d (the sender %d)", (int)usr1_from, s);
+
+  /* kill(-1) from init: everyone in the namespace but init. */
+  pid_t d = fork();
+  check(d >= 0, "fork");
+  if (d == 0) {
+    pause();
+    _exit(0);
+  }
+  pid_t e = fork();
+  check(e >= 0, "fork");
+  if (e == 0) {
+    pause();
+    _exit(0);
+  }
+  say("init: kill(-1, SIGTERM) %s", result(kill(-1, SIGTERM)));
+  wait_for(d, buf, sizeof(buf));
+  say("init: D %s", buf);
+  wait_for(e, buf, sizeof(buf));
+  say("init: E %s", buf);
+
+  /* A process left behind when init exits: it holds the pipe open until killed. */
+  pid_t g = fork();
+  check(g >= 0, "fork");
+  if (g == 0) {
+    signal(SIGTERM, SIG_IGN);
+    for (;;) pause();
+  }
+  close(keepalive_w);
+  say("init: exits 5, leaving pid %d behind", g);
+  return 5;
+}
+
+static void unshared(void) {
+  char buf[64];
+  struct stat own, kids;
+  pid_t me = getpid();
+  say("unshare(CLONE_NEWPID): %s", result(unshare(CLONE_NEWPID)));
+  say("getpid unchanged: %s", getpid() == me ? "yes" : "no");
+  check(stat("/proc/self/ns/pid", &own) == 0, "stat ns");
+  say("pid_for_children before the namespace has an init: %s", result(stat("/proc/self/ns/pid_for_children", &kids)));
+  say("unshare(CLONE_NEWPID) again before a fork: %s", result(unshare(CLONE_NEWPID)));
+
+  int keep[2], start[2];
+  check(pipe(keep) == 0 && pipe(start) == 0, "pipe");
+  pid_t init = fork();
+  check(init >= 0, "fork");
+  if (init == 0) {
+    close(keep[0]);
+    close(start[1]);
+    _exit(init_role(keep[1], start[0]));
+  }
+  close(keep[1]);
+  close(start[0]);
+  say("parent: the new init's pid here is not 1: %s", init != 1 ? "yes" : "no");
+  check(stat("/proc/self/ns/pid_for_children", &kids) == 0, "stat pid_for_children");
+  say("parent: pid_for_children now differs from pid: %s", own.st_ino != kids.st_ino ? "yes" : "no");
+  check(write(start[1], "s", 1) == 1, "write start");
+  close(start[1]);
+  wait_for(init, buf, sizeof(buf));
+  say("parent: init %s", buf);
+  char x;
+  ssize_t n = read(keep[0], &x, 1);
+  say("parent: the process left behind died with init (EOF): %s", n == 0 ? "yes" : "no");
+  close(keep[0]);
+  pid_t again = fork();
+  if (again == 0) _exit(0);
+  say("parent: fork into the namespace after its init died: %s", result(again));
+  if (again > 0) waitpid(again, NULL, 0);
+}
+
+static void cloned(void) {
+  char buf[64];
+  long c = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+  check(c >= 0, "clone");
+  if (c == 0) {
+    say("clone(CLONE_NEWPID) child: getpid %d, getppid %d", getpid(), getppid());
+    _exit(0);
+  }
+  wait_for(c, buf, sizeof(buf));
+  say("clone(CLONE_NEWPID) child %s", buf);
+}
+
+static void set_tids(void) {
+  char buf[64];
+  pid_t want = 7;
+  say("clone3(CLONE_NEWPID, set_tid {7}): %s", result(clone3_with(CLONE_NEWPID, &want, 1)));
+  want = 1;
+  long c = clone3_with(CLONE_NEWPID, &want, 1);
+  check(c >= 0, "clone3");
+  if (c == 0) {
+    pid_t five = 5;
+    long k = clone3_with(0, &five, 1);
+    if (k == 0) {
+      pause();
+      _exit(0);
+    }
+    say("set_tid init: getpid %d; clone3(set_tid {5}) returned %ld", getpid(), k);
+    say("clone3(set_tid {5}) again: %s", result(clone3_with(0, &five, 1)));
+    pid_t many[8] = {6, 6, 6, 6, 6, 6, 6, 6};
+    say("clone3(set_tid of 8 levels): %s", result(clone3_with(0, many, 8)));
+    pid_t zero = 0;
+    say("clone3(set_tid {0}): %s", result(clone3_with(0, &zero, 1)));
+    kill(k, SIGKILL);
+    waitpid(k, NULL, 0);
+    check(setgid(65534) == 0 && setuid(65534) == 0, "setuid");
+    five = 8;
+    say("clone3(set_tid {8}) unprivileged: %s", result(clone3_with(0, &five, 1)));
+    _exit(0);
+  }
+  wait_for(c, buf, sizeof(buf));
+  say("clone3(CLONE_NEWPID, set_tid {1}) child %s", buf);
+}
+
+static void joined(void) {
+  char buf[64], path[64];
+  int go[2];
+  check(pipe(go) == 0, "pipe");
+  long init = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+  check(init >= 0, "clone");
+  if (init == 0) {
+    close(go[1]);
+    char x;
+    ssize_t n = read(go[0], &x, 1);
+    (void)n;
+    /* Reap what joined while alive. */
+    while (wait(NULL) > 0) {
+    }
+    _exit(0);
+  }
+  close(go[0]);
+  snprintf(path, sizeof(path), "/proc/%ld/ns/pid", init);
+  int nsfd = open(path, O_RDONLY);
+  check(nsfd >= 0, "open ns");
+  pid_t j = fork();
+  check(j >= 0, "fork");
+  if (j == 0) {
+    pid_t me = getpid();
+    say("setns(pid namespace file, CLONE_NEWPID): %s; getpid unchanged: %s", result(setns(nsfd, CLONE_NEWPID)), getpid() == me ? "yes" : "no");
+    pid_t k = fork();
+    check(k >= 0, "fork");
+    if (k == 0) {
+      say("its child: getpid %d, getppid %d", getpid(), getppid());
+      _exit(0);
+    }
+    wait_for(k, buf, sizeof(buf));
+    say("its child %s", buf);
+    _exit(0);
+  }
+  wait_for(j, buf, sizeof(buf));
+  close(nsfd);
+  close(go[1]);
+  wait_for(init, buf, sizeof(buf));
+  say("joined namespace's init %s", buf);
+}
+
+int main(void) {
+  cloned();
+  set_tids();
+  joined();
+  unshared();
+  say("done");
+  return 0;
+}
