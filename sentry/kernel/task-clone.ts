@@ -22,6 +22,7 @@ import {
   CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_NEWPID, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 } from './clone-flags';
 import { CAP_SYS_ADMIN } from './capabilities';
+import { defaultAction, SIG_DFL, SIG_IGN } from './signal-types';
 import { enterPidNamespace, isNestedInit, pidNamespaceOf, tidIn } from './pid-namespace';
 import { newNamespaces } from './namespaces';
 import { setIpcNamespace } from './ipc/namespace';
@@ -41,6 +42,8 @@ export interface CloneArgs {
   tls: bigint;
   /** setTid is clone3's set_tid: the pid wanted in the child's namespace, then in each parent (checked by the caller). */
   setTid?: number[];
+  /** clearSighand is clone3's CLONE_CLEAR_SIGHAND: the child's handlers back to SIG_DFL (SIG_IGN kept). */
+  clearSighand?: boolean;
 }
 
 /** cloneTask creates the child task and makes it runnable; it returns the child. */
@@ -77,7 +80,9 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     tg = new ThreadGroup(tid, parentGroup, null);
     joinGroup(tg, parent.tg.processGroup);
     inheritTerminal(parent.tg, tg);
-    tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
+    tg.actions = f & CLONE_SIGHAND ? parent.tg.actions
+      // CLONE_CLEAR_SIGHAND is Linux's flush_signal_handlers: SIG_IGN stays, the rest SIG_DFL, no flags or mask.
+      : parent.tg.actions.map((x) => (a.clearSighand ? { ...defaultAction(), handler: x.handler === SIG_IGN ? SIG_IGN : SIG_DFL } : { ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
     tg.oom = { ...parent.tg.oom };
     tg.exitSignal = a.exitSignal;

@@ -19,6 +19,7 @@ import { processOf, setpgid, setsid } from '../../../kernel/process-group';
 import { setns, unshare } from '../../../kernel/namespaces';
 import { nsFileInode } from '../../../fsimpl/proc/nodes';
 import { file } from './util';
+import { CLONE_SIGHAND } from '../../../kernel/clone-flags';
 import { globalIn, globalPid, MAX_PID_NS_LEVEL, pidIn, pidNamespaceOf, ppidOf, tidIn } from '../../../kernel/pid-namespace';
 
 /** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
@@ -87,19 +88,37 @@ define(435, (t, r) => {
   b.copy(args, 0, 0, Math.min(size, CLONE_ARGS_SIZE_VER2));
   const flags = args.readBigUInt64LE(0), exitSignal = args.readBigUInt64LE(32);
   const stack = args.readBigUInt64LE(40), stackSize = args.readBigUInt64LE(48);
-  const setTid = args.readBigUInt64LE(64), setTidSize = args.readBigUInt64LE(72);
-  // Flags past 32 bits (CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP) are not offered.
-  if (flags > 0xffffffffn || flags & BigInt(CLONE_DETACHED | 0xff)) fail(Errno.EINVAL);
+  const setTid = args.readBigUInt64LE(64), setTidSize = args.readBigUInt64LE(72), cgroup = args.readBigUInt64LE(80);
+  // The flags past 32 bits are clone3's own: CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP (the cgroup field, VER2).
+  if (flags & CLONE_INTO_CGROUP && (cgroup > 0x7fffffffn || size < CLONE_ARGS_SIZE_VER2)) fail(Errno.EINVAL);
+  if (flags & ~(0xffffffffn | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) || flags & BigInt(CLONE_DETACHED | 0xff)) fail(Errno.EINVAL);
+  if (flags & CLONE_CLEAR_SIGHAND && flags & BigInt(CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (exitSignal > BigInt(NSIG) || (flags & BigInt(CLONE_THREAD | CLONE_PARENT) && exitSignal !== 0n)) fail(Errno.EINVAL);
   if ((stack === 0n) !== (stackSize === 0n)) fail(Errno.EINVAL);
   if (setTidSize > BigInt(MAX_PID_NS_LEVEL) || (setTid === 0n) !== (setTidSize === 0n)) fail(Errno.EINVAL);
   // set_tid: pid_t[set_tid_size], the child's pid in its namespace first, then in each parent (kernel/pid-namespace.ts checks them).
   const tids = setTidSize === 0n ? [] : [...new Int32Array(Uint8Array.from(t.mm.read(setTid, 4 * Number(setTidSize))).buffer)];
+  if (flags & CLONE_INTO_CGROUP) checkSandboxCgroup(t, Number(cgroup));
   return clone(t, {
-    flags: Number(flags), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
+    flags: Number(flags & 0xffffffffn), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
     parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56), setTid: tids,
+    clearSighand: (flags & CLONE_CLEAR_SIGHAND) !== 0n,
   }, args.readBigUInt64LE(8));
-}, 'partial', 'of the CLONE_NEW* flags only UTS and IPC (the others EINVAL); set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
+}, 'partial', 'of the CLONE_NEW* flags UTS, IPC and PID (mount, network, user, cgroup, time EINVAL); set_tid as Linux; CLONE_INTO_CGROUP takes only the sandbox\'s one cgroup (the root of a cgroup2 mount; anything else EBADF)');
+
+/** CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP are clone3's flags past 32 bits. */
+const CLONE_CLEAR_SIGHAND = 0x100000000n, CLONE_INTO_CGROUP = 0x200000000n;
+
+/**
+ * checkSandboxCgroup checks clone3's cgroup descriptor: the sandbox has one cgroup, so the
+ * child may go only where it would anyway, the root directory of a cgroup2 mount; any
+ * other descriptor (closed, not a cgroup2 directory: a v1 hierarchy, a plain directory) is
+ * EBADF, as Linux's cgroup_get_from_file refuses it.
+ */
+function checkSandboxCgroup(t: Task, fd: number): void {
+  const loc = file(t, fd).loc;
+  if (!loc || loc.mount.fs.name !== 'cgroup2' || loc.dentry !== loc.mount.root) fail(Errno.EBADF);
+}
 
 define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
 define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
