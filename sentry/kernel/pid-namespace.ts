@@ -296,9 +296,32 @@ export function senderOutside(tg: ThreadGroup, k: Kernel, senderPid: number): bo
   return globalIn(ns, senderPid) === 0;
 }
 
-/** reaperFor returns who adopts the orphans of an exiting tg: its namespace's init, the sandbox's for the sandbox's namespace. */
+/** subreapers are the processes that set PR_SET_CHILD_SUBREAPER (not inherited by their children). */
+const subreapers = new WeakSet<ThreadGroup>();
+
+/** setChildSubreaper is prctl(PR_SET_CHILD_SUBREAPER): tg adopts its descendants' orphans. */
+export function setChildSubreaper(tg: ThreadGroup, on: boolean): void {
+  if (on) subreapers.add(tg);
+  else subreapers.delete(tg);
+}
+
+/** isChildSubreaper is prctl(PR_GET_CHILD_SUBREAPER). */
+export function isChildSubreaper(tg: ThreadGroup): boolean {
+  return subreapers.has(tg);
+}
+
+/**
+ * reaperFor returns who adopts the orphans of an exiting tg, as Linux's find_new_reaper:
+ * the nearest live ancestor in tg's namespace that is a child subreaper, else the
+ * namespace's init (the sandbox's for the sandbox's namespace).
+ */
 export function reaperFor(tg: ThreadGroup, k: Kernel): ThreadGroup | null {
-  for (let ns: PidNamespace | null = groupNamespaceOf(tg, k); ns; ns = ns.parent) {
+  const own = groupNamespaceOf(tg, k);
+  for (let p = tg.parent; p && groupNamespaceOf(p, k) === own; p = p.parent) {
+    if (p === k.init || p === own.init) break;
+    if (subreapers.has(p) && p.tasks.size > 0) return p;
+  }
+  for (let ns: PidNamespace | null = own; ns; ns = ns.parent) {
     if (ns.isRoot) return k.init && k.init !== tg ? k.init : null;
     // A dying init (zapPidNamespace) still collects the orphans of what it kills.
     if (ns.init && ns.init !== tg && (ns.init.tasks.size > 0 || ns.dead)) return ns.init;

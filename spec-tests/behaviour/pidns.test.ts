@@ -5,7 +5,8 @@
  * inside (a handler still runs and sees the sender's namespace pid), kill(-1), wait
  * statuses and waitid's si_pid as the namespace numbers them, the rest of the namespace
  * killed when pid 1 exits and ENOMEM for a fork into it afterwards, NSpid in
- * /proc/<pid>/status. Compared natively (as root), under runc and under tvisor; the
+ * /proc/<pid>/status; and a child subreaper (PR_SET_CHILD_SUBREAPER, not pid 1) adopting
+ * its descendants' orphans, as tini does when it is not pid 1. Compared natively (as root), under runc and under tvisor; the
  * container gets CAP_SYS_ADMIN (and CAP_SETUID/SETGID for the unprivileged set_tid check).
  */
 import { describeProgram, expectLines, withCapabilities } from './compare';
@@ -17,6 +18,11 @@ describeProgram({
   expectNative(r) {
     expect(r.status).toBe(0);
     expectLines(r.stdout, [
+      'PR_GET_CHILD_SUBREAPER: 0',
+      'after PR_SET_CHILD_SUBREAPER: 1',
+      'orphan adopted by the subreaper (not init): yes',
+      'its child (the flag not inherited: exit 0); the subreaper reaped the orphan: yes, exit 3',
+      'subreaper: exit 0',
       'clone(CLONE_NEWPID) child: getpid 1, getppid 0',
       'clone(CLONE_NEWPID) child exit 0',
       'clone3(CLONE_NEWPID, set_tid {7}): EINVAL',

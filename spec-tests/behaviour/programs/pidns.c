@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -298,7 +299,60 @@ static void joined(void) {
   say("joined namespace's init %s", buf);
 }
 
+/* subreaper: PR_SET_CHILD_SUBREAPER makes a process (not init: a child of this one) adopt its descendants' orphans. */
+static void subreaper_role(void) {
+  int v = -1;
+  check(prctl(PR_GET_CHILD_SUBREAPER, &v) == 0, "prctl get");
+  say("PR_GET_CHILD_SUBREAPER: %d", v);
+  check(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "prctl set");
+  check(prctl(PR_GET_CHILD_SUBREAPER, &v) == 0, "prctl get");
+  say("after PR_SET_CHILD_SUBREAPER: %d", v);
+  pid_t me = getpid();
+  int sync[2];
+  check(pipe(sync) == 0, "pipe");
+  pid_t a = fork();
+  check(a >= 0, "fork");
+  if (a == 0) {
+    int inherited = -1;
+    prctl(PR_GET_CHILD_SUBREAPER, &inherited);
+    pid_t b = fork();
+    check(b >= 0, "fork");
+    if (b == 0) {
+      close(sync[0]);
+      check(write(sync[1], "r", 1) == 1, "write");
+      int ok = 0;
+      for (int i = 0; i < 5000 && !ok; i++) {
+        ok = getppid() == me;
+        if (!ok) usleep(1000);
+      }
+      say("orphan adopted by the subreaper (not init): %s", ok ? "yes" : "no");
+      _exit(3);
+    }
+    char x;
+    check(read(sync[0], &x, 1) == 1, "read");
+    _exit(inherited);
+  }
+  close(sync[1]);
+  char buf[64], bbuf[64];
+  wait_for(a, buf, sizeof(buf));
+  int st;
+  pid_t b = wait(&st);
+  close(sync[0]);
+  say("its child (the flag not inherited: %s); the subreaper reaped the orphan: %s, %s", buf, b > 0 ? "yes" : "no", describe_status(st, bbuf, sizeof(bbuf)));
+  _exit(0);
+}
+
+static void subreaper(void) {
+  char buf[64];
+  pid_t s = fork();
+  check(s >= 0, "fork");
+  if (s == 0) subreaper_role();
+  wait_for(s, buf, sizeof(buf));
+  say("subreaper: %s", buf);
+}
+
 int main(void) {
+  subreaper();
   cloned();
   set_tids();
   joined();
