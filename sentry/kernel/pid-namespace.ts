@@ -17,13 +17,15 @@
  * exits every other process of the namespace is killed and a fork into the namespace is
  * ENOMEM from then on.
  *
- * Translated so far: getpid, gettid, getppid, fork/clone/clone3's result and SETTID words,
+ * Translated: getpid, gettid, getppid, fork/clone/clone3's result and SETTID words,
  * wait4/waitid (arguments, result, si_pid), kill/tkill/tgkill (targets; kill(-1) stays in
  * the caller's namespace), getpgid/getpgrp/getsid/setpgid/setsid, every signal's si_pid,
- * /proc/<pid>/status's NS* lines. Other calls that take or show a pid (sched_*, prlimit,
- * get/setpriority, pidfd_open, rt_sigqueueinfo, SCM_CREDENTIALS, F_SETOWN, /proc, which
- * is the sandbox's) still use kernel ids: right in the sandbox's namespace, not yet in a
- * nested one.
+ * rt_(tg)sigqueueinfo, pidfd_open, sched_* and affinity, get/setpriority, prlimit64,
+ * capget/capset, get_robust_list, SCM_CREDENTIALS and SO_PEERCRED, F_GETLK's l_pid,
+ * /proc/<pid>/status's NS* lines. Not yet: System V IPC's and mq_notify's recorded pids,
+ * F_SETOWN, a reaped sender's SCM_CREDENTIALS pid (0 here; Linux keeps the pid), and
+ * /proc, which is always the sandbox's namespace's (a proc mount made in a nested one
+ * still lists kernel ids).
  *
  * Bookkeeping: a namespace's maps are checked against the kernel's on lookup (an entry
  * whose task has exited, or whose group was reaped, is stale and dropped), so exit and
@@ -370,4 +372,19 @@ export function nsStatusLines(tg: ThreadGroup, t: Task | undefined, k: Kernel): 
     `NSpgid:\t${row((ns) => globalIn(ns, tg.pgid))}`,
     `NSsid:\t${row((ns) => globalIn(ns, tg.sid))}`,
   ];
+}
+
+/** taskByTid finds the live task a tid argument names as t's namespace numbers it (undefined: none visible). */
+export function taskByTid(t: Task, tid: number): Task | undefined {
+  return pidNamespaceOf(t).task(tid);
+}
+
+/** groupByPid finds the process (not reaped) a pid argument names as t's namespace numbers it. */
+export function groupByPid(t: Task, pid: number): ThreadGroup | undefined {
+  return pidNamespaceOf(t).group(pid);
+}
+
+/** seenBy translates a kernel id (a pid a kernel object recorded) into t's namespace: 0 when not visible there. */
+export function seenBy(t: Task, id: number): number {
+  return globalIn(pidNamespaceOf(t), id);
 }

@@ -4,7 +4,9 @@
  * pid 1, orphans reparented to pid 1, pid 1 shielded from default-action signals sent from
  * inside (a handler still runs and sees the sender's namespace pid), kill(-1), wait
  * statuses and waitid's si_pid as the namespace numbers them, the rest of the namespace
- * killed when pid 1 exits and ENOMEM for a fork into it afterwards, NSpid in
+ * killed when pid 1 exits and ENOMEM for a fork into it afterwards, the pids that
+ * getpriority, sched_*, prlimit, pidfd_open take and SCM_CREDENTIALS, SO_PEERCRED and
+ * F_GETLK show, NSpid in
  * /proc/<pid>/status; and a child subreaper (PR_SET_CHILD_SUBREAPER, not pid 1) adopting
  * its descendants' orphans, as tini does when it is not pid 1. Compared natively (as root), under runc and under tvisor; the
  * container gets CAP_SYS_ADMIN (and CAP_SETUID/SETGID for the unprivileged set_tid check).
@@ -54,7 +56,10 @@ describeProgram({
       'init: kill(-1, SIGTERM) ok',
       'init: D signal TERM',
       'init: E signal TERM',
-      'init: exits 5, leaving pid 8 behind',
+      'init: by pid 8: getpriority ok, sched_getscheduler ok, prlimit ok, pidfd_open ok, kill(0) ok',
+      'init: SCM_CREDENTIALS pid 9 (the sender 9); SO_PEERCRED pid 1',
+      'init: F_GETLK l_pid 10 (the holder 10)',
+      'init: exits 5, leaving pid 11 behind',
       'parent: init exit 5',
       'parent: the process left behind died with init (EOF): yes',
       'parent: fork into the namespace after its init died: ENOMEM',

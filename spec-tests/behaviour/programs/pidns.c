@@ -22,6 +22,8 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -70,6 +72,74 @@ static int wait_for(pid_t p, char *buf, size_t len) {
   check(waitpid(p, &st, 0) == p, "waitpid");
   describe_status(st, buf, len);
   return st;
+}
+
+/* other_calls: pids that other calls take or show, as the namespace numbers them. */
+static void other_calls(void) {
+  char buf[64];
+  pid_t x = fork();
+  check(x >= 0, "fork");
+  if (x == 0) {
+    pause();
+    _exit(0);
+  }
+  struct rlimit rl;
+  errno = 0;
+  int prio = getpriority(PRIO_PROCESS, x);
+  say("init: by pid %d: getpriority %s, sched_getscheduler %s, prlimit %s, pidfd_open %s, kill(0) %s", x, prio == -1 && errno ? errname(errno) : "ok",
+      result(sched_getscheduler(x)), result(prlimit(x, RLIMIT_NOFILE, NULL, &rl)), result(syscall(SYS_pidfd_open, x, 0)), result(kill(x, 0)));
+  kill(x, SIGKILL);
+  wait_for(x, buf, sizeof(buf));
+
+  int sv[2], on = 1;
+  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+  check(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == 0, "SO_PASSCRED");
+  pid_t y = fork();
+  check(y >= 0, "fork");
+  if (y == 0) {
+    check(send(sv[1], "x", 1, 0) == 1, "send");
+    _exit(0);
+  }
+  char data[8], control[CMSG_SPACE(sizeof(struct ucred))];
+  struct iovec iov = {data, sizeof(data)};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+  check(recvmsg(sv[0], &mh, 0) == 1, "recvmsg");
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  check(cm && cm->cmsg_type == SCM_CREDENTIALS, "SCM_CREDENTIALS");
+  struct ucred cr;
+  memcpy(&cr, CMSG_DATA(cm), sizeof(cr));
+  struct ucred peer;
+  socklen_t plen = sizeof(peer);
+  check(getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &peer, &plen) == 0, "SO_PEERCRED");
+  /* Reaped after the message is read: a reaped sender's pid is 0 to tvisor (Linux keeps it). */
+  wait_for(y, buf, sizeof(buf));
+  say("init: SCM_CREDENTIALS pid %d (the sender %d); SO_PEERCRED pid %d", cr.pid, y, peer.pid);
+  close(sv[0]);
+  close(sv[1]);
+
+  int sync[2];
+  check(pipe(sync) == 0, "pipe");
+  int fd = open("/tmp/pidns-lock", O_RDWR | O_CREAT, 0600);
+  check(fd >= 0, "open lock file");
+  pid_t z = fork();
+  check(z >= 0, "fork");
+  if (z == 0) {
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    check(fcntl(fd, F_SETLK, &fl) == 0, "F_SETLK");
+    check(write(sync[1], "l", 1) == 1, "write");
+    pause();
+    _exit(0);
+  }
+  check(read(sync[0], buf, 1) == 1, "read");
+  struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  check(fcntl(fd, F_GETLK, &q) == 0, "F_GETLK");
+  say("init: F_GETLK l_pid %d (the holder %d)", q.l_pid, z);
+  kill(z, SIGKILL);
+  wait_for(z, buf, sizeof(buf));
+  close(fd);
+  close(sync[0]);
+  close(sync[1]);
+  unlink("/tmp/pidns-lock");
 }
 
 /* init_role is what pid 1 of the new namespace checks; the pipe's write end dies with the namespace. */
@@ -163,6 +233,8 @@ static int init_role(int keepalive_w, int start_r) {
   say("init: D %s", buf);
   wait_for(e, buf, sizeof(buf));
   say("init: E %s", buf);
+
+  other_calls();
 
   /* A process left behind when init exits: it holds the pipe open until killed. */
   pid_t g = fork();

@@ -2,6 +2,7 @@
  * futex, set_robust_list and get_robust_list (the futex table and robust lists are in
  * kernel/futex.ts and kernel/robust.ts).
  */
+import { taskByTid } from '../../../kernel/pid-namespace';
 import { Errno, fail } from '../../../kernel/errors';
 import { FUTEX_BITSET_MATCH_ANY, futexes, wakeOpApply } from '../../../kernel/futex';
 import { robustListOf, setRobustList, ROBUST_LIST_HEAD_SIZE } from '../../../kernel/robust';
@@ -102,7 +103,7 @@ define(273, (t, r) => setRobustList(t, r.arg(0), Number(r.arg(1))), 'partial', '
 // get_robust_list(pid, head_ptr, len_ptr)
 define(274, (t, r) => {
   const pid = r.argInt(0);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : taskByTid(t, pid);
   if (!target || pid < 0) fail(Errno.ESRCH);
   // ptrace read access, simplified: same user (real ids) or CAP_SYS_PTRACE.
   const c = t.creds, tc = target.creds;

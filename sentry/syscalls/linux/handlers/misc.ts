@@ -3,7 +3,7 @@
  * set_tid_address, rseq, rlimits, rusage, times, scheduling, prctl.
  * Every answer comes from the sandbox's state, never from the host's.
  */
-import { isChildSubreaper, setChildSubreaper } from '../../../kernel/pid-namespace';
+import { isChildSubreaper, setChildSubreaper, taskByTid } from '../../../kernel/pid-namespace';
 import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { groupTimes, noteRss, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
@@ -139,7 +139,7 @@ define(160, (t, r) => {
 }, 'full');
 define(302, (t, r) => {
   const pid = r.argInt(0);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : taskByTid(t, pid);
   if (!target) fail(Errno.ESRCH);
   // Another process's limits: only with all its user and group ids ours, or CAP_SYS_RESOURCE.
   const c = t.creds, tc = target.creds;
@@ -180,7 +180,7 @@ define(24, () => 0, 'full');
  * thread with that id (ESRCH). */
 function affinityTarget(t: Task, pid: number): Task {
   if (pid === 0) return t;
-  const target = t.kernel.tasks.get(pid);
+  const target = taskByTid(t, pid);
   if (!target || target.state === 'exited') fail(Errno.ESRCH);
   return target;
 }
