@@ -23,9 +23,9 @@
  * rt_(tg)sigqueueinfo, pidfd_open, sched_* and affinity, get/setpriority, prlimit64,
  * capget/capset, get_robust_list, SCM_CREDENTIALS and SO_PEERCRED, F_GETLK's l_pid,
  * /proc/<pid>/status's NS* lines. Not yet: System V IPC's and mq_notify's recorded pids,
- * F_SETOWN, a reaped sender's SCM_CREDENTIALS pid (0 here; Linux keeps the pid), and
- * /proc, which is always the sandbox's namespace's (a proc mount made in a nested one
- * still lists kernel ids).
+ * F_SETOWN, a reaped sender's SCM_CREDENTIALS pid (0 here; Linux keeps the pid),
+ * /proc/<pid>/task/<tid>/children. A proc mount shows the namespace of the task that
+ * mounted it (fsimpl/proc/proc.ts: listing, self, thread-self, stat, status).
  *
  * Bookkeeping: a namespace's maps are checked against the kernel's on lookup (an entry
  * whose task has exited, or whose group was reaped, is stale and dropped), so exit and
@@ -359,12 +359,12 @@ export function infoFor<T extends { pid?: number }>(tg: ThreadGroup, k: Kernel, 
 
 /**
  * nsStatusLines are /proc/<pid>/status's NStgid, NSpid, NSpgid and NSsid lines: the ids at
- * each level from the sandbox's namespace down to the process's own (t: the thread shown,
- * the leader for /proc/<pid>).
+ * each level from the proc mount's namespace `from` down to the process's own (t: the
+ * thread shown, the leader for /proc/<pid>).
  */
-export function nsStatusLines(tg: ThreadGroup, t: Task | undefined, k: Kernel): string[] {
+export function nsStatusLines(tg: ThreadGroup, t: Task | undefined, k: Kernel, from: PidNamespace = rootPidNamespace(k)): string[] {
   const levels: PidNamespace[] = [];
-  for (let ns: PidNamespace | null = groupNamespaceOf(tg, k); ns; ns = ns.parent) levels.unshift(ns);
+  for (let ns: PidNamespace | null = groupNamespaceOf(tg, k); ns && ns.level >= from.level; ns = ns.parent) levels.unshift(ns);
   const row = (f: (ns: PidNamespace) => number) => levels.map(f).join('\t');
   return [
     `NStgid:\t${row((ns) => pidIn(ns, tg))}`,

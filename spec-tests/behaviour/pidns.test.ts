@@ -6,7 +6,8 @@
  * statuses and waitid's si_pid as the namespace numbers them, the rest of the namespace
  * killed when pid 1 exits and ENOMEM for a fork into it afterwards, the pids that
  * getpriority, sched_*, prlimit, pidfd_open take and SCM_CREDENTIALS, SO_PEERCRED and
- * F_GETLK show, NSpid in
+ * F_GETLK show, a proc mounted inside listing the namespace's pids (self, thread-self,
+ * status), NSpid in
  * /proc/<pid>/status; and a child subreaper (PR_SET_CHILD_SUBREAPER, not pid 1) adopting
  * its descendants' orphans, as tini does when it is not pid 1. Compared natively (as root), under runc and under tvisor; the
  * container gets CAP_SYS_ADMIN (and CAP_SETUID/SETGID for the unprivileged set_tid check).
@@ -57,6 +58,10 @@ describeProgram({
       'init: D signal TERM',
       'init: E signal TERM',
       'init: by pid 8: getpriority ok, sched_getscheduler ok, prlimit ok, pidfd_open ok, kill(0) ok',
+      'init: its own proc: self -> 1, thread-self -> 1/task/1, processes 1 8',
+      '  8/status Pid:\t8',
+      '  8/status PPid:\t1',
+      '  8/status NSpid:\t8',
       'init: SCM_CREDENTIALS pid 9 (the sender 9); SO_PEERCRED pid 1',
       'init: F_GETLK l_pid 10 (the holder 10)',
       'init: exits 5, leaving pid 11 behind',

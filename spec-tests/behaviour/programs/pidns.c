@@ -21,6 +21,8 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdint.h>
+#include <dirent.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -74,6 +76,46 @@ static int wait_for(pid_t p, char *buf, size_t len) {
   return st;
 }
 
+/* proc_mount: a proc mounted from inside shows the namespace's processes by their pids there. */
+static void proc_mount(void) {
+  const char *dir = "/tmp/pidns-proc";
+  /* Natively and under runc, a mount namespace of its own keeps the mount private (tvisor has
+   * none yet: EINVAL, and the mount is the sandbox's until unmounted below). */
+  if (unshare(CLONE_NEWNS) == 0) mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+  mkdir(dir, 0755);
+  if (mount("proc", dir, "proc", 0, NULL) != 0) {
+    say("init: mount proc: %s", errname(errno));
+    return;
+  }
+  char link[64], names[256] = "", path[128], buf[4096];
+  ssize_t n = readlink("/tmp/pidns-proc/self", link, sizeof(link) - 1);
+  link[n > 0 ? n : 0] = 0;
+  char tlink[64];
+  n = readlink("/tmp/pidns-proc/thread-self", tlink, sizeof(tlink) - 1);
+  tlink[n > 0 ? n : 0] = 0;
+  DIR *d = opendir(dir);
+  check(d != NULL, "opendir");
+  int pids[64], np = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && np < 64) pids[np++] = atoi(e->d_name);
+  closedir(d);
+  for (int i = 0; i < np; i++)
+    for (int j = i + 1; j < np; j++)
+      if (pids[j] < pids[i]) { int x = pids[i]; pids[i] = pids[j]; pids[j] = x; }
+  for (int i = 0; i < np; i++) snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%d", i ? " " : "", pids[i]);
+  say("init: its own proc: self -> %s, thread-self -> %s, processes %s", link, tlink, names);
+  snprintf(path, sizeof(path), "%s/%d/status", dir, pids[np - 1]);
+  int fd = open(path, O_RDONLY);
+  check(fd >= 0, "open status");
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+    if (!strncmp(line, "Pid:", 4) || !strncmp(line, "PPid:", 5) || !strncmp(line, "NSpid:", 6)) say("  %d/status %s", pids[np - 1], line);
+  check(umount(dir) == 0, "umount");
+  rmdir(dir);
+}
+
 /* other_calls: pids that other calls take or show, as the namespace numbers them. */
 static void other_calls(void) {
   char buf[64];
@@ -88,6 +130,7 @@ static void other_calls(void) {
   int prio = getpriority(PRIO_PROCESS, x);
   say("init: by pid %d: getpriority %s, sched_getscheduler %s, prlimit %s, pidfd_open %s, kill(0) %s", x, prio == -1 && errno ? errname(errno) : "ok",
       result(sched_getscheduler(x)), result(prlimit(x, RLIMIT_NOFILE, NULL, &rl)), result(syscall(SYS_pidfd_open, x, 0)), result(kill(x, 0)));
+  proc_mount();
   kill(x, SIGKILL);
   wait_for(x, buf, sizeof(buf));
 
