@@ -29,7 +29,9 @@
  *
  * Bookkeeping: a namespace's maps are checked against the kernel's on lookup (an entry
  * whose task has exited, or whose group was reaped, is stale and dropped), so exit and
- * reaping need no hook here. Local pids count up without reuse (Linux wraps at pid_max).
+ * reaping need no hook here; every SWEEP_EVERY additions the maps drop all their stale
+ * entries, which bounds them by the live processes plus that many. Local pids count up
+ * and wrap to 2 at PID_MAX, skipping those in use, as Linux's cyclic allocation.
  */
 import { Errno, fail } from './errors';
 import type { Kernel } from './kernel';
@@ -38,6 +40,9 @@ import type { ThreadGroup } from './thread-group';
 
 /** PID_MAX bounds process and thread ids (kernel.pid_max): ids wrap around below it. Kernel re-exports it. */
 export const PID_MAX = 4194304;
+
+/** SWEEP_EVERY is how many tasks enter a namespace between two sweeps of its stale entries. */
+const SWEEP_EVERY = 256;
 
 /** MAX_PID_NS_LEVEL is how deep namespaces nest (Linux's 32; the sandbox's is level 0). */
 export const MAX_PID_NS_LEVEL = 32;
@@ -49,6 +54,7 @@ export class PidNamespace {
   private readonly tasks = new Map<number, Task>();
   private readonly groups = new Map<number, ThreadGroup>();
   private next = 1;
+  private adds = 0;
   /** init is the namespace's first process (its child reaper), once made. */
   init: ThreadGroup | null = null;
   /** dead is set when init has exited: no task may enter any more. */
@@ -71,8 +77,11 @@ export class PidNamespace {
       if (want >= this.next) this.next = want + 1;
       return want;
     }
-    while (this.task(this.next) || this.group(this.next)) this.next++;
-    return this.next++;
+    for (;;) {
+      if (this.next >= PID_MAX) this.next = 2;
+      const id = this.next++;
+      if (!this.task(id) && !this.group(id)) return id;
+    }
   }
 
   /**
@@ -100,6 +109,10 @@ export class PidNamespace {
   add(id: number, t: Task, leads: boolean): void {
     this.tasks.set(id, t);
     if (leads) this.groups.set(id, t.tg);
+    if (++this.adds % SWEEP_EVERY === 0) {
+      for (const i of [...this.tasks.keys()]) this.task(i);
+      for (const i of [...this.groups.keys()]) this.group(i);
+    }
   }
 
   /** task returns the live task whose tid here is id. */
