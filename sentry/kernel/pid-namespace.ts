@@ -21,9 +21,11 @@
  * wait4/waitid (arguments, result, si_pid), kill/tkill/tgkill (targets; kill(-1) stays in
  * the caller's namespace), getpgid/getpgrp/getsid/setpgid/setsid, every signal's si_pid,
  * rt_(tg)sigqueueinfo, pidfd_open, sched_* and affinity, get/setpriority, prlimit64,
- * capget/capset, get_robust_list, SCM_CREDENTIALS and SO_PEERCRED, F_GETLK's l_pid,
- * /proc/<pid>/status's NS* lines. Not yet: System V IPC's and mq_notify's recorded pids,
- * F_SETOWN, a reaped sender's SCM_CREDENTIALS pid (0 here; Linux keeps the pid),
+ * capget/capset, get_robust_list, SCM_CREDENTIALS and SO_PEERCRED, F_GETLK's l_pid, System
+ * V IPC's recorded pids (shm_cpid/lpid, GETPID, msg_lspid/lrpid), /proc/<pid>/status's NS*
+ * lines. Not yet: mq_notify's NOTIFY_PID, F_SETOWN, /proc/sysvipc, and the recorded pid
+ * of a process already reaped (0 here: the kernel id no longer names it; Linux keeps the
+ * struct pid, and its number),
  * /proc/<pid>/task/<tid>/children. A proc mount shows the namespace of the task that
  * mounted it (fsimpl/proc/proc.ts: listing, self, thread-self, stat, status).
  *

@@ -6,7 +6,7 @@
  * statuses and waitid's si_pid as the namespace numbers them, the rest of the namespace
  * killed when pid 1 exits and ENOMEM for a fork into it afterwards, the pids that
  * getpriority, sched_*, prlimit, pidfd_open take and SCM_CREDENTIALS, SO_PEERCRED and
- * F_GETLK show, a proc mounted inside listing the namespace's pids (self, thread-self,
+ * F_GETLK and System V IPC's recorded pids show, a proc mounted inside listing the namespace's pids (self, thread-self,
  * status), NSpid in
  * /proc/<pid>/status; and a child subreaper (PR_SET_CHILD_SUBREAPER, not pid 1) adopting
  * its descendants' orphans, as tini does when it is not pid 1. Compared natively (as root), under runc and under tvisor; the
@@ -64,7 +64,8 @@ describeProgram({
       '  8/status NSpid:\t8',
       'init: SCM_CREDENTIALS pid 9 (the sender 9); SO_PEERCRED pid 1',
       'init: F_GETLK l_pid 10 (the holder 10)',
-      'init: exits 5, leaving pid 11 behind',
+      'init: shm_cpid 1, sem GETPID 11, msg_lspid 11 (the writer 11)',
+      'init: exits 5, leaving pid 12 behind',
       'parent: init exit 5',
       'parent: the process left behind died with init (EOF): yes',
       'parent: fork into the namespace after its init died: ENOMEM',

@@ -22,7 +22,11 @@
 #include <sched.h>
 #include <stdint.h>
 #include <dirent.h>
+#include <sys/ipc.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -183,6 +187,35 @@ static void other_calls(void) {
   close(sync[0]);
   close(sync[1]);
   unlink("/tmp/pidns-lock");
+
+  /* System V IPC's recorded pids: the creator, the last semop, the last msgsnd. */
+  int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600), sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600), msq = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  check(shm >= 0 && sem >= 0 && msq >= 0, "ipc get");
+  int done[2];
+  check(pipe(done) == 0, "pipe");
+  pid_t w = fork();
+  check(w >= 0, "fork");
+  if (w == 0) {
+    struct sembuf op = {0, 1, 0};
+    struct { long type; char c; } m = {1, 'x'};
+    check(semop(sem, &op, 1) == 0 && msgsnd(msq, &m, 1, 0) == 0, "semop/msgsnd");
+    /* Exits once read: tvisor shows a reaped process's recorded pid as 0 (Linux keeps it). */
+    check(write(done[1], "d", 1) == 1, "write");
+    pause();
+    _exit(0);
+  }
+  check(read(done[0], buf, 1) == 1, "read");
+  struct shmid_ds sds;
+  struct msqid_ds mds;
+  check(shmctl(shm, IPC_STAT, &sds) == 0 && msgctl(msq, IPC_STAT, &mds) == 0, "ipc stat");
+  say("init: shm_cpid %d, sem GETPID %d, msg_lspid %d (the writer %d)", sds.shm_cpid, semctl(sem, 0, GETPID), mds.msg_lspid, w);
+  kill(w, SIGKILL);
+  wait_for(w, buf, sizeof(buf));
+  close(done[0]);
+  close(done[1]);
+  shmctl(shm, IPC_RMID, NULL);
+  semctl(sem, 0, IPC_RMID);
+  msgctl(msq, IPC_RMID, NULL);
 }
 
 /* init_role is what pid 1 of the new namespace checks; the pipe's write end dies with the namespace. */
