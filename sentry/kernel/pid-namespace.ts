@@ -23,11 +23,11 @@
  * rt_(tg)sigqueueinfo, pidfd_open, sched_* and affinity, get/setpriority, prlimit64,
  * capget/capset, get_robust_list, SCM_CREDENTIALS and SO_PEERCRED, F_GETLK's l_pid, System
  * V IPC's recorded pids (shm_cpid/lpid, GETPID, msg_lspid/lrpid), /proc/<pid>/status's NS*
- * lines. Not yet: mq_notify's NOTIFY_PID, F_SETOWN, /proc/sysvipc, and the recorded pid
- * of a process already reaped (0 here: the kernel id no longer names it; Linux keeps the
- * struct pid, and its number),
- * /proc/<pid>/task/<tid>/children. A proc mount shows the namespace of the task that
- * mounted it (fsimpl/proc/proc.ts: listing, self, thread-self, stat, status).
+ * lines (a recorded pid of a reaped process translates while it is among the last
+ * RECENT_NESTED processes made in nested namespaces). Not yet: mq_notify's NOTIFY_PID,
+ * F_SETOWN, /proc/sysvipc, /proc/<pid>/task/<tid>/children. A proc mount shows the
+ * namespace of the task that mounted it (fsimpl/proc/proc.ts: listing, self, thread-self,
+ * stat, status).
  *
  * Bookkeeping: a namespace's maps are checked against the kernel's on lookup (an entry
  * whose task has exited, or whose group was reaped, is stale and dropped), so exit and
@@ -232,6 +232,7 @@ export function enterPidNamespace(child: Task, ns: PidNamespace, leads: boolean,
   if (leads) {
     groupIds.set(child.tg, ids);
     groupNs.set(child.tg, ns);
+    if (!ns.isRoot) rememberNested(child.tg);
     if (!ns.isRoot && ns.init === null) ns.init = child.tg;
   }
 }
@@ -253,11 +254,26 @@ export function pidIn(ns: PidNamespace, tg: ThreadGroup | null | undefined): num
   return groupIds.get(tg)![ns.level];
 }
 
+/**
+ * recentNested remembers the last RECENT_NESTED processes made in a nested namespace by
+ * kernel id (insertion order, the oldest dropped first), so that a pid recorded by an
+ * object (an IPC object, a message's credentials) still translates once its process has
+ * been reaped, as Linux's recorded struct pid does; a reused kernel id replaces its entry.
+ */
+const recentNested = new Map<number, ThreadGroup>();
+const RECENT_NESTED = 4096;
+
+function rememberNested(tg: ThreadGroup): void {
+  recentNested.delete(tg.tgid);
+  recentNested.set(tg.tgid, tg);
+  if (recentNested.size > RECENT_NESTED) recentNested.delete(recentNested.keys().next().value!);
+}
+
 /** globalIn translates a kernel id (a tgid, else a tid, as signals and process groups carry) into ns: 0 when not visible. */
 export function globalIn(ns: PidNamespace, id: number): number {
   if (ns.isRoot || id <= 0) return id;
   const k = ns.kernel;
-  const g = k.groups.get(id);
+  const g = k.groups.get(id) ?? recentNested.get(id);
   if (g) return pidIn(ns, g);
   const t = k.tasks.get(id);
   return t ? tidIn(ns, t) : 0;
