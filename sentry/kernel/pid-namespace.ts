@@ -232,7 +232,7 @@ export function enterPidNamespace(child: Task, ns: PidNamespace, leads: boolean,
   if (leads) {
     groupIds.set(child.tg, ids);
     groupNs.set(child.tg, ns);
-    if (!ns.isRoot) rememberNested(child.tg);
+    if (!ns.isRoot) rememberNested(child.tg.tgid, ns, ids);
     if (!ns.isRoot && ns.init === null) ns.init = child.tg;
   }
 }
@@ -260,12 +260,12 @@ export function pidIn(ns: PidNamespace, tg: ThreadGroup | null | undefined): num
  * object (an IPC object, a message's credentials) still translates once its process has
  * been reaped, as Linux's recorded struct pid does; a reused kernel id replaces its entry.
  */
-const recentNested = new Map<number, ThreadGroup>();
+const recentNested = new Map<number, { ns: PidNamespace; ids: number[] }>();
 const RECENT_NESTED = 4096;
 
-function rememberNested(tg: ThreadGroup): void {
-  recentNested.delete(tg.tgid);
-  recentNested.set(tg.tgid, tg);
+function rememberNested(tgid: number, ns: PidNamespace, ids: number[]): void {
+  recentNested.delete(tgid);
+  recentNested.set(tgid, { ns, ids });
   if (recentNested.size > RECENT_NESTED) recentNested.delete(recentNested.keys().next().value!);
 }
 
@@ -273,8 +273,10 @@ function rememberNested(tg: ThreadGroup): void {
 export function globalIn(ns: PidNamespace, id: number): number {
   if (ns.isRoot || id <= 0) return id;
   const k = ns.kernel;
-  const g = k.groups.get(id) ?? recentNested.get(id);
+  const g = k.groups.get(id);
   if (g) return pidIn(ns, g);
+  const gone = recentNested.get(id);
+  if (gone) return gone.ns.ancestorAt(ns.level) === ns ? gone.ids[ns.level] : 0;
   const t = k.tasks.get(id);
   return t ? tidIn(ns, t) : 0;
 }
