@@ -4,6 +4,7 @@
  * sandbox's one sysfs (never a host file system). Any other type is unknown here
  * (ENODEV), as a type missing from /proc/filesystems is on Linux.
  */
+import { pidNamespaceOf } from '../kernel/pid-namespace';
 import { Errno, fail } from '../kernel/errors';
 import type { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
@@ -156,7 +157,8 @@ type Maker = (k: Kernel, data: readonly string[]) => Mountable;
 const MAKERS: ReadonlyMap<string, Maker> = new Map<string, Maker>([
   ['sysfs', () => ({ fs: sandboxSysfs(), options: [] })],
   ['tmpfs', (_k, data) => newTmpfs(data)],
-  ['proc', (k) => ({ fs: newProcfs(k, (): Task | null => k.sched.running), options: [] })],
+  // A proc mount shows the pid namespace of the task mounting it.
+  ['proc', (k) => ({ fs: newProcfs(k, (): Task | null => k.sched.running, k.sched.running ? pidNamespaceOf(k.sched.running) : undefined), options: [] })],
 ]);
 
 /** mountableTypes lists the file system types newMountable makes (/proc/filesystems). */

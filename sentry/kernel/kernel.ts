@@ -16,8 +16,9 @@ import type { Terminal } from '../fsimpl/host/tty';
  * (uname(2), /proc/version, kernel.osrelease and kernel.version). */
 export const UTS_RELEASE = '4.4.0', UTS_VERSION = '#1 SMP Sun Jan 10 15:06:54 PST 2016';
 
-/** PID_MAX bounds process and thread ids (kernel.pid_max): ids wrap around below it. */
-export const PID_MAX = 4194304;
+import { PID_MAX } from './pid-namespace';
+
+export { PID_MAX };
 
 /** Kernel is the sentry's global state. */
 export class Kernel {

@@ -8,7 +8,9 @@
  *   - IPC (CLONE_NEWIPC): a new, empty IpcNamespace (ipc/namespace.ts) in Task.ipcns.
  *   - mount (CLONE_NEWNS): a copy of the task's mount tree in Task.mntns
  *     (mount-namespaces.ts); clone refuses it with CLONE_FS (EINVAL), unshare implies CLONE_FS.
- * A new PID, network, user, cgroup or time namespace is EINVAL (the sentry has
+ *   - PID (CLONE_NEWPID): a PidNamespace (pid-namespace.ts) below the task's own; clone
+ *     puts the child in it, unshare and setns only the task's future children.
+ * A new network, user, cgroup or time namespace is EINVAL (the sentry has
  * one of each); without CAP_SYS_ADMIN any namespace but a user one is EPERM first, as
  * Linux checks the capability before it builds anything.
  *
@@ -22,11 +24,12 @@
  */
 import { CAP_SYS_ADMIN } from './capabilities';
 import { Errno, fail } from './errors';
-import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace } from './ipc/namespace';
+import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace, setIpcNamespace } from './ipc/namespace';
 import { exitSemUndo } from './ipc/sem';
 import { MountNamespace } from '../vfs/mount';
 import { copyMountNamespace, enterCopy, joinMountNamespace, mountNamespaceOf, sweepMountNamespaces } from './mount-namespaces';
 import type { Task } from './task';
+import { childPidNamespaceOf, newPidNamespace, PidNamespace, pidNamespaceOf, rootPidNamespace, setChildPidNamespace } from './pid-namespace';
 import {
   CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
   CLONE_NEWUTS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
@@ -68,6 +71,14 @@ export function nsInodeOf(t: Task, type: string): number {
   if (type === 'uts' && utsNamespaceOf(t) !== k) ns = utsNamespaceOf(t);
   if (type === 'ipc' && ipcNamespaceOf(t) !== sandboxIpcNamespace(k)) ns = ipcNamespaceOf(t);
   if (type === 'mnt' && mountNamespaceOf(t) !== k.mounts) ns = mountNamespaceOf(t);
+  if (type === 'pid' && !pidNamespaceOf(t).isRoot) ns = pidNamespaceOf(t);
+  if (type === 'pid_for_children') {
+    // A namespace from unshare has no file until its init exists (Linux's pidns_for_children_get).
+    const c = childPidNamespaceOf(t);
+    if (!c.isRoot && c.init === null) fail(Errno.ENOENT);
+    if (!c.isRoot) ns = c;
+    type = 'pid';
+  }
   if (!ns) return INITIAL_NS_INODES[type];
   let ino = nsInodes.get(ns);
   if (ino === undefined) {
@@ -81,6 +92,22 @@ export function nsInodeOf(t: Task, type: string): number {
 /** nsInodeGiven returns the nsfs inode number nsInodeOf gave namespace `ns`, if it gave one. */
 export function nsInodeGiven(ns: object): number | undefined {
   return nsInodes.get(ns);
+}
+
+/**
+ * holdNamespace is what an open nsfs file (/proc/<pid>/ns/*) does to the namespace its
+ * inode number names: it keeps a counted namespace (an IPC one) alive until the returned
+ * release runs, when the file's last reference goes. Other kinds need no hold.
+ */
+export function holdNamespace(ino: number): () => void {
+  const ns = namespacesByInode.get(ino)?.deref();
+  if (!(ns instanceof IpcNamespace) || ns.destroyed) return () => {};
+  ns.hold();
+  let held = true;
+  return () => {
+    if (held) ns.release();
+    held = false;
+  };
 }
 
 /** NSTYPES are the CLONE_NEW* flag of each kind of namespace (setns's nstype). */
@@ -103,10 +130,10 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   if (ino === null) fail(Errno.EINVAL);
   const k = t.kernel;
   let kind = Object.keys(INITIAL_NS_INODES).find((n) => INITIAL_NS_INODES[n] === ino);
-  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : kind === 'mnt' ? k.mounts : undefined;
+  let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : kind === 'mnt' ? k.mounts : kind === 'pid' ? rootPidNamespace(k) : undefined;
   if (!kind) {
     ns = namespacesByInode.get(ino)?.deref();
-    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof MountNamespace ? 'mnt' : 'uts';
+    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof MountNamespace ? 'mnt' : ns instanceof PidNamespace ? 'pid' : 'uts';
   }
   if (!kind) fail(Errno.EINVAL);
   if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
@@ -115,7 +142,12 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   if (kind === 'uts') t.utsns = ns === k ? null : (ns as UtsNamespace);
   if (kind === 'ipc') {
     exitSemUndo(t.tg);
-    t.ipcns = ns as IpcNamespace;
+    setIpcNamespace(t, ns as IpcNamespace);
+  }
+  // A PID namespace becomes the one of t's future children: its own or one below it (EINVAL otherwise, as pidns_install).
+  if (kind === 'pid') {
+    if (!pidNamespaceOf(t).contains(ns as PidNamespace)) fail(Errno.EINVAL);
+    setChildPidNamespace(t, ns as PidNamespace);
   }
   if (kind === 'mnt') joinMountNamespace(t, ns as MountNamespace);
   return 0;
@@ -123,7 +155,7 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
 
 /** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */
 const NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
-const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS;
+const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID;
 
 /** TaskNamespaces are the namespaces a task is in that the sentry keeps per task. */
 export interface TaskNamespaces {
@@ -131,6 +163,8 @@ export interface TaskNamespaces {
   ipcns: IpcNamespace | null;
   /** mntns is the mount namespace (a copy made for CLONE_NEWNS; enterCopy puts the task in it). */
   mntns: MountNamespace;
+  /** pidns is where a child goes (clone) or the task's children will go (unshare). */
+  pidns: PidNamespace;
 }
 
 /**
@@ -139,7 +173,7 @@ export interface TaskNamespaces {
  * task with those flags is in: new ones for the flags given, t's own for the others.
  */
 export function newNamespaces(t: Task, flags: number): TaskNamespaces {
-  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, mntns: mountNamespaceOf(t) };
+  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, mntns: mountNamespaceOf(t), pidns: childPidNamespaceOf(t) };
   const wanted = flags & NEW_NAMESPACES;
   if (wanted === 0) return out;
   if ((wanted & ~CLONE_NEWUSER) !== 0 && !t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
@@ -150,6 +184,7 @@ export function newNamespaces(t: Task, flags: number): TaskNamespaces {
   }
   if (flags & CLONE_NEWIPC) out.ipcns = new IpcNamespace();
   if (flags & CLONE_NEWNS) out.mntns = copyMountNamespace(t);
+  if (flags & CLONE_NEWPID) out.pidns = newPidNamespace(t);
   return out;
 }
 
@@ -186,7 +221,8 @@ export function unshare(t: Task, flags: number): number {
   if (flags & CLONE_FILES) unshareFiles(t);
   if (flags & (CLONE_SYSVSEM | CLONE_NEWIPC)) exitSemUndo(t.tg);
   t.utsns = ns.utsns;
-  t.ipcns = ns.ipcns;
+  setIpcNamespace(t, ns.ipcns);
+  if (flags & CLONE_NEWPID) setChildPidNamespace(t, ns.pidns);
   if (flags & CLONE_NEWNS) {
     enterCopy(t, ns.mntns);
     sweepMountNamespaces(t.kernel);

@@ -16,6 +16,7 @@ import { exitGroup, isCoreSignal } from './task-exit';
 import { pushSignalFrame } from './signal-frame';
 import { limitOf, RLIMIT_SIGPENDING } from './rlimits';
 import { WaitQueue } from './waiter';
+import { infoFor, isNestedInit, senderOutside } from './pid-namespace';
 
 /**
  * realBlocked holds, for a task in rt_sigtimedwait, its mask from before the wait (Linux's
@@ -145,14 +146,16 @@ function interruptIfBlocked(t: Task, sig: number): boolean {
 }
 
 /**
- * initIgnores tells whether the sandbox's init drops sig: like Linux's pid-namespace init,
- * it takes only signals it has a handler for, except SIGKILL and SIGSTOP sent from
- * outside the sandbox (the runtime's kill).
+ * initIgnores tells whether the sandbox's init, or a nested pid namespace's, drops sig:
+ * like Linux's pid-namespace init, it takes only signals it has a handler for, except
+ * SIGKILL and SIGSTOP sent from outside (the runtime's kill; for a nested namespace's
+ * init, a sender in an ancestor namespace: senderPid, a kernel id).
  */
-function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean, targets: Iterable<Task>): boolean {
+function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean, targets: Iterable<Task>, senderPid = 0): boolean {
   if (tg.tasks.size === 0) return false;
   const k = [...tg.tasks][0].kernel;
-  if (k.init !== tg || !k.initShielded) return false;
+  if (isNestedInit(tg, k)) fromOutside ||= senderOutside(tg, k, senderPid);
+  else if (k.init !== tg || !k.initShielded) return false;
   if (tg.actions[sig].handler !== SIG_DFL) return false;
   // A blocked signal is queued all the same (sigwait, signalfd), as Linux's sig_ignored does first.
   if (sig !== SIGKILL && sig !== SIGSTOP) for (const t of targets) if (blocks(t, sig)) return false;
@@ -166,7 +169,8 @@ function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean, targets
 export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = false): boolean {
   const sig = info.signo;
   if (!tg.alive || tg.tasks.size === 0) return true;
-  if (initIgnores(tg, sig, fromOutside, tg.tasks)) return true;
+  if (initIgnores(tg, sig, fromOutside, tg.tasks, info.pid)) return true;
+  info = infoFor(tg, [...tg.tasks][0].kernel, info);
   if (sig === SIGKILL) {
     const any = [...tg.tasks][0];
     exitGroup(any, { signal: SIGKILL });
@@ -187,7 +191,8 @@ export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = fal
 export function sendToTask(t: Task, info: SignalInfo): boolean {
   const sig = info.signo;
   if (t.state === 'exited') return true;
-  if (initIgnores(t.tg, sig, false, [t])) return true;
+  if (initIgnores(t.tg, sig, false, [t], info.pid)) return true;
+  info = infoFor(t.tg, t.kernel, info);
   if (sig === SIGKILL) {
     exitGroup(t, { signal: SIGKILL });
     return true;
@@ -311,7 +316,7 @@ export function deliverSignals(t: Task): void {
     if (action.handler === SIG_DFL) {
       // The shielded init takes no default action but SIGKILL's and SIGSTOP's (a signal it
       // had blocked was queued, and is dropped here once unblocked, as Linux's get_signal does).
-      if (sig !== SIGKILL && sig !== SIGSTOP && !forced.has(info) && t.kernel.init === t.tg && t.kernel.initShielded) continue;
+      if (sig !== SIGKILL && sig !== SIGSTOP && !forced.has(info) && ((t.kernel.init === t.tg && t.kernel.initShielded) || isNestedInit(t.tg, t.kernel))) continue;
       switch (defaultKind(sig)) {
         case 'ignore':
         case 'cont':

@@ -19,12 +19,19 @@ import { inheritTimerSlack } from './timer-slack';
 export * from './clone-flags';
 import {
   CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_SETTLS,
-  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_NEWNS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
+  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 } from './clone-flags';
+import { CAP_SYS_ADMIN } from './capabilities';
+import { defaultAction, SIG_DFL, SIG_IGN } from './signal-types';
+import { enterPidNamespace, isNestedInit, pidNamespaceOf, tidIn } from './pid-namespace';
 import { newNamespaces } from './namespaces';
 import { enterCopy } from './mount-namespaces';
+import { setIpcNamespace } from './ipc/namespace';
 import { inheritTerminal } from './process-group';
 import { joinGroup } from './sessions';
+
+/** CAP_CHECKPOINT_RESTORE (40) also lets clone3 choose pids (set_tid). */
+const CAP_CHECKPOINT_RESTORE = 40;
 
 /** CloneArgs are clone's arguments, decoded. */
 export interface CloneArgs {
@@ -34,6 +41,10 @@ export interface CloneArgs {
   parentTid: bigint;
   childTid: bigint;
   tls: bigint;
+  /** setTid is clone3's set_tid: the pid wanted in the child's namespace, then in each parent (checked by the caller). */
+  setTid?: number[];
+  /** clearSighand is clone3's CLONE_CLEAR_SIGHAND: the child's handlers back to SIG_DFL (SIG_IGN kept). */
+  clearSighand?: boolean;
 }
 
 /** cloneTask creates the child task and makes it runnable; it returns the child. */
@@ -46,15 +57,24 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if ((f & (CLONE_NEWNS | CLONE_FS)) === (CLONE_NEWNS | CLONE_FS)) fail(Errno.EINVAL);
   if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
+  // Linux's copy_process: a thread stays in its creator's pid namespace, and an init
+  // (the sandbox's or a namespace's) cannot make siblings with CLONE_PARENT.
+  if (f & CLONE_THREAD && f & CLONE_NEWPID) fail(Errno.EINVAL);
+  if (f & CLONE_PARENT && (parent.tg === k.init || isNestedInit(parent.tg, k))) fail(Errno.EINVAL);
   checkNproc(parent);
   const ns = newNamespaces(parent, f);
+  if (f & CLONE_THREAD && ns.pidns !== pidNamespaceOf(parent)) fail(Errno.EINVAL);
   const thread = (f & CLONE_THREAD) !== 0;
   // The stack and the thread pointer are written at once by both sides: copied now.
   const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork([Number(parent.regs.rsp), Number(parent.regs.fsBase)]);
   const fds = f & CLONE_FILES ? parent.fds.ref() : parent.fds.fork();
   const fs = f & CLONE_FS ? parent.fs : { ...parent.fs };
   const regs = cloneRegisters(parent);
-  const tid = k.allocId();
+  // Checked before anything is made: a pid at every level of the child's pid namespace.
+  const setTid = a.setTid ?? [];
+  ns.pidns.checkEnter(setTid, parent.creds.capable(CAP_SYS_ADMIN) || parent.creds.capable(CAP_CHECKPOINT_RESTORE));
+  // The sandbox's level is the kernel's ids: set_tid's last entry when it names that level.
+  const tid = setTid.length === ns.pidns.level + 1 ? setTid[ns.pidns.level] : k.allocId();
   let tg: ThreadGroup;
   if (thread) {
     tg = parent.tg;
@@ -63,7 +83,9 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     tg = new ThreadGroup(tid, parentGroup, null);
     joinGroup(tg, parent.tg.processGroup);
     inheritTerminal(parent.tg, tg);
-    tg.actions = f & CLONE_SIGHAND ? parent.tg.actions : parent.tg.actions.map((x) => ({ ...x }));
+    tg.actions = f & CLONE_SIGHAND ? parent.tg.actions
+      // CLONE_CLEAR_SIGHAND is Linux's flush_signal_handlers: SIG_IGN stays, the rest SIG_DFL, no flags or mask.
+      : parent.tg.actions.map((x) => (a.clearSighand ? { ...defaultAction(), handler: x.handler === SIG_IGN ? SIG_IGN : SIG_DFL } : { ...x }));
     tg.rlimits = new Map(parent.tg.rlimits);
     tg.oom = { ...parent.tg.oom };
     tg.exitSignal = a.exitSignal;
@@ -78,7 +100,8 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;
-  child.ipcns = ns.ipcns;
+  setIpcNamespace(child, ns.ipcns);
+  enterPidNamespace(child, ns.pidns, !thread, a.setTid);
   child.utsns = ns.utsns;
   child.cpus = parent.cpus;
   inheritTimerSlack(parent, child);
@@ -89,9 +112,11 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.regs.rax = 0n;
   if (a.stack !== 0n) child.regs.rsp = a.stack;
   if (f & CLONE_SETTLS) child.regs.set('fsBase', a.tls);
+  // The parent's copy holds the tid as its namespace shows it, the child's as the child's does.
   const tidBuf = Buffer.alloc(4);
-  tidBuf.writeInt32LE(tid);
+  tidBuf.writeInt32LE(tidIn(pidNamespaceOf(parent), child));
   if (f & CLONE_PARENT_SETTID) parent.mm.write(a.parentTid, tidBuf);
+  tidBuf.writeInt32LE(tidIn(pidNamespaceOf(child), child));
   if (f & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tidBuf);
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
   if (f & CLONE_VFORK) child.vforkDone = new WaitQueue();

@@ -8,6 +8,7 @@
 import { SIG_IGN, SA_NOCLDWAIT, SIGCHLD, SIGKILL, CLD_EXITED, CLD_KILLED, CLD_DUMPED, defaultKind } from './signal-types';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread-group';
+import type { Kernel } from './kernel';
 import { sendToGroup } from './signals';
 import { timekeeper } from './timekeeper';
 import { orphanGroupsOnExit, sessionLeaderExited } from './process-group';
@@ -20,6 +21,8 @@ import { notifyGroupExit } from './group-exit';
 import { abortWait } from './waiter';
 import { exitSemUndo } from './ipc/sem';
 import { sweepMountNamespaces } from './mount-namespaces';
+import { leaveIpcNamespace } from './ipc/namespace';
+import { isNestedInit, reaperFor, zapPidNamespace } from './pid-namespace';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -59,9 +62,11 @@ export function exitTask(t: Task, reason: ExitReason): void {
   if (tg.tasks.size === 0) {
     exitSemUndo(tg);
     t.mm.release();
+    leaveIpcNamespace(t);
     groupExited(tg, t, reason);
   } else {
     t.mm.release();
+    leaveIpcNamespace(t);
   }
 }
 
@@ -84,10 +89,13 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   timekeeper.disarm(tg.alarmTimer);
   deleteAllTimers(tg);
   const init = k.init;
-  // Orphans go to init (or are dropped with it).
+  // A namespace's init kills the rest of its namespace and reaps its children.
+  if (isNestedInit(tg, k)) zapPidNamespace(tg, k, (task) => exitTask(task, { signal: SIGKILL }), (g) => reapQuietly(k, g));
+  // Orphans go to their namespace's init (or are dropped with the sandbox's).
+  const reaper = reaperFor(tg, k);
   const formerChildren = [...tg.children];
   for (const child of tg.children) {
-    child.parent = init && init !== tg ? init : null;
+    child.parent = reaper;
     child.exitSignal = SIGCHLD; // as Linux's reparent_leader: init gets SIGCHLD, whatever clone asked
     if (child.parent) {
       child.parent.children.add(child);
@@ -113,9 +121,7 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   // Only a child whose exit signal is SIGCHLD is reaped at once by a parent ignoring it.
   const autoReap = !parent || (tg.exitSignal === SIGCHLD && (act!.handler === SIG_IGN || (act!.flags & SA_NOCLDWAIT) !== 0));
   if (autoReap) {
-    k.groups.delete(tg.tgid);
-    leaveGroup(tg);
-    parent?.children.delete(tg);
+    reapQuietly(k, tg);
     parent?.childEvents.notify();
     return;
   }
@@ -124,6 +130,14 @@ function groupExited(tg: ThreadGroup, last: Task, reason: ExitReason): void {
   const status = 'code' in reason ? reason.code : reason.signal;
   parent!.childEvents.notify();
   if (tg.exitSignal !== 0) sendToGroup(parent!, { signo: tg.exitSignal, code, pid: tg.tgid, uid: last.creds.uid, status });
+}
+
+/** reapQuietly frees a zombie without telling its parent (auto-reaping, a dying namespace init). */
+function reapQuietly(k: Kernel, tg: ThreadGroup): void {
+  tg.zombie = false;
+  k.groups.delete(tg.tgid);
+  leaveGroup(tg);
+  tg.parent?.children.delete(tg);
 }
 
 /** isCoreSignal tells whether a signal's default action dumps core. */

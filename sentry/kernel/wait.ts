@@ -20,6 +20,8 @@ export type WaitSelector = { kind: 'any' } | { kind: 'pid'; pid: number } | { ki
 /** WaitResult is a reported child state change. */
 export interface WaitResult {
   pid: number;
+  /** child is the process reported (its pid in another pid namespace: kernel/pid-namespace.ts). */
+  child: ThreadGroup;
   /** status is the wait4 status word. */
   status: number;
   /** what is exited/stopped/continued, for waitid's si_code. */
@@ -51,18 +53,18 @@ export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResu
     if (exited && c.zombie) {
       const own = groupTimes(c);
       const times = { user: own.user + c.cpu.children.user, sys: own.sys + c.cpu.children.sys };
-      const res: WaitResult = { pid: c.tgid, status: c.exitStatus ?? 0, what: 'exited', uid: 0, times, maxRssKb: Math.max(c.cpu.maxRssKb, c.cpu.childrenMaxRssKb) };
+      const res: WaitResult = { pid: c.tgid, child: c, status: c.exitStatus ?? 0, what: 'exited', uid: 0, times, maxRssKb: Math.max(c.cpu.maxRssKb, c.cpu.childrenMaxRssKb) };
       if (!(options & WNOWAIT)) reap(t, c);
       return res;
     }
     if (tg.waitableStops.has(c)) {
       if (c.stopped && options & WUNTRACED) {
         if (!(options & WNOWAIT)) tg.waitableStops.delete(c);
-        return { pid: c.tgid, status: ((c.stopSignal & 0xff) << 8) | 0x7f, what: 'stopped', uid: 0 };
+        return { pid: c.tgid, child: c, status: ((c.stopSignal & 0xff) << 8) | 0x7f, what: 'stopped', uid: 0 };
       }
       if (!c.stopped && options & WCONTINUED) {
         if (!(options & WNOWAIT)) tg.waitableStops.delete(c);
-        return { pid: c.tgid, status: 0xffff, what: 'continued', uid: 0 };
+        return { pid: c.tgid, child: c, status: 0xffff, what: 'continued', uid: 0 };
       }
     }
   }

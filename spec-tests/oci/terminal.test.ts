@@ -264,5 +264,20 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       expect(r.text).toBe('ready\n40 120\n');
       expect(r.code).toBe(0);
     }, 60_000);
+
+    test('the session leader\'s exit hangs its terminal up: SIGHUP to the foreground group left behind', async () => {
+      // The child stays in the leader's (foreground) process group; without a hangup it
+      // would write no-hup once its sleep ends.
+      const child = 'trap "echo hup >> /dev/shm/hup; exit" HUP; touch /dev/shm/hup-ready; sleep 5; echo no-hup >> /dev/shm/hup';
+      const r = await execTty(['sh', '-c', `rm -f /dev/shm/hup /dev/shm/hup-ready; sh -c '${child}' & until [ -e /dev/shm/hup-ready ]; do sleep 0.05; done; echo leader-exits`], []);
+      // busybox sh reports its sleep killed by the hangup, then runs its trap.
+      expect(r.text).toBe('leader-exits\nHangup\n');
+      let seen = '';
+      for (let i = 0; i < 200 && seen === ''; i++) {
+        seen = rt.run('exec', id, 'cat', '/dev/shm/hup').stdout;
+        if (seen === '') await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(seen).toBe('hup\n');
+    }, 60_000);
   });
 });

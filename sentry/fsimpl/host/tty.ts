@@ -22,7 +22,7 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { sendToGroup } from '../../kernel/signals';
 import { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../../kernel/signal-types';
-import { dropTerminal, isControllingTerminal, ttyJobControl } from '../../kernel/process-group';
+import { dropTerminal, isControllingTerminal, onSessionLeaderExit, ttyJobControl } from '../../kernel/process-group';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
 import { PollSet, POLLERR, POLLHUP as HOST_POLLHUP, POLLIN as HOST_POLLIN } from '../../../native/unixsock';
@@ -193,6 +193,17 @@ export class Terminal {
     return POLLOUT | (this.ldisc!.available(1) >= 0 ? POLLIN : 0);
   }
 }
+
+// A session leader's exit hangs up the host terminal its session controls, as Linux's
+// disassociate_ctty(1) does for a pty: SIGHUP to the foreground group, and the terminal
+// controls no session any more (init's exit ends the sandbox instead).
+onSessionLeaderExit((k, sid) => {
+  for (const term of k.terminals) {
+    if (term.sid !== sid || k.init?.sid === sid) continue;
+    term.signalForeground(SIGHUP);
+    term.sid = 0;
+  }
+});
 
 /** HostTty is an open description of a terminal (stdio of its session's first process, /dev/tty...). */
 export class HostTty extends HostFile {

@@ -7,6 +7,7 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import type { Credentials } from '../../kernel/credentials';
+import { holdNamespace } from '../../kernel/namespaces';
 import { FileDescription, O_TRUNC } from '../../vfs/file';
 import { dtype, Inode, nowTimespec, S_IFDIR, S_IFLNK, S_IFREG, type DirEntry, type FileSystem, type Stat, type StatFs } from '../../vfs/inode';
 import { Mount, type Location } from '../../vfs/mount';
@@ -248,15 +249,19 @@ class NsInode extends Inode {
   }
 
   open(loc: Location, flags: number): FileDescription {
-    return new NsFile(loc, flags, this);
+    return new NsFile(loc, flags, this, holdNamespace(this.ino));
   }
 }
 
 /** NsFile is an open namespace file: it can be held open (and one day passed to
  * setns); reading it is EINVAL, as Linux's. */
 class NsFile extends FileDescription {
-  constructor(loc: Location, flags: number, readonly ns: NsInode) {
+  constructor(loc: Location, flags: number, readonly ns: NsInode, private readonly unhold: () => void) {
     super(loc, flags);
+  }
+
+  protected override release(): void {
+    this.unhold();
   }
 
   override read(): number {

@@ -7,6 +7,8 @@ import type { Credentials } from '../../kernel/credentials';
 import { UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread-group';
+import { globalIn, nsStatusLines, pidIn, rootPidNamespace, tidIn, type PidNamespace } from '../../kernel/pid-namespace';
+import { Errno, fail } from '../../kernel/errors';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { mountTable } from '../../kernel/mount-namespaces';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
@@ -54,14 +56,24 @@ function devicesText(): string {
   return `Character devices:\n${CHAR_DRIVERS.map(([major, name]) => `${String(major).padStart(3)} ${name}\n`).join('')}\nBlock devices:\n`;
 }
 
-/** newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self). */
-export function newProcfs(k: Kernel, self: () => Task | null): ProcFs {
+/**
+ * newProcfs builds /proc for kernel k; `self` returns the task asking (for /proc/self).
+ * Its processes are those of the pid namespace `ns` (the mounting task's; the sandbox's
+ * by default), by their pids there; /proc/self of a task outside it is ENOENT.
+ */
+export function newProcfs(k: Kernel, self: () => Task | null, ns: PidNamespace = rootPidNamespace(k)): ProcFs {
   const pfs = new ProcFs();
+  const selfIds = (): [number, number] => {
+    const t = self();
+    if (!t) return [1, 1];
+    const ids: [number, number] = [pidIn(ns, t.tg), tidIn(ns, t)];
+    return ids[0] === 0 ? fail(Errno.ENOENT) : ids;
+  };
   const top = (): Map<string, () => Inode> => {
     const m = new Map<string, () => Inode>();
-    m.set('self', () => new ProcLink(pfs, '/self', () => String(self()?.pid ?? 1)));
-    m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const t = self(); return `${t?.pid ?? 1}/task/${t?.tid ?? 1}`; }));
-    for (const g of k.groups.values()) if (groupVisible(k, g)) m.set(String(g.tgid), () => pidDir(pfs, k, self, g));
+    m.set('self', () => new ProcLink(pfs, '/self', () => String(selfIds()[0])));
+    m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const [pid, tid] = selfIds(); return `${pid}/task/${tid}`; }));
+    for (const g of ns.groupList()) if (groupVisible(k, g)) m.set(String(pidIn(ns, g)), () => pidDir(pfs, k, self, g, undefined, ns));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => meminfoText(k)));
     m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', cpuinfoText));
     m.set('uptime', () => new ProcFile(pfs, '/uptime', () => uptimeText(k)));
@@ -93,12 +105,14 @@ function groupVisible(k: Kernel, g: ThreadGroup): boolean {
 
 /** pidDir is /proc/<pid> for process g, or /proc/<pid>/task/<tid> for its thread
  * `thread`; `self` is the task asking. */
-function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup, thread?: Task): Inode {
-  const base = thread ? `/${g.tgid}/task/${thread.tid}` : `/${g.tgid}`;
+function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup, thread?: Task, ns = rootPidNamespace(k)): Inode {
+  // Pids as the mount's namespace numbers them (kernel ids in the sandbox's).
+  const tgid = pidIn(ns, g);
+  const base = thread ? `/${tgid}/task/${tidIn(ns, thread)}` : `/${tgid}`;
   const leader = () => thread ?? g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
   const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
-  const id = () => thread?.tid ?? g.tgid;
+  const id = () => (thread ? tidIn(ns, thread) : tgid);
   // A zombie still counts its leader, as Linux's signal->nr_threads does until the reap.
   const threads = () => (g.zombie ? 1 : g.tasks.size);
   let entries = (): Map<string, () => Inode> => new Map<string, () => Inode>([
@@ -107,7 +121,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ['comm', () => new ProcFile(pfs, `${base}/comm`, () => `${leader()?.name ?? ''}\n`, owner, 0o644)],
     ['stat', () => new ProcFile(pfs, `${base}/stat`, () => {
       const t = leader();
-      const ppid = g.parent?.tgid ?? 0;
+      const ppid = pidIn(ns, g.parent);
       const start = Math.floor((g.startTime - k.bootTime) / 10);
       const bytes = g.zombie ? 0 : t?.mm.residentBytes ?? 0;
       const vsize = g.zombie || !t ? 0 : t.mm.vmUsage().total;
@@ -115,14 +129,14 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const own = thread ? taskTimes(thread) : groupTimes(g);
       const nice = t?.nice ?? 0;
       const times = `${ticks(own.user)} ${ticks(own.sys)} ${ticks(g.cpu.children.user)} ${ticks(g.cpu.children.sys)} ${20 + nice} ${nice}`;
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${g.pgid} ${g.sid} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
-      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${g.tgid}`, `Pid:\t${id()}`, `PPid:\t${g.parent?.tgid ?? 0}`,
+      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${tgid}`, `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
         ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
     }, owner)],
@@ -156,7 +170,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ...taskFiles(pfs, k, base, g, leader, owner, thread),
   ]);
   if (!thread) {
-    const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(t.tid), () => pidDir(pfs, k, self, g, t)] as [string, () => Inode]));
+    const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(tidIn(ns, t)), () => pidDir(pfs, k, self, g, t, ns)] as [string, () => Inode]));
     const all = entries;
     entries = () => all().set('task', () => new ProcDir(pfs, `${base}/task`, tasks, owner));
   }

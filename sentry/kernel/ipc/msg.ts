@@ -84,9 +84,10 @@ export class MsgQueue implements IpcObject {
     return m;
   }
 
-  /** dropped gives the queue's messages and itself back to the IPC budget (IPC_RMID). */
+  /** dropped gives the queue's messages and itself back to the IPC budget and wakes its waiters (they fail with EIDRM). */
   dropped(): void {
     unchargeIpc(OBJECT_BYTES * (1 + this.messages.length) + this.cbytes);
+    this.queue.notify();
   }
 
   /*
@@ -95,7 +96,7 @@ export class MsgQueue implements IpcObject {
    * msg_lspid i32 @96, msg_lrpid i32 @100, two unused longs.
    */
   /** encode returns the queue's struct msqid64_ds (IPC_STAT, MSG_STAT). */
-  encode(): Buffer {
+  encode(pid: (id: number) => number = (id) => id): Buffer {
     const b = Buffer.alloc(120);
     this.perm.encode(b);
     b.writeBigInt64LE(BigInt(this.stime), 48);
@@ -104,8 +105,8 @@ export class MsgQueue implements IpcObject {
     b.writeBigUInt64LE(BigInt(this.cbytes), 72);
     b.writeBigUInt64LE(BigInt(this.messages.length), 80);
     b.writeBigUInt64LE(BigInt(this.qbytes), 88);
-    b.writeInt32LE(this.lspid, 96);
-    b.writeInt32LE(this.lrpid, 100);
+    b.writeInt32LE(pid(this.lspid), 96);
+    b.writeInt32LE(pid(this.lrpid), 100);
     return b;
   }
 }

@@ -68,8 +68,10 @@ export class SemSet implements IpcObject {
     return OBJECT_BYTES + 8 * this.nsems;
   }
 
+  /** dropped gives the set back to the IPC budget and wakes its waiters (they fail with EIDRM). */
   dropped(): void {
     unchargeIpc(this.heapBytes);
+    this.changed();
   }
 
   /** live returns the waiters whose task still sleeps in semop for this record. */

@@ -74,16 +74,16 @@ export class ShmSegment extends SharedAnon implements IpcObject {
    * shm_dtime @64, shm_ctime @72 (i64), shm_cpid i32 @80, shm_lpid i32 @84,
    * shm_nattch u64 @88, two unused longs.
    */
-  /** encode returns the segment's struct shmid64_ds (IPC_STAT, SHM_STAT). */
-  encode(): Buffer {
+  /** encode returns the segment's struct shmid64_ds (IPC_STAT, SHM_STAT), its pids through `pid` (a pid namespace's view). */
+  encode(pid: (id: number) => number = (id) => id): Buffer {
     const b = Buffer.alloc(112);
     this.perm.encode(b);
     b.writeBigUInt64LE(BigInt(this.size), 48);
     b.writeBigInt64LE(BigInt(this.atime), 56);
     b.writeBigInt64LE(BigInt(this.dtime), 64);
     b.writeBigInt64LE(BigInt(this.ctime), 72);
-    b.writeInt32LE(this.cpid, 80);
-    b.writeInt32LE(this.lpid, 84);
+    b.writeInt32LE(pid(this.cpid), 80);
+    b.writeInt32LE(pid(this.lpid), 84);
     b.writeBigUInt64LE(BigInt(Math.max(0, this.nattch)), 88);
     return b;
   }

@@ -4,6 +4,7 @@
  * rules are Linux's (kernel/sys.c, kernel/capability.c, security/commoncap.c); the
  * capability transitions themselves live in kernel/capabilities.ts.
  */
+import { seenBy, taskByTid } from '../../../kernel/pid-namespace';
 import {
   ambientRaise, CAP_LAST_CAP, CAP_SETGID, CAP_SETPCAP, CAP_SETUID, capBit, capsetApply, capsetCheck, capValid, fixupSetuid,
   SECBIT_KEEP_CAPS, securebitsSettable,
@@ -144,7 +145,7 @@ define(125, (t, r) => {
   if (!h) return r.arg(1) === 0n ? 0 : -Errno.EINVAL;
   if (r.arg(1) === 0n) return 0;
   if (h.pid < 0) fail(Errno.EINVAL);
-  const target = h.pid === 0 ? t : t.kernel.tasks.get(h.pid);
+  const target = h.pid === 0 ? t : taskByTid(t, h.pid);
   if (!target) fail(Errno.ESRCH);
   const c = target.creds.caps;
   const b = Buffer.alloc(12 * h.words);
@@ -161,7 +162,7 @@ define(125, (t, r) => {
 define(126, (t, r) => {
   const h = capHeader(t, r.arg(0));
   if (!h) fail(Errno.EINVAL);
-  if (h.pid !== 0 && h.pid !== t.tid) fail(Errno.EPERM);
+  if (h.pid !== 0 && h.pid !== seenBy(t, t.tid)) fail(Errno.EPERM);
   const b = t.mm.read(r.arg(1), 12 * h.words);
   const valid = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
   let eff = 0n, prm = 0n, inh = 0n;

@@ -6,6 +6,7 @@
  * struct flock (x86-64, 32 bytes):
  *   0 short l_type   2 short l_whence   8 off_t l_start   16 off_t l_len   24 pid_t l_pid
  */
+import { seenBy } from '../../../kernel/pid-namespace';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import type { Block } from '../../../kernel/waiter';
@@ -61,7 +62,7 @@ export function fcntlLock(t: Task, f: FileDescription, cmd: number, addr: bigint
       b.writeInt16LE(SEEK_SET, 2);
       b.writeBigInt64LE(c.start, 8);
       b.writeBigInt64LE(c.end === OFFSET_MAX ? 0n : c.end - c.start + 1n, 16);
-      b.writeInt32LE(c.ofd ? -1 : c.pid, 24);
+      b.writeInt32LE(c.ofd ? -1 : seenBy(t, c.pid), 24);
     }
     t.mm.write(addr, b);
     return 0;

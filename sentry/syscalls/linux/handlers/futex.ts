@@ -2,6 +2,7 @@
  * futex, set_robust_list and get_robust_list (the futex table and robust lists are in
  * kernel/futex.ts and kernel/robust.ts).
  */
+import { taskByTid } from '../../../kernel/pid-namespace';
 import { Errno, fail } from '../../../kernel/errors';
 import { FUTEX_BITSET_MATCH_ANY, futexes, wakeOpApply } from '../../../kernel/futex';
 import { robustListOf, setRobustList, ROBUST_LIST_HEAD_SIZE } from '../../../kernel/robust';
@@ -102,7 +103,7 @@ define(273, (t, r) => setRobustList(t, r.arg(0), Number(r.arg(1))), 'partial', '
 // get_robust_list(pid, head_ptr, len_ptr)
 define(274, (t, r) => {
   const pid = r.argInt(0);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : taskByTid(t, pid);
   if (!target || pid < 0) fail(Errno.ESRCH);
   // ptrace read access, simplified: same user (real ids) or CAP_SYS_PTRACE.
   const c = t.creds, tc = target.creds;
@@ -115,30 +116,116 @@ define(274, (t, r) => {
   return 0;
 }, 'partial', 'access check: same user ids or CAP_SYS_PTRACE (no ptrace access modes)');
 
-/** FUTEX2_SIZE_U32 and FUTEX2_PRIVATE are futex_waitv's per-word flags; FUTEX_WAITV_MAX bounds its vector. */
-const FUTEX2_SIZE_MASK = 3, FUTEX2_SIZE_U32 = 2, FUTEX2_PRIVATE = 128, FUTEX_WAITV_MAX = 128;
+/*
+ * The futex2 calls (futex_waitv, futex_wake, futex_wait, futex_requeue) name each word by an
+ * address and FUTEX2_* flags, as Linux 6.7+ (kernel/futex/syscalls.c) checks them:
+ *   bits 0-1  FUTEX2_SIZE_U8/U16/U32/U64: only U32 is implemented, the others are EINVAL
+ *   bit 2     FUTEX2_NUMA: the word is followed by a node word of its size, the pair
+ *             aligned to its own size; node ~0 is replaced by the caller's node, any node
+ *             but ~0 or a possible node is EINVAL (the sandbox has one node, 0)
+ *   bit 3     FUTEX2_MPOL: place by the memory policy (one node here: nothing to do)
+ *   bit 7     FUTEX2_PRIVATE: keyed by address space, else by the shared memory
+ * Any other bit is EINVAL; so is a value or mask wider than the word.
+ */
+const FUTEX2_SIZE_MASK = 3, FUTEX2_SIZE_U32 = 2, FUTEX2_NUMA = 4, FUTEX2_MPOL = 8, FUTEX2_PRIVATE = 128;
+const FUTEX2_VALID_MASK = FUTEX2_SIZE_MASK | FUTEX2_NUMA | FUTEX2_MPOL | FUTEX2_PRIVATE;
+/** FUTEX_NO_NODE is the node word that asks the kernel to choose the node. */
+const FUTEX_NO_NODE = 0xffffffff;
+/** FUTEX_WAITV_MAX bounds futex_waitv's vector. */
+const FUTEX_WAITV_MAX = 128;
+
+/** futex2Check fails with EINVAL unless flags are valid futex2 flags and val fits the word. */
+function futex2Check(flags: number, ...vals: bigint[]): void {
+  if ((flags & ~FUTEX2_VALID_MASK) !== 0 || (flags & FUTEX2_SIZE_MASK) !== FUTEX2_SIZE_U32) fail(Errno.EINVAL);
+  for (const v of vals) if (v > 0xffffffffn) fail(Errno.EINVAL);
+}
+
+/**
+ * futex2Key returns the key of the word at addr named with futex2 flags (already checked):
+ * EINVAL when misaligned, EFAULT when unmapped; for FUTEX2_NUMA it reads the node word
+ * (EFAULT), refuses a node other than 0 or FUTEX_NO_NODE (EINVAL), and writes 0 over
+ * FUTEX_NO_NODE as Linux writes the node it chose.
+ */
+function futex2Key(t: Task, addr: bigint, flags: number) {
+  if (!(flags & FUTEX2_NUMA)) return futexes.keyOf(t, addr, (flags & FUTEX2_PRIVATE) !== 0);
+  if (addr % 8n !== 0n) fail(Errno.EINVAL);
+  const node = t.mm.read(addr + 4n, 4).readUInt32LE(0);
+  if (node !== FUTEX_NO_NODE && node !== 0) fail(Errno.EINVAL);
+  if (node === FUTEX_NO_NODE) t.mm.write(addr + 4n, Buffer.alloc(4));
+  return futexes.keyOf(t, addr, (flags & FUTEX2_PRIVATE) !== 0);
+}
+
+/** Futex2Word is one struct futex_waitv entry, checked. */
+interface Futex2Word {
+  val: bigint;
+  addr: bigint;
+  flags: number;
+}
 
 /*
- * futex_waitv(waiters, nr_futexes, flags, timeout, clockid)
+ * readWaitv reads n entries of a futex_waitv vector at addr (EFAULT), each checked
+ * (EINVAL for bad flags, a nonzero __reserved or a value wider than the word):
  *   struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }  (24 bytes)
- * The timeout is absolute on clockid (CLOCK_MONOTONIC or CLOCK_REALTIME).
  */
+function readWaitv(t: Task, addr: bigint, n: number): Futex2Word[] {
+  const raw = t.mm.read(addr, 24 * n);
+  const words: Futex2Word[] = [];
+  for (let i = 0; i < n; i++) {
+    const val = raw.readBigUInt64LE(24 * i), uaddr = raw.readBigUInt64LE(24 * i + 8);
+    const flags = raw.readUInt32LE(24 * i + 16), reserved = raw.readUInt32LE(24 * i + 20);
+    if (reserved !== 0) fail(Errno.EINVAL);
+    futex2Check(flags, val);
+    words.push({ val, addr: uaddr, flags });
+  }
+  return words;
+}
+
+/** futex2Deadline reads futex2's timeout: absolute on clockid (MONOTONIC or REALTIME, else EINVAL), none when the pointer is NULL. */
+function futex2Deadline(t: Task, addr: bigint, clock: number): number | undefined {
+  if (t.inSyscall || addr === 0n) return undefined;
+  if (clock !== CLOCK_MONOTONIC && clock !== CLOCK_REALTIME) fail(Errno.EINVAL);
+  return deadlineOf(t, addr, false, clock);
+}
+
+// futex_waitv(waiters, nr_futexes, flags, timeout, clockid)
 define(449, (t, r) => {
   const n = u32(r, 1);
   if (u32(r, 2) !== 0 || r.arg(0) === 0n || n === 0 || n > FUTEX_WAITV_MAX) fail(Errno.EINVAL);
-  let deadline: number | undefined;
-  if (!t.inSyscall && r.arg(3) !== 0n) {
-    const clock = r.argInt(4);
-    if (clock !== CLOCK_MONOTONIC && clock !== CLOCK_REALTIME) fail(Errno.EINVAL);
-    deadline = deadlineOf(t, r.arg(3), false, clock);
-  }
-  const raw = t.mm.read(r.arg(0), 24 * n);
-  const entries = [];
-  for (let i = 0; i < n; i++) {
-    const val = raw.readBigUInt64LE(24 * i), addr = raw.readBigUInt64LE(24 * i + 8);
-    const flags = raw.readUInt32LE(24 * i + 16), reserved = raw.readUInt32LE(24 * i + 20);
-    if (flags & ~(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) || reserved !== 0 || (flags & FUTEX2_SIZE_MASK) !== FUTEX2_SIZE_U32 || val > 0xffffffffn) fail(Errno.EINVAL);
-    entries.push({ key: futexes.keyOf(t, addr, (flags & FUTEX2_PRIVATE) !== 0), addr, val: Number(val) });
-  }
+  const deadline = futex2Deadline(t, r.arg(3), r.argInt(4));
+  const entries = readWaitv(t, r.arg(0), n).map((w) => ({ key: futex2Key(t, w.addr, w.flags), addr: w.addr, val: Number(w.val) }));
   return futexes.waitv(t, entries, deadline);
-}, 'partial', '32-bit words only (as Linux); no FUTEX2_NUMA');
+}, 'partial', '32-bit words only (as Linux); one NUMA node');
+
+// futex_wake(uaddr, mask, nr, flags): FUTEX_WAKE_BITSET with a strict count (0 wakes none).
+define(454, (t, r) => {
+  const flags = u32(r, 3), mask = r.arg(1), nr = r.argInt(2);
+  futex2Check(flags, mask);
+  if (mask === 0n) fail(Errno.EINVAL);
+  const key = futex2Key(t, r.arg(0), flags);
+  if (nr === 0) return 0;
+  // As Linux's loop, a negative count still wakes one waiter.
+  return futexes.wakeKey(key, Math.max(1, nr), Number(mask));
+}, 'full');
+
+// futex_wait(uaddr, val, mask, flags, timeout, clockid): FUTEX_WAIT_BITSET with an absolute timeout on clockid.
+define(455, (t, r) => {
+  const flags = u32(r, 3), val = r.arg(1), mask = r.arg(2);
+  futex2Check(flags, val, mask);
+  const deadline = futex2Deadline(t, r.arg(4), r.argInt(5));
+  if (mask === 0n) fail(Errno.EINVAL);
+  const addr = r.arg(0);
+  return futexes.wait(t, futex2Key(t, addr, flags), addr, Number(val), Number(mask), deadline);
+}, 'full');
+
+// futex_requeue(waiters[2], flags, nr_wake, nr_requeue): FUTEX_CMP_REQUEUE from waiters[0]
+// (compared with its val) to waiters[1]; both words must carry the same flags.
+define(456, (t, r) => {
+  if (u32(r, 1) !== 0 || r.arg(0) === 0n) fail(Errno.EINVAL);
+  const [from, to] = readWaitv(t, r.arg(0), 2);
+  if (from.flags !== to.flags) fail(Errno.EINVAL);
+  const nWake = r.argInt(2), nRequeue = r.argInt(3);
+  if (nWake < 0 || nRequeue < 0) fail(Errno.EINVAL);
+  const k1 = futex2Key(t, from.addr, from.flags), k2 = futex2Key(t, to.addr, to.flags);
+  if (BigInt(t.mm.read(from.addr, 4).readUInt32LE(0)) !== from.val) return -Errno.EAGAIN;
+  return futexes.requeue(k1, k2, nWake, nRequeue);
+}, 'full');

@@ -128,8 +128,7 @@ define(71, (t, r) => {
     case IPC_RMID: {
       const q = ns.msg.get(id);
       q.perm.checkOwner(t.creds);
-      ns.msg.remove(q);
-      q.queue.notify(); // its waiters fail with EIDRM
+      ns.msg.remove(q); // its waiters fail with EIDRM
       return 0;
     }
     default:

@@ -3,6 +3,7 @@
  * semtimedop are never restarted after a signal, with or without SA_RESTART, and fail
  * with EINTR even after a stop (signal(7)): their Blocks say 'eintr'.
  */
+import { seenBy } from '../../../kernel/pid-namespace';
 import { Errno, fail } from '../../../kernel/errors';
 import { ipcNamespaceOf } from '../../../kernel/ipc/namespace';
 import { IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, MAY_READ, MAY_WRITE, nowSeconds } from '../../../kernel/ipc/perm';
@@ -106,8 +107,7 @@ define(66, (t, r) => {
     case IPC_RMID: {
       const set = ns.sem.get(id);
       set.perm.checkOwner(t.creds);
-      ns.sem.remove(set);
-      set.changed(); // its waiters fail with EIDRM
+      ns.sem.remove(set); // its waiters fail with EIDRM
       return 0;
     }
     case SETVAL: {
@@ -148,7 +148,7 @@ define(66, (t, r) => {
       set.perm.check(t.creds, MAY_READ);
       if (num < 0 || num >= set.nsems) fail(Errno.EINVAL);
       if (cmd === GETVAL) return set.values[num];
-      if (cmd === GETPID) return set.pids[num];
+      if (cmd === GETPID) return seenBy(t, set.pids[num]);
       return set.count(num, cmd === GETZCNT);
     }
     default:

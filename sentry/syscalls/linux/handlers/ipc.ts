@@ -4,6 +4,7 @@
  * objects live in the task's IPC namespace (kernel/ipc/); the handlers decode the
  * arguments, check them in Linux's order and sleep where Linux sleeps.
  */
+import { seenBy } from '../../../kernel/pid-namespace';
 import { nowSeconds, MAY_READ, type IpcObject, type IpcRegistry } from '../../../kernel/ipc/perm';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
@@ -12,11 +13,12 @@ import type { Task } from '../../../kernel/task';
  * statCommand answers IPC_STAT and the *_STAT(_ANY) commands, which name the object by
  * index and return its id: the object's *id64_ds, read access checked except for *_ANY.
  */
-export function statCommand<T extends IpcObject & { encode(): Buffer }>(t: Task, reg: IpcRegistry<T>, id: number, byIndex: boolean, any: boolean, buf: bigint): number {
+export function statCommand<T extends IpcObject & { encode(pid?: (id: number) => number): Buffer }>(t: Task, reg: IpcRegistry<T>, id: number, byIndex: boolean, any: boolean, buf: bigint): number {
   const o = byIndex ? reg.atIndex(id) : reg.get(id);
   if (!o) fail(Errno.EINVAL);
   if (!any) o.perm.check(t.creds, MAY_READ);
-  t.mm.write(buf, o.encode());
+  // Recorded pids as the caller's pid namespace numbers them.
+  t.mm.write(buf, o.encode((id) => seenBy(t, id)));
   return byIndex ? o.perm.id : 0;
 }
 

@@ -3,6 +3,7 @@
  * set_tid_address, rseq, rlimits, rusage, times, scheduling, prctl.
  * Every answer comes from the sandbox's state, never from the host's.
  */
+import { isChildSubreaper, setChildSubreaper, taskByTid } from '../../../kernel/pid-namespace';
 import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { groupTimes, noteRss, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
@@ -139,7 +140,7 @@ define(160, (t, r) => {
 }, 'full');
 define(302, (t, r) => {
   const pid = r.argInt(0);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : taskByTid(t, pid);
   if (!target) fail(Errno.ESRCH);
   // Another process's limits: only with all its user and group ids ours, or CAP_SYS_RESOURCE.
   const c = t.creds, tc = target.creds;
@@ -180,7 +181,7 @@ define(24, () => 0, 'full');
  * thread with that id (ESRCH). */
 function affinityTarget(t: Task, pid: number): Task {
   if (pid === 0) return t;
-  const target = t.kernel.tasks.get(pid);
+  const target = taskByTid(t, pid);
   if (!target || target.state === 'exited') fail(Errno.ESRCH);
   return target;
 }
@@ -216,7 +217,7 @@ define(309, (t, r) => {
 }, 'full');
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_GET_NAME = 16,
-  PR_SET_CHILD_SUBREAPER = 36, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_GET_SECCOMP = 21;
+  PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_GET_SECCOMP = 21;
 define(157, (t, r) => {
   if (CAP_PRCTL_OPTIONS.has(r.argInt(0))) return capPrctl(t, r);
   switch (r.argInt(0)) {
@@ -229,7 +230,15 @@ define(157, (t, r) => {
       t.mm.write(r.arg(1), b);
       return 0;
     }
-    case PR_SET_PDEATHSIG: case PR_SET_DUMPABLE: case PR_SET_CHILD_SUBREAPER: return 0;
+    case PR_SET_PDEATHSIG: case PR_SET_DUMPABLE: return 0;
+    // Child subreapers adopt orphans (kernel/pid-namespace.ts's reaperFor).
+    case PR_SET_CHILD_SUBREAPER: setChildSubreaper(t.tg, r.arg(1) !== 0n); return 0;
+    case PR_GET_CHILD_SUBREAPER: {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(isChildSubreaper(t.tg) ? 1 : 0);
+      t.mm.write(r.arg(1), b);
+      return 0;
+    }
     case PR_GET_PDEATHSIG: t.mm.write(r.arg(1), Buffer.alloc(4)); return 0;
     case PR_GET_DUMPABLE: return 1;
     case PR_SET_TIMERSLACK: setTimerSlack(t, r.arg(1)); return 0;
@@ -237,4 +246,4 @@ define(157, (t, r) => {
     case PR_GET_SECCOMP: return seccompView(t.kernel.seccomp).mode;
     default: return -Errno.EINVAL;
   }
-}, 'partial', 'names, capability options, dumpable and timer slack (kept and reported; the sentry\'s timers add none); PR_GET_SECCOMP (linux.seccomp\'s filter; PR_SET_SECCOMP is EINVAL); PR_SET_PDEATHSIG and PR_SET_CHILD_SUBREAPER are accepted but not honoured; other options EINVAL');
+}, 'partial', 'names, capability options, dumpable and timer slack (kept and reported; the sentry\'s timers add none); PR_GET_SECCOMP (linux.seccomp\'s filter; PR_SET_SECCOMP is EINVAL); child subreapers; PR_SET_PDEATHSIG is accepted but not honoured; other options EINVAL');

@@ -2,6 +2,7 @@
  * pidfds: pidfd_open, pidfd_send_signal, pidfd_getfd (the file is fsimpl/anon/pidfd.ts;
  * clone's CLONE_PIDFD and waitid's P_PIDFD are in process.ts).
  */
+import { groupByPid, taskByTid } from '../../../kernel/pid-namespace';
 import { Errno, fail } from '../../../kernel/errors';
 import { sendToGroup } from '../../../kernel/signals';
 import { NSIG, SI_TKILL, SI_USER } from '../../../kernel/signal-types';
@@ -20,10 +21,10 @@ const CAP_SYS_PTRACE = 19;
 define(434, (t, r) => {
   const pid = r.argInt(0), flags = u32(r, 1);
   if (flags & ~PIDFD_NONBLOCK || pid <= 0) fail(Errno.EINVAL);
-  const tg = t.kernel.groups.get(pid);
+  const tg = groupByPid(t, pid);
   if (!tg) {
     // A thread that is not its process's leader is not a process.
-    if (t.kernel.tasks.has(pid)) fail(Errno.EINVAL);
+    if (taskByTid(t, pid)) fail(Errno.EINVAL);
     fail(Errno.ESRCH);
   }
   return t.fds.add(new PidFd(tg, flags & PIDFD_NONBLOCK), true);

@@ -4,6 +4,7 @@
  * CAP_SYS_NICE or an RLIMIT_NICE soft limit of at least 20 - nice (EACCES), as on Linux.
  * The value is kept and reported; the sentry's scheduler does not weigh it.
  */
+import { taskByTid } from '../../../kernel/pid-namespace';
 import { CAP_SYS_NICE } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import { limitOf, RLIMIT_NICE } from '../../../kernel/rlimits';
@@ -17,7 +18,7 @@ function targets(t: Task, which: number, who: number): Task[] {
   let out: Task[];
   switch (which) {
     case PRIO_PROCESS: {
-      const task = who === 0 ? t : t.kernel.tasks.get(who);
+      const task = who === 0 ? t : taskByTid(t, who);
       out = task ? [task] : [];
       break;
     }

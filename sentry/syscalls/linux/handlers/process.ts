@@ -19,13 +19,13 @@ import { processOf, setpgid, setsid } from '../../../kernel/process-group';
 import { setns, unshare } from '../../../kernel/namespaces';
 import { nsFileInode } from '../../../fsimpl/proc/nodes';
 import { file } from './util';
+import { CLONE_SIGHAND } from '../../../kernel/clone-flags';
+import { globalIn, globalPid, MAX_PID_NS_LEVEL, pidIn, pidNamespaceOf, ppidOf, tidIn } from '../../../kernel/pid-namespace';
 
 /** ALL_SIGNALS blocks every signal (SIGKILL and SIGSTOP cannot be blocked all the same). */
 const ALL_SIGNALS = 0xffffffffffffffffn;
 /** clone3's struct clone_args sizes: VER0 (64 bytes), VER1 (+set_tid, set_tid_size: 80), VER2 (+cgroup: 88). */
 const CLONE_ARGS_SIZE_VER0 = 64, CLONE_ARGS_SIZE_VER2 = 88, PAGE_SIZE = 4096;
-/** MAX_PID_NS_LEVEL bounds clone3's set_tid array. */
-const MAX_PID_NS_LEVEL = 32;
 
 /**
  * clone makes the child; `pidfd` is where CLONE_PIDFD's descriptor goes. That address is
@@ -37,7 +37,7 @@ function clone(t: Task, a: CloneArgs, pidfd = 0n): number | Block {
   if (st) {
     if (st.child.vforkDone && st.child.state !== 'exited') return new Block([st.child.vforkDone]);
     t.sigmask = st.mask;
-    return st.child.tid;
+    return tidIn(pidNamespaceOf(t), st.child);
   }
   if (a.flags & CLONE_PIDFD) {
     if (a.flags & (CLONE_THREAD | CLONE_DETACHED)) fail(Errno.EINVAL);
@@ -57,7 +57,7 @@ function clone(t: Task, a: CloneArgs, pidfd = 0n): number | Block {
     t.sigmask = ALL_SIGNALS;
     return new Block([child.vforkDone]);
   }
-  return child.tid;
+  return tidIn(pidNamespaceOf(t), child);
 }
 
 // clone(flags, stack, parent_tid, child_tid, tls) — x86-64 argument order. The low byte
@@ -67,7 +67,7 @@ define(56, (t, r) => {
   const flags = Number(r.arg(0) & 0xffffffffn);
   if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
   return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
-}, 'partial', 'of the CLONE_NEW* flags, only new UTS, IPC and mount namespaces (kernel/namespaces.ts; the others EINVAL)');
+}, 'partial', 'of the CLONE_NEW* flags, new UTS, IPC, mount and PID namespaces (kernel/namespaces.ts; network, user, cgroup, time EINVAL)');
 define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 
@@ -88,28 +88,48 @@ define(435, (t, r) => {
   b.copy(args, 0, 0, Math.min(size, CLONE_ARGS_SIZE_VER2));
   const flags = args.readBigUInt64LE(0), exitSignal = args.readBigUInt64LE(32);
   const stack = args.readBigUInt64LE(40), stackSize = args.readBigUInt64LE(48);
-  const setTid = args.readBigUInt64LE(64), setTidSize = args.readBigUInt64LE(72);
-  // Flags past 32 bits (CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP) are not offered.
-  if (flags > 0xffffffffn || flags & BigInt(CLONE_DETACHED | 0xff)) fail(Errno.EINVAL);
+  const setTid = args.readBigUInt64LE(64), setTidSize = args.readBigUInt64LE(72), cgroup = args.readBigUInt64LE(80);
+  // The flags past 32 bits are clone3's own: CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP (the cgroup field, VER2).
+  if (flags & CLONE_INTO_CGROUP && (cgroup > 0x7fffffffn || size < CLONE_ARGS_SIZE_VER2)) fail(Errno.EINVAL);
+  if (flags & ~(0xffffffffn | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) || flags & BigInt(CLONE_DETACHED | 0xff)) fail(Errno.EINVAL);
+  if (flags & CLONE_CLEAR_SIGHAND && flags & BigInt(CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (exitSignal > BigInt(NSIG) || (flags & BigInt(CLONE_THREAD | CLONE_PARENT) && exitSignal !== 0n)) fail(Errno.EINVAL);
   if ((stack === 0n) !== (stackSize === 0n)) fail(Errno.EINVAL);
   if (setTidSize > BigInt(MAX_PID_NS_LEVEL) || (setTid === 0n) !== (setTidSize === 0n)) fail(Errno.EINVAL);
-  // Choosing the child's pid (checkpoint/restore) is not offered: refused as to a caller without the capability.
-  if (setTidSize > 0n) fail(Errno.EPERM);
+  // set_tid: pid_t[set_tid_size], the child's pid in its namespace first, then in each parent (kernel/pid-namespace.ts checks them).
+  const tids = setTidSize === 0n ? [] : [...new Int32Array(Uint8Array.from(t.mm.read(setTid, 4 * Number(setTidSize))).buffer)];
+  if (flags & CLONE_INTO_CGROUP) checkSandboxCgroup(t, Number(cgroup));
   return clone(t, {
-    flags: Number(flags), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
-    parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56),
+    flags: Number(flags & 0xffffffffn), exitSignal: Number(exitSignal), stack: stack === 0n ? 0n : stack + stackSize,
+    parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56), setTid: tids,
+    clearSighand: (flags & CLONE_CLEAR_SIGHAND) !== 0n,
   }, args.readBigUInt64LE(8));
-}, 'partial', 'of the CLONE_NEW* flags only UTS and IPC (the others EINVAL); set_tid is EPERM (pids cannot be chosen); CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are EINVAL');
+}, 'partial', 'of the CLONE_NEW* flags UTS, IPC and PID (mount, network, user, cgroup, time EINVAL); set_tid as Linux; CLONE_INTO_CGROUP takes only the sandbox\'s one cgroup (the root of a cgroup2 mount; anything else EBADF)');
+
+/** CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP are clone3's flags past 32 bits. */
+const CLONE_CLEAR_SIGHAND = 0x100000000n, CLONE_INTO_CGROUP = 0x200000000n;
+
+/**
+ * checkSandboxCgroup checks clone3's cgroup descriptor: the sandbox has one cgroup, so the
+ * child may go only where it would anyway, the root directory of a cgroup2 mount; any
+ * other descriptor (closed, not a cgroup2 directory: a v1 hierarchy, a plain directory) is
+ * EBADF, as Linux's cgroup_get_from_file refuses it.
+ */
+function checkSandboxCgroup(t: Task, fd: number): void {
+  const loc = file(t, fd).loc;
+  if (!loc || loc.mount.fs.name !== 'cgroup2' || loc.dentry !== loc.mount.root) fail(Errno.EBADF);
+}
 
 define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
 define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
 
+/** selector reads wait4's pid argument (pids as the caller's namespace shows them) into kernel ids. */
 function selector(t: Task, pid: number): WaitSelector {
+  const ns = pidNamespaceOf(t);
   if (pid === -1) return { kind: 'any' };
-  if (pid > 0) return { kind: 'pid', pid };
+  if (pid > 0) return { kind: 'pid', pid: globalPid(ns, pid) };
   if (pid === 0) return { kind: 'pgid', pgid: t.tg.pgid };
-  return { kind: 'pgid', pgid: -pid };
+  return { kind: 'pgid', pgid: globalPid(ns, -pid) };
 }
 
 // wait4(pid, wstatus, options, rusage)
@@ -125,7 +145,7 @@ define(61, (t, r) => {
     t.mm.write(r.arg(1), b);
   }
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }, res.maxRssKb));
-  return res.pid;
+  return pidIn(pidNamespaceOf(t), res.child);
 }, 'full');
 
 // waitid(idtype, id, infop, options, rusage)
@@ -134,7 +154,8 @@ define(247, (t, r) => {
   if (options & ~(1 | 2 | 4 | 8 | 0x01000000 | 0x20000000 | 0x40000000 | 0x80000000) || !(options & (2 | 4 | 8))) fail(Errno.EINVAL);
   // P_PIDFD (3): the process a pidfd names; a non-blocking pidfd fails with EAGAIN where the wait would sleep.
   const pidfd = idtype === 3 ? pidfdArg(t, id) : null;
-  const sel: WaitSelector = idtype === 0 ? { kind: 'any' } : idtype === 1 ? { kind: 'pid', pid: id } : idtype === 2 ? { kind: 'pgid', pgid: id || t.tg.pgid }
+  const ns = pidNamespaceOf(t);
+  const sel: WaitSelector = idtype === 0 ? { kind: 'any' } : idtype === 1 ? { kind: 'pid', pid: globalPid(ns, id) } : idtype === 2 ? { kind: 'pgid', pgid: id ? globalPid(ns, id) : t.tg.pgid }
     : pidfd ? { kind: 'pid', pid: pidfd.tg.tgid } : fail(Errno.EINVAL);
   const res = waitChild(t, sel, options);
   if (res instanceof Block) return pidfd?.nonblocking ? -Errno.EAGAIN : res;
@@ -147,7 +168,7 @@ define(247, (t, r) => {
     else if ((res.status & 0x7f) === 0) { code = CLD_EXITED; status = (res.status >> 8) & 0xff; }
     else { code = res.status & 0x80 ? CLD_DUMPED : CLD_KILLED; status = res.status & 0x7f; }
     info.writeInt32LE(code, 8);
-    info.writeInt32LE(res.pid, 16);
+    info.writeInt32LE(pidIn(ns, res.child), 16);
     info.writeInt32LE(res.uid, 20);
     info.writeInt32LE(status, 24);
   }
@@ -170,17 +191,18 @@ export function mayKill(t: Task, target: Task, sig: number): boolean {
   return sig === SIGCONT && target.tg.sid === t.tg.sid;
 }
 
-// kill(pid, sig): pid > 0 one process, 0 own group, -1 everyone but init, < -1 a group.
+// kill(pid, sig): pid > 0 one process, 0 own group, -1 everyone but init, < -1 a group;
+// only the processes of the caller's pid namespace and those below it, by their pids there.
 define(62, (t, r) => {
   const pid = r.argInt(0), sig = r.argInt(1);
   checkSignal(sig);
-  const k = t.kernel;
+  const ns = pidNamespaceOf(t);
   const info = { signo: sig, code: SI_USER, pid: t.pid, uid: t.creds.uid };
-  let targets = [...k.groups.values()].filter((g) => g.alive);
-  if (pid > 0) targets = targets.filter((g) => g.tgid === pid);
+  let targets = ns.groupList().filter((g) => g.alive);
+  if (pid > 0) targets = targets.filter((g) => g.tgid === globalPid(ns, pid));
   else if (pid === 0) targets = targets.filter((g) => g.pgid === t.tg.pgid);
-  else if (pid === -1) targets = targets.filter((g) => g.tgid !== 1 && g !== t.tg);
-  else targets = targets.filter((g) => g.pgid === -pid);
+  else if (pid === -1) targets = targets.filter((g) => pidIn(ns, g) !== 1 && g !== t.tg);
+  else targets = targets.filter((g) => g.pgid === globalPid(ns, -pid));
   if (targets.length === 0) fail(Errno.ESRCH);
   let sent = 0;
   for (const g of targets) {
@@ -197,8 +219,9 @@ define(62, (t, r) => {
 function tkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (tid <= 0) fail(Errno.EINVAL);
   checkSignal(sig);
-  const target = t.kernel.tasks.get(tid);
-  if (!target || (tgid > 0 && target.tg.tgid !== tgid)) fail(Errno.ESRCH);
+  const ns = pidNamespaceOf(t);
+  const target = ns.task(tid);
+  if (!target || (tgid > 0 && pidIn(ns, target.tg) !== tgid)) fail(Errno.ESRCH);
   if (!mayKill(t, target, sig)) fail(Errno.EPERM);
   if (sig !== 0 && !sendToTask(target, { signo: sig, code: SI_TKILL, pid: t.pid, uid: t.creds.uid })) fail(Errno.EAGAIN);
   return 0;
@@ -209,19 +232,22 @@ define(234, (t, r) => {
   return tkill(t, r.argInt(0), r.argInt(1), r.argInt(2));
 }, 'full');
 
-// Identity.
-define(39, (t) => t.pid, 'full');
-define(186, (t) => t.tid, 'full');
-define(110, (t) => t.tg.parent?.tgid ?? 0, 'full');
-// Process groups and sessions (kernel/process-group.ts).
-define(121, (t, r) => processOf(t, r.argInt(0)).pgid, 'full');
-define(111, (t) => t.tg.pgid, 'full');
-define(109, (t, r) => setpgid(t, r.argInt(0), r.argInt(1)), 'full');
-define(112, (t) => setsid(t), 'full');
-define(124, (t, r) => processOf(t, r.argInt(0)).sid, 'full');
+// Identity, as the caller's pid namespace numbers processes (kernel/pid-namespace.ts).
+define(39, (t) => pidIn(pidNamespaceOf(t), t.tg), 'full');
+define(186, (t) => tidIn(pidNamespaceOf(t), t), 'full');
+define(110, (t) => ppidOf(t), 'full');
+// Process groups and sessions (kernel/process-group.ts), their ids translated likewise.
+/** seen translates a kernel id into t's pid namespace; byPid a pid argument out of it. */
+const seen = (t: Task, id: number) => globalIn(pidNamespaceOf(t), id);
+const byPid = (t: Task, pid: number) => globalPid(pidNamespaceOf(t), pid);
+define(121, (t, r) => seen(t, processOf(t, byPid(t, r.argInt(0))).pgid), 'full');
+define(111, (t) => seen(t, t.tg.pgid), 'full');
+define(109, (t, r) => setpgid(t, byPid(t, r.argInt(0)), byPid(t, r.argInt(1))), 'full');
+define(112, (t) => seen(t, setsid(t)), 'full');
+define(124, (t, r) => seen(t, processOf(t, byPid(t, r.argInt(0))).sid), 'full');
 // unshare (kernel/namespaces.ts).
 define(272, (t, r) => unshare(t, r.argInt(0)), 'partial',
-  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS as Linux (EPERM without CAP_SYS_ADMIN); a new PID, network, user, cgroup or time namespace is EINVAL');
+  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS and CLONE_NEWPID as Linux (EPERM without CAP_SYS_ADMIN); a new network, user, cgroup or time namespace is EINVAL');
 define(308, (t, r) => setns(t, nsFileInode(file(t, r.argInt(0))), r.argInt(1)), 'partial',
-  'UTS, IPC and mount namespaces from /proc/<pid>/ns files; the sandbox\'s own PID, network, cgroup and time namespaces join as nothing to do, its user namespace EINVAL; a pidfd EINVAL');
+  'UTS, IPC, mount and PID namespaces from /proc/<pid>/ns files (a PID one: the caller\'s own or below it, for its children); the sandbox\'s own network, cgroup and time namespaces join as nothing to do, its user namespace EINVAL; a pidfd EINVAL');
 

@@ -4,6 +4,7 @@
  * state), personality, mlock, munlock, mlockall, munlockall. The sentry's memory is never
  * swapped out, so a lock changes nothing; the calls check what Linux checks.
  */
+import { taskByTid } from '../../../kernel/pid-namespace';
 import { CAP_IPC_LOCK, CAP_SYS_NICE } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import { limitOf, RLIMIT_MEMLOCK, RLIMIT_NICE, RLIMIT_RTPRIO } from '../../../kernel/rlimits';
@@ -29,7 +30,7 @@ define(147, (_t, r) => priorityRange(r.argInt(0))[0], 'full');
 /** target finds the thread a pid names (0: the caller): EINVAL below 0, ESRCH if gone. */
 function target(t: Task, pid: number): Task {
   if (pid < 0) fail(Errno.EINVAL);
-  return pid === 0 ? t : t.kernel.tasks.get(pid) ?? fail(Errno.ESRCH);
+  return pid === 0 ? t : taskByTid(t, pid) ?? fail(Errno.ESRCH);
 }
 
 /** mayReschedule applies Linux's rules for a caller without CAP_SYS_NICE

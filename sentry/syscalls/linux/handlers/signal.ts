@@ -3,6 +3,7 @@
  * rt_sigsuspend, pause, rt_sigpending, rt_sigtimedwait, signalfd/signalfd4,
  * rt_sigqueueinfo/rt_tgsigqueueinfo (alarm and the itimers: ./itimer.ts).
  */
+import { groupByPid, seenBy, taskByTid } from '../../../kernel/pid-namespace';
 import { encodeSigInfo } from '../../../arch';
 import { Errno, fail } from '../../../kernel/errors';
 import { beginSigwait, dequeueSignal, endSigwait, hasDeliverable, sendToGroup, sendToTask } from '../../../kernel/signals';
@@ -134,15 +135,15 @@ function queueInfo(t: Task, target: 'group' | 'task', tgid: number, tid: number,
   if (target === 'task' && (tgid <= 0 || tid <= 0)) fail(Errno.EINVAL);
   // Only the kernel may claim kernel codes (and only the kernel sends SI_TKILL), except to
   // the caller's own process (Linux compares the target pid with the caller's).
-  if ((code >= 0 || code === -6) && tgid !== t.pid) fail(Errno.EPERM);
+  if ((code >= 0 || code === -6) && tgid !== seenBy(t, t.pid)) fail(Errno.EPERM);
   const info = { signo: sig, code, pid: b.readInt32LE(16), uid: b.readUInt32LE(20), value: b.readBigUInt64LE(24) };
   if (target === 'group') {
-    const g = t.kernel.groups.get(tgid);
+    const g = groupByPid(t, tgid);
     if (!g || !g.alive) fail(Errno.ESRCH);
     if (sig !== 0 && !sendToGroup(g, info)) fail(Errno.EAGAIN);
   } else {
-    const task = t.kernel.tasks.get(tid);
-    if (!task || task.tg.tgid !== tgid) fail(Errno.ESRCH);
+    const task = taskByTid(t, tid);
+    if (!task || seenBy(t, task.tg.tgid) !== tgid) fail(Errno.ESRCH);
     if (sig !== 0 && !sendToTask(task, info)) fail(Errno.EAGAIN);
   }
   return 0;

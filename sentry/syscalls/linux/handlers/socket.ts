@@ -4,6 +4,7 @@
  * sentry (fsimpl/socket): AF_UNIX, and AF_INET/AF_INET6 on loopback only; AF_NETLINK
  * sockets are served by sentry/net/netlink (see serveNetlinkCalls at the end).
  */
+import { seenBy } from '../../../kernel/pid-namespace';
 import { Errno, fail } from '../../../kernel/errors';
 import { sendToTask } from '../../../kernel/signals';
 import { SIGPIPE, SI_USER } from '../../../kernel/signal-types';
@@ -357,7 +358,7 @@ function parseControl(t: Task, m: Msg): FileDescription[] | null {
     } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS) {
       if (len < 28) fail(Errno.EINVAL);
       const pid = c.readInt32LE(off + 16), uid = c.readUInt32LE(off + 20), gid = c.readUInt32LE(off + 24);
-      if ((pid !== t.pid || uid !== t.creds.euid || gid !== t.creds.egid) && t.creds.euid !== 0) fail(Errno.EPERM);
+      if ((pid !== seenBy(t, t.pid) || uid !== t.creds.euid || gid !== t.creds.egid) && t.creds.euid !== 0) fail(Errno.EPERM);
     } else fail(Errno.EINVAL);
     off += (len + 7) & ~7;
   }
@@ -478,7 +479,7 @@ function recvmsg(t: Task, s: Socket, addr: bigint, flags: number): number | Bloc
     c.writeBigUInt64LE(28n, 0);
     c.writeInt32LE(SOL_SOCKET, 8);
     c.writeInt32LE(SCM_CREDENTIALS, 12);
-    c.writeInt32LE(res.creds.pid, 16);
+    c.writeInt32LE(seenBy(t, res.creds.pid), 16);
     c.writeUInt32LE(res.creds.uid, 20);
     c.writeUInt32LE(res.creds.gid, 24);
     parts.push(c);
@@ -565,7 +566,7 @@ define(55, (t, r) => {
         v = Buffer.alloc(12);
         const c = s.peerCreds;
         if (s.family !== AF_UNIX || !c) { v.writeInt32LE(0, 0); v.writeInt32LE(-1, 4); v.writeInt32LE(-1, 8); }
-        else { v.writeInt32LE(c.pid, 0); v.writeUInt32LE(c.uid, 4); v.writeUInt32LE(c.gid, 8); }
+        else { v.writeInt32LE(seenBy(t, c.pid), 0); v.writeUInt32LE(c.uid, 4); v.writeUInt32LE(c.gid, 8); }
         break;
       }
       case SO_LINGER: v = s.opts.get(`${level}:${name}`) ?? Buffer.alloc(8); break;
