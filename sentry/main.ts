@@ -40,6 +40,7 @@ import { adoptAsStdio, openPty } from './fsimpl/host/tty';
 import { sendConsoleFd } from '../native/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
+import { reactor } from './net/reactor';
 import { renderListing } from './syscalls/linux/listing';
 import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
@@ -329,6 +330,7 @@ export async function main(argv: string[]): Promise<number> {
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
+    reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
     const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor() } });
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });
