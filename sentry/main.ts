@@ -12,6 +12,7 @@
  *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
  *                                              empty root and become uid 65534 without capabilities)
  *                 [--lifeline-fd N]           (a pipe's read end: at its end, kill init)
+ *                 [--network host|none]       (inet sockets: host sockets of its namespace, or loopback in the sentry)
  *                 [--env-fd N]                (a pipe holding init's environment as a JSON
  *                                              array of strings, in place of process.env)
  *
@@ -41,6 +42,7 @@ import { sendConsoleFd } from '../native/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { reactor } from './net/reactor';
+import { setNetworkMode } from './net/mode';
 import { renderListing } from './syscalls/linux/listing';
 import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
@@ -76,6 +78,7 @@ function parse(argv: string[]) {
       confine: { type: 'boolean', default: false },
       'lifeline-fd': { type: 'string' },
       'env-fd': { type: 'string' },
+      network: { type: 'string', default: 'none' },
     },
     strict: true,
   }).values;
@@ -143,6 +146,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     o = parse(argv);
     if (!o.bundle) throw new Error('--bundle is required');
+    if (o.network !== 'host' && o.network !== 'none') throw new Error(`--network: "${o.network}" is not host or none`);
+    setNetworkMode(o.network);
   } catch (e) {
     process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
     return 2;

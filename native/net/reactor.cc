@@ -34,8 +34,10 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   Napi::HandleScope scope(env);
   for (;;) {
     struct epoll_event evs[kBatch];
-    // SAFETY: evs holds kBatch entries; timeout 0 never blocks the loop thread.
-    int n = epoll_wait(r->epfd, evs, kBatch, 0);
+    // SAFETY: evs holds kBatch entries; timeout 0 never blocks the loop thread. epoll_pwait
+    // (no mask) rather than epoll_wait: it is the call libuv makes, already in the
+    // sentry's seccomp allowlist.
+    int n = epoll_pwait(r->epfd, evs, kBatch, 0, nullptr);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     Napi::Int32Array out = Napi::Int32Array::New(env, static_cast<size_t>(n) * 2);

@@ -1,14 +1,18 @@
 /**
  * netns.ts places the sandbox's host processes in their network namespace.
  *
- * The sentry is the container's kernel and opens no host sockets for the container; its
- * network namespace is where it runs all the same (Docker hands a namespace path, as it
- * does to runc, and inspects it), and an empty one takes the host network away from a
- * sentry that an application managed to subvert:
+ * The sentry is the container's kernel: in the default network mode the application's
+ * inet sockets are host sockets the sentry opens in this namespace (sentry/net/host/;
+ * `--network none` keeps them inside the sentry), so the namespace is the container's
+ * network (Docker hands a namespace path, as it does to runc, and inspects it), and an
+ * empty one takes the host network away from the sandbox:
  *   - linux.namespaces has a network entry with a path: the sentry runs in it;
  *   - otherwise: a new, empty namespace, as runsc does for --network=none, whether or not
  *     config.json lists one (runc would share the host's when it does not);
- *   - `--network host`: the host's.
+ *   - `--network host` given explicitly: the host's, unless config.json names a path.
+ * A new namespace gets what Docker gives its containers' namespaces: loopback up,
+ * unprivileged ports from 0 and ICMP ping sockets for every group, so that the confined
+ * sentry (uid 65534, no capabilities) can bind port 80 or ping for the application.
  * The gofer serves files over a socket pair and never needs a network: a new, empty one
  * (the sentry's, when that is new too: one namespace per sandbox).
  *
@@ -53,6 +57,7 @@ export function inNetns<T>(target: NetTarget, spawn: () => T): T {
   return inThreadNamespaces([['net', CLONE_NEWNET]], () => {
     if (target.kind === 'new') {
       check('unshare(CLONE_NEWNET)', libcFunc('int unshare(int flags)')(CLONE_NEWNET) as number);
+      prepareNewNetns();
       return;
     }
     let fd = -1;
@@ -65,4 +70,28 @@ export function inNetns<T>(target: NetTarget, spawn: () => T): T {
       if (fd >= 0) fs.closeSync(fd);
     }
   }, spawn);
+}
+
+const SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, IFF_UP = 0x1, AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
+
+/**
+ * prepareNewNetns sets up the namespace the calling thread just created (see the module
+ * comment): lo up, net.ipv4.ip_unprivileged_port_start 0, net.ipv4.ping_group_range all.
+ * /proc/sys/net is the namespace of the thread that opens it: this one.
+ */
+function prepareNewNetns(): void {
+  // SAFETY: ifr is a 40-byte struct ifreq (name, then flags at 16) that lives across both calls.
+  const fd = check('socket(AF_INET)', libcFunc('int socket(int, int, int)')(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number);
+  try {
+    const ioctl = libcFunc('int ioctl(int fd, unsigned long req, void *arg)');
+    const ifr = Buffer.alloc(40);
+    ifr.write('lo', 0, 'latin1');
+    check('ioctl(lo, SIOCGIFFLAGS)', ioctl(fd, SIOCGIFFLAGS, ifr) as number);
+    ifr.writeUInt16LE(ifr.readUInt16LE(16) | IFF_UP, 16);
+    check('ioctl(lo, SIOCSIFFLAGS)', ioctl(fd, SIOCSIFFLAGS, ifr) as number);
+  } finally {
+    libcFunc('int close(int)')(fd);
+  }
+  fs.writeFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', '0');
+  fs.writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 2147483647');
 }

@@ -38,8 +38,10 @@ export interface SentrySandboxOptions {
   systemdCgroup?: boolean;
   /** foreground: the sandbox stays in the caller's session (run, do) rather than its own. */
   foreground?: boolean;
-  /** network: `host` keeps the sentry in the host's network namespace (see netns.ts). */
+  /** network: --network as given; an explicit `host` keeps the sentry in the host's network namespace when config.json names none (see netns.ts). */
   network?: 'none' | 'host';
+  /** sockets: the application's inet sockets are host sockets (`host`) or the in-sentry loopback (`none`); see sentry/net/mode.ts. */
+  sockets?: 'none' | 'host';
 }
 
 const CONTROL = 'sandbox.sock';
@@ -134,6 +136,7 @@ export class SentrySandbox implements Sandbox {
     if (this.o.strace) args.push('--strace');
     if (this.o.syscallCoverage) args.push('--syscall-coverage');
     if (this.o.debug) args.push('--debug');
+    args.push('--network', this.o.sockets ?? 'none');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
     let netTarget: NetTarget;

@@ -16,6 +16,9 @@ import { Errno, fail } from '../kernel/errors';
 import type { Task } from '../kernel/task';
 import { Block } from '../kernel/waiter';
 import { FileDescription, O_RDWR } from '../vfs/file';
+import { nowTimespec, S_IFSOCK, type Stat } from '../vfs/inode';
+
+let nextIno = 1;
 
 /** SendArgs is one send of sendto/sendmsg/sendmmsg/write. */
 export interface SendArgs {
@@ -48,8 +51,27 @@ export interface Accepted {
 
 /** SocketFile is the one socket file type; each provider subclasses it. */
 export abstract class SocketFile extends FileDescription {
+  /** ino is the socket's inode number (fstat, /proc/<pid>/fd's socket:[ino]). */
+  readonly ino = nextIno++;
+  readonly ctime = nowTimespec();
+
   constructor(readonly family: number, readonly type: number, readonly protocol: number, flags: number) {
     super(null, O_RDWR | flags);
+  }
+
+  override stat(): Stat {
+    return {
+      dev: 8, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
+      atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
+    };
+  }
+
+  override procLink(): string {
+    return `socket:[${this.ino}]`;
+  }
+
+  override seek(): number {
+    return fail(Errno.ESPIPE);
   }
 
   /** bind implements bind(2). */
@@ -113,15 +135,27 @@ export function createSocket(t: Task, family: number, type: number, protocol: nu
 }
 
 /**
+ * SockWait is the restart state of a socket call that blocked: its deadline under
+ * SO_RCVTIMEO/SO_SNDTIMEO, and the bytes a send already moved before it blocked midway
+ * (returned, rather than EAGAIN, when the timeout ends it).
+ */
+export interface SockWait {
+  sockDeadline?: number;
+  done?: number;
+}
+
+/**
  * withTimeout applies a socket timeout (ms, 0 for none) to a Block: the wait ends at a
- * deadline kept in t.syscallState across retries, after which the call answers EAGAIN.
+ * deadline kept in t.syscallState across retries, after which the call answers EAGAIN
+ * (or the bytes already moved).
  */
 export function withTimeout<T>(t: Task, res: T | Block, ms: number): T | Block | number {
   if (!(res instanceof Block) || ms <= 0) return res;
-  let st = t.syscallState as { sockDeadline?: number } | undefined;
-  if (!st || st.sockDeadline === undefined) t.syscallState = st = { sockDeadline: Date.now() + ms };
-  if (Date.now() >= st.sockDeadline!) return -Errno.EAGAIN;
-  return new Block(res.queues, st.sockDeadline);
+  let st = t.syscallState as SockWait | undefined;
+  if (typeof st !== 'object' || st === null) t.syscallState = st = {};
+  if (st.sockDeadline === undefined) st.sockDeadline = Date.now() + ms;
+  if (Date.now() >= st.sockDeadline) return st.done ? st.done : -Errno.EAGAIN;
+  return new Block(res.queues, st.sockDeadline, res.noRestart);
 }
 
 /** timevalMs converts a struct timeval (16 bytes) as SO_RCVTIMEO stores it to ms (0: none). */

@@ -10,7 +10,6 @@ import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
 import { SocketFile, timevalMs, withTimeout } from '../../net/provider';
 import { type FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
-import { nowTimespec, S_IFSOCK, type Stat } from '../../vfs/inode';
 
 export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
@@ -46,8 +45,6 @@ export interface Received {
   from: Buffer | null;
 }
 
-let nextIno = 1;
-
 /**
  * Socket is the data plane of an in-sentry socket (queues, send, receive, readiness);
  * LocalSocket (./local.ts) adds the control operations of the provider interface.
@@ -81,8 +78,6 @@ export abstract class Socket extends SocketFile {
   /** inet holds the loopback binding of AF_INET/AF_INET6 sockets. */
   inet: { ip: Buffer; port: number; v6only: boolean } | null = null;
   readonly queue_ = new WaitQueue();
-  readonly ino = nextIno++;
-  readonly ctime = nowTimespec();
   closed = false;
   /** srcAddr is the source address datagrams carry when it differs from `local` (inet bound to any). */
   srcAddr: Buffer | null = null;
@@ -216,10 +211,6 @@ export abstract class Socket extends SocketFile {
     return this.timed(t, this.sendData(t, src, null, null, this.srcAddr ?? this.local), 21);
   }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
-  }
-
   override readiness(): number {
     let ev = 0;
     if (this.state === 'listening') return this.backlog.length > 0 ? POLLIN | POLLRDNORM : 0;
@@ -254,17 +245,6 @@ export abstract class Socket extends SocketFile {
       return 0;
     }
     return fail(Errno.ENOTTY);
-  }
-
-  override stat(): Stat {
-    return {
-      dev: 8, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
-      atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
-    };
-  }
-
-  override procLink(): string {
-    return `socket:[${this.ino}]`;
   }
 
   /** shutdown implements shutdown(2)'s SHUT_RD (0), SHUT_WR (1), SHUT_RDWR (2). */

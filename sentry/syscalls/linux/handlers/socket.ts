@@ -12,15 +12,11 @@ import type { Task } from '../../../kernel/task';
 import type { Registers } from '../../../../platform';
 import { Block } from '../../../kernel/waiter';
 import { O_CLOEXEC, O_NONBLOCK } from '../../../vfs/file';
-import { createSocket, registerSocketProvider, SocketFile, withTimeout, type RecvResult } from '../../../net/provider';
-import { AF_INET, AF_INET6, AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL } from '../../../fsimpl/socket/socket';
-import { loopbackFactory, unixFactory } from '../../../fsimpl/socket/local';
+import { createSocket, SocketFile, withTimeout, type RecvResult } from '../../../net/provider';
+import '../../../net/providers';
+import { MSG_DONTWAIT, MSG_NOSIGNAL } from '../../../fsimpl/socket/socket';
 import { define } from '../registry';
 import { fdArg, file, num, readIovecs, u32 } from './util';
-
-registerSocketProvider(AF_UNIX, unixFactory);
-registerSocketProvider(AF_INET, loopbackFactory(AF_INET));
-registerSocketProvider(AF_INET6, loopbackFactory(AF_INET6));
 
 const SOCK_TYPE_MASK = 0xf;
 
@@ -39,12 +35,18 @@ define(41, (t, r) => {
   const typeArg = r.argInt(1);
   const s = newSocket(t, r.argInt(0), typeArg, r.argInt(2));
   return t.fds.add(s, (typeArg & O_CLOEXEC) !== 0);
-}, 'partial', 'AF_UNIX, and AF_INET/AF_INET6 on loopback only');
+}, 'partial', 'AF_UNIX; AF_INET/AF_INET6 stream, datagram and ICMP ping as host sockets (loopback only under --network none); no raw or packet sockets');
 
 define(53, (t, r) => {
   const family = r.argInt(0), typeArg = r.argInt(1);
   const a = newSocket(t, family, typeArg, r.argInt(2)), b = newSocket(t, family, typeArg, r.argInt(2));
-  a.pair(t, b);
+  try {
+    a.pair(t, b);
+  } catch (e) {
+    a.unref();
+    b.unref();
+    throw e;
+  }
   const cloexec = (typeArg & O_CLOEXEC) !== 0;
   const fa = t.fds.add(a, cloexec);
   let fb: number;

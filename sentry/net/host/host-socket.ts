@@ -1,0 +1,272 @@
+/**
+ * The host-network provider: AF_INET/AF_INET6 stream, datagram and ICMP ping sockets
+ * that are host sockets of the sandbox's network namespace, owned by the sentry.
+ *
+ * Invariants: each HostSocket owns one host descriptor, non-blocking and close-on-exec,
+ * that is never installed in an application's descriptor table and never passed on (the
+ * application holds a SocketFile; ancillary data is refused). The host socket never
+ * blocks the sentry: a call that would block returns a Block on the socket's queue, which
+ * the reactor notifies on each readiness edge of the host descriptor; the task then runs
+ * the call again. SO_RCVTIMEO/SO_SNDTIMEO are kept here and enforced by the sentry
+ * (handlers/socket.ts). Options and ioctls pass only through the allowlist (./options.ts).
+ */
+import { Errno, fail } from '../../kernel/errors';
+import type { InterruptibleState } from '../../kernel/signals';
+import type { Task } from '../../kernel/task';
+import { Block, WaitQueue } from '../../kernel/waiter';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
+import { SocketFile, timevalMs, withTimeout, type Accepted, type RecvResult, type SendArgs, type SockWait } from '../provider';
+import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor } from '../reactor';
+import {
+  hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIoctl, hostListen, hostRecvfrom, hostSendto,
+  hostSetsockopt, hostShutdown, hostSockname, hostSocket,
+} from './calls';
+import { hostIoctlRow, hostOption, SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO } from '../../../native/net/host-options';
+
+const AF_INET = 2;
+const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
+const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
+const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_DONTROUTE = 0x4, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_EOR = 0x80,
+  MSG_WAITALL = 0x100, MSG_CONFIRM = 0x800, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
+const POLLRDHUP = 0x2000;
+/** The send flags passed to the host (MSG_DONTWAIT and MSG_NOSIGNAL are the sentry's: always set). */
+const SEND_FLAGS = MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_CONFIRM | MSG_MORE;
+/** The receive flags passed to the host (MSG_WAITALL is done here, MSG_TRUNC is always asked of datagrams). */
+const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
+const ENOPROTOOPT = 92, EINPROGRESS = 115;
+
+/** hostFactory returns the host-network provider of one inet family (socket(2)'s checks, then a host socket). */
+export function hostFactory(family: number) {
+  return (_t: Task, type: number, protocol: number, flags: number): SocketFile => {
+    const icmp = family === AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    let proto: number;
+    if (type === SOCK_STREAM) {
+      if (protocol !== 0 && protocol !== IPPROTO_TCP) fail(Errno.EPROTONOSUPPORT);
+      proto = IPPROTO_TCP;
+    } else if (type === SOCK_DGRAM) {
+      if (protocol !== 0 && protocol !== IPPROTO_UDP && protocol !== icmp) fail(Errno.EPROTONOSUPPORT);
+      proto = protocol === 0 ? IPPROTO_UDP : protocol;
+    } else if (type === SOCK_RAW) return fail(Errno.EPERM);
+    else return fail(94 /* ESOCKTNOSUPPORT */);
+    const fd = hostSocket(family, type, proto);
+    if (fd < 0) fail(-fd);
+    return new HostSocket(family, type, proto, flags, fd);
+  };
+}
+
+/** ConnectWait is a blocking connect's restart state: the host connect is under way. */
+interface ConnectWait extends SockWait {
+  connecting: true;
+}
+
+/** SendWait is a blocking send's restart state once part of it went out. */
+interface SendWait extends SockWait, InterruptibleState {}
+
+/** HostSocket is one application socket backed by a host socket of the sentry. */
+export class HostSocket extends SocketFile {
+  private fd: number;
+  private readonly q = new WaitQueue();
+  private rcvTimeo = Buffer.alloc(16);
+  private sndTimeo = Buffer.alloc(16);
+  /** stash holds bytes a MSG_WAITALL receive took from the host and has not returned yet. */
+  private stash = Buffer.alloc(0);
+
+  constructor(family: number, type: number, protocol: number, flags: number, fd: number) {
+    super(family, type, protocol, flags);
+    this.fd = fd;
+    reactor().watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI, () => this.q.notify());
+  }
+
+  override get queue(): WaitQueue {
+    return this.q;
+  }
+
+  private check(r: number): number {
+    if (r < 0) fail(-r);
+    return r;
+  }
+
+  override bind(_t: Task, addr: Buffer): void {
+    this.check(hostBind(this.fd, addr));
+  }
+
+  override listen(_t: Task, backlog: number): void {
+    this.check(hostListen(this.fd, backlog));
+  }
+
+  override connect(t: Task, addr: Buffer): number | Block {
+    const st = t.syscallState as ConnectWait | undefined;
+    if (!st?.connecting) {
+      const r = hostConnect(this.fd, addr);
+      if (r !== -EINPROGRESS || this.nonblocking) return r;
+      t.syscallState = { connecting: true } satisfies ConnectWait;
+    }
+    // Under way: done when the host socket is writable or failed; SO_ERROR says which.
+    if ((pollNow(this.fd, POLLOUT) & (POLLOUT | POLLERR | POLLHUP)) === 0) {
+      const r = withTimeout(t, new Block([this.q]), this.timeoutMs('snd'));
+      return r === -Errno.EAGAIN ? -EINPROGRESS : r;
+    }
+    const err = hostGetsockopt(this.fd, SOL_SOCKET, 4 /* SO_ERROR */, 4);
+    if (typeof err === 'number') return err;
+    return -err.readInt32LE(0);
+  }
+
+  override accept(_t: Task, _flags: number): Accepted | number | Block {
+    const { fd, peer } = hostAccept(this.fd);
+    if (fd === -Errno.EAGAIN) return new Block([this.q]);
+    if (fd < 0) return fd;
+    return { file: new HostSocket(this.family, this.type, this.protocol, 0, fd), peer };
+  }
+
+  override send(t: Task, m: SendArgs): number | Block {
+    // No ancillary data reaches a host socket (SCM_RIGHTS of the sentry's descriptors
+    // least of all): Linux's inet sockets refuse the unknown ones with EINVAL too.
+    if (m.control && m.control.length >= 16) fail(Errno.EINVAL);
+    const flags = (m.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
+    const st = t.syscallState as SendWait | undefined;
+    let sent = st?.done ?? 0;
+    while (sent < m.data.length || (sent === 0 && m.data.length === 0)) {
+      const n = hostSendto(this.fd, m.data.subarray(sent), flags, m.addr);
+      if (n === -Errno.EAGAIN) break;
+      if (n < 0) return sent > 0 ? sent : n;
+      sent += n;
+      if (!this.stream || m.data.length === 0) return n;
+    }
+    if (sent === m.data.length) return sent;
+    if (this.nonblocking || (m.flags & MSG_DONTWAIT)) return sent > 0 ? sent : new Block([this.q]);
+    if (sent === 0) return new Block([this.q]);
+    // Part went out: a signal handler ends the call with what was sent (Linux's partial write).
+    const wait: SendWait = { ...(st ?? {}), done: sent, interrupted: () => t.regs.setReturn(sent) };
+    t.syscallState = wait;
+    return new Block([this.q], undefined, true);
+  }
+
+  private takeStash(len: number, peek: boolean): Buffer {
+    const out = Buffer.from(this.stash.subarray(0, len));
+    if (!peek) this.stash = this.stash.subarray(out.length);
+    return out;
+  }
+
+  override recv(_t: Task, len: number, flags: number, _controllen: number): RecvResult | number | Block {
+    const peek = (flags & MSG_PEEK) !== 0;
+    const result = (data: Buffer, ret: number, from: Buffer, outFlags: number): RecvResult =>
+      ({ data, ret, from, control: Buffer.alloc(0), outFlags });
+    if (this.stream && (flags & MSG_WAITALL) && !peek) {
+      // Gather into the stash until len bytes, the end of the stream, or an error.
+      while (this.stash.length < len) {
+        const buf = Buffer.allocUnsafe(Math.min(len - this.stash.length, 1 << 20));
+        const { n } = hostRecvfrom(this.fd, buf, (flags & MSG_OOB) | MSG_DONTWAIT);
+        if (n === -Errno.EAGAIN) return new Block([this.q]);
+        if (n < 0) {
+          if (this.stash.length > 0) break;
+          return n;
+        }
+        if (n === 0) break;
+        this.stash = Buffer.concat([this.stash, buf.subarray(0, n)]);
+      }
+      const data = this.takeStash(len, false);
+      return result(data, data.length, Buffer.alloc(0), 0);
+    }
+    if (this.stash.length > 0) {
+      const data = this.takeStash(len, peek);
+      return result(data, data.length, Buffer.alloc(0), 0);
+    }
+    const buf = Buffer.allocUnsafe(len);
+    const hostFlags = (flags & RECV_FLAGS) | (this.stream ? 0 : MSG_TRUNC) | MSG_DONTWAIT;
+    const { n, from } = hostRecvfrom(this.fd, buf, hostFlags);
+    if (n === -Errno.EAGAIN) return new Block([this.q]);
+    if (n < 0) return n;
+    if (this.stream) {
+      // MSG_TRUNC on a stream discards: the count is the host's, nothing is copied.
+      const data = flags & MSG_TRUNC ? Buffer.alloc(0) : buf.subarray(0, n);
+      return result(data, n, from, 0);
+    }
+    const data = buf.subarray(0, Math.min(n, len));
+    return result(data, flags & MSG_TRUNC ? n : data.length, from, n > len ? MSG_TRUNC : 0);
+  }
+
+  override shutdown(_t: Task, how: number): void {
+    this.check(hostShutdown(this.fd, how));
+  }
+
+  override getsockopt(_t: Task, level: number, name: number, _len: number): Buffer {
+    if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
+      return Buffer.from(name === SO_RCVTIMEO ? this.rcvTimeo : this.sndTimeo);
+    }
+    const row = hostOption(level, name);
+    if (!row) return fail(ENOPROTOOPT);
+    const v = hostGetsockopt(this.fd, level, name, row.size);
+    if (typeof v === 'number') return fail(-v);
+    return v;
+  }
+
+  override setsockopt(_t: Task, level: number, name: number, raw: Buffer): void {
+    if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
+      if (raw.length < 16) fail(Errno.EINVAL);
+      const usec = raw.readBigInt64LE(8);
+      if (usec < 0n || usec >= 1000000n) fail(33 /* EDOM */);
+      const tv = Buffer.from(raw.subarray(0, 16));
+      if (tv.readBigInt64LE(0) < 0n) tv.fill(0);
+      if (name === SO_RCVTIMEO) this.rcvTimeo = tv; else this.sndTimeo = tv;
+      return;
+    }
+    const row = hostOption(level, name);
+    if (!row || row.access === 'get') fail(ENOPROTOOPT);
+    this.check(hostSetsockopt(this.fd, level, name, raw));
+  }
+
+  override sockname(_t: Task): Buffer {
+    const a = hostSockname(this.fd, false);
+    return typeof a === 'number' ? fail(-a) : a;
+  }
+
+  override peername(_t: Task): Buffer {
+    const a = hostSockname(this.fd, true);
+    return typeof a === 'number' ? fail(-a) : a;
+  }
+
+  override timeoutMs(which: 'rcv' | 'snd'): number {
+    return timevalMs(which === 'rcv' ? this.rcvTimeo : this.sndTimeo);
+  }
+
+  override read(t: Task, dst: Buffer): number | Block {
+    const r = withTimeout(t, this.recv(t, dst.length, 0, 0), this.timeoutMs('rcv'));
+    if (typeof r === 'number' || r instanceof Block) return r;
+    r.data.copy(dst);
+    return r.ret;
+  }
+
+  override write(t: Task, src: Buffer): number | Block {
+    return withTimeout(t, this.send(t, { data: src, addr: null, control: null, flags: 0 }), this.timeoutMs('snd'));
+  }
+
+  override readiness(): number {
+    const ev = pollNow(this.fd, POLLIN | POLLRDNORM | POLLPRI | POLLOUT | POLLWRNORM | POLLRDHUP);
+    if (ev < 0) return POLLERR;
+    return this.stash.length > 0 ? ev | POLLIN | POLLRDNORM : ev;
+  }
+
+  override ioctl(t: Task, cmd: number, arg: bigint): number {
+    const row = hostIoctlRow(cmd);
+    if (!row) return fail(Errno.ENOTTY);
+    if (row.arg === 'int-out') {
+      const b = Buffer.alloc(4);
+      this.check(hostIoctl(this.fd, cmd, b));
+      if (row.name === 'FIONREAD') b.writeInt32LE(b.readInt32LE(0) + this.stash.length);
+      t.mm.write(arg, b);
+      return 0;
+    }
+    const req = t.mm.read(arg, 40);
+    this.check(hostIoctl(this.fd, cmd, req));
+    t.mm.write(arg, req);
+    return 0;
+  }
+
+  protected override release(): void {
+    if (this.fd < 0) return;
+    reactor().unwatch(this.fd);
+    hostClose(this.fd);
+    this.fd = -1;
+    this.q.notify();
+  }
+}
