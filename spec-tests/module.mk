@@ -14,6 +14,7 @@ BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
+BEHAVIOUR_PROGRAMS += net-host
 BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_PROGRAMS += cow
 BEHAVIOUR_PROGRAMS += mounts

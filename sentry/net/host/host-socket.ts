@@ -119,9 +119,7 @@ export class HostSocket extends SocketFile {
   }
 
   override send(t: Task, m: SendArgs): number | Block {
-    // No ancillary data reaches a host socket (SCM_RIGHTS of the sentry's descriptors
-    // least of all): Linux's inet sockets refuse the unknown ones with EINVAL too.
-    if (m.control && m.control.length >= 16) fail(Errno.EINVAL);
+    if (m.control) checkControl(m.control);
     const flags = (m.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const st = t.syscallState as SendWait | undefined;
     let sent = st?.done ?? 0;
@@ -268,5 +266,22 @@ export class HostSocket extends SocketFile {
     hostClose(this.fd);
     this.fd = -1;
     this.q.notify();
+  }
+}
+
+/**
+ * checkControl vets a send's ancillary data. None reaches the host socket: SCM_RIGHTS and
+ * SCM_CREDENTIALS are ignored, as Linux's inet sockets ignore them (nothing is passed,
+ * the descriptors are not even looked up); any other message (IP_PKTINFO, IP_TTL, ...)
+ * answers EINVAL, being outside the allowlist; a malformed one answers EINVAL as Linux.
+ */
+function checkControl(c: Buffer): void {
+  let off = 0;
+  while (off + 16 <= c.length) {
+    const len = Number(c.readBigUInt64LE(off));
+    if (len < 16 || off + len > c.length) fail(Errno.EINVAL);
+    const level = c.readInt32LE(off + 8), type = c.readInt32LE(off + 12);
+    if (level !== SOL_SOCKET || (type !== 1 /* SCM_RIGHTS */ && type !== 2 /* SCM_CREDENTIALS */)) fail(Errno.EINVAL);
+    off += (len + 7) & ~7;
   }
 }

@@ -1,0 +1,326 @@
+/*
+ * net-host: TCP and UDP over a real interface of the network namespace (argv[1], an IPv4
+ * address of it; argv[2], an IPv6 one), and IPv6 loopback.
+ *
+ * Non-blocking connect to a closed port (ECONNREFUSED), accept with a timeout (poll),
+ * SO_RCVTIMEO, shutdown half-close, MSG_PEEK, a 64 MiB transfer with a checksum, UDP
+ * with MSG_TRUNC, and bad input (unknown options and ioctls, bad lengths and addresses)
+ * that must answer errnos and leave the kernel running.
+ */
+#include "common.h"
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+static const char *ip4, *ip6;
+
+/* addr fills a sockaddr for ip:port (IPv6 when ip has a colon); returns its length. */
+static socklen_t addr(struct sockaddr_storage *a, const char *ip, int port) {
+  memset(a, 0, sizeof(*a));
+  if (strchr(ip, ':')) {
+    struct sockaddr_in6 *s = (struct sockaddr_in6 *)a;
+    s->sin6_family = AF_INET6;
+    s->sin6_port = htons((uint16_t)port);
+    check(inet_pton(AF_INET6, ip, &s->sin6_addr) == 1, "inet_pton6");
+    return sizeof(*s);
+  }
+  struct sockaddr_in *s = (struct sockaddr_in *)a;
+  s->sin_family = AF_INET;
+  s->sin_port = htons((uint16_t)port);
+  check(inet_pton(AF_INET, ip, &s->sin_addr) == 1, "inet_pton");
+  return sizeof(*s);
+}
+
+static int port_of(int s) {
+  struct sockaddr_storage a;
+  socklen_t l = sizeof(a);
+  check(getsockname(s, (struct sockaddr *)&a, &l) == 0, "getsockname");
+  return a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port) : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+}
+
+/* listener returns a TCP socket listening on ip, on an ephemeral port. */
+static int listener(const char *ip) {
+  struct sockaddr_storage a;
+  socklen_t l = addr(&a, ip, 0);
+  int s = socket(a.ss_family, SOCK_STREAM, 0);
+  check(s >= 0, "socket");
+  check(bind(s, (struct sockaddr *)&a, l) == 0, "bind");
+  check(listen(s, 8) == 0, "listen");
+  return s;
+}
+
+/* connected returns a TCP client connected to ip:port (blocking connect). */
+static int connected(const char *ip, int port) {
+  struct sockaddr_storage a;
+  socklen_t l = addr(&a, ip, port);
+  int c = socket(a.ss_family, SOCK_STREAM, 0);
+  check(c >= 0, "socket");
+  check(connect(c, (struct sockaddr *)&a, l) == 0, "connect");
+  return c;
+}
+
+/* pair connects a client to a fresh listener on ip: *c the client, *s the accepted end. */
+static void pair(const char *ip, int *c, int *s) {
+  int l = listener(ip);
+  *c = connected(ip, port_of(l));
+  *s = accept(l, NULL, NULL);
+  check(*s >= 0, "accept");
+  close(l);
+}
+
+static void nonblocking_connect(void) {
+  /* A port nobody listens on: bind one and close it, so that it is free. */
+  int l = listener(ip4);
+  int port = port_of(l);
+  close(l);
+  struct sockaddr_storage a;
+  socklen_t len = addr(&a, ip4, port);
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int r = connect(c, (struct sockaddr *)&a, len);
+  int e = r == 0 ? 0 : errno;
+  if (e == EINPROGRESS) {
+    struct pollfd p = {c, POLLOUT, 0};
+    check(poll(&p, 1, 5000) == 1, "poll connect");
+    socklen_t el = sizeof(e);
+    check(getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el) == 0, "SO_ERROR");
+  }
+  say("non-blocking connect to a closed port: %s", errname(e));
+  close(c);
+}
+
+static void accept_timeout(void) {
+  int l = listener(ip4);
+  struct pollfd p = {l, POLLIN, 0};
+  say("poll of an idle listener (100 ms): %d", poll(&p, 1, 100));
+  int c = connected(ip4, port_of(l));
+  p.revents = 0;
+  int n = poll(&p, 1, 5000);
+  say("poll with a pending connection: %d, POLLIN %s", n, (p.revents & POLLIN) ? "yes" : "no");
+  int s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+  say("accepted: %s", s >= 0 ? "yes" : errname(errno));
+  char b;
+  say("non-blocking accepted socket, empty read: %s", read(s, &b, 1) < 0 ? errname(errno) : "data");
+  close(s);
+  close(c);
+  close(l);
+}
+
+static void rcvtimeo(void) {
+  int c, s;
+  pair(ip4, &c, &s);
+  struct timeval tv = {0, 100000};
+  check(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0, "SO_RCVTIMEO");
+  struct timeval back;
+  socklen_t bl = sizeof(back);
+  check(getsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &back, &bl) == 0, "get SO_RCVTIMEO");
+  say("SO_RCVTIMEO reads back %ld.%06ld", (long)back.tv_sec, (long)back.tv_usec);
+  char b[4];
+  ssize_t r = recv(c, b, sizeof(b), 0);
+  say("recv past SO_RCVTIMEO: %s", r < 0 ? errname(errno) : "data");
+  r = read(c, b, sizeof(b));
+  say("read past SO_RCVTIMEO: %s", r < 0 ? errname(errno) : "data");
+  close(c);
+  close(s);
+}
+
+static void half_close(void) {
+  int c, s;
+  pair(ip4, &c, &s);
+  check(write(c, "question", 8) == 8, "write");
+  check(shutdown(c, SHUT_WR) == 0, "shutdown");
+  char b[32];
+  ssize_t n = read(s, b, sizeof(b));
+  say("server read %zd '%.*s', then %zd", n, (int)(n > 0 ? n : 0), b, read(s, b, sizeof(b)));
+  struct pollfd p = {s, POLLIN | POLLRDHUP, 0};
+  poll(&p, 1, 0);
+  say("server poll after the client's SHUT_WR: rdhup %s", (p.revents & POLLRDHUP) ? "yes" : "no");
+  check(write(s, "answer", 6) == 6, "write back");
+  close(s);
+  n = read(c, b, sizeof(b));
+  say("client still reads the answer: %zd '%.*s', then %zd", n, (int)(n > 0 ? n : 0), b, read(c, b, sizeof(b)));
+  signal(SIGPIPE, SIG_IGN);
+  say("client write after its SHUT_WR: %s", write(c, "x", 1) < 0 ? errname(errno) : "ok");
+  signal(SIGPIPE, SIG_DFL);
+  close(c);
+}
+
+static void peek(void) {
+  int c, s;
+  pair(ip4, &c, &s);
+  check(send(c, "hello", 5, 0) == 5, "send");
+  struct pollfd p = {s, POLLIN, 0};
+  check(poll(&p, 1, 5000) == 1, "poll");
+  char b[8] = {0};
+  ssize_t n = recv(s, b, sizeof(b), MSG_PEEK);
+  int avail = -1;
+  check(ioctl(s, FIONREAD, &avail) == 0, "FIONREAD");
+  say("MSG_PEEK %zd '%.*s', FIONREAD still %d", n, (int)n, b, avail);
+  n = recv(s, b, 3, MSG_WAITALL);
+  say("then recv 3 with MSG_WAITALL: '%.*s'", (int)n, b);
+  n = recv(s, b, sizeof(b), MSG_DONTWAIT);
+  say("then the rest: '%.*s', then %s", (int)n, b, recv(s, b, sizeof(b), MSG_DONTWAIT) < 0 ? errname(errno) : "data");
+  close(c);
+  close(s);
+}
+
+/* fnv1a64 folds bytes into a running FNV-1a hash. */
+static uint64_t fnv1a64(uint64_t h, const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+static void big_transfer(void) {
+  const size_t total = 64u << 20;
+  int l = listener(ip4);
+  int port = port_of(l);
+  pid_t pid = fork();
+  check(pid >= 0, "fork");
+  if (pid == 0) {
+    int c = connected(ip4, port);
+    static unsigned char buf[256 << 10];
+    uint32_t x = 12345;
+    size_t sent = 0;
+    while (sent < total) {
+      for (size_t i = 0; i < sizeof(buf); i++) { x = x * 1103515245u + 12345u; buf[i] = (unsigned char)(x >> 16); }
+      size_t off = 0;
+      while (off < sizeof(buf)) {
+        ssize_t w = write(c, buf + off, sizeof(buf) - off);
+        if (w <= 0) _exit(2);
+        off += (size_t)w;
+      }
+      sent += sizeof(buf);
+    }
+    close(c);
+    _exit(0);
+  }
+  int s = accept(l, NULL, NULL);
+  check(s >= 0, "accept");
+  static unsigned char buf[100000];
+  uint64_t h = 0xcbf29ce484222325ULL, want = h;
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(s, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    check(n >= 0, "read");
+    if (n == 0) break;
+    h = fnv1a64(h, buf, (size_t)n);
+    got += (size_t)n;
+  }
+  uint32_t x = 12345;
+  for (size_t i = 0; i < total; i++) { x = x * 1103515245u + 12345u; unsigned char c = (unsigned char)(x >> 16); want = (want ^ c) * 0x100000001b3ULL; }
+  int st;
+  waitpid(pid, &st, 0);
+  say("64 MiB over TCP: %zu bytes, checksum %s, writer exit %d", got, h == want ? "matches" : "differs", WEXITSTATUS(st));
+  close(s);
+  close(l);
+}
+
+static void ipv6(const char *ip) {
+  int c, s;
+  pair(ip, &c, &s);
+  struct sockaddr_in6 peer;
+  socklen_t pl = sizeof(peer);
+  check(getpeername(c, (struct sockaddr *)&peer, &pl) == 0, "getpeername");
+  char buf[64];
+  inet_ntop(AF_INET6, &peer.sin6_addr, buf, sizeof(buf));
+  check(write(c, "v6", 2) == 2, "write");
+  char b[4];
+  ssize_t n = read(s, b, sizeof(b));
+  say("IPv6 %s: peer %s, length %u, got '%.*s'", ip, buf, (unsigned)pl, (int)n, b);
+  close(c);
+  close(s);
+}
+
+static void udp_trunc(void) {
+  struct sockaddr_storage a;
+  socklen_t l = addr(&a, ip4, 0);
+  int r = socket(AF_INET, SOCK_DGRAM, 0);
+  check(bind(r, (struct sockaddr *)&a, l) == 0, "bind udp");
+  int port = port_of(r);
+  int w = socket(AF_INET, SOCK_DGRAM, 0);
+  l = addr(&a, ip4, port);
+  char big[100];
+  memset(big, 'u', sizeof(big));
+  check(sendto(w, big, sizeof(big), 0, (struct sockaddr *)&a, l) == (ssize_t)sizeof(big), "sendto");
+  check(sendto(w, "tiny", 4, 0, (struct sockaddr *)&a, l) == 4, "sendto");
+  char b[10];
+  struct sockaddr_in from;
+  socklen_t fl = sizeof(from);
+  ssize_t n = recvfrom(r, b, sizeof(b), MSG_TRUNC, (struct sockaddr *)&from, &fl);
+  say("udp: recvfrom 10 with MSG_TRUNC returns %zd, sender is the writer: %s", n, ntohs(from.sin_port) == port_of(w) ? "yes" : "no");
+  struct iovec iov = {b, 2};
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  n = recvmsg(r, &m, 0);
+  say("udp: recvmsg 2 of 'tiny': %zd '%.*s', MSG_TRUNC %s", n, (int)n, b, (m.msg_flags & MSG_TRUNC) ? "set" : "clear");
+  say("udp: empty non-blocking read: %s", recv(r, b, sizeof(b), MSG_DONTWAIT) < 0 ? errname(errno) : "data");
+  close(r);
+  close(w);
+}
+
+static void bad_input(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int v = 1;
+  say("setsockopt unknown SOL_SOCKET option: %s", setsockopt(s, SOL_SOCKET, 9999, &v, sizeof(v)) < 0 ? errname(errno) : "ok");
+  say("getsockopt unknown TCP option: %s", getsockopt(s, IPPROTO_TCP, 9999, &v, &(socklen_t){4}) < 0 ? errname(errno) : "ok");
+  say("setsockopt negative length: %s", setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &v, (socklen_t)-1) < 0 ? errname(errno) : "ok");
+  say("unknown ioctl: %s", ioctl(s, 0x89ef, &v) < 0 ? errname(errno) : "ok");
+  struct sockaddr_storage a;
+  socklen_t l = addr(&a, ip4, 0);
+  say("bind with a 1000-byte address: %s", bind(s, (struct sockaddr *)&a, 1000) < 0 ? errname(errno) : "ok");
+  say("bind with a 3-byte address: %s", bind(s, (struct sockaddr *)&a, 3) < 0 ? errname(errno) : "ok");
+  say("connect to an unmapped address: %s", connect(s, (struct sockaddr *)16, l) < 0 ? errname(errno) : "ok");
+  struct sockaddr_storage u = {0};
+  u.ss_family = AF_UNIX;
+  say("bind with an AF_UNIX address: %s", bind(s, (struct sockaddr *)&u, sizeof(struct sockaddr_in)) < 0 ? errname(errno) : "ok");
+  say("sendmsg with SCM_RIGHTS on TCP: %s", ({
+    int c, t;
+    pair(ip4, &c, &t);
+    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+    struct iovec iov = {"x", 1};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof(cbuf);
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &c, sizeof(int));
+    ssize_t r = sendmsg(c, &m, 0);
+    close(c);
+    close(t);
+    r < 0 ? errname(errno) : "sent";
+  }));
+  close(s);
+  int c, t;
+  pair(ip4, &c, &t);
+  say("still alive: %s", write(c, "ok", 2) == 2 ? "yes" : "no");
+  close(c);
+  close(t);
+}
+
+int main(int argc, char **argv) {
+  check(argc == 3, "usage: net-host IPV4 IPV6");
+  ip4 = argv[1];
+  ip6 = argv[2];
+  nonblocking_connect();
+  accept_timeout();
+  rcvtimeo();
+  half_close();
+  peek();
+  big_transfer();
+  ipv6(ip6);
+  ipv6("::1");
+  udp_trunc();
+  bad_input();
+  say("done");
+  return 0;
+}
