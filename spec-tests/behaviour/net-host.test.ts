@@ -11,36 +11,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { makeTestNetns, type TestNetns } from './netns';
 import { expectLines } from './compare';
 import { programBinary, runNative, runUnder, runtimeSkipReason, type RunResult } from './runner';
 
-const NS = `tvnet-${process.pid}`;
-const NS_PATH = `/run/netns/${NS}`;
+let ns: TestNetns;
 const IP4 = '10.77.0.1', IP6 = 'fd77::1';
-
-function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.error?.message ?? r.stderr.trim()}`);
-}
-
-function inNamespace(spec: { linux: { namespaces: Array<{ type: string; path?: string }> } }): void {
-  const ns = spec.linux.namespaces.filter((n) => n.type !== 'network');
-  spec.linux.namespaces = [...ns, { type: 'network', path: NS_PATH }];
-}
 
 beforeAll(() => {
   // A prerequisite missing fails here, loudly: the tests below need this namespace.
   for (const reason of [runtimeSkipReason('runc'), runtimeSkipReason('tvisor')]) if (reason) throw new Error(reason);
-  ip('netns', 'add', NS);
-  ip('-n', NS, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
-  ip('-n', NS, 'addr', 'add', `${IP4}/24`, 'dev', 'v0');
-  ip('-n', NS, 'addr', 'add', `${IP6}/64`, 'dev', 'v0', 'nodad');
-  for (const dev of ['v0', 'v1', 'lo']) ip('-n', NS, 'link', 'set', dev, 'up');
+  ns = makeTestNetns(`tvnet-${process.pid}`);
 });
 
-afterAll(() => {
-  spawnSync('ip', ['netns', 'del', NS]);
-});
+afterAll(() => ns?.remove());
+
+const inNamespace = (spec: Parameters<TestNetns['join']>[0]) => ns.join(spec);
 
 const NATIVE_LINES = [
   'non-blocking connect to a closed port: ECONNREFUSED',
@@ -67,7 +53,7 @@ describe('net-host: TCP and UDP over a veth interface of the namespace', () => {
   let native: RunResult;
 
   it('native output is as expected', () => {
-    native = runNative('/usr/bin/nsenter', [`--net=${NS_PATH}`, programBinary('net-host'), IP4, IP6], { timeoutMs: 60_000 });
+    native = runNative('/usr/bin/nsenter', [`--net=${ns.path}`, programBinary('net-host'), IP4, IP6], { timeoutMs: 60_000 });
     expect(native.status).toBe(0);
     expectLines(native.stdout, NATIVE_LINES);
   });
@@ -80,7 +66,7 @@ describe('net-host: TCP and UDP over a veth interface of the namespace', () => {
   }
 
   it('leaves no socket in the namespace after delete', () => {
-    const r = spawnSync('nsenter', [`--net=${NS_PATH}`, 'ss', '-Htuanp', 'state', 'listening', 'state', 'established'], { encoding: 'utf8' });
+    const r = spawnSync('nsenter', [`--net=${ns.path}`, 'ss', '-Htuanp', 'state', 'listening', 'state', 'established'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('');
   });
@@ -97,7 +83,7 @@ describe('the in-sentry loopback (--network none) runs the socket programs as na
   }
 
   it('keeps the sandbox off every interface but its own loopback', () => {
-    expect(fs.existsSync(NS_PATH)).toBe(true);
+    expect(fs.existsSync(ns.path)).toBe(true);
     const r = runUnder('tvisor', 'net-host', [IP4, IP6], { editSpec: inNamespace, flags: ['--network', 'none'] });
     // The program's first step binds the veth's address: the sandbox's loopback has none.
     expect({ first: r.stdout.split('\n')[0], status: r.status }).toEqual({ first: 'FAIL bind (line 52): EADDRNOTAVAIL', status: 1 });
