@@ -42,6 +42,8 @@ const NATIVE_LINES = [
   "IPv6 ::1: peer ::1, length 28, got 'v6'",
   'udp: recvfrom 10 with MSG_TRUNC returns 100, sender is the writer: yes',
   "udp: recvmsg 2 of 'tiny': 2 'ti', MSG_TRUNC set",
+  `ping ${IP4}: 16 bytes, type echo reply, payload matches`,
+  `ping ${IP6}: 16 bytes, type echo reply, payload matches`,
   'setsockopt unknown SOL_SOCKET option: ENOPROTOOPT',
   'unknown ioctl: ENOTTY',
   'connect to an unmapped address: EFAULT',
@@ -86,6 +88,7 @@ describe('the in-sentry loopback (--network none) runs the socket programs as na
     expect(fs.existsSync(ns.path)).toBe(true);
     const r = runUnder('tvisor', 'net-host', [IP4, IP6], { editSpec: inNamespace, flags: ['--network', 'none'] });
     // The program's first step binds the veth's address: the sandbox's loopback has none.
-    expect({ first: r.stdout.split('\n')[0], status: r.status }).toEqual({ first: 'FAIL bind (line 52): EADDRNOTAVAIL', status: 1 });
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')[0]).toMatch(/^FAIL bind \(line \d+\): EADDRNOTAVAIL$/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A network namespace for the network tests: a veth pair (v0 with an IPv4 and an IPv6
- * address, v1 its unaddressed peer) and lo, all up, at /run/netns/<name>. Containers
+ * address, v1 its unaddressed peer) and lo, all up, and ping sockets allowed to every
+ * group, at /run/netns/<name>. Containers
  * join it through config.json's network namespace path (runc and tvisor alike); native
  * runs through nsenter. Creating it needs root and iproute2: a failure throws, naming
  * the `ip` command that failed.
@@ -41,6 +42,9 @@ export function makeTestNetns(name: string): TestNetns {
     ip('-n', name, 'addr', 'add', `${ns.ip4}/24`, 'dev', 'v0');
     ip('-n', name, 'addr', 'add', `${ns.ip6}/64`, 'dev', 'v0', 'nodad');
     for (const dev of ['v0', 'v1', 'lo']) ip('-n', name, 'link', 'set', dev, 'up');
+    // ICMP ping sockets for every group, as Docker sets up its containers' namespaces.
+    const r = spawnSync('nsenter', [`--net=${ns.path}`, 'sysctl', '-qw', 'net.ipv4.ping_group_range=0 2147483647'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`sysctl net.ipv4.ping_group_range in ${name}: ${r.stderr.trim()}`);
   } catch (e) {
     ns.remove();
     throw e;

@@ -10,7 +10,9 @@
 #include "common.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
@@ -264,6 +266,29 @@ static void udp_trunc(void) {
   close(w);
 }
 
+/* ping sends one ICMP echo request through a ping socket (SOCK_DGRAM, IPPROTO_ICMP[V6]) and waits for the reply. */
+static void ping(const char *ip) {
+  struct sockaddr_storage a;
+  socklen_t l = addr(&a, ip, 0);
+  int v6 = a.ss_family == AF_INET6;
+  int s = socket(a.ss_family, SOCK_DGRAM, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+  if (s < 0) {
+    say("ping %s: socket %s", ip, errname(errno));
+    return;
+  }
+  unsigned char req[16] = {0}, rep[64];
+  req[0] = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
+  req[7] = 1; /* sequence 1; the kernel sets the id and the checksum */
+  memcpy(req + 8, "tvisor!!", 8);
+  check(sendto(s, req, sizeof(req), 0, (struct sockaddr *)&a, l) == (ssize_t)sizeof(req), "ping sendto");
+  struct pollfd p = {s, POLLIN, 0};
+  check(poll(&p, 1, 5000) == 1, "ping poll");
+  ssize_t n = recv(s, rep, sizeof(rep), 0);
+  say("ping %s: %zd bytes, type %s, payload %s", ip, n, rep[0] == (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) ? "echo reply" : "other",
+      n == 16 && memcmp(rep + 8, "tvisor!!", 8) == 0 ? "matches" : "differs");
+  close(s);
+}
+
 static void bad_input(void) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   int v = 1;
@@ -320,6 +345,8 @@ int main(int argc, char **argv) {
   ipv6(ip6);
   ipv6("::1");
   udp_trunc();
+  ping(ip4);
+  ping(ip6);
   bad_input();
   say("done");
   return 0;
