@@ -8,10 +8,12 @@
  * process's terminal (/dev/pts/N, the controlling terminal of its new session) and sends
  * the master with the pid reply ({"pid": N, "tty": "/dev/pts/N"} and one SCM_RIGHTS fd). A client that goes away kills its
  * process. Node's net module cannot receive descriptors, so this socket is served with
- * koffi calls, polled every POLL_MS on Node's event loop (idle cost: one poll(2)).
+ * koffi calls, woken by the sentry's host-I/O reactor (net/reactor.ts): no timer, no
+ * polling. The reactor is edge-triggered: each wake-up reads until EAGAIN.
  */
 import { Errno } from '../native/libc';
-import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, reactor } from './net/reactor';
 import type { Process } from '../oci/config';
 import type { Kernel } from './kernel/kernel';
 import { sendToGroup } from './kernel/signals';
@@ -24,7 +26,6 @@ import { openPty, Terminal } from './fsimpl/host/tty';
 import { O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file';
 import { exitCode } from './exit-code';
 
-const POLL_MS = 20;
 const MSG_DONTWAIT = 0x40;
 
 interface Conn {
@@ -38,42 +39,41 @@ export class ExecServer {
   private readonly listenFd: number;
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(1 << 20);
-  private readonly poll = new PollSet();
-  private readonly timer: NodeJS.Timeout;
 
   constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
     this.listenFd = listenUnix(path);
     setNonBlocking(this.listenFd);
-    this.timer = setInterval(() => this.tick(), POLL_MS);
-    this.timer.unref();
+    reactor().watch(this.listenFd, EPOLLIN, () => this.acceptAll());
   }
 
-  private tick(): void {
-    const conns = [...this.conns];
-    this.poll.set([[this.listenFd, POLLIN], ...conns.map((c) => [c.fd, POLLIN] as [number, number])]);
-    if (this.poll.wait(0) <= 0) return;
-    if (this.poll.revents(0) & POLLIN) {
-      for (;;) {
-        const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;
-        this.conns.add({ fd, buf: '', tg: null });
-      }
+  private acceptAll(): void {
+    for (;;) {
+      const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) break;
+      const c: Conn = { fd, buf: '', tg: null };
+      this.conns.add(c);
+      reactor().watch(fd, EPOLLIN | EPOLLRDHUP, (ev) => {
+        if (ev & EPOLLIN) this.readAll(c);
+        else if (ev & (EPOLLHUP | EPOLLERR)) this.drop(c);
+      });
+      this.readAll(c); // a request may have arrived before the watch
     }
-    conns.forEach((c, i) => {
-      const ev = this.poll.revents(i + 1);
-      if (ev & POLLIN) this.readFrom(c);
-      else if (ev & (POLLHUP | POLLERR)) this.drop(c);
-    });
   }
 
-  private readFrom(c: Conn): void {
+  /** readAll reads what the connection holds, until EAGAIN (the reactor is edge-triggered). */
+  private readAll(c: Conn): void {
+    while (this.conns.has(c) && this.readFrom(c));
+  }
+
+  /** readFrom reads one message; false when there is nothing more to read now. */
+  private readFrom(c: Conn): boolean {
     const n = this.io.recv(c.fd, 0, this.io.data.length, MSG_DONTWAIT);
     const fds = this.io.fds;
-    if (n === -Errno.EAGAIN) return;
+    if (n === -Errno.EAGAIN) return false;
     if (n <= 0) {
       for (const fd of fds) closeFd(fd);
       this.drop(c);
-      return;
+      return false;
     }
     c.buf += this.io.data.toString('utf8', 0, n);
     let nl: number;
@@ -83,6 +83,7 @@ export class ExecServer {
       this.handle(c, line, fds.splice(0));
     }
     for (const fd of fds) closeFd(fd);
+    return true;
   }
 
   private send(c: Conn, msg: Record<string, unknown>, fds: number[] = []): void {
@@ -156,6 +157,7 @@ export class ExecServer {
 
   private drop(c: Conn): void {
     if (!this.conns.delete(c)) return;
+    reactor().unwatch(c.fd);
     closeFd(c.fd);
     // A client that went away takes its process with it.
     if (c.tg && c.tg.alive && !c.tg.zombie) {
@@ -165,8 +167,8 @@ export class ExecServer {
   }
 
   close(): void {
-    clearInterval(this.timer);
     for (const c of [...this.conns]) this.drop(c);
+    reactor().unwatch(this.listenFd);
     closeFd(this.listenFd);
   }
 }
