@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 static const char *ip4, *ip6;
 
@@ -149,6 +150,60 @@ static void half_close(void) {
   say("client write after its SHUT_WR: %s", write(c, "x", 1) < 0 ? errname(errno) : "ok");
   signal(SIGPIPE, SIG_DFL);
   close(c);
+}
+
+static void on_alarm(int sig) {
+  (void)sig;
+}
+
+/* signals: SIGPIPE on a write to a reset connection (none with MSG_NOSIGNAL), EINTR for a
+ * blocked recv whose signal handler has no SA_RESTART, SO_SNDTIMEO on a full connection. */
+static void signals_and_timeouts(void) {
+  int c, s;
+  pair(ip4, &c, &s);
+  struct linger lg = {1, 0};
+  check(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER");
+  close(s); /* a reset */
+  char b[4];
+  say("read after the peer's reset: %s", read(c, b, sizeof(b)) < 0 ? errname(errno) : "data");
+  say("send MSG_NOSIGNAL after the reset: %s", send(c, "x", 1, MSG_NOSIGNAL) < 0 ? errname(errno) : "ok");
+  pid_t pid = fork();
+  check(pid >= 0, "fork");
+  if (pid == 0) {
+    write(c, "x", 1);
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  say("a writer to the reset connection: %s", WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exited");
+  close(c);
+
+  pair(ip4, &c, &s);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_alarm;
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval it = {{0, 0}, {0, 100000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+  ssize_t r = recv(c, b, sizeof(b), 0);
+  say("blocked recv, then a signal without SA_RESTART: %s", r < 0 ? errname(errno) : "data");
+  signal(SIGALRM, SIG_DFL);
+
+  struct timeval tv = {0, 100000};
+  check(setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0, "SO_SNDTIMEO");
+  static char big[1 << 20];
+  ssize_t total = 0;
+  for (int i = 0; i < 64; i++) {
+    r = send(c, big, sizeof(big), 0);
+    if (r < 0) break;
+    total += r;
+    if (r < (ssize_t)sizeof(big)) break;
+  }
+  /* Whether the timeout ends a call that sent part (a short count) or none (EAGAIN) depends on buffer sizes. */
+  say("sends to a peer that does not read end at SO_SNDTIMEO: %s, after some bytes: %s",
+      r < 0 ? (errno == EAGAIN ? "yes" : errname(errno)) : (r < (ssize_t)sizeof(big) ? "yes" : "no"), total > 0 ? "yes" : "no");
+  close(c);
+  close(s);
 }
 
 static void peek(void) {
@@ -341,6 +396,7 @@ int main(int argc, char **argv) {
   rcvtimeo();
   half_close();
   peek();
+  signals_and_timeouts();
   big_transfer();
   ipv6(ip6);
   ipv6("::1");
