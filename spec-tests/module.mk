@@ -14,7 +14,7 @@ BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += mapshared bench-io
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
-BEHAVIOUR_PROGRAMS += net-host
+BEHAVIOUR_PROGRAMS += net-host bench-net
 BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_PROGRAMS += cow
 BEHAVIOUR_PROGRAMS += mounts
@@ -63,6 +63,13 @@ bench-io: build
 	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-io.ts --bundle --platform=node --format=cjs \
 		--log-level=warning --outfile=build/bench/bench-io.js
 	$(NODE) build/bench/bench-io.js
+
+# TCP over a veth pair between two namespaces: runc, runsc and tvisor in the same run.
+.PHONY: bench-net
+bench-net: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-net.ts --bundle --platform=node --format=cjs \
+		--log-level=warning --outfile=build/bench/bench-net.js
+	$(NODE) build/bench/bench-net.js
 
 # Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
 .PHONY: bench-start
