@@ -27,6 +27,7 @@ import type { Spec } from '../../oci/config';
 import { ContainerError } from '../container/errors';
 import { check, libcFunc } from '../../native/libc';
 import { inThreadNamespaces } from './namespaces';
+import { invalidSysctlKey, sysctlDotted, sysctlPath } from '../../oci/sysctl-key';
 
 const CLONE_NEWNET = 0x40000000;
 
@@ -49,15 +50,40 @@ export function sentryNet(spec: Spec, network: 'none' | 'host'): NetTarget {
 }
 
 /**
- * inNetns runs `spawn` with the calling thread in `target`, then puts the thread back in
- * the namespace it was in. What `spawn` starts (posix_spawn) starts in `target`.
+ * netSysctls returns a function that writes config.json's net.* sysctls into the network
+ * namespace of the calling thread, as runc writes them into the container's: the sandbox's
+ * host sockets live there (Docker asks for net.ipv4.ip_unprivileged_port_start=0 and
+ * ping_group_range this way). Keys were checked at create (container/sysctl.ts).
  */
-export function inNetns<T>(target: NetTarget, spawn: () => T): T {
+export function netSysctls(spec: Spec): () => void {
+  const entries = Object.entries(spec.linux?.sysctl ?? {}).filter(([k]) => sysctlDotted(k).startsWith('net.'));
+  return () => {
+    for (const [key, value] of entries) {
+      const p = sysctlPath(key);
+      if (p === null) throw new ContainerError(invalidSysctlKey(key));
+      try {
+        fs.writeFileSync(`/proc/sys/${p}`, value);
+      } catch (e) {
+        // A key with no entry is the sentry's to refuse, with runc's message, as for any key (fsimpl/proc/sysctl.ts).
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new ContainerError(`config.json: linux.sysctl: cannot set ${sysctlDotted(key)} in the sandbox's network namespace: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  };
+}
+
+/**
+ * inNetns runs `spawn` with the calling thread in `target`, then puts the thread back in
+ * the namespace it was in. What `spawn` starts (posix_spawn) starts in `target`. `prepare`
+ * runs first in the namespace (not in the host's: net.* sysctls are refused there).
+ */
+export function inNetns<T>(target: NetTarget, spawn: () => T, prepare?: () => void): T {
   if (target.kind === 'host') return spawn();
   return inThreadNamespaces([['net', CLONE_NEWNET]], () => {
     if (target.kind === 'new') {
       check('unshare(CLONE_NEWNET)', libcFunc('int unshare(int flags)')(CLONE_NEWNET) as number);
       prepareNewNetns();
+      prepare?.();
       return;
     }
     let fd = -1;
@@ -69,6 +95,7 @@ export function inNetns<T>(target: NetTarget, spawn: () => T): T {
     } finally {
       if (fd >= 0) fs.closeSync(fd);
     }
+    prepare?.();
   }, spawn);
 }
 

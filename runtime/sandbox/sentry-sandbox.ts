@@ -17,7 +17,7 @@ import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
-import { inNetns, sentryNet, type NetTarget } from './netns';
+import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
@@ -211,9 +211,9 @@ export class SentrySandbox implements Sandbox {
           inNetns(netTarget, () => {
             spawnSentry();
             spawnGofer();
-          });
+          }, netSysctls(req.spec));
         } else {
-          inNetns(netTarget, spawnSentry);
+          inNetns(netTarget, spawnSentry, netSysctls(req.spec));
           inNetns({ kind: 'new' }, spawnGofer);
         }
         // Moving a process into a v1 hierarchy takes the kernel's cgroup_threadgroup_rwsem
