@@ -35,6 +35,19 @@ const SEND_FLAGS = MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_CONFIRM | MSG_MORE;
 const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
 const ENOPROTOOPT = 92, EINPROGRESS = 115;
 
+let scratch = Buffer.allocUnsafe(64 << 10);
+
+/**
+ * scratchOf returns a receive buffer of n bytes, shared by every host socket: a receive's
+ * bytes are copied to the application before the next receive runs (one thread, and the
+ * handlers copy out at once), so one buffer grown on demand (up to the handlers' 4 MiB
+ * bound) saves an allocation, and for large reads an mmap and munmap, per call.
+ */
+function scratchOf(n: number): Buffer {
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(n);
+  return scratch.subarray(0, n);
+}
+
 /** hostFactory returns the host-network provider of one inet family (socket(2)'s checks, then a host socket). */
 export function hostFactory(family: number) {
   return (_t: Task, type: number, protocol: number, flags: number): SocketFile => {
@@ -152,7 +165,7 @@ export class HostSocket extends SocketFile {
     if (this.stream && (flags & MSG_WAITALL) && !peek) {
       // Gather into the stash until len bytes, the end of the stream, or an error.
       while (this.stash.length < len) {
-        const buf = Buffer.allocUnsafe(Math.min(len - this.stash.length, 1 << 20));
+        const buf = scratchOf(Math.min(len - this.stash.length, 1 << 20));
         const { n } = hostRecvfrom(this.fd, buf, (flags & MSG_OOB) | MSG_DONTWAIT);
         if (n === -Errno.EAGAIN) return new Block([this.q]);
         if (n < 0) {
@@ -169,7 +182,7 @@ export class HostSocket extends SocketFile {
       const data = this.takeStash(len, peek);
       return result(data, data.length, Buffer.alloc(0), 0);
     }
-    const buf = Buffer.allocUnsafe(len);
+    const buf = scratchOf(len);
     const hostFlags = (flags & RECV_FLAGS) | (this.stream ? 0 : MSG_TRUNC) | MSG_DONTWAIT;
     const { n, from } = hostRecvfrom(this.fd, buf, hostFlags);
     if (n === -Errno.EAGAIN) return new Block([this.q]);
