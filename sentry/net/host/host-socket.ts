@@ -16,7 +16,7 @@ import type { Task } from '../../kernel/task';
 import { Block, WaitQueue } from '../../kernel/waiter';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import { SocketFile, timevalMs, withTimeout, type Accepted, type RecvResult, type SendArgs, type SockWait } from '../provider';
-import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor } from '../reactor';
+import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor, ReactorError } from '../reactor';
 import {
   hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIoctl, hostListen, hostRecvfrom, hostSendto,
   hostSetsockopt, hostShutdown, hostSockname, hostSocket,
@@ -63,8 +63,18 @@ export function hostFactory(family: number) {
     else return fail(94 /* ESOCKTNOSUPPORT */);
     const fd = hostSocket(family, type, proto);
     if (fd < 0) fail(-fd);
-    return new HostSocket(family, type, proto, flags, fd);
+    return adopt(family, type, proto, flags, fd);
   };
+}
+
+/** adopt wraps a new host socket; if the reactor cannot watch it (out of memory or of epoll watches), it is closed and the call fails with that errno. */
+function adopt(family: number, type: number, protocol: number, flags: number, fd: number): HostSocket {
+  try {
+    return new HostSocket(family, type, protocol, flags, fd);
+  } catch (e) {
+    hostClose(fd);
+    return fail(e instanceof ReactorError ? e.errno : Errno.ENOMEM);
+  }
 }
 
 /** ConnectWait is a blocking connect's restart state: the host connect is under way. */
@@ -128,7 +138,7 @@ export class HostSocket extends SocketFile {
     const { fd, peer } = hostAccept(this.fd);
     if (fd === -Errno.EAGAIN) return new Block([this.q]);
     if (fd < 0) return fd;
-    return { file: new HostSocket(this.family, this.type, this.protocol, 0, fd), peer };
+    return { file: adopt(this.family, this.type, this.protocol, 0, fd), peer };
   }
 
   override send(t: Task, m: SendArgs): number | Block {
