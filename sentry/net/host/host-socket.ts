@@ -88,7 +88,16 @@ interface SendWait extends SockWait, InterruptibleState {}
 /** HostSocket is one application socket backed by a host socket of the sentry. */
 export class HostSocket extends SocketFile {
   private fd: number;
+  /** io wakes this socket's own blocked calls: notified on every readiness edge of the host socket. */
+  private readonly io = new WaitQueue();
+  /**
+   * q is the queue poll, select and epoll follow: notified only when the host socket's
+   * readiness gains a bit since it was last seen (by readiness() or an edge), so that an
+   * edge-triggered epoll reports once per change, as Linux does, and not once more when a
+   * wake-up of the host socket reaches the sentry after the application looked.
+   */
   private readonly q = new WaitQueue();
+  private seen = 0;
   private rcvTimeo = Buffer.alloc(16);
   private sndTimeo = Buffer.alloc(16);
   /** stash holds bytes a MSG_WAITALL receive took from the host and has not returned yet. */
@@ -97,11 +106,18 @@ export class HostSocket extends SocketFile {
   constructor(family: number, type: number, protocol: number, flags: number, fd: number) {
     super(family, type, protocol, flags);
     this.fd = fd;
-    reactor().watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI, () => this.q.notify());
+    reactor().watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI, () => this.edge());
   }
 
   override get queue(): WaitQueue {
     return this.q;
+  }
+
+  /** edge runs on each readiness edge the reactor reports for the host socket. */
+  private edge(): void {
+    this.io.notify();
+    const before = this.seen;
+    if (this.readiness() & ~before) this.q.notify();
   }
 
   private check(r: number): number {
@@ -126,7 +142,7 @@ export class HostSocket extends SocketFile {
     }
     // Under way: done when the host socket is writable or failed; SO_ERROR says which.
     if ((pollNow(this.fd, POLLOUT) & (POLLOUT | POLLERR | POLLHUP)) === 0) {
-      const r = withTimeout(t, new Block([this.q]), this.timeoutMs('snd'));
+      const r = withTimeout(t, new Block([this.io]), this.timeoutMs('snd'));
       return r === -Errno.EAGAIN ? -EINPROGRESS : r;
     }
     const err = hostGetsockopt(this.fd, SOL_SOCKET, 4 /* SO_ERROR */, 4);
@@ -136,7 +152,7 @@ export class HostSocket extends SocketFile {
 
   override accept(_t: Task, _flags: number): Accepted | number | Block {
     const { fd, peer } = hostAccept(this.fd);
-    if (fd === -Errno.EAGAIN) return new Block([this.q]);
+    if (fd === -Errno.EAGAIN) return new Block([this.io]);
     if (fd < 0) return fd;
     return { file: adopt(this.family, this.type, this.protocol, 0, fd), peer };
   }
@@ -154,12 +170,12 @@ export class HostSocket extends SocketFile {
       if (!this.stream || m.data.length === 0) return n;
     }
     if (sent === m.data.length) return sent;
-    if (this.nonblocking || (m.flags & MSG_DONTWAIT)) return sent > 0 ? sent : new Block([this.q]);
-    if (sent === 0) return new Block([this.q]);
+    if (this.nonblocking || (m.flags & MSG_DONTWAIT)) return sent > 0 ? sent : new Block([this.io]);
+    if (sent === 0) return new Block([this.io]);
     // Part went out: a signal handler ends the call with what was sent (Linux's partial write).
     const wait: SendWait = { ...(st ?? {}), done: sent, interrupted: () => t.regs.setReturn(sent) };
     t.syscallState = wait;
-    return new Block([this.q], undefined, true);
+    return new Block([this.io], undefined, true);
   }
 
   private takeStash(len: number, peek: boolean): Buffer {
@@ -177,7 +193,7 @@ export class HostSocket extends SocketFile {
       while (this.stash.length < len) {
         const buf = scratchOf(Math.min(len - this.stash.length, 1 << 20));
         const { n } = hostRecvfrom(this.fd, buf, (flags & MSG_OOB) | MSG_DONTWAIT);
-        if (n === -Errno.EAGAIN) return new Block([this.q]);
+        if (n === -Errno.EAGAIN) return new Block([this.io]);
         if (n < 0) {
           if (this.stash.length > 0) break;
           return n;
@@ -195,7 +211,7 @@ export class HostSocket extends SocketFile {
     const buf = scratchOf(len);
     const hostFlags = (flags & RECV_FLAGS) | (this.stream ? 0 : MSG_TRUNC) | MSG_DONTWAIT;
     const { n, from } = hostRecvfrom(this.fd, buf, hostFlags);
-    if (n === -Errno.EAGAIN) return new Block([this.q]);
+    if (n === -Errno.EAGAIN) return new Block([this.io]);
     if (n < 0) return n;
     if (this.stream) {
       // MSG_TRUNC on a stream discards: the count is the host's, nothing is copied.
@@ -262,9 +278,11 @@ export class HostSocket extends SocketFile {
   }
 
   override readiness(): number {
-    const ev = pollNow(this.fd, POLLIN | POLLRDNORM | POLLPRI | POLLOUT | POLLWRNORM | POLLRDHUP);
-    if (ev < 0) return POLLERR;
-    return this.stash.length > 0 ? ev | POLLIN | POLLRDNORM : ev;
+    let ev = this.fd < 0 ? POLLERR : pollNow(this.fd, POLLIN | POLLRDNORM | POLLPRI | POLLOUT | POLLWRNORM | POLLRDHUP);
+    if (ev < 0) ev = POLLERR;
+    if (this.stash.length > 0) ev |= POLLIN | POLLRDNORM;
+    this.seen = ev;
+    return ev;
   }
 
   override ioctl(t: Task, cmd: number, arg: bigint): number {
@@ -288,6 +306,7 @@ export class HostSocket extends SocketFile {
     reactor().unwatch(this.fd);
     hostClose(this.fd);
     this.fd = -1;
+    this.io.notify();
     this.q.notify();
   }
 }

@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -321,6 +322,65 @@ static void udp_trunc(void) {
   close(w);
 }
 
+/* epoll_and_mmsg: an edge-triggered epoll of a listener and a connection; sendmmsg and recvmmsg over UDP. */
+static void epoll_and_mmsg(void) {
+  int l = listener(ip4);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.fd = l};
+  check(epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev) == 0, "epoll_ctl");
+  struct epoll_event out[4];
+  say("epoll: idle listener: %d", epoll_wait(ep, out, 4, 50));
+  int c = connected(ip4, port_of(l));
+  int n = epoll_wait(ep, out, 4, 5000);
+  say("epoll: a connection: %d, the listener %s, EPOLLIN %s", n, n == 1 && out[0].data.fd == l ? "yes" : "no", n == 1 && (out[0].events & EPOLLIN) ? "yes" : "no");
+  say("epoll: edge-triggered, no new edge: %d", epoll_wait(ep, out, 4, 50));
+  int s = accept(l, NULL, NULL);
+  ev.data.fd = s;
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  check(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) == 0, "epoll_ctl s");
+  check(write(c, "e", 1) == 1, "write");
+  n = epoll_wait(ep, out, 4, 5000);
+  say("epoll: data on the connection: %d, EPOLLIN %s", n, n == 1 && out[0].data.fd == s && (out[0].events & EPOLLIN) ? "yes" : "no");
+  close(c);
+  char b[4];
+  read(s, b, sizeof(b));
+  n = epoll_wait(ep, out, 4, 5000);
+  say("epoll: peer closed: EPOLLRDHUP %s", n == 1 && (out[0].events & EPOLLRDHUP) ? "yes" : "no");
+  close(s);
+  close(l);
+  close(ep);
+
+  struct sockaddr_storage a;
+  socklen_t al = addr(&a, ip4, 0);
+  int r = socket(AF_INET, SOCK_DGRAM, 0), w = socket(AF_INET, SOCK_DGRAM, 0);
+  check(bind(r, (struct sockaddr *)&a, al) == 0, "bind");
+  al = addr(&a, ip4, port_of(r));
+  check(connect(w, (struct sockaddr *)&a, al) == 0, "connect udp");
+  struct mmsghdr msgs[3];
+  struct iovec iov[3];
+  char bufs[3][8] = {"a", "bb", "ccc"};
+  memset(msgs, 0, sizeof(msgs));
+  for (int i = 0; i < 3; i++) {
+    iov[i].iov_base = bufs[i];
+    iov[i].iov_len = (size_t)i + 1;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int sent = sendmmsg(w, msgs, 3, 0);
+  memset(bufs, 0, sizeof(bufs));
+  for (int i = 0; i < 3; i++) iov[i].iov_len = 8;
+  struct timespec to = {5, 0};
+  int got = recvmmsg(r, msgs, 3, MSG_WAITFORONE, &to);
+  while (got > 0 && got < 3) {
+    int more = recvmmsg(r, msgs + got, 3 - got, 0, &to);
+    if (more <= 0) break;
+    got += more;
+  }
+  say("mmsg: sent %d, received %d: %u '%s', %u '%s', %u '%s'", sent, got, msgs[0].msg_len, bufs[0], msgs[1].msg_len, bufs[1], msgs[2].msg_len, bufs[2]);
+  close(r);
+  close(w);
+}
+
 /* ping sends one ICMP echo request through a ping socket (SOCK_DGRAM, IPPROTO_ICMP[V6]) and waits for the reply. */
 static void ping(const char *ip) {
   struct sockaddr_storage a;
@@ -401,6 +461,7 @@ int main(int argc, char **argv) {
   ipv6(ip6);
   ipv6("::1");
   udp_trunc();
+  epoll_and_mmsg();
   ping(ip4);
   ping(ip6);
   bad_input();
