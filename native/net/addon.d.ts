@@ -9,4 +9,6 @@ export interface NetAddon {
   ctl(op: number, fd: number, events: number): number;
   /** pollFd is poll(2) of one fd with timeout 0: its revents now (0 when none). */
   pollFd(fd: number, events: number): number;
+  /** ifconf is SIOCGIFCONF on socket fd into buf (null: the length needed): ifc_len or -errno. */
+  ifconf(fd: number, buf: Buffer | null): number;
 }

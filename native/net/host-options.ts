@@ -90,21 +90,20 @@ export function hostOption(level: number, name: number): HostOption | undefined 
 export interface HostIoctl {
   req: number;
   name: string;
-  /** arg: 'int-out' writes an int; 'ifreq' reads and writes a 40-byte struct ifreq. */
-  arg: 'int-out' | 'ifreq';
+  /** arg: 'int-out' writes an int; 'ifreq' reads and writes a 40-byte struct ifreq; 'ifconf' is struct ifconf (a length and a pointer). */
+  arg: 'int-out' | 'ifreq' | 'ifconf';
   why: string;
 }
 
 /**
  * HOST_IOCTLS is the ioctl allowlist (all read-only: no SIOCS* request is listed).
- * SIOCGIFCONF is not listed: its argument holds a pointer, which would need a bounce
- * buffer; getifaddrs uses netlink.
  */
 export const HOST_IOCTLS: readonly HostIoctl[] = [
   { req: 0x541b, name: 'FIONREAD', arg: 'int-out', why: 'bytes waiting to be read (SIOCINQ)' },
   { req: 0x5411, name: 'SIOCOUTQ', arg: 'int-out', why: 'bytes not yet sent' },
   { req: 0x8905, name: 'SIOCATMARK', arg: 'int-out', why: 'at the urgent mark' },
   { req: 0x8910, name: 'SIOCGIFNAME', arg: 'ifreq', why: 'interface name of an index (if_indextoname)' },
+  { req: 0x8912, name: 'SIOCGIFCONF', arg: 'ifconf', why: 'the namespace\'s IPv4 interface addresses (older tools; getifaddrs uses netlink)' },
   { req: 0x8913, name: 'SIOCGIFFLAGS', arg: 'ifreq', why: 'interface flags (up, loopback)' },
   { req: 0x8915, name: 'SIOCGIFADDR', arg: 'ifreq', why: 'interface address' },
   { req: 0x8919, name: 'SIOCGIFBRDADDR', arg: 'ifreq', why: 'interface broadcast address' },

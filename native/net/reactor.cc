@@ -1,4 +1,7 @@
-// reactor.cc is tvisor's host-I/O notifier: one epoll descriptor whose readiness libuv
+// reactor.cc is tvisor's net addon: the host-I/O reactor, and SIOCGIFCONF (whose
+// argument holds a pointer, which koffi's flat calls cannot build).
+//
+// The reactor is tvisor's host-I/O notifier: one epoll descriptor whose readiness libuv
 // watches (a uv_poll_t on Node's loop), so that host descriptors the sentry waits on
 // (its host sockets, terminals, the exec control socket) wake tasks through Node's event
 // loop with no polling timer. When the epoll fd is readable, the poll callback drains it
@@ -11,7 +14,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace {
@@ -106,7 +111,25 @@ Napi::Value PollFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n == 0 ? 0 : p.revents);
 }
 
+// ifconf(fd, buf | null) -> ifc_len or -errno: SIOCGIFCONF on the socket fd, filling buf
+// (null: only the length needed).
+Napi::Value IfConf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct ifconf ifc = {};
+  if (info[1].IsBuffer()) {
+    Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+    ifc.ifc_len = static_cast<int>(b.Length());
+    ifc.ifc_buf = b.Data();
+  }
+  // SAFETY: ifc_buf is the caller's Buffer of ifc_len bytes (or null with length 0, which
+  // asks only for the length); the kernel writes at most ifc_len bytes of struct ifreq.
+  int r = ioctl(fd, SIOCGIFCONF, &ifc);
+  return Napi::Number::New(env, r < 0 ? -errno : ifc.ifc_len);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports["ifconf"] = Napi::Function::New(env, IfConf, "ifconf");
   exports["open"] = Napi::Function::New(env, Open, "open");
   exports["ctl"] = Napi::Function::New(env, Ctl, "ctl");
   exports["pollFd"] = Napi::Function::New(env, PollFd, "pollFd");

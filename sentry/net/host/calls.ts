@@ -10,6 +10,7 @@
  * application names (it only ever names its own fd, which maps to a SocketFile).
  */
 import { lastErrno, libcFunc } from '../../../native/libc';
+import { loadNetAddon } from '../../../native/net/net-native';
 
 function ret(n: number | bigint): number {
   const v = Number(n);
@@ -108,6 +109,11 @@ export function hostSockname(fd: number, peer: boolean): Buffer | number {
 /** hostIoctl is ioctl(2) with a Buffer argument the call reads and writes. */
 export function hostIoctl(fd: number, req: number, arg: Buffer): number {
   return ret(fns.ioctl()(fd, req, arg) as number);
+}
+
+/** hostIfconf is SIOCGIFCONF into buf (null: only the length needed): ifc_len or -errno (native/net/reactor.cc). */
+export function hostIfconf(fd: number, buf: Buffer | null): number {
+  return loadNetAddon().ifconf(fd, buf);
 }
 
 /** hostClose is close(2). */

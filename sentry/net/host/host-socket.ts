@@ -18,7 +18,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } fr
 import { SocketFile, timevalMs, withTimeout, type Accepted, type RecvResult, type SendArgs, type SockWait } from '../provider';
 import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor, ReactorError } from '../reactor';
 import {
-  hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIoctl, hostListen, hostRecvfrom, hostSendto,
+  hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIfconf, hostIoctl, hostListen, hostRecvfrom, hostSendto,
   hostSetsockopt, hostShutdown, hostSockname, hostSocket,
 } from './calls';
 import { hostIoctlRow, hostOption, SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO } from '../../../native/net/host-options';
@@ -295,9 +295,28 @@ export class HostSocket extends SocketFile {
       t.mm.write(arg, b);
       return 0;
     }
+    if (row.arg === 'ifconf') return this.ifconf(t, arg);
     const req = t.mm.read(arg, 40);
     this.check(hostIoctl(this.fd, cmd, req));
     t.mm.write(arg, req);
+    return 0;
+  }
+
+  /**
+   * ifconf is SIOCGIFCONF: struct ifconf is { int ifc_len; (4 bytes of padding); char *ifc_buf }.
+   * The host fills a sentry buffer of at most 64 KiB (1638 interfaces), copied out to ifc_buf;
+   * a null ifc_buf asks for the length needed, as on Linux.
+   */
+  private ifconf(t: Task, arg: bigint): number {
+    const hdr = t.mm.read(arg, 16);
+    const len = hdr.readInt32LE(0), ptr = hdr.readBigUInt64LE(8);
+    if (ptr !== 0n && len < 0) fail(Errno.EINVAL);
+    const buf = ptr === 0n ? null : Buffer.alloc(Math.min(len, 64 << 10));
+    const n = this.check(hostIfconf(this.fd, buf));
+    if (buf && n > 0) t.mm.write(ptr, buf.subarray(0, n));
+    const out = Buffer.alloc(4);
+    out.writeInt32LE(n);
+    t.mm.write(arg, out);
     return 0;
   }
 

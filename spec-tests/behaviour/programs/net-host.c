@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -404,6 +405,34 @@ static void ping(const char *ip) {
   close(s);
 }
 
+/* ifconf lists the namespace's IPv4 interfaces with SIOCGIFCONF, and one with SIOCGIFINDEX/SIOCGIFNAME. */
+static void ifconf(void) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct ifconf ifc = {0};
+  check(ioctl(s, SIOCGIFCONF, &ifc) == 0, "SIOCGIFCONF length");
+  int need = ifc.ifc_len;
+  struct ifreq reqs[16];
+  ifc.ifc_len = sizeof(reqs);
+  ifc.ifc_req = reqs;
+  check(ioctl(s, SIOCGIFCONF, &ifc) == 0, "SIOCGIFCONF");
+  say("SIOCGIFCONF: length asked %d, got %d", need, ifc.ifc_len);
+  for (int i = 0; i < ifc.ifc_len / (int)sizeof(struct ifreq); i++) {
+    char a[32];
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&reqs[i].ifr_addr)->sin_addr, a, sizeof(a));
+    struct ifreq r = reqs[i];
+    check(ioctl(s, SIOCGIFINDEX, &r) == 0, "SIOCGIFINDEX");
+    int index = r.ifr_ifindex;
+    memset(r.ifr_name, 0, sizeof(r.ifr_name));
+    r.ifr_ifindex = index;
+    check(ioctl(s, SIOCGIFNAME, &r) == 0, "SIOCGIFNAME");
+    check(ioctl(s, SIOCGIFFLAGS, &r) == 0, "SIOCGIFFLAGS");
+    say("  %s %s, index back to the name: %s, up %s", reqs[i].ifr_name, a, strcmp(r.ifr_name, reqs[i].ifr_name) == 0 ? "yes" : "no", (r.ifr_flags & IFF_UP) ? "yes" : "no");
+  }
+  struct ifconf bad = {.ifc_len = 64, .ifc_req = (struct ifreq *)16};
+  say("SIOCGIFCONF into an unmapped buffer: %s", ioctl(s, SIOCGIFCONF, &bad) < 0 ? errname(errno) : "ok");
+  close(s);
+}
+
 static void bad_input(void) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   int v = 1;
@@ -462,6 +491,7 @@ int main(int argc, char **argv) {
   ipv6("::1");
   udp_trunc();
   epoll_and_mmsg();
+  ifconf();
   ping(ip4);
   ping(ip6);
   bad_input();
