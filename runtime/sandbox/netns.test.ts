@@ -45,6 +45,10 @@ async function childNetns(target: Parameters<typeof inNetns>[0]): Promise<number
     expect(seen.port).toBe('0');
     expect(seen.ping).toEqual(['0', '2147483647']);
   });
+  test('an empty namespace is left as created (the gofer\'s): lo down', () => {
+    const lo = inNetns({ kind: 'empty' }, () => spawnSync('ip', ['-o', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout);
+    expect(lo).toMatch(/<LOOPBACK>/);
+  });
   test('config.json\'s net.* sysctls are written in the namespace joined, not in the host\'s', () => {
     const name = `tvisor-netns-sysctl-${process.pid}`;
     const host = fs.readFileSync('/proc/sys/net/ipv4/ip_default_ttl', 'utf8');

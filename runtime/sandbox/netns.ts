@@ -31,8 +31,12 @@ import { invalidSysctlKey, sysctlDotted, sysctlPath } from '../../oci/sysctl-key
 
 const CLONE_NEWNET = 0x40000000;
 
-/** NetTarget is the namespace a sandbox process starts in. */
-export type NetTarget = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
+/**
+ * NetTarget is the namespace a sandbox process starts in: the host's, a new one set up
+ * for the sandbox's sockets (see the module comment), a new one left empty (the
+ * gofer's, which has no socket), or one named by path.
+ */
+export type NetTarget = { kind: 'host' } | { kind: 'new' } | { kind: 'empty' } | { kind: 'path'; path: string };
 
 /** networkPath returns config.json's network namespace path, checked to exist, if any. */
 export function networkPath(spec: Spec): string | undefined {
@@ -80,8 +84,9 @@ export function netSysctls(spec: Spec): () => void {
 export function inNetns<T>(target: NetTarget, spawn: () => T, prepare?: () => void): T {
   if (target.kind === 'host') return spawn();
   return inThreadNamespaces([['net', CLONE_NEWNET]], () => {
-    if (target.kind === 'new') {
+    if (target.kind === 'new' || target.kind === 'empty') {
       check('unshare(CLONE_NEWNET)', libcFunc('int unshare(int flags)')(CLONE_NEWNET) as number);
+      if (target.kind === 'empty') return;
       prepareNewNetns();
       prepare?.();
       return;

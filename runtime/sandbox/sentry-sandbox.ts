@@ -214,7 +214,7 @@ export class SentrySandbox implements Sandbox {
           }, netSysctls(req.spec));
         } else {
           inNetns(netTarget, spawnSentry, netSysctls(req.spec));
-          inNetns({ kind: 'new' }, spawnGofer);
+          inNetns({ kind: 'empty' }, spawnGofer);
         }
         // Moving a process into a v1 hierarchy takes the kernel's cgroup_threadgroup_rwsem
         // for writing: the first move in a while waits for an RCU grace period (7-26 ms
