@@ -20,6 +20,11 @@ import { nowTimespec, S_IFSOCK, type Stat } from '../vfs/inode';
 
 let nextIno = 1;
 
+/** The msg flags of send(2) and recv(2) (x86-64 Linux values), shared by the handlers and the providers. */
+export const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_DONTROUTE = 0x4, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40,
+  MSG_EOR = 0x80, MSG_WAITALL = 0x100, MSG_CONFIRM = 0x800, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000,
+  MSG_CMSG_CLOEXEC = 0x40000000;
+
 /** SendArgs is one send of sendto/sendmsg/sendmmsg/write. */
 export interface SendArgs {
   data: Buffer;

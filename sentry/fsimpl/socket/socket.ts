@@ -8,13 +8,12 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
-import { SocketFile, timevalMs, withTimeout } from '../../net/provider';
+import { MSG_PEEK, MSG_WAITALL, SocketFile, timevalMs, withTimeout } from '../../net/provider';
 import { type FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 
 export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
-export const MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100,
-  MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+export { MSG_PEEK, MSG_CTRUNC, MSG_TRUNC, MSG_DONTWAIT, MSG_WAITALL, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC } from '../../net/provider';
 export const POLLRDHUP = 0x2000;
 /** Errnos missing from the shared table. */
 export const EDESTADDRREQ = 89, EPROTOTYPE = 91, ENOPROTOOPT = 92, ESOCKTNOSUPPORT = 94, EADDRNOTAVAIL = 99,

@@ -15,7 +15,10 @@ import type { InterruptibleState } from '../../kernel/signals';
 import type { Task } from '../../kernel/task';
 import { Block, WaitQueue } from '../../kernel/waiter';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
-import { SocketFile, timevalMs, withTimeout, type Accepted, type RecvResult, type SendArgs, type SockWait } from '../provider';
+import {
+  MSG_CONFIRM, MSG_DONTROUTE, MSG_DONTWAIT, MSG_EOR, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
+  SocketFile, timevalMs, withTimeout, type Accepted, type RecvResult, type SendArgs, type SockWait,
+} from '../provider';
 import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor, ReactorError } from '../reactor';
 import {
   hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIfconf, hostIoctl, hostListen, hostRecvfrom, hostSendto,
@@ -26,8 +29,6 @@ import { hostIoctlRow, hostOption, SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO } from '
 const AF_INET = 2;
 const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
 const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
-const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_DONTROUTE = 0x4, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_EOR = 0x80,
-  MSG_WAITALL = 0x100, MSG_CONFIRM = 0x800, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
 const POLLRDHUP = 0x2000;
 /** The send flags passed to the host (MSG_DONTWAIT and MSG_NOSIGNAL are the sentry's: always set). */
 const SEND_FLAGS = MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_CONFIRM | MSG_MORE;

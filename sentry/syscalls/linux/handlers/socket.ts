@@ -12,9 +12,8 @@ import type { Task } from '../../../kernel/task';
 import type { Registers } from '../../../../platform';
 import { Block } from '../../../kernel/waiter';
 import { O_CLOEXEC, O_NONBLOCK } from '../../../vfs/file';
-import { createSocket, SocketFile, withTimeout, type RecvResult } from '../../../net/provider';
+import { createSocket, MSG_DONTWAIT, MSG_NOSIGNAL, SocketFile, withTimeout, type RecvResult } from '../../../net/provider';
 import '../../../net/providers';
-import { MSG_DONTWAIT, MSG_NOSIGNAL } from '../../../fsimpl/socket/socket';
 import { define } from '../registry';
 import { fdArg, file, num, readIovecs, u32 } from './util';
 
