@@ -148,7 +148,8 @@ export class HostSocket extends SocketFile {
     }
     const err = hostGetsockopt(this.fd, SOL_SOCKET, 4 /* SO_ERROR */, 4);
     if (typeof err === 'number') return err;
-    return -err.readInt32LE(0);
+    const e = err.readInt32LE(0);
+    return e === 0 ? 0 : -e;
   }
 
   override accept(_t: Task, _flags: number): Accepted | number | Block {
