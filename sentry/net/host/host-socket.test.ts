@@ -75,4 +75,24 @@ describe('host sockets', () => {
     expect(woken).toBe(2);
     for (const s of [srv, cli, acc]) s.unref();
   });
+
+  it('a blocking send that filled the connection midway waits with what it sent, which a signal handler returns', async () => {
+    const { srv, cli, acc } = await pair();
+    let returned: bigint | number | undefined;
+    const t = { syscallState: undefined, regs: { setReturn: (v: number) => { returned = v; } } } as unknown as Task;
+    const big = Buffer.alloc(64 << 20);
+    const r = cli.send(t, { data: big, addr: null, control: null, flags: 0 });
+    expect(r).toBeInstanceOf(Block);
+    expect((r as Block).noRestart).toBe(true); // a handler ends it (with the count), not a restart
+    const st = t.syscallState as { done: number; interrupted(): void };
+    expect(st.done).toBeGreaterThan(0);
+    expect(st.done).toBeLessThan(big.length);
+    st.interrupted();
+    expect(returned).toBe(st.done);
+    // Full now: a non-blocking send sends nothing and would block.
+    const t2 = task();
+    expect(cli.send(t2, { data: Buffer.from('x'), addr: null, control: null, flags: 0x40 /* MSG_DONTWAIT */ })).toBeInstanceOf(Block);
+    expect(t2.syscallState).toBeUndefined();
+    for (const s of [srv, cli, acc]) s.unref();
+  });
 });
