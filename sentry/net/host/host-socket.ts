@@ -117,6 +117,8 @@ export class HostSocket extends SocketFile {
   /** edge runs on each readiness edge the reactor reports for the host socket. */
   private edge(): void {
     this.io.notify();
+    // Nobody polls it: no poll(2) now; whoever polls next calls readiness() first.
+    if (this.q.size === 0) return;
     const before = this.seen;
     if (this.readiness() & ~before) this.q.notify();
   }
