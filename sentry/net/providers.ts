@@ -6,10 +6,11 @@
 import type { Task } from '../kernel/task';
 import { loopbackFactory, unixFactory } from '../fsimpl/socket/local';
 import { hostFactory } from './host/host-socket';
+import { netlinkFactory } from './netlink/socket';
 import { networkMode } from './mode';
 import { registerSocketProvider, type SocketFactory } from './provider';
 
-const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
+const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
 
 /** inetFactory serves one inet family: host sockets, or the in-sentry loopback under `--network none`. */
 function inetFactory(family: number): SocketFactory {
@@ -21,3 +22,4 @@ function inetFactory(family: number): SocketFactory {
 registerSocketProvider(AF_UNIX, unixFactory);
 registerSocketProvider(AF_INET, inetFactory(AF_INET));
 registerSocketProvider(AF_INET6, inetFactory(AF_INET6));
+registerSocketProvider(AF_NETLINK, netlinkFactory);

@@ -34,7 +34,7 @@ define(41, (t, r) => {
   const typeArg = r.argInt(1);
   const s = newSocket(t, r.argInt(0), typeArg, r.argInt(2));
   return t.fds.add(s, (typeArg & O_CLOEXEC) !== 0);
-}, 'partial', 'AF_UNIX; AF_INET/AF_INET6 stream, datagram and ICMP ping as host sockets (loopback only under --network none); no raw or packet sockets');
+}, 'partial', 'AF_UNIX; AF_INET/AF_INET6 stream, datagram and ICMP ping as host sockets (loopback only under --network none); AF_NETLINK NETLINK_ROUTE read-only; no raw or packet sockets');
 
 define(53, (t, r) => {
   const family = r.argInt(0), typeArg = r.argInt(1);
