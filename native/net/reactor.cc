@@ -55,11 +55,18 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   }
 }
 
-// open(callback) -> 0 or -errno: creates the epoll fd and starts watching it.
+// open(callback) -> 0 or -errno: creates the epoll fd and starts watching it. The addon
+// is loaded once per process, but a module registry of its own (each jest test file) may
+// load reactor.ts again: a later open takes the one reactor over, its events going to the
+// newest callback (descriptors the earlier loader left watched are ignored by it).
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (reactor != nullptr) return Napi::Number::New(env, -EBUSY);
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "reactor.open: callback must be a function");
+  if (reactor != nullptr) {
+    reactor->callback = Napi::Persistent(info[0].As<Napi::Function>());
+    reactor->env = env;
+    return Napi::Number::New(env, 0);
+  }
   // SAFETY: a new descriptor owned by the reactor, closed on exec.
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) return Napi::Number::New(env, -errno);
