@@ -54,11 +54,28 @@ export interface Accepted {
   peer: Buffer;
 }
 
+/**
+ * ProcEntry is a socket as /proc/net/tcp, tcp6, udp, udp6 and unix show it
+ * (fsimpl/proc/net.ts), whatever its provider.
+ */
+export interface ProcEntry {
+  /** local and remote are the socket's addresses as sockaddr bytes (null: none). */
+  local: Buffer | null;
+  remote: Buffer | null;
+  /** state is Linux's TCP state number: TCP_ESTABLISHED 1, TCP_CLOSE 7, TCP_LISTEN 10, ... */
+  state: number;
+  /** txQueue and rxQueue are the bytes queued to send and to receive (a listener's rxQueue: its accept queue). */
+  txQueue: number;
+  rxQueue: number;
+}
+
 /** SocketFile is the one socket file type; each provider subclasses it. */
 export abstract class SocketFile extends FileDescription {
   /** ino is the socket's inode number (fstat, /proc/<pid>/fd's socket:[ino]). */
   readonly ino = nextIno++;
   readonly ctime = nowTimespec();
+  /** uid is the effective uid of the task that made the socket (socket(2), accept), as /proc/net shows it. */
+  uid = 0;
 
   constructor(readonly family: number, readonly type: number, readonly protocol: number, flags: number) {
     super(null, O_RDWR | flags);
@@ -109,6 +126,11 @@ export abstract class SocketFile extends FileDescription {
     fail(Errno.EOPNOTSUPP);
   }
 
+  /** procEntry is what /proc/net's tables show of the socket; null (the default) keeps it out of them. */
+  procEntry(): ProcEntry | null {
+    return null;
+  }
+
   /** stream says whether the socket is a byte stream (MSG_TRUNC and WAITALL semantics). */
   get stream(): boolean {
     return this.type === 1;
@@ -136,7 +158,9 @@ export function registerSocketProvider(family: number, factory: SocketFactory): 
 export function createSocket(t: Task, family: number, type: number, protocol: number, flags: number): SocketFile {
   const f = providers.get(family);
   if (!f) return fail(Errno.EAFNOSUPPORT);
-  return f(t, type, protocol, flags);
+  const s = f(t, type, protocol, flags);
+  s.uid = t.creds.euid;
+  return s;
 }
 
 /**

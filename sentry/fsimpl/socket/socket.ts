@@ -8,7 +8,8 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
-import { MSG_PEEK, MSG_WAITALL, SocketFile, timevalMs, withTimeout } from '../../net/provider';
+import { MSG_PEEK, MSG_WAITALL, type ProcEntry, SocketFile, timevalMs, withTimeout } from '../../net/provider';
+import { encodeInet } from './net';
 import { type FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 
 export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
@@ -244,6 +245,21 @@ export abstract class Socket extends SocketFile {
       return 0;
     }
     return fail(Errno.ENOTTY);
+  }
+
+  /**
+   * procEntry: a loopback socket bound only through inet shows that binding; a listener its
+   * backlog; a stream its peer's unread bytes as its send queue. A datagram socket stays
+   * TCP_CLOSE (7) when connected, as the loopback provider keeps no connection state for it.
+   */
+  override procEntry(): ProcEntry {
+    const local = this.local ?? (this.inet ? encodeInet(this.family, this.inet.ip, this.inet.port) : null);
+    const listening = this.state === 'listening';
+    return {
+      local, remote: this.remote, state: listening ? 10 : this.state === 'connected' ? 1 : 7,
+      txQueue: this.peer && !this.peer.closed && this.stream ? this.peer.rxBytes : 0,
+      rxQueue: listening ? this.backlog.length : this.rxBytes,
+    };
   }
 
   /** shutdown implements shutdown(2)'s SHUT_RD (0), SHUT_WR (1), SHUT_RDWR (2). */

@@ -17,7 +17,7 @@ import { Block, WaitQueue } from '../../kernel/waiter';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import {
   MSG_CONFIRM, MSG_DONTROUTE, MSG_DONTWAIT, MSG_EOR, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
-  SocketFile, timevalMs, withTimeout, type Accepted, type RecvResult, type SendArgs, type SockWait,
+  SocketFile, timevalMs, withTimeout, type Accepted, type ProcEntry, type RecvResult, type SendArgs, type SockWait,
 } from '../provider';
 import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor, ReactorError } from '../reactor';
 import {
@@ -304,6 +304,29 @@ export class HostSocket extends SocketFile {
     this.check(hostIoctl(this.fd, cmd, req));
     t.mm.write(arg, req);
     return 0;
+  }
+
+  /**
+   * procEntry asks the host socket: its names (getsockname, getpeername), a stream's state
+   * and a listener's accept queue from TCP_INFO (tcpi_state, tcpi_unacked), the queues from
+   * FIONREAD and SIOCOUTQ (a datagram socket's FIONREAD is its next datagram, where Linux
+   * counts every queued one with its overhead). Never SO_ERROR, which would clear the error.
+   */
+  override procEntry(): ProcEntry | null {
+    if (this.fd < 0) return null;
+    const name = (peer: boolean): Buffer | null => { const a = hostSockname(this.fd, peer); return typeof a === 'number' ? null : a; };
+    const remote = name(true);
+    let state = remote ? 1 : 7, backlog = 0;
+    if (this.stream) {
+      const info = hostGetsockopt(this.fd, 6 /* IPPROTO_TCP */, 11 /* TCP_INFO */, 232);
+      if (typeof info !== 'number' && info.length >= 28) { state = info[0]; backlog = info.readUInt32LE(24); }
+    }
+    const queued = (req: number): number => { const b = Buffer.alloc(4); return hostIoctl(this.fd, req, b) < 0 ? 0 : b.readInt32LE(0); };
+    const listening = state === 10;
+    return {
+      local: name(false), remote, state, txQueue: listening ? 0 : queued(0x5411 /* SIOCOUTQ */),
+      rxQueue: listening ? backlog : queued(0x541b /* FIONREAD */) + this.stash.length,
+    };
   }
 
   /**

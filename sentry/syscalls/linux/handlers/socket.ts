@@ -80,6 +80,7 @@ function accept(t: Task, fd: number, addr: bigint, lenAddr: bigint, flags: numbe
   if (typeof res === 'number') return res;
   const c = res.file;
   c.flags |= flags & O_NONBLOCK;
+  c.uid = t.creds.euid;
   try {
     if (addr !== 0n) writeAddr(t, addr, lenAddr, res.peer);
   } catch (e) {
