@@ -4,18 +4,19 @@ import { Block, WaitQueue } from '../kernel/waiter';
 import { createSocket, registerSocketProvider, timevalMs, withTimeout, type SocketFile } from './provider';
 
 describe('socket providers', () => {
-  const t = {} as Task;
+  const t = { creds: { euid: 1000 } } as unknown as Task;
 
   it('answers EAFNOSUPPORT for a family nobody registered', () => {
     expect(() => createSocket(t, 4242, 1, 0, 0)).toThrow(expect.objectContaining({ errno: Errno.EAFNOSUPPORT }));
   });
 
-  it('passes type, protocol and flags to the family\'s factory', () => {
+  it('passes type, protocol and flags to the family\'s factory, and records the creator\'s uid', () => {
     const calls: number[][] = [];
     const made = { fake: true } as unknown as SocketFile;
     registerSocketProvider(4243, (_t, type, protocol, flags) => { calls.push([type, protocol, flags]); return made; });
     expect(createSocket(t, 4243, 2, 17, 0o4000)).toBe(made);
     expect(calls).toEqual([[2, 17, 0o4000]]);
+    expect(made.uid).toBe(1000);
   });
 });
 
