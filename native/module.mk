@@ -1,13 +1,14 @@
 # native/module.mk builds the node-gyp addon(s) and the static ptrace stub.
 
 NATIVE_ADDON := native/build/Release/tvisor_ptrace.node
+NATIVE_NET_ADDON := native/build/Release/tvisor_net.node
 NATIVE_STUB := build/native/tvisor-stub
 NATIVE_STUB_FLAGS := -nostdlib -static -no-pie -Wa,--noexecstack -Wl,-T,native/stub/stub.ld \
 	-Wl,--build-id=none -Wl,-z,max-page-size=4096
 
-BUILD_TARGETS += $(NATIVE_ADDON) $(NATIVE_STUB)
+BUILD_TARGETS += $(NATIVE_ADDON) $(NATIVE_NET_ADDON) $(NATIVE_STUB)
 
-$(NATIVE_ADDON): native/binding.gyp native/ptrace/addon.cc native/stub/layout.h node_modules/.package-lock.json
+$(NATIVE_ADDON) $(NATIVE_NET_ADDON): native/binding.gyp native/ptrace/addon.cc native/net/reactor.cc native/stub/layout.h node_modules/.package-lock.json
 	$(NODE_GYP) --directory=native configure build
 	@touch $@
 

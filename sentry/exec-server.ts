@@ -7,14 +7,13 @@
  * request carries no descriptors: the sandbox opens a new pty, makes its slave the
  * process's terminal (/dev/pts/N, the controlling terminal of its new session) and sends
  * the master with the pid reply ({"pid": N, "tty": "/dev/pts/N"} and one SCM_RIGHTS fd). A client that goes away kills its
- * process. Node's net module cannot receive descriptors, so a connection is served with
- * koffi calls: Node accepts it (at once, on its event loop; the connection stays paused,
- * so Node never reads from it) and the request is read as it is accepted; later lines
- * and the client's hang-up are polled every POLL_MS (idle without connections: nothing).
+ * process. Node's net module cannot receive descriptors, so this socket is served with
+ * koffi calls, woken by the sentry's host-I/O reactor (net/reactor.ts): no timer, no
+ * polling. The reactor is edge-triggered: each wake-up reads until EAGAIN.
  */
-import * as net from 'node:net';
 import { Errno } from '../native/libc';
-import { closeFd, listenUnix, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN } from '../native/unixsock';
+import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, reactor } from './net/reactor';
 import type { Process } from '../oci/config';
 import type { Kernel } from './kernel/kernel';
 import { sendToGroup } from './kernel/signals';
@@ -28,94 +27,65 @@ import { O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file';
 import { exitCode } from './exit-code';
 import { profileMark } from '../native/startup-profile';
 
-const POLL_MS = 20;
-/** REQUEST_TRIES bounds the 1 ms looks for a new connection's request (see accepted). */
-const REQUEST_TRIES = 20;
 const MSG_DONTWAIT = 0x40;
 
 interface Conn {
   fd: number;
-  /** sock is Node's (paused) socket that owns fd: it is closed by destroying it. */
-  sock: net.Socket;
   buf: string;
   tg: ThreadGroup | null;
-  /** lines counts the lines received. */
-  lines: number;
 }
 
 /** ExecServer serves one exec socket. */
 export class ExecServer {
-  private readonly server: net.Server;
+  private readonly listenFd: number;
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(1 << 20);
-  private readonly poll = new PollSet();
-  private readonly timer: NodeJS.Timeout;
 
   constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
-    const listenFd = listenUnix(path);
-    this.server = net.createServer({ pauseOnConnect: true }, (sock) => this.accepted(sock));
-    this.server.on('error', (e) => this.log.warn(`exec socket: ${e.message}`));
-    try {
-      this.server.listen({ fd: listenFd });
-    } catch (e) {
-      closeFd(listenFd);
-      throw e;
+    this.listenFd = listenUnix(path);
+    setNonBlocking(this.listenFd);
+    reactor().watch(this.listenFd, EPOLLIN, () => this.acceptAll());
+  }
+
+  private acceptAll(): void {
+    for (;;) {
+      const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) break;
+      const c: Conn = { fd, buf: '', tg: null };
+      this.conns.add(c);
+      profileMark('exec-accepted');
+      reactor().watch(fd, EPOLLIN | EPOLLRDHUP, (ev) => {
+        if (ev & EPOLLIN) this.readAll(c);
+        else if (ev & (EPOLLHUP | EPOLLERR)) this.drop(c);
+      });
+      this.readAll(c); // a request may have arrived before the watch
     }
-    this.timer = setInterval(() => this.tick(), POLL_MS);
-    this.timer.unref();
   }
 
-  /** accepted takes a connection Node has accepted; its request is read at once (the client sends it as it connects). */
-  private accepted(sock: net.Socket): void {
-    sock.on('error', () => undefined);
-    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-    if (fd < 0) {
-      sock.destroy();
-      return;
-    }
-    const c: Conn = { fd, sock, buf: '', tg: null, lines: 0 };
-    this.conns.add(c);
-    profileMark('exec-accepted');
-    // Node may accept between the client's connect and its send: until the request is
-    // there, look again every millisecond for a while (then the POLL_MS tick takes over).
-    let tries = 0;
-    const read = () => {
-      this.readFrom(c);
-      if (this.conns.has(c) && c.lines === 0 && ++tries < REQUEST_TRIES) setTimeout(read, 1);
-    };
-    read();
+  /** readAll reads what the connection holds, until EAGAIN (the reactor is edge-triggered). */
+  private readAll(c: Conn): void {
+    while (this.conns.has(c) && this.readFrom(c));
   }
 
-  private tick(): void {
-    const conns = [...this.conns];
-    if (conns.length === 0) return;
-    this.poll.set(conns.map((c) => [c.fd, POLLIN] as [number, number]));
-    if (this.poll.wait(0) <= 0) return;
-    conns.forEach((c, i) => {
-      const ev = this.poll.revents(i);
-      if (ev & POLLIN) this.readFrom(c);
-      else if (ev & (POLLHUP | POLLERR)) this.drop(c);
-    });
-  }
-
-  private readFrom(c: Conn): void {
+  /** readFrom reads one message; false when there is nothing more to read now. */
+  private readFrom(c: Conn): boolean {
     const n = this.io.recv(c.fd, 0, this.io.data.length, MSG_DONTWAIT);
     const fds = this.io.fds;
-    if (n === -Errno.EAGAIN) return;
+    if (n === -Errno.EAGAIN) return false;
     if (n <= 0) {
       for (const fd of fds) closeFd(fd);
       this.drop(c);
-      return;
+      return false;
     }
     c.buf += this.io.data.toString('utf8', 0, n);
     let nl: number;
     while ((nl = c.buf.indexOf('\n')) >= 0) {
       const line = c.buf.slice(0, nl);
       c.buf = c.buf.slice(nl + 1);
-      c.lines++;
       this.handle(c, line, fds.splice(0));
     }
     for (const fd of fds) closeFd(fd);
+    return true;
   }
 
   private send(c: Conn, msg: Record<string, unknown>, fds: number[] = []): void {
@@ -191,7 +161,8 @@ export class ExecServer {
 
   private drop(c: Conn): void {
     if (!this.conns.delete(c)) return;
-    c.sock.destroy();
+    reactor().unwatch(c.fd);
+    closeFd(c.fd);
     // A client that went away takes its process with it.
     if (c.tg && c.tg.alive && !c.tg.zombie) {
       c.tg.exitWatcher = null;
@@ -200,8 +171,8 @@ export class ExecServer {
   }
 
   close(): void {
-    clearInterval(this.timer);
     for (const c of [...this.conns]) this.drop(c);
-    this.server.close();
+    reactor().unwatch(this.listenFd);
+    closeFd(this.listenFd);
   }
 }

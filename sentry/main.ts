@@ -12,6 +12,7 @@
  *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
  *                                              empty root and become uid 65534 without capabilities)
  *                 [--lifeline-fd N]           (a pipe's read end: at its end, kill init)
+ *                 [--network host|none]       (inet sockets: host sockets of its namespace, or loopback in the sentry)
  *                 [--env-fd N]                (a pipe holding init's environment as a JSON
  *                                              array of strings, in place of process.env)
  *
@@ -40,6 +41,8 @@ import { adoptAsStdio, openPty } from './fsimpl/host/tty';
 import { sendConsoleFd } from '../native/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
+import { reactor } from './net/reactor';
+import { setNetworkMode } from './net/mode';
 import { renderListing } from './syscalls/linux/listing';
 import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
@@ -78,6 +81,7 @@ function parse(argv: string[]) {
       confine: { type: 'boolean', default: false },
       'lifeline-fd': { type: 'string' },
       'env-fd': { type: 'string' },
+      network: { type: 'string', default: 'none' },
     },
     strict: true,
   }).values;
@@ -146,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     o = parse(argv);
     if (!o.bundle) throw new Error('--bundle is required');
+    if (o.network !== 'host' && o.network !== 'none') throw new Error(`--network: "${o.network}" is not host or none`);
+    setNetworkMode(o.network);
   } catch (e) {
     process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
     return 2;
@@ -343,6 +349,7 @@ export async function main(argv: string[]): Promise<number> {
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
+    reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
     const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor() } });
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });

@@ -15,6 +15,7 @@ BEHAVIOUR_PROGRAMS += netlink-raw netlink-ifaddrs
 BEHAVIOUR_PROGRAMS += mapshared bench-io rwdirect cache-evict
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += pty
+BEHAVIOUR_PROGRAMS += net-host bench-net
 BEHAVIOUR_PROGRAMS += vdso aslr
 BEHAVIOUR_PROGRAMS += cow
 BEHAVIOUR_PROGRAMS += mounts mntns
@@ -41,7 +42,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood vdso-write netlink-abuse
+SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood vdso-write netlink-abuse net-escape
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)
@@ -65,6 +66,13 @@ bench-io: build
 		--log-level=warning --outfile=build/bench/bench-io.js
 	$(bench_baseline)
 	$(BENCH_ENV) $(NODE) build/bench/bench-io.js
+
+# TCP over a veth pair between two namespaces: runc, runsc and tvisor in the same run.
+.PHONY: bench-net
+bench-net: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/bench-net.ts --bundle --platform=node --format=cjs \
+		--log-level=warning --outfile=build/bench/bench-net.js
+	$(NODE) build/bench/bench-net.js
 
 # Container start-up and idle memory: runc, runsc and tvisor measured in the same run.
 .PHONY: bench-start

@@ -69,7 +69,16 @@ describe('compiled allowlists', () => {
     expect(runFilter(sentry, { nr: 56, args: [17n] })).toBe(RET.KILL_PROCESS); // fork
     expect(runFilter(sentry, { nr: 56, args: [BigInt(PTHREAD_CLONE_FLAGS) | 0x10000000n] })).toBe(RET.KILL_PROCESS); // + CLONE_NEWUSER
     expect(runFilter(gofer, { nr: 56, args: [BigInt(VFORK_CLONE_FLAGS)] })).toBe(RET.KILL_PROCESS);
-    for (const p of [sentry, gofer]) expect(runFilter(p, { nr: 41, args: [1n] })).toBe(RET.KILL_PROCESS); // no new socket at all
+    for (const p of [sentry, gofer]) expect(runFilter(p, { nr: 41, args: [1n, 0o2004001n] })).toBe(RET.KILL_PROCESS); // no AF_UNIX socket
+    expect(runFilter(sentry, { nr: 41, args: [2n, 0o2004001n, 6n] })).toBe(RET.ALLOW); // a host TCP socket
+    expect(runFilter(sentry, { nr: 41, args: [10n, 0o2004002n, 58n] })).toBe(RET.ALLOW); // an ICMPv6 ping socket
+    expect(runFilter(sentry, { nr: 41, args: [2n, 0o2004003n, 1n] })).toBe(RET.KILL_PROCESS); // no raw socket
+    expect(runFilter(sentry, { nr: 41, args: [2n, 1n, 6n] })).toBe(RET.KILL_PROCESS); // always non-blocking
+    expect(runFilter(gofer, { nr: 41, args: [2n, 0o2004001n, 6n] })).toBe(RET.KILL_PROCESS);
+    expect(runFilter(sentry, { nr: 54, args: [0n, 6n, 1n] })).toBe(RET.ALLOW); // TCP_NODELAY
+    expect(runFilter(sentry, { nr: 54, args: [0n, 1n, 25n] })).toBe(RET.KILL_PROCESS); // SO_BINDTODEVICE
+    expect(runFilter(sentry, { nr: 54, args: [0n, 1n, 3n] })).toBe(RET.KILL_PROCESS); // SO_TYPE is read-only
+    expect(runFilter(sentry, { nr: 55, args: [0n, 1n, 4n] })).toBe(RET.ALLOW); // SO_ERROR
     expect(runFilter(sentry, { nr: 101, args: [31n | (1n << 32n)] })).toBe(RET.KILL_PROCESS); // the high word counts
     expect(runFilter(sentry, { nr: 101, args: [31n] })).toBe(RET.ALLOW); // PTRACE_SYSEMU
     expect(runFilter(sentry, { nr: 101, args: [5n] })).toBe(RET.KILL_PROCESS); // PTRACE_POKEDATA

@@ -26,6 +26,7 @@
  * binary by host-syscalls.test.ts.
  */
 import type { ArgTest } from './bpf';
+import { HOST_IOCTLS, HOST_OPTIONS } from '../net/host-options';
 
 /** HostProcess names one of tvisor's confined host processes. */
 export type HostProcess = 'sentry' | 'gofer' | 'stub';
@@ -93,7 +94,19 @@ const SENTRY_IOCTLS = [TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH,
   TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, TIOCSPTLCK, TIOCGPTPEER,
   // libuv asks it of a terminal on its stdio (uv__tty_is_slave) when Node first uses
   // process.stdout/stderr there: docker run -it, where the sentry's stdio is the pty.
-  TIOCGPTN];
+  TIOCGPTN,
+  // The host-network provider's read-only socket requests (native/net/host-options.ts).
+  ...HOST_IOCTLS.map((i) => i.req).filter((r) => r !== FIONREAD && r !== TIOCOUTQ)];
+
+// The host-network provider's sockets (sentry/net/host/): socket(2)'s (domain, type with
+// SOCK_NONBLOCK | SOCK_CLOEXEC, protocol), and the options of its allowlist.
+const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_FLAGS = 0o4000 | 0o2000000;
+const HOST_SOCKETS: ArgTest[][] = [
+  [AF_INET, SOCK_STREAM, 6], [AF_INET, SOCK_DGRAM, 17], [AF_INET, SOCK_DGRAM, 1],
+  [AF_INET6, SOCK_STREAM, 6], [AF_INET6, SOCK_DGRAM, 17], [AF_INET6, SOCK_DGRAM, 58],
+].map(([d, t, p]) => [LOW32(0, d), LOW32(1, t | SOCK_FLAGS), LOW32(2, p)] as ArgTest[]);
+const optionArgs = (set: boolean): ArgTest[][] => HOST_OPTIONS.filter((o) => !set || o.access === 'both')
+  .map((o) => [LOW32(1, o.level), LOW32(2, o.name)] as ArgTest[]);
 
 // prctl(2) options; personality(2) flags.
 const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38;
@@ -123,7 +136,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 13, name: 'rt_sigaction', who: SG, why: 'Node\'s signal handlers; stub spawn resets every handler' },
   { nr: 14, name: 'rt_sigprocmask', who: SG, why: 'threads block signals; stub spawn unblocks all' },
   { nr: 15, name: 'rt_sigreturn', who: SG, why: 'return from a signal handler (glibc\'s setxid broadcast of the credential drop ends in it, the sentry\'s SIGCHLD)' },
-  { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys', args: oneOf(1, SENTRY_IOCTLS), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX' },
+  { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys', args: oneOf(1, SENTRY_IOCTLS), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX; FIONREAD, SIOCOUTQ, SIOCATMARK, SIOCGIF* (read-only)' },
   { nr: 17, name: 'pread64', who: SG, why: 'the memory file; Tread; the sandbox\'s /proc/net/snmp, netstat and /proc/sys/net, re-read from the namespace\'s files opened before confinement' },
   { nr: 18, name: 'pwrite64', who: SG, why: 'the memory file; Twrite' },
   { nr: 21, name: 'access', who: S, why: 'Node\'s fs.existsSync' },
@@ -135,10 +148,22 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 34, name: 'pause', who: ['stub'], gadget: 'park', why: 'a parked stub thread waits to be seized' },
   { nr: 38, name: 'setitimer', who: S, why: 'stub start-up arms its 10 ms time slice' },
   { nr: 39, name: 'getpid', who: SG, why: 'Node asks its pid' },
-  { nr: 44, name: 'sendto', who: SG, why: 'socket writes (9P, control and exec sockets); read-only rtnetlink requests on the sentry\'s NETLINK_ROUTE socket (made before confinement)' },
+  {
+    nr: 41, name: 'socket', who: S, why: 'the application\'s TCP, UDP and ICMP ping sockets (host sockets of the sandbox\'s network namespace)',
+    args: HOST_SOCKETS, argsText: 'AF_INET/AF_INET6 stream TCP or datagram UDP/ICMP ping, non-blocking and close-on-exec (no AF_UNIX, raw, packet or netlink socket)',
+  },
+  { nr: 42, name: 'connect', who: S, why: 'the application\'s connect on its host sockets (inet only: the sentry makes no other socket once confined)' },
+  { nr: 44, name: 'sendto', who: SG, why: 'socket writes (9P, control and exec sockets; the application\'s host sockets); read-only rtnetlink requests on the sentry\'s NETLINK_ROUTE socket (made before confinement)' },
+  { nr: 45, name: 'recvfrom', who: S, why: 'the application\'s receives on its host sockets' },
   { nr: 46, name: 'sendmsg', who: SG, why: 'SCM_RIGHTS: opened files to the sentry; pty masters' },
   { nr: 47, name: 'recvmsg', who: SG, why: 'SCM_RIGHTS: files from the gofer, stdio of exec requests; rtnetlink answers on the sentry\'s NETLINK_ROUTE socket' },
-  { nr: 48, name: 'shutdown', who: S, why: 'closing a control connection' },
+  { nr: 48, name: 'shutdown', who: S, why: 'closing a control connection; the application\'s shutdown of a host socket' },
+  { nr: 49, name: 'bind', who: S, why: 'the application\'s bind of a host socket' },
+  { nr: 50, name: 'listen', who: S, why: 'the application\'s listen on a host socket' },
+  { nr: 51, name: 'getsockname', who: S, why: 'the application\'s getsockname of a host socket' },
+  { nr: 52, name: 'getpeername', who: S, why: 'the application\'s getpeername of a host socket' },
+  { nr: 54, name: 'setsockopt', who: S, why: 'the application\'s socket options', args: optionArgs(true), argsText: 'level and option: the settable rows of the allowlist (native/net/host-options.ts)' },
+  { nr: 55, name: 'getsockopt', who: S, why: 'the application\'s socket options; SO_ERROR of a connect', args: optionArgs(false), argsText: 'level and option: the rows of the allowlist (native/net/host-options.ts)' },
   {
     nr: 56, name: 'clone', who: S, why: 'Node threads; stub processes and stub threads',
     args: oneOf(0, [PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS]),

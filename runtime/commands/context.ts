@@ -14,7 +14,8 @@ export interface GlobalOptions {
   debugLog?: string;
   systemdCgroup: boolean;
   platform: 'ptrace' | 'kvm';
-  network: 'none' | 'host';
+  /** network is --network when given (see runtime/sandbox/netns.ts and sentry/net/mode.ts). */
+  network?: 'none' | 'host';
   strace: boolean;
   /** syscallCoverage makes the sentry log which implemented syscalls the container made. */
   syscallCoverage: boolean;
@@ -24,8 +25,11 @@ export interface GlobalOptions {
 export interface CommandContext {
   opts: GlobalOptions;
   log: Logger;
-  /** env returns the container environment (state store under --root and the sandbox). */
-  env(opts?: { foreground?: boolean }): Promise<ContainerEnv>;
+  /**
+   * env returns the container environment (state store under --root and the sandbox);
+   * network is the command's default network mode when --network is not given (host).
+   */
+  env(opts?: { foreground?: boolean; network?: 'none' | 'host' }): Promise<ContainerEnv>;
   /** out writes to stdout. */
   out(text: string): void;
 }

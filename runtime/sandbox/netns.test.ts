@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { reap, spawnProcess } from '../../native/spawn';
-import { inNetns, sentryNet } from './netns';
+import { inNetns, netSysctls, sentryNet } from './netns';
 
 const isRoot = process.getuid?.() === 0;
 const ino = (p: string) => fs.statSync(p).ino;
@@ -34,6 +34,33 @@ async function childNetns(target: Parameters<typeof inNetns>[0]): Promise<number
     }
     expect(await childNetns({ kind: 'host' })).toBe(own);
     expect(ino('/proc/thread-self/ns/net')).toBe(own);
+  });
+  test('a new namespace is set up as Docker\'s: lo up, unprivileged ports from 0, ping sockets for all', () => {
+    const seen = inNetns({ kind: 'new' }, () => ({
+      lo: spawnSync('ip', ['-o', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout,
+      port: fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim(),
+      ping: fs.readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().split(/\s+/),
+    }));
+    expect(seen.lo).toMatch(/<LOOPBACK,UP,LOWER_UP>/);
+    expect(seen.port).toBe('0');
+    expect(seen.ping).toEqual(['0', '2147483647']);
+  });
+  test('an empty namespace is left as created (the gofer\'s): lo down', () => {
+    const lo = inNetns({ kind: 'empty' }, () => spawnSync('ip', ['-o', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout);
+    expect(lo).toMatch(/<LOOPBACK>/);
+  });
+  test('config.json\'s net.* sysctls are written in the namespace joined, not in the host\'s', () => {
+    const name = `tvisor-netns-sysctl-${process.pid}`;
+    const host = fs.readFileSync('/proc/sys/net/ipv4/ip_default_ttl', 'utf8');
+    expect(spawnSync('ip', ['netns', 'add', name]).status).toBe(0);
+    try {
+      const spec = { ociVersion: '1.0.2', linux: { sysctl: { 'net.ipv4.ip_default_ttl': '33', 'kernel.msgmax': '9000' } } };
+      const ttl = inNetns({ kind: 'path', path: `/run/netns/${name}` }, () => fs.readFileSync('/proc/sys/net/ipv4/ip_default_ttl', 'utf8').trim(), netSysctls(spec as never));
+      expect(ttl).toBe('33');
+    } finally {
+      spawnSync('ip', ['netns', 'delete', name]);
+    }
+    expect(fs.readFileSync('/proc/sys/net/ipv4/ip_default_ttl', 'utf8')).toBe(host);
   });
   test('a path that is not a network namespace is one clear error, and the thread stays home', () => {
     const own = ino('/proc/thread-self/ns/net');

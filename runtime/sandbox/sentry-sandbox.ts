@@ -17,7 +17,7 @@ import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, socketPair } from '../../native/unixsock';
-import { inNetns, sentryNet, type NetTarget } from './netns';
+import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 import { profileEnv, profileMark } from '../../native/startup-profile';
@@ -39,8 +39,10 @@ export interface SentrySandboxOptions {
   systemdCgroup?: boolean;
   /** foreground: the sandbox stays in the caller's session (run, do) rather than its own. */
   foreground?: boolean;
-  /** network: `host` keeps the sentry in the host's network namespace (see netns.ts). */
+  /** network: --network as given; an explicit `host` keeps the sentry in the host's network namespace when config.json names none (see netns.ts). */
   network?: 'none' | 'host';
+  /** sockets: the application's inet sockets are host sockets (`host`) or the in-sentry loopback (`none`); see sentry/net/mode.ts. */
+  sockets?: 'none' | 'host';
 }
 
 const CONTROL = 'sandbox.sock';
@@ -135,6 +137,7 @@ export class SentrySandbox implements Sandbox {
     if (this.o.strace) args.push('--strace');
     if (this.o.syscallCoverage) args.push('--syscall-coverage');
     if (this.o.debug) args.push('--debug');
+    args.push('--network', this.o.sockets ?? 'none');
     if (this.o.log) args.push('--log', path.resolve(this.o.log));
     if (this.o.debugLog) args.push('--debug-log', path.resolve(this.o.debugLog));
     let netTarget: NetTarget;
@@ -210,10 +213,10 @@ export class SentrySandbox implements Sandbox {
           inNetns(netTarget, () => {
             spawnSentry();
             spawnGofer();
-          });
+          }, netSysctls(req.spec));
         } else {
-          inNetns(netTarget, spawnSentry);
-          inNetns({ kind: 'new' }, spawnGofer);
+          inNetns(netTarget, spawnSentry, netSysctls(req.spec));
+          inNetns({ kind: 'empty' }, spawnGofer);
         }
         // Moving a process into a v1 hierarchy takes the kernel's cgroup_threadgroup_rwsem
         // for writing: the first move in a while waits for an RCU grace period (7-26 ms

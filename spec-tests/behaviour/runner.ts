@@ -66,6 +66,8 @@ export interface RunOptions {
   editSpec?: (spec: any) => void;
   /** timeoutMs bounds the run (default 30 s; natively every program takes under 1 s). */
   timeoutMs?: number;
+  /** flags are more global flags for the runtime (tvisor --network none). */
+  flags?: string[];
   /** bin replaces the runtime's binary (another build of tvisor: bench BASELINE). */
   bin?: string;
   /** rootfs runs the container on this existing image, read-only, instead of a fresh
@@ -167,7 +169,7 @@ export function runUnder(runtime: Runtime, program: string | undefined, args: st
       editSpec: opts.editSpec,
       rootfs: opts.rootfs,
     });
-    return spawnCaptured(dir, bin, [...flags, ...coverageFlags(runtime, opts, id), '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
+    return spawnCaptured(dir, bin, [...flags, ...(opts.flags ?? []), ...coverageFlags(runtime, opts, id), '--root', root, 'run', '--bundle', bundle, id], dir, opts.timeoutMs ?? 30_000);
   } finally {
     spawnSync(bin, [...flags, '--root', root, 'delete', '--force', id], { stdio: 'ignore', timeout: 30_000 });
     fs.rmSync(dir, { recursive: true, force: true });

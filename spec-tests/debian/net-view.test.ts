@@ -36,16 +36,20 @@ afterAll(() => {
   if (tools) fs.rmSync(tools, { recursive: true, force: true });
 });
 
-function opts(): DebianRunOptions {
-  return { timeoutMs: 60_000, mounts: [{ source: tools, destination: '/mnt' }], editSpec: (s) => ns.editSpec(s) };
+/** opts runs in the test namespace with the tools at /mnt, as `uid` (default root). */
+function opts(uid = 0): DebianRunOptions {
+  return {
+    timeoutMs: 60_000, mounts: [{ source: tools, destination: '/mnt' }],
+    editSpec: (s) => { ns.editSpec(s); if (uid !== 0) s.process.user = { uid, gid: uid }; },
+  };
 }
 
 /** compare runs a script under runc and tvisor in the namespace and expects the same output and status. */
-function compare(script: string, expected: string[]): void {
-  const runc = runDebian('runc', script, opts());
+function compare(script: string, expected: string[], uid = 0): void {
+  const runc = runDebian('runc', script, opts(uid));
   expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
   for (const line of expected) expect(runc.stdout.split('\n')).toContain(line);
-  const tvisor = runDebian('tvisor', script, opts());
+  const tvisor = runDebian('tvisor', script, opts(uid));
   expect({ stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status }).toEqual({ stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
 }
 
@@ -113,6 +117,29 @@ PY`, [
     'udp 0100007F:1FBD 00000000:0000 07 udp',
     "unix 00010000 0001 01 ['@net-view-test'] unix",
   ]);
+});
+
+test('/proc/net/tcp: a connection\'s two ends (state, peer, unread bytes) and the uid of the process that made each socket', () => {
+  compare(`python3 - <<'PY'
+import os, select, socket
+l = socket.socket(); l.bind(('127.0.0.1', 8126)); l.listen(5)
+c = socket.create_connection(('127.0.0.1', 8126))
+a, _ = l.accept()
+a.sendall(b'abc')
+select.select([c], [], [], 5)
+mine = {os.fstat(s.fileno()).st_ino: n for n, s in [('listener', l), ('client', c), ('accepted', a)]}
+for line in open('/proc/net/tcp').read().splitlines()[1:]:
+    f = line.split()
+    n = mine.get(int(f[9]))
+    if n:
+        local = 'ephemeral' if n == 'client' else f[1]
+        remote = 'ephemeral' if n == 'accepted' else f[2]
+        print(n, local, remote, f[3], f[4], f[7])
+PY`, [
+    'listener 0100007F:1FBE 00000000:0000 0A 00000000:00000000 1000',
+    'client ephemeral 0100007F:1FBE 01 00000000:00000003 1000',
+    'accepted 0100007F:1FBE ephemeral 01 00000000:00000000 1000',
+  ], 1000);
 });
 
 test("/proc/sys/net: the namespace's own values of the sysctls servers read", () => {

@@ -61,7 +61,7 @@ export const doCommand: Command = {
       spec.process!.env = [];
       fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
       const processEnv = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-      return await runContainer(await ctx.env({ foreground: true }), { id: path.basename(bundle), bundle, processEnv, created: removeBundle });
+      return await runContainer(await ctx.env({ foreground: true, network: 'none' }), { id: path.basename(bundle), bundle, processEnv, created: removeBundle });
     } finally {
       removeBundle();
     }

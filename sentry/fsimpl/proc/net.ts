@@ -3,9 +3,10 @@
  *  - dev, if_inet6, route: the namespace's interfaces, addresses and IPv4 routes, asked
  *    live through the sentry's netlink socket (net/netlink/host-route.ts);
  *  - snmp, netstat: the namespace's protocol counters (net/netlink/host-proc-net.ts);
- *  - tcp, tcp6, udp, udp6, unix: the sandbox's own sockets (fsimpl/socket), found in its
- *    processes' descriptor tables, with the sandbox's inode numbers; a socket's uid is
- *    the effective uid of a process holding it (the sentry does not record the creator's).
+ *  - tcp, tcp6, udp, udp6, unix: the sandbox's own sockets of every provider (in-sentry,
+ *    host), found in its processes' descriptor tables, each as its provider describes it
+ *    (SocketFile.procEntry), with the sandbox's inode numbers and the effective uid of the
+ *    task that made it.
  * As Linux's, /proc/net is a link to self/net: each process's net directory shows the one
  * namespace of the sandbox.
  */
@@ -14,7 +15,8 @@ import type { Inode } from '../../vfs/inode';
 import { hostRoute, type HostQuery } from '../../net/netlink/host-route';
 import { hostNetFile } from '../../net/netlink/host-proc-net';
 import { parseAttrs, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, type Message } from '../../net/netlink/wire';
-import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, Socket } from '../socket/socket';
+import { type ProcEntry, SocketFile } from '../../net/provider';
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } from '../socket/socket';
 import { ProcDir, ProcFile, type ProcFs } from './nodes';
 
 /** Link is what /proc/net/dev and if_inet6 need of an interface. */
@@ -116,16 +118,19 @@ export function routeText(host: HostQuery = hostRoute): string {
   }).join('');
 }
 
-/** OpenSocket is a sandbox socket and the effective uid of a process holding it. */
-interface OpenSocket { s: Socket; uid: number }
+/** OpenSocket is a sandbox socket and what /proc/net shows of it. */
+interface OpenSocket { s: SocketFile; e: ProcEntry }
 
-/** openSockets lists the sandbox's open sockets once each, in descriptor-table order. */
+/** openSockets lists the sandbox's open sockets that /proc/net shows, once each, in descriptor-table order. */
 function openSockets(k: Kernel): OpenSocket[] {
-  const seen = new Set<Socket>();
+  const seen = new Set<SocketFile>();
   const out: OpenSocket[] = [];
   for (const t of k.tasks.values()) {
     for (const [, f] of t.fds.entries()) {
-      if (f instanceof Socket && !seen.has(f)) { seen.add(f); out.push({ s: f, uid: t.creds.euid }); }
+      if (!(f instanceof SocketFile) || seen.has(f)) continue;
+      seen.add(f);
+      const e = f.procEntry();
+      if (e) out.push({ s: f, e });
     }
   }
   return out;
@@ -138,18 +143,13 @@ function inetAddr(ip: Buffer | null, port: number, six: boolean): string {
   return `${words.map((o) => hex8(b.readUInt32LE(o))).join('')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** ends returns a socket's local and remote ip:port from its encoded sockaddrs. */
-function ends(s: Socket): { lip: Buffer | null; lport: number; rip: Buffer | null; rport: number } {
-  const dec = (a: Buffer | null): [Buffer | null, number] => {
-    if (!a || a.length < 8) return [null, 0];
-    const fam = a.readUInt16LE(0), port = a.readUInt16BE(2);
-    if (fam === AF_INET) return [Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]), a.subarray(4, 8)]), port];
-    if (fam === AF_INET6 && a.length >= 24) return [Buffer.from(a.subarray(8, 24)), port];
-    return [null, 0];
-  };
-  const [lip, lport] = dec(s.local);
-  const [rip, rport] = dec(s.remote);
-  return { lip: lip ?? s.inet?.ip ?? null, lport: lport || (s.inet?.port ?? 0), rip, rport };
+/** inetEnd decodes a sockaddr_in or sockaddr_in6 to a 16-byte (v4-mapped) address and a port; none: [null, 0]. */
+function inetEnd(a: Buffer | null): [Buffer | null, number] {
+  if (!a || a.length < 8) return [null, 0];
+  const fam = a.readUInt16LE(0), port = a.readUInt16BE(2);
+  if (fam === AF_INET) return [Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]), a.subarray(4, 8)]), port];
+  if (fam === AF_INET6 && a.length >= 24) return [Buffer.from(a.subarray(8, 24)), port];
+  return [null, 0];
 }
 
 const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
@@ -161,14 +161,11 @@ const V6_HEADER = '  sl  local_address                         remote_address   
 export function inetText(k: Kernel, proto: 'tcp' | 'udp', family: number): string {
   const tcp = proto === 'tcp';
   const six = family === AF_INET6;
-  const lines = openSockets(k).filter(({ s }) => s.family === family && (s.type === SOCK_STREAM) === tcp).map(({ s, uid }, i) => {
-    const e = ends(s);
-    const st = s.state === 'listening' ? 0x0a : s.state === 'connected' ? 0x01 : 0x07;
-    const rx = s.state === 'listening' ? s.backlog.length : s.rxBytes;
-    const tx = s.peer && !s.peer.closed && s.stream ? s.peer.rxBytes : 0;
-    const ip = (b: Buffer | null) => (six ? b : b && b.subarray(0, 16));
-    const head = `${String(i).padStart(tcp ? 4 : 5)}: ${inetAddr(ip(e.lip), e.lport, six)} ${inetAddr(ip(e.rip), e.rport, six)} ${hex2(st).toUpperCase()} ${hex8(tx)}:${hex8(rx)} 00:00000000 00000000 ${String(uid).padStart(5)} ${'0'.padStart(8)} ${s.ino}`;
-    const line = tcp ? `${head} 1 0000000000000000 100 0 0 10 ${s.state === 'listening' ? 0 : -1}` : `${head} 2 0000000000000000 0`;
+  const lines = openSockets(k).filter(({ s }) => s.family === family && s.type === (tcp ? SOCK_STREAM : SOCK_DGRAM)
+    && s.protocol === (tcp ? 6 : 17)).map(({ s, e }, i) => {
+    const [lip, lport] = inetEnd(e.local), [rip, rport] = inetEnd(e.remote);
+    const head = `${String(i).padStart(tcp ? 4 : 5)}: ${inetAddr(lip, lport, six)} ${inetAddr(rip, rport, six)} ${hex2(e.state).toUpperCase()} ${hex8(e.txQueue)}:${hex8(e.rxQueue)} 00:00000000 00000000 ${String(s.uid).padStart(5)} ${'0'.padStart(8)} ${s.ino}`;
+    const line = tcp ? `${head} 1 0000000000000000 100 0 0 10 ${e.state === 10 ? 0 : -1}` : `${head} 2 0000000000000000 0`;
     return six ? `${line}\n` : pad(line, tcp ? 149 : 127);
   });
   const header = six ? `${V6_HEADER}${tcp ? '' : ' ref pointer drops'}\n` : tcp ? pad(TCP_HEADER, 149) : pad(UDP_HEADER, 127);
@@ -177,12 +174,12 @@ export function inetText(k: Kernel, proto: 'tcp' | 'udp', family: number): strin
 
 /** unixText is /proc/net/unix (unix_seq_show): flags __SO_ACCEPTCON for a listener, the state, the name. */
 export function unixText(k: Kernel): string {
-  const lines = openSockets(k).filter(({ s }) => s.family === AF_UNIX).map(({ s }) => {
-    const listening = s.state === 'listening';
-    const st = listening ? 1 : s.state === 'connected' ? 3 : 1;
+  const lines = openSockets(k).filter(({ s }) => s.family === AF_UNIX).map(({ s, e }) => {
+    const listening = e.state === 10;
+    const st = e.state === 1 ? 3 /* SS_CONNECTED */ : 1 /* SS_UNCONNECTED */;
     let name = '';
-    if (s.local && s.local.length > 2) {
-      name = s.local[2] === 0 ? `@${s.local.subarray(3).toString('latin1')}` : cstr(s.local.subarray(2));
+    if (e.local && e.local.length > 2) {
+      name = e.local[2] === 0 ? `@${e.local.subarray(3).toString('latin1')}` : cstr(e.local.subarray(2));
     }
     return `0000000000000000: 00000002 00000000 ${hex8(listening ? 0x10000 : 0)} ${s.type.toString(16).toUpperCase().padStart(4, '0')} ${hex2(st).toUpperCase()} ${String(s.ino).padStart(5)}${name ? ` ${name}` : ''}\n`;
   });

@@ -8,13 +8,13 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
-import { nowTimespec, S_IFSOCK, type Stat } from '../../vfs/inode';
+import { MSG_PEEK, MSG_WAITALL, type ProcEntry, SocketFile, timevalMs, withTimeout } from '../../net/provider';
+import { encodeInet } from './net';
+import { type FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 
 export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
-export const MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100,
-  MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+export { MSG_PEEK, MSG_CTRUNC, MSG_TRUNC, MSG_DONTWAIT, MSG_WAITALL, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC } from '../../net/provider';
 export const POLLRDHUP = 0x2000;
 /** Errnos missing from the shared table. */
 export const EDESTADDRREQ = 89, EPROTOTYPE = 91, ENOPROTOOPT = 92, ESOCKTNOSUPPORT = 94, EADDRNOTAVAIL = 99,
@@ -45,10 +45,11 @@ export interface Received {
   from: Buffer | null;
 }
 
-let nextIno = 1;
-
-/** Socket is one socket description. */
-export class Socket extends FileDescription {
+/**
+ * Socket is the data plane of an in-sentry socket (queues, send, receive, readiness);
+ * LocalSocket (./local.ts) adds the control operations of the provider interface.
+ */
+export abstract class Socket extends SocketFile {
   state: 'unconnected' | 'listening' | 'connected' = 'unconnected';
   peer: Socket | null = null;
   /** everConnected: a stream whose peer went away reads EOF instead of ENOTCONN. */
@@ -77,21 +78,11 @@ export class Socket extends FileDescription {
   /** inet holds the loopback binding of AF_INET/AF_INET6 sockets. */
   inet: { ip: Buffer; port: number; v6only: boolean } | null = null;
   readonly queue_ = new WaitQueue();
-  readonly ino = nextIno++;
-  readonly ctime = nowTimespec();
   closed = false;
   /** srcAddr is the source address datagrams carry when it differs from `local` (inet bound to any). */
   srcAddr: Buffer | null = null;
   /** udpDest is a connected UDP socket's destination (its peer may bind later). */
   udpDest: { ip: Buffer; port: number } | null = null;
-
-  constructor(readonly family: number, readonly type: number, readonly protocol: number, flags: number) {
-    super(null, O_RDWR | flags);
-  }
-
-  get stream(): boolean {
-    return this.type === SOCK_STREAM;
-  }
 
   get connectionOriented(): boolean {
     return this.type !== SOCK_DGRAM;
@@ -122,8 +113,8 @@ export class Socket extends FileDescription {
     this.queue_.notify();
   }
 
-  /** send writes to the connected peer (or to `to` for datagrams); -errno or Block. */
-  send(t: Task, data: Buffer, rights: FileDescription[] | null, to: Socket | null, from: Buffer | null): number | Block {
+  /** sendData writes to the connected peer (or to `to` for datagrams); -errno or Block. */
+  sendData(t: Task, data: Buffer, rights: FileDescription[] | null, to: Socket | null, from: Buffer | null): number | Block {
     if (this.sndShut) return -Errno.EPIPE;
     let dst: Socket | null;
     if (to) dst = to;
@@ -147,8 +138,8 @@ export class Socket extends FileDescription {
     return n;
   }
 
-  /** recv takes up to len bytes (one record for datagrams); Block when nothing is there. */
-  recv(len: number, flags: number): Received | number | Block {
+  /** recvData takes up to len bytes (one record for datagrams); Block when nothing is there. */
+  recvData(len: number, flags: number): Received | number | Block {
     if (this.state === 'listening') return -Errno.EINVAL;
     if (this.connectionOriented && this.state !== 'connected' && !this.everConnected && this.rx.length === 0) {
       return this.family === AF_UNIX ? -Errno.EINVAL : -Errno.ENOTCONN;
@@ -199,24 +190,17 @@ export class Socket extends FileDescription {
     this.wake();
   }
 
-  /**
-   * timed applies SO_RCVTIMEO/SO_SNDTIMEO (opt 20/21) to a Block: the wait ends at the
-   * deadline (kept in t.syscallState across retries) with EAGAIN.
-   */
+  /** timed applies SO_RCVTIMEO (opt 20) or SO_SNDTIMEO (opt 21) to a Block (see withTimeout). */
   timed<T>(t: Task, res: T | Block, opt: 20 | 21): T | Block | number {
-    if (!(res instanceof Block)) return res;
-    const tv = this.opts.get(`1:${opt}`);
-    if (!tv) return res;
-    const ms = Number(tv.readBigInt64LE(0)) * 1000 + Math.ceil(Number(tv.readBigInt64LE(8)) / 1000);
-    if (ms <= 0) return res;
-    let st = t.syscallState as { sockDeadline?: number } | undefined;
-    if (!st || st.sockDeadline === undefined) t.syscallState = st = { sockDeadline: Date.now() + ms };
-    if (Date.now() >= st.sockDeadline!) return -Errno.EAGAIN;
-    return new Block(res.queues, st.sockDeadline);
+    return withTimeout(t, res, this.timeoutMs(opt === 20 ? 'rcv' : 'snd'));
+  }
+
+  override timeoutMs(which: 'rcv' | 'snd'): number {
+    return timevalMs(this.opts.get(which === 'rcv' ? '1:20' : '1:21'));
   }
 
   override read(t: Task, dst: Buffer): number | Block {
-    const r = this.timed(t, this.recv(dst.length, 0), 20);
+    const r = this.timed(t, this.recvData(dst.length, 0), 20);
     if (typeof r === 'number' || r instanceof Block) return r;
     r.data.copy(dst);
     if (r.rights) for (const f of r.rights) f.unref();
@@ -224,11 +208,7 @@ export class Socket extends FileDescription {
   }
 
   override write(t: Task, src: Buffer): number | Block {
-    return this.timed(t, this.send(t, src, null, null, this.srcAddr ?? this.local), 21);
-  }
-
-  override seek(): number {
-    return fail(Errno.ESPIPE);
+    return this.timed(t, this.sendData(t, src, null, null, this.srcAddr ?? this.local), 21);
   }
 
   override readiness(): number {
@@ -267,19 +247,23 @@ export class Socket extends FileDescription {
     return fail(Errno.ENOTTY);
   }
 
-  override stat(): Stat {
+  /**
+   * procEntry: a loopback socket bound only through inet shows that binding; a listener its
+   * backlog; a stream its peer's unread bytes as its send queue. A datagram socket stays
+   * TCP_CLOSE (7) when connected, as the loopback provider keeps no connection state for it.
+   */
+  override procEntry(): ProcEntry {
+    const local = this.local ?? (this.inet ? encodeInet(this.family, this.inet.ip, this.inet.port) : null);
+    const listening = this.state === 'listening';
     return {
-      dev: 8, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
-      atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
+      local, remote: this.remote, state: listening ? 10 : this.state === 'connected' ? 1 : 7,
+      txQueue: this.peer && !this.peer.closed && this.stream ? this.peer.rxBytes : 0,
+      rxQueue: listening ? this.backlog.length : this.rxBytes,
     };
   }
 
-  override procLink(): string {
-    return `socket:[${this.ino}]`;
-  }
-
   /** shutdown implements shutdown(2)'s SHUT_RD (0), SHUT_WR (1), SHUT_RDWR (2). */
-  shutdown(how: number): void {
+  override shutdown(_t: Task, how: number): void {
     if (how < 0 || how > 2) fail(Errno.EINVAL);
     if (this.connectionOriented && this.state !== 'connected') fail(Errno.ENOTCONN);
     if (how !== 1) this.rcvShut = true;

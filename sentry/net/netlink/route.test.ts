@@ -104,14 +104,14 @@ describe('NetlinkSocket', () => {
     const many = Array.from({ length: 200 }, (_, i) => link(i + 1, `veth${i}`));
     const s = new NetlinkSocket(3, 0, 0, fakeHost(many));
     const t = task(7);
-    s.send(t, request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK, 5, Buffer.alloc(16)), null, 0);
+    s.send(t, { data: request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK, 5, Buffer.alloc(16)), addr: null, control: null, flags: 0 });
     const seen: Message[] = [];
     let parts = 0;
     for (;;) {
-      const r = s.recv(8192, 0);
+      const r = s.recv(t, 8192, 0x20 /* MSG_TRUNC: the whole length */, 0);
       if (typeof r === 'number' || r instanceof Block) break;
       parts++;
-      expect(r.full).toBeLessThanOrEqual(8192);
+      expect([r.ret <= 8192, r.outFlags]).toEqual([true, 0]);
       seen.push(...splitMessages(r.data));
     }
     expect(parts).toBeGreaterThan(1);
@@ -123,15 +123,15 @@ describe('NetlinkSocket', () => {
   it('truncates a datagram to the buffer (the rest is lost), keeps it on MSG_PEEK, and acks errors with the request', () => {
     const s = new NetlinkSocket(3, 0, 0, fakeHost([link(1, 'lo')]));
     const t = task(1);
-    s.send(t, request(RTM_GETLINK, NLM_F_REQUEST, 3, (() => { const b = Buffer.alloc(16); b.writeInt32LE(1, 4); return b; })()), null, 0);
-    const peek = s.recv(4, 0x2);
-    const cut = s.recv(4, 0);
+    s.send(t, { data: request(RTM_GETLINK, NLM_F_REQUEST, 3, (() => { const b = Buffer.alloc(16); b.writeInt32LE(1, 4); return b; })()), addr: null, control: null, flags: 0 });
+    const peek = s.recv(t, 4, 0x2 | 0x20 /* MSG_PEEK | MSG_TRUNC */, 0);
+    const cut = s.recv(t, 4, 0, 0);
     expect(typeof peek === 'object' && !(peek instanceof Block) && typeof cut === 'object' && !(cut instanceof Block)).toBe(true);
     if (typeof peek !== 'object' || peek instanceof Block || typeof cut !== 'object' || cut instanceof Block) return;
-    expect([peek.data.length, cut.data.length, cut.full === peek.full, cut.full > 4]).toEqual([4, 4, true, true]);
-    expect(s.recv(4, 0)).toBeInstanceOf(Block);
-    s.send(t, request(16, NLM_F_REQUEST, 4, Buffer.alloc(16)), null, 0);
-    const e = s.recv(4096, 0);
+    expect([peek.data.length, cut.data.length, peek.ret > 4, cut.ret, cut.outFlags, peek.outFlags]).toEqual([4, 4, true, 4, 0x20, 0x20]);
+    expect(s.recv(t, 4, 0, 0)).toBeInstanceOf(Block);
+    s.send(t, { data: request(16, NLM_F_REQUEST, 4, Buffer.alloc(16)), addr: null, control: null, flags: 0 });
+    const e = s.recv(t, 4096, 0, 0);
     if (typeof e !== 'object' || e instanceof Block) throw new Error('no error reply');
     const [m] = splitMessages(e.data);
     expect([m.type, m.body.readInt32LE(0), m.body.length]).toEqual([NLMSG_ERROR, -1, 4 + 16 + 16]);
@@ -141,8 +141,8 @@ describe('NetlinkSocket', () => {
     const s = new NetlinkSocket(3, 0, 0, fakeHost([]));
     s.rcvbuf = 100;
     const t = task(1);
-    for (let i = 0; i < 10; i++) s.send(t, request(16, NLM_F_REQUEST, i, Buffer.alloc(16)), null, 0);
-    expect(s.recv(4096, 0)).toBe(-105);
-    expect(typeof s.recv(4096, 0)).toBe('object');
+    for (let i = 0; i < 10; i++) s.send(t, { data: request(16, NLM_F_REQUEST, i, Buffer.alloc(16)), addr: null, control: null, flags: 0 });
+    expect(s.recv(t, 4096, 0, 0)).toBe(-105);
+    expect(typeof s.recv(t, 4096, 0, 0)).toBe('object');
   });
 });

@@ -23,17 +23,47 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, type Block, WaitQueue } from '../../kernel/waiter';
-import { FileDescription, O_RDWR, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
-import { nowTimespec, S_IFSOCK, type Stat } from '../../vfs/inode';
+import { type Accepted, MSG_OOB, MSG_PEEK, MSG_TRUNC, type RecvResult, type SendArgs, SocketFile } from '../provider';
+import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import { hostRoute, type HostQuery } from './host-route';
 import { answer, objMessage, type Obj } from './route';
 import {
-  AF_NETLINK, doneMessage, errorMessage, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_MIN_TYPE,
-  sockaddrNl, splitMessages,
+  AF_NETLINK, doneMessage, errorMessage, NETLINK_KOBJECT_UEVENT, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI,
+  NLM_F_REQUEST, NLMSG_MIN_TYPE, SOL_NETLINK, sockaddrNl, splitMessages,
 } from './wire';
 
-const MSG_OOB = 0x1, MSG_PEEK = 0x2;
-const ENOBUFS = 105;
+const ENOBUFS = 105, ENOPROTOOPT = 92, ESOCKTNOSUPPORT = 94;
+const SOCK_DGRAM = 2, SOCK_RAW = 3;
+/** MAX_LINKS is Linux's count of netlink protocols: a protocol at or above it is EPROTONOSUPPORT. */
+const MAX_LINKS = 32;
+/** SO_* options a netlink socket answers; the rest are ENOPROTOOPT. */
+const SOL_SOCKET = 1, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_PASSCRED = 16, SO_SNDBUFFORCE = 32,
+  SO_RCVBUFFORCE = 33, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+/**
+ * NETLINK_* options (SOL_NETLINK) stored as flags: PKTINFO 3, BROADCAST_ERROR 4, NO_ENOBUFS 5,
+ * LISTEN_ALL_NSID 8, CAP_ACK 10, EXT_ACK 11, GET_STRICT_CHK 12 (ADD/DROP_MEMBERSHIP 1, 2 are
+ * accepted and not stored).
+ */
+const NETLINK_FLAGS = new Set([3, 4, 5, 8, 10, 11, 12]);
+
+/**
+ * netlinkFactory implements socket(AF_NETLINK, type, protocol): SOCK_RAW or SOCK_DGRAM,
+ * NETLINK_ROUTE, or NETLINK_KOBJECT_UEVENT (device events, of which a container's
+ * namespace gets none: the socket never receives, as in runc's). The other protocols
+ * answer EPROTONOSUPPORT, as a kernel built without them.
+ */
+export function netlinkFactory(_t: Task, type: number, protocol: number, flags: number): SocketFile {
+  if (type !== SOCK_RAW && type !== SOCK_DGRAM) fail(ESOCKTNOSUPPORT);
+  if (protocol < 0 || protocol >= MAX_LINKS || (protocol !== NETLINK_ROUTE && protocol !== NETLINK_KOBJECT_UEVENT)) fail(Errno.EPROTONOSUPPORT);
+  return new NetlinkSocket(type, protocol, flags);
+}
+
+function int(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+}
+
 /** DEFAULT_BUF is net.core.rmem_default / wmem_default. */
 const DEFAULT_BUF = 212992;
 /** GOODSIZE is NLMSG_GOODSIZE (a page less the skb's shared info); MAX_DUMP_SKB is SKB_WITH_OVERHEAD(32768). */
@@ -66,10 +96,8 @@ function ports(kernel: object): Ports {
   return p;
 }
 
-let nextIno = 1 << 20;
-
-/** NetlinkSocket is one AF_NETLINK socket description. */
-export class NetlinkSocket extends FileDescription {
+/** NetlinkSocket is one AF_NETLINK socket, a provider of the socket file type (net/provider.ts). */
+export class NetlinkSocket extends SocketFile {
   /** portid is the bound port id (0: unbound). */
   portid = 0;
   groups = 0;
@@ -87,11 +115,9 @@ export class NetlinkSocket extends FileDescription {
   private dump: Dump | null = null;
   private readonly waiters = new WaitQueue();
   private ports: Ports | null = null;
-  readonly ino = nextIno++;
-  private readonly ctime = nowTimespec();
 
-  constructor(readonly type: number, readonly protocol: number, flags: number, private readonly host: HostQuery = hostRoute) {
-    super(null, O_RDWR | flags);
+  constructor(type: number, protocol: number, flags: number, private readonly host: HostQuery = hostRoute) {
+    super(AF_NETLINK, type, protocol, flags);
   }
 
   override get queue(): WaitQueue {
@@ -103,7 +129,7 @@ export class NetlinkSocket extends FileDescription {
   }
 
   /** bind implements bind(2) with a struct sockaddr_nl. */
-  bind(t: Task, addr: Buffer): void {
+  override bind(t: Task, addr: Buffer): void {
     if (addr.length < 12 || addr.readUInt16LE(0) !== AF_NETLINK) fail(Errno.EINVAL);
     const pid = addr.readUInt32LE(4), groups = addr.readUInt32LE(8);
     if (this.portid !== 0 && pid !== 0 && pid !== this.portid) fail(Errno.EINVAL);
@@ -135,28 +161,54 @@ export class NetlinkSocket extends FileDescription {
   }
 
   /** connect sets the default destination (AF_UNSPEC: back to the kernel). */
-  connect(t: Task, addr: Buffer): void {
+  override connect(t: Task, addr: Buffer): number {
     if (addr.length < 2) fail(Errno.EINVAL);
-    if (addr.readUInt16LE(0) === 0) { this.dstPid = 0; this.dstGroups = 0; return; }
+    if (addr.readUInt16LE(0) === 0) { this.dstPid = 0; this.dstGroups = 0; return 0; }
     if (addr.length < 12 || addr.readUInt16LE(0) !== AF_NETLINK) fail(Errno.EINVAL);
     const groups = addr.readUInt32LE(8);
     if (groups !== 0) fail(Errno.EPERM); // NETLINK_ROUTE: sending to groups needs CAP_NET_ADMIN
     this.autobind(t);
     this.dstPid = addr.readUInt32LE(4);
     this.dstGroups = 0;
+    return 0;
   }
 
-  /** localName and peerName are what getsockname and getpeername return. */
-  localName(): Buffer {
+  /** listen and accept: a netlink socket has no connections (sock_no_listen, sock_no_accept). */
+  override listen(_t: Task, _backlog: number): void {
+    fail(Errno.EOPNOTSUPP);
+  }
+
+  override accept(_t: Task, _flags: number): Accepted | number {
+    return -Errno.EOPNOTSUPP;
+  }
+
+  /** shutdown: sock_no_shutdown. */
+  override shutdown(_t: Task, _how: number): void {
+    fail(Errno.EOPNOTSUPP);
+  }
+
+  /** sockname is the bound port id and groups (0 before any bind or send). */
+  override sockname(_t: Task): Buffer {
     return sockaddrNl(this.portid, this.groups);
   }
 
-  peerName(): Buffer {
+  /** peername is the default destination, the kernel (0) unless connect named a port: never ENOTCONN. */
+  override peername(_t: Task): Buffer {
     return sockaddrNl(this.dstPid, this.dstGroups);
   }
 
-  /** send implements sendmsg(2): data to the kernel (requests) or to another port. */
-  send(t: Task, data: Buffer, addr: Buffer | null, flags: number): number {
+  /** timeoutMs: SO_RCVTIMEO and SO_SNDTIMEO are not among a netlink socket's options (ENOPROTOOPT). */
+  override timeoutMs(_which: 'rcv' | 'snd'): number {
+    return 0;
+  }
+
+  /**
+   * send implements the send family: data to the kernel (requests) or to another port.
+   * An empty address is none; control messages are ignored (no SCM_CREDENTIALS kept).
+   */
+  override send(t: Task, m: SendArgs): number {
+    const { data, flags } = m;
+    const addr = m.addr && m.addr.length ? m.addr : null;
     if (flags & MSG_OOB) fail(Errno.EOPNOTSUPP);
     let dst = this.dstPid, group = this.dstGroups;
     if (addr) {
@@ -240,10 +292,11 @@ export class NetlinkSocket extends FileDescription {
   }
 
   /**
-   * recv implements recvmsg(2): one datagram, cut to `len` bytes. Returns the bytes, the
-   * datagram's full length and its sender, -errno, or a Block when the queue is empty.
+   * recv implements the receive family: one datagram, cut to `len` bytes (msg_flags
+   * MSG_TRUNC when cut; the result is the whole length under MSG_TRUNC), its sender's
+   * sockaddr_nl, no control messages; -errno, or a Block when the queue is empty.
    */
-  recv(len: number, flags: number): { data: Buffer; full: number; from: Buffer } | number | Block {
+  override recv(_t: Task, len: number, flags: number, _controllen: number): RecvResult | number | Block {
     if (flags & MSG_OOB) return -Errno.EOPNOTSUPP;
     if (this.error) { const e = this.error; this.error = 0; return -e; }
     this.maxRecvLen = Math.min(Math.max(this.maxRecvLen, len), MAX_DUMP_SKB);
@@ -254,22 +307,68 @@ export class NetlinkSocket extends FileDescription {
       this.rxBytes -= d.data.length;
     }
     if (this.dump && this.rxBytes <= this.rcvbuf / 2) this.fillDump();
-    return { data: d.data.subarray(0, len), full: d.data.length, from: sockaddrNl(d.from, 0) };
+    const data = d.data.subarray(0, len), full = d.data.length;
+    return {
+      data, ret: flags & MSG_TRUNC ? full : data.length, from: sockaddrNl(d.from, 0), control: Buffer.alloc(0),
+      outFlags: full > data.length ? MSG_TRUNC : 0,
+    };
   }
 
-  override read(_t: Task, dst: Buffer): number | Block {
-    const r = this.recv(dst.length, 0);
+  /** read is recv(2) with no flags: one datagram, the rest of it lost. */
+  override read(t: Task, dst: Buffer): number | Block {
+    const r = this.recv(t, dst.length, 0, 0);
     if (typeof r === 'number' || !('data' in r)) return r;
     r.data.copy(dst);
     return r.data.length;
   }
 
+  /** write is send(2) with no flags to the default destination. */
   override write(t: Task, src: Buffer): number | Block {
-    return this.send(t, src, null, 0);
+    return this.send(t, { data: src, addr: null, control: null, flags: 0 });
   }
 
-  override seek(): number {
-    return fail(Errno.ESPIPE);
+  /**
+   * setsockopt: SO_SNDBUF/SO_RCVBUF (doubled and bounded as Linux's), SO_PASSCRED read back as
+   * set, SO_*BUFFORCE EPERM (no CAP_NET_ADMIN over the host); SOL_NETLINK flags read back as
+   * set and memberships accepted; anything else ENOPROTOOPT.
+   */
+  override setsockopt(_t: Task, level: number, name: number, raw: Buffer): void {
+    const val = (): number => (raw.length < 4 ? fail(Errno.EINVAL) : raw.readInt32LE(0));
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO_SNDBUF: this.sndbuf = Math.max(4608, Math.min(2 * Math.max(val(), 0), 2 * DEFAULT_BUF)); return;
+        case SO_RCVBUF: this.rcvbuf = Math.max(2304, Math.min(2 * Math.max(val(), 0), 2 * DEFAULT_BUF)); return;
+        case SO_SNDBUFFORCE: case SO_RCVBUFFORCE: fail(Errno.EPERM); return;
+        case SO_PASSCRED: this.opts.set(`${SOL_SOCKET}:${name}`, val() ? 1 : 0); return;
+        default: fail(ENOPROTOOPT);
+      }
+    }
+    if (level !== SOL_NETLINK) fail(ENOPROTOOPT);
+    if (name === 1 || name === 2) { val(); return; } // memberships: nothing is ever multicast here
+    if (!NETLINK_FLAGS.has(name)) fail(ENOPROTOOPT);
+    this.opts.set(`${level}:${name}`, val() ? 1 : 0);
+  }
+
+  /** getsockopt answers the options setsockopt takes and SO_TYPE/ERROR/PROTOCOL/DOMAIN; SOL_NETLINK wants a whole int. */
+  override getsockopt(_t: Task, level: number, name: number, len: number): Buffer {
+    let v: number;
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO_TYPE: v = this.type; break;
+        case SO_ERROR: v = this.error; this.error = 0; break;
+        case SO_SNDBUF: v = this.sndbuf; break;
+        case SO_RCVBUF: v = this.rcvbuf; break;
+        case SO_PASSCRED: v = this.opts.get(`${SOL_SOCKET}:${name}`) ?? 0; break;
+        case SO_PROTOCOL: v = this.protocol; break;
+        case SO_DOMAIN: v = AF_NETLINK; break;
+        default: return fail(ENOPROTOOPT);
+      }
+    } else if (level === SOL_NETLINK && NETLINK_FLAGS.has(name)) {
+      // Linux: EINVAL when the caller's length is shorter than an int.
+      if (len < 4) fail(Errno.EINVAL);
+      v = this.opts.get(`${level}:${name}`) ?? 0;
+    } else return fail(ENOPROTOOPT);
+    return int(v);
   }
 
   override readiness(): number {
@@ -287,17 +386,6 @@ export class NetlinkSocket extends FileDescription {
       return 0;
     }
     return fail(Errno.ENOTTY);
-  }
-
-  override stat(): Stat {
-    return {
-      dev: 8, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
-      atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
-    };
-  }
-
-  override procLink(): string {
-    return `socket:[${this.ino}]`;
   }
 
   closed = false;

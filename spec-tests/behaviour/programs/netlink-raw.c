@@ -202,6 +202,39 @@ static void mutations(int fd) {
   say("RTM_NEWROUTE: error %d", error_of(fd, 503));
 }
 
+/* plain_calls: read(2) and write(2) on a netlink socket, the calls it has no use for, and its options. */
+static void plain_calls(int fd) {
+  struct { struct nlmsghdr h; struct ifinfomsg i; } req = {
+    .h = {.nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 700},
+    .i = {.ifi_family = AF_UNSPEC, .ifi_index = 1}};
+  ssize_t w = write(fd, &req, sizeof req);
+  char buf[8192];
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  poll(&p, 1, 1000);
+  ssize_t n = read(fd, buf, sizeof buf);
+  struct nlmsghdr *h = (struct nlmsghdr *)buf;
+  int ok = n > 0 && NLMSG_OK(h, n) && h->nlmsg_type == RTM_NEWLINK && h->nlmsg_seq == 700
+    && ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index == 1;
+  say("write of a get: %d, read of its answer: %d", w == (ssize_t)sizeof req, ok);
+  say("listen: %s", listen(fd, 1) == 0 ? "ok" : strerror(errno));
+  say("accept: %s", accept(fd, NULL, NULL) >= 0 ? "ok" : strerror(errno));
+  say("shutdown: %s", shutdown(fd, SHUT_RDWR) == 0 ? "ok" : strerror(errno));
+  int v[3] = {0};
+  socklen_t len = sizeof v[0];
+  int r = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len);
+  r |= getsockopt(fd, SOL_SOCKET, SO_TYPE, &v[1], &len);
+  r |= getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v[2], &len);
+  say("SO_DOMAIN %d SO_TYPE %d SO_PROTOCOL %d: %d", v[0], v[1], v[2], r);
+  int one = 1, got = 0;
+  len = sizeof got;
+  r = setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  int g = getsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &got, &len);
+  say("NETLINK_EXT_ACK set: %d, read back: %d %d", r, g, got);
+  len = 2;
+  say("NETLINK_EXT_ACK in 2 bytes: %s", getsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &got, &len) == 0 ? "ok" : strerror(errno));
+  say("SOL_NETLINK option 99: %s", setsockopt(fd, SOL_NETLINK, 99, &one, sizeof one) == 0 ? "ok" : strerror(errno));
+}
+
 static void socket_errors(void) {
   int r = socket(AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE);
   say("SOCK_STREAM: %s", r < 0 ? strerror(errno) : "ok");
@@ -257,6 +290,7 @@ int main(void) {
   mmsg(a);
   malformed(a);
   mutations(a);
+  plain_calls(a);
   socket_errors();
   say("nothing left: %s", reply(a, (char[64]){0}, 64) == -EAGAIN ? "EAGAIN" : "data");
   return 0;

@@ -1,0 +1,14 @@
+/**
+ * The contract of tvisor_net.node (native/net/reactor.cc), loaded by ./net-native.ts.
+ * Every call is synchronous, on the main thread; numbers are a result >= 0 or -errno.
+ */
+export interface NetAddon {
+  /** open creates the reactor's epoll fd and has libuv watch it; `onEvents` gets (fd, events) pairs. */
+  open(onEvents: (pairs: Int32Array) => void): number;
+  /** ctl is epoll_ctl(op, fd, {events, data.fd = fd}) on the reactor's fd. */
+  ctl(op: number, fd: number, events: number): number;
+  /** pollFd is poll(2) of one fd with timeout 0: its revents now (0 when none). */
+  pollFd(fd: number, events: number): number;
+  /** ifconf is SIOCGIFCONF on socket fd into buf (null: the length needed): ifc_len or -errno. */
+  ifconf(fd: number, buf: Buffer | null): number;
+}

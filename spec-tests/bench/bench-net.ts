@@ -1,0 +1,121 @@
+/**
+ * bench-net.ts is `make bench-net`: TCP between two network namespaces joined by a veth
+ * pair that the bench makes. A server (build/programs/bench-net, native) listens in one;
+ * the client runs as a container's init in the other, under runc, runsc (its default
+ * netstack, `--network=sandbox`) and tvisor (host sockets), all in this one run: a stream
+ * of 64 KiB writes for BENCH_NET_SECS seconds (default 5), then BENCH_NET_ROUNDS (default
+ * 5000) 1-byte round trips. It prints MB/s and round-trip p50/p99 per runtime with
+ * tvisor's ratios to runsc and runc against issue 12's targets (throughput >= 1x runsc,
+ * latency <= 0.5x runsc). A runtime that cannot run here shows "n/a: <reason>". Figures
+ * only: nothing here is a test.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { programBinary, runUnder, runtimeSkipReason, type Runtime } from '../behaviour/runner';
+
+const PORT = 5201;
+const SERVER_IP = '10.78.0.1', CLIENT_IP = '10.78.0.2';
+const SRV = `bench-net-srv-${process.pid}`, CLI = `bench-net-cli-${process.pid}`;
+const RUNS: Array<{ name: string; rt: Runtime; flags: string[] }> = [
+  { name: 'runc', rt: 'runc', flags: [] },
+  { name: 'runsc', rt: 'runsc', flags: ['--network=sandbox'] },
+  { name: 'tvisor', rt: 'tvisor', flags: [] },
+];
+
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+function setup(): void {
+  ip('netns', 'add', SRV);
+  ip('netns', 'add', CLI);
+  ip('-n', SRV, 'link', 'add', 'vs', 'type', 'veth', 'peer', 'name', 'vc', 'netns', CLI);
+  ip('-n', SRV, 'addr', 'add', `${SERVER_IP}/24`, 'dev', 'vs');
+  ip('-n', CLI, 'addr', 'add', `${CLIENT_IP}/24`, 'dev', 'vc');
+  for (const [ns, dev] of [[SRV, 'vs'], [SRV, 'lo'], [CLI, 'vc'], [CLI, 'lo']]) ip('-n', ns, 'link', 'set', dev, 'up');
+}
+
+function teardown(): void {
+  for (const ns of [SRV, CLI]) spawnSync('ip', ['netns', 'del', ns]);
+}
+
+type Figures = Map<string, number>;
+
+/**
+ * runscInClientNetns is a wrapper that starts runsc inside the client namespace: runsc
+ * (2022) does not join config.json's network namespace path for its netstack ("cannot run
+ * with network enabled in root network namespace"); started there with no network
+ * namespace in the spec, it takes the namespace's interface as Docker's setup would give.
+ */
+function runscInClientNetns(dir: string): string {
+  const p = path.join(dir, 'runsc-in-netns');
+  fs.writeFileSync(p, `#!/bin/sh\nexec nsenter --net=/run/netns/${CLI} /usr/bin/runsc "$@"\n`, { mode: 0o755 });
+  return p;
+}
+
+function run(rt: Runtime, flags: string[], secs: number, rounds: number, dir: string): Figures | string {
+  const skip = runtimeSkipReason(rt);
+  if (skip) return skip;
+  // The runtime's global flags go first: runUnder puts RUNTIMES' own, then these.
+  const r = runUnder(rt, 'bench-net', ['client', SERVER_IP, String(PORT), String(secs), String(rounds)], {
+    timeoutMs: 600_000,
+    flags,
+    bin: rt === 'runsc' ? runscInClientNetns(dir) : undefined,
+    editSpec: (spec) => {
+      const others = spec.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+      spec.linux.namespaces = rt === 'runsc' ? others : [...others, { type: 'network', path: `/run/netns/${CLI}` }];
+    },
+  });
+  if (r.timedOut) return 'timed out';
+  if (r.status !== 0) return `exit status ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`;
+  const out: Figures = new Map();
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const m = /^(\S+) (\d+\.\d) (MB\/s|us)$/.exec(line);
+    if (!m) return `unexpected output line ${JSON.stringify(line)}`;
+    out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const secs = Number(process.env.BENCH_NET_SECS ?? '5');
+  const rounds = Number(process.env.BENCH_NET_ROUNDS ?? '5000');
+  setup();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-net-'));
+  const server = spawn('nsenter', [`--net=/run/netns/${SRV}`, programBinary('bench-net'), 'server', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.once('data', () => resolve());
+      server.once('exit', (c) => reject(new Error(`bench-net server exited (${c})`)));
+    });
+    console.log(`bench-net: ${os.cpus().length} CPUs, kernel ${os.release()}, a veth pair between two namespaces, ${secs} s stream of 64 KiB writes, ${rounds} 1-byte round trips`);
+    const cols = RUNS.map(({ name, rt, flags }) => {
+      const t0 = Date.now();
+      const got = run(rt, flags, secs, rounds, dir);
+      process.stderr.write(`bench-net: ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      return got;
+    });
+    const [runc, runsc, tvisor] = cols.map((c) => (typeof c === 'string' ? undefined : c));
+    const rows = [['figure', ...RUNS.map((r) => r.name), 'tvisor/runsc', 'tvisor/runc', 'target']];
+    const targets: Record<string, string> = { stream: '>= 1x runsc', 'rtt-p50': '<= 0.5x runsc', 'rtt-p99': '<= 0.5x runsc' };
+    const units: Record<string, string> = { stream: 'MB/s', 'rtt-p50': 'us', 'rtt-p99': 'us' };
+    for (const fig of ['stream', 'rtt-p50', 'rtt-p99']) {
+      const cell = (c: Figures | string) => (typeof c === 'string' ? 'n/a' : (c.get(fig)?.toFixed(1) ?? '-'));
+      const ratio = (a?: number, b?: number) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '-');
+      rows.push([`${fig} (${units[fig]})`, ...cols.map(cell), ratio(tvisor?.get(fig), runsc?.get(fig)), ratio(tvisor?.get(fig), runc?.get(fig)), targets[fig]]);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    cols.forEach((c, i) => { if (typeof c === 'string') console.log(`${RUNS[i].name}: n/a: ${c}`); });
+  } finally {
+    server.kill('SIGKILL');
+    teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return 0;
+}
+
+main().then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(`bench-net: ${(e as Error).message}\n`); teardown(); process.exitCode = 1; });
