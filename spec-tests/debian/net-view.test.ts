@@ -128,13 +128,16 @@ a, _ = l.accept()
 a.sendall(b'abc')
 select.select([c], [], [], 5)
 mine = {os.fstat(s.fileno()).st_ino: n for n, s in [('listener', l), ('client', c), ('accepted', a)]}
+out = []
 for line in open('/proc/net/tcp').read().splitlines()[1:]:
     f = line.split()
     n = mine.get(int(f[9]))
     if n:
         local = 'ephemeral' if n == 'client' else f[1]
         remote = 'ephemeral' if n == 'accepted' else f[2]
-        print(n, local, remote, f[3], f[4], f[7])
+        out.append(' '.join([n, local, remote, f[3], f[4], f[7]]))
+# Linux lists sockets in its hash tables' order, which depends on the ephemeral port: sorted here.
+for o in sorted(out): print(o)
 PY`, [
     'listener 0100007F:1FBE 00000000:0000 0A 00000000:00000000 1000',
     'client ephemeral 0100007F:1FBE 01 00000000:00000003 1000',
