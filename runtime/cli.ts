@@ -17,7 +17,7 @@ import { events } from './commands/events';
 import { endExecFlags, exec } from './commands/exec';
 import { features } from './commands/features';
 import { pause, resume } from './commands/pause';
-import { ps } from './commands/ps';
+import { endPsFlags, ps } from './commands/ps';
 import { kill } from './commands/kill';
 import { list } from './commands/list';
 import { run } from './commands/run';
@@ -31,7 +31,7 @@ import { install, uninstall } from './commands/extras/install';
 import { gofer, sentry, syscalls } from './commands/extras/internal';
 import { hostSyscalls } from './commands/extras/host-syscalls';
 import { createLogger, type Logger } from './log';
-import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
+import { VALUE_FLAGS, dropIgnoredGlobals, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
 
 /**
@@ -112,13 +112,21 @@ function globalOptions(a: Record<string, unknown>): GlobalOptions {
 export async function runCli(argv: string[]): Promise<number> {
   let cmdAt = firstCommand(argv);
   if (cmdAt >= 0 && argv[cmdAt] === 'exec') argv = [...argv.slice(0, cmdAt + 1), ...endExecFlags(argv.slice(cmdAt + 1))];
+  if (cmdAt >= 0 && argv[cmdAt] === 'ps') argv = [...argv.slice(0, cmdAt + 1), ...endPsFlags(argv.slice(cmdAt + 1))];
   if (cmdAt >= 0 && argv[cmdAt] === 'do') argv = [...argv.slice(0, cmdAt + 1), ...endDoFlags(argv.slice(cmdAt + 1))];
   cmdAt = firstCommand(argv);
-  const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
   if (wantsVersion(argv)) {
     process.stdout.write(versionText());
     return 0;
   }
+  const ignored = dropIgnoredGlobals(argv, cmdAt);
+  if (typeof ignored === 'string') {
+    process.stderr.write(`tvisor: ${ignored}\n`);
+    return 1;
+  }
+  argv = ignored;
+  cmdAt = firstCommand(argv);
+  const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
   const known = new Set([...Object.keys(GLOBAL_FLAGS).map((f) => `--${f}`), '--version', '-v', '--help', '-h']);
   for (let i = 0; i < globals.length; i++) {
     const flag = globals[i].split('=')[0];

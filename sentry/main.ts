@@ -302,7 +302,7 @@ export async function main(argv: string[]): Promise<number> {
                   ok: true,
                   processes: [...kernel.groups.values()].filter((g) => g.tasks.size > 0).map((g) => {
                     const t = g.leader ?? [...g.tasks][0];
-                    return { pid: g.tgid, ppid: g.parent?.tgid ?? 0, uid: t.creds.uid, start: g.startTime, cmd: t.name };
+                    return { pid: g.tgid, ppid: g.parent?.tgid ?? 0, uid: t.creds.uid, start: g.startTime, cmd: t.name, hostPid: t.mm?.as.hostPid };
                   }),
                 };
               } else throw new Error(`unknown command ${req.cmd}`);

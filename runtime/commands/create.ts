@@ -5,6 +5,9 @@ import type { Command } from './command';
 /** createFlags declares the flags create and run share with runc. */
 export function createFlags(y: Argv): Argv {
   return y
+    // runc's --no-pivot, --no-new-keyring (and run's --no-subreaper) are flags of their own,
+    // not negations of a --pivot, --new-keyring, --subreaper.
+    .parserConfiguration({ 'boolean-negation': false })
     .positional('container-id', { type: 'string', describe: 'unique name of the container' })
     .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'path to the bundle directory' })
     .option('console-socket', { type: 'string', describe: 'AF_UNIX socket that receives the pty master of the console' })

@@ -5,6 +5,7 @@ import type { Process, User as ProcessUser } from '../../oci/config';
 import type { Command } from './command';
 import { CAPABILITIES } from '../../oci/features';
 import { validateProcessUser } from '../container/user-mapping';
+import { endFlagsAfterId } from '../argv-scan';
 
 /** parseUser reads -u uid[:gid]. */
 function parseUser(s: string): { uid: number; gid?: number } {
@@ -33,23 +34,14 @@ function execUser(base: ProcessUser, user: { uid: number; gid?: number } | undef
 }
 
 const EXEC_VALUE_FLAGS = new Set(['-p', '--process', '--pid-file', '--console-socket', '--cwd', '-e', '--env', '-u', '--user',
-  '-g', '--additional-gids', '-c', '--cap', '--process-label', '--apparmor', '--preserve-fds']);
+  '-g', '--additional-gids', '-c', '--cap', '--process-label', '--apparmor', '--preserve-fds', '--cgroup']);
 
 /**
  * endExecFlags inserts `--` after exec's container id, so that flags end there as with
  * runc: in `exec ID sh -c 'x'`, -c belongs to sh. `args` starts after the word exec.
  */
 export function endExecFlags(args: string[]): string[] {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') return args;
-    if (a.startsWith('-')) {
-      if (EXEC_VALUE_FLAGS.has(a)) i++;
-      continue;
-    }
-    return args[i + 1] === '--' ? args : [...args.slice(0, i + 1), '--', ...args.slice(i + 1)];
-  }
-  return args;
+  return endFlagsAfterId(args, EXEC_VALUE_FLAGS);
 }
 
 /** exec is the `exec` command. */
@@ -76,11 +68,18 @@ export const exec: Command = {
     .option('apparmor', { type: 'string' })
     .option('preserve-fds', { type: 'number', default: 0 })
     .option('ignore-paused', { type: 'boolean' })
+    .option('cgroup', { type: 'string', array: true, describe: 'run the process in an (existing) sub-cgroup: [<controller>:]<cgroup> (accepted; the sandbox has one cgroup, which the process shares)' })
     .option('remove-process-file', { type: 'boolean', hidden: true }),
   async run(ctx, args) {
     const id = String(args['container-id']);
     // Refused rather than ignored: the exec'd process would otherwise miss descriptors it expects.
     if (Number(args['preserve-fds'] ?? 0) !== 0) throw new Error('exec --preserve-fds is not supported by tvisor yet (create and run support it)');
+    // The exec'd process is a task of the sentry, whose host cgroup is the sandbox's: a
+    // sub-cgroup cannot hold it alone. The form is checked as runc checks it, then ignored.
+    for (const g of (args.cgroup as string[] | undefined) ?? []) {
+      if (g === '' || g.endsWith(':')) throw new Error(`--cgroup "${g}": want [<controller>:]<cgroup>`);
+      ctx.log.debug(`exec --cgroup ${g}: the sandbox has one host cgroup; the process stays in it`);
+    }
     const [{ Container }, { execInContainer }] = await Promise.all([import('../container/container'), import('../container/container-exec')]);
     const env = await ctx.env();
     const o = ctx.opts;

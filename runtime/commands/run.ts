@@ -6,7 +6,12 @@ import { createFlags } from './create';
 export const run: Command = {
   command: 'run <container-id>',
   describe: 'create and run a container',
-  builder: (y) => createFlags(y).option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' }),
+  builder: (y) => createFlags(y)
+    .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' })
+    .option('keep', { type: 'boolean', describe: 'do not delete the container after it exits' })
+    // tvisor's foreground run is the sandbox's parent and reaps it; it never makes itself a
+    // subreaper (the sentry reaps the container's processes), so there is nothing to disable.
+    .option('no-subreaper', { type: 'boolean', describe: 'accepted as runc does (tvisor never uses a subreaper: the sentry reaps the container\'s processes)' }),
   async run(ctx, args) {
     const { runContainer } = await import('../container/container-run');
     // In the foreground the sandbox stays in this session (a terminal's ^C reaches it) and
@@ -18,6 +23,7 @@ export const run: Command = {
       consoleSocket: args['console-socket'] as string | undefined,
       preserveFds: args['preserve-fds'] as number | undefined,
       detach: Boolean(args.detach),
+      keep: Boolean(args.keep),
     });
   },
 };

@@ -53,8 +53,12 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
     try {
       return await runExec(ref.stateDir, proc, () => tell('ok'), { consoleSocket });
     } catch (e) {
+      // A detached exec's reason is said once, by the parent that detached it (on its
+      // stderr and as the last error of --log, which containerd's shim reads): here it only
+      // goes up the ready pipe.
+      if (readyFd < 0) throw e;
       tell(`error ${(e as Error).message}`);
-      throw e;
+      return 1;
     }
   }
   const procFile = path.join(ref.stateDir, `exec-${crypto.randomBytes(6).toString('hex')}.json`);
@@ -77,9 +81,8 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
   });
   if (said !== 'ok') {
     fs.rmSync(procFile, { force: true });
-    // The background copy printed its error where its stderr goes; with a terminal that is
-    // nowhere, so its ready line says why.
-    const why = proc.terminal && said.startsWith('error ') ? said.slice(6) : 'the process did not start (see the error above)';
+    // The background copy's ready line says why; without one, it died before it could tell.
+    const why = said.startsWith('error ') ? said.slice(6) : `the process did not start (${said || 'the background exec ended without a word'})`;
     throw new ContainerError(why.startsWith('exec') ? why : `exec: ${why}`);
   }
   if (o.pidFile) writeAtomic(path.resolve(o.pidFile), String(child.pid));
