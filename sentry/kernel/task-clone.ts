@@ -7,6 +7,7 @@
  * shared one) or exits (which drops its use only), as posix_spawn relies on.
  */
 import { checkNproc } from './rlimit-checks';
+import { checkPidsLimit } from './pids-limit';
 import { Errno, fail } from './errors';
 import { Credentials } from './credentials';
 import type { Task } from './task';
@@ -47,6 +48,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   checkNproc(parent);
+  checkPidsLimit(k);
   const ns = newNamespaces(parent, f);
   const thread = (f & CLONE_THREAD) !== 0;
   // The stack and the thread pointer are written at once by both sides: copied now.
