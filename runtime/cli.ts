@@ -96,7 +96,7 @@ function build(argv: string[], ctx: CommandContext, outcome: { code: number }): 
       },
     });
   }
-  return y.epilogue('Commands marked internal are started by tvisor itself. See https://github.com/opencontainers/runtime-spec for the OCI lifecycle.');
+  return y.epilogue("runc's --criu PATH and --rootless true|false|auto are accepted and change nothing. Commands marked internal are started by tvisor itself. See https://github.com/opencontainers/runtime-spec for the OCI lifecycle.");
 }
 
 function globalOptions(a: Record<string, unknown>): GlobalOptions {
