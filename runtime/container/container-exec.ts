@@ -40,8 +40,10 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
   const ref = c.sandboxRef();
   if (!o.detach) {
     const readyFd = Number(process.env[READY_ENV] ?? -1);
+    let told = false;
     const tell = (line: string) => {
-      if (readyFd < 0) return;
+      if (readyFd < 0 || told) return;
+      told = true;
       try {
         fs.writeSync(readyFd, `${line}\n`);
         fs.closeSync(readyFd);
@@ -55,8 +57,9 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
     } catch (e) {
       // A detached exec's reason is said once, by the parent that detached it (on its
       // stderr and as the last error of --log, which containerd's shim reads): here it only
-      // goes up the ready pipe.
-      if (readyFd < 0) throw e;
+      // goes up the ready pipe (unless it has said the process started: then it is this
+      // copy's own to report, on the stderr and --log it inherited).
+      if (readyFd < 0 || told) throw e;
       tell(`error ${(e as Error).message}`);
       return 1;
     }
