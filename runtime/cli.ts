@@ -4,7 +4,7 @@
  *
  * Errors: a failed command prints exactly one line `tvisor: <message>` on stderr, writes
  * the same message as an error event to --log when one is given (containerd reads the last
- * error of that file), and exits 1. Usage errors (unknown command or flag, missing
+ * error of that file), and exits 1 (or the error's `exitStatus`: exec's are 255, as runc's). Usage errors (unknown command or flag, missing
  * argument) are one line too.
  */
 import * as path from 'node:path';
@@ -179,7 +179,8 @@ export async function runCli(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError;
     process.stderr.write(`tvisor: ${msg}${usage ? ' (see tvisor --help)' : ''}\n`);
     if (log?.toFile) log.error(msg);
-    return 1;
+    // A command may carry runc's own status for its failures (exec: 255), else 1.
+    return (err as { exitStatus?: number } | undefined)?.exitStatus ?? 1;
   } finally {
     await log?.close();
   }

@@ -22,6 +22,8 @@ export interface ExecOptions {
   pidFile?: string;
   /** consoleSocket receives the pty master of a process with a terminal (runc's --console-socket). */
   consoleSocket?: string;
+  /** ignorePaused allows an exec in a paused container (runc's --ignore-paused). */
+  ignorePaused?: boolean;
   /** launcher and globals re-run tvisor for --detach. */
   launcher: string;
   globals: string[];
@@ -33,7 +35,8 @@ export const READY_ENV = 'TVISOR_EXEC_READY_FD';
 /** execInContainer runs proc in c; it resolves with the exit code (0 once started, with detach). */
 export async function execInContainer(c: Container, proc: Process, o: ExecOptions): Promise<number> {
   const status = c.status();
-  if (status !== 'running') throw new StatusError(`cannot exec in container "${c.id}": container is ${status}`, status);
+  // As runc's --ignore-paused: the process is made in the paused container and runs at resume.
+  if (status !== 'running' && !(status === 'paused' && o.ignorePaused)) throw new StatusError(`cannot exec in container "${c.id}": container is ${status}`, status);
   if (proc.terminal && !o.consoleSocket) throw new ContainerError('exec: process.terminal (--tty) needs --console-socket');
   if (!proc.terminal && o.consoleSocket) throw new ContainerError('exec: --console-socket needs a terminal (--tty or process.terminal)');
   const consoleSocket = o.consoleSocket ? path.resolve(o.consoleSocket) : undefined;
@@ -66,7 +69,7 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
   }
   const procFile = path.join(ref.stateDir, `exec-${crypto.randomBytes(6).toString('hex')}.json`);
   writeAtomic(procFile, JSON.stringify(proc));
-  const args = [o.launcher, ...o.globals, 'exec', '--process', procFile, '--remove-process-file', ...(consoleSocket ? ['--console-socket', consoleSocket] : []), c.id];
+  const args = [o.launcher, ...o.globals, 'exec', '--process', procFile, '--remove-process-file', ...(o.ignorePaused ? ['--ignore-paused'] : []), ...(consoleSocket ? ['--console-socket', consoleSocket] : []), c.id];
   // With a terminal the process's stdio is the pty: the background copy keeps none of the
   // caller's (containerd's shim reads exec's output pipe to its end before going on).
   const stdio = proc.terminal ? 'ignore' : 'inherit';

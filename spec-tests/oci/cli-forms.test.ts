@@ -5,7 +5,8 @@
  * malformed JSON and unknown flags refused in one line with nothing changed; `ps ID -e -o
  * pid,comm` and `ps --format json` (host pids); `kill ID 0`; `kill --all` of a stopped
  * container; global --criu, --rootless, --systemd-cgroup; `exec --cgroup`; `exec --detach
- * --pid-file` whose pid lives as long as the exec'd process; `run --keep --no-subreaper`;
+ * --pid-file` whose pid lives as long as the exec'd process; `exec --ignore-paused` in a
+ * paused container; `run --keep --no-subreaper`;
  * a failed exec's reason as the last error of a --log-format json log (what the shim
  * reads); and linux.resources.pids.limit met by a forking program (spec-tests/behaviour/
  * programs/forkcount.c) exactly as under runc.
@@ -13,7 +14,7 @@
  * Ids are unique per run: a cgroup path (/<id> for runc, /tvisor/<id> for tvisor) is
  * shared by every --root.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { v1Mounts } from '../../runtime/sandbox/cgroup';
@@ -64,8 +65,13 @@ describe.each(RUNTIMES)('%s command-line forms', (name, bin) => {
   });
 
   test('update, ps, kill, exec and the global flags as containerd and Docker send them', async () => {
-    // A tmpfs /tmp: the root is read-only and exec'd processes leave a file there.
-    const bundle = rt.bundle('b', ['sleep', '1000'], (s) => { s.mounts = [...(s.mounts ?? []), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] }]; });
+    // A tmpfs /tmp (the root is read-only and exec'd processes leave a file there) and a
+    // host directory at /out.
+    fs.mkdirSync(path.join(rt.dir, 'shared'));
+    const bundle = rt.bundle('b', ['sleep', '1000'], (s) => {
+      s.mounts = [...(s.mounts ?? []), { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] },
+        { destination: '/out', type: 'bind', source: path.join(rt.dir, 'shared'), options: ['rbind', 'rw'] }];
+    });
     expect(rt.run('run', '--detach', '--bundle', bundle, id).status).toBe(0);
     try {
       const view = () => rt.run('exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/cpu/cpu.shares').stdout;
@@ -112,6 +118,20 @@ describe.each(RUNTIMES)('%s command-line forms', (name, bin) => {
       r = rt.run('exec', id, 'sh', '-c', 'while [ ! -s /tmp/exec.pid ]; do sleep 0.05; done; kill $(cat /tmp/exec.pid)');
       expect(r.status).toBe(0);
       await waitFor(() => !pidAlive(execPid), `exec'd pid ${execPid} ends with its process`);
+
+      // In a paused container exec is refused, unless --ignore-paused: then the process
+      // runs once the container is resumed.
+      expect(rt.run('pause', id).status).toBe(0);
+      seen.execPaused = rt.run('exec', id, 'true').status;
+      const out = path.join(rt.dir, 'shared');
+      const paused = spawn(rt.bin, ['--root', rt.root, 'exec', '--ignore-paused', id, 'sh', '-c', 'echo ran > /out/resumed'], { stdio: 'ignore' });
+      const pausedExit = new Promise<number | null>((resolve) => paused.on('exit', (code) => resolve(code)));
+      // Not a timing assertion: whenever the exec gets in, nothing runs before the resume.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fs.existsSync(path.join(out, 'resumed'))).toBe(false);
+      expect(rt.run('resume', id).status).toBe(0);
+      seen.execIgnorePaused = await pausedExit;
+      seen.resumedRan = fs.readFileSync(path.join(out, 'resumed'), 'utf8');
 
       // A failed exec: its reason is the last error of the json log.
       const log = path.join(rt.dir, 'exec-log.json');
