@@ -15,7 +15,6 @@ function parseUser(s: string): { uid: number; gid?: number } {
   return { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
-/** EXEC_VALUE_FLAGS are exec's flags that take a value (for endExecFlags). */
 /**
  * execUser is the exec'd process's user as runc makes it: the container's process.user
  * with --user's uid (and gid, when given: else the container's stays; its umask is
@@ -34,6 +33,7 @@ function execUser(base: ProcessUser, user: { uid: number; gid?: number } | undef
   return out;
 }
 
+/** EXEC_VALUE_FLAGS are exec's flags that take a value (for endExecFlags). */
 const EXEC_VALUE_FLAGS = new Set(['-p', '--process', '--pid-file', '--console-socket', '--cwd', '-e', '--env', '-u', '--user',
   '-g', '--additional-gids', '-c', '--cap', '--process-label', '--apparmor', '--preserve-fds', '--cgroup']);
 
