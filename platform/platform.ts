@@ -56,6 +56,8 @@ export interface AddressSpace {
   translate(addr: number, length: number, want: Prot): FileRange[];
   /** release frees the host resources; the address space cannot be used afterwards. */
   release(): void;
+  /** hostPid is the host process that runs this address space's code (ptrace: its stub), when there is one: `ps` reports it. */
+  readonly hostPid?: number;
 }
 
 /** Context runs tasks: it holds the host thread(s) a task runs on. */

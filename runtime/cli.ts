@@ -4,7 +4,7 @@
  *
  * Errors: a failed command prints exactly one line `tvisor: <message>` on stderr, writes
  * the same message as an error event to --log when one is given (containerd reads the last
- * error of that file), and exits 1. Usage errors (unknown command or flag, missing
+ * error of that file), and exits 1 (or the error's `exitStatus`: exec's are 255, as runc's). Usage errors (unknown command or flag, missing
  * argument) are one line too.
  *
  * yargs is loaded only for the lines the lean parser (lean-argv.ts) leaves to it: a plain
@@ -20,7 +20,7 @@ import { events } from './commands/events';
 import { endExecFlags, exec } from './commands/exec';
 import { features } from './commands/features';
 import { pause, resume } from './commands/pause';
-import { ps } from './commands/ps';
+import { endPsFlags, ps } from './commands/ps';
 import { kill } from './commands/kill';
 import { list } from './commands/list';
 import { run } from './commands/run';
@@ -34,7 +34,7 @@ import { install, uninstall } from './commands/extras/install';
 import { gofer, sentry, syscalls } from './commands/extras/internal';
 import { hostSyscalls } from './commands/extras/host-syscalls';
 import { createLogger, type Logger } from './log';
-import { VALUE_FLAGS, firstCommand, wantsVersion } from './argv-scan';
+import { VALUE_FLAGS, dropIgnoredGlobals, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
 import { profileMark } from '../native/startup-profile';
 import { leanParse } from './lean-argv';
@@ -104,7 +104,7 @@ async function build(argv: string[], ctx: CommandContext, outcome: { code: numbe
       },
     });
   }
-  return y.epilogue('Commands marked internal are started by tvisor itself. See https://github.com/opencontainers/runtime-spec for the OCI lifecycle.');
+  return y.epilogue("runc's --criu PATH and --rootless true|false|auto are accepted and change nothing. Commands marked internal are started by tvisor itself. See https://github.com/opencontainers/runtime-spec for the OCI lifecycle.");
 }
 
 function globalOptions(a: Record<string, unknown>): GlobalOptions {
@@ -120,13 +120,21 @@ function globalOptions(a: Record<string, unknown>): GlobalOptions {
 export async function runCli(argv: string[]): Promise<number> {
   let cmdAt = firstCommand(argv);
   if (cmdAt >= 0 && argv[cmdAt] === 'exec') argv = [...argv.slice(0, cmdAt + 1), ...endExecFlags(argv.slice(cmdAt + 1))];
+  if (cmdAt >= 0 && argv[cmdAt] === 'ps') argv = [...argv.slice(0, cmdAt + 1), ...endPsFlags(argv.slice(cmdAt + 1))];
   if (cmdAt >= 0 && argv[cmdAt] === 'do') argv = [...argv.slice(0, cmdAt + 1), ...endDoFlags(argv.slice(cmdAt + 1))];
   cmdAt = firstCommand(argv);
-  const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
   if (wantsVersion(argv)) {
     process.stdout.write(versionText());
     return 0;
   }
+  const ignored = dropIgnoredGlobals(argv, cmdAt);
+  if (typeof ignored === 'string') {
+    process.stderr.write(`tvisor: ${ignored}\n`);
+    return 1;
+  }
+  argv = ignored;
+  cmdAt = firstCommand(argv);
+  const globals = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
   const known = new Set([...Object.keys(GLOBAL_FLAGS).map((f) => `--${f}`), '--version', '-v', '--help', '-h']);
   for (let i = 0; i < globals.length; i++) {
     const flag = globals[i].split('=')[0];
@@ -190,7 +198,8 @@ export async function runCli(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError;
     process.stderr.write(`tvisor: ${msg}${usage ? ' (see tvisor --help)' : ''}\n`);
     if (log?.toFile) log.error(msg);
-    return 1;
+    // A command may carry runc's own status for its failures (exec: 255), else 1.
+    return (err as { exitStatus?: number } | undefined)?.exitStatus ?? 1;
   } finally {
     await log?.close();
   }

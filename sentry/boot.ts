@@ -27,6 +27,7 @@ import { setInodeBudget, setTmpfsMemoryFile, Tmpfs, tmpfsDefaults } from './fsim
 import { limitsFor, memoryLimitOf, type SandboxLimits } from './limits';
 import { MemoryManager } from './mm/mm';
 import { installOomKiller, sandboxMemory } from './mm/oom';
+import { pidsLimitOf, sandboxPids } from './kernel/pids-limit';
 import { exitGroup } from './kernel/task-exit';
 import { SIGKILL } from './kernel/signal-types';
 import { inheritLimits, RLIMIT_SIGPENDING, setDefaultLimit } from './kernel/rlimits';
@@ -194,6 +195,7 @@ function applyLimits(spec: Spec): SandboxLimits {
   const l = limitsFor(memoryLimitOf(spec));
   MemoryManager.commitLimit = l.memory;
   sandboxMemory.limit = l.memory; // the OOM killer's bound (mm/oom.ts)
+  sandboxPids.limit = pidsLimitOf(spec); // clone's bound (kernel/pids-limit.ts)
   setDefaultLimit(RLIMIT_SIGPENDING, BigInt(l.sigpending), BigInt(l.sigpending));
   // Resources process.rlimits leaves out keep the runtime's own limits, as under runc.
   inheritLimits(readFileSync('/proc/self/limits', 'utf8'));

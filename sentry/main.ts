@@ -23,6 +23,7 @@
  * Control protocol (one JSON object per line, answered by one line):
  *   {"cmd":"start"}  {"cmd":"signal","signo":N,"all":bool}  {"cmd":"state"}
  */
+import { updateResources } from './resources-update';
 import { readFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -187,10 +188,11 @@ export async function main(argv: string[]): Promise<number> {
   // Stubs start as the unprivileged uid the sentry takes once confined (from the first one).
   if (o.confine) setStubIds(NOBODY);
   let booted: Booted;
+  let spec: ReturnType<typeof parseConfig>; // kept: `tvisor update` changes its resources
   let terminal = false;
   let gofer: { fd: number; stop: () => void } | null = null;
   try {
-    const spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    spec = parseConfig(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
     profileMark('config-parsed');
     if (!spec.process?.args?.length) throw new Error('config.json: process.args: must be a non-empty array');
     // The vDSO's clock takes its first TSC sample now, to be calibrated by the first exec.
@@ -308,6 +310,9 @@ export async function main(argv: string[]): Promise<number> {
               } else if (req.cmd === 'pause' || req.cmd === 'resume') {
                 kernel.sched.setPaused(req.cmd === 'pause');
                 reply = { ok: true };
+              } else if (req.cmd === 'update') {
+                updateResources(spec, (req as { resources?: Parameters<typeof updateResources>[1] }).resources ?? {}); // tvisor update (resources-update.ts)
+                reply = { ok: true };
               } else if (req.cmd === 'oom') {
                 reply = { ok: true, kills: sandboxMemory.oomKills }; // the OOM killer's kills (mm/oom.ts), for `tvisor events`
               } else if (req.cmd === 'ps') {
@@ -315,7 +320,7 @@ export async function main(argv: string[]): Promise<number> {
                   ok: true,
                   processes: [...kernel.groups.values()].filter((g) => g.tasks.size > 0).map((g) => {
                     const t = g.leader ?? [...g.tasks][0];
-                    return { pid: g.tgid, ppid: g.parent?.tgid ?? 0, uid: t.creds.uid, start: g.startTime, cmd: t.name };
+                    return { pid: g.tgid, ppid: g.parent?.tgid ?? 0, uid: t.creds.uid, start: g.startTime, cmd: t.name, hostPid: t.mm?.as.hostPid };
                   }),
                 };
               } else throw new Error(`unknown command ${req.cmd}`);

@@ -78,6 +78,11 @@ export class PtraceAddressSpace implements AddressSpace {
   /** onRelease is called once by release() (the platform forgets the address space). */
   onRelease: (() => void) | undefined;
 
+  /** hostPid is the stub process (AddressSpace.hostPid). */
+  get hostPid(): number {
+    return this.pid;
+  }
+
   private constructor(readonly pid: number, private readonly control: StubThread, readonly owner: boolean, private readonly memoryFile?: MemoryFile) {
     this.threads.add(control);
   }

@@ -15,7 +15,12 @@ export const CREATE_FLAGS: Record<string, FlagSpec> = {
 
 /** createFlags declares the flags create and run share with runc. */
 export function createFlags(y: Argv): Argv {
-  return y.positional('container-id', { type: 'string', describe: 'unique name of the container' }).options(CREATE_FLAGS);
+  return y
+    // runc's --no-pivot, --no-new-keyring (and run's --no-subreaper) are flags of their own,
+    // not negations of a --pivot, --new-keyring, --subreaper.
+    .parserConfiguration({ 'boolean-negation': false })
+    .positional('container-id', { type: 'string', describe: 'unique name of the container' })
+    .options(CREATE_FLAGS);
 }
 
 /** create is the `create` command. */

@@ -2,13 +2,20 @@
 import type { Command } from './command';
 import { CREATE_FLAGS, createFlags } from './create';
 
-const RUN_FLAGS = { ...CREATE_FLAGS, detach: { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' } } as const;
+const RUN_FLAGS = {
+  ...CREATE_FLAGS,
+  detach: { alias: 'd', type: 'boolean', describe: 'detach from the container once it runs' },
+  keep: { type: 'boolean', describe: 'do not delete the container after it exits' },
+  // tvisor's foreground run is the sandbox's parent and reaps it; it never makes itself a
+  // subreaper (the sentry reaps the container's processes), so there is nothing to disable.
+  'no-subreaper': { type: 'boolean', describe: 'accepted as runc does (tvisor never uses a subreaper: the sentry reaps the container\'s processes)' },
+} as const;
 
 /** run is the `run` command. */
 export const run: Command = {
   command: 'run <container-id>',
   describe: 'create and run a container',
-  builder: (y) => createFlags(y).option('detach', RUN_FLAGS.detach),
+  builder: (y) => createFlags(y).options({ detach: RUN_FLAGS.detach, keep: RUN_FLAGS.keep, 'no-subreaper': RUN_FLAGS['no-subreaper'] }),
   flags: RUN_FLAGS,
   lean: true,
   async run(ctx, args) {
@@ -22,6 +29,7 @@ export const run: Command = {
       consoleSocket: args['console-socket'] as string | undefined,
       preserveFds: args['preserve-fds'] as number | undefined,
       detach: Boolean(args.detach),
+      keep: Boolean(args.keep),
     });
   },
 };

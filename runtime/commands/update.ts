@@ -25,8 +25,10 @@ export const update: Command = {
   command: 'update <container-id>',
   describe: 'update container resource constraints',
   builder: (y) => {
+    // nargs 1: the value may be `-` (standard input, as containerd's shim and docker update
+    // send it), which yargs would otherwise read as a flag of its own and leave the id over.
     let out: Argv = y.option('resources', {
-      alias: 'r', type: 'string', describe: "JSON file of linux.resources fields to update, or '-' for standard input (the other flags are then ignored)",
+      alias: 'r', type: 'string', nargs: 1, describe: "JSON file of linux.resources fields to update, or '-' for standard input (the other flags are then ignored)",
     });
     for (const [flag, describe] of Object.entries(DESCRIBE)) {
       out = out.option(flag, { type: 'string', describe, ...(flag === 'cpu-share' ? { alias: 'cpu-shares' } : {}) });

@@ -23,6 +23,8 @@ export interface ExecOptions {
   pidFile?: string;
   /** consoleSocket receives the pty master of a process with a terminal (runc's --console-socket). */
   consoleSocket?: string;
+  /** ignorePaused allows an exec in a paused container (runc's --ignore-paused). */
+  ignorePaused?: boolean;
   /** launcher and globals re-run tvisor for --detach. */
   launcher: string;
   globals: string[];
@@ -34,15 +36,18 @@ export const READY_ENV = 'TVISOR_EXEC_READY_FD';
 /** execInContainer runs proc in c; it resolves with the exit code (0 once started, with detach). */
 export async function execInContainer(c: Container, proc: Process, o: ExecOptions): Promise<number> {
   const status = c.status();
-  if (status !== 'running') throw new StatusError(`cannot exec in container "${c.id}": container is ${status}`, status);
+  // As runc's --ignore-paused: the process is made in the paused container and runs at resume.
+  if (status !== 'running' && !(status === 'paused' && o.ignorePaused)) throw new StatusError(`cannot exec in container "${c.id}": container is ${status}`, status);
   if (proc.terminal && !o.consoleSocket) throw new ContainerError('exec: process.terminal (--tty) needs --console-socket');
   if (!proc.terminal && o.consoleSocket) throw new ContainerError('exec: --console-socket needs a terminal (--tty or process.terminal)');
   const consoleSocket = o.consoleSocket ? path.resolve(o.consoleSocket) : undefined;
   const ref = c.sandboxRef();
   if (!o.detach) {
     const readyFd = Number(process.env[READY_ENV] ?? -1);
+    let told = false;
     const tell = (line: string) => {
-      if (readyFd < 0) return;
+      if (readyFd < 0 || told) return;
+      told = true;
       try {
         fs.writeSync(readyFd, `${line}\n`);
         fs.closeSync(readyFd);
@@ -58,13 +63,18 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
         tell('ok');
       }, { consoleSocket });
     } catch (e) {
+      // A detached exec's reason is said once, by the parent that detached it (on its
+      // stderr and as the last error of --log, which containerd's shim reads): here it only
+      // goes up the ready pipe (unless it has said the process started: then it is this
+      // copy's own to report, on the stderr and --log it inherited).
+      if (readyFd < 0 || told) throw e;
       tell(`error ${(e as Error).message}`);
-      throw e;
+      return 1;
     }
   }
   const procFile = path.join(ref.stateDir, `exec-${crypto.randomBytes(6).toString('hex')}.json`);
   writeAtomic(procFile, JSON.stringify(proc));
-  const args = [o.launcher, ...o.globals, 'exec', '--process', procFile, '--remove-process-file', ...(consoleSocket ? ['--console-socket', consoleSocket] : []), c.id];
+  const args = [o.launcher, ...o.globals, 'exec', '--process', procFile, '--remove-process-file', ...(o.ignorePaused ? ['--ignore-paused'] : []), ...(consoleSocket ? ['--console-socket', consoleSocket] : []), c.id];
   // With a terminal the process's stdio is the pty: the background copy keeps none of the
   // caller's (containerd's shim reads exec's output pipe to its end before going on).
   const stdio = proc.terminal ? 'ignore' : 'inherit';
@@ -82,9 +92,8 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
   });
   if (said !== 'ok') {
     fs.rmSync(procFile, { force: true });
-    // The background copy printed its error where its stderr goes; with a terminal that is
-    // nowhere, so its ready line says why.
-    const why = proc.terminal && said.startsWith('error ') ? said.slice(6) : 'the process did not start (see the error above)';
+    // The background copy's ready line says why; without one, it died before it could tell.
+    const why = said.startsWith('error ') ? said.slice(6) : `the process did not start (${said || 'the background exec ended without a word'})`;
     throw new ContainerError(why.startsWith('exec') ? why : `exec: ${why}`);
   }
   if (o.pidFile) writeAtomic(path.resolve(o.pidFile), String(child.pid));

@@ -1,6 +1,6 @@
 /**
  * container-run.ts implements `run` (runc's create + start, then, in the foreground, wait
- * for the container to exit, delete it and return its exit status).
+ * for the container to exit, delete it unless --keep, and return its exit status).
  *
  * In the foreground the signals runc forwards go to init (forward-signals.ts) from before
  * the sandbox exists until the container is deleted, so that no signal the runtime can
@@ -12,9 +12,11 @@ import { deleteContainer } from './container-delete';
 import { startContainer } from './container-start';
 import { SignalForwarder } from './forward-signals';
 
-/** RunOptions are `run`'s arguments: create's, plus detach and a hook for `do`. */
+/** RunOptions are `run`'s arguments: create's, plus detach, keep and a hook for `do`. */
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
+  /** keep leaves a foreground container, once exited, stopped rather than deleted (runc run --keep). */
+  keep?: boolean;
   /**
    * created, when given, runs once the sandbox has read the bundle and init runs (`do`
    * removes its throwaway bundle there).
@@ -44,7 +46,7 @@ export async function runContainer(env: ContainerEnv, opts: RunOptions): Promise
     else while (!(await env.sandbox.wait(ref, 60_000))) { /* keep waiting: a foreground run has no deadline */ }
     forwarder!.close();
     const status = await env.sandbox.exitStatus(ref);
-    await deleteContainer(env, c.id, true);
+    if (!opts.keep) await deleteContainer(env, c.id, true);
     return status ?? 255;
   } finally {
     forwarder?.uninstall();

@@ -13,6 +13,7 @@
  * changes nothing, in the cgroup or in the record.
  */
 import type { LinuxResources } from '../../oci/config';
+import { mergeResources } from '../../oci/merge-resources';
 import type { Container } from './container';
 import { ContainerError, StatusError } from './errors';
 
@@ -148,17 +149,6 @@ function finish(r: LinuxResources, kernelTcp: boolean): UpdateRequest {
   const out: LinuxResources = { memory: pick(r.memory), cpu: pick(r.cpu), pids: pick(r.pids), blockIO: pick(r.blockIO), unified: r.unified };
   for (const k of Object.keys(out) as (keyof LinuxResources)[]) if (out[k] === undefined) delete out[k];
   return { resources: out, warnings };
-}
-
-/** mergeResources is `old` with every field present in `r` replaced (what the record keeps). */
-export function mergeResources(old: LinuxResources | undefined, r: LinuxResources): LinuxResources {
-  const out: LinuxResources = { ...(old ?? {}) };
-  if (r.memory) out.memory = { ...out.memory, ...r.memory };
-  if (r.cpu) out.cpu = { ...out.cpu, ...r.cpu };
-  if (r.pids) out.pids = { ...out.pids, ...r.pids };
-  if (r.blockIO) out.blockIO = { ...out.blockIO, ...r.blockIO };
-  if (r.unified) out.unified = { ...out.unified, ...r.unified };
-  return out;
 }
 
 /**

@@ -59,6 +59,8 @@ export interface SandboxProcess {
   /** start is the process's start time (ms since the epoch). */
   start: number;
   cmd: string;
+  /** hostPid is the host process that runs it (ptrace: its stub), when the platform has one. */
+  hostPid?: number;
 }
 
 /** SandboxStats is what Sandbox.stats reports. */
@@ -94,7 +96,7 @@ export interface Sandbox {
   /** pause stops running the container's processes; resume runs them again. */
   pause?(ref: SandboxRef): Promise<void>;
   resume?(ref: SandboxRef): Promise<void>;
-  /** processes lists the container's processes (sandbox pids). */
+  /** processes lists the container's processes (sandbox pids, and the host pids that run them). */
   processes?(ref: SandboxRef): Promise<SandboxProcess[]>;
   /**
    * stats returns the sandbox's resource figures in runc's `events` shape, and how many

@@ -7,13 +7,16 @@ import { constants } from 'node:os';
 const SIGRTMIN = 34;
 const SIGRTMAX = 64;
 
-/** parseSignal returns the signal number named by `s`; it throws on an unknown signal. */
+/**
+ * parseSignal returns the signal number named by `s`; it throws on an unknown signal. 0 is
+ * accepted as runc accepts it: `kill ID 0` checks that the container's init exists.
+ */
 export function parseSignal(s: string): number {
   const text = s.trim();
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n >= 1 && n <= SIGRTMAX) return n;
-    throw new Error(`invalid signal "${s}": must be between 1 and ${SIGRTMAX}`);
+    if (n >= 0 && n <= SIGRTMAX) return n;
+    throw new Error(`invalid signal "${s}": must be between 0 and ${SIGRTMAX}`);
   }
   const name = text.toUpperCase().replace(/^SIG/, '');
   const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);

@@ -7,7 +7,7 @@
  *   cpuset   cpuset.cpus/mems expanded to lists, and the cpuset flag files
  *   memory   memory.{,memsw.,kmem.,kmem.tcp.}{usage_in_bytes,max_usage_in_bytes,
  *            limit_in_bytes,failcnt}, memory.stat as `raw` (its `cache` also on top)
- *   pids     pids.current, pids.max ("max" is no limit: left out)
+ *   pids     pids.current, pids.max ("max" is no limit: left out; the container's limit, pids-share.ts)
  *   blkio    the CFQ/BFQ recursive files when they have lines, else the throttle ones
  *   hugetlb  hugetlb.<size>.{usage_in_bytes,max_usage_in_bytes,failcnt}
  *
@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { containerMemory } from './memory-share';
+import { containerPids } from './pids-share';
 import { isZero, u64, type BlkioEntry, type BlkioStats, type ContainerStats, type HugetlbStats, type MemoryEntry, type U64 } from '../container/stats';
 
 /** USER_HZ is the unit of cpuacct.stat on Linux (sysconf(_SC_CLK_TCK)). */
@@ -167,7 +168,7 @@ export function readCgroupStats(paths: Record<string, string>): ContainerStats {
     cpu: cpu(paths.cpuacct, paths.cpu),
     cpuset: cpuset(paths.cpuset),
     memory: memory(paths.memory),
-    pids: { current: omit(num(paths.pids, 'pids.current')), limit: pidsLimit === 'max' || pidsLimit === undefined ? undefined : omit(u64(pidsLimit)) },
+    pids: { current: omit(num(paths.pids, 'pids.current')), limit: pidsLimit === 'max' || pidsLimit === undefined ? undefined : omit(containerPids(Number(pidsLimit)) ?? 0) },
     blkio: blkio(paths.blkio),
     hugetlb: hugetlb(paths.hugetlb),
     intel_rdt: {},

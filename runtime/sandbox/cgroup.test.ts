@@ -1,4 +1,5 @@
 import { hostMemory } from './memory-share';
+import { hostPids } from './pids-share';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -67,7 +68,7 @@ describe('SandboxCgroup (cgroup v1)', () => {
     cg = SandboxCgroup.create(id, undefined, {
       memory: { limit: 64 * MiB, reservation: 32 * MiB, swap: 96 * MiB, swappiness: 10 },
       cpu: { shares: 512, quota: 50_000, period: 100_000 },
-      pids: { limit: 20 },
+      pids: { limit: 5 },
     });
     for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'cpuset', 'freezer']) {
       if (mounts.has(c)) expect(cg.path(c)).toBe(path.join(mounts.get(c)!.point, 'tvisor', id));
@@ -82,7 +83,7 @@ describe('SandboxCgroup (cgroup v1)', () => {
     expect(read(cpu, 'cpu.shares')).toBe('512');
     expect(read(cpu, 'cpu.cfs_quota_us')).toBe('50000');
     expect(read(cpu, 'cpu.cfs_period_us')).toBe('100000');
-    expect(read(pids, 'pids.max')).toBe('20');
+    expect(read(pids, 'pids.max')).toBe(String(hostPids(5)));
     const cpuset = cg.path('cpuset')!;
     expect(read(cpuset, 'cpuset.cpus')).toBe(read(mounts.get('cpuset')!.point, 'cpuset.cpus'));
     expect(read(cpuset, 'cpuset.mems')).not.toBe('');
@@ -111,8 +112,8 @@ describe('SandboxCgroup (cgroup v1)', () => {
     if (memsw) expect(read(mem, 'memory.memsw.limit_in_bytes')).toBe(String(hostMemory(48 * MiB)));
     cg.update({ memory: { limit: 128 * MiB, swap: 160 * MiB } });
 
-    // A shell in the cgroup cannot fork beyond pids.max (20).
-    const sh = spawn('/bin/sh', ['-c', 'read go; for i in $(seq 40); do sleep 30 </dev/null >/dev/null 2>&1 & done; echo done'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A shell in the cgroup cannot fork beyond pids.max (the limit plus tvisor's own share).
+    const sh = spawn('/bin/sh', ['-c', 'read go; for i in $(seq 120); do sleep 30 </dev/null >/dev/null 2>&1 & done; echo done'], { stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(sh);
     let err = '';
     sh.stderr!.on('data', (d) => (err += d));
@@ -123,8 +124,8 @@ describe('SandboxCgroup (cgroup v1)', () => {
     await done;
     expect(err).toMatch(/fork/i);
     const stats = cg.stats();
-    expect(stats.pids?.limit).toBe(20);
-    expect(stats.pids!.current).toBeLessThanOrEqual(20);
+    expect(stats.pids?.limit).toBe(5);
+    expect(stats.pids!.current).toBeLessThanOrEqual(hostPids(5)!);
     expect(stats.pids!.current).toBeGreaterThan(2);
     expect(stats.memory!.usage.usage).toBeGreaterThan(0);
     expect(stats.memory!.usage.limit).toBe(128 * MiB);
@@ -152,7 +153,7 @@ describe('SandboxCgroup (cgroup v1)', () => {
       // memory is written before cpu.shares, which the kernel refuses (-5); pids is put back too.
       expect(() => s.set({ memory: { limit: 32 * MiB }, pids: { limit: 10 }, cpu: { shares: -5 } })).toThrow(/^cgroup cpu\.shares: cannot write -5: EINVAL$/);
       expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(64 * MiB)));
-      expect(read(pids, 'pids.max')).toBe('30');
+      expect(read(pids, 'pids.max')).toBe(String(hostPids(30)));
       expect(read(cpu, 'cpu.shares')).toBe('512');
       expect(s.set({ memory: { limit: 48 * MiB }, pids: { limit: -1 } })).toEqual([]);
       expect(read(mem, 'memory.limit_in_bytes')).toBe(String(hostMemory(48 * MiB)));

@@ -17,7 +17,8 @@
  *
  * The memory limits (limit and memsw) are the container's plus the sandbox's own share
  * (sandboxMemoryOverhead: the sentry enforces the container's limit on the application
- * itself); `current` and the stats report the container's figure, as runc's would.
+ * itself); `current` and the stats report the container's figure, as runc's would. So is
+ * pids.max (hostPids: the sentry enforces the container's limit on the application's tasks).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +26,7 @@ import type { LinuxResources } from '../../oci/config';
 import type { ContainerStats } from '../container/stats';
 import { oomKills, readCgroupStats } from './cgroup-stats';
 import { containerMemory, hostMemory } from './memory-share';
+import { containerPids, hostPids } from './pids-share';
 
 /** CONTROLLERS are the v1 hierarchies a sandbox joins when they are mounted (runc's list). */
 export const CONTROLLERS = ['cpuset', 'cpu', 'cpuacct', 'memory', 'devices', 'freezer', 'blkio', 'pids',
@@ -268,7 +270,7 @@ export class SandboxCgroup {
     if (rtRuntime !== undefined) writeFile(need('cpu'), 'cpu.rt_runtime_us', rtRuntime);
     if (idle !== undefined && has(p.cpu, 'cpu.idle')) writeFile(p.cpu, 'cpu.idle', idle);
     if (r.pids) {
-      const limit = int('pids.max', r.pids.limit) ?? 0;
+      const limit = hostPids(int('pids.max', r.pids.limit)) ?? 0;
       writeFile(need('pids'), 'pids.max', limit > 0 ? limit : 'max');
     }
     const weight = int('blkio.weight', r.blockIO?.weight as number | undefined);
@@ -330,7 +332,7 @@ export class SandboxCgroup {
         mems: c.mems && has(p.cpuset, 'cpuset.mems') ? readFile(p.cpuset, 'cpuset.mems') : undefined,
       };
     }
-    if (r.pids) out.pids = { limit: read(p.pids, 'pids.max') ?? -1 };
+    if (r.pids) out.pids = { limit: containerPids(read(p.pids, 'pids.max')) ?? -1 };
     if (r.blockIO?.weight) {
       const file = ['blkio.bfq.weight', 'blkio.weight'].find((f) => has(p.blkio, f));
       if (file) out.blockIO = { weight: read(p.blkio, file) };

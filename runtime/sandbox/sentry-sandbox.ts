@@ -442,7 +442,11 @@ export class SentrySandbox implements Sandbox {
   }
 
   async update(ref: SandboxRef, resources: LinuxResources): Promise<string[]> {
-    return sandboxCgroup(ref).set(resources);
+    const ignored = sandboxCgroup(ref).set(resources);
+    // The sentry enforces the memory and pids limits on the application and shows them in
+    // its /sys/fs/cgroup: it learns them too (a sandbox that has just ended has nothing to learn).
+    if (alive(ref)) await control(ref, { cmd: 'update', resources });
+    return ignored;
   }
 }
 

@@ -7,6 +7,7 @@
  * shared one) or exits (which drops its use only), as posix_spawn relies on.
  */
 import { checkNproc } from './rlimit-checks';
+import { checkPidsLimit } from './pids-limit';
 import { Errno, fail } from './errors';
 import { Credentials } from './credentials';
 import type { Task } from './task';
@@ -62,6 +63,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_THREAD && f & CLONE_NEWPID) fail(Errno.EINVAL);
   if (f & CLONE_PARENT && (parent.tg === k.init || isNestedInit(parent.tg, k))) fail(Errno.EINVAL);
   checkNproc(parent);
+  checkPidsLimit(k);
   const ns = newNamespaces(parent, f);
   if (f & CLONE_THREAD && ns.pidns !== pidNamespaceOf(parent)) fail(Errno.EINVAL);
   const thread = (f & CLONE_THREAD) !== 0;

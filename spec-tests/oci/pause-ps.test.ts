@@ -1,8 +1,8 @@
 /**
  * pause, resume and ps, against runc (the reference) and tvisor: pause moves a running
  * container to `paused` and its processes stop running; resume moves it back; ps lists
- * the container's processes (`--format json`: an array of pids, runc's host pids or
- * tvisor's sandbox pids).
+ * the container's processes (`--format json`: an array of host pids, runc's container
+ * processes or tvisor's stubs that run them).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

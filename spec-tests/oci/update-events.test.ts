@@ -10,6 +10,7 @@
  * cgroup path (/<id> for runc, /tvisor/<id> for tvisor) is shared by every --root.
  */
 import { hostMemory } from '../../runtime/sandbox/memory-share';
+import { hostPids } from '../../runtime/sandbox/pids-share';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -82,6 +83,8 @@ describe.each(RUNTIMES)('%s update and events', (name, bin) => {
   const rt = new OciRuntime(name, bin);
   // tvisor's host cgroup holds the container's memory limit plus the sandbox's own share.
   const hostOf = (limit: number) => (name === 'tvisor' ? hostMemory(limit)! : limit);
+  // And its pids.max, the container's limit plus tvisor's own host threads.
+  const hostPidsOf = (limit: number) => (name === 'tvisor' ? hostPids(limit)! : limit);
   const id = `ue-${name}-${process.pid}`;
   afterAll(() => rt.cleanup());
 
@@ -111,7 +114,7 @@ describe.each(RUNTIMES)('%s update and events', (name, bin) => {
     const set = limits(pid);
     expect(set).toMatchObject({
       'memory.limit_in_bytes': String(hostOf(256 * MiB)), 'memory.soft_limit_in_bytes': String(128 * MiB),
-      'cpu.shares': '512', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '50000', 'pids.max': '200',
+      'cpu.shares': '512', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '50000', 'pids.max': String(hostPidsOf(200)),
     });
     if (memsw) expect(set['memory.memsw.limit_in_bytes']).toBe(String(hostOf(512 * MiB)));
 

@@ -252,13 +252,14 @@ type FileSpec = [name: string, text: () => string, mode: number];
 
 /** controllerFiles are the files with real values that a controller adds, in name order. */
 function controllerFiles(k: Kernel, spec: Spec, v: CgroupView, controller: string): FileSpec[] {
-  const res = spec.linux?.resources;
+  // Read at each read: `tvisor update` changes them (sentry/resources-update.ts).
+  const res = () => spec.linux?.resources;
   const bytes = (n: number | undefined) => (typeof n === 'number' && n > 0 ? String(Math.floor(n / PAGE) * PAGE) : UNLIMITED_BYTES);
   switch (controller) {
     case 'cpu': return [
-      ['cpu.cfs_period_us', () => String(res?.cpu?.period ?? 100000), 0o644],
-      ['cpu.cfs_quota_us', () => String(res?.cpu?.quota ?? -1), 0o644],
-      ['cpu.shares', () => String(res?.cpu?.shares ?? 1024), 0o644],
+      ['cpu.cfs_period_us', () => String(res()?.cpu?.period ?? 100000), 0o644],
+      ['cpu.cfs_quota_us', () => String(res()?.cpu?.quota ?? -1), 0o644],
+      ['cpu.shares', () => String(res()?.cpu?.shares ?? 1024), 0o644],
     ];
     case 'cpuacct': return [
       ['cpuacct.stat', () => { const t = sandboxCpuTimes(k); return `user ${Math.floor(t.user / 1e7)}\nsystem ${Math.floor(t.sys / 1e7)}`; }, 0o444],
@@ -275,14 +276,14 @@ function controllerFiles(k: Kernel, spec: Spec, v: CgroupView, controller: strin
       // A frozen container runs nothing that could read it.
       return [['freezer.state', () => 'THAWED', 0o644]];
     case 'memory': return [
-      ['memory.limit_in_bytes', () => bytes(res?.memory?.limit), 0o644],
+      ['memory.limit_in_bytes', () => bytes(res()?.memory?.limit), 0o644],
       ['memory.oom_control', () => `oom_kill_disable 0\nunder_oom 0\noom_kill ${sandboxMemory.oomKills}`, 0o644],
-      ['memory.soft_limit_in_bytes', () => bytes(res?.memory?.reservation), 0o644],
+      ['memory.soft_limit_in_bytes', () => bytes(res()?.memory?.reservation), 0o644],
       ['memory.usage_in_bytes', () => String(memoryUse(k.platform.memoryFile).used), 0o444],
     ];
     case 'pids': return [
       ['pids.current', () => String(k.tasks.size), 0o444],
-      ['pids.max', () => (typeof res?.pids?.limit === 'number' && res.pids.limit > 0 ? String(res.pids.limit) : 'max'), 0o644],
+      ['pids.max', () => (typeof res()?.pids?.limit === 'number' && res()!.pids!.limit > 0 ? String(res()!.pids!.limit) : 'max'), 0o644],
     ];
     default: return [];
   }
