@@ -137,11 +137,13 @@ function statx(dirfd: number, name: string, flags: number): Stat | number {
   const r = ret(f.statx()(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, statxBuf));
   if (r < 0) return r;
   const b = statxBuf;
-  const ts = (o: number) => Number(b.readBigInt64LE(o));
+  // 64-bit fields as two 32-bit halves (no BigInt but the inode number's): exact up to 2^53.
+  const ts = (o: number) => b.readInt32LE(o + 4) * 0x100000000 + b.readUInt32LE(o);
+  const u64 = (o: number) => b.readUInt32LE(o + 4) * 0x100000000 + b.readUInt32LE(o);
   return {
     blksize: b.readUInt32LE(4), nlink: b.readUInt32LE(16), uid: b.readUInt32LE(20), gid: b.readUInt32LE(24),
-    mode: b.readUInt16LE(28), ino: b.readBigUInt64LE(32), size: Number(b.readBigUInt64LE(40)),
-    blocks: Number(b.readBigUInt64LE(48)),
+    mode: b.readUInt16LE(28), ino: b.readBigUInt64LE(32), size: u64(40),
+    blocks: u64(48),
     atimeSec: ts(64), atimeNsec: b.readUInt32LE(72), btimeSec: ts(80), btimeNsec: b.readUInt32LE(88),
     ctimeSec: ts(96), ctimeNsec: b.readUInt32LE(104), mtimeSec: ts(112), mtimeNsec: b.readUInt32LE(120),
     rdevMajor: b.readUInt32LE(128), rdevMinor: b.readUInt32LE(132), devMajor: b.readUInt32LE(136), devMinor: b.readUInt32LE(140),

@@ -1,8 +1,8 @@
-import { allMessageNames, decode, DecodeError, encode, fieldsOf, typeOf } from './codec';
+import { allMessageNames, ATTR_SIZE, decode, DecodeError, encode, fieldsOf, typeOf } from './codec';
 import { decodeDirents, encodeDirent, type Dirent } from './dirent';
 import { FrameSplitter } from './frame';
 import { MAX_DIRSTATS, type FieldKind, type Message, type MsgName } from './messages';
-import { Writer } from './wire';
+import { Writer, type Qid } from './wire';
 
 /** sample builds a distinctive value of each field kind (seeded so fields differ). */
 function sample(kind: FieldKind, seed: number): unknown {
@@ -125,6 +125,42 @@ describe('9P2000.L codec', () => {
     expect(() => decode(cut.subarray(0, cut.length - 3))).toThrow(DecodeError);
     const t = encode({ kind: 'Treaddirstat', tag: 1, fid: 1, offset: 0, count: 5 });
     expect(() => decode(t.subarray(0, t.length - 1))).toThrow(DecodeError);
+  });
+
+  it('reads and writes attribute bodies at fixed offsets exactly as field by field', () => {
+    // The attribute bodies of Rgetattr, Rwalkstat and Rreaddirstat are read and written
+    // in one go (readAttr/writeAttr): the bytes and values must be those of the table's
+    // field order, and a bad body must be named by its field as the generic path names it.
+    const fieldByField = (attr: Record<string, unknown>): Buffer => {
+      const w = new Writer();
+      for (const [field, kind] of fieldsOf('Rgetattr')) {
+        const v = attr[field];
+        if (kind === 'qid') w.qid(v as Qid);
+        else if (kind === 'u32') w.u32(v as number);
+        else if (kind === 'u64b') w.u64Big(v as bigint);
+        else w.u64(v as number);
+      }
+      return Buffer.from(w.bytes());
+    };
+    const attrs = [3, 11].map((seed) => bodyOf('Rgetattr', seed));
+    const want = attrs.map(fieldByField);
+    expect(want[0]).toHaveLength(ATTR_SIZE);
+    const got = encode({ kind: 'Rreaddirstat', tag: 1, next: 0, entries: attrs.map((attr, i) => ({ name: `n${i}`, attr })) } as Message);
+    // header 7, next 4, n 2, then name[2+2] and the body per entry
+    expect(got.subarray(17, 17 + ATTR_SIZE)).toEqual(want[0]);
+    expect(got.subarray(17 + ATTR_SIZE + 4, 17 + 2 * ATTR_SIZE + 4)).toEqual(want[1]);
+    expect((decode(got) as Message<'Rreaddirstat'>).entries.map((e) => e.attr)).toEqual(attrs);
+    const ga = encode({ kind: 'Rgetattr', tag: 2, ...attrs[1] } as Message);
+    expect(ga.subarray(7)).toEqual(want[1]);
+    expect(decode(ga)).toEqual({ kind: 'Rgetattr', tag: 2, ...attrs[1] });
+    // A u64 beyond 2^53 in the second entry's mtime_sec (offset 89 of the body).
+    const bad = Buffer.from(got);
+    bad.writeUInt32LE(0x200000, 17 + ATTR_SIZE + 4 + 89 + 4);
+    expect(() => decode(bad)).toThrow(/Rreaddirstat.entries.mtimeSec: value out of range/);
+    // Cut inside the second body's size field (offset 49): named by that field.
+    const cut = Buffer.from(got.subarray(0, 17 + ATTR_SIZE + 4 + 52));
+    cut.writeUInt32LE(cut.length, 0);
+    expect(() => decode(cut)).toThrow(/Rreaddirstat.entries.size: truncated/);
   });
 
   it('splits a stream into frames across arbitrary chunk boundaries', () => {

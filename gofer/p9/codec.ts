@@ -67,7 +67,7 @@ function readField(r: Reader, kind: FieldKind, what: string): unknown {
       }
       const out: unknown[] = [];
       for (let i = 0; i < n && r.ok; i++) {
-        out.push(kind === 'strs' ? r.str(what) : kind === 'qids' ? r.qid(what) : kind === 'u32s' ? r.u32(what) : readBody(r, attrEntry(), what));
+        out.push(kind === 'strs' ? r.str(what) : kind === 'qids' ? r.qid(what) : kind === 'u32s' ? r.u32(what) : readAttr(r, what));
       }
       return out;
     }
@@ -78,9 +78,10 @@ function readField(r: Reader, kind: FieldKind, what: string): unknown {
         return [];
       }
       const out: unknown[] = [];
+      const nameWhat = `${what}.name`;
       for (let i = 0; i < n && r.ok; i++) {
-        const name = r.str(`${what}.name`);
-        out.push({ name, attr: readBody(r, attrEntry(), what) });
+        const name = r.str(nameWhat);
+        out.push({ name, attr: readAttr(r, what) });
       }
       return out;
     }
@@ -113,21 +114,78 @@ function writeField(w: Writer, kind: FieldKind, v: unknown): void {
       return;
     case 'attrs':
       w.u16((v as unknown[]).length);
-      for (const a of v as Array<Record<string, unknown>>) writeBody(w, attrEntry(), a);
+      for (const a of v as Array<Record<string, unknown>>) writeAttr(w, a);
       return;
     case 'dirstats':
       w.u16((v as unknown[]).length);
       for (const e of v as Array<{ name: string; attr: Record<string, unknown> }>) {
         w.str(e.name);
-        writeBody(w, attrEntry(), e.attr);
+        writeAttr(w, e.attr);
       }
       return;
   }
 }
 
-/** attrEntry is Rgetattr's entry: an attrs field holds its bodies. */
+/** ATTR_ENTRY is Rgetattr's entry: an attrs or dirstats field holds its bodies. */
+const ATTR_ENTRY = byName.get('Rgetattr')!;
 function attrEntry(): Entry {
-  return byName.get('Rgetattr')!;
+  return ATTR_ENTRY;
+}
+
+/** ATTR_SIZE is the size of an Rgetattr body on the wire (valid[8] qid[13] mode uid gid[4]
+ * fourteen u64 fields, gen and data_version[8]). */
+export const ATTR_SIZE = 153;
+/** ATTR_U64 are the offsets in an Rgetattr body of its u64 fields read as numbers (nlink to btime_nsec). */
+const ATTR_U64_FIRST = 33, ATTR_U64_LAST = 129;
+
+/**
+ * readAttr reads one Rgetattr body (an attrs or dirstats element, or Rgetattr's own) at
+ * fixed offsets, checking its bounds and its u64 fields' range once for the whole body
+ * instead of field by field. A body that is truncated or holds a value out of range is
+ * read by the generic readBody instead, so that the error names the field exactly as
+ * before; a well-formed one gives the same object.
+ */
+function readAttr(r: Reader, what: string): Record<string, unknown> {
+  const b = r.buf, p = r.pos;
+  let fits = r.ok && r.end - p >= ATTR_SIZE;
+  for (let o = ATTR_U64_FIRST; fits && o <= ATTR_U64_LAST; o += 8) fits = b.readUInt32LE(p + o + 4) <= 0x1fffff;
+  if (!fits) return readBody(r, attrEntry(), what);
+  r.pos = p + ATTR_SIZE;
+  const u64 = (o: number): number => b.readUInt32LE(p + o + 4) * 0x100000000 + b.readUInt32LE(p + o);
+  return {
+    valid: (b.readUInt32LE(p + 4) & 0x1fffff) * 0x100000000 + b.readUInt32LE(p),
+    qid: { type: b[p + 8], version: b.readUInt32LE(p + 9), path: b.readBigUInt64LE(p + 13) },
+    mode: b.readUInt32LE(p + 21), uid: b.readUInt32LE(p + 25), gid: b.readUInt32LE(p + 29),
+    nlink: u64(33), rdev: u64(41), size: u64(49), blksize: u64(57), blocks: u64(65),
+    atimeSec: u64(73), atimeNsec: u64(81), mtimeSec: u64(89), mtimeNsec: u64(97),
+    ctimeSec: u64(105), ctimeNsec: u64(113), btimeSec: u64(121), btimeNsec: u64(129),
+    gen: b.readBigUInt64LE(p + 137), dataVersion: b.readBigUInt64LE(p + 145),
+  };
+}
+
+/** writeAttr writes one Rgetattr body with one bounds check (as writeBody would field by field). */
+function writeAttr(w: Writer, a: Record<string, unknown>): void {
+  w.reserve(ATTR_SIZE);
+  const b = w.buf, p = w.pos;
+  const u64 = (o: number, v: unknown): void => {
+    const n = v as number;
+    b.writeUInt32LE(n % 0x100000000 >>> 0, p + o);
+    b.writeUInt32LE(Math.floor(n / 0x100000000) >>> 0, p + o + 4);
+  };
+  const q = a.qid as Qid;
+  u64(0, a.valid);
+  b[p + 8] = q.type & 0xff;
+  b.writeUInt32LE(q.version >>> 0, p + 9);
+  b.writeBigUInt64LE(BigInt.asUintN(64, q.path), p + 13);
+  b.writeUInt32LE((a.mode as number) >>> 0, p + 21);
+  b.writeUInt32LE((a.uid as number) >>> 0, p + 25);
+  b.writeUInt32LE((a.gid as number) >>> 0, p + 29);
+  u64(33, a.nlink); u64(41, a.rdev); u64(49, a.size); u64(57, a.blksize); u64(65, a.blocks);
+  u64(73, a.atimeSec); u64(81, a.atimeNsec); u64(89, a.mtimeSec); u64(97, a.mtimeNsec);
+  u64(105, a.ctimeSec); u64(113, a.ctimeNsec); u64(121, a.btimeSec); u64(129, a.btimeNsec);
+  b.writeBigUInt64LE(BigInt.asUintN(64, a.gen as bigint), p + 137);
+  b.writeBigUInt64LE(BigInt.asUintN(64, a.dataVersion as bigint), p + 145);
+  w.pos = p + ATTR_SIZE;
 }
 
 /** readBody reads the fields of `entry` into an object (what names the field in errors). */
@@ -156,7 +214,8 @@ export function decode(frame: Buffer, start = 0, end = frame.length): Message {
   if (!entry) throw new DecodeError(`unknown message type ${type}`, tag);
   const r = new Reader(frame, start + HEADER_SIZE, end);
   const msg: Record<string, unknown> = { kind: entry.name, tag };
-  for (const [field, kind] of entry.fields) msg[field] = readField(r, kind, `${entry.name}.${field}`);
+  if (entry === ATTR_ENTRY) Object.assign(msg, readAttr(r, entry.name));
+  else for (const [field, kind] of entry.fields) msg[field] = readField(r, kind, `${entry.name}.${field}`);
   if (!r.ok) throw new DecodeError(r.problem, tag);
   if (r.remaining !== 0) throw new DecodeError(`${entry.name}: ${r.remaining} trailing bytes`, tag);
   return msg as Message;
@@ -170,7 +229,8 @@ export function encodeInto(w: Writer, msg: Message): number {
   w.u32(0);
   w.u8(entry.type);
   w.u16(msg.tag);
-  writeBody(w, entry, msg as unknown as Record<string, unknown>);
+  if (entry === ATTR_ENTRY) writeAttr(w, msg as unknown as Record<string, unknown>);
+  else writeBody(w, entry, msg as unknown as Record<string, unknown>);
   const size = w.pos - start;
   w.buf.writeUInt32LE(size, start);
   return size;

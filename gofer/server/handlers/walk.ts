@@ -3,7 +3,7 @@
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { GetattrMask, MAX_DIRSTATS, NOFID, type Body, type DirStat, type Qid } from '../../p9';
+import { ATTR_SIZE, GetattrMask, MAX_DIRSTATS, NOFID, type Body, type DirStat, type Qid } from '../../p9';
 import { asCaller } from '../caller';
 import type { Export } from '../export';
 import { eachDirent, File, qidOf, validNewName, walkOne, walkOneStat } from '../file';
@@ -33,9 +33,9 @@ function attrOf(s: Session, exp: Export, st: sys.Stat): Body<'Rgetattr'> {
   };
 }
 
-/** ATTR_SIZE is the size of an Rgetattr body on the wire; DIRSTAT_HEADER is Rreaddirstat's
- * header and fields before its entries (size type tag next n). */
-const ATTR_SIZE = 153, DIRSTAT_HEADER = 13;
+/** DIRSTAT_HEADER is Rreaddirstat's header and fields before its entries (size type tag
+ * next n); each entry is its name and an Rgetattr body (ATTR_SIZE). */
+const DIRSTAT_HEADER = 13;
 /** DENTS_BUF is the getdents64 buffer of Treaddirstat. */
 const DENTS_BUF = 32 * 1024;
 

@@ -159,13 +159,15 @@ interface CachedFd {
 /** GoferInode is a file of a GoferFs. */
 export class GoferInode extends Inode {
   private target: string | null = null;
-  /** hostFds caches the descriptors the gofer passed, by access mode, shared by every open. */
-  private readonly hostFds = new Map<number, CachedFd>();
+  /** hostFds caches the descriptors the gofer passed, by access mode, shared by every open
+   * (made on first use: most inodes of a walk are only stat'ed). */
+  private hostFds: Map<number, CachedFd> | null = null;
   /** walkedFid is the fid once walked to (-1 for an entry of a listing not used yet). */
   private walkedFid: number;
   /** unwalked holds this directory's listed entries not walked to yet, by name (a rename
-   * walks the one it moves first: its origin would be wrong afterwards). */
-  private readonly unwalked = new Map<string, GoferInode>();
+   * walks the one it moves first: its origin would be wrong afterwards); made by the
+   * first listing. */
+  private unwalked: Map<string, GoferInode> | null = null;
 
   /**
    * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
@@ -207,7 +209,7 @@ export class GoferInode extends Inode {
 
   private forgetOrigin(): void {
     const o = this.origin;
-    if (o && o.dir.unwalked.get(o.name) === this) o.dir.unwalked.delete(o.name);
+    if (o && o.dir.unwalked?.get(o.name) === this) o.dir.unwalked.delete(o.name);
     this.origin = null;
   }
 
@@ -229,12 +231,12 @@ export class GoferInode extends Inode {
   /** evict releases the fid once no dentry names the file (vfs/dentry.ts): the gofer
    * closes its descriptor. Idle cached host descriptors go too. */
   override evict(): void {
-    for (const [acc, cfd] of this.hostFds) {
+    for (const [acc, cfd] of this.hostFds ?? []) {
       if (cfd.refs > 0) continue;
       const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
       if (i >= 0) idle.splice(i, 1);
       host.close(cfd.fd);
-      this.hostFds.delete(acc);
+      this.hostFds!.delete(acc);
     }
     if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
@@ -339,7 +341,7 @@ export class GoferInode extends Inode {
       }
       return entries.map((e) => {
         const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
-        this.unwalked.set(e.name, inode);
+        (this.unwalked ??= new Map()).set(e.name, inode);
         return { name: e.name, inode };
       });
     } catch {
@@ -365,7 +367,7 @@ export class GoferInode extends Inode {
    * open, LOPEN_EXEC). A cached descriptor is shared by every open the sentry allowed.
    */
   acquireHostFd(acc: number, creds?: Credentials, exec = false): number {
-    const c = this.hostFds.get(acc);
+    const c = this.hostFds?.get(acc);
     if (c) {
       if (c.refs++ === 0) {
         const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
@@ -383,21 +385,21 @@ export class GoferInode extends Inode {
       this.gfs.client.clunk(fid).catch(() => undefined);
     }
     if (fd < 0) fail(Errno.EIO); // a 9P2000.L.fd gofer passes a regular file's descriptor
-    this.hostFds.set(acc, { fd, refs: 1 });
+    (this.hostFds ??= new Map()).set(acc, { fd, refs: 1 });
     return fd;
   }
 
   /** releaseHostFd drops a reference; idle descriptors stay cached up to IDLE_FDS in all. */
   releaseHostFd(acc: number): void {
-    const c = this.hostFds.get(acc);
+    const c = this.hostFds?.get(acc);
     if (!c || --c.refs > 0) return;
     idle.push({ inode: this, acc });
     while (idle.length > IDLE_FDS) {
       const old = idle.shift()!;
-      const oc = old.inode.hostFds.get(old.acc);
+      const oc = old.inode.hostFds?.get(old.acc);
       if (oc && oc.refs === 0) {
         host.close(oc.fd);
-        old.inode.hostFds.delete(old.acc);
+        old.inode.hostFds!.delete(old.acc);
       }
     }
   }
@@ -471,7 +473,7 @@ export class GoferInode extends Inode {
       host.close(hostFd);
       throw e;
     }
-    n.hostFds.set(acc, { fd: hostFd, refs: 1 });
+    (n.hostFds ??= new Map()).set(acc, { fd: hostFd, refs: 1 });
     return new GoferFile(at(n), flags, n, -1, hostFd, acc);
   }
 
@@ -514,7 +516,7 @@ export class GoferInode extends Inode {
   override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials): void {
     if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
     // A listed entry that moves is walked to first: its fid follows it, its origin would not.
-    void this.unwalked.get(oldName)?.fid;
+    void this.unwalked?.get(oldName)?.fid;
     this.gfs.asTask(c);
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }
