@@ -2,7 +2,9 @@
  * bench-platform (make bench-platform) measures the round trip of one trapped syscall
  * through the ptrace platform from Node (Context.switch + a handler setting rax), and the
  * same PTRACE_SYSEMU round trip from C (build/platform/bench/sysemu-ref) in the same run,
- * on the same program (bench-loop: getppid in a loop). It prints each round and the ratio
+ * on the same program (bench-loop: getppid in a loop), and the C reference of the systrap
+ * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
+ * another process over a shared page, both spinning). It prints each round and the ratios
  * of the medians. It is not a test: no threshold fails it.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +19,7 @@ const ROUNDS = 5;
 const ROOT = path.resolve(__dirname, '../../..');
 const PROGRAM = path.join(ROOT, 'build/platform/testing/bench-loop');
 const REF = path.join(ROOT, 'build/platform/bench/sysemu-ref');
+const SYSTRAP_REF = path.join(ROOT, 'build/platform/bench/systrap-ref');
 const STACK_TOP = 0x7ff000000000;
 
 function median(xs: number[]): number {
@@ -43,10 +46,10 @@ function nodeRound(ops: number, pinning = true): { totalMs: number; ops: number 
   return { totalMs, ops: out.syscalls };
 }
 
-function refRound(): { totalMs: number; ops: number } {
-  const line = execFileSync(REF, [PROGRAM], { encoding: 'utf8' });
+function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number } {
+  const line = execFileSync(ref, args, { encoding: 'utf8' });
   const m = /ops=(\d+) total_ms=([\d.]+)/.exec(line);
-  if (!m) throw new Error(`sysemu-ref: unexpected output ${line}`);
+  if (!m) throw new Error(`${path.basename(ref)}: unexpected output ${line}`);
   return { ops: Number(m[1]), totalMs: Number(m[2]) };
 }
 
@@ -57,13 +60,15 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
 }
 
 nodeRound(5000); // warm up the JIT and the allocator
-const node: number[] = [], ref: number[] = [];
+const node: number[] = [], ref: number[] = [], sysRef: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   console.log(`round ${i + 1}`);
   node.push(show('node platform (Context.switch)', nodeRound(OPS)));
   ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
+  sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
 }
 const n = median(node), c = median(ref);
 console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
 show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
 console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
+console.log(`systrap C reference: median ${median(sysRef).toFixed(2)} us per trapped syscall (${(median(sysRef) / c).toFixed(2)}x the ptrace C reference)`);
