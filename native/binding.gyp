@@ -11,6 +11,17 @@
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-fstack-protector-strong", "-fstack-clash-protection", "-fcf-protection=full", "-fPIC"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-Wl,-z,noexecstack", "-Wl,--as-needed"]
+    },
+    {
+      "target_name": "tvisor_systrap",
+      "sources": ["systrap/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_FORTIFY_SOURCE=2", "_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-fstack-protector-strong", "-fstack-clash-protection", "-fcf-protection=full", "-fPIC"],
+      "cflags_cc": ["-std=c++17", "-fexceptions"],
+      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-Wl,-z,noexecstack", "-Wl,--as-needed"]
     }
   ]
 }

@@ -2,7 +2,8 @@
  * bench-platform (make bench-platform) measures the round trip of one trapped syscall
  * through the ptrace platform from Node (Context.switch + a handler setting rax), and the
  * same PTRACE_SYSEMU round trip from C (build/platform/bench/sysemu-ref) in the same run,
- * on the same program (bench-loop: getppid in a loop), and the C reference of the systrap
+ * on the same program (bench-loop: getppid in a loop); then the systrap platform's round
+ * trip on that program and the C reference of the systrap
  * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
  * another process over a shared page, both spinning). It prints each round and the ratios
  * of the medians. It is not a test: no threshold fails it.
@@ -27,9 +28,9 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function nodeRound(ops: number, pinning = true): { totalMs: number; ops: number } {
+function nodeRound(ops: number, pinning = true, backend = 'ptrace'): { totalMs: number; ops: number } {
   const mf = MemoryFile.create({ name: 'tvisor-bench' });
-  const platform = getPlatform('ptrace', mf);
+  const platform = getPlatform(backend, mf);
   const as = platform.newAddressSpace();
   const image = loadStaticElf(mf, as, PROGRAM);
   mapStack(mf, as, STACK_TOP);
@@ -60,15 +61,19 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
 }
 
 nodeRound(5000); // warm up the JIT and the allocator
-const node: number[] = [], ref: number[] = [], sysRef: number[] = [];
+nodeRound(5000, true, 'systrap');
+const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   console.log(`round ${i + 1}`);
   node.push(show('node platform (Context.switch)', nodeRound(OPS)));
   ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
+  sys.push(show('node platform, systrap (Context.switch)', nodeRound(OPS, true, 'systrap')));
   sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
 }
 const n = median(node), c = median(ref);
 console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
 show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
 console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
-console.log(`systrap C reference: median ${median(sysRef).toFixed(2)} us per trapped syscall (${(median(sysRef) / c).toFixed(2)}x the ptrace C reference)`);
+const st = median(sys), sr = median(sysRef);
+console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
+console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
