@@ -151,7 +151,9 @@ export async function main(argv: string[]): Promise<number> {
   let seccompMode: SeccompMode;
   let seccompFd: number;
   try {
-    const mode = o['host-seccomp'] ?? (o.debug ? 'trap' : 'kill');
+    // Under systrap, application syscalls meet the filter stubs inherit from the sentry:
+    // trap (skip the call, SIGSYS) rather than kill, so that they reach the stub's handler.
+    const mode = o['host-seccomp'] ?? (o.debug || o.platform === 'systrap' ? 'trap' : 'kill');
     if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new Error(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
     seccompMode = mode as SeccompMode;
     const logFd = openLog(o.log);
@@ -329,7 +331,7 @@ export async function main(argv: string[]): Promise<number> {
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
-    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor() } });
+    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor(o.platform === 'systrap' ? 'tvisor-systrap-stub' : 'tvisor-stub') } });
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });
       usePtmx(PRIVATE_PTMX);

@@ -167,6 +167,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 123, name: 'setfsgid', who: G, why: 'per-request credentials' },
   { nr: 125, name: 'capget', who: G, why: 'per-request capabilities' },
   { nr: 126, name: 'capset', who: G, why: 'per-request capabilities' },
+  { nr: 131, name: 'sigaltstack', who: S, why: 'systrap platform: a new application thread\'s alternate signal stack, injected before its detach (stubs keep the sentry\'s filter under their own)' },
   { nr: 135, name: 'personality', who: S, why: 'stub spawn disables ASLR', args: oneOf(0, [ADDR_NO_RANDOMIZE]), argsText: 'ADDR_NO_RANDOMIZE' },
   { nr: 138, name: 'fstatfs', who: G, why: 'Tstatfs' },
   { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up', args: oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_NO_NEW_PRIVS]), argsText: 'option: PDEATHSIG, SET_NAME, NO_NEW_PRIVS' },

@@ -13,7 +13,7 @@ export interface GlobalOptions {
   debug: boolean;
   debugLog?: string;
   systemdCgroup: boolean;
-  platform: 'ptrace' | 'kvm';
+  platform: 'ptrace' | 'systrap' | 'kvm';
   network: 'none' | 'host';
   strace: boolean;
   /** syscallCoverage makes the sentry log which implemented syscalls the container made. */

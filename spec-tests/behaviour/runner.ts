@@ -35,11 +35,12 @@ export const SCRATCH = '{scratch}';
 export type Runtime = 'runc' | 'runsc' | 'tvisor';
 
 /** RUNTIMES gives each runtime's binary and the global flags put before `run`. tvisor is
- * the repository's bin/tvisor unless TVISOR_BIN names another. */
+ * the repository's bin/tvisor unless TVISOR_BIN names another, on the platform that
+ * TVISOR_PLATFORM names (`--platform`; the runtime's default when unset). */
 export const RUNTIMES: Record<Runtime, { bin: string; flags: string[] }> = {
   runc: { bin: RUNC, flags: [] },
   runsc: { bin: '/usr/bin/runsc', flags: ['--network=none'] },
-  tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: [] },
+  tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: process.env.TVISOR_PLATFORM ? ['--platform', process.env.TVISOR_PLATFORM] : [] },
 };
 
 /** RunResult is one finished program. */
