@@ -33,7 +33,10 @@ namespace {
 
 constexpr size_t kRegsSize = sizeof(struct user_regs_struct);
 constexpr size_t kInfoSize = 32;
-constexpr int kSentrySpin = 4000;
+// sentrySpin: iterations (pause) the sentry spins for an event before it sleeps. 0 by
+// default: on these 2-CPU machines under load, spinning on either side costs more than
+// it saves (platform/README.md has the figures).
+int sentrySpin = 0;
 constexpr int64_t kPollNs = 10 * 1000 * 1000;
 constexpr int64_t kKickNs = 50 * 1000 * 1000;
 constexpr int64_t kBrokenNs = 5LL * 1000 * 1000 * 1000;
@@ -89,7 +92,7 @@ long Futex(uint32_t* word, int op, uint32_t val, const struct timespec* timeout)
 // an answer, 0 for a thread not yet born). It returns kEvent, kExited (the thread is
 // gone) or kBroken (the state holds anything else, or the thread does not answer).
 int WaitEvent(Block& b, uint32_t from, int pid, int tid) {
-  for (int i = 0; i < kSentrySpin; i++) {
+  for (int i = 0; i < sentrySpin; i++) {
     if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) == STATE_EVENT) return kEvent;
     __builtin_ia32_pause();
   }
@@ -232,6 +235,14 @@ Napi::Value EndThread(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// setSpin(n) -> 0: the sentry spins n iterations (pause) for an event before it sleeps.
+Napi::Value SetSpin(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 0) throw Napi::RangeError::New(info.Env(), "spin must be >= 0");
+  sentrySpin = n;
+  return Napi::Number::New(info.Env(), 0);
+}
+
 // fsgsbase() -> whether user mode may use rdfsbase/wrfsbase (the stub's handler does).
 Napi::Value FsGsBase(const Napi::CallbackInfo& info) {
   constexpr unsigned long kHwcap2FsGsBase = 1 << 1;
@@ -242,6 +253,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
   exports["awaitEvent"] = Napi::Function::New(env, AwaitEvent, "awaitEvent");
   exports["endThread"] = Napi::Function::New(env, EndThread, "endThread");
+  exports["setSpin"] = Napi::Function::New(env, SetSpin, "setSpin");
   exports["fsgsbase"] = Napi::Function::New(env, FsGsBase, "fsgsbase");
   exports["regsSize"] = Napi::Number::New(env, kRegsSize);
   exports["blockSize"] = Napi::Number::New(env, SYSTRAP_BLOCK_SIZE);

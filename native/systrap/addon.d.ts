@@ -11,6 +11,8 @@ export interface SystrapAddon {
   awaitEvent(block: Buffer, blockStub: number, pid: number, tid: number): number;
   /** endThread tells the thread waiting at an event to exit. */
   endThread(block: Buffer): number;
+  /** setSpin sets how many iterations the sentry spins for an event before it sleeps. */
+  setSpin(n: number): number;
   /** fsgsbase says whether user mode may use rdfsbase/wrfsbase on this host. */
   fsgsbase(): boolean;
   /** regsSize is sizeof(struct user_regs_struct). */

@@ -44,6 +44,7 @@
 #define BLK_SIGINFO 24       /* u64: the signal frame's siginfo (stub address) */
 #define BLK_FS_BASE 32       /* u64: fs base at the event; loaded again at resume */
 #define BLK_GS_BASE 40       /* u64: gs base, likewise */
+#define BLK_STUB_SPIN 48     /* u32: iterations the stub spins before it sleeps (the sentry sets it) */
 #define BLK_SIGALTSTACK 64   /* stack_t the sentry writes for the injected sigaltstack */
 #define BLK_ALTSTACK 0x1000
 
@@ -51,7 +52,5 @@
 #define STATE_RESUME 2
 #define STATE_EXIT 3
 
-/* Iterations of the stub's spin (pause) before it sleeps on the futex. */
-#define SYSTRAP_STUB_SPIN 20000
 
 #endif

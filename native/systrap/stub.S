@@ -24,7 +24,7 @@
  *
  * Handler (rdi = signal, rsi = siginfo, rdx = ucontext; %rsp in the thread's block): it
  * stores the frame's addresses and fs/gs base in the block header, sets the state to
- * EVENT, wakes the sentry if it sleeps, spins SYSTRAP_STUB_SPIN times, then sleeps on the
+ * EVENT, wakes the sentry if it sleeps, spins BLK_STUB_SPIN times, then sleeps on the
  * futex until the state changes: RESUME loads fs/gs base and returns (rt_sigreturn loads
  * the registers and XSAVE image the sentry left in the frame); anything else exits the
  * thread.
@@ -302,12 +302,14 @@ handler:
 	mov $1, %edx
 	jmp wake_site
 spin:
-	mov $SYSTRAP_STUB_SPIN, %ecx
+	mov BLK_STUB_SPIN(%rbx), %ecx
 1:	cmpl $STATE_EVENT, BLK_STATE(%rbx)
 	jne answered
+	test %ecx, %ecx
+	jz sleep
 	pause
 	dec %ecx
-	jnz 1b
+	jmp 1b
 sleep:
 	movl $1, BLK_STUB_WAITING(%rbx)
 	mfence

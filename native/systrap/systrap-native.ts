@@ -79,3 +79,9 @@ export function endThread(block: Buffer): void {
   if (!Buffer.isBuffer(block) || block.length < BLOCK_SIZE) throw new RangeError(`systrap block: need a Buffer of ${BLOCK_SIZE} bytes`);
   loadSystrapAddon().endThread(block);
 }
+
+/** setSentrySpin sets how many iterations (pause) the sentry spins for an event before it sleeps. */
+export function setSentrySpin(n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`spin ${n}: not a count`);
+  loadSystrapAddon().setSpin(n);
+}
