@@ -57,6 +57,23 @@ export class SystrapAddressSpace implements AddressSpace {
     return this.control.controlThread.tid;
   }
 
+  /**
+   * cpuRunner is the context whose thread ran here last: the growth of the stub process's
+   * CPU clock since the last sample is its (the ptrace address space's bookkeeping).
+   */
+  get cpuRunner(): { cpuUnflushedNs: number } | null {
+    return this.control.cpuRunner;
+  }
+
+  set cpuRunner(c: { cpuUnflushedNs: number } | null) {
+    this.control.cpuRunner = c;
+  }
+
+  /** flushCpu samples the stub's CPU clock and credits its growth to cpuRunner. */
+  flushCpu(): void {
+    this.control.flushCpu();
+  }
+
   /** dead tells whether the stub process is gone (killed, or found broken). */
   get dead(): boolean {
     return this.broken || this.control.dead;

@@ -37,6 +37,18 @@ export class SystrapContext implements Context {
   private released = false;
   /** handle is the shared [pid, tid] that interruptVia reads. */
   readonly handle: InterruptHandle = new Int32Array(new SharedArrayBuffer(8));
+  /** cpuUnflushedNs is the CPU time (ns) credited to this context by its spaces' samples. */
+  cpuUnflushedNs = 0;
+
+  /**
+   * cpuNs is the host CPU time (ns) the stubs spent running this context's task, sampled
+   * as the ptrace backend does: a stub process's clock only when another context is about
+   * to run there, or when this is read.
+   */
+  get cpuNs(): number {
+    for (const as of this.threads.keys()) if (as.cpuRunner === this && !as.dead) as.flushCpu();
+    return this.cpuUnflushedNs;
+  }
 
   switch(as: AddressSpace, regs: Registers, fp?: FpState): SwitchResult {
     if (this.released) throw new Error('systrap context: released');
@@ -46,6 +58,10 @@ export class SystrapContext implements Context {
     const t = this.threadFor(as, regs);
     if (!t) return this.lost(as);
     if (fp) t.loadFp(fp);
+    if (as.cpuRunner !== this) {
+      if (as.cpuRunner) as.flushCpu();
+      as.cpuRunner = this;
+    }
     const kind = switchThread(t.view, t.stubAddress, regs.buffer, this.info, t.pid, t.tid);
     switch (kind) {
       case SwitchKind.Syscall:
@@ -81,6 +97,7 @@ export class SystrapContext implements Context {
   forget(as: SystrapAddressSpace): void {
     const t = this.threads.get(as);
     if (!t) return;
+    if (as.cpuRunner === this && !as.dead) as.flushCpu();
     this.threads.delete(as);
     if (this.current === t) this.current = undefined;
     as.endThread(t);
