@@ -43,6 +43,22 @@ export const RUNTIMES: Record<Runtime, { bin: string; flags: string[] }> = {
   tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: process.env.TVISOR_PLATFORM ? ['--platform', process.env.TVISOR_PLATFORM] : [] },
 };
 
+/**
+ * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary that runs it
+ * on `platform` whatever --platform it is given (TVISOR_PLATFORM's), and returns its path:
+ * the `bin` of RunOptions for a run that must use that platform.
+ */
+export function tvisorOnPlatform(platform: string, dir: string): string {
+  const wrapper = path.join(dir, `tvisor-${platform}`);
+  fs.writeFileSync(wrapper, [
+    '#!/bin/sh',
+    'for a; do shift; if [ -n "$skip" ]; then skip=; continue; fi; [ "$a" = --platform ] && { skip=1; continue; }; set -- "$@" "$a"; done',
+    `exec '${RUNTIMES.tvisor.bin}' --platform '${platform}' "$@"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  return wrapper;
+}
+
 /** RunResult is one finished program. */
 export interface RunResult {
   stdout: string;

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { programSkipReason, RUNTIMES, runNative, runtimeSkipReason, runUnder, type RunResult } from '../behaviour/runner';
+import { programSkipReason, runNative, runtimeSkipReason, runUnder, tvisorOnPlatform, type RunResult } from '../behaviour/runner';
 import { systrapUnavailable } from '../../native/systrap/systrap-native';
 
 const missing = [runtimeSkipReason('tvisor'), systrapUnavailable(), programSkipReason('systrap-corrupt'), programSkipReason('systrap-gadgets')].filter(Boolean);
@@ -20,18 +20,11 @@ const SIGKILL = 9, SIGSEGV = 11;
 const STUB = 0x7fffff000000;
 const INJECT_SITE = STUB + 0x200;
 
-/** underSystrap runs a program under tvisor on the systrap platform (a wrapper drops any other --platform). */
+/** underSystrap runs a program under tvisor on the systrap platform. */
 function underSystrap(program: string): RunResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'systrap-security-'));
   try {
-    const wrapper = path.join(dir, 'tvisor');
-    fs.writeFileSync(wrapper, [
-      '#!/bin/sh',
-      'for a; do shift; if [ -n "$skip" ]; then skip=; continue; fi; [ "$a" = --platform ] && { skip=1; continue; }; set -- "$@" "$a"; done',
-      `exec '${RUNTIMES.tvisor.bin}' --platform systrap "$@"`,
-      '',
-    ].join('\n'), { mode: 0o755 });
-    return runUnder('tvisor', program, [], { bin: wrapper, timeoutMs: 120_000 });
+    return runUnder('tvisor', program, [], { bin: tvisorOnPlatform('systrap', dir), timeoutMs: 120_000 });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
