@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #define OPS 100000
 #define SHARED_SIZE (64 * 1024)
 #define ALT_STACK_OFF 4096
+#define SPIN_YIELD 2000
 
 enum { IDLE = 0, EVENT = 1, REPLY = 2, DONE = 3 };
 
@@ -49,7 +51,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
   ucontext_t *uc = ctx;
   memcpy(sh->gregs, uc->uc_mcontext.gregs, sizeof sh->gregs);
   __atomic_store_n(&sh->state, EVENT, __ATOMIC_RELEASE);
-  while (__atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != REPLY) __builtin_ia32_pause();
+  for (unsigned n = 1; __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != REPLY; n++) {
+    __builtin_ia32_pause();
+    if (n % SPIN_YIELD == 0) sched_yield();
+  }
   memcpy(uc->uc_mcontext.gregs, sh->gregs, sizeof sh->gregs);
   __atomic_store_n(&sh->state, IDLE, __ATOMIC_RELAXED);
 }
@@ -102,7 +107,10 @@ int main(void) {
   long ops = 0;
   for (;;) {
     unsigned s;
-    while ((s = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE)) != EVENT && s != DONE) __builtin_ia32_pause();
+    for (unsigned n = 1; (s = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE)) != EVENT && s != DONE; n++) {
+      __builtin_ia32_pause();
+      if (n % SPIN_YIELD == 0) sched_yield();
+    }
     if (s == DONE) break;
     sh->gregs[REG_RAX] = 1; /* getppid() */
     ops++;
