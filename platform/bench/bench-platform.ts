@@ -5,7 +5,8 @@
  * on the same program (bench-loop: getppid in a loop); then the systrap platform's round
  * trip on that program and the C reference of the systrap
  * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
- * another process over a shared page, both spinning). It prints each round and the ratios
+ * another process over a shared page, both spinning; and both sleeping on a futex, the
+ * hand-off systrap uses by default). It prints each round and the ratios
  * of the medians. It is not a test: no threshold fails it.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,8 @@ import { setSentrySpin } from '../../native/systrap/systrap-native';
 import { setStubSpin } from '../systrap/address-space';
 
 const OPS = 100000;
-const ROUNDS = 5;
+/** ROUNDS: BENCH_ROUNDS, 5 by default. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROOT = path.resolve(__dirname, '../../..');
 const PROGRAM = path.join(ROOT, 'build/platform/testing/bench-loop');
 const REF = path.join(ROOT, 'build/platform/bench/sysemu-ref');
@@ -64,13 +66,14 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
 
 nodeRound(5000); // warm up the JIT and the allocator
 nodeRound(5000, true, 'systrap');
-const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [];
+const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysFutexRef: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   console.log(`round ${i + 1}`);
   node.push(show('node platform (Context.switch)', nodeRound(OPS)));
   ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
   sys.push(show('node platform, systrap (Context.switch)', nodeRound(OPS, true, 'systrap')));
   sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
+  sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
 }
 const n = median(node), c = median(ref);
 console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
@@ -83,4 +86,5 @@ setStubSpin(0);
 setSentrySpin(0);
 const st = median(sys), sr = median(sysRef);
 console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
-console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
+const sf = median(sysFutexRef);
+console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -38,6 +39,27 @@ struct shared {
 };
 
 static struct shared *sh;
+static int use_futex;
+
+/* await_state waits until the shared word is `want` (or, for the parent, DONE). */
+static unsigned await_state(unsigned want, int parent) {
+  for (unsigned n = 1;; n++) {
+    unsigned s = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE);
+    if (s == want || (parent && s == DONE)) return s;
+    if (use_futex) {
+      syscall(SYS_futex, &sh->state, FUTEX_WAIT, s, NULL, NULL, 0);
+    } else {
+      __builtin_ia32_pause();
+      if (n % SPIN_YIELD == 0) sched_yield();
+    }
+  }
+}
+
+/* publish sets the shared word and, in futex mode, wakes the other side. */
+static void publish(unsigned state) {
+  __atomic_store_n(&sh->state, state, __ATOMIC_RELEASE);
+  if (use_futex) syscall(SYS_futex, &sh->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
 
 static double now_ms(void) {
   struct timespec ts;
@@ -50,11 +72,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
   (void)si;
   ucontext_t *uc = ctx;
   memcpy(sh->gregs, uc->uc_mcontext.gregs, sizeof sh->gregs);
-  __atomic_store_n(&sh->state, EVENT, __ATOMIC_RELEASE);
-  for (unsigned n = 1; __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != REPLY; n++) {
-    __builtin_ia32_pause();
-    if (n % SPIN_YIELD == 0) sched_yield();
-  }
+  publish(EVENT);
+  await_state(REPLY, 0);
   memcpy(uc->uc_mcontext.gregs, sh->gregs, sizeof sh->gregs);
   __atomic_store_n(&sh->state, IDLE, __ATOMIC_RELAXED);
 }
@@ -87,11 +106,12 @@ static void child(void) {
   for (long i = 0; i < OPS; i++) {
     if (raw_getppid() != 1) _exit(2);
   }
-  __atomic_store_n(&sh->state, DONE, __ATOMIC_RELEASE);
+  publish(DONE);
   _exit(0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  use_futex = argc > 1 && strcmp(argv[1], "futex") == 0;
   sh = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) {
     perror("systrap-ref: mmap");
@@ -106,15 +126,10 @@ int main(void) {
   if (pid == 0) child();
   long ops = 0;
   for (;;) {
-    unsigned s;
-    for (unsigned n = 1; (s = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE)) != EVENT && s != DONE; n++) {
-      __builtin_ia32_pause();
-      if (n % SPIN_YIELD == 0) sched_yield();
-    }
-    if (s == DONE) break;
+    if (await_state(EVENT, 1) == DONE) break;
     sh->gregs[REG_RAX] = 1; /* getppid() */
     ops++;
-    __atomic_store_n(&sh->state, REPLY, __ATOMIC_RELEASE);
+    publish(REPLY);
   }
   double total = now_ms() - start;
   int status;
