@@ -5,7 +5,7 @@
  * socket). It exits with init's exit status (128+n for a death by signal n).
  *
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
- *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
+ *                 [--platform ptrace|systrap] [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
  *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
