@@ -25,7 +25,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason, tvisorOnPlatform, type RunOptions } from '../behaviour/runner';
-import { systrapUnavailable } from '../../native/systrap/systrap-native';
 import { makeRootfs } from '../behaviour/bundle';
 
 const PROGRAM = 'bench-syscalls';
@@ -211,7 +210,7 @@ function main(): number {
       })),
       {
         name: 'tvisor-systrap',
-        skip: runtimeSkipReason('tvisor') ?? systrapUnavailable(),
+        skip: runtimeSkipReason('tvisor'),
         run: () => andWalk((only) => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin: systrapBin }),
           (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: systrapBin, ...opts })),
       },
