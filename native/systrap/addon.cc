@@ -137,6 +137,8 @@ Block BlockArg(const Napi::CallbackInfo& info) {
 
 // ReadEvent decodes the frame of the event the block holds into regs and info.
 int ReadEvent(Block& b, uint64_t* regs, uint8_t* info) {
+  // SAFETY: both addresses come from the application-writable header; At() keeps every
+  // read below inside the block, and the values read are only reported, never followed.
   uint8_t* uc = b.At(b.u64(BLK_UCONTEXT), kUcSize);
   uint8_t* si = b.At(b.u64(BLK_SIGINFO), kSiginfoSize);
   if (!uc || !si) return kBroken;
@@ -176,6 +178,8 @@ int ReadEvent(Block& b, uint64_t* regs, uint8_t* info) {
 
 // WriteAnswer stores regs into the frame; the stub returns through it.
 int WriteAnswer(Block& b, const uint64_t* regs) {
+  // SAFETY: as in ReadEvent, every write stays inside the block (At); what the stub then
+  // loads through rt_sigreturn is checked by the host kernel like any signal frame.
   uint8_t* uc = b.At(b.u64(BLK_UCONTEXT), kUcSize);
   if (!uc) return kBroken;
   uint64_t gr[SC_EFLAGS + 1];

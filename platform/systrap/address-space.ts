@@ -120,6 +120,8 @@ export class SystrapAddressSpace implements AddressSpace {
     const { range, view } = this.allocateBlock();
     const stubAddress = BLOCKS + slot * BLOCK_SIZE;
     try {
+      // SAFETY: a fixed shared mapping of our memory-file range at the slot's address, in
+      // the stub's own range (above maxUserAddress: no application mapping is there).
       this.control.inject(SYS_mmap, [stubAddress, BLOCK_SIZE, PROT_RW, MAP_SHARED | MAP_FIXED, STUB_MEMFD, range.offset]);
       const tid = ptraceNative.cloneThread(this.controlTid);
       // stack_t { ss_sp, ss_flags, ss_size } for the injected sigaltstack.
@@ -127,6 +129,8 @@ export class SystrapAddressSpace implements AddressSpace {
       view.writeBigUInt64LE(0n, BLK_SIGALTSTACK + 8);
       view.writeBigUInt64LE(BigInt(BLOCK_SIZE - BLK_ALTSTACK), BLK_SIGALTSTACK + 16);
       view.writeUInt32LE(stubSpin, BLK_STUB_SPIN);
+      // SAFETY: both run on the new thread, still traced and stopped, at the inject gadget
+      // (filter A allows them there; seccomp only with filter B's fixed program).
       this.injectInto(tid, SYS_sigaltstack, [stubAddress + BLK_SIGALTSTACK, 0]);
       this.injectInto(tid, SYS_seccomp, [SECCOMP_SET_MODE_FILTER, 0, FPROG_B]);
       // From here on the thread is untraced: it runs to its birth int3 and waits there.
