@@ -5,6 +5,7 @@
 import { MemoryFile } from './memfile/memory-file';
 import { getPlatformWith, type Platform } from './platform';
 import './ptrace/ptrace';
+import './systrap/systrap';
 
 export * from './platform';
 export { Registers } from './registers';

@@ -77,6 +77,11 @@ describe('global behaviour', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe('');
   });
+
+  test('--platform names the systrap backend too', async () => {
+    const r = await tvisor('--root', root, '--platform', 'systrap', 'list', '-q');
+    expect([r.code, r.out, r.err]).toEqual([0, '', '']);
+  });
 });
 
 describe('state, list, kill, delete, start on unknown ids', () => {

@@ -5,7 +5,7 @@
  * socket). It exits with init's exit status (128+n for a death by signal n).
  *
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
- *                 [--platform ptrace] [--strace] [--debug] [--log-format text|json]
+ *                 [--platform ptrace|systrap] [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
  *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
@@ -162,7 +162,9 @@ export async function main(argv: string[]): Promise<number> {
   let seccompMode: SeccompMode;
   let seccompFd: number;
   try {
-    const mode = o['host-seccomp'] ?? (o.debug ? 'trap' : 'kill');
+    // Under systrap, application syscalls meet the filter stubs inherit from the sentry:
+    // trap (skip the call, SIGSYS) rather than kill, so that they reach the stub's handler.
+    const mode = o['host-seccomp'] ?? (o.debug || o.platform === 'systrap' ? 'trap' : 'kill');
     if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new Error(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
     seccompMode = mode as SeccompMode;
     const logFd = openLog(o.log);
@@ -355,7 +357,7 @@ export async function main(argv: string[]): Promise<number> {
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
     reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
-    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor() } });
+    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor(o.platform === 'systrap' ? 'tvisor-systrap-stub' : 'tvisor-stub') } });
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });
       usePtmx(PRIVATE_PTMX);

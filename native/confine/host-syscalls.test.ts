@@ -137,14 +137,51 @@ describe('the stub binary', () => {
   });
 });
 
+describe('the systrap stub binary', () => {
+  const stub = path.resolve(__dirname, '../../build/native/tvisor-systrap-stub');
+  const SITES = { inject: INJECT_IP, restorer: STUB_BASE + 0xa07n, wake: STUB_BASE + 0xa42n, wait: STUB_BASE + 0xa82n, exit: STUB_BASE + 0xac2n } as const;
+
+  it('has filter A as the table describes: the systrap-stub rows at their sites, a trap anywhere else', () => {
+    if (!fs.existsSync(stub)) throw new Error(`${stub} is missing: run make build`);
+    const prog = stubFilter(fs.readFileSync(stub));
+    const rows = hostSyscallsOf('systrap-stub');
+    for (let nr = 0; nr <= MAX_SYSCALL; nr++) {
+      for (const [site, ip] of Object.entries(SITES)) {
+        const row = rows.find((r) => r.nr === nr && [r.gadget].flat().includes(site as keyof typeof SITES));
+        if (!row) {
+          expect([nr, site, runFilter(prog, { nr, ip })]).toEqual([nr, site, RET.KILL_PROCESS]);
+          continue;
+        }
+        const gadgets = [row.gadget].flat();
+        // A row with one alternative per site pairs them in order; otherwise each applies everywhere.
+        const alts = row.args ? (row.args.length === gadgets.length && gadgets.length > 1 ? [row.args[gadgets.indexOf(site as keyof typeof SITES)]] : row.args) : [[]];
+        for (const alt of alts) expect([nr, site, runFilter(prog, { nr, ip, args: argsOf(alt) })]).toEqual([nr, site, RET.ALLOW]);
+        if (row.args) expect([nr, site, runFilter(prog, { nr, ip, args: [7n, 7n, 7n, 7n, 7n, 7n] })]).toEqual([nr, site, RET.KILL_PROCESS]);
+      }
+      for (const ip of [STUB_BASE + 0x100n, 0x400000n, 0x7ffff7a00000n, 0xffffffffff600000n]) {
+        expect([nr, ip, runFilter(prog, { nr, ip })]).toEqual([nr, ip, RET.TRAP]);
+      }
+    }
+  });
+
+  it('has filter B: an application thread is killed for any call from the inject gadget, and left to filter A elsewhere', () => {
+    const elf = fs.readFileSync(stub);
+    const prog = stubFilter(elf, 0x600);
+    for (let nr = 0; nr <= MAX_SYSCALL; nr++) {
+      expect([nr, runFilter(prog, { nr, ip: INJECT_IP })]).toEqual([nr, RET.KILL_PROCESS]);
+      for (const ip of [SITES.restorer, SITES.wake, 0x400000n]) expect([nr, runFilter(prog, { nr, ip })]).toEqual([nr, RET.ALLOW]);
+    }
+  });
+});
+
 function argsOf(alt: readonly { arg: number; value: bigint | 'stubFd' }[]): bigint[] {
   const args = [0n, 0n, 0n, 0n, 0n, 0n];
   for (const t of alt) args[t.arg] = typeof t.value === 'bigint' ? t.value : BigInt(VALUES[t.value]);
   return args;
 }
 
-/** stubFilter reads the seccomp program out of the stub's ELF image (its struct sock_fprog at STUB_OFF_FILTER - 16). */
-function stubFilter(elf: Buffer): ReturnType<typeof decodeFilter> {
+/** stubFilter reads a seccomp program out of a stub's ELF image (its struct sock_fprog at `at` - 16; STUB_OFF_FILTER by default). */
+function stubFilter(elf: Buffer, at = 0x400): ReturnType<typeof decodeFilter> {
   const phoff = Number(elf.readBigUInt64LE(0x20));
   const phentsize = elf.readUInt16LE(0x36);
   const phnum = elf.readUInt16LE(0x38);
@@ -152,8 +189,8 @@ function stubFilter(elf: Buffer): ReturnType<typeof decodeFilter> {
     const ph = phoff + i * phentsize;
     if (elf.readUInt32LE(ph) !== 1 || elf.readBigUInt64LE(ph + 0x10) !== STUB_BASE) continue;
     const base = Number(elf.readBigUInt64LE(ph + 8));
-    const len = elf.readUInt16LE(base + 0x400 - 16);
-    return decodeFilter(elf.subarray(base + 0x400, base + 0x400 + len * 8));
+    const len = elf.readUInt16LE(base + at - 16);
+    return decodeFilter(elf.subarray(base + at, base + at + len * 8));
   }
   throw new Error('stub: no segment at STUB_BASE');
 }

@@ -1,6 +1,8 @@
 /**
  * host-syscalls is the one table of the host syscalls that tvisor's own sandbox
- * processes may make once they are confined: the sentry, the gofer and the ptrace stubs.
+ * processes may make once they are confined: the sentry, the gofer, the ptrace stubs and
+ * the systrap stubs (the `systrap-stub` rows: filter A of native/systrap/stub.S, checked
+ * against the binary by host-syscalls.test.ts).
  * Each process's seccomp allowlist (filters.ts), `tvisor host-syscalls` and the README's
  * counts all come from it.
  *
@@ -28,11 +30,14 @@
 import type { ArgTest } from './bpf';
 import { HOST_IOCTLS, HOST_OPTIONS } from '../net/host-options';
 
-/** HostProcess names one of tvisor's confined host processes. */
-export type HostProcess = 'sentry' | 'gofer' | 'stub';
+/** HostProcess names one of tvisor's confined host processes (`systrap-stub`: the systrap platform's stub). */
+export type HostProcess = 'sentry' | 'gofer' | 'stub' | 'systrap-stub';
 
 /** HOST_PROCESSES lists the confined processes in the order `tvisor host-syscalls` prints them. */
-export const HOST_PROCESSES: readonly HostProcess[] = ['sentry', 'gofer', 'stub'];
+export const HOST_PROCESSES: readonly HostProcess[] = ['sentry', 'gofer', 'stub', 'systrap-stub'];
+
+/** StubSite names a syscall instruction of a stub (native/stub/layout.h, native/systrap/layout.h). */
+export type StubSite = 'inject' | 'park' | 'restorer' | 'wake' | 'wait' | 'exit';
 
 /** RuntimeValue names an argument value known only when the filter is installed. */
 export type RuntimeValue = 'stubFd';
@@ -55,8 +60,8 @@ export interface HostSyscall {
   readonly argsText?: string;
   /** action: `enosys` answers ENOSYS instead of allowing the call. */
   readonly action?: 'allow' | 'enosys';
-  /** gadget, for stub rows: the stub address the call must come from. */
-  readonly gadget?: 'inject' | 'park';
+  /** gadget, for stub rows: the stub address(es) the call must come from. */
+  readonly gadget?: StubSite | readonly StubSite[];
 }
 
 const eq = (arg: number, value: number | bigint): ArgTest => ({ arg, value: BigInt(value) });
@@ -108,6 +113,10 @@ const HOST_SOCKETS: ArgTest[][] = [
 const optionArgs = (set: boolean): ArgTest[][] => HOST_OPTIONS.filter((o) => !set || o.access === 'both')
   .map((o) => [LOW32(1, o.level), LOW32(2, o.name)] as ArgTest[]);
 
+// futex(2) operations, seccomp(2) operations, and the systrap stub's filter B (native/systrap/layout.h).
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, SECCOMP_SET_MODE_FILTER = 1;
+const SYSTRAP_FPROG_B = 0x7fffff000000 + 0x600 - 16;
+
 // prctl(2) options; personality(2) flags.
 const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38;
 const AT_EMPTY_PATH = 0x1000;
@@ -128,14 +137,18 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 8, name: 'lseek', who: SG, why: 'host files of the container (stdio); Tread/Twrite offsets' },
   { nr: 9, name: 'mmap', who: SG, why: 'V8 heap, thread stacks, the memory file' },
   { nr: 9, name: 'mmap', who: ['stub'], gadget: 'inject', why: 'mapping the memory file into an address space' },
+  { nr: 9, name: 'mmap', who: ['systrap-stub'], gadget: 'inject', why: 'the control thread maps the memory file into an address space (never an application thread: its filter B kills any call from the inject gadget)' },
   { nr: 10, name: 'mprotect', who: SG, why: 'V8 code pages, guard pages' },
   { nr: 10, name: 'mprotect', who: ['stub'], gadget: 'inject', why: 'changing an address space\'s protections' },
+  { nr: 10, name: 'mprotect', who: ['systrap-stub'], gadget: 'inject', why: 'the control thread changes an address space\'s protections' },
   { nr: 11, name: 'munmap', who: SG, why: 'freeing memory; a new stub unmaps its stack' },
   { nr: 11, name: 'munmap', who: ['stub'], gadget: 'inject', why: 'unmapping from an address space' },
+  { nr: 11, name: 'munmap', who: ['systrap-stub'], gadget: 'inject', why: 'the control thread unmaps from an address space' },
   { nr: 12, name: 'brk', who: SG, why: 'malloc' },
   { nr: 13, name: 'rt_sigaction', who: SG, why: 'Node\'s signal handlers; stub spawn resets every handler' },
   { nr: 14, name: 'rt_sigprocmask', who: SG, why: 'threads block signals; stub spawn unblocks all' },
   { nr: 15, name: 'rt_sigreturn', who: SG, why: 'return from a signal handler (glibc\'s setxid broadcast of the credential drop ends in it, the sentry\'s SIGCHLD)' },
+  { nr: 15, name: 'rt_sigreturn', who: ['systrap-stub'], gadget: 'restorer', why: 'the signal handler returns into the answered frame (any register state is the application\'s own to set)' },
   { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys', args: oneOf(1, SENTRY_IOCTLS), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX; FIONREAD, SIOCOUTQ, SIOCATMARK, SIOCGIF* (read-only)' },
   { nr: 17, name: 'pread64', who: SG, why: 'the memory file; Tread; the sandbox\'s /proc/net/snmp, netstat and /proc/sys/net, re-read from the namespace\'s files opened before confinement' },
   { nr: 18, name: 'pwrite64', who: SG, why: 'the memory file; Twrite' },
@@ -171,8 +184,10 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   },
   { nr: 56, name: 'clone', who: G, why: 'Node threads', args: oneOf(0, [PTHREAD_CLONE_FLAGS]), argsText: 'flags: a pthread' },
   { nr: 56, name: 'clone', who: ['stub'], gadget: 'inject', why: 'a new stub thread' },
+  { nr: 56, name: 'clone', who: ['systrap-stub'], gadget: 'inject', why: 'the control thread clones an application thread' },
   { nr: 60, name: 'exit', who: SG, why: 'a thread exits' },
   { nr: 60, name: 'exit', who: ['stub'], gadget: 'inject', why: 'a stub thread exits' },
+  { nr: 60, name: 'exit', who: ['systrap-stub'], gadget: ['inject', 'exit'], why: 'a thread exits (the sentry ends it, or the application ends its own thread: its process is then killed)' },
   { nr: 61, name: 'wait4', who: S, why: 'ptrace stops of the stubs; reaping stubs' },
   { nr: 62, name: 'kill', who: S, why: 'killing a stub process' },
   { nr: 72, name: 'fcntl', who: SG, why: 'descriptor flags; Tlopen duplicates' },
@@ -192,6 +207,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 123, name: 'setfsgid', who: G, why: 'per-request credentials' },
   { nr: 125, name: 'capget', who: G, why: 'per-request capabilities' },
   { nr: 126, name: 'capset', who: G, why: 'per-request capabilities' },
+  { nr: 131, name: 'sigaltstack', who: S, why: 'systrap platform: a new application thread\'s alternate signal stack, injected before its detach (stubs keep the sentry\'s filter under their own)' },
+  { nr: 131, name: 'sigaltstack', who: ['systrap-stub'], gadget: 'inject', why: 'a new thread\'s alternate stack in its block, before its detach' },
   { nr: 135, name: 'personality', who: S, why: 'stub spawn disables ASLR', args: oneOf(0, [ADDR_NO_RANDOMIZE]), argsText: 'ADDR_NO_RANDOMIZE' },
   { nr: 138, name: 'fstatfs', who: G, why: 'Tstatfs' },
   { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up', args: oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_NO_NEW_PRIVS]), argsText: 'option: PDEATHSIG, SET_NAME, NO_NEW_PRIVS' },
@@ -200,6 +217,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 193, name: 'fgetxattr', who: G, why: 'Txattrwalk' },
   { nr: 196, name: 'flistxattr', who: G, why: 'Txattrwalk' },
   { nr: 202, name: 'futex', who: SG, why: 'thread synchronisation' },
+  { nr: 202, name: 'futex', who: ['systrap-stub'], gadget: ['wake', 'wait'], args: [[LOW32(1, FUTEX_WAKE)], [LOW32(1, FUTEX_WAIT)]], argsText: 'FUTEX_WAKE at the wake site, FUTEX_WAIT at the wait site', why: 'the handler wakes the sentry and sleeps until its answer (on the application\'s own memory at worst; the sentry bounds the wait)' },
   { nr: 203, name: 'sched_setaffinity', who: S, why: 'keeping a tracer and its stub thread on one CPU' },
   { nr: 204, name: 'sched_getaffinity', who: S, why: 'the tracer\'s CPU mask' },
   { nr: 217, name: 'getdents64', who: SG, why: 'Treaddir; bin/tvisor lists stale code caches at exit' },
@@ -226,6 +244,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 288, name: 'accept4', who: SG, why: 'the sentry\'s control and exec connections; a gofer serving --socket' },
   { nr: 292, name: 'dup3', who: S, why: 'Node\'s stdio' },
   { nr: 317, name: 'seccomp', who: S, why: 'stub start-up installs its own filter' },
+  { nr: 317, name: 'seccomp', who: ['systrap-stub'], gadget: 'inject', args: [[eq(0, SECCOMP_SET_MODE_FILTER), eq(1, 0), eq(2, SYSTRAP_FPROG_B)]], argsText: 'SET_MODE_FILTER, no flags, filter B only', why: 'a new thread installs filter B, before its detach' },
   { nr: 318, name: 'getrandom', who: S, why: 'the container\'s getrandom (OpenSSL reseeds from the host)' },
   { nr: 322, name: 'execveat', who: S, why: 'stub spawn execs the stub binary from its descriptor', args: [[LOW32(0, 'stubFd'), eq(4, AT_EMPTY_PATH)]], argsText: 'the stub binary\'s descriptor, AT_EMPTY_PATH' },
   { nr: 332, name: 'statx', who: SG, why: 'Tgetattr; Node\'s stat' },

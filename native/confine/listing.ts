@@ -19,7 +19,7 @@ export function renderHostSyscalls(who: readonly HostProcess[], format: 'table' 
     const allowed = rows.filter((r) => (r.action ?? 'allow') === 'allow').length;
     lines.push(`${p}: ${allowed} host syscalls allowed${rows.length > allowed ? `, ${rows.length - allowed} answered ENOSYS` : ''}; any other kills the process`);
     for (const r of rows) {
-      const cond = r.action === 'enosys' ? 'ENOSYS' : r.argsText ?? (r.gadget ? `from the ${r.gadget} gadget` : '');
+      const cond = r.action === 'enosys' ? 'ENOSYS' : (r.gadget ? `from the ${[r.gadget].flat().join(' or ')} gadget${r.argsText ? `: ${r.argsText}` : ''}` : r.argsText ?? '');
       lines.push(`  ${String(r.nr).padStart(3)}  ${r.name.padEnd(18)} ${cond.padEnd(30)} ${r.why}`);
     }
     lines.push('');

@@ -59,9 +59,12 @@ export function loadPtraceAddon(): PtraceAddon {
   return addon;
 }
 
-/** stubPath returns the path of the static ptrace stub binary. */
-export function stubPath(): string {
-  return findFile('tvisor-stub', ['build/native/tvisor-stub']);
+/** StubName names a static stub binary under build/native (the ptrace or the systrap stub). */
+export type StubName = 'tvisor-stub' | 'tvisor-systrap-stub';
+
+/** stubPath returns the path of a static stub binary (the ptrace stub by default). */
+export function stubPath(name: StubName = 'tvisor-stub'): string {
+  return findFile(name, [`build/native/${name}`]);
 }
 
 /** nativeAvailable says why the ptrace native parts cannot be used, or undefined if they can. */
@@ -90,27 +93,32 @@ function ok(call: string, r: number): number {
   return r;
 }
 
-let stubFd = -1;
-let stubFile = '';
+const stubFds = new Map<StubName, { fd: number; file: string }>();
 
 /**
- * stubDescriptor opens the stub binary once (close-on-exec) and keeps it: stubs are
+ * stubDescriptor opens a stub binary once (close-on-exec) and keeps it: stubs are
  * started from this descriptor (execveat), so that a sentry confined to an empty root
  * (native/confine) still has them.
  */
-export function stubDescriptor(): number {
-  if (stubFd < 0) {
-    stubFile = stubPath();
-    stubFd = openSync(stubFile, fsConstants.O_RDONLY | 0o2000000);
-  }
-  return stubFd;
+export function stubDescriptor(name: StubName = 'tvisor-stub'): number {
+  return openStub(name).fd;
 }
 
-/** spawnStub starts a stub process traced by this thread, with `memfd` as its STUB_MEMFD. */
-export function spawnStub(memfd: number): number {
+function openStub(name: StubName): { fd: number; file: string } {
+  let s = stubFds.get(name);
+  if (!s) {
+    const file = stubPath(name);
+    s = { fd: openSync(file, fsConstants.O_RDONLY | 0o2000000), file };
+    stubFds.set(name, s);
+  }
+  return s;
+}
+
+/** spawnStub starts a stub process (`name`) traced by this thread, with `memfd` as its STUB_MEMFD. */
+export function spawnStub(memfd: number, name: StubName = 'tvisor-stub'): number {
   if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
-  const fd = stubDescriptor();
-  return loadPtraceAddon().spawnStub(stubFile, memfd, fd, stubIds);
+  const s = openStub(name);
+  return loadPtraceAddon().spawnStub(s.file, memfd, s.fd, stubIds);
 }
 
 let stubIds = -1;

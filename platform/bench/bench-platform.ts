@@ -2,7 +2,11 @@
  * bench-platform (make bench-platform) measures the round trip of one trapped syscall
  * through the ptrace platform from Node (Context.switch + a handler setting rax), and the
  * same PTRACE_SYSEMU round trip from C (build/platform/bench/sysemu-ref) in the same run,
- * on the same program (bench-loop: getppid in a loop). It prints each round and the ratio
+ * on the same program (bench-loop: getppid in a loop); then the systrap platform's round
+ * trip on that program and the C reference of the systrap
+ * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
+ * another process over a shared page, both spinning; and both sleeping on a futex, the
+ * hand-off systrap uses by default). It prints each round and the ratios
  * of the medians. It is not a test: no threshold fails it.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,12 +15,16 @@ import { getPlatform, MemoryFile, Registers } from '../index';
 import { loadStaticElf, mapStack } from '../testing/elf-loader';
 import { runTask } from '../testing/run';
 import { newPtraceContext } from '../ptrace/ptrace';
+import { setSentrySpin } from '../../native/systrap/systrap-native';
+import { setStubSpin } from '../systrap/address-space';
 
 const OPS = 100000;
-const ROUNDS = 5;
+/** ROUNDS: BENCH_ROUNDS, 5 by default. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROOT = path.resolve(__dirname, '../../..');
 const PROGRAM = path.join(ROOT, 'build/platform/testing/bench-loop');
 const REF = path.join(ROOT, 'build/platform/bench/sysemu-ref');
+const SYSTRAP_REF = path.join(ROOT, 'build/platform/bench/systrap-ref');
 const STACK_TOP = 0x7ff000000000;
 
 function median(xs: number[]): number {
@@ -24,9 +32,9 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function nodeRound(ops: number, pinning = true): { totalMs: number; ops: number } {
+function nodeRound(ops: number, pinning = true, backend = 'ptrace'): { totalMs: number; ops: number } {
   const mf = MemoryFile.create({ name: 'tvisor-bench' });
-  const platform = getPlatform('ptrace', mf);
+  const platform = getPlatform(backend, mf);
   const as = platform.newAddressSpace();
   const image = loadStaticElf(mf, as, PROGRAM);
   mapStack(mf, as, STACK_TOP);
@@ -43,10 +51,10 @@ function nodeRound(ops: number, pinning = true): { totalMs: number; ops: number 
   return { totalMs, ops: out.syscalls };
 }
 
-function refRound(): { totalMs: number; ops: number } {
-  const line = execFileSync(REF, [PROGRAM], { encoding: 'utf8' });
+function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number } {
+  const line = execFileSync(ref, args, { encoding: 'utf8' });
   const m = /ops=(\d+) total_ms=([\d.]+)/.exec(line);
-  if (!m) throw new Error(`sysemu-ref: unexpected output ${line}`);
+  if (!m) throw new Error(`${path.basename(ref)}: unexpected output ${line}`);
   return { ops: Number(m[1]), totalMs: Number(m[2]) };
 }
 
@@ -57,13 +65,26 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
 }
 
 nodeRound(5000); // warm up the JIT and the allocator
-const node: number[] = [], ref: number[] = [];
+nodeRound(5000, true, 'systrap');
+const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysFutexRef: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   console.log(`round ${i + 1}`);
   node.push(show('node platform (Context.switch)', nodeRound(OPS)));
   ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
+  sys.push(show('node platform, systrap (Context.switch)', nodeRound(OPS, true, 'systrap')));
+  sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
+  sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
 }
 const n = median(node), c = median(ref);
 console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
 show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
 console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
+setStubSpin(2000);
+setSentrySpin(2000);
+show('for comparison, systrap with both sides spinning 2000 iterations before sleeping', nodeRound(OPS / 10, true, 'systrap'));
+setStubSpin(0);
+setSentrySpin(0);
+const st = median(sys), sr = median(sysRef);
+console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
+const sf = median(sysFutexRef);
+console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);

@@ -87,10 +87,13 @@ export class PtraceAddressSpace implements AddressSpace {
     this.threads.add(control);
   }
 
-  /** PtraceAddressSpace.spawn starts a new stub over `memoryFile`, traced by this thread. */
-  static spawn(memoryFile: MemoryFile): PtraceAddressSpace {
+  /**
+   * PtraceAddressSpace.spawn starts a new stub over `memoryFile`, traced by this thread
+   * (`stub` names the binary: the systrap backend builds on this one with its own stub).
+   */
+  static spawn(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub'): PtraceAddressSpace {
     reapZombies();
-    const pid = native.spawnStub(memoryFile.fd);
+    const pid = native.spawnStub(memoryFile.fd, stub);
     return new PtraceAddressSpace(pid, new StubThread(pid, pid), true, memoryFile);
   }
 
@@ -201,7 +204,12 @@ export class PtraceAddressSpace implements AddressSpace {
     return this.released;
   }
 
-  private inject(nr: number, args: number[]): number {
+  /**
+   * inject runs host syscall `nr` on the control thread at the stub's inject gadget and
+   * returns its result (HostError on failure). Public for the systrap backend, which maps
+   * its per-thread blocks outside the application's range through it.
+   */
+  inject(nr: number, args: number[]): number {
     this.checkLive();
     const r = native.injectSyscall(this.control.tid, nr, args);
     if (r < 0) {

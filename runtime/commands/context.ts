@@ -13,7 +13,7 @@ export interface GlobalOptions {
   debug: boolean;
   debugLog?: string;
   systemdCgroup: boolean;
-  platform: 'ptrace' | 'kvm';
+  platform: 'ptrace' | 'systrap' | 'kvm';
   /** network is --network when given (see runtime/sandbox/netns.ts and sentry/net/mode.ts). */
   network?: 'none' | 'host';
   strace: boolean;

@@ -35,12 +35,29 @@ export const SCRATCH = '{scratch}';
 export type Runtime = 'runc' | 'runsc' | 'tvisor';
 
 /** RUNTIMES gives each runtime's binary and the global flags put before `run`. tvisor is
- * the repository's bin/tvisor unless TVISOR_BIN names another. */
+ * the repository's bin/tvisor unless TVISOR_BIN names another, on the platform that
+ * TVISOR_PLATFORM names (`--platform`; the runtime's default when unset). */
 export const RUNTIMES: Record<Runtime, { bin: string; flags: string[] }> = {
   runc: { bin: RUNC, flags: [] },
   runsc: { bin: '/usr/bin/runsc', flags: ['--network=none'] },
-  tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: [] },
+  tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: process.env.TVISOR_PLATFORM ? ['--platform', process.env.TVISOR_PLATFORM] : [] },
 };
+
+/**
+ * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary that runs it
+ * on `platform` whatever --platform it is given (TVISOR_PLATFORM's), and returns its path:
+ * the `bin` of RunOptions for a run that must use that platform.
+ */
+export function tvisorOnPlatform(platform: string, dir: string): string {
+  const wrapper = path.join(dir, `tvisor-${platform}`);
+  fs.writeFileSync(wrapper, [
+    '#!/bin/sh',
+    'for a; do shift; if [ -n "$skip" ]; then skip=; continue; fi; [ "$a" = --platform ] && { skip=1; continue; }; set -- "$@" "$a"; done',
+    `exec '${RUNTIMES.tvisor.bin}' --platform '${platform}' "$@"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  return wrapper;
+}
 
 /** RunResult is one finished program. */
 export interface RunResult {

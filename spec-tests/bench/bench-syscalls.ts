@@ -3,7 +3,8 @@
  * build/programs/bench-syscalls natively and as a container's init under runc, runsc
  * (`--network=none`, its default platform) and tvisor, all in this one run, and prints one
  * table of per-operation times with tvisor's ratio to runsc against the sentry issue's
- * targets. A runtime that cannot run here shows "n/a: <reason>".
+ * targets, and tvisor on the systrap platform as one more column (tvisor-systrap, with its
+ * ratio to runsc last). A runtime that cannot run here shows "n/a: <reason>".
  *
  * With BASELINE=<commit> (make bench-syscalls BASELINE=...), that commit's build runs as one
  * more column, and a second table compares each tvisor/runsc ratio with the baseline's.
@@ -23,7 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
-import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason, type RunOptions } from '../behaviour/runner';
+import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason, tvisorOnPlatform, type RunOptions } from '../behaviour/runner';
 import { makeRootfs } from '../behaviour/bundle';
 
 const PROGRAM = 'bench-syscalls';
@@ -197,6 +198,8 @@ function main(): number {
   const args = ['-t', seconds];
   const timeoutMs = 90_000;
   const base = baseline();
+  const wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-syscalls-'));
+  const systrapBin = tvisorOnPlatform('systrap', wrapperDir);
   const columns = measureAll(
     [
       { name: 'native', run: () => andWalk((only) => runNative(PROGRAM, [...args, ...only], { timeoutMs }), (tree) => runNative(PROGRAM, ['-w', tree], { timeoutMs })) },
@@ -205,6 +208,12 @@ function main(): number {
         skip: runtimeSkipReason(rt),
         run: () => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
       })),
+      {
+        name: 'tvisor-systrap',
+        skip: runtimeSkipReason('tvisor'),
+        run: () => andWalk((only) => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin: systrapBin }),
+          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: systrapBin, ...opts })),
+      },
       ...(base ? [{
         name: base.label,
         skip: runtimeSkipReason('tvisor'),
@@ -214,12 +223,13 @@ function main(): number {
     ],
     passes,
   );
-  const [native, , runsc, tvisor, before] = columns;
+  fs.rmSync(wrapperDir, { recursive: true, force: true });
+  const [native, , runsc, tvisor, systrap, before] = columns;
 
   console.log(`bench-syscalls: ${os.cpus().length} CPUs, kernel ${os.release()}, ${seconds} s per op and runtime`);
   console.log(`runsc: ${RUNTIMES.runsc.flags.join(' ')}, platform ${runscPlatform()} (its default)`);
   console.log(`microseconds per operation: median of ${passes} interleaved passes, each the median of 5 rounds\n`);
-  const header = ['op', ...columns.map((c) => c.name), 'tvisor/runsc', 'target', 'met'];
+  const header = ['op', ...columns.map((c) => c.name), 'tvisor/runsc', 'target', 'met', 'systrap/runsc'];
   const rows: string[][] = [header];
   for (const op of OPS) {
     const cells = columns.map((c) => (c.us ? fmt(c.us.get(op)) : 'n/a'));
@@ -233,7 +243,9 @@ function main(): number {
     const judged = nativeTarget === undefined ? ratio : t !== undefined && n !== undefined && n > 0 ? t / n : undefined;
     const met = target === undefined ? '' : judged === undefined ? 'n/a' : judged <= target ? 'met' : 'not met';
     const targetText = target === undefined ? '' : nativeTarget === undefined ? `<= ${target}x` : `<= ${target}x native (${judged === undefined ? '-' : judged.toFixed(2)}x)`;
-    rows.push([op, ...cells, ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, targetText, met]);
+    const st = systrap.us?.get(op);
+    const sratio = st !== undefined && s !== undefined && s > 0 ? `${(st / s).toFixed(2)}x` : '-';
+    rows.push([op, ...cells, ratio === undefined ? '-' : `${ratio.toFixed(2)}x`, targetText, met, sratio]);
   }
   const widths = printTable(rows);
   const spread = columns.filter((c) => c.us && c.name !== 'native' && c.name !== 'runc');

@@ -12,7 +12,7 @@ export const hostSyscalls: Command = {
   command: 'host-syscalls [process..]',
   describe: 'list the host syscalls the sentry, the gofer and the ptrace stubs may make (their seccomp allowlists)',
   builder: (y) => y
-    .positional('process', { type: 'string', array: true, choices: [...HOST_PROCESSES], describe: 'sentry, gofer or stub (default: all)' })
+    .positional('process', { type: 'string', array: true, choices: [...HOST_PROCESSES], describe: 'sentry, gofer, stub or systrap-stub (default: all)' })
     .option('format', { choices: ['table', 'json'], default: 'table', describe: 'output format' }),
   async run(ctx, args) {
     const who = ((args.process as string[] | undefined) ?? []) as HostProcess[];

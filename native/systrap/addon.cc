@@ -1,0 +1,269 @@
+// addon.cc is tvisor's systrap addon: the sentry's half of a round trip with a stub thread
+// over the thread's shared block (layout.h). The stub's handler leaves the signal frame
+// on the block's alternate stack and sets the state to EVENT; the sentry reads the frame
+// into a user_regs_struct, writes the answer back into the frame, sets RESUME and waits
+// for the next EVENT: first spinning, then sleeping on the state futex.
+//
+// The block is writable by the application (it lives in the stub process, whose other
+// threads run application code): every address read from it is checked to lie inside
+// the block before it is followed, and no value read from it decides anything but the
+// event reported for that application thread. A thread that does not answer is kicked
+// with SIGVTALRM after kKickNs and declared broken after kBrokenNs (the caller then kills
+// its process): a thread the application parked in the stub's futex site, or whose
+// frame it corrupted, cannot hold the sentry.
+//
+// Calls run synchronously on the calling thread; they return a non-negative value or
+// -errno, and throw only on malformed arguments (checked first in systrap-native.ts).
+#include <napi.h>
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+
+namespace {
+
+constexpr size_t kRegsSize = sizeof(struct user_regs_struct);
+constexpr size_t kInfoSize = 32;
+// sentrySpin: iterations (pause) the sentry spins for an event before it sleeps. 0 by
+// default: on these 2-CPU machines under load, spinning on either side costs more than
+// it saves (platform/README.md has the figures).
+int sentrySpin = 0;
+constexpr int64_t kPollNs = 10 * 1000 * 1000;
+constexpr int64_t kKickNs = 50 * 1000 * 1000;
+constexpr int64_t kBrokenNs = 5LL * 1000 * 1000 * 1000;
+
+// Results of switchThread / awaitEvent.
+enum { kSyscall = 0, kFault = 1, kInterrupted = 2, kExited = 3, kBroken = 4, kEvent = 5 };
+// Access kinds written to info[2].
+enum { kAccessUnknown = 0, kAccessExecute = 3 };
+
+// The kernel's struct ucontext on x86-64 (not glibc's ucontext_t, which is larger):
+// uc_flags, uc_link, uc_stack (24 bytes), then struct sigcontext, then an 8-byte mask.
+constexpr size_t kUcStack = 16;
+constexpr size_t kUcMcontext = 40;
+constexpr size_t kUcSigmask = kUcMcontext + 256;
+constexpr size_t kUcSize = kUcSigmask + 8;
+constexpr size_t kSiginfoSize = 128;
+// struct sigcontext: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags, then
+// cs/gs/fs/ss (u16 each), err, trapno, oldmask, cr2, fpstate.
+enum { SC_R8, SC_R9, SC_R10, SC_R11, SC_R12, SC_R13, SC_R14, SC_R15, SC_RDI, SC_RSI, SC_RBP, SC_RBX, SC_RDX,
+       SC_RAX, SC_RCX, SC_RSP, SC_RIP, SC_EFLAGS, SC_SEGS, SC_ERR, SC_TRAPNO };
+
+constexpr uint64_t kVsyscallPage = 0xffffffffff600000ULL;
+constexpr int kSysSeccomp = 1;  // si_code of a SECCOMP_RET_TRAP SIGSYS
+
+struct Block {
+  uint8_t* base;       // the sentry's mapping of the block
+  uint64_t stub;       // the block's address in the stub process
+  uint32_t* state() { return reinterpret_cast<uint32_t*>(base + BLK_STATE); }
+  uint32_t* stubWaiting() { return reinterpret_cast<uint32_t*>(base + BLK_STUB_WAITING); }
+  uint32_t* sentryWaiting() { return reinterpret_cast<uint32_t*>(base + BLK_SENTRY_WAITING); }
+  uint64_t& u64(size_t off) { return *reinterpret_cast<uint64_t*>(base + off); }
+  // At translates a stub address read from the block into the sentry's mapping, or
+  // nullptr unless [addr, addr+len) lies inside the alternate stack.
+  uint8_t* At(uint64_t addr, size_t len) {
+    if (addr < stub + BLK_ALTSTACK || addr > stub + SYSTRAP_BLOCK_SIZE || len > stub + SYSTRAP_BLOCK_SIZE - addr) return nullptr;
+    return base + (addr - stub);
+  }
+};
+
+int64_t NowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+long Futex(uint32_t* word, int op, uint32_t val, const struct timespec* timeout) {
+  // SAFETY: word is in the block, a shared mapping of the memory file that outlives the
+  // call; FUTEX_WAIT only sleeps while *word == val, FUTEX_WAKE only wakes.
+  return syscall(SYS_futex, word, op, val, timeout, nullptr, 0);
+}
+
+// WaitEvent waits until the block's state becomes EVENT, having been `from` (RESUME after
+// an answer, 0 for a thread not yet born). It returns kEvent, kExited (the thread is
+// gone) or kBroken (the state holds anything else, or the thread does not answer).
+int WaitEvent(Block& b, uint32_t from, int pid, int tid) {
+  for (int i = 0; i < sentrySpin; i++) {
+    if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) == STATE_EVENT) return kEvent;
+    __builtin_ia32_pause();
+  }
+  int64_t start = NowNs();
+  bool kicked = false;
+  for (;;) {
+    __atomic_exchange_n(b.sentryWaiting(), 1, __ATOMIC_SEQ_CST);
+    uint32_t s = __atomic_load_n(b.state(), __ATOMIC_SEQ_CST);
+    if (s == from) {
+      struct timespec ts = {0, kPollNs};
+      Futex(b.state(), FUTEX_WAIT, from, &ts);
+      s = __atomic_load_n(b.state(), __ATOMIC_ACQUIRE);
+    }
+    __atomic_store_n(b.sentryWaiting(), 0, __ATOMIC_RELAXED);
+    if (s == STATE_EVENT) return kEvent;
+    if (s != from) return kBroken;
+    // SAFETY: signal 0 only checks that the stub thread still exists.
+    if (syscall(SYS_tgkill, pid, tid, 0) < 0 && errno == ESRCH) return kExited;
+    int64_t waited = NowNs() - start;
+    if (!kicked && waited > kKickNs) {
+      // SAFETY: SIGVTALRM to our own stub thread: its handler reports the end of a slice.
+      syscall(SYS_tgkill, pid, tid, SIGVTALRM);
+      kicked = true;
+    }
+    if (waited > kBrokenNs) return kBroken;
+  }
+}
+
+uint8_t* Buf(const Napi::CallbackInfo& info, size_t i, size_t min) {
+  auto b = info[i].As<Napi::Buffer<uint8_t>>();
+  if (b.Length() < min) throw Napi::RangeError::New(info.Env(), "buffer too short");
+  return b.Data();
+}
+
+Block BlockArg(const Napi::CallbackInfo& info) {
+  Block b{Buf(info, 0, SYSTRAP_BLOCK_SIZE), static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value())};
+  if (b.stub < SYSTRAP_BLOCKS || b.stub % SYSTRAP_BLOCK_SIZE || b.stub >= STUB_TASK_TOP) {
+    throw Napi::RangeError::New(info.Env(), "not a block address");
+  }
+  return b;
+}
+
+// ReadEvent decodes the frame of the event the block holds into regs and info.
+int ReadEvent(Block& b, uint64_t* regs, uint8_t* info) {
+  // SAFETY: both addresses come from the application-writable header; At() keeps every
+  // read below inside the block, and the values read are only reported, never followed.
+  uint8_t* uc = b.At(b.u64(BLK_UCONTEXT), kUcSize);
+  uint8_t* si = b.At(b.u64(BLK_SIGINFO), kSiginfoSize);
+  if (!uc || !si) return kBroken;
+  uint64_t gr[SC_TRAPNO + 1];
+  memcpy(gr, uc + kUcMcontext, sizeof gr);
+  regs[0] = gr[SC_R15], regs[1] = gr[SC_R14], regs[2] = gr[SC_R13], regs[3] = gr[SC_R12];
+  regs[4] = gr[SC_RBP], regs[5] = gr[SC_RBX], regs[6] = gr[SC_R11], regs[7] = gr[SC_R10];
+  regs[8] = gr[SC_R9], regs[9] = gr[SC_R8], regs[10] = gr[SC_RAX], regs[11] = gr[SC_RCX];
+  regs[12] = gr[SC_RDX], regs[13] = gr[SC_RSI], regs[14] = gr[SC_RDI], regs[15] = ~0ULL;
+  regs[16] = gr[SC_RIP], regs[17] = 0x33, regs[18] = gr[SC_EFLAGS], regs[19] = gr[SC_RSP], regs[20] = 0x2b;
+  regs[21] = b.u64(BLK_FS_BASE), regs[22] = b.u64(BLK_GS_BASE);
+  regs[23] = regs[24] = regs[25] = regs[26] = 0;
+  int32_t signo, code;
+  uint64_t addr;
+  memcpy(&signo, si, 4);
+  memcpy(&code, si + 8, 4);
+  memcpy(&addr, si + 16, 8);
+  int32_t out[4] = {signo, code, kAccessUnknown, 0};
+  int kind = kInterrupted;
+  if (signo <= 0 || signo > 64) return kBroken;
+  if (signo == SIGSYS && code == kSysSeccomp && (addr & ~0xfffULL) != kVsyscallPage) {
+    // A trapped syscall: the host rolled rax back to the number; report it as ptrace's
+    // syscall-entry stop does (orig_rax the number, rax -ENOSYS).
+    regs[15] = gr[SC_RAX];
+    regs[10] = static_cast<uint64_t>(-ENOSYS);
+    kind = kSyscall;
+  } else if ((signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE || signo == SIGTRAP ||
+              signo == SIGSYS) && code > 0) {
+    kind = kFault;
+    bool memory = signo == SIGSEGV || signo == SIGBUS;
+    if (memory && addr == gr[SC_RIP]) out[2] = kAccessExecute;
+  }
+  memcpy(info, out, sizeof out);
+  memcpy(info + 16, &addr, 8);
+  return kind;
+}
+
+// WriteAnswer stores regs into the frame; the stub returns through it.
+int WriteAnswer(Block& b, const uint64_t* regs) {
+  // SAFETY: as in ReadEvent, every write stays inside the block (At); what the stub then
+  // loads through rt_sigreturn is checked by the host kernel like any signal frame.
+  uint8_t* uc = b.At(b.u64(BLK_UCONTEXT), kUcSize);
+  if (!uc) return kBroken;
+  uint64_t gr[SC_EFLAGS + 1];
+  gr[SC_R15] = regs[0], gr[SC_R14] = regs[1], gr[SC_R13] = regs[2], gr[SC_R12] = regs[3];
+  gr[SC_RBP] = regs[4], gr[SC_RBX] = regs[5], gr[SC_R11] = regs[6], gr[SC_R10] = regs[7];
+  gr[SC_R9] = regs[8], gr[SC_R8] = regs[9], gr[SC_RAX] = regs[10], gr[SC_RCX] = regs[11];
+  gr[SC_RDX] = regs[12], gr[SC_RSI] = regs[13], gr[SC_RDI] = regs[14];
+  gr[SC_RIP] = regs[16], gr[SC_EFLAGS] = regs[18], gr[SC_RSP] = regs[19];
+  memcpy(uc + kUcMcontext, gr, sizeof gr);
+  b.u64(BLK_FS_BASE) = regs[21];
+  b.u64(BLK_GS_BASE) = regs[22];
+  // The thread returns with no signal blocked and on its own alternate stack, whatever
+  // the application may have written there.
+  memset(uc + kUcSigmask, 0, 8);
+  uint64_t stack[3] = {b.stub + BLK_ALTSTACK, 0, SYSTRAP_BLOCK_SIZE - BLK_ALTSTACK};
+  memcpy(uc + kUcStack, stack, sizeof stack);
+  return 0;
+}
+
+void Resume(Block& b) {
+  __atomic_exchange_n(b.state(), STATE_RESUME, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(b.stubWaiting(), __ATOMIC_SEQ_CST)) Futex(b.state(), FUTEX_WAKE, 1, nullptr);
+}
+
+// switchThread(block, blockStub, regs, info, pid, tid) -> kind (see the enum), or -errno.
+// The thread must be stopped at an event (its state EVENT): the answer is written, the
+// thread resumed, and the next event decoded into regs and info ([signal, code, access,
+// 0] as int32, then the address as u64).
+Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Block b = BlockArg(info);
+  auto* regs = reinterpret_cast<uint64_t*>(Buf(info, 2, kRegsSize));
+  uint8_t* out = Buf(info, 3, kInfoSize);
+  int pid = info[4].As<Napi::Number>().Int32Value(), tid = info[5].As<Napi::Number>().Int32Value();
+  if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) != STATE_EVENT) return Napi::Number::New(env, kBroken);
+  if (WriteAnswer(b, regs) == kBroken) return Napi::Number::New(env, kBroken);
+  Resume(b);
+  int r = WaitEvent(b, STATE_RESUME, pid, tid);
+  if (r != kEvent) return Napi::Number::New(env, r);
+  return Napi::Number::New(env, ReadEvent(b, regs, out));
+}
+
+// awaitEvent(block, blockStub, pid, tid) -> kEvent, kExited or kBroken: waits for a new
+// thread's first event (its birth int3), whose frame the first switch answers.
+Napi::Value AwaitEvent(const Napi::CallbackInfo& info) {
+  Block b = BlockArg(info);
+  int pid = info[2].As<Napi::Number>().Int32Value(), tid = info[3].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), WaitEvent(b, 0, pid, tid));
+}
+
+// endThread(block) -> 0: the stub thread waiting at an event exits (state EXIT).
+Napi::Value EndThread(const Napi::CallbackInfo& info) {
+  uint8_t* base = Buf(info, 0, SYSTRAP_BLOCK_SIZE);
+  auto* state = reinterpret_cast<uint32_t*>(base + BLK_STATE);
+  __atomic_exchange_n(state, STATE_EXIT, __ATOMIC_SEQ_CST);
+  Futex(state, FUTEX_WAKE, 1, nullptr);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// setSpin(n) -> 0: the sentry spins n iterations (pause) for an event before it sleeps.
+Napi::Value SetSpin(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 0) throw Napi::RangeError::New(info.Env(), "spin must be >= 0");
+  sentrySpin = n;
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// fsgsbase() -> whether user mode may use rdfsbase/wrfsbase (the stub's handler does).
+Napi::Value FsGsBase(const Napi::CallbackInfo& info) {
+  constexpr unsigned long kHwcap2FsGsBase = 1 << 1;
+  return Napi::Boolean::New(info.Env(), (getauxval(AT_HWCAP2) & kHwcap2FsGsBase) != 0);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
+  exports["awaitEvent"] = Napi::Function::New(env, AwaitEvent, "awaitEvent");
+  exports["endThread"] = Napi::Function::New(env, EndThread, "endThread");
+  exports["setSpin"] = Napi::Function::New(env, SetSpin, "setSpin");
+  exports["fsgsbase"] = Napi::Function::New(env, FsGsBase, "fsgsbase");
+  exports["regsSize"] = Napi::Number::New(env, kRegsSize);
+  exports["blockSize"] = Napi::Number::New(env, SYSTRAP_BLOCK_SIZE);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tvisor_systrap, Init)

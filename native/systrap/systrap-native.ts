@@ -1,0 +1,87 @@
+/**
+ * systrap-native loads tvisor_systrap.node and wraps its calls with the argument checks
+ * the addon relies on (addon.d.ts is the raw contract). Loading happens on first use and
+ * names every path tried when it fails (the search is ptrace-native's).
+ */
+import { HostError } from '../libc';
+import { findFile, REGS_SIZE, stubPath } from '../ptrace/ptrace-native';
+import type { SystrapAddon } from './addon';
+
+/** BLOCK_SIZE mirrors SYSTRAP_BLOCK_SIZE (layout.h). */
+export const BLOCK_SIZE = 0x8000;
+/** INFO_SIZE is the size of the event-info buffer switchThread fills. */
+export const INFO_SIZE = 32;
+
+/** SwitchKind is what switchThread and awaitEvent return (addon.cc's enum). */
+export const SwitchKind = { Syscall: 0, Fault: 1, Interrupted: 2, Exited: 3, Broken: 4, Event: 5 } as const;
+/** SwitchKind is one of the values above. */
+export type SwitchKind = (typeof SwitchKind)[keyof typeof SwitchKind];
+
+let addon: SystrapAddon | undefined;
+
+/** loadSystrapAddon returns the loaded addon, loading it on first use. */
+export function loadSystrapAddon(): SystrapAddon {
+  if (addon) return addon;
+  const file = findFile('tvisor_systrap.node', ['native/build/Release/tvisor_systrap.node', 'build/Release/tvisor_systrap.node']);
+  const mod = { exports: {} as SystrapAddon };
+  try {
+    process.dlopen(mod, file);
+  } catch (err) {
+    throw new Error(`tvisor_systrap.node: cannot load ${file}`, { cause: err });
+  }
+  if (mod.exports.regsSize !== REGS_SIZE || mod.exports.blockSize !== BLOCK_SIZE) {
+    throw new Error(`tvisor_systrap.node: ${file}: layout mismatch (regs ${mod.exports.regsSize}, block ${mod.exports.blockSize})`);
+  }
+  addon = mod.exports;
+  return addon;
+}
+
+/** systrapUnavailable says why the systrap native parts cannot be used here, or undefined if they can. */
+export function systrapUnavailable(): string | undefined {
+  try {
+    const a = loadSystrapAddon();
+    stubPath('tvisor-systrap-stub');
+    if (!a.fsgsbase()) return 'the host does not let user mode use rdfsbase/wrfsbase (HWCAP2_FSGSBASE)';
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function check(block: Buffer, blockStub: number, pid: number, tid: number): void {
+  if (!Buffer.isBuffer(block) || block.length < BLOCK_SIZE) throw new RangeError(`systrap block: need a Buffer of ${BLOCK_SIZE} bytes`);
+  if (!Number.isSafeInteger(blockStub) || blockStub % BLOCK_SIZE) throw new RangeError(`systrap block address ${blockStub}: not aligned`);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(tid) || tid <= 0) throw new RangeError(`systrap thread ${pid}/${tid}: not a thread id`);
+}
+
+/** checkSwitchArgs validates once what switchThread's callers then reuse on every call. */
+export function checkSwitchArgs(block: Buffer, blockStub: number, regs: Buffer, info: Buffer, pid: number, tid: number): void {
+  check(block, blockStub, pid, tid);
+  if (!Buffer.isBuffer(regs) || regs.length < REGS_SIZE) throw new RangeError(`registers: need a Buffer of ${REGS_SIZE} bytes`);
+  if (!Buffer.isBuffer(info) || info.length < INFO_SIZE) throw new RangeError(`event info: need a Buffer of ${INFO_SIZE} bytes`);
+}
+
+/** switchThread is the hot path (arguments checked once by checkSwitchArgs): see addon.d.ts. */
+export function switchThread(block: Buffer, blockStub: number, regs: Buffer, info: Buffer, pid: number, tid: number): SwitchKind {
+  const r = loadSystrapAddon().switchThread(block, blockStub, regs, info, pid, tid);
+  if (r < 0) throw new HostError('systrap switch', -r);
+  return r as SwitchKind;
+}
+
+/** awaitEvent waits for the first event of a new stub thread. */
+export function awaitEvent(block: Buffer, blockStub: number, pid: number, tid: number): SwitchKind {
+  check(block, blockStub, pid, tid);
+  return loadSystrapAddon().awaitEvent(block, blockStub, pid, tid) as SwitchKind;
+}
+
+/** endThread makes the stub thread waiting at an event in `block` exit. */
+export function endThread(block: Buffer): void {
+  if (!Buffer.isBuffer(block) || block.length < BLOCK_SIZE) throw new RangeError(`systrap block: need a Buffer of ${BLOCK_SIZE} bytes`);
+  loadSystrapAddon().endThread(block);
+}
+
+/** setSentrySpin sets how many iterations (pause) the sentry spins for an event before it sleeps. */
+export function setSentrySpin(n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`spin ${n}: not a count`);
+  loadSystrapAddon().setSpin(n);
+}

@@ -1,0 +1,261 @@
+/**
+ * suite holds the platform tests every backend must pass (run by platform/ptrace/ptrace.test.ts
+ * and platform/systrap/systrap.test.ts on real stub processes, with the freestanding
+ * programs of programs/): usePlatform sets up a backend for the enclosing describe, and
+ * sharedPlatformTests registers the tests. Backend-specific tests stay in each test file.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
+import { copyIn, getPlatform, MemoryFile, Registers, type AddressSpace, type Context, type Platform } from '../index';
+import { loadStaticElf, mapStack, type LoadedImage } from './elf-loader';
+import { runTask, testProgram, TEST_PROGRAM_DIR } from './run';
+
+/** PROGRAMS are the test programs the shared tests run. */
+export const PROGRAMS = ['syscall-loop', 'write', 'faults', 'escape', 'fp'];
+/** STACK_TOP is where the tests map a task's stack. */
+export const STACK_TOP = 0x7ff000000000;
+/** Numbers of the test-only syscalls (programs/sys.h). */
+export const TEST_SYS_ADD = 1000, TEST_SYS_REPORT = 1001;
+const SIGTRAP = 5, SIGILL = 4, SIGFPE = 8, SIGSEGV = 11, SIGKILL = 9, SIGUSR2 = 12, SIGVTALRM = 26;
+
+/** alive tells whether host process pid exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  return existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+/** A test address space: any backend's, with its stub's pid. */
+export type TestSpace = AddressSpace & { readonly pid: number };
+
+/** Task is what setup returns: a loaded program ready to switch into. */
+export interface Task<A extends TestSpace, C extends Context> {
+  as: A;
+  ctx: C;
+  image: LoadedImage;
+  regs: Registers;
+}
+
+/** PlatformFixture is one backend over one memory file, for the tests of a describe. */
+export interface PlatformFixture<A extends TestSpace = TestSpace, C extends Context = Context> {
+  readonly mf: MemoryFile;
+  readonly platform: Platform;
+  /** setup starts an address space with `program` and a stack, and a context. */
+  setup(program: string, stackTop?: number): Task<A, C>;
+}
+
+/** usePlatform creates backend `name` before the enclosing describe's tests and checks after them that no stub outlives it. */
+export function usePlatform<A extends TestSpace, C extends Context>(name: string): PlatformFixture<A, C> {
+  const spaces: A[] = [];
+  const f = {
+    mf: undefined as unknown as MemoryFile,
+    platform: undefined as unknown as Platform,
+    setup(program: string, stackTop = STACK_TOP): Task<A, C> {
+      const as = f.platform.newAddressSpace() as A;
+      spaces.push(as);
+      const image = loadStaticElf(f.mf, as, testProgram(program));
+      mapStack(f.mf, as, stackTop);
+      const ctx = f.platform.newContext() as C;
+      return { as, ctx, image, regs: Registers.forEntry(image.entry, BigInt(stackTop)) };
+    },
+  };
+  beforeAll(() => {
+    f.mf = MemoryFile.create({ name: `tvisor-test-${name}` });
+    f.platform = getPlatform(name, f.mf);
+  });
+  afterAll(() => {
+    for (const as of spaces) as.release();
+    f.platform?.release();
+    f.mf?.close();
+    for (const as of spaces) expect(alive(as.pid)).toBe(false);
+  });
+  return f;
+}
+
+/** WORKER_JS is the bundled worker side of the tests (testing/worker.ts). */
+export const WORKER_JS = path.join(TEST_PROGRAM_DIR, 'worker.js');
+
+/** buildWorker bundles testing/worker.ts for the worker tests. */
+export function buildWorker(): void {
+  buildSync({ entryPoints: [path.resolve(__dirname, 'worker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: WORKER_JS, external: ['koffi', '*.node'], logLevel: 'error' });
+}
+
+/** runWorker runs the bundled worker with `data` and resolves with its last message. */
+export function runWorker(data: unknown): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER_JS, { workerData: data });
+    let msg: unknown;
+    w.on('message', (m) => (msg = m));
+    w.on('error', reject);
+    w.on('exit', (code) => (code === 0 ? resolve(msg) : reject(new Error(`worker exited with ${code}`))));
+  });
+}
+
+/** sharedPlatformTests registers the tests every backend passes, on fixture `f`. */
+export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { handle: Int32Array }>): void {
+  test('a loop of syscalls gets every result back in rax', () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 1000n;
+    const seen: number[] = [];
+    const out = runTask(ctx, as, regs, (r) => {
+      seen.push(r.sysno);
+      return r.arg(0) + r.arg(1);
+    });
+    expect(out).toEqual({ kind: 'exit', code: 0, syscalls: 1000 });
+    expect(new Set(seen)).toEqual(new Set([TEST_SYS_ADD]));
+    ctx.release();
+  });
+
+  test('a write is served from application memory read through the memory file', () => {
+    const { as, ctx, regs } = f.setup('write');
+    const written: string[] = [];
+    const out = runTask(ctx, as, regs, (r) => {
+      if (r.sysno !== 1) return undefined;
+      written.push(copyIn(f.mf, as, r.argNumber(1), r.argNumber(2)).toString());
+      return r.arg(2);
+    });
+    expect(out.kind).toBe('exit');
+    expect(out.kind === 'exit' && out.code).toBe(0);
+    expect(written).toEqual(['hello from application memory\n']);
+    ctx.release();
+  });
+
+  describe('faults', () => {
+    let env: Task<TestSpace, Context>;
+    beforeAll(() => {
+      env = f.setup('faults');
+    });
+    afterAll(() => env.ctx.release());
+
+    function fault(mode: number) {
+      const regs = Registers.forEntry(env.image.entry, BigInt(STACK_TOP));
+      regs.rdi = BigInt(mode);
+      const out = runTask(env.ctx, env.as, regs, () => undefined);
+      if (out.kind !== 'event' || out.event.kind !== 'fault') throw new Error(`mode ${mode}: no fault: ${JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
+      return { ...out.event, rip: regs.rip };
+    }
+
+    test('a load from an unmapped address reports SIGSEGV with that address', () => {
+      expect(fault(1)).toMatchObject({ signal: SIGSEGV, code: 1, address: 0xdead000n, access: 'unknown' });
+    });
+
+    test('a store to a read-only page reports SIGSEGV (SEGV_ACCERR) at the page', () => {
+      const ro = env.image.symbols.get('ro');
+      expect(ro).toBeDefined();
+      expect(fault(5)).toMatchObject({ signal: SIGSEGV, code: 2, address: BigInt(ro!) });
+    });
+
+    test('a jump to an unmapped address reports an execute fault', () => {
+      expect(fault(6)).toMatchObject({ signal: SIGSEGV, address: 0xbad000n, access: 'execute', rip: 0xbad000n });
+    });
+
+    test('int3, ud2 and a division by zero report SIGTRAP, SIGILL and SIGFPE', () => {
+      expect(fault(2).signal).toBe(SIGTRAP);
+      const ill = fault(3);
+      expect(ill).toMatchObject({ signal: SIGILL, address: ill.rip });
+      const fpe = fault(4);
+      expect(fpe).toMatchObject({ signal: SIGFPE, address: fpe.rip });
+    });
+
+    test('unmapping code makes the next instruction fault', () => {
+      const regs = Registers.forEntry(env.image.entry, BigInt(STACK_TOP));
+      const page = Number(env.image.entry) & ~0xfff;
+      env.as.unmap(page, 4096);
+      expect(env.ctx.switch(env.as, regs)).toMatchObject({ kind: 'fault', signal: SIGSEGV, address: env.image.entry, access: 'execute' });
+      expect(() => env.as.translate(page, 1, 1)).toThrow(/application address 0x[0-9a-f]+ is not readable/);
+    });
+  });
+
+  test('FP state is saved and restored per task sharing one stub thread', () => {
+    const { as, ctx, image } = f.setup('fp');
+    mapStack(f.mf, as, STACK_TOP - 0x100000);
+    const tasks = [0x1111n, 0x2222n].map((v, i) => {
+      const regs = Registers.forEntry(image.entry, BigInt(STACK_TOP - i * 0x100000));
+      regs.rdi = v;
+      return { regs, fp: f.platform.newFpState(), value: v, reports: [] as bigint[] };
+    });
+    // Interleave the two tasks on one context: each stop hands the stub thread to the other.
+    for (let step = 0; step < 8; step++) {
+      for (const t of tasks) {
+        const r = ctx.switch(as, t.regs, t.fp);
+        if (r.kind !== 'syscall') continue;
+        if (t.regs.sysno === TEST_SYS_REPORT) t.reports.push(t.regs.arg(0));
+        t.regs.setReturn(0);
+      }
+    }
+    for (const t of tasks) expect(t.reports).toEqual([t.value, t.value, t.value]);
+    // The image read back holds the task's xmm0 (legacy area offset 160).
+    expect(tasks[1].fp.read().readBigUInt64LE(160)).toBe(0x2222n);
+    ctx.release();
+  });
+
+  test('application syscalls never reach the host', () => {
+    const { as, ctx, image, regs } = f.setup('escape');
+    const before = f.mf.readBytes(0, 16);
+    const seen: number[] = [];
+    let results = 0;
+    const out = runTask(ctx, as, regs, (r) => {
+      seen.push(r.sysno);
+      if (r.sysno === TEST_SYS_REPORT) results = r.argNumber(0);
+      return r.sysno === 39 ? 4242 : undefined; // getpid answered by "the sentry"
+    });
+    expect(out).toMatchObject({ kind: 'exit', code: 0 });
+    expect(seen).toEqual([TEST_SYS_REPORT, 39, 18, 1]);
+    expect(results).toBe(image.symbols.get('results'));
+    const r = copyIn(f.mf, as, results, 32);
+    expect([0, 8, 16, 24].map((o) => r.readBigInt64LE(o))).toEqual([4242n, -38n, -38n, 42n]);
+    expect(f.mf.readBytes(0, 16)).toEqual(before); // pwrite64 to fd 3 never happened
+    ctx.release();
+  });
+
+  test('a stub killed from outside is reported as exited', () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 1000000n;
+    let n = 0;
+    const out = runTask(ctx, as, regs, (r) => {
+      if (++n === 10) execFileSync('kill', ['-KILL', String(as.pid)]);
+      return r.arg(0) + r.arg(1);
+    });
+    expect(out).toMatchObject({ kind: 'event', event: { kind: 'exited', signal: SIGKILL } });
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'exited', signal: SIGKILL });
+    expect(() => as.mapFile(0x100000, f.mf.allocate(4096), 3)).toThrow(/stub process has exited/);
+    ctx.release();
+  });
+
+  test('interrupt() before a switch makes it return interrupted, then the task goes on', () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 3n;
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
+    ctx.interrupt();
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'interrupted', signal: SIGUSR2 });
+    regs.setReturn(regs.arg(0) + regs.arg(1));
+    const out = runTask(ctx, as, regs, (r) => r.arg(0) + r.arg(1));
+    expect(out).toEqual({ kind: 'exit', code: 0, syscalls: 2 });
+    ctx.release();
+  });
+
+  test('a task that never makes a syscall is stopped by its time slice (SIGVTALRM), then goes on', () => {
+    const { as, ctx, regs } = f.setup('faults');
+    regs.rdi = 7n; // spin without syscalls
+    for (let i = 0; i < 3; i++) {
+      expect(ctx.switch(as, regs)).toEqual({ kind: 'interrupted', signal: SIGVTALRM });
+    }
+    ctx.release();
+  });
+
+  test('a switch blocked on this thread is interrupted from another thread', async () => {
+    buildWorker();
+    const { as, ctx, regs } = f.setup('faults');
+    regs.rdi = 7n; // spin without syscalls
+    const worker = runWorker({ role: 'interrupt', handle: ctx.handle, delayMs: 200 });
+    // The worker starts while this thread is blocked in switch (the spin never stops by itself).
+    await new Promise((r) => setTimeout(r, 50));
+    // Until the worker's signal comes, the spin is only stopped by its time slices.
+    let r = ctx.switch(as, regs);
+    while (r.kind === 'interrupted' && r.signal === SIGVTALRM) r = ctx.switch(as, regs);
+    expect(r).toEqual({ kind: 'interrupted', signal: SIGUSR2 });
+    expect(await worker).toEqual({ sent: true });
+    ctx.release();
+  });
+}
