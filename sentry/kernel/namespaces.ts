@@ -27,6 +27,7 @@ import { Errno, fail } from './errors';
 import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace, setIpcNamespace } from './ipc/namespace';
 import { exitSemUndo } from './ipc/sem';
 import { MountNamespace } from '../vfs/mount';
+import { setNamespaceHold } from './ns-holds';
 import { copyMountNamespace, enterCopy, joinMountNamespace, mountNamespaceOf, sweepMountNamespaces } from './mount-namespaces';
 import type { Task } from './task';
 import { childPidNamespaceOf, newPidNamespace, PidNamespace, pidNamespaceOf, rootPidNamespace, setChildPidNamespace } from './pid-namespace';
@@ -99,7 +100,7 @@ export function nsInodeGiven(ns: object): number | undefined {
  * inode number names: it keeps a counted namespace (an IPC one) alive until the returned
  * release runs, when the file's last reference goes. Other kinds need no hold.
  */
-export function holdNamespace(ino: number): () => void {
+function holdNamespace(ino: number): () => void {
   const ns = namespacesByInode.get(ino)?.deref();
   if (!(ns instanceof IpcNamespace) || ns.destroyed) return () => {};
   ns.hold();
@@ -109,6 +110,8 @@ export function holdNamespace(ino: number): () => void {
     held = false;
   };
 }
+
+setNamespaceHold(holdNamespace);
 
 /** NSTYPES are the CLONE_NEW* flag of each kind of namespace (setns's nstype). */
 const NSTYPES: Readonly<Record<string, number>> = {

@@ -7,7 +7,7 @@ import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
 import type { Credentials } from '../../kernel/credentials';
-import { holdNamespace } from '../../kernel/namespaces';
+import { holdNamespace } from '../../kernel/ns-holds';
 import { FileDescription, O_TRUNC } from '../../vfs/file';
 import { dtype, Inode, nowTimespec, S_IFDIR, S_IFLNK, S_IFREG, type DirEntry, type FileSystem, type Stat, type StatFs } from '../../vfs/inode';
 import { Mount, type Location } from '../../vfs/mount';

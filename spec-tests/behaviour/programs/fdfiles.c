@@ -321,7 +321,14 @@ static void threads(void) {
   pthread_mutex_unlock(&mu);
   pthread_join(th, NULL);
   struct stat st;
-  say("task/<tid> after the thread ended: %s", result(stat(file, &st)));
+  // join returns when the kernel clears the thread's tid word, which Linux does before it
+  // unhashes the task: its directory may outlive the join for a moment (seen under load).
+  int gone = stat(file, &st);
+  for (int i = 0; i < 2000 && gone == 0; i++) {
+    usleep(1000);
+    gone = stat(file, &st);
+  }
+  say("task/<tid> after the thread ended: %s", result(gone));
 }
 
 static void fadvise(const char *dir) {

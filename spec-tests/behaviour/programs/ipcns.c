@@ -43,7 +43,11 @@ static void fill_namespace(size_t shm_bytes) {
   memset(m.text, 'm', sizeof(m.text));
   check(msgsnd(q, &m, sizeof(m.text), 0) == 0, "msgsnd");
   check(semget(KEY, 16, IPC_CREAT | 0600) >= 0, "semget");
-  mqd_t mq = mq_open(QNAME, O_CREAT | O_WRONLY, 0600, NULL);
+  // One message of 4 KiB: Linux frees a dead namespace's queues later (a work item) and
+  // counts their bytes against root's RLIMIT_MSGQUEUE (800 KiB, for every root process of
+  // the host) meanwhile; default-sized queues (80 KiB) ran out on a loaded machine.
+  struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = 4096};
+  mqd_t mq = mq_open(QNAME, O_CREAT | O_WRONLY, 0600, &attr);
   check(mq != (mqd_t)-1, "mq_open");
   check(mq_send(mq, m.text, 4096, 0) == 0, "mq_send");
   mq_close(mq);
