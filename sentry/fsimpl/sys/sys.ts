@@ -2,12 +2,14 @@
  * sysfs: the sandbox's /sys, read-only, with the entries programs read first: the CPUs
  * (devices/system/cpu: what nproc, glibc's get_nprocs_conf, Go's and the JVM's CPU counts
  * read; kernel/cpus.ts), transparent huge pages (the sandbox maps none: "never"), the
- * loopback interface (class/net/lo) and an empty fs/cgroup for the cgroup mount. No host
- * device is described. Built from proc's nodes (files generated when opened).
+ * network namespace's interfaces (class/net, devices/virtual/net: ./net-class.ts) and an
+ * empty fs/cgroup for the cgroup mount. No host device is described. Built from proc's nodes (files generated when opened).
  */
 import { sandboxCpus } from '../../kernel/cpus';
+import { hostRoute, type HostQuery } from '../../net/netlink/host-route';
 import type { Inode, Stat, StatFs } from '../../vfs/inode';
 import { ProcDir, ProcFile, ProcFs, ProcLink } from '../proc/nodes';
+import { classNet, virtualNet } from './net-class';
 
 /** SysFs is the sysfs instance: proc's nodes under another name and magic number. */
 class SysFs extends ProcFs {
@@ -29,8 +31,9 @@ class SysDir extends ProcDir {
   }
 }
 
-/** Tree is a directory's contents: a file's text, a symlink's target ({ link }), or a subtree. */
-type Tree = { [name: string]: string | (() => string) | { link: string } | Tree };
+/** Tree is a directory's contents: a file's text (or its generator, run at open), a
+ * symlink's target ({ link }), a subtree, or a subtree computed at each lookup ({ dir }). */
+export type Tree = { [name: string]: string | (() => string) | { link: string } | { dir: () => Tree } | Tree };
 
 function build(fs: SysFs, path: string, tree: () => Tree, mode = 0o755): ProcDir {
   return new SysDir(fs, path, () => {
@@ -40,6 +43,7 @@ function build(fs: SysFs, path: string, tree: () => Tree, mode = 0o755): ProcDir
       if (typeof v === 'string') m.set(name, () => new ProcFile(fs, p, () => `${v}\n`));
       else if (typeof v === 'function') m.set(name, () => new ProcFile(fs, p, () => `${v()}\n`));
       else if ('link' in v && typeof v.link === 'string') { const target = v.link; m.set(name, () => new ProcLink(fs, p, () => target)); }
+      else if ('dir' in v && typeof v.dir === 'function') { const sub = v.dir as () => Tree; m.set(name, () => build(fs, p, sub)); }
       else m.set(name, () => build(fs, p, () => v as Tree));
     }
     return m;
@@ -58,17 +62,13 @@ function cpuTree(): Tree {
   return t;
 }
 
-/** newSysfs builds the sandbox's /sys. */
-export function newSysfs(): SysFs {
+/** newSysfs builds the sandbox's /sys; `host` answers for the network namespace (a fake in unit tests). */
+export function newSysfs(host: HostQuery = hostRoute): SysFs {
   const fs = new SysFs();
-  const lo: Tree = {
-    address: '00:00:00:00:00:00', addr_len: '6', broadcast: '00:00:00:00:00:00', flags: '0x9', ifindex: '1', mtu: '65536',
-    operstate: 'unknown', type: '772', tx_queue_len: '1000',
-  };
   fs.root = build(fs, '/', () => ({
     block: {}, bus: {}, dev: {}, firmware: {}, module: {}, power: {},
-    class: { net: { lo: { link: '../../devices/virtual/net/lo' } } },
-    devices: { system: { cpu: cpuTree() }, virtual: { net: { lo } } },
+    class: { net: { dir: () => classNet(host) } },
+    devices: { system: { cpu: cpuTree() }, virtual: { net: { dir: () => virtualNet(host) } } },
     fs: { cgroup: {} },
     kernel: { mm: { transparent_hugepage: { enabled: 'always madvise [never]', defrag: 'always defer defer+madvise madvise [never]' } } },
   }), 0o555);
