@@ -74,6 +74,8 @@ if (optedOut()) {
     let baselineMounts: string[] = [];
     /** NETPEER mounts the static netpeer program at /netpeer. */
     let NETPEER: string[] = [];
+    /** netBridge is NET's host interface (Docker's br-<id>), removed by afterAll even if `network rm` failed. */
+    let netBridge = '';
 
     /** serve starts a detached busybox httpd under `rt` serving "hello from <rt>" and returns its name. */
     function serve(rt: Runtime, extra: string[] = []): string {
@@ -107,7 +109,8 @@ if (optedOut()) {
       const cc = run('cc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', netpeer, path.join(REPO, 'spec-tests/docker/programs/netpeer.c')]);
       if (cc.status !== 0) throw new Error(`cannot compile netpeer.c (cc -static): ${cc.stderr.trim()}`);
       NETPEER = ['-v', `${netpeer}:/netpeer:ro`];
-      ok(d(['network', 'create', '--subnet', `${b[0]}.${b[1]}.${(Number(b[2]) + 1) % 256}.0/24`, NET]));
+      const id = ok(d(['network', 'create', '--subnet', `${b[0]}.${b[1]}.${(Number(b[2]) + 1) % 256}.0/24`, NET])).trim();
+      netBridge = `br-${id.slice(0, 12)}`;
     }, 120_000);
 
     afterAll(async () => {
@@ -115,6 +118,7 @@ if (optedOut()) {
       if (ids.length > 0) d(['rm', '-f', ...ids], { timeoutMs: 60_000 });
       d(['network', 'rm', NET]);
       await dockerd.stop();
+      if (netBridge && fs.existsSync(`/sys/class/net/${netBridge}`)) run('ip', ['link', 'del', netBridge]);
     }, 120_000);
 
     test('a published port (-p 127.0.0.1:PORT:80) answers the host, as under runc', async () => {
