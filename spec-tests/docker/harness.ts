@@ -59,6 +59,25 @@ export class Dockerd {
   readonly socket = path.join(this.dir, 'docker.sock');
   readonly logFile = path.join(this.dir, 'dockerd.log');
   private child: ChildProcess | null = null;
+  /**
+   * bridge is the default bridge network's host interface, made by `start` when the
+   * daemon was asked for one (a unique name and a /24 of 10.0.0.0/8, so that it collides
+   * with nothing on the host), removed by `stop`; undefined for `--bridge=none`.
+   */
+  readonly bridge: { name: string; gateway: string; subnet: string } | undefined;
+
+  /**
+   * With `opts.bridge` the daemon has a default bridge network (containers get an address
+   * on it, `-p` publishes through docker-proxy) instead of none; iptables stays off, so the
+   * host's rules are never touched.
+   */
+  constructor(opts: { bridge?: boolean } = {}) {
+    if (opts.bridge) {
+      const n = (Math.random() * 0x10000) | 0;
+      const net = `10.${200 + (n % 50)}.${n >> 8}`;
+      this.bridge = { name: `tvdbr${n.toString(16)}`, gateway: `${net}.1`, subnet: `${net}.0/24` };
+    }
+  }
 
   /** install registers tvisor in daemon.json through `tvisor install` and returns its output. */
   install(): Result {
@@ -69,11 +88,18 @@ export class Dockerd {
 
   /** start launches dockerd and resolves once it answers on its socket (rejects after `timeoutMs`). */
   async start(timeoutMs = 60_000): Promise<void> {
+    if (this.bridge) {
+      const b = this.bridge;
+      for (const args of [['link', 'add', b.name, 'type', 'bridge'], ['addr', 'add', `${b.gateway}/24`, 'dev', b.name], ['link', 'set', b.name, 'up']]) {
+        const r = run('ip', args);
+        if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
+      }
+    }
     const log = fs.openSync(this.logFile, 'a');
     this.child = spawn(DOCKERD, [
       '--config-file', this.configFile, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
       '--host', `unix://${this.socket}`, '--pidfile', path.join(this.dir, 'docker.pid'),
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+      `--bridge=${this.bridge?.name ?? 'none'}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false',
     ], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const deadline = Date.now() + timeoutMs;
@@ -163,6 +189,7 @@ export class Dockerd {
     }
     for (const m of mountsUnder(this.dir).reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    if (this.bridge) spawnSync('ip', ['link', 'del', this.bridge.name], { stdio: 'ignore' });
   }
 }
 

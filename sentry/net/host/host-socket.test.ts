@@ -1,3 +1,4 @@
+import { Errno, type LinuxError } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { Block } from '../../kernel/waiter';
 import { POLLIN, POLLOUT } from '../../vfs/file';
@@ -94,5 +95,33 @@ describe('host sockets', () => {
     expect(cli.send(t2, { data: Buffer.from('x'), addr: null, control: null, flags: 0x40 /* MSG_DONTWAIT */ })).toBeInstanceOf(Block);
     expect(t2.syscallState).toBeUndefined();
     for (const s of [srv, cli, acc]) s.unref();
+  });
+
+  it('IP_RECVERR is kept by the sentry (glibc\'s resolver needs it), IPV6_RECVERR only on AF_INET6', () => {
+    const t = task();
+    const IPPROTO_IP = 0, IP_RECVERR = 11, IPPROTO_IPV6 = 41, IPV6_RECVERR = 25, SOCK_DGRAM = 2, AF_INET6 = 10;
+    const errnoOf = (f: () => unknown) => {
+      try {
+        f();
+        return 0;
+      } catch (e) {
+        return (e as LinuxError).errno;
+      }
+    };
+    const one = Buffer.alloc(4);
+    one.writeInt32LE(1);
+    const u = hostFactory(AF_INET)(t, SOCK_DGRAM, 0, 0);
+    expect(u.getsockopt(t, IPPROTO_IP, IP_RECVERR, 4).readInt32LE(0)).toBe(0);
+    u.setsockopt(t, IPPROTO_IP, IP_RECVERR, one);
+    expect(u.getsockopt(t, IPPROTO_IP, IP_RECVERR, 4).readInt32LE(0)).toBe(1);
+    u.setsockopt(t, IPPROTO_IP, IP_RECVERR, Buffer.from([0]));
+    expect(u.getsockopt(t, IPPROTO_IP, IP_RECVERR, 4).readInt32LE(0)).toBe(0);
+    expect(errnoOf(() => u.setsockopt(t, IPPROTO_IP, IP_RECVERR, Buffer.alloc(0)))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => u.setsockopt(t, IPPROTO_IPV6, IPV6_RECVERR, one))).toBe(92 /* ENOPROTOOPT */);
+    const u6 = hostFactory(AF_INET6)(t, SOCK_DGRAM, 0, 0);
+    u6.setsockopt(t, IPPROTO_IPV6, IPV6_RECVERR, one);
+    expect(u6.getsockopt(t, IPPROTO_IPV6, IPV6_RECVERR, 4).readInt32LE(0)).toBe(1);
+    expect(errnoOf(() => u6.setsockopt(t, IPPROTO_IPV6, IPV6_RECVERR, Buffer.from([1])))).toBe(Errno.EINVAL);
+    for (const s of [u, u6]) s.unref();
   });
 });

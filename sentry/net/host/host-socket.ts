@@ -35,6 +35,8 @@ const SEND_FLAGS = MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_CONFIRM | MSG_MORE;
 /** The receive flags passed to the host (MSG_WAITALL is done here, MSG_TRUNC is always asked of datagrams). */
 const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
 const ENOPROTOOPT = 92, EINPROGRESS = 115;
+/** IP_RECVERR (IPPROTO_IP) and IPV6_RECVERR (IPPROTO_IPV6): kept by the sentry, see HostSocket.recvErr. */
+const IPPROTO_IP = 0, IP_RECVERR = 11, IPPROTO_IPV6 = 41, IPV6_RECVERR = 25, AF_INET6 = 10;
 
 let scratch = Buffer.allocUnsafe(64 << 10);
 
@@ -101,6 +103,14 @@ export class HostSocket extends SocketFile {
   private seen = 0;
   private rcvTimeo = Buffer.alloc(16);
   private sndTimeo = Buffer.alloc(16);
+  /**
+   * recvErr is IP_RECVERR/IPV6_RECVERR as the application set it, never passed to the host
+   * socket: glibc's resolver sets it on its UDP socket and gives up on the name server
+   * when it fails, but on the host it would queue extended errors that only a MSG_ERRQUEUE
+   * receive (not offered) drains, keeping the socket in POLLERR. The application still
+   * gets a connected socket's errors (ECONNREFUSED) as without the option; not the queue.
+   */
+  private recvErr = false;
   /** stash holds bytes a MSG_WAITALL receive took from the host and has not returned yet. */
   private stash = Buffer.alloc(0);
 
@@ -234,6 +244,11 @@ export class HostSocket extends SocketFile {
     if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
       return Buffer.from(name === SO_RCVTIMEO ? this.rcvTimeo : this.sndTimeo);
     }
+    if (this.isRecvErr(level, name)) {
+      const v = Buffer.alloc(4);
+      v.writeInt32LE(this.recvErr ? 1 : 0);
+      return v;
+    }
     const row = hostOption(level, name);
     if (!row) return fail(ENOPROTOOPT);
     const v = hostGetsockopt(this.fd, level, name, row.size);
@@ -251,9 +266,20 @@ export class HostSocket extends SocketFile {
       if (name === SO_RCVTIMEO) this.rcvTimeo = tv; else this.sndTimeo = tv;
       return;
     }
+    if (this.isRecvErr(level, name)) {
+      // Linux takes an int, or for IPv4 a single byte.
+      if (raw.length < (level === IPPROTO_IP ? 1 : 4)) fail(Errno.EINVAL);
+      this.recvErr = (raw.length >= 4 ? raw.readInt32LE(0) : raw[0]) !== 0;
+      return;
+    }
     const row = hostOption(level, name);
     if (!row || row.access === 'get') fail(ENOPROTOOPT);
     this.check(hostSetsockopt(this.fd, level, name, raw));
+  }
+
+  /** isRecvErr tells whether (level, name) is IP_RECVERR, or IPV6_RECVERR on an AF_INET6 socket. */
+  private isRecvErr(level: number, name: number): boolean {
+    return (level === IPPROTO_IP && name === IP_RECVERR) || (level === IPPROTO_IPV6 && name === IPV6_RECVERR && this.family === AF_INET6);
   }
 
   override sockname(_t: Task): Buffer {
