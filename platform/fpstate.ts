@@ -45,3 +45,19 @@ export class FpState {
     return new FpState(Buffer.from(this.read()));
   }
 }
+
+/**
+ * makeRoomFor prepares thread `to`, which last loaded `loaded`, to load `fp`: the state
+ * the load will overwrite is saved into its image first, and `fp`'s live contents are
+ * fetched from another thread that holds them. The caller then loads fp.data.
+ */
+export function makeRoomFor(to: FpHolder, loaded: FpState | null, fp: FpState): void {
+  if (loaded && loaded.holder === to) {
+    to.saveFp(loaded);
+    loaded.holder = null;
+  }
+  if (fp.holder && fp.holder !== to) {
+    fp.holder.saveFp(fp);
+    fp.holder = null;
+  }
+}

@@ -32,61 +32,33 @@
  * - interrupt() sends SIGUSR2 to the running stub thread; the signal-delivery stop ends
  *   the switch with `interrupted` and is suppressed on the next resume.
  */
-import { FpState } from '../fpstate';
 import type { MemoryFile } from '../memfile/memory-file';
-import { registerPlatform, type Platform } from '../platform';
-import * as native from '../../native/ptrace/ptrace-native';
-import { PtraceAddressSpace, reapAllStubs, type AddressSpaceTicket } from './address-space';
+import { registerPlatform } from '../platform';
+import { PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
 import { PtraceContext } from './context';
-import { MIN_USER_ADDRESS, STUB_BASE } from './stub-layout';
+import { StubPlatform } from './stub-platform';
 
 export { PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
 export { PtraceContext, interruptVia, type InterruptHandle } from './context';
 
-/** XSTATE_PROBE_SIZE bounds the xsave image (AMX tiles included). */
-const XSTATE_PROBE_SIZE = 16384;
-
 /** PtracePlatform is the ptrace backend over one memory file. */
-export class PtracePlatform implements Platform {
+export class PtracePlatform extends StubPlatform<PtraceAddressSpace, PtraceContext> {
   readonly name = 'ptrace';
-  readonly minUserAddress = MIN_USER_ADDRESS;
-  readonly maxUserAddress = STUB_BASE;
-  private readonly spaces = new Set<PtraceAddressSpace>();
-  private initialFp: Buffer | undefined;
 
-  constructor(readonly memoryFile: MemoryFile) {}
+  constructor(memoryFile: MemoryFile) {
+    super(memoryFile);
+  }
 
-  newAddressSpace(): PtraceAddressSpace {
-    const as = PtraceAddressSpace.spawn(this.memoryFile);
-    if (!this.initialFp) this.captureInitialFp(as);
-    this.spaces.add(as);
-    as.onRelease = () => this.spaces.delete(as);
-    return as;
+  protected spawnSpace(): PtraceAddressSpace {
+    return PtraceAddressSpace.spawn(this.memoryFile);
+  }
+
+  protected controlTid(as: PtraceAddressSpace): number {
+    return as.controlThread.tid;
   }
 
   newContext(): PtraceContext {
     return new PtraceContext();
-  }
-
-  tracerCpuNs(): number {
-    return native.threadCpuNs();
-  }
-
-  newFpState(): FpState {
-    if (!this.initialFp) this.newAddressSpace().release();
-    return new FpState(Buffer.from(this.initialFp!));
-  }
-
-  release(): void {
-    for (const as of [...this.spaces]) as.release();
-    reapAllStubs();
-  }
-
-  /** The control thread never ran application code: its FP state is the initial one. */
-  private captureInitialFp(as: PtraceAddressSpace): void {
-    const probe = Buffer.alloc(XSTATE_PROBE_SIZE);
-    const n = native.getFpState(as.controlThread.tid, probe);
-    this.initialFp = Buffer.from(probe.subarray(0, n));
   }
 }
 

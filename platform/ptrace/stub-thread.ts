@@ -4,7 +4,7 @@
  * state of the task it last ran (see ../fpstate.ts).
  */
 import * as native from '../../native/ptrace/ptrace-native';
-import type { FpHolder, FpState } from '../fpstate';
+import { makeRoomFor, type FpHolder, type FpState } from '../fpstate';
 
 /** StubThread is a traced thread of a stub process. */
 export class StubThread implements FpHolder {
@@ -34,15 +34,7 @@ export class StubThread implements FpHolder {
    */
   fpToLoad(fp: FpState): Buffer | null {
     if (this.loadedFp === fp && fp.holder === this) return null;
-    const old = this.loadedFp;
-    if (old && old.holder === this) {
-      this.saveFp(old);
-      old.holder = null;
-    }
-    if (fp.holder && fp.holder !== this) {
-      fp.holder.saveFp(fp);
-      fp.holder = null;
-    }
+    makeRoomFor(this, this.loadedFp, fp);
     return fp.data;
   }
 

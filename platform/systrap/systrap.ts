@@ -30,61 +30,34 @@
  *   anyway), checks every address it follows, and never lets it change its own control
  *   flow beyond that thread's result.
  */
-import { FpState } from '../fpstate';
 import type { MemoryFile } from '../memfile/memory-file';
-import { registerPlatform, type Platform } from '../platform';
-import * as ptraceNative from '../../native/ptrace/ptrace-native';
+import { registerPlatform } from '../platform';
 import { systrapUnavailable } from '../../native/systrap/systrap-native';
-import { reapAllStubs } from '../ptrace/address-space';
-import { MIN_USER_ADDRESS, STUB_BASE } from '../ptrace/stub-layout';
+import { StubPlatform } from '../ptrace/stub-platform';
 import { SystrapAddressSpace } from './address-space';
 import { SystrapContext } from './context';
 
 export { SystrapAddressSpace } from './address-space';
 export { SystrapContext } from './context';
 
-/** XSTATE_PROBE_SIZE bounds the xsave image (AMX tiles included). */
-const XSTATE_PROBE_SIZE = 16384;
-
 /** SystrapPlatform is the systrap backend over one memory file. */
-export class SystrapPlatform implements Platform {
+export class SystrapPlatform extends StubPlatform<SystrapAddressSpace, SystrapContext> {
   readonly name = 'systrap';
-  readonly minUserAddress = MIN_USER_ADDRESS;
-  readonly maxUserAddress = STUB_BASE;
-  private readonly spaces = new Set<SystrapAddressSpace>();
-  private initialFp: Buffer | undefined;
 
-  constructor(readonly memoryFile: MemoryFile) {}
+  constructor(memoryFile: MemoryFile) {
+    super(memoryFile);
+  }
 
-  newAddressSpace(): SystrapAddressSpace {
-    const as = new SystrapAddressSpace(this.memoryFile);
-    if (!this.initialFp) {
-      // The control thread never ran application code: its FP state is the initial one.
-      const probe = Buffer.alloc(XSTATE_PROBE_SIZE);
-      const n = ptraceNative.getFpState(as.controlTid, probe);
-      this.initialFp = Buffer.from(probe.subarray(0, n));
-    }
-    this.spaces.add(as);
-    as.onRelease = () => this.spaces.delete(as);
-    return as;
+  protected spawnSpace(): SystrapAddressSpace {
+    return new SystrapAddressSpace(this.memoryFile);
+  }
+
+  protected controlTid(as: SystrapAddressSpace): number {
+    return as.controlTid;
   }
 
   newContext(): SystrapContext {
     return new SystrapContext();
-  }
-
-  tracerCpuNs(): number {
-    return ptraceNative.threadCpuNs();
-  }
-
-  newFpState(): FpState {
-    if (!this.initialFp) this.newAddressSpace().release();
-    return new FpState(Buffer.from(this.initialFp!));
-  }
-
-  release(): void {
-    for (const as of [...this.spaces]) as.release();
-    reapAllStubs();
   }
 }
 

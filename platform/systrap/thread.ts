@@ -10,7 +10,7 @@
  * (the next switch finds the frame broken and ends the process).
  */
 import type { FileRange } from '../platform';
-import type { FpHolder, FpState } from '../fpstate';
+import { makeRoomFor, type FpHolder, type FpState } from '../fpstate';
 import { BLK_ALTSTACK, BLK_UCONTEXT, BLOCK_SIZE, UC_FPSTATE, UC_SIZE } from './layout';
 
 /** SW_RESERVED is the XSAVE image's software area (bytes 464..511), the kernel's own in a frame. */
@@ -50,15 +50,7 @@ export class SystrapThread implements FpHolder {
   /** loadFp makes `fp` the thread's FP state (saving what it held first); no-op when it holds fp. */
   loadFp(fp: FpState): void {
     if (this.loadedFp === fp && fp.holder === this) return;
-    const old = this.loadedFp;
-    if (old && old.holder === this) {
-      this.saveFp(old);
-      old.holder = null;
-    }
-    if (fp.holder && fp.holder !== this) {
-      fp.holder.saveFp(fp);
-      fp.holder = null;
-    }
+    makeRoomFor(this, this.loadedFp, fp);
     const at = this.fpOffset(fp.data.length);
     if (at !== undefined) {
       // The software area stays the frame's: rt_sigreturn reads the image's layout from it.
