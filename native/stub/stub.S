@@ -44,50 +44,12 @@
 #define LO32(x) ((x) & 0xffffffff)
 #define HI32(x) (((x) >> 32) & 0xffffffff)
 
+#include "prologue.h"
+
 	.text
 	.globl _start
 _start:
-	/* munmap(0, STUB_BASE): everything below the stub. */
-	mov $SYS_munmap, %eax
-	xor %edi, %edi
-	movabs $STUB_BASE, %rsi
-	syscall
-	test %rax, %rax
-	jnz fail
-	/* munmap(STUB_BASE+STUB_SIZE, top - that): the stack, vdso, vvar. */
-	mov $SYS_munmap, %eax
-	movabs $(STUB_BASE + STUB_SIZE), %rdi
-	movabs $(STUB_TASK_TOP - STUB_BASE - STUB_SIZE), %rsi
-	syscall
-	test %rax, %rax
-	jnz fail
-	/* Its name: started from a descriptor (execveat), it would be the descriptor's number. */
-	mov $SYS_prctl, %eax
-	mov $PR_SET_NAME, %edi
-	lea name(%rip), %rsi
-	syscall
-	test %rax, %rax
-	jnz fail
-	mov $SYS_prctl, %eax
-	mov $PR_SET_NO_NEW_PRIVS, %edi
-	mov $1, %esi
-	xor %edx, %edx
-	xor %r10d, %r10d
-	xor %r8d, %r8d
-	syscall
-	test %rax, %rax
-	jnz fail
-	/* setitimer(ITIMER_VIRTUAL, 10 ms): every 10 ms of user time the process gets
-	 * SIGVTALRM, which stops the running stub thread for its tracer. That is how the
-	 * sentry takes the CPU back from a task that loops without syscalls (a time slice);
-	 * the tracer suppresses the signal, so the application never sees it. */
-	mov $SYS_setitimer, %eax
-	mov $ITIMER_VIRTUAL, %edi
-	lea slice(%rip), %rsi
-	xor %edx, %edx
-	syscall
-	test %rax, %rax
-	jnz fail
+	STUB_PROLOGUE
 	mov $SYS_seccomp, %eax
 	mov $SECCOMP_SET_MODE_FILTER, %edi
 	xor %esi, %esi

@@ -77,45 +77,12 @@
 	.int \k
 .endm
 
+#include "../stub/prologue.h"
+
 	.text
 	.globl _start
 _start:
-	/* munmap(0, STUB_BASE): everything below the stub. */
-	mov $SYS_munmap, %eax
-	xor %edi, %edi
-	movabs $STUB_BASE, %rsi
-	syscall
-	test %rax, %rax
-	jnz fail
-	/* munmap(STUB_BASE+STUB_SIZE, top - that): the stack, vdso, vvar. */
-	mov $SYS_munmap, %eax
-	movabs $(STUB_BASE + STUB_SIZE), %rdi
-	movabs $(STUB_TASK_TOP - STUB_BASE - STUB_SIZE), %rsi
-	syscall
-	test %rax, %rax
-	jnz fail
-	mov $SYS_prctl, %eax
-	mov $PR_SET_NAME, %edi
-	lea name(%rip), %rsi
-	syscall
-	test %rax, %rax
-	jnz fail
-	mov $SYS_prctl, %eax
-	mov $PR_SET_NO_NEW_PRIVS, %edi
-	mov $1, %esi
-	xor %edx, %edx
-	xor %r10d, %r10d
-	xor %r8d, %r8d
-	syscall
-	test %rax, %rax
-	jnz fail
-	mov $SYS_setitimer, %eax
-	mov $ITIMER_VIRTUAL, %edi
-	lea slice(%rip), %rsi
-	xor %edx, %edx
-	syscall
-	test %rax, %rax
-	jnz fail
+	STUB_PROLOGUE
 	/* rt_sigaction(sig, &action, NULL, 8) for 1..64 but SIGKILL (9) and SIGSTOP (19). */
 	mov $1, %ebx
 1:	cmp $9, %ebx
