@@ -76,6 +76,8 @@ export abstract class SocketFile extends FileDescription {
   readonly ctime = nowTimespec();
   /** uid is the effective uid of the task that made the socket (socket(2), accept), as /proc/net shows it. */
   uid = 0;
+  /** gid is that task's effective gid (fstat's st_gid, as Linux's socket inode takes it). */
+  gid = 0;
 
   constructor(readonly family: number, readonly type: number, readonly protocol: number, flags: number) {
     super(null, O_RDWR | flags);
@@ -83,7 +85,7 @@ export abstract class SocketFile extends FileDescription {
 
   override stat(): Stat {
     return {
-      dev: 8, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
+      dev: 8, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: this.uid, gid: this.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0,
       atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
     };
   }
@@ -160,6 +162,7 @@ export function createSocket(t: Task, family: number, type: number, protocol: nu
   if (!f) return fail(Errno.EAFNOSUPPORT);
   const s = f(t, type, protocol, flags);
   s.uid = t.creds.euid;
+  s.gid = t.creds.egid;
   return s;
 }
 

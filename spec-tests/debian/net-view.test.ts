@@ -138,10 +138,13 @@ for line in open('/proc/net/tcp').read().splitlines()[1:]:
         out.append(' '.join([n, local, remote, f[3], f[4], f[7]]))
 # Linux lists sockets in its hash tables' order, which depends on the ephemeral port: sorted here.
 for o in sorted(out): print(o)
+# fstat of a socket: the ids of the task that made it (socket or accept), as Linux's socket inode.
+print('fstat ids', [(os.fstat(s.fileno()).st_uid, os.fstat(s.fileno()).st_gid) for s in (l, c, a)])
 PY`, [
     'listener 0100007F:1FBE 00000000:0000 0A 00000000:00000000 1000',
     'client ephemeral 0100007F:1FBE 01 00000000:00000003 1000',
     'accepted 0100007F:1FBE ephemeral 01 00000000:00000000 1000',
+    'fstat ids [(1000, 1000), (1000, 1000), (1000, 1000)]',
   ], 1000);
 });
 

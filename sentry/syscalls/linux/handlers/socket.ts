@@ -81,6 +81,7 @@ function accept(t: Task, fd: number, addr: bigint, lenAddr: bigint, flags: numbe
   const c = res.file;
   c.flags |= flags & O_NONBLOCK;
   c.uid = t.creds.euid;
+  c.gid = t.creds.egid;
   try {
     if (addr !== 0n) writeAddr(t, addr, lenAddr, res.peer);
   } catch (e) {
