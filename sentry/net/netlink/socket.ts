@@ -23,7 +23,7 @@
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, type Block, WaitQueue } from '../../kernel/waiter';
-import { type Accepted, MSG_OOB, MSG_PEEK, MSG_TRUNC, type RecvResult, type SendArgs, SocketFile } from '../provider';
+import { type Accepted, MSG_OOB, MSG_PEEK, MSG_TRUNC, type RecvResult, type SendArgs, SocketFile, timevalMs } from '../provider';
 import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import { hostRoute, type HostQuery } from './host-route';
 import { answer, objMessage, type Obj } from './route';
@@ -37,8 +37,10 @@ const SOCK_DGRAM = 2, SOCK_RAW = 3;
 /** MAX_LINKS is Linux's count of netlink protocols: a protocol at or above it is EPROTONOSUPPORT. */
 const MAX_LINKS = 32;
 /** SO_* options a netlink socket answers; the rest are ENOPROTOOPT. */
-const SOL_SOCKET = 1, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_PASSCRED = 16, SO_SNDBUFFORCE = 32,
-  SO_RCVBUFFORCE = 33, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+const SOL_SOCKET = 1, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_PASSCRED = 16, SO_RCVTIMEO = 20,
+  SO_SNDTIMEO = 21, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+/** EDOM is what Linux's sock_set_timeout answers for a tv_usec outside [0, 1000000). */
+const EDOM = 33;
 /**
  * NETLINK_* options (SOL_NETLINK) stored as flags: PKTINFO 3, BROADCAST_ERROR 4, NO_ENOBUFS 5,
  * LISTEN_ALL_NSID 8, CAP_ACK 10, EXT_ACK 11, GET_STRICT_CHK 12 (ADD/DROP_MEMBERSHIP 1, 2 are
@@ -109,6 +111,8 @@ export class NetlinkSocket extends SocketFile {
   error = 0;
   /** opts are the SOL_NETLINK and plain SOL_SOCKET flags, read back as set, keyed "level:name". */
   readonly opts = new Map<string, number>();
+  /** timeouts are SO_RCVTIMEO and SO_SNDTIMEO as set (struct timeval, 16 bytes). */
+  private readonly timeouts: { rcv?: Buffer; snd?: Buffer } = {};
   private readonly rx: Datagram[] = [];
   private rxBytes = 0;
   private maxRecvLen = 0;
@@ -197,9 +201,9 @@ export class NetlinkSocket extends SocketFile {
     return sockaddrNl(this.dstPid, this.dstGroups);
   }
 
-  /** timeoutMs: SO_RCVTIMEO and SO_SNDTIMEO are not among a netlink socket's options (ENOPROTOOPT). */
-  override timeoutMs(_which: 'rcv' | 'snd'): number {
-    return 0;
+  /** timeoutMs is SO_RCVTIMEO or SO_SNDTIMEO as set (the handlers apply it). */
+  override timeoutMs(which: 'rcv' | 'snd'): number {
+    return timevalMs(this.timeouts[which]);
   }
 
   /**
@@ -340,6 +344,13 @@ export class NetlinkSocket extends SocketFile {
         case SO_RCVBUF: this.rcvbuf = Math.max(2304, Math.min(2 * Math.max(val(), 0), 2 * DEFAULT_BUF)); return;
         case SO_SNDBUFFORCE: case SO_RCVBUFFORCE: fail(Errno.EPERM); return;
         case SO_PASSCRED: this.opts.set(`${SOL_SOCKET}:${name}`, val() ? 1 : 0); return;
+        case SO_RCVTIMEO: case SO_SNDTIMEO: {
+          if (raw.length < 16) fail(Errno.EINVAL);
+          const usec = raw.readBigInt64LE(8);
+          if (usec < 0n || usec >= 1000000n) fail(EDOM);
+          this.timeouts[name === SO_RCVTIMEO ? 'rcv' : 'snd'] = Buffer.from(raw.subarray(0, 16));
+          return;
+        }
         default: fail(ENOPROTOOPT);
       }
     }
@@ -361,6 +372,7 @@ export class NetlinkSocket extends SocketFile {
         case SO_PASSCRED: v = this.opts.get(`${SOL_SOCKET}:${name}`) ?? 0; break;
         case SO_PROTOCOL: v = this.protocol; break;
         case SO_DOMAIN: v = AF_NETLINK; break;
+        case SO_RCVTIMEO: case SO_SNDTIMEO: return this.timeouts[name === SO_RCVTIMEO ? 'rcv' : 'snd'] ?? Buffer.alloc(16);
         default: return fail(ENOPROTOOPT);
       }
     } else if (level === SOL_NETLINK && NETLINK_FLAGS.has(name)) {

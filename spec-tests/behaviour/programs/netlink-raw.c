@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 
 static int nl(void) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -258,6 +259,25 @@ static void socket_errors(void) {
   if (r >= 0) close(r);
 }
 
+/* timeouts: SO_RCVTIMEO and SO_SNDTIMEO are socket options of a netlink socket too. */
+static void timeouts(void) {
+  int fd = nl();
+  /* 100 ms: a whole number of jiffies at HZ 100, 250, 300 and 1000 (Linux reads back the
+   * timeout rounded to jiffies). */
+  struct timeval tv = {.tv_sec = 0, .tv_usec = 100000}, got = {0};
+  socklen_t len = sizeof got;
+  int r = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int g = getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &got, &len);
+  say("SO_RCVTIMEO set: %d, read back: %d %ld.%06ld (%u bytes)", r, g, (long)got.tv_sec, (long)got.tv_usec, len);
+  char buf[64];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  say("a blocking receive with nothing to read ends at the timeout: %s", n < 0 ? strerror(errno) : "data");
+  tv.tv_usec = 1000000;
+  say("tv_usec of a million: %s", setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0 ? "ok" : strerror(errno));
+  say("a short timeval: %s", setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, 8) == 0 ? "ok" : strerror(errno));
+  close(fd);
+}
+
 int main(void) {
   /* Drop every capability from the effective set: a root run natively then lacks
    * CAP_NET_ADMIN as a container does. */
@@ -291,6 +311,7 @@ int main(void) {
   malformed(a);
   mutations(a);
   plain_calls(a);
+  timeouts();
   socket_errors();
   say("nothing left: %s", reply(a, (char[64]){0}, 64) == -EAGAIN ? "EAGAIN" : "data");
   return 0;
