@@ -44,6 +44,11 @@ export function run(bin: string, args: string[], opts: { input?: string; timeout
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
 }
 
+/** shellQuote quotes `a` as one word for sh. */
+function shellQuote(a: string): string {
+  return `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 /** sleep waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -123,14 +128,24 @@ export class Dockerd {
   }
 
   /**
+   * importTree loads directory `dir` as image `image` (`tar -C dir -c . | docker import -`),
+   * streamed: nothing is written to disk but the image itself. It throws with tar's and
+   * docker's messages when either fails.
+   */
+  importTree(dir: string, image: string, timeoutMs = 300_000): void {
+    const line = `set -o pipefail; tar -C ${shellQuote(dir)} --numeric-owner -c . | ${shellQuote(DOCKER)} --host ${shellQuote(`unix://${this.socket}`)} import - ${shellQuote(image)}`;
+    const r = run('/bin/bash', ['-c', line], { timeoutMs, env: this.clientEnv() });
+    if (r.status !== 0) throw new Error(`cannot import ${dir} as ${image} (${r.status ?? r.signal}): ${r.stderr.trim()}`);
+  }
+
+  /**
    * dockerInTerminal runs the docker client on a terminal of its own, as a person would
    * (util-linux `script` gives it a pty, which `docker run -it` insists on): once `prompt`
    * shows in its output it types `input`, then collects everything the terminal showed
    * until the client exits (SIGKILL after `timeoutMs`). stdout is that terminal output.
    */
   dockerInTerminal(args: string[], prompt: string, input: string, timeoutMs = 30_000): Promise<Result> {
-    const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-    const line = [DOCKER, '--host', `unix://${this.socket}`, ...args].map(quote).join(' ');
+    const line = [DOCKER, '--host', `unix://${this.socket}`, ...args].map(shellQuote).join(' ');
     const child = spawn(SCRIPT, ['--quiet', '--return', '--command', line, '/dev/null'], { env: this.clientEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -7,8 +7,11 @@
  * embedded DNS), a UDP echo, an ICMP echo between containers through a ping socket
  * (programs/netpeer.c, compiled here: Debian's busybox has no `nc -u`, and its ping opens
  * only a raw socket, which tvisor refuses with EPERM: that difference is asserted),
- * `--network none`, `--network host`, `--dns` and `--add-host`. afterAll removes the containers and the
- * network; the last test checks that nothing is left behind.
+ * `--network none`, `--network host`, `--dns` and `--add-host`. The Debian bookworm rootfs
+ * (build/debian/rootfs, `make debian-image`; missing, the cases fail naming it) is imported
+ * whole as an image for a Python http.server reached from the host through `-p` and from a
+ * curl container by name. afterAll removes the containers, the image and the network; the
+ * last test checks that nothing is left behind.
  *
  * TVISOR_DOCKER_TESTS=0 skips the suite, saying so; a missing prerequisite fails it.
  */
@@ -235,6 +238,63 @@ if (optedOut()) {
       expect(got.runc.stdout).toMatch(/^nameserver 10\.1\.2\.3\n10\.9\.8\.7\s+tvisor-peer\nPING tvisor-peer \(10\.9\.8\.7\)/);
       expect(got.tvisor.stdout).toBe(got.runc.stdout);
     }, 60_000);
+
+    describe('a Python http.server in the Debian image', () => {
+      /** DEBIAN_IMG is build/debian/rootfs (make debian-image) imported whole, once. */
+      const DEBIAN_IMG = `tvisor-debian:${tag}`;
+      const rootfs = path.join(REPO, 'build', 'debian', 'rootfs');
+      /** pyServe starts http.server on port 8000 under `rt`, serving /srv/hello.txt ("hello from <rt>"), and returns its name. */
+      function pyServe(rt: Runtime, extra: string[] = []): string {
+        const name = `py-${rt}-${tag}-${Math.random().toString(36).slice(2, 8)}`;
+        ok(d(['run', '-d', `--runtime=${rt}`, '--name', name, ...extra, DEBIAN_IMG, 'bash', '-c',
+          `mkdir -p /srv && echo hello from ${rt} > /srv/hello.txt && exec python3 -m http.server 8000 --directory /srv`]));
+        return name;
+      }
+
+      beforeAll(() => {
+        if (!fs.existsSync(path.join(rootfs, 'usr', 'bin', 'python3'))) {
+          throw new Error(`the Debian image is missing at ${rootfs}: run make debian-image`);
+        }
+        dockerd.importTree(rootfs, DEBIAN_IMG);
+      }, 300_000);
+
+      afterAll(() => {
+        const ids = d(['ps', '-aq', '--filter', `ancestor=${DEBIAN_IMG}`]).stdout.trim().split('\n').filter(Boolean);
+        if (ids.length > 0) d(['rm', '-f', ...ids], { timeoutMs: 60_000 });
+        d(['rmi', DEBIAN_IMG], { timeoutMs: 60_000 });
+      }, 120_000);
+
+      test('it answers the host through -p 127.0.0.1:PORT:8000, as under runc', async () => {
+        const got: Record<string, unknown> = {};
+        for (const rt of RUNTIMES) {
+          const port = 20_000 + Math.floor(Math.random() * 20_000);
+          const name = pyServe(rt, ['-p', `127.0.0.1:${port}:8000`]);
+          try {
+            got[rt] = await httpGet(`http://127.0.0.1:${port}/hello.txt`, 60_000);
+          } finally {
+            d(['rm', '-f', name]);
+          }
+        }
+        expect(got.tvisor).toEqual({ status: 200, body: 'hello from tvisor\n' });
+        expect(got.runc).toEqual({ status: 200, body: 'hello from runc\n' });
+      }, 180_000);
+
+      test('a Debian client container curls it by name on the user-defined network, as under runc', () => {
+        const got: Record<string, Result> = {};
+        for (const rt of RUNTIMES) {
+          const name = pyServe(rt, ['--network', NET]);
+          try {
+            got[rt] = d(['run', '--rm', `--runtime=${rt}`, '--network', NET, DEBIAN_IMG, 'bash', '-c',
+              `for i in $(seq 150); do curl -fsS http://${name}:8000/hello.txt && exit 0; sleep 0.2; done; exit 1`], { timeoutMs: 60_000 });
+          } finally {
+            d(['rm', '-f', name]);
+          }
+        }
+        for (const rt of RUNTIMES) {
+          expect({ rt, status: got[rt].status, stdout: got[rt].stdout }).toEqual({ rt, status: 0, stdout: `hello from ${rt}\n` });
+        }
+      }, 180_000);
+    });
 
     test('nothing is left behind: containers, tvisor processes, mounts, state directories', async () => {
       expect(d(['ps', '-aq']).stdout.trim()).toBe('');
