@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { built, errnoOf, expectKind, GoferProcess, makeEscapeTree, snapshot, type RawConn } from './harness';
+import { built, errnoOf, escapeGofer, expectKind, GoferProcess, makeEscapeTree, snapshot, type RawConn } from './harness';
 import { Errno } from '../../native/libc';
 import type { Message } from '../../gofer/p9';
 
@@ -287,31 +287,12 @@ describeBuilt('gofer confinement: .. after renames', () => {
  */
 describeBuilt('gofer confinement: Twalkstat', () => {
   const NOFID = 0xffffffff;
-  let tree: ReturnType<typeof makeTree>;
-  let gofer: GoferProcess;
-  let c: RawConn;
-  let outsideBefore: string[];
-
+  const g = escapeGofer('tvisor-escape-');
   const walkstat = (fid: number, names: string[], newfids: number[] = names.map(() => NOFID)) =>
-    c.rpc({ kind: 'Twalkstat', fid, newfids, names });
-
-  beforeAll(async () => {
-    tree = makeTree();
-    outsideBefore = snapshot(tree.outside);
-    gofer = await GoferProcess.start(['--root', tree.exp]);
-    c = await gofer.connect();
-    await c.handshake('', 65536, '9P2000.L.fd');
-  });
-
-  afterAll(async () => {
-    c?.close();
-    await gofer?.stop();
-    expect(snapshot(tree.outside)).toEqual(outsideBefore);
-    fs.rmSync(tree.base, { recursive: true, force: true });
-  });
+    g.c.rpc({ kind: 'Twalkstat', fid, newfids, names });
 
   it('keeps .. at the export root and answers each name\'s attributes', async () => {
-    const root = await c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
+    const root = await g.c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
     expectKind(root, 'Rgetattr');
     const r = await walkstat(0, ['..', '..', '..', 'etc', 'passwd']);
     expectKind(r, 'Rwalkstat');
@@ -320,11 +301,11 @@ describeBuilt('gofer confinement: Twalkstat', () => {
     const r2 = await walkstat(0, ['sub', '..', '..', 'file.txt'], [NOFID, NOFID, 7, 8]);
     expectKind(r2, 'Rwalkstat');
     expect(r2.attrs.map((a) => a.qid.path)).toEqual([r2.attrs[0].qid.path, root.qid.path, root.qid.path, r2.attrs[3].qid.path]);
-    expect(r2.attrs[3].size).toBe(fs.statSync(path.join(tree.exp, 'file.txt')).size);
-    const kept = await c.rpc({ kind: 'Tgetattr', fid: 7, requestMask: 0x7ff });
+    expect(r2.attrs[3].size).toBe(fs.statSync(path.join(g.tree.exp, 'file.txt')).size);
+    const kept = await g.c.rpc({ kind: 'Tgetattr', fid: 7, requestMask: 0x7ff });
     expectKind(kept, 'Rgetattr');
     expect(kept.qid.path).toBe(root.qid.path);
-    const rd = await c.rpc({ kind: 'Tread', fid: 8, offset: 0, count: 100 });
+    const rd = await g.c.rpc({ kind: 'Tread', fid: 8, offset: 0, count: 100 });
     expect(errnoOf(rd)).toBe(Errno.EBADF); // a walked fid, not an opened one
   });
 
@@ -343,26 +324,26 @@ describeBuilt('gofer confinement: Twalkstat', () => {
       const later = await walkstat(0, ['sub', name], [NOFID, 20]);
       expectKind(later, 'Rwalkstat');
       expect(later.attrs).toHaveLength(1);
-      expect(errnoOf(await c.rpc({ kind: 'Tgetattr', fid: 20, requestMask: 0x7ff }))).toBe(Errno.EBADF);
+      expect(errnoOf(await g.c.rpc({ kind: 'Tgetattr', fid: 20, requestMask: 0x7ff }))).toBe(Errno.EBADF);
     }
   });
 
   it('checks its fids before walking: one in use, one twice, a count that does not match the names', async () => {
     expect(errnoOf(await walkstat(0, ['sub'], [0]))).toBe(Errno.EBADF);
     expect(errnoOf(await walkstat(0, ['sub', '..'], [30, 30]))).toBe(Errno.EBADF);
-    expect(errnoOf(await c.rpc({ kind: 'Tgetattr', fid: 30, requestMask: 0x7ff }))).toBe(Errno.EBADF);
+    expect(errnoOf(await g.c.rpc({ kind: 'Tgetattr', fid: 30, requestMask: 0x7ff }))).toBe(Errno.EBADF);
     expect(errnoOf(await walkstat(0, ['sub', '..'], [NOFID]))).toBe(Errno.EINVAL);
     expect(errnoOf(await walkstat(0, []))).toBe(Errno.EINVAL);
     expect(errnoOf(await walkstat(999, ['sub']))).toBe(Errno.EBADF);
   });
 
   it('a directory moved out of the export by the host: .. from it stops at the export root', async () => {
-    fs.mkdirSync(path.join(tree.exp, 'deep', 'a', 'b'), { recursive: true });
+    fs.mkdirSync(path.join(g.tree.exp, 'deep', 'a', 'b'), { recursive: true });
     const r = await walkstat(0, ['deep', 'a', 'b'], [NOFID, NOFID, 40]);
     expectKind(r, 'Rwalkstat');
-    fs.renameSync(path.join(tree.exp, 'deep'), path.join(tree.base, 'deep-moved'));
+    fs.renameSync(path.join(g.tree.exp, 'deep'), path.join(g.tree.base, 'deep-moved'));
     try {
-      const root = await c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
+      const root = await g.c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff });
       expectKind(root, 'Rgetattr');
       const up = await walkstat(40, ['..', '..', '..', '..', '..']);
       expectKind(up, 'Rwalkstat');
@@ -372,12 +353,12 @@ describeBuilt('gofer confinement: Twalkstat', () => {
       expectKind(probe, 'Rwalkstat');
       expect(probe.attrs.length).toBeLessThan(names.length);
     } finally {
-      fs.renameSync(path.join(tree.base, 'deep-moved'), path.join(tree.exp, 'deep'));
+      fs.renameSync(path.join(g.tree.base, 'deep-moved'), path.join(g.tree.exp, 'deep'));
     }
   });
 
   it('is refused in plain 9P2000.L', async () => {
-    const plain = await gofer.connect();
+    const plain = await g.gofer.connect();
     try {
       await plain.handshake();
       expect(errnoOf(await plain.rpc({ kind: 'Twalkstat', fid: 0, newfids: [NOFID], names: ['sub'] }))).toBe(Errno.EOPNOTSUPP);

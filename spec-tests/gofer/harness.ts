@@ -4,7 +4,7 @@
  * tests can send both well-formed requests and arbitrary bytes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -226,4 +226,44 @@ export function makeEscapeTree(prefix: string): { base: string; exp: string; out
   symlinkSync('../outside/secret.txt', path.join(exp, 'link-out'));
   symlinkSync('../outside', path.join(exp, 'link-dir'));
   return { base, exp, outside };
+}
+
+/** EscapeGofer is a gofer serving a fresh makeEscapeTree, connected and past the handshake. */
+export interface EscapeGofer {
+  readonly tree: ReturnType<typeof makeEscapeTree>;
+  readonly gofer: GoferProcess;
+  readonly c: RawConn;
+}
+
+/**
+ * escapeGofer registers, in the calling describe block, the set-up and tear-down of an
+ * EscapeGofer: the tree (with `populate` run on it), a gofer on it and one connection
+ * (handshake with `version`); afterwards the outside directory must be unchanged and the
+ * tree is removed. Read `tree` and `c` inside the tests.
+ */
+export function escapeGofer(prefix: string, version = '9P2000.L.fd', populate?: (tree: ReturnType<typeof makeEscapeTree>) => void): EscapeGofer {
+  let tree: ReturnType<typeof makeEscapeTree> | undefined;
+  let gofer: GoferProcess | undefined;
+  let c: RawConn | undefined;
+  let outsideBefore: string[] = [];
+  beforeAll(async () => {
+    tree = makeEscapeTree(prefix);
+    populate?.(tree);
+    outsideBefore = snapshot(tree.outside);
+    gofer = await GoferProcess.start(['--root', tree.exp]);
+    c = await gofer.connect();
+    await c.handshake('', 65536, version);
+  });
+  afterAll(async () => {
+    c?.close();
+    await gofer?.stop();
+    if (!tree) return;
+    expect(snapshot(tree.outside)).toEqual(outsideBefore);
+    rmSync(tree.base, { recursive: true, force: true });
+  });
+  return {
+    get tree() { if (!tree) throw new Error('escapeGofer: used outside its tests'); return tree; },
+    get gofer() { if (!gofer) throw new Error('escapeGofer: used outside its tests'); return gofer; },
+    get c() { if (!c) throw new Error('escapeGofer: used outside its tests'); return c; },
+  };
 }
