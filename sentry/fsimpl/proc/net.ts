@@ -14,31 +14,16 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Inode } from '../../vfs/inode';
 import { hostRoute, type HostQuery } from '../../net/netlink/host-route';
 import { hostNetFile } from '../../net/netlink/host-proc-net';
-import { parseAttrs, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, type Message } from '../../net/netlink/wire';
+import { cstr, hostLinks, type LinkInfo } from '../../net/netlink/host-links';
+import { parseAttrs, RTM_GETADDR, RTM_GETROUTE, type Message } from '../../net/netlink/wire';
 import { type ProcEntry, SocketFile } from '../../net/provider';
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } from '../socket/socket';
 import { ProcDir, ProcFile, type ProcFs } from './nodes';
 
-/** Link is what /proc/net/dev and if_inet6 need of an interface. */
-interface Link { index: number; name: string; stats: bigint[] | null }
-
-function cstr(b: Buffer): string {
-  const end = b.indexOf(0);
-  return b.subarray(0, end < 0 ? b.length : end).toString('latin1');
-}
-
-/** links lists the namespace's interfaces in Linux's order (the dump's). */
-function links(host: HostQuery): Link[] {
-  const got = host.dump(RTM_GETLINK, 0);
-  if (typeof got === 'number') return [];
-  return got.filter((m) => m.body.length >= 16).map((m) => {
-    let name = '', stats: bigint[] | null = null;
-    for (const a of parseAttrs(m.body.subarray(16))) {
-      if (a.type === 3) name = cstr(a.data);
-      if (a.type === 23 && a.data.length >= 23 * 8) stats = Array.from({ length: 23 }, (_, i) => a.data.readBigUInt64LE(i * 8));
-    }
-    return { index: m.body.readInt32LE(4), name, stats };
-  });
+/** links lists the namespace's interfaces in Linux's order (the dump's); none when it cannot be asked. */
+function links(host: HostQuery): LinkInfo[] {
+  const got = hostLinks(host);
+  return typeof got === 'number' ? [] : got;
 }
 
 const DEV_HEADER = 'Inter-|   Receive                                                |  Transmit\n'

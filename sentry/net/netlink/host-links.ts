@@ -1,6 +1,6 @@
 /**
  * The namespace's interfaces as plain values, read from one live RTM_GETLINK dump
- * (./host-route.ts): what /sys/class/net shows of each. Only the attributes used are
+ * (./host-route.ts): what /sys/class/net and /proc/net show of each. Only the attributes used are
  * decoded, each checked for its size; a malformed message is skipped.
  */
 import type { HostQuery } from './host-route';
@@ -28,9 +28,12 @@ export interface LinkInfo {
   carrierChanges: number | null;
   carrierUp: number | null;
   carrierDown: number | null;
+  /** stats is IFLA_STATS64, the 23 counters of rtnl_link_stats64 (null when absent or short). */
+  stats: bigint[] | null;
 }
 
-function cstr(b: Buffer): string {
+/** cstr reads a NUL-terminated name (an attribute, a sockaddr_un path). */
+export function cstr(b: Buffer): string {
   const end = b.indexOf(0);
   return b.subarray(0, end < 0 ? b.length : end).toString('latin1');
 }
@@ -41,7 +44,7 @@ export function parseLink(m: Message): LinkInfo | null {
   const l: LinkInfo = {
     index: m.body.readInt32LE(4), type: m.body.readUInt16LE(2), flags: m.body.readUInt32LE(8), name: '',
     address: null, broadcast: null, mtu: null, link: null, txqlen: null, operstate: null, linkmode: null, group: null,
-    promiscuity: null, carrier: null, carrierChanges: null, carrierUp: null, carrierDown: null,
+    promiscuity: null, carrier: null, carrierChanges: null, carrierUp: null, carrierDown: null, stats: null,
   };
   const u32 = (d: Buffer): number | null => (d.length === 4 ? d.readUInt32LE(0) : null);
   const u8 = (d: Buffer): number | null => (d.length === 1 ? d[0] : null);
@@ -54,6 +57,7 @@ export function parseLink(m: Message): LinkInfo | null {
       case 5: l.link = u32(a.data); break; // IFLA_LINK
       case 13: l.txqlen = u32(a.data); break; // IFLA_TXQLEN
       case 16: l.operstate = u8(a.data); break; // IFLA_OPERSTATE
+      case 23: if (a.data.length >= 23 * 8) l.stats = Array.from({ length: 23 }, (_, i) => a.data.readBigUInt64LE(i * 8)); break; // IFLA_STATS64
       case 17: l.linkmode = u8(a.data); break; // IFLA_LINKMODE
       case 27: l.group = u32(a.data); break; // IFLA_GROUP
       case 30: l.promiscuity = u32(a.data); break; // IFLA_PROMISCUITY
