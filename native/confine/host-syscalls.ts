@@ -28,7 +28,7 @@
  * binary by host-syscalls.test.ts.
  */
 import type { ArgTest } from './bpf';
-import { HOST_IOCTLS, HOST_OPTIONS } from '../net/host-options';
+import { HOST_IOCTLS, HOST_OPTIONS, SENTRY_OPTIONS } from '../net/host-options';
 
 /** HostProcess names one of tvisor's confined host processes (`systrap-stub`: the systrap platform's stub). */
 export type HostProcess = 'sentry' | 'gofer' | 'stub' | 'systrap-stub';
@@ -110,7 +110,7 @@ const HOST_SOCKETS: ArgTest[][] = [
   [AF_INET, SOCK_STREAM, 6], [AF_INET, SOCK_DGRAM, 17], [AF_INET, SOCK_DGRAM, 1],
   [AF_INET6, SOCK_STREAM, 6], [AF_INET6, SOCK_DGRAM, 17], [AF_INET6, SOCK_DGRAM, 58],
 ].map(([d, t, p]) => [LOW32(0, d), LOW32(1, t | SOCK_FLAGS), LOW32(2, p)] as ArgTest[]);
-const optionArgs = (set: boolean): ArgTest[][] => HOST_OPTIONS.filter((o) => !set || o.access === 'both')
+const optionArgs = (set: boolean): ArgTest[][] => [...HOST_OPTIONS.filter((o) => !set || o.access === 'both'), ...(set ? SENTRY_OPTIONS : [])]
   .map((o) => [LOW32(1, o.level), LOW32(2, o.name)] as ArgTest[]);
 
 // futex(2) operations, seccomp(2) operations, and the systrap stub's filter B (native/systrap/layout.h).
@@ -175,7 +175,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 50, name: 'listen', who: S, why: 'the application\'s listen on a host socket' },
   { nr: 51, name: 'getsockname', who: S, why: 'the application\'s getsockname of a host socket' },
   { nr: 52, name: 'getpeername', who: S, why: 'the application\'s getpeername of a host socket' },
-  { nr: 54, name: 'setsockopt', who: S, why: 'the application\'s socket options', args: optionArgs(true), argsText: 'level and option: the settable rows of the allowlist (native/net/host-options.ts)' },
+  { nr: 54, name: 'setsockopt', who: S, why: 'the application\'s socket options', args: optionArgs(true), argsText: 'level and option: the settable rows of the allowlist and the sentry\'s own (native/net/host-options.ts)' },
   { nr: 55, name: 'getsockopt', who: S, why: 'the application\'s socket options; SO_ERROR of a connect', args: optionArgs(false), argsText: 'level and option: the rows of the allowlist (native/net/host-options.ts)' },
   {
     nr: 56, name: 'clone', who: S, why: 'Node threads; stub processes and stub threads',

@@ -79,6 +79,17 @@ export const HOST_OPTIONS: readonly HostOption[] = [
   opt(IPPROTO_IPV6, 67, 'both', 4, 'IPV6_TCLASS: traffic class'),
 ];
 
+/**
+ * SENTRY_OPTIONS are options the sentry itself sets on host sockets it makes, never on an
+ * application's request (hostOption does not list them): only the seccomp allowlist
+ * (native/confine/host-syscalls.ts) takes them in.
+ */
+export const SENTRY_OPTIONS: readonly HostOption[] = [
+  opt(IPPROTO_IP, 8, 'both', 4, 'IP_PKTINFO: a raw ICMP socket\'s packets show their destination (sentry/net/host/raw-icmp.ts)'),
+  opt(IPPROTO_IP, 12, 'both', 4, 'IP_RECVTTL: a raw ICMP socket\'s packets show their TTL'),
+  opt(IPPROTO_IP, 13, 'both', 4, 'IP_RECVTOS: a raw ICMP socket\'s packets show their TOS'),
+];
+
 const byKey = new Map(HOST_OPTIONS.map((o) => [`${o.level}:${o.name}`, o]));
 
 /** hostOption returns the allowlist row of (level, name), if any. */

@@ -17,6 +17,9 @@
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <unistd.h>
 
 namespace {
@@ -135,8 +138,64 @@ Napi::Value IfConf(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r < 0 ? -errno : ifc.ifc_len);
 }
 
+// recvPing(fd, buf, flags, from, meta) -> bytes or -errno: recvmsg(2) of one datagram of a
+// host ICMP ping socket into buf, its sender into `from` (128 bytes) and what the IPv4
+// header carried into `meta` (16 bytes): [0..3] the sender's length, [4] ttl, [5] tos,
+// [6] which of ttl (1), tos (2) and destination (4) the kernel gave, [8..11] the header's
+// destination address as on the wire, [12..15] msg_flags. The socket has IP_RECVTTL,
+// IP_RECVTOS and IP_PKTINFO set by its owner (sentry/net/host/raw-icmp.ts).
+Napi::Value RecvPing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> buf = info[1].As<Napi::Buffer<char>>();
+  int flags = info[2].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> from = info[3].As<Napi::Buffer<char>>();
+  Napi::Buffer<uint8_t> meta = info[4].As<Napi::Buffer<uint8_t>>();
+  if (from.Length() < 128 || meta.Length() < 16) {
+    Napi::RangeError::New(env, "recvPing: from needs 128 bytes and meta 16").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct iovec iov = { buf.Data(), buf.Length() };
+  alignas(struct cmsghdr) char control[256];
+  struct msghdr msg = {};
+  msg.msg_name = from.Data();
+  msg.msg_namelen = 128;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  // SAFETY: every pointer in msg is a caller Buffer of the length given beside it, or the
+  // control array on this stack frame; fd is the provider's own host socket.
+  ssize_t n = recvmsg(fd, &msg, flags);
+  if (n < 0) return Napi::Number::New(env, -errno);
+  uint8_t* m = meta.Data();
+  memset(m, 0, 16);
+  uint32_t nl = msg.msg_namelen, mf = static_cast<uint32_t>(msg.msg_flags);
+  memcpy(m, &nl, 4);
+  memcpy(m + 12, &mf, 4);
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != IPPROTO_IP) continue;
+    if (c->cmsg_type == IP_TTL && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int ttl;
+      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+      m[4] = static_cast<uint8_t>(ttl);
+      m[6] |= 1;
+    } else if (c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1)) {
+      m[5] = *CMSG_DATA(c);
+      m[6] |= 2;
+    } else if (c->cmsg_type == IP_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      memcpy(m + 8, &pi.ipi_addr, 4);
+      m[6] |= 4;
+    }
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["ifconf"] = Napi::Function::New(env, IfConf, "ifconf");
+  exports["recvPing"] = Napi::Function::New(env, RecvPing, "recvPing");
   exports["open"] = Napi::Function::New(env, Open, "open");
   exports["ctl"] = Napi::Function::New(env, Ctl, "ctl");
   exports["pollFd"] = Napi::Function::New(env, PollFd, "pollFd");

@@ -62,7 +62,7 @@ export function hostFactory(family: number) {
     } else if (type === SOCK_DGRAM) {
       if (protocol !== 0 && protocol !== IPPROTO_UDP && protocol !== icmp) fail(Errno.EPROTONOSUPPORT);
       proto = protocol === 0 ? IPPROTO_UDP : protocol;
-    } else if (type === SOCK_RAW) return fail(Errno.EPERM);
+    } else if (type === SOCK_RAW) return fail(Errno.EPERM); // but raw ICMPv4: ./raw-icmp.ts
     else return fail(94 /* ESOCKTNOSUPPORT */);
     const fd = hostSocket(family, type, proto);
     if (fd < 0) fail(-fd);
@@ -72,8 +72,13 @@ export function hostFactory(family: number) {
 
 /** adopt wraps a new host socket; if the reactor cannot watch it (out of memory or of epoll watches), it is closed and the call fails with that errno. */
 function adopt(family: number, type: number, protocol: number, flags: number, fd: number): HostSocket {
+  return adoptHost(fd, () => new HostSocket(family, type, protocol, flags, fd));
+}
+
+/** adoptHost runs `make` (a HostSocket constructor over fd); if it throws, fd is closed and the call fails with the reactor's errno (or ENOMEM). */
+export function adoptHost<S extends HostSocket>(fd: number, make: () => S): S {
   try {
-    return new HostSocket(family, type, protocol, flags, fd);
+    return make();
   } catch (e) {
     hostClose(fd);
     return fail(e instanceof ReactorError ? e.errno : Errno.ENOMEM);
@@ -90,9 +95,9 @@ interface SendWait extends SockWait, InterruptibleState {}
 
 /** HostSocket is one application socket backed by a host socket of the sentry. */
 export class HostSocket extends SocketFile {
-  private fd: number;
+  protected fd: number;
   /** io wakes this socket's own blocked calls: notified on every readiness edge of the host socket. */
-  private readonly io = new WaitQueue();
+  protected readonly io = new WaitQueue();
   /**
    * q is the queue poll, select and epoll follow: notified only when the host socket's
    * readiness gains a bit since it was last seen (by readiness() or an edge), so that an
