@@ -18,7 +18,7 @@ BUILD_TARGETS := bin/tvisor
 all: build
 
 # Debian packages that the build, the tests and the benchmarks use (as root).
-DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap
+DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap curl iptables
 setup:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES)

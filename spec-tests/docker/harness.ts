@@ -70,18 +70,32 @@ export class Dockerd {
    * with nothing on the host), removed by `stop`; undefined for `--bridge=none`.
    */
   readonly bridge: { name: string; gateway: string; subnet: string } | undefined;
+  /**
+   * netns is the network namespace the daemon runs in (`/run/netns/<netns>`), made by
+   * `start` and deleted by `stop`, when it was asked for one; undefined: the host's.
+   */
+  readonly netns: string | undefined;
 
   /**
    * With `opts.bridge` the daemon has a default bridge network (containers get an address
    * on it, `-p` publishes through docker-proxy) instead of none; iptables stays off, so the
-   * host's rules are never touched.
+   * host's rules are never touched. With `opts.netns` (which implies a bridge) the daemon
+   * runs in a network namespace of its own with iptables on and no userland proxy, as a
+   * stock Docker publishes ports to other hosts: `-p` is an iptables DNAT rule of that
+   * namespace (the host's rules are still never touched); reach it with `inNetns`.
    */
-  constructor(opts: { bridge?: boolean } = {}) {
-    if (opts.bridge) {
+  constructor(opts: { bridge?: boolean; netns?: boolean } = {}) {
+    if (opts.bridge || opts.netns) {
       const n = (Math.random() * 0x10000) | 0;
       const net = `10.${200 + (n % 50)}.${n >> 8}`;
       this.bridge = { name: `tvdbr${n.toString(16)}`, gateway: `${net}.1`, subnet: `${net}.0/24` };
+      if (opts.netns) this.netns = `tvdns${n.toString(16)}`;
     }
+  }
+
+  /** inNetns runs a command in the daemon's network namespace (the host's when it has none). */
+  inNetns(bin: string, args: string[], opts: { timeoutMs?: number } = {}): Result {
+    return this.netns ? run('nsenter', [`--net=/run/netns/${this.netns}`, bin, ...args], opts) : run(bin, args, opts);
   }
 
   /** install registers tvisor in daemon.json through `tvisor install` and returns its output. */
@@ -93,19 +107,28 @@ export class Dockerd {
 
   /** start launches dockerd and resolves once it answers on its socket (rejects after `timeoutMs`). */
   async start(timeoutMs = 60_000): Promise<void> {
+    const ns = this.netns ? ['-n', this.netns] : [];
+    const ipSteps: string[][] = this.netns ? [['netns', 'add', this.netns], [...ns, 'link', 'set', 'lo', 'up']] : [];
     if (this.bridge) {
       const b = this.bridge;
-      for (const args of [['link', 'add', b.name, 'type', 'bridge'], ['addr', 'add', `${b.gateway}/24`, 'dev', b.name], ['link', 'set', b.name, 'up']]) {
-        const r = run('ip', args);
-        if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
-      }
+      ipSteps.push([...ns, 'link', 'add', b.name, 'type', 'bridge'], [...ns, 'addr', 'add', `${b.gateway}/24`, 'dev', b.name], [...ns, 'link', 'set', b.name, 'up']);
+    }
+    for (const args of ipSteps) {
+      const r = run('ip', args);
+      if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
     }
     const log = fs.openSync(this.logFile, 'a');
-    this.child = spawn(DOCKERD, [
-      '--config-file', this.configFile, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
+    const netArgs = this.netns
+      ? ['--iptables=true', '--ip6tables=false', '--ip-masq=true', '--userland-proxy=false']
+      : ['--iptables=false', '--ip6tables=false', '--ip-masq=false'];
+    const daemon = [
+      DOCKERD, '--config-file', this.configFile, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
       '--host', `unix://${this.socket}`, '--pidfile', path.join(this.dir, 'docker.pid'),
-      `--bridge=${this.bridge?.name ?? 'none'}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false',
-    ], { stdio: ['ignore', log, log] });
+      `--bridge=${this.bridge?.name ?? 'none'}`, ...netArgs,
+    ];
+    // nsenter changes only the network namespace: the daemon's mounts stay where stop() finds them.
+    const argv = this.netns ? ['nsenter', `--net=/run/netns/${this.netns}`, ...daemon] : daemon;
+    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -204,7 +227,9 @@ export class Dockerd {
     }
     for (const m of mountsUnder(this.dir).reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
-    if (this.bridge) spawnSync('ip', ['link', 'del', this.bridge.name], { stdio: 'ignore' });
+    // Deleting the namespace takes its bridge, veths and iptables rules with it.
+    if (this.netns) spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
+    else if (this.bridge) spawnSync('ip', ['link', 'del', this.bridge.name], { stdio: 'ignore' });
   }
 }
 
