@@ -28,7 +28,7 @@
  * binary by host-syscalls.test.ts.
  */
 import type { ArgTest } from './bpf';
-import { HOST_IOCTLS, HOST_OPTIONS, SENTRY_OPTIONS } from '../net/host-options';
+import { HOST_IOCTLS, HOST_OPTIONS } from '../net/host-options';
 
 /** HostProcess names one of tvisor's confined host processes (`systrap-stub`: the systrap platform's stub). */
 export type HostProcess = 'sentry' | 'gofer' | 'stub' | 'systrap-stub';
@@ -110,7 +110,7 @@ const HOST_SOCKETS: ArgTest[][] = [
   [AF_INET, SOCK_STREAM, 6], [AF_INET, SOCK_DGRAM, 17], [AF_INET, SOCK_DGRAM, 1],
   [AF_INET6, SOCK_STREAM, 6], [AF_INET6, SOCK_DGRAM, 17], [AF_INET6, SOCK_DGRAM, 58],
 ].map(([d, t, p]) => [LOW32(0, d), LOW32(1, t | SOCK_FLAGS), LOW32(2, p)] as ArgTest[]);
-const optionArgs = (set: boolean): ArgTest[][] => [...HOST_OPTIONS.filter((o) => !set || o.access === 'both'), ...(set ? SENTRY_OPTIONS : [])]
+const optionArgs = (set: boolean): ArgTest[][] => HOST_OPTIONS.filter((o) => !set || o.access === 'both')
   .map((o) => [LOW32(1, o.level), LOW32(2, o.name)] as ArgTest[]);
 
 // futex(2) operations, seccomp(2) operations, and the systrap stub's filter B (native/systrap/layout.h).
@@ -168,14 +168,14 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 42, name: 'connect', who: S, why: 'the application\'s connect on its host sockets (inet only: the sentry makes no other socket once confined)' },
   { nr: 44, name: 'sendto', who: SG, why: 'socket writes (9P, control and exec sockets; the application\'s host sockets); read-only rtnetlink requests on the sentry\'s NETLINK_ROUTE socket (made before confinement)' },
   { nr: 45, name: 'recvfrom', who: S, why: 'the application\'s receives on its host sockets' },
-  { nr: 46, name: 'sendmsg', who: SG, why: 'SCM_RIGHTS: opened files to the sentry; pty masters' },
-  { nr: 47, name: 'recvmsg', who: SG, why: 'SCM_RIGHTS: files from the gofer, stdio of exec requests; rtnetlink answers on the sentry\'s NETLINK_ROUTE socket' },
+  { nr: 46, name: 'sendmsg', who: SG, why: 'SCM_RIGHTS: opened files to the sentry; pty masters; the application\'s datagrams with vetted ancillary data (sentry/net/host/cmsg.ts)' },
+  { nr: 47, name: 'recvmsg', who: SG, why: 'SCM_RIGHTS: files from the gofer, stdio of exec requests; rtnetlink answers on the sentry\'s NETLINK_ROUTE socket; the application\'s datagrams with ancillary data' },
   { nr: 48, name: 'shutdown', who: S, why: 'closing a control connection; the application\'s shutdown of a host socket' },
   { nr: 49, name: 'bind', who: S, why: 'the application\'s bind of a host socket' },
   { nr: 50, name: 'listen', who: S, why: 'the application\'s listen on a host socket' },
   { nr: 51, name: 'getsockname', who: S, why: 'the application\'s getsockname of a host socket' },
   { nr: 52, name: 'getpeername', who: S, why: 'the application\'s getpeername of a host socket' },
-  { nr: 54, name: 'setsockopt', who: S, why: 'the application\'s socket options', args: optionArgs(true), argsText: 'level and option: the settable rows of the allowlist and the sentry\'s own (native/net/host-options.ts)' },
+  { nr: 54, name: 'setsockopt', who: S, why: 'the application\'s socket options', args: optionArgs(true), argsText: 'level and option: the settable rows of the allowlist (native/net/host-options.ts)' },
   { nr: 55, name: 'getsockopt', who: S, why: 'the application\'s socket options; SO_ERROR of a connect', args: optionArgs(false), argsText: 'level and option: the rows of the allowlist (native/net/host-options.ts)' },
   {
     nr: 56, name: 'clone', who: S, why: 'Node threads; stub processes and stub threads',

@@ -12,10 +12,11 @@ export interface NetAddon {
   /** ifconf is SIOCGIFCONF on socket fd into buf (null: the length needed): ifc_len or -errno. */
   ifconf(fd: number, buf: Buffer | null): number;
   /**
-   * recvPing is recvmsg(2) of one datagram of an IPv4 ping socket into buf: bytes or
-   * -errno; the sender into `from` (128 bytes); into `meta` (16 bytes) the sender's length
-   * (u32 at 0), ttl (4), tos (5), which of them came (6: 1 ttl, 2 tos, 4 destination), the
-   * destination address as on the wire (8..11) and msg_flags (u32 at 12).
+   * recvMsg is recvmsg(2) of a host socket into buf: bytes or -errno; the sender into
+   * `from` (128 bytes), ancillary data into `control` (empty: none asked); into `out` (12
+   * bytes) the sender's length, the control length written and msg_flags, each a u32.
    */
-  recvPing(fd: number, buf: Buffer, flags: number, from: Buffer, meta: Buffer): number;
+  recvMsg(fd: number, buf: Buffer, flags: number, from: Buffer, control: Buffer, out: Buffer): number;
+  /** sendMsg is sendmsg(2) of data to addr (null: the connected peer) with vetted ancillary data: bytes or -errno. */
+  sendMsg(fd: number, data: Buffer, flags: number, addr: Buffer | null, control: Buffer): number;
 }

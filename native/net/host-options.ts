@@ -61,6 +61,9 @@ export const HOST_OPTIONS: readonly HostOption[] = [
   opt(IPPROTO_IP, 1, 'both', 4, 'IP_TOS: traffic class'),
   opt(IPPROTO_IP, 2, 'both', 4, 'IP_TTL: hop limit (traceroute-style tools)'),
   opt(IPPROTO_IP, 10, 'both', 4, 'IP_MTU_DISCOVER: path MTU discovery mode'),
+  opt(IPPROTO_IP, 8, 'both', 4, 'IP_PKTINFO: each datagram\'s destination address as ancillary data (sentry/net/host/cmsg.ts); UDP servers on 0.0.0.0 (DNS) answer from it'),
+  opt(IPPROTO_IP, 12, 'both', 4, 'IP_RECVTTL: each datagram\'s TTL as ancillary data'),
+  opt(IPPROTO_IP, 13, 'both', 4, 'IP_RECVTOS: each datagram\'s TOS as ancillary data'),
   opt(IPPROTO_IP, 14, 'get', 4, 'IP_MTU: read-out of a connected socket\'s path MTU'),
   opt(IPPROTO_IP, 24, 'both', 4, 'IP_BIND_ADDRESS_NO_PORT: late port choice for clients'),
   opt(IPPROTO_IP, 32, 'both', 12, 'IP_MULTICAST_IF: multicast source interface'),
@@ -76,18 +79,10 @@ export const HOST_OPTIONS: readonly HostOption[] = [
   opt(IPPROTO_IPV6, 21, 'both', 20, 'IPV6_DROP_MEMBERSHIP: leave a group'),
   opt(IPPROTO_IPV6, 23, 'both', 4, 'IPV6_MTU_DISCOVER: path MTU discovery mode'),
   opt(IPPROTO_IPV6, 26, 'both', 4, 'IPV6_V6ONLY: dual-stack or IPv6 only'),
+  opt(IPPROTO_IPV6, 49, 'both', 4, 'IPV6_RECVPKTINFO: each datagram\'s destination address as ancillary data'),
+  opt(IPPROTO_IPV6, 51, 'both', 4, 'IPV6_RECVHOPLIMIT: each datagram\'s hop limit as ancillary data'),
+  opt(IPPROTO_IPV6, 66, 'both', 4, 'IPV6_RECVTCLASS: each datagram\'s traffic class as ancillary data'),
   opt(IPPROTO_IPV6, 67, 'both', 4, 'IPV6_TCLASS: traffic class'),
-];
-
-/**
- * SENTRY_OPTIONS are options the sentry itself sets on host sockets it makes, never on an
- * application's request (hostOption does not list them): only the seccomp allowlist
- * (native/confine/host-syscalls.ts) takes them in.
- */
-export const SENTRY_OPTIONS: readonly HostOption[] = [
-  opt(IPPROTO_IP, 8, 'both', 4, 'IP_PKTINFO: a raw ICMP socket\'s packets show their destination (sentry/net/host/raw-icmp.ts)'),
-  opt(IPPROTO_IP, 12, 'both', 4, 'IP_RECVTTL: a raw ICMP socket\'s packets show their TTL'),
-  opt(IPPROTO_IP, 13, 'both', 4, 'IP_RECVTOS: a raw ICMP socket\'s packets show their TOS'),
 ];
 
 const byKey = new Map(HOST_OPTIONS.map((o) => [`${o.level}:${o.name}`, o]));

@@ -18,7 +18,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -138,64 +137,67 @@ Napi::Value IfConf(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r < 0 ? -errno : ifc.ifc_len);
 }
 
-// recvPing(fd, buf, flags, from, meta) -> bytes or -errno: recvmsg(2) of one datagram of a
-// host ICMP ping socket into buf, its sender into `from` (128 bytes) and what the IPv4
-// header carried into `meta` (16 bytes): [0..3] the sender's length, [4] ttl, [5] tos,
-// [6] which of ttl (1), tos (2) and destination (4) the kernel gave, [8..11] the header's
-// destination address as on the wire, [12..15] msg_flags. The socket has IP_RECVTTL,
-// IP_RECVTOS and IP_PKTINFO set by its owner (sentry/net/host/raw-icmp.ts).
-Napi::Value RecvPing(const Napi::CallbackInfo& info) {
+// recvMsg(fd, buf, flags, from, control, out) -> bytes or -errno: recvmsg(2) of a host
+// socket of the provider into buf, the sender into `from` (128 bytes), ancillary data into
+// `control` (its length is msg_controllen; empty: none asked); into `out` (12 bytes) the
+// sender's length, the control bytes written and msg_flags, each a u32.
+Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   Napi::Buffer<char> buf = info[1].As<Napi::Buffer<char>>();
   int flags = info[2].As<Napi::Number>().Int32Value();
   Napi::Buffer<char> from = info[3].As<Napi::Buffer<char>>();
-  Napi::Buffer<uint8_t> meta = info[4].As<Napi::Buffer<uint8_t>>();
-  if (from.Length() < 128 || meta.Length() < 16) {
-    Napi::RangeError::New(env, "recvPing: from needs 128 bytes and meta 16").ThrowAsJavaScriptException();
+  Napi::Buffer<char> control = info[4].As<Napi::Buffer<char>>();
+  Napi::Buffer<uint8_t> out = info[5].As<Napi::Buffer<uint8_t>>();
+  if (from.Length() < 128 || out.Length() < 12) {
+    Napi::RangeError::New(env, "recvMsg: from needs 128 bytes and out 12").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   struct iovec iov = { buf.Data(), buf.Length() };
-  alignas(struct cmsghdr) char control[256];
   struct msghdr msg = {};
   msg.msg_name = from.Data();
   msg.msg_namelen = 128;
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  // SAFETY: every pointer in msg is a caller Buffer of the length given beside it, or the
-  // control array on this stack frame; fd is the provider's own host socket.
+  msg.msg_control = control.Length() > 0 ? control.Data() : nullptr;
+  msg.msg_controllen = control.Length();
+  // SAFETY: every pointer in msg is a caller Buffer of the length given beside it; fd is
+  // the provider's own host socket.
   ssize_t n = recvmsg(fd, &msg, flags);
   if (n < 0) return Napi::Number::New(env, -errno);
-  uint8_t* m = meta.Data();
-  memset(m, 0, 16);
-  uint32_t nl = msg.msg_namelen, mf = static_cast<uint32_t>(msg.msg_flags);
-  memcpy(m, &nl, 4);
-  memcpy(m + 12, &mf, 4);
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != IPPROTO_IP) continue;
-    if (c->cmsg_type == IP_TTL && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int ttl;
-      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-      m[4] = static_cast<uint8_t>(ttl);
-      m[6] |= 1;
-    } else if (c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1)) {
-      m[5] = *CMSG_DATA(c);
-      m[6] |= 2;
-    } else if (c->cmsg_type == IP_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-      struct in_pktinfo pi;
-      memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      memcpy(m + 8, &pi.ipi_addr, 4);
-      m[6] |= 4;
-    }
-  }
+  uint32_t v[3] = { msg.msg_namelen, static_cast<uint32_t>(msg.msg_controllen), static_cast<uint32_t>(msg.msg_flags) };
+  memcpy(out.Data(), v, sizeof v);
   return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// sendMsg(fd, data, flags, addr | null, control) -> bytes or -errno: sendmsg(2) of one
+// buffer with ancillary data the caller has vetted (sentry/net/host/cmsg.ts).
+Napi::Value SendMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
+  int flags = info[2].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> control = info[4].As<Napi::Buffer<char>>();
+  struct iovec iov = { data.Data(), data.Length() };
+  struct msghdr msg = {};
+  if (info[3].IsBuffer()) {
+    Napi::Buffer<char> addr = info[3].As<Napi::Buffer<char>>();
+    msg.msg_name = addr.Data();
+    msg.msg_namelen = static_cast<socklen_t>(addr.Length());
+  }
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.Length() > 0 ? control.Data() : nullptr;
+  msg.msg_controllen = control.Length();
+  // SAFETY: as recvMsg; the kernel reads msg's buffers only.
+  ssize_t n = sendmsg(fd, &msg, flags);
+  return Napi::Number::New(env, n < 0 ? -errno : static_cast<double>(n));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["ifconf"] = Napi::Function::New(env, IfConf, "ifconf");
-  exports["recvPing"] = Napi::Function::New(env, RecvPing, "recvPing");
+  exports["recvMsg"] = Napi::Function::New(env, RecvMsg, "recvMsg");
+  exports["sendMsg"] = Napi::Function::New(env, SendMsg, "sendMsg");
   exports["open"] = Napi::Function::New(env, Open, "open");
   exports["ctl"] = Napi::Function::New(env, Ctl, "ctl");
   exports["pollFd"] = Napi::Function::New(env, PollFd, "pollFd");

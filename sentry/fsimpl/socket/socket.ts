@@ -5,6 +5,7 @@
  * address); a connected stream pair writes into each other's queues. Addresses are
  * looked up in the sandbox's Net (see ./net.ts); nothing reaches the host network.
  */
+import { interfaceIoctl } from '../../net/host/if-ioctl';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, Block, WaitQueue } from '../../kernel/waiter';
@@ -244,7 +245,8 @@ export abstract class Socket extends SocketFile {
       t.mm.write(arg, b);
       return 0;
     }
-    return fail(Errno.ENOTTY);
+    // Interface queries: Linux answers them on a socket of any family.
+    return interfaceIoctl(t, cmd, arg) ?? fail(Errno.ENOTTY);
   }
 
   /**

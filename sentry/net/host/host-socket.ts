@@ -4,7 +4,8 @@
  *
  * Invariants: each HostSocket owns one host descriptor, non-blocking and close-on-exec,
  * that is never installed in an application's descriptor table and never passed on (the
- * application holds a SocketFile; ancillary data is refused). The host socket never
+ * application holds a SocketFile; ancillary data passes only as ./cmsg.ts lists, never a
+ * descriptor). The host socket never
  * blocks the sentry: a call that would block returns a Block on the socket's queue, which
  * the reactor notifies on each readiness edge of the host descriptor; the task then runs
  * the call again. SO_RCVTIMEO/SO_SNDTIMEO are kept here and enforced by the sentry
@@ -16,15 +17,18 @@ import type { Task } from '../../kernel/task';
 import { Block, WaitQueue } from '../../kernel/waiter';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../vfs/file';
 import {
-  MSG_CONFIRM, MSG_DONTROUTE, MSG_DONTWAIT, MSG_EOR, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
+  MSG_CONFIRM, MSG_CTRUNC, MSG_DONTROUTE, MSG_DONTWAIT, MSG_EOR, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
   SocketFile, timevalMs, withTimeout, type Accepted, type ProcEntry, type RecvResult, type SendArgs, type SockWait,
 } from '../provider';
 import { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, pollNow, reactor, ReactorError } from '../reactor';
 import {
-  hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIfconf, hostIoctl, hostListen, hostRecvfrom, hostSendto,
+  hostAccept, hostBind, hostClose, hostConnect, hostGetsockopt, hostIoctl, hostListen, hostRecvfrom, hostSendto,
   hostSetsockopt, hostShutdown, hostSockname, hostSocket,
 } from './calls';
 import { hostIoctlRow, hostOption, SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO } from '../../../native/net/host-options';
+import { loadNetAddon } from '../../../native/net/net-native';
+import { recvControl, sendControl } from './cmsg';
+import { interfaceIoctl } from './if-ioctl';
 
 const AF_INET = 2;
 const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
@@ -177,12 +181,13 @@ export class HostSocket extends SocketFile {
   }
 
   override send(t: Task, m: SendArgs): number | Block {
-    if (m.control) checkControl(m.control);
+    const control = m.control ? sendControl(m.control) : null;
     const flags = (m.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const st = t.syscallState as SendWait | undefined;
     let sent = st?.done ?? 0;
     while (sent < m.data.length || (sent === 0 && m.data.length === 0)) {
-      const n = hostSendto(this.fd, m.data.subarray(sent), flags, m.addr);
+      const part = m.data.subarray(sent);
+      const n = control ? loadNetAddon().sendMsg(this.fd, part, flags, m.addr, control) : hostSendto(this.fd, part, flags, m.addr);
       if (n === -Errno.EAGAIN) break;
       if (n < 0) return sent > 0 ? sent : n;
       sent += n;
@@ -203,7 +208,7 @@ export class HostSocket extends SocketFile {
     return out;
   }
 
-  override recv(_t: Task, len: number, flags: number, _controllen: number): RecvResult | number | Block {
+  override recv(_t: Task, len: number, flags: number, controllen: number): RecvResult | number | Block {
     const peek = (flags & MSG_PEEK) !== 0;
     const result = (data: Buffer, ret: number, from: Buffer, outFlags: number): RecvResult =>
       ({ data, ret, from, control: Buffer.alloc(0), outFlags });
@@ -229,6 +234,7 @@ export class HostSocket extends SocketFile {
     }
     const buf = scratchOf(len);
     const hostFlags = (flags & RECV_FLAGS) | (this.stream ? 0 : MSG_TRUNC) | MSG_DONTWAIT;
+    if (!this.stream && controllen > 0) return this.recvDatagramMsg(buf, len, flags, hostFlags, controllen);
     const { n, from } = hostRecvfrom(this.fd, buf, hostFlags);
     if (n === -Errno.EAGAIN) return new Block([this.io]);
     if (n < 0) return n;
@@ -239,6 +245,24 @@ export class HostSocket extends SocketFile {
     }
     const data = buf.subarray(0, Math.min(n, len));
     return result(data, flags & MSG_TRUNC ? n : data.length, from, n > len ? MSG_TRUNC : 0);
+  }
+
+  /**
+   * recvDatagramMsg is a datagram receive that asked for ancillary data (recvmsg with
+   * msg_control): the host's recvmsg into a control buffer of the application's size, so
+   * that MSG_CTRUNC is the host's own; the messages pass through ./cmsg.ts's list.
+   */
+  private recvDatagramMsg(buf: Buffer, len: number, flags: number, hostFlags: number, controllen: number): RecvResult | number | Block {
+    const from = Buffer.alloc(128), control = Buffer.alloc(controllen), out = Buffer.alloc(12);
+    const n = loadNetAddon().recvMsg(this.fd, buf, hostFlags, from, control, out);
+    if (n === -Errno.EAGAIN) return new Block([this.io]);
+    if (n < 0) return n;
+    const data = buf.subarray(0, Math.min(n, len));
+    const outFlags = (n > len ? MSG_TRUNC : 0) | (out.readUInt32LE(8) & MSG_CTRUNC);
+    return {
+      data, ret: flags & MSG_TRUNC ? n : data.length, from: from.subarray(0, Math.min(128, out.readUInt32LE(0))),
+      control: recvControl(control.subarray(0, Math.min(controllen, out.readUInt32LE(4)))), outFlags,
+    };
   }
 
   override shutdown(_t: Task, how: number): void {
@@ -330,11 +354,7 @@ export class HostSocket extends SocketFile {
       t.mm.write(arg, b);
       return 0;
     }
-    if (row.arg === 'ifconf') return this.ifconf(t, arg);
-    const req = t.mm.read(arg, 40);
-    this.check(hostIoctl(this.fd, cmd, req));
-    t.mm.write(arg, req);
-    return 0;
+    return interfaceIoctl(t, cmd, arg, this.fd) ?? fail(Errno.ENOTTY);
   }
 
   /**
@@ -360,24 +380,6 @@ export class HostSocket extends SocketFile {
     };
   }
 
-  /**
-   * ifconf is SIOCGIFCONF: struct ifconf is { int ifc_len; (4 bytes of padding); char *ifc_buf }.
-   * The host fills a sentry buffer of at most 64 KiB (1638 interfaces), copied out to ifc_buf;
-   * a null ifc_buf asks for the length needed, as on Linux.
-   */
-  private ifconf(t: Task, arg: bigint): number {
-    const hdr = t.mm.read(arg, 16);
-    const len = hdr.readInt32LE(0), ptr = hdr.readBigUInt64LE(8);
-    if (ptr !== 0n && len < 0) fail(Errno.EINVAL);
-    const buf = ptr === 0n ? null : Buffer.alloc(Math.min(len, 64 << 10));
-    const n = this.check(hostIfconf(this.fd, buf));
-    if (buf && n > 0) t.mm.write(ptr, buf.subarray(0, n));
-    const out = Buffer.alloc(4);
-    out.writeInt32LE(n);
-    t.mm.write(arg, out);
-    return 0;
-  }
-
   protected override release(): void {
     if (this.fd < 0) return;
     reactor().unwatch(this.fd);
@@ -385,22 +387,5 @@ export class HostSocket extends SocketFile {
     this.fd = -1;
     this.io.notify();
     this.q.notify();
-  }
-}
-
-/**
- * checkControl vets a send's ancillary data. None reaches the host socket: SCM_RIGHTS and
- * SCM_CREDENTIALS are ignored, as Linux's inet sockets ignore them (nothing is passed,
- * the descriptors are not even looked up); any other message (IP_PKTINFO, IP_TTL, ...)
- * answers EINVAL, being outside the allowlist; a malformed one answers EINVAL as Linux.
- */
-function checkControl(c: Buffer): void {
-  let off = 0;
-  while (off + 16 <= c.length) {
-    const len = Number(c.readBigUInt64LE(off));
-    if (len < 16 || off + len > c.length) fail(Errno.EINVAL);
-    const level = c.readInt32LE(off + 8), type = c.readInt32LE(off + 12);
-    if (level !== SOL_SOCKET || (type !== 1 /* SCM_RIGHTS */ && type !== 2 /* SCM_CREDENTIALS */)) fail(Errno.EINVAL);
-    off += (len + 7) & ~7;
   }
 }

@@ -35,9 +35,11 @@ import { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, type RecvResult, type SendArgs, type
 import { loadNetAddon } from '../../../native/net/net-native';
 import { hostBind, hostSetsockopt, hostSocket } from './calls';
 import { adoptHost, HostSocket } from './host-socket';
-import { SENTRY_OPTIONS, SOL_SOCKET } from '../../../native/net/host-options';
+import { IPPROTO_IP, SOL_SOCKET } from '../../../native/net/host-options';
+import { IP_PKTINFO, IP_TOS, IP_TTL, parseCmsgs } from './cmsg';
 
 const AF_INET = 2, SOCK_DGRAM = 2, SOCK_RAW = 3, IPPROTO_ICMP = 1;
+const IP_RECVTTL = 12, IP_RECVTOS = 13;
 const SOL_RAW = 255, ICMP_FILTER = 1, SO_TYPE = 3, SO_PROTOCOL = 38;
 const ICMP_ECHOREPLY = 0, ICMP_ECHO = 8;
 const ENOPROTOOPT = 92;
@@ -53,7 +55,7 @@ export function rawIcmpFactory(t: Task, flags: number): SocketFile {
   if (fd < 0) fail(-fd === Errno.EACCES ? Errno.EPERM : -fd);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
-  for (const o of SENTRY_OPTIONS) hostSetsockopt(fd, o.level, o.name, one);
+  for (const opt of [IP_PKTINFO, IP_RECVTTL, IP_RECVTOS]) hostSetsockopt(fd, IPPROTO_IP, opt, one);
   return adoptHost(fd, () => new RawIcmpSocket(flags, fd));
 }
 
@@ -76,7 +78,8 @@ export class RawIcmpSocket extends HostSocket {
   private filter = 0;
   private readonly rx = Buffer.allocUnsafe(MAX_DATAGRAM);
   private readonly from = Buffer.alloc(128);
-  private readonly meta = Buffer.alloc(16);
+  private readonly control = Buffer.alloc(128);
+  private readonly out = Buffer.alloc(12);
 
   constructor(flags: number, fd: number) {
     super(AF_INET, SOCK_RAW, IPPROTO_ICMP, flags, fd);
@@ -100,7 +103,7 @@ export class RawIcmpSocket extends HostSocket {
   override recv(_t: Task, len: number, flags: number, _controllen: number): RecvResult | number | Block {
     const peek = (flags & MSG_PEEK) !== 0;
     for (;;) {
-      const n = loadNetAddon().recvPing(this.fd, this.rx, (peek ? MSG_PEEK : 0) | MSG_DONTWAIT, this.from, this.meta);
+      const n = loadNetAddon().recvMsg(this.fd, this.rx, (peek ? MSG_PEEK : 0) | MSG_DONTWAIT, this.from, this.control, this.out);
       if (n === -Errno.EAGAIN) return new Block([this.io]);
       if (n < 0) return n;
       if (n < 8) continue; // not an ICMP header: nothing a raw socket would show
@@ -111,7 +114,7 @@ export class RawIcmpSocket extends HostSocket {
       }
       const packet = this.packet(this.rx.subarray(0, n), type);
       const data = packet.subarray(0, Math.min(len, packet.length));
-      const from = Buffer.from(this.from.subarray(0, Math.min(16, this.meta.readUInt32LE(0))));
+      const from = Buffer.from(this.from.subarray(0, Math.min(16, this.out.readUInt32LE(0))));
       if (from.length >= 4) from.writeUInt16BE(0, 2);
       return {
         data, ret: flags & MSG_TRUNC ? packet.length : data.length, from, control: Buffer.alloc(0),
@@ -129,14 +132,17 @@ export class RawIcmpSocket extends HostSocket {
       msg.writeUInt16BE(this.ident, 4);
       msg.writeUInt16BE(icmpChecksum(msg, 2), 2);
     }
-    const got = this.meta[6];
     out[0] = 0x45;
-    out[1] = got & 2 ? this.meta[5] : 0;
     out.writeUInt16BE(Math.min(out.length, 0xffff), 2);
-    out[8] = got & 1 ? this.meta[4] : 0;
     out[9] = IPPROTO_ICMP;
-    if (this.meta.readUInt32LE(0) >= 8) this.from.copy(out, 12, 4, 8);
-    if (got & 4) this.meta.copy(out, 16, 8, 12);
+    if (this.out.readUInt32LE(0) >= 8) this.from.copy(out, 12, 4, 8);
+    // What the kernel said of the packet: its TTL, TOS and destination (struct in_pktinfo's ipi_addr).
+    for (const m of parseCmsgs(this.control.subarray(0, Math.min(this.control.length, this.out.readUInt32LE(4))))) {
+      if (m.level !== IPPROTO_IP) continue;
+      if (m.type === IP_TTL && m.data.length >= 4) out[8] = m.data.readInt32LE(0);
+      else if (m.type === IP_TOS && m.data.length >= 1) out[1] = m.data[0];
+      else if (m.type === IP_PKTINFO && m.data.length >= 12) m.data.copy(out, 16, 8, 12);
+    }
     out.writeUInt16BE(icmpChecksum(out.subarray(0, 20), 10), 10);
     return out;
   }

@@ -20,6 +20,7 @@
  * and SCM_CREDENTIALS control messages, extended-ack attributes other than the message
  * of a lookup the namespace refused (NLMSGERR_ATTR_MSG).
  */
+import { interfaceIoctl } from '../host/if-ioctl';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { block, type Block, WaitQueue } from '../../kernel/waiter';
@@ -397,7 +398,8 @@ export class NetlinkSocket extends SocketFile {
       t.mm.write(arg, b);
       return 0;
     }
-    return fail(Errno.ENOTTY);
+    // Interface queries: Linux answers them on a socket of any family.
+    return interfaceIoctl(t, cmd, arg) ?? fail(Errno.ENOTTY);
   }
 
   closed = false;
