@@ -53,7 +53,7 @@ import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
-import { PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
+import { mergeable, PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
 /** copyRange copies length bytes inside the memory file (view to view when possible). */
 function copyRange(mf: MemoryFile, src: number, dst: number, length: number): void {
@@ -130,6 +130,24 @@ export class MemoryManager implements Mapper {
     const v = this.findVma(addr);
     if (!v) return null;
     return v.shared ? { obj: v.shared.mem, off: v.shared.offset + (addr - v.start) } : { obj: this, off: addr };
+  }
+
+  /**
+   * mergeAround joins the VMAs that meet [addr, end), and their neighbours, where they are
+   * alike (vma.ts: mergeable), as Linux merges after mmap, mprotect, mremap, madvise and
+   * mlock: mremap needs its old range inside one VMA (EFAULT otherwise), which a range
+   * grown in place in steps must stay (apt's cache grows so), and /proc/<pid>/maps shows
+   * one line for it. Called by the syscall handlers once a call has set every attribute.
+   */
+  mergeAround(addr: number, end: number): void {
+    let i = Math.max(0, this.vmaIndex(addr) - 1);
+    while (i + 1 < this.vmas.length && this.vmas[i].start <= end) {
+      const a = this.vmas[i], b = this.vmas[i + 1];
+      if (mergeable(a, b)) {
+        a.end = b.end;
+        this.vmas.splice(i + 1, 1);
+      } else i++;
+    }
   }
 
   /** vmaIndex returns the index of the first VMA that ends after addr (binary search). */

@@ -53,6 +53,35 @@ export interface Vma {
   locked?: boolean;
 }
 
+/**
+ * mergeable tells whether VMA b, starting where a ends, may join a into one VMA, as
+ * Linux's vma_merge joins them: alike in every attribute, where an object mapped (shared,
+ * or a private file's) must be the same object at contiguous offsets, and a file's offset
+ * (a VMA named by a path) must follow on. Attributes are compared field by
+ * field over both VMAs' keys, so that a field added to Vma keeps unlike VMAs apart
+ * (objects compare by identity unless they are { mem, offset } pairs).
+ */
+export function mergeable(a: Vma, b: Vma): boolean {
+  if (a.end !== b.start) return false;
+  const len = a.end - a.start;
+  const fa = a as unknown as Record<string, unknown>, fb = b as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (k === 'start' || k === 'end') continue;
+    const x = fa[k], y = fb[k];
+    if (k === 'fileOffset') {
+      // A file's (its name is its path) must follow on; anonymous memory's is 0.
+      if (!(y === (x as number) + len || (x === 0 && y === 0 && !a.name.startsWith('/')))) return false;
+    } else if (isObjectRange(x) || isObjectRange(y)) {
+      if (!isObjectRange(x) || !isObjectRange(y) || x.mem !== y.mem || y.offset !== x.offset + len) return false;
+    } else if ((x ?? false) !== (y ?? false)) return false;
+  }
+  return true;
+}
+
+function isObjectRange(v: unknown): v is { mem: unknown; offset: number } {
+  return typeof v === 'object' && v !== null && 'mem' in v && typeof (v as { offset?: unknown }).offset === 'number';
+}
+
 export function pageDown(n: number): number {
   return n - (n % PAGE);
 }

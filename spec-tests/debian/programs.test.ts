@@ -16,6 +16,9 @@ const CASES: Array<[string, string]> = [
   // open(O_CREAT|O_EXCL|O_RDWR, 0444) opens the file it creates for writing (git's objects),
   // without CAP_DAC_OVERRIDE (runc's default capabilities): on the bind mount and on tmpfs.
   ['a file created read-only is open for writing', `for d in /work /tmp; do python3 -c 'import os, sys; fd = os.open(sys.argv[1] + "/ro", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o444); print(os.write(fd, b"abc"), oct(os.fstat(fd).st_mode))' $d; done; cat /work/ro; echo; echo x >> /work/ro || echo refused`],
+  // apt's cache grows its mapping 1 MiB at a time with mremap(MREMAP_MAYMOVE): each step
+  // needs the previous ones merged into one VMA (it got EFAULT: "Dynamic MMap ran out of room").
+  ['apt-cache and dpkg', `apt-cache policy bash | head -2; dpkg -l bash | tail -1 | cut -c1-20`],
   ['coreutils', `seq 1 1000 | sort -r | head -3 | tac; printf 'b\\na\\n' | sort | uniq -c; echo abc | sha256sum; stat -c '%F %a' /tmp /work`],
 ];
 

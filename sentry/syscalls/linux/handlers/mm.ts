@@ -12,6 +12,7 @@ import { checkVm } from '../../../kernel/rlimit-checks';
 import { fdLinkText } from '../../../fsimpl/proc/fd-link';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
+import type { Registers } from '../../../../platform';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
 import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
 import { chunksIn, CHUNK, SharedAnon, type MemObject } from '../../../mm/shared';
@@ -52,6 +53,7 @@ export function doMmap(t: Task, addrHint: number, length: number, prot: number, 
       fail(Errno.EAGAIN);
     }
   }
+  t.mm.mergeAround(addr, addr + pageUp(length));
   return addr;
 }
 
@@ -185,6 +187,7 @@ define(10, (t, r) => {
   if (prot & ~(PROT_MASK | 0x01000000 | 0x02000000)) fail(Errno.EINVAL);
   if (len === 0) return 0;
   t.mm.protect(addr, len, prot & PROT_MASK);
+  t.mm.mergeAround(addr, addr + len);
   return 0;
 }, 'full');
 
@@ -196,6 +199,13 @@ const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 // shared. MREMAP_DONTUNMAP (with MAYMOVE, same length) leaves the old range mapped:
 // private pages read as zeros there, a shared mapping still maps its object (Linux 5.13+).
 define(25, (t, r) => {
+  const at = mremap(t, r);
+  t.mm.mergeAround(at, at + pageUp(num(r, 2)));
+  return at;
+}, 'partial', 'a shared mapping\'s old range stays mapped under MREMAP_DONTUNMAP (Linux 5.13+, not 5.7\'s EINVAL); a move by reference needs the same offset in a 64 KiB chunk at both ends, else the touched pages are copied');
+
+/** mremap is mremap(2)'s work (above): the new address. */
+function mremap(t: Task, r: Registers): number {
   const old = num(r, 0), oldLen = pageUp(num(r, 1)), newLen = pageUp(num(r, 2)), flags = r.argInt(3);
   if (old % PAGE !== 0 || newLen === 0 || flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) fail(Errno.EINVAL);
   if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
@@ -243,7 +253,7 @@ define(25, (t, r) => {
   }
   if (!(flags & MREMAP_MAYMOVE)) fail(Errno.ENOMEM);
   return move(t.mm.findFree(newLen));
-}, 'partial', 'a shared mapping\'s old range stays mapped under MREMAP_DONTUNMAP (Linux 5.13+, not 5.7\'s EINVAL); a move by reference needs the same offset in a 64 KiB chunk at both ends, else the touched pages are copied');
+}
 
 const MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3, MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9,
   MADV_DONTFORK = 10, MADV_DOFORK = 11, MADV_MERGEABLE = 12, MADV_UNMERGEABLE = 13, MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15,
@@ -276,6 +286,7 @@ define(28, (t, r) => {
     case MADV_DONTFORK:
     case MADV_DOFORK:
       t.mm.setDontFork(addr, len, advice === MADV_DONTFORK);
+      t.mm.mergeAround(addr, addr + len);
       break;
     case MADV_REMOVE:
       removePages(t, addr, len);

@@ -103,6 +103,7 @@ export function lockRange(t: Task, addr: bigint, len: bigint, lock: boolean, onF
   if (size === 0n) return 0;
   if (start + size > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.ENOMEM);
   t.mm.lock(Number(start), Number(size), lock, lock ? memlockLimit(t) : Infinity, onFault);
+  t.mm.mergeAround(Number(start), Number(start + size));
   return 0;
 }
 define(149, (t, r) => lockRange(t, r.arg(0), r.arg(1), true), 'partial', MEMLOCK_NOTE);
@@ -116,10 +117,12 @@ define(151, (t, r) => {
   if (flags & MCL_CURRENT) t.mm.lockAll(true, memlockLimit(t), (flags & MCL_ONFAULT) !== 0);
   // Later mmaps are locked (mm.ts doMmap); brk and mremap growth are not.
   t.mm.lockFuture = flags & MCL_FUTURE ? { onFault: (flags & MCL_ONFAULT) !== 0 } : null;
+  t.mm.mergeAround(0, Number.MAX_SAFE_INTEGER);
   return 0;
 }, 'partial', MEMLOCK_NOTE + '; MCL_FUTURE locks later mmaps, not brk or mremap growth');
 define(152, (t) => {
   t.mm.lockAll(false);
   t.mm.lockFuture = null;
+  t.mm.mergeAround(0, Number.MAX_SAFE_INTEGER);
   return 0;
 }, 'full');
