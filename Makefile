@@ -37,6 +37,14 @@ bin/tvisor: scripts/tvisor-launcher.js dist/tvisor.js
 	@mkdir -p bin
 	install -m 0755 scripts/tvisor-launcher.js $@
 
+# V8 start-up snapshots of the sandbox's bundles (native/snapshot.ts): each bundle once per
+# set of Node flags its process is started with, for this Node (dist/<bundle>.*.blob).
+dist/.snapshots: dist/tvisor.js scripts/build-snapshot.mjs
+	$(NODE) scripts/build-snapshot.mjs sentry
+	$(NODE) scripts/build-snapshot.mjs gofer
+	@touch $@
+BUILD_TARGETS += dist/.snapshots
+
 -include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
 
 build: $(BUILD_TARGETS)

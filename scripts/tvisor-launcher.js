@@ -123,7 +123,37 @@ function load(file) {
   return mod.exports;
 }
 
-const mod = load(path.join(dist, bundle));
+/**
+ * fromSnapshot returns the bundle's exports when this process started from its V8
+ * start-up snapshot (`--snapshot-blob`, native/snapshot.ts) made of this very file, and
+ * hands it a require for its first-use loads (koffi, the addons). Otherwise undefined, with
+ * the reason kept at Symbol.for('tvisor.snapshotFallback') for the process's debug log.
+ */
+function fromSnapshot(file) {
+  const snap = globalThis[Symbol.for('tvisor.snapshot')];
+  if (!snap) return undefined;
+  let reason;
+  if (snap.bundle !== bundle || snap.file !== file) {
+    reason = `the start-up snapshot holds ${snap.file}, not ${file}`;
+  } else {
+    let st;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      // the bundle is gone: load() names it
+    }
+    if (st && snap.stamp === `${st.size}-${Math.trunc(st.mtimeMs)}`) {
+      snap.setRequire(createRequire(file));
+      return snap.exports;
+    }
+    reason = `the start-up snapshot is stale (${file} was rebuilt after it): loading the bundle`;
+  }
+  globalThis[Symbol.for('tvisor.snapshotFallback')] = reason;
+  return undefined;
+}
+
+const bundleFile = path.join(dist, bundle);
+const mod = fromSnapshot(bundleFile) ?? load(bundleFile);
 if (profileMark) profileMark('bundle-evaluated');
 const exit = sub === 'syscalls' ? mod.syscallsMain(argv) : mod.main(argv);
 if (exit && typeof exit.then === 'function') {
