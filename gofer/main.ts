@@ -24,7 +24,6 @@ import { Server } from './server/server';
 import { procSelfFd } from './server/file';
 import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
-import { snapshotFallback } from '../native/snapshot';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
@@ -86,8 +85,6 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = lineLogger({ json: opts['log-format'] === 'json', debug: opts.debug });
-  const fallback = snapshotFallback();
-  if (fallback) log.debug(`gofer: ${fallback}`);
   let ids: IdMaps;
   try {
     ids = { uid: IdMap.parse(opts['uid-map']), gid: IdMap.parse(opts['gid-map']) };

@@ -10,7 +10,6 @@ import type { Mount, Spec } from '../oci/config';
 import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 import { profileEnv } from '../native/startup-profile';
-import { nodeArgs } from '../native/snapshot';
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
 export function isBind(m: Mount): boolean {
@@ -57,7 +56,7 @@ export function goferArgs(rootfs: string, spec: Spec, o: GoferLaunchOptions = {}
 export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec: Spec, o: GoferLaunchOptions = {}): number {
   return spawnProcess({
     file: process.execPath,
-    argv: [process.execPath, ...nodeArgs(launcher, 'gofer', []), launcher, ...goferArgs(rootfs, spec, o)],
+    argv: [process.execPath, launcher, ...goferArgs(rootfs, spec, o)],
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv() },
     fds: [null, null, spec.process?.terminal ? null : 2, fd],
     setsid: true,

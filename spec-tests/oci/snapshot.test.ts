@@ -1,11 +1,11 @@
 /**
- * The sandbox's processes start from the V8 start-up snapshots `make` builds
- * (native/snapshot.ts), and what a snapshot must not carry from its build is read at the
- * sandbox's own start: its clocks count from its boot, as a fresh Linux's do.
+ * The sentry starts from the V8 start-up snapshot `make` builds (native/snapshot.ts), and
+ * what a snapshot must not carry from its build is read at the sandbox's own start.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUSYBOX, OciRuntime } from './harness';
+import { snapshotBlobName } from '../../native/snapshot';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TVISOR = path.join(REPO, 'bin', 'tvisor');
@@ -35,7 +35,7 @@ describe('tvisor start-up snapshots', () => {
   beforeEach(() => { rt = new OciRuntime('tvisor-snapshot', TVISOR); });
   afterEach(() => { rt.cleanup(); });
 
-  test('the sentry and the gofer start from their blobs of this build', () => {
+  test('the sentry starts from its blob of this build and of its heap flag', () => {
     const bundle = rt.bundle('b', ['sleep', '100']);
     const id = `snap-${process.pid}`;
     const r = rt.run('create', '--bundle', bundle, id);
@@ -43,12 +43,10 @@ describe('tvisor start-up snapshots', () => {
     expect(r.status).toBe(0);
     const sentry = cmdlineOf(rt.state(id)!.pid);
     expect(sentry).toContain('sentry');
-    expect(blobOf(sentry)).toMatch(new RegExp(`^${REPO}/dist/sentry\\.${process.version.replace(/\./g, '\\.')}-[0-9a-f]+\\.blob$`));
-    const rootfs = path.join(bundle, 'rootfs');
-    const gofers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => cmdlineOf(Number(p)))
-      .filter((argv) => argv.includes('gofer') && argv.includes(rootfs));
-    expect(gofers).toHaveLength(1);
-    expect(blobOf(gofers[0])).toBe(`${REPO}/dist/gofer.${process.version}.blob`);
+    const heap = sentry.find((a) => a.startsWith('--max-old-space-size='));
+    expect(heap).toBeDefined();
+    expect(blobOf(sentry)).toBe(path.join(REPO, 'dist', snapshotBlobName('sentry', [heap!])));
+    expect(fs.existsSync(blobOf(sentry)!)).toBe(true);
   });
 
   test("the sandbox's clocks are read at its start, not at the snapshot's build", () => {
