@@ -20,6 +20,12 @@
 // differently limited containers keep one cache each instead of rewriting a shared one at
 // every start. A rejected cache only costs the compile it was meant to save.
 //
+// A process started with `--snapshot-blob dist/<bundle>.*.blob` (the runtime starts the
+// sentry so: native/snapshot.ts) already holds its bundle evaluated: it is taken from the
+// snapshot, without compiling or running anything, when the snapshot was made of the
+// bundle file on disk; otherwise the bundle is loaded as above and the reason is kept for
+// the process's debug log.
+//
 // Start-up profile (`make profile-start`): with TVISOR_PROFILE=<file> in its environment,
 // each process appends one line per step of its start to that file, `<ms since the epoch>
 // <pid> <process> <step>`, through a descriptor opened here (a confined sandbox process
