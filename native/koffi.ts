@@ -7,8 +7,11 @@
  * three processes start per container. Its npm install puts the module at one known path
  * beside it, so that path is tried first; anything unexpected there (another layout, a
  * musl host) falls back to koffi's loader, so the result is the same module either way.
+ *
+ * The module loads on first use, not at import: a bundle's top-level code loads no native
+ * module, so that the bundle can be part of a V8 start-up snapshot (native/snapshot.ts),
+ * where an addon cannot be loaded; the first property read after start-up loads it.
  */
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type Koffi from 'koffi';
 
@@ -21,6 +24,8 @@ function loadKoffi(): KoffiModule {
     const triplet = `${process.platform}-${process.arch}`;
     const direct = path.join(__dirname, '..', 'node_modules', '@koromix', `koffi-${triplet}`, `${process.platform}_${process.arch}`, 'koffi.node');
     try {
+      // node:module is required here, not imported: a snapshot builder warns about it at the top level.
+      const { createRequire } = require('node:module') as typeof import('node:module');
       const native = createRequire(__filename)(direct) as KoffiModule;
       if (typeof native.load === 'function' && typeof native.view === 'function') return native;
     } catch {
@@ -30,5 +35,13 @@ function loadKoffi(): KoffiModule {
   return require('koffi') as KoffiModule;
 }
 
-const koffi: KoffiModule = loadKoffi();
+let loaded: KoffiModule | undefined;
+
+/** koffi is koffi's module, loaded on the first property read (a Proxy: see above). */
+const koffi: KoffiModule = new Proxy({} as KoffiModule, {
+  get(_target, key) {
+    loaded ??= loadKoffi();
+    return Reflect.get(loaded, key);
+  },
+});
 export default koffi;

@@ -20,6 +20,12 @@
 // differently limited containers keep one cache each instead of rewriting a shared one at
 // every start. A rejected cache only costs the compile it was meant to save.
 //
+// A process started with `--snapshot-blob dist/<bundle>.*.blob` (the runtime starts the
+// sentry so: native/snapshot.ts) already holds its bundle evaluated: it is taken from the
+// snapshot, without compiling or running anything, when the snapshot was made of the
+// bundle file on disk; otherwise the bundle is loaded as above and the reason is kept for
+// the process's debug log.
+//
 // Start-up profile (`make profile-start`): with TVISOR_PROFILE=<file> in its environment,
 // each process appends one line per step of its start to that file, `<ms since the epoch>
 // <pid> <process> <step>`, through a descriptor opened here (a confined sandbox process
@@ -123,7 +129,37 @@ function load(file) {
   return mod.exports;
 }
 
-const mod = load(path.join(dist, bundle));
+/**
+ * fromSnapshot returns the bundle's exports when this process started from its V8
+ * start-up snapshot (`--snapshot-blob`, native/snapshot.ts) made of this very file, and
+ * hands it a require for its first-use loads (koffi, the addons). Otherwise undefined, with
+ * the reason kept at Symbol.for('tvisor.snapshotFallback') for the process's debug log.
+ */
+function fromSnapshot(file) {
+  const snap = globalThis[Symbol.for('tvisor.snapshot')];
+  if (!snap) return undefined;
+  let reason;
+  if (snap.bundle !== bundle || snap.file !== file) {
+    reason = `the start-up snapshot holds ${snap.file}, not ${file}`;
+  } else {
+    let st;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      // the bundle is gone: load() names it
+    }
+    if (st && snap.stamp === `${st.size}-${Math.trunc(st.mtimeMs)}`) {
+      snap.setRequire(createRequire(file));
+      return snap.exports;
+    }
+    reason = `the start-up snapshot is stale (${file} was rebuilt after it): loading the bundle`;
+  }
+  globalThis[Symbol.for('tvisor.snapshotFallback')] = reason;
+  return undefined;
+}
+
+const bundleFile = path.join(dist, bundle);
+const mod = fromSnapshot(bundleFile) ?? load(bundleFile);
 if (profileMark) profileMark('bundle-evaluated');
 const exit = sub === 'syscalls' ? mod.syscallsMain(argv) : mod.main(argv);
 if (exit && typeof exit.then === 'function') {

@@ -2,7 +2,7 @@
  * limits: the sandbox's bounds derived from the memory limit, the sentry's heap flag and
  * the tmpfs mount options.
  */
-import { INODE_HEAP_BYTES, limitsFor, MAX_HEAP, memoryLimitOf, MIN_HEAP, parseSize, SENTRY_BASE_HEAP, sentryNodeFlags, tmpfsOptions } from './limits';
+import { INODE_HEAP_BYTES, limitsFor, MAX_HEAP, memoryLimitOf, MIN_HEAP, parseSize, SENTRY_BASE_HEAP, sentryNodeFlags, sentryNodeFlagSets, tmpfsOptions } from './limits';
 
 const MiB = 2 ** 20, GiB = 2 ** 30;
 
@@ -38,6 +38,16 @@ describe('limits', () => {
   test('the sentry heap flag is a whole number of MiB', () => {
     expect(sentryNodeFlags({ linux: { resources: { memory: { limit: 2 * GiB } } } })).toEqual(['--max-old-space-size=512']);
     expect(sentryNodeFlags({ linux: { resources: { memory: { limit: 64 * MiB } } } })).toEqual(['--max-old-space-size=192']);
+  });
+
+  test('every heap flag the sentry can get has a start-up snapshot built (sentryNodeFlagSets)', () => {
+    const sets = sentryNodeFlagSets().map((f) => f.join(' '));
+    expect(sets).toEqual(['192', '256', '512', '1024', '2048', '4096'].map((m) => `--max-old-space-size=${m}`));
+    // Limits that are not powers of two, tiny and huge ones, and none (the host's RAM).
+    for (let limit = MiB; limit < 64 * MAX_HEAP; limit = Math.ceil(limit * 1.37) + 12345) {
+      expect(sets).toContain(sentryNodeFlags({ linux: { resources: { memory: { limit } } } }).join(' '));
+    }
+    expect(sets).toContain(sentryNodeFlags({}).join(' '));
   });
 
   test('tmpfs size= and nr_inodes= as mount(8) reads them', () => {

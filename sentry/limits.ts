@@ -94,7 +94,22 @@ export function sandboxMemoryOverhead(limit: number): number {
 
 /** sentryNodeFlags returns the Node flags the sentry is started with for a spec (its heap limit). */
 export function sentryNodeFlags(spec: Parameters<typeof memoryLimitOf>[0]): string[] {
-  return [`--max-old-space-size=${limitsFor(memoryLimitOf(spec)).heapBytes / MiB}`];
+  return heapFlags(limitsFor(memoryLimitOf(spec)).heapBytes);
+}
+
+function heapFlags(heapBytes: number): string[] {
+  return [`--max-old-space-size=${heapBytes / MiB}`];
+}
+
+/**
+ * sentryNodeFlagSets lists every flag set sentryNodeFlags can return (the heap limit takes
+ * a few values): `make` builds one start-up snapshot of the sentry for each, as V8 starts
+ * from a snapshot only under the flags it was made with (native/snapshot.ts).
+ */
+export function sentryNodeFlagSets(): string[][] {
+  const heaps = new Set<number>();
+  for (let memory = MiB; memory <= 64 * MAX_HEAP; memory *= 2) heaps.add(limitsFor(memory).heapBytes);
+  return [...heaps].map(heapFlags);
 }
 
 /**

@@ -57,6 +57,8 @@ import { usePtmx } from './fsimpl/host/host-pty';
 import { vdsoClock } from './kernel/timekeeper';
 import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
+import { snapshotFallback } from '../native/snapshot';
+import { sentryNodeFlagSets } from './limits';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -89,6 +91,11 @@ function parse(argv: string[]) {
 }
 
 export { exitCode };
+
+/** snapshotFlagSets names the Node flag sets the sentry is started with: `make` builds a start-up snapshot for each (scripts/build-snapshot.mjs). */
+export function snapshotFlagSets(): string[] {
+  return sentryNodeFlagSets().map((flags) => flags.join(' '));
+}
 
 /** startGofer starts the sandbox's gofer when the sentry runs alone (no --gofer-fd). */
 function startGofer(launcher: string, rootfs: string, spec: ReturnType<typeof parseConfig>, debug: boolean): { fd: number; stop: () => void } {
@@ -172,6 +179,8 @@ export async function main(argv: string[]): Promise<number> {
     // Started by the runtime (a ready pipe), the sandbox's stderr is the container's: logs go to files only.
     log = lineLog({ fd: logFd >= 0 ? logFd : o['ready-fd'] ? -1 : 2, debugFd, json: o['log-format'] === 'json', debug: o.debug });
     seccompFd = debugFd >= 0 ? debugFd : logFd >= 0 ? logFd : 2;
+    const fallback = snapshotFallback();
+    if (fallback) log.debug(`sentry: ${fallback}`);
   } catch (e) {
     process.stderr.write(`tvisor sentry: ${(e as Error).message}\n`);
     return 2;

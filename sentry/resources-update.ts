@@ -12,16 +12,18 @@ import { pidsLimitOf, sandboxPids } from './kernel/pids-limit';
 import { limitsFor, memoryLimitOf } from './limits';
 import { MemoryManager } from './mm/mm';
 import { sandboxMemory } from './mm/oom';
+import { atProcessStart } from '../native/snapshot';
 
-/** HOST_RAM is read at load, before the sentry is confined (sysinfo is not in its allowlist). */
-const HOST_RAM = os.totalmem();
+/** hostRam is read at the process's start, before the sentry is confined (sysinfo is not in its allowlist). */
+let hostRam = 0;
+atProcessStart(() => { hostRam = os.totalmem(); });
 
 /** updateResources merges `r` into spec.linux.resources and applies the limits the sentry enforces. */
 export function updateResources(spec: Spec, r: LinuxResources): void {
   spec.linux = spec.linux ?? {};
   spec.linux.resources = mergeResources(spec.linux.resources, r);
   if (r.memory) {
-    const l = limitsFor(memoryLimitOf(spec, HOST_RAM));
+    const l = limitsFor(memoryLimitOf(spec, hostRam));
     MemoryManager.commitLimit = l.memory;
     sandboxMemory.limit = l.memory;
   }

@@ -135,7 +135,7 @@ export class Connection {
     const bytes = this.w.bytes();
     this.w.pos = 0;
     if (this.out.length === 0 && !this.closed) {
-      const n = sendBufs.send(this.fd, bytes, bytes.length, fds);
+      const n = sendBuffers().send(this.fd, bytes, bytes.length, fds);
       if (n === bytes.length) return;
       if (n < 0 && n !== -Errno.EAGAIN && n !== -Errno.EINTR) {
         this.close(-n === Errno.EPIPE || -n === Errno.ECONNRESET ? '' : `send failed: ${errnoName(-n)}`);
@@ -150,7 +150,7 @@ export class Connection {
 
   /** flush sends queued replies until done or the socket is full. */
   flush(bufs?: MsgBuffers): void {
-    const io = bufs ?? sendBufs;
+    const io = bufs ?? sendBuffers();
     while (this.out.length > 0 && !this.closed) {
       const item = this.out[0];
       const n = io.send(this.fd, item.bytes, item.bytes.length, item.fds);
@@ -179,7 +179,14 @@ export class Connection {
   }
 }
 
-const sendBufs = new MsgBuffers(16);
+let sendBufs: MsgBuffers | undefined;
+
+/** sendBuffers are the connections' shared send buffers, made on first use: they hold
+ * native addresses, which a start-up snapshot could not carry (native/snapshot.ts). */
+function sendBuffers(): MsgBuffers {
+  sendBufs ??= new MsgBuffers(16);
+  return sendBufs;
+}
 
 function closeQuietly(fd: number): void {
   closeFd(fd);

@@ -16,6 +16,7 @@ import { sha256Hex } from '../container/store';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
+import { nodeArgs } from '../../native/snapshot';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
@@ -202,7 +203,7 @@ export class SentrySandbox implements Sandbox {
         if (envR >= 0) args.push('--env-fd', String(fds.push(envR) - 1));
         const spawnSentry = () => {
           sentryPid = inOwnNamespaces(() => spawnProcess({
-            file: process.execPath, argv: [process.execPath, ...sentryNodeFlags(req.spec), ...args], env: sandboxEnv(), fds, setsid: !this.o.foreground,
+            file: process.execPath, argv: [process.execPath, ...nodeArgs(this.o.launcher, 'sentry', sentryNodeFlags(req.spec)), ...args], env: sandboxEnv(), fds, setsid: !this.o.foreground,
           }));
         };
         const spawnGofer = () => {

@@ -14,6 +14,7 @@
  */
 import { Errno, fail } from './errors';
 import { VdsoClock } from './vdso-clock';
+import { atProcessStart } from '../../native/snapshot';
 
 /** MAX_TIMER_MS is the longest delay Node's setTimeout accepts (2^31-1 ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -97,9 +98,15 @@ export const timekeeper = new Timekeeper();
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5,
   CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7, CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9, CLOCK_TAI = 11;
 
-const start = process.hrtime.bigint();
+/** start is the host's monotonic clock at the sandbox's boot (ns): the sentry's process start. */
+let start = 0n;
 /** realtimeBase is CLOCK_REALTIME minus the host's monotonic clock (ns): fixed at start, moved by settime. */
-let realtimeBase = BigInt(Date.now()) * 1000000n - start;
+let realtimeBase = 0n;
+// At the process's start, also when it starts from a snapshot made at build time.
+atProcessStart(() => {
+  start = process.hrtime.bigint();
+  realtimeBase = BigInt(Date.now()) * 1000000n - start;
+});
 
 /**
  * vdsoClock is the sandbox's CLOCK_MONOTONIC once the TSC is calibrated (vdso-clock.ts):

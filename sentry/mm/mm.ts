@@ -51,6 +51,7 @@
 import * as os from 'node:os';
 import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
+import { atProcessStart } from '../../native/snapshot';
 import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { mergeable, PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
@@ -69,9 +70,9 @@ export class MemoryManager implements Mapper {
   /**
    * commitLimit is the largest single accountable request (bytes), like Linux's
    * totalram + swap under heuristic overcommit: the host's memory until boot sets the
-   * container's limit.
+   * container's limit (read at the process's start: see atProcessStart below).
    */
-  static commitLimit = os.totalmem();
+  static commitLimit = 0;
 
   vmas: Vma[] = [];
   private chunks = new ChunkTable();
@@ -1085,3 +1086,7 @@ export class MemoryManager implements Mapper {
     return lines.join('\n') + '\n';
   }
 }
+
+// The host's memory, until boot sets the container's limit: read at the process's start
+// (a start-up snapshot must not carry the builder's figure: native/snapshot.ts).
+atProcessStart(() => { MemoryManager.commitLimit = os.totalmem(); });

@@ -15,6 +15,7 @@
 import * as os from 'node:os';
 import type { MemoryFile } from '../../platform';
 import { Errno, fail } from '../kernel/errors';
+import { atProcessStart } from '../../native/snapshot';
 import type { Kernel } from '../kernel/kernel';
 import type { ThreadGroup } from '../kernel/thread-group';
 
@@ -24,7 +25,10 @@ const PAGE = 4096;
 export const OOM_SCORE_ADJ_MIN = -1000;
 
 /** sandboxMemory is the sandbox's memory limit (bytes, set by boot) and its OOM-kill count. */
-export const sandboxMemory = { limit: os.totalmem(), oomKills: 0 };
+export const sandboxMemory = { limit: 0, oomKills: 0 };
+// The host's RAM until the spec's limit is applied: read at the process's start (a
+// start-up snapshot must not carry the builder's figure: native/snapshot.ts).
+atProcessStart(() => { sandboxMemory.limit = os.totalmem(); });
 
 /** state of the killer: the kernel it picks victims in, the group running now, the group doomed. */
 const state: { kernel: Kernel | null; kill: (g: ThreadGroup) => void; running: ThreadGroup | null; doomed: ThreadGroup | null; busy: boolean } = {

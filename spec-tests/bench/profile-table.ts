@@ -32,9 +32,9 @@ export interface CommandRun {
 export const STEP_MEANING: Record<string, string> = {
   'process-start': 'spawn: fork/exec of node up to its process start (first row: from the command\'s spawn)',
   'v8-start': 'Node boot: node\'s own start-up before V8',
-  'node-bootstrapped': 'Node boot: V8 and Node\'s bootstrap',
+  'node-bootstrapped': 'Node boot: V8 and Node\'s bootstrap (and the start-up snapshot\'s deserialization: the sentry)',
   launcher: 'Node boot: up to the first line of bin/tvisor',
-  'bundle-evaluated': 'module load: code cache read, bundle compiled, top-level code run',
+  'bundle-evaluated': 'module load: code cache read, bundle compiled, top-level code run (from a snapshot: its check only)',
   main: 'the bundle\'s main() called',
   'cli-loaded': 'CLI modules evaluated (yargs, winston, the commands)',
   'args-parsed': 'argument parsing (yargs) and the logger',

@@ -1,0 +1,81 @@
+/**
+ * snapshot.ts: V8 start-up snapshots of tvisor's bundles (today the sentry's), the rules
+ * their top-level code follows, and where the runtime finds a blob.
+ *
+ * `make` evaluates such a bundle once in `node --build-snapshot`
+ * (scripts/build-snapshot.mjs) and saves the resulting heap as dist/<bundle>.<tag>.blob;
+ * a process started with `--snapshot-blob` that blob begins with the bundle already
+ * evaluated, and bin/tvisor takes its exports instead of compiling and running the bundle
+ * (scripts/tvisor-launcher.js: it checks that the blob was made from the bundle on disk,
+ * else loads the bundle as before and says why in the debug log).
+ *
+ * Cost: a process started from a blob keeps a copy of the blob's V8 part in its memory
+ * for its lifetime (Node holds it), 2.6 MB more private memory in an idle sentry; the
+ * gofer, whose start is off the critical path, would pay 4 MB (40% of its own) for
+ * nothing, so it loads its bundle.
+ *
+ * Rules for a bundle's top-level code (the builder fails naming the module that breaks
+ * one of the checked ones):
+ * - No native module is loaded at the top level (V8 cannot snapshot one): koffi and the
+ *   node-gyp addons load on first use (native/koffi.ts, native/ptrace/ptrace-native.ts).
+ * - Nothing of the running process is read at the top level (clocks, the host's memory,
+ *   the environment, files): the snapshot would carry the builder's values. Such state is
+ *   set in an `atProcessStart` callback, which runs at import and again in every process
+ *   that starts from a snapshot, before anything else of the bundle runs.
+ *
+ * V8 refuses a blob made by another Node or under other V8 flags (it checks a tag and
+ * exits with status 14, which no JavaScript can catch): the blob's name carries Node's
+ * version and a hash of the flags, and the runtime passes `--snapshot-blob` only when a
+ * blob of that name exists (snapshotArgs).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as v8 from 'node:v8';
+
+/**
+ * atProcessStart runs `fn` now and, while a start-up snapshot is being built, registers it
+ * to run again in each process started from that snapshot (v8.startupSnapshot's
+ * deserialize callbacks run before the process's main script).
+ */
+export function atProcessStart(fn: () => void): void {
+  fn();
+  if (v8.startupSnapshot.isBuildingSnapshot()) v8.startupSnapshot.addDeserializeCallback(fn);
+}
+
+/** flagsTag is a short FNV-1a hash of Node/V8 flags, '' for none (bin/tvisor names its code caches the same way). */
+export function flagsTag(flags: readonly string[]): string {
+  const s = flags.join(' ');
+  if (!s) return '';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return `-${h.toString(16)}`;
+}
+
+/** snapshotBlobName is the file name of `bundle`'s blob (e.g. 'sentry') for this Node under `flags`. */
+export function snapshotBlobName(bundle: string, flags: readonly string[], nodeVersion = process.version): string {
+  return `${bundle}.${nodeVersion}${flagsTag(flags)}.blob`;
+}
+
+/**
+ * snapshotArgs returns the arguments that start `bundle` from its snapshot under `flags`
+ * (`--snapshot-blob FILE`), or none when there is no blob for this Node and these flags:
+ * then the process loads the bundle itself. `dist` is the folder of the bundles.
+ */
+export function snapshotArgs(dist: string, bundle: string, flags: readonly string[]): string[] {
+  const blob = path.join(dist, snapshotBlobName(bundle, flags));
+  return fs.existsSync(blob) ? ['--snapshot-blob', blob] : [];
+}
+
+/**
+ * nodeArgs returns the Node arguments before `launcher` (bin/tvisor) for a process that
+ * runs `bundle` under `flags`: its snapshot when there is one (bundles sit in dist/ beside
+ * the launcher's bin/), then the flags.
+ */
+export function nodeArgs(launcher: string, bundle: string, flags: readonly string[]): string[] {
+  return [...snapshotArgs(path.join(path.dirname(launcher), '..', 'dist'), bundle, flags), ...flags];
+}
+
+/** snapshotFallback returns why this process did not start from its snapshot although it was given one (bin/tvisor sets it), else undefined. */
+export function snapshotFallback(): string | undefined {
+  return (globalThis as Record<symbol, string | undefined>)[Symbol.for('tvisor.snapshotFallback')];
+}

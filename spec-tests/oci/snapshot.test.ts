@@ -1,0 +1,66 @@
+/**
+ * The sentry starts from the V8 start-up snapshot `make` builds (native/snapshot.ts), and
+ * what a snapshot must not carry from its build is read at the sandbox's own start.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BUSYBOX, OciRuntime } from './harness';
+import { snapshotBlobName } from '../../native/snapshot';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const TVISOR = path.join(REPO, 'bin', 'tvisor');
+
+/** cmdlineOf returns a host process's argv (empty when it is gone). */
+function cmdlineOf(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** blobOf returns the --snapshot-blob a Node command line starts from, if any. */
+function blobOf(argv: string[]): string | undefined {
+  const i = argv.indexOf('--snapshot-blob');
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+describe('tvisor start-up snapshots', () => {
+  let rt: OciRuntime;
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) throw new Error('the snapshot tests need root (namespaces, mounts)');
+    if (!fs.existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (install busybox-static)`);
+    if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing (run make)`);
+  });
+  beforeEach(() => { rt = new OciRuntime('tvisor-snapshot', TVISOR); });
+  afterEach(() => { rt.cleanup(); });
+
+  test('the sentry starts from its blob of this build and of its heap flag', () => {
+    const bundle = rt.bundle('b', ['sleep', '100']);
+    const id = `snap-${process.pid}`;
+    const r = rt.run('create', '--bundle', bundle, id);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const sentry = cmdlineOf(rt.state(id)!.pid);
+    expect(sentry).toContain('sentry');
+    const heap = sentry.find((a) => a.startsWith('--max-old-space-size='));
+    expect(heap).toBeDefined();
+    expect(blobOf(sentry)).toBe(path.join(REPO, 'dist', snapshotBlobName('sentry', [heap!])));
+    expect(fs.existsSync(blobOf(sentry)!)).toBe(true);
+  });
+
+  test("the sandbox's clocks are read at its start, not at the snapshot's build", () => {
+    const bundle = rt.bundle('b', ['sh', '-c', 'cat /proc/uptime; date +%s']);
+    const before = Math.floor(Date.now() / 1000);
+    const r = rt.run('run', '--bundle', bundle, `snap-up-${process.pid}`);
+    const after = Math.ceil(Date.now() / 1000);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [uptime, now] = r.stdout.trim().split('\n');
+    // The sandbox's uptime counts from its boot (a blob is built at `make`, before this
+    // test), and its wall clock is the host's.
+    expect(Number(uptime.split(' ')[0])).toBeLessThan(60);
+    expect(Number(now)).toBeGreaterThanOrEqual(before);
+    expect(Number(now)).toBeLessThanOrEqual(after);
+  });
+});
