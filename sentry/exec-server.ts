@@ -26,6 +26,8 @@ import { openPty, Terminal } from './fsimpl/host/tty';
 import { O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file';
 import { exitCode } from './exit-code';
 import { profileMark } from '../native/startup-profile';
+import type { Spec } from '../oci/config';
+import type { PodContainers } from './kernel/containers';
 
 const MSG_DONTWAIT = 0x40;
 
@@ -41,7 +43,8 @@ export class ExecServer {
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(1 << 20);
 
-  constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
+  /** pods, when set, serves {"create": {"id", "spec"}} requests and {"process", "container"} execs (kernel/containers.ts). */
+  constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog, private readonly pods?: PodContainers) {
     this.listenFd = listenUnix(path);
     setNonBlocking(this.listenFd);
     reactor().watch(this.listenFd, EPOLLIN, () => this.acceptAll());
@@ -94,11 +97,21 @@ export class ExecServer {
   }
 
   private handle(c: Conn, line: string, fds: number[]): void {
-    let req: { process?: Process; signal?: number };
+    let req: { process?: Process; signal?: number; container?: string; create?: { id: string; spec: Spec } };
     try {
       req = JSON.parse(line);
     } catch {
+      for (const fd of fds) closeFd(fd);
       this.send(c, { error: 'malformed request' });
+      return;
+    }
+    if (req.create !== undefined && this.pods && !c.tg) {
+      // A container of the pod: the sandbox owns the descriptors from here (containers.ts).
+      try {
+        this.send(c, { pid: this.pods.create(req.create?.id, req.create?.spec, fds) });
+      } catch (e) {
+        this.send(c, { error: (e as Error).message });
+      }
       return;
     }
     if (req.signal !== undefined) {
@@ -137,7 +150,7 @@ export class ExecServer {
         stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
       }
       profileMark('exec-request');
-      const task = spawnProcess(this.k, req.process, stdio);
+      const task = req.container !== undefined && this.pods ? this.pods.spawnIn(req.container, req.process, stdio) : spawnProcess(this.k, req.process, stdio);
       profileMark('exec-loaded');
       // The process leads a new session (spawnProcess): the terminal becomes its controlling one.
       if (term) term.sid = task.tg.sid;
