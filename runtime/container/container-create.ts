@@ -26,7 +26,7 @@ import { validateNamespacePaths } from './namespace-paths';
 import { validateSysctl } from './sysctl';
 import { validateProcessUser } from './user-mapping';
 import type { PodRef, SandboxRef } from './sandbox';
-import { podSandboxId, validateMemberNamespaces } from './pod';
+import { podByNamespacePath, podSandboxId, validateMemberNamespaces } from './pod';
 import { writeAtomic, type ContainerRecord } from './store';
 import { profileMark } from '../../native/startup-profile';
 
@@ -83,10 +83,10 @@ export const SANDBOX_EXIT_TIMEOUT_MS = 10_000;
 
 /**
  * loadBundle reads and validates `<bundle>/config.json` and checks the root filesystem;
- * `podId` is the pod sandbox a pod's container joins (pod.ts), whose namespace paths
- * are checked against that sandbox at create.
+ * `podId` is the pod sandbox a pod's container joins (`podFor`, pod.ts), whose namespace
+ * paths are checked against that sandbox at create.
  */
-export function loadBundle(bundle: string): { spec: Spec; rootfs: string; podId?: string } {
+export function loadBundle(bundle: string, podFor: (spec: Spec) => string | undefined = podSandboxId): { spec: Spec; rootfs: string; podId?: string } {
   let text: string;
   try {
     text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
@@ -94,7 +94,7 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string; podId?
     throw new ContainerError(`bundle ${bundle}: cannot read config.json: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
   }
   const spec = parseConfig(text);
-  const podId = podSandboxId(spec);
+  const podId = podFor(spec);
   if (podId === undefined) validateNamespacePaths(spec);
   validateProcessUser(spec);
   validateSysctl(spec);
@@ -114,7 +114,7 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
   const id = validateID(opts.id);
   checkPreservedFds(opts.preserveFds);
   const bundle = path.resolve(opts.bundle);
-  const { spec, rootfs, podId } = loadBundle(bundle);
+  const { spec, rootfs, podId } = loadBundle(bundle, (s) => podSandboxId(s) ?? podByNamespacePath(env.store, s));
   const pod = podId === undefined ? undefined : podOf(env, podId, spec);
   profileMark('bundle-validated');
   if (spec.process!.terminal && !opts.consoleSocket) {

@@ -8,10 +8,17 @@
  * a sandbox as any container does; `container`, with `io.kubernetes.cri.sandbox-id`
  * (`io.kubernetes.cri-o.SandboxID`) naming a tvisor container under the same --root,
  * makes this container a member of that container's sandbox.
+ *
+ * Without those annotations, a config.json that names another tvisor container's
+ * namespace (/proc/<its sandbox pid>/ns/{net,ipc,pid,uts}: Docker's `--network
+ * container:X`, `--ipc container:X`, `--pid container:X`) joins that container's sandbox
+ * the same way (podByNamespacePath): the sentry is the only place where X's localhost,
+ * IPC and processes are.
  */
 import type { Spec } from '../../oci/config';
 import { ContainerError } from './errors';
 import type { PodRef } from './sandbox';
+import type { StateStore } from './store';
 
 /** CONTAINER_TYPE and SANDBOX_ID are the annotations (CRI's, then CRI-O's) that make a pod. */
 const CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
@@ -42,3 +49,29 @@ export function validateMemberNamespaces(spec: Spec, pod: PodRef): void {
   });
 }
 
+
+/** NS_PATH_RE matches a namespace path of a process, as Docker and containerd write them. */
+const NS_PATH_RE = /^\/proc\/(\d+)\/ns\/(net|ipc|pid|uts)$/;
+
+/**
+ * podByNamespacePath returns the id of the tvisor container (under the same --root, not
+ * itself a pod's container) whose sandbox process a namespace path of `spec` names, or
+ * undefined when none does (a path of any other process is joined as before).
+ */
+export function podByNamespacePath(store: StateStore, spec: Spec): string | undefined {
+  const pids = new Set<number>();
+  for (const n of spec.linux?.namespaces ?? []) {
+    const m = n.path === undefined ? null : NS_PATH_RE.exec(n.path);
+    if (m) pids.add(Number(m[1]));
+  }
+  if (pids.size === 0) return undefined;
+  for (const id of store.list()) {
+    try {
+      const r = store.read(id);
+      if (r.pid !== undefined && pids.has(r.pid) && typeof r.sandbox?.pod !== 'string') return id;
+    } catch {
+      // a container being created or deleted meanwhile
+    }
+  }
+  return undefined;
+}

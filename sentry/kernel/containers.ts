@@ -49,8 +49,8 @@ export const CREATE_FDS = ['gofer', 'waiter', 'stdin', 'stdout', 'stderr'] as co
 /** DELETE_WAIT_MS bounds how long delete waits for a container's killed processes to go. */
 const DELETE_WAIT_MS = 10_000;
 
-/** ID_RE is what a container id may be (runtime/container/id.ts's rule). */
-const ID_RE = /^[\w+.-]{1,1024}$/;
+/** ID_RE is what a container id may be (runtime/container/id.ts checks the same at the CLI). */
+const ID_RE = /^[A-Za-z0-9_+,.-]{1,255}$/;
 
 /** PodContainer is one container of the pod other than the sandbox's own. */
 interface PodContainer {

@@ -14,7 +14,9 @@
  * the caller (a child subreaper, as containerd's shim) with its init's exit status; deleting
  * the sandbox container ends the pod (with a shared pid namespace: runc's pause is pid 1
  * there). Afterwards nothing is left: no container, no state directory, no host process,
- * no cgroup and no mount.
+ * no cgroup and no mount. The same without annotations, as Docker's `--network container:X`
+ * writes it: a container whose network namespace path is another container's shares its
+ * localhost, and keeps its own hostname.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -278,5 +280,49 @@ describe('the --pid-file process of a pod\'s container, compared with runc', () 
     const want = await exitStatusOfPidFile(runc);
     expect(want).toBe('wait status 768 (exit 3); state stopped; pause running');
     expect(await exitStatusOfPidFile(tvisor)).toBe(want);
+  }, 120_000);
+});
+
+/** networkOfContainer runs X (serving on 127.0.0.1) and Y with X's network namespace path, as Docker's --network container:X. */
+async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
+  const x = `netof-x-${process.pid}`, y = `netof-y-${process.pid}`;
+  const xb = rt.bundle('netof-x', ['sh', '-c', 'exec httpd -f -p 127.0.0.1:8080 -h /www'], (s) => {
+    s.hostname = 'x';
+  });
+  fs.mkdirSync(path.join(xb, 'rootfs', 'www'));
+  fs.writeFileSync(path.join(xb, 'rootfs', 'www', 'index.html'), 'served-by-x\n');
+  mustRun(rt, 'create', '--bundle', xb, x);
+  mustRun(rt, 'start', x);
+  const xPid = rt.state(x)!.pid as number;
+  const yb = rt.bundle('netof-y', ['sleep', '100000'], (s) => {
+    s.hostname = 'y';
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${xPid}/ns/net` }];
+  });
+  mustRun(rt, 'create', '--bundle', yb, y);
+  mustRun(rt, 'start', y);
+  const parts = hostParts(rt, [x, y]);
+  const o: Observed = { fetch: execOut(rt, y, FETCH), hostname: execOut(rt, y, 'hostname'), ps: psOut(rt, y) };
+  await kill(rt, y);
+  mustRun(rt, 'delete', y);
+  o.afterDeleteY = `${rt.state(x)?.status}`;
+  await kill(rt, x);
+  mustRun(rt, 'delete', x);
+  expectNothingLeft(rt, [x, y], parts);
+  return o;
+}
+
+describe('a container in another container\'s network namespace (Docker\'s --network container:X), compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('shares its localhost, keeps its own hostname and processes; nothing left', async () => {
+    const want = await networkOfContainer(runc);
+    expect(want).toEqual({ fetch: '0: served-by-x', hostname: '0: y', ps: '0: sleep', afterDeleteY: 'running' });
+    expect(await networkOfContainer(tvisor)).toEqual(want);
   }, 120_000);
 });
