@@ -17,7 +17,7 @@
  * request: the waiter is the host process a shim reaps for this container.
  *
  * Control requests (main.ts's control socket, {"cmd": ..., "container": id}): start,
- * signal, ps, state, delete. Delete kills the container's processes, waits for them to
+ * signal, ps, pause and resume (its tasks alone: kernel/sched.ts), state, delete. Delete kills the container's processes, waits for them to
  * be gone, and then lets go of its mount namespace and its gofer connection.
  */
 import { closeSync, writeSync } from 'node:fs';
@@ -203,6 +203,10 @@ export class PodContainers {
       }
       case 'ps':
         return { ok: true, processes: processList(this.k, c.id) };
+      case 'pause':
+      case 'resume':
+        this.k.sched.setContainerPaused(c.id, req.cmd === 'pause');
+        return { ok: true };
       case 'state':
         return { ok: true, started: c.started, ...(c.exit !== undefined ? { exit: c.exit } : {}), pids: groupsOf(this.k, c.id).map((g) => g.tgid) };
       case 'delete':
@@ -215,6 +219,8 @@ export class PodContainers {
 
   /** remove kills the container's processes, waits until they are gone, and lets go of its mounts and gofer. */
   private async remove(c: PodContainer): Promise<void> {
+    // A paused container's processes must run to die.
+    this.k.sched.setContainerPaused(c.id, false);
     const until = Date.now() + DELETE_WAIT_MS;
     for (;;) {
       const left = groupsOf(this.k, c.id);

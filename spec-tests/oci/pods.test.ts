@@ -9,8 +9,8 @@
  * containers in the pause container's sentry. Every check is compared with runc:
  * one container serves on 127.0.0.1 and the other fetches from it; both see the pod's
  * hostname; a file written in /dev/shm by one is read by the other; with the pod's pid
- * namespace each sees the other's processes in `ps`, without it only its own; killing and
- * deleting one leaves the other running; the --pid-file process of a container is reaped by
+ * namespace each sees the other's processes in `ps`, without it only its own; pausing,
+ * killing and deleting one leaves the other running; the --pid-file process of a container is reaped by
  * the caller (a child subreaper, as containerd's shim) with its init's exit status; deleting
  * the sandbox container ends the pod (with a shared pid namespace: runc's pause is pid 1
  * there). Afterwards nothing is left: no container, no state directory, no host process,
@@ -188,6 +188,11 @@ async function observe(rt: OciRuntime, sharedPid: boolean): Promise<Observed> {
   o.shmWrittenByB = execOut(rt, pod.b, 'echo shm-from-b > /dev/shm/b') + ' / ' + execOut(rt, pod.a, 'cat /dev/shm/b');
   o.psA = psOut(rt, pod.a);
   o.psB = psOut(rt, pod.b);
+  // Pausing a stops only a.
+  mustRun(rt, 'pause', pod.a);
+  o.pausedA = `${rt.state(pod.a)?.status} ${rt.state(pod.b)?.status} ${execOut(rt, pod.b, 'echo b-runs')}`;
+  mustRun(rt, 'resume', pod.a);
+  o.resumedA = `${rt.state(pod.a)?.status} ${execOut(rt, pod.b, FETCH)}`;
   // Killing and deleting a leaves b running.
   await kill(rt, pod.a);
   o.afterKillA = `${rt.state(pod.b)?.status} ${rt.state(pod.pause)?.status}`;
@@ -255,7 +260,7 @@ describe.each([[true], [false]])('a pod (pid namespace shared: %s), compared wit
     reapOrphans();
   });
 
-  test('localhost, hostname, /dev/shm, ps, kill and delete per container, the pod\'s end; nothing left', async () => {
+  test('localhost, hostname, /dev/shm, ps, pause, kill and delete per container, the pod\'s end; nothing left', async () => {
     const want = await observe(runc, sharedPid);
     // What runc shows is what the pod must show: spelled out, so that a runc change is seen.
     expect(want.fetch).toBe('0: served-by-a');
