@@ -9,13 +9,18 @@
  * for a death by signal n). End-of-file without a status means the sandbox is gone (its
  * sentry was killed, which kills every process of the pod): 137, as a SIGKILLed init.
  *
- * Static, no libc: three host syscalls (read, exit_group, and rt_sigprocmask to block
- * the terminal signals a shell might send it; the shim's kill goes through `tvisor kill`).
+ * Static, no libc. It blocks the terminal signals a shell might send it (the shim's kill
+ * goes through `tvisor kill`), then enters seccomp's strict mode: from there on it can only
+ * read, write, exit and sigreturn (anything else kills it), so that what the sentry
+ * writes into the pipe can do nothing but give it an exit status.
  */
 
 #define SYS_read 0
 #define SYS_rt_sigprocmask 14
-#define SYS_exit_group 231
+#define SYS_exit 60
+#define SYS_prctl 157
+#define PR_SET_SECCOMP 22
+#define SECCOMP_MODE_STRICT 1
 #define EINTR 4
 #define STATUS_FD 3
 #define SANDBOX_GONE 137
@@ -36,14 +41,17 @@ static long sys4(long n, long a, long b, long c, long d) {
   return r;
 }
 
-__attribute__((noreturn)) static void exit_group(int code) {
-  for (;;) sys3(SYS_exit_group, code, 0, 0);
+/* exit, not exit_group: strict mode allows only exit, which ends this single-threaded process. */
+__attribute__((noreturn)) static void exit_process(int code) {
+  for (;;) sys3(SYS_exit, code, 0, 0);
 }
 
 __attribute__((noreturn, used)) void waiter_main(void) {
   // SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU: blocked.
   unsigned long mask = (1UL << 0) | (1UL << 1) | (1UL << 2) | (1UL << 12) | (1UL << 14) | (1UL << 19) | (1UL << 20) | (1UL << 21);
   sys4(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&mask, 0, 8);
+  // A kernel without seccomp leaves it unconfined: it still only reads and exits.
+  sys3(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0);
   char buf[16];
   long have = 0;
   for (;;) {
@@ -58,7 +66,7 @@ __attribute__((noreturn, used)) void waiter_main(void) {
   }
   int code = 0, digits = 0;
   for (long i = 0; i < have && buf[i] >= '0' && buf[i] <= '9' && digits < 3; i++, digits++) code = code * 10 + (buf[i] - '0');
-  exit_group(digits > 0 && code <= 255 ? code : SANDBOX_GONE);
+  exit_process(digits > 0 && code <= 255 ? code : SANDBOX_GONE);
 }
 
 // The entry point: the kernel starts a static program with the stack 16-byte aligned and
