@@ -15,9 +15,9 @@
  * the caller (a child subreaper, as containerd's shim) with its init's exit status; deleting
  * the sandbox container ends the pod (with a shared pid namespace: runc's pause is pid 1
  * there). Afterwards nothing is left: no container, no state directory, no host process,
- * no cgroup and no mount. The same without annotations, as Docker's `--network container:X`
- * writes it: a container whose network namespace path is another container's shares its
- * localhost, and keeps its own hostname.
+ * no cgroup and no mount. The same without annotations, as Docker's `--network container:X
+ * --pid container:X` writes it: a container whose network and pid namespace paths are
+ * another container's shares its localhost and processes, and keeps its own hostname.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -292,7 +292,7 @@ describe('the --pid-file process of a pod\'s container, compared with runc', () 
   }, 120_000);
 });
 
-/** networkOfContainer runs X (serving on 127.0.0.1) and Y with X's network namespace path, as Docker's --network container:X. */
+/** networkOfContainer runs X (serving on 127.0.0.1) and Y with X's network and pid namespace paths, as Docker's --network container:X --pid container:X. */
 async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
   const x = `netof-x-${process.pid}`, y = `netof-y-${process.pid}`;
   const xb = rt.bundle('netof-x', ['sh', '-c', 'exec httpd -f -p 127.0.0.1:8080 -h /www'], (s) => {
@@ -305,7 +305,10 @@ async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
   const xPid = rt.state(x)!.pid as number;
   const yb = rt.bundle('netof-y', ['sleep', '100000'], (s) => {
     s.hostname = 'y';
-    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${xPid}/ns/net` }];
+    s.linux!.namespaces = [
+      ...s.linux!.namespaces!.filter((n) => n.type !== 'network' && n.type !== 'pid'),
+      { type: 'network', path: `/proc/${xPid}/ns/net` }, { type: 'pid', path: `/proc/${xPid}/ns/pid` },
+    ];
   });
   mustRun(rt, 'create', '--bundle', yb, y);
   mustRun(rt, 'start', y);
@@ -320,7 +323,7 @@ async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
   return o;
 }
 
-describe('a container in another container\'s network namespace (Docker\'s --network container:X), compared with runc', () => {
+describe('a container in another container\'s network and pid namespaces (Docker\'s --network container:X --pid container:X), compared with runc', () => {
   const runc = new OciRuntime('runc', RUNC);
   const tvisor = new OciRuntime('tvisor', TVISOR);
   afterAll(() => {
@@ -329,9 +332,9 @@ describe('a container in another container\'s network namespace (Docker\'s --net
     reapOrphans();
   });
 
-  test('shares its localhost, keeps its own hostname and processes; nothing left', async () => {
+  test('shares its localhost and processes, keeps its own hostname; nothing left', async () => {
     const want = await networkOfContainer(runc);
-    expect(want).toEqual({ fetch: '0: served-by-x', hostname: '0: y', ps: '0: sleep', afterDeleteY: 'running' });
+    expect(want).toEqual({ fetch: '0: served-by-x', hostname: '0: y', ps: '0: httpd sleep', afterDeleteY: 'running' });
     expect(await networkOfContainer(tvisor)).toEqual(want);
   }, 120_000);
 });
