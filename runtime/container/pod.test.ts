@@ -50,9 +50,12 @@ describe('podByNamespacePath', () => {
     expect(podByNamespacePath(store, spec({}, [{ type: 'pid', path: '/proc/100/ns/pid' }]))).toBe('x');
   });
 
-  test('another process, a pod\'s container or no path names none', () => {
+  test('a pod\'s container\'s pid (its waiter) names its pod\'s sandbox container', () => {
+    expect(podByNamespacePath(store, spec({}, [{ type: 'network', path: '/proc/200/ns/net' }]))).toBe('x');
+  });
+
+  test('another process, or no path, names none', () => {
     expect(podByNamespacePath(store, spec({}, [{ type: 'network', path: '/proc/300/ns/net' }]))).toBeUndefined();
-    expect(podByNamespacePath(store, spec({}, [{ type: 'network', path: '/proc/200/ns/net' }]))).toBeUndefined();
     expect(podByNamespacePath(store, spec({}, [{ type: 'network', path: '/run/netns/n1' }, { type: 'pid' }]))).toBeUndefined();
   });
 });

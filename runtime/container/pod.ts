@@ -54,9 +54,10 @@ export function validateMemberNamespaces(spec: Spec, pod: PodRef): void {
 const NS_PATH_RE = /^\/proc\/(\d+)\/ns\/(net|ipc|pid|uts)$/;
 
 /**
- * podByNamespacePath returns the id of the tvisor container (under the same --root, not
- * itself a pod's container) whose sandbox process a namespace path of `spec` names, or
- * undefined when none does (a path of any other process is joined as before).
+ * podByNamespacePath returns the id of the tvisor container (under the same --root) whose
+ * sandbox process a namespace path of `spec` names, or undefined when none does (a path
+ * of any other process is joined as before). A pod's container's pid is its waiter
+ * (sandbox/pod-member.ts): its pod's sandbox container is named.
  */
 export function podByNamespacePath(store: StateStore, spec: Spec): string | undefined {
   const pids = new Set<number>();
@@ -68,7 +69,7 @@ export function podByNamespacePath(store: StateStore, spec: Spec): string | unde
   for (const id of store.list()) {
     try {
       const r = store.read(id);
-      if (r.pid !== undefined && pids.has(r.pid) && typeof r.sandbox?.pod !== 'string') return id;
+      if (r.pid !== undefined && pids.has(r.pid)) return typeof r.sandbox?.pod === 'string' ? r.sandbox.pod : id;
     } catch {
       // a container being created or deleted meanwhile
     }

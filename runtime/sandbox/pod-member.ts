@@ -7,8 +7,9 @@
  * A member's host processes, started by `create`:
  *   - its gofer, serving its rootfs and bind mounts (in namespaces of its own, as every
  *     gofer), whose 9P connection is handed to the running sentry;
- *   - its waiter (native/waiter/waiter.c), the pid of --pid-file and state: it exits with
- *     the member's init's exit status, which the sentry writes into the waiter's pipe.
+ *   - its waiter (native/waiter/waiter.c), the pid of --pid-file and state, in the pod's
+ *     network namespace: it exits with the member's init's exit status, which the
+ *     sentry writes into the waiter's pipe.
  * Both join the pod's host cgroup, so that the pod's end takes them too. The sentry gets
  * the request on its exec socket ({"create": {id, spec}} with the gofer connection, the
  * waiter's pipe and this process's stdin, stdout and stderr: SCM_RIGHTS); later commands
@@ -74,7 +75,9 @@ export function spawnMember(req: SandboxSpawnRequest, pod: PodRef, o: { launcher
     goferPid = inNetns({ kind: 'empty' }, () => inOwnNamespaces(() => spawnGoferOn(goferEnd, o.launcher, req.rootfs, req.spec, { debug: o.debug, confine: true })));
     [r, w] = pipeCloexec();
     const file = waiterPath();
-    waiterPid = spawnProcess({ file, argv: [file], env: {}, fds: [null, null, null, r], setsid: true });
+    // In the pod's network namespace: /proc/<waiter>/ns/net (Docker's --network
+    // container:<this container>, nsenter) is then the pod's, as a sandbox pid's is its.
+    waiterPid = inNetns({ kind: 'path', path: `/proc/${pod.pid}/ns/net` }, () => spawnProcess({ file, argv: [file], env: {}, fds: [null, null, null, r], setsid: true }));
     if (pod.cgroup) {
       const cg = SandboxCgroup.load(pod.cgroup as CgroupRecord);
       cg.join(goferPid);

@@ -235,6 +235,9 @@ async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
   const pid = Number(fs.readFileSync(pidFile, 'utf8'));
   // tvisor's is its waiter, in seccomp's strict mode (read, write, exit): nothing the sentry writes to it can do more.
   if (rt.name === 'tvisor') expect(fs.readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Seccomp:\s+1$/m);
+  // Its network namespace is the pod's (what Docker's --network container:<it> and nsenter use).
+  const netns = (p: number) => fs.statSync(`/proc/${p}/ns/net`).ino;
+  const podNet = netns(pid) === netns(pausePid) ? 'the pod\'s network namespace' : 'another network namespace';
   mustRun(rt, 'start', id);
   let status: number | undefined;
   const deadline = Date.now() + 20_000;
@@ -245,7 +248,7 @@ async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
   const pauseState = rt.state(pauseId)?.status;
   await stopPod(rt, pauseId);
   expectNothingLeft(rt, [pauseId, id], parts);
-  return `wait status ${status} (exit ${status === undefined ? '?' : status >> 8}); state ${state}; pause ${pauseState}`;
+  return `${podNet}; wait status ${status} (exit ${status === undefined ? '?' : status >> 8}); state ${state}; pause ${pauseState}`;
 }
 
 beforeAll(() => {
@@ -285,9 +288,9 @@ describe('the --pid-file process of a pod\'s container, compared with runc', () 
     reapOrphans();
   });
 
-  test('is reaped by the caller with its init\'s exit status', async () => {
+  test('is in the pod\'s network namespace and is reaped by the caller with its init\'s exit status', async () => {
     const want = await exitStatusOfPidFile(runc);
-    expect(want).toBe('wait status 768 (exit 3); state stopped; pause running');
+    expect(want).toBe('the pod\'s network namespace; wait status 768 (exit 3); state stopped; pause running');
     expect(await exitStatusOfPidFile(tvisor)).toBe(want);
   }, 120_000);
 });
