@@ -474,6 +474,8 @@ export class SentrySandbox implements Sandbox {
 
 /** sandboxCgroup is the cgroup recorded at spawn; a sandbox made without one has no figures or limits. */
 function sandboxCgroup(ref: SandboxRef): SandboxCgroup {
+  // A pod's container has none of its own: its host processes are in its pod's.
+  if (isMember(ref)) throw new Error(`container "${ref.id}" runs in the sandbox of pod "${String(ref.data!.pod)}", whose host cgroup is the pod's: its figures and limits are the pod's sandbox container's`);
   if (!ref.data?.cgroup) throw new Error(`container "${ref.id}" has no cgroup (its sandbox was created without cgroup v1)`);
   return SandboxCgroup.load(ref.data.cgroup as CgroupRecord);
 }
