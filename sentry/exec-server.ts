@@ -106,12 +106,7 @@ export class ExecServer {
       return;
     }
     if (req.create !== undefined && this.pods && !c.tg) {
-      // A container of the pod: the sandbox owns the descriptors from here (containers.ts).
-      try {
-        this.send(c, { pid: this.pods.create(req.create?.id, req.create?.spec, fds) });
-      } catch (e) {
-        this.send(c, { error: (e as Error).message });
-      }
+      this.createContainer(c, req.create, fds);
       return;
     }
     if (req.signal !== undefined) {
@@ -135,17 +130,7 @@ export class ExecServer {
     let stdio: FileDescription[] = [];
     try {
       if (terminal) {
-        const size = req.process.consoleSize;
-        const [m, slave] = openPty(size?.height ?? 0, size?.width ?? 0, false);
-        master = m;
-        try {
-          term = new Terminal(slave, this.k, { lineDiscipline: true });
-        } catch (e) {
-          closeFd(slave);
-          throw e;
-        }
-        const tty = term.open();
-        stdio = [tty, tty.ref(), tty.ref()];
+        ({ master, term, stdio } = this.openTerminal(req.process));
       } else {
         stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
       }
@@ -169,6 +154,50 @@ export class ExecServer {
       if (term && this.k.terminals.has(term)) for (const f of stdio) f.unref();
     } finally {
       if (master >= 0) closeFd(master);
+    }
+  }
+
+  /** openTerminal opens a new pty for a process with a terminal: its master (for the client) and the slave as its stdio. */
+  private openTerminal(proc: Process): { master: number; term: Terminal; stdio: FileDescription[] } {
+    const size = proc.consoleSize;
+    const [master, slave] = openPty(size?.height ?? 0, size?.width ?? 0, false);
+    let term: Terminal;
+    try {
+      term = new Terminal(slave, this.k, { lineDiscipline: true });
+    } catch (e) {
+      closeFd(slave);
+      closeFd(master);
+      throw e;
+    }
+    const tty = term.open();
+    return { master, term, stdio: [tty, tty.ref(), tty.ref()] };
+  }
+
+  /**
+   * createContainer serves {"create": {id, spec}}: a container of the pod (kernel/containers.ts),
+   * with the gofer connection and the waiter's pipe attached, then stdin, stdout and stderr,
+   * or, with process.terminal, a new pty whose master goes back with the reply (as an exec's).
+   */
+  private createContainer(c: Conn, create: { id: string; spec: Spec } | undefined, fds: number[]): void {
+    const terminal = create?.spec?.process?.terminal === true;
+    let tty: ReturnType<ExecServer['openTerminal']> | null = null;
+    let handed = false;
+    try {
+      if (terminal) {
+        if (fds.length !== 2) throw new Error(`create: expected 2 descriptors (gofer, waiter) with a terminal, got ${fds.length}`);
+        tty = this.openTerminal(create!.spec.process!);
+      }
+      // The descriptors are the pod's from here, whatever happens (containers.ts).
+      handed = true;
+      const init = this.pods!.create(create?.id as string, create?.spec as Spec, fds, tty?.stdio);
+      if (tty) tty.term.sid = init.tg.sid;
+      this.send(c, tty ? { pid: init.tg.tgid, tty: `/dev/pts/${tty.term.index}` } : { pid: init.tg.tgid }, tty ? [tty.master] : []);
+    } catch (e) {
+      if (!handed) for (const fd of fds) closeFd(fd);
+      if (tty && this.k.terminals.has(tty.term)) for (const f of tty.stdio) f.unref();
+      this.send(c, { error: (e as Error).message });
+    } finally {
+      if (tty) closeFd(tty.master);
     }
   }
 

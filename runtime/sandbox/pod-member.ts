@@ -12,7 +12,9 @@
  *     sentry writes into the waiter's pipe.
  * Both join the pod's host cgroup, so that the pod's end takes them too. The sentry gets
  * the request on its exec socket ({"create": {id, spec}} with the gofer connection, the
- * waiter's pipe and this process's stdin, stdout and stderr: SCM_RIGHTS); later commands
+ * waiter's pipe and this process's stdin, stdout and stderr: SCM_RIGHTS; with
+ * process.terminal no stdio, and the sentry's answer carries the master of init's new
+ * pty, for --console-socket); later commands
  * reach it on the pod's control socket with {"container": id} (sentry/kernel/containers.ts).
  */
 import * as path from 'node:path';
@@ -24,6 +26,7 @@ import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, connectUnix, MsgBuffers, socketPair } from '../../native/unixsock';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { EXEC_SOCKET } from './sentry-exec';
+import { sendConsoleFd } from '../../native/console-socket';
 import { inNetns } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
@@ -41,16 +44,26 @@ function waiterPath(): string {
   return findFile('tvisor-waiter', ['build/native/tvisor-waiter']);
 }
 
-/** reply reads one JSON line from a connected socket (blocking: the sentry answers at once). */
-function readReply(fd: number, msg: MsgBuffers): Record<string, unknown> {
+/** readReply reads one JSON line from a connected socket (blocking: the sentry answers at
+ * once) and the descriptors that came with it (the caller closes them). */
+function readReply(fd: number, msg: MsgBuffers): { reply: Record<string, unknown>; fds: number[] } {
   let text = '';
+  const fds: number[] = [];
   while (!text.includes('\n')) {
     const n = msg.recv(fd);
-    for (const f of msg.fds) closeFd(f);
-    if (n <= 0) throw new ContainerError(n === 0 ? 'the pod\'s sandbox went away before it answered' : `reading from the pod's sandbox: errno ${-n}`);
+    fds.push(...msg.fds);
+    if (n <= 0) {
+      for (const f of fds) closeFd(f);
+      throw new ContainerError(n === 0 ? 'the pod\'s sandbox went away before it answered' : `reading from the pod's sandbox: errno ${-n}`);
+    }
     text += msg.data.toString('utf8', 0, n);
   }
-  return JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+  try {
+    return { reply: JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>, fds };
+  } catch (e) {
+    for (const f of fds) closeFd(f);
+    throw new ContainerError(`the pod's sandbox answered ${JSON.stringify(text)}`, { cause: e });
+  }
 }
 
 /**
@@ -86,10 +99,21 @@ export function spawnMember(req: SandboxSpawnRequest, pod: PodRef, o: { launcher
     sock = connectUnix(path.join(pod.stateDir, EXEC_SOCKET));
     const msg = new MsgBuffers(4096);
     const body = Buffer.from(`${JSON.stringify({ create: { id: req.id, spec: req.spec } })}\n`);
-    const sent = msg.send(sock, body, body.length, [sentryEnd, w, 0, 1, 2]);
+    // With a terminal the sentry opens a pty for init and answers with its master, which
+    // goes to --console-socket as runc's; else init gets this process's stdio.
+    const terminal = req.spec.process?.terminal === true;
+    const sent = msg.send(sock, body, body.length, terminal ? [sentryEnd, w] : [sentryEnd, w, 0, 1, 2]);
     if (sent !== body.length) throw new ContainerError(`cannot send the create request to the sandbox of pod "${pod.id}" (${sent})`);
-    const reply = readReply(sock, msg);
-    if (reply.error) throw new ContainerError(String(reply.error));
+    const { reply, fds } = readReply(sock, msg);
+    try {
+      if (reply.error) throw new ContainerError(String(reply.error));
+      if (terminal) {
+        if (fds.length !== 1 || !req.consoleSocket) throw new ContainerError(`the pod's sandbox sent ${fds.length} terminals for a process.terminal init`);
+        sendConsoleFd(req.consoleSocket, fds[0], typeof reply.tty === 'string' ? reply.tty : '/dev/ptmx');
+      }
+    } finally {
+      for (const f of fds) closeFd(f);
+    }
     return { pid: waiterPid, data: { pod: pod.id, podStateDir: pod.stateDir, goferPid, goferStartTime: processStartTime(goferPid), initPid: reply.pid } };
   } catch (e) {
     kill();

@@ -102,14 +102,16 @@ export class PodContainers {
 
   /**
    * create makes container `id` from its config.json: its mounts over the gofer
-   * connection fds[0], its init loaded (not running) with stdio fds[2..4]; fds[1] is the
-   * waiter's pipe. It owns the descriptors from then on, whatever happens (closed on
-   * failure). It returns init's pid (in the sandbox's namespace).
+   * connection fds[0], its init loaded (not running) with stdio fds[2..4], or `terminal`
+   * (the files of its pty, for process.terminal); fds[1] is the waiter's pipe. It owns the
+   * descriptors from then on, whatever happens (closed on failure; `terminal`'s stay the
+   * caller's). It returns init.
    */
-  create(id: string, spec: Spec, fds: number[]): number {
-    if (fds.length !== CREATE_FDS.length) {
+  create(id: string, spec: Spec, fds: number[], terminal?: FileDescription[]): Task {
+    const want = terminal ? 2 : CREATE_FDS.length;
+    if (fds.length !== want) {
       for (const fd of fds) closeFd(fd);
-      throw new Error(`create: expected ${CREATE_FDS.length} descriptors (${CREATE_FDS.join(', ')}), got ${fds.length}`);
+      throw new Error(`create: expected ${want} descriptors (${CREATE_FDS.slice(0, want).join(', ')}), got ${fds.length}`);
     }
     let client: Client | null = null;
     let stdioTaken = false;
@@ -117,7 +119,7 @@ export class PodContainers {
       if (typeof id !== 'string' || !ID_RE.test(id)) throw new Error(`create: ${JSON.stringify(id)} is not a container id`);
       if (this.byId.has(id)) throw new Error(`create: container "${id}" already exists in this sandbox`);
       if (!spec || typeof spec !== 'object' || !Array.isArray(spec.process?.args) || spec.process.args.length === 0) throw new Error('create: config.json: process.args: must be a non-empty array');
-      if (spec.process.terminal) throw new Error('create: process.terminal is not supported yet for a container of a pod');
+      if (Boolean(spec.process.terminal) !== Boolean(terminal)) throw new Error('create: process.terminal and the terminal given differ');
       client = Client.overFd(fds[0]);
       const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
       const mntns = new MountNamespace(rootFs, (spec.root?.readonly ? MS_RDONLY : 0) | MS_RELATIME, 'none');
@@ -135,19 +137,19 @@ export class PodContainers {
       }
       // From here the files own the stdio descriptors (a failed spawn releases them).
       stdioTaken = true;
-      const stdio = [new HostFile(fds[2], O_RDONLY, 'stdin', true), new HostFile(fds[3], O_WRONLY, 'stdout', true), new HostFile(fds[4], O_WRONLY, 'stderr', true)];
+      const stdio = terminal ?? [new HostFile(fds[2], O_RDONLY, 'stdin', true), new HostFile(fds[3], O_WRONLY, 'stdout', true), new HostFile(fds[4], O_WRONLY, 'stderr', true)];
       const init = spawnProcess(this.k, spec.process, stdio, place);
       const c: PodContainer = { id, init, place, client, waiterFd: fds[1], started: false };
       init.tg.exitWatcher = (status) => this.initExited(c, exitCode(status));
       this.byId.set(id, c);
-      return init.tg.tgid;
+      return init;
     } catch (e) {
       // What was made of its namespace goes with the sweep (no task is in it).
       sweepMountNamespaces(this.k);
       if (client) client.close();
       else closeFd(fds[0]);
       closeFd(fds[1]);
-      if (!stdioTaken) for (const fd of fds.slice(2)) closeFd(fd);
+      if (!stdioTaken && !terminal) for (const fd of fds.slice(2)) closeFd(fd);
       throw e;
     }
   }

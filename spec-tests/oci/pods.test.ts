@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import type { Spec } from '../../oci/config';
 import { libcFunc } from '../../native/libc';
 import { reap } from '../../native/spawn';
-import { BUSYBOX, OciRuntime, pidAlive } from './harness';
+import { BUSYBOX, OciRuntime, pidAlive, runWithTerminal } from './harness';
 
 const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
 const RUNC = '/usr/sbin/runc';
@@ -339,5 +339,47 @@ describe('a container in another container\'s network and pid namespaces (Docker
     const want = await networkOfContainer(runc);
     expect(want).toEqual({ fetch: '0: served-by-x', hostname: '0: y', ps: '0: httpd sleep', afterDeleteY: 'running' });
     expect(await networkOfContainer(tvisor)).toEqual(want);
+  }, 120_000);
+});
+
+/** terminalMember runs a pod's container whose process.terminal is true through create --console-socket and start. */
+async function terminalMember(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-tty-pause-${process.pid}`, id = `pod-tty-c-${process.pid}`;
+  const pause = rt.bundle('tty-pause', ['sleep', '100000'], (s) => {
+    s.hostname = HOSTNAME;
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('tty-c', ['sh', '-c', 'hostname; test -t 0 && test -t 1 && echo stdin and stdout are a terminal; exit 7'], (s) => {
+    s.process!.terminal = true;
+    s.hostname = undefined;
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [
+      ...s.linux!.namespaces!.filter((n) => !['network', 'uts'].includes(n.type)),
+      { type: 'network', path: `/proc/${pausePid}/ns/net` }, { type: 'uts', path: `/proc/${pausePid}/ns/uts` },
+    ];
+  });
+  const parts = hostParts(rt, [pauseId]);
+  const { output, created } = await runWithTerminal(rt, c, id);
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return `create ${created.status}: ${output}`;
+}
+
+describe('a pod\'s container with a terminal (create --console-socket), compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('its init writes to the pty whose master went to the console socket', async () => {
+    const want = await terminalMember(runc);
+    expect(want).toBe(`create 0: ${HOSTNAME}\nstdin and stdout are a terminal\n`);
+    expect(await terminalMember(tvisor)).toBe(want);
   }, 120_000);
 });
