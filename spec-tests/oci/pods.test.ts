@@ -182,6 +182,12 @@ async function observe(rt: OciRuntime, sharedPid: boolean): Promise<Observed> {
   const pod = makePod(rt, tag, sharedPid);
   const ids = [pod.pause, pod.a, pod.b];
   const parts = hostParts(rt, ids);
+  const listed = rt.run('list', '-q').stdout.split('\n');
+  o.listed = ids.map((id) => `${id.replace(String(process.pid), 'PID')} ${listed.includes(id) ? 'listed' : 'missing'}`).join(', ');
+  if (rt.name === 'tvisor') {
+    // state.json records the pod a container runs in.
+    for (const id of [pod.a, pod.b]) expect(JSON.parse(fs.readFileSync(path.join(rt.root, id, 'state.json'), 'utf8')).sandbox.pod).toBe(pod.pause);
+  }
   o.fetch = execOut(rt, pod.b, FETCH);
   o.hostnameA = execOut(rt, pod.a, 'hostname');
   o.hostnameB = execOut(rt, pod.b, 'hostname');
