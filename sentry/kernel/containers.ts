@@ -7,6 +7,7 @@
  *     with the request, and its own mount namespace built from its config.json exactly as
  *     boot builds the sandbox's (boot.ts mountContainer: its mounts, /proc, /dev, masks);
  *   - its own init, loaded at create and woken at start, and its own process, env, cwd, user;
+ *   - its own linux.seccomp profile (Kernel.containerSeccomp, applied by the dispatcher);
  *   - the pod's network stack (the sentry has one), and the pod's IPC and UTS namespaces
  *     unless its config.json asks for new ones (a namespace entry without a path); the
  *     pod's pid namespace when its config.json names a path (containerd's shared pid
@@ -25,6 +26,7 @@ import type { Process, Spec } from '../../oci/config';
 import { Client } from '../../gofer/p9/client';
 import { closeFd } from '../../native/unixsock';
 import { mountContainer } from '../boot';
+import { compileSeccomp } from '../seccomp';
 import { exitCode } from '../exit-code';
 import { GoferFs } from '../fsimpl/gofer/gofer-fs';
 import { HostFile } from '../fsimpl/host/host-file';
@@ -120,6 +122,7 @@ export class PodContainers {
       if (this.byId.has(id)) throw new Error(`create: container "${id}" already exists in this sandbox`);
       if (!spec || typeof spec !== 'object' || !Array.isArray(spec.process?.args) || spec.process.args.length === 0) throw new Error('create: config.json: process.args: must be a non-empty array');
       if (Boolean(spec.process.terminal) !== Boolean(terminal)) throw new Error('create: process.terminal and the terminal given differ');
+      const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : null;
       client = Client.overFd(fds[0]);
       const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
       const mntns = new MountNamespace(rootFs, (spec.root?.readonly ? MS_RDONLY : 0) | MS_RELATIME, 'none');
@@ -142,6 +145,7 @@ export class PodContainers {
       const c: PodContainer = { id, init, place, client, waiterFd: fds[1], started: false };
       init.tg.exitWatcher = (status) => this.initExited(c, exitCode(status));
       this.byId.set(id, c);
+      if (seccomp) this.k.containerSeccomp.set(id, seccomp);
       return init;
     } catch (e) {
       // What was made of its namespace goes with the sweep (no task is in it).
@@ -232,6 +236,7 @@ export class PodContainers {
       await new Promise((r) => setTimeout(r, 5));
     }
     this.byId.delete(c.id);
+    this.k.containerSeccomp.delete(c.id);
     if (c.exit === undefined) this.initExited(c, 128 + SIGKILL);
     // No task is in its namespace any more: the sweep detaches its mounts.
     sweepMountNamespaces(this.k);

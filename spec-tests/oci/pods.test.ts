@@ -389,3 +389,51 @@ describe('a pod\'s container with a terminal (create --console-socket), compared
     expect(await terminalMember(tvisor)).toBe(want);
   }, 120_000);
 });
+
+/** deny is a seccomp profile that allows everything but `names` (EPERM). */
+function deny(...names: string[]): NonNullable<Spec['linux']>['seccomp'] {
+  return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names, action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } as never;
+}
+
+/** seccompPerContainer runs a pod whose sandbox container's profile denies mkdir and whose member's denies symlink. */
+async function seccompPerContainer(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-sc-pause-${process.pid}`, id = `pod-sc-c-${process.pid}`;
+  const pause = rt.bundle('sc-pause', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+    s.linux!.seccomp = deny('mkdir', 'mkdirat');
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('sc-c', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
+    s.linux!.seccomp = deny('symlink', 'symlinkat');
+  });
+  mustRun(rt, 'create', '--bundle', c, id);
+  mustRun(rt, 'start', id);
+  const parts = hostParts(rt, [pauseId, id]);
+  const script = 'mkdir /dev/shm/d 2>/dev/null; echo mkdir $?; ln -s x /dev/shm/l 2>/dev/null; echo symlink $?';
+  const out = `sandbox container: ${execOut(rt, pauseId, script)}; member: ${execOut(rt, id, script)}`;
+  await kill(rt, id);
+  mustRun(rt, 'delete', id);
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return out.replace(/\n/g, ' ');
+}
+
+describe('each container of a pod has its own linux.seccomp profile, compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('the sandbox container\'s profile does not apply to a member, nor a member\'s to it', async () => {
+    const want = await seccompPerContainer(runc);
+    expect(want).toBe('sandbox container: 0: mkdir 1 symlink 0; member: 0: mkdir 0 symlink 1');
+    expect(await seccompPerContainer(tvisor)).toBe(want);
+  }, 120_000);
+});
