@@ -437,3 +437,60 @@ describe('each container of a pod has its own linux.seccomp profile, compared wi
     expect(await seccompPerContainer(tvisor)).toBe(want);
   }, 120_000);
 });
+
+/** failedMember creates a pod's container whose program does not exist: create fails, leaving nothing of it, and the pod runs on. */
+async function failedMember(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-fail-pause-${process.pid}`, id = `pod-fail-c-${process.pid}`;
+  const pause = rt.bundle('fail-pause', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('fail-c', ['/nonexistent'], (s) => {
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
+  });
+  const parts = hostParts(rt, [pauseId]);
+  const before = rt.name === 'tvisor' ? goferCount() : 0;
+  const r = rt.run('create', '--bundle', c, id);
+  reapOrphans();
+  const said = /exec:? \\?"\/nonexistent\\?":.*no such file or directory/.test(r.stderr) ? 'names the program' : r.stderr;
+  const out = `create ${r.status === 0 ? 'succeeded' : 'failed'} (${said}); ${rt.state(id) ? 'state left' : 'no state'}; pod ${rt.state(pauseId)?.status}, ${execOut(rt, pauseId, 'echo alive')}`;
+  // No gofer of the failed container is left (tvisor's only are the pod's own).
+  if (rt.name === 'tvisor') expect(goferCount()).toBe(before);
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return out;
+}
+
+/** goferCount counts this test's gofer processes (children of the processes it started: by their parent chain's pid). */
+function goferCount(): number {
+  let n = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('gofer') && argv.some((a) => a.includes(path.join(__dirname, '..', '..')))) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
+describe('a pod\'s container that cannot start, compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('create fails naming why, leaves nothing of it, and the pod runs on', async () => {
+    const want = await failedMember(runc);
+    expect(want).toBe('create failed (names the program); no state; pod running, 0: alive');
+    expect(await failedMember(tvisor)).toBe(want);
+  }, 120_000);
+});
