@@ -70,7 +70,7 @@ function readReply(fd: number, msg: MsgBuffers): { reply: Record<string, unknown
  * spawnMember creates container req.id in pod `pod`'s sandbox (see the module comment)
  * and returns its waiter as the sandbox pid. On failure nothing it started is left.
  */
-export function spawnMember(req: SandboxSpawnRequest, pod: PodRef, o: { launcher: string; debug: boolean }): SandboxHandle {
+export async function spawnMember(req: SandboxSpawnRequest, pod: PodRef, o: { launcher: string; debug: boolean }): Promise<SandboxHandle> {
   const [sentryEnd, goferEnd] = socketPair();
   let r = -1, w = -1, goferPid: number | undefined, waiterPid: number | undefined, sock = -1;
   const kill = () => {
@@ -96,6 +96,10 @@ export function spawnMember(req: SandboxSpawnRequest, pod: PodRef, o: { launcher
       cg.join(goferPid);
       cg.join(waiterPid);
     }
+    // The sentry's 9P handshake is synchronous: were the gofer still starting (its Node
+    // start-up), every process of the pod would wait for it. It is greeted here first.
+    const { Client } = await import('../../gofer/p9/client');
+    Client.overFd(sentryEnd, { owned: false }).close();
     sock = connectUnix(path.join(pod.stateDir, EXEC_SOCKET));
     const msg = new MsgBuffers(4096);
     const body = Buffer.from(`${JSON.stringify({ create: { id: req.id, spec: req.spec } })}\n`);
