@@ -21,3 +21,11 @@ $(NATIVE_STUB): native/stub/stub.S native/stub/layout.h native/stub/prologue.h n
 $(NATIVE_SYSTRAP_STUB): native/systrap/stub.S native/systrap/layout.h native/stub/layout.h native/stub/prologue.h native/stub/stub.ld
 	@mkdir -p $(@D)
 	$(CC) $(NATIVE_STUB_FLAGS) -o $@ native/systrap/stub.S
+
+# The waiter of a pod's container (native/waiter/waiter.c): static, no libc.
+NATIVE_WAITER := build/native/tvisor-waiter
+BUILD_TARGETS += $(NATIVE_WAITER)
+
+$(NATIVE_WAITER): native/waiter/waiter.c
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -O2 -fno-stack-protector -fno-asynchronous-unwind-tables -Wall -Werror -Wl,--build-id=none -o $@ native/waiter/waiter.c

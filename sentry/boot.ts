@@ -39,7 +39,8 @@ import { MqueueFs } from './fsimpl/mqueue/fs';
 import { ipcBudget } from './kernel/ipc/budget';
 import { sandboxIpcNamespace } from './kernel/ipc/namespace';
 import { configureProcView } from './fsimpl/proc/sandbox-view';
-import { configureCgroupView, mountCgroupTree } from './fsimpl/sys/cgroupfs';
+import { configureCgroupView, mountCgroupTree, type CgroupView } from './fsimpl/sys/cgroupfs';
+import type { PidNamespace } from './kernel/pid-namespace';
 import { configureUserNamespace, idMapsOf } from './kernel/user-namespace';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
@@ -165,12 +166,12 @@ function devptsOptions(data: readonly string[]): string[] {
   return [...(gid ? [`gid=${shownId('gid', Number(gid))}`] : []), `mode=${mode ? oct(mode) : '600'}`, `ptmxmode=${ptmx ? oct(ptmx) : '000'}`];
 }
 
-function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null): Mountable | null {
+function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null, pidns?: PidNamespace): Mountable | null {
   const ro = (m.options ?? []).includes('ro');
   if (isBind(m)) return { fs: new GoferFs(client, m.destination, ro, true), options: [] };
   const { data } = parseOptions(m.options ?? []);
   switch (m.type) {
-    case 'proc': return { fs: newProcfs(k, currentTask), options: [] };
+    case 'proc': return { fs: newProcfs(k, currentTask, pidns), options: [] };
     case 'tmpfs': return newTmpfs(data, 0o1777, false);
     case 'devtmpfs': return { fs: newDevfs(k), options: [] };
     case 'sysfs': return { fs: sandboxSysfs(), options: [] };
@@ -227,6 +228,55 @@ function configureDentryCache(k: Kernel, spec: Spec, log: SentryLog): void {
   };
 }
 
+/**
+ * mountContainer makes a container's mounts in k.mounts, whose root is already its rootfs:
+ * config.json's mounts (bind mounts from `client`'s gofer), /tmp, /dev and /proc when the
+ * spec has none, /dev/console, then the masked and read-only paths. boot calls it for the
+ * sandbox's container; kernel/containers.ts for each other container of a pod, with that
+ * container's namespace standing in as k.mounts and `pidns` the one its /proc shows.
+ */
+export function mountContainer(k: Kernel, spec: Spec, client: Client, log: SentryLog, cgroups: CgroupView | null, pidns?: PidNamespace): void {
+  const current = () => k.sched.running;
+  const specMounts = spec.mounts ?? [];
+  // /tmp's own tmpfs comes first, so that the spec's mounts under /tmp land on it rather
+  // than being hidden by it.
+  if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
+  let haveDev = false;
+  for (const m of specMounts) {
+    const { flags } = parseOptions(m.options ?? []);
+    if (m.destination === '/dev' && m.type === 'tmpfs') {
+      // /dev is ours: the sentry's devfs, never the host's; it shows as runc's tmpfs.
+      const fs = newDevfs(k, spec.linux?.devices);
+      const options = tmpfsShowFor(parseOptions(m.options ?? []).data, 0o755);
+      k.mounts.mount(mountpoint(k, '/dev'), fs, mountFlags(flags), m.source ?? 'tmpfs', undefined, new Superblock(fs, false, options, 'tmpfs'));
+      haveDev = true;
+      continue;
+    }
+    // devfs has its own pts: that file system is mounted there, shown as devpts. /dev/shm
+    // and /dev/mqueue are file systems of their own (size= from the spec, runc's default
+    // 64 MiB), as runc mounts them, so they show in /proc/mounts.
+    if (m.destination === '/dev/pts' && haveDev) {
+      const pts = mountpoint(k, '/dev/pts');
+      const fs = pts.dentry.inode.fs;
+      k.mounts.mount(pts, fs, mountFlags(flags), m.source ?? 'devpts', undefined, new Superblock(fs, false, devptsOptions(parseOptions(m.options ?? []).data), 'devpts'));
+      continue;
+    }
+    // A cgroup mount is runc's tree of v1 hierarchies (fsimpl/sys/cgroupfs.ts) where the host has them.
+    if (m.type === 'cgroup' && cgroups && mountCgroupTree(k, spec, cgroups, k.mounts, mountpoint(k, m.destination), mountFlags(flags))) continue;
+    const made = fsFor(k, m, client, log, current, pidns);
+    if (!made) continue;
+    const { fs, options } = made;
+    const source = isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none');
+    // A read-only mount that makes a new super block makes it read-only (mountable.ts).
+    const sbReadonly = !isBind(m) && (flags & MS_RDONLY) !== 0 && makesSuperblock(m.type, spec);
+    k.mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, mountFlags(flags), source, undefined, new Superblock(fs, sbReadonly, options));
+  }
+  if (!haveDev) k.mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), MS_RELATIME, 'tmpfs');
+  if (!specMounts.some((m) => m.destination === '/proc')) k.mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current, pidns), MS_RELATIME, 'proc');
+  bindConsole(k);
+  maskAndProtect(k, spec);
+}
+
 /** boot builds the kernel and loads init from spec.process. */
 export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
@@ -248,48 +298,10 @@ export function boot(o: BootOptions): Booted {
   if (spec.hostname) k.hostname = spec.hostname;
   if (spec.domainname) k.domainname = spec.domainname;
   applySysctls(k, spec.linux?.sysctl);
-  const current = () => k.sched.running;
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   setDeviceRules(spec.linux?.resources?.devices ?? []);
   const cgroups = configureCgroupView(k, spec, o.id ?? 'sandbox');
-  const specMounts = spec.mounts ?? [];
-  // /tmp's own tmpfs comes first, so that the spec's mounts under /tmp land on it rather
-  // than being hidden by it.
-  if (!specMounts.some((m) => m.destination === '/tmp')) mountTmp(k);
-  let haveDev = false;
-  for (const m of specMounts) {
-    const { flags } = parseOptions(m.options ?? []);
-    if (m.destination === '/dev' && m.type === 'tmpfs') {
-      // /dev is ours: the sentry's devfs, never the host's; it shows as runc's tmpfs.
-      const fs = newDevfs(k, spec.linux?.devices);
-      const options = tmpfsShowFor(parseOptions(m.options ?? []).data, 0o755);
-      mounts.mount(mountpoint(k, '/dev'), fs, mountFlags(flags), m.source ?? 'tmpfs', undefined, new Superblock(fs, false, options, 'tmpfs'));
-      haveDev = true;
-      continue;
-    }
-    // devfs has its own pts: that file system is mounted there, shown as devpts. /dev/shm
-    // and /dev/mqueue are file systems of their own (size= from the spec, runc's default
-    // 64 MiB), as runc mounts them, so they show in /proc/mounts.
-    if (m.destination === '/dev/pts' && haveDev) {
-      const pts = mountpoint(k, '/dev/pts');
-      const fs = pts.dentry.inode.fs;
-      mounts.mount(pts, fs, mountFlags(flags), m.source ?? 'devpts', undefined, new Superblock(fs, false, devptsOptions(parseOptions(m.options ?? []).data), 'devpts'));
-      continue;
-    }
-    // A cgroup mount is runc's tree of v1 hierarchies (fsimpl/sys/cgroupfs.ts) where the host has them.
-    if (m.type === 'cgroup' && mountCgroupTree(k, spec, cgroups, mounts, mountpoint(k, m.destination), mountFlags(flags))) continue;
-    const made = fsFor(k, m, client, log, current);
-    if (!made) continue;
-    const { fs, options } = made;
-    const source = isBind(m) ? (m.source ?? 'none') : (m.source ?? m.type ?? 'none');
-    // A read-only mount that makes a new super block makes it read-only (mountable.ts).
-    const sbReadonly = !isBind(m) && (flags & MS_RDONLY) !== 0 && makesSuperblock(m.type, spec);
-    mounts.mount(mountpoint(k, m.destination, fs.root.isDir), fs, mountFlags(flags), source, undefined, new Superblock(fs, sbReadonly, options));
-  }
-  if (!haveDev) mounts.mount(mountpoint(k, '/dev'), newDevfs(k, spec.linux?.devices), MS_RELATIME, 'tmpfs');
-  if (!specMounts.some((m) => m.destination === '/proc')) mounts.mount(mountpoint(k, '/proc'), newProcfs(k, current), MS_RELATIME, 'proc');
-  bindConsole(k);
-  maskAndProtect(k, spec);
+  mountContainer(k, spec, client, log, cgroups);
 
   let stdio;
   if (terminal) {

@@ -26,6 +26,8 @@ import { openPty, Terminal } from './fsimpl/host/tty';
 import { O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file';
 import { exitCode } from './exit-code';
 import { profileMark } from '../native/startup-profile';
+import type { Spec } from '../oci/config';
+import type { PodContainers } from './kernel/containers';
 
 const MSG_DONTWAIT = 0x40;
 
@@ -41,7 +43,8 @@ export class ExecServer {
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(1 << 20);
 
-  constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog) {
+  /** pods, when set, serves {"create": {"id", "spec"}} requests and {"process", "container"} execs (kernel/containers.ts). */
+  constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog, private readonly pods?: PodContainers) {
     this.listenFd = listenUnix(path);
     setNonBlocking(this.listenFd);
     reactor().watch(this.listenFd, EPOLLIN, () => this.acceptAll());
@@ -94,11 +97,16 @@ export class ExecServer {
   }
 
   private handle(c: Conn, line: string, fds: number[]): void {
-    let req: { process?: Process; signal?: number };
+    let req: { process?: Process; signal?: number; container?: string; create?: { id: string; spec: Spec } };
     try {
       req = JSON.parse(line);
     } catch {
+      for (const fd of fds) closeFd(fd);
       this.send(c, { error: 'malformed request' });
+      return;
+    }
+    if (req.create !== undefined && this.pods && !c.tg) {
+      this.createContainer(c, req.create, fds);
       return;
     }
     if (req.signal !== undefined) {
@@ -122,22 +130,12 @@ export class ExecServer {
     let stdio: FileDescription[] = [];
     try {
       if (terminal) {
-        const size = req.process.consoleSize;
-        const [m, slave] = openPty(size?.height ?? 0, size?.width ?? 0, false);
-        master = m;
-        try {
-          term = new Terminal(slave, this.k, { lineDiscipline: true });
-        } catch (e) {
-          closeFd(slave);
-          throw e;
-        }
-        const tty = term.open();
-        stdio = [tty, tty.ref(), tty.ref()];
+        ({ master, term, stdio } = this.openTerminal(req.process));
       } else {
         stdio = [new HostFile(fds[0], O_RDONLY, 'stdin', true), new HostFile(fds[1], O_WRONLY, 'stdout', true), new HostFile(fds[2], O_WRONLY, 'stderr', true)];
       }
       profileMark('exec-request');
-      const task = spawnProcess(this.k, req.process, stdio);
+      const task = req.container !== undefined && this.pods ? this.pods.spawnIn(req.container, req.process, stdio) : spawnProcess(this.k, req.process, stdio);
       profileMark('exec-loaded');
       // The process leads a new session (spawnProcess): the terminal becomes its controlling one.
       if (term) term.sid = task.tg.sid;
@@ -156,6 +154,50 @@ export class ExecServer {
       if (term && this.k.terminals.has(term)) for (const f of stdio) f.unref();
     } finally {
       if (master >= 0) closeFd(master);
+    }
+  }
+
+  /** openTerminal opens a new pty for a process with a terminal: its master (for the client) and the slave as its stdio. */
+  private openTerminal(proc: Process): { master: number; term: Terminal; stdio: FileDescription[] } {
+    const size = proc.consoleSize;
+    const [master, slave] = openPty(size?.height ?? 0, size?.width ?? 0, false);
+    let term: Terminal;
+    try {
+      term = new Terminal(slave, this.k, { lineDiscipline: true });
+    } catch (e) {
+      closeFd(slave);
+      closeFd(master);
+      throw e;
+    }
+    const tty = term.open();
+    return { master, term, stdio: [tty, tty.ref(), tty.ref()] };
+  }
+
+  /**
+   * createContainer serves {"create": {id, spec}}: a container of the pod (kernel/containers.ts),
+   * with the gofer connection and the waiter's pipe attached, then stdin, stdout and stderr,
+   * or, with process.terminal, a new pty whose master goes back with the reply (as an exec's).
+   */
+  private createContainer(c: Conn, create: { id: string; spec: Spec } | undefined, fds: number[]): void {
+    const terminal = create?.spec?.process?.terminal === true;
+    let tty: ReturnType<ExecServer['openTerminal']> | null = null;
+    let handed = false;
+    try {
+      if (terminal) {
+        if (fds.length !== 2) throw new Error(`create: expected 2 descriptors (gofer, waiter) with a terminal, got ${fds.length}`);
+        tty = this.openTerminal(create!.spec.process!);
+      }
+      // The descriptors are the pod's from here, whatever happens (containers.ts).
+      handed = true;
+      const init = this.pods!.create(create?.id as string, create?.spec as Spec, fds, tty?.stdio);
+      if (tty) tty.term.sid = init.tg.sid;
+      this.send(c, tty ? { pid: init.tg.tgid, tty: `/dev/pts/${tty.term.index}` } : { pid: init.tg.tgid }, tty ? [tty.master] : []);
+    } catch (e) {
+      if (!handed) for (const fd of fds) closeFd(fd);
+      if (tty && this.k.terminals.has(tty.term)) for (const f of tty.stdio) f.unref();
+      this.send(c, { error: (e as Error).message });
+    } finally {
+      if (tty) closeFd(tty.master);
     }
   }
 

@@ -59,6 +59,7 @@ import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
+import { groupsOf, PodContainers, processList } from './kernel/containers';
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -294,6 +295,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   let server: net.Server | null = null;
   let execServer: ExecServer | null = null;
+  // The pod's other containers (kernel/containers.ts): requests that name one go there.
+  const pods = new PodContainers(kernel, log);
   try {
     if (o.control) {
       server = net.createServer((sock) => {
@@ -306,14 +309,19 @@ export async function main(argv: string[]): Promise<number> {
             buf = buf.slice(nl + 1);
             let reply: Record<string, unknown>;
             try {
-              const req = JSON.parse(line) as { cmd: string; signo?: number; all?: boolean };
+              const req = JSON.parse(line) as { cmd: string; signo?: number; all?: boolean; container?: string };
+              if (req.container !== undefined) {
+                // Answered when done (a delete waits for the container's processes to go).
+                void pods.control(req).then((r) => r, (e: Error) => ({ error: e.message })).then((r) => sock.write(`${JSON.stringify(r)}\n`));
+                continue;
+              }
               if (req.cmd === 'start') {
                 start();
                 reply = { ok: true };
               } else if (req.cmd === 'signal') {
                 const signo = Number(req.signo);
                 if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
-                const groups = req.all ? [...kernel.groups.values()] : [init.tg];
+                const groups = req.all ? groupsOf(kernel, null) : [init.tg];
                 for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 }, true);
                 reply = { ok: true };
               } else if (req.cmd === 'state') {
@@ -327,13 +335,7 @@ export async function main(argv: string[]): Promise<number> {
               } else if (req.cmd === 'oom') {
                 reply = { ok: true, kills: sandboxMemory.oomKills }; // the OOM killer's kills (mm/oom.ts), for `tvisor events`
               } else if (req.cmd === 'ps') {
-                reply = {
-                  ok: true,
-                  processes: [...kernel.groups.values()].filter((g) => g.tasks.size > 0).map((g) => {
-                    const t = g.leader ?? [...g.tasks][0];
-                    return { pid: g.tgid, ppid: g.parent?.tgid ?? 0, uid: t.creds.uid, start: g.startTime, cmd: t.name, hostPid: t.mm?.as.hostPid };
-                  }),
-                };
+                reply = { ok: true, processes: processList(kernel, null) };
               } else throw new Error(`unknown command ${req.cmd}`);
             } catch (e) {
               reply = { error: (e as Error).message };
@@ -348,7 +350,7 @@ export async function main(argv: string[]): Promise<number> {
         server!.listen(o.control, () => resolve());
       });
     }
-    if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log);
+    if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log, pods);
     profileMark('control-listening');
   } catch (e) {
     const msg = `cannot serve the sandbox's control sockets: ${(e as Error).message}`;

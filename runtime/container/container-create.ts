@@ -25,7 +25,8 @@ import { processStartTime } from './proc';
 import { validateNamespacePaths } from './namespace-paths';
 import { validateSysctl } from './sysctl';
 import { validateProcessUser } from './user-mapping';
-import type { SandboxRef } from './sandbox';
+import type { PodRef, SandboxRef } from './sandbox';
+import { podByNamespacePath, podSandboxId, validateMemberNamespaces } from './pod';
 import { writeAtomic, type ContainerRecord } from './store';
 import { profileMark } from '../../native/startup-profile';
 
@@ -80,8 +81,12 @@ export function checkPreservedFds(n: number | undefined): number {
 /** SANDBOX_EXIT_TIMEOUT_MS bounds how long an undo waits for a killed sandbox to exit. */
 export const SANDBOX_EXIT_TIMEOUT_MS = 10_000;
 
-/** loadBundle reads and validates `<bundle>/config.json` and checks the root filesystem. */
-export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
+/**
+ * loadBundle reads and validates `<bundle>/config.json` and checks the root filesystem;
+ * `podId` is the pod sandbox a pod's container joins (`podFor`, pod.ts), whose namespace
+ * paths are checked against that sandbox at create.
+ */
+export function loadBundle(bundle: string, podFor: (spec: Spec) => string | undefined = podSandboxId): { spec: Spec; rootfs: string; podId?: string } {
   let text: string;
   try {
     text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
@@ -89,7 +94,8 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
     throw new ContainerError(`bundle ${bundle}: cannot read config.json: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
   }
   const spec = parseConfig(text);
-  validateNamespacePaths(spec);
+  const podId = podFor(spec);
+  if (podId === undefined) validateNamespacePaths(spec);
   validateProcessUser(spec);
   validateSysctl(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
@@ -100,7 +106,7 @@ export function loadBundle(bundle: string): { spec: Spec; rootfs: string } {
     isDir = false;
   }
   if (!isDir) throw new ContainerError(`config.json: root.path: ${rootfs} is not a directory`);
-  return { spec, rootfs };
+  return { spec, rootfs, podId };
 }
 
 /** createContainer creates a container and returns it in status `created`. */
@@ -108,7 +114,8 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
   const id = validateID(opts.id);
   checkPreservedFds(opts.preserveFds);
   const bundle = path.resolve(opts.bundle);
-  const { spec, rootfs } = loadBundle(bundle);
+  const { spec, rootfs, podId } = loadBundle(bundle, (s) => podSandboxId(s) ?? podByNamespacePath(env.store, s));
+  const pod = podId === undefined ? undefined : podOf(env, podId, spec);
   profileMark('bundle-validated');
   if (spec.process!.terminal && !opts.consoleSocket) {
     throw new ContainerError('config.json: process.terminal is true but no --console-socket was given');
@@ -130,7 +137,7 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
     profileMark('state-reserved');
     const c = new Container(env, record, lock);
     undo.push(() => env.store.remove(id));
-    await spawnAndPrepare(c, spec, rootfs, opts, undo);
+    await spawnAndPrepare(c, spec, rootfs, opts, undo, pod);
     return c;
   } catch (err) {
     // Undo in reverse order, still holding the lock until the directory is gone.
@@ -147,13 +154,30 @@ export async function createContainer(env: ContainerEnv, opts: CreateOptions): P
   }
 }
 
-async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: CreateOptions, undo: (() => Promise<void> | void)[]): Promise<void> {
+/** podOf finds the running pod sandbox container `podId` that a pod's container joins (pod.ts). */
+function podOf(env: ContainerEnv, podId: string, spec: Spec): PodRef {
+  let pod: Container;
+  try {
+    pod = Container.load(env, podId);
+  } catch (e) {
+    throw new ContainerError(`config.json: the pod's sandbox container "${podId}" does not exist`, { cause: e });
+  }
+  const status = pod.status();
+  if (status !== 'created' && status !== 'running') throw new ContainerError(`the pod's sandbox container "${podId}" is ${status}`);
+  if (typeof pod.record.sandbox?.pod === 'string') throw new ContainerError(`container "${podId}" is itself a container of pod "${pod.record.sandbox.pod}", not a pod's sandbox`);
+  const ref = pod.sandboxRef();
+  const out: PodRef = { id: podId, pid: ref.pid, stateDir: ref.stateDir, cgroup: ref.data?.cgroup };
+  validateMemberNamespaces(spec, out);
+  return out;
+}
+
+async function spawnAndPrepare(c: Container, spec: Spec, rootfs: string, opts: CreateOptions, undo: (() => Promise<void> | void)[], pod?: PodRef): Promise<void> {
   const { env, record } = c;
   const hooks = spec.hooks ?? {};
   const atOnce = Boolean(opts.startAtOnce) && !opts.pidFile && Object.values(hooks).every((h) => !h?.length);
   // The sandbox's host processes inherit process.oomScoreAdj from this one (oom-score.ts).
   const handle = await withOomScoreAdj(spec.process!.oomScoreAdj, () => env.sandbox.spawn({
-    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds, startAtOnce: atOnce, processEnv: opts.processEnv, log: env.log,
+    id: c.id, bundle: record.bundle, rootfs, spec, stateDir: c.sandboxDir, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds, startAtOnce: atOnce, processEnv: opts.processEnv, pod, log: env.log,
   }));
   profileMark('sandbox-ready');
   record.pid = handle.pid;

@@ -61,7 +61,7 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
       return await runExec(ref.stateDir, proc, () => {
         profileMark('exec-started');
         tell('ok');
-      }, { consoleSocket });
+      }, { consoleSocket, container: typeof ref.data?.pod === 'string' ? c.id : undefined });
     } catch (e) {
       // A detached exec's reason is said once, by the parent that detached it (on its
       // stderr and as the last error of --log, which containerd's shim reads): here it only

@@ -121,7 +121,9 @@ export class Container {
   sandboxRef(): SandboxRef {
     const r = this.record;
     if (r.pid === undefined) throw new NotExistError(r.id);
-    return { id: r.id, pid: r.pid, pidStartTime: r.pidStartTime, stateDir: this.sandboxDir, data: r.sandbox };
+    // A pod member's sandbox is its pod's (sandbox/pod-member.ts): reached in the pod's directory.
+    const podDir = r.sandbox?.podStateDir;
+    return { id: r.id, pid: r.pid, pidStartTime: r.pidStartTime, stateDir: typeof podDir === 'string' ? podDir : this.sandboxDir, data: r.sandbox };
   }
 
   /** save writes the record; the caller holds the lock. */

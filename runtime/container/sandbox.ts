@@ -33,7 +33,19 @@ export interface SandboxSpawnRequest {
   startAtOnce?: boolean;
   /** processEnv replaces spec.process.env, passed over a pipe, never through a file. */
   processEnv?: string[];
+  /** pod, for a container of a pod (sandbox/pod-member.ts), is the pod's sandbox it joins. */
+  pod?: PodRef;
   log: Logger;
+}
+
+/** PodRef is what a pod member's spawn needs of its pod's sandbox container (pod.ts). */
+export interface PodRef {
+  id: string;
+  /** pid is the pod's sandbox process (its sentry); stateDir holds its control sockets. */
+  pid: number;
+  stateDir: string;
+  /** cgroup is the pod's host cgroup record (sandbox/cgroup.ts), which the member's processes join. */
+  cgroup?: unknown;
 }
 
 /** SandboxHandle is what spawn reports: the host pid and data to persist for later commands. */

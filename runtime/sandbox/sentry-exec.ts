@@ -20,6 +20,8 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
 export interface ExecIo {
   /** consoleSocket, with proc.terminal, receives the new terminal's pty master (runc's protocol). */
   consoleSocket?: string;
+  /** container names the pod member the process joins (its sandbox is its pod's: pod-member.ts). */
+  container?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export function runExec(stateDir: string, proc: Process, onStarted: (pid: number
   if (proc.terminal && !io.consoleSocket) return Promise.reject(new Error('exec: a terminal (--tty, process.terminal) needs --console-socket'));
   const fd = connectUnix(path.join(stateDir, EXEC_SOCKET));
   const msg = new MsgBuffers(4096);
-  const req = Buffer.from(`${JSON.stringify({ process: proc })}\n`);
+  const req = Buffer.from(`${JSON.stringify({ process: proc, ...(io.container !== undefined ? { container: io.container } : {}) })}\n`);
   const n = msg.send(fd, req, req.length, proc.terminal ? [] : [0, 1, 2]);
   if (n !== req.length) {
     closeFd(fd);

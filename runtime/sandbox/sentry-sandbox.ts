@@ -22,6 +22,7 @@ import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 import { profileEnv, profileMark } from '../../native/startup-profile';
+import { destroyMember, isMember, spawnMember } from './pod-member';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
 export interface SentrySandboxOptions {
@@ -90,6 +91,8 @@ async function sentryOomKills(ref: SandboxRef): Promise<number> {
 
 function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<string, unknown>> {
   const sock = path.join(ref.stateDir, CONTROL);
+  // A pod member's requests go to its pod's sandbox (ref.stateDir is the pod's), naming it.
+  if (isMember(ref)) req = { ...req, container: ref.id };
   return new Promise((resolve, reject) => {
     const c = net.createConnection(sock);
     let buf = '';
@@ -132,6 +135,7 @@ export class SentrySandbox implements Sandbox {
   constructor(private readonly o: SentrySandboxOptions) {}
 
   spawn(req: SandboxSpawnRequest): Promise<SandboxHandle> {
+    if (req.pod) return this.spawnMember(req);
     const args = [this.o.launcher, 'sentry', '--bundle', req.bundle, '--id', req.id, '--state-dir', req.stateDir,
       '--control', path.join(req.stateDir, CONTROL), '--ready-fd', '3', '--platform', this.o.platform, '--log-format', this.o.logFormat];
     if (req.consoleSocket) args.push('--console-socket', path.resolve(req.consoleSocket));
@@ -298,6 +302,19 @@ export class SentrySandbox implements Sandbox {
     });
   }
 
+  /** spawnMember creates a container inside its pod's running sandbox (pod-member.ts). */
+  private async spawnMember(req: SandboxSpawnRequest): Promise<SandboxHandle> {
+    const handle = await spawnMember(req, req.pod!, { launcher: this.o.launcher, debug: this.o.debug });
+    if (req.startAtOnce) {
+      const ref: SandboxRef = { id: req.id, pid: handle.pid, stateDir: req.pod!.stateDir, data: handle.data };
+      await control(ref, { cmd: 'start' }).catch(async (e) => {
+        await this.destroy(ref);
+        throw e;
+      });
+    }
+    return handle;
+  }
+
   async start(ref: SandboxRef): Promise<void> {
     await control(ref, { cmd: 'start' });
   }
@@ -307,7 +324,7 @@ export class SentrySandbox implements Sandbox {
     // directly (its stubs die with it, PR_SET_PDEATHSIG; the gofer at the socket's EOF), so
     // that it works whatever state the sentry is in, and a sandbox that has just ended
     // (a foreground run's init exited a moment ago) is already what was asked.
-    if (signo === 9 && all) {
+    if (signo === 9 && all && !isMember(ref)) {
       if (!alive(ref)) return;
       try {
         process.kill(ref.pid, 'SIGKILL');
@@ -373,6 +390,10 @@ export class SentrySandbox implements Sandbox {
   }
 
   async exitStatus(ref: SandboxRef): Promise<number | undefined> {
+    if (isMember(ref)) {
+      const reply = await control(ref, { cmd: 'state' }).catch(() => ({} as Record<string, unknown>));
+      return typeof reply.exit === 'number' ? reply.exit : undefined;
+    }
     try {
       // The sentry creates the file empty at its start and writes it when init exits.
       const text = fs.readFileSync(path.join(ref.stateDir, EXIT_STATUS), 'utf8').trim();
@@ -384,6 +405,7 @@ export class SentrySandbox implements Sandbox {
   }
 
   async destroy(ref: SandboxRef): Promise<void> {
+    if (isMember(ref)) return destroyMember(ref, () => control(ref, { cmd: 'delete' }));
     if (alive(ref)) {
       try {
         process.kill(ref.pid, 'SIGKILL');
@@ -453,6 +475,8 @@ export class SentrySandbox implements Sandbox {
 
 /** sandboxCgroup is the cgroup recorded at spawn; a sandbox made without one has no figures or limits. */
 function sandboxCgroup(ref: SandboxRef): SandboxCgroup {
+  // A pod's container has none of its own: its host processes are in its pod's.
+  if (isMember(ref)) throw new Error(`container "${ref.id}" runs in the sandbox of pod "${String(ref.data!.pod)}", whose host cgroup is the pod's: its figures and limits are the pod's sandbox container's`);
   if (!ref.data?.cgroup) throw new Error(`container "${ref.id}" has no cgroup (its sandbox was created without cgroup v1)`);
   return SandboxCgroup.load(ref.data.cgroup as CgroupRecord);
 }

@@ -49,6 +49,8 @@ export class Kernel {
   readonly terminalWatchers: { added(t: Terminal): void; removed(t: Terminal): void }[] = [];
   /** seccomp is the container's linux.seccomp profile, applied to every application syscall. */
   seccomp: SeccompFilter | null = null;
+  /** containerSeccomp holds each pod container's own linux.seccomp profile, for its processes (kernel/containers.ts). */
+  readonly containerSeccomp = new Map<string, SeccompFilter>();
   /** strace logs every syscall when set. */
   strace = false;
   /** syscallCoverage, when set, collects the numbers of the implemented syscalls made. */

@@ -45,6 +45,27 @@ export class Scheduler {
     if (!on) this.kick();
   }
 
+  /** pausedContainers are pod containers paused alone (kernel/containers.ts); their runnable tasks wait in `held`. */
+  private readonly pausedContainers = new Set<string>();
+  private held: Task[] = [];
+
+  /** setContainerPaused pauses or resumes the tasks of pod container `id` only. */
+  setContainerPaused(id: string, on: boolean): void {
+    if (on) {
+      this.pausedContainers.add(id);
+      return;
+    }
+    if (!this.pausedContainers.delete(id)) return;
+    const back = this.held.filter((t) => t.tg.container === id);
+    this.held = this.held.filter((t) => t.tg.container !== id);
+    for (const t of back) {
+      if (t.state !== 'runnable' || this.runq.includes(t)) continue;
+      this.runq.push(t);
+      noteQueued(t);
+    }
+    this.kick();
+  }
+
   constructor(private readonly kernel: Kernel) {}
 
   /** wake makes a blocked (or new) task runnable. */
@@ -83,6 +104,10 @@ export class Scheduler {
     while (!this.paused && this.runq.length > 0 && Date.now() < until) {
       const t = this.runq.shift()!;
       if (t.state !== 'runnable') continue;
+      if (this.pausedContainers.size > 0 && t.tg.container !== null && this.pausedContainers.has(t.tg.container)) {
+        if (!this.held.includes(t)) this.held.push(t);
+        continue;
+      }
       this.running = t;
       ran.push(t);
       noteRun(t);

@@ -21,6 +21,24 @@ import { ThreadGroup } from './thread-group';
 import { limitOf, RLIMIT_NOFILE } from './rlimits';
 import { withHome } from './passwd';
 import { initMountNamespace } from './mount-namespaces';
+import type { MountNamespace } from '../vfs/mount';
+import { enterPidNamespace, type PidNamespace } from './pid-namespace';
+import type { UtsNamespace } from './namespaces';
+import { setIpcNamespace, type IpcNamespace } from './ipc/namespace';
+
+/**
+ * SpawnPlace puts a process in a pod container's namespaces (kernel/containers.ts) rather
+ * than in those of the sandbox's init: its mount namespace (at its root), its pid
+ * namespace when it has one of its own (null: the sandbox's), its UTS and IPC namespaces
+ * (null: the sandbox's), and the container it belongs to.
+ */
+export interface SpawnPlace {
+  mntns: MountNamespace;
+  pidns: PidNamespace | null;
+  utsns: UtsNamespace | null;
+  ipcns: IpcNamespace | null;
+  container: string;
+}
 
 /** RLIMITS maps OCI rlimit names to resource numbers. */
 const RLIMITS: Record<string, number> = {
@@ -29,12 +47,13 @@ const RLIMITS: Record<string, number> = {
   RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
 };
 
-/** spawnProcess builds the process; `stdio` are the files for fds 0, 1, 2. */
-export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): Task {
+/** spawnProcess builds the process; `stdio` are the files for fds 0, 1, 2; `place`, for
+ * a pod container's process, the namespaces it starts in. */
+export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[], place?: SpawnPlace): Task {
   const u = p.user;
   const creds = credentialsFromProcess(p);
   // An exec'd process joins init's mount namespace, at its root (runc's setns).
-  const mntns = initMountNamespace(k);
+  const mntns = place?.mntns ?? initMountNamespace(k);
   const root = mntns === k.mounts ? k.mounts.root : stepDown(mntns.root);
   let cwd;
   try {
@@ -52,6 +71,12 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[]): T
   tg.leader = task;
   tg.tasks.add(task);
   task.mntns = mntns === k.mounts ? null : mntns;
+  if (place) {
+    tg.container = place.container;
+    task.utsns = place.utsns;
+    setIpcNamespace(task, place.ipcns);
+    if (place.pidns) enterPidNamespace(task, place.pidns, true);
+  }
   for (const rl of p.rlimits ?? []) {
     const res = RLIMITS[rl.type];
     if (res !== undefined) tg.rlimits.set(res, [BigInt(rl.soft), BigInt(rl.hard)]);

@@ -91,6 +91,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     tg.rlimits = new Map(parent.tg.rlimits);
     tg.oom = { ...parent.tg.oom };
     tg.exitSignal = a.exitSignal;
+    tg.container = parent.tg.container;
     parentGroup?.children.add(tg);
     k.groups.set(tid, tg);
   }

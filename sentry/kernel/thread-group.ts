@@ -50,6 +50,9 @@ export class ThreadGroup {
   exitWatcher: ((status: number) => void) | null = null;
   /** exitSignal is sent to the parent at exit (SIGCHLD unless clone said otherwise). */
   exitSignal = 17;
+  /** container is the id of the pod container the process belongs to (kernel/containers.ts;
+   * null: the sandbox's own container); fork copies it. */
+  container: string | null = null;
 
   constructor(readonly tgid: number, public parent: ThreadGroup | null, public leader: Task | null) {
     // A child starts in its parent's group; a process started from outside leads a new session.

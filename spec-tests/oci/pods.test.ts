@@ -1,0 +1,496 @@
+/**
+ * Pods (runtime/container/pod.ts, runtime/sandbox/pod-member.ts, sentry/kernel/containers.ts):
+ * OCI bundles with CRI's annotations, driven through the CLI as containerd drives its runc
+ * shim: create and start the pod's sandbox (pause) container, then create and start two
+ * application containers whose config.json names the pause container's namespaces
+ * (/proc/<pause pid>/ns/{net,ipc,uts[,pid]}, as containerd writes them) and binds the
+ * pod's shm directory on /dev/shm (containerd's sandbox shm). Under runc these are the
+ * kernel's namespaces of the pause process; under tvisor the same bundles put both
+ * containers in the pause container's sentry. Every check is compared with runc:
+ * one container serves on 127.0.0.1 and the other fetches from it; both see the pod's
+ * hostname; a file written in /dev/shm by one is read by the other, a file of one's rootfs
+ * is not the other's; with the pod's pid
+ * namespace each sees the other's processes in `ps`, without it only its own; pausing,
+ * killing and deleting one leaves the other running; the --pid-file process of a container is reaped by
+ * the caller (a child subreaper, as containerd's shim) with its init's exit status; deleting
+ * the sandbox container ends the pod (with a shared pid namespace: runc's pause is pid 1
+ * there). Afterwards nothing is left: no container, no state directory, no host process,
+ * no cgroup and no mount. The same without annotations, as Docker's `--network container:X
+ * --pid container:X` writes it: a container whose network and pid namespace paths are
+ * another container's shares its localhost and processes, and keeps its own hostname.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Spec } from '../../oci/config';
+import { libcFunc } from '../../native/libc';
+import { reap } from '../../native/spawn';
+import { BUSYBOX, OciRuntime, pidAlive, runWithTerminal } from './harness';
+
+const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
+const RUNC = '/usr/sbin/runc';
+const PR_SET_CHILD_SUBREAPER = 36;
+const SANDBOX = 'io.kubernetes.cri.container-type';
+const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
+const HOSTNAME = `pod-${process.pid}`;
+/** FETCH retries until the server container listens (its start races the fetch). */
+const FETCH = 'i=0; while [ $i -lt 100 ]; do wget -qO- http://127.0.0.1:8080/index.html && exit 0; i=$((i+1)); sleep 0.1; done; exit 1';
+
+/** prerequisites fails the suite, naming what is missing. */
+function prerequisites(): void {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  for (const f of [TVISOR, RUNC, BUSYBOX]) if (!fs.existsSync(f)) missing.push(f);
+  if (missing.length) throw new Error(`oci/pods: missing prerequisites: ${missing.join(', ')}`);
+}
+
+/** Pod is one pod's bundles and ids under one runtime. */
+interface Pod {
+  pause: string;
+  a: string;
+  b: string;
+}
+
+/** shmBind replaces the spec's /dev/shm with a bind of the pod's shm directory (containerd's sandbox shm). */
+function shmBind(s: Spec, shm: string): void {
+  s.mounts = (s.mounts ?? []).filter((m) => m.destination !== '/dev/shm');
+  s.mounts.push({ destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rw', 'nosuid', 'nodev'] });
+}
+
+/** makePod creates and starts a pod: the pause container and containers a (the server) and b. */
+function makePod(rt: OciRuntime, tag: string, sharedPid: boolean): Pod {
+  const ids: Pod = { pause: `pod-${tag}-pause-${process.pid}`, a: `pod-${tag}-a-${process.pid}`, b: `pod-${tag}-b-${process.pid}` };
+  const shm = path.join(rt.dir, `${tag}-shm`);
+  fs.mkdirSync(shm, { mode: 0o1777 });
+  fs.chmodSync(shm, 0o1777);
+  const pause = rt.bundle(`${tag}-pause`, ['sleep', '100000'], (s) => {
+    s.hostname = HOSTNAME;
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: ids.pause };
+    shmBind(s, shm);
+  });
+  mustRun(rt, 'create', '--bundle', pause, ids.pause);
+  mustRun(rt, 'start', ids.pause);
+  const pausePid = rt.state(ids.pause)!.pid as number;
+  const member = (s: Spec) => {
+    s.hostname = undefined;
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: ids.pause };
+    const joined = ['network', 'ipc', 'uts', ...(sharedPid ? ['pid'] : [])];
+    const file: Record<string, string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid' };
+    s.linux!.namespaces = [
+      ...(s.linux!.namespaces ?? []).filter((n) => !joined.includes(n.type)),
+      ...joined.map((type) => ({ type, path: `/proc/${pausePid}/ns/${file[type]}` } as never)),
+    ];
+    shmBind(s, shm);
+  };
+  const a = rt.bundle(`${tag}-a`, ['sh', '-c', 'echo shm-from-a > /dev/shm/a; exec httpd -f -p 127.0.0.1:8080 -h /www'], member);
+  fs.mkdirSync(path.join(a, 'rootfs', 'www'));
+  fs.writeFileSync(path.join(a, 'rootfs', 'www', 'index.html'), 'served-by-a\n');
+  const b = rt.bundle(`${tag}-b`, ['sleep', '100000'], member);
+  for (const [id, bundle] of [[ids.a, a], [ids.b, b]]) {
+    mustRun(rt, 'create', '--bundle', bundle, id);
+    mustRun(rt, 'start', id);
+  }
+  return ids;
+}
+
+/** mustRun runs a runtime command and throws with its stderr when it fails. */
+function mustRun(rt: OciRuntime, ...args: string[]): string {
+  const r = rt.run(...args);
+  if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** execOut runs `sh -c script` in container id and returns its exit status and output. */
+function execOut(rt: OciRuntime, id: string, script: string): string {
+  const r = rt.run('exec', id, 'sh', '-c', script);
+  return `${r.status}: ${r.stdout.trim()}`;
+}
+
+/** psOut lists the command names of the processes container id sees (sorted, `ps` itself left out). */
+function psOut(rt: OciRuntime, id: string): string {
+  const r = rt.run('exec', id, 'ps', '-o', 'comm');
+  const names = r.stdout.trim().split('\n').slice(1).map((l) => l.trim()).filter((n) => n !== 'ps').sort();
+  return `${r.status}: ${names.join(' ')}`;
+}
+
+/** Leftovers are what a tvisor container has on the host (empty for runc). */
+interface Leftovers {
+  pids: number[];
+  cgroups: string[];
+}
+
+/** hostParts reads the host processes and cgroup directories tvisor recorded for `ids`. */
+function hostParts(rt: OciRuntime, ids: string[]): Leftovers {
+  const out: Leftovers = { pids: [], cgroups: [] };
+  if (rt.name !== 'tvisor') return out;
+  for (const id of ids) {
+    const st = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'state.json'), 'utf8'));
+    out.pids.push(st.pid);
+    if (typeof st.sandbox?.goferPid === 'number') out.pids.push(st.sandbox.goferPid);
+    out.cgroups.push(...(st.sandbox?.cgroup?.created ?? []));
+  }
+  return out;
+}
+
+/** expectNothingLeft checks that no container, state directory, process, cgroup or mount of the pod is left. */
+function expectNothingLeft(rt: OciRuntime, ids: string[], parts: Leftovers): void {
+  const listed = rt.run('list', '-q').stdout.split('\n').filter(Boolean);
+  for (const id of ids) {
+    expect(listed).not.toContain(id);
+    expect(fs.existsSync(path.join(rt.root, id))).toBe(false);
+  }
+  expect(parts.pids.filter(pidAlive)).toEqual([]);
+  expect(parts.cgroups.filter((d) => fs.existsSync(d))).toEqual([]);
+  expect(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(rt.dir))).toEqual([]);
+}
+
+/** reapOrphans reaps the test's adopted children (it is a child subreaper, as a shim is). */
+function reapOrphans(): void {
+  for (;;) {
+    try {
+      if (reap(-1) === undefined) return;
+    } catch {
+      return; // ECHILD: none left
+    }
+  }
+}
+
+/** kill sends container id SIGKILL and waits until it is stopped, reaping its pid as containerd's shim does (this process is the subreaper). */
+async function kill(rt: OciRuntime, id: string): Promise<void> {
+  mustRun(rt, 'kill', id, 'KILL');
+  const deadline = Date.now() + 20_000;
+  while (rt.state(id)?.status !== 'stopped') {
+    if (Date.now() > deadline) throw new Error(`${rt.name}: ${id} did not stop after SIGKILL`);
+    reapOrphans();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  reapOrphans();
+}
+
+/** stopPod ends a pod as containerd does: SIGKILL to the sandbox container, then delete. */
+async function stopPod(rt: OciRuntime, pause: string): Promise<void> {
+  await kill(rt, pause);
+  mustRun(rt, 'delete', pause);
+}
+
+/** Observed is what one runtime showed for a pod; the two runtimes' are compared. */
+type Observed = Record<string, string>;
+
+/** observe runs every check on a shared- or own-pid-namespace pod under one runtime. */
+async function observe(rt: OciRuntime, sharedPid: boolean): Promise<Observed> {
+  const tag = sharedPid ? 'shared' : 'own';
+  const o: Observed = {};
+  const pod = makePod(rt, tag, sharedPid);
+  const ids = [pod.pause, pod.a, pod.b];
+  const parts = hostParts(rt, ids);
+  const listed = rt.run('list', '-q').stdout.split('\n');
+  o.listed = ids.map((id) => `${id.replace(String(process.pid), 'PID')} ${listed.includes(id) ? 'listed' : 'missing'}`).join(', ');
+  if (rt.name === 'tvisor') {
+    // state.json records the pod a container runs in.
+    for (const id of [pod.a, pod.b]) expect(JSON.parse(fs.readFileSync(path.join(rt.root, id, 'state.json'), 'utf8')).sandbox.pod).toBe(pod.pause);
+  }
+  o.fetch = execOut(rt, pod.b, FETCH);
+  o.hostnameA = execOut(rt, pod.a, 'hostname');
+  o.hostnameB = execOut(rt, pod.b, 'hostname');
+  o.shmReadByB = execOut(rt, pod.b, 'cat /dev/shm/a');
+  o.rootfsOfAFromB = execOut(rt, pod.b, 'cat /www/index.html');
+  o.shmWrittenByB = execOut(rt, pod.b, 'echo shm-from-b > /dev/shm/b') + ' / ' + execOut(rt, pod.a, 'cat /dev/shm/b');
+  o.psA = psOut(rt, pod.a);
+  o.psB = psOut(rt, pod.b);
+  // Pausing a stops only a.
+  mustRun(rt, 'pause', pod.a);
+  o.pausedA = `${rt.state(pod.a)?.status} ${rt.state(pod.b)?.status} ${execOut(rt, pod.b, 'echo b-runs')}`;
+  mustRun(rt, 'resume', pod.a);
+  o.resumedA = `${rt.state(pod.a)?.status} ${execOut(rt, pod.b, FETCH)}`;
+  // Killing and deleting a leaves b running.
+  await kill(rt, pod.a);
+  o.afterKillA = `${rt.state(pod.b)?.status} ${rt.state(pod.pause)?.status}`;
+  mustRun(rt, 'delete', pod.a);
+  o.afterDeleteA = `${rt.state(pod.a)?.status ?? 'gone'} ${rt.state(pod.b)?.status} ${execOut(rt, pod.b, 'echo alive')}`;
+  o.psBAfterDeleteA = psOut(rt, pod.b);
+  if (sharedPid) {
+    // The pod ends with its sandbox container.
+    await stopPod(rt, pod.pause);
+    await rt.waitStatus(pod.b, 'stopped');
+    o.afterDeletePause = `${rt.state(pod.pause)?.status ?? 'gone'} ${rt.state(pod.b)?.status}`;
+    mustRun(rt, 'delete', pod.b);
+  } else {
+    mustRun(rt, 'delete', '--force', pod.b);
+    o.afterDeleteB = `${rt.state(pod.b)?.status ?? 'gone'} ${rt.state(pod.pause)?.status}`;
+    await stopPod(rt, pod.pause);
+  }
+  expectNothingLeft(rt, ids, parts);
+  return o;
+}
+
+/** exitStatusOfPidFile creates a member whose init exits 3 with --pid-file, starts it, and reaps that pid as a shim does. */
+async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-exit-pause-${process.pid}`, id = `pod-exit-c-${process.pid}`;
+  const pause = rt.bundle('exit-pause', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('exit-c', ['sh', '-c', 'exit 3'], (s) => {
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
+  });
+  const pidFile = path.join(rt.dir, 'exit-c.pid');
+  mustRun(rt, 'create', '--bundle', c, '--pid-file', pidFile, id);
+  const parts = hostParts(rt, [pauseId, id]);
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  // tvisor's is its waiter, in seccomp's strict mode (read, write, exit): nothing the sentry writes to it can do more.
+  if (rt.name === 'tvisor') expect(fs.readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Seccomp:\s+1$/m);
+  // Its network namespace is the pod's (what Docker's --network container:<it> and nsenter use).
+  const netns = (p: number) => fs.statSync(`/proc/${p}/ns/net`).ino;
+  const podNet = netns(pid) === netns(pausePid) ? 'the pod\'s network namespace' : 'another network namespace';
+  mustRun(rt, 'start', id);
+  let status: number | undefined;
+  const deadline = Date.now() + 20_000;
+  // The create that started it has exited: the pid is this process's child now (a subreaper).
+  while ((status = reap(pid)) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const state = rt.state(id)?.status;
+  mustRun(rt, 'delete', id);
+  const pauseState = rt.state(pauseId)?.status;
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return `${podNet}; wait status ${status} (exit ${status === undefined ? '?' : status >> 8}); state ${state}; pause ${pauseState}`;
+}
+
+beforeAll(() => {
+  prerequisites();
+  // As containerd's shim: the pid a create writes becomes this process's child once create exits.
+  expect(libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)')(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)).toBe(0);
+});
+afterAll(reapOrphans);
+
+describe.each([[true], [false]])('a pod (pid namespace shared: %s), compared with runc', (sharedPid) => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('localhost, hostname, /dev/shm, ps, pause, kill and delete per container, the pod\'s end; nothing left', async () => {
+    const want = await observe(runc, sharedPid);
+    // What runc shows is what the pod must show: spelled out, so that a runc change is seen.
+    expect(want.fetch).toBe('0: served-by-a');
+    expect(want.hostnameA).toBe(`0: ${HOSTNAME}`);
+    expect(want.shmReadByB).toBe('0: shm-from-a');
+    expect(want.psA).toBe(sharedPid ? '0: httpd sleep sleep' : '0: httpd');
+    const got = await observe(tvisor, sharedPid);
+    expect(got).toEqual(want);
+  }, 240_000);
+});
+
+describe('the --pid-file process of a pod\'s container, compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('is in the pod\'s network namespace and is reaped by the caller with its init\'s exit status', async () => {
+    const want = await exitStatusOfPidFile(runc);
+    expect(want).toBe('the pod\'s network namespace; wait status 768 (exit 3); state stopped; pause running');
+    expect(await exitStatusOfPidFile(tvisor)).toBe(want);
+  }, 120_000);
+});
+
+/** networkOfContainer runs X (serving on 127.0.0.1) and Y with X's network and pid namespace paths, as Docker's --network container:X --pid container:X. */
+async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
+  const x = `netof-x-${process.pid}`, y = `netof-y-${process.pid}`;
+  const xb = rt.bundle('netof-x', ['sh', '-c', 'exec httpd -f -p 127.0.0.1:8080 -h /www'], (s) => {
+    s.hostname = 'x';
+  });
+  fs.mkdirSync(path.join(xb, 'rootfs', 'www'));
+  fs.writeFileSync(path.join(xb, 'rootfs', 'www', 'index.html'), 'served-by-x\n');
+  mustRun(rt, 'create', '--bundle', xb, x);
+  mustRun(rt, 'start', x);
+  const xPid = rt.state(x)!.pid as number;
+  const yb = rt.bundle('netof-y', ['sleep', '100000'], (s) => {
+    s.hostname = 'y';
+    s.linux!.namespaces = [
+      ...s.linux!.namespaces!.filter((n) => n.type !== 'network' && n.type !== 'pid'),
+      { type: 'network', path: `/proc/${xPid}/ns/net` }, { type: 'pid', path: `/proc/${xPid}/ns/pid` },
+    ];
+  });
+  mustRun(rt, 'create', '--bundle', yb, y);
+  mustRun(rt, 'start', y);
+  const parts = hostParts(rt, [x, y]);
+  const o: Observed = { fetch: execOut(rt, y, FETCH), hostname: execOut(rt, y, 'hostname'), ps: psOut(rt, y) };
+  await kill(rt, y);
+  mustRun(rt, 'delete', y);
+  o.afterDeleteY = `${rt.state(x)?.status}`;
+  await kill(rt, x);
+  mustRun(rt, 'delete', x);
+  expectNothingLeft(rt, [x, y], parts);
+  return o;
+}
+
+describe('a container in another container\'s network and pid namespaces (Docker\'s --network container:X --pid container:X), compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('shares its localhost and processes, keeps its own hostname; nothing left', async () => {
+    const want = await networkOfContainer(runc);
+    expect(want).toEqual({ fetch: '0: served-by-x', hostname: '0: y', ps: '0: httpd sleep', afterDeleteY: 'running' });
+    expect(await networkOfContainer(tvisor)).toEqual(want);
+  }, 120_000);
+});
+
+/** terminalMember runs a pod's container whose process.terminal is true through create --console-socket and start. */
+async function terminalMember(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-tty-pause-${process.pid}`, id = `pod-tty-c-${process.pid}`;
+  const pause = rt.bundle('tty-pause', ['sleep', '100000'], (s) => {
+    s.hostname = HOSTNAME;
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('tty-c', ['sh', '-c', 'hostname; test -t 0 && test -t 1 && echo stdin and stdout are a terminal; exit 7'], (s) => {
+    s.process!.terminal = true;
+    s.hostname = undefined;
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [
+      ...s.linux!.namespaces!.filter((n) => !['network', 'uts'].includes(n.type)),
+      { type: 'network', path: `/proc/${pausePid}/ns/net` }, { type: 'uts', path: `/proc/${pausePid}/ns/uts` },
+    ];
+  });
+  const parts = hostParts(rt, [pauseId]);
+  const { output, created } = await runWithTerminal(rt, c, id);
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return `create ${created.status}: ${output}`;
+}
+
+describe('a pod\'s container with a terminal (create --console-socket), compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('its init writes to the pty whose master went to the console socket', async () => {
+    const want = await terminalMember(runc);
+    expect(want).toBe(`create 0: ${HOSTNAME}\nstdin and stdout are a terminal\n`);
+    expect(await terminalMember(tvisor)).toBe(want);
+  }, 120_000);
+});
+
+/** deny is a seccomp profile that allows everything but `names` (EPERM). */
+function deny(...names: string[]): NonNullable<Spec['linux']>['seccomp'] {
+  return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names, action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } as never;
+}
+
+/** seccompPerContainer runs a pod whose sandbox container's profile denies mkdir and whose member's denies symlink. */
+async function seccompPerContainer(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-sc-pause-${process.pid}`, id = `pod-sc-c-${process.pid}`;
+  const pause = rt.bundle('sc-pause', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+    s.linux!.seccomp = deny('mkdir', 'mkdirat');
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('sc-c', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
+    s.linux!.seccomp = deny('symlink', 'symlinkat');
+  });
+  mustRun(rt, 'create', '--bundle', c, id);
+  mustRun(rt, 'start', id);
+  const parts = hostParts(rt, [pauseId, id]);
+  const script = 'mkdir /dev/shm/d 2>/dev/null; echo mkdir $?; ln -s x /dev/shm/l 2>/dev/null; echo symlink $?';
+  const out = `sandbox container: ${execOut(rt, pauseId, script)}; member: ${execOut(rt, id, script)}`;
+  await kill(rt, id);
+  mustRun(rt, 'delete', id);
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return out.replace(/\n/g, ' ');
+}
+
+describe('each container of a pod has its own linux.seccomp profile, compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('the sandbox container\'s profile does not apply to a member, nor a member\'s to it', async () => {
+    const want = await seccompPerContainer(runc);
+    expect(want).toBe('sandbox container: 0: mkdir 1 symlink 0; member: 0: mkdir 0 symlink 1');
+    expect(await seccompPerContainer(tvisor)).toBe(want);
+  }, 120_000);
+});
+
+/** failedMember creates a pod's container whose program does not exist: create fails, leaving nothing of it, and the pod runs on. */
+async function failedMember(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-fail-pause-${process.pid}`, id = `pod-fail-c-${process.pid}`;
+  const pause = rt.bundle('fail-pause', ['sleep', '100000'], (s) => {
+    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+  });
+  mustRun(rt, 'create', '--bundle', pause, pauseId);
+  mustRun(rt, 'start', pauseId);
+  const pausePid = rt.state(pauseId)!.pid as number;
+  const c = rt.bundle('fail-c', ['/nonexistent'], (s) => {
+    s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
+  });
+  const parts = hostParts(rt, [pauseId]);
+  const before = rt.name === 'tvisor' ? goferCount() : 0;
+  const r = rt.run('create', '--bundle', c, id);
+  reapOrphans();
+  const said = /exec:? \\?"\/nonexistent\\?":.*no such file or directory/.test(r.stderr) ? 'names the program' : r.stderr;
+  const out = `create ${r.status === 0 ? 'succeeded' : 'failed'} (${said}); ${rt.state(id) ? 'state left' : 'no state'}; pod ${rt.state(pauseId)?.status}, ${execOut(rt, pauseId, 'echo alive')}`;
+  // No gofer of the failed container is left (tvisor's only are the pod's own).
+  if (rt.name === 'tvisor') expect(goferCount()).toBe(before);
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, id], parts);
+  return out;
+}
+
+/** goferCount counts this test's gofer processes (children of the processes it started: by their parent chain's pid). */
+function goferCount(): number {
+  let n = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('gofer') && argv.some((a) => a.includes(path.join(__dirname, '..', '..')))) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
+describe('a pod\'s container that cannot start, compared with runc', () => {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+
+  test('create fails naming why, leaves nothing of it, and the pod runs on', async () => {
+    const want = await failedMember(runc);
+    expect(want).toBe('create failed (names the program); no state; pod running, 0: alive');
+    expect(await failedMember(tvisor)).toBe(want);
+  }, 120_000);
+});
