@@ -18,7 +18,7 @@ BUILD_TARGETS := bin/tvisor
 all: build
 
 # Debian packages that the build, the tests and the benchmarks use (as root).
-DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap
+DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap containerd containernetworking-plugins
 setup:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES)
@@ -37,7 +37,7 @@ bin/tvisor: scripts/tvisor-launcher.js dist/tvisor.js
 	@mkdir -p bin
 	install -m 0755 scripts/tvisor-launcher.js $@
 
--include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
+-include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk spec-tests/cri/module.mk
 
 build: $(BUILD_TARGETS)
 

@@ -1,0 +1,14 @@
+# spec-tests/cri/module.mk builds the CRI tests' pause program (the pods' sandbox image)
+# and runs `make test-cri`: containerd's CRI driven through gRPC with runc and tvisor as
+# runtime handlers (spec-tests/cri/README.md says what it needs and checks).
+
+BUILD_TARGETS += build/programs/cri-pause
+
+build/programs/cri-pause: spec-tests/cri/pause.c
+	@mkdir -p $(@D)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+# TVISOR_CRI_HANDLERS=runc,tvisor (the default) chooses the handlers the pod test runs under.
+.PHONY: test-cri
+test-cri: build
+	$(NODE) node_modules/jest/bin/jest.js --ci -i spec-tests/cri
