@@ -12,7 +12,8 @@
  *
  * What containerd 1.6 keeps outside the directory, fixed in its code, is tracked and
  * removed by `stop`: each pod's shim socket (/run/containerd/s/<sha256 of the daemon's
- * address, namespace and pod id>), CNI's result cache (/var/lib/cni/results/<network>-*),
+ * address, namespace and pod id>), CNI's result cache (/var/lib/cni/results/<network>-*,
+ * and the directories themselves, once empty, when this daemon's pods made them),
  * the pods' cgroups (a unique cgroup_parent in every hierarchy) and the bridge. The pods'
  * network namespaces are mounted under the state directory (netns_mounts_under_state_dir). `stop` stops containerd, kills what
  * still runs from the directory (shims, runtimes' processes), detaches its mounts, and
@@ -102,6 +103,8 @@ export class Containerd {
   private readonly netnsPaths = new Set<string>();
   /** podIds are the pods run through this daemon (recorded by `trackPod`). */
   private readonly podIds = new Set<string>();
+  /** madeCniCache are CNI_CACHE and its parent when libcni made them for this daemon (removed by `stop` once empty). */
+  private madeCniCache: string[] = [];
   private child: ChildProcess | null = null;
   private client: CriClient | null = null;
 
@@ -178,6 +181,7 @@ export class Containerd {
   /** start writes the configuration, launches containerd, and resolves once its CRI answers. */
   async start(timeoutMs = 60_000): Promise<void> {
     for (const d of [this.podLogs, this.cniConfDir, this.cniDataDir, ...Object.values(this.runtimeRoots)]) fs.mkdirSync(d, { recursive: true });
+    this.madeCniCache = [CNI_CACHE, path.dirname(CNI_CACHE)].filter((d) => !fs.existsSync(d));
     fs.writeFileSync(this.configFile, this.config());
     fs.writeFileSync(path.join(this.cniConfDir, '10-tvcri.conflist'), JSON.stringify(this.cniConfig(), null, 2));
     const log = fs.openSync(this.logFile, 'a');
@@ -373,6 +377,13 @@ export class Containerd {
     }
     for (const f of this.cniCacheFiles()) fs.rmSync(f, { force: true });
     for (const id of this.podIds) fs.rmSync(this.shimSocket(id), { force: true });
+    for (const d of this.madeCniCache) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        // not empty: another daemon's pods use it now
+      }
+    }
     for (const d of this.cgroupDirs()) removeCgroup(d);
     if (this.bridgeExists()) spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
     fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -1,6 +1,6 @@
 # spec-tests/cri/module.mk builds the CRI tests' pause program (the pods' sandbox image)
 # and runs `make test-cri`: containerd's CRI driven through gRPC with runc and tvisor as
-# runtime handlers (spec-tests/cri/README.md says what it needs and checks).
+# runtime handlers (spec-tests/cri/pod.test.ts says what it needs and checks).
 
 BUILD_TARGETS += build/programs/cri-pause
 
