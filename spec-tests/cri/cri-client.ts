@@ -12,9 +12,10 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as path from 'node:path';
+import { REPO } from '../behaviour/runner';
 
-/** PROTO is the CRI subset the client speaks. */
-export const PROTO = path.join(__dirname, 'api.proto');
+/** PROTO is the CRI subset the client speaks (found from the repository root, so that a bundle of this module finds it too). */
+export const PROTO = path.join(REPO, 'spec-tests', 'cri', 'api.proto');
 
 /** NamespaceMode is the CRI's namespace sharing: POD, CONTAINER, NODE or TARGET. */
 export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';

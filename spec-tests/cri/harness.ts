@@ -24,12 +24,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { REPO } from '../behaviour/runner';
 import { BUSYBOX, alive, mountsUnder, processesUsing, run, sleep } from '../docker/harness';
 import { CriClient } from './cri-client';
 import { busyboxLayer, pauseLayer, writeOciImage } from './oci-image';
 
-/** REPO is the repository root; TVISOR its built bin/tvisor. */
-export const REPO = path.resolve(__dirname, '..', '..');
+/** TVISOR is the repository's built bin/tvisor. */
 export const TVISOR = path.join(REPO, 'bin', 'tvisor');
 /** PAUSE is the sandbox program make builds (spec-tests/cri/pause.c). */
 export const PAUSE = path.join(REPO, 'build', 'programs', 'cri-pause');
@@ -404,6 +404,16 @@ export function describeProcess(pid: number): string {
     return `${comm} (${cmdline.slice(0, 200)})`;
   } catch {
     return '(gone)';
+  }
+}
+
+/** parentPid reads a process's parent's pid from /proc (0 when it is gone). */
+export function parentPid(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
   }
 }
 

@@ -12,3 +12,11 @@ build/programs/cri-pause: spec-tests/cri/pause.c
 .PHONY: test-cri
 test-cri: build
 	$(NODE) node_modules/jest/bin/jest.js --ci -i spec-tests/cri
+
+# Issue 15's figure: a pod of 3 containers through the CRI under runc and tvisor, and 3
+# separate tvisor sandboxes, in the same run (time, PSS and their ratios).
+.PHONY: bench-pod
+bench-pod: build
+	node_modules/esbuild/bin/esbuild spec-tests/cri/bench-pod.ts --bundle --platform=node --format=cjs \
+		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/bench-pod.js
+	$(NODE) build/bench/bench-pod.js

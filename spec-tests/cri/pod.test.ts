@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { descendants, sleep } from '../docker/harness';
 import { CriError, type ContainerConfig, type NamespaceMode, type PodSandboxConfig } from './cri-client';
-import { BUSYBOX_IMAGE, Containerd, HANDLERS, describeProcess, missingPrerequisite, type Handler } from './harness';
+import { BUSYBOX_IMAGE, Containerd, HANDLERS, describeProcess, missingPrerequisite, parentPid, type Handler } from './harness';
 
 /** selectedHandlers reads TVISOR_CRI_HANDLERS (comma-separated; default: every handler). */
 function selectedHandlers(): Handler[] {
@@ -92,16 +92,6 @@ if (prereq) {
       await sleep(200);
     }
     return true;
-  }
-
-  /** ppid is a process's parent's pid (0 if it is gone). */
-  function ppid(pid: number): number {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      return 0;
-    }
   }
 
   /** liveProcesses are those of `pids` that still exist (zombies included: they are not reaped yet). */
@@ -193,7 +183,7 @@ if (prereq) {
       const cri = daemon.cri();
       const roots: number[] = [];
       const sandbox = JSON.parse((await cri.podSandboxStatus(this.podId, true)).info.info ?? '{}') as { pid?: number };
-      if (sandbox.pid) roots.push(sandbox.pid, ppid(sandbox.pid));
+      if (sandbox.pid) roots.push(sandbox.pid, parentPid(sandbox.pid));
       for (const id of this.containers.values()) {
         const info = JSON.parse((await cri.containerStatus(id, true)).info.info ?? '{}') as { pid?: number };
         if (info.pid) roots.push(info.pid);
