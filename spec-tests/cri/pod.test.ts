@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { descendants, sleep } from '../docker/harness';
 import { CriError, type ContainerConfig, type NamespaceMode, type PodSandboxConfig } from './cri-client';
-import { BUSYBOX_IMAGE, Containerd, HANDLERS, describeProcess, missingPrerequisite, parentPid, type Handler } from './harness';
+import { BUSYBOX_IMAGE, Containerd, HANDLERS, NAMESPACE, describeProcess, missingPrerequisite, parentPid, type Handler } from './harness';
 
 /** selectedHandlers reads TVISOR_CRI_HANDLERS (comma-separated; default: every handler). */
 function selectedHandlers(): Handler[] {
@@ -99,21 +99,18 @@ if (prereq) {
     return [...pids].filter((p) => fs.existsSync(`/proc/${p}`));
   }
 
-  /** namesUnder lists the paths below `dir` (depth 3 at most) whose name holds one of `ids`. */
-  function namesUnder(dir: string, ids: string[], depth = 3): string[] {
-    let entries: fs.Dirent[] = [];
+  /**
+   * runtimeState lists what is under a handler's --root (the shim's <Root>/k8s.io): with
+   * one pod at a time, anything there is that pod's (container directories, and tvisor's
+   * short `.s-<hash>` socket aliases, which do not name the id).
+   */
+  function runtimeState(handler: Handler): string[] {
+    const root = path.join(daemon.runtimeRoots[handler], NAMESPACE);
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      return fs.readdirSync(root).map((e) => path.join(root, e));
     } catch {
       return [];
     }
-    const out: string[] = [];
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (ids.some((id) => e.name.includes(id))) out.push(p);
-      else if (e.isDirectory() && depth > 1) out.push(...namesUnder(p, ids, depth - 1));
-    }
-    return out;
   }
 
   /** cgroupsOf lists the cgroup directories left for `ids` under the daemon's cgroup parent. */
@@ -210,7 +207,7 @@ if (prereq) {
       const ids = [this.podId, ...this.containers.values()];
       const left = (): string[] => [
         ...liveProcesses(this.hostPids).map((p) => `process ${p}: ${describeProcess(p)}`),
-        ...namesUnder(daemon.runtimeRoots[this.handler], ids).map((p) => `runtime state ${p}`),
+        ...runtimeState(this.handler).map((p) => `runtime state ${p}`),
         ...cgroupsOf(ids).map((p) => `cgroup ${p}`),
         ...daemon.leftovers(false),
       ];
