@@ -8,7 +8,8 @@
  * - a pod whose containers have PID namespaces of their own (Kubernetes' default): the
  *   client reaches the server on 127.0.0.1, both see the pod's hostname, a file written
  *   to /dev/shm by one is read by the other, ExecSync returns output and exit code, the
- *   CRI log file holds what a container printed, ContainerStats answers;
+ *   CRI log file holds what a container printed, ContainerStats answers, and
+ *   /proc/self/ns shows the network, IPC and UTS namespaces shared and the PID ones not;
  * - a pod sharing its PID namespace (shareProcessNamespace: NamespaceMode POD): each
  *   container's `ps` shows the other's processes and the pause process;
  * and StopPodSandbox + RemovePodSandbox of each leaves nothing: no process of the pod,
@@ -279,6 +280,14 @@ if (prereq) {
         expect(observe('client file read by the server', fromClient)).toEqual({ stdout: 'written by the client\n', stderr: '', exitCode: 0 });
       });
 
+      test('the containers share the pod\'s network, IPC and UTS namespaces, not their PID namespaces', async () => {
+        const links = async (name: string) => (await pod.exec(name, ['sh', '-c', 'for ns in net ipc uts pid; do readlink /proc/self/ns/$ns; done'])).stdout.trim().split('\n');
+        const [server, client] = [await links('server'), await links('client')];
+        expect(server).toEqual(['net', 'ipc', 'uts', 'pid'].map((ns) => expect.stringMatching(new RegExp(`^${ns}:\\[\\d+\\]$`))));
+        const same = ['net', 'ipc', 'uts', 'pid'].map((ns, i) => `${ns}: ${server[i] === client[i] ? 'shared' : 'own'}`);
+        expect(observe('namespaces', same)).toEqual(['net: shared', 'ipc: shared', 'uts: shared', 'pid: own']);
+      });
+
       test('each container sees only its own processes (PID namespace CONTAINER)', async () => {
         const r = await pod.exec('client', ['ps', '-o', 'comm']);
         expect(observe('ps in the client', r.stdout.trim().split('\n').slice(1).sort())).toEqual(['ps', 'sleep']);
@@ -337,6 +346,12 @@ if (prereq) {
           const r = await pod.exec(name, ['ps', '-o', 'comm']);
           expect(observe(`ps in the ${name} of the shared-PID pod`, r.stdout.trim().split('\n').slice(1).sort())).toEqual(['httpd', 'pause', 'ps', 'sleep']);
         }
+      });
+
+      test('the containers share the pod\'s PID namespace too', async () => {
+        const [server, client] = [await pod.exec('server', ['readlink', '/proc/self/ns/pid']), await pod.exec('client', ['readlink', '/proc/self/ns/pid'])];
+        expect(server.stdout).toMatch(/^pid:\[\d+\]\n$/);
+        expect(observe('shared pid namespace', server.stdout === client.stdout)).toBe(true);
       });
 
       test('StopPodSandbox and RemovePodSandbox leave nothing', async () => {
