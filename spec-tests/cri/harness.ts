@@ -24,21 +24,22 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO } from '../behaviour/runner';
+import { RUNC } from '../behaviour/bundle';
+import { REPO, RUNTIMES } from '../behaviour/runner';
 import { BUSYBOX, alive, mountsUnder, processesUsing, run, sleep } from '../docker/harness';
 import { CriClient } from './cri-client';
 import { busyboxLayer, pauseLayer, writeOciImage } from './oci-image';
 
-/** TVISOR is the repository's built bin/tvisor. */
-export const TVISOR = path.join(REPO, 'bin', 'tvisor');
+/** TVISOR is the tvisor the behaviour tests use: the repository's bin/tvisor unless TVISOR_BIN names another. */
+export const TVISOR = RUNTIMES.tvisor.bin;
 /** PAUSE is the sandbox program make builds (spec-tests/cri/pause.c). */
 export const PAUSE = path.join(REPO, 'build', 'programs', 'cri-pause');
-/** CONTAINERD, CTR and the shim are Debian's containerd package. */
+/** CONTAINERD is Debian's containerd (package containerd, 1.6). */
 export const CONTAINERD = '/usr/bin/containerd';
+/** CTR is containerd's client, which imports the images. */
 export const CTR = '/usr/bin/ctr';
+/** RUNC_SHIM is the shim both handlers use (runtime_type io.containerd.runc.v2). */
 export const RUNC_SHIM = '/usr/bin/containerd-shim-runc-v2';
-/** RUNC is Debian's runc. */
-export const RUNC = '/usr/sbin/runc';
 /** CNI_BIN is where Debian's containernetworking-plugins installs the plugins. */
 export const CNI_BIN = '/usr/lib/cni';
 /** CNI_CACHE is libcni's default result cache, which containerd 1.6 uses. */
@@ -48,8 +49,9 @@ export const SHIM_SOCKETS = '/run/containerd/s';
 /** NAMESPACE is the containerd namespace the CRI plugin works in. */
 export const NAMESPACE = 'k8s.io';
 
-/** BUSYBOX_IMAGE and PAUSE_IMAGE are the references the tests' images are imported as. */
+/** BUSYBOX_IMAGE is the application image's reference (Debian's static busybox). */
 export const BUSYBOX_IMAGE = 'docker.io/tvisor-test/busybox:cri';
+/** PAUSE_IMAGE is the pod sandbox image's reference (containerd's sandbox_image). */
 export const PAUSE_IMAGE = 'docker.io/tvisor-test/pause:cri';
 
 /** HANDLERS are the runtime handlers the daemon registers (containerd's runtimes.<name>). */
