@@ -28,6 +28,8 @@ import { BUSYBOX_IMAGE, Containerd, TVISOR, missingPrerequisite, parentPid, type
 const ROUNDS = Number(process.env.BENCH_POD_ROUNDS ?? '3');
 /** CONTAINERS is the number of application containers per pod (the issue's figure: 3). */
 const CONTAINERS = 3;
+/** NAMESPACES are what a kubelet asks for a pod without shareProcessNamespace: one network and IPC namespace, a PID namespace per container. */
+const NAMESPACES = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } as const;
 /** SETTLE_MS is how long a started pod idles before its memory is read. */
 const SETTLE_MS = 1000;
 
@@ -76,7 +78,7 @@ async function runPod(daemon: Containerd, handler: Handler): Promise<Sample> {
     metadata: { name, uid: `${name}-uid`, namespace: 'tvisor-bench', attempt: 0 },
     hostname: name,
     log_directory: path.join(daemon.podLogs, name),
-    linux: { cgroup_parent: daemon.cgroupParent, security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+    linux: { cgroup_parent: daemon.cgroupParent, security_context: { namespace_options: NAMESPACES } },
   };
   const t0 = process.hrtime.bigint();
   const podId = await cri.runPodSandbox(config, handler);
@@ -85,6 +87,7 @@ async function runPod(daemon: Containerd, handler: Handler): Promise<Sample> {
     for (let i = 0; i < CONTAINERS; i++) {
       const id = await cri.createContainer(podId, {
         metadata: { name: `sleep${i}` }, image: { image: BUSYBOX_IMAGE }, command: ['/bin/sleep', '3600'], log_path: `sleep${i}.log`,
+        linux: { security_context: { namespace_options: NAMESPACES } },
       }, config);
       await cri.startContainer(id);
     }
