@@ -15,9 +15,10 @@
  * address, namespace and pod id>), CNI's result cache (/var/lib/cni/results/<network>-*,
  * and the directories themselves, once empty, when this daemon's pods made them),
  * the pods' cgroups (a unique cgroup_parent in every hierarchy) and the bridge. The pods'
- * network namespaces are mounted under the state directory (netns_mounts_under_state_dir). `stop` stops containerd, kills what
- * still runs from the directory (shims, runtimes' processes), detaches its mounts, and
- * removes all that; `leftovers` lists anything of this daemon's still on the host.
+ * network namespaces are mounted under the state directory (netns_mounts_under_state_dir).
+ * `stop` stops containerd, kills what still runs from the directory (shims, runtimes'
+ * processes), detaches its mounts, and removes all that; `leftovers` lists anything of
+ * this daemon's still on the host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
