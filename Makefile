@@ -18,7 +18,7 @@ BUILD_TARGETS := bin/tvisor
 all: build
 
 # Debian packages that the build, the tests and the benchmarks use (as root).
-DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap curl iptables
+DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap curl iptables containerd containernetworking-plugins
 setup:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES)
@@ -47,7 +47,7 @@ dist/.snapshots: dist/tvisor.js scripts/build-snapshot.mjs
 	@touch $@
 BUILD_TARGETS += dist/.snapshots
 
--include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
+-include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk spec-tests/cri/module.mk
 
 build: $(BUILD_TARGETS)
 
