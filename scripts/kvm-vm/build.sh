@@ -88,6 +88,6 @@ for m in "${order[@]}"; do
 done
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | "$busybox" cpio -o -H newc 2>/dev/null) | gzip -1 > "$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
-cp "$vmlinuz" "$out/vmlinuz"
+cp "$vmlinuz" "$out/vmlinuz.tmp" && mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 echo "$inputs" > "$out/inputs"
 echo "kvm-vm: $out/vmlinuz ($kver) and $out/initramfs.cpio.gz (modules: ${order[*]})"
