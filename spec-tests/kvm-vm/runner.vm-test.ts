@@ -1,7 +1,8 @@
 /**
  * The test VM's runner (scripts/kvm-vm/run) gives back what the guest command did: its
  * stdout, stderr and exit status, the same as the command run natively, in the caller's
- * directory with the caller's TVISOR_* variables, with /dev/kvm present in the guest. When
+ * directory with the caller's TVISOR_* variables, with /dev/kvm present in the guest, and
+ * a directory shared with --rw takes the guest's writes. When
  * the VM cannot run the command (no kernel, no QEMU, a guest without KVM) it exits 125
  * with one line naming the reason.
  *
@@ -37,15 +38,17 @@ describe('scripts/kvm-vm/run', () => {
     }
   });
 
-  test('a command with output on both streams and status 3: the same as natively, from the same directory', () => {
+  test('a command with output on both streams and status 3: the same as natively, from the same directory, writing to a --rw directory', () => {
     // The directory holds a file only the host wrote: the guest sees the host's tree at the same path.
     const dir = fs.mkdtempSync(path.join(REPO, 'build', 'kvm-vm-test-'));
     try {
       fs.writeFileSync(path.join(dir, 'marker'), 'from the host\n');
-      const cmd = ['sh', '-c', 'pwd; cat marker; echo "$TVISOR_KVM_VM_TEST"; ls /dev/kvm; echo to stderr >&2; exit 3'];
+      const script = (kvm: string) => `pwd; cat marker; echo "$TVISOR_KVM_VM_TEST"; ${kvm}; echo written > written; echo to stderr >&2; exit 3`;
       const env = { TVISOR_KVM_VM_TEST: 'an environment variable' };
-      const vm = run(cmd, env, dir);
-      const host = native(['sh', '-c', 'pwd; cat marker; echo "$TVISOR_KVM_VM_TEST"; echo /dev/kvm; echo to stderr >&2; exit 3'], env, dir);
+      const vm = run(['--rw', dir, 'sh', '-c', script('ls /dev/kvm')], env, dir);
+      expect(fs.readFileSync(path.join(dir, 'written'), 'utf8')).toBe('written\n');
+      fs.rmSync(path.join(dir, 'written'));
+      const host = native(['sh', '-c', script('echo /dev/kvm')], env, dir);
       expect({ status: vm.status, stdout: vm.stdout, stderr: vm.stderr }).toEqual({ status: 3, stdout: host.stdout, stderr: host.stderr });
       expect(vm.stdout).toBe(`${dir}\nfrom the host\nan environment variable\n/dev/kvm\n`);
     } finally {
