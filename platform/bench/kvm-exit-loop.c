@@ -13,6 +13,7 @@
  *   kvm-exit-loop [--iterations N]   print "<N> exits ...: <us> us per exit"
  *   kvm-exit-loop --check            exit 0 only if /dev/kvm runs this guest: long mode,
  *                                    user code at CPL 3, exits back with the stored values
+ *                                    (within 20 s; the loop gets 600 s)
  *
  * Guest-physical layout (one slot of 64 KiB at 0): 0x1000 PML4, 0x2000 PDPT, 0x3000 PD,
  * 0x4000 PT, 0x5000 user code, 0x6000 user stack, 0x7000 GDT, 0x8000 TSS. Virtual
@@ -23,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/kvm.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -216,11 +218,17 @@ static const char *exit_name(uint32_t reason) {
   }
 }
 
+/* Set by SIGALRM: a guest that never exits (a hypervisor that loses the store) must not
+ * hang the probe; the signal interrupts KVM_RUN with EINTR. */
+static volatile sig_atomic_t timed_out;
+static void on_alarm(int sig) { (void)sig; timed_out = 1; }
+
 /* Runs the vCPU to its next exit and checks that it is the store of `expect`. */
 static void run_one(struct vm *v, uint32_t expect) {
   for (;;) {
     /* SAFETY: KVM_RUN on our vCPU; v->run is its mapped kvm_run. */
     if (ioctl(v->vcpu, KVM_RUN, 0) == 0) break;
+    if (timed_out) fail("the guest did not exit in time (KVM_RUN interrupted by the alarm)");
     if (errno != EINTR && errno != EAGAIN) die("KVM_RUN");
   }
   struct kvm_run *r = v->run;
@@ -269,6 +277,12 @@ int main(int argc, char **argv) {
     }
   }
   if (iterations < 1) fail("--iterations must be a positive number");
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm; /* no SA_RESTART: KVM_RUN returns EINTR */
+  if (sigaction(SIGALRM, &sa, NULL) < 0) die("sigaction");
+  alarm(check ? 20 : 600);
 
   struct vm v;
   vm_create(&v);
