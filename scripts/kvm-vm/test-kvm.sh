@@ -30,7 +30,8 @@ status=0
 if [[ $route == native ]]; then
   scripts/kvm-vm/kvm-tests.sh || status=1
 else
-  scripts/kvm-vm/run scripts/kvm-vm/kvm-tests.sh || status=1
+  # build/ writable, as natively: tests may write their scratch output there.
+  scripts/kvm-vm/run --rw build scripts/kvm-vm/kvm-tests.sh || status=1
 fi
 echo "test-kvm: the KVM tests ($route) took $((SECONDS - start)) s"
 
