@@ -19,6 +19,8 @@ all: build
 
 # Debian packages that the build, the tests and the benchmarks use (as root).
 DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace hyperfine docker.io iproute2 procps util-linux debootstrap curl iptables containerd containernetworking-plugins
+# The KVM test VM (spec-tests/kvm-vm/module.mk); its kernel is fetched, never installed.
+DEBIAN_PACKAGES += qemu-system-x86
 setup:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES)
@@ -48,6 +50,7 @@ dist/.snapshots: dist/tvisor.js scripts/build-snapshot.mjs
 BUILD_TARGETS += dist/.snapshots
 
 -include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk spec-tests/cri/module.mk
+-include spec-tests/kvm-vm/module.mk
 
 build: $(BUILD_TARGETS)
 

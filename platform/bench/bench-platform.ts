@@ -7,7 +7,8 @@
  * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
  * another process over a shared page, both spinning; and both sleeping on a futex, the
  * hand-off systrap uses by default). It prints each round and the ratios
- * of the medians. It is not a test: no threshold fails it.
+ * of the medians; last, the C KVM_RUN exit loop (kvmReference). It is not a test: no
+ * threshold fails it.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -64,6 +65,38 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
   return us;
 }
 
+/**
+ * kvmReference measures the C KVM_RUN exit loop (build/platform/bench/kvm-exit-loop: user
+ * code of a long-mode guest leaving it by an MMIO store), BENCH_ROUNDS runs: natively where
+ * its --check passes, in the QEMU TCG test VM (scripts/kvm-vm/run) with TVISOR_KVM_FORCE_VM=1.
+ * Prints each run and the median; returns the median us per exit, or undefined (with one
+ * line saying why) where it cannot run.
+ */
+function kvmReference(): number | undefined {
+  const loop = path.join(ROOT, 'build/platform/bench/kvm-exit-loop');
+  const inVm = process.env.TVISOR_KVM_FORCE_VM === '1';
+  const run = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let out: string;
+  try {
+    if (inVm) {
+      out = run(path.join(ROOT, 'scripts/kvm-vm/run'), ['sh', '-c', `for i in $(seq ${ROUNDS}); do ${loop} || exit 1; done`]);
+    } else {
+      run(loop, ['--check']);
+      out = Array.from({ length: ROUNDS }, () => run(loop, [])).join('');
+    }
+  } catch (e) {
+    const why = ((e as { stderr?: string }).stderr ?? '').trim().split('\n')[0] || String(e);
+    console.log(`kvm reference: not measured: ${why}${inVm ? '' : ' (TVISOR_KVM_FORCE_VM=1 measures it in the QEMU test VM, after make kvm-vm)'}`);
+    return undefined;
+  }
+  const us = [...out.matchAll(/\((\w+)\): ([\d.]+) us per exit/g)];
+  if (us.length === 0) throw new Error(`kvm-exit-loop: unexpected output ${out}`);
+  for (const m of us) console.log(`  C reference (KVM_RUN exit loop, ${m[1]}): per-exit=${m[2]} us`);
+  const med = median(us.map((m) => Number(m[2])));
+  console.log(`kvm reference: median ${med.toFixed(2)} us per exit from guest user code (${us[0][1]}, ${inVm ? 'in the QEMU TCG test VM' : 'natively'})`);
+  return med;
+}
+
 nodeRound(5000); // warm up the JIT and the allocator
 nodeRound(5000, true, 'systrap');
 const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysFutexRef: number[] = [];
@@ -88,3 +121,4 @@ const st = median(sys), sr = median(sysRef);
 console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
 const sf = median(sysFutexRef);
 console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
+kvmReference();

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# scripts/kvm-vm/test-kvm.sh: `make test-kvm` (after `make build`).
+#
+# Where /dev/kvm runs a long-mode guest's user code and exits back (kvm-exit-loop --check),
+# scripts/kvm-vm/kvm-tests.sh runs natively; elsewhere, or with TVISOR_KVM_FORCE_VM=1, it
+# runs inside the QEMU TCG test VM (scripts/kvm-vm/run), built first if needed. Then the VM
+# runner's own tests (spec-tests/kvm-vm/*.vm-test.ts, on the host), whichever route was
+# taken. Fails if either part fails.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+probe=build/platform/bench/kvm-exit-loop
+[[ -x $probe ]] || { echo "test-kvm: $probe is missing: run make build" >&2; exit 1; }
+
+start=$SECONDS
+if [[ ${TVISOR_KVM_FORCE_VM:-} == 1 ]]; then
+  echo "test-kvm: TVISOR_KVM_FORCE_VM=1: running the KVM tests in the QEMU TCG test VM"
+  route=vm
+elif why=$("$probe" --check 2>&1); then
+  echo "test-kvm: $why: running the KVM tests natively"
+  route=native
+else
+  echo "test-kvm: no working /dev/kvm here ($why): running the KVM tests in the QEMU TCG test VM"
+  route=vm
+fi
+
+# The VM is needed on both routes: the runner's tests boot it.
+scripts/kvm-vm/build.sh build/kvm-vm || exit 1
+
+status=0
+if [[ $route == native ]]; then
+  scripts/kvm-vm/kvm-tests.sh || status=1
+else
+  # build/ writable, as natively: tests may write their scratch output there.
+  scripts/kvm-vm/run --rw build scripts/kvm-vm/kvm-tests.sh || status=1
+fi
+echo "test-kvm: the KVM tests ($route) took $((SECONDS - start)) s"
+
+runner=$SECONDS
+node node_modules/jest/bin/jest.js --ci -i --testMatch '**/spec-tests/kvm-vm/*.vm-test.ts' || status=1
+echo "test-kvm: the VM runner's tests took $((SECONDS - runner)) s"
+exit $status
