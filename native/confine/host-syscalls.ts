@@ -123,6 +123,8 @@ const AT_EMPTY_PATH = 0x1000;
 const AT_FDCWD = -100;
 const ADDR_NO_RANDOMIZE = 0x0040000;
 
+/** The clocks whose vDSO reads fall back to clock_gettime(2) on a clocksource user mode cannot read. */
+const WALL_CLOCKS = [0, 1, 4, 5, 6, 7];
 const S: readonly HostProcess[] = ['sentry'];
 const G: readonly HostProcess[] = ['gofer'];
 const SG: readonly HostProcess[] = ['sentry', 'gofer'];
@@ -221,7 +223,14 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 203, name: 'sched_setaffinity', who: S, why: 'keeping a tracer and its stub thread on one CPU' },
   { nr: 204, name: 'sched_getaffinity', who: S, why: 'the tracer\'s CPU mask' },
   { nr: 217, name: 'getdents64', who: SG, why: 'Treaddir; bin/tvisor lists stale code caches at exit' },
-  { nr: 228, name: 'clock_gettime', who: S, why: 'task CPU time: a stub process\'s clock after each switch, the tracer\'s own around a slice', args: [[{ arg: 0, mask: 7n, value: 2n }], [eq(0, 3)]], argsText: 'clock: a process CPU clock (CPUCLOCK_SCHED) or CLOCK_THREAD_CPUTIME_ID' },
+  {
+    nr: 228, name: 'clock_gettime', who: S,
+    why: 'task CPU time: a stub process\'s clock after each switch, the tracer\'s own around a slice; the wall and monotonic clocks: the vDSO\'s fallback where the host\'s clocksource cannot be read in user mode (a VM\'s hpet or acpi_pm)',
+    args: [[{ arg: 0, mask: 7n, value: 2n }], [eq(0, 3)], ...WALL_CLOCKS.map((c) => [eq(0, c)])],
+    argsText: 'clock: a process CPU clock (CPUCLOCK_SCHED), CLOCK_THREAD_CPUTIME_ID, or a wall or monotonic clock (REALTIME, MONOTONIC, MONOTONIC_RAW, the COARSE ones, BOOTTIME)',
+  },
+  { nr: 228, name: 'clock_gettime', who: G, why: 'the vDSO\'s fallback where the host\'s clocksource cannot be read in user mode (a VM\'s hpet or acpi_pm)', args: WALL_CLOCKS.map((c) => [eq(0, c)]), argsText: 'clock: REALTIME, MONOTONIC, MONOTONIC_RAW, REALTIME_COARSE, MONOTONIC_COARSE or BOOTTIME' },
+  { nr: 96, name: 'gettimeofday', who: SG, why: 'the vDSO\'s fallback (as clock_gettime\'s)' },
   { nr: 231, name: 'exit_group', who: SG, why: 'the process exits' },
   { nr: 233, name: 'epoll_ctl', who: SG, why: 'libuv\'s event loop' },
   { nr: 234, name: 'tgkill', who: S, why: 'interrupting a running stub thread' },
