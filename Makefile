@@ -37,7 +37,7 @@ bin/tvisor: scripts/tvisor-launcher.js dist/tvisor.js
 	@mkdir -p bin
 	install -m 0755 scripts/tvisor-launcher.js $@
 
--include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
+-include vdso/module.mk native/module.mk native/kvm/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk
 
 build: $(BUILD_TARGETS)
 
