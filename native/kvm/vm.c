@@ -54,6 +54,8 @@ static void set_error(const char *fmt, ...) {
   va_end(ap);
 }
 
+static void vcpu_destroy(struct kvm_vcpu *c);
+
 static uint64_t *sys_page(struct kvm_vm *vm, uint64_t idx) { return (uint64_t *)(vm->sys + idx * KVM_PAGE); }
 
 /* ---- the flush memslot ---- */
@@ -201,6 +203,7 @@ fail:
 
 void kvm_vm_close(struct kvm_vm *vm) {
   if (!vm) return;
+  while (vm->nidle) vcpu_destroy(vm->idle[--vm->nidle]);
   if (vm->vm_fd >= 0) close(vm->vm_fd);
   if (vm->kvm_fd >= 0) close(vm->kvm_fd);
   if (vm->sys && vm->sys != MAP_FAILED) munmap(vm->sys, SYS_SIZE);
@@ -250,6 +253,8 @@ void kvm_as_free(struct kvm_vm *vm, uint64_t cr3) {
   for (int i = 0; i < 256; i++)
     if (pml4[i] & PTE_P) free_level(vm, pml4[i] & PTE_ADDR, 3);
   free_page(vm, (cr3 - SYS_GPA) / KVM_PAGE);
+  /* Its pages will be other tables: no translation cached from them may survive. */
+  kvm_vm_flush(vm);
 }
 
 /* pte returns the leaf entry for va, creating tables when create is set (NULL: none, or no memory). */
@@ -340,6 +345,15 @@ static uint64_t vcpu_va(int index) { return SYS_VA + (uint64_t)(PG_VCPU0 + index
 struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm) {
   int index = -1;
   pthread_mutex_lock(&vm->lock);
+  if (vm->nidle) {
+    struct kvm_vcpu *c = vm->idle[--vm->nidle];
+    pthread_mutex_unlock(&vm->lock);
+    /* cpl0 stays: it says where the vCPU stopped (how the next task is loaded). */
+    c->cr3 = 0;
+    c->pending = 0;
+    c->interrupt_flag = NULL;
+    return c;
+  }
   for (int i = 0; i < MAX_VCPUS && PG_VCPU0 + i < 512; i++)
     if (!vm->vcpu_used[i]) {
       vm->vcpu_used[i] = 1;
@@ -416,12 +430,22 @@ struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm) {
 fail_sregs:
   set_error("KVM_GET/SET_SREGS: %s", strerror(errno));
 fail:
-  kvm_vcpu_free(c);
+  vcpu_destroy(c);
   return NULL;
 }
 
 void kvm_vcpu_free(struct kvm_vcpu *c) {
   if (!c) return;
+  if (c->fd >= 0 && c->run) {
+    pthread_mutex_lock(&c->vm->lock);
+    c->vm->idle[c->vm->nidle++] = c;
+    pthread_mutex_unlock(&c->vm->lock);
+    return;
+  }
+  vcpu_destroy(c);
+}
+
+static void vcpu_destroy(struct kvm_vcpu *c) {
   if (c->run) munmap(c->run, (size_t)c->vm->run_size);
   if (c->fd >= 0) close(c->fd);
   pthread_mutex_lock(&c->vm->lock);

@@ -110,6 +110,9 @@ struct kvm_vm {
   uint32_t *free_pages; /* stack of free page-table pages (page numbers in the region) */
   uint32_t nfree;
   uint8_t vcpu_used[MAX_VCPUS];
+  /* KVM never destroys a vCPU before its VM: freed vCPUs wait here to be reused. */
+  struct kvm_vcpu *idle[MAX_VCPUS];
+  int nidle;
   int syscall_cpl; /* CPL at which LSTAR code ran (3 on kvm_pvm, 0 on VT-x/SVM); -1 unknown */
 };
 

@@ -1,0 +1,71 @@
+// Behaviour tests of the KVM platform on this host's /dev/kvm: the tests every backend
+// passes (platform/testing/suite.ts), then the KVM backend's own. A host without a usable
+// /dev/kvm fails these tests loudly (the unavailable-device line is tested here too).
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import koffi from 'koffi';
+import { getPlatform, MemoryFile } from '../index';
+import { missingTestPrograms } from '../testing/run';
+import { PROGRAMS, sharedPlatformTests, usePlatform } from '../testing/suite';
+import { KvmPlatform, type KvmAddressSpace, type KvmContext } from './kvm';
+
+const PROBE = path.resolve(__dirname, '../../build/kvm/probe');
+const missing = missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`);
+if (missing.length) throw new Error(`kvm platform tests cannot run: ${missing.join('; ')} (run make)`);
+
+describe('kvm platform', () => {
+  const f = usePlatform<KvmAddressSpace, KvmContext>('kvm', { kill: (as) => as.kill(), exactAccess: true });
+
+  test('the registry names kvm', () => {
+    expect(f.platform.name).toBe('kvm');
+  });
+
+  sharedPlatformTests(f);
+
+  test('the C self-check passes on this /dev/kvm (syscall, #PF with CR2, #GP, remap after flush, trampoline not executable)', () => {
+    const out = execFileSync(PROBE, ['-n', '200'], { encoding: 'utf8' });
+    expect(out).not.toMatch(/FAILED/);
+    expect(out).toMatch(/^a jump into the trampoline is an execute #PF: ok$/m);
+    expect(out).toMatch(/^kvm syscall round trip: [\d.]+ us$/m);
+  });
+
+  test('an address space has no host process', () => {
+    const as = f.platform.newAddressSpace();
+    expect(as.hostPid).toBeUndefined();
+    as.release();
+  });
+});
+
+describe('kvm platform where /dev/kvm is unusable', () => {
+  let mf: MemoryFile;
+  beforeAll(() => (mf = MemoryFile.create({ name: 'tvisor-test-kvm-missing' })));
+  afterAll(() => mf.close());
+
+  test('a missing device fails with one line naming it and suggesting ptrace or systrap', () => {
+    expect(() => KvmPlatform.open(mf, '/nonexistent/kvm')).toThrow(
+      /^platform "kvm" cannot run on this host: \/nonexistent\/kvm: No such file or directory; use --platform ptrace or --platform systrap$/);
+  });
+
+  test('a device that is not KVM fails the same way', () => {
+    expect(() => KvmPlatform.open(mf, '/dev/null')).toThrow(/^platform "kvm" cannot run on this host: \/dev\/null is not a KVM device \(KVM_GET_API_VERSION\); use --platform ptrace or --platform systrap$/);
+  });
+
+  test('getPlatform("kvm") reads the device from TVISOR_KVM_DEVICE', () => {
+    const saved = process.env.TVISOR_KVM_DEVICE;
+    process.env.TVISOR_KVM_DEVICE = '/nonexistent/kvm';
+    try {
+      let message = '';
+      try {
+        getPlatform('kvm', mf);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message.split('\n')).toEqual(['platform "kvm" cannot run on this host: /nonexistent/kvm: No such file or directory; use --platform ptrace or --platform systrap']);
+    } finally {
+      if (saved === undefined) delete process.env.TVISOR_KVM_DEVICE;
+      else process.env.TVISOR_KVM_DEVICE = saved;
+    }
+  });
+});
+
+void koffi;
