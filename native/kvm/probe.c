@@ -20,14 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
-extern const unsigned char guest_start[], guest_loop[], guest_read[], guest_fault[], guest_priv[], guest_end[];
+extern const unsigned char guest_start[], guest_loop[], guest_read[], guest_fault[], guest_priv[], guest_entry[], guest_end[];
 __asm__(".pushsection .rodata\n"
-        ".globl guest_start, guest_loop, guest_read, guest_fault, guest_priv, guest_end\n"
+        ".globl guest_start, guest_loop, guest_read, guest_fault, guest_priv, guest_entry, guest_end\n"
         "guest_start:\n"
         "guest_loop: mov $110, %eax\n syscall\n jmp guest_loop\n"
         "guest_read: mov 0x600000, %rdi\n mov $1001, %eax\n syscall\n jmp guest_read\n"
         "guest_fault: mov 0xdead000, %rax\n ud2\n"
         "guest_priv: hlt\n ud2\n"
+        "guest_entry: mov $0x1234, %ecx\n movabs $0xffffffffffe03000, %rax\n jmp *%rax\n"
         "guest_end:\n"
         ".popsection\n");
 
@@ -105,6 +106,10 @@ int main(int argc, char **argv) {
   u.rip = ENTRY_VA - 0x1000 + 0; /* the trampoline's code page: supervisor only */
   k = kvm_vcpu_switch(c, (uint64_t)cr3, 1, &u, &ev);
   check(k == EV_FAULT && ev.vector == 14 && ev.cr2 == ENTRY_VA - 0x1000 && (ev.error_code & 0x15) == 0x15, "a jump into the trampoline is an execute #PF");
+
+  u.rip = CODE + (uint64_t)(guest_entry - guest_start);
+  k = kvm_vcpu_switch(c, (uint64_t)cr3, 1, &u, &ev);
+  check(k == EV_FAULT && ev.vector == 14 && ev.cr2 == ENTRY_VA && u.rip == ENTRY_VA, "a jump to the syscall entry page is an execute #PF there");
 
   for (int mode = 0; mode < 2; mode++) {
     /* mode 0: syscalls (kvm_pvm resumes at CPL 3); mode 1: page faults (resumed through iretq). */

@@ -285,6 +285,20 @@ static int check_range(struct kvm_vm *vm, uint64_t cr3, uint64_t va, uint64_t le
   return 0;
 }
 
+/* user_code_byte reads the byte at va if cr3 maps it user-executable (as a CPL 3 fetch would); -1 otherwise. */
+static int user_code_byte(struct kvm_vm *vm, uint64_t cr3, uint64_t va) {
+  if (va >= USER_TOP) return -1;
+  uint64_t *t = table(vm, cr3);
+  for (int shift = 39; shift > 12; shift -= 9) {
+    uint64_t e = t[(va >> shift) & 511];
+    if ((e & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (e & PTE_ADDR) < SYS_GPA + SYS_FIXED || (e & PTE_ADDR) >= SYS_GPA + SYS_SIZE) return -1;
+    t = table(vm, e & PTE_ADDR);
+  }
+  uint64_t e = t[(va >> 12) & 511];
+  if ((e & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (e & PTE_NX) || (e & PTE_ADDR) >= vm->mem_size) return -1;
+  return vm->mem[(e & PTE_ADDR) + (va & (KVM_PAGE - 1))];
+}
+
 int kvm_as_map(struct kvm_vm *vm, uint64_t cr3, uint64_t va, uint64_t off, uint64_t len, int prot) {
   int r = check_range(vm, cr3, va, len);
   if (r) return r;
@@ -637,6 +651,17 @@ int kvm_vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_u
           struct kvm_sregs s;
           if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0) return set_error("KVM_GET_SREGS: %s", strerror(errno)), EV_EXITED;
           c->vm->syscall_cpl = s.cs.selector & 3;
+        }
+        /* A syscall leaves rcx just past its `syscall` (0f 05); anything else jumped to the entry page itself. */
+        if (user_code_byte(c->vm, c->cr3, k->rcx - 2) != 0x0f || user_code_byte(c->vm, c->cr3, k->rcx - 1) != 0x05) {
+          store(c, u);
+          u->rip = ENTRY_VA;
+          c->cpl0 = c->vm->syscall_cpl != 3;
+          ev->vector = 14;
+          ev->error_code = 0x15; /* present, user, instruction fetch: the page is not the application's to run */
+          ev->cr2 = ENTRY_VA;
+          if (sig) c->pending = sig;
+          return EV_FAULT;
         }
         store(c, u);
         u->rip = k->rcx;
