@@ -14,7 +14,17 @@ import type { KvmAddon } from '../../native/kvm/kvm-native';
 /** MIN_USER_ADDRESS and MAX_USER_ADDRESS bound application mappings (as under ptrace). */
 export const MIN_USER_ADDRESS = 0x10000, MAX_USER_ADDRESS = 0x7fffff000000;
 
-/** KvmAddressSpace is one guest page table, owned by the JavaScript thread that created it. */
+/** KvmTicket lets a worker thread run contexts in an address space (see share()). */
+export interface KvmTicket {
+  vm: bigint;
+  cr3: number;
+}
+
+/**
+ * KvmAddressSpace is one guest page table, owned by the JavaScript thread that created it.
+ * Other threads run contexts in it through share()/adoptKvmAddressSpace; only the owner
+ * changes mappings, translates, and frees it (after every adopter is done).
+ */
 export class KvmAddressSpace implements AddressSpace {
   private readonly table = new MappingTable();
   private released = false;
@@ -23,7 +33,12 @@ export class KvmAddressSpace implements AddressSpace {
   /** onRelease is called once by release() (the platform forgets the address space). */
   onRelease?: () => void;
 
-  constructor(private readonly addon: KvmAddon, private readonly vm: bigint, readonly cr3: number) {}
+  constructor(private readonly addon: KvmAddon, readonly vm: bigint, readonly cr3: number, private readonly owner = true) {}
+
+  /** share returns a ticket for adoptKvmAddressSpace on another thread (same process, same VM). */
+  share(): KvmTicket {
+    return { vm: this.vm, cr3: this.cr3 };
+  }
 
   /** name identifies the address space in messages. */
   get name(): string {
@@ -49,6 +64,7 @@ export class KvmAddressSpace implements AddressSpace {
   }
 
   translate(addr: number, length: number, want: Prot): FileRange[] {
+    if (!this.owner) throw new Error(`${this.name}: translate only on the thread that created it`);
     if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0) throw new MemoryFault(addr, want);
     const r = this.table.translate(addr, length, want);
     if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
@@ -74,7 +90,7 @@ export class KvmAddressSpace implements AddressSpace {
     if (this.released) return;
     this.released = true;
     this.dead = true;
-    this.addon.asFree(this.vm, this.cr3);
+    if (this.owner) this.addon.asFree(this.vm, this.cr3);
     this.onRelease?.();
   }
 
@@ -84,6 +100,7 @@ export class KvmAddressSpace implements AddressSpace {
 
   private checkMutable(addr: number, length: number): void {
     if (this.released) throw new Error(`${this.name}: released`);
+    if (!this.owner) throw new Error(`${this.name}: mappings change only on the thread that created it`);
     if (this.dead) throw new Error(`${this.name}: has exited (killed)`);
     if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr % PAGE_SIZE || length % PAGE_SIZE || length <= 0) {
       throw new RangeError(`${this.name}: [0x${addr.toString(16)}, +0x${length.toString(16)}) is not page-aligned`);

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import koffi from 'koffi';
 import { getPlatform, MemoryFile } from '../index';
 import { missingTestPrograms } from '../testing/run';
-import { PROGRAMS, sharedPlatformTests, usePlatform } from '../testing/suite';
+import { mapStack } from '../testing/elf-loader';
+import { buildWorker, PROGRAMS, runWorker, sharedPlatformTests, STACK_TOP, usePlatform } from '../testing/suite';
 import { KvmPlatform, type KvmAddressSpace, type KvmContext } from './kvm';
 
 const PROBE = path.resolve(__dirname, '../../build/kvm/probe');
@@ -27,6 +28,26 @@ describe('kvm platform', () => {
     expect(out).not.toMatch(/FAILED/);
     expect(out).toMatch(/^a jump into the trampoline is an execute #PF: ok$/m);
     expect(out).toMatch(/^kvm syscall round trip: [\d.]+ us$/m);
+  });
+
+  describe('with worker threads', () => {
+    beforeAll(buildWorker);
+
+    test('two application threads trap concurrently on two workers, each on its own vCPU', async () => {
+      const { as, image } = f.setup('syscall-loop');
+      const tops = [STACK_TOP - 0x200000, STACK_TOP - 0x400000];
+      for (const top of tops) mapStack(f.mf, as, top);
+      const progress = new Int32Array(new SharedArrayBuffer(8));
+      const iterations = 500;
+      const results = await Promise.all(tops.map((stackTop, index) =>
+        runWorker({ role: 'loop', platform: 'kvm', ticket: as.share(), entry: image.entry, stackTop, iterations, progress, index })));
+      for (const r of results) {
+        expect(r.outcome).toEqual({ code: 0, syscalls: iterations });
+        expect(r.lockstepFailures).toBe(0);
+      }
+      expect([...progress]).toEqual([iterations, iterations]);
+      expect(() => as.translate(Number(image.entry), 1, 1)).not.toThrow();
+    });
   });
 
   test('an address space has no host process', () => {

@@ -22,10 +22,10 @@ import type { MemoryFile } from '../memfile/memory-file';
 import { FpState } from '../fpstate';
 import { registerPlatform, type Platform } from '../platform';
 import { loadKvmAddon, type KvmAddon } from '../../native/kvm/kvm-native';
-import { KvmAddressSpace, MAX_USER_ADDRESS, MIN_USER_ADDRESS } from './address-space';
+import { KvmAddressSpace, MAX_USER_ADDRESS, MIN_USER_ADDRESS, type KvmTicket } from './address-space';
 import { KvmContext } from './context';
 
-export { KvmAddressSpace } from './address-space';
+export { KvmAddressSpace, type KvmTicket } from './address-space';
 export { KvmContext, faultOf } from './context';
 
 /** KVM_DEVICE is the device the platform opens: TVISOR_KVM_DEVICE, else /dev/kvm. */
@@ -91,6 +91,16 @@ export class KvmPlatform implements Platform {
   private checkLive(): void {
     if (this.released) throw new Error('kvm platform: released');
   }
+}
+
+/** adoptKvmAddressSpace gives a worker thread the address space of `ticket` (it runs contexts there, changes nothing). */
+export function adoptKvmAddressSpace(ticket: KvmTicket): KvmAddressSpace {
+  return new KvmAddressSpace(loadKvmAddon(), ticket.vm, ticket.cr3, false);
+}
+
+/** newKvmContext creates a context on the calling (worker) thread in the VM of `ticket`. */
+export function newKvmContext(ticket: KvmTicket): KvmContext {
+  return new KvmContext(ticket.vm);
 }
 
 registerPlatform('kvm', (mf) => KvmPlatform.open(mf));
