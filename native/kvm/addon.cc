@@ -96,6 +96,10 @@ Napi::Value Switch(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), k);
 }
 
+Napi::Value VcpuCpuNs(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(handle<kvm_vcpu>(info[0])->cpu_ns));
+}
+
 Napi::Value GetXsave(const Napi::CallbackInfo &info) {
   Napi::Buffer<uint8_t> b = info[1].As<Napi::Buffer<uint8_t>>();
   return Napi::Number::New(info.Env(), kvm_vcpu_get_xsave(handle<kvm_vcpu>(info[0]), b.Data(), b.Length()));
@@ -137,6 +141,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("vcpuNew", Napi::Function::New(env, VcpuNew));
   exports.Set("vcpuFree", Napi::Function::New(env, VcpuFree));
   exports.Set("switchVcpu", Napi::Function::New(env, Switch));
+  exports.Set("vcpuCpuNs", Napi::Function::New(env, VcpuCpuNs));
   exports.Set("getXsave", Napi::Function::New(env, GetXsave));
   exports.Set("setXsave", Napi::Function::New(env, SetXsave));
   exports.Set("initXsave", Napi::Function::New(env, InitXsave));

@@ -23,6 +23,8 @@ export interface KvmAddon {
   vcpuFree(vcpu: bigint): void;
   /** switchVcpu runs regs (user_regs_struct) in cr3 until the next event; returns its KvmEvent kind and fills event. */
   switchVcpu(vcpu: bigint, cr3: number, regs: Buffer, event: Buffer): number;
+  /** vcpuCpuNs is the thread CPU time (ns) the vCPU's switches took since it was created or taken from the pool. */
+  vcpuCpuNs(vcpu: bigint): number;
   getXsave(vcpu: bigint, buf: Buffer): number;
   setXsave(vcpu: bigint, buf: Buffer): number;
   initXsave(buf: Buffer): void;

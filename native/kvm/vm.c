@@ -366,6 +366,7 @@ struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm) {
     c->cr3 = 0;
     c->pending = 0;
     c->interrupt_flag = NULL;
+    c->cpu_ns = 0;
     return c;
   }
   for (int i = 0; i < MAX_VCPUS && PG_VCPU0 + i < 512; i++)
@@ -500,9 +501,11 @@ void kvm_init_xsave(void *buf, size_t len) {
 
 /* ---- signals: interrupt and time slice ---- */
 
-static __thread struct kvm_vcpu *volatile tls_running;
-static __thread volatile int tls_signal; /* the signal that arrived, for the running or next switch */
-static __thread int tls_timer_armed;
+/* initial-exec: static TLS, so that the signal handler's accesses never allocate (dlopen'd addon). */
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+static TLS struct kvm_vcpu *volatile tls_running;
+static TLS volatile int tls_signal; /* the signal that arrived, for the running or next switch */
+static TLS int tls_timer_armed;
 
 static void on_signal(int sig) {
   struct kvm_vcpu *c = tls_running;
@@ -593,7 +596,22 @@ static void store(struct kvm_vcpu *c, struct kvm_user_regs *u) {
   u->rsp = k->rsp, u->rip = k->rip, u->eflags = k->rflags;
 }
 
+static uint64_t thread_cpu_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *u, struct kvm_event *ev);
+
 int kvm_vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *u, struct kvm_event *ev) {
+  uint64_t t0 = thread_cpu_ns();
+  int k = vcpu_switch(c, cr3, gen, u, ev);
+  c->cpu_ns += thread_cpu_ns() - t0;
+  return k;
+}
+
+static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *u, struct kvm_event *ev) {
   memset(ev, 0, sizeof *ev);
   if (c->pending || tls_signal == SIG_INTERRUPT || (c->interrupt_flag && __atomic_exchange_n(c->interrupt_flag, 0, __ATOMIC_SEQ_CST))) {
     ev->signal = c->pending ? c->pending : SIG_INTERRUPT;

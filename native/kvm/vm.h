@@ -126,6 +126,7 @@ struct kvm_vcpu {
   uint64_t cr3_gen;  /* the address space generation loaded (TLB flush when it changes) */
   int pending;       /* a signal to report before running (interrupt() between switches) */
   volatile int *interrupt_flag; /* optional: set from any thread to interrupt */
+  uint64_t cpu_ns;   /* thread CPU time spent in kvm_vcpu_switch since the vCPU was taken (guest time included) */
 };
 
 /* kvm_vm_error holds the last error of this thread ("what: why"). */

@@ -54,6 +54,13 @@ export class KvmContext implements Context, FpHolder {
   readonly handle: Int32Array = new Int32Array(new SharedArrayBuffer(12));
   /** exitReason says why the last `exited` came (the host's error text). */
   exitReason = '';
+  /** releasedNs is cpuNs at release. */
+  private releasedNs = 0;
+
+  /** cpuNs is the CPU time (ns) of this context's switches: the guest's, plus the exits' handling in the kernel. */
+  get cpuNs(): number {
+    return this.vcpu === undefined ? this.releasedNs : this.addon.vcpuCpuNs(this.vcpu);
+  }
 
   constructor(private readonly vm: bigint) {}
 
@@ -102,6 +109,7 @@ export class KvmContext implements Context, FpHolder {
       this.loadedFp.holder = null;
     }
     Atomics.store(this.handle, 0, 0);
+    this.releasedNs = this.cpuNs;
     if (this.vcpu !== undefined) this.addon.vcpuFree(this.vcpu);
     this.vcpu = undefined;
   }

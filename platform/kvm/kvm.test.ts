@@ -50,6 +50,20 @@ describe('kvm platform', () => {
     });
   });
 
+  test('cpuNs counts the CPU time of the context\'s switches (the guest\'s included) and survives release', () => {
+    const { as, ctx, regs } = f.setup('faults');
+    regs.rdi = 7n; // spin without syscalls: only time slices stop it
+    expect(ctx.cpuNs).toBe(0);
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'interrupted', signal: 26 });
+    const first = ctx.cpuNs;
+    expect(first).toBeGreaterThan(0);
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'interrupted', signal: 26 });
+    expect(ctx.cpuNs).toBeGreaterThan(first);
+    const last = ctx.cpuNs;
+    ctx.release();
+    expect(ctx.cpuNs).toBe(last);
+  });
+
   test('an address space has no host process', () => {
     const as = f.platform.newAddressSpace();
     expect(as.hostPid).toBeUndefined();
