@@ -629,6 +629,11 @@ static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kv
     c->run->s.regs.sregs.fs.base = u->fs_base;
     c->run->s.regs.sregs.gs.base = u->gs_base;
   }
+  if (canonical(u->rip) != u->rip) {
+    /* Linux returns to user mode through iret there, which faults: #GP, SIGSEGV. */
+    ev->vector = 13;
+    return EV_FAULT;
+  }
   load(c, u);
   tls_signal = 0;
   for (;;) {
@@ -674,6 +679,7 @@ static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kv
         if (user_code_byte(c->vm, c->cr3, k->rcx - 2) != 0x0f || user_code_byte(c->vm, c->cr3, k->rcx - 1) != 0x05) {
           store(c, u);
           u->rip = ENTRY_VA;
+          u->eflags = k->r11;
           c->cpl0 = c->vm->syscall_cpl != 3;
           ev->vector = 14;
           ev->error_code = 0x15; /* present, user, instruction fetch: the page is not the application's to run */
@@ -718,9 +724,11 @@ static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kv
       f -= has_err ? 6 : 5;
       ev->error_code = has_err ? f[0] : 0;
       if (has_err) f++;
+      uint64_t rip = u->rip, rsp = u->rsp, flags = u->eflags;
       store(c, u);
       c->cpl0 = 1;
       if ((f[1] & 3) != 3) {
+        u->rip = rip, u->rsp = rsp, u->eflags = flags; /* the task's own, which the iretq refused */
         /* In the trampoline: only an iretq to a bad user frame (non-canonical rip) gets here. */
         if (f[0] != IRETQ_VA && !(f[0] >= ENTRY_VA && f[0] < ENTRY_VA + KVM_PAGE)) {
           set_error("exception %d in the trampoline at %#llx", ev->vector, (unsigned long long)f[0]);

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import koffi from 'koffi';
 import { getPlatform, MemoryFile } from '../index';
-import { missingTestPrograms } from '../testing/run';
+import { missingTestPrograms, runTask } from '../testing/run';
 import { mapStack } from '../testing/elf-loader';
 import { buildWorker, PROGRAMS, runWorker, sharedPlatformTests, STACK_TOP, usePlatform } from '../testing/suite';
 import { KvmPlatform, type KvmAddressSpace, type KvmContext } from './kvm';
@@ -62,6 +62,17 @@ describe('kvm platform', () => {
     const last = ctx.cpuNs;
     ctx.release();
     expect(ctx.cpuNs).toBe(last);
+  });
+
+  test('a non-canonical instruction pointer is SIGSEGV, and the task runs on from a good one', () => {
+    const { as, ctx, image, regs } = f.setup('syscall-loop');
+    regs.rdi = 2n;
+    regs.rip = 0x8000000000000000n;
+    expect(ctx.switch(as, regs)).toMatchObject({ kind: 'fault', signal: 11, code: 0x80 });
+    expect(regs.rip).toBe(0x8000000000000000n);
+    regs.rip = image.entry;
+    expect(runTask(ctx, as, regs, (r) => r.arg(0) + r.arg(1))).toEqual({ kind: 'exit', code: 0, syscalls: 2 });
+    ctx.release();
   });
 
   test('an address space has no host process', () => {
