@@ -27,12 +27,17 @@ uint64_t u64(const Napi::Value &v) {
   return static_cast<uint64_t>(d);
 }
 
-// open(dev, memfd, memSize) -> handle; throws Error(why).
+// open(dev, memfd, memSize) -> handle, after the self-check (kvm_vm_selfcheck) passed; throws Error(why).
 Napi::Value Open(const Napi::CallbackInfo &info) {
   std::string dev = info[0].As<Napi::String>();
   // SAFETY: the memfd is the caller's memory file, mapped MAP_SHARED for the VM's lifetime.
   kvm_vm *vm = kvm_vm_open(dev.c_str(), info[1].As<Napi::Number>().Int32Value(), u64(info[2]));
   if (!vm) throw Napi::Error::New(info.Env(), kvm_vm_error());
+  if (kvm_vm_selfcheck(vm) < 0) {
+    std::string why = kvm_vm_error();
+    kvm_vm_close(vm);
+    throw Napi::Error::New(info.Env(), why);
+  }
   return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(vm)));
 }
 

@@ -60,6 +60,8 @@ int main(int argc, char **argv) {
   if (memfd < 0 || ftruncate(memfd, 4 << 20) < 0) return perror("memfd"), 1;
   struct kvm_vm *vm = kvm_vm_open(dev, memfd, 64ULL << 30);
   if (!vm) return fprintf(stderr, "probe: %s\n", kvm_vm_error()), 1;
+  check(kvm_vm_selfcheck(vm) == 0, "the start-up self-check passes (CPL 3 syscall, then ud2)");
+  if (failures) fprintf(stderr, "probe: %s\n", kvm_vm_error());
   memcpy(vm->mem, guest_start, (size_t)(guest_end - guest_start));
   memset(vm->mem + 0x1000, 0x11, 4096);
   memset(vm->mem + 0x2000, 0x22, 4096);

@@ -110,6 +110,11 @@ static void build_system(struct kvm_vm *vm) {
   code[IRETQ_VA - CODE_VA] = 0x48;
   code[IRETQ_VA - CODE_VA + 1] = 0xcf;
 
+  uint8_t *check = (uint8_t *)sys_page(vm, PG_CHECK);
+  memset(check, 0xcc, KVM_PAGE);
+  check[0] = 0x0f, check[1] = 0x05; /* syscall */
+  check[2] = 0x0f, check[3] = 0x0b; /* ud2 */
+
   uint8_t *entry = (uint8_t *)sys_page(vm, PG_ENTRY);
   memset(entry, 0xcc, KVM_PAGE);
   entry[0] = 0xa2; /* movabs %al, MMIO_VA */
@@ -295,8 +300,11 @@ static int user_code_byte(struct kvm_vm *vm, uint64_t cr3, uint64_t va) {
     t = table(vm, e & PTE_ADDR);
   }
   uint64_t e = t[(va >> 12) & 511];
-  if ((e & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (e & PTE_NX) || (e & PTE_ADDR) >= vm->mem_size) return -1;
-  return vm->mem[(e & PTE_ADDR) + (va & (KVM_PAGE - 1))];
+  if ((e & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (e & PTE_NX)) return -1;
+  uint64_t gpa = (e & PTE_ADDR) + (va & (KVM_PAGE - 1));
+  if (gpa < vm->mem_size) return vm->mem[gpa];
+  if (gpa - (SYS_GPA + PG_CHECK * KVM_PAGE) < KVM_PAGE) return vm->sys[gpa - SYS_GPA]; /* the self-check's code */
+  return -1;
 }
 
 int kvm_as_map(struct kvm_vm *vm, uint64_t cr3, uint64_t va, uint64_t off, uint64_t len, int prot) {
@@ -497,6 +505,38 @@ void kvm_init_xsave(void *buf, size_t len) {
   memcpy(buf, &fcw, 2);
   memcpy((uint8_t *)buf + 24, &mxcsr, 4);
   memcpy((uint8_t *)buf + 28, &mask, 4);
+}
+
+/* ---- the self-check ---- */
+
+#define CHECK_VA 0x10000ULL
+
+int kvm_vm_selfcheck(struct kvm_vm *vm) {
+  int64_t cr3 = kvm_as_new(vm);
+  if (cr3 < 0) return set_error("self-check: no page-table page"), -1;
+  int ok = -1;
+  uint64_t *e = pte(vm, (uint64_t)cr3, CHECK_VA, 1);
+  struct kvm_vcpu *c = e ? kvm_vcpu_new(vm) : NULL;
+  if (!e) set_error("self-check: no page-table page");
+  if (c) {
+    *e = (SYS_GPA + PG_CHECK * KVM_PAGE) | PTE_P | PTE_U;
+    struct kvm_user_regs u;
+    struct kvm_event ev;
+    memset(&u, 0, sizeof u);
+    u.rip = CHECK_VA, u.rax = 0x1234, u.eflags = 0x202, u.rsp = CHECK_VA + KVM_PAGE;
+    int k = kvm_vcpu_switch(c, (uint64_t)cr3, 0, &u, &ev);
+    if (k != EV_SYSCALL || u.orig_rax != 0x1234 || u.rip != CHECK_VA + 2) {
+      if (k != EV_EXITED) set_error("self-check: a CPL 3 syscall did not exit as one (event %d, vector %d, rip %#llx)", k, ev.vector, (unsigned long long)u.rip);
+    } else if ((k = kvm_vcpu_switch(c, (uint64_t)cr3, 0, &u, &ev)) != EV_FAULT || ev.vector != 6 || u.rip != CHECK_VA + 2) {
+      if (k != EV_EXITED) set_error("self-check: ud2 did not exit as #UD (event %d, vector %d, rip %#llx)", k, ev.vector, (unsigned long long)u.rip);
+    } else {
+      ok = 0;
+    }
+    *e = 0;
+    kvm_vcpu_free(c);
+  }
+  kvm_as_free(vm, (uint64_t)cr3);
+  return ok;
 }
 
 /* ---- signals: interrupt and time slice ---- */

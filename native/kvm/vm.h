@@ -56,6 +56,7 @@ enum {
   PG_PDPTK = 6,
   PG_PDK = 7,
   PG_PTK = 8,
+  PG_CHECK = 9,   /* not mapped in the kernel half: the self-check's user code (`syscall; ud2`) */
   PG_VCPU0 = 16,  /* vCPU i: TSS at 0, exception stack up to the page end */
   MAX_VCPUS = 480,
 };
@@ -134,6 +135,8 @@ const char *kvm_vm_error(void);
 
 /* kvm_vm_open opens `dev`, creates the VM over memfd `memfd` (up to mem_size bytes) and its system region; NULL on error. */
 struct kvm_vm *kvm_vm_open(const char *dev, int memfd, uint64_t mem_size);
+/* kvm_vm_selfcheck runs a CPL 3 `syscall` and `ud2` on a vCPU of vm: 0, or -1 with kvm_vm_error() saying what went wrong. */
+int kvm_vm_selfcheck(struct kvm_vm *vm);
 void kvm_vm_close(struct kvm_vm *vm);
 
 /* Address spaces: a PML4 page of the system region (its guest-physical address is the CR3). */
