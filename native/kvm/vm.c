@@ -37,7 +37,6 @@
 #define SLOT_MEM 0
 #define SLOT_SYS 1
 #define SLOT_FLUSH 2
-#define FLUSH_GPA 0x300000000000ULL
 
 #define SIG_INTERRUPT SIGUSR2
 #define SIG_SLICE SIGVTALRM
@@ -178,6 +177,11 @@ struct kvm_vm *kvm_vm_open(const char *dev, int memfd, uint64_t mem_size) {
     x->eax &= (uint32_t)vm->xcr0;
     x->edx &= (uint32_t)(vm->xcr0 >> 32);
   }
+  struct kvm_cpuid_entry2 *a = cpuid_find(vm->cpuid, 0x80000008, 0);
+  int bits = a && (a->eax & 0xff) >= 36 && (a->eax & 0xff) <= 52 ? (int)(a->eax & 0xff) : 36;
+  vm->sys_gpa = 1ULL << (bits - 1);
+  vm->mmio_gpa = (1ULL << bits) - KVM_PAGE;
+  if (mem_size > vm->sys_gpa) mem_size = vm->sys_gpa; /* offsets above are never mapped (kvm_as_map refuses them) */
   if (vm->xsave_size > sizeof(struct kvm_xsave)) {
     set_error("XSAVE image of %u bytes does not fit KVM_GET_XSAVE", vm->xsave_size);
     goto fail;
@@ -185,12 +189,12 @@ struct kvm_vm *kvm_vm_open(const char *dev, int memfd, uint64_t mem_size) {
   // SAFETY: fresh private mappings owned by this VM until kvm_vm_close.
   vm->sys = mmap(NULL, SYS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, memfd, 0);
+  if (vm->mem != MAP_FAILED) vm->mem_size = mem_size;
   if (!flush_page) flush_page = mmap(NULL, KVM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (vm->sys == MAP_FAILED || vm->mem == MAP_FAILED || flush_page == MAP_FAILED) {
     set_error("mapping guest memory: %s", strerror(errno));
     goto fail;
   }
-  vm->mem_size = mem_size;
   if (set_slot(vm, SLOT_MEM, 0, mem_size, vm->mem) < 0 || set_slot(vm, SLOT_SYS, SYS_GPA, SYS_SIZE, vm->sys) < 0 ||
       set_slot(vm, SLOT_FLUSH, FLUSH_GPA, KVM_PAGE, flush_page) < 0) {
     set_error("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
@@ -644,6 +648,16 @@ static uint64_t thread_cpu_ns(void) {
 
 static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *u, struct kvm_event *ev);
 
+/*
+ * entered_cpl0 tells, at an exit from the syscall entry page, whether the vCPU is at CPL 0:
+ * only where `syscall` enters CPL 0 (not kvm_pvm) and only if it came by `syscall`, which
+ * clears IF (SFMASK); code at CPL 3 always runs with IF set (load() sets it, and CPL 3
+ * cannot clear it), so a jump there from user code leaves it set.
+ */
+static int entered_cpl0(struct kvm_vcpu *c) {
+  return c->vm->syscall_cpl != 3 && !(c->run->s.regs.regs.rflags & 0x200);
+}
+
 int kvm_vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *u, struct kvm_event *ev) {
   uint64_t t0 = thread_cpu_ns();
   int k = vcpu_switch(c, cr3, gen, u, ev);
@@ -652,6 +666,7 @@ int kvm_vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_u
 }
 
 static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *u, struct kvm_event *ev) {
+  struct kvm_vm *vm = c->vm;
   memset(ev, 0, sizeof *ev);
   if (c->pending || tls_signal == SIG_INTERRUPT || (c->interrupt_flag && __atomic_exchange_n(c->interrupt_flag, 0, __ATOMIC_SEQ_CST))) {
     ev->signal = c->pending ? c->pending : SIG_INTERRUPT;
@@ -720,7 +735,7 @@ static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kv
           store(c, u);
           u->rip = ENTRY_VA;
           u->eflags = k->r11;
-          c->cpl0 = c->vm->syscall_cpl != 3;
+          c->cpl0 = entered_cpl0(c);
           ev->vector = 14;
           ev->error_code = 0x15; /* present, user, instruction fetch: the page is not the application's to run */
           ev->cr2 = ENTRY_VA;
@@ -732,7 +747,7 @@ static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kv
         u->eflags = k->r11;
         u->orig_rax = k->rax;
         u->rax = (uint64_t)-38; /* -ENOSYS until the sentry answers, as on Linux */
-        c->cpl0 = c->vm->syscall_cpl != 3;
+        c->cpl0 = entered_cpl0(c);
         if (sig) c->pending = sig;
         tls_signal = 0;
         return EV_SYSCALL;
@@ -749,7 +764,9 @@ static int vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kv
       if (sig) c->pending = sig;
       return EV_FAULT;
     case KVM_EXIT_IO: {
-      if (c->run->io.direction != KVM_EXIT_IO_OUT || k->rip != CODE_VA + (uint64_t)c->run->io.port * HANDLER_STRIDE + 2 || c->run->io.port > 255) {
+      /* rip is past the `out` (kvm_pvm) or still on it (SVM: KVM skips it when the run resumes there, never here). */
+      uint64_t handler = CODE_VA + (uint64_t)c->run->io.port * HANDLER_STRIDE;
+      if (c->run->io.direction != KVM_EXIT_IO_OUT || (k->rip != handler && k->rip != handler + 2) || c->run->io.port > 255) {
         set_error("unexpected port I/O %#x at %#llx", c->run->io.port, (unsigned long long)k->rip);
         return EV_EXITED;
       }

@@ -39,8 +39,11 @@ extern "C" {
 #endif
 
 #define KVM_PAGE 4096ULL
-#define SYS_GPA 0x100000000000ULL  /* 16 TiB: above any memory file */
-#define MMIO_GPA 0x200000000000ULL /* in no memslot */
+/* Guest-physical layout, from the guest's MAXPHYADDR (2^bits): the memory file from 0 (at
+ * most half of it), the system region at half, the flush slot after it, the MMIO page last. */
+#define SYS_GPA (vm->sys_gpa)
+#define MMIO_GPA (vm->mmio_gpa)
+#define FLUSH_GPA (vm->sys_gpa + SYS_SIZE)
 #define SYS_SIZE (256ULL << 20)     /* fixed pages (2 MiB) + page-table pool */
 #define SYS_FIXED (2ULL << 20)
 #define SYS_VA 0xffffffffffe00000ULL /* top 2 MiB of the address space */
@@ -104,6 +107,7 @@ struct kvm_vm {
   uint8_t *sys;        /* host mapping of the system region */
   uint8_t *mem;        /* host mapping of the memory file */
   uint64_t mem_size;
+  uint64_t sys_gpa, mmio_gpa;
   struct kvm_cpuid2 *cpuid;
   uint64_t xcr0;
   uint32_t xsave_size; /* bytes of the XSAVE image the guest's XCR0 enables */
