@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import koffi from 'koffi';
-import { getPlatform, MemoryFile } from '../index';
+import { copyIn, getPlatform, MemoryFile, Registers } from '../index';
 import { missingTestPrograms, runTask } from '../testing/run';
 import { mapStack } from '../testing/elf-loader';
 import { buildWorker, PROGRAMS, runWorker, sharedPlatformTests, STACK_TOP, usePlatform } from '../testing/suite';
@@ -72,6 +72,23 @@ describe('kvm platform', () => {
     expect(regs.rip).toBe(0x8000000000000000n);
     regs.rip = image.entry;
     expect(runTask(ctx, as, regs, (r) => r.arg(0) + r.arg(1))).toEqual({ kind: 'exit', code: 0, syscalls: 2 });
+    ctx.release();
+  });
+
+  test('protect takes effect at the next switch both ways (read-only -> writable -> read-only: the flush drops stale translations)', () => {
+    const { as, ctx, image } = f.setup('faults');
+    const ro = image.symbols.get('ro')!;
+    const store = () => {
+      const regs = Registers.forEntry(image.entry, BigInt(STACK_TOP));
+      regs.rdi = 5n; // store to `ro`
+      return runTask(ctx, as, regs, () => undefined);
+    };
+    expect(store()).toMatchObject({ kind: 'event', event: { kind: 'fault', signal: 11, code: 2, address: BigInt(ro), access: 'write' } });
+    as.protect(ro, 4096, 3);
+    expect(store()).toEqual({ kind: 'exit', code: 99, syscalls: 0 });
+    expect(copyIn(f.mf, as, ro, 1)[0]).toBe(2);
+    as.protect(ro, 4096, 1);
+    expect(store()).toMatchObject({ kind: 'event', event: { kind: 'fault', signal: 11, code: 2, address: BigInt(ro), access: 'write' } });
     ctx.release();
   });
 
