@@ -266,12 +266,17 @@ void kvm_as_free(struct kvm_vm *vm, uint64_t cr3) {
   kvm_vm_flush(vm);
 }
 
-/* pte returns the leaf entry for va, creating tables when create is set (NULL: none, or no memory). */
-static uint64_t *pte(struct kvm_vm *vm, uint64_t cr3, uint64_t va, int create) {
+/*
+ * pte returns the leaf entry for va, creating tables when create is set (NULL: none, or no
+ * memory). hole, when given, is set to the size of the region with no table that va lies in
+ * (so that walks over sparse ranges skip it whole).
+ */
+static uint64_t *pte_hole(struct kvm_vm *vm, uint64_t cr3, uint64_t va, int create, uint64_t *hole) {
   uint64_t *t = table(vm, cr3);
   for (int shift = 39; shift > 12; shift -= 9) {
     uint64_t *e = &t[(va >> shift) & 511];
     if (!(*e & PTE_P)) {
+      if (hole) *hole = 1ULL << shift;
       if (!create) return NULL;
       int64_t p = alloc_page(vm);
       if (p < 0) return NULL;
@@ -281,6 +286,11 @@ static uint64_t *pte(struct kvm_vm *vm, uint64_t cr3, uint64_t va, int create) {
   }
   return &t[(va >> 12) & 511];
 }
+
+static uint64_t *pte(struct kvm_vm *vm, uint64_t cr3, uint64_t va, int create) { return pte_hole(vm, cr3, va, create, NULL); }
+
+/* next_after returns the offset from va0 of the first address past the hole containing va0 + i. */
+static uint64_t next_after(uint64_t va0, uint64_t i, uint64_t hole) { return (((va0 + i) | (hole - 1)) + 1) - va0 - KVM_PAGE; }
 
 static uint64_t prot_bits(int prot) {
   if (!(prot & 7)) return PTE_MAPPED;
@@ -330,12 +340,13 @@ int kvm_as_unmap(struct kvm_vm *vm, uint64_t cr3, uint64_t va, uint64_t len) {
   if (r) return r;
   int removed = 0;
   for (uint64_t i = 0; i < len; i += KVM_PAGE) {
-    uint64_t *e = pte(vm, cr3, va + i, 0);
+    uint64_t hole = 0;
+    uint64_t *e = pte_hole(vm, cr3, va + i, 0, &hole);
     if (e) {
       removed |= (*e & PTE_P) != 0;
       *e = 0;
     } else {
-      i = ((va + i) | 0x1fffff) - va; /* no page table here: skip to the next 2 MiB */
+      i = next_after(va, i, hole); /* no table here: skip the region it would cover */
     }
   }
   return removed ? kvm_vm_flush(vm) : 0;
@@ -346,9 +357,10 @@ int kvm_as_protect(struct kvm_vm *vm, uint64_t cr3, uint64_t va, uint64_t len, i
   if (r) return r;
   int changed = 0;
   for (uint64_t i = 0; i < len; i += KVM_PAGE) {
-    uint64_t *e = pte(vm, cr3, va + i, 0);
+    uint64_t hole = 0;
+    uint64_t *e = pte_hole(vm, cr3, va + i, 0, &hole);
     if (!e) {
-      i = ((va + i) | 0x1fffff) - va;
+      i = next_after(va, i, hole);
       continue;
     }
     if (!(*e & PTE_MAPPED)) continue;
