@@ -475,7 +475,7 @@ fail:
 
 void kvm_vcpu_free(struct kvm_vcpu *c) {
   if (!c) return;
-  if (c->fd >= 0 && c->run) {
+  if (c->fd >= 0 && c->run && !c->broken) {
     pthread_mutex_lock(&c->vm->lock);
     c->vm->idle[c->vm->nidle++] = c;
     pthread_mutex_unlock(&c->vm->lock);
@@ -484,12 +484,10 @@ void kvm_vcpu_free(struct kvm_vcpu *c) {
   vcpu_destroy(c);
 }
 
+/* vcpu_destroy frees c; its index stays used: KVM keeps a vCPU id taken until the VM goes. */
 static void vcpu_destroy(struct kvm_vcpu *c) {
   if (c->run) munmap(c->run, (size_t)c->vm->run_size);
   if (c->fd >= 0) close(c->fd);
-  pthread_mutex_lock(&c->vm->lock);
-  c->vm->vcpu_used[c->index] = 0;
-  pthread_mutex_unlock(&c->vm->lock);
   free(c);
 }
 
@@ -674,6 +672,7 @@ int kvm_vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_u
   uint64_t t0 = thread_cpu_ns();
   int k = vcpu_switch(c, cr3, gen, u, ev);
   c->cpu_ns += thread_cpu_ns() - t0;
+  if (k == EV_EXITED) c->broken = 1; /* never pooled: its state is not known to be sound */
   return k;
 }
 

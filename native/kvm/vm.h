@@ -131,6 +131,7 @@ struct kvm_vcpu {
   uint64_t cr3_gen;  /* the address space generation loaded (TLB flush when it changes) */
   int pending;       /* a signal to report before running (interrupt() between switches) */
   volatile int *interrupt_flag; /* optional: set from any thread to interrupt */
+  int broken;        /* a switch ended in EV_EXITED: freed, not pooled */
   uint64_t cpu_ns;   /* thread CPU time spent in kvm_vcpu_switch since the vCPU was taken (guest time included) */
 };
 
