@@ -8,10 +8,12 @@
  *   [0, memSize)          the sandbox's memory file (one memslot over the host's own
  *                         MAP_SHARED mapping of the memfd; pages past its end are never
  *                         mapped by a page table)
- *   SYS_GPA + [0, SYS_SIZE) the system region: GDT, IDT, trampoline code, the syscall entry
- *                         page, per-vCPU TSS + exception stack, then a pool of page-table
- *                         pages. No application mapping ever points here.
- *   MMIO_GPA              in no memslot: a store there is a KVM_EXIT_MMIO at any CPL.
+ *   SYS_GPA + [0, SYS_SIZE) (half the guest's physical address space) the system region:
+ *                         GDT, IDT, trampoline code, the syscall entry page, per-vCPU TSS +
+ *                         exception stack, then a pool of page-table pages. No application
+ *                         mapping ever points here.
+ *   FLUSH_GPA             one page right after it, deleted and re-added to flush (vm.c)
+ *   MMIO_GPA              the last page, in no memslot: a store there is a KVM_EXIT_MMIO at any CPL.
  *
  * Guest virtual memory: the user half (PML4 entries 0..255) is each address space's own;
  * the top 2 MiB (SYS_VA) map the system region's fixed pages, supervisor-only except the
@@ -154,7 +156,7 @@ int kvm_as_protect(struct kvm_vm *vm, uint64_t cr3, uint64_t va, uint64_t len, i
 
 struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm);
 void kvm_vcpu_free(struct kvm_vcpu *c);
-/* kvm_vcpu_switch runs regs (and fs/gs base) in address space cr3 until the next event. */
+/* kvm_vcpu_switch runs regs (and fs/gs base) in address space cr3 until the next event; a gen other than the last one reloads CR3. */
 int kvm_vcpu_switch(struct kvm_vcpu *c, uint64_t cr3, uint64_t gen, struct kvm_user_regs *regs, struct kvm_event *ev);
 int kvm_vcpu_get_xsave(struct kvm_vcpu *c, void *buf, size_t len);
 int kvm_vcpu_set_xsave(struct kvm_vcpu *c, const void *buf, size_t len);
