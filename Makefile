@@ -49,7 +49,7 @@ dist/.snapshots: dist/tvisor.js scripts/build-snapshot.mjs
 	@touch $@
 BUILD_TARGETS += dist/.snapshots
 
--include vdso/module.mk native/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk spec-tests/cri/module.mk
+-include vdso/module.mk native/module.mk native/kvm/module.mk platform/module.mk gofer/module.mk sentry/module.mk runtime/module.mk spec-tests/module.mk spec-tests/cri/module.mk
 -include spec-tests/kvm-vm/module.mk
 
 build: $(BUILD_TARGETS)

@@ -14,6 +14,7 @@
   "targets": [
     { "target_name": "tvisor_ptrace", "sources": ["ptrace/addon.cc"] },
     { "target_name": "tvisor_net", "sources": ["net/reactor.cc"] },
-    { "target_name": "tvisor_systrap", "sources": ["systrap/addon.cc"] }
+    { "target_name": "tvisor_systrap", "sources": ["systrap/addon.cc"] },
+    { "target_name": "tvisor_kvm", "sources": ["kvm/addon.cc", "kvm/vm.c"] }
   ]
 }

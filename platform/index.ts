@@ -6,6 +6,7 @@ import { MemoryFile } from './memfile/memory-file';
 import { getPlatformWith, type Platform } from './platform';
 import './ptrace/ptrace';
 import './systrap/systrap';
+import './kvm/kvm';
 
 export * from './platform';
 export { Registers } from './registers';

@@ -60,7 +60,7 @@ export const GLOBAL_FLAGS = {
   debug: { type: 'boolean', default: false, describe: 'enable debug logging' },
   'debug-log': { type: 'string', describe: 'additional log file receiving debug events of every tvisor process' },
   'systemd-cgroup': { type: 'boolean', default: false, describe: 'lay out the sandbox cgroup as systemd would (slice:prefix:name paths)' },
-  platform: { choices: ['ptrace', 'systrap', 'kvm'], default: 'ptrace', describe: 'how the sentry runs application code (systrap: seccomp traps over shared memory, opt-in)' },
+  platform: { choices: ['ptrace', 'systrap', 'kvm'], default: 'ptrace', describe: 'how the sentry runs application code (systrap: seccomp traps over shared memory; kvm: user mode of a virtual machine, needs /dev/kvm; both opt-in)' },
   network: { choices: ['none', 'host'], describe: 'sandbox network: host sockets in the sandbox\'s network namespace (the default of run and create), none (loopback inside the sandbox only; the default of do), or host with the host\'s namespace when config.json names none' },
   strace: { type: 'boolean', default: false, describe: 'log the system calls of the container' },
   'syscall-coverage': { type: 'boolean', default: false, hidden: true, describe: 'log, when the container ends, which implemented system calls it made (the tests\' coverage of the syscall table)' },

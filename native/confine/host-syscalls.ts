@@ -103,6 +103,11 @@ const SENTRY_IOCTLS = [TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH,
   // The host-network provider's read-only socket requests (native/net/host-options.ts).
   ...HOST_IOCTLS.map((i) => i.req).filter((r) => r !== FIONREAD && r !== TIOCOUTQ)];
 
+// The KVM platform's requests on its VM and vCPU descriptors once confined (native/kvm/vm.c:
+// run, registers, FP state, CPUID, the flush memslot, a new vCPU); the device itself is
+// opened, and the VM created, before confinement.
+const KVM_IOCTLS = [0xae80, 0x8138ae83, 0x4138ae84, 0x4008ae89, 0x4008ae90, 0x4188aea7, 0x9000aea4, 0x5000aea5, 0x4020ae46, 0xae41];
+
 // The host-network provider's sockets (sentry/net/host/): socket(2)'s (domain, type with
 // SOCK_NONBLOCK | SOCK_CLOEXEC, protocol), and the options of its allowlist.
 const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_FLAGS = 0o4000 | 0o2000000;
@@ -151,7 +156,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 14, name: 'rt_sigprocmask', who: SG, why: 'threads block signals; stub spawn unblocks all' },
   { nr: 15, name: 'rt_sigreturn', who: SG, why: 'return from a signal handler (glibc\'s setxid broadcast of the credential drop ends in it, the sentry\'s SIGCHLD)' },
   { nr: 15, name: 'rt_sigreturn', who: ['systrap-stub'], gadget: 'restorer', why: 'the signal handler returns into the answered frame (any register state is the application\'s own to set)' },
-  { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys', args: oneOf(1, SENTRY_IOCTLS), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX; FIONREAD, SIOCOUTQ, SIOCATMARK, SIOCGIF* (read-only)' },
+  { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys; the KVM platform\'s VM and vCPUs', args: oneOf(1, [...SENTRY_IOCTLS, ...KVM_IOCTLS]), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX; FIONREAD, SIOCOUTQ, SIOCATMARK, SIOCGIF* (read-only); KVM_RUN, KVM_GET/SET_SREGS, SET_MSRS, SET_CPUID2, SET_XCRS, GET/SET_XSAVE, SET_USER_MEMORY_REGION, CREATE_VCPU' },
   { nr: 17, name: 'pread64', who: SG, why: 'the memory file; Tread; the sandbox\'s /proc/net/snmp, netstat and /proc/sys/net, re-read from the namespace\'s files opened before confinement' },
   { nr: 18, name: 'pwrite64', who: SG, why: 'the memory file; Twrite' },
   { nr: 21, name: 'access', who: S, why: 'Node\'s fs.existsSync' },
@@ -223,6 +228,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 203, name: 'sched_setaffinity', who: S, why: 'keeping a tracer and its stub thread on one CPU' },
   { nr: 204, name: 'sched_getaffinity', who: S, why: 'the tracer\'s CPU mask' },
   { nr: 217, name: 'getdents64', who: SG, why: 'Treaddir; bin/tvisor lists stale code caches at exit' },
+  { nr: 222, name: 'timer_create', who: S, why: 'the KVM platform\'s 10 ms time slice on a vCPU thread\'s CPU clock', args: [[LOW32(0, -2)]], argsText: 'clock: the calling thread\'s CPU clock' },
+  { nr: 223, name: 'timer_settime', who: S, why: 'arming the KVM platform\'s time slice' },
   {
     nr: 228, name: 'clock_gettime', who: S,
     why: 'task CPU time: a stub process\'s clock after each switch, the tracer\'s own around a slice; the wall and monotonic clocks: the vDSO\'s fallback where the host\'s clocksource cannot be read in user mode (a VM\'s hpet or acpi_pm)',

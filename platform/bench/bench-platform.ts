@@ -6,9 +6,10 @@
  * trip on that program and the C reference of the systrap
  * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
  * another process over a shared page, both spinning; and both sleeping on a futex, the
- * hand-off systrap uses by default). It prints each round and the ratios
- * of the medians; last, the C KVM_RUN exit loop (kvmReference). It is not a test: no
- * threshold fails it.
+ * hand-off systrap uses by default); then, where /dev/kvm works, the kvm platform against
+ * the C prototype's exit loop (build/kvm/probe); last, the bare C KVM_RUN exit loop
+ * (kvmReference: natively, or in the QEMU test VM). It prints each round and the ratios
+ * of the medians. It is not a test: no threshold fails it.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -121,4 +122,35 @@ const st = median(sys), sr = median(sysRef);
 console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
 const sf = median(sysFutexRef);
 console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
+
+// kvm: Context.switch through platform/kvm against the C prototype's raw exit loop
+// (build/kvm/probe: the same machine, KVM_RUN + registers in C), same /dev/kvm, same run.
+const KVM_PROBE = path.join(ROOT, 'build/kvm/probe');
+const KVM_OPS = OPS / 10;
+let kvmWhy: string | undefined;
+try {
+  const mf = MemoryFile.create({ name: 'tvisor-bench-kvm' });
+  try {
+    getPlatform('kvm', mf).release();
+  } finally {
+    mf.close();
+  }
+} catch (err) {
+  kvmWhy = (err as Error).message;
+}
+if (kvmWhy) {
+  console.log(`kvm: not measured: ${kvmWhy}`);
+} else {
+  nodeRound(2000, true, 'kvm');
+  const kvm: number[] = [], kvmRef: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    kvm.push(show('node platform, kvm (Context.switch)', nodeRound(KVM_OPS, true, 'kvm')));
+    const line = execFileSync(KVM_PROBE, ['-n', String(KVM_OPS)], { encoding: 'utf8' });
+    const m = /^kvm syscall round trip: ([\d.]+) us$/m.exec(line);
+    if (!m) throw new Error(`probe: unexpected output ${line}`);
+    kvmRef.push(show('C reference (probe: KVM_RUN exit loop)', { ops: KVM_OPS, totalMs: (Number(m[1]) * KVM_OPS) / 1e3 }));
+  }
+  const k = median(kvm), kr = median(kvmRef);
+  console.log(`median per trapped syscall: kvm ${k.toFixed(2)} us, its C reference ${kr.toFixed(2)} us; ratio kvm/C: ${(k / kr).toFixed(2)} (target <= 1.3)`);
+}
 kvmReference();

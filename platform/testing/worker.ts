@@ -1,17 +1,21 @@
 /**
  * worker is the worker_threads side of the platform tests (bundled by the tests with
- * esbuild): role `loop` adopts a shared address space and runs syscall-loop in lockstep
- * with another worker; role `interrupt` interrupts a context running on another thread.
+ * esbuild): role `loop` adopts a shared address space (ptrace or kvm) and runs syscall-loop
+ * in lockstep with another worker; role `interrupt` interrupts a context running on another thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { adoptAddressSpace, interruptVia, newPtraceContext, type AddressSpaceTicket } from '../ptrace/ptrace';
+import { adoptKvmAddressSpace, newKvmContext, type KvmTicket } from '../kvm/kvm';
+import type { AddressSpace, Context } from '../platform';
 import { Registers } from '../registers';
 import { runTask } from './run';
 
 /** LoopJob is the workerData of role `loop`. */
 export interface LoopJob {
   role: 'loop';
-  ticket: AddressSpaceTicket;
+  /** platform: ptrace (the default) or kvm, whose ticket is a KvmTicket. */
+  platform?: 'ptrace' | 'kvm';
+  ticket: AddressSpaceTicket | KvmTicket;
   entry: bigint;
   stackTop: number;
   iterations: number;
@@ -30,8 +34,16 @@ export interface InterruptJob {
 const LOCKSTEP_TIMEOUT_MS = 10000;
 
 function loop(job: LoopJob): void {
-  const as = adoptAddressSpace(job.ticket);
-  const ctx = newPtraceContext();
+  let as: AddressSpace & { release(): void }, ctx: Context, cpuOf: () => number | undefined;
+  if (job.platform === 'kvm') {
+    as = adoptKvmAddressSpace(job.ticket as KvmTicket);
+    ctx = newKvmContext(job.ticket as KvmTicket);
+    cpuOf = () => undefined;
+  } else {
+    const pas = adoptAddressSpace(job.ticket as AddressSpaceTicket);
+    const pctx = newPtraceContext();
+    [as, ctx, cpuOf] = [pas, pctx, () => pctx.threadOf(pas)!.state[0]];
+  }
   const regs = Registers.forEntry(job.entry, BigInt(job.stackTop));
   regs.rdi = BigInt(job.iterations);
   const other = 1 - job.index;
@@ -48,7 +60,8 @@ function loop(job: LoopJob): void {
         break;
       }
     }
-    cpus.add(ctx.threadOf(as)!.state[0]);
+    const cpu = cpuOf();
+    if (cpu !== undefined) cpus.add(cpu);
     return r.arg(0) + r.arg(1);
   });
   ctx.release();

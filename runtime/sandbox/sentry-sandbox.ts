@@ -57,7 +57,9 @@ const DEFAULT_ROOT = '/run/tvisor';
  * NODE_EXTRA_CA_CERTS costs ~35 ms per Node start).
  */
 export function sandboxEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv() };
+  // TVISOR_KVM_DEVICE: the device --platform kvm opens (platform/kvm), e.g. a test's missing one.
+  const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...kvm };
 }
 const EXIT_STATUS = 'exit-status';
 
