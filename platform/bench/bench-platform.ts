@@ -5,9 +5,11 @@
  * on the same program (bench-loop: getppid in a loop); then the systrap platform's round
  * trip on that program and the C reference of the systrap
  * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
- * another process over a shared page, both spinning; and both sleeping on a futex, the
- * hand-off systrap uses by default). It prints each round and the ratios
- * of the medians. It is not a test: no threshold fails it.
+ * another process over a shared page, both spinning; both spinning with sched_yield,
+ * the hand-off systrap's adaptive spinning makes; and both sleeping on a futex). It prints
+ * each round, the ratios of the medians, a systrap round without spinning and one with
+ * the addon's debug stamps (where a round trip's time goes), and the C reference's own
+ * stamps. It is not a test: no threshold fails it.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -15,8 +17,7 @@ import { getPlatform, MemoryFile, Registers } from '../index';
 import { loadStaticElf, mapStack } from '../testing/elf-loader';
 import { runTask } from '../testing/run';
 import { newPtraceContext } from '../ptrace/ptrace';
-import { setSentrySpin } from '../../native/systrap/systrap-native';
-import { setStubSpin } from '../systrap/address-space';
+import { setSpinBounds, setStamps, stamps } from '../../native/systrap/systrap-native';
 
 const OPS = 100000;
 /** ROUNDS: BENCH_ROUNDS, 5 by default. */
@@ -51,11 +52,25 @@ function nodeRound(ops: number, pinning = true, backend = 'ptrace'): { totalMs: 
   return { totalMs, ops: out.syscalls };
 }
 
-function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number } {
-  const line = execFileSync(ref, args, { encoding: 'utf8' });
-  const m = /ops=(\d+) total_ms=([\d.]+)/.exec(line);
-  if (!m) throw new Error(`${path.basename(ref)}: unexpected output ${line}`);
-  return { ops: Number(m[1]), totalMs: Number(m[2]) };
+function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number; stamps?: string } {
+  const out = execFileSync(ref, args, { encoding: 'utf8' });
+  const m = /ops=(\d+) total_ms=([\d.]+)/.exec(out);
+  if (!m) throw new Error(`${path.basename(ref)}: unexpected output ${out}`);
+  return { ops: Number(m[1]), totalMs: Number(m[2]), stamps: /^stamps.*$/m.exec(out)?.[0] };
+}
+
+/** stampedRound runs one systrap round with the addon's debug stamps and prints where the time went. */
+function stampedRound(ops: number): void {
+  setStamps(true);
+  const r = nodeRound(ops, true, 'systrap');
+  const s = stamps();
+  setStamps(false);
+  const us = (ns: number): string => (ns / s.count / 1e3).toFixed(2);
+  console.log(`  systrap with debug stamps: ${((r.totalMs * 1e3) / r.ops).toFixed(2)} us per round trip; per round trip: ` +
+    `sentry JavaScript (handler, Registers, switch call) ${us(s.handle)}, answer written and stub resumed ${us(s.answer)}, ` +
+    `stub's wake-up ${us(s.toStub)}, stub: sigreturn + application + trap ${us(s.run)}, sentry's wake-up ${us(s.toSentry)}, ` +
+    `event decoded ${us(s.decode)}; the sentry spun in ${((100 * s.sentrySpun) / s.count).toFixed(0)}%, ` +
+    `the stub in ${((100 * s.stubSpun) / s.count).toFixed(0)}%`);
 }
 
 function show(what: string, r: { totalMs: number; ops: number }): number {
@@ -66,25 +81,30 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
 
 nodeRound(5000); // warm up the JIT and the allocator
 nodeRound(5000, true, 'systrap');
-const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysFutexRef: number[] = [];
+const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysYieldRef: number[] = [], sysFutexRef: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   console.log(`round ${i + 1}`);
   node.push(show('node platform (Context.switch)', nodeRound(OPS)));
   ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
   sys.push(show('node platform, systrap (Context.switch)', nodeRound(OPS, true, 'systrap')));
   sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
+  sysYieldRef.push(show('C reference (the same, both spinning with sched_yield: systrap\'s adaptive spin)', refRound(SYSTRAP_REF, ['yield'])));
   sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
 }
 const n = median(node), c = median(ref);
 console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
 show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
 console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
-setStubSpin(2000);
-setSentrySpin(2000);
-show('for comparison, systrap with both sides spinning 2000 iterations before sleeping', nodeRound(OPS / 10, true, 'systrap'));
-setStubSpin(0);
-setSentrySpin(0);
+setSpinBounds(0, 0);
+show('for comparison, systrap without spinning (futex hand-off only)', nodeRound(OPS / 10, true, 'systrap'));
+setSpinBounds(20000, 20000);
+stampedRound(OPS / 10);
+for (const args of [['futex', 'stamps'], ['yield', 'stamps']]) {
+  const r = refRound(SYSTRAP_REF, args);
+  console.log(`  C reference, ${args[0]}: ${r.stamps ?? 'no stamps'}`);
+}
 const st = median(sys), sr = median(sysRef);
 console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
-const sf = median(sysFutexRef);
-console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
+const sy = median(sysYieldRef), sf = median(sysFutexRef);
+console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the sched_yield C reference (${sy.toFixed(2)} us): ${(st / sy).toFixed(2)}; ` +
+  `systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
