@@ -10,6 +10,11 @@
  * each round, the ratios of the medians, a systrap round without spinning and one with
  * the addon's debug stamps (where a round trip's time goes), and the C reference's own
  * stamps. It is not a test: no threshold fails it.
+ *
+ * Each systrap round runs in a Node process of its own (this file again, with
+ * BENCH_SYSTRAP_CHILD set), as a sentry runs one platform: the ptrace rounds leave this
+ * thread held on one CPU (the ptrace addon's tracer hold), which a stub spawned from it
+ * would inherit.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -17,7 +22,7 @@ import { getPlatform, MemoryFile, Registers } from '../index';
 import { loadStaticElf, mapStack } from '../testing/elf-loader';
 import { runTask } from '../testing/run';
 import { newPtraceContext } from '../ptrace/ptrace';
-import { setSpinBounds, setStamps, stamps } from '../../native/systrap/systrap-native';
+import { setSpinBounds, setStamps, stamps, type SystrapStamps } from '../../native/systrap/systrap-native';
 
 const OPS = 100000;
 /** ROUNDS: BENCH_ROUNDS, 5 by default. */
@@ -59,18 +64,23 @@ function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number; 
   return { ops: Number(m[1]), totalMs: Number(m[2]), stamps: /^stamps.*$/m.exec(out)?.[0] };
 }
 
-/** stampedRound runs one systrap round with the addon's debug stamps and prints where the time went. */
-function stampedRound(ops: number): void {
-  setStamps(true);
+/** SystrapMode is how a child round runs systrap: adaptive spinning (the default), none, or adaptive with the debug stamps. */
+type SystrapMode = 'adaptive' | 'no-spin' | 'stamps';
+
+/** systrapRound runs one systrap round of `ops` in a child process (see the top). */
+function systrapRound(ops: number, mode: SystrapMode = 'adaptive'): { totalMs: number; ops: number; stamps?: SystrapStamps } {
+  const out = execFileSync(process.execPath, [__filename], { encoding: 'utf8', env: { ...process.env, BENCH_SYSTRAP_CHILD: JSON.stringify({ ops, mode }) } });
+  return JSON.parse(out);
+}
+
+/** systrapChild is the child's side of systrapRound: a warm-up, then the round, as JSON on stdout. */
+function systrapChild(): void {
+  const { ops, mode } = JSON.parse(process.env.BENCH_SYSTRAP_CHILD!) as { ops: number; mode: SystrapMode };
+  if (mode === 'no-spin') setSpinBounds(0, 0);
+  nodeRound(5000, true, 'systrap');
+  setStamps(mode === 'stamps');
   const r = nodeRound(ops, true, 'systrap');
-  const s = stamps();
-  setStamps(false);
-  const us = (ns: number): string => (ns / s.count / 1e3).toFixed(2);
-  console.log(`  systrap with debug stamps: ${((r.totalMs * 1e3) / r.ops).toFixed(2)} us per round trip; per round trip: ` +
-    `sentry JavaScript (handler, Registers, switch call) ${us(s.handle)}, answer written and stub resumed ${us(s.answer)}, ` +
-    `stub's wake-up ${us(s.toStub)}, stub: sigreturn + application + trap ${us(s.run)}, sentry's wake-up ${us(s.toSentry)}, ` +
-    `event decoded ${us(s.decode)}; the sentry spun in ${((100 * s.sentrySpun) / s.count).toFixed(0)}%, ` +
-    `the stub in ${((100 * s.stubSpun) / s.count).toFixed(0)}%`);
+  process.stdout.write(JSON.stringify(mode === 'stamps' ? { ...r, stamps: stamps() } : r));
 }
 
 function show(what: string, r: { totalMs: number; ops: number }): number {
@@ -79,32 +89,45 @@ function show(what: string, r: { totalMs: number; ops: number }): number {
   return us;
 }
 
-nodeRound(5000); // warm up the JIT and the allocator
-nodeRound(5000, true, 'systrap');
-const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysYieldRef: number[] = [], sysFutexRef: number[] = [];
-for (let i = 0; i < ROUNDS; i++) {
-  console.log(`round ${i + 1}`);
-  node.push(show('node platform (Context.switch)', nodeRound(OPS)));
-  ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
-  sys.push(show('node platform, systrap (Context.switch)', nodeRound(OPS, true, 'systrap')));
-  sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
-  sysYieldRef.push(show('C reference (the same, both spinning with sched_yield: systrap\'s adaptive spin)', refRound(SYSTRAP_REF, ['yield'])));
-  sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
+/** showStamps prints where a stamped round's time went. */
+function showStamps(r: { totalMs: number; ops: number; stamps?: SystrapStamps }): void {
+  const s = r.stamps!;
+  const us = (ns: number): string => (ns / s.count / 1e3).toFixed(2);
+  console.log(`  systrap with debug stamps: ${((r.totalMs * 1e3) / r.ops).toFixed(2)} us per round trip; per round trip: ` +
+    `sentry JavaScript (handler, Registers, switch call) ${us(s.handle)}, answer written and stub resumed ${us(s.answer)}, ` +
+    `stub's wake-up ${us(s.toStub)}, stub: sigreturn + application + trap ${us(s.run)}, sentry's wake-up ${us(s.toSentry)}, ` +
+    `event decoded ${us(s.decode)}; the sentry spun in ${((100 * s.sentrySpun) / s.count).toFixed(0)}%, ` +
+    `the stub in ${((100 * s.stubSpun) / s.count).toFixed(0)}%`);
 }
-const n = median(node), c = median(ref);
-console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
-show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
-console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
-setSpinBounds(0, 0);
-show('for comparison, systrap without spinning (futex hand-off only)', nodeRound(OPS / 10, true, 'systrap'));
-setSpinBounds(20000, 20000);
-stampedRound(OPS / 10);
-for (const args of [['futex', 'stamps'], ['yield', 'stamps']]) {
-  const r = refRound(SYSTRAP_REF, args);
-  console.log(`  C reference, ${args[0]}: ${r.stamps ?? 'no stamps'}`);
+
+function main(): void {
+  nodeRound(5000); // warm up the JIT and the allocator
+  const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysYieldRef: number[] = [], sysFutexRef: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    console.log(`round ${i + 1}`);
+    node.push(show('node platform (Context.switch)', nodeRound(OPS)));
+    ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
+    sys.push(show('node platform, systrap (Context.switch)', systrapRound(OPS)));
+    sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
+    sysYieldRef.push(show('C reference (the same, both spinning with sched_yield: systrap\'s adaptive spin)', refRound(SYSTRAP_REF, ['yield'])));
+    sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
+  }
+  const n = median(node), c = median(ref);
+  console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
+  show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
+  console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
+  show('for comparison, systrap without spinning (futex hand-off only)', systrapRound(OPS / 10, 'no-spin'));
+  showStamps(systrapRound(OPS / 10, 'stamps'));
+  for (const args of [['futex', 'stamps'], ['yield', 'stamps']]) {
+    const r = refRound(SYSTRAP_REF, args);
+    console.log(`  C reference, ${args[0]}: ${r.stamps ?? 'no stamps'}`);
+  }
+  const st = median(sys), sr = median(sysRef);
+  console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
+  const sy = median(sysYieldRef), sf = median(sysFutexRef);
+  console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the sched_yield C reference (${sy.toFixed(2)} us): ${(st / sy).toFixed(2)}; ` +
+    `systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
 }
-const st = median(sys), sr = median(sysRef);
-console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
-const sy = median(sysYieldRef), sf = median(sysFutexRef);
-console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the sched_yield C reference (${sy.toFixed(2)} us): ${(st / sy).toFixed(2)}; ` +
-  `systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
+
+if (process.env.BENCH_SYSTRAP_CHILD) systrapChild();
+else main();
