@@ -43,6 +43,11 @@ export class SystrapAddressSpace implements AddressSpace {
     return this.control.pid;
   }
 
+  /** hostPid is the stub process (AddressSpace.hostPid: `ps` reports it). */
+  get hostPid(): number {
+    return this.control.pid;
+  }
+
   /** controlTid is the control thread (traced; the initial FP state is read from it). */
   get controlTid(): number {
     return this.control.controlThread.tid;

@@ -37,6 +37,13 @@ describe('systrap platform', () => {
     ctx.release();
   });
 
+  test('the host pid of an address space is its stub process, which `ps` reports', () => {
+    const { as, ctx } = f.setup('syscall-loop');
+    expect(as.hostPid).toBe(as.pid);
+    expect(readFileSync(`/proc/${as.hostPid}/comm`, 'utf8')).toBe('tvisor-systrap\n');
+    ctx.release();
+  });
+
   test('while the sentry answers slowly, the stub is told not to spin for its answers', () => {
     // Each answer takes 2 ms (a sentry busy elsewhere, or a sandbox idling between
     // syscalls): far above the 20 us bounds, so the moving averages never allow a spin.
