@@ -7,7 +7,8 @@
  * spins on the shared word, sets rax and publishes the answer. Both sides spin; nothing is
  * pinned (they run on two CPUs). Output: one line "ops=N total_ms=T per_op_us=U".
  *
- * Arguments: `futex` (both sides sleep on a futex instead of spinning), `same-cpu` (both
+ * Arguments: `futex` (both sides sleep on a futex instead of spinning), `yield` (both
+ * spin with sched_yield between looks instead of pause), `same-cpu` (both
  * pinned to the CPU the parent starts on), `stamps` (clock_gettime stamps at each step
  * of the round trip, summed over all of them: a second line "stamps: ..." gives the mean
  * time in each, see struct stamps).
