@@ -33,6 +33,7 @@ import { doCommand, endDoFlags } from './commands/extras/do';
 import { install, uninstall } from './commands/extras/install';
 import { gofer, sentry, syscalls } from './commands/extras/internal';
 import { hostSyscalls } from './commands/extras/host-syscalls';
+import { platforms } from './commands/extras/platforms';
 import { createLogger, type Logger } from './log';
 import { VALUE_FLAGS, dropIgnoredGlobals, firstCommand, wantsVersion } from './argv-scan';
 import { versionText } from './version';
@@ -50,7 +51,7 @@ function launcherPath(): string {
 /** OCI_COMMANDS are runc's commands. */
 export const OCI_COMMANDS: Command[] = [create, start, state, kill, del, run, exec, ps, pause, resume, events, update, list, spec, features, ...unsupported];
 /** EXTRA_COMMANDS are tvisor's own commands. */
-export const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, hostSyscalls, gofer, sentry];
+export const EXTRA_COMMANDS: Command[] = [doCommand, install, uninstall, syscalls, hostSyscalls, platforms, gofer, sentry];
 
 /** GLOBAL_FLAGS are the global options; the ones taking a value matter to pre-scanning. */
 export const GLOBAL_FLAGS = {

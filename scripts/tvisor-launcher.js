@@ -40,7 +40,7 @@ const { createRequire } = require('module');
 
 const dist = path.join(__dirname, '..', 'dist');
 const sub = process.argv[2];
-const bundle = sub === 'gofer' ? 'gofer.js' : sub === 'sentry' || sub === 'syscalls' ? 'sentry.js' : 'tvisor.js';
+const bundle = sub === 'gofer' ? 'gofer.js' : sub === 'sentry' || sub === 'syscalls' || sub === 'platforms' ? 'sentry.js' : 'tvisor.js';
 const argv = bundle === 'tvisor.js' ? process.argv.slice(2) : process.argv.slice(3);
 
 /** startProfile opens TVISOR_PROFILE, records Node's boot steps and returns the mark function (undefined when off). */
@@ -161,7 +161,7 @@ function fromSnapshot(file) {
 const bundleFile = path.join(dist, bundle);
 const mod = fromSnapshot(bundleFile) ?? load(bundleFile);
 if (profileMark) profileMark('bundle-evaluated');
-const exit = sub === 'syscalls' ? mod.syscallsMain(argv) : mod.main(argv);
+const exit = sub === 'syscalls' ? mod.syscallsMain(argv) : sub === 'platforms' ? mod.platformsMain(argv) : mod.main(argv);
 if (exit && typeof exit.then === 'function') {
   exit.then((code) => { if (typeof code === 'number') process.exitCode = code; }, (err) => {
     process.stderr.write(`tvisor: ${err && err.message ? err.message : String(err)}\n`);

@@ -31,6 +31,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../gofer/p9/client';
 import { parseConfig } from '../oci/validate';
+export { syscallsMain, platformsMain } from './listing-main';
 import { boot, type Booted } from './boot';
 import { spawnGofer } from './gofer-launch';
 import { reap } from '../native/spawn';
@@ -44,7 +45,6 @@ import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { reactor } from './net/reactor';
 import { setNetworkMode } from './net/mode';
-import { renderListing } from './syscalls/linux/listing';
 import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
@@ -136,20 +136,6 @@ function readEnv(fd: number): string[] {
   }
   if (!Array.isArray(env) || !env.every((v) => typeof v === 'string')) throw new Error('--env-fd: the environment is not an array of strings');
   return env;
-}
-
-/** syscallsMain implements `tvisor syscalls [--format table|json]`. */
-export function syscallsMain(argv: string[]): number {
-  let format: string;
-  try {
-    format = parseArgs({ args: argv, options: { format: { type: 'string', default: 'table' } }, strict: true }).values.format!;
-    if (format !== 'table' && format !== 'json') throw new Error(`--format: "${format}" is not table or json`);
-  } catch (e) {
-    process.stderr.write(`tvisor syscalls: ${(e as Error).message}\n`);
-    return 2;
-  }
-  process.stdout.write(renderListing(format as 'table' | 'json'));
-  return 0;
 }
 
 /** main runs the sandbox; it resolves to the exit status (init's). */

@@ -140,7 +140,7 @@ describe('the stub binary', () => {
 
 describe('the systrap stub binary', () => {
   const stub = path.resolve(__dirname, '../../build/native/tvisor-systrap-stub');
-  const SITES = { inject: INJECT_IP, restorer: STUB_BASE + 0xa07n, wake: STUB_BASE + 0xa42n, wait: STUB_BASE + 0xa82n, exit: STUB_BASE + 0xac2n } as const;
+  const SITES = { inject: INJECT_IP, restorer: STUB_BASE + 0xa07n, wake: STUB_BASE + 0xa42n, wait: STUB_BASE + 0xa82n, exit: STUB_BASE + 0xac2n, yield: STUB_BASE + 0xb02n } as const;
 
   it('has filter A as the table describes: the systrap-stub rows at their sites, a trap anywhere else', () => {
     if (!fs.existsSync(stub)) throw new Error(`${stub} is missing: run make build`);

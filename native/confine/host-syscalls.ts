@@ -37,7 +37,7 @@ export type HostProcess = 'sentry' | 'gofer' | 'stub' | 'systrap-stub';
 export const HOST_PROCESSES: readonly HostProcess[] = ['sentry', 'gofer', 'stub', 'systrap-stub'];
 
 /** StubSite names a syscall instruction of a stub (native/stub/layout.h, native/systrap/layout.h). */
-export type StubSite = 'inject' | 'park' | 'restorer' | 'wake' | 'wait' | 'exit';
+export type StubSite = 'inject' | 'park' | 'restorer' | 'wake' | 'wait' | 'exit' | 'yield';
 
 /** RuntimeValue names an argument value known only when the filter is installed. */
 export type RuntimeValue = 'stubFd';
@@ -160,7 +160,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 17, name: 'pread64', who: SG, why: 'the memory file; Tread; the sandbox\'s /proc/net/snmp, netstat and /proc/sys/net, re-read from the namespace\'s files opened before confinement' },
   { nr: 18, name: 'pwrite64', who: SG, why: 'the memory file; Twrite' },
   { nr: 21, name: 'access', who: S, why: 'Node\'s fs.existsSync' },
-  { nr: 24, name: 'sched_yield', who: SG, why: 'V8 spin locks' },
+  { nr: 24, name: 'sched_yield', who: SG, why: 'V8 spin locks; the sentry\'s bounded spin for a systrap stub\'s event' },
+  { nr: 24, name: 'sched_yield', who: ['systrap-stub'], gadget: 'yield', why: 'the handler\'s bounded spin for the sentry\'s answer gives the CPU to whatever else may run (it only gives up its own time)' },
   { nr: 25, name: 'mremap', who: SG, why: 'realloc of large blocks' },
   { nr: 28, name: 'madvise', who: SG, why: 'V8 and glibc give memory back' },
   { nr: 33, name: 'dup2', who: S, why: 'stub spawn moves the memory file to its fixed number' },

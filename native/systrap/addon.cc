@@ -17,6 +17,7 @@
 #include <napi.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,10 +34,54 @@ namespace {
 
 constexpr size_t kRegsSize = sizeof(struct user_regs_struct);
 constexpr size_t kInfoSize = 32;
-// sentrySpin: iterations (pause) the sentry spins for an event before it sleeps. 0 by
-// default: on these 2-CPU machines under load, spinning on either side costs more than
-// it saves (platform/README.md has the figures).
-int sentrySpin = 0;
+// Spin bounds (ns): how long the sentry spins for an event, and the stub for an answer,
+// before sleeping, when the recent round trips say it is worth it (setSpin changes them;
+// 0 turns a side's spinning off). platform/README.md has the figures behind them.
+int64_t sentrySpinNs = 20 * 1000;
+int64_t stubSpinNs = 20 * 1000;
+
+// The adaptive state of this thread's round trips (one JavaScript thread runs a
+// context's switches): moving averages of the application's runs (resume to event) and
+// of the sentry's handling (return of one switch to the next call), each sample capped
+// at four bounds so that one long run is forgotten after a few short ones.
+thread_local int64_t avgRunNs = INT64_MAX / 2;
+thread_local int64_t avgHandleNs = INT64_MAX / 2;
+thread_local int64_t lastReturnNs = 0;
+
+int64_t Average(int64_t avg, int64_t sample, int64_t bound) {
+  if (sample > 4 * bound) sample = 4 * bound;
+  if (avg > 4 * bound) avg = 4 * bound;
+  return avg - avg / 8 + sample / 8;
+}
+
+uint64_t Rdtsc() {
+  uint32_t lo, hi;
+  // SAFETY: reads the time-stamp counter into two registers; no memory is touched.
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+// The TSC rate, for the stub's spin bound and the stamps: two samples of (TSC,
+// CLOCK_MONOTONIC) at least 10 ms apart (the first at load, the second at the first
+// switch after that); until then the stub does not spin.
+int64_t tscNs0 = 0;
+uint64_t tsc0 = 0;
+double ticksPerNs = 0;
+
+// Debug stamps (setStamps): sums over the round trips since they were turned on, in ns.
+struct Stamps {
+  bool on = false;
+  double count = 0;
+  double handle = 0;     // sentry: return of a switch -> the next call (JavaScript: handler, Registers)
+  double answer = 0;     // sentry: call -> the stub resumed (frame written, FUTEX_WAKE if it slept)
+  double toStub = 0;     // RESUME set -> the stub's handler saw it (its wake-up)
+  double run = 0;        // the stub saw RESUME -> its handler entered again (sigreturn, application, trap)
+  double toSentry = 0;   // the stub's handler entered -> the sentry saw the event (its wake-up)
+  double decode = 0;     // the sentry saw the event -> the switch returns
+  double sentrySpun = 0; // round trips where the sentry spun
+  double stubSpun = 0;   // round trips where the stub was told to spin
+};
+thread_local Stamps stamps;
 constexpr int64_t kPollNs = 10 * 1000 * 1000;
 constexpr int64_t kKickNs = 50 * 1000 * 1000;
 constexpr int64_t kBrokenNs = 5LL * 1000 * 1000 * 1000;
@@ -91,12 +136,16 @@ long Futex(uint32_t* word, int op, uint32_t val, const struct timespec* timeout)
 // WaitEvent waits until the block's state becomes EVENT, having been `from` (RESUME after
 // an answer, 0 for a thread not yet born). It returns kEvent, kExited (the thread is
 // gone) or kBroken (the state holds anything else, or the thread does not answer).
-int WaitEvent(Block& b, uint32_t from, int pid, int tid) {
-  for (int i = 0; i < sentrySpin; i++) {
-    if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) == STATE_EVENT) return kEvent;
-    __builtin_ia32_pause();
-  }
+// spinNs bounds a first phase of spinning (sched_yield between looks; 0: none).
+int WaitEvent(Block& b, uint32_t from, int pid, int tid, int64_t spinNs = 0) {
   int64_t start = NowNs();
+  if (spinNs > 0) {
+    for (int64_t t = start; t - start < spinNs; t = NowNs()) {
+      if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) == STATE_EVENT) return kEvent;
+      // SAFETY: gives up the CPU for a moment; no arguments.
+      sched_yield();
+    }
+  }
   bool kicked = false;
   for (;;) {
     __atomic_exchange_n(b.sentryWaiting(), 1, __ATOMIC_SEQ_CST);
@@ -199,6 +248,17 @@ int WriteAnswer(Block& b, const uint64_t* regs) {
   return 0;
 }
 
+// Calibrate takes the second sample of the TSC rate once 10 ms have passed since the first.
+void Calibrate(int64_t now) {
+  if (ticksPerNs > 0 || now - tscNs0 < 10 * 1000 * 1000) return;
+  ticksPerNs = static_cast<double>(Rdtsc() - tsc0) / static_cast<double>(now - tscNs0);
+}
+
+// TscNs converts a TSC difference to ns (0 before calibration).
+double TscNs(uint64_t ticks) {
+  return ticksPerNs > 0 ? static_cast<double>(static_cast<int64_t>(ticks)) / ticksPerNs : 0;
+}
+
 void Resume(Block& b) {
   __atomic_exchange_n(b.state(), STATE_RESUME, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(b.stubWaiting(), __ATOMIC_SEQ_CST)) Futex(b.state(), FUTEX_WAKE, 1, nullptr);
@@ -214,12 +274,43 @@ Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   auto* regs = reinterpret_cast<uint64_t*>(Buf(info, 2, kRegsSize));
   uint8_t* out = Buf(info, 3, kInfoSize);
   int pid = info[4].As<Napi::Number>().Int32Value(), tid = info[5].As<Napi::Number>().Int32Value();
+  int64_t entry = NowNs();
   if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) != STATE_EVENT) return Napi::Number::New(env, kBroken);
   if (WriteAnswer(b, regs) == kBroken) return Napi::Number::New(env, kBroken);
+  Calibrate(entry);
+  int64_t handle = lastReturnNs ? entry - lastReturnNs : INT64_MAX / 2;
+  avgHandleNs = Average(avgHandleNs, handle, stubSpinNs);
+  // The stub spins for its next answer only while the sentry has been answering quickly.
+  bool stubSpin = stubSpinNs > 0 && avgHandleNs < stubSpinNs && ticksPerNs > 0;
+  b.u64(BLK_STUB_SPIN) = stubSpin ? static_cast<uint64_t>(static_cast<double>(stubSpinNs) * ticksPerNs) : 0;
+  uint64_t resumeTsc = Rdtsc();
   Resume(b);
-  int r = WaitEvent(b, STATE_RESUME, pid, tid);
-  if (r != kEvent) return Napi::Number::New(env, r);
-  return Napi::Number::New(env, ReadEvent(b, regs, out));
+  int64_t resumed = NowNs();
+  bool sentrySpin = sentrySpinNs > 0 && avgRunNs < sentrySpinNs;
+  int r = WaitEvent(b, STATE_RESUME, pid, tid, sentrySpin ? sentrySpinNs : 0);
+  int64_t seen = NowNs();
+  uint64_t seenTsc = Rdtsc();
+  avgRunNs = Average(avgRunNs, seen - resumed, sentrySpinNs);
+  if (r != kEvent) {
+    lastReturnNs = 0;
+    return Napi::Number::New(env, r);
+  }
+  int kind = ReadEvent(b, regs, out);
+  lastReturnNs = NowNs();
+  if (stamps.on) {
+    // The stub's stamps come from the application-writable block: debug figures only.
+    uint64_t resumedTsc = b.u64(BLK_TSC_RESUMED), nextTsc = b.u64(BLK_TSC_EVENT);
+    stamps.count++;
+    if (handle < INT64_MAX / 2) stamps.handle += handle;
+    stamps.answer += resumed - entry;
+    stamps.toStub += TscNs(resumedTsc - resumeTsc);
+    stamps.run += TscNs(nextTsc - resumedTsc);
+    stamps.toSentry += TscNs(seenTsc - nextTsc);
+    stamps.decode += lastReturnNs - seen;
+    stamps.sentrySpun += sentrySpin;
+    stamps.stubSpun += stubSpin;
+  }
+  return Napi::Number::New(env, kind);
 }
 
 // awaitEvent(block, blockStub, pid, tid) -> kEvent, kExited or kBroken: waits for a new
@@ -239,12 +330,36 @@ Napi::Value EndThread(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
-// setSpin(n) -> 0: the sentry spins n iterations (pause) for an event before it sleeps.
+// setSpin(sentryNs, stubNs) -> 0: the bounds of the two sides' spinning (0: off).
 Napi::Value SetSpin(const Napi::CallbackInfo& info) {
-  int n = info[0].As<Napi::Number>().Int32Value();
-  if (n < 0) throw Napi::RangeError::New(info.Env(), "spin must be >= 0");
-  sentrySpin = n;
+  int64_t sentry = info[0].As<Napi::Number>().Int64Value(), stub = info[1].As<Napi::Number>().Int64Value();
+  if (sentry < 0 || stub < 0 || sentry > kKickNs || stub > kKickNs) throw Napi::RangeError::New(info.Env(), "spin bound out of range");
+  sentrySpinNs = sentry;
+  stubSpinNs = stub;
   return Napi::Number::New(info.Env(), 0);
+}
+
+// setStamps(on) -> 0: starts (and zeroes) or stops this thread's debug stamps.
+Napi::Value SetStamps(const Napi::CallbackInfo& info) {
+  stamps = Stamps{};
+  stamps.on = info[0].As<Napi::Boolean>().Value();
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// stamps() -> this thread's stamp sums: {count, handle, answer, toStub, run, toSentry,
+// decode, sentrySpun, stubSpun} (ns, counts).
+Napi::Value GetStamps(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o["count"] = stamps.count;
+  o["handle"] = stamps.handle;
+  o["answer"] = stamps.answer;
+  o["toStub"] = stamps.toStub;
+  o["run"] = stamps.run;
+  o["toSentry"] = stamps.toSentry;
+  o["decode"] = stamps.decode;
+  o["sentrySpun"] = stamps.sentrySpun;
+  o["stubSpun"] = stamps.stubSpun;
+  return o;
 }
 
 // fsgsbase() -> whether user mode may use rdfsbase/wrfsbase (the stub's handler does).
@@ -258,6 +373,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["awaitEvent"] = Napi::Function::New(env, AwaitEvent, "awaitEvent");
   exports["endThread"] = Napi::Function::New(env, EndThread, "endThread");
   exports["setSpin"] = Napi::Function::New(env, SetSpin, "setSpin");
+  exports["setStamps"] = Napi::Function::New(env, SetStamps, "setStamps");
+  exports["stamps"] = Napi::Function::New(env, GetStamps, "stamps");
+  tscNs0 = NowNs();
+  tsc0 = Rdtsc();
   exports["fsgsbase"] = Napi::Function::New(env, FsGsBase, "fsgsbase");
   exports["regsSize"] = Napi::Number::New(env, kRegsSize);
   exports["blockSize"] = Napi::Number::New(env, SYSTRAP_BLOCK_SIZE);

@@ -11,12 +11,29 @@ export interface SystrapAddon {
   awaitEvent(block: Buffer, blockStub: number, pid: number, tid: number): number;
   /** endThread tells the thread waiting at an event to exit. */
   endThread(block: Buffer): number;
-  /** setSpin sets how many iterations the sentry spins for an event before it sleeps. */
-  setSpin(n: number): number;
+  /** setSpin sets the bounds (ns) of the sentry's and the stub's adaptive spinning (0: off). */
+  setSpin(sentryNs: number, stubNs: number): number;
+  /** setStamps starts (zeroed) or stops the calling thread's debug stamps of its round trips. */
+  setStamps(on: boolean): number;
+  /** stamps returns the calling thread's stamp sums (ns) since setStamps(true). */
+  stamps(): SystrapStamps;
   /** fsgsbase says whether user mode may use rdfsbase/wrfsbase on this host. */
   fsgsbase(): boolean;
   /** regsSize is sizeof(struct user_regs_struct). */
   readonly regsSize: number;
   /** blockSize is SYSTRAP_BLOCK_SIZE. */
   readonly blockSize: number;
+}
+
+/** SystrapStamps are sums over round trips (ns; the last two are counts), see addon.cc's Stamps. */
+export interface SystrapStamps {
+  count: number;
+  handle: number;
+  answer: number;
+  toStub: number;
+  run: number;
+  toSentry: number;
+  decode: number;
+  sentrySpun: number;
+  stubSpun: number;
 }

@@ -22,6 +22,7 @@
 #define SYSTRAP_OFF_WAKE 0xa40          /* the handler's futex(FUTEX_WAKE) site */
 #define SYSTRAP_OFF_WAIT 0xa80          /* the handler's futex(FUTEX_WAIT) site */
 #define SYSTRAP_OFF_EXIT 0xac0          /* exit(0): the sentry ends this thread */
+#define SYSTRAP_OFF_YIELD 0xb00         /* the handler's sched_yield site (its bounded spin) */
 
 #define SYSTRAP_BIRTH (STUB_BASE + SYSTRAP_OFF_BIRTH)
 #define SYSTRAP_FPROG_B (STUB_BASE + SYSTRAP_OFF_FILTER_B - 16)
@@ -30,6 +31,7 @@
 #define SYSTRAP_WAKE_IP (STUB_BASE + SYSTRAP_OFF_WAKE + 2)
 #define SYSTRAP_WAIT_IP (STUB_BASE + SYSTRAP_OFF_WAIT + 2)
 #define SYSTRAP_EXIT_IP (STUB_BASE + SYSTRAP_OFF_EXIT + 2)
+#define SYSTRAP_YIELD_IP (STUB_BASE + SYSTRAP_OFF_YIELD + 2)
 
 /* Per-thread blocks: BLOCK_SIZE each, from SYSTRAP_BLOCKS up to STUB_TASK_TOP. */
 #define SYSTRAP_BLOCKS (STUB_BASE + 0x100000)
@@ -44,8 +46,10 @@
 #define BLK_SIGINFO 24       /* u64: the signal frame's siginfo (stub address) */
 #define BLK_FS_BASE 32       /* u64: fs base at the event; loaded again at resume */
 #define BLK_GS_BASE 40       /* u64: gs base, likewise */
-#define BLK_STUB_SPIN 48     /* u32: iterations the stub spins before it sleeps (the sentry sets it) */
+#define BLK_STUB_SPIN 48     /* u64: TSC ticks the stub spins (sched_yield) before it sleeps (the sentry sets it) */
+#define BLK_TSC_EVENT 56     /* u64: TSC when the handler was entered (the sentry's debug stamps) */
 #define BLK_SIGALTSTACK 64   /* stack_t the sentry writes for the injected sigaltstack */
+#define BLK_TSC_RESUMED 88   /* u64: TSC when the handler saw RESUME (the sentry's debug stamps) */
 #define BLK_ALTSTACK 0x1000
 
 #define STATE_EVENT 1

@@ -18,16 +18,18 @@
  *                  seccomp(SET_MODE_FILTER, 0, filter B) (driven by the sentry through
  *                  ptrace on the control thread, or on a new thread before its detach);
  *   restorer:      rt_sigreturn;   wake site: futex(FUTEX_WAKE);
- *   wait site:     futex(FUTEX_WAIT);   exit site: exit.
+ *   wait site:     futex(FUTEX_WAIT);   exit site: exit;   yield site: sched_yield.
  * Filter B (each application thread, stacked on A): any syscall from the inject gadget
  * kills the process, so an application thread can never reach mmap or clone.
  *
  * Handler (rdi = signal, rsi = siginfo, rdx = ucontext; %rsp in the thread's block): it
  * stores the frame's addresses and fs/gs base in the block header, sets the state to
- * EVENT, wakes the sentry if it sleeps, spins BLK_STUB_SPIN times, then sleeps on the
- * futex until the state changes: RESUME loads fs/gs base and returns (rt_sigreturn loads
- * the registers and XSAVE image the sentry left in the frame); anything else exits the
- * thread.
+ * EVENT, wakes the sentry if it sleeps, spins (sched_yield, so that a sentry sharing its
+ * CPU runs) until BLK_STUB_SPIN TSC ticks have passed since it was entered, then sleeps
+ * on the futex until the state changes: RESUME loads fs/gs base and returns
+ * (rt_sigreturn loads the registers and XSAVE image the sentry left in the frame);
+ * anything else exits the thread. The TSC at entry and at RESUME go in the header (the
+ * sentry's debug stamps).
  */
 #include "layout.h"
 
@@ -36,6 +38,7 @@
 #define SYS_munmap 11
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigreturn 15
+#define SYS_sched_yield 24
 #define SYS_setitimer 38
 #define SYS_clone 56
 #define SYS_exit 60
@@ -165,7 +168,9 @@ a_2:
 a_3:
 	BPF_JEQ LO32(SYSTRAP_WAIT_IP), a_wait, a_4
 a_4:
-	BPF_JEQ LO32(SYSTRAP_EXIT_IP), a_exit, a_trap
+	BPF_JEQ LO32(SYSTRAP_EXIT_IP), a_exit, a_5
+a_5:
+	BPF_JEQ LO32(SYSTRAP_YIELD_IP), a_yield, a_trap
 a_inject:
 	BPF_LD 0
 	BPF_JEQ SYS_mmap, a_allow, a_i1
@@ -217,6 +222,9 @@ a_wait_op:
 a_exit:
 	BPF_LD 0
 	BPF_JEQ SYS_exit, a_allow, a_kill
+a_yield:
+	BPF_LD 0
+	BPF_JEQ SYS_sched_yield, a_allow, a_kill
 a_kill:
 	BPF_RET SECCOMP_RET_KILL_PROCESS
 a_allow:
@@ -249,9 +257,16 @@ filter_b_end:
 
 	.org SYSTRAP_OFF_HANDLER, 0xcc
 handler:
+	/* r12: the TSC at entry (the spin's start); syscalls keep it. rdtsc takes rdx. */
+	mov %rdx, %r13
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	mov %rax, %r12
 	mov %rsp, %rbx
 	and $-SYSTRAP_BLOCK_SIZE, %rbx
-	mov %rdx, BLK_UCONTEXT(%rbx)
+	mov %r12, BLK_TSC_EVENT(%rbx)
+	mov %r13, BLK_UCONTEXT(%rbx)
 	mov %rsi, BLK_SIGINFO(%rbx)
 	rdfsbase %rax
 	mov %rax, BLK_FS_BASE(%rbx)
@@ -269,14 +284,16 @@ handler:
 	mov $1, %edx
 	jmp wake_site
 spin:
-	mov BLK_STUB_SPIN(%rbx), %ecx
-1:	cmpl $STATE_EVENT, BLK_STATE(%rbx)
+	cmpl $STATE_EVENT, BLK_STATE(%rbx)
 	jne answered
-	test %ecx, %ecx
-	jz sleep
-	pause
-	dec %ecx
-	jmp 1b
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	sub %r12, %rax
+	cmp BLK_STUB_SPIN(%rbx), %rax
+	jae sleep
+	mov $SYS_sched_yield, %eax
+	jmp yield_site
 sleep:
 	movl $1, BLK_STUB_WAITING(%rbx)
 	mfence
@@ -294,6 +311,10 @@ woken:
 answered:
 	cmpl $STATE_RESUME, BLK_STATE(%rbx)
 	jne exit_thread
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	mov %rax, BLK_TSC_RESUMED(%rbx)
 	mov BLK_FS_BASE(%rbx), %rax
 	wrfsbase %rax
 	mov BLK_GS_BASE(%rbx), %rax
@@ -323,3 +344,8 @@ wait_site:
 exit_site:
 	syscall
 	hlt
+
+	.org SYSTRAP_OFF_YIELD, 0xcc
+yield_site:
+	syscall
+	jmp spin

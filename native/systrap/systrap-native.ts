@@ -5,7 +5,9 @@
  */
 import { HostError } from '../libc';
 import { findFile, REGS_SIZE, stubPath } from '../ptrace/ptrace-native';
-import type { SystrapAddon } from './addon';
+import type { SystrapAddon, SystrapStamps } from './addon';
+
+export type { SystrapStamps } from './addon';
 
 /** BLOCK_SIZE mirrors SYSTRAP_BLOCK_SIZE (layout.h). */
 export const BLOCK_SIZE = 0x8000;
@@ -80,8 +82,27 @@ export function endThread(block: Buffer): void {
   loadSystrapAddon().endThread(block);
 }
 
-/** setSentrySpin sets how many iterations (pause) the sentry spins for an event before it sleeps. */
-export function setSentrySpin(n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`spin ${n}: not a count`);
-  loadSystrapAddon().setSpin(n);
+/** SPIN_LIMIT_NS is the largest spin bound setSpinBounds takes (the sentry's 50 ms kick). */
+export const SPIN_LIMIT_NS = 50e6;
+
+/**
+ * setSpinBounds sets how long (ns) the sentry spins for a stub's event, and a stub for
+ * the sentry's answer, before sleeping on the futex, when the recent round trips were
+ * short (addon.cc); 0 turns that side's spinning off. The defaults are 20 us each.
+ */
+export function setSpinBounds(sentryNs: number, stubNs: number): void {
+  for (const n of [sentryNs, stubNs]) {
+    if (!Number.isInteger(n) || n < 0 || n > SPIN_LIMIT_NS) throw new RangeError(`spin bound ${n} ns: not between 0 and ${SPIN_LIMIT_NS}`);
+  }
+  loadSystrapAddon().setSpin(sentryNs, stubNs);
+}
+
+/** setStamps starts (zeroed) or stops the debug stamps of this thread's round trips. */
+export function setStamps(on: boolean): void {
+  loadSystrapAddon().setStamps(on);
+}
+
+/** stamps returns the stamp sums since setStamps(true). */
+export function stamps(): SystrapStamps {
+  return loadSystrapAddon().stamps();
 }

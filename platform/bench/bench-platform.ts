@@ -5,11 +5,18 @@
  * on the same program (bench-loop: getppid in a loop); then the systrap platform's round
  * trip on that program and the C reference of the systrap
  * round trip (build/platform/bench/systrap-ref: a SIGSYS handler handing its registers to
- * another process over a shared page, both spinning; and both sleeping on a futex, the
- * hand-off systrap uses by default); then, where /dev/kvm works, the kvm platform against
- * the C prototype's exit loop (build/kvm/probe); last, the bare C KVM_RUN exit loop
- * (kvmReference: natively, or in the QEMU test VM). It prints each round and the ratios
- * of the medians. It is not a test: no threshold fails it.
+ * another process over a shared page, both spinning; both spinning with sched_yield,
+ * the hand-off systrap's adaptive spinning makes; and both sleeping on a futex). It prints
+ * each round, the ratios of the medians, a systrap round without spinning and one with
+ * the addon's debug stamps (where a round trip's time goes), and the C reference's own
+ * stamps; then, where /dev/kvm works, the kvm platform against the C prototype's exit loop
+ * (build/kvm/probe); last, the bare C KVM_RUN exit loop (kvmReference: natively, or in the
+ * QEMU test VM). It is not a test: no threshold fails it.
+ *
+ * Each systrap round runs in a Node process of its own (this file again, with
+ * BENCH_SYSTRAP_CHILD set), as a sentry runs one platform: the ptrace rounds leave this
+ * thread held on one CPU (the ptrace addon's tracer hold), which a stub spawned from it
+ * would inherit.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -17,8 +24,7 @@ import { getPlatform, MemoryFile, Registers } from '../index';
 import { loadStaticElf, mapStack } from '../testing/elf-loader';
 import { runTask } from '../testing/run';
 import { newPtraceContext } from '../ptrace/ptrace';
-import { setSentrySpin } from '../../native/systrap/systrap-native';
-import { setStubSpin } from '../systrap/address-space';
+import { setSpinBounds, setStamps, stamps, type SystrapStamps } from '../../native/systrap/systrap-native';
 
 const OPS = 100000;
 /** ROUNDS: BENCH_ROUNDS, 5 by default. */
@@ -53,11 +59,30 @@ function nodeRound(ops: number, pinning = true, backend = 'ptrace'): { totalMs: 
   return { totalMs, ops: out.syscalls };
 }
 
-function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number } {
-  const line = execFileSync(ref, args, { encoding: 'utf8' });
-  const m = /ops=(\d+) total_ms=([\d.]+)/.exec(line);
-  if (!m) throw new Error(`${path.basename(ref)}: unexpected output ${line}`);
-  return { ops: Number(m[1]), totalMs: Number(m[2]) };
+function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number; stamps?: string } {
+  const out = execFileSync(ref, args, { encoding: 'utf8' });
+  const m = /ops=(\d+) total_ms=([\d.]+)/.exec(out);
+  if (!m) throw new Error(`${path.basename(ref)}: unexpected output ${out}`);
+  return { ops: Number(m[1]), totalMs: Number(m[2]), stamps: /^stamps.*$/m.exec(out)?.[0] };
+}
+
+/** SystrapMode is how a child round runs systrap: adaptive spinning (the default), none, or adaptive with the debug stamps. */
+type SystrapMode = 'adaptive' | 'no-spin' | 'stamps';
+
+/** systrapRound runs one systrap round of `ops` in a child process (see the top). */
+function systrapRound(ops: number, mode: SystrapMode = 'adaptive'): { totalMs: number; ops: number; stamps?: SystrapStamps } {
+  const out = execFileSync(process.execPath, [__filename], { encoding: 'utf8', env: { ...process.env, BENCH_SYSTRAP_CHILD: JSON.stringify({ ops, mode }) } });
+  return JSON.parse(out);
+}
+
+/** systrapChild is the child's side of systrapRound: a warm-up, then the round, as JSON on stdout. */
+function systrapChild(): void {
+  const { ops, mode } = JSON.parse(process.env.BENCH_SYSTRAP_CHILD!) as { ops: number; mode: SystrapMode };
+  if (mode === 'no-spin') setSpinBounds(0, 0);
+  nodeRound(5000, true, 'systrap');
+  setStamps(mode === 'stamps');
+  const r = nodeRound(ops, true, 'systrap');
+  process.stdout.write(JSON.stringify(mode === 'stamps' ? { ...r, stamps: stamps() } : r));
 }
 
 function show(what: string, r: { totalMs: number; ops: number }): number {
@@ -98,59 +123,81 @@ function kvmReference(): number | undefined {
   return med;
 }
 
-nodeRound(5000); // warm up the JIT and the allocator
-nodeRound(5000, true, 'systrap');
-const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysFutexRef: number[] = [];
-for (let i = 0; i < ROUNDS; i++) {
-  console.log(`round ${i + 1}`);
-  node.push(show('node platform (Context.switch)', nodeRound(OPS)));
-  ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
-  sys.push(show('node platform, systrap (Context.switch)', nodeRound(OPS, true, 'systrap')));
-  sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
-  sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
-}
-const n = median(node), c = median(ref);
-console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
-show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
-console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
-setStubSpin(2000);
-setSentrySpin(2000);
-show('for comparison, systrap with both sides spinning 2000 iterations before sleeping', nodeRound(OPS / 10, true, 'systrap'));
-setStubSpin(0);
-setSentrySpin(0);
-const st = median(sys), sr = median(sysRef);
-console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
-const sf = median(sysFutexRef);
-console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
-
-// kvm: Context.switch through platform/kvm against the C prototype's raw exit loop
-// (build/kvm/probe: the same machine, KVM_RUN + registers in C), same /dev/kvm, same run.
-const KVM_PROBE = path.join(ROOT, 'build/kvm/probe');
-const KVM_OPS = OPS / 10;
-let kvmWhy: string | undefined;
-try {
-  const mf = MemoryFile.create({ name: 'tvisor-bench-kvm' });
+/** kvmRounds measures the kvm platform against the C prototype's exit loop (where /dev/kvm works). */
+function kvmRounds(): void {
+  // kvm: Context.switch through platform/kvm against the C prototype's raw exit loop
+  // (build/kvm/probe: the same machine, KVM_RUN + registers in C), same /dev/kvm, same run.
+  const KVM_PROBE = path.join(ROOT, 'build/kvm/probe');
+  const KVM_OPS = OPS / 10;
+  let kvmWhy: string | undefined;
   try {
-    getPlatform('kvm', mf).release();
-  } finally {
-    mf.close();
+    const mf = MemoryFile.create({ name: 'tvisor-bench-kvm' });
+    try {
+      getPlatform('kvm', mf).release();
+    } finally {
+      mf.close();
+    }
+  } catch (err) {
+    kvmWhy = (err as Error).message;
   }
-} catch (err) {
-  kvmWhy = (err as Error).message;
+  if (kvmWhy) {
+    console.log(`kvm: not measured: ${kvmWhy}`);
+  } else {
+    nodeRound(2000, true, 'kvm');
+    const kvm: number[] = [], kvmRef: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      kvm.push(show('node platform, kvm (Context.switch)', nodeRound(KVM_OPS, true, 'kvm')));
+      const line = execFileSync(KVM_PROBE, ['-n', String(KVM_OPS)], { encoding: 'utf8' });
+      const m = /^kvm syscall round trip: ([\d.]+) us$/m.exec(line);
+      if (!m) throw new Error(`probe: unexpected output ${line}`);
+      kvmRef.push(show('C reference (probe: KVM_RUN exit loop)', { ops: KVM_OPS, totalMs: (Number(m[1]) * KVM_OPS) / 1e3 }));
+    }
+    const k = median(kvm), kr = median(kvmRef);
+    console.log(`median per trapped syscall: kvm ${k.toFixed(2)} us, its C reference ${kr.toFixed(2)} us; ratio kvm/C: ${(k / kr).toFixed(2)} (target <= 1.3)`);
+  }
 }
-if (kvmWhy) {
-  console.log(`kvm: not measured: ${kvmWhy}`);
-} else {
-  nodeRound(2000, true, 'kvm');
-  const kvm: number[] = [], kvmRef: number[] = [];
+
+/** showStamps prints where a stamped round's time went. */
+function showStamps(r: { totalMs: number; ops: number; stamps?: SystrapStamps }): void {
+  const s = r.stamps!;
+  const us = (ns: number): string => (ns / s.count / 1e3).toFixed(2);
+  console.log(`  systrap with debug stamps: ${((r.totalMs * 1e3) / r.ops).toFixed(2)} us per round trip; per round trip: ` +
+    `sentry JavaScript (handler, Registers, switch call) ${us(s.handle)}, answer written and stub resumed ${us(s.answer)}, ` +
+    `stub's wake-up ${us(s.toStub)}, stub: sigreturn + application + trap ${us(s.run)}, sentry's wake-up ${us(s.toSentry)}, ` +
+    `event decoded ${us(s.decode)}; the sentry spun in ${((100 * s.sentrySpun) / s.count).toFixed(0)}%, ` +
+    `the stub in ${((100 * s.stubSpun) / s.count).toFixed(0)}%`);
+}
+
+function main(): void {
+  nodeRound(5000); // warm up the JIT and the allocator
+  const node: number[] = [], ref: number[] = [], sys: number[] = [], sysRef: number[] = [], sysYieldRef: number[] = [], sysFutexRef: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    kvm.push(show('node platform, kvm (Context.switch)', nodeRound(KVM_OPS, true, 'kvm')));
-    const line = execFileSync(KVM_PROBE, ['-n', String(KVM_OPS)], { encoding: 'utf8' });
-    const m = /^kvm syscall round trip: ([\d.]+) us$/m.exec(line);
-    if (!m) throw new Error(`probe: unexpected output ${line}`);
-    kvmRef.push(show('C reference (probe: KVM_RUN exit loop)', { ops: KVM_OPS, totalMs: (Number(m[1]) * KVM_OPS) / 1e3 }));
+    console.log(`round ${i + 1}`);
+    node.push(show('node platform (Context.switch)', nodeRound(OPS)));
+    ref.push(show('C reference (PTRACE_SYSEMU loop)', refRound()));
+    sys.push(show('node platform, systrap (Context.switch)', systrapRound(OPS)));
+    sysRef.push(show('C reference (SIGSYS handler, registers over a shared page, both spinning)', refRound(SYSTRAP_REF, [])));
+    sysYieldRef.push(show('C reference (the same, both spinning with sched_yield: systrap\'s adaptive spin)', refRound(SYSTRAP_REF, ['yield'])));
+    sysFutexRef.push(show('C reference (the same, both sleeping on a futex: systrap\'s default hand-off)', refRound(SYSTRAP_REF, ['futex'])));
   }
-  const k = median(kvm), kr = median(kvmRef);
-  console.log(`median per trapped syscall: kvm ${k.toFixed(2)} us, its C reference ${kr.toFixed(2)} us; ratio kvm/C: ${(k / kr).toFixed(2)} (target <= 1.3)`);
+  const n = median(node), c = median(ref);
+  console.log(`median per trapped syscall: node platform ${n.toFixed(2)} us, C reference ${c.toFixed(2)} us`);
+  show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
+  console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
+  show('for comparison, systrap without spinning (futex hand-off only)', systrapRound(OPS / 10, 'no-spin'));
+  showStamps(systrapRound(OPS / 10, 'stamps'));
+  for (const args of [['futex', 'stamps'], ['yield', 'stamps']]) {
+    const r = refRound(SYSTRAP_REF, args);
+    console.log(`  C reference, ${args[0]}: ${r.stamps ?? 'no stamps'}`);
+  }
+  const st = median(sys), sr = median(sysRef);
+  console.log(`median per trapped syscall: systrap ${st.toFixed(2)} us, its C reference ${sr.toFixed(2)} us`);
+  const sy = median(sysYieldRef), sf = median(sysFutexRef);
+  console.log(`ratio systrap/its C reference: ${(st / sr).toFixed(2)} (target <= 1.3); systrap/the sched_yield C reference (${sy.toFixed(2)} us): ${(st / sy).toFixed(2)}; ` +
+    `systrap/the futex C reference (${sf.toFixed(2)} us): ${(st / sf).toFixed(2)}; systrap/ptrace: ${(st / n).toFixed(2)} (target <= 0.35)`);
+  kvmRounds();
+  kvmReference();
 }
-kvmReference();
+
+if (process.env.BENCH_SYSTRAP_CHILD) systrapChild();
+else main();

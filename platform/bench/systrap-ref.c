@@ -6,6 +6,12 @@
  * parent has answered (rax set), copies them back and returns (rt_sigreturn). The parent
  * spins on the shared word, sets rax and publishes the answer. Both sides spin; nothing is
  * pinned (they run on two CPUs). Output: one line "ops=N total_ms=T per_op_us=U".
+ *
+ * Arguments: `futex` (both sides sleep on a futex instead of spinning), `yield` (both
+ * spin with sched_yield between looks instead of pause), `same-cpu` (both
+ * pinned to the CPU the parent starts on), `stamps` (clock_gettime stamps at each step
+ * of the round trip, summed over all of them: a second line "stamps: ..." gives the mean
+ * time in each, see struct stamps).
  */
 #define _GNU_SOURCE
 #include <linux/filter.h>
@@ -32,14 +38,26 @@
 
 enum { IDLE = 0, EVENT = 1, REPLY = 2, DONE = 3 };
 
+/* Sums (ns) over all round trips of the time between consecutive stamps. */
+struct stamps {
+  long long trap;        /* child: before `syscall` -> handler entered (seccomp, SIGSYS delivery) */
+  long long to_parent;   /* child publishes EVENT -> parent sees it (wake-up of the parent) */
+  long long answer;      /* parent sees EVENT -> parent publishes REPLY (its work: nothing) */
+  long long wake_call;   /* parent's publish (the FUTEX_WAKE call itself) */
+  long long to_child;    /* parent publishes REPLY -> child sees it (wake-up of the child) */
+  long long back;        /* child sees REPLY -> after `syscall` returned (copy, sigreturn) */
+  long long t_before, t_handler, t_event, t_seen, t_reply, t_woken; /* the current round */
+};
+
 struct shared {
   volatile unsigned state;
   unsigned pad;
   long long gregs[NGREG];
+  struct stamps st;
 };
 
 static struct shared *sh;
-static int use_futex;
+static int use_futex, use_stamps, use_yield;
 
 /* await_state waits until the shared word is `want` (or, for the parent, DONE). */
 static unsigned await_state(unsigned want, int parent) {
@@ -48,6 +66,8 @@ static unsigned await_state(unsigned want, int parent) {
     if (s == want || (parent && s == DONE)) return s;
     if (use_futex) {
       syscall(SYS_futex, &sh->state, FUTEX_WAIT, s, NULL, NULL, 0);
+    } else if (use_yield) {
+      sched_yield();
     } else {
       __builtin_ia32_pause();
       if (n % SPIN_YIELD == 0) sched_yield();
@@ -61,6 +81,12 @@ static void publish(unsigned state) {
   if (use_futex) syscall(SYS_futex, &sh->state, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,9 +97,12 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
   (void)sig;
   (void)si;
   ucontext_t *uc = ctx;
+  if (use_stamps) sh->st.t_handler = now_ns();
   memcpy(sh->gregs, uc->uc_mcontext.gregs, sizeof sh->gregs);
+  if (use_stamps) sh->st.t_event = now_ns();
   publish(EVENT);
   await_state(REPLY, 0);
+  if (use_stamps) sh->st.t_woken = now_ns();
   memcpy(uc->uc_mcontext.gregs, sh->gregs, sizeof sh->gregs);
   __atomic_store_n(&sh->state, IDLE, __ATOMIC_RELAXED);
 }
@@ -104,14 +133,43 @@ static void child(void) {
     _exit(1);
   }
   for (long i = 0; i < OPS; i++) {
+    if (use_stamps) sh->st.t_before = now_ns();
     if (raw_getppid() != 1) _exit(2);
+    if (use_stamps) {
+      struct stamps *t = &sh->st;
+      long long after = now_ns();
+      t->trap += t->t_handler - t->t_before;
+      t->to_parent += t->t_seen - t->t_event;
+      t->answer += t->t_reply - t->t_seen;
+      t->to_child += t->t_woken - t->t_reply;
+      t->back += after - t->t_woken;
+    }
   }
   publish(DONE);
   _exit(0);
 }
 
 int main(int argc, char **argv) {
-  use_futex = argc > 1 && strcmp(argv[1], "futex") == 0;
+  int same_cpu = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "futex") == 0) use_futex = 1;
+    else if (strcmp(argv[i], "stamps") == 0) use_stamps = 1;
+    else if (strcmp(argv[i], "yield") == 0) use_yield = 1;
+    else if (strcmp(argv[i], "same-cpu") == 0) same_cpu = 1;
+    else {
+      fprintf(stderr, "systrap-ref: unknown argument %s (futex, stamps, same-cpu)\n", argv[i]);
+      return 1;
+    }
+  }
+  if (same_cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(sched_getcpu(), &set);
+    if (sched_setaffinity(0, sizeof set, &set) < 0) {
+      perror("systrap-ref: sched_setaffinity");
+      return 1;
+    }
+  }
   sh = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) {
     perror("systrap-ref: mmap");
@@ -127,9 +185,12 @@ int main(int argc, char **argv) {
   long ops = 0;
   for (;;) {
     if (await_state(EVENT, 1) == DONE) break;
+    if (use_stamps) sh->st.t_seen = now_ns();
     sh->gregs[REG_RAX] = 1; /* getppid() */
     ops++;
+    if (use_stamps) sh->st.t_reply = now_ns();
     publish(REPLY);
+    if (use_stamps) sh->st.wake_call += now_ns() - sh->st.t_reply;
   }
   double total = now_ms() - start;
   int status;
@@ -139,5 +200,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("ops=%ld total_ms=%.1f per_op_us=%.2f\n", ops, total, total * 1e3 / ops);
+  if (use_stamps) {
+    struct stamps *t = &sh->st;
+    double n = ops * 1e3;
+    printf("stamps (us per round trip): trap %.2f, to-parent %.2f, answer %.2f, to-child %.2f (of which the wake call %.2f), back %.2f\n",
+           t->trap / n, t->to_parent / n, t->answer / n, t->to_child / n, t->wake_call / n, t->back / n);
+  }
   return 0;
 }

@@ -17,20 +17,11 @@ import type { AddressSpace, FileRange, Prot } from '../platform';
 import { PtraceAddressSpace } from '../ptrace/address-space';
 import { killProcess, tgkill } from '../ptrace/host';
 import { STUB_MEMFD } from '../ptrace/stub-layout';
-import { BLK_ALTSTACK, BLK_SIGALTSTACK, BLK_STUB_SPIN, BLOCK_SIZE, BLOCK_SLOTS, BLOCKS, FPROG_B } from './layout';
+import { BLK_ALTSTACK, BLK_SIGALTSTACK, BLOCK_SIZE, BLOCK_SLOTS, BLOCKS, FPROG_B } from './layout';
 import { SystrapThread } from './thread';
 
 const SYS_mmap = 9, SYS_sigaltstack = 131, SYS_seccomp = 317;
 const PROT_RW = 3, MAP_SHARED = 1, MAP_FIXED = 0x10, SECCOMP_SET_MODE_FILTER = 1;
-
-/** stubSpin: 0 by default, as the sentry's (see native/systrap/addon.cc). */
-let stubSpin = 0;
-
-/** setStubSpin sets how many iterations (pause) new stub threads spin for the sentry's answer before they sleep. */
-export function setStubSpin(n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`spin ${n}: not a count`);
-  stubSpin = n;
-}
 
 /** SystrapAddressSpace is one systrap stub process, owned by the JavaScript thread that created it. */
 export class SystrapAddressSpace implements AddressSpace {
@@ -49,6 +40,11 @@ export class SystrapAddressSpace implements AddressSpace {
 
   /** pid is the stub process's pid. */
   get pid(): number {
+    return this.control.pid;
+  }
+
+  /** hostPid is the stub process (AddressSpace.hostPid: `ps` reports it). */
+  get hostPid(): number {
     return this.control.pid;
   }
 
@@ -128,7 +124,6 @@ export class SystrapAddressSpace implements AddressSpace {
       view.writeBigUInt64LE(BigInt(stubAddress + BLK_ALTSTACK), BLK_SIGALTSTACK);
       view.writeBigUInt64LE(0n, BLK_SIGALTSTACK + 8);
       view.writeBigUInt64LE(BigInt(BLOCK_SIZE - BLK_ALTSTACK), BLK_SIGALTSTACK + 16);
-      view.writeUInt32LE(stubSpin, BLK_STUB_SPIN);
       // SAFETY: both run on the new thread, still traced and stopped, at the inject gadget
       // (filter A allows them there; seccomp only with filter B's fixed program).
       this.injectInto(tid, SYS_sigaltstack, [stubAddress + BLK_SIGALTSTACK, 0]);

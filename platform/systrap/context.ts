@@ -20,13 +20,19 @@ const SIGKILL = 9, SIGSEGV = 11, SEGV_MAPERR = 1;
 const ACCESS_EXECUTE = 3;
 const SYSCALL: SwitchResult = Object.freeze({ kind: 'syscall' });
 
+/** RIP_OFFSET is rip's byte offset in struct user_regs_struct (Registers' buffer). */
+const RIP_OFFSET = 16 * 8;
+
 /**
- * inStub tells whether an instruction pointer lies in the stub's range (code and blocks),
+ * inStub tells whether the instruction pointer lies in the stub's range (code and blocks),
  * which the application cannot map: whatever an application thread does there is
- * reported as the fault an unmapped address gives (as the ptrace backend does).
+ * reported as the fault an unmapped address gives (as the ptrace backend does). It reads
+ * rip as a number from the buffer (user addresses are below 2^47: exact), so that the
+ * hot path makes no bigint.
  */
-function inStub(rip: bigint): boolean {
-  return rip >= BigInt(STUB_BASE) && rip < BigInt(STUB_TOP);
+function inStub(regs: Registers): boolean {
+  const rip = regs.buffer.readUInt32LE(RIP_OFFSET + 4) * 2 ** 32 + regs.buffer.readUInt32LE(RIP_OFFSET);
+  return rip >= STUB_BASE && rip < STUB_TOP;
 }
 
 /** SystrapContext runs tasks on application threads of systrap stub processes. */
@@ -65,9 +71,9 @@ export class SystrapContext implements Context {
     const kind = switchThread(t.view, t.stubAddress, regs.buffer, this.info, t.pid, t.tid);
     switch (kind) {
       case SwitchKind.Syscall:
-        return inStub(regs.rip) ? stubFault(regs.rip) : SYSCALL;
+        return inStub(regs) ? stubFault(regs.rip) : SYSCALL;
       case SwitchKind.Fault:
-        if (inStub(regs.rip)) return stubFault(regs.rip);
+        if (inStub(regs)) return stubFault(regs.rip);
         return {
           kind: 'fault',
           signal: this.info.readInt32LE(0),

@@ -16,6 +16,8 @@ export const BLOCK_SLOTS = Math.floor((STUB_TOP - BLOCKS) / BLOCK_SIZE);
 /** FPROG_B is the stub address of the per-thread filter's struct sock_fprog. */
 export const FPROG_B = STUB_BASE + 0x600 - 16;
 /** Header offsets: the ucontext pointer and the sigaltstack argument. */
-export const BLK_UCONTEXT = 16, BLK_STUB_SPIN = 48, BLK_SIGALTSTACK = 64, BLK_ALTSTACK = 0x1000;
+export const BLK_UCONTEXT = 16, BLK_SIGALTSTACK = 64, BLK_ALTSTACK = 0x1000;
+/** BLK_STUB_SPIN: the u64 TSC ticks the stub spins for an answer, which the sentry sets at each resume (addon.cc). */
+export const BLK_STUB_SPIN = 48;
 /** Offsets in the kernel's struct ucontext: uc_mcontext.fpstate, and the size of it all. */
 export const UC_FPSTATE = 40 + 184, UC_SIZE = 304;

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import { nativeUnavailable } from '../../native/ptrace/ptrace-native';
-import { systrapUnavailable } from '../../native/systrap/systrap-native';
-import { missingTestPrograms } from '../testing/run';
+import { setStamps, stamps, systrapUnavailable } from '../../native/systrap/systrap-native';
+import { missingTestPrograms, runTask } from '../testing/run';
 import { PROGRAMS, sharedPlatformTests, usePlatform } from '../testing/suite';
+import { BLK_STUB_SPIN } from './layout';
 import type { SystrapAddressSpace, SystrapContext } from './systrap';
 
 const missing = [nativeUnavailable(), systrapUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
@@ -34,6 +35,39 @@ describe('systrap platform', () => {
     expect(tracerOf(as.pid, t.tid)).toBe(0);
     expect(tracerOf(as.pid, as.controlTid)).toBe(process.pid);
     ctx.release();
+  });
+
+  test('the host pid of an address space is its stub process, which `ps` reports', () => {
+    const { as, ctx } = f.setup('syscall-loop');
+    expect(as.hostPid).toBe(as.pid);
+    expect(readFileSync(`/proc/${as.hostPid}/comm`, 'utf8')).toBe('tvisor-systrap\n');
+    ctx.release();
+  });
+
+  test('while the sentry answers slowly, the stub is told not to spin for its answers', () => {
+    // Each answer takes 2 ms (a sentry busy elsewhere, or a sandbox idling between
+    // syscalls): far above the 20 us bounds, so the moving averages never allow a spin.
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 30n;
+    const told: bigint[] = [];
+    setStamps(true);
+    try {
+      const out = runTask(ctx, as, regs, (r) => {
+        const t = ctx.threadOf(as)!;
+        told.push(t.view.readBigUInt64LE(BLK_STUB_SPIN));
+        const until = process.hrtime.bigint() + 2_000_000n;
+        while (process.hrtime.bigint() < until);
+        return r.arg(0) + r.arg(1);
+      });
+      expect(out).toEqual({ kind: 'exit', code: 0, syscalls: 30 });
+      const s = stamps();
+      expect({ count: s.count, stubSpun: s.stubSpun }).toEqual({ count: 31, stubSpun: 0 }); // 30 additions and the exit
+      // What the stub read at each event was set by the answer before it: never a spin.
+      expect(told.slice(1).filter((n) => n !== 0n)).toEqual([]);
+    } finally {
+      setStamps(false);
+      ctx.release();
+    }
   });
 });
 

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #define STUB 0x7fffff000000UL
-static const uint64_t sites[] = {STUB + 0x200, STUB + 0xa05, STUB + 0xa40, STUB + 0xa80, STUB + 0xac0};
-static const long nrs[] = {9, 10, 11, 56, 60, 131, 317, 202, 15, 1, 59, 62, 231};
+static const uint64_t sites[] = {STUB + 0x200, STUB + 0xa05, STUB + 0xa40, STUB + 0xa80, STUB + 0xac0, STUB + 0xb00};
+static const long nrs[] = {9, 10, 11, 56, 60, 131, 317, 202, 15, 24, 1, 59, 62, 231};
 static volatile uint32_t word = 1;
 
 static void __attribute__((noreturn)) jump(uint64_t site, long nr) {

@@ -1,0 +1,105 @@
+// Tests of the platforms' self-check (platform/self-check.ts) and of `tvisor platforms`,
+// which prints it: what each says about a backend is compared with what the host offers,
+// read independently of the platform code (/proc/cpuinfo, /proc/self/status, the built
+// stubs), and a backend that cannot start or answers wrongly is reported with its reason.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MemoryFile, platformNames, registerPlatform, type Platform } from './index';
+import { checkPlatform, checkPlatforms, renderPlatformChecks } from './self-check';
+import { StubPlatform } from './ptrace/stub-platform';
+import { PtraceAddressSpace } from './ptrace/address-space';
+import { newPtraceContext } from './ptrace/ptrace';
+
+const REPO = path.resolve(__dirname, '..');
+const TVISOR = path.join(REPO, 'bin', 'tvisor');
+if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing: run make build`);
+/** REGISTERED are the backends platform/index.ts registers (before this file adds its fakes). */
+const REGISTERED = platformNames();
+
+/** hostCan says, from the host's own files, whether backend `name` should work here; undefined when the test does not know the backend. */
+function hostCan(name: string): boolean | undefined {
+  const seccomp = /^Seccomp:/m.test(fs.readFileSync('/proc/self/status', 'utf8'));
+  const cpuFlags = /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(/\s+/) ?? [];
+  const built = (stub: string): boolean => fs.existsSync(path.join(REPO, 'build', 'native', stub));
+  // As root with no Yama restriction to stop us, a parent may trace its child.
+  const yama = fs.existsSync('/proc/sys/kernel/yama/ptrace_scope') ? fs.readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim() : '0';
+  if (name === 'ptrace') return seccomp && yama !== '3' && built('tvisor-stub');
+  if (name === 'systrap') return seccomp && yama !== '3' && cpuFlags.includes('fsgsbase') && built('tvisor-systrap-stub');
+  return undefined;
+}
+
+describe('the platforms\' self-check', () => {
+  test('each registered backend is checked, and ptrace and systrap work exactly where the host offers what they need', () => {
+    const checks = checkPlatforms();
+    expect(checks.map((c) => c.name)).toEqual(REGISTERED);
+    expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(['ptrace', 'systrap']));
+    for (const c of checks) {
+      const want = hostCan(c.name);
+      if (want !== undefined) expect({ name: c.name, works: c.works }).toEqual({ name: c.name, works: want });
+      // A backend that does not work says why, in one line.
+      if (!c.works) expect(c.reason).toMatch(/^[^\n]+$/);
+      else expect(c.reason).toBeUndefined();
+    }
+  });
+
+  test('a backend that cannot start is reported with its reason', () => {
+    const name = `broken-${process.pid}`;
+    registerPlatform(name, () => {
+      throw new Error('no such host feature\nsecond line');
+    });
+    expect(checkPlatform(name)).toEqual({ name, works: false, reason: 'no such host feature' });
+  });
+
+  test('a backend whose round trip does not reach the check fails it', () => {
+    // ptrace's stubs with a context that answers every switch as an exit: the check's
+    // getpid never reaches it.
+    class Silent extends StubPlatform<PtraceAddressSpace, ReturnType<typeof newPtraceContext>> {
+      readonly name = 'silent';
+      protected spawnSpace(): PtraceAddressSpace {
+        return PtraceAddressSpace.spawn(this.memoryFile, 'tvisor-stub');
+      }
+      protected controlTid(as: PtraceAddressSpace): number {
+        return as.controlThread.tid;
+      }
+      newContext(): ReturnType<typeof newPtraceContext> {
+        const ctx = newPtraceContext();
+        ctx.switch = () => ({ kind: 'exited', signal: 9 });
+        return ctx;
+      }
+    }
+    const name = `silent-${process.pid}`;
+    registerPlatform(name, (mf: MemoryFile): Platform => new Silent(mf));
+    expect(checkPlatform(name)).toEqual({ name, works: false, reason: 'the first round trip gave {"kind":"exited","signal":9}, not getpid' });
+  });
+
+  test('the table has one line per backend, the JSON the same checks', () => {
+    const checks = [{ name: 'ptrace', works: true }, { name: 'systrap', works: false, reason: 'no seccomp' }];
+    expect(renderPlatformChecks(checks, 'table')).toBe('ptrace   works\nsystrap  does not work: no seccomp\n');
+    expect(JSON.parse(renderPlatformChecks(checks, 'json'))).toEqual(checks);
+  });
+});
+
+describe('tvisor platforms', () => {
+  test('lists every registered backend with what the host can do, as a table and as JSON', () => {
+    const json = spawnSync(TVISOR, ['platforms', '--format', 'json'], { encoding: 'utf8' });
+    expect(json.stderr).toBe('');
+    const listed = JSON.parse(json.stdout) as { name: string; works: boolean; reason?: string }[];
+    expect(listed.map((c) => c.name)).toEqual(REGISTERED);
+    for (const c of listed) {
+      const want = hostCan(c.name);
+      if (want !== undefined) expect({ name: c.name, works: c.works }).toEqual({ name: c.name, works: want });
+    }
+    expect(json.status).toBe(listed.some((c) => c.works) ? 0 : 1);
+
+    const table = spawnSync(TVISOR, ['platforms'], { encoding: 'utf8' });
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => /^(\S+) +(works|does not work: .+)$/.exec(l)?.slice(1, 3))).toEqual(
+      listed.map((c) => [c.name, c.works ? 'works' : `does not work: ${c.reason}`]));
+  });
+
+  test('a wrong --format is one line and status 2', () => {
+    const r = spawnSync(TVISOR, ['platforms', '--format', 'yaml'], { encoding: 'utf8' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 2, stdout: '', stderr: 'tvisor platforms: --format: "yaml" is not table or json\n' });
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * self-check tells whether a registered platform works on this host by using it: it
+ * creates the backend over a small memory file of its own, maps five instructions into a
+ * new address space and runs them in a new context. The code makes getpid, whose answer
+ * the check sets, then exit with that answer as its argument: the check passes only if
+ * both syscalls reached it with the registers it expects, so a backend whose host support
+ * is missing (no seccomp RET_TRAP, no ptrace, no /dev/kvm, a stub that does not start)
+ * fails with the reason its first failing step gave.
+ *
+ * `tvisor platforms` prints these results; the sentry logs them when it picks a default.
+ */
+// From index, not platform: index registers every backend.
+import { getPlatformWith, MemoryFile, platformNames, PROT_EXEC, PROT_READ, Registers, type AddressSpace, type Context, type Platform } from './index';
+
+/** PlatformCheck is the outcome of one backend's self-check. */
+export interface PlatformCheck {
+  readonly name: string;
+  readonly works: boolean;
+  /** reason says why it does not work (the first step that failed). */
+  readonly reason?: string;
+}
+
+const SYS_getpid = 39, SYS_exit = 60;
+/** ANSWER is the value the check gives getpid; the code passes it to exit. */
+const ANSWER = 4242;
+/** CODE: mov $39,%eax; syscall; mov %rax,%rdi; mov $60,%eax; syscall; ud2. */
+const CODE = Buffer.from([0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x3c, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b]);
+const PAGE = 4096;
+
+/** syscallOf is the syscall number a switch stopped at, or undefined for another event. */
+function syscallOf(r: ReturnType<Context['switch']>, regs: Registers): number | undefined {
+  return r.kind === 'syscall' ? regs.sysno : undefined;
+}
+
+/** describe renders a switch result for a reason line. */
+function describe(r: ReturnType<Context['switch']>, regs: Registers): string {
+  return r.kind === 'syscall' ? `syscall ${regs.sysno}` : JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
+}
+
+/** runCheck runs the check's code on `platform`; it returns undefined or what went wrong. */
+function runCheck(platform: Platform): string | undefined {
+  let as: AddressSpace | undefined;
+  let ctx: Context | undefined;
+  try {
+    as = platform.newAddressSpace();
+    const range = platform.memoryFile.allocate(PAGE);
+    platform.memoryFile.view(range.offset, PAGE).set(CODE);
+    const entry = Math.max(platform.minUserAddress, 0x400000);
+    as.mapFile(entry, range, PROT_READ | PROT_EXEC);
+    ctx = platform.newContext();
+    const regs = Registers.forEntry(BigInt(entry), 0n);
+    const first = ctx.switch(as, regs, platform.newFpState());
+    if (syscallOf(first, regs) !== SYS_getpid) return `the first round trip gave ${describe(first, regs)}, not getpid`;
+    regs.setReturn(ANSWER);
+    const second = ctx.switch(as, regs);
+    if (syscallOf(second, regs) !== SYS_exit) return `the second round trip gave ${describe(second, regs)}, not exit`;
+    if (regs.arg(0) !== BigInt(ANSWER)) return `the answer to getpid came back as ${regs.arg(0)}, not ${ANSWER}`;
+    return undefined;
+  } finally {
+    ctx?.release();
+    as?.release();
+  }
+}
+
+/** checkPlatform runs the self-check of backend `name`. It never throws: a failure is a reason. */
+export function checkPlatform(name: string): PlatformCheck {
+  let mf: MemoryFile | undefined;
+  let platform: Platform | undefined;
+  try {
+    mf = MemoryFile.create({ name: 'tvisor-self-check' });
+    platform = getPlatformWith(name, mf);
+    const why = runCheck(platform);
+    return why ? { name, works: false, reason: why } : { name, works: true };
+  } catch (err) {
+    return { name, works: false, reason: (err as Error).message.split('\n')[0] };
+  } finally {
+    try {
+      platform?.release();
+      mf?.close();
+    } catch {
+      // a backend that failed half-way may not release cleanly: the check's result stands
+    }
+  }
+}
+
+/** checkPlatforms runs the self-check of every registered backend, in registration order. */
+export function checkPlatforms(): PlatformCheck[] {
+  return platformNames().map(checkPlatform);
+}
+
+/** renderPlatformChecks prints the checks, one line each (`table`) or as a JSON array. */
+export function renderPlatformChecks(checks: readonly PlatformCheck[], format: 'table' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify(checks, null, 2)}\n`;
+  const width = Math.max(...checks.map((c) => c.name.length));
+  return checks.map((c) => `${c.name.padEnd(width)}  ${c.works ? 'works' : `does not work: ${c.reason}`}\n`).join('');
+}
