@@ -126,6 +126,11 @@ Napi::Value ThreadSignals(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), kvm_thread_signals());
 }
 
+Napi::Value ThreadSignalsDone(const Napi::CallbackInfo &info) {
+  kvm_thread_signals_done();
+  return info.Env().Undefined();
+}
+
 Napi::Value Gettid(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(syscall(SYS_gettid)));
 }
@@ -151,6 +156,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setXsave", Napi::Function::New(env, SetXsave));
   exports.Set("initXsave", Napi::Function::New(env, InitXsave));
   exports.Set("threadSignals", Napi::Function::New(env, ThreadSignals));
+  exports.Set("threadSignalsDone", Napi::Function::New(env, ThreadSignalsDone));
   exports.Set("gettid", Napi::Function::New(env, Gettid));
   exports.Set("lastError", Napi::Function::New(env, LastError));
   exports.Set("regsSize", Napi::Number::New(env, sizeof(kvm_user_regs)));

@@ -30,6 +30,8 @@ export interface KvmAddon {
   initXsave(buf: Buffer): void;
   /** threadSignals installs the interrupt and time-slice handlers and arms this thread's slice timer; 0 or -errno. */
   threadSignals(): number;
+  /** threadSignalsDone ends a context started with threadSignals on this thread: the last one disarms the slice timer. */
+  threadSignalsDone(): void;
   gettid(): number;
   /** lastError is this thread's last error text. */
   lastError(): string;

@@ -560,6 +560,9 @@ int kvm_vm_selfcheck(struct kvm_vm *vm) {
 static TLS struct kvm_vcpu *volatile tls_running;
 static TLS volatile int tls_signal; /* the signal that arrived, for the running or next switch */
 static TLS int tls_timer_armed;
+static TLS timer_t tls_timer;  /* this thread's slice timer, made on its first context */
+static TLS int tls_timer_made;
+static TLS int tls_users;      /* this thread's started contexts */
 
 static void on_signal(int sig) {
   struct kvm_vcpu *c = tls_running;
@@ -569,8 +572,14 @@ static void on_signal(int sig) {
 }
 
 int kvm_thread_signals(void) {
-  static int installed;
-  if (!__atomic_exchange_n(&installed, 1, __ATOMIC_SEQ_CST)) {
+  /* The handlers are checked at every context's start, not installed once: a library of
+   * the process that listens for these signals and then stops (Node resets the signal to
+   * SIG_DFL then) must not leave the next slice to kill the process. */
+  struct sigaction cur;
+  if (sigaction(SIG_SLICE, NULL, &cur) < 0) return -errno;
+  struct sigaction cur2;
+  if (sigaction(SIG_INTERRUPT, NULL, &cur2) < 0) return -errno;
+  if (cur.sa_handler != on_signal || cur2.sa_handler != on_signal) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -579,24 +588,41 @@ int kvm_thread_signals(void) {
     // SAFETY: handlers only touch this thread's own variables and its running vCPU's run area.
     if (sigaction(SIG_INTERRUPT, &sa, NULL) < 0 || sigaction(SIG_SLICE, &sa, NULL) < 0) return -errno;
   }
+  tls_users++;
   if (tls_timer_armed) return 0;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIG_INTERRUPT);
   sigaddset(&set, SIG_SLICE);
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-  struct sigevent ev;
-  memset(&ev, 0, sizeof ev);
-  ev.sigev_notify = SIGEV_THREAD_ID;
-  ev.sigev_signo = SIG_SLICE;
-  ev._sigev_un._tid = (int)syscall(SYS_gettid);
-  timer_t t;
-  // SAFETY: a CPU-time timer of this thread, signalling only this thread.
-  if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t) < 0) return -errno;
+  if (!tls_timer_made) {
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIG_SLICE;
+    ev._sigev_un._tid = (int)syscall(SYS_gettid);
+    // SAFETY: a CPU-time timer of this thread, signalling only this thread.
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &tls_timer) < 0) {
+      tls_users--;
+      return -errno;
+    }
+    tls_timer_made = 1;
+  }
   struct itimerspec its = {.it_interval = {0, SLICE_NS}, .it_value = {0, SLICE_NS}};
-  if (timer_settime(t, 0, &its, NULL) < 0) return -errno;
+  if (timer_settime(tls_timer, 0, &its, NULL) < 0) {
+    tls_users--;
+    return -errno;
+  }
   tls_timer_armed = 1;
   return 0;
+}
+
+void kvm_thread_signals_done(void) {
+  if (tls_users == 0 || --tls_users > 0 || !tls_timer_armed) return;
+  /* The thread's last context is gone: no more slices (the timer stays made, disarmed, for the next). */
+  struct itimerspec off;
+  memset(&off, 0, sizeof off);
+  if (timer_settime(tls_timer, 0, &off, NULL) == 0) tls_timer_armed = 0;
 }
 
 /* ---- the switch ---- */

@@ -164,6 +164,8 @@ int kvm_vcpu_set_xsave(struct kvm_vcpu *c, const void *buf, size_t len);
 void kvm_init_xsave(void *buf, size_t len);
 /* kvm_thread_signals installs the interrupt (SIGUSR2) and time-slice (SIGVTALRM, 10 ms of thread CPU) handlers for this thread. */
 int kvm_thread_signals(void);
+/* kvm_thread_signals_done is a context's end on this thread: the last one disarms the slice timer. */
+void kvm_thread_signals_done(void);
 
 #ifdef __cplusplus
 }

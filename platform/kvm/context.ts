@@ -110,7 +110,10 @@ export class KvmContext implements Context, FpHolder {
     }
     Atomics.store(this.handle, 0, 0);
     this.releasedNs = this.cpuNs;
-    if (this.vcpu !== undefined) this.addon.vcpuFree(this.vcpu);
+    if (this.vcpu !== undefined) {
+      this.addon.vcpuFree(this.vcpu);
+      this.addon.threadSignalsDone();
+    }
     this.vcpu = undefined;
   }
 

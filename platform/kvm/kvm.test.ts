@@ -50,6 +50,26 @@ describe('kvm platform', () => {
     });
   });
 
+  test('a library that listens for SIGVTALRM and stops (Node resets it to SIG_DFL) neither kills the process between contexts nor stops the next context\'s slices', () => {
+    const { as, ctx, regs } = f.setup('faults');
+    regs.rdi = 7n; // spin without syscalls: only time slices stop it
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'interrupted', signal: 26 });
+    ctx.release(); // this thread's last context: its slice timer is disarmed
+    const listener = (): void => {};
+    process.on('SIGVTALRM', listener);
+    process.off('SIGVTALRM', listener);
+    const until = process.hrtime.bigint() + 60_000_000n; // 60 ms of CPU: six slices, were the timer armed
+    while (process.hrtime.bigint() < until);
+    const next = f.platform.newContext();
+    try {
+      const again = Registers.forEntry(regs.rip, regs.rsp);
+      again.rdi = 7n;
+      expect(next.switch(as, again)).toEqual({ kind: 'interrupted', signal: 26 });
+    } finally {
+      next.release();
+    }
+  });
+
   test('cpuNs counts the CPU time of the context\'s switches (the guest\'s included) and survives release', () => {
     const { as, ctx, regs } = f.setup('faults');
     regs.rdi = 7n; // spin without syscalls: only time slices stop it
