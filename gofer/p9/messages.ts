@@ -122,13 +122,13 @@ export const MESSAGES = {
   // Rreaddirstat: next[4] n[2] n*(name[s] Rgetattr body)  (without `.` and `..`; next is
   //   the offset to ask for the rest, 0 when the listing is complete)
   Rreaddirstat: [95, { next: 'u32', entries: 'dirstats' }],
-  // Tnotify: flags[4]  (tvisor's 9P2000.L.fd only: the host changes to watched files.
-  //   flags NOTIFY_WAIT: a long poll, answered once events are queued (at most one per
-  //   connection waits; the server's other requests go on meanwhile); flags 0: a barrier,
-  //   answered at once with no events, after which the server drops as the client's own
-  //   what its host queue held, since the client's own writes through passed descriptors
-  //   come before it)
-  Tnotify: [88, { flags: 'u32' }],
+  // Tnotify: flags[4] name[s]  (tvisor's 9P2000.L.fd only: the host changes to watched
+  //   files. flags NOTIFY_WAIT: a long poll, answered once events are queued (at most one
+  //   per connection waits; the server's other requests go on meanwhile); name ''.
+  //   flags 0: a barrier, answered at once with no events: what the host queued until
+  //   then for `name` in a watched directory, and for watched files themselves, is the
+  //   client's own (its writes through passed descriptors) and is dropped)
+  Tnotify: [88, { flags: 'u32', name: 'str' }],
   // Rnotify: n[2] n*(wd[4] mask[4] cookie[4] name[s])  (in the order the host reported
   //   them: wd a watch of Rwatch, or 0xffffffff with IN_Q_OVERFLOW; mask IN_* bits as in
   //   inotify(7); cookie pairs IN_MOVED_FROM with IN_MOVED_TO; name '' for an event on the

@@ -9,8 +9,8 @@
  * connection; any other malformed request is answered with Rlerror.
  *
  * Host change notification (server/watches.ts): while the connection watches files, the
- * host's queue is read before each request (the host's changes) and after it (the
- * request's own, dropped); a Tnotify that finds nothing queued is parked and answered
+ * host's queue is read before each request that changes files (the host's changes) and
+ * after it (the request's own, dropped: handlers/notify.ts ownNames); a Tnotify that finds nothing queued is parked and answered
  * when the server's poll finds the connection's inotify descriptor readable (onNotify)
  * or a later request's reading finds events, so that it never holds up other requests.
  */
@@ -20,7 +20,7 @@ import { DecodeError, decode, encodeInto, FrameSplitter, Writer, type Message, t
 import type { Exports } from './export';
 import { HANDLERS, type Handler, type Reply } from './handlers';
 import { MAX_MSIZE } from './handlers/session';
-import { PARKED } from './handlers/notify';
+import { ownNames, PARKED } from './handlers/notify';
 import { Session } from './session';
 import { restoreOwn } from '../hostfs/creds';
 
@@ -89,7 +89,7 @@ export class Connection {
   /** onNotify reads the host's events (its inotify descriptor is readable) and answers
    * the parked Tnotify with them. */
   onNotify(): void {
-    this.session.watches?.drain(false);
+    this.session.watches?.drain(null);
     this.answerParked();
     this.queueWritten();
     this.flush();
@@ -126,7 +126,8 @@ export class Connection {
     }
     let result: Reply | number;
     const watches = this.session.watches;
-    if (watches && watches.ifd >= 0 && kind !== 'Tnotify') watches.drain(false);
+    const own = watches && watches.ifd >= 0 ? ownNames(this.session, msg as Message<RequestName>) : null;
+    if (own) watches!.drain(null);
     // A plain 9P2000.L session acts as the gofer itself, for every host call of its
     // requests; a 9P2000.L.fd one switches to its caller where a call is made for it.
     if (!this.session.caller) restoreOwn();
@@ -136,7 +137,7 @@ export class Connection {
       this.log.error(`9p: ${kind} failed: ${(e as Error).stack ?? e}`);
       result = -Errno.EIO;
     }
-    if (watches && watches === this.session.watches && watches.ifd >= 0 && kind !== 'Tnotify') watches.drain(true);
+    if (own && watches === this.session.watches && watches!.ifd >= 0) watches!.drain(own);
     if (result === PARKED) return;
     if (typeof result === 'number') {
       this.writeError(msg.tag, -result || Errno.EIO);

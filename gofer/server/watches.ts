@@ -7,12 +7,14 @@
  * max_user_watches), at most MAX_QUEUED events queued (then one IN_Q_OVERFLOW, as
  * Linux's max_queued_events), at most MAX_NOTES events per Rnotify.
  *
- * The client's own changes: a request of the connection that changes a watched file
- * makes the host queue events the client has already reported to its own watchers. The
- * queue is therefore read before each request (what it holds is the host's) and after
- * it (what it holds then, the request made: dropped), see Connection. Changes the client
- * makes without a request (writes through a passed descriptor) are followed by a
- * Tnotify barrier, which drops what the host queued before it likewise.
+ * The client's own changes: a request of the connection that changes a file makes the
+ * host queue events the client has already reported to its own watchers. The queue is
+ * therefore read before each changing request (what it holds is the host's) and after
+ * it: what it holds then for the names the request changed (ownNames), or for a watched
+ * file itself, the request made, and is dropped; the rest is the host's (a host change
+ * made meanwhile to another name). Changes the client makes without a request (writes
+ * through a passed descriptor) are followed by a Tnotify barrier naming the file, which
+ * drops what the host queued for it likewise.
  *
  * Only files of an export are watched: a watch is added on a fid's own O_PATH
  * descriptor (hostfs/inotify.ts addWatch), a directory or a regular file.
@@ -58,7 +60,7 @@ export class WatchTable {
     const n = this.refs.get(wd);
     if (n === undefined && this.refs.size >= MAX_WATCHES) {
       inotify.rmWatch(this.ifd, wd);
-      this.drain(true); // its IN_IGNORED
+      this.drain(null); // its IN_IGNORED, of a wd not held: dropped
       return -Errno.ENOSPC;
     }
     this.refs.set(wd, (n ?? 0) + 1);
@@ -73,7 +75,7 @@ export class WatchTable {
       this.refs.set(wd, n - 1);
       return 0;
     }
-    this.drain(false); // what the host reported of it before is still the host's
+    this.drain(null); // what the host reported of it before is still the host's
     this.refs.delete(wd);
     this.queue = this.queue.filter((e) => e.wd !== wd);
     inotify.rmWatch(this.ifd, wd);
@@ -81,11 +83,12 @@ export class WatchTable {
   }
 
   /**
-   * drain reads every event the host has queued: the client's own (`own`) are dropped,
-   * the others queued (an IN_IGNORED ends its watch). Events of watches no longer held
-   * (ended by Tunwatch) are dropped.
+   * drain reads every event the host has queued and queues them (an IN_IGNORED ends its
+   * watch), but for the client's own: with `own`, the events of a watched file itself
+   * and those naming one of `own` in a watched directory. Events of watches no longer
+   * held (ended by Tunwatch) are dropped.
    */
-  drain(own: boolean): void {
+  drain(own: readonly string[] | null): void {
     if (this.ifd < 0) return;
     for (;;) {
       const got = inotify.readEvents(this.ifd, readBuf);
@@ -98,7 +101,7 @@ export class WatchTable {
         }
         if (!this.refs.has(e.wd)) continue;
         if (e.mask & inotify.IN_IGNORED) this.refs.delete(e.wd);
-        else if (own) continue;
+        else if (own && (e.name === '' || own.includes(e.name))) continue;
         this.push({ wd: e.wd, mask: e.mask, cookie: e.cookie, name: e.name });
       }
     }

@@ -33,7 +33,7 @@ describe('gofer host watches', () => {
   /** next parks a Tnotify, makes the host change `change`, and returns the next `n`
    * events (parking Tnotify again until they are in). */
   const next = async (n: number, change: () => void): Promise<Note[]> => {
-    let p = g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_WAIT });
+    let p = g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_WAIT, name: '' });
     // The Tnotify is parked before the change: a Tgetattr behind it is answered first.
     expectKind(await g.c.rpc({ kind: 'Tgetattr', fid: 0, requestMask: 0x7ff }), 'Rgetattr');
     change();
@@ -43,7 +43,7 @@ describe('gofer host watches', () => {
       expectKind(r, 'Rnotify');
       out.push(...r.events);
       if (out.length >= n) return out;
-      p = g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_WAIT });
+      p = g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_WAIT, name: '' });
     }
   };
   const ex = (...p: string[]) => path.join(g.tree.exp, ...p);
@@ -91,10 +91,18 @@ describe('gofer host watches', () => {
     // Only the host's change that follows is reported.
     expect(await next(2, () => fs.writeFileSync(ex('sub', 'theirs'), ''))).toEqual([
       { wd, mask: IN_CREATE, cookie: 0, name: 'theirs' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'theirs' }]);
-    // A barrier drops what the client changed without a request (its passed descriptor).
+    // A barrier drops what the client changed without a request (its passed descriptor),
+    // for the name it gives: a host change to another name before it stays.
     fs.appendFileSync(ex('sub', 'mine.txt'), 'as if through a passed descriptor');
-    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: 0 }), 'Rnotify');
-    expect(await next(1, () => fs.unlinkSync(ex('sub', 'theirs')))).toEqual([{ wd, mask: IN_DELETE, cookie: 0, name: 'theirs' }]);
+    fs.unlinkSync(ex('sub', 'theirs'));
+    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: 0, name: 'mine.txt' }), 'Rnotify');
+    expect(errnoOf(await g.c.rpc({ kind: 'Tnotify', flags: 0, name: 'a/b' }))).toBe(Errno.EINVAL);
+    expect(await next(1, () => undefined)).toEqual([{ wd, mask: IN_DELETE, cookie: 0, name: 'theirs' }]);
+    // A changing request drops the echo of its own names only.
+    fs.writeFileSync(ex('sub', 'theirs2'), '');
+    expectKind(await g.c.rpc({ kind: 'Tunlinkat', dirFid: d, name: 'mine.txt', flags: 0 }), 'Runlinkat');
+    expect(await next(2, () => undefined)).toEqual([
+      { wd, mask: IN_CREATE, cookie: 0, name: 'theirs2' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'theirs2' }]);
     expectKind(await g.c.rpc({ kind: 'Tunwatch', wd }), 'Runwatch');
   });
 
@@ -110,11 +118,11 @@ describe('gofer host watches', () => {
   it('answers malformed and abusive requests with an errno and goes on', async () => {
     expect(errnoOf(await g.c.rpc({ kind: 'Twatch', fid: 0xdead }))).toBe(Errno.EBADF);
     expect(errnoOf(await g.c.rpc({ kind: 'Tunwatch', wd: 12345 }))).toBe(Errno.EINVAL);
-    expect(errnoOf(await g.c.rpc({ kind: 'Tnotify', flags: 6 }))).toBe(Errno.EINVAL);
+    expect(errnoOf(await g.c.rpc({ kind: 'Tnotify', flags: 6, name: '' }))).toBe(Errno.EINVAL);
     // One Tnotify waits at a time; a flushed one is never answered.
     const tag = g.c.allocTag();
-    void g.c.rpc({ kind: 'Tnotify', tag, flags: NOTIFY_WAIT });
-    expect(errnoOf(await g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_WAIT }))).toBe(Errno.EBUSY);
+    void g.c.rpc({ kind: 'Tnotify', tag, flags: NOTIFY_WAIT, name: '' });
+    expect(errnoOf(await g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_WAIT, name: '' }))).toBe(Errno.EBUSY);
     expectKind(await g.c.rpc({ kind: 'Tflush', oldtag: tag }), 'Rflush');
     // A flood of watches: past MAX_WATCHES (8192) distinct files, ENOSPC.
     const dir = ex('many');

@@ -3,13 +3,39 @@
  * table and its rules are server/watches.ts; the long poll is parked by the connection.
  */
 import { Errno } from '../../../native/libc';
-import { NOTIFY_WAIT } from '../../p9';
+import { NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
+import type { Session } from '../session';
 import { WatchTable } from '../watches';
 import { isErr, reply, type HandlerTable, type Reply } from './types';
 
 /** PARKED is what Tnotify's handler returns when no event is queued: the connection
  * answers the request later, when the host reports one (Connection.onNotify). */
 export const PARKED: Reply = { kind: 'Rnotify', events: [] };
+
+/**
+ * ownNames lists the names in their directories whose host events a request makes (the
+ * client reports those changes itself: Connection drops their echo), or null for a
+ * request that changes nothing. Read before the request is handled (a rename moves the
+ * name). The events of a watched file itself are always dropped with them.
+ */
+export function ownNames(s: Session, m: Message<RequestName>): string[] | null {
+  const nameOf = (fid: number): string[] => {
+    const f = s.fids.get(fid);
+    return f ? [f.file.name] : [];
+  };
+  switch (m.kind) {
+    case 'Tlcreate': case 'Tsymlink': case 'Tmknod': case 'Tmkdir': case 'Tlink': case 'Tunlinkat':
+      return [m.name];
+    case 'Trenameat':
+      return [m.oldName, m.newName];
+    case 'Trename':
+      return [...nameOf(m.fid), m.name];
+    case 'Tsetattr': case 'Twrite': case 'Tlopen': case 'Tclunk': case 'Tremove': case 'Txattrcreate': case 'Tfsync':
+      return nameOf(m.fid);
+    default:
+      return null;
+  }
+}
 
 export const notifyHandlers: HandlerTable = {
   Twatch(s, m) {
@@ -34,11 +60,12 @@ export const notifyHandlers: HandlerTable = {
     if ((m.flags & ~NOTIFY_WAIT) !== 0) return -Errno.EINVAL;
     const w = (s.watches ??= new WatchTable());
     if (!(m.flags & NOTIFY_WAIT)) {
-      w.drain(true);
+      if (m.name.includes('/')) return -Errno.EINVAL;
+      w.drain(m.name ? [m.name] : []);
       return reply('Rnotify', { events: [] });
     }
     if (w.parked >= 0) return -Errno.EBUSY;
-    w.drain(false);
+    w.drain(null);
     if (w.pending) return reply('Rnotify', { events: w.take() });
     w.parked = m.tag;
     return PARKED;
