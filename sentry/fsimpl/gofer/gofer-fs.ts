@@ -284,7 +284,7 @@ export class GoferInode extends Inode {
    * change the host reports (IN_CLOSE_WRITE), which a barrier marks as the sandbox's. */
   closeHostFd(fd: number, acc: number): void {
     host.close(fd);
-    if ((acc & O_ACCMODE) !== O_RDONLY && this.echoName !== null && this.gfs.hostWatches.any) this.gfs.hostWatches.barrier(this.echoName);
+    if ((acc & O_ACCMODE) !== O_RDONLY && this.echoName !== null && this.gfs.hostWatches.any) this.gfs.hostWatches.barrier(this.echoName, this.ino);
   }
 
   /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
@@ -794,7 +794,7 @@ export class GoferFile extends FileDescription implements HostIo {
    * gofer watches (itself or its directory) with a barrier: the host's echo is the
    * sandbox's own change, already reported (host-watch.ts). */
   private hostChanged(): void {
-    if (this.hostFd >= 0 && this.loc && this.watchedOnHost()) this.inode.gfs.hostWatches.barrier(this.loc.dentry.name);
+    if (this.hostFd >= 0 && this.loc && this.watchedOnHost()) this.inode.gfs.hostWatches.barrier(this.loc.dentry.name, this.inode.ino);
   }
 
   protected override release(): void {

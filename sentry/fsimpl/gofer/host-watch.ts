@@ -10,7 +10,8 @@
  * The sandbox's own changes are reported by the VFS already; the gofer drops the host's
  * echo of its requests, and the sentry follows what it changes without a request (a write
  * or truncate through a passed descriptor of a watched file, the close of a writable
- * descriptor) with a barrier (barrier()). Not covered: write-back of a MAP_SHARED
+ * descriptor) with a barrier naming the file (barrier()): the gofer drops what it has not
+ * read yet, the sentry what came before the barrier's reply. Not covered: write-back of a MAP_SHARED
  * mapping's page cache (its IN_MODIFY comes back from the host).
  *
  * Routes: the gofer's wds are per connection; a wd leads to every (file system, inode)
@@ -126,15 +127,20 @@ class NotifyConn {
     }
   }
 
-  /** barrier tells the gofer that what the host queued so far for `name` (and watched
-   * files themselves) is the sandbox's own. */
-  barrier(name: string): void {
+  /**
+   * barrier tells the gofer that what the host queued so far for `name` (and watched
+   * files themselves) is the sandbox's own. What the gofer had already read of it came
+   * before the barrier's reply, in a parked Tnotify's: those events, received and not yet
+   * delivered, are dropped here (`wd`, the file's own watch, or -1).
+   */
+  barrier(name: string, wd: number): void {
     if (this.routes.size === 0) return;
     try {
       this.client.sync.notifyBarrier(name);
     } catch {
       // a gofer without barriers: its echo is reported
     }
+    this.queued = this.queued.filter((e) => e.name !== name && !(e.name === '' && e.wd === wd));
   }
 }
 
@@ -190,9 +196,9 @@ export class HostWatches {
     return this.byIno.size > 0;
   }
 
-  /** barrier follows a change the sandbox made to file `name` without a gofer request
-   * (see the top). */
-  barrier(name: string): void {
-    connOf(this.fs.client).barrier(name);
+  /** barrier follows a change the sandbox made to file `name` (inode number `ino`)
+   * without a gofer request (see the top). */
+  barrier(name: string, ino: number): void {
+    connOf(this.fs.client).barrier(name, this.byIno.get(ino)?.wd ?? -1);
   }
 }

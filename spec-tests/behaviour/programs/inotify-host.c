@@ -3,7 +3,9 @@
  * each step i, reads events until Ni have come, prints them (mask names, name, whether
  * a move's cookies pair up), then what stat says of the names involved, and creates
  * CTL/ack<i> so that the host makes the next change (CTL/ready first: the watch is on).
- * One host change at a time, so the output is deterministic.
+ * One host change at a time, so the output is deterministic. Then the program changes
+ * the directory itself and, after a second, prints every event queued: each once (a
+ * sandbox that also heard its own changes back from the host would print them twice).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,20 @@ static void touch(const char *ctl, const char *name) {
   int fd = open(p, O_CREAT | O_WRONLY, 0644);
   if (fd < 0) { printf("cannot create %s: %s\n", p, strerror(errno)); exit(1); }
   close(fd);
+}
+
+/* printEvent prints one event; `cookie` keeps a move's first cookie to pair the second. */
+static void printEvent(const struct inotify_event *e, int wd, unsigned *cookie) {
+  char masks[256] = "";
+  for (size_t i = 0; i < sizeof BITS / sizeof BITS[0]; i++) {
+    if (!(e->mask & BITS[i].bit)) continue;
+    if (masks[0]) strcat(masks, "|");
+    strcat(masks, BITS[i].name);
+  }
+  const char *pairing = "";
+  if (e->mask & IN_MOVED_FROM) { *cookie = e->cookie; pairing = *cookie ? " cookie set" : " cookie 0"; }
+  if (e->mask & IN_MOVED_TO) pairing = e->cookie && e->cookie == *cookie ? " cookie pairs" : " cookie differs";
+  printf("  wd %s %s %s%s\n", e->wd == wd ? "ok" : "other", masks, e->len ? e->name : "-", pairing);
 }
 
 static void describe(const char *dir, const char *name) {
@@ -64,16 +80,7 @@ int main(int argc, char **argv) {
       }
       struct inotify_event *e = (struct inotify_event *)(buf + at);
       at += (int)sizeof *e + (int)e->len;
-      char masks[256] = "";
-      for (size_t i = 0; i < sizeof BITS / sizeof BITS[0]; i++) {
-        if (!(e->mask & BITS[i].bit)) continue;
-        if (masks[0]) strcat(masks, "|");
-        strcat(masks, BITS[i].name);
-      }
-      const char *pairing = "";
-      if (e->mask & IN_MOVED_FROM) { cookie = e->cookie; pairing = cookie ? " cookie set" : " cookie 0"; }
-      if (e->mask & IN_MOVED_TO) pairing = e->cookie && e->cookie == cookie ? " cookie pairs" : " cookie differs";
-      printf("  wd %s %s %s%s\n", e->wd == wd ? "ok" : "other", masks, e->len ? e->name : "-", pairing);
+      printEvent(e, wd, &cookie);
       if (e->len && nnames < 8) snprintf(names[nnames++], sizeof names[0], "%s", e->name);
     }
     if (at < have) printf("  and more events than expected\n");
@@ -85,6 +92,26 @@ int main(int argc, char **argv) {
     char ack[32];
     snprintf(ack, sizeof ack, "ack%d", step);
     touch(argv[2], ack);
+  }
+  /* The program's own changes, reported once. */
+  printf("own changes:\n");
+  char p[4096], q[4096];
+  snprintf(p, sizeof p, "%s/mine", argv[1]);
+  snprintf(q, sizeof q, "%s/mine2", argv[1]);
+  int f = open(p, O_CREAT | O_WRONLY, 0644);
+  if (f < 0 || write(f, "x", 1) != 1 || ftruncate(f, 4) < 0 || close(f) < 0) printf("  write mine: %s\n", strerror(errno));
+  if (rename(p, q) < 0 || chmod(q, 0600) < 0 || unlink(q) < 0) printf("  rename, chmod, unlink: %s\n", strerror(errno));
+  sleep(1);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  unsigned cookie = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    for (int o = 0; o < n;) {
+      struct inotify_event *e = (struct inotify_event *)(buf + o);
+      o += (int)sizeof *e + (int)e->len;
+      printEvent(e, wd, &cookie);
+    }
   }
   printf("done\n");
   return 0;
