@@ -30,6 +30,15 @@ const HOST_MASK = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 
 /** NAME_MAX bounds an event's name, as Linux's names. */
 const NAME_MAX = 255;
 
+/** acceptable tells whether an event of the gofer may be used: only known mask bits; a
+ * queue overflow without a wd, anything else with one; a name empty (the watched file
+ * itself) or valid. Anything else is dropped (the gofer is a peer). */
+export function acceptable(e: Note): boolean {
+  if ((e.mask & ~HOST_MASK) !== 0) return false;
+  if ((e.wd === NOFID) !== ((e.mask & IN_Q_OVERFLOW) !== 0)) return false;
+  return e.name === '' || validName(e.name);
+}
+
 /** Route is one watched inode of one file system, reached by a gofer wd. */
 interface Route {
   fs: GoferFs;
@@ -98,12 +107,11 @@ class NotifyConn {
     const events = this.queued;
     this.queued = [];
     for (const e of events) {
-      if ((e.mask & ~HOST_MASK) !== 0) continue;
+      if (!acceptable(e)) continue;
       if (e.wd === NOFID) {
-        if (e.mask & IN_Q_OVERFLOW) for (const list of this.routes.values()) for (const r of list) notifyExternal(r.fs, r.inode.ino, IN_Q_OVERFLOW, 0, null);
+        for (const list of this.routes.values()) for (const r of list) notifyExternal(r.fs, r.inode.ino, IN_Q_OVERFLOW, 0, null);
         continue;
       }
-      if (e.name !== '' && !validName(e.name)) continue;
       for (const r of [...(this.routes.get(e.wd) ?? [])]) this.route(r, e);
     }
   }
