@@ -6,6 +6,7 @@ import { Errno } from '../../../native/libc';
 import { NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
 import type { Session } from '../session';
 import { WatchTable } from '../watches';
+import { asCaller } from '../caller';
 import { isErr, reply, type HandlerTable, type Reply } from './types';
 
 /** PARKED is what Tnotify's handler returns when no event is queued: the connection
@@ -43,8 +44,9 @@ export const notifyHandlers: HandlerTable = {
     const fid = s.fid(m.fid);
     if (isErr(fid)) return fid;
     if (fid.xattr) return -Errno.EINVAL;
-    s.watches ??= new WatchTable();
-    const wd = s.watches.add(fid.file);
+    const w = (s.watches ??= new WatchTable());
+    // inotify_add_watch needs read permission on the file: the host checks it as the caller.
+    const wd = asCaller(s, [fid.file], () => w.add(fid.file));
     return isErr(wd) ? wd : reply('Rwatch', { wd });
   },
 

@@ -172,7 +172,10 @@ export class HostWatches {
     const { client } = this.fs;
     if (!this.fs.revalidate || !client.fdPassing || this.byIno.has(inode.ino)) return;
     if (!inode.isDir && !inode.isRegular) return;
-    const wd = client.sync.watch(inode.fid);
+    const fid = inode.fid;
+    // As container root: the task's own read permission was checked by the sentry.
+    this.fs.asTask();
+    const wd = client.sync.watch(fid);
     const r = { fs: this.fs, inode, wd };
     this.byIno.set(inode.ino, r);
     connOf(client).add(r);
