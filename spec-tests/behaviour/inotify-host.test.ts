@@ -26,6 +26,8 @@ const STEPS: Array<[number, string]> = [
   [1, `fs.rmdirSync(path.join(dir, 'd'))`],
   [2, `fs.truncateSync(path.join(dir, 'b'), 3)`],
   [1, `fs.unlinkSync(path.join(dir, 'b'))`],
+  [4, `fs.appendFileSync(path.join(dir, 'f'), 'appended\\n')`],
+  [4, `fs.unlinkSync(path.join(dir, 'f'))`], // IN_ATTRIB, IN_DELETE_SELF, IN_IGNORED, IN_DELETE
 ];
 
 /** HELPER makes STEPS on the host: each once ctl/ready, then ctl/ack<i-1>, exists. */
@@ -53,6 +55,7 @@ async function withHostChanges(run: (dir: string, ctl: string) => RunResult): Pr
   const ctl = path.join(base, 'ctl');
   fs.mkdirSync(dir);
   fs.mkdirSync(ctl);
+  fs.writeFileSync(path.join(dir, 'f'), 'watched by itself\n');
   try {
     const helper = spawn(process.execPath, ['-e', HELPER, dir, ctl], { stdio: ['ignore', 'ignore', 'pipe'] });
     let helperErr = '';
@@ -79,17 +82,19 @@ describe('inotify of host changes to a bind mount', () => {
     native = await withHostChanges((dir, ctl) => runNative('inotify-host', [dir, ctl, ...COUNTS]));
     expect(native.status).toBe(0);
     expectLines(native.stdout, [
-      'watch: ok',
-      'step 0:', '  wd ok CREATE a', '  wd ok MODIFY a', '  wd ok CLOSE_WRITE a', '  stat a: file size 6 mode 644',
-      'step 1:', '  wd ok MODIFY a', '  wd ok CLOSE_WRITE a', '  stat a: file size 11 mode 644',
-      'step 2:', '  wd ok ATTRIB a', '  stat a: file size 11 mode 600',
-      'step 3:', '  wd ok MOVED_FROM a cookie set', '  wd ok MOVED_TO b cookie pairs', '  stat a: No such file or directory', '  stat b: file size 11 mode 600',
-      'step 4:', '  wd ok CREATE|ISDIR d', '  stat d: dir size 4096 mode 755',
-      'step 5:', '  wd ok DELETE|ISDIR d', '  stat d: No such file or directory',
-      'step 6:', '  wd ok MODIFY b', '  wd ok CLOSE_WRITE b', '  stat b: file size 3 mode 600',
-      'step 7:', '  wd ok DELETE b', '  stat b: No such file or directory',
-      'own changes:', '  wd ok CREATE mine', '  wd ok MODIFY mine', '  wd ok CLOSE_WRITE mine',
-      '  wd ok MOVED_FROM mine cookie set', '  wd ok MOVED_TO mine2 cookie pairs', '  wd ok ATTRIB mine2', '  wd ok DELETE mine2',
+      'watch: ok', 'file watch: ok',
+      'step 0:', '  dir CREATE a', '  dir MODIFY a', '  dir CLOSE_WRITE a', '  stat a: file size 6 mode 644',
+      'step 1:', '  dir MODIFY a', '  dir CLOSE_WRITE a', '  stat a: file size 11 mode 644',
+      'step 2:', '  dir ATTRIB a', '  stat a: file size 11 mode 600',
+      'step 3:', '  dir MOVED_FROM a cookie set', '  dir MOVED_TO b cookie pairs', '  stat a: No such file or directory', '  stat b: file size 11 mode 600',
+      'step 4:', '  dir CREATE|ISDIR d', '  stat d: dir size 4096 mode 755',
+      'step 5:', '  dir DELETE|ISDIR d', '  stat d: No such file or directory',
+      'step 6:', '  dir MODIFY b', '  dir CLOSE_WRITE b', '  stat b: file size 3 mode 600',
+      'step 7:', '  dir DELETE b', '  stat b: No such file or directory',
+      'step 8:', '  dir MODIFY f', '  file MODIFY -', '  dir CLOSE_WRITE f', '  file CLOSE_WRITE -', '  stat f: file size 27 mode 644',
+      'step 9:', '  file ATTRIB -', '  file DELETE_SELF -', '  file IGNORED -', '  dir DELETE f', '  stat f: No such file or directory',
+      'own changes:', '  dir CREATE mine', '  dir MODIFY mine', '  dir CLOSE_WRITE mine',
+      '  dir MOVED_FROM mine cookie set', '  dir MOVED_TO mine2 cookie pairs', '  dir ATTRIB mine2', '  dir DELETE mine2',
       'done',
     ]);
   }, 60_000);

@@ -269,17 +269,6 @@ export class GoferInode extends Inode {
     this.attrStale = true;
   }
 
-  /** linkCount reads the host file's link count again (-1 when it cannot be read). */
-  linkCount(): number {
-    if (this.evicted) return -1;
-    try {
-      this.refresh();
-      return this.attr.nlink;
-    } catch {
-      return -1;
-    }
-  }
-
   /** closeHostFd closes a host descriptor of this file; a writable one's close is a
    * change the host reports (IN_CLOSE_WRITE), which a barrier marks as the sandbox's. */
   closeHostFd(fd: number, acc: number): void {

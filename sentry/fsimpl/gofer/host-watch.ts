@@ -19,7 +19,7 @@
  */
 import type { Client } from '../../../gofer/p9/client';
 import { FdTransport } from '../../../gofer/p9/client';
-import { NOFID, type Note } from '../../../gofer/p9';
+import { GetattrMask, NOFID, type Note } from '../../../gofer/p9';
 import { IN_ATTRIB, IN_DELETE_SELF, IN_IGNORED, IN_ISDIR, IN_Q_OVERFLOW, IN_UNMOUNT, notifyExternal } from '../../vfs/fsnotify';
 import { EPOLLIN, reactor } from '../../net/reactor';
 import type { GoferFs, GoferInode } from './gofer-fs';
@@ -39,11 +39,14 @@ export function acceptable(e: Note): boolean {
   return e.name === '' || validName(e.name);
 }
 
-/** Route is one watched inode of one file system, reached by a gofer wd. */
+/** Route is one watched inode of one file system, reached by a gofer wd; `fid` is its
+ * own fid of the file (the inode's may be released by a revalidation that replaces it),
+ * for reading its link count. */
 interface Route {
   fs: GoferFs;
   inode: GoferInode;
   wd: number;
+  fid: number;
 }
 
 /** validName tells whether an event's name may be used: one component, no NUL, not `.`
@@ -130,7 +133,7 @@ class NotifyConn {
     // A file whose last link went is gone for the sandbox's watches at once, as when the
     // sandbox unlinks it (the host reports IN_DELETE_SELF only once the gofer's own
     // descriptors of it are closed).
-    if (e.name === '' && e.mask === IN_ATTRIB && !inode.isDir && inode.linkCount() === 0) {
+    if (e.name === '' && e.mask === IN_ATTRIB && !inode.isDir && linkCount(r) === 0) {
       notifyExternal(fs, inode.ino, IN_DELETE_SELF, 0, null);
     }
   }
@@ -149,6 +152,15 @@ class NotifyConn {
       // a gofer without barriers: its echo is reported
     }
     this.queued = this.queued.filter((e) => e.name !== name && !(e.name === '' && e.wd === wd));
+  }
+}
+
+/** linkCount reads a watched file's link count through its route's fid (-1 on failure). */
+function linkCount(r: Route): number {
+  try {
+    return r.fs.client.sync.getattr(r.fid, GetattrMask.NLINK).nlink;
+  } catch {
+    return -1;
   }
 }
 
@@ -172,11 +184,17 @@ export class HostWatches {
     const { client } = this.fs;
     if (!this.fs.revalidate || !client.fdPassing || this.byIno.has(inode.ino)) return;
     if (!inode.isDir && !inode.isRegular) return;
-    const fid = inode.fid;
     // As container root: the task's own read permission was checked by the sentry.
     this.fs.asTask();
-    const wd = client.sync.watch(fid);
-    const r = { fs: this.fs, inode, wd };
+    const { fid } = client.sync.walk(inode.fid, []);
+    let wd: number;
+    try {
+      wd = client.sync.watch(fid);
+    } catch (e) {
+      client.clunk(fid).catch(() => undefined);
+      throw e;
+    }
+    const r = { fs: this.fs, inode, wd, fid };
     this.byIno.set(inode.ino, r);
     connOf(client).add(r);
   }
@@ -189,12 +207,13 @@ export class HostWatches {
     this.fs.client.unwatch(r.wd).catch(() => undefined);
   }
 
-  /** forget drops the route of `ino` without telling the gofer (its watch is gone). */
+  /** forget drops the route of `ino` (and its fid) without ending the gofer's watch. */
   forget(ino: number): void {
     const r = this.byIno.get(ino);
     if (!r) return;
     this.byIno.delete(ino);
     connOf(this.fs.client).remove(r);
+    this.fs.client.clunk(r.fid).catch(() => undefined);
   }
 
   /** watched tells whether any of the inode numbers `inos` is watched on the host. */

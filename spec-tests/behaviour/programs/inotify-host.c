@@ -1,5 +1,6 @@
 /*
- * inotify-host DIR CTL N0 N1 ...: watches DIR (a bind mount the host changes) and, for
+ * inotify-host DIR CTL N0 N1 ...: watches DIR (a bind mount the host changes) and its
+ * file DIR/f by itself (events print "dir" or "file" for the watch) and, for
  * each step i, reads events until Ni have come, prints them (mask names, name, whether
  * a move's cookies pair up), then what stat says of the names involved, and creates
  * CTL/ack<i> so that the host makes the next change (CTL/ready first: the watch is on).
@@ -32,6 +33,8 @@ static void touch(const char *ctl, const char *name) {
 }
 
 /* printEvent prints one event; `cookie` keeps a move's first cookie to pair the second. */
+static int fileWd = -1;
+
 static void printEvent(const struct inotify_event *e, int wd, unsigned *cookie) {
   char masks[256] = "";
   for (size_t i = 0; i < sizeof BITS / sizeof BITS[0]; i++) {
@@ -42,7 +45,7 @@ static void printEvent(const struct inotify_event *e, int wd, unsigned *cookie) 
   const char *pairing = "";
   if (e->mask & IN_MOVED_FROM) { *cookie = e->cookie; pairing = *cookie ? " cookie set" : " cookie 0"; }
   if (e->mask & IN_MOVED_TO) pairing = e->cookie && e->cookie == *cookie ? " cookie pairs" : " cookie differs";
-  printf("  wd %s %s %s%s\n", e->wd == wd ? "ok" : "other", masks, e->len ? e->name : "-", pairing);
+  printf("  %s %s %s%s\n", e->wd == wd ? "dir" : e->wd == fileWd ? "file" : "other", masks, e->len ? e->name : "-", pairing);
 }
 
 static void describe(const char *dir, const char *name) {
@@ -62,6 +65,10 @@ int main(int argc, char **argv) {
   int wd = inotify_add_watch(fd, argv[1], mask);
   printf("watch: %s\n", wd > 0 ? "ok" : strerror(errno));
   if (wd <= 0) return 1;
+  char fpath[4096];
+  snprintf(fpath, sizeof fpath, "%s/f", argv[1]);
+  fileWd = inotify_add_watch(fd, fpath, mask);
+  printf("file watch: %s\n", fileWd > 0 && fileWd != wd ? "ok" : strerror(errno));
   touch(argv[2], "ready");
   char buf[64 * 1024] __attribute__((aligned(8)));
   int have = 0, at = 0;
