@@ -6,10 +6,13 @@
  * export; what a client sends wrong is answered with an errno and the gofer goes on.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { built, errnoOf, escapeGofer, expectKind } from './harness';
+import { built, errnoOf, escapeGofer, expectKind, GoferProcess } from './harness';
+import { Client, FdTransport } from '../../gofer/p9/client';
+import { connectUnix } from '../../native/unixsock';
 import { Errno } from '../../native/libc';
-import { NOTIFY_WAIT, type Message, type Note } from '../../gofer/p9';
+import { NOTIFY_WAIT, type Note } from '../../gofer/p9';
 
 if (!built) throw new Error('bin/tvisor is not built: run make build');
 
@@ -149,4 +152,50 @@ describe('gofer host watches', () => {
   }, 120_000);
 });
 
-void ({} as Message);
+
+/**
+ * The client's side (gofer/p9/client.ts waitNotify, the engine's parked requests, the fd
+ * transport's pump), as the sentry uses it: a parked Tnotify is not in flight, so
+ * synchronous calls go on meanwhile; its reply comes through pump() when idle.
+ */
+describe('9P client: a parked Tnotify', () => {
+  let gofer: GoferProcess;
+  let exp: string;
+  beforeAll(async () => {
+    exp = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-watch-client-'));
+    gofer = await GoferProcess.start(['--root', exp]);
+  });
+  afterAll(async () => {
+    await gofer.stop();
+    fs.rmSync(exp, { recursive: true, force: true });
+  });
+
+  it('holds up no call, and its events come through pump()', async () => {
+    const client = Client.overFd(connectUnix(gofer.socketPath));
+    try {
+      expect(client.fdPassing).toBe(true);
+      const { fid } = client.sync.attach('');
+      const wd = client.sync.watch(fid);
+      let got: Note[] | null = null;
+      client.waitNotify((err, events) => {
+        if (err) throw err;
+        got = events;
+      });
+      expect(client.inFlight).toBe(0);
+      // A synchronous call while it is parked is answered (the gofer goes on).
+      expect(client.sync.getattr(fid, 0x7ff).qid.type).toBe(0x80);
+      fs.writeFileSync(path.join(exp, 'new'), '');
+      const transport = client.engine.transport as FdTransport;
+      for (let i = 0; i < 500 && got === null; i++) {
+        transport.pump();
+        if (got === null) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(got).not.toBeNull();
+      expect(got![0]).toEqual({ wd, mask: IN_CREATE, cookie: 0, name: 'new' });
+      client.sync.unwatch(wd);
+    } finally {
+      client.close();
+    }
+    expect(gofer.alive).toBe(true);
+  });
+});
