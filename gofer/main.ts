@@ -17,11 +17,13 @@
  */
 import { parseArgs } from 'node:util';
 import { unlinkSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { listenUnix } from '../native/unixsock';
 import { Exports, ExportError, openExport } from './server/export';
 import { IdMap, type IdMaps } from './server/idmap';
 import { Server } from './server/server';
 import { procSelfFd } from './server/file';
+import { enterProcFd } from './hostfs/inotify';
 import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
@@ -93,6 +95,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const exports = new Exports(ids);
+  // Absolute: the working directory moves to /proc/self/fd before serving (enterProcFd).
+  const socketPath = opts.socket ? resolvePath(opts.socket) : '';
   let listenFd = -1;
   const connFds: number[] = [];
   try {
@@ -109,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(fd) || fd < 3) throw new UsageError(`--fd "${opts.fd}": want a descriptor number of 3 or more`);
       connFds.push(fd);
     } else {
-      listenFd = listenUnix(opts.socket!);
+      listenFd = listenUnix(socketPath);
     }
   } catch (e) {
     if (!(e instanceof UsageError || e instanceof ExportError || (e as Error).name === 'HostError')) throw e;
@@ -126,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
       restoreOwn(); // the socket's path is removed as the gofer, not as its last caller
       server.close();
       try {
-        unlinkSync(opts.socket!);
+        unlinkSync(socketPath);
       } catch {
         // already gone
       }
@@ -146,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
       pivotToEmptyRoot();
       keepCapabilities(GOFER_CAPABILITIES);
     }
+    // inotify_add_watch names a held descriptor by its number in /proc/self/fd (Twatch).
+    enterProcFd(procSelfFd());
     seccomp();
     profileMark('confined');
   } catch (e) {

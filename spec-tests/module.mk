@@ -14,6 +14,7 @@ BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += netlink-raw netlink-ifaddrs
 BEHAVIOUR_PROGRAMS += mapshared bench-io rwdirect cache-evict
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
+BEHAVIOUR_PROGRAMS += inotify-host
 BEHAVIOUR_PROGRAMS += forkcount
 BEHAVIOUR_PROGRAMS += pty
 BEHAVIOUR_PROGRAMS += net-host bench-net raw-ping udp-cmsg vma-merge

@@ -70,6 +70,9 @@ interface Slot {
   /** flushing: a Tflush for this tag is out; the tag stays held until its Rflush. */
   flushing: boolean;
   answered: boolean;
+  /** parked: a request the server answers whenever it has something (Tnotify's long
+   * poll): not counted in inFlight, so that nothing waits for it. */
+  parked: boolean;
 }
 
 const replyName = (kind: RequestName) => `R${kind.slice(1)}` as MsgName;
@@ -129,14 +132,16 @@ export class Engine {
     return this.nextTag++;
   }
 
-  /** submit queues one request; `done` runs when its reply (or its failure) arrives. */
-  submit(step: Step, done: Slot['done']): number {
+  /** submit queues one request; `done` runs when its reply (or its failure) arrives. A
+   * `parked` request is one the server holds until it has something to say (a long
+   * poll): it is not counted in inFlight, so no synchronous call or transport waits for it. */
+  submit(step: Step, done: Slot['done'], parked = false): number {
     if (this.closedBy) throw closedError(step.what, this.closedBy);
     const tag = step.req.kind === 'Tversion' ? NOTAG : this.allocTag(step.what);
     if (this.slots[tag]) throw new P9Error(step.what, Errno.EBUSY, `tag ${tag} is in flight`);
     encodeInto(this.out, { ...step.req, tag } as Message);
-    this.slots[tag] = { what: step.what, expect: replyName(step.req.kind), done, flushing: false, answered: false };
-    this.inFlight++;
+    this.slots[tag] = { what: step.what, expect: replyName(step.req.kind), done, flushing: false, answered: false, parked };
+    if (!parked) this.inFlight++;
     if (!this.kicked) {
       this.kicked = true;
       this.transport.kick();
@@ -195,7 +200,7 @@ export class Engine {
       return;
     }
     slot.answered = true;
-    this.inFlight--;
+    if (!slot.parked) this.inFlight--;
     this.answered++;
     if (!slot.flushing) this.releaseTag(msg.tag);
     if (msg.kind === 'Rlerror') {
@@ -228,7 +233,7 @@ export class Engine {
     this.releaseTag(tag);
     if (!slot.answered) {
       slot.answered = true;
-      this.inFlight--;
+      if (!slot.parked) this.inFlight--;
       slot.done(new P9Error(slot.what, Errno.ECANCELED, 'flushed'), null);
     }
   }

@@ -266,6 +266,26 @@ export const OPS = {
     yield* rpc(`link ${name}`, { kind: 'Tlink', dfid, fid, name });
   },
 
+  /** watch (9P2000.L.fd) watches the file of `fid` for host changes; its wd. */
+  *watch(e: Engine, fid: number): OpGen<number> {
+    if (!e.fdMode) throw new P9Error('watch', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
+    return (yield* rpc(`watch fid ${fid}`, { kind: 'Twatch', fid })).wd;
+  },
+
+  /** unwatch (9P2000.L.fd) drops a reference to watch `wd`. */
+  *unwatch(e: Engine, wd: number): OpGen<void> {
+    if (!e.fdMode) throw new P9Error('unwatch', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
+    yield* rpc(`unwatch ${wd}`, { kind: 'Tunwatch', wd });
+  },
+
+  /** notifyBarrier (9P2000.L.fd) tells the server that the host events queued so far
+   * for `name` (in watched directories) and for watched files themselves are the
+   * client's own (Tnotify without NOTIFY_WAIT). */
+  *notifyBarrier(e: Engine, name: string): OpGen<void> {
+    if (!e.fdMode) throw new P9Error('notify', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
+    yield* rpc('notify barrier', { kind: 'Tnotify', flags: 0, name });
+  },
+
   /** statfs returns the file system statistics of the file system holding `fid`. */
   *statfs(e: Engine, fid: number): OpGen<Statfs> {
     return (yield* rpc(`statfs fid ${fid}`, { kind: 'Tstatfs', fid })) as Statfs;

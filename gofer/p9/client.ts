@@ -14,7 +14,7 @@
 import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
 import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
 import { WalkError } from './client-error';
-import { GetattrMask, IOHDRSZ, NOFID, type DirStat, type Message } from './messages';
+import { GetattrMask, IOHDRSZ, NOFID, NOTIFY_WAIT, type DirStat, type Message, type Note } from './messages';
 import { Errno } from '../../native/libc';
 import { FdTransport, type FdTransportOptions } from './transport-fd';
 import { StreamTransport, type StreamTarget } from './transport-stream';
@@ -232,6 +232,18 @@ export class Client {
   /** inFlight counts the requests awaiting replies. */
   get inFlight(): number {
     return this.engine.inFlight;
+  }
+
+  /**
+   * waitNotify (9P2000.L.fd) parks a Tnotify long poll: `done` gets the host events of
+   * the watched files once the server has some (or the error that ended the poll). The
+   * parked request holds up nothing: synchronous calls go on, and on the fd transport the
+   * owner calls pump() when the socket is readable to receive the reply while idle.
+   */
+  waitNotify(done: (err: Error | null, events: Note[]) => void): void {
+    this.engine.submit({ req: { kind: 'Tnotify', flags: NOTIFY_WAIT, name: '' }, what: 'notify' }, (err, got) => {
+      done(err, err || !got ? [] : (got.msg as Message<'Rnotify'>).events);
+    }, true);
   }
 
   /** close ends the connection; requests in flight fail with ECONNRESET. */

@@ -1,7 +1,7 @@
 import { allMessageNames, ATTR_SIZE, decode, DecodeError, encode, fieldsOf, typeOf } from './codec';
 import { decodeDirents, encodeDirent, type Dirent } from './dirent';
 import { FrameSplitter } from './frame';
-import { MAX_DIRSTATS, type FieldKind, type Message, type MsgName } from './messages';
+import { MAX_DIRSTATS, MAX_NOTES, type FieldKind, type Message, type MsgName } from './messages';
 import { Writer, type Qid } from './wire';
 
 /** sample builds a distinctive value of each field kind (seeded so fields differ). */
@@ -22,6 +22,7 @@ function sample(kind: FieldKind, seed: number): unknown {
     case 'u32s': return [seed, 0xffffffff, 7];
     case 'attrs': return [bodyOf('Rgetattr', seed), bodyOf('Rgetattr', seed + 1)];
     case 'dirstats': return [{ name: `f${seed}`, attr: bodyOf('Rgetattr', seed) }, { name: 'ü', attr: bodyOf('Rgetattr', seed + 2) }];
+    case 'notes': return [{ wd: seed, mask: 0x40000100, cookie: 0, name: `n${seed}` }, { wd: 0xffffffff, mask: 0x4000, cookie: seed, name: '' }];
   }
 }
 
@@ -109,6 +110,17 @@ describe('9P2000.L codec', () => {
     const big = encode({ kind: 'Rwalkstat', tag: 1, attrs: [] });
     big.writeUInt16LE(17, 7);
     expect(() => decode(big)).toThrow(/Rwalkstat.attrs: 17 elements/);
+  });
+
+  it('decodes Rnotify defensively', () => {
+    const rs = encode({ kind: 'Rnotify', tag: 1, events: [] } as Message);
+    rs.writeUInt16LE(1, 7); // one event announced, none there
+    expect(() => decode(rs)).toThrow(/Rnotify.events: truncated/);
+    const big = encode({ kind: 'Rnotify', tag: 1, events: [] } as Message);
+    big.writeUInt16LE(MAX_NOTES + 1, 7);
+    expect(() => decode(big)).toThrow(new RegExp(`Rnotify.events: ${MAX_NOTES + 1} elements`));
+    const one = encode({ kind: 'Rnotify', tag: 1, events: [{ wd: 1, mask: 0x100, cookie: 0, name: 'a' }] } as Message);
+    expect(() => decode(one.subarray(0, one.length - 1))).toThrow(DecodeError);
   });
 
   it('decodes Treaddirstat and Rreaddirstat defensively', () => {

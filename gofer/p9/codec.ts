@@ -6,7 +6,7 @@
  * of range is rejected with a DecodeError that names the message and the field, never
  * with an exception from deep inside a parse.
  */
-import { HEADER_SIZE, MAX_DIRSTATS, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
+import { HEADER_SIZE, MAX_DIRSTATS, MAX_NOTES, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
 import { Reader, Writer, type Qid } from './wire';
 
 interface Entry {
@@ -85,6 +85,16 @@ function readField(r: Reader, kind: FieldKind, what: string): unknown {
       }
       return out;
     }
+    case 'notes': {
+      const n = r.u16(what);
+      if (n > MAX_NOTES) {
+        r.fail(`${what}: ${n} elements, at most ${MAX_NOTES}`);
+        return [];
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < n && r.ok; i++) out.push({ wd: r.u32(what), mask: r.u32(what), cookie: r.u32(what), name: r.str(what) });
+      return out;
+    }
   }
 }
 
@@ -121,6 +131,15 @@ function writeField(w: Writer, kind: FieldKind, v: unknown): void {
       for (const e of v as Array<{ name: string; attr: Record<string, unknown> }>) {
         w.str(e.name);
         writeAttr(w, e.attr);
+      }
+      return;
+    case 'notes':
+      w.u16((v as unknown[]).length);
+      for (const e of v as Array<{ wd: number; mask: number; cookie: number; name: string }>) {
+        w.u32(e.wd >>> 0);
+        w.u32(e.mask >>> 0);
+        w.u32(e.cookie >>> 0);
+        w.str(e.name);
       }
       return;
   }

@@ -9,8 +9,9 @@
  * qid type[1] version[4] path[8]; qids n[2] qid*n; data count[4] bytes; u32opt a
  * trailing u32 that older peers omit (read as 0); u32s n[2] u32*n; attrs n[2] followed by
  * n Rgetattr bodies (valid[8] qid[13] ... data_version[8]); dirstats n[2] followed by n
- * (name[s], Rgetattr body). A strs, qids, u32s or attrs field holds at most 16 elements,
- * a dirstats field at most MAX_DIRSTATS.
+ * (name[s], Rgetattr body); notes n[2] followed by n (wd[4] mask[4] cookie[4] name[s]).
+ * A strs, qids, u32s or attrs field holds at most 16 elements, a dirstats field at most
+ * MAX_DIRSTATS, a notes field at most MAX_NOTES.
  */
 import type { Qid } from './wire';
 
@@ -18,7 +19,7 @@ import type { Qid } from './wire';
 type Fields = Readonly<Record<string, FieldKind>>;
 
 /** FieldKind is the wire encoding of one field. */
-export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u64b' | 'str' | 'strs' | 'qid' | 'qids' | 'data' | 'u32opt' | 'u32s' | 'attrs' | 'dirstats';
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u64b' | 'str' | 'strs' | 'qid' | 'qids' | 'data' | 'u32opt' | 'u32s' | 'attrs' | 'dirstats' | 'notes';
 
 /** MESSAGES is the 9P2000.L protocol: name -> [type number, fields]. */
 export const MESSAGES = {
@@ -121,6 +122,28 @@ export const MESSAGES = {
   // Rreaddirstat: next[4] n[2] n*(name[s] Rgetattr body)  (without `.` and `..`; next is
   //   the offset to ask for the rest, 0 when the listing is complete)
   Rreaddirstat: [95, { next: 'u32', entries: 'dirstats' }],
+  // Tnotify: flags[4] name[s]  (tvisor's 9P2000.L.fd only: the host changes to watched
+  //   files. flags NOTIFY_WAIT: a long poll, answered once events are queued (at most one
+  //   per connection waits; the server's other requests go on meanwhile); name ''.
+  //   flags 0: a barrier, answered at once with no events: what the host queued until
+  //   then for `name` in a watched directory, and for watched files themselves, is the
+  //   client's own (its writes through passed descriptors) and is dropped)
+  Tnotify: [88, { flags: 'u32', name: 'str' }],
+  // Rnotify: n[2] n*(wd[4] mask[4] cookie[4] name[s])  (in the order the host reported
+  //   them: wd a watch of Rwatch, or 0xffffffff with IN_Q_OVERFLOW; mask IN_* bits as in
+  //   inotify(7); cookie pairs IN_MOVED_FROM with IN_MOVED_TO; name '' for an event on the
+  //   watched file itself, else one component of the watched directory)
+  Rnotify: [89, { events: 'notes' }],
+  // Twatch: fid[4]  (tvisor's 9P2000.L.fd only: watch the file of fid, a directory or a
+  //   regular file, for host changes; watching a file again returns the same wd and
+  //   takes another reference; ENOSPC past MAX_WATCHES per connection)
+  Twatch: [96, { fid: 'u32' }],
+  // Rwatch: wd[4]
+  Rwatch: [97, { wd: 'u32' }],
+  // Tunwatch: wd[4]  (drops one reference of a watch; the last ends it, and no event of it
+  //   is sent afterwards; EINVAL for an unknown wd)
+  Tunwatch: [98, { wd: 'u32' }],
+  Runwatch: [99, {}],
   // Tversion: msize[4] version[s]
   Tversion: [100, { msize: 'u32', version: 'str' }],
   // Rversion: msize[4] version[s]
@@ -171,6 +194,7 @@ type KindType<K> = K extends 'u8' | 'u16' | 'u32' | 'u64' | 'mask' | 'u32opt' ? 
   : K extends 'u32s' ? number[]
   : K extends 'attrs' ? Array<Body<'Rgetattr'>>
   : K extends 'dirstats' ? DirStat[]
+  : K extends 'notes' ? Note[]
   : never;
 
 /** Body is the decoded fields of message N (without type and tag). */
@@ -187,6 +211,19 @@ export interface DirStat {
   name: string;
   attr: Body<'Rgetattr'>;
 }
+
+/** Note is one event of Rnotify: a host change to a watched file (inotify(7)'s fields). */
+export interface Note {
+  wd: number;
+  mask: number;
+  cookie: number;
+  name: string;
+}
+
+/** MAX_NOTES bounds the events of one Rnotify. */
+export const MAX_NOTES = 256;
+/** NOTIFY_WAIT is Tnotify's flag for a long poll (without it, a barrier). */
+export const NOTIFY_WAIT = 1;
 
 /** MAX_DIRSTATS bounds the entries of one Rreaddirstat (a reply also fits in msize). */
 export const MAX_DIRSTATS = 4096;

@@ -112,6 +112,24 @@ export class FdTransport implements Transport {
     }
   }
 
+  /**
+   * pump takes what the socket holds without blocking (a reply to a parked request that
+   * came while nothing was being driven: the owner calls it when the socket is readable).
+   */
+  pump(): void {
+    while (!this.closed && !this.engine.closedBy) {
+      const n = this.bufs.recv(this.fd, 0, undefined, MSG_DONTWAIT);
+      if (n > 0) {
+        this.engine.onData(this.bufs.data.subarray(0, n), this.bufs.fds, true);
+      } else if (n === 0) {
+        this.engine.fail(`${this.label}: connection closed by the server`);
+      } else {
+        if (n !== -Errno.EAGAIN && n !== -Errno.EINTR) this.engine.fail(`${this.label}: receive: ${errnoName(-n)}`);
+        if (n !== -Errno.EINTR) return;
+      }
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

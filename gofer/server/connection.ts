@@ -7,6 +7,12 @@
  * is sent by its own sendmsg, so that the descriptor travels with the reply's bytes.
  * A frame that cannot be delimited (size below a header or above msize) closes the
  * connection; any other malformed request is answered with Rlerror.
+ *
+ * Host change notification (server/watches.ts): while the connection watches files, the
+ * host's queue is read before each request that changes files (the host's changes) and
+ * after it (the request's own, dropped: handlers/notify.ts ownNames); a Tnotify that finds nothing queued is parked and answered
+ * when the server's poll finds the connection's inotify descriptor readable (onNotify)
+ * or a later request's reading finds events, so that it never holds up other requests.
  */
 import { Errno, errnoName } from '../../native/libc';
 import { closeFd, MsgBuffers } from '../../native/unixsock';
@@ -14,6 +20,7 @@ import { DecodeError, decode, encodeInto, FrameSplitter, Writer, type Message, t
 import type { Exports } from './export';
 import { HANDLERS, type Handler, type Reply } from './handlers';
 import { MAX_MSIZE } from './handlers/session';
+import { ownNames, PARKED } from './handlers/notify';
 import { Session } from './session';
 import { restoreOwn } from '../hostfs/creds';
 
@@ -68,8 +75,33 @@ export class Connection {
       return;
     }
     this.splitter.retain();
+    this.answerParked();
     this.queueWritten();
     this.flush();
+  }
+
+  /** notifyFd is the host inotify descriptor to poll for the parked Tnotify (-1: none waits). */
+  get notifyFd(): number {
+    const w = this.session.watches;
+    return w && w.parked >= 0 ? w.ifd : -1;
+  }
+
+  /** onNotify reads the host's events (its inotify descriptor is readable) and answers
+   * the parked Tnotify with them. */
+  onNotify(): void {
+    this.session.watches?.drain(null);
+    this.answerParked();
+    this.queueWritten();
+    this.flush();
+  }
+
+  /** answerParked answers the parked Tnotify when events are queued. */
+  private answerParked(): void {
+    const w = this.session.watches;
+    if (!w || w.parked < 0 || !w.pending || this.closed) return;
+    const tag = w.parked;
+    w.parked = -1;
+    encodeInto(this.w, { kind: 'Rnotify', tag, events: w.take() });
   }
 
   private handleFrame(buf: Buffer, start: number, end: number): void {
@@ -93,6 +125,9 @@ export class Connection {
       return;
     }
     let result: Reply | number;
+    const watches = this.session.watches;
+    const own = watches && watches.ifd >= 0 ? ownNames(this.session, msg as Message<RequestName>) : null;
+    if (own) watches!.drain(null);
     // A plain 9P2000.L session acts as the gofer itself, for every host call of its
     // requests; a 9P2000.L.fd one switches to its caller where a call is made for it.
     if (!this.session.caller) restoreOwn();
@@ -102,6 +137,8 @@ export class Connection {
       this.log.error(`9p: ${kind} failed: ${(e as Error).stack ?? e}`);
       result = -Errno.EIO;
     }
+    if (own && watches === this.session.watches && watches!.ifd >= 0) watches!.drain(own);
+    if (result === PARKED) return;
     if (typeof result === 'number') {
       this.writeError(msg.tag, -result || Errno.EIO);
       return;

@@ -58,8 +58,12 @@ export class Server {
       }
       const entries: Array<[number, number]> = [];
       if (listenFd >= 0) entries.push([listenFd, POLLIN]);
-      // A connection with replies still queued is not read until they drain.
-      for (const c of this.conns) entries.push([c.fd, c.wantsWrite ? POLLOUT : POLLIN]);
+      // A connection with replies still queued is not read until they drain; one whose
+      // Tnotify is parked also waits for its host inotify descriptor.
+      for (const c of this.conns) {
+        entries.push([c.fd, c.wantsWrite ? POLLOUT : POLLIN]);
+        entries.push([c.notifyFd, POLLIN]);
+      }
       this.poll.set(entries);
       const ready = this.poll.wait(IDLE_POLL_MS);
       if (ready < 0 && ready !== -Errno.EINTR) this.opts.log.error(`gofer: poll failed: ${errnoName(-ready)}`);
@@ -81,9 +85,11 @@ export class Server {
     }
     for (const c of polled) {
       const ev = this.poll.revents(i++);
+      const nev = this.poll.revents(i++);
       if (ev & POLLOUT) c.flush(this.bufs);
       else if (ev & POLLIN) c.onReadable(this.bufs);
       else if (ev & (POLLERR | POLLHUP | POLLNVAL)) c.close('');
+      if (nev & POLLIN && !c.closed) c.onNotify();
     }
     this.conns = this.conns.filter((c) => !c.closed);
   }

@@ -11,6 +11,7 @@ import type { HostCreds } from '../hostfs/creds';
 import { Errno } from '../../native/libc';
 import type { Exports } from './export';
 import type { File } from './file';
+import type { WatchTable } from './watches';
 
 /** XattrState is a fid created by Txattrwalk (value to read) or Txattrcreate (value to write). */
 export type XattrState =
@@ -39,6 +40,9 @@ export class Session {
   /** caller, in 9P2000.L.fd, is who files are looked up, opened and changed for (host
    * ids, see caller.ts); null in plain 9P2000.L, where the gofer acts as itself. */
   caller: HostCreds | null = null;
+  /** watches are the connection's host inotify watches (9P2000.L.fd's Twatch), made on
+   * first use. */
+  watches: WatchTable | null = null;
   /** passFd, set by a handler, is attached to the reply being built. */
   passFd = -1;
   private scratchBuf = Buffer.alloc(0);
@@ -74,6 +78,8 @@ export class Session {
 
   /** reset clunks every fid (Tversion, or the end of the connection). */
   reset(): void {
+    this.watches?.close();
+    this.watches = null;
     for (const fid of this.fids.values()) closeFid(fid);
     this.fids.clear();
   }

@@ -4,7 +4,9 @@
  * dentry evicted and looked up again keeps them); each VFS operation makes one call here,
  * which returns at once while no watch exists anywhere. As on Linux, an event on a file
  * goes first to its directory's watches, with the file's name, then to the file's own.
- * Changes made outside the sandbox (on the host side of a bind mount) are not seen.
+ * Changes made outside the sandbox (on the host side of a bind mount) come through
+ * notifyExternal, from the file system that learns of them (fsimpl/gofer/host-watch.ts),
+ * which the first watch of a file starts (Inode.watchStarted) and the last one ends.
  */
 import type { FileDescription } from './file';
 import type { FileSystem, Inode, SetAttr } from './inode';
@@ -25,6 +27,8 @@ export interface Watch {
   event(mask: number, cookie: number, name: string | null): void;
   /** gone says the file is gone: the watch is removed (IN_IGNORED). */
   gone(): void;
+  /** overflow says events were lost (IN_Q_OVERFLOW, with no watch descriptor). */
+  overflow(): void;
 }
 
 const watches = new WeakMap<FileSystem, Map<number, Set<Watch>>>();
@@ -45,8 +49,16 @@ function setOf(inode: Inode, create: boolean): Set<Watch> | undefined {
 /** addWatch starts delivering inode's events to w. */
 export function addWatch(inode: Inode, w: Watch): void {
   const set = setOf(inode, true)!;
-  if (!set.has(w)) count++;
+  if (set.has(w)) return;
+  count++;
   set.add(w);
+  if (set.size > 1) return;
+  try {
+    inode.watchStarted();
+  } catch {
+    // The file system could not start its reporting (its peer failed): the watch stays,
+    // with the sandbox's own changes only.
+  }
 }
 
 /** removeWatch stops delivering inode's events to w. */
@@ -54,7 +66,34 @@ export function removeWatch(inode: Inode, w: Watch): void {
   const set = setOf(inode, false);
   if (!set?.delete(w)) return;
   count--;
-  if (set.size === 0) watches.get(inode.fs)?.delete(inode.ino);
+  if (set.size === 0) {
+    watches.get(inode.fs)?.delete(inode.ino);
+    try {
+      inode.watchEnded();
+    } catch {
+      // nothing more to tell the file system
+    }
+  }
+}
+
+/**
+ * notifyExternal reports a change made outside the sandbox to the watches of file `ino`
+ * of `fs`, as the file system learnt of it (its mask as inotify(7) gives it, IN_ISDIR
+ * included; `name` a child's for a directory's event, else null). IN_DELETE_SELF and
+ * IN_IGNORED end the watches (IN_IGNORED each); IN_Q_OVERFLOW goes to every watch of
+ * the file.
+ */
+export function notifyExternal(fs: FileSystem, ino: number, mask: number, cookie: number, name: string | null): void {
+  const set = watches.get(fs)?.get(ino);
+  if (!set) return;
+  if (mask & IN_Q_OVERFLOW) {
+    for (const w of [...set]) w.overflow();
+    return;
+  }
+  if (mask & IN_ALL_EVENTS) {
+    for (const w of [...set]) if (w.mask & mask & IN_ALL_EVENTS) w.event(mask, cookie, name);
+  }
+  if (mask & (IN_DELETE_SELF | IN_IGNORED)) for (const w of [...set]) w.gone();
 }
 
 /** watching tells whether any watch exists (what makes the hooks cheap otherwise). */

@@ -109,6 +109,12 @@ export abstract class Inode {
    * their own resources. */
   evict(): void {}
 
+  /** watchStarted is called when the first inotify watch on this file begins, and
+   * watchEnded when the last one ends (vfs/fsnotify.ts): a file system whose files change
+   * outside the sandbox starts and stops reporting those changes there. */
+  watchStarted(): void {}
+  watchEnded(): void {}
+
   /** revalidate tells whether `child`, cached as this directory's entry `name`, is still
    * what the name refers to (for the task with credentials `c`), refreshing its cached
    * attributes as a side effect where the file system checks. Files only the sandbox

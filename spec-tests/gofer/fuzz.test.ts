@@ -53,7 +53,8 @@ function value(r: ReturnType<typeof rng>, kind: FieldKind, field: string): unkno
     case 'qids': return [];
     case 'u32s': return Array.from({ length: r.int(6) }, () => (r.int(5) === 0 ? 0xffffffff : r.int(12)));
     case 'attrs':
-    case 'dirstats': return [];
+    case 'dirstats':
+    case 'notes': return [];
     case 'data': return Buffer.alloc(r.int(64), r.int(256));
   }
 }
@@ -76,6 +77,8 @@ function frame(r: ReturnType<typeof rng>, tag: number, only?: MsgName): { bytes:
     msg.newfids = (msg.names as string[]).map(() => (r.int(3) === 0 ? 0xffffffff : 12 + r.int(40)));
   }
   let bytes = encode(msg as Message);
+  // A Tnotify may be a long poll, answered only when a watched file changes: never awaited.
+  if (name === 'Tnotify') return { bytes, answerable: false };
   switch (r.int(10)) {
     case 0: { // flip random bytes in the body (size and tag kept)
       bytes = Buffer.from(bytes);

@@ -4,10 +4,11 @@
  */
 import { ioHandlers } from './io';
 import { mutateHandlers } from './mutate';
+import { notifyHandlers } from './notify';
 import { sessionHandlers } from './session';
 import type { HandlerTable } from './types';
 import { walkHandlers } from './walk';
 import { xattrHandlers } from './xattr';
 
-export const HANDLERS: HandlerTable = { ...sessionHandlers, ...walkHandlers, ...ioHandlers, ...mutateHandlers, ...xattrHandlers };
+export const HANDLERS: HandlerTable = { ...sessionHandlers, ...walkHandlers, ...ioHandlers, ...mutateHandlers, ...xattrHandlers, ...notifyHandlers };
 export type { Handler, HandlerTable, Reply } from './types';

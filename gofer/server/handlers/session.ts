@@ -65,8 +65,10 @@ export const sessionHandlers: HandlerTable = {
     return reply('Rattach', { qid: file.qid });
   },
 
-  // Tflush: requests are answered in order, so the flushed one has already been answered.
-  Tflush() {
+  // Tflush: requests are answered in order, so the flushed one has already been answered;
+  // but for a parked Tnotify, which is not answered after its flush.
+  Tflush(s, m) {
+    if (s.watches && s.watches.parked === m.oldtag) s.watches.parked = -1;
     return reply('Rflush', {});
   },
 

@@ -54,6 +54,10 @@ class InotifyWatch implements Watch {
   gone(): void {
     this.owner.drop(this);
   }
+
+  overflow(): void {
+    this.owner.push({ wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, name: null });
+  }
 }
 
 /** Inotify is an inotify instance (inotify_init1). */

@@ -6,6 +6,7 @@
  * directory never has one (the gofer keeps it: carriesFd): an open directory keeps its
  * opened fid, lists it with Treaddir and syncs it with Tfsync. Attributes are cached
  * per inode and refreshed after changes; the sandbox is the only writer of its rootfs.
+ * A watched file of a bind mount also hears of the host's changes (host-watch.ts).
  */
 import { Errno, fail, LinuxError } from '../../kernel/errors';
 import { Credentials } from '../../kernel/credentials';
@@ -22,6 +23,7 @@ import { openNodeOfHost } from '../dev/device-ops';
 import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
+import { HostWatches } from './host-watch';
 
 /** p9 runs a 9P call, turning its error into the errno the application sees. */
 function p9<T>(fn: () => T): T {
@@ -47,6 +49,8 @@ export class GoferFs implements FileSystem {
    * FIFO is never opened, so no host process takes part, as in gVisor).
    */
   private readonly fifos = new Map<bigint, Pipe>();
+  /** hostWatches are the files of this tree the gofer watches on the host (host-watch.ts). */
+  readonly hostWatches = new HostWatches(this);
 
   /** fifoPipe returns the pipe of the FIFO with qid path `path`, dropping those no end holds. */
   fifoPipe(path: bigint): Pipe {
@@ -164,6 +168,13 @@ export class GoferInode extends Inode {
   private hostFds: Map<number, CachedFd> | null = null;
   /** walkedFid is the fid once walked to (-1 for an entry of a listing not used yet). */
   private walkedFid: number;
+  /** attrStale says the host reported a change: the attributes are read again when asked. */
+  private attrStale = false;
+  /** echoName is the name this file was opened by while it (or its directory) was
+   * watched on the host: the close of a writable descriptor then needs a barrier. */
+  echoName: string | null = null;
+  /** evicted is set once the fid is released (evict): nothing is asked of it any more. */
+  private evicted = false;
   /** unwalked holds this directory's listed entries not walked to yet, by name (a rename
    * walks the one it moves first: its origin would be wrong afterwards); made by the
    * first listing. */
@@ -235,12 +246,34 @@ export class GoferInode extends Inode {
       if (cfd.refs > 0) continue;
       const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
       if (i >= 0) idle.splice(i, 1);
-      host.close(cfd.fd);
+      this.closeHostFd(cfd.fd, acc);
       this.hostFds!.delete(acc);
     }
+    this.evicted = true;
     if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
     this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
+  }
+
+  /** watchStarted and watchEnded start and stop the gofer's watch of the host file. */
+  override watchStarted(): void {
+    this.gfs.hostWatches.start(this);
+  }
+
+  override watchEnded(): void {
+    this.gfs.hostWatches.end(this);
+  }
+
+  /** markStale makes the next stat read the attributes again (the host changed the file). */
+  markStale(): void {
+    this.attrStale = true;
+  }
+
+  /** closeHostFd closes a host descriptor of this file; a writable one's close is a
+   * change the host reports (IN_CLOSE_WRITE), which a barrier marks as the sandbox's. */
+  closeHostFd(fd: number, acc: number): void {
+    host.close(fd);
+    if ((acc & O_ACCMODE) !== O_RDONLY && this.echoName !== null && this.gfs.hostWatches.any) this.gfs.hostWatches.barrier(this.echoName, this.ino);
   }
 
   /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
@@ -272,6 +305,14 @@ export class GoferInode extends Inode {
   }
 
   stat(): Stat {
+    if (this.attrStale && !this.evicted) {
+      this.attrStale = false;
+      try {
+        this.refresh();
+      } catch {
+        // the file may be gone: its last attributes stand
+      }
+    }
     const a = this.attr;
     return {
       dev: this.gfs.dev, ino: this.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev, size: a.size,
@@ -398,7 +439,7 @@ export class GoferInode extends Inode {
       const old = idle.shift()!;
       const oc = old.inode.hostFds?.get(old.acc);
       if (oc && oc.refs === 0) {
-        host.close(oc.fd);
+        old.inode.closeHostFd(oc.fd, old.acc);
         old.inode.hostFds!.delete(old.acc);
       }
     }
@@ -578,6 +619,13 @@ export class GoferFile extends FileDescription implements HostIo {
    */
   constructor(loc: Location, flags: number, readonly inode: GoferInode, readonly fid: number, readonly hostFd: number, readonly cachedAcc: number) {
     super(loc, flags);
+    if (hostFd >= 0 && (flags & O_ACCMODE) !== O_RDONLY && this.watchedOnHost()) inode.echoName = loc.dentry.name;
+  }
+
+  /** watchedOnHost tells whether the gofer watches this file or its directory. */
+  private watchedOnHost(): boolean {
+    const w = this.inode.gfs.hostWatches;
+    return w.any && w.watched(this.inode.ino, this.loc?.dentry.parent?.inode.ino ?? -1);
   }
 
   override read(t: Task, dst: Buffer, offset?: number): number | Block {
@@ -672,6 +720,7 @@ export class GoferFile extends FileDescription implements HostIo {
       if (done === 0) throw e;
     }
     if (offset === undefined) this.offset = at + done;
+    this.hostChanged();
     const a = this.inode.attr;
     if (at + done > a.size) a.size = at + done;
     const now = Date.now();
@@ -696,6 +745,7 @@ export class GoferFile extends FileDescription implements HostIo {
     if (this.hostFd >= 0 && this.writable) {
       const r = host.ftruncate(this.hostFd, size);
       if (r < 0) fail(-r);
+      this.hostChanged();
       this.inode.attr.size = size;
       this.inode.pageCache?.resized(size);
       return;
@@ -729,12 +779,19 @@ export class GoferFile extends FileDescription implements HostIo {
     return this.inode.stat();
   }
 
+  /** hostChanged follows a write or truncate through the host descriptor of a file the
+   * gofer watches (itself or its directory) with a barrier: the host's echo is the
+   * sandbox's own change, already reported (host-watch.ts). */
+  private hostChanged(): void {
+    if (this.hostFd >= 0 && this.loc && this.watchedOnHost()) this.inode.gfs.hostWatches.barrier(this.loc.dentry.name, this.inode.ino);
+  }
+
   protected override release(): void {
     if (this.cachedAcc >= 0) {
       this.inode.releaseHostFd(this.cachedAcc);
       return;
     }
-    if (this.hostFd >= 0) host.close(this.hostFd);
+    if (this.hostFd >= 0) this.inode.closeHostFd(this.hostFd, this.flags);
     this.inode.gfs.client.clunk(this.fid).catch(() => undefined);
   }
 }

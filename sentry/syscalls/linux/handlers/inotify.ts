@@ -17,7 +17,7 @@ const IN_ONLYDIR = 0x01000000, IN_DONT_FOLLOW = 0x02000000, IN_EXCL_UNLINK = 0x0
 const IN_MASK_CREATE = 0x10000000, IN_MASK_ADD = 0x20000000, IN_ONESHOT = 0x80000000;
 const WATCH_FLAGS = IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_CREATE | IN_MASK_ADD | IN_ONESHOT;
 
-const NOTE = 'changes made inside the sandbox only; IN_ACCESS for read/readv/pread only; IN_CLOSE_* only for files opened while a watch existed; IN_DELETE_SELF comes at the last unlink even while the file is open';
+const NOTE = 'changes made inside the sandbox, and on a bind mount the host\'s (IN_CREATE, IN_DELETE, IN_MODIFY, IN_ATTRIB, IN_MOVED_*, IN_CLOSE_WRITE, IN_*_SELF; not IN_ACCESS, IN_OPEN, IN_CLOSE_NOWRITE); IN_ACCESS for read/readv/pread only; IN_CLOSE_* only for files opened while a watch existed; IN_DELETE_SELF comes at the last unlink even while the file is open';
 
 function init(t: Task, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK)) fail(Errno.EINVAL);

@@ -1,0 +1,137 @@
+/**
+ * WatchTable is one connection's host inotify watches (Twatch, Tunwatch, Tnotify): one
+ * host inotify instance, made on the first Twatch, whose events are queued here until a
+ * Tnotify takes them.
+ *
+ * Bounds: at most MAX_WATCHES watches per connection (ENOSPC beyond, as Linux's
+ * max_user_watches), at most MAX_QUEUED events queued (then one IN_Q_OVERFLOW, as
+ * Linux's max_queued_events), at most MAX_NOTES events per Rnotify.
+ *
+ * The client's own changes: a request of the connection that changes a file makes the
+ * host queue events the client has already reported to its own watchers. The queue is
+ * therefore read before each changing request (what it holds is the host's) and after
+ * it: what it holds then for the names the request changed (ownNames), or for a watched
+ * file itself, the request made, and is dropped; the rest is the host's (a host change
+ * made meanwhile to another name). Changes the client makes without a request (writes
+ * through a passed descriptor) are followed by a Tnotify barrier naming the file, which
+ * drops what the host queued for it likewise.
+ *
+ * Only files of an export are watched: a watch is added on a fid's own O_PATH
+ * descriptor (hostfs/inotify.ts addWatch), a directory or a regular file.
+ */
+import { Errno } from '../../native/libc';
+import { MAX_NOTES, NOFID, type Note } from '../p9';
+import * as inotify from '../hostfs/inotify';
+import * as sys from '../hostfs/sys';
+import type { File } from './file';
+
+/** MAX_WATCHES bounds one connection's watches (Linux's max_user_watches answers ENOSPC). */
+export const MAX_WATCHES = 8192;
+/** MAX_QUEUED bounds the events queued for one connection (Linux's max_queued_events). */
+export const MAX_QUEUED = 16384;
+
+const readBuf = Buffer.alloc(64 * 1024);
+
+/** WatchTable holds one connection's watches and its queue of host events. */
+export class WatchTable {
+  /** ifd is the host inotify instance (-1 until the first watch). */
+  ifd = -1;
+  /** parked is the tag of a Tnotify waiting for events (-1 when none waits). */
+  parked = -1;
+  private readonly refs = new Map<number, number>();
+  private queue: Note[] = [];
+
+  /** size is the number of watches. */
+  get size(): number {
+    return this.refs.size;
+  }
+
+  /** add watches `file` (a directory or a regular file) and returns its wd, or -errno. */
+  add(file: File): number {
+    if (!file.isDir && !file.isRegular) return -Errno.EOPNOTSUPP;
+    if (this.ifd < 0) {
+      const fd = inotify.init();
+      if (fd < 0) return fd;
+      this.ifd = fd;
+    }
+    // The same host file gives the same wd: another reference to it.
+    const wd = inotify.addWatch(this.ifd, file.fd);
+    if (wd < 0) return wd;
+    const n = this.refs.get(wd);
+    if (n === undefined && this.refs.size >= MAX_WATCHES) {
+      inotify.rmWatch(this.ifd, wd);
+      this.drain(null); // its IN_IGNORED, of a wd not held: dropped
+      return -Errno.ENOSPC;
+    }
+    this.refs.set(wd, (n ?? 0) + 1);
+    return wd;
+  }
+
+  /** remove drops a reference to watch `wd`; the last one ends the watch (0 or -EINVAL). */
+  remove(wd: number): number {
+    const n = this.refs.get(wd);
+    if (n === undefined) return -Errno.EINVAL;
+    if (n > 1) {
+      this.refs.set(wd, n - 1);
+      return 0;
+    }
+    this.drain(null); // what the host reported of it before is still the host's
+    this.refs.delete(wd);
+    this.queue = this.queue.filter((e) => e.wd !== wd);
+    inotify.rmWatch(this.ifd, wd);
+    return 0;
+  }
+
+  /**
+   * drain reads every event the host has queued and queues them (an IN_IGNORED ends its
+   * watch), but for the client's own: with `own`, the events of a watched file itself
+   * and those naming one of `own` in a watched directory. Events of watches no longer
+   * held (ended by Tunwatch) are dropped.
+   */
+  drain(own: readonly string[] | null): void {
+    if (this.ifd < 0) return;
+    for (;;) {
+      const got = inotify.readEvents(this.ifd, readBuf);
+      if (typeof got === 'number') return; // EAGAIN: empty
+      if (got.length === 0) return;
+      for (const e of got) {
+        if (e.mask & inotify.IN_Q_OVERFLOW) {
+          this.push({ wd: NOFID, mask: inotify.IN_Q_OVERFLOW, cookie: 0, name: '' });
+          continue;
+        }
+        if (!this.refs.has(e.wd)) continue;
+        if (e.mask & inotify.IN_IGNORED) this.refs.delete(e.wd);
+        else if (own && (e.name === '' || own.includes(e.name))) continue;
+        this.push({ wd: e.wd, mask: e.mask, cookie: e.cookie, name: e.name });
+      }
+    }
+  }
+
+  private push(e: Note): void {
+    const last = this.queue[this.queue.length - 1];
+    if (this.queue.length >= MAX_QUEUED) {
+      if (last?.mask !== inotify.IN_Q_OVERFLOW) this.queue.push({ wd: NOFID, mask: inotify.IN_Q_OVERFLOW, cookie: 0, name: '' });
+      return;
+    }
+    this.queue.push(e);
+  }
+
+  /** pending is true when events wait to be taken. */
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** take removes and returns up to MAX_NOTES queued events, oldest first. */
+  take(): Note[] {
+    return this.queue.splice(0, MAX_NOTES);
+  }
+
+  /** close ends every watch and the instance (Tversion, or the end of the connection). */
+  close(): void {
+    if (this.ifd >= 0) sys.close(this.ifd);
+    this.ifd = -1;
+    this.refs.clear();
+    this.queue = [];
+    this.parked = -1;
+  }
+}
