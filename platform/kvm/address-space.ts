@@ -5,7 +5,6 @@
  * plus the MappingTable the sentry translates through. There is no host process: the
  * application's memory is guest-physical memory = the memory file.
  */
-import { MemoryFault } from '../memfile/copy';
 import { MappingTable } from '../memfile/mappings';
 import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../platform';
 import { HostError } from '../../native/libc';
@@ -65,10 +64,7 @@ export class KvmAddressSpace implements AddressSpace {
 
   translate(addr: number, length: number, want: Prot): FileRange[] {
     if (!this.owner) throw new Error(`${this.name}: translate only on the thread that created it`);
-    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0) throw new MemoryFault(addr, want);
-    const r = this.table.translate(addr, length, want);
-    if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
-    return r;
+    return this.table.translateOrFault(addr, length, want);
   }
 
   /** mappings lists the current mappings (for tests and /proc/pid/maps). */

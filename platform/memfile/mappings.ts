@@ -6,6 +6,7 @@
  * Invariant: entries are sorted by start, page-aligned and never overlap.
  */
 import { PAGE_SIZE, type FileRange, type Prot } from '../platform';
+import { MemoryFault } from './copy';
 
 /** Mapping is one contiguous mapped region. */
 export interface Mapping {
@@ -77,6 +78,18 @@ export class MappingTable {
       at += n;
     }
     return out;
+  }
+
+  /**
+   * translateOrFault is translate as an AddressSpace answers it: an address or length that
+   * is not a safe non-negative integer, a hole or a missing protection throws MemoryFault
+   * (which the copy helpers turn into EFAULT).
+   */
+  translateOrFault(addr: number, length: number, want: Prot): FileRange[] {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0) throw new MemoryFault(addr, want);
+    const r = this.translate(addr, length, want);
+    if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
+    return r;
   }
 
   /** list returns a copy of the mappings in address order. */

@@ -10,7 +10,6 @@
  */
 import * as native from '../../native/ptrace/ptrace-native';
 import { HostError } from '../../native/libc';
-import { MemoryFault } from '../memfile/copy';
 import { MappingTable } from '../memfile/mappings';
 import type { MemoryFile } from '../memfile/memory-file';
 import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../platform';
@@ -135,10 +134,7 @@ export class PtraceAddressSpace implements AddressSpace {
 
   translate(addr: number, length: number, want: Prot): FileRange[] {
     if (!this.owner) throw new Error(`address space ${this.pid}: translate only on the thread that created it`);
-    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0) throw new MemoryFault(addr, want);
-    const r = this.table.translate(addr, length, want);
-    if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
-    return r;
+    return this.table.translateOrFault(addr, length, want);
   }
 
   /** mappings lists the current mappings (for tests and /proc/pid/maps). */
