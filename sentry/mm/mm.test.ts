@@ -531,6 +531,56 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(inUse()).toBe(0);
   });
 
+  test('a private file mapping maps the file\'s own pages in every address space; a write copies one page; cycles leave no chunk', () => {
+    const inUse = countInUse();
+    setTmpfsMemoryFile(mf);
+    const task = {} as Task;
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('lib', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    const f = ino.open({ mount, dentry: new Dentry('lib', mount.root, ino) }, O_RDWR);
+    const len = 4 * CHUNK, base = 0x100000000;
+    f.write(task, Buffer.alloc(len, 0x61), 0);
+    const fileChunks = inUse();
+    expect(fileChunks).toBe(4);
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const spaces = [0, 1, 2].map(() => MemoryManager.create(p));
+      for (const mm of spaces) {
+        mm.mapPrivateFile(base, len, RW, ino.data, 0, '/lib');
+        expect(mm.read(base, len).equals(Buffer.alloc(len, 0x61))).toBe(true);
+        // The file's own pages, read-only: nothing copied, nothing allocated.
+        expect(mm.as.translate(base + CHUNK, PAGE, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
+        expect(() => mm.as.translate(base + CHUNK, PAGE, PROT_WRITE)).toThrow(MemoryFault);
+      }
+      expect(inUse()).toBe(fileChunks);
+      const [a, b, c] = spaces;
+      // A store copies its page alone; the neighbour still shows the file's later writes.
+      a.write(base + PAGE + 5, Buffer.from('private'));
+      expect(inUse()).toBe(fileChunks + 1);
+      f.write(task, Buffer.from('file'), PAGE);
+      f.write(task, Buffer.from('file'), 2 * PAGE);
+      expect(a.read(base + PAGE, 12).toString()).toBe('aaaaaprivate');
+      expect(a.read(base + 2 * PAGE, 4).toString()).toBe('file');
+      expect(b.read(base + PAGE, 4).toString()).toBe('file');
+      // A fault on a file page mapped read-only in a writable VMA can only be a write: it copies.
+      expect(b.handleFault(base + 3 * PAGE)).toBe(true);
+      expect(b.as.translate(base + 3 * PAGE, PAGE, PROT_WRITE)).toHaveLength(1);
+      f.write(task, Buffer.from('later'), 3 * PAGE);
+      expect(b.read(base + 3 * PAGE, 5).toString()).toBe('aaaaa');
+      expect(c.read(base + 3 * PAGE, 5).toString()).toBe('later');
+      // A fork shares the copy; the child's write copies it again.
+      const child = a.fork();
+      expect(child.read(base + PAGE + 5, 7).toString()).toBe('private');
+      child.write(base + PAGE + 5, Buffer.from('CHILD'));
+      expect(a.read(base + PAGE + 5, 7).toString()).toBe('private');
+      for (const mm of [child, ...spaces]) mm.release();
+      expect(inUse()).toBe(fileChunks);
+      f.write(task, Buffer.alloc(4 * PAGE, 0x61), 0);
+    }
+    ino.data.cut(0);
+    expect(inUse()).toBe(0);
+  });
+
   test('with the memory file full, a write fault on a shared chunk is refused (SIGSEGV) and munmap still works', () => {
     const small = MemoryFile.create({ maxSize: 4 * CHUNK });
     try {

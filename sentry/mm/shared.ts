@@ -90,8 +90,13 @@ export function chunksIn(chunks: { readonly size: number; has(c: number): boolea
  * object go away (a file truncated) so that it unmaps them.
  */
 export interface Mapper {
-  /** invalidate unmaps, in this address space, every page of `mem` at object offsets in [from, to) (default: to the end). */
-  invalidate(mem: MemObject, from: number, to?: number): void;
+  /**
+   * invalidate unmaps, in this address space, every page of `mem` at object offsets in
+   * [from, to) (default: to the end). A private mapping's copies of those pages go too
+   * (the file lost them: truncate, hole punch), unless `keepCopies` (a page cache
+   * evicting a clean chunk: only the object's own pages go).
+   */
+  invalidate(mem: MemObject, from: number, to?: number, keepCopies?: boolean): void;
   /** mapsWritable tells whether this address space maps (part of) mem writable. */
   mapsWritable(mem: MemObject): boolean;
 }
@@ -152,6 +157,15 @@ export class MemObject {
 
   /** dirtied tells the object that a mapping of [lo, hi) became writable (a cached file marks those chunks dirty). */
   dirtied(_lo: number, _hi: number): void {}
+
+  /**
+   * chunkForCopy returns chunk c for a private mapping to copy a page from (copy-on-write
+   * of a file page), or null when the object has no bytes there (a hole: zeros). It
+   * stores nothing new here; a page cache reads the chunk from its file.
+   */
+  chunkForCopy(c: number): FileRange | null {
+    return this.chunks.get(c) ?? null;
+  }
 
   /** chunk returns chunk c, allocating it zero-filled when absent (ENOMEM when the memory file is full). */
   chunk(c: number): FileRange {

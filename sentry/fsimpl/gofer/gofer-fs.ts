@@ -243,7 +243,7 @@ export class GoferInode extends Inode {
     this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
   }
 
-  /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
+  /** pageCache is this file's page cache while something maps it, else null. */
   get pageCache(): PageCache | null {
     return this.gfs.caches.get(this.attr.qid.path) ?? null;
   }

@@ -1,10 +1,11 @@
 /**
  * The page cache of a gofer regular file: a MemObject (mm/shared.ts) whose chunks hold the
  * file's bytes in the memory file, filled from the host file on first touch of a chunk,
- * so that every MAP_SHARED mapping of the file, in every process, maps the same pages, and
- * read() and write() of the file in the sandbox are coherent with them.
+ * so that every mapping of the file, in every process, maps the same pages (a MAP_PRIVATE
+ * one read-only until a page is written: mm.ts copies it then), and read() and write() of
+ * the file in the sandbox are coherent with them.
  *
- * Lifetime: an inode gets a cache with its first MAP_SHARED mapping; each VMA
+ * Lifetime: an inode gets a cache with its first mapping (shared or private); each VMA
  * mapping it holds a reference, and the last one going (munmap, exit, exec) writes the
  * dirty chunks back and gives every chunk back to the pool. While it lives, the memory it
  * holds is the chunks touched (through a mapping, or by a read() of the file), at most
@@ -133,6 +134,11 @@ export class PageCache extends MemObject {
     return r;
   }
 
+  /** chunkForCopy returns chunk c filled from the host file (a private mapping copies a page of it). */
+  override chunkForCopy(c: number): ReturnType<MemObject['chunk']> {
+    return this.filled(c);
+  }
+
   /** dirtied marks the chunks of [lo, hi) present in the cache dirty (a mapping made writable). */
   override dirtied(lo: number, hi: number): void {
     for (const c of chunksIn(this.chunks, lo, hi)) this.dirty.add(c);
@@ -186,7 +192,7 @@ export class PageCache extends MemObject {
     for (const c of this.filledOrder) {
       if (gone >= n) break;
       if (this.dirty.has(c)) continue;
-      for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK);
+      for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK, true); // a private mapping's copies stay
       poolOf(this.mf).give(this.chunks.get(c)!);
       this.chunks.delete(c);
       this.filledOrder.delete(c);

@@ -4,9 +4,10 @@
  * through it are the file's bytes. A MAP_SHARED mapping of a gofer file (rootfs, bind
  * mounts) maps the file's page cache (fsimpl/gofer/page-cache.ts), written back to the
  * host by msync, fsync and the last munmap. MAP_SHARED of any other file is refused
- * (ENODEV). A MAP_PRIVATE file mapping is a copy of the file's bytes at mmap time, read
- * through the page cache when the file has one (copy-on-write of the cache is not done
- * yet); anonymous memory is populated lazily by the memory manager.
+ * (ENODEV). A MAP_PRIVATE mapping of a gofer or tmpfs file maps the same memory
+ * read-only and copies a page on its first write (mm.ts: copy-on-write of file pages); of
+ * any other regular file it is a copy of the file's bytes at mmap time. Anonymous memory
+ * is populated lazily by the memory manager.
  */
 import { checkVm } from '../../../kernel/rlimit-checks';
 import { fdLinkText } from '../../../fsimpl/proc/fd-link';
@@ -66,9 +67,9 @@ function mapRange(t: Task, addrHint: number, length: number, prot: number, flags
   const shared = type !== MAP_PRIVATE;
   const anon = (flags & MAP_ANONYMOUS) !== 0;
   const f = anon ? null : t.fds.get(fd);
-  const shm = f && shared ? tmpfsData(f) : null;
-  // A gofer regular file shared: its page cache, made once the mapping is allowed.
-  const gofer = f && shared && f instanceof GoferFile && f.inode.isRegular ? f : null;
+  const shm = f ? tmpfsData(f) : null;
+  // A gofer regular file: its page cache, made once the mapping is allowed.
+  const gofer = f && f instanceof GoferFile && f.inode.isRegular ? f : null;
   const noExec = (f?.loc?.mount.flags ?? 0) & MS_NOEXEC ? true : undefined;
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
@@ -102,8 +103,14 @@ function mapRange(t: Task, addrHint: number, length: number, prot: number, flags
     if (shm) mem = shm;
     else {
       const cache = gofer!.inode.cacheFor(t.kernel.platform.memoryFile, gofer!.stat().size);
-      cache.use(gofer!, true, gofer!.writable); // fills from it, writes back through it
+      cache.use(gofer!, true, shared && gofer!.writable); // fills from it, writes back through it
       mem = cache;
+    }
+    if (!shared) {
+      // Copy-on-write of the file's pages (mm.ts): read-only until written.
+      t.mm.mapPrivateFile(addr, len, prot, mem, offset, fdLinkText(t.kernel, t, f!), (flags & MAP_NORESERVE) !== 0);
+      t.mm.findVma(addr)!.noExec = noExec;
+      return addr;
     }
     t.mm.mapShared(addr, len, prot, mem, offset, fdLinkText(t.kernel, t, f!));
     const vma = t.mm.findVma(addr)!;
@@ -204,16 +211,19 @@ define(25, (t, r) => {
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
   if (vma.special) fail(Errno.EINVAL); // [vvar]/[vdso] stay where exec put them
-  const { prot, name, noWrite, noExec } = vma;
+  const { prot, name, noWrite, noExec, noreserve } = vma;
   // The object and offset behind `old`, for a shared mapping (vma may be split below).
   const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
+  // The same for a private file mapping: it stays copy-on-write of its file where moved or grown.
+  const file = vma.file ? { mem: vma.file.mem, offset: vma.file.offset + (old - vma.start) } : null;
   const place = (at: number, from: number, length: number) => {
     if (shared) {
       t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
       const moved = t.mm.findVma(at)!;
       moved.noWrite = noWrite; // still the same read-only descriptor's mapping
       if (!(shared.mem instanceof SharedAnon)) moved.fileOffset = shared.offset + from; // a file's offset, for /proc/<pid>/maps
-    } else t.mm.mapAnonymous(at, length, prot, false, name);
+    } else if (file) t.mm.mapPrivateFile(at, length, prot, file.mem, file.offset + from, name, noreserve);
+    else t.mm.mapAnonymous(at, length, prot, false, name);
     t.mm.findVma(at)!.noExec = noExec;
   };
   const move = (dst: number) => {
