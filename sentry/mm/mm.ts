@@ -119,6 +119,14 @@ export class MemoryManager implements Mapper {
   private users = 1;
   /** mapped are the shared objects this address space registered with as a mapper. */
   private readonly mapped = new Set<MemObject>();
+  /**
+   * pinned holds, per object, the chunks this address space pinned (MemObject.pin): those
+   * it mapped a page of, until no VMA here covers the chunk any more (munmap, mremap, exit)
+   * or its pages are invalidated here (truncate, hole punch). A page cache never evicts a
+   * pinned chunk, so a page stays the same memory while it is mapped (or mlocked); a
+   * MADV_DONTNEED'd range stays pinned while its VMA covers it.
+   */
+  private readonly pinned = new Map<MemObject, Set<number>>();
   /** busFaultAt is the page whose shared memory handleFault could not store (for isBusFault). */
   private busFaultAt = -1;
 
@@ -274,6 +282,40 @@ export class MemoryManager implements Mapper {
       this.as.unmap(lo, hi - lo);
       if (v.file) this.remapChunks(lo, hi); // the copies left
     }
+    // The chunks wholly inside [from, to) have no page mapped here now.
+    this.unpinChunks(mem, Math.ceil(from / CHUNK) * CHUNK, Math.floor(Math.min(to, Number.MAX_SAFE_INTEGER) / CHUNK) * CHUNK);
+  }
+
+  /** pinChunk records that this address space maps a page of mem's chunk c (pinned). */
+  private pinChunk(mem: MemObject, c: number): void {
+    let set = this.pinned.get(mem);
+    if (!set) this.pinned.set(mem, (set = new Set()));
+    if (set.has(c)) return;
+    set.add(c);
+    mem.pin(c);
+  }
+
+  /** unpinChunks drops this address space's pins of mem's chunks overlapping [lo, hi) (object offsets) but those `keep` names. */
+  private unpinChunks(mem: MemObject, lo: number, hi: number, keep?: (c: number) => boolean): void {
+    const set = this.pinned.get(mem);
+    if (!set || lo >= hi) return;
+    for (const c of chunksIn(set, lo, hi)) {
+      if (keep?.(c)) continue;
+      set.delete(c);
+      mem.unpin(c);
+    }
+    if (set.size === 0) this.pinned.delete(mem);
+  }
+
+  /** unpinUncovered drops the pins of mem's chunks overlapping [lo, hi) that no VMA here covers any more (an unmapped range). */
+  private unpinUncovered(mem: MemObject, lo: number, hi: number): void {
+    if (!this.pinned.has(mem)) return;
+    const covers: [number, number][] = [];
+    for (const v of this.vmas) {
+      const obj = objectOf(v);
+      if (obj?.mem === mem) covers.push([obj.offset, obj.offset + (v.end - v.start)]);
+    }
+    this.unpinChunks(mem, lo, hi, (c) => covers.some(([a, b]) => a < (c + 1) * CHUNK && b > c * CHUNK));
   }
 
   /**
@@ -311,6 +353,7 @@ export class MemoryManager implements Mapper {
   unmap(addr: number, length: number): void {
     const end = addr + length;
     const kept: Vma[] = [];
+    const gone: { mem: MemObject; lo: number; hi: number }[] = [];
     let touched = false;
     for (const v of this.vmas) {
       if (v.end <= addr || v.start >= end) {
@@ -320,12 +363,15 @@ export class MemoryManager implements Mapper {
       touched = true;
       if (v.start < addr) kept.push(this.slice(v, v.start, addr));
       if (v.end > end) kept.push(this.slice(v, end, v.end));
-      objectOf(v)?.mem.unref(); // its slices hold their own references
+      const obj = objectOf(v);
+      if (obj) gone.push({ mem: obj.mem, lo: obj.offset + (Math.max(v.start, addr) - v.start), hi: obj.offset + (Math.min(v.end, end) - v.start) });
+      obj?.mem.unref(); // its slices hold their own references
     }
     if (!touched) return;
     this.vmas = kept;
     this.as.unmap(addr, length);
     this.dropChunks(addr, end);
+    for (const g of gone) this.unpinUncovered(g.mem, g.lo, g.hi);
   }
 
   private slice(v: Vma, start: number, end: number): Vma {
@@ -654,6 +700,7 @@ export class MemoryManager implements Mapper {
         const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + Math.min((c + 1) * CHUNK, limit) - offset);
         if (aLo >= aHi || this.isMappedHere(aLo, aHi - aLo)) continue;
         const range = existing ? mem.chunks.get(c)! : mem.forMapping(c, offset + aLo - v.start, offset + aHi - v.start, !cow && (v.prot & PROT_WRITE) !== 0);
+        this.pinChunk(mem, c); // mapped here: never evicted while it is
         const at = (a: number) => range.offset + (offset + a - v.start - c * CHUNK);
         if (!cow) runs.add(aLo, aHi, at(aLo), prot);
         else for (let p = aLo; p < aHi; p += PAGE) if (!this.copied(p)) runs.add(p, p + PAGE, at(p), prot);
@@ -1222,6 +1269,8 @@ export class MemoryManager implements Mapper {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));
     this.writable.clear();
+    for (const [mem, set] of this.pinned) for (const c of set) mem.unpin(c);
+    this.pinned.clear();
     for (const v of this.vmas) objectOf(v)?.mem.unref();
     for (const mem of this.mapped) mem.mappers.delete(this);
     this.mapped.clear();

@@ -115,6 +115,13 @@ export class MemObject {
   /** mappers are the address spaces that mapped the object (told when pages go away). */
   readonly mappers = new Set<Mapper>();
   private refs = 0;
+  /**
+   * pins counts, per chunk number, the address spaces that map some page of the chunk
+   * (each pins a chunk once, from its first mapping of it until none of its VMAs covers
+   * the chunk or its pages there are invalidated): a page cache never evicts a pinned
+   * chunk, so a mapped (or mlocked) page stays the same memory while it is mapped.
+   */
+  private readonly pins = new Map<number, number>();
 
   constructor(readonly mf: MemoryFile) {}
 
@@ -137,6 +144,7 @@ export class MemObject {
     for (const r of this.chunks.values()) pool.give(r);
     this.chunks.clear();
     this.mappers.clear();
+    this.pins.clear();
     this.released();
   }
 
@@ -145,6 +153,32 @@ export class MemObject {
     for (const m of this.mappers) if (m.mapsWritable(this)) return true;
     return false;
   }
+
+  /** pin counts one more address space mapping chunk c (see pins). */
+  pin(c: number): void {
+    const n = this.pins.get(c) ?? 0;
+    this.pins.set(c, n + 1);
+    if (n === 0) this.pinned(c, true);
+  }
+
+  /** unpin drops an address space's pin of chunk c (one it took with pin). */
+  unpin(c: number): void {
+    const n = this.pins.get(c);
+    if (!n) return; // the object was released meanwhile
+    if (n > 1) this.pins.set(c, n - 1);
+    else {
+      this.pins.delete(c);
+      this.pinned(c, false);
+    }
+  }
+
+  /** isPinned tells whether some address space maps (a page of) chunk c. */
+  isPinned(c: number): boolean {
+    return this.pins.has(c);
+  }
+
+  /** pinned is told when chunk c gets its first pin (`on`) or loses its last (a page cache keeps its evictable set). */
+  protected pinned(_c: number, _on: boolean): void {}
 
   /** released is called once the last reference is gone (a file gives back its pages). */
   protected released(): void {}
