@@ -553,6 +553,17 @@ describe('MemoryManager fork is copy-on-write', () => {
         expect(() => mm.as.translate(base + CHUNK, PAGE, PROT_WRITE)).toThrow(MemoryFault);
       }
       expect(inUse()).toBe(fileChunks);
+      // Fault-around: one fault maps what the file holds near it (here all 4 chunks).
+      const d = MemoryManager.create(p);
+      d.mapPrivateFile(base, len, PROT_READ, ino.data, 0, '/lib');
+      expect(d.handleFault(base + 5)).toBe(true);
+      expect(d.as.translate(base, len, PROT_READ)).toEqual([0, 1, 2, 3].map((c) => ({ offset: ino.data.chunks.get(c)!.offset, length: CHUNK })).reduce<FileRange[]>((out, r) => {
+        const last = out[out.length - 1];
+        if (last && last.offset + last.length === r.offset) last.length += r.length;
+        else out.push({ ...r });
+        return out;
+      }, []));
+      d.release();
       const [a, b, c] = spaces;
       // A store copies its page alone; the neighbour still shows the file's later writes.
       a.write(base + PAGE + 5, Buffer.from('private'));

@@ -89,6 +89,14 @@ function objectOf(v: Vma): { mem: MemObject; offset: number } | null {
   return v.shared ?? v.file ?? null;
 }
 
+/**
+ * FAULT_AROUND is the aligned span (bytes) around a faulting page of a private file VMA
+ * whose pages the file's object already holds are mapped with it, as Linux's fault-around
+ * maps the page-cache pages near a fault: a library that another process has read costs
+ * one fault per FAULT_AROUND instead of one per chunk.
+ */
+const FAULT_AROUND = 16 * CHUNK;
+
 /** MemoryManager is one address space. */
 export class MemoryManager implements Mapper {
   /**
@@ -870,7 +878,12 @@ export class MemoryManager implements Mapper {
         if (!mayWrite) return false;
         this.copyPages(v, page, page + PAGE);
       } else if (access === 'write' && mayWrite) this.copyPages(v, page, page + PAGE);
-      else this.populate(page, PAGE);
+      else {
+        this.populate(page, PAGE);
+        // Fault-around: what the object holds near the page is mapped too (nothing is read for it).
+        const lo = Math.max(v.start, page - (page % FAULT_AROUND));
+        this.populateShared(v, lo, Math.min(v.end, lo + FAULT_AROUND), true);
+      }
     } catch (e) {
       if (!(e instanceof LinuxError)) throw e;
       this.busFaultAt = page;
