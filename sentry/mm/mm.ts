@@ -643,16 +643,20 @@ export class MemoryManager implements Mapper {
       // A shared file mapping made writable may change what it maps (a cached file's dirty chunks).
       if (mid.shared && prot & PROT_WRITE && !(v.prot & PROT_WRITE)) mid.shared.mem.dirtied(mid.shared.offset, mid.shared.offset + (mid.end - mid.start));
     });
-    this.as.protect(addr, length, prot);
-    // A private file VMA's pages not copied yet map its file: read-only until written.
-    if (prot & PROT_WRITE) {
-      for (const v of this.vmasIn(addr, end)) {
-        if (!v.file) continue;
-        const lo = Math.max(v.start, addr), hi = Math.min(v.end, end);
-        this.as.protect(lo, hi - lo, prot & ~PROT_WRITE);
-        this.remapChunks(lo, hi);
+    // A private file VMA's pages not copied yet map its file: read-only until written, never
+    // writable even for a moment; its copies get the new protection (remapped below).
+    const pieces = this.vmasIn(addr, end);
+    let run: { lo: number; hi: number; prot: number } | null = null;
+    for (const v of pieces) {
+      const p = v.file ? prot & ~PROT_WRITE : prot;
+      if (run && run.hi === v.start && run.prot === p) run.hi = v.end;
+      else {
+        if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
+        run = { lo: v.start, hi: v.end, prot: p };
       }
     }
+    if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
+    if (prot & PROT_WRITE) for (const v of pieces) if (v.file) this.remapChunks(v.start, v.end);
     // Chunks still shared since a fork stay read-only until written (copy-on-write).
     if (prot & PROT_WRITE && this.writable.size < this.chunks.size) this.writeProtect(this.chunksIn(addr, end).filter((c) => !this.writable.has(c)), addr, end);
   }
