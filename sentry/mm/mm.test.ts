@@ -592,6 +592,47 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(inUse()).toBe(0);
   });
 
+  test('an object chunk stays pinned while a VMA of some address space maps it: partial munmap, fork, truncate and exit unpin it exactly', () => {
+    setTmpfsMemoryFile(mf);
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('pin', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    const f = ino.open({ mount, dentry: new Dentry('pin', mount.root, ino) }, O_RDWR);
+    f.write({} as Task, Buffer.alloc(4 * CHUNK, 1), 0);
+    const mem = ino.data, base = 0x100000000;
+    const pinned = () => [0, 1, 2, 3].filter((c) => mem.isPinned(c));
+    const mm = MemoryManager.create(p);
+    mm.mapShared(base, 4 * CHUNK, PROT_READ, mem, 0, '/pin');
+    mm.mapPrivateFile(base + TB, 2 * CHUNK, RW, mem, 2 * CHUNK, '/pin');
+    expect(pinned()).toEqual([]); // nothing mapped until touched
+    mm.populate(base, 2 * CHUNK);
+    mm.populate(base + TB, CHUNK);
+    expect(pinned()).toEqual([0, 1, 2]);
+    // Unmapping part of a chunk keeps it (its other pages are mapped); all of it unpins it,
+    // unless another VMA here still covers it.
+    mm.unmap(base + CHUNK, PAGE);
+    expect(pinned()).toEqual([0, 1, 2]);
+    mm.unmap(base + CHUNK, CHUNK);
+    expect(pinned()).toEqual([0, 2]);
+    mm.unmap(base + 2 * CHUNK, CHUNK); // chunk 2 is still the private VMA's
+    expect(pinned()).toEqual([0, 2]);
+    // A child maps at fork what the object holds under its VMAs (chunk 3 too), and pins it;
+    // each side's unmap and exit drop its own pins only.
+    const child = mm.fork();
+    mm.unmap(base + TB, 2 * CHUNK);
+    expect(pinned()).toEqual([0, 2, 3]);
+    child.release();
+    expect(pinned()).toEqual([0]);
+    // A truncate unmaps and unpins what it cuts; the rest stays.
+    mm.populate(base + 3 * CHUNK, PAGE);
+    expect(pinned()).toEqual([0, 3]);
+    f.truncate(3 * CHUNK);
+    expect(pinned()).toEqual([0]);
+    mm.release();
+    expect(pinned()).toEqual([]);
+    ino.data.cut(0);
+  });
+
   test('with the memory file full, a write fault on a shared chunk is refused (SIGSEGV) and munmap still works', () => {
     const small = MemoryFile.create({ maxSize: 4 * CHUNK });
     try {
