@@ -12,7 +12,7 @@ BEHAVIOUR_PROGRAMS += futex vfork futex2 ipcns pidns clone3
 BEHAVIOUR_PROGRAMS += fifo select
 BEHAVIOUR_PROGRAMS += legacy-calls
 BEHAVIOUR_PROGRAMS += netlink-raw netlink-ifaddrs
-BEHAVIOUR_PROGRAMS += mapshared bench-io rwdirect cache-evict
+BEHAVIOUR_PROGRAMS += mapshared bench-io rwdirect cache-evict cowfile cache-pin
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue
 BEHAVIOUR_PROGRAMS += inotify-host
 BEHAVIOUR_PROGRAMS += forkcount
@@ -44,7 +44,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood vdso-write netlink-abuse net-escape systrap-corrupt systrap-gadgets kvm-escape
+SECURITY_PROGRAMS := sigtrap entry shm-reuse mapshared-ro ipc-flood vdso-write netlink-abuse net-escape systrap-corrupt systrap-gadgets kvm-escape cow-exec
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)

@@ -31,6 +31,7 @@ import { resolve } from '../vfs/path';
 import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 import { markExeced } from './process-group';
+import { fileMemory, hasFileMemory } from '../fsimpl/file-memory';
 
 /** PER_CLEAR_ON_SETID are the persona flags a privilege-gaining exec clears (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ADDR_COMPAT_LAYOUT, MMAP_PAGE_ZERO). */
 const PER_CLEAR_ON_SETID = 0x0400000 | 0x0040000 | 0x0200000 | 0x0100000;
@@ -61,6 +62,7 @@ function execFile(t: Task, f: FileDescription, path?: string): ExecFile {
   return {
     size: f.stat().size,
     path,
+    mappable: f, // loaderMemory's mapFile maps its memory (fsimpl/file-memory.ts)
     readAt(offset: number, length: number): Buffer {
       const buf = Buffer.alloc(length);
       let done = 0;
@@ -76,6 +78,13 @@ function execFile(t: Task, f: FileDescription, path?: string): ExecFile {
 
 function loaderMemory(mm: MemoryManager): LoaderMemory {
   return {
+    mapFile: (addr, length, prot, file, fileOffset) => {
+      // A gofer or tmpfs file's memory, copy-on-write (mm.ts), as mmap maps it MAP_PRIVATE.
+      const f = file.mappable;
+      if (!(f instanceof FileDescription) || !f.readable || !hasFileMemory(f)) return false;
+      mm.mapPrivateFile(Number(addr), length, prot, fileMemory(mm.platform.memoryFile, f, false), fileOffset, file.path ?? '');
+      return true;
+    },
     mapAnonymous: (addr, length, prot, name, fileOffset) => {
       mm.mapAnonymous(Number(addr), length, prot, false, name);
       const v = mm.findVma(Number(addr));
@@ -144,15 +153,14 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   const mm = MemoryManager.create(k.platform);
   mm.mmapTop = layout.mmapBase;
   const mem = loaderMemory(mm);
+  let interpFile: FileDescription | null = null;
   let loaded;
   let stack;
   try {
     loaded = loadExecutable(execFile(t, opened.file, exePath), mem, (interp) => {
       const o = openExecutable(t, t.root, interp);
-      const ef = execFile(t, o.file);
-      const data = ef.readAt(0, ef.size);
-      o.file.unref();
-      return { size: data.length, path: k.mounts.pathOf(o.loc, t.root), readAt: (off, len) => data.subarray(off, off + len) };
+      interpFile = o.file; // open while its segments are mapped
+      return execFile(t, o.file, k.mounts.pathOf(o.loc, t.root));
     }, { random: random ?? undefined, interpHint: BigInt(mm.mmapTop) });
     const vdso = mapVdso(mm, mm.findFree(vdsoSize(k.platform.memoryFile)));
     // The stack may grow to RLIMIT_STACK, as Linux lets it (it maps it all at once).
@@ -175,6 +183,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
     throw e;
   } finally {
     opened.file.unref();
+    (interpFile as FileDescription | null)?.unref(); // its mappings hold what they need
   }
   // The point of no return.
   const creds = t.creds;

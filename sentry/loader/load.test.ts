@@ -6,7 +6,7 @@ import {
   DEFAULT_INTERP_BASE, DEFAULT_PIE_BASE, ET_DYN, ET_EXEC, loadElf, loadExecutable, LoaderError, pageUp, parseElf,
   type ElfInfo,
 } from './index';
-import { FakeMemory, fileOf } from './testing/fake-memory';
+import { FakeMemory, fileOf, MappingMemory } from './testing/fake-memory';
 
 const BUSYBOX = '/bin/busybox', LS = '/bin/ls';
 const hasReadelf = spawnSync('readelf', ['--version']).status === 0;
@@ -204,6 +204,35 @@ describe('parseElf rejects corrupted headers', () => {
     expect(mem.read(0x400800n, 0x880).every((x) => x === 0)).toBe(true);
     expect(mem.read(0x4010a0n, 0x40).every((x) => x === 0xaa)).toBe(true);
     expect(mem.read(0x4010e0n, 0xc0).every((x) => x === 0)).toBe(true);
+  });
+
+  test('segments mapped from the file (mapFile) read as the copies do; a bss page is zeroed to its end; shared pages are copied', () => {
+    for (const p of [BUSYBOX, LS, parseElf(fileOf(readFileSync(LS))).interp!]) {
+      const elf = readFileSync(p);
+      const info = parseElf(fileOf(elf));
+      const copied = new FakeMemory(), mapped = new MappingMemory();
+      const a = loadElf(fileOf(elf), copied), b = loadElf(fileOf(elf), mapped);
+      expect(b.bias).toBe(a.bias);
+      expect(mapped.fileMaps.length).toBe(info.loads.filter((s) => s.filesz > 0).length);
+      for (const s of info.loads) {
+        const at = s.vaddr + a.bias;
+        expect(mapped.read(at, s.memsz).equals(copied.read(at, s.memsz))).toBe(true);
+        expect(mapped.protAt(at)).toBe(copied.protAt(at));
+        // Past the file bytes of a segment with a bss: zeros to the page's end (ld.so's first malloc takes them).
+        const end = at + BigInt(s.filesz);
+        if (s.memsz > s.filesz) expect(mapped.read(end, Number(pageUp(end) - end)).every((x) => x === 0)).toBe(true);
+      }
+    }
+    // Two segments sharing a page are copied, as before: both contents land there.
+    const t = tinyElf();
+    t.writeUInt16LE(2, 56);
+    t.fill(0xaa, 0x10a0, 0x10e0);
+    setPhdr(t, 0, { type: 1, flags: 5, offset: 0n, vaddr: 0x400000n, filesz: 0x800n, memsz: 0x1080n, align: 0x1000n });
+    setPhdr(t, 1, { type: 1, flags: 6, offset: 0x10a0n, vaddr: 0x4010a0n, filesz: 0x40n, memsz: 0x100n, align: 0x1000n });
+    const mem = new MappingMemory();
+    loadElf(fileOf(t), mem);
+    expect(mem.fileMaps).toEqual([]);
+    expect(mem.read(0x4010a0n, 0x40).every((x) => x === 0xaa)).toBe(true);
   });
 
   test('PT_INTERP must be NUL-terminated and sane; PT_GNU_STACK is read', () => {

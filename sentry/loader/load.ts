@@ -1,6 +1,9 @@
 /**
- * load maps a validated ELF image into a LoaderMemory: after Linux's load_elf_binary,
- * with the memory manager doing the copies (file bytes are written, not mapped).
+ * load maps a validated ELF image into a LoaderMemory: after Linux's load_elf_binary.
+ * A segment's pages holding file bytes are mapped from the file copy-on-write when the
+ * memory can (LoaderMemory.mapFile; every process running a program shares them until
+ * written), and written (copied) otherwise, or when the segment shares a page with
+ * another (each segment's bytes must land there, as below).
  *
  * - Each PT_LOAD covers pages [pageDown(vaddr), pageUp(vaddr+memsz)) with its own prot.
  *   A page shared by two segments takes the later segment's prot, as Linux's successive
@@ -8,7 +11,8 @@
  * - File bytes [offset, offset+filesz) go to vaddr; the rest up to memsz (the bss,
  *   including the partial page after filesz) is zero: mapAnonymous zero-fills, and the
  *   loader writes zeros over [vaddr+filesz, pageUp) explicitly so that this holds even for
- *   a page that an earlier segment already wrote.
+ *   a page that an earlier segment already wrote (to the page's end for a segment mapped
+ *   from the file, as Linux's padzero).
  * - ET_EXEC loads at its link addresses (bias 0). ET_DYN (PIE, static-PIE, ld.so) gets
  *   a bias from findFree(span, hint): hint is opts.hint, else DEFAULT_PIE_BASE (Linux's
  *   ELF_ET_DYN_BASE with ASLR off), moved up by a page-granular random offset when
@@ -74,13 +78,28 @@ export function loadElf(file: ExecFile, mem: LoaderMemory, opts: LoadOptions = {
   // Page runs per segment, trimmed where a later segment takes over a shared page.
   const runs = info.loads.map((s) => ({ start: pageDown(s.vaddr), end: pageUp(s.vaddr + BigInt(s.memsz)), prot: s.prot, offset: s.offset - (s.offset % PAGE_SIZE) }));
   for (let i = 1; i < runs.length; i++) if (runs[i].start < runs[i - 1].end) runs[i - 1].end = runs[i].start;
-  for (const r of runs) if (r.end > r.start) mem.mapAnonymous(r.start + bias, Number(r.end - r.start), r.prot, file.path, r.offset);
+  const mapped = info.loads.map((s, i) => {
+    const r = runs[i];
+    if (r.end <= r.start) return false;
+    // Mapped from the file: its pages with file bytes, when no other segment shares a page of it.
+    const fileEnd = pageUp(s.vaddr + BigInt(s.filesz));
+    const alone = r.end === pageUp(s.vaddr + BigInt(s.memsz)) && (i === 0 || pageUp(info.loads[i - 1].vaddr + BigInt(info.loads[i - 1].memsz)) <= r.start);
+    if (s.filesz > 0 && alone && mem.mapFile?.(r.start + bias, Number(fileEnd - r.start), r.prot, file, r.offset)) {
+      if (r.end > fileEnd) mem.mapAnonymous(fileEnd + bias, Number(r.end - fileEnd), r.prot, file.path, r.offset + Number(fileEnd - r.start));
+      return true;
+    }
+    mem.mapAnonymous(r.start + bias, Number(r.end - r.start), r.prot, file.path, r.offset);
+    return false;
+  });
 
-  for (const s of info.loads) {
+  for (const [i, s] of info.loads.entries()) {
     const at = s.vaddr + bias;
-    if (s.filesz > 0) mem.write(at, file.readAt(s.offset, s.filesz));
+    if (s.filesz > 0 && !mapped[i]) mem.write(at, file.readAt(s.offset, s.filesz));
     const bssStart = at + BigInt(s.filesz);
-    const zeroEnd = minBig(pageUp(bssStart), at + BigInt(s.memsz));
+    // A segment mapped from the file with a bss gets the rest of its last file page zeroed,
+    // as Linux's padzero does (ld.so's early malloc takes that rest as zeroed memory); a
+    // copied segment's pages are zero there already but where another segment shares them.
+    const zeroEnd = mapped[i] && s.memsz > s.filesz ? pageUp(bssStart) : minBig(pageUp(bssStart), at + BigInt(s.memsz));
     if (zeroEnd > bssStart) mem.write(bssStart, Buffer.alloc(Number(zeroEnd - bssStart)));
   }
   return {

@@ -13,6 +13,8 @@ export interface ExecFile {
   path?: string;
   /** readAt returns `length` bytes at `offset` (the loader checks bounds against size first). */
   readAt(offset: number, length: number): Buffer;
+  /** mappable, when set, is what LoaderMemory.mapFile maps the file's pages from (opaque to the loader). */
+  mappable?: unknown;
 }
 
 /** LoaderMemory is where the loader puts the image: the sentry's memory manager implements it. */
@@ -23,6 +25,12 @@ export interface LoaderMemory {
    * file a segment comes from).
    */
   mapAnonymous(addr: bigint, length: number, prot: number, name?: string, fileOffset?: number): void;
+  /**
+   * mapFile, when there, maps [addr, addr+length) (page aligned) with prot onto `file`'s
+   * pages from fileOffset (page aligned), copy-on-write, as Linux maps a segment: it tells
+   * whether it could (false: the file has nothing to map from, the loader copies).
+   */
+  mapFile?(addr: bigint, length: number, prot: number, file: ExecFile, fileOffset: number): boolean;
   /** write copies bytes into already-mapped memory, ignoring prot. */
   write(addr: bigint, data: Buffer): void;
   /** findFree returns a free page-aligned address for length bytes at or above hint (for PIE and the interpreter). */

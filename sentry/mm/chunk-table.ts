@@ -14,10 +14,16 @@ import type { FileRange } from '../../platform';
 /** SEGMENT is the number of chunks a segment holds (4 MiB of 64 KiB chunks). */
 const SEGMENT = 64;
 
-/** PrivateChunk is a memory-file chunk and the number of segments holding it. */
+/**
+ * PrivateChunk is a memory-file chunk and the number of segments holding it. `pages` (a
+ * bit per page of the chunk) marks the pages a private file mapping (Vma.file) has copied
+ * here: that VMA's other pages map the file's object instead. Pages of anonymous VMAs
+ * are the chunk's whatever the bits say.
+ */
 export interface PrivateChunk {
   range: FileRange;
   refs: number;
+  pages?: number;
 }
 
 /** Segment is SEGMENT slots of chunk records and the number of tables using it. */

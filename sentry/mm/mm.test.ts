@@ -531,6 +531,108 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(inUse()).toBe(0);
   });
 
+  test('a private file mapping maps the file\'s own pages in every address space; a write copies one page; cycles leave no chunk', () => {
+    const inUse = countInUse();
+    setTmpfsMemoryFile(mf);
+    const task = {} as Task;
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('lib', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    const f = ino.open({ mount, dentry: new Dentry('lib', mount.root, ino) }, O_RDWR);
+    const len = 4 * CHUNK, base = 0x100000000;
+    f.write(task, Buffer.alloc(len, 0x61), 0);
+    const fileChunks = inUse();
+    expect(fileChunks).toBe(4);
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const spaces = [0, 1, 2].map(() => MemoryManager.create(p));
+      for (const mm of spaces) {
+        mm.mapPrivateFile(base, len, RW, ino.data, 0, '/lib');
+        expect(mm.read(base, len).equals(Buffer.alloc(len, 0x61))).toBe(true);
+        // The file's own pages, read-only: nothing copied, nothing allocated.
+        expect(mm.as.translate(base + CHUNK, PAGE, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
+        expect(() => mm.as.translate(base + CHUNK, PAGE, PROT_WRITE)).toThrow(MemoryFault);
+      }
+      expect(inUse()).toBe(fileChunks);
+      // Fault-around: one fault maps what the file holds near it (here all 4 chunks).
+      const d = MemoryManager.create(p);
+      d.mapPrivateFile(base, len, PROT_READ, ino.data, 0, '/lib');
+      expect(d.handleFault(base + 5)).toBe(true);
+      expect(d.as.translate(base, len, PROT_READ)).toEqual([0, 1, 2, 3].map((c) => ({ offset: ino.data.chunks.get(c)!.offset, length: CHUNK })).reduce<FileRange[]>((out, r) => {
+        const last = out[out.length - 1];
+        if (last && last.offset + last.length === r.offset) last.length += r.length;
+        else out.push({ ...r });
+        return out;
+      }, []));
+      d.release();
+      const [a, b, c] = spaces;
+      // A store copies its page alone; the neighbour still shows the file's later writes.
+      a.write(base + PAGE + 5, Buffer.from('private'));
+      expect(inUse()).toBe(fileChunks + 1);
+      f.write(task, Buffer.from('file'), PAGE);
+      f.write(task, Buffer.from('file'), 2 * PAGE);
+      expect(a.read(base + PAGE, 12).toString()).toBe('aaaaaprivate');
+      expect(a.read(base + 2 * PAGE, 4).toString()).toBe('file');
+      expect(b.read(base + PAGE, 4).toString()).toBe('file');
+      // A fault on a file page mapped read-only in a writable VMA can only be a write: it copies.
+      expect(b.handleFault(base + 3 * PAGE)).toBe(true);
+      expect(b.as.translate(base + 3 * PAGE, PAGE, PROT_WRITE)).toHaveLength(1);
+      f.write(task, Buffer.from('later'), 3 * PAGE);
+      expect(b.read(base + 3 * PAGE, 5).toString()).toBe('aaaaa');
+      expect(c.read(base + 3 * PAGE, 5).toString()).toBe('later');
+      // A fork shares the copy; the child's write copies it again.
+      const child = a.fork();
+      expect(child.read(base + PAGE + 5, 7).toString()).toBe('private');
+      child.write(base + PAGE + 5, Buffer.from('CHILD'));
+      expect(a.read(base + PAGE + 5, 7).toString()).toBe('private');
+      for (const mm of [child, ...spaces]) mm.release();
+      expect(inUse()).toBe(fileChunks);
+      f.write(task, Buffer.alloc(4 * PAGE, 0x61), 0);
+    }
+    ino.data.cut(0);
+    expect(inUse()).toBe(0);
+  });
+
+  test('an object chunk stays pinned while a VMA of some address space maps it: partial munmap, fork, truncate and exit unpin it exactly', () => {
+    setTmpfsMemoryFile(mf);
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('pin', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    const f = ino.open({ mount, dentry: new Dentry('pin', mount.root, ino) }, O_RDWR);
+    f.write({} as Task, Buffer.alloc(4 * CHUNK, 1), 0);
+    const mem = ino.data, base = 0x100000000;
+    const pinned = () => [0, 1, 2, 3].filter((c) => mem.isPinned(c));
+    const mm = MemoryManager.create(p);
+    mm.mapShared(base, 4 * CHUNK, PROT_READ, mem, 0, '/pin');
+    mm.mapPrivateFile(base + TB, 2 * CHUNK, RW, mem, 2 * CHUNK, '/pin');
+    expect(pinned()).toEqual([]); // nothing mapped until touched
+    mm.populate(base, 2 * CHUNK);
+    mm.populate(base + TB, CHUNK);
+    expect(pinned()).toEqual([0, 1, 2]);
+    // Unmapping part of a chunk keeps it (its other pages are mapped); all of it unpins it,
+    // unless another VMA here still covers it.
+    mm.unmap(base + CHUNK, PAGE);
+    expect(pinned()).toEqual([0, 1, 2]);
+    mm.unmap(base + CHUNK, CHUNK);
+    expect(pinned()).toEqual([0, 2]);
+    mm.unmap(base + 2 * CHUNK, CHUNK); // chunk 2 is still the private VMA's
+    expect(pinned()).toEqual([0, 2]);
+    // A child maps at fork what the object holds under its VMAs (chunk 3 too), and pins it;
+    // each side's unmap and exit drop its own pins only.
+    const child = mm.fork();
+    mm.unmap(base + TB, 2 * CHUNK);
+    expect(pinned()).toEqual([0, 2, 3]);
+    child.release();
+    expect(pinned()).toEqual([0]);
+    // A truncate unmaps and unpins what it cuts; the rest stays.
+    mm.populate(base + 3 * CHUNK, PAGE);
+    expect(pinned()).toEqual([0, 3]);
+    f.truncate(3 * CHUNK);
+    expect(pinned()).toEqual([0]);
+    mm.release();
+    expect(pinned()).toEqual([]);
+    ino.data.cut(0);
+  });
+
   test('with the memory file full, a write fault on a shared chunk is refused (SIGSEGV) and munmap still works', () => {
     const small = MemoryFile.create({ maxSize: 4 * CHUNK });
     try {

@@ -38,15 +38,26 @@
  * Chunk lookups over a range go through chunksIn (the smaller of the range's chunk count
  * and the populated count), VMA lookups through vmaIndex (binary search).
  *
+ * Private file mappings (Vma.file: MAP_PRIVATE of a gofer file's page cache or a tmpfs
+ * file's data) map the object's pages read-only, whatever the VMA's protection, so that
+ * every process mapping a library shares its pages; the first write to one (a write
+ * fault, or a store by the sentry) copies that page into the VMA's private chunk and
+ * sets its bit in PrivateChunk.pages, from then on the page mapped there. Until then the
+ * page shows the file's later changes, as Linux's MAP_PRIVATE does. The copies are
+ * private memory like any other (fork shares them copy-on-write, munmap zeroes them); a
+ * truncate or hole punch of the file drops them with the object's pages (Linux zaps the
+ * COW pages too: the access past the end is SIGBUS), a page cache's eviction does not.
+ *
  * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
  * request that Linux accounts (writable private or shared anonymous memory without
  * MAP_NORESERVE, brk growth) fails with ENOMEM when it is larger than the sandbox's memory
  * (MemoryManager.commitLimit, which boot sets from the container's memory limit).
  *
  * Invariant: `vmas` is sorted, page-aligned, non-overlapping; every populated chunk
- * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it,
- * without PROT_WRITE unless the chunk is in `writable`; a chunk in `writable` is held by
- * no other table (never shared).
+ * overlaps at least one VMA; a chunk's pages are mapped exactly where VMAs cover it
+ * (a private file VMA's only where its bit is set), without PROT_WRITE unless the chunk
+ * is in `writable`; a chunk in `writable` is held by no other table (never shared); a
+ * private file VMA's other pages, where mapped, map its object read-only.
  */
 import * as os from 'node:os';
 import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
@@ -64,6 +75,28 @@ function copyRange(mf: MemoryFile, src: number, dst: number, length: number): vo
     mf.writeBytes(dst, mf.readBytes(src, length));
   }
 }
+
+/** PAGES_PER_CHUNK is the number of pages in a chunk (the bits of PrivateChunk.pages). */
+const PAGES_PER_CHUNK = CHUNK / PAGE;
+
+/** pageBits returns the PrivateChunk.pages bits of chunk c's pages inside [lo, hi) (page-aligned). */
+function pageBits(c: number, lo: number, hi: number): number {
+  const first = Math.max(0, (lo - c * CHUNK) / PAGE), last = Math.min(PAGES_PER_CHUNK, (hi - c * CHUNK) / PAGE);
+  return first >= last ? 0 : ((1 << last) - 1) & ~((1 << first) - 1);
+}
+
+/** objectOf returns what a VMA maps of a MemObject: its shared object, or its private file's. */
+function objectOf(v: Vma): { mem: MemObject; offset: number } | null {
+  return v.shared ?? v.file ?? null;
+}
+
+/**
+ * FAULT_AROUND is the aligned span (bytes) around a faulting page of a private file VMA
+ * whose pages the file's object already holds are mapped with it, as Linux's fault-around
+ * maps the page-cache pages near a fault: a library that another process has read costs
+ * one fault per FAULT_AROUND instead of one per chunk.
+ */
+const FAULT_AROUND = 16 * CHUNK;
 
 /** MemoryManager is one address space. */
 export class MemoryManager implements Mapper {
@@ -95,6 +128,14 @@ export class MemoryManager implements Mapper {
   private users = 1;
   /** mapped are the shared objects this address space registered with as a mapper. */
   private readonly mapped = new Set<MemObject>();
+  /**
+   * pinned holds, per object, the chunks this address space pinned (MemObject.pin): those
+   * it mapped a page of, until no VMA here covers the chunk any more (munmap, mremap, exit)
+   * or its pages are invalidated here (truncate, hole punch). A page cache never evicts a
+   * pinned chunk, so a page stays the same memory while it is mapped (or mlocked); a
+   * MADV_DONTNEED'd range stays pinned while its VMA covers it.
+   */
+  private readonly pinned = new Map<MemObject, Set<number>>();
   /** busFaultAt is the page whose shared memory handleFault could not store (for isBusFault). */
   private busFaultAt = -1;
 
@@ -215,15 +256,30 @@ export class MemoryManager implements Mapper {
    * what was there (a new shared mapping, or mremap of one: it stays shared).
    */
   mapShared(addr: number, length: number, prot: number, mem: MemObject, offset: number, name = ''): void {
-    this.checkRange(addr, length);
+    this.mapObject({ start: addr, end: addr + length, prot, shared: { mem, offset }, name, fileOffset: 0 });
+  }
+
+  /**
+   * mapPrivateFile creates a MAP_PRIVATE VMA at [addr, addr+length) onto the file object
+   * `mem` from `offset`, replacing what was there: copy-on-write of the file's pages (see
+   * the header). Nothing is mapped or copied until touched.
+   */
+  mapPrivateFile(addr: number, length: number, prot: number, mem: MemObject, offset: number, name = '', noreserve = false): void {
+    this.mapObject({ start: addr, end: addr + length, prot, shared: null, file: { mem, offset }, name, fileOffset: offset, noreserve });
+  }
+
+  /** mapObject inserts vma (which maps a MemObject) in place of what was there. */
+  private mapObject(vma: Vma): void {
+    const { mem } = objectOf(vma)!;
+    this.checkRange(vma.start, vma.end - vma.start);
     mem.ref(); // first: the range replaced may hold the last reference to mem
     try {
-      this.unmap(addr, length);
+      this.unmap(vma.start, vma.end - vma.start);
     } catch (e) {
       mem.unref();
       throw e;
     }
-    this.insert({ start: addr, end: addr + length, prot, shared: { mem, offset }, name, fileOffset: 0 });
+    this.insert(vma);
     this.register(mem);
   }
 
@@ -238,14 +294,77 @@ export class MemoryManager implements Mapper {
     return this.vmas.some((v) => v.shared?.mem === mem && (v.prot & PROT_WRITE) !== 0);
   }
 
-  /** invalidate unmaps here every page of `mem` at object offsets in [from, to) (page boundaries). */
-  invalidate(mem: MemObject, from: number, to = Number.MAX_SAFE_INTEGER): void {
+  /**
+   * invalidate unmaps here every page of `mem` at object offsets in [from, to) (page
+   * boundaries); a private file VMA's copies of them go too unless keepCopies (Mapper).
+   */
+  invalidate(mem: MemObject, from: number, to = Number.MAX_SAFE_INTEGER, keepCopies = false): void {
     for (const v of this.vmas) {
-      if (v.shared?.mem !== mem) continue;
-      const lo = v.start + Math.max(0, from - v.shared.offset);
-      const hi = Math.min(v.end, v.start + Math.max(0, to - v.shared.offset));
-      if (lo < hi) this.as.unmap(lo, hi - lo);
+      const obj = objectOf(v);
+      if (obj?.mem !== mem) continue;
+      const lo = v.start + Math.max(0, from - obj.offset);
+      const hi = Math.min(v.end, v.start + Math.max(0, to - obj.offset));
+      if (lo >= hi) continue;
+      if (v.file && !keepCopies) this.dropCopies(lo, hi);
+      this.as.unmap(lo, hi - lo);
+      if (v.file) this.remapChunks(lo, hi); // the copies left
     }
+    // The chunks wholly inside [from, to) have no page mapped here now.
+    this.unpinChunks(mem, Math.ceil(from / CHUNK) * CHUNK, Math.floor(Math.min(to, Number.MAX_SAFE_INTEGER) / CHUNK) * CHUNK);
+  }
+
+  /** pinChunk records that this address space maps a page of mem's chunk c (pinned). */
+  private pinChunk(mem: MemObject, c: number): void {
+    let set = this.pinned.get(mem);
+    if (!set) this.pinned.set(mem, (set = new Set()));
+    if (set.has(c)) return;
+    set.add(c);
+    mem.pin(c);
+  }
+
+  /** unpinChunks drops this address space's pins of mem's chunks overlapping [lo, hi) (object offsets) but those `keep` names. */
+  private unpinChunks(mem: MemObject, lo: number, hi: number, keep?: (c: number) => boolean): void {
+    const set = this.pinned.get(mem);
+    if (!set || lo >= hi) return;
+    for (const c of chunksIn(set, lo, hi)) {
+      if (keep?.(c)) continue;
+      set.delete(c);
+      mem.unpin(c);
+    }
+    if (set.size === 0) this.pinned.delete(mem);
+  }
+
+  /** unpinUncovered drops the pins of mem's chunks overlapping [lo, hi) that no VMA here covers any more (an unmapped range). */
+  private unpinUncovered(mem: MemObject, lo: number, hi: number): void {
+    if (!this.pinned.has(mem)) return;
+    const covers: [number, number][] = [];
+    for (const v of this.vmas) {
+      const obj = objectOf(v);
+      if (obj?.mem === mem) covers.push([obj.offset, obj.offset + (v.end - v.start)]);
+    }
+    this.unpinChunks(mem, lo, hi, (c) => covers.some(([a, b]) => a < (c + 1) * CHUNK && b > c * CHUNK));
+  }
+
+  /**
+   * dropCopies forgets the private copies of file pages in [lo, hi), one private file
+   * VMA's pages: they map the file's object again when touched.
+   */
+  private dropCopies(lo: number, hi: number): void {
+    for (const c of this.chunksIn(lo, hi)) {
+      const bits = pageBits(c, lo, hi);
+      if (!((this.chunks.get(c)!.pages ?? 0) & bits)) continue;
+      // The bits are the record's: a record shared since a fork is copied first. Without
+      // memory for that the copies stay (they hold this process's bytes, not another's).
+      if (this.chunks.isShared(c) && !this.tryOwn(c)) continue;
+      const chunk = this.chunks.get(c)!;
+      chunk.pages = (chunk.pages ?? 0) & ~bits;
+    }
+  }
+
+  /** copied tells whether the page at addr has a private copy (a private file VMA's page written). */
+  private copied(addr: number): boolean {
+    const c = Math.floor(addr / CHUNK);
+    return (((this.chunks.get(c)?.pages ?? 0) >> ((addr - c * CHUNK) / PAGE)) & 1) === 1;
   }
 
   private checkRange(addr: number, length: number): void {
@@ -261,6 +380,7 @@ export class MemoryManager implements Mapper {
   unmap(addr: number, length: number): void {
     const end = addr + length;
     const kept: Vma[] = [];
+    const gone: { mem: MemObject; lo: number; hi: number }[] = [];
     let touched = false;
     for (const v of this.vmas) {
       if (v.end <= addr || v.start >= end) {
@@ -270,17 +390,21 @@ export class MemoryManager implements Mapper {
       touched = true;
       if (v.start < addr) kept.push(this.slice(v, v.start, addr));
       if (v.end > end) kept.push(this.slice(v, end, v.end));
-      v.shared?.mem.unref(); // its slices hold their own references
+      const obj = objectOf(v);
+      if (obj) gone.push({ mem: obj.mem, lo: obj.offset + (Math.max(v.start, addr) - v.start), hi: obj.offset + (Math.min(v.end, end) - v.start) });
+      obj?.mem.unref(); // its slices hold their own references
     }
     if (!touched) return;
     this.vmas = kept;
     this.as.unmap(addr, length);
     this.dropChunks(addr, end);
+    for (const g of gone) this.unpinUncovered(g.mem, g.lo, g.hi);
   }
 
   private slice(v: Vma, start: number, end: number): Vma {
     const out: Vma = { ...v, start, end, fileOffset: v.fileOffset + (start - v.start) };
     if (v.shared) out.shared = { mem: v.shared.mem.ref(), offset: v.shared.offset + (start - v.start) };
+    if (v.file) out.file = { mem: v.file.mem.ref(), offset: v.file.offset + (start - v.start) };
     return out;
   }
 
@@ -306,7 +430,9 @@ export class MemoryManager implements Mapper {
           if (strict) fail(Errno.ENOMEM);
           continue;
         }
-        mf.fill(this.chunks.get(c)!.range.offset + (lo - cStart), hi - lo, 0);
+        const chunk = this.chunks.get(c)!; // this table's alone now
+        if (chunk.pages) chunk.pages &= ~pageBits(c, lo, hi); // a private file VMA's copies there go
+        mf.fill(chunk.range.offset + (lo - cStart), hi - lo, 0);
       }
     }
   }
@@ -331,8 +457,9 @@ export class MemoryManager implements Mapper {
     if (this.chunks.isShared(c)) {
       const mf = this.platform.memoryFile;
       const range = poolOf(mf).take(false);
-      copyRange(mf, this.chunks.get(c)!.range.offset, range.offset, CHUNK);
-      this.dropRef(this.chunks.replace(c, { range, refs: 1 }));
+      const old = this.chunks.get(c)!;
+      copyRange(mf, old.range.offset, range.offset, CHUNK);
+      this.dropRef(this.chunks.replace(c, { range, refs: 1, pages: old.pages }));
     }
     this.writable.add(c);
   }
@@ -387,7 +514,7 @@ export class MemoryManager implements Mapper {
       change(mid, v);
       out.push(mid);
       if (v.end > end) out.push(this.slice(v, end, v.end));
-      v.shared?.mem.unref();
+      objectOf(v)?.mem.unref();
     }
     this.vmas = out;
   }
@@ -418,7 +545,10 @@ export class MemoryManager implements Mapper {
     try {
       this.dropChunks(addr, end, true);
     } finally {
-      // The chunks kept (zeroed) are mapped again where private VMAs cover them.
+      // The chunks kept (zeroed) are mapped again where private VMAs cover them; a private
+      // file VMA's pages map its file again (dropChunks dropped their copies, which
+      // breaking copy-on-write may have mapped meanwhile).
+      for (const v of vmas) if (v.file) this.as.unmap(Math.max(v.start, addr), Math.min(v.end, end) - Math.max(v.start, addr));
       this.remapChunks(addr, end);
     }
   }
@@ -503,8 +633,9 @@ export class MemoryManager implements Mapper {
     for (const v of this.vmasIn(addr, addr + length)) {
       const lo = Math.max(v.start, addr), hi = Math.min(v.end, addr + length);
       for (let p = lo; p < hi; p += PAGE) {
-        const has = v.shared
-          ? v.shared.offset + (p - v.start) < v.shared.mem.limit && v.shared.mem.chunks.has(Math.floor((v.shared.offset + (p - v.start)) / CHUNK))
+        const obj = v.shared ?? (v.file && !this.copied(p) ? v.file : null);
+        const has = obj
+          ? obj.offset + (p - v.start) < obj.mem.limit && obj.mem.chunks.has(Math.floor((obj.offset + (p - v.start)) / CHUNK))
           : this.chunks.has(Math.floor(p / CHUNK));
         if (has) out[(p - addr) / PAGE] = 1;
       }
@@ -531,7 +662,20 @@ export class MemoryManager implements Mapper {
       // A shared file mapping made writable may change what it maps (a cached file's dirty chunks).
       if (mid.shared && prot & PROT_WRITE && !(v.prot & PROT_WRITE)) mid.shared.mem.dirtied(mid.shared.offset, mid.shared.offset + (mid.end - mid.start));
     });
-    this.as.protect(addr, length, prot);
+    // A private file VMA's pages not copied yet map its file: read-only until written, never
+    // writable even for a moment; its copies get the new protection (remapped below).
+    const pieces = this.vmasIn(addr, end);
+    let run: { lo: number; hi: number; prot: number } | null = null;
+    for (const v of pieces) {
+      const p = v.file ? prot & ~PROT_WRITE : prot;
+      if (run && run.hi === v.start && run.prot === p) run.hi = v.end;
+      else {
+        if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
+        run = { lo: v.start, hi: v.end, prot: p };
+      }
+    }
+    if (run) this.as.protect(run.lo, run.hi - run.lo, run.prot);
+    if (prot & PROT_WRITE) for (const v of pieces) if (v.file) this.remapChunks(v.start, v.end);
     // Chunks still shared since a fork stay read-only until written (copy-on-write).
     if (prot & PROT_WRITE && this.writable.size < this.chunks.size) this.writeProtect(this.chunksIn(addr, end).filter((c) => !this.writable.has(c)), addr, end);
   }
@@ -546,7 +690,7 @@ export class MemoryManager implements Mapper {
     try {
       for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
         const v = this.vmas[i];
-        if (v.shared) {
+        if (v.shared || v.file) {
           this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
           continue;
         }
@@ -567,10 +711,12 @@ export class MemoryManager implements Mapper {
   /**
    * populateShared allocates the chunks of a shared VMA's object behind [lo, hi) (only
    * those already allocated when `existing`) and maps in this address space those of its
-   * pieces not mapped here yet (another process may have touched them first).
+   * pieces not mapped here yet (another process may have touched them first). For a
+   * private file VMA it maps the object's pages read-only, but those copied here.
    */
   private populateShared(v: Vma, lo: number, hi: number, existing = false): void {
-    const { mem, offset } = v.shared!;
+    const { mem, offset } = objectOf(v)!;
+    const cow = !v.shared, prot = cow ? v.prot & ~PROT_WRITE : v.prot;
     // Never past the object's limit (a file's end): an access there faults.
     const limit = mem.limit;
     const oLo = offset + lo - v.start, oHi = Math.min(offset + hi - v.start, limit);
@@ -584,16 +730,61 @@ export class MemoryManager implements Mapper {
         // The chunk's part inside this VMA (and below the limit), in addresses.
         const aLo = Math.max(v.start, v.start + c * CHUNK - offset), aHi = Math.min(v.end, v.start + Math.min((c + 1) * CHUNK, limit) - offset);
         if (aLo >= aHi || this.isMappedHere(aLo, aHi - aLo)) continue;
-        const range = existing ? mem.chunks.get(c)! : mem.forMapping(c, offset + aLo - v.start, offset + aHi - v.start, (v.prot & PROT_WRITE) !== 0);
-        runs.add(aLo, aHi, range.offset + (offset + aLo - v.start - c * CHUNK), v.prot);
+        const range = existing ? mem.chunks.get(c)! : mem.forMapping(c, offset + aLo - v.start, offset + aHi - v.start, !cow && (v.prot & PROT_WRITE) !== 0);
+        this.pinChunk(mem, c); // mapped here: never evicted while it is
+        const at = (a: number) => range.offset + (offset + a - v.start - c * CHUNK);
+        if (!cow) runs.add(aLo, aHi, at(aLo), prot);
+        else for (let p = aLo; p < aHi; p += PAGE) if (!this.copied(p)) runs.add(p, p + PAGE, at(p), prot);
       }
     } finally {
       runs.flush();
       // What was filled is mapped: a cache may trim now, unless views are in use (withViews).
-      if (!existing) {
-        if (this.unsettled) this.unsettled.add(mem);
-        else mem.settle();
+      if (!existing) this.settle(mem);
+    }
+  }
+
+  /** settle lets mem trim itself now, or once the views in use are done with (withViews). */
+  private settle(mem: MemObject): void {
+    if (this.unsettled) this.unsettled.add(mem);
+    else mem.settle();
+  }
+
+  /**
+   * copyPages gives the private file VMA v its own copy of each page of [lo, hi) (page
+   * boundaries, inside v) not copied yet, with the file's bytes, and maps them with v's
+   * protection: the write side of copy-on-write of file pages. Pages at or past the
+   * file's end are left alone (an access there is SIGBUS, a store by the sentry EFAULT).
+   * ENOMEM when the memory file is full, or the file's error when it cannot be read.
+   */
+  private copyPages(v: Vma, lo: number, hi: number): void {
+    const { mem, offset } = v.file!;
+    const mf = this.platform.memoryFile;
+    hi = Math.min(hi, v.start + Math.max(0, mem.limit - offset));
+    const touched: number[] = [];
+    try {
+      for (let c = Math.floor(lo / CHUNK); c * CHUNK < hi; c++) {
+        const cStart = c * CHUNK, pLo = Math.max(lo, cStart), pHi = Math.min(hi, cStart + CHUNK);
+        const bits = pageBits(c, pLo, pHi);
+        const have = this.chunks.get(c);
+        if (have && ((have.pages ?? 0) & bits) === bits) continue;
+        if (!have) {
+          this.chunks.set(c, { range: poolOf(mf).take(true), refs: 1, pages: 0 });
+          this.writable.add(c);
+        } else this.unshare(c); // its bits are this table's to change now
+        touched.push(c);
+        const chunk = this.chunks.get(c)!;
+        for (let p = pLo; p < pHi; p += PAGE) {
+          const bit = 1 << ((p - cStart) / PAGE);
+          if ((chunk.pages ?? 0) & bit) continue;
+          const o = offset + (p - v.start), src = mem.chunkForCopy(Math.floor(o / CHUNK));
+          if (src) copyRange(mf, src.offset + (o % CHUNK), chunk.range.offset + (p - cStart), PAGE);
+          else mf.fill(chunk.range.offset + (p - cStart), PAGE, 0);
+          chunk.pages = (chunk.pages ?? 0) | bit;
+        }
       }
+    } finally {
+      this.mapChunks(touched);
+      this.settle(mem);
     }
   }
 
@@ -643,7 +834,7 @@ export class MemoryManager implements Mapper {
     let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
     for (let k = 0; k < chunks.length; k++) {
       const c = chunks[k];
-      const { range } = records ? records[k] : this.chunks.get(c)!;
+      const chunk = records ? records[k] : this.chunks.get(c)!, { range } = chunk;
       const cStart = c * CHUNK, cEnd = cStart + CHUNK;
       const mask = anyWritable && this.writable.has(c) ? ~0 : ~PROT_WRITE; // shared since a fork: read-only until written
       while (first < vmas.length && vmas[first].end <= cStart) first++;
@@ -651,7 +842,11 @@ export class MemoryManager implements Mapper {
         const v = vmas[i];
         if (v.shared) continue;
         const lo = Math.max(v.start, cStart), hi = Math.min(v.end, cEnd);
-        runs.add(lo, hi, range.offset + (lo - cStart), v.prot & mask);
+        if (!v.file) runs.add(lo, hi, range.offset + (lo - cStart), v.prot & mask);
+        else if (chunk.pages) {
+          // A private file VMA's copies only: its other pages map the file.
+          for (let p = lo; p < hi; p += PAGE) if ((chunk.pages >> ((p - cStart) / PAGE)) & 1) runs.add(p, p + PAGE, range.offset + (p - cStart), v.prot & mask);
+        }
       }
     }
     runs.flush();
@@ -664,14 +859,17 @@ export class MemoryManager implements Mapper {
    * tell: with `unknown` (ptrace), a fault on a write-protected chunk of a writable VMA
    * can only be a write, the chunk being mapped readable (and executable when the VMA
    * is) there; so is an `execute` fault in a VMA that allows execution (ptrace reports
-   * `execute` for a store at the instruction's own address).
+   * `execute` for a store at the instruction's own address). The same holds for a
+   * private file VMA's page that maps its file read-only: such a write copies the page.
    */
   handleFault(addr: number, access: AccessType = 'unknown'): boolean {
     const v = this.findVma(addr);
     if (!v || v.prot === 0) return false;
     const c = Math.floor(addr / CHUNK);
+    const mayWrite = (v.prot & PROT_WRITE) !== 0 && access !== 'read' && (access !== 'execute' || (v.prot & PROT_EXEC) !== 0);
+    if (v.file && !this.copied(pageDown(addr))) return this.fileFault(v, pageDown(addr), access, mayWrite);
     if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) {
-      if (!(v.prot & PROT_WRITE) || access === 'read' || (access === 'execute' && !(v.prot & PROT_EXEC))) return false;
+      if (!mayWrite) return false;
       return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
     }
     if (v.shared ? this.isMappedHere(pageDown(addr), PAGE) || v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit : this.chunks.has(c)) return false;
@@ -689,15 +887,44 @@ export class MemoryManager implements Mapper {
   }
 
   /**
+   * fileFault answers a fault on the page at `page` of the private file VMA v, which has
+   * no copy of it: the file's page is mapped read-only, or copied when the fault was (or
+   * can only be) a write. Past the file's end, or when the file cannot be read, it
+   * refuses: isBusFault then tells SIGBUS, as Linux's filemap fault.
+   */
+  private fileFault(v: Vma, page: number, access: AccessType, mayWrite: boolean): boolean {
+    const { mem, offset } = v.file!;
+    if (offset + (page - v.start) >= mem.limit) return false;
+    try {
+      if (this.isMappedHere(page, PAGE)) {
+        // The file's page is mapped read-only here: a write to it (copy-on-write), or a real violation.
+        if (!mayWrite) return false;
+        this.copyPages(v, page, page + PAGE);
+      } else if (access === 'write' && mayWrite) this.copyPages(v, page, page + PAGE);
+      else {
+        this.populate(page, PAGE);
+        // Fault-around: what the object holds near the page is mapped too (nothing is read for it).
+        const lo = Math.max(v.start, page - (page % FAULT_AROUND));
+        this.populateShared(v, lo, Math.min(v.end, lo + FAULT_AROUND), true);
+      }
+    } catch (e) {
+      if (!(e instanceof LinuxError)) throw e;
+      this.busFaultAt = page;
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * isBusFault tells whether a fault at addr that handleFault refused is Linux's SIGBUS:
-   * a shared mapping past its object's end (a truncated file), or a page of a shared
-   * object that could not be stored (tmpfs full).
+   * a shared or private file mapping past its object's end (a truncated file), or a page
+   * of an object that could not be stored or read (tmpfs full, the host's error).
    */
   isBusFault(addr: number): boolean {
     const failed = this.busFaultAt === pageDown(addr);
     this.busFaultAt = -1;
-    const v = this.findVma(addr);
-    return failed || (!!v?.shared && v.prot !== 0 && v.shared.offset + (pageDown(addr) - v.start) >= v.shared.mem.limit);
+    const v = this.findVma(addr), obj = v && objectOf(v);
+    return failed || (!!obj && v!.prot !== 0 && !this.copied(pageDown(addr)) && obj.offset + (pageDown(addr) - v!.start) >= obj.mem.limit);
   }
 
   // --- copy-in/copy-out for syscalls -------------------------------------------------
@@ -711,8 +938,17 @@ export class MemoryManager implements Mapper {
       at = v.end;
     }
     this.populate(addr, length);
-    // The sentry's stores break copy-on-write first, as the application's do.
-    if (want & PROT_WRITE && this.writable.size < this.chunks.size) for (const c of this.chunksIn(addr, addr + length)) if (!this.writable.has(c)) this.own(c);
+    if (want & PROT_WRITE) this.ownForStore(addr, addr + length);
+  }
+
+  /**
+   * ownForStore breaks copy-on-write in [start, end) before the sentry stores there, as
+   * the application's writes do: the private chunks shared since a fork become this
+   * address space's own, and a private file VMA's pages get their copies.
+   */
+  private ownForStore(start: number, end: number): void {
+    if (this.writable.size < this.chunks.size) for (const c of this.chunksIn(start, end)) if (!this.writable.has(c)) this.own(c);
+    for (const v of this.vmasIn(start, end)) if (v.file) this.copyPages(v, Math.max(v.start, pageDown(start)), Math.min(v.end, pageUp(end)));
   }
 
   /** read copies length bytes from application memory (EFAULT when not readable). */
@@ -810,7 +1046,7 @@ export class MemoryManager implements Mapper {
     }
     for (const { a, end } of ranges) {
       this.populate(a, end - a);
-      if (store && this.writable.size < this.chunks.size) for (const c of this.chunksIn(a, end)) if (!this.writable.has(c)) this.own(c);
+      if (store) this.ownForStore(a, end);
     }
     const out: FileRange[] = [];
     for (const { a, end } of ranges) {
@@ -838,6 +1074,11 @@ export class MemoryManager implements Mapper {
       const key = v.shared ? v.shared.offset + (at - v.start) : at;
       const c = Math.floor(key / CHUNK);
       const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
+      if (v.file) {
+        // A private file VMA stores into its copies (none past the file's end: EFAULT).
+        this.copyPages(v, pageDown(at), pageUp(at + n));
+        if (!this.copied(pageDown(at + n - 1))) fail(Errno.EFAULT);
+      }
       if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) this.own(c); // never store into a shared chunk
       const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c)?.range;
       if (!range) fail(Errno.EFAULT); // past the end of a shared file
@@ -903,7 +1144,9 @@ export class MemoryManager implements Mapper {
         const v = this.vmas[i];
         if (v.shared) continue;
         const lo = Math.max(v.start, cStart, src), hi = Math.min(v.end, cStart + CHUNK, end);
-        if (lo < hi) pieces.push({ at: lo, offset: range.offset + (lo - cStart), n: hi - lo });
+        // A private file VMA moves its copies only: dst maps the same file for the rest.
+        if (v.file) for (let p = lo; p < hi; p += PAGE) if (this.copied(p)) pieces.push({ at: p, offset: range.offset + (p - cStart), n: PAGE });
+        if (!v.file && lo < hi) pieces.push({ at: lo, offset: range.offset + (lo - cStart), n: hi - lo });
       }
     }
     for (const p of pieces) {
@@ -1015,10 +1258,13 @@ export class MemoryManager implements Mapper {
     // Shared VMAs share their object: the child maps the chunks allocated so far.
     for (const v of this.vmas) {
       if (v.dontFork) continue; // madvise(MADV_DONTFORK): the child does not get it
-      const copy: Vma = v.shared ? { ...v, shared: { mem: v.shared.mem.ref(), offset: v.shared.offset } } : { ...v };
+      const copy: Vma = { ...v };
+      if (v.shared) copy.shared = { mem: v.shared.mem.ref(), offset: v.shared.offset };
+      if (v.file) copy.file = { mem: v.file.mem.ref(), offset: v.file.offset };
       delete copy.locked; // memory locks are not inherited (mlock(2))
       child.vmas.push(copy);
-      if (v.shared) child.register(v.shared.mem);
+      const obj = objectOf(v);
+      if (obj) child.register(obj.mem);
     }
     // The table's segments are shared, not copied; the parent write-protects what it had
     // writable (the rest is read-only since an earlier fork) before it runs again, but
@@ -1040,7 +1286,7 @@ export class MemoryManager implements Mapper {
       this.writeProtect(fresh);
       const { keys, chunks } = child.chunks.entries();
       child.mapChunks(keys, chunks);
-      for (const v of child.vmas) if (v.shared) child.populateShared(v, v.start, v.end, true);
+      for (const v of child.vmas) if (objectOf(v)) child.populateShared(v, v.start, v.end, true);
     } catch (e) {
       child.release();
       throw e;
@@ -1059,7 +1305,9 @@ export class MemoryManager implements Mapper {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));
     this.writable.clear();
-    for (const v of this.vmas) v.shared?.mem.unref();
+    for (const [mem, set] of this.pinned) for (const c of set) mem.unpin(c);
+    this.pinned.clear();
+    for (const v of this.vmas) objectOf(v)?.mem.unref();
     for (const mem of this.mapped) mem.mappers.delete(this);
     this.mapped.clear();
     this.vmas = [];

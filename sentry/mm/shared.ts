@@ -90,8 +90,13 @@ export function chunksIn(chunks: { readonly size: number; has(c: number): boolea
  * object go away (a file truncated) so that it unmaps them.
  */
 export interface Mapper {
-  /** invalidate unmaps, in this address space, every page of `mem` at object offsets in [from, to) (default: to the end). */
-  invalidate(mem: MemObject, from: number, to?: number): void;
+  /**
+   * invalidate unmaps, in this address space, every page of `mem` at object offsets in
+   * [from, to) (default: to the end). A private mapping's copies of those pages go too
+   * (the file lost them: truncate, hole punch), unless `keepCopies` (a page cache
+   * evicting a clean chunk: only the object's own pages go).
+   */
+  invalidate(mem: MemObject, from: number, to?: number, keepCopies?: boolean): void;
   /** mapsWritable tells whether this address space maps (part of) mem writable. */
   mapsWritable(mem: MemObject): boolean;
 }
@@ -110,6 +115,13 @@ export class MemObject {
   /** mappers are the address spaces that mapped the object (told when pages go away). */
   readonly mappers = new Set<Mapper>();
   private refs = 0;
+  /**
+   * pins counts, per chunk number, the address spaces that map some page of the chunk
+   * (each pins a chunk once, from its first mapping of it until none of its VMAs covers
+   * the chunk or its pages there are invalidated): a page cache never evicts a pinned
+   * chunk, so a mapped (or mlocked) page stays the same memory while it is mapped.
+   */
+  private readonly pins = new Map<number, number>();
 
   constructor(readonly mf: MemoryFile) {}
 
@@ -132,6 +144,7 @@ export class MemObject {
     for (const r of this.chunks.values()) pool.give(r);
     this.chunks.clear();
     this.mappers.clear();
+    this.pins.clear();
     this.released();
   }
 
@@ -140,6 +153,32 @@ export class MemObject {
     for (const m of this.mappers) if (m.mapsWritable(this)) return true;
     return false;
   }
+
+  /** pin counts one more address space mapping chunk c (see pins). */
+  pin(c: number): void {
+    const n = this.pins.get(c) ?? 0;
+    this.pins.set(c, n + 1);
+    if (n === 0) this.pinned(c, true);
+  }
+
+  /** unpin drops an address space's pin of chunk c (one it took with pin). */
+  unpin(c: number): void {
+    const n = this.pins.get(c);
+    if (!n) return; // the object was released meanwhile
+    if (n > 1) this.pins.set(c, n - 1);
+    else {
+      this.pins.delete(c);
+      this.pinned(c, false);
+    }
+  }
+
+  /** isPinned tells whether some address space maps (a page of) chunk c. */
+  isPinned(c: number): boolean {
+    return this.pins.has(c);
+  }
+
+  /** pinned is told when chunk c gets its first pin (`on`) or loses its last (a page cache keeps its evictable set). */
+  protected pinned(_c: number, _on: boolean): void {}
 
   /** released is called once the last reference is gone (a file gives back its pages). */
   protected released(): void {}
@@ -152,6 +191,15 @@ export class MemObject {
 
   /** dirtied tells the object that a mapping of [lo, hi) became writable (a cached file marks those chunks dirty). */
   dirtied(_lo: number, _hi: number): void {}
+
+  /**
+   * chunkForCopy returns chunk c for a private mapping to copy a page from (copy-on-write
+   * of a file page), or null when the object has no bytes there (a hole: zeros). It
+   * stores nothing new here; a page cache reads the chunk from its file.
+   */
+  chunkForCopy(c: number): FileRange | null {
+    return this.chunks.get(c) ?? null;
+  }
 
   /** chunk returns chunk c, allocating it zero-filled when absent (ENOMEM when the memory file is full). */
   chunk(c: number): FileRange {

@@ -28,6 +28,14 @@ export interface Vma {
    * for shared anonymous memory and tmpfs files (a shared futex keys by (mem, offset)).
    */
   shared: { mem: MemObject; offset: number } | null;
+  /**
+   * file is set for a MAP_PRIVATE mapping of a file that has a MemObject (a gofer file's
+   * page cache, a tmpfs file's data): its pages map the object's read-only, and the first
+   * write to one copies it into a private chunk (mm.ts: copy-on-write of file pages), so
+   * pages never written see the file's later changes. `shared` is null for such a VMA: it
+   * is private memory in every other respect.
+   */
+  file?: { mem: MemObject; offset: number };
   /** name is what /proc/<pid>/maps shows ('[heap]', '[stack]', a path, or ''). */
   name: string;
   /** offset is the file offset of start, for /proc/<pid>/maps. */

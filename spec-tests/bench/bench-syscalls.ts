@@ -29,7 +29,9 @@ import { makeRootfs } from '../behaviour/bundle';
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
-const ALL_OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'fork+wait-256m', 'pipe-pingpong', 'flock', 'futex-pingpong', 'clock_gettime', 'walk-10k-cold', 'walk-10k-cold-bind'];
+const ALL_OPS = ['getppid', 'open+close', 'pread-4k', 'stat', 'fork+wait', 'fork+wait-256m', 'pipe-pingpong', 'flock', 'futex-pingpong', 'clock_gettime', 'mmap-private-x4', 'mmap-private-x4-mem', 'walk-10k-cold', 'walk-10k-cold-bind'];
+/** KIB_OPS are the figures in KiB rather than microseconds (memory taken: bench-syscalls.c). */
+const KIB_OPS = new Set(['mmap-private-x4-mem']);
 /** OPS are the ops measured: BENCH_OPS's, else all. */
 const OPS = process.env.BENCH_OPS ? ALL_OPS.filter((o) => process.env.BENCH_OPS!.split(',').includes(o)) : ALL_OPS;
 /** WALKS are the cold walks, each run apart (bench-syscalls -w): the op and whether its
@@ -123,14 +125,14 @@ interface Column {
   na?: string;
 }
 
-/** parse reads `<op> <value> us` lines; anything else makes the run unusable. */
+/** parse reads `<op> <value> us` lines (`KiB` for KIB_OPS); anything else makes the run unusable. */
 function parse(r: RunResult): Map<string, number> | string {
   if (r.timedOut) return 'timed out';
   if (r.status !== 0) return `exit status ${r.status}: ${firstLine(r.stderr) || firstLine(r.stdout) || 'no output'}`;
   const us = new Map<string, number>();
   for (const line of r.stdout.split('\n').filter(Boolean)) {
-    const m = /^(\S+) (\d+\.\d+) us$/.exec(line);
-    if (!m) return `unexpected output line ${JSON.stringify(line)}`;
+    const m = /^(\S+) (\d+\.\d+) (us|KiB)$/.exec(line);
+    if (!m || (m[3] === 'KiB') !== KIB_OPS.has(m[1])) return `unexpected output line ${JSON.stringify(line)}`;
     us.set(m[1], Number(m[2]));
   }
   return us;
@@ -228,7 +230,8 @@ function main(): number {
 
   console.log(`bench-syscalls: ${os.cpus().length} CPUs, kernel ${os.release()}, ${seconds} s per op and runtime`);
   console.log(`runsc: ${RUNTIMES.runsc.flags.join(' ')}, platform ${runscPlatform()} (its default)`);
-  console.log(`microseconds per operation: median of ${passes} interleaved passes, each the median of 5 rounds\n`);
+  console.log(`microseconds per operation: median of ${passes} interleaved passes, each the median of 5 rounds`);
+  console.log(`(${[...KIB_OPS].join(', ')}: KiB of memory, median of the passes; the ratios compare those)\n`);
   const header = ['op', ...columns.map((c) => c.name), 'tvisor/runsc', 'target', 'met', 'systrap/runsc'];
   const rows: string[][] = [header];
   for (const op of OPS) {

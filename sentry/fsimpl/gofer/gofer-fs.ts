@@ -276,7 +276,7 @@ export class GoferInode extends Inode {
     if ((acc & O_ACCMODE) !== O_RDONLY && this.echoName !== null && this.gfs.hostWatches.any) this.gfs.hostWatches.barrier(this.echoName, this.ino);
   }
 
-  /** pageCache is this file's page cache while something maps it MAP_SHARED, else null. */
+  /** pageCache is this file's page cache while something maps it, else null. */
   get pageCache(): PageCache | null {
     return this.gfs.caches.get(this.attr.qid.path) ?? null;
   }

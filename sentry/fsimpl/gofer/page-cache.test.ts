@@ -212,58 +212,72 @@ describe('PageCache eviction', () => {
     pageCacheLimit.bytes = null;
   });
 
-  test('clean chunks past the bound go, oldest filled first, unmapped where mapped and read from the host again; dirty chunks stay', () => {
+  test('clean chunks past the bound go, least recently unmapped first, and are read from the host again; mapped (pinned) and dirty chunks stay', () => {
     pageCacheLimit.bytes = 2 * CHUNK;
     const host = new FakeHost(Buffer.concat(Array.from({ length: 6 }, (_, c) => Buffer.alloc(CHUNK, 0x61 + c))));
     const cache = new PageCache(mf, 6 * CHUNK, () => undefined);
     cache.use(host, true, true);
     const space = new TableSpace();
     const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
-    const ro = 0x40000000, rw = 0x50000000;
-    mm.mapShared(ro, 6 * CHUNK, PROT_READ, cache, 0);
+    const ro = 0x40000000, rw = 0x50000000, win = 0x60000000;
+    // The whole file read a window at a time, each unmapped after: two chunks stay cached.
+    mm.mapShared(ro + 5 * CHUNK, CHUNK, PROT_READ, cache, 5 * CHUNK); // keeps the cache alive
     for (let c = 0; c < 6; c++) {
-      mm.populate(ro + c * CHUNK, 4096);
-      expect(cache.chunks.size).toBeLessThanOrEqual(2);
+      mm.mapShared(win, CHUNK, PROT_READ, cache, c * CHUNK);
+      mm.populate(win, 4096);
+      mm.unmap(win, CHUNK);
+      expect(cache.chunks.size).toBeLessThanOrEqual(3);
     }
     expect([...cache.chunks.keys()].sort()).toEqual([4, 5]);
     expect(host.reads).toBe(6);
-    expect([0, 1, 2, 3, 4, 5].map((c) => space.mapped(ro + c * CHUNK))).toEqual([false, false, false, false, true, true]);
-    // Chunk 0 again: read from the host again, the same bytes; chunk 4 (now the oldest) goes.
+    // Mapped for good: chunk 0 is read again (4, unmapped longest, goes); then 1-3 stay
+    // with it past the bound, none read again while mapped, however often touched.
+    mm.mapShared(ro, 5 * CHUNK, PROT_READ, cache, 0);
     expect(mm.read(ro + 10, 3).toString()).toBe('aaa');
     expect(host.reads).toBe(7);
     expect([...cache.chunks.keys()].sort()).toEqual([0, 5]);
-    expect(space.mapped(ro + 4 * CHUNK)).toBe(false);
-    // A writable mapping dirties chunks 1-3: they stay whatever the bound.
-    mm.mapShared(rw, 6 * CHUNK, PROT_READ | PROT_WRITE, cache, 0);
+    for (const c of [1, 2, 3]) mm.populate(ro + c * CHUNK, 4096);
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3, 5]);
+    for (let pass = 0; pass < 3; pass++) for (const c of [0, 1, 2, 3]) expect(mm.read(ro + c * CHUNK, 1)[0]).toBe(0x61 + c);
+    expect(host.reads).toBe(10);
+    expect([0, 1, 2, 3].map((c) => space.mapped(ro + c * CHUNK))).toEqual([true, true, true, true]);
+    // A writable mapping dirties chunks 1-3: they stay even once nothing maps them.
+    mm.mapShared(rw, 4 * CHUNK, PROT_READ | PROT_WRITE, cache, 0);
     for (const c of [1, 2, 3]) mm.writeForce(rw + c * CHUNK, Buffer.from('dirty'));
-    mm.populate(ro + 4 * CHUNK, 4096);
-    expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+    mm.unmap(rw, 4 * CHUNK);
+    mm.unmap(ro, 5 * CHUNK);
+    mm.mapShared(win, CHUNK, PROT_READ, cache, 4 * CHUNK);
+    mm.populate(win, 4096); // chunk 4 read again; chunk 0, now unmapped, goes
+    expect([...cache.chunks.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
     expect(cache.cleanChunks()).toBe(2);
-    expect(mm.read(ro + 2 * CHUNK, 5).toString()).toBe('dirty');
     mm.release();
     // The last reference wrote the dirty chunks back.
     expect(host.data.subarray(3 * CHUNK, 3 * CHUNK + 6).toString()).toBe('dirtyd');
   });
 
-  test('nothing is evicted while a syscall uses views of application memory (withViews): the cache trims after', () => {
+  test('nothing is evicted while a syscall uses views of application memory (withViews): the chunks are mapped, and the cache trims after', () => {
     pageCacheLimit.bytes = 2 * CHUNK;
     const host = new FakeHost(Buffer.concat(Array.from({ length: 4 }, (_, c) => Buffer.alloc(CHUNK, 0x61 + c))));
     const cache = new PageCache(mf, 4 * CHUNK, () => undefined);
     cache.use(host, true, false);
     const space = new TableSpace();
     const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
-    const ro = 0x40000000;
-    mm.mapShared(ro, 4 * CHUNK, PROT_READ, cache, 0);
-    mm.populate(ro, 2 * CHUNK); // chunks 0 and 1: the oldest, the bound full
-    // A write(2) from chunks 0-2: filling chunk 2 must not evict chunk 0 under the views.
+    const ro = 0x40000000, win = 0x50000000;
+    mm.mapShared(ro, 3 * CHUNK, PROT_READ, cache, 0);
+    mm.mapShared(win, CHUNK, PROT_READ, cache, 3 * CHUNK);
+    mm.populate(win, 4096);
+    mm.unmap(win, CHUNK); // chunk 3: cached, mapped nowhere
+    mm.populate(ro, CHUNK); // chunk 0: the bound full
+    // A write(2) from chunks 0-2: filling them evicts nothing under the views.
     const seen = mm.withViews([{ base: ro + 100, len: 3 * CHUNK - 200 }], 3 * CHUNK, false, (views) => {
-      expect(cache.chunks.size).toBe(3);
+      expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3]);
       return Buffer.concat(views);
     });
     expect(seen.length).toBe(3 * CHUNK - 200);
     expect(seen.equals(host.data.subarray(100, 3 * CHUNK - 100))).toBe(true);
-    expect([...cache.chunks.keys()].sort()).toEqual([1, 2]); // trimmed once the views were done with
-    expect(space.mapped(ro)).toBe(false);
+    // Trimmed once the views were done with: only the chunk nothing maps could go.
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2]);
+    expect(space.mapped(ro)).toBe(true);
     mm.release();
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The page cache of a gofer regular file: a MemObject (mm/shared.ts) whose chunks hold the
  * file's bytes in the memory file, filled from the host file on first touch of a chunk,
- * so that every MAP_SHARED mapping of the file, in every process, maps the same pages, and
- * read() and write() of the file in the sandbox are coherent with them.
+ * so that every mapping of the file, in every process, maps the same pages (a MAP_PRIVATE
+ * one read-only until a page is written: mm.ts copies it then), and read() and write() of
+ * the file in the sandbox are coherent with them.
  *
- * Lifetime: an inode gets a cache with its first MAP_SHARED mapping; each VMA
+ * Lifetime: an inode gets a cache with its first mapping (shared or private); each VMA
  * mapping it holds a reference, and the last one going (munmap, exit, exec) writes the
  * dirty chunks back and gives every chunk back to the pool. While it lives, the memory it
  * holds is the chunks touched (through a mapping, or by a read() of the file), at most
@@ -20,9 +21,12 @@
  * Bound: the clean chunks (those no writable mapping has dirtied) of all caches together
  * are bounded by pageCacheBound: a share (PAGE_CACHE_SHARE) of the sandbox's memory limit.
  * Once an address space has mapped the chunks it populated (settle), clean chunks past it
- * are evicted, cache by cache (the oldest cache first), each's oldest filled first: each
- * is unmapped wherever mapped and goes back to the pool, and a later access reads it from
- * the host again. Dirty chunks stay until the cache goes. Eviction happens only there:
+ * are evicted, cache by cache (the oldest cache first), each's least recently unmapped
+ * (or filled) first: each goes back to the pool, and a later access reads it from the
+ * host again. A chunk mapped in some address space (pinned: MemObject.pin, mm.ts) is
+ * never evicted, so a mapped or mlocked page stays the same memory and is not read from
+ * the host again; mapped chunks count against the bound all the same (they are memory),
+ * so past it the unmapped ones go first. Dirty chunks stay until the cache goes. Eviction happens only there:
  * after the chunks populated are mapped (none is given back while a mapping of it is
  * pending), and not while a syscall uses views of application memory
  * (MemoryManager.withViews settles after), so no mapping or view outlives the chunk it
@@ -97,8 +101,10 @@ export function syncPageCaches(): void {
 export class PageCache extends MemObject {
   /** dirty holds the chunk numbers that a writable mapping may have changed. */
   private readonly dirty = new Set<number>();
-  /** filledOrder holds the chunk numbers present, in the order they were filled (eviction's order). */
+  /** filledOrder holds the chunk numbers present, in the order they were filled. */
   private readonly filledOrder = new Set<number>();
+  /** evictable holds the clean chunks present that no address space maps (pins), oldest first: eviction's order. */
+  private readonly evictable = new Set<number>();
   private reader: HostIo | null = null;
   private writer: HostIo | null = null;
 
@@ -129,13 +135,30 @@ export class PageCache extends MemObject {
   /** forMapping returns chunk c filled from the host file; a writable mapping marks it dirty. */
   override forMapping(c: number, _lo: number, _hi: number, writable = false): ReturnType<MemObject['chunk']> {
     const r = this.filled(c);
-    if (writable) this.dirty.add(c);
+    if (writable) this.markDirty(c);
     return r;
+  }
+
+  /** chunkForCopy returns chunk c filled from the host file (a private mapping copies a page of it). */
+  override chunkForCopy(c: number): ReturnType<MemObject['chunk']> {
+    return this.filled(c);
   }
 
   /** dirtied marks the chunks of [lo, hi) present in the cache dirty (a mapping made writable). */
   override dirtied(lo: number, hi: number): void {
-    for (const c of chunksIn(this.chunks, lo, hi)) this.dirty.add(c);
+    for (const c of chunksIn(this.chunks, lo, hi)) this.markDirty(c);
+  }
+
+  /** markDirty marks chunk c (present) dirty: it is never evicted. */
+  private markDirty(c: number): void {
+    this.dirty.add(c);
+    this.evictable.delete(c);
+  }
+
+  /** pinned keeps `evictable` the clean chunks present that nothing maps (a chunk unmapped goes last in line). */
+  protected override pinned(c: number, on: boolean): void {
+    if (on) this.evictable.delete(c);
+    else if (this.filledOrder.has(c) && !this.dirty.has(c)) this.evictable.add(c);
   }
 
   /** filled returns chunk c, reading it from the host file when absent (zeros past the end). */
@@ -160,6 +183,7 @@ export class PageCache extends MemObject {
       throw e;
     }
     this.filledOrder.add(c);
+    if (!this.isPinned(c)) this.evictable.add(c); // pinned as soon as it is mapped
     return r;
   }
 
@@ -177,19 +201,20 @@ export class PageCache extends MemObject {
   }
 
   /**
-   * evictClean evicts up to n clean chunks, oldest filled first: each is unmapped in every
-   * address space mapping it and given back to the pool (a later access fills it again
-   * from the host). It returns how many went.
+   * evictClean evicts up to n clean chunks that no address space maps, in `evictable`'s
+   * order: each goes back to the pool (a later access fills it again from the host). It
+   * returns how many went.
    */
   evictClean(n: number): number {
     let gone = 0;
-    for (const c of this.filledOrder) {
+    for (const c of this.evictable) {
       if (gone >= n) break;
-      if (this.dirty.has(c)) continue;
-      for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK);
+      // Nothing maps it (pinned chunks are not in `evictable`); a private mapping's copies stay.
+      for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK, true);
       poolOf(this.mf).give(this.chunks.get(c)!);
       this.chunks.delete(c);
       this.filledOrder.delete(c);
+      this.evictable.delete(c);
       gone++;
     }
     return gone;
@@ -233,6 +258,7 @@ export class PageCache extends MemObject {
     for (const c of this.cut(size)) {
       this.dirty.delete(c);
       this.filledOrder.delete(c);
+      this.evictable.delete(c);
     }
   }
 
@@ -270,6 +296,7 @@ export class PageCache extends MemObject {
     live.delete(this);
     this.dirty.clear();
     this.filledOrder.clear();
+    this.evictable.clear();
     this.reader?.unref();
     this.writer?.unref();
     this.reader = this.writer = null;

@@ -77,3 +77,16 @@ export function fileOf(b: Buffer): { size: number; readAt(offset: number, length
     },
   };
 }
+
+/** MappingMemory is a FakeMemory that maps file pages (LoaderMemory.mapFile) by copying them, as a copy-on-write mapping reads. */
+export class MappingMemory extends FakeMemory {
+  readonly fileMaps: Array<{ addr: bigint; length: number; fileOffset: number }> = [];
+
+  mapFile(addr: bigint, length: number, prot: number, file: { size: number; readAt(offset: number, length: number): Buffer }, fileOffset: number): boolean {
+    this.mapAnonymous(addr, length, prot);
+    this.fileMaps.push({ addr, length, fileOffset });
+    const n = Math.max(0, Math.min(length, file.size - fileOffset));
+    this.write(addr, file.readAt(fileOffset, n));
+    return true;
+  }
+}

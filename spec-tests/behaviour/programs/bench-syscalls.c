@@ -3,7 +3,8 @@
  *
  * Each operation is calibrated (batches doubled until one takes 10 ms), then timed over
  * ROUNDS rounds that together last about the time budget; the median round is reported,
- * one line per operation, `<op> <microseconds> us`, with nanosecond precision. Nothing
+ * one line per operation, `<op> <microseconds> us`, with nanosecond precision (a figure
+ * that is not a time says its unit instead: `<op> <value> KiB`). Nothing
  * else is printed on stdout (errors go to stderr and the exit status is 1).
  *   bench-syscalls [-t SECONDS_PER_OP] [OP...]    (default 0.3 s, every op)
  *   bench-syscalls -w DIR                          (the cold walk only)
@@ -14,7 +15,13 @@
  * futex-pingpong is a round trip between two processes over a futex word in MAP_SHARED
  * memory (each side wakes the other once). fork+wait-256m is fork+wait of a process with
  * 256 MiB of private memory touched (made on its first run), whose child writes one page
- * before it exits: what copy-on-write saves.
+ * before it exits: what copy-on-write saves. mmap-private-x4 is 4 processes forked at
+ * once, each mapping the same 16 MiB file MAP_PRIVATE (as ld.so maps a library) and
+ * reading a byte of every page, waited for: the time per round of 4; mmap-private-x4-mem
+ * (not timed, in KiB) is the memory the system's /proc/meminfo shows taken (MemTotal -
+ * MemFree) while 4 such processes hold their mappings, against before they were forked:
+ * what sharing the file's pages saves. The file, bench-map.dat in the working directory,
+ * is made on first use and removed at the end.
  * Files read: /etc/passwd (open+close, stat) and /bin/busybox (pread of 4 KiB; flock
  * lock+unlock on the same descriptor), both present in the benchmark's rootfs and on the
  * host.
@@ -102,6 +109,98 @@ static void op_fork_wait(long n) {
     int st;
     if (waitpid(p, &st, 0) != p) die("waitpid");
   }
+}
+
+enum { MAP_BYTES = 16 << 20, MAPPERS = 4 };
+static const char *map_path = "bench-map.dat";
+static int map_fd = -1;
+
+/* map_ready makes the file of mmap-private-x4 (MAP_BYTES of non-zero bytes) on first use. */
+static void map_ready(void) {
+  if (map_fd >= 0) return;
+  map_fd = open(map_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (map_fd < 0) die(map_path);
+  static char block[1 << 20];
+  memset(block, 'm', sizeof(block));
+  for (long at = 0; at < MAP_BYTES; at += (long)sizeof(block))
+    if (write(map_fd, block, sizeof(block)) != (ssize_t)sizeof(block)) die("write bench-map.dat");
+}
+
+/* map_touch maps the file MAP_PRIVATE read-only and reads a byte of every page; it fails the child unless all read right. */
+static void map_touch(void) {
+  const char *m = mmap(NULL, MAP_BYTES, PROT_READ, MAP_PRIVATE, map_fd, 0);
+  if (m == MAP_FAILED) die("mmap bench-map.dat");
+  long sum = 0;
+  for (long off = 0; off < MAP_BYTES; off += 4096) sum += m[off];
+  if (sum != 'm' * (long)(MAP_BYTES / 4096)) _exit(2);
+}
+
+/* reap waits for `count` children and fails unless each exited 0. */
+static void reap(int count) {
+  for (int k = 0; k < count; k++) {
+    int st;
+    if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) die("mapper child");
+  }
+}
+
+static void op_mmap_private_x4(long n) {
+  map_ready();
+  for (long i = 0; i < n; i++) {
+    for (int k = 0; k < MAPPERS; k++) {
+      pid_t p = fork();
+      if (p < 0) die("fork");
+      if (p == 0) {
+        map_touch();
+        _exit(0);
+      }
+    }
+    reap(MAPPERS);
+  }
+}
+
+/* mem_taken_kib is MemTotal - MemFree from /proc/meminfo, in KiB. */
+static long mem_taken_kib(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f) die("/proc/meminfo");
+  char line[256];
+  long total = -1, free_ = -1;
+  while (fgets(line, sizeof(line), f)) {
+    sscanf(line, "MemTotal: %ld kB", &total);
+    sscanf(line, "MemFree: %ld kB", &free_);
+  }
+  fclose(f);
+  if (total < 0 || free_ < 0) die("/proc/meminfo: no MemTotal or MemFree");
+  return total - free_;
+}
+
+/* mmap_private_x4_mem returns the KiB taken while MAPPERS processes hold the file mapped and touched. */
+static double mmap_private_x4_mem(void) {
+  map_ready();
+  int ready[2], go[2];
+  if (pipe(ready) != 0 || pipe(go) != 0) die("pipe");
+  long before = mem_taken_kib();
+  for (int k = 0; k < MAPPERS; k++) {
+    pid_t p = fork();
+    if (p < 0) die("fork");
+    if (p == 0) {
+      close(go[1]);
+      map_touch();
+      char c = 'r';
+      if (write(ready[1], &c, 1) != 1) _exit(3);
+      (void)read(go[0], &c, 1); /* until the parent closes go */
+      _exit(0);
+    }
+  }
+  close(ready[1]);
+  close(go[0]);
+  char c;
+  for (int k = 0; k < MAPPERS; k++)
+    if (read(ready[0], &c, 1) != 1) die("mapper ready");
+  long after = mem_taken_kib();
+  close(go[1]);
+  close(ready[0]);
+  reap(MAPPERS);
+  return after > before ? (double)(after - before) : 0;
 }
 
 enum { BIG_BYTES = 256 << 20 };
@@ -221,7 +320,7 @@ static const struct op ops[] = {
     {"getppid", op_getppid},     {"open+close", op_open_close}, {"pread-4k", op_pread},
     {"stat", op_stat},           {"fork+wait", op_fork_wait},   {"fork+wait-256m", op_fork_wait_256m},
     {"pipe-pingpong", op_pipe_pingpong}, {"flock", op_flock},   {"futex-pingpong", op_futex_pingpong},
-    {"clock_gettime", op_clock_gettime},
+    {"clock_gettime", op_clock_gettime}, {"mmap-private-x4", op_mmap_private_x4},
 };
 
 static int cmp_double(const void *a, const void *b) {
@@ -284,7 +383,9 @@ int main(int argc, char **argv) {
     printf("%s %.3f us\n", ops[i].name, s * 1e6);
     fflush(stdout);
   }
+  if (wanted("mmap-private-x4-mem", first, argc, argv)) printf("mmap-private-x4-mem %.3f KiB\n", mmap_private_x4_mem());
   stop_echo();
   if (futex) stop_futex_peer();
+  if (map_fd >= 0) unlink(map_path);
   return 0;
 }

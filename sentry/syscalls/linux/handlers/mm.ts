@@ -4,9 +4,10 @@
  * through it are the file's bytes. A MAP_SHARED mapping of a gofer file (rootfs, bind
  * mounts) maps the file's page cache (fsimpl/gofer/page-cache.ts), written back to the
  * host by msync, fsync and the last munmap. MAP_SHARED of any other file is refused
- * (ENODEV). A MAP_PRIVATE file mapping is a copy of the file's bytes at mmap time, read
- * through the page cache when the file has one (copy-on-write of the cache is not done
- * yet); anonymous memory is populated lazily by the memory manager.
+ * (ENODEV). A MAP_PRIVATE mapping of a gofer or tmpfs file maps the same memory
+ * read-only and copies a page on its first write (mm.ts: copy-on-write of file pages); of
+ * any other regular file it is a copy of the file's bytes at mmap time. Anonymous memory
+ * is populated lazily by the memory manager.
  */
 import { checkVm } from '../../../kernel/rlimit-checks';
 import { fdLinkText } from '../../../fsimpl/proc/fd-link';
@@ -14,10 +15,10 @@ import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import type { Registers } from '../../../../platform';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PAGE, pageUp } from '../../../mm/vma';
-import { O_ACCMODE, O_RDONLY, type FileDescription } from '../../../vfs/file';
-import { chunksIn, CHUNK, SharedAnon, type MemObject } from '../../../mm/shared';
+import { O_ACCMODE, O_RDONLY } from '../../../vfs/file';
+import { SharedAnon, type MemObject } from '../../../mm/shared';
 import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, FileData, TmpfsFile } from '../../../fsimpl/tmpfs/tmpfs';
-import { GoferFile } from '../../../fsimpl/gofer/gofer-fs';
+import { fileMemory, hasFileMemory } from '../../../fsimpl/file-memory';
 import { define } from '../registry';
 import { num } from './util';
 import { lockRange, memlockLimit } from './sched';
@@ -68,9 +69,9 @@ function mapRange(t: Task, addrHint: number, length: number, prot: number, flags
   const shared = type !== MAP_PRIVATE;
   const anon = (flags & MAP_ANONYMOUS) !== 0;
   const f = anon ? null : t.fds.get(fd);
-  const shm = f && shared ? tmpfsData(f) : null;
-  // A gofer regular file shared: its page cache, made once the mapping is allowed.
-  const gofer = f && shared && f instanceof GoferFile && f.inode.isRegular ? f : null;
+  // A gofer or tmpfs regular file: its memory (a gofer file's page cache is made once the mapping is allowed).
+  const own = f && hasFileMemory(f) ? f : null;
+  const shm = own instanceof TmpfsFile ? own : null;
   const noExec = (f?.loc?.mount.flags ?? 0) & MS_NOEXEC ? true : undefined;
   if (f) {
     if (!f.loc || !f.loc.dentry.inode.isRegular) fail(Errno.ENODEV);
@@ -79,10 +80,10 @@ function mapRange(t: Task, addrHint: number, length: number, prot: number, flags
     if (prot & 4 && noExec) fail(Errno.EPERM);
     if (shared && prot & 2) {
       if ((f.flags & O_ACCMODE) === O_RDONLY) fail(Errno.EACCES);
-      if (!shm && !gofer) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
-      if (shm && (f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+      if (!own) fail(Errno.ENODEV); // writable shared mappings of other files are not supported
+      if (shm && shm.inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
     }
-    if ((shm || gofer) && offset + len > Number.MAX_SAFE_INTEGER) fail(Errno.EOVERFLOW);
+    if (own && offset + len > Number.MAX_SAFE_INTEGER) fail(Errno.EOVERFLOW);
   }
   // Linux accounts writable private and shared anonymous memory unless MAP_NORESERVE.
   if (!(flags & MAP_NORESERVE) && (shared ? anon : prot & 2)) t.mm.checkCommit(len);
@@ -98,20 +99,20 @@ function mapRange(t: Task, addrHint: number, length: number, prot: number, flags
   }
   const fresh = len - t.mm.mappedIn(addr, len);
   checkVm(t, fresh, !shared && prot & 2 ? fresh : 0);
-  if (shm || gofer) {
+  if (own) {
     // The file's own memory: pages past its end fault (a truncate unmaps them too).
-    let mem: MemObject;
-    if (shm) mem = shm;
-    else {
-      const cache = gofer!.inode.cacheFor(t.kernel.platform.memoryFile, gofer!.stat().size);
-      cache.use(gofer!, true, gofer!.writable); // fills from it, writes back through it
-      mem = cache;
+    const mem = fileMemory(t.kernel.platform.memoryFile, own, shared);
+    if (!shared) {
+      // Copy-on-write of the file's pages (mm.ts): read-only until written.
+      t.mm.mapPrivateFile(addr, len, prot, mem, offset, fdLinkText(t.kernel, t, f!), (flags & MAP_NORESERVE) !== 0);
+      t.mm.findVma(addr)!.noExec = noExec;
+      return addr;
     }
     t.mm.mapShared(addr, len, prot, mem, offset, fdLinkText(t.kernel, t, f!));
     const vma = t.mm.findVma(addr)!;
     vma.fileOffset = offset;
     // Like Linux's VM_MAYWRITE: a read-only descriptor's shared mapping never becomes writable.
-    vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || (!!shm && ((f as TmpfsFile).inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0);
+    vma.noWrite = (f!.flags & O_ACCMODE) === O_RDONLY || (!!shm && (shm.inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0);
     vma.noExec = noExec;
     return addr;
   }
@@ -124,17 +125,6 @@ function mapRange(t: Task, addrHint: number, length: number, prot: number, flags
     vma.fileOffset = offset;
     const size = f.stat().size;
     const want = Math.max(0, Math.min(length, size - offset));
-    const data = f instanceof TmpfsFile ? f.inode.data : null;
-    if (data) {
-      // A tmpfs file: only its stored chunks are read (a sparse file's holes cost nothing).
-      for (const c of chunksIn(data.chunks, offset, offset + want)) {
-        const lo = Math.max(offset, c * CHUNK), hi = Math.min(offset + want, (c + 1) * CHUNK);
-        const buf = Buffer.alloc(hi - lo);
-        data.readAt(buf, lo);
-        writeNonZero(t, addr + (lo - offset), buf);
-      }
-      return addr;
-    }
     for (let done = 0; done < want;) {
       const buf = Buffer.alloc(Math.min(want - done, 1 << 20));
       const n = f.read(t, buf, offset + done);
@@ -167,10 +157,6 @@ function writeNonZero(t: Task, addr: number, buf: Buffer): void {
   if (run >= 0) t.mm.writeForce(addr + run, buf.subarray(run));
 }
 
-/** tmpfsData returns the memory of a tmpfs regular file (what MAP_SHARED maps), or null for other files. */
-function tmpfsData(f: FileDescription): FileData | null {
-  return f instanceof TmpfsFile && f.inode.isRegular ? f.inode.data : null;
-}
 
 define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.argInt(4), Number(BigInt.asIntN(64, r.arg(5)))), 'full');
 
@@ -214,16 +200,19 @@ function mremap(t: Task, r: Registers): number {
   const vma = t.mm.findVma(old);
   if (!vma || old + oldLen > vma.end) fail(Errno.EFAULT);
   if (vma.special) fail(Errno.EINVAL); // [vvar]/[vdso] stay where exec put them
-  const { prot, name, noWrite, noExec } = vma;
+  const { prot, name, noWrite, noExec, noreserve } = vma;
   // The object and offset behind `old`, for a shared mapping (vma may be split below).
   const shared = vma.shared ? { mem: vma.shared.mem, offset: vma.shared.offset + (old - vma.start) } : null;
+  // The same for a private file mapping: it stays copy-on-write of its file where moved or grown.
+  const file = vma.file ? { mem: vma.file.mem, offset: vma.file.offset + (old - vma.start) } : null;
   const place = (at: number, from: number, length: number) => {
     if (shared) {
       t.mm.mapShared(at, length, prot, shared.mem, shared.offset + from, name);
       const moved = t.mm.findVma(at)!;
       moved.noWrite = noWrite; // still the same read-only descriptor's mapping
       if (!(shared.mem instanceof SharedAnon)) moved.fileOffset = shared.offset + from; // a file's offset, for /proc/<pid>/maps
-    } else t.mm.mapAnonymous(at, length, prot, false, name);
+    } else if (file) t.mm.mapPrivateFile(at, length, prot, file.mem, file.offset + from, name, noreserve);
+    else t.mm.mapAnonymous(at, length, prot, false, name);
     t.mm.findVma(at)!.noExec = noExec;
   };
   const move = (dst: number) => {
