@@ -257,6 +257,29 @@ async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
   return `${podNet}; wait status ${status} (exit ${status === undefined ? '?' : status >> 8}); state ${state}; pause ${pauseState}`;
 }
 
+/**
+ * comparedWithRunc declares a describe block `title` whose one test `test` runs `observe`
+ * under runc, which must give `expected` (compared with toEqual), and then under tvisor,
+ * which must give the same.
+ */
+function comparedWithRunc<T>(title: string, test: string, observe: (rt: OciRuntime) => Promise<T>, expected: T, timeoutMs: number): void {
+  describe(title, () => {
+    const runc = new OciRuntime('runc', RUNC);
+    const tvisor = new OciRuntime('tvisor', TVISOR);
+    afterAll(() => {
+      runc.cleanup();
+      tvisor.cleanup();
+      reapOrphans();
+    });
+
+    it(test, async () => {
+      const want = await observe(runc);
+      expect(want).toEqual(expected);
+      expect(await observe(tvisor)).toEqual(want);
+    }, timeoutMs);
+  });
+}
+
 beforeAll(() => {
   prerequisites();
   // As containerd's shim: the pid a create writes becomes this process's child once create exits.
@@ -285,21 +308,7 @@ describe.each([[true], [false]])('a pod (pid namespace shared: %s), compared wit
   }, 240_000);
 });
 
-describe('the --pid-file process of a pod\'s container, compared with runc', () => {
-  const runc = new OciRuntime('runc', RUNC);
-  const tvisor = new OciRuntime('tvisor', TVISOR);
-  afterAll(() => {
-    runc.cleanup();
-    tvisor.cleanup();
-    reapOrphans();
-  });
-
-  test('is in the pod\'s network namespace and is reaped by the caller with its init\'s exit status', async () => {
-    const want = await exitStatusOfPidFile(runc);
-    expect(want).toBe('the pod\'s network namespace; wait status 768 (exit 3); state stopped; pause running');
-    expect(await exitStatusOfPidFile(tvisor)).toBe(want);
-  }, 120_000);
-});
+comparedWithRunc('the --pid-file process of a pod\'s container, compared with runc', 'is in the pod\'s network namespace and is reaped by the caller with its init\'s exit status', exitStatusOfPidFile, 'the pod\'s network namespace; wait status 768 (exit 3); state stopped; pause running', 120_000);
 
 /** networkOfContainer runs X (serving on 127.0.0.1) and Y with X's network and pid namespace paths, as Docker's --network container:X --pid container:X. */
 async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
@@ -332,21 +341,7 @@ async function networkOfContainer(rt: OciRuntime): Promise<Observed> {
   return o;
 }
 
-describe('a container in another container\'s network and pid namespaces (Docker\'s --network container:X --pid container:X), compared with runc', () => {
-  const runc = new OciRuntime('runc', RUNC);
-  const tvisor = new OciRuntime('tvisor', TVISOR);
-  afterAll(() => {
-    runc.cleanup();
-    tvisor.cleanup();
-    reapOrphans();
-  });
-
-  test('shares its localhost and processes, keeps its own hostname; nothing left', async () => {
-    const want = await networkOfContainer(runc);
-    expect(want).toEqual({ fetch: '0: served-by-x', hostname: '0: y', ps: '0: httpd sleep', afterDeleteY: 'running' });
-    expect(await networkOfContainer(tvisor)).toEqual(want);
-  }, 120_000);
-});
+comparedWithRunc('a container in another container\'s network and pid namespaces (Docker\'s --network container:X --pid container:X), compared with runc', 'shares its localhost and processes, keeps its own hostname; nothing left', networkOfContainer, { fetch: '0: served-by-x', hostname: '0: y', ps: '0: httpd sleep', afterDeleteY: 'running' }, 120_000);
 
 /** terminalMember runs a pod's container whose process.terminal is true through create --console-socket and start. */
 async function terminalMember(rt: OciRuntime): Promise<string> {
@@ -374,21 +369,7 @@ async function terminalMember(rt: OciRuntime): Promise<string> {
   return `create ${created.status}: ${output}`;
 }
 
-describe('a pod\'s container with a terminal (create --console-socket), compared with runc', () => {
-  const runc = new OciRuntime('runc', RUNC);
-  const tvisor = new OciRuntime('tvisor', TVISOR);
-  afterAll(() => {
-    runc.cleanup();
-    tvisor.cleanup();
-    reapOrphans();
-  });
-
-  test('its init writes to the pty whose master went to the console socket', async () => {
-    const want = await terminalMember(runc);
-    expect(want).toBe(`create 0: ${HOSTNAME}\nstdin and stdout are a terminal\n`);
-    expect(await terminalMember(tvisor)).toBe(want);
-  }, 120_000);
-});
+comparedWithRunc('a pod\'s container with a terminal (create --console-socket), compared with runc', 'its init writes to the pty whose master went to the console socket', terminalMember, `create 0: ${HOSTNAME}\nstdin and stdout are a terminal\n`, 120_000);
 
 /** deny is a seccomp profile that allows everything but `names` (EPERM). */
 function deny(...names: string[]): NonNullable<Spec['linux']>['seccomp'] {
@@ -422,21 +403,7 @@ async function seccompPerContainer(rt: OciRuntime): Promise<string> {
   return out.replace(/\n/g, ' ');
 }
 
-describe('each container of a pod has its own linux.seccomp profile, compared with runc', () => {
-  const runc = new OciRuntime('runc', RUNC);
-  const tvisor = new OciRuntime('tvisor', TVISOR);
-  afterAll(() => {
-    runc.cleanup();
-    tvisor.cleanup();
-    reapOrphans();
-  });
-
-  test('the sandbox container\'s profile does not apply to a member, nor a member\'s to it', async () => {
-    const want = await seccompPerContainer(runc);
-    expect(want).toBe('sandbox container: 0: mkdir 1 symlink 0; member: 0: mkdir 0 symlink 1');
-    expect(await seccompPerContainer(tvisor)).toBe(want);
-  }, 120_000);
-});
+comparedWithRunc('each container of a pod has its own linux.seccomp profile, compared with runc', 'the sandbox container\'s profile does not apply to a member, nor a member\'s to it', seccompPerContainer, 'sandbox container: 0: mkdir 1 symlink 0; member: 0: mkdir 0 symlink 1', 120_000);
 
 /** failedMember creates a pod's container whose program does not exist: create fails, leaving nothing of it, and the pod runs on. */
 async function failedMember(rt: OciRuntime): Promise<string> {
@@ -481,18 +448,4 @@ function gofersServing(dir: string): number {
   return n;
 }
 
-describe('a pod\'s container that cannot start, compared with runc', () => {
-  const runc = new OciRuntime('runc', RUNC);
-  const tvisor = new OciRuntime('tvisor', TVISOR);
-  afterAll(() => {
-    runc.cleanup();
-    tvisor.cleanup();
-    reapOrphans();
-  });
-
-  test('create fails naming why, leaves nothing of it, and the pod runs on', async () => {
-    const want = await failedMember(runc);
-    expect(want).toBe('create failed (names the program); no state; pod running, 0: alive');
-    expect(await failedMember(tvisor)).toBe(want);
-  }, 120_000);
-});
+comparedWithRunc('a pod\'s container that cannot start, compared with runc', 'create fails naming why, leaves nothing of it, and the pod runs on', failedMember, 'create failed (names the program); no state; pod running, 0: alive', 120_000);
