@@ -25,7 +25,7 @@ import { isProcessAlive, processStartTime, waitProcessGone } from '../container/
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { closeFd, connectUnix, MsgBuffers, socketPair } from '../../native/unixsock';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
-import { EXEC_SOCKET } from './sentry-exec';
+import { EXEC_SOCKET, readLineWithFds } from './sentry-exec';
 import { sendConsoleFd } from '../../native/console-socket';
 import { inNetns } from './netns';
 import { inOwnNamespaces } from './namespaces';
@@ -47,17 +47,7 @@ function waiterPath(): string {
 /** readReply reads one JSON line from a connected socket (blocking: the sentry answers at
  * once) and the descriptors that came with it (the caller closes them). */
 function readReply(fd: number, msg: MsgBuffers): { reply: Record<string, unknown>; fds: number[] } {
-  let text = '';
-  const fds: number[] = [];
-  while (!text.includes('\n')) {
-    const n = msg.recv(fd);
-    fds.push(...msg.fds);
-    if (n <= 0) {
-      for (const f of fds) closeFd(f);
-      throw new ContainerError(n === 0 ? 'the pod\'s sandbox went away before it answered' : `reading from the pod's sandbox: errno ${-n}`);
-    }
-    text += msg.data.toString('utf8', 0, n);
-  }
+  const { text, fds } = readLineWithFds(fd, msg, (n) => new ContainerError(n === 0 ? 'the pod\'s sandbox went away before it answered' : `reading from the pod's sandbox: errno ${-n}`));
   try {
     return { reply: JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>, fds };
   } catch (e) {

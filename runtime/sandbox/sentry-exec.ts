@@ -81,12 +81,11 @@ export function runExec(stateDir: string, proc: Process, onStarted: (pid: number
 }
 
 /**
- * receiveConsole waits for the sandbox's first reply to a terminal exec: the pid line
- * with the pty master attached. The master goes to `consoleSocket` before the pid line is
- * handled (so a detached exec reports its start only once the caller has its console),
- * and is then closed here. It returns what was read (the pid line, or an error line).
+ * readLineWithFds reads from a connected socket (blocking) until a whole line has come, with
+ * the descriptors that came along (the caller closes them). A closed or failed socket (n, 0
+ * or -errno) closes them and throws what `failed` makes of it.
  */
-function receiveConsole(fd: number, msg: MsgBuffers, consoleSocket: string): string {
+export function readLineWithFds(fd: number, msg: MsgBuffers, failed: (n: number) => Error): { text: string; fds: number[] } {
   let text = '';
   const fds: number[] = [];
   while (!text.includes('\n')) {
@@ -94,10 +93,21 @@ function receiveConsole(fd: number, msg: MsgBuffers, consoleSocket: string): str
     fds.push(...msg.fds);
     if (n <= 0) {
       for (const f of fds) closeFd(f);
-      throw new Error(n === 0 ? 'the sandbox went away before the process started' : `reading from the sandbox: errno ${-n}`);
+      throw failed(n);
     }
     text += msg.data.toString('utf8', 0, n);
   }
+  return { text, fds };
+}
+
+/**
+ * receiveConsole waits for the sandbox's first reply to a terminal exec: the pid line
+ * with the pty master attached. The master goes to `consoleSocket` before the pid line is
+ * handled (so a detached exec reports its start only once the caller has its console),
+ * and is then closed here. It returns what was read (the pid line, or an error line).
+ */
+function receiveConsole(fd: number, msg: MsgBuffers, consoleSocket: string): string {
+  const { text, fds } = readLineWithFds(fd, msg, (n) => new Error(n === 0 ? 'the sandbox went away before the process started' : `reading from the sandbox: errno ${-n}`));
   if (fds.length === 0) return text;
   try {
     const reply = JSON.parse(text.slice(0, text.indexOf('\n'))) as { tty?: string };
