@@ -3,7 +3,7 @@
  * Loading never happens at import time. Handles (bigint) point at native objects that
  * platform/kvm frees exactly once, after their last use.
  */
-import { findFile } from '../ptrace/ptrace-native';
+import { loadAddonFile } from '../ptrace/ptrace-native';
 
 /** KvmAddon is the raw contract of tvisor_kvm.node. */
 export interface KvmAddon {
@@ -55,13 +55,8 @@ let addon: KvmAddon | undefined;
 /** loadKvmAddon returns the loaded addon, loading it on first use. */
 export function loadKvmAddon(): KvmAddon {
   if (addon) return addon;
-  const file = findFile('tvisor_kvm.node', ['native/build/Release/tvisor_kvm.node', 'build/Release/tvisor_kvm.node']);
-  const mod = { exports: {} as KvmAddon };
-  try {
-    process.dlopen(mod, file);
-  } catch (err) {
-    throw new Error(`tvisor_kvm.node: cannot load ${file}`, { cause: err });
-  }
+  const { exports: loaded, file } = loadAddonFile<KvmAddon>('tvisor_kvm.node');
+  const mod = { exports: loaded };
   if (mod.exports.regsSize !== 27 * 8 || mod.exports.eventSize !== EVENT_SIZE) {
     throw new Error(`tvisor_kvm.node: ${file}: layout mismatch (regs ${mod.exports.regsSize}, event ${mod.exports.eventSize})`);
   }

@@ -40,18 +40,28 @@ export function findFile(what: string, relatives: string[]): string {
   throw new Error(`${what} not found (run make); tried: ${tried.join(', ')}`);
 }
 
+/**
+ * loadAddonFile loads the node-gyp addon `name` (tvisor_*.node) from the build, naming the
+ * file when it cannot; `file` is where it came from (for the callers' layout checks).
+ */
+export function loadAddonFile<T>(name: string): { exports: T; file: string } {
+  const file = findFile(name, [`native/build/Release/${name}`, `build/Release/${name}`]);
+  const mod = { exports: {} as T };
+  try {
+    process.dlopen(mod, file);
+  } catch (err) {
+    throw new Error(`${name}: cannot load ${file}`, { cause: err });
+  }
+  return { exports: mod.exports, file };
+}
+
 let addon: PtraceAddon | undefined;
 
 /** loadPtraceAddon returns the loaded addon, loading it on first use. */
 export function loadPtraceAddon(): PtraceAddon {
   if (addon) return addon;
-  const file = findFile('tvisor_ptrace.node', ['native/build/Release/tvisor_ptrace.node', 'build/Release/tvisor_ptrace.node']);
-  const mod = { exports: {} as PtraceAddon };
-  try {
-    process.dlopen(mod, file);
-  } catch (err) {
-    throw new Error(`tvisor_ptrace.node: cannot load ${file}`, { cause: err });
-  }
+  const { exports: loaded, file } = loadAddonFile<PtraceAddon>('tvisor_ptrace.node');
+  const mod = { exports: loaded };
   if (mod.exports.regsSize !== REGS_SIZE || mod.exports.siginfoSize !== SIGINFO_SIZE) {
     throw new Error(`tvisor_ptrace.node: ${file}: layout mismatch (regs ${mod.exports.regsSize}, siginfo ${mod.exports.siginfoSize})`);
   }

@@ -4,7 +4,7 @@
  * names every path tried when it fails (the search is ptrace-native's).
  */
 import { HostError } from '../libc';
-import { findFile, REGS_SIZE, stubPath } from '../ptrace/ptrace-native';
+import { REGS_SIZE, loadAddonFile, stubPath } from '../ptrace/ptrace-native';
 import type { SystrapAddon, SystrapStamps } from './addon';
 
 export type { SystrapStamps } from './addon';
@@ -24,13 +24,8 @@ let addon: SystrapAddon | undefined;
 /** loadSystrapAddon returns the loaded addon, loading it on first use. */
 export function loadSystrapAddon(): SystrapAddon {
   if (addon) return addon;
-  const file = findFile('tvisor_systrap.node', ['native/build/Release/tvisor_systrap.node', 'build/Release/tvisor_systrap.node']);
-  const mod = { exports: {} as SystrapAddon };
-  try {
-    process.dlopen(mod, file);
-  } catch (err) {
-    throw new Error(`tvisor_systrap.node: cannot load ${file}`, { cause: err });
-  }
+  const { exports: loaded, file } = loadAddonFile<SystrapAddon>('tvisor_systrap.node');
+  const mod = { exports: loaded };
   if (mod.exports.regsSize !== REGS_SIZE || mod.exports.blockSize !== BLOCK_SIZE) {
     throw new Error(`tvisor_systrap.node: ${file}: layout mismatch (regs ${mod.exports.regsSize}, block ${mod.exports.blockSize})`);
   }
