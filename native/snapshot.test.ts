@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { flagsTag, nodeArgs, snapshotBlobName } from './snapshot';
+import { cpuTag, flagsTag, nodeArgs, snapshotBlobName } from './snapshot';
 
 // Start-up snapshots end to end, in a tree of their own: a small bundle (as dist/gofer.js,
 // a name bin/tvisor knows) built into a blob by scripts/build-snapshot.mjs and started
@@ -99,6 +99,11 @@ describe('start-up snapshots', () => {
     expect(plain.fallback).toBeUndefined();
     // Another Node's blob is not taken (V8 would refuse it and exit).
     fs.writeFileSync(path.join(dir, 'dist', snapshotBlobName('gofer', [], 'v0.0.0')), '');
+    expect(nodeArgs(tvisor, 'gofer', [])).toEqual([]);
+    // Nor one made on a CPU with other features (a QEMU guest of this host's tree): the name carries this CPU's.
+    expect(cpuTag()).toMatch(/^-[0-9a-f]+$/);
+    expect(snapshotBlobName('gofer', [])).toBe(`gofer.${process.version}${cpuTag()}.blob`);
+    fs.writeFileSync(path.join(dir, 'dist', `gofer.${process.version}-0.blob`), '');
     expect(nodeArgs(tvisor, 'gofer', [])).toEqual([]);
     expect(flagsTag([])).toBe('');
     expect(flagsTag(['--max-old-space-size=256'])).toMatch(/^-[0-9a-f]+$/);

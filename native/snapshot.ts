@@ -23,10 +23,11 @@
  *   set in an `atProcessStart` callback, which runs at import and again in every process
  *   that starts from a snapshot, before anything else of the bundle runs.
  *
- * V8 refuses a blob made by another Node or under other V8 flags (it checks a tag and
- * exits with status 14, which no JavaScript can catch): the blob's name carries Node's
- * version and a hash of the flags, and the runtime passes `--snapshot-blob` only when a
- * blob of that name exists (snapshotArgs).
+ * V8 refuses a blob made by another Node, under other V8 flags or on a CPU with other
+ * features (it checks a tag and exits with status 14, which no JavaScript can catch; seen
+ * in a QEMU guest running the host's tree): the blob's name carries Node's version, a
+ * hash of the flags and one of the CPU's model and features, and the runtime passes
+ * `--snapshot-blob` only when a blob of that name exists (snapshotArgs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,18 +43,47 @@ export function atProcessStart(fn: () => void): void {
   if (v8.startupSnapshot.isBuildingSnapshot()) v8.startupSnapshot.addDeserializeCallback(fn);
 }
 
-/** flagsTag is a short FNV-1a hash of Node/V8 flags, '' for none (bin/tvisor names its code caches the same way). */
-export function flagsTag(flags: readonly string[]): string {
-  const s = flags.join(' ');
+/** fnv is a short FNV-1a hash of s, '' for none. */
+function fnv(s: string): string {
   if (!s) return '';
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return `-${h.toString(16)}`;
 }
 
-/** snapshotBlobName is the file name of `bundle`'s blob (e.g. 'sentry') for this Node under `flags`. */
+/** flagsTag is a short FNV-1a hash of Node/V8 flags, '' for none (bin/tvisor names its code caches the same way). */
+export function flagsTag(flags: readonly string[]): string {
+  return fnv(flags.join(' '));
+}
+
+let cpu: string | undefined;
+
+/**
+ * cpuTag is a short hash of the first CPU's vendor, model and feature flags in
+ * /proc/cpuinfo ('' where it cannot be read), read once per process (its first 16 KiB).
+ */
+export function cpuTag(): string {
+  if (cpu !== undefined) return cpu;
+  let text = '';
+  try {
+    const fd = fs.openSync('/proc/cpuinfo', 'r');
+    try {
+      const b = Buffer.alloc(16 << 10);
+      text = b.toString('utf8', 0, fs.readSync(fd, b, 0, b.length, null));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // no /proc/cpuinfo: no CPU tag
+  }
+  const first = text.split('\n\n')[0].split('\n').filter((l) => /^(vendor_id|model name|flags)\s*:/.test(l));
+  cpu = fnv(first.join('\n'));
+  return cpu;
+}
+
+/** snapshotBlobName is the file name of `bundle`'s blob (e.g. 'sentry') for this Node under `flags` on this CPU. */
 export function snapshotBlobName(bundle: string, flags: readonly string[], nodeVersion = process.version): string {
-  return `${bundle}.${nodeVersion}${flagsTag(flags)}.blob`;
+  return `${bundle}.${nodeVersion}${flagsTag(flags)}${cpuTag()}.blob`;
 }
 
 /**

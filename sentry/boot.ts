@@ -3,6 +3,7 @@
  * (the rootfs and bind mounts from the gofer, /proc, /dev, tmpfs...), and the container's
  * init process, loaded but not yet running (the OCI "created" state).
  */
+import { noteStartAffinity } from './kernel/cpus';
 import type { Spec, Mount as SpecMount } from '../oci/config';
 import type { Client } from '../gofer/p9/client';
 import { getPlatform } from '../platform';
@@ -280,6 +281,7 @@ export function mountContainer(k: Kernel, spec: Spec, client: Client, log: Sentr
 /** boot builds the kernel and loads init from spec.process. */
 export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
+  noteStartAffinity();
   const limits = applyLimits(spec);
   setMountLimits(limits);
   const platform = getPlatform(o.platform);

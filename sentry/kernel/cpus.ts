@@ -64,6 +64,23 @@ function cpuinfoBlocks(text: string): Map<number, string> {
   return m;
 }
 
+/** readAffinity is the sentry's Cpus_allowed_list now (its main thread's), or null. */
+function readAffinity(): number[] | null {
+  const line = /^Cpus_allowed_list:\s*(.*)$/m.exec(hostFile('/proc/self/status') ?? '');
+  return line ? parseCpuList(line[1]) : null;
+}
+
+let startAffinity: number[] | null = null;
+
+/**
+ * noteStartAffinity records the sentry's CPU affinity before the platform runs anything:
+ * the ptrace platform later holds its tracing thread (the main one) on one CPU, and the
+ * sandbox's CPUs must not be read from that hold. Boot calls it first.
+ */
+export function noteStartAffinity(): void {
+  startAffinity = readAffinity();
+}
+
 /**
  * readHostCpus learns the sandbox's CPUs from the host; `cpuset` is config.json's
  * linux.resources.cpu.cpus, which bounds the affinity even where no cgroup applied it.
@@ -73,9 +90,7 @@ export function readHostCpus(cpuset: string | undefined): SandboxCpus {
   const online = hostFile(`${sys}/online`)?.trim();
   const onlineCpus = online ? parseCpuList(online) : null;
   if (!online || !onlineCpus?.length) return (current = ONE_CPU);
-  const status = hostFile('/proc/self/status') ?? '';
-  const allowedLine = /^Cpus_allowed_list:\s*(.*)$/m.exec(status);
-  let allowed = (allowedLine && parseCpuList(allowedLine[1])) || onlineCpus;
+  let allowed = (startAffinity ?? readAffinity()) || onlineCpus;
   const wanted = cpuset ? parseCpuList(cpuset) : null;
   if (wanted) allowed = allowed.filter((c) => wanted.includes(c));
   allowed = allowed.filter((c) => onlineCpus.includes(c));
