@@ -21,8 +21,10 @@ export interface SandboxCpus {
   kernelMax: string;
   /** onlineCpus are the numbers of the online CPUs. */
   onlineCpus: number[];
-  /** allowed are the CPUs the sandbox's tasks may run on (sched_getaffinity). */
+  /** allowed are the CPUs the sandbox's tasks may run on (sched_setaffinity's choice: the cpuset). */
   allowed: number[];
+  /** initial is the affinity tasks start with when narrower than allowed (inherited from the sentry's caller), else null. */
+  initial: number[] | null;
   /** cpuinfo is each online CPU's block of /proc/cpuinfo, by CPU number. */
   cpuinfo: Map<number, string>;
   /** topology is each online CPU's topology files. */
@@ -49,7 +51,7 @@ export function parseCpuList(text: string): number[] | null {
 
 /** ONE_CPU is what the sandbox shows when the host cannot be read (unit tests). */
 const ONE_CPU: SandboxCpus = {
-  online: '0', possible: '0', present: '0', kernelMax: '0', onlineCpus: [0], allowed: [0], cpuinfo: new Map(), topology: new Map(),
+  online: '0', possible: '0', present: '0', kernelMax: '0', onlineCpus: [0], allowed: [0], initial: null, cpuinfo: new Map(), topology: new Map(),
 };
 
 let current: SandboxCpus = ONE_CPU;
@@ -70,12 +72,23 @@ function readAffinity(): number[] | null {
   return line ? parseCpuList(line[1]) : null;
 }
 
+/** cgroupCpus are the CPUs of the sentry's cpuset cgroup (v1 cpuset.effective_cpus, v2 cpuset.cpus.effective), or null. */
+function cgroupCpus(): number[] | null {
+  const cgroups = hostFile('/proc/self/cgroup') ?? '';
+  const v1 = /^\d+:(?:[^:]*,)?cpuset(?:,[^:]*)?:(.*)$/m.exec(cgroups);
+  const v2 = /^0::(.*)$/m.exec(cgroups);
+  const text = v1 ? hostFile(`/sys/fs/cgroup/cpuset${v1[1]}/cpuset.effective_cpus`) : v2 ? hostFile(`/sys/fs/cgroup${v2[1]}/cpuset.cpus.effective`) : null;
+  const cpus = text ? parseCpuList(text.trim()) : null;
+  return cpus?.length ? cpus : null;
+}
+
 let startAffinity: number[] | null = null;
 
 /**
- * noteStartAffinity records the sentry's CPU affinity before the platform runs anything:
- * the ptrace platform later holds its tracing thread (the main one) on one CPU, and the
- * sandbox's CPUs must not be read from that hold. Boot calls it first.
+ * noteStartAffinity records the sentry's CPU affinity before the platform runs anything
+ * (the affinity its caller gave it, which the sandbox's tasks start with): the ptrace
+ * platform later holds its tracing thread (the main one) on one CPU, and the sandbox's
+ * affinity must not be read from that hold. Boot calls it first.
  */
 export function noteStartAffinity(): void {
   startAffinity = readAffinity();
@@ -90,11 +103,16 @@ export function readHostCpus(cpuset: string | undefined): SandboxCpus {
   const online = hostFile(`${sys}/online`)?.trim();
   const onlineCpus = online ? parseCpuList(online) : null;
   if (!online || !onlineCpus?.length) return (current = ONE_CPU);
-  let allowed = (startAffinity ?? readAffinity()) || onlineCpus;
+  // The CPUs tasks may ask for: the sentry's cpuset (its cgroup's, as a process under runc
+  // may widen its affinity to its cpuset), bounded by config.json's; the mask they start
+  // with: the sentry's inherited affinity within those, as runc's init inherits runc's.
+  let allowed = cgroupCpus() ?? onlineCpus;
   const wanted = cpuset ? parseCpuList(cpuset) : null;
   if (wanted) allowed = allowed.filter((c) => wanted.includes(c));
   allowed = allowed.filter((c) => onlineCpus.includes(c));
   if (!allowed.length) allowed = onlineCpus;
+  const inherited = (startAffinity ?? readAffinity() ?? allowed).filter((c) => allowed.includes(c));
+  const initial = inherited.length && inherited.length < allowed.length ? inherited : null;
   const topology = new Map<number, CpuTopology>();
   for (const c of onlineCpus) {
     const t: CpuTopology = new Map();
@@ -111,6 +129,7 @@ export function readHostCpus(cpuset: string | undefined): SandboxCpus {
     kernelMax: hostFile(`${sys}/kernel_max`)?.trim() ?? String(Math.max(...onlineCpus)),
     onlineCpus,
     allowed,
+    initial,
     cpuinfo: cpuinfoBlocks(hostFile('/proc/cpuinfo') ?? ''),
     topology,
   };

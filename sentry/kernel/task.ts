@@ -86,7 +86,7 @@ export class Task {
   ctx: Context | null = null;
   /** nice is the task's nice value (-20..19; getpriority/setpriority). */
   nice = 0;
-  /** cpus is the task's CPU affinity (sched_setaffinity), null for all the sandbox's (cpus.ts). */
+  /** cpus is the task's CPU affinity (sched_setaffinity), null for the mask the sandbox started with (cpus.ts: initial, else allowed). */
   cpus: number[] | null = null;
   /** cpu accounts the CPU time the task spent (cputime.ts). */
   readonly cpu = new TaskCpu();

@@ -186,7 +186,7 @@ function affinityTarget(t: Task, pid: number): Task {
   return target;
 }
 
-// sched_getaffinity: the task's CPUs, all the sandbox may use (kernel/cpus.ts) unless it set fewer.
+// sched_getaffinity: the task's CPUs: those it set, else those the sandbox started with (kernel/cpus.ts).
 define(204, (t, r) => {
   const len = num(r, 1);
   const { allowed, possible } = sandboxCpus();
@@ -195,7 +195,7 @@ define(204, (t, r) => {
   if (len < size || len % 8 !== 0) fail(Errno.EINVAL);
   const target = affinityTarget(t, num(r, 0));
   const b = Buffer.alloc(size);
-  for (const c of target.cpus ?? allowed) b[c >> 3] |= 1 << (c & 7);
+  for (const c of target.cpus ?? sandboxCpus().initial ?? allowed) b[c >> 3] |= 1 << (c & 7);
   t.mm.write(r.arg(2), b);
   return size;
 }, 'full');
@@ -207,7 +207,7 @@ define(203, (t, r) => {
   const mask = t.mm.read(r.arg(2), Math.min(num(r, 1), 1024));
   const cpus = sandboxCpus().allowed.filter((c) => (mask[c >> 3] ?? 0) & (1 << (c & 7)));
   if (!cpus.length) fail(Errno.EINVAL);
-  target.cpus = cpus.length === sandboxCpus().allowed.length ? null : cpus;
+  target.cpus = cpus;
   return 0;
 }, 'partial', 'the mask is kept and reported; the sentry does not pin the task\'s host threads to it');
 define(309, (t, r) => {
