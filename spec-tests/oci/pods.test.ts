@@ -285,7 +285,12 @@ beforeAll(() => {
   // As containerd's shim: the pid a create writes becomes this process's child once create exits.
   expect(libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)')(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)).toBe(0);
 });
-afterAll(reapOrphans);
+afterAll(() => {
+  reapOrphans();
+  // Jest runs other test files in this process next: their orphans must go to init again,
+  // not become zombies here (runc reports a container whose init is a zombie as running).
+  libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)')(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+});
 
 describe.each([[true], [false]])('a pod (pid namespace shared: %s), compared with runc', (sharedPid) => {
   const runc = new OciRuntime('runc', RUNC);
