@@ -220,6 +220,18 @@ if (prereq) {
     }
   }
 
+  /** usePod declares a pod of the enclosing describe block: started before its tests, removed after them (unless a test removed it). */
+  function usePod(handler: Handler, name: string, pidMode: NamespaceMode): RunningPod {
+    const pod = new RunningPod(handler, name, pidMode);
+    beforeAll(async () => {
+      await pod.start();
+    }, 180_000);
+    afterAll(async () => {
+      if (pod.podId) await pod.remove().catch(() => undefined);
+    }, 120_000);
+    return pod;
+  }
+
   /** expectCode asserts that a CRI call failed with gRPC status NOT_FOUND. */
   async function expectNotFound(call: Promise<unknown>): Promise<void> {
     const err = await call.then(() => undefined, (e: unknown) => e);
@@ -238,15 +250,7 @@ if (prereq) {
     };
 
     describe('a pod whose containers have PID namespaces of their own', () => {
-      const pod = new RunningPod(handler, 'pod', 'CONTAINER');
-
-      beforeAll(async () => {
-        await pod.start();
-      }, 180_000);
-
-      afterAll(async () => {
-        if (pod.podId) await pod.remove().catch(() => undefined);
-      }, 120_000);
+      const pod = usePod(handler, 'pod', 'CONTAINER');
 
       test('the pod runs under the handler with an address of the CNI network', async () => {
         const { status } = await daemon.cri().podSandboxStatus(pod.podId);
@@ -330,15 +334,7 @@ if (prereq) {
     });
 
     describe('a pod sharing its PID namespace (NamespaceMode POD)', () => {
-      const pod = new RunningPod(handler, 'sharedpid', 'POD');
-
-      beforeAll(async () => {
-        await pod.start();
-      }, 180_000);
-
-      afterAll(async () => {
-        if (pod.podId) await pod.remove().catch(() => undefined);
-      }, 120_000);
+      const pod = usePod(handler, 'sharedpid', 'POD');
 
       test("each container's ps shows the other's processes and the pause process", async () => {
         expect(await waitFor(async () => (await pod.exec('client', ['ps', '-o', 'comm'])).stdout.includes('sleep'), 30_000)).toBe(true);

@@ -222,15 +222,21 @@ async function observe(rt: OciRuntime, sharedPid: boolean): Promise<Observed> {
   return o;
 }
 
-/** exitStatusOfPidFile creates a member whose init exits 3 with --pid-file, starts it, and reaps that pid as a shim does. */
-async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
-  const pauseId = `pod-exit-pause-${process.pid}`, id = `pod-exit-c-${process.pid}`;
-  const pause = rt.bundle('exit-pause', ['sleep', '100000'], (s) => {
+/** startPause creates and starts a pod's sandbox container `pauseId` (sleep; `edit` changes its config.json further) and returns its pid. */
+function startPause(rt: OciRuntime, tag: string, pauseId: string, edit: (s: Spec) => void = () => undefined): number {
+  const pause = rt.bundle(`${tag}-pause`, ['sleep', '100000'], (s) => {
     s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+    edit(s);
   });
   mustRun(rt, 'create', '--bundle', pause, pauseId);
   mustRun(rt, 'start', pauseId);
-  const pausePid = rt.state(pauseId)!.pid as number;
+  return rt.state(pauseId)!.pid as number;
+}
+
+/** exitStatusOfPidFile creates a member whose init exits 3 with --pid-file, starts it, and reaps that pid as a shim does. */
+async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-exit-pause-${process.pid}`, id = `pod-exit-c-${process.pid}`;
+  const pausePid = startPause(rt, 'exit', pauseId);
   const c = rt.bundle('exit-c', ['sh', '-c', 'exit 3'], (s) => {
     s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
     s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
@@ -351,13 +357,9 @@ comparedWithRunc('a container in another container\'s network and pid namespaces
 /** terminalMember runs a pod's container whose process.terminal is true through create --console-socket and start. */
 async function terminalMember(rt: OciRuntime): Promise<string> {
   const pauseId = `pod-tty-pause-${process.pid}`, id = `pod-tty-c-${process.pid}`;
-  const pause = rt.bundle('tty-pause', ['sleep', '100000'], (s) => {
+  const pausePid = startPause(rt, 'tty', pauseId, (s) => {
     s.hostname = HOSTNAME;
-    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
   });
-  mustRun(rt, 'create', '--bundle', pause, pauseId);
-  mustRun(rt, 'start', pauseId);
-  const pausePid = rt.state(pauseId)!.pid as number;
   const c = rt.bundle('tty-c', ['sh', '-c', 'hostname; test -t 0 && test -t 1 && echo stdin and stdout are a terminal; exit 7'], (s) => {
     s.process!.terminal = true;
     s.hostname = undefined;
@@ -384,13 +386,9 @@ function deny(...names: string[]): NonNullable<Spec['linux']>['seccomp'] {
 /** seccompPerContainer runs a pod whose sandbox container's profile denies mkdir and whose member's denies symlink. */
 async function seccompPerContainer(rt: OciRuntime): Promise<string> {
   const pauseId = `pod-sc-pause-${process.pid}`, id = `pod-sc-c-${process.pid}`;
-  const pause = rt.bundle('sc-pause', ['sleep', '100000'], (s) => {
-    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
+  const pausePid = startPause(rt, 'sc', pauseId, (s) => {
     s.linux!.seccomp = deny('mkdir', 'mkdirat');
   });
-  mustRun(rt, 'create', '--bundle', pause, pauseId);
-  mustRun(rt, 'start', pauseId);
-  const pausePid = rt.state(pauseId)!.pid as number;
   const c = rt.bundle('sc-c', ['sleep', '100000'], (s) => {
     s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
     s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
@@ -413,12 +411,7 @@ comparedWithRunc('each container of a pod has its own linux.seccomp profile, com
 /** failedMember creates a pod's container whose program does not exist: create fails, leaving nothing of it, and the pod runs on. */
 async function failedMember(rt: OciRuntime): Promise<string> {
   const pauseId = `pod-fail-pause-${process.pid}`, id = `pod-fail-c-${process.pid}`;
-  const pause = rt.bundle('fail-pause', ['sleep', '100000'], (s) => {
-    s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
-  });
-  mustRun(rt, 'create', '--bundle', pause, pauseId);
-  mustRun(rt, 'start', pauseId);
-  const pausePid = rt.state(pauseId)!.pid as number;
+  const pausePid = startPause(rt, 'fail', pauseId);
   const c = rt.bundle('fail-c', ['/nonexistent'], (s) => {
     s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
     s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
