@@ -263,6 +263,18 @@ async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
   return `${podNet}; wait status ${status} (exit ${status === undefined ? '?' : status >> 8}); state ${state}; pause ${pauseState}`;
 }
 
+/** useRuntimes gives the enclosing describe block a runc and a tvisor, cleaned up (and orphans reaped) after it. */
+function useRuntimes(): { runc: OciRuntime; tvisor: OciRuntime } {
+  const runc = new OciRuntime('runc', RUNC);
+  const tvisor = new OciRuntime('tvisor', TVISOR);
+  afterAll(() => {
+    runc.cleanup();
+    tvisor.cleanup();
+    reapOrphans();
+  });
+  return { runc, tvisor };
+}
+
 /**
  * comparedWithRunc declares a describe block `title` whose one test `test` runs `observe`
  * under runc, which must give `expected` (compared with toEqual), and then under tvisor,
@@ -270,13 +282,7 @@ async function exitStatusOfPidFile(rt: OciRuntime): Promise<string> {
  */
 function comparedWithRunc<T>(title: string, test: string, observe: (rt: OciRuntime) => Promise<T>, expected: T, timeoutMs: number): void {
   describe(title, () => {
-    const runc = new OciRuntime('runc', RUNC);
-    const tvisor = new OciRuntime('tvisor', TVISOR);
-    afterAll(() => {
-      runc.cleanup();
-      tvisor.cleanup();
-      reapOrphans();
-    });
+    const { runc, tvisor } = useRuntimes();
 
     it(test, async () => {
       const want = await observe(runc);
@@ -286,26 +292,23 @@ function comparedWithRunc<T>(title: string, test: string, observe: (rt: OciRunti
   });
 }
 
+/** prctl is prctl(2) (a child subreaper, as containerd's shim is). */
+const prctl = () => libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+
 beforeAll(() => {
   prerequisites();
   // As containerd's shim: the pid a create writes becomes this process's child once create exits.
-  expect(libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)')(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)).toBe(0);
+  expect(prctl()(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)).toBe(0);
 });
 afterAll(() => {
   reapOrphans();
   // Jest runs other test files in this process next: their orphans must go to init again,
   // not become zombies here (runc reports a container whose init is a zombie as running).
-  libcFunc('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)')(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+  prctl()(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 });
 
 describe.each([[true], [false]])('a pod (pid namespace shared: %s), compared with runc', (sharedPid) => {
-  const runc = new OciRuntime('runc', RUNC);
-  const tvisor = new OciRuntime('tvisor', TVISOR);
-  afterAll(() => {
-    runc.cleanup();
-    tvisor.cleanup();
-    reapOrphans();
-  });
+  const { runc, tvisor } = useRuntimes();
 
   test('localhost, hostname, /dev/shm, ps, pause, kill and delete per container, the pod\'s end; nothing left', async () => {
     const want = await observe(runc, sharedPid);
