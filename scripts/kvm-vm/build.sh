@@ -21,8 +21,9 @@ fail() { echo "kvm-vm build: $*" >&2; exit 1; }
 command -v apt-get >/dev/null || fail "apt-get is missing (Debian's kernel package is fetched with it)"
 command -v dpkg-deb >/dev/null || fail "dpkg-deb is missing"
 command -v objcopy >/dev/null || fail "objcopy is missing (binutils: it reads each module's dependencies)"
-[[ -x $busybox ]] && "$busybox" --list | grep -qx cpio || fail "$busybox is missing: apt-get install busybox-static"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || ldd "$busybox" 2>&1 | grep -q 'not a dynamic' \
+# (grep without -q: under pipefail, grep -q leaving early gives the writer SIGPIPE and the pipe fails.)
+[[ -x $busybox ]] && "$busybox" --list | grep -x cpio >/dev/null || fail "$busybox is missing: apt-get install busybox-static"
+file -L "$busybox" 2>/dev/null | grep 'statically linked' >/dev/null || ldd "$busybox" 2>&1 | grep 'not a dynamic' >/dev/null \
   || fail "$busybox is not static: apt-get install busybox-static"
 
 mkdir -p "$out/deb"
