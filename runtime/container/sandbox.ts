@@ -9,6 +9,7 @@
  * The implementation is runtime/sandbox/sentry-sandbox.ts; unit tests use a fake
  * (testing/fake-sandbox.ts).
  */
+import type { ContainerProcess } from '../../oci/process-list';
 import type { LinuxResources, Spec } from '../../oci/config';
 import type { Logger } from '../log';
 import type { ContainerStats } from './stats';
@@ -63,17 +64,8 @@ export interface SandboxRef {
   data?: Record<string, unknown>;
 }
 
-/** SandboxProcess is one process of a container, as `ps` shows it. */
-export interface SandboxProcess {
-  pid: number;
-  ppid: number;
-  uid: number;
-  /** start is the process's start time (ms since the epoch). */
-  start: number;
-  cmd: string;
-  /** hostPid is the host process that runs it (ptrace: its stub), when the platform has one. */
-  hostPid?: number;
-}
+/** SandboxProcess is one process of a container, as `ps` shows it (the sentry answers these records). */
+export type SandboxProcess = ContainerProcess;
 
 /** SandboxStats is what Sandbox.stats reports. */
 export interface SandboxStats {

@@ -21,7 +21,7 @@
  * signal, ps, pause and resume (its tasks alone: kernel/sched.ts), state, delete. Delete kills the container's processes, waits for them to
  * be gone, and then lets go of its mount namespace and its gofer connection.
  */
-import type { SandboxProcess } from '../../runtime/container/sandbox';
+import type { ContainerProcess } from '../../oci/process-list';
 import { closeSync, writeSync } from 'node:fs';
 import type { Process, Spec } from '../../oci/config';
 import { Client } from '../../gofer/p9/client';
@@ -69,8 +69,8 @@ interface PodContainer {
   exit?: number;
 }
 
-/** ProcessInfo is one process as `ps` reports it: the runtime's SandboxProcess, which reads it. */
-export type ProcessInfo = SandboxProcess;
+/** ProcessInfo is one process as `ps` reports it (oci/process-list.ts: the runtime reads the same record). */
+export type ProcessInfo = ContainerProcess;
 
 /** groupsOf lists the live processes of container `id` (null: the sandbox's own). */
 export function groupsOf(k: Kernel, id: string | null): ThreadGroup[] {
