@@ -186,6 +186,11 @@ function affinityTarget(t: Task, pid: number): Task {
   return target;
 }
 
+/** taskCpus is task t's affinity: what it set, else what the sandbox started with (kernel/cpus.ts). */
+function taskCpus(t: Task): number[] {
+  return t.cpus ?? sandboxCpus().initial ?? sandboxCpus().allowed;
+}
+
 // sched_getaffinity: the task's CPUs: those it set, else those the sandbox started with (kernel/cpus.ts).
 define(204, (t, r) => {
   const len = num(r, 1);
@@ -195,7 +200,7 @@ define(204, (t, r) => {
   if (len < size || len % 8 !== 0) fail(Errno.EINVAL);
   const target = affinityTarget(t, num(r, 0));
   const b = Buffer.alloc(size);
-  for (const c of target.cpus ?? sandboxCpus().initial ?? allowed) b[c >> 3] |= 1 << (c & 7);
+  for (const c of taskCpus(target)) b[c >> 3] |= 1 << (c & 7);
   t.mm.write(r.arg(2), b);
   return size;
 }, 'full');
@@ -210,8 +215,13 @@ define(203, (t, r) => {
   target.cpus = cpus;
   return 0;
 }, 'partial', 'the mask is kept and reported; the sentry does not pin the task\'s host threads to it');
+// getcpu: the first CPU of the task's affinity (the sentry does not pin its host threads to it), node 0.
 define(309, (t, r) => {
-  if (r.arg(0) !== 0n) t.mm.write(r.arg(0), Buffer.alloc(4));
+  if (r.arg(0) !== 0n) {
+    const cpu = Buffer.alloc(4);
+    cpu.writeUInt32LE(taskCpus(t)[0] ?? 0);
+    t.mm.write(r.arg(0), cpu);
+  }
   if (r.arg(1) !== 0n) t.mm.write(r.arg(1), Buffer.alloc(4));
   return 0;
 }, 'full');
