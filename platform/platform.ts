@@ -90,6 +90,12 @@ export interface Platform {
   newFpState(): FpState;
   /** tracerCpuNs, when the platform measures CPU, is the calling host thread's CPU time (ns). */
   tracerCpuNs?(): number;
+  /**
+   * debugStamps, where the platform splits its round trips into steps (a debug figure:
+   * sentry/kernel/syscall-stamps.ts), starts them on the calling thread (on) or stops them
+   * and returns their sums in ns with their `count` (off).
+   */
+  debugStamps?(on: boolean): Record<string, number> | undefined;
   /** release frees the platform's host resources (address spaces must be released first). */
   release(): void;
 }

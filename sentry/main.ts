@@ -57,6 +57,7 @@ import { usePtmx } from './fsimpl/host/host-pty';
 import { vdsoClock } from './kernel/timekeeper';
 import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
+import { stampsOn, writeStamps } from './kernel/syscall-stamps';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
 import { groupsOf, PodContainers, processList } from './kernel/containers';
@@ -239,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
     kernel.onInitExit = (status) => {
       profileMark('init-exit');
       const code = exitCode(status);
+      if (stampsOn) writeStamps(kernel.platform.name, kernel.platform.debugStamps?.(false));
       if (kernel.syscallCoverage) log.info(`${SYSCALL_COVERAGE} ${[...kernel.syscallCoverage].sort((a, b) => a - b).join(',')}`);
       if (exitFd >= 0) {
         try {

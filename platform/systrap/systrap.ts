@@ -32,7 +32,7 @@
  */
 import type { MemoryFile } from '../memfile/memory-file';
 import { registerPlatform } from '../platform';
-import { systrapUnavailable } from '../../native/systrap/systrap-native';
+import { setStamps, stamps, systrapUnavailable } from '../../native/systrap/systrap-native';
 import { StubPlatform } from '../ptrace/stub-platform';
 import { SystrapAddressSpace } from './address-space';
 import { SystrapContext } from './context';
@@ -58,6 +58,17 @@ export class SystrapPlatform extends StubPlatform<SystrapAddressSpace, SystrapCo
 
   newContext(): SystrapContext {
     return new SystrapContext();
+  }
+
+  /** debugStamps turns the addon's round-trip stamps on or off (then returns their sums). */
+  debugStamps(on: boolean): Record<string, number> | undefined {
+    if (on) {
+      setStamps(true);
+      return undefined;
+    }
+    const s = stamps();
+    setStamps(false);
+    return { ...s };
   }
 }
 

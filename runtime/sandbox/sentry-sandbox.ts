@@ -22,6 +22,7 @@ import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 import { profileEnv, profileMark } from '../../native/startup-profile';
+import { SYSCALL_STAMPS_ENV } from '../../sentry/kernel/syscall-stamps';
 import { destroyMember, isMember, spawnMember } from './pod-member';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -59,7 +60,9 @@ const DEFAULT_ROOT = '/run/tvisor';
 export function sandboxEnv(): NodeJS.ProcessEnv {
   // TVISOR_KVM_DEVICE: the device --platform kvm opens (platform/kvm), e.g. a test's missing one.
   const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...kvm };
+  // TVISOR_SYSCALL_STAMPS: the sentry's per-phase debug figures (sentry/kernel/syscall-stamps.ts).
+  const stamps = process.env[SYSCALL_STAMPS_ENV] ? { [SYSCALL_STAMPS_ENV]: process.env[SYSCALL_STAMPS_ENV] } : {};
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...kvm, ...stamps };
 }
 const EXIT_STATUS = 'exit-status';
 

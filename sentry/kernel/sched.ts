@@ -23,6 +23,7 @@ import { chargeSystemTime } from './cputime';
 import { noteLeft, noteQueued, noteRun } from './sched-stats';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
+import { Phase, addHandlerStamp, addStamp, addSwitchStamp, sliceEnded, sliceStarted, stampsOn } from './syscall-stamps';
 
 /** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
 const BUS_ADRERR = 2;
@@ -68,6 +69,11 @@ export class Scheduler {
 
   constructor(private readonly kernel: Kernel) {}
 
+  /** stamping: the platform's debug stamps were turned on (syscall-stamps.ts). */
+  private stamping = false;
+  /** handlerMs is the last handler's time, for the stamps' dispatch phase. */
+  private handlerMs = 0;
+
   /** wake makes a blocked (or new) task runnable. */
   wake(t: Task): void {
     if (t.state === 'exited' || t.state === 'stopped') return;
@@ -96,6 +102,10 @@ export class Scheduler {
 
   private loop(): void {
     if (this.paused) return;
+    if (stampsOn && !this.stamping) {
+      this.stamping = true;
+      this.kernel.platform.debugStamps?.(true);
+    }
     const until = Date.now() + LOOP_MS;
     // This thread's CPU time over the batch is the system time of the tasks it ran
     // (cputime.ts): read twice per batch, not per syscall.
@@ -160,9 +170,15 @@ export class Scheduler {
       }
       return true;
     }
+    const nr = stampsOn ? t.regs.sysno : 0;
     const w0 = performance.now();
     const r = dispatchSyscall(t);
-    t.cpu.handlerMs += performance.now() - w0;
+    const w1 = performance.now();
+    t.cpu.handlerMs += w1 - w0;
+    if (stampsOn) {
+      addHandlerStamp(nr, w1 - w0);
+      this.handlerMs = w1 - w0;
+    }
     if (r instanceof Block) {
       if (t.state === 'exited') return false;
       this.park(t, r);
@@ -180,7 +196,13 @@ export class Scheduler {
   private runTask(t: Task): void {
     setRunning(t.tg); // the OOM killer dooms rather than tears down the running process
     try {
-      this.runTaskSlice(t);
+      if (stampsOn) {
+        sliceStarted(performance.now());
+        this.runTaskSlice(t);
+        sliceEnded(performance.now());
+      } else {
+        this.runTaskSlice(t);
+      }
     } finally {
       setRunning(null);
     }
@@ -191,6 +213,7 @@ export class Scheduler {
     const sliceEnd = Date.now() + SLICE_MS;
     if (t.inSyscall && !this.runSyscall(t)) return;
     for (;;) {
+      const s0 = stampsOn ? performance.now() : 0;
       // Chosen by the OOM killer while it allocated: SIGKILL now (mm/oom.ts).
       if (takeDoomed(t.tg)) {
         exitGroup(t, { signal: SIGKILL });
@@ -203,12 +226,25 @@ export class Scheduler {
       // is served while a task computes. A task that makes no syscalls still comes back
       // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
       if (Date.now() > sliceEnd) return;
+      const s1 = stampsOn ? performance.now() : 0;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
+      const s2 = stampsOn ? performance.now() : 0;
       checkCpuTimers(t);
+      if (stampsOn) {
+        const s3 = performance.now();
+        addStamp(Phase.Pre, s1 - s0);
+        addSwitchStamp(res.kind === 'syscall' ? t.regs.sysno : -1, s2 - s1);
+        addStamp(Phase.Timers, s3 - s2);
+        this.handlerMs = 0;
+      }
       switch (res.kind) {
-        case 'syscall':
-          if (!this.runSyscall(t)) return;
+        case 'syscall': {
+          const s3 = stampsOn ? performance.now() : 0;
+          const ran = this.runSyscall(t);
+          if (stampsOn) addStamp(Phase.Dispatch, performance.now() - s3 - this.handlerMs);
+          if (!ran) return;
           break;
+        }
         case 'fault': {
           const addr = Number(res.address);
           if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access)) break;

@@ -17,7 +17,10 @@
  *
  * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
  * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it;
- * BENCH_OPS (a comma-separated list of ops) measures those ops only.
+ * BENCH_OPS (a comma-separated list of ops) measures those ops only. BENCH_STAMPS=1 runs
+ * both tvisor columns with the sentry's per-phase stamps (TVISOR_SYSCALL_STAMPS, see
+ * sentry/kernel/syscall-stamps.ts) and prints each sandbox's summary line after the table
+ * (the stamps cost a few performance.now() calls per syscall: compare those runs together).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -172,6 +175,20 @@ function measureAll(runs: { name: string; skip?: string; run: () => RunResult }[
   return cols;
 }
 
+/** stamped wraps a tvisor column's run so that its sentries append their stamps to `file`
+ * (BENCH_STAMPS); otherwise returns run unchanged. */
+function stamped(run: () => RunResult, file: string): () => RunResult {
+  if (!process.env.BENCH_STAMPS) return run;
+  return () => {
+    process.env.TVISOR_SYSCALL_STAMPS = file;
+    try {
+      return run();
+    } finally {
+      delete process.env.TVISOR_SYSCALL_STAMPS;
+    }
+  };
+}
+
 /** runscPlatform reads runsc's default platform from `runsc flags` (printed on stderr). */
 function runscPlatform(): string {
   const r = spawnSync(RUNTIMES.runsc.bin, ['flags'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
@@ -208,13 +225,14 @@ function main(): number {
       ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => ({
         name: rt,
         skip: runtimeSkipReason(rt),
-        run: () => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
+        run: stamped(() => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
+          path.join(wrapperDir, 'stamps-tvisor')),
       })),
       {
         name: 'tvisor-systrap',
         skip: runtimeSkipReason('tvisor'),
-        run: () => andWalk((only) => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin: systrapBin }),
-          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: systrapBin, ...opts })),
+        run: stamped(() => andWalk((only) => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin: systrapBin }),
+          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: systrapBin, ...opts })), path.join(wrapperDir, 'stamps-tvisor-systrap')),
       },
       ...(base ? [{
         name: base.label,
@@ -225,6 +243,10 @@ function main(): number {
     ],
     passes,
   );
+  const stampLines = ['tvisor', 'tvisor-systrap'].map((c) => {
+    const f = path.join(wrapperDir, `stamps-${c}`);
+    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => `  ${c}: ${l}`) : [];
+  }).flat();
   fs.rmSync(wrapperDir, { recursive: true, force: true });
   const [native, , runsc, tvisor, systrap, before] = columns;
 
@@ -274,6 +296,7 @@ function main(): number {
     }
     printTable(brows);
   }
+  if (stampLines.length) console.log(`\nthe sentry's stamps (BENCH_STAMPS), one line per sandbox:\n${stampLines.join('\n')}`);
   for (const c of columns) if (c.na) console.log(`\n${c.name}: n/a: ${c.na}`);
   return 0;
 }
