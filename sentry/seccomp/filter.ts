@@ -91,6 +91,11 @@ export class SeccompFilter {
     return this.fixed[nr] ?? this.checkConditional(nr, args);
   }
 
+  /** checkWith is check() reading the arguments only for a syscall whose rules look at them (the hot path: no bigints otherwise). */
+  checkWith(nr: number, args: () => readonly bigint[]): SeccompVerdict {
+    return this.fixed[nr] ?? this.checkConditional(nr, args());
+  }
+
   private checkConditional(nr: number, args: readonly bigint[]): SeccompVerdict {
     const rules = this.conditional[nr];
     if (rules === undefined) return this.defaultVerdict;

@@ -72,7 +72,7 @@ export function dispatchSyscall(t: Task, via: 'stop' | 'vsyscall' = 'stop'): Sys
   // A pod container's processes have its own profile, the others the sandbox container's.
   const filter = t.tg.container === null ? t.kernel.seccomp : t.kernel.containerSeccomp.get(t.tg.container);
   if (filter && !t.inSyscall) {
-    const v = filter.check(nr, [0, 1, 2, 3, 4, 5].map((i) => t.regs.arg(i)));
+    const v = filter.checkWith(nr, () => [0, 1, 2, 3, 4, 5].map((i) => t.regs.arg(i)));
     if (v.action !== 'allow') {
       const r = seccompVerdict(t, nr, v);
       if (r !== undefined) return r;
