@@ -36,7 +36,7 @@ function missing(bin: string): string | undefined {
 
 /** withInput runs `<bin> --root <root> ...args` with `input` on its standard input. */
 function withInput(rt: OciRuntime, input: string, ...args: string[]): Result {
-  const r = spawnSync(rt.bin, ['--root', rt.root, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(rt.bin, [...rt.globals, ...args], { input, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -124,7 +124,7 @@ describe.each(RUNTIMES)('%s command-line forms', (name, bin) => {
       expect(rt.run('pause', id).status).toBe(0);
       seen.execPaused = rt.run('exec', id, 'true').status;
       const out = path.join(rt.dir, 'shared');
-      const paused = spawn(rt.bin, ['--root', rt.root, 'exec', '--ignore-paused', id, 'sh', '-c', 'echo ran > /out/resumed'], { stdio: 'ignore' });
+      const paused = spawn(rt.bin, [...rt.globals, 'exec', '--ignore-paused', id, 'sh', '-c', 'echo ran > /out/resumed'], { stdio: 'ignore' });
       const pausedExit = new Promise<number | null>((resolve) => paused.on('exit', (code) => resolve(code)));
       // Not a timing assertion: whenever the exec gets in, nothing runs before the resume.
       await new Promise((r) => setTimeout(r, 500));

@@ -23,24 +23,41 @@ export interface Result {
   stderr: string;
 }
 
+/** TVISOR_BIN is the repository's bin/tvisor. */
+const TVISOR_BIN = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
+
+/**
+ * platformFlags are the global flags put before every command of `bin`: for the
+ * repository's tvisor, `--platform $TVISOR_PLATFORM` when that is set (the behaviour
+ * runner's switch, spec-tests/behaviour/runner.ts), so that the lifecycle tests run on the
+ * platform CI names; none otherwise.
+ */
+export function platformFlags(bin: string): string[] {
+  const platform = process.env.TVISOR_PLATFORM;
+  return platform && path.resolve(bin) === TVISOR_BIN ? ['--platform', platform] : [];
+}
+
 /** OciRuntime drives one runtime binary with its own --root under a temporary directory. */
 export class OciRuntime {
   readonly dir: string;
   readonly root: string;
+  /** globals are the flags before the command: --root, and tvisor's platform (platformFlags). */
+  readonly globals: string[];
 
   constructor(readonly name: string, readonly bin: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `oci-${name}-`));
     this.root = path.join(this.dir, 'root');
+    this.globals = ['--root', this.root, ...platformFlags(bin)];
   }
 
-  /** run executes `<bin> --root <root> ...args` and waits for it (not for its container). */
+  /** run executes `<bin> --root <root> [--platform P] ...args` and waits for it (not for its container). */
   run(...args: string[]): Result {
     const out = path.join(this.dir, 'out');
     const err = path.join(this.dir, 'err');
     const outFd = fs.openSync(out, 'w');
     const errFd = fs.openSync(err, 'w');
     try {
-      const r = spawnSync(this.bin, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd], timeout: 60_000 });
+      const r = spawnSync(this.bin, [...this.globals, ...args], { stdio: ['ignore', outFd, errFd], timeout: 60_000 });
       return { status: r.status, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
     } finally {
       fs.closeSync(outFd);

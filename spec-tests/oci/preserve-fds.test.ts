@@ -22,7 +22,7 @@ function runWithFds(rt: OciRuntime, extra: number[], ...args: string[]): { statu
   const outFd = fs.openSync(out, 'w');
   const errFd = fs.openSync(err, 'w');
   try {
-    const r = spawnSync(rt.bin, ['--root', rt.root, ...args], { stdio: ['ignore', outFd, errFd, ...extra], timeout: 60_000 });
+    const r = spawnSync(rt.bin, [...rt.globals, ...args], { stdio: ['ignore', outFd, errFd, ...extra], timeout: 60_000 });
     return { status: r.status, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
   } finally {
     fs.closeSync(outFd);

@@ -166,7 +166,7 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       // A file rather than a pipe, so that /proc names the same thing in every process.
       const output = path.join(rt.dir, 'create-output');
       const fd = fs.openSync(output, 'w');
-      const child = spawn(bin, ['--root', rt.root, 'create', '--bundle', bundle, '--console-socket', sock, 'tty2'], { stdio: ['ignore', fd, fd] });
+      const child = spawn(bin, [...rt.globals, 'create', '--bundle', bundle, '--console-socket', sock, 'tty2'], { stdio: ['ignore', fd, fd] });
       fs.closeSync(fd);
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       expect(fs.readFileSync(output, 'utf8')).toBe('');
@@ -211,7 +211,7 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       }
       // runc takes a console socket only with --detach (then the caller, here this test, is the
       // only one holding the terminal; the process's exit status goes to the subreaper).
-      const child = spawn(bin, ['--root', rt.root, 'exec', '--detach', '--console-socket', sock, ...how], { stdio: ['ignore', errFd, errFd] });
+      const child = spawn(bin, [...rt.globals, 'exec', '--detach', '--console-socket', sock, ...how], { stdio: ['ignore', errFd, errFd] });
       fs.closeSync(errFd);
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       try {
