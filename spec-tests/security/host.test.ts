@@ -117,7 +117,8 @@ describe('tvisor host processes while a container runs', () => {
 
   test('each holds only the descriptors the README lists', () => {
     const bundle = path.join(rt.dir, 'host');
-    const stub = fs.realpathSync(path.join(REPO, 'build', 'native', 'tvisor-stub'));
+    // The stub binary of the platform the sandbox runs on (ptrace's, or systrap's under TVISOR_PLATFORM=systrap).
+    const stubs = ['tvisor-stub', 'tvisor-systrap-stub'].map((name) => fs.realpathSync(path.join(REPO, 'build', 'native', name)));
     /** kind names what a descriptor is, or returns `other: <target>` for anything undocumented. */
     const kind = (what: string, pid: number, target: string): string => {
       if (/^(pipe|socket):\[\d+\]$/.test(target)) return 'pipe or socket';
@@ -126,7 +127,7 @@ describe('tvisor host processes while a container runs', () => {
       if (target.startsWith(`${bundle}/rootfs`)) return 'rootfs';
       if (target === path.join(rt.dir, 'out') || target === path.join(rt.dir, 'err')) return 'stdio';
       if (what === 'sentry' && target === '/memfd:tvisor-memory (deleted)') return 'memory file';
-      if (what === 'sentry' && target === stub) return 'stub binary';
+      if (what === 'sentry' && stubs.includes(target)) return 'stub binary';
       if (what === 'sentry' && target === path.join(rt.root, 'host-confined', 'exit-status')) return 'exit status';
       // The namespace's counters and sysctls for the sandbox's /proc/net/snmp, netstat and /proc/sys/net (sentry/net/netlink/host-proc-net.ts).
       if (what === 'sentry' && /^\/\d+\/task\/\d+\/net\/(snmp|netstat)$/.test(target)) return '/proc/net counters';
