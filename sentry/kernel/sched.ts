@@ -199,7 +199,7 @@ export class Scheduler {
       if (stampsOn) {
         sliceStarted(performance.now());
         this.runTaskSlice(t);
-        sliceEnded(performance.now());
+        sliceEnded(t.state === 'runnable' ? performance.now() : 0); // a gap after a block is idle time, not the loop's
       } else {
         this.runTaskSlice(t);
       }

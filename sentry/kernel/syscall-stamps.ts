@@ -14,8 +14,9 @@
  * - timers: checkCpuTimers after the switch;
  * - dispatch: runSyscall without the handler (instruction check, seccomp profile, table,
  *   strace, accounting); handler: the syscall's handler itself;
- * - gap: per slice, from the end of one slice to the start of the next (Node's event loop,
- *   setImmediate, the run queue).
+ * - gap: per slice, from the end of a slice that left its task runnable (its 10 ms were up)
+ *   to the start of the next slice (Node's event loop, setImmediate, the run queue); the
+ *   time after a slice whose task blocked or exited is idle time and is not counted.
  */
 import { openSync, writeSync } from 'node:fs';
 import { atProcessStart } from '../../native/snapshot';
@@ -95,9 +96,10 @@ function topByNr(m: Map<number, [number, number]>): string {
 /** sliceStarted records the gap since the previous slice ended (call only when stampsOn). */
 export function sliceStarted(now: number): void {
   if (lastSliceEnd > 0) addStamp(Phase.Gap, now - lastSliceEnd);
+  lastSliceEnd = 0;
 }
 
-/** sliceEnded marks the end of a slice (call only when stampsOn). */
+/** sliceEnded marks the end of a slice that left its task runnable (`now`), or one after which no gap is counted (0); call only when stampsOn. */
 export function sliceEnded(now: number): void {
   lastSliceEnd = now;
 }
@@ -106,7 +108,7 @@ export function sliceEnded(now: number): void {
 export function stampsSummary(platform: string, split?: PlatformStamps): string {
   const parts = NAMES.map((n, i) => `${n}=${counts[i] ? ((sums[i] * 1e3) / counts[i]).toFixed(2) : '-'}`);
   const stops = counts[Phase.Switch];
-  let line = `syscall-stamps platform=${platform} stops=${stops} handled=${counts[Phase.Handler]} slices=${counts[Phase.Gap] + 1} us-per-stop: ${parts.join(' ')}`;
+  let line = `syscall-stamps platform=${platform} stops=${stops} handled=${counts[Phase.Handler]} slice-gaps=${counts[Phase.Gap]} means in us (gap: per gap, the others per stop): ${parts.join(' ')}`;
   line += ` | by syscall nr, us(count): switch ${topByNr(switchByNr)}; handler ${topByNr(handlerByNr)}`;
   if (split && split.count > 0) {
     // *Spun are counts of round trips (shown as a share of them); the others ns sums.
