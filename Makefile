@@ -84,9 +84,11 @@ test: build typecheck debian-image
 # The suites that run containers, again on the systrap platform (TVISOR_PLATFORM: the
 # behaviour runner's switch, which the Debian-image and escape tests use too, and the OCI
 # harness's): behaviour, security, the Debian image, and the OCI lifecycle tests whose
-# results depend on the platform (ps's host pids, pause). CI runs it after `make test`.
+# results depend on the platform (ps's host pids, pause, the descriptors and terminal a
+# stub-run init gets). CI runs it after `make test`.
 SYSTRAP_SUITES := spec-tests/behaviour spec-tests/security spec-tests/debian \
-	spec-tests/oci/cli-forms.test.ts spec-tests/oci/pause-ps.test.ts spec-tests/oci/lifecycle.test.ts
+	spec-tests/oci/cli-forms.test.ts spec-tests/oci/pause-ps.test.ts spec-tests/oci/lifecycle.test.ts \
+	spec-tests/oci/preserve-fds.test.ts spec-tests/oci/terminal.test.ts
 .PHONY: test-systrap
 test-systrap: build debian-image
 	TVISOR_PLATFORM=systrap $(NODE) node_modules/jest/bin/jest.js --ci $(SYSTRAP_SUITES)
