@@ -7,7 +7,6 @@
  * container's state directory; it records init's exit status there before it exits.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../../oci/config';
@@ -45,6 +44,15 @@ export interface SentrySandboxOptions {
   network?: 'none' | 'host';
   /** sockets: the application's inet sockets are host sockets (`host`) or the in-sentry loopback (`none`); see sentry/net/mode.ts. */
   sockets?: 'none' | 'host';
+}
+
+/**
+ * net loads node:net on first use: state, delete and a stopped container's commands never
+ * talk to a sentry, and net (with the streams under it) costs each of them ~3 ms.
+ */
+function net(): typeof import('node:net') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:net') as typeof import('node:net');
 }
 
 const CONTROL = 'sandbox.sock';
@@ -96,7 +104,7 @@ function control(ref: SandboxRef, req: Record<string, unknown>): Promise<Record<
   // A pod member's requests go to its pod's sandbox (ref.stateDir is the pod's), naming it.
   if (isMember(ref)) req = { ...req, container: ref.id };
   return new Promise((resolve, reject) => {
-    const c = net.createConnection(sock);
+    const c = net().createConnection(sock);
     let buf = '';
     c.setTimeout(10_000, () => c.destroy(new Error('the sandbox did not answer in 10 s')));
     c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
@@ -250,13 +258,13 @@ export class SentrySandbox implements Sandbox {
     const pid = sentryPid!;
     if (envWrite >= 0) {
       // Written from the event loop: the sentry reads until end-of-file, whatever the size.
-      const envOut = new net.Socket({ fd: envWrite, readable: false, writable: true });
+      const envOut = new (net().Socket)({ fd: envWrite, readable: false, writable: true });
       envOut.on('error', () => undefined); // a sentry that died early: its ready pipe says why
       envOut.end(JSON.stringify(req.processEnv));
     }
     return new Promise((resolve, reject) => {
       let said = '';
-      const ready = new net.Socket({ fd: readyR, readable: true, writable: false });
+      const ready = new (net().Socket)({ fd: readyR, readable: true, writable: false });
       let answered = false;
       const fail = (msg: string) => {
         answered = true;
