@@ -161,17 +161,7 @@ export class SentrySandbox implements Sandbox {
     } catch (e) {
       return Promise.reject(e);
     }
-    // The sandbox's host processes share one cgroup with config.json's linux.resources.
-    // Without cgroup v1 (or privileges) a sandbox that asks for no limits runs without one.
     let cg: SandboxCgroup | undefined;
-    try {
-      cg = SandboxCgroup.create(cgroupName(req), req.spec.linux?.cgroupsPath, req.spec.linux?.resources, { systemd: this.o.systemdCgroup });
-      profileMark('cgroup-created');
-    } catch (e) {
-      const wantsLimits = Object.keys(req.spec.linux?.resources ?? {}).some((k) => k !== 'devices');
-      if (wantsLimits) return Promise.reject(e);
-      req.log.warn(`sandbox cgroup not created: ${(e as Error).message}`);
-    }
     // The gofer starts beside the sentry (not by it), so that the two Node start-ups
     // overlap; the sentry first, as its start-up is the longer. Both through posix_spawn
     // (native/spawn.ts): a fork of this process would copy its page tables, twice.
@@ -240,7 +230,22 @@ export class SentrySandbox implements Sandbox {
         // so that one wait is paid and it overlaps the start of both processes (measured
         // better than moving this process in first so that they are born inside). Neither
         // forks before its Node is up, so their children start in the cgroup.
+        //
+        // The cgroup is made after the spawns too (as runc applies its cgroups after starting
+        // its init): its directories and limits (14-16 ms here) are written while both Nodes
+        // boot instead of before. What they allocate before the move stays charged to this
+        // process's cgroup, as it already did for the first milliseconds of their start.
+        // The sandbox's host processes share one cgroup with config.json's linux.resources.
+        // Without cgroup v1 (or privileges) a sandbox that asks for no limits runs without one.
         profileMark('spawned');
+        try {
+          cg = SandboxCgroup.create(cgroupName(req), req.spec.linux?.cgroupsPath, req.spec.linux?.resources, { systemd: this.o.systemdCgroup });
+          profileMark('cgroup-created');
+        } catch (e) {
+          const wantsLimits = Object.keys(req.spec.linux?.resources ?? {}).some((k) => k !== 'devices');
+          if (wantsLimits) throw e;
+          req.log.warn(`sandbox cgroup not created: ${(e as Error).message}`);
+        }
         cg?.join(sentryPid!);
         cg?.join(goferPid!);
         profileMark('cgroup-joined');
