@@ -215,6 +215,8 @@ describe('tvisor: a sandbox cgroup that is in use', () => {
   test('create fails in one line and leaves no container and no sandbox process', async () => {
     const reason = skipReason('tvisor', TVISOR);
     if (reason) throw new Error(reason);
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8');
+    if (!/ cgroup [^ ]*\bmemory\b/.test(mounts)) throw new Error('needs the cgroup v1 memory hierarchy');
     const a = new OciRuntime('tvisor', TVISOR);
     const b = new OciRuntime('tvisor', TVISOR);
     try {
