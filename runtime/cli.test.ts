@@ -104,6 +104,14 @@ describe('state, list, kill, delete, start on unknown ids', () => {
       expect(fs.readFileSync(path.join(dist, f), 'utf8')).not.toMatch(/\bimport\(\s*["'`]/);
     }
   });
+  test('the bundles are ASCII (one other character makes V8 hold the whole source as a two-byte string: slower to decode and hash at every start)', () => {
+    const dist = path.resolve(__dirname, '..', 'dist');
+    for (const f of ['tvisor.js', 'sentry.js', 'gofer.js']) {
+      const text = fs.readFileSync(path.join(dist, f), 'latin1');
+      // eslint-disable-next-line no-control-regex
+      expect({ f, at: text.search(/[^\x00-\x7f]/) }).toEqual({ f, at: -1 });
+    }
+  });
   test('exec --preserve-fds is refused in one line, not ignored', async () => {
     const r = await tvisor('--root', root, 'exec', '--preserve-fds', '2', 'any', 'true');
     expect(r.code).toBe(255); // runc's status for any failed exec
@@ -194,6 +202,36 @@ describe('install and uninstall', () => {
     expect(path.isAbsolute(doc.runtimes.tvisor.path)).toBe(true);
     expect((await tvisor('uninstall', '--config-file', file)).code).toBe(0);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ debug: true, runtimes: { runsc: { path: '/usr/bin/runsc' } } });
+  });
+});
+
+describe('what a lifecycle command loads', () => {
+  // net (with the streams under it), crypto and child_process cost a few ms each at every
+  // start: the lifecycle commands load each only on the path that uses it (a sentry's
+  // socket, a detached exec's random name, a hook, ps). The commands run on a --root
+  // without the container, which takes each up to its state lookup.
+  const bin = path.join(__dirname, '..', 'bin', 'tvisor');
+  const ALL = ['net', 'crypto', 'child_process'];
+  test.each([
+    ['state', ['state', 'nope'], ALL],
+    ['kill', ['kill', 'nope', 'KILL'], ALL],
+    ['start', ['start', 'nope'], ALL],
+    ['exec', ['exec', 'nope', 'true'], ALL],
+    // delete hashes the state directory's path (store.ts: its short alias), with crypto.
+    ['delete', ['delete', 'nope'], ['net', 'child_process']],
+  ])('%s does not load what it does not use', (_name, args, unused) => {
+    if (!fs.existsSync(bin) || !fs.existsSync(path.join(__dirname, '..', 'dist', 'tvisor.js'))) throw new Error('bin/tvisor is not built: run make');
+    const hook = path.join(tmp, 'hook.js');
+    const list = path.join(tmp, 'modules');
+    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+    // stdout and stderr are files, as a pipe would load net for process.stdout itself.
+    const out = fs.openSync(path.join(tmp, 'out'), 'w');
+    const r = spawnSync(process.execPath, ['--require', hook, bin, '--root', root, ...args], { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    expect(fs.readFileSync(path.join(tmp, 'out'), 'utf8')).toBe(`tvisor: container "nope" does not exist\n`);
+    expect(r.status).not.toBe(0);
+    const loaded = fs.readFileSync(list, 'utf8').split('\n').filter((m) => unused.some((u) => m === `NativeModule ${u}`));
+    expect(loaded).toEqual([]);
   });
 });
 

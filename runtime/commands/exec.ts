@@ -1,7 +1,8 @@
 /** exec.ts is `tvisor exec`: run a new process inside a running container. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Process, User as ProcessUser } from '../../oci/config';
+import type { Process, Spec, User as ProcessUser } from '../../oci/config';
+import type { Container } from '../container/container';
 import type { Args, Command } from './command';
 import type { CommandContext } from './context';
 import type { FlagSpec } from '../lean-argv';
@@ -100,11 +101,17 @@ async function execCommand(ctx: CommandContext, args: Args): Promise<number> {
     if (g === '' || g.endsWith(':')) throw new Error(`--cgroup "${g}": want [<controller>:]<cgroup>`);
     ctx.log.debug(`exec --cgroup ${g}: the sandbox has one host cgroup; the process stays in it`);
   }
-  const [{ Container }, { execInContainer }] = await Promise.all([import('../container/container'), import('../container/container-exec')]);
+  const [{ Container: ContainerClass }, { execInContainer }] = await Promise.all([import('../container/container'), import('../container/container-exec')]);
   const env = await ctx.env();
   const o = ctx.opts;
   const globals = ['--root', o.root, '--log-format', o.logFormat, ...(o.log ? ['--log', o.log] : []), ...(o.debug ? ['--debug'] : [])];
-  // The lock covers the status check and the start; a foreground exec then waits unlocked.
+  // The container is read once, under its lock; the exec itself runs without holding it (a
+  // detached exec re-runs tvisor exec, which takes the lock again). With --process it is
+  // read after the process file, which --remove-process-file removes whatever happens.
+  let container: Container | undefined;
+  let spec: Spec | undefined;
+  const locked = async (): Promise<Container> => (container ??= await ContainerClass.locked(env, id, async (x) => x));
+  const config = async (): Promise<Spec> => (spec ??= (await locked()).config());
   let proc: Process;
   if (args.process) {
     const file = String(args.process);
@@ -123,8 +130,7 @@ async function execCommand(ctx: CommandContext, args: Args): Promise<number> {
     const given = (args.command as string[] | undefined) ?? [];
     const command = given.length > 0 ? given : args._.slice(1).map(String);
     if (command.length === 0) throw new Error('exec: a command or --process is required');
-    const spec = await Container.locked(env, id, async (c) => c.config());
-    const base = spec.process!;
+    const base = (await config()).process!;
     const user = args.user ? parseUser(String(args.user)) : undefined;
     proc = {
       ...base,
@@ -147,11 +153,9 @@ async function execCommand(ctx: CommandContext, args: Args): Promise<number> {
   }
   if (args['no-new-privs']) proc = { ...proc, noNewPrivileges: true };
   const launcher = path.resolve(__dirname, '..', 'bin', 'tvisor');
-  // The container is read under its lock; the exec itself runs without holding it (a
-  // detached exec re-runs tvisor exec, which takes the lock again).
-  const c = await Container.locked(env, id, async (x) => x);
+  const c = await locked();
   // An id outside the container's user-namespace mappings is refused as runc's exec does.
-  validateProcessUser({ ...c.config(), process: proc });
+  validateProcessUser({ ...(await config()), process: proc });
   const consoleSocket = args['console-socket'] as string | undefined;
   return execInContainer(c, proc, { detach: Boolean(args.detach), ignorePaused: Boolean(args['ignore-paused']), pidFile: args['pid-file'] as string | undefined, consoleSocket, launcher, globals });
 }

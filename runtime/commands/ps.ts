@@ -5,7 +5,6 @@
  * after the container id (default `-ef`), keeping its header and the lines of those pids,
  * which is what runc does and what `docker top` expects.
  */
-import { spawnSync } from 'node:child_process';
 import type { Command } from './command';
 import { endFlagsAfterId } from '../argv-scan';
 
@@ -49,6 +48,9 @@ export const ps: Command = {
     }
     const given = ((args['ps-options'] as unknown[] | undefined) ?? []).map(String);
     const psArgs = given.length > 0 ? given : args._.slice(1).map(String);
+    // Loaded here: cli.ts imports every command, and child_process would cost each of them ~2 ms.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8' });
     if (r.error) throw new Error(`ps: ${r.error.message}`);
     if (r.status !== 0) throw new Error(`ps ${psArgs.join(' ')}: exit status ${r.status}: ${(r.stdout + r.stderr).trim().split('\n')[0]}`);

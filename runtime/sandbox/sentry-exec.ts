@@ -4,7 +4,6 @@
  * terminal, pass the pty master it gets back on to the console socket; forward the
  * signals this process receives, and resolve with the exec'd process's exit code.
  */
-import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import type { Process } from '../../oci/config';
@@ -49,6 +48,10 @@ export function runExec(stateDir: string, proc: Process, onStarted: (pid: number
       return Promise.reject(e);
     }
   }
+  // Loaded here: pod-member.ts imports this module on every command's path, and net (with
+  // the streams under it) costs ~3 ms of a command that never talks to a sentry.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net');
   const sock = new net.Socket({ fd, readable: true, writable: true });
   return new Promise((resolve, reject) => {
     const handlers = FORWARDED.map((sig) => {

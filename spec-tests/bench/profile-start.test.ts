@@ -31,6 +31,14 @@ describe('profile table', () => {
     ]);
   });
 
+  test('another tvisor process in the window (a detached exec\'s background copy) is tvisor-bg', () => {
+    const bg = parseMarks(['2000.000 30 tvisor process-start', '2020.000 31 tvisor process-start', '2030.000 30 tvisor exit', '2050.000 31 tvisor exit', '2300.000 32 tvisor process-start'].join('\n'));
+    const [t] = profileTables([{ command: 'exec -d', cliPid: 30, start: 1995, end: 2035, until: 2200 }], bg);
+    expect(t.rows.map((r) => `${r.proc} ${r.step} ${r.atMs}`)).toEqual([
+      'tvisor process-start 5', 'tvisor-bg process-start 25', 'tvisor exit 35', 'tvisor reaped 40', 'tvisor-bg exit 55',
+    ]);
+  });
+
   test('a step seen in some runs only says so; the text has one block per command', () => {
     const tables = profileTables([
       { command: 'create', cliPid: 10, start: 995, end: 1035, until: 1100 },
@@ -67,8 +75,9 @@ describe('tvisor processes write their steps', () => {
     const marks = parseMarks(fs.readFileSync(file, 'utf8'));
     const steps = (proc: string) => marks.filter((m) => m.proc === proc).map((m) => m.step);
     const boot = ['process-start', 'v8-start', 'node-bootstrapped', 'launcher', 'bundle-evaluated'];
+    // The cgroup is made after the spawns (sentry-sandbox.ts), while both Nodes boot.
     expect(steps('tvisor')).toEqual([...boot, 'cli-loaded', 'args-parsed', 'env-loaded', 'bundle-validated', 'state-reserved',
-      ...(steps('tvisor').includes('cgroup-created') ? ['cgroup-created'] : []), 'spawned', 'cgroup-joined', 'sandbox-ready', 'state-saved',
+      'spawned', ...(steps('tvisor').includes('cgroup-created') ? ['cgroup-created'] : []), 'cgroup-joined', 'sandbox-ready', 'state-saved',
       'state-read', 'sandbox-stopped', 'state-removed', 'command-done', 'exit']);
     // Once init has exited, the CLI's delete may SIGKILL the sentry before its own exit step.
     expect(steps('sentry').slice(0, 13)).toEqual([...boot, 'main', 'config-parsed', 'boot-begin', 'booted', 'control-listening', 'confined', 'init-start', 'init-exit']);

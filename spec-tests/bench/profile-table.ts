@@ -7,7 +7,8 @@
  * A mark line is `<ms since the epoch> <pid> <process> <step>`. Each run of a command is
  * a window [start, end): the CLI's marks are those of its pid; a sandbox process's marks
  * (sentry, gofer) are those that fall in the window, so that a sentry started by `create`
- * shows its later steps under `start` (init's start) and `exec`.
+ * shows its later steps under `start` (init's start) and `exec`. Another tvisor process in
+ * the window (a detached exec's background copy) shows as `tvisor-bg`.
  */
 
 /** Mark is one line of a profile file. */
@@ -104,7 +105,11 @@ function median(xs: number[]): number {
 /** stepsOfRun lists one run's steps per process: [proc, step, delta, at] in time order. */
 function stepsOfRun(run: CommandRun, marks: Mark[]): [string, string, number, number][] {
   const out: [string, string, number, number][] = [];
-  const mine = marks.filter((m) => (m.pid === run.cliPid && m.proc === 'tvisor') || (m.proc !== 'tvisor' && m.t >= run.start && m.t < run.until));
+  // Another tvisor process in the window is the command's own copy (a detached exec's
+  // background exec, which carries the process's exit status): shown as tvisor-bg.
+  const mine = marks
+    .filter((m) => (m.pid === run.cliPid && m.proc === 'tvisor') || (m.pid !== run.cliPid && m.t >= run.start && m.t < run.until))
+    .map((m) => (m.proc === 'tvisor' && m.pid !== run.cliPid ? { ...m, proc: 'tvisor-bg' } : m));
   const byPid = new Map<number, Mark[]>();
   for (const m of mine) byPid.set(m.pid, [...(byPid.get(m.pid) ?? []), m]);
   for (const [pid, ms] of byPid) {

@@ -192,3 +192,52 @@ test('the runc binary used is the expected one (sanity)', () => {
   if (!fs.existsSync('/usr/sbin/runc')) return void console.warn('runc missing: sanity check skipped');
   expect(spawnSync('/usr/sbin/runc', ['--version'], { encoding: 'utf8' }).stdout).toMatch(/^runc version /);
 });
+
+/** processesWith lists the host processes whose command line holds all of `words` (as whole arguments). */
+function processesWith(words: string[]): number[] {
+  const found: number[] = [];
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (words.every((w) => args.includes(w))) found.push(Number(p));
+  }
+  return found;
+}
+
+describe('tvisor: a sandbox cgroup that is in use', () => {
+  // tvisor refuses to share a cgroup that already holds processes (runtime/sandbox/cgroup.ts);
+  // it makes the cgroup after the sentry and the gofer are spawned (sentry-sandbox.ts), so
+  // a refused create must take both down with it.
+  test('create fails in one line and leaves no container and no sandbox process', async () => {
+    const reason = skipReason('tvisor', TVISOR);
+    if (reason) throw new Error(reason);
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8');
+    if (!/ cgroup [^ ]*\bmemory\b/.test(mounts)) throw new Error('needs the cgroup v1 memory hierarchy');
+    const a = new OciRuntime('tvisor', TVISOR);
+    const b = new OciRuntime('tvisor', TVISOR);
+    try {
+      const cgroupsPath = `/tvisor-lifecycle-busy-${process.pid}`;
+      const limited = (s: { linux?: { cgroupsPath?: string; resources?: object } }) => {
+        s.linux = { ...s.linux, cgroupsPath, resources: { memory: { limit: 256 * 1024 * 1024 } } };
+      };
+      expect(a.run('create', '--bundle', a.bundle('b1', ['sleep', '100'], limited), 'busy1').status).toBe(0);
+      const bundle2 = b.bundle('b2', ['sleep', '100'], limited);
+      const r = b.run('create', '--bundle', bundle2, 'busy2');
+      expect(r.stderr).toMatch(/^tvisor: cgroup \S+ is in use by \d+ process\(es\): choose another container id or linux\.cgroupsPath\n$/);
+      expect(r.status).toBe(1);
+      expect(b.run('list', '-q').stdout).toBe('');
+      // Its sentry (--id busy2) and its gofer (--root <its rootfs>) are gone (SIGKILL: at once).
+      const left = () => [...processesWith(['sentry', '--id', 'busy2']), ...processesWith(['gofer', '--root', path.join(bundle2, 'rootfs')])];
+      for (const until = Date.now() + 5000; left().length && Date.now() < until;) await new Promise((res) => setTimeout(res, 20));
+      expect(left()).toEqual([]);
+      expect(a.state('busy1')?.status).toBe('created');
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+});
