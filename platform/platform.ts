@@ -58,6 +58,13 @@ export interface AddressSpace {
   release(): void;
   /** hostPid is the host process that runs this address space's code (ptrace: its stub), when there is one: `ps` reports it. */
   readonly hostPid?: number;
+  /**
+   * setTitle, where there is a host process (hostPid), shows the host the application's
+   * name `comm` (Linux keeps 15 bytes) and arguments `args` (NUL-separated strings) as
+   * that process's comm and command line: what host `ps` and `docker top` print. It may
+   * throw a HostError; the address space stays usable.
+   */
+  setTitle?(comm: string, args: Buffer): void;
 }
 
 /** Context runs tasks: it holds the host thread(s) a task runs on. */

@@ -16,6 +16,7 @@ import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../plat
 import { killProcess } from './host';
 import { MIN_USER_ADDRESS, STUB_BASE, STUB_MEMFD } from './stub-layout';
 import { StubThread } from './stub-thread';
+import { setStubTitle } from './title';
 
 const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
 const MAP_SHARED = 1, MAP_FIXED = 0x10;
@@ -59,6 +60,8 @@ export class PtraceAddressSpace implements AddressSpace {
   private readonly table = new MappingTable();
   private readonly threads = new Set<StubThread>();
   private released = false;
+  /** titled is set once the title page is mapped (title.ts). */
+  private titled = false;
   /** dead is set when a thread of the stub was seen killed: the whole process is gone. */
   dead = false;
   /** cpuSeenNs is the stub process's CPU time (ns) when it was last sampled. */
@@ -140,6 +143,18 @@ export class PtraceAddressSpace implements AddressSpace {
   /** mappings lists the current mappings (for tests and /proc/pid/maps). */
   mappings(): ReturnType<MappingTable['list']> {
     return this.table.list();
+  }
+
+  /**
+   * setTitle shows `comm` and `args` as the stub process's name and command line
+   * (title.ts; AddressSpace.setTitle). Only the owner can: it holds the control thread.
+   * Threads cloned afterwards start with the name.
+   */
+  setTitle(comm: string, args: Buffer): void {
+    if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: titles are set only on the thread that created it`);
+    this.checkLive();
+    setStubTitle(this.memoryFile, (nr, a) => this.inject(nr, a), comm, args, this.titled);
+    this.titled = true;
   }
 
   /** newThread clones a stub thread traced by this JavaScript thread. */

@@ -1,0 +1,83 @@
+/**
+ * ps names (issue 15): the host pids `ps --format json` reports for a container are
+ * processes whose comm and /proc/<pid>/cmdline are the container's processes' own, so
+ * that `docker top` (host ps(1) on those pids) lists them by name. Under runc they are
+ * the container's processes themselves; under tvisor the stub processes that run them
+ * (platform/ptrace/title.ts), on the ptrace and the systrap platform alike.
+ *
+ * The container's init is a shell that starts `sleep 30` in the background (fork, then
+ * exec) and then execs `sleep 31` itself; the listing is compared with runc's.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tvisorOnPlatform } from '../behaviour/runner';
+import { OciRuntime } from './harness';
+
+const RUNC = '/usr/sbin/runc';
+const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
+for (const bin of [RUNC, TVISOR]) if (!fs.existsSync(bin)) throw new Error(`prerequisite missing: ${bin}`);
+
+const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-names-'));
+afterAll(() => fs.rmSync(wrappers, { recursive: true, force: true }));
+
+/** Host is one host process as ps(1) would show it: its comm and its command line. */
+interface Host {
+  comm: string;
+  cmdline: string;
+}
+
+function hostView(pid: number): Host {
+  const read = (f: string) => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8');
+  return { comm: read('comm').trimEnd(), cmdline: read('cmdline').split('\0').filter(Boolean).join(' ') };
+}
+
+/** listed runs the container and returns the host view of its ps pids once both sleeps run. */
+async function listed(rt: OciRuntime, id: string): Promise<Host[]> {
+  const bundle = rt.bundle(id, ['sh', '-c', 'sleep 30 & exec sleep 31']);
+  const r = rt.run('run', '--detach', '--bundle', bundle, id);
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  const deadline = Date.now() + 30_000;
+  let seen: Host[] = [];
+  for (;;) {
+    const ps = rt.run('ps', '--format', 'json', id);
+    expect(ps.status).toBe(0);
+    try {
+      seen = (JSON.parse(ps.stdout) as number[]).map(hostView).sort((a, b) => a.cmdline.localeCompare(b.cmdline));
+    } catch {
+      seen = []; // a process ended between ps and the read: look again
+    }
+    if (seen.length === 2 && seen.every((h) => h.comm === 'sleep')) return seen;
+    if (Date.now() > deadline) return seen;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+describe('ps --format json: the host processes carry the container processes\' names', () => {
+  const runtimes: [string, () => string][] = [
+    ['runc', () => RUNC],
+    ['tvisor --platform ptrace', () => tvisorOnPlatform('ptrace', wrappers)],
+    ['tvisor --platform systrap', () => tvisorOnPlatform('systrap', wrappers)],
+  ];
+  const views = new Map<string, Host[]>();
+
+  test.each(runtimes)('%s', async (name, bin) => {
+    const rt = new OciRuntime(name.replace(/\W+/g, '-'), bin());
+    const id = `ps-names-${process.pid}-${name.replace(/\W+/g, '-')}`;
+    try {
+      views.set(name, await listed(rt, id));
+    } finally {
+      rt.run('delete', '--force', id);
+      rt.cleanup();
+    }
+    expect(views.get(name)).toEqual([
+      { comm: 'sleep', cmdline: 'sleep 30' },
+      { comm: 'sleep', cmdline: 'sleep 31' },
+    ]);
+  }, 90_000);
+
+  test('tvisor\'s listing is runc\'s', () => {
+    expect(views.size).toBe(runtimes.length);
+    for (const [name] of runtimes) expect([name, views.get(name)]).toEqual([name, views.get('runc')]);
+  });
+});
