@@ -7,14 +7,16 @@
  *   container's processes with their command lines, as runc's: the stub processes carry
  *   their processes' names and arguments (platform/ptrace/title.ts);
  * - `--network container:X`: a server on X's 127.0.0.1 answers a client container;
- * - `--ipc container:X` (X `--ipc shareable`): a file X wrote in /dev/shm is read by the other;
+ * - `--ipc container:X` (X `--ipc shareable`): a file X wrote in /dev/shm is read by the
+ *   other, and a System V shared memory segment X made is attached by the other
+ *   (programs/sysvshm.c, compiled here: busybox has no program that makes one);
  * - `--pid container:X`: each container's `ps` lists the other's processes.
  *
  * TVISOR_DOCKER_TESTS=0 skips the suite, saying so; a missing prerequisite fails it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dockerd, mountsUnder, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
+import { Dockerd, REPO, mountsUnder, run, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
 import { missingPrerequisite, optedOut } from './probes';
 
 const IMG = 'tvisor-test:busybox';
@@ -47,6 +49,8 @@ if (optedOut()) {
     let baselineMounts: string[] = [];
     /** names are the containers each case started (removed after it, and by afterAll). */
     const names: string[] = [];
+    /** SYSVSHM mounts the static sysvshm program at /sysvshm. */
+    let SYSVSHM: string[] = [];
 
     /** start runs a detached container under `rt` and returns its name. */
     function start(rt: Runtime, what: string, args: string[]): string {
@@ -67,6 +71,10 @@ if (optedOut()) {
       const tarFile = path.join(dockerd.dir, 'rootfs.tar');
       await writeBusyboxTar(tarFile);
       ok(d(['import', tarFile, IMG], { timeoutMs: 60_000 }));
+      const sysvshm = path.join(dockerd.dir, 'sysvshm');
+      const cc = run('cc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', sysvshm, path.join(REPO, 'spec-tests/docker/programs/sysvshm.c')]);
+      if (cc.status !== 0) throw new Error(`cannot compile sysvshm.c (cc -static): ${cc.stderr.trim()}`);
+      SYSVSHM = ['-v', `${sysvshm}:/sysvshm:ro`];
     }, 120_000);
 
     afterAll(async () => {
@@ -116,6 +124,17 @@ if (optedOut()) {
       }
       expect(got.runc).toEqual({ status: 0, read: 'written by runc\n', stderr: '', back: 'back\n' });
       expect(got.tvisor).toEqual({ status: 0, read: 'written by tvisor\n', stderr: '', back: 'back\n' });
+    }, 120_000);
+
+    test('--ipc container:X: a System V segment X made is the other\'s, as under runc', () => {
+      const got: Record<string, unknown> = {};
+      for (const rt of RUNTIMES) {
+        const a = start(rt, 'sysv', ['--ipc', 'shareable', ...SYSVSHM, IMG, 'sh', '-c', `/sysvshm put 0x5eed "segment of ${rt}" && exec sleep 60`]);
+        const r = d(['run', '--rm', `--runtime=${rt}`, '--ipc', `container:${a}`, ...SYSVSHM, IMG, 'sh', '-c', `(${retry('/sysvshm get 0x5eed 2>/dev/null >/dev/null')}) && /sysvshm get 0x5eed`], { timeoutMs: 60_000 });
+        got[rt] = { status: r.status, read: r.stdout, stderr: r.stderr.trim() };
+      }
+      expect(got.runc).toEqual({ status: 0, read: 'segment of runc\n', stderr: '' });
+      expect(got.tvisor).toEqual({ status: 0, read: 'segment of tvisor\n', stderr: '' });
     }, 120_000);
 
     test('--pid container:X: each container\'s ps lists the other\'s processes, as under runc', async () => {
