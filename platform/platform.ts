@@ -80,6 +80,12 @@ export interface Context {
   release(): void;
   /** cpuNs, when the platform measures it, is the host CPU time (ns) the task ran in switch(). */
   readonly cpuNs?: number;
+  /**
+   * nameThread, where the task runs on a host thread of its own in `as` (ptrace), gives
+   * that thread the name `comm`, as the task's prctl(PR_SET_NAME) would on Linux. It may
+   * throw a HostError; the context stays usable.
+   */
+  nameThread?(as: AddressSpace, comm: string): void;
 }
 
 /** Platform creates address spaces and contexts; get one with getPlatform. */

@@ -16,7 +16,7 @@ import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../plat
 import { killProcess } from './host';
 import { MIN_USER_ADDRESS, STUB_BASE, STUB_MEMFD } from './stub-layout';
 import { StubThread } from './stub-thread';
-import { setStubTitle } from './title';
+import { setStubThreadName, setStubTitle } from './title';
 
 const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
 const MAP_SHARED = 1, MAP_FIXED = 0x10;
@@ -60,8 +60,9 @@ export class PtraceAddressSpace implements AddressSpace {
   private readonly table = new MappingTable();
   private readonly threads = new Set<StubThread>();
   private released = false;
-  /** titled is set once the title page is mapped (title.ts). */
+  /** titled is set once the title page is mapped (title.ts); titleArgs are the arguments it shows. */
   private titled = false;
+  private titleArgs = Buffer.alloc(0);
   /** dead is set when a thread of the stub was seen killed: the whole process is gone. */
   dead = false;
   /** cpuSeenNs is the stub process's CPU time (ns) when it was last sampled. */
@@ -154,6 +155,24 @@ export class PtraceAddressSpace implements AddressSpace {
     if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: titles are set only on the thread that created it`);
     this.checkLive();
     setStubTitle(this.memoryFile, (nr, a) => this.inject(nr, a), comm, args, this.titled);
+    this.titled = true;
+    this.titleArgs = Buffer.from(args);
+  }
+
+  /**
+   * setThreadName names stub thread `t` of this process (stopped, traced by this
+   * JavaScript thread: a context's) `comm`, as the task it runs named itself; the
+   * process's name and arguments stay (title.ts).
+   */
+  setThreadName(t: StubThread, comm: string): void {
+    if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: threads are named only on the thread that created it`);
+    this.checkLive();
+    if (t.pid !== this.pid || t.dead) throw new Error(`address space ${this.pid}: thread ${t.tid} is not a live thread of it`);
+    setStubThreadName(this.memoryFile, (nr, a) => this.inject(nr, a), (nr, a) => {
+      const r = native.injectSyscall(t.tid, nr, a);
+      if (r < 0) throw new HostError(`address space ${this.pid}: thread ${t.tid}: syscall ${nr}`, -r);
+      return r;
+    }, comm, this.titleArgs, this.titled);
     this.titled = true;
   }
 

@@ -5,6 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { nativeUnavailable } from '../../native/ptrace/ptrace-native';
 import { systrapUnavailable } from '../../native/systrap/systrap-native';
 import { getPlatform, MemoryFile, type AddressSpace, type Platform } from '../index';
+import { runTask } from '../testing/run';
+import { usePlatform } from '../testing/suite';
+import type { PtraceAddressSpace, PtraceContext } from './ptrace';
 import { STUB_BASE } from './stub-layout';
 import { COMM_MAX, STUB_TITLE, TITLE_ARGS_MAX, TITLE_OFF_ARGS, TITLE_OFF_COMM, titlePage } from './title';
 
@@ -69,5 +72,28 @@ describe.each(['ptrace', 'systrap'])('%s stub title', (name) => {
     } finally {
       as.release();
     }
+  });
+});
+
+describe('ptrace: a task\'s own stub thread', () => {
+  const f = usePlatform<PtraceAddressSpace, PtraceContext>('ptrace');
+
+  test('takes the name the task gives itself, between two syscalls, and the task runs on', () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    as.setTitle('proc', Buffer.from('proc\x00-x\x00'));
+    regs.rdi = 100n;
+    let named: string | undefined;
+    let calls = 0;
+    const out = runTask(ctx, as, regs, (r) => {
+      if (++calls === 50) {
+        ctx.nameThread(as, 'worker-thread-name');
+        named = readFileSync(`/proc/${as.pid}/task/${ctx.threadOf(as)!.tid}/comm`, 'utf8');
+      }
+      return r.arg(0) + r.arg(1);
+    });
+    expect(out).toEqual({ kind: 'exit', code: 0, syscalls: 100 });
+    expect(named).toBe('worker-thread-n\n'); // 15 bytes, as Linux keeps
+    // The process keeps its name and arguments (its leader's).
+    expect(hostView(as.pid)).toEqual({ comm: 'proc\n', cmdline: 'proc\x00-x\x00' });
   });
 });

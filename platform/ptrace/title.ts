@@ -90,12 +90,11 @@ function scratchOf(memoryFile: MemoryFile): { range: FileRange; view: Buffer } {
 }
 
 /**
- * setStubTitle shows `comm` and `args` on the stub process that `inject` reaches (its
- * control thread, stopped): the five calls of the header; `mapped` says whether the title
- * page is there already. A HostError from any call is the caller's to take (the stub is
- * unchanged or half-named, never harmed).
+ * fillTitlePage writes the title page of the stub that `inject` reaches (its control
+ * thread, stopped): `comm` and `args` laid out by titlePage, copied in by the header's
+ * first three calls; `mapped` says whether the title page is there already.
  */
-export function setStubTitle(memoryFile: MemoryFile, inject: Inject, comm: string, args: Buffer, mapped: boolean): void {
+function fillTitlePage(memoryFile: MemoryFile, inject: Inject, comm: string, args: Buffer, mapped: boolean): void {
   const s = scratchOf(memoryFile);
   titlePage(comm, args).copy(s.view);
   // SAFETY: each call is one the stub's filter allows at its gadget with these arguments
@@ -108,6 +107,27 @@ export function setStubTitle(memoryFile: MemoryFile, inject: Inject, comm: strin
   } finally {
     inject(SYS_mprotect, [STUB_TITLE, STUB_TITLE_SIZE, PROT_R]);
   }
+}
+
+/**
+ * setStubTitle shows `comm` and `args` on the stub process that `inject` reaches (its
+ * control thread, stopped, the process's leader): the five calls of the header. A
+ * HostError from any call is the caller's to take (the stub is unchanged or half-named,
+ * never harmed).
+ */
+export function setStubTitle(memoryFile: MemoryFile, inject: Inject, comm: string, args: Buffer, mapped: boolean): void {
+  fillTitlePage(memoryFile, inject, comm, args, mapped);
   inject(SYS_prctl, [PR_SET_NAME, STUB_TITLE + TITLE_OFF_COMM]);
   inject(SYS_prctl, [PR_SET_MM, PR_SET_MM_MAP, STUB_TITLE, PRCTL_MM_MAP_SIZE, 0]);
+}
+
+/**
+ * setStubThreadName gives one stub thread the name `comm`, as prctl(PR_SET_NAME) from it:
+ * the title page is filled through the control thread (`inject`, with the process's
+ * arguments `args` kept as they were), then `injectThread` (the stopped thread, at the
+ * same gadget) names itself. The process's own name (its leader's) is unchanged.
+ */
+export function setStubThreadName(memoryFile: MemoryFile, inject: Inject, injectThread: Inject, comm: string, args: Buffer, mapped: boolean): void {
+  fillTitlePage(memoryFile, inject, comm, args, mapped);
+  injectThread(SYS_prctl, [PR_SET_NAME, STUB_TITLE + TITLE_OFF_COMM]);
 }

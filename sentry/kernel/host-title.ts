@@ -6,9 +6,11 @@
  * processes by name, as under runc (platform/ptrace/title.ts).
  *
  * When: after execve (init's too), on fork (a new address space: the child has its
- * parent's name and arguments, as on Linux), and when the leader of a process changes its
- * name (prctl PR_SET_NAME; /proc/<pid>/comm shows the leader's). A thread's own name stays
- * the sandbox's: the host thread of a task shows its process's name.
+ * parent's name and arguments, as on Linux), and when a task changes its name (prctl
+ * PR_SET_NAME): the leader's is the process's name (/proc/<pid>/comm), and where the task
+ * runs on a host thread of its own (ptrace) that thread takes the name too. Under systrap
+ * a task's host thread cannot be named (it never runs the sentry's calls) and keeps the
+ * process's name; a new host thread starts with the process's name, not its creator's.
  */
 import { TITLE_ARGS_MAX } from '../../platform/ptrace/title';
 import type { Task } from './task';
@@ -32,5 +34,20 @@ export function showHostTitle(t: Task, name = (t.tg.leader ?? t).name): void {
     as.setTitle(name, args);
   } catch (e) {
     t.kernel.log.warnOnce('host-title', `the host process of pid ${t.tg.tgid} keeps its stub's name: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * showHostName follows t's prctl(PR_SET_NAME): the process's title when t leads it, and
+ * t's own host thread where the platform gives it one. Best effort, as showHostTitle.
+ */
+export function showHostName(t: Task): void {
+  if (t.tg.leader === t) showHostTitle(t);
+  const ctx = t.ctx, as = t.mm?.as;
+  if (!ctx?.nameThread || !as) return;
+  try {
+    ctx.nameThread(as, t.name);
+  } catch (e) {
+    t.kernel.log.warnOnce('host-thread-name', `the host thread of tid ${t.tid} keeps its name: ${(e as Error).message}`);
   }
 }

@@ -6,7 +6,11 @@
  * (platform/ptrace/title.ts), on the ptrace and the systrap platform alike.
  *
  * The container's init is a shell that starts `sleep 30` in the background (fork, then
- * exec) and then execs `sleep 31` itself; the listing is compared with runc's.
+ * exec) and then execs `sleep 31` itself; the listing is compared with runc's. Then a
+ * program that renames itself and a second thread with prctl(PR_SET_NAME)
+ * (spec-tests/behaviour/programs/prctl-name.c): the process's comm follows (both
+ * platforms) and, under ptrace, whose tasks run on host threads of their own, so do its
+ * threads' comms (under systrap a task's host thread cannot be named: README).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,8 +19,9 @@ import { tvisorOnPlatform } from '../behaviour/runner';
 import { OciRuntime } from './harness';
 
 const RUNC = '/usr/sbin/runc';
+const PRCTL_NAME = path.resolve(__dirname, '../../build/programs/prctl-name');
 const TVISOR = path.resolve(__dirname, '../../bin/tvisor');
-for (const bin of [RUNC, TVISOR]) if (!fs.existsSync(bin)) throw new Error(`prerequisite missing: ${bin}`);
+for (const bin of [RUNC, TVISOR, PRCTL_NAME]) if (!fs.existsSync(bin)) throw new Error(`prerequisite missing: ${bin}`);
 
 const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-names-'));
 afterAll(() => fs.rmSync(wrappers, { recursive: true, force: true }));
@@ -30,6 +35,36 @@ interface Host {
 function hostView(pid: number): Host {
   const read = (f: string) => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8');
   return { comm: read('comm').trimEnd(), cmdline: read('cmdline').split('\0').filter(Boolean).join(' ') };
+}
+
+/** Named is the host view of a renamed process: its comm, command line and its threads' comms. */
+interface Named extends Host {
+  threads: string[];
+}
+
+/** renamed runs prctl-name in a container and returns the host view of its one ps pid once `ready` holds (or after 30 s). */
+async function renamed(rt: OciRuntime, id: string, ready: (n: Named) => boolean): Promise<Named | undefined> {
+  const bundle = rt.bundle(id, ['/prctl-name']);
+  fs.copyFileSync(PRCTL_NAME, path.join(bundle, 'rootfs', 'prctl-name'));
+  fs.chmodSync(path.join(bundle, 'rootfs', 'prctl-name'), 0o755);
+  const r = rt.run('run', '--detach', '--bundle', bundle, id);
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  const deadline = Date.now() + 30_000;
+  let seen: Named | undefined;
+  for (;;) {
+    const ps = rt.run('ps', '--format', 'json', id);
+    expect(ps.status).toBe(0);
+    const pids = JSON.parse(ps.stdout) as number[];
+    try {
+      expect(pids).toHaveLength(1);
+      const threads = fs.readdirSync(`/proc/${pids[0]}/task`).map((tid) => fs.readFileSync(`/proc/${pids[0]}/task/${tid}/comm`, 'utf8').trimEnd());
+      seen = { ...hostView(pids[0]), threads: [...new Set(threads)].sort() };
+    } catch {
+      seen = undefined; // a thread ended between the listing and the read: look again
+    }
+    if ((seen && ready(seen)) || Date.now() > deadline) return seen;
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 /** listed runs the container and returns the host view of its ps pids once both sleeps run. */
@@ -80,4 +115,29 @@ describe('ps --format json: the host processes carry the container processes\' n
     expect(views.size).toBe(runtimes.length);
     for (const [name] of runtimes) expect([name, views.get(name)]).toEqual([name, views.get('runc')]);
   });
+});
+
+describe('prctl(PR_SET_NAME): the host process (and, under ptrace, its threads) follow', () => {
+  const expected: Named = { comm: 'ps-main-renamed', cmdline: '/prctl-name', threads: ['ps-main-renamed', 'ps-worker'] };
+  const whole = (n: Named) => n;
+  // systrap: the process's name and arguments only (its threads keep the name they were made with).
+  const processOnly = (n: Named) => ({ comm: n.comm, cmdline: n.cmdline });
+  const cases: [string, () => string, (n: Named) => unknown][] = [
+    ['runc', () => RUNC, whole],
+    ['tvisor --platform ptrace', () => tvisorOnPlatform('ptrace', wrappers), whole],
+    ['tvisor --platform systrap', () => tvisorOnPlatform('systrap', wrappers), processOnly],
+  ];
+
+  test.each(cases)('%s', async (name, bin, view) => {
+    const rt = new OciRuntime(name.replace(/\W+/g, '-'), bin());
+    const id = `ps-prctl-${process.pid}-${name.replace(/\W+/g, '-')}`;
+    let seen: Named | undefined;
+    try {
+      seen = await renamed(rt, id, (n) => JSON.stringify(view(n)) === JSON.stringify(view(expected)));
+    } finally {
+      rt.run('delete', '--force', id);
+      rt.cleanup();
+    }
+    expect(seen && view(seen)).toEqual(view(expected));
+  }, 90_000);
 });
