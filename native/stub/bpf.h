@@ -13,11 +13,12 @@
  * those, to `kill` for any other form of them, and to `other` for any other syscall.
  * STUB_TITLE_CALLS_A is its shorter form for the systrap stub's filter A, which has 14
  * instructions left before filter B's fixed place: pread64's fd and buffer, prctl's
- * option and PR_SET_MM_MAP are pinned, the pointers and the count are not. Nothing of an
- * application's reaches either there: its syscalls at the gadget stop in the tracer
- * (ptrace: PTRACE_SYSEMU) or are killed by filter B (systrap); and each call can change
- * its own process's name, command line and title page only. The including file defines
- * SYS_pread64 and SYS_prctl.
+ * option and PR_SET_MM_MAP are pinned, prctl's pointers and pread64's count are not.
+ * Nothing of an application's reaches either there: its syscalls at the gadget stop in
+ * the tracer (ptrace: PTRACE_SYSEMU) or are killed by filter B (systrap); and each call
+ * can change its own process only (its name, the /proc fields PR_SET_MM_MAP sets without
+ * a capability, its title page: nothing is mapped in the 508 KiB after that page). The
+ * including file defines SYS_pread64 and SYS_prctl.
  */
 #ifndef TVISOR_STUB_BPF_H
 #define TVISOR_STUB_BPF_H

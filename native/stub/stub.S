@@ -6,7 +6,7 @@
  * no_new_privs, arms a 10 ms ITIMER_VIRTUAL time slice and installs a seccomp filter that kills the whole process on any host
  * syscall except a few (mmap, munmap, mprotect, clone, exit) made from the inject gadget
  * and pause from the park gadget, plus the title calls (bpf.h's STUB_TITLE_CALLS: the
- * process's name and command line, every argument pinned) from the inject gadget. Then it
+ * process's name and command line, their arguments pinned) from the inject gadget. Then it
  * stops on int3 at STUB_READY for its tracer.
  *
  * A call into the legacy vsyscall page (0xffffffffff600000) is emulated by the host
