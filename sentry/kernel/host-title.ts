@@ -12,8 +12,10 @@
  * a task's host thread cannot be named (it never runs the sentry's calls) and keeps the
  * process's name; a new host thread starts with the process's name, not its creator's.
  */
-import { TITLE_ARGS_MAX } from '../../platform/ptrace/title';
 import type { Task } from './task';
+
+/** ARGS_READ_MAX bounds the argument bytes read for a title (a platform shows less: ptrace and systrap a page's worth). */
+const ARGS_READ_MAX = 4096;
 
 /**
  * showHostTitle gives t's host process (if its platform has one) the process name `name`
@@ -24,7 +26,7 @@ export function showHostTitle(t: Task, name = (t.tg.leader ?? t).name): void {
   const mm = t.mm, as = mm?.as;
   if (!as?.setTitle) return;
   try {
-    const n = Math.max(0, Math.min(mm.argEnd - mm.argStart, TITLE_ARGS_MAX));
+    const n = Math.max(0, Math.min(mm.argEnd - mm.argStart, ARGS_READ_MAX));
     let args: Buffer = Buffer.alloc(0);
     try {
       if (n > 0) args = mm.read(mm.argStart, n);
