@@ -214,7 +214,9 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   t.fds.closeOnExec();
   t.tg.actions = t.tg.actions.map((a) => (a.handler === SIG_IGN ? a : defaultAction()));
   t.altstack = { sp: 0n, size: 0, flags: 2 };
-  t.name = path.basename(p).slice(0, 15);
+  // The name is the file's asked for, a script's rather than its interpreter's (Linux's
+  // kbasename(bprm->filename)).
+  t.name = path.basename(file).slice(0, 15);
   t.tg.name = t.name;
   showHostTitle(t, t.name);
   markExeced(t.tg);

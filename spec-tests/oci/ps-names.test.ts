@@ -117,6 +117,43 @@ describe('ps --format json: the host processes carry the container processes\' n
   });
 });
 
+describe('a script: its process is named after the script, as Linux names it', () => {
+  const cases: [string, () => string][] = [
+    ['runc', () => RUNC],
+    ['tvisor --platform ptrace', () => tvisorOnPlatform('ptrace', wrappers)],
+    ['tvisor --platform systrap', () => tvisorOnPlatform('systrap', wrappers)],
+  ];
+
+  test.each(cases)('%s', async (name, bin) => {
+    const rt = new OciRuntime(name.replace(/\W+/g, '-'), bin());
+    const id = `ps-script-${process.pid}-${name.replace(/\W+/g, '-')}`;
+    let seen: Host[] = [];
+    try {
+      const bundle = rt.bundle(id, ['/job.sh', 'arg']);
+      fs.writeFileSync(path.join(bundle, 'rootfs', 'job.sh'), '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+      const r = rt.run('run', '--detach', '--bundle', bundle, id);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          seen = (JSON.parse(rt.run('ps', '--format', 'json', id).stdout) as number[]).map(hostView).sort((a, b) => a.cmdline.localeCompare(b.cmdline));
+        } catch {
+          seen = [];
+        }
+        if (seen.length === 2 || Date.now() > deadline) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    } finally {
+      rt.run('delete', '--force', id);
+      rt.cleanup();
+    }
+    expect(seen).toEqual([
+      { comm: 'job.sh', cmdline: '/bin/sh /job.sh arg' },
+      { comm: 'sleep', cmdline: 'sleep 30' },
+    ]);
+  }, 90_000);
+});
+
 describe('prctl(PR_SET_NAME): the host process (and, under ptrace, its threads) follow', () => {
   const expected: Named = { comm: 'ps-main-renamed', cmdline: '/prctl-name', threads: ['ps-main-renamed', 'ps-worker'] };
   const whole = (n: Named) => n;
