@@ -16,7 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dockerd, REPO, mountsUnder, run, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
+import { Dockerd, REPO, alive, mountsUnder, run, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
 import { missingPrerequisite, optedOut } from './probes';
 
 const IMG = 'tvisor-test:busybox';
@@ -49,6 +49,8 @@ if (optedOut()) {
     let baselineMounts: string[] = [];
     /** names are the containers each case started (removed after it, and by afterAll). */
     const names: string[] = [];
+    /** stubs are the host pids docker top listed for tvisor containers: gone once those are removed. */
+    const stubs: number[] = [];
     /** SYSVSHM mounts the static sysvshm program at /sysvshm. */
     let SYSVSHM: string[] = [];
 
@@ -98,6 +100,7 @@ if (optedOut()) {
         const until = Date.now() + 30_000;
         // The shell forks and execs: wait until both sleeps run (not a timing assertion).
         while ((got[rt] = cmds()).join() !== 'sleep 30,sleep 31' && Date.now() < until) await sleep(200);
+        if (rt === 'tvisor') stubs.push(...ok(d(['top', name])).trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1])));
       }
       expect(got.runc).toEqual(['sleep 30', 'sleep 31']);
       expect(got.tvisor).toEqual(got.runc);
@@ -159,6 +162,10 @@ if (optedOut()) {
       const until = Date.now() + 10_000;
       while (tvisorProcessesUsing(dockerd.dir).length > 0 && Date.now() < until) await sleep(100);
       expect(tvisorProcessesUsing(dockerd.dir)).toEqual([]);
+      // The stubs (named after their processes, their working directory /) are gone too.
+      expect(stubs.length).toBeGreaterThan(0);
+      while (stubs.some(alive) && Date.now() < until) await sleep(100);
+      expect(stubs.filter(alive)).toEqual([]);
       expect(mountsUnder(dockerd.dir)).toEqual(baselineMounts);
       for (const r of dockerd.runtimeRoots().filter((p) => fs.existsSync(p))) expect([r, fs.readdirSync(r)]).toEqual([r, []]);
     });
