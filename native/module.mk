@@ -14,11 +14,11 @@ $(NATIVE_ADDON) $(NATIVE_NET_ADDON) $(NATIVE_SYSTRAP_ADDON): native/binding.gyp 
 	$(NODE_GYP) --directory=native configure build
 	@touch $@
 
-$(NATIVE_STUB): native/stub/stub.S native/stub/layout.h native/stub/prologue.h native/stub/stub.ld
+$(NATIVE_STUB): native/stub/stub.S native/stub/layout.h native/stub/prologue.h native/stub/bpf.h native/stub/stub.ld
 	@mkdir -p $(@D)
 	$(CC) $(NATIVE_STUB_FLAGS) -o $@ native/stub/stub.S
 
-$(NATIVE_SYSTRAP_STUB): native/systrap/stub.S native/systrap/layout.h native/stub/layout.h native/stub/prologue.h native/stub/stub.ld
+$(NATIVE_SYSTRAP_STUB): native/systrap/stub.S native/systrap/layout.h native/stub/layout.h native/stub/prologue.h native/stub/bpf.h native/stub/stub.ld
 	@mkdir -p $(@D)
 	$(CC) $(NATIVE_STUB_FLAGS) -o $@ native/systrap/stub.S
 

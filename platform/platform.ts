@@ -58,6 +58,13 @@ export interface AddressSpace {
   release(): void;
   /** hostPid is the host process that runs this address space's code (ptrace: its stub), when there is one: `ps` reports it. */
   readonly hostPid?: number;
+  /**
+   * setTitle, where there is a host process (hostPid), shows the host the application's
+   * name `comm` (Linux keeps 15 bytes) and arguments `args` (NUL-separated strings) as
+   * that process's comm and command line: what host `ps` and `docker top` print. It may
+   * throw a HostError; the address space stays usable.
+   */
+  setTitle?(comm: string, args: Buffer): void;
 }
 
 /** Context runs tasks: it holds the host thread(s) a task runs on. */
@@ -73,6 +80,12 @@ export interface Context {
   release(): void;
   /** cpuNs, when the platform measures it, is the host CPU time (ns) the task ran in switch(). */
   readonly cpuNs?: number;
+  /**
+   * nameThread, where the task runs on a host thread of its own in `as` (ptrace), gives
+   * that thread the name `comm`, as the task's prctl(PR_SET_NAME) would on Linux. It may
+   * throw a HostError; the context stays usable.
+   */
+  nameThread?(as: AddressSpace, comm: string): void;
 }
 
 /** Platform creates address spaces and contexts; get one with getPlatform. */

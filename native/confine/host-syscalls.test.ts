@@ -131,8 +131,14 @@ describe('the stub binary', () => {
     const rows = hostSyscallsOf('stub');
     for (let nr = 0; nr <= MAX_SYSCALL; nr++) {
       for (const [gadget, ip] of [['inject', INJECT_IP], ['park', PARK_IP], ['elsewhere', STUB_BASE + 0x100n]] as const) {
-        const allowed = rows.some((r) => r.nr === nr && r.gadget === gadget);
-        expect([nr, gadget, runFilter(prog, { nr, ip })]).toEqual([nr, gadget, allowed ? RET.ALLOW : RET.KILL_PROCESS]);
+        const row = rows.find((r) => r.nr === nr && r.gadget === gadget);
+        if (!row?.args) {
+          expect([nr, gadget, runFilter(prog, { nr, ip })]).toEqual([nr, gadget, row ? RET.ALLOW : RET.KILL_PROCESS]);
+          continue;
+        }
+        // Pinned arguments: each alternative passes, anything else kills.
+        for (const alt of row.args) expect([nr, gadget, runFilter(prog, { nr, ip, args: argsOf(alt) })]).toEqual([nr, gadget, RET.ALLOW]);
+        expect([nr, gadget, runFilter(prog, { nr, ip, args: [7n, 7n, 7n, 7n, 7n, 7n] })]).toEqual([nr, gadget, RET.KILL_PROCESS]);
       }
     }
   });

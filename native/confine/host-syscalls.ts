@@ -123,7 +123,9 @@ const FUTEX_WAIT = 0, FUTEX_WAKE = 1, SECCOMP_SET_MODE_FILTER = 1;
 const SYSTRAP_FPROG_B = 0x7fffff000000 + 0x600 - 16;
 
 // prctl(2) options; personality(2) flags.
-const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38;
+const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38, PR_SET_MM = 35, PR_SET_MM_MAP = 14;
+// The stubs' title page (native/stub/layout.h, platform/ptrace/title.ts).
+const STUB_TITLE = 0x7fffff000000 + 0x80000, STUB_TITLE_SIZE = 0x1000, STUB_TITLE_COMM = STUB_TITLE + 0x70, STUB_MEMFD = 3;
 const AT_EMPTY_PATH = 0x1000;
 const AT_FDCWD = -100;
 const ADDR_NO_RANDOMIZE = 0x0040000;
@@ -158,6 +160,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 15, name: 'rt_sigreturn', who: ['systrap-stub'], gadget: 'restorer', why: 'the signal handler returns into the answered frame (any register state is the application\'s own to set)' },
   { nr: 16, name: 'ioctl', who: S, why: 'terminal requests forwarded to host ptys; the KVM platform\'s VM and vCPUs', args: oneOf(1, [...SENTRY_IOCTLS, ...KVM_IOCTLS]), argsText: 'request: termios, winsize, pty, FIONBIO, FIOCLEX; FIONREAD, SIOCOUTQ, SIOCATMARK, SIOCGIF* (read-only); KVM_RUN, KVM_GET/SET_SREGS, SET_MSRS, SET_CPUID2, SET_XCRS, GET/SET_XSAVE, SET_USER_MEMORY_REGION, CREATE_VCPU' },
   { nr: 17, name: 'pread64', who: SG, why: 'the memory file; Tread; the sandbox\'s /proc/net/snmp, netstat and /proc/sys/net, re-read from the namespace\'s files opened before confinement' },
+  { nr: 17, name: 'pread64', who: ['stub'], gadget: 'inject', args: [[LOW32(0, STUB_MEMFD), eq(1, STUB_TITLE), eq(2, STUB_TITLE_SIZE)]], argsText: 'the memory file into the title page, one page', why: 'the process title: a copy of the application\'s arguments into the anonymous title page, the only memory the host\'s /proc/<pid>/cmdline reads' },
+  { nr: 17, name: 'pread64', who: ['systrap-stub'], gadget: 'inject', args: [[LOW32(0, STUB_MEMFD), eq(1, STUB_TITLE)]], argsText: 'the memory file into the title page', why: 'the process title, as the ptrace stub\'s (the count is not pinned: filter A has no room; the page after the title page is never mapped)' },
   { nr: 18, name: 'pwrite64', who: SG, why: 'the memory file; Twrite' },
   { nr: 21, name: 'access', who: S, why: 'Node\'s fs.existsSync' },
   { nr: 24, name: 'sched_yield', who: SG, why: 'V8 spin locks; the sentry\'s bounded spin for a systrap stub\'s event' },
@@ -219,7 +223,9 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 131, name: 'sigaltstack', who: ['systrap-stub'], gadget: 'inject', why: 'a new thread\'s alternate stack in its block, before its detach' },
   { nr: 135, name: 'personality', who: S, why: 'stub spawn disables ASLR', args: oneOf(0, [ADDR_NO_RANDOMIZE]), argsText: 'ADDR_NO_RANDOMIZE' },
   { nr: 138, name: 'fstatfs', who: G, why: 'Tstatfs' },
-  { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up', args: oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_NO_NEW_PRIVS]), argsText: 'option: PDEATHSIG, SET_NAME, NO_NEW_PRIVS' },
+  { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up; a stub\'s process title (PR_SET_MM_MAP, at its gadget)', args: [...oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_NO_NEW_PRIVS]), [eq(0, PR_SET_MM), eq(1, PR_SET_MM_MAP)]], argsText: 'option: PDEATHSIG, SET_NAME, NO_NEW_PRIVS, SET_MM with MM_MAP' },
+  { nr: 157, name: 'prctl', who: ['stub'], gadget: 'inject', args: [[LOW32(0, PR_SET_NAME), eq(1, STUB_TITLE_COMM)], [LOW32(0, PR_SET_MM), LOW32(1, PR_SET_MM_MAP), eq(2, STUB_TITLE)]], argsText: 'SET_NAME from the title page; SET_MM MM_MAP of the title page (its executable field unset: no capability allows more)', why: 'the process title: the application\'s name and its argument range, shown by host ps and docker top' },
+  { nr: 157, name: 'prctl', who: ['systrap-stub'], gadget: 'inject', args: [[LOW32(0, PR_SET_NAME)], [LOW32(0, PR_SET_MM), LOW32(1, PR_SET_MM_MAP)]], argsText: 'SET_NAME; SET_MM MM_MAP (the pointers are not pinned: filter A has no room)', why: 'the process title, as the ptrace stub\'s' },
   { nr: 186, name: 'gettid', who: S, why: 'the tracing thread of a new context' },
   { nr: 190, name: 'fsetxattr', who: G, why: 'Txattrcreate' },
   { nr: 193, name: 'fgetxattr', who: G, why: 'Txattrwalk' },

@@ -27,6 +27,22 @@
 #define STUB_INJECT_SYSCALL_IP (STUB_INJECT + 2)
 #define STUB_PARK_SYSCALL_IP (STUB_PARK + 7)
 
+/*
+ * The title page: an anonymous private page the sentry maps above the stub (below the
+ * systrap blocks, with nothing mapped after it) when it first names the process, the only
+ * memory whose bytes the host's /proc/<pid>/cmdline reads (it reads anonymous mappings
+ * only, never the memory file's shared ones). The sentry fills it with pread64 of a
+ * memory-file page injected at the gadget, then names the process (PR_SET_NAME) and
+ * points its argument range at the copy of argv (prctl PR_SET_MM_MAP): a struct
+ * prctl_mm_map, the 16-byte comm, then the argument strings (platform/ptrace/title.ts).
+ */
+#define STUB_TITLE (STUB_BASE + 0x80000)
+#define STUB_TITLE_SIZE 0x1000
+#define STUB_TITLE_OFF_COMM 0x70
+#define STUB_TITLE_OFF_ARGS 0x80
+#define STUB_TITLE_COMM (STUB_TITLE + STUB_TITLE_OFF_COMM)
+#define PRCTL_MM_MAP_SIZE 104 /* sizeof(struct prctl_mm_map) */
+
 /* The memory file is file descriptor STUB_MEMFD in every stub; no other fd is open. */
 #define STUB_MEMFD 3
 

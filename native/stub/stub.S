@@ -5,7 +5,9 @@
  * At start it unmaps everything but itself (the kernel's stack, vdso and vvar), sets
  * no_new_privs, arms a 10 ms ITIMER_VIRTUAL time slice and installs a seccomp filter that kills the whole process on any host
  * syscall except a few (mmap, munmap, mprotect, clone, exit) made from the inject gadget
- * and pause from the park gadget. Then it stops on int3 at STUB_READY for its tracer.
+ * and pause from the park gadget, plus the title calls (bpf.h's STUB_TITLE_CALLS: the
+ * process's name and command line, their arguments pinned) from the inject gadget. Then it
+ * stops on int3 at STUB_READY for its tracer.
  *
  * A call into the legacy vsyscall page (0xffffffffff600000) is emulated by the host
  * kernel, which consults seccomp with that page as instruction pointer: the filter traps
@@ -20,6 +22,7 @@
 
 #define SYS_mmap 9
 #define SYS_mprotect 10
+#define SYS_pread64 17
 #define SYS_munmap 11
 #define SYS_pause 34
 #define SYS_setitimer 38
@@ -32,10 +35,6 @@
 #define SECCOMP_SET_MODE_FILTER 1
 #define ITIMER_VIRTUAL 1
 
-/* struct sock_filter: u16 code, u8 jt, u8 jf, u32 k. */
-#define LD_ABS(off) .short 0x20; .byte 0, 0; .int (off)
-#define JEQ(k, jt, jf) .short 0x15; .byte (jt), (jf); .int (k)
-#define RET(k) .short 0x06; .byte 0, 0; .int (k)
 #define SECCOMP_RET_KILL_PROCESS 0x80000000
 #define SECCOMP_RET_ALLOW 0x7fff0000
 #define SECCOMP_RET_TRAP 0x00030000
@@ -44,6 +43,7 @@
 #define LO32(x) ((x) & 0xffffffff)
 #define HI32(x) (((x) >> 32) & 0xffffffff)
 
+#include "bpf.h"
 #include "prologue.h"
 
 	.text
@@ -89,27 +89,44 @@ name:
 
 	.org STUB_OFF_FILTER - 16, 0xcc
 fprog:
-	.short 19
+	.short (filter_end - filter) / 8
 	.short 0, 0, 0
 	.quad STUB_BASE + STUB_OFF_FILTER
 
 	.org STUB_OFF_FILTER, 0xcc
-	/* 0 */ LD_ABS(4)
-	/* 1 */ JEQ(AUDIT_ARCH_X86_64, 0, 14)
-	/* 2 */ LD_ABS(12)
-	/* 3 */ JEQ(HI32(STUB_BASE), 1, 0)
-	/* 4 */ JEQ(VSYSCALL_HI32, 13, 11)
-	/* 5 */ LD_ABS(8)
-	/* 6 */ JEQ(LO32(STUB_PARK_SYSCALL_IP), 7, 0)
-	/* 7 */ JEQ(LO32(STUB_INJECT_SYSCALL_IP), 0, 8)
-	/* 8 */ LD_ABS(0)
-	/* 9 */ JEQ(SYS_mmap, 7, 0)
-	/* 10 */ JEQ(SYS_mprotect, 6, 0)
-	/* 11 */ JEQ(SYS_munmap, 5, 0)
-	/* 12 */ JEQ(SYS_clone, 4, 0)
-	/* 13 */ JEQ(SYS_exit, 3, 2)
-	/* 14 */ LD_ABS(0)
-	/* 15 */ JEQ(SYS_pause, 1, 0)
-	/* 16 */ RET(SECCOMP_RET_KILL_PROCESS)
-	/* 17 */ RET(SECCOMP_RET_ALLOW)
-	/* 18 */ RET(SECCOMP_RET_TRAP)
+filter:
+	BPF_LD 4
+	BPF_JEQ AUDIT_ARCH_X86_64, f_ip, f_kill
+f_ip:
+	BPF_LD 12
+	BPF_JEQ HI32(STUB_BASE), f_lo, f_vsyscall
+f_vsyscall:
+	BPF_JEQ VSYSCALL_HI32, f_trap, f_kill
+f_lo:
+	BPF_LD 8
+	BPF_JEQ LO32(STUB_PARK_SYSCALL_IP), f_park, f_inject_ip
+f_inject_ip:
+	BPF_JEQ LO32(STUB_INJECT_SYSCALL_IP), f_inject, f_kill
+f_inject:
+	BPF_LD 0
+	BPF_JEQ SYS_mmap, f_allow, f_i1
+f_i1:
+	BPF_JEQ SYS_mprotect, f_allow, f_i2
+f_i2:
+	BPF_JEQ SYS_munmap, f_allow, f_i3
+f_i3:
+	BPF_JEQ SYS_clone, f_allow, f_i4
+f_i4:
+	BPF_JEQ SYS_exit, f_allow, f_title
+f_title:
+	STUB_TITLE_CALLS f_allow, f_kill, f_kill
+f_park:
+	BPF_LD 0
+	BPF_JEQ SYS_pause, f_allow, f_kill
+f_kill:
+	BPF_RET SECCOMP_RET_KILL_PROCESS
+f_allow:
+	BPF_RET SECCOMP_RET_ALLOW
+f_trap:
+	BPF_RET SECCOMP_RET_TRAP
+filter_end:

@@ -14,9 +14,10 @@
  * stub's own syscall sites traps (SECCOMP_RET_TRAP: the host skips it and raises SIGSYS,
  * which the handler reports as a syscall, or as a vsyscall call). From a site, only that
  * site's syscall passes, anything else kills the process:
- *   inject gadget: mmap, munmap, mprotect, clone, exit, sigaltstack, and
- *                  seccomp(SET_MODE_FILTER, 0, filter B) (driven by the sentry through
- *                  ptrace on the control thread, or on a new thread before its detach);
+ *   inject gadget: mmap, munmap, mprotect, clone, exit, sigaltstack,
+ *                  seccomp(SET_MODE_FILTER, 0, filter B) and the title calls
+ *                  (../stub/bpf.h) (driven by the sentry through ptrace on the control
+ *                  thread, or on a new thread before its detach);
  *   restorer:      rt_sigreturn;   wake site: futex(FUTEX_WAKE);
  *   wait site:     futex(FUTEX_WAIT);   exit site: exit;   yield site: sched_yield.
  * Filter B (each application thread, stacked on A): any syscall from the inject gadget
@@ -35,6 +36,7 @@
 
 #define SYS_mmap 9
 #define SYS_mprotect 10
+#define SYS_pread64 17
 #define SYS_munmap 11
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigreturn 15
@@ -63,23 +65,7 @@
 #define LO32(x) ((x) & 0xffffffff)
 #define HI32(x) (((x) >> 32) & 0xffffffff)
 
-/* BPF instructions (struct sock_filter: u16 code, u8 jt, u8 jf, u32 k); jumps name labels. */
-.macro BPF_LD off
-	.short 0x20
-	.byte 0, 0
-	.int \off
-.endm
-.macro BPF_JEQ k, t, f
-1:	.short 0x15
-	.byte (\t - 1b - 8) / 8, (\f - 1b - 8) / 8
-	.int \k
-.endm
-.macro BPF_RET k
-	.short 0x06
-	.byte 0, 0
-	.int \k
-.endm
-
+#include "../stub/bpf.h"
 #include "../stub/prologue.h"
 
 	.text
@@ -185,7 +171,9 @@ a_i4:
 a_i5:
 	BPF_JEQ SYS_sigaltstack, a_allow, a_i6
 a_i6:
-	BPF_JEQ SYS_seccomp, a_seccomp, a_kill
+	BPF_JEQ SYS_seccomp, a_seccomp, a_title
+a_title:
+	STUB_TITLE_CALLS_A a_allow, a_kill, a_kill
 a_seccomp:
 	BPF_LD 16 /* args[0] low: SECCOMP_SET_MODE_FILTER */
 	BPF_JEQ SECCOMP_SET_MODE_FILTER, a_s1, a_kill

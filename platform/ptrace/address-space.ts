@@ -16,6 +16,7 @@ import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../plat
 import { killProcess } from './host';
 import { MIN_USER_ADDRESS, STUB_BASE, STUB_MEMFD } from './stub-layout';
 import { StubThread } from './stub-thread';
+import { setStubThreadName, setStubTitle } from './title';
 
 const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
 const MAP_SHARED = 1, MAP_FIXED = 0x10;
@@ -59,6 +60,10 @@ export class PtraceAddressSpace implements AddressSpace {
   private readonly table = new MappingTable();
   private readonly threads = new Set<StubThread>();
   private released = false;
+  /** titled is set once the title page is mapped (title.ts); titleComm and titleArgs are what the process shows. */
+  private titled = false;
+  private titleComm = '';
+  private titleArgs = Buffer.alloc(0);
   /** dead is set when a thread of the stub was seen killed: the whole process is gone. */
   dead = false;
   /** cpuSeenNs is the stub process's CPU time (ns) when it was last sampled. */
@@ -142,10 +147,46 @@ export class PtraceAddressSpace implements AddressSpace {
     return this.table.list();
   }
 
+  /**
+   * setTitle shows `comm` and `args` as the stub process's name and command line
+   * (title.ts; AddressSpace.setTitle). Only the owner can: it holds the control thread.
+   * Threads cloned afterwards start with the name.
+   */
+  setTitle(comm: string, args: Buffer): void {
+    if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: titles are set only on the thread that created it`);
+    this.checkLive();
+    // The same title again (a name set twice, a loop of prctl calls) costs no host call.
+    if (this.titled && comm === this.titleComm && args.equals(this.titleArgs)) return;
+    setStubTitle(this.memoryFile, (nr, a) => this.inject(nr, a), comm, args, this.titled);
+    this.titled = true;
+    this.titleComm = comm;
+    this.titleArgs = Buffer.from(args);
+  }
+
+  /**
+   * setThreadName names stub thread `t` of this process (stopped, traced by this
+   * JavaScript thread: a context's) `comm`, as the task it runs named itself; the
+   * process's name and arguments stay (title.ts).
+   */
+  setThreadName(t: StubThread, comm: string): void {
+    if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: threads are named only on the thread that created it`);
+    this.checkLive();
+    if (t.pid !== this.pid || t.dead) throw new Error(`address space ${this.pid}: thread ${t.tid} is not a live thread of it`);
+    if (t.name === comm) return;
+    setStubThreadName(this.memoryFile, (nr, a) => this.inject(nr, a), (nr, a) => {
+      const r = native.injectSyscall(t.tid, nr, a);
+      if (r < 0) throw new HostError(`address space ${this.pid}: thread ${t.tid}: syscall ${nr}`, -r);
+      return r;
+    }, comm, this.titleArgs, this.titled);
+    this.titled = true;
+    t.name = comm;
+  }
+
   /** newThread clones a stub thread traced by this JavaScript thread. */
   newThread(): StubThread {
     this.checkLive();
     const t = new StubThread(this.pid, native.cloneThread(this.control.tid));
+    if (this.titled) t.name = this.titleComm; // a clone starts with the control thread's name
     this.threads.add(t);
     return t;
   }

@@ -105,6 +105,17 @@ export class PtraceContext implements Context {
     interruptVia(this.handle);
   }
 
+  /**
+   * nameThread names the stub thread this context runs in `as` (Context.nameThread); a
+   * thread not made yet is cloned from the control thread when first needed, with the
+   * process's name.
+   */
+  nameThread(as: AddressSpace, comm: string): void {
+    if (!(as instanceof PtraceAddressSpace)) return;
+    const t = this.threads.get(as);
+    if (t && !t.dead) as.setThreadName(t, comm);
+  }
+
   /** threadOf returns the stub thread this context uses in `as`, if it has one (tests). */
   threadOf(as: PtraceAddressSpace): StubThread | undefined {
     return this.threads.get(as);

@@ -14,6 +14,8 @@ export class StubThread implements FpHolder {
   loadedFp: FpState | null = null;
   /** dead is set once the thread has been seen to exit (it is then reaped). */
   dead = false;
+  /** name is the name the sentry last gave this thread (title.ts), when it knows it. */
+  name: string | undefined;
 
   constructor(readonly pid: number, readonly tid: number) {}
 

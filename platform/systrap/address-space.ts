@@ -109,6 +109,12 @@ export class SystrapAddressSpace implements AddressSpace {
     return this.control.mappings();
   }
 
+  /** setTitle names the stub process as the ptrace backend does, through the control thread (platform/ptrace/title.ts). */
+  setTitle(comm: string, args: Buffer): void {
+    this.checkLive();
+    this.control.setTitle(comm, args);
+  }
+
   /** newThread clones an application thread, gives it its block and filter B, and detaches it. */
   newThread(): SystrapThread {
     this.checkLive();

@@ -5,6 +5,7 @@
  * threads die, the old address space goes, close-on-exec descriptors close, caught
  * signals revert to their default action, and the task starts at the new entry.
  */
+import { showHostTitle } from './host-title';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Registers } from '../../platform';
@@ -213,8 +214,11 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   t.fds.closeOnExec();
   t.tg.actions = t.tg.actions.map((a) => (a.handler === SIG_IGN ? a : defaultAction()));
   t.altstack = { sp: 0n, size: 0, flags: 2 };
-  t.name = path.basename(p).slice(0, 15);
+  // The name is the file's asked for, a script's rather than its interpreter's (Linux's
+  // kbasename(bprm->filename)).
+  t.name = path.basename(file).slice(0, 15);
   t.tg.name = t.name;
+  showHostTitle(t, t.name);
   markExeced(t.tg);
   t.regs = Registers.forEntry(loaded.entry, stack.sp);
   t.fp = k.platform.newFpState();

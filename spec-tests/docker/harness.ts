@@ -239,19 +239,22 @@ export interface ProcessInfo {
   comm: string;
   cmdline: string;
   cwd: string;
+  /** exe is the program's path ('' when unreadable): a stub's is the stub binary, whatever name it shows. */
+  exe: string;
 }
 
 function readProc(pid: number): ProcessInfo | undefined {
   try {
     const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    let cwd = '';
+    let cwd = '', exe = '';
     try {
       cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+      exe = fs.readlinkSync(`/proc/${pid}/exe`);
     } catch {
       // a zombie, or gone
     }
-    return { pid, comm, cmdline, cwd };
+    return { pid, comm, cmdline, cwd, exe };
   } catch {
     return undefined;
   }
@@ -272,10 +275,14 @@ export function processesUsing(dir: string): number[] {
 /**
  * tvisorProcessesUsing returns tvisor's processes (CLI, sentry, gofer, stubs) working for
  * the containers under `dir`: a sentry names its bundle and a gofer its rootfs on the
- * command line; a stub shows as `tvisor-stub` with the bundle as its working directory.
+ * command line; a stub runs the stub binary (its name and command line are its
+ * application process's: platform/ptrace/title.ts) and is found when its working
+ * directory is the bundle (under Docker it is /: a stub dies with its sentry, which is
+ * found, through PR_SET_PDEATHSIG and PTRACE_O_EXITKILL).
  */
 export function tvisorProcessesUsing(dir: string): ProcessInfo[] {
-  return processesUsing(dir).map(readProc).filter((p): p is ProcessInfo => p !== undefined && (p.comm.startsWith('tvisor') || p.cmdline.includes('bin/tvisor')));
+  return processesUsing(dir).map(readProc).filter((p): p is ProcessInfo => p !== undefined
+    && (p.comm.startsWith('tvisor') || p.cmdline.includes('bin/tvisor') || /\/tvisor-(systrap-)?stub$/.test(p.exe)));
 }
 
 /** descendants returns the pids of every process below `pid` (children, their children, ...). */

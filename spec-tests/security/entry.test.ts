@@ -14,7 +14,10 @@
  * - a `syscall` on the program's own page is a syscall like any other: all three.
  * - a jump into the stub's region (0x7fffff000000, native/stub/layout.h) or a write to it:
  *   SIGSEGV under all three; tvisor's stub is mapped there on the host, yet the
- *   application's view has nothing there (platform/ptrace/context.ts).
+ *   application's view has nothing there (platform/ptrace/context.ts). The same for a
+ *   jump to the gadget with the registers of the title call that sets the stub's command
+ *   line (prctl PR_SET_MM_MAP, platform/ptrace/title.ts), and for a write to the title
+ *   page (read-only on the host but while the sentry fills it).
  * - a call into the legacy vsyscall page: the host kernel emulates it without a syscall
  *   stop, asking seccomp only. tvisor's stub filter killed the process (SIGKILL); it now
  *   traps it (SIGSYS) and the sentry runs the call, as runsc does (native/stub/stub.S,
@@ -45,6 +48,8 @@ const COMMON = [
   'own page: exit 0',
   'stub jump: signal SEGV',
   'stub write: signal SEGV',
+  'stub title jump: signal SEGV',
+  'title write: signal SEGV',
   'done',
 ];
 

@@ -7,7 +7,9 @@
  *   entry cases   int $0x80 (32-bit getpid, 32-bit exit, a 64-bit number, a 32-bit mkdir
  *                 in the working directory), sysenter, a
  *                 `syscall` on a page the program mapped itself, a jump into the ptrace
- *                 stub's code (native/stub/layout.h), a write to it
+ *                 stub's code (native/stub/layout.h), a write to it, a jump into it with
+ *                 the title call prctl(PR_SET_MM, PR_SET_MM_MAP) as the stub's filter
+ *                 allows it, a write to the stub's title page
  *   entry vsyscall  a call into the legacy vsyscall page (gettimeofday)
  *   entry sweep   every syscall number 0..512, 0x40000000 + the same (x32), -1 and
  *                 2^32-1, with every argument -1 (bad fd, bad pointer, bad size), except
@@ -31,6 +33,8 @@
 /* STUB_INJECT and STUB_BASE are native/stub/layout.h's (a `syscall; int3` gadget). */
 #define STUB_BASE 0x7fffff000000UL
 #define STUB_INJECT (STUB_BASE + 0x200)
+/* STUB_TITLE is the title page (native/stub/layout.h): read-only, the stub's command line. */
+#define STUB_TITLE (STUB_BASE + 0x80000)
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -130,6 +134,25 @@ static void case_stub_jump(void) {
   say("returned from the stub region: %s", result(r, b, sizeof b));
 }
 
+static void case_stub_title_jump(void) {
+  char b[64];
+  long r;
+  /* prctl(PR_SET_MM, PR_SET_MM_MAP, STUB_TITLE, 104, 0) at the gadget: the host call the
+   * sentry injects to set the stub's command line, with the registers its filter wants. */
+  register long r10 __asm__("r10") = 104;
+  register long r8 __asm__("r8") = 0;
+  __asm__ volatile("call *%1"
+                   : "=a"(r)
+                   : "r"(STUB_INJECT), "a"(157L), "D"(35L), "S"(14L), "d"(STUB_TITLE), "r"(r10), "r"(r8)
+                   : "rcx", "r11", "memory");
+  say("returned from the stub region: %s", result(r, b, sizeof b));
+}
+
+static void case_title_write(void) {
+  *(volatile unsigned char *)STUB_TITLE = 'x';
+  say("wrote into the title page");
+}
+
 static void case_stub_write(void) {
   *(volatile unsigned char *)STUB_INJECT = 0xcc;
   say("wrote into the stub region");
@@ -213,6 +236,8 @@ int main(int argc, char **argv) {
   run_case("own page", case_own_page);
   run_case("stub jump", case_stub_jump);
   run_case("stub write", case_stub_write);
+  run_case("stub title jump", case_stub_title_jump);
+  run_case("title write", case_title_write);
   say("done");
   return 0;
 }

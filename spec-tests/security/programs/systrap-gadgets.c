@@ -16,18 +16,22 @@
 
 #define STUB 0x7fffff000000UL
 static const uint64_t sites[] = {STUB + 0x200, STUB + 0xa05, STUB + 0xa40, STUB + 0xa80, STUB + 0xac0, STUB + 0xb00};
-static const long nrs[] = {9, 10, 11, 56, 60, 131, 317, 202, 15, 24, 1, 59, 62, 231};
+static const long nrs[] = {9, 10, 11, 56, 60, 131, 317, 202, 15, 24, 1, 59, 62, 231, 17, 157};
+/* The title page (native/stub/layout.h): pread64 and prctl(PR_SET_MM) aim at it. */
+#define TITLE (STUB + 0x80000)
 static volatile uint32_t word = 1;
 
 static void __attribute__((noreturn)) jump(uint64_t site, long nr) {
   /* Arguments that would matter if a call ran on the host: mmap(0x10000, 4096, RW,
    * MAP_SHARED|MAP_FIXED, 3 (the memory file), 0); futex on a word equal to its value
-   * (a wait that never ends); kill(-1, SIGKILL); a clone of everything. */
-  register long r10 __asm__("r10") = 0x11;
-  register long r8 __asm__("r8") = 3;
+   * (a wait that never ends); kill(-1, SIGKILL); a clone of everything; the title calls
+   * exactly as the stub's filters allow them: pread64(3, title, 4096, 0) and
+   * prctl(PR_SET_MM, PR_SET_MM_MAP, title, 104, 0). */
+  register long r10 __asm__("r10") = nr == 157 ? 104 : nr == 17 ? 0 : 0x11;
+  register long r8 __asm__("r8") = nr == 157 ? 0 : 3;
   register long r9 __asm__("r9") = 0;
-  long rdi = nr == 202 ? (long)&word : nr == 62 ? -1 : 0x10000;
-  long rsi = nr == 202 ? 0 : nr == 62 ? 9 : 4096;
+  long rdi = nr == 202 ? (long)&word : nr == 62 ? -1 : nr == 17 ? 3 : nr == 157 ? 35 : 0x10000;
+  long rsi = nr == 202 ? 0 : nr == 62 ? 9 : nr == 17 ? (long)TITLE : nr == 157 ? 14 : 4096;
   __asm__ volatile(
       "mov $0x4141414141414141, %%rbx\n\t"
       "mov %%rbx, %%rbp\n\t"
@@ -38,7 +42,7 @@ static void __attribute__((noreturn)) jump(uint64_t site, long nr) {
       "xor %%esp, %%esp\n\t"
       "jmp *%%rcx\n\t"
       :
-      : "a"(nr), "D"(rdi), "S"(rsi), "d"(nr == 202 ? 1 : 3), "r"(r10), "r"(r8), "r"(r9), "c"(site)
+      : "a"(nr), "D"(rdi), "S"(rsi), "d"(nr == 202 ? 1 : nr == 17 ? 4096 : nr == 157 ? (long)TITLE : 3), "r"(r10), "r"(r8), "r"(r9), "c"(site)
       : "memory");
   __builtin_unreachable();
 }

@@ -3,6 +3,7 @@
  * set_tid_address, rseq, rlimits, rusage, times, scheduling, prctl.
  * Every answer comes from the sandbox's state, never from the host's.
  */
+import { showHostName } from '../../../kernel/host-title';
 import { isChildSubreaper, setChildSubreaper, taskByTid } from '../../../kernel/pid-namespace';
 import { randomFillSync } from 'node:crypto';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
@@ -233,6 +234,7 @@ define(157, (t, r) => {
   switch (r.argInt(0)) {
     case PR_SET_NAME:
       t.name = t.mm.read(r.arg(1), 16).toString('utf8').split('\0')[0].slice(0, 15);
+      showHostName(t);
       return 0;
     case PR_GET_NAME: {
       const b = Buffer.alloc(16);
