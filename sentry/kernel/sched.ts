@@ -23,6 +23,8 @@ import { chargeSystemTime } from './cputime';
 import { noteLeft, noteQueued, noteRun } from './sched-stats';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
+import { syscallName } from '../syscalls/linux/strace';
+import { PHASES, phaseAdd } from '../../native/phases';
 
 /** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
 const BUS_ADRERR = 2;
@@ -161,8 +163,11 @@ export class Scheduler {
       return true;
     }
     const w0 = performance.now();
+    const nr = t.regs.sysno;
     const r = dispatchSyscall(t);
-    t.cpu.handlerMs += performance.now() - w0;
+    const took = performance.now() - w0;
+    t.cpu.handlerMs += took;
+    if (PHASES.on) phaseAdd(`sys:${syscallName(nr)}`, took);
     if (r instanceof Block) {
       if (t.state === 'exited') return false;
       this.park(t, r);
@@ -203,7 +208,9 @@ export class Scheduler {
       // is served while a task computes. A task that makes no syscalls still comes back
       // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
       if (Date.now() > sliceEnd) return;
+      const s0 = PHASES.on ? performance.now() : 0;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
+      if (PHASES.on) phaseAdd('switch', performance.now() - s0); // the trap and the application's own time
       checkCpuTimers(t);
       switch (res.kind) {
         case 'syscall':

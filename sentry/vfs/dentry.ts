@@ -24,6 +24,7 @@
 import type { Credentials } from '../kernel/credentials';
 import type { Inode } from './inode';
 import type { Mount } from './mount';
+import { PHASES, phaseAdd, phaseCount } from '../../native/phases';
 
 /** DEFAULT_CAPACITY is the number of dentries kept when nothing else is configured
  * (annotation dev.tvisor.dentry-cache, see boot.ts). */
@@ -132,6 +133,7 @@ export class DentryCache {
         continue;
       }
       this.evictions++;
+      if (PHASES.on) phaseCount('vfs:evict');
       this.destroy(d);
     }
   }
@@ -237,7 +239,7 @@ export class Dentry {
       // A mountpoint stays what it is (the mount hides the name beneath), and so does a
       // placeholder (its file system does not have it: revalidation would drop it); an
       // inode that says it no longer stands for a live object (Inode.stale) is looked up again.
-      if (cached.mounted || cached.placeholder || (!cached.inode.stale && (cached.fresh || this.inode.revalidate(name, cached.inode, c)))) {
+      if (cached.mounted || cached.placeholder || (!cached.inode.stale && (cached.fresh || this.revalidate(name, cached, c)))) {
         this.cache.touch(cached);
         return cached;
       }
@@ -246,7 +248,20 @@ export class Dentry {
       const listed = this.children.get(name);
       if (listed) return listed;
     }
-    return this.addChild(name, this.inode.lookup(name, c));
+    if (!PHASES.on) return this.addChild(name, this.inode.lookup(name, c));
+    const t0 = performance.now();
+    const inode = this.inode.lookup(name, c);
+    phaseAdd('vfs:lookup', performance.now() - t0);
+    return this.addChild(name, inode);
+  }
+
+  /** revalidate asks the file system whether `cached` is still its child `name`. */
+  private revalidate(name: string, cached: Dentry, c?: Credentials): boolean {
+    if (!PHASES.on) return this.inode.revalidate(name, cached.inode, c);
+    const t0 = performance.now();
+    const ok = this.inode.revalidate(name, cached.inode, c);
+    phaseAdd('vfs:revalidate', performance.now() - t0);
+    return ok;
   }
 
   /**
@@ -275,13 +290,20 @@ export class Dentry {
     const max = share - cache.filled;
     if (max < share / 2) return false;
     this.listed = true;
+    const t0 = PHASES.on ? performance.now() : 0;
     const got = this.inode.listChildren(max, c);
     if (!got) return false;
+    const t1 = PHASES.on ? performance.now() : 0;
     cache.filled += got.length;
     for (const { name, inode } of got) {
       // A name already cached keeps its dentry: the listed inode is released unused.
       if (this.children.has(name)) inode.evict();
       else this.addChild(name, inode);
+    }
+    if (PHASES.on) {
+      phaseAdd('vfs:fill-list', t1 - t0);
+      phaseAdd('vfs:fill-cache', performance.now() - t1);
+      phaseCount('vfs:fill-entries', got.length);
     }
     return true;
   }
@@ -306,7 +328,9 @@ export class Dentry {
       cached.push(next);
       d = next;
     }
+    const t0 = PHASES.on ? performance.now() : 0;
     const { valid, inodes } = this.inode.lookupChain(names, c, cached.map((d) => d.inode));
+    if (PHASES.on) phaseAdd('vfs:prefetch-chain', performance.now() - t0);
     for (let i = 0; i < valid; i++) cached[i].checkedIn = this.cache.walks;
     if (valid < cached.length) return;
     let d: Dentry = cached.length ? cached[cached.length - 1] : this;
