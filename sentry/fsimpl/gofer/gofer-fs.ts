@@ -380,14 +380,40 @@ export class GoferInode extends Inode {
       } else {
         entries = this.c.readdirStat(this.fid, 0, max).entries;
       }
-      return entries.map((e) => {
-        const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
-        (this.unwalked ??= new Map()).set(e.name, inode);
-        return { name: e.name, inode };
-      });
+      return this.listed(entries);
     } catch {
       return null;
     }
+  }
+
+  /** listed makes the inodes of this directory's entries just listed with their
+   * attributes, each walked to on first use (see fid). */
+  private listed(entries: DirStat[]): Array<{ name: string; inode: Inode }> {
+    return entries.map((e) => {
+      const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
+      (this.unwalked ??= new Map()).set(e.name, inode);
+      return { name: e.name, inode };
+    });
+  }
+
+  /**
+   * lookupListing walks to the child `name` and lists it (Twalkstat and Treaddirstat
+   * pipelined: one round trip, SyncClient.walkList), as the task with credentials `c`.
+   * Under the same conditions as listChildren (never on a bind mount, nor in plain
+   * 9P2000.L); null when the walk fails (the caller's own lookup then meets the error).
+   */
+  override lookupListing(name: string, max: number, c?: Credentials): { inode: Inode; entries: Array<{ name: string; inode: Inode }> | null } | null {
+    if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    this.gfs.asTask(c);
+    let r;
+    try {
+      r = this.c.walkList(this.fid, name, max);
+    } catch {
+      return null;
+    }
+    if (!r.walked) return null;
+    const child = new GoferInode(this.gfs, r.walked.fid, r.walked.attr);
+    return { inode: child, entries: r.list instanceof Error || !child.isDir ? null : child.listed(r.list.entries) };
   }
 
   private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
