@@ -805,6 +805,13 @@ export class GoferFile extends FileDescription implements HostIo {
     return this.inode.stat();
   }
 
+  /** wroteBack follows the page cache's write-back through this description (msync,
+   * fsync, the last munmap) as a write: the host's echo is the sandbox's own change, which
+   * Linux does not report for a mapping's writes. */
+  wroteBack(): void {
+    this.hostChanged();
+  }
+
   /** hostChanged follows a write or truncate through the host descriptor of a file the
    * gofer watches (itself or its directory) with a barrier: the host's echo is the
    * sandbox's own change, already reported (host-watch.ts). */
