@@ -404,10 +404,13 @@ export class GoferInode extends Inode {
    */
   override lookupListing(name: string, max: number, c?: Credentials): { inode: Inode; entries: Array<{ name: string; inode: Inode }> | null } | null {
     if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
-    this.gfs.asTask(c);
     let r;
     try {
-      r = this.c.walkList(this.fid, name, max);
+      // The directory's own fid first: walking to it (a listed directory) switches the
+      // connection to container root's credentials, the walk and listing are the task's.
+      const dir = this.fid;
+      this.gfs.asTask(c);
+      r = this.c.walkList(dir, name, max);
     } catch {
       return null;
     }
@@ -417,8 +420,12 @@ export class GoferInode extends Inode {
   }
 
   private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
+    // The fids first: walking to a listed one switches the connection to container
+    // root's credentials, and the chain is walked as the task.
+    const from = this.fid;
+    const knownFids = known.map((k) => k.fid);
     this.gfs.asTask(c);
-    const { walked, error } = p9(() => this.c.walkChain(this.fid, names, known.map((k) => k.fid)));
+    const { walked, error } = p9(() => this.c.walkChain(from, names, knownFids));
     const errno = (error as { errno?: number } | null)?.errno;
     return { walked, error: error === null ? null : typeof errno === 'number' && errno > 0 ? new LinuxError(errno) : error };
   }
