@@ -10,6 +10,8 @@
 /** PROFILE_ENV is the variable naming the profile file; the runtime passes it on to the sandbox's processes. */
 export const PROFILE_ENV = 'TVISOR_PROFILE';
 
+import { phasesEnv } from './phases';
+
 const KEY = Symbol.for('tvisor.profile');
 
 /** profileMark records that this process has reached `step` (one word: no spaces). */
@@ -18,8 +20,9 @@ export function profileMark(step: string): void {
   if (mark) mark(step);
 }
 
-/** profileEnv is the profile variable to hand to a child process: empty when profiling is off. */
+/** profileEnv is the profile variable to hand to a child process (empty when profiling is
+ * off), with the phase sums' switch when it is on (phases.ts). */
 export function profileEnv(): NodeJS.ProcessEnv {
   const file = process.env[PROFILE_ENV];
-  return file ? { [PROFILE_ENV]: file } : {};
+  return { ...(file ? { [PROFILE_ENV]: file } : {}), ...phasesEnv() };
 }

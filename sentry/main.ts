@@ -58,6 +58,7 @@ import { vdsoClock } from './kernel/timekeeper';
 import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
 import { stampsOn, writeStamps } from './kernel/syscall-stamps';
+import { phasesDump, phasesStart } from '../native/phases';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
 import { groupsOf, PodContainers, processList } from './kernel/containers';
@@ -142,6 +143,7 @@ function readEnv(fd: number): string[] {
 /** main runs the sandbox; it resolves to the exit status (init's). */
 export async function main(argv: string[]): Promise<number> {
   profileMark('main');
+  phasesStart('sentry');
   let o: ReturnType<typeof parse>;
   try {
     o = parse(argv);
@@ -239,6 +241,7 @@ export async function main(argv: string[]): Promise<number> {
   const done = new Promise<number>((resolve) => {
     kernel.onInitExit = (status) => {
       profileMark('init-exit');
+      phasesDump(); // before the runtime hears of the end: it may kill this process next
       const code = exitCode(status);
       if (stampsOn) writeStamps(kernel.platform.name, kernel.platform.debugStamps?.(false));
       if (kernel.syscallCoverage) log.info(`${SYSCALL_COVERAGE} ${[...kernel.syscallCoverage].sort((a, b) => a - b).join(',')}`);

@@ -19,6 +19,7 @@ import { Errno } from '../../native/libc';
 import { closeFd } from '../../native/unixsock';
 import { closedError, P9Error, protocolError } from './client-error';
 import { decode, encodeInto } from './codec';
+import { PHASES, phaseAdd } from '../../native/phases';
 import { FrameSplitter } from './frame';
 import { carriesFd, NOFID, NOTAG, type Body, type Message, type MsgName, type RequestName } from './messages';
 import { Writer } from './wire';
@@ -180,7 +181,13 @@ export class Engine {
       try {
         const f = this.splitter.next();
         if (!f) break;
-        msg = decode(f.buf, f.start, f.end);
+        if (PHASES.on) {
+          const t0 = performance.now();
+          msg = decode(f.buf, f.start, f.end);
+          phaseAdd(`9p:decode:${msg.kind}`, performance.now() - t0);
+        } else {
+          msg = decode(f.buf, f.start, f.end);
+        }
       } catch (e) {
         this.fail(`malformed reply: ${(e as Error).message}`);
         this.transport.close();
@@ -298,7 +305,9 @@ export class Engine {
         out[i] = e as Error;
       }
     });
+    const t0 = PHASES.on ? performance.now() : 0;
     if (pending > 0) drive.call(this.transport, () => pending === 0 || this.closedBy !== '');
+    if (PHASES.on) phaseAdd(`9p:rt:${steps.map((s) => s.req.kind).join('+')}`, performance.now() - t0);
     return out.map((r, i) => r ?? closedError(steps[i].what, this.closedBy));
   }
 
@@ -324,7 +333,9 @@ export class Engine {
         continue;
       }
       // drive returns once the reply is in, or after the engine failed on a dead connection.
+      const t0 = PHASES.on ? performance.now() : 0;
       drive.call(this.transport, () => answered || this.closedBy !== '');
+      if (PHASES.on) phaseAdd(`9p:rt:${it.value.req.kind}`, performance.now() - t0);
       if (!answered) {
         err = closedError(it.value.what, this.closedBy);
         got = null;

@@ -23,6 +23,7 @@ import { MAX_MSIZE } from './handlers/session';
 import { ownNames, PARKED } from './handlers/notify';
 import { Session } from './session';
 import { restoreOwn } from '../hostfs/creds';
+import { PHASES, phaseAdd, phasesDump, phasesStart } from '../../native/phases';
 
 /** Logger is what the server needs of a logger. */
 export interface Logger {
@@ -49,6 +50,7 @@ export class Connection {
 
   constructor(readonly fd: number, exports: Exports, canPassFds: boolean, private readonly log: Logger) {
     this.session = new Session(exports, canPassFds);
+    phasesStart('gofer');
   }
 
   /** wantsWrite is true while replies wait for the socket to drain. */
@@ -106,6 +108,7 @@ export class Connection {
 
   private handleFrame(buf: Buffer, start: number, end: number): void {
     let msg: Message;
+    const t0 = PHASES.on ? performance.now() : 0;
     try {
       msg = decode(buf, start, end);
     } catch (e) {
@@ -131,6 +134,7 @@ export class Connection {
     // A plain 9P2000.L session acts as the gofer itself, for every host call of its
     // requests; a 9P2000.L.fd one switches to its caller where a call is made for it.
     if (!this.session.caller) restoreOwn();
+    const t1 = PHASES.on ? performance.now() : 0;
     try {
       result = handler(this.session, msg as Message<RequestName>);
     } catch (e) {
@@ -148,7 +152,14 @@ export class Connection {
     this.session.passFd = -1;
     if (passFd >= 0) this.queueWritten();
     try {
+      const t2 = PHASES.on ? performance.now() : 0;
       encodeInto(this.w, { ...result, tag: msg.tag } as Message);
+      if (PHASES.on) {
+        const t3 = performance.now();
+        phaseAdd(`gofer:decode:${kind}`, t1 - t0);
+        phaseAdd(`gofer:handle:${kind}`, t2 - t1);
+        phaseAdd(`gofer:encode:${result.kind}`, t3 - t2);
+      }
     } catch (e) {
       this.log.error(`9p: cannot encode ${result.kind}: ${(e as Error).message}`);
       this.writeError(msg.tag, Errno.EIO);
@@ -213,6 +224,7 @@ export class Connection {
     this.session.reset();
     this.out.length = 0;
     closeQuietly(this.fd);
+    phasesDump(); // a gofer may be killed once its sentry is gone: its sums are written now
   }
 }
 

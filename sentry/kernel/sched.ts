@@ -24,6 +24,8 @@ import { noteLeft, noteQueued, noteRun } from './sched-stats';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
 import { Phase, addHandlerStamp, addStamp, addSwitchStamp, sliceEnded, sliceStarted, stampsOn } from './syscall-stamps';
+import { syscallName } from '../syscalls/linux/strace';
+import { PHASES, phaseAdd } from '../../native/phases';
 
 /** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
 const BUS_ADRERR = 2;
@@ -170,15 +172,16 @@ export class Scheduler {
       }
       return true;
     }
-    const nr = stampsOn ? t.regs.sysno : 0;
     const w0 = performance.now();
+    const nr = t.regs.sysno;
     const r = dispatchSyscall(t);
-    const w1 = performance.now();
-    t.cpu.handlerMs += w1 - w0;
+    const took = performance.now() - w0;
+    t.cpu.handlerMs += took;
     if (stampsOn) {
-      addHandlerStamp(nr, w1 - w0);
-      this.handlerMs = w1 - w0;
+      addHandlerStamp(nr, took);
+      this.handlerMs = took;
     }
+    if (PHASES.on) phaseAdd(`sys:${syscallName(nr)}`, took);
     if (r instanceof Block) {
       if (t.state === 'exited') return false;
       this.park(t, r);
@@ -226,9 +229,10 @@ export class Scheduler {
       // is served while a task computes. A task that makes no syscalls still comes back
       // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
       if (Date.now() > sliceEnd) return;
-      const s1 = stampsOn ? performance.now() : 0;
+      const s1 = stampsOn || PHASES.on ? performance.now() : 0;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
-      const s2 = stampsOn ? performance.now() : 0;
+      const s2 = stampsOn || PHASES.on ? performance.now() : 0;
+      if (PHASES.on) phaseAdd('switch', s2 - s1); // the trap and the application's own time
       checkCpuTimers(t);
       if (stampsOn) {
         const s3 = performance.now();

@@ -17,6 +17,10 @@ class FakeFs implements FileSystem {
   listed = 100;
   /** listings records each listChildren: the directory and the most asked for. */
   listings: Array<[string, number]> = [];
+  /** lookupListings records each lookupListing: the directory, the name and the most asked for. */
+  lookupListings: Array<[string, string, number]> = [];
+  /** chainCached records how many names of each lookupChain were cached already. */
+  chainCached: number[] = [];
   constructor() {
     this.root = new FakeInode(this, '', true);
   }
@@ -45,6 +49,7 @@ class FakeInode extends Inode {
   }
   override lookupChain(names: readonly string[], _c?: unknown, cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
     this.ffs.chains.push([...names]);
+    this.ffs.chainCached.push(cached.length);
     let valid = 0;
     while (valid < cached.length && (cached[valid] as FakeInode).valid) valid++;
     if (valid < cached.length) return { valid, inodes: [] };
@@ -64,6 +69,12 @@ class FakeInode extends Inode {
     if (!this.ffs.listable) return null;
     this.ffs.listings.push([this.path, max]);
     return Array.from({ length: Math.min(max, this.ffs.listed) }, (_, i) => ({ name: `f${i}`, inode: new FakeInode(this.ffs, `${this.path}/f${i}`, false) }));
+  }
+  override lookupListing(name: string, max: number): { inode: Inode; entries: Array<{ name: string; inode: Inode }> | null } | null {
+    if (!this.ffs.listable) return null;
+    this.ffs.lookupListings.push([this.path, name, max]);
+    const child = this.lookup(name) as FakeInode;
+    return { inode: child, entries: child.isDir ? child.listChildren(max) : null };
   }
   override evict(): void {
     this.ffs.evicted.push(this.path);
@@ -300,5 +311,34 @@ describe('dentry cache', () => {
     // dc was listed in this new walk, and f7 came from the listing.
     expect(fs.listings.map(([dir]) => dir)).toEqual(['/da', '/db', '/dc']);
     expect(d.children.has('f7')).toBe(true);
+  });
+
+  test('a name not seen yet with names below it is looked up and listed in one go: the names below come from its listing', () => {
+    const { fs, cache, root } = tree(1000);
+    fs.listable = true;
+    root.listed = true; // listed before, its entries gone since (evicted)
+    cache.newWalk();
+    root.prefetch(['d9', 'f7']);
+    expect(fs.lookupListings).toEqual([['', 'd9', Math.floor((1000 - MIN_CAPACITY) / 4)]]);
+    expect(fs.listings).toEqual([['/d9', Math.floor((1000 - MIN_CAPACITY) / 4)]]);
+    // Nothing is left to look up by name: the chain is all cached, and checked in this walk.
+    expect(fs.chainCached).toEqual([2]);
+    const d9 = root.children.get('d9')!;
+    expect(d9.listed).toBe(true);
+    expect(d9.fresh && d9.children.get('f7')!.fresh).toBe(true);
+    fs.lookups = 0;
+    d9.child('f7');
+    d9.child('f8');
+    expect(fs.lookups).toBe(0);
+    // The last name of a chain is not listed (it need not be a directory), nor a name
+    // whose file system cannot list.
+    cache.newWalk();
+    root.prefetch(['d8']);
+    expect(fs.lookupListings).toHaveLength(1);
+    fs.listable = false;
+    cache.newWalk();
+    root.prefetch(['d7', 'f1']);
+    expect(fs.lookupListings).toHaveLength(1);
+    expect(fs.chains.at(-1)).toEqual(['d7', 'f1']);
   });
 });

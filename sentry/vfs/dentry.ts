@@ -24,6 +24,7 @@
 import type { Credentials } from '../kernel/credentials';
 import type { Inode } from './inode';
 import type { Mount } from './mount';
+import { PHASES, phaseAdd, phaseCount } from '../../native/phases';
 
 /** DEFAULT_CAPACITY is the number of dentries kept when nothing else is configured
  * (annotation dev.tvisor.dentry-cache, see boot.ts). */
@@ -132,6 +133,7 @@ export class DentryCache {
         continue;
       }
       this.evictions++;
+      if (PHASES.on) phaseCount('vfs:evict');
       this.destroy(d);
     }
   }
@@ -237,7 +239,7 @@ export class Dentry {
       // A mountpoint stays what it is (the mount hides the name beneath), and so does a
       // placeholder (its file system does not have it: revalidation would drop it); an
       // inode that says it no longer stands for a live object (Inode.stale) is looked up again.
-      if (cached.mounted || cached.placeholder || (!cached.inode.stale && (cached.fresh || this.inode.revalidate(name, cached.inode, c)))) {
+      if (cached.mounted || cached.placeholder || (!cached.inode.stale && (cached.fresh || this.revalidate(name, cached, c)))) {
         this.cache.touch(cached);
         return cached;
       }
@@ -246,7 +248,20 @@ export class Dentry {
       const listed = this.children.get(name);
       if (listed) return listed;
     }
-    return this.addChild(name, this.inode.lookup(name, c));
+    if (!PHASES.on) return this.addChild(name, this.inode.lookup(name, c));
+    const t0 = performance.now();
+    const inode = this.inode.lookup(name, c);
+    phaseAdd('vfs:lookup', performance.now() - t0);
+    return this.addChild(name, inode);
+  }
+
+  /** revalidate asks the file system whether `cached` is still its child `name`. */
+  private revalidate(name: string, cached: Dentry, c?: Credentials): boolean {
+    if (!PHASES.on) return this.inode.revalidate(name, cached.inode, c);
+    const t0 = performance.now();
+    const ok = this.inode.revalidate(name, cached.inode, c);
+    phaseAdd('vfs:revalidate', performance.now() - t0);
+    return ok;
   }
 
   /**
@@ -264,26 +279,69 @@ export class Dentry {
    */
   private fill(c?: Credentials): boolean {
     if (this.listed || !this.inode.isDir) return false;
+    const max = this.fillBudget();
+    if (max === 0) return false;
+    this.listed = true;
+    const t0 = PHASES.on ? performance.now() : 0;
+    const got = this.inode.listChildren(max, c);
+    if (!got) return false;
+    if (PHASES.on) phaseAdd('vfs:fill-list', performance.now() - t0);
+    this.addListed(got);
+    return true;
+  }
+
+  /** fillBudget is how many entries a listing may bring now: what is left of this walk's
+   * share (see fill), or 0 when too little is left (the directory then waits for a later
+   * walk rather than being listed in part for good). */
+  private fillBudget(): number {
     const cache = this.cache;
     const share = Math.floor((cache.capacity - MIN_CAPACITY) * FILL_SHARE);
     if (cache.filledIn !== cache.walks) {
       cache.filledIn = cache.walks;
       cache.filled = 0;
     }
-    // What is left of this walk's share; too little, and the directory waits for a later
-    // walk rather than being listed in part for good.
     const max = share - cache.filled;
-    if (max < share / 2) return false;
-    this.listed = true;
-    const got = this.inode.listChildren(max, c);
-    if (!got) return false;
-    cache.filled += got.length;
+    return max < share / 2 ? 0 : max;
+  }
+
+  /** addListed caches the entries a listing of this directory brought (counted against
+   * the walk's share); a name already cached keeps its dentry, the listed inode is
+   * released unused. */
+  private addListed(got: Array<{ name: string; inode: Inode }>): void {
+    const t0 = PHASES.on ? performance.now() : 0;
+    this.cache.filled += got.length;
     for (const { name, inode } of got) {
-      // A name already cached keeps its dentry: the listed inode is released unused.
       if (this.children.has(name)) inode.evict();
       else this.addChild(name, inode);
     }
-    return true;
+    if (PHASES.on) {
+      phaseAdd('vfs:fill-cache', performance.now() - t0);
+      phaseCount('vfs:fill-entries', got.length);
+    }
+  }
+
+  /**
+   * lookupFilled looks up the child `name`, which a path walk is about to go below (so
+   * a directory, if anything), and lists it in the same round trip where its file system
+   * can (Inode.lookupListing) and the walk's listing share allows (fillBudget): the child
+   * comes back cached, checked in this walk, with its entries cached (listed). Null when
+   * it cannot: the walk then looks the name up as usual.
+   */
+  private lookupFilled(name: string, c?: Credentials): Dentry | null {
+    if (!this.inode.isDir || this.children.has(name)) return null;
+    const max = this.fillBudget();
+    if (max === 0) return null;
+    const t0 = PHASES.on ? performance.now() : 0;
+    const got = this.inode.lookupListing(name, max, c);
+    if (!got) return null;
+    if (PHASES.on) phaseAdd('vfs:lookup-list', performance.now() - t0);
+    const d = this.addChild(name, got.inode);
+    d.checkedIn = this.cache.walks;
+    if (got.entries) {
+      d.listed = true;
+      d.addListed(got.entries);
+    }
+    return d;
   }
 
   /**
@@ -301,12 +359,16 @@ export class Dentry {
     for (let d: Dentry = this; cached.length < names.length; ) {
       let next = d.children.get(names[cached.length]);
       if (!next && d.inode.fs.cacheDentries !== false && d.fill(c)) next = d.children.get(names[cached.length]);
+      // A name not seen yet with more below it: looked up and listed at once, if it can be.
+      if (!next && d.inode.fs.cacheDentries !== false && cached.length < names.length - 1) next = d.lookupFilled(names[cached.length], c) ?? undefined;
       if (!next) break;
       if (next.mounted) return;
       cached.push(next);
       d = next;
     }
+    const t0 = PHASES.on ? performance.now() : 0;
     const { valid, inodes } = this.inode.lookupChain(names, c, cached.map((d) => d.inode));
+    if (PHASES.on) phaseAdd('vfs:prefetch-chain', performance.now() - t0);
     for (let i = 0; i < valid; i++) cached[i].checkedIn = this.cache.walks;
     if (valid < cached.length) return;
     let d: Dentry = cached.length ? cached[cached.length - 1] : this;

@@ -207,6 +207,19 @@ export abstract class Inode {
     return null;
   }
 
+  /**
+   * lookupListing looks up the child `name` of this directory and lists that child's
+   * entries (at most `max`, as listChildren would) in one go, where the file system can
+   * do both in the round trip of the lookup alone (the gofer's Twalkstat and Treaddirstat
+   * pipelined): a path walk about to go below a name it has not seen. `entries` is null
+   * when the child could not be listed (not a directory, not readable for the task with
+   * credentials `c`); the whole answer is null where the file system cannot, or when the
+   * lookup failed (the caller then looks the name up as usual, and meets its error).
+   */
+  lookupListing(_name: string, _max: number, _c?: Credentials): { inode: Inode; entries: Array<{ name: string; inode: Inode }> | null } | null {
+    return null;
+  }
+
   /** readdir lists the directory's entries without '.' and '..'. */
   readdir(): DirEntry[] {
     return fail(Errno.ENOTDIR);

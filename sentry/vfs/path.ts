@@ -9,6 +9,7 @@ import { MAY_EXEC, type Credentials } from '../kernel/credentials';
 import { permitted } from './permission';
 import type { Location } from './mount';
 import { Dentry } from './mount';
+import { PHASES, phaseAdd } from '../../native/phases';
 
 /** MAXSYMLINKS is Linux's limit of symlinks followed in one resolution. */
 export const MAXSYMLINKS = 40;
@@ -115,7 +116,13 @@ function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, 
 /** resolve returns the location `path` names, relative to `start` when not absolute. */
 export function resolve(r: Resolver, start: Location, path: string, opts: ResolveOptions): Location {
   start.dentry.cache.newWalk();
-  return walk(r, start, path, opts, { links: 0 });
+  if (!PHASES.on) return walk(r, start, path, opts, { links: 0 });
+  const t0 = performance.now();
+  try {
+    return walk(r, start, path, opts, { links: 0 });
+  } finally {
+    phaseAdd('vfs:resolve', performance.now() - t0);
+  }
 }
 
 /**

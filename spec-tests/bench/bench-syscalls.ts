@@ -15,6 +15,12 @@
  * (made afresh, read-only, the files under /walk), walk-10k-cold-bind under a bind mount
  * of a fresh host directory at /walk (which tvisor revalidates at every lookup).
  *
+ * With BENCH_PHASES=1, each cold walk then runs once more per tvisor platform (ptrace,
+ * systrap) with the sandbox's phase sums on (native/phases.ts), and its time per stat is
+ * printed by phase: the trap, the handler, path resolution, listings and lookups, each 9P
+ * round trip, the codec on both sides, the gofer's handlers and host calls (walk-phases.ts);
+ * BENCH_PHASES=only prints those alone, without the table.
+ *
  * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
  * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it;
  * BENCH_OPS (a comma-separated list of ops) measures those ops only. BENCH_STAMPS=1 runs
@@ -29,6 +35,7 @@ import * as path from 'node:path';
 import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason, tvisorOnPlatform, type RunOptions } from '../behaviour/runner';
 import { makeRootfs } from '../behaviour/bundle';
+import { printPhases, withPhases } from './walk-phases';
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
@@ -212,6 +219,11 @@ function main(): number {
     process.stderr.write(`bench-syscalls: ${programBinary(PROGRAM)} is missing (run make)\n`);
     return 1;
   }
+  if (process.env.BENCH_PHASES === 'only') {
+    // The phases alone, without the table (a quicker look while working on the walk).
+    phasesOfWalks(90_000);
+    return 0;
+  }
   const seconds = process.env.BENCH_SECONDS_PER_OP ?? '0.3';
   const passes = Number(process.env.BENCH_PASSES ?? '3');
   const args = ['-t', seconds];
@@ -298,7 +310,25 @@ function main(): number {
   }
   if (stampLines.length) console.log(`\nthe sentry's stamps (BENCH_STAMPS), one line per sandbox:\n${stampLines.join('\n')}`);
   for (const c of columns) if (c.na) console.log(`\n${c.name}: n/a: ${c.na}`);
+  if (process.env.BENCH_PHASES === '1' && !runtimeSkipReason('tvisor')) phasesOfWalks(timeoutMs);
   return 0;
+}
+
+/** phasesOfWalks runs each cold walk once per tvisor platform with the phase sums on and
+ * prints them (BENCH_PHASES=1). */
+function phasesOfWalks(timeoutMs: number): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-phases-'));
+  try {
+    const bins: Array<[string, string | undefined]> = [['tvisor', undefined], ['tvisor-systrap', tvisorOnPlatform('systrap', dir)]];
+    for (const w of WALKS) {
+      for (const [name, bin] of bins) {
+        const r = withPhases(() => withWalkTree(w.op, w.rootfs, (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin, ...opts })));
+        printPhases(`${w.op} ${name}`, r, WALK_FILES);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 process.exitCode = main();

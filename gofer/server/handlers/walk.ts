@@ -9,6 +9,7 @@ import type { Export } from '../export';
 import { eachDirent, File, qidOf, validNewName, walkOne, walkOneStat } from '../file';
 import { MAX_FIDS, type Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
+import { PHASES, phaseAdd } from '../../../native/phases';
 
 /** makedev encodes a device number as glibc's dev_t, the encoding 9P peers send. */
 export function makedev(major: number, minor: number): number {
@@ -48,7 +49,9 @@ function listStat(s: Session, dir: File, offset: number, count: number): Body<'R
     const raw = Buffer.allocUnsafe(DENTS_BUF);
     let size = DIRSTAT_HEADER, index = 0, next = 0;
     for (;;) {
+      const g0 = PHASES.on ? performance.now() : 0;
       const n = sys.getdents64(fd, raw);
+      if (PHASES.on) phaseAdd('gofer:getdents64', performance.now() - g0);
       if (n < 0) return n;
       if (n === 0) break;
       eachDirent(raw, n, ({ name }) => {
@@ -62,7 +65,9 @@ function listStat(s: Session, dir: File, offset: number, count: number): Body<'R
         // One statx of the entry beneath the directory, never following a symlink: the
         // file a confined lookup of this one name (walkOne) would reach, in one host call.
         if (validNewName(name) < 0) return true;
+        const s0 = PHASES.on ? performance.now() : 0;
         const st = sys.statAt(dir.fd, name);
+        if (PHASES.on) phaseAdd('gofer:statx', performance.now() - s0);
         if (isErr(st)) return true; // gone since the listing: left out
         entries.push({ name, attr: attrOf(s, dir.exp, st) });
         size += need;

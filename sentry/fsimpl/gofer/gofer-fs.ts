@@ -380,19 +380,52 @@ export class GoferInode extends Inode {
       } else {
         entries = this.c.readdirStat(this.fid, 0, max).entries;
       }
-      return entries.map((e) => {
-        const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
-        (this.unwalked ??= new Map()).set(e.name, inode);
-        return { name: e.name, inode };
-      });
+      return this.listed(entries);
     } catch {
       return null;
     }
   }
 
+  /** listed makes the inodes of this directory's entries just listed with their
+   * attributes, each walked to on first use (see fid). */
+  private listed(entries: DirStat[]): Array<{ name: string; inode: Inode }> {
+    return entries.map((e) => {
+      const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
+      (this.unwalked ??= new Map()).set(e.name, inode);
+      return { name: e.name, inode };
+    });
+  }
+
+  /**
+   * lookupListing walks to the child `name` and lists it (Twalkstat and Treaddirstat
+   * pipelined: one round trip, SyncClient.walkList), as the task with credentials `c`.
+   * Under the same conditions as listChildren (never on a bind mount, nor in plain
+   * 9P2000.L); null when the walk fails (the caller's own lookup then meets the error).
+   */
+  override lookupListing(name: string, max: number, c?: Credentials): { inode: Inode; entries: Array<{ name: string; inode: Inode }> | null } | null {
+    if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    let r;
+    try {
+      // The directory's own fid first: walking to it (a listed directory) switches the
+      // connection to container root's credentials, the walk and listing are the task's.
+      const dir = this.fid;
+      this.gfs.asTask(c);
+      r = this.c.walkList(dir, name, max);
+    } catch {
+      return null;
+    }
+    if (!r.walked) return null;
+    const child = new GoferInode(this.gfs, r.walked.fid, r.walked.attr);
+    return { inode: child, entries: r.list instanceof Error || !child.isDir ? null : child.listed(r.list.entries) };
+  }
+
   private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
+    // The fids first: walking to a listed one switches the connection to container
+    // root's credentials, and the chain is walked as the task.
+    const from = this.fid;
+    const knownFids = known.map((k) => k.fid);
     this.gfs.asTask(c);
-    const { walked, error } = p9(() => this.c.walkChain(this.fid, names, known.map((k) => k.fid)));
+    const { walked, error } = p9(() => this.c.walkChain(from, names, knownFids));
     const errno = (error as { errno?: number } | null)?.errno;
     return { walked, error: error === null ? null : typeof errno === 'number' && errno > 0 ? new LinuxError(errno) : error };
   }
@@ -777,6 +810,13 @@ export class GoferFile extends FileDescription implements HostIo {
       }
     }
     return this.inode.stat();
+  }
+
+  /** wroteBack follows the page cache's write-back through this description (msync,
+   * fsync, the last munmap) as a write: the host's echo is the sandbox's own change, which
+   * Linux does not report for a mapping's writes. */
+  wroteBack(): void {
+    this.hostChanged();
   }
 
   /** hostChanged follows a write or truncate through the host descriptor of a file the

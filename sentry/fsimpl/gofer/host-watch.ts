@@ -10,9 +10,9 @@
  * The sandbox's own changes are reported by the VFS already; the gofer drops the host's
  * echo of its requests, and the sentry follows what it changes without a request (a write
  * or truncate through a passed descriptor of a watched file, the close of a writable
- * descriptor) with a barrier naming the file (barrier()): the gofer drops what it has not
- * read yet, the sentry what came before the barrier's reply. Not covered: write-back of a MAP_SHARED
- * mapping's page cache (its IN_MODIFY comes back from the host).
+ * descriptor, the write-back of a MAP_SHARED mapping's page cache) with a barrier naming
+ * the file (barrier()): the gofer drops what it has not read yet, the sentry what came
+ * before the barrier's reply.
  *
  * Routes: the gofer's wds are per connection; a wd leads to every (file system, inode)
  * that watches that host file (two bind mounts of one directory share it).

@@ -18,6 +18,7 @@ class FakeHost implements HostIo {
   reads = 0;
   writes: Array<[number, number]> = [];
   refs = 0;
+  wroteBacks = 0;
   constructor(public data: Buffer) {}
   readRaw(dst: Buffer, at: number): number {
     this.reads++;
@@ -28,6 +29,9 @@ class FakeHost implements HostIo {
     if (at + src.length > this.data.length) this.data = Buffer.concat([this.data, Buffer.alloc(at + src.length - this.data.length)]);
     src.copy(this.data, at);
     return src.length;
+  }
+  wroteBack(): void {
+    this.wroteBacks++;
   }
   ref(): this {
     this.refs++;
@@ -63,10 +67,14 @@ describe('PageCache', () => {
   test('write-back: dirty chunks only, clipped to the size, and nothing without a writable description', () => {
     const { host, cache } = setup(CHUNK + 10);
     cache.forMapping(0, 0, 4096); // read-only mapping: clean
+    cache.sync();
+    expect(host.wroteBacks).toBe(0); // nothing written, nothing to mark as the sandbox's
     const r = cache.forMapping(1, CHUNK, CHUNK + 4096, true);
     mf.writeBytes(r.offset, Buffer.from('XY'));
     cache.sync();
     expect(host.writes).toEqual([[CHUNK, 10]]);
+    // The description that wrote is told once, so that the host's echo is dropped.
+    expect(host.wroteBacks).toBe(1);
     expect(host.data.subarray(CHUNK, CHUNK + 3).toString()).toBe('XYh');
     const ro = setup(100, false);
     mf.writeBytes(ro.cache.forMapping(0, 0, 4096, true).offset, Buffer.from('Z'));

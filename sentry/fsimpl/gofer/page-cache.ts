@@ -50,6 +50,10 @@ export interface HostIo {
   readRaw(dst: Buffer, at: number): number;
   /** writeRaw writes src to the host file at `at`; bytes written or a thrown LinuxError. */
   writeRaw(src: Buffer, at: number): number;
+  /** wroteBack follows a write-back that wrote something (sync): the host's report of
+   * that change is the sandbox's own, which Linux does not report (inotify(7): nothing
+   * for changes made through mmap and msync). */
+  wroteBack(): void;
   /** ref and unref keep the description open while the cache uses it. */
   ref(): unknown;
   unref(): void;
@@ -269,17 +273,23 @@ export class PageCache extends MemObject {
   override sync(lo = 0, hi = Number.MAX_SAFE_INTEGER): void {
     if (!this.writer) return;
     const size = this.size;
-    for (const c of [...this.dirty].sort((a, b) => a - b)) {
-      if ((c + 1) * CHUNK <= lo || c * CHUNK >= hi) continue;
-      const r = this.chunks.get(c);
-      const n = Math.min(CHUNK, size - c * CHUNK);
-      if (!r || n <= 0) continue;
-      const buf = this.mf.readBytes(r.offset, n);
-      for (let done = 0; done < n;) {
-        const wrote = this.writer.writeRaw(buf.subarray(done), c * CHUNK + done);
-        if (wrote <= 0) fail(Errno.EIO); // the host took nothing: never spin
-        done += wrote;
+    let wrote = false;
+    try {
+      for (const c of [...this.dirty].sort((a, b) => a - b)) {
+        if ((c + 1) * CHUNK <= lo || c * CHUNK >= hi) continue;
+        const r = this.chunks.get(c);
+        const n = Math.min(CHUNK, size - c * CHUNK);
+        if (!r || n <= 0) continue;
+        const buf = this.mf.readBytes(r.offset, n);
+        for (let done = 0; done < n;) {
+          const w = this.writer.writeRaw(buf.subarray(done), c * CHUNK + done);
+          if (w <= 0) fail(Errno.EIO); // the host took nothing: never spin
+          done += w;
+          wrote = true;
+        }
       }
+    } finally {
+      if (wrote) this.writer.wroteBack();
     }
   }
 

@@ -7,6 +7,9 @@
  * One host change at a time, so the output is deterministic. Then the program changes
  * the directory itself and, after a second, prints every event queued: each once (a
  * sandbox that also heard its own changes back from the host would print them twice).
+ * Last, it writes a file through a MAP_SHARED mapping and msyncs it, which Linux does not
+ * report (inotify(7)): only the file's creation, truncation, close and removal come
+ * (a sandbox that writes the mapping back to the host must not hear that back either).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +58,22 @@ static void describe(const char *dir, const char *name) {
   snprintf(p, sizeof p, "%s/%s", dir, name);
   if (stat(p, &st) < 0) printf("  stat %s: %s\n", name, strerror(errno));
   else printf("  stat %s: %s size %lld mode %o\n", name, S_ISDIR(st.st_mode) ? "dir" : "file", (long long)st.st_size, st.st_mode & 07777);
+}
+
+/* drain waits a second, then prints every event queued on fd (made non-blocking). */
+static void drain(int fd, int wd, char *buf, size_t size) {
+  sleep(1);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  unsigned cookie = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, size);
+    if (n <= 0) break;
+    for (int o = 0; o < n;) {
+      struct inotify_event *e = (struct inotify_event *)(buf + o);
+      o += (int)sizeof *e + (int)e->len;
+      printEvent(e, wd, &cookie);
+    }
+  }
 }
 
 int main(int argc, char **argv) {
@@ -108,18 +128,23 @@ int main(int argc, char **argv) {
   int f = open(p, O_CREAT | O_WRONLY, 0644);
   if (f < 0 || write(f, "x", 1) != 1 || ftruncate(f, 4) < 0 || close(f) < 0) printf("  write mine: %s\n", strerror(errno));
   if (rename(p, q) < 0 || chmod(q, 0600) < 0 || unlink(q) < 0) printf("  rename, chmod, unlink: %s\n", strerror(errno));
-  sleep(1);
-  fcntl(fd, F_SETFL, O_NONBLOCK);
-  unsigned cookie = 0;
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    for (int o = 0; o < n;) {
-      struct inotify_event *e = (struct inotify_event *)(buf + o);
-      o += (int)sizeof *e + (int)e->len;
-      printEvent(e, wd, &cookie);
-    }
-  }
+  drain(fd, wd, buf, sizeof buf);
+  /* A shared mapping's writes, written back by msync and munmap: never reported. */
+  printf("mapping:\n");
+  snprintf(p, sizeof p, "%s/mapped", argv[1]);
+  int m = open(p, O_CREAT | O_RDWR, 0644);
+  if (m < 0 || ftruncate(m, 4096) < 0) { printf("  create: %s\n", strerror(errno)); return 1; }
+  /* Read now: an unread event identical to the last one queued would merge with it. */
+  drain(fd, wd, buf, sizeof buf);
+  printf("msync:\n");
+  char *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+  if (a == MAP_FAILED) { printf("  mmap: %s\n", strerror(errno)); return 1; }
+  memcpy(a, "mapped\n", 7);
+  if (msync(a, 4096, MS_SYNC) < 0) printf("  msync: %s\n", strerror(errno));
+  drain(fd, wd, buf, sizeof buf); /* a write-back's echo would have come by now */
+  printf("unmapped:\n");
+  if (munmap(a, 4096) < 0 || close(m) < 0 || unlink(p) < 0) printf("  munmap, close, unlink: %s\n", strerror(errno));
+  drain(fd, wd, buf, sizeof buf);
   printf("done\n");
   return 0;
 }
