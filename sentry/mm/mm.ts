@@ -456,7 +456,7 @@ export class MemoryManager implements Mapper {
   private unshare(c: number): void {
     if (this.chunks.isShared(c)) {
       const mf = this.platform.memoryFile;
-      const range = poolOf(mf).take(false);
+      const range = poolOf(mf).take(false, true);
       const old = this.chunks.get(c)!;
       copyRange(mf, old.range.offset, range.offset, CHUNK);
       this.dropRef(this.chunks.replace(c, { range, refs: 1, pages: old.pages }));
