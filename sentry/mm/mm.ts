@@ -1314,9 +1314,37 @@ export class MemoryManager implements Mapper {
     this.as.release();
   }
 
-  /** residentBytes is the memory populated so far (for /proc status and the benchmarks). */
+  /** residentBytes is the private memory populated so far (Linux's RssAnon; see rss). */
   get residentBytes(): number {
     return this.chunks.size * CHUNK;
+  }
+
+  /**
+   * rss is the memory this address space has mapped, split as Linux's RSS counters are
+   * (/proc/<pid>/status RssAnon, RssFile, RssShmem; in bytes, to the chunk): `anon` its
+   * private chunks (anonymous memory and copies of file pages; a chunk shared copy-on-
+   * write since a fork counts on both sides, as Linux counts a page in every process
+   * whose page table maps it), `file` the chunks of host files' page caches it maps and
+   * `shmem` those of shared anonymous memory, tmpfs files and SysV segments (MemObject.
+   * rssKind), each clipped to the object's end. A shared chunk counts in every address
+   * space that maps it (pinned); the sandbox's memory use counts it once (oom.ts).
+   */
+  rss(): { anon: number; file: number; shmem: number } {
+    let file = 0, shmem = 0;
+    for (const [mem, set] of this.pinned) {
+      const limit = mem.limit;
+      let n = 0;
+      for (const c of set) n += Math.max(0, Math.min(CHUNK, limit - c * CHUNK));
+      if (mem.rssKind === 'file') file += n;
+      else shmem += n;
+    }
+    return { anon: this.residentBytes, file, shmem };
+  }
+
+  /** rssBytes is all of rss (Linux's VmRSS, what the OOM killer weighs). */
+  get rssBytes(): number {
+    const r = this.rss();
+    return r.anon + r.file + r.shmem;
   }
 
   /**

@@ -6,7 +6,7 @@
  * populating memory, a copy-on-write break, a tmpfs write) first makes room: the OOM
  * killer kills the process with the biggest resident size, weighed by its oom_score_adj
  * (-1000: never) as Linux's oom_badness does, with SIGKILL, and the allocation is tried
- * again. When that process is the one allocating, it cannot be torn down under its own
+ * again (its size is its RSS, shared pages included, as Linux's get_mm_rss). When that process is the one allocating, it cannot be torn down under its own
  * fault: it is marked (doomed), the allocation fails, and the scheduler kills it before
  * it runs again. Each kill is counted (what `tvisor events` reports as an oom event).
  *
@@ -99,7 +99,7 @@ function killOne(k: Kernel): boolean {
   for (const g of k.groups.values()) {
     if (!g.alive || g.exiting || g.tasks.size === 0 || g === state.doomed) continue;
     const t = g.tasks.values().next().value!;
-    const score = badness(t.mm.residentBytes, g.oom.adj, sandboxMemory.limit);
+    const score = badness(t.mm.rssBytes, g.oom.adj, sandboxMemory.limit);
     if (score !== null && score > best) {
       best = score;
       victim = g;

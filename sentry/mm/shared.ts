@@ -163,6 +163,15 @@ export class MemObject {
 
   constructor(readonly mf: MemoryFile) {}
 
+  /**
+   * rssKind is the RSS counter a mapped page of the object counts in, as Linux splits
+   * them (/proc/<pid>/status): `shmem` for shared anonymous memory, tmpfs and SysV
+   * segments (Linux's shmem), `file` for a host file's page cache (PageCache).
+   */
+  get rssKind(): 'file' | 'shmem' {
+    return 'shmem';
+  }
+
   /** limit is the end (bytes) of what may be mapped: a fault past it is an access violation. */
   get limit(): number {
     return Number.MAX_SAFE_INTEGER;

@@ -118,6 +118,11 @@ export class PageCache extends MemObject {
     live.add(this);
   }
 
+  /** rssKind: a mapped page of a host file counts in RssFile. */
+  override get rssKind(): 'file' {
+    return 'file';
+  }
+
   /** limit is the file's end rounded up to a page: a fault past it is SIGBUS. */
   override get limit(): number {
     return Math.ceil(this.size / PAGE) * PAGE;

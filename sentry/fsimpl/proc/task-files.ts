@@ -75,14 +75,18 @@ function setOomScoreAdj(t: Task, g: ThreadGroup, adj: number, legacy: boolean): 
 function oomScore(g: ThreadGroup, t: Task | undefined): number {
   if (g.oom.adj === OOM_SCORE_ADJ_MIN || !t) return 0;
   const total = Math.max(1, Math.floor(MemoryManager.commitLimit / 4096));
-  const badness = Math.ceil(t.mm.residentBytes / 4096) + Math.trunc((g.oom.adj * total) / 1000);
+  const badness = Math.ceil(t.mm.rssBytes / 4096) + Math.trunc((g.oom.adj * total) / 1000);
   return Math.max(0, Math.trunc(((1000 + Math.trunc((badness * 1000) / total)) * 2) / 3));
 }
 
 /** MemoryFigures are the sizes /proc/<pid>/status and statm report, in bytes. */
 interface MemoryFigures {
   size: number;
+  /** rss is VmRSS: anon + file + shmem (MemoryManager.rss). */
   rss: number;
+  anon: number;
+  file: number;
+  shmem: number;
   data: number;
   stack: number;
   exe: number;
@@ -94,9 +98,10 @@ interface MemoryFigures {
  * interpreter (statm's text: the sentry does not record end_code, so status has no
  * VmExe line) and of the libraries. */
 export function memoryFigures(t: Task | undefined): MemoryFigures {
-  const f = { size: 0, rss: 0, data: 0, stack: 0, exe: 0, lib: 0 };
+  const f = { size: 0, rss: 0, anon: 0, file: 0, shmem: 0, data: 0, stack: 0, exe: 0, lib: 0 };
   if (!t || t.state === 'exited') return f;
-  f.rss = t.mm.residentBytes;
+  Object.assign(f, t.mm.rss());
+  f.rss = f.anon + f.file + f.shmem;
   for (const v of t.mm.vmas) {
     const len = v.end - v.start;
     f.size += len;
@@ -112,13 +117,14 @@ export function memoryFigures(t: Task | undefined): MemoryFigures {
   return f;
 }
 
-/** memoryStatusLines are the Vm* lines of /proc/<pid>/status (the sandbox has no swap; VmLck is what mlock locked). */
+/** memoryStatusLines are the Vm* and Rss* lines of /proc/<pid>/status (the sandbox has no swap; VmLck is what mlock locked). */
 export function memoryStatusLines(t: Task | undefined): string[] {
   const f = memoryFigures(t);
   const kb = (n: number) => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
   const hwm = Math.max(f.rss, (t?.tg.cpu.maxRssKb ?? 0) * 1024);
   const locked = t && t.state !== 'exited' ? t.mm.lockedBytes() : 0;
-  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
+  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`,
+    `RssAnon:\t${kb(f.anon)}`, `RssFile:\t${kb(f.file)}`, `RssShmem:\t${kb(f.shmem)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
 }
 
@@ -191,7 +197,8 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     file('statm', () => {
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);
-      return `${p(f.size)} ${p(f.rss)} 0 ${p(f.exe)} 0 ${p(f.data + f.stack)} 0\n`;
+      // The third figure is the resident pages backed by a file or shmem (Linux's "shared").
+      return `${p(f.size)} ${p(f.rss)} ${p(f.file + f.shmem)} ${p(f.exe)} 0 ${p(f.data + f.stack)} 0\n`;
     }),
   ];
 }
