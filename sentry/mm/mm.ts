@@ -313,6 +313,37 @@ export class MemoryManager implements Mapper {
     this.unpinChunks(mem, Math.ceil(from / CHUNK) * CHUNK, Math.floor(Math.min(to, Number.MAX_SAFE_INTEGER) / CHUNK) * CHUNK);
   }
 
+  /**
+   * held lists the object ranges (offsets [lo, hi) of mem) whose chunks an operation under
+   * way here is mapping (populateShared) or copying through (ensure and ioViews inside
+   * settlingAfter): none of them may be reclaimed meanwhile (mayReclaim), since a mapping
+   * or a view of it is pending. A stack: each operation drops its entries as it ends.
+   */
+  private held: { mem: MemObject; lo: number; hi: number }[] = [];
+
+  /** holdObjects holds the object ranges behind [start, end) until the settlingAfter under way ends (nothing outside one). */
+  private holdObjects(start: number, end: number): void {
+    if (!this.unsettled) return;
+    for (const v of this.vmasIn(start, end)) {
+      const obj = objectOf(v);
+      if (!obj) continue;
+      const lo = Math.max(v.start, start), hi = Math.min(v.end, end);
+      this.held.push({ mem: obj.mem, lo: obj.offset + (lo - v.start), hi: obj.offset + (hi - v.start) });
+    }
+  }
+
+  /** mayReclaim tells whether mem's chunk c may be reclaimed from under this address space (Mapper). */
+  mayReclaim(mem: MemObject, c: number): boolean {
+    if (!this.pinned.get(mem)?.has(c)) return true; // not mapped here
+    for (const h of this.held) if (h.mem === mem && h.lo < (c + 1) * CHUNK && h.hi > c * CHUNK) return false;
+    for (const v of this.vmas) {
+      const obj = objectOf(v);
+      if (!v.locked || obj?.mem !== mem) continue;
+      if (obj.offset < (c + 1) * CHUNK && obj.offset + (v.end - v.start) > c * CHUNK) return false; // mlocked
+    }
+    return true;
+  }
+
   /** pinChunk records that this address space maps a page of mem's chunk c (pinned). */
   private pinChunk(mem: MemObject, c: number): void {
     let set = this.pinned.get(mem);
@@ -722,6 +753,7 @@ export class MemoryManager implements Mapper {
     const oLo = offset + lo - v.start, oHi = Math.min(offset + hi - v.start, limit);
     if (oLo >= oHi) return;
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    const depth = this.held.push({ mem, lo: oLo, hi: oHi }) - 1;
     try {
       const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
       const first = Math.floor(oLo / CHUNK), last = Math.ceil(oHi / CHUNK);
@@ -738,6 +770,7 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       runs.flush();
+      this.held.length = depth;
       // What was filled is mapped: a cache may trim now, unless views are in use (withViews).
       if (!existing) this.settle(mem);
     }
@@ -937,6 +970,7 @@ export class MemoryManager implements Mapper {
       if (!v || (v.prot & want) !== want) fail(Errno.EFAULT);
       at = v.end;
     }
+    this.holdObjects(addr, addr + length);
     this.populate(addr, length);
     if (want & PROT_WRITE) this.ownForStore(addr, addr + length);
   }
@@ -1000,9 +1034,11 @@ export class MemoryManager implements Mapper {
   private settlingAfter<T>(fn: () => T): T {
     const outer = this.unsettled;
     const pending = (this.unsettled = outer ?? new Set());
+    const depth = this.held.length;
     try {
       return fn();
     } finally {
+      this.held.length = depth;
       this.unsettled = outer;
       if (!outer) for (const mem of pending) mem.settle();
     }
@@ -1044,6 +1080,7 @@ export class MemoryManager implements Mapper {
       left -= end - a;
       if (end < a + n) break;
     }
+    for (const { a, end } of ranges) this.holdObjects(a, end);
     for (const { a, end } of ranges) {
       this.populate(a, end - a);
       if (store) this.ownForStore(a, end);

@@ -38,6 +38,14 @@ const state: { kernel: Kernel | null; kill: (g: ThreadGroup) => void; running: T
 /** freeBytesOf tells how many allocated bytes of a memory file are free for reuse (its chunk pool's), set by shared.ts. */
 let freeBytesOf: (mf: MemoryFile) => number = () => 0;
 
+/** reclaimer gives back up to `bytes` of memory that can be read again (page caches' clean chunks) and returns how much it gave. */
+let reclaimer: (bytes: number) => number = () => 0;
+
+/** setReclaimer installs what makeRoom reclaims before it kills (fsimpl/gofer/page-cache.ts, to avoid an import cycle). */
+export function setReclaimer(f: (bytes: number) => number): void {
+  reclaimer = f;
+}
+
 /** setFreeBytes installs the pool's measure of free bytes (shared.ts, to avoid an import cycle). */
 export function setFreeBytes(f: (mf: MemoryFile) => number): void {
   freeBytesOf = f;
@@ -77,12 +85,16 @@ export function badness(rssBytes: number, adj: number, totalBytes: number): numb
 }
 
 /**
- * makeRoom is called before `want` more bytes of mf are used: past the limit, the OOM
- * killer kills one process at a time until they fit. ENOMEM when nothing more can be
+ * makeRoom is called before `want` more bytes of mf are used: past the limit, clean
+ * page-cache chunks are reclaimed (setReclaimer), then the OOM killer kills one process
+ * at a time until they fit. ENOMEM when nothing more can be
  * killed now (every candidate is exempt, or the one allocating was chosen: doomed).
  */
 export function makeRoom(mf: MemoryFile, want: number): void {
-  while (memoryUse(mf).used + want > sandboxMemory.limit) {
+  for (let used; (used = memoryUse(mf).used) + want > sandboxMemory.limit;) {
+    // Memory that can be read again goes first, as Linux reclaims clean file pages (mapped
+    // ones too) before its OOM killer runs.
+    if (reclaimer(used + want - sandboxMemory.limit) > 0) continue;
     if (state.busy || !state.kernel) fail(Errno.ENOMEM); // an allocation by a dying process
     state.busy = true;
     try {

@@ -137,6 +137,13 @@ export interface Mapper {
   invalidate(mem: MemObject, from: number, to?: number, keepCopies?: boolean): void;
   /** mapsWritable tells whether this address space maps (part of) mem writable. */
   mapsWritable(mem: MemObject): boolean;
+  /**
+   * mayReclaim tells whether mem's chunk c may be taken from under this address space (a
+   * page cache reclaiming under memory pressure): not while it is mlocked here, nor while
+   * an operation here is mapping it or copying through it (a syscall's views of it: a
+   * chunk pending there must stay what it is).
+   */
+  mayReclaim(mem: MemObject, c: number): boolean;
 }
 
 /**
