@@ -336,12 +336,7 @@ export class MemoryManager implements Mapper {
   mayReclaim(mem: MemObject, c: number): boolean {
     if (!this.pinned.get(mem)?.has(c)) return true; // not mapped here
     for (const h of this.held) if (h.mem === mem && h.lo < (c + 1) * CHUNK && h.hi > c * CHUNK) return false;
-    for (const v of this.vmas) {
-      const obj = objectOf(v);
-      if (!v.locked || obj?.mem !== mem) continue;
-      if (obj.offset < (c + 1) * CHUNK && obj.offset + (v.end - v.start) > c * CHUNK) return false; // mlocked
-    }
-    return true;
+    return this.unlocked(mem, c); // never an mlocked chunk
   }
 
   /** pinChunk records that this address space maps a page of mem's chunk c (pinned). */
@@ -1376,6 +1371,57 @@ export class MemoryManager implements Mapper {
       else shmem += n;
     }
     return { anon: this.residentBytes, file, shmem };
+  }
+
+  /**
+   * rollup sums what rss counts as /proc/<pid>/smaps_rollup shows it (bytes): each chunk
+   * counted in rss adds its size to `rss` and its size divided by the address spaces
+   * mapping it to `pss` (private chunks shared copy-on-write since a fork: the tables
+   * holding it; an object's: those pinning it), under `shared` or `private` by whether
+   * another maps it, and `dirty` unless it is a clean page-cache chunk; `locked` is the
+   * PSS of the chunks a locked VMA covers.
+   */
+  rollup(): { rss: number; pss: number; pssDirty: number; pssAnon: number; pssFile: number; pssShmem: number; sharedClean: number; sharedDirty: number; privateClean: number; privateDirty: number; anon: number; locked: number } {
+    const r = { rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anon: 0, locked: 0 };
+    const add = (bytes: number, sharers: number, dirty: boolean, kind: 'anon' | 'file' | 'shmem', locked: boolean) => {
+      const pss = bytes / sharers;
+      r.rss += bytes;
+      r.pss += pss;
+      if (dirty) r.pssDirty += pss;
+      if (kind === 'anon') {
+        r.pssAnon += pss;
+        r.anon += bytes;
+      } else if (kind === 'file') r.pssFile += pss;
+      else r.pssShmem += pss;
+      if (sharers > 1) {
+        if (dirty) r.sharedDirty += bytes;
+        else r.sharedClean += bytes;
+      } else if (dirty) r.privateDirty += bytes;
+      else r.privateClean += bytes;
+      if (locked) r.locked += pss;
+    };
+    const lockedVmas = this.vmas.filter((v) => v.locked);
+    for (const c of this.chunks.keys()) {
+      add(CHUNK, this.chunks.sharers(c), true, 'anon', lockedVmas.some((v) => v.start < (c + 1) * CHUNK && v.end > c * CHUNK));
+    }
+    for (const [mem, set] of this.pinned) {
+      const limit = mem.limit;
+      for (const c of set) {
+        const bytes = Math.max(0, Math.min(CHUNK, limit - c * CHUNK));
+        if (bytes > 0) add(bytes, mem.pinCount(c), mem.isDirtyChunk(c), mem.rssKind, lockedVmas.length > 0 && !this.unlocked(mem, c));
+      }
+    }
+    return r;
+  }
+
+  /** unlocked tells whether no locked VMA here maps mem's chunk c. */
+  private unlocked(mem: MemObject, c: number): boolean {
+    for (const v of this.vmas) {
+      const obj = objectOf(v);
+      if (!v.locked || obj?.mem !== mem) continue;
+      if (obj.offset < (c + 1) * CHUNK && obj.offset + (v.end - v.start) > c * CHUNK) return false;
+    }
+    return true;
   }
 
   /** rssBytes is all of rss (Linux's VmRSS, what the OOM killer weighs). */

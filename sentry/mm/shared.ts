@@ -226,6 +226,16 @@ export class MemObject {
     }
   }
 
+  /** mappers of chunk c: how many address spaces map a page of it (1 at least, for PSS). */
+  pinCount(c: number): number {
+    return this.pins.get(c) ?? 1;
+  }
+
+  /** isDirtyChunk tells whether chunk c holds bytes its backing does not (memory-only objects: always; a page cache: PageCache). */
+  isDirtyChunk(_c: number): boolean {
+    return true;
+  }
+
   /** isPinned tells whether some address space maps (a page of) chunk c. */
   isPinned(c: number): boolean {
     return this.pins.has(c);

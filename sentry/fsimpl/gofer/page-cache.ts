@@ -189,6 +189,11 @@ export class PageCache extends MemObject {
     for (const c of chunksIn(this.chunks, lo, hi)) this.markDirty(c);
   }
 
+  /** isDirtyChunk tells whether a writable mapping dirtied chunk c (smaps' Dirty figures). */
+  override isDirtyChunk(c: number): boolean {
+    return this.dirty.has(c);
+  }
+
   /** markDirty marks chunk c (present) dirty: it is never evicted. */
   private markDirty(c: number): void {
     this.dirty.add(c);

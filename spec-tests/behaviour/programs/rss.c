@@ -4,7 +4,8 @@
  * of shared anonymous memory and 32 MiB of private memory, forks (the child counts the
  * pages it shares copy-on-write, and the shared ones once it has touched them), and
  * unmaps them again. Figures are printed as relations (grew by at least, back to within
- * 1 MiB of), which hold whatever the page granularity of the counting.
+ * 1 MiB of), which hold whatever the page granularity of the counting; smaps_rollup's
+ * Rss agrees with VmRSS, and its Pss halves what a fork shares copy-on-write.
  *   rss DIR
  * Prints deterministic lines only.
  */
@@ -18,9 +19,9 @@
 #define SHM_SIZE (32 * MIB)
 #define ANON_SIZE (32 * MIB)
 
-/* Rss holds the resident figures of /proc/self/status and statm's shared pages, in kB. */
+/* Rss holds the resident figures of /proc/self/status, statm's shared pages and smaps_rollup's Rss and Pss_Anon, in kB. */
 struct rss {
-  long vm, anon, file, shmem, statm_shared;
+  long vm, anon, file, shmem, statm_shared, rollup_rss, pss_anon;
 };
 
 static long field(const char *text, const char *name) {
@@ -51,6 +52,14 @@ static struct rss now(void) {
   long size, resident, shared;
   check(sscanf(buf, "%ld %ld %ld", &size, &resident, &shared) == 3, "parse statm");
   r.statm_shared = shared * (PG / 1024);
+  fd = open("/proc/self/smaps_rollup", O_RDONLY);
+  check(fd >= 0, "open smaps_rollup");
+  n = read(fd, buf, sizeof buf - 1);
+  check(n > 0, "read smaps_rollup");
+  buf[n] = 0;
+  close(fd);
+  r.rollup_rss = field(buf, "\nRss:");
+  r.pss_anon = field(buf, "\nPss_Anon:");
   return r;
 }
 
@@ -101,12 +110,14 @@ int main(int argc, char **argv) {
   struct rss a = now();
   say("private memory touched: RssAnon grew by at least 32 MiB: %s", yes(a.anon - s.anon >= ANON_SIZE / 1024));
   say("VmRSS is RssAnon + RssFile + RssShmem: %s", yes(a.vm == a.anon + a.file + a.shmem));
+  say("smaps_rollup Rss within 1 MiB of VmRSS: %s", yes(labs(a.rollup_rss - a.vm) <= 1024));
 
   pid_t child = fork();
   check(child >= 0, "fork");
   if (child == 0) {
     struct rss c = now();
     say("child, before touching anything: RssAnon at least the parent's 32 MiB of private memory: %s", yes(c.anon >= ANON_SIZE / 1024));
+    say("child: Pss_Anon at most RssAnon - 16 MiB (shared copy-on-write with the parent): %s", yes(c.pss_anon <= c.anon - ANON_SIZE / 2048));
     touch(file, FILE_SIZE, 0);
     touch(shm, SHM_SIZE, 0);
     c = now();
