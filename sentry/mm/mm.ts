@@ -45,8 +45,9 @@
  * sets its bit in PrivateChunk.pages, from then on the page mapped there. Until then the
  * page shows the file's later changes, as Linux's MAP_PRIVATE does. The copies are
  * private memory like any other (fork shares them copy-on-write, munmap zeroes them); a
- * truncate or hole punch of the file drops them with the object's pages (Linux zaps the
- * COW pages too: the access past the end is SIGBUS), a page cache's eviction does not.
+ * truncate of the file drops them with the object's pages (Linux zaps the COW pages too:
+ * the access past the end is SIGBUS), a hole punch (as Linux's: fallocate, MADV_REMOVE)
+ * and a page cache's eviction do not.
  *
  * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
  * request that Linux accounts (writable private or shared anonymous memory without

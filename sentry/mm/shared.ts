@@ -131,8 +131,8 @@ export interface Mapper {
   /**
    * invalidate unmaps, in this address space, every page of `mem` at object offsets in
    * [from, to) (default: to the end). A private mapping's copies of those pages go too
-   * (the file lost them: truncate, hole punch), unless `keepCopies` (a page cache
-   * evicting a clean chunk: only the object's own pages go).
+   * (the file lost them: truncate), unless `keepCopies` (a hole punch, as Linux's; a page
+   * cache evicting a clean chunk: only the object's own pages go).
    */
   invalidate(mem: MemObject, from: number, to?: number, keepCopies?: boolean): void;
   /** mapsWritable tells whether this address space maps (part of) mem writable. */
@@ -338,13 +338,14 @@ export class MemObject {
 
   /**
    * punch gives back the whole chunks inside [lo, hi) (unmapped first wherever mapped: a
-   * later access maps a fresh zeroed chunk) and zeroes the rest of the range in place. It
+   * later access maps a fresh zeroed chunk; private copies of their pages stay) and zeroes the rest of the range in place. It
    * returns the chunk numbers given back.
    */
   punch(lo: number, hi: number): number[] {
     const first = Math.ceil(lo / CHUNK), last = Math.floor(hi / CHUNK);
     const dropped = first < last ? chunksIn(this.chunks, first * CHUNK, last * CHUNK) : [];
-    if (dropped.length > 0) for (const m of this.mappers) m.invalidate(this, first * CHUNK, last * CHUNK);
+    // A private mapping's copies of the pages stay, as Linux's hole punch leaves COW pages (unmap_mapping_range without even_cows).
+    if (dropped.length > 0) for (const m of this.mappers) m.invalidate(this, first * CHUNK, last * CHUNK, true);
     this.giveBack(dropped);
     // The pieces of partly covered chunks, zeroed where stored.
     for (const [pLo, pHi] of first < last ? [[lo, first * CHUNK], [last * CHUNK, hi]] : [[lo, hi]]) {
