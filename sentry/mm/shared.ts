@@ -226,7 +226,7 @@ export class MemObject {
     }
   }
 
-  /** mappers of chunk c: how many address spaces map a page of it (1 at least, for PSS). */
+  /** pinCount counts the address spaces that map a page of chunk c (1 at least: the divisor of its PSS). */
   pinCount(c: number): number {
     return this.pins.get(c) ?? 1;
   }
