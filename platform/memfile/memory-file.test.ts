@@ -54,4 +54,27 @@ describe('MemoryFile', () => {
     expect(() => copyOut(mf, tr, 0x20ffe, Buffer.from('xxxx'))).toThrow(MemoryFault);
     expect(() => copyIn(mf, tr, 0x21ffe, 4)).toThrow(/0x22000 is not readable/);
   });
+  test('freeAll gives back ranges in any order, punching each run of neighbours once', () => {
+    const rs = [0, 1, 2, 3, 4].map(() => mf.allocate(8192));
+    for (const r of rs) mf.writeBytes(r.offset, Buffer.alloc(8192, 9));
+    const fallocate = jest.spyOn(mf as unknown as { punch(r: FileRange): void }, 'punch');
+    mf.freeAll([rs[3], rs[0], rs[1], rs[4]]); // rs[2] stays: two runs, [0,1] and [3,4]
+    expect(fallocate.mock.calls.map(([r]) => r)).toEqual([
+      { offset: rs[0].offset, length: 16384 }, { offset: rs[3].offset, length: 16384 },
+    ]);
+    expect(mf.usedBytes).toBe(8192);
+    expect(mf.readBytes(rs[0].offset, 16384)).toEqual(Buffer.alloc(16384));
+    expect(mf.readBytes(rs[2].offset, 8192)).toEqual(Buffer.alloc(8192, 9));
+    expect(() => mf.freeAll([rs[0]])).toThrow(/double free/);
+  });
+
+  test('populate makes fresh pages resident without changing what they read', () => {
+    const r = mf.allocate(3 * 64 * 1024); // spans three of the sentry's mapping chunks
+    mf.populate(r);
+    expect(mf.readBytes(r.offset, r.length)).toEqual(Buffer.alloc(r.length));
+    mf.writeBytes(r.offset + 70000, Buffer.from('kept'));
+    mf.populate(r);
+    expect(mf.readBytes(r.offset + 70000, 4).toString()).toBe('kept');
+    expect(() => mf.populate({ offset: mf.size, length: 4096 })).toThrow(/outside the file/);
+  });
 });

@@ -189,7 +189,7 @@ export function chargeSystemTime(ran: readonly Task[], cpuNs: number): void {
 /** noteRss raises the process's maxRssKb to what t's memory holds now. */
 export function noteRss(t: Task): number {
   const g = t.tg.cpu;
-  g.maxRssKb = Math.max(g.maxRssKb, Math.floor(t.mm.residentBytes / 1024));
+  g.maxRssKb = Math.max(g.maxRssKb, Math.floor(t.mm.rssBytes / 1024));
   return g.maxRssKb;
 }
 

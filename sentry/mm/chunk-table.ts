@@ -55,6 +55,17 @@ export class ChunkTable {
     return !!s && (s.users > 1 || (s.slots[c % SEGMENT]?.refs ?? 0) > 1);
   }
 
+  /**
+   * sharers counts the tables holding chunk c (0 when it is absent): its segment's users,
+   * plus one for each other segment holding its record (each taken as one table: exact
+   * unless those segments are shared too, which only a fork after a segment copy makes).
+   */
+  sharers(c: number): number {
+    const s = this.segments.get(Math.floor(c / SEGMENT));
+    const chunk = s?.slots[c % SEGMENT];
+    return chunk ? s!.users + chunk.refs - 1 : 0;
+  }
+
   /** set stores a fresh record (refs 1, owned by this table) for chunk c, which must be empty. */
   set(c: number, chunk: PrivateChunk): void {
     const s = this.exclusive(c);

@@ -45,8 +45,9 @@
  * sets its bit in PrivateChunk.pages, from then on the page mapped there. Until then the
  * page shows the file's later changes, as Linux's MAP_PRIVATE does. The copies are
  * private memory like any other (fork shares them copy-on-write, munmap zeroes them); a
- * truncate or hole punch of the file drops them with the object's pages (Linux zaps the
- * COW pages too: the access past the end is SIGBUS), a page cache's eviction does not.
+ * truncate of the file drops them with the object's pages (Linux zaps the COW pages too:
+ * the access past the end is SIGBUS), a hole punch (as Linux's: fallocate, MADV_REMOVE)
+ * and a page cache's eviction do not.
  *
  * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
  * request that Linux accounts (writable private or shared anonymous memory without
@@ -313,6 +314,32 @@ export class MemoryManager implements Mapper {
     this.unpinChunks(mem, Math.ceil(from / CHUNK) * CHUNK, Math.floor(Math.min(to, Number.MAX_SAFE_INTEGER) / CHUNK) * CHUNK);
   }
 
+  /**
+   * held lists the object ranges (offsets [lo, hi) of mem) whose chunks an operation under
+   * way here is mapping (populateShared) or copying through (ensure and ioViews inside
+   * settlingAfter): none of them may be reclaimed meanwhile (mayReclaim), since a mapping
+   * or a view of it is pending. A stack: each operation drops its entries as it ends.
+   */
+  private held: { mem: MemObject; lo: number; hi: number }[] = [];
+
+  /** holdObjects holds the object ranges behind [start, end) until the settlingAfter under way ends (nothing outside one). */
+  private holdObjects(start: number, end: number): void {
+    if (!this.unsettled) return;
+    for (const v of this.vmasIn(start, end)) {
+      const obj = objectOf(v);
+      if (!obj) continue;
+      const lo = Math.max(v.start, start), hi = Math.min(v.end, end);
+      this.held.push({ mem: obj.mem, lo: obj.offset + (lo - v.start), hi: obj.offset + (hi - v.start) });
+    }
+  }
+
+  /** mayReclaim tells whether mem's chunk c may be reclaimed from under this address space (Mapper). */
+  mayReclaim(mem: MemObject, c: number): boolean {
+    if (!this.pinned.get(mem)?.has(c)) return true; // not mapped here
+    for (const h of this.held) if (h.mem === mem && h.lo < (c + 1) * CHUNK && h.hi > c * CHUNK) return false;
+    return this.unlocked(mem, c); // never an mlocked chunk
+  }
+
   /** pinChunk records that this address space maps a page of mem's chunk c (pinned). */
   private pinChunk(mem: MemObject, c: number): void {
     let set = this.pinned.get(mem);
@@ -456,7 +483,7 @@ export class MemoryManager implements Mapper {
   private unshare(c: number): void {
     if (this.chunks.isShared(c)) {
       const mf = this.platform.memoryFile;
-      const range = poolOf(mf).take(false);
+      const range = poolOf(mf).take(false, true);
       const old = this.chunks.get(c)!;
       copyRange(mf, old.range.offset, range.offset, CHUNK);
       this.dropRef(this.chunks.replace(c, { range, refs: 1, pages: old.pages }));
@@ -722,6 +749,7 @@ export class MemoryManager implements Mapper {
     const oLo = offset + lo - v.start, oHi = Math.min(offset + hi - v.start, limit);
     if (oLo >= oHi) return;
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    const depth = this.held.push({ mem, lo: oLo, hi: oHi }) - 1;
     try {
       const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
       const first = Math.floor(oLo / CHUNK), last = Math.ceil(oHi / CHUNK);
@@ -738,6 +766,7 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       runs.flush();
+      this.held.length = depth;
       // What was filled is mapped: a cache may trim now, unless views are in use (withViews).
       if (!existing) this.settle(mem);
     }
@@ -937,6 +966,7 @@ export class MemoryManager implements Mapper {
       if (!v || (v.prot & want) !== want) fail(Errno.EFAULT);
       at = v.end;
     }
+    this.holdObjects(addr, addr + length);
     this.populate(addr, length);
     if (want & PROT_WRITE) this.ownForStore(addr, addr + length);
   }
@@ -1000,9 +1030,11 @@ export class MemoryManager implements Mapper {
   private settlingAfter<T>(fn: () => T): T {
     const outer = this.unsettled;
     const pending = (this.unsettled = outer ?? new Set());
+    const depth = this.held.length;
     try {
       return fn();
     } finally {
+      this.held.length = depth;
       this.unsettled = outer;
       if (!outer) for (const mem of pending) mem.settle();
     }
@@ -1044,6 +1076,7 @@ export class MemoryManager implements Mapper {
       left -= end - a;
       if (end < a + n) break;
     }
+    for (const { a, end } of ranges) this.holdObjects(a, end);
     for (const { a, end } of ranges) {
       this.populate(a, end - a);
       if (store) this.ownForStore(a, end);
@@ -1314,9 +1347,88 @@ export class MemoryManager implements Mapper {
     this.as.release();
   }
 
-  /** residentBytes is the memory populated so far (for /proc status and the benchmarks). */
+  /** residentBytes is the private memory populated so far (Linux's RssAnon; see rss). */
   get residentBytes(): number {
     return this.chunks.size * CHUNK;
+  }
+
+  /**
+   * rss is the memory this address space has mapped, split as Linux's RSS counters are
+   * (/proc/<pid>/status RssAnon, RssFile, RssShmem; in bytes, to the chunk): `anon` its
+   * private chunks (anonymous memory and copies of file pages; a chunk shared copy-on-
+   * write since a fork counts on both sides, as Linux counts a page in every process
+   * whose page table maps it), `file` the chunks of host files' page caches it maps and
+   * `shmem` those of shared anonymous memory, tmpfs files and SysV segments (MemObject.
+   * rssKind), each clipped to the object's end. A shared chunk counts in every address
+   * space that maps it (pinned); the sandbox's memory use counts it once (oom.ts).
+   */
+  rss(): { anon: number; file: number; shmem: number } {
+    let file = 0, shmem = 0;
+    for (const [mem, set] of this.pinned) {
+      const limit = mem.limit;
+      let n = 0;
+      for (const c of set) n += Math.max(0, Math.min(CHUNK, limit - c * CHUNK));
+      if (mem.rssKind === 'file') file += n;
+      else shmem += n;
+    }
+    return { anon: this.residentBytes, file, shmem };
+  }
+
+  /**
+   * rollup sums what rss counts as /proc/<pid>/smaps_rollup shows it (bytes): each chunk
+   * counted in rss adds its size to `rss` and its size divided by the address spaces
+   * mapping it to `pss` (private chunks shared copy-on-write since a fork: the tables
+   * holding it; an object's: those pinning it), under `shared` or `private` by whether
+   * another maps it, and `dirty` unless it is a clean page-cache chunk; `locked` is the
+   * PSS of the chunks a locked VMA covers.
+   */
+  rollup(): { rss: number; pss: number; pssDirty: number; pssAnon: number; pssFile: number; pssShmem: number; sharedClean: number; sharedDirty: number; privateClean: number; privateDirty: number; anon: number; locked: number } {
+    const r = { rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anon: 0, locked: 0 };
+    const add = (bytes: number, sharers: number, dirty: boolean, kind: 'anon' | 'file' | 'shmem', locked: boolean) => {
+      const pss = bytes / sharers;
+      r.rss += bytes;
+      r.pss += pss;
+      if (dirty) r.pssDirty += pss;
+      if (kind === 'anon') {
+        r.pssAnon += pss;
+        r.anon += bytes;
+      } else if (kind === 'file') r.pssFile += pss;
+      else r.pssShmem += pss;
+      if (sharers > 1) {
+        if (dirty) r.sharedDirty += bytes;
+        else r.sharedClean += bytes;
+      } else if (dirty) r.privateDirty += bytes;
+      else r.privateClean += bytes;
+      if (locked) r.locked += pss;
+    };
+    const lockedVmas = this.vmas.filter((v) => v.locked);
+    for (const c of this.chunks.keys()) {
+      add(CHUNK, this.chunks.sharers(c), true, 'anon', lockedVmas.some((v) => v.start < (c + 1) * CHUNK && v.end > c * CHUNK));
+    }
+    for (const [mem, set] of this.pinned) {
+      const limit = mem.limit;
+      for (const c of set) {
+        const bytes = Math.max(0, Math.min(CHUNK, limit - c * CHUNK));
+        if (bytes > 0) add(bytes, mem.pinCount(c), mem.isDirtyChunk(c), mem.rssKind, lockedVmas.length > 0 && !this.unlocked(mem, c));
+      }
+    }
+    return r;
+  }
+
+  /** unlocked tells whether no locked VMA here maps mem's chunk c. */
+  private unlocked(mem: MemObject, c: number): boolean {
+    for (const v of this.vmas) {
+      const obj = objectOf(v);
+      if (!v.locked || obj?.mem !== mem) continue;
+      if (obj.offset < (c + 1) * CHUNK && obj.offset + (v.end - v.start) > c * CHUNK) return false;
+    }
+    return true;
+  }
+
+  /** rssBytes is all of rss (Linux's VmRSS, what the OOM killer weighs). */
+  get rssBytes(): number {
+    const r = this.rss();
+    return r.anon + r.file + r.shmem;
   }
 
   /**

@@ -17,7 +17,7 @@ describe('OOM killer', () => {
   let groups: Map<number, ThreadGroup>;
   let killed: number[];
   const group = (tgid: number, rss: number, adj = 0) => {
-    const g = { tgid, alive: true, exiting: false, oom: { adj, min: 0 }, tasks: new Set([{ mm: { residentBytes: rss } }]) } as unknown as ThreadGroup;
+    const g = { tgid, alive: true, exiting: false, oom: { adj, min: 0 }, tasks: new Set([{ mm: { residentBytes: rss, rssBytes: rss } }]) } as unknown as ThreadGroup;
     groups.set(tgid, g);
     return g;
   };

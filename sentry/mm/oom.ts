@@ -6,7 +6,7 @@
  * populating memory, a copy-on-write break, a tmpfs write) first makes room: the OOM
  * killer kills the process with the biggest resident size, weighed by its oom_score_adj
  * (-1000: never) as Linux's oom_badness does, with SIGKILL, and the allocation is tried
- * again. When that process is the one allocating, it cannot be torn down under its own
+ * again (its size is its RSS, shared pages included, as Linux's get_mm_rss). When that process is the one allocating, it cannot be torn down under its own
  * fault: it is marked (doomed), the allocation fails, and the scheduler kills it before
  * it runs again. Each kill is counted (what `tvisor events` reports as an oom event).
  *
@@ -37,6 +37,14 @@ const state: { kernel: Kernel | null; kill: (g: ThreadGroup) => void; running: T
 
 /** freeBytesOf tells how many allocated bytes of a memory file are free for reuse (its chunk pool's), set by shared.ts. */
 let freeBytesOf: (mf: MemoryFile) => number = () => 0;
+
+/** reclaimer gives back up to `bytes` of memory that can be read again (page caches' clean chunks) and returns how much it gave. */
+let reclaimer: (bytes: number) => number = () => 0;
+
+/** setReclaimer installs what makeRoom reclaims before it kills (fsimpl/gofer/page-cache.ts, to avoid an import cycle). */
+export function setReclaimer(f: (bytes: number) => number): void {
+  reclaimer = f;
+}
 
 /** setFreeBytes installs the pool's measure of free bytes (shared.ts, to avoid an import cycle). */
 export function setFreeBytes(f: (mf: MemoryFile) => number): void {
@@ -77,12 +85,16 @@ export function badness(rssBytes: number, adj: number, totalBytes: number): numb
 }
 
 /**
- * makeRoom is called before `want` more bytes of mf are used: past the limit, the OOM
- * killer kills one process at a time until they fit. ENOMEM when nothing more can be
+ * makeRoom is called before `want` more bytes of mf are used: past the limit, clean
+ * page-cache chunks are reclaimed (setReclaimer), then the OOM killer kills one process
+ * at a time until they fit. ENOMEM when nothing more can be
  * killed now (every candidate is exempt, or the one allocating was chosen: doomed).
  */
 export function makeRoom(mf: MemoryFile, want: number): void {
-  while (memoryUse(mf).used + want > sandboxMemory.limit) {
+  for (let used; (used = memoryUse(mf).used) + want > sandboxMemory.limit;) {
+    // Memory that can be read again goes first, as Linux reclaims clean file pages (mapped
+    // ones too) before its OOM killer runs.
+    if (reclaimer(used + want - sandboxMemory.limit) > 0) continue;
     if (state.busy || !state.kernel) fail(Errno.ENOMEM); // an allocation by a dying process
     state.busy = true;
     try {
@@ -99,7 +111,7 @@ function killOne(k: Kernel): boolean {
   for (const g of k.groups.values()) {
     if (!g.alive || g.exiting || g.tasks.size === 0 || g === state.doomed) continue;
     const t = g.tasks.values().next().value!;
-    const score = badness(t.mm.residentBytes, g.oom.adj, sandboxMemory.limit);
+    const score = badness(t.mm.rssBytes, g.oom.adj, sandboxMemory.limit);
     if (score !== null && score > best) {
       best = score;
       victim = g;

@@ -17,8 +17,10 @@ import { makeRoom, setFreeBytes } from './oom';
 
 /** CHUNK is the unit anonymous memory is allocated in (64 KiB). */
 export const CHUNK = 64 * 1024;
-/** POOL_CHUNKS bounds the freed chunks kept for reuse (64 MiB). */
+/** POOL_CHUNKS bounds the freed chunks kept for reuse (64 MiB) past RELEASE_DELAY_MS. */
 const POOL_CHUNKS = 1024;
+/** RELEASE_DELAY_MS is how long the freed chunks past POOL_CHUNKS wait for reuse before they go back to the memory file. */
+const RELEASE_DELAY_MS = 1000;
 
 /** allocateOrENOMEM allocates from the memory file, failing with ENOMEM when it is full. */
 export function allocateOrENOMEM(mf: MemoryFile, length: number): FileRange {
@@ -40,10 +42,19 @@ export class ChunkPool {
 
   constructor(private readonly mf: MemoryFile) {}
 
-  take(zero: boolean): FileRange {
+  /**
+   * take returns a chunk, zero-filled when `zero`; `store` says the sentry is about to
+   * write it (a file's data, a copy-on-write copy), so a fresh one is populated in the
+   * sentry's mapping first (MemoryFile.populate) rather than page by page as it faults.
+   */
+  take(zero: boolean, store = false): FileRange {
     makeRoom(this.mf, CHUNK); // past the sandbox's memory limit: the OOM killer (oom.ts)
     const r = this.free.pop();
-    if (!r) return allocateOrENOMEM(this.mf, CHUNK);
+    if (!r) {
+      const fresh = allocateOrENOMEM(this.mf, CHUNK);
+      if (store) this.mf.populate(fresh);
+      return fresh;
+    }
     if (zero) this.mf.fill(r.offset, CHUNK, 0);
     return r;
   }
@@ -53,9 +64,36 @@ export class ChunkPool {
     return this.free.length * CHUNK;
   }
 
+  /**
+   * give takes a chunk back. Past POOL_CHUNKS the pool keeps the chunks for a moment
+   * (RELEASE_DELAY_MS) before it gives the oldest back to the file, all in one go
+   * (MemoryFile.freeAll: a hole per run of neighbours), as gVisor's allocator decommits
+   * in the background: a file truncated and written again at once, or a process exiting
+   * and another starting, reuses the pages instead of freeing and faulting them again
+   * (256 MiB: 3,072 fallocates and 65,536 page faults). The pool's chunks are not in use
+   * (oom.ts's measure excludes them) and are taken before the file grows, so the file
+   * never holds more than the most that was in use at once.
+   */
   give(r: FileRange): void {
-    if (this.free.length < POOL_CHUNKS) this.free.push(r);
-    else this.mf.free(r);
+    this.free.push(r);
+    if (this.free.length > POOL_CHUNKS && !this.trimming) {
+      this.trimming = true;
+      setTimeout(() => this.trim(), RELEASE_DELAY_MS).unref();
+    }
+  }
+
+  private trimming = false;
+
+  /** trim gives the oldest chunks past POOL_CHUNKS back to the memory file. */
+  private trim(): void {
+    this.trimming = false;
+    if (this.free.length <= POOL_CHUNKS) return;
+    const excess = this.free.splice(0, this.free.length - POOL_CHUNKS);
+    try {
+      this.mf.freeAll(excess);
+    } catch {
+      // The memory file was closed meanwhile (the sandbox is ending): nothing to give back.
+    }
   }
 }
 
@@ -93,12 +131,19 @@ export interface Mapper {
   /**
    * invalidate unmaps, in this address space, every page of `mem` at object offsets in
    * [from, to) (default: to the end). A private mapping's copies of those pages go too
-   * (the file lost them: truncate, hole punch), unless `keepCopies` (a page cache
-   * evicting a clean chunk: only the object's own pages go).
+   * (the file lost them: truncate), unless `keepCopies` (a hole punch, as Linux's; a page
+   * cache evicting a clean chunk: only the object's own pages go).
    */
   invalidate(mem: MemObject, from: number, to?: number, keepCopies?: boolean): void;
   /** mapsWritable tells whether this address space maps (part of) mem writable. */
   mapsWritable(mem: MemObject): boolean;
+  /**
+   * mayReclaim tells whether mem's chunk c may be taken from under this address space (a
+   * page cache reclaiming under memory pressure): not while it is mlocked here, nor while
+   * an operation here is mapping it or copying through it (a syscall's views of it: a
+   * chunk pending there must stay what it is).
+   */
+  mayReclaim(mem: MemObject, c: number): boolean;
 }
 
 /**
@@ -124,6 +169,15 @@ export class MemObject {
   private readonly pins = new Map<number, number>();
 
   constructor(readonly mf: MemoryFile) {}
+
+  /**
+   * rssKind is the RSS counter a mapped page of the object counts in, as Linux splits
+   * them (/proc/<pid>/status): `shmem` for shared anonymous memory, tmpfs and SysV
+   * segments (Linux's shmem), `file` for a host file's page cache (PageCache).
+   */
+  get rssKind(): 'file' | 'shmem' {
+    return 'shmem';
+  }
 
   /** limit is the end (bytes) of what may be mapped: a fault past it is an access violation. */
   get limit(): number {
@@ -172,6 +226,16 @@ export class MemObject {
     }
   }
 
+  /** pinCount counts the address spaces that map a page of chunk c (1 at least: the divisor of its PSS). */
+  pinCount(c: number): number {
+    return this.pins.get(c) ?? 1;
+  }
+
+  /** isDirtyChunk tells whether chunk c holds bytes its backing does not (memory-only objects: always; a page cache: PageCache). */
+  isDirtyChunk(_c: number): boolean {
+    return true;
+  }
+
   /** isPinned tells whether some address space maps (a page of) chunk c. */
   isPinned(c: number): boolean {
     return this.pins.has(c);
@@ -204,7 +268,7 @@ export class MemObject {
   /** chunk returns chunk c, allocating it zero-filled when absent (ENOMEM when the memory file is full). */
   chunk(c: number): FileRange {
     let r = this.chunks.get(c);
-    if (!r) this.chunks.set(c, (r = poolOf(this.mf).take(true)));
+    if (!r) this.chunks.set(c, (r = poolOf(this.mf).take(true, true)));
     return r;
   }
 
@@ -257,30 +321,32 @@ export class MemObject {
     for (const m of this.mappers) m.invalidate(this, pageEnd);
     const first = Math.ceil(from / CHUNK);
     const dropped = chunksIn(this.chunks, first * CHUNK, Number.MAX_SAFE_INTEGER);
-    const pool = poolOf(this.mf);
-    for (const c of dropped) {
-      pool.give(this.chunks.get(c)!);
-      this.chunks.delete(c);
-    }
+    this.giveBack(dropped);
     const tail = this.chunks.get(Math.floor(from / CHUNK));
     if (tail && from % CHUNK !== 0) this.mf.fill(tail.offset + (from % CHUNK), CHUNK - (from % CHUNK), 0);
     return dropped;
   }
 
+  /** giveBack returns the chunks numbered `cs` to the pool. */
+  private giveBack(cs: readonly number[]): void {
+    const pool = poolOf(this.mf);
+    for (const c of cs) {
+      pool.give(this.chunks.get(c)!);
+      this.chunks.delete(c);
+    }
+  }
+
   /**
    * punch gives back the whole chunks inside [lo, hi) (unmapped first wherever mapped: a
-   * later access maps a fresh zeroed chunk) and zeroes the rest of the range in place. It
+   * later access maps a fresh zeroed chunk; private copies of their pages stay) and zeroes the rest of the range in place. It
    * returns the chunk numbers given back.
    */
   punch(lo: number, hi: number): number[] {
     const first = Math.ceil(lo / CHUNK), last = Math.floor(hi / CHUNK);
     const dropped = first < last ? chunksIn(this.chunks, first * CHUNK, last * CHUNK) : [];
-    if (dropped.length > 0) for (const m of this.mappers) m.invalidate(this, first * CHUNK, last * CHUNK);
-    const pool = poolOf(this.mf);
-    for (const c of dropped) {
-      pool.give(this.chunks.get(c)!);
-      this.chunks.delete(c);
-    }
+    // A private mapping's copies of the pages stay, as Linux's hole punch leaves COW pages (unmap_mapping_range without even_cows).
+    if (dropped.length > 0) for (const m of this.mappers) m.invalidate(this, first * CHUNK, last * CHUNK, true);
+    this.giveBack(dropped);
     // The pieces of partly covered chunks, zeroed where stored.
     for (const [pLo, pHi] of first < last ? [[lo, first * CHUNK], [last * CHUNK, hi]] : [[lo, hi]]) {
       for (const c of chunksIn(this.chunks, pLo, pHi)) {

@@ -8,7 +8,10 @@
  * runsc >= 1x; 1 MiB blocks on tmpfs >= 0.5x runc). A runtime that cannot run here shows
  * "n/a: <reason>". Figures only: nothing here is a test.
  *
- * Environment: BENCH_IO_MIB (default 256) is the file's size in MiB. With BASELINE=<commit>
+ * Environment: BENCH_IO_MIB (default 256) is the file's size in MiB; BENCH_IO_RUNS (default
+ * 1) runs every column that many times, in rounds (each round runs every column once, so
+ * that a burst of load on the shared machine falls on all of them), and shows each
+ * figure's median. With BASELINE=<commit>
  * (`make bench-io BASELINE=...`, baseline.ts) that commit's tvisor is measured too, in the
  * same run, and each figure shows as a multiple of the baseline's (higher is better).
  */
@@ -47,6 +50,18 @@ function run(rt: Runtime, dir: string, mib: number, bin?: string): Map<string, n
   return out;
 }
 
+/** medianOf gives each op's median over the runs of one column; a run that failed makes the column n/a with its reason. */
+function medianOf(got: (Map<string, number> | string)[]): Map<string, number> | string {
+  const failed = got.find((g): g is string => typeof g === 'string');
+  if (failed !== undefined) return failed;
+  const out = new Map<string, number>();
+  for (const op of OPS) {
+    const xs = (got as Map<string, number>[]).map((m) => m.get(op)).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    if (xs.length > 0) out.set(op, xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2);
+  }
+  return out;
+}
+
 function main(): number {
   if (!fs.existsSync(programBinary(PROGRAM))) {
     process.stderr.write(`bench-io: ${programBinary(PROGRAM)} is missing (run make)\n`);
@@ -57,13 +72,19 @@ function main(): number {
   const base = baseline();
   const columns: { name: string; rt: Runtime; bin?: string }[] = RUNTIMES.map((rt) => ({ name: rt, rt }));
   if (base) columns.push({ name: base.label, rt: 'tvisor', bin: base.bin });
+  const runs = Math.max(1, Number(process.env.BENCH_IO_RUNS ?? '1') || 1);
+  if (runs > 1) console.log(`each figure is the median of ${runs} runs, taken in rounds`);
   for (const place of PLACES) {
-    const cols = columns.map((c) => {
-      const t0 = Date.now();
-      const got = run(c.rt, place.dir, mib, c.bin);
-      process.stderr.write(`bench-io: ${place.name} ${c.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-      return got;
-    });
+    const rounds: (Map<string, number> | string)[][] = [];
+    for (let i = 0; i < runs; i++) {
+      rounds.push(columns.map((c) => {
+        const t0 = Date.now();
+        const got = run(c.rt, place.dir, mib, c.bin);
+        process.stderr.write(`bench-io: ${place.name} ${c.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        return got;
+      }));
+    }
+    const cols = columns.map((_, k) => medianOf(rounds.map((r) => r[k])));
     console.log(`\n${place.name}:`);
     const rows = [['op', ...columns.map((c) => c.name), 'tvisor/runsc', 'tvisor/runc', ...(base ? [`tvisor/${base.label}`] : []), 'target']];
     const [runc, runsc, tvisor, before] = cols.map((c) => (typeof c === 'string' ? undefined : c));

@@ -11,6 +11,7 @@ import { MappingTable } from '../../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../../kernel/errors';
 import { MemoryManager } from '../../mm/mm';
 import { CHUNK } from '../../mm/shared';
+import { makeRoom, memoryUse, sandboxMemory } from '../../mm/oom';
 import { PageCache, pageCacheLimit, syncPageCaches, type HostIo } from './page-cache';
 
 /** FakeHost is a host file in a Buffer that counts reads, writes and references. */
@@ -286,6 +287,47 @@ describe('PageCache eviction', () => {
     // Trimmed once the views were done with: only the chunk nothing maps could go.
     expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2]);
     expect(space.mapped(ro)).toBe(true);
+    mm.release();
+  });
+});
+
+describe('PageCache reclaim under memory pressure', () => {
+  const limit = sandboxMemory.limit;
+  afterEach(() => {
+    sandboxMemory.limit = limit;
+  });
+
+  test('clean chunks, mapped ones included, go before the OOM killer; mlocked and dirty ones stay; a reclaimed page reads right again', () => {
+    const host = new FakeHost(Buffer.concat(Array.from({ length: 4 }, (_, c) => Buffer.alloc(CHUNK, 0x61 + c))));
+    const cache = new PageCache(mf, 4 * CHUNK, () => undefined);
+    cache.use(host, true, true);
+    const space = new TableSpace();
+    const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
+    const ro = 0x40000000, rw = 0x50000000;
+    mm.mapShared(ro, 4 * CHUNK, PROT_READ, cache, 0);
+    mm.populate(ro, 4 * CHUNK);
+    mm.lock(ro + 2 * CHUNK, CHUNK, true); // chunk 2 mlocked
+    mm.mapShared(rw, CHUNK, PROT_READ | PROT_WRITE, cache, 3 * CHUNK);
+    mm.writeForce(rw, Buffer.from('dirty')); // chunk 3 dirty
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3]);
+    expect(host.reads).toBe(4);
+    // The sandbox full: room for one chunk is made by reclaiming, not by killing (no kernel
+    // is installed here, so a kill would be ENOMEM).
+    sandboxMemory.limit = memoryUse(mf).used;
+    // Not while a syscall uses views of the chunks (a view may reach them): chunks 0 and 1 here.
+    mm.withViews([{ base: ro, len: 2 * CHUNK }], 2 * CHUNK, false, () => expect(() => makeRoom(mf, CHUNK)).toThrow(LinuxError));
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3]);
+    makeRoom(mf, CHUNK); // with slack: every chunk that may go does
+    expect([...cache.chunks.keys()].sort()).toEqual([2, 3]);
+    expect(space.mapped(ro)).toBe(false);
+    expect(space.mapped(ro + CHUNK)).toBe(false);
+    // Nothing left that may go: ENOMEM (the OOM killer's turn).
+    expect(() => makeRoom(mf, 3 * CHUNK)).toThrow(LinuxError);
+    expect(space.mapped(ro + 2 * CHUNK)).toBe(true);
+    sandboxMemory.limit = limit;
+    // The reclaimed pages fault in again from the host, with their bytes.
+    expect(mm.read(ro + CHUNK + 7, 2).toString()).toBe('bb');
+    expect(host.reads).toBe(5);
     mm.release();
   });
 });

@@ -26,7 +26,10 @@
  * host again. A chunk mapped in some address space (pinned: MemObject.pin, mm.ts) is
  * never evicted, so a mapped or mlocked page stays the same memory and is not read from
  * the host again; mapped chunks count against the bound all the same (they are memory),
- * so past it the unmapped ones go first. Dirty chunks stay until the cache goes. Eviction happens only there:
+ * so past it the unmapped ones go first. Under memory pressure (the sandbox's limit
+ * reached: oom.ts makeRoom) every clean chunk may go before the OOM killer runs, mapped
+ * ones last and never one mlocked or with a mapping or view of it pending (reclaim).
+ * Dirty chunks stay until the cache goes. Eviction happens only there:
  * after the chunks populated are mapped (none is given back while a mapping of it is
  * pending), and not while a syscall uses views of application memory
  * (MemoryManager.withViews settles after), so no mapping or view outlives the chunk it
@@ -41,7 +44,7 @@
 import type { MemoryFile } from '../../../platform';
 import { Errno, fail } from '../../kernel/errors';
 import { CHUNK, chunksIn, MemObject, poolOf } from '../../mm/shared';
-import { sandboxMemory } from '../../mm/oom';
+import { sandboxMemory, setReclaimer } from '../../mm/oom';
 import { PAGE } from '../../mm/vma';
 
 /** HostIo is the raw access to the host file the cache fills from and writes back to. */
@@ -87,6 +90,36 @@ function trim(): void {
   }
 }
 
+/** RECLAIM_SLACK is how many chunks past the need one reclaim gives back (1 MiB), so that pressure is not met again at the next chunk. */
+const RECLAIM_SLACK = 16;
+
+/** fills counts the chunks filled by every cache: a chunk's stamp orders reclaim across caches (oldest first). */
+let fills = 0;
+
+/**
+ * reclaim gives back at least `bytes` of clean page-cache chunks when it can, for the OOM
+ * killer (oom.ts makeRoom) to run only when nothing can be read again: first those no
+ * address space maps, in trim's order, then mapped ones, the least recently filled of all
+ * caches first (a chunk just faulted in, a program's text, goes last: taking it would
+ * only fault it in again), as Linux reclaims mapped clean file pages before it kills.
+ * It returns the bytes given back.
+ */
+function reclaim(bytes: number): number {
+  const want = Math.ceil(bytes / CHUNK) + RECLAIM_SLACK;
+  let gone = 0;
+  for (const cache of live) if (gone < want) gone += cache.evictClean(want - gone);
+  if (gone >= want) return gone * CHUNK;
+  const mapped: { cache: PageCache; c: number; stamp: number }[] = [];
+  for (const cache of live) cache.mappedClean(mapped);
+  mapped.sort((a, b) => a.stamp - b.stamp);
+  for (const m of mapped) {
+    if (gone >= want) break;
+    gone += m.cache.evictMapped(m.c);
+  }
+  return gone * CHUNK;
+}
+setReclaimer(reclaim);
+
 /**
  * syncPageCaches writes back every live page cache's dirty chunks (sync(2), syncfs(2));
  * a cache the host refuses is skipped, as sync(2) reports nothing.
@@ -107,6 +140,8 @@ export class PageCache extends MemObject {
   private readonly dirty = new Set<number>();
   /** filledOrder holds the chunk numbers present, in the order they were filled. */
   private readonly filledOrder = new Set<number>();
+  /** stamps holds, per chunk present, when it was filled (the `fills` count): reclaim's order across caches. */
+  private readonly stamps = new Map<number, number>();
   /** evictable holds the clean chunks present that no address space maps (pins), oldest first: eviction's order. */
   private readonly evictable = new Set<number>();
   private reader: HostIo | null = null;
@@ -120,6 +155,11 @@ export class PageCache extends MemObject {
   constructor(mf: MemoryFile, public size: number, private readonly dropped: () => void) {
     super(mf);
     live.add(this);
+  }
+
+  /** rssKind: a mapped page of a host file counts in RssFile. */
+  override get rssKind(): 'file' {
+    return 'file';
   }
 
   /** limit is the file's end rounded up to a page: a fault past it is SIGBUS. */
@@ -151,6 +191,11 @@ export class PageCache extends MemObject {
   /** dirtied marks the chunks of [lo, hi) present in the cache dirty (a mapping made writable). */
   override dirtied(lo: number, hi: number): void {
     for (const c of chunksIn(this.chunks, lo, hi)) this.markDirty(c);
+  }
+
+  /** isDirtyChunk tells whether a writable mapping dirtied chunk c (smaps' Dirty figures). */
+  override isDirtyChunk(c: number): boolean {
+    return this.dirty.has(c);
   }
 
   /** markDirty marks chunk c (present) dirty: it is never evicted. */
@@ -187,6 +232,7 @@ export class PageCache extends MemObject {
       throw e;
     }
     this.filledOrder.add(c);
+    this.stamps.set(c, ++fills);
     if (!this.isPinned(c)) this.evictable.add(c); // pinned as soon as it is mapped
     return r;
   }
@@ -206,22 +252,41 @@ export class PageCache extends MemObject {
 
   /**
    * evictClean evicts up to n clean chunks that no address space maps, in `evictable`'s
-   * order: each goes back to the pool (a later access fills it again from the host). It
-   * returns how many went.
+   * order (or chunk `only`, when it is one): each goes back to the pool (a later access
+   * fills it again from the host). It returns how many went.
    */
-  evictClean(n: number): number {
+  evictClean(n: number, only?: number): number {
     let gone = 0;
-    for (const c of this.evictable) {
+    for (const c of only === undefined ? this.evictable : this.evictable.has(only) ? [only] : []) {
       if (gone >= n) break;
       // Nothing maps it (pinned chunks are not in `evictable`); a private mapping's copies stay.
       for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK, true);
       poolOf(this.mf).give(this.chunks.get(c)!);
       this.chunks.delete(c);
       this.filledOrder.delete(c);
+      this.stamps.delete(c);
       this.evictable.delete(c);
       gone++;
     }
     return gone;
+  }
+
+  /** mappedClean adds to `out` the clean chunks some address space maps, with their fill stamps (reclaim's candidates). */
+  mappedClean(out: { cache: PageCache; c: number; stamp: number }[]): void {
+    for (const [c, stamp] of this.stamps) if (!this.dirty.has(c) && this.isPinned(c)) out.push({ cache: this, c, stamp });
+  }
+
+  /**
+   * evictMapped evicts clean chunk c, which address spaces map, when every one of them
+   * allows it (Mapper.mayReclaim: not mlocked, no mapping or view of it pending): it is
+   * unmapped everywhere first (a private mapping's copies stay), so the next access
+   * faults and reads it from the host again. It returns 1 when it went, else 0.
+   */
+  evictMapped(c: number): number {
+    if (this.dirty.has(c) || !this.chunks.has(c)) return 0;
+    for (const m of this.mappers) if (!m.mayReclaim(this, c)) return 0;
+    for (const m of this.mappers) m.invalidate(this, c * CHUNK, (c + 1) * CHUNK, true);
+    return this.isPinned(c) ? 0 : this.evictClean(1, c); // still mapped somewhere (never expected): kept
   }
 
   /**
@@ -262,6 +327,7 @@ export class PageCache extends MemObject {
     for (const c of this.cut(size)) {
       this.dirty.delete(c);
       this.filledOrder.delete(c);
+      this.stamps.delete(c);
       this.evictable.delete(c);
     }
   }
@@ -306,6 +372,7 @@ export class PageCache extends MemObject {
     live.delete(this);
     this.dirty.clear();
     this.filledOrder.clear();
+    this.stamps.clear();
     this.evictable.clear();
     this.reader?.unref();
     this.writer?.unref();

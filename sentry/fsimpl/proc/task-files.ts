@@ -75,14 +75,18 @@ function setOomScoreAdj(t: Task, g: ThreadGroup, adj: number, legacy: boolean): 
 function oomScore(g: ThreadGroup, t: Task | undefined): number {
   if (g.oom.adj === OOM_SCORE_ADJ_MIN || !t) return 0;
   const total = Math.max(1, Math.floor(MemoryManager.commitLimit / 4096));
-  const badness = Math.ceil(t.mm.residentBytes / 4096) + Math.trunc((g.oom.adj * total) / 1000);
+  const badness = Math.ceil(t.mm.rssBytes / 4096) + Math.trunc((g.oom.adj * total) / 1000);
   return Math.max(0, Math.trunc(((1000 + Math.trunc((badness * 1000) / total)) * 2) / 3));
 }
 
 /** MemoryFigures are the sizes /proc/<pid>/status and statm report, in bytes. */
 interface MemoryFigures {
   size: number;
+  /** rss is VmRSS: anon + file + shmem (MemoryManager.rss). */
   rss: number;
+  anon: number;
+  file: number;
+  shmem: number;
   data: number;
   stack: number;
   exe: number;
@@ -94,9 +98,10 @@ interface MemoryFigures {
  * interpreter (statm's text: the sentry does not record end_code, so status has no
  * VmExe line) and of the libraries. */
 export function memoryFigures(t: Task | undefined): MemoryFigures {
-  const f = { size: 0, rss: 0, data: 0, stack: 0, exe: 0, lib: 0 };
+  const f = { size: 0, rss: 0, anon: 0, file: 0, shmem: 0, data: 0, stack: 0, exe: 0, lib: 0 };
   if (!t || t.state === 'exited') return f;
-  f.rss = t.mm.residentBytes;
+  Object.assign(f, t.mm.rss());
+  f.rss = f.anon + f.file + f.shmem;
   for (const v of t.mm.vmas) {
     const len = v.end - v.start;
     f.size += len;
@@ -112,14 +117,35 @@ export function memoryFigures(t: Task | undefined): MemoryFigures {
   return f;
 }
 
-/** memoryStatusLines are the Vm* lines of /proc/<pid>/status (the sandbox has no swap; VmLck is what mlock locked). */
+/** memoryStatusLines are the Vm* and Rss* lines of /proc/<pid>/status (the sandbox has no swap; VmLck is what mlock locked). */
 export function memoryStatusLines(t: Task | undefined): string[] {
   const f = memoryFigures(t);
   const kb = (n: number) => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
   const hwm = Math.max(f.rss, (t?.tg.cpu.maxRssKb ?? 0) * 1024);
   const locked = t && t.state !== 'exited' ? t.mm.lockedBytes() : 0;
-  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
+  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`,
+    `RssAnon:\t${kb(f.anon)}`, `RssFile:\t${kb(f.file)}`, `RssShmem:\t${kb(f.shmem)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
+}
+
+/**
+ * smapsRollup is /proc/<pid>/smaps_rollup: the span of the address space and the sums of
+ * MemoryManager.rollup in Linux's order; the sandbox has no swap, huge pages, KSM or lazy
+ * free, and every resident page counts as referenced.
+ */
+export function smapsRollup(t: Task | undefined): string {
+  if (!t || t.state === 'exited' || t.mm.vmas.length === 0) return '';
+  const vmas = t.mm.vmas, r = t.mm.rollup();
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
+  const rows: [string, number][] = [
+    ['Rss', r.rss], ['Pss', r.pss], ['Pss_Dirty', r.pssDirty], ['Pss_Anon', r.pssAnon], ['Pss_File', r.pssFile], ['Pss_Shmem', r.pssShmem],
+    ['Shared_Clean', r.sharedClean], ['Shared_Dirty', r.sharedDirty], ['Private_Clean', r.privateClean], ['Private_Dirty', r.privateDirty],
+    ['Referenced', r.rss], ['Anonymous', r.anon], ['KSM', 0], ['LazyFree', 0], ['AnonHugePages', 0], ['ShmemPmdMapped', 0], ['FilePmdMapped', 0],
+    ['Shared_Hugetlb', 0], ['Private_Hugetlb', 0], ['Swap', 0], ['SwapPss', 0], ['Locked', r.locked],
+  ];
+  const head = `${hex(vmas[0].start)}-${hex(vmas[vmas.length - 1].end)} ---p 00000000 00:00 0 `.padEnd(73) + '[rollup]';
+  return [head, ...rows.map(([name, n]) => `${`${name}:`.padEnd(16)}${kb(n)}`)].join('\n') + '\n';
 }
 
 /** childrenText is /proc/<pid>/task/<tid>/children: the pids of the thread's children.
@@ -188,10 +214,12 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     // Scheduling figures of the thread (the leader's in /proc/<pid>): sched-files.ts.
     file('sched', () => { const t = thread ?? leader(); return t ? schedText(t, t.tid, g.zombie ? 1 : g.tasks.size) : ''; }, 0o644),
     file('schedstat', () => { const t = thread ?? leader(); return t ? schedstatText(t) : '0 0 0\n'; }),
+    file('smaps_rollup', () => smapsRollup(leader()), 0o444),
     file('statm', () => {
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);
-      return `${p(f.size)} ${p(f.rss)} 0 ${p(f.exe)} 0 ${p(f.data + f.stack)} 0\n`;
+      // The third figure is the resident pages backed by a file or shmem (Linux's "shared").
+      return `${p(f.size)} ${p(f.rss)} ${p(f.file + f.shmem)} ${p(f.exe)} 0 ${p(f.data + f.stack)} 0\n`;
     }),
   ];
 }
