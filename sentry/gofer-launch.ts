@@ -10,6 +10,7 @@ import type { Mount, Spec } from '../oci/config';
 import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 import { profileEnv } from '../native/startup-profile';
+import { memoryReportEnv } from '../native/memory-report';
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
 export function isBind(m: Mount): boolean {
@@ -57,7 +58,7 @@ export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec:
   return spawnProcess({
     file: process.execPath,
     argv: [process.execPath, launcher, ...goferArgs(rootfs, spec, o)],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv() },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...memoryReportEnv() },
     fds: [null, null, spec.process?.terminal ? null : 2, fd],
     setsid: true,
   });

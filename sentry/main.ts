@@ -57,6 +57,7 @@ import { usePtmx } from './fsimpl/host/host-pty';
 import { vdsoClock } from './kernel/timekeeper';
 import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
+import { startMemoryReport } from '../native/memory-report';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
 import { groupsOf, PodContainers, processList } from './kernel/containers';
@@ -363,6 +364,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     seccomp();
     profileMark('confined');
+    startMemoryReport(); // make profile-memory's debug switch (native/memory-report.ts)
   } catch (e) {
     const msg = `cannot confine the sentry: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);

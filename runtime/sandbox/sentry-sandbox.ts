@@ -17,6 +17,7 @@ import { spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { nodeArgs } from '../../native/snapshot';
+import { memoryReportEnv } from '../../native/memory-report';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
@@ -59,7 +60,7 @@ const DEFAULT_ROOT = '/run/tvisor';
 export function sandboxEnv(): NodeJS.ProcessEnv {
   // TVISOR_KVM_DEVICE: the device --platform kvm opens (platform/kvm), e.g. a test's missing one.
   const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...kvm };
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...memoryReportEnv(), ...kvm };
 }
 const EXIT_STATUS = 'exit-status';
 
