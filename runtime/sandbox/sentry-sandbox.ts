@@ -14,7 +14,7 @@ import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
 import { sha256Hex } from '../container/store';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
-import { sentryNodeFlags } from '../../sentry/limits';
+import { SANDBOX_MALLOC_ENV, sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { nodeArgs } from '../../native/snapshot';
 import { memoryReportEnv } from '../../native/memory-report';
@@ -53,14 +53,15 @@ const CONTROL = 'sandbox.sock';
 const DEFAULT_ROOT = '/run/tvisor';
 
 /**
- * sandboxEnv is the environment of a sandbox's host processes: PATH only. Nothing of the
+ * sandboxEnv is the environment of a sandbox's host processes: PATH and glibc malloc's
+ * tuning (SANDBOX_MALLOC_ENV, sentry/limits.ts) only. Nothing of the
  * caller's environment reaches them (NODE_OPTIONS could load code into the sentry;
  * NODE_EXTRA_CA_CERTS costs ~35 ms per Node start).
  */
 export function sandboxEnv(): NodeJS.ProcessEnv {
   // TVISOR_KVM_DEVICE: the device --platform kvm opens (platform/kvm), e.g. a test's missing one.
   const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...memoryReportEnv(), ...kvm };
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...kvm };
 }
 const EXIT_STATUS = 'exit-status';
 
