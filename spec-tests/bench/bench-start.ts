@@ -12,8 +12,8 @@
  *    the sum of RSS and PSS over every host process of its sandbox (listed).
  * 4. `exec` of `true` into a running `sleep` container and `state` of it, interleaved
  *    across the runtimes (BENCH_START_EXECS rounds, default 10).
- * 5. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 2x runsc, exec <=
- *    1x runsc, state <= 2x runc.
+ * 5. the issue's targets: tvisor `run` <= 1.0x runsc, idle memory <= 1.3x runsc (where it
+ *    goes: `make profile-memory`), exec <= 1x runsc, state <= 2x runc.
  * 6. with BASELINE=<commit> (spec-tests/bench/baseline.ts): that commit's build measured in
  *    all three parts like tvisor, and each of tvisor's figures as a multiple of its own.
  *
@@ -48,7 +48,7 @@ const EXECS = Number(process.env.BENCH_START_EXECS ?? '10');
 const BUDGET_MS = Number(process.env.BENCH_START_BUDGET_S ?? '150') * 1000;
 const CLI_TIMEOUT_MS = 30_000;
 /** TARGETS are the issue's bounds on tvisor as a multiple of runsc. */
-const TARGETS = { run: 1.0, memory: 2.0, exec: 1.0, state: 2.0 };
+const TARGETS = { run: 1.0, memory: 1.3, exec: 1.0, state: 2.0 };
 
 /** Rt is one runtime under test: its CLI, its own root and bundles, the ids it made. */
 interface Rt {
