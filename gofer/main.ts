@@ -30,6 +30,7 @@ import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confi
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 import { profileMark } from '../native/startup-profile';
+import { startMemoryReport } from '../native/memory-report';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
        [--uid-map C:H:N]... [--gid-map C:H:N]... [--debug] [--log-format text|json]
@@ -154,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     enterProcFd(procSelfFd());
     seccomp();
     profileMark('confined');
+    startMemoryReport(); // make profile-memory's debug switch (native/memory-report.ts)
   } catch (e) {
     process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
     return 1;

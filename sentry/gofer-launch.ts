@@ -1,15 +1,17 @@
 /**
  * Starting a sandbox's gofer: its command line from the OCI spec (the rootfs, and one
  * export per bind mount, named by its destination), and the spawn itself: its own
- * session (a terminal's signals to the sentry must not reach it), PATH only in its
- * environment, one end of a socket pair as fd 3. The gofer exits when the other end
- * closes. Used by the runtime (which starts the gofer beside the sentry, in parallel)
+ * session (a terminal's signals to the sentry must not reach it), PATH and glibc
+ * malloc's tuning (SANDBOX_MALLOC_ENV) only in its environment, one end of a socket pair
+ * as fd 3. The gofer exits when the other end closes. Used by the runtime (which starts the gofer beside the sentry, in parallel)
  * and by `tvisor sentry` run alone.
  */
 import type { Mount, Spec } from '../oci/config';
 import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 import { profileEnv } from '../native/startup-profile';
+import { memoryReportEnv } from '../native/memory-report';
+import { SANDBOX_MALLOC_ENV } from './limits';
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
 export function isBind(m: Mount): boolean {
@@ -57,7 +59,7 @@ export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec:
   return spawnProcess({
     file: process.execPath,
     argv: [process.execPath, launcher, ...goferArgs(rootfs, spec, o)],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv() },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv() },
     fds: [null, null, spec.process?.terminal ? null : 2, fd],
     setsid: true,
   });

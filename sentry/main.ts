@@ -59,6 +59,7 @@ import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
 import { stampsOn, writeStamps } from './kernel/syscall-stamps';
 import { phasesDump, phasesStart } from '../native/phases';
+import { startMemoryReport } from '../native/memory-report';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
 import { groupsOf, PodContainers, processList } from './kernel/containers';
@@ -368,6 +369,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     seccomp();
     profileMark('confined');
+    startMemoryReport(); // make profile-memory's debug switch (native/memory-report.ts)
   } catch (e) {
     const msg = `cannot confine the sentry: ${(e as Error).message}`;
     if (readyFd >= 0) report(`error ${msg}`);

@@ -92,6 +92,14 @@ profile-start: build
 		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/profile-start.js
 	$(NODE) build/bench/profile-start.js
 
+# Where an idle sandbox's memory goes, per process and part (PROFILE_MEMORY_SANDBOXES, default 20).
+.PHONY: profile-memory
+profile-memory: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/profile-memory.ts --bundle --platform=node --format=cjs \
+		--external:koffi '--external:*.node' --log-level=warning --outfile=build/bench/profile-memory.js
+	$(bench_baseline)
+	$(BENCH_ENV) $(NODE) build/bench/profile-memory.js
+
 # The conformance checker (issue 11's acceptance test) has its own rules.
 include spec-tests/conformance/module.mk
 # aslr.c is a static PIE: its own text is placed at random like a dynamic PIE's.

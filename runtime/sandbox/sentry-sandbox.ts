@@ -13,9 +13,10 @@ import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
 import { sha256Hex } from '../container/store';
 import { spawnGoferOn } from '../../sentry/gofer-launch';
-import { sentryNodeFlags } from '../../sentry/limits';
+import { SANDBOX_MALLOC_ENV, sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { nodeArgs } from '../../native/snapshot';
+import { memoryReportEnv } from '../../native/memory-report';
 import { closeFd, socketPair } from '../../native/unixsock';
 import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
@@ -61,7 +62,8 @@ const CONTROL = 'sandbox.sock';
 const DEFAULT_ROOT = '/run/tvisor';
 
 /**
- * sandboxEnv is the environment of a sandbox's host processes: PATH only. Nothing of the
+ * sandboxEnv is the environment of a sandbox's host processes: PATH and glibc malloc's
+ * tuning (SANDBOX_MALLOC_ENV, sentry/limits.ts) only. Nothing of the
  * caller's environment reaches them (NODE_OPTIONS could load code into the sentry;
  * NODE_EXTRA_CA_CERTS costs ~35 ms per Node start).
  */
@@ -70,7 +72,7 @@ export function sandboxEnv(): NodeJS.ProcessEnv {
   const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
   // TVISOR_SYSCALL_STAMPS: the sentry's per-phase debug figures (sentry/kernel/syscall-stamps.ts).
   const stamps = process.env[SYSCALL_STAMPS_ENV] ? { [SYSCALL_STAMPS_ENV]: process.env[SYSCALL_STAMPS_ENV] } : {};
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...profileEnv(), ...kvm, ...stamps };
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...kvm, ...stamps };
 }
 const EXIT_STATUS = 'exit-status';
 
