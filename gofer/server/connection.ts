@@ -46,6 +46,8 @@ export class Connection {
   private readonly w = new Writer(64 * 1024);
   private readonly out: Outgoing[] = [];
   closed = false;
+  /** onClosed, when set, runs once the connection has closed (a pod member's exports go with it: members.ts). */
+  onClosed?: () => void;
 
   constructor(readonly fd: number, exports: Exports, canPassFds: boolean, private readonly log: Logger) {
     this.session = new Session(exports, canPassFds);
@@ -213,6 +215,7 @@ export class Connection {
     this.session.reset();
     this.out.length = 0;
     closeQuietly(this.fd);
+    this.onClosed?.();
   }
 }
 

@@ -13,7 +13,7 @@ import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRe
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
 import { sha256Hex } from '../container/store';
-import { spawnGoferOn } from '../../sentry/gofer-launch';
+import { GOFER_CONTROL_SOCKET, spawnGoferOn } from '../../sentry/gofer-launch';
 import { sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { nodeArgs } from '../../native/snapshot';
@@ -213,7 +213,8 @@ export class SentrySandbox implements Sandbox {
           }));
         };
         const spawnGofer = () => {
-          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, confine: true }));
+          // Its control socket takes the exports of the pod's other containers (pod-member.ts).
+          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, confine: true, control: path.join(req.stateDir, GOFER_CONTROL_SOCKET) }));
         };
         // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
         if (netTarget.kind === 'new') {
