@@ -164,6 +164,7 @@ export class MemberRegistry {
     const [verb, ...more] = Object.keys(r);
     const body = r[verb];
     if (more.length > 0 || typeof body !== 'object' || body === null) throw new RequestError('control: want one of {"export":{...}}, {"connect":{...}}, {"remove":{...}}');
+    if (verb !== 'export' && verb !== 'connect' && verb !== 'remove') throw new RequestError(`control: unknown request "${verb}"`);
     const b = body as Record<string, unknown>;
     const member = b.member;
     if (typeof member !== 'string' || !MEMBER_ID_RE.test(member)) throw new RequestError(`control: ${JSON.stringify(member)} is not a member id`);
@@ -173,7 +174,6 @@ export class MemberRegistry {
       case 'export': return this.stage(c, member, b, fds[0]);
       case 'connect': return this.connect(c, member, b, fds[0]);
       case 'remove': return this.remove(member);
-      default: throw new RequestError(`control: unknown request "${verb}"`);
     }
   }
 
