@@ -5,7 +5,8 @@
  * Which container is which comes from config.json's annotations (container/pod.ts).
  *
  * A member's files are served by the pod's one gofer (the sandbox container's): `create`
- * opens the member's rootfs and bind mounts here, on the host, with the gofer's own checks
+ * opens the member's rootfs and bind mounts here, on the host (in a private copy of its
+ * mounts, as a gofer of the member's own would), with the gofer's own checks
  * (gofer/server/export.ts openExport), and hands their descriptors, the member's id
  * mappings and one end of a new socket pair to that gofer over its control socket
  * (gofer/server/members.ts, SCM_RIGHTS: the gofer sees no host path). The gofer serves
@@ -37,6 +38,7 @@ import { openExport } from '../../gofer/server/export';
 import { EXEC_SOCKET, readLineWithFds } from './sentry-exec';
 import { sendConsoleFd } from '../../native/console-socket';
 import { inNetns } from './netns';
+import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 
 /** MEMBER_EXIT_WAIT_MS bounds the wait for a member's waiter to end by itself at delete. */
@@ -84,7 +86,7 @@ export class GoferControl {
     try {
       return new GoferControl(connectUnix(control), podId);
     } catch (e) {
-      throw new ContainerError(`the gofer of pod "${podId}" does not answer (${(e as Error).message}): the pod has ended`, { cause: e });
+      throw new ContainerError(`the gofer of pod "${podId}" does not answer: the pod has ended (${(e as Error).message})`, { cause: e });
     }
   }
 
@@ -111,25 +113,46 @@ export class GoferControl {
  * member's id mappings. This process's descriptors of them are closed; `conn` is not.
  */
 export function addToPodGofer(control: string, podId: string, id: string, exports: GoferExport[], ids: { uid: string[]; gid: string[] }, conn: number): void {
-  const c = GoferControl.connect(control, podId);
+  const roots = openMemberExports(exports);
+  let c: GoferControl;
   try {
-    for (const e of exports) {
-      let root: number;
-      try {
-        root = openExport(e.name, e.hostPath, e.readonly).rootFd;
-      } catch (err) {
-        throw new ContainerError((err as Error).message, { cause: err });
-      }
-      try {
-        c.request({ export: { member: id, name: e.name, hostPath: e.hostPath, readonly: e.readonly } }, [root]);
-      } finally {
-        closeFd(root);
-      }
-    }
+    c = GoferControl.connect(control, podId);
+  } catch (e) {
+    for (const fd of roots) closeFd(fd);
+    throw e;
+  }
+  try {
+    exports.forEach((e, i) => {
+      c.request({ export: { member: id, name: e.name, hostPath: e.hostPath, readonly: e.readonly } }, [roots[i]]);
+      closeFd(roots[i]);
+      roots[i] = -1;
+    });
     c.request({ connect: { member: id, uidMap: ids.uid, gidMap: ids.gid } }, [conn]);
   } finally {
+    for (const fd of roots) closeFd(fd);
     c.close();
   }
+}
+
+/**
+ * openMemberExports opens the roots of a member's exports (openExport: its checks, its
+ * errors) as a gofer of its own would have: from a private copy of the host's mounts
+ * (inOwnNamespaces), dropped once they are open. The descriptors, and every file the
+ * gofer and the sentry open below them, then hold that copy's mounts, not the host's:
+ * the member's rootfs mount on the host stays free to unmount at its delete (containerd's
+ * shim unmounts it, and an open file of the host's mount would make that EBUSY).
+ */
+function openMemberExports(exports: GoferExport[]): number[] {
+  const roots: number[] = [];
+  try {
+    inOwnNamespaces(() => {
+      for (const e of exports) roots.push(openExport(e.name, e.hostPath, e.readonly).rootFd);
+    });
+  } catch (err) {
+    for (const fd of roots) closeFd(fd);
+    throw new ContainerError((err as Error).message, { cause: err });
+  }
+  return roots;
 }
 
 /** removeFromPodGofer asks the pod's gofer to let go of member `id` (its connection, fids and exports); a pod that has ended has nothing to let go. */
@@ -151,7 +174,7 @@ export function removeFromPodGofer(control: string, podId: string, id: string): 
  * spawnMember creates container req.id in pod `pod`'s sandbox (see the module comment)
  * and returns its waiter as the sandbox pid. On failure nothing it started is left.
  */
-export async function spawnMember(req: SandboxSpawnRequest, pod: PodRef, o: { launcher: string; debug: boolean }): Promise<SandboxHandle> {
+export async function spawnMember(req: SandboxSpawnRequest, pod: PodRef): Promise<SandboxHandle> {
   const [sentryEnd, goferEnd] = socketPair();
   const control = goferControlPath(pod.stateDir);
   let r = -1, w = -1, waiterPid: number | undefined, sock = -1, served = false;

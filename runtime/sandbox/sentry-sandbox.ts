@@ -307,7 +307,7 @@ export class SentrySandbox implements Sandbox {
 
   /** spawnMember creates a container inside its pod's running sandbox (pod-member.ts). */
   private async spawnMember(req: SandboxSpawnRequest): Promise<SandboxHandle> {
-    const handle = await spawnMember(req, req.pod!, { launcher: this.o.launcher, debug: this.o.debug });
+    const handle = await spawnMember(req, req.pod!);
     if (req.startAtOnce) {
       const ref: SandboxRef = { id: req.id, pid: handle.pid, stateDir: req.pod!.stateDir, data: handle.data };
       await control(ref, { cmd: 'start' }).catch(async (e) => {

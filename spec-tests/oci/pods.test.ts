@@ -20,8 +20,10 @@
  * another container's shares its localhost and processes, and keeps its own hostname.
  * Two containers of a pod with different rootfs and bind mounts each see their own files
  * only; under tvisor the pod's one gofer serves both (none of their own) and holds no
- * descriptor of them once they are deleted.
+ * descriptor of them once they are deleted, and their rootfs mounts (containerd's
+ * snapshots) unmount after delete while the pod runs on.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../../oci/config';
@@ -499,6 +501,8 @@ async function ownFiles(rt: OciRuntime): Promise<string> {
     });
     fs.writeFileSync(path.join(b, 'rootfs', `only-${m}`), `${m}\n`);
     fs.mkdirSync(path.join(b, 'rootfs', 'data'));
+    // A mount of its own, as containerd's snapshotter gives each container: unmounted after delete, as containerd's shim does.
+    expect(spawnSync('mount', ['--bind', path.join(b, 'rootfs'), path.join(b, 'rootfs')]).status).toBe(0);
     const id = `pod-own-${m}-${process.pid}`;
     mustRun(rt, 'create', '--bundle', b, id);
     mustRun(rt, 'start', id);
@@ -518,11 +522,16 @@ async function ownFiles(rt: OciRuntime): Promise<string> {
   }
   // The pod's gofer holds nothing of the deleted containers.
   if (gofer !== undefined) expect(await goferFds(gofer, before)).toEqual(before);
+  // Nothing of the pod holds their rootfs mounts: they unmount (no EBUSY) while the pod runs.
+  const unmounted = bundles.map((b) => {
+    const r = spawnSync('umount', [path.join(b, 'rootfs')], { encoding: 'utf8' });
+    return r.status === 0 ? 'unmounted' : `umount: ${r.stderr.trim()}`;
+  }).join(', ');
   const pod = `pod ${rt.state(pauseId)?.status}, ${execOut(rt, pauseId, 'echo alive')}`;
   await stopPod(rt, pauseId);
   expectNothingLeft(rt, [pauseId, ...ids], parts);
-  return `x: ${seen[0]}; y: ${seen[1]}; ${pod}`;
+  return `x: ${seen[0]}; y: ${seen[1]}; rootfs after delete: ${unmounted}; ${pod}`;
 }
 
 comparedWithRunc('two containers of a pod with different rootfs and bind mounts, compared with runc', 'each sees its own files only; the pod\'s one gofer keeps nothing of them after delete', ownFiles,
-  'x: 0: only-x data-x x can\'t open \'/only-y\': No such file or directory x can\'t open \'/data/data-y\': No such file or directory; y: 0: only-y data-y can\'t open \'/only-x\': No such file or directory y can\'t open \'/data/data-x\': No such file or directory y; pod running, 0: alive', 120_000);
+  'x: 0: only-x data-x x can\'t open \'/only-y\': No such file or directory x can\'t open \'/data/data-y\': No such file or directory; y: 0: only-y data-y can\'t open \'/only-x\': No such file or directory y can\'t open \'/data/data-x\': No such file or directory y; rootfs after delete: unmounted, unmounted; pod running, 0: alive', 120_000);

@@ -15,6 +15,7 @@ import { errnoOf, expectKind, FdConn } from '../gofer/harness';
 
 const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
 const SANDBOX = 'io.kubernetes.cri.container-type';
+const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
 const ENOENT = 2, EROFS = 30;
 
 /** send writes one line with `fds` attached to a socket (the exec socket, a gofer's control socket) and returns the first reply line. */
@@ -295,5 +296,20 @@ describe('a pod\'s gofer serves each member only its own exports', () => {
     expect(waitFds(before)).toEqual(before);
     const r = rt.run('exec', pod, 'echo', 'alive');
     expect(`${r.status} ${r.stdout}`).toBe('0 alive\n');
+  }, 60_000);
+
+  test('a pod whose gofer is gone takes no new container: create fails naming it and leaves no state (no gofer of its own instead)', () => {
+    process.kill(gofer, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (fs.existsSync(`/proc/${gofer}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${gofer}/status`, 'utf8')) && Date.now() < deadline) spin(20);
+    const id = `sec-podgofer-member-${process.pid}`;
+    const b = rt.bundle('podgofer-member', ['sleep', '100000'], (s) => {
+      s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pod };
+    });
+    const r = rt.run('create', '--bundle', b, id);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`the gofer of pod "${pod}" does not answer: the pod has ended \\(connect .*gofer.sock: ECONNREFUSED`));
+    expect(rt.run('list', '-q').stdout.split('\n')).not.toContain(id);
+    expect(fs.existsSync(path.join(rt.root, id))).toBe(false);
   }, 60_000);
 });
