@@ -4,6 +4,7 @@
  *   tvisor gofer --root DIR (--socket PATH | --fd N) [--ro]
  *                [--export NAME=DIR]... [--export-ro NAME=DIR]... [--uid-map C:H:N]... [--gid-map C:H:N]...
  *                [--debug] [--log-format text|json] [--host-seccomp kill|trap|log] [--confine]
+ *                [--control PATH]
  *
  * --confine: the gofer runs in namespaces of its own (the runtime's doing); once its
  * exports are open it pivots into an empty root, reaches them only through their
@@ -14,6 +15,10 @@
  * and exits when it closes; with --socket it listens until SIGTERM/SIGINT. --uid-map and
  * --gid-map are the container's user-namespace mappings (config.json's linux.uidMappings
  * and gidMappings): container id C..C+N-1 is host id H..H+N-1 (server/idmap.ts).
+ *
+ * --control (with --fd): a pod's gofer also listens at PATH for the runtime's requests
+ * that add a pod member's exports and 9P connection (server/members.ts); it still exits
+ * when its last 9P connection closes.
  */
 import { parseArgs } from 'node:util';
 import { unlinkSync } from 'node:fs';
@@ -34,7 +39,7 @@ import { startMemoryReport } from '../native/memory-report';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
        [--uid-map C:H:N]... [--gid-map C:H:N]... [--debug] [--log-format text|json]
-       [--host-seccomp kill|trap|log] [--confine]
+       [--host-seccomp kill|trap|log] [--confine] [--control PATH]
 
 Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink for the
 client, never leaves an export through "..", and answers EROFS to every change of a
@@ -59,6 +64,7 @@ function parse(argv: string[]) {
       'log-format': { type: 'string', default: 'text' },
       'host-seccomp': { type: 'string' },
       confine: { type: 'boolean', default: false },
+      control: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -79,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!opts.root) throw new UsageError('--root is required');
     if (!!opts.socket === !!opts.fd) throw new UsageError('exactly one of --socket and --fd is required');
+    if (opts.control !== undefined && !opts.fd) throw new UsageError('--control goes with --fd');
     if (opts['log-format'] !== 'text' && opts['log-format'] !== 'json') throw new UsageError(`--log-format: "${opts['log-format']}" is not text or json`);
     const mode = opts['host-seccomp'] ?? (opts.debug ? 'trap' : 'kill');
     if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new UsageError(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
@@ -98,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   const exports = new Exports(ids);
   // Absolute: the working directory moves to /proc/self/fd before serving (enterProcFd).
   const socketPath = opts.socket ? resolvePath(opts.socket) : '';
-  let listenFd = -1;
+  let listenFd = -1, controlFd = -1;
   const connFds: number[] = [];
   try {
     exports.add(openExport('/', opts.root, opts.ro));
@@ -113,6 +120,8 @@ export async function main(argv: string[]): Promise<number> {
       const fd = Number(opts.fd);
       if (!Number.isInteger(fd) || fd < 3) throw new UsageError(`--fd "${opts.fd}": want a descriptor number of 3 or more`);
       connFds.push(fd);
+      // Listening before the gofer gives up its view of the host (the path is the host's).
+      if (opts.control) controlFd = listenUnix(resolvePath(opts.control));
     } else {
       listenFd = listenUnix(socketPath);
     }
@@ -125,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
   // and it must be open before the gofer gives up its view of the host.
   procSelfFd();
   profileMark('exports-open');
-  const server = new Server({ exports, listenFd, connFds, log });
+  const server = new Server({ exports, listenFd, connFds, controlFd, log });
   if (listenFd >= 0) {
     const stop = () => {
       restoreOwn(); // the socket's path is removed as the gofer, not as its last caller

@@ -6,7 +6,7 @@
  * as fd 3. The gofer exits when the other end closes. Used by the runtime (which starts the gofer beside the sentry, in parallel)
  * and by `tvisor sentry` run alone.
  */
-import type { Mount, Spec } from '../oci/config';
+import type { IDMapping, Mount, Spec } from '../oci/config';
 import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 import { profileEnv } from '../native/startup-profile';
@@ -24,6 +24,34 @@ export interface GoferLaunchOptions {
   debug?: boolean;
   /** confine: the gofer starts in namespaces of its own, then pivots into an empty root and drops privileges. */
   confine?: boolean;
+  /** control: the gofer also listens here for pod members' exports (gofer/server/members.ts). */
+  control?: string;
+}
+
+/** GOFER_CONTROL_SOCKET is the name of a sandbox gofer's control socket in its container's state directory. */
+export const GOFER_CONTROL_SOCKET = 'gofer.sock';
+
+/** GoferExport is one tree a container's gofer serves: the rootfs ('/') or a bind mount (named by its destination). */
+export interface GoferExport {
+  name: string;
+  hostPath: string;
+  readonly: boolean;
+}
+
+/** goferExports lists what a spec's gofer serves: the rootfs, then each bind mount with a source. */
+export function goferExports(rootfs: string, spec: Spec): GoferExport[] {
+  const out: GoferExport[] = [{ name: '/', hostPath: rootfs, readonly: spec.root?.readonly === true }];
+  for (const m of spec.mounts ?? []) {
+    if (!isBind(m) || !m.source) continue;
+    out.push({ name: m.destination, hostPath: m.source, readonly: (m.options ?? []).includes('ro') });
+  }
+  return out;
+}
+
+/** goferIdMaps are the container's user-namespace mappings as the gofer takes them ("C:H:N"): it writes and reads ids through them. */
+export function goferIdMaps(spec: Spec): { uid: string[]; gid: string[] } {
+  const list = (l: IDMapping[] | undefined) => (l ?? []).map((r) => `${r.containerID}:${r.hostID}:${r.size}`);
+  return { uid: list(spec.linux?.uidMappings), gid: list(spec.linux?.gidMappings) };
 }
 
 /** goferArgs is the gofer's command line (after the launcher) for a spec and its rootfs. */
@@ -31,16 +59,13 @@ export function goferArgs(rootfs: string, spec: Spec, o: GoferLaunchOptions = {}
   const args = ['gofer', '--root', rootfs, '--fd', '3'];
   if (o.debug) args.push('--host-seccomp', 'trap');
   if (o.confine) args.push('--confine');
-  if (spec.root?.readonly) args.push('--ro');
-  for (const m of spec.mounts ?? []) {
-    if (!isBind(m) || !m.source) continue;
-    const ro = (m.options ?? []).includes('ro');
-    args.push(ro ? '--export-ro' : '--export', `${m.destination}=${m.source}`);
-  }
-  // The container's user-namespace mappings: the gofer writes and reads ids through them.
-  for (const [flag, list] of [['--uid-map', spec.linux?.uidMappings], ['--gid-map', spec.linux?.gidMappings]] as const) {
-    for (const r of list ?? []) args.push(flag, `${r.containerID}:${r.hostID}:${r.size}`);
-  }
+  if (o.control) args.push('--control', o.control);
+  const [root, ...binds] = goferExports(rootfs, spec);
+  if (root.readonly) args.push('--ro');
+  for (const e of binds) args.push(e.readonly ? '--export-ro' : '--export', `${e.name}=${e.hostPath}`);
+  const ids = goferIdMaps(spec);
+  for (const m of ids.uid) args.push('--uid-map', m);
+  for (const m of ids.gid) args.push('--gid-map', m);
   return args;
 }
 

@@ -47,6 +47,8 @@ export class Connection {
   private readonly w = new Writer(64 * 1024);
   private readonly out: Outgoing[] = [];
   closed = false;
+  /** onClosed, when set, runs once the connection has closed (a pod member's exports go with it: members.ts). */
+  onClosed?: () => void;
 
   constructor(readonly fd: number, exports: Exports, canPassFds: boolean, private readonly log: Logger) {
     this.session = new Session(exports, canPassFds);
@@ -225,6 +227,7 @@ export class Connection {
     this.out.length = 0;
     closeQuietly(this.fd);
     phasesDump(); // a gofer may be killed once its sentry is gone: its sums are written now
+    this.onClosed?.();
   }
 }
 

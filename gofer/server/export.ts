@@ -33,12 +33,26 @@ export class ExportError extends Error {
 /**
  * openExport opens the root of a tree to serve: a directory, or a single file (a bind
  * mount of a file, such as Docker's /etc/resolv.conf). It throws ExportError naming the path.
+ * The runtime opens a pod member's exports with it too, and hands them to the pod's
+ * gofer (server/members.ts), which checks them again with exportOfFd.
  */
 export function openExport(name: string, hostPath: string, readonly: boolean): Export {
   const fd = sys.openat(sys.AT_FDCWD, hostPath, sys.O_PATH);
   if (fd < 0) throw new ExportError(`export ${hostPath}: cannot open: ${errnoName(-fd)}`);
+  return exportOfFd(name, hostPath, fd, readonly);
+}
+
+/**
+ * exportOfFd makes an export of an O_PATH descriptor already open (openExport's, or one
+ * passed to the gofer): it must be a directory or a regular file. The export owns `fd`;
+ * on error it is closed and ExportError names `hostPath`.
+ */
+export function exportOfFd(name: string, hostPath: string, fd: number, readonly: boolean): Export {
   const st = sys.fstat(fd);
-  if (typeof st === 'number') throw new ExportError(`export ${hostPath}: cannot stat: ${errnoName(-st)}`);
+  if (typeof st === 'number') {
+    sys.close(fd);
+    throw new ExportError(`export ${hostPath}: cannot stat: ${errnoName(-st)}`);
+  }
   const fmt = st.mode & sys.S_IFMT;
   if (fmt !== sys.S_IFDIR && fmt !== sys.S_IFREG) {
     sys.close(fd);
@@ -60,6 +74,7 @@ export class Exports {
   /** ids are the container's uid and gid mappings (the identity without a user namespace). */
   constructor(readonly ids: IdMaps = IDENTITY_MAPS) {}
 
+  /** add registers an export; a name given twice throws ExportError. */
   add(e: Export): void {
     if (this.byName.has(e.name)) throw new ExportError(`export ${e.name} given twice`);
     this.byName.set(e.name, e);
@@ -70,7 +85,14 @@ export class Exports {
     return this.byName.get(normalizeName(aname)) ?? -Errno.ENOENT;
   }
 
+  /** list returns the exports in the order they were added. */
   list(): Export[] {
     return [...this.byName.values()];
+  }
+
+  /** close closes every export's root descriptor and forgets them (a pod member's, at its end). */
+  close(): void {
+    for (const e of this.byName.values()) sys.close(e.rootFd);
+    this.byName.clear();
   }
 }

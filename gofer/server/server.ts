@@ -3,12 +3,17 @@
  * every connection, requests answered synchronously. No libuv round trip sits between a
  * request and its reply; the loop returns to Node's event loop only when idle (every
  * 200 ms) or after 50 ms of continuous work, so that signal handlers can run.
+ *
+ * With a control socket (a pod's gofer: members.ts) it also serves the runtime's
+ * requests there, each of which may add a pod member's 9P connection; the control socket
+ * keeps nothing alive: the server ends with its last 9P connection, as without it.
  */
 import { Errno, errnoName } from '../../native/libc';
 import { accept, closeFd, setNonBlocking, MsgBuffers, PollSet, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../../native/unixsock';
 import { Connection, type Logger } from './connection';
 import type { Exports } from './export';
 import { MAX_MSIZE } from './handlers/session';
+import { MemberRegistry } from './members';
 
 const IDLE_POLL_MS = 200;
 const BUSY_SLICE_MS = 50;
@@ -20,6 +25,8 @@ export interface ServerOptions {
   listenFd: number;
   /** connFds are already connected sockets (--fd). */
   connFds: number[];
+  /** controlFd listens for pod members' control requests (--control, members.ts); -1 or absent for none. */
+  controlFd?: number;
   log: Logger;
 }
 
@@ -29,15 +36,21 @@ export class Server {
   private readonly poll = new PollSet();
   private readonly bufs = new MsgBuffers(MAX_MSIZE + 4096);
   private done!: () => void;
+  /** members serves the control socket, when there is one. */
+  readonly members: MemberRegistry | null;
 
   constructor(private readonly opts: ServerOptions) {
     if (opts.listenFd >= 0) setNonBlocking(opts.listenFd);
     for (const fd of opts.connFds) this.addConnection(fd);
+    const controlFd = opts.controlFd ?? -1;
+    this.members = controlFd >= 0 ? new MemberRegistry(controlFd, { serve: (fd, exports) => this.addConnection(fd, exports), log: opts.log }) : null;
   }
 
-  private addConnection(fd: number): void {
+  private addConnection(fd: number, exports = this.opts.exports): Connection {
     setNonBlocking(fd);
-    this.conns.push(new Connection(fd, this.opts.exports, true, this.opts.log));
+    const c = new Connection(fd, exports, true, this.opts.log);
+    this.conns.push(c);
+    return c;
   }
 
   /** run serves until the last connection closes (with no listening socket). */
@@ -64,10 +77,16 @@ export class Server {
         entries.push([c.fd, c.wantsWrite ? POLLOUT : POLLIN]);
         entries.push([c.notifyFd, POLLIN]);
       }
+      const controlAt = entries.length;
+      for (const fd of this.members?.pollFds() ?? []) entries.push([fd, POLLIN]);
       this.poll.set(entries);
       const ready = this.poll.wait(IDLE_POLL_MS);
       if (ready < 0 && ready !== -Errno.EINTR) this.opts.log.error(`gofer: poll failed: ${errnoName(-ready)}`);
-      if (ready > 0) this.dispatch(listenFd);
+      if (ready > 0) {
+        this.dispatch(listenFd);
+        this.members?.dispatch((i) => (this.poll.revents(controlAt + i) & (POLLIN | POLLERR | POLLHUP)) !== 0, this.bufs);
+        this.conns = this.conns.filter((c) => !c.closed); // a member removed
+      }
       if (ready <= 0 || Date.now() > sliceEnd) {
         // Let Node's event loop run (signal handlers, timers), then come back.
         setImmediate(this.loop);
@@ -106,6 +125,7 @@ export class Server {
   close(): void {
     for (const c of this.conns) c.close('');
     this.conns = [];
+    this.members?.close();
     if (this.opts.listenFd >= 0) closeFd(this.opts.listenFd);
   }
 }

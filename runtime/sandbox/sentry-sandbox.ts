@@ -12,7 +12,7 @@ import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRe
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
 import { sha256Hex } from '../container/store';
-import { spawnGoferOn } from '../../sentry/gofer-launch';
+import { GOFER_CONTROL_SOCKET, spawnGoferOn } from '../../sentry/gofer-launch';
 import { SANDBOX_MALLOC_ENV, sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
 import { nodeArgs } from '../../native/snapshot';
@@ -216,7 +216,8 @@ export class SentrySandbox implements Sandbox {
           }));
         };
         const spawnGofer = () => {
-          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, confine: true }));
+          // Its control socket takes the exports of the pod's other containers (pod-member.ts).
+          goferPid = inOwnNamespaces(() => spawnGoferOn(goferEnd, this.o.launcher, req.rootfs, req.spec, { debug: this.o.debug, confine: true, control: path.join(req.stateDir, GOFER_CONTROL_SOCKET) }));
         };
         // Network namespaces (netns.ts): one new namespace for both, unless the sentry's is given.
         if (netTarget.kind === 'new') {
@@ -324,7 +325,7 @@ export class SentrySandbox implements Sandbox {
 
   /** spawnMember creates a container inside its pod's running sandbox (pod-member.ts). */
   private async spawnMember(req: SandboxSpawnRequest): Promise<SandboxHandle> {
-    const handle = await spawnMember(req, req.pod!, { launcher: this.o.launcher, debug: this.o.debug });
+    const handle = await spawnMember(req, req.pod!);
     if (req.startAtOnce) {
       const ref: SandboxRef = { id: req.id, pid: handle.pid, stateDir: req.pod!.stateDir, data: handle.data };
       await control(ref, { cmd: 'start' }).catch(async (e) => {

@@ -12,6 +12,9 @@
  * - the same memory for three separate tvisor sandboxes started by the tvisor CLI (one
  *   busybox `sleep` each), the issue's reference: the pod's memory should be <= 0.5x it.
  *
+ * - what each kind of process of the pod holds (the last round's): PSS summed by kind
+ *   (sentry, gofer, stub, waiter, shim, pause, ...: processKind), to show what to remove.
+ *
  * Ratios printed: tvisor's pod vs runc's pod (start, memory), tvisor's pod vs three
  * separate tvisor sandboxes (memory). A handler that fails shows "n/a: <reason>" (today
  * tvisor's pods do: a pod's containers are refused joining its IPC and PID namespaces
@@ -43,16 +46,55 @@ function pssKb(pid: number): number {
   }
 }
 
-/** treePssKb sums PSS over `roots` and all their descendants, each process once. */
-function treePssKb(roots: number[]): { kb: number; processes: number } {
+/**
+ * processKind names what a host process of a pod is, from its command line: tvisor's
+ * sentry and gofer (Node running `tvisor sentry` / `tvisor gofer`), its stubs and waiters
+ * (by binary), containerd's shim, or the command's base name (pause, sleep under runc).
+ */
+function processKind(pid: number): string {
+  let argv: string[];
+  try {
+    argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return 'gone';
+  }
+  if (argv.includes('sentry')) return 'sentry';
+  if (argv.includes('gofer')) return 'gofer';
+  let exe = '';
+  try {
+    // A stub (no command line of its own, or one named after the application's process) runs the stub binary.
+    exe = path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    // a kernel thread, or gone
+  }
+  const base = exe.startsWith('tvisor-') ? exe : path.basename(argv[0] ?? '');
+  if (base.startsWith('tvisor-') && base !== 'tvisor') return base.slice('tvisor-'.length).replace(/^systrap-stub$/, 'stub (systrap)');
+  if (base.startsWith('containerd-shim')) return 'shim';
+  return base || exe || 'unknown';
+}
+
+/** Breakdown is PSS (KiB) and process count by kind of process. */
+type Breakdown = Map<string, { kb: number; n: number }>;
+
+/** treePssKb sums PSS over `roots` and all their descendants, each process once, also by kind of process. */
+function treePssKb(roots: number[]): { kb: number; processes: number; byKind: Breakdown } {
   const pids = new Set<number>();
   for (const r of roots) {
     pids.add(r);
     for (const d of descendants(r)) pids.add(d);
   }
   let kb = 0;
-  for (const p of pids) kb += pssKb(p);
-  return { kb, processes: pids.size };
+  const byKind: Breakdown = new Map();
+  for (const p of pids) {
+    const k = pssKb(p);
+    kb += k;
+    const kind = processKind(p);
+    const e = byKind.get(kind) ?? { kb: 0, n: 0 };
+    e.kb += k;
+    e.n++;
+    byKind.set(kind, e);
+  }
+  return { kb, processes: pids.size, byKind };
 }
 
 /** Sample is one measured pod (or set of sandboxes). */
@@ -60,6 +102,7 @@ interface Sample {
   ms: number;
   kb: number;
   processes: number;
+  byKind: Breakdown;
 }
 
 /** Figures are one configuration's samples, or why it has none. */
@@ -97,7 +140,7 @@ async function runPod(daemon: Containerd, handler: Handler): Promise<Sample> {
     if (sandboxPid <= 0) throw new Error('containerd reports no pid for the pod sandbox');
     // The shim serves the whole pod: every process of the pod is below it.
     const mem = treePssKb([parentPid(sandboxPid)]);
-    return { ms, kb: mem.kb, processes: mem.processes };
+    return { ms, kb: mem.kb, processes: mem.processes, byKind: mem.byKind };
   } finally {
     await cri.stopPodSandbox(podId).catch(() => undefined);
     await cri.removePodSandbox(podId).catch(() => undefined);
@@ -143,7 +186,7 @@ async function runSeparate(dir: string): Promise<Sample> {
     await sleep(SETTLE_MS);
     // The pid files' processes, their descendants, and whatever names the root or bundle (as bench-start finds a sandbox's processes).
     const mem = treePssKb([...pids, ...processesUsing(root), ...processesUsing(bundle)]);
-    return { ms, kb: mem.kb, processes: mem.processes };
+    return { ms, kb: mem.kb, processes: mem.processes, byKind: mem.byKind };
   } finally {
     for (const id of ids) spawnSync(TVISOR, ['--root', root, 'delete', '--force', id], { timeout: 60_000, killSignal: 'SIGKILL' });
   }
@@ -162,6 +205,14 @@ function describeFigures(label: string, f: Figures): string {
   const mb = f.samples.map((s) => s.kb / 1024);
   const range = (xs: number[], d: number) => `${Math.min(...xs).toFixed(d)}..${Math.max(...xs).toFixed(d)}`;
   return `${label.padEnd(34)} start ${median(ms).toFixed(0).padStart(6)} ms (${range(ms, 0)})  memory ${median(mb).toFixed(1).padStart(7)} MB PSS (${range(mb, 1)}; ${median(f.samples.map((s) => s.processes))} processes)${f.error ? `  [some rounds failed: ${f.error}]` : ''}`;
+}
+
+/** describeBreakdown prints the last sample's PSS by kind of process, largest first. */
+function describeBreakdown(label: string, f: Figures): string {
+  const last = f.samples[f.samples.length - 1];
+  if (!last) return `  ${label}: n/a`;
+  const kinds = [...last.byKind].sort((a, b) => b[1].kb - a[1].kb);
+  return `  ${label}: ${kinds.map(([k, e]) => `${k} ${(e.kb / 1024).toFixed(1)} MB${e.n > 1 ? ` (${e.n} x ${(e.kb / 1024 / e.n).toFixed(1)})` : ''}`).join(', ')}`;
 }
 
 /** ratio prints a / b of the medians, or n/a. */
@@ -201,9 +252,16 @@ async function main(): Promise<void> {
   console.log(describeFigures('pod, runc handler', figures.runc));
   console.log(describeFigures('pod, tvisor handler', figures.tvisor));
   console.log(describeFigures(`${CONTAINERS} separate tvisor sandboxes (CLI)`, figures.separate));
+  console.log('PSS by process (last round):');
+  console.log(describeBreakdown('pod, runc handler', figures.runc));
+  console.log(describeBreakdown('pod, tvisor handler', figures.tvisor));
+  console.log(describeBreakdown(`${CONTAINERS} separate tvisor sandboxes`, figures.separate));
   console.log(ratio('tvisor pod / runc pod, start', figures.tvisor, figures.runc, (s) => s.ms));
   console.log(ratio('tvisor pod / runc pod, memory', figures.tvisor, figures.runc, (s) => s.kb));
   console.log(ratio(`tvisor pod / ${CONTAINERS} separate tvisor sandboxes, memory`, figures.tvisor, figures.separate, (s) => s.kb, 0.5));
+  // The pod's figure counts containerd's shim, which the CLI-started sandboxes have none of: shown without it too (not the target).
+  const noShim = (s: Sample) => s.kb - (s.byKind.get('shim')?.kb ?? 0);
+  console.log(ratio('  the same, the pod without its shim', figures.tvisor, figures.separate, noShim));
   if (left.length > 0) console.log(`left behind (not removed): ${left.join('; ')}`);
 }
 

@@ -18,7 +18,12 @@
  * no cgroup and no mount. The same without annotations, as Docker's `--network container:X
  * --pid container:X` writes it: a container whose network and pid namespace paths are
  * another container's shares its localhost and processes, and keeps its own hostname.
+ * Two containers of a pod with different rootfs and bind mounts each see their own files
+ * only; under tvisor the pod's one gofer serves both (none of their own) and holds no
+ * descriptor of them once they are deleted, and their rootfs mounts (containerd's
+ * snapshots) unmount after delete while the pod runs on.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../../oci/config';
@@ -450,3 +455,83 @@ function gofersServing(dir: string): number {
 }
 
 comparedWithRunc('a pod\'s container that cannot start, compared with runc', 'create fails naming why, leaves nothing of it, and the pod runs on', failedMember, 'create failed (names the program); no state; pod running, 0: alive', 120_000);
+
+/** goferOf reads the gofer pid tvisor recorded for container id (undefined under runc or for a pod's container). */
+function goferOf(rt: OciRuntime, id: string): number | undefined {
+  if (rt.name !== 'tvisor') return undefined;
+  const pid = JSON.parse(fs.readFileSync(path.join(rt.root, id, 'state.json'), 'utf8')).sandbox?.goferPid;
+  return typeof pid === 'number' ? pid : undefined;
+}
+
+/** goferFds lists a gofer's open descriptors once they stop changing for 200 ms (a finished request's socket closes just after its answer). */
+async function goferFds(pid: number, want?: string[]): Promise<string[]> {
+  const list = () => fs.readdirSync(`/proc/${pid}/fd`).sort().join();
+  const deadline = Date.now() + 10_000;
+  let last = list();
+  for (let stable = 0; stable < 10 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = list();
+    stable = now === last && (want === undefined || now === want.join()) ? stable + 1 : 0;
+    last = now;
+  }
+  return last.split(',');
+}
+
+/**
+ * ownFiles runs a pod whose two containers have different rootfs and bind mounts on
+ * /data: each sees its own files only. Under tvisor the pod's one gofer serves both
+ * (no gofer of their own is started) and, once both are deleted, holds the descriptors
+ * it held before they were created.
+ */
+async function ownFiles(rt: OciRuntime): Promise<string> {
+  const pauseId = `pod-own-pause-${process.pid}`;
+  const pausePid = startPause(rt, 'own', pauseId);
+  const gofer = goferOf(rt, pauseId);
+  const before = gofer === undefined ? [] : await goferFds(gofer);
+  const ids: string[] = [];
+  const bundles: string[] = [];
+  for (const m of ['x', 'y']) {
+    const data = path.join(rt.dir, `own-data-${m}`);
+    fs.mkdirSync(data);
+    fs.writeFileSync(path.join(data, `data-${m}`), `${m}\n`);
+    const b = rt.bundle(`own-${m}`, ['sleep', '100000'], (s) => {
+      s.annotations = { [SANDBOX]: 'container', [SANDBOX_ID]: pauseId };
+      s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
+      s.mounts = [...(s.mounts ?? []), { destination: '/data', type: 'bind', source: data, options: ['rbind', 'ro'] }];
+    });
+    fs.writeFileSync(path.join(b, 'rootfs', `only-${m}`), `${m}\n`);
+    fs.mkdirSync(path.join(b, 'rootfs', 'data'));
+    // A mount of its own, as containerd's snapshotter gives each container: unmounted after delete, as containerd's shim does.
+    expect(spawnSync('mount', ['--bind', path.join(b, 'rootfs'), path.join(b, 'rootfs')]).status).toBe(0);
+    const id = `pod-own-${m}-${process.pid}`;
+    mustRun(rt, 'create', '--bundle', b, id);
+    mustRun(rt, 'start', id);
+    ids.push(id);
+    bundles.push(b);
+  }
+  const parts = hostParts(rt, [pauseId, ...ids]);
+  if (rt.name === 'tvisor') {
+    // No gofer of their own: the pod's serves them.
+    expect(bundles.map((b) => gofersServing(b))).toEqual([0, 0]);
+    for (const id of ids) expect(goferOf(rt, id)).toBeUndefined();
+  }
+  const seen = ids.map((id) => execOut(rt, id, 'ls / | grep only-; ls /data; cat /only-x /only-y /data/data-x /data/data-y 2>&1 | sed "s/^cat: //"').replace(/\n/g, ' '));
+  for (const id of ids) {
+    await kill(rt, id);
+    mustRun(rt, 'delete', id);
+  }
+  // The pod's gofer holds nothing of the deleted containers.
+  if (gofer !== undefined) expect(await goferFds(gofer, before)).toEqual(before);
+  // Nothing of the pod holds their rootfs mounts: they unmount (no EBUSY) while the pod runs.
+  const unmounted = bundles.map((b) => {
+    const r = spawnSync('umount', [path.join(b, 'rootfs')], { encoding: 'utf8' });
+    return r.status === 0 ? 'unmounted' : `umount: ${r.stderr.trim()}`;
+  }).join(', ');
+  const pod = `pod ${rt.state(pauseId)?.status}, ${execOut(rt, pauseId, 'echo alive')}`;
+  await stopPod(rt, pauseId);
+  expectNothingLeft(rt, [pauseId, ...ids], parts);
+  return `x: ${seen[0]}; y: ${seen[1]}; rootfs after delete: ${unmounted}; ${pod}`;
+}
+
+comparedWithRunc('two containers of a pod with different rootfs and bind mounts, compared with runc', 'each sees its own files only; the pod\'s one gofer keeps nothing of them after delete', ownFiles,
+  'x: 0: only-x data-x x can\'t open \'/only-y\': No such file or directory x can\'t open \'/data/data-y\': No such file or directory; y: 0: only-y data-y can\'t open \'/only-x\': No such file or directory y can\'t open \'/data/data-x\': No such file or directory y; rootfs after delete: unmounted, unmounted; pod running, 0: alive', 120_000);
