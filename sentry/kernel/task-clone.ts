@@ -100,6 +100,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   tg.tasks.add(child);
   child.name = parent.name;
   child.nice = parent.nice;
+  child.ioprio = parent.ioprio;
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;

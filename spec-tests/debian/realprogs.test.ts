@@ -9,6 +9,8 @@ const CASES: Array<[string, string]> = [
   // tar restores a symlink's mode with fchmodat(AT_SYMLINK_NOFOLLOW), which glibc does by
   // opening the link itself with O_PATH|O_NOFOLLOW (it got ELOOP: "Cannot change mode").
   ['tar extracts a tree with symlinks, on the bind mount and on tmpfs', `for d in /work /tmp; do cd $d && mkdir -p t/a && echo x > t/a/f && ln -s a t/l && ln -s nowhere t/dangling && tar czf t.tgz t && mkdir x && tar xzf t.tgz -C x && diff -r t x/t && ls -l x/t | cut -c1,11 | sort && python3 -c 'import os; print(os.stat(os.open("x/t/l", os.O_PATH | os.O_NOFOLLOW), follow_symlinks=False).st_mode)'; echo "$d $?"; done`],
+  // ionice sets and reads I/O priorities with ioprio_set/ioprio_get (they were ENOSYS).
+  ['ionice', `ionice; ionice -c3 true; echo "idle $?"; ionice -c2 -n3 bash -c 'ionice; ionice -c2 -n6 -p $$; ionice -p $$; nice -n 5 ionice'; ionice -c1 -n0 true; echo "realtime without CAP_SYS_NICE $?"`],
 ];
 
 describe('real programs on the Debian image under tvisor match runc', () => {
