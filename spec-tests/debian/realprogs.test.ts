@@ -11,6 +11,17 @@ const CASES: Array<[string, string]> = [
   ['tar extracts a tree with symlinks, on the bind mount and on tmpfs', `for d in /work /tmp; do cd $d && mkdir -p t/a && echo x > t/a/f && ln -s a t/l && ln -s nowhere t/dangling && tar czf t.tgz t && mkdir x && tar xzf t.tgz -C x && diff -r t x/t && ls -l x/t | cut -c1,11 | sort && python3 -c 'import os; print(os.stat(os.open("x/t/l", os.O_PATH | os.O_NOFOLLOW), follow_symlinks=False).st_mode)'; echo "$d $?"; done`],
   // ionice sets and reads I/O priorities with ioprio_set/ioprio_get (they were ENOSYS).
   ['ionice', `ionice; ionice -c3 true; echo "idle $?"; ionice -c2 -n3 bash -c 'ionice; ionice -c2 -n6 -p $$; ionice -p $$; nice -n 5 ionice'; ionice -c1 -n0 true; echo "realtime without CAP_SYS_NICE $?"`],
+  // ps s reads SigPnd, SigBlk, SigIgn and SigCgt from /proc/<pid>/status (it showed
+  // 00000000 for the three status lacked); Umask, Ngid, TracerPid as Linux prints them. SigQ's
+  // count is the real user's, host-wide under runc: only its limit is compared.
+  ['ps s and the signal lines of /proc/<pid>/status', `trap '' USR1; trap 'echo' USR2; grep -E '^(Umask|Ngid|TracerPid|Groups|Sig[PBIC]|ShdPnd)' /proc/$$/status | cat -A; grep SigQ /proc/$$/status | cut -d/ -f2; ps s -p $$ | cut -c1-90; umask 027; sleep 1 & grep Umask /proc/$!/status
+python3 -c '
+import signal, os, threading
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
+signal.signal(signal.SIGTERM, lambda *a: None)
+os.kill(os.getpid(), signal.SIGUSR1)
+signal.pthread_kill(threading.get_ident(), signal.SIGUSR2)
+print([l for l in open("/proc/self/status") if l.startswith(("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"))])'`],
 ];
 
 describe('real programs on the Debian image under tvisor match runc', () => {
