@@ -22,6 +22,23 @@ signal.signal(signal.SIGTERM, lambda *a: None)
 os.kill(os.getpid(), signal.SIGUSR1)
 signal.pthread_kill(threading.get_ident(), signal.SIGUSR2)
 print([l for l in open("/proc/self/status") if l.startswith(("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"))])'`],
+  // recvmsg with room for exactly CMSG_LEN(sizeof(struct ucred)), what Python's docs show
+  // for SO_PASSCRED, gets the credentials (tvisor wanted CMSG_SPACE and sent none, MSG_CTRUNC).
+  ['Python recvmsg: SCM_CREDENTIALS in CMSG_LEN bytes, with SCM_RIGHTS after', `python3 -c '
+import array, os, socket, struct
+a, b = socket.socketpair()
+a.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+size = struct.calcsize("3i")
+for room in [socket.CMSG_LEN(size), socket.CMSG_SPACE(size), socket.CMSG_LEN(size) - 1, socket.CMSG_SPACE(size) + socket.CMSG_LEN(4), socket.CMSG_SPACE(size) + socket.CMSG_LEN(8)]:
+    r, w = os.pipe()
+    b.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r, w]))])
+    os.close(r); os.close(w)
+    msg, anc, flags, _ = a.recvmsg(1, room)
+    print(room, msg, [(l, t, len(d)) for l, t, d in anc], bool(flags & socket.MSG_CTRUNC))
+    for l, t, d in anc:
+        if t == socket.SCM_CREDENTIALS and len(d) == size: print(struct.unpack("3i", d)[1:], struct.unpack("3i", d)[0] > 0)
+        if t == socket.SCM_RIGHTS: [os.close(fd) for fd in array.array("i", d[:len(d) - len(d) % 4])]
+'`],
 ];
 
 describe('real programs on the Debian image under tvisor match runc', () => {
