@@ -32,6 +32,7 @@ import { seccompStatusLines } from '../../seccomp';
 import { hardwareEntries } from './hardware-files';
 import { contextSwitchLines } from './sched-files';
 import { signalStatusLines } from './signal-status';
+import { vmstatText } from './vmstat';
 
 /** cmdlineText is /proc/cmdline: the sandbox boots no kernel image, so, as gVisor does,
  * it shows a constant naming the sandbox's kernel release (no host detail). */
@@ -76,6 +77,7 @@ export function newProcfs(k: Kernel, self: () => Task | null, ns: PidNamespace =
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const [pid, tid] = selfIds(); return `${pid}/task/${tid}`; }));
     for (const g of ns.groupList()) if (groupVisible(k, g)) m.set(String(pidIn(ns, g)), () => pidDir(pfs, k, self, g, undefined, ns));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => meminfoText(k)));
+    m.set('vmstat', () => new ProcFile(pfs, '/vmstat', () => vmstatText(k)));
     m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', cpuinfoText));
     m.set('uptime', () => new ProcFile(pfs, '/uptime', () => uptimeText(k)));
     m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => loadavgText(k)));
