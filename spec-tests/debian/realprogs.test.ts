@@ -41,6 +41,15 @@ for room in [socket.CMSG_LEN(size), socket.CMSG_SPACE(size), socket.CMSG_LEN(siz
 '`],
   // vmstat(8) needs /proc/vmstat to start ("Unable to create vmstat structure").
   ['vmstat', `vmstat | head -2; vmstat -s | sed 's/^ *[0-9]* //'; vmstat -a | head -2; grep -E '^(nr_free_pages|nr_active_anon|pgpgin|pgpgout|pswpin|pswpout|pgfault|pgmajfault) [0-9]+$' /proc/vmstat | cut -d' ' -f1`],
+  // dmesg reads the kernel log with syslog(2) (it was ENOSYS, "Function not implemented");
+  // root without CAP_SYSLOG is refused every action but CLOSE and OPEN, as under runc.
+  ['dmesg and syslog(2) without CAP_SYSLOG', `dmesg; echo "dmesg $?"; cat /proc/sys/kernel/dmesg_restrict; python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(64)
+for action in [0, 1, 3, 4, 5, 8, 9, 10, 99]:
+    r = libc.klogctl(action, buf, 64)
+    print(action, r, os.strerror(ctypes.get_errno()) if r < 0 else "")'`],
 ];
 
 describe('real programs on the Debian image under tvisor match runc', () => {

@@ -12,6 +12,7 @@ import './time';
 import './itimer';
 import './timers';
 import './priority';
+import './syslog';
 import './misc';
 import './sched';
 import './process';
