@@ -50,6 +50,17 @@ buf = ctypes.create_string_buffer(64)
 for action in [0, 1, 3, 4, 5, 8, 9, 10, 99]:
     r = libc.klogctl(action, buf, 64)
     print(action, r, os.strerror(ctypes.get_errno()) if r < 0 else "")'`],
+  // chrt -p reads a policy with sched_getattr, Python's os.sched_getparam/setparam call
+  // sched_getparam/sched_setparam (all three were ENOSYS: "failed to get pid 1's attributes").
+  ['chrt and os.sched_getparam/sched_setparam', `(chrt -p $$; chrt -b -p 0 $$; chrt -p $$; chrt -i 0 chrt -p 0; chrt -f 10 true; echo "fifo $?"; nice -n 4 chrt -p 0) 2>&1 | sed 's/pid [0-9]*/pid N/'
+python3 -c '
+import os
+print(os.sched_getparam(0).sched_priority, os.sched_getscheduler(0))
+os.sched_setparam(0, os.sched_param(0)); print("setparam 0 ok")
+for bad in [lambda: os.sched_setparam(0, os.sched_param(5)), lambda: os.sched_getparam(999999), lambda: os.sched_setparam(-1, os.sched_param(0))]:
+    try: bad()
+    except OSError as e: print(os.strerror(e.errno))
+os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0)); print(os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)'`],
 ];
 
 describe('real programs on the Debian image under tvisor match runc', () => {

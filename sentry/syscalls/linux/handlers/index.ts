@@ -15,6 +15,7 @@ import './priority';
 import './syslog';
 import './misc';
 import './sched';
+import './sched-param';
 import './process';
 import './futex';
 import './pidfd';
