@@ -18,6 +18,8 @@ export const CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_F
 export const CAP_IPC_LOCK = 14, CAP_SYS_NICE = 23, CAP_SYS_TIME = 25;
 /** CAP_NET_RAW allows raw sockets (sentry/net/host/raw-icmp.ts). */
 export const CAP_NET_RAW = 13;
+/** CAP_SYSLOG reads and clears the kernel log (syslog(2)). */
+export const CAP_SYSLOG = 34;
 
 /** CAP_LAST_CAP is the highest capability number (/proc/sys/kernel/cap_last_cap). */
 export const CAP_LAST_CAP = CAPABILITIES.length - 1;

@@ -102,8 +102,9 @@ function isStopSignal(sig: number): boolean {
 
 const SIGRTMIN = 32, SI_USER = 0;
 
-/** pendingOf counts the signals queued for tasks and groups of t's real user, sandbox-wide. */
-function pendingOf(t: Task): number {
+/** pendingOf counts the signals queued for tasks and groups of t's real user, sandbox-wide
+ * (RLIMIT_SIGPENDING's count; /proc/<pid>/status SigQ). */
+export function pendingOf(t: Task): number {
   const uid = t.creds.uid;
   let n = 0;
   for (const task of t.kernel.tasks.values()) if (task.creds.uid === uid) n += task.pending.length;

@@ -102,6 +102,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   child.name = parent.name;
   if (!(f & CLONE_VM)) showHostTitle(child); // a new host process: the parent's name and arguments
   child.nice = parent.nice;
+  child.ioprio = parent.ioprio;
   child.sigmask = parent.sigmask;
   child.sched = forkedSched(parent.sched);
   child.personality = parent.personality;

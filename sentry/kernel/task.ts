@@ -86,6 +86,9 @@ export class Task {
   ctx: Context | null = null;
   /** nice is the task's nice value (-20..19; getpriority/setpriority). */
   nice = 0;
+  /** ioprio is the task's I/O priority, class << 13 | data (ioprio_set/ioprio_get; 0 is
+   * IOPRIO_CLASS_NONE, which follows the nice value). */
+  ioprio = 0;
   /** cpus is the task's CPU affinity (sched_setaffinity), null for the mask the sandbox started with (cpus.ts: initial, else allowed). */
   cpus: number[] | null = null;
   /** cpu accounts the CPU time the task spent (cputime.ts). */

@@ -15,6 +15,7 @@ import { capableWrt, mayLink, mayOpen, openTruncates, ownerOrCapable, permitted 
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, type Inode, type SetAttr, type Stat } from './inode';
 import { MS_NODEV, type Dentry, type Location } from './mount';
 import { childExists, resolve, resolveParent } from './path';
+import { PathFile } from './path-file';
 import {
   IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO,
   nextCookie, notifyChange, notifyDir, notifyFile, notifyGone, notifyInode, notifyOpen, watching,
@@ -48,6 +49,8 @@ function checkSticky(t: Task, dir: Location, victim: Dentry): void {
 
 /** openAt implements open/openat/creat: it returns the new open file. */
 export function openAt(t: Task, start: Location, path: string, flags: number, mode: number): FileDescription {
+  // O_PATH keeps only O_DIRECTORY and O_NOFOLLOW: O_CREAT, O_TRUNC, O_EXCL... are ignored.
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
   let loc: Location;
   if (flags & O_CREAT) {
     const { dir, name, trailingSlash } = resolveParent(t, start, path);
@@ -78,6 +81,8 @@ export function openAt(t: Task, start: Location, path: string, flags: number, mo
   // A device node on a nodev mount cannot be opened (Linux's may_open).
   const fmt = st.mode & S_IFMT;
   if (loc.mount.flags & MS_NODEV && (fmt === S_IFCHR || fmt === S_IFBLK) && !(flags & O_PATH)) fail(Errno.EACCES);
+  // O_PATH opens nothing: the file system's open is not called (a symlink, a FIFO, a device).
+  if (flags & O_PATH) return new PathFile(loc, flags);
   // Linux keeps O_TRUNC out of the description's flags; the truncation happens here,
   // once the open is allowed (for O_RDONLY too: the check above asked for MAY_WRITE).
   const f = inode.open(loc, flags & ~O_TRUNC, t.creds);

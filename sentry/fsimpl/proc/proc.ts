@@ -31,6 +31,8 @@ import { memoryStatusLines, taskFiles } from './task-files';
 import { seccompStatusLines } from '../../seccomp';
 import { hardwareEntries } from './hardware-files';
 import { contextSwitchLines } from './sched-files';
+import { signalStatusLines } from './signal-status';
+import { vmstatText } from './vmstat';
 
 /** cmdlineText is /proc/cmdline: the sandbox boots no kernel image, so, as gVisor does,
  * it shows a constant naming the sandbox's kernel release (no host detail). */
@@ -75,6 +77,7 @@ export function newProcfs(k: Kernel, self: () => Task | null, ns: PidNamespace =
     m.set('thread-self', () => new ProcLink(pfs, '/thread-self', () => { const [pid, tid] = selfIds(); return `${pid}/task/${tid}`; }));
     for (const g of ns.groupList()) if (groupVisible(k, g)) m.set(String(pidIn(ns, g)), () => pidDir(pfs, k, self, g, undefined, ns));
     m.set('meminfo', () => new ProcFile(pfs, '/meminfo', () => meminfoText(k)));
+    m.set('vmstat', () => new ProcFile(pfs, '/vmstat', () => vmstatText(k)));
     m.set('cpuinfo', () => new ProcFile(pfs, '/cpuinfo', cpuinfoText));
     m.set('uptime', () => new ProcFile(pfs, '/uptime', () => uptimeText(k)));
     m.set('loadavg', () => new ProcFile(pfs, '/loadavg', () => loadavgText(k)));
@@ -134,10 +137,13 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
-      return [`Name:\t${t?.name ?? ''}`, `State:\t${state()}`, `Tgid:\t${tgid}`, `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`,
+      // Umask, Ngid (no NUMA balancing), TracerPid (no ptrace of the sandbox's tasks) and the
+      // Groups line's trailing space are Linux's; the signal lines are task_sig's.
+      return [`Name:\t${t?.name ?? ''}`, ...(t && !g.zombie ? [`Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`] : []), `State:\t${state()}`,
+        `Tgid:\t${tgid}`, 'Ngid:\t0', `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`, 'TracerPid:\t0',
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''}`, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
-        `SigBlk:\t${(t?.sigmask ?? 0n).toString(16).padStart(16, '0')}`,
+        `Groups:\t${c?.groups.join(' ') ?? ''} `, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
+        ...(t ? signalStatusLines(t) : ['SigBlk:\t0000000000000000']),
         ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
     }, owner)],
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],

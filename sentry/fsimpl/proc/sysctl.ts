@@ -106,6 +106,7 @@ const SYSCTLS = new Map<string, Sysctl>([
   ['kernel/pid_max', fixed(() => PID_MAX)],
   ['kernel/ngroups_max', fixed(() => 65536)],
   ['kernel/cap_last_cap', fixed(() => CAP_LAST_CAP)],
+  ['kernel/dmesg_restrict', fixed(() => 1)], // syslog(2)'s rule (handlers/syslog.ts)
   ['kernel/overflowuid', fixed(() => 65534)],
   ['kernel/overflowgid', fixed(() => 65534)],
   ['kernel/random/boot_id', fixed((k) => procViewOf(k).bootId)],

@@ -92,6 +92,15 @@ export function loadAverages(k: Kernel): number[] {
   return l.avg;
 }
 
+/** memoryKb is the sandbox's memory in KiB as /proc/meminfo and /proc/vmstat show it:
+ * the figures sysinfo(2) reports too. */
+export function memoryKb(k: Kernel): { total: number; used: number; free: number } {
+  const use = memoryUse(k.platform.memoryFile);
+  const total = Math.floor(use.total / 1024);
+  const used = Math.min(total, Math.ceil(use.used / 1024));
+  return { total, used, free: total - used };
+}
+
 /**
  * meminfoText is /proc/meminfo: MemTotal is the container's memory limit (the host's
  * memory without one), as gVisor shows it and as `free` in a container is expected to
@@ -99,10 +108,7 @@ export function loadAverages(k: Kernel): number[] {
  * (mm/oom.ts: what the OOM killer bounds).
  */
 export function meminfoText(k: Kernel): string {
-  const use = memoryUse(k.platform.memoryFile); // the figures sysinfo(2) reports too
-  const total = Math.floor(use.total / 1024);
-  const used = Math.min(total, Math.ceil(use.used / 1024));
-  const free = total - used;
+  const { total, used, free } = memoryKb(k);
   const kb = (name: string, v: number) => `${`${name}:`.padEnd(16)}${String(v).padStart(8)} kB`;
   return [kb('MemTotal', total), kb('MemFree', free), kb('MemAvailable', free), kb('Buffers', 0), kb('Cached', 0), kb('SwapCached', 0),
     kb('Active', used), kb('Inactive', 0), kb('SwapTotal', 0), kb('SwapFree', 0), kb('Shmem', 0), ''].join('\n');

@@ -329,8 +329,18 @@ export class LocalSocket extends Socket {
       c.writeUInt32LE(res.creds.gid, 24);
       parts.push(c);
     }
-    let used = parts.reduce((n, p) => n + p.length, 0);
-    if (used > controllen) { parts.length = 0; used = 0; outFlags |= MSG_CTRUNC; }
+    // As Linux's put_cmsg: a message takes its CMSG_SPACE only as far as the buffer goes;
+    // cut short of its CMSG_LEN (28 bytes for the credentials) it is MSG_CTRUNC with a
+    // cmsg_len of what was copied, and with no room for a header it is left out.
+    if (parts.length && parts[0].length > controllen) {
+      if (controllen < Number(parts[0].readBigUInt64LE(0))) {
+        outFlags |= MSG_CTRUNC;
+        parts[0].writeBigUInt64LE(BigInt(controllen), 0);
+      }
+      if (controllen >= 16) parts[0] = parts[0].subarray(0, controllen);
+      else parts.length = 0;
+    }
+    const used = parts.reduce((n, p) => n + p.length, 0);
     if (res.rights && res.rights.length) {
       const room = Math.floor((controllen - used - 16) / 4);
       const fit = Math.max(0, Math.min(room, res.rights.length));

@@ -9,7 +9,7 @@ import type { Location } from '../../../vfs/mount';
 import { accessAt, setAttr } from '../../../vfs/ops';
 import { resolve } from '../../../vfs/path';
 import { define } from '../registry';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dirLocation, fdArg, file, pathArg, u32 } from './util';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dirLocation, fdArg, file, openedFile, pathArg, u32 } from './util';
 
 function locate(t: Task, dirfd: number, path: string, flags: number): Location {
   if (path === '' && flags & AT_EMPTY_PATH) return file(t, dirfd).loc ?? fail(Errno.EBADF);
@@ -25,7 +25,7 @@ function atFlags(flags: number): number {
 
 const chmod = (t: Task, loc: Location, mode: number) => { setAttr(t, loc, { mode: mode & 0o7777 }); return 0; };
 define(90, (t, r) => chmod(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1)), 'full');
-define(91, (t, r) => chmod(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1)), 'full');
+define(91, (t, r) => chmod(t, openedFile(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1)), 'full');
 define(268, (t, r) => chmod(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), 0), u32(r, 2)), 'full');
 // fchmodat2(dirfd, path, mode, flags): the mode of a symlink itself cannot change.
 define(452, (t, r) => {
@@ -48,7 +48,7 @@ function chown(t: Task, loc: Location, uid: number, gid: number): number {
 }
 define(92, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), 0), u32(r, 1), u32(r, 2)), 'full');
 define(94, (t, r) => chown(t, locate(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW), u32(r, 1), u32(r, 2)), 'full');
-define(93, (t, r) => chown(t, file(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1), u32(r, 2)), 'full');
+define(93, (t, r) => chown(t, openedFile(t, fdArg(r, 0)).loc ?? fail(Errno.EBADF), u32(r, 1), u32(r, 2)), 'full');
 define(260, (t, r) => chown(t, locate(t, fdArg(r, 0), pathArg(t, r, 1), atFlags(u32(r, 4))), u32(r, 2), u32(r, 3)), 'full');
 
 const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;

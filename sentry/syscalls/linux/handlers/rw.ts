@@ -15,7 +15,7 @@ import { setAttr } from '../../../vfs/ops';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../../../vfs/inode';
 import { syncPageCaches } from '../../../fsimpl/gofer/page-cache';
 import { define } from '../registry';
-import { dirLocation, fdArg, file, num, pathArg, readIovecs, AT_FDCWD } from './util';
+import { dirLocation, fdArg, file, num, openedFile, pathArg, readIovecs, AT_FDCWD } from './util';
 
 /** MAX_RW caps one read or write (Linux: 0x7ffff000). */
 export const MAX_RW = 0x7ffff000;
@@ -209,7 +209,7 @@ define(76, (t, r) => {
   return 0;
 }, 'full');
 define(77, (t, r) => {
-  const f = file(t, fdArg(r, 0));
+  const f = openedFile(t, fdArg(r, 0));
   const len = BigInt.asIntN(64, r.arg(1));
   if (len < 0n) fail(Errno.EINVAL);
   if (!f.writable) fail(Errno.EINVAL);

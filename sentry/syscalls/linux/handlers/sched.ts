@@ -28,7 +28,7 @@ define(146, (_t, r) => priorityRange(r.argInt(0))[1], 'full');
 define(147, (_t, r) => priorityRange(r.argInt(0))[0], 'full');
 
 /** target finds the thread a pid names (0: the caller): EINVAL below 0, ESRCH if gone. */
-function target(t: Task, pid: number): Task {
+export function target(t: Task, pid: number): Task {
   if (pid < 0) fail(Errno.EINVAL);
   return pid === 0 ? t : taskByTid(t, pid) ?? fail(Errno.ESRCH);
 }
@@ -57,15 +57,19 @@ define(144, (t, r) => {
   if (r.arg(2) === 0n || pid < 0 || raw < 0) fail(Errno.EINVAL);
   const priority = t.mm.read(r.arg(2), 4).readInt32LE(0);
   const p = target(t, pid);
-  const resetOnFork = (raw & SCHED_RESET_ON_FORK) !== 0;
-  const policy = raw & ~SCHED_RESET_ON_FORK;
+  setSched(t, p, raw & ~SCHED_RESET_ON_FORK, priority, (raw & SCHED_RESET_ON_FORK) !== 0);
+  return 0;
+}, 'full');
+
+/** setSched checks and gives p a policy and static priority as __sched_setscheduler does
+ * (sched_setscheduler, and sched_setparam with p's own policy). */
+export function setSched(t: Task, p: Task, policy: number, priority: number, resetOnFork: boolean): void {
   // SCHED_DEADLINE needs sched_setattr's runtime, deadline and period: EINVAL here.
   if (!PRIORITY_RANGES.has(policy) || policy === SCHED_DEADLINE) fail(Errno.EINVAL);
   if (priority < 0 || priority > 99 || isRealtime(policy) !== (priority !== 0)) fail(Errno.EINVAL);
   mayReschedule(t, p, policy, priority, resetOnFork);
   p.sched = { policy, priority, resetOnFork };
-  return 0;
-}, 'full');
+}
 
 // sched_getscheduler(pid)
 define(145, (t, r) => {

@@ -4,7 +4,7 @@
 import type { Registers } from '../../../../platform';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import type { FileDescription } from '../../../vfs/file';
+import { O_PATH, type FileDescription } from '../../../vfs/file';
 import type { Stat } from '../../../vfs/inode';
 import type { Location } from '../../../vfs/mount';
 import { devMajor, devMinor } from '../../../vfs/mountinfo';
@@ -37,6 +37,14 @@ export function pathArg(t: Task, r: Registers, i: number): string {
 /** file returns the open file of fd (EBADF). */
 export function file(t: Task, fd: number): FileDescription {
   return t.fds.get(fd);
+}
+
+/** openedFile returns the open file of fd for a call that needs one opened, not an
+ * O_PATH descriptor (Linux's fdget, where `file` is fdget_raw): EBADF for either. */
+export function openedFile(t: Task, fd: number): FileDescription {
+  const f = t.fds.get(fd);
+  if (f.flags & O_PATH) fail(Errno.EBADF);
+  return f;
 }
 
 /** dirLocation returns where a *at() syscall starts: the cwd for AT_FDCWD, else dirfd's directory. */
