@@ -25,7 +25,8 @@ describe('TVISOR_SYSCALL_STAMPS', () => {
     test(`${platform}: one summary line per sandbox, getppid counted in switch and handler`, () => {
       const file = path.join(dir, `${platform}.txt`);
       const r = spawnSync(TVISOR, ['--root', path.join(dir, `root-${platform}`), '--platform', platform, 'do', programBinary('bench-syscalls'), '-t', '0.02', 'getppid'], {
-        encoding: 'utf8', cwd: '/', timeout: 60_000, env: { ...process.env, TVISOR_SYSCALL_STAMPS: file },
+        // cwd: the program's directory, so that `do` keeps it visible when the build is under /tmp.
+        encoding: 'utf8', cwd: path.dirname(programBinary('bench-syscalls')), timeout: 60_000, env: { ...process.env, TVISOR_SYSCALL_STAMPS: file },
       });
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       expect(r.stdout).toMatch(/^getppid \d+\.\d+ us\n$/);
