@@ -16,7 +16,8 @@ const CASES: Array<[string, string]> = [
   // count is the real user's, host-wide under runc: only its limit is compared.
   // Signal 32 (glibc's reserved SIGCANCEL, which no program here touches) may be ignored
   // by whatever started runc, and runc's init keeps an ignored disposition across exec;
-  // tvisor's init starts from the default dispositions: its bit is cleared on both sides.
+  // tvisor's init starts from the default dispositions: its bit is cleared on both sides
+  // (the output goes through a file: a pipeline would run the group in a subshell).
   ['ps s and the signal lines of /proc/<pid>/status', `{ trap '' USR1; trap 'echo' USR2; grep -E '^(Umask|Ngid|TracerPid|Groups|Sig[PBIC]|ShdPnd)' /proc/$$/status | cat -A; grep SigQ /proc/$$/status | cut -d/ -f2; ps s -p $$ | cut -c1-90; umask 027; sleep 1 & grep Umask /proc/$!/status
 python3 -c '
 import signal, os, threading
@@ -25,8 +26,8 @@ signal.signal(signal.SIGTERM, lambda *a: None)
 os.kill(os.getpid(), signal.SIGUSR1)
 signal.pthread_kill(threading.get_ident(), signal.SIGUSR2)
 print([l for l in open("/proc/self/status") if l.startswith(("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"))])'
-} | python3 -c "import re, sys
-for l in sys.stdin: sys.stdout.write(re.sub(r'(?<![0-9a-f])[0-9a-f]{16}(?![0-9a-f])', lambda m: '%016x' % (int(m.group(0), 16) & ~(1 << 31)), l))"`],
+} > /tmp/sig.out; python3 -c "import re, sys
+for l in sys.stdin: sys.stdout.write(re.sub(r'(?<![0-9a-f])[0-9a-f]{16}(?![0-9a-f])', lambda m: '%016x' % (int(m.group(0), 16) & ~(1 << 31)), l))" < /tmp/sig.out`],
   // recvmsg with room for exactly CMSG_LEN(sizeof(struct ucred)), what Python's docs show
   // for SO_PASSCRED, gets the credentials (tvisor wanted CMSG_SPACE and sent none, MSG_CTRUNC).
   ['Python recvmsg: SCM_CREDENTIALS in CMSG_LEN bytes, with SCM_RIGHTS after', `python3 -c '
