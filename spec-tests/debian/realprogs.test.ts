@@ -17,8 +17,10 @@ const CASES: Array<[string, string]> = [
   // Signal 32 (glibc's reserved SIGCANCEL, which no program here touches) may be ignored
   // by whatever started runc, and runc's init keeps an ignored disposition across exec;
   // tvisor's init starts from the default dispositions: its bit is cleared on both sides
-  // (the output goes through a file: a pipeline would run the group in a subshell).
-  ['ps s and the signal lines of /proc/<pid>/status', `{ trap '' USR1; trap 'echo' USR2; grep -E '^(Umask|Ngid|TracerPid|Groups|Sig[PBIC]|ShdPnd)' /proc/$$/status | cat -A; grep SigQ /proc/$$/status | cut -d/ -f2; ps s -p $$ | cut -c1-90; umask 027; sleep 1 & grep Umask /proc/$!/status
+  // (the output goes through a file: a pipeline would run the group in a subshell). The
+  // status read is a waiting shell's, not this shell's: a shell forking a pipeline blocks
+  // signals for a moment, so its own status read by that pipeline varies from run to run.
+  ['ps s and the signal lines of /proc/<pid>/status', `{ bash -c "trap '' USR1; trap 'echo' USR2; sleep 5 & wait" & p=$!; sleep 1; grep -E '^(Umask|Ngid|TracerPid|Groups|Sig[PBIC]|ShdPnd)' /proc/$p/status | cat -A; grep SigQ /proc/$p/status | cut -d/ -f2; ps s -p $p | cut -c1-90 | awk '{ $2 = "PID"; print }'; kill $p; umask 027; sleep 1 & grep Umask /proc/$!/status
 python3 -c '
 import signal, os, threading
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
