@@ -173,7 +173,7 @@ export class Scheduler {
       return true;
     }
     const w0 = performance.now();
-    const nr = t.regs.sysno;
+    const nr = stampsOn || PHASES.on ? t.regs.sysno : 0; // read before the handler: execve replaces the registers
     const r = dispatchSyscall(t);
     const took = performance.now() - w0;
     t.cpu.handlerMs += took;
