@@ -59,8 +59,11 @@ function cpuTimerValue(tg: ThreadGroup, which: number, timer: CpuTimer | null): 
 export function getItimer(tg: ThreadGroup, which: number): ItimerValue {
   switch (which) {
     case ITIMER_REAL: {
+      // Armed but due (its expiry not yet handled, or a periodic one re-armed late under
+      // load): as Linux's do_getitimer, 1 us left and the interval still reported.
+      if (!tg.alarmTimer?.armed) return [0, 0];
       const left = timekeeper.remaining(tg.alarmTimer);
-      return left > 0 ? [tg.alarmInterval * 1e6, left * 1e6] : [0, 0];
+      return [tg.alarmInterval * 1e6, left > 0 ? left * 1e6 : 1000];
     }
     case ITIMER_VIRTUAL: return cpuTimerValue(tg, which, tg.cpu.virt);
     default: return cpuTimerValue(tg, which, tg.cpu.prof);
