@@ -5,7 +5,9 @@
 import { Errno } from '../../../native/libc';
 import { NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
 import type { Session } from '../session';
-import { WatchTable } from '../watches';
+import { hostKey, keyOf, WatchTable, type Own } from '../watches';
+import * as sys from '../../hostfs/sys';
+import { validNewName } from '../file';
 import { asCaller } from '../caller';
 import { isErr, reply, type HandlerTable, type Reply } from './types';
 
@@ -14,25 +16,57 @@ import { isErr, reply, type HandlerTable, type Reply } from './types';
 export const PARKED: Reply = { kind: 'Rnotify', events: [] };
 
 /**
- * ownNames lists the names in their directories whose host events a request makes (the
- * client reports those changes itself: Connection drops their echo), or null for a
+ * ownChanges tells what a request changes itself (watches.ts Own: the client reports those
+ * changes to its own watchers, and Connection drops their host echo), or null for a
  * request that changes nothing. Read before the request is handled (a rename moves the
- * name). The events of a watched file itself are always dropped with them.
+ * name; an unlink or a rename's target is still there to be named by its host inode).
  */
-export function ownNames(s: Session, m: Message<RequestName>): string[] | null {
-  const nameOf = (fid: number): string[] => {
+export function ownChanges(s: Session, m: Message<RequestName>): Own | null {
+  const dirKey = (fid: number): string | null => {
     const f = s.fids.get(fid);
-    return f ? [f.file.name] : [];
+    return f ? hostKey(f.file.fd) : null;
   };
+  /** entry is a name in the directory of fid `dir`, and the file it names now (if any). */
+  const entry = (own: Own, dir: number, name: string): void => {
+    own.entries.push([dirKey(dir), name]);
+    const d = s.fids.get(dir);
+    const st = d && validNewName(name) === 0 ? sys.statAt(d.file.fd, name) : -1;
+    if (typeof st !== 'number') own.files!.push(keyOf(st));
+  };
+  /** file is fid's file itself and its name in its directory. */
+  const file = (own: Own, fid: number): void => {
+    const f = s.fids.get(fid)?.file;
+    if (!f) return;
+    const key = hostKey(f.fd);
+    if (key !== null) own.files!.push(key);
+    if (f.parent) own.entries.push([hostKey(f.parent.fd), f.name]);
+  };
+  const own: Own = { entries: [], files: [] };
   switch (m.kind) {
-    case 'Tlcreate': case 'Tsymlink': case 'Tmknod': case 'Tmkdir': case 'Tlink': case 'Tunlinkat':
-      return [m.name];
+    case 'Tlcreate': case 'Tsymlink':
+      entry(own, m.fid, m.name);
+      return own;
+    case 'Tmknod': case 'Tmkdir':
+      entry(own, m.dfid, m.name);
+      return own;
+    case 'Tlink':
+      entry(own, m.dfid, m.name);
+      file(own, m.fid);
+      return own;
+    case 'Tunlinkat':
+      entry(own, m.dirFid, m.name);
+      return own;
     case 'Trenameat':
-      return [m.oldName, m.newName];
+      entry(own, m.oldDirFid, m.oldName);
+      entry(own, m.newDirFid, m.newName);
+      return own;
     case 'Trename':
-      return [...nameOf(m.fid), m.name];
+      file(own, m.fid);
+      entry(own, m.dfid, m.name);
+      return own;
     case 'Tsetattr': case 'Twrite': case 'Tlopen': case 'Tclunk': case 'Tremove': case 'Txattrcreate': case 'Tfsync':
-      return nameOf(m.fid);
+      file(own, m.fid);
+      return own;
     default:
       return null;
   }
@@ -63,7 +97,8 @@ export const notifyHandlers: HandlerTable = {
     const w = (s.watches ??= new WatchTable());
     if (!(m.flags & NOTIFY_WAIT)) {
       if (m.name.includes('/')) return -Errno.EINVAL;
-      w.drain(m.name ? [m.name] : []);
+      // The barrier names no directory nor file: that name anywhere, and every watched file.
+      w.drain({ entries: m.name ? [[null, m.name]] : [], files: null });
       return reply('Rnotify', { events: [] });
     }
     if (w.parked >= 0) return -Errno.EBUSY;
