@@ -18,6 +18,7 @@ import { procViewOf } from './sandbox-view';
 import { ioText } from '../../kernel/io-accounting';
 import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
 import { schedstatText, schedText } from './sched-files';
+import { smapsRollup, smapsText } from './smaps';
 
 /** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
 const LIMITS: [string, string][] = [
@@ -128,26 +129,6 @@ export function memoryStatusLines(t: Task | undefined): string[] {
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
 }
 
-/**
- * smapsRollup is /proc/<pid>/smaps_rollup: the span of the address space and the sums of
- * MemoryManager.rollup in Linux's order; the sandbox has no swap, huge pages, KSM or lazy
- * free, and every resident page counts as referenced.
- */
-export function smapsRollup(t: Task | undefined): string {
-  if (!t || t.state === 'exited' || t.mm.vmas.length === 0) return '';
-  const vmas = t.mm.vmas, r = t.mm.rollup();
-  const hex = (n: number) => n.toString(16).padStart(8, '0');
-  const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
-  const rows: [string, number][] = [
-    ['Rss', r.rss], ['Pss', r.pss], ['Pss_Dirty', r.pssDirty], ['Pss_Anon', r.pssAnon], ['Pss_File', r.pssFile], ['Pss_Shmem', r.pssShmem],
-    ['Shared_Clean', r.sharedClean], ['Shared_Dirty', r.sharedDirty], ['Private_Clean', r.privateClean], ['Private_Dirty', r.privateDirty],
-    ['Referenced', r.rss], ['Anonymous', r.anon], ['KSM', 0], ['LazyFree', 0], ['AnonHugePages', 0], ['ShmemPmdMapped', 0], ['FilePmdMapped', 0],
-    ['Shared_Hugetlb', 0], ['Private_Hugetlb', 0], ['Swap', 0], ['SwapPss', 0], ['Locked', r.locked],
-  ];
-  const head = `${hex(vmas[0].start)}-${hex(vmas[vmas.length - 1].end)} ---p 00000000 00:00 0 `.padEnd(73) + '[rollup]';
-  return [head, ...rows.map(([name, n]) => `${`${name}:`.padEnd(16)}${kb(n)}`)].join('\n') + '\n';
-}
-
 /** childrenText is /proc/<pid>/task/<tid>/children: the pids of the thread's children.
  * The sentry records which process, not which thread, made a child: the group's leader
  * lists them all, its other threads none (the same for a single-threaded process). */
@@ -214,6 +195,7 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     // Scheduling figures of the thread (the leader's in /proc/<pid>): sched-files.ts.
     file('sched', () => { const t = thread ?? leader(); return t ? schedText(t, t.tid, g.zombie ? 1 : g.tasks.size) : ''; }, 0o644),
     file('schedstat', () => { const t = thread ?? leader(); return t ? schedstatText(t) : '0 0 0\n'; }),
+    file('smaps', () => smapsText(leader()), 0o444),
     file('smaps_rollup', () => smapsRollup(leader()), 0o444),
     file('statm', () => {
       const f = memoryFigures(leader());
