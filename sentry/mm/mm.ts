@@ -96,11 +96,15 @@ function bitCount(n: number): number {
   return k;
 }
 
-/** mapsLine is VMA v's line in /proc/<pid>/maps (and its header in smaps): names start at column 73 as Linux pads them. */
+/**
+ * mapsLine is VMA v's line in /proc/<pid>/maps (and its header in smaps): names start at
+ * column 73 as Linux pads them; private anonymous memory shows offset 0 wherever it was
+ * split (Linux prints a VMA's offset only when a file backs it).
+ */
 export function mapsLine(v: Vma): string {
   const hex = (n: number) => n.toString(16).padStart(8, '0');
   const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared && !v.special ? 's' : 'p'}`;
-  const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 `;
+  const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.shared || v.file || v.name.startsWith('/') ? v.fileOffset : 0)} 00:00 0 `;
   return v.name ? line.padEnd(73) + v.name : line.trimEnd();
 }
 
