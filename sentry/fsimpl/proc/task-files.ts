@@ -19,6 +19,7 @@ import { ioText } from '../../kernel/io-accounting';
 import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
 import { schedstatText, schedText } from './sched-files';
 import { smapsRollup, smapsText } from './smaps';
+import { cpuIds, formatBitmap, formatCpuList, taskCpus } from '../../kernel/cpus';
 
 /** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
 const LIMITS: [string, string][] = [
@@ -127,6 +128,21 @@ export function memoryStatusLines(t: Task | undefined): string[] {
   return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`,
     `RssAnon:\t${kb(f.anon)}`, `RssFile:\t${kb(f.file)}`, `RssShmem:\t${kb(f.shmem)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
+}
+
+/** MAX_NUMNODES is the NUMA nodes a Linux kernel of Debian's configuration can have (NODES_SHIFT 10): Mems_allowed's width. */
+const MAX_NUMNODES = 1024;
+
+/**
+ * affinityStatusLines are /proc/<pid>/status's Cpus_allowed, Cpus_allowed_list,
+ * Mems_allowed and Mems_allowed_list: the task's CPU affinity (sched_setaffinity's, else
+ * the one the sandbox's tasks start with: kernel/cpus.ts) as a mask nr_cpu_ids wide and as
+ * a list, and node 0, the sandbox's only memory node.
+ */
+export function affinityStatusLines(t: Task): string[] {
+  const cpus = taskCpus(t);
+  return [`Cpus_allowed:\t${formatBitmap(cpus, cpuIds())}`, `Cpus_allowed_list:\t${formatCpuList(cpus)}`,
+    `Mems_allowed:\t${formatBitmap([0], MAX_NUMNODES)}`, 'Mems_allowed_list:\t0'];
 }
 
 /** childrenText is /proc/<pid>/task/<tid>/children: the pids of the thread's children.
