@@ -5,8 +5,9 @@
  * cannot hold the pages one instruction needs at once (the loop's code and the file page
  * it reads). Then the kernel's OOM killer ends the child with SIGKILL, as Linux's memory
  * cgroup does; the kernel must not take each of those pages in turn to fault the other
- * in, forever. The parent prints how the child ended.
- *   oom-thrash DIR FILE_MIB ANON_MIB shared|private
+ * in, forever. The parent prints how the child (each of CHILDREN, default 1, mapping the
+ * same file) ended.
+ *   oom-thrash DIR FILE_MIB ANON_MIB shared|private [CHILDREN]
  * Prints deterministic lines only.
  */
 #include "common.h"
@@ -18,7 +19,8 @@
 #define PIECE (8 * MIB)
 
 int main(int argc, char **argv) {
-  check(argc == 5, "usage: oom-thrash DIR FILE_MIB ANON_MIB shared|private");
+  check(argc == 5 || argc == 6, "usage: oom-thrash DIR FILE_MIB ANON_MIB shared|private [CHILDREN]");
+  int children = argc == 6 ? atoi(argv[5]) : 1;
   long fileSize = atol(argv[2]) * MIB, anonSize = atol(argv[3]) * MIB;
   int shared = strcmp(argv[4], "shared") == 0;
   char path[4096];
@@ -31,30 +33,35 @@ int main(int argc, char **argv) {
     check(write(fd, block, MIB) == MIB, "write");
   }
   check(fsync(fd) == 0, "fsync");
-  pid_t pid = fork();
-  check(pid >= 0, "fork");
-  if (pid == 0) {
-    volatile unsigned char *file = mmap(NULL, fileSize, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
-    if (file == MAP_FAILED) _exit(2);
-    volatile unsigned char *anon = NULL;
-    long bad = 0;
-    for (long at = 0; at < anonSize; at += PG) {
-      // The private memory comes in pieces smaller than any limit (one request larger than
-      // the memory is refused by overcommit's heuristic).
-      if (at % PIECE == 0) {
-        anon = mmap(NULL, PIECE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (anon == MAP_FAILED) _exit(2);
+  for (int k = 0; k < children; k++) {
+    pid_t pid = fork();
+    check(pid >= 0, "fork");
+    if (pid == 0) {
+      volatile unsigned char *file = mmap(NULL, fileSize, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+      if (file == MAP_FAILED) _exit(2);
+      volatile unsigned char *anon = NULL;
+      long bad = 0;
+      for (long at = 0; at < anonSize; at += PG) {
+        // The private memory comes in pieces smaller than the limit: tvisor's overcommit
+        // heuristic refuses one request larger than the container's memory (Linux's weighs
+        // it against the host's).
+        if (at % PIECE == 0) {
+          anon = mmap(NULL, PIECE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (anon == MAP_FAILED) _exit(2);
+        }
+        anon[at % PIECE] = 1;
+        long f = at % fileSize;
+        bad += file[f] != (unsigned char)(f / PG);
       }
-      anon[at % PIECE] = 1;
-      long f = at % fileSize;
-      bad += file[f] != (unsigned char)(f / PG);
+      _exit(bad == 0 ? 0 : 1);
     }
-    _exit(bad == 0 ? 0 : 1);
   }
-  int status;
-  check(waitpid(pid, &status, 0) == pid, "waitpid");
-  if (WIFSIGNALED(status)) say("child killed by signal %d", WTERMSIG(status));
-  else say("child exited with %d", WEXITSTATUS(status));
+  for (int k = 0; k < children; k++) {
+    int status;
+    check(wait(&status) > 0, "wait");
+    if (WIFSIGNALED(status)) say("child killed by signal %d", WTERMSIG(status));
+    else say("child exited with %d", WEXITSTATUS(status));
+  }
   close(fd);
   check(unlink(path) == 0, "unlink");
   say("done");
