@@ -84,8 +84,8 @@ export interface MemoryUsage {
   locked: number;
 }
 
-/** emptyUsage returns a MemoryUsage of zeros. */
-function emptyUsage(): MemoryUsage {
+/** emptyUsage returns a MemoryUsage of zeros (what a VMA with nothing resident shows). */
+export function emptyUsage(): MemoryUsage {
   return { rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anon: 0, locked: 0 };
 }
 

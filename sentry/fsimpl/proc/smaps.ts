@@ -7,7 +7,7 @@
  */
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../platform';
 import type { Task } from '../../kernel/task';
-import { mapsLine, type MemoryUsage } from '../../mm/mm';
+import { emptyUsage, mapsLine, type MemoryUsage } from '../../mm/mm';
 import { PAGE, VSYSCALL_MAPS_LINE, type Vma } from '../../mm/vma';
 
 /** USAGE_ROWS are the figures both files show, in Linux's order: name, source, and whether smaps (per VMA) shows it too. */
@@ -69,7 +69,7 @@ export function smapsText(t: Task | undefined): string {
     [head, row('Size', size / 1024), row('KernelPageSize', PAGE / 1024), row('MMUPageSize', PAGE / 1024), ...usageRows(u, true),
       row('THPeligible', 0, false), flags].join('\n');
   const out = t.mm.vmas.map((v) => entry(mapsLine(v), v.end - v.start, t.mm.usageOf(v), vmFlags(v)));
-  out.push(entry(VSYSCALL_MAPS_LINE, PAGE, t.mm.usageOf({ start: 0, end: 0, prot: 0, shared: null, name: '', fileOffset: 0 }), 'VmFlags: ex '));
+  out.push(entry(VSYSCALL_MAPS_LINE, PAGE, emptyUsage(), 'VmFlags: ex ')); // emulated: nothing resident (kernel/vsyscall.ts)
   return out.join('\n') + '\n';
 }
 
