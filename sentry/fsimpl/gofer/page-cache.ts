@@ -101,8 +101,11 @@ let fills = 0;
  * from a mapping: they stand for the pages Linux finds young (referenced) and keeps for
  * another round. An instruction may need several chunks at once (its code and the data it
  * reads); taking one of them to fill another would have the task fault each in again in
- * turn, forever, with the sandbox at its limit (a livelock: oom-thrash.c). With the
- * latest fills kept, such a task finds nothing to reclaim and the OOM killer runs.
+ * turn, forever, with the sandbox at its limit (a livelock: oom-thrash.c). The sentry
+ * handles one task's faults one after the other, so the chunks one x86 instruction needs
+ * (at most six pages: its bytes and two operands, each across a boundary) are among the
+ * latest fills when it faults on the last of them: none is taken, and the instruction
+ * completes, or reclaim finds nothing and the OOM killer runs. Progress either way.
  */
 export const RECENT_FILLS = 8;
 
