@@ -105,7 +105,9 @@ let fills = 0;
  * handles one task's faults one after the other, so the chunks one x86 instruction needs
  * (at most six pages: its bytes and two operands, each across a boundary) are among the
  * latest fills when it faults on the last of them: none is taken, and the instruction
- * completes, or reclaim finds nothing and the OOM killer runs. Progress either way.
+ * completes, or reclaim finds nothing and the OOM killer runs. Progress either way, unless
+ * the task is preempted between those faults and other tasks fill more than RECENT_FILLS
+ * chunks meanwhile, every time (not seen; the bound would then want to be per task).
  */
 export const RECENT_FILLS = 8;
 
