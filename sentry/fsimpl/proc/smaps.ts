@@ -1,8 +1,8 @@
 /**
- * /proc/<pid>/smaps and smaps_rollup in Linux 6.1's layout (fs/proc/task_mmu.c): smaps
- * shows, per VMA, its /proc/<pid>/maps line and what it has resident
+ * /proc/<pid>/smaps and smaps_rollup (fs/proc/task_mmu.c): smaps shows, per VMA in Linux
+ * 6.1's layout, its /proc/<pid>/maps line and what it has resident
  * (MemoryManager.usageOf), and smaps_rollup the sums of those (MemoryManager.rollup), so
- * the two always agree. The sandbox has no swap, huge pages, KSM or lazy free; every
+ * the two always agree (the rollup keeps the KSM row it had, which later kernels print). The sandbox has no swap, huge pages, KSM or lazy free; every
  * resident page counts as referenced.
  */
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../platform';
