@@ -49,6 +49,41 @@ export function parseCpuList(text: string): number[] | null {
   return [...out].sort((a, b) => a - b);
 }
 
+/** formatCpuList writes CPU numbers (ascending) as a list such as "0-3,8" (cpuset.cpus, Cpus_allowed_list: Linux's %*pbl). */
+export function formatCpuList(cpus: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length;) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/**
+ * formatBitmap writes the set bits (ascending numbers below nbits) as Linux's %*pb does
+ * (Cpus_allowed, Mems_allowed): 32-bit words in hex, the most significant first, separated
+ * by commas, each 8 digits but the first, which has the digits its bits need.
+ */
+export function formatBitmap(bits: readonly number[], nbits: number): string {
+  const words = Math.max(1, Math.ceil(nbits / 32));
+  const w = new Array<number>(words).fill(0);
+  for (const b of bits) if (b < nbits) w[b >> 5] = (w[b >> 5] | (1 << (b & 31))) >>> 0;
+  const firstDigits = Math.ceil((nbits % 32 || 32) / 4);
+  return w.reverse().map((x, i) => x.toString(16).padStart(i === 0 ? firstDigits : 8, '0')).join(',');
+}
+
+/** taskCpus is a task's affinity: what it set (sched_setaffinity), else what the sandbox's tasks start with. */
+export function taskCpus(t: { cpus: number[] | null }): number[] {
+  return t.cpus ?? current.initial ?? current.allowed;
+}
+
+/** cpuIds is Linux's nr_cpu_ids: one past the highest possible CPU (the width of an affinity mask). */
+export function cpuIds(): number {
+  return Math.max(...(parseCpuList(current.possible) ?? [0]), ...current.allowed) + 1;
+}
+
 /** ONE_CPU is what the sandbox shows when the host cannot be read (unit tests). */
 const ONE_CPU: SandboxCpus = {
   online: '0', possible: '0', present: '0', kernelMax: '0', onlineCpus: [0], allowed: [0], initial: null, cpuinfo: new Map(), topology: new Map(),

@@ -746,3 +746,40 @@ describe('MemoryManager.ioViews (read/write straight into application memory)', 
     parent.release();
   });
 });
+
+describe('MemoryManager.usageOf (/proc/<pid>/smaps) and rollup (smaps_rollup)', () => {
+  let mf: MemoryFile;
+  let p: ReturnType<typeof fakePlatform>;
+  beforeEach(() => {
+    mf = MemoryFile.create({ maxSize: 1 << 28 });
+    p = fakePlatform(mf);
+  });
+  afterEach(() => mf.close());
+
+  test('per VMA to the page where a chunk straddles VMAs; PSS halves what a fork shares; locked VMAs count their PSS; rollup is the sum', () => {
+    const mm = MemoryManager.create(p);
+    // Three VMAs in one chunk: 4 pages RW, 4 pages read-only, 8 pages RW (locked); all of the chunk populated by one touch.
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * PAGE, RW, false);
+    mm.mapAnonymous(base + 4 * PAGE, 4 * PAGE, PROT_READ, false);
+    mm.mapAnonymous(base + 8 * PAGE, 8 * PAGE, RW, false);
+    mm.write(base, Buffer.from('x'));
+    mm.lock(base + 8 * PAGE, 8 * PAGE, true);
+    const [a, b, c] = mm.vmas;
+    expect([a, b, c].map((v) => mm.usageOf(v).rss)).toEqual([4 * PAGE, 4 * PAGE, 8 * PAGE]);
+    expect([a, b, c].map((v) => mm.usageOf(v).anon)).toEqual([4 * PAGE, 4 * PAGE, 8 * PAGE]);
+    expect(mm.usageOf(c)).toMatchObject({ pss: 8 * PAGE, privateDirty: 8 * PAGE, sharedDirty: 0, locked: 8 * PAGE });
+    expect(mm.usageOf(a).locked).toBe(0);
+    expect(mm.rollup()).toMatchObject({ rss: CHUNK, pss: CHUNK, anon: CHUNK, locked: 8 * PAGE });
+
+    const child = mm.fork();
+    const shared = child.usageOf(child.vmas[0]);
+    expect(shared).toMatchObject({ rss: 4 * PAGE, pss: 2 * PAGE, sharedDirty: 4 * PAGE, privateDirty: 0 });
+    // The child does not inherit the lock.
+    expect(child.rollup()).toMatchObject({ rss: CHUNK, pss: CHUNK / 2, locked: 0 });
+    const sum = child.vmas.reduce((n, v) => n + child.usageOf(v).pss, 0);
+    expect(child.rollup().pss).toBe(sum);
+    child.release();
+    mm.release();
+  });
+});

@@ -68,6 +68,46 @@ import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { mergeable, PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
+/** MemoryUsage is what a VMA, or an address space, has resident (bytes), as /proc/<pid>/smaps and smaps_rollup show it (MemoryManager.usageOf). */
+export interface MemoryUsage {
+  rss: number;
+  pss: number;
+  pssDirty: number;
+  pssAnon: number;
+  pssFile: number;
+  pssShmem: number;
+  sharedClean: number;
+  sharedDirty: number;
+  privateClean: number;
+  privateDirty: number;
+  anon: number;
+  locked: number;
+}
+
+/** emptyUsage returns a MemoryUsage of zeros (what a VMA with nothing resident shows). */
+export function emptyUsage(): MemoryUsage {
+  return { rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anon: 0, locked: 0 };
+}
+
+/** bitCount counts the bits set in a 32-bit value (PrivateChunk.pages). */
+function bitCount(n: number): number {
+  let k = 0;
+  for (let x = n >>> 0; x; x &= x - 1) k++;
+  return k;
+}
+
+/**
+ * mapsLine is VMA v's line in /proc/<pid>/maps (and its header in smaps): names start at
+ * column 73 as Linux pads them; private anonymous memory shows offset 0 wherever it was
+ * split (Linux prints a VMA's offset only when a file backs it).
+ */
+export function mapsLine(v: Vma): string {
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared && !v.special ? 's' : 'p'}`;
+  const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.shared || v.file || v.name.startsWith('/') ? v.fileOffset : 0)} 00:00 0 `;
+  return v.name ? line.padEnd(73) + v.name : line.trimEnd();
+}
+
 /** copyRange copies length bytes inside the memory file (view to view when possible). */
 function copyRange(mf: MemoryFile, src: number, dst: number, length: number): void {
   try {
@@ -1375,42 +1415,67 @@ export class MemoryManager implements Mapper {
   }
 
   /**
-   * rollup sums what rss counts as /proc/<pid>/smaps_rollup shows it (bytes): each chunk
-   * counted in rss adds its size to `rss` and its size divided by the address spaces
-   * mapping it to `pss` (private chunks shared copy-on-write since a fork: the tables
-   * holding it; an object's: those pinning it), under `shared` or `private` by whether
-   * another maps it, and `dirty` unless it is a clean page-cache chunk; `locked` is the
-   * PSS of the chunks a locked VMA covers.
+   * usageOf measures what VMA v (one of this address space's) has resident, as
+   * /proc/<pid>/smaps shows it (bytes): each populated chunk behind v adds the bytes of it
+   * inside v to `rss`, and those bytes divided by the address spaces holding the chunk to
+   * `pss` (a private chunk shared copy-on-write since a fork: the tables holding it; an
+   * object's: those pinning it), under `shared` or `private` by whether another holds it,
+   * and `dirty` unless it is a clean page-cache chunk. A private file VMA's pages count as
+   * anonymous where copied and as the file's elsewhere; an object's chunk counts where
+   * this address space maps it (pinned), below the object's end. `locked` is the PSS of a
+   * locked VMA. The figures are to the page where a chunk straddles VMAs.
    */
-  rollup(): { rss: number; pss: number; pssDirty: number; pssAnon: number; pssFile: number; pssShmem: number; sharedClean: number; sharedDirty: number; privateClean: number; privateDirty: number; anon: number; locked: number } {
-    const r = { rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anon: 0, locked: 0 };
-    const add = (bytes: number, sharers: number, dirty: boolean, kind: 'anon' | 'file' | 'shmem', locked: boolean) => {
+  usageOf(v: Vma): MemoryUsage {
+    const u = emptyUsage();
+    const add = (bytes: number, sharers: number, dirty: boolean, kind: 'anon' | 'file' | 'shmem') => {
+      if (bytes <= 0) return;
       const pss = bytes / sharers;
-      r.rss += bytes;
-      r.pss += pss;
-      if (dirty) r.pssDirty += pss;
+      u.rss += bytes;
+      u.pss += pss;
+      if (dirty) u.pssDirty += pss;
       if (kind === 'anon') {
-        r.pssAnon += pss;
-        r.anon += bytes;
-      } else if (kind === 'file') r.pssFile += pss;
-      else r.pssShmem += pss;
+        u.pssAnon += pss;
+        u.anon += bytes;
+      } else if (kind === 'file') u.pssFile += pss;
+      else u.pssShmem += pss;
       if (sharers > 1) {
-        if (dirty) r.sharedDirty += bytes;
-        else r.sharedClean += bytes;
-      } else if (dirty) r.privateDirty += bytes;
-      else r.privateClean += bytes;
-      if (locked) r.locked += pss;
+        if (dirty) u.sharedDirty += bytes;
+        else u.sharedClean += bytes;
+      } else if (dirty) u.privateDirty += bytes;
+      else u.privateClean += bytes;
+      if (v.locked) u.locked += pss;
     };
-    const lockedVmas = this.vmas.filter((v) => v.locked);
-    for (const c of this.chunks.keys()) {
-      add(CHUNK, this.chunks.sharers(c), true, 'anon', lockedVmas.some((v) => v.start < (c + 1) * CHUNK && v.end > c * CHUNK));
-    }
-    for (const [mem, set] of this.pinned) {
-      const limit = mem.limit;
-      for (const c of set) {
-        const bytes = Math.max(0, Math.min(CHUNK, limit - c * CHUNK));
-        if (bytes > 0) add(bytes, mem.pinCount(c), mem.isDirtyChunk(c), mem.rssKind, lockedVmas.length > 0 && !this.unlocked(mem, c));
+    // The copied pages of a private file VMA's chunk inside [lo, hi).
+    const copiedIn = (chunk: PrivateChunk, c: number, lo: number, hi: number) => bitCount((chunk.pages ?? 0) & pageBits(c, lo, hi)) * PAGE;
+    if (!v.shared) {
+      for (const c of this.chunksIn(v.start, v.end)) {
+        const chunk = this.chunks.get(c)!, lo = Math.max(v.start, c * CHUNK), hi = Math.min(v.end, (c + 1) * CHUNK);
+        add(v.file ? copiedIn(chunk, c, lo, hi) : hi - lo, this.chunks.sharers(c), true, 'anon');
       }
+    }
+    const obj = objectOf(v), set = obj && this.pinned.get(obj.mem);
+    if (obj && set) {
+      const { mem, offset } = obj;
+      const oEnd = Math.min(offset + (v.end - v.start), mem.limit);
+      for (const c of chunksIn(set, offset, oEnd)) {
+        const oLo = Math.max(offset, c * CHUNK), oHi = Math.min(oEnd, (c + 1) * CHUNK);
+        let bytes = oHi - oLo;
+        if (v.file) {
+          // Pages copied here map the private copy, not the file's page.
+          for (let p = v.start + (oLo - offset); p < v.start + (oHi - offset); p += PAGE) if (this.copied(p)) bytes -= PAGE;
+        }
+        add(bytes, mem.pinCount(c), mem.isDirtyChunk(c), mem.rssKind);
+      }
+    }
+    return u;
+  }
+
+  /** rollup is the sum of usageOf over every VMA: /proc/<pid>/smaps_rollup's figures. */
+  rollup(): MemoryUsage {
+    const r = emptyUsage();
+    for (const v of this.vmas) {
+      const u = this.usageOf(v);
+      for (const k of Object.keys(r) as (keyof MemoryUsage)[]) r[k] += u[k];
     }
     return r;
   }
@@ -1436,12 +1501,7 @@ export class MemoryManager implements Mapper {
    * vsyscall page (emulated, see kernel/vsyscall.ts) ends the list as in Linux's xonly mode.
    */
   describe(): string {
-    const hex = (n: number) => n.toString(16).padStart(8, '0');
-    const lines = this.vmas.map((v) => {
-      const p = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared && !v.special ? 's' : 'p'}`;
-      const line = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.fileOffset)} 00:00 0 `;
-      return v.name ? line.padEnd(73) + v.name : line.trimEnd();
-    });
+    const lines = this.vmas.map(mapsLine);
     lines.push(VSYSCALL_MAPS_LINE);
     return lines.join('\n') + '\n';
   }

@@ -7,7 +7,7 @@ import type { MemoryFile } from '../../platform';
 import { Errno, LinuxError } from '../kernel/errors';
 import type { Kernel } from '../kernel/kernel';
 import type { ThreadGroup } from '../kernel/thread-group';
-import { badness, installOomKiller, makeRoom, memoryUse, sandboxMemory, setRunning, takeDoomed } from './oom';
+import { badness, installOomKiller, makeRoom, memoryUse, sandboxMemory, setReclaimer, setRunning, takeDoomed } from './oom';
 
 const MiB = 2 ** 20;
 
@@ -34,7 +34,10 @@ describe('OOM killer', () => {
       used -= (g.tasks.values().next().value as unknown as { mm: { residentBytes: number } }).mm.residentBytes;
     });
   });
-  afterEach(() => setRunning(null));
+  afterEach(() => {
+    setRunning(null);
+    setReclaimer(() => 0);
+  });
 
   test('under the limit nothing is killed; past it the biggest goes, then the next until it fits', () => {
     group(1, 1 * MiB);
@@ -74,5 +77,28 @@ describe('OOM killer', () => {
     expect(takeDoomed(big)).toBe(true);
     expect(takeDoomed(big)).toBe(false); // taken once
     expect(sandboxMemory.oomKills).toBe(1);
+  });
+
+  test('reclaim goes before the killer; a reclaim that reports progress but lowers nothing falls through to the killer instead of looping', () => {
+    group(1, 40 * MiB);
+    group(2, 10 * MiB);
+    used = 64 * MiB;
+    let calls = 0;
+    setReclaimer((bytes) => {
+      calls++;
+      used -= bytes; // gives back what is asked
+      return bytes;
+    });
+    makeRoom(mf, 2 * MiB);
+    expect({ killed, calls, used }).toEqual({ killed: [], calls: 1, used: 62 * MiB });
+    // A reclaimer that claims what it never gave back (a chunk refaulted at once, say).
+    used = 64 * MiB;
+    calls = 0;
+    setReclaimer(() => {
+      calls++;
+      return 1 * MiB;
+    });
+    makeRoom(mf, 2 * MiB);
+    expect({ killed, calls }).toEqual({ killed: [1], calls: 1 });
   });
 });

@@ -84,17 +84,26 @@ export function badness(rssBytes: number, adj: number, totalBytes: number): numb
   return Math.ceil(rssBytes / PAGE) + Math.trunc((adj * Math.ceil(totalBytes / PAGE)) / 1000);
 }
 
+/** inUse is the memory file's bytes in use, not clamped to the limit (what a reclaim must lower to count). */
+function inUse(mf: MemoryFile): number {
+  return mf.usedBytes - freeBytesOf(mf);
+}
+
 /**
  * makeRoom is called before `want` more bytes of mf are used: past the limit, clean
  * page-cache chunks are reclaimed (setReclaimer), then the OOM killer kills one process
  * at a time until they fit. ENOMEM when nothing more can be
  * killed now (every candidate is exempt, or the one allocating was chosen: doomed).
+ * Each turn of its loop lowers the memory in use, kills a process or fails, so it ends
+ * whatever a reclaimer reports.
  */
 export function makeRoom(mf: MemoryFile, want: number): void {
   for (let used; (used = memoryUse(mf).used) + want > sandboxMemory.limit;) {
     // Memory that can be read again goes first, as Linux reclaims clean file pages (mapped
-    // ones too) before its OOM killer runs.
-    if (reclaimer(used + want - sandboxMemory.limit) > 0) continue;
+    // ones too) before its OOM killer runs; a pass counts only when the use went down.
+    const before = inUse(mf);
+    reclaimer(used + want - sandboxMemory.limit);
+    if (inUse(mf) < before) continue;
     if (state.busy || !state.kernel) fail(Errno.ENOMEM); // an allocation by a dying process
     state.busy = true;
     try {

@@ -12,7 +12,7 @@ import { Errno, LinuxError } from '../../kernel/errors';
 import { MemoryManager } from '../../mm/mm';
 import { CHUNK } from '../../mm/shared';
 import { makeRoom, memoryUse, sandboxMemory } from '../../mm/oom';
-import { PageCache, pageCacheLimit, syncPageCaches, type HostIo } from './page-cache';
+import { PageCache, pageCacheLimit, RECENT_FILLS, syncPageCaches, type HostIo } from './page-cache';
 
 /** FakeHost is a host file in a Buffer that counts reads, writes and references. */
 class FakeHost implements HostIo {
@@ -311,6 +311,11 @@ describe('PageCache reclaim under memory pressure', () => {
     mm.writeForce(rw, Buffer.from('dirty')); // chunk 3 dirty
     expect([...cache.chunks.keys()].sort()).toEqual([0, 1, 2, 3]);
     expect(host.reads).toBe(4);
+    // Later fills of another file, mapped too (the latest: they stay), so that these four are not among the latest (RECENT_FILLS).
+    const other = new PageCache(mf, RECENT_FILLS * CHUNK, () => undefined);
+    other.use(new FakeHost(Buffer.alloc(RECENT_FILLS * CHUNK, 'o')), true, false);
+    mm.mapShared(0x60000000, RECENT_FILLS * CHUNK, PROT_READ, other, 0);
+    mm.populate(0x60000000, RECENT_FILLS * CHUNK);
     // The sandbox full: room for one chunk is made by reclaiming, not by killing (no kernel
     // is installed here, so a kill would be ENOMEM).
     sandboxMemory.limit = memoryUse(mf).used;
@@ -328,6 +333,39 @@ describe('PageCache reclaim under memory pressure', () => {
     // The reclaimed pages fault in again from the host, with their bytes.
     expect(mm.read(ro + CHUNK + 7, 2).toString()).toBe('bb');
     expect(host.reads).toBe(5);
+    expect(other.chunks.size).toBe(RECENT_FILLS);
+    mm.release();
+  });
+
+  test('the latest fills stay: when only they could go, reclaim gives nothing and the OOM killer runs, instead of taking a chunk a task needs to fill another it needs at once', () => {
+    const host = new FakeHost(Buffer.alloc(2 * CHUNK, 'f'));
+    const cache = new PageCache(mf, 2 * CHUNK, () => undefined);
+    cache.use(host, true, false);
+    const space = new TableSpace();
+    const mm = new MemoryManager({ minUserAddress: 0x10000, maxUserAddress: 2 ** 47, memoryFile: mf } as unknown as Platform, space);
+    const at = 0x40000000;
+    mm.mapShared(at, 2 * CHUNK, PROT_READ, cache, 0);
+    // A task's code (chunk 0) and the data it reads (chunk 1), both just faulted in.
+    expect(mm.handleFault(at, 'read')).toBe(true);
+    expect(mm.handleFault(at + CHUNK, 'read')).toBe(true);
+    sandboxMemory.limit = memoryUse(mf).used;
+    // No kernel is installed here, so the OOM killer's turn is ENOMEM; neither chunk went.
+    expect(() => makeRoom(mf, CHUNK)).toThrow(LinuxError);
+    expect([...cache.chunks.keys()].sort()).toEqual([0, 1]);
+    expect(space.mapped(at) && space.mapped(at + CHUNK)).toBe(true);
+    // Once RECENT_FILLS chunks were filled since, they are old and may go (mapped as they are).
+    sandboxMemory.limit = limit;
+    const other = new PageCache(mf, RECENT_FILLS * CHUNK, () => undefined);
+    other.use(new FakeHost(Buffer.alloc(RECENT_FILLS * CHUNK, 'o')), true, false);
+    const at2 = 0x50000000;
+    mm.mapShared(at2, RECENT_FILLS * CHUNK, PROT_READ, other, 0);
+    mm.populate(at2, RECENT_FILLS * CHUNK);
+    sandboxMemory.limit = memoryUse(mf).used;
+    makeRoom(mf, CHUNK);
+    expect(cache.chunks.size).toBe(0);
+    expect(other.chunks.size).toBe(RECENT_FILLS);
+    expect(space.mapped(at) || space.mapped(at + CHUNK)).toBe(false);
+    sandboxMemory.limit = limit;
     mm.release();
   });
 });

@@ -97,11 +97,27 @@ const RECLAIM_SLACK = 16;
 let fills = 0;
 
 /**
+ * RECENT_FILLS is how many of the latest chunks filled (by any cache) reclaim never takes
+ * from a mapping: they stand for the pages Linux finds young (referenced) and keeps for
+ * another round. An instruction may need several chunks at once (its code and the data it
+ * reads); taking one of them to fill another would have the task fault each in again in
+ * turn, forever, with the sandbox at its limit (a livelock: oom-thrash.c). The sentry
+ * handles one task's faults one after the other, so the chunks one x86 instruction needs
+ * (at most six pages: its bytes and two operands, each across a boundary) are among the
+ * latest fills when it faults on the last of them: none is taken, and the instruction
+ * completes, or reclaim finds nothing and the OOM killer runs. Progress either way, unless
+ * the task is preempted between those faults and other tasks fill more than RECENT_FILLS
+ * chunks meanwhile, every time (not seen; the bound would then want to be per task).
+ */
+export const RECENT_FILLS = 8;
+
+/**
  * reclaim gives back at least `bytes` of clean page-cache chunks when it can, for the OOM
  * killer (oom.ts makeRoom) to run only when nothing can be read again: first those no
  * address space maps, in trim's order, then mapped ones, the least recently filled of all
  * caches first (a chunk just faulted in, a program's text, goes last: taking it would
- * only fault it in again), as Linux reclaims mapped clean file pages before it kills.
+ * only fault it in again), never one of the RECENT_FILLS latest, as Linux reclaims mapped
+ * clean file pages before it kills.
  * It returns the bytes given back.
  */
 function reclaim(bytes: number): number {
@@ -113,7 +129,7 @@ function reclaim(bytes: number): number {
   for (const cache of live) cache.mappedClean(mapped);
   mapped.sort((a, b) => a.stamp - b.stamp);
   for (const m of mapped) {
-    if (gone >= want) break;
+    if (gone >= want || m.stamp > fills - RECENT_FILLS) break; // the latest fills stay (RECENT_FILLS)
     gone += m.cache.evictMapped(m.c);
   }
   return gone * CHUNK;

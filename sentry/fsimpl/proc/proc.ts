@@ -27,7 +27,7 @@ import { procViewOf } from './sandbox-view';
 import { sysctlDir } from './sysctl';
 import { mountableTypes } from '../mountable';
 import { cpuinfoText, loadavgText, meminfoText, statText, uptimeText } from './system-files';
-import { memoryStatusLines, taskFiles } from './task-files';
+import { affinityStatusLines, memoryStatusLines, taskFiles } from './task-files';
 import { seccompStatusLines } from '../../seccomp';
 import { hardwareEntries } from './hardware-files';
 import { contextSwitchLines } from './sched-files';
@@ -144,7 +144,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
         `Groups:\t${c?.groups.join(' ') ?? ''} `, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         ...(t ? signalStatusLines(t) : ['SigBlk:\t0000000000000000']),
-        ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
+        ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? affinityStatusLines(t) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
     }, owner)],
     ['maps', () => new ProcFile(pfs, `${base}/maps`, () => leader()?.mm.describe() ?? '', owner)],
     ['mounts', () => new ProcFile(pfs, `${base}/mounts`, () => mountTable(k, leader(), mountsText), owner)],

@@ -18,6 +18,8 @@ import { procViewOf } from './sandbox-view';
 import { ioText } from '../../kernel/io-accounting';
 import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
 import { schedstatText, schedText } from './sched-files';
+import { smapsRollup, smapsText } from './smaps';
+import { cpuIds, formatBitmap, formatCpuList, taskCpus } from '../../kernel/cpus';
 
 /** LIMITS are /proc/<pid>/limits' rows, by resource number: name and unit. */
 const LIMITS: [string, string][] = [
@@ -128,24 +130,19 @@ export function memoryStatusLines(t: Task | undefined): string[] {
     `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
 }
 
+/** MAX_NUMNODES is the NUMA nodes a Linux kernel of Debian's configuration can have (NODES_SHIFT 10): Mems_allowed's width. */
+const MAX_NUMNODES = 1024;
+
 /**
- * smapsRollup is /proc/<pid>/smaps_rollup: the span of the address space and the sums of
- * MemoryManager.rollup in Linux's order; the sandbox has no swap, huge pages, KSM or lazy
- * free, and every resident page counts as referenced.
+ * affinityStatusLines are /proc/<pid>/status's Cpus_allowed, Cpus_allowed_list,
+ * Mems_allowed and Mems_allowed_list: the task's CPU affinity (sched_setaffinity's, else
+ * the one the sandbox's tasks start with: kernel/cpus.ts) as a mask nr_cpu_ids wide and as
+ * a list, and node 0, the sandbox's only memory node.
  */
-export function smapsRollup(t: Task | undefined): string {
-  if (!t || t.state === 'exited' || t.mm.vmas.length === 0) return '';
-  const vmas = t.mm.vmas, r = t.mm.rollup();
-  const hex = (n: number) => n.toString(16).padStart(8, '0');
-  const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
-  const rows: [string, number][] = [
-    ['Rss', r.rss], ['Pss', r.pss], ['Pss_Dirty', r.pssDirty], ['Pss_Anon', r.pssAnon], ['Pss_File', r.pssFile], ['Pss_Shmem', r.pssShmem],
-    ['Shared_Clean', r.sharedClean], ['Shared_Dirty', r.sharedDirty], ['Private_Clean', r.privateClean], ['Private_Dirty', r.privateDirty],
-    ['Referenced', r.rss], ['Anonymous', r.anon], ['KSM', 0], ['LazyFree', 0], ['AnonHugePages', 0], ['ShmemPmdMapped', 0], ['FilePmdMapped', 0],
-    ['Shared_Hugetlb', 0], ['Private_Hugetlb', 0], ['Swap', 0], ['SwapPss', 0], ['Locked', r.locked],
-  ];
-  const head = `${hex(vmas[0].start)}-${hex(vmas[vmas.length - 1].end)} ---p 00000000 00:00 0 `.padEnd(73) + '[rollup]';
-  return [head, ...rows.map(([name, n]) => `${`${name}:`.padEnd(16)}${kb(n)}`)].join('\n') + '\n';
+export function affinityStatusLines(t: Task): string[] {
+  const cpus = taskCpus(t);
+  return [`Cpus_allowed:\t${formatBitmap(cpus, cpuIds())}`, `Cpus_allowed_list:\t${formatCpuList(cpus)}`,
+    `Mems_allowed:\t${formatBitmap([0], MAX_NUMNODES)}`, 'Mems_allowed_list:\t0'];
 }
 
 /** childrenText is /proc/<pid>/task/<tid>/children: the pids of the thread's children.
@@ -214,6 +211,7 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     // Scheduling figures of the thread (the leader's in /proc/<pid>): sched-files.ts.
     file('sched', () => { const t = thread ?? leader(); return t ? schedText(t, t.tid, g.zombie ? 1 : g.tasks.size) : ''; }, 0o644),
     file('schedstat', () => { const t = thread ?? leader(); return t ? schedstatText(t) : '0 0 0\n'; }),
+    file('smaps', () => smapsText(leader()), 0o444),
     file('smaps_rollup', () => smapsRollup(leader()), 0o444),
     file('statm', () => {
       const f = memoryFigures(leader());

@@ -31,7 +31,7 @@ import { hostFile } from '../../kernel/host-files';
 import type { Kernel } from '../../kernel/kernel';
 import { Credentials } from '../../kernel/credentials';
 import { groupTimes } from '../../kernel/cputime';
-import { sandboxCpus } from '../../kernel/cpus';
+import { formatCpuList, sandboxCpus } from '../../kernel/cpus';
 import { memoryUse, sandboxMemory } from '../../mm/oom';
 import type { Inode, StatFs } from '../../vfs/inode';
 import { MS_RDONLY, Superblock, type Location, type MountNamespace } from '../../vfs/mount';
@@ -222,18 +222,6 @@ class CgroupFs extends ProcFs {
   }
 }
 
-/** cpuListText writes CPU numbers as a list ("0-3,8"), as cpuset.cpus shows them. */
-function cpuListText(cpus: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < cpus.length;) {
-    let j = i;
-    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
-    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
 /** sandboxCpuTimes are the CPU times (ns) of every process the container has run: live and
  * zombie processes' own, and those of the children they (init, at the end) reaped. */
 function sandboxCpuTimes(k: Kernel): { user: number; sys: number } {
@@ -268,8 +256,8 @@ function controllerFiles(k: Kernel, spec: Spec, v: CgroupView, controller: strin
       ['cpuacct.usage_user', () => String(sandboxCpuTimes(k).user), 0o444],
     ];
     case 'cpuset': return [
-      ['cpuset.cpus', () => cpuListText(sandboxCpus().allowed), 0o644],
-      ['cpuset.effective_cpus', () => cpuListText(sandboxCpus().allowed), 0o444],
+      ['cpuset.cpus', () => formatCpuList(sandboxCpus().allowed), 0o644],
+      ['cpuset.effective_cpus', () => formatCpuList(sandboxCpus().allowed), 0o444],
       ...(v.cpusetMems ? [['cpuset.effective_mems', () => v.cpusetMems!, 0o444], ['cpuset.mems', () => v.cpusetMems!, 0o644]] as FileSpec[] : []),
     ];
     case 'freezer':

@@ -19,7 +19,7 @@ import { memoryUse } from '../../../mm/oom';
 import { loadAverages } from '../../../fsimpl/proc/system-files';
 import { UTS_RELEASE, UTS_VERSION } from '../../../kernel/kernel';
 import { utsNamespaceOf } from '../../../kernel/namespaces';
-import { parseCpuList, sandboxCpus } from '../../../kernel/cpus';
+import { cpuIds, sandboxCpus, taskCpus } from '../../../kernel/cpus';
 import { setTimerSlack, timerSlack } from '../../../kernel/timer-slack';
 import { seccompView } from '../../../seccomp';
 
@@ -187,17 +187,10 @@ function affinityTarget(t: Task, pid: number): Task {
   return target;
 }
 
-/** taskCpus is task t's affinity: what it set, else what the sandbox started with (kernel/cpus.ts). */
-function taskCpus(t: Task): number[] {
-  return t.cpus ?? sandboxCpus().initial ?? sandboxCpus().allowed;
-}
-
 // sched_getaffinity: the task's CPUs: those it set, else those the sandbox started with (kernel/cpus.ts).
 define(204, (t, r) => {
   const len = num(r, 1);
-  const { allowed, possible } = sandboxCpus();
-  const ids = Math.max(...(parseCpuList(possible) ?? [0]), ...allowed) + 1;
-  const size = Math.ceil(ids / 64) * 8;
+  const size = Math.ceil(cpuIds() / 64) * 8;
   if (len < size || len % 8 !== 0) fail(Errno.EINVAL);
   const target = affinityTarget(t, num(r, 0));
   const b = Buffer.alloc(size);
