@@ -224,11 +224,14 @@ export class MountNamespace {
 
   /** release empties a namespace that died (its last task and reference gone): every
    * mount is detached, as Linux's put_mnt_ns unmounts its tree lazily; files open in
-   * them keep working. It returns the mounts it took out. */
+   * them keep working. No path reaches their dentries any more: each mount's tree is
+   * dropped from the dentry cache (DentryCache.dropTree: what nothing holds is released
+   * now, what an open file holds when it closes). It returns the mounts it took out. */
   release(): Mount[] {
     const gone = [...this.mounts];
     for (const m of gone) this.unhook(m);
     for (const m of gone) m.ns = null;
+    for (const m of gone) m.root.cache.dropTree(m.root);
     this.mounts.length = 0;
     this.released = true;
     live.delete(this);

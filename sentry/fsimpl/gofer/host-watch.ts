@@ -82,6 +82,19 @@ class NotifyConn {
     else this.routes.delete(r.wd);
   }
 
+  /**
+   * end stops listening for the connection's host events, before it is closed
+   * (releaseConnection): the reactor lets go of its descriptor (a closed descriptor's
+   * number is soon another's) and no route is left to deliver to.
+   */
+  end(): void {
+    const t = this.client.engine.transport;
+    if (this.pumped && t instanceof FdTransport) reactor().unwatch(t.fd);
+    this.pumped = false;
+    this.routes.clear();
+    this.queued = [];
+  }
+
   /** poll keeps one Tnotify parked while something is watched. */
   private poll(): void {
     if (this.polling || this.routes.size === 0 || this.client.engine.closedBy) return;
@@ -170,6 +183,11 @@ function connOf(client: Client): NotifyConn {
   let c = conns.get(client);
   if (!c) conns.set(client, (c = new NotifyConn(client)));
   return c;
+}
+
+/** endHostWatches ends the host watches of a gofer connection about to be closed (NotifyConn.end). */
+export function endHostWatches(client: Client): void {
+  conns.get(client)?.end();
 }
 
 /** HostWatches is the host watches of one GoferFs, by inode number. */
