@@ -21,7 +21,11 @@
  * Two containers of a pod with different rootfs and bind mounts each see their own files
  * only; under tvisor the pod's one gofer serves both (none of their own) and holds no
  * descriptor of them once they are deleted, and their rootfs mounts (containerd's
- * snapshots) unmount after delete while the pod runs on.
+ * snapshots) unmount after delete while the pod runs on. Nor does the pod's sentry: after
+ * 20 members that each read a few hundred files were created and deleted in turn, it
+ * holds exactly the descriptors it held before; a descriptor of a member's file passed
+ * to another member over SCM_RIGHTS stays readable after the first is deleted, as under
+ * runc (the only descriptor of its files the sentry keeps, until it is closed).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
