@@ -25,17 +25,25 @@ import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
 import { endHostWatches, HostWatches } from './host-watch';
 
-/** p9 runs a 9P call, turning its error into the errno the application sees: a
- * connection that is gone (the client's ECONNRESET, e.g. a deleted pod member's, see
- * releaseConnection) is EIO, as a file system whose device went away. */
+/** p9 runs a 9P call, turning its error into the errno the application sees (asLinuxError). */
 function p9<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const errno = (e as { errno?: number }).errno;
-    if (typeof errno === 'number' && errno > 0) throw new LinuxError(errno === Errno.ECONNRESET ? Errno.EIO : errno);
-    throw e;
+    throw asLinuxError(e as Error);
   }
+}
+
+/**
+ * asLinuxError turns a 9P call's error into the errno the application sees: the
+ * server's (or the client's) errno, except that a connection that is gone (the client's
+ * ECONNRESET, e.g. a deleted pod member's, see releaseConnection) is EIO, as a file
+ * system whose device went away. An error without an errno is returned as it is.
+ */
+function asLinuxError(e: Error): Error {
+  const errno = (e as { errno?: number }).errno;
+  if (typeof errno !== 'number' || errno <= 0) return e;
+  return new LinuxError(errno === Errno.ECONNRESET ? Errno.EIO : errno);
 }
 
 /** onConnection holds the file systems served over each gofer connection (releaseConnection). */
@@ -131,8 +139,7 @@ export class GoferFs implements FileSystem {
         return;
       }
       conn.last = '';
-      if (typeof errno === 'number' && errno > 0) throw new LinuxError(errno);
-      throw e;
+      throw asLinuxError(e as Error);
     }
   }
 
@@ -461,8 +468,7 @@ export class GoferInode extends Inode {
     const knownFids = known.map((k) => k.fid);
     this.gfs.asTask(c);
     const { walked, error } = p9(() => this.c.walkChain(from, names, knownFids));
-    const errno = (error as { errno?: number } | null)?.errno;
-    return { walked, error: error === null ? null : typeof errno === 'number' && errno > 0 ? new LinuxError(errno) : error };
+    return { walked, error: error === null ? null : asLinuxError(error) };
   }
 
   /**

@@ -197,10 +197,11 @@ export class HostWatches {
   constructor(private readonly fs: GoferFs) {}
 
   /** start asks the gofer to watch `inode`'s host file (a directory or regular file of a
-   * bind mount, over 9P2000.L.fd); elsewhere nothing changes behind the sandbox. */
+   * bind mount, over 9P2000.L.fd); elsewhere nothing changes behind the sandbox, nor
+   * once the connection is released (a deleted pod member's: nothing is heard any more). */
   start(inode: GoferInode): void {
     const { client } = this.fs;
-    if (!this.fs.revalidate || !client.fdPassing || this.byIno.has(inode.ino)) return;
+    if (!this.fs.revalidate || !client.fdPassing || this.fs.released || this.byIno.has(inode.ino)) return;
     if (!inode.isDir && !inode.isRegular) return;
     // As container root: the task's own read permission was checked by the sentry.
     this.fs.asTask();

@@ -8,8 +8,9 @@
  *   pod-fdpass recv NAME SYNC       connects to @NAME (retrying while it is not there),
  *                                   receives the two descriptors, creates SYNC/got, waits
  *                                   for SYNC/go (the test deletes the sender meanwhile),
- *                                   then reads the file (pread from 0, fstat) and lists the
- *                                   directory (getdents64), writes what it saw to
+ *                                   then reads the file (pread from 0, fstat), lists the
+ *                                   directory (getdents64), fstats it and opens its file x
+ *                                   (openat), writes what it saw to
  *                                   SYNC/result, closes both, creates SYNC/closed and
  *                                   waits to be killed.
  * Only what is deterministic is written: byte counts, contents, entry counts, errno names.
@@ -120,8 +121,18 @@ static int do_recv(const char *name, const char *sync) {
       entries++;
     }
   }
-  if (got < 0) n += snprintf(out + n, sizeof out - n, "\ndir: getdents64: %s\n", errname(errno));
-  else n += snprintf(out + n, sizeof out - n, "\ndir: %ld entries\n", entries);
+  if (got < 0) n += snprintf(out + n, sizeof out - n, "\ndir: getdents64: %s", errname(errno));
+  else n += snprintf(out + n, sizeof out - n, "\ndir: %ld entries", entries);
+  if (fstat(fds[1], &st) < 0) n += snprintf(out + n, sizeof out - n, "; fstat: %s", errname(errno));
+  else n += snprintf(out + n, sizeof out - n, "; fstat: %s", S_ISDIR(st.st_mode) ? "a directory" : "not a directory");
+  int x = openat(fds[1], "x", O_RDONLY);
+  if (x < 0) {
+    n += snprintf(out + n, sizeof out - n, "; openat x: %s\n", errname(errno));
+  } else {
+    r = read(x, data, sizeof data - 1);
+    n += snprintf(out + n, sizeof out - n, "; openat x: read %zd bytes\n", r);
+    close(x);
+  }
 
   char p[512];
   snprintf(p, sizeof p, "%s/result.tmp", sync);
