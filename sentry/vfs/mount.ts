@@ -256,12 +256,15 @@ export class MountNamespace {
   }
 
   /** detach takes m and the mounts below it out of the tree (umount; MNT_DETACH for a
-   * subtree). Open files in them keep working. */
+   * subtree). Open files in them keep working; what no path reaches any more leaves the
+   * dentry cache (DentryCache.dropTree; the mounts below m stay on their mountpoints, as
+   * Linux's lazy umount leaves them, reachable through a file open above them). */
   detach(m: Mount): void {
     const gone = new Set(this.subtree(m));
     this.unhook(m);
     for (const g of gone) g.ns = null;
     for (let i = this.mounts.length - 1; i >= 0; i--) if (gone.has(this.mounts[i])) this.mounts.splice(i, 1);
+    for (const g of gone) g.root.cache.dropTree(g.root);
   }
 
   /** move reattaches mount m (with what is below it) at `at` (MS_MOVE). */
