@@ -48,7 +48,7 @@ const FETCH = 'i=0; while [ $i -lt 100 ]; do wget -qO- http://127.0.0.1:8080/ind
 function prerequisites(): void {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root');
-  for (const f of [TVISOR, RUNC, BUSYBOX]) if (!fs.existsSync(f)) missing.push(f);
+  for (const f of [TVISOR, RUNC, BUSYBOX, FDPASS, WATCH]) if (!fs.existsSync(f)) missing.push(f);
   if (missing.length) throw new Error(`oci/pods: missing prerequisites: ${missing.join(', ')}`);
 }
 
@@ -568,12 +568,25 @@ comparedWithRunc('two containers of a pod with different rootfs and bind mounts,
 
 /** FDPASS is the program that passes a member's descriptors to another member (spec-tests/security/programs/pod-fdpass.c). */
 const FDPASS = path.resolve(__dirname, '..', '..', 'build', 'programs', 'pod-fdpass');
+/** WATCH is the program that watches a member's bind mount with inotify (spec-tests/security/programs/pod-watch.c). */
+const WATCH = path.resolve(__dirname, '..', '..', 'build', 'programs', 'pod-watch');
 
 /** waitFile waits until host file `p` exists (a member's init makes it), or throws naming it after 20 s. */
 async function waitFile(p: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!fs.existsSync(p)) {
     if (Date.now() > deadline) throw new Error(`${p} never appeared`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** waitFor waits until host file `p` says one of `lines` (a member's program writes it), or throws after 30 s; it returns what it says. */
+async function waitFor(p: string, ...lines: string[]): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const said = fs.existsSync(p) ? fs.readFileSync(p, 'utf8').trim() : '';
+    if (lines.includes(said) || said.startsWith('not watched')) return said;
+    if (Date.now() > deadline) throw new Error(`${p} says "${said}", not ${lines.join(' or ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -597,15 +610,25 @@ const MANY = 300;
 describe('a pod\'s sentry after its members are deleted', () => {
   const { tvisor: rt } = useRuntimes();
 
-  it(`holds no descriptor of their files (${MANY} read, stat'ed and listed each) nor of their connection: 20 members created and deleted in turn leave exactly what it held before`, async () => {
+  it(`holds no descriptor of their files (${MANY} read, stat'ed and listed each, a bind mount watched) nor of their connection: 20 members created and deleted in turn leave exactly what it held before`, async () => {
     const pauseId = `pod-fds-pause-${process.pid}`;
     const sentry = startPause(rt, 'fds', pauseId);
     const parts = hostParts(rt, [pauseId]);
-    // The member reads, stats and lists every file, keeps two open (its init holds them when killed), and says so in /ready.
-    const b = rt.bundle('fds-member', ['sh', '-c', 'cat /many/* > /dev/null; stat /many/* > /dev/null; ls -l /many > /dev/null; exec 3< /many/f1 4< /many/f2; echo done > /ready; exec sleep 100000'], (s) => {
+    // The member reads, stats and lists every file, keeps two open (its init holds them
+    // when killed), and watches its bind mount /data with inotify (the gofer watches the
+    // host directory for it, and the sentry listens on the member's connection): it says
+    // in /ready when it watches and when it heard of the file this test makes there.
+    const data = path.join(rt.dir, 'fds-data');
+    fs.mkdirSync(data);
+    const script = 'cat /many/* > /dev/null; stat /many/* > /dev/null; ls -l /many > /dev/null; exec 3< /many/f1 4< /many/f2; exec /bin/pod-watch /data from-host /ready';
+    const b = rt.bundle('fds-member', ['sh', '-c', script], (s) => {
       inPod(s, pauseId, sentry);
       s.root!.readonly = false;
+      s.mounts = [...(s.mounts ?? []), { destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] }];
     });
+    fs.mkdirSync(path.join(b, 'rootfs', 'data'));
+    fs.copyFileSync(WATCH, path.join(b, 'rootfs', 'bin', 'pod-watch'));
+    fs.chmodSync(path.join(b, 'rootfs', 'bin', 'pod-watch'), 0o755);
     const rootfs = path.join(b, 'rootfs');
     fs.mkdirSync(path.join(rootfs, 'many'));
     for (let i = 0; i < MANY; i++) fs.writeFileSync(path.join(rootfs, 'many', `f${i}`), `file ${i}\n`);
@@ -615,9 +638,17 @@ describe('a pod\'s sentry after its members are deleted', () => {
     for (let i = 0; i < 20; i++) {
       const id = `pod-fds-${i}-${process.pid}`;
       fs.rmSync(path.join(rootfs, 'ready'), { force: true });
+      fs.rmSync(path.join(data, 'from-host'), { force: true });
       mustRun(rt, 'create', '--bundle', b, id);
       mustRun(rt, 'start', id);
-      await waitFile(path.join(rootfs, 'ready'));
+      const said = await waitFor(path.join(rootfs, 'ready'), 'ready');
+      if (said !== 'ready') seen.push(`member ${i}: ${said}`);
+      fs.writeFileSync(path.join(data, 'from-host'), '');
+      const heard = await waitFor(path.join(rootfs, 'ready'), 'host event', 'no host event');
+      if (heard !== 'host event') {
+        seen.push(`member ${i}: ${heard}`);
+        break; // the next ones would wait as long
+      }
       // While it runs the sentry holds its files (what this test looks for is there to see).
       if (i === 0) expect(into(hostFds(sentry), rootfs).length).toBeGreaterThan(2);
       await kill(rt, id);
