@@ -19,7 +19,9 @@
  *
  * Control requests (main.ts's control socket, {"cmd": ..., "container": id}): start,
  * signal, ps, pause and resume (its tasks alone: kernel/sched.ts), state, delete. Delete kills the container's processes, waits for them to
- * be gone, and then lets go of its mount namespace and its gofer connection.
+ * be gone, and then lets go of its mount namespace (its dentries, with the fids and host
+ * descriptors they cached) and its gofer connection: the sentry then holds no descriptor
+ * of its files but those another container's process still has open.
  */
 import type { ContainerProcess } from '../../oci/process-list';
 import { closeSync, writeSync } from 'node:fs';
@@ -29,7 +31,7 @@ import { closeFd } from '../../native/unixsock';
 import { mountContainer } from '../boot';
 import { compileSeccomp } from '../seccomp';
 import { exitCode } from '../exit-code';
-import { GoferFs } from '../fsimpl/gofer/gofer-fs';
+import { GoferFs, releaseConnection } from '../fsimpl/gofer/gofer-fs';
 import { HostFile } from '../fsimpl/host/host-file';
 import { cgroupViewOf } from '../fsimpl/sys/cgroupfs';
 import type { SentryLog } from '../log';
@@ -144,7 +146,7 @@ export class PodContainers {
     } catch (e) {
       // What was made of its namespace goes with the sweep (no task is in it).
       sweepMountNamespaces(this.k);
-      if (client) client.close();
+      if (client) releaseConnection(client);
       else closeFd(fds[0]);
       closeFd(fds[1]);
       if (!stdioTaken && !terminal) for (const fd of fds.slice(2)) closeFd(fd);
@@ -232,9 +234,12 @@ export class PodContainers {
     this.byId.delete(c.id);
     this.k.containerSeccomp.delete(c.id);
     if (c.exit === undefined) this.initExited(c, 128 + SIGKILL);
-    // No task is in its namespace any more: the sweep detaches its mounts.
+    // No task is in its namespace any more: the sweep detaches its mounts and drops their
+    // dentries (what nothing holds goes: fids, cached host descriptors); then the
+    // connection goes, with what its files still cached. A file another container still
+    // has open keeps its host descriptor until closed (gofer-fs.ts releaseConnection).
     sweepMountNamespaces(this.k);
-    c.client.close();
+    releaseConnection(c.client);
     this.log.debug(`container ${c.id} deleted`);
   }
 }

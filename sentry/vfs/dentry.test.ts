@@ -155,6 +155,38 @@ describe('dentry cache', () => {
     expect(root.children.get('dw')!.children.get('dx')).toBe(cwd);
   });
 
+  test('a dropped tree (its mount left every namespace) releases every idle dentry and inode at once; an open file\'s goes when it closes, with its directories and root', () => {
+    const { fs, cache, root } = tree(1000);
+    const d = fill(root, 'd', 300);
+    root.child('d2').child('x');
+    const held = d.child('f7');
+    held.incRef();
+    const rootCount = (fs.root as FakeInode).dentries;
+    cache.dropTree(root);
+    // Left: the open file, its directory and the root (3 of 304 dentries); every other inode released.
+    expect(fs.evicted.length).toBe(300 - 1 + 2);
+    expect(fs.evicted).not.toContain('/d/f7');
+    expect(cache.idleCount).toBe(0);
+    expect(root.children.get('d')!.children.size).toBe(1);
+    held.decRef();
+    expect(fs.evicted.slice(-3)).toEqual(['/d/f7', '/d', '']);
+    expect(cache.size).toBe(0);
+    expect((fs.root as FakeInode).dentries).toBe(rootCount - 1);
+  });
+
+  test('a dropped tree keeps a task\'s cwd until no task uses it (the next trim)', () => {
+    const { fs, cache, root } = tree(MIN_CAPACITY);
+    const cwd = root.child('dw').child('dx');
+    let pinned = [cwd];
+    cache.pinned = () => pinned;
+    cache.dropTree(root);
+    expect(fs.evicted).toEqual([]);
+    pinned = [];
+    cache.trim(0);
+    expect(fs.evicted).toEqual(['/dw/dx', '/dw', '']);
+    expect(cache.size).toBe(0);
+  });
+
   test('a mountpoint is held', () => {
     const { fs, root } = tree(MIN_CAPACITY);
     const mp = root.child('dmnt');

@@ -14,9 +14,16 @@
  * and with it the gofer's host descriptor). A dentry that is no longer in its parent's
  * map (unlinked, renamed over, revalidated away) is destroyed as soon as it is idle.
  *
+ * A mount that left every namespace (a dead namespace's, MountNamespace.release) takes
+ * its dentries with it (dropTree): nothing can reach them by a path any more, so they are
+ * *gone*: the idle ones are destroyed at once (their inodes evicted: fids clunked, cached
+ * host descriptors closed), and each one still held (an open file) is destroyed as soon
+ * as nothing holds it, never cached again; its root too. One a task still uses as cwd or
+ * root waits in the LRU for a trim.
+ *
  * Invariants: a dentry's children map only holds names that exist (no negative
  * entries); every dentry in a children map has its parent in the tree; mount roots
- * (parent null) are never idle. A Location obtained during one syscall may name an idle
+ * (parent null) are never idle unless gone. A Location obtained during one syscall may name an idle
  * dentry: eviction only takes the least recently used, and a dentry is made most
  * recently used whenever a lookup returns it, so what one syscall just resolved is never
  * evicted under it (capacity has a floor, MIN_CAPACITY).
@@ -96,16 +103,20 @@ export class DentryCache {
   }
 
   /** settle files `d` where its state says: out of the LRU when held, at its most recent
-   * end when idle in the tree, destroyed when idle and out of the tree. */
+   * end when idle in the tree, destroyed when idle and out of the tree or gone. */
   settle(d: Dentry): void {
     if (d.held) {
       this.lru.delete(d);
-    } else if (d.attached) {
+    } else if (d.attached && !d.gone) {
       this.lru.delete(d);
       this.lru.set(d, true);
       if (this.cached > this.cap + TRIM_SLACK) this.trim(this.cap);
     } else if (!this.isPinned(d)) {
       this.destroy(d);
+    } else if (d.gone) {
+      // A task's cwd or root in a gone tree: the LRU's trim destroys it once no task uses it.
+      this.lru.delete(d);
+      this.lru.set(d, true);
     }
   }
 
@@ -136,6 +147,23 @@ export class DentryCache {
       if (PHASES.on) phaseCount('vfs:evict');
       this.destroy(d);
     }
+  }
+
+  /**
+   * dropTree makes every dentry of the tree under `root` (a mount's root, the mount
+   * having left every namespace) gone (see the module comment): the idle ones are
+   * destroyed now, children before parents, the held ones once nothing holds them.
+   */
+  dropTree(root: Dentry): void {
+    const all: Dentry[] = [];
+    for (const stack = [root]; stack.length > 0;) {
+      const d = stack.pop()!;
+      d.gone = true;
+      all.push(d);
+      for (const c of d.children.values()) stack.push(c);
+    }
+    // Every child is after its parent in `all`: backwards, children settle first.
+    for (let i = all.length - 1; i >= 0; i--) this.settle(all[i]);
   }
 
   /** destroy takes an idle dentry out of the tree for good and releases its inode when it
@@ -176,6 +204,11 @@ export class Dentry {
   placeholder = false;
   /** listed is set once fill asked this directory's file system for all its entries. */
   listed = false;
+  /** gone is set once the mount this dentry is in left every namespace (DentryCache.dropTree):
+   * it is destroyed as soon as nothing holds it, never cached. A child looked up below it
+   * later (through a file still open there) is cached as any (a path walk may go on below
+   * it), and evicted in its turn. */
+  gone = false;
   readonly cache: DentryCache;
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
@@ -201,9 +234,10 @@ export class Dentry {
     return this.checkedIn === this.cache.walks;
   }
 
-  /** held tells whether something keeps this dentry (see the module comment). */
+  /** held tells whether something keeps this dentry (see the module comment): a mount
+   * root holds itself until its mount is gone. */
   get held(): boolean {
-    return this.parent === null || this.refs > 0 || this.children.size > 0 || this.mounted !== null;
+    return (this.parent === null && !this.gone) || this.refs > 0 || this.children.size > 0 || this.mounted !== null;
   }
 
   /** attached tells whether the dentry is still its parent's child by its name. */

@@ -128,4 +128,27 @@ describe('mount namespaces', () => {
     half.release();
     ns.release();
   });
+
+  test('a released namespace and an unmounted mount leave the dentry cache: what nothing holds at once, an open file\'s dentries when it closes', () => {
+    const ns = new MountNamespace(new Tmpfs(0o755), 0, 'none');
+    const m = tmpfsAt(ns, dir(ns.root, 'm'), 'm');
+    const before = dentryCache.size;
+    const copy = ns.copy(); // and its dentry on the way to its copy of m
+    const a = dir(copy.root, 'a');
+    for (let i = 0; i < 50; i++) dir(a, `f${i}`);
+    const open = dir(a, 'open').dentry;
+    open.incRef(); // an open file description
+    const inM = dir({ mount: m, dentry: m.root }, 'x');
+    for (let i = 0; i < 20; i++) dir(inM, `g${i}`);
+    expect(dentryCache.size - before).toBe(1 + 1 + 50 + 1 + 1 + 20);
+    // The copy dies: of its 53 dentries, the open file's and its directory's are left.
+    copy.release();
+    expect(dentryCache.size - before).toBe(2 + 1 + 20);
+    open.decRef();
+    expect(dentryCache.size - before).toBe(1 + 20);
+    // umount: the mount's 21 dentries go.
+    ns.detach(m);
+    expect(dentryCache.size - before).toBe(0);
+    ns.release();
+  });
 });

@@ -224,11 +224,14 @@ export class MountNamespace {
 
   /** release empties a namespace that died (its last task and reference gone): every
    * mount is detached, as Linux's put_mnt_ns unmounts its tree lazily; files open in
-   * them keep working. It returns the mounts it took out. */
+   * them keep working. No path reaches their dentries any more: each mount's tree is
+   * dropped from the dentry cache (DentryCache.dropTree: what nothing holds is released
+   * now, what an open file holds when it closes). It returns the mounts it took out. */
   release(): Mount[] {
     const gone = [...this.mounts];
     for (const m of gone) this.unhook(m);
     for (const m of gone) m.ns = null;
+    for (const m of gone) m.root.cache.dropTree(m.root);
     this.mounts.length = 0;
     this.released = true;
     live.delete(this);
@@ -253,12 +256,15 @@ export class MountNamespace {
   }
 
   /** detach takes m and the mounts below it out of the tree (umount; MNT_DETACH for a
-   * subtree). Open files in them keep working. */
+   * subtree). Open files in them keep working; what no path reaches any more leaves the
+   * dentry cache (DentryCache.dropTree; the mounts below m stay on their mountpoints, as
+   * Linux's lazy umount leaves them, reachable through a file open above them). */
   detach(m: Mount): void {
     const gone = new Set(this.subtree(m));
     this.unhook(m);
     for (const g of gone) g.ns = null;
     for (let i = this.mounts.length - 1; i >= 0; i--) if (gone.has(this.mounts[i])) this.mounts.splice(i, 1);
+    for (const g of gone) g.root.cache.dropTree(g.root);
   }
 
   /** move reattaches mount m (with what is below it) at `at` (MS_MOVE). */

@@ -23,17 +23,55 @@ import { openNodeOfHost } from '../dev/device-ops';
 import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
-import { HostWatches } from './host-watch';
+import { endHostWatches, HostWatches } from './host-watch';
 
-/** p9 runs a 9P call, turning its error into the errno the application sees. */
+/** p9 runs a 9P call, turning its error into the errno the application sees (asLinuxError). */
 function p9<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const errno = (e as { errno?: number }).errno;
-    if (typeof errno === 'number' && errno > 0) throw new LinuxError(errno);
-    throw e;
+    throw asLinuxError(e as Error);
   }
+}
+
+/**
+ * asLinuxError turns a 9P call's error into the errno the application sees: the
+ * server's (or the client's) errno, except that a connection that is gone (the client's
+ * ECONNRESET, e.g. a deleted pod member's, see releaseConnection) is EIO, as a file
+ * system whose device went away. An error without an errno is returned as it is.
+ */
+function asLinuxError(e: Error): Error {
+  const errno = (e as { errno?: number }).errno;
+  if (typeof errno !== 'number' || errno <= 0) return e;
+  return new LinuxError(errno === Errno.ECONNRESET ? Errno.EIO : errno);
+}
+
+/** onConnection holds the file systems served over each gofer connection (releaseConnection). */
+const onConnection = new WeakMap<Client, Set<GoferFs>>();
+
+/**
+ * releaseConnection lets go of a gofer connection whose file systems no namespace mounts
+ * any more (a deleted pod member's: kernel/containers.ts, after the sweep dropped their
+ * dentries, which evicted the inodes nothing holds: their fids clunked and idle host
+ * descriptors closed). The idle host descriptors that remain cached (of inodes a dentry
+ * still names) are closed, the connection's host watches end, the requests still in
+ * flight (those clunks) are answered, and the connection is closed. A file still open
+ * (another container's process may hold one, passed over a Unix socket) keeps its host
+ * descriptor until it is closed, which then closes it at once; what needs the connection
+ * (a directory's listing, a lookup below it) fails with EIO.
+ */
+export function releaseConnection(client: Client): void {
+  for (const gfs of onConnection.get(client) ?? []) gfs.released = true;
+  for (let i = idle.length - 1; i >= 0; i--) {
+    const { inode, acc } = idle[i];
+    if (!inode.gfs.released) continue;
+    idle.splice(i, 1);
+    inode.dropIdleHostFd(acc);
+  }
+  endHostWatches(client);
+  const t = client.engine.transport;
+  if (!client.engine.closedBy) t.drive?.call(t, () => client.engine.inFlight === 0);
+  client.close();
 }
 
 /** GoferFs is one 9P-served tree (an attach of the gofer). */
@@ -51,6 +89,9 @@ export class GoferFs implements FileSystem {
   private readonly fifos = new Map<bigint, Pipe>();
   /** hostWatches are the files of this tree the gofer watches on the host (host-watch.ts). */
   readonly hostWatches = new HostWatches(this);
+  /** released is set once the connection is let go of (releaseConnection): a host
+   * descriptor is closed as soon as no open file uses it, never cached idle. */
+  released = false;
 
   /** fifoPipe returns the pipe of the FIFO with qid path `path`, dropping those no end holds. */
   fifoPipe(path: bigint): Pipe {
@@ -70,6 +111,9 @@ export class GoferFs implements FileSystem {
   constructor(readonly client: Client, aname: string, readonly ro: boolean, readonly revalidate = false) {
     const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
     this.root = new GoferInode(this, fid, p9(() => client.sync.getattr(fid, GetattrMask.BASIC)));
+    let fss = onConnection.get(client);
+    if (!fss) onConnection.set(client, (fss = new Set()));
+    fss.add(this);
   }
 
   /**
@@ -95,8 +139,7 @@ export class GoferFs implements FileSystem {
         return;
       }
       conn.last = '';
-      if (typeof errno === 'number' && errno > 0) throw new LinuxError(errno);
-      throw e;
+      throw asLinuxError(e as Error);
     }
   }
 
@@ -246,8 +289,7 @@ export class GoferInode extends Inode {
       if (cfd.refs > 0) continue;
       const i = idle.findIndex((e) => e.inode === this && e.acc === acc);
       if (i >= 0) idle.splice(i, 1);
-      this.closeHostFd(cfd.fd, acc);
-      this.hostFds!.delete(acc);
+      this.dropIdleHostFd(acc);
     }
     this.evicted = true;
     if (this.walkedFid < 0) this.forgetOrigin();
@@ -426,8 +468,7 @@ export class GoferInode extends Inode {
     const knownFids = known.map((k) => k.fid);
     this.gfs.asTask(c);
     const { walked, error } = p9(() => this.c.walkChain(from, names, knownFids));
-    const errno = (error as { errno?: number } | null)?.errno;
-    return { walked, error: error === null ? null : typeof errno === 'number' && errno > 0 ? new LinuxError(errno) : error };
+    return { walked, error: error === null ? null : asLinuxError(error) };
   }
 
   /**
@@ -463,19 +504,29 @@ export class GoferInode extends Inode {
     return fd;
   }
 
-  /** releaseHostFd drops a reference; idle descriptors stay cached up to IDLE_FDS in all. */
+  /** releaseHostFd drops a reference; idle descriptors stay cached up to IDLE_FDS in all
+   * (none of a released connection's file systems: closed at once). */
   releaseHostFd(acc: number): void {
     const c = this.hostFds?.get(acc);
     if (!c || --c.refs > 0) return;
+    if (this.gfs.released) {
+      this.dropIdleHostFd(acc);
+      return;
+    }
     idle.push({ inode: this, acc });
     while (idle.length > IDLE_FDS) {
       const old = idle.shift()!;
-      const oc = old.inode.hostFds?.get(old.acc);
-      if (oc && oc.refs === 0) {
-        old.inode.closeHostFd(oc.fd, old.acc);
-        old.inode.hostFds!.delete(old.acc);
-      }
+      old.inode.dropIdleHostFd(old.acc);
     }
+  }
+
+  /** dropIdleHostFd closes the cached descriptor of access mode `acc` that no open file
+   * uses (the caller took it off the idle list). */
+  dropIdleHostFd(acc: number): void {
+    const c = this.hostFds?.get(acc);
+    if (!c || c.refs > 0) return;
+    this.closeHostFd(c.fd, acc);
+    this.hostFds!.delete(acc);
   }
 
   /** readdir lists the directory for the sentry itself (container root's credentials):

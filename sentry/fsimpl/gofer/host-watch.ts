@@ -82,6 +82,19 @@ class NotifyConn {
     else this.routes.delete(r.wd);
   }
 
+  /**
+   * end stops listening for the connection's host events, before it is closed
+   * (releaseConnection): the reactor lets go of its descriptor (a closed descriptor's
+   * number is soon another's) and no route is left to deliver to.
+   */
+  end(): void {
+    const t = this.client.engine.transport;
+    if (this.pumped && t instanceof FdTransport) reactor().unwatch(t.fd);
+    this.pumped = false;
+    this.routes.clear();
+    this.queued = [];
+  }
+
   /** poll keeps one Tnotify parked while something is watched. */
   private poll(): void {
     if (this.polling || this.routes.size === 0 || this.client.engine.closedBy) return;
@@ -172,6 +185,11 @@ function connOf(client: Client): NotifyConn {
   return c;
 }
 
+/** endHostWatches ends the host watches of a gofer connection about to be closed (NotifyConn.end). */
+export function endHostWatches(client: Client): void {
+  conns.get(client)?.end();
+}
+
 /** HostWatches is the host watches of one GoferFs, by inode number. */
 export class HostWatches {
   private readonly byIno = new Map<number, Route>();
@@ -179,10 +197,11 @@ export class HostWatches {
   constructor(private readonly fs: GoferFs) {}
 
   /** start asks the gofer to watch `inode`'s host file (a directory or regular file of a
-   * bind mount, over 9P2000.L.fd); elsewhere nothing changes behind the sandbox. */
+   * bind mount, over 9P2000.L.fd); elsewhere nothing changes behind the sandbox, nor
+   * once the connection is released (a deleted pod member's: nothing is heard any more). */
   start(inode: GoferInode): void {
     const { client } = this.fs;
-    if (!this.fs.revalidate || !client.fdPassing || this.byIno.has(inode.ino)) return;
+    if (!this.fs.revalidate || !client.fdPassing || this.fs.released || this.byIno.has(inode.ino)) return;
     if (!inode.isDir && !inode.isRegular) return;
     // As container root: the task's own read permission was checked by the sentry.
     this.fs.asTask();
