@@ -93,7 +93,7 @@ describe('phase sums of a sandbox (TVISOR_PHASES through the runtime)', () => {
         // cwd: the program's directory, so that `do` keeps it visible when the build is under /tmp.
         encoding: 'utf8', cwd: path.dirname(programBinary('bench-syscalls')), timeout: 60_000, env: { ...process.env },
       });
-      return { stdout: r.stdout, stderr: r.stderr, status: r.status, timedOut: r.error !== undefined };
+      return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1, timedOut: r.error !== undefined };
     }, syscalls);
     expect({ status: run.result.status, stderr: run.result.stderr }).toEqual({ status: 0, stderr: '' });
     expect(run.result.stdout).toMatch(/^getppid \d+\.\d+ us\n$/);
