@@ -10,11 +10,14 @@
  * The client's own changes: a request of the connection that changes a file makes the
  * host queue events the client has already reported to its own watchers. The queue is
  * therefore read before each changing request (what it holds is the host's) and after
- * it: what it holds then for the names the request changed (ownNames), or for a watched
+ * it: what it holds then for the names the request changed (handlers/notify.ts ownEvents), or for a watched
  * file itself, the request made, and is dropped; the rest is the host's (a host change
- * made meanwhile to another name). Changes the client makes without a request (writes
+ * made meanwhile to another name). A request that only reads (a walk, a listing, a read)
+ * drops only the events of reading (inotify.READ_EVENTS): a host change to the same file
+ * meanwhile is still reported. Changes the client makes without a request (writes
  * through a passed descriptor) are followed by a Tnotify barrier naming the file, which
- * drops what the host queued for it likewise.
+ * drops what the host queued for it likewise; its reads and read-only closes, by a
+ * barrier with NOTIFY_READS, which drops only the events of reading.
  *
  * Only files of an export are watched: a watch is added on a fid's own O_PATH
  * descriptor (hostfs/inotify.ts addWatch), a directory or a regular file.
@@ -84,11 +87,11 @@ export class WatchTable {
 
   /**
    * drain reads every event the host has queued and queues them (an IN_IGNORED ends its
-   * watch), but for the client's own: with `own`, the events of a watched file itself
-   * and those naming one of `own` in a watched directory. Events of watches no longer
-   * held (ended by Tunwatch) are dropped.
+   * watch), but for the client's own: with `own`, the events of `kinds` (IN_* bits, all
+   * by default) of a watched file itself and those naming one of `own` in a watched
+   * directory. Events of watches no longer held (ended by Tunwatch) are dropped.
    */
-  drain(own: readonly string[] | null): void {
+  drain(own: readonly string[] | null, kinds = inotify.ALL_EVENTS): void {
     if (this.ifd < 0) return;
     for (;;) {
       const got = inotify.readEvents(this.ifd, readBuf);
@@ -101,7 +104,7 @@ export class WatchTable {
         }
         if (!this.refs.has(e.wd)) continue;
         if (e.mask & inotify.IN_IGNORED) this.refs.delete(e.wd);
-        else if (own && (e.name === '' || own.includes(e.name))) continue;
+        else if (own && (e.mask & kinds) !== 0 && (e.name === '' || own.includes(e.name))) continue;
         this.push({ wd: e.wd, mask: e.mask, cookie: e.cookie, name: e.name });
       }
     }

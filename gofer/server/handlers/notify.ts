@@ -3,7 +3,8 @@
  * table and its rules are server/watches.ts; the long poll is parked by the connection.
  */
 import { Errno } from '../../../native/libc';
-import { NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
+import { NOTIFY_READS, NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
+import { ALL_EVENTS, READ_EVENTS } from '../../hostfs/inotify';
 import type { Session } from '../session';
 import { WatchTable } from '../watches';
 import { asCaller } from '../caller';
@@ -13,26 +14,41 @@ import { isErr, reply, type HandlerTable, type Reply } from './types';
  * answers the request later, when the host reports one (Connection.onNotify). */
 export const PARKED: Reply = { kind: 'Rnotify', events: [] };
 
+/** Own is what of the host's events a request makes: the names in their directories (the
+ * events of a watched file itself go with them) and the kinds (IN_* bits). */
+export interface Own {
+  names: string[];
+  kinds: number;
+}
+
 /**
- * ownNames lists the names in their directories whose host events a request makes (the
- * client reports those changes itself: Connection drops their echo), or null for a
- * request that changes nothing. Read before the request is handled (a rename moves the
- * name). The events of a watched file itself are always dropped with them.
+ * ownEvents says which host events a request makes (the client reports what it does
+ * itself: Connection drops their echo), or null for a request that opens, reads and
+ * changes nothing. Read before the request is handled (a rename moves the name). A
+ * request that only looks up or reads (a walk opens each name O_PATH, which kernels
+ * before 6.5 report as IN_OPEN and IN_CLOSE_NOWRITE; a listing opens and reads the
+ * directory) makes only READ_EVENTS.
  */
-export function ownNames(s: Session, m: Message<RequestName>): string[] | null {
+export function ownEvents(s: Session, m: Message<RequestName>): Own | null {
   const nameOf = (fid: number): string[] => {
     const f = s.fids.get(fid);
     return f ? [f.file.name] : [];
   };
+  const all = (names: string[]): Own => ({ names, kinds: ALL_EVENTS });
+  const reads = (names: string[]): Own => ({ names, kinds: READ_EVENTS });
   switch (m.kind) {
     case 'Tlcreate': case 'Tsymlink': case 'Tmknod': case 'Tmkdir': case 'Tlink': case 'Tunlinkat':
-      return [m.name];
+      return all([m.name]);
     case 'Trenameat':
-      return [m.oldName, m.newName];
+      return all([m.oldName, m.newName]);
     case 'Trename':
-      return [...nameOf(m.fid), m.name];
+      return all([...nameOf(m.fid), m.name]);
     case 'Tsetattr': case 'Twrite': case 'Tlopen': case 'Tclunk': case 'Tremove': case 'Txattrcreate': case 'Tfsync':
-      return nameOf(m.fid);
+      return all(nameOf(m.fid));
+    case 'Tread': case 'Treaddir': case 'Treaddirstat':
+      return reads(nameOf(m.fid));
+    case 'Twalk': case 'Twalkstat':
+      return reads(m.names);
     default:
       return null;
   }
@@ -56,14 +72,15 @@ export const notifyHandlers: HandlerTable = {
     return isErr(r) ? r : reply('Runwatch', {});
   },
 
-  // Tnotify: a barrier (flags 0) or a long poll (NOTIFY_WAIT); at most one waits.
+  // Tnotify: a barrier (flags 0, or NOTIFY_READS for reads only) or a long poll
+  // (NOTIFY_WAIT); at most one waits.
   Tnotify(s, m) {
     if (!s.fdPassing) return -Errno.EOPNOTSUPP;
-    if ((m.flags & ~NOTIFY_WAIT) !== 0) return -Errno.EINVAL;
+    if ((m.flags & ~(NOTIFY_WAIT | NOTIFY_READS)) !== 0 || m.flags === (NOTIFY_WAIT | NOTIFY_READS)) return -Errno.EINVAL;
     const w = (s.watches ??= new WatchTable());
     if (!(m.flags & NOTIFY_WAIT)) {
       if (m.name.includes('/')) return -Errno.EINVAL;
-      w.drain(m.name ? [m.name] : []);
+      w.drain(m.name ? [m.name] : [], m.flags & NOTIFY_READS ? READ_EVENTS : ALL_EVENTS);
       return reply('Rnotify', { events: [] });
     }
     if (w.parked >= 0) return -Errno.EBUSY;
