@@ -42,6 +42,9 @@ export class WatchTable {
   /** parked is the tag of a Tnotify waiting for events (-1 when none waits). */
   parked = -1;
   private readonly refs = new Map<number, number>();
+  /** watched is the File each wd was first added for: its name (kept current by renames)
+   * tells whether the events of that watched file itself are a request's own. */
+  private readonly watched = new Map<number, File>();
   private queue: Note[] = [];
 
   /** size is the number of watches. */
@@ -67,6 +70,7 @@ export class WatchTable {
       return -Errno.ENOSPC;
     }
     this.refs.set(wd, (n ?? 0) + 1);
+    if (n === undefined) this.watched.set(wd, file);
     return wd;
   }
 
@@ -80,6 +84,7 @@ export class WatchTable {
     }
     this.drain(null); // what the host reported of it before is still the host's
     this.refs.delete(wd);
+    this.watched.delete(wd);
     this.queue = this.queue.filter((e) => e.wd !== wd);
     inotify.rmWatch(this.ifd, wd);
     return 0;
@@ -88,8 +93,10 @@ export class WatchTable {
   /**
    * drain reads every event the host has queued and queues them (an IN_IGNORED ends its
    * watch), but for the client's own: with `own`, the events of `kinds` (IN_* bits, all
-   * by default) of a watched file itself and those naming one of `own` in a watched
-   * directory. Events of watches no longer held (ended by Tunwatch) are dropped.
+   * by default) naming one of `own` in a watched directory, and those of a watched file
+   * itself whose name is one of `own` (another watched file's are the host's: a file
+   * followed by tail -f must not lose an append made while the client changed another).
+   * Events of watches no longer held (ended by Tunwatch) are dropped.
    */
   drain(own: readonly string[] | null, kinds = inotify.ALL_EVENTS): void {
     if (this.ifd < 0) return;
@@ -103,8 +110,12 @@ export class WatchTable {
           continue;
         }
         if (!this.refs.has(e.wd)) continue;
-        if (e.mask & inotify.IN_IGNORED) this.refs.delete(e.wd);
-        else if (own && (e.mask & kinds) !== 0 && (e.name === '' || own.includes(e.name))) continue;
+        if (e.mask & inotify.IN_IGNORED) {
+          this.refs.delete(e.wd);
+          this.watched.delete(e.wd);
+        } else if (own && (e.mask & kinds) !== 0 && own.includes(e.name === '' ? this.watched.get(e.wd)?.name ?? '' : e.name)) {
+          continue;
+        }
         this.push({ wd: e.wd, mask: e.mask, cookie: e.cookie, name: e.name });
       }
     }
@@ -134,6 +145,7 @@ export class WatchTable {
     if (this.ifd >= 0) sys.close(this.ifd);
     this.ifd = -1;
     this.refs.clear();
+    this.watched.clear();
     this.queue = [];
     this.parked = -1;
   }

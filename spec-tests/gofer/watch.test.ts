@@ -147,6 +147,26 @@ describe('gofer host watches', () => {
     for (const w of [wd, fwd]) expectKind(await g.c.rpc({ kind: 'Tunwatch', wd: w }), 'Runwatch');
   });
 
+  it('a request or barrier for one file keeps the host\'s events of another watched file itself', async () => {
+    fs.writeFileSync(ex('followed'), 'line 0\n');
+    const f = await walk(['followed']);
+    const fwd = await watch(f);
+    const d = await walk(['sub']);
+    expectKind(await g.c.rpc({ kind: 'Tmkdir', dfid: d, name: 'elsewhere', mode: 0o755, gid: 0 }), 'Rmkdir');
+    // A host append to the followed file (as tail -f follows it), then a barrier naming
+    // another file (the client wrote to it through a passed descriptor; the same rule
+    // drops a request's echo after it): the append is still reported.
+    fs.appendFileSync(ex('followed'), 'line 1\n');
+    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: 0, name: 'elsewhere' }), 'Rnotify');
+    expect(await next(3, () => undefined)).toEqual([
+      { wd: fwd, mask: IN_OPEN, cookie: 0, name: '' }, { wd: fwd, mask: IN_MODIFY, cookie: 0, name: '' }, { wd: fwd, mask: IN_CLOSE_WRITE, cookie: 0, name: '' }]);
+    // A barrier naming the followed file drops them (the client's own write).
+    fs.appendFileSync(ex('followed'), 'line 2\n');
+    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: 0, name: 'followed' }), 'Rnotify');
+    expect(await next(1, () => fs.chmodSync(ex('followed'), 0o600))).toEqual([{ wd: fwd, mask: IN_ATTRIB, cookie: 0, name: '' }]);
+    expectKind(await g.c.rpc({ kind: 'Tunwatch', wd: fwd }), 'Runwatch');
+  });
+
   it('watches only files of the export, on their own descriptors: a symlink out is refused, `..` is the root', async () => {
     const link = await walk(['link-dir']);
     expect(errnoOf(await g.c.rpc({ kind: 'Twatch', fid: link }))).toBe(Errno.EOPNOTSUPP);
