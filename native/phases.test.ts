@@ -104,9 +104,11 @@ describe('phase sums of a sandbox (TVISOR_PHASES through the runtime)', () => {
   const mostFrequent = (s: Sums, family: string) => Object.entries(s).filter(([k]) => k.startsWith(`${family}:`)).sort((a, b) => b[1][0] - a[1][0])[0]?.[0];
 
   for (const platform of ['ptrace', 'systrap']) {
-    test(`${platform}, default mode: the switch and each handler, one line per process, no loop phases`, () => {
+    test(`${platform}, default mode: the switch and each handler, one sentry line, no loop phases`, () => {
       const got = getppid(platform, false);
-      expect([...got.keys()].sort()).toEqual(['gofer', 'sentry']);
+      // The gofer's line is not asserted: a gofer killed with its sandbox before its
+      // connection ends writes none (seen now and then here, and in bench-syscalls' walks).
+      expect([...got.keys()].filter((k) => k !== 'gofer')).toEqual(['sentry']);
       const s = got.get('sentry')!;
       expect(s.switch[0]).toBeGreaterThan(100);
       expect(mostFrequent(s, 'sys')).toBe('sys:getppid');
