@@ -112,7 +112,8 @@ describe('tail -f of a bind-mounted file appended to from the host', () => {
     expect({ stdout: runc.stdout, status: runc.status }).toEqual({ stdout: EXPECTED, status: 0 });
   }, 120_000);
 
-  // Three rounds: the line missed once was not reproduced at will.
+  // Three rounds: an append lands in a request's window only now and then (the lock-step
+  // case below makes it likely).
   for (const round of [1, 2, 3]) {
     it(`under tvisor, round ${round}: as under runc`, async () => {
       const r = await follow('tvisor');
