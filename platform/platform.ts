@@ -105,7 +105,7 @@ export interface Platform {
   tracerCpuNs?(): number;
   /**
    * debugStamps, where the platform splits its round trips into steps (a debug figure:
-   * sentry/kernel/syscall-stamps.ts), starts them on the calling thread (on) or stops them
+   * native/phases.ts, TVISOR_PHASES=syscalls:<file>), starts them on the calling thread (on) or stops them
    * and returns their sums in ns with their `count` (off).
    */
   debugStamps?(on: boolean): Record<string, number> | undefined;

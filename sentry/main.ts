@@ -57,8 +57,7 @@ import { usePtmx } from './fsimpl/host/host-pty';
 import { vdsoClock } from './kernel/timekeeper';
 import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
-import { stampsOn, writeStamps } from './kernel/syscall-stamps';
-import { phasesDump, phasesStart } from '../native/phases';
+import { PHASES, phaseAddSplit, phasesDump, phasesStart } from '../native/phases';
 import { startMemoryReport } from '../native/memory-report';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
@@ -242,9 +241,9 @@ export async function main(argv: string[]): Promise<number> {
   const done = new Promise<number>((resolve) => {
     kernel.onInitExit = (status) => {
       profileMark('init-exit');
+      if (PHASES.syscalls) phaseAddSplit(kernel.platform.name, kernel.platform.debugStamps?.(false));
       phasesDump(); // before the runtime hears of the end: it may kill this process next
       const code = exitCode(status);
-      if (stampsOn) writeStamps(kernel.platform.name, kernel.platform.debugStamps?.(false));
       if (kernel.syscallCoverage) log.info(`${SYSCALL_COVERAGE} ${[...kernel.syscallCoverage].sort((a, b) => a - b).join(',')}`);
       if (exitFd >= 0) {
         try {

@@ -11,13 +11,19 @@
 import { lastErrno, libcFunc } from '../../native/libc';
 
 /** The host IN_* bits the gofer forwards, and the flags it uses. */
-export const IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80,
-  IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_MOVE_SELF = 0x800, IN_UNMOUNT = 0x2000,
-  IN_Q_OVERFLOW = 0x4000, IN_IGNORED = 0x8000, IN_ISDIR = 0x40000000;
-/** HOST_EVENTS is the mask of every host watch: the changes a watcher in the sandbox may
- * want to hear of (never IN_ACCESS, IN_OPEN or IN_CLOSE_NOWRITE: the gofer's own
- * lookups and opens would be all there is to hear). */
-export const HOST_EVENTS = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
+export const IN_ACCESS = 0x1, IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_CLOSE_NOWRITE = 0x10, IN_OPEN = 0x20,
+  IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80, IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_MOVE_SELF = 0x800,
+  IN_UNMOUNT = 0x2000, IN_Q_OVERFLOW = 0x4000, IN_IGNORED = 0x8000, IN_ISDIR = 0x40000000;
+/** READ_EVENTS are the events of reading a file (opening, reading, closing without a
+ * write): all a request or a barrier that only reads can make the host report. */
+export const READ_EVENTS = IN_ACCESS | IN_OPEN | IN_CLOSE_NOWRITE;
+/** HOST_EVENTS is the mask of every host watch: every event inotify(7) reports of a
+ * file, since a watcher in the sandbox sees the host's reads of a bind-mounted file as
+ * any reader's (the same inode). The host's reports of the gofer's own opens, reads and
+ * closes for the sandbox are dropped as its changes are (server/watches.ts). */
+export const HOST_EVENTS = READ_EVENTS | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
+/** ALL_EVENTS is every event a watch reports (a barrier or request that may change). */
+export const ALL_EVENTS = 0xfff;
 const IN_NONBLOCK = 0o4000, IN_CLOEXEC = 0o2000000;
 
 const f = {

@@ -12,7 +12,7 @@ import { Errno } from '../../native/libc';
 import type { Call, Engine, OpGen, Received, Request, Step } from './client-engine';
 import { P9Error, protocolError, WalkError } from './client-error';
 import { decodeDirents, type Dirent } from './dirent';
-import { carriesFd, GetattrMask, IOHDRSZ, MAX_DIRSTATS, NOFID, VERSION_9P2000L, VERSION_FD, type Body, type DirStat, type Message, type ReplyName, type RequestName } from './messages';
+import { carriesFd, GetattrMask, IOHDRSZ, MAX_DIRSTATS, NOFID, NOTIFY_READS, VERSION_9P2000L, VERSION_FD, type Body, type DirStat, type Message, type ReplyName, type RequestName } from './messages';
 import type { Qid } from './wire';
 
 /** MAXWELEM is the most names one Twalk carries; longer walks take several. */
@@ -280,10 +280,11 @@ export const OPS = {
 
   /** notifyBarrier (9P2000.L.fd) tells the server that the host events queued so far
    * for `name` (in watched directories) and for watched files themselves are the
-   * client's own (Tnotify without NOTIFY_WAIT). */
-  *notifyBarrier(e: Engine, name: string): OpGen<void> {
+   * client's own (Tnotify without NOTIFY_WAIT); with `readsOnly`, only those of reading
+   * (IN_OPEN, IN_ACCESS, IN_CLOSE_NOWRITE: NOTIFY_READS). */
+  *notifyBarrier(e: Engine, name: string, readsOnly = false): OpGen<void> {
     if (!e.fdMode) throw new P9Error('notify', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
-    yield* rpc('notify barrier', { kind: 'Tnotify', flags: 0, name });
+    yield* rpc('notify barrier', { kind: 'Tnotify', flags: readsOnly ? NOTIFY_READS : 0, name });
   },
 
   /** statfs returns the file system statistics of the file system holding `fid`. */

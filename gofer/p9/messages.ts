@@ -127,7 +127,9 @@ export const MESSAGES = {
   //   per connection waits; the server's other requests go on meanwhile); name ''.
   //   flags 0: a barrier, answered at once with no events: what the host queued until
   //   then for `name` in a watched directory, and for watched files themselves, is the
-  //   client's own (its writes through passed descriptors) and is dropped)
+  //   client's own (its writes through passed descriptors) and is dropped; flags
+  //   NOTIFY_READS: a barrier that drops only IN_OPEN, IN_ACCESS and IN_CLOSE_NOWRITE
+  //   (the client's reads through passed descriptors, its closes of read-only ones))
   Tnotify: [88, { flags: 'u32', name: 'str' }],
   // Rnotify: n[2] n*(wd[4] mask[4] cookie[4] name[s])  (in the order the host reported
   //   them: wd a watch of Rwatch, or 0xffffffff with IN_Q_OVERFLOW; mask IN_* bits as in
@@ -224,6 +226,8 @@ export interface Note {
 export const MAX_NOTES = 256;
 /** NOTIFY_WAIT is Tnotify's flag for a long poll (without it, a barrier). */
 export const NOTIFY_WAIT = 1;
+/** NOTIFY_READS is Tnotify's flag for a barrier that covers the client's reads only. */
+export const NOTIFY_READS = 2;
 
 /** MAX_DIRSTATS bounds the entries of one Rreaddirstat (a reply also fits in msize). */
 export const MAX_DIRSTATS = 4096;

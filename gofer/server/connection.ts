@@ -10,7 +10,7 @@
  *
  * Host change notification (server/watches.ts): while the connection watches files, the
  * host's queue is read before each request that changes files (the host's changes) and
- * after it (the request's own, dropped: handlers/notify.ts ownChanges); a Tnotify that finds nothing queued is parked and answered
+ * after it (the request's own, dropped: handlers/notify.ts ownEvents); a Tnotify that finds nothing queued is parked and answered
  * when the server's poll finds the connection's inotify descriptor readable (onNotify)
  * or a later request's reading finds events, so that it never holds up other requests.
  */
@@ -20,7 +20,7 @@ import { DecodeError, decode, encodeInto, FrameSplitter, Writer, type Message, t
 import type { Exports } from './export';
 import { HANDLERS, type Handler, type Reply } from './handlers';
 import { MAX_MSIZE } from './handlers/session';
-import { ownChanges, PARKED } from './handlers/notify';
+import { ownEvents, PARKED } from './handlers/notify';
 import { Session } from './session';
 import { restoreOwn } from '../hostfs/creds';
 import { PHASES, phaseAdd, phasesDump, phasesStart } from '../../native/phases';
@@ -131,7 +131,7 @@ export class Connection {
     }
     let result: Reply | number;
     const watches = this.session.watches;
-    const own = watches && watches.ifd >= 0 ? ownChanges(this.session, msg as Message<RequestName>) : null;
+    const own = watches && watches.size > 0 ? ownEvents(this.session, msg as Message<RequestName>) : null;
     if (own) watches!.drain(null);
     // A plain 9P2000.L session acts as the gofer itself, for every host call of its
     // requests; a 9P2000.L.fd one switches to its caller where a call is made for it.
@@ -143,7 +143,7 @@ export class Connection {
       this.log.error(`9p: ${kind} failed: ${(e as Error).stack ?? e}`);
       result = -Errno.EIO;
     }
-    if (own && watches === this.session.watches && watches!.ifd >= 0) watches!.drain(own);
+    if (own && watches === this.session.watches && watches!.ifd >= 0) watches!.drain(own.names, own.kinds);
     if (result === PARKED) return;
     if (typeof result === 'number') {
       this.writeError(msg.tag, -result || Errno.EIO);

@@ -10,13 +10,14 @@
  * The client's own changes: a request of the connection that changes a file makes the
  * host queue events the client has already reported to its own watchers. The queue is
  * therefore read before each changing request (what it holds is the host's) and after
- * it: what it holds then for the entries the request changed (a name in a directory) or
- * of the files it changed themselves (handlers/notify.ts ownChanges: Own), both told by
- * host inode, the request made, and is dropped; the rest is the host's (a host change
- * made meanwhile to another file, or to the same name in another directory). Changes the
- * client makes without a request (writes through a passed descriptor) are followed by a
- * Tnotify barrier naming the file, which drops what the host queued for that name in any
- * directory, and for every watched file itself (the barrier does not say which).
+ * it: what it holds then for the names the request changed (handlers/notify.ts ownEvents), or for a watched
+ * file itself, the request made, and is dropped; the rest is the host's (a host change
+ * made meanwhile to another name). A request that only reads (a walk, a listing, a read)
+ * drops only the events of reading (inotify.READ_EVENTS): a host change to the same file
+ * meanwhile is still reported. Changes the client makes without a request (writes
+ * through a passed descriptor) are followed by a Tnotify barrier naming the file, which
+ * drops what the host queued for it likewise; its reads and read-only closes, by a
+ * barrier with NOTIFY_READS, which drops only the events of reading.
  *
  * Only files of an export are watched: a watch is added on a fid's own O_PATH
  * descriptor (hostfs/inotify.ts addWatch), a directory or a regular file.
@@ -34,27 +35,6 @@ export const MAX_QUEUED = 16384;
 
 const readBuf = Buffer.alloc(64 * 1024);
 
-/**
- * Own is what one request of the client changes itself, whose host events are its echo:
- * entries (a directory's host key, or null for any directory, and a name) and files
- * themselves (host keys, or null for every watched file).
- */
-export interface Own {
-  entries: Array<[dir: string | null, name: string]>;
-  files: string[] | null;
-}
-
-/** hostKey names the host file behind descriptor `fd` (device and inode), or null. */
-export function hostKey(fd: number): string | null {
-  const st = sys.fstat(fd);
-  return typeof st === 'number' ? null : keyOf(st);
-}
-
-/** keyOf names the host file a stat describes. */
-export function keyOf(st: sys.Stat): string {
-  return `${st.devMajor}:${st.devMinor}:${st.ino}`;
-}
-
 /** WatchTable holds one connection's watches and its queue of host events. */
 export class WatchTable {
   /** ifd is the host inotify instance (-1 until the first watch). */
@@ -62,8 +42,9 @@ export class WatchTable {
   /** parked is the tag of a Tnotify waiting for events (-1 when none waits). */
   parked = -1;
   private readonly refs = new Map<number, number>();
-  /** keys holds each watch's host file (hostKey), to tell a request's own events. */
-  private readonly keys = new Map<number, string | null>();
+  /** watched is the File each wd was first added for: its name (kept current by renames)
+   * tells whether the events of that watched file itself are a request's own. */
+  private readonly watched = new Map<number, File>();
   private queue: Note[] = [];
 
   /** size is the number of watches. */
@@ -89,7 +70,7 @@ export class WatchTable {
       return -Errno.ENOSPC;
     }
     this.refs.set(wd, (n ?? 0) + 1);
-    if (n === undefined) this.keys.set(wd, hostKey(file.fd));
+    if (n === undefined) this.watched.set(wd, file);
     return wd;
   }
 
@@ -103,7 +84,7 @@ export class WatchTable {
     }
     this.drain(null); // what the host reported of it before is still the host's
     this.refs.delete(wd);
-    this.keys.delete(wd);
+    this.watched.delete(wd);
     this.queue = this.queue.filter((e) => e.wd !== wd);
     inotify.rmWatch(this.ifd, wd);
     return 0;
@@ -111,10 +92,13 @@ export class WatchTable {
 
   /**
    * drain reads every event the host has queued and queues them (an IN_IGNORED ends its
-   * watch), but for the client's own (`own`: see Own). Events of watches no longer held
-   * (ended by Tunwatch) are dropped.
+   * watch), but for the client's own: with `own`, the events of `kinds` (IN_* bits, all
+   * by default) naming one of `own` in a watched directory, and those of a watched file
+   * itself whose name is one of `own` (another watched file's are the host's: a file
+   * followed by tail -f must not lose an append made while the client changed another).
+   * Events of watches no longer held (ended by Tunwatch) are dropped.
    */
-  drain(own: Own | null): void {
+  drain(own: readonly string[] | null, kinds = inotify.ALL_EVENTS): void {
     if (this.ifd < 0) return;
     for (;;) {
       const got = inotify.readEvents(this.ifd, readBuf);
@@ -128,19 +112,13 @@ export class WatchTable {
         if (!this.refs.has(e.wd)) continue;
         if (e.mask & inotify.IN_IGNORED) {
           this.refs.delete(e.wd);
-          this.keys.delete(e.wd);
-        } else if (own && this.isOwn(own, e.wd, e.name)) continue;
+          this.watched.delete(e.wd);
+        } else if (own && (e.mask & kinds) !== 0 && own.includes(e.name === '' ? this.watched.get(e.wd)?.name ?? '' : e.name)) {
+          continue;
+        }
         this.push({ wd: e.wd, mask: e.mask, cookie: e.cookie, name: e.name });
       }
     }
-  }
-
-  /** isOwn tells whether an event of watch `wd` (naming `name`, '' for the watched file
-   * itself) is one `own` made. A watch whose host file is unknown matches only `null`s. */
-  private isOwn(own: Own, wd: number, name: string): boolean {
-    const key = this.keys.get(wd) ?? null;
-    if (name === '') return own.files === null || (key !== null && own.files.includes(key));
-    return own.entries.some(([dir, n]) => n === name && (dir === null || dir === key));
   }
 
   private push(e: Note): void {
@@ -167,7 +145,7 @@ export class WatchTable {
     if (this.ifd >= 0) sys.close(this.ifd);
     this.ifd = -1;
     this.refs.clear();
-    this.keys.clear();
+    this.watched.clear();
     this.queue = [];
     this.parked = -1;
   }

@@ -22,7 +22,6 @@ import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 import { profileEnv, profileMark } from '../../native/startup-profile';
-import { SYSCALL_STAMPS_ENV } from '../../sentry/kernel/syscall-stamps';
 import { destroyMember, isMember, spawnMember } from './pod-member';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -70,9 +69,8 @@ const DEFAULT_ROOT = '/run/tvisor';
 export function sandboxEnv(): NodeJS.ProcessEnv {
   // TVISOR_KVM_DEVICE: the device --platform kvm opens (platform/kvm), e.g. a test's missing one.
   const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
-  // TVISOR_SYSCALL_STAMPS: the sentry's per-phase debug figures (sentry/kernel/syscall-stamps.ts).
-  const stamps = process.env[SYSCALL_STAMPS_ENV] ? { [SYSCALL_STAMPS_ENV]: process.env[SYSCALL_STAMPS_ENV] } : {};
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...kvm, ...stamps };
+  // profileEnv carries TVISOR_PHASES too: the sentry's and the gofer's phase sums (native/phases.ts).
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...kvm };
 }
 const EXIT_STATUS = 'exit-status';
 

@@ -23,12 +23,13 @@ import { chargeSystemTime } from './cputime';
 import { noteLeft, noteQueued, noteRun } from './sched-stats';
 import { emulateVsyscall, isVsyscallEntry } from './vsyscall';
 import { dispatchSyscall } from '../syscalls/linux/dispatch';
-import { Phase, addHandlerStamp, addStamp, addSwitchStamp, sliceEnded, sliceStarted, stampsOn } from './syscall-stamps';
 import { syscallName } from '../syscalls/linux/strace';
-import { PHASES, phaseAdd } from '../../native/phases';
+import { PHASES, phaseAdd, phaseAddSyscall, setSyscallNames } from '../../native/phases';
 
 /** BUS_ADRERR is SIGBUS's code for an access to a nonexistent physical address (past a file's end). */
 const BUS_ADRERR = 2;
+
+setSyscallNames(syscallName); // the phase sums' per-syscall keys (native/phases.ts)
 
 const SLICE_MS = 10;
 const LOOP_MS = 50;
@@ -71,10 +72,12 @@ export class Scheduler {
 
   constructor(private readonly kernel: Kernel) {}
 
-  /** stamping: the platform's debug stamps were turned on (syscall-stamps.ts). */
+  /** stamping: the platform's own split of its round trips was turned on (the phase sums' syscalls mode, native/phases.ts). */
   private stamping = false;
-  /** handlerMs is the last handler's time, for the stamps' dispatch phase. */
+  /** handlerMs is the last handler's time, for the phase sums' loop:dispatch. */
   private handlerMs = 0;
+  /** lastSliceEnd is when the last slice that left its task runnable ended (0: none), for loop:gap. */
+  private lastSliceEnd = 0;
 
   /** wake makes a blocked (or new) task runnable. */
   wake(t: Task): void {
@@ -104,7 +107,7 @@ export class Scheduler {
 
   private loop(): void {
     if (this.paused) return;
-    if (stampsOn && !this.stamping) {
+    if (PHASES.syscalls && !this.stamping) {
       this.stamping = true;
       this.kernel.platform.debugStamps?.(true);
     }
@@ -173,15 +176,14 @@ export class Scheduler {
       return true;
     }
     const w0 = performance.now();
-    const nr = stampsOn || PHASES.on ? t.regs.sysno : 0; // read before the handler: execve replaces the registers
+    const nr = PHASES.on ? t.regs.sysno : 0; // read before the handler: execve replaces the registers
     const r = dispatchSyscall(t);
     const took = performance.now() - w0;
     t.cpu.handlerMs += took;
-    if (stampsOn) {
-      addHandlerStamp(nr, took);
+    if (PHASES.on) {
+      phaseAddSyscall('sys', nr, took);
       this.handlerMs = took;
     }
-    if (PHASES.on) phaseAdd(`sys:${syscallName(nr)}`, took);
     if (r instanceof Block) {
       if (t.state === 'exited') return false;
       this.park(t, r);
@@ -199,10 +201,11 @@ export class Scheduler {
   private runTask(t: Task): void {
     setRunning(t.tg); // the OOM killer dooms rather than tears down the running process
     try {
-      if (stampsOn) {
-        sliceStarted(performance.now());
+      if (PHASES.syscalls) {
+        const now = performance.now();
+        if (this.lastSliceEnd > 0) phaseAdd('loop:gap', now - this.lastSliceEnd);
         this.runTaskSlice(t);
-        sliceEnded(t.state === 'runnable' ? performance.now() : 0); // a gap after a block is idle time, not the loop's
+        this.lastSliceEnd = t.state === 'runnable' ? performance.now() : 0; // a gap after a block is idle time, not the loop's
       } else {
         this.runTaskSlice(t);
       }
@@ -211,12 +214,24 @@ export class Scheduler {
     }
   }
 
+  /** phasesOfStop adds a stop's phases (native/phases.ts): the switch from s1 to s2 and, in
+   * the syscalls mode, the loop before it (from s0), the timers after it (to now) and the
+   * switch by the syscall it stopped at (when `atSyscall`). */
+  private phasesOfStop(t: Task, atSyscall: boolean, s0: number, s1: number, s2: number): void {
+    phaseAdd('switch', s2 - s1); // the trap and the application's own time
+    if (!PHASES.syscalls) return;
+    phaseAdd('loop:timers', performance.now() - s2);
+    phaseAdd('loop:pre', s1 - s0);
+    if (atSyscall) phaseAddSyscall('switch', t.regs.sysno, s2 - s1);
+    this.handlerMs = 0;
+  }
+
   /** runTaskSlice runs t until it blocks, exits or its slice ends. */
   private runTaskSlice(t: Task): void {
     const sliceEnd = Date.now() + SLICE_MS;
     if (t.inSyscall && !this.runSyscall(t)) return;
     for (;;) {
-      const s0 = stampsOn ? performance.now() : 0;
+      const s0 = PHASES.syscalls ? performance.now() : 0;
       // Chosen by the OOM killer while it allocated: SIGKILL now (mm/oom.ts).
       if (takeDoomed(t.tg)) {
         exitGroup(t, { signal: SIGKILL });
@@ -229,23 +244,16 @@ export class Scheduler {
       // is served while a task computes. A task that makes no syscalls still comes back
       // here: its stub's ITIMER_VIRTUAL stops it every 10 ms of CPU (see native/stub).
       if (Date.now() > sliceEnd) return;
-      const s1 = stampsOn || PHASES.on ? performance.now() : 0;
+      const s1 = PHASES.on ? performance.now() : 0;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
-      const s2 = stampsOn || PHASES.on ? performance.now() : 0;
-      if (PHASES.on) phaseAdd('switch', s2 - s1); // the trap and the application's own time
+      const s2 = PHASES.on ? performance.now() : 0;
       checkCpuTimers(t);
-      if (stampsOn) {
-        const s3 = performance.now();
-        addStamp(Phase.Pre, s1 - s0);
-        addSwitchStamp(res.kind === 'syscall' ? t.regs.sysno : -1, s2 - s1);
-        addStamp(Phase.Timers, s3 - s2);
-        this.handlerMs = 0;
-      }
+      if (PHASES.on) this.phasesOfStop(t, res.kind === 'syscall', s0, s1, s2);
       switch (res.kind) {
         case 'syscall': {
-          const s3 = stampsOn ? performance.now() : 0;
+          const s3 = PHASES.syscalls ? performance.now() : 0;
           const ran = this.runSyscall(t);
-          if (stampsOn) addStamp(Phase.Dispatch, performance.now() - s3 - this.handlerMs);
+          if (PHASES.syscalls) phaseAdd('loop:dispatch', performance.now() - s3 - this.handlerMs);
           if (!ran) return;
           break;
         }

@@ -8,7 +8,10 @@
  * Last, the program changes the directory itself: each of those events comes once (the
  * host's echo of the sandbox's own changes is not reported again), and it writes a file
  * through a MAP_SHARED mapping with msync, which Linux does not report (nor may the host's
- * echo of tvisor's write-back of the mapping).
+ * echo of tvisor's write-back of the mapping). Then a host process reads a file (cat):
+ * IN_OPEN, IN_ACCESS and IN_CLOSE_NOWRITE come to a watcher in the sandbox as natively,
+ * and the program's own read of it reports each once (not again as the host's echo of
+ * the gofer's open and the sentry's reads).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -32,9 +35,10 @@ const STEPS: Array<[number, string]> = [
   [4, `fs.unlinkSync(path.join(dir, 'f'))`], // IN_ATTRIB, IN_DELETE_SELF, IN_IGNORED, IN_DELETE
 ];
 
-/** HELPER makes STEPS on the host: each once ctl/ready, then ctl/ack<i-1>, exists. */
+/** HELPER makes STEPS on the host: each once ctl/ready, then ctl/ack<i-1>, exists; then,
+ * once ctl/reading exists, reads dir/r with cat. */
 const HELPER = `
-const fs = require('fs'), path = require('path');
+const fs = require('fs'), path = require('path'), { execFileSync } = require('child_process');
 const [dir, ctl] = process.argv.slice(1);
 const steps = [${STEPS.map(([, s]) => `() => ${s}`).join(', ')}];
 const deadline = Date.now() + 50000;
@@ -42,7 +46,11 @@ let i = 0;
 const tick = () => {
   if (Date.now() > deadline) { console.error('helper: gave up at step ' + i); process.exit(1); }
   if (!fs.existsSync(path.join(ctl, i === 0 ? 'ready' : 'ack' + (i - 1)))) return setTimeout(tick, 5);
-  if (i === steps.length) process.exit(0);
+  if (i === steps.length) {
+    if (!fs.existsSync(path.join(ctl, 'reading'))) return setTimeout(tick, 5);
+    execFileSync('cat', [path.join(dir, 'r')], { stdio: 'ignore' });
+    process.exit(0);
+  }
   steps[i++]();
   setTimeout(tick, 5);
 };
@@ -58,6 +66,7 @@ async function withHostChanges(run: (dir: string, ctl: string) => RunResult): Pr
   fs.mkdirSync(dir);
   fs.mkdirSync(ctl);
   fs.writeFileSync(path.join(dir, 'f'), 'watched by itself\n');
+  fs.writeFileSync(path.join(dir, 'r'), 'read by the host, then by the sandbox\n');
   try {
     const helper = spawn(process.execPath, ['-e', HELPER, dir, ctl], { stdio: ['ignore', 'ignore', 'pipe'] });
     let helperErr = '';
@@ -100,6 +109,8 @@ describe('inotify of host changes to a bind mount', () => {
       'mapping:', '  dir CREATE mapped', '  dir MODIFY mapped',
       'msync:',
       'unmapped:', '  dir CLOSE_WRITE mapped', '  dir DELETE mapped',
+      'host reads:', '  dir OPEN r', '  file OPEN -', '  dir ACCESS r', '  file ACCESS -', '  dir CLOSE_NOWRITE r', '  file CLOSE_NOWRITE -',
+      'own reads:', '  dir OPEN r', '  file OPEN -', '  dir ACCESS r', '  file ACCESS -', '  dir CLOSE_NOWRITE r', '  file CLOSE_NOWRITE -',
       'done',
     ]);
   }, 60_000);

@@ -15,18 +15,19 @@
  * (made afresh, read-only, the files under /walk), walk-10k-cold-bind under a bind mount
  * of a fresh host directory at /walk (which tvisor revalidates at every lookup).
  *
- * With BENCH_PHASES=1, each cold walk then runs once more per tvisor platform (ptrace,
- * systrap) with the sandbox's phase sums on (native/phases.ts), and its time per stat is
- * printed by phase: the trap, the handler, path resolution, listings and lookups, each 9P
- * round trip, the codec on both sides, the gofer's handlers and host calls (walk-phases.ts);
- * BENCH_PHASES=only prints those alone, without the table.
+ * With BENCH_PHASES=1, after the table, the timed ops and each cold walk run once more per
+ * tvisor platform (ptrace, systrap) with the sandbox's phase sums on in the per-syscall
+ * mode (TVISOR_PHASES=syscalls:<file>, native/phases.ts; the table's own runs never have
+ * them on), and this prints (walk-phases.ts) the timed ops' scheduler loop per stop (pre,
+ * switch, timers, dispatch, handler, the event-loop gap, the commonest syscalls, systrap's
+ * split of the round trip) and each walk's time per stat by phase: the trap, the handler,
+ * path resolution, listings and lookups, each 9P round trip, the codec on both sides, the
+ * gofer's handlers and host calls. BENCH_PHASES=only prints those alone, without the
+ * table. BENCH_STAMPS=1 (the old name) is BENCH_PHASES=1.
  *
  * Environment: BENCH_SECONDS_PER_OP (default 0.3) is the time budget of each operation in
  * one run of the program; BENCH_PASSES (default 3) is how many times each runtime runs it;
- * BENCH_OPS (a comma-separated list of ops) measures those ops only. BENCH_STAMPS=1 runs
- * both tvisor columns with the sentry's per-phase stamps (TVISOR_SYSCALL_STAMPS, see
- * sentry/kernel/syscall-stamps.ts) and prints each sandbox's summary line after the table
- * (the stamps cost a few performance.now() calls per syscall: compare those runs together).
+ * BENCH_OPS (a comma-separated list of ops) measures those ops only.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,7 +36,7 @@ import * as path from 'node:path';
 import { baseline, regressionVerdict, REGRESSION_BOUND } from './baseline';
 import { RUNTIMES, RunResult, Runtime, programBinary, runNative, runUnder, runtimeSkipReason, tvisorOnPlatform, type RunOptions } from '../behaviour/runner';
 import { makeRootfs } from '../behaviour/bundle';
-import { printPhases, withPhases } from './walk-phases';
+import { printLoop, printPhases, withPhases } from './walk-phases';
 
 const PROGRAM = 'bench-syscalls';
 /** OPS are the benchmark's operations, in its output order. */
@@ -182,18 +183,12 @@ function measureAll(runs: { name: string; skip?: string; run: () => RunResult }[
   return cols;
 }
 
-/** stamped wraps a tvisor column's run so that its sentries append their stamps to `file`
- * (BENCH_STAMPS); otherwise returns run unchanged. */
-function stamped(run: () => RunResult, file: string): () => RunResult {
-  if (!process.env.BENCH_STAMPS) return run;
-  return () => {
-    process.env.TVISOR_SYSCALL_STAMPS = file;
-    try {
-      return run();
-    } finally {
-      delete process.env.TVISOR_SYSCALL_STAMPS;
-    }
-  };
+/** phasesMode is BENCH_PHASES ('1', 'only' or none), BENCH_STAMPS=1 being BENCH_PHASES=1. */
+function phasesMode(): string | undefined {
+  if (process.env.BENCH_PHASES) return process.env.BENCH_PHASES;
+  if (!process.env.BENCH_STAMPS) return undefined;
+  process.stderr.write('bench-syscalls: BENCH_STAMPS is now BENCH_PHASES=1\n');
+  return '1';
 }
 
 /** runscPlatform reads runsc's default platform from `runsc flags` (printed on stderr). */
@@ -219,9 +214,10 @@ function main(): number {
     process.stderr.write(`bench-syscalls: ${programBinary(PROGRAM)} is missing (run make)\n`);
     return 1;
   }
-  if (process.env.BENCH_PHASES === 'only') {
-    // The phases alone, without the table (a quicker look while working on the walk).
-    phasesOfWalks(90_000);
+  const phases = phasesMode();
+  if (phases === 'only') {
+    // The phases alone, without the table (a quicker look while working on a path).
+    phasesOfRuns(90_000);
     return 0;
   }
   const seconds = process.env.BENCH_SECONDS_PER_OP ?? '0.3';
@@ -237,14 +233,13 @@ function main(): number {
       ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => ({
         name: rt,
         skip: runtimeSkipReason(rt),
-        run: stamped(() => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
-          path.join(wrapperDir, 'stamps-tvisor')),
+        run: () => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
       })),
       {
         name: 'tvisor-systrap',
         skip: runtimeSkipReason('tvisor'),
-        run: stamped(() => andWalk((only) => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin: systrapBin }),
-          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: systrapBin, ...opts })), path.join(wrapperDir, 'stamps-tvisor-systrap')),
+        run: () => andWalk((only) => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin: systrapBin }),
+          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: systrapBin, ...opts })),
       },
       ...(base ? [{
         name: base.label,
@@ -255,10 +250,6 @@ function main(): number {
     ],
     passes,
   );
-  const stampLines = ['tvisor', 'tvisor-systrap'].map((c) => {
-    const f = path.join(wrapperDir, `stamps-${c}`);
-    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => `  ${c}: ${l}`) : [];
-  }).flat();
   fs.rmSync(wrapperDir, { recursive: true, force: true });
   const [native, , runsc, tvisor, systrap, before] = columns;
 
@@ -308,21 +299,27 @@ function main(): number {
     }
     printTable(brows);
   }
-  if (stampLines.length) console.log(`\nthe sentry's stamps (BENCH_STAMPS), one line per sandbox:\n${stampLines.join('\n')}`);
   for (const c of columns) if (c.na) console.log(`\n${c.name}: n/a: ${c.na}`);
-  if (process.env.BENCH_PHASES === '1' && !runtimeSkipReason('tvisor')) phasesOfWalks(timeoutMs);
+  if (phases === '1' && !runtimeSkipReason('tvisor')) phasesOfRuns(timeoutMs);
   return 0;
 }
 
-/** phasesOfWalks runs each cold walk once per tvisor platform with the phase sums on and
- * prints them (BENCH_PHASES=1). */
-function phasesOfWalks(timeoutMs: number): void {
+/** phasesOfRuns runs the timed ops (in one run) and each cold walk once per tvisor
+ * platform with the phase sums on in the per-syscall mode and prints them (BENCH_PHASES). */
+function phasesOfRuns(timeoutMs: number): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-phases-'));
   try {
+    const args = ['-t', process.env.BENCH_SECONDS_PER_OP ?? '0.3'];
     const bins: Array<[string, string | undefined]> = [['tvisor', undefined], ['tvisor-systrap', tvisorOnPlatform('systrap', dir)]];
+    for (const [name, bin] of bins) {
+      if (TIMED_OPS.length === 0) break;
+      const only = process.env.BENCH_OPS !== undefined ? TIMED_OPS : [];
+      printLoop(`${only.length ? only.join(',') : 'the timed ops'} ${name}`,
+        withPhases(() => runUnder('tvisor', PROGRAM, [...args, ...only], { timeoutMs, bin }), true));
+    }
     for (const w of WALKS) {
       for (const [name, bin] of bins) {
-        const r = withPhases(() => withWalkTree(w.op, w.rootfs, (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin, ...opts })));
+        const r = withPhases(() => withWalkTree(w.op, w.rootfs, (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin, ...opts })), true);
         printPhases(`${w.op} ${name}`, r, WALK_FILES);
       }
     }

@@ -2,8 +2,10 @@
  * Host change notification (9P2000.L.fd's Twatch, Tunwatch, Tnotify; gofer/server/
  * watches.ts): the gofer watches files of its export with host inotify and reports the
  * host's changes to a parked Tnotify, in order, with Linux's masks, names and cookies;
- * the client's own changes are not reported back; a watch never reaches outside the
- * export; what a client sends wrong is answered with an errno and the gofer goes on.
+ * the host's reads too (IN_OPEN, IN_ACCESS, IN_CLOSE_NOWRITE, as Linux reports any
+ * reader's); the client's own changes and reads are not reported back; a watch never
+ * reaches outside the export; what a client sends wrong is answered with an errno and
+ * the gofer goes on.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,12 +14,13 @@ import { built, errnoOf, escapeGofer, expectKind, GoferProcess } from './harness
 import { Client, FdTransport } from '../../gofer/p9/client';
 import { connectUnix } from '../../native/unixsock';
 import { Errno } from '../../native/libc';
-import { NOTIFY_WAIT, type Note } from '../../gofer/p9';
+import { NOTIFY_READS, NOTIFY_WAIT, type Note } from '../../gofer/p9';
 
 if (!built) throw new Error('bin/tvisor is not built: run make build');
 
-const IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80, IN_CREATE = 0x100,
-  IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_IGNORED = 0x8000, IN_ISDIR = 0x40000000;
+const IN_ACCESS = 0x1, IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_CLOSE_NOWRITE = 0x10, IN_OPEN = 0x20,
+  IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80, IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_IGNORED = 0x8000,
+  IN_ISDIR = 0x40000000;
 
 describe('gofer host watches', () => {
   const g = escapeGofer('tvisor-watch-');
@@ -54,10 +57,12 @@ describe('gofer host watches', () => {
   it('reports host creates, writes, attribute changes, renames and deletes in a watched directory', async () => {
     const d = await walk(['sub']);
     const wd = await watch(d);
-    expect(await next(2, () => fs.writeFileSync(ex('sub', 'a'), ''))).toEqual([
-      { wd, mask: IN_CREATE, cookie: 0, name: 'a' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'a' }]);
-    expect(await next(2, () => fs.appendFileSync(ex('sub', 'a'), 'x'))).toEqual([
-      { wd, mask: IN_MODIFY, cookie: 0, name: 'a' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'a' }]);
+    expect(await next(3, () => fs.writeFileSync(ex('sub', 'a'), ''))).toEqual([
+      { wd, mask: IN_CREATE, cookie: 0, name: 'a' }, { wd, mask: IN_OPEN, cookie: 0, name: 'a' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'a' }]);
+    expect(await next(3, () => fs.appendFileSync(ex('sub', 'a'), 'x'))).toEqual([
+      { wd, mask: IN_OPEN, cookie: 0, name: 'a' }, { wd, mask: IN_MODIFY, cookie: 0, name: 'a' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'a' }]);
+    expect(await next(3, () => fs.readFileSync(ex('sub', 'a')))).toEqual([
+      { wd, mask: IN_OPEN, cookie: 0, name: 'a' }, { wd, mask: IN_ACCESS, cookie: 0, name: 'a' }, { wd, mask: IN_CLOSE_NOWRITE, cookie: 0, name: 'a' }]);
     expect(await next(1, () => fs.chmodSync(ex('sub', 'a'), 0o600))).toEqual([{ wd, mask: IN_ATTRIB, cookie: 0, name: 'a' }]);
     const moved = await next(2, () => fs.renameSync(ex('sub', 'a'), ex('sub', 'b')));
     expect(moved.map((e) => [e.mask, e.name])).toEqual([[IN_MOVED_FROM, 'a'], [IN_MOVED_TO, 'b']]);
@@ -92,8 +97,8 @@ describe('gofer host watches', () => {
     expectKind(await g.c.rpc({ kind: 'Tlcreate', fid: walked, name: 'mine.txt', flags: 1, mode: 0o644, gid: 0 }), 'Rlcreate');
     expectKind(await g.c.rpc({ kind: 'Tunlinkat', dirFid: d, name: 'mine', flags: 0x200 }), 'Runlinkat');
     // Only the host's change that follows is reported.
-    expect(await next(2, () => fs.writeFileSync(ex('sub', 'theirs'), ''))).toEqual([
-      { wd, mask: IN_CREATE, cookie: 0, name: 'theirs' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'theirs' }]);
+    expect(await next(3, () => fs.writeFileSync(ex('sub', 'theirs'), ''))).toEqual([
+      { wd, mask: IN_CREATE, cookie: 0, name: 'theirs' }, { wd, mask: IN_OPEN, cookie: 0, name: 'theirs' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'theirs' }]);
     // A barrier drops what the client changed without a request (its passed descriptor),
     // for the name it gives: a host change to another name before it stays.
     fs.appendFileSync(ex('sub', 'mine.txt'), 'as if through a passed descriptor');
@@ -104,9 +109,62 @@ describe('gofer host watches', () => {
     // A changing request drops the echo of its own names only.
     fs.writeFileSync(ex('sub', 'theirs2'), '');
     expectKind(await g.c.rpc({ kind: 'Tunlinkat', dirFid: d, name: 'mine.txt', flags: 0 }), 'Runlinkat');
-    expect(await next(2, () => undefined)).toEqual([
-      { wd, mask: IN_CREATE, cookie: 0, name: 'theirs2' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'theirs2' }]);
+    expect(await next(3, () => undefined)).toEqual([
+      { wd, mask: IN_CREATE, cookie: 0, name: 'theirs2' }, { wd, mask: IN_OPEN, cookie: 0, name: 'theirs2' }, { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'theirs2' }]);
     expectKind(await g.c.rpc({ kind: 'Tunwatch', wd }), 'Runwatch');
+  });
+
+  it('does not report the client\'s own walks, opens, reads and listings; a reads-only barrier keeps the host\'s changes', async () => {
+    fs.mkdirSync(ex('rd'));
+    fs.writeFileSync(ex('rd', 'r'), 'read me\n');
+    const d = await walk(['rd']);
+    const wd = await watch(d);
+    const f = await walk(['rd', 'r']);
+    const fwd = await watch(f);
+    // Walks, an open, a read, a listing and the clunks: the host reports each (IN_OPEN,
+    // IN_ACCESS, IN_CLOSE_NOWRITE), and each is the client's own.
+    const o = ++fid;
+    expectKind(await g.c.rpc({ kind: 'Twalk', fid: d, newfid: o, names: ['r'] }), 'Rwalk');
+    expectKind(await g.c.rpc({ kind: 'Tlopen', fid: o, flags: 0 }), 'Rlopen');
+    expectKind(await g.c.rpc({ kind: 'Tread', fid: o, offset: 0, count: 100 }), 'Rread');
+    expectKind(await g.c.rpc({ kind: 'Tclunk', fid: o }), 'Rclunk');
+    expectKind(await g.c.rpc({ kind: 'Treaddirstat', fid: d, offset: 0, count: 10 }), 'Rreaddirstat');
+    expectKind(await g.c.rpc({ kind: 'Twalkstat', fid: 0, newfids: [0xffffffff, 0xffffffff], names: ['rd', 'r'] }), 'Rwalkstat');
+    // A read and a change by the host, then a reads-only barrier for the file (as after the
+    // client's reads through a passed descriptor): the reads go, the change stays.
+    fs.readFileSync(ex('rd', 'r'));
+    fs.appendFileSync(ex('rd', 'r'), 'more\n');
+    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_READS, name: 'r' }), 'Rnotify');
+    expect(errnoOf(await g.c.rpc({ kind: 'Tnotify', flags: NOTIFY_READS | NOTIFY_WAIT, name: '' }))).toBe(Errno.EINVAL);
+    expect(await next(4, () => undefined)).toEqual([
+      { wd, mask: IN_MODIFY, cookie: 0, name: 'r' }, { wd: fwd, mask: IN_MODIFY, cookie: 0, name: '' },
+      { wd, mask: IN_CLOSE_WRITE, cookie: 0, name: 'r' }, { wd: fwd, mask: IN_CLOSE_WRITE, cookie: 0, name: '' }]);
+    // The host's reads that follow are reported, on both watches.
+    expect(await next(6, () => fs.readFileSync(ex('rd', 'r')))).toEqual([
+      { wd, mask: IN_OPEN, cookie: 0, name: 'r' }, { wd: fwd, mask: IN_OPEN, cookie: 0, name: '' },
+      { wd, mask: IN_ACCESS, cookie: 0, name: 'r' }, { wd: fwd, mask: IN_ACCESS, cookie: 0, name: '' },
+      { wd, mask: IN_CLOSE_NOWRITE, cookie: 0, name: 'r' }, { wd: fwd, mask: IN_CLOSE_NOWRITE, cookie: 0, name: '' }]);
+    for (const w of [wd, fwd]) expectKind(await g.c.rpc({ kind: 'Tunwatch', wd: w }), 'Runwatch');
+  });
+
+  it('a request or barrier for one file keeps the host\'s events of another watched file itself', async () => {
+    fs.writeFileSync(ex('followed'), 'line 0\n');
+    const f = await walk(['followed']);
+    const fwd = await watch(f);
+    const d = await walk(['sub']);
+    expectKind(await g.c.rpc({ kind: 'Tmkdir', dfid: d, name: 'elsewhere', mode: 0o755, gid: 0 }), 'Rmkdir');
+    // A host append to the followed file (as tail -f follows it), then a barrier naming
+    // another file (the client wrote to it through a passed descriptor; the same rule
+    // drops a request's echo after it): the append is still reported.
+    fs.appendFileSync(ex('followed'), 'line 1\n');
+    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: 0, name: 'elsewhere' }), 'Rnotify');
+    expect(await next(3, () => undefined)).toEqual([
+      { wd: fwd, mask: IN_OPEN, cookie: 0, name: '' }, { wd: fwd, mask: IN_MODIFY, cookie: 0, name: '' }, { wd: fwd, mask: IN_CLOSE_WRITE, cookie: 0, name: '' }]);
+    // A barrier naming the followed file drops them (the client's own write).
+    fs.appendFileSync(ex('followed'), 'line 2\n');
+    expectKind(await g.c.rpc({ kind: 'Tnotify', flags: 0, name: 'followed' }), 'Rnotify');
+    expect(await next(1, () => fs.chmodSync(ex('followed'), 0o600))).toEqual([{ wd: fwd, mask: IN_ATTRIB, cookie: 0, name: '' }]);
+    expectKind(await g.c.rpc({ kind: 'Tunwatch', wd: fwd }), 'Runwatch');
   });
 
   it('watches only files of the export, on their own descriptors: a symlink out is refused, `..` is the root', async () => {

@@ -3,11 +3,10 @@
  * table and its rules are server/watches.ts; the long poll is parked by the connection.
  */
 import { Errno } from '../../../native/libc';
-import { NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
+import { NOTIFY_READS, NOTIFY_WAIT, type Message, type RequestName } from '../../p9';
+import { ALL_EVENTS, READ_EVENTS } from '../../hostfs/inotify';
 import type { Session } from '../session';
-import { hostKey, keyOf, WatchTable, type Own } from '../watches';
-import * as sys from '../../hostfs/sys';
-import { validNewName } from '../file';
+import { WatchTable } from '../watches';
 import { asCaller } from '../caller';
 import { isErr, reply, type HandlerTable, type Reply } from './types';
 
@@ -15,58 +14,41 @@ import { isErr, reply, type HandlerTable, type Reply } from './types';
  * answers the request later, when the host reports one (Connection.onNotify). */
 export const PARKED: Reply = { kind: 'Rnotify', events: [] };
 
+/** Own is what of the host's events a request makes: the names in their directories (the
+ * events of a watched file itself go with them) and the kinds (IN_* bits). */
+export interface Own {
+  names: string[];
+  kinds: number;
+}
+
 /**
- * ownChanges tells what a request changes itself (watches.ts Own: the client reports those
- * changes to its own watchers, and Connection drops their host echo), or null for a
- * request that changes nothing. Read before the request is handled (a rename moves the
- * name; an unlink or a rename's target is still there to be named by its host inode).
+ * ownEvents says which host events a request makes (the client reports what it does
+ * itself: Connection drops their echo), or null for a request that opens, reads and
+ * changes nothing. Read before the request is handled (a rename moves the name). A
+ * request that only looks up or reads (a walk opens each name O_PATH, which kernels
+ * before 6.5 report as IN_OPEN and IN_CLOSE_NOWRITE; a listing opens and reads the
+ * directory) makes only READ_EVENTS.
  */
-export function ownChanges(s: Session, m: Message<RequestName>): Own | null {
-  const dirKey = (fid: number): string | null => {
+export function ownEvents(s: Session, m: Message<RequestName>): Own | null {
+  const nameOf = (fid: number): string[] => {
     const f = s.fids.get(fid);
-    return f ? hostKey(f.file.fd) : null;
+    return f ? [f.file.name] : [];
   };
-  /** entry is a name in the directory of fid `dir`, and the file it names now (if any). */
-  const entry = (own: Own, dir: number, name: string): void => {
-    own.entries.push([dirKey(dir), name]);
-    const d = s.fids.get(dir);
-    const st = d && validNewName(name) === 0 ? sys.statAt(d.file.fd, name) : -1;
-    if (typeof st !== 'number') own.files!.push(keyOf(st));
-  };
-  /** file is fid's file itself and its name in its directory. */
-  const file = (own: Own, fid: number): void => {
-    const f = s.fids.get(fid)?.file;
-    if (!f) return;
-    const key = hostKey(f.fd);
-    if (key !== null) own.files!.push(key);
-    if (f.parent) own.entries.push([hostKey(f.parent.fd), f.name]);
-  };
-  const own: Own = { entries: [], files: [] };
+  const all = (names: string[]): Own => ({ names, kinds: ALL_EVENTS });
+  const reads = (names: string[]): Own => ({ names, kinds: READ_EVENTS });
   switch (m.kind) {
-    case 'Tlcreate': case 'Tsymlink':
-      entry(own, m.fid, m.name);
-      return own;
-    case 'Tmknod': case 'Tmkdir':
-      entry(own, m.dfid, m.name);
-      return own;
-    case 'Tlink':
-      entry(own, m.dfid, m.name);
-      file(own, m.fid);
-      return own;
-    case 'Tunlinkat':
-      entry(own, m.dirFid, m.name);
-      return own;
+    case 'Tlcreate': case 'Tsymlink': case 'Tmknod': case 'Tmkdir': case 'Tlink': case 'Tunlinkat':
+      return all([m.name]);
     case 'Trenameat':
-      entry(own, m.oldDirFid, m.oldName);
-      entry(own, m.newDirFid, m.newName);
-      return own;
+      return all([m.oldName, m.newName]);
     case 'Trename':
-      file(own, m.fid);
-      entry(own, m.dfid, m.name);
-      return own;
+      return all([...nameOf(m.fid), m.name]);
     case 'Tsetattr': case 'Twrite': case 'Tlopen': case 'Tclunk': case 'Tremove': case 'Txattrcreate': case 'Tfsync':
-      file(own, m.fid);
-      return own;
+      return all(nameOf(m.fid));
+    case 'Tread': case 'Treaddir': case 'Treaddirstat':
+      return reads(nameOf(m.fid));
+    case 'Twalk': case 'Twalkstat':
+      return reads(m.names);
     default:
       return null;
   }
@@ -90,15 +72,15 @@ export const notifyHandlers: HandlerTable = {
     return isErr(r) ? r : reply('Runwatch', {});
   },
 
-  // Tnotify: a barrier (flags 0) or a long poll (NOTIFY_WAIT); at most one waits.
+  // Tnotify: a barrier (flags 0, or NOTIFY_READS for reads only) or a long poll
+  // (NOTIFY_WAIT); at most one waits.
   Tnotify(s, m) {
     if (!s.fdPassing) return -Errno.EOPNOTSUPP;
-    if ((m.flags & ~NOTIFY_WAIT) !== 0) return -Errno.EINVAL;
+    if ((m.flags & ~(NOTIFY_WAIT | NOTIFY_READS)) !== 0 || m.flags === (NOTIFY_WAIT | NOTIFY_READS)) return -Errno.EINVAL;
     const w = (s.watches ??= new WatchTable());
     if (!(m.flags & NOTIFY_WAIT)) {
       if (m.name.includes('/')) return -Errno.EINVAL;
-      // The barrier names no directory nor file: that name anywhere, and every watched file.
-      w.drain({ entries: m.name ? [[null, m.name]] : [], files: null });
+      w.drain(m.name ? [m.name] : [], m.flags & NOTIFY_READS ? READ_EVENTS : ALL_EVENTS);
       return reply('Rnotify', { events: [] });
     }
     if (w.parked >= 0) return -Errno.EBUSY;

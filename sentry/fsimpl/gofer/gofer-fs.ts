@@ -214,7 +214,7 @@ export class GoferInode extends Inode {
   /** attrStale says the host reported a change: the attributes are read again when asked. */
   private attrStale = false;
   /** echoName is the name this file was opened by while it (or its directory) was
-   * watched on the host: the close of a writable descriptor then needs a barrier. */
+   * watched on the host: the close of a host descriptor then needs a barrier. */
   echoName: string | null = null;
   /** evicted is set once the fid is released (evict): nothing is asked of it any more. */
   private evicted = false;
@@ -311,11 +311,11 @@ export class GoferInode extends Inode {
     this.attrStale = true;
   }
 
-  /** closeHostFd closes a host descriptor of this file; a writable one's close is a
-   * change the host reports (IN_CLOSE_WRITE), which a barrier marks as the sandbox's. */
+  /** closeHostFd closes a host descriptor of this file; its close is an event the host
+   * reports (IN_CLOSE_WRITE, IN_CLOSE_NOWRITE), which a barrier marks as the sandbox's. */
   closeHostFd(fd: number, acc: number): void {
     host.close(fd);
-    if ((acc & O_ACCMODE) !== O_RDONLY && this.echoName !== null && this.gfs.hostWatches.any) this.gfs.hostWatches.barrier(this.echoName, this.ino);
+    if (this.echoName !== null && this.gfs.hostWatches.any) this.gfs.hostWatches.barrier(this.echoName, this.ino, (acc & O_ACCMODE) === O_RDONLY);
   }
 
   /** pageCache is this file's page cache while something maps it, else null. */
@@ -703,7 +703,7 @@ export class GoferFile extends FileDescription implements HostIo {
    */
   constructor(loc: Location, flags: number, readonly inode: GoferInode, readonly fid: number, readonly hostFd: number, readonly cachedAcc: number) {
     super(loc, flags);
-    if (hostFd >= 0 && (flags & O_ACCMODE) !== O_RDONLY && this.watchedOnHost()) inode.echoName = loc.dentry.name;
+    if (hostFd >= 0 && this.watchedOnHost()) inode.echoName = loc.dentry.name;
   }
 
   /** watchedOnHost tells whether the gofer watches this file or its directory. */
@@ -757,6 +757,8 @@ export class GoferFile extends FileDescription implements HostIo {
   readRaw(dst: Buffer, at: number): number {
     if (this.hostFd >= 0) {
       const n = host.pread(this.hostFd, dst, 0, dst.length, at);
+      // The host reports a read (IN_ACCESS) as the sandbox's VFS does: its echo is dropped.
+      if (n > 0) this.hostEcho(true);
       return n < 0 ? fail(-n) : n;
     }
     const data = p9(() => this.inode.gfs.client.sync.read(this.fid, at, dst.length));
@@ -874,7 +876,13 @@ export class GoferFile extends FileDescription implements HostIo {
    * gofer watches (itself or its directory) with a barrier: the host's echo is the
    * sandbox's own change, already reported (host-watch.ts). */
   private hostChanged(): void {
-    if (this.hostFd >= 0 && this.loc && this.watchedOnHost()) this.inode.gfs.hostWatches.barrier(this.loc.dentry.name, this.inode.ino);
+    this.hostEcho(false);
+  }
+
+  /** hostEcho follows a change (or with `readsOnly` a read) through the host descriptor
+   * of a file the gofer watches with a barrier (host-watch.ts). */
+  private hostEcho(readsOnly: boolean): void {
+    if (this.hostFd >= 0 && this.loc && this.watchedOnHost()) this.inode.gfs.hostWatches.barrier(this.loc.dentry.name, this.inode.ino, readsOnly);
   }
 
   protected override release(): void {

@@ -7,12 +7,14 @@
  * readable) are checked like any peer's message and delivered to the sandbox's watches
  * (vfs/fsnotify.ts notifyExternal) from the event loop, never inside a syscall handler.
  *
- * The sandbox's own changes are reported by the VFS already; the gofer drops the host's
- * echo of its requests, and the sentry follows what it changes without a request (a write
- * or truncate through a passed descriptor of a watched file, the close of a writable
+ * The sandbox's own changes and reads are reported by the VFS already; the gofer drops the
+ * host's echo of its requests, and the sentry follows what it changes without a request (a
+ * write or truncate through a passed descriptor of a watched file, the close of a writable
  * descriptor, the write-back of a MAP_SHARED mapping's page cache) with a barrier naming
  * the file (barrier()): the gofer drops what it has not read yet, the sentry what came
- * before the barrier's reply.
+ * before the barrier's reply. What it reads through a passed descriptor, and the close of
+ * a read-only one, is followed by a reads-only barrier, which drops only IN_OPEN,
+ * IN_ACCESS and IN_CLOSE_NOWRITE: a host change made meanwhile is still reported.
  *
  * Routes: the gofer's wds are per connection; a wd leads to every (file system, inode)
  * that watches that host file (two bind mounts of one directory share it).
@@ -20,13 +22,15 @@
 import type { Client } from '../../../gofer/p9/client';
 import { FdTransport } from '../../../gofer/p9/client';
 import { GetattrMask, NOFID, type Note } from '../../../gofer/p9';
-import { IN_ATTRIB, IN_DELETE_SELF, IN_IGNORED, IN_ISDIR, IN_Q_OVERFLOW, IN_UNMOUNT, notifyExternal } from '../../vfs/fsnotify';
+import { IN_ACCESS, IN_ATTRIB, IN_CLOSE_NOWRITE, IN_DELETE_SELF, IN_IGNORED, IN_ISDIR, IN_OPEN, IN_Q_OVERFLOW, IN_UNMOUNT, notifyExternal } from '../../vfs/fsnotify';
 import { EPOLLIN, reactor } from '../../net/reactor';
 import type { GoferFs, GoferInode } from './gofer-fs';
 
 /** HOST_MASK holds every bit a gofer's event may carry (gofer/hostfs/inotify.ts
  * HOST_EVENTS and the kernel's own); an event with any other is dropped. */
-const HOST_MASK = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 | IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED | IN_ISDIR;
+const HOST_MASK = 0xfff | IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED | IN_ISDIR;
+/** READ_EVENTS are the events of reading a file, which a reads-only barrier covers. */
+const READ_EVENTS = IN_ACCESS | IN_OPEN | IN_CLOSE_NOWRITE;
 /** NAME_MAX bounds an event's name, as Linux's names. */
 const NAME_MAX = 255;
 
@@ -157,14 +161,15 @@ class NotifyConn {
    * before the barrier's reply, in a parked Tnotify's: those events, received and not yet
    * delivered, are dropped here (`wd`, the file's own watch, or -1).
    */
-  barrier(name: string, wd: number): void {
+  barrier(name: string, wd: number, readsOnly: boolean): void {
     if (this.routes.size === 0) return;
     try {
-      this.client.sync.notifyBarrier(name);
+      this.client.sync.notifyBarrier(name, readsOnly);
     } catch {
       // a gofer without barriers: its echo is reported
     }
-    this.queued = this.queued.filter((e) => e.name !== name && !(e.name === '' && e.wd === wd));
+    const kinds = readsOnly ? READ_EVENTS : ~0;
+    this.queued = this.queued.filter((e) => (e.mask & kinds) === 0 || (e.name !== name && !(e.name === '' && e.wd === wd)));
   }
 }
 
@@ -246,8 +251,8 @@ export class HostWatches {
   }
 
   /** barrier follows a change the sandbox made to file `name` (inode number `ino`)
-   * without a gofer request (see the top). */
-  barrier(name: string, ino: number): void {
-    connOf(this.fs.client).barrier(name, this.byIno.get(ino)?.wd ?? -1);
+   * without a gofer request, or with `readsOnly` a read or a read-only close (see the top). */
+  barrier(name: string, ino: number, readsOnly = false): void {
+    connOf(this.fs.client).barrier(name, this.byIno.get(ino)?.wd ?? -1, readsOnly);
   }
 }

@@ -7,9 +7,13 @@
  * One host change at a time, so the output is deterministic. Then the program changes
  * the directory itself and, after a second, prints every event queued: each once (a
  * sandbox that also heard its own changes back from the host would print them twice).
- * Last, it writes a file through a MAP_SHARED mapping and msyncs it, which Linux does not
+ * Then it writes a file through a MAP_SHARED mapping and msyncs it, which Linux does not
  * report (inotify(7)): only the file's creation, truncation, close and removal come
  * (a sandbox that writes the mapping back to the host must not hear that back either).
+ * Last, a second instance watches DIR and DIR/r for IN_OPEN, IN_ACCESS and
+ * IN_CLOSE_NOWRITE, and the program creates CTL/reading: a host process then reads
+ * DIR/r (cat), whose events come on both watches as for a reader in the same mount
+ * namespace; then the program reads DIR/r itself: its own events come once each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +62,20 @@ static void describe(const char *dir, const char *name) {
   snprintf(p, sizeof p, "%s/%s", dir, name);
   if (stat(p, &st) < 0) printf("  stat %s: %s\n", name, strerror(errno));
   else printf("  stat %s: %s size %lld mode %o\n", name, S_ISDIR(st.st_mode) ? "dir" : "file", (long long)st.st_size, st.st_mode & 07777);
+}
+
+/* readEvents reads and prints events of fd (blocking) until `want` have come. */
+static void readEvents(int fd, int wd, int want, char *buf, size_t size) {
+  unsigned cookie = 0;
+  for (int got = 0; got < want;) {
+    ssize_t n = read(fd, buf, size);
+    if (n <= 0) { printf("read: %s\n", n < 0 ? strerror(errno) : "end"); exit(1); }
+    for (int o = 0; o < n; got++) {
+      struct inotify_event *e = (struct inotify_event *)(buf + o);
+      o += (int)sizeof *e + (int)e->len;
+      printEvent(e, wd, &cookie);
+    }
+  }
 }
 
 /* drain waits a second, then prints every event queued on fd (made non-blocking). */
@@ -145,6 +163,25 @@ int main(int argc, char **argv) {
   printf("unmapped:\n");
   if (munmap(a, 4096) < 0 || close(m) < 0 || unlink(p) < 0) printf("  munmap, close, unlink: %s\n", strerror(errno));
   drain(fd, wd, buf, sizeof buf);
+  /* A host process reads DIR/r (cat: open, read, close): 3 events on each watch. */
+  printf("host reads:\n");
+  int rfd = inotify_init1(IN_CLOEXEC);
+  unsigned rmask = IN_OPEN | IN_ACCESS | IN_CLOSE_NOWRITE;
+  int dwd = inotify_add_watch(rfd, argv[1], rmask);
+  snprintf(p, sizeof p, "%s/r", argv[1]);
+  fileWd = inotify_add_watch(rfd, p, rmask);
+  if (dwd <= 0 || fileWd <= 0) { printf("  watch: %s\n", strerror(errno)); return 1; }
+  touch(argv[2], "reading");
+  readEvents(rfd, dwd, 6, buf, sizeof buf);
+  drain(rfd, dwd, buf, sizeof buf); /* nothing more: the gofer's own opens are not heard */
+  /* The program reads DIR/r itself: each event once (not again from the host). */
+  printf("own reads:\n");
+  int r = open(p, O_RDONLY);
+  if (r < 0) { printf("  open r: %s\n", strerror(errno)); return 1; }
+  char data[64];
+  while (read(r, data, sizeof data) > 0) {}
+  close(r);
+  drain(rfd, dwd, buf, sizeof buf);
   printf("done\n");
   return 0;
 }
