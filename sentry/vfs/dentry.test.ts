@@ -1,5 +1,5 @@
 import { Errno, fail } from '../kernel/errors';
-import { Dentry, DentryCache, MIN_CAPACITY } from './dentry';
+import { Dentry, DentryCache, FILL_AFTER_MISSES, MIN_CAPACITY } from './dentry';
 import { Inode, S_IFDIR, S_IFREG, type FileSystem, type Stat } from './inode';
 import type { FileDescription } from './file';
 
@@ -281,7 +281,7 @@ describe('dentry cache', () => {
     expect(fs.lookups).toBe(2);
   });
 
-  test('a directory whose file system lists names with attributes is listed once, at its first missing name', () => {
+  test('a directory whose file system lists names with attributes is listed once, at its FILL_AFTER_MISSES-th missing name', () => {
     const { fs, cache, root } = tree(1000);
     const d = root.child('d');
     d.listed = true; // f5 is looked up before the directory is listed
@@ -295,15 +295,26 @@ describe('dentry cache', () => {
       d.child(`f${i}`);
     }
     expect(fs.listings).toEqual([['/d', Math.floor((1000 - MIN_CAPACITY) / 4)]]);
-    expect(fs.lookups).toBe(0);
+    // The names missed before it (a program's few lookups) were looked up alone.
+    expect(fs.lookups).toBe(FILL_AFTER_MISSES - 1);
     // A name cached before the listing keeps its dentry; the listed inode is released.
     expect(d.children.get('f5')).toBe(f5);
-    expect(fs.evicted).toEqual(['/d/f5']);
+    const before = Array.from({ length: FILL_AFTER_MISSES - 1 }, (_, i) => `/d/f${i}`);
+    expect(fs.evicted).toEqual([...before, '/d/f5']);
     // A name the listing did not bring is looked up as before, and nothing is listed again.
     cache.newWalk();
     d.child('g');
-    expect(fs.lookups).toBe(1);
+    expect(fs.lookups).toBe(FILL_AFTER_MISSES);
     expect(fs.listings).toHaveLength(1);
+    // A program's few lookups (a name or two in each of a few directories) list nothing.
+    const few = tree(1000);
+    few.fs.listable = true;
+    few.fs.listings = [];
+    for (let i = 0; i < FILL_AFTER_MISSES - 1; i++) {
+      few.cache.newWalk();
+      few.root.child(`d${i}`).child('f');
+    }
+    expect(few.fs.listings).toEqual([]);
     // Without the file system's help: one lookup per name, as before.
     const plain = tree(1000);
     const p = plain.root.child('d');
@@ -317,7 +328,8 @@ describe('dentry cache', () => {
     fs.listed = 10_000;
     for (let i = 0; i < 20; i++) {
       cache.newWalk();
-      root.child(`d${i}`).child('f0');
+      const d = root.child(`d${i}`);
+      for (let k = 0; k < FILL_AFTER_MISSES; k++) d.child(`f${k}`);
     }
     expect(fs.listings.every(([, max]) => max === Math.floor((200 - MIN_CAPACITY) / 4))).toBe(true);
     expect(cache.size).toBeLessThanOrEqual(200 + 32);
@@ -331,6 +343,13 @@ describe('dentry cache', () => {
     const a = root.child('da');
     const b = root.child('db');
     const d = root.child('dc');
+    // Each has missed all but one of the names it takes to be listed, in earlier walks.
+    for (const x of [a, b, d]) {
+      for (let k = 0; k < FILL_AFTER_MISSES - 1; k++) {
+        cache.newWalk();
+        x.child(`g${k}`);
+      }
+    }
     fs.listings = [];
     cache.newWalk();
     a.child('f1'); // 100 listed, 134 left

@@ -43,6 +43,16 @@ export const MIN_CAPACITY = 64;
 const TRIM_SLACK = 32;
 /** FILL_SHARE is the most of the cache's capacity one directory listing fills (Dentry.fill). */
 const FILL_SHARE = 0.25;
+/**
+ * FILL_AFTER_MISSES is how many names must be missing from a directory's cached children
+ * before it is listed (fill): one name looked up alone costs a round trip for that name,
+ * a listing one for every entry's attributes (gofer statx, encoding, an inode each), so a
+ * directory is listed only once a walk shows it visits several of its names. A sandbox's
+ * boot and a short program look up one or two names in each of a few directories (busybox
+ * `true`: 39 path walks, 7 listings of 285 entries when the first miss listed, ~25 ms of
+ * the sentry's start); a walk over a tree misses many names in each directory.
+ */
+export const FILL_AFTER_MISSES = 3;
 
 /** DentryCache is the LRU of idle dentries of one sandbox. */
 export class DentryCache {
@@ -204,6 +214,11 @@ export class Dentry {
   placeholder = false;
   /** listed is set once fill asked this directory's file system for all its entries. */
   listed = false;
+  /** misses counts the distinct names found missing from this directory's cached children
+   * before it was listed (FILL_AFTER_MISSES); lastMiss is the latest (a walk's prefetch and
+   * its lookup miss the same name: one miss). */
+  misses = 0;
+  lastMiss = '';
   /** gone is set once the mount this dentry is in left every namespace (DentryCache.dropTree):
    * it is destroyed as soon as nothing holds it, never cached. A child looked up below it
    * later (through a file still open there) is cached as any (a path walk may go on below
@@ -278,7 +293,7 @@ export class Dentry {
         return cached;
       }
       this.removeChild(name);
-    } else if (this.fill(c)) {
+    } else if (this.fill(name, c)) {
       const listed = this.children.get(name);
       if (listed) return listed;
     }
@@ -299,8 +314,8 @@ export class Dentry {
   }
 
   /**
-   * fill caches this directory's entries in one go the first time a name is missing
-   * from its children, where its file system lists names with their attributes more
+   * fill caches this directory's entries in one go once FILL_AFTER_MISSES names (the
+   * latest `missing`) were missing from its children, where its file system lists names with their attributes more
    * cheaply than it looks them up one by one (Inode.listChildren: the gofer's rootfs,
    * one round trip for the directory instead of one per name), so that a walk over
    * many files of one directory costs one round trip. The listings of one path walk
@@ -311,8 +326,13 @@ export class Dentry {
    * is looked up as before, and names already cached are kept. It tells whether
    * anything was listed (never twice for one dentry).
    */
-  private fill(c?: Credentials): boolean {
+  private fill(missing: string, c?: Credentials): boolean {
     if (this.listed || !this.inode.isDir) return false;
+    if (missing !== this.lastMiss) {
+      this.lastMiss = missing;
+      this.misses++;
+    }
+    if (this.misses < FILL_AFTER_MISSES) return false;
     const max = this.fillBudget();
     if (max === 0) return false;
     this.listed = true;
@@ -359,10 +379,11 @@ export class Dentry {
    * a directory, if anything), and lists it in the same round trip where its file system
    * can (Inode.lookupListing) and the walk's listing share allows (fillBudget): the child
    * comes back cached, checked in this walk, with its entries cached (listed). Null when
-   * it cannot: the walk then looks the name up as usual.
+   * it cannot: the walk then looks the name up as usual. Only below a directory that was
+   * listed itself (a walk over a tree, not a program's few lookups: FILL_AFTER_MISSES).
    */
   private lookupFilled(name: string, c?: Credentials): Dentry | null {
-    if (!this.inode.isDir || this.children.has(name)) return null;
+    if (!this.listed || !this.inode.isDir || this.children.has(name)) return null;
     const max = this.fillBudget();
     if (max === 0) return null;
     const t0 = PHASES.on ? performance.now() : 0;
@@ -392,7 +413,7 @@ export class Dentry {
     const cached: Dentry[] = [];
     for (let d: Dentry = this; cached.length < names.length; ) {
       let next = d.children.get(names[cached.length]);
-      if (!next && d.inode.fs.cacheDentries !== false && d.fill(c)) next = d.children.get(names[cached.length]);
+      if (!next && d.inode.fs.cacheDentries !== false && d.fill(names[cached.length], c)) next = d.children.get(names[cached.length]);
       // A name not seen yet with more below it: looked up and listed at once, if it can be.
       if (!next && d.inode.fs.cacheDentries !== false && cached.length < names.length - 1) next = d.lookupFilled(names[cached.length], c) ?? undefined;
       if (!next) break;
