@@ -1,18 +1,24 @@
 /**
- * snapshot.ts: V8 start-up snapshots of tvisor's bundles (today the sentry's), the rules
+ * snapshot.ts: V8 start-up snapshots of tvisor's bundles (the sentry's, opt-in), the rules
  * their top-level code follows, and where the runtime finds a blob.
  *
- * `make` evaluates such a bundle once in `node --build-snapshot`
+ * `make snapshots` evaluates such a bundle once in `node --build-snapshot`
  * (scripts/build-snapshot.mjs) and saves the resulting heap as dist/<bundle>.<tag>.blob;
  * a process started with `--snapshot-blob` that blob begins with the bundle already
  * evaluated, and bin/tvisor takes its exports instead of compiling and running the bundle
  * (scripts/tvisor-launcher.js: it checks that the blob was made from the bundle on disk,
  * else loads the bundle as before and says why in the debug log).
  *
- * Cost: a process started from a blob keeps a copy of the blob's V8 part in its memory
- * for its lifetime (Node holds it), 2.6 MB more private memory in an idle sentry; the
- * gofer, whose start is off the critical path, would pay 4 MB (40% of its own) for
- * nothing, so it loads its bundle.
+ * Not built by default (`make snapshots` builds the sentry's): measured on this project's
+ * 2-CPU machine at loads of 1-4 (a busybox `true` `run`, 21 interleaved rounds, twice,
+ * medians), a sentry started from its blob took the same time as one that loads its
+ * bundle with the code cache (wall 165.4 / 188.8 ms against 162.3 / 187.9, CPU of the
+ * whole tree 201.3 / 200.0 against 199.4 / 196.9), and kept a copy of the blob's V8 part
+ * for its lifetime: an idle sentry's private memory 24.1 MiB against 21.1, the sandbox's
+ * unique pages 73.4 against 70.7 MiB. Deserializing the blob's 7.5 MB costs what
+ * compiling and running the bundle from its code cache costs; the blob won (1146 against
+ * 1392 ms per `run`) only at loads of 15, where Node's start dominates. The gofer never
+ * had one (its start is off the critical path; a blob cost it 4 MB).
  *
  * Not the CLI's, measured (hyperfine, CPU time, same run): any user-land blob costs Node
  * ~6 ms more to start than its built-in snapshot (an empty blob: 29.2 against 23.4 ms),

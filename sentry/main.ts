@@ -95,7 +95,7 @@ function parse(argv: string[]) {
 
 export { exitCode };
 
-/** snapshotFlagSets names the Node flag sets the sentry is started with: `make` builds a start-up snapshot for each (scripts/build-snapshot.mjs). */
+/** snapshotFlagSets names the Node flag sets the sentry is started with: `make snapshots` builds a start-up snapshot for each (scripts/build-snapshot.mjs). */
 export function snapshotFlagSets(): string[] {
   return sentryNodeFlagSets().map((flags) => flags.join(' '));
 }
