@@ -46,6 +46,7 @@ import { configureUserNamespace, idMapsOf } from './kernel/user-namespace';
 import { applySysctls } from './fsimpl/proc/sysctl';
 import { HostFile, hostAccessMode } from './fsimpl/host/host-file';
 import { Terminal } from './fsimpl/host/tty';
+import { profileMark } from '../native/startup-profile';
 
 /** BootOptions say how to build the sandbox. */
 export interface BootOptions {
@@ -303,7 +304,9 @@ export function boot(o: BootOptions): Booted {
   const terminal = o.ttySlave !== undefined ? new Terminal(o.ttySlave, k) : null;
   setDeviceRules(spec.linux?.resources?.devices ?? []);
   const cgroups = configureCgroupView(k, spec, o.id ?? 'sandbox');
+  profileMark('kernel-made');
   mountContainer(k, spec, client, log, cgroups);
+  profileMark('mounted');
 
   let stdio;
   if (terminal) {

@@ -67,7 +67,10 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[], pl
   stdio.forEach((f, i) => fds.setAt(i, f, false));
   const tgid = k.allocId();
   const tg = new ThreadGroup(tgid, null, null);
-  const task = new Task(k, tgid, tg, new Registers(), k.platform.newFpState(), MemoryManager.create(k.platform), fds, { root, cwd, umask: u.umask ?? 0o022 }, creds);
+  // The address space first: its stub gives the platform the initial FP state (asked
+  // first, the platform would spawn a stub only to read it); exec loads into it (fresh).
+  const mm = MemoryManager.create(k.platform);
+  const task = new Task(k, tgid, tg, new Registers(), k.platform.newFpState(), mm, fds, { root, cwd, umask: u.umask ?? 0o022 }, creds);
   tg.leader = task;
   tg.tasks.add(task);
   task.mntns = mntns === k.mounts ? null : mntns;
@@ -90,7 +93,7 @@ export function spawnProcess(k: Kernel, p: Process, stdio: FileDescription[], pl
   try {
     const exe = findExecutable(k, task, args[0], env);
     try {
-      execve(task, cwd, exe, args, env);
+      execve(task, cwd, exe, args, env, true);
     } catch (e) {
       if (e instanceof LinuxError) throw new Error(`exec "${exe}": ${errnoDescription(e.errno)}`);
       throw e;

@@ -121,8 +121,13 @@ function execCredentials(c: Credentials, loc: Location): ExecResult {
   return capsForExec(c.caps, { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid }, file, c.noNewPrivs);
 }
 
-/** execve runs `file` in t with argv/envp; on success it does not return to the old image. */
-export function execve(t: Task, start: Location, file: string, argv: string[], envp: string[]): void {
+/**
+ * execve runs `file` in t with argv/envp; on success it does not return to the old image.
+ * `fresh` says that t is a new process whose memory nothing has used yet (spawnProcess):
+ * the image is built in that memory rather than in a new address space (no second stub),
+ * and on failure t.mm, partly filled, is left to the caller, which discards the process.
+ */
+export function execve(t: Task, start: Location, file: string, argv: string[], envp: string[], fresh = false): void {
   let p = file;
   let args = argv;
   let opened = openExecutable(t, start, p);
@@ -151,7 +156,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   const persona = next.secure ? t.personality & ~PER_CLEAR_ON_SETID : t.personality;
   const random = persona & ADDR_NO_RANDOMIZE ? null : (n: number) => randomBytes(n);
   const layout = chooseLayout(k.platform.maxUserAddress, stackLimit >= 1n << 53n ? Infinity : Number(stackLimit), random);
-  const mm = MemoryManager.create(k.platform);
+  const mm = fresh ? t.mm : MemoryManager.create(k.platform);
   mm.mmapTop = layout.mmapBase;
   const mem = loaderMemory(mm);
   let interpFile: FileDescription | null = null;
@@ -179,7 +184,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
       ],
     });
   } catch (e) {
-    mm.release();
+    if (mm !== t.mm) mm.release();
     if (e instanceof LoaderError) throw new LinuxError(e.errno, e.message);
     throw e;
   } finally {
@@ -203,8 +208,10 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.exe = exePath;
   retireContext(t);
   deleteAllTimers(t.tg);
-  t.mm.release();
-  t.mm = mm;
+  if (mm !== t.mm) {
+    t.mm.release();
+    t.mm = mm;
+  }
   // Linux's unshare_files: a table still shared with another process is copied first.
   if (t.fds.shared) {
     const old = t.fds;
