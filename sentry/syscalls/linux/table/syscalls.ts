@@ -413,13 +413,18 @@ const TABLE: ReadonlyArray<readonly [number, string, string]> = [
 /** MAX_SYSCALL is the highest x86-64 syscall number in the table. */
 export const MAX_SYSCALL = 469;
 
-/** SYSCALLS is the table indexed by number; unused numbers are undefined. */
+/**
+ * SYSCALLS is the table indexed by number; unused numbers are undefined. An entry's
+ * signature is parsed at its first use (strace, the listing): parsing all of them cost
+ * every sentry ~2 ms of its start, for names only (table.test.ts parses each).
+ */
 export const SYSCALLS: ReadonlyArray<SyscallInfo | undefined> = (() => {
   const out = new Array<SyscallInfo | undefined>(MAX_SYSCALL + 1).fill(undefined);
   for (const [nr, name, sig] of TABLE) {
     if (out[nr]) throw new Error(`syscall table: number ${nr} listed twice`);
-    const { args, ret } = parseSignature(sig);
-    out[nr] = Object.freeze({ nr, name, args, ret });
+    let parsed: ReturnType<typeof parseSignature> | undefined;
+    const signature = () => (parsed ??= parseSignature(sig));
+    out[nr] = Object.freeze({ nr, name, get args() { return signature().args; }, get ret() { return signature().ret; } });
   }
   return Object.freeze(out);
 })();
