@@ -10,6 +10,7 @@ import type { MemoryFile } from '../memfile/memory-file';
 import type { AddressSpace, Context, Platform } from '../platform';
 import * as native from '../../native/ptrace/ptrace-native';
 import { reapAllStubs } from './address-space';
+import { phaseCount } from '../../native/phases';
 import { MIN_USER_ADDRESS, STUB_BASE } from './stub-layout';
 
 /** XSTATE_PROBE_SIZE bounds the xsave image (AMX tiles included). */
@@ -39,6 +40,7 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
 
   newAddressSpace(): AS {
     const as = this.spawnSpace();
+    phaseCount('stubs:spawned');
     if (!this.initialFp) {
       // The control thread never ran application code: its FP state is the initial one.
       const probe = Buffer.alloc(XSTATE_PROBE_SIZE);
