@@ -6,7 +6,7 @@
  * signals revert to their default action, and the task starts at the new entry.
  */
 import { showHostTitle } from './host-title';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../native/random';
 import * as path from 'node:path';
 import { Registers } from '../../platform';
 import {

@@ -6,7 +6,7 @@
  * 5:2 (ptmx). Any other device, and every block device, answers ENXIO: no host device is
  * ever reachable from the sandbox. The container's device rules come first (EPERM).
  */
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../../../native/random';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import type { Block } from '../../kernel/waiter';
@@ -31,8 +31,8 @@ export const MEMORY_DEVICES: Record<string, { major: number; minor: number; ops:
   null: { major: 1, minor: 3, ops: { read: () => 0, write: (s) => s.length } },
   zero: { major: 1, minor: 5, ops: { read: (d) => { d.fill(0); return d.length; }, write: (s) => s.length } },
   full: { major: 1, minor: 7, ops: { read: (d) => { d.fill(0); return d.length; }, write: () => fail(Errno.ENOSPC) } },
-  random: { major: 1, minor: 8, ops: { read: (d) => { randomFillSync(d); return d.length; }, write: (s) => s.length } },
-  urandom: { major: 1, minor: 9, ops: { read: (d) => { randomFillSync(d); return d.length; }, write: (s) => s.length } },
+  random: { major: 1, minor: 8, ops: { read: (d) => { randomFill(d); return d.length; }, write: (s) => s.length } },
+  urandom: { major: 1, minor: 9, ops: { read: (d) => { randomFill(d); return d.length; }, write: (s) => s.length } },
 };
 
 /** MemoryDeviceFile is an open memory device. */

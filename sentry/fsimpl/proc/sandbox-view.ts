@@ -4,7 +4,7 @@
  * sentry is confined (the container's cgroups as runc names them, fsimpl/sys/cgroupfs.ts;
  * the host's CPUs, kernel/cpus.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../../../native/random';
 import { hostFile } from '../../kernel/host-files';
 import type { Spec } from '../../../oci/config';
 import { readHostCpus } from '../../kernel/cpus';

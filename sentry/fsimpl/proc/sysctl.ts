@@ -8,7 +8,7 @@
  * here 0644, so only euid 0 may write; the others are 0444 and refuse every writer with
  * EACCES. A value Linux would not parse is EINVAL.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../../../native/random';
 import { invalidSysctlKey, sysctlPath } from '../../../oci/sysctl-key';
 import { CAP_LAST_CAP } from '../../kernel/capabilities';
 import type { Credentials } from '../../kernel/credentials';

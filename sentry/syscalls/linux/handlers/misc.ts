@@ -5,7 +5,7 @@
  */
 import { showHostName } from '../../../kernel/host-title';
 import { isChildSubreaper, setChildSubreaper, taskByTid } from '../../../kernel/pid-namespace';
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../../../../native/random';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../../kernel/capabilities';
 import { groupTimes, noteRss, NS_PER_TICK, rusage, taskTimes } from '../../../kernel/cputime';
 import { Errno, fail } from '../../../kernel/errors';
@@ -69,7 +69,7 @@ define(318, (t, r) => {
   const flags = r.argInt(2);
   if (flags & ~7) fail(Errno.EINVAL);
   const b = Buffer.alloc(len);
-  randomFillSync(b);
+  randomFill(b);
   t.mm.write(r.arg(0), b);
   return len;
 }, 'full');
