@@ -269,4 +269,8 @@ export abstract class Inode {
   rename(_oldName: string, _newDir: Inode, _newName: string, _c?: Credentials): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
+
+  /** moved tells this inode that it is now called `name` in its directory (a rename of
+   * it succeeded); a file system that keeps the name it was opened by follows it. */
+  moved(_name: string): void {}
 }

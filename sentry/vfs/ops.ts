@@ -198,6 +198,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
   }
   o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name, t.creds);
   src.moveTo(n.dir.dentry, n.name);
+  src.inode.moved(n.name);
   if (watching()) {
     const cookie = nextCookie();
     notifyDir(o.dir.dentry.inode, IN_MOVED_FROM, o.name, src.inode.isDir, cookie);

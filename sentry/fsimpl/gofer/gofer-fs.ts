@@ -646,6 +646,13 @@ export class GoferInode extends Inode {
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }
 
+  /** moved keeps echoName the file's name: the barrier after a host descriptor's close
+   * names the file as the host's event does (a read, a rename, then the close at unlink
+   * sent the old name: the host's IN_CLOSE_NOWRITE of the new one came through). */
+  override moved(name: string): void {
+    if (this.echoName !== null) this.echoName = name;
+  }
+
   override setattr(a: SetAttr, c?: Credentials): void {
     this.gfs.asTask(c);
     let valid = 0;
