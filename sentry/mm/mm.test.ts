@@ -137,7 +137,12 @@ describe('MemoryManager on huge ranges', () => {
 
     const child = mm.fork();
     const cs = p.spaces[1];
-    expect(cs.calls.mapFile).toBe(2); // the two chunks allocated so far
+    // Nothing is mapped at fork (as Linux's fork copies no page-table entry of a shared
+    // VMA): the child maps a chunk allocated so far at its first access.
+    expect(cs.calls.mapFile).toBe(0);
+    expect(child.handleFault(base + 10, 'read')).toBe(true);
+    expect(cs.calls.mapFile).toBe(1);
+    expect(child.handleFault(base + 10, 'read')).toBe(false); // mapped now: a real fault
     expect(child.read(base + 40 * TB, 3).toString()).toBe('two');
     child.write(base + 40 * TB, Buffer.from('TWO'));
     expect(mm.read(base + 40 * TB, 3).toString()).toBe('TWO');
@@ -616,10 +621,12 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(pinned()).toEqual([0, 2]);
     mm.unmap(base + 2 * CHUNK, CHUNK); // chunk 2 is still the private VMA's
     expect(pinned()).toEqual([0, 2]);
-    // A child maps at fork what the object holds under its VMAs (chunk 3 too), and pins it;
-    // each side's unmap and exit drop its own pins only.
+    // A child maps nothing at fork: it pins what its accesses map (a read of chunk 3 maps
+    // chunk 2 with it: fault-around); each side's unmap and exit drop its own pins only.
     const child = mm.fork();
     mm.unmap(base + TB, 2 * CHUNK);
+    expect(pinned()).toEqual([0]); // the child mapped none of chunk 2 at fork
+    expect(child.handleFault(base + TB + CHUNK, 'read')).toBe(true);
     expect(pinned()).toEqual([0, 2, 3]);
     child.release();
     expect(pinned()).toEqual([0]);

@@ -1328,7 +1328,7 @@ export class MemoryManager implements Mapper {
   fork(hot: readonly number[] = []): MemoryManager {
     const child = MemoryManager.create(this.platform);
     Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv });
-    // Shared VMAs share their object: the child maps the chunks allocated so far.
+    // Shared VMAs share their object (the child maps its chunks when it touches them).
     for (const v of this.vmas) {
       if (v.dontFork) continue; // madvise(MADV_DONTFORK): the child does not get it
       const copy: Vma = { ...v };
@@ -1359,7 +1359,11 @@ export class MemoryManager implements Mapper {
       this.writeProtect(fresh);
       const { keys, chunks } = child.chunks.entries();
       child.mapChunks(keys, chunks);
-      for (const v of child.vmas) if (objectOf(v)) child.populateShared(v, v.start, v.end, true);
+      // The objects' chunks (shared memory, file pages) are not mapped now, as Linux's fork
+      // copies no page-table entries of a VMA without private pages (vma_needs_copy): the
+      // child's first access maps them (handleFault, with fault-around for files). A fork
+      // then costs no host mmap per run of a binary's or library's pages, which a child
+      // that soon execs or exits never touches.
     } catch (e) {
       child.release();
       throw e;
