@@ -155,6 +155,13 @@ export class MemoryManager implements Mapper {
    * others are write-protected since a fork shared them (copy-on-write, see the header).
    */
   private writable = new Set<number>();
+  /**
+   * unmapped holds populated private chunks not mapped here yet: a fork's child gets its
+   * parent's chunks in its table but maps each only when it is accessed (handleFault,
+   * populate), so a fork costs no host mmap per run of the parent's memory. A number may
+   * outlive its chunk (dropped or moved): it is only ever looked up with the table's.
+   */
+  private unmapped = new Set<number>();
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -757,11 +764,15 @@ export class MemoryManager implements Mapper {
     try {
       for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
         const v = this.vmas[i];
+        const last = Math.ceil(Math.min(v.end, end) / CHUNK);
+        // Chunks present since a fork (a private file VMA's copies too) are mapped now.
+        if (this.unmapped.size > 0 && !v.shared) {
+          for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) if (this.chunks.has(c) && this.unmapped.delete(c)) fresh.push(c);
+        }
         if (v.shared || v.file) {
           this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
           continue;
         }
-        const last = Math.ceil(Math.min(v.end, end) / CHUNK);
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
           if (this.chunks.has(c)) continue;
           this.chunks.set(c, { range: poolOf(this.platform.memoryFile).take(true), refs: 1 });
@@ -771,7 +782,7 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       // What was populated is mapped, even when the memory file ran out (ENOMEM) part-way.
-      this.mapChunks(fresh);
+      this.mapChunks(fresh.sort((a, b) => a - b));
     }
   }
 
@@ -898,6 +909,7 @@ export class MemoryManager implements Mapper {
    * numbers; `records` are their records when the caller has them: fork's loop per chunk).
    */
   private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
+    if (this.unmapped.size > 0) for (let k = 0; k < chunks.length; k++) this.unmapped.delete(chunks[k]);
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
     const vmas = this.vmas, anyWritable = this.writable.size > 0;
     let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
@@ -937,6 +949,13 @@ export class MemoryManager implements Mapper {
     const c = Math.floor(addr / CHUNK);
     const mayWrite = (v.prot & PROT_WRITE) !== 0 && access !== 'read' && (access !== 'execute' || (v.prot & PROT_EXEC) !== 0);
     if (v.file && !this.copied(pageDown(addr))) return this.fileFault(v, pageDown(addr), access, mayWrite);
+    // A chunk present since a fork and not accessed here yet: mapped now (read-only while
+    // it is shared: a write, unless the platform tells it, faults again and copies it).
+    if (!v.shared && this.unmapped.has(c) && this.chunks.has(c)) {
+      if (access === 'write' && mayWrite && !this.writable.has(c)) return this.tryOwn(c);
+      this.mapChunks([c]);
+      return true;
+    }
     if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) {
       if (!mayWrite) return false;
       return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
@@ -1357,8 +1376,15 @@ export class MemoryManager implements Mapper {
       const fresh = [...this.writable].filter((c) => !kept.has(c)).sort((a, b) => a - b);
       this.writable = kept;
       this.writeProtect(fresh);
-      const { keys, chunks } = child.chunks.entries();
-      child.mapChunks(keys, chunks);
+      // The child maps now only its own copies (the hot chunks); the rest when it accesses
+      // them (unmapped): a child that soon execs or exits maps nearly none of them.
+      const { keys } = child.chunks.entries();
+      const own: number[] = [];
+      for (let k = 0; k < keys.length; k++) {
+        if (child.writable.has(keys[k])) own.push(keys[k]);
+        else child.unmapped.add(keys[k]);
+      }
+      child.mapChunks(own);
       // The objects' chunks (shared memory, file pages) are not mapped now, as Linux's fork
       // copies no page-table entries of a VMA without private pages (vma_needs_copy): the
       // child's first access maps them (handleFault, with fault-around for files). A fork
@@ -1382,6 +1408,7 @@ export class MemoryManager implements Mapper {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));
     this.writable.clear();
+    this.unmapped.clear();
     for (const [mem, set] of this.pinned) for (const c of set) mem.unpin(c);
     this.pinned.clear();
     for (const v of this.vmas) objectOf(v)?.mem.unref();

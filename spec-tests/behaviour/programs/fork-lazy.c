@@ -63,5 +63,51 @@ int main(void) {
   long seen = 0;
   for (long o = 0; o < SIZE; o += PAGE) seen += m[o] == (unsigned char)(o / PAGE + 1);
   printf("child exit %d; parent sees the child's writes in %ld of %ld pages\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1, seen, SIZE / PAGE);
+  fflush(stdout);
+
+  /* Private memory the child never touches before a system call reads it (write(2) to a
+   * pipe), then memory it first stores into through read(2), then a grandchild's view. */
+  static unsigned char priv[1 << 20], back[1 << 20];
+  for (long o = 0; o < (long)sizeof priv; o++) priv[o] = (unsigned char)(o * 7 + 3);
+  int p[2];
+  if (pipe(p) < 0) {
+    perror("pipe");
+    return 1;
+  }
+  pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    long put = 0;
+    while (put < (long)sizeof priv) {
+      ssize_t n = write(p[1], priv + put, sizeof priv - put);
+      if (n <= 0) _exit(2);
+      put += n;
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  long got = 0;
+  for (;;) {
+    ssize_t n = read(p[0], back + got, sizeof back - got);
+    if (n <= 0) break;
+    got += n;
+  }
+  close(p[0]);
+  waitpid(pid, &status, 0);
+  printf("child's write(2) of 1 MiB it never touched: exit %d, bytes equal: %s\n", WEXITSTATUS(status), got == (long)sizeof priv && memcmp(priv, back, sizeof priv) == 0 ? "yes" : "no");
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    int q[2];
+    if (pipe(q) < 0) _exit(3);
+    if (write(q[1], "fresh", 5) != 5 || read(q[0], priv + 4096 * 100, 5) != 5) _exit(4);
+    pid_t g = fork();
+    if (g == 0) _exit(memcmp(priv + 4096 * 100, "fresh", 5) == 0 && priv[0] == 3 && priv[(1 << 20) - 1] == (unsigned char)(((1 << 20) - 1) * 7 + 3) ? 0 : 5);
+    int gs;
+    waitpid(g, &gs, 0);
+    _exit(WIFEXITED(gs) ? WEXITSTATUS(gs) : 6);
+  }
+  waitpid(pid, &status, 0);
+  printf("child's read(2) into untouched memory, grandchild sees it and the rest: exit %d; parent's bytes unchanged: %s\n", WEXITSTATUS(status), priv[4096 * 100] == (unsigned char)(4096 * 100 * 7 + 3) ? "yes" : "no");
   return 0;
 }
