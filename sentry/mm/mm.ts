@@ -156,12 +156,13 @@ export class MemoryManager implements Mapper {
    */
   private writable = new Set<number>();
   /**
-   * unmapped holds populated private chunks not mapped here yet: a fork's child gets its
-   * parent's chunks in its table but maps each only when it is accessed (handleFault,
-   * populate), so a fork costs no host mmap per run of the parent's memory. A number may
-   * outlive its chunk (dropped or moved): it is only ever looked up with the table's.
+   * sinceFork is, in a fork's child, the chunks mapped here since the fork (null in an
+   * address space that no fork made): the child gets its parent's chunks in its table but
+   * maps each only when it is accessed (handleFault, populate), so a fork costs no host
+   * mmap, and no work, per chunk of the parent's memory. A chunk in the table and not in
+   * this set is not mapped here (unmappedChunk).
    */
-  private unmapped = new Set<number>();
+  private sinceFork: Set<number> | null = null;
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -766,8 +767,13 @@ export class MemoryManager implements Mapper {
         const v = this.vmas[i];
         const last = Math.ceil(Math.min(v.end, end) / CHUNK);
         // Chunks present since a fork (a private file VMA's copies too) are mapped now.
-        if (this.unmapped.size > 0 && !v.shared) {
-          for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) if (this.chunks.has(c) && this.unmapped.delete(c)) fresh.push(c);
+        if (this.sinceFork && !v.shared) {
+          for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
+            if (this.unmappedChunk(c)) {
+              this.sinceFork.add(c);
+              fresh.push(c);
+            }
+          }
         }
         if (v.shared || v.file) {
           this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
@@ -888,6 +894,11 @@ export class MemoryManager implements Mapper {
     if (hole || at < end) fail(Errno.ENOMEM);
   }
 
+  /** unmappedChunk tells whether private chunk c is populated but not mapped here yet (sinceFork). */
+  private unmappedChunk(c: number): boolean {
+    return this.sinceFork !== null && !this.sinceFork.has(c) && this.chunks.has(c);
+  }
+
   /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
   private isMappedHere(addr: number, length: number): boolean {
     try {
@@ -909,7 +920,7 @@ export class MemoryManager implements Mapper {
    * numbers; `records` are their records when the caller has them: fork's loop per chunk).
    */
   private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
-    if (this.unmapped.size > 0) for (let k = 0; k < chunks.length; k++) this.unmapped.delete(chunks[k]);
+    if (this.sinceFork) for (let k = 0; k < chunks.length; k++) this.sinceFork.add(chunks[k]);
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
     const vmas = this.vmas, anyWritable = this.writable.size > 0;
     let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
@@ -951,7 +962,7 @@ export class MemoryManager implements Mapper {
     if (v.file && !this.copied(pageDown(addr))) return this.fileFault(v, pageDown(addr), access, mayWrite);
     // A chunk present since a fork and not accessed here yet: mapped now (read-only while
     // it is shared: a write, unless the platform tells it, faults again and copies it).
-    if (!v.shared && this.unmapped.has(c) && this.chunks.has(c)) {
+    if (!v.shared && this.unmappedChunk(c)) {
       if (access === 'write' && mayWrite && !this.writable.has(c)) return this.tryOwn(c);
       this.mapChunks([c]);
       return true;
@@ -1377,14 +1388,9 @@ export class MemoryManager implements Mapper {
       this.writable = kept;
       this.writeProtect(fresh);
       // The child maps now only its own copies (the hot chunks); the rest when it accesses
-      // them (unmapped): a child that soon execs or exits maps nearly none of them.
-      const { keys } = child.chunks.entries();
-      const own: number[] = [];
-      for (let k = 0; k < keys.length; k++) {
-        if (child.writable.has(keys[k])) own.push(keys[k]);
-        else child.unmapped.add(keys[k]);
-      }
-      child.mapChunks(own);
+      // them (sinceFork): a child that soon execs or exits maps nearly none of them.
+      child.sinceFork = new Set();
+      child.mapChunks([...child.writable].sort((a, b) => a - b));
       // The objects' chunks (shared memory, file pages) are not mapped now, as Linux's fork
       // copies no page-table entries of a VMA without private pages (vma_needs_copy): the
       // child's first access maps them (handleFault, with fault-around for files). A fork
@@ -1408,7 +1414,7 @@ export class MemoryManager implements Mapper {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));
     this.writable.clear();
-    this.unmapped.clear();
+    this.sinceFork = null;
     for (const [mem, set] of this.pinned) for (const c of set) mem.unpin(c);
     this.pinned.clear();
     for (const v of this.vmas) objectOf(v)?.mem.unref();
