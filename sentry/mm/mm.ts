@@ -21,10 +21,16 @@
  * writeForce, movePopulated, munmap's zeroing): the sentry never stores into a shared
  * chunk. A chunk goes back to the pool with its last reference (munmap, exit, execve).
  *
- * fork costs a reference per segment (4 MiB populated) and, per populated chunk, one
- * step of building the child's mappings (one map per run of the memory file), plus one
- * protect per run of the chunks the parent wrote since its last fork: no page is copied
- * until written, and the sandbox does not wait in proportion to the parent's size.
+ * fork costs a reference per segment (4 MiB populated) and one protect per run of the
+ * chunks the parent wrote since its last fork: no page is copied until written, and the
+ * child maps nothing at fork but its copies of the forking task's stack and thread
+ * pointer chunks. Its other chunks (private ones, kept out of `sinceFork`, and those of
+ * shared and file objects, as Linux's fork copies no page-table entry of a VMA without
+ * private pages) are mapped at its first access, a fault or the sentry's copy through
+ * them: the sandbox does not wait in proportion to the parent's size, and a child that
+ * execs or exits soon maps little. A child's first write to a private chunk it has not
+ * accessed yet takes two faults on the ptrace platform (mapped shared, then copied),
+ * which cannot tell a write from a read.
  *
  * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
  * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
