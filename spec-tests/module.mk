@@ -11,6 +11,7 @@ BEHAVIOUR_PROGRAMS += fdfiles
 BEHAVIOUR_PROGRAMS += futex vfork futex2 ipcns pidns clone3
 BEHAVIOUR_PROGRAMS += fifo select opath ioprio
 BEHAVIOUR_PROGRAMS += legacy-calls
+BEHAVIOUR_PROGRAMS += fork-lazy
 BEHAVIOUR_PROGRAMS += netlink-raw netlink-ifaddrs
 BEHAVIOUR_PROGRAMS += mapshared bench-io rwdirect cache-evict cowfile cache-pin
 BEHAVIOUR_PROGRAMS += sysv-shm sysv-sem sysv-msg mqueue

@@ -6,7 +6,8 @@
  * processes by name, as under runc (platform/ptrace/title.ts).
  *
  * When: after execve (init's too), on fork (a new address space: the child has its
- * parent's name and arguments, as on Linux), and when a task changes its name (prctl
+ * parent's name and arguments, as on Linux; put off to the event loop's next turn, see
+ * showForkedTitle), and when a task changes its name (prctl
  * PR_SET_NAME): the leader's is the process's name (/proc/<pid>/comm), and where the task
  * runs on a host thread of its own (ptrace) that thread takes the name too. Under systrap
  * a task's host thread cannot be named (it never runs the sentry's calls) and keeps the
@@ -37,6 +38,23 @@ export function showHostTitle(t: Task, name = (t.tg.leader ?? t).name): void {
   } catch (e) {
     t.kernel.log.warnOnce('host-title', `the host process of pid ${t.tg.tgid} keeps its stub's name: ${(e as Error).message}`);
   }
+}
+
+/**
+ * showForkedTitle gives a forked child's new host process its parent's title
+ * (showHostTitle) at the event loop's next turn rather than inside fork: the five host
+ * calls it takes (platform/ptrace/title.ts) were a quarter of a fork's time, and a child
+ * that execs (which sets its own title) or exits before that turn needs none of them.
+ * Skipped then: the child's address space is no longer the one forked. The stub's control
+ * thread, which the calls go through, never runs application code, so the title can be
+ * set whenever the sentry's thread is free; until then the host shows the stub's name.
+ */
+export function showForkedTitle(t: Task): void {
+  const mm = t.mm;
+  if (!mm?.as.setTitle) return;
+  setImmediate(() => {
+    if (t.state !== 'exited' && t.mm === mm) showHostTitle(t);
+  });
 }
 
 /**

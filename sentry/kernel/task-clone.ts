@@ -6,7 +6,7 @@
  * the child execs (which gives the child a new MemoryManager and drops its use of the
  * shared one) or exits (which drops its use only), as posix_spawn relies on.
  */
-import { showHostTitle } from './host-title';
+import { showForkedTitle } from './host-title';
 import { checkNproc } from './rlimit-checks';
 import { checkPidsLimit } from './pids-limit';
 import { Errno, fail } from './errors';
@@ -100,7 +100,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (!thread) tg.leader = child;
   tg.tasks.add(child);
   child.name = parent.name;
-  if (!(f & CLONE_VM)) showHostTitle(child); // a new host process: the parent's name and arguments
+  if (!(f & CLONE_VM)) showForkedTitle(child); // a new host process: the parent's name and arguments, soon
   child.nice = parent.nice;
   child.ioprio = parent.ioprio;
   child.sigmask = parent.sigmask;

@@ -101,10 +101,12 @@ describe('MemoryManager on huge ranges', () => {
 
     const child = mm.fork();
     const cs = p.spaces[1];
-    // One mapping per populated chunk, no walk over the 2^30 chunks of the range.
-    expect(cs.calls.mapFile).toBe(2);
+    // Nothing mapped at fork, no walk over the 2^30 chunks of the range: one mapping per
+    // populated chunk at its first access (the sentry's reads here).
+    expect(cs.calls.mapFile).toBe(0);
     expect(child.read(base + 32 * TB, 4).toString()).toBe('high');
     expect(child.read(base + 5, 3).toString()).toBe('low');
+    expect(cs.calls.mapFile).toBe(2);
 
     // A fault in the middle of the reservation populates one more chunk.
     expect(mm.handleFault(base + 7 * TB + 123)).toBe(true);
@@ -137,7 +139,12 @@ describe('MemoryManager on huge ranges', () => {
 
     const child = mm.fork();
     const cs = p.spaces[1];
-    expect(cs.calls.mapFile).toBe(2); // the two chunks allocated so far
+    // Nothing is mapped at fork (as Linux's fork copies no page-table entry of a shared
+    // VMA): the child maps a chunk allocated so far at its first access.
+    expect(cs.calls.mapFile).toBe(0);
+    expect(child.handleFault(base + 10, 'read')).toBe(true);
+    expect(cs.calls.mapFile).toBe(1);
+    expect(child.handleFault(base + 10, 'read')).toBe(false); // mapped now: a real fault
     expect(child.read(base + 40 * TB, 3).toString()).toBe('two');
     child.write(base + 40 * TB, Buffer.from('TWO'));
     expect(mm.read(base + 40 * TB, 3).toString()).toBe('TWO');
@@ -387,17 +394,22 @@ describe('MemoryManager fork is copy-on-write', () => {
     const child = mm.fork();
     const cs = p.spaces[1];
     expect(inUse()).toBe(8); // nothing copied, nothing allocated
-    // One protect for the parent's run of 8 chunks; the child maps them in one run at most per file run.
+    // One protect for the parent's run of 8 chunks; the child maps a chunk at its first access.
     expect(as.calls.protect - before.protect).toBe(1);
     expect(as.calls.mapFile - before.mapFile).toBe(0);
-    expect(cs.calls.mapFile).toBeLessThanOrEqual(8);
-    // Both map every page readable, neither writable.
-    for (const s of [as, cs]) {
-      expect(() => s.translate(base, 8 * CHUNK, PROT_READ)).not.toThrow();
-      expect(() => s.translate(base + 3 * CHUNK + 100, 1, PROT_WRITE)).toThrow(MemoryFault);
-    }
-
-    // The child's write fault copies chunk 3 only; the parent still reads its old value.
+    expect(cs.calls.mapFile).toBe(0);
+    // The parent maps every page readable, not writable; the child nothing yet.
+    expect(() => as.translate(base, 8 * CHUNK, PROT_READ)).not.toThrow();
+    expect(() => as.translate(base + 3 * CHUNK + 100, 1, PROT_WRITE)).toThrow(MemoryFault);
+    expect(() => cs.translate(base, 1, PROT_READ)).toThrow(MemoryFault);
+    // The child's first fault (of unknown access) maps chunk 3 readable, shared; a read
+    // fault (a backend that can tell) too.
+    expect(child.handleFault(base + 3 * CHUNK + 100)).toBe(true);
+    expect(child.handleFault(base + 2 * CHUNK, 'read')).toBe(true);
+    expect(inUse()).toBe(8);
+    expect(() => cs.translate(base + 2 * CHUNK, 2 * CHUNK, PROT_READ)).not.toThrow();
+    expect(() => cs.translate(base + 3 * CHUNK + 100, 1, PROT_WRITE)).toThrow(MemoryFault);
+    // A write fault there then copies chunk 3 only; the parent still reads its old value.
     expect(child.handleFault(base + 3 * CHUNK + 100)).toBe(true);
     expect(inUse()).toBe(9);
     child.write(base + 3 * CHUNK, Buffer.from('CHILD'));
@@ -616,10 +628,12 @@ describe('MemoryManager fork is copy-on-write', () => {
     expect(pinned()).toEqual([0, 2]);
     mm.unmap(base + 2 * CHUNK, CHUNK); // chunk 2 is still the private VMA's
     expect(pinned()).toEqual([0, 2]);
-    // A child maps at fork what the object holds under its VMAs (chunk 3 too), and pins it;
-    // each side's unmap and exit drop its own pins only.
+    // A child maps nothing at fork: it pins what its accesses map (a read of chunk 3 maps
+    // chunk 2 with it: fault-around); each side's unmap and exit drop its own pins only.
     const child = mm.fork();
     mm.unmap(base + TB, 2 * CHUNK);
+    expect(pinned()).toEqual([0]); // the child mapped none of chunk 2 at fork
+    expect(child.handleFault(base + TB + CHUNK, 'read')).toBe(true);
     expect(pinned()).toEqual([0, 2, 3]);
     child.release();
     expect(pinned()).toEqual([0]);
@@ -642,6 +656,7 @@ describe('MemoryManager fork is copy-on-write', () => {
       mm.mapAnonymous(base, 4 * CHUNK, RW, false);
       mm.write(base, Buffer.alloc(4 * CHUNK, 0x63));
       const child = mm.fork();
+      expect(child.handleFault(base + CHUNK)).toBe(true); // mapped read-only: a write faults again
       expect(child.handleFault(base + CHUNK)).toBe(false);
       expect(() => child.write(base + CHUNK, Buffer.from('x'))).toThrow(new LinuxError(Errno.ENOMEM));
       expect(() => child.unmap(base + CHUNK, PAGE)).not.toThrow();

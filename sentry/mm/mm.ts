@@ -21,10 +21,16 @@
  * writeForce, movePopulated, munmap's zeroing): the sentry never stores into a shared
  * chunk. A chunk goes back to the pool with its last reference (munmap, exit, execve).
  *
- * fork costs a reference per segment (4 MiB populated) and, per populated chunk, one
- * step of building the child's mappings (one map per run of the memory file), plus one
- * protect per run of the chunks the parent wrote since its last fork: no page is copied
- * until written, and the sandbox does not wait in proportion to the parent's size.
+ * fork costs a reference per segment (4 MiB populated) and one protect per run of the
+ * chunks the parent wrote since its last fork: no page is copied until written, and the
+ * child maps nothing at fork but its copies of the forking task's stack and thread
+ * pointer chunks. Its other chunks (private ones, kept out of `sinceFork`, and those of
+ * shared and file objects, as Linux's fork copies no page-table entry of a VMA without
+ * private pages) are mapped at its first access, a fault or the sentry's copy through
+ * them: the sandbox does not wait in proportion to the parent's size, and a child that
+ * execs or exits soon maps little. A child's first write to a private chunk it has not
+ * accessed yet takes two faults on the ptrace platform (mapped shared, then copied),
+ * which cannot tell a write from a read.
  *
  * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
  * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
@@ -155,6 +161,14 @@ export class MemoryManager implements Mapper {
    * others are write-protected since a fork shared them (copy-on-write, see the header).
    */
   private writable = new Set<number>();
+  /**
+   * sinceFork is, in a fork's child, the chunks mapped here since the fork (null in an
+   * address space that no fork made): the child gets its parent's chunks in its table but
+   * maps each only when it is accessed (handleFault, populate), so a fork costs no host
+   * mmap, and no work, per chunk of the parent's memory. A chunk in the table and not in
+   * this set is not mapped here (unmappedChunk).
+   */
+  private sinceFork: Set<number> | null = null;
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -757,11 +771,20 @@ export class MemoryManager implements Mapper {
     try {
       for (let i = this.vmaIndex(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
         const v = this.vmas[i];
+        const last = Math.ceil(Math.min(v.end, end) / CHUNK);
+        // Chunks present since a fork (a private file VMA's copies too) are mapped now.
+        if (this.sinceFork && !v.shared) {
+          for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
+            if (this.unmappedChunk(c)) {
+              this.sinceFork.add(c);
+              fresh.push(c);
+            }
+          }
+        }
         if (v.shared || v.file) {
           this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
           continue;
         }
-        const last = Math.ceil(Math.min(v.end, end) / CHUNK);
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
           if (this.chunks.has(c)) continue;
           this.chunks.set(c, { range: poolOf(this.platform.memoryFile).take(true), refs: 1 });
@@ -771,7 +794,7 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       // What was populated is mapped, even when the memory file ran out (ENOMEM) part-way.
-      this.mapChunks(fresh);
+      this.mapChunks(fresh.sort((a, b) => a - b));
     }
   }
 
@@ -877,6 +900,11 @@ export class MemoryManager implements Mapper {
     if (hole || at < end) fail(Errno.ENOMEM);
   }
 
+  /** unmappedChunk tells whether private chunk c is populated but not mapped here yet (sinceFork). */
+  private unmappedChunk(c: number): boolean {
+    return this.sinceFork !== null && !this.sinceFork.has(c) && this.chunks.has(c);
+  }
+
   /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
   private isMappedHere(addr: number, length: number): boolean {
     try {
@@ -898,6 +926,7 @@ export class MemoryManager implements Mapper {
    * numbers; `records` are their records when the caller has them: fork's loop per chunk).
    */
   private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
+    if (this.sinceFork) for (let k = 0; k < chunks.length; k++) this.sinceFork.add(chunks[k]);
     const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
     const vmas = this.vmas, anyWritable = this.writable.size > 0;
     let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
@@ -937,6 +966,13 @@ export class MemoryManager implements Mapper {
     const c = Math.floor(addr / CHUNK);
     const mayWrite = (v.prot & PROT_WRITE) !== 0 && access !== 'read' && (access !== 'execute' || (v.prot & PROT_EXEC) !== 0);
     if (v.file && !this.copied(pageDown(addr))) return this.fileFault(v, pageDown(addr), access, mayWrite);
+    // A chunk present since a fork and not accessed here yet: mapped now (read-only while
+    // it is shared: a write, unless the platform tells it, faults again and copies it).
+    if (!v.shared && this.unmappedChunk(c)) {
+      if (access === 'write' && mayWrite && !this.writable.has(c)) return this.tryOwn(c);
+      this.mapChunks([c]);
+      return true;
+    }
     if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) {
       if (!mayWrite) return false;
       return this.tryOwn(c); // false: the memory file is full (SIGSEGV)
@@ -1328,7 +1364,7 @@ export class MemoryManager implements Mapper {
   fork(hot: readonly number[] = []): MemoryManager {
     const child = MemoryManager.create(this.platform);
     Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv });
-    // Shared VMAs share their object: the child maps the chunks allocated so far.
+    // Shared VMAs share their object (the child maps its chunks when it touches them).
     for (const v of this.vmas) {
       if (v.dontFork) continue; // madvise(MADV_DONTFORK): the child does not get it
       const copy: Vma = { ...v };
@@ -1357,9 +1393,15 @@ export class MemoryManager implements Mapper {
       const fresh = [...this.writable].filter((c) => !kept.has(c)).sort((a, b) => a - b);
       this.writable = kept;
       this.writeProtect(fresh);
-      const { keys, chunks } = child.chunks.entries();
-      child.mapChunks(keys, chunks);
-      for (const v of child.vmas) if (objectOf(v)) child.populateShared(v, v.start, v.end, true);
+      // The child maps now only its own copies (the hot chunks); the rest when it accesses
+      // them (sinceFork): a child that soon execs or exits maps nearly none of them.
+      child.sinceFork = new Set();
+      child.mapChunks([...child.writable].sort((a, b) => a - b));
+      // The objects' chunks (shared memory, file pages) are not mapped now, as Linux's fork
+      // copies no page-table entries of a VMA without private pages (vma_needs_copy): the
+      // child's first access maps them (handleFault, with fault-around for files). A fork
+      // then costs no host mmap per run of a binary's or library's pages, which a child
+      // that soon execs or exits never touches.
     } catch (e) {
       child.release();
       throw e;
@@ -1378,6 +1420,7 @@ export class MemoryManager implements Mapper {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));
     this.writable.clear();
+    this.sinceFork = null;
     for (const [mem, set] of this.pinned) for (const c of set) mem.unpin(c);
     this.pinned.clear();
     for (const v of this.vmas) objectOf(v)?.mem.unref();
