@@ -31,6 +31,7 @@
  */
 import { phaseAdd } from './phases';
 import { libcFunc } from './libc';
+import { writeCodeCacheNow } from './code-cache';
 
 /** IDLE_WINDOW_MS is the first window after start whose idleness is measured. */
 export const IDLE_WINDOW_MS = 200;
@@ -51,6 +52,9 @@ export function collectNow(): number {
   const t0 = performance.now();
   const v8 = require('node:v8') as typeof import('node:v8');
   const vm = require('node:vm') as typeof import('node:vm');
+  // A code cache written after this would carry other flags and be rejected at every
+  // later start: one still to be written is written first.
+  writeCodeCacheNow();
   v8.setFlagsFromString('--expose-gc');
   // A fresh context has the `gc` function the flag installs; it and its context are
   // garbage once this call returns.
