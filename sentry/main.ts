@@ -59,6 +59,7 @@ import { VDSO_CLOCK_ANNOTATION } from './kernel/vdso-clock';
 import { profileMark } from '../native/startup-profile';
 import { PHASES, phaseAddSplit, phasesDump, phasesStart } from '../native/phases';
 import { startMemoryReport } from '../native/memory-report';
+import { scheduleIdleGc } from '../native/idle-gc';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
 import { groupsOf, PodContainers, processList } from './kernel/containers';
@@ -270,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
     started = true;
     profileMark('init-start');
     kernel.sched.wake(init);
+    scheduleIdleGc((m) => log.debug(m)); // the boot's garbage, once idle (native/idle-gc.ts)
   };
   // Signals sent to the sandbox process go to the container's init, as with runc run;
   // those a terminal sends (^C, ^\\, ^Z, resizes) go to its foreground process group.

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { check, libcFunc } from '../libc';
+import { writeCodeCacheNow } from '../code-cache';
 
 const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32;
 const MNT_DETACH = 2;
@@ -31,8 +32,7 @@ export function pivotToEmptyRoot(o: { pts?: boolean } = {}): void {
   const over = OVER;
   // bin/tvisor writes V8's code cache of this process's bundle at exit, by path: the
   // last moment it can is now (scripts/tvisor-launcher.js).
-  const writeCodeCache = (globalThis as Record<symbol, unknown>)[Symbol.for('tvisor.writeCodeCache')];
-  if (typeof writeCodeCache === 'function') writeCodeCache();
+  writeCodeCacheNow();
   const mount = libcFunc('int mount(const char *src, const char *target, const char *type, unsigned long flags, const char *data)');
   const flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   // SAFETY (whole function): mount, pivot_root and umount2 act on this process's own
