@@ -354,17 +354,21 @@ export async function main(argv: string[]): Promise<number> {
   // the sandbox sees its network namespace (sentry/net/netlink/), open before confinement.
   openHostRoute();
   openHostNetFiles();
+  profileMark('host-net-open');
   // Everything the sandbox needs from the host is open: from here on the sentry sees
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
     reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
     const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor(o.platform === 'systrap' ? 'tvisor-systrap-stub' : 'tvisor-stub') } });
+    profileMark('seccomp-prepared');
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });
       usePtmx(PRIVATE_PTMX);
+      profileMark('root-pivoted');
       becomeNobody();
       setStubIds(-1);
+      profileMark('credentials-dropped');
     }
     seccomp();
     profileMark('confined');
