@@ -156,9 +156,12 @@ export async function main(argv: string[]): Promise<number> {
     // The syscall names are for the trap mode's message only: the table is not loaded otherwise (~2 MB of the gofer's memory).
     const names = mode === 'trap' ? (await import('../sentry/syscalls/linux/table/syscalls')).SYSCALLS.map((s) => s?.name) : [];
     const seccomp = prepareSeccomp('gofer', { mode, names });
+    profileMark('seccomp-prepared');
     if (opts.confine) {
       pivotToEmptyRoot();
+      profileMark('root-pivoted');
       keepCapabilities(GOFER_CAPABILITIES);
+      profileMark('credentials-dropped');
     }
     // inotify_add_watch names a held descriptor by its number in /proc/self/fd (Twatch).
     enterProcFd(procSelfFd());

@@ -43,6 +43,7 @@ import { adoptAsStdio, openPty } from './fsimpl/host/tty';
 import { sendConsoleFd } from '../native/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
+import { ControlServer } from './control-server';
 import { reactor } from './net/reactor';
 import { setNetworkMode } from './net/mode';
 import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
@@ -286,61 +287,38 @@ export async function main(argv: string[]): Promise<number> {
       } else sendToGroup(init.tg, info, true);
     });
   }
-  let server: net.Server | null = null;
+  let server: ControlServer | null = null;
   let execServer: ExecServer | null = null;
   // The pod's other containers (kernel/containers.ts): requests that name one go there.
   const pods = new PodContainers(kernel, log);
   try {
     if (o.control) {
-      server = net.createServer((sock) => {
-        let buf = '';
-        sock.on('data', (d) => {
-          buf += d;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            let reply: Record<string, unknown>;
-            try {
-              const req = JSON.parse(line) as { cmd: string; signo?: number; all?: boolean; container?: string };
-              if (req.container !== undefined) {
-                // Answered when done (a delete waits for the container's processes to go).
-                void pods.control(req).then((r) => r, (e: Error) => ({ error: e.message })).then((r) => sock.write(`${JSON.stringify(r)}\n`));
-                continue;
-              }
-              if (req.cmd === 'start') {
-                start();
-                reply = { ok: true };
-              } else if (req.cmd === 'signal') {
-                const signo = Number(req.signo);
-                if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
-                const groups = req.all ? groupsOf(kernel, null) : [init.tg];
-                for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 }, true);
-                reply = { ok: true };
-              } else if (req.cmd === 'state') {
-                reply = { ok: true, pids: [...kernel.groups.keys()] };
-              } else if (req.cmd === 'pause' || req.cmd === 'resume') {
-                kernel.sched.setPaused(req.cmd === 'pause');
-                reply = { ok: true };
-              } else if (req.cmd === 'update') {
-                updateResources(spec, (req as { resources?: Parameters<typeof updateResources>[1] }).resources ?? {}); // tvisor update (resources-update.ts)
-                reply = { ok: true };
-              } else if (req.cmd === 'oom') {
-                reply = { ok: true, kills: sandboxMemory.oomKills }; // the OOM killer's kills (mm/oom.ts), for `tvisor events`
-              } else if (req.cmd === 'ps') {
-                reply = { ok: true, processes: processList(kernel, null) };
-              } else throw new Error(`unknown command ${req.cmd}`);
-            } catch (e) {
-              reply = { error: (e as Error).message };
-            }
-            sock.write(`${JSON.stringify(reply)}\n`);
-          }
-        });
-        sock.on('error', () => undefined);
-      });
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(o.control, () => resolve());
+      server = new ControlServer(o.control, (req) => {
+        // Answered when done (a delete waits for the container's processes to go).
+        if (req.container !== undefined) return pods.control(req as Parameters<PodContainers['control']>[0]);
+        if (req.cmd === 'start') {
+          start();
+          return { ok: true };
+        } else if (req.cmd === 'signal') {
+          const signo = Number(req.signo);
+          if (!Number.isInteger(signo) || signo < 1 || signo > 64) throw new Error(`invalid signal ${req.signo}`);
+          const groups = req.all ? groupsOf(kernel, null) : [init.tg];
+          for (const g of groups) sendToGroup(g, { signo, code: SI_USER, pid: 0, uid: 0 }, true);
+          return { ok: true };
+        } else if (req.cmd === 'state') {
+          return { ok: true, pids: [...kernel.groups.keys()] };
+        } else if (req.cmd === 'pause' || req.cmd === 'resume') {
+          kernel.sched.setPaused(req.cmd === 'pause');
+          return { ok: true };
+        } else if (req.cmd === 'update') {
+          updateResources(spec, (req.resources ?? {}) as Parameters<typeof updateResources>[1]); // tvisor update (resources-update.ts)
+          return { ok: true };
+        } else if (req.cmd === 'oom') {
+          return { ok: true, kills: sandboxMemory.oomKills }; // the OOM killer's kills (mm/oom.ts), for `tvisor events`
+        } else if (req.cmd === 'ps') {
+          return { ok: true, processes: processList(kernel, null) };
+        }
+        throw new Error(`unknown command ${req.cmd}`);
       });
     }
     if (o.control) execServer = new ExecServer(`${o.control}.exec`, kernel, log, pods);
@@ -356,17 +334,21 @@ export async function main(argv: string[]): Promise<number> {
   // the sandbox sees its network namespace (sentry/net/netlink/), open before confinement.
   openHostRoute();
   openHostNetFiles();
+  profileMark('host-net-open');
   // Everything the sandbox needs from the host is open: from here on the sentry sees
   // none of the host's files (an empty root, when the runtime gave it a mount namespace
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
     reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
     const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor(o.platform === 'systrap' ? 'tvisor-systrap-stub' : 'tvisor-stub') } });
+    profileMark('seccomp-prepared');
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });
       usePtmx(PRIVATE_PTMX);
+      profileMark('root-pivoted');
       becomeNobody();
       setStubIds(-1);
+      profileMark('credentials-dropped');
     }
     seccomp();
     profileMark('confined');

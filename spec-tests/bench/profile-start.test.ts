@@ -80,10 +80,13 @@ describe('tvisor processes write their steps', () => {
       'spawned', ...(steps('tvisor').includes('cgroup-created') ? ['cgroup-created'] : []), 'cgroup-joined', 'sandbox-ready', 'state-saved',
       'state-read', 'sandbox-stopped', 'state-removed', 'command-done', 'exit']);
     // Once init has exited, the CLI's delete may SIGKILL the sentry before its own exit step.
-    expect(steps('sentry').slice(0, 15)).toEqual([...boot, 'main', 'config-parsed', 'boot-begin', 'kernel-made', 'mounted', 'booted',
-      'control-listening', 'confined', 'init-start', 'init-exit']);
+    // The confinement's steps each have a mark (one per step, so that each one's cost shows).
+    const confinement = ['seccomp-prepared', 'root-pivoted', 'credentials-dropped', 'confined'];
+    const sentry = [...boot, 'main', 'config-parsed', 'boot-begin', 'kernel-made', 'mounted', 'booted', 'control-listening', 'host-net-open', ...confinement, 'init-start', 'init-exit'];
+    expect(steps('sentry').slice(0, sentry.length)).toEqual(sentry);
     // The gofer exits when the sentry's socket closes, possibly after the CLI has returned.
-    expect(steps('gofer').slice(0, 8)).toEqual([...boot, 'main', 'exports-open', 'confined']);
+    const gofer = [...boot, 'main', 'exports-open', ...confinement];
+    expect(steps('gofer').slice(0, gofer.length)).toEqual(gofer);
   });
 
   test('without TVISOR_PROFILE nothing is written', () => {

@@ -126,11 +126,10 @@ export class GoferFs implements FileSystem {
   asTask(c: Credentials = KERNEL): void {
     const conn = connState(this.client);
     if (!conn.enabled) return;
-    const caps = Number(c.caps.effective & FS_CAPS);
-    const key = `${c.euid}:${c.egid}:${caps}:${c.groups.join(',')}`;
+    const key = credsKey(c);
     if (key === conn.last) return;
     try {
-      this.client.sync.setcreds(c.euid, c.egid, c.groups, caps);
+      this.client.sync.setcreds(c.euid, c.egid, c.groups, Number(c.caps.effective & FS_CAPS));
       conn.last = key;
     } catch (e) {
       const errno = (e as { errno?: number }).errno;
@@ -141,6 +140,16 @@ export class GoferFs implements FileSystem {
       conn.last = '';
       throw asLinuxError(e as Error);
     }
+  }
+
+  /**
+   * actsForTask tells whether the gofer's last confirmed switch on this connection was to
+   * a task's credentials other than container root's (asTask): a task's are never more
+   * than container root's, so a walk made as them reaches no more than one made as root.
+   */
+  actsForTask(): boolean {
+    const conn = connState(this.client);
+    return conn.enabled && conn.last !== '' && conn.last !== KERNEL_KEY;
   }
 
   statfs(): StatFs {
@@ -163,6 +172,13 @@ const conns = new WeakMap<Client, ConnCreds>();
 
 /** KERNEL are the credentials of what the sentry does for no task: container root's. */
 const KERNEL = new Credentials(0, 0);
+
+/** credsKey names what Tsetcreds sends for `c` (ids, groups, filesystem capabilities). */
+function credsKey(c: Credentials): string {
+  return `${c.euid}:${c.egid}:${Number(c.caps.effective & FS_CAPS)}:${c.groups.join(',')}`;
+}
+
+const KERNEL_KEY = credsKey(KERNEL);
 
 function connState(client: Client): ConnCreds {
   let st = conns.get(client);
@@ -237,13 +253,22 @@ export class GoferInode extends Inode {
    * fid is the file's fid, walked to from the listed directory on first use when the
    * inode came from a listing: one Twalkstat as container root (the task that listed the
    * directory could read and search it), checked to reach the same file (qid path and
-   * type), else ESTALE, as a revalidation finds it changed.
+   * type), else ESTALE, as a revalidation finds it changed. When the connection acts for
+   * a task (a path walk in progress), the walk is first tried as that task, which reaches
+   * no more than root would: a task's walk through listed directories then costs no
+   * Tsetcreds to root and back per directory (6 of a busybox true's 8 at boot); only if
+   * it fails is it made again as root.
    */
   get fid(): number {
     if (this.walkedFid >= 0) return this.walkedFid;
     const o = this.origin!;
-    this.gfs.asTask();
-    const { walked, error } = p9(() => this.c.walkChain(o.dir.fid, [o.name]));
+    const dir = o.dir.fid;
+    let r = this.gfs.actsForTask() ? p9(() => this.c.walkChain(dir, [o.name])) : null;
+    if (!r || r.error || r.walked.length !== 1) {
+      this.gfs.asTask();
+      r = p9(() => this.c.walkChain(dir, [o.name]));
+    }
+    const { walked, error } = r;
     if (error || walked.length !== 1) throw error ?? new LinuxError(Errno.ESTALE);
     if (!this.adopt(walked[0])) fail(Errno.ESTALE);
     return this.walkedFid;
