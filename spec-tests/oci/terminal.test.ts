@@ -270,8 +270,11 @@ describe.each(runtimes)('%s with a terminal', (name, bin) => {
       // would write no-hup once its sleep ends.
       const child = 'trap "echo hup >> /dev/shm/hup; exit" HUP; touch /dev/shm/hup-ready; sleep 5; echo no-hup >> /dev/shm/hup';
       const r = await execTty(['sh', '-c', `rm -f /dev/shm/hup /dev/shm/hup-ready; sh -c '${child}' & until [ -e /dev/shm/hup-ready ]; do sleep 0.05; done; echo leader-exits`], []);
-      // busybox sh reports its sleep killed by the hangup, then runs its trap.
-      expect(r.text).toBe('leader-exits\nHangup\n');
+      // busybox sh reports its sleep killed by the hangup ("Hangup"), then runs its trap;
+      // that report reaches the master only when the child writes it before the hung-up
+      // terminal refuses writes (EIO), which runc's run did not in one CI run of four: the
+      // hangup itself is what the trap's file below shows.
+      expect(['leader-exits\nHangup\n', 'leader-exits\n']).toContain(r.text);
       let seen = '';
       for (let i = 0; i < 200 && seen === ''; i++) {
         seen = rt.run('exec', id, 'cat', '/dev/shm/hup').stdout;
