@@ -6,21 +6,11 @@
  * fid), spares a switch to root and back per directory: 8 Tsetcreds before. The phase
  * sums count each synchronous 9P round trip as `9p:rt:<requests>`.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { BUSYBOX, OciRuntime } from './harness';
-import { withPhases } from '../bench/walk-phases';
-
-const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
+import { OciRuntime, requireSandboxPrerequisites, runWithPhases, TVISOR } from './harness';
 
 describe('9P round trips at boot', () => {
   let rt: OciRuntime;
-  beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error('the boot-9p test needs root (namespaces, mounts)');
-    if (!fs.existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (install busybox-static)`);
-    if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing (run make)`);
-  });
+  beforeAll(() => requireSandboxPrerequisites('boot-9p'));
   beforeEach(() => { rt = new OciRuntime('tvisor-boot-9p', TVISOR); });
   afterEach(() => { rt.cleanup(); });
 
@@ -32,11 +22,7 @@ describe('9P round trips at boot', () => {
       s.process!.env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'];
       s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps, ambient: caps };
     });
-    const run = withPhases(() => {
-      // The environment explicitly: jest's process.env is not the one a child inherits.
-      const r = spawnSync(TVISOR, [...rt.globals, 'run', '--bundle', bundle, `boot-9p-${process.pid}`], { encoding: 'utf8', timeout: 60_000, env: { ...process.env } });
-      return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1, timedOut: r.error !== undefined };
-    });
+    const run = runWithPhases(rt, bundle, `boot-9p-${process.pid}`);
     expect({ status: run.result.status, stderr: run.result.stderr }).toEqual({ status: 0, stderr: '' });
     const sums = run.phases.get('sentry') ?? {};
     // The walks themselves still happen (the PATH search reached true).

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { defaultSpec } from '../../oci/default-spec';
 import { accept, closeFd, listenUnix, MsgBuffers } from '../../native/unixsock';
 import type { Spec } from '../../oci/config';
+import { withPhases, type PhasedRun } from '../bench/walk-phases';
 
 /** BUSYBOX is the static busybox the test rootfs is made of (Debian's busybox-static). */
 export const BUSYBOX = '/bin/busybox';
@@ -156,4 +157,25 @@ export async function runWithTerminal(rt: OciRuntime, bundle: string, id: string
     closeFd(lfd);
     rt.run('delete', '--force', id);
   }
+}
+
+/** TVISOR is this tree's runtime binary. */
+export const TVISOR = path.resolve(__dirname, '..', '..', 'bin', 'tvisor');
+
+/** requireSandboxPrerequisites fails loudly (never skips) when `test` cannot run: not
+ * root, no static busybox, tvisor not built. */
+export function requireSandboxPrerequisites(test: string): void {
+  if (process.getuid?.() !== 0) throw new Error(`the ${test} test needs root (namespaces, mounts)`);
+  if (!fs.existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (install busybox-static)`);
+  if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing (run make)`);
+}
+
+/** runWithPhases runs `bundle` to its end with `tvisor run` (container `id`) and returns
+ * its result with the phase sums its sandbox wrote (TVISOR_PHASES). */
+export function runWithPhases(rt: OciRuntime, bundle: string, id: string): PhasedRun {
+  return withPhases(() => {
+    // The environment explicitly: jest's process.env is not the one a child inherits.
+    const r = spawnSync(TVISOR, [...rt.globals, 'run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, env: { ...process.env } });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1, timedOut: r.error !== undefined };
+  });
 }
