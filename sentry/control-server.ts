@@ -12,8 +12,9 @@
  * closes.
  */
 import { Errno } from '../native/libc';
-import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, SOCK_CLOEXEC, SOCK_NONBLOCK, MSG_DONTWAIT, MSG_NOSIGNAL } from '../native/unixsock';
+import { closeFd, MsgBuffers, MSG_DONTWAIT, MSG_NOSIGNAL } from '../native/unixsock';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, reactor } from './net/reactor';
+import { UnixListener } from './net/unix-listener';
 
 /** ControlReply is one answer: {"ok": true, ...} or {"error": "..."}. */
 export type ControlReply = Record<string, unknown>;
@@ -43,14 +44,12 @@ interface Conn {
 
 /** ControlServer serves one control socket with `handler`. */
 export class ControlServer {
-  private readonly listenFd: number;
+  private readonly listener: UnixListener;
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(64 << 10);
 
   constructor(readonly path: string, private readonly handler: ControlHandler) {
-    this.listenFd = listenUnix(path);
-    setNonBlocking(this.listenFd);
-    reactor().watch(this.listenFd, EPOLLIN, () => this.acceptAll());
+    this.listener = new UnixListener(path, (fd) => this.accepted(fd));
   }
 
   /** connections is the number of open connections (tests, leak checks). */
@@ -58,19 +57,15 @@ export class ControlServer {
     return this.conns.size;
   }
 
-  private acceptAll(): void {
-    for (;;) {
-      const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) break;
-      const c: Conn = { fd, in: [], inLen: 0, out: [], sent: 0, pending: 0, eof: false };
-      this.conns.add(c);
-      reactor().watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, (ev) => {
-        if (ev & EPOLLOUT) this.flush(c);
-        if (ev & (EPOLLIN | EPOLLRDHUP)) this.readAll(c);
-        else if (ev & (EPOLLHUP | EPOLLERR)) this.drop(c);
-      });
-      this.readAll(c); // a request may have arrived before the watch
-    }
+  private accepted(fd: number): void {
+    const c: Conn = { fd, in: [], inLen: 0, out: [], sent: 0, pending: 0, eof: false };
+    this.conns.add(c);
+    reactor().watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, (ev) => {
+      if (ev & EPOLLOUT) this.flush(c);
+      if (ev & (EPOLLIN | EPOLLRDHUP)) this.readAll(c);
+      else if (ev & (EPOLLHUP | EPOLLERR)) this.drop(c);
+    });
+    this.readAll(c); // a request may have arrived before the watch
   }
 
   /** readAll reads what the connection holds, until EAGAIN or its end. */
@@ -166,7 +161,6 @@ export class ControlServer {
   /** close stops listening and closes every connection. */
   close(): void {
     for (const c of [...this.conns]) this.drop(c);
-    reactor().unwatch(this.listenFd);
-    closeFd(this.listenFd);
+    this.listener.close();
   }
 }

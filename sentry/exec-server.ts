@@ -12,8 +12,9 @@
  * polling. The reactor is edge-triggered: each wake-up reads until EAGAIN.
  */
 import { Errno } from '../native/libc';
-import { accept, closeFd, listenUnix, setNonBlocking, MsgBuffers, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../native/unixsock';
+import { closeFd, MsgBuffers } from '../native/unixsock';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, reactor } from './net/reactor';
+import { UnixListener } from './net/unix-listener';
 import type { Process } from '../oci/config';
 import type { Kernel } from './kernel/kernel';
 import { sendToGroup } from './kernel/signals';
@@ -39,30 +40,24 @@ interface Conn {
 
 /** ExecServer serves one exec socket. */
 export class ExecServer {
-  private readonly listenFd: number;
+  private readonly listener: UnixListener;
   private readonly conns = new Set<Conn>();
   private readonly io = new MsgBuffers(1 << 20);
 
   /** pods, when set, serves {"create": {"id", "spec"}} requests and {"process", "container"} execs (kernel/containers.ts). */
   constructor(readonly path: string, private readonly k: Kernel, private readonly log: SentryLog, private readonly pods?: PodContainers) {
-    this.listenFd = listenUnix(path);
-    setNonBlocking(this.listenFd);
-    reactor().watch(this.listenFd, EPOLLIN, () => this.acceptAll());
+    this.listener = new UnixListener(path, (fd) => this.accepted(fd));
   }
 
-  private acceptAll(): void {
-    for (;;) {
-      const fd = accept(this.listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) break;
-      const c: Conn = { fd, buf: '', tg: null };
-      this.conns.add(c);
-      profileMark('exec-accepted');
-      reactor().watch(fd, EPOLLIN | EPOLLRDHUP, (ev) => {
-        if (ev & EPOLLIN) this.readAll(c);
-        else if (ev & (EPOLLHUP | EPOLLERR)) this.drop(c);
-      });
-      this.readAll(c); // a request may have arrived before the watch
-    }
+  private accepted(fd: number): void {
+    const c: Conn = { fd, buf: '', tg: null };
+    this.conns.add(c);
+    profileMark('exec-accepted');
+    reactor().watch(fd, EPOLLIN | EPOLLRDHUP, (ev) => {
+      if (ev & EPOLLIN) this.readAll(c);
+      else if (ev & (EPOLLHUP | EPOLLERR)) this.drop(c);
+    });
+    this.readAll(c); // a request may have arrived before the watch
   }
 
   /** readAll reads what the connection holds, until EAGAIN (the reactor is edge-triggered). */
@@ -214,7 +209,6 @@ export class ExecServer {
 
   close(): void {
     for (const c of [...this.conns]) this.drop(c);
-    reactor().unwatch(this.listenFd);
-    closeFd(this.listenFd);
+    this.listener.close();
   }
 }
