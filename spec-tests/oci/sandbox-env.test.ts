@@ -5,10 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, OciRuntime } from './harness';
+import { OciRuntime, requireSandboxPrerequisites, TVISOR } from './harness';
 import { SANDBOX_MALLOC_ENV } from '../../sentry/limits';
-
-const TVISOR = path.join(path.resolve(__dirname, '..', '..'), 'bin', 'tvisor');
 
 /** environOf reads a host process's environment as NAME -> value. */
 function environOf(pid: number): Record<string, string> {
@@ -36,9 +34,7 @@ function goferOf(rootfs: string): number | undefined {
 describe('sandbox processes\' environment', () => {
   let rt: OciRuntime;
   beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error('the sandbox environment test needs root (namespaces, mounts)');
-    if (!fs.existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (install busybox-static)`);
-    if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing (run make)`);
+    requireSandboxPrerequisites('sandbox environment');
   });
   beforeEach(() => { rt = new OciRuntime('tvisor-sandbox-env', TVISOR); });
   afterEach(() => { rt.cleanup(); });

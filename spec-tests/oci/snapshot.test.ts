@@ -6,11 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, OciRuntime } from './harness';
+import { OciRuntime, requireSandboxPrerequisites, TVISOR } from './harness';
 import { snapshotBlobName } from '../../native/snapshot';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const TVISOR = path.join(REPO, 'bin', 'tvisor');
 
 /** cmdlineOf returns a host process's argv (empty when it is gone). */
 function cmdlineOf(pid: number): string[] {
@@ -30,9 +29,7 @@ function blobOf(argv: string[]): string | undefined {
 describe('tvisor start-up snapshots', () => {
   let rt: OciRuntime;
   beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error('the snapshot tests need root (namespaces, mounts)');
-    if (!fs.existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (install busybox-static)`);
-    if (!fs.existsSync(TVISOR)) throw new Error(`${TVISOR} is missing (run make)`);
+    requireSandboxPrerequisites('snapshot');
   });
   beforeEach(() => { rt = new OciRuntime('tvisor-snapshot', TVISOR); });
   afterEach(() => { rt.cleanup(); });
