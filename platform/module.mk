@@ -1,7 +1,7 @@
 # platform/module.mk builds the platform's static test programs and the C reference of
 # `make bench-platform` (ptrace and systrap).
 
-PLATFORM_TEST_PROGRAMS := syscall-loop write faults escape bench-loop fp
+PLATFORM_TEST_PROGRAMS := syscall-loop write faults escape bench-loop fp tls
 PLATFORM_TEST_BINS := $(addprefix build/platform/testing/,$(PLATFORM_TEST_PROGRAMS))
 PLATFORM_BENCH_REF := build/platform/bench/sysemu-ref
 PLATFORM_SYSTRAP_REF := build/platform/bench/systrap-ref

@@ -146,7 +146,7 @@ describe('the stub binary', () => {
 
 describe('the systrap stub binary', () => {
   const stub = path.resolve(__dirname, '../../build/native/tvisor-systrap-stub');
-  const SITES = { inject: INJECT_IP, restorer: STUB_BASE + 0xa07n, wake: STUB_BASE + 0xa42n, wait: STUB_BASE + 0xa82n, exit: STUB_BASE + 0xac2n, yield: STUB_BASE + 0xb02n } as const;
+  const SITES = { inject: INJECT_IP, restorer: STUB_BASE + 0xa07n, wake: STUB_BASE + 0xa42n, wait: STUB_BASE + 0xa82n, exit: STUB_BASE + 0xac2n, yield: STUB_BASE + 0xb02n, arch: STUB_BASE + 0xb42n } as const;
 
   it('has filter A as the table describes: the systrap-stub rows at their sites, a trap anywhere else', () => {
     if (!fs.existsSync(stub)) throw new Error(`${stub} is missing: run make build`);
@@ -173,7 +173,7 @@ describe('the systrap stub binary', () => {
 
   it('has filter B: an application thread is killed for any call from the inject gadget, and left to filter A elsewhere', () => {
     const elf = fs.readFileSync(stub);
-    const prog = stubFilter(elf, 0x600);
+    const prog = stubFilter(elf, 0x700);
     for (let nr = 0; nr <= MAX_SYSCALL; nr++) {
       expect([nr, runFilter(prog, { nr, ip: INJECT_IP })]).toEqual([nr, RET.KILL_PROCESS]);
       for (const ip of [SITES.restorer, SITES.wake, 0x400000n]) expect([nr, runFilter(prog, { nr, ip })]).toEqual([nr, RET.ALLOW]);

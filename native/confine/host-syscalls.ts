@@ -37,7 +37,7 @@ export type HostProcess = 'sentry' | 'gofer' | 'stub' | 'systrap-stub';
 export const HOST_PROCESSES: readonly HostProcess[] = ['sentry', 'gofer', 'stub', 'systrap-stub'];
 
 /** StubSite names a syscall instruction of a stub (native/stub/layout.h, native/systrap/layout.h). */
-export type StubSite = 'inject' | 'park' | 'restorer' | 'wake' | 'wait' | 'exit' | 'yield';
+export type StubSite = 'inject' | 'park' | 'restorer' | 'wake' | 'wait' | 'exit' | 'yield' | 'arch';
 
 /** RuntimeValue names an argument value known only when the filter is installed. */
 export type RuntimeValue = 'stubFd';
@@ -70,6 +70,8 @@ const LOW32 = (arg: number, value: number | RuntimeValue): HostArgTest => ({ arg
 /** oneOf allows `arg` to be any of `values` (one alternative each). */
 const oneOf = (arg: number, values: readonly number[]): ArgTest[][] => values.map((v) => [eq(arg, v)]);
 
+// arch_prctl(2) codes (asm/prctl.h).
+const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002;
 // clone(2) flags (linux/sched.h).
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000,
   CLONE_THREAD = 0x10000, CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000,
@@ -120,7 +122,7 @@ const optionArgs = (set: boolean): ArgTest[][] => HOST_OPTIONS.filter((o) => !se
 
 // futex(2) operations, seccomp(2) operations, and the systrap stub's filter B (native/systrap/layout.h).
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, SECCOMP_SET_MODE_FILTER = 1;
-const SYSTRAP_FPROG_B = 0x7fffff000000 + 0x600 - 16;
+const SYSTRAP_FPROG_B = 0x7fffff000000 + 0x700 - 16;
 
 // prctl(2) options; personality(2) flags.
 const PR_SET_PDEATHSIG = 1, PR_SET_NAME = 15, PR_SET_NO_NEW_PRIVS = 38, PR_SET_MM = 35, PR_SET_MM_MAP = 14;
@@ -226,6 +228,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 157, name: 'prctl', who: S, why: 'stub spawn and start-up; a stub\'s process title (PR_SET_MM_MAP, at its gadget)', args: [...oneOf(0, [PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_NO_NEW_PRIVS]), [eq(0, PR_SET_MM), eq(1, PR_SET_MM_MAP)]], argsText: 'option: PDEATHSIG, SET_NAME, NO_NEW_PRIVS, SET_MM with MM_MAP' },
   { nr: 157, name: 'prctl', who: ['stub'], gadget: 'inject', args: [[LOW32(0, PR_SET_NAME), eq(1, STUB_TITLE_COMM)], [LOW32(0, PR_SET_MM), LOW32(1, PR_SET_MM_MAP), eq(2, STUB_TITLE)]], argsText: 'SET_NAME from the title page; SET_MM MM_MAP of the title page (its executable field unset: no capability allows more)', why: 'the process title: the application\'s name and its argument range, shown by host ps and docker top' },
   { nr: 157, name: 'prctl', who: ['systrap-stub'], gadget: 'inject', args: [[LOW32(0, PR_SET_NAME)], [LOW32(0, PR_SET_MM), LOW32(1, PR_SET_MM_MAP)]], argsText: 'SET_NAME; SET_MM MM_MAP (the pointers are not pinned: filter A has no room)', why: 'the process title, as the ptrace stub\'s' },
+  { nr: 158, name: 'arch_prctl', who: S, args: oneOf(0, [ARCH_SET_GS, ARCH_SET_FS]), argsText: 'SET_FS, SET_GS', why: 'a systrap stub, which keeps the sentry\'s filter under its own, loads a thread\'s fs/gs base on hosts without FSGSBASE' },
+  { nr: 158, name: 'arch_prctl', who: ['systrap-stub'], gadget: 'arch', args: [[LOW32(0, ARCH_SET_FS)], [LOW32(0, ARCH_SET_GS)]], argsText: 'SET_FS, SET_GS', why: 'on hosts without FSGSBASE (rdfsbase/wrfsbase fault), the handler loads the fs/gs base the sentry answered (the thread\'s own base only)' },
   { nr: 186, name: 'gettid', who: S, why: 'the tracing thread of a new context' },
   { nr: 190, name: 'fsetxattr', who: G, why: 'Txattrcreate' },
   { nr: 193, name: 'fgetxattr', who: G, why: 'Txattrwalk' },

@@ -11,8 +11,8 @@
  * prctl(PR_SET_MM, PR_SET_MM_MAP, STUB_TITLE, ...) (the size and the fifth argument are
  * the kernel's to check: EINVAL). With the syscall number in A, it jumps to `allow` for
  * those, to `kill` for any other form of them, and to `other` for any other syscall.
- * STUB_TITLE_CALLS_A is its shorter form for the systrap stub's filter A, which has 14
- * instructions left before filter B's fixed place: pread64's fd and buffer, prctl's
+ * STUB_TITLE_CALLS_A is its shorter form for the systrap stub's filter A, which must end
+ * before filter B's fixed place: pread64's fd and buffer, prctl's
  * option and PR_SET_MM_MAP are pinned, prctl's pointers and pread64's count are not.
  * Nothing of an application's reaches either there: its syscalls at the gadget stop in
  * the tracer (ptrace: PTRACE_SYSEMU) or are killed by filter B (systrap); and each call

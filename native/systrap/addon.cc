@@ -362,7 +362,7 @@ Napi::Value GetStamps(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// fsgsbase() -> whether user mode may use rdfsbase/wrfsbase (the stub's handler does).
+// fsgsbase() -> whether user mode may use rdfsbase/wrfsbase (else the stub loads fs/gs bases with arch_prctl).
 Napi::Value FsGsBase(const Napi::CallbackInfo& info) {
   constexpr unsigned long kHwcap2FsGsBase = 1 << 1;
   return Napi::Boolean::New(info.Env(), (getauxval(AT_HWCAP2) & kHwcap2FsGsBase) != 0);

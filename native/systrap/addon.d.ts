@@ -17,7 +17,7 @@ export interface SystrapAddon {
   setStamps(on: boolean): number;
   /** stamps returns the calling thread's stamp sums (ns) since setStamps(true). */
   stamps(): SystrapStamps;
-  /** fsgsbase says whether user mode may use rdfsbase/wrfsbase on this host. */
+  /** fsgsbase says whether user mode may use rdfsbase/wrfsbase on this host (else the stub uses arch_prctl). */
   fsgsbase(): boolean;
   /** regsSize is sizeof(struct user_regs_struct). */
   readonly regsSize: number;

@@ -16,13 +16,14 @@
 
 /* Offsets inside the stub region (beyond those of ../stub/layout.h). */
 #define SYSTRAP_OFF_BIRTH STUB_OFF_PARK /* int3: a new thread's first event, after detach */
-#define SYSTRAP_OFF_FILTER_B 0x600      /* the per-thread seccomp program of application threads */
+#define SYSTRAP_OFF_FILTER_B 0x700      /* the per-thread seccomp program of application threads */
 #define SYSTRAP_OFF_HANDLER 0x800       /* the signal handler */
 #define SYSTRAP_OFF_RESTORER 0xa00      /* mov $SYS_rt_sigreturn, %eax; syscall */
 #define SYSTRAP_OFF_WAKE 0xa40          /* the handler's futex(FUTEX_WAKE) site */
 #define SYSTRAP_OFF_WAIT 0xa80          /* the handler's futex(FUTEX_WAIT) site */
 #define SYSTRAP_OFF_EXIT 0xac0          /* exit(0): the sentry ends this thread */
 #define SYSTRAP_OFF_YIELD 0xb00         /* the handler's sched_yield site (its bounded spin) */
+#define SYSTRAP_OFF_ARCH 0xb40          /* the handler's arch_prctl site (hosts without FSGSBASE) */
 
 #define SYSTRAP_BIRTH (STUB_BASE + SYSTRAP_OFF_BIRTH)
 #define SYSTRAP_FPROG_B (STUB_BASE + SYSTRAP_OFF_FILTER_B - 16)
@@ -32,6 +33,7 @@
 #define SYSTRAP_WAIT_IP (STUB_BASE + SYSTRAP_OFF_WAIT + 2)
 #define SYSTRAP_EXIT_IP (STUB_BASE + SYSTRAP_OFF_EXIT + 2)
 #define SYSTRAP_YIELD_IP (STUB_BASE + SYSTRAP_OFF_YIELD + 2)
+#define SYSTRAP_ARCH_IP (STUB_BASE + SYSTRAP_OFF_ARCH + 2)
 
 /* Per-thread blocks: BLOCK_SIZE each, from SYSTRAP_BLOCKS up to STUB_TASK_TOP. */
 #define SYSTRAP_BLOCKS (STUB_BASE + 0x100000)
@@ -50,6 +52,9 @@
 #define BLK_TSC_EVENT 56     /* u64: TSC when the handler was entered (the sentry's debug stamps) */
 #define BLK_SIGALTSTACK 64   /* stack_t the sentry writes for the injected sigaltstack */
 #define BLK_TSC_RESUMED 88   /* u64: TSC when the handler saw RESUME (the sentry's debug stamps) */
+#define BLK_FS_LOADED 96     /* u64: without FSGSBASE, the fs base the thread has (set by the stub's arch_prctl) */
+#define BLK_GS_LOADED 104    /* u64: gs base, likewise */
+#define BLK_NO_FSGSBASE 112  /* u32: the host lacks FSGSBASE: fs/gs base through arch_prctl (the sentry sets it) */
 #define BLK_ALTSTACK 0x1000
 
 #define STATE_EVENT 1

@@ -19,7 +19,8 @@
  *                  (../stub/bpf.h) (driven by the sentry through ptrace on the control
  *                  thread, or on a new thread before its detach);
  *   restorer:      rt_sigreturn;   wake site: futex(FUTEX_WAKE);
- *   wait site:     futex(FUTEX_WAIT);   exit site: exit;   yield site: sched_yield.
+ *   wait site:     futex(FUTEX_WAIT);   exit site: exit;   yield site: sched_yield;
+ *   arch site:     arch_prctl(ARCH_SET_FS or ARCH_SET_GS) (hosts without FSGSBASE).
  * Filter B (each application thread, stacked on A): any syscall from the inject gadget
  * kills the process, so an application thread can never reach mmap or clone.
  *
@@ -31,6 +32,14 @@
  * (rt_sigreturn loads the registers and XSAVE image the sentry left in the frame);
  * anything else exits the thread. The TSC at entry and at RESUME go in the header (the
  * sentry's debug stamps).
+ *
+ * Hosts without FSGSBASE (HWCAP2_FSGSBASE unset: some hypervisors hide it; the sentry
+ * sets BLK_NO_FSGSBASE): rdfsbase would fault, so the block keeps the bases the thread
+ * has (BLK_FS_LOADED, BLK_GS_LOADED: 0 for a new thread, cloned from the control thread,
+ * which never sets them) and reports them at each event; at RESUME, a base the sentry
+ * changed is loaded with arch_prctl from the arch site. The application cannot change its
+ * bases behind the sentry's back there: wrfsbase faults (SIGILL) and arch_prctl traps;
+ * a jump to the arch site changes its own thread's base only, as arch_prctl would.
  */
 #include "layout.h"
 
@@ -48,6 +57,9 @@
 #define SYS_prctl 157
 #define SYS_futex 202
 #define SYS_seccomp 317
+#define SYS_arch_prctl 158
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
 #define PR_SET_NO_NEW_PRIVS 38
 #define PR_SET_NAME 15
 #define SECCOMP_SET_MODE_FILTER 1
@@ -156,7 +168,9 @@ a_3:
 a_4:
 	BPF_JEQ LO32(SYSTRAP_EXIT_IP), a_exit, a_5
 a_5:
-	BPF_JEQ LO32(SYSTRAP_YIELD_IP), a_yield, a_trap
+	BPF_JEQ LO32(SYSTRAP_YIELD_IP), a_yield, a_6
+a_6:
+	BPF_JEQ LO32(SYSTRAP_ARCH_IP), a_arch, a_trap
 a_inject:
 	BPF_LD 0
 	BPF_JEQ SYS_mmap, a_allow, a_i1
@@ -213,6 +227,14 @@ a_exit:
 a_yield:
 	BPF_LD 0
 	BPF_JEQ SYS_sched_yield, a_allow, a_kill
+a_arch:
+	BPF_LD 0
+	BPF_JEQ SYS_arch_prctl, a_arch_op, a_kill
+a_arch_op:
+	BPF_LD 16 /* args[0]: the code (an int: the high half is not read by the kernel) */
+	BPF_JEQ ARCH_SET_FS, a_allow, a_arch_gs
+a_arch_gs:
+	BPF_JEQ ARCH_SET_GS, a_allow, a_kill
 a_kill:
 	BPF_RET SECCOMP_RET_KILL_PROCESS
 a_allow:
@@ -256,10 +278,19 @@ handler:
 	mov %r12, BLK_TSC_EVENT(%rbx)
 	mov %r13, BLK_UCONTEXT(%rbx)
 	mov %rsi, BLK_SIGINFO(%rbx)
+	cmpl $0, BLK_NO_FSGSBASE(%rbx)
+	jne bases_kept
 	rdfsbase %rax
 	mov %rax, BLK_FS_BASE(%rbx)
 	rdgsbase %rax
 	mov %rax, BLK_GS_BASE(%rbx)
+	jmp publish
+bases_kept:
+	mov BLK_FS_LOADED(%rbx), %rax
+	mov %rax, BLK_FS_BASE(%rbx)
+	mov BLK_GS_LOADED(%rbx), %rax
+	mov %rax, BLK_GS_BASE(%rbx)
+publish:
 	/* Publish the event (a locked exchange orders it before the read of the flag). */
 	mov $STATE_EVENT, %eax
 	xchg %eax, BLK_STATE(%rbx)
@@ -303,11 +334,44 @@ answered:
 	shl $32, %rdx
 	or %rdx, %rax
 	mov %rax, BLK_TSC_RESUMED(%rbx)
+	cmpl $0, BLK_NO_FSGSBASE(%rbx)
+	jne load_bases
 	mov BLK_FS_BASE(%rbx), %rax
 	wrfsbase %rax
 	mov BLK_GS_BASE(%rbx), %rax
 	wrgsbase %rax
 	ret /* to the restorer: the frame's return address */
+load_bases:
+	/* arch_prctl(ARCH_SET_FS, base) where the sentry changed it; r14 is where the arch
+	 * site returns to. A base the host refuses (not canonical) stays as it was. */
+	mov BLK_FS_BASE(%rbx), %rsi
+	cmp BLK_FS_LOADED(%rbx), %rsi
+	je fs_loaded
+	mov $ARCH_SET_FS, %edi
+	lea fs_set(%rip), %r14
+	jmp arch_call
+fs_set:
+	test %rax, %rax
+	jnz fs_loaded
+	mov BLK_FS_BASE(%rbx), %rsi
+	mov %rsi, BLK_FS_LOADED(%rbx)
+fs_loaded:
+	mov BLK_GS_BASE(%rbx), %rsi
+	cmp BLK_GS_LOADED(%rbx), %rsi
+	je gs_loaded
+	mov $ARCH_SET_GS, %edi
+	lea gs_set(%rip), %r14
+	jmp arch_call
+gs_set:
+	test %rax, %rax
+	jnz gs_loaded
+	mov BLK_GS_BASE(%rbx), %rsi
+	mov %rsi, BLK_GS_LOADED(%rbx)
+gs_loaded:
+	ret /* to the restorer */
+arch_call:
+	mov $SYS_arch_prctl, %eax
+	jmp arch_site
 exit_thread:
 	mov $SYS_exit, %eax
 	xor %edi, %edi
@@ -337,3 +401,8 @@ exit_site:
 yield_site:
 	syscall
 	jmp spin
+
+	.org SYSTRAP_OFF_ARCH, 0xcc
+arch_site:
+	syscall
+	jmp *%r14

@@ -33,12 +33,24 @@ export function loadSystrapAddon(): SystrapAddon {
   return addon;
 }
 
+let fsGsBase: boolean | undefined;
+
+/**
+ * hostHasFsGsBase says whether user mode may use rdfsbase/wrfsbase here (HWCAP2_FSGSBASE).
+ * Some hypervisors hide it; the stub then loads fs/gs bases with arch_prctl (stub.S).
+ * TVISOR_SYSTRAP_NO_FSGSBASE=1 takes that path on any host (the platform tests run both).
+ */
+export function hostHasFsGsBase(): boolean {
+  if (process.env.TVISOR_SYSTRAP_NO_FSGSBASE === '1') return false;
+  fsGsBase ??= loadSystrapAddon().fsgsbase();
+  return fsGsBase;
+}
+
 /** systrapUnavailable says why the systrap native parts cannot be used here, or undefined if they can. */
 export function systrapUnavailable(): string | undefined {
   try {
-    const a = loadSystrapAddon();
+    loadSystrapAddon();
     stubPath('tvisor-systrap-stub');
-    if (!a.fsgsbase()) return 'the host does not let user mode use rdfsbase/wrfsbase (HWCAP2_FSGSBASE)';
     return undefined;
   } catch (err) {
     return (err as Error).message;

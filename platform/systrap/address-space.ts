@@ -11,13 +11,13 @@
  */
 import * as ptraceNative from '../../native/ptrace/ptrace-native';
 import { HostError } from '../../native/libc';
-import { endThread } from '../../native/systrap/systrap-native';
+import { endThread, hostHasFsGsBase } from '../../native/systrap/systrap-native';
 import type { MemoryFile } from '../memfile/memory-file';
 import type { AddressSpace, FileRange, Prot } from '../platform';
 import { PtraceAddressSpace } from '../ptrace/address-space';
 import { killProcess, tgkill } from '../ptrace/host';
 import { STUB_MEMFD } from '../ptrace/stub-layout';
-import { BLK_ALTSTACK, BLK_SIGALTSTACK, BLOCK_SIZE, BLOCK_SLOTS, BLOCKS, FPROG_B } from './layout';
+import { BLK_ALTSTACK, BLK_FS_LOADED, BLK_GS_LOADED, BLK_NO_FSGSBASE, BLK_SIGALTSTACK, BLOCK_SIZE, BLOCK_SLOTS, BLOCKS, FPROG_B } from './layout';
 import { SystrapThread } from './thread';
 
 const SYS_mmap = 9, SYS_sigaltstack = 131, SYS_seccomp = 317;
@@ -130,6 +130,11 @@ export class SystrapAddressSpace implements AddressSpace {
       view.writeBigUInt64LE(BigInt(stubAddress + BLK_ALTSTACK), BLK_SIGALTSTACK);
       view.writeBigUInt64LE(0n, BLK_SIGALTSTACK + 8);
       view.writeBigUInt64LE(BigInt(BLOCK_SIZE - BLK_ALTSTACK), BLK_SIGALTSTACK + 16);
+      // Without FSGSBASE the stub keeps the bases itself; a new thread, cloned from the
+      // control thread, starts with both 0 (the stub never sets them on that thread).
+      view.writeUInt32LE(hostHasFsGsBase() ? 0 : 1, BLK_NO_FSGSBASE);
+      view.writeBigUInt64LE(0n, BLK_FS_LOADED);
+      view.writeBigUInt64LE(0n, BLK_GS_LOADED);
       // SAFETY: both run on the new thread, still traced and stopped, at the inject gadget
       // (filter A allows them there; seccomp only with filter B's fixed program).
       this.injectInto(tid, SYS_sigaltstack, [stubAddress + BLK_SIGALTSTACK, 0]);

@@ -14,10 +14,16 @@ export const STUB_TOP = 0x7ffffffff000;
 /** BLOCK_SLOTS is how many threads one stub process can hold. */
 export const BLOCK_SLOTS = Math.floor((STUB_TOP - BLOCKS) / BLOCK_SIZE);
 /** FPROG_B is the stub address of the per-thread filter's struct sock_fprog. */
-export const FPROG_B = STUB_BASE + 0x600 - 16;
+export const FPROG_B = STUB_BASE + 0x700 - 16;
 /** Header offsets: the ucontext pointer and the sigaltstack argument. */
 export const BLK_UCONTEXT = 16, BLK_SIGALTSTACK = 64, BLK_ALTSTACK = 0x1000;
 /** BLK_STUB_SPIN: the u64 TSC ticks the stub spins for an answer, which the sentry sets at each resume (addon.cc). */
 export const BLK_STUB_SPIN = 48;
+/**
+ * Hosts without FSGSBASE: BLK_NO_FSGSBASE (u32) tells the stub to keep the thread's fs
+ * and gs bases in BLK_FS_LOADED and BLK_GS_LOADED (u64 each) and load a changed one with
+ * arch_prctl instead of rdfsbase/wrfsbase (native/systrap/stub.S).
+ */
+export const BLK_FS_LOADED = 96, BLK_GS_LOADED = 104, BLK_NO_FSGSBASE = 112;
 /** Offsets in the kernel's struct ucontext: uc_mcontext.fpstate, and the size of it all. */
 export const UC_FPSTATE = 40 + 184, UC_SIZE = 304;

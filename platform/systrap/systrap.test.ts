@@ -6,7 +6,7 @@ import { nativeUnavailable } from '../../native/ptrace/ptrace-native';
 import { setStamps, stamps, systrapUnavailable } from '../../native/systrap/systrap-native';
 import { missingTestPrograms, runTask } from '../testing/run';
 import { PROGRAMS, sharedPlatformTests, usePlatform } from '../testing/suite';
-import { BLK_STUB_SPIN } from './layout';
+import { BLK_NO_FSGSBASE, BLK_STUB_SPIN } from './layout';
 import type { SystrapAddressSpace, SystrapContext } from './systrap';
 
 const missing = [nativeUnavailable(), systrapUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
@@ -69,6 +69,32 @@ describe('systrap platform', () => {
       ctx.release();
     }
   });
+});
+
+// Hosts without FSGSBASE (the stub keeps fs/gs bases itself and loads them with
+// arch_prctl): the whole shared suite again on that path, whatever this host offers.
+describe('systrap platform, fs/gs bases through arch_prctl', () => {
+  const saved = process.env.TVISOR_SYSTRAP_NO_FSGSBASE;
+  beforeAll(() => { process.env.TVISOR_SYSTRAP_NO_FSGSBASE = '1'; });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TVISOR_SYSTRAP_NO_FSGSBASE;
+    else process.env.TVISOR_SYSTRAP_NO_FSGSBASE = saved;
+  });
+  const f = usePlatform<SystrapAddressSpace, SystrapContext>('systrap');
+
+  test('new threads are told to keep their bases', () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 1n;
+    const told: number[] = [];
+    runTask(ctx, as, regs, (r) => {
+      told.push(ctx.threadOf(as)!.view.readUInt32LE(BLK_NO_FSGSBASE));
+      return r.arg(0) + r.arg(1);
+    });
+    expect(told).toEqual([1]);
+    ctx.release();
+  });
+
+  sharedPlatformTests(f);
 });
 
 void koffi;

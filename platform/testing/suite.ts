@@ -9,12 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
-import { copyIn, getPlatform, MemoryFile, Registers, type AddressSpace, type Context, type Platform } from '../index';
+import { copyIn, copyOut, getPlatform, MemoryFile, Registers, type AddressSpace, type Context, type Platform } from '../index';
 import { loadStaticElf, mapStack, type LoadedImage } from './elf-loader';
 import { runTask, testProgram, TEST_PROGRAM_DIR } from './run';
 
 /** PROGRAMS are the test programs the shared tests run. */
-export const PROGRAMS = ['syscall-loop', 'write', 'faults', 'escape', 'fp'];
+export const PROGRAMS = ['syscall-loop', 'write', 'faults', 'escape', 'fp', 'tls'];
 /** STACK_TOP is where the tests map a task's stack. */
 export const STACK_TOP = 0x7ff000000000;
 /** Numbers of the test-only syscalls (programs/sys.h). */
@@ -197,6 +197,38 @@ export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { ha
     for (const t of tasks) expect(t.reports).toEqual([t.value, t.value, t.value]);
     // The image read back holds the task's xmm0 (legacy area offset 160).
     expect(tasks[1].fp.read().readBigUInt64LE(160)).toBe(0x2222n);
+    ctx.release();
+  });
+
+  test('fs and gs bases are kept per task sharing one stub thread', () => {
+    const { as, ctx, image } = f.setup('tls');
+    mapStack(f.mf, as, STACK_TOP - 0x100000);
+    // Each task's fs and gs bases point at words of its own stack that hold its values.
+    const tasks = [0n, 1n].map((i) => {
+      const top = BigInt(STACK_TOP) - i * 0x100000n;
+      const regs = Registers.forEntry(image.entry, top);
+      const fsWord = top - 0x800n, gsWord = top - 0x900n;
+      const values = [0x5151n + i, 0x6262n + i];
+      const buf = Buffer.alloc(8);
+      buf.writeBigUInt64LE(values[0]);
+      copyOut(f.mf, as, Number(fsWord), buf);
+      buf.writeBigUInt64LE(values[1]);
+      copyOut(f.mf, as, Number(gsWord), buf);
+      regs.fsBase = fsWord;
+      regs.gsBase = gsWord;
+      return { regs, fp: f.platform.newFpState(), values, reports: [] as bigint[] };
+    });
+    for (let step = 0; step < 14; step++) {
+      for (const t of tasks) {
+        const r = ctx.switch(as, t.regs, t.fp);
+        if (r.kind !== 'syscall') continue;
+        if (t.regs.sysno === TEST_SYS_REPORT) t.reports.push(t.regs.arg(0));
+        t.regs.setReturn(0);
+      }
+    }
+    for (const t of tasks) expect(t.reports).toEqual([...t.values, ...t.values, ...t.values]);
+    // The bases read back after the stops are the ones set.
+    expect(tasks.map((t) => [t.regs.fsBase, t.regs.gsBase])).toEqual(tasks.map((_, i) => [BigInt(STACK_TOP) - BigInt(i) * 0x100000n - 0x800n, BigInt(STACK_TOP) - BigInt(i) * 0x100000n - 0x900n]));
     ctx.release();
   });
 
