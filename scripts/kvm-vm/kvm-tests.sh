@@ -18,4 +18,5 @@ if ((${#files[@]} == 0)); then
   echo "kvm-tests: no KVM platform test files yet (platform/kvm/*.test.ts, spec-tests/security/kvm.test.ts): nothing more to run"
   exit 0
 fi
-node node_modules/jest/bin/jest.js --ci -i --runTestsByPath "${files[@]}"
+# TVISOR_KVM_TESTS=native: jest.config.js never leaves these files out here.
+TVISOR_KVM_TESTS=native node node_modules/jest/bin/jest.js --ci -i --runTestsByPath "${files[@]}"
