@@ -76,6 +76,9 @@ describe('phase sums (TVISOR_PHASES)', () => {
 });
 
 const TVISOR = path.resolve(__dirname, '..', 'bin', 'tvisor');
+/** MIN_STOPS: the loop runs for a time (-t), so how many stops it makes depends on the
+ * machine's load (86 in 20 ms once under systrap at load 9): a few dozen show each phase. */
+const MIN_STOPS = 20;
 
 describe('phase sums of a sandbox (TVISOR_PHASES through the runtime)', () => {
   let dir: string;
@@ -110,7 +113,7 @@ describe('phase sums of a sandbox (TVISOR_PHASES through the runtime)', () => {
       // connection ends writes none (seen now and then here, and in bench-syscalls' walks).
       expect([...got.keys()].filter((k) => k !== 'gofer')).toEqual(['sentry']);
       const s = got.get('sentry')!;
-      expect(s.switch[0]).toBeGreaterThan(100);
+      expect(s.switch[0]).toBeGreaterThan(MIN_STOPS);
       expect(mostFrequent(s, 'sys')).toBe('sys:getppid');
       expect(Object.keys(s).filter((k) => k.startsWith('loop:') || k.startsWith('switch:') || k.startsWith(`${platform}:`))).toEqual([]);
     });
@@ -119,7 +122,7 @@ describe('phase sums of a sandbox (TVISOR_PHASES through the runtime)', () => {
       const s = getppid(platform, true).get('sentry')!;
       const stops = s.switch[0];
       for (const k of ['loop:pre', 'loop:timers']) expect(s[k][0]).toBe(stops);
-      expect(s['loop:dispatch'][0]).toBeGreaterThan(100);
+      expect(s['loop:dispatch'][0]).toBeGreaterThan(MIN_STOPS);
       expect(s['loop:dispatch'][0]).toBeLessThanOrEqual(stops);
       // getppid is the program's most frequent syscall: first in both per-syscall families.
       expect(mostFrequent(s, 'switch')).toBe('switch:getppid');
@@ -127,7 +130,7 @@ describe('phase sums of a sandbox (TVISOR_PHASES through the runtime)', () => {
       expect(s['switch:getppid'][0]).toBe(s['sys:getppid'][0]);
       if (platform === 'systrap') {
         const n = s['systrap:round-trips'][0];
-        expect(n).toBeGreaterThan(100);
+        expect(n).toBeGreaterThan(MIN_STOPS);
         for (const k of ['systrap:handle', 'systrap:toStub', 'systrap:toSentry']) expect(s[k]).toEqual([n, expect.any(Number)]);
       } else {
         expect(Object.keys(s).filter((k) => k.startsWith('ptrace:'))).toEqual([]);
