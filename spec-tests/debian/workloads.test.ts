@@ -5,8 +5,10 @@
  * spawn), bash's coprocesses and job waits, flock/xargs -P/nohup/setsid, perl's fork and
  * alarm, a threaded C program built with gcc, make -j4, large copies (copy_file_range,
  * sendfile), sort's temporary files, rlimits, a pty, pgrep/pkill, mmap with fadvise and
- * memfd, NSS lookups, a tree walk, git branches and gc, four concurrent sqlite3 writers
- * and perl modules. Each is a first thing a CI job or a service does.
+ * memfd, NSS lookups, a tree walk, git branches and gc, four concurrent sqlite3 writers,
+ * perl modules and sockets, file metadata (times, modes, fifos, fallocate, fsync), user
+ * xattrs through tar, script's pty, nice and taskset, and Python's signals, threads and
+ * socketpairs. Each is a first thing a CI job or a service does.
  */
 import { expectSameAsRunc } from './image';
 const CASES: Array<[string, string]> = [
@@ -52,6 +54,17 @@ fd = os.memfd_create("x"); os.write(fd, b"memfd"); os.lseek(fd, 0, 0); print(os.
   ['git more', `git init -q r && cd r && for i in 1 2 3; do echo $i > f$i; git add .; git -c user.email=a@b -c user.name=n commit -qm c$i; done; git log --oneline | wc -l; git gc -q && git count-objects -v | grep -c pack; git branch b && git checkout -q b && echo z >> f1 && git -c user.email=a@b -c user.name=n commit -qam z && git checkout -q - && git -c user.email=a@b -c user.name=n merge -q --no-edit b && cat f1; git diff HEAD~1 --stat | tail -1`],
   ['sqlite concurrency', `sqlite3 d.db 'create table t(x)'; for i in 1 2 3 4; do (for j in 1 2 3 4 5; do sqlite3 -cmd '.timeout 60000' d.db "insert into t values ($i)"; done) & done; wait; sqlite3 d.db 'select count(*) from t'`],
   ['perl modules', `perl -MData::Dumper -MList::Util=sum -MFile::Temp=tempfile -e '$Data::Dumper::Terse=1; print Dumper([sum(1..10)]); my ($fh, $n) = tempfile(); print $fh "x"; close $fh; print -s $n, "\\n"'`],
+  ['file metadata', `touch -d '2001-02-03 04:05:06' a && stat -c '%y' a | cut -c1-19; touch b; find . -newer a -name b; chmod 4755 a; stat -c '%a' a; mkdir -p d/e && chmod -R 700 d && stat -c '%a' d/e; cp -a a c && stat -c '%a %y' c | cut -c1-24; ln -s loop loop 2>/dev/null; cat loop 2>&1 | sed 's/^cat: //'; mkfifo ff && (echo via-fifo > ff &) && cat ff; fallocate -l 1M fa && stat -c '%s' fa; truncate -s 5 fa && stat -c '%s' fa; dd if=/dev/zero of=z bs=4k count=4 conv=fsync status=none && sync && stat -c %s z`],
+  ['xattrs and tar', `touch x && setfattr -n user.k -v v x 2>&1 && getfattr -n user.k --only-values x 2>&1; echo; tar --xattrs -cf t.tar x && mkdir o && tar --xattrs -xf t.tar -C o && getfattr -n user.k --only-values o/x 2>&1; echo; echo data | gzip | bzip2 2>/dev/null | wc -c >/dev/null; echo ok`],
+  ['script nice taskset', `script -qc 'tty >/dev/null && echo tty-ok' /dev/null | tr -d '\\r'; nice -n 7 nice; taskset -p $$ >/dev/null && echo taskset-ok; taskset -c 0 sh -c 'echo on-cpu0'; ulimit -c 0; ulimit -c`],
+  ['python misc', `python3 -c 'import os, signal, select, time, threading, queue, socket
+r, w = os.pipe(); signal.signal(signal.SIGALRM, lambda *a: None); signal.setitimer(signal.ITIMER_REAL, 0.05)
+print("select", select.select([r], [], [], 0.5)[0])
+q = queue.Queue(); threading.Thread(target=lambda: q.put(sum(range(10**5)))).start(); print(q.get(timeout=5))
+a, b = socket.socketpair(); a.sendall(b"x" * 100000); print(len(b.recv(200000, socket.MSG_WAITALL if False else 0)) > 0)
+print(os.cpu_count() > 0, len(os.sched_getaffinity(0)) > 0, os.getloadavg() is not None)
+import tempfile, shutil; d = tempfile.mkdtemp(); open(d + "/f", "w").write("x"); shutil.rmtree(d); print("rmtree", os.path.exists(d))'`],
+  ['perl sockets and select', `perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0") or die; my $p = $s->sockport; if (!fork) { my $c = IO::Socket::INET->new("127.0.0.1:$p") or die; print $c "ping\\n"; exit } my $a = $s->accept; print scalar <$a>; wait; print "done\\n"'`],
 ];
 describe('Debian workloads under tvisor match runc', () => {
   test.each(CASES)('%s', (_name, script) => expectSameAsRunc(script));
