@@ -17,8 +17,10 @@
  * window puts the check off by another window (doubled after STEADY_TRIES), at most
  * MAX_TRIES times. Nothing runs on the start's critical path: one unreferenced timer.
  *
- * Re-arming: a call while a collection is pending adds nothing (it is the same wait);
- * a call after it ran (or was given up) arms one more. The sentry arms it at its init's
+ * Re-arming: a call while a collection is pending adds none, but restarts its current
+ * window (the collection comes after the work that call announced: a member's start
+ * is followed by its init's ELF load); a call after it ran (or was given up) arms one
+ * more. The sentry arms it at its init's
  * start, and again at each pod member's start (sentry/main.ts): a member's create and
  * start (its mounts, its 9P connection, its ELF load) leave garbage of the same kind as
  * the boot's, long after the first collection ran (a pod's sentry collects at its pause
@@ -52,6 +54,8 @@ export const MAX_TRIES = 10;
 
 /** pending tells whether a collection is armed and not yet run or given up. */
 let pending = false;
+/** restart tells the pending collection's next check to measure its window again (a call came meanwhile). */
+let restart = false;
 
 /**
  * collectNow runs one full, compacting GC and gives the C heap's free pages back to the
@@ -76,25 +80,35 @@ export function collectNow(): number {
 /**
  * scheduleIdleGc arranges for this process to collect once, at the first window from now
  * in which its event loop's utilisation stayed under IDLE_UTILISATION (see the module's
- * comment). `debug` takes the line that says it ran. A call while one is pending does
- * nothing; a call after it ran (or was given up) arms the next. It returns whether this
+ * comment). `debug` takes the line that says it ran (and in which window it did). A call while one is pending arms
+ * none (its window is measured again); a call after it ran (or was given up) arms the next. It returns whether this
  * call armed one.
  */
 export function scheduleIdleGc(debug?: (msg: string) => void): boolean {
-  if (pending) return false;
+  if (pending) {
+    restart = true;
+    return false;
+  }
   pending = true;
-  let window = IDLE_WINDOW_MS, tries = 0;
+  restart = false;
+  let window = IDLE_WINDOW_MS, tries = 0, checks = 0;
   let last = performance.eventLoopUtilization();
   const check = () => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
+    checks++;
+    if (restart) {
+      restart = false;
+      setTimeout(check, window).unref();
+      return;
+    }
     if (busy <= IDLE_UTILISATION) {
       pending = false;
       try {
         const ms = collectNow();
         phaseAdd('idle-gc', ms);
-        debug?.(`idle: collected the heap in ${ms.toFixed(1)} ms`);
+        debug?.(`idle: collected the heap in ${ms.toFixed(1)} ms, window ${checks}`);
       } catch (e) {
         // A process that cannot collect (no malloc_trim, a flag refused) runs on as before.
         debug?.(`idle: no collection: ${(e as Error).message}`);

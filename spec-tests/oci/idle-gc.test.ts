@@ -12,7 +12,7 @@ import { OciRuntime, requireSandboxPrerequisites, runWithPhases, TVISOR } from '
 const SANDBOX = 'io.kubernetes.cri.container-type';
 const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
 /** COLLECTED is the debug line of one idle collection (native/idle-gc.ts). */
-const COLLECTED = /^\S+ debug (\S+): idle: collected the heap in [0-9.]+ ms$/;
+const COLLECTED = /^\S+ debug (\S+): idle: collected the heap in [0-9.]+ ms, window [0-9]+$/;
 
 /** collections counts the idle collections the debug log reports, by process. */
 function collections(log: string): Record<string, number> {
