@@ -24,6 +24,7 @@ import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
 import { endHostWatches, HostWatches } from './host-watch';
+import { cacheWatchesOf, endCacheWatches } from './cache-watch';
 
 /** p9 runs a 9P call, turning its error into the errno the application sees (asLinuxError). */
 function p9<T>(fn: () => T): T {
@@ -69,6 +70,7 @@ export function releaseConnection(client: Client): void {
     inode.dropIdleHostFd(acc);
   }
   endHostWatches(client);
+  endCacheWatches(client);
   const t = client.engine.transport;
   if (!client.engine.closedBy) t.drive?.call(t, () => client.engine.inFlight === 0);
   client.close();
@@ -106,7 +108,8 @@ export class GoferFs implements FileSystem {
    * sandbox's back: every lookup of a cached name then walks it again (Twalk + Tgetattr)
    * and keeps the cached dentry only if the name still leads to the same file (qid path
    * and type; for a non-directory also its ctime), with its attributes refreshed; else
-   * the name is looked up afresh. The rootfs is the sandbox's own: never.
+   * the name is looked up afresh; except in a directory the gofer watches for the host's
+   * changes while none was reported (cache-watch.ts). The rootfs is the sandbox's own: never.
    */
   constructor(readonly client: Client, aname: string, readonly ro: boolean, readonly revalidate = false) {
     const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
@@ -238,6 +241,12 @@ export class GoferInode extends Inode {
    * walks the one it moves first: its origin would be wrong afterwards); made by the
    * first listing. */
   private unwalked: Map<string, GoferInode> | null = null;
+  /** watchGen, seenGen and cacheWd are this file's cache watch state on a bind mount
+   * (cache-watch.ts): a directory's watch generation while it holds, the generation of
+   * its directory's watch it was last confirmed in, the directory's watch. */
+  watchGen = 0;
+  seenGen = 0;
+  cacheWd = -1;
 
   /**
    * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
@@ -301,9 +310,14 @@ export class GoferInode extends Inode {
   }
 
   /** revalidate checks a cached child against the gofer on a bind mount (GoferFs): a
-   * Twalk, Tgetattr and Tclunk of the name in one round trip. */
+   * Twalk, Tgetattr and Tclunk of the name in one round trip, unless this directory's
+   * cache watch confirms it (cache-watch.ts). */
   override revalidate(name: string, child: Inode, c?: Credentials): boolean {
     if (!this.gfs.revalidate || !(child instanceof GoferInode) || child.gfs !== this.gfs) return true;
+    if (this.watchGen !== 0 && child.seenGen === this.watchGen) {
+      const w = cacheWatchesOf(this.gfs.client);
+      if (w.drain() && w.confirms(this, child)) return true;
+    }
     return this.lookupChain([name], c, [child]).valid === 1;
   }
 
@@ -317,6 +331,7 @@ export class GoferInode extends Inode {
       this.dropIdleHostFd(acc);
     }
     this.evicted = true;
+    if (this.cacheWd >= 0) cacheWatchesOf(this.gfs.client).release(this);
     if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
     this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
@@ -408,11 +423,31 @@ export class GoferInode extends Inode {
   override lookupChain(names: readonly string[], c?: Credentials, cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
     const known = cached.filter((i): i is GoferInode => i instanceof GoferInode && i.gfs === this.gfs);
     if (!this.isDir || known.length !== cached.length) return { valid: 0, inodes: [] };
-    if (!this.gfs.revalidate && known.length > 0) {
-      // Nothing to check: start from the last cached directory.
-      const rest = names.slice(known.length);
-      return { valid: known.length, inodes: rest.length ? known[known.length - 1].lookupChain(rest, c).inodes : [] };
+    // Nothing to check (the rootfs), or the cached names the cache watches confirm: the
+    // chain starts from the last of them.
+    const skip = this.gfs.revalidate ? this.confirmedPrefix(known) : known.length;
+    if (skip > 0) {
+      const rest = names.slice(skip);
+      if (rest.length === 0) return { valid: skip, inodes: [] };
+      const r = known[skip - 1].lookupChain(rest, c, known.slice(skip));
+      return { valid: skip + r.valid, inodes: r.inodes };
     }
+    // A listed name not walked to yet (its fid made on first use) that is gone or
+    // changed ends the chain's valid part above it.
+    let reachable = 0;
+    for (; reachable < known.length; reachable++) {
+      try {
+        void known[reachable].fid;
+      } catch {
+        break;
+      }
+    }
+    if (reachable < known.length) {
+      if (reachable === 0) return { valid: 0, inodes: [] };
+      return { valid: this.lookupChain(names.slice(0, reachable), c, known.slice(0, reachable)).valid, inodes: [] };
+    }
+    // The watch generations before the walk: what it reads is confirmed in them.
+    const gens = this.gfs.revalidate ? [this, ...known].map((d) => d.watchGen) : null;
     const { walked } = this.walkChain(names, c, known);
     let valid = 0;
     for (; valid < known.length && valid < walked.length; valid++) {
@@ -421,20 +456,46 @@ export class GoferInode extends Inode {
     if (valid < known.length) {
       // Changed or gone: what was walked below it came from a stale directory.
       for (const w of walked.slice(known.length)) this.gfs.client.clunk(w.fid).catch(() => undefined);
+      if (gens) this.confirmed(gens, known.slice(0, valid));
       return { valid, inodes: [] };
     }
-    return { valid, inodes: walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr)) };
+    const inodes = walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr));
+    if (gens) this.confirmed(gens, [...known, ...inodes]);
+    return { valid, inodes };
+  }
+
+  /** confirmedPrefix is how many of `known`, cached one below the other from this
+   * directory on a bind mount, its cache watches confirm (cache-watch.ts). */
+  private confirmedPrefix(known: readonly GoferInode[]): number {
+    if (known.length === 0 || this.watchGen === 0 || known[0].seenGen !== this.watchGen) return 0;
+    const w = cacheWatchesOf(this.gfs.client);
+    if (!w.drain()) return 0;
+    let n = 0;
+    for (let dir: GoferInode = this; n < known.length && w.confirms(dir, known[n]); n++) dir = known[n];
+    return n;
+  }
+
+  /** confirmed marks `chain` (files just read by the gofer, one below the other from this
+   * directory) as confirmed in their directory's watch generation `gens[i]` as it was
+   * before the walk, where that watch still holds. */
+  private confirmed(gens: readonly number[], chain: readonly GoferInode[]): void {
+    for (let i = 0; i < chain.length && i < gens.length; i++) {
+      const dir: GoferInode = i === 0 ? this : chain[i - 1];
+      if (gens[i] !== 0 && dir.watchGen === gens[i]) chain[i].seenGen = gens[i];
+    }
   }
 
   /**
    * listChildren lists this directory with every entry's attributes in one round trip
    * (9P2000.L.fd's Treaddirstat, as the task with credentials `c`), at most `max`
-   * entries, each an inode whose fid is walked to on first use. Never on a bind mount
-   * (GoferFs revalidate: every lookup there asks the host anyway), nor in plain 9P2000.L;
-   * null then, or when the listing fails (the caller looks names up one by one).
+   * entries, each an inode whose fid is walked to on first use. On a bind mount (GoferFs
+   * revalidate) only under a cache watch set first (cache-watch.ts: the entries are then
+   * confirmed in it); never in plain 9P2000.L; null then, or when the listing fails (the
+   * caller looks names up one by one).
    */
   override listChildren(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
-    if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    if (!this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    if (this.gfs.revalidate) return this.listWatched(max, c);
     try {
       this.gfs.asTask(c);
       let entries: DirStat[];
@@ -448,6 +509,23 @@ export class GoferInode extends Inode {
         entries = this.c.readdirStat(this.fid, 0, max).entries;
       }
       return this.listed(entries);
+    } catch {
+      return null;
+    }
+  }
+
+  /** listWatched lists this directory of a bind mount under a cache watch, set first
+   * (Tcachewatch, then Treaddirstat), as the task with credentials `c`; null when it
+   * cannot be watched or listed. */
+  private listWatched(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
+    try {
+      const fid = this.fid;
+      this.gfs.asTask(c);
+      if (!cacheWatchesOf(this.gfs.client).watch(this)) return null;
+      const gen = this.watchGen;
+      const got = this.listed(this.c.readdirStat(fid, 0, max).entries);
+      for (const e of got) (e.inode as GoferInode).seenGen = gen;
+      return got;
     } catch {
       return null;
     }
