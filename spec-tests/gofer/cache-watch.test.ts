@@ -58,11 +58,13 @@ describe('cache watches of a bind mount', () => {
     const a = byName.get('a')!;
     expect(a.stat().size).toBe(3);
     expect(trips(() => expect(root.revalidate('a', a)).toBe(true))).toBe(0);
+    const gen = root.watchGen;
     fs.appendFileSync(path.join(exp, 'a'), 'more');
     // The host's write ended the watch's trust: the name is checked with the gofer (its
-    // ctime moved: not the file cached, so it is looked up afresh) and its size is new.
+    // ctime moved: not the file cached, so it is looked up afresh) and its size is new;
+    // the directory is watched afresh in the same round trip.
     expect(trips(() => expect(root.revalidate('a', a)).toBe(false))).toBeGreaterThan(0);
-    expect(root.watchGen).toBe(0);
+    expect(root.watchGen).not.toBe(gen);
     expect(root.lookup('a').stat().size).toBe(7);
     expect(trips(() => expect(root.revalidate('b', byName.get('b')!)).toBe(true))).toBeGreaterThan(0);
   });
@@ -95,6 +97,38 @@ describe('cache watches of a bind mount', () => {
     const mtime = d.stat().mtime;
     expect(trips(() => expect(root.revalidate('d', d)).toBe(true))).toBeGreaterThan(0);
     expect(d.stat().mtime).not.toEqual(mtime);
+  });
+
+  it('watches a directory not listed at the second lookup below it, in the same round trip', () => {
+    fs.writeFileSync(path.join(exp, 'a'), 'a');
+    const gfs = new GoferFs(client, '', false, true);
+    const [a] = gfs.root.lookupChain(['a']).inodes as GoferInode[];
+    expect(gfs.root.watchGen).toBe(0);
+    // Rcachewatch and Rwalkstat: one round trip; then a is confirmed without one.
+    expect(trips(() => expect(gfs.root.revalidate('a', a)).toBe(true))).toBe(2);
+    expect(gfs.root.watchGen).not.toBe(0);
+    expect(trips(() => expect(gfs.root.revalidate('a', a)).toBe(true))).toBe(0);
+    fs.chmodSync(path.join(exp, 'a'), 0o600);
+    expect(trips(() => expect(gfs.root.revalidate('a', a)).toBe(false))).toBeGreaterThan(0);
+  });
+
+  it('goes through a listed directory without checking it, but checks it as the last name', () => {
+    fs.mkdirSync(path.join(exp, 'd'));
+    fs.writeFileSync(path.join(exp, 'd', 'x'), 'x');
+    const { root, byName } = listRoot();
+    const d = byName.get('d')!;
+    void d.fid; // walked to (a listed entry's fid is made on first use)
+    // Only x is walked (one reply): d is confirmed by the root's watch.
+    let r: ReturnType<GoferInode['lookupChain']> | undefined;
+    expect(trips(() => (r = root.lookupChain(['d', 'x'], undefined, [d])))).toBe(1);
+    expect(r!.valid).toBe(1);
+    expect(r!.inodes.map((i) => i.stat().size)).toEqual([1]);
+    // As the last name its own attributes are used: checked.
+    expect(trips(() => expect(root.lookupChain(['d'], undefined, [d]).valid).toBe(1))).toBe(1);
+    // Renamed away on the host: the walk through it finds it changed.
+    fs.renameSync(path.join(exp, 'd'), path.join(exp, 'e'));
+    fs.mkdirSync(path.join(exp, 'd'));
+    expect(root.lookupChain(['d', 'x'], undefined, [d]).valid).toBe(0);
   });
 
   it('ends a watch with its inode; the gofer counts each Tcachewatch', () => {

@@ -77,19 +77,26 @@ export class CacheWatches {
   watch(dir: Watched): boolean {
     if (this.broken || !dir.isDir) return false;
     if (dir.watchGen !== 0) return true;
-    let r: { wd: number; fd: number };
     try {
-      r = this.client.sync.cacheWatch(dir.fid);
+      return this.adopt(dir, this.client.sync.cacheWatch(dir.fid));
     } catch {
       return false;
     }
+  }
+
+  /**
+   * adopt takes the cache watch `r` the gofer just set (Tcachewatch) as `dir`'s, with a
+   * new generation (or, for no directory, ends it: it was set on a file not used), and
+   * the connection's descriptor when it came with it. It tells whether `dir` is watched.
+   */
+  adopt(dir: Watched | null, r: { wd: number; fd: number }): boolean {
     if (r.fd >= 0) {
-      if (this.fd < 0) this.fd = r.fd;
+      if (this.fd < 0 && !this.broken) this.fd = r.fd;
       else host.close(r.fd); // a second instance: never asked for, not used
     }
-    if (this.fd < 0) {
+    if (this.fd < 0 || !dir || !dir.isDir || dir.watchGen !== 0) {
       this.client.uncacheWatch(r.wd).catch(() => undefined);
-      return false;
+      return dir !== null && dir.watchGen !== 0;
     }
     dir.cacheWd = r.wd;
     dir.watchGen = nextGen++;
@@ -124,10 +131,13 @@ export class CacheWatches {
   }
 
   /** confirms tells whether `child`, cached as an entry of `dir`, needs no check with
-   * the gofer (see the module comment); drain first (once for several). */
-  confirms(dir: Watched, child: Watched): boolean {
+   * the gofer (see the module comment); drain first (once for several). A directory a
+   * path walk goes `through` (not the walk's last name) needs no watch of its own: what
+   * the walk uses of it (that the name still leads to it, its permissions) is reported
+   * to its parent's watch; its own attributes are not used. */
+  confirms(dir: Watched, child: Watched, through = false): boolean {
     if (dir.watchGen === 0 || child.seenGen !== dir.watchGen) return false;
-    return child.isDir ? child.watchGen !== 0 : child.attr.nlink <= 1;
+    return child.isDir ? through || child.watchGen !== 0 : child.attr.nlink <= 1;
   }
 
   /** release ends `dir`'s watch (its inode is evicted). */

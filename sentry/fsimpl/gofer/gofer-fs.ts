@@ -15,8 +15,9 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
-import type { Client, Attr, Walked } from '../../../gofer/p9/client';
-import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Qid } from '../../../gofer/p9';
+import type { Client, Attr, Walked, WatchList } from '../../../gofer/p9/client';
+import type { Received } from '../../../gofer/p9/client-engine';
+import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Message, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
 import { openNodeOfHost } from '../dev/device-ops';
@@ -425,7 +426,7 @@ export class GoferInode extends Inode {
     if (!this.isDir || known.length !== cached.length) return { valid: 0, inodes: [] };
     // Nothing to check (the rootfs), or the cached names the cache watches confirm: the
     // chain starts from the last of them.
-    const skip = this.gfs.revalidate ? this.confirmedPrefix(known) : known.length;
+    const skip = this.gfs.revalidate ? this.confirmedPrefix(known, names.length) : known.length;
     if (skip > 0) {
       const rest = names.slice(skip);
       if (rest.length === 0) return { valid: skip, inodes: [] };
@@ -446,9 +447,13 @@ export class GoferInode extends Inode {
       if (reachable === 0) return { valid: 0, inodes: [] };
       return { valid: this.lookupChain(names.slice(0, reachable), c, known.slice(0, reachable)).valid, inodes: [] };
     }
-    // The watch generations before the walk: what it reads is confirmed in them.
+    // The watch generations before the walk: what it reads is confirmed in them. A
+    // directory of a bind mount whose cached name is checked (a second lookup below it)
+    // is watched from then on, the watch set in the same round trip, before the walk.
     const gens = this.gfs.revalidate ? [this, ...known].map((d) => d.watchGen) : null;
-    const { walked } = this.walkChain(names, c, known);
+    const watchFirst = gens !== null && known.length > 0 && this.watchGen === 0 && this.cacheWd === -1;
+    const { walked } = this.walkChain(names, c, known, watchFirst);
+    if (watchFirst) gens![0] = this.watchGen;
     let valid = 0;
     for (; valid < known.length && valid < walked.length; valid++) {
       if (!sameFile(known[valid], walked[valid].attr)) break;
@@ -465,13 +470,14 @@ export class GoferInode extends Inode {
   }
 
   /** confirmedPrefix is how many of `known`, cached one below the other from this
-   * directory on a bind mount, its cache watches confirm (cache-watch.ts). */
-  private confirmedPrefix(known: readonly GoferInode[]): number {
+   * directory on a bind mount, its cache watches confirm (cache-watch.ts), in a chain
+   * of `names` names (all but the last are gone through). */
+  private confirmedPrefix(known: readonly GoferInode[], names: number): number {
     if (known.length === 0 || this.watchGen === 0 || known[0].seenGen !== this.watchGen) return 0;
     const w = cacheWatchesOf(this.gfs.client);
     if (!w.drain()) return 0;
     let n = 0;
-    for (let dir: GoferInode = this; n < known.length && w.confirms(dir, known[n]); n++) dir = known[n];
+    for (let dir: GoferInode = this; n < known.length && w.confirms(dir, known[n], n < names - 1); n++) dir = known[n];
     return n;
   }
 
@@ -514,16 +520,33 @@ export class GoferInode extends Inode {
     }
   }
 
-  /** listWatched lists this directory of a bind mount under a cache watch, set first
-   * (Tcachewatch, then Treaddirstat), as the task with credentials `c`; null when it
-   * cannot be watched or listed. */
+  /** listWatched lists this directory of a bind mount under a cache watch set first, in
+   * one round trip (Tcachewatch, then Treaddirstat: SyncClient.watchList; for a listed
+   * directory not walked to yet, the walk first in the same round trip), as the task
+   * with credentials `c`; null when it cannot be watched or listed. */
   private listWatched(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
+    const w = cacheWatchesOf(this.gfs.client);
     try {
-      const fid = this.fid;
-      this.gfs.asTask(c);
-      if (!cacheWatchesOf(this.gfs.client).watch(this)) return null;
+      let r: WatchList;
+      if (this.walkedFid < 0) {
+        // The directory's own fid first: walking to it (a listed directory) switches the
+        // connection to container root's credentials, the walk and listing are the task's.
+        const o = this.origin!;
+        const from = o.dir.fid;
+        this.gfs.asTask(c);
+        r = this.c.watchList(from, o.name, max);
+        if (!r.walked || !this.adopt(r.walked)) {
+          if (!(r.watch instanceof Error)) w.adopt(null, r.watch);
+          return null;
+        }
+      } else {
+        const fid = this.fid;
+        this.gfs.asTask(c);
+        r = this.c.watchList(fid, null, max);
+      }
+      if (r.watch instanceof Error || !w.adopt(this, r.watch) || r.list instanceof Error) return null;
       const gen = this.watchGen;
-      const got = this.listed(this.c.readdirStat(fid, 0, max).entries);
+      const got = this.listed(r.list.entries);
       for (const e of got) (e.inode as GoferInode).seenGen = gen;
       return got;
     } catch {
@@ -564,13 +587,26 @@ export class GoferInode extends Inode {
     return { inode: child, entries: r.list instanceof Error || !child.isDir ? null : child.listed(r.list.entries) };
   }
 
-  private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
+  /** adoptWatch takes the answer to a Tcachewatch of this directory (cache-watch.ts). */
+  private adoptWatch(got: Received | Error): boolean {
+    if (got instanceof Error) return false;
+    const r = got.msg as Message<'Rcachewatch'>;
+    if (r.passed && got.fd < 0) return false;
+    return cacheWatchesOf(this.gfs.client).adopt(this, { wd: r.wd, fd: got.fd });
+  }
+
+  /** walkChain walks `names` from this directory (checking the `known` ones), with
+   * `watchFirst` a cache watch of this directory set first in the same round trip
+   * (cache-watch.ts; a refusal is remembered: cacheWd -2). */
+  private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = [], watchFirst = false): { walked: Walked[]; error: Error | null } {
     // The fids first: walking to a listed one switches the connection to container
     // root's credentials, and the chain is walked as the task.
     const from = this.fid;
     const knownFids = known.map((k) => k.fid);
     this.gfs.asTask(c);
-    const { walked, error } = p9(() => this.c.walkChain(from, names, knownFids));
+    const before = watchFirst ? { req: { kind: 'Tcachewatch' as const, fid: from }, what: `cachewatch fid ${from}` } : undefined;
+    const { walked, error, pre } = p9(() => this.c.walkChain(from, names, knownFids, GetattrMask.BASIC, before));
+    if (pre !== undefined && !this.adoptWatch(pre) && this.cacheWd === -1) this.cacheWd = -2;
     return { walked, error: error === null ? null : asLinuxError(error) };
   }
 
