@@ -20,8 +20,9 @@
  *   with changes to its entries, which its parent's watch does not report;
  * - a file only with one link: a change made through another link, in another
  *   directory, is reported to that directory's watchers only.
- * What inotify never reports stays a limit: a host's writes through a shared mapping
- * (Linux reports none) are not seen until another change to the directory.
+ * What the directory's watch never hears of stays a limit, until another change to the
+ * directory: a host's writes through a shared mapping (Linux reports none), and writes
+ * through a hard link the host made in another directory after the file was confirmed.
  *
  * Bounds: a watch per watched directory inode, released with it (evict) or when an event
  * ends its trust (Tuncachewatch, without waiting); the gofer bounds them per connection
