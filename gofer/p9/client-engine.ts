@@ -207,7 +207,8 @@ export class Engine {
   }
 
   private dispatch(msg: Message): void {
-    const fd = this.fdMode && (msg.kind === 'Rlopen' || msg.kind === 'Rlcreate') && carriesFd(msg.qid) ? this.fdQueue.shift() ?? -1 : -1;
+    const carries = (msg.kind === 'Rlopen' || msg.kind === 'Rlcreate') ? carriesFd(msg.qid) : msg.kind === 'Rcachewatch' && msg.passed === 1;
+    const fd = this.fdMode && carries ? this.fdQueue.shift() ?? -1 : -1;
     const slot = this.slots.get(msg.tag);
     if (!slot || slot.answered) {
       closeFd(fd); // a reply to a flushed request, or a stray one
