@@ -48,6 +48,12 @@ export type SwitchResult =
 export interface AddressSpace {
   /** mapFile maps `range` of the memory file at `addr` with `prot`, replacing what was there. */
   mapFile(addr: number, range: FileRange, prot: Prot): void;
+  /**
+   * mapFiles, where a backend has it, maps each request as mapFile would, in order, with
+   * fewer host round trips (the stub backends: one stop per batch). A failure throws what
+   * mapFile would have for that request; the requests before it stay mapped.
+   */
+  mapFiles?(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void;
   /** unmap removes the mappings in [addr, addr+length). */
   unmap(addr: number, length: number): void;
   /** protect changes the protection of [addr, addr+length). */

@@ -79,23 +79,13 @@ int Cont(int tid) {
   return ptrace(PTRACE_CONT, tid, nullptr, nullptr) < 0 ? -errno : 0;
 }
 
-// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
-// stub's `syscall; int3` gadget, the only place the stub's seccomp filter allows it. On
-// clone, *child receives the new thread (auto-attached through PTRACE_O_TRACECLONE).
-long Inject(int tid, long nr, const long args[6], int* child) {
-  struct user_regs_struct regs;
-  int err = GetRegs(tid, &regs);
-  if (err) return err;
-  regs.rip = STUB_INJECT;
-  regs.rax = nr;
-  regs.orig_rax = ~0ULL;
-  regs.rdi = args[0];
-  regs.rsi = args[1];
-  regs.rdx = args[2];
-  regs.r10 = args[3];
-  regs.r8 = args[4];
-  regs.r9 = args[5];
-  if ((err = SetRegs(tid, &regs)) || (err = Cont(tid))) return err;
+// RunGadget resumes the stopped stub thread `tid` with `regs` (pointing into the stub's
+// inject gadget) and waits for its int3 at STUB_INJECT_DONE; regs then hold the thread's
+// registers there. Returns 0 or -errno. On clone, *child receives the new thread
+// (auto-attached through PTRACE_O_TRACECLONE).
+int RunGadget(int tid, struct user_regs_struct* regs, int* child) {
+  int err;
+  if ((err = SetRegs(tid, regs)) || (err = Cont(tid))) return err;
   for (;;) {
     int status;
     if ((err = WaitTid(tid, &status)) < 0) return err;
@@ -106,16 +96,37 @@ long Inject(int tid, long nr, const long args[6], int* child) {
       if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) < 0) return -errno;
       if (child) *child = static_cast<int>(msg);
     } else if (WSTOPSIG(status) == SIGTRAP) {
-      if ((err = GetRegs(tid, &regs))) return err;
-      if (regs.rip != STUB_INJECT + 3) return -EFAULT;  // not our int3
-      return static_cast<long>(regs.rax);
+      if ((err = GetRegs(tid, regs))) return err;
+      if (regs->rip != STUB_INJECT_DONE + 1) return -EFAULT;  // not our int3
+      return 0;
     }
     // Any other stop (an interrupt signal) is suppressed: the gadget is not preemptible.
     if ((err = Cont(tid))) return err;
   }
 }
 
-// spawnStub(path, memfd, exeFd, ids) -> pid
+// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
+// stub's inject gadget (`syscall`, then int3 since %r13 is 0), the only place the stub's
+// seccomp filter allows it. On clone, *child receives the new thread.
+long Inject(int tid, long nr, const long args[6], int* child) {
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return err;
+  regs.rip = STUB_INJECT;
+  regs.r13 = 0;  // no batch: stop after this one call
+  regs.rax = nr;
+  regs.orig_rax = ~0ULL;
+  regs.rdi = args[0];
+  regs.rsi = args[1];
+  regs.rdx = args[2];
+  regs.r10 = args[3];
+  regs.r8 = args[4];
+  regs.r9 = args[5];
+  if ((err = RunGadget(tid, &regs, child))) return err;
+  return static_cast<long>(regs.rax);
+}
+
+// spawnStub(path, memfd, exeFd, ids, batchOffset) -> pid
 //
 // Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM |
 // CLONE_VFORK) + execveat of the stub's descriptor (or execve of its path), never
@@ -123,7 +134,8 @@ long Inject(int tid, long nr, const long args[6], int* child) {
 // asks for SIGKILL when this thread dies, disables ASLR (the stub's fixed address must
 // not meet a randomised stack), keeps only the memory file (as fd STUB_MEMFD), takes the
 // uid and gid `ids` when asked, and calls PTRACE_TRACEME. The parent waits for the exec stop,
-// sets the trace options and runs the stub to STUB_READY.
+// sets the trace options, hands the stub its batch page's memory-file offset in %r15
+// (layout.h) and runs the stub to STUB_READY.
 struct SpawnArgs {
   const char* path;
   int memfd;
@@ -205,6 +217,8 @@ Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid(), info[2].As<Napi::Number>().Int32Value(),
                  info[3].As<Napi::Number>().Int32Value()};
+  int64_t batchOffset = info[4].As<Napi::Number>().Int64Value();
+  if (batchOffset < 0 || batchOffset % 4096) throw Napi::RangeError::New(env, "stub spawn: batch page offset must be page-aligned");
   constexpr size_t kStack = 64 * 1024;
   void* stack = malloc(kStack);
   if (!stack) throw Napi::Error::New(env, "stub spawn: out of memory");
@@ -235,8 +249,12 @@ Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
   if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, kTraceOptions) < 0) {
     return fail(std::string("PTRACE_SETOPTIONS: ") + strerror(errno));
   }
-  if (Cont(pid) < 0 || WaitTid(pid, &status) < 0) return fail("resume failed");
   struct user_regs_struct regs;
+  if (GetRegs(pid, &regs) < 0) return fail(std::string("PTRACE_GETREGS: ") + strerror(errno));
+  regs.r15 = static_cast<unsigned long long>(batchOffset);
+  // SAFETY: pid is stopped at its exec; only %r15 changes (the prologue's batch page offset).
+  if (SetRegs(pid, &regs) < 0) return fail(std::string("PTRACE_SETREGS: ") + strerror(errno));
+  if (Cont(pid) < 0 || WaitTid(pid, &status) < 0) return fail("resume failed");
   if (!WIFSTOPPED(status) || GetRegs(pid, &regs) < 0) {
     return fail("initialisation: " + StatusText(status));
   }
@@ -254,6 +272,34 @@ Napi::Value InjectSyscall(const Napi::CallbackInfo& info) {
   long args[6];
   for (int i = 0; i < 6; i++) args[i] = info[2 + i].As<Napi::Number>().Int64Value();
   return Napi::Number::New(info.Env(), static_cast<double>(Inject(tid, nr, args, nullptr)));
+}
+
+// injectBatch(tid, count, out) -> 0 or -errno of the ptrace machinery.
+//
+// The stopped stub thread `tid` runs the first `count` entries of its batch page
+// (layout.h; the caller wrote them through the memory file) in one stop: out[0] receives
+// how many completed, out[1] the result of the last one run (the failing one's -errno
+// when out[0] < count; the calls after it were not run).
+Napi::Value InjectBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = Tid(info, 0);
+  long count = info[1].As<Napi::Number>().Int64Value();
+  if (count <= 0 || count > STUB_BATCH_MAX) throw Napi::RangeError::New(env, "batch count out of range");
+  auto out = info[2].As<Napi::Float64Array>();
+  if (out.ElementLength() < 2) throw Napi::RangeError::New(env, "out too short");
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return Napi::Number::New(env, err);
+  regs.rip = STUB_BATCH;
+  regs.orig_rax = ~0ULL;
+  regs.r12 = STUB_BATCH_PAGE;
+  regs.r13 = static_cast<unsigned long long>(count);
+  if ((err = RunGadget(tid, &regs, nullptr))) return Napi::Number::New(env, err);
+  // %r13 counts the entries not completed (the failing one included): 0 once all ran.
+  if (regs.r13 > static_cast<unsigned long long>(count)) return Napi::Number::New(env, -EPROTO);
+  out[0] = static_cast<double>(count - static_cast<long>(regs.r13));
+  out[1] = static_cast<double>(static_cast<long>(regs.rax));
+  return Napi::Number::New(env, 0);
 }
 
 // cloneThread(tid) -> new thread's tid, stopped and traced by this thread, or -errno.
@@ -540,6 +586,7 @@ Napi::Value WaitThread(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["spawnStub"] = Napi::Function::New(env, SpawnStub, "spawnStub");
   exports["injectSyscall"] = Napi::Function::New(env, InjectSyscall, "injectSyscall");
+  exports["injectBatch"] = Napi::Function::New(env, InjectBatch, "injectBatch");
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
   exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");

@@ -7,8 +7,8 @@ import { libcFunc } from '../../native/libc';
 import { copyIn, getPlatform } from '../index';
 import { mapStack } from '../testing/elf-loader';
 import { missingTestPrograms } from '../testing/run';
-import { buildWorker, PROGRAMS, runWorker, sharedPlatformTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
-import type { PtraceAddressSpace, PtraceContext } from './ptrace';
+import { buildWorker, hostMappings, PROGRAMS, runWorker, sharedPlatformTests, stubBatchTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
+import { PtraceAddressSpace, type PtraceContext } from './ptrace';
 
 const missing = [nativeUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
 const d = missing.length ? describe.skip : describe;
@@ -26,6 +26,8 @@ d('ptrace platform', () => {
 
   sharedPlatformTests(f);
 
+  describe('batched injection', () => stubBatchTests(f));
+
   test('a stub resumed so that it would run a syscall itself is killed by seccomp', () => {
     const { as, ctx, image, regs } = f.setup('escape');
     expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
@@ -39,6 +41,22 @@ d('ptrace platform', () => {
     const results = image.symbols.get('results')!;
     expect(copyIn(f.mf, as, results, 8).readBigInt64LE(0)).toBe(-1n); // getpid never returned
     ctx.release();
+  });
+
+  test("the systrap stub's control thread runs batches as the ptrace stub's does (no FSGSBASE needed)", () => {
+    // systrap.test.ts needs HWCAP2_FSGSBASE for application threads; the control thread's
+    // batch (the same gadget, the same addon call) is checked here on any host.
+    const as = PtraceAddressSpace.spawn(f.mf, 'tvisor-systrap-stub');
+    try {
+      const BASE = 0x50000000, PAGE = 4096;
+      const pages = [f.mf.allocate(PAGE), f.mf.allocate(PAGE), f.mf.allocate(PAGE)].reverse();
+      as.mapFiles(pages.map((range, i) => ({ addr: BASE + i * PAGE, range, prot: 3 })));
+      expect(hostMappings(as.pid, BASE, BASE + 3 * PAGE)).toEqual(pages.map((r, i) => [BASE + i * PAGE, r.offset]));
+      expect(() => as.injectBatch([[11, [BASE, PAGE]], [11, [BASE + 1, PAGE]], [11, [BASE + PAGE, PAGE]]])).toThrow(/syscall 11: EINVAL/);
+      expect(hostMappings(as.pid, BASE, BASE + 3 * PAGE)).toEqual([[BASE + PAGE, pages[1].offset], [BASE + 2 * PAGE, pages[2].offset]]);
+    } finally {
+      as.release();
+    }
   });
 
   describe('with worker threads', () => {

@@ -7,7 +7,7 @@ import { MemoryFault, MemoryFile, PROT_EXEC, PROT_READ, PROT_WRITE, type Address
 import { MappingTable } from '../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../kernel/errors';
 import { MemoryManager } from './mm';
-import { poolOf } from './shared';
+import { MappingRuns, poolOf } from './shared';
 import { Credentials } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import { O_RDWR } from '../vfs/file';
@@ -796,5 +796,34 @@ describe('MemoryManager.usageOf (/proc/<pid>/smaps) and rollup (smaps_rollup)', 
     expect(child.rollup().pss).toBe(sum);
     child.release();
     mm.release();
+  });
+});
+
+describe('MappingRuns', () => {
+  test('with a batch mapper, the runs (adjacent pieces merged) reach it in one call at flush; without one, each run is mapped as it closes', () => {
+    const one: [number, FileRange, number][] = [];
+    const many: { addr: number; range: FileRange; prot: number }[][] = [];
+    const pieces = (runs: MappingRuns) => {
+      runs.add(0x10000, 0x11000, 0x5000, RW);
+      runs.add(0x11000, 0x12000, 0x6000, RW); // follows in address and offset: merged
+      runs.add(0x12000, 0x13000, 0x9000, RW); // not in the file: a new run
+      runs.add(0x20000, 0x21000, 0x1000, PROT_READ);
+    };
+    const plain = new MappingRuns((a, r, p) => one.push([a, r, p]));
+    pieces(plain);
+    expect(one.length).toBe(2); // two closed runs mapped before the flush
+    plain.flush();
+    expect(one).toEqual([[0x10000, { offset: 0x5000, length: 0x2000 }, RW], [0x12000, { offset: 0x9000, length: 0x1000 }, RW], [0x20000, { offset: 0x1000, length: 0x1000 }, PROT_READ]]);
+    const batched = new MappingRuns(() => { throw new Error('single map while batching'); }, (maps) => many.push(maps));
+    pieces(batched);
+    expect(many).toEqual([]);
+    batched.flush();
+    expect(many).toEqual([one.map(([addr, range, prot]) => ({ addr, range, prot }))]);
+    // A lone run goes through the single mapper (one call either way).
+    const lone: number[] = [];
+    const single = new MappingRuns((a) => lone.push(a), () => { throw new Error('batch of one'); });
+    single.add(0x30000, 0x31000, 0, RW);
+    single.flush();
+    expect(lone).toEqual([0x30000]);
   });
 });

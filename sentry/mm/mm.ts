@@ -811,7 +811,7 @@ export class MemoryManager implements Mapper {
     const limit = mem.limit;
     const oLo = offset + lo - v.start, oHi = Math.min(offset + hi - v.start, limit);
     if (oLo >= oHi) return;
-    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p), this.as.mapFiles && ((maps) => this.as.mapFiles!(maps)));
     const depth = this.held.push({ mem, lo: oLo, hi: oHi }) - 1;
     try {
       const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
@@ -927,7 +927,7 @@ export class MemoryManager implements Mapper {
    */
   private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
     if (this.sinceFork) for (let k = 0; k < chunks.length; k++) this.sinceFork.add(chunks[k]);
-    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p), this.as.mapFiles && ((maps) => this.as.mapFiles!(maps)));
     const vmas = this.vmas, anyWritable = this.writable.size > 0;
     let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
     for (let k = 0; k < chunks.length; k++) {
