@@ -8,6 +8,12 @@
 export interface PtraceAddon {
   /** spawnStub starts the stub (exeFd when >= 0, else `path`) as a traced child of this thread, as uid and gid `ids` when >= 0, its batch page at memory-file offset `batchOffset`; returns its pid or throws. */
   spawnStub(path: string, memfd: number, exeFd: number, ids: number, batchOffset: number): number;
+  /** startStub is spawnStub's first half: clones the stub's child, which sets itself up and execs while the caller goes on; returns its pid or throws. */
+  startStub(path: string, memfd: number, exeFd: number, ids: number, batchOffset: number): number;
+  /** finishStub is spawnStub's second half for a pid startStub returned on this thread: runs it to STUB_READY, or throws (the child killed and reaped). */
+  finishStub(pid: number): void;
+  /** abandonStub kills and reaps a started stub not finished; returns 0 or -ESRCH when pid is not one. */
+  abandonStub(pid: number): number;
   /** injectBatch runs the first `count` entries of the stub's batch page in one stop: out[0] = entries completed, out[1] = the last result; returns 0 or -errno. */
   injectBatch(tid: number, count: number, out: Float64Array): number;
   /** injectSyscall runs syscall `nr` in the stopped stub thread at the stub's gadget; returns rax. */

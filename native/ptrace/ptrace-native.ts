@@ -136,6 +136,28 @@ export function spawnStub(memfd: number, name: StubName = 'tvisor-stub', batchOf
   return loadPtraceAddon().spawnStub(s.file, memfd, s.fd, stubIds, batchOffset);
 }
 
+/**
+ * startStub is spawnStub's first half: the stub's child is cloned and sets itself up and
+ * execs while this thread goes on; finishStub(pid) completes it (on this thread), and
+ * abandonStub(pid) ends one not wanted after all.
+ */
+export function startStub(memfd: number, name: StubName, batchOffset: number): number {
+  if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
+  if (!Number.isSafeInteger(batchOffset) || batchOffset < 0 || batchOffset % 4096) throw new RangeError(`batch page offset ${batchOffset}: not a page of the memory file`);
+  const s = openStub(name);
+  return loadPtraceAddon().startStub(s.file, memfd, s.fd, stubIds, batchOffset);
+}
+
+/** finishStub runs a stub startStub started on this thread to its ready point; throws if it failed. */
+export function finishStub(pid: number): void {
+  loadPtraceAddon().finishStub(tid(pid));
+}
+
+/** abandonStub kills and reaps a stub startStub started and nobody finished. */
+export function abandonStub(pid: number): void {
+  loadPtraceAddon().abandonStub(tid(pid));
+}
+
 let stubIds = -1;
 
 /**

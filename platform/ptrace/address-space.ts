@@ -120,10 +120,24 @@ export class PtraceAddressSpace implements AddressSpace {
    * PtraceAddressSpace.spawn starts a new stub over `memoryFile`, traced by this thread
    * (`stub` names the binary: the systrap backend builds on this one with its own stub).
    */
-  static spawn(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub'): PtraceAddressSpace {
+  static spawn(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub', started?: number): PtraceAddressSpace {
     reapZombies();
-    const pid = native.spawnStub(memoryFile.fd, stub, batchPageOf(memoryFile).offset);
+    let pid: number;
+    if (started === undefined) pid = native.spawnStub(memoryFile.fd, stub, batchPageOf(memoryFile).offset);
+    else {
+      native.finishStub(started);
+      pid = started;
+    }
     return new PtraceAddressSpace(pid, new StubThread(pid, pid), true, memoryFile);
+  }
+
+  /**
+   * PtraceAddressSpace.start starts a stub over `memoryFile` without waiting for it (its
+   * child sets itself up and execs meanwhile) and returns its pid, for spawn(..., pid)
+   * later on this thread, or native.abandonStub(pid) if it is not wanted.
+   */
+  static start(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub'): number {
+    return native.startStub(memoryFile.fd, stub, batchPageOf(memoryFile).offset);
   }
 
   /** PtraceAddressSpace.adopt seizes a ticket's parked thread; the result can run contexts but not change mappings. */

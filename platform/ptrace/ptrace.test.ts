@@ -1,14 +1,15 @@
 // Behaviour tests of the ptrace platform on real stub processes, running the freestanding
 // programs of platform/testing/programs (built by `make`): the tests every backend passes
 // (platform/testing/suite.ts), then the ptrace backend's own.
+import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import { nativeUnavailable, waitThread } from '../../native/ptrace/ptrace-native';
 import { libcFunc } from '../../native/libc';
-import { copyIn, getPlatform } from '../index';
+import { copyIn, getPlatform, MemoryFile } from '../index';
 import { mapStack } from '../testing/elf-loader';
 import { missingTestPrograms } from '../testing/run';
-import { buildWorker, hostMappings, PROGRAMS, runWorker, sharedPlatformTests, stubBatchTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
-import { PtraceAddressSpace, type PtraceContext } from './ptrace';
+import { alive, buildWorker, hostMappings, PROGRAMS, runWorker, sharedPlatformTests, stubBatchTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
+import { PtraceAddressSpace, type PtraceContext, type PtracePlatform } from './ptrace';
 
 const missing = [nativeUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
 const d = missing.length ? describe.skip : describe;
@@ -57,6 +58,41 @@ d('ptrace platform', () => {
     } finally {
       as.release();
     }
+  });
+
+  test('a spare stub is started once a second address space is made, used by the next, and none outlives the platform', () => {
+    const mf = MemoryFile.create({ name: 'tvisor-test-spare' });
+    const p = getPlatform('ptrace', mf) as PtracePlatform;
+    const children = () => readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const before = new Set(children());
+    try {
+      const first = p.newAddressSpace();
+      expect(p.hasSpare).toBe(false); // a sandbox that only ran its init holds none
+      const second = p.newAddressSpace();
+      expect(p.hasSpare).toBe(true);
+      const spare = children().filter((c) => !before.has(c) && c !== first.pid && c !== second.pid);
+      expect(spare).toHaveLength(1); // at most one
+      const third = p.newAddressSpace();
+      expect(third.pid).toBe(spare[0]); // the next address space is the spare, finished
+      expect(p.hasSpare).toBe(true); // and the one after it is started already
+      // The spare runs as any stub: a batch of mappings and its memory read back.
+      const r = mf.allocate(4096);
+      mf.view(r.offset, 4096).fill(7);
+      third.mapFiles([{ addr: 0x60000000, range: r, prot: 3 }, { addr: 0x60002000, range: r, prot: 3 }]);
+      expect(hostMappings(third.pid, 0x60000000, 0x60003000)).toEqual([[0x60000000, r.offset], [0x60002000, r.offset]]);
+      third.release();
+      // A spare killed from outside: the next address space starts its own stub.
+      const killed = children().filter((c) => !before.has(c) && c !== first.pid && c !== second.pid && c !== third.pid);
+      expect(killed).toHaveLength(1);
+      process.kill(killed[0], 'SIGKILL');
+      const fourth = p.newAddressSpace();
+      expect(fourth.pid).not.toBe(killed[0]);
+      expect(alive(fourth.pid)).toBe(true);
+    } finally {
+      p.release();
+      mf.close();
+    }
+    expect(children().filter((c) => !before.has(c) && alive(c))).toEqual([]);
   });
 
   describe('with worker threads', () => {

@@ -34,8 +34,9 @@ export class SystrapAddressSpace implements AddressSpace {
   /** broken is set when a thread's block was found corrupted or unresponsive: the process was killed. */
   private broken = false;
 
-  constructor(private readonly memoryFile: MemoryFile) {
-    this.control = PtraceAddressSpace.spawn(memoryFile, 'tvisor-systrap-stub');
+  /** `started` is a stub PtraceAddressSpace.start started (a spare), finished here; else one is spawned. */
+  constructor(private readonly memoryFile: MemoryFile, started?: number) {
+    this.control = PtraceAddressSpace.spawn(memoryFile, 'tvisor-systrap-stub', started);
   }
 
   /** pid is the stub process's pid. */
