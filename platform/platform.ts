@@ -115,6 +115,14 @@ export interface Platform {
    * and returns their sums in ns with their `count` (off).
    */
   debugStamps?(on: boolean): Record<string, number> | undefined;
+  /**
+   * pendingWork, where a platform has work to take on a step at a time without blocking
+   * (the stub backends: a spare stub's start-up), is true while it has; the scheduler then
+   * calls afterStop() after each stop of a task (a look costing a few microseconds).
+   */
+  readonly pendingWork?: boolean;
+  /** afterStop takes the pending work a step on, without blocking (see pendingWork). */
+  afterStop?(): void;
   /** release frees the platform's host resources (address spaces must be released first). */
   release(): void;
 }

@@ -248,8 +248,10 @@ std::string StatusText(int status) {
 struct Started {
   std::string path;
   SpawnArgs args;
-  void* stack;
+  void* stack;  // freed once the child is seen exec'd or dead
   int64_t batchOffset;
+  bool resumed;        // taken past its exec stop (ResumeFromExec)
+  std::string failed;  // what went wrong while advancing, for FinishStub to report
 };
 // Stubs started by this thread and not finished yet (their tracer is this thread).
 thread_local std::map<pid_t, Started*> started;
@@ -261,7 +263,7 @@ constexpr size_t kSpawnStack = 64 * 1024;
 // its suspension (no CLONE_VFORK): it sets itself up and execs while the caller goes on.
 pid_t StartStub(Napi::Env env, const std::string& path, int memfd, int exeFd, int ids, int64_t batchOffset) {
   if (batchOffset < 0 || batchOffset % 4096) throw Napi::RangeError::New(env, "stub spawn: batch page offset must be page-aligned");
-  auto* st = new Started{path, {nullptr, memfd, getpid(), exeFd, ids}, malloc(kSpawnStack), batchOffset};
+  auto* st = new Started{path, {nullptr, memfd, getpid(), exeFd, ids}, malloc(kSpawnStack), batchOffset, false, ""};
   st->args.path = st->path.c_str();
   if (!st->stack) {
     delete st;
@@ -287,8 +289,28 @@ pid_t StartStub(Napi::Env env, const std::string& path, int memfd, int exeFd, in
   return pid;
 }
 
-// FinishStub waits for started stub `pid` to reach its exec stop, sets the trace options,
-// hands it its batch page's offset (%r15) and runs it to STUB_READY. Throws naming the
+// ResumeFromExec takes started stub `pid` (at its exec stop, `status`) on: frees the
+// borrowed stack, sets the trace options, hands it its batch page's offset (%r15) and
+// resumes it towards STUB_READY. Returns "" or what failed.
+std::string ResumeFromExec(pid_t pid, Started* st, int status) {
+  // The child has exec'd (a stop) or died: its borrowed stack is free.
+  free(st->stack);
+  st->stack = nullptr;
+  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) return "did not reach exec (" + StatusText(status) + ")";
+  // SAFETY: pid is our stopped tracee; the options only add reporting and EXITKILL.
+  if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, kTraceOptions) < 0) return std::string("PTRACE_SETOPTIONS: ") + strerror(errno);
+  struct user_regs_struct regs;
+  if (GetRegs(pid, &regs) < 0) return std::string("PTRACE_GETREGS: ") + strerror(errno);
+  regs.r15 = static_cast<unsigned long long>(st->batchOffset);
+  // SAFETY: pid is stopped at its exec; only %r15 changes (the prologue's batch page offset).
+  if (SetRegs(pid, &regs) < 0) return std::string("PTRACE_SETREGS: ") + strerror(errno);
+  if (Cont(pid) < 0) return "resume failed";
+  st->resumed = true;
+  return "";
+}
+
+// FinishStub runs started stub `pid` to STUB_READY: from its exec stop (ResumeFromExec)
+// unless AdvanceStub did that already, then waits for the ready stop. Throws naming the
 // step that failed (the child is then killed and reaped).
 void FinishStub(Napi::Env env, pid_t pid) {
   auto it = started.find(pid);
@@ -296,11 +318,13 @@ void FinishStub(Napi::Env env, pid_t pid) {
   Started* st = it->second;
   started.erase(it);
   std::string path = st->path;
-  int64_t batchOffset = st->batchOffset;
+  std::string failed = st->failed;
   int status;
-  int waited = WaitTid(pid, &status);
-  // The child has exec'd (a stop) or died: its borrowed stack is free.
-  free(st->stack);
+  if (failed.empty() && !st->resumed) {
+    int waited = WaitTid(pid, &status);
+    failed = waited < 0 ? std::string("wait: ") + strerror(-waited) : ResumeFromExec(pid, st, status);
+  }
+  if (st->stack) free(st->stack);
   delete st;
   auto fail = [&](const std::string& what) {
     kill(pid, SIGKILL);
@@ -308,24 +332,32 @@ void FinishStub(Napi::Env env, pid_t pid) {
     WaitTid(pid, &ignored);
     throw Napi::Error::New(env, "stub " + path + ": " + what);
   };
-  if (waited < 0) fail(std::string("wait: ") + strerror(-waited));
-  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
-    if (!WIFSTOPPED(status)) throw Napi::Error::New(env, "stub " + path + ": did not reach exec (" + StatusText(status) + ")");
-    fail("did not reach exec (" + StatusText(status) + ")");
-  }
-  // SAFETY: pid is our stopped tracee; the options only add reporting and EXITKILL.
-  if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, kTraceOptions) < 0) fail(std::string("PTRACE_SETOPTIONS: ") + strerror(errno));
+  if (!failed.empty()) fail(failed);
   struct user_regs_struct regs;
-  if (GetRegs(pid, &regs) < 0) fail(std::string("PTRACE_GETREGS: ") + strerror(errno));
-  regs.r15 = static_cast<unsigned long long>(batchOffset);
-  // SAFETY: pid is stopped at its exec; only %r15 changes (the prologue's batch page offset).
-  if (SetRegs(pid, &regs) < 0) fail(std::string("PTRACE_SETREGS: ") + strerror(errno));
-  if (Cont(pid) < 0 || WaitTid(pid, &status) < 0) fail("resume failed");
+  if (WaitTid(pid, &status) < 0) fail("resume failed");
   if (!WIFSTOPPED(status) || GetRegs(pid, &regs) < 0) fail("initialisation: " + StatusText(status));
   if (regs.rip != STUB_READY + 1) {
     fail("initialisation failed at 0x" + std::to_string(regs.rip) + " (rax " + std::to_string(static_cast<long>(regs.rax)) +
          ", " + StatusText(status) + ")");
   }
+}
+
+// advanceStub(pid) -> 1 when started stub `pid` was at its exec stop and is now running
+// its start-up towards STUB_READY (finishStub then only waits for it), 0 when it is not
+// there yet (or was advanced already). Never blocks.
+Napi::Value AdvanceStub(const Napi::CallbackInfo& info) {
+  pid_t pid = Tid(info, 0);
+  auto it = started.find(pid);
+  if (it == started.end() || it->second->resumed || !it->second->failed.empty()) return Napi::Number::New(info.Env(), 0);
+  int status;
+  int r = WaitTid(pid, &status, WNOHANG);
+  if (r == 0) return Napi::Number::New(info.Env(), 0);
+  std::string failed = r < 0 ? std::string("wait: ") + strerror(-r) : ResumeFromExec(pid, it->second, status);
+  if (!failed.empty()) {
+    it->second->failed = failed;  // finishStub reports it
+    return Napi::Number::New(info.Env(), 0);
+  }
+  return Napi::Number::New(info.Env(), 1);
 }
 
 Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
@@ -361,7 +393,7 @@ Napi::Value AbandonStub(const Napi::CallbackInfo& info) {
   int status;
   WaitTid(pid, &status);
   // Reaped: the child no longer uses its stack.
-  free(it->second->stack);
+  if (it->second->stack) free(it->second->stack);
   delete it->second;
   started.erase(it);
   return Napi::Number::New(info.Env(), 0);
@@ -690,6 +722,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["injectSyscall"] = Napi::Function::New(env, InjectSyscall, "injectSyscall");
   exports["startStub"] = Napi::Function::New(env, StartStubJs, "startStub");
   exports["finishStub"] = Napi::Function::New(env, FinishStubJs, "finishStub");
+  exports["advanceStub"] = Napi::Function::New(env, AdvanceStub, "advanceStub");
   exports["abandonStub"] = Napi::Function::New(env, AbandonStub, "abandonStub");
   exports["injectBatch"] = Napi::Function::New(env, InjectBatch, "injectBatch");
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");

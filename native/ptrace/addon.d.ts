@@ -12,6 +12,8 @@ export interface PtraceAddon {
   startStub(path: string, memfd: number, exeFd: number, ids: number, batchOffset: number): number;
   /** finishStub is spawnStub's second half for a pid startStub returned on this thread: runs it to STUB_READY, or throws (the child killed and reaped). */
   finishStub(pid: number): void;
+  /** advanceStub takes a started stub past its exec stop if it is there (1), without blocking; else 0. */
+  advanceStub(pid: number): number;
   /** abandonStub kills and reaps a started stub not finished; returns 0 or -ESRCH when pid is not one. */
   abandonStub(pid: number): number;
   /** injectBatch runs the first `count` entries of the stub's batch page in one stop: out[0] = entries completed, out[1] = the last result; returns 0 or -errno. */

@@ -153,6 +153,15 @@ export function finishStub(pid: number): void {
   loadPtraceAddon().finishStub(tid(pid));
 }
 
+/**
+ * advanceStub takes a stub startStub started on this thread past its exec stop, if it is
+ * there already, so that it runs its start-up while this thread goes on (finishStub then
+ * only waits for its ready point); true when it did. Never blocks.
+ */
+export function advanceStub(pid: number): boolean {
+  return loadPtraceAddon().advanceStub(tid(pid)) === 1;
+}
+
 /** abandonStub kills and reaps a stub startStub started and nobody finished. */
 export function abandonStub(pid: number): void {
   loadPtraceAddon().abandonStub(tid(pid));

@@ -72,6 +72,13 @@ d('ptrace platform', () => {
       expect(p.hasSpare).toBe(true);
       const spare = children().filter((c) => !before.has(c) && c !== first.pid && c !== second.pid);
       expect(spare).toHaveLength(1); // at most one
+      // The scheduler's look after each stop takes the spare past its exec stop once it is there.
+      expect(p.pendingWork).toBe(true);
+      for (let i = 0; i < 500 && p.pendingWork; i++) {
+        p.afterStop();
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+      expect(p.pendingWork).toBe(false);
       const third = p.newAddressSpace();
       expect(third.pid).toBe(spare[0]); // the next address space is the spare, finished
       expect(p.hasSpare).toBe(true); // and the one after it is started already

@@ -11,8 +11,13 @@
  * fork at load 5-6). Once a sandbox has made its second address space (it forks or execs
  * again: more are likely), every address space made starts the next stub's child at once
  * (a clone, without waiting: PtraceAddressSpace.start), which sets itself up and execs on
- * another CPU while the sentry goes on; the next newAddressSpace finishes that one (its two
- * stops) instead of starting from nothing. A platform holds at most one spare; release()
+ * another CPU while the sentry goes on; the next newAddressSpace finishes that one instead
+ * of starting from nothing. Its two stops (the exec stop, then STUB_READY after its own
+ * start-up) were most of a spawn's time even so (exec 3 us, ready 339 us, medians at load
+ * 4.3), so the first is taken early where that costs a look (a waitpid with WNOHANG):
+ * after each stop of a task while the spare is not past it (the scheduler asks,
+ * Platform.pendingWork: the forked child's first faults, typically), when an address
+ * space is released (an exit, an exec), and at the event loop's next turn. A platform holds at most one spare; release()
  * kills and reaps it. The sentry's scheduler runs tasks back to back while any is runnable
  * (a fork+wait loop never leaves it idle), so the start is not put off to an idle turn of
  * the event loop: it is one clone, the exec it used to wait for is what moves off the path.
@@ -22,7 +27,7 @@ import type { MemoryFile } from '../memfile/memory-file';
 import type { AddressSpace, Context, Platform } from '../platform';
 import * as native from '../../native/ptrace/ptrace-native';
 import { PtraceAddressSpace, reapAllStubs } from './address-space';
-import { phaseCount } from '../../native/phases';
+import { PHASES, phaseAdd, phaseCount } from '../../native/phases';
 import { MIN_USER_ADDRESS, STUB_BASE } from './stub-layout';
 
 /** XSTATE_PROBE_SIZE bounds the xsave image (AMX tiles included). */
@@ -43,6 +48,7 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
   private initialFp: Buffer | undefined;
   /** spare is a stub started ahead of need (its pid), not finished yet. */
   private spare: number | undefined;
+  private spareAdvanced: number | undefined;
   private made = 0;
   private released = false;
 
@@ -57,6 +63,7 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
   abstract newContext(): C;
 
   newAddressSpace(): AS {
+    const t0 = PHASES.on ? performance.now() : 0;
     let as: AS | undefined;
     const spare = this.spare;
     this.spare = undefined;
@@ -70,7 +77,12 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
     }
     as ??= this.spawnSpace();
     phaseCount('stubs:spawned');
+    const t1 = PHASES.on ? performance.now() : 0;
     if (++this.made >= 2) this.startSpare();
+    if (PHASES.on) {
+      phaseAdd('stubs:spawn', t1 - t0);
+      phaseAdd('stubs:start-spare', performance.now() - t1);
+    }
     if (!this.initialFp) {
       // The control thread never ran application code: its FP state is the initial one.
       const probe = Buffer.alloc(XSTATE_PROBE_SIZE);
@@ -78,7 +90,10 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
       this.initialFp = Buffer.from(probe.subarray(0, n));
     }
     this.spaces.add(as);
-    as.onRelease = () => this.spaces.delete(as);
+    as.onRelease = () => {
+      this.spaces.delete(as);
+      this.advanceSpare(); // an exit or an exec: the spare's child has likely exec'd by now
+    };
     return as;
   }
 
@@ -102,6 +117,31 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
       this.spare = PtraceAddressSpace.start(this.memoryFile, this.stubName);
     } catch {
       // None this time: the next address space starts its own stub.
+      return;
+    }
+    setImmediate(() => this.advanceSpare()); // an idle sandbox's: at the loop's next turn
+  }
+
+  /**
+   * advanceSpare takes the spare past its exec stop if its child is there (a look without
+   * waiting), so that it runs its own start-up (prologue, seccomp) while the sentry goes
+   * on; the next newAddressSpace then only waits for its ready stop.
+   */
+  /** pendingWork: a spare is started and not yet past its exec stop (Platform.pendingWork). */
+  get pendingWork(): boolean {
+    return this.spare !== undefined && this.spareAdvanced !== this.spare && !this.released;
+  }
+
+  /** afterStop looks whether the spare reached its exec stop and takes it on (Platform.afterStop). */
+  afterStop(): void {
+    this.advanceSpare();
+  }
+
+  private advanceSpare(): void {
+    if (this.spare === undefined || this.released || this.spareAdvanced === this.spare) return;
+    if (native.advanceStub(this.spare)) {
+      this.spareAdvanced = this.spare;
+      phaseCount('stubs:spare-advanced');
     }
   }
 

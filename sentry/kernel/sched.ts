@@ -247,6 +247,7 @@ export class Scheduler {
       const s1 = PHASES.on ? performance.now() : 0;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
       const s2 = PHASES.on ? performance.now() : 0;
+      if (this.kernel.platform.pendingWork) this.kernel.platform.afterStop!(); // a spare stub's start-up, a step on
       checkCpuTimers(t);
       if (PHASES.on) this.phasesOfStop(t, res.kind === 'syscall', s0, s1, s2);
       switch (res.kind) {
