@@ -260,7 +260,10 @@ export class Scheduler {
         }
         case 'fault': {
           const addr = Number(res.address);
-          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access)) break;
+          const f0 = PHASES.on ? performance.now() : 0;
+          const handled = (res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access);
+          if (PHASES.on) phaseAdd('fault', performance.now() - f0); // the memory manager's handling of a fault
+          if (handled) break;
           if (takeDoomed(t.tg)) {
             exitGroup(t, { signal: SIGKILL }); // its fault ran the sandbox out of memory and it is the biggest
             return;
