@@ -43,7 +43,16 @@ class CountingSpace implements AddressSpace {
   release(): void {}
 }
 
-function fakePlatform(mf: MemoryFile): Platform & { spaces: CountingSpace[] } {
+/** BatchingSpace is a CountingSpace with AddressSpace.mapFiles: it counts each batch (one stub stop). */
+class BatchingSpace extends CountingSpace {
+  batches: number[] = [];
+  mapFiles(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void {
+    this.batches.push(maps.length);
+    for (const m of maps) this.table.map(m.addr, m.range, m.prot);
+  }
+}
+
+function fakePlatform(mf: MemoryFile, batching = false): Platform & { spaces: CountingSpace[] } {
   const spaces: CountingSpace[] = [];
   return {
     name: 'counting',
@@ -52,7 +61,7 @@ function fakePlatform(mf: MemoryFile): Platform & { spaces: CountingSpace[] } {
     memoryFile: mf,
     spaces,
     newAddressSpace() {
-      const s = new CountingSpace();
+      const s = batching ? new BatchingSpace() : new CountingSpace();
       spaces.push(s);
       return s;
     },
@@ -825,5 +834,36 @@ describe('MappingRuns', () => {
     single.add(0x30000, 0x31000, 0, RW);
     single.flush();
     expect(lone).toEqual([0x30000]);
+  });
+});
+
+describe('MemoryManager with a batching address space', () => {
+  test('a file fault maps its page and fault-around\'s neighbours in one batch (one stub stop), even when the chunks are scattered in the memory file', () => {
+    const mf = MemoryFile.create({ maxSize: 1 << 28 });
+    try {
+      const p = fakePlatform(mf, true);
+      setTmpfsMemoryFile(mf);
+      const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+      const ino = fs.root.create('lib', 0o600, new Credentials(0, 0)) as TmpfsInode;
+      const mount = new Mount(fs, null, null, 0, 'tmpfs');
+      const f = ino.open({ mount, dentry: new Dentry('lib', mount.root, ino) }, O_RDWR);
+      const base = 0x100000000;
+      // Four chunks of the file, each followed in the memory file by someone else's.
+      for (let c = 0; c < 4; c++) {
+        f.write({} as Task, Buffer.alloc(CHUNK, 0x61 + c), c * CHUNK);
+        mf.allocate(CHUNK);
+      }
+      const mm = MemoryManager.create(p);
+      mm.mapPrivateFile(base, 4 * CHUNK, PROT_READ, ino.data, 0, '/lib');
+      const as = mm.as as unknown as BatchingSpace;
+      expect(mm.handleFault(base + CHUNK + 5)).toBe(true);
+      expect({ single: as.calls.mapFile, batches: as.batches.length }).toEqual({ single: 0, batches: 1 });
+      for (let c = 0; c < 4; c++) expect(mm.as.translate(base + c * CHUNK, CHUNK, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(c)!.offset, length: CHUNK }]);
+      expect(mm.read(base + 3 * CHUNK, 1)[0]).toBe(0x64);
+      mm.release();
+      ino.data.cut(0);
+    } finally {
+      mf.close();
+    }
   });
 });
