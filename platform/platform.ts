@@ -62,6 +62,12 @@ export interface AddressSpace {
   translate(addr: number, length: number, want: Prot): FileRange[];
   /** release frees the host resources; the address space cannot be used afterwards. */
   release(): void;
+  /**
+   * closing, where a backend has it, says release() follows before anything else runs
+   * here (the exit of its last task): contexts then leave their host threads to end with
+   * it instead of ending each on its own (ptrace: one injected exit each saved).
+   */
+  closing?(): void;
   /** hostPid is the host process that runs this address space's code (ptrace: its stub), when there is one: `ps` reports it. */
   readonly hostPid?: number;
   /**

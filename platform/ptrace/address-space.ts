@@ -296,6 +296,14 @@ export class PtraceAddressSpace implements AddressSpace {
     if (zombies.size > 0) setTimeout(reapZombies, 20).unref();
   }
 
+  /** closingSoon is set by closing(): release() follows (AddressSpace.closing). */
+  closingSoon = false;
+
+  /** closing marks the address space as about to be released: contexts leave their threads to it (AddressSpace.closing). */
+  closing(): void {
+    this.closingSoon = true;
+  }
+
   /** isReleased says whether release() was called. */
   get isReleased(): boolean {
     return this.released;

@@ -1,7 +1,7 @@
 // Behaviour tests of the ptrace platform on real stub processes, running the freestanding
 // programs of platform/testing/programs (built by `make`): the tests every backend passes
 // (platform/testing/suite.ts), then the ptrace backend's own.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import { nativeUnavailable, waitThread } from '../../native/ptrace/ptrace-native';
 import { libcFunc } from '../../native/libc';
@@ -100,6 +100,21 @@ d('ptrace platform', () => {
       mf.close();
     }
     expect(children().filter((c) => !before.has(c) && alive(c))).toEqual([]);
+  });
+
+  test('a context released from an address space that is closing leaves its thread to the release, which ends and reaps it', async () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 2n;
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
+    const tid = ctx.threadOf(as)!.tid;
+    as.closing();
+    ctx.release();
+    // No exit of its own: the thread is still there, stopped, until the process goes.
+    expect(readFileSync(`/proc/${as.pid}/task/${tid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) t /);
+    as.release();
+    // Reaped on the event loop (a killed stub takes a moment to die): let its timer run.
+    for (let i = 0; i < 200 && existsSync(`/proc/${tid}`); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(`/proc/${tid}`)).toBe(false);
   });
 
   describe('with worker threads', () => {

@@ -1430,6 +1430,11 @@ export class MemoryManager implements Mapper {
   }
 
   /** release frees everything when the last user goes. */
+  /** soleUser says whether one task alone uses this memory manager (its release frees it). */
+  get soleUser(): boolean {
+    return this.users === 1;
+  }
+
   release(): void {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));
