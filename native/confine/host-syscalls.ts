@@ -81,6 +81,12 @@ export const PTHREAD_CLONE_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIG
   CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
 /** VFORK_CLONE_FLAGS start a child that borrows the parent's memory until execve (stub spawn, posix_spawn). */
 export const VFORK_CLONE_FLAGS = CLONE_VM | CLONE_VFORK | SIGCHLD;
+/**
+ * STUB_START_CLONE_FLAGS start a stub's child that borrows the parent's memory until its
+ * execve without suspending the parent (a spare stub started ahead of need: addon.cc's
+ * StartStub; its child makes raw syscalls only).
+ */
+export const STUB_START_CLONE_FLAGS = CLONE_VM | SIGCHLD;
 /** STUB_THREAD_CLONE_FLAGS are the flags of the clone the sentry injects into a stub (addon.cc kThreadCloneFlags). */
 export const STUB_THREAD_CLONE_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 
@@ -193,8 +199,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 55, name: 'getsockopt', who: S, why: 'the application\'s socket options; SO_ERROR of a connect', args: optionArgs(false), argsText: 'level and option: the rows of the allowlist (native/net/host-options.ts)' },
   {
     nr: 56, name: 'clone', who: S, why: 'Node threads; stub processes and stub threads',
-    args: oneOf(0, [PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS]),
-    argsText: 'flags: a pthread, a vfork child (stub spawn) or a stub thread',
+    args: oneOf(0, [PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS, STUB_START_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS]),
+    argsText: 'flags: a pthread, a vfork child (posix_spawn), a stub\'s child (clone with CLONE_VM, no CLONE_VFORK) or a stub thread',
   },
   { nr: 56, name: 'clone', who: G, why: 'Node threads', args: oneOf(0, [PTHREAD_CLONE_FLAGS]), argsText: 'flags: a pthread' },
   { nr: 56, name: 'clone', who: ['stub'], gadget: 'inject', why: 'a new stub thread' },

@@ -2,7 +2,7 @@
  * prologue.h is the start of both stubs (native/stub/stub.S for ptrace,
  * native/systrap/stub.S for systrap), before each installs its own seccomp filter and
  * signal handling: unmap everything but the stub (below it: the executable's leftovers;
- * above it: the stack, vdso and vvar), name the process, set no_new_privs, and arm
+ * above it: the stack, vdso and vvar), map the batch page, name the process, set no_new_privs, and arm
  * ITIMER_VIRTUAL at `slice` (10 ms of user time: the SIGVTALRM that gives the sentry the
  * CPU back from a task that loops without syscalls). Each failure jumps to `fail`.
  * The including file defines STUB_BASE, STUB_SIZE, STUB_TASK_TOP, the SYS_* numbers
@@ -23,6 +23,17 @@
 	syscall
 	test %rax, %rax
 	jnz fail
+	/* The batch page (layout.h): the memory-file page at offset %r15, read-only. */
+	mov $SYS_mmap, %eax
+	movabs $STUB_BATCH_PAGE, %rdi
+	mov $0x1000, %esi
+	mov $1, %edx              /* PROT_READ */
+	mov $0x11, %r10d          /* MAP_SHARED | MAP_FIXED */
+	mov $STUB_MEMFD, %r8d
+	mov %r15, %r9
+	syscall
+	cmp %rdi, %rax
+	jne fail
 	/* Its name: started from a descriptor (execveat), it would be the descriptor's number. */
 	mov $SYS_prctl, %eax
 	mov $PR_SET_NAME, %edi

@@ -9,6 +9,10 @@
  * process's name and command line, their arguments pinned) from the inject gadget. Then it
  * stops on int3 at STUB_READY for its tracer.
  *
+ * The inject gadget runs one call (%r13 = 0) or a batch: from STUB_BATCH, the list on the
+ * read-only batch page (layout.h), each entry through the gadget's one `syscall`, so the
+ * filter sees the same site either way; it stops once, after the last or the first failure.
+ *
  * A call into the legacy vsyscall page (0xffffffffff600000) is emulated by the host
  * kernel, which consults seccomp with that page as instruction pointer: the filter traps
  * it (SECCOMP_RET_TRAP), so the host skips the call, returns to the caller and raises
@@ -69,9 +73,33 @@ fail:
 	hlt
 
 	.org STUB_OFF_INJECT, 0xcc
+inject:
 	syscall
+	test %r13, %r13
+	jnz batch_next
+	.org STUB_OFF_INJECT_DONE, 0xcc
+inject_done:
 	int3
 	hlt
+	/* The batch loop (layout.h's batch page): registers only, no stack. A result in
+	 * [-4095, -1] is an error: stop there with it in rax. */
+batch_next:
+	cmp $-4095, %rax
+	jae inject_done
+	dec %r13
+	jz inject_done
+	add $STUB_BATCH_ENTRY_SIZE, %r12
+	jmp batch
+	.org STUB_OFF_BATCH, 0xcc
+batch:
+	mov (%r12), %rax
+	mov 8(%r12), %rdi
+	mov 16(%r12), %rsi
+	mov 24(%r12), %rdx
+	mov 32(%r12), %r10
+	mov 40(%r12), %r8
+	mov 48(%r12), %r9
+	jmp inject
 
 	.org STUB_OFF_PARK, 0xcc
 park:

@@ -84,31 +84,7 @@
 	.globl _start
 _start:
 	STUB_PROLOGUE
-	/* rt_sigaction(sig, &action, NULL, 8) for 1..64 but SIGKILL (9) and SIGSTOP (19). */
-	mov $1, %ebx
-1:	cmp $9, %ebx
-	je 2f
-	cmp $19, %ebx
-	je 2f
-	mov $SYS_rt_sigaction, %eax
-	mov %ebx, %edi
-	lea action(%rip), %rsi
-	xor %edx, %edx
-	mov $8, %r10d
-	syscall
-	test %rax, %rax
-	jnz fail
-2:	inc %ebx
-	cmp $64, %ebx
-	jbe 1b
-	mov $SYS_seccomp, %eax
-	mov $SECCOMP_SET_MODE_FILTER, %edi
-	xor %esi, %esi
-	lea fprog_a(%rip), %rdx
-	syscall
-	test %rax, %rax
-	jnz fail
-	jmp ready
+	jmp start_rest
 
 	.org STUB_OFF_READY, 0xcc
 ready:
@@ -120,9 +96,33 @@ fail:
 	hlt
 
 	.org STUB_OFF_INJECT, 0xcc
+inject:
 	syscall
+	test %r13, %r13
+	jnz batch_next
+	.org STUB_OFF_INJECT_DONE, 0xcc
+inject_done:
 	int3
 	hlt
+	/* The batch loop (layout.h's batch page): registers only, no stack. A result in
+	 * [-4095, -1] is an error: stop there with it in rax. */
+batch_next:
+	cmp $-4095, %rax
+	jae inject_done
+	dec %r13
+	jz inject_done
+	add $STUB_BATCH_ENTRY_SIZE, %r12
+	jmp batch
+	.org STUB_OFF_BATCH, 0xcc
+batch:
+	mov (%r12), %rax
+	mov 8(%r12), %rdi
+	mov 16(%r12), %rsi
+	mov 24(%r12), %rdx
+	mov 32(%r12), %r10
+	mov 40(%r12), %r8
+	mov 48(%r12), %r9
+	jmp inject
 
 	/* A new application thread, detached by the sentry, starts here: its int3 is its
 	 * first event, which the sentry answers with the task's registers. */
@@ -406,3 +406,32 @@ yield_site:
 arch_site:
 	syscall
 	jmp *%r14
+
+	/* The rest of start-up (past the entry points: the prologue fills the room before
+	 * STUB_OFF_READY). */
+start_rest:
+	/* rt_sigaction(sig, &action, NULL, 8) for 1..64 but SIGKILL (9) and SIGSTOP (19). */
+	mov $1, %ebx
+1:	cmp $9, %ebx
+	je 2f
+	cmp $19, %ebx
+	je 2f
+	mov $SYS_rt_sigaction, %eax
+	mov %ebx, %edi
+	lea action(%rip), %rsi
+	xor %edx, %edx
+	mov $8, %r10d
+	syscall
+	test %rax, %rax
+	jnz fail
+2:	inc %ebx
+	cmp $64, %ebx
+	jbe 1b
+	mov $SYS_seccomp, %eax
+	mov $SECCOMP_SET_MODE_FILTER, %edi
+	xor %esi, %esi
+	lea fprog_a(%rip), %rdx
+	syscall
+	test %rax, %rax
+	jnz fail
+	jmp ready
