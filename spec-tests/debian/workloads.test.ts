@@ -10,7 +10,7 @@
  */
 import { expectSameAsRunc } from './image';
 const CASES: Array<[string, string]> = [
-  ['http.server + curl', `(python3 -m http.server 8123 --bind 127.0.0.1 >/dev/null 2>&1 &) ; for i in $(seq 50); do curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8123/ && break; sleep 0.1; done; echo hi > x.txt; curl -s http://127.0.0.1:8123/x.txt`],
+  ['http.server + curl', `(python3 -m http.server 8123 --bind 127.0.0.1 >/dev/null 2>&1 &) ; for i in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8123/ && break; sleep 0.1; done; curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8123/; echo hi > x.txt; curl -s http://127.0.0.1:8123/x.txt`],
   ['asyncio subprocess', `python3 -c 'import asyncio
 async def m():
   p = await asyncio.create_subprocess_exec("echo", "hi", stdout=asyncio.subprocess.PIPE)
