@@ -21,7 +21,7 @@ asyncio.run(m())'`],
 with f.ProcessPoolExecutor(3) as e: print(sorted(e.map(abs, range(-5, 5))))
 with f.ThreadPoolExecutor(4) as e: print(sum(e.map(lambda x: x*x, range(100))))'`],
   ['forkserver', `printf 'import multiprocessing as m\ndef f(x): return x + 1\nif __name__ == "__main__":\n  for k in ("forkserver", "spawn"):\n    with m.get_context(k).Pool(2) as p: print(k, p.map(f, range(6)))\n' > fs.py && timeout 20 python3 fs.py`],
-  ['bash builtins', `coproc C { read l; echo "got $l"; }; echo x >&\${C[1]}; read r <&\${C[0]}; echo "$r"; (sleep 0.2; exit 3) & (exit 4) & wait -n; echo "wait-n $?"; wait; read -t 0.1 v < <(sleep 1); echo "read-t $?"; timeout 0.2 sleep 5; echo "timeout $?"`],
+  ['bash builtins', `coproc C { read l; echo "got $l"; }; echo x >&\${C[1]}; read r <&\${C[0]}; echo "$r"; (sleep 1; exit 3) & (exit 4) & wait -n; echo "wait-n $?"; wait; read -t 0.1 v < <(sleep 1); echo "read-t $?"; timeout 0.2 sleep 5; echo "timeout $?"`],
   ['flock xargs nohup setsid', `flock /tmp/l -c 'echo locked'; seq 1 20 | xargs -P4 -n1 sh -c 'echo $(( $0 * 2 ))' | sort -n | tail -2; nohup true; echo "nohup $?"; setsid -w sh -c 'exit 5'; echo "setsid $?"; stdbuf -oL echo buf`],
   ['perl fork pipe alarm', `perl -e 'pipe(R,W); if (!fork) { print W "child\\n"; exit 0 } close W; print scalar <R>; wait; print "st $?\\n"'; { perl -e 'alarm 1; sleep 3'; } 2>/dev/null; echo "alarm $?"; perl -MPOSIX -e 'print POSIX::floor(2.7), "\\n"'`],
   ['threads in C', `printf '#include <pthread.h>\\n#include <stdio.h>\\nstatic pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER; static long n;\\nstatic void *w(void *a) { for (int i = 0; i < 100000; i++) { pthread_mutex_lock(&m); n++; pthread_mutex_unlock(&m); } return a; }\\nint main(void) { pthread_t t[4]; for (int i = 0; i < 4; i++) pthread_create(&t[i], 0, w, 0); for (int i = 0; i < 4; i++) pthread_join(t[i], 0); printf("%%ld\\\\n", n); return 0; }\\n' > t.c && gcc -O2 -pthread -o t t.c && ./t`],
@@ -40,7 +40,7 @@ while True:
   if not d: break
   out += d
 print(out.replace(b"\\r", b""), os.waitpid(pid, 0)[1] >> 8)'`],
-  ['pgrep pkill kill', `sleep 30 & p=$!; pgrep -x sleep >/dev/null && echo found; pkill -TERM -x sleep; wait $p; echo "st $?"; kill -0 $$ && echo self`],
+  ['pgrep pkill kill', `sleep 30 & p=$!; until pgrep -x sleep >/dev/null; do sleep 0.05; done; echo found; pkill -TERM -x sleep; wait $p; echo "st $?"; kill -0 $$ && echo self`],
   ['mmap and fadvise', `python3 -c 'import mmap, os
 f = open("m", "w+b"); f.write(b"a" * 8192); f.flush()
 m = mmap.mmap(f.fileno(), 8192); m[0:5] = b"hello"; m.flush(); m.close()
@@ -50,7 +50,7 @@ fd = os.memfd_create("x"); os.write(fd, b"memfd"); os.lseek(fd, 0, 0); print(os.
   ['getent id locale', `getent passwd root; getent group root; id; id -un nobody; locale 2>&1 | head -2; date -u -d @86400 +%F`],
   ['du find ls -R', `du -s /usr/share/doc | cut -f1 | awk '{print ($1 > 0)}'; find /usr/lib/python3* -name '*.py' | wc -l; ls -lR /usr/share/perl5 2>&1 | wc -l`],
   ['git more', `git init -q r && cd r && for i in 1 2 3; do echo $i > f$i; git add .; git -c user.email=a@b -c user.name=n commit -qm c$i; done; git log --oneline | wc -l; git gc -q && git count-objects -v | grep -c pack; git branch b && git checkout -q b && echo z >> f1 && git -c user.email=a@b -c user.name=n commit -qam z && git checkout -q - && git -c user.email=a@b -c user.name=n merge -q --no-edit b && cat f1; git diff HEAD~1 --stat | tail -1`],
-  ['sqlite concurrency', `sqlite3 d.db 'create table t(x)'; for i in 1 2 3 4; do (for j in 1 2 3 4 5; do sqlite3 -cmd '.timeout 5000' d.db "insert into t values ($i)"; done) & done; wait; sqlite3 d.db 'select count(*) from t'`],
+  ['sqlite concurrency', `sqlite3 d.db 'create table t(x)'; for i in 1 2 3 4; do (for j in 1 2 3 4 5; do sqlite3 -cmd '.timeout 60000' d.db "insert into t values ($i)"; done) & done; wait; sqlite3 d.db 'select count(*) from t'`],
   ['perl modules', `perl -MData::Dumper -MList::Util=sum -MFile::Temp=tempfile -e '$Data::Dumper::Terse=1; print Dumper([sum(1..10)]); my ($fh, $n) = tempfile(); print $fh "x"; close $fh; print -s $n, "\\n"'`],
 ];
 describe('Debian workloads under tvisor match runc', () => {
