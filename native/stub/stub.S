@@ -72,34 +72,7 @@ ready:
 fail:
 	hlt
 
-	.org STUB_OFF_INJECT, 0xcc
-inject:
-	syscall
-	test %r13, %r13
-	jnz batch_next
-	.org STUB_OFF_INJECT_DONE, 0xcc
-inject_done:
-	int3
-	hlt
-	/* The batch loop (layout.h's batch page): registers only, no stack. A result in
-	 * [-4095, -1] is an error: stop there with it in rax. */
-batch_next:
-	cmp $-4095, %rax
-	jae inject_done
-	dec %r13
-	jz inject_done
-	add $STUB_BATCH_ENTRY_SIZE, %r12
-	jmp batch
-	.org STUB_OFF_BATCH, 0xcc
-batch:
-	mov (%r12), %rax
-	mov 8(%r12), %rdi
-	mov 16(%r12), %rsi
-	mov 24(%r12), %rdx
-	mov 32(%r12), %r10
-	mov 40(%r12), %r8
-	mov 48(%r12), %r9
-	jmp inject
+	STUB_INJECT_GADGET
 
 	.org STUB_OFF_PARK, 0xcc
 park:
