@@ -31,6 +31,7 @@ import { procSelfFd } from './server/file';
 import { enterProcFd } from './hostfs/inotify';
 import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
+import { phasesStart } from '../native/phases';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
@@ -133,6 +134,8 @@ export async function main(argv: string[]): Promise<number> {
   // /proc/self/fd is opened now, once: files are re-opened through it (server/file.ts),
   // and it must be open before the gofer gives up its view of the host.
   procSelfFd();
+  // The phase sums' file is a host path too: opened before the gofer gives it up.
+  phasesStart('gofer');
   profileMark('exports-open');
   const server = new Server({ exports, listenFd, connFds, controlFd, log });
   if (listenFd >= 0) {

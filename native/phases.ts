@@ -11,7 +11,11 @@
  * Phases the sentry sums (others name their own: `9p:*`, `vfs:*`, `gofer:*`):
  * - `switch`: Context.switch, the platform's round trip with the application's own run;
  * - `sys:<syscall>`: that syscall's handler;
- * - `stubs:spawned`: a count of the stub processes the ptrace and systrap platforms spawned.
+ * - `fault`: the memory manager's handling of an application fault (mapping it in);
+ * - `stubs:spawned`: a count of the stub processes the ptrace and systrap platforms spawned;
+ *   `stubs:spawn` their time in newAddressSpace, `stubs:spare` the count of those that
+ *   finished a spare, `stubs:start-spare` the time starting spares, `stubs:spare-advanced`
+ *   the spares taken past their exec stop ahead of need.
  * With TVISOR_PHASES=syscalls:<file> (the per-syscall breakdown mode, PHASES.syscalls),
  * the sentry also splits its scheduler loop (kernel/sched.ts) at every stop:
  * - `loop:pre`: from the top of the task's loop to the switch (the OOM check, signal

@@ -48,6 +48,12 @@ export type SwitchResult =
 export interface AddressSpace {
   /** mapFile maps `range` of the memory file at `addr` with `prot`, replacing what was there. */
   mapFile(addr: number, range: FileRange, prot: Prot): void;
+  /**
+   * mapFiles, where a backend has it, maps each request as mapFile would, in order, with
+   * fewer host round trips (the stub backends: one stop per batch). A failure throws what
+   * mapFile would have for that request; the requests before it stay mapped.
+   */
+  mapFiles?(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void;
   /** unmap removes the mappings in [addr, addr+length). */
   unmap(addr: number, length: number): void;
   /** protect changes the protection of [addr, addr+length). */
@@ -56,6 +62,12 @@ export interface AddressSpace {
   translate(addr: number, length: number, want: Prot): FileRange[];
   /** release frees the host resources; the address space cannot be used afterwards. */
   release(): void;
+  /**
+   * closing, where a backend has it, says release() follows before anything else runs
+   * here (the exit of its last task): contexts then leave their host threads to end with
+   * it instead of ending each on its own (ptrace: one injected exit each saved).
+   */
+  closing?(): void;
   /** hostPid is the host process that runs this address space's code (ptrace: its stub), when there is one: `ps` reports it. */
   readonly hostPid?: number;
   /**
@@ -109,6 +121,14 @@ export interface Platform {
    * and returns their sums in ns with their `count` (off).
    */
   debugStamps?(on: boolean): Record<string, number> | undefined;
+  /**
+   * pendingWork, where a platform has work to take on a step at a time without blocking
+   * (the stub backends: a spare stub's start-up), is true while it has; the scheduler then
+   * calls afterStop() after each stop of a task (a look costing a few microseconds).
+   */
+  readonly pendingWork?: boolean;
+  /** afterStop takes the pending work a step on, without blocking (see pendingWork). */
+  afterStop?(): void;
   /** release frees the platform's host resources (address spaces must be released first). */
   release(): void;
 }

@@ -55,8 +55,9 @@ describe('the platforms\' self-check', () => {
     // getpid never reaches it.
     class Silent extends StubPlatform<PtraceAddressSpace, ReturnType<typeof newPtraceContext>> {
       readonly name = 'silent';
-      protected spawnSpace(): PtraceAddressSpace {
-        return PtraceAddressSpace.spawn(this.memoryFile, 'tvisor-stub');
+      protected readonly stubName = 'tvisor-stub';
+      protected spawnSpace(started?: number): PtraceAddressSpace {
+        return PtraceAddressSpace.spawn(this.memoryFile, 'tvisor-stub', started);
       }
       protected controlTid(as: PtraceAddressSpace): number {
         return as.controlThread.tid;

@@ -295,7 +295,12 @@ export async function main(argv: string[]): Promise<number> {
     if (o.control) {
       server = new ControlServer(o.control, (req) => {
         // Answered when done (a delete waits for the container's processes to go).
-        if (req.container !== undefined) return pods.control(req as Parameters<PodContainers['control']>[0]);
+        if (req.container !== undefined) {
+          const answer = pods.control(req as Parameters<PodContainers['control']>[0]);
+          // A member's create and start leave garbage as the boot does: collected once idle again.
+          if (req.cmd === 'start') void answer.then(() => scheduleIdleGc((m) => log.debug(m)), () => undefined);
+          return answer;
+        }
         if (req.cmd === 'start') {
           start();
           return { ok: true };

@@ -58,15 +58,22 @@ export function init(): number {
   return ret(f.init1()(IN_NONBLOCK | IN_CLOEXEC));
 }
 
+/** CHANGE_EVENTS are the events of changing a directory's entries or their files (not of
+ * reading them): the mask of a cache watch (server/cache-watches.ts). */
+export const CHANGE_EVENTS = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
+/** IN_ONLYDIR: inotify_add_watch's flag for a directory's watch (the magic link in
+ * /proc/self/fd is followed, as for every watch). */
+export const IN_ONLYDIR = 0x1000000;
+
 /** addWatch watches the file of descriptor `fd` (its number in the working directory,
- * /proc/self/fd) on instance `ifd` for HOST_EVENTS; the watch descriptor or -errno
- * (EOPNOTSUPP when enterProcFd did not succeed). */
-export function addWatch(ifd: number, fd: number): number {
+ * /proc/self/fd) on instance `ifd` for `mask` (HOST_EVENTS by default); the watch
+ * descriptor or -errno (EOPNOTSUPP when enterProcFd did not succeed). */
+export function addWatch(ifd: number, fd: number, mask = HOST_EVENTS): number {
   if (!inProcFd) return -95; // EOPNOTSUPP
   if (!Number.isInteger(fd) || fd < 0) return -22; // EINVAL
   // SAFETY: the path is a decimal number, a NUL-terminated string koffi copies for the
   // call's duration; relative, it is resolved in /proc/self/fd (enterProcFd).
-  return ret(f.addWatch()(ifd, String(fd), HOST_EVENTS));
+  return ret(f.addWatch()(ifd, String(fd), mask));
 }
 
 /** rmWatch ends watch `wd` of instance `ifd` (the kernel queues its IN_IGNORED). */

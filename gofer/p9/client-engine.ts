@@ -90,7 +90,9 @@ export class Engine {
   answered = 0;
   /** closedBy is why the connection ended ('' while open). */
   closedBy = '';
-  private readonly slots: Array<Slot | undefined> = new Array(0x10000);
+  /** slots are the requests in flight by tag (a Map: a sentry holds one engine per 9P
+   * connection, and an array of every possible tag cost 512 KiB each). */
+  private readonly slots = new Map<number, Slot>();
   private readonly freeTags: number[] = [];
   private nextTag = 0;
   private readonly freeFids: number[] = [];
@@ -105,6 +107,11 @@ export class Engine {
     this.msize = msize;
     this.splitter = new FrameSplitter(msize);
     transport.start(this);
+  }
+
+  /** tagsHeld counts the tags whose slot is held: requests in flight, and flushed ones awaiting their Rflush. */
+  get tagsHeld(): number {
+    return this.slots.size;
   }
 
   /** setMsize records the negotiated msize (frames above it are a protocol violation). */
@@ -139,9 +146,9 @@ export class Engine {
   submit(step: Step, done: Slot['done'], parked = false): number {
     if (this.closedBy) throw closedError(step.what, this.closedBy);
     const tag = step.req.kind === 'Tversion' ? NOTAG : this.allocTag(step.what);
-    if (this.slots[tag]) throw new P9Error(step.what, Errno.EBUSY, `tag ${tag} is in flight`);
+    if (this.slots.has(tag)) throw new P9Error(step.what, Errno.EBUSY, `tag ${tag} is in flight`);
     encodeInto(this.out, { ...step.req, tag } as Message);
-    this.slots[tag] = { what: step.what, expect: replyName(step.req.kind), done, flushing: false, answered: false, parked };
+    this.slots.set(tag, { what: step.what, expect: replyName(step.req.kind), done, flushing: false, answered: false, parked });
     if (!parked) this.inFlight++;
     if (!this.kicked) {
       this.kicked = true;
@@ -200,8 +207,9 @@ export class Engine {
   }
 
   private dispatch(msg: Message): void {
-    const fd = this.fdMode && (msg.kind === 'Rlopen' || msg.kind === 'Rlcreate') && carriesFd(msg.qid) ? this.fdQueue.shift() ?? -1 : -1;
-    const slot = this.slots[msg.tag];
+    const carries = (msg.kind === 'Rlopen' || msg.kind === 'Rlcreate') ? carriesFd(msg.qid) : msg.kind === 'Rcachewatch' && msg.passed === 1;
+    const fd = this.fdMode && carries ? this.fdQueue.shift() ?? -1 : -1;
+    const slot = this.slots.get(msg.tag);
     if (!slot || slot.answered) {
       closeFd(fd); // a reply to a flushed request, or a stray one
       return;
@@ -221,13 +229,13 @@ export class Engine {
   }
 
   private releaseTag(tag: number): void {
-    this.slots[tag] = undefined;
+    this.slots.delete(tag);
     if (tag !== NOTAG) this.freeTags.push(tag);
   }
 
   /** markFlushing notes that a Tflush for `tag` is being sent; false if it is not in flight. */
   markFlushing(tag: number): boolean {
-    const slot = this.slots[tag];
+    const slot = this.slots.get(tag);
     if (!slot || slot.answered) return false;
     slot.flushing = true;
     return true;
@@ -235,7 +243,7 @@ export class Engine {
 
   /** flushed ends request `tag` after its Rflush: it fails with ECANCELED unless answered. */
   flushed(tag: number): void {
-    const slot = this.slots[tag];
+    const slot = this.slots.get(tag);
     if (!slot || !slot.flushing) return;
     this.releaseTag(tag);
     if (!slot.answered) {
@@ -249,10 +257,9 @@ export class Engine {
   fail(why: string): void {
     if (this.closedBy) return;
     this.closedBy = why || 'connection closed';
-    for (let tag = 0; tag < this.slots.length; tag++) {
-      const slot = this.slots[tag];
-      if (!slot) continue;
-      this.slots[tag] = undefined;
+    const slots = [...this.slots.values()];
+    this.slots.clear();
+    for (const slot of slots) {
       if (slot.answered) continue;
       slot.answered = true;
       slot.done(closedError(slot.what, this.closedBy), null);

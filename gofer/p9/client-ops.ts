@@ -278,6 +278,24 @@ export const OPS = {
     yield* rpc(`unwatch ${wd}`, { kind: 'Tunwatch', wd });
   },
 
+  /** cacheWatch (9P2000.L.fd) watches the directory `fid` for host changes on the
+   * connection's cache-watch instance (Tcachewatch): its wd, and the instance's
+   * descriptor when it came with this reply (the first; the caller owns it), else -1. */
+  *cacheWatch(e: Engine, fid: number): OpGen<{ wd: number; fd: number }> {
+    if (!e.fdMode) throw new P9Error('cachewatch', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
+    const what = `cachewatch fid ${fid}`;
+    const { msg, fd } = yield* rpcFd(what, { kind: 'Tcachewatch', fid });
+    const r = msg as Message<'Rcachewatch'>;
+    if (r.passed && fd < 0) throw protocolError(what, 'no descriptor came with Rcachewatch');
+    return { wd: r.wd, fd };
+  },
+
+  /** uncacheWatch (9P2000.L.fd) drops a reference to cache watch `wd`. */
+  *uncacheWatch(e: Engine, wd: number): OpGen<void> {
+    if (!e.fdMode) throw new P9Error('uncachewatch', Errno.EOPNOTSUPP, 'the server speaks plain 9P2000.L');
+    yield* rpc(`uncachewatch ${wd}`, { kind: 'Tuncachewatch', wd });
+  },
+
   /** notifyBarrier (9P2000.L.fd) tells the server that the host events queued so far
    * for `name` (in watched directories) and for watched files themselves are the
    * client's own (Tnotify without NOTIFY_WAIT); with `readsOnly`, only those of reading

@@ -282,6 +282,18 @@ describe('9p client over a stream socket (plain 9P2000.L)', () => {
     expect(fake.batches().some((b) => b.length === 10 && b.every((k) => k === 'Tgetattr'))).toBe(true);
   });
 
+  it('holds a slot per request in flight only: 1,000 pipelined requests, then none (not one per possible tag)', async () => {
+    const fake = startFake({ dialect: 'plain' });
+    const c = await streamClient(fake);
+    const root = await c.attach('');
+    const attrs = Array.from({ length: 1000 }, () => c.getattr(root.fid));
+    expect(c.engine.tagsHeld).toBe(1000);
+    expect((await Promise.all(attrs)).every((a) => a.qid.path === 1n)).toBe(true);
+    expect(c.engine.tagsHeld).toBe(0);
+    c.close();
+    await fake.exited;
+  });
+
   it('flushes a request the server holds: it fails with ECANCELED and its tag is reused', async () => {
     const fake = startFake({ holdReads: true });
     const c = await streamClient(fake);

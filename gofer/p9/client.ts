@@ -13,9 +13,10 @@
  */
 import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
 import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
-import { WalkError } from './client-error';
+import { protocolError, WalkError } from './client-error';
 import { GetattrMask, IOHDRSZ, NOFID, NOTIFY_WAIT, type DirStat, type Message, type Note } from './messages';
 import { Errno } from '../../native/libc';
+import { closeFd } from '../../native/unixsock';
 import { FdTransport, type FdTransportOptions } from './transport-fd';
 import { StreamTransport, type StreamTarget } from './transport-stream';
 
@@ -68,12 +69,14 @@ export class SyncClient {
    * walked). The caller owns the new fids returned (not the checked names' fids).
    *
    * In 9P2000.L.fd the whole chain is one Twalkstat (walkStat), whose attributes are
-   * always the basic ones and the birth time (`mask` is not sent).
+   * always the basic ones and the birth time (`mask` is not sent); `before`, a request
+   * sent ahead of it in the same round trip (a Tcachewatch of fid), is answered in
+   * `pre` (never sent otherwise).
    */
-  walkChain(fid: number, names: readonly string[], known: readonly number[] = [], mask: number = GetattrMask.BASIC): { walked: Walked[]; error: Error | null } {
+  walkChain(fid: number, names: readonly string[], known: readonly number[] = [], mask: number = GetattrMask.BASIC, before?: Step): { walked: Walked[]; error: Error | null; pre?: Received | Error } {
     const e = this.engine;
     if (e.fdMode && this.walkStatOk && names.length > 0 && names.length <= MAX_WALKSTAT) {
-      const r = this.walkStat(fid, names, known);
+      const r = this.walkStat(fid, names, known, before);
       if (r !== null) return r;
     }
     const fids = names.map(() => e.allocFid());
@@ -111,15 +114,19 @@ export class SyncClient {
    * gets no new fid (the server walks on from its own descriptor of it, which names the
    * same file when the check succeeds), every other name a new fid.
    */
-  private walkStat(fid: number, names: readonly string[], known: readonly number[]): { walked: Walked[]; error: Error | null } | null {
+  private walkStat(fid: number, names: readonly string[], known: readonly number[], before?: Step): { walked: Walked[]; error: Error | null; pre?: Received | Error } | null {
     const e = this.engine;
     const newfids = names.map((_, i) => (i < known.length ? NOFID : e.allocFid()));
-    const [got] = e.pipelineSync([{ req: { kind: 'Twalkstat', fid, newfids, names: [...names] }, what: `walkstat ${names.join('/')}` }]);
+    const walk: Step = { req: { kind: 'Twalkstat', fid, newfids, names: [...names] }, what: `walkstat ${names.join('/')}` };
+    const all = e.pipelineSync(before ? [before, walk] : [walk]);
+    const pre = before ? all[0] : undefined;
+    const got = all[all.length - 1];
     const errno = got instanceof Error ? (got as { errno?: number }).errno : undefined;
     if (errno === Errno.ENOSYS || errno === Errno.EOPNOTSUPP) {
       // A 9P2000.L.fd server without Twalkstat: walk as in plain 9P2000.L from now on.
       this.walkStatOk = false;
       for (const n of newfids) if (n !== NOFID) e.releaseFid(n);
+      if (pre && !(pre instanceof Error) && pre.fd >= 0) closeFd(pre.fd);
       return null;
     }
     const attrs = got instanceof Error ? [] : (got.msg as Message<'Rwalkstat'>).attrs;
@@ -133,7 +140,7 @@ export class SyncClient {
       }
     });
     const error = got instanceof Error ? got : attrs.length < names.length ? new WalkError(`walk ${names[attrs.length]}`, Errno.ENOENT, []) : null;
-    return { walked, error };
+    return { walked, error, pre };
   }
 }
 
@@ -169,6 +176,52 @@ SyncClient.prototype.walkList = function walkList(this: SyncClient, fid: number,
     return { walked: null, error: w instanceof Error ? w : new WalkError(`walk ${name}`, Errno.ENOENT, []), list };
   }
   return { walked: { fid: newfid, attr: attrs[0] as Attr }, error: null, list };
+};
+
+/** WatchList is what watchList got: the cache watch set (or why not), and the listing
+ * (or why not); with a name, the name walked (or why not) first. */
+export interface WatchList {
+  walked: Walked | null;
+  watch: { wd: number; fd: number } | Error;
+  list: { next: number; entries: DirStat[] } | Error;
+}
+
+export interface SyncClient {
+  watchList(fid: number, name: string | null, max: number): WatchList;
+}
+
+/**
+ * watchList sets a cache watch on a directory (Tcachewatch) and lists it with its
+ * entries' attributes (Treaddirstat, at most `max` entries), sent at once: one round
+ * trip, the listing read after the watch is set. The directory is `fid`, or with `name`
+ * its child, walked to a new fid first in the same round trip (Twalkstat; the caller
+ * owns the new fid when the walk succeeded). The descriptor that comes with the first
+ * Rcachewatch of a connection is the caller's.
+ */
+SyncClient.prototype.watchList = function watchList(this: SyncClient, fid: number, name: string | null, max: number): WatchList {
+  const e = this.engine;
+  const newfid = name === null ? fid : e.allocFid();
+  const steps: Step[] = [];
+  if (name !== null) steps.push({ req: { kind: 'Twalkstat', fid, newfids: [newfid], names: [name] }, what: `walkstat ${name}` });
+  steps.push({ req: { kind: 'Tcachewatch', fid: newfid }, what: `cachewatch ${name ?? `fid ${fid}`}` });
+  steps.push({ req: { kind: 'Treaddirstat', fid: newfid, offset: 0, count: max }, what: `readdirstat ${name ?? `fid ${fid}`}` });
+  const got = e.pipelineSync(steps);
+  const [w, c, l] = name === null ? [null, got[0], got[1]] : got;
+  const list = l instanceof Error ? l : { next: (l.msg as Message<'Rreaddirstat'>).next, entries: (l.msg as Message<'Rreaddirstat'>).entries };
+  let watch: WatchList['watch'];
+  if (c instanceof Error) {
+    watch = c;
+  } else {
+    const r = c.msg as Message<'Rcachewatch'>;
+    watch = r.passed && c.fd < 0 ? protocolError('cachewatch', 'no descriptor came with Rcachewatch') : { wd: r.wd, fd: c.fd };
+  }
+  if (w === null) return { walked: null, watch, list };
+  const attrs = w instanceof Error ? [] : (w.msg as Message<'Rwalkstat'>).attrs;
+  if (attrs.length !== 1) {
+    e.releaseFid(newfid); // never made
+    return { walked: null, watch, list };
+  }
+  return { walked: { fid: newfid, attr: attrs[0] as Attr }, watch, list };
 };
 
 /** MAX_WALKSTAT is the most names one Twalkstat carries. */

@@ -146,6 +146,19 @@ export const MESSAGES = {
   //   is sent afterwards; EINVAL for an unknown wd)
   Tunwatch: [98, { wd: 'u32' }],
   Runwatch: [99, {}],
+  // Tcachewatch: fid[4]  (tvisor's 9P2000.L.fd only: watch the directory of fid for host
+  //   changes to its entries and their files, on the connection's cache-watch inotify
+  //   instance, which the client reads itself; watching a directory again returns the
+  //   same wd and takes another reference; EOPNOTSUPP for a directory of a file system
+  //   whose changes the host may not report, ENOSPC past MAX_CACHE_WATCHES)
+  Tcachewatch: [84, { fid: 'u32' }],
+  // Rcachewatch: wd[4] passed[1]  (passed 1: the instance's descriptor comes with this
+  //   reply, the first of the connection; the client reads inotify events from it)
+  Rcachewatch: [85, { wd: 'u32', passed: 'u8' }],
+  // Tuncachewatch: wd[4]  (drops one reference of a cache watch; the last ends it;
+  //   EINVAL for an unknown wd)
+  Tuncachewatch: [86, { wd: 'u32' }],
+  Runcachewatch: [87, {}],
   // Tversion: msize[4] version[s]
   Tversion: [100, { msize: 'u32', version: 'str' }],
   // Rversion: msize[4] version[s]

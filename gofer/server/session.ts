@@ -12,6 +12,7 @@ import { Errno } from '../../native/libc';
 import type { Exports } from './export';
 import type { File } from './file';
 import type { WatchTable } from './watches';
+import type { CacheWatchTable } from './cache-watches';
 
 /** XattrState is a fid created by Txattrwalk (value to read) or Txattrcreate (value to write). */
 export type XattrState =
@@ -43,6 +44,8 @@ export class Session {
   /** watches are the connection's host inotify watches (9P2000.L.fd's Twatch), made on
    * first use. */
   watches: WatchTable | null = null;
+  /** cacheWatches are the connection's cache watches (Tcachewatch), made on first use. */
+  cacheWatches: CacheWatchTable | null = null;
   /** passFd, set by a handler, is attached to the reply being built. */
   passFd = -1;
   private scratchBuf = Buffer.alloc(0);
@@ -80,6 +83,8 @@ export class Session {
   reset(): void {
     this.watches?.close();
     this.watches = null;
+    this.cacheWatches?.close();
+    this.cacheWatches = null;
     for (const fid of this.fids.values()) closeFid(fid);
     this.fids.clear();
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileFilter, decodeFilter, RET, runFilter } from './bpf';
-import { HOST_SYSCALLS, hostSyscallsOf, PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS } from './host-syscalls';
+import { HOST_SYSCALLS, hostSyscallsOf, PTHREAD_CLONE_FLAGS, STUB_START_CLONE_FLAGS, VFORK_CLONE_FLAGS } from './host-syscalls';
 import { filterFor as filterWith, precompileAll, withStubFd } from './seccomp';
 import { encodeFilter } from './bpf';
 import type { SeccompMode } from './seccomp';
@@ -70,6 +70,9 @@ describe('compiled allowlists', () => {
     expect(runFilter(sentry, { nr: 56, args: [17n] })).toBe(RET.KILL_PROCESS); // fork
     expect(runFilter(sentry, { nr: 56, args: [BigInt(PTHREAD_CLONE_FLAGS) | 0x10000000n] })).toBe(RET.KILL_PROCESS); // + CLONE_NEWUSER
     expect(runFilter(gofer, { nr: 56, args: [BigInt(VFORK_CLONE_FLAGS)] })).toBe(RET.KILL_PROCESS);
+    // A stub's child started ahead of need (CLONE_VM, no CLONE_VFORK): the sentry's only.
+    expect(runFilter(sentry, { nr: 56, args: [BigInt(STUB_START_CLONE_FLAGS)] })).toBe(RET.ALLOW);
+    expect(runFilter(gofer, { nr: 56, args: [BigInt(STUB_START_CLONE_FLAGS)] })).toBe(RET.KILL_PROCESS);
     for (const p of [sentry, gofer]) expect(runFilter(p, { nr: 41, args: [1n, 0o2004001n] })).toBe(RET.KILL_PROCESS); // no AF_UNIX socket
     expect(runFilter(sentry, { nr: 41, args: [2n, 0o2004001n, 6n] })).toBe(RET.ALLOW); // a host TCP socket
     expect(runFilter(sentry, { nr: 41, args: [10n, 0o2004002n, 58n] })).toBe(RET.ALLOW); // an ICMPv6 ping socket

@@ -81,6 +81,12 @@ export const PTHREAD_CLONE_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIG
   CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
 /** VFORK_CLONE_FLAGS start a child that borrows the parent's memory until execve (stub spawn, posix_spawn). */
 export const VFORK_CLONE_FLAGS = CLONE_VM | CLONE_VFORK | SIGCHLD;
+/**
+ * STUB_START_CLONE_FLAGS start a stub's child that borrows the parent's memory until its
+ * execve without suspending the parent (a spare stub started ahead of need: addon.cc's
+ * StartStub; its child makes raw syscalls only).
+ */
+export const STUB_START_CLONE_FLAGS = CLONE_VM | SIGCHLD;
 /** STUB_THREAD_CLONE_FLAGS are the flags of the clone the sentry injects into a stub (addon.cc kThreadCloneFlags). */
 export const STUB_THREAD_CLONE_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 
@@ -193,8 +199,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 55, name: 'getsockopt', who: S, why: 'the application\'s socket options; SO_ERROR of a connect', args: optionArgs(false), argsText: 'level and option: the rows of the allowlist (native/net/host-options.ts)' },
   {
     nr: 56, name: 'clone', who: S, why: 'Node threads; stub processes and stub threads',
-    args: oneOf(0, [PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS]),
-    argsText: 'flags: a pthread, a vfork child (stub spawn) or a stub thread',
+    args: oneOf(0, [PTHREAD_CLONE_FLAGS, VFORK_CLONE_FLAGS, STUB_START_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS]),
+    argsText: 'flags: a pthread, a vfork child (posix_spawn), a stub\'s child (clone with CLONE_VM, no CLONE_VFORK) or a stub thread',
   },
   { nr: 56, name: 'clone', who: G, why: 'Node threads', args: oneOf(0, [PTHREAD_CLONE_FLAGS]), argsText: 'flags: a pthread' },
   { nr: 56, name: 'clone', who: ['stub'], gadget: 'inject', why: 'a new stub thread' },
@@ -252,8 +258,8 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 231, name: 'exit_group', who: SG, why: 'the process exits' },
   { nr: 233, name: 'epoll_ctl', who: SG, why: 'libuv\'s event loop' },
   { nr: 234, name: 'tgkill', who: S, why: 'interrupting a running stub thread' },
-  { nr: 254, name: 'inotify_add_watch', who: G, why: 'Twatch: a host watch on a fid\'s own descriptor, named by its number in /proc/self/fd (never a path of the export)' },
-  { nr: 255, name: 'inotify_rm_watch', who: G, why: 'Tunwatch, and a watch past the per-connection bound' },
+  { nr: 254, name: 'inotify_add_watch', who: G, why: 'Twatch and Tcachewatch: a host watch on a fid\'s own descriptor, named by its number in /proc/self/fd (never a path of the export)' },
+  { nr: 255, name: 'inotify_rm_watch', who: G, why: 'Tunwatch and Tuncachewatch, and a watch past the per-connection bound' },
   { nr: 257, name: 'openat', who: S, why: 'a terminal for exec -t (/pts/ptmx)', args: [[LOW32(0, AT_FDCWD)]], argsText: 'dirfd: AT_FDCWD (never relative to a host directory it holds)' },
   { nr: 257, name: 'openat', who: G, why: 'Tlopen re-opens a file through /proc/self/fd' },
   { nr: 258, name: 'mkdirat', who: G, why: 'Tmkdir' },
@@ -272,7 +278,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 285, name: 'fallocate', who: S, why: 'the memory file' },
   { nr: 288, name: 'accept4', who: SG, why: 'the sentry\'s control and exec connections; a gofer serving --socket' },
   { nr: 292, name: 'dup3', who: S, why: 'Node\'s stdio' },
-  { nr: 294, name: 'inotify_init1', who: G, why: 'Twatch: one non-blocking host inotify instance per connection that watches' },
+  { nr: 294, name: 'inotify_init1', who: G, why: 'Twatch and Tcachewatch: a non-blocking host inotify instance of each kind per connection that watches' },
   { nr: 317, name: 'seccomp', who: S, why: 'stub start-up installs its own filter' },
   { nr: 317, name: 'seccomp', who: ['systrap-stub'], gadget: 'inject', args: [[eq(0, SECCOMP_SET_MODE_FILTER), eq(1, 0), eq(2, SYSTRAP_FPROG_B)]], argsText: 'SET_MODE_FILTER, no flags, filter B only', why: 'a new thread installs filter B, before its detach' },
   { nr: 318, name: 'getrandom', who: S, why: 'the container\'s getrandom (OpenSSL reseeds from the host)' },

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 
 #include "../stub/layout.h"
@@ -79,23 +80,13 @@ int Cont(int tid) {
   return ptrace(PTRACE_CONT, tid, nullptr, nullptr) < 0 ? -errno : 0;
 }
 
-// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
-// stub's `syscall; int3` gadget, the only place the stub's seccomp filter allows it. On
-// clone, *child receives the new thread (auto-attached through PTRACE_O_TRACECLONE).
-long Inject(int tid, long nr, const long args[6], int* child) {
-  struct user_regs_struct regs;
-  int err = GetRegs(tid, &regs);
-  if (err) return err;
-  regs.rip = STUB_INJECT;
-  regs.rax = nr;
-  regs.orig_rax = ~0ULL;
-  regs.rdi = args[0];
-  regs.rsi = args[1];
-  regs.rdx = args[2];
-  regs.r10 = args[3];
-  regs.r8 = args[4];
-  regs.r9 = args[5];
-  if ((err = SetRegs(tid, &regs)) || (err = Cont(tid))) return err;
+// RunGadget resumes the stopped stub thread `tid` with `regs` (pointing into the stub's
+// inject gadget) and waits for its int3 at STUB_INJECT_DONE; regs then hold the thread's
+// registers there. Returns 0 or -errno. On clone, *child receives the new thread
+// (auto-attached through PTRACE_O_TRACECLONE).
+int RunGadget(int tid, struct user_regs_struct* regs, int* child) {
+  int err;
+  if ((err = SetRegs(tid, regs)) || (err = Cont(tid))) return err;
   for (;;) {
     int status;
     if ((err = WaitTid(tid, &status)) < 0) return err;
@@ -106,24 +97,47 @@ long Inject(int tid, long nr, const long args[6], int* child) {
       if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) < 0) return -errno;
       if (child) *child = static_cast<int>(msg);
     } else if (WSTOPSIG(status) == SIGTRAP) {
-      if ((err = GetRegs(tid, &regs))) return err;
-      if (regs.rip != STUB_INJECT + 3) return -EFAULT;  // not our int3
-      return static_cast<long>(regs.rax);
+      if ((err = GetRegs(tid, regs))) return err;
+      if (regs->rip != STUB_INJECT_DONE + 1) return -EFAULT;  // not our int3
+      return 0;
     }
     // Any other stop (an interrupt signal) is suppressed: the gadget is not preemptible.
     if ((err = Cont(tid))) return err;
   }
 }
 
-// spawnStub(path, memfd, exeFd, ids) -> pid
+// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
+// stub's inject gadget (`syscall`, then int3 since %r13 is 0), the only place the stub's
+// seccomp filter allows it. On clone, *child receives the new thread.
+long Inject(int tid, long nr, const long args[6], int* child) {
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return err;
+  regs.rip = STUB_INJECT;
+  regs.r13 = 0;  // no batch: stop after this one call
+  regs.rax = nr;
+  regs.orig_rax = ~0ULL;
+  regs.rdi = args[0];
+  regs.rsi = args[1];
+  regs.rdx = args[2];
+  regs.r10 = args[3];
+  regs.r8 = args[4];
+  regs.r9 = args[5];
+  if ((err = RunGadget(tid, &regs, child))) return err;
+  return static_cast<long>(regs.rax);
+}
+
+// spawnStub(path, memfd, exeFd, ids, batchOffset) -> pid
 //
-// Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM |
-// CLONE_VFORK) + execveat of the stub's descriptor (or execve of its path), never
-// child_process (libuv would reap its ptrace stops). The child resets signal handling,
+// Starts the stub binary as a traced child of the calling thread: clone(CLONE_VM) +
+// execveat of the stub's descriptor (or execve of its path), never child_process (libuv
+// would reap its ptrace stops); in two halves (startStub, finishStub) when the caller has
+// work to do while the child execs (a spare stub made ahead of need). The child resets signal handling,
 // asks for SIGKILL when this thread dies, disables ASLR (the stub's fixed address must
 // not meet a randomised stack), keeps only the memory file (as fd STUB_MEMFD), takes the
 // uid and gid `ids` when asked, and calls PTRACE_TRACEME. The parent waits for the exec stop,
-// sets the trace options and runs the stub to STUB_READY.
+// sets the trace options, hands the stub its batch page's memory-file offset in %r15
+// (layout.h) and runs the stub to STUB_READY.
 struct SpawnArgs {
   const char* path;
   int memfd;
@@ -136,62 +150,91 @@ struct SpawnArgs {
   int ids;
 };
 
+// Raw makes a host syscall without libc: returns the kernel's result (-errno on failure)
+// and touches no memory (SpawnChild's child shares the parent thread's TLS, hence errno).
+long RawCall(long n, long a, long b, long c, long d, long e, long f) {
+  register long r10 asm("r10") = d;
+  register long r8 asm("r8") = e;
+  register long r9 asm("r9") = f;
+  long ret;
+  // SAFETY: the x86-64 syscall convention; rcx and r11 are clobbered by the instruction.
+  asm volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+  return ret;
+}
+
+inline long Arg(long v) { return v; }
+inline long Arg(unsigned v) { return static_cast<long>(v); }
+inline long Arg(int v) { return v; }
+inline long Arg(std::nullptr_t) { return 0; }
+template <typename T>
+long Arg(T* v) {
+  return reinterpret_cast<long>(v);
+}
+template <typename... A>
+long Raw(long n, A... args) {
+  long v[6] = {Arg(args)...};
+  return RawCall(n, v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
 int SpawnChild(void* p) {
   auto* a = static_cast<SpawnArgs*>(p);
-  // SAFETY (whole function): runs on a private stack in the parent's memory with the
-  // parent suspended (CLONE_VFORK); only raw syscalls, then execve or _exit.
+  // SAFETY (whole function): runs on a private stack in the parent's memory while the
+  // parent runs on (CLONE_VM without CLONE_VFORK: StartStub); only raw syscalls (Raw: no
+  // errno, which is the parent thread's, its TLS being shared), then execve or exit.
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; sig++) {
-    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+    if (sig != SIGKILL && sig != SIGSTOP) Raw(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
   }
   sigset_t none;
   sigemptyset(&none);
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, 8);
-  if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(126);
-  if (syscall(SYS_getppid) != a->parent) _exit(126);
-  if (syscall(SYS_personality, ADDR_NO_RANDOMIZE) < 0) _exit(126);
+  Raw(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, 8);
+  if (Raw(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) Raw(SYS_exit_group, 126);
+  if (Raw(SYS_getppid) != a->parent) Raw(SYS_exit_group, 126);
+  if (Raw(SYS_personality, ADDR_NO_RANDOMIZE) < 0) Raw(SYS_exit_group, 126);
   // Its own process group: signals a terminal sends to the sentry's group (^C) must not
   // reach the stubs, which would report them as ptrace stops.
-  if (syscall(SYS_setpgid, 0, 0) < 0) _exit(126);
+  if (Raw(SYS_setpgid, 0, 0) < 0) Raw(SYS_exit_group, 126);
   if (a->ids >= 0) {
+    long r;
     // An empty bounding set too, as the sentry's once it has dropped (EINVAL: past the last capability).
     for (int cap = 0; cap < 64; cap++) {
-      if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) _exit(126);
+      if ((r = Raw(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0)) < 0 && r != -EINVAL) Raw(SYS_exit_group, 126);
     }
-    if (syscall(SYS_setgroups, 0, nullptr) < 0 || syscall(SYS_setresgid, a->ids, a->ids, a->ids) < 0 ||
-        syscall(SYS_setresuid, a->ids, a->ids, a->ids) < 0) {
-      _exit(126);
+    if (Raw(SYS_setgroups, 0, nullptr) < 0 || Raw(SYS_setresgid, a->ids, a->ids, a->ids) < 0 ||
+        Raw(SYS_setresuid, a->ids, a->ids, a->ids) < 0) {
+      Raw(SYS_exit_group, 126);
     }
   }
   // The stub binary's descriptor (close-on-exec: gone once exec'd) must lie above
   // STUB_MEMFD; it keeps its number otherwise, which the sentry's filter checks.
   int exe = a->exeFd;
-  if (exe >= 0 && exe <= STUB_MEMFD && (exe = static_cast<int>(syscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) {
-    _exit(126);
+  if (exe >= 0 && exe <= STUB_MEMFD && (exe = static_cast<int>(Raw(SYS_fcntl, exe, F_DUPFD_CLOEXEC, STUB_MEMFD + 1))) < 0) {
+    Raw(SYS_exit_group, 126);
   }
   if (a->memfd == STUB_MEMFD) {
-    if (syscall(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) _exit(126);
-  } else if (syscall(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {
-    _exit(126);
+    if (Raw(SYS_fcntl, STUB_MEMFD, F_SETFD, 0) < 0) Raw(SYS_exit_group, 126);
+  } else if (Raw(SYS_dup2, a->memfd, STUB_MEMFD) < 0) {
+    Raw(SYS_exit_group, 126);
   }
-  for (int fd = 0; fd < STUB_MEMFD; fd++) syscall(SYS_close, fd);
+  for (int fd = 0; fd < STUB_MEMFD; fd++) Raw(SYS_close, fd);
   if (exe < 0) {
-    syscall(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
+    Raw(SYS_close_range, STUB_MEMFD + 1, ~0U, 0);
   } else {
-    if (syscall(SYS_close_range, STUB_MEMFD + 1, exe - 1, 0) < 0) _exit(126);
-    syscall(SYS_close_range, exe + 1, ~0U, 0);
+    if (Raw(SYS_close_range, STUB_MEMFD + 1, exe - 1, 0) < 0) Raw(SYS_exit_group, 126);
+    Raw(SYS_close_range, exe + 1, ~0U, 0);
   }
-  if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) _exit(126);
+  if (Raw(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) Raw(SYS_exit_group, 126);
   char* const argv[] = {const_cast<char*>("tvisor-stub"), nullptr};
   char* const envp[] = {nullptr};
   if (exe >= 0) {
-    syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+    Raw(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
   } else {
-    syscall(SYS_execve, a->path, argv, envp);
+    Raw(SYS_execve, a->path, argv, envp);
   }
-  _exit(127);
+  Raw(SYS_exit_group, 127);
+  return 127;
 }
 
 std::string StatusText(int status) {
@@ -200,51 +243,160 @@ std::string StatusText(int status) {
   return "stopped by signal " + std::to_string(WSTOPSIG(status));
 }
 
-Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  SpawnArgs args{path.c_str(), info[1].As<Napi::Number>().Int32Value(), getpid(), info[2].As<Napi::Number>().Int32Value(),
-                 info[3].As<Napi::Number>().Int32Value()};
-  constexpr size_t kStack = 64 * 1024;
-  void* stack = malloc(kStack);
-  if (!stack) throw Napi::Error::New(env, "stub spawn: out of memory");
+// A started stub: its child runs SpawnChild on `stack` until its exec, which FinishStub
+// waits for; args and stack live until then.
+struct Started {
+  std::string path;
+  SpawnArgs args;
+  void* stack;  // freed once the child is seen exec'd or dead
+  int64_t batchOffset;
+  bool resumed;        // taken past its exec stop (ResumeFromExec)
+  std::string failed;  // what went wrong while advancing, for FinishStub to report
+};
+// Stubs started by this thread and not finished yet (their tracer is this thread).
+thread_local std::map<pid_t, Started*> started;
+
+constexpr size_t kSpawnStack = 64 * 1024;
+
+// StartStub clones the stub's child (SpawnChild) without waiting for it: returns its pid
+// or throws. The child shares this process's memory (CLONE_VM, for a cheap clone) but not
+// its suspension (no CLONE_VFORK): it sets itself up and execs while the caller goes on.
+pid_t StartStub(Napi::Env env, const std::string& path, int memfd, int exeFd, int ids, int64_t batchOffset) {
+  if (batchOffset < 0 || batchOffset % 4096) throw Napi::RangeError::New(env, "stub spawn: batch page offset must be page-aligned");
+  auto* st = new Started{path, {nullptr, memfd, getpid(), exeFd, ids}, malloc(kSpawnStack), batchOffset, false, ""};
+  st->args.path = st->path.c_str();
+  if (!st->stack) {
+    delete st;
+    throw Napi::Error::New(env, "stub spawn: out of memory");
+  }
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  // SAFETY: CLONE_VFORK suspends this thread until the child execs or exits, so the
-  // child's use of `args` and `stack` ends before either goes away; signals are blocked
-  // so that no handler of this process runs on the child's borrowed memory.
-  pid_t pid = clone(SpawnChild, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                    &args);
+  // SAFETY: the child uses only `st` (args, path) and `stack`, both kept until FinishStub
+  // or AbandonStub has seen it exec or die; it makes raw syscalls only (no errno, no
+  // allocation), so the parent's threads running on meanwhile share nothing it changes.
+  // Signals are blocked across the clone so that the child starts with all blocked: no
+  // handler of this process runs on the child's borrowed stack before it resets them.
+  pid_t pid = clone(SpawnChild, static_cast<char*>(st->stack) + kSpawnStack, CLONE_VM | SIGCHLD, &st->args);
   int cloneErr = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  free(stack);
-  if (pid < 0) throw Napi::Error::New(env, std::string("stub spawn: clone: ") + strerror(cloneErr));
-  auto fail = [&](const std::string& what) -> Napi::Value {
+  if (pid < 0) {
+    free(st->stack);
+    delete st;
+    throw Napi::Error::New(env, std::string("stub spawn: clone: ") + strerror(cloneErr));
+  }
+  started[pid] = st;
+  return pid;
+}
+
+// ResumeFromExec takes started stub `pid` (at its exec stop, `status`) on: frees the
+// borrowed stack, sets the trace options, hands it its batch page's offset (%r15) and
+// resumes it towards STUB_READY. Returns "" or what failed.
+std::string ResumeFromExec(pid_t pid, Started* st, int status) {
+  // The child has exec'd (a stop) or died: its borrowed stack is free.
+  free(st->stack);
+  st->stack = nullptr;
+  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) return "did not reach exec (" + StatusText(status) + ")";
+  // SAFETY: pid is our stopped tracee; the options only add reporting and EXITKILL.
+  if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, kTraceOptions) < 0) return std::string("PTRACE_SETOPTIONS: ") + strerror(errno);
+  struct user_regs_struct regs;
+  if (GetRegs(pid, &regs) < 0) return std::string("PTRACE_GETREGS: ") + strerror(errno);
+  regs.r15 = static_cast<unsigned long long>(st->batchOffset);
+  // SAFETY: pid is stopped at its exec; only %r15 changes (the prologue's batch page offset).
+  if (SetRegs(pid, &regs) < 0) return std::string("PTRACE_SETREGS: ") + strerror(errno);
+  if (Cont(pid) < 0) return "resume failed";
+  st->resumed = true;
+  return "";
+}
+
+// FinishStub runs started stub `pid` to STUB_READY: from its exec stop (ResumeFromExec)
+// unless AdvanceStub did that already, then waits for the ready stop. Throws naming the
+// step that failed (the child is then killed and reaped).
+void FinishStub(Napi::Env env, pid_t pid) {
+  auto it = started.find(pid);
+  if (it == started.end()) throw Napi::RangeError::New(env, "stub spawn: pid " + std::to_string(pid) + " was not started by this thread");
+  Started* st = it->second;
+  started.erase(it);
+  std::string path = st->path;
+  std::string failed = st->failed;
+  int status;
+  if (failed.empty() && !st->resumed) {
+    int waited = WaitTid(pid, &status);
+    failed = waited < 0 ? std::string("wait: ") + strerror(-waited) : ResumeFromExec(pid, st, status);
+  }
+  if (st->stack) free(st->stack);
+  delete st;
+  auto fail = [&](const std::string& what) {
     kill(pid, SIGKILL);
-    int st;
-    WaitTid(pid, &st);
+    int ignored;
+    WaitTid(pid, &ignored);
     throw Napi::Error::New(env, "stub " + path + ": " + what);
   };
-  int status;
-  if (WaitTid(pid, &status) < 0) return fail(std::string("wait: ") + strerror(errno));
-  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
-    return fail("did not reach exec (" + StatusText(status) + ")");
-  }
-  // SAFETY: pid is our stopped tracee; the options only add reporting and EXITKILL.
-  if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, kTraceOptions) < 0) {
-    return fail(std::string("PTRACE_SETOPTIONS: ") + strerror(errno));
-  }
-  if (Cont(pid) < 0 || WaitTid(pid, &status) < 0) return fail("resume failed");
+  if (!failed.empty()) fail(failed);
   struct user_regs_struct regs;
-  if (!WIFSTOPPED(status) || GetRegs(pid, &regs) < 0) {
-    return fail("initialisation: " + StatusText(status));
-  }
+  if (WaitTid(pid, &status) < 0) fail("resume failed");
+  if (!WIFSTOPPED(status) || GetRegs(pid, &regs) < 0) fail("initialisation: " + StatusText(status));
   if (regs.rip != STUB_READY + 1) {
-    return fail("initialisation failed at 0x" + std::to_string(regs.rip) + " (rax " +
-                std::to_string(static_cast<long>(regs.rax)) + ", " + StatusText(status) + ")");
+    fail("initialisation failed at 0x" + std::to_string(regs.rip) + " (rax " + std::to_string(static_cast<long>(regs.rax)) +
+         ", " + StatusText(status) + ")");
   }
+}
+
+// advanceStub(pid) -> 1 when started stub `pid` was at its exec stop and is now running
+// its start-up towards STUB_READY (finishStub then only waits for it), 0 when it is not
+// there yet (or was advanced already). Never blocks.
+Napi::Value AdvanceStub(const Napi::CallbackInfo& info) {
+  pid_t pid = Tid(info, 0);
+  auto it = started.find(pid);
+  if (it == started.end() || it->second->resumed || !it->second->failed.empty()) return Napi::Number::New(info.Env(), 0);
+  int status;
+  int r = WaitTid(pid, &status, WNOHANG);
+  if (r == 0) return Napi::Number::New(info.Env(), 0);
+  std::string failed = r < 0 ? std::string("wait: ") + strerror(-r) : ResumeFromExec(pid, it->second, status);
+  if (!failed.empty()) {
+    it->second->failed = failed;  // finishStub reports it
+    return Napi::Number::New(info.Env(), 0);
+  }
+  return Napi::Number::New(info.Env(), 1);
+}
+
+Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = StartStub(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                        info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
+                        info[4].As<Napi::Number>().Int64Value());
+  FinishStub(env, pid);
   return Napi::Number::New(env, pid);
+}
+
+// startStub(path, memfd, exeFd, ids, batchOffset) -> pid: spawnStub's first half (the
+// child sets itself up and execs while the caller goes on); finishStub(pid) its second.
+Napi::Value StartStubJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Number::New(env, StartStub(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                                          info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
+                                          info[4].As<Napi::Number>().Int64Value()));
+}
+
+Napi::Value FinishStubJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FinishStub(env, Tid(info, 0));
+  return env.Undefined();
+}
+
+// abandonStub(pid) -> 0: a started stub not wanted after all is killed and reaped.
+Napi::Value AbandonStub(const Napi::CallbackInfo& info) {
+  pid_t pid = Tid(info, 0);
+  auto it = started.find(pid);
+  if (it == started.end()) return Napi::Number::New(info.Env(), -ESRCH);
+  kill(pid, SIGKILL);
+  int status;
+  WaitTid(pid, &status);
+  // Reaped: the child no longer uses its stack.
+  if (it->second->stack) free(it->second->stack);
+  delete it->second;
+  started.erase(it);
+  return Napi::Number::New(info.Env(), 0);
 }
 
 // injectSyscall(tid, nr, a0..a5) -> result or -errno of the ptrace machinery.
@@ -254,6 +406,34 @@ Napi::Value InjectSyscall(const Napi::CallbackInfo& info) {
   long args[6];
   for (int i = 0; i < 6; i++) args[i] = info[2 + i].As<Napi::Number>().Int64Value();
   return Napi::Number::New(info.Env(), static_cast<double>(Inject(tid, nr, args, nullptr)));
+}
+
+// injectBatch(tid, count, out) -> 0 or -errno of the ptrace machinery.
+//
+// The stopped stub thread `tid` runs the first `count` entries of its batch page
+// (layout.h; the caller wrote them through the memory file) in one stop: out[0] receives
+// how many completed, out[1] the result of the last one run (the failing one's -errno
+// when out[0] < count; the calls after it were not run).
+Napi::Value InjectBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = Tid(info, 0);
+  long count = info[1].As<Napi::Number>().Int64Value();
+  if (count <= 0 || count > STUB_BATCH_MAX) throw Napi::RangeError::New(env, "batch count out of range");
+  auto out = info[2].As<Napi::Float64Array>();
+  if (out.ElementLength() < 2) throw Napi::RangeError::New(env, "out too short");
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return Napi::Number::New(env, err);
+  regs.rip = STUB_BATCH;
+  regs.orig_rax = ~0ULL;
+  regs.r12 = STUB_BATCH_PAGE;
+  regs.r13 = static_cast<unsigned long long>(count);
+  if ((err = RunGadget(tid, &regs, nullptr))) return Napi::Number::New(env, err);
+  // %r13 counts the entries not completed (the failing one included): 0 once all ran.
+  if (regs.r13 > static_cast<unsigned long long>(count)) return Napi::Number::New(env, -EPROTO);
+  out[0] = static_cast<double>(count - static_cast<long>(regs.r13));
+  out[1] = static_cast<double>(static_cast<long>(regs.rax));
+  return Napi::Number::New(env, 0);
 }
 
 // cloneThread(tid) -> new thread's tid, stopped and traced by this thread, or -errno.
@@ -540,6 +720,11 @@ Napi::Value WaitThread(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["spawnStub"] = Napi::Function::New(env, SpawnStub, "spawnStub");
   exports["injectSyscall"] = Napi::Function::New(env, InjectSyscall, "injectSyscall");
+  exports["startStub"] = Napi::Function::New(env, StartStubJs, "startStub");
+  exports["finishStub"] = Napi::Function::New(env, FinishStubJs, "finishStub");
+  exports["advanceStub"] = Napi::Function::New(env, AdvanceStub, "advanceStub");
+  exports["abandonStub"] = Napi::Function::New(env, AbandonStub, "abandonStub");
+  exports["injectBatch"] = Napi::Function::New(env, InjectBatch, "injectBatch");
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
   exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");

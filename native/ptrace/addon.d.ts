@@ -6,8 +6,18 @@
  * ptrace-native.ts before they cross; the addon re-checks types and buffer lengths.
  */
 export interface PtraceAddon {
-  /** spawnStub starts the stub (exeFd when >= 0, else `path`) as a traced child of this thread, as uid and gid `ids` when >= 0; returns its pid or throws. */
-  spawnStub(path: string, memfd: number, exeFd: number, ids: number): number;
+  /** spawnStub starts the stub (exeFd when >= 0, else `path`) as a traced child of this thread, as uid and gid `ids` when >= 0, its batch page at memory-file offset `batchOffset`; returns its pid or throws. */
+  spawnStub(path: string, memfd: number, exeFd: number, ids: number, batchOffset: number): number;
+  /** startStub is spawnStub's first half: clones the stub's child, which sets itself up and execs while the caller goes on; returns its pid or throws. */
+  startStub(path: string, memfd: number, exeFd: number, ids: number, batchOffset: number): number;
+  /** finishStub is spawnStub's second half for a pid startStub returned on this thread: runs it to STUB_READY, or throws (the child killed and reaped). */
+  finishStub(pid: number): void;
+  /** advanceStub takes a started stub past its exec stop if it is there (1), without blocking; else 0. */
+  advanceStub(pid: number): number;
+  /** abandonStub kills and reaps a started stub not finished; returns 0 or -ESRCH when pid is not one. */
+  abandonStub(pid: number): number;
+  /** injectBatch runs the first `count` entries of the stub's batch page in one stop: out[0] = entries completed, out[1] = the last result; returns 0 or -errno. */
+  injectBatch(tid: number, count: number, out: Float64Array): number;
   /** injectSyscall runs syscall `nr` in the stopped stub thread at the stub's gadget; returns rax. */
   injectSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
   /** cloneThread creates a stub thread, stopped and traced by this thread; returns its tid. */

@@ -124,11 +124,47 @@ function openStub(name: StubName): { fd: number; file: string } {
   return s;
 }
 
-/** spawnStub starts a stub process (`name`) traced by this thread, with `memfd` as its STUB_MEMFD. */
-export function spawnStub(memfd: number, name: StubName = 'tvisor-stub'): number {
+/**
+ * spawnStub starts a stub process (`name`) traced by this thread, with `memfd` as its
+ * STUB_MEMFD and the page at `batchOffset` of it as its batch page (read-only there:
+ * injectBatch's list).
+ */
+export function spawnStub(memfd: number, name: StubName = 'tvisor-stub', batchOffset = 0): number {
   if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
+  if (!Number.isSafeInteger(batchOffset) || batchOffset < 0 || batchOffset % 4096) throw new RangeError(`batch page offset ${batchOffset}: not a page of the memory file`);
   const s = openStub(name);
-  return loadPtraceAddon().spawnStub(s.file, memfd, s.fd, stubIds);
+  return loadPtraceAddon().spawnStub(s.file, memfd, s.fd, stubIds, batchOffset);
+}
+
+/**
+ * startStub is spawnStub's first half: the stub's child is cloned and sets itself up and
+ * execs while this thread goes on; finishStub(pid) completes it (on this thread), and
+ * abandonStub(pid) ends one not wanted after all.
+ */
+export function startStub(memfd: number, name: StubName, batchOffset: number): number {
+  if (!Number.isInteger(memfd) || memfd < 0) throw new RangeError(`memfd ${memfd}: not a file descriptor`);
+  if (!Number.isSafeInteger(batchOffset) || batchOffset < 0 || batchOffset % 4096) throw new RangeError(`batch page offset ${batchOffset}: not a page of the memory file`);
+  const s = openStub(name);
+  return loadPtraceAddon().startStub(s.file, memfd, s.fd, stubIds, batchOffset);
+}
+
+/** finishStub runs a stub startStub started on this thread to its ready point; throws if it failed. */
+export function finishStub(pid: number): void {
+  loadPtraceAddon().finishStub(tid(pid));
+}
+
+/**
+ * advanceStub takes a stub startStub started on this thread past its exec stop, if it is
+ * there already, so that it runs its start-up while this thread goes on (finishStub then
+ * only waits for its ready point); true when it did. Never blocks.
+ */
+export function advanceStub(pid: number): boolean {
+  return loadPtraceAddon().advanceStub(tid(pid)) === 1;
+}
+
+/** abandonStub kills and reaps a stub startStub started and nobody finished. */
+export function abandonStub(pid: number): void {
+  loadPtraceAddon().abandonStub(tid(pid));
 }
 
 let stubIds = -1;
@@ -148,6 +184,25 @@ export function injectSyscall(t: number, nr: number, args: readonly number[]): n
   if (args.length > 6 || !args.every(Number.isSafeInteger)) throw new RangeError(`syscall ${nr}: bad arguments ${args.join(',')}`);
   const a = [...args, 0, 0, 0, 0, 0, 0];
   return loadPtraceAddon().injectSyscall(tid(t), nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/** BATCH_MAX is how many calls one injectBatch runs at most (a page of 64-byte entries: native/stub/layout.h). */
+export const BATCH_MAX = 64;
+/** BATCH_ENTRY_SIZE is the size of one entry of the batch page: nr, 6 arguments, a pad quadword. */
+export const BATCH_ENTRY_SIZE = 64;
+
+const batchOut = new Float64Array(2);
+
+/**
+ * injectBatch runs the first `count` entries the caller wrote to stub thread `t`'s batch
+ * page in one stop; returns how many completed and the last result (the failing call's
+ * -errno when not all completed), or throws a HostError for the ptrace machinery's failure.
+ */
+export function injectBatch(t: number, count: number): { done: number; result: number } {
+  if (!Number.isInteger(count) || count <= 0 || count > BATCH_MAX) throw new RangeError(`batch of ${count} calls: 1 to ${BATCH_MAX}`);
+  const r = loadPtraceAddon().injectBatch(tid(t), count, batchOut);
+  if (r < 0) throw new HostError(`stub thread ${t}: batch of ${count} calls`, -r);
+  return { done: batchOut[0], result: batchOut[1] };
 }
 
 /** cloneThread creates a new stub thread from `t`, stopped and traced by this thread. */

@@ -9,6 +9,10 @@
  * process's name and command line, their arguments pinned) from the inject gadget. Then it
  * stops on int3 at STUB_READY for its tracer.
  *
+ * The inject gadget runs one call (%r13 = 0) or a batch: from STUB_BATCH, the list on the
+ * read-only batch page (layout.h), each entry through the gadget's one `syscall`, so the
+ * filter sees the same site either way; it stops once, after the last or the first failure.
+ *
  * A call into the legacy vsyscall page (0xffffffffff600000) is emulated by the host
  * kernel, which consults seccomp with that page as instruction pointer: the filter traps
  * it (SECCOMP_RET_TRAP), so the host skips the call, returns to the caller and raises
@@ -68,10 +72,7 @@ ready:
 fail:
 	hlt
 
-	.org STUB_OFF_INJECT, 0xcc
-	syscall
-	int3
-	hlt
+	STUB_INJECT_GADGET
 
 	.org STUB_OFF_PARK, 0xcc
 park:

@@ -84,31 +84,7 @@
 	.globl _start
 _start:
 	STUB_PROLOGUE
-	/* rt_sigaction(sig, &action, NULL, 8) for 1..64 but SIGKILL (9) and SIGSTOP (19). */
-	mov $1, %ebx
-1:	cmp $9, %ebx
-	je 2f
-	cmp $19, %ebx
-	je 2f
-	mov $SYS_rt_sigaction, %eax
-	mov %ebx, %edi
-	lea action(%rip), %rsi
-	xor %edx, %edx
-	mov $8, %r10d
-	syscall
-	test %rax, %rax
-	jnz fail
-2:	inc %ebx
-	cmp $64, %ebx
-	jbe 1b
-	mov $SYS_seccomp, %eax
-	mov $SECCOMP_SET_MODE_FILTER, %edi
-	xor %esi, %esi
-	lea fprog_a(%rip), %rdx
-	syscall
-	test %rax, %rax
-	jnz fail
-	jmp ready
+	jmp start_rest
 
 	.org STUB_OFF_READY, 0xcc
 ready:
@@ -119,10 +95,7 @@ ready:
 fail:
 	hlt
 
-	.org STUB_OFF_INJECT, 0xcc
-	syscall
-	int3
-	hlt
+	STUB_INJECT_GADGET
 
 	/* A new application thread, detached by the sentry, starts here: its int3 is its
 	 * first event, which the sentry answers with the task's registers. */
@@ -406,3 +379,32 @@ yield_site:
 arch_site:
 	syscall
 	jmp *%r14
+
+	/* The rest of start-up (past the entry points: the prologue fills the room before
+	 * STUB_OFF_READY). */
+start_rest:
+	/* rt_sigaction(sig, &action, NULL, 8) for 1..64 but SIGKILL (9) and SIGSTOP (19). */
+	mov $1, %ebx
+1:	cmp $9, %ebx
+	je 2f
+	cmp $19, %ebx
+	je 2f
+	mov $SYS_rt_sigaction, %eax
+	mov %ebx, %edi
+	lea action(%rip), %rsi
+	xor %edx, %edx
+	mov $8, %r10d
+	syscall
+	test %rax, %rax
+	jnz fail
+2:	inc %ebx
+	cmp $64, %ebx
+	jbe 1b
+	mov $SYS_seccomp, %eax
+	mov $SECCOMP_SET_MODE_FILTER, %edi
+	xor %esi, %esi
+	lea fprog_a(%rip), %rdx
+	syscall
+	test %rax, %rax
+	jnz fail
+	jmp ready

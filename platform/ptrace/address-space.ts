@@ -27,6 +27,31 @@ export interface AddressSpaceTicket {
   tid: number;
 }
 
+/**
+ * batchPages holds each memory file's batch page: one page every stub of that file maps
+ * read-only at STUB_BATCH_PAGE (native/stub/layout.h), where the JavaScript thread that
+ * owns the file writes the list of calls an injectBatch runs. One per file suffices:
+ * address spaces change their mappings only on the thread that created them, the file's
+ * owner, one batch at a time.
+ */
+const batchPages = new WeakMap<MemoryFile, FileRange>();
+
+function batchPageOf(mf: MemoryFile): FileRange {
+  let r = batchPages.get(mf);
+  if (!r) {
+    r = mf.allocate(PAGE_SIZE);
+    batchPages.set(mf, r);
+  }
+  return r;
+}
+
+/** MapRequest is one mapping of AddressSpace.mapFiles. */
+export interface MapRequest {
+  addr: number;
+  range: FileRange;
+  prot: Prot;
+}
+
 /** Leaders that could not be reaped yet (threads traced elsewhere still exiting). */
 const zombies = new Set<number>();
 
@@ -95,10 +120,24 @@ export class PtraceAddressSpace implements AddressSpace {
    * PtraceAddressSpace.spawn starts a new stub over `memoryFile`, traced by this thread
    * (`stub` names the binary: the systrap backend builds on this one with its own stub).
    */
-  static spawn(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub'): PtraceAddressSpace {
+  static spawn(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub', started?: number): PtraceAddressSpace {
     reapZombies();
-    const pid = native.spawnStub(memoryFile.fd, stub);
+    let pid: number;
+    if (started === undefined) pid = native.spawnStub(memoryFile.fd, stub, batchPageOf(memoryFile).offset);
+    else {
+      native.finishStub(started);
+      pid = started;
+    }
     return new PtraceAddressSpace(pid, new StubThread(pid, pid), true, memoryFile);
+  }
+
+  /**
+   * PtraceAddressSpace.start starts a stub over `memoryFile` without waiting for it (its
+   * child sets itself up and execs meanwhile) and returns its pid, for spawn(..., pid)
+   * later on this thread, or native.abandonStub(pid) if it is not wanted.
+   */
+  static start(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub'): number {
+    return native.startStub(memoryFile.fd, stub, batchPageOf(memoryFile).offset);
   }
 
   /** PtraceAddressSpace.adopt seizes a ticket's parked thread; the result can run contexts but not change mappings. */
@@ -113,13 +152,34 @@ export class PtraceAddressSpace implements AddressSpace {
   }
 
   mapFile(addr: number, range: FileRange, prot: Prot): void {
-    this.checkMutable(addr, range.length);
-    if (range.offset % PAGE_SIZE || range.offset < 0 || !this.memoryFile || range.offset + range.length > this.memoryFile.size) {
-      throw new RangeError(`address space ${this.pid}: memory-file range [${range.offset}, +${range.length}) is invalid`);
-    }
+    this.checkMap(addr, range);
     const r = this.inject(SYS_mmap, [addr, range.length, prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, range.offset]);
     if (r !== addr) throw new Error(`address space ${this.pid}: mmap at 0x${addr.toString(16)} returned 0x${r.toString(16)}`);
     this.table.map(addr, range, prot);
+  }
+
+  /**
+   * mapFiles maps each request in order, as mapFile would, in one stop of the stub per
+   * BATCH_MAX requests (injectBatch) instead of one per request. A failure throws what
+   * mapFile would have thrown for that request; those before it stay mapped, those after
+   * it are not mapped.
+   */
+  mapFiles(maps: readonly MapRequest[]): void {
+    if (maps.length === 1) return this.mapFile(maps[0].addr, maps[0].range, maps[0].prot);
+    let valid = 0;
+    try {
+      for (; valid < maps.length; valid++) this.checkMap(maps[valid].addr, maps[valid].range);
+    } finally {
+      // What was valid is mapped even when a later request is not (as one mapFile each would).
+      for (let i = 0; i < valid; i += native.BATCH_MAX) {
+        const part = maps.slice(i, Math.min(valid, i + native.BATCH_MAX));
+        // A MAP_FIXED mmap that succeeds maps at its address: the batch stops at any failure.
+        this.injectBatch(part.map((m) => [SYS_mmap, [m.addr, m.range.length, m.prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, m.range.offset]]), (k) => {
+          const m = part[k];
+          this.table.map(m.addr, m.range, m.prot);
+        });
+      }
+    }
   }
 
   unmap(addr: number, length: number): void {
@@ -236,6 +296,14 @@ export class PtraceAddressSpace implements AddressSpace {
     if (zombies.size > 0) setTimeout(reapZombies, 20).unref();
   }
 
+  /** closingSoon is set by closing(): release() follows (AddressSpace.closing). */
+  closingSoon = false;
+
+  /** closing marks the address space as about to be released: contexts leave their threads to it (AddressSpace.closing). */
+  closing(): void {
+    this.closingSoon = true;
+  }
+
   /** isReleased says whether release() was called. */
   get isReleased(): boolean {
     return this.released;
@@ -254,6 +322,44 @@ export class PtraceAddressSpace implements AddressSpace {
       throw new HostError(`address space ${this.pid}: syscall ${nr}`, -r);
     }
     return r;
+  }
+
+  /**
+   * injectBatch runs host syscalls `calls` ([nr, arguments] each, at most BATCH_MAX) on
+   * the control thread in one stop: the list goes to the batch page, the stub runs it
+   * through its inject gadget and stops after the last call or at the first that fails.
+   * `done(i)` is called for each call that succeeded, in order; a failure throws
+   * the HostError inject would have thrown for that call (the calls after it were not run).
+   * Public, as inject is, for tests and the systrap backend.
+   */
+  injectBatch(calls: readonly (readonly [number, readonly number[]])[], done?: (i: number) => void): void {
+    this.checkLive();
+    if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: batches run only on the thread that created it`);
+    if (calls.length === 0) return;
+    if (calls.length > native.BATCH_MAX) throw new RangeError(`address space ${this.pid}: batch of ${calls.length} calls (at most ${native.BATCH_MAX})`);
+    const page = this.memoryFile.view(batchPageOf(this.memoryFile).offset, PAGE_SIZE);
+    calls.forEach(([nr, args], i) => {
+      if (args.length > 6 || !args.every(Number.isSafeInteger)) throw new RangeError(`syscall ${nr}: bad arguments ${args.join(',')}`);
+      const at = i * native.BATCH_ENTRY_SIZE;
+      page.writeBigInt64LE(BigInt(nr), at);
+      for (let k = 0; k < 6; k++) page.writeBigInt64LE(BigInt(args[k] ?? 0), at + 8 + 8 * k);
+    });
+    let r: { done: number; result: number };
+    try {
+      r = native.injectBatch(this.control.tid, calls.length);
+    } catch (e) {
+      if (e instanceof HostError && e.errno === 3) this.dead = true; // ESRCH: the stub is gone
+      throw e;
+    }
+    for (let i = 0; i < r.done; i++) done?.(i);
+    if (r.done < calls.length) throw new HostError(`address space ${this.pid}: syscall ${calls[r.done][0]}`, -r.result);
+  }
+
+  private checkMap(addr: number, range: FileRange): void {
+    this.checkMutable(addr, range.length);
+    if (range.offset % PAGE_SIZE || range.offset < 0 || !this.memoryFile || range.offset + range.length > this.memoryFile.size) {
+      throw new RangeError(`address space ${this.pid}: memory-file range [${range.offset}, +${range.length}) is invalid`);
+    }
   }
 
   private checkMutable(addr: number, length: number): void {

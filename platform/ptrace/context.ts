@@ -127,6 +127,12 @@ export class PtraceContext implements Context {
     if (!t) return;
     if (as.cpuRunner === this && !as.dead) as.flushCpu();
     this.threads.delete(as);
+    if (as.closingSoon && !as.isReleased && as.owner) {
+      // Its process is killed by the release that follows, which ends and reaps this
+      // thread with the others: no injected exit of its own.
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     as.forgetThread(t);
     if (!as.isReleased) t.dispose();
   }

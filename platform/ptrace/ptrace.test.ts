@@ -1,14 +1,15 @@
 // Behaviour tests of the ptrace platform on real stub processes, running the freestanding
 // programs of platform/testing/programs (built by `make`): the tests every backend passes
 // (platform/testing/suite.ts), then the ptrace backend's own.
+import { existsSync, readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import { nativeUnavailable, waitThread } from '../../native/ptrace/ptrace-native';
 import { libcFunc } from '../../native/libc';
-import { copyIn, getPlatform } from '../index';
+import { copyIn, getPlatform, MemoryFile } from '../index';
 import { mapStack } from '../testing/elf-loader';
 import { missingTestPrograms } from '../testing/run';
-import { buildWorker, PROGRAMS, runWorker, sharedPlatformTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
-import type { PtraceAddressSpace, PtraceContext } from './ptrace';
+import { alive, buildWorker, hostMappings, PROGRAMS, runWorker, sharedPlatformTests, stubBatchTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
+import { PtraceAddressSpace, type PtraceContext, type PtracePlatform } from './ptrace';
 
 const missing = [nativeUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
 const d = missing.length ? describe.skip : describe;
@@ -26,6 +27,8 @@ d('ptrace platform', () => {
 
   sharedPlatformTests(f);
 
+  describe('batched injection', () => stubBatchTests(f));
+
   test('a stub resumed so that it would run a syscall itself is killed by seccomp', () => {
     const { as, ctx, image, regs } = f.setup('escape');
     expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
@@ -39,6 +42,79 @@ d('ptrace platform', () => {
     const results = image.symbols.get('results')!;
     expect(copyIn(f.mf, as, results, 8).readBigInt64LE(0)).toBe(-1n); // getpid never returned
     ctx.release();
+  });
+
+  test("the systrap stub's control thread runs batches as the ptrace stub's does (no FSGSBASE needed)", () => {
+    // systrap.test.ts needs HWCAP2_FSGSBASE for application threads; the control thread's
+    // batch (the same gadget, the same addon call) is checked here on any host.
+    const as = PtraceAddressSpace.spawn(f.mf, 'tvisor-systrap-stub');
+    try {
+      const BASE = 0x50000000, PAGE = 4096;
+      const pages = [f.mf.allocate(PAGE), f.mf.allocate(PAGE), f.mf.allocate(PAGE)].reverse();
+      as.mapFiles(pages.map((range, i) => ({ addr: BASE + i * PAGE, range, prot: 3 })));
+      expect(hostMappings(as.pid, BASE, BASE + 3 * PAGE)).toEqual(pages.map((r, i) => [BASE + i * PAGE, r.offset]));
+      expect(() => as.injectBatch([[11, [BASE, PAGE]], [11, [BASE + 1, PAGE]], [11, [BASE + PAGE, PAGE]]])).toThrow(/syscall 11: EINVAL/);
+      expect(hostMappings(as.pid, BASE, BASE + 3 * PAGE)).toEqual([[BASE + PAGE, pages[1].offset], [BASE + 2 * PAGE, pages[2].offset]]);
+    } finally {
+      as.release();
+    }
+  });
+
+  test('a spare stub is started once a second address space is made, used by the next, and none outlives the platform', () => {
+    const mf = MemoryFile.create({ name: 'tvisor-test-spare' });
+    const p = getPlatform('ptrace', mf) as PtracePlatform;
+    const children = () => readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const before = new Set(children());
+    try {
+      const first = p.newAddressSpace();
+      expect(p.hasSpare).toBe(false); // a sandbox that only ran its init holds none
+      const second = p.newAddressSpace();
+      expect(p.hasSpare).toBe(true);
+      const spare = children().filter((c) => !before.has(c) && c !== first.pid && c !== second.pid);
+      expect(spare).toHaveLength(1); // at most one
+      // The scheduler's look after each stop takes the spare past its exec stop once it is there.
+      expect(p.pendingWork).toBe(true);
+      for (let i = 0; i < 500 && p.pendingWork; i++) {
+        p.afterStop();
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+      expect(p.pendingWork).toBe(false);
+      const third = p.newAddressSpace();
+      expect(third.pid).toBe(spare[0]); // the next address space is the spare, finished
+      expect(p.hasSpare).toBe(true); // and the one after it is started already
+      // The spare runs as any stub: a batch of mappings and its memory read back.
+      const r = mf.allocate(4096);
+      mf.view(r.offset, 4096).fill(7);
+      third.mapFiles([{ addr: 0x60000000, range: r, prot: 3 }, { addr: 0x60002000, range: r, prot: 3 }]);
+      expect(hostMappings(third.pid, 0x60000000, 0x60003000)).toEqual([[0x60000000, r.offset], [0x60002000, r.offset]]);
+      third.release();
+      // A spare killed from outside: the next address space starts its own stub.
+      const killed = children().filter((c) => !before.has(c) && c !== first.pid && c !== second.pid && c !== third.pid);
+      expect(killed).toHaveLength(1);
+      process.kill(killed[0], 'SIGKILL');
+      const fourth = p.newAddressSpace();
+      expect(fourth.pid).not.toBe(killed[0]);
+      expect(alive(fourth.pid)).toBe(true);
+    } finally {
+      p.release();
+      mf.close();
+    }
+    expect(children().filter((c) => !before.has(c) && alive(c))).toEqual([]);
+  });
+
+  test('a context released from an address space that is closing leaves its thread to the release, which ends and reaps it', async () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    regs.rdi = 2n;
+    expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
+    const tid = ctx.threadOf(as)!.tid;
+    as.closing();
+    ctx.release();
+    // No exit of its own: the thread is still there, stopped, until the process goes.
+    expect(readFileSync(`/proc/${as.pid}/task/${tid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) t /);
+    as.release();
+    // Reaped on the event loop (a killed stub takes a moment to die): let its timer run.
+    for (let i = 0; i < 200 && existsSync(`/proc/${tid}`); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(`/proc/${tid}`)).toBe(false);
   });
 
   describe('with worker threads', () => {

@@ -49,8 +49,10 @@ export class PtracePlatform extends StubPlatform<PtraceAddressSpace, PtraceConte
     super(memoryFile);
   }
 
-  protected spawnSpace(): PtraceAddressSpace {
-    return PtraceAddressSpace.spawn(this.memoryFile);
+  protected readonly stubName = 'tvisor-stub';
+
+  protected spawnSpace(started?: number): PtraceAddressSpace {
+    return PtraceAddressSpace.spawn(this.memoryFile, 'tvisor-stub', started);
   }
 
   protected controlTid(as: PtraceAddressSpace): number {

@@ -14,7 +14,7 @@ import { HostError } from '../../native/libc';
 import { endThread, hostHasFsGsBase } from '../../native/systrap/systrap-native';
 import type { MemoryFile } from '../memfile/memory-file';
 import type { AddressSpace, FileRange, Prot } from '../platform';
-import { PtraceAddressSpace } from '../ptrace/address-space';
+import { PtraceAddressSpace, type MapRequest } from '../ptrace/address-space';
 import { killProcess, tgkill } from '../ptrace/host';
 import { STUB_MEMFD } from '../ptrace/stub-layout';
 import { BLK_ALTSTACK, BLK_FS_LOADED, BLK_GS_LOADED, BLK_NO_FSGSBASE, BLK_SIGALTSTACK, BLOCK_SIZE, BLOCK_SLOTS, BLOCKS, FPROG_B } from './layout';
@@ -34,8 +34,9 @@ export class SystrapAddressSpace implements AddressSpace {
   /** broken is set when a thread's block was found corrupted or unresponsive: the process was killed. */
   private broken = false;
 
-  constructor(private readonly memoryFile: MemoryFile) {
-    this.control = PtraceAddressSpace.spawn(memoryFile, 'tvisor-systrap-stub');
+  /** `started` is a stub PtraceAddressSpace.start started (a spare), finished here; else one is spawned. */
+  constructor(private readonly memoryFile: MemoryFile, started?: number) {
+    this.control = PtraceAddressSpace.spawn(memoryFile, 'tvisor-systrap-stub', started);
   }
 
   /** pid is the stub process's pid. */
@@ -88,6 +89,18 @@ export class SystrapAddressSpace implements AddressSpace {
   mapFile(addr: number, range: FileRange, prot: Prot): void {
     this.checkLive();
     this.control.mapFile(addr, range, prot);
+  }
+
+  /** mapFiles maps each request in order in one stop of the control thread (PtraceAddressSpace.mapFiles). */
+  mapFiles(maps: readonly MapRequest[]): void {
+    this.checkLive();
+    this.control.mapFiles(maps);
+  }
+
+  /** injectBatch runs host calls on the control thread in one stop (PtraceAddressSpace.injectBatch; tests). */
+  injectBatch(calls: readonly (readonly [number, readonly number[]])[], done?: (i: number) => void): void {
+    this.checkLive();
+    this.control.injectBatch(calls, done);
   }
 
   unmap(addr: number, length: number): void {

@@ -5,7 +5,7 @@ import koffi from 'koffi';
 import { nativeUnavailable } from '../../native/ptrace/ptrace-native';
 import { setStamps, stamps, systrapUnavailable } from '../../native/systrap/systrap-native';
 import { missingTestPrograms, runTask } from '../testing/run';
-import { PROGRAMS, sharedPlatformTests, usePlatform } from '../testing/suite';
+import { PROGRAMS, sharedPlatformTests, stubBatchTests, usePlatform } from '../testing/suite';
 import { BLK_NO_FSGSBASE, BLK_STUB_SPIN } from './layout';
 import type { SystrapAddressSpace, SystrapContext } from './systrap';
 
@@ -26,6 +26,8 @@ describe('systrap platform', () => {
   });
 
   sharedPlatformTests(f);
+
+  describe('batched injection', () => stubBatchTests(f));
 
   test('an application thread runs untraced; only the control thread is traced', () => {
     const { as, ctx, regs } = f.setup('syscall-loop');

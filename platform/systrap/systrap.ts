@@ -48,8 +48,10 @@ export class SystrapPlatform extends StubPlatform<SystrapAddressSpace, SystrapCo
     super(memoryFile);
   }
 
-  protected spawnSpace(): SystrapAddressSpace {
-    return new SystrapAddressSpace(this.memoryFile);
+  protected readonly stubName = 'tvisor-systrap-stub';
+
+  protected spawnSpace(started?: number): SystrapAddressSpace {
+    return new SystrapAddressSpace(this.memoryFile, started);
   }
 
   protected controlTid(as: SystrapAddressSpace): number {

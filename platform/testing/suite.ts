@@ -301,3 +301,83 @@ export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { ha
     ctx.release();
   });
 }
+
+/** BatchSpace is a stub backend's address space: mapFiles and injectBatch (ptrace, systrap). */
+export type BatchSpace = TestSpace & {
+  readonly pid: number;
+  mapFiles(maps: readonly { addr: number; range: { offset: number; length: number }; prot: number }[]): void;
+  injectBatch(calls: readonly (readonly [number, readonly number[]])[], done?: (i: number) => void): void;
+};
+
+/** hostMappings lists stub process pid's mappings of the memory file as [start, offset] (from /proc/pid/maps). */
+export function hostMappings(pid: number, lo: number, hi: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) .*memfd:/.exec(line);
+    if (!m) continue;
+    const start = parseInt(m[1], 16), end = parseInt(m[2], 16), off = parseInt(m[3], 16);
+    for (let a = Math.max(start, lo); a < Math.min(end, hi); a += 4096) out.push([a, off + (a - start)]);
+  }
+  return out;
+}
+
+/**
+ * stubBatchTests registers the tests of batched injection (one stop of the stub's control
+ * thread for a list of host calls: native/stub/layout.h's batch page) on a stub backend.
+ */
+export function stubBatchTests(f: PlatformFixture<BatchSpace, Context>): void {
+  const BASE = 0x50000000, PAGE = 4096, PROT_RW = 3, SYS_mmap = 9, SYS_munmap = 11, EINVAL = 22;
+
+  test('mapFiles maps every request, non-adjacent memory-file ranges included, as mapFile would', () => {
+    const { as, ctx } = f.setup('syscall-loop');
+    // Five pages whose memory-file offsets do not follow each other (one apart, reversed).
+    const pages = Array.from({ length: 10 }, () => f.mf.allocate(PAGE)).filter((_, i) => i % 2 === 0).reverse();
+    pages.forEach((r, i) => f.mf.view(r.offset, PAGE).fill(0x41 + i));
+    as.mapFiles(pages.map((range, i) => ({ addr: BASE + i * PAGE, range, prot: PROT_RW })));
+    expect(hostMappings(as.pid, BASE, BASE + 5 * PAGE)).toEqual(pages.map((r, i) => [BASE + i * PAGE, r.offset]));
+    for (let i = 0; i < 5; i++) expect(copyIn(f.mf, as, BASE + i * PAGE + 7, 1)[0]).toBe(0x41 + i);
+    // More requests than one batch holds (64): two stops, all mapped.
+    const many = Array.from({ length: 70 }, (_, i) => ({ addr: BASE + 0x100000 + i * 2 * PAGE, range: pages[i % 5], prot: PROT_RW }));
+    as.mapFiles(many);
+    expect(hostMappings(as.pid, BASE + 0x100000, BASE + 0x200000)).toEqual(many.map((m) => [m.addr, m.range.offset]));
+    ctx.release();
+  });
+
+  test('a batch stops at the first failing call and reports its errno; later calls do not run; single calls work after it', () => {
+    const { as, ctx } = f.setup('syscall-loop');
+    const a = f.mf.allocate(PAGE), b = f.mf.allocate(PAGE);
+    const done: number[] = [];
+    const mmap = (addr: number, r: { offset: number }) => [SYS_mmap, [addr, PAGE, PROT_RW, 0x11, 3, r.offset]] as const;
+    let err: unknown;
+    try {
+      as.injectBatch([mmap(BASE, a), [SYS_munmap, [BASE + 1, PAGE]], mmap(BASE + PAGE, b)], (i) => done.push(i));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'HostError', errno: EINVAL, message: expect.stringMatching(/syscall 11: EINVAL/) });
+    expect(done).toEqual([0]);
+    expect(hostMappings(as.pid, BASE, BASE + 2 * PAGE)).toEqual([[BASE, a.offset]]);
+    // The control thread is back at the gadget: one call, then a batch, still work.
+    as.mapFile(BASE + 2 * PAGE, b, PROT_RW);
+    as.mapFiles([{ addr: BASE + 3 * PAGE, range: a, prot: PROT_RW }, { addr: BASE + 4 * PAGE, range: b, prot: PROT_RW }]);
+    expect(hostMappings(as.pid, BASE, BASE + 5 * PAGE)).toEqual([[BASE, a.offset], [BASE + 2 * PAGE, b.offset], [BASE + 3 * PAGE, a.offset], [BASE + 4 * PAGE, b.offset]]);
+    ctx.release();
+  });
+
+  test('mapFiles with an invalid request maps those before it and throws what mapFile throws', () => {
+    const { as, ctx } = f.setup('syscall-loop');
+    const a = f.mf.allocate(PAGE);
+    const bad = { offset: f.mf.size, length: PAGE }; // past the memory file's end
+    expect(() => as.mapFiles([{ addr: BASE, range: a, prot: PROT_RW }, { addr: BASE + PAGE, range: bad, prot: PROT_RW }, { addr: BASE + 2 * PAGE, range: a, prot: PROT_RW }])).toThrow(/memory-file range .* is invalid/);
+    expect(hostMappings(as.pid, BASE, BASE + 3 * PAGE)).toEqual([[BASE, a.offset]]);
+    expect(() => copyIn(f.mf, as, BASE + PAGE, 1)).toThrow();
+    ctx.release();
+  });
+
+  test('the batch page is read-only in the stub: no thread of it can write the list', () => {
+    const { as, ctx } = f.setup('syscall-loop');
+    const line = readFileSync(`/proc/${as.pid}/maps`, 'utf8').split('\n').find((l) => l.startsWith('7fffff008000-'));
+    expect(line).toMatch(/^7fffff008000-7fffff009000 r--s /);
+    ctx.release();
+  });
+}

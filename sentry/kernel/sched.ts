@@ -247,6 +247,7 @@ export class Scheduler {
       const s1 = PHASES.on ? performance.now() : 0;
       const res = t.context().switch(t.mm.as, t.regs, t.fp);
       const s2 = PHASES.on ? performance.now() : 0;
+      if (this.kernel.platform.pendingWork) this.kernel.platform.afterStop!(); // a spare stub's start-up, a step on
       checkCpuTimers(t);
       if (PHASES.on) this.phasesOfStop(t, res.kind === 'syscall', s0, s1, s2);
       switch (res.kind) {
@@ -259,7 +260,10 @@ export class Scheduler {
         }
         case 'fault': {
           const addr = Number(res.address);
-          if ((res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access)) break;
+          const f0 = PHASES.on ? performance.now() : 0;
+          const handled = (res.signal === SIGSEGV || res.signal === SIGBUS) && t.mm.handleFault(addr, res.access);
+          if (PHASES.on) phaseAdd('fault', performance.now() - f0); // the memory manager's handling of a fault
+          if (handled) break;
           if (takeDoomed(t.tg)) {
             exitGroup(t, { signal: SIGKILL }); // its fault ran the sandbox out of memory and it is the biggest
             return;

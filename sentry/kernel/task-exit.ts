@@ -52,6 +52,9 @@ export function exitTask(t: Task, reason: ExitReason): void {
   }
   t.vforkDone?.notify();
   t.vforkDone = null;
+  // The last user of its memory: the address space is released below, so the context
+  // need not end its host thread there on its own (AddressSpace.closing).
+  if (t.tg.tasks.size === 1 && t.mm.soleUser) t.mm.as.closing?.();
   retireContext(t);
   taskLeft(t);
   k.tasks.delete(t.tid);

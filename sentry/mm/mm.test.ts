@@ -7,7 +7,7 @@ import { MemoryFault, MemoryFile, PROT_EXEC, PROT_READ, PROT_WRITE, type Address
 import { MappingTable } from '../../platform/memfile/mappings';
 import { Errno, LinuxError } from '../kernel/errors';
 import { MemoryManager } from './mm';
-import { poolOf } from './shared';
+import { MappingRuns, poolOf } from './shared';
 import { Credentials } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import { O_RDWR } from '../vfs/file';
@@ -43,7 +43,16 @@ class CountingSpace implements AddressSpace {
   release(): void {}
 }
 
-function fakePlatform(mf: MemoryFile): Platform & { spaces: CountingSpace[] } {
+/** BatchingSpace is a CountingSpace with AddressSpace.mapFiles: it counts each batch (one stub stop). */
+class BatchingSpace extends CountingSpace {
+  batches: number[] = [];
+  mapFiles(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void {
+    this.batches.push(maps.length);
+    for (const m of maps) this.table.map(m.addr, m.range, m.prot);
+  }
+}
+
+function fakePlatform(mf: MemoryFile, batching = false): Platform & { spaces: CountingSpace[] } {
   const spaces: CountingSpace[] = [];
   return {
     name: 'counting',
@@ -52,7 +61,7 @@ function fakePlatform(mf: MemoryFile): Platform & { spaces: CountingSpace[] } {
     memoryFile: mf,
     spaces,
     newAddressSpace() {
-      const s = new CountingSpace();
+      const s = batching ? new BatchingSpace() : new CountingSpace();
       spaces.push(s);
       return s;
     },
@@ -796,5 +805,65 @@ describe('MemoryManager.usageOf (/proc/<pid>/smaps) and rollup (smaps_rollup)', 
     expect(child.rollup().pss).toBe(sum);
     child.release();
     mm.release();
+  });
+});
+
+describe('MappingRuns', () => {
+  test('with a batch mapper, the runs (adjacent pieces merged) reach it in one call at flush; without one, each run is mapped as it closes', () => {
+    const one: [number, FileRange, number][] = [];
+    const many: { addr: number; range: FileRange; prot: number }[][] = [];
+    const pieces = (runs: MappingRuns) => {
+      runs.add(0x10000, 0x11000, 0x5000, RW);
+      runs.add(0x11000, 0x12000, 0x6000, RW); // follows in address and offset: merged
+      runs.add(0x12000, 0x13000, 0x9000, RW); // not in the file: a new run
+      runs.add(0x20000, 0x21000, 0x1000, PROT_READ);
+    };
+    const plain = new MappingRuns((a, r, p) => one.push([a, r, p]));
+    pieces(plain);
+    expect(one.length).toBe(2); // two closed runs mapped before the flush
+    plain.flush();
+    expect(one).toEqual([[0x10000, { offset: 0x5000, length: 0x2000 }, RW], [0x12000, { offset: 0x9000, length: 0x1000 }, RW], [0x20000, { offset: 0x1000, length: 0x1000 }, PROT_READ]]);
+    const batched = new MappingRuns(() => { throw new Error('single map while batching'); }, (maps) => many.push(maps));
+    pieces(batched);
+    expect(many).toEqual([]);
+    batched.flush();
+    expect(many).toEqual([one.map(([addr, range, prot]) => ({ addr, range, prot }))]);
+    // A lone run goes through the single mapper (one call either way).
+    const lone: number[] = [];
+    const single = new MappingRuns((a) => lone.push(a), () => { throw new Error('batch of one'); });
+    single.add(0x30000, 0x31000, 0, RW);
+    single.flush();
+    expect(lone).toEqual([0x30000]);
+  });
+});
+
+describe('MemoryManager with a batching address space', () => {
+  test('a file fault maps its page and fault-around\'s neighbours in one batch (one stub stop), even when the chunks are scattered in the memory file', () => {
+    const mf = MemoryFile.create({ maxSize: 1 << 28 });
+    try {
+      const p = fakePlatform(mf, true);
+      setTmpfsMemoryFile(mf);
+      const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+      const ino = fs.root.create('lib', 0o600, new Credentials(0, 0)) as TmpfsInode;
+      const mount = new Mount(fs, null, null, 0, 'tmpfs');
+      const f = ino.open({ mount, dentry: new Dentry('lib', mount.root, ino) }, O_RDWR);
+      const base = 0x100000000;
+      // Four chunks of the file, each followed in the memory file by someone else's.
+      for (let c = 0; c < 4; c++) {
+        f.write({} as Task, Buffer.alloc(CHUNK, 0x61 + c), c * CHUNK);
+        mf.allocate(CHUNK);
+      }
+      const mm = MemoryManager.create(p);
+      mm.mapPrivateFile(base, 4 * CHUNK, PROT_READ, ino.data, 0, '/lib');
+      const as = mm.as as unknown as BatchingSpace;
+      expect(mm.handleFault(base + CHUNK + 5)).toBe(true);
+      expect({ single: as.calls.mapFile, batches: as.batches.length }).toEqual({ single: 0, batches: 1 });
+      for (let c = 0; c < 4; c++) expect(mm.as.translate(base + c * CHUNK, CHUNK, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(c)!.offset, length: CHUNK }]);
+      expect(mm.read(base + 3 * CHUNK, 1)[0]).toBe(0x64);
+      mm.release();
+      ino.data.cut(0);
+    } finally {
+      mf.close();
+    }
   });
 });

@@ -763,9 +763,9 @@ export class MemoryManager implements Mapper {
 
   /**
    * populate makes sure every page of [addr, addr+length) inside a VMA has memory behind
-   * it, mapped in this address space.
+   * it, mapped in this address space (through `runs` when given: the caller flushes them).
    */
-  populate(addr: number, length: number): void {
+  populate(addr: number, length: number, runs?: MappingRuns): void {
     const end = addr + length;
     const fresh: number[] = [];
     try {
@@ -782,7 +782,7 @@ export class MemoryManager implements Mapper {
           }
         }
         if (v.shared || v.file) {
-          this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end));
+          this.populateShared(v, Math.max(v.start, addr), Math.min(v.end, end), false, runs);
           continue;
         }
         for (let c = Math.floor(Math.max(v.start, addr) / CHUNK); c < last; c++) {
@@ -794,7 +794,7 @@ export class MemoryManager implements Mapper {
       }
     } finally {
       // What was populated is mapped, even when the memory file ran out (ENOMEM) part-way.
-      this.mapChunks(fresh.sort((a, b) => a - b));
+      this.mapChunks(fresh.sort((a, b) => a - b), undefined, runs);
     }
   }
 
@@ -802,16 +802,17 @@ export class MemoryManager implements Mapper {
    * populateShared allocates the chunks of a shared VMA's object behind [lo, hi) (only
    * those already allocated when `existing`) and maps in this address space those of its
    * pieces not mapped here yet (another process may have touched them first). For a
-   * private file VMA it maps the object's pages read-only, but those copied here.
+   * private file VMA it maps the object's pages read-only, but those copied here. With
+   * `shared` runs, the mappings go there and the caller flushes them.
    */
-  private populateShared(v: Vma, lo: number, hi: number, existing = false): void {
+  private populateShared(v: Vma, lo: number, hi: number, existing = false, shared?: MappingRuns): void {
     const { mem, offset } = objectOf(v)!;
     const cow = !v.shared, prot = cow ? v.prot & ~PROT_WRITE : v.prot;
     // Never past the object's limit (a file's end): an access there faults.
     const limit = mem.limit;
     const oLo = offset + lo - v.start, oHi = Math.min(offset + hi - v.start, limit);
     if (oLo >= oHi) return;
-    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    const runs = shared ?? this.newRuns();
     const depth = this.held.push({ mem, lo: oLo, hi: oHi }) - 1;
     try {
       const numbers = existing ? chunksIn(mem.chunks, oLo, oHi) : null;
@@ -828,7 +829,7 @@ export class MemoryManager implements Mapper {
         else for (let p = aLo; p < aHi; p += PAGE) if (!this.copied(p)) runs.add(p, p + PAGE, at(p), prot);
       }
     } finally {
-      runs.flush();
+      if (!shared) runs.flush();
       this.held.length = depth;
       // What was filled is mapped: a cache may trim now, unless views are in use (withViews).
       if (!existing) this.settle(mem);
@@ -923,11 +924,12 @@ export class MemoryManager implements Mapper {
 
   /**
    * mapChunks maps every private VMA's part of the given populated chunks (ascending chunk
-   * numbers; `records` are their records when the caller has them: fork's loop per chunk).
+   * numbers; `records` are their records when the caller has them: fork's loop per chunk;
+   * `shared` runs, when given, receive the mappings and the caller flushes them).
    */
-  private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>): void {
+  private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>, shared?: MappingRuns): void {
     if (this.sinceFork) for (let k = 0; k < chunks.length; k++) this.sinceFork.add(chunks[k]);
-    const runs = new MappingRuns((a, r, p) => this.as.mapFile(a, r, p));
+    const runs = shared ?? this.newRuns();
     const vmas = this.vmas, anyWritable = this.writable.size > 0;
     let first = 0; // a cursor: the chunks ascend, so the VMAs they meet do too
     for (let k = 0; k < chunks.length; k++) {
@@ -947,7 +949,12 @@ export class MemoryManager implements Mapper {
         }
       }
     }
-    runs.flush();
+    if (!shared) runs.flush();
+  }
+
+  /** newRuns gathers mappings for this address space: in one batch at flush where the platform has batches (AddressSpace.mapFiles). */
+  private newRuns(): MappingRuns {
+    return new MappingRuns((a, r, p) => this.as.mapFile(a, r, p), this.as.mapFiles && ((maps) => this.as.mapFiles!(maps)));
   }
 
   /**
@@ -1007,10 +1014,17 @@ export class MemoryManager implements Mapper {
         this.copyPages(v, page, page + PAGE);
       } else if (access === 'write' && mayWrite) this.copyPages(v, page, page + PAGE);
       else {
-        this.populate(page, PAGE);
-        // Fault-around: what the object holds near the page is mapped too (nothing is read for it).
-        const lo = Math.max(v.start, page - (page % FAULT_AROUND));
-        this.populateShared(v, lo, Math.min(v.end, lo + FAULT_AROUND), true);
+        // The page and, by fault-around, what the object holds near it (nothing is read
+        // for those) are mapped in one batch: one stop of a stub instead of two (the page
+        // may be in it twice, the second time with its neighbours: the same mapping).
+        const runs = this.newRuns();
+        try {
+          this.populate(page, PAGE, runs);
+          const lo = Math.max(v.start, page - (page % FAULT_AROUND));
+          this.populateShared(v, lo, Math.min(v.end, lo + FAULT_AROUND), true, runs);
+        } finally {
+          runs.flush();
+        }
       }
     } catch (e) {
       if (!(e instanceof LinuxError)) throw e;
@@ -1416,6 +1430,11 @@ export class MemoryManager implements Mapper {
   }
 
   /** release frees everything when the last user goes. */
+  /** soleUser says whether one task alone uses this memory manager (its release frees it). */
+  get soleUser(): boolean {
+    return this.users === 1;
+  }
+
   release(): void {
     if (--this.users > 0) return;
     this.chunks.release((chunk) => this.dropRef(chunk));

@@ -373,23 +373,45 @@ export class SharedAnon extends MemObject {
  */
 export class MappingRuns {
   private run: { lo: number; hi: number; offset: number; prot: number } | null = null;
+  /** Runs closed but not yet mapped, when the address space maps in batches. */
+  private readonly pending: { addr: number; range: FileRange; prot: number }[] = [];
 
-  constructor(private readonly map: (addr: number, range: FileRange, prot: number) => void) {}
+  /**
+   * `mapMany`, when the address space has it (AddressSpace.mapFiles), receives every run
+   * at flush() in one call (one stop of a stub instead of one per run: fault-around's
+   * chunks of a file's page cache, which are rarely adjacent in the memory file).
+   */
+  constructor(
+    private readonly map: (addr: number, range: FileRange, prot: number) => void,
+    private readonly mapMany?: (maps: { addr: number; range: FileRange; prot: number }[]) => void,
+  ) {}
 
   /** add queues [lo, hi) backed from `offset` with `prot`. */
   add(lo: number, hi: number, offset: number, prot: number): void {
     const r = this.run;
     if (r && r.hi === lo && r.offset + (r.hi - r.lo) === offset && r.prot === prot) r.hi = hi;
     else {
-      this.flush();
+      this.close();
       this.run = { lo, hi, offset, prot };
     }
   }
 
-  /** flush maps the pending run. */
+  /** flush maps the pending runs. */
   flush(): void {
+    this.close();
+    if (this.pending.length === 0) return;
+    const maps = this.pending.splice(0);
+    if (maps.length === 1 || !this.mapMany) for (const m of maps) this.map(m.addr, m.range, m.prot);
+    else this.mapMany(maps);
+  }
+
+  /** close ends the current run: mapped now, or queued for flush() when batching. */
+  private close(): void {
     const r = this.run;
     this.run = null;
-    if (r) this.map(r.lo, { offset: r.offset, length: r.hi - r.lo }, r.prot);
+    if (!r) return;
+    const m = { addr: r.lo, range: { offset: r.offset, length: r.hi - r.lo }, prot: r.prot };
+    if (this.mapMany) this.pending.push(m);
+    else this.map(m.addr, m.range, m.prot);
   }
 }

@@ -5,20 +5,29 @@
  *
  * - start: wall time from RunPodSandbox until StartContainer of the third container has
  *   answered (the pause sandbox and three busybox `sleep` containers), median and
- *   min..max over BENCH_POD_ROUNDS pods per handler (default 3), interleaved;
+ *   min..max over BENCH_POD_ROUNDS rounds per configuration (default 3), interleaved;
  * - memory: the sum of PSS (/proc/PID/smaps_rollup) over every host process of the pod,
  *   a second after it started: the pod's shim and all its descendants (pause, the
- *   containers, and under tvisor the sentries, gofers and stubs);
- * - the same memory for three separate tvisor sandboxes started by the tvisor CLI (one
- *   busybox `sleep` each), the issue's reference: the pod's memory should be <= 0.5x it.
+ *   containers, and under tvisor the sentries, gofers and stubs); beside it the sum of
+ *   their USS (Private_Clean + Private_Dirty: pages no other process maps). PSS splits a
+ *   shared page among all its mappers, on the whole host: each sentry and gofer maps
+ *   ~37 MB of Node's 90 MB binary, whose share in the sum falls as other Node processes
+ *   run (the other helpers' tests, this bench itself), so PSS moves with the host's load;
+ * - the same memory for the issue's reference, three separate tvisor sandboxes (one
+ *   busybox `sleep` each), started two ways: by the tvisor CLI (no shim), and through the
+ *   same CRI path as the pod (three pods of one container: each its own shim, sentry and
+ *   gofer, as Kubernetes runs three one-container pods).
  *
- * - what each kind of process of the pod holds (the last round's): PSS summed by kind
- *   (sentry, gofer, stub, waiter, shim, pause, ...: processKind), to show what to remove.
+ * - what each kind of process holds (the last round's): PSS summed by kind (sentry, gofer,
+ *   stub, waiter, shim, pause, ...: processKind) and their USS, to show what to remove.
  *
- * Ratios printed: tvisor's pod vs runc's pod (start, memory), tvisor's pod vs three
- * separate tvisor sandboxes (memory). A handler that fails shows "n/a: <reason>" (today
- * tvisor's pods do: a pod's containers are refused joining its IPC and PID namespaces
- * until multi-container sandboxes land). Everything is removed at the end.
+ * Ratios printed: tvisor's pod vs runc's pod (start, memory), and tvisor's pod vs three
+ * separate tvisor sandboxes (memory). The issue's ratio, the headline (target <= 0.5x), is
+ * like with like: the pod and the three sandboxes through the same CRI path, each side's
+ * shims counted. The same without any shim (the pod's shim left out, the CLI's sandboxes),
+ * also like with like, and the mixed figure earlier rounds printed (the pod with its shim,
+ * the CLI's sandboxes without one) follow it, labelled, in PSS and in USS. A
+ * configuration that fails shows "n/a: <reason>". Everything is removed at the end.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -36,13 +45,20 @@ const NAMESPACES = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } as const;
 /** SETTLE_MS is how long a started pod idles before its memory is read. */
 const SETTLE_MS = 1000;
 
-/** pssKb reads a process's PSS in KiB from smaps_rollup (0 when it is gone or a zombie). */
-function pssKb(pid: number): number {
+/** Memory is a process's (or a set's) PSS and USS in KiB. */
+interface Memory {
+  pss: number;
+  uss: number;
+}
+
+/** memoryKb reads a process's PSS and USS (private pages) in KiB from smaps_rollup (0 when it is gone or a zombie). */
+function memoryKb(pid: number): Memory {
   try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) : 0;
+    const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    return { pss: field('Pss'), uss: field('Private_Clean') + field('Private_Dirty') };
   } catch {
-    return 0;
+    return { pss: 0, uss: 0 };
   }
 }
 
@@ -73,34 +89,35 @@ function processKind(pid: number): string {
   return base || exe || 'unknown';
 }
 
-/** Breakdown is PSS (KiB) and process count by kind of process. */
-type Breakdown = Map<string, { kb: number; n: number }>;
+/** Breakdown is memory (KiB) and process count by kind of process. */
+type Breakdown = Map<string, Memory & { n: number }>;
 
-/** treePssKb sums PSS over `roots` and all their descendants, each process once, also by kind of process. */
-function treePssKb(roots: number[]): { kb: number; processes: number; byKind: Breakdown } {
+/** treeMemory sums PSS and USS over `roots` and all their descendants, each process once, also by kind of process. */
+function treeMemory(roots: number[]): Memory & { processes: number; byKind: Breakdown } {
   const pids = new Set<number>();
   for (const r of roots) {
     pids.add(r);
     for (const d of descendants(r)) pids.add(d);
   }
-  let kb = 0;
+  const sum: Memory = { pss: 0, uss: 0 };
   const byKind: Breakdown = new Map();
   for (const p of pids) {
-    const k = pssKb(p);
-    kb += k;
+    const m = memoryKb(p);
+    sum.pss += m.pss;
+    sum.uss += m.uss;
     const kind = processKind(p);
-    const e = byKind.get(kind) ?? { kb: 0, n: 0 };
-    e.kb += k;
+    const e = byKind.get(kind) ?? { pss: 0, uss: 0, n: 0 };
+    e.pss += m.pss;
+    e.uss += m.uss;
     e.n++;
     byKind.set(kind, e);
   }
-  return { kb, processes: pids.size, byKind };
+  return { ...sum, processes: pids.size, byKind };
 }
 
-/** Sample is one measured pod (or set of sandboxes). */
-interface Sample {
+/** Sample is one measured pod (or set of sandboxes): start time, memory in KiB, by kind of process. */
+interface Sample extends Memory {
   ms: number;
-  kb: number;
   processes: number;
   byKind: Breakdown;
 }
@@ -113,37 +130,52 @@ interface Figures {
 
 let podSerial = 0;
 
-/** runPod starts a pod of CONTAINERS sleeping containers under `handler`, measures it, and removes it. */
-async function runPod(daemon: Containerd, handler: Handler): Promise<Sample> {
+/**
+ * runPods starts `pods` pods of `perPod` sleeping containers each under `handler`, one
+ * after the other, measures them together (time from the first RunPodSandbox to the last
+ * StartContainer; memory SETTLE_MS after it, over each pod's shim and its descendants),
+ * and removes them.
+ */
+async function runPods(daemon: Containerd, handler: Handler, pods: number, perPod: number): Promise<Sample> {
   const cri = daemon.cri();
-  const name = `bench-${handler}-${++podSerial}`;
-  const config: PodSandboxConfig = {
-    metadata: { name, uid: `${name}-uid`, namespace: 'tvisor-bench', attempt: 0 },
-    hostname: name,
-    log_directory: path.join(daemon.podLogs, name),
-    linux: { cgroup_parent: daemon.cgroupParent, security_context: { namespace_options: NAMESPACES } },
-  };
-  const t0 = process.hrtime.bigint();
-  const podId = await cri.runPodSandbox(config, handler);
+  const started: string[] = [];
   try {
-    await daemon.trackPod(podId);
-    for (let i = 0; i < CONTAINERS; i++) {
-      const id = await cri.createContainer(podId, {
-        metadata: { name: `sleep${i}` }, image: { image: BUSYBOX_IMAGE }, command: ['/bin/sleep', '3600'], log_path: `sleep${i}.log`,
-        linux: { security_context: { namespace_options: NAMESPACES } },
-      }, config);
-      await cri.startContainer(id);
+    const t0 = process.hrtime.bigint();
+    for (let p = 0; p < pods; p++) {
+      const name = `bench-${handler}-${++podSerial}`;
+      const config: PodSandboxConfig = {
+        metadata: { name, uid: `${name}-uid`, namespace: 'tvisor-bench', attempt: 0 },
+        hostname: name,
+        log_directory: path.join(daemon.podLogs, name),
+        linux: { cgroup_parent: daemon.cgroupParent, security_context: { namespace_options: NAMESPACES } },
+      };
+      const podId = await cri.runPodSandbox(config, handler);
+      started.push(podId);
+      await daemon.trackPod(podId);
+      for (let i = 0; i < perPod; i++) {
+        const id = await cri.createContainer(podId, {
+          metadata: { name: `sleep${i}` }, image: { image: BUSYBOX_IMAGE }, command: ['/bin/sleep', '3600'], log_path: `sleep${i}.log`,
+          linux: { security_context: { namespace_options: NAMESPACES } },
+        }, config);
+        await cri.startContainer(id);
+      }
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     await sleep(SETTLE_MS);
-    const sandboxPid = (JSON.parse((await cri.podSandboxStatus(podId, true)).info.info ?? '{}') as { pid?: number }).pid ?? 0;
-    if (sandboxPid <= 0) throw new Error('containerd reports no pid for the pod sandbox');
-    // The shim serves the whole pod: every process of the pod is below it.
-    const mem = treePssKb([parentPid(sandboxPid)]);
-    return { ms, kb: mem.kb, processes: mem.processes, byKind: mem.byKind };
+    // A shim serves a whole pod: every process of the pod is below it.
+    const shims: number[] = [];
+    for (const podId of started) {
+      const sandboxPid = (JSON.parse((await cri.podSandboxStatus(podId, true)).info.info ?? '{}') as { pid?: number }).pid ?? 0;
+      if (sandboxPid <= 0) throw new Error(`containerd reports no pid for pod sandbox ${podId}`);
+      shims.push(parentPid(sandboxPid));
+    }
+    const mem = treeMemory(shims);
+    return { ms, pss: mem.pss, uss: mem.uss, processes: mem.processes, byKind: mem.byKind };
   } finally {
-    await cri.stopPodSandbox(podId).catch(() => undefined);
-    await cri.removePodSandbox(podId).catch(() => undefined);
+    for (const podId of started) {
+      await cri.stopPodSandbox(podId).catch(() => undefined);
+      await cri.removePodSandbox(podId).catch(() => undefined);
+    }
   }
 }
 
@@ -185,8 +217,8 @@ async function runSeparate(dir: string): Promise<Sample> {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     await sleep(SETTLE_MS);
     // The pid files' processes, their descendants, and whatever names the root or bundle (as bench-start finds a sandbox's processes).
-    const mem = treePssKb([...pids, ...processesUsing(root), ...processesUsing(bundle)]);
-    return { ms, kb: mem.kb, processes: mem.processes, byKind: mem.byKind };
+    const mem = treeMemory([...pids, ...processesUsing(root), ...processesUsing(bundle)]);
+    return { ms, pss: mem.pss, uss: mem.uss, processes: mem.processes, byKind: mem.byKind };
   } finally {
     for (const id of ids) spawnSync(TVISOR, ['--root', root, 'delete', '--force', id], { timeout: 60_000, killSignal: 'SIGKILL' });
   }
@@ -198,71 +230,94 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** describe prints one configuration's line: median and range of time and memory. */
+/** MB is KiB in MB, one decimal. */
+const MB = (kb: number) => (kb / 1024).toFixed(1);
+
+/** describeFigures prints one configuration's line: median and range of time, PSS and USS. */
 function describeFigures(label: string, f: Figures): string {
-  if (f.samples.length === 0) return `${label.padEnd(34)} n/a: ${f.error ?? 'no sample'}`;
+  if (f.samples.length === 0) return `${label.padEnd(44)} n/a: ${f.error ?? 'no sample'}`;
+  const range = (xs: number[], fmt: (x: number) => string) => `${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))}`;
   const ms = f.samples.map((s) => s.ms);
-  const mb = f.samples.map((s) => s.kb / 1024);
-  const range = (xs: number[], d: number) => `${Math.min(...xs).toFixed(d)}..${Math.max(...xs).toFixed(d)}`;
-  return `${label.padEnd(34)} start ${median(ms).toFixed(0).padStart(6)} ms (${range(ms, 0)})  memory ${median(mb).toFixed(1).padStart(7)} MB PSS (${range(mb, 1)}; ${median(f.samples.map((s) => s.processes))} processes)${f.error ? `  [some rounds failed: ${f.error}]` : ''}`;
+  const pss = f.samples.map((s) => s.pss);
+  const uss = f.samples.map((s) => s.uss);
+  const int = (x: number) => x.toFixed(0);
+  return `${label.padEnd(44)} start ${int(median(ms)).padStart(6)} ms (${range(ms, int)})  PSS ${MB(median(pss)).padStart(6)} MB (${range(pss, MB)})  USS ${MB(median(uss)).padStart(6)} MB (${range(uss, MB)}; ${median(f.samples.map((s) => s.processes))} processes)${f.error ? `  [some rounds failed: ${f.error}]` : ''}`;
 }
 
-/** describeBreakdown prints the last sample's PSS by kind of process, largest first. */
+/** describeBreakdown prints the last sample's PSS (and USS) by kind of process, largest first. */
 function describeBreakdown(label: string, f: Figures): string {
   const last = f.samples[f.samples.length - 1];
   if (!last) return `  ${label}: n/a`;
-  const kinds = [...last.byKind].sort((a, b) => b[1].kb - a[1].kb);
-  return `  ${label}: ${kinds.map(([k, e]) => `${k} ${(e.kb / 1024).toFixed(1)} MB${e.n > 1 ? ` (${e.n} x ${(e.kb / 1024 / e.n).toFixed(1)})` : ''}`).join(', ')}`;
+  const kinds = [...last.byKind].sort((a, b) => b[1].pss - a[1].pss);
+  return `  ${label}: ${kinds.map(([k, e]) => `${k} ${MB(e.pss)}/${MB(e.uss)}${e.n > 1 ? ` (${e.n} x ${MB(e.pss / e.n)}/${MB(e.uss / e.n)})` : ''}`).join(', ')}`;
 }
 
 /** ratio prints a / b of the medians, or n/a. */
-function ratio(label: string, a: Figures, b: Figures, pick: (s: Sample) => number, target?: number): string {
-  if (a.samples.length === 0 || b.samples.length === 0) return `${label.padEnd(46)} n/a`;
-  const r = median(a.samples.map(pick)) / median(b.samples.map(pick));
-  return `${label.padEnd(46)} ${r.toFixed(2)}x${target === undefined ? '' : `  (target <= ${target}x: ${r <= target ? 'met' : 'not met'})`}`;
+function ratio(label: string, a: Figures, b: Figures, pickA: (s: Sample) => number, pickB = pickA, target?: number): string {
+  if (a.samples.length === 0 || b.samples.length === 0) return `${label.padEnd(70)} n/a`;
+  const r = median(a.samples.map(pickA)) / median(b.samples.map(pickB));
+  return `${label.padEnd(70)} ${r.toFixed(2)}x${target === undefined ? '' : `  (target <= ${target}x: ${r <= target ? 'met' : 'not met'})`}`;
 }
+
+/** Config names the configurations measured each round. */
+type Config = 'runc' | 'tvisor' | 'separateCri' | 'separateCli';
 
 async function main(): Promise<void> {
   const prereq = missingPrerequisite();
   if (prereq) throw new Error(`bench-pod cannot run: ${prereq}`);
   const daemon = new Containerd();
-  const figures: Record<'runc' | 'tvisor' | 'separate', Figures> = { runc: { samples: [] }, tvisor: { samples: [] }, separate: { samples: [] } };
+  const figures: Record<Config, Figures> = { runc: { samples: [] }, tvisor: { samples: [] }, separateCri: { samples: [] }, separateCli: { samples: [] } };
+  const measure = async (config: Config, run: () => Promise<Sample>) => {
+    try {
+      figures[config].samples.push(await run());
+    } catch (e) {
+      figures[config].error ??= (e as Error).message.split('\n')[0];
+    }
+  };
   try {
     await daemon.start();
     await daemon.importImages();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const handler of ['runc', 'tvisor'] as const) {
-        try {
-          figures[handler].samples.push(await runPod(daemon, handler));
-        } catch (e) {
-          figures[handler].error ??= (e as Error).message.split('\n')[0];
-        }
-      }
-      try {
-        figures.separate.samples.push(await runSeparate(daemon.dir));
-      } catch (e) {
-        figures.separate.error ??= (e as Error).message.split('\n')[0];
-      }
+      await measure('runc', () => runPods(daemon, 'runc', 1, CONTAINERS));
+      await measure('tvisor', () => runPods(daemon, 'tvisor', 1, CONTAINERS));
+      await measure('separateCri', () => runPods(daemon, 'tvisor', CONTAINERS, 1));
+      await measure('separateCli', () => runSeparate(daemon.dir));
     }
   } finally {
     await daemon.stop();
   }
   const left = daemon.leftovers(true);
-  console.log(`bench-pod: a pod of ${CONTAINERS} busybox sleep containers through containerd's CRI, ${ROUNDS} rounds per configuration`);
+  const cri = `${CONTAINERS} separate tvisor sandboxes (CRI, ${CONTAINERS} pods)`;
+  const cli = `${CONTAINERS} separate tvisor sandboxes (CLI, no shim)`;
+  console.log(`bench-pod: a pod of ${CONTAINERS} busybox sleep containers through containerd's CRI, ${ROUNDS} rounds per configuration (load: ${loadavg()})`);
   console.log(describeFigures('pod, runc handler', figures.runc));
   console.log(describeFigures('pod, tvisor handler', figures.tvisor));
-  console.log(describeFigures(`${CONTAINERS} separate tvisor sandboxes (CLI)`, figures.separate));
-  console.log('PSS by process (last round):');
+  console.log(describeFigures(cri, figures.separateCri));
+  console.log(describeFigures(cli, figures.separateCli));
+  console.log('PSS/USS in MB by process (last round):');
   console.log(describeBreakdown('pod, runc handler', figures.runc));
   console.log(describeBreakdown('pod, tvisor handler', figures.tvisor));
-  console.log(describeBreakdown(`${CONTAINERS} separate tvisor sandboxes`, figures.separate));
+  console.log(describeBreakdown(cri, figures.separateCri));
+  console.log(describeBreakdown(cli, figures.separateCli));
   console.log(ratio('tvisor pod / runc pod, start', figures.tvisor, figures.runc, (s) => s.ms));
-  console.log(ratio('tvisor pod / runc pod, memory', figures.tvisor, figures.runc, (s) => s.kb));
-  console.log(ratio(`tvisor pod / ${CONTAINERS} separate tvisor sandboxes, memory`, figures.tvisor, figures.separate, (s) => s.kb, 0.5));
-  // The pod's figure counts containerd's shim, which the CLI-started sandboxes have none of: shown without it too (not the target).
-  const noShim = (s: Sample) => s.kb - (s.byKind.get('shim')?.kb ?? 0);
-  console.log(ratio('  the same, the pod without its shim', figures.tvisor, figures.separate, noShim));
+  console.log(ratio('tvisor pod / runc pod, memory (PSS)', figures.tvisor, figures.runc, (s) => s.pss));
+  const pss = (s: Sample) => s.pss;
+  const uss = (s: Sample) => s.uss;
+  const noShim = (m: keyof Memory) => (s: Sample) => s[m] - (s.byKind.get('shim')?.[m] ?? 0);
+  console.log(`issue 15's figure: the pod's memory / ${CONTAINERS} separate tvisor sandboxes' (PSS), started alike through the CRI, every shim counted:`);
+  console.log(ratio(`  tvisor pod / ${cri}`, figures.tvisor, figures.separateCri, pss, pss, 0.5));
+  console.log('the same, like with like without shims, and the mixed figure (a shim on the pod\'s side only):');
+  console.log(ratio(`  tvisor pod without its shim / ${cli}`, figures.tvisor, figures.separateCli, noShim('pss'), pss, 0.5));
+  console.log(ratio(`  tvisor pod with its shim / ${cli} (mixed)`, figures.tvisor, figures.separateCli, pss));
+  console.log('in USS (pages no other process maps: Node\'s binary, shared by every sentry and gofer, counts in neither side):');
+  console.log(ratio(`  tvisor pod / ${cri}`, figures.tvisor, figures.separateCri, uss));
+  console.log(ratio(`  tvisor pod without its shim / ${cli}`, figures.tvisor, figures.separateCli, noShim('uss'), uss));
   if (left.length > 0) console.log(`left behind (not removed): ${left.join('; ')}`);
+}
+
+/** loadavg is the host's 1-minute load average (the figures' noise depends on it). */
+function loadavg(): string {
+  return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 }
 
 main().catch((e: Error) => {

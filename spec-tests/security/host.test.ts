@@ -133,6 +133,8 @@ describe('tvisor host processes while a container runs', () => {
       if (what === 'sentry' && /^\/\d+\/task\/\d+\/net\/(snmp|netstat)$/.test(target)) return '/proc/net counters';
       if (what === 'sentry' && /^\/sys\/net\/(core|ipv4)\/[a-z_]+$/.test(target)) return 'namespace sysctl';
       if (what === 'gofer' && target === `/${pid}/fd`) return '/proc/self/fd';
+      // A bind mount's cache watches (Tcachewatch): the gofer's inotify instances, one handed to the sentry.
+      if (target === 'anon_inode:inotify') return 'inotify';
       return `other: ${target}`;
     };
     for (const [what, pid] of all(procs)) {

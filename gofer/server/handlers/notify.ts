@@ -7,6 +7,7 @@ import { NOTIFY_READS, NOTIFY_WAIT, type Message, type RequestName } from '../..
 import { ALL_EVENTS, READ_EVENTS } from '../../hostfs/inotify';
 import type { Session } from '../session';
 import { WatchTable } from '../watches';
+import { CacheWatchTable } from '../cache-watches';
 import { asCaller } from '../caller';
 import { isErr, reply, type HandlerTable, type Reply } from './types';
 
@@ -70,6 +71,29 @@ export const notifyHandlers: HandlerTable = {
     if (!s.fdPassing) return -Errno.EOPNOTSUPP;
     const r = s.watches?.remove(m.wd) ?? -Errno.EINVAL;
     return isErr(r) ? r : reply('Runwatch', {});
+  },
+
+  // Tcachewatch: the connection's cache-watch instance is made by the first, and its
+  // descriptor passed with the first reply that succeeds (the gofer keeps its own).
+  Tcachewatch(s, m) {
+    if (!s.fdPassing) return -Errno.EOPNOTSUPP;
+    const fid = s.fid(m.fid);
+    if (isErr(fid)) return fid;
+    if (fid.xattr) return -Errno.EINVAL;
+    const w = (s.cacheWatches ??= new CacheWatchTable());
+    // inotify_add_watch needs read permission on the directory: the host checks it as the caller.
+    const wd = asCaller(s, [fid.file], () => w.add(fid.file));
+    if (isErr(wd)) return wd;
+    const pass = !w.passed;
+    if (pass) s.passFd = w.ifd;
+    w.passed = true;
+    return reply('Rcachewatch', { wd, passed: pass ? 1 : 0 });
+  },
+
+  Tuncachewatch(s, m) {
+    if (!s.fdPassing) return -Errno.EOPNOTSUPP;
+    const r = s.cacheWatches?.remove(m.wd) ?? -Errno.EINVAL;
+    return isErr(r) ? r : reply('Runcachewatch', {});
   },
 
   // Tnotify: a barrier (flags 0, or NOTIFY_READS for reads only) or a long poll

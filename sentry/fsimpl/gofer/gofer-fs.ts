@@ -15,8 +15,9 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
-import type { Client, Attr, Walked } from '../../../gofer/p9/client';
-import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Qid } from '../../../gofer/p9';
+import type { Client, Attr, Walked, WatchList } from '../../../gofer/p9/client';
+import type { Received } from '../../../gofer/p9/client-engine';
+import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Message, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
 import { allocDev } from '../tmpfs/tmpfs';
 import { openNodeOfHost } from '../dev/device-ops';
@@ -24,6 +25,7 @@ import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
 import { endHostWatches, HostWatches } from './host-watch';
+import { cacheWatchesOf, endCacheWatches } from './cache-watch';
 
 /** p9 runs a 9P call, turning its error into the errno the application sees (asLinuxError). */
 function p9<T>(fn: () => T): T {
@@ -69,6 +71,7 @@ export function releaseConnection(client: Client): void {
     inode.dropIdleHostFd(acc);
   }
   endHostWatches(client);
+  endCacheWatches(client);
   const t = client.engine.transport;
   if (!client.engine.closedBy) t.drive?.call(t, () => client.engine.inFlight === 0);
   client.close();
@@ -106,7 +109,8 @@ export class GoferFs implements FileSystem {
    * sandbox's back: every lookup of a cached name then walks it again (Twalk + Tgetattr)
    * and keeps the cached dentry only if the name still leads to the same file (qid path
    * and type; for a non-directory also its ctime), with its attributes refreshed; else
-   * the name is looked up afresh. The rootfs is the sandbox's own: never.
+   * the name is looked up afresh; except in a directory the gofer watches for the host's
+   * changes while none was reported (cache-watch.ts). The rootfs is the sandbox's own: never.
    */
   constructor(readonly client: Client, aname: string, readonly ro: boolean, readonly revalidate = false) {
     const { fid } = p9(() => client.sync.attach(aname, 'root', 0));
@@ -238,6 +242,12 @@ export class GoferInode extends Inode {
    * walks the one it moves first: its origin would be wrong afterwards); made by the
    * first listing. */
   private unwalked: Map<string, GoferInode> | null = null;
+  /** watchGen, seenGen and cacheWd are this file's cache watch state on a bind mount
+   * (cache-watch.ts): a directory's watch generation while it holds, the generation of
+   * its directory's watch it was last confirmed in, the directory's watch. */
+  watchGen = 0;
+  seenGen = 0;
+  cacheWd = -1;
 
   /**
    * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
@@ -301,9 +311,14 @@ export class GoferInode extends Inode {
   }
 
   /** revalidate checks a cached child against the gofer on a bind mount (GoferFs): a
-   * Twalk, Tgetattr and Tclunk of the name in one round trip. */
+   * Twalk, Tgetattr and Tclunk of the name in one round trip, unless this directory's
+   * cache watch confirms it (cache-watch.ts). */
   override revalidate(name: string, child: Inode, c?: Credentials): boolean {
     if (!this.gfs.revalidate || !(child instanceof GoferInode) || child.gfs !== this.gfs) return true;
+    if (this.watchGen !== 0 && child.seenGen === this.watchGen) {
+      const w = cacheWatchesOf(this.gfs.client);
+      if (w.drain() && w.confirms(this, child)) return true;
+    }
     return this.lookupChain([name], c, [child]).valid === 1;
   }
 
@@ -317,6 +332,7 @@ export class GoferInode extends Inode {
       this.dropIdleHostFd(acc);
     }
     this.evicted = true;
+    if (this.cacheWd >= 0) cacheWatchesOf(this.gfs.client).release(this);
     if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
     this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
@@ -408,12 +424,43 @@ export class GoferInode extends Inode {
   override lookupChain(names: readonly string[], c?: Credentials, cached: readonly Inode[] = []): { valid: number; inodes: Inode[] } {
     const known = cached.filter((i): i is GoferInode => i instanceof GoferInode && i.gfs === this.gfs);
     if (!this.isDir || known.length !== cached.length) return { valid: 0, inodes: [] };
-    if (!this.gfs.revalidate && known.length > 0) {
-      // Nothing to check: start from the last cached directory.
-      const rest = names.slice(known.length);
-      return { valid: known.length, inodes: rest.length ? known[known.length - 1].lookupChain(rest, c).inodes : [] };
+    // Nothing to check (the rootfs), or the cached names the cache watches confirm: the
+    // chain starts from the last of them.
+    const skip = this.gfs.revalidate ? this.confirmedPrefix(known, names.length) : known.length;
+    if (skip > 0) {
+      const rest = names.slice(skip);
+      if (rest.length === 0) return { valid: skip, inodes: [] };
+      try {
+        // A listed directory not walked to yet is walked to now: one the host replaced
+        // since the drain (ESTALE) ends the valid part above it, as a check would.
+        void known[skip - 1].fid;
+      } catch {
+        return { valid: skip - 1, inodes: [] };
+      }
+      const r = known[skip - 1].lookupChain(rest, c, known.slice(skip));
+      return { valid: skip + r.valid, inodes: r.inodes };
     }
-    const { walked } = this.walkChain(names, c, known);
+    // A listed name not walked to yet (its fid made on first use) that is gone or
+    // changed ends the chain's valid part above it.
+    let reachable = 0;
+    for (; reachable < known.length; reachable++) {
+      try {
+        void known[reachable].fid;
+      } catch {
+        break;
+      }
+    }
+    if (reachable < known.length) {
+      if (reachable === 0) return { valid: 0, inodes: [] };
+      return { valid: this.lookupChain(names.slice(0, reachable), c, known.slice(0, reachable)).valid, inodes: [] };
+    }
+    // The watch generations before the walk: what it reads is confirmed in them. A
+    // directory of a bind mount whose cached name is checked (a second lookup below it)
+    // is watched from then on, the watch set in the same round trip, before the walk.
+    const gens = this.gfs.revalidate ? [this, ...known].map((d) => d.watchGen) : null;
+    const watchFirst = gens !== null && known.length > 0 && this.watchGen === 0 && this.cacheWd === -1;
+    const { walked } = this.walkChain(names, c, known, watchFirst);
+    if (watchFirst) gens![0] = this.watchGen;
     let valid = 0;
     for (; valid < known.length && valid < walked.length; valid++) {
       if (!sameFile(known[valid], walked[valid].attr)) break;
@@ -421,20 +468,47 @@ export class GoferInode extends Inode {
     if (valid < known.length) {
       // Changed or gone: what was walked below it came from a stale directory.
       for (const w of walked.slice(known.length)) this.gfs.client.clunk(w.fid).catch(() => undefined);
+      if (gens) this.confirmed(gens, known.slice(0, valid));
       return { valid, inodes: [] };
     }
-    return { valid, inodes: walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr)) };
+    const inodes = walked.slice(known.length).map((w) => new GoferInode(this.gfs, w.fid, w.attr));
+    if (gens) this.confirmed(gens, [...known, ...inodes]);
+    return { valid, inodes };
+  }
+
+  /** confirmedPrefix is how many of `known`, cached one below the other from this
+   * directory on a bind mount, its cache watches confirm (cache-watch.ts), in a chain
+   * of `names` names (all but the last are gone through). */
+  private confirmedPrefix(known: readonly GoferInode[], names: number): number {
+    if (known.length === 0 || this.watchGen === 0 || known[0].seenGen !== this.watchGen) return 0;
+    const w = cacheWatchesOf(this.gfs.client);
+    if (!w.drain()) return 0;
+    let n = 0;
+    for (let dir: GoferInode = this; n < known.length && w.confirms(dir, known[n], n < names - 1); n++) dir = known[n];
+    return n;
+  }
+
+  /** confirmed marks `chain` (files just read by the gofer, one below the other from this
+   * directory) as confirmed in their directory's watch generation `gens[i]` as it was
+   * before the walk, where that watch still holds. */
+  private confirmed(gens: readonly number[], chain: readonly GoferInode[]): void {
+    for (let i = 0; i < chain.length && i < gens.length; i++) {
+      const dir: GoferInode = i === 0 ? this : chain[i - 1];
+      if (gens[i] !== 0 && dir.watchGen === gens[i]) chain[i].seenGen = gens[i];
+    }
   }
 
   /**
    * listChildren lists this directory with every entry's attributes in one round trip
    * (9P2000.L.fd's Treaddirstat, as the task with credentials `c`), at most `max`
-   * entries, each an inode whose fid is walked to on first use. Never on a bind mount
-   * (GoferFs revalidate: every lookup there asks the host anyway), nor in plain 9P2000.L;
-   * null then, or when the listing fails (the caller looks names up one by one).
+   * entries, each an inode whose fid is walked to on first use. On a bind mount (GoferFs
+   * revalidate) only under a cache watch set first (cache-watch.ts: the entries are then
+   * confirmed in it); never in plain 9P2000.L; null then, or when the listing fails (the
+   * caller looks names up one by one).
    */
   override listChildren(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
-    if (this.gfs.revalidate || !this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    if (!this.gfs.client.fdPassing || !this.isDir || max <= 0) return null;
+    if (this.gfs.revalidate) return this.listWatched(max, c);
     try {
       this.gfs.asTask(c);
       let entries: DirStat[];
@@ -448,6 +522,40 @@ export class GoferInode extends Inode {
         entries = this.c.readdirStat(this.fid, 0, max).entries;
       }
       return this.listed(entries);
+    } catch {
+      return null;
+    }
+  }
+
+  /** listWatched lists this directory of a bind mount under a cache watch set first, in
+   * one round trip (Tcachewatch, then Treaddirstat: SyncClient.watchList; for a listed
+   * directory not walked to yet, the walk first in the same round trip), as the task
+   * with credentials `c`; null when it cannot be watched or listed. */
+  private listWatched(max: number, c?: Credentials): Array<{ name: string; inode: Inode }> | null {
+    const w = cacheWatchesOf(this.gfs.client);
+    try {
+      let r: WatchList;
+      if (this.walkedFid < 0) {
+        // The directory's own fid first: walking to it (a listed directory) switches the
+        // connection to container root's credentials, the walk and listing are the task's.
+        const o = this.origin!;
+        const from = o.dir.fid;
+        this.gfs.asTask(c);
+        r = this.c.watchList(from, o.name, max);
+        if (!r.walked || !this.adopt(r.walked)) {
+          if (!(r.watch instanceof Error)) w.adopt(null, r.watch);
+          return null;
+        }
+      } else {
+        const fid = this.fid;
+        this.gfs.asTask(c);
+        r = this.c.watchList(fid, null, max);
+      }
+      if (r.watch instanceof Error || !w.adopt(this, r.watch) || r.list instanceof Error) return null;
+      const gen = this.watchGen;
+      const got = this.listed(r.list.entries);
+      for (const e of got) (e.inode as GoferInode).seenGen = gen;
+      return got;
     } catch {
       return null;
     }
@@ -486,13 +594,26 @@ export class GoferInode extends Inode {
     return { inode: child, entries: r.list instanceof Error || !child.isDir ? null : child.listed(r.list.entries) };
   }
 
-  private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = []): { walked: Walked[]; error: Error | null } {
+  /** adoptWatch takes the answer to a Tcachewatch of this directory (cache-watch.ts). */
+  private adoptWatch(got: Received | Error): boolean {
+    if (got instanceof Error) return false;
+    const r = got.msg as Message<'Rcachewatch'>;
+    if (r.passed && got.fd < 0) return false;
+    return cacheWatchesOf(this.gfs.client).adopt(this, { wd: r.wd, fd: got.fd });
+  }
+
+  /** walkChain walks `names` from this directory (checking the `known` ones), with
+   * `watchFirst` a cache watch of this directory set first in the same round trip
+   * (cache-watch.ts; a refusal is remembered: cacheWd -2). */
+  private walkChain(names: readonly string[], c?: Credentials, known: readonly GoferInode[] = [], watchFirst = false): { walked: Walked[]; error: Error | null } {
     // The fids first: walking to a listed one switches the connection to container
     // root's credentials, and the chain is walked as the task.
     const from = this.fid;
     const knownFids = known.map((k) => k.fid);
     this.gfs.asTask(c);
-    const { walked, error } = p9(() => this.c.walkChain(from, names, knownFids));
+    const before = watchFirst ? { req: { kind: 'Tcachewatch' as const, fid: from }, what: `cachewatch fid ${from}` } : undefined;
+    const { walked, error, pre } = p9(() => this.c.walkChain(from, names, knownFids, GetattrMask.BASIC, before));
+    if (pre !== undefined && !this.adoptWatch(pre) && this.cacheWd === -1) this.cacheWd = -2;
     return { walked, error: error === null ? null : asLinuxError(error) };
   }
 
