@@ -31,7 +31,22 @@ if [[ $route == native ]]; then
   scripts/kvm-vm/kvm-tests.sh || status=1
 else
   # build/ writable, as natively: tests may write their scratch output there.
-  scripts/kvm-vm/run --rw build scripts/kvm-vm/kvm-tests.sh || status=1
+  # The nested guest hangs now and then under TCG (seen: stuck at the probe, QEMU at 196 %
+  # CPU for minutes, where the whole run takes 3-4 minutes): a run the VM's time limit
+  # ends (600 s unless TVISOR_KVM_VM_TIMEOUT says) is started once more, saying so.
+  errlog=$(mktemp)
+  for attempt in 1 2; do
+    rc=0
+    TVISOR_KVM_VM_TIMEOUT=${TVISOR_KVM_VM_TIMEOUT:-600} scripts/kvm-vm/run --rw build scripts/kvm-vm/kvm-tests.sh 2> >(tee "$errlog" >&2) || rc=$?
+    wait
+    if ((rc == 125 && attempt == 1)) && grep -q '^kvm-vm: the VM was killed after' "$errlog"; then
+      echo "test-kvm: the VM hung (killed at its time limit): running the KVM tests once more"
+      continue
+    fi
+    break
+  done
+  rm -f "$errlog"
+  ((rc == 0)) || status=1
 fi
 echo "test-kvm: the KVM tests ($route) took $((SECONDS - start)) s"
 
