@@ -80,6 +80,23 @@
 #include "../stub/bpf.h"
 #include "../stub/prologue.h"
 
+/* LOAD_BASE loads one base the sentry answered (at offset `base` of the block) with
+ * arch_prctl(code) from the arch site when it differs from the one loaded (`loaded`), and
+ * records it once the host took it; %r14 is where the arch site returns to. */
+.macro LOAD_BASE base, loaded, code
+	mov \base(%rbx), %rsi
+	cmp \loaded(%rbx), %rsi
+	je 2f
+	mov $\code, %edi
+	lea 1f(%rip), %r14
+	jmp arch_call
+1:	test %rax, %rax
+	jnz 2f
+	mov \base(%rbx), %rsi
+	mov %rsi, \loaded(%rbx)
+2:
+.endm
+
 	.text
 	.globl _start
 _start:
@@ -317,30 +334,8 @@ answered:
 load_bases:
 	/* arch_prctl(ARCH_SET_FS, base) where the sentry changed it; r14 is where the arch
 	 * site returns to. A base the host refuses (not canonical) stays as it was. */
-	mov BLK_FS_BASE(%rbx), %rsi
-	cmp BLK_FS_LOADED(%rbx), %rsi
-	je fs_loaded
-	mov $ARCH_SET_FS, %edi
-	lea fs_set(%rip), %r14
-	jmp arch_call
-fs_set:
-	test %rax, %rax
-	jnz fs_loaded
-	mov BLK_FS_BASE(%rbx), %rsi
-	mov %rsi, BLK_FS_LOADED(%rbx)
-fs_loaded:
-	mov BLK_GS_BASE(%rbx), %rsi
-	cmp BLK_GS_LOADED(%rbx), %rsi
-	je gs_loaded
-	mov $ARCH_SET_GS, %edi
-	lea gs_set(%rip), %r14
-	jmp arch_call
-gs_set:
-	test %rax, %rax
-	jnz gs_loaded
-	mov BLK_GS_BASE(%rbx), %rsi
-	mov %rsi, BLK_GS_LOADED(%rbx)
-gs_loaded:
+	LOAD_BASE BLK_FS_BASE, BLK_FS_LOADED, ARCH_SET_FS
+	LOAD_BASE BLK_GS_BASE, BLK_GS_LOADED, ARCH_SET_GS
 	ret /* to the restorer */
 arch_call:
 	mov $SYS_arch_prctl, %eax
