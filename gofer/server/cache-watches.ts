@@ -18,6 +18,7 @@ import { Errno } from '../../native/libc';
 import * as inotify from '../hostfs/inotify';
 import * as sys from '../hostfs/sys';
 import type { File } from './file';
+import { WatchRefs } from './watch-refs';
 
 /** MAX_CACHE_WATCHES bounds one connection's cache watches (the sentry's dentry cache
  * holds about a thousand names: a directory per name at most). */
@@ -29,16 +30,19 @@ export const LOCAL_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x7
 
 /** CacheWatchTable holds one connection's cache watches. */
 export class CacheWatchTable {
-  /** ifd is the inotify instance (-1 until the first watch). */
-  ifd = -1;
   /** passed is set once the instance's descriptor went to the client (with the first
    * Rcachewatch that succeeded). */
   passed = false;
-  private readonly refs = new Map<number, number>();
+  private readonly watches = new WatchRefs(MAX_CACHE_WATCHES);
+
+  /** ifd is the inotify instance (-1 until the first watch). */
+  get ifd(): number {
+    return this.watches.ifd;
+  }
 
   /** size is the number of watches. */
   get size(): number {
-    return this.refs.size;
+    return this.watches.size;
   }
 
   /** add watches directory `dir` for CHANGE_EVENTS: its wd, or -errno. */
@@ -47,42 +51,19 @@ export class CacheWatchTable {
     const fs = sys.fstatfs(dir.fd);
     if (typeof fs === 'number') return fs;
     if (!LOCAL_FS.has(fs.type)) return -Errno.EOPNOTSUPP;
-    if (this.ifd < 0) {
-      const fd = inotify.init();
-      if (fd < 0) return fd;
-      this.ifd = fd;
-    }
-    // The same directory gives the same wd: another reference to it.
-    const wd = inotify.addWatch(this.ifd, dir.fd, inotify.CHANGE_EVENTS | inotify.IN_ONLYDIR);
-    if (wd < 0) return wd;
-    const n = this.refs.get(wd);
-    if (n === undefined && this.refs.size >= MAX_CACHE_WATCHES) {
-      inotify.rmWatch(this.ifd, wd);
-      return -Errno.ENOSPC;
-    }
-    this.refs.set(wd, (n ?? 0) + 1);
-    return wd;
+    return this.watches.add(dir.fd, inotify.CHANGE_EVENTS | inotify.IN_ONLYDIR);
   }
 
   /** remove drops a reference to watch `wd`; the last one ends it (0 or -EINVAL). A
    * watch the host ended (its directory removed) ends quietly. */
   remove(wd: number): number {
-    const n = this.refs.get(wd);
-    if (n === undefined) return -Errno.EINVAL;
-    if (n > 1) {
-      this.refs.set(wd, n - 1);
-      return 0;
-    }
-    this.refs.delete(wd);
-    inotify.rmWatch(this.ifd, wd);
-    return 0;
+    const r = this.watches.release(wd);
+    return r < 0 ? r : 0;
   }
 
   /** close ends every watch and the instance (Tversion, or the end of the connection). */
   close(): void {
-    if (this.ifd >= 0) sys.close(this.ifd);
-    this.ifd = -1;
+    this.watches.close();
     this.passed = false;
-    this.refs.clear();
   }
 }

@@ -25,8 +25,8 @@
 import { Errno } from '../../native/libc';
 import { MAX_NOTES, NOFID, type Note } from '../p9';
 import * as inotify from '../hostfs/inotify';
-import * as sys from '../hostfs/sys';
 import type { File } from './file';
+import { WatchRefs } from './watch-refs';
 
 /** MAX_WATCHES bounds one connection's watches (Linux's max_user_watches answers ENOSPC). */
 export const MAX_WATCHES = 8192;
@@ -37,56 +37,42 @@ const readBuf = Buffer.alloc(64 * 1024);
 
 /** WatchTable holds one connection's watches and its queue of host events. */
 export class WatchTable {
-  /** ifd is the host inotify instance (-1 until the first watch). */
-  ifd = -1;
   /** parked is the tag of a Tnotify waiting for events (-1 when none waits). */
   parked = -1;
-  private readonly refs = new Map<number, number>();
+  private readonly watches = new WatchRefs(MAX_WATCHES);
   /** watched is the File each wd was first added for: its name (kept current by renames)
    * tells whether the events of that watched file itself are a request's own. */
   private readonly watched = new Map<number, File>();
   private queue: Note[] = [];
 
+  /** ifd is the host inotify instance (-1 until the first watch). */
+  get ifd(): number {
+    return this.watches.ifd;
+  }
+
   /** size is the number of watches. */
   get size(): number {
-    return this.refs.size;
+    return this.watches.size;
   }
 
   /** add watches `file` (a directory or a regular file) and returns its wd, or -errno. */
   add(file: File): number {
     if (!file.isDir && !file.isRegular) return -Errno.EOPNOTSUPP;
-    if (this.ifd < 0) {
-      const fd = inotify.init();
-      if (fd < 0) return fd;
-      this.ifd = fd;
-    }
-    // The same host file gives the same wd: another reference to it.
-    const wd = inotify.addWatch(this.ifd, file.fd);
+    const wd = this.watches.add(file.fd);
+    if (wd === -Errno.ENOSPC) this.drain(null); // the IN_IGNORED of a watch refused: dropped
     if (wd < 0) return wd;
-    const n = this.refs.get(wd);
-    if (n === undefined && this.refs.size >= MAX_WATCHES) {
-      inotify.rmWatch(this.ifd, wd);
-      this.drain(null); // its IN_IGNORED, of a wd not held: dropped
-      return -Errno.ENOSPC;
-    }
-    this.refs.set(wd, (n ?? 0) + 1);
-    if (n === undefined) this.watched.set(wd, file);
+    if (!this.watched.has(wd)) this.watched.set(wd, file);
     return wd;
   }
 
   /** remove drops a reference to watch `wd`; the last one ends the watch (0 or -EINVAL). */
   remove(wd: number): number {
-    const n = this.refs.get(wd);
-    if (n === undefined) return -Errno.EINVAL;
-    if (n > 1) {
-      this.refs.set(wd, n - 1);
-      return 0;
-    }
-    this.drain(null); // what the host reported of it before is still the host's
-    this.refs.delete(wd);
+    const r = this.watches.release(wd);
+    if (r !== 1) return r;
+    // What the host reported of others before is still the host's; of this one, dropped.
+    this.drain(null);
     this.watched.delete(wd);
     this.queue = this.queue.filter((e) => e.wd !== wd);
-    inotify.rmWatch(this.ifd, wd);
     return 0;
   }
 
@@ -109,9 +95,9 @@ export class WatchTable {
           this.push({ wd: NOFID, mask: inotify.IN_Q_OVERFLOW, cookie: 0, name: '' });
           continue;
         }
-        if (!this.refs.has(e.wd)) continue;
+        if (!this.watches.has(e.wd)) continue;
         if (e.mask & inotify.IN_IGNORED) {
-          this.refs.delete(e.wd);
+          this.watches.forget(e.wd);
           this.watched.delete(e.wd);
         } else if (own && (e.mask & kinds) !== 0 && own.includes(e.name === '' ? this.watched.get(e.wd)?.name ?? '' : e.name)) {
           continue;
@@ -142,9 +128,7 @@ export class WatchTable {
 
   /** close ends every watch and the instance (Tversion, or the end of the connection). */
   close(): void {
-    if (this.ifd >= 0) sys.close(this.ifd);
-    this.ifd = -1;
-    this.refs.clear();
+    this.watches.close();
     this.watched.clear();
     this.queue = [];
     this.parked = -1;
