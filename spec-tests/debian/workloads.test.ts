@@ -7,8 +7,10 @@
  * sendfile), sort's temporary files, rlimits, a pty, pgrep/pkill, mmap with fadvise and
  * memfd, NSS lookups, a tree walk, git branches and gc, four concurrent sqlite3 writers,
  * perl modules and sockets, file metadata (times, modes, fifos, fallocate, fsync), user
- * xattrs through tar, script's pty, nice and taskset, and Python's signals, threads and
- * socketpairs. Each is a first thing a CI job or a service does.
+ * xattrs through tar, script's pty, nice and taskset, Python's signals, threads and
+ * socketpairs, the sanitizers (UBSan, TSan, ASan without its leak check, which needs
+ * ptrace), a static binary, a venv, a 1 TiB reservation, RLIMIT_AS, dpkg, useradd, xz's
+ * threads and a sqlite vacuum. Each is a first thing a CI job or a service does.
  */
 import { expectSameAsRunc } from './image';
 const CASES: Array<[string, string]> = [
@@ -65,6 +67,9 @@ a, b = socket.socketpair(); a.sendall(b"x" * 100000); print(len(b.recv(200000, s
 print(os.cpu_count() > 0, len(os.sched_getaffinity(0)) > 0, os.getloadavg() is not None)
 import tempfile, shutil; d = tempfile.mkdtemp(); open(d + "/f", "w").write("x"); shutil.rmtree(d); print("rmtree", os.path.exists(d))'`],
   ['perl sockets and select', `perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0") or die; my $p = $s->sockport; if (!fork) { my $c = IO::Socket::INET->new("127.0.0.1:$p") or die; print $c "ping\\n"; exit } my $a = $s->accept; print scalar <$a>; wait; print "done\\n"'`],
+  ['sanitizers', `printf '#include <stdio.h>\\n#include <limits.h>\\nint main(int c, char **v){int x = INT_MAX; x += c; printf("%%d\\\\n", x); return 0;}\\n' > u.c && gcc -fsanitize=undefined -o u u.c && ./u 2>&1 | sed 's/^.*runtime error/runtime error/'; printf '#include <pthread.h>\\n#include <stdio.h>\\nint n; void *w(void *a){n++; return a;}\\nint main(void){pthread_t t; pthread_create(&t,0,w,0); pthread_join(t,0); printf("%%d\\\\n", n); return 0;}\\n' > t.c && gcc -fsanitize=thread -o t t.c && ./t; printf '#include <stdlib.h>\\nint main(void){char *p = malloc(10); p[10]=1; return p[10];}\\n' > a.c && gcc -fsanitize=address -o a a.c && { ASAN_OPTIONS=detect_leaks=0 ./a 2>&1 | grep -o 'heap-buffer-overflow' | head -1; }`],
+  ['static binary, venv, 1 TiB reservation', `printf '#include <stdio.h>\\nint main(void){puts("static");return 0;}\\n' > s.c && gcc -static -o s s.c && ./s && ldd ./s 2>&1 | head -1; python3 -m venv --without-pip /tmp/v && /tmp/v/bin/python -c 'import sys; print(sys.prefix, sys.base_prefix)'; python3 -c 'import mmap; m = mmap.mmap(-1, 1 << 40, flags=mmap.MAP_PRIVATE|mmap.MAP_ANONYMOUS|0x4000); m[5] = 1; m[(1<<39)] = 2; print(m[5], m[1<<39], len(m))'; bash -c 'ulimit -v 200000; python3 -c "x = bytearray(400*1024*1024)" 2>&1 | tail -1'`],
+  ['dpkg, useradd, xz -T2, sqlite vacuum', `dpkg -l | wc -l; dpkg --verify coreutils; echo verify $?; useradd -m -s /bin/bash tester && su tester -c 'cd && pwd && touch f && ls -l f | cut -d" " -f3'; userdel -r tester; echo del $?; seq 1 300000 > s; xz -T2 -k s && xz -dc s.xz | md5sum; sqlite3 b.db 'create table t(x, y); with recursive c(i) as (select 1 union all select i+1 from c limit 100000) insert into t select i, hex(randomblob(20)) from c; delete from t where x % 2 = 0; vacuum; select count(*) from t; pragma integrity_check;'`],
 ];
 describe('Debian workloads under tvisor match runc', () => {
   test.each(CASES)('%s', (_name, script) => expectSameAsRunc(script));
