@@ -268,6 +268,58 @@ if (optedOut()) {
       }
     });
 
+    dockerTest('resource and identity flags as under runc: --pids-limit, --cpus/--cpuset-cpus, --memory, --ulimit, --shm-size, --sysctl, --device, --hostname, --add-host, --entrypoint, -u with --group-add', () => {
+      const runs: Array<[string[], string]> = [
+        [['--pids-limit', '20', '--cpus', '1', '--cpuset-cpus', '0', '--memory', '64m'],
+          '(for i in $(seq 40); do sleep 2 & done) 2>/dev/null; echo "40 forks under a limit of 20: $?"; nproc; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; wait'],
+        [['--ulimit', 'nofile=100:200', '--shm-size', '16m', '--sysctl', 'net.ipv4.ip_forward=1', '--device', '/dev/null:/dev/mynull'],
+          'ulimit -n; ulimit -Hn; df -k /dev/shm | tail -1 | awk "{print \\$2}"; cat /proc/sys/net/ipv4/ip_forward; ls -l /dev/mynull | cut -c1; echo x > /dev/mynull && echo wrote'],
+        [['--hostname', 'box1', '--add-host', 'foo:10.1.2.3', '-u', '1000:1000', '--group-add', '10', '--entrypoint', '/bin/sh'],
+          'hostname; cat /etc/hostname; grep foo /etc/hosts; id'],
+      ];
+      for (const [flags, script] of runs) {
+        const cmd = flags.includes('--entrypoint') ? ['-c', script] : ['sh', '-c', script];
+        const [runc, tvisor] = [PEER, RT].map((rt) => d(['run', '--rm', rt, ...flags, IMG, ...cmd]));
+        expect({ flags, status: runc.status, stderr: runc.stderr }).toEqual({ flags, status: 0, stderr: '' });
+        expect({ flags, stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status })
+          .toEqual({ flags, stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
+      }
+    }, 120_000);
+
+    dockerTest('pause, unpause, stats, top, cp both ways, restart and update as under runc', async () => {
+      const seen: Record<string, string[]> = {};
+      for (const rt of [PEER, RT]) {
+        const lines: string[] = [];
+        const id = ok(d(['run', '-d', rt, IMG, 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /root/c; sleep 0.1; done'])).trim();
+        expect(await waitFor(() => d(['exec', id, 'cat', '/root/c']).stdout.trim() !== '')).toBe(true);
+        if (rt === RT) recordSandbox(id);
+        const step = (what: string, args: string[]) => {
+          const r = d(args);
+          lines.push(`${what}: ${r.status} ${r.stderr.trim()}`);
+          return r;
+        };
+        step('pause', ['pause', id]);
+        lines.push(`state ${d(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim()}`);
+        const before = d(['exec', id, 'cat', '/root/c']);
+        lines.push(`exec while paused refused: ${before.status !== 0}`);
+        step('unpause', ['unpause', id]);
+        lines.push(`stats shows memory: ${/B \//.test(step('stats', ['stats', '--no-stream', '--format', '{{.MemUsage}}', id]).stdout)}`);
+        lines.push(`top shows the shell: ${step('top', ['top', id]).stdout.includes('sh -c')}`);
+        const out = path.join(dockerd.dir, `cp-out-${rt.slice(10)}`);
+        step('cp out', ['cp', `${id}:/root/c`, out]);
+        lines.push(`copied a count: ${/^\d+\n$/.test(fs.readFileSync(out, 'utf8'))}`);
+        step('cp in', ['cp', out, `${id}:/root/h`]);
+        lines.push(`the container reads it: ${/^\d+\n$/.test(d(['exec', id, 'cat', '/root/h']).stdout)}`);
+        step('restart', ['restart', '-t', '1', id]);
+        expect(await waitFor(() => d(['inspect', '-f', '{{.State.Running}}', id]).stdout.trim() === 'true')).toBe(true);
+        if (rt === RT) recordSandbox(id);
+        step('update', ['update', '--memory', '128m', '--memory-swap', '128m', id]);
+        ok(d(['rm', '-f', id]));
+        seen[rt] = lines;
+      }
+      expect(seen[RT]).toEqual(seen[PEER]);
+    }, 120_000);
+
     dockerTest('nothing is left behind: containers, tvisor processes, mounts, state directories', async () => {
       expect(await waitFor(() => d(['ps', '-aq']).stdout.trim() === '')).toBe(true);
       expect(await waitFor(() => tvisorProcessesUsing(dockerd.dir).length === 0)).toBe(true);
