@@ -32,6 +32,7 @@ import { enterProcFd } from './hostfs/inotify';
 import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
 import { phasesStart } from '../native/phases';
+import { loadFsAddon } from '../native/fs/fs-native';
 import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
@@ -134,6 +135,9 @@ export async function main(argv: string[]): Promise<number> {
   // /proc/self/fd is opened now, once: files are re-opened through it (server/file.ts),
   // and it must be open before the gofer gives up its view of the host.
   procSelfFd();
+  // The native listing (Treaddirstat) is a host file too: loaded before the gofer gives
+  // up its view of the host, and before its allowlist forbids loading code.
+  loadFsAddon();
   // The phase sums' file is a host path too: opened before the gofer gives it up.
   phasesStart('gofer');
   profileMark('exports-open');

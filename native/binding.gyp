@@ -1,5 +1,6 @@
 # binding.gyp builds tvisor's native addons (built by `make`, see native/module.mk): the
-# ptrace platform, the sentry's host-I/O reactor and the systrap platform, with one set of
+# ptrace platform, the sentry's host-I/O reactor, the systrap platform, the KVM platform and the
+# gofer's directory listing (fs/dirstat.cc), with one set of
 # hardening and warning flags.
 {
   "target_defaults": {
@@ -15,6 +16,7 @@
     { "target_name": "tvisor_ptrace", "sources": ["ptrace/addon.cc"] },
     { "target_name": "tvisor_net", "sources": ["net/reactor.cc"] },
     { "target_name": "tvisor_systrap", "sources": ["systrap/addon.cc"] },
-    { "target_name": "tvisor_kvm", "sources": ["kvm/addon.cc", "kvm/vm.c"] }
+    { "target_name": "tvisor_kvm", "sources": ["kvm/addon.cc", "kvm/vm.c"] },
+    { "target_name": "tvisor_fs", "sources": ["fs/dirstat.cc"] }
   ]
 }

@@ -1,7 +1,7 @@
 import { allMessageNames, ATTR_SIZE, decode, DecodeError, encode, fieldsOf, typeOf } from './codec';
 import { decodeDirents, encodeDirent, type Dirent } from './dirent';
 import { FrameSplitter } from './frame';
-import { MAX_DIRSTATS, MAX_NOTES, type FieldKind, type Message, type MsgName } from './messages';
+import { EncodedDirStats, MAX_DIRSTATS, MAX_NOTES, type FieldKind, type Message, type MsgName } from './messages';
 import { Writer, type Qid } from './wire';
 
 /** sample builds a distinctive value of each field kind (seeded so fields differ). */
@@ -173,6 +173,16 @@ describe('9P2000.L codec', () => {
     const cut = Buffer.from(got.subarray(0, 17 + ATTR_SIZE + 4 + 52));
     cut.writeUInt32LE(cut.length, 0);
     expect(() => decode(cut)).toThrow(/Rreaddirstat.entries.size: truncated/);
+  });
+
+  it('copies pre-encoded Rreaddirstat entries as they are, the same frame as from objects', () => {
+    const entries = [3, 11, 17].map((seed, i) => ({ name: `entry-${i}`, attr: bodyOf('Rgetattr', seed) }));
+    const fromObjects = encode({ kind: 'Rreaddirstat', tag: 4, next: 9, entries } as unknown as Message);
+    // The entries' bytes: after header 7, next 4 and n 2.
+    const raw = Buffer.from(fromObjects.subarray(13));
+    const fromBytes = encode({ kind: 'Rreaddirstat', tag: 4, next: 9, entries: new EncodedDirStats(3, raw) } as unknown as Message);
+    expect(fromBytes).toEqual(fromObjects);
+    expect((decode(fromBytes) as Message<'Rreaddirstat'>).entries).toEqual(entries);
   });
 
   it('splits a stream into frames across arbitrary chunk boundaries', () => {

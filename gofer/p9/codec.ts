@@ -6,7 +6,7 @@
  * of range is rejected with a DecodeError that names the message and the field, never
  * with an exception from deep inside a parse.
  */
-import { HEADER_SIZE, MAX_DIRSTATS, MAX_NOTES, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
+import { EncodedDirStats, HEADER_SIZE, MAX_DIRSTATS, MAX_NOTES, MESSAGES, type FieldKind, type Message, type MsgName } from './messages';
 import { Reader, Writer, type Qid } from './wire';
 
 interface Entry {
@@ -127,6 +127,13 @@ function writeField(w: Writer, kind: FieldKind, v: unknown): void {
       for (const a of v as Array<Record<string, unknown>>) writeAttr(w, a);
       return;
     case 'dirstats':
+      if (v instanceof EncodedDirStats) {
+        w.u16(v.count);
+        w.reserve(v.bytes.length);
+        v.bytes.copy(w.buf, w.pos);
+        w.pos += v.bytes.length;
+        return;
+      }
       w.u16((v as unknown[]).length);
       for (const e of v as Array<{ name: string; attr: Record<string, unknown> }>) {
         w.str(e.name);

@@ -227,6 +227,16 @@ export interface DirStat {
   attr: Body<'Rgetattr'>;
 }
 
+/**
+ * EncodedDirStats is Rreaddirstat's entries already in their wire form: `count` entries,
+ * each name[s] and an Rgetattr body, back to back in `bytes`. The gofer's listing writes
+ * them so (gofer/hostfs/dirstat.ts) and the encoder copies them as they are, in place of
+ * a DirStat[]; decoding always gives a DirStat[].
+ */
+export class EncodedDirStats {
+  constructor(readonly count: number, readonly bytes: Buffer) {}
+}
+
 /** Note is one event of Rnotify: a host change to a watched file (inotify(7)'s fields). */
 export interface Note {
   wd: number;

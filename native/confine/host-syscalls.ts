@@ -244,7 +244,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 202, name: 'futex', who: ['systrap-stub'], gadget: ['wake', 'wait'], args: [[LOW32(1, FUTEX_WAKE)], [LOW32(1, FUTEX_WAIT)]], argsText: 'FUTEX_WAKE at the wake site, FUTEX_WAIT at the wait site', why: 'the handler wakes the sentry and sleeps until its answer (on the application\'s own memory at worst; the sentry bounds the wait)' },
   { nr: 203, name: 'sched_setaffinity', who: S, why: 'keeping a tracer and its stub thread on one CPU' },
   { nr: 204, name: 'sched_getaffinity', who: S, why: 'the tracer\'s CPU mask' },
-  { nr: 217, name: 'getdents64', who: SG, why: 'Treaddir; bin/tvisor lists stale code caches at exit' },
+  { nr: 217, name: 'getdents64', who: SG, why: 'Treaddir, Treaddirstat (native/fs/dirstat.cc); bin/tvisor lists stale code caches at exit' },
   { nr: 222, name: 'timer_create', who: S, why: 'the KVM platform\'s 10 ms time slice on a vCPU thread\'s CPU clock', args: [[LOW32(0, -2)]], argsText: 'clock: the calling thread\'s CPU clock' },
   { nr: 223, name: 'timer_settime', who: S, why: 'arming the KVM platform\'s time slice' },
   {
@@ -283,7 +283,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 317, name: 'seccomp', who: ['systrap-stub'], gadget: 'inject', args: [[eq(0, SECCOMP_SET_MODE_FILTER), eq(1, 0), eq(2, SYSTRAP_FPROG_B)]], argsText: 'SET_MODE_FILTER, no flags, filter B only', why: 'a new thread installs filter B, before its detach' },
   { nr: 318, name: 'getrandom', who: S, why: 'the container\'s getrandom (OpenSSL reseeds from the host)' },
   { nr: 322, name: 'execveat', who: S, why: 'stub spawn execs the stub binary from its descriptor', args: [[LOW32(0, 'stubFd'), eq(4, AT_EMPTY_PATH)]], argsText: 'the stub binary\'s descriptor, AT_EMPTY_PATH' },
-  { nr: 332, name: 'statx', who: SG, why: 'Tgetattr; Node\'s stat' },
+  { nr: 332, name: 'statx', who: SG, why: 'Tgetattr, Treaddirstat (native/fs/dirstat.cc); Node\'s stat' },
   { nr: 334, name: 'rseq', who: SG, why: 'glibc registers each new thread' },
   { nr: 425, name: 'io_uring_setup', who: SG, action: 'enosys', why: 'ENOSYS: libuv keeps to its thread pool' },
   { nr: 435, name: 'clone3', who: SG, action: 'enosys', why: 'ENOSYS: glibc falls back to clone, whose flags the filter reads' },

@@ -3,12 +3,13 @@
  */
 import { Errno } from '../../../native/libc';
 import * as sys from '../../hostfs/sys';
-import { ATTR_SIZE, GetattrMask, MAX_DIRSTATS, NOFID, type Body, type DirStat, type Qid } from '../../p9';
+import { GetattrMask, MAX_DIRSTATS, NOFID, type Body, type Qid } from '../../p9';
+import { listDirStat } from '../../hostfs/dirstat';
 import { asCaller } from '../caller';
 import type { Export } from '../export';
-import { eachDirent, File, qidOf, validNewName, walkOne, walkOneStat } from '../file';
+import { File, qidOf, walkOne, walkOneStat } from '../file';
 import { MAX_FIDS, type Session } from '../session';
-import { isErr, reply, type HandlerTable } from './types';
+import { isErr, reply, type HandlerTable, type Reply } from './types';
 import { PHASES, phaseAdd } from '../../../native/phases';
 
 /** makedev encodes a device number as glibc's dev_t, the encoding 9P peers send. */
@@ -37,45 +38,17 @@ function attrOf(s: Session, exp: Export, st: sys.Stat): Body<'Rgetattr'> {
 /** DIRSTAT_HEADER is Rreaddirstat's header and fields before its entries (size type tag
  * next n); each entry is its name and an Rgetattr body (ATTR_SIZE). */
 const DIRSTAT_HEADER = 13;
-/** DENTS_BUF is the getdents64 buffer of Treaddirstat. */
-const DENTS_BUF = 32 * 1024;
 
-/** listStat lists directory `dir` for Treaddirstat (as the caller: see there). */
-function listStat(s: Session, dir: File, offset: number, count: number): Body<'Rreaddirstat'> | number {
+/** listStat lists directory `dir` for Treaddirstat (as the caller: see there): the
+ * entries and their attributes in one native call (hostfs/dirstat.ts), in wire form. */
+function listStat(s: Session, dir: File, offset: number, count: number): Reply | number {
   const fd = dir.reopen(sys.O_RDONLY | sys.O_DIRECTORY);
   if (fd < 0) return fd;
   try {
-    const entries: DirStat[] = [];
-    const raw = Buffer.allocUnsafe(DENTS_BUF);
-    let size = DIRSTAT_HEADER, index = 0, next = 0;
-    for (;;) {
-      const g0 = PHASES.on ? performance.now() : 0;
-      const n = sys.getdents64(fd, raw);
-      if (PHASES.on) phaseAdd('gofer:getdents64', performance.now() - g0);
-      if (n < 0) return n;
-      if (n === 0) break;
-      eachDirent(raw, n, ({ name }) => {
-        if (name === '.' || name === '..') return true;
-        if (index++ < offset) return true;
-        const need = 2 + Buffer.byteLength(name) + ATTR_SIZE;
-        if (entries.length >= count || size + need > s.msize) {
-          next = index - 1;
-          return false;
-        }
-        // One statx of the entry beneath the directory, never following a symlink: the
-        // file a confined lookup of this one name (walkOne) would reach, in one host call.
-        if (validNewName(name) < 0) return true;
-        const s0 = PHASES.on ? performance.now() : 0;
-        const st = sys.statAt(dir.fd, name);
-        if (PHASES.on) phaseAdd('gofer:statx', performance.now() - s0);
-        if (isErr(st)) return true; // gone since the listing: left out
-        entries.push({ name, attr: attrOf(s, dir.exp, st) });
-        size += need;
-        return true;
-      });
-      if (next !== 0) break;
-    }
-    return { next, entries };
+    const l0 = PHASES.on ? performance.now() : 0;
+    const r = listDirStat(fd, offset, count, s.msize - DIRSTAT_HEADER, s.exports.ids, dir.exp, s.fdPassing);
+    if (PHASES.on) phaseAdd('gofer:list', performance.now() - l0);
+    return isErr(r) ? r : { kind: 'Rreaddirstat', next: r.next, entries: r.entries };
   } finally {
     sys.close(fd);
   }
@@ -169,9 +142,9 @@ export const walkHandlers: HandlerTable = {
 
   // Treaddirstat (9P2000.L.fd): the entries of the directory fid (not `.` nor `..`), each
   // with the attributes Tgetattr would read of it after a Twalk of its name: each is read
-  // as the one entry of that name beneath the directory (sys.statAt: one component, a
-  // symlink's own attributes, never followed), and the directory is listed and searched as the caller (read and search
-  // permission, checked by the host). No fid is made. `offset` entries are skipped and at
+  // as the one entry of that name beneath the directory (hostfs/dirstat.ts: one component,
+  // a symlink's own attributes, never followed), and the directory is listed and searched
+  // as the caller (read and search permission, checked by the host). No fid is made. `offset` entries are skipped and at
   // most `count` (and MAX_DIRSTATS, and what fits in msize) returned; `next` says where to
   // go on, 0 at the end. An entry gone between listing and lookup is left out.
   Treaddirstat(s, m) {
@@ -182,8 +155,7 @@ export const walkHandlers: HandlerTable = {
     if (m.count === 0) return -Errno.EINVAL;
     if (!fid.file.isDir) return -Errno.ENOTDIR;
     const dir = fid.file;
-    const r = asCaller(s, [dir], () => listStat(s, dir, m.offset, Math.min(m.count, MAX_DIRSTATS)));
-    return isErr(r) ? r : reply('Rreaddirstat', r);
+    return asCaller(s, [dir], () => listStat(s, dir, m.offset, Math.min(m.count, MAX_DIRSTATS)));
   },
 
   Tgetattr(s, m) {
