@@ -12,6 +12,7 @@
  * sentry's own memory file, else ptrace), with a line for its debug log saying which and why.
  */
 // From index, not platform: index registers every backend.
+import { reapAllStubs } from './ptrace/address-space';
 import { getPlatformWith, MemoryFile, platformNames, PROT_EXEC, PROT_READ, Registers, type AddressSpace, type Context, type FileRange, type Platform } from './index';
 
 /** PlatformCheck is the outcome of one backend's self-check. */
@@ -111,6 +112,9 @@ export function openDefaultPlatform(memoryFile: MemoryFile, preferred = DEFAULT_
   try {
     platform = getPlatformWith(preferred, memoryFile);
     why = runCheck(platform);
+    // The check's stub is reaped now rather than by the release's timer, which a busy
+    // sandbox runs late: until then it would be one more child of the sentry.
+    reapAllStubs();
     if (!why) return { platform, note: `platform ${preferred}: the default (its self-check passed)` };
   } catch (err) {
     why = (err as Error).message.split('\n')[0];

@@ -43,6 +43,22 @@ export const RUNTIMES: Record<Runtime, { bin: string; flags: string[] }> = {
   tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: process.env.TVISOR_PLATFORM ? ['--platform', process.env.TVISOR_PLATFORM] : [] },
 };
 
+let platformOfTvisor: string | undefined;
+
+/**
+ * tvisorPlatform names the platform RUNTIMES.tvisor runs on: TVISOR_PLATFORM's, else the
+ * default its `tvisor platforms` marks (systrap where its self-check passes, else ptrace).
+ */
+export function tvisorPlatform(): string {
+  if (process.env.TVISOR_PLATFORM) return process.env.TVISOR_PLATFORM;
+  if (platformOfTvisor) return platformOfTvisor;
+  const r = spawnSync(RUNTIMES.tvisor.bin, ['platforms', '--format', 'json'], { encoding: 'utf8' });
+  const chosen = (JSON.parse(r.stdout || '[]') as { name: string; default?: boolean }[]).filter((c) => c.default).map((c) => c.name);
+  if (chosen.length !== 1) throw new Error(`${RUNTIMES.tvisor.bin} platforms: no single default (${r.stderr.trim() || r.stdout.trim()})`);
+  platformOfTvisor = chosen[0];
+  return platformOfTvisor;
+}
+
 /**
  * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary that runs it
  * on `platform` whatever --platform it is given (TVISOR_PLATFORM's), and returns its path:
