@@ -60,16 +60,17 @@ export function tvisorPlatform(): string {
 }
 
 /**
- * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary that runs it
- * on `platform` whatever --platform it is given (TVISOR_PLATFORM's), and returns its path:
- * the `bin` of RunOptions for a run that must use that platform.
+ * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary (`bin`, the
+ * runner's by default) that runs it on `platform` whatever --platform it is given
+ * (TVISOR_PLATFORM's), and returns its path: the `bin` of RunOptions for a run that must
+ * use that platform.
  */
-export function tvisorOnPlatform(platform: string, dir: string): string {
+export function tvisorOnPlatform(platform: string, dir: string, bin = RUNTIMES.tvisor.bin): string {
   const wrapper = path.join(dir, `tvisor-${platform}`);
   fs.writeFileSync(wrapper, [
     '#!/bin/sh',
     'for a; do shift; if [ -n "$skip" ]; then skip=; continue; fi; [ "$a" = --platform ] && { skip=1; continue; }; set -- "$@" "$a"; done',
-    `exec '${RUNTIMES.tvisor.bin}' --platform '${platform}' "$@"`,
+    `exec '${bin}' --platform '${platform}' "$@"`,
     '',
   ].join('\n'), { mode: 0o755 });
   return wrapper;
