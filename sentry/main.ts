@@ -5,10 +5,11 @@
  * socket). It exits with init's exit status (128+n for a death by signal n).
  *
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
- *                 [--platform ptrace|systrap|kvm] [--strace] [--debug] [--log-format text|json]
+ *                 [--platform ptrace|systrap|kvm]  (none: systrap where its self-check passes, else ptrace)
+ *                 [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
- *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
+ *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug or on systrap)
  *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
  *                                              empty root and become uid 65534 without capabilities)
  *                 [--lifeline-fd N]           (a pipe's read end: at its end, kill init)
