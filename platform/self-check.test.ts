@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MemoryFile, platformNames, registerPlatform, type Platform } from './index';
-import { checkPlatform, checkPlatforms, renderPlatformChecks } from './self-check';
+import { getPlatformWith, MemoryFile, platformNames, registerPlatform, type Platform } from './index';
+import { checkPlatform, checkPlatforms, openDefaultPlatform, renderPlatformChecks } from './self-check';
 import { StubPlatform } from './ptrace/stub-platform';
 import { PtraceAddressSpace } from './ptrace/address-space';
 import { newPtraceContext } from './ptrace/ptrace';
@@ -73,10 +73,56 @@ describe('the platforms\' self-check', () => {
     expect(checkPlatform(name)).toEqual({ name, works: false, reason: 'the first round trip gave {"kind":"exited","signal":9}, not getpid' });
   });
 
-  test('the table has one line per backend, the JSON the same checks', () => {
+  test('the table has one line per backend, the JSON the same checks; the default is marked in both', () => {
     const checks = [{ name: 'ptrace', works: true }, { name: 'systrap', works: false, reason: 'no seccomp' }];
-    expect(renderPlatformChecks(checks, 'table')).toBe('ptrace   works\nsystrap  does not work: no seccomp\n');
-    expect(JSON.parse(renderPlatformChecks(checks, 'json'))).toEqual(checks);
+    expect(renderPlatformChecks(checks, 'table')).toBe('ptrace   works (default)\nsystrap  does not work: no seccomp\n');
+    expect(JSON.parse(renderPlatformChecks(checks, 'json'))).toEqual([{ ...checks[0], default: true }, checks[1]]);
+    const both = [{ name: 'ptrace', works: true }, { name: 'systrap', works: true }];
+    expect(renderPlatformChecks(both, 'table')).toBe('ptrace   works\nsystrap  works (default)\n');
+    expect(JSON.parse(renderPlatformChecks(both, 'json'))).toEqual([both[0], { ...both[1], default: true }]);
+  });
+});
+
+describe('the default platform (a sentry without --platform)', () => {
+  test('is systrap where its self-check passes, over the memory file it is given', () => {
+    const mf = MemoryFile.create({ name: 'tvisor-default-test' });
+    try {
+      const { platform, note } = openDefaultPlatform(mf);
+      const want = hostCan('systrap') ? 'systrap' : 'ptrace';
+      expect(platform.name).toBe(want);
+      expect(platform.memoryFile).toBe(mf);
+      expect(note).toMatch(want === 'systrap' ? /^platform systrap: the default \(its self-check passed\)$/ : /^platform ptrace: the default here, since systrap's self-check failed: .+$/);
+      // The check gave its code page back: the memory file holds what one address space,
+      // made and released, leaves (the backend's own pages).
+      const other = MemoryFile.create({ name: 'tvisor-default-test' });
+      try {
+        const p = getPlatformWith(want, other);
+        p.newAddressSpace().release();
+        expect(mf.usedBytes).toBe(other.usedBytes);
+        p.release();
+      } finally {
+        other.close();
+      }
+      platform.release();
+    } finally {
+      mf.close();
+    }
+  });
+
+  test('is the fallback, with the preferred backend\'s reason, where that one fails its check', () => {
+    const name = `broken-default-${process.pid}`;
+    registerPlatform(name, () => {
+      throw new Error('no such host feature');
+    });
+    const mf = MemoryFile.create({ name: 'tvisor-default-test' });
+    try {
+      const { platform, note } = openDefaultPlatform(mf, name, 'ptrace');
+      expect(platform.name).toBe('ptrace');
+      expect(note).toBe(`platform ptrace: the default here, since ${name}'s self-check failed: no such host feature`);
+      platform.release();
+    } finally {
+      mf.close();
+    }
   });
 });
 
@@ -94,8 +140,10 @@ describe('tvisor platforms', () => {
 
     const table = spawnSync(TVISOR, ['platforms'], { encoding: 'utf8' });
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines.map((l) => /^(\S+) +(works|does not work: .+)$/.exec(l)?.slice(1, 3))).toEqual(
-      listed.map((c) => [c.name, c.works ? 'works' : `does not work: ${c.reason}`]));
+    expect(lines.map((l) => /^(\S+) +(works|does not work: .+?)( \(default\))?$/.exec(l)?.slice(1, 4))).toEqual(
+      listed.map((c) => [c.name, c.works ? 'works' : `does not work: ${c.reason}`, c.name === (hostCan('systrap') ? 'systrap' : 'ptrace') ? ' (default)' : undefined]));
+    // Exactly one default, the one a sentry without --platform takes.
+    expect(listed.filter((c) => (c as { default?: boolean }).default).map((c) => c.name)).toEqual([hostCan('systrap') ? 'systrap' : 'ptrace']);
   });
 
   test('a wrong --format is one line and status 2', () => {

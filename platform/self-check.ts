@@ -7,10 +7,13 @@
  * is missing (no seccomp RET_TRAP, no ptrace, no /dev/kvm, a stub that does not start)
  * fails with the reason its first failing step gave.
  *
- * `tvisor platforms` prints these results; the sentry logs them when it picks a default.
+ * `tvisor platforms` prints these results and marks the default: openDefaultPlatform is
+ * what a sentry started without --platform uses (systrap where its check passes on the
+ * sentry's own memory file, else ptrace), with a line for its debug log saying which and why.
  */
 // From index, not platform: index registers every backend.
-import { getPlatformWith, MemoryFile, platformNames, PROT_EXEC, PROT_READ, Registers, type AddressSpace, type Context, type Platform } from './index';
+import { reapAllStubs } from './ptrace/address-space';
+import { getPlatformWith, MemoryFile, platformNames, PROT_EXEC, PROT_READ, Registers, type AddressSpace, type Context, type FileRange, type Platform } from './index';
 
 /** PlatformCheck is the outcome of one backend's self-check. */
 export interface PlatformCheck {
@@ -41,9 +44,10 @@ function describe(r: ReturnType<Context['switch']>, regs: Registers): string {
 function runCheck(platform: Platform): string | undefined {
   let as: AddressSpace | undefined;
   let ctx: Context | undefined;
+  let range: FileRange | undefined;
   try {
     as = platform.newAddressSpace();
-    const range = platform.memoryFile.allocate(PAGE);
+    range = platform.memoryFile.allocate(PAGE);
     platform.memoryFile.view(range.offset, PAGE).set(CODE);
     const entry = Math.max(platform.minUserAddress, 0x400000);
     as.mapFile(entry, range, PROT_READ | PROT_EXEC);
@@ -59,6 +63,8 @@ function runCheck(platform: Platform): string | undefined {
   } finally {
     ctx?.release();
     as?.release();
+    // The page goes back: a sentry's check runs over the memory file it then uses.
+    if (range) platform.memoryFile.free(range);
   }
 }
 
@@ -83,14 +89,61 @@ export function checkPlatform(name: string): PlatformCheck {
   }
 }
 
+/** DEFAULT_PLATFORM is the backend a sentry uses without --platform where its check passes; FALLBACK_PLATFORM the one it uses otherwise. */
+export const DEFAULT_PLATFORM = 'systrap';
+export const FALLBACK_PLATFORM = 'ptrace';
+
+/** DefaultPlatform is openDefaultPlatform's result: the backend, and one line saying why it was chosen. */
+export interface DefaultPlatform {
+  readonly platform: Platform;
+  readonly note: string;
+}
+
+/**
+ * openDefaultPlatform creates the default backend over `memoryFile`: `preferred` (systrap)
+ * if its self-check passes there, else `fallback` (ptrace), which is not checked first
+ * (it is what ran before there was a choice; its own failure then is the sandbox's
+ * error). The check costs one stub started and two round trips; the backend keeps that
+ * stub's spare for the sandbox's first address space.
+ */
+export function openDefaultPlatform(memoryFile: MemoryFile, preferred = DEFAULT_PLATFORM, fallback = FALLBACK_PLATFORM): DefaultPlatform {
+  let platform: Platform | undefined;
+  let why: string | undefined;
+  try {
+    platform = getPlatformWith(preferred, memoryFile);
+    why = runCheck(platform);
+    // The check's stub is reaped now rather than by the release's timer, which a busy
+    // sandbox runs late: until then it would be one more child of the sentry.
+    reapAllStubs();
+    if (!why) return { platform, note: `platform ${preferred}: the default (its self-check passed)` };
+  } catch (err) {
+    why = (err as Error).message.split('\n')[0];
+  }
+  try {
+    platform?.release();
+  } catch {
+    // a backend that failed half-way may not release cleanly: the fallback runs anyway
+  }
+  return { platform: getPlatformWith(fallback, memoryFile), note: `platform ${fallback}: the default here, since ${preferred}'s self-check failed: ${why}` };
+}
+
 /** checkPlatforms runs the self-check of every registered backend, in registration order. */
 export function checkPlatforms(): PlatformCheck[] {
   return platformNames().map(checkPlatform);
 }
 
-/** renderPlatformChecks prints the checks, one line each (`table`) or as a JSON array. */
+/** defaultOf names the backend a sentry would use without --platform, given the checks (as openDefaultPlatform decides). */
+export function defaultOf(checks: readonly PlatformCheck[]): string {
+  return checks.some((c) => c.name === DEFAULT_PLATFORM && c.works) ? DEFAULT_PLATFORM : FALLBACK_PLATFORM;
+}
+
+/**
+ * renderPlatformChecks prints the checks, one line each (`table`, the default's marked
+ * `(default)`) or as a JSON array (the default's entry with `default: true`).
+ */
 export function renderPlatformChecks(checks: readonly PlatformCheck[], format: 'table' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify(checks, null, 2)}\n`;
+  const chosen = defaultOf(checks);
+  if (format === 'json') return `${JSON.stringify(checks.map((c) => (c.name === chosen ? { ...c, default: true } : c)), null, 2)}\n`;
   const width = Math.max(...checks.map((c) => c.name.length));
-  return checks.map((c) => `${c.name.padEnd(width)}  ${c.works ? 'works' : `does not work: ${c.reason}`}\n`).join('');
+  return checks.map((c) => `${c.name.padEnd(width)}  ${c.works ? 'works' : `does not work: ${c.reason}`}${c.name === chosen ? ' (default)' : ''}\n`).join('');
 }

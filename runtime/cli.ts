@@ -61,7 +61,7 @@ export const GLOBAL_FLAGS = {
   debug: { type: 'boolean', default: false, describe: 'enable debug logging' },
   'debug-log': { type: 'string', describe: 'additional log file receiving debug events of every tvisor process' },
   'systemd-cgroup': { type: 'boolean', default: false, describe: 'lay out the sandbox cgroup as systemd would (slice:prefix:name paths)' },
-  platform: { choices: ['ptrace', 'systrap', 'kvm'], default: 'ptrace', describe: 'how the sentry runs application code (systrap: seccomp traps over shared memory; kvm: user mode of a virtual machine, needs /dev/kvm; both opt-in)' },
+  platform: { choices: ['ptrace', 'systrap', 'kvm'], describe: 'how the sentry runs application code (default: systrap, seccomp traps over shared memory, where its start-up self-check passes, else ptrace; `tvisor platforms` shows which; kvm: user mode of a virtual machine, needs /dev/kvm, opt-in)' },
   network: { choices: ['none', 'host'], describe: 'sandbox network: host sockets in the sandbox\'s network namespace (the default of run and create), none (loopback inside the sandbox only; the default of do), or host with the host\'s namespace when config.json names none' },
   strace: { type: 'boolean', default: false, describe: 'log the system calls of the container' },
   'syscall-coverage': { type: 'boolean', default: false, hidden: true, describe: 'log, when the container ends, which implemented system calls it made (the tests\' coverage of the syscall table)' },
@@ -112,7 +112,7 @@ function globalOptions(a: Record<string, unknown>): GlobalOptions {
   return {
     root: String(a.root), log: a.log as string | undefined, logFormat: a['log-format'] as 'text' | 'json',
     debug: Boolean(a.debug), debugLog: a['debug-log'] as string | undefined, systemdCgroup: Boolean(a['systemd-cgroup']),
-    platform: a.platform as 'ptrace' | 'systrap' | 'kvm', network: a.network as 'none' | 'host' | undefined, strace: Boolean(a.strace),
+    platform: a.platform as 'ptrace' | 'systrap' | 'kvm' | undefined, network: a.network as 'none' | 'host' | undefined, strace: Boolean(a.strace),
     syscallCoverage: Boolean(a['syscall-coverage']),
   };
 }

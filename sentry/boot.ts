@@ -6,7 +6,8 @@
 import { noteStartAffinity } from './kernel/cpus';
 import type { Spec, Mount as SpecMount } from '../oci/config';
 import type { Client } from '../gofer/p9/client';
-import { getPlatform } from '../platform';
+import { getPlatform, MemoryFile } from '../platform';
+import { openDefaultPlatform } from '../platform/self-check';
 import { Kernel } from './kernel/kernel';
 import { spawnProcess } from './kernel/spawn';
 import { compileSeccomp } from './seccomp';
@@ -54,7 +55,8 @@ export interface BootOptions {
   /** id is the container's id (its cgroup's name as runc's container sees it). */
   id?: string;
   client: Client;
-  platform: string;
+  /** platform names the backend; undefined: the default (systrap where its self-check passes, else ptrace; openDefaultPlatform). */
+  platform?: string;
   log: SentryLog;
   /** stdio are the host descriptors of the container's stdin, stdout, stderr. */
   stdio: [number, number, number];
@@ -279,13 +281,20 @@ export function mountContainer(k: Kernel, spec: Spec, client: Client, log: Sentr
   maskAndProtect(k, spec);
 }
 
+/** defaultPlatform opens the default backend and writes the choice to the debug log. */
+function defaultPlatform(log: SentryLog) {
+  const { platform, note } = openDefaultPlatform(MemoryFile.create());
+  log.debug(note);
+  return platform;
+}
+
 /** boot builds the kernel and loads init from spec.process. */
 export function boot(o: BootOptions): Booted {
   const { spec, client, log } = o;
   noteStartAffinity();
   const limits = applyLimits(spec);
   setMountLimits(limits);
-  const platform = getPlatform(o.platform);
+  const platform = o.platform ? getPlatform(o.platform) : defaultPlatform(log);
   setTmpfsMemoryFile(platform.memoryFile);
   const rootFs = new GoferFs(client, '/', spec.root?.readonly ?? false);
   const mounts = new MountNamespace(rootFs, (spec.root?.readonly ? MS_RDONLY : 0) | MS_RELATIME, 'none');

@@ -5,10 +5,11 @@
  * socket). It exits with init's exit status (128+n for a death by signal n).
  *
  *   tvisor sentry --bundle DIR [--id ID] [--state-dir DIR] [--control SOCKET] [--ready-fd N]
- *                 [--platform ptrace|systrap] [--strace] [--debug] [--log-format text|json]
+ *                 [--platform ptrace|systrap|kvm]  (none: systrap where its self-check passes, else ptrace)
+ *                 [--strace] [--debug] [--log-format text|json]
  *                 [--preserved-fds FIRST:N]   (host fds FIRST.. become init's fds 3..)
  *                 [--start-at-once]           (start init when ready, without {"cmd":"start"})
- *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug)
+ *                 [--host-seccomp kill|trap|log]  (the sentry's own filter; trap with --debug or on systrap)
  *                 [--confine]                 (started in namespaces of its own: once ready, pivot into an
  *                                              empty root and become uid 65534 without capabilities)
  *                 [--lifeline-fd N]           (a pipe's read end: at its end, kill init)
@@ -74,7 +75,7 @@ function parse(argv: string[]) {
       'state-dir': { type: 'string' },
       control: { type: 'string' },
       'ready-fd': { type: 'string' },
-      platform: { type: 'string', default: 'ptrace' },
+      platform: { type: 'string' },
       strace: { type: 'boolean', default: false },
       'syscall-coverage': { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
@@ -158,14 +159,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const openLog = (f: string | undefined) => (f ? openSync(f, 'a', 0o600) : -1);
   let log: SentryLog;
-  let seccompMode: SeccompMode;
   let seccompFd: number;
   try {
-    // Under systrap, application syscalls meet the filter stubs inherit from the sentry:
-    // trap (skip the call, SIGSYS) rather than kill, so that they reach the stub's handler.
-    const mode = o['host-seccomp'] ?? (o.debug || o.platform === 'systrap' ? 'trap' : 'kill');
-    if (!SECCOMP_MODES.includes(mode as SeccompMode)) throw new Error(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
-    seccompMode = mode as SeccompMode;
+    // Given: checked now. Its default depends on the platform, known once booted (below).
+    const mode = o['host-seccomp'];
+    if (mode !== undefined && !SECCOMP_MODES.includes(mode as SeccompMode)) throw new Error(`--host-seccomp: "${mode}" is not one of ${SECCOMP_MODES.join(', ')}`);
     const logFd = openLog(o.log);
     const debugFd = openLog(o['debug-log']);
     // Started by the runtime (a ready pipe), the sandbox's stderr is the container's: logs go to files only.
@@ -345,7 +343,11 @@ export async function main(argv: string[]): Promise<number> {
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
     reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
-    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor(o.platform === 'systrap' ? 'tvisor-systrap-stub' : 'tvisor-stub') } });
+    // Under systrap, application syscalls meet the filter stubs inherit from the sentry:
+    // trap (skip the call, SIGSYS) rather than kill, so that they reach the stub's handler.
+    const systrap = kernel.platform.name === 'systrap';
+    const seccompMode = (o['host-seccomp'] ?? (o.debug || systrap ? 'trap' : 'kill')) as SeccompMode;
+    const seccomp = prepareSeccomp('sentry', { mode: seccompMode, debugFd: seccompFd, names: SYSCALLS.map((s) => s?.name), values: { stubFd: stubDescriptor(systrap ? 'tvisor-systrap-stub' : 'tvisor-stub') } });
     profileMark('seccomp-prepared');
     if (o.confine) {
       pivotToEmptyRoot({ pts: true });

@@ -2,7 +2,9 @@
 // over the thread's shared block (layout.h). The stub's handler leaves the signal frame
 // on the block's alternate stack and sets the state to EVENT; the sentry reads the frame
 // into a user_regs_struct, writes the answer back into the frame, sets RESUME and waits
-// for the next EVENT: first spinning, then sleeping on the state futex.
+// for the next EVENT: first spinning, then sleeping on the state futex. While the machine
+// has more runnable threads than CPUs, the stub thread is pinned to the sentry's CPU and
+// neither side spins (Placement, below).
 //
 // The block is writable by the application (it lives in the stub process, whose other
 // threads run application code): every address read from it is checked to lie inside
@@ -17,10 +19,12 @@
 #include <napi.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
@@ -47,6 +51,116 @@ int64_t stubSpinNs = 20 * 1000;
 thread_local int64_t avgRunNs = INT64_MAX / 2;
 thread_local int64_t avgHandleNs = INT64_MAX / 2;
 thread_local int64_t lastReturnNs = 0;
+
+// Placement: where the stub thread runs against the sentry thread that switches to it.
+// Spread (the scheduler's choice, usually another CPU): both sides may spin, which is the
+// fastest hand-off while each has a CPU of its own (bench-platform: 9 us a round trip
+// against 18-20 us pinned, load 4). Pinned (the stub thread on the sentry's CPU, the
+// sentry held there, as the ptrace backend holds its tracer): a futex hand-off on one CPU
+// and no spinning at all, which keeps its cost when the machine has more runnable threads
+// than CPUs, where spinners that yield wait for other work's time slices (spread: 25-177
+// us under two CPU-bound processes on 2 CPUs, pinned 27-44 us, ptrace 24-41 us).
+// kAuto picks between them from the machine's runnable count (/proc/loadavg's running
+// field: every runnable thread, this one included), sampled every kSampleNs: pinned as
+// soon as a sample shows more runnable threads than this process may use CPUs with the
+// two sides spinning (the sentry, the stub, and anything else), spread again once
+// kCalmSamples samples in a row show room for both.
+enum Placement { kAuto = 0, kSpread = 1, kPinned = 2 };
+Placement placement = kAuto;
+constexpr int64_t kSampleNs = 10 * 1000 * 1000;
+constexpr int kCalmSamples = 10;
+// loadavgFd is /proc/loadavg, opened when the addon loads (before the sentry is confined);
+// -1 when it could not be: kAuto then stays spread (the behaviour before placement).
+int loadavgFd = -1;
+// processMask is the sentry's affinity when the addon loaded (an unpinned stub thread's); cpus its size.
+cpu_set_t processMask;
+int cpus = 1;
+thread_local bool autoPinned = false;
+thread_local int calm = 0;
+thread_local int64_t lastSampleNs = 0;
+
+// RunnableNow reads the running count of /proc/loadavg ("0.50 0.40 0.30 3/120 4567"), or -1.
+int RunnableNow() {
+  char buf[128];
+  // SAFETY: a read of a procfs file this addon opened, into a local buffer; offset 0 makes
+  // the kernel generate the line afresh.
+  ssize_t n = pread(loadavgFd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  const char* p = buf;
+  for (int field = 0; field < 3 && p; field++) {
+    p = strchr(p, ' ');
+    if (p) p++;
+  }
+  return p ? atoi(p) : -1;
+}
+
+// Pinned decides the placement of the next round trip (kAuto: from a fresh sample, if due).
+bool Pinned(int64_t now) {
+  if (placement != kAuto) return placement == kPinned;
+  if (loadavgFd < 0 || now - lastSampleNs < kSampleNs) return autoPinned;
+  lastSampleNs = now;
+  int running = RunnableNow();
+  if (running < 0) return autoPinned;
+  // Pinned, the pair counts once (one side runs at a time); spread and spinning, twice.
+  int ours = autoPinned ? 1 : 2;
+  if (running - ours + 2 > cpus) {
+    autoPinned = true;
+    calm = 0;
+  } else if (autoPinned && ++calm >= kCalmSamples) {
+    autoPinned = false;
+  }
+  return autoPinned;
+}
+
+constexpr int kHoldSwitches = 1000;
+thread_local cpu_set_t sentryMask;
+thread_local int sentryHeldCpu = -1;
+thread_local int sentryHeldFor = 0;
+
+// HoldSentry narrows this thread's affinity to `cpu` for kHoldSwitches round trips (as the
+// ptrace addon's HoldTracer): the scheduler can still move the pair after that.
+void HoldSentry(int cpu) {
+  if (sentryHeldCpu == cpu) return;
+  if (sentryHeldCpu < 0 && sched_getaffinity(0, sizeof sentryMask, &sentryMask) < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  // SAFETY: this thread's own affinity; ReleaseSentry restores the mask read above.
+  if (sched_setaffinity(0, sizeof set, &set) == 0) {
+    sentryHeldCpu = cpu;
+    sentryHeldFor = kHoldSwitches;
+  }
+}
+
+void ReleaseSentry() {
+  if (sentryHeldCpu < 0) return;
+  // SAFETY: restores this thread's own affinity as it was before HoldSentry.
+  sched_setaffinity(0, sizeof sentryMask, &sentryMask);
+  sentryHeldCpu = -1;
+}
+
+// Place pins stub thread tid to this thread's CPU (and holds this thread there), or
+// unpins it; pin[0] is the CPU it was pinned to, -1 for none (the thread's JavaScript
+// state: the block is the application's to write).
+void Place(int tid, int32_t* pin, bool pinned) {
+  if (!pinned) {
+    ReleaseSentry();
+    // SAFETY: affinity of a thread of our own stub, back to the mask the process started with.
+    if (pin[0] >= 0 && sched_setaffinity(tid, sizeof processMask, &processMask) == 0) pin[0] = -1;
+    return;
+  }
+  int cpu = sched_getcpu();
+  if (cpu < 0) return;
+  if (cpu != pin[0]) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    // SAFETY: affinity of a thread of our own stub; failure only costs speed.
+    if (sched_setaffinity(tid, sizeof set, &set) == 0) pin[0] = cpu;
+  }
+  if (pin[0] >= 0) HoldSentry(pin[0]);
+}
 
 int64_t Average(int64_t avg, int64_t sample, int64_t bound) {
   if (sample > 4 * bound) sample = 4 * bound;
@@ -80,6 +194,7 @@ struct Stamps {
   double decode = 0;     // the sentry saw the event -> the switch returns
   double sentrySpun = 0; // round trips where the sentry spun
   double stubSpun = 0;   // round trips where the stub was told to spin
+  double pinned = 0;     // round trips with the stub pinned to the sentry's CPU
 };
 thread_local Stamps stamps;
 constexpr int64_t kPollNs = 10 * 1000 * 1000;
@@ -274,6 +389,7 @@ Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   auto* regs = reinterpret_cast<uint64_t*>(Buf(info, 2, kRegsSize));
   uint8_t* out = Buf(info, 3, kInfoSize);
   int pid = info[4].As<Napi::Number>().Int32Value(), tid = info[5].As<Napi::Number>().Int32Value();
+  int32_t* pin = info[6].As<Napi::Int32Array>().Data();
   int64_t entry = NowNs();
   if (__atomic_load_n(b.state(), __ATOMIC_ACQUIRE) != STATE_EVENT) return Napi::Number::New(env, kBroken);
   if (WriteAnswer(b, regs) == kBroken) return Napi::Number::New(env, kBroken);
@@ -281,13 +397,16 @@ Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   int64_t handle = lastReturnNs ? entry - lastReturnNs : INT64_MAX / 2;
   avgHandleNs = Average(avgHandleNs, handle, stubSpinNs);
   // The stub spins for its next answer only while the sentry has been answering quickly.
-  bool stubSpin = stubSpinNs > 0 && avgHandleNs < stubSpinNs && ticksPerNs > 0;
+  bool pinned = Pinned(entry);
+  Place(tid, pin, pinned);
+  bool stubSpin = !pinned && stubSpinNs > 0 && avgHandleNs < stubSpinNs && ticksPerNs > 0;
   b.u64(BLK_STUB_SPIN) = stubSpin ? static_cast<uint64_t>(static_cast<double>(stubSpinNs) * ticksPerNs) : 0;
   uint64_t resumeTsc = Rdtsc();
   Resume(b);
   int64_t resumed = NowNs();
-  bool sentrySpin = sentrySpinNs > 0 && avgRunNs < sentrySpinNs;
+  bool sentrySpin = !pinned && sentrySpinNs > 0 && avgRunNs < sentrySpinNs;
   int r = WaitEvent(b, STATE_RESUME, pid, tid, sentrySpin ? sentrySpinNs : 0);
+  if (sentryHeldCpu >= 0 && --sentryHeldFor <= 0) ReleaseSentry();
   int64_t seen = NowNs();
   uint64_t seenTsc = Rdtsc();
   avgRunNs = Average(avgRunNs, seen - resumed, sentrySpinNs);
@@ -309,6 +428,7 @@ Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
     stamps.decode += lastReturnNs - seen;
     stamps.sentrySpun += sentrySpin;
     stamps.stubSpun += stubSpin;
+    stamps.pinned += pinned;
   }
   return Napi::Number::New(env, kind);
 }
@@ -339,6 +459,17 @@ Napi::Value SetSpin(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// setPlacement(mode) -> 0: 0 auto (the default), 1 spread, 2 pinned (see Placement).
+Napi::Value SetPlacement(const Napi::CallbackInfo& info) {
+  int mode = info[0].As<Napi::Number>().Int32Value();
+  if (mode < kAuto || mode > kPinned) throw Napi::RangeError::New(info.Env(), "placement out of range");
+  placement = static_cast<Placement>(mode);
+  autoPinned = false;
+  calm = 0;
+  lastSampleNs = 0;
+  return Napi::Number::New(info.Env(), 0);
+}
+
 // setStamps(on) -> 0: starts (and zeroes) or stops this thread's debug stamps.
 Napi::Value SetStamps(const Napi::CallbackInfo& info) {
   stamps = Stamps{};
@@ -359,6 +490,7 @@ Napi::Value GetStamps(const Napi::CallbackInfo& info) {
   o["decode"] = stamps.decode;
   o["sentrySpun"] = stamps.sentrySpun;
   o["stubSpun"] = stamps.stubSpun;
+  o["pinned"] = stamps.pinned;
   return o;
 }
 
@@ -373,8 +505,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["awaitEvent"] = Napi::Function::New(env, AwaitEvent, "awaitEvent");
   exports["endThread"] = Napi::Function::New(env, EndThread, "endThread");
   exports["setSpin"] = Napi::Function::New(env, SetSpin, "setSpin");
+  exports["setPlacement"] = Napi::Function::New(env, SetPlacement, "setPlacement");
   exports["setStamps"] = Napi::Function::New(env, SetStamps, "setStamps");
   exports["stamps"] = Napi::Function::New(env, GetStamps, "stamps");
+  // SAFETY: a read-only procfs file, kept for the process's life (Pinned's samples).
+  loadavgFd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (sched_getaffinity(0, sizeof processMask, &processMask) == 0) {
+    cpus = CPU_COUNT(&processMask);
+  } else {
+    CPU_ZERO(&processMask);
+    for (int i = 0; i < CPU_SETSIZE; i++) CPU_SET(i, &processMask);
+  }
   tscNs0 = NowNs();
   tsc0 = Rdtsc();
   exports["fsgsbase"] = Napi::Function::New(env, FsGsBase, "fsgsbase");

@@ -71,8 +71,8 @@ export function checkSwitchArgs(block: Buffer, blockStub: number, regs: Buffer, 
 }
 
 /** switchThread is the hot path (arguments checked once by checkSwitchArgs): see addon.d.ts. */
-export function switchThread(block: Buffer, blockStub: number, regs: Buffer, info: Buffer, pid: number, tid: number): SwitchKind {
-  const r = loadSystrapAddon().switchThread(block, blockStub, regs, info, pid, tid);
+export function switchThread(block: Buffer, blockStub: number, regs: Buffer, info: Buffer, pid: number, tid: number, pin: Int32Array): SwitchKind {
+  const r = loadSystrapAddon().switchThread(block, blockStub, regs, info, pid, tid, pin);
   if (r < 0) throw new HostError('systrap switch', -r);
   return r as SwitchKind;
 }
@@ -102,6 +102,22 @@ export function setSpinBounds(sentryNs: number, stubNs: number): void {
     if (!Number.isInteger(n) || n < 0 || n > SPIN_LIMIT_NS) throw new RangeError(`spin bound ${n} ns: not between 0 and ${SPIN_LIMIT_NS}`);
   }
   loadSystrapAddon().setSpin(sentryNs, stubNs);
+}
+
+/** Placement is where a stub thread runs against the sentry thread that switches to it (addon.cc's Placement). */
+export type Placement = 'auto' | 'spread' | 'pinned';
+const PLACEMENTS: Placement[] = ['auto', 'spread', 'pinned'];
+
+/**
+ * setPlacement sets the placement of this process's round trips: `spread` (both sides
+ * may spin, each on a CPU of its own), `pinned` (the stub thread on the sentry thread's
+ * CPU, a futex hand-off, no spinning), or `auto` (the default: pinned while the machine
+ * has more runnable threads than CPUs, spread otherwise).
+ */
+export function setPlacement(p: Placement): void {
+  const mode = PLACEMENTS.indexOf(p);
+  if (mode < 0) throw new RangeError(`placement ${p}: not one of ${PLACEMENTS.join(', ')}`);
+  loadSystrapAddon().setPlacement(mode);
 }
 
 /** setStamps starts (zeroed) or stops the debug stamps of this thread's round trips. */

@@ -8,7 +8,8 @@
  * another process over a shared page, both spinning; both spinning with sched_yield,
  * the hand-off systrap's adaptive spinning makes; and both sleeping on a futex). It prints
  * each round, the ratios of the medians, a systrap round without spinning and one with
- * the addon's debug stamps (where a round trip's time goes), and the C reference's own
+ * the addon's debug stamps (where a round trip's time goes), a round with each placement
+ * forced (spread, pinned; the default picks one from the machine's load), and the C reference's own
  * stamps; then, where /dev/kvm works, the kvm platform against the C prototype's exit loop
  * (build/kvm/probe); last, the bare C KVM_RUN exit loop (kvmReference: natively, or in the
  * QEMU test VM). It is not a test: no threshold fails it.
@@ -24,7 +25,7 @@ import { getPlatform, MemoryFile, Registers } from '../index';
 import { loadStaticElf, mapStack } from '../testing/elf-loader';
 import { runTask } from '../testing/run';
 import { newPtraceContext } from '../ptrace/ptrace';
-import { setSpinBounds, setStamps, stamps, type SystrapStamps } from '../../native/systrap/systrap-native';
+import { setPlacement, setSpinBounds, setStamps, stamps, type Placement, type SystrapStamps } from '../../native/systrap/systrap-native';
 
 const OPS = 100000;
 /** ROUNDS: BENCH_ROUNDS, 5 by default. */
@@ -66,8 +67,13 @@ function refRound(ref = REF, args = [PROGRAM]): { totalMs: number; ops: number; 
   return { ops: Number(m[1]), totalMs: Number(m[2]), stamps: /^stamps.*$/m.exec(out)?.[0] };
 }
 
-/** SystrapMode is how a child round runs systrap: adaptive spinning (the default), none, or adaptive with the debug stamps. */
-type SystrapMode = 'adaptive' | 'no-spin' | 'stamps';
+/**
+ * SystrapMode is how a child round runs systrap: adaptive spinning (the default), none,
+ * adaptive with the debug stamps, or with the placement forced (spread: the two sides on
+ * the CPUs the scheduler picks, pinned: the stub on the sentry's CPU; the default, auto,
+ * picks between them from the machine's runnable count).
+ */
+type SystrapMode = 'adaptive' | 'no-spin' | 'stamps' | Exclude<Placement, 'auto'>;
 
 /** systrapRound runs one systrap round of `ops` in a child process (see the top). */
 function systrapRound(ops: number, mode: SystrapMode = 'adaptive'): { totalMs: number; ops: number; stamps?: SystrapStamps } {
@@ -75,13 +81,14 @@ function systrapRound(ops: number, mode: SystrapMode = 'adaptive'): { totalMs: n
   return JSON.parse(out);
 }
 
-/** systrapChild is the child's side of systrapRound: a warm-up, then the round, as JSON on stdout. */
+/** systrapChild is the child's side of systrapRound: a warm-up, then the round, as JSON on stdout (`backend` ptrace: a ptrace round in a child, for comparisons by hand). */
 function systrapChild(): void {
-  const { ops, mode } = JSON.parse(process.env.BENCH_SYSTRAP_CHILD!) as { ops: number; mode: SystrapMode };
+  const { ops, mode, backend = 'systrap' } = JSON.parse(process.env.BENCH_SYSTRAP_CHILD!) as { ops: number; mode: SystrapMode; backend?: string };
   if (mode === 'no-spin') setSpinBounds(0, 0);
-  nodeRound(5000, true, 'systrap');
+  if (mode === 'spread' || mode === 'pinned') setPlacement(mode);
+  nodeRound(5000, true, backend);
   setStamps(mode === 'stamps');
-  const r = nodeRound(ops, true, 'systrap');
+  const r = nodeRound(ops, true, backend);
   process.stdout.write(JSON.stringify(mode === 'stamps' ? { ...r, stamps: stamps() } : r));
 }
 
@@ -165,7 +172,7 @@ function showStamps(r: { totalMs: number; ops: number; stamps?: SystrapStamps })
     `sentry JavaScript (handler, Registers, switch call) ${us(s.handle)}, answer written and stub resumed ${us(s.answer)}, ` +
     `stub's wake-up ${us(s.toStub)}, stub: sigreturn + application + trap ${us(s.run)}, sentry's wake-up ${us(s.toSentry)}, ` +
     `event decoded ${us(s.decode)}; the sentry spun in ${((100 * s.sentrySpun) / s.count).toFixed(0)}%, ` +
-    `the stub in ${((100 * s.stubSpun) / s.count).toFixed(0)}%`);
+    `the stub in ${((100 * s.stubSpun) / s.count).toFixed(0)}%; the stub was pinned to the sentry's CPU in ${((100 * s.pinned) / s.count).toFixed(0)}%`);
 }
 
 function main(): void {
@@ -185,6 +192,8 @@ function main(): void {
   show('for comparison, node platform without pinning the stub to the tracer CPU', nodeRound(OPS / 10, false));
   console.log(`ratio node/C: ${(n / c).toFixed(2)} (target <= 1.3; target absolute < 15 us: ${n < 15 ? 'met' : 'missed'})`);
   show('for comparison, systrap without spinning (futex hand-off only)', systrapRound(OPS / 10, 'no-spin'));
+  show('for comparison, systrap always spread (its placement forced: both sides spin, each where the scheduler puts it)', systrapRound(OPS / 10, 'spread'));
+  show('for comparison, systrap always pinned (its placement forced: the stub on the sentry\'s CPU, futex hand-off)', systrapRound(OPS / 10, 'pinned'));
   showStamps(systrapRound(OPS / 10, 'stamps'));
   for (const args of [['futex', 'stamps'], ['yield', 'stamps']]) {
     const r = refRound(SYSTRAP_REF, args);

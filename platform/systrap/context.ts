@@ -68,7 +68,7 @@ export class SystrapContext implements Context {
       if (as.cpuRunner) as.flushCpu();
       as.cpuRunner = this;
     }
-    const kind = switchThread(t.view, t.stubAddress, regs.buffer, this.info, t.pid, t.tid);
+    const kind = switchThread(t.view, t.stubAddress, regs.buffer, this.info, t.pid, t.tid, t.pin);
     switch (kind) {
       case SwitchKind.Syscall:
         return inStub(regs) ? stubFault(regs.rip) : SYSCALL;

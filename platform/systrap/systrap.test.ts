@@ -1,9 +1,11 @@
 // Behaviour tests of the systrap platform on real stub processes: the tests every backend
 // passes (platform/testing/suite.ts), then the systrap backend's own.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import koffi from 'koffi';
 import { nativeUnavailable } from '../../native/ptrace/ptrace-native';
-import { setStamps, stamps, systrapUnavailable } from '../../native/systrap/systrap-native';
+import { setPlacement, setStamps, stamps, systrapUnavailable } from '../../native/systrap/systrap-native';
 import { missingTestPrograms, runTask } from '../testing/run';
 import { PROGRAMS, sharedPlatformTests, stubBatchTests, usePlatform } from '../testing/suite';
 import { BLK_NO_FSGSBASE, BLK_STUB_SPIN } from './layout';
@@ -12,6 +14,11 @@ import type { SystrapAddressSpace, SystrapContext } from './systrap';
 const missing = [nativeUnavailable(), systrapUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
 // A missing prerequisite fails loudly: this backend is opt-in, but its tests are not.
 if (missing.length) throw new Error(`systrap platform tests cannot run: ${missing.join('; ')} (run make)`);
+
+/** cpusOf returns the Cpus_allowed_list of thread tid of process pid. */
+function cpusOf(pid: number, tid = pid): string {
+  return /^Cpus_allowed_list:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))![1];
+}
 
 /** tracerOf returns the TracerPid of thread tid of process pid. */
 function tracerOf(pid: number, tid: number): number {
@@ -44,6 +51,51 @@ describe('systrap platform', () => {
     expect(as.hostPid).toBe(as.pid);
     expect(readFileSync(`/proc/${as.hostPid}/comm`, 'utf8')).toBe('tvisor-systrap\n');
     ctx.release();
+  });
+
+  test('pinned, the stub thread runs on the sentry thread\'s CPU; spread again, on any CPU the sentry may use', () => {
+    const { as, ctx, regs } = f.setup('syscall-loop');
+    const all = cpusOf(process.pid);
+    regs.rdi = 3n;
+    try {
+      setPlacement('pinned');
+      expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
+      const t = ctx.threadOf(as)!;
+      // The sentry is held on the CPU it pinned the stub to (until 1000 round trips).
+      expect(cpusOf(as.pid, t.tid)).toMatch(/^\d+$/);
+      expect(cpusOf(as.pid, t.tid)).toBe(cpusOf(process.pid, process.pid));
+      setPlacement('spread');
+      regs.setReturn(0);
+      expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
+      expect(cpusOf(as.pid, t.tid)).toBe(all);
+      expect(cpusOf(process.pid, process.pid)).toBe(all);
+    } finally {
+      setPlacement('auto');
+      ctx.release();
+    }
+  });
+
+  test('by default the stub is pinned to the sentry\'s CPU while the machine has more runnable threads than CPUs', async () => {
+    // One CPU-bound process more than there are CPUs: every sample of /proc/loadavg's
+    // running count then shows more than the CPUs (and the spinning pair cannot both run).
+    const hogs = Array.from({ length: availableParallelism() + 1 }, () => spawn('yes', { stdio: 'ignore' }));
+    try {
+      await new Promise((res) => setTimeout(res, 100));
+      const { as, ctx, regs } = f.setup('syscall-loop');
+      regs.rdi = 200n;
+      setPlacement('auto');
+      setStamps(true);
+      try {
+        expect(runTask(ctx, as, regs, (r) => r.arg(0) + r.arg(1))).toEqual({ kind: 'exit', code: 0, syscalls: 200 });
+        const s = stamps();
+        expect({ pinned: s.pinned, sentrySpun: s.sentrySpun, stubSpun: s.stubSpun }).toEqual({ pinned: s.count, sentrySpun: 0, stubSpun: 0 });
+      } finally {
+        setStamps(false);
+        ctx.release();
+      }
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+    }
   });
 
   test('while the sentry answers slowly, the stub is told not to spin for its answers', () => {

@@ -24,6 +24,8 @@ export class SystrapThread implements FpHolder {
   dead = false;
   /** loadedFp is the FpState last loaded into (or saved from) this thread. */
   loadedFp: FpState | null = null;
+  /** pin is the addon's placement state of the host thread: [the CPU it was last pinned to, or -1]. */
+  readonly pin = Int32Array.of(-1);
 
   constructor(
     readonly pid: number,

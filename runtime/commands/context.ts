@@ -13,7 +13,8 @@ export interface GlobalOptions {
   debug: boolean;
   debugLog?: string;
   systemdCgroup: boolean;
-  platform: 'ptrace' | 'systrap' | 'kvm';
+  /** platform is --platform; undefined: the sentry's default (systrap where its self-check passes, else ptrace). */
+  platform?: 'ptrace' | 'systrap' | 'kvm';
   /** network is --network when given (see runtime/sandbox/netns.ts and sentry/net/mode.ts). */
   network?: 'none' | 'host';
   strace: boolean;

@@ -28,7 +28,8 @@ import { destroyMember, isMember, spawnMember } from './pod-member';
 export interface SentrySandboxOptions {
   /** launcher is bin/tvisor (the script Node runs for `tvisor sentry`). */
   launcher: string;
-  platform: string;
+  /** platform is passed on as --platform; undefined: the sentry picks its default. */
+  platform?: string;
   strace: boolean;
   /** syscallCoverage: the sentry logs the implemented syscalls the container made, at its end. */
   syscallCoverage?: boolean;
@@ -150,7 +151,8 @@ export class SentrySandbox implements Sandbox {
   spawn(req: SandboxSpawnRequest): Promise<SandboxHandle> {
     if (req.pod) return this.spawnMember(req);
     const args = [this.o.launcher, 'sentry', '--bundle', req.bundle, '--id', req.id, '--state-dir', req.stateDir,
-      '--control', path.join(req.stateDir, CONTROL), '--ready-fd', '3', '--platform', this.o.platform, '--log-format', this.o.logFormat];
+      '--control', path.join(req.stateDir, CONTROL), '--ready-fd', '3', '--log-format', this.o.logFormat];
+    if (this.o.platform) args.push('--platform', this.o.platform);
     if (req.consoleSocket) args.push('--console-socket', path.resolve(req.consoleSocket));
     if (this.o.strace) args.push('--strace');
     if (this.o.syscallCoverage) args.push('--syscall-coverage');

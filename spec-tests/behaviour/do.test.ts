@@ -132,6 +132,26 @@ function run(cmd: string[], opts: { cwd?: string } = {}) {
     });
   }
 
+  test('without --platform the sentry takes the default `tvisor platforms` marks and says so in the debug log; --platform ptrace is kept', () => {
+    const listed = JSON.parse(run([TVISOR, 'platforms', '--format', 'json']).stdout) as { name: string; default?: boolean }[];
+    const chosen = listed.filter((c) => c.default).map((c) => c.name);
+    expect(chosen.length).toBe(1);
+    const dir = fs.mkdtempSync(path.join('/tmp', 'tvisor-do-platform-'));
+    try {
+      const logOf = (name: string, flags: string[]) => {
+        const log = path.join(dir, name);
+        expect(run([TVISOR, ...flags, '--debug-log', log, 'do', '/bin/true']).status).toBe(0);
+        return fs.readFileSync(log, 'utf8').split('\n').filter((l) => / platform \w+: the default/.test(l));
+      };
+      const byDefault = logOf('default.log', []);
+      expect(byDefault.length).toBe(1);
+      expect(byDefault[0]).toMatch(new RegExp(`platform ${chosen[0]}: the default`));
+      expect(logOf('ptrace.log', ['--platform', 'ptrace'])).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('without a command: one error line', () => {
     const r = run([TVISOR, 'do']);
     expect(r.status).toBe(1);

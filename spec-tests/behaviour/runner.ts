@@ -43,17 +43,34 @@ export const RUNTIMES: Record<Runtime, { bin: string; flags: string[] }> = {
   tvisor: { bin: process.env.TVISOR_BIN ?? path.join(REPO, 'bin', 'tvisor'), flags: process.env.TVISOR_PLATFORM ? ['--platform', process.env.TVISOR_PLATFORM] : [] },
 };
 
+let platformOfTvisor: string | undefined;
+
 /**
- * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary that runs it
- * on `platform` whatever --platform it is given (TVISOR_PLATFORM's), and returns its path:
- * the `bin` of RunOptions for a run that must use that platform.
+ * tvisorPlatform names the platform RUNTIMES.tvisor runs on: TVISOR_PLATFORM's, else the
+ * default its `tvisor platforms` marks (systrap where its self-check passes, else ptrace).
  */
-export function tvisorOnPlatform(platform: string, dir: string): string {
+export function tvisorPlatform(): string {
+  if (process.env.TVISOR_PLATFORM) return process.env.TVISOR_PLATFORM;
+  if (platformOfTvisor) return platformOfTvisor;
+  const r = spawnSync(RUNTIMES.tvisor.bin, ['platforms', '--format', 'json'], { encoding: 'utf8' });
+  const chosen = (JSON.parse(r.stdout || '[]') as { name: string; default?: boolean }[]).filter((c) => c.default).map((c) => c.name);
+  if (chosen.length !== 1) throw new Error(`${RUNTIMES.tvisor.bin} platforms: no single default (${r.stderr.trim() || r.stdout.trim()})`);
+  platformOfTvisor = chosen[0];
+  return platformOfTvisor;
+}
+
+/**
+ * tvisorOnPlatform writes (once per directory) a wrapper of the tvisor binary (`bin`, the
+ * runner's by default) that runs it on `platform` whatever --platform it is given
+ * (TVISOR_PLATFORM's), and returns its path: the `bin` of RunOptions for a run that must
+ * use that platform.
+ */
+export function tvisorOnPlatform(platform: string, dir: string, bin = RUNTIMES.tvisor.bin): string {
   const wrapper = path.join(dir, `tvisor-${platform}`);
   fs.writeFileSync(wrapper, [
     '#!/bin/sh',
     'for a; do shift; if [ -n "$skip" ]; then skip=; continue; fi; [ "$a" = --platform ] && { skip=1; continue; }; set -- "$@" "$a"; done',
-    `exec '${RUNTIMES.tvisor.bin}' --platform '${platform}' "$@"`,
+    `exec '${bin}' --platform '${platform}' "$@"`,
     '',
   ].join('\n'), { mode: 0o755 });
   return wrapper;

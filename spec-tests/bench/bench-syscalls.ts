@@ -4,7 +4,9 @@
  * (`--network=none`, its default platform) and tvisor, all in this one run, and prints one
  * table of per-operation times with tvisor's ratio to runsc against the sentry issue's
  * targets, and tvisor on the systrap platform as one more column (tvisor-systrap, with its
- * ratio to runsc last). A runtime that cannot run here shows "n/a: <reason>".
+ * ratio to runsc last). The tvisor column (and a BASELINE's) runs on ptrace, named
+ * explicitly: the columns stay comparable with earlier runs now that the default is
+ * systrap where it works. A runtime that cannot run here shows "n/a: <reason>".
  *
  * With BASELINE=<commit> (make bench-syscalls BASELINE=...), that commit's build runs as one
  * more column, and a second table compares each tvisor/runsc ratio with the baseline's.
@@ -227,14 +229,19 @@ function main(): number {
   const base = baseline();
   const wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-syscalls-'));
   const systrapBin = tvisorOnPlatform('systrap', wrapperDir);
+  const ptraceBin = tvisorOnPlatform('ptrace', wrapperDir);
+  const baseBin = base ? tvisorOnPlatform('ptrace', fs.mkdtempSync(path.join(os.tmpdir(), 'bench-syscalls-base-')), base.bin) : undefined;
   const columns = measureAll(
     [
       { name: 'native', run: () => andWalk((only) => runNative(PROGRAM, [...args, ...only], { timeoutMs }), (tree) => runNative(PROGRAM, ['-w', tree], { timeoutMs })) },
-      ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => ({
-        name: rt,
-        skip: runtimeSkipReason(rt),
-        run: () => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, ...opts })),
-      })),
+      ...(['runc', 'runsc', 'tvisor'] as Runtime[]).map((rt) => {
+        const bin = rt === 'tvisor' ? ptraceBin : undefined;
+        return {
+          name: rt,
+          skip: runtimeSkipReason(rt),
+          run: () => andWalk((only) => runUnder(rt, PROGRAM, [...args, ...only], { timeoutMs, bin }), (_tree, opts) => runUnder(rt, PROGRAM, ['-w', '/walk'], { timeoutMs, bin, ...opts })),
+        };
+      }),
       {
         name: 'tvisor-systrap',
         skip: runtimeSkipReason('tvisor'),
@@ -244,8 +251,8 @@ function main(): number {
       ...(base ? [{
         name: base.label,
         skip: runtimeSkipReason('tvisor'),
-        run: () => eachOp(base.label, (op) => runUnder('tvisor', PROGRAM, [...args, op], { timeoutMs: 20_000, bin: base.bin }),
-          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: base.bin, ...opts })),
+        run: () => eachOp(base.label, (op) => runUnder('tvisor', PROGRAM, [...args, op], { timeoutMs: 20_000, bin: baseBin }),
+          (_tree, opts) => runUnder('tvisor', PROGRAM, ['-w', '/walk'], { timeoutMs, bin: baseBin, ...opts })),
       }] : []),
     ],
     passes,
@@ -310,7 +317,7 @@ function phasesOfRuns(timeoutMs: number): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-phases-'));
   try {
     const args = ['-t', process.env.BENCH_SECONDS_PER_OP ?? '0.3'];
-    const bins: Array<[string, string | undefined]> = [['tvisor', undefined], ['tvisor-systrap', tvisorOnPlatform('systrap', dir)]];
+    const bins: Array<[string, string | undefined]> = [['tvisor', tvisorOnPlatform('ptrace', dir)], ['tvisor-systrap', tvisorOnPlatform('systrap', dir)]];
     for (const [name, bin] of bins) {
       if (TIMED_OPS.length === 0) break;
       const only = process.env.BENCH_OPS !== undefined ? TIMED_OPS : [];

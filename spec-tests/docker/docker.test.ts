@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dockerd, IMAGE_USER, TVISOR, alive, descendants, mountsUnder, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
+import { Dockerd, IMAGE_USER, TVISOR, alive, descendants, mountsUnder, run, sleep, tvisorProcessesUsing, writeBusyboxTar, type Result } from './harness';
 import { missingPrerequisite, optedOut } from './probes';
 
 const IMG = 'tvisor-test:busybox';
@@ -69,6 +69,8 @@ if (optedOut()) {
 
     beforeAll(async () => {
       installOutput = dockerd.install();
+      // A second entry whose runtimeArgs force ptrace (the default is systrap where it works).
+      ok(run(TVISOR, ['install', '--config-file', dockerd.configFile, '--runtime', 'tvisor-ptrace', '--', '--platform', 'ptrace']));
       await dockerd.start();
       baselineMounts = mountsUnder(dockerd.dir);
       const tarFile = path.join(dockerd.dir, 'rootfs.tar');
@@ -88,6 +90,33 @@ if (optedOut()) {
       const runtimes = JSON.parse(ok(d(['info', '--format', '{{json .Runtimes}}'])));
       expect(Object.keys(runtimes)).toContain('tvisor');
       expect(ok(d(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']))).toContain(IMG);
+    });
+
+    dockerTest('docker run --runtime=tvisor runs on the default platform `tvisor platforms` marks; --platform ptrace in runtimeArgs still picks ptrace', async () => {
+      const listed = JSON.parse(ok(run(TVISOR, ['platforms', '--format', 'json']))) as { name: string; default?: boolean }[];
+      const chosen = listed.filter((c) => c.default).map((c) => c.name);
+      expect(chosen.length).toBe(1);
+      const stubOf: Record<string, string> = { systrap: 'tvisor-systrap-stub', ptrace: 'tvisor-stub' };
+      for (const [rt, platform] of [[RT, chosen[0]], ['--runtime=tvisor-ptrace', 'ptrace']]) {
+        const id = ok(d(['run', '-d', rt, IMG, 'sleep', '30'])).trim();
+        try {
+          recordSandbox(id);
+          const pid = Number(ok(d(['inspect', '-f', '{{.State.Pid}}', id])).trim());
+          // The sandbox's stub processes run the platform's stub binary (their exe).
+          const exes = new Set<string>();
+          for (const p of [pid, ...descendants(pid)]) {
+            try {
+              const exe = path.basename(fs.readlinkSync(`/proc/${p}/exe`));
+              if (/^tvisor-(systrap-)?stub$/.test(exe)) exes.add(exe);
+            } catch {
+              // gone meanwhile
+            }
+          }
+          expect({ rt, stubs: [...exes] }).toEqual({ rt, stubs: [stubOf[platform]] });
+        } finally {
+          d(['rm', '-f', id]);
+        }
+      }
     });
 
     dockerTest('docker run prints the output and passes the exit status', () => {

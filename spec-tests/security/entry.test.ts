@@ -31,7 +31,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBundle } from '../behaviour/bundle';
-import { PROGRAMS_DIR, RUNTIMES, runNative, runUnder, runtimeSkipReason } from '../behaviour/runner';
+import { PROGRAMS_DIR, RUNTIMES, runNative, runUnder, runtimeSkipReason, tvisorPlatform } from '../behaviour/runner';
 
 const ENTRY = path.join(PROGRAMS_DIR, 'entry');
 const DEADLINE_MS = 120_000;
@@ -114,9 +114,15 @@ describe('entry paths: int $0x80, sysenter, own code pages, the stub region', ()
       fs.mkdirSync(bundle);
       makeBundle(bundle, { program: ENTRY, args: ['/prog'] });
       const before = listTree(bundle);
-      const r = spawnSync(RUNTIMES.tvisor.bin, ['--root', root, 'run', '--bundle', bundle, id], { encoding: 'utf8', timeout: DEADLINE_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = spawnSync(RUNTIMES.tvisor.bin, [...RUNTIMES.tvisor.flags, '--root', root, 'run', '--bundle', bundle, id], { encoding: 'utf8', timeout: DEADLINE_MS, stdio: ['ignore', 'pipe', 'pipe'] });
       expect(listTree(bundle)).toEqual(before);
-      expect({ status: r.status, lines: r.stdout.split('\n').filter(Boolean) }).toEqual({ status: 0, lines: WITHOUT_IA32 });
+      // Under systrap the stub's code is mapped in the application's process (its threads
+      // run there): a call to the inject gadget's syscall meets the stub's seccomp filters,
+      // which kill the process (filter A for a number the gadget never makes, filter B for
+      // any number from an application thread) before the host runs anything; under
+      // ptrace the region looks unmapped (SIGSEGV). Either way nothing runs on the host.
+      const kill = (l: string) => (tvisorPlatform() === 'systrap' && /^stub (title )?jump: /.test(l) ? l.replace(/signal SEGV$/, 'signal KILL') : l);
+      expect({ status: r.status, lines: r.stdout.split('\n').filter(Boolean) }).toEqual({ status: 0, lines: WITHOUT_IA32.map(kill) });
     } finally {
       spawnSync(RUNTIMES.tvisor.bin, ['--root', root, 'delete', '--force', id], { timeout: 30_000 });
       fs.rmSync(dir, { recursive: true, force: true });
@@ -219,7 +225,7 @@ describe('the syscall sweep: every number, bad arguments', () => {
     const log = path.join(dir, 'debug.log');
     const before = listTree(bundle);
     const fd = fs.openSync(out, 'w');
-    const child = spawn(RUNTIMES.tvisor.bin, ['--root', root, '--debug-log', log, 'run', '--bundle', bundle, id], { stdio: ['pipe', fd, fd] });
+    const child = spawn(RUNTIMES.tvisor.bin, [...RUNTIMES.tvisor.flags, '--root', root, '--debug-log', log, 'run', '--bundle', bundle, id], { stdio: ['pipe', fd, fd] });
     fs.closeSync(fd);
     const status = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
@@ -244,11 +250,16 @@ describe('the syscall sweep: every number, bad arguments', () => {
       // Unknown numbers and those the table marks `none` answer ENOSYS; the others answer
       // whatever their handler decides for bad arguments (futex's unknown op is ENOSYS on
       // Linux too), but never EIO, which is how an internal error of a handler ends.
+      // One exception under systrap: recent kernels (6.18 here) let uprobe (336) through
+      // seccomp unfiltered (the kernel's own uprobe trampolines make it), so the host runs
+      // it and answers ENXIO to any caller outside a trampoline: the one application
+      // syscall systrap cannot stop (ptrace stops it at syscall entry, before seccomp).
+      const passedThrough = tvisorPlatform() === 'systrap' ? new Map([[336, '-1 ENXIO']]) : new Map<number, string>();
       const wrong: string[] = [];
       for (const [nr, answer] of answers) {
         const e = nr >= 0 && nr < 0x40000000 ? byNr.get(nr) : undefined;
         const expected = e === undefined || e.support === 'none' ? '-1 ENOSYS' : undefined;
-        if (expected && answer !== expected) wrong.push(`${nr} (${e?.name ?? 'unknown'}): ${answer}, not ${expected}`);
+        if (expected && answer !== expected && answer !== passedThrough.get(nr)) wrong.push(`${nr} (${e?.name ?? 'unknown'}): ${answer}, not ${expected}`);
         if (answer === '-1 EIO' && e) wrong.push(`${nr} (${e.name}): EIO, an internal error`);
       }
       expect(wrong).toEqual([]);

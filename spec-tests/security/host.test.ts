@@ -132,6 +132,8 @@ describe('tvisor host processes while a container runs', () => {
       // The namespace's counters and sysctls for the sandbox's /proc/net/snmp, netstat and /proc/sys/net (sentry/net/netlink/host-proc-net.ts).
       if (what === 'sentry' && /^\/\d+\/task\/\d+\/net\/(snmp|netstat)$/.test(target)) return '/proc/net counters';
       if (what === 'sentry' && /^\/sys\/net\/(core|ipv4)\/[a-z_]+$/.test(target)) return 'namespace sysctl';
+      // systrap's placement samples the host's runnable count (native/systrap/addon.cc); seen from the pivoted root.
+      if (what === 'sentry' && (target === '/loadavg' || target === '/proc/loadavg')) return 'loadavg';
       if (what === 'gofer' && target === `/${pid}/fd`) return '/proc/self/fd';
       // A bind mount's cache watches (Tcachewatch): the gofer's inotify instances, one handed to the sentry.
       if (target === 'anon_inode:inotify') return 'inotify';
