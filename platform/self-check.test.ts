@@ -4,6 +4,7 @@
 // stubs), and a backend that cannot start or answers wrongly is reported with its reason.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { getPlatformWith, MemoryFile, platformNames, registerPlatform, type Platform } from './index';
 import { checkPlatform, checkPlatforms, openDefaultPlatform, renderPlatformChecks } from './self-check';
@@ -42,6 +43,19 @@ describe('the platforms\' self-check', () => {
     }
   });
 
+  test('uprobe and uretprobe must trap: ptrace stops them; where systrap lets one reach the host, it works but is not the default', () => {
+    expect(checkPlatform('ptrace').passesThrough).toBeUndefined();
+    const systrap = checkPlatform('systrap');
+    if (systrap.passesThrough) {
+      // Linux 6.11+ (uretprobe) and 6.16+ (uprobe): seccomp does not ask the filter.
+      expect(systrap.passesThrough).toMatch(/^(uprobe \(336\)|uretprobe \(335\)) reached the host without a trap/);
+      expect(systrap.works).toBe(true);
+      expect(renderPlatformChecks([{ name: 'ptrace', works: true }, systrap], 'table')).toMatch(/^ptrace   works \(default\)\nsystrap  works, not the default: u(ret)?probe/);
+    }
+    const [major, minor] = os.release().split('.').map(Number);
+    if (major < 6 || (major === 6 && minor < 11)) expect(systrap.passesThrough).toBeUndefined();
+  });
+
   test('a backend that cannot start is reported with its reason', () => {
     const name = `broken-${process.pid}`;
     registerPlatform(name, () => {
@@ -70,7 +84,7 @@ describe('the platforms\' self-check', () => {
     }
     const name = `silent-${process.pid}`;
     registerPlatform(name, (mf: MemoryFile): Platform => new Silent(mf));
-    expect(checkPlatform(name)).toEqual({ name, works: false, reason: 'the first round trip gave {"kind":"exited","signal":9}, not getpid' });
+    expect(checkPlatform(name)).toEqual({ name, works: false, reason: 'the round trip for uprobe gave {"kind":"exited","signal":9}, not uprobe' });
   });
 
   test('the table has one line per backend, the JSON the same checks; the default is marked in both', () => {
@@ -88,7 +102,7 @@ describe('the default platform (a sentry without --platform)', () => {
     const mf = MemoryFile.create({ name: 'tvisor-default-test' });
     try {
       const { platform, note } = openDefaultPlatform(mf);
-      const want = hostCan('systrap') ? 'systrap' : 'ptrace';
+      const want = hostCan('systrap') && !checkPlatform('systrap').passesThrough ? 'systrap' : 'ptrace';
       expect(platform.name).toBe(want);
       expect(platform.memoryFile).toBe(mf);
       expect(note).toMatch(want === 'systrap' ? /^platform systrap: the default \(its self-check passed\)$/ : /^platform ptrace: the default here, since systrap's self-check failed: .+$/);
@@ -130,7 +144,8 @@ describe('tvisor platforms', () => {
   test('lists every registered backend with what the host can do, as a table and as JSON', () => {
     const json = spawnSync(TVISOR, ['platforms', '--format', 'json'], { encoding: 'utf8' });
     expect(json.stderr).toBe('');
-    const listed = JSON.parse(json.stdout) as { name: string; works: boolean; reason?: string }[];
+    const listed = JSON.parse(json.stdout) as { name: string; works: boolean; reason?: string; passesThrough?: string }[];
+    const chosen = hostCan('systrap') && !listed.find((c) => c.name === 'systrap')?.passesThrough ? 'systrap' : 'ptrace';
     expect(listed.map((c) => c.name)).toEqual(REGISTERED);
     for (const c of listed) {
       const want = hostCan(c.name);
@@ -140,10 +155,11 @@ describe('tvisor platforms', () => {
 
     const table = spawnSync(TVISOR, ['platforms'], { encoding: 'utf8' });
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines.map((l) => /^(\S+) +(works|does not work: .+?)( \(default\))?$/.exec(l)?.slice(1, 4))).toEqual(
-      listed.map((c) => [c.name, c.works ? 'works' : `does not work: ${c.reason}`, c.name === (hostCan('systrap') ? 'systrap' : 'ptrace') ? ' (default)' : undefined]));
+    const state = (c: (typeof listed)[number]) => (!c.works ? `does not work: ${c.reason}` : c.passesThrough ? `works, not the default: ${c.passesThrough}` : 'works');
+    expect(lines.map((l) => /^(\S+) +(works|works, not the default: .+?|does not work: .+?)( \(default\))?$/.exec(l)?.slice(1, 4))).toEqual(
+      listed.map((c) => [c.name, state(c), c.name === chosen ? ' (default)' : undefined]));
     // Exactly one default, the one a sentry without --platform takes.
-    expect(listed.filter((c) => (c as { default?: boolean }).default).map((c) => c.name)).toEqual([hostCan('systrap') ? 'systrap' : 'ptrace']);
+    expect(listed.filter((c) => (c as { default?: boolean }).default).map((c) => c.name)).toEqual([chosen]);
   });
 
   test('a wrong --format is one line and status 2', () => {

@@ -1,11 +1,19 @@
 /**
  * self-check tells whether a registered platform works on this host by using it: it
- * creates the backend over a small memory file of its own, maps five instructions into a
+ * creates the backend over a small memory file of its own, maps a few instructions into a
  * new address space and runs them in a new context. The code makes getpid, whose answer
  * the check sets, then exit with that answer as its argument: the check passes only if
  * both syscalls reached it with the registers it expects, so a backend whose host support
  * is missing (no seccomp RET_TRAP, no ptrace, no /dev/kvm, a stub that does not start)
  * fails with the reason its first failing step gave.
+ *
+ * Before those, the code calls uprobe (336) and uretprobe (335), which must stop in the
+ * check like any other call. Since Linux 6.11 (uretprobe) and 6.16 (uprobe) seccomp lets
+ * both through without asking the filter, so under systrap they reach the host kernel:
+ * either kills the caller with SIGILL (uprobe answered ENXIO before 6.18) when not
+ * called from a uprobe trampoline. That is harmless to the host, but it is an application
+ * syscall the sentry never saw: such a backend still works (explicitly chosen), yet it is
+ * not the default, and the check says why (`passesThrough`).
  *
  * `tvisor platforms` prints these results and marks the default: openDefaultPlatform is
  * what a sentry started without --platform uses (systrap where its check passes on the
@@ -21,13 +29,22 @@ export interface PlatformCheck {
   readonly works: boolean;
   /** reason says why it does not work (the first step that failed). */
   readonly reason?: string;
+  /** passesThrough names the calls that reached the host without a trap (it works, but
+   * is not made the default). */
+  readonly passesThrough?: string;
 }
 
-const SYS_getpid = 39, SYS_exit = 60;
+const SYS_getpid = 39, SYS_exit = 60, SYS_uretprobe = 335, SYS_uprobe = 336;
 /** ANSWER is the value the check gives getpid; the code passes it to exit. */
 const ANSWER = 4242;
-/** CODE: mov $39,%eax; syscall; mov %rax,%rdi; mov $60,%eax; syscall; ud2. */
-const CODE = Buffer.from([0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x3c, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b]);
+/** ENOSYS is the check's answer to uprobe and uretprobe; SIGILL what either gives outside a trampoline. */
+const ENOSYS = 38, SIGILL = 4;
+/** CODE: mov $336,%eax; syscall; mov $335,%eax; syscall; mov $39,%eax; syscall;
+ * mov %rax,%rdi; mov $60,%eax; syscall; ud2. */
+const CODE = Buffer.from([
+  0xb8, 0x50, 0x01, 0, 0, 0x0f, 0x05, 0xb8, 0x4f, 0x01, 0, 0, 0x0f, 0x05,
+  0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x3c, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b,
+]);
 const PAGE = 4096;
 
 /** syscallOf is the syscall number a switch stopped at, or undefined for another event. */
@@ -40,8 +57,14 @@ function describe(r: ReturnType<Context['switch']>, regs: Registers): string {
   return r.kind === 'syscall' ? `syscall ${regs.sysno}` : JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 }
 
-/** runCheck runs the check's code on `platform`; it returns undefined or what went wrong. */
-function runCheck(platform: Platform): string | undefined {
+/** CheckOutcome is what runCheck saw: nothing wrong, a failure, or calls passed through. */
+interface CheckOutcome {
+  readonly why?: string;
+  readonly passesThrough?: string;
+}
+
+/** runCheck runs the check's code on `platform`. */
+function runCheck(platform: Platform): CheckOutcome {
   let as: AddressSpace | undefined;
   let ctx: Context | undefined;
   let range: FileRange | undefined;
@@ -53,13 +76,27 @@ function runCheck(platform: Platform): string | undefined {
     as.mapFile(entry, range, PROT_READ | PROT_EXEC);
     ctx = platform.newContext();
     const regs = Registers.forEntry(BigInt(entry), 0n);
-    const first = ctx.switch(as, regs, platform.newFpState());
-    if (syscallOf(first, regs) !== SYS_getpid) return `the first round trip gave ${describe(first, regs)}, not getpid`;
+    let r = ctx.switch(as, regs, platform.newFpState());
+    // uprobe, then uretprobe, each answered ENOSYS. One that reached the host shows as the
+    // next call stopping first (uprobe's ENXIO, then uretprobe's), or as uretprobe's SIGILL.
+    for (const [nr, name] of [[SYS_uprobe, 'uprobe'], [SYS_uretprobe, 'uretprobe']] as const) {
+      const got = syscallOf(r, regs);
+      if (got !== nr) {
+        const sigill = (r.kind === 'fault' || r.kind === 'exited') && r.signal === SIGILL;
+        if (got === SYS_getpid || got === SYS_uretprobe || sigill) {
+          return { passesThrough: `${name} (${nr}) reached the host without a trap (the kernel's seccomp lets it through: ${describe(r, regs)} came first)` };
+        }
+        return { why: `the round trip for ${name} gave ${describe(r, regs)}, not ${name}` };
+      }
+      regs.setReturn(-ENOSYS);
+      r = ctx.switch(as, regs);
+    }
+    if (syscallOf(r, regs) !== SYS_getpid) return { why: `the first round trip gave ${describe(r, regs)}, not getpid` };
     regs.setReturn(ANSWER);
     const second = ctx.switch(as, regs);
-    if (syscallOf(second, regs) !== SYS_exit) return `the second round trip gave ${describe(second, regs)}, not exit`;
-    if (regs.arg(0) !== BigInt(ANSWER)) return `the answer to getpid came back as ${regs.arg(0)}, not ${ANSWER}`;
-    return undefined;
+    if (syscallOf(second, regs) !== SYS_exit) return { why: `the second round trip gave ${describe(second, regs)}, not exit` };
+    if (regs.arg(0) !== BigInt(ANSWER)) return { why: `the answer to getpid came back as ${regs.arg(0)}, not ${ANSWER}` };
+    return {};
   } finally {
     ctx?.release();
     as?.release();
@@ -75,8 +112,9 @@ export function checkPlatform(name: string): PlatformCheck {
   try {
     mf = MemoryFile.create({ name: 'tvisor-self-check' });
     platform = getPlatformWith(name, mf);
-    const why = runCheck(platform);
-    return why ? { name, works: false, reason: why } : { name, works: true };
+    const { why, passesThrough } = runCheck(platform);
+    if (why) return { name, works: false, reason: why };
+    return passesThrough ? { name, works: true, passesThrough } : { name, works: true };
   } catch (err) {
     return { name, works: false, reason: (err as Error).message.split('\n')[0] };
   } finally {
@@ -111,11 +149,12 @@ export function openDefaultPlatform(memoryFile: MemoryFile, preferred = DEFAULT_
   let why: string | undefined;
   try {
     platform = getPlatformWith(preferred, memoryFile);
-    why = runCheck(platform);
+    const outcome = runCheck(platform);
     // The check's stub is reaped now rather than by the release's timer, which a busy
     // sandbox runs late: until then it would be one more child of the sentry.
     reapAllStubs();
-    if (!why) return { platform, note: `platform ${preferred}: the default (its self-check passed)` };
+    if (!outcome.why && !outcome.passesThrough) return { platform, note: `platform ${preferred}: the default (its self-check passed)` };
+    why = outcome.why ?? outcome.passesThrough;
   } catch (err) {
     why = (err as Error).message.split('\n')[0];
   }
@@ -134,7 +173,7 @@ export function checkPlatforms(): PlatformCheck[] {
 
 /** defaultOf names the backend a sentry would use without --platform, given the checks (as openDefaultPlatform decides). */
 export function defaultOf(checks: readonly PlatformCheck[]): string {
-  return checks.some((c) => c.name === DEFAULT_PLATFORM && c.works) ? DEFAULT_PLATFORM : FALLBACK_PLATFORM;
+  return checks.some((c) => c.name === DEFAULT_PLATFORM && c.works && !c.passesThrough) ? DEFAULT_PLATFORM : FALLBACK_PLATFORM;
 }
 
 /**
@@ -145,5 +184,6 @@ export function renderPlatformChecks(checks: readonly PlatformCheck[], format: '
   const chosen = defaultOf(checks);
   if (format === 'json') return `${JSON.stringify(checks.map((c) => (c.name === chosen ? { ...c, default: true } : c)), null, 2)}\n`;
   const width = Math.max(...checks.map((c) => c.name.length));
-  return checks.map((c) => `${c.name.padEnd(width)}  ${c.works ? 'works' : `does not work: ${c.reason}`}${c.name === chosen ? ' (default)' : ''}\n`).join('');
+  const state = (c: PlatformCheck) => (!c.works ? `does not work: ${c.reason}` : c.passesThrough ? `works, not the default: ${c.passesThrough}` : 'works');
+  return checks.map((c) => `${c.name.padEnd(width)}  ${state(c)}${c.name === chosen ? ' (default)' : ''}\n`).join('');
 }
