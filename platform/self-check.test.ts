@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getPlatformWith, MemoryFile, platformNames, registerPlatform, type Platform } from './index';
-import { checkPlatform, checkPlatforms, openDefaultPlatform, renderPlatformChecks } from './self-check';
+import { checkPlatform, checkPlatforms, kernelHasUretprobe, openDefaultPlatform, renderPlatformChecks } from './self-check';
 import { StubPlatform } from './ptrace/stub-platform';
 import { PtraceAddressSpace } from './ptrace/address-space';
 import { newPtraceContext } from './ptrace/ptrace';
@@ -92,8 +92,8 @@ describe('the platforms\' self-check', () => {
     expect(renderPlatformChecks(checks, 'table')).toBe('ptrace   works (default)\nsystrap  does not work: no seccomp\n');
     expect(JSON.parse(renderPlatformChecks(checks, 'json'))).toEqual([{ ...checks[0], default: true }, checks[1]]);
     const both = [{ name: 'ptrace', works: true }, { name: 'systrap', works: true }];
-    expect(renderPlatformChecks(both, 'table')).toBe('ptrace   works\nsystrap  works (default)\n');
-    expect(JSON.parse(renderPlatformChecks(both, 'json'))).toEqual([both[0], { ...both[1], default: true }]);
+    expect(renderPlatformChecks(both, 'table', '6.1.0')).toBe('ptrace   works\nsystrap  works (default)\n');
+    expect(JSON.parse(renderPlatformChecks(both, 'json', '6.1.0'))).toEqual([both[0], { ...both[1], default: true }]);
   });
 });
 
@@ -102,16 +102,19 @@ describe('the default platform (a sentry without --platform)', () => {
     const mf = MemoryFile.create({ name: 'tvisor-default-test' });
     try {
       const { platform, note } = openDefaultPlatform(mf);
-      const want = hostCan('systrap') && !checkPlatform('systrap').passesThrough ? 'systrap' : 'ptrace';
+      const gated = kernelHasUretprobe(os.release());
+      const want = hostCan('systrap') && !checkPlatform('systrap').passesThrough && !gated ? 'systrap' : 'ptrace';
       expect(platform.name).toBe(want);
       expect(platform.memoryFile).toBe(mf);
-      expect(note).toMatch(want === 'systrap' ? /^platform systrap: the default \(its self-check passed\)$/ : /^platform ptrace: the default here, since systrap's self-check failed: .+$/);
+      expect(note).toMatch(want === 'systrap' ? /^platform systrap: the default \(its self-check passed\)$/
+        : gated ? /^platform ptrace: the default here, since systrap would let uretprobe \(335\) reach the host on Linux .+ \(6\.11 and later; tvisor platforms runs the check\)$/
+          : /^platform ptrace: the default here, since systrap's self-check failed: .+$/);
       // The check gave its code page back: the memory file holds what one address space,
-      // made and released, leaves (the backend's own pages).
+      // made and released, leaves (the backend's own pages); without a check, nothing.
       const other = MemoryFile.create({ name: 'tvisor-default-test' });
       try {
         const p = getPlatformWith(want, other);
-        p.newAddressSpace().release();
+        if (!gated) p.newAddressSpace().release();
         expect(mf.usedBytes).toBe(other.usedBytes);
         p.release();
       } finally {
@@ -121,6 +124,23 @@ describe('the default platform (a sentry without --platform)', () => {
     } finally {
       mf.close();
     }
+  });
+
+  test('is ptrace without a check on Linux 6.11 and later (uretprobe), systrap\'s check decides before', () => {
+    expect(['5.15.0', '6.1.0-27-amd64', '6.10.14', '6.11.0', '6.18.44-fc-v1272', '7.0.1', 'garbage'].map(kernelHasUretprobe))
+      .toEqual([false, false, false, true, true, true, false]);
+    const mf = MemoryFile.create({ name: 'tvisor-default-test' });
+    try {
+      const { platform, note } = openDefaultPlatform(mf, 'systrap', 'ptrace', '6.12.3');
+      expect(platform.name).toBe('ptrace');
+      expect(note).toBe('platform ptrace: the default here, since systrap would let uretprobe (335) reach the host on Linux 6.12.3 (6.11 and later; tvisor platforms runs the check)');
+      platform.release();
+    } finally {
+      mf.close();
+    }
+    const both = [{ name: 'ptrace', works: true }, { name: 'systrap', works: true }];
+    expect(renderPlatformChecks(both, 'table', '6.12.3')).toBe('ptrace   works (default)\nsystrap  works\n');
+    expect(renderPlatformChecks(both, 'table', '6.1.0')).toBe('ptrace   works\nsystrap  works (default)\n');
   });
 
   test('is the fallback, with the preferred backend\'s reason, where that one fails its check', () => {
@@ -145,7 +165,7 @@ describe('tvisor platforms', () => {
     const json = spawnSync(TVISOR, ['platforms', '--format', 'json'], { encoding: 'utf8' });
     expect(json.stderr).toBe('');
     const listed = JSON.parse(json.stdout) as { name: string; works: boolean; reason?: string; passesThrough?: string }[];
-    const chosen = hostCan('systrap') && !listed.find((c) => c.name === 'systrap')?.passesThrough ? 'systrap' : 'ptrace';
+    const chosen = hostCan('systrap') && !listed.find((c) => c.name === 'systrap')?.passesThrough && !kernelHasUretprobe(os.release()) ? 'systrap' : 'ptrace';
     expect(listed.map((c) => c.name)).toEqual(REGISTERED);
     for (const c of listed) {
       const want = hostCan(c.name);

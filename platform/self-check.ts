@@ -19,6 +19,7 @@
  * what a sentry started without --platform uses (systrap where its check passes on the
  * sentry's own memory file, else ptrace), with a line for its debug log saying which and why.
  */
+import * as os from 'node:os';
 // From index, not platform: index registers every backend.
 import { reapAllStubs } from './ptrace/address-space';
 import { getPlatformWith, MemoryFile, platformNames, PROT_EXEC, PROT_READ, Registers, type AddressSpace, type Context, type FileRange, type Platform } from './index';
@@ -144,9 +145,13 @@ export interface DefaultPlatform {
  * error). The check costs one stub started and two round trips; the backend keeps that
  * stub's spare for the sandbox's first address space.
  */
-export function openDefaultPlatform(memoryFile: MemoryFile, preferred = DEFAULT_PLATFORM, fallback = FALLBACK_PLATFORM): DefaultPlatform {
+export function openDefaultPlatform(memoryFile: MemoryFile, preferred = DEFAULT_PLATFORM, fallback = FALLBACK_PLATFORM, release = os.release()): DefaultPlatform {
   let platform: Platform | undefined;
   let why: string | undefined;
+  if (preferred === 'systrap' && kernelHasUretprobe(release)) {
+    // Not checked at each start: a stub spawned to be told what the kernel's version says.
+    return { platform: getPlatformWith(fallback, memoryFile), note: `platform ${fallback}: the default here, since ${preferred} would let uretprobe (335) reach the host on Linux ${release} (6.11 and later; tvisor platforms runs the check)` };
+  }
   try {
     platform = getPlatformWith(preferred, memoryFile);
     const outcome = runCheck(platform);
@@ -166,22 +171,36 @@ export function openDefaultPlatform(memoryFile: MemoryFile, preferred = DEFAULT_
   return { platform: getPlatformWith(fallback, memoryFile), note: `platform ${fallback}: the default here, since ${preferred}'s self-check failed: ${why}` };
 }
 
+/**
+ * kernelHasUretprobe tells whether Linux `release` is 6.11 or later: the kernels with the
+ * uretprobe syscall, which seccomp let through unfiltered once that was added (later 6.1x
+ * releases and their stable updates). A sentry does not run systrap's check there to be
+ * told so; `tvisor platforms` still runs it (passesThrough).
+ */
+export function kernelHasUretprobe(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) return false;
+  const major = Number(m[1]), minor = Number(m[2]);
+  return major > 6 || (major === 6 && minor >= 11);
+}
+
 /** checkPlatforms runs the self-check of every registered backend, in registration order. */
 export function checkPlatforms(): PlatformCheck[] {
   return platformNames().map(checkPlatform);
 }
 
 /** defaultOf names the backend a sentry would use without --platform, given the checks (as openDefaultPlatform decides). */
-export function defaultOf(checks: readonly PlatformCheck[]): string {
-  return checks.some((c) => c.name === DEFAULT_PLATFORM && c.works && !c.passesThrough) ? DEFAULT_PLATFORM : FALLBACK_PLATFORM;
+export function defaultOf(checks: readonly PlatformCheck[], release = os.release()): string {
+  const ok = checks.some((c) => c.name === DEFAULT_PLATFORM && c.works && !c.passesThrough);
+  return ok && !(DEFAULT_PLATFORM === 'systrap' && kernelHasUretprobe(release)) ? DEFAULT_PLATFORM : FALLBACK_PLATFORM;
 }
 
 /**
  * renderPlatformChecks prints the checks, one line each (`table`, the default's marked
  * `(default)`) or as a JSON array (the default's entry with `default: true`).
  */
-export function renderPlatformChecks(checks: readonly PlatformCheck[], format: 'table' | 'json'): string {
-  const chosen = defaultOf(checks);
+export function renderPlatformChecks(checks: readonly PlatformCheck[], format: 'table' | 'json', release = os.release()): string {
+  const chosen = defaultOf(checks, release);
   if (format === 'json') return `${JSON.stringify(checks.map((c) => (c.name === chosen ? { ...c, default: true } : c)), null, 2)}\n`;
   const width = Math.max(...checks.map((c) => c.name.length));
   const state = (c: PlatformCheck) => (!c.works ? `does not work: ${c.reason}` : c.passesThrough ? `works, not the default: ${c.passesThrough}` : 'works');
