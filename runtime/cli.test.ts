@@ -112,6 +112,13 @@ describe('state, list, kill, delete, start on unknown ids', () => {
       expect({ f, at: text.search(/[^\x00-\x7f]/) }).toEqual({ f, at: -1 });
     }
   });
+  test("the sentry's and the gofer's bundles embed their own seccomp program (kill mode) and no other process's", () => {
+    const dist = path.resolve(__dirname, '..', 'dist');
+    const embedded = (f: string) => [...fs.readFileSync(path.join(dist, f), 'latin1').matchAll(/"(sentry|gofer):(kill|trap|log)":"/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(embedded('sentry.js')).toEqual(['sentry:kill']);
+    expect(embedded('gofer.js')).toEqual(['gofer:kill']);
+    expect(embedded('tvisor.js')).toEqual([]);
+  });
   test('exec --preserve-fds is refused in one line, not ignored', async () => {
     const r = await tvisor('--root', root, 'exec', '--preserve-fds', '2', 'any', 'true');
     expect(r.code).toBe(255); // runc's status for any failed exec
