@@ -112,6 +112,18 @@ describe('state, list, kill, delete, start on unknown ids', () => {
       expect({ f, at: text.search(/[^\x00-\x7f]/) }).toEqual({ f, at: -1 });
     }
   });
+  test("the sentry's bundle does not load node:net at its top level (net and its streams at every start, for a lifeline pipe and diod's 9P)", () => {
+    const text = fs.readFileSync(path.resolve(__dirname, '..', 'dist', 'sentry.js'), 'latin1');
+    // esbuild puts a module's imports at column 0 of the bundle, evaluated at load.
+    expect(text.match(/^var \w+ = (__toESM\()?require\("node:(net|stream)"\)/gm)).toBeNull();
+  });
+  test("the sentry's and the gofer's bundles embed their own seccomp program (kill mode) and no other process's", () => {
+    const dist = path.resolve(__dirname, '..', 'dist');
+    const embedded = (f: string) => [...fs.readFileSync(path.join(dist, f), 'latin1').matchAll(/"(sentry|gofer):(kill|trap|log)":"/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(embedded('sentry.js')).toEqual(['sentry:kill']);
+    expect(embedded('gofer.js')).toEqual(['gofer:kill']);
+    expect(embedded('tvisor.js')).toEqual([]);
+  });
   test('exec --preserve-fds is refused in one line, not ignored', async () => {
     const r = await tvisor('--root', root, 'exec', '--preserve-fds', '2', 'any', 'true');
     expect(r.code).toBe(255); // runc's status for any failed exec

@@ -2,6 +2,8 @@
  * limits: the sandbox's bounds derived from the memory limit, the sentry's heap flag and
  * the tmpfs mount options.
  */
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
 import { INODE_HEAP_BYTES, limitsFor, MAX_HEAP, memoryLimitOf, MIN_HEAP, parseSize, SENTRY_BASE_HEAP, sentryNodeFlags, sentryNodeFlagSets, tmpfsOptions } from './limits';
 
 const MiB = 2 ** 20, GiB = 2 ** 30;
@@ -40,9 +42,24 @@ describe('limits', () => {
     expect(sentryNodeFlags({ linux: { resources: { memory: { limit: 64 * MiB } } } })).toEqual(['--max-old-space-size=192']);
   });
 
+  test('without a memory limit the sentry gets no heap flag (nor with -1, "unlimited")', () => {
+    expect(sentryNodeFlags({})).toEqual([]);
+    expect(sentryNodeFlags(undefined)).toEqual([]);
+    expect(sentryNodeFlags({ linux: { resources: { memory: { limit: -1 } } } })).toEqual([]);
+  });
+
+  test("without a heap flag V8's limit is at least the one limitsFor derives from the host's RAM", () => {
+    // V8's default depends on the memory Node sees: this checks it on this host, for the
+    // node running the tests (the one bin/tvisor starts).
+    const heapLimit = (flags: string[]): number =>
+      Number(execFileSync(process.execPath, [...flags, '-p', 'require("v8").getHeapStatistics().heap_size_limit'], { encoding: 'utf8' }).trim());
+    const flagged = heapLimit([`--max-old-space-size=${limitsFor(os.totalmem()).heapBytes / MiB}`]);
+    expect(heapLimit([])).toBeGreaterThanOrEqual(flagged);
+  });
+
   test('every heap flag the sentry can get has a start-up snapshot built (sentryNodeFlagSets)', () => {
     const sets = sentryNodeFlagSets().map((f) => f.join(' '));
-    expect(sets).toEqual(['192', '256', '512', '1024', '2048', '4096'].map((m) => `--max-old-space-size=${m}`));
+    expect(sets).toEqual(['', ...['192', '256', '512', '1024', '2048', '4096'].map((m) => `--max-old-space-size=${m}`)]);
     // Limits that are not powers of two, tiny and huge ones, and none (the host's RAM).
     for (let limit = MiB; limit < 64 * MAX_HEAP; limit = Math.ceil(limit * 1.37) + 12345) {
       expect(sets).toContain(sentryNodeFlags({ linux: { resources: { memory: { limit } } } }).join(' '));

@@ -112,9 +112,30 @@ export const SANDBOX_MALLOC_ENV: Readonly<Record<string, string>> = {
   MALLOC_TRIM_THRESHOLD_: '131072',
 };
 
-/** sentryNodeFlags returns the Node flags the sentry is started with for a spec (its heap limit). */
+/**
+ * sentryNodeFlags returns the Node flags the sentry is started with for a spec: its heap
+ * limit when the container has a memory limit, none otherwise.
+ *
+ * Without a memory limit the bounds come from the host's RAM, and so does V8's default
+ * old-space limit, which is never below limitsFor's: Node 20 gives V8 half the memory it
+ * sees (its cgroup's limit or the RAM), at least 256 MiB and at most 2 GiB (4 GiB from
+ * 16 GiB of RAM), where limitsFor takes a quarter rounded down to a power of two within
+ * 192 MiB..4 GiB (sentry/limits.test.ts checks the node it runs under). The flag would
+ * change nothing there but cost every start: V8 rejects Node's embedded code cache of its
+ * own modules under any flag that is not the build's, so each Node module the sentry
+ * loads after bootstrap (vm in bin/tvisor, os, net and streams, util's parseArgs) was
+ * compiled from source, about 12 ms of CPU per start here (perf: CompileToplevel under
+ * BuiltinLoader::LookupAndCompile, 13 ms of a 280 ms sentry at a load of 5).
+ */
 export function sentryNodeFlags(spec: Parameters<typeof memoryLimitOf>[0]): string[] {
+  if (!hasMemoryLimit(spec)) return [];
   return heapFlags(limitsFor(memoryLimitOf(spec)).heapBytes);
+}
+
+/** hasMemoryLimit says whether the spec sets a memory limit that memoryLimitOf takes. */
+function hasMemoryLimit(spec: Parameters<typeof memoryLimitOf>[0]): boolean {
+  const l = spec?.linux?.resources?.memory?.limit;
+  return typeof l === 'number' && Number.isSafeInteger(l) && l > 0;
 }
 
 function heapFlags(heapBytes: number): string[] {
@@ -122,14 +143,14 @@ function heapFlags(heapBytes: number): string[] {
 }
 
 /**
- * sentryNodeFlagSets lists every flag set sentryNodeFlags can return (the heap limit takes
- * a few values): `make` builds one start-up snapshot of the sentry for each, as V8 starts
+ * sentryNodeFlagSets lists every flag set sentryNodeFlags can return (none, or the heap
+ * limit, which takes a few values): `make` builds one start-up snapshot of the sentry for each, as V8 starts
  * from a snapshot only under the flags it was made with (native/snapshot.ts).
  */
 export function sentryNodeFlagSets(): string[][] {
   const heaps = new Set<number>();
   for (let memory = MiB; memory <= 64 * MAX_HEAP; memory *= 2) heaps.add(limitsFor(memory).heapBytes);
-  return [...heaps].map(heapFlags);
+  return [[], ...[...heaps].map(heapFlags)];
 }
 
 /**

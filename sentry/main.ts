@@ -26,7 +26,6 @@
  */
 import { updateResources } from './resources-update';
 import { readFileSync, writeSync, closeSync, unlinkSync, openSync } from 'node:fs';
-import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,7 +44,7 @@ import { sendConsoleFd } from '../native/console-socket';
 import { exitCode } from './exit-code';
 import { ExecServer } from './exec-server';
 import { ControlServer } from './control-server';
-import { reactor } from './net/reactor';
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, reactor } from './net/reactor';
 import { setNetworkMode } from './net/mode';
 import { SYSCALL_COVERAGE } from './syscalls/linux/registry';
 import { SYSCALLS } from './syscalls/linux/table/syscalls';
@@ -371,16 +370,17 @@ export async function main(argv: string[]): Promise<number> {
   if (!o.control || o['start-at-once']) start();
   // A foreground runtime holds the lifeline's other end: when it is gone (even SIGKILLed),
   // the container ends as if killed, so that the sandbox never outlives its caller.
+  // The lifeline is a pipe's read end that no one writes to: its hang-up is the runtime's
+  // end. The host-I/O reactor watches it (node:net would load net and its streams at
+  // every start for this one descriptor).
   if (o['lifeline-fd']) {
-    const lifeline = new net.Socket({ fd: Number(o['lifeline-fd']), readable: true, writable: false });
-    lifeline.unref();
-    const lost = () => {
+    const lifeline = Number(o['lifeline-fd']);
+    reactor().watch(lifeline, EPOLLIN | EPOLLRDHUP, (ev) => {
+      if (!(ev & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) return;
+      reactor().unwatch(lifeline);
       log.warn('the runtime that ran this sandbox in the foreground is gone: killing the container');
       sendToGroup(init.tg, { signo: osConstants.signals.SIGKILL, code: SI_USER, pid: 0, uid: 0 }, true);
-    };
-    lifeline.on('data', () => undefined);
-    lifeline.once('end', lost);
-    lifeline.once('error', lost);
+    });
   }
   // Tasks may all be asleep with nothing in Node's loop to wake them (a deadlock in the
   // container): the sandbox still lives until its init exits or it is killed.

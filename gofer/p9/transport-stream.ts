@@ -1,9 +1,9 @@
 /**
  * StreamTransport carries 9P over a Node stream socket (TCP or a Unix socket path), fully
  * asynchronously: for plain 9P2000.L servers such as diod. It passes no descriptors and
- * cannot make synchronous calls.
+ * cannot make synchronous calls. node:net is loaded at the first connect.
  */
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Engine, Transport } from './client-engine';
 
 /** StreamTarget is where to connect: a TCP address or a Unix socket path. */
@@ -20,8 +20,12 @@ export class StreamTransport implements Transport {
   /** connect opens a socket to `target` and resolves once it is connected. */
   static connect(target: StreamTarget): Promise<StreamTransport> {
     const label = 'path' in target ? `unix:${target.path}` : `tcp:${target.host}:${target.port}`;
+    // node:net (with its streams) loads here, on first use: the sentry's 9P client imports
+    // this module, and a sentry talking to its own gofer never connects this way.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createConnection } = require('node:net') as typeof net;
     return new Promise((resolve, reject) => {
-      const socket = net.createConnection(target as net.NetConnectOpts, () => {
+      const socket = createConnection(target as net.NetConnectOpts, () => {
         socket.off('error', reject);
         if (!('path' in target)) socket.setNoDelay(true);
         resolve(new StreamTransport(socket, label));

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileFilter, decodeFilter, RET, runFilter } from './bpf';
 import { HOST_SYSCALLS, hostSyscallsOf, PTHREAD_CLONE_FLAGS, STUB_START_CLONE_FLAGS, VFORK_CLONE_FLAGS } from './host-syscalls';
-import { filterFor as filterWith, precompileAll, withStubFd } from './seccomp';
+import { filterFor as filterWith, precompile, withStubFd } from './seccomp';
 import { encodeFilter } from './bpf';
 import type { SeccompMode } from './seccomp';
 
@@ -108,8 +108,9 @@ describe('compiled allowlists', () => {
   });
 
   it('the programs compiled ahead of time (embedded in the bundles) are the ones compiled at run time', () => {
-    const pre = precompileAll();
     for (const who of ['sentry', 'gofer'] as const) {
+      const pre = precompile(who);
+      expect(Object.keys(pre)).toEqual(['kill', 'trap', 'log'].map((mode) => `${who}:${mode}`));
       for (const mode of ['kill', 'trap', 'log'] as const) {
         expect(withStubFd(Buffer.from(pre[`${who}:${mode}`], 'base64'), 7).equals(encodeFilter(filterFor(who, mode)))).toBe(true);
       }

@@ -67,16 +67,15 @@ export function filterFor(who: 'sentry' | 'gofer', mode: SeccompMode, values: Ru
 export const STUB_FD_PLACEHOLDER = 0x7ffffff0;
 
 /**
- * precompileAll compiles every process's program in every mode, with the placeholder for
- * runtime values, as base64 keyed `who:mode`. scripts/build.mjs embeds the result in the
- * bundles (process.env.TVISOR_HOST_FILTERS), so that a starting sentry or gofer does not
- * compile its filter (that cost the gofer ~0.8 MB of V8 heap, two pages, measured here).
+ * precompile compiles `who`'s program in each of `modes` (default: all), with the
+ * placeholder for runtime values, as base64 keyed `who:mode`. scripts/build.mjs embeds the
+ * kill mode's in `who`'s bundle (process.env.TVISOR_HOST_FILTERS), so that a starting
+ * sentry or gofer does not compile its filter (that cost the gofer ~0.8 MB of V8 heap, two
+ * pages, measured here); programFor compiles any other at run time.
  */
-export function precompileAll(): Record<string, string> {
+export function precompile(who: 'sentry' | 'gofer', modes: readonly SeccompMode[] = SECCOMP_MODES): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const who of ['sentry', 'gofer'] as const) {
-    for (const mode of SECCOMP_MODES) out[`${who}:${mode}`] = encodeFilter(filterFor(who, mode, { stubFd: STUB_FD_PLACEHOLDER })).toString('base64');
-  }
+  for (const mode of modes) out[`${who}:${mode}`] = encodeFilter(filterFor(who, mode, { stubFd: STUB_FD_PLACEHOLDER })).toString('base64');
   return out;
 }
 
