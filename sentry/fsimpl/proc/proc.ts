@@ -137,10 +137,11 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
-      // Umask, Ngid (no NUMA balancing), TracerPid (no ptrace of the sandbox's tasks) and the
+      const tracerPid = (u: Task | undefined): number => (u?.traced ? tidIn(ns, u.traced.tracer) : 0);
+      // Umask, Ngid (no NUMA balancing), TracerPid (the thread's tracer, kernel/ptrace.ts) and the
       // Groups line's trailing space are Linux's; the signal lines are task_sig's.
       return [`Name:\t${t?.name ?? ''}`, ...(t && !g.zombie ? [`Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`] : []), `State:\t${state()}`,
-        `Tgid:\t${tgid}`, 'Ngid:\t0', `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`, 'TracerPid:\t0',
+        `Tgid:\t${tgid}`, 'Ngid:\t0', `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`, `TracerPid:\t${tracerPid(thread ?? t)}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
         `Groups:\t${c?.groups.join(' ') ?? ''} `, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         ...(t ? signalStatusLines(t) : ['SigBlk:\t0000000000000000']),

@@ -1,0 +1,287 @@
+/**
+ * ptrace's model in the sentry: a tracer/tracee relation between tasks, ptrace-stops as a
+ * kind of stop, reported to the tracer's wait as Linux does (ptrace(2)). No host ptrace is
+ * involved: the tracer reads and changes the tracee's saved registers and memory, which
+ * the platform loads when the tracee runs again.
+ *
+ * Invariants: `t.traced` is set exactly while t has a tracer, and then t is in its
+ * tracer's `tracees`; a tracee in a ptrace-stop has `traced.stop` set and state 'stopped'
+ * (the scheduler's wake() leaves it alone, a SIGCONT does not resume it); only the tracer's
+ * resume (CONT, DETACH, the tracer's exit) or SIGKILL ends the stop. The tracer is a task
+ * (a thread), as in Linux; any thread of its process may wait for the tracee.
+ */
+import { Errno, fail } from './errors';
+import { SA_NOCLDSTOP, SIGCHLD, SIGKILL, SIGSTOP, SIGTRAP, type SignalInfo } from './signal-types';
+import type { Task } from './task';
+import { sendToGroup, sendToTask } from './signals';
+
+/** CAP_SYS_PTRACE lets a task trace another user's tasks. */
+export const CAP_SYS_PTRACE = 19;
+
+/** PTRACE_O_* options (linux/ptrace.h). */
+export const PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_TRACEFORK = 2, PTRACE_O_TRACEVFORK = 4, PTRACE_O_TRACECLONE = 8,
+  PTRACE_O_TRACEEXEC = 0x10, PTRACE_O_TRACEVFORKDONE = 0x20, PTRACE_O_TRACEEXIT = 0x40, PTRACE_O_TRACESECCOMP = 0x80,
+  PTRACE_O_EXITKILL = 0x100000, PTRACE_O_SUSPEND_SECCOMP = 0x200000;
+/** PTRACE_O_MASK is every option Linux accepts. */
+export const PTRACE_O_MASK = 0xff | PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP;
+/** PTRACE_EVENT_STOP is the event of a SEIZEd tracee's PTRACE_INTERRUPT stop. */
+export const PTRACE_EVENT_STOP = 128;
+/** CLD_TRAPPED is SIGCHLD's (and waitid's) code for a ptrace-stop. */
+export const CLD_TRAPPED = 4;
+const SI_USER = 0;
+
+/** PtraceStop is one ptrace-stop: its wait status word and the siginfo GETSIGINFO shows. */
+export interface PtraceStop {
+  /** status is the wait status (sig | event << 8) << 8 | 0x7f. */
+  status: number;
+  /** info is the signal being delivered (signal-delivery-stop) or the stop's own siginfo. */
+  info: SignalInfo;
+  /** signalDelivery: a signal-delivery-stop (the resume's signal argument replaces the signal). */
+  signalDelivery: boolean;
+  /** reported: the tracer's wait has seen this stop. */
+  reported: boolean;
+}
+
+/** Tracee is a traced task's side of the relation. */
+export class Tracee {
+  options = 0;
+  stop: PtraceStop | null = null;
+  /** injected is the signal the tracer's resume asked to deliver (taken before any other). */
+  injected: SignalInfo | null = null;
+  /** interrupt is a PTRACE_INTERRUPT waiting for the tracee to stop. */
+  interrupt = false;
+  /** exitStatus is the tracee's exit, kept for the tracer's wait (null: not exited). */
+  exitStatus: number | null = null;
+  constructor(readonly tracer: Task, readonly seized: boolean) {}
+}
+
+/**
+ * mayAttach is Linux's ptrace_may_access in attach mode with real credentials: not the
+ * caller's own process; the target's real, effective and saved uids and gids all the
+ * caller's real ones and the target dumpable, or CAP_SYS_PTRACE.
+ */
+function mayAttach(t: Task, target: Task): boolean {
+  const c = t.creds, tc = target.creds;
+  const sameIds = [tc.uid, tc.euid, tc.suid].every((u) => u === c.uid) && [tc.gid, tc.egid, tc.sgid].every((g) => g === c.gid);
+  return sameIds || c.capable(CAP_SYS_PTRACE);
+}
+
+function link(tracer: Task, tracee: Task, seized: boolean, options: number): void {
+  const tr = new Tracee(tracer, seized);
+  tr.options = options;
+  tracee.traced = tr;
+  (tracer.tracees ??= new Set()).add(tracee);
+}
+
+/** attach implements PTRACE_ATTACH (seize: false, a SIGSTOP is sent) and PTRACE_SEIZE. */
+export function attach(t: Task, target: Task, seize: boolean, options: number): void {
+  if (target.tg === t.tg) fail(Errno.EPERM);
+  if (target.state === 'exited' || target.tg.exiting) fail(Errno.EPERM);
+  if (target.traced) fail(Errno.EPERM);
+  if (!mayAttach(t, target)) fail(Errno.EPERM);
+  link(t, target, seize, options);
+  if (!seize) sendToTask(target, { signo: SIGSTOP, code: SI_USER, pid: t.pid, uid: t.creds.uid });
+}
+
+/** traceMe implements PTRACE_TRACEME: the parent process's leader (or a live thread) becomes the tracer. */
+export function traceMe(t: Task): void {
+  const parent = t.tg.parent;
+  const tracer = parent?.leader && parent.leader.state !== 'exited' ? parent.leader : parent ? [...parent.tasks][0] : undefined;
+  if (t.traced || !tracer) fail(Errno.EPERM);
+  link(tracer, t, false, 0);
+}
+
+/**
+ * stoppedTracee returns target if t traces it and it is in a ptrace-stop (Linux's
+ * ptrace_check_attach); ESRCH otherwise.
+ */
+export function stoppedTracee(t: Task, target: Task | undefined): Task {
+  if (!target || target.traced?.tracer !== t || !target.traced.stop || target.state !== 'stopped') fail(Errno.ESRCH);
+  return target;
+}
+
+/** tracedBy returns target if t traces it (stopped or not); ESRCH otherwise. */
+export function tracedBy(t: Task, target: Task | undefined): Task {
+  if (!target || target.traced?.tracer !== t || target.state === 'exited') fail(Errno.ESRCH);
+  return target;
+}
+
+/** injectedSignal is the siginfo a resume with `sig` delivers after `stop` (null: none). */
+function injectedSignal(tracer: Task, stop: PtraceStop | null, sig: number): SignalInfo | null {
+  if (sig === 0 || !stop?.signalDelivery) return null;
+  if (sig === stop.info.signo) return stop.info;
+  return { signo: sig, code: SI_USER, pid: tracer.pid, uid: tracer.creds.uid };
+}
+
+/** resume ends tracee's ptrace-stop (PTRACE_CONT), delivering `sig` if it stopped for a signal. */
+export function resume(tracer: Task, tracee: Task, sig: number): void {
+  const tr = tracee.traced!;
+  const stop = tr.stop;
+  tr.stop = null;
+  tr.injected = injectedSignal(tracer, stop, sig);
+  wakeFromStop(tracee, stop);
+}
+
+/** wakeFromStop lets a task that was in ptrace-stop `stop` run again. */
+function wakeFromStop(tracee: Task, stop: PtraceStop | null): void {
+  if (tracee.state !== 'stopped' || !stop) return;
+  tracee.state = 'blocked';
+  tracee.kernel.sched.wake(tracee);
+}
+
+/** unlink ends the relation, leaving the tracee where it is (detach and exits call it). */
+function unlink(tracee: Task): Tracee | null {
+  const tr = tracee.traced;
+  if (!tr) return null;
+  tracee.traced = null;
+  tr.tracer.tracees?.delete(tracee);
+  return tr;
+}
+
+/** detach implements PTRACE_DETACH: the tracee goes on, delivering `sig` if it stopped for a signal. */
+export function detach(t: Task, tracee: Task, sig: number): void {
+  const tr = unlink(tracee)!;
+  const stop = tr.stop;
+  tr.stop = null;
+  const inject = injectedSignal(t, stop, sig);
+  if (inject) sendToTask(tracee, inject);
+  wakeFromStop(tracee, stop);
+}
+
+/** interrupt implements PTRACE_INTERRUPT: the (seized) tracee stops with PTRACE_EVENT_STOP. */
+export function interrupt(tracee: Task): void {
+  const tr = tracee.traced!;
+  if (!tr.seized) fail(Errno.EIO);
+  if (tr.stop) return;
+  tr.interrupt = true;
+  if (tracee.state === 'blocked') {
+    tracee.interrupted = true;
+    tracee.kernel.sched.wake(tracee);
+  }
+}
+
+/**
+ * enterStop puts the running tracee t in a ptrace-stop and tells its tracer (wait, and
+ * SIGCHLD with CLD_TRAPPED unless the tracer's process set SA_NOCLDSTOP).
+ */
+function enterStop(t: Task, stop: PtraceStop): void {
+  const tr = t.traced!;
+  tr.stop = stop;
+  t.state = 'stopped';
+  for (const u of t.unwait) u();
+  t.unwait = [];
+  const tracerGroup = tr.tracer.tg;
+  tracerGroup.childEvents.notify();
+  if (!(tracerGroup.actions[SIGCHLD].flags & SA_NOCLDSTOP)) {
+    sendToGroup(tracerGroup, { signo: SIGCHLD, code: CLD_TRAPPED, pid: t.tid, uid: t.creds.uid, status: (stop.status >> 8) & 0xff });
+  }
+}
+
+/**
+ * ptraceSignal is called by signal delivery for each signal a traced task takes: it puts
+ * the task in a signal-delivery-stop and returns true (the signal is held by the stop),
+ * or false for SIGKILL, which is never reported.
+ */
+export function ptraceSignal(t: Task, info: SignalInfo): boolean {
+  if (!t.traced || info.signo === SIGKILL) return false;
+  enterStop(t, { status: ((info.signo & 0xff) << 8) | 0x7f, info, signalDelivery: true, reported: false });
+  return true;
+}
+
+/**
+ * ptraceBeforeSignals runs at the start of signal delivery for a traced task: a pending
+ * PTRACE_INTERRUPT stops it (true: stopped); else it returns the signal the tracer's last
+ * resume injected, to deliver now without another stop (undefined: none).
+ */
+export function ptraceBeforeSignals(t: Task): { stopped: boolean; injected?: SignalInfo } {
+  const tr = t.traced;
+  if (!tr) return { stopped: false };
+  if (tr.injected) {
+    const info = tr.injected;
+    tr.injected = null;
+    return { stopped: false, injected: info };
+  }
+  if (tr.interrupt) {
+    tr.interrupt = false;
+    enterStop(t, { status: ((SIGTRAP | (PTRACE_EVENT_STOP << 8)) << 8) | 0x7f, info: { signo: SIGTRAP, code: SI_USER | (PTRACE_EVENT_STOP << 8) }, signalDelivery: false, reported: false });
+    return { stopped: true };
+  }
+  return { stopped: false };
+}
+
+/** ptraceKeeps tells whether signal generation must keep sig for t although its disposition ignores it (a tracer sees every signal but SIGKILL). */
+export function ptraceKeeps(t: Task, sig: number): boolean {
+  return t.traced !== null && sig !== SIGKILL;
+}
+
+/** ptraceExec is called after a successful execve: a tracee without PTRACE_O_TRACEEXEC gets the legacy SIGTRAP. */
+export function ptraceExec(t: Task): void {
+  const tr = t.traced;
+  if (!tr || tr.seized || tr.options & PTRACE_O_TRACEEXEC) return;
+  sendToTask(t, { signo: SIGTRAP, code: SI_USER, pid: t.pid, uid: t.creds.uid });
+}
+
+/**
+ * ptraceTaskExit runs as task t exits with wait status `status`: its tracees are
+ * detached (killed with PTRACE_O_EXITKILL) and resumed; if t is traced, its exit is kept
+ * for its tracer's wait unless its parent will report it anyway (t's process ends with it
+ * and the tracer's process is its parent).
+ */
+export function ptraceTaskExit(t: Task, status: number, lastOfGroup: boolean): void {
+  for (const tracee of [...(t.tracees ?? [])]) {
+    const tr = unlink(tracee)!;
+    if (tr.exitStatus !== null) continue;
+    if (tr.options & PTRACE_O_EXITKILL) {
+      sendToTask(tracee, { signo: SIGKILL, code: SI_USER, pid: t.pid, uid: t.creds.uid });
+      continue;
+    }
+    wakeFromStop(tracee, tr.stop);
+  }
+  t.tracees = null;
+  const tr = t.traced;
+  if (!tr) return;
+  tr.stop = null;
+  if (lastOfGroup && t.tg.parent === tr.tracer.tg) {
+    unlink(t);
+    return;
+  }
+  tr.exitStatus = status;
+  tr.tracer.tg.childEvents.notify();
+}
+
+/** TraceeReport is a tracee's state change found by the tracer's wait. */
+export interface TraceeReport {
+  task: Task;
+  status: number;
+  what: 'trapped' | 'exited';
+}
+
+/**
+ * waitTracees looks, for wait in process t.tg, at the tasks its threads trace that
+ * `eligible` accepts: a ptrace-stop not yet reported, or an exit. It returns the report
+ * (consumed unless `peek`), or whether there is any eligible tracee at all.
+ */
+export function waitTracees(t: Task, eligible: (tracee: Task) => boolean, peek: boolean): TraceeReport | boolean {
+  let any = false;
+  for (const tracer of t.tg.tasks) {
+    for (const tracee of tracer.tracees ?? []) {
+      if (!eligible(tracee)) continue;
+      any = true;
+      const tr = tracee.traced!;
+      if (tr.exitStatus !== null) {
+        if (!peek) unlink(tracee);
+        return { task: tracee, status: tr.exitStatus, what: 'exited' };
+      }
+      if (tr.stop && !tr.stop.reported) {
+        if (!peek) tr.stop.reported = true;
+        return { task: tracee, status: tr.stop.status, what: 'trapped' };
+      }
+    }
+  }
+  return any;
+}
+
+/** tracerOf returns t's tracer (null: none), for /proc/<pid>/status TracerPid. */
+export function tracerOf(t: Task | undefined): Task | null {
+  return t?.traced?.tracer ?? null;
+}
