@@ -1,8 +1,9 @@
 /**
  * Legacy path syscalls and the *at family: open, creat, lstat, mknod, utimes, lchown,
  * mkdirat ... fchmodat2, the vectored reads and writes, fstat/fstatfs/fchmod/fchdir,
- * fsync/syncfs/sync and chroot, each made as the raw syscall (files-legacy.c), compared
- * between a native run and runc, runsc and tvisor, in /tmp and in a bind mount.
+ * fsync/syncfs/sync, getdents (the call before getdents64) and chroot, each made as the
+ * raw syscall (files-legacy.c), compared between a native run and runc, runsc and
+ * tvisor, in /tmp and in a bind mount.
  *
  * The container's root gets the capabilities its checks need (CAP_CHOWN, CAP_SETUID,
  * CAP_SETGID, CAP_MKNOD, CAP_SYS_CHROOT), so that it behaves as root does natively.
@@ -84,6 +85,11 @@ function expectLegacy(r: RunResult): void {
     'fchmod 0604: ok, mode 604',
     'fchmod keeps only 07777: ok, mode 755',
     'fchmod bad fd: EBADF',
+    'getdents at the end: ok',
+    'getdents into 10 bytes: EINVAL',
+    'getdents: a:reg bb:reg c:dir d:lnk (records 8-aligned with offsets: yes)',
+    'getdents names what getdents64 names: yes',
+    'getdents of a file: ENOTDIR',
     'lstat symlink: symlink, size 1',
     'lstat missing: ENOENT',
     'lstat through a file: ENOTDIR',

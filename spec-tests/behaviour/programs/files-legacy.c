@@ -2,7 +2,7 @@
  * files-legacy: the old path syscalls (open, creat, lstat, mknod, utimes, lchown), the *at
  * family (mkdirat, fchownat, unlinkat, renameat, linkat, symlinkat, readlinkat, fchmodat,
  * fchmodat2, faccessat), the vectored and descriptor calls (readv, writev, preadv,
- * pwritev, fstat, fstatfs, fchmod, fchdir, fsync, syncfs, sync) and chroot, each called
+ * pwritev, fstat, fstatfs, fchmod, fchdir, fsync, syncfs, sync), getdents and chroot, each called
  * as the raw syscall (glibc would use another one: open() is openat, lstat is
  * newfstatat), with its results and its error answers.
  *
@@ -12,6 +12,7 @@
  * unprivileged caller run in a forked child that became uid/gid 65534.
  */
 #include "common.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -373,6 +374,67 @@ static void cleanup(void) {
   rmdir("top");
 }
 
+/* entry_cmp orders directory entry names for printing. */
+static int entry_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* old_getdents lists a directory with getdents(2), the call before getdents64 (struct
+ * linux_dirent: the name at 18, the type in the record's last byte), and checks that it
+ * names what getdents64 names. LeakSanitizer's thread lister and static programs use it. */
+static void old_getdents(void) {
+  check(mkdir("gd", 0755) == 0 && mkdir("gd/c", 0755) == 0 && symlink("a", "gd/d") == 0, "make gd");
+  close(open("gd/a", O_WRONLY | O_CREAT, 0644));
+  close(open("gd/bb", O_WRONLY | O_CREAT, 0644));
+  int fd = open("gd", O_RDONLY | O_DIRECTORY);
+  check(fd >= 0, "open gd");
+  static char buf[4096], buf64[4096];
+  char *names[16], *names64[16];
+  int n = 0, n64 = 0, aligned = 1;
+  long got = syscall(SYS_getdents, fd, buf, sizeof buf);
+  check(got > 0, "getdents gd");
+  for (long off = 0; off < got && n < 16;) {
+    unsigned short reclen = *(unsigned short *)(buf + off + 16);
+    if (reclen % 8 != 0 || *(unsigned long *)(buf + off + 8) == 0) aligned = 0;
+    char *name = buf + off + 18;
+    unsigned char type = (unsigned char)buf[off + reclen - 1];
+    if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+      static char text[16][64];
+      snprintf(text[n], sizeof text[n], "%s:%s", name, type == DT_DIR ? "dir" : type == DT_LNK ? "lnk" : type == DT_REG ? "reg" : "?");
+      names[n] = text[n];
+      n++;
+    }
+    off += reclen;
+  }
+  say("getdents at the end: %s", result(syscall(SYS_getdents, fd, buf, sizeof buf)));
+  check(lseek(fd, 0, SEEK_SET) == 0, "rewind gd");
+  say("getdents into 10 bytes: %s", result(syscall(SYS_getdents, fd, buf, 10)));
+  long got64 = syscall(SYS_getdents64, fd, buf64, sizeof buf64);
+  check(got64 > 0, "getdents64 gd");
+  for (long off = 0; off < got64 && n64 < 16;) {
+    unsigned short reclen = *(unsigned short *)(buf64 + off + 16);
+    char *name = buf64 + off + 19;
+    if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) names64[n64++] = name;
+    off += reclen;
+  }
+  close(fd);
+  qsort(names, n, sizeof *names, entry_cmp);
+  qsort(names64, n64, sizeof *names64, entry_cmp);
+  char line[512] = "";
+  for (int i = 0; i < n; i++) snprintf(line + strlen(line), sizeof line - strlen(line), " %s", names[i]);
+  say("getdents:%s (records 8-aligned with offsets: %s)", line, aligned ? "yes" : "no");
+  int same = n == n64;
+  for (int i = 0; same && i < n; i++) same = strncmp(names[i], names64[i], strlen(names64[i])) == 0 && names[i][strlen(names64[i])] == ':';
+  say("getdents names what getdents64 names: %s", same ? "yes" : "no");
+  int ffd = open("gd/a", O_RDONLY);
+  check(ffd >= 0, "open gd/a");
+  say("getdents of a file: %s", result(syscall(SYS_getdents, ffd, buf, sizeof buf)));
+  close(ffd);
+  unlink("gd/a");
+  unlink("gd/bb");
+  unlink("gd/d");
+  rmdir("gd/c");
+  check(rmdir("gd") == 0, "rmdir gd");
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     say("usage: files-legacy DIR");
@@ -384,6 +446,7 @@ int main(int argc, char **argv) {
   check(chdir("legacy-work") == 0, "chdir legacy-work");
   open_creat();
   vectored();
+  old_getdents();
   legacy_paths();
   int sfd = open("secret", O_WRONLY | O_CREAT, 0600);
   check(sfd >= 0, "create secret");

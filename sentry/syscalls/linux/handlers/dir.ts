@@ -1,6 +1,6 @@
 /**
  * Names and directories: mkdir, mknod, unlink, rmdir, rename, link, symlink, readlink,
- * getdents64, getcwd, chdir, fchdir, chroot.
+ * getdents, getdents64, getcwd, chdir, fchdir, chroot.
  */
 import { CAP_SYS_CHROOT } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
@@ -63,31 +63,39 @@ function readlink(t: Task, dirfd: number, path: string, buf: bigint, size: numbe
 define(89, (t, r) => readlink(t, AT_FDCWD, pathArg(t, r, 0), r.arg(1), num(r, 2)), 'full');
 define(267, (t, r) => readlink(t, fdArg(r, 0), pathArg(t, r, 1), r.arg(2), num(r, 3)), 'full');
 
-// getdents64(fd, dirp, count): struct linux_dirent64 records; offset = index of the next entry.
-define(217, (t, r) => {
-  const f = file(t, fdArg(r, 0));
-  const count = num(r, 2);
+/**
+ * getdents fills `count` bytes at `dirp` with the directory's entries from its offset (the
+ * index of the next entry), in struct linux_dirent64 (getdents64) or the older struct
+ * linux_dirent (getdents: the type in the record's last byte, after the name's NUL).
+ */
+function getdents(t: Task, fd: number, dirp: bigint, count: number, old: boolean): number {
+  const f = file(t, fd);
   const entries = f.loc ? withMountpoints(f.loc.dentry, f.readdir()) : f.readdir();
   const out = Buffer.alloc(Math.min(count, 1 << 20));
+  const nameAt = old ? 18 : 19;
   let pos = 0;
   let i = f.offset;
   for (; i < entries.length; i++) {
     const e = entries[i];
     const name = Buffer.from(e.name);
-    const reclen = (19 + name.length + 1 + 7) & ~7;
+    const reclen = (nameAt + name.length + (old ? 2 : 1) + 7) & ~7;
     if (pos + reclen > out.length) break;
     out.writeBigUInt64LE(BigInt(e.ino), pos);
     out.writeBigInt64LE(BigInt(i + 1), pos + 8);
     out.writeUInt16LE(reclen, pos + 16);
-    out[pos + 18] = e.type;
-    name.copy(out, pos + 19);
+    if (old) out[pos + reclen - 1] = e.type;
+    else out[pos + 18] = e.type;
+    name.copy(out, pos + nameAt);
     pos += reclen;
   }
   if (pos === 0 && i < entries.length) fail(Errno.EINVAL);
   f.offset = i;
-  t.mm.write(r.arg(1), out.subarray(0, pos));
+  t.mm.write(dirp, out.subarray(0, pos));
   return pos;
-}, 'full');
+}
+define(217, (t, r) => getdents(t, fdArg(r, 0), r.arg(1), num(r, 2), false), 'full');
+// getdents: the 32-bit-era call, still used by static programs and sanitizers' runtimes.
+define(78, (t, r) => getdents(t, fdArg(r, 0), r.arg(1), num(r, 2), true), 'full');
 
 define(79, (t, r) => {
   const path = Buffer.from(`${t.kernel.mounts.pathOf(t.cwd, t.root)}\0`);
