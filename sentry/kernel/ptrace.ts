@@ -24,11 +24,17 @@ export const PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_TRACEFORK = 2, PTRACE_O_TRACEVF
   PTRACE_O_EXITKILL = 0x100000, PTRACE_O_SUSPEND_SECCOMP = 0x200000;
 /** PTRACE_O_MASK is every option Linux accepts. */
 export const PTRACE_O_MASK = 0xff | PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP;
-/** PTRACE_EVENT_STOP is the event of a SEIZEd tracee's PTRACE_INTERRUPT stop. */
-export const PTRACE_EVENT_STOP = 128;
+/** PTRACE_EVENT_* are the events of ptrace-stops (status >> 16); STOP is a SEIZEd tracee's PTRACE_INTERRUPT stop. */
+export const PTRACE_EVENT_FORK = 1, PTRACE_EVENT_VFORK = 2, PTRACE_EVENT_CLONE = 3, PTRACE_EVENT_EXEC = 4, PTRACE_EVENT_STOP = 128;
 /** CLD_TRAPPED is SIGCHLD's (and waitid's) code for a ptrace-stop. */
 export const CLD_TRAPPED = 4;
 const SI_USER = 0;
+/** ENOSYS is what rax holds at a syscall-entry-stop (Linux's entry code puts it there). */
+const ENOSYS = 38;
+const CLONE_VFORK = 0x4000, CLONE_PTRACE = 0x2000, CLONE_UNTRACED = 0x800000;
+
+/** StopKind says what a ptrace-stop is (GET_SYSCALL_INFO tells syscall stops apart). */
+export type StopKind = 'signal' | 'event' | 'syscall-entry' | 'syscall-exit';
 
 /** PtraceStop is one ptrace-stop: its wait status word and the siginfo GETSIGINFO shows. */
 export interface PtraceStop {
@@ -36,8 +42,9 @@ export interface PtraceStop {
   status: number;
   /** info is the signal being delivered (signal-delivery-stop) or the stop's own siginfo. */
   info: SignalInfo;
-  /** signalDelivery: a signal-delivery-stop (the resume's signal argument replaces the signal). */
-  signalDelivery: boolean;
+  /** kind: a signal-delivery-stop (the resume's signal argument replaces the signal), an
+   * event stop (PTRACE_EVENT_*, INTERRUPT) or a syscall stop (PTRACE_SYSCALL). */
+  kind: StopKind;
   /** reported: the tracer's wait has seen this stop. */
   reported: boolean;
 }
@@ -52,6 +59,14 @@ export class Tracee {
   interrupt = false;
   /** exitStatus is the tracee's exit, kept for the tracer's wait (null: not exited). */
   exitStatus: number | null = null;
+  /** syscallTrace: resumed by PTRACE_SYSCALL, the tracee stops at its next syscall's entry and exit. */
+  syscallTrace = false;
+  /** entered: a syscall-entry-stop was taken; the syscall runs when the tracee is resumed. */
+  entered = false;
+  /** due are stops the tracee takes in order before it goes on (an event, then a syscall's exit). */
+  readonly due: PtraceStop[] = [];
+  /** eventMsg is what PTRACE_GETEVENTMSG reads (a new child's tid, the tid before exec). */
+  eventMsg = 0;
   constructor(readonly tracer: Task, readonly seized: boolean) {}
 }
 
@@ -108,14 +123,15 @@ export function tracedBy(t: Task, target: Task | undefined): Task {
 
 /** injectedSignal is the siginfo a resume with `sig` delivers after `stop` (null: none). */
 function injectedSignal(tracer: Task, stop: PtraceStop | null, sig: number): SignalInfo | null {
-  if (sig === 0 || !stop?.signalDelivery) return null;
+  if (sig === 0 || stop?.kind !== 'signal') return null;
   if (sig === stop.info.signo) return stop.info;
   return { signo: sig, code: SI_USER, pid: tracer.pid, uid: tracer.creds.uid };
 }
 
-/** resume ends tracee's ptrace-stop (PTRACE_CONT), delivering `sig` if it stopped for a signal. */
-export function resume(tracer: Task, tracee: Task, sig: number): void {
+/** resume ends tracee's ptrace-stop (PTRACE_CONT; PTRACE_SYSCALL: `syscalls`), delivering `sig` if it stopped for a signal. */
+export function resume(tracer: Task, tracee: Task, sig: number, syscalls = false): void {
   const tr = tracee.traced!;
+  tr.syscallTrace = syscalls;
   const stop = tr.stop;
   tr.stop = null;
   tr.injected = injectedSignal(tracer, stop, sig);
@@ -135,6 +151,11 @@ function unlink(tracee: Task): Tracee | null {
   if (!tr) return null;
   tracee.traced = null;
   tr.tracer.tracees?.delete(tracee);
+  // Left at a syscall-entry-stop: the syscall runs as the task goes on (its instruction again).
+  if (tr.entered && tracee.state !== 'exited') {
+    tracee.regs.rip -= 2n;
+    tracee.regs.rax = tracee.regs.origRax;
+  }
   return tr;
 }
 
@@ -184,7 +205,7 @@ function enterStop(t: Task, stop: PtraceStop): void {
  */
 export function ptraceSignal(t: Task, info: SignalInfo): boolean {
   if (!t.traced || info.signo === SIGKILL) return false;
-  enterStop(t, { status: ((info.signo & 0xff) << 8) | 0x7f, info, signalDelivery: true, reported: false });
+  enterStop(t, { status: ((info.signo & 0xff) << 8) | 0x7f, info, kind: 'signal', reported: false });
   return true;
 }
 
@@ -203,7 +224,7 @@ export function ptraceBeforeSignals(t: Task): { stopped: boolean; injected?: Sig
   }
   if (tr.interrupt) {
     tr.interrupt = false;
-    enterStop(t, { status: ((SIGTRAP | (PTRACE_EVENT_STOP << 8)) << 8) | 0x7f, info: { signo: SIGTRAP, code: SI_USER | (PTRACE_EVENT_STOP << 8) }, signalDelivery: false, reported: false });
+    enterStop(t, { status: ((SIGTRAP | (PTRACE_EVENT_STOP << 8)) << 8) | 0x7f, info: { signo: SIGTRAP, code: SI_USER | (PTRACE_EVENT_STOP << 8) }, kind: 'event', reported: false });
     return { stopped: true };
   }
   return { stopped: false };
@@ -214,11 +235,20 @@ export function ptraceKeeps(t: Task, sig: number): boolean {
   return t.traced !== null && sig !== SIGKILL;
 }
 
-/** ptraceExec is called after a successful execve: a tracee without PTRACE_O_TRACEEXEC gets the legacy SIGTRAP. */
+/**
+ * ptraceExec is called after a successful execve: with PTRACE_O_TRACEEXEC the tracee
+ * stops with PTRACE_EVENT_EXEC (before its syscall-exit-stop); else one not seized gets
+ * the legacy SIGTRAP.
+ */
 export function ptraceExec(t: Task): void {
   const tr = t.traced;
-  if (!tr || tr.seized || tr.options & PTRACE_O_TRACEEXEC) return;
-  sendToTask(t, { signo: SIGTRAP, code: SI_USER, pid: t.pid, uid: t.creds.uid });
+  if (!tr) return;
+  if (tr.options & PTRACE_O_TRACEEXEC) {
+    tr.eventMsg = t.tid;
+    tr.due.push(eventStop(PTRACE_EVENT_EXEC));
+    return;
+  }
+  if (!tr.seized) sendToTask(t, { signo: SIGTRAP, code: SI_USER, pid: t.pid, uid: t.creds.uid });
 }
 
 /**
@@ -284,4 +314,82 @@ export function waitTracees(t: Task, eligible: (tracee: Task) => boolean, peek: 
 /** tracerOf returns t's tracer (null: none), for /proc/<pid>/status TracerPid. */
 export function tracerOf(t: Task | undefined): Task | null {
   return t?.traced?.tracer ?? null;
+}
+
+/** eventStop is the ptrace-stop of PTRACE_EVENT_`event`. */
+function eventStop(event: number): PtraceStop {
+  return { status: ((SIGTRAP | (event << 8)) << 8) | 0x7f, info: { signo: SIGTRAP, code: SIGTRAP | (event << 8) }, kind: 'event', reported: false };
+}
+
+/** syscallStop is a syscall-entry or -exit stop (SIGTRAP, | 0x80 with PTRACE_O_TRACESYSGOOD). */
+function syscallStop(tr: Tracee, kind: 'syscall-entry' | 'syscall-exit'): PtraceStop {
+  const sig = SIGTRAP | (tr.options & PTRACE_O_TRACESYSGOOD ? 0x80 : 0);
+  return { status: (sig << 8) | 0x7f, info: { signo: SIGTRAP, code: sig }, kind, reported: false };
+}
+
+/** ptraceStopsDue puts t in the first of its due stops (true), if it has one. */
+export function ptraceStopsDue(t: Task): boolean {
+  const stop = t.traced?.due.shift();
+  if (!stop) return false;
+  enterStop(t, stop);
+  return true;
+}
+
+/**
+ * ptraceSyscallEntry is called when a tracee enters a syscall: resumed by PTRACE_SYSCALL,
+ * it stops (true) with rax -ENOSYS, the syscall to run when the tracer resumes it.
+ */
+export function ptraceSyscallEntry(t: Task): boolean {
+  const tr = t.traced;
+  if (!tr?.syscallTrace) return false;
+  t.regs.setReturn(-ENOSYS);
+  tr.entered = true;
+  enterStop(t, syscallStop(tr, 'syscall-entry'));
+  return true;
+}
+
+/**
+ * ptraceEnteredSyscall tells, as a tracee resumes, whether a syscall waits after its
+ * entry stop: 'run' it, 'skip' it (the tracer set orig_rax to -1: rax is the result), or
+ * 'none'.
+ */
+export function ptraceEnteredSyscall(t: Task): 'run' | 'skip' | 'none' {
+  const tr = t.traced;
+  if (!tr?.entered) return 'none';
+  tr.entered = false;
+  return t.regs.sysno === -1 ? 'skip' : 'run';
+}
+
+/**
+ * ptraceSyscallExit is called when a tracee's syscall has completed: the events it
+ * raised, then (PTRACE_SYSCALL) its syscall-exit-stop, are taken in order; true when it
+ * stopped.
+ */
+export function ptraceSyscallExit(t: Task): boolean {
+  const tr = t.traced;
+  if (!tr || t.state !== 'runnable') return false;
+  if (tr.syscallTrace) tr.due.push(syscallStop(tr, 'syscall-exit'));
+  return ptraceStopsDue(t);
+}
+
+/**
+ * ptraceClone runs as traced `parent` creates `child` (clone flags, exit signal): with
+ * the option for its kind (VFORK for CLONE_VFORK, CLONE for another exit signal than
+ * SIGCHLD, FORK otherwise) or CLONE_PTRACE, and not CLONE_UNTRACED, the child is traced
+ * by the same tracer with the same options and starts stopped (SIGSTOP; a seized one
+ * with PTRACE_EVENT_STOP); with the option, the parent reports the event.
+ */
+export function ptraceClone(parent: Task, child: Task, flags: number, exitSignal: number): void {
+  const tr = parent.traced;
+  if (!tr || flags & CLONE_UNTRACED) return;
+  const [event, option] = flags & CLONE_VFORK ? [PTRACE_EVENT_VFORK, PTRACE_O_TRACEVFORK]
+    : exitSignal !== SIGCHLD ? [PTRACE_EVENT_CLONE, PTRACE_O_TRACECLONE] : [PTRACE_EVENT_FORK, PTRACE_O_TRACEFORK];
+  const reported = (tr.options & option) !== 0;
+  if (!reported && !(flags & CLONE_PTRACE)) return;
+  link(tr.tracer, child, tr.seized, tr.options);
+  if (tr.seized) child.traced!.interrupt = true;
+  else sendToTask(child, { signo: SIGSTOP, code: SI_USER, pid: parent.pid, uid: parent.creds.uid });
+  if (!reported) return;
+  tr.eventMsg = child.tid;
+  tr.due.push(eventStop(event));
 }

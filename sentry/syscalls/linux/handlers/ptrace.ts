@@ -15,7 +15,7 @@ import { FIX_EFLAGS, USER_ADDRESS_LIMIT, USER_CS, USER_DS } from '../../../arch/
 import { encodeSigInfo } from '../../../arch/siginfo';
 import { NSIG, SIGKILL, SI_USER } from '../../../kernel/signal-types';
 import { sendToTask } from '../../../kernel/signals';
-import { taskByTid } from '../../../kernel/pid-namespace';
+import { pidNamespaceOf, taskByTid, tidIn } from '../../../kernel/pid-namespace';
 import {
   attach, detach, interrupt, PTRACE_O_MASK, resume, stoppedTracee, traceMe, tracedBy,
 } from '../../../kernel/ptrace';
@@ -24,7 +24,7 @@ const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKU
   PTRACE_POKEDATA = 5, PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
   PTRACE_GETFPREGS = 14, PTRACE_SETFPREGS = 15, PTRACE_ATTACH = 16, PTRACE_DETACH = 17, PTRACE_SETOPTIONS = 0x4200,
   PTRACE_GETSIGINFO = 0x4202, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206,
-  PTRACE_INTERRUPT = 0x4207;
+  PTRACE_INTERRUPT = 0x4207, PTRACE_SYSCALL = 24, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GET_SYSCALL_INFO = 0x420e;
 
 /** NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE: the register sets GETREGSET/SETREGSET know. */
 const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_X86_XSTATE = 0x202;
@@ -176,6 +176,43 @@ function signalArg(data: bigint): number {
   return Number(data);
 }
 
+/** AUDIT_ARCH_X86_64 is ptrace_syscall_info's arch. */
+const AUDIT_ARCH_X86_64 = 0xc000003e;
+const SYSCALL_INFO_NONE = 0, SYSCALL_INFO_ENTRY = 1, SYSCALL_INFO_EXIT = 2;
+
+/**
+ * syscallInfo implements PTRACE_GET_SYSCALL_INFO: struct ptrace_syscall_info (op, arch,
+ * instruction and stack pointers; at an entry stop the number and arguments, at an exit
+ * stop the return value and whether it is an error), as much as `size` holds; it returns
+ * the size of the whole record for that op.
+ */
+function syscallInfo(t: Task, tracee: Task, size: bigint, addr: bigint): number {
+  const b = Buffer.alloc(88);
+  const kind = tracee.traced!.stop!.kind;
+  const regs = tracee.regs;
+  b.writeUInt32LE(AUDIT_ARCH_X86_64, 4);
+  b.writeBigUInt64LE(regs.rip, 8);
+  b.writeBigUInt64LE(regs.rsp, 16);
+  let actual = 24; // offsetof(struct ptrace_syscall_info, entry): op none
+  if (kind === 'syscall-entry') {
+    b.writeUInt8(SYSCALL_INFO_ENTRY, 0);
+    b.writeBigInt64LE(BigInt(regs.sysno), 24);
+    for (let i = 0; i < 6; i++) b.writeBigUInt64LE(regs.arg(i), 32 + i * 8);
+    actual = 80;
+  } else if (kind === 'syscall-exit') {
+    b.writeUInt8(SYSCALL_INFO_EXIT, 0);
+    const rval = BigInt.asIntN(64, regs.rax);
+    b.writeBigInt64LE(rval, 24);
+    b.writeUInt8(rval < 0n && rval >= -4095n ? 1 : 0, 32);
+    actual = 33;
+  } else {
+    b.writeUInt8(SYSCALL_INFO_NONE, 0);
+  }
+  const n = Number(size < BigInt(actual) ? size : BigInt(actual));
+  if (n > 0) t.mm.write(addr, b.subarray(0, n));
+  return actual;
+}
+
 /** logged holds the requests already logged as not implemented (one event each). */
 const logged = new Set<number>();
 
@@ -209,6 +246,16 @@ define(101, (t, r) => {
     case PTRACE_PEEKUSR: return putWord(t, data, peekUser(tracee, addr));
     case PTRACE_POKEUSR: pokeUser(tracee, addr, data); return 0;
     case PTRACE_CONT: resume(t, tracee, signalArg(data)); return 0;
+    case PTRACE_SYSCALL: resume(t, tracee, signalArg(data), true); return 0;
+    case PTRACE_GETEVENTMSG: {
+      const msg = tracee.traced!.eventMsg;
+      const task = msg ? t.kernel.tasks.get(msg) : undefined;
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(BigInt(task ? tidIn(pidNamespaceOf(t), task) : msg));
+      t.mm.write(data, b);
+      return 0;
+    }
+    case PTRACE_GET_SYSCALL_INFO: return syscallInfo(t, tracee, addr, data);
     case PTRACE_DETACH: detach(t, tracee, signalArg(data)); return 0;
     case PTRACE_GETREGS: t.mm.write(data, tracee.regs.buffer); return 0;
     case PTRACE_SETREGS: setRegs(tracee, t.mm.read(data, REGISTERS_SIZE)); return 0;
@@ -228,4 +275,4 @@ define(101, (t, r) => {
       }
       return -Errno.EIO;
   }
-}, 'partial', 'ATTACH, SEIZE, INTERRUPT, TRACEME, DETACH, CONT, KILL, PEEK/POKE TEXT/DATA/USER, GET/SETREGS, GET/SETFPREGS, GET/SETREGSET (NT_PRSTATUS, NT_PRFPREG; NT_X86_XSTATE read only), GETSIGINFO, SETOPTIONS (EXITKILL honoured, events not reported); signal-delivery-stops and ptrace-stops reported to wait; no PTRACE_SYSCALL/SINGLESTEP/SYSEMU/LISTEN, syscall or exec/clone/fork/exit event stops, GETEVENTMSG, SETSIGINFO, PEEKSIGINFO, GET_SYSCALL_INFO (EIO); SETREGS refuses 32-bit segments and a rip past the user address limit (EIO, Linux takes them)');
+}, 'partial', 'ATTACH, SEIZE, INTERRUPT, TRACEME, DETACH, CONT, SYSCALL (entry/exit stops, TRACESYSGOOD, orig_rax -1 skips), KILL, PEEK/POKE TEXT/DATA/USER, GET/SETREGS, GET/SETFPREGS, GET/SETREGSET (NT_PRSTATUS, NT_PRFPREG; NT_X86_XSTATE read only), GETSIGINFO, GETEVENTMSG, GET_SYSCALL_INFO, SETOPTIONS (EXITKILL; events FORK, VFORK, CLONE, EXEC; CLONE_PTRACE); signal-delivery-stops and ptrace-stops reported to wait; no SINGLESTEP/SYSEMU/LISTEN, TRACEEXIT/VFORKDONE/SECCOMP events, SETSIGINFO, PEEKSIGINFO, GET/SETSIGMASK (EIO); SETREGS refuses 32-bit segments and a rip past the user address limit (EIO, Linux takes them)');
