@@ -288,10 +288,10 @@ export interface TraceeReport {
 
 /**
  * waitTracees looks, for wait in process t.tg, at the tasks its threads trace that
- * `eligible` accepts: a ptrace-stop not yet reported, or an exit. It returns the report
+ * `eligible` accepts: a ptrace-stop not yet reported, or (`exits`) an exit. It returns the report
  * (consumed unless `peek`), or whether there is any eligible tracee at all.
  */
-export function waitTracees(t: Task, eligible: (tracee: Task) => boolean, peek: boolean): TraceeReport | boolean {
+export function waitTracees(t: Task, eligible: (tracee: Task) => boolean, peek: boolean, exits: boolean): TraceeReport | boolean {
   let any = false;
   for (const tracer of t.tg.tasks) {
     for (const tracee of tracer.tracees ?? []) {
@@ -299,6 +299,7 @@ export function waitTracees(t: Task, eligible: (tracee: Task) => boolean, peek: 
       any = true;
       const tr = tracee.traced!;
       if (tr.exitStatus !== null) {
+        if (!exits) continue;
         if (!peek) unlink(tracee);
         return { task: tracee, status: tr.exitStatus, what: 'exited' };
       }

@@ -305,9 +305,12 @@ export function deliverSignals(t: Task): void {
   for (;;) {
     if (t.state !== 'runnable') return;
     // A tracer's PTRACE_INTERRUPT stops the task first; a signal its resume injected is delivered now.
-    const traced = ptraceBeforeSignals(t);
-    if (traced.stopped) return;
-    let info = traced.injected;
+    let info: SignalInfo | undefined;
+    if (t.traced) {
+      const traced = ptraceBeforeSignals(t);
+      if (traced.stopped) return;
+      info = traced.injected;
+    }
     if (info && (t.sigmask & bit(info.signo) & ~UNBLOCKABLE) !== 0n) {
       t.pending.push(info); // blocked meanwhile: it waits, and is reported again when taken
       continue;

@@ -61,9 +61,9 @@ export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResu
   const candidates = [...tg.children].filter((c) => matches(sel, c) && (options & __WALL || (c.exitSignal !== SIGCHLD) === clones));
   // The tasks this process's threads trace come first: their ptrace-stops are reported
   // without WUNTRACED, their exits to the tracer (kernel/ptrace.ts).
-  const traced = waitTracees(t, (u) => matchesTracee(sel, u), (options & WNOWAIT) !== 0);
+  const traced = waitTracees(t, (u) => matchesTracee(sel, u), (options & WNOWAIT) !== 0, (options & WEXITED) !== 0);
   if (typeof traced === 'object') {
-    if (traced.what === 'trapped' || options & WEXITED) return { pid: traced.task.tid, child: traced.task.tg, status: traced.status, what: traced.what, uid: traced.task.creds.uid, task: traced.task };
+    return { pid: traced.task.tid, child: traced.task.tg, status: traced.status, what: traced.what, uid: traced.task.creds.uid, task: traced.task };
   }
   if (candidates.length === 0 && traced === false) fail(Errno.ECHILD);
   const exited = options & WEXITED;

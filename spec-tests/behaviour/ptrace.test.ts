@@ -25,6 +25,7 @@ describeProgram({
       'after attach: stopped by 19, event 0',
       'attach again: EPERM',
       'TracerPid is the tracer: yes',
+      'State: t (tracing stop)',
       'getregs: 0',
       'cs 0x33 ss 0x2b, rip nonzero yes',
       'peekuser rip: 0, same yes',

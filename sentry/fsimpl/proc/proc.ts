@@ -114,7 +114,8 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
   const base = thread ? `/${tgid}/task/${tidIn(ns, thread)}` : `/${tgid}`;
   const leader = () => thread ?? g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
-  const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
+  // A task in a ptrace-stop shows 't (tracing stop)' (kernel/ptrace.ts).
+  const state = () => (g.zombie ? 'Z (zombie)' : (thread ?? leader())?.traced?.stop ? 't (tracing stop)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
   const id = () => (thread ? tidIn(ns, thread) : tgid);
   // A zombie still counts its leader, as Linux's signal->nr_threads does until the reap.
   const threads = () => (g.zombie ? 1 : g.tasks.size);

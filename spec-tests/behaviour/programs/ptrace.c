@@ -48,6 +48,20 @@ static void stop_status(const char *what, pid_t c) {
   else if (WIFSIGNALED(st)) say("%s: killed by %d", what, WTERMSIG(st));
 }
 
+/* state_of returns the State line's value in /proc/<c>/status (t (tracing stop), ...). */
+static const char *state_of(pid_t c) {
+  static char state[64];
+  char path[64], buf[4096];
+  snprintf(path, sizeof(path), "/proc/%d/status", c);
+  FILE *f = fopen(path, "r");
+  if (!f) return "?";
+  strcpy(state, "?");
+  while (fgets(buf, sizeof(buf), f))
+    if (sscanf(buf, "State: %63[^\n]", state) == 1) break;
+  fclose(f);
+  return state;
+}
+
 static long tracer_pid_of(pid_t c) {
   char path[64], buf[4096];
   snprintf(path, sizeof(path), "/proc/%d/status", c);
@@ -81,6 +95,7 @@ static void attach_and_inspect(void) {
   stop_status("after attach", c);
   say("attach again: %s", err(ptrace(PTRACE_ATTACH, c, 0, 0)));
   say("TracerPid is the tracer: %s", tracer_pid_of(c) == getpid() ? "yes" : "no");
+  say("State: %s", state_of(c));
 
   struct user_regs_struct regs;
   say("getregs: %s", err(ptrace(PTRACE_GETREGS, c, 0, &regs)));
