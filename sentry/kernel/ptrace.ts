@@ -67,6 +67,8 @@ export class Tracee {
   readonly due: PtraceStop[] = [];
   /** eventMsg is what PTRACE_GETEVENTMSG reads (a new child's tid, the tid before exec). */
   eventMsg = 0;
+  /** forcedTf: PTRACE_SINGLESTEP set the trap flag, which the next stop clears (the tracer never sees it). */
+  forcedTf = false;
   constructor(readonly tracer: Task, readonly seized: boolean) {}
 }
 
@@ -128,10 +130,25 @@ function injectedSignal(tracer: Task, stop: PtraceStop | null, sig: number): Sig
   return { signo: sig, code: SI_USER, pid: tracer.pid, uid: tracer.creds.uid };
 }
 
-/** resume ends tracee's ptrace-stop (PTRACE_CONT; PTRACE_SYSCALL: `syscalls`), delivering `sig` if it stopped for a signal. */
-export function resume(tracer: Task, tracee: Task, sig: number, syscalls = false): void {
+/** EFLAGS_TF is the trap flag: the CPU traps (SIGTRAP) after the next instruction. */
+const EFLAGS_TF = 0x100n;
+
+/** ResumeMode is how a resume lets the tracee go: on (CONT), to its next syscall stop (SYSCALL) or for one instruction (SINGLESTEP). */
+export type ResumeMode = 'cont' | 'syscall' | 'step';
+
+/**
+ * resume ends tracee's ptrace-stop (PTRACE_CONT, PTRACE_SYSCALL, PTRACE_SINGLESTEP),
+ * delivering `sig` if it stopped for a signal. A single step sets the trap flag: the
+ * platform reports the CPU's trap after one instruction as a SIGTRAP fault, which stops
+ * the tracee again.
+ */
+export function resume(tracer: Task, tracee: Task, sig: number, mode: ResumeMode = 'cont'): void {
   const tr = tracee.traced!;
-  tr.syscallTrace = syscalls;
+  tr.syscallTrace = mode === 'syscall';
+  if (mode === 'step' && !(tracee.regs.eflags & EFLAGS_TF)) {
+    tracee.regs.eflags |= EFLAGS_TF;
+    tr.forcedTf = true;
+  }
   const stop = tr.stop;
   tr.stop = null;
   tr.injected = injectedSignal(tracer, stop, sig);
@@ -145,12 +162,20 @@ function wakeFromStop(tracee: Task, stop: PtraceStop | null): void {
   tracee.kernel.sched.wake(tracee);
 }
 
+/** clearForcedTf takes back the trap flag a single step set. */
+function clearForcedTf(t: Task, tr: Tracee): void {
+  if (!tr.forcedTf) return;
+  tr.forcedTf = false;
+  t.regs.eflags &= ~EFLAGS_TF;
+}
+
 /** unlink ends the relation, leaving the tracee where it is (detach and exits call it). */
 function unlink(tracee: Task): Tracee | null {
   const tr = tracee.traced;
   if (!tr) return null;
   tracee.traced = null;
   tr.tracer.tracees?.delete(tracee);
+  clearForcedTf(tracee, tr);
   // Left at a syscall-entry-stop: the syscall runs as the task goes on (its instruction again).
   if (tr.entered && tracee.state !== 'exited') {
     tracee.regs.rip -= 2n;
@@ -187,6 +212,7 @@ export function interrupt(tracee: Task): void {
  */
 function enterStop(t: Task, stop: PtraceStop): void {
   const tr = t.traced!;
+  clearForcedTf(t, tr);
   tr.stop = stop;
   t.state = 'stopped';
   for (const u of t.unwait) u();

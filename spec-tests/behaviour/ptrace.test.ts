@@ -3,7 +3,7 @@
  * runsc and tvisor (see compare.ts): attach and its SIGSTOP reported to waitpid, the
  * registers, memory and siginfo of a stopped tracee, signal-delivery-stops (suppressed by
  * CONT 0, delivered by DETACH with the signal), SEIZE + INTERRUPT + KILL, a tracer that is
- * not the tracee's parent, the EPERM and ESRCH refusals, and the registers SETREGS must
+ * not the tracee's parent, single steps (SIGTRAP, the trap flag hidden), the EPERM and ESRCH refusals, and the registers SETREGS must
  * refuse (a kernel code segment or fs_base) or leave out (IOPL).
  */
 import { describeProgram, expectLines, withCapabilities } from './compare';
@@ -52,6 +52,10 @@ describeProgram({
       'interrupted: stopped by 5, event 128',
       'getregs: 0',
       'killed: killed by 9',
+      'attach spinner: 0',
+      'spinner: stopped by 19, event 0',
+      'singlestep: 3 SIGTRAP stops, rip moved 3 times, trap flag seen 0 times',
+      'spinner: killed by 9',
       'sibling tracer: exited 0',
       'its tracee: exited 52',
       'other user attaches: exited 0',

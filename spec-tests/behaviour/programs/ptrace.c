@@ -8,6 +8,8 @@
  * with a signal its handler takes. A tracee's own signal stops it and is reported; the
  * tracer's CONT with 0 suppresses it and DETACH with the signal delivers it. A seized
  * tracee stops on PTRACE_INTERRUPT with PTRACE_EVENT_STOP and dies of PTRACE_KILL. A
+ * single step stops a spinning tracee with SIGTRAP after one instruction, the trap flag
+ * never shown to the tracer. A
  * sibling that is not the tracee's parent attaches, waits with __WALL and detaches. The
  * refusals: tracing one's own process, a task already traced, another user's process
  * (EPERM); a request for a task not traced or not stopped (ESRCH); registers a tracee
@@ -184,6 +186,37 @@ static void seize_interrupt_kill(void) {
   stop_status("killed", c);
 }
 
+static volatile unsigned long spins;
+
+/* single_step steps a spinning child three instructions: each stops it with SIGTRAP. */
+static void single_step(void) {
+  pid_t c = fork();
+  check(c >= 0, "fork");
+  if (c == 0) {
+    for (;;) spins++;
+  }
+  say("attach spinner: %s", err(ptrace(PTRACE_ATTACH, c, 0, 0)));
+  stop_status("spinner", c);
+  struct user_regs_struct before, after;
+  ptrace(PTRACE_GETREGS, c, 0, &before);
+  int moved = 0, tf = 0, traps = 0;
+  for (int i = 0; i < 3; i++) {
+    if (ptrace(PTRACE_SINGLESTEP, c, 0, 0) != 0) break;
+    int st;
+    if (waitpid(c, &st, __WALL) != c || !WIFSTOPPED(st)) break;
+    if (WSTOPSIG(st) == SIGTRAP) traps++;
+    siginfo_t si;
+    ptrace(PTRACE_GETSIGINFO, c, 0, &si);
+    ptrace(PTRACE_GETREGS, c, 0, &after);
+    if (after.rip != before.rip) moved++;
+    if (after.eflags & 0x100) tf++;
+    before = after;
+  }
+  say("singlestep: %d SIGTRAP stops, rip moved %d times, trap flag seen %d times", traps, moved, tf);
+  say("kill spinner: %s", err(ptrace(PTRACE_KILL, c, 0, 0)));
+  stop_status("spinner", c);
+}
+
 static void not_the_parent(void) {
   pid_t target = pauser();
   pid_t tracer = fork();
@@ -217,6 +250,7 @@ int main(void) {
   attach_and_inspect();
   signal_stops();
   seize_interrupt_kill();
+  single_step();
   not_the_parent();
   other_user();
   say("done");

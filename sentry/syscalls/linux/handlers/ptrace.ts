@@ -21,7 +21,7 @@ import {
 } from '../../../kernel/ptrace';
 
 const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSR = 3, PTRACE_POKETEXT = 4,
-  PTRACE_POKEDATA = 5, PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
+  PTRACE_POKEDATA = 5, PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
   PTRACE_GETFPREGS = 14, PTRACE_SETFPREGS = 15, PTRACE_ATTACH = 16, PTRACE_DETACH = 17, PTRACE_SETOPTIONS = 0x4200,
   PTRACE_GETSIGINFO = 0x4202, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206,
   PTRACE_INTERRUPT = 0x4207, PTRACE_SYSCALL = 24, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GET_SYSCALL_INFO = 0x420e;
@@ -246,7 +246,8 @@ define(101, (t, r) => {
     case PTRACE_PEEKUSR: return putWord(t, data, peekUser(tracee, addr));
     case PTRACE_POKEUSR: pokeUser(tracee, addr, data); return 0;
     case PTRACE_CONT: resume(t, tracee, signalArg(data)); return 0;
-    case PTRACE_SYSCALL: resume(t, tracee, signalArg(data), true); return 0;
+    case PTRACE_SYSCALL: resume(t, tracee, signalArg(data), 'syscall'); return 0;
+    case PTRACE_SINGLESTEP: resume(t, tracee, signalArg(data), 'step'); return 0;
     case PTRACE_GETEVENTMSG: {
       const msg = tracee.traced!.eventMsg;
       const task = msg ? t.kernel.tasks.get(msg) : undefined;
@@ -275,4 +276,4 @@ define(101, (t, r) => {
       }
       return -Errno.EIO;
   }
-}, 'partial', 'ATTACH, SEIZE, INTERRUPT, TRACEME, DETACH, CONT, SYSCALL (entry/exit stops, TRACESYSGOOD, orig_rax -1 skips), KILL, PEEK/POKE TEXT/DATA/USER, GET/SETREGS, GET/SETFPREGS, GET/SETREGSET (NT_PRSTATUS, NT_PRFPREG; NT_X86_XSTATE read only), GETSIGINFO, GETEVENTMSG, GET_SYSCALL_INFO, SETOPTIONS (EXITKILL; events FORK, VFORK, CLONE, EXEC; CLONE_PTRACE); signal-delivery-stops and ptrace-stops reported to wait; no SINGLESTEP/SYSEMU/LISTEN, TRACEEXIT/VFORKDONE/SECCOMP events, SETSIGINFO, PEEKSIGINFO, GET/SETSIGMASK (EIO); SETREGS refuses 32-bit segments and a rip past the user address limit (EIO, Linux takes them)');
+}, 'partial', 'ATTACH, SEIZE, INTERRUPT, TRACEME, DETACH, CONT, SYSCALL (entry/exit stops, TRACESYSGOOD, orig_rax -1 skips), SINGLESTEP (the trap flag, hidden from the tracer), KILL, PEEK/POKE TEXT/DATA/USER, GET/SETREGS, GET/SETFPREGS, GET/SETREGSET (NT_PRSTATUS, NT_PRFPREG; NT_X86_XSTATE read only), GETSIGINFO, GETEVENTMSG, GET_SYSCALL_INFO, SETOPTIONS (EXITKILL; events FORK, VFORK, CLONE, EXEC; CLONE_PTRACE); signal-delivery-stops and ptrace-stops reported to wait; no SYSEMU/LISTEN/ARCH_PRCTL, debug registers (PEEKUSER reads 0, POKEUSER EIO), TRACEEXIT/VFORKDONE/SECCOMP events, SETSIGINFO, PEEKSIGINFO, GET/SETSIGMASK (EIO); SETREGS refuses 32-bit segments and a rip past the user address limit (EIO, Linux takes them)');
