@@ -7,29 +7,16 @@
  * its status, and which syscalls the trace shows.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { expectSameAsRunc } from './image';
+import { hostTool } from './host-tool';
 
 const STRACE = '/usr/bin/strace';
-
-/** straceDir copies strace and the shared libraries it loads (ldd's list) into a fresh directory. */
-function straceDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strace-bin-'));
-  fs.copyFileSync(STRACE, path.join(dir, 'strace'));
-  for (const line of execFileSync('ldd', [STRACE], { encoding: 'utf8' }).split('\n')) {
-    const m = /=> (\/\S+)/.exec(line);
-    if (m && /libunwind|liblzma/.test(m[1])) fs.copyFileSync(m[1], path.join(dir, path.basename(m[1])));
-  }
-  return dir;
-}
 
 const describeIf = fs.existsSync(STRACE) ? describe : describe.skip;
 
 describeIf('strace -f inside the container under tvisor matches runc', () => {
   let dir = '';
-  beforeAll(() => { dir = straceDir(); });
+  beforeAll(() => { dir = hostTool(STRACE); });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('a shell, a fork and an exec, followed', () => {
