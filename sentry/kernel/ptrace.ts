@@ -13,6 +13,7 @@
 import { Errno, fail } from './errors';
 import { SA_NOCLDSTOP, SIGCHLD, SIGKILL, SIGSTOP, SIGTRAP, type SignalInfo } from './signal-types';
 import type { Task } from './task';
+import type { Credentials } from './credentials';
 import { sendToGroup, sendToTask } from './signals';
 
 /** CAP_SYS_PTRACE lets a task trace another user's tasks. */
@@ -73,12 +74,12 @@ export class Tracee {
 }
 
 /**
- * mayAttach is Linux's ptrace_may_access in attach mode with real credentials: not the
- * caller's own process; the target's real, effective and saved uids and gids all the
- * caller's real ones and the target dumpable, or CAP_SYS_PTRACE.
+ * mayAccess is Linux's ptrace_may_access in attach mode (also /proc/<pid>/mem's open):
+ * the target's real, effective and saved uids and gids all the caller's real ones (the
+ * target dumpable: always, here), or CAP_SYS_PTRACE.
  */
-function mayAttach(t: Task, target: Task): boolean {
-  const c = t.creds, tc = target.creds;
+export function mayAccess(c: Credentials, target: Task): boolean {
+  const tc = target.creds;
   const sameIds = [tc.uid, tc.euid, tc.suid].every((u) => u === c.uid) && [tc.gid, tc.egid, tc.sgid].every((g) => g === c.gid);
   return sameIds || c.capable(CAP_SYS_PTRACE);
 }
@@ -95,7 +96,7 @@ export function attach(t: Task, target: Task, seize: boolean, options: number): 
   if (target.tg === t.tg) fail(Errno.EPERM);
   if (target.state === 'exited' || target.tg.exiting) fail(Errno.EPERM);
   if (target.traced) fail(Errno.EPERM);
-  if (!mayAttach(t, target)) fail(Errno.EPERM);
+  if (!mayAccess(t.creds, target)) fail(Errno.EPERM);
   link(t, target, seize, options);
   if (!seize) sendToTask(target, { signo: SIGSTOP, code: SI_USER, pid: t.pid, uid: t.creds.uid });
 }

@@ -1,7 +1,7 @@
 /**
  * ptrace inside the sandbox (programs/ptrace.c), compared between a native run and runc,
  * runsc and tvisor (see compare.ts): attach and its SIGSTOP reported to waitpid, the
- * registers, memory and siginfo of a stopped tracee, signal-delivery-stops (suppressed by
+ * registers, memory (also through /proc/<pid>/mem) and siginfo of a stopped tracee, signal-delivery-stops (suppressed by
  * CONT 0, delivered by DETACH with the signal), SEIZE + INTERRUPT + KILL, a tracer that is
  * not the tracee's parent, single steps (SIGTRAP, the trap flag hidden), the EPERM and ESRCH refusals, and the registers SETREGS must
  * refuse (a kernel code segment or fs_base) or leave out (IOPL).
@@ -37,6 +37,9 @@ describeProgram({
       'peekdata bad address: EIO',
       'pokedata bad address: EIO',
       'peektext after poke: 0x4d2a',
+      'mem: open 0, pread 8, 0x4d2a',
+      'mem: pwrite 8',
+      'mem: pread of an unmapped address -1 EIO',
       'setregs kernel cs: EIO',
       'setregs kernel fs_base: EIO',
       'setregs iopl: 0',

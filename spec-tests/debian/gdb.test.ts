@@ -4,9 +4,8 @@
  * the text, the SIGTRAP stop, rip moved back, single steps over it), a backtrace and the
  * arguments read from registers and memory, finish and continue to the exit code. gdb's
  * own warnings are left out of the comparison: its Python data directory is not mounted
- * (the same under both), and under tvisor /proc/<pid>/mem does not exist (gdb falls back
- * to PTRACE_PEEKTEXT/POKETEXT) and the vDSO image has no section string table, so BFD
- * warns about it.
+ * (the same under both), and under tvisor the vDSO image has no section string table,
+ * so BFD warns about it. gdb reads and writes the tracee through /proc/<pid>/mem.
  */
 import * as fs from 'node:fs';
 import { expectSameAsRunc } from './image';

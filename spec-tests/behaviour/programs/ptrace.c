@@ -4,7 +4,7 @@
  *
  * A parent attaches its child (SIGSTOP, reported to waitpid as a stop), reads its
  * registers (GETREGS, GETREGSET with the iovec length set, PEEKUSER, GETFPREGS), its
- * memory (PEEKDATA) and changes it (POKEDATA), reads the stop's siginfo, and continues it
+ * memory (PEEKDATA, /proc/<pid>/mem) and changes it (POKEDATA, pwrite there), reads the stop's siginfo, and continues it
  * with a signal its handler takes. A tracee's own signal stops it and is reported; the
  * tracer's CONT with 0 suppresses it and DETACH with the signal delivers it. A seized
  * tracee stops on PTRACE_INTERRUPT with PTRACE_EVENT_STOP and dies of PTRACE_KILL. A
@@ -12,13 +12,14 @@
  * never shown to the tracer. A
  * sibling that is not the tracee's parent attaches, waits with __WALL and detaches. The
  * refusals: tracing one's own process, a task already traced, another user's process
- * (EPERM); a request for a task not traced or not stopped (ESRCH); registers a tracee
+ * (EPERM; its /proc/<pid>/mem: EACCES); a request for a task not traced or not stopped (ESRCH); registers a tracee
  * must not get (a kernel code segment or fs_base: EIO; the I/O privilege level in
  * eflags: left out).
  */
 #include "common.h"
 #include <stddef.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -134,6 +135,19 @@ static void attach_and_inspect(void) {
   word = ptrace(PTRACE_PEEKTEXT, c, &value, 0);
   say("peektext after poke: 0x%lx", word);
 
+  // The same memory through /proc/<pid>/mem, offsets as addresses.
+  char mem[64];
+  snprintf(mem, sizeof(mem), "/proc/%d/mem", c);
+  int fd = open(mem, O_RDWR);
+  long got = 0, put = 0x4d2a;
+  ssize_t n = pread(fd, &got, 8, (off_t)(unsigned long)&value);
+  say("mem: open %s, pread %zd, 0x%lx", fd >= 0 ? "0" : "failed", n, got);
+  say("mem: pwrite %zd", pwrite(fd, &put, 8, (off_t)(unsigned long)&value));
+  errno = 0;
+  ssize_t bad_read = pread(fd, &got, 8, 8);
+  say("mem: pread of an unmapped address %zd %s", bad_read, err(bad_read == 0 ? 0 : -1));
+  close(fd);
+
   // Registers a tracee must not get.
   struct user_regs_struct bad = regs;
   bad.cs = 0x10;
@@ -241,7 +255,10 @@ static void other_user(void) {
   check(c >= 0, "fork");
   if (c == 0) {
     if (setgid(65534) != 0 || setuid(65534) != 0) _exit(70);
-    _exit(ptrace(PTRACE_ATTACH, parent, 0, 0) == -1 && errno == EPERM ? 0 : 71);
+    if (ptrace(PTRACE_ATTACH, parent, 0, 0) != -1 || errno != EPERM) _exit(71);
+    char mem[64];
+    snprintf(mem, sizeof(mem), "/proc/%d/mem", parent);
+    _exit(open(mem, O_RDONLY) == -1 && errno == EACCES ? 0 : 72);
   }
   stop_status("other user attaches", c);
 }
