@@ -6,14 +6,19 @@
  * ended; the tracer's own syscalls must still answer afterwards, and a new process run.
  *
  * Output: "case <name>: setregs <0|EIO>, <signal N|exit N>" per case, then
- * "parent's syscalls answer: yes" and "a new process runs: yes".
+ * "parent's syscalls answer: yes" and "a new process runs: yes", then whether a write to
+ * the vDSO through /proc/self/mem was "written" or "refused" and whether a new process
+ * reads the clock after it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
+#include <time.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,7 +97,33 @@ static void run_case(const struct hostile *h) {
   }
 }
 
-int main(void) {
+/*
+ * vdso_write tries to change the vDSO's code through /proc/self/mem (Linux writes a
+ * private copy; the sentry's vDSO is one object shared by every process, so it must
+ * refuse), then runs a fresh process whose clock_gettime goes through the vDSO.
+ */
+static void vdso_write(const char *self) {
+  unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+  int fd = open("/proc/self/mem", O_RDWR);
+  unsigned char trap[16];
+  memset(trap, 0xcc, sizeof(trap));
+  ssize_t w = fd < 0 ? -1 : pwrite(fd, trap, sizeof(trap), (off_t)(vdso + 0x600));
+  say(w == (ssize_t)sizeof(trap) ? "vdso write: written\n" : "vdso write: refused\n");
+  if (fd >= 0) close(fd);
+  pid_t c = fork();
+  if (c == 0) {
+    execl(self, self, "clock", (char *)NULL);
+    _exit(99);
+  }
+  int st;
+  say(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "a new process reads the clock: yes\n" : "a new process reads the clock: no\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "clock") == 0) {
+    struct timespec ts;
+    return clock_gettime(CLOCK_MONOTONIC, &ts) == 0 && ts.tv_sec + ts.tv_nsec > 0 ? 0 : 1;
+  }
   for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) run_case(&CASES[i]);
   pid_t me = getpid();
   say(getpid() == me && getppid() >= 0 ? "parent's syscalls answer: yes\n" : "parent's syscalls answer: no\n");
@@ -100,5 +131,6 @@ int main(void) {
   if (c == 0) _exit(42);
   int st;
   say(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 42 ? "a new process runs: yes\n" : "a new process runs: no\n");
+  vdso_write(argv[0]);
   return 0;
 }
