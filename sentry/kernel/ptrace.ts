@@ -26,7 +26,7 @@ export const PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_TRACEFORK = 2, PTRACE_O_TRACEVF
 /** PTRACE_O_MASK is every option Linux accepts. */
 export const PTRACE_O_MASK = 0xff | PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP;
 /** PTRACE_EVENT_* are the events of ptrace-stops (status >> 16); STOP is a SEIZEd tracee's PTRACE_INTERRUPT stop. */
-export const PTRACE_EVENT_FORK = 1, PTRACE_EVENT_VFORK = 2, PTRACE_EVENT_CLONE = 3, PTRACE_EVENT_EXEC = 4, PTRACE_EVENT_STOP = 128;
+export const PTRACE_EVENT_FORK = 1, PTRACE_EVENT_VFORK = 2, PTRACE_EVENT_CLONE = 3, PTRACE_EVENT_EXEC = 4, PTRACE_EVENT_EXIT = 6, PTRACE_EVENT_STOP = 128;
 /** CLD_TRAPPED is SIGCHLD's (and waitid's) code for a ptrace-stop. */
 export const CLD_TRAPPED = 4;
 const SI_USER = 0;
@@ -68,6 +68,8 @@ export class Tracee {
   readonly due: PtraceStop[] = [];
   /** eventMsg is what PTRACE_GETEVENTMSG reads (a new child's tid, the tid before exec). */
   eventMsg = 0;
+  /** exiting: the exit event was reported; the exit syscall, run again, ends the task without stops. */
+  exiting = false;
   /** forcedTf: PTRACE_SINGLESTEP set the trap flag, which the next stop clears (the tracer never sees it). */
   forcedTf = false;
   constructor(readonly tracer: Task, readonly seized: boolean) {}
@@ -369,7 +371,7 @@ export function ptraceStopsDue(t: Task): boolean {
  */
 export function ptraceSyscallEntry(t: Task): boolean {
   const tr = t.traced;
-  if (!tr?.syscallTrace) return false;
+  if (!tr?.syscallTrace || tr.exiting) return false;
   t.regs.setReturn(-ENOSYS);
   tr.entered = true;
   enterStop(t, syscallStop(tr, 'syscall-entry'));
@@ -396,7 +398,7 @@ export function ptraceEnteredSyscall(t: Task): 'run' | 'skip' | 'none' {
 export function ptraceSyscallExit(t: Task): boolean {
   const tr = t.traced;
   if (!tr || t.state !== 'runnable') return false;
-  if (tr.syscallTrace) tr.due.push(syscallStop(tr, 'syscall-exit'));
+  if (tr.syscallTrace && !tr.exiting) tr.due.push(syscallStop(tr, 'syscall-exit'));
   return ptraceStopsDue(t);
 }
 
@@ -420,4 +422,21 @@ export function ptraceClone(parent: Task, child: Task, flags: number, exitSignal
   if (!reported) return;
   tr.eventMsg = child.tid;
   tr.due.push(eventStop(event));
+}
+
+/**
+ * ptraceExit is called by exit and exit_group before the task ends with wait status
+ * `status`: with PTRACE_O_TRACEEXIT, the first time, the tracee stops with
+ * PTRACE_EVENT_EXIT (message: the status) and the syscall is made to run again when it
+ * goes on (true: the caller returns without exiting); the second time it exits.
+ */
+export function ptraceExit(t: Task, status: number): boolean {
+  const tr = t.traced;
+  if (!tr || !(tr.options & PTRACE_O_TRACEEXIT) || tr.exiting) return false;
+  tr.exiting = true;
+  tr.eventMsg = status;
+  tr.due.push(eventStop(PTRACE_EVENT_EXIT));
+  t.regs.rip -= 2n; // the syscall instruction again, as a restart
+  t.regs.rax = t.regs.origRax;
+  return true;
 }

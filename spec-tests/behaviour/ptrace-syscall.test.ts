@@ -4,7 +4,7 @@
  * (SIGTRAP|0x80 with TRACESYSGOOD), GET_SYSCALL_INFO at each, a syscall skipped by
  * orig_rax -1 with the tracer's rax as its result, the fork event with the new pid as the
  * event message and the grandchild traced from its start, exec's event stop and its
- * legacy SIGTRAP.
+ * legacy SIGTRAP, the exit event.
  */
 import { describeProgram } from './compare';
 
@@ -37,6 +37,8 @@ describeProgram({
       'after exec: exited 7',
       'exec with options 0x0: stopped 1 by 5, event 0, message the pid -',
       'after exec: exited 7',
+      'exit event: stopped 1 by 5, event 6, message 0x900',
+      'after the exit event: exited 9',
       'done',
     ]);
   },

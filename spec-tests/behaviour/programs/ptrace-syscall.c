@@ -8,7 +8,8 @@
  * and the child sees 4242. The child's fork stops it with PTRACE_EVENT_FORK, the event
  * message is the new pid, and the grandchild starts traced, stopped by SIGSTOP. An exec
  * stops with PTRACE_EVENT_EXEC (message: the pid) under PTRACE_O_TRACEEXEC, and with a
- * plain SIGTRAP without it.
+ * plain SIGTRAP without it; an exit with PTRACE_EVENT_EXIT under PTRACE_O_TRACEEXIT
+ * (message: the wait status).
  */
 #include "common.h"
 #include <sys/ptrace.h>
@@ -127,11 +128,34 @@ static void exec_stop(int options) {
   say("after exec: exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* exit_event: under PTRACE_O_TRACEEXIT the tracee stops before it exits, the status as the message. */
+static void exit_event(void) {
+  pid_t c = fork();
+  check(c >= 0, "fork");
+  if (c == 0) {
+    if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0) _exit(90);
+    raise(SIGSTOP);
+    _exit(9);
+  }
+  int st;
+  check(waitpid(c, &st, 0) == c && WIFSTOPPED(st), "first stop");
+  ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEEXIT);
+  ptrace(PTRACE_CONT, c, 0, 0);
+  check(waitpid(c, &st, 0) == c, "waitpid");
+  unsigned long msg = 0;
+  ptrace(PTRACE_GETEVENTMSG, c, 0, &msg);
+  say("exit event: stopped %d by %d, event %d, message 0x%lx", WIFSTOPPED(st), WSTOPSIG(st), st >> 16, msg);
+  ptrace(PTRACE_CONT, c, 0, 0);
+  check(waitpid(c, &st, 0) == c, "waitpid exit");
+  say("after the exit event: exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "exit7") == 0) _exit(7);
   follow_syscalls();
   exec_stop(PTRACE_O_TRACEEXEC);
   exec_stop(0);
+  exit_event();
   say("done");
   return 0;
 }

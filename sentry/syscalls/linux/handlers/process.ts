@@ -13,7 +13,7 @@ import { sendToGroup, sendToTask } from '../../../kernel/signals';
 import { NSIG, SIGCHLD, SIGCONT, SI_TKILL, SI_USER, CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_DUMPED } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
-import { CLD_TRAPPED } from '../../../kernel/ptrace';
+import { CLD_TRAPPED, ptraceExit } from '../../../kernel/ptrace';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { define } from '../registry';
 import { processOf, setpgid, setsid } from '../../../kernel/process-group';
@@ -121,8 +121,15 @@ function checkSandboxCgroup(t: Task, fd: number): void {
   if (!loc || loc.mount.fs.name !== 'cgroup2' || loc.dentry !== loc.mount.root) fail(Errno.EBADF);
 }
 
-define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
-define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
+// A tracee with PTRACE_O_TRACEEXIT first stops with PTRACE_EVENT_EXIT (kernel/ptrace.ts).
+define(60, (t, r) => {
+  if (!ptraceExit(t, (r.argInt(0) & 0xff) << 8)) exitTask(t, { code: r.argInt(0) & 0xff });
+  return null;
+}, 'full');
+define(231, (t, r) => {
+  if (!ptraceExit(t, (r.argInt(0) & 0xff) << 8)) exitGroup(t, { code: r.argInt(0) & 0xff });
+  return null;
+}, 'full');
 
 /** selector reads wait4's pid argument (pids as the caller's namespace shows them) into kernel ids. */
 function selector(t: Task, pid: number): WaitSelector {
