@@ -66,8 +66,9 @@ export class Tracee {
   entered = false;
   /** due are stops the tracee takes in order before it goes on (an event, then a syscall's exit). */
   readonly due: PtraceStop[] = [];
-  /** eventMsg is what PTRACE_GETEVENTMSG reads (a new child's tid, the tid before exec). */
-  eventMsg = 0;
+  /** eventMsg is what PTRACE_GETEVENTMSG reads: a task (a new child; the tracee itself
+   * after exec), read as its tid in the tracer's pid namespace, or a number (an exit status). */
+  eventMsg: Task | number = 0;
   /** exiting: the exit event was reported; the exit syscall, run again, ends the task without stops. */
   exiting = false;
   /** forcedTf: PTRACE_SINGLESTEP set the trap flag, which the next stop clears (the tracer never sees it). */
@@ -273,7 +274,7 @@ export function ptraceExec(t: Task): void {
   const tr = t.traced;
   if (!tr) return;
   if (tr.options & PTRACE_O_TRACEEXEC) {
-    tr.eventMsg = t.tid;
+    tr.eventMsg = t;
     tr.due.push(eventStop(PTRACE_EVENT_EXEC));
     return;
   }
@@ -420,7 +421,7 @@ export function ptraceClone(parent: Task, child: Task, flags: number, exitSignal
   if (tr.seized) child.traced!.interrupt = true;
   else sendToTask(child, { signo: SIGSTOP, code: SI_USER, pid: parent.pid, uid: parent.creds.uid });
   if (!reported) return;
-  tr.eventMsg = child.tid;
+  tr.eventMsg = child;
   tr.due.push(eventStop(event));
 }
 

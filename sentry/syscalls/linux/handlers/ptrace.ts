@@ -250,9 +250,8 @@ define(101, (t, r) => {
     case PTRACE_SINGLESTEP: resume(t, tracee, signalArg(data), 'step'); return 0;
     case PTRACE_GETEVENTMSG: {
       const msg = tracee.traced!.eventMsg;
-      const task = msg ? t.kernel.tasks.get(msg) : undefined;
       const b = Buffer.alloc(8);
-      b.writeBigUInt64LE(BigInt(task ? tidIn(pidNamespaceOf(t), task) : msg));
+      b.writeBigUInt64LE(BigInt(typeof msg === 'number' ? msg : tidIn(pidNamespaceOf(t), msg)));
       t.mm.write(data, b);
       return 0;
     }
