@@ -12,6 +12,7 @@
 import { ERESTARTNOHAND, ERESTARTSYS, Errno } from './errors';
 import type { Kernel } from './kernel';
 import { deliverSignals, forceSignal, hasDeliverable, inSigwait } from './signals';
+import { ptraceEnteredSyscall, ptraceStopsDue, ptraceSyscallEntry, ptraceSyscallExit } from './ptrace';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, SEGV_ACCERR, SEGV_MAPERR } from './signal-types';
 import type { Task } from './task';
 import { exitGroup, exitTask } from './task-exit';
@@ -226,10 +227,24 @@ export class Scheduler {
     this.handlerMs = 0;
   }
 
+  /**
+   * resumeTraced goes on where a tracee's ptrace-stop left it: the stops still due (an
+   * event, a syscall's exit), then the syscall its entry stop held back (run, or skipped
+   * when the tracer set orig_rax to -1). False when it stopped or blocked again.
+   */
+  private resumeTraced(t: Task): boolean {
+    if (ptraceStopsDue(t)) return false;
+    const entered = ptraceEnteredSyscall(t);
+    if (entered === 'none') return true;
+    if (entered === 'run' && !this.runSyscall(t)) return false;
+    return !(t.traced && ptraceSyscallExit(t));
+  }
+
   /** runTaskSlice runs t until it blocks, exits or its slice ends. */
   private runTaskSlice(t: Task): void {
     const sliceEnd = Date.now() + SLICE_MS;
-    if (t.inSyscall && !this.runSyscall(t)) return;
+    if (t.traced && !this.resumeTraced(t)) return;
+    if (t.inSyscall && (!this.runSyscall(t) || (t.traced && ptraceSyscallExit(t)))) return;
     for (;;) {
       const s0 = PHASES.syscalls ? performance.now() : 0;
       // Chosen by the OOM killer while it allocated: SIGKILL now (mm/oom.ts).
@@ -252,10 +267,13 @@ export class Scheduler {
       if (PHASES.on) this.phasesOfStop(t, res.kind === 'syscall', s0, s1, s2);
       switch (res.kind) {
         case 'syscall': {
+          // A tracee resumed by PTRACE_SYSCALL stops at the entry first (kernel/ptrace.ts).
+          if (t.traced && ptraceSyscallEntry(t)) return;
           const s3 = PHASES.syscalls ? performance.now() : 0;
           const ran = this.runSyscall(t);
           if (PHASES.syscalls) phaseAdd('loop:dispatch', performance.now() - s3 - this.handlerMs);
           if (!ran) return;
+          if (t.traced && ptraceSyscallExit(t)) return;
           break;
         }
         case 'fault': {

@@ -17,6 +17,7 @@ import { pushSignalFrame } from './signal-frame';
 import { limitOf, RLIMIT_SIGPENDING } from './rlimits';
 import { WaitQueue } from './waiter';
 import { infoFor, isNestedInit, senderOutside } from './pid-namespace';
+import { ptraceBeforeSignals, ptraceKeeps, ptraceSignal } from './ptrace';
 
 /**
  * realBlocked holds, for a task in rt_sigtimedwait, its mask from before the wait (Linux's
@@ -37,6 +38,7 @@ function blocks(t: Task, sig: number): boolean {
 function isIgnored(tg: ThreadGroup, sig: number, targets: Iterable<Task>): boolean {
   const a = tg.actions[sig];
   if (sig === SIGKILL || sig === SIGSTOP) return false;
+  for (const t of targets) if (ptraceKeeps(t, sig)) return false;
   if (!(a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultKind(sig) === 'ignore'))) return false;
   for (const t of targets) if (blocks(t, sig)) return false;
   return true;
@@ -224,7 +226,7 @@ export function forceSignal(t: Task, info: SignalInfo): void {
 function continueGroup(tg: ThreadGroup): void {
   if (!tg.stopped) return;
   tg.stopped = false;
-  for (const t of tg.tasks) if (t.state === 'stopped') {
+  for (const t of tg.tasks) if (t.state === 'stopped' && !t.traced?.stop) {
     t.state = 'blocked';
     t.kernel.sched.wake(t);
   }
@@ -302,7 +304,22 @@ function interruptSyscall(t: Task): void {
 export function deliverSignals(t: Task): void {
   for (;;) {
     if (t.state !== 'runnable') return;
-    const info = takePending(t);
+    // A tracer's PTRACE_INTERRUPT stops the task first; a signal its resume injected is delivered now.
+    let info: SignalInfo | undefined;
+    if (t.traced) {
+      const traced = ptraceBeforeSignals(t);
+      if (traced.stopped) return;
+      info = traced.injected;
+    }
+    if (info && (t.sigmask & bit(info.signo) & ~UNBLOCKABLE) !== 0n) {
+      t.pending.push(info); // blocked meanwhile: it waits, and is reported again when taken
+      continue;
+    }
+    if (!info) {
+      info = takePending(t);
+      // A traced task reports every signal but SIGKILL to its tracer first (signal-delivery-stop).
+      if (info && ptraceSignal(t, info)) return;
+    }
     if (!info) {
       restartIfInterrupted(t);
       if (t.savedSigmask !== null) {

@@ -6,6 +6,7 @@
  * the child execs (which gives the child a new MemoryManager and drops its use of the
  * shared one) or exits (which drops its use only), as posix_spawn relies on.
  */
+import { ptraceClone } from './ptrace';
 import { showForkedTitle } from './host-title';
 import { checkNproc } from './rlimit-checks';
 import { checkPidsLimit } from './pids-limit';
@@ -126,6 +127,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tidBuf);
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
   if (f & CLONE_VFORK) child.vforkDone = new WaitQueue();
+  ptraceClone(parent, child, f, a.exitSignal);
   k.sched.wake(child);
   return child;
 }

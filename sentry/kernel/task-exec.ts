@@ -32,6 +32,7 @@ import { resolve } from '../vfs/path';
 import { permitted } from '../vfs/permission';
 import { S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../vfs/inode';
 import { markExeced } from './process-group';
+import { ptraceExec } from './ptrace';
 import { fileMemory, hasFileMemory } from '../fsimpl/file-memory';
 
 /** PER_CLEAR_ON_SETID are the persona flags a privilege-gaining exec clears (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ADDR_COMPAT_LAYOUT, MMAP_PAGE_ZERO). */
@@ -232,6 +233,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   t.clearChildTid = 0n;
   t.vforkDone?.notify();
   t.vforkDone = null;
+  ptraceExec(t);
 }
 
 /** savedAuxv copies the auxiliary vector exec wrote at `at`, through its AT_NULL pair,

@@ -23,6 +23,7 @@ import { exitSemUndo } from './ipc/sem';
 import { sweepMountNamespaces } from './mount-namespaces';
 import { leaveIpcNamespace } from './ipc/namespace';
 import { isNestedInit, reaperFor, zapPidNamespace } from './pid-namespace';
+import { ptraceTaskExit } from './ptrace';
 
 /** ExitReason is a normal exit code or a killing signal (core: dumped). */
 export type ExitReason = { code: number } | { signal: number; core?: boolean };
@@ -52,6 +53,8 @@ export function exitTask(t: Task, reason: ExitReason): void {
   }
   t.vforkDone?.notify();
   t.vforkDone = null;
+  // Its tracees go on (or die, PTRACE_O_EXITKILL); its tracer learns of its exit.
+  if (t.tracees || t.traced) ptraceTaskExit(t, waitStatus(reason), t.tg.tasks.size === 1);
   // The last user of its memory: the address space is released below, so the context
   // need not end its host thread there on its own (AddressSpace.closing).
   if (t.tg.tasks.size === 1 && t.mm.soleUser) t.mm.as.closing?.();

@@ -16,6 +16,7 @@ import type { Credentials } from './credentials';
 import type { Kernel } from './kernel';
 import type { SignalInfo } from './signal-types';
 import type { ThreadGroup } from './thread-group';
+import type { Tracee } from './ptrace';
 import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
 import type { IpcNamespace } from './ipc/namespace';
@@ -81,6 +82,11 @@ export class Task {
     public fs: FsContext,
     public creds: Credentials,
   ) {}
+
+  /** traced is the task's side of ptrace when a tracer traces it (kernel/ptrace.ts). */
+  traced: Tracee | null = null;
+  /** tracees are the tasks this task traces (null: none yet). */
+  tracees: Set<Task> | null = null;
 
   /** ctx is the platform context this task runs on (one stub thread per task). */
   ctx: Context | null = null;

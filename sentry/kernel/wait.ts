@@ -10,6 +10,7 @@ import { childReaped, groupTimes, type CpuTimes } from './cputime';
 import { block, type Block } from './waiter';
 import { reapIo } from './io-accounting';
 import { SIGCHLD } from './signal-types';
+import { waitTracees } from './ptrace';
 
 export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
   __WALL = 0x40000000, __WCLONE = 0x80000000;
@@ -24,8 +25,10 @@ export interface WaitResult {
   child: ThreadGroup;
   /** status is the wait4 status word. */
   status: number;
-  /** what is exited/stopped/continued, for waitid's si_code. */
-  what: 'exited' | 'stopped' | 'continued';
+  /** what is exited/stopped/continued, or trapped (a ptrace-stop), for waitid's si_code. */
+  what: 'exited' | 'stopped' | 'continued' | 'trapped';
+  /** task is set when the report is about a traced task (the wait returns its tid). */
+  task?: Task;
   uid: number;
   /** times are an exited child's CPU times with its reaped children's (wait4's rusage). */
   times?: CpuTimes;
@@ -41,13 +44,28 @@ function matches(sel: WaitSelector, c: ThreadGroup): boolean {
   }
 }
 
+/** matchesTracee: a traced task is selected by its tid, whatever __WCLONE/__WALL say (Linux's eligible_child). */
+function matchesTracee(sel: WaitSelector, t: Task): boolean {
+  switch (sel.kind) {
+    case 'any': return true;
+    case 'pid': return t.tid === sel.pid;
+    case 'pgid': return t.tg.pgid === sel.pgid;
+  }
+}
+
 /** waitChild looks for a child state change; it blocks (Block) when none is there yet. */
 export function waitChild(t: Task, sel: WaitSelector, options: number): WaitResult | null | Block {
   const tg = t.tg;
   // A "clone" child (exit signal other than SIGCHLD) is waited for with __WCLONE, the others without; __WALL takes both.
   const clones = (options & __WCLONE) !== 0;
   const candidates = [...tg.children].filter((c) => matches(sel, c) && (options & __WALL || (c.exitSignal !== SIGCHLD) === clones));
-  if (candidates.length === 0) fail(Errno.ECHILD);
+  // The tasks this process's threads trace come first: their ptrace-stops are reported
+  // without WUNTRACED, their exits to the tracer (kernel/ptrace.ts).
+  const traced = waitTracees(t, (u) => matchesTracee(sel, u), (options & WNOWAIT) !== 0, (options & WEXITED) !== 0);
+  if (typeof traced === 'object') {
+    return { pid: traced.task.tid, child: traced.task.tg, status: traced.status, what: traced.what, uid: traced.task.creds.uid, task: traced.task };
+  }
+  if (candidates.length === 0 && traced === false) fail(Errno.ECHILD);
   const exited = options & WEXITED;
   for (const c of candidates) {
     if (exited && c.zombie) {

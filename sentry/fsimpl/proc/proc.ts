@@ -114,7 +114,8 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
   const base = thread ? `/${tgid}/task/${tidIn(ns, thread)}` : `/${tgid}`;
   const leader = () => thread ?? g.leader ?? [...g.tasks][0];
   const owner = (): [number, number] => { const t = leader(); return t ? [t.creds.euid, t.creds.egid] : [0, 0]; };
-  const state = () => (g.zombie ? 'Z (zombie)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
+  // A task in a ptrace-stop shows 't (tracing stop)' (kernel/ptrace.ts).
+  const state = () => (g.zombie ? 'Z (zombie)' : (thread ?? leader())?.traced?.stop ? 't (tracing stop)' : g.stopped ? 'T (stopped)' : leader()?.state === 'blocked' ? 'S (sleeping)' : 'R (running)');
   const id = () => (thread ? tidIn(ns, thread) : tgid);
   // A zombie still counts its leader, as Linux's signal->nr_threads does until the reap.
   const threads = () => (g.zombie ? 1 : g.tasks.size);
@@ -137,10 +138,11 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ['status', () => new ProcFile(pfs, `${base}/status`, () => {
       const t = leader();
       const c = t?.creds;
-      // Umask, Ngid (no NUMA balancing), TracerPid (no ptrace of the sandbox's tasks) and the
+      const tracerPid = (u: Task | undefined): number => (u?.traced ? tidIn(ns, u.traced.tracer) : 0);
+      // Umask, Ngid (no NUMA balancing), TracerPid (the thread's tracer, kernel/ptrace.ts) and the
       // Groups line's trailing space are Linux's; the signal lines are task_sig's.
       return [`Name:\t${t?.name ?? ''}`, ...(t && !g.zombie ? [`Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`] : []), `State:\t${state()}`,
-        `Tgid:\t${tgid}`, 'Ngid:\t0', `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`, 'TracerPid:\t0',
+        `Tgid:\t${tgid}`, 'Ngid:\t0', `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`, `TracerPid:\t${tracerPid(thread ?? t)}`,
         `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
         `Groups:\t${c?.groups.join(' ') ?? ''} `, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         ...(t ? signalStatusLines(t) : ['SigBlk:\t0000000000000000']),

@@ -13,6 +13,7 @@ import type { ThreadGroup } from '../../kernel/thread-group';
 import { MemoryManager } from '../../mm/mm';
 import { PROT_EXEC, PROT_WRITE } from '../../../platform';
 import type { Inode } from '../../vfs/inode';
+import { ProcMemFile } from './mem';
 import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
 import { ioText } from '../../kernel/io-accounting';
@@ -189,6 +190,8 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
       ['current', () => new ProcFile(pfs, `${base}/attr/current`, () => fail(Errno.EINVAL), owner, 0o666)],
     ]), owner, 0o555)],
     file('personality', () => `${(leader()?.personality ?? 0).toString(16).padStart(8, '0')}\n`, 0o400),
+    // Its memory, offsets as addresses, for a task with ptrace access to it (mem.ts).
+    ['mem', () => new ProcMemFile(pfs, `${base}/mem`, () => { const t = leader(); return t && t.state !== 'exited' ? t : undefined; }, owner)],
     // The auxiliary vector exec gave the process (mm.auxv), binary, readable by its owner.
     ['auxv', () => new ProcFile(pfs, `${base}/auxv`, () => leader()?.mm.auxv ?? Buffer.alloc(0), owner, 0o400)],
     // Read and write counts: the group's totals, or the thread's in task/<tid>/.

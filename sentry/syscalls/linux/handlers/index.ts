@@ -34,3 +34,4 @@ import './ipc-sem';
 import './ipc-msg';
 import './mqueue';
 import './mount';
+import './ptrace';

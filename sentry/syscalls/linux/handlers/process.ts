@@ -13,6 +13,7 @@ import { sendToGroup, sendToTask } from '../../../kernel/signals';
 import { NSIG, SIGCHLD, SIGCONT, SI_TKILL, SI_USER, CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_DUMPED } from '../../../kernel/signal-types';
 import type { Task } from '../../../kernel/task';
 import { Block } from '../../../kernel/waiter';
+import { CLD_TRAPPED, ptraceExit } from '../../../kernel/ptrace';
 import { waitChild, WEXITED, type WaitSelector } from '../../../kernel/wait';
 import { define } from '../registry';
 import { processOf, setpgid, setsid } from '../../../kernel/process-group';
@@ -120,8 +121,15 @@ function checkSandboxCgroup(t: Task, fd: number): void {
   if (!loc || loc.mount.fs.name !== 'cgroup2' || loc.dentry !== loc.mount.root) fail(Errno.EBADF);
 }
 
-define(60, (t, r) => { exitTask(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
-define(231, (t, r) => { exitGroup(t, { code: r.argInt(0) & 0xff }); return null; }, 'full');
+// A tracee with PTRACE_O_TRACEEXIT first stops with PTRACE_EVENT_EXIT (kernel/ptrace.ts).
+define(60, (t, r) => {
+  if (!ptraceExit(t, (r.argInt(0) & 0xff) << 8)) exitTask(t, { code: r.argInt(0) & 0xff });
+  return null;
+}, 'full');
+define(231, (t, r) => {
+  if (!ptraceExit(t, (r.argInt(0) & 0xff) << 8)) exitGroup(t, { code: r.argInt(0) & 0xff });
+  return null;
+}, 'full');
 
 /** selector reads wait4's pid argument (pids as the caller's namespace shows them) into kernel ids. */
 function selector(t: Task, pid: number): WaitSelector {
@@ -145,7 +153,7 @@ define(61, (t, r) => {
     t.mm.write(r.arg(1), b);
   }
   if (r.arg(3) !== 0n) t.mm.write(r.arg(3), rusage(res.times ?? { user: 0, sys: 0 }, res.maxRssKb));
-  return pidIn(pidNamespaceOf(t), res.child);
+  return res.task ? tidIn(pidNamespaceOf(t), res.task) : pidIn(pidNamespaceOf(t), res.child);
 }, 'full');
 
 // waitid(idtype, id, infop, options, rusage)
@@ -164,11 +172,12 @@ define(247, (t, r) => {
     info.writeInt32LE(SIGCHLD, 0);
     let code: number, status: number;
     if (res.what === 'stopped') { code = CLD_STOPPED; status = (res.status >> 8) & 0xff; }
+    else if (res.what === 'trapped') { code = CLD_TRAPPED; status = (res.status >> 8) & 0xffff; }
     else if (res.what === 'continued') { code = CLD_CONTINUED; status = 18; }
     else if ((res.status & 0x7f) === 0) { code = CLD_EXITED; status = (res.status >> 8) & 0xff; }
     else { code = res.status & 0x80 ? CLD_DUMPED : CLD_KILLED; status = res.status & 0x7f; }
     info.writeInt32LE(code, 8);
-    info.writeInt32LE(pidIn(ns, res.child), 16);
+    info.writeInt32LE(res.task ? tidIn(ns, res.task) : pidIn(ns, res.child), 16);
     info.writeInt32LE(res.uid, 20);
     info.writeInt32LE(status, 24);
   }
