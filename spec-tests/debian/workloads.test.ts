@@ -8,8 +8,8 @@
  * memfd, NSS lookups, a tree walk, git branches and gc, four concurrent sqlite3 writers,
  * perl modules and sockets, file metadata (times, modes, fifos, fallocate, fsync), user
  * xattrs through tar, script's pty, nice and taskset, Python's signals, threads and
- * socketpairs, the sanitizers (UBSan, TSan, ASan without its leak check, which needs
- * ptrace), a static binary, a venv, a 1 TiB reservation, RLIMIT_AS, dpkg, useradd, xz's
+ * socketpairs, the sanitizers (UBSan, TSan, ASan's overflow report; its leak check is
+ * asan.test.ts's), a static binary, a venv, a 1 TiB reservation, RLIMIT_AS, dpkg, useradd, xz's
  * threads and a sqlite vacuum. Each is a first thing a CI job or a service does.
  */
 import { expectSameAsRunc } from './image';
