@@ -46,7 +46,7 @@ BENCH_ENV = $(if $(BASELINE),BASELINE_REV=$(BASELINE) BASELINE_BIN=$$(cat build/
 
 # The escape tests' programs (spec-tests/security/programs/): static too, each built by
 # its own rule when it needs other flags.
-SECURITY_PROGRAMS := sigtrap entry ptrace-regs shm-reuse mapshared-ro ipc-flood vdso-write netlink-abuse net-escape systrap-corrupt systrap-gadgets kvm-escape cow-exec pod-fdpass pod-watch
+SECURITY_PROGRAMS := sigtrap entry ptrace-regs fuzz shm-reuse mapshared-ro ipc-flood vdso-write netlink-abuse net-escape systrap-corrupt systrap-gadgets kvm-escape cow-exec pod-fdpass pod-watch
 SECURITY_BINS := $(addprefix build/programs/,$(SECURITY_PROGRAMS))
 
 BUILD_TARGETS += $(SECURITY_BINS)

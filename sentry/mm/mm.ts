@@ -457,9 +457,14 @@ export class MemoryManager implements Mapper {
     this.vmas.splice(this.vmaIndex(vma.start), 0, vma);
   }
 
-  /** unmap removes [addr, addr+length) from every VMA, splitting those that straddle it. */
-  unmap(addr: number, length: number): void {
-    const end = addr + length;
+  /** unmap removes [start, start+length) from every VMA, splitting those that straddle it. */
+  unmap(start: number, length: number): void {
+    // Nothing of the application's lies outside what the platform lets it map (munmap
+    // of a range from 0, or across the stub's pages, unmaps what is inside).
+    const addr = Math.max(start, this.platform.minUserAddress);
+    const end = Math.min(start + length, this.platform.maxUserAddress);
+    if (addr >= end) return;
+    length = end - addr;
     const kept: Vma[] = [];
     const gone: { mem: MemObject; lo: number; hi: number }[] = [];
     let touched = false;
@@ -1223,14 +1228,19 @@ export class MemoryManager implements Mapper {
       if (b === undefined) fail(Errno.ENAMETOOLONG);
       return b.toString('utf8');
     } catch (e) {
-      if (e instanceof MemoryFault) {
-        // The string may continue into the next VMA: populate it and try once more.
-        this.populate(a, max + 1);
-        const b = copyInString(this.platform.memoryFile, this.as, a, max);
-        if (b === undefined) fail(Errno.ENAMETOOLONG);
-        return b.toString('utf8');
+      if (!(e instanceof MemoryFault)) throw e;
+      // The string may continue into the next VMA: populate it and try once more; a
+      // string that runs into an unmapped or unreadable page before its NUL is EFAULT.
+      this.populate(a, max + 1);
+      let b: Buffer | undefined;
+      try {
+        b = copyInString(this.platform.memoryFile, this.as, a, max);
+      } catch (e2) {
+        if (e2 instanceof MemoryFault) fail(Errno.EFAULT);
+        throw e2;
       }
-      throw e;
+      if (b === undefined) fail(Errno.ENAMETOOLONG);
+      return b.toString('utf8');
     }
   }
 

@@ -7,6 +7,7 @@
 import { Errno, LinuxError } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { Block } from '../../kernel/waiter';
+import { MemoryFault } from '../../../platform';
 import { HANDLERS, type SyscallResult } from './registry';
 import { syscallName, straceLine } from './strace';
 import './handlers';
@@ -90,7 +91,12 @@ export function dispatchSyscall(t: Task, via: 'stop' | 'vsyscall' = 'stop'): Sys
     r = entry.handler(t, t.regs);
   } catch (e) {
     if (e instanceof LinuxError) r = -e.errno;
-    else {
+    else if (e instanceof MemoryFault) {
+      // Application memory a handler copied without its own EFAULT check: what Linux's
+      // copy_{from,to}_user answers. Named once, so that the handler gets its check.
+      t.kernel.log.warnOnce(`fault-${nr}`, `${syscallName(nr)}: an unchecked application-memory fault answered EFAULT: ${e.message}`);
+      r = -Errno.EFAULT;
+    } else {
       t.kernel.log.error(`${syscallName(nr)}: internal error: ${(e as Error).stack ?? e}`);
       r = -Errno.EIO;
     }

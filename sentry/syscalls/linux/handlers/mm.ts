@@ -21,6 +21,7 @@ import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, FileData, TmpfsFile } from '../../..
 import { fileMemory, hasFileMemory } from '../../../fsimpl/file-memory';
 import { define } from '../registry';
 import { num } from './util';
+import { TASK_SIZE } from '../../../loader/types';
 import { lockRange, memlockLimit } from './sched';
 import { MS_NOEXEC } from '../../../vfs/mount';
 
@@ -163,6 +164,7 @@ define(9, (t, r) => doMmap(t, num(r, 0), num(r, 1), r.argInt(2), r.argInt(3), r.
 define(11, (t, r) => {
   const addr = num(r, 0), len = num(r, 1);
   if (addr % PAGE !== 0 || len === 0) fail(Errno.EINVAL);
+  if (addr > Number(TASK_SIZE) || len > Number(TASK_SIZE) - addr) fail(Errno.EINVAL); // as Linux
   t.mm.unmap(addr, pageUp(len));
   return 0;
 }, 'full');
