@@ -104,23 +104,33 @@ static void follow_syscalls(void) {
   kill(c, SIGKILL);
 }
 
-static void exec_stop(int options) {
+/* traced_child forks a child that asks to be traced, stops, and then execs itself as
+ * `ptrace-syscall exit7` (exec) or exits 9; the tracer sets `options` at the first stop,
+ * continues it and waits for the next stop: *msg is its GETEVENTMSG, the pid returned. */
+static pid_t traced_child(int exec, int options, int *st, unsigned long *msg) {
   pid_t c = fork();
   check(c >= 0, "fork");
   if (c == 0) {
     if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0) _exit(90);
     raise(SIGSTOP);
+    if (!exec) _exit(9);
     char *argv[] = {"ptrace-syscall", "exit7", NULL};
     execv("/proc/self/exe", argv);
     _exit(92);
   }
-  int st;
-  check(waitpid(c, &st, 0) == c && WIFSTOPPED(st), "first stop");
+  check(waitpid(c, st, 0) == c && WIFSTOPPED(*st), "first stop");
   ptrace(PTRACE_SETOPTIONS, c, 0, options);
   ptrace(PTRACE_CONT, c, 0, 0);
-  check(waitpid(c, &st, 0) == c, "waitpid");
-  unsigned long msg = 0;
-  ptrace(PTRACE_GETEVENTMSG, c, 0, &msg);
+  check(waitpid(c, st, 0) == c, "waitpid");
+  *msg = 0;
+  ptrace(PTRACE_GETEVENTMSG, c, 0, msg);
+  return c;
+}
+
+static void exec_stop(int options) {
+  int st;
+  unsigned long msg;
+  pid_t c = traced_child(1, options, &st, &msg);
   say("exec with options 0x%x: stopped %d by %d, event %d, message the pid %s", options, WIFSTOPPED(st), WSTOPSIG(st), st >> 16,
       options ? ((pid_t)msg == c ? "yes" : "no") : "-");
   ptrace(PTRACE_CONT, c, 0, 0);
@@ -130,20 +140,9 @@ static void exec_stop(int options) {
 
 /* exit_event: under PTRACE_O_TRACEEXIT the tracee stops before it exits, the status as the message. */
 static void exit_event(void) {
-  pid_t c = fork();
-  check(c >= 0, "fork");
-  if (c == 0) {
-    if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0) _exit(90);
-    raise(SIGSTOP);
-    _exit(9);
-  }
   int st;
-  check(waitpid(c, &st, 0) == c && WIFSTOPPED(st), "first stop");
-  ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEEXIT);
-  ptrace(PTRACE_CONT, c, 0, 0);
-  check(waitpid(c, &st, 0) == c, "waitpid");
-  unsigned long msg = 0;
-  ptrace(PTRACE_GETEVENTMSG, c, 0, &msg);
+  unsigned long msg;
+  pid_t c = traced_child(0, PTRACE_O_TRACEEXIT, &st, &msg);
   say("exit event: stopped %d by %d, event %d, message 0x%lx", WIFSTOPPED(st), WSTOPSIG(st), st >> 16, msg);
   ptrace(PTRACE_CONT, c, 0, 0);
   check(waitpid(c, &st, 0) == c, "waitpid exit");

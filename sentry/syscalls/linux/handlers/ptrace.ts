@@ -35,14 +35,19 @@ const USER_SIZE = 912;
 /** MXCSR_MASK keeps the MXCSR bits a CPU with DAZ accepts (a reserved bit would fault the restore). */
 const MXCSR_MASK = 0xffff;
 
-/** peekWord reads the tracee's word at addr (EIO when unreadable, as Linux's generic_ptrace_peekdata). */
-function peekWord(tracee: Task, addr: bigint): bigint {
+/** asEio runs an access to the tracee's memory, answering EIO for any errno it meets (Linux's ptrace_access_vm). */
+function asEio<T>(access: () => T): T {
   try {
-    return tracee.mm.read(addr, 8).readBigUInt64LE(0);
+    return access();
   } catch (e) {
     if (e instanceof LinuxError) fail(Errno.EIO);
     throw e;
   }
+}
+
+/** peekWord reads the tracee's word at addr (EIO when unreadable, as Linux's generic_ptrace_peekdata). */
+function peekWord(tracee: Task, addr: bigint): bigint {
+  return asEio(() => tracee.mm.read(addr, 8).readBigUInt64LE(0));
 }
 
 /**
@@ -57,13 +62,7 @@ function pokeWord(tracee: Task, addr: bigint, word: bigint): void {
   const a = Number(addr);
   const first = tracee.mm.findVma(a), last = tracee.mm.findVma(a + 7);
   if (!first || !last) fail(Errno.EIO);
-  try {
-    if (first.shared || last.shared) tracee.mm.write(addr, b);
-    else tracee.mm.writeForce(a, b);
-  } catch (e) {
-    if (e instanceof LinuxError) fail(Errno.EIO);
-    throw e;
-  }
+  asEio(() => (first.shared || last.shared ? tracee.mm.write(addr, b) : tracee.mm.writeForce(a, b)));
 }
 
 /** putWord stores a peek's result at the caller's `data` (the raw syscall's convention). */
