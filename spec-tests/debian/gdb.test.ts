@@ -20,11 +20,7 @@ int main(void) { int x = add(2, 3); printf("x=%d\n", x); return x; }
 
 describe('gdb inside the container under tvisor matches runc', () => {
   let dir = '';
-  beforeAll(() => {
-    // `make setup` installs it (DEBIAN_PACKAGES): a missing one fails, never skips.
-    if (!fs.existsSync(GDB)) throw new Error(`prerequisite missing: ${GDB} (make setup installs it)`);
-    dir = hostTool(GDB);
-  });
+  beforeAll(() => { dir = hostTool(GDB); });
   afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
   test('break, backtrace, print, finish, continue', () => {

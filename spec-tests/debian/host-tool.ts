@@ -9,8 +9,11 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DEBIAN_ROOTFS } from './image';
 
-/** hostTool returns the directory holding `binary` (under its base name) and its missing libraries. */
+/** hostTool returns the directory holding `binary` (under its base name) and its missing
+ * libraries. A binary missing on the host fails the test that asked: `make setup` installs
+ * each (DEBIAN_PACKAGES), so its absence is never a skip. */
 export function hostTool(binary: string): string {
+  if (!fs.existsSync(binary)) throw new Error(`prerequisite missing: ${binary} (make setup installs it)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${path.basename(binary)}-bin-`));
   fs.copyFileSync(binary, path.join(dir, path.basename(binary)));
   for (const line of execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')) {
