@@ -55,10 +55,15 @@ describe('systrap platform', () => {
 
   test('pinned, the stub thread runs on the sentry thread\'s CPU; spread again, on any CPU the sentry may use', () => {
     const { as, ctx, regs } = f.setup('syscall-loop');
-    const all = cpusOf(process.pid);
-    regs.rdi = 3n;
+    regs.rdi = 4n;
     try {
+      // Spread first: an earlier test's automatic placement may still hold the sentry
+      // thread on one CPU (for up to 1000 round trips), and spreading releases it.
+      setPlacement('spread');
+      expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
+      const all = cpusOf(process.pid);
       setPlacement('pinned');
+      regs.setReturn(0);
       expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
       const t = ctx.threadOf(as)!;
       // The sentry is held on the CPU it pinned the stub to (until 1000 round trips).

@@ -19,4 +19,4 @@ if ((${#files[@]} == 0)); then
   exit 0
 fi
 # TVISOR_KVM_TESTS=native: jest.config.js never leaves these files out here.
-TVISOR_KVM_TESTS=native node node_modules/jest/bin/jest.js --ci -i --runTestsByPath "${files[@]}"
+TVISOR_KVM_TESTS=native node node_modules/jest/bin/jest.js --ci -i --verbose --runTestsByPath "${files[@]}"
