@@ -6,11 +6,11 @@ VDSO_IMAGE := build/vdso/vdso.so
 VDSO_CFLAGS := -O2 -Wall -Wextra -Werror -fPIC -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -fno-common -mno-red-zone -nostdlib -shared \
 	-Wl,-T,vdso/vdso.lds -Wl,--version-script=vdso/vdso.map -Wl,-soname=linux-vdso.so.1 -Wl,--hash-style=both \
-	-Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-undefined -Wl,-Bsymbolic
+	-Wl,--build-id=none -Wl,--strip-all -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-undefined -Wl,-Bsymbolic
 
 BUILD_TARGETS += $(VDSO_IMAGE)
 
-$(VDSO_IMAGE): vdso/vdso.c vdso/vvar.h vdso/vdso.lds vdso/vdso.map vdso/check-image.sh
+$(VDSO_IMAGE): vdso/vdso.c vdso/vvar.h vdso/vdso.lds vdso/vdso.map vdso/check-image.sh vdso/module.mk
 	@mkdir -p $(@D)
 	$(CC) $(VDSO_CFLAGS) -o $@.tmp vdso/vdso.c
 	vdso/check-image.sh $@.tmp

@@ -2,7 +2,8 @@
  * vdso holds the vDSO image (vdso/vdso.c, built by `make` into build/vdso/vdso.so): the
  * bundles embed it (scripts/build.mjs defines process.env.TVISOR_VDSO_IMAGE, base64), and
  * the sources read the built file. It is parsed and checked once, like any executable:
- * one read+execute PT_LOAD at address 0 that fits in VDSO_MAX_PAGES pages.
+ * one read+execute PT_LOAD at address 0, the file (section headers included) within
+ * VDSO_MAX_PAGES pages.
  */
 import { readFileSync } from 'node:fs';
 import { findFile } from '../../native/ptrace/ptrace-native';
@@ -28,10 +29,12 @@ export function checkVdsoImage(raw: Buffer): VdsoImage {
   }
   const seg = info.loads[0];
   if (seg.prot !== 5 || seg.memsz !== seg.filesz) loaderFail(Errno.ENOEXEC, 'vdso: the image must be read+execute, with no bss');
-  const size = pageUp(BigInt(seg.memsz));
+  // The whole file is mapped, as Linux maps its image: the section headers (past the
+  // PT_LOAD) are what debuggers read the vDSO's sections from.
+  const size = pageUp(BigInt(Math.max(raw.length, seg.memsz)));
   if (size > BigInt(VDSO_MAX_PAGES * PAGE_SIZE)) loaderFail(Errno.ENOEXEC, `vdso: the image is larger than ${VDSO_MAX_PAGES} pages`);
   const text = Buffer.alloc(Number(size));
-  raw.copy(text, 0, 0, Math.min(raw.length, seg.memsz));
+  raw.copy(text);
   return { text };
 }
 

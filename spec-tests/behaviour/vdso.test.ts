@@ -24,6 +24,7 @@ describeProgram({
     expectLines(r.stdout, [
       'AT_SYSINFO_EHDR set: yes',
       'image is an ELF shared object: yes',
+      'section headers in memory name .text and .dynsym: yes',
       '__vdso_clock_gettime@LINUX_2.6 found: yes',
       '__vdso_gettimeofday@LINUX_2.6 found: yes',
       '__vdso_time@LINUX_2.6 found: yes',

@@ -5,7 +5,8 @@
  * through the vDSO's own entry agree with the raw syscall (each syscall's answer lies
  * between two vDSO reads); clocks the vDSO does not serve still answer right through it;
  * CLOCK_MONOTONIC never goes back over 100,000 calls mixed with syscalls; and
- * /proc/self/maps shows [vdso] and [vvar], and the data page cannot be made writable.
+ * /proc/self/maps shows [vdso] and [vvar], the section headers are mapped (debuggers
+ * read them), and the data page cannot be made writable.
  *
  * `vdso loop N` only calls clock_gettime(CLOCK_MONOTONIC) N times through glibc (the
  * test counts, with --strace, how many of them the sentry saw).
@@ -83,6 +84,36 @@ static void *vdso_sym(uintptr_t base, const char *name, const char *version) {
 }
 
 /* between checks, for clock c, that a syscall's answer lies between two reads by `read`. */
+/* readable says whether n bytes at p can be read (a write of them to a pipe is not EFAULT). */
+static int readable(uintptr_t p, size_t n) {
+  int fds[2];
+  check(pipe(fds) == 0, "pipe");
+  ssize_t w = write(fds[1], (const void *)p, n);
+  close(fds[0]);
+  close(fds[1]);
+  return w == (ssize_t)n;
+}
+
+/* sections_named says whether the image's section headers and their string table are in
+ * memory, as a debugger reads them from the process, and name .text and .dynsym. */
+static int sections_named(uintptr_t base) {
+  const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+  if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum) return 0;
+  if (!readable(base + eh->e_shoff, (size_t)eh->e_shnum * sizeof(Elf64_Shdr))) return 0;
+  const Elf64_Shdr *sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+  const Elf64_Shdr *names = &sh[eh->e_shstrndx];
+  if (names->sh_size == 0 || !readable(base + names->sh_offset, names->sh_size)) return 0;
+  const char *strs = (const char *)(base + names->sh_offset);
+  if (strs[names->sh_size - 1] != 0) return 0;
+  int text = 0, dynsym = 0;
+  for (int i = 0; i < eh->e_shnum; i++) {
+    if (sh[i].sh_name >= names->sh_size) return 0;
+    text |= strcmp(strs + sh[i].sh_name, ".text") == 0;
+    dynsym |= strcmp(strs + sh[i].sh_name, ".dynsym") == 0;
+  }
+  return text && dynsym;
+}
+
 static int between(clockid_t c, int (*read)(clockid_t, struct timespec *)) {
   struct timespec a, b;
   check(read(c, &a) == 0, "vdso read");
@@ -107,6 +138,7 @@ int main(int argc, char **argv) {
   if (!base) return 1;
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
   say("image is an ELF shared object: %s", memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_type == ET_DYN ? "yes" : "no");
+  say("section headers in memory name .text and .dynsym: %s", sections_named(base) ? "yes" : "no");
   vdso_gettime = (vdso_gettime_fn)vdso_sym(base, "__vdso_clock_gettime", "LINUX_2.6");
   say("__vdso_clock_gettime@LINUX_2.6 found: %s", vdso_gettime ? "yes" : "no");
   say("__vdso_gettimeofday@LINUX_2.6 found: %s", vdso_sym(base, "__vdso_gettimeofday", "LINUX_2.6") ? "yes" : "no");
