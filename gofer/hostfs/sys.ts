@@ -55,6 +55,7 @@ const f = {
   fgetxattr: () => libcFunc('intptr fgetxattr(int fd, const char *name, void *value, size_t size)'),
   flistxattr: () => libcFunc('intptr flistxattr(int fd, void *list, size_t size)'),
   fsetxattr: () => libcFunc('int fsetxattr(int fd, const char *name, void *value, size_t size, int flags)'),
+  fremovexattr: () => libcFunc('int fremovexattr(int fd, const char *name)'),
   geteuid: () => libcFunc('uint32 geteuid()'),
   faccessat2: () => libcFunc('long syscall(long nr, int dirfd, const char *path, int mode, int flags)'),
 };
@@ -259,6 +260,11 @@ export function listxattr(fd: number): Buffer | number {
   const b = Buffer.alloc(size);
   const n = ret(f.flistxattr()(fd, b, size));
   return n < 0 ? n : b.subarray(0, n);
+}
+
+/** removexattr removes one attribute of an open fd; 0 or -errno. */
+export function removexattr(fd: number, name: string): number {
+  return ret(f.fremovexattr()(fd, name));
 }
 
 /** setxattr sets one attribute of an open fd; 0 or -errno. */

@@ -240,6 +240,7 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
   { nr: 190, name: 'fsetxattr', who: G, why: 'Txattrcreate' },
   { nr: 193, name: 'fgetxattr', who: G, why: 'Txattrwalk' },
   { nr: 196, name: 'flistxattr', who: G, why: 'Txattrwalk' },
+  { nr: 199, name: 'fremovexattr', who: G, why: 'Txattrcreate of size 0 with XATTR_REPLACE (removexattr), "user." names only' },
   { nr: 202, name: 'futex', who: SG, why: 'thread synchronisation' },
   { nr: 202, name: 'futex', who: ['systrap-stub'], gadget: ['wake', 'wait'], args: [[LOW32(1, FUTEX_WAKE)], [LOW32(1, FUTEX_WAIT)]], argsText: 'FUTEX_WAKE at the wake site, FUTEX_WAIT at the wait site', why: 'the handler wakes the sentry and sleeps until its answer (on the application\'s own memory at worst; the sentry bounds the wait)' },
   { nr: 203, name: 'sched_setaffinity', who: S, why: 'keeping a tracer and its stub thread on one CPU (ptrace; systrap while the machine has more runnable threads than CPUs)' },

@@ -220,6 +220,29 @@ export abstract class Inode {
     return null;
   }
 
+  /**
+   * Extended attributes of the "user." namespace (vfs/xattr.ts checks the name, the file
+   * type and the permissions first; `c` is who asks, for a file system that checks again).
+   * A file system that stores none refuses get, set and remove with EOPNOTSUPP and lists
+   * nothing, as Linux's do. getxattr throws ENODATA for a name the file lacks; setxattr
+   * takes XATTR_CREATE (EEXIST when present) and XATTR_REPLACE (ENODATA when absent).
+   */
+  getxattr(_name: string, _c?: Credentials): Buffer {
+    return fail(Errno.EOPNOTSUPP);
+  }
+
+  listxattr(_c?: Credentials): string[] {
+    return [];
+  }
+
+  setxattr(_name: string, _value: Buffer, _flags: number, _c?: Credentials): void {
+    fail(Errno.EOPNOTSUPP);
+  }
+
+  removexattr(_name: string, _c?: Credentials): void {
+    fail(Errno.EOPNOTSUPP);
+  }
+
   /** readdir lists the directory's entries without '.' and '..'. */
   readdir(): DirEntry[] {
     return fail(Errno.ENOTDIR);

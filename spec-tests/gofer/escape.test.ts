@@ -2,8 +2,10 @@
  * Escape tests: nothing a 9P client sends makes the gofer read, write or create
  * anything outside its export. The export holds symlinks pointing out of it (to
  * /etc/shadow, to ../../.., to a sibling directory with a secret); the sibling and
- * /etc/shadow are checked unchanged afterwards.
+ * /etc/shadow are checked unchanged afterwards. Extended attributes outside the "user."
+ * namespace are neither read nor set (python3 sets and reads them on the host side).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { built, errnoOf, escapeGofer, expectKind, GoferProcess, makeEscapeTree, snapshot, type RawConn } from './harness';
@@ -63,8 +65,10 @@ describeBuilt('gofer confinement', () => {
     expectKind(rl, 'Rreadlink');
     expect(rl.target).toBe('/etc/shadow');
     expect(errnoOf(await c.rpc({ kind: 'Tlopen', fid: f, flags: 0 }))).toBe(Errno.ELOOP);
-    const x = await c.rpc({ kind: 'Txattrwalk', fid: f, newfid: ++fid, name: 'security.selinux' });
+    const x = await c.rpc({ kind: 'Txattrwalk', fid: f, newfid: ++fid, name: 'user.x' });
     expect(errnoOf(x)).toBe(Errno.ENODATA);
+    // Outside the "user." namespace nothing is read, whatever the file.
+    expect(errnoOf(await c.rpc({ kind: 'Txattrwalk', fid: f, newfid: ++fid, name: 'security.selinux' }))).toBe(Errno.EOPNOTSUPP);
   });
 
   it('does not walk through symlinks, even relative ones', async () => {
@@ -147,6 +151,37 @@ describeBuilt('gofer confinement', () => {
     expect(fs.existsSync(path.join(tree.exp, 'dev'))).toBe(false);
     expectKind(await c.rpc({ kind: 'Tmknod', dfid: 0, name: 'fifo', mode: S_IFIFO | 0o644, major: 0, minor: 0, gid: 0 }), 'Rmknod');
     expect(fs.lstatSync(path.join(tree.exp, 'fifo')).isFIFO()).toBe(true);
+  });
+
+  it('reads and sets only "user." attributes: trusted. and security. (file capabilities) are refused and never listed', async () => {
+    const file = path.join(tree.exp, 'file');
+    const py = (code: string) => execFileSync('python3', ['-c', `import os, sys\n${code}`, file], { encoding: 'utf8' });
+    // The host (root) gives the file a trusted. attribute the sandbox must not see.
+    py("os.setxattr(sys.argv[1], 'trusted.hidden', b'host'); os.setxattr(sys.argv[1], 'user.seen', b'yes')");
+    const f = await walkTo(['file']);
+    const list = await c.rpc({ kind: 'Txattrwalk', fid: f, newfid: ++fid, name: '' });
+    expectKind(list, 'Rxattrwalk');
+    const names = await c.rpc({ kind: 'Tread', fid, offset: 0, count: 4096 });
+    expectKind(names, 'Rread');
+    expect(names.data.toString('latin1')).toBe('user.seen\0');
+    for (const name of ['trusted.hidden', 'security.capability', 'system.posix_acl_access']) {
+      expect(errnoOf(await c.rpc({ kind: 'Txattrwalk', fid: f, newfid: ++fid, name }))).toBe(Errno.EOPNOTSUPP);
+      const w = await walkTo(['file']);
+      expect(errnoOf(await c.rpc({ kind: 'Txattrcreate', fid: w, name, attrSize: 4, flags: 0 }))).toBe(Errno.EOPNOTSUPP);
+    }
+    // A user attribute is set on the host file at the clunk, and removed by a size of 0
+    // with XATTR_REPLACE.
+    const set = async (name: string, value: Buffer, flags: number) => {
+      const w = await walkTo(['file']);
+      expectKind(await c.rpc({ kind: 'Txattrcreate', fid: w, name, attrSize: value.length, flags }), 'Rxattrcreate');
+      if (value.length) expectKind(await c.rpc({ kind: 'Twrite', fid: w, offset: 0, data: value }), 'Rwrite');
+      return c.rpc({ kind: 'Tclunk', fid: w });
+    };
+    expectKind(await set('user.new', Buffer.from('v1'), 0), 'Rclunk');
+    expect(py("print(sorted(os.listxattr(sys.argv[1])), os.getxattr(sys.argv[1], 'user.new'))")).toBe("['trusted.hidden', 'user.new', 'user.seen'] b'v1'\n");
+    expectKind(await set('user.new', Buffer.alloc(0), 2), 'Rclunk');
+    expect(errnoOf(await set('user.new', Buffer.alloc(0), 2))).toBe(Errno.ENODATA);
+    expect(py('print(sorted(os.listxattr(sys.argv[1])))')).toBe("['trusted.hidden', 'user.seen']\n");
   });
 });
 

@@ -15,6 +15,7 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
+import { XATTR_REPLACE } from '../../vfs/xattr';
 import type { Client, Attr, Walked, WatchList } from '../../../gofer/p9/client';
 import type { Received } from '../../../gofer/p9/client-engine';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Message, type Qid } from '../../../gofer/p9';
@@ -818,6 +819,73 @@ export class GoferInode extends Inode {
     p9(() => this.c.setattr(this.fid, { valid, ...req }));
     if (a.size !== undefined) this.pageCache?.resized(a.size);
     this.refresh();
+  }
+
+  /** xattrRead reads attribute `name` ('' for the NUL-separated list of names) with a
+   * Txattrwalk and Treads of the new fid, as the task with credentials `c`. */
+  private xattrRead(name: string, c?: Credentials): Buffer {
+    this.gfs.asTask(c);
+    const { fid, size } = p9(() => this.c.xattrwalk(this.fid, name));
+    try {
+      const out = Buffer.alloc(size);
+      let at = 0;
+      while (at < size) {
+        const b = p9(() => this.c.read(fid, at, size - at));
+        if (b.length === 0) break;
+        b.copy(out, at);
+        at += b.length;
+      }
+      return out.subarray(0, at);
+    } finally {
+      this.gfs.client.clunk(fid).catch(() => undefined);
+    }
+  }
+
+  /**
+   * xattrWrite sets attribute `name` (a Txattrcreate of a clone of this fid, the value
+   * in Twrites, set by the gofer at the Tclunk, whose error is the call's). A size of 0
+   * with XATTR_REPLACE alone removes it (the convention of Linux's 9P client, which
+   * the gofer follows).
+   */
+  private xattrWrite(name: string, value: Buffer, flags: number, c?: Credentials): void {
+    this.gfs.asTask(c);
+    const { fid } = p9(() => this.c.walk(this.fid, []));
+    let sent = false;
+    try {
+      p9(() => this.c.xattrcreate(fid, name, value.length, flags));
+      for (let at = 0; at < value.length;) {
+        const n = p9(() => this.c.write(fid, at, value.subarray(at)));
+        if (n <= 0) fail(Errno.EIO);
+        at += n;
+      }
+      sent = true;
+      p9(() => this.c.clunk(fid));
+    } finally {
+      if (!sent) this.gfs.client.clunk(fid).catch(() => undefined);
+    }
+    this.refresh();
+  }
+
+  override getxattr(name: string, c?: Credentials): Buffer {
+    return this.xattrRead(name, c);
+  }
+
+  override listxattr(c?: Credentials): string[] {
+    const list = this.xattrRead('', c).toString('latin1');
+    return list.split('\0').filter((n) => n !== '').map((n) => Buffer.from(n, 'latin1').toString());
+  }
+
+  override setxattr(name: string, value: Buffer, flags: number, c?: Credentials): void {
+    if (value.length === 0 && flags & XATTR_REPLACE) {
+      // Not a removal: the attribute must exist (ENODATA), then it is set empty.
+      this.xattrRead(name, c);
+      flags &= ~XATTR_REPLACE;
+    }
+    this.xattrWrite(name, value, flags, c);
+  }
+
+  override removexattr(name: string, c?: Credentials): void {
+    this.xattrWrite(name, Buffer.alloc(0), XATTR_REPLACE, c);
   }
 
   override open(loc: Location, flags: number, c?: Credentials): FileDescription {

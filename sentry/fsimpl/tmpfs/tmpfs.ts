@@ -35,6 +35,7 @@ import {
   type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs, type Timespec,
 } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
+import { XattrMap } from '../../vfs/xattr';
 import { openFifo, Pipe } from '../pipe/pipe';
 import { openDevice } from '../dev/device-ops';
 import { INODE_HEAP_BYTES } from '../../limits';
@@ -280,6 +281,8 @@ export class TmpfsInode extends Inode {
   mtime: Timespec;
   ctime: Timespec;
   rdev = 0;
+  /** xattrs are the file's "user." attributes (made on the first set). */
+  private xattrs: XattrMap | undefined;
 
   constructor(readonly tfs: Tmpfs, ino: number, mode: number, public uid: number, public gid: number) {
     super(tfs, ino, mode);
@@ -310,6 +313,25 @@ export class TmpfsInode extends Inode {
     if (a.size !== undefined) this.resize(a.size);
     if (a.atime !== undefined) this.atime = a.atime === 'now' ? nowTimespec() : a.atime;
     if (a.mtime !== undefined) this.mtime = a.mtime === 'now' ? nowTimespec() : a.mtime;
+    this.ctime = nowTimespec();
+  }
+
+  override getxattr(name: string): Buffer {
+    return this.xattrs?.get(name) ?? fail(Errno.ENODATA);
+  }
+
+  override listxattr(): string[] {
+    return this.xattrs?.names() ?? [];
+  }
+
+  override setxattr(name: string, value: Buffer, flags: number): void {
+    (this.xattrs ??= new XattrMap()).set(name, value, flags);
+    this.ctime = nowTimespec();
+  }
+
+  override removexattr(name: string): void {
+    if (!this.xattrs) fail(Errno.ENODATA);
+    this.xattrs.remove(name);
     this.ctime = nowTimespec();
   }
 
