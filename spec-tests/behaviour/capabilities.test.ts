@@ -43,6 +43,12 @@ const CASES: CapCase[] = [
     runcLines: [`CapPrm:\t${mask(DEFAULT_CAPS)}`, `CapEff:\t${mask(DEFAULT_CAPS)}`, 'NoNewPrivs:\t1', 'chown 1', 'hostname 1', 'mknod 1'],
   },
   {
+    title: 'runc spec default: root owns /dev/null, may chmod it to 01 and is then refused opening it; a descriptor opened before still writes',
+    script: 'exec 3<>/dev/null; chmod 1 /dev/null; echo chmod $?; stat -c %a /dev/null; echo x > /dev/null; echo open $?; echo y >&3; echo old-fd $?; chmod 666 /dev/null; echo x > /dev/null; echo reopen $?',
+    process: {},
+    runcLines: ['chmod 0', '1', 'open 1', 'old-fd 0', 'reopen 0'],
+  },
+  {
     title: 'no process.capabilities: runc gives root no capability at all',
     script: `${STATUS}; touch /tmp/f; chown 1 /tmp/f; echo chown $?; hostname x; hostname`,
     process: { capabilities: undefined, noNewPrivileges: false },
