@@ -457,6 +457,34 @@ Napi::Value FinishSyscall(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(static_cast<long>(regs.rax)));
 }
 
+// pollSyscall(tid, out) -> 1 when the call startSyscall started has stopped (out[0] its
+// result; finishSyscall must not be called then), 0 when it has not yet, or -errno of the
+// ptrace machinery. Never blocks (an interrupt stop meanwhile is suppressed, as
+// AwaitGadget does).
+Napi::Value PollSyscall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = Tid(info, 0);
+  auto out = info[1].As<Napi::Float64Array>();
+  if (out.ElementLength() < 1) throw Napi::RangeError::New(env, "out too short");
+  for (;;) {
+    int status;
+    int r = WaitTid(tid, &status, WNOHANG);
+    if (r < 0) return Napi::Number::New(env, r);
+    if (r == 0) return Napi::Number::New(env, 0);
+    if (!WIFSTOPPED(status)) return Napi::Number::New(env, -ESRCH);
+    if (WSTOPSIG(status) == SIGTRAP && status >> 16 == 0) {
+      struct user_regs_struct regs;
+      int err = GetRegs(tid, &regs);
+      if (err) return Napi::Number::New(env, err);
+      if (regs.rip != STUB_INJECT_DONE + 1) return Napi::Number::New(env, -EFAULT);  // not our int3
+      out[0] = static_cast<double>(static_cast<long>(regs.rax));
+      return Napi::Number::New(env, 1);
+    }
+    // SAFETY: tid is our stopped tracee; 0 suppresses the stop's signal (an interrupt).
+    if (Cont(tid) < 0) return Napi::Number::New(env, -errno);
+  }
+}
+
 // injectBatch(tid, count, out) -> 0 or -errno of the ptrace machinery.
 //
 // The stopped stub thread `tid` runs the first `count` entries of its batch page
@@ -797,6 +825,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["pinThread"] = Napi::Function::New(env, PinThread, "pinThread");
   exports["startSyscall"] = Napi::Function::New(env, StartSyscall, "startSyscall");
   exports["finishSyscall"] = Napi::Function::New(env, FinishSyscall, "finishSyscall");
+  exports["pollSyscall"] = Napi::Function::New(env, PollSyscall, "pollSyscall");
   exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");
   exports["readTsc"] = Napi::Function::New(env, ReadTsc, "readTsc");
   exports["processCpuNs"] = Napi::Function::New(env, ProcessCpuNs, "processCpuNs");

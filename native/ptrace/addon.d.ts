@@ -30,6 +30,8 @@ export interface PtraceAddon {
   startSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
   /** finishSyscall waits for the stop of the call startSyscall started; returns rax or -errno. */
   finishSyscall(tid: number): number;
+  /** pollSyscall: 1 when the call startSyscall started has stopped (out[0] its result), 0 when not yet, or -errno; never blocks. */
+  pollSyscall(tid: number, out: Float64Array): number;
   /** threadCpuNs returns the calling thread's CPU time (ns), or -errno. */
   threadCpuNs(): number;
   /** readTsc returns the time-stamp counter (rdtsc after lfence). */

@@ -202,6 +202,15 @@ export function finishSyscall(t: number): number {
   return loadPtraceAddon().finishSyscall(tid(t));
 }
 
+const pollOut = new Float64Array(1);
+
+/** pollSyscall looks, without waiting, whether the call startSyscall started in `t` has stopped: its raw result, or undefined when it runs still (finishSyscall must not follow a result). */
+export function pollSyscall(t: number): number | undefined {
+  const r = loadPtraceAddon().pollSyscall(tid(t), pollOut);
+  if (r < 0) return r;
+  return r === 1 ? pollOut[0] : undefined;
+}
+
 /** BATCH_MAX is how many calls one injectBatch runs at most (a page of 64-byte entries: native/stub/layout.h). */
 export const BATCH_MAX = 64;
 /** BATCH_ENTRY_SIZE is the size of one entry of the batch page: nr, 6 arguments, a pad quadword. */

@@ -24,6 +24,7 @@ import { killProcess } from './host';
 import { MIN_USER_ADDRESS, STUB_BASE, STUB_MEMFD } from './stub-layout';
 import { StubThread } from './stub-thread';
 import type { IdleStub, StubPool } from './stub-pool';
+import { PHASES, phaseAdd } from '../../native/phases';
 import { setStubThreadName, setStubTitle } from './title';
 
 const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
@@ -78,6 +79,19 @@ export function reapAllStubs(): void {
     }
     zombies.delete(pid);
   }
+}
+
+/**
+ * idleStubReset says whether the reset of idle stub `idle` (the munmap started as it
+ * entered the pool) has ended, looking without waiting; its result is kept in
+ * idle.resetResult (a later reuse does not wait for it).
+ */
+export function idleStubReset(idle: IdleStub): boolean {
+  if (idle.resetResult !== undefined) return true;
+  const r = native.pollSyscall(idle.control.tid);
+  if (r === undefined) return false;
+  idle.resetResult = r;
+  return true;
 }
 
 /** killIdleStub kills a stub the pool kept (stub-pool.ts) and leaves it to the next reaping. */
@@ -190,6 +204,11 @@ export class PtraceAddressSpace implements AddressSpace {
     as.pool = pool;
     as.pinControl = true;
     as.resetPending = true;
+    if (idle.resetResult !== undefined) {
+      // Its end was seen already (idleStubReset): a failure kills it, as flushReset would.
+      if (idle.resetResult < 0) as.failReset(-idle.resetResult);
+      as.resetPending = false;
+    }
     as.idleThreads = idle.threads;
     as.initialFp = initialFp;
     as.titled = idle.titled;
@@ -207,7 +226,9 @@ export class PtraceAddressSpace implements AddressSpace {
   flushReset(): void {
     if (!this.resetPending) return;
     this.checkLive();
+    const t0 = PHASES.on ? performance.now() : 0;
     const r = native.finishSyscall(this.control.tid);
+    if (PHASES.on) phaseAdd('stubs:reset-wait', performance.now() - t0);
     if (r < 0) this.failReset(-r);
     this.resetPending = false;
   }

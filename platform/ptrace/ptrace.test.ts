@@ -18,6 +18,12 @@ if (missing.length) console.warn(`skipping ptrace platform tests: ${missing.join
 
 const SIGSYS = 31;
 
+/** waitReset waits (up to 5 s) until the pool's one idle stub is emptied: a stub still being emptied is taken after a ready spare. */
+function waitReset(p: PtracePlatform): void {
+  for (let i = 0; i < 500 && p.idleStubsReady < 1; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  expect(p.idleStubsReady).toBe(1);
+}
+
 d('ptrace platform', () => {
   const f = usePlatform<PtraceAddressSpace, PtraceContext>('ptrace');
 
@@ -113,10 +119,12 @@ d('ptrace platform', () => {
     ctx.release();
     // No exit of its own: the thread is still there, stopped.
     expect(readFileSync(`/proc/${as.pid}/task/${tid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) t /);
-    const idle = p.idleStubs;
+    const drained: PtraceAddressSpace[] = [];
+    while (p.idleStubs > 0) drained.push(p.newAddressSpace()); // earlier tests' stubs: out of the way
     as.release();
-    expect(p.idleStubs).toBe(idle + 1);
+    expect(p.idleStubs).toBe(1);
     expect(alive(as.pid)).toBe(true);
+    waitReset(p);
     // The next address space is that stub, and its first context gets that thread.
     const { as: next, ctx: nextCtx, regs: nextRegs } = f.setup('syscall-loop');
     expect(next.pid).toBe(as.pid);
@@ -124,6 +132,7 @@ d('ptrace platform', () => {
     expect(nextCtx.switch(next, nextRegs)).toEqual({ kind: 'syscall' });
     expect(nextCtx.threadOf(next)!.tid).toBe(tid);
     nextCtx.release();
+    for (const d of drained) d.release();
   });
 
   describe('the pool of released stubs', () => {
@@ -131,6 +140,9 @@ d('ptrace platform', () => {
 
     test("a reused stub maps nothing of its previous user's, its thread brings no FP state along, and its CPU clock starts where the last user's ended", () => {
       const p = f.platform as PtracePlatform;
+      // Stubs earlier tests left in the pool are taken first (the oldest first): out of the way.
+      const drained: PtraceAddressSpace[] = [];
+      while (p.idleStubs > 0) drained.push(p.newAddressSpace());
       // The first user: a page of its own, and xmm0 set to a pattern by the FP program.
       const { as, ctx, regs } = f.setup('fp');
       const old = f.mf.allocate(PAGE);
@@ -143,6 +155,7 @@ d('ptrace platform', () => {
       as.closing();
       ctx.release();
       as.release();
+      waitReset(p);
       // The task's live FP state was saved into its image before the thread left (XSAVE's xmm0 at 160).
       expect(fp.holder).toBeNull();
       expect(fp.data.readBigUInt64LE(160)).toBe(PATTERN);
@@ -159,6 +172,7 @@ d('ptrace platform', () => {
       expect(image.readBigUInt64LE(160)).toBe(0n);
       expect(nextCtx.cpuNs).toBeLessThan(1e9); // not the stub's whole life
       nextCtx.release();
+      for (const d of drained) d.release();
     });
 
     test('a stub seen dead is not kept, and the pool keeps at most IDLE_MAX, killing the rest', () => {

@@ -36,7 +36,7 @@
  */
 import type { MemoryFile } from '../memfile/memory-file';
 import { registerPlatform } from '../platform';
-import { killIdleStub, PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
+import { idleStubReset, killIdleStub, PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
 import { StubPool } from './stub-pool';
 import { PtraceContext } from './context';
 import { StubPlatform } from './stub-platform';
@@ -64,14 +64,30 @@ export class PtracePlatform extends StubPlatform<PtraceAddressSpace, PtraceConte
     return as;
   }
 
-  protected override reuseSpace(): PtraceAddressSpace | undefined {
-    const idle = this.pool.take();
-    return idle && PtraceAddressSpace.reuse(this.memoryFile, idle, this.pool, this.initialFp);
+  protected override reuseSpace(endedOnly: boolean): PtraceAddressSpace | undefined {
+    for (;;) {
+      const idle = endedOnly ? this.pool.take(idleStubReset) : this.pool.takeOldest();
+      if (!idle) return undefined;
+      try {
+        return PtraceAddressSpace.reuse(this.memoryFile, idle, this.pool, this.initialFp);
+      } catch {
+        killIdleStub(idle); // its reset failed: the next one
+      }
+    }
   }
 
   /** idleStubs is the number of stubs the pool keeps now (tests). */
   get idleStubs(): number {
     return this.pool.size;
+  }
+
+  protected override get keptStubs(): number {
+    return this.pool.size;
+  }
+
+  /** idleStubsReady is the number of idle stubs whose reset has ended, looking without waiting (tests). */
+  get idleStubsReady(): number {
+    return this.pool.count(idleStubReset);
   }
 
   override release(): void {

@@ -59,9 +59,18 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
   protected abstract readonly stubName: native.StubName;
   /** spawnSpace starts a new address space (its stub process), finishing stub `started` (a spare) when given. */
   protected abstract spawnSpace(started?: number): AS;
-  /** reuseSpace returns an address space over a stub a released one left, where the backend keeps them (ptrace: stub-pool.ts). */
-  protected reuseSpace(): AS | undefined {
+  /**
+   * reuseSpace returns an address space over a stub a released one left, where the
+   * backend keeps them (ptrace: stub-pool.ts); with `endedOnly`, only one whose reset
+   * has ended (no wait).
+   */
+  protected reuseSpace(endedOnly: boolean): AS | undefined {
+    void endedOnly;
     return undefined;
+  }
+  /** keptStubs is the number of stubs the backend keeps for reuseSpace (none but ptrace's pool). */
+  protected get keptStubs(): number {
+    return 0;
   }
   /** controlTid is the traced thread of `as` that never runs application code. */
   protected abstract controlTid(as: AS): number;
@@ -69,7 +78,10 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
 
   newAddressSpace(): AS {
     const t0 = PHASES.on ? performance.now() : 0;
-    let as: AS | undefined = this.reuseSpace();
+    // A kept stub ready now, else a spare past its exec, else a kept stub still being
+    // emptied (waited for), else a spare, else a new stub.
+    let as: AS | undefined = this.reuseSpace(true);
+    if (!as && !(this.spare !== undefined && this.spareAdvanced === this.spare)) as = this.reuseSpace(false);
     const reused = as !== undefined;
     if (reused) phaseCount('stubs:reused');
     const spare = reused ? undefined : this.spare;
@@ -85,8 +97,9 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
     as ??= this.spawnSpace();
     if (!reused) phaseCount('stubs:spawned');
     const t1 = PHASES.on ? performance.now() : 0;
-    // A reused stub means exits keep the pool fed: no spare is started for it.
-    if (++this.made >= 2 && !reused) this.startSpare();
+    // A reused stub, or one kept for the next, means exits keep the pool fed: no spare is
+    // started then (a spare taken joins the stubs going round, two in a fork+wait loop).
+    if (++this.made >= 2 && !reused && this.keptStubs === 0) this.startSpare();
     if (PHASES.on) {
       phaseAdd('stubs:spawn', t1 - t0);
       phaseAdd('stubs:start-spare', performance.now() - t1);

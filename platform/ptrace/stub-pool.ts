@@ -25,6 +25,10 @@
  * A stub seen dead, shared with a worker, or holding threads no context left is not
  * kept: it is killed as before.
  *
+ * Order (StubPlatform.newAddressSpace): the oldest idle stub whose reset has ended, else a
+ * spare past its exec, else the oldest idle stub (its reset waited for), else a spare,
+ * else a new stub.
+ *
  * Bound and eviction: at most IDLE_MAX idle stubs per platform (a burst of exits beyond
  * that kills the excess, as release always did); the platform's release kills them all.
  * Owned by the JavaScript thread that traces the stubs (the platform's).
@@ -43,9 +47,15 @@ export interface IdleStub {
   threads: StubThread[];
   /** titled says whether its title page is mapped (title.ts). */
   titled: boolean;
+  /** resetResult is the result of its reset (the munmap started as it entered the pool), once seen ended. */
+  resetResult?: number;
 }
 
-/** StubPool holds idle stubs, most recently released first out. */
+/**
+ * StubPool holds idle stubs. take() gives the oldest whose reset has ended (`ended` looks
+ * without waiting), so that the one released last, whose munmap likely runs still, has
+ * the most time left; with none ended, the oldest (takeOldest).
+ */
 export class StubPool {
   private readonly idle: IdleStub[] = [];
   private closed = false;
@@ -62,9 +72,20 @@ export class StubPool {
     return true;
   }
 
-  /** take returns an idle stub, if any (the most recent: its pages and caches are the warmest). */
-  take(): IdleStub | undefined {
-    return this.idle.pop();
+  /** take returns the oldest idle stub for which `ended` says its reset has ended, if any. */
+  take(ended: (stub: IdleStub) => boolean): IdleStub | undefined {
+    const i = this.idle.findIndex(ended);
+    return i < 0 ? undefined : this.idle.splice(i, 1)[0];
+  }
+
+  /** takeOldest returns the oldest idle stub, if any, its reset ended or not. */
+  takeOldest(): IdleStub | undefined {
+    return this.idle.shift();
+  }
+
+  /** count is the number of idle stubs for which `pred` holds. */
+  count(pred: (stub: IdleStub) => boolean): number {
+    return this.idle.filter(pred).length;
   }
 
   /** size is the number of idle stubs. */
