@@ -147,6 +147,7 @@ d('ptrace platform', () => {
       const { as, ctx, regs } = f.setup('fp');
       const old = f.mf.allocate(PAGE);
       as.mapFile(OLD, old, 3);
+      expect([as.isMapped(OLD, PAGE), as.isMapped(OLD, 2 * PAGE)]).toEqual([true, false]); // no MemoryFault to ask
       const PATTERN = 0x1122334455667788n;
       regs.rdi = PATTERN;
       const fp = p.newFpState();
@@ -164,6 +165,7 @@ d('ptrace platform', () => {
       expect(next.pid).toBe(as.pid);
       expect(hostMappings(next.pid, OLD, OLD + PAGE)).toEqual([]);
       expect(() => copyIn(f.mf, next, OLD, 1)).toThrow();
+      expect(next.isMapped(OLD, PAGE)).toBe(false);
       nextRegs.rdi = 2n;
       expect(nextCtx.switch(next, nextRegs)).toEqual({ kind: 'syscall' }); // no FP state given: the initial one
       expect(nextCtx.threadOf(next)!.tid).toBe(tid);

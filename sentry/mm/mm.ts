@@ -931,6 +931,7 @@ export class MemoryManager implements Mapper {
 
   /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
   private isMappedHere(addr: number, length: number): boolean {
+    if (this.as.isMapped) return this.as.isMapped(addr, length);
     try {
       this.as.translate(addr, length, 0);
       return true;
