@@ -15,7 +15,9 @@
  * - `stubs:spawned`: a count of the stub processes the ptrace and systrap platforms spawned;
  *   `stubs:spawn` their time in newAddressSpace, `stubs:spare` the count of those that
  *   finished a spare, `stubs:start-spare` the time starting spares, `stubs:spare-advanced`
- *   the spares taken past their exec stop ahead of need.
+ *   the spares taken past their exec stop ahead of need; `stubs:reused` the address spaces
+ *   made over a stub a released one left (ptrace's pool, platform/ptrace/stub-pool.ts),
+ *   `stubs:reset-wait` the time waiting for such a stub's emptying to end.
  * With TVISOR_PHASES=syscalls:<file> (the per-syscall breakdown mode, PHASES.syscalls),
  * the sentry also splits its scheduler loop (kernel/sched.ts) at every stop:
  * - `loop:pre`: from the top of the task's loop to the switch (the OOM check, signal

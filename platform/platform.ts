@@ -60,6 +60,12 @@ export interface AddressSpace {
   protect(addr: number, length: number, prot: Prot): void;
   /** translate maps [addr, addr+length) to memory-file ranges, failing on holes (for copy helpers). */
   translate(addr: number, length: number, want: Prot): FileRange[];
+  /**
+   * isMapped, where a backend has it, says whether all of [addr, addr+length) is mapped
+   * (any protection) without throwing: translate's MemoryFault costs a stack trace (7 us
+   * at load 6), and the memory manager asks this of every chunk fault-around meets.
+   */
+  isMapped?(addr: number, length: number): boolean;
   /** release frees the host resources; the address space cannot be used afterwards. */
   release(): void;
   /**

@@ -84,9 +84,18 @@ int Cont(int tid) {
 // inject gadget) and waits for its int3 at STUB_INJECT_DONE; regs then hold the thread's
 // registers there. Returns 0 or -errno. On clone, *child receives the new thread
 // (auto-attached through PTRACE_O_TRACECLONE).
+int AwaitGadget(int tid, struct user_regs_struct* regs, int* child);
+
 int RunGadget(int tid, struct user_regs_struct* regs, int* child) {
   int err;
   if ((err = SetRegs(tid, regs)) || (err = Cont(tid))) return err;
+  return AwaitGadget(tid, regs, child);
+}
+
+// AwaitGadget waits for the stub thread `tid`, resumed at the inject gadget, to stop at
+// its int3 (RunGadget's second half); regs then hold its registers there.
+int AwaitGadget(int tid, struct user_regs_struct* regs, int* child) {
+  int err;
   for (;;) {
     int status;
     if ((err = WaitTid(tid, &status)) < 0) return err;
@@ -106,13 +115,9 @@ int RunGadget(int tid, struct user_regs_struct* regs, int* child) {
   }
 }
 
-// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
-// stub's inject gadget (`syscall`, then int3 since %r13 is 0), the only place the stub's
-// seccomp filter allows it. On clone, *child receives the new thread.
-long Inject(int tid, long nr, const long args[6], int* child) {
-  struct user_regs_struct regs;
-  int err = GetRegs(tid, &regs);
-  if (err) return err;
+// GadgetRegs points the stopped stub thread's registers `regs` (read by the caller) at
+// the inject gadget for one call `nr(args)`.
+void GadgetRegs(struct user_regs_struct& regs, long nr, const long args[6]) {
   regs.rip = STUB_INJECT;
   regs.r13 = 0;  // no batch: stop after this one call
   regs.rax = nr;
@@ -123,6 +128,16 @@ long Inject(int tid, long nr, const long args[6], int* child) {
   regs.r10 = args[3];
   regs.r8 = args[4];
   regs.r9 = args[5];
+}
+
+// Inject runs one host syscall in the stopped stub thread `tid`: registers point at the
+// stub's inject gadget (`syscall`, then int3 since %r13 is 0), the only place the stub's
+// seccomp filter allows it. On clone, *child receives the new thread.
+long Inject(int tid, long nr, const long args[6], int* child) {
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return err;
+  GadgetRegs(regs, nr, args);
   if ((err = RunGadget(tid, &regs, child))) return err;
   return static_cast<long>(regs.rax);
 }
@@ -408,6 +423,68 @@ Napi::Value InjectSyscall(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Inject(tid, nr, args, nullptr)));
 }
 
+// startSyscall(tid, nr, a0..a5) -> 0 or -errno: Inject's first half. The stopped stub
+// thread `tid` is resumed at the inject gadget for one call (registers only: the batch
+// page, which the file's other stubs share, is not used) and left running on whatever
+// CPU the scheduler gives it, its affinity widened to every CPU: the call
+// runs while the caller goes on. finishSyscall(tid) waits for its stop. Nothing else may
+// be asked of the thread in between.
+Napi::Value StartSyscall(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  long nr = info[1].As<Napi::Number>().Int64Value();
+  long args[6];
+  for (int i = 0; i < 6; i++) args[i] = info[2 + i].As<Napi::Number>().Int64Value();
+  struct user_regs_struct regs;
+  int err = GetRegs(tid, &regs);
+  if (err) return Napi::Number::New(info.Env(), err);
+  GadgetRegs(regs, nr, args);
+  cpu_set_t mask;
+  memset(&mask, 0xff, sizeof mask);
+  // SAFETY: widens the affinity of a thread of our own stub to every CPU its cpuset
+  // allows (the kernel intersects); failure only keeps it where it was.
+  sched_setaffinity(tid, sizeof mask, &mask);
+  if ((err = SetRegs(tid, &regs)) || (err = Cont(tid))) return Napi::Number::New(info.Env(), err);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// finishSyscall(tid) -> the call's result (rax), or -errno of the ptrace machinery:
+// waits for the stop of a call startSyscall started.
+Napi::Value FinishSyscall(const Napi::CallbackInfo& info) {
+  int tid = Tid(info, 0);
+  struct user_regs_struct regs;
+  int err = AwaitGadget(tid, &regs, nullptr);
+  if (err) return Napi::Number::New(info.Env(), err);
+  return Napi::Number::New(info.Env(), static_cast<double>(static_cast<long>(regs.rax)));
+}
+
+// pollSyscall(tid, out) -> 1 when the call startSyscall started has stopped (out[0] its
+// result; finishSyscall must not be called then), 0 when it has not yet, or -errno of the
+// ptrace machinery. Never blocks (an interrupt stop meanwhile is suppressed, as
+// AwaitGadget does).
+Napi::Value PollSyscall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = Tid(info, 0);
+  auto out = info[1].As<Napi::Float64Array>();
+  if (out.ElementLength() < 1) throw Napi::RangeError::New(env, "out too short");
+  for (;;) {
+    int status;
+    int r = WaitTid(tid, &status, WNOHANG);
+    if (r < 0) return Napi::Number::New(env, r);
+    if (r == 0) return Napi::Number::New(env, 0);
+    if (!WIFSTOPPED(status)) return Napi::Number::New(env, -ESRCH);
+    if (WSTOPSIG(status) == SIGTRAP && status >> 16 == 0) {
+      struct user_regs_struct regs;
+      int err = GetRegs(tid, &regs);
+      if (err) return Napi::Number::New(env, err);
+      if (regs.rip != STUB_INJECT_DONE + 1) return Napi::Number::New(env, -EFAULT);  // not our int3
+      out[0] = static_cast<double>(static_cast<long>(regs.rax));
+      return Napi::Number::New(env, 1);
+    }
+    // SAFETY: tid is our stopped tracee; 0 suppresses the stop's signal (an interrupt).
+    if (Cont(tid) < 0) return Napi::Number::New(env, -errno);
+  }
+}
+
 // injectBatch(tid, count, out) -> 0 or -errno of the ptrace machinery.
 //
 // The stopped stub thread `tid` runs the first `count` entries of its batch page
@@ -518,6 +595,33 @@ Napi::Value ReadTsc(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
 }
 
+// PinToTracer pins stub thread `tid` to the CPU this thread runs on if it moved (st[0]
+// holds the last pinned CPU, st[1] != 0 disables pinning).
+void PinToTracer(int tid, int32_t* st) {
+  if (st[1]) return;
+  int cpu = sched_getcpu();
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  // SAFETY: affinity of a thread of our own stub; failure only costs speed.
+  if (cpu != st[0] && sched_setaffinity(tid, sizeof set, &set) == 0) st[0] = cpu;
+}
+
+// pinThread(tid, state) -> undefined: before injected calls into the stub thread `tid`,
+// pins it to this thread's CPU as switchThread does (state as switchThread's) and holds
+// this thread there, so that the injection's two wake-ups stay on one CPU.
+Napi::Value PinThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = Tid(info, 0);
+  auto state = info[1].As<Napi::Int32Array>();
+  if (state.ElementLength() < 2) throw Napi::RangeError::New(env, "state too short");
+  int32_t* st = state.Data();
+  PinToTracer(tid, st);
+  if (!st[1] && st[0] >= 0) HoldTracer(st[0]);
+  return env.Undefined();
+}
+
 Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int tid = Tid(info, 0);
@@ -526,16 +630,7 @@ Napi::Value SwitchThread(const Napi::CallbackInfo& info) {
   auto state = info[3].As<Napi::Int32Array>();
   if (state.ElementLength() < 2) throw Napi::RangeError::New(env, "state too short");
   int32_t* st = state.Data();
-  if (!st[1]) {
-    int cpu = sched_getcpu();
-    if (cpu >= 0) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      // SAFETY: affinity of a thread of our own stub; failure only costs speed.
-      if (cpu != st[0] && sched_setaffinity(tid, sizeof set, &set) == 0) st[0] = cpu;
-    }
-  }
+  PinToTracer(tid, st);
   int err;
   if (info[4].IsBuffer()) {
     auto fp = info[4].As<Napi::Buffer<uint8_t>>();
@@ -727,6 +822,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["injectBatch"] = Napi::Function::New(env, InjectBatch, "injectBatch");
   exports["cloneThread"] = Napi::Function::New(env, CloneThread, "cloneThread");
   exports["switchThread"] = Napi::Function::New(env, SwitchThread, "switchThread");
+  exports["pinThread"] = Napi::Function::New(env, PinThread, "pinThread");
+  exports["startSyscall"] = Napi::Function::New(env, StartSyscall, "startSyscall");
+  exports["finishSyscall"] = Napi::Function::New(env, FinishSyscall, "finishSyscall");
+  exports["pollSyscall"] = Napi::Function::New(env, PollSyscall, "pollSyscall");
   exports["threadCpuNs"] = Napi::Function::New(env, ThreadCpuNs, "threadCpuNs");
   exports["readTsc"] = Napi::Function::New(env, ReadTsc, "readTsc");
   exports["processCpuNs"] = Napi::Function::New(env, ProcessCpuNs, "processCpuNs");

@@ -24,6 +24,14 @@ export interface PtraceAddon {
   cloneThread(tid: number): number;
   /** switchThread loads fp (if a Buffer), sets regs, PTRACE_SYSEMU, waits; returns the wait status. */
   switchThread(tid: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number;
+  /** pinThread pins stub thread tid to the caller's CPU if it moved (state as switchThread's) and holds the caller there. */
+  pinThread(tid: number, state: Int32Array): void;
+  /** startSyscall resumes the stopped stub thread at the gadget for one call without waiting (its affinity widened to every CPU); returns 0 or -errno. */
+  startSyscall(tid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
+  /** finishSyscall waits for the stop of the call startSyscall started; returns rax or -errno. */
+  finishSyscall(tid: number): number;
+  /** pollSyscall: 1 when the call startSyscall started has stopped (out[0] its result), 0 when not yet, or -errno; never blocks. */
+  pollSyscall(tid: number, out: Float64Array): number;
   /** threadCpuNs returns the calling thread's CPU time (ns), or -errno. */
   threadCpuNs(): number;
   /** readTsc returns the time-stamp counter (rdtsc after lfence). */

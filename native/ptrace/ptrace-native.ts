@@ -186,6 +186,31 @@ export function injectSyscall(t: number, nr: number, args: readonly number[]): n
   return loadPtraceAddon().injectSyscall(tid(t), nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/**
+ * startSyscall resumes stopped stub thread `t` at the inject gadget for host syscall `nr`
+ * without waiting, on any CPU (its pinning undone); finishSyscall(t) waits for its stop
+ * and returns the call's raw result. Nothing else may be asked of `t` in between.
+ */
+export function startSyscall(t: number, nr: number, args: readonly number[]): void {
+  if (args.length > 6 || !args.every(Number.isSafeInteger)) throw new RangeError(`syscall ${nr}: bad arguments ${args.join(',')}`);
+  const a = [...args, 0, 0, 0, 0, 0, 0];
+  ok('stub syscall start', loadPtraceAddon().startSyscall(tid(t), nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+/** finishSyscall waits for the call startSyscall started in `t`; returns its raw result (or -errno of the ptrace machinery). */
+export function finishSyscall(t: number): number {
+  return loadPtraceAddon().finishSyscall(tid(t));
+}
+
+const pollOut = new Float64Array(1);
+
+/** pollSyscall looks, without waiting, whether the call startSyscall started in `t` has stopped: its raw result, or undefined when it runs still (finishSyscall must not follow a result). */
+export function pollSyscall(t: number): number | undefined {
+  const r = loadPtraceAddon().pollSyscall(tid(t), pollOut);
+  if (r < 0) return r;
+  return r === 1 ? pollOut[0] : undefined;
+}
+
 /** BATCH_MAX is how many calls one injectBatch runs at most (a page of 64-byte entries: native/stub/layout.h). */
 export const BATCH_MAX = 64;
 /** BATCH_ENTRY_SIZE is the size of one entry of the batch page: nr, 6 arguments, a pad quadword. */
@@ -213,6 +238,11 @@ export function cloneThread(t: number): number {
 /** switchThread is the hot path: see addon.d.ts. The caller owns regs/siginfo sizes. */
 export function switchThread(t: number, regs: Buffer, siginfo: Buffer, state: Int32Array, fp: Buffer | null): number {
   return loadPtraceAddon().switchThread(t, regs, siginfo, state, fp);
+}
+
+/** pinThread pins stub thread `t` to the calling thread's CPU before injected calls (see addon.d.ts); `state` is its StubThread's. */
+export function pinThread(t: number, state: Int32Array): void {
+  loadPtraceAddon().pinThread(tid(t), state);
 }
 
 /** threadCpuNs returns the calling thread's CPU time in ns (0 when the host refuses). */

@@ -67,6 +67,11 @@ export class KvmAddressSpace implements AddressSpace {
     return this.table.translateOrFault(addr, length, want);
   }
 
+  isMapped(addr: number, length: number): boolean {
+    if (!this.owner) throw new Error(`${this.name}: isMapped only on the thread that created it`);
+    return Array.isArray(this.table.translate(addr, length, 0));
+  }
+
   /** mappings lists the current mappings (for tests and /proc/pid/maps). */
   mappings(): ReturnType<MappingTable['list']> {
     return this.table.list();

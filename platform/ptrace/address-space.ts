@@ -7,6 +7,13 @@
  * owner changes mappings: its MappingTable is the truth the sentry translates through.
  * New stub threads are cloned from the control thread, which makes them traced by the
  * same JavaScript thread (PTRACE_O_TRACECLONE).
+ *
+ * An address space of a platform with a pool (stub-pool.ts) gives its stub back to the
+ * pool at release instead of killing it, and starts there the munmap of all it mapped,
+ * which the control thread runs on any CPU while the sentry goes on (the unmapping is
+ * the dear part: 1.1 ms for a forked child's few mappings at load 7). One made over an
+ * idle stub (reuse) waits for that munmap's end before anything else reaches the stub:
+ * an injected call, a thread's clone, a switch.
  */
 import * as native from '../../native/ptrace/ptrace-native';
 import { HostError } from '../../native/libc';
@@ -16,10 +23,14 @@ import { PAGE_SIZE, type AddressSpace, type FileRange, type Prot } from '../plat
 import { killProcess } from './host';
 import { MIN_USER_ADDRESS, STUB_BASE, STUB_MEMFD } from './stub-layout';
 import { StubThread } from './stub-thread';
+import type { IdleStub, StubPool } from './stub-pool';
+import { PHASES, phaseAdd } from '../../native/phases';
 import { setStubThreadName, setStubTitle } from './title';
 
 const SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
 const MAP_SHARED = 1, MAP_FIXED = 0x10;
+/** RESET_CALL unmaps the whole application range: started at a stub's return to the pool (stub-pool.ts). */
+const RESET_CALL = [SYS_munmap, [MIN_USER_ADDRESS, STUB_BASE - MIN_USER_ADDRESS]] as const;
 
 /** AddressSpaceTicket hands a parked stub thread to another JavaScript thread (postMessage-able). */
 export interface AddressSpaceTicket {
@@ -70,6 +81,30 @@ export function reapAllStubs(): void {
   }
 }
 
+/**
+ * idleStubReset says whether the reset of idle stub `idle` (the munmap started as it
+ * entered the pool) has ended, looking without waiting; its result is kept in
+ * idle.resetResult (a later reuse does not wait for it).
+ */
+export function idleStubReset(idle: IdleStub): boolean {
+  if (idle.resetResult !== undefined) return true;
+  const r = native.pollSyscall(idle.control.tid);
+  if (r === undefined) return false;
+  idle.resetResult = r;
+  return true;
+}
+
+/** killIdleStub kills a stub the pool kept (stub-pool.ts) and leaves it to the next reaping. */
+export function killIdleStub(idle: IdleStub): void {
+  killProcess(idle.pid);
+  for (const t of idle.threads) {
+    t.dead = true;
+    zombies.add(t.tid);
+  }
+  idle.control.dead = true;
+  zombies.add(idle.pid);
+}
+
 function reapZombies(): void {
   for (const pid of zombies) {
     try {
@@ -106,6 +141,25 @@ export class PtraceAddressSpace implements AddressSpace {
 
   /** onRelease is called once by release() (the platform forgets the address space). */
   onRelease: (() => void) | undefined;
+  /** pool, when set, takes the stub at release (stub-pool.ts) instead of its being killed. */
+  pool: StubPool | undefined;
+  /** resetPending: the munmap of the previous user's memory was started and its end not seen yet (reuse); see the header. */
+  private resetPending = false;
+  /** idleThreads are threads an idle stub brought along, handed out by newThread before any clone. */
+  private idleThreads: StubThread[] = [];
+  /** initialFp is the FP image a reused thread starts from when a switch brings none. */
+  private initialFp: Buffer | undefined;
+  /** left are the threads contexts left to the release that follows (closing). */
+  private readonly left = new Set<StubThread>();
+  /**
+   * pinControl: the control thread follows this JavaScript thread's CPU before injected
+   * calls, as a context's thread does before a switch (the ptrace platform's spaces; the
+   * systrap backend places its threads itself). A fork's faults and mappings are injected
+   * calls: across CPUs each cost 170-900 us at load 5-6, against about 40 on one.
+   */
+  pinControl = false;
+  /** shared: a thread was handed to a worker (share), which traces it: never pooled. */
+  private shared = false;
 
   /** hostPid is the stub process (AddressSpace.hostPid). */
   get hostPid(): number {
@@ -138,6 +192,52 @@ export class PtraceAddressSpace implements AddressSpace {
    */
   static start(memoryFile: MemoryFile, stub: native.StubName = 'tvisor-stub'): number {
     return native.startStub(memoryFile.fd, stub, batchPageOf(memoryFile).offset);
+  }
+
+  /**
+   * PtraceAddressSpace.reuse makes an address space over `idle`, a stub that a released
+   * one left in `pool`: empty as a new stub's once its reset has ended (see the header);
+   * its threads start from `initialFp` unless a switch loads a task's FP state.
+   */
+  static reuse(memoryFile: MemoryFile, idle: IdleStub, pool: StubPool, initialFp: Buffer | undefined): PtraceAddressSpace {
+    const as = new PtraceAddressSpace(idle.pid, idle.control, true, memoryFile);
+    as.pool = pool;
+    as.pinControl = true;
+    as.resetPending = true;
+    if (idle.resetResult !== undefined) {
+      // Its end was seen already (idleStubReset): a failure kills it, as flushReset would.
+      if (idle.resetResult < 0) as.failReset(-idle.resetResult);
+      as.resetPending = false;
+    }
+    as.idleThreads = idle.threads;
+    as.initialFp = initialFp;
+    as.titled = idle.titled;
+    // Its CPU clock so far was the previous user's.
+    as.cpuSeenNs = native.processCpuNs(idle.pid) ?? 0;
+    return as;
+  }
+
+  /** needsReset says whether the previous user's mappings are still to be unmapped (reuse). */
+  get needsReset(): boolean {
+    return this.resetPending;
+  }
+
+  /** flushReset waits for the end of the munmap of the previous user's memory if it has not been seen yet (reuse). */
+  flushReset(): void {
+    if (!this.resetPending) return;
+    this.checkLive();
+    const t0 = PHASES.on ? performance.now() : 0;
+    const r = native.finishSyscall(this.control.tid);
+    if (PHASES.on) phaseAdd('stubs:reset-wait', performance.now() - t0);
+    if (r < 0) this.failReset(-r);
+    this.resetPending = false;
+  }
+
+  /** failReset: the stub could not be emptied; it must never run: it is killed. */
+  private failReset(errno: number): never {
+    this.dead = true;
+    killProcess(this.pid);
+    throw new HostError(`address space ${this.pid}: unmapping its previous user's memory`, errno);
   }
 
   /** PtraceAddressSpace.adopt seizes a ticket's parked thread; the result can run contexts but not change mappings. */
@@ -202,6 +302,11 @@ export class PtraceAddressSpace implements AddressSpace {
     return this.table.translateOrFault(addr, length, want);
   }
 
+  isMapped(addr: number, length: number): boolean {
+    if (!this.owner) throw new Error(`address space ${this.pid}: isMapped only on the thread that created it`);
+    return Array.isArray(this.table.translate(addr, length, 0));
+  }
+
   /** mappings lists the current mappings (for tests and /proc/pid/maps). */
   mappings(): ReturnType<MappingTable['list']> {
     return this.table.list();
@@ -242,9 +347,17 @@ export class PtraceAddressSpace implements AddressSpace {
     t.name = comm;
   }
 
-  /** newThread clones a stub thread traced by this JavaScript thread. */
+  /** newThread clones a stub thread traced by this JavaScript thread (or hands out one an idle stub brought). */
   newThread(): StubThread {
     this.checkLive();
+    this.flushReset();
+    const idle = this.idleThreads.pop();
+    if (idle) {
+      idle.reuse(this.initialFp);
+      this.threads.add(idle);
+      return idle;
+    }
+    if (this.pinControl) native.pinThread(this.control.tid, this.control.state);
     const t = new StubThread(this.pid, native.cloneThread(this.control.tid));
     if (this.titled) t.name = this.titleComm; // a clone starts with the control thread's name
     this.threads.add(t);
@@ -256,6 +369,11 @@ export class PtraceAddressSpace implements AddressSpace {
     this.threads.delete(t);
   }
 
+  /** leaveThread is called by a context that leaves its thread here to the release that follows (closing): the pool may keep it. */
+  leaveThread(t: StubThread): void {
+    if (this.threads.has(t)) this.left.add(t);
+  }
+
   /**
    * share clones a stub thread, parks it untraced in pause() and returns a ticket for
    * another JavaScript thread (a worker) to adopt with PtraceAddressSpace.adopt. Until
@@ -264,6 +382,8 @@ export class PtraceAddressSpace implements AddressSpace {
   share(): AddressSpaceTicket {
     if (!this.owner) throw new Error(`address space ${this.pid}: only its creator can share it`);
     this.checkLive();
+    this.flushReset();
+    this.shared = true;
     const tid = native.cloneThread(this.control.tid);
     native.parkAndDetach(tid);
     return { pid: this.pid, tid };
@@ -281,11 +401,12 @@ export class PtraceAddressSpace implements AddressSpace {
       for (const t of this.threads) t.dispose();
       return;
     }
+    if (this.giveToPool()) return;
     killProcess(this.pid);
     // Reaping is deferred: a killed stub takes a moment to die, and waiting for it here
     // would put that moment on the path of every exit (and exec, and fork+exit loops).
     // What is not reaped now is reaped by a later release.
-    for (const t of this.threads) {
+    for (const t of [...this.threads, ...this.idleThreads]) {
       t.dead = true;
       if (t !== this.control) zombies.add(t.tid);
     }
@@ -294,6 +415,32 @@ export class PtraceAddressSpace implements AddressSpace {
     reapZombies();
     // Reap what was still dying a moment later, even if no other release comes.
     if (zombies.size > 0) setTimeout(reapZombies, 20).unref();
+  }
+
+  /**
+   * giveToPool hands the stub to the pool (stub-pool.ts), its reset started, and returns
+   * true, or returns false when it must be killed: no pool, or full; the stub dead, or
+   * shared with a worker; a thread of it that no context left here. The live FP state a
+   * kept thread holds is saved into its task's image first.
+   */
+  private giveToPool(): boolean {
+    if (!this.pool || this.dead || this.shared || this.control.dead) return false;
+    const threads = [...this.idleThreads];
+    for (const t of this.threads) {
+      if (t === this.control) continue;
+      if (t.dead || !this.left.has(t)) return false;
+      threads.push(t);
+    }
+    if (!this.pool.hasRoom) return false;
+    try {
+      for (const t of threads) t.detachFp();
+      // Everything it mapped goes, on any CPU, while the sentry goes on (see the header).
+      native.startSyscall(this.control.tid, RESET_CALL[0], RESET_CALL[1]);
+    } catch {
+      return false; // a thread that cannot be read or resumed is not kept
+    }
+    this.control.state[0] = -1; // no longer pinned: the next injection pins it again
+    return this.pool.put({ pid: this.pid, control: this.control, threads, titled: this.titled });
   }
 
   /** closingSoon is set by closing(): release() follows (AddressSpace.closing). */
@@ -316,6 +463,8 @@ export class PtraceAddressSpace implements AddressSpace {
    */
   inject(nr: number, args: number[]): number {
     this.checkLive();
+    this.flushReset();
+    if (this.pinControl) native.pinThread(this.control.tid, this.control.state);
     const r = native.injectSyscall(this.control.tid, nr, args);
     if (r < 0) {
       if (r === -3) this.dead = true; // ESRCH: the stub is gone
@@ -337,6 +486,7 @@ export class PtraceAddressSpace implements AddressSpace {
     if (!this.owner || !this.memoryFile) throw new Error(`address space ${this.pid}: batches run only on the thread that created it`);
     if (calls.length === 0) return;
     if (calls.length > native.BATCH_MAX) throw new RangeError(`address space ${this.pid}: batch of ${calls.length} calls (at most ${native.BATCH_MAX})`);
+    this.flushReset();
     const page = this.memoryFile.view(batchPageOf(this.memoryFile).offset, PAGE_SIZE);
     calls.forEach(([nr, args], i) => {
       if (args.length > 6 || !args.every(Number.isSafeInteger)) throw new RangeError(`syscall ${nr}: bad arguments ${args.join(',')}`);
@@ -346,6 +496,7 @@ export class PtraceAddressSpace implements AddressSpace {
     });
     let r: { done: number; result: number };
     try {
+      if (this.pinControl) native.pinThread(this.control.tid, this.control.state);
       r = native.injectBatch(this.control.tid, calls.length);
     } catch (e) {
       if (e instanceof HostError && e.errno === 3) this.dead = true; // ESRCH: the stub is gone

@@ -69,8 +69,16 @@ export class PtraceContext implements Context {
     if (!(as instanceof PtraceAddressSpace)) throw new TypeError('ptrace context: not a ptrace address space');
     if (!(regs instanceof Registers)) throw new TypeError('ptrace context: registers must be a Registers');
     if (as.dead) return { kind: 'exited', signal: 9 };
+    // A reused stub (stub-pool.ts) is emptied of its previous user's memory before any of its threads runs.
+    if (as.needsReset) {
+      try {
+        as.flushReset();
+      } catch {
+        return { kind: 'exited', signal: 9 }; // it could not be emptied: killed (flushReset)
+      }
+    }
     const t = this.threadFor(as);
-    const fpBuf = fp ? t.fpToLoad(fp) : null;
+    const fpBuf = fp ? t.fpToLoad(fp) : t.takeFreshFp();
     // What the stub ran since its last sample is the last runner's (its thread, and the
     // sentry's injected calls made meanwhile): sample before another context runs there.
     if (as.cpuRunner !== this) {
@@ -129,8 +137,9 @@ export class PtraceContext implements Context {
     this.threads.delete(as);
     if (as.closingSoon && !as.isReleased && as.owner) {
       // Its process is killed by the release that follows, which ends and reaps this
-      // thread with the others: no injected exit of its own.
+      // thread with the others: no injected exit of its own (or keeps it, stub-pool.ts).
       if (this.current === t) this.current = undefined;
+      as.leaveThread(t);
       return;
     }
     as.forgetThread(t);

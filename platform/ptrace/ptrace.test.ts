@@ -1,21 +1,28 @@
 // Behaviour tests of the ptrace platform on real stub processes, running the freestanding
 // programs of platform/testing/programs (built by `make`): the tests every backend passes
 // (platform/testing/suite.ts), then the ptrace backend's own.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
-import { nativeUnavailable, waitThread } from '../../native/ptrace/ptrace-native';
+import { getFpState, nativeUnavailable, waitThread } from '../../native/ptrace/ptrace-native';
 import { libcFunc } from '../../native/libc';
 import { copyIn, getPlatform, MemoryFile } from '../index';
 import { mapStack } from '../testing/elf-loader';
 import { missingTestPrograms } from '../testing/run';
 import { alive, buildWorker, hostMappings, PROGRAMS, runWorker, sharedPlatformTests, stubBatchTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
 import { PtraceAddressSpace, type PtraceContext, type PtracePlatform } from './ptrace';
+import { IDLE_MAX } from './stub-pool';
 
 const missing = [nativeUnavailable(), ...missingTestPrograms(PROGRAMS).map((p) => `test program ${p} not built`)].filter(Boolean);
 const d = missing.length ? describe.skip : describe;
 if (missing.length) console.warn(`skipping ptrace platform tests: ${missing.join('; ')} (run make)`);
 
 const SIGSYS = 31;
+
+/** waitReset waits (up to 5 s) until the pool's one idle stub is emptied: a stub still being emptied is taken after a ready spare. */
+function waitReset(p: PtracePlatform): void {
+  for (let i = 0; i < 500 && p.idleStubsReady < 1; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  expect(p.idleStubsReady).toBe(1);
+}
 
 d('ptrace platform', () => {
   const f = usePlatform<PtraceAddressSpace, PtraceContext>('ptrace');
@@ -102,19 +109,97 @@ d('ptrace platform', () => {
     expect(children().filter((c) => !before.has(c) && alive(c))).toEqual([]);
   });
 
-  test('a context released from an address space that is closing leaves its thread to the release, which ends and reaps it', async () => {
+  test('a context released from an address space that is closing leaves its thread to the release, which gives it to the pool with the stub', () => {
+    const p = f.platform as PtracePlatform;
     const { as, ctx, regs } = f.setup('syscall-loop');
     regs.rdi = 2n;
     expect(ctx.switch(as, regs)).toEqual({ kind: 'syscall' });
     const tid = ctx.threadOf(as)!.tid;
     as.closing();
     ctx.release();
-    // No exit of its own: the thread is still there, stopped, until the process goes.
+    // No exit of its own: the thread is still there, stopped.
     expect(readFileSync(`/proc/${as.pid}/task/${tid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) t /);
+    const drained: PtraceAddressSpace[] = [];
+    while (p.idleStubs > 0) drained.push(p.newAddressSpace()); // earlier tests' stubs: out of the way
     as.release();
-    // Reaped on the event loop (a killed stub takes a moment to die): let its timer run.
-    for (let i = 0; i < 200 && existsSync(`/proc/${tid}`); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(existsSync(`/proc/${tid}`)).toBe(false);
+    expect(p.idleStubs).toBe(1);
+    expect(alive(as.pid)).toBe(true);
+    waitReset(p);
+    // The next address space is that stub, and its first context gets that thread.
+    const { as: next, ctx: nextCtx, regs: nextRegs } = f.setup('syscall-loop');
+    expect(next.pid).toBe(as.pid);
+    nextRegs.rdi = 2n;
+    expect(nextCtx.switch(next, nextRegs)).toEqual({ kind: 'syscall' });
+    expect(nextCtx.threadOf(next)!.tid).toBe(tid);
+    nextCtx.release();
+    for (const d of drained) d.release();
+  });
+
+  describe('the pool of released stubs', () => {
+    const PAGE = 4096, OLD = 0x50000000;
+
+    test("a reused stub maps nothing of its previous user's, its thread brings no FP state along, and its CPU clock starts where the last user's ended", () => {
+      const p = f.platform as PtracePlatform;
+      // Stubs earlier tests left in the pool are taken first (the oldest first): out of the way.
+      const drained: PtraceAddressSpace[] = [];
+      while (p.idleStubs > 0) drained.push(p.newAddressSpace());
+      // The first user: a page of its own, and xmm0 set to a pattern by the FP program.
+      const { as, ctx, regs } = f.setup('fp');
+      const old = f.mf.allocate(PAGE);
+      as.mapFile(OLD, old, 3);
+      expect([as.isMapped(OLD, PAGE), as.isMapped(OLD, 2 * PAGE)]).toEqual([true, false]); // no MemoryFault to ask
+      const PATTERN = 0x1122334455667788n;
+      regs.rdi = PATTERN;
+      const fp = p.newFpState();
+      expect(ctx.switch(as, regs, fp)).toEqual({ kind: 'syscall' }); // TEST_SYS_ADD, xmm0 set
+      const tid = ctx.threadOf(as)!.tid;
+      as.closing();
+      ctx.release();
+      as.release();
+      waitReset(p);
+      // The task's live FP state was saved into its image before the thread left (XSAVE's xmm0 at 160).
+      expect(fp.holder).toBeNull();
+      expect(fp.data.readBigUInt64LE(160)).toBe(PATTERN);
+      // The second: the same stub and thread, emptied before its first call and first run.
+      const { as: next, ctx: nextCtx, regs: nextRegs } = f.setup('syscall-loop');
+      expect(next.pid).toBe(as.pid);
+      expect(hostMappings(next.pid, OLD, OLD + PAGE)).toEqual([]);
+      expect(() => copyIn(f.mf, next, OLD, 1)).toThrow();
+      expect(next.isMapped(OLD, PAGE)).toBe(false);
+      nextRegs.rdi = 2n;
+      expect(nextCtx.switch(next, nextRegs)).toEqual({ kind: 'syscall' }); // no FP state given: the initial one
+      expect(nextCtx.threadOf(next)!.tid).toBe(tid);
+      const image = Buffer.alloc(16384);
+      getFpState(tid, image);
+      expect(image.readBigUInt64LE(160)).toBe(0n);
+      expect(nextCtx.cpuNs).toBeLessThan(1e9); // not the stub's whole life
+      nextCtx.release();
+      for (const d of drained) d.release();
+    });
+
+    test('a stub seen dead is not kept, and the pool keeps at most IDLE_MAX, killing the rest', () => {
+      const mf = MemoryFile.create({ name: 'tvisor-test-pool' });
+      const p = getPlatform('ptrace', mf) as PtracePlatform;
+      try {
+        const dead = p.newAddressSpace();
+        process.kill(dead.pid, 'SIGKILL');
+        expect(() => dead.mapFile(OLD, mf.allocate(PAGE), 3)).toThrow(/ESRCH/);
+        dead.release();
+        expect(p.idleStubs).toBe(0);
+        const spaces = Array.from({ length: IDLE_MAX + 1 }, () => p.newAddressSpace());
+        for (const as of spaces) as.release();
+        expect(p.idleStubs).toBe(IDLE_MAX);
+        // The one past the bound is killed (dying takes a moment).
+        for (let i = 0; i < 200 && spaces.filter((as) => alive(as.pid)).length > IDLE_MAX; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        expect(spaces.filter((as) => alive(as.pid))).toHaveLength(IDLE_MAX);
+        const kept = spaces.filter((as) => alive(as.pid)).map((as) => as.pid);
+        p.release();
+        expect(kept.filter(alive)).toEqual([]); // the platform's release kills and reaps them
+      } finally {
+        p.release();
+        mf.close();
+      }
+    });
   });
 
   describe('with worker threads', () => {

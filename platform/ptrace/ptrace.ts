@@ -29,12 +29,15 @@
  *   pair tracer+stub sharing one CPU. The owner of an address space hands a worker a
  *   parked stub thread (share() -> ticket -> adoptAddressSpace on the worker); the worker
  *   clones its further threads from that one.
+ * - Released address spaces give their stub to a pool (stub-pool.ts) that the next fork or
+ *   exec takes it from, emptied by one munmap: no process made or ended once warm.
  * - interrupt() sends SIGUSR2 to the running stub thread; the signal-delivery stop ends
  *   the switch with `interrupted` and is suppressed on the next resume.
  */
 import type { MemoryFile } from '../memfile/memory-file';
 import { registerPlatform } from '../platform';
-import { PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
+import { idleStubReset, killIdleStub, PtraceAddressSpace, type AddressSpaceTicket } from './address-space';
+import { StubPool } from './stub-pool';
 import { PtraceContext } from './context';
 import { StubPlatform } from './stub-platform';
 
@@ -51,8 +54,45 @@ export class PtracePlatform extends StubPlatform<PtraceAddressSpace, PtraceConte
 
   protected readonly stubName = 'tvisor-stub';
 
+  /** pool keeps the stubs of released address spaces for reuse (stub-pool.ts). */
+  private readonly pool = new StubPool();
+
   protected spawnSpace(started?: number): PtraceAddressSpace {
-    return PtraceAddressSpace.spawn(this.memoryFile, 'tvisor-stub', started);
+    const as = PtraceAddressSpace.spawn(this.memoryFile, 'tvisor-stub', started);
+    as.pool = this.pool;
+    as.pinControl = true;
+    return as;
+  }
+
+  protected override reuseSpace(endedOnly: boolean): PtraceAddressSpace | undefined {
+    for (;;) {
+      const idle = endedOnly ? this.pool.take(idleStubReset) : this.pool.takeOldest();
+      if (!idle) return undefined;
+      try {
+        return PtraceAddressSpace.reuse(this.memoryFile, idle, this.pool, this.initialFp);
+      } catch {
+        killIdleStub(idle); // its reset failed: the next one
+      }
+    }
+  }
+
+  /** idleStubs is the number of stubs the pool keeps now (tests). */
+  get idleStubs(): number {
+    return this.pool.size;
+  }
+
+  protected override get keptStubs(): number {
+    return this.pool.size;
+  }
+
+  /** idleStubsReady is the number of idle stubs whose reset has ended, looking without waiting (tests). */
+  get idleStubsReady(): number {
+    return this.pool.count(idleStubReset);
+  }
+
+  override release(): void {
+    for (const idle of this.pool.close()) killIdleStub(idle);
+    super.release();
   }
 
   protected controlTid(as: PtraceAddressSpace): number {

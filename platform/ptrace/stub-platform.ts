@@ -17,7 +17,8 @@
  * 4.3), so the first is taken early where that costs a look (a waitpid with WNOHANG):
  * after each stop of a task while the spare is not past it (the scheduler asks,
  * Platform.pendingWork: the forked child's first faults, typically), when an address
- * space is released (an exit, an exec), and at the event loop's next turn. A platform holds at most one spare; release()
+ * space is released (an exit, an exec), and at the event loop's next turn. A platform holds at most one spare, and none is started for an address space made over a stub
+ * its backend kept (reuseSpace: the ptrace pool); release()
  * kills and reaps it. The sentry's scheduler runs tasks back to back while any is runnable
  * (a fork+wait loop never leaves it idle), so the start is not put off to an idle turn of
  * the event loop: it is one clone, the exec it used to wait for is what moves off the path.
@@ -45,7 +46,7 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
   readonly minUserAddress = MIN_USER_ADDRESS;
   readonly maxUserAddress = STUB_BASE;
   private readonly spaces = new Set<AS>();
-  private initialFp: Buffer | undefined;
+  protected initialFp: Buffer | undefined;
   /** spare is a stub started ahead of need (its pid), not finished yet. */
   private spare: number | undefined;
   private spareAdvanced: number | undefined;
@@ -58,15 +59,33 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
   protected abstract readonly stubName: native.StubName;
   /** spawnSpace starts a new address space (its stub process), finishing stub `started` (a spare) when given. */
   protected abstract spawnSpace(started?: number): AS;
+  /**
+   * reuseSpace returns an address space over a stub a released one left, where the
+   * backend keeps them (ptrace: stub-pool.ts); with `endedOnly`, only one whose reset
+   * has ended (no wait).
+   */
+  protected reuseSpace(endedOnly: boolean): AS | undefined {
+    void endedOnly;
+    return undefined;
+  }
+  /** keptStubs is the number of stubs the backend keeps for reuseSpace (none but ptrace's pool). */
+  protected get keptStubs(): number {
+    return 0;
+  }
   /** controlTid is the traced thread of `as` that never runs application code. */
   protected abstract controlTid(as: AS): number;
   abstract newContext(): C;
 
   newAddressSpace(): AS {
     const t0 = PHASES.on ? performance.now() : 0;
-    let as: AS | undefined;
-    const spare = this.spare;
-    this.spare = undefined;
+    // A kept stub ready now, else a spare past its exec, else a kept stub still being
+    // emptied (waited for), else a spare, else a new stub.
+    let as: AS | undefined = this.reuseSpace(true);
+    if (!as && !(this.spare !== undefined && this.spareAdvanced === this.spare)) as = this.reuseSpace(false);
+    const reused = as !== undefined;
+    if (reused) phaseCount('stubs:reused');
+    const spare = reused ? undefined : this.spare;
+    if (!reused) this.spare = undefined;
     if (spare !== undefined) {
       try {
         as = this.spawnSpace(spare);
@@ -76,9 +95,11 @@ export abstract class StubPlatform<AS extends StubAddressSpace, C extends Contex
       }
     }
     as ??= this.spawnSpace();
-    phaseCount('stubs:spawned');
+    if (!reused) phaseCount('stubs:spawned');
     const t1 = PHASES.on ? performance.now() : 0;
-    if (++this.made >= 2) this.startSpare();
+    // A reused stub, or one kept for the next, means exits keep the pool fed: no spare is
+    // started then (a spare taken joins the stubs going round, two in a fork+wait loop).
+    if (++this.made >= 2 && !reused && this.keptStubs === 0) this.startSpare();
     if (PHASES.on) {
       phaseAdd('stubs:spawn', t1 - t0);
       phaseAdd('stubs:start-spare', performance.now() - t1);

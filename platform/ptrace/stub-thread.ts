@@ -16,6 +16,8 @@ export class StubThread implements FpHolder {
   dead = false;
   /** name is the name the sentry last gave this thread (title.ts), when it knows it. */
   name: string | undefined;
+  /** freshFp, set on a thread reused from another process (stub-pool.ts), is the image it must load before it runs unless a task's FP state is loaded instead. */
+  private freshFp: Buffer | null = null;
 
   constructor(readonly pid: number, readonly tid: number) {}
 
@@ -35,9 +37,42 @@ export class StubThread implements FpHolder {
    * thread already holds it. It first saves whatever state the switch will overwrite.
    */
   fpToLoad(fp: FpState): Buffer | null {
+    this.freshFp = null;
     if (this.loadedFp === fp && fp.holder === this) return null;
     makeRoomFor(this, this.loadedFp, fp);
     return fp.data;
+  }
+
+  /** takeFreshFp returns the image a reused thread must load when a switch brings no FP state (once), else null. */
+  takeFreshFp(): Buffer | null {
+    const fp = this.freshFp;
+    this.freshFp = null;
+    return fp;
+  }
+
+  /**
+   * detachFp saves the live FP state this thread holds into its task's image, so that the
+   * thread can go to another process (stub-pool.ts) without taking that state along.
+   */
+  detachFp(): void {
+    const fp = this.loadedFp;
+    if (fp?.holder === this) {
+      this.saveFp(fp);
+      fp.holder = null;
+    }
+    this.loadedFp = null;
+  }
+
+  /**
+   * reuse readies a thread kept from an earlier process for a new one's tasks: it loads
+   * `initialFp` before it runs unless a task's FP state is loaded, its pinning is on
+   * again (a context may turn it off) and its name is unknown.
+   */
+  reuse(initialFp: Buffer | undefined): void {
+    this.detachFp();
+    this.freshFp = initialFp ?? null;
+    this.state[1] = 0;
+    this.name = undefined;
   }
 
   /** dispose ends and reaps the thread (only this thread, not its process). */

@@ -117,6 +117,10 @@ export class SystrapAddressSpace implements AddressSpace {
     return this.control.translate(addr, length, want);
   }
 
+  isMapped(addr: number, length: number): boolean {
+    return this.control.isMapped(addr, length);
+  }
+
   /** mappings lists the current mappings (for tests and /proc/pid/maps). */
   mappings(): ReturnType<PtraceAddressSpace['mappings']> {
     return this.control.mappings();

@@ -69,8 +69,9 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   const ns = newNamespaces(parent, f);
   if (f & CLONE_THREAD && ns.pidns !== pidNamespaceOf(parent)) fail(Errno.EINVAL);
   const thread = (f & CLONE_THREAD) !== 0;
-  // The stack and the thread pointer are written at once by both sides: copied now.
-  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork([Number(parent.regs.rsp), Number(parent.regs.fsBase)]);
+  // The stack and the thread pointer are written at once by both sides: copied now; the
+  // child resumes at the parent's instruction: its code is mapped now too.
+  const mm = f & CLONE_VM ? parent.mm.ref() : parent.mm.fork([Number(parent.regs.rsp), Number(parent.regs.fsBase)], Number(parent.regs.rip));
   const fds = f & CLONE_FILES ? parent.fds.ref() : parent.fds.fork();
   const fs = f & CLONE_FS ? parent.fs : { ...parent.fs };
   const regs = cloneRegisters(parent);

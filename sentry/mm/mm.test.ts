@@ -43,6 +43,18 @@ class CountingSpace implements AddressSpace {
   release(): void {}
 }
 
+/** QuietSpace is a BatchingSpace with AddressSpace.isMapped (no MemoryFault thrown to ask). */
+class QuietSpace extends CountingSpace {
+  batches: number[] = [];
+  mapFiles(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void {
+    this.batches.push(maps.length);
+    for (const m of maps) this.table.map(m.addr, m.range, m.prot);
+  }
+  isMapped(addr: number, length: number): boolean {
+    return Array.isArray(this.table.translate(addr, length, 0));
+  }
+}
+
 /** BatchingSpace is a CountingSpace with AddressSpace.mapFiles: it counts each batch (one stub stop). */
 class BatchingSpace extends CountingSpace {
   batches: number[] = [];
@@ -52,7 +64,7 @@ class BatchingSpace extends CountingSpace {
   }
 }
 
-function fakePlatform(mf: MemoryFile, batching = false): Platform & { spaces: CountingSpace[] } {
+function fakePlatform(mf: MemoryFile, batching: boolean | 'quiet' = false): Platform & { spaces: CountingSpace[] } {
   const spaces: CountingSpace[] = [];
   return {
     name: 'counting',
@@ -61,7 +73,7 @@ function fakePlatform(mf: MemoryFile, batching = false): Platform & { spaces: Co
     memoryFile: mf,
     spaces,
     newAddressSpace() {
-      const s = batching ? new BatchingSpace() : new CountingSpace();
+      const s = batching === 'quiet' ? new QuietSpace() : batching ? new BatchingSpace() : new CountingSpace();
       spaces.push(s);
       return s;
     },
@@ -372,6 +384,8 @@ describe('MemoryManager on huge ranges', () => {
   });
 });
 
+const FORK_GUESSES = MemoryManager.forkWriteGuesses;
+
 describe('MemoryManager fork is copy-on-write', () => {
   let mf: MemoryFile;
   let p: ReturnType<typeof fakePlatform>;
@@ -380,8 +394,44 @@ describe('MemoryManager fork is copy-on-write', () => {
     mf = MemoryFile.create({ maxSize: 1 << 28 });
     p = fakePlatform(mf);
     allocs = jest.spyOn(mf, 'allocate');
+    // The plain path: a fault of unknown access maps read-only (the guesses have their own test).
+    MemoryManager.forkWriteGuesses = 0;
   });
-  afterEach(() => mf.close());
+  afterEach(() => {
+    mf.close();
+    MemoryManager.forkWriteGuesses = FORK_GUESSES;
+  });
+
+  test("a fork child's first unknown faults on shared chunks of writable memory copy at once, a read-only VMA's never, then they map read-only; a full memory file maps as for a read", () => {
+    MemoryManager.forkWriteGuesses = FORK_GUESSES;
+    const inUse = countInUse();
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000, ro = 0x200000000;
+    mm.mapAnonymous(base, 8 * CHUNK, RW, false);
+    mm.mapAnonymous(ro, CHUNK, RW, false);
+    for (let c = 0; c < 8; c++) mm.write(base + c * CHUNK, Buffer.from(`chunk ${c}`));
+    mm.write(ro, Buffer.from('ro'));
+    mm.protect(ro, CHUNK, PROT_READ);
+    const child = mm.fork();
+    const cs = p.spaces[1];
+    expect(inUse()).toBe(9);
+    // A read-only VMA: mapped, never copied, no guess spent.
+    expect(child.handleFault(ro)).toBe(true);
+    expect(inUse()).toBe(9);
+    for (let c = 0; c < FORK_GUESSES; c++) {
+      expect(child.handleFault(base + c * CHUNK + 8)).toBe(true);
+      expect(inUse()).toBe(10 + c); // copied: writable at once
+      expect(() => cs.translate(base + c * CHUNK, CHUNK, PROT_WRITE)).not.toThrow();
+    }
+    expect(child.read(base, 7).toString()).toBe('chunk 0');
+    expect(mm.read(base, 7).toString()).toBe('chunk 0');
+    // The guesses spent: the next maps read-only, shared.
+    expect(child.handleFault(base + FORK_GUESSES * CHUNK)).toBe(true);
+    expect(inUse()).toBe(9 + FORK_GUESSES);
+    expect(() => cs.translate(base + FORK_GUESSES * CHUNK, 1, PROT_WRITE)).toThrow(MemoryFault);
+    child.release();
+    mm.release();
+  });
 
   /** inUse counts the chunks taken from the memory file's pool and not given back. */
   function countInUse(): () => number {
@@ -664,8 +714,11 @@ describe('MemoryManager fork is copy-on-write', () => {
       const base = 0x100000000;
       mm.mapAnonymous(base, 4 * CHUNK, RW, false);
       mm.write(base, Buffer.alloc(4 * CHUNK, 0x63));
+      // A guess of a write finds the memory file full: mapped read-only, as a read would be.
+      MemoryManager.forkWriteGuesses = FORK_GUESSES;
       const child = mm.fork();
       expect(child.handleFault(base + CHUNK)).toBe(true); // mapped read-only: a write faults again
+      expect(() => sp.spaces[1].translate(base + CHUNK, 1, PROT_WRITE)).toThrow(MemoryFault);
       expect(child.handleFault(base + CHUNK)).toBe(false);
       expect(() => child.write(base + CHUNK, Buffer.from('x'))).toThrow(new LinuxError(Errno.ENOMEM));
       expect(() => child.unmap(base + CHUNK, PAGE)).not.toThrow();
@@ -838,6 +891,42 @@ describe('MappingRuns', () => {
 });
 
 describe('MemoryManager with a batching address space', () => {
+  test("a fork maps, in the child, the code where it resumes (the parent's instruction in a private file VMA that allows execution) in the one batch of its stack copy, and nothing of a private file VMA elsewhere", () => {
+    const mf = MemoryFile.create({ maxSize: 1 << 28 });
+    try {
+      const p = fakePlatform(mf, 'quiet'); // isMapped: no MemoryFault thrown to ask
+      setTmpfsMemoryFile(mf);
+      const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+      const ino = fs.root.create('bin', 0o600, new Credentials(0, 0)) as TmpfsInode;
+      const mount = new Mount(fs, null, null, 0, 'tmpfs');
+      const f = ino.open({ mount, dentry: new Dentry('bin', mount.root, ino) }, O_RDWR);
+      for (let c = 0; c < 2; c++) f.write({} as Task, Buffer.alloc(CHUNK, 0x61 + c), c * CHUNK);
+      const text = 0x400000, data = 0x600000, stack = 0x7f0000000000;
+      const mm = MemoryManager.create(p);
+      mm.mapPrivateFile(text, 2 * CHUNK, PROT_READ | PROT_EXEC, ino.data, 0, '/bin');
+      mm.mapPrivateFile(data, 2 * CHUNK, PROT_READ, ino.data, 0, '/bin');
+      mm.mapAnonymous(stack, CHUNK, RW, false);
+      mm.write(stack, Buffer.from('stack'));
+      expect(mm.handleFault(text + CHUNK + 16, 'execute')).toBe(true);
+      const child = mm.fork([stack + 8], text + CHUNK + 16);
+      const cs = child.as as unknown as QuietSpace;
+      expect({ single: cs.calls.mapFile, batches: cs.batches.length }).toEqual({ single: 0, batches: 1 });
+      expect(cs.translate(text + CHUNK, PAGE, PROT_READ | PROT_EXEC)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
+      expect(() => cs.translate(stack, PAGE, RW)).not.toThrow();
+      expect(() => cs.translate(data, 1, PROT_READ)).toThrow(MemoryFault);
+      // Not executable, or no code address given: nothing of the file is mapped at fork.
+      const other = mm.fork([stack + 8], data + 16);
+      expect(() => (other.as as unknown as QuietSpace).translate(data, 1, PROT_READ)).toThrow(MemoryFault);
+      expect(() => (other.as as unknown as QuietSpace).translate(text + CHUNK, 1, PROT_READ)).toThrow(MemoryFault);
+      other.release();
+      child.release();
+      mm.release();
+      ino.data.cut(0);
+    } finally {
+      mf.close();
+    }
+  });
+
   test('a file fault maps its page and fault-around\'s neighbours in one batch (one stub stop), even when the chunks are scattered in the memory file', () => {
     const mf = MemoryFile.create({ maxSize: 1 << 28 });
     try {

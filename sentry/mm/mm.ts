@@ -24,13 +24,14 @@
  * fork costs a reference per segment (4 MiB populated) and one protect per run of the
  * chunks the parent wrote since its last fork: no page is copied until written, and the
  * child maps nothing at fork but its copies of the forking task's stack and thread
- * pointer chunks. Its other chunks (private ones, kept out of `sinceFork`, and those of
+ * pointer chunks, and the code where it resumes (mapCodeAt). Its other chunks (private ones, kept out of `sinceFork`, and those of
  * shared and file objects, as Linux's fork copies no page-table entry of a VMA without
  * private pages) are mapped at its first access, a fault or the sentry's copy through
  * them: the sandbox does not wait in proportion to the parent's size, and a child that
  * execs or exits soon maps little. A child's first write to a private chunk it has not
  * accessed yet takes two faults on the ptrace platform (mapped shared, then copied),
- * which cannot tell a write from a read.
+ * which cannot tell a write from a read, except for its first few such faults, taken as
+ * writes (FORK_WRITE_GUESSES).
  *
  * Shared memory (a SharedAnon, or a tmpfs file's data mapped MAP_SHARED) is a MemObject
  * (shared.ts) with its own chunks, numbered by offset in the object, allocated as lazily
@@ -145,6 +146,19 @@ function objectOf(v: Vma): { mem: MemObject; offset: number } | null {
  */
 const FAULT_AROUND = 16 * CHUNK;
 
+/**
+ * FORK_WRITE_GUESSES (MemoryManager.forkWriteGuesses) is how many of a fork child's first
+ * faults on a chunk it shares with its parent, in a writable VMA, are taken as writes
+ * when the platform cannot tell (ptrace): the chunk is copied at once instead of mapped
+ * read-only and copied at the next fault. A child's first accesses to its parent's private memory are mostly writes
+ * (glibc's fork resets locks and lists in the child; a shell's child sets up its
+ * descriptors before exec): a right guess saves a stop and a fault (about 150 us at load
+ * 5-7 here), a wrong one costs a 64 KiB copy, at most FORK_WRITE_GUESSES * 64 KiB of
+ * memory per child. A guess that finds the memory file full maps the chunk read-only,
+ * as a read would.
+ */
+const FORK_WRITE_GUESSES = 4;
+
 /** MemoryManager is one address space. */
 export class MemoryManager implements Mapper {
   /**
@@ -153,6 +167,8 @@ export class MemoryManager implements Mapper {
    * container's limit (read at the process's start: see atProcessStart below).
    */
   static commitLimit = 0;
+  /** forkWriteGuesses is FORK_WRITE_GUESSES, for each fork's child (tests of the plain copy-on-write path set 0). */
+  static forkWriteGuesses = FORK_WRITE_GUESSES;
 
   vmas: Vma[] = [];
   private chunks = new ChunkTable();
@@ -169,6 +185,8 @@ export class MemoryManager implements Mapper {
    * this set is not mapped here (unmappedChunk).
    */
   private sinceFork: Set<number> | null = null;
+  /** writeGuesses is how many more unknown faults on shared chunks are taken as writes (FORK_WRITE_GUESSES). */
+  private writeGuesses = 0;
   brkStart = 0;
   brk = 0;
   /** argv/env ranges of the initial stack, for /proc/<pid>/cmdline and environ. */
@@ -913,6 +931,7 @@ export class MemoryManager implements Mapper {
 
   /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
   private isMappedHere(addr: number, length: number): boolean {
+    if (this.as.isMapped) return this.as.isMapped(addr, length);
     try {
       this.as.translate(addr, length, 0);
       return true;
@@ -982,6 +1001,10 @@ export class MemoryManager implements Mapper {
     // it is shared: a write, unless the platform tells it, faults again and copies it).
     if (!v.shared && this.unmappedChunk(c)) {
       if (access === 'write' && mayWrite && !this.writable.has(c)) return this.tryOwn(c);
+      if (access === 'unknown' && mayWrite && this.writeGuesses > 0 && !this.writable.has(c)) {
+        this.writeGuesses--;
+        if (this.tryOwn(c)) return true; // else the memory file is full: mapped as for a read
+      }
       this.mapChunks([c]);
       return true;
     }
@@ -1019,14 +1042,10 @@ export class MemoryManager implements Mapper {
         this.copyPages(v, page, page + PAGE);
       } else if (access === 'write' && mayWrite) this.copyPages(v, page, page + PAGE);
       else {
-        // The page and, by fault-around, what the object holds near it (nothing is read
-        // for those) are mapped in one batch: one stop of a stub instead of two (the page
-        // may be in it twice, the second time with its neighbours: the same mapping).
+        // One batch: one stop of a stub for the page and its neighbours.
         const runs = this.newRuns();
         try {
-          this.populate(page, PAGE, runs);
-          const lo = Math.max(v.start, page - (page % FAULT_AROUND));
-          this.populateShared(v, lo, Math.min(v.end, lo + FAULT_AROUND), true, runs);
+          this.mapFilePageAround(v, page, runs);
         } finally {
           runs.flush();
         }
@@ -1037,6 +1056,35 @@ export class MemoryManager implements Mapper {
       return false;
     }
     return true;
+  }
+
+  /**
+   * mapFilePageAround maps the file page at `page` of the private file VMA v (read-only,
+   * as fileFault does) and, by fault-around, what the object holds near it (nothing is
+   * read for those) into `runs` (the page may be in it twice, the second time with its
+   * neighbours: the same mapping). LinuxError when the file cannot be read.
+   */
+  private mapFilePageAround(v: Vma, page: number, runs: MappingRuns): void {
+    this.populate(page, PAGE, runs);
+    const lo = Math.max(v.start, page - (page % FAULT_AROUND));
+    this.populateShared(v, lo, Math.min(v.end, lo + FAULT_AROUND), true, runs);
+  }
+
+  /**
+   * mapCodeAt maps, into `runs`, the code page at `addr` and its neighbours when it lies in
+   * a private file VMA that allows execution and has no copy of that page (a binary's or
+   * library's text): a fork's child resumes at its parent's instruction, so its first
+   * fault would be there. Anything else, or a file that cannot be read, is left to the
+   * fault.
+   */
+  private mapCodeAt(addr: number, runs: MappingRuns): void {
+    const v = this.findVma(addr), page = pageDown(addr);
+    if (!v?.file || !(v.prot & PROT_EXEC) || this.copied(page) || v.file.offset + (page - v.start) >= v.file.mem.limit) return;
+    try {
+      this.mapFilePageAround(v, page, runs);
+    } catch (e) {
+      if (!(e instanceof LinuxError)) throw e;
+    }
   }
 
   /**
@@ -1383,9 +1431,12 @@ export class MemoryManager implements Mapper {
    * chunks are shared copy-on-write (see the header): their table's segments are shared,
    * they are write-protected in both, no page is copied, except the chunks at the `hot`
    * addresses (the forking task's stack and thread pointer), which both sides write at
-   * once: the child gets its copy of each now, so neither takes a fault for it.
+   * once: the child gets its copy of each now, so neither takes a fault for it. The code
+   * at `code` (the forking task's instruction pointer, where the child resumes) is mapped
+   * in the child in the same batch as those copies (mapCodeAt), and the child's first
+   * few faults on shared chunks are taken as writes (FORK_WRITE_GUESSES).
    */
-  fork(hot: readonly number[] = []): MemoryManager {
+  fork(hot: readonly number[] = [], code?: number): MemoryManager {
     const child = MemoryManager.create(this.platform);
     Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv });
     // Shared VMAs share their object (the child maps its chunks when it touches them).
@@ -1420,7 +1471,14 @@ export class MemoryManager implements Mapper {
       // The child maps now only its own copies (the hot chunks); the rest when it accesses
       // them (sinceFork): a child that soon execs or exits maps nearly none of them.
       child.sinceFork = new Set();
-      child.mapChunks([...child.writable].sort((a, b) => a - b));
+      child.writeGuesses = MemoryManager.forkWriteGuesses;
+      const runs = child.newRuns();
+      try {
+        child.mapChunks([...child.writable].sort((a, b) => a - b), undefined, runs);
+        if (code !== undefined) child.mapCodeAt(code, runs);
+      } finally {
+        runs.flush();
+      }
       // The objects' chunks (shared memory, file pages) are not mapped now, as Linux's fork
       // copies no page-table entries of a VMA without private pages (vma_needs_copy): the
       // child's first access maps them (handleFault, with fault-around for files). A fork
