@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { makeBundle } from '../behaviour/bundle';
 import { RUNTIMES, runtimeSkipReason } from '../behaviour/runner';
 import { baseline } from './baseline';
-import { CATEGORIES, type Category, type Kb, cmdlineOf, pageSharing, pagesOf, processTable, sandboxProcesses, smapsBreakdown, uniqueKb } from './sandbox-memory';
+import { CATEGORIES, type Category, type Kb, cmdlineOf, pageSharing, pagesOf, processTable, sandboxProcesses, smapsBreakdown } from './sandbox-memory';
 import type { MemoryReport } from '../../native/memory-report';
 
 const SANDBOXES = Number(process.env.PROFILE_MEMORY_SANDBOXES ?? '20');
@@ -128,12 +128,13 @@ async function measure(t: Target, dir: string): Promise<Result> {
       }
       res.kinds.set(kind, k);
     }
-    res.uniqueOne = uniqueKb(perBox[0] ?? []);
-    const all = uniqueKb(perBox.flat());
-    res.uniqueAll = all === undefined ? undefined : all / boxes.length;
+    // Each sandbox's pages are read once (pagemap reads are most of this tool's time):
+    // one sandbox alone is the first set, all of them the union (pageSharing's own + shared).
     const sets = perBox.map((pids) => pagesOf(pids));
     if (boxes.length && sets.every((p) => p !== undefined)) {
       const { own, shared } = pageSharing(sets as Set<bigint>[]);
+      res.uniqueOne = (sets[0]!.size * 4096) / 1024;
+      res.uniqueAll = (own.reduce((a, b) => a + b, 0) + shared) / boxes.length;
       const uss = [...res.kinds.values()].reduce((a, k) => a + k.total.uss, 0) / boxes.length;
       res.split = { uss, ownShared: own.reduce((a, b) => a + b, 0) / boxes.length - uss, crossShared: shared / boxes.length };
     }
