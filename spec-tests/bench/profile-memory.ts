@@ -103,7 +103,9 @@ async function measure(t: Target, dir: string): Promise<Result> {
   const boxes: Sandbox[] = [];
   try {
     for (let i = 0; i < SANDBOXES; i++) {
-      const sb: Sandbox = { id: `profile-memory-${process.pid}-${i}`, root: path.join(tdir, `root${i}`), bundle: path.join(tdir, `bundle${i}`), pid: 0 };
+      // Paths that are no substring of one another (sandboxProcesses finds processes by
+      // their command line: `root1` would find those of `root10` to `root19` too).
+      const sb: Sandbox = { id: `profile-memory-${process.pid}-${i}`, root: path.join(tdir, `sandbox${i}-root`), bundle: path.join(tdir, `sandbox${i}-bundle`), pid: 0 };
       makeBundle(sb.bundle, { args: ['/bin/sleep', '1000'] });
       const pidFile = path.join(tdir, `pid${i}`);
       const c = cli(t, sb.root, ['create', '--bundle', sb.bundle, '--pid-file', pidFile, sb.id], env);
@@ -116,6 +118,11 @@ async function measure(t: Target, dir: string): Promise<Result> {
     res.started = boxes.length;
     await sleep(SETTLE_MS);
     const perBox = boxes.map((b) => sandboxProcesses(b.root, b.bundle, b.id, b.pid).map((p) => p.pid));
+    const seen = new Set<number>();
+    for (const pid of perBox.flat()) {
+      if (seen.has(pid)) throw new Error(`process ${pid} (${cmdlineOf(pid)}) was found in two sandboxes`);
+      seen.add(pid);
+    }
     for (const pid of perBox.flat()) {
       const kind = kindOf(pid);
       const k = res.kinds.get(kind) ?? { count: 0, cats: new Map<Category, Kb>(), total: { rss: 0, pss: 0, uss: 0 } };
