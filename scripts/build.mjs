@@ -40,6 +40,15 @@ const { precompile } = createRequire(import.meta.url)('../build/confine-precompi
 /** hostFiltersOf is what a bundle embeds as process.env.TVISOR_HOST_FILTERS: its process's program, if any. */
 const hostFiltersOf = (name) => JSON.stringify(name === 'sentry' || name === 'gofer' ? precompile(name, ['kill']) : {});
 
+// The sandbox's bundles are minified (whitespace and syntax; names are kept, so stack
+// traces still name functions, and the linked source maps give their lines): V8 keeps a
+// process's whole source on its heap for as long as the process lives (lazy compilation
+// and Function.prototype.toString read it), one copy per sentry and per gofer. Measured
+// with `make profile-memory`: the sentry's bundle 1.17 -> 0.78 MB, the gofer's 0.19 ->
+// 0.13 MB, each sandbox's V8 large-object space smaller by about that. The CLI's is
+// not: it lives for one command.
+const MINIFIED = new Set(['sentry', 'gofer']);
+
 // One build per bundle: each gets its own process's seccomp program.
 await Promise.all(Object.entries(entryPoints).map(([name, src]) => build({
   entryPoints: { [name]: src },
@@ -49,6 +58,7 @@ await Promise.all(Object.entries(entryPoints).map(([name, src]) => build({
   target: 'node20',
   format: 'cjs',
   sourcemap: 'linked',
+  ...(MINIFIED.has(name) ? { minifyWhitespace: true, minifySyntax: true } : {}),
   external: ['koffi', '*.node'],
   logLevel: 'warning',
   define: { 'process.env.TVISOR_BUNDLED': '"1"', 'process.env.TVISOR_HOST_FILTERS': JSON.stringify(hostFiltersOf(name)),

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { makeBundle } from '../behaviour/bundle';
 import { RUNTIMES, runtimeSkipReason } from '../behaviour/runner';
 import { baseline } from './baseline';
-import { CATEGORIES, type Category, type Kb, cmdlineOf, processTable, sandboxProcesses, smapsBreakdown, uniqueKb } from './sandbox-memory';
+import { CATEGORIES, type Category, type Kb, cmdlineOf, pageSharing, pagesOf, processTable, sandboxProcesses, smapsBreakdown } from './sandbox-memory';
 import type { MemoryReport } from '../../native/memory-report';
 
 const SANDBOXES = Number(process.env.PROFILE_MEMORY_SANDBOXES ?? '20');
@@ -54,6 +54,9 @@ interface Result {
   v8: Map<string, { count: number; sum: Record<string, number> }>;
   uniqueOne?: number;
   uniqueAll?: number;
+  /** split is how the unique memory per sandbox of all divides, in kB per sandbox: the processes' USS summed, the other pages
+   * that sandbox alone maps (shared between its own processes), and its share of the pages several sandboxes map. */
+  split?: { uss: number; ownShared: number; crossShared: number };
   started: number;
   err?: string;
 }
@@ -100,7 +103,9 @@ async function measure(t: Target, dir: string): Promise<Result> {
   const boxes: Sandbox[] = [];
   try {
     for (let i = 0; i < SANDBOXES; i++) {
-      const sb: Sandbox = { id: `profile-memory-${process.pid}-${i}`, root: path.join(tdir, `root${i}`), bundle: path.join(tdir, `bundle${i}`), pid: 0 };
+      // Paths that are no substring of one another (sandboxProcesses finds processes by
+      // their command line: `root1` would find those of `root10` to `root19` too).
+      const sb: Sandbox = { id: `profile-memory-${process.pid}-${i}`, root: path.join(tdir, `sandbox${i}-root`), bundle: path.join(tdir, `sandbox${i}-bundle`), pid: 0 };
       makeBundle(sb.bundle, { args: ['/bin/sleep', '1000'] });
       const pidFile = path.join(tdir, `pid${i}`);
       const c = cli(t, sb.root, ['create', '--bundle', sb.bundle, '--pid-file', pidFile, sb.id], env);
@@ -113,6 +118,11 @@ async function measure(t: Target, dir: string): Promise<Result> {
     res.started = boxes.length;
     await sleep(SETTLE_MS);
     const perBox = boxes.map((b) => sandboxProcesses(b.root, b.bundle, b.id, b.pid).map((p) => p.pid));
+    const seen = new Set<number>();
+    for (const pid of perBox.flat()) {
+      if (seen.has(pid)) throw new Error(`process ${pid} (${cmdlineOf(pid)}) was found in two sandboxes`);
+      seen.add(pid);
+    }
     for (const pid of perBox.flat()) {
       const kind = kindOf(pid);
       const k = res.kinds.get(kind) ?? { count: 0, cats: new Map<Category, Kb>(), total: { rss: 0, pss: 0, uss: 0 } };
@@ -125,9 +135,16 @@ async function measure(t: Target, dir: string): Promise<Result> {
       }
       res.kinds.set(kind, k);
     }
-    res.uniqueOne = uniqueKb(perBox[0] ?? []);
-    const all = uniqueKb(perBox.flat());
-    res.uniqueAll = all === undefined ? undefined : all / boxes.length;
+    // Each sandbox's pages are read once (pagemap reads are most of this tool's time):
+    // one sandbox alone is the first set, all of them the union (pageSharing's own + shared).
+    const sets = perBox.map((pids) => pagesOf(pids));
+    if (boxes.length && sets.every((p) => p !== undefined)) {
+      const { own, shared } = pageSharing(sets as Set<bigint>[]);
+      res.uniqueOne = (sets[0]!.size * 4096) / 1024;
+      res.uniqueAll = (own.reduce((a, b) => a + b, 0) + shared) / boxes.length;
+      const uss = [...res.kinds.values()].reduce((a, k) => a + k.total.uss, 0) / boxes.length;
+      res.split = { uss, ownShared: own.reduce((a, b) => a + b, 0) / boxes.length - uss, crossShared: shared / boxes.length };
+    }
     if (fs.existsSync(profile)) {
       const last = new Map<string, { who: string; r: MemoryReport }>();
       for (const line of fs.readFileSync(profile, 'utf8').split('\n')) {
@@ -188,6 +205,15 @@ function report(results: Result[]): void {
   for (const r of results) rows.push([r.target.label, kbCell(r.uniqueOne), kbCell(r.uniqueAll), r === tv ? '' : ratio(tv.uniqueOne, r.uniqueOne), r === tv ? '' : ratio(tv.uniqueAll, r.uniqueAll)]);
   table(rows);
   if (runsc) console.log(`  (issue 16's target: <= 1.3x runsc)`);
+  console.log(`\nwhere the unique memory per sandbox of ${SANDBOXES} goes, kB per sandbox`);
+  const split = [['runtime', 'USS of its processes', '+ shared among its own processes', '+ its share of pages shared across sandboxes', '= unique']];
+  for (const r of results) {
+    const p = r.split;
+    split.push([r.target.label, kbCell(p?.uss), kbCell(p?.ownShared), kbCell(p?.crossShared), kbCell(p && p.uss + p.ownShared + p.crossShared)]);
+  }
+  table(split);
+  console.log('  (shared among its own processes: the memory file, mapped by the sentry and its stubs; across sandboxes: the');
+  console.log(`   executables' text and the libraries, which every sandbox maps: their share falls as 1/${SANDBOXES} with more sandboxes)`);
   console.log('\nparts (sandbox-memory.ts):');
   for (const [c, how] of Object.entries(CATEGORIES)) console.log(`  ${c}: ${how}`);
 }

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { CATEGORIES, kbField, smapsBreakdown } from './sandbox-memory';
+import { CATEGORIES, kbField, pageSharing, pagesOf, smapsBreakdown } from './sandbox-memory';
 
 // smapsBreakdown on this very process (a Node process, as the sentry and the gofer are):
 // every resident page lands in exactly one part, and the parts a Node process must have
@@ -29,5 +29,23 @@ describe('smapsBreakdown', () => {
 
   test('a process that is gone has no parts', () => {
     expect(smapsBreakdown(2 ** 22 + 1).size).toBe(0);
+  });
+});
+
+describe('pageSharing', () => {
+  test('a page mapped by one group is that group\'s own, one mapped by several is shared, each counted once', () => {
+    const kb = 4096 / 1024;
+    const r = pageSharing([new Set([1n, 2n, 3n]), new Set([3n, 4n]), new Set([3n, 5n, 6n, 7n]), new Set()]);
+    expect(r.own).toEqual([2 * kb, 1 * kb, 3 * kb, 0]);
+    expect(r.shared).toBe(1 * kb);
+  });
+
+  test('this process\'s pages: all its own alone, and some shared with its parent (the C library\'s text at least)', () => {
+    const mine = pagesOf([process.pid]);
+    if (!mine) throw new Error('/proc/self/pagemap hides PFNs: this test needs root');
+    expect(pageSharing([mine]).own[0]).toBe((mine.size * 4096) / 1024);
+    const both = pageSharing([mine, pagesOf([process.ppid])!]);
+    expect(both.shared).toBeGreaterThan(0); // libc's text, mapped by both
+    expect(both.own[0] + both.shared).toBe((mine.size * 4096) / 1024);
   });
 });

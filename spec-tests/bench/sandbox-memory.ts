@@ -69,10 +69,10 @@ const PAGE = 4096;
 const PFN_MASK = (1n << 55n) - 1n;
 const PRESENT = 1n << 63n;
 
-/** uniqueKb counts the physical pages mapped by the processes, each once: the PFNs of
- * every present page (from /proc/PID/pagemap) of every mapping with resident pages (from
- * /proc/PID/smaps). Undefined when the PFNs are hidden (not root) or unreadable. */
-export function uniqueKb(pids: number[]): number | undefined {
+/** pagesOf returns the physical page numbers (PFNs) of every present page mapped by the
+ * processes, each once: from /proc/PID/pagemap, for every mapping with resident pages
+ * (from /proc/PID/smaps). Undefined when the PFNs are hidden (not root) or unreadable. */
+export function pagesOf(pids: number[]): Set<bigint> | undefined {
   const pfns = new Set<bigint>();
   let present = 0;
   for (const pid of pids) {
@@ -108,7 +108,40 @@ export function uniqueKb(pids: number[]): number | undefined {
     }
   }
   if (present > 0 && pfns.size === 1 && pfns.has(0n)) return undefined; // PFNs hidden
-  return (pfns.size * PAGE) / 1024;
+  return pfns;
+}
+
+/** uniqueKb counts the physical pages mapped by the processes, each once, in kB (pagesOf). */
+export function uniqueKb(pids: number[]): number | undefined {
+  const pfns = pagesOf(pids);
+  return pfns && (pfns.size * PAGE) / 1024;
+}
+
+/** PageSharing splits the pages of several groups of processes (one group per sandbox) by
+ * how many groups map each page, in kB. */
+export interface PageSharing {
+  /** own[i] is what group i alone maps (its processes' private pages and the pages only they share, such as a sandbox's memory file). */
+  own: number[];
+  /** shared is what two groups or more map, counted once (node's or runsc's text, the libraries). */
+  shared: number;
+}
+
+/** pageSharing splits the groups' page sets (pagesOf) into each group's own pages and those several groups map. */
+export function pageSharing(groups: Set<bigint>[]): PageSharing {
+  const owners = new Map<bigint, number>(); // pfn -> the one group that maps it, or -1 for several
+  groups.forEach((g, i) => {
+    for (const p of g) {
+      const o = owners.get(p);
+      owners.set(p, o === undefined || o === i ? i : -1);
+    }
+  });
+  const own = groups.map(() => 0);
+  let shared = 0;
+  for (const o of owners.values()) {
+    if (o < 0) shared++;
+    else own[o]++;
+  }
+  return { own: own.map((n) => (n * PAGE) / 1024), shared: (shared * PAGE) / 1024 };
 }
 
 /** runscGoferPids reads goferPid from runsc's state files of the id under `root`. */
