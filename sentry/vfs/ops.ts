@@ -21,7 +21,8 @@ import {
   nextCookie, notifyChange, notifyDir, notifyFile, notifyGone, notifyInode, notifyOpen, watching,
 } from './fsnotify';
 
-function checkWritableMount(loc: Location): void {
+/** checkWritableMount refuses (EROFS) a change on a read-only mount or file system. */
+export function checkWritableMount(loc: Location): void {
   if (loc.mount.readonly || loc.dentry.inode.readonly) fail(Errno.EROFS);
 }
 

@@ -1,5 +1,5 @@
 import { Errno } from '../kernel/errors';
-import { XATTR_CREATE, XATTR_REPLACE, XattrMap, isUserName } from './xattr';
+import { XATTR_CREATE, XATTR_REPLACE, XattrMap, isUserXattrName } from './xattr';
 
 const errnoOf = (fn: () => unknown): number | undefined => {
   try {
@@ -50,7 +50,7 @@ describe('XattrMap', () => {
   });
 });
 
-test('isUserName: the "user." namespace with a name after the dot', () => {
-  expect(['user.a', 'user.x.y'].map(isUserName)).toEqual([true, true]);
-  expect(['user.', 'user', 'trusted.a', 'security.capability', 'system.posix_acl_access', 'User.a'].map(isUserName)).toEqual([false, false, false, false, false, false]);
+test('isUserXattrName: the "user." namespace with a name after the dot', () => {
+  expect(['user.a', 'user.x.y'].map(isUserXattrName)).toEqual([true, true]);
+  expect(['user.', 'user', 'trusted.a', 'security.capability', 'system.posix_acl_access', 'User.a'].map(isUserXattrName)).toEqual([false, false, false, false, false, false]);
 });

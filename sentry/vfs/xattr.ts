@@ -7,29 +7,23 @@
  * Linux file system without a handler for them: "trusted." needs CAP_SYS_ADMIN over the
  * host, "security." (file capabilities, SELinux labels) would act on the host's
  * executables of a bind mount, and "system." holds POSIX ACLs, which the sandbox does
- * not enforce. The gofer refuses other namespaces too (gofer/server/handlers/xattr.ts).
+ * not enforce. The gofer refuses other namespaces too: the rule is gofer/p9/xattr.ts's.
  */
+import { isUserXattrName, XATTR_CREATE, XATTR_REPLACE, XATTR_SIZE_MAX } from '../../gofer/p9/xattr';
 import { Errno, fail } from '../kernel/errors';
 import { MAY_READ, MAY_WRITE } from '../kernel/credentials';
 import type { Task } from '../kernel/task';
 import { IN_ATTRIB, notifyFile } from './fsnotify';
 import { S_IFDIR, S_IFMT, S_IFREG, S_ISVTX } from './inode';
 import type { Location } from './mount';
-import { ownerOrCapable, permitted } from './permission';
+import { checkWritableMount, mayAccess } from './ops';
+import { ownerOrCapable } from './permission';
 
-/** XATTR_CREATE and XATTR_REPLACE are setxattr's flags. */
-export const XATTR_CREATE = 1, XATTR_REPLACE = 2;
-/** XATTR_NAME_MAX and XATTR_SIZE_MAX are Linux's limits on a name and a value. */
-export const XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536;
+export { isUserXattrName, XATTR_CREATE, XATTR_REPLACE, XATTR_SIZE_MAX };
+/** XATTR_NAME_MAX is Linux's limit on a name. */
+export const XATTR_NAME_MAX = 255;
 /** XATTR_LIST_MAX is the largest list listxattr returns (Linux's; E2BIG beyond). */
 export const XATTR_LIST_MAX = 65536;
-/** USER_PREFIX is the one namespace the sandbox's file systems store. */
-export const USER_PREFIX = 'user.';
-
-/** isUserName says whether `name` is in the "user." namespace with a name after the dot. */
-export function isUserName(name: string): boolean {
-  return name.startsWith(USER_PREFIX) && name.length > USER_PREFIX.length;
-}
 
 /**
  * check makes xattr_permission's checks of `want` (MAY_READ or MAY_WRITE) on attribute
@@ -39,16 +33,15 @@ export function isUserName(name: string): boolean {
  * read or write permission, and a writable mount to write.
  */
 function check(t: Task, loc: Location, name: string, want: number): void {
-  if (!isUserName(name)) fail(Errno.EOPNOTSUPP);
-  const inode = loc.dentry.inode;
-  const st = inode.stat();
+  if (!isUserXattrName(name)) fail(Errno.EOPNOTSUPP);
+  const st = loc.dentry.inode.stat();
   const fmt = st.mode & S_IFMT;
   if (fmt !== S_IFREG && fmt !== S_IFDIR) fail(want & MAY_WRITE ? Errno.EPERM : Errno.ENODATA);
   if (want & MAY_WRITE) {
-    if (loc.mount.readonly || inode.readonly) fail(Errno.EROFS);
+    checkWritableMount(loc);
     if (fmt === S_IFDIR && st.mode & S_ISVTX && !ownerOrCapable(t.creds, st)) fail(Errno.EPERM);
   }
-  if (!permitted(t.creds, st, want)) fail(Errno.EACCES);
+  mayAccess(t, loc, want);
 }
 
 /** getXattr returns the value of attribute `name` of the file at `loc`. */
@@ -61,7 +54,7 @@ export function getXattr(t: Task, loc: Location, name: string): Buffer {
 export function listXattr(t: Task, loc: Location): string[] {
   const fmt = loc.dentry.inode.stat().mode & S_IFMT;
   if (fmt !== S_IFREG && fmt !== S_IFDIR) return [];
-  return loc.dentry.inode.listxattr(t.creds).filter(isUserName);
+  return loc.dentry.inode.listxattr(t.creds).filter(isUserXattrName);
 }
 
 /** setXattr sets attribute `name` of the file at `loc` (flags: XATTR_CREATE, XATTR_REPLACE). */

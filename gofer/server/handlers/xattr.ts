@@ -6,32 +6,21 @@
  * caller may open for reading. The list of names is read by the gofer, as Linux lists
  * them for anyone who reaches the file.
  *
- * Only the "user." namespace is served: any other name is EOPNOTSUPP and lists show none
- * but user names. "trusted." and "security." attributes act on the host (file
- * capabilities of an executable the host may run, SELinux labels), whatever the sentry
- * asks. A Txattrcreate of size 0 with XATTR_REPLACE alone removes the attribute, as
- * Linux's 9P client sends removexattr.
+ * Only the "user." namespace is served, whatever the sentry asks: any other name is
+ * EOPNOTSUPP and lists show none but user names; a Txattrcreate of size 0 with
+ * XATTR_REPLACE alone removes the attribute (the rules of gofer/p9/xattr.ts).
  */
 import { Errno } from '../../../native/libc';
+import { isUserXattrName, isXattrRemoval, XATTR_SIZE_MAX } from '../../p9/xattr';
 import * as sys from '../../hostfs/sys';
 import { asCaller } from '../caller';
 import { asOwn } from '../../hostfs/creds';
 import type { Fid, Session } from '../session';
 import { isErr, reply, type HandlerTable } from './types';
 
-/** MAX_XATTR is the largest attribute value accepted (the Linux limit). */
-const MAX_XATTR = 65536;
-const XATTR_REPLACE = 2;
-const USER_PREFIX = 'user.';
-
-/** served says whether attribute `name` is one the gofer reads and sets. */
-function served(name: string): boolean {
-  return name.startsWith(USER_PREFIX) && name.length > USER_PREFIX.length;
-}
-
 /** userNames keeps the "user." names of a NUL-separated list. */
 function userNames(list: Buffer): Buffer {
-  const names = list.toString('latin1').split('\0').filter((n) => served(n));
+  const names = list.toString('latin1').split('\0').filter(isUserXattrName);
   return Buffer.from(names.map((n) => `${n}\0`).join(''), 'latin1');
 }
 
@@ -53,7 +42,7 @@ export function commitXattr(s: Session, fid: Fid): number {
   if (x.written !== x.size) return -Errno.EINVAL;
   // The file is re-opened by the gofer itself (the caller may set attributes of a file it
   // cannot read); the attribute is set as the caller.
-  const remove = x.size === 0 && x.flags === XATTR_REPLACE;
+  const remove = isXattrRemoval(x.size, x.flags);
   const r = asOwn(() => withOpen(fid, (fd) => asCaller(s, [fid.file], () => (remove ? sys.removexattr(fd, x.name) : sys.setxattr(fd, x.name, x.data, x.flags)))));
   return typeof r === 'number' ? r : 0;
 }
@@ -63,7 +52,7 @@ export const xattrHandlers: HandlerTable = {
     const fid = s.fid(m.fid);
     if (isErr(fid)) return fid;
     if (m.name.includes('\0')) return -Errno.EINVAL;
-    if (m.name !== '' && !served(m.name)) return -Errno.EOPNOTSUPP;
+    if (m.name !== '' && !isUserXattrName(m.name)) return -Errno.EOPNOTSUPP;
     if (m.newfid !== m.fid && s.fids.has(m.newfid)) return -Errno.EBADF;
     // A value is read as the caller (it needs read permission, as on Linux); the list of
     // names needs none (Linux asks only that the file be reached, as the walk was).
@@ -90,8 +79,8 @@ export const xattrHandlers: HandlerTable = {
     if (fid.file.exp.readonly) return -Errno.EROFS;
     if (fid.open || fid.xattr) return -Errno.EBADF;
     if (m.name.length === 0 || m.name.includes('\0')) return -Errno.EINVAL;
-    if (!served(m.name)) return -Errno.EOPNOTSUPP;
-    if (m.attrSize > MAX_XATTR) return -Errno.E2BIG;
+    if (!isUserXattrName(m.name)) return -Errno.EOPNOTSUPP;
+    if (m.attrSize > XATTR_SIZE_MAX) return -Errno.E2BIG;
     if ((m.flags & ~3) !== 0) return -Errno.EINVAL;
     fid.xattr = { mode: 'write', name: m.name, size: m.attrSize, flags: m.flags, data: Buffer.alloc(m.attrSize), written: 0 };
     return reply('Rxattrcreate', {});

@@ -15,7 +15,7 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
-import { XATTR_REPLACE } from '../../vfs/xattr';
+import { XATTR_REPLACE } from '../../../gofer/p9/xattr';
 import type { Client, Attr, Walked, WatchList } from '../../../gofer/p9/client';
 import type { Received } from '../../../gofer/p9/client-engine';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Message, type Qid } from '../../../gofer/p9';

@@ -14,7 +14,7 @@ import type { Registers } from '../../../../platform';
 import type { Location } from '../../../vfs/mount';
 import { resolve } from '../../../vfs/path';
 import {
-  getXattr, isUserName, listXattr, removeXattr, setXattr,
+  getXattr, isUserXattrName, listXattr, removeXattr, setXattr,
   XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX,
 } from '../../../vfs/xattr';
 import { define } from '../registry';
@@ -49,7 +49,7 @@ function nameArg(t: Task, r: Registers): string {
 /** noLocation answers for a file without a location as Linux does for one that is neither
  * a regular file nor a directory: no user attributes (ENODATA to read, EPERM to write). */
 function noLocation(name: string, write: boolean): never {
-  if (!isUserName(name)) fail(Errno.EOPNOTSUPP);
+  if (!isUserXattrName(name)) fail(Errno.EOPNOTSUPP);
   return fail(write ? Errno.EPERM : Errno.ENODATA);
 }
 
