@@ -18,6 +18,8 @@ export const CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_F
 export const CAP_IPC_LOCK = 14, CAP_SYS_NICE = 23, CAP_SYS_TIME = 25;
 /** CAP_NET_RAW allows raw sockets (sentry/net/host/raw-icmp.ts). */
 export const CAP_NET_RAW = 13;
+/** CAP_SETFCAP sets file capabilities; a user namespace mapping its parent's root needs it (user-namespace.ts). */
+export const CAP_SETFCAP = 31;
 /** CAP_SYSLOG reads and clears the kernel log (syslog(2)). */
 export const CAP_SYSLOG = 34;
 
@@ -94,11 +96,12 @@ export interface IdTriple {
  * setresuid, as capabilities(7) "Effect of user ID changes on capabilities" says (Linux's
  * cap_emulate_setxuid): leaving uid 0 everywhere clears permitted and effective (unless
  * SECBIT_KEEP_CAPS) and ambient; effective uid 0 -> nonzero clears effective; nonzero -> 0
- * copies permitted into effective. SECBIT_NO_SETUID_FIXUP turns all of it off. */
-export function fixupSetuid(c: CapSets, before: IdTriple, after: IdTriple): void {
+ * copies permitted into effective. SECBIT_NO_SETUID_FIXUP turns all of it off. `root` is
+ * the kernel id of uid 0 in the task's user namespace. */
+export function fixupSetuid(c: CapSets, before: IdTriple, after: IdTriple, root = 0): void {
   if (c.securebits & SECBIT_NO_SETUID_FIXUP) return;
-  const hadRoot = before.real === 0 || before.effective === 0 || before.saved === 0;
-  const hasRoot = after.real === 0 || after.effective === 0 || after.saved === 0;
+  const hadRoot = before.real === root || before.effective === root || before.saved === root;
+  const hasRoot = after.real === root || after.effective === root || after.saved === root;
   if (hadRoot && !hasRoot) {
     if (!(c.securebits & SECBIT_KEEP_CAPS)) {
       c.permitted = 0n;
@@ -106,8 +109,8 @@ export function fixupSetuid(c: CapSets, before: IdTriple, after: IdTriple): void
     }
     c.ambient = 0n;
   }
-  if (before.effective === 0 && after.effective !== 0) c.effective = 0n;
-  if (before.effective !== 0 && after.effective === 0) c.effective = c.permitted;
+  if (before.effective === root && after.effective !== root) c.effective = 0n;
+  if (before.effective !== root && after.effective === root) c.effective = c.permitted;
 }
 
 /** ExecIds are the ids a task has (and gets) across execve. */
@@ -137,15 +140,15 @@ export interface ExecResult {
 /** capsForExec computes the ids and sets after execve of a file without file
  * capabilities (Linux's cap_bprm_creds_from_file). The saved ids become the new effective
  * ones. With no_new_privs, no capability is gained and the effective ids fall back to the
- * real ones. */
-export function capsForExec(old: CapSets, ids: ExecIds, file: ExecFileIds, noNewPrivs: boolean): ExecResult {
+ * real ones. `root` is the kernel id of uid 0 in the task's user namespace (-1: none). */
+export function capsForExec(old: CapSets, ids: ExecIds, file: ExecFileIds, noNewPrivs: boolean, root = 0): ExecResult {
   const n: ExecIds = { ...ids, euid: file.setuid ?? ids.euid, egid: file.setgid ?? ids.egid };
   const caps: CapSets = { ...old, permitted: 0n };
   let effective = false;
   if (!(old.securebits & SECBIT_NOROOT)) {
     // Root is treated as if the file had every capability in its permitted and inheritable sets.
-    if (n.euid === 0 || n.uid === 0) caps.permitted = old.bounding | old.inheritable;
-    if (n.euid === 0) effective = true;
+    if (n.euid === root || n.uid === root) caps.permitted = old.bounding | old.inheritable;
+    if (n.euid === root) effective = true;
   }
   const isSetid = n.euid !== ids.uid || n.egid !== ids.gid;
   const gained = !subset(caps.permitted, old.permitted);
@@ -158,7 +161,7 @@ export function capsForExec(old: CapSets, ids: ExecIds, file: ExecFileIds, noNew
   caps.permitted |= caps.ambient;
   caps.effective = effective ? caps.permitted : caps.ambient;
   caps.securebits &= ~SECBIT_KEEP_CAPS;
-  const secure = isSetid || (n.uid !== 0 && (effective || !subset(caps.permitted, caps.ambient)));
+  const secure = isSetid || (n.uid !== root && (effective || !subset(caps.permitted, caps.ambient)));
   return { ids: n, caps, secure };
 }
 

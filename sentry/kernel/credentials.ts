@@ -8,11 +8,14 @@
  */
 import type { Process } from '../../oci/config';
 import { SECBIT_NO_SETUID_FIXUP, capBit, capMask, fullCaps, noCaps, type CapSets } from './capabilities';
+import { capableIn, toKernelId, type UserNamespace } from './user-namespace';
 
 /** Credentials of a task; copied on fork, shared by nobody. */
 export class Credentials {
   /** noNewPrivs is prctl's no_new_privs bit: execve grants no privilege. Never cleared. */
   noNewPrivs = false;
+  /** userns is the user namespace the task is in (user-namespace.ts); null: the sandbox's own. */
+  userns: UserNamespace | null = null;
 
   constructor(
     public uid = 0,
@@ -29,12 +32,25 @@ export class Credentials {
   clone(): Credentials {
     const c = new Credentials(this.uid, this.gid, this.euid, this.egid, this.suid, this.sgid, [...this.groups], { ...this.caps });
     c.noNewPrivs = this.noNewPrivs;
+    c.userns = this.userns;
     return c;
   }
 
-  /** capable tells whether the effective set holds cap (Linux's capable()). */
+  /** capable tells whether the task holds cap over the sandbox, its root user namespace
+   * (Linux's capable()): the effective set, for a task not in a user namespace of its own. */
   capable(cap: number): boolean {
-    return (this.caps.effective & capBit(cap)) !== 0n;
+    return this.userns === null && (this.caps.effective & capBit(cap)) !== 0n;
+  }
+
+  /** capableIn tells whether the task holds cap in user namespace ns (Linux's ns_capable;
+   * undefined: its own namespace). */
+  capableIn(cap: number, ns: UserNamespace | null = this.userns): boolean {
+    return capableIn(this, ns, capBit(cap));
+  }
+
+  /** rootUid is the kernel id of uid 0 in the task's user namespace (-1 when unmapped). */
+  rootUid(): number {
+    return toKernelId(this.userns, 'uid', 0);
   }
 
   /** inGroup tells whether gid is the effective or a supplementary group. */
@@ -49,7 +65,7 @@ export class Credentials {
     const c = this.clone();
     c.euid = this.uid;
     c.egid = this.gid;
-    if (!(c.caps.securebits & SECBIT_NO_SETUID_FIXUP)) c.caps.effective = this.uid === 0 ? c.caps.permitted : 0n;
+    if (!(c.caps.securebits & SECBIT_NO_SETUID_FIXUP)) c.caps.effective = this.uid === this.rootUid() ? c.caps.permitted : 0n;
     return c;
   }
 }

@@ -14,13 +14,14 @@
 import { releaseTmpfs } from '../fsimpl/mountable';
 import { nsFileInode } from '../fsimpl/proc/nodes';
 import type { FileSystem } from '../vfs/inode';
-import { liveNamespaces, type Location, type Mount, type MountNamespace } from '../vfs/mount';
+import { liveNamespaces, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_RELATIME, MS_STRICTATIME, type Location, type Mount, type MountNamespace } from '../vfs/mount';
 import { stepDown } from '../vfs/path';
 import { CAP_SYS_ADMIN, CAP_SYS_CHROOT } from './capabilities';
 import { Errno, fail } from './errors';
 import type { Kernel } from './kernel';
 import { nsInodeGiven } from './namespaces';
 import type { Task } from './task';
+import { ownerOf } from './user-namespace';
 
 /** mountNamespaceOf returns t's mount namespace (the kernel's unless t was given another). */
 export function mountNamespaceOf(t: Task): MountNamespace {
@@ -50,6 +51,25 @@ export function copyMountNamespace(t: Task): MountNamespace {
   return mountNamespaceOf(t).copy();
 }
 
+/** LOCKABLE are the per-mount flags a copy into a less privileged namespace locks. */
+const LOCKABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+/** locked holds the mounts copied into a mount namespace that a less privileged user
+ * namespace owns, with the flags they had then (Linux's MNT_LOCKED and MNT_LOCK_*). */
+const locked = new WeakMap<Mount, number>();
+
+/** lockCopiedMounts locks every mount of `ns` but its root (lock_mnt_tree): called when a
+ * copy's owner is another user namespace than the one it was copied from. Such a mount
+ * cannot be unmounted alone (revealing what it covers) nor lose those flags by remount. */
+export function lockCopiedMounts(ns: MountNamespace): void {
+  for (const m of ns.mounts) if (m !== ns.root.mount) locked.set(m, m.flags & LOCKABLE);
+}
+
+/** lockedFlags returns the flags mount m keeps (undefined: not a locked mount). */
+export function lockedFlags(m: Mount): number | undefined {
+  return locked.get(m);
+}
+
 /** enterCopy puts t (whose file system context is its own: CLONE_NEWNS implies
  * CLONE_FS) in `ns`, a copy of its namespace, with its root and cwd moved to the copies
  * of theirs (Linux's copy_mnt_ns). The namespace it leaves may die: unshare sweeps. */
@@ -66,7 +86,9 @@ export function enterCopy(t: Task, ns: MountNamespace): void {
  * (EINVAL); t's root and cwd become the namespace's root, with what is mounted on it.
  */
 export function joinMountNamespace(t: Task, ns: MountNamespace): void {
-  if (!t.creds.capable(CAP_SYS_ADMIN) || !t.creds.capable(CAP_SYS_CHROOT)) fail(Errno.EPERM);
+  // CAP_SYS_ADMIN over the namespace (its owner) and, with CAP_SYS_CHROOT, in the task's own.
+  const c = t.creds;
+  if (!c.capableIn(CAP_SYS_ADMIN, ownerOf(ns)) || !c.capableIn(CAP_SYS_ADMIN) || !c.capableIn(CAP_SYS_CHROOT)) fail(Errno.EPERM);
   for (const o of t.kernel.tasks.values()) if (o !== t && o.state !== 'exited' && o.fs === t.fs) fail(Errno.EINVAL);
   if (ns.released) fail(Errno.EINVAL);
   t.mntns = ns === t.kernel.mounts ? null : ns;

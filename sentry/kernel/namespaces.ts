@@ -10,9 +10,13 @@
  *     (mount-namespaces.ts); clone refuses it with CLONE_FS (EINVAL), unshare implies CLONE_FS.
  *   - PID (CLONE_NEWPID): a PidNamespace (pid-namespace.ts) below the task's own; clone
  *     puts the child in it, unshare and setns only the task's future children.
- * A new network, user, cgroup or time namespace is EINVAL (the sentry has
- * one of each); without CAP_SYS_ADMIN any namespace but a user one is EPERM first, as
- * Linux checks the capability before it builds anything.
+ *   - user (CLONE_NEWUSER): a UserNamespace (user-namespace.ts) below the task's own, with
+ *     the task's creator as owner; the task gets every capability in it (none outside) and
+ *     is made first, so that the other namespaces of the same call belong to it (and
+ *     CAP_SYS_ADMIN is checked in it). Each other namespace made records its owner.
+ * A new network, cgroup or time namespace is EINVAL (the sentry has one of each);
+ * without CAP_SYS_ADMIN (in the task's user namespace) any namespace but a user one is
+ * EPERM first, as Linux checks the capability before it builds anything.
  *
  * unshare's other flags make shared state private: CLONE_FILES the descriptor table,
  * CLONE_FS the root/cwd/umask, CLONE_SYSVSEM the semaphore undo list (applied and
@@ -22,13 +26,15 @@
  * Each namespace has an nsfs inode number (what /proc/<pid>/ns/<kind> shows): the
  * sandbox's are Linux's initial namespaces' numbers, a new one gets the next free number.
  */
-import { CAP_SYS_ADMIN } from './capabilities';
+import { ALL_CAPS, CAP_SYS_ADMIN } from './capabilities';
+import type { Credentials } from './credentials';
+import { newUserNamespace, ownerOf, setOwner, UserNamespace } from './user-namespace';
 import { Errno, fail } from './errors';
 import { IpcNamespace, ipcNamespaceOf, sandboxIpcNamespace, setIpcNamespace } from './ipc/namespace';
 import { exitSemUndo } from './ipc/sem';
 import { MountNamespace } from '../vfs/mount';
 import { setNamespaceHold } from './ns-holds';
-import { copyMountNamespace, enterCopy, joinMountNamespace, mountNamespaceOf, sweepMountNamespaces } from './mount-namespaces';
+import { copyMountNamespace, enterCopy, joinMountNamespace, lockCopiedMounts, mountNamespaceOf, sweepMountNamespaces } from './mount-namespaces';
 import type { Task } from './task';
 import { childPidNamespaceOf, newPidNamespace, PidNamespace, pidNamespaceOf, rootPidNamespace, setChildPidNamespace } from './pid-namespace';
 import {
@@ -73,6 +79,7 @@ export function nsInodeOf(t: Task, type: string): number {
   if (type === 'ipc' && ipcNamespaceOf(t) !== sandboxIpcNamespace(k)) ns = ipcNamespaceOf(t);
   if (type === 'mnt' && mountNamespaceOf(t) !== k.mounts) ns = mountNamespaceOf(t);
   if (type === 'pid' && !pidNamespaceOf(t).isRoot) ns = pidNamespaceOf(t);
+  if (type === 'user') ns = t.creds.userns;
   if (type === 'pid_for_children') {
     // A namespace from unshare has no file until its init exists (Linux's pidns_for_children_get).
     const c = childPidNamespaceOf(t);
@@ -136,12 +143,14 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   let ns: object | undefined = kind === 'uts' ? k : kind === 'ipc' ? sandboxIpcNamespace(k) : kind === 'mnt' ? k.mounts : kind === 'pid' ? rootPidNamespace(k) : undefined;
   if (!kind) {
     ns = namespacesByInode.get(ino)?.deref();
-    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof MountNamespace ? 'mnt' : ns instanceof PidNamespace ? 'pid' : 'uts';
+    kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof MountNamespace ? 'mnt' : ns instanceof PidNamespace ? 'pid'
+      : ns instanceof UserNamespace ? 'user' : 'uts';
   }
   if (!kind) fail(Errno.EINVAL);
   if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
-  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
-  if (kind === 'user') fail(Errno.EINVAL);
+  if (kind === 'user') return joinUserNamespace(t, (ns as UserNamespace | undefined) ?? null);
+  // CAP_SYS_ADMIN over the namespace (its owner's user namespace) and in the task's own.
+  if (!t.creds.capableIn(CAP_SYS_ADMIN, ns ? ownerOf(ns) : null) || !t.creds.capableIn(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   if (kind === 'uts') t.utsns = ns === k ? null : (ns as UtsNamespace);
   if (kind === 'ipc') {
     exitSemUndo(t.tg);
@@ -158,7 +167,7 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
 
 /** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */
 const NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
-const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID;
+const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUSER;
 
 /** TaskNamespaces are the namespaces a task is in that the sentry keeps per task. */
 export interface TaskNamespaces {
@@ -168,6 +177,31 @@ export interface TaskNamespaces {
   mntns: MountNamespace;
   /** pidns is where a child goes (clone) or the task's children will go (unshare). */
   pidns: PidNamespace;
+  /** creds, with CLONE_NEWUSER, are the task's credentials in its new user namespace. */
+  creds?: Credentials;
+}
+
+/** enterUserNamespace gives credentials c (a copy) to a task entering user namespace ns,
+ * as Linux's set_cred_user_ns: every capability there, none inheritable or ambient. */
+function enterUserNamespace(c: Credentials, ns: UserNamespace): Credentials {
+  const n = c.clone();
+  n.userns = ns;
+  n.caps = { effective: ALL_CAPS, permitted: ALL_CAPS, bounding: ALL_CAPS, inheritable: 0n, ambient: 0n, securebits: 0 };
+  return n;
+}
+
+/**
+ * joinUserNamespace is setns(2) into user namespace ns (null: the sandbox's) for t, as
+ * Linux's userns_install: not its own (EINVAL), a single-threaded task that shares its
+ * file system context with nobody (EINVAL), CAP_SYS_ADMIN in ns (EPERM; so never an
+ * ancestor), then every capability there.
+ */
+function joinUserNamespace(t: Task, ns: UserNamespace | null): number {
+  if (ns === t.creds.userns) fail(Errno.EINVAL);
+  if ([...t.tg.tasks].some((o) => o !== t && o.state !== 'exited') || sharesWithOther(t, (o) => o.fs === t.fs)) fail(Errno.EINVAL);
+  if (!t.creds.capableIn(CAP_SYS_ADMIN, ns)) fail(Errno.EPERM);
+  t.creds = ns === null ? t.creds : enterUserNamespace(t.creds, ns);
+  return 0;
 }
 
 /**
@@ -179,15 +213,29 @@ export function newNamespaces(t: Task, flags: number): TaskNamespaces {
   const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, mntns: mountNamespaceOf(t), pidns: childPidNamespaceOf(t) };
   const wanted = flags & NEW_NAMESPACES;
   if (wanted === 0) return out;
-  if ((wanted & ~CLONE_NEWUSER) !== 0 && !t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  let creds = t.creds;
+  if (flags & CLONE_NEWUSER) {
+    // A chrooted task cannot make one (it could escape its root by mounting): EPERM.
+    const root = mountNamespaceOf(t).root;
+    const chrooted = t.fs.root.dentry !== root.dentry || t.fs.root.mount !== root.mount;
+    creds = out.creds = enterUserNamespace(t.creds, newUserNamespace(t.creds, chrooted));
+  }
+  if ((wanted & ~CLONE_NEWUSER) !== 0 && !creds.capableIn(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   if ((wanted & ~SUPPORTED) !== 0) fail(Errno.EINVAL);
   if (flags & CLONE_NEWUTS) {
     const u = utsNamespaceOf(t);
     out.utsns = { hostname: u.hostname, domainname: u.domainname };
   }
   if (flags & CLONE_NEWIPC) out.ipcns = new IpcNamespace();
-  if (flags & CLONE_NEWNS) out.mntns = copyMountNamespace(t);
+  if (flags & CLONE_NEWNS) {
+    out.mntns = copyMountNamespace(t);
+    // A copy for a less privileged user namespace keeps its mounts as they are (locked).
+    if (creds.userns !== ownerOf(mountNamespaceOf(t))) lockCopiedMounts(out.mntns);
+  }
   if (flags & CLONE_NEWPID) out.pidns = newPidNamespace(t);
+  for (const [flag, ns] of [[CLONE_NEWUTS, out.utsns], [CLONE_NEWIPC, out.ipcns], [CLONE_NEWNS, out.mntns], [CLONE_NEWPID, out.pidns]] as const) {
+    if (flags & flag && ns) setOwner(ns, creds.userns);
+  }
   return out;
 }
 
@@ -230,5 +278,6 @@ export function unshare(t: Task, flags: number): number {
     enterCopy(t, ns.mntns);
     sweepMountNamespaces(t.kernel);
   }
+  if (ns.creds) t.creds = ns.creds;
   return 0;
 }

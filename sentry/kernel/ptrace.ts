@@ -84,7 +84,7 @@ export class Tracee {
 export function mayAccess(c: Credentials, target: Task): boolean {
   const tc = target.creds;
   const sameIds = [tc.uid, tc.euid, tc.suid].every((u) => u === c.uid) && [tc.gid, tc.egid, tc.sgid].every((g) => g === c.gid);
-  return sameIds || c.capable(CAP_SYS_PTRACE);
+  return sameIds || c.capableIn(CAP_SYS_PTRACE, tc.userns);
 }
 
 function link(tracer: Task, tracee: Task, seized: boolean, options: number): void {

@@ -22,7 +22,7 @@ import { inheritTimerSlack } from './timer-slack';
 export * from './clone-flags';
 import {
   CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_SETTLS,
-  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
+  CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
 } from './clone-flags';
 import { CAP_SYS_ADMIN } from './capabilities';
 import { defaultAction, SIG_DFL, SIG_IGN } from './signal-types';
@@ -62,7 +62,9 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   // Linux's copy_process: a thread stays in its creator's pid namespace, and an init
   // (the sandbox's or a namespace's) cannot make siblings with CLONE_PARENT.
-  if (f & CLONE_THREAD && f & CLONE_NEWPID) fail(Errno.EINVAL);
+  if (f & CLONE_THREAD && f & (CLONE_NEWPID | CLONE_NEWUSER)) fail(Errno.EINVAL);
+  // A new user namespace cannot share the root and cwd of the old one (copy_process).
+  if ((f & (CLONE_NEWUSER | CLONE_FS)) === (CLONE_NEWUSER | CLONE_FS)) fail(Errno.EINVAL);
   if (f & CLONE_PARENT && (parent.tg === k.init || isNestedInit(parent.tg, k))) fail(Errno.EINVAL);
   checkNproc(parent);
   checkPidsLimit(k);
@@ -98,7 +100,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
     parentGroup?.children.add(tg);
     k.groups.set(tid, tg);
   }
-  const child = new TaskClass(k, tid, tg, regs, parent.fp.clone(), mm, fds, fs, parent.creds.clone() as Credentials);
+  const child = new TaskClass(k, tid, tg, regs, parent.fp.clone(), mm, fds, fs, ns.creds ?? parent.creds.clone() as Credentials);
   if (!thread) tg.leader = child;
   tg.tasks.add(child);
   child.name = parent.name;

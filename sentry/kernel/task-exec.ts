@@ -22,6 +22,7 @@ import { retireContext } from './cputime';
 import { deleteAllTimers } from './posix-timers';
 import { limitOf, RLIMIT_STACK } from './rlimits';
 import { MAY_EXEC, type Credentials } from './credentials';
+import { hasMapping } from './user-namespace';
 import { Errno, fail, LinuxError } from './errors';
 import { defaultAction, SIG_IGN } from './signal-types';
 import type { Task } from './task';
@@ -115,11 +116,12 @@ const S_IXGRP = 0o010;
 function execCredentials(c: Credentials, loc: Location): ExecResult {
   const st = loc.dentry.inode.stat();
   const file: ExecFileIds = {};
-  if (!(loc.mount.flags & MS_NOSUID) && !c.noNewPrivs) {
+  // A file whose owner or group has no id in the task's user namespace grants neither (bprm_fill_uid).
+  if (!(loc.mount.flags & MS_NOSUID) && !c.noNewPrivs && hasMapping(c.userns, 'uid', st.uid) && hasMapping(c.userns, 'gid', st.gid)) {
     if (st.mode & S_ISUID) file.setuid = st.uid;
     if ((st.mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) file.setgid = st.gid;
   }
-  return capsForExec(c.caps, { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid }, file, c.noNewPrivs);
+  return capsForExec(c.caps, { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid }, file, c.noNewPrivs, c.rootUid());
 }
 
 /**

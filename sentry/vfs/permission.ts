@@ -13,6 +13,7 @@
 import { Errno } from '../kernel/errors';
 import { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER } from '../kernel/capabilities';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, type Credentials } from '../kernel/credentials';
+import { hasMapping } from '../kernel/user-namespace';
 import { O_ACCMODE, O_NOATIME, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './file';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID } from './inode';
 
@@ -25,10 +26,11 @@ export interface FileAttrs {
   unmapped?: boolean;
 }
 
-/** capableWrt is capable_wrt_inode_uidgid: the caller holds `cap` and the file's owner
- * and group are both mapped into the container. */
+/** capableWrt is capable_wrt_inode_uidgid: the caller holds `cap` in its user namespace
+ * and the file's owner and group are both mapped there (and into the container). */
 export function capableWrt(c: Credentials, cap: number, st: FileAttrs): boolean {
-  return !st.unmapped && c.capable(cap);
+  if (st.unmapped || !c.capableIn(cap)) return false;
+  return c.userns === null || (hasMapping(c.userns, 'uid', st.uid) && hasMapping(c.userns, 'gid', st.gid));
 }
 
 /**

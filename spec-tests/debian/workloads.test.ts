@@ -10,8 +10,9 @@
  * xattrs through tar, script's pty, nice and taskset, Python's signals, threads and
  * socketpairs, the sanitizers (UBSan, TSan, ASan's overflow report; its leak check is
  * asan.test.ts's), a static binary, a venv, a 1 TiB reservation, RLIMIT_AS, dpkg, useradd, xz's
- * threads and a sqlite vacuum. Each is a first thing a CI job or a service does.
+ * threads and a sqlite vacuum, unshare -r as a user. Each is a first thing a CI job or a service does.
  */
+import { withCapabilities } from '../behaviour/compare';
 import { expectSameAsRunc } from './image';
 const CASES: Array<[string, string]> = [
   ['http.server + curl', `(python3 -m http.server 8123 --bind 127.0.0.1 >/dev/null 2>&1 &) ; for i in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8123/ && break; sleep 0.1; done; curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8123/; echo hi > x.txt; curl -s http://127.0.0.1:8123/x.txt`],
@@ -74,3 +75,11 @@ import tempfile, shutil; d = tempfile.mkdtemp(); open(d + "/f", "w").write("x");
 describe('Debian workloads under tvisor match runc', () => {
   test.each(CASES)('%s', (_name, script) => expectSameAsRunc(script));
 });
+
+/** UNSHARE_AS_USER: a user's own user namespace (unshare -r), as rootless tools make one:
+ * the ids and maps it shows, the owners of root's files (65534), a tmpfs it mounts in a
+ * mount namespace of its own, a PID and a UTS namespace, and root's file it may not write.
+ * The container's root gets CAP_SETUID and CAP_SETGID to become uid 1000 (setpriv). */
+const UNSHARE_AS_USER = `touch roots && chmod 777 . && setpriv --reuid 1000 --regid 1000 --clear-groups sh -c 'unshare -r id; unshare -r cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; unshare -r ls -ln /etc/passwd | cut -d" " -f3,4; unshare -rm sh -c "mount -t tmpfs x /tmp && touch /tmp/a && ls -ln /tmp | tail -1 | cut -d\\" \\" -f3,4 && umount /tmp && echo umounted"; unshare -rfp sh -c "echo pid \\$\\$"; unshare -ru sh -c "hostname inner && hostname"; unshare -r sh -c "echo x >> roots"; echo "write $?"; id -u'`;
+
+test('Debian: unshare -r as a user under tvisor matches runc', () => expectSameAsRunc(UNSHARE_AS_USER, { editSpec: withCapabilities(['CAP_SETUID', 'CAP_SETGID']) }));

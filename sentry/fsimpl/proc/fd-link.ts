@@ -93,7 +93,7 @@ export function mayInspect(asker: Task | null, target: Task): boolean {
   const a = asker.creds, c = target.creds;
   const uids = [c.uid, c.euid, c.suid], gids = [c.gid, c.egid, c.sgid];
   if (uids.every((u) => u === a.euid) && gids.every((g) => g === a.egid)) return true;
-  return a.capable(CAP_SYS_PTRACE);
+  return a.capableIn(CAP_SYS_PTRACE, c.userns);
 }
 
 /** ProcFdLink is /proc/<pid>/fd/N for descriptor `fd` of task `t`, open on `f`; `asker`

@@ -128,7 +128,9 @@ class ProcDirFile extends FileDescription {
 
 /** ProcFile has contents generated at open. */
 export class ProcFile extends ProcInode {
-  constructor(pfs: ProcFs, path: string, readonly generate: () => string | Buffer, owner?: () => [number, number], mode = 0o444) {
+  /** generate makes the contents at open, for the opener `c` when given (what depends on
+   * who reads: ids seen through the reader's user namespace). */
+  constructor(pfs: ProcFs, path: string, readonly generate: (c?: Credentials) => string | Buffer, owner?: () => [number, number], mode = 0o444) {
     super(pfs, path, S_IFREG | mode, owner);
   }
 
@@ -141,7 +143,7 @@ export class ProcFile extends ProcInode {
   open(loc: Location, flags: number, _c?: Credentials): FileDescription {
     this.alive();
     if ((flags & 3) !== 0) fail(Errno.EACCES);
-    const g = this.generate();
+    const g = this.generate(_c);
     return new ProcFileDesc(loc, flags, this, typeof g === 'string' ? Buffer.from(g) : g);
   }
 }
@@ -155,7 +157,7 @@ export type ProcStore = (t: Task, data: Buffer) => void;
  * may (EACCES otherwise), `store` applies each write. Its contents are generated at open
  * as ProcFile's are. */
 export class ProcWritableFile extends ProcFile {
-  constructor(pfs: ProcFs, path: string, generate: () => string | Buffer, readonly store: ProcStore,
+  constructor(pfs: ProcFs, path: string, generate: (c?: Credentials) => string | Buffer, readonly store: ProcStore,
     readonly mayWrite: (c: Credentials) => boolean, owner?: () => [number, number], mode = 0o644) {
     super(pfs, path, generate, owner, mode);
   }
@@ -164,7 +166,7 @@ export class ProcWritableFile extends ProcFile {
     this.alive();
     const writing = (flags & 3) !== 0;
     if (writing && (!c || !this.mayWrite(c))) fail(Errno.EACCES);
-    const g = (flags & 3) === 1 ? Buffer.alloc(0) : this.generate();
+    const g = (flags & 3) === 1 ? Buffer.alloc(0) : this.generate(c);
     return new ProcFileDesc(loc, flags & ~O_TRUNC, this, typeof g === 'string' ? Buffer.from(g) : g);
   }
 }

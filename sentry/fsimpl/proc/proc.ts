@@ -2,6 +2,7 @@
  * procfs: /proc as the sandbox sees it. Every file is generated from the sentry's own
  * state (its tasks, its memory file, its mounts), never read from the host's /proc.
  */
+import { fromKernelId } from '../../kernel/user-namespace';
 import { capHex } from '../../kernel/capabilities';
 import type { Credentials } from '../../kernel/credentials';
 import { UTS_RELEASE, UTS_VERSION, type Kernel } from '../../kernel/kernel';
@@ -135,16 +136,19 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const times = `${ticks(own.user)} ${ticks(own.sys)} ${ticks(g.cpu.children.user)} ${ticks(g.cpu.children.sys)} ${20 + nice} ${nice}`;
       return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
     }, owner)],
-    ['status', () => new ProcFile(pfs, `${base}/status`, () => {
+    ['status', () => new ProcFile(pfs, `${base}/status`, (reader) => {
       const t = leader();
       const c = t?.creds;
+      // Ids as the reader's user namespace sees them.
+      const u = (kid: number | undefined) => (kid === undefined ? kid : fromKernelId(reader?.userns ?? null, 'uid', kid));
+      const gi = (kid: number | undefined) => (kid === undefined ? kid : fromKernelId(reader?.userns ?? null, 'gid', kid));
       const tracerPid = (u: Task | undefined): number => (u?.traced ? tidIn(ns, u.traced.tracer) : 0);
       // Umask, Ngid (no NUMA balancing), TracerPid (the thread's tracer, kernel/ptrace.ts) and the
       // Groups line's trailing space are Linux's; the signal lines are task_sig's.
       return [`Name:\t${t?.name ?? ''}`, ...(t && !g.zombie ? [`Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`] : []), `State:\t${state()}`,
         `Tgid:\t${tgid}`, 'Ngid:\t0', `Pid:\t${id()}`, `PPid:\t${pidIn(ns, g.parent)}`, `TracerPid:\t${tracerPid(thread ?? t)}`,
-        `Uid:\t${c?.uid}\t${c?.euid}\t${c?.suid}\t${c?.euid}`, `Gid:\t${c?.gid}\t${c?.egid}\t${c?.sgid}\t${c?.egid}`,
-        `Groups:\t${c?.groups.join(' ') ?? ''} `, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
+        `Uid:\t${u(c?.uid)}\t${u(c?.euid)}\t${u(c?.suid)}\t${u(c?.euid)}`, `Gid:\t${gi(c?.gid)}\t${gi(c?.egid)}\t${gi(c?.sgid)}\t${gi(c?.egid)}`,
+        `Groups:\t${c?.groups.map((x) => gi(x)).join(' ') ?? ''} `, ...nsStatusLines(g, thread, k, ns), ...(g.zombie ? [] : memoryStatusLines(t)), `Threads:\t${threads()}`,
         ...(t ? signalStatusLines(t) : ['SigBlk:\t0000000000000000']),
         ...(c ? capabilityLines(c) : []), ...(c ? seccompStatusLines(k.seccomp) : []), ...(t ? affinityStatusLines(t) : []), ...(t ? contextSwitchLines(t) : []), ''].join('\n');
     }, owner)],

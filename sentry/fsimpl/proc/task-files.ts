@@ -5,6 +5,7 @@
  */
 import { INITIAL_NS_INODES, nsInodeOf } from '../../kernel/namespaces';
 import { CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../../kernel/capabilities';
+import { mapText, writeMap, writeSetgroups } from '../../kernel/user-namespace';
 import { Errno, fail } from '../../kernel/errors';
 import type { Kernel } from '../../kernel/kernel';
 import { limitOf, RLIM_INFINITY } from '../../kernel/rlimits';
@@ -159,6 +160,18 @@ function childrenText(g: ThreadGroup, thread: Task): string {
 export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, leader: () => Task | undefined,
   owner: () => [number, number], thread?: Task): [string, () => Inode][] {
   const view = () => procViewOf(k);
+  const userNs = () => leader()?.creds.userns ?? null;
+  // uid_map and gid_map: a user namespace of the sandbox's shows its map to the reader
+  // (lower ids as the reader sees them) and takes one write (user-namespace.ts); the
+  // sandbox's own shows the container's mappings and is written already (EPERM).
+  const idMapFile = (kind: 'uid' | 'gid') => [`${kind}_map`, () => new ProcWritableFile(pfs, `${base}/${kind}_map`, (c) => {
+    const ns = userNs();
+    return ns ? mapText(ns, kind, c?.userns ?? null) : kind === 'uid' ? view().uidMap : view().gidMap;
+  }, (t, data) => {
+    const ns = userNs();
+    if (!ns) fail(Errno.EPERM);
+    writeMap(ns, kind, t.creds, data.toString('latin1'));
+  }, () => true, owner)] as [string, () => Inode];
   const file = (name: string, text: () => string, mode = 0o444) => [name, () => new ProcFile(pfs, `${base}/${name}`, text, owner, mode)] as [string, () => Inode];
   const oomWriter = (name: string, legacy: boolean, text: () => string) => [name, () => new ProcWritableFile(pfs, `${base}/${name}`, text, (t, data) => {
     const n = parseProcInt(data);
@@ -179,9 +192,14 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
     oomWriter('oom_score_adj', false, () => `${g.oom.adj}\n`),
     oomWriter('oom_adj', true, () => `${g.oom.adj === OOM_SCORE_ADJ_MAX ? OOM_ADJUST_MAX : Math.trunc((g.oom.adj * -OOM_DISABLE) / OOM_SCORE_ADJ_MAX)}\n`),
     file('oom_score', () => `${oomScore(g, leader())}\n`),
-    file('uid_map', () => view().uidMap),
-    file('gid_map', () => view().gidMap),
-    file('setgroups', () => 'allow\n'),
+    idMapFile('uid'),
+    idMapFile('gid'),
+    // setgroups: "allow" or "deny" (user-namespace.ts); the sandbox's own allows and stays so.
+    ['setgroups', () => new ProcWritableFile(pfs, `${base}/setgroups`, () => `${userNs()?.setgroups ?? 'allow'}\n`, (t, data) => {
+      const ns = userNs();
+      if (ns) writeSetgroups(ns, t.creds, data.toString('latin1'));
+      else if (data.toString('latin1').trim() !== 'allow') fail(Errno.EPERM);
+    }, () => true, owner)],
     // No audit: the ids of a process never logged in (AUDIT_UID_UNSET), as in runc's container.
     file('loginuid', () => '4294967295', 0o644),
     file('sessionid', () => '4294967295'),

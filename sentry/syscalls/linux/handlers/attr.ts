@@ -3,7 +3,7 @@
  */
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { checkMapped } from '../../../kernel/user-namespace';
+import { givenId } from '../../../kernel/user-namespace';
 import type { SetAttr, Timespec } from '../../../vfs/inode';
 import type { Location } from '../../../vfs/mount';
 import { accessAt, setAttr } from '../../../vfs/ops';
@@ -35,11 +35,10 @@ define(452, (t, r) => {
   return chmod(t, loc, u32(r, 2));
 }, 'full');
 
-/** chown changes a file's owner and group (-1 keeps one); an id the user namespace does
- * not map is EINVAL (chown_common), after the lookup and before any permission check. */
-function chown(t: Task, loc: Location, uid: number, gid: number): number {
-  if (uid !== 0xffffffff) checkMapped(t.kernel, 'uid', uid);
-  if (gid !== 0xffffffff) checkMapped(t.kernel, 'gid', gid);
+/** chown changes a file's owner and group (-1 keeps one); an id the caller's user
+ * namespace or the container's does not map is EINVAL (chown_common), after the lookup and before any permission check. */
+function chown(t: Task, loc: Location, givenUid: number, givenGid: number): number {
+  const uid = givenId(t.kernel, t.creds.userns, 'uid', givenUid), gid = givenId(t.kernel, t.creds.userns, 'gid', givenGid);
   const a: SetAttr = {};
   if (uid !== 0xffffffff) a.uid = uid;
   if (gid !== 0xffffffff) a.gid = gid;

@@ -11,7 +11,7 @@ import {
 } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { checkMapped } from '../../../kernel/user-namespace';
+import { fromKernelId, givenId } from '../../../kernel/user-namespace';
 import type { Registers } from '../../../../platform';
 import { define } from '../registry';
 import { u32 } from './util';
@@ -19,11 +19,16 @@ import { u32 } from './util';
 const NO_ID = 0xffffffff;
 const NGROUPS_MAX = 65536;
 
+type Kind = 'uid' | 'gid';
+
+/** shown is kernel id `kid` as t's user namespace sees it (65534 when unmapped there). */
+const shown = (t: Task, kind: Kind, kid: number) => fromKernelId(t.creds.userns, kind, kid);
+
 // Identity.
-define(102, (t) => t.creds.uid, 'full');
-define(107, (t) => t.creds.euid, 'full');
-define(104, (t) => t.creds.gid, 'full');
-define(108, (t) => t.creds.egid, 'full');
+define(102, (t) => shown(t, 'uid', t.creds.uid), 'full');
+define(107, (t) => shown(t, 'uid', t.creds.euid), 'full');
+define(104, (t) => shown(t, 'gid', t.creds.gid), 'full');
+define(108, (t) => shown(t, 'gid', t.creds.egid), 'full');
 define(115, (t, r) => {
   const n = r.argInt(0);
   const g = t.creds.groups;
@@ -31,26 +36,29 @@ define(115, (t, r) => {
   if (n === 0) return g.length;
   if (n < g.length) fail(Errno.EINVAL);
   const b = Buffer.alloc(4 * g.length);
-  g.forEach((x, i) => b.writeUInt32LE(x, 4 * i));
+  g.forEach((x, i) => b.writeUInt32LE(shown(t, 'gid', x), 4 * i));
   t.mm.write(r.arg(1), b);
   return g.length;
 }, 'full');
 define(116, (t, r) => {
-  if (!t.creds.capable(CAP_SETGID)) fail(Errno.EPERM);
+  // may_setgroups: CAP_SETGID in the task's namespace, whose gid_map is written and setgroups allowed.
+  const ns = t.creds.userns;
+  if (!t.creds.capableIn(CAP_SETGID) || (ns !== null && (ns.gidMap === null || ns.setgroups === 'deny'))) fail(Errno.EPERM);
   const n = r.argInt(0);
   if (n < 0 || n > NGROUPS_MAX) fail(Errno.EINVAL);
   const b = t.mm.read(r.arg(1), 4 * n);
-  const groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(4 * i));
-  for (const g of groups) checkMapped(t.kernel, 'gid', g);
+  const groups = Array.from({ length: n }, (_, i) => kernelId(t, 'gid', b.readUInt32LE(4 * i)));
   // Linux sorts the list (groups_sort): getgroups returns it in ascending order.
   t.creds.groups = groups.sort((a, b) => a - b);
   return 0;
 }, 'full');
 
-type Kind = 'uid' | 'gid';
 const ids = (t: Task, kind: Kind): [number, number, number] =>
   (kind === 'uid' ? [t.creds.uid, t.creds.euid, t.creds.suid] : [t.creds.gid, t.creds.egid, t.creds.sgid]);
-const mayChange = (t: Task, kind: Kind) => t.creds.capable(kind === 'uid' ? CAP_SETUID : CAP_SETGID);
+const mayChange = (t: Task, kind: Kind) => t.creds.capableIn(kind === 'uid' ? CAP_SETUID : CAP_SETGID);
+
+/** kernelId is the kernel id of id `v` given by t (user-namespace.ts's givenId). */
+const kernelId = (t: Task, kind: Kind, v: number) => givenId(t.kernel, t.creds.userns, kind, v);
 
 /** commit stores new real/effective/saved ids; for user ids, the capability sets follow
  * (capabilities(7) "Effect of user ID changes on capabilities"). */
@@ -62,21 +70,15 @@ function commit(t: Task, kind: Kind, next: [number, number, number]): number {
   }
   const before = { real: c.uid, effective: c.euid, saved: c.suid };
   [c.uid, c.euid, c.suid] = next;
-  fixupSetuid(c.caps, before, { real: c.uid, effective: c.euid, saved: c.suid });
+  fixupSetuid(c.caps, before, { real: c.uid, effective: c.euid, saved: c.suid }, c.rootUid());
   return 0;
-}
-
-/** checkGiven refuses (EINVAL) an id other than -1 that the user namespace does not map,
- * before any permission check, as Linux's setre*id and setres*id do. */
-function checkGiven(t: Task, kind: Kind, given: number[]): void {
-  for (const v of given) if (v !== NO_ID) checkMapped(t.kernel, kind, v);
 }
 
 /** setId implements setuid/setgid (an unmapped id is EINVAL): with CAP_SETUID (CAP_SETGID) all three ids, otherwise
  * the effective one, to the real or saved id only. */
-function setId(t: Task, kind: Kind, id: number): number {
-  if (id === NO_ID) fail(Errno.EINVAL);
-  checkMapped(t.kernel, kind, id);
+function setId(t: Task, kind: Kind, given: number): number {
+  if (given === NO_ID) fail(Errno.EINVAL);
+  const id = kernelId(t, kind, given);
   const [real, , saved] = ids(t, kind);
   if (mayChange(t, kind)) return commit(t, kind, [id, id, id]);
   if (id !== real && id !== saved) fail(Errno.EPERM);
@@ -86,8 +88,9 @@ function setId(t: Task, kind: Kind, id: number): number {
 /** setReId implements setreuid/setregid: the real id may become the effective one, the
  * effective id any of the three; the saved id follows the effective one when the real id
  * is set or the effective one moves away from the real one. */
-function setReId(t: Task, kind: Kind, r: number, e: number): number {
-  checkGiven(t, kind, [r, e]);
+function setReId(t: Task, kind: Kind, givenR: number, givenE: number): number {
+  // Unmapped ids are EINVAL before any permission check, as Linux's setre*id and setres*id.
+  const r = kernelId(t, kind, givenR), e = kernelId(t, kind, givenE);
   const [real, eff, saved] = ids(t, kind);
   const cap = mayChange(t, kind);
   if (r !== NO_ID && r !== real && r !== eff && !cap) fail(Errno.EPERM);
@@ -99,8 +102,8 @@ function setReId(t: Task, kind: Kind, r: number, e: number): number {
 
 /** setResId implements setresuid/setresgid: each id given must be one of the current
  * three, unless the task holds CAP_SETUID (CAP_SETGID). */
-function setResId(t: Task, kind: Kind, r: number, e: number, s: number): number {
-  checkGiven(t, kind, [r, e, s]);
+function setResId(t: Task, kind: Kind, givenR: number, givenE: number, givenS: number): number {
+  const r = kernelId(t, kind, givenR), e = kernelId(t, kind, givenE), s = kernelId(t, kind, givenS);
   const cur = ids(t, kind);
   const cap = mayChange(t, kind);
   for (const v of [r, e, s]) if (v !== NO_ID && !cap && !cur.includes(v)) fail(Errno.EPERM);
@@ -117,10 +120,10 @@ function getRes(t: Task, vals: number[], addrs: bigint[]): number {
   vals.forEach((v, i) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); t.mm.write(addrs[i], b); });
   return 0;
 }
-define(118, (t, r) => getRes(t, [t.creds.uid, t.creds.euid, t.creds.suid], [r.arg(0), r.arg(1), r.arg(2)]), 'full');
-define(120, (t, r) => getRes(t, [t.creds.gid, t.creds.egid, t.creds.sgid], [r.arg(0), r.arg(1), r.arg(2)]), 'full');
-define(122, (t) => t.creds.euid, 'partial', 'the filesystem uid is the effective uid');
-define(123, (t) => t.creds.egid, 'partial', 'the filesystem gid is the effective gid');
+define(118, (t, r) => getRes(t, [t.creds.uid, t.creds.euid, t.creds.suid].map((v) => shown(t, 'uid', v)), [r.arg(0), r.arg(1), r.arg(2)]), 'full');
+define(120, (t, r) => getRes(t, [t.creds.gid, t.creds.egid, t.creds.sgid].map((v) => shown(t, 'gid', v)), [r.arg(0), r.arg(1), r.arg(2)]), 'full');
+define(122, (t) => shown(t, 'uid', t.creds.euid), 'partial', 'the filesystem uid is the effective uid');
+define(123, (t) => shown(t, 'gid', t.creds.egid), 'partial', 'the filesystem gid is the effective gid');
 
 // capget/capset. Header: { u32 version; i32 pid }. Data: { u32 effective, permitted,
 // inheritable } once (version 1, 32 bits) or twice (versions 2 and 3, low word first).

@@ -118,7 +118,7 @@ define(161, (t, r) => {
   const p = pathArg(t, r, 0);
   const loc = resolve(t, dirLocation(t, AT_FDCWD, p), p, { follow: true, directory: true });
   mayAccess(t, loc, MAY_EXEC);
-  if (!t.creds.capable(CAP_SYS_CHROOT)) fail(Errno.EPERM);
+  if (!t.creds.capableIn(CAP_SYS_CHROOT)) fail(Errno.EPERM);
   t.fs.root = loc;
   return 0;
 }, 'full');

@@ -107,7 +107,7 @@ define(274, (t, r) => {
   if (!target || pid < 0) fail(Errno.ESRCH);
   // ptrace read access, simplified: same user (real ids) or CAP_SYS_PTRACE.
   const c = t.creds, tc = target.creds;
-  if (target.tg !== t.tg && !(c.uid === tc.uid && c.uid === tc.euid && c.uid === tc.suid) && !c.capable(CAP_SYS_PTRACE)) fail(Errno.EPERM);
+  if (target.tg !== t.tg && !(c.uid === tc.uid && c.uid === tc.euid && c.uid === tc.suid) && !c.capableIn(CAP_SYS_PTRACE, tc.userns)) fail(Errno.EPERM);
   const b = Buffer.alloc(8);
   b.writeBigUInt64LE(robustListOf(target));
   t.mm.write(r.arg(1), b);

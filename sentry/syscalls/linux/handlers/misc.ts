@@ -3,6 +3,7 @@
  * set_tid_address, rseq, rlimits, rusage, times, scheduling, prctl.
  * Every answer comes from the sandbox's state, never from the host's.
  */
+import { ownerOf } from '../../../kernel/user-namespace';
 import { showHostName } from '../../../kernel/host-title';
 import { isChildSubreaper, setChildSubreaper, taskByTid } from '../../../kernel/pid-namespace';
 import { randomFill } from '../../../../native/random';
@@ -40,7 +41,8 @@ define(63, (t, r) => {
 /** setUtsName is sethostname and setdomainname: EPERM before EINVAL, as Linux checks. */
 function setUtsName(t: Task, r: Registers, which: 'hostname' | 'domainname'): number {
   const len = r.argInt(1);
-  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  // CAP_SYS_ADMIN over the UTS namespace: in the user namespace that owns it.
+  if (!t.creds.capableIn(CAP_SYS_ADMIN, ownerOf(utsNamespaceOf(t)))) fail(Errno.EPERM);
   if (len < 0 || len > 64) fail(Errno.EINVAL);
   utsNamespaceOf(t)[which] = t.mm.read(r.arg(0), len).toString('utf8');
   return 0;

@@ -10,9 +10,11 @@ import { CAP_SYS_ADMIN } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { newMountable, releaseTmpfs, remountTmpfs } from '../../../fsimpl/mountable';
-import { inUse, mountNamespaceOf, releaseUnmounted } from '../../../kernel/mount-namespaces';
+import { inUse, lockedFlags, mountNamespaceOf, releaseUnmounted } from '../../../kernel/mount-namespaces';
+import { pidNamespaceOf } from '../../../kernel/pid-namespace';
+import { givenId, ownerOf, setOwner } from '../../../kernel/user-namespace';
 import {
-  allocPeerGroup, relocate as relocateDentry, Superblock, MS_NOATIME, MS_NODIRATIME, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
+  allocPeerGroup, relocate as relocateDentry, Superblock, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
   liveNamespaces, type Location, type Mount, type MountNamespace,
 } from '../../../vfs/mount';
 import {
@@ -53,15 +55,55 @@ function checkKinds(at: Location, rootIsDir: boolean): void {
   if (at.dentry.inode.isDir !== rootIsDir) fail(Errno.ENOTDIR);
 }
 
+/**
+ * mayMount is Linux's may_mount: CAP_SYS_ADMIN over the task's mount namespace, that is in
+ * the user namespace that owns it (EPERM). In a namespace a user namespace of the
+ * sandbox's owns, its mounts copied from outside are locked (mount-namespaces.ts).
+ */
+function mayMount(t: Task): void {
+  if (!t.creds.capableIn(CAP_SYS_ADMIN, ownerOf(mountNamespaceOf(t)))) fail(Errno.EPERM);
+}
+
+/**
+ * mayMountType checks that t may make a new file system of `type` (mount_capable): over
+ * the sandbox's own namespace any type it offers; in a user namespace of the task's own
+ * only those Linux allows there (FS_USERNS_MOUNT): tmpfs, and proc when t's PID namespace
+ * belongs to that user namespace too. sysfs follows the network namespace, the sandbox's
+ * (EPERM).
+ */
+function mayMountType(t: Task, type: string): void {
+  if (t.creds.userns === null) return;
+  if (type === 'tmpfs') return;
+  if (type === 'proc' && t.creds.capableIn(CAP_SYS_ADMIN, ownerOf(pidNamespaceOf(t)))) return;
+  fail(Errno.EPERM);
+}
+
+/**
+ * tmpfsOwner gives a new tmpfs's root the owner Linux's shmem gives it: the ids of uid=
+ * and gid= as the caller's user namespace maps them (EINVAL unmapped), else the caller's
+ * own (fsuid and fsgid: the effective ids here).
+ */
+function tmpfsOwner(t: Task, data: string[]): string[] {
+  const out = data.map((w) => {
+    const m = /^(uid|gid)=(\d+)$/.exec(w);
+    return m && t.creds.userns ? `${m[1]}=${givenId(t.kernel, t.creds.userns, m[1] as 'uid' | 'gid', Number(m[2]))}` : w;
+  });
+  if (!data.some((w) => w.startsWith('uid=')) && t.creds.euid !== 0) out.push(`uid=${t.creds.euid}`);
+  if (!data.some((w) => w.startsWith('gid=')) && t.creds.egid !== 0) out.push(`gid=${t.creds.egid}`);
+  return out;
+}
+
 function newMount(t: Task, at: Location, type: string | null, source: string | null, flags: number, data: string[]): void {
   if (type === null) fail(Errno.EINVAL);
   ownMount(t, at);
-  const { fs, options } = newMountable(t.kernel, type, data);
+  mayMountType(t, type);
+  const { fs, options } = newMountable(t.kernel, type, type === 'tmpfs' ? tmpfsOwner(t, data) : data);
   if (!at.dentry.inode.isDir) {
     releaseTmpfs(fs); // made for nothing: its root goes back to the budget
     fail(Errno.ENOTDIR);
   }
   const sb = new Superblock(fs, (flags & MS_RDONLY) !== 0, options);
+  setOwner(sb, t.creds.userns);
   const ns = mountNamespaceOf(t);
   ns.propagate(ns.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
 }
@@ -115,6 +157,15 @@ function remount(t: Task, at: Location, flags: number, data: string[]): void {
   ownMount(t, at);
   if (!isMountRoot(at)) fail(Errno.EINVAL);
   const m = at.mount;
+  // A file system made outside the task's user namespace is remounted only from there;
+  // a locked mount keeps the flags it was copied with (can_change_locked_flags).
+  if (!(flags & MS_BIND) && !t.creds.capableIn(CAP_SYS_ADMIN, ownerOf(m.sb))) fail(Errno.EPERM);
+  const keep = lockedFlags(m);
+  if (keep !== undefined) {
+    const want = mountFlags(flags);
+    if (keep & ~want & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) fail(Errno.EPERM);
+    if (flags & ATIME_FLAGS && (keep & ATIME_FLAGS) !== (want & ATIME_FLAGS)) fail(Errno.EPERM);
+  }
   // The file system's own options first (a tmpfs's size= and nr_inodes=): on EINVAL nothing changed.
   if (!(flags & MS_BIND)) m.sb.options = remountTmpfs(m.fs, data, m.sb.options) ?? m.sb.options;
   let f = mountFlags(flags);
@@ -175,7 +226,7 @@ define(165, (t, r) => {
   const type = optionalString(t, r.arg(2), 4095);
   const dataText = optionalString(t, r.arg(4), 4095);
   const at = lookup(t, target, true);
-  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  mayMount(t);
   const data = dataText ? dataText.split(',').filter((w) => w !== '') : [];
   if (flags & MS_REMOUNT) remount(t, at, flags, data);
   else if (flags & MS_BIND) bindMount(t, at, source ?? fail(Errno.EFAULT), (flags & MS_REC) !== 0);
@@ -206,9 +257,11 @@ define(166, (t, r) => {
   const target = pathArg(t, r, 0);
   // The last component is followed into the topmost mount (LOOKUP_MOUNTPOINT).
   const at = stepDown(lookup(t, target, !(flags & UMOUNT_NOFOLLOW)));
-  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  mayMount(t);
   if (!isMountRoot(at)) fail(Errno.EINVAL);
   const m = at.mount;
+  // A locked mount would show what it covers: only its whole tree goes, with its parent.
+  if (lockedFlags(m) !== undefined) fail(Errno.EINVAL);
   const ns = ownMount(t, at);
   if (m === t.fs.root.mount && !(flags & MNT_DETACH)) {
     // Linux "unmounts" the caller's root by remounting its file system read-only.
@@ -228,7 +281,7 @@ define(166, (t, r) => {
 define(155, (t, r) => {
   const newPath = pathArg(t, r, 0);
   const oldPath = pathArg(t, r, 1);
-  if (!t.creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  mayMount(t);
   const ns = mountNamespaceOf(t);
   const newRoot = resolve(t, dirLocation(t, AT_FDCWD, newPath), newPath, { follow: true, directory: true });
   const putOld = resolve(t, dirLocation(t, AT_FDCWD, oldPath), oldPath, { follow: true, directory: true });

@@ -65,7 +65,7 @@ define(438, (t, r) => {
   // of the target equal to the caller's real ones, or CAP_SYS_PTRACE.
   const c = t.creds, tc = target.creds;
   const sameIds = [tc.uid, tc.euid, tc.suid].every((u) => u === c.uid) && [tc.gid, tc.egid, tc.sgid].every((g) => g === c.gid);
-  if (tg !== t.tg && !sameIds && !c.capable(CAP_SYS_PTRACE)) fail(Errno.EPERM);
+  if (tg !== t.tg && !sameIds && !c.capableIn(CAP_SYS_PTRACE, tc.userns)) fail(Errno.EPERM);
   if (targetFd < 0 || !target.fds.has(targetFd)) fail(Errno.EBADF);
   const f = target.fds.get(targetFd);
   return t.fds.add(f.ref(), true);

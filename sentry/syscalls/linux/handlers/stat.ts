@@ -4,6 +4,7 @@
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import type { Stat } from '../../../vfs/inode';
+import { fromKernelId } from '../../../kernel/user-namespace';
 import { statAt } from '../../../vfs/ops';
 import { resolve } from '../../../vfs/path';
 import { define } from '../registry';
@@ -12,15 +13,21 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dirLocation, encodeStat, 
 function statPath(t: Task, dirfd: number, path: string, flags: number): Stat {
   if (path === '' ) {
     if (!(flags & AT_EMPTY_PATH)) fail(Errno.ENOENT);
-    if (dirfd === AT_FDCWD) return t.cwd.dentry.inode.stat();
-    return file(t, dirfd).stat();
+    if (dirfd === AT_FDCWD) return seenBy(t, t.cwd.dentry.inode.stat());
+    return seenBy(t, file(t, dirfd).stat());
   }
-  return statAt(t, dirLocation(t, dirfd, path), path, !(flags & AT_SYMLINK_NOFOLLOW));
+  return seenBy(t, statAt(t, dirLocation(t, dirfd, path), path, !(flags & AT_SYMLINK_NOFOLLOW)));
+}
+
+/** seenBy is st with its owner and group as t's user namespace sees them (65534 unmapped). */
+function seenBy(t: Task, st: Stat): Stat {
+  const ns = t.creds.userns;
+  return ns === null ? st : { ...st, uid: fromKernelId(ns, 'uid', st.uid), gid: fromKernelId(ns, 'gid', st.gid) };
 }
 
 define(4, (t, r) => { t.mm.write(r.arg(1), encodeStat(statPath(t, AT_FDCWD, pathArg(t, r, 0), 0))); return 0; }, 'full');
 define(6, (t, r) => { t.mm.write(r.arg(1), encodeStat(statPath(t, AT_FDCWD, pathArg(t, r, 0), AT_SYMLINK_NOFOLLOW))); return 0; }, 'full');
-define(5, (t, r) => { t.mm.write(r.arg(1), encodeStat(file(t, fdArg(r, 0)).stat())); return 0; }, 'full');
+define(5, (t, r) => { t.mm.write(r.arg(1), encodeStat(seenBy(t, file(t, fdArg(r, 0)).stat()))); return 0; }, 'full');
 // newfstatat(dirfd, path, statbuf, flags)
 define(262, (t, r) => {
   const flags = u32(r, 3);
