@@ -62,6 +62,7 @@ const EXPECTED = [
   "user: setuid(1): EINVAL",
   "user: setuid(0): ok",
   "user: setgroups(0): EPERM",
+  "user: PR_CAPBSET_DROP CAP_NET_RAW: ok, then it is 0",
   "user: mknod a character device: EPERM",
   "sethostname outer: EPERM",
   "user: unshare(CLONE_NEWUTS | CLONE_NEWNS): ok",

@@ -152,6 +152,8 @@ static void as_user(void) {
   say("user: setuid(1): %s", result(setuid(1)));
   say("user: setuid(0): %s", result(setuid(0)));
   say("user: setgroups(0): %s", result(setgroups(0, NULL)));
+  const char *dropped = result(prctl(PR_CAPBSET_DROP, 13));
+  say("user: PR_CAPBSET_DROP CAP_NET_RAW: %s, then it is %ld", dropped, (long)prctl(PR_CAPBSET_READ, 13));
   snprintf(path, sizeof path, "%s/null", scratch);
   say("user: mknod a character device: %s", result(mknod(path, S_IFCHR | 0600, makedev(1, 3))));
   hostname("outer");

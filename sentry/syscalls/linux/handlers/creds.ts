@@ -208,13 +208,13 @@ export function capPrctl(t: Task, r: Registers): number {
       if (!capValid(capArg(a2))) fail(Errno.EINVAL);
       return caps.bounding & capBit(capArg(a2)) ? 1 : 0;
     case PR_CAPBSET_DROP:
-      if (!c.capable(CAP_SETPCAP)) fail(Errno.EPERM);
+      if (!c.capableIn(CAP_SETPCAP)) fail(Errno.EPERM);
       if (!capValid(capArg(a2))) fail(Errno.EINVAL);
       caps.bounding &= ~capBit(capArg(a2));
       return 0;
     case PR_GET_SECUREBITS: return caps.securebits;
     case PR_SET_SECUREBITS:
-      if (a2 > 0xffffffffn || !securebitsSettable(caps.securebits, Number(a2)) || !c.capable(CAP_SETPCAP)) fail(Errno.EPERM);
+      if (a2 > 0xffffffffn || !securebitsSettable(caps.securebits, Number(a2)) || !c.capableIn(CAP_SETPCAP)) fail(Errno.EPERM);
       caps.securebits = Number(a2);
       return 0;
     case PR_SET_NO_NEW_PRIVS:
