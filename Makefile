@@ -18,7 +18,7 @@ BUILD_TARGETS := bin/tvisor
 all: build
 
 # Debian packages that the build, the tests and the benchmarks use (as root).
-DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace gdb hyperfine docker.io iproute2 procps util-linux debootstrap curl iptables containerd containernetworking-plugins
+DEBIAN_PACKAGES := gcc g++ make python3 busybox-static runc runsc diod socat strace gdb bubblewrap hyperfine docker.io iproute2 procps util-linux debootstrap curl iptables containerd containernetworking-plugins
 # The KVM test VM (spec-tests/kvm-vm/module.mk); its kernel is fetched, never installed.
 DEBIAN_PACKAGES += qemu-system-x86
 setup:

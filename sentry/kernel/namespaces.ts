@@ -14,7 +14,9 @@
  *     the task's creator as owner; the task gets every capability in it (none outside) and
  *     is made first, so that the other namespaces of the same call belong to it (and
  *     CAP_SYS_ADMIN is checked in it). Each other namespace made records its owner.
- * A new network, cgroup or time namespace is EINVAL (the sentry has one of each);
+ *   - cgroup (CLONE_NEWCGROUP): a CgroupNamespace in Task.cgroupns, rooted at the task's
+ *     cgroup, which is the sandbox's for every task: its /proc/<pid>/cgroup paths read "/".
+ * A new network or time namespace is EINVAL (the sentry has one of each);
  * without CAP_SYS_ADMIN (in the task's user namespace) any namespace but a user one is
  * EPERM first, as Linux checks the capability before it builds anything.
  *
@@ -51,6 +53,11 @@ export interface UtsNamespace {
   domainname: string;
 }
 
+/** CgroupNamespace is a cgroup namespace made in the sandbox; its root is the sandbox's cgroup. */
+export class CgroupNamespace {
+  readonly kind = 'cgroup';
+}
+
 /** utsNamespaceOf returns t's UTS namespace (the kernel's unless t was given another). */
 export function utsNamespaceOf(t: Task): UtsNamespace {
   return t.utsns ?? t.kernel;
@@ -80,6 +87,7 @@ export function nsInodeOf(t: Task, type: string): number {
   if (type === 'mnt' && mountNamespaceOf(t) !== k.mounts) ns = mountNamespaceOf(t);
   if (type === 'pid' && !pidNamespaceOf(t).isRoot) ns = pidNamespaceOf(t);
   if (type === 'user') ns = t.creds.userns;
+  if (type === 'cgroup') ns = t.cgroupns;
   if (type === 'pid_for_children') {
     // A namespace from unshare has no file until its init exists (Linux's pidns_for_children_get).
     const c = childPidNamespaceOf(t);
@@ -144,7 +152,7 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
   if (!kind) {
     ns = namespacesByInode.get(ino)?.deref();
     kind = ns === undefined ? undefined : ns instanceof IpcNamespace ? 'ipc' : ns instanceof MountNamespace ? 'mnt' : ns instanceof PidNamespace ? 'pid'
-      : ns instanceof UserNamespace ? 'user' : 'uts';
+      : ns instanceof UserNamespace ? 'user' : ns instanceof CgroupNamespace ? 'cgroup' : 'uts';
   }
   if (!kind) fail(Errno.EINVAL);
   if (nstype !== 0 && nstype !== NSTYPES[kind]) fail(Errno.EINVAL);
@@ -162,12 +170,13 @@ export function setns(t: Task, ino: number | null, nstype: number): number {
     setChildPidNamespace(t, ns as PidNamespace);
   }
   if (kind === 'mnt') joinMountNamespace(t, ns as MountNamespace);
+  if (kind === 'cgroup') t.cgroupns = ns instanceof CgroupNamespace ? ns : null;
   return 0;
 }
 
 /** NEW_NAMESPACES are every CLONE_NEW* flag; SUPPORTED those the sentry can make. */
 const NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
-const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUSER;
+const SUPPORTED = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUSER | CLONE_NEWCGROUP;
 
 /** TaskNamespaces are the namespaces a task is in that the sentry keeps per task. */
 export interface TaskNamespaces {
@@ -177,6 +186,7 @@ export interface TaskNamespaces {
   mntns: MountNamespace;
   /** pidns is where a child goes (clone) or the task's children will go (unshare). */
   pidns: PidNamespace;
+  cgroupns: CgroupNamespace | null;
   /** creds, with CLONE_NEWUSER, are the task's credentials in its new user namespace. */
   creds?: Credentials;
 }
@@ -210,7 +220,7 @@ function joinUserNamespace(t: Task, ns: UserNamespace | null): number {
  * task with those flags is in: new ones for the flags given, t's own for the others.
  */
 export function newNamespaces(t: Task, flags: number): TaskNamespaces {
-  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, mntns: mountNamespaceOf(t), pidns: childPidNamespaceOf(t) };
+  const out: TaskNamespaces = { utsns: t.utsns, ipcns: t.ipcns, mntns: mountNamespaceOf(t), pidns: childPidNamespaceOf(t), cgroupns: t.cgroupns };
   const wanted = flags & NEW_NAMESPACES;
   if (wanted === 0) return out;
   let creds = t.creds;
@@ -233,7 +243,8 @@ export function newNamespaces(t: Task, flags: number): TaskNamespaces {
     if (creds.userns !== ownerOf(mountNamespaceOf(t))) lockCopiedMounts(out.mntns);
   }
   if (flags & CLONE_NEWPID) out.pidns = newPidNamespace(t);
-  for (const [flag, ns] of [[CLONE_NEWUTS, out.utsns], [CLONE_NEWIPC, out.ipcns], [CLONE_NEWNS, out.mntns], [CLONE_NEWPID, out.pidns]] as const) {
+  if (flags & CLONE_NEWCGROUP) out.cgroupns = new CgroupNamespace();
+  for (const [flag, ns] of [[CLONE_NEWUTS, out.utsns], [CLONE_NEWIPC, out.ipcns], [CLONE_NEWNS, out.mntns], [CLONE_NEWPID, out.pidns], [CLONE_NEWCGROUP, out.cgroupns]] as const) {
     if (flags & flag && ns) setOwner(ns, creds.userns);
   }
   return out;
@@ -272,6 +283,7 @@ export function unshare(t: Task, flags: number): number {
   if (flags & CLONE_FILES) unshareFiles(t);
   if (flags & (CLONE_SYSVSEM | CLONE_NEWIPC)) exitSemUndo(t.tg);
   t.utsns = ns.utsns;
+  t.cgroupns = ns.cgroupns;
   setIpcNamespace(t, ns.ipcns);
   if (flags & CLONE_NEWPID) setChildPidNamespace(t, ns.pidns);
   if (flags & CLONE_NEWNS) {

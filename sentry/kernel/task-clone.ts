@@ -113,6 +113,7 @@ export function cloneTask(parent: Task, a: CloneArgs): Task {
   setIpcNamespace(child, ns.ipcns);
   enterPidNamespace(child, ns.pidns, !thread, a.setTid);
   child.utsns = ns.utsns;
+  child.cgroupns = ns.cgroupns;
   child.cpus = parent.cpus;
   inheritTimerSlack(parent, child);
   k.tasks.set(tid, child);

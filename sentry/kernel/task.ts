@@ -20,7 +20,7 @@ import type { Tracee } from './ptrace';
 import type { Interruption, WaitQueue } from './waiter';
 import type { Deadline } from './timekeeper';
 import type { IpcNamespace } from './ipc/namespace';
-import type { UtsNamespace } from './namespaces';
+import type { CgroupNamespace, UtsNamespace } from './namespaces';
 import { DEFAULT_SCHED, type SchedPolicy } from './sched-policy';
 import { TaskCpu } from './cputime';
 
@@ -68,6 +68,8 @@ export class Task {
   ipcns: IpcNamespace | null = null;
   /** utsns is the task's UTS namespace (null: the kernel's; namespaces.ts); clone copies it. */
   utsns: UtsNamespace | null = null;
+  /** cgroupns is the task's cgroup namespace (null: the sandbox's; namespaces.ts); clone copies it. */
+  cgroupns: CgroupNamespace | null = null;
   /** mntns is the task's mount namespace (null: the kernel's; mount-namespaces.ts); clone copies it. */
   mntns: MountNamespace | null = null;
 

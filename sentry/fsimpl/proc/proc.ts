@@ -179,7 +179,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       }
       return m;
     }, owner, 0o500)],
-    ...taskFiles(pfs, k, base, g, leader, owner, thread),
+    ...taskFiles(pfs, k, base, g, leader, owner, thread, self),
   ]);
   if (!thread) {
     const tasks = (): Map<string, () => Inode> => new Map([...g.tasks].sort((a, b) => a.tid - b.tid).map((t) => [String(tidIn(ns, t)), () => pidDir(pfs, k, self, g, t, ns)] as [string, () => Inode]));

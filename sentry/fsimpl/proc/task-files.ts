@@ -17,6 +17,7 @@ import type { Inode } from '../../vfs/inode';
 import { ProcMemFile } from './mem';
 import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
+import { cgroupViewOf, rootedCgroupText } from '../sys/cgroupfs';
 import { ioText } from '../../kernel/io-accounting';
 import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
 import { schedstatText, schedText } from './sched-files';
@@ -158,7 +159,7 @@ function childrenText(g: ThreadGroup, thread: Task): string {
 /** taskFiles are the entries of /proc/<pid> (and of /proc/<pid>/task/<tid> for `thread`)
  * this module adds; `leader` is the task the directory describes, `owner` its owner. */
 export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, leader: () => Task | undefined,
-  owner: () => [number, number], thread?: Task): [string, () => Inode][] {
+  owner: () => [number, number], thread?: Task, reader: () => Task | null = () => null): [string, () => Inode][] {
   const view = () => procViewOf(k);
   const userNs = () => leader()?.creds.userns ?? null;
   // uid_map and gid_map: a user namespace of the sandbox's shows its map to the reader
@@ -186,7 +187,11 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
   return [
     ...(thread ? [file('children', () => childrenText(g, thread))] : []),
     file('limits', () => limitsText(g)),
-    file('cgroup', () => view().cgroup),
+    // Paths relative to the reader's cgroup namespace (a new one's root is the sandbox's cgroup).
+    file('cgroup', () => {
+      const v = cgroupViewOf(k);
+      return reader()?.cgroupns && v ? rootedCgroupText(v) : view().cgroup;
+    }),
     ['ns', () => new ProcDir(pfs, `${base}/ns`, () => new Map(NAMESPACES.map(([name, type]) =>
       [name, () => { const t = leader(); return new ProcNsLink(pfs, `${base}/ns/${name}`, type, t ? nsInodeOf(t, name === 'pid_for_children' ? name : type) : INITIAL_NS_INODES[type], owner); }] as [string, () => Inode])), owner, 0o511)],
     oomWriter('oom_score_adj', false, () => `${g.oom.adj}\n`),

@@ -181,6 +181,13 @@ export function procCgroupText(v: CgroupView): string {
   return out.join('');
 }
 
+/** rootedCgroupText is /proc/<pid>/cgroup as a reader in a cgroup namespace of the
+ * sandbox's own sees it: the namespace's root is the cgroup its creator was in, which is
+ * the sandbox's for every task (tasks do not move between cgroups), so each path is "/". */
+export function rootedCgroupText(v: CgroupView): string {
+  return procCgroupText({ ...v, hierarchies: v.hierarchies.map((h) => ({ ...h, path: '/' })), unifiedPath: v.unifiedPath === null ? null : '/' });
+}
+
 const views = new WeakMap<Kernel, CgroupView>();
 
 /** configureCgroupView records sandbox k's cgroup view from the host (boot calls it before

@@ -256,7 +256,7 @@ define(112, (t) => seen(t, setsid(t)), 'full');
 define(124, (t, r) => seen(t, processOf(t, byPid(t, r.argInt(0))).sid), 'full');
 // unshare (kernel/namespaces.ts).
 define(272, (t, r) => unshare(t, r.argInt(0)), 'partial',
-  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID and CLONE_NEWUSER as Linux (EPERM without CAP_SYS_ADMIN in the caller\'s user namespace; a user namespace needs none); a new network, cgroup or time namespace is EINVAL');
+  'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER and CLONE_NEWCGROUP (rooted at the sandbox\'s cgroup) as Linux (EPERM without CAP_SYS_ADMIN in the caller\'s user namespace; a user namespace needs none); a new network or time namespace is EINVAL');
 define(308, (t, r) => setns(t, nsFileInode(file(t, r.argInt(0))), r.argInt(1)), 'partial',
-  'UTS, IPC, mount and PID namespaces from /proc/<pid>/ns files (a PID one: the caller\'s own or below it, for its children); the sandbox\'s own network, cgroup and time namespaces join as nothing to do; a user namespace with CAP_SYS_ADMIN in it (never the caller\'s own: EINVAL); a pidfd EINVAL');
+  'UTS, IPC, mount, PID and cgroup namespaces from /proc/<pid>/ns files (a PID one: the caller\'s own or below it, for its children); the sandbox\'s own network and time namespaces join as nothing to do; a user namespace with CAP_SYS_ADMIN in it (never the caller\'s own: EINVAL); a pidfd EINVAL');
 
