@@ -29,3 +29,36 @@ test("a host name set in a new UTS namespace stays in the sandbox's namespace", 
   expect(os.hostname()).toBe(hostName);
   expect(fs.readlinkSync('/proc/self/ns/uts')).toBe(hostUts);
 });
+
+/**
+ * A user namespace gives a user every capability inside it and nothing over the sandbox:
+ * as uid 1000 under `unshare -r`, root's files stay closed, root's processes stay out of
+ * reach (signals, ptrace through /proc/<pid>/mem), devices cannot be made, the sandbox's
+ * host name and clock cannot be set, and the sandbox's user namespace cannot be joined
+ * back (its /proc/1/ns/user is root's: not even opened). Compared with runc, and the host's name checked unchanged.
+ */
+const USERNS_ESCAPES = `printf 'secret\\n' > secret && chmod 600 secret; sleep 30 & root_pid=$!
+chmod 777 . && setpriv --reuid 1000 --regid 1000 --clear-groups unshare -r sh -c '
+  cat secret 2>&1 | sed "s/^cat: //"
+  echo x >> secret 2>&1 || echo "write refused"
+  chown 0 secret 2>&1 | sed "s/^chown: //"
+  kill -0 '$root_pid' 2>&1 | sed "s/^.*kill: //"
+  head -c1 /proc/'$root_pid'/mem 2>&1 | sed "s/^head: //; s|/proc/[0-9]*/|/proc/PID/|"
+  mknod nul c 1 3 2>&1 | sed "s/^mknod: //"
+  hostname evil 2>&1 | sed "s/^hostname: //"
+  date -s 2001-01-01 >/dev/null 2>&1 || echo "date refused"
+  nsenter --user=/proc/1/ns/user true 2>&1 | sed "s/^nsenter: //"
+  id -u'
+kill $root_pid; hostname`;
+
+test('a user namespace gives nothing over the sandbox (unshare -r as uid 1000): as runc', () => {
+  const hostName = os.hostname();
+  const opts = { timeoutMs: 60_000, editSpec: withCapabilities(['CAP_SETUID', 'CAP_SETGID']) };
+  const runc = runDebian('runc', USERNS_ESCAPES, opts);
+  expect(runc.stdout).toMatch(/Permission denied/);
+  expect(runc.stdout).toMatch(/^write refused$/m);
+  expect(runc.stdout).toMatch(/^date refused$/m);
+  const tvisor = runDebian('tvisor', USERNS_ESCAPES, opts);
+  expect({ stdout: tvisor.stdout, status: tvisor.status }).toEqual({ stdout: runc.stdout, status: runc.status });
+  expect(os.hostname()).toBe(hostName);
+});

@@ -286,13 +286,21 @@ export function nsFileInode(f: FileDescription): number | null {
 export class ProcNsLink extends ProcLink {
   private readonly ns: NsInode;
 
-  constructor(pfs: ProcFs, path: string, type: string, nsIno: number, owner?: () => [number, number]) {
+  /** `may` tells whether the task resolving the link may see its task's namespaces
+   * (ptrace read access, as Linux's proc_ns_get_link asks): EACCES otherwise. */
+  constructor(pfs: ProcFs, path: string, type: string, nsIno: number, owner?: () => [number, number], private readonly may: () => boolean = () => true) {
     super(pfs, path, () => `${type}:[${nsIno}]`, owner);
     this.ns = new NsInode(nsIno);
   }
 
+  override readlink(): string {
+    if (!this.may()) fail(Errno.EACCES);
+    return super.readlink();
+  }
+
   override jump(): Location {
     this.alive();
+    if (!this.may()) fail(Errno.EACCES);
     const m = new Mount(nsFs, null, null, 0, 'nsfs', this.ns);
     return { mount: m, dentry: m.root };
   }

@@ -18,6 +18,7 @@ import { ProcMemFile } from './mem';
 import { ProcDir, ProcFile, ProcNsLink, ProcWritableFile, type ProcFs } from './nodes';
 import { procViewOf } from './sandbox-view';
 import { cgroupViewOf, rootedCgroupText } from '../sys/cgroupfs';
+import { mayInspect } from './fd-link';
 import { ioText } from '../../kernel/io-accounting';
 import { setTimerSlack, timerSlack } from '../../kernel/timer-slack';
 import { schedstatText, schedText } from './sched-files';
@@ -193,7 +194,7 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
       return reader()?.cgroupns && v ? rootedCgroupText(v) : view().cgroup;
     }),
     ['ns', () => new ProcDir(pfs, `${base}/ns`, () => new Map(NAMESPACES.map(([name, type]) =>
-      [name, () => { const t = leader(); return new ProcNsLink(pfs, `${base}/ns/${name}`, type, t ? nsInodeOf(t, name === 'pid_for_children' ? name : type) : INITIAL_NS_INODES[type], owner); }] as [string, () => Inode])), owner, 0o511)],
+      [name, () => { const t = leader(); return new ProcNsLink(pfs, `${base}/ns/${name}`, type, t ? nsInodeOf(t, name === 'pid_for_children' ? name : type) : INITIAL_NS_INODES[type], owner, () => { const l = leader(); return !l || mayInspect(reader(), l); }); }] as [string, () => Inode])), owner, 0o511)],
     oomWriter('oom_score_adj', false, () => `${g.oom.adj}\n`),
     oomWriter('oom_adj', true, () => `${g.oom.adj === OOM_SCORE_ADJ_MAX ? OOM_ADJUST_MAX : Math.trunc((g.oom.adj * -OOM_DISABLE) / OOM_SCORE_ADJ_MAX)}\n`),
     file('oom_score', () => `${oomScore(g, leader())}\n`),
