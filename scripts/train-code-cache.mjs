@@ -103,6 +103,12 @@ function main() {
       }
       fs.renameSync(path.join(dist, f), path.join(dist, cacheName(b)));
       done.push(`${b} ${(data.length / 1024).toFixed(0)} KiB`);
+      // Older builds' caches of this bundle go, as the launcher's writer removes them (this
+      // build's under V8 flags stay: the sentry of a container with a memory limit).
+      const thisBuild = cacheName(b).replace(/\.cache$/, '');
+      for (const old of fs.readdirSync(dist)) {
+        if (old.startsWith(`${b}.`) && !old.startsWith(thisBuild) && /\.cache(\.\d+)?$/.test(old)) fs.rmSync(path.join(dist, old), { force: true });
+      }
     }
     for (const f of written) fs.rmSync(path.join(dist, f), { force: true });
     if (done.length) note(`trained after a run of true: ${done.join(', ')}`);

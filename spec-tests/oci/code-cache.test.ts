@@ -92,6 +92,8 @@ describe('the sandbox processes’ code caches', () => {
     expect(r.status).toBe(0);
     const pre = Object.fromEntries(['sentry.js', 'gofer.js'].map((b) => [b, fs.readFileSync(cacheOf(dist, b)).length]));
 
+    // An older build's cache, which the training removes as the launcher's writer would.
+    fs.writeFileSync(path.join(dist, 'sentry.js.1-2.cache'), 'old');
     const t = spawnSync(process.execPath, [path.join(tmp, 'scripts', 'train-code-cache.mjs')], { encoding: 'utf8', timeout: 120_000 });
     expect(t.status).toBe(0);
     expect(t.stderr).toMatch(/trained after a run of true: sentry\.js \d+ KiB, gofer\.js \d+ KiB/);
@@ -101,8 +103,9 @@ describe('the sandbox processes’ code caches', () => {
       // Init's run, the 9P handlers and the teardown were compiled after the pivot.
       expect(data.length).toBeGreaterThan(pre[b]);
     }
-    // No training file is left behind.
+    // No training file is left behind, nor the older build's cache.
     expect(fs.readdirSync(dist).filter((f) => /\.cache\.\d+$/.test(f))).toEqual([]);
+    expect(fs.existsSync(path.join(dist, 'sentry.js.1-2.cache'))).toBe(false);
   });
 
   test('a sandbox given the training variable outside the training script installs no cache of its own', async () => {
