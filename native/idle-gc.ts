@@ -67,7 +67,7 @@ export function collectNow(): number {
   const vm = require('node:vm') as typeof import('node:vm');
   // A code cache written after this would carry other flags and be rejected at every
   // later start: one still to be written is written first.
-  writeCodeCacheNow();
+  writeCodeCacheNow('flags');
   v8.setFlagsFromString('--expose-gc');
   // A fresh context has the `gc` function the flag installs; it and its context are
   // garbage once this call returns.

@@ -20,6 +20,13 @@
 // differently limited containers keep one cache each instead of rewriting a shared one at
 // every start. A rejected cache only costs the compile it was meant to save.
 //
+// The build trains the sentry's and the gofer's caches (scripts/train-code-cache.mjs): with
+// TVISOR_CODE_CACHE_TRAIN=1 (native/code-cache.ts), such a process compiles its bundle
+// without a cache and writes one at exit, after its container's init has run, through a
+// descriptor opened here into `<cache>.<pid>` (confined, it has lost the path to dist/ by
+// then); only the training script renames that file into place, after checking it. The
+// CLI is never trained (it writes its cache at exit, unconfined).
+//
 // A process started with `--snapshot-blob dist/<bundle>.*.blob` (the runtime starts the
 // sentry so: native/snapshot.ts) already holds its bundle evaluated: it is taken from the
 // snapshot, without compiling or running anything, when the snapshot was made of the
@@ -89,9 +96,10 @@ function load(file) {
   const st = fs.statSync(file);
   const build = `${st.size}-${Math.trunc(st.mtimeMs)}`;
   const cacheFile = `${file}.${build}${flagsTag()}.cache`;
+  const training = process.env.TVISOR_CODE_CACHE_TRAIN === '1' && bundle !== 'tvisor.js';
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    if (!training) cachedData = fs.readFileSync(cacheFile);
   } catch {
     // none yet
   }
@@ -101,7 +109,29 @@ function load(file) {
   const source = fs.readFileSync(file, 'latin1');
   const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapper, { filename: file, cachedData });
-  if (!cachedData || script.cachedDataRejected) {
+  if (training) {
+    // Opened now, written at exit or before a V8 flag changes (idle-gc.ts), once.
+    let fd = -1;
+    try {
+      fd = fs.openSync(`${cacheFile}.${process.pid}`, 'wx', 0o644);
+    } catch {
+      // dist/ read-only: nothing to train
+    }
+    let written = fd < 0;
+    const writeTrained = (moment) => {
+      if (written || moment === 'path') return;
+      written = true;
+      try {
+        const data = script.createCachedData();
+        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off);
+        fs.closeSync(fd);
+      } catch {
+        // a short file: the training script's check rejects it
+      }
+    };
+    process.once('exit', () => writeTrained('exit'));
+    globalThis[Symbol.for('tvisor.writeCodeCache')] = writeTrained;
+  } else if (!cachedData || script.cachedDataRejected) {
     let written = false;
     const writeCache = () => {
       if (written) return;

@@ -11,6 +11,7 @@ import { spawnProcess } from '../native/spawn';
 import { closeFd, socketPair } from '../native/unixsock';
 import { profileEnv } from '../native/startup-profile';
 import { memoryReportEnv } from '../native/memory-report';
+import { codeCacheEnv } from '../native/code-cache';
 import { SANDBOX_MALLOC_ENV } from './limits';
 
 /** isBind tells whether a spec mount is a bind mount served by the gofer. */
@@ -84,7 +85,7 @@ export function spawnGoferOn(fd: number, launcher: string, rootfs: string, spec:
   return spawnProcess({
     file: process.execPath,
     argv: [process.execPath, launcher, ...goferArgs(rootfs, spec, o)],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv() },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...codeCacheEnv() },
     fds: [null, null, spec.process?.terminal ? null : 2, fd],
     setsid: true,
   });

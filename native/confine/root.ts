@@ -32,7 +32,7 @@ export function pivotToEmptyRoot(o: { pts?: boolean } = {}): void {
   const over = OVER;
   // bin/tvisor writes V8's code cache of this process's bundle at exit, by path: the
   // last moment it can is now (scripts/tvisor-launcher.js).
-  writeCodeCacheNow();
+  writeCodeCacheNow('path');
   const mount = libcFunc('int mount(const char *src, const char *target, const char *type, unsigned long flags, const char *data)');
   const flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   // SAFETY (whole function): mount, pivot_root and umount2 act on this process's own

@@ -22,6 +22,7 @@ import { inNetns, netSysctls, sentryNet, type NetTarget } from './netns';
 import { inOwnNamespaces } from './namespaces';
 import { SandboxCgroup, type CgroupRecord } from './cgroup';
 import { profileEnv, profileMark } from '../../native/startup-profile';
+import { codeCacheEnv } from '../../native/code-cache';
 import { destroyMember, isMember, spawnMember } from './pod-member';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
@@ -71,7 +72,7 @@ export function sandboxEnv(): NodeJS.ProcessEnv {
   // TVISOR_KVM_DEVICE: the device --platform kvm opens (platform/kvm), e.g. a test's missing one.
   const kvm = process.env.TVISOR_KVM_DEVICE ? { TVISOR_KVM_DEVICE: process.env.TVISOR_KVM_DEVICE } : {};
   // profileEnv carries TVISOR_PHASES too: the sentry's and the gofer's phase sums (native/phases.ts).
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...kvm };
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...SANDBOX_MALLOC_ENV, ...profileEnv(), ...memoryReportEnv(), ...codeCacheEnv(), ...kvm };
 }
 const EXIT_STATUS = 'exit-status';
 

@@ -4,7 +4,10 @@
  * tvisor, all measured in this one run on busybox bundles:
  *
  * 1. `run` of a `true` bundle: wall time, median and min..max over the runs (interleaved
- *    across the runtimes so that a slow phase of the machine hits them alike).
+ *    across the runtimes so that a slow phase of the machine hits them alike), and the CPU
+ *    time (user + system) of its whole process tree: this process's RUSAGE_CHILDREN
+ *    before the CLI's spawn and after the CLI and every process it left (reparented here,
+ *    the subreaper) have been reaped. CPU time swings less with the load than wall time.
  * 2. create -> start -> wait for the exit -> delete of containers in sequence (one
  *    container of each runtime in turn): total and per container, with the median of each
  *    step.
@@ -73,6 +76,8 @@ interface Rt {
   /** err says, per part of the benchmark, why it has no figures (its first failure). */
   err: Partial<Record<Part, string>>;
   runMs: number[];
+  /** runCpuMs is the CPU time of each `run`'s process tree (see measureRun), where it was complete. */
+  runCpuMs: number[];
   cycle?: { totalMs: number; count: number; steps: Record<Step, number[]> };
   memory?: { procs: ProcMemory[]; kb: Record<Measure, number | undefined> };
   execMs: number[];
@@ -120,6 +125,30 @@ function reapOrphans(): void {
     // child_process child from its spawn to its exit event, all on this thread), with
     // WNOHANG (never blocks) and no status buffer. 0 means still running.
     waitpid(pid, null, WNOHANG);
+  }
+}
+
+/** childrenCpuMs is the user + system CPU time of every child this process has reaped (and of their reaped descendants). */
+function childrenCpuMs(): number {
+  const RUSAGE_CHILDREN = -1;
+  // struct rusage: ru_utime and ru_stime (struct timeval: 8-byte seconds, 8-byte
+  // microseconds) first, then 14 longs: 144 bytes.
+  const ru = Buffer.alloc(144);
+  // SAFETY: getrusage writes one struct rusage (144 bytes on x86-64) into ru.
+  if ((libcFunc('int getrusage(int who, void *usage)')(RUSAGE_CHILDREN, ru) as number) !== 0) return NaN;
+  const tv = (off: number) => Number(ru.readBigInt64LE(off)) * 1e3 + Number(ru.readBigInt64LE(off + 8)) / 1e3;
+  return tv(0) + tv(16);
+}
+
+/** treeReaped waits until every child of this process has been reaped (the CLI's leftovers
+ * included); false after timeoutMs. */
+async function treeReaped(timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    reapOrphans();
+    if (childPids().length === 0) return true;
+    if (Date.now() > end) return false;
+    await sleep(2);
   }
 }
 
@@ -266,16 +295,23 @@ function readPid(file: string): number {
 
 // ---- 1. run ----
 
-/** measureRun times `run` of the true bundle, one warm-up then RUNS rounds interleaved. */
+/** measureRun times `run` of the true bundle, one warm-up then RUNS rounds interleaved;
+ * the CPU of a round's tree counts when nothing else of ours ran (no delete needed) and
+ * every process was reaped within 5 s. */
 async function measureRun(rts: Rt[]): Promise<number> {
   let rounds = 0;
   for (let i = -1; i < RUNS && !overBudget(); i++) {
     for (const rt of rts.filter((r) => !r.skip && !r.err.run)) {
       const id = newId(rt);
+      const quiet = await treeReaped(5000);
+      const cpu0 = childrenCpuMs();
       const r = await cli(rt, ['run', '--bundle', rt.trueBundle, id]);
       rt.err.run = failure('run', r);
+      const reaped = await treeReaped(5000);
+      const cpu = childrenCpuMs() - cpu0;
       if (!rt.err.run && i >= 0) rt.runMs.push(r.ms);
       if (exists(rt, id)) await cli(rt, ['delete', '--force', id]);
+      else if (!rt.err.run && i >= 0 && quiet && reaped && Number.isFinite(cpu)) rt.runCpuMs.push(cpu);
     }
     if (i >= 0) rounds++;
   }
@@ -412,7 +448,7 @@ function setUp(tmp: string): Rt[] {
     const dir = path.join(tmp, name);
     const trueBundle = path.join(dir, 'bundle-true');
     const sleepBundle = path.join(dir, 'bundle-sleep');
-    const rt: Rt = { name, label: name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], execMs: [], stateMs: [], err: {} };
+    const rt: Rt = { name, label: name, ...RUNTIMES[name], dir, root: path.join(dir, 'root'), trueBundle, sleepBundle, ids: [], runMs: [], runCpuMs: [], execMs: [], stateMs: [], err: {} };
     rt.skip = runtimeSkipReason(name);
     fs.mkdirSync(trueBundle, { recursive: true });
     fs.mkdirSync(sleepBundle, { recursive: true });
@@ -424,10 +460,10 @@ function setUp(tmp: string): Rt[] {
   if (process.env.NODE_EXTRA_CA_CERTS && !tvisor.skip) {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    rts.push({ ...tvisor, label: NOCERTS, env, root: path.join(tvisor.dir, 'root-nocerts'), ids: [], runMs: [], execMs: [], stateMs: [], err: {} });
+    rts.push({ ...tvisor, label: NOCERTS, env, root: path.join(tvisor.dir, 'root-nocerts'), ids: [], runMs: [], runCpuMs: [], execMs: [], stateMs: [], err: {} });
   }
   const base = baseline();
-  if (base) rts.push({ ...tvisor, label: base.label, bin: base.bin, root: path.join(tvisor.dir, 'root-baseline'), ids: [], runMs: [], execMs: [], stateMs: [], err: {} });
+  if (base) rts.push({ ...tvisor, label: base.label, bin: base.bin, root: path.join(tvisor.dir, 'root-baseline'), ids: [], runMs: [], runCpuMs: [], execMs: [], stateMs: [], err: {} });
   return rts;
 }
 
@@ -509,12 +545,18 @@ function report(all: Rt[], rounds: number): void {
   console.log(`bench-start: ${os.cpus().length} CPUs, kernel ${os.release()}, runsc flags: ${RUNTIMES.runsc.flags.join(' ')} (default platform)`);
 
   console.log(`\n1. \`run\` of a busybox \`true\` bundle, wall ms (${rounds} interleaved rounds after one warm-up)`);
-  const rows = [['runtime', 'median', 'min', 'max', 'tvisor/this']];
+  const rows = [['runtime', 'median', 'min', 'max', 'tvisor/this', 'CPU med', 'min', 'max', 'tvisor/this']];
+  const cpuMed = (rt: Rt) => (rt.runCpuMs.length ? median(rt.runCpuMs) : undefined);
   for (const rt of all) {
     if (!rt.runMs.length) rows.push([rt.label, na(rt, 'run')]);
-    else rows.push([rt.label, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt === tvisor || rt === nocerts ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt)))]);
+    else {
+      const c = rt.runCpuMs;
+      const cpu = c.length ? [ms(median(c)), ms(Math.min(...c)), ms(Math.max(...c)), rt === tvisor || rt === nocerts ? '' : fmtRatio(ratio(cpuMed(tvisor), cpuMed(rt)))] : ['-', '', '', ''];
+      rows.push([rt.label, ms(median(rt.runMs)), ms(Math.min(...rt.runMs)), ms(Math.max(...rt.runMs)), rt === tvisor || rt === nocerts ? '' : fmtRatio(ratio(runMed(tvisor), runMed(rt))), ...cpu]);
+    }
   }
   table(rows);
+  console.log(`   CPU: user + system time of the run's whole process tree (the CLI, the sandbox's processes, the container's), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the report`);
   if (nocerts) {
     const m = runMed(nocerts);
     console.log(`   ${NOCERTS}: tvisor with NODE_EXTRA_CA_CERTS removed from its environment (set here to ${process.env.NODE_EXTRA_CA_CERTS};`);
@@ -610,6 +652,7 @@ function report(all: Rt[], rounds: number): void {
     const add = (name: string, now: number | undefined, then: number | undefined, unit: (v: number) => string) =>
       rows5.push([name, now === undefined ? '-' : unit(now), then === undefined ? '-' : unit(then), fmtRatio(ratio(now, then)), regressionVerdict(now, then)]);
     add('run wall ms (median)', runMed(tvisor), runMed(before), ms);
+    add('run CPU ms of the tree (median)', cpuMed(tvisor), cpuMed(before), ms);
     for (const s of STEPS) add(`${s} ms (median)`, tvisor.cycle ? median(tvisor.cycle.steps[s]) : undefined, before.cycle ? median(before.cycle.steps[s]) : undefined, ms);
     add(`idle memory ${measure} MiB`, mem(tvisor, measure), mem(before, measure), mib);
     add('exec ms (median)', med(tvisor.execMs), med(before.execMs), ms);
