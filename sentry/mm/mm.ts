@@ -56,6 +56,12 @@
  * the access past the end is SIGBUS), a hole punch (as Linux's: fallocate, MADV_REMOVE)
  * and a page cache's eviction do not.
  *
+ * Address translation for the sentry's copies (read, write, readString, ioViews) is this
+ * module's own: translate and resolve answer from the VMAs and chunk tables which
+ * memory-file bytes lie behind an address, after the copy has populated its range and,
+ * for a store, broken copy-on-write there (ensure); the platform's address space only
+ * runs the application (it has no translate), so no second table answers for it.
+ *
  * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
  * request that Linux accounts (writable private or shared anonymous memory without
  * MAP_NORESERVE, brk growth) fails with ENOMEM when it is larger than the sandbox's memory
