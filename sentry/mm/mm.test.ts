@@ -1018,6 +1018,11 @@ describe('MemoryManager.translate (its own address translation for copies)', () 
     expect(() => mm.write(base + 4 * CHUNK, Buffer.from('x'))).toThrow(new LinuxError(Errno.EFAULT));
     expect(faultAt(mm, -PAGE, 1, PROT_READ)).toBe(-PAGE);
     expect(mm.translate(base, 0, PROT_WRITE)).toEqual([]);
+    // The last VMA found is a hint only: gone, or another VMA at its index, it answers nothing.
+    expect(faultAt(mm, base + 100, 1, PROT_READ)).toBe('none');
+    mm.unmap(base, 4 * CHUNK);
+    expect(faultAt(mm, base + 100, 1, PROT_READ)).toBe(base + 100);
+    expect(faultAt(mm, base + 4 * CHUNK, 1, PROT_READ)).toBe('none');
     mm.release();
   });
 
