@@ -46,15 +46,6 @@ class CountingSpace implements AddressSpace {
   release(): void {}
 }
 
-/** QuietSpace is a BatchingSpace under another name (isMapped is in every space now: the contract has it). */
-class QuietSpace extends CountingSpace {
-  batches: number[] = [];
-  mapFiles(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void {
-    this.batches.push(maps.length);
-    for (const m of maps) this.table.map(m.addr, m.range, m.prot);
-  }
-}
-
 /** BatchingSpace is a CountingSpace with AddressSpace.mapFiles: it counts each batch (one stub stop). */
 class BatchingSpace extends CountingSpace {
   batches: number[] = [];
@@ -69,7 +60,7 @@ function spaceOf(mm: MemoryManager): CountingSpace {
   return mm.as as unknown as CountingSpace;
 }
 
-function fakePlatform(mf: MemoryFile, batching: boolean | 'quiet' = false): Platform & { spaces: CountingSpace[] } {
+function fakePlatform(mf: MemoryFile, batching = false): Platform & { spaces: CountingSpace[] } {
   const spaces: CountingSpace[] = [];
   return {
     name: 'counting',
@@ -78,7 +69,7 @@ function fakePlatform(mf: MemoryFile, batching: boolean | 'quiet' = false): Plat
     memoryFile: mf,
     spaces,
     newAddressSpace() {
-      const s = batching === 'quiet' ? new QuietSpace() : batching ? new BatchingSpace() : new CountingSpace();
+      const s = batching ? new BatchingSpace() : new CountingSpace();
       spaces.push(s);
       return s;
     },
@@ -899,7 +890,7 @@ describe('MemoryManager with a batching address space', () => {
   test("a fork maps, in the child, the code where it resumes (the parent's instruction in a private file VMA that allows execution) in the one batch of its stack copy, and nothing of a private file VMA elsewhere", () => {
     const mf = MemoryFile.create({ maxSize: 1 << 28 });
     try {
-      const p = fakePlatform(mf, 'quiet'); // isMapped: no MemoryFault thrown to ask
+      const p = fakePlatform(mf, true);
       setTmpfsMemoryFile(mf);
       const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
       const ino = fs.root.create('bin', 0o600, new Credentials(0, 0)) as TmpfsInode;
@@ -914,15 +905,15 @@ describe('MemoryManager with a batching address space', () => {
       mm.write(stack, Buffer.from('stack'));
       expect(mm.handleFault(text + CHUNK + 16, 'execute')).toBe(true);
       const child = mm.fork([stack + 8], text + CHUNK + 16);
-      const cs = child.as as unknown as QuietSpace;
+      const cs = child.as as unknown as BatchingSpace;
       expect({ single: cs.calls.mapFile, batches: cs.batches.length }).toEqual({ single: 0, batches: 1 });
       expect(cs.translate(text + CHUNK, PAGE, PROT_READ | PROT_EXEC)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
       expect(() => cs.translate(stack, PAGE, RW)).not.toThrow();
       expect(() => cs.translate(data, 1, PROT_READ)).toThrow(MemoryFault);
       // Not executable, or no code address given: nothing of the file is mapped at fork.
       const other = mm.fork([stack + 8], data + 16);
-      expect(() => (other.as as unknown as QuietSpace).translate(data, 1, PROT_READ)).toThrow(MemoryFault);
-      expect(() => (other.as as unknown as QuietSpace).translate(text + CHUNK, 1, PROT_READ)).toThrow(MemoryFault);
+      expect(() => (other.as as unknown as BatchingSpace).translate(data, 1, PROT_READ)).toThrow(MemoryFault);
+      expect(() => (other.as as unknown as BatchingSpace).translate(text + CHUNK, 1, PROT_READ)).toThrow(MemoryFault);
       other.release();
       child.release();
       mm.release();
