@@ -1093,6 +1093,29 @@ describe('MemoryManager.translate (its own address translation for copies)', () 
     ino.data.cut(0);
   });
 
+  test('writeForce stores through the same translation, ignoring protections: it owns a shared chunk, copies a file page, stops at a file\'s end', () => {
+    const ino = tmpfsFile(PAGE + 100, 0x63); // two pages
+    const parent = MemoryManager.create(p);
+    const anon = 0x100000000, file = 0x200000000, shared = 0x300000000;
+    parent.mapAnonymous(anon, CHUNK, RW, false);
+    parent.write(anon, Buffer.from('parent'));
+    parent.protect(anon, CHUNK, PROT_READ);
+    parent.mapPrivateFile(file, 4 * PAGE, PROT_READ, ino.data, 0, '/f');
+    parent.mapShared(shared, 4 * PAGE, PROT_READ, ino.data, 0, '/f');
+    const child = parent.fork();
+    child.writeForce(anon, Buffer.from('child'));
+    expect(child.read(anon, 6).toString()).toBe('childt');
+    expect(parent.read(anon, 6).toString()).toBe('parent');
+    child.writeForce(file + PAGE, Buffer.from('copy'));
+    expect(child.read(file + PAGE, 5).toString()).toBe('copyc');
+    expect(ino.data.chunks.get(0) && mf.readBytes(ino.data.chunks.get(0)!.offset + PAGE, 4).toString()).toBe('cccc');
+    expect(() => child.writeForce(file + 2 * PAGE, Buffer.from('x'))).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => child.writeForce(shared + 2 * PAGE - 1, Buffer.from('xy'))).toThrow(new LinuxError(Errno.EFAULT));
+    child.release();
+    parent.release();
+    ino.data.cut(0);
+  });
+
   test('copies need nothing from the platform: an address space that maps nothing still reads and writes', () => {
     const blank = { mapFile() {}, unmap() {}, protect() {}, isMapped: () => false, release() {} };
     const platform = { ...p, newAddressSpace: () => blank };

@@ -1166,9 +1166,10 @@ export class MemoryManager implements Mapper {
    * truncated file: EFAULT for the sentry, SIGBUS for the application); or a store into
    * memory this address space does not own, which the application's store would fault
    * on too: a private chunk shared since a fork (copy-on-write, not in `writable`) or a
-   * private file VMA's page not copied yet (the file's own page).
+   * private file VMA's page not copied yet (the file's own page). `store` says the access
+   * is a store: a PROT_WRITE `want`, or writeForce's, which wants no protection.
    */
-  private resolve(at: number, end: number, want: number): number {
+  private resolve(at: number, end: number, want: number, store = (want & PROT_WRITE) !== 0): number {
     const v = this.vmaAt(at);
     if (v === undefined || (v.prot & want) !== want) return -1;
     const stop = end < v.end ? end : v.end;
@@ -1178,14 +1179,14 @@ export class MemoryManager implements Mapper {
     if (v.file) {
       // The file's page where not copied here; no store there (copy-on-write).
       const pages = chunk?.pages ?? 0;
-      if (pages === 0) return want & PROT_WRITE ? -1 : this.resolveObject(v.file, v, at, Math.min(stop, cStart + CHUNK));
+      if (pages === 0) return store ? -1 : this.resolveObject(v.file, v, at, Math.min(stop, cStart + CHUNK));
       const page = at - (at % PAGE);
-      if (((pages >> ((page - cStart) / PAGE)) & 1) === 0) return want & PROT_WRITE ? -1 : this.resolveObject(v.file, v, at, Math.min(stop, page + PAGE));
-      if (want & PROT_WRITE && !this.writable.has(c)) return -1;
+      if (((pages >> ((page - cStart) / PAGE)) & 1) === 0) return store ? -1 : this.resolveObject(v.file, v, at, Math.min(stop, page + PAGE));
+      if (store && !this.writable.has(c)) return -1;
       this.resolved = Math.min(stop, page + PAGE) - at;
       return chunk!.range.offset + (at - cStart);
     }
-    if (chunk === undefined || (want & PROT_WRITE && !this.writable.has(c))) return -1;
+    if (chunk === undefined || (store && !this.writable.has(c))) return -1;
     this.resolved = Math.min(stop, cStart + CHUNK) - at;
     return chunk.range.offset + (at - cStart);
   }
@@ -1248,12 +1249,16 @@ export class MemoryManager implements Mapper {
     return at;
   }
 
-  /** store copies `data` into application memory at addr and returns where it stopped: addr + data.length, or the first address not writable. */
-  private store(addr: number, data: Uint8Array): number {
+  /**
+   * store copies `data` into application memory at addr and returns where it stopped:
+   * addr + data.length, or the first address that is not writable (`want` is the
+   * protection required: PROT_WRITE, but 0 for writeForce) or not owned here.
+   */
+  private store(addr: number, data: Uint8Array, want = PROT_WRITE): number {
     const mf = this.platform.memoryFile, end = addr + data.length;
     let at = addr;
     while (at < end) {
-      const offset = this.resolve(at, end, PROT_WRITE);
+      const offset = this.resolve(at, end, want, true);
       if (offset < 0) break;
       const n = this.resolved;
       mf.writeBytes(offset, data.subarray(at - addr, at - addr + n));
@@ -1386,27 +1391,12 @@ export class MemoryManager implements Mapper {
   /** writeForce copies data ignoring protections (the ELF loader, signal frames on a read-only page are not allowed: use write). */
   writeForce(addr: number, data: Uint8Array): void {
     this.ensure(addr, data.length, 0);
-    const mf = this.platform.memoryFile;
-    let done = 0;
-    while (done < data.length) {
-      const at = addr + done;
-      const v = this.findVma(at)!;
-      // Chunks are numbered by address (private) or by offset in the object (shared).
-      const key = v.shared ? v.shared.offset + (at - v.start) : at;
-      const c = Math.floor(key / CHUNK);
-      const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
-      if (v.file) {
-        // A private file VMA stores into its copies (none past the file's end: EFAULT).
-        this.copyPages(v, pageDown(at), pageUp(at + n));
-        if (!this.copied(pageDown(at + n - 1))) fail(Errno.EFAULT);
-      }
-      if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) this.own(c); // never store into a shared chunk
-      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c)?.range;
-      if (!range) fail(Errno.EFAULT); // past the end of a shared file
-      mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
-      done += n;
-    }
+    // A store all the same: never into a chunk shared since a fork, nor a file's own page
+    // (a private file VMA stores into its copies; none past the file's end: EFAULT).
+    this.ownForStore(addr, addr + data.length);
+    if (this.store(addr, data, 0) < addr + data.length) fail(Errno.EFAULT);
   }
+
 
   /** readString reads a NUL-terminated string of at most max bytes (ENAMETOOLONG beyond). */
   readString(addr: number | bigint, max = 4096): string {
