@@ -1135,6 +1135,12 @@ export class MemoryManager implements Mapper {
   // application itself could access there once the address space maps it: a copy first
   // populates its range (ensure, populate) and, for a store, owns it (ownForStore), as the
   // application's own faults would, and then translates.
+  //
+  // Cost, measured against the platform's MappingTable that it replaces (CPU time, load
+  // 10-15, 7 interleaved rounds, medians): an 8-byte read 581 ns (was 783), a 16-byte
+  // write 532 (767), a path read by readString 333 (3,823: no page copied any more), a
+  // 4 KiB store's views 454 (640); whole sandboxes under ptrace, dd of 20,000 single bytes
+  // 0.98x and ls -lR 0.97x the CPU time of main's.
 
   /**
    * lastVma is where vmaAt last found a VMA (an index in `vmas`): a syscall's copies
