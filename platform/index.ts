@@ -12,7 +12,7 @@ export * from './platform';
 export { Registers } from './registers';
 export { FpState } from './fpstate';
 export { MemoryFile } from './memfile/memory-file';
-export { copyIn, copyOut, copyInString, MemoryFault } from './memfile/copy';
+export { copyIn, copyOut, MemoryFault, type Translator } from './memfile/copy';
 export { firstEndingAfter } from './memfile/mappings';
 
 /** getPlatform returns backend `name` ('ptrace') over `memoryFile`, or over a new one. */

@@ -58,14 +58,17 @@ export interface AddressSpace {
   unmap(addr: number, length: number): void;
   /** protect changes the protection of [addr, addr+length). */
   protect(addr: number, length: number, prot: Prot): void;
-  /** translate maps [addr, addr+length) to memory-file ranges, failing on holes (for copy helpers). */
-  translate(addr: number, length: number, want: Prot): FileRange[];
   /**
-   * isMapped, where a backend has it, says whether all of [addr, addr+length) is mapped
-   * (any protection) without throwing: translate's MemoryFault costs a stack trace (7 us
-   * at load 6), and the memory manager asks this of every chunk fault-around meets.
+   * isMapped says whether all of [addr, addr+length) is mapped (any protection): the
+   * memory manager asks it of every chunk fault-around meets, and before it maps a shared
+   * object's page that another fault may have mapped already.
+   *
+   * There is no translate here: which memory-file bytes lie behind an application address
+   * is the memory manager's answer (sentry/mm: MemoryManager.translate, from its VMAs and
+   * chunk tables), not a second copy kept by each backend. A backend keeps what it mapped
+   * only for its own needs (isMapped; ptrace's mprotect of the mapped runs alone).
    */
-  isMapped?(addr: number, length: number): boolean;
+  isMapped(addr: number, length: number): boolean;
   /** release frees the host resources; the address space cannot be used afterwards. */
   release(): void;
   /**

@@ -2,7 +2,9 @@
  * address-space is the KVM AddressSpace: a page-table root in the VM's system region
  * (its CR3) whose user half the sentry fills from mapFile/unmap/protect (native/kvm/vm.c
  * writes the entries: user, writable only with PROT_WRITE, no-execute without PROT_EXEC),
- * plus the MappingTable the sentry translates through. There is no host process: the
+ * plus a MappingTable of what it mapped, which answers isMapped (the page tables live in
+ * the VM's memory, where reading them back would cost a call into the addon; the sentry
+ * translates addresses through its memory manager). There is no host process: the
  * application's memory is guest-physical memory = the memory file.
  */
 import { MappingTable } from '../memfile/mappings';
@@ -22,7 +24,7 @@ export interface KvmTicket {
 /**
  * KvmAddressSpace is one guest page table, owned by the JavaScript thread that created it.
  * Other threads run contexts in it through share()/adoptKvmAddressSpace; only the owner
- * changes mappings, translates, and frees it (after every adopter is done).
+ * changes mappings, answers isMapped, and frees it (after every adopter is done).
  */
 export class KvmAddressSpace implements AddressSpace {
   private readonly table = new MappingTable();
@@ -60,11 +62,6 @@ export class KvmAddressSpace implements AddressSpace {
     this.checkMutable(addr, length);
     this.check('protect', this.addon.asProtect(this.vm, this.cr3, addr, length, prot));
     this.table.protect(addr, length, prot);
-  }
-
-  translate(addr: number, length: number, want: Prot): FileRange[] {
-    if (!this.owner) throw new Error(`${this.name}: translate only on the thread that created it`);
-    return this.table.translateOrFault(addr, length, want);
   }
 
   isMapped(addr: number, length: number): boolean {

@@ -1,12 +1,16 @@
 /**
  * copy moves bytes between the sentry and application memory through the memory file:
- * an address is translated by the address space's mapping table, then read or written
- * in the sentry's own mapping of the file. No syscall is made.
+ * a Translator says which ranges of the file lie behind an application address, and the
+ * bytes are read or written in the sentry's own mapping of the file. No syscall is made.
+ *
+ * The sentry's Translator is its memory manager (sentry/mm: MemoryManager, which copies
+ * through its own translation and uses no helper here); the platform tests translate
+ * through a table of what they mapped (platform/testing/translate.ts).
  *
  * Protections are the application's: copyIn needs PROT_READ, copyOut PROT_WRITE, so a
  * read(2) into a read-only buffer fails with MemoryFault just as it would natively.
  */
-import { PROT_READ, PROT_WRITE, type AddressSpace, type Prot } from '../platform';
+import { PROT_READ, PROT_WRITE, type FileRange, type Prot } from '../platform';
 import type { MemoryFile } from './memory-file';
 
 /** MemoryFault is an application address that is unmapped or lacks the needed access (EFAULT). */
@@ -17,8 +21,14 @@ export class MemoryFault extends Error {
   }
 }
 
-/** Translator is the part of an address space the copy helpers need. */
-export type Translator = Pick<AddressSpace, 'translate'>;
+/**
+ * Translator maps application addresses to the memory file: translate returns the file
+ * ranges behind [addr, addr+length), in order, each allowing `want`, or throws
+ * MemoryFault naming the first address that is unmapped or lacks `want`.
+ */
+export interface Translator {
+  translate(addr: number, length: number, want: Prot): FileRange[];
+}
 
 /** copyIn reads `length` bytes at application address `addr`. */
 export function copyIn(mf: MemoryFile, as: Translator, addr: number, length: number): Buffer {
@@ -38,27 +48,4 @@ export function copyOut(mf: MemoryFile, as: Translator, addr: number, data: Uint
     mf.writeBytes(r.offset, data.subarray(done, done + r.length));
     done += r.length;
   }
-}
-
-/**
- * copyInString reads a NUL-terminated string at `addr` of at most `maxLength` bytes
- * (without the NUL), page by page so that it never touches memory past the terminator.
- * It returns undefined when no NUL is found within maxLength.
- */
-export function copyInString(mf: MemoryFile, as: Translator, addr: number, maxLength: number): Buffer | undefined {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for (let at = addr; total <= maxLength;) {
-    const n = Math.min(4096 - (at % 4096), maxLength + 1 - total);
-    const chunk = copyIn(mf, as, at, n);
-    const nul = chunk.indexOf(0);
-    if (nul >= 0) {
-      parts.push(chunk.subarray(0, nul));
-      return Buffer.concat(parts);
-    }
-    parts.push(chunk);
-    total += n;
-    at += n;
-  }
-  return undefined;
 }

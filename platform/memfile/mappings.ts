@@ -1,7 +1,9 @@
 /**
  * mappings records which memory-file range backs each mapped page of an address space,
- * with its protection. Address spaces keep one so that the sentry can translate an
- * application address to a memory-file offset (copy-in/copy-out) without asking the host.
+ * with its protection. The backends keep one of what they mapped for their own needs
+ * (AddressSpace.isMapped; the ptrace backend's mprotect of the mapped runs alone), and
+ * the platform tests translate through one (testing/translate.ts). The sentry translates
+ * through its memory manager instead (sentry/mm), which knows what backs every address.
  *
  * Invariant: entries are sorted by start, page-aligned and never overlap.
  */
@@ -81,7 +83,7 @@ export class MappingTable {
   }
 
   /**
-   * translateOrFault is translate as an AddressSpace answers it: an address or length that
+   * translateOrFault is translate as a Translator answers it (copy.ts): an address or length that
    * is not a safe non-negative integer, a hole or a missing protection throws MemoryFault
    * (which the copy helpers turn into EFAULT).
    */

@@ -1,9 +1,9 @@
 import { PROT_READ, PROT_WRITE, type FileRange } from '../platform';
-import { copyIn, copyInString, copyOut, MemoryFault, type Translator } from './copy';
+import { copyIn, copyOut, MemoryFault, type Translator } from './copy';
 import { MappingTable } from './mappings';
 import { MemoryFile } from './memory-file';
 
-/** A translator over a MappingTable, as address spaces provide. */
+/** A translator over a MappingTable (the platform tests' kind: testing/translate.ts). */
 function translator(t: MappingTable): Translator {
   return {
     translate(addr, length, want): FileRange[] {
@@ -49,8 +49,6 @@ describe('MemoryFile', () => {
     copyOut(mf, tr, 0x20ffc, Buffer.from('abcd'));
     mf.writeBytes(a.offset, Buffer.from('efgh\0rest'));
     expect(copyIn(mf, tr, 0x20ffc, 8).toString()).toBe('abcdefgh');
-    expect(copyInString(mf, tr, 0x20ffc, 100)?.toString()).toBe('abcdefgh');
-    expect(copyInString(mf, tr, 0x20ffc, 4)).toBeUndefined();
     expect(() => copyOut(mf, tr, 0x20ffe, Buffer.from('xxxx'))).toThrow(MemoryFault);
     expect(() => copyIn(mf, tr, 0x21ffe, 4)).toThrow(/0x22000 is not readable/);
   });

@@ -4,7 +4,9 @@
  *
  * The control thread is the stub's first thread (for an address space this JavaScript
  * thread created) or a thread handed over by the owner (adopted on a worker). Only the
- * owner changes mappings: its MappingTable is the truth the sentry translates through.
+ * owner changes mappings. Its MappingTable of what the stub maps answers isMapped and
+ * limits mprotect to the mapped runs (the host's fails on a hole); the sentry translates
+ * addresses through its memory manager, not through this table.
  * New stub threads are cloned from the control thread, which makes them traced by the
  * same JavaScript thread (PTRACE_O_TRACECLONE).
  *
@@ -295,11 +297,6 @@ export class PtraceAddressSpace implements AddressSpace {
     // the host's mprotect fails with ENOMEM on such a hole.
     for (const run of this.table.mappedRuns(addr, length)) this.inject(SYS_mprotect, [run.start, run.end - run.start, prot]);
     this.table.protect(addr, length, prot);
-  }
-
-  translate(addr: number, length: number, want: Prot): FileRange[] {
-    if (!this.owner) throw new Error(`address space ${this.pid}: translate only on the thread that created it`);
-    return this.table.translateOrFault(addr, length, want);
   }
 
   isMapped(addr: number, length: number): boolean {

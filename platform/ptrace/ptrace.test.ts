@@ -8,6 +8,7 @@ import { libcFunc } from '../../native/libc';
 import { copyIn, getPlatform, MemoryFile } from '../index';
 import { mapStack } from '../testing/elf-loader';
 import { missingTestPrograms } from '../testing/run';
+import { translatorOf } from '../testing/translate';
 import { alive, buildWorker, hostMappings, PROGRAMS, runWorker, sharedPlatformTests, stubBatchTests, STACK_TOP, TEST_SYS_REPORT, usePlatform } from '../testing/suite';
 import { PtraceAddressSpace, type PtraceContext, type PtracePlatform } from './ptrace';
 import { IDLE_MAX } from './stub-pool';
@@ -47,7 +48,7 @@ d('ptrace platform', () => {
     const status = waitThread(tid, false)!;
     expect({ signaled: (status & 0x7f) !== 0 && (status & 0xff) !== 0x7f, signal: status & 0x7f }).toEqual({ signaled: true, signal: SIGSYS });
     const results = image.symbols.get('results')!;
-    expect(copyIn(f.mf, as, results, 8).readBigInt64LE(0)).toBe(-1n); // getpid never returned
+    expect(copyIn(f.mf, translatorOf(as), results, 8).readBigInt64LE(0)).toBe(-1n); // getpid never returned
     ctx.release();
   });
 
@@ -164,7 +165,7 @@ d('ptrace platform', () => {
       const { as: next, ctx: nextCtx, regs: nextRegs } = f.setup('syscall-loop');
       expect(next.pid).toBe(as.pid);
       expect(hostMappings(next.pid, OLD, OLD + PAGE)).toEqual([]);
-      expect(() => copyIn(f.mf, next, OLD, 1)).toThrow();
+      expect(() => copyIn(f.mf, translatorOf(next), OLD, 1)).toThrow();
       expect(next.isMapped(OLD, PAGE)).toBe(false);
       nextRegs.rdi = 2n;
       expect(nextCtx.switch(next, nextRegs)).toEqual({ kind: 'syscall' }); // no FP state given: the initial one

@@ -113,10 +113,6 @@ export class SystrapAddressSpace implements AddressSpace {
     this.control.protect(addr, length, prot);
   }
 
-  translate(addr: number, length: number, want: Prot): FileRange[] {
-    return this.control.translate(addr, length, want);
-  }
-
   isMapped(addr: number, length: number): boolean {
     return this.control.isMapped(addr, length);
   }

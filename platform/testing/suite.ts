@@ -12,6 +12,7 @@ import { buildSync } from 'esbuild';
 import { copyIn, copyOut, getPlatform, MemoryFile, Registers, type AddressSpace, type Context, type Platform } from '../index';
 import { loadStaticElf, mapStack, type LoadedImage } from './elf-loader';
 import { runTask, testProgram, TEST_PROGRAM_DIR } from './run';
+import { translatorOf, type Listing } from './translate';
 
 /** PROGRAMS are the test programs the shared tests run. */
 export const PROGRAMS = ['syscall-loop', 'write', 'faults', 'escape', 'fp', 'tls'];
@@ -27,7 +28,7 @@ export function alive(pid: number): boolean {
 }
 
 /** A test address space: any backend's, with its stub's pid when it has a stub process (not kvm). */
-export type TestSpace = AddressSpace & { readonly pid?: number };
+export type TestSpace = AddressSpace & Listing & { readonly pid?: number };
 
 /** Task is what setup returns: a loaded program ready to switch into. */
 export interface Task<A extends TestSpace, C extends Context> {
@@ -122,7 +123,7 @@ export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { ha
     const written: string[] = [];
     const out = runTask(ctx, as, regs, (r) => {
       if (r.sysno !== 1) return undefined;
-      written.push(copyIn(f.mf, as, r.argNumber(1), r.argNumber(2)).toString());
+      written.push(copyIn(f.mf, translatorOf(as), r.argNumber(1), r.argNumber(2)).toString());
       return r.arg(2);
     });
     expect(out.kind).toBe('exit');
@@ -174,7 +175,7 @@ export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { ha
       env.as.unmap(page, 4096);
       // Through runTask: the end of a time slice may come first (seen on KVM under TCG).
       expect(runTask(env.ctx, env.as, regs, () => undefined)).toMatchObject({ kind: 'event', event: { kind: 'fault', signal: SIGSEGV, address: env.image.entry, access: 'execute' }, syscalls: 0 });
-      expect(() => env.as.translate(page, 1, 1)).toThrow(/application address 0x[0-9a-f]+ is not readable/);
+      expect(() => translatorOf(env.as).translate(page, 1, 1)).toThrow(/application address 0x[0-9a-f]+ is not readable/);
     });
   });
 
@@ -212,9 +213,9 @@ export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { ha
       const values = [0x5151n + i, 0x6262n + i];
       const buf = Buffer.alloc(8);
       buf.writeBigUInt64LE(values[0]);
-      copyOut(f.mf, as, Number(fsWord), buf);
+      copyOut(f.mf, translatorOf(as), Number(fsWord), buf);
       buf.writeBigUInt64LE(values[1]);
-      copyOut(f.mf, as, Number(gsWord), buf);
+      copyOut(f.mf, translatorOf(as), Number(gsWord), buf);
       regs.fsBase = fsWord;
       regs.gsBase = gsWord;
       return { regs, fp: f.platform.newFpState(), values, reports: [] as bigint[] };
@@ -246,7 +247,7 @@ export function sharedPlatformTests(f: PlatformFixture<TestSpace, Context & { ha
     expect(out).toMatchObject({ kind: 'exit', code: 0 });
     expect(seen).toEqual([TEST_SYS_REPORT, 39, 18, 1]);
     expect(results).toBe(image.symbols.get('results'));
-    const r = copyIn(f.mf, as, results, 32);
+    const r = copyIn(f.mf, translatorOf(as), results, 32);
     expect([0, 8, 16, 24].map((o) => r.readBigInt64LE(o))).toEqual([4242n, -38n, -38n, 42n]);
     expect(f.mf.readBytes(0, 16)).toEqual(before); // pwrite64 to fd 3 never happened
     ctx.release();
@@ -336,7 +337,7 @@ export function stubBatchTests(f: PlatformFixture<BatchSpace, Context>): void {
     pages.forEach((r, i) => f.mf.view(r.offset, PAGE).fill(0x41 + i));
     as.mapFiles(pages.map((range, i) => ({ addr: BASE + i * PAGE, range, prot: PROT_RW })));
     expect(hostMappings(as.pid, BASE, BASE + 5 * PAGE)).toEqual(pages.map((r, i) => [BASE + i * PAGE, r.offset]));
-    for (let i = 0; i < 5; i++) expect(copyIn(f.mf, as, BASE + i * PAGE + 7, 1)[0]).toBe(0x41 + i);
+    for (let i = 0; i < 5; i++) expect(copyIn(f.mf, translatorOf(as), BASE + i * PAGE + 7, 1)[0]).toBe(0x41 + i);
     // More requests than one batch holds (64): two stops, all mapped.
     const many = Array.from({ length: 70 }, (_, i) => ({ addr: BASE + 0x100000 + i * 2 * PAGE, range: pages[i % 5], prot: PROT_RW }));
     as.mapFiles(many);
@@ -371,7 +372,7 @@ export function stubBatchTests(f: PlatformFixture<BatchSpace, Context>): void {
     const bad = { offset: f.mf.size, length: PAGE }; // past the memory file's end
     expect(() => as.mapFiles([{ addr: BASE, range: a, prot: PROT_RW }, { addr: BASE + PAGE, range: bad, prot: PROT_RW }, { addr: BASE + 2 * PAGE, range: a, prot: PROT_RW }])).toThrow(/memory-file range .* is invalid/);
     expect(hostMappings(as.pid, BASE, BASE + 3 * PAGE)).toEqual([[BASE, a.offset]]);
-    expect(() => copyIn(f.mf, as, BASE + PAGE, 1)).toThrow();
+    expect(() => copyIn(f.mf, translatorOf(as), BASE + PAGE, 1)).toThrow();
     ctx.release();
   });
 

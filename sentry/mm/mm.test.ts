@@ -40,19 +40,10 @@ class CountingSpace implements AddressSpace {
     if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
     return r;
   }
-  release(): void {}
-}
-
-/** QuietSpace is a BatchingSpace with AddressSpace.isMapped (no MemoryFault thrown to ask). */
-class QuietSpace extends CountingSpace {
-  batches: number[] = [];
-  mapFiles(maps: readonly { addr: number; range: FileRange; prot: Prot }[]): void {
-    this.batches.push(maps.length);
-    for (const m of maps) this.table.map(m.addr, m.range, m.prot);
-  }
   isMapped(addr: number, length: number): boolean {
     return Array.isArray(this.table.translate(addr, length, 0));
   }
+  release(): void {}
 }
 
 /** BatchingSpace is a CountingSpace with AddressSpace.mapFiles: it counts each batch (one stub stop). */
@@ -64,7 +55,12 @@ class BatchingSpace extends CountingSpace {
   }
 }
 
-function fakePlatform(mf: MemoryFile, batching: boolean | 'quiet' = false): Platform & { spaces: CountingSpace[] } {
+/** spaceOf is the fake address space of mm: what the platform maps (its translate reads its table). */
+function spaceOf(mm: MemoryManager): CountingSpace {
+  return mm.as as unknown as CountingSpace;
+}
+
+function fakePlatform(mf: MemoryFile, batching = false): Platform & { spaces: CountingSpace[] } {
   const spaces: CountingSpace[] = [];
   return {
     name: 'counting',
@@ -73,7 +69,7 @@ function fakePlatform(mf: MemoryFile, batching: boolean | 'quiet' = false): Plat
     memoryFile: mf,
     spaces,
     newAddressSpace() {
-      const s = batching === 'quiet' ? new QuietSpace() : batching ? new BatchingSpace() : new CountingSpace();
+      const s = batching ? new BatchingSpace() : new CountingSpace();
       spaces.push(s);
       return s;
     },
@@ -620,15 +616,15 @@ describe('MemoryManager fork is copy-on-write', () => {
         mm.mapPrivateFile(base, len, RW, ino.data, 0, '/lib');
         expect(mm.read(base, len).equals(Buffer.alloc(len, 0x61))).toBe(true);
         // The file's own pages, read-only: nothing copied, nothing allocated.
-        expect(mm.as.translate(base + CHUNK, PAGE, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
-        expect(() => mm.as.translate(base + CHUNK, PAGE, PROT_WRITE)).toThrow(MemoryFault);
+        expect(spaceOf(mm).translate(base + CHUNK, PAGE, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
+        expect(() => spaceOf(mm).translate(base + CHUNK, PAGE, PROT_WRITE)).toThrow(MemoryFault);
       }
       expect(inUse()).toBe(fileChunks);
       // Fault-around: one fault maps what the file holds near it (here all 4 chunks).
       const d = MemoryManager.create(p);
       d.mapPrivateFile(base, len, PROT_READ, ino.data, 0, '/lib');
       expect(d.handleFault(base + 5)).toBe(true);
-      expect(d.as.translate(base, len, PROT_READ)).toEqual([0, 1, 2, 3].map((c) => ({ offset: ino.data.chunks.get(c)!.offset, length: CHUNK })).reduce<FileRange[]>((out, r) => {
+      expect(spaceOf(d).translate(base, len, PROT_READ)).toEqual([0, 1, 2, 3].map((c) => ({ offset: ino.data.chunks.get(c)!.offset, length: CHUNK })).reduce<FileRange[]>((out, r) => {
         const last = out[out.length - 1];
         if (last && last.offset + last.length === r.offset) last.length += r.length;
         else out.push({ ...r });
@@ -646,7 +642,7 @@ describe('MemoryManager fork is copy-on-write', () => {
       expect(b.read(base + PAGE, 4).toString()).toBe('file');
       // A fault on a file page mapped read-only in a writable VMA can only be a write: it copies.
       expect(b.handleFault(base + 3 * PAGE)).toBe(true);
-      expect(b.as.translate(base + 3 * PAGE, PAGE, PROT_WRITE)).toHaveLength(1);
+      expect(spaceOf(b).translate(base + 3 * PAGE, PAGE, PROT_WRITE)).toHaveLength(1);
       f.write(task, Buffer.from('later'), 3 * PAGE);
       expect(b.read(base + 3 * PAGE, 5).toString()).toBe('aaaaa');
       expect(c.read(base + 3 * PAGE, 5).toString()).toBe('later');
@@ -894,7 +890,7 @@ describe('MemoryManager with a batching address space', () => {
   test("a fork maps, in the child, the code where it resumes (the parent's instruction in a private file VMA that allows execution) in the one batch of its stack copy, and nothing of a private file VMA elsewhere", () => {
     const mf = MemoryFile.create({ maxSize: 1 << 28 });
     try {
-      const p = fakePlatform(mf, 'quiet'); // isMapped: no MemoryFault thrown to ask
+      const p = fakePlatform(mf, true);
       setTmpfsMemoryFile(mf);
       const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
       const ino = fs.root.create('bin', 0o600, new Credentials(0, 0)) as TmpfsInode;
@@ -909,15 +905,15 @@ describe('MemoryManager with a batching address space', () => {
       mm.write(stack, Buffer.from('stack'));
       expect(mm.handleFault(text + CHUNK + 16, 'execute')).toBe(true);
       const child = mm.fork([stack + 8], text + CHUNK + 16);
-      const cs = child.as as unknown as QuietSpace;
+      const cs = child.as as unknown as BatchingSpace;
       expect({ single: cs.calls.mapFile, batches: cs.batches.length }).toEqual({ single: 0, batches: 1 });
       expect(cs.translate(text + CHUNK, PAGE, PROT_READ | PROT_EXEC)).toEqual([{ offset: ino.data.chunks.get(1)!.offset, length: PAGE }]);
       expect(() => cs.translate(stack, PAGE, RW)).not.toThrow();
       expect(() => cs.translate(data, 1, PROT_READ)).toThrow(MemoryFault);
       // Not executable, or no code address given: nothing of the file is mapped at fork.
       const other = mm.fork([stack + 8], data + 16);
-      expect(() => (other.as as unknown as QuietSpace).translate(data, 1, PROT_READ)).toThrow(MemoryFault);
-      expect(() => (other.as as unknown as QuietSpace).translate(text + CHUNK, 1, PROT_READ)).toThrow(MemoryFault);
+      expect(() => (other.as as unknown as BatchingSpace).translate(data, 1, PROT_READ)).toThrow(MemoryFault);
+      expect(() => (other.as as unknown as BatchingSpace).translate(text + CHUNK, 1, PROT_READ)).toThrow(MemoryFault);
       other.release();
       child.release();
       mm.release();
@@ -947,12 +943,212 @@ describe('MemoryManager with a batching address space', () => {
       const as = mm.as as unknown as BatchingSpace;
       expect(mm.handleFault(base + CHUNK + 5)).toBe(true);
       expect({ single: as.calls.mapFile, batches: as.batches.length }).toEqual({ single: 0, batches: 1 });
-      for (let c = 0; c < 4; c++) expect(mm.as.translate(base + c * CHUNK, CHUNK, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(c)!.offset, length: CHUNK }]);
+      for (let c = 0; c < 4; c++) expect(spaceOf(mm).translate(base + c * CHUNK, CHUNK, PROT_READ)).toEqual([{ offset: ino.data.chunks.get(c)!.offset, length: CHUNK }]);
       expect(mm.read(base + 3 * CHUNK, 1)[0]).toBe(0x64);
       mm.release();
       ino.data.cut(0);
     } finally {
       mf.close();
     }
+  });
+});
+
+describe('MemoryManager.translate (its own address translation for copies)', () => {
+  let mf: MemoryFile;
+  let p: ReturnType<typeof fakePlatform>;
+  beforeEach(() => {
+    mf = MemoryFile.create({ maxSize: 1 << 28 });
+    p = fakePlatform(mf);
+    MemoryManager.forkWriteGuesses = 0;
+  });
+  afterEach(() => {
+    mf.close();
+    MemoryManager.forkWriteGuesses = FORK_GUESSES;
+  });
+
+  /** faultAt returns the address translate's MemoryFault names (or 'none' when it translates). */
+  function faultAt(mm: MemoryManager, addr: number, length: number, want: Prot): number | 'none' {
+    try {
+      mm.translate(addr, length, want);
+      return 'none';
+    } catch (e) {
+      if (!(e instanceof MemoryFault)) throw e;
+      return e.address;
+    }
+  }
+
+  /** tmpfsFile makes a tmpfs file of `size` bytes of `fill` (its data is the MemObject to map). */
+  function tmpfsFile(size: number, fill: number): TmpfsInode {
+    setTmpfsMemoryFile(mf);
+    const fs = new Tmpfs(0o1777, 0, 0, { maxBytes: 1 << 24 });
+    const ino = fs.root.create('f', 0o600, new Credentials(0, 0)) as TmpfsInode;
+    const mount = new Mount(fs, null, null, 0, 'tmpfs');
+    ino.open({ mount, dentry: new Dentry('f', mount.root, ino) }, O_RDWR).write({} as Task, Buffer.alloc(size, fill), 0);
+    return ino;
+  }
+
+  test('private memory: its chunks, as the platform maps them; a hole, a gap and a missing protection fault at their first byte', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 4 * CHUNK, RW, false);
+    mm.mapAnonymous(base + 4 * CHUNK, CHUNK, PROT_READ, false);
+    // base + 5 chunks .. + 6 chunks is a gap; then PROT_NONE.
+    mm.mapAnonymous(base + 6 * CHUNK, CHUNK, 0, false);
+    mm.write(base + CHUNK - 3, Buffer.from('across'));
+    mm.read(base + 4 * CHUNK, 1);
+    const ranges = mm.translate(base + 100, 2 * CHUNK - 200, PROT_READ | PROT_WRITE);
+    expect(ranges.reduce((n, r) => n + r.length, 0)).toBe(2 * CHUNK - 200);
+    expect(ranges).toEqual(spaceOf(mm).translate(base + 100, 2 * CHUNK - 200, PROT_READ | PROT_WRITE));
+    expect(mm.read(base + CHUNK - 3, 6).toString()).toBe('across');
+    expect(faultAt(mm, base + CHUNK, 2 * CHUNK, PROT_READ)).toBe(base + 2 * CHUNK); // chunk 2 never touched: a hole
+    expect(faultAt(mm, base + 4 * CHUNK, 1, PROT_READ)).toBe('none');
+    expect(faultAt(mm, base + 4 * CHUNK + 8, 1, PROT_WRITE)).toBe(base + 4 * CHUNK + 8);
+    expect(faultAt(mm, base + 4 * CHUNK, CHUNK + 1, PROT_READ)).toBe(base + 5 * CHUNK); // the gap
+    expect(faultAt(mm, base + 6 * CHUNK, 1, 0)).toBe(base + 6 * CHUNK); // a VMA, but nothing behind it (never populated)
+    expect(() => mm.read(base + 6 * CHUNK, 1)).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => mm.write(base + 4 * CHUNK, Buffer.from('x'))).toThrow(new LinuxError(Errno.EFAULT));
+    expect(faultAt(mm, -PAGE, 1, PROT_READ)).toBe(-PAGE);
+    expect(mm.translate(base, 0, PROT_WRITE)).toEqual([]);
+    // The last VMA found is a hint only: gone, or another VMA at its index, it answers nothing.
+    expect(faultAt(mm, base + 100, 1, PROT_READ)).toBe('none');
+    mm.unmap(base, 4 * CHUNK);
+    expect(faultAt(mm, base + 100, 1, PROT_READ)).toBe(base + 100);
+    expect(faultAt(mm, base + 4 * CHUNK, 1, PROT_READ)).toBe('none');
+    mm.release();
+  });
+
+  test('after fork, a shared chunk translates for loads only: a store through write() owns (copies) it first', () => {
+    const parent = MemoryManager.create(p);
+    const base = 0x100000000;
+    parent.mapAnonymous(base, 2 * CHUNK, RW, false);
+    parent.write(base, Buffer.alloc(2 * CHUNK, 'P'));
+    const child = parent.fork();
+    const shared = parent.translate(base, CHUNK, PROT_READ);
+    expect(child.translate(base, CHUNK, PROT_READ)).toEqual(shared);
+    expect(faultAt(child, base + 5, 1, PROT_WRITE)).toBe(base + 5);
+    expect(faultAt(parent, base + 5, 1, PROT_WRITE)).toBe(base + 5); // the parent's copy is shared too
+    child.write(base + 5, Buffer.from('child'));
+    const own = child.translate(base, CHUNK, PROT_WRITE);
+    expect(own).toHaveLength(1);
+    expect(own[0].offset).not.toBe(shared[0].offset);
+    expect(parent.translate(base, CHUNK, PROT_READ)).toEqual(shared); // the parent kept the old chunk
+    expect(parent.read(base + 5, 5).toString()).toBe('PPPPP');
+    expect(child.read(base + 5, 5).toString()).toBe('child');
+    // The chunk the child did not write is still the one memory behind both.
+    expect(child.translate(base + CHUNK, CHUNK, PROT_READ)).toEqual(parent.translate(base + CHUNK, CHUNK, PROT_READ));
+    child.release();
+    parent.release();
+  });
+
+  test('shared memory translates to the object\'s chunks, the same in every address space mapping it', () => {
+    const a = MemoryManager.create(p);
+    const base = 0x100000000;
+    a.mapAnonymous(base, 3 * CHUNK, RW, true);
+    a.write(base + CHUNK + 10, Buffer.from('shared'));
+    const b = a.fork();
+    b.read(base + CHUNK, 1); // populated (mapped) in b too
+    expect(b.translate(base + CHUNK, CHUNK, PROT_WRITE)).toEqual(a.translate(base + CHUNK, CHUNK, PROT_WRITE));
+    b.write(base + CHUNK + 10, Buffer.from('SHARED'));
+    expect(a.read(base + CHUNK + 10, 6).toString()).toBe('SHARED');
+    expect(faultAt(a, base, 1, PROT_READ)).toBe(base); // chunk 0 of the object never touched
+    b.release();
+    a.release();
+  });
+
+  test('a private file mapping: the file\'s pages for loads, a store copies its page, which then translates to the copy', () => {
+    const ino = tmpfsFile(2 * CHUNK, 0x61);
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapPrivateFile(base, 2 * CHUNK, RW, ino.data, 0, '/f');
+    mm.read(base, 2 * CHUNK);
+    const file = ino.data.chunks.get(0)!.offset;
+    expect(mm.translate(base + PAGE, PAGE, PROT_READ)).toEqual([{ offset: file + PAGE, length: PAGE }]);
+    expect(faultAt(mm, base + PAGE + 1, 1, PROT_WRITE)).toBe(base + PAGE + 1); // the file's own page
+    mm.write(base + PAGE + 1, Buffer.from('copy'));
+    const copy = mm.translate(base + PAGE, PAGE, PROT_WRITE);
+    expect(copy).toHaveLength(1);
+    expect(copy[0].offset).not.toBe(file + PAGE);
+    expect(spaceOf(mm).translate(base + PAGE, PAGE, PROT_WRITE)).toEqual(copy);
+    // Its neighbours are still the file's (and the file's bytes unchanged).
+    expect(mm.translate(base, 3 * PAGE, PROT_READ)).toEqual([{ offset: file, length: PAGE }, copy[0], { offset: file + 2 * PAGE, length: PAGE }]);
+    expect(mm.read(base + PAGE, 6).toString()).toBe('acopya');
+    expect(mf.readBytes(file + PAGE, 6).toString()).toBe('aaaaaa');
+    mm.release();
+    ino.data.cut(0);
+  });
+
+  test('a shared file mapping ends at the file\'s last page: past it translate faults, read() is EFAULT, views stop', () => {
+    const ino = tmpfsFile(PAGE + 100, 0x62); // two pages
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapShared(base, 4 * PAGE, RW, ino.data, 0, '/f');
+    expect(mm.read(base + PAGE + 99, 1)[0]).toBe(0x62);
+    expect(mm.read(base + PAGE + 100, 1)[0]).toBe(0); // the last page's tail reads zeros
+    expect(faultAt(mm, base, 4 * PAGE, PROT_READ)).toBe(base + 2 * PAGE);
+    expect(() => mm.read(base + 2 * PAGE, 1)).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => mm.read(base + PAGE, 2 * PAGE)).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => mm.write(base + 3 * PAGE, Buffer.from('x'))).toThrow(new LinuxError(Errno.EFAULT));
+    expect(mm.ioViews([{ base: base + PAGE, len: 3 * PAGE }], 3 * PAGE, true).reduce((n, v) => n + v.length, 0)).toBe(PAGE);
+    mm.release();
+    ino.data.cut(0);
+  });
+
+  test('writeForce stores through the same translation, ignoring protections: it owns a shared chunk, copies a file page, stops at a file\'s end', () => {
+    const ino = tmpfsFile(PAGE + 100, 0x63); // two pages
+    const parent = MemoryManager.create(p);
+    const anon = 0x100000000, file = 0x200000000, shared = 0x300000000;
+    parent.mapAnonymous(anon, CHUNK, RW, false);
+    parent.write(anon, Buffer.from('parent'));
+    parent.protect(anon, CHUNK, PROT_READ);
+    parent.mapPrivateFile(file, 4 * PAGE, PROT_READ, ino.data, 0, '/f');
+    parent.mapShared(shared, 4 * PAGE, PROT_READ, ino.data, 0, '/f');
+    const child = parent.fork();
+    child.writeForce(anon, Buffer.from('child'));
+    expect(child.read(anon, 6).toString()).toBe('childt');
+    expect(parent.read(anon, 6).toString()).toBe('parent');
+    child.writeForce(file + PAGE, Buffer.from('copy'));
+    expect(child.read(file + PAGE, 5).toString()).toBe('copyc');
+    expect(ino.data.chunks.get(0) && mf.readBytes(ino.data.chunks.get(0)!.offset + PAGE, 4).toString()).toBe('cccc');
+    expect(() => child.writeForce(file + 2 * PAGE, Buffer.from('x'))).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => child.writeForce(shared + 2 * PAGE - 1, Buffer.from('xy'))).toThrow(new LinuxError(Errno.EFAULT));
+    child.release();
+    parent.release();
+    ino.data.cut(0);
+  });
+
+  test('copies need nothing from the platform: an address space that maps nothing still reads and writes', () => {
+    const blank = { mapFile() {}, unmap() {}, protect() {}, isMapped: () => false, release() {} };
+    const platform = { ...p, newAddressSpace: () => blank };
+    const mm = MemoryManager.create(platform);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, 2 * CHUNK, RW, false);
+    mm.write(base + CHUNK - 2, Buffer.from('path\0'));
+    expect(mm.read(base + CHUNK - 2, 4).toString()).toBe('path');
+    expect(mm.readString(base + CHUNK - 2)).toBe('path');
+    mm.release();
+  });
+
+  test('readString: across VMAs and chunks, up to the NUL only, ENAMETOOLONG past max, EFAULT at a gap before the NUL', () => {
+    const mm = MemoryManager.create(p);
+    const base = 0x100000000;
+    mm.mapAnonymous(base, CHUNK, RW, false);
+    mm.mapAnonymous(base + CHUNK, CHUNK, RW, false);
+    mm.protect(base + CHUNK, CHUNK, PROT_READ); // two VMAs, two chunks; the second never touched yet
+    // base + 2 chunks is a gap.
+    const text = Buffer.from('abcé/next'); // 10 bytes, 'é' (2 bytes) cut by the chunk boundary
+    const at = base + CHUNK - 4;
+    mm.write(at, text.subarray(0, 4));
+    mm.writeForce(base + CHUNK, Buffer.concat([text.subarray(4), Buffer.from([0])]));
+    expect(mm.readString(at)).toBe('abcé/next');
+    expect(mm.readString(at, 10)).toBe('abcé/next');
+    expect(() => mm.readString(at, 9)).toThrow(new LinuxError(Errno.ENAMETOOLONG));
+    // A NUL on the last byte before the gap is found; a string running into the gap is EFAULT.
+    mm.writeForce(base + 2 * CHUNK - 3, Buffer.from('eo\0'));
+    expect(mm.readString(base + 2 * CHUNK - 3)).toBe('eo');
+    mm.writeForce(base + 2 * CHUNK - 3, Buffer.from('eox'));
+    expect(() => mm.readString(base + 2 * CHUNK - 3)).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => mm.readString(base + 2 * CHUNK)).toThrow(new LinuxError(Errno.EFAULT));
+    expect(() => mm.readString(0)).toThrow(new LinuxError(Errno.EFAULT));
+    mm.release();
   });
 });

@@ -56,6 +56,12 @@
  * the access past the end is SIGBUS), a hole punch (as Linux's: fallocate, MADV_REMOVE)
  * and a page cache's eviction do not.
  *
+ * Address translation for the sentry's copies (read, write, readString, ioViews) is this
+ * module's own: translate and resolve answer from the VMAs and chunk tables which
+ * memory-file bytes lie behind an address, after the copy has populated its range and,
+ * for a store, broken copy-on-write there (ensure); the platform's address space only
+ * runs the application (it has no translate), so no second table answers for it.
+ *
  * Commit accounting follows Linux's heuristic overcommit (vm.overcommit_memory=0): a single
  * request that Linux accounts (writable private or shared anonymous memory without
  * MAP_NORESERVE, brk growth) fails with ENOMEM when it is larger than the sandbox's memory
@@ -68,7 +74,7 @@
  * private file VMA's other pages, where mapped, map its object read-only.
  */
 import * as os from 'node:os';
-import { firstEndingAfter, copyIn, copyInString, copyOut, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
+import { firstEndingAfter, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessType, type AddressSpace, type FileRange, type MemoryFile, type Platform } from '../../platform';
 import { Errno, fail, LinuxError } from '../kernel/errors';
 import { atProcessStart } from '../../native/snapshot';
 import { ChunkTable, type PrivateChunk } from './chunk-table';
@@ -397,8 +403,8 @@ export class MemoryManager implements Mapper {
   /** holdObjects holds the object ranges behind [start, end) until the settlingAfter under way ends (nothing outside one). */
   private holdObjects(start: number, end: number): void {
     if (!this.unsettled) return;
-    for (const v of this.vmasIn(start, end)) {
-      const obj = objectOf(v);
+    for (let i = this.vmaIndex(start); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i], obj = objectOf(v);
       if (!obj) continue;
       const lo = Math.max(v.start, start), hi = Math.min(v.end, end);
       this.held.push({ mem: obj.mem, lo: obj.offset + (lo - v.start), hi: obj.offset + (hi - v.start) });
@@ -931,14 +937,7 @@ export class MemoryManager implements Mapper {
 
   /** isMappedHere tells whether the platform address space maps all of [addr, addr+length). */
   private isMappedHere(addr: number, length: number): boolean {
-    if (this.as.isMapped) return this.as.isMapped(addr, length);
-    try {
-      this.as.translate(addr, length, 0);
-      return true;
-    } catch (e) {
-      if (e instanceof MemoryFault) return false;
-      throw e;
-    }
+    return this.as.isMapped(addr, length);
   }
 
   /** remapChunks maps the populated chunks of [start, end) where private VMAs cover them. */
@@ -1105,7 +1104,7 @@ export class MemoryManager implements Mapper {
     if (length === 0) return;
     if (!Number.isSafeInteger(addr) || addr < 0 || addr + length > this.platform.maxUserAddress) fail(Errno.EFAULT);
     for (let at = addr; at < addr + length;) {
-      const v = this.findVma(at);
+      const v = this.vmaAt(at);
       if (!v || (v.prot & want) !== want) fail(Errno.EFAULT);
       at = v.end;
     }
@@ -1121,7 +1120,180 @@ export class MemoryManager implements Mapper {
    */
   private ownForStore(start: number, end: number): void {
     if (this.writable.size < this.chunks.size) for (const c of this.chunksIn(start, end)) if (!this.writable.has(c)) this.own(c);
-    for (const v of this.vmasIn(start, end)) if (v.file) this.copyPages(v, Math.max(v.start, pageDown(start)), Math.min(v.end, pageUp(end)));
+    for (let i = this.vmaIndex(start); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      if (v.file) this.copyPages(v, Math.max(v.start, pageDown(start)), Math.min(v.end, pageUp(end)));
+    }
+  }
+
+  // --- address translation -----------------------------------------------------------
+  //
+  // The memory manager, not the platform, says which memory-file bytes lie behind an
+  // application address for the sentry's copies: its VMAs give the protection and the
+  // kind of memory, its chunk tables the memory (a private chunk; a shared object's chunk;
+  // a private file VMA's copied page, else its file's page). What it answers is what the
+  // application itself could access there once the address space maps it: a copy first
+  // populates its range (ensure, populate) and, for a store, owns it (ownForStore), as the
+  // application's own faults would, and then translates.
+  //
+  // Cost, measured against the platform's MappingTable that it replaces (CPU time, load
+  // 10-15, 7 interleaved rounds, medians): an 8-byte read 581 ns (was 783), a 16-byte
+  // write 532 (767), a path read by readString 333 (3,823: no page copied any more), a
+  // 4 KiB store's views 454 (640); whole sandboxes under ptrace, dd of 20,000 single bytes
+  // 0.98x and ls -lR 0.97x the CPU time of main's.
+
+  /**
+   * lastVma is where vmaAt last found a VMA (an index in `vmas`): a syscall's copies
+   * mostly land in the VMA of the one before (its stack, its buffer). A hint only: vmaAt
+   * checks that the VMA at that index now contains the address, which is then the VMA
+   * that does (VMAs never overlap), so no change of `vmas` has to reset it.
+   */
+  private lastVma = 0;
+
+  /** vmaAt is findVma through the lastVma hint (a binary search when it misses). */
+  private vmaAt(addr: number): Vma | undefined {
+    const hint = this.vmas[this.lastVma];
+    if (hint !== undefined && hint.start <= addr && addr < hint.end) return hint;
+    const i = this.vmaIndex(addr), v = this.vmas[i];
+    if (v === undefined || v.start > addr) return undefined;
+    this.lastVma = i;
+    return v;
+  }
+
+  /** resolved is the length of the piece resolve last found (a field, so that no copy allocates an answer). */
+  private resolved = 0;
+
+  /**
+   * resolve returns the memory-file offset behind application address `at` for an access
+   * `want` (PROT_READ to load, PROT_WRITE to store) and sets `resolved` to how many bytes
+   * from there, before `end`, follow in the memory file (at least one); -1 when `at` may
+   * not be accessed so: no VMA there, or a VMA without `want`; memory not populated (a
+   * hole); a shared or private file mapping's page at or past its object's end (a
+   * truncated file: EFAULT for the sentry, SIGBUS for the application); or a store into
+   * memory this address space does not own, which the application's store would fault
+   * on too: a private chunk shared since a fork (copy-on-write, not in `writable`) or a
+   * private file VMA's page not copied yet (the file's own page). `store` says the access
+   * is a store: a PROT_WRITE `want`, or writeForce's, which wants no protection.
+   */
+  private resolve(at: number, end: number, want: number, store = (want & PROT_WRITE) !== 0): number {
+    const v = this.vmaAt(at);
+    if (v === undefined || (v.prot & want) !== want) return -1;
+    const stop = end < v.end ? end : v.end;
+    if (v.shared) return this.resolveObject(v.shared, v, at, stop);
+    const c = Math.floor(at / CHUNK), cStart = c * CHUNK;
+    const chunk = this.chunks.get(c);
+    if (v.file) {
+      // The file's page where not copied here; no store there (copy-on-write).
+      const pages = chunk?.pages ?? 0;
+      if (pages === 0) return store ? -1 : this.resolveObject(v.file, v, at, Math.min(stop, cStart + CHUNK));
+      const page = at - (at % PAGE);
+      if (((pages >> ((page - cStart) / PAGE)) & 1) === 0) return store ? -1 : this.resolveObject(v.file, v, at, Math.min(stop, page + PAGE));
+      if (store && !this.writable.has(c)) return -1;
+      this.resolved = Math.min(stop, page + PAGE) - at;
+      return chunk!.range.offset + (at - cStart);
+    }
+    if (chunk === undefined || (store && !this.writable.has(c))) return -1;
+    this.resolved = Math.min(stop, cStart + CHUNK) - at;
+    return chunk.range.offset + (at - cStart);
+  }
+
+  /** resolveObject is resolve in the VMA v mapping `obj` (its shared object, or its file's pages), up to `stop`. */
+  private resolveObject(obj: { mem: MemObject; offset: number }, v: Vma, at: number, stop: number): number {
+    const o = obj.offset + (at - v.start), limit = obj.mem.limit;
+    if (o >= limit) return -1;
+    const c = Math.floor(o / CHUNK);
+    const range = obj.mem.chunks.get(c);
+    if (range === undefined) return -1;
+    this.resolved = Math.min(stop - at, (c + 1) * CHUNK - o, limit - o);
+    return range.offset + (o - c * CHUNK);
+  }
+
+  /**
+   * translate returns the memory-file ranges behind [addr, addr+length) for an access
+   * `want` (resolve says which may be accessed), adjacent ranges merged, or throws
+   * MemoryFault naming the first address that may not. It populates and owns nothing:
+   * read, write and ioViews do that first. A Translator (platform/memfile/copy.ts).
+   */
+  translate(addr: number, length: number, want: number): FileRange[] {
+    const out: FileRange[] = [];
+    const at = this.translateInto(addr, length, want, out);
+    if (at !== addr + length) throw new MemoryFault(at, want);
+    return out;
+  }
+
+  /**
+   * translateInto appends to `out` the ranges behind the longest prefix of [addr,
+   * addr+length) that may be accessed with `want` (merging adjacent ones it appends) and
+   * returns where that prefix ends: addr + length when it is all of it.
+   */
+  private translateInto(addr: number, length: number, want: number, out: FileRange[]): number {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0) return addr;
+    const end = addr + length, first = out.length;
+    let at = addr;
+    while (at < end) {
+      const offset = this.resolve(at, end, want);
+      if (offset < 0) break;
+      const n = this.resolved, last = out.length > first ? out[out.length - 1] : undefined;
+      if (last !== undefined && last.offset + last.length === offset) last.length += n;
+      else out.push({ offset, length: n });
+      at += n;
+    }
+    return at;
+  }
+
+  /** load copies application memory at addr into `out` and returns where it stopped: addr + out.length, or the first address not readable. */
+  private load(addr: number, out: Uint8Array): number {
+    const mf = this.platform.memoryFile, end = addr + out.length;
+    let at = addr;
+    while (at < end) {
+      const offset = this.resolve(at, end, PROT_READ);
+      if (offset < 0) break;
+      const n = this.resolved;
+      mf.readInto(offset, out.subarray(at - addr, at - addr + n));
+      at += n;
+    }
+    return at;
+  }
+
+  /**
+   * store copies `data` into application memory at addr and returns where it stopped:
+   * addr + data.length, or the first address that is not writable (`want` is the
+   * protection required: PROT_WRITE, but 0 for writeForce) or not owned here.
+   */
+  private store(addr: number, data: Uint8Array, want = PROT_WRITE): number {
+    const mf = this.platform.memoryFile, end = addr + data.length;
+    let at = addr;
+    while (at < end) {
+      const offset = this.resolve(at, end, want, true);
+      if (offset < 0) break;
+      const n = this.resolved;
+      mf.writeBytes(offset, data.subarray(at - addr, at - addr + n));
+      at += n;
+    }
+    return at;
+  }
+
+  /**
+   * loadString reads the NUL-terminated string at addr of at most `max` bytes (without
+   * the NUL), piece by piece, never translating past the NUL: undefined when the max + 1
+   * bytes it may read hold none, null when it meets an address it may not read first.
+   */
+  private loadString(addr: number, max: number): string | undefined | null {
+    const mf = this.platform.memoryFile, end = addr + max + 1;
+    let parts: Buffer[] | null = null;
+    for (let at = addr; at < end;) {
+      const offset = this.resolve(at, end, PROT_READ);
+      if (offset < 0) return null;
+      // One view of the sentry's mapping of the file at a time (its chunks are apart).
+      const view = mf.view(offset, Math.min(this.resolved, mf.chunkSize - (offset % mf.chunkSize)));
+      const nul = view.indexOf(0);
+      // Most strings lie in one piece: decoded from the memory file with no copy.
+      if (nul >= 0 && parts === null) return view.toString('utf8', 0, nul);
+      (parts ??= []).push(Buffer.from(nul >= 0 ? view.subarray(0, nul) : view));
+      if (nul >= 0) return Buffer.concat(parts).toString('utf8');
+      at += view.length;
+    }
+    return undefined;
   }
 
   /** read copies length bytes from application memory (EFAULT when not readable). */
@@ -1129,12 +1301,9 @@ export class MemoryManager implements Mapper {
     const a = Number(addr);
     return this.settlingAfter(() => {
       this.ensure(a, length, PROT_READ);
-      try {
-        return copyIn(this.platform.memoryFile, this.as, a, length);
-      } catch (e) {
-        if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
-        throw e;
-      }
+      const out = Buffer.allocUnsafe(length);
+      if (this.load(a, out) < a + length) fail(Errno.EFAULT);
+      return out;
     });
   }
 
@@ -1143,12 +1312,7 @@ export class MemoryManager implements Mapper {
     const a = Number(addr);
     this.settlingAfter(() => {
       this.ensure(a, data.length, PROT_WRITE);
-      try {
-        copyOut(this.platform.memoryFile, this.as, a, data);
-      } catch (e) {
-        if (e instanceof MemoryFault) throw new LinuxError(Errno.EFAULT);
-        throw e;
-      }
+      if (this.store(a, data) < a + data.length) fail(Errno.EFAULT);
     });
   }
 
@@ -1225,71 +1389,39 @@ export class MemoryManager implements Mapper {
       if (store) this.ownForStore(a, end);
     }
     const out: FileRange[] = [];
-    for (const { a, end } of ranges) {
-      try {
-        out.push(...this.as.translate(a, end - a, want));
-      } catch (e) {
-        // A shared file mapping past the file's end has no pages: stop there.
-        if (!(e instanceof MemoryFault)) throw e;
-        if (e.address > a) out.push(...this.as.translate(a, e.address - a, want));
-        break;
-      }
-    }
+    // A shared file mapping past the file's end has no pages: the views stop there.
+    for (const { a, end } of ranges) if (this.translateInto(a, end - a, want, out) < end) break;
     return this.platform.memoryFile.views(out);
   }
 
   /** writeForce copies data ignoring protections (the ELF loader, signal frames on a read-only page are not allowed: use write). */
   writeForce(addr: number, data: Uint8Array): void {
     this.ensure(addr, data.length, 0);
-    const mf = this.platform.memoryFile;
-    let done = 0;
-    while (done < data.length) {
-      const at = addr + done;
-      const v = this.findVma(at)!;
-      // Chunks are numbered by address (private) or by offset in the object (shared).
-      const key = v.shared ? v.shared.offset + (at - v.start) : at;
-      const c = Math.floor(key / CHUNK);
-      const n = Math.min(data.length - done, (c + 1) * CHUNK - key, v.end - at);
-      if (v.file) {
-        // A private file VMA stores into its copies (none past the file's end: EFAULT).
-        this.copyPages(v, pageDown(at), pageUp(at + n));
-        if (!this.copied(pageDown(at + n - 1))) fail(Errno.EFAULT);
-      }
-      if (!v.shared && this.chunks.has(c) && !this.writable.has(c)) this.own(c); // never store into a shared chunk
-      const range = v.shared ? v.shared.mem.chunks.get(c) : this.chunks.get(c)?.range;
-      if (!range) fail(Errno.EFAULT); // past the end of a shared file
-      mf.writeBytes(range.offset + (key - c * CHUNK), data.subarray(done, done + n));
-      done += n;
-    }
+    // A store all the same: never into a chunk shared since a fork, nor a file's own page
+    // (a private file VMA stores into its copies; none past the file's end: EFAULT).
+    this.ownForStore(addr, addr + data.length);
+    if (this.store(addr, data, 0) < addr + data.length) fail(Errno.EFAULT);
   }
+
 
   /** readString reads a NUL-terminated string of at most max bytes (ENAMETOOLONG beyond). */
   readString(addr: number | bigint, max = 4096): string {
     const a = Number(addr);
     if (a === 0) fail(Errno.EFAULT);
-    // Populate page by page as the string is read.
+    // Populate the first VMA's part; the string rarely leaves it.
     const v = this.findVma(a);
     if (!v || !(v.prot & PROT_READ)) fail(Errno.EFAULT);
     this.populate(a, Math.min(max + 1, v.end - a));
-    try {
-      const b = copyInString(this.platform.memoryFile, this.as, a, max);
-      if (b === undefined) fail(Errno.ENAMETOOLONG);
-      return b.toString('utf8');
-    } catch (e) {
-      if (!(e instanceof MemoryFault)) throw e;
+    let s = this.loadString(a, max);
+    if (s === null) {
       // The string may continue into the next VMA: populate it and try once more; a
       // string that runs into an unmapped or unreadable page before its NUL is EFAULT.
       this.populate(a, max + 1);
-      let b: Buffer | undefined;
-      try {
-        b = copyInString(this.platform.memoryFile, this.as, a, max);
-      } catch (e2) {
-        if (e2 instanceof MemoryFault) fail(Errno.EFAULT);
-        throw e2;
-      }
-      if (b === undefined) fail(Errno.ENAMETOOLONG);
-      return b.toString('utf8');
+      s = this.loadString(a, max);
+      if (s === null) fail(Errno.EFAULT);
     }
+    if (s === undefined) fail(Errno.ENAMETOOLONG);
+    return s;
   }
 
   /**

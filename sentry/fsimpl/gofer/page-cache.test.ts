@@ -149,9 +149,7 @@ const blankSpace: AddressSpace = {
   mapFile() {},
   unmap() {},
   protect() {},
-  translate(addr, _length, want) {
-    throw new MemoryFault(addr, want);
-  },
+  isMapped: () => false,
   release() {},
 };
 
@@ -209,6 +207,9 @@ class TableSpace implements AddressSpace {
     const r = this.table.translate(addr, length, want);
     if ('faultAt' in r) throw new MemoryFault(r.faultAt, want);
     return r;
+  }
+  isMapped(addr: number, length: number): boolean {
+    return Array.isArray(this.table.translate(addr, length, 0));
   }
   mapped(addr: number): boolean {
     return !('faultAt' in this.table.translate(addr, 1, PROT_READ));
