@@ -224,6 +224,9 @@ SyncClient.prototype.watchList = function watchList(this: SyncClient, fid: numbe
   return { walked: { fid: newfid, attr: attrs[0] as Attr }, watch, list };
 };
 
+/** MAX_DETACHED bounds the clunks in flight that nothing waits for (Client.clunkDetached). */
+const MAX_DETACHED = 256;
+
 /** MAX_WALKSTAT is the most names one Twalkstat carries. */
 const MAX_WALKSTAT = 16;
 
@@ -298,6 +301,33 @@ export class Client {
       done(err, err || !got ? [] : (got.msg as Message<'Rnotify'>).events);
     }, true);
   }
+
+  /**
+   * clunkDetached forgets `fid` without anyone waiting for the server's answer: the Tclunk
+   * leaves with this tick's requests as a parked one (Engine.submit), so that neither a
+   * synchronous call nor the fd transport's end-of-tick drive waits for its Rclunk; the
+   * reply is taken with the next one that is waited for (or by pump), and only then is the
+   * fid number reusable. An eviction's clunk thus costs no round trip of its own (a walk
+   * over a tree clunks a directory's fid per directory it leaves behind). At most
+   * MAX_DETACHED are out at once: beyond, the call waits for the oldest answers first.
+   */
+  clunkDetached(fid: number): void {
+    const e = this.engine;
+    if (this.detached >= MAX_DETACHED && e.transport.drive) e.transport.drive(() => this.detached < MAX_DETACHED || e.closedBy !== '');
+    this.detached++;
+    try {
+      e.submit({ req: { kind: 'Tclunk', fid }, what: `clunk fid ${fid}` }, () => {
+        this.detached--;
+        e.releaseFid(fid); // whatever the server answered, as clunk does
+      }, true);
+    } catch {
+      this.detached--;
+      e.releaseFid(fid); // the connection is gone: the fid with it
+    }
+  }
+
+  /** detached counts the clunks sent by clunkDetached and not answered yet. */
+  detached = 0;
 
   /** close ends the connection; requests in flight fail with ECONNRESET. */
   close(): void {

@@ -74,7 +74,7 @@ export function releaseConnection(client: Client): void {
   endHostWatches(client);
   endCacheWatches(client);
   const t = client.engine.transport;
-  if (!client.engine.closedBy) t.drive?.call(t, () => client.engine.inFlight === 0);
+  if (!client.engine.closedBy) t.drive?.call(t, () => (client.engine.inFlight === 0 && client.detached === 0) || client.engine.closedBy !== '');
   client.close();
 }
 
@@ -289,7 +289,7 @@ export class GoferInode extends Inode {
    * it reaches the same file (qid path and type); else it clunks it and says no. */
   private adopt(w: Walked): boolean {
     if (w.attr.qid.path !== this.attr.qid.path || w.attr.qid.type !== this.attr.qid.type) {
-      this.gfs.client.clunk(w.fid).catch(() => undefined);
+      this.gfs.client.clunkDetached(w.fid);
       return false;
     }
     this.walkedFid = w.fid;
@@ -336,7 +336,7 @@ export class GoferInode extends Inode {
     if (this.cacheWd >= 0) cacheWatchesOf(this.gfs.client).release(this);
     if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
-    this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
+    this.gfs.client.clunkDetached(this.walkedFid);
   }
 
   /** watchStarted and watchEnded start and stop the gofer's watch of the host file. */
@@ -468,7 +468,7 @@ export class GoferInode extends Inode {
     }
     if (valid < known.length) {
       // Changed or gone: what was walked below it came from a stale directory.
-      for (const w of walked.slice(known.length)) this.gfs.client.clunk(w.fid).catch(() => undefined);
+      for (const w of walked.slice(known.length)) this.gfs.client.clunkDetached(w.fid);
       if (gens) this.confirmed(gens, known.slice(0, valid));
       return { valid, inodes: [] };
     }
