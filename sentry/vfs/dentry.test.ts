@@ -322,6 +322,36 @@ describe('dentry cache', () => {
     expect(plain.fs.lookups).toBe(101);
   });
 
+  test('a directory named by its parent\'s listing is listed at its first missing name (a walk over a tree); not when the parent\'s listing failed', () => {
+    const { fs, cache, root } = tree(1000);
+    fs.listable = true;
+    fs.listed = 5; // a listing brings f0..f4 (files: one is made a directory below)
+    const top = root.child('dtop');
+    for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+      cache.newWalk();
+      top.child(`x${k}`); // the misses that list top
+    }
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop']);
+    expect(top.filled).toBe(true);
+    const f1 = top.children.get('f1')!;
+    f1.inode.mode = S_IFDIR | 0o755; // listed as a directory
+    fs.lookups = 0;
+    cache.newWalk();
+    f1.child('g0');
+    // Listed at once, in one go, instead of FILL_AFTER_MISSES - 1 lookups of its own first.
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop', '/dtop/f1']);
+    expect(fs.lookups).toBe(1); // g0 is not among its entries (f0..f4): looked up
+    // A parent whose listing brought nothing (its file system cannot list) changes nothing.
+    const other = tree(1000);
+    const dir = other.root.child('dir');
+    for (let k = 0; k < FILL_AFTER_MISSES; k++) dir.child(`d${k}`); // dir's listing is tried and fails
+    expect(dir.listed && !dir.filled).toBe(true);
+    other.fs.listable = true;
+    const d0 = dir.children.get('d0')!;
+    d0.child('f');
+    expect(other.fs.listings).toEqual([]);
+  });
+
   test('a listing is bounded by the cache: a quarter of the capacity beyond its floor, and the cache stays bounded', () => {
     const { fs, cache, root } = tree(200);
     fs.listable = true;
@@ -339,10 +369,11 @@ describe('dentry cache', () => {
 
   test('the listings of one path walk share a budget (what a syscall resolved stays cached), and the prefetched chain uses a listing', () => {
     const { fs, cache, root } = tree(1000); // a share of (1000 - 64) / 4 = 234 entries per walk
-    fs.listable = true;
+    // The root's listing (at its third miss) fails: its children are listed at their own misses.
     const a = root.child('da');
     const b = root.child('db');
     const d = root.child('dc');
+    fs.listable = true;
     // Each has missed all but one of the names it takes to be listed, in earlier walks.
     for (const x of [a, b, d]) {
       for (let k = 0; k < FILL_AFTER_MISSES - 1; k++) {

@@ -45,7 +45,8 @@ const TRIM_SLACK = 32;
 const FILL_SHARE = 0.25;
 /**
  * FILL_AFTER_MISSES is how many names must be missing from a directory's cached children
- * before it is listed (fill): one name looked up alone costs a round trip for that name,
+ * before it is listed (fill), unless its parent was listed (a walk over a tree: it is then
+ * listed at its first miss, see fill): one name looked up alone costs a round trip for that name,
  * a listing one for every entry's attributes (gofer statx, encoding, an inode each), so a
  * directory is listed only once a walk shows it visits several of its names. A sandbox's
  * boot and a short program look up one or two names in each of a few directories (busybox
@@ -214,6 +215,8 @@ export class Dentry {
   placeholder = false;
   /** listed is set once fill asked this directory's file system for all its entries. */
   listed = false;
+  /** filled is set once such a listing brought the entries (fill, lookupFilled). */
+  filled = false;
   /** misses counts the distinct names found missing from this directory's cached children
    * before it was listed (FILL_AFTER_MISSES); lastMiss is the latest (a walk's prefetch and
    * its lookup miss the same name: one miss). */
@@ -332,7 +335,10 @@ export class Dentry {
       this.lastMiss = missing;
       this.misses++;
     }
-    if (this.misses < FILL_AFTER_MISSES) return false;
+    // A directory named by its parent's listing is in a walk over a tree already (the
+    // parent was listed after its misses): listed at its first miss, as lookupFilled lists
+    // a child directory that is not cached, in the round trip that walks to it.
+    if (this.misses < FILL_AFTER_MISSES && !this.parent?.filled) return false;
     const max = this.fillBudget();
     if (max === 0) return false;
     this.listed = true;
@@ -340,6 +346,7 @@ export class Dentry {
     const got = this.inode.listChildren(max, c);
     if (!got) return false;
     if (PHASES.on) phaseAdd('vfs:fill-list', performance.now() - t0);
+    this.filled = true;
     this.addListed(got);
     return true;
   }
@@ -394,6 +401,7 @@ export class Dentry {
     d.checkedIn = this.cache.walks;
     if (got.entries) {
       d.listed = true;
+      d.filled = true;
       d.addListed(got.entries);
     }
     return d;
