@@ -330,7 +330,7 @@ describe('dentry cache', () => {
     expect(plain.fs.lookups).toBe(101);
   });
 
-  test('a directory named by its parent\'s listing is listed at its first missing name (a walk over a tree); not when the parent\'s listing failed', () => {
+  test('a directory named by its parent\'s listing is listed at its first missing name once another of the parent\'s subdirectories was (a walk over a tree); not when the parent\'s listing failed', () => {
     const { fs, cache, root } = tree(1000);
     fs.listable = true;
     fs.listed = 5; // a listing brings f0..f4 (files: one is made a directory below)
@@ -341,13 +341,22 @@ describe('dentry cache', () => {
     }
     expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop']);
     expect(top.filled).toBe(true);
+    const f0 = top.children.get('f0')!;
     const f1 = top.children.get('f1')!;
-    f1.inode.mode = S_IFDIR | 0o755; // listed as a directory
+    f0.inode.mode = S_IFDIR | 0o755; // listed as directories
+    f1.inode.mode = S_IFDIR | 0o755;
+    // The first subdirectory entered: a program's lookup under a listed directory may be
+    // no walk over it: FILL_AFTER_MISSES as before.
+    for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+      cache.newWalk();
+      f0.child(`h${k}`);
+    }
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop', '/dtop/f0']);
     fs.lookups = 0;
     cache.newWalk();
     f1.child('g0');
-    // Listed at once, in one go, instead of FILL_AFTER_MISSES - 1 lookups of its own first.
-    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop', '/dtop/f1']);
+    // The second: listed at once, in one go, instead of FILL_AFTER_MISSES - 1 lookups of its own first.
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop', '/dtop/f0', '/dtop/f1']);
     expect(fs.lookups).toBe(1); // g0 is not among its entries (f0..f4): looked up
     // A parent whose listing brought nothing (its file system cannot list) changes nothing.
     const other = tree(1000);
@@ -372,9 +381,13 @@ describe('dentry cache', () => {
     const top = root.children.get('dtop')!;
     expect(top.filled).toBe(true);
     fs.names = ['f0'];
+    // A visit looks up names below the directory until it is listed (the first one at
+    // its FILL_AFTER_MISSES-th miss, the next ones at their first).
     const visit = (name: string) => {
-      cache.newWalk();
-      top.prefetch([name, 'f0']);
+      for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+        cache.newWalk();
+        top.prefetch([name, `g${k}`]);
+      }
     };
     // Listing order: d7 then d2 predicts d10 (cached from top's listing, not listed yet).
     visit('d7');
@@ -397,8 +410,10 @@ describe('dentry cache', () => {
     const t2 = other.root.children.get('dtop')!;
     other.fs.names = ['f0'];
     const visit2 = (name: string) => {
-      other.cache.newWalk();
-      t2.prefetch([name, 'f0']);
+      for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+        other.cache.newWalk();
+        t2.prefetch([name, `g${k}`]);
+      }
     };
     visit2('d1');
     visit2('d2');

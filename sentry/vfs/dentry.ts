@@ -45,8 +45,9 @@ const TRIM_SLACK = 32;
 const FILL_SHARE = 0.25;
 /**
  * FILL_AFTER_MISSES is how many names must be missing from a directory's cached children
- * before it is listed (fill), unless its parent was listed (a walk over a tree: it is then
- * listed at its first miss, see fill): one name looked up alone costs a round trip for that name,
+ * before it is listed (fill), unless its parent was listed and so was another of the
+ * parent's subdirectories (a walk over a tree: it is then listed at its first miss, see
+ * fill): one name looked up alone costs a round trip for that name,
  * a listing one for every entry's attributes (gofer statx, encoding, an inode each), so a
  * directory is listed only once a walk shows it visits several of its names. A sandbox's
  * boot and a short program look up one or two names in each of a few directories (busybox
@@ -346,10 +347,12 @@ export class Dentry {
       this.lastMiss = missing;
       this.misses++;
     }
-    // A directory named by its parent's listing is in a walk over a tree already (the
-    // parent was listed after its misses): listed at its first miss, as lookupFilled lists
-    // a child directory that is not cached, in the round trip that walks to it.
-    if (this.misses < FILL_AFTER_MISSES && !this.parent?.filled) return false;
+    // A directory named by its parent's listing, once another of the parent's
+    // subdirectories was listed (the parent was listed after its misses, and the walk
+    // went on into a second one: a walk over a tree, not a program's lookups under a
+    // listed root), is listed at its first miss, as lookupFilled lists a child directory
+    // that is not cached, in the round trip that walks to it.
+    if (this.misses < FILL_AFTER_MISSES && !(this.parent?.filled && this.parent.lastVisit !== '')) return false;
     const max = this.fillBudget();
     if (max === 0) return false;
     this.listed = true;
