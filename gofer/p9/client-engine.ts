@@ -90,6 +90,9 @@ export class Engine {
   answered = 0;
   /** closedBy is why the connection ended ('' while open). */
   closedBy = '';
+  /** requested counts the requests submitted other than Tclunk: a reply read ahead of need
+   * (SyncClient.startWalkList) still says what the server has now only while it holds. */
+  requested = 0;
   /** slots are the requests in flight by tag (a Map: a sentry holds one engine per 9P
    * connection, and an array of every possible tag cost 512 KiB each). */
   private readonly slots = new Map<number, Slot>();
@@ -149,6 +152,7 @@ export class Engine {
     if (this.slots.has(tag)) throw new P9Error(step.what, Errno.EBUSY, `tag ${tag} is in flight`);
     encodeInto(this.out, { ...step.req, tag } as Message);
     this.slots.set(tag, { what: step.what, expect: replyName(step.req.kind), done, flushing: false, answered: false, parked });
+    if (step.req.kind !== 'Tclunk') this.requested++;
     if (!parked) this.inFlight++;
     if (!this.kicked) {
       this.kicked = true;

@@ -89,6 +89,31 @@ describe('9p client over a descriptor (the sentry transport)', () => {
     await fake.exited;
   });
 
+  it('clunkDetached sends a Tclunk nothing waits for; its fid is reused only once the reply was taken by a later call', async () => {
+    const fake = startFake();
+    const c = Client.overFd(fake.clientFd);
+    const root = c.sync.attach('');
+    const w = c.sync.walk(root.fid, 'etc');
+    c.clunkDetached(w.fid);
+    // Parked: no synchronous call nor the transport's end-of-tick drive waits for it.
+    expect(c.inFlight).toBe(0);
+    expect(c.detached).toBe(1);
+    // The next call is answered after it (the server answers in order): the Rclunk is
+    // taken on the way, and only then is the fid number free again.
+    const w2 = c.sync.walk(root.fid, 'etc');
+    expect(w2.fid).not.toBe(w.fid);
+    expect(c.detached).toBe(0);
+    const w3 = c.sync.walk(root.fid, 'etc');
+    expect(w3.fid).toBe(w.fid);
+    await settle();
+    expect(fake.batches().flat().filter((k) => k === 'Tclunk')).toHaveLength(1);
+    // On a closed connection the fid is released at once, without an error.
+    c.close();
+    c.clunkDetached(w3.fid);
+    expect(c.detached).toBe(0);
+    await fake.exited;
+  });
+
   it('speaks plain 9P2000.L when the server answers 9P2000.L', async () => {
     const fake = startFake({ dialect: 'plain' });
     const c = Client.overFd(fake.clientFd);

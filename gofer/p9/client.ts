@@ -13,7 +13,8 @@
  */
 import { Engine, type Call, type OpGen, type Received, type Step, type Transport } from './client-engine';
 import { OPS, type Attr, type AsyncOps, type SyncOps } from './client-ops';
-import { protocolError, WalkError } from './client-error';
+import { closedError, protocolError, WalkError } from './client-error';
+import { PHASES, phaseAdd } from '../../native/phases';
 import { GetattrMask, IOHDRSZ, NOFID, NOTIFY_WAIT, type DirStat, type Message, type Note } from './messages';
 import { Errno } from '../../native/libc';
 import { closeFd } from '../../native/unixsock';
@@ -178,6 +179,94 @@ SyncClient.prototype.walkList = function walkList(this: SyncClient, fid: number,
   return { walked: { fid: newfid, attr: attrs[0] as Attr }, error: null, list };
 };
 
+/**
+ * PendingWalkList is a walkList sent ahead of need (SyncClient.startWalkList): its two
+ * requests are parked, so that nothing waits for them until `take` does.
+ */
+export interface PendingWalkList {
+  /** fid is the directory walked from, newfid the fid walked to. */
+  readonly fid: number;
+  readonly newfid: number;
+  readonly name: string;
+  readonly max: number;
+  /** requested is the connection's Engine.requested right after it was sent. */
+  readonly requested: number;
+  /** take waits for both replies (if they are not in yet) and returns what walkList would
+   * have; the caller owns the new fid when the walk succeeded. */
+  take(): WalkList;
+  /** drop gives it up: the new fid is clunked (after the walk, in the server's order), the
+   * replies are thrown away when they come. */
+  drop(): void;
+}
+
+export interface SyncClient {
+  startWalkList(fid: number, name: string, max: number): PendingWalkList;
+}
+
+/**
+ * startWalkList sends walkList's two requests (Twalkstat of `name` from the directory
+ * `fid` to a new fid, Treaddirstat of at most `max` entries) now, parked (Engine.submit):
+ * neither the end of this tick nor a synchronous call waits for them, so the server lists
+ * the directory while the caller goes on; the replies are taken by whatever drives the
+ * connection meanwhile, and `take` waits only for what is still missing.
+ */
+SyncClient.prototype.startWalkList = function startWalkList(this: SyncClient, fid: number, name: string, max: number): PendingWalkList {
+  const e = this.engine;
+  const newfid = e.allocFid();
+  const got: Array<Received | Error | undefined> = [undefined, undefined];
+  let dropped = false;
+  const steps: Step[] = [
+    { req: { kind: 'Twalkstat', fid, newfids: [newfid], names: [name] }, what: `walkstat ${name}` },
+    { req: { kind: 'Treaddirstat', fid: newfid, offset: 0, count: max }, what: `readdirstat ${name}` },
+  ];
+  steps.forEach((step, i) => {
+    try {
+      e.submit(step, (err, g) => {
+        got[i] = err ?? g!;
+      }, true);
+    } catch (err) {
+      got[i] = err as Error;
+    }
+  });
+  const requested = e.requested;
+  // Sent now rather than at the end of the tick (the sentry may answer system calls for
+  // a whole time slice before its event loop turns): the server starts at once.
+  e.transport.drive?.call(e.transport, () => true);
+  const finish = (): WalkList => {
+    const [w, l] = got.map((r, i) => r ?? closedError(steps[i].what, e.closedBy)) as [Received | Error, Received | Error];
+    const list = l instanceof Error ? l : { next: (l.msg as Message<'Rreaddirstat'>).next, entries: (l.msg as Message<'Rreaddirstat'>).entries };
+    const attrs = w instanceof Error ? [] : (w.msg as Message<'Rwalkstat'>).attrs;
+    if (attrs.length !== 1) {
+      e.releaseFid(newfid); // never made
+      return { walked: null, error: w instanceof Error ? w : new WalkError(`walk ${name}`, Errno.ENOENT, []), list };
+    }
+    return { walked: { fid: newfid, attr: attrs[0] as Attr }, error: null, list };
+  };
+  return {
+    fid, newfid, name, max, requested,
+    take(): WalkList {
+      if (dropped) throw new TypeError(`9p client: walkList ${name} was dropped`);
+      dropped = true;
+      const drive = e.transport.drive;
+      const t0 = PHASES.on ? performance.now() : 0;
+      if (drive && (got[0] === undefined || got[1] === undefined)) drive.call(e.transport, () => (got[0] !== undefined && got[1] !== undefined) || e.closedBy !== '');
+      if (PHASES.on) phaseAdd('9p:rt:walkList-ahead', performance.now() - t0);
+      return finish();
+    },
+    drop(): void {
+      if (dropped) return;
+      dropped = true;
+      // Clunked unwaited for (as Client.clunkDetached); a walk that failed made no fid:
+      // the clunk's error releases the number all the same.
+      try {
+        e.submit({ req: { kind: 'Tclunk', fid: newfid }, what: `clunk fid ${newfid}` }, () => e.releaseFid(newfid), true);
+      } catch {
+        e.releaseFid(newfid); // the connection is gone
+      }
+    },
+  };
+};
+
 /** WatchList is what watchList got: the cache watch set (or why not), and the listing
  * (or why not); with a name, the name walked (or why not) first. */
 export interface WatchList {
@@ -223,6 +312,9 @@ SyncClient.prototype.watchList = function watchList(this: SyncClient, fid: numbe
   }
   return { walked: { fid: newfid, attr: attrs[0] as Attr }, watch, list };
 };
+
+/** MAX_DETACHED bounds the clunks in flight that nothing waits for (Client.clunkDetached). */
+const MAX_DETACHED = 256;
 
 /** MAX_WALKSTAT is the most names one Twalkstat carries. */
 const MAX_WALKSTAT = 16;
@@ -298,6 +390,33 @@ export class Client {
       done(err, err || !got ? [] : (got.msg as Message<'Rnotify'>).events);
     }, true);
   }
+
+  /**
+   * clunkDetached forgets `fid` without anyone waiting for the server's answer: the Tclunk
+   * leaves with this tick's requests as a parked one (Engine.submit), so that neither a
+   * synchronous call nor the fd transport's end-of-tick drive waits for its Rclunk; the
+   * reply is taken with the next one that is waited for (or by pump), and only then is the
+   * fid number reusable. An eviction's clunk thus costs no round trip of its own (a walk
+   * over a tree clunks a directory's fid per directory it leaves behind). At most
+   * MAX_DETACHED are out at once: beyond, the call waits for the oldest answers first.
+   */
+  clunkDetached(fid: number): void {
+    const e = this.engine;
+    if (this.detached >= MAX_DETACHED && e.transport.drive) e.transport.drive(() => this.detached < MAX_DETACHED || e.closedBy !== '');
+    this.detached++;
+    try {
+      e.submit({ req: { kind: 'Tclunk', fid }, what: `clunk fid ${fid}` }, () => {
+        this.detached--;
+        e.releaseFid(fid); // whatever the server answered, as clunk does
+      }, true);
+    } catch {
+      this.detached--;
+      e.releaseFid(fid); // the connection is gone: the fid with it
+    }
+  }
+
+  /** detached counts the clunks sent by clunkDetached and not answered yet. */
+  detached = 0;
 
   /** close ends the connection; requests in flight fail with ECONNRESET. */
   close(): void {

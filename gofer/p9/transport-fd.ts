@@ -13,6 +13,7 @@
 import { Errno, errnoName } from '../../native/libc';
 import { closeFd, MSG_DONTWAIT, MSG_NOSIGNAL, MsgBuffers, PollSet, POLLIN, POLLOUT } from '../../native/unixsock';
 import type { Engine, Transport } from './client-engine';
+import { PHASES, phaseAdd } from '../../native/phases';
 
 /** FdTransportOptions tunes an FdTransport. */
 export interface FdTransportOptions {
@@ -57,12 +58,16 @@ export class FdTransport implements Transport {
       this.scheduled = false;
       const engine = this.engine;
       const before = engine.answered;
+      const t0 = PHASES.on ? performance.now() : 0;
       this.drive(() => engine.inFlight === 0 || engine.answered !== before);
+      if (PHASES.on) phaseAdd('fd:kick-wait', performance.now() - t0);
       if (engine.inFlight > 0 && !this.collecting) {
         this.collecting = true;
         setImmediate(() => {
           this.collecting = false;
+          const t0 = PHASES.on ? performance.now() : 0;
           this.drive(() => engine.inFlight === 0);
+          if (PHASES.on) phaseAdd('fd:collect-wait', performance.now() - t0);
         });
       }
     });

@@ -1,5 +1,5 @@
 import { Errno, fail } from '../kernel/errors';
-import { Dentry, DentryCache, FILL_AFTER_MISSES, MIN_CAPACITY } from './dentry';
+import { Dentry, DentryCache, FILL_AFTER_MISSES, MIN_CAPACITY, naturalOrder } from './dentry';
 import { Inode, S_IFDIR, S_IFREG, type FileSystem, type Stat } from './inode';
 import type { FileDescription } from './file';
 
@@ -12,9 +12,13 @@ class FakeFs implements FileSystem {
   lookups = 0;
   chains: string[][] = [];
   cacheDentries?: boolean;
-  /** listable: directories answer listChildren with `listed` names (f0, f1, ...). */
+  /** listable: directories answer listChildren with `listed` names (f0, f1, ...), or
+   * with `names` when set (those starting with d are directories). */
   listable = false;
   listed = 100;
+  names: string[] | null = null;
+  /** readaheads records each readahead: the directory, the name, and whether the child was cached. */
+  readaheads: Array<[string, string, boolean]> = [];
   /** listings records each listChildren: the directory and the most asked for. */
   listings: Array<[string, number]> = [];
   /** lookupListings records each lookupListing: the directory, the name and the most asked for. */
@@ -68,6 +72,7 @@ class FakeInode extends Inode {
   override listChildren(max: number): Array<{ name: string; inode: Inode }> | null {
     if (!this.ffs.listable) return null;
     this.ffs.listings.push([this.path, max]);
+    if (this.ffs.names) return this.ffs.names.slice(0, max).map((n) => ({ name: n, inode: new FakeInode(this.ffs, `${this.path}/${n}`, n.startsWith('d')) }));
     return Array.from({ length: Math.min(max, this.ffs.listed) }, (_, i) => ({ name: `f${i}`, inode: new FakeInode(this.ffs, `${this.path}/f${i}`, false) }));
   }
   override lookupListing(name: string, max: number): { inode: Inode; entries: Array<{ name: string; inode: Inode }> | null } | null {
@@ -75,6 +80,9 @@ class FakeInode extends Inode {
     this.ffs.lookupListings.push([this.path, name, max]);
     const child = this.lookup(name) as FakeInode;
     return { inode: child, entries: child.isDir ? child.listChildren(max) : null };
+  }
+  override readahead(name: string, _max: number, _c?: unknown, cached?: Inode): void {
+    this.ffs.readaheads.push([this.path, name, cached !== undefined]);
   }
   override evict(): void {
     this.ffs.evicted.push(this.path);
@@ -322,6 +330,106 @@ describe('dentry cache', () => {
     expect(plain.fs.lookups).toBe(101);
   });
 
+  test('a directory named by its parent\'s listing is listed at its first missing name once another of the parent\'s subdirectories was (a walk over a tree); not when the parent\'s listing failed', () => {
+    const { fs, cache, root } = tree(1000);
+    fs.listable = true;
+    fs.listed = 5; // a listing brings f0..f4 (files: one is made a directory below)
+    const top = root.child('dtop');
+    for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+      cache.newWalk();
+      top.child(`x${k}`); // the misses that list top
+    }
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop']);
+    expect(top.filled).toBe(true);
+    const f0 = top.children.get('f0')!;
+    const f1 = top.children.get('f1')!;
+    f0.inode.mode = S_IFDIR | 0o755; // listed as directories
+    f1.inode.mode = S_IFDIR | 0o755;
+    // The first subdirectory entered: a program's lookup under a listed directory may be
+    // no walk over it: FILL_AFTER_MISSES as before.
+    for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+      cache.newWalk();
+      f0.child(`h${k}`);
+    }
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop', '/dtop/f0']);
+    fs.lookups = 0;
+    cache.newWalk();
+    f1.child('g0');
+    // The second: listed at once, in one go, instead of FILL_AFTER_MISSES - 1 lookups of its own first.
+    expect(fs.listings.map(([dir]) => dir)).toEqual(['/dtop', '/dtop/f0', '/dtop/f1']);
+    expect(fs.lookups).toBe(1); // g0 is not among its entries (f0..f4): looked up
+    // A parent whose listing brought nothing (its file system cannot list) changes nothing.
+    const other = tree(1000);
+    const dir = other.root.child('dir');
+    for (let k = 0; k < FILL_AFTER_MISSES; k++) dir.child(`d${k}`); // dir's listing is tried and fails
+    expect(dir.listed && !dir.filled).toBe(true);
+    other.fs.listable = true;
+    const d0 = dir.children.get('d0')!;
+    d0.child('f');
+    expect(other.fs.listings).toEqual([]);
+  });
+
+  test('a walk listing a listed directory\'s subdirectories one after another in its listing order, or in natural order, has the next one read ahead', () => {
+    const { fs, cache, root } = tree(1000);
+    fs.listable = true;
+    // The listing's order is neither sorted nor natural (a host's hash order).
+    fs.names = ['d7', 'd2', 'd10', 'd1', 'd3', 'file'];
+    root.listed = true; // as lookupFilled finds it: listed, its entries gone since
+    root.filled = true;
+    cache.newWalk();
+    root.prefetch(['dtop', 'x']); // lists dtop: d7 d2 d10 d1 d3 file
+    const top = root.children.get('dtop')!;
+    expect(top.filled).toBe(true);
+    fs.names = ['f0'];
+    // A visit looks up names below the directory until it is listed (the first one at
+    // its FILL_AFTER_MISSES-th miss, the next ones at their first).
+    const visit = (name: string) => {
+      for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+        cache.newWalk();
+        top.prefetch([name, `g${k}`]);
+      }
+    };
+    // Listing order: d7 then d2 predicts d10 (cached from top's listing, not listed yet).
+    visit('d7');
+    expect(fs.readaheads).toEqual([]); // one visit predicts nothing
+    visit('d2');
+    expect(fs.readaheads).toEqual([['/dtop', 'd10', true]]);
+    // Natural order: d1, d2 predicts d3 (d10 is not next: natural, not byte order).
+    fs.readaheads = [];
+    visit('d1');
+    expect(fs.readaheads).toEqual([]); // d2 -> d1 follows no order
+    visit('d3');
+    expect(fs.readaheads).toEqual([]); // d1 -> d3: neither order
+    const other = tree(1000);
+    other.fs.listable = true;
+    other.fs.names = ['d3', 'd2', 'd10', 'd1'];
+    other.root.listed = true;
+    other.root.filled = true;
+    other.cache.newWalk();
+    other.root.prefetch(['dtop', 'x']);
+    const t2 = other.root.children.get('dtop')!;
+    other.fs.names = ['f0'];
+    const visit2 = (name: string) => {
+      for (let k = 0; k < FILL_AFTER_MISSES; k++) {
+        other.cache.newWalk();
+        t2.prefetch([name, `g${k}`]);
+      }
+    };
+    visit2('d1');
+    visit2('d2');
+    expect(other.fs.readaheads).toEqual([['/dtop', 'd3', true]]);
+    // The next one listed already (or a mountpoint) is not read ahead.
+    t2.children.get('d10')!.listed = true;
+    visit2('d3');
+    expect(other.fs.readaheads).toEqual([['/dtop', 'd3', true]]);
+  });
+
+  test('naturalOrder sorts runs of digits as numbers', () => {
+    expect(['d10', 'd2', 'd1', 'a', 'd02', 'd', 'e1', 'd1x'].sort(naturalOrder)).toEqual(['a', 'd', 'd1', 'd1x', 'd2', 'd02', 'd10', 'e1']);
+    expect(naturalOrder('part-00009', 'part-00010')).toBeLessThan(0);
+    expect(naturalOrder('x', 'x')).toBe(0);
+  });
+
   test('a listing is bounded by the cache: a quarter of the capacity beyond its floor, and the cache stays bounded', () => {
     const { fs, cache, root } = tree(200);
     fs.listable = true;
@@ -339,10 +447,11 @@ describe('dentry cache', () => {
 
   test('the listings of one path walk share a budget (what a syscall resolved stays cached), and the prefetched chain uses a listing', () => {
     const { fs, cache, root } = tree(1000); // a share of (1000 - 64) / 4 = 234 entries per walk
-    fs.listable = true;
+    // The root's listing (at its third miss) fails: its children are listed at their own misses.
     const a = root.child('da');
     const b = root.child('db');
     const d = root.child('dc');
+    fs.listable = true;
     // Each has missed all but one of the names it takes to be listed, in earlier walks.
     for (const x of [a, b, d]) {
       for (let k = 0; k < FILL_AFTER_MISSES - 1; k++) {

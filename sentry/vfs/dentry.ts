@@ -45,7 +45,9 @@ const TRIM_SLACK = 32;
 const FILL_SHARE = 0.25;
 /**
  * FILL_AFTER_MISSES is how many names must be missing from a directory's cached children
- * before it is listed (fill): one name looked up alone costs a round trip for that name,
+ * before it is listed (fill), unless its parent was listed and so was another of the
+ * parent's subdirectories (a walk over a tree: it is then listed at its first miss, see
+ * fill): one name looked up alone costs a round trip for that name,
  * a listing one for every entry's attributes (gofer statx, encoding, an inode each), so a
  * directory is listed only once a walk shows it visits several of its names. A sandbox's
  * boot and a short program look up one or two names in each of a few directories (busybox
@@ -72,6 +74,11 @@ export class DentryCache {
   /** pinned returns the dentries tasks use as cwd or root (set by the kernel at boot): they
    * are held although no reference is counted for them. */
   pinned: () => Iterable<Dentry> = () => [];
+
+  /** fillShare is the most entries the listings of one path walk bring (see Dentry.fill). */
+  get fillShare(): number {
+    return Math.floor((this.cap - MIN_CAPACITY) * FILL_SHARE);
+  }
 
   /** capacity is the number of dentries kept, beyond which idle ones are evicted (at
    * least MIN_CAPACITY). Held dentries (open files, cwds and their ancestors) count but
@@ -214,6 +221,14 @@ export class Dentry {
   placeholder = false;
   /** listed is set once fill asked this directory's file system for all its entries. */
   listed = false;
+  /** filled is set once such a listing brought the entries (fill, lookupFilled). */
+  filled = false;
+  /** subdirs names the directories among those entries, in the listing's order, and
+   * sortedSubdirs the same names in natural order (made when first needed); lastVisit is
+   * the last of them listed in turn (readahead). */
+  private subdirs: string[] | null = null;
+  private sortedSubdirs: string[] | null = null;
+  private lastVisit = '';
   /** misses counts the distinct names found missing from this directory's cached children
    * before it was listed (FILL_AFTER_MISSES); lastMiss is the latest (a walk's prefetch and
    * its lookup miss the same name: one miss). */
@@ -332,7 +347,12 @@ export class Dentry {
       this.lastMiss = missing;
       this.misses++;
     }
-    if (this.misses < FILL_AFTER_MISSES) return false;
+    // A directory named by its parent's listing, once another of the parent's
+    // subdirectories was listed (the parent was listed after its misses, and the walk
+    // went on into a second one: a walk over a tree, not a program's lookups under a
+    // listed root), is listed at its first miss, as lookupFilled lists a child directory
+    // that is not cached, in the round trip that walks to it.
+    if (this.misses < FILL_AFTER_MISSES && !(this.parent?.filled && this.parent.lastVisit !== '')) return false;
     const max = this.fillBudget();
     if (max === 0) return false;
     this.listed = true;
@@ -340,7 +360,9 @@ export class Dentry {
     const got = this.inode.listChildren(max, c);
     if (!got) return false;
     if (PHASES.on) phaseAdd('vfs:fill-list', performance.now() - t0);
+    this.filled = true;
     this.addListed(got);
+    if (this.parent?.filled) this.parent.readahead(this.name, c);
     return true;
   }
 
@@ -349,7 +371,7 @@ export class Dentry {
    * walk rather than being listed in part for good). */
   private fillBudget(): number {
     const cache = this.cache;
-    const share = Math.floor((cache.capacity - MIN_CAPACITY) * FILL_SHARE);
+    const share = cache.fillShare;
     if (cache.filledIn !== cache.walks) {
       cache.filledIn = cache.walks;
       cache.filled = 0;
@@ -363,6 +385,8 @@ export class Dentry {
    * released unused. */
   private addListed(got: Array<{ name: string; inode: Inode }>): void {
     const t0 = PHASES.on ? performance.now() : 0;
+    this.subdirs = got.filter((g) => g.inode.isDir).map((g) => g.name);
+    this.sortedSubdirs = null;
     this.cache.filled += got.length;
     for (const { name, inode } of got) {
       if (this.children.has(name)) inode.evict();
@@ -394,9 +418,33 @@ export class Dentry {
     d.checkedIn = this.cache.walks;
     if (got.entries) {
       d.listed = true;
+      d.filled = true;
       d.addListed(got.entries);
+      this.readahead(name, c);
     }
     return d;
+  }
+
+  /**
+   * readahead notes that the walk just listed this (listed) directory's child directory
+   * `name`, and when that child follows the one listed before it in an order the
+   * directories are commonly walked in (this directory's listing order, as find and du
+   * walk; or the natural order of their names, d1 before d2 before d10, as sorted or
+   * numbered walks go), it has the file system start listing the next one in that order
+   * now (Inode.readahead, without waiting), so that the walk finds the listing there when
+   * it comes: one directory ahead, the listing's size bounded as any (the cache's share
+   * of one walk), unless that one is listed already or a mountpoint. A walk in no such
+   * order predicts nothing and costs nothing more.
+   */
+  private readahead(name: string, c?: Credentials): void {
+    const prev = this.lastVisit;
+    this.lastVisit = name;
+    if (prev === '' || !this.subdirs) return;
+    const next = successor(this.subdirs, prev, name) ?? successor((this.sortedSubdirs ??= [...this.subdirs].sort(naturalOrder)), prev, name);
+    if (next === undefined) return;
+    const cached = this.children.get(next);
+    if (cached && (cached.listed || cached.mounted || cached.placeholder)) return;
+    this.inode.readahead(next, this.cache.fillShare, c, cached?.inode);
   }
 
   /**
@@ -470,4 +518,23 @@ export class Dentry {
     this.cache.settle(this);
     this.cache.settle(d);
   }
+}
+
+/** successor is the name after `cur` in `order` when `prev` is right before it there. */
+function successor(order: readonly string[], prev: string, cur: string): string | undefined {
+  const i = order.indexOf(cur);
+  return i > 0 && order[i - 1] === prev ? order[i + 1] : undefined;
+}
+
+/** naturalOrder compares names with their runs of digits as numbers (d2 before d10). */
+export function naturalOrder(a: string, b: string): number {
+  const pa = a.split(/(\d+)/), pb = b.split(/(\d+)/);
+  for (let i = 0; i < pa.length && i < pb.length; i++) {
+    if (pa[i] === pb[i]) continue;
+    if (i % 2 === 0) return pa[i] < pb[i] ? -1 : 1; // text (split puts digit runs at odd places)
+    const na = pa[i].replace(/^0+/, ''), nb = pb[i].replace(/^0+/, '');
+    if (na !== nb) return na.length - nb.length || (na < nb ? -1 : 1);
+    return pa[i].length - pb[i].length; // the same number: fewer leading zeros first
+  }
+  return pa.length - pb.length;
 }

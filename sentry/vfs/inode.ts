@@ -208,6 +208,15 @@ export abstract class Inode {
   }
 
   /**
+   * readahead starts, without waiting for it, what lookupListing (or listChildren of the
+   * child `cached`, an inode its listing named) would ask of the file system for the
+   * child `name`: a path walk over a tree is predicted to go there next (Dentry's
+   * readahead). A file system that cannot does nothing; one that can keeps the answer
+   * only as long as it still holds (see GoferInode.readahead).
+   */
+  readahead(_name: string, _max: number, _c?: Credentials, _cached?: Inode): void {}
+
+  /**
    * lookupListing looks up the child `name` of this directory and lists that child's
    * entries (at most `max`, as listChildren would) in one go, where the file system can
    * do both in the round trip of the lookup alone (the gofer's Twalkstat and Treaddirstat

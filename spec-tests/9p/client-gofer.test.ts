@@ -103,4 +103,30 @@ operationSuite('9p client against the gofer (stream transport, plain 9P2000.L)',
     expect(() => ro.sync.mkdir(r, 'nope')).toThrow('mkdir nope: EROFS');
     ro.close();
   });
+
+  it('startWalkList sends a walk and listing at once, taken later as walkList\'s answer; dropped, its fid is clunked', () => {
+    const now = c.sync.walkList(root, 'sub', 100);
+    const before = c.engine.requested;
+    const ahead = c.sync.startWalkList(root, 'sub', 100);
+    // Sent and parked: nothing waits for it, and it counts as requests (a later one tells it is old).
+    expect(c.engine.requested).toBe(before + 2);
+    expect(ahead.requested).toBe(before + 2);
+    expect(c.inFlight).toBe(0);
+    const got = ahead.take();
+    expect(got.walked?.attr.qid.path).toBe(now.walked!.attr.qid.path);
+    const names = (r: typeof got) => (r.list instanceof Error ? [] : r.list.entries.map((e) => e.name)).sort();
+    expect(names(got)).toEqual(names(now));
+    expect(names(got)).toContain('nested');
+    expect(() => ahead.take()).toThrow(/dropped/);
+    // The fid is the caller's: a Tgetattr on it works.
+    expect(c.sync.getattr(got.walked!.fid).qid.path).toBe(now.walked!.attr.qid.path);
+    c.sync.clunk(got.walked!.fid);
+    c.sync.clunk(now.walked!.fid);
+    // A missing name: no fid; a dropped one: its fid is clunked, unwaited for.
+    expect(c.sync.startWalkList(root, 'missing', 10).take().walked).toBeNull();
+    const dropped = c.sync.startWalkList(root, 'sub', 10);
+    dropped.drop();
+    c.sync.getattr(root); // takes the replies on the way
+    expect(() => c.sync.getattr(dropped.newfid)).toThrow();
+  });
 });

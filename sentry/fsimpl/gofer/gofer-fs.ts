@@ -16,7 +16,7 @@ import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, 
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
 import { XATTR_REPLACE } from '../../../gofer/p9/xattr';
-import type { Client, Attr, Walked, WatchList } from '../../../gofer/p9/client';
+import type { Client, Attr, PendingWalkList, Walked, WalkList, WatchList } from '../../../gofer/p9/client';
 import type { Received } from '../../../gofer/p9/client-engine';
 import { GetattrMask, LOPEN_EXEC, SetattrMask, type DirStat, type Message, type Qid } from '../../../gofer/p9';
 import * as host from '../../../gofer/hostfs/sys';
@@ -26,6 +26,7 @@ import type { MemoryFile } from '../../../platform';
 import { PageCache, type HostIo } from './page-cache';
 import { openFifo, Pipe } from '../pipe/pipe';
 import { endHostWatches, HostWatches } from './host-watch';
+import { PHASES, phaseCount } from '../../../native/phases';
 import { cacheWatchesOf, endCacheWatches } from './cache-watch';
 
 /** p9 runs a 9P call, turning its error into the errno the application sees (asLinuxError). */
@@ -64,7 +65,10 @@ const onConnection = new WeakMap<Client, Set<GoferFs>>();
  * (a directory's listing, a lookup below it) fails with EIO.
  */
 export function releaseConnection(client: Client): void {
-  for (const gfs of onConnection.get(client) ?? []) gfs.released = true;
+  for (const gfs of onConnection.get(client) ?? []) {
+    gfs.released = true;
+    gfs.dropAhead();
+  }
   for (let i = idle.length - 1; i >= 0; i--) {
     const { inode, acc } = idle[i];
     if (!inode.gfs.released) continue;
@@ -74,7 +78,7 @@ export function releaseConnection(client: Client): void {
   endHostWatches(client);
   endCacheWatches(client);
   const t = client.engine.transport;
-  if (!client.engine.closedBy) t.drive?.call(t, () => client.engine.inFlight === 0);
+  if (!client.engine.closedBy) t.drive?.call(t, () => (client.engine.inFlight === 0 && client.detached === 0) || client.engine.closedBy !== '');
   client.close();
 }
 
@@ -96,6 +100,15 @@ export class GoferFs implements FileSystem {
   /** released is set once the connection is let go of (releaseConnection): a host
    * descriptor is closed as soon as no open file uses it, never cached idle. */
   released = false;
+  /** ahead is the one listing read ahead of need in this tree (GoferInode.readahead), and
+   * the directory it was asked of. */
+  ahead: { dir: GoferInode; pending: PendingWalkList } | null = null;
+
+  /** dropAhead gives up the listing read ahead, if any (its fid is clunked). */
+  dropAhead(): void {
+    this.ahead?.pending.drop();
+    this.ahead = null;
+  }
 
   /** fifoPipe returns the pipe of the FIFO with qid path `path`, dropping those no end holds. */
   fifoPipe(path: bigint): Pipe {
@@ -289,7 +302,7 @@ export class GoferInode extends Inode {
    * it reaches the same file (qid path and type); else it clunks it and says no. */
   private adopt(w: Walked): boolean {
     if (w.attr.qid.path !== this.attr.qid.path || w.attr.qid.type !== this.attr.qid.type) {
-      this.gfs.client.clunk(w.fid).catch(() => undefined);
+      this.gfs.client.clunkDetached(w.fid);
       return false;
     }
     this.walkedFid = w.fid;
@@ -333,10 +346,11 @@ export class GoferInode extends Inode {
       this.dropIdleHostFd(acc);
     }
     this.evicted = true;
+    if (this.gfs.ahead?.dir === this) this.gfs.dropAhead();
     if (this.cacheWd >= 0) cacheWatchesOf(this.gfs.client).release(this);
     if (this.walkedFid < 0) this.forgetOrigin();
     if (this === this.gfs.root || this.walkedFid < 0) return;
-    this.gfs.client.clunk(this.walkedFid).catch(() => undefined);
+    this.gfs.client.clunkDetached(this.walkedFid);
   }
 
   /** watchStarted and watchEnded start and stop the gofer's watch of the host file. */
@@ -468,7 +482,7 @@ export class GoferInode extends Inode {
     }
     if (valid < known.length) {
       // Changed or gone: what was walked below it came from a stale directory.
-      for (const w of walked.slice(known.length)) this.gfs.client.clunk(w.fid).catch(() => undefined);
+      for (const w of walked.slice(known.length)) this.gfs.client.clunkDetached(w.fid);
       if (gens) this.confirmed(gens, known.slice(0, valid));
       return { valid, inodes: [] };
     }
@@ -516,7 +530,7 @@ export class GoferInode extends Inode {
       if (this.walkedFid < 0) {
         // Itself listed and not walked to yet: the walk and the listing in one round trip.
         const o = this.origin!;
-        const r = this.c.walkList(o.dir.fid, o.name, max);
+        const r = o.dir.walkListOf(o.dir.fid, o.name, max);
         if (!r.walked || !this.adopt(r.walked) || r.list instanceof Error) return null;
         entries = r.list.entries;
       } else {
@@ -586,13 +600,58 @@ export class GoferInode extends Inode {
       // connection to container root's credentials, the walk and listing are the task's.
       const dir = this.fid;
       this.gfs.asTask(c);
-      r = this.c.walkList(dir, name, max);
+      r = this.walkListOf(dir, name, max);
     } catch {
       return null;
     }
     if (!r.walked) return null;
     const child = new GoferInode(this.gfs, r.walked.fid, r.walked.attr);
     return { inode: child, entries: r.list instanceof Error || !child.isDir ? null : child.listed(r.list.entries) };
+  }
+
+  /**
+   * readahead sends, without waiting, the walk to the child `name` and its listing (a
+   * Twalkstat and a Treaddirstat of at most `max` entries, as the task with credentials
+   * `c`: SyncClient.startWalkList) that lookupListing, or the listChildren of `cached`
+   * (the child, named by this directory's listing and not walked to yet), would make, so
+   * that the gofer lists it while the walk goes on (Dentry's readahead). Only on the
+   * rootfs (the sandbox is its only writer: never on a bind mount) and from a directory
+   * walked to already; one per file system at a time (a new one drops the last). What
+   * it read is used only if nothing but clunks went to the gofer since (walkListOf): the
+   * sandbox changes a directory through requests, and a file written through its host
+   * descriptor is open, so its directories are cached and walked to, never read ahead.
+   */
+  override readahead(name: string, max: number, c?: Credentials, cached?: Inode): void {
+    if (this.gfs.revalidate || this.gfs.released || !this.gfs.client.fdPassing || !this.isDir || this.walkedFid < 0 || this.evicted || max <= 0) return;
+    if (cached && !(cached instanceof GoferInode && cached.walkedFid < 0 && cached.isDir && cached.origin?.dir === this)) return;
+    this.gfs.dropAhead();
+    try {
+      this.gfs.asTask(c);
+      this.gfs.ahead = { dir: this, pending: this.c.startWalkList(this.walkedFid, name, max) };
+      if (PHASES.on) phaseCount('gofer-fs:readahead');
+    } catch {
+      // the connection is gone: nothing read ahead
+    }
+  }
+
+  /**
+   * walkListOf is SyncClient.walkList of the child `name` from this directory (`fid`, its
+   * own), taken from the listing read ahead for it when there is one that still holds:
+   * same directory, name and credentials, no more entries than `max`, and no request but
+   * clunks sent to the gofer since (Engine.requested); any other is dropped.
+   */
+  walkListOf(fid: number, name: string, max: number): WalkList {
+    const a = this.gfs.ahead;
+    if (a) {
+      this.gfs.ahead = null;
+      const p = a.pending;
+      if (a.dir === this && p.fid === fid && p.name === name && p.max <= max && p.requested === this.gfs.client.engine.requested) {
+        if (PHASES.on) phaseCount('gofer-fs:readahead-used');
+        return p.take();
+      }
+      p.drop();
+    }
+    return this.c.walkList(fid, name, max);
   }
 
   /** adoptWatch takes the answer to a Tcachewatch of this directory (cache-watch.ts). */
