@@ -170,6 +170,12 @@ SyncClient.prototype.walkList = function walkList(this: SyncClient, fid: number,
     { req: { kind: 'Twalkstat', fid, newfids: [newfid], names: [name] }, what: `walkstat ${name}` },
     { req: { kind: 'Treaddirstat', fid: newfid, offset: 0, count: max }, what: `readdirstat ${name}` },
   ]);
+  return walkListResult(e, newfid, name, w, l);
+};
+
+/** walkListResult makes a WalkList of the replies to a walkList's Twalkstat (`w`) and
+ * Treaddirstat (`l`); a walk that made no fid gives `newfid` back. */
+function walkListResult(e: Engine, newfid: number, name: string, w: Received | Error, l: Received | Error): WalkList {
   const list = l instanceof Error ? l : { next: (l.msg as Message<'Rreaddirstat'>).next, entries: (l.msg as Message<'Rreaddirstat'>).entries };
   const attrs = w instanceof Error ? [] : (w.msg as Message<'Rwalkstat'>).attrs;
   if (attrs.length !== 1) {
@@ -177,7 +183,7 @@ SyncClient.prototype.walkList = function walkList(this: SyncClient, fid: number,
     return { walked: null, error: w instanceof Error ? w : new WalkError(`walk ${name}`, Errno.ENOENT, []), list };
   }
   return { walked: { fid: newfid, attr: attrs[0] as Attr }, error: null, list };
-};
+}
 
 /**
  * PendingWalkList is a walkList sent ahead of need (SyncClient.startWalkList): its two
@@ -234,13 +240,7 @@ SyncClient.prototype.startWalkList = function startWalkList(this: SyncClient, fi
   e.transport.drive?.call(e.transport, () => true);
   const finish = (): WalkList => {
     const [w, l] = got.map((r, i) => r ?? closedError(steps[i].what, e.closedBy)) as [Received | Error, Received | Error];
-    const list = l instanceof Error ? l : { next: (l.msg as Message<'Rreaddirstat'>).next, entries: (l.msg as Message<'Rreaddirstat'>).entries };
-    const attrs = w instanceof Error ? [] : (w.msg as Message<'Rwalkstat'>).attrs;
-    if (attrs.length !== 1) {
-      e.releaseFid(newfid); // never made
-      return { walked: null, error: w instanceof Error ? w : new WalkError(`walk ${name}`, Errno.ENOENT, []), list };
-    }
-    return { walked: { fid: newfid, attr: attrs[0] as Attr }, error: null, list };
+    return walkListResult(e, newfid, name, w, l);
   };
   return {
     fid, newfid, name, max, requested,
