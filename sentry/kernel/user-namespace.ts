@@ -125,7 +125,7 @@ function rangeToKernel(ns: UserNamespace | null, kind: 'uid' | 'gid', id: number
 }
 
 /** NO_ID is (u32) -1: "leave this id unchanged" in set*id and chown. */
-const NO_ID = 0xffffffff;
+export const NO_ID = 0xffffffff;
 
 /** givenId returns the kernel id of id `v` given by a task in user namespace ns of sandbox
  * k: EINVAL when ns or the container's mappings do not map it (make_kuid fails); NO_ID

@@ -11,12 +11,11 @@ import {
 } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
-import { fromKernelId, givenId } from '../../../kernel/user-namespace';
+import { fromKernelId, givenId, NO_ID } from '../../../kernel/user-namespace';
 import type { Registers } from '../../../../platform';
 import { define } from '../registry';
 import { u32 } from './util';
 
-const NO_ID = 0xffffffff;
 const NGROUPS_MAX = 65536;
 
 type Kind = 'uid' | 'gid';
