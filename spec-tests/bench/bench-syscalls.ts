@@ -162,12 +162,15 @@ function median(xs: number[]): number {
 
 /** measureAll runs every runtime once per pass, interleaved (so a slow phase of the
  * machine hits them alike), and keeps each op's median over the passes. A runtime that
- * fails in any pass is n/a. */
+ * fails in any pass is n/a. Each pass starts one runtime further down the list, so that
+ * no runtime always runs right after the same other one: pread-4k and getppid were
+ * 1.3-1.55x a baseline build in such fixed-order runs and equal in direct interleaved ones. */
 function measureAll(runs: { name: string; skip?: string; run: () => RunResult }[], passes: number): Column[] {
   const cols: Column[] = runs.map((r) => ({ name: r.name, na: r.skip, passes: new Map() }));
   for (let p = 0; p < passes; p++) {
-    runs.forEach((r, i) => {
-      const col = cols[i];
+    runs.forEach((_, k) => {
+      const i = (p + k) % runs.length;
+      const [r, col] = [runs[i], cols[i]];
       if (col.na) return;
       const t0 = Date.now();
       const got = parse(r.run());
