@@ -163,8 +163,8 @@ const DEVPTS_MAX = 1 << 20;
  * (octal, masked to 07777), max= (at most 2^20), newinstance (every mount is a new
  * instance); anything else, or a bad number, is EINVAL.
  */
-export function parseDevptsData(data: readonly string[]): DevptsOptions & { max?: number } {
-  const o: DevptsOptions & { max?: number } = { mode: 0o600, ptmxmode: 0 };
+export function parseDevptsData(data: readonly string[]): DevptsOptions {
+  const o: DevptsOptions = { mode: 0o600, ptmxmode: 0 };
   for (const w of data) {
     const eq = w.indexOf('=');
     const [key, v] = eq < 0 ? [w, undefined] : [w.slice(0, eq), w.slice(eq + 1)];
@@ -188,7 +188,7 @@ export function parseDevptsData(data: readonly string[]): DevptsOptions & { max?
 
 /** devptsShowOptions are a devpts's options as its super block shows them, in Linux's
  * order: uid= and gid= when given (host ids), mode, ptmxmode, max= when below 2^20. */
-export function devptsShowOptions(o: DevptsOptions & { max?: number }): string[] {
+export function devptsShowOptions(o: DevptsOptions): string[] {
   const oct = (v: number) => v.toString(8).padStart(3, '0');
   return [
     ...(o.uid !== undefined ? [`uid=${shownId('uid', o.uid)}`] : []),

@@ -1,9 +1,9 @@
 /**
  * A devpts instance the application mounts (programs/devpts-mount.c), as bubblewrap's
  * --dev mounts one: as uid 1000 in a user and mount namespace of its own, with
- * bubblewrap's options and with none; its owners, modes, numbering, a pair carrying bytes,
- * a controlling terminal taken from it, its super block's options and the options mount
- * refuses, compared between a native run and runc, runsc and tvisor. The expected lines are
+ * bubblewrap's options and with none; its owners, modes, numbering (max= bounding it), a
+ * pair carrying bytes, a controlling terminal taken from it, its super block's options
+ * and the options mount refuses, compared between a native run and runc, runsc and tvisor. The expected lines are
  * what Linux's fs/devpts/inode.c does natively. The container's root gets CAP_SETUID and
  * CAP_SETGID (to become uid 1000).
  */
@@ -36,6 +36,11 @@ const EXPECTED = [
   'umount it: ok',
   'mount devpts uid=0,gid=0: ok',
   'mountinfo devpts uid=0,gid=0: devpts devpts rw,uid=1000,gid=1000,mode=600,ptmxmode=000',
+  'umount it: ok',
+  'mount devpts max=1,ptmxmode=666: ok',
+  'mountinfo devpts max=1: devpts devpts rw,mode=600,ptmxmode=666,max=1',
+  'open its ptmx, a first pair: ok, TIOCGPTN ok 0',
+  'open its ptmx, a second pair: ENOSPC',
   'umount it: ok',
   'mount devpts mode=9: EINVAL',
   'mount devpts bogus: EINVAL',

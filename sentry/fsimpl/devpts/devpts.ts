@@ -39,6 +39,8 @@ export interface DevptsOptions {
   gid?: number;
   mode: number;
   ptmxmode: number;
+  /** max bounds the instance's pairs (ENOSPC beyond it), under the sandbox's PTY_MAX. */
+  max?: number;
 }
 
 /** SANDBOX_PTS are the sandbox's /dev/pts's options, runc's gid=5,mode=620,ptmxmode=666. */
@@ -137,10 +139,12 @@ class PtmxNode extends TmpfsInode {
     const dir = this.pts.root;
     let i = 0;
     while (dir.children.has(String(i))) i++;
-    if (i >= PTY_MAX) fail(Errno.ENOSPC);
+    // The instance's max=, and PTY_MAX pairs in the whole sandbox, whatever instances an
+    // application mounts (Linux's kernel.pty.max counts every instance's).
+    const live = this.k ? liveOf.get(this.k) ?? liveOf.set(this.k, new Set()).get(this.k)! : null;
+    if (i >= PTY_MAX || i >= (this.opts.max ?? PTY_MAX) || (live?.size ?? 0) >= PTY_MAX) fail(Errno.ENOSPC);
     const creds = this.k?.sched.running?.creds;
     const node = new PtsNode(this.pts, i, this.opts.uid ?? creds?.euid ?? 0, this.opts.gid ?? creds?.egid ?? 0, this.opts.mode);
-    const live = this.k ? liveOf.get(this.k) ?? liveOf.set(this.k, new Set()).get(this.k)! : null;
     const pair = new PtyPair(this.k, i, node, (p) => {
       node.removed = true;
       if (dir.children.get(String(p.index)) === node) dir.children.delete(String(p.index));

@@ -5,9 +5,10 @@
  * root with CAP_SETUID and CAP_SETGID (to become uid 1000); natively as root.
  *
  * It shows the instance's owners and modes (root dir, ptmx, a slave), its numbering (a
- * second instance starts at 0 too), a pair made through it carrying bytes, the slave as a
- * new session's controlling terminal (/dev/tty), the options its super block shows, and
- * the options mount refuses (a bad mode, an unknown word, an unmapped gid).
+ * second instance starts at 0 too; max= bounds its pairs), a pair made through it carrying
+ * bytes, the slave as a new session's controlling terminal (/dev/tty), the options its
+ * super block shows, and the options mount refuses (a bad mode, an unknown word, an
+ * unmapped gid).
  */
 #include "common.h"
 #include <dirent.h>
@@ -168,6 +169,13 @@ static void as_user(void) {
   say("umount it: %s", result(umount2(pts2, 0)));
   say("mount devpts uid=0,gid=0: %s", result(mount("devpts", pts2, "devpts", 0, "uid=0,gid=0")));
   superOptions("devpts uid=0,gid=0", pts2);
+  say("umount it: %s", result(umount2(pts2, 0)));
+  say("mount devpts max=1,ptmxmode=666: %s", result(mount("devpts", pts2, "devpts", 0, "max=1,ptmxmode=666")));
+  superOptions("devpts max=1", pts2);
+  int a = openPtmx("its ptmx, a first pair", path);
+  int b = openPtmx("its ptmx, a second pair", path);
+  if (a >= 0) close(a);
+  if (b >= 0) close(b);
   say("umount it: %s", result(umount2(pts2, 0)));
   say("mount devpts mode=9: %s", result(mount("devpts", pts2, "devpts", 0, "mode=9")));
   say("mount devpts bogus: %s", result(mount("devpts", pts2, "devpts", 0, "newinstance,bogus")));
