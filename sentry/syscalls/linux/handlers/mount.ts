@@ -239,7 +239,7 @@ define(165, (t, r) => {
   else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
   else newMount(t, at, type, source, flags, data);
   return 0;
-}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); remount data is looked at for tmpfs only (size=, nr_inodes=)');
+}, 'partial', 'tmpfs, proc, devpts and sysfs only (other types ENODEV); remount data is looked at for tmpfs only (size=, nr_inodes=)');
 
 /** busy tells whether a mount is in use: a mount below it, or inUse. */
 function busy(t: Task, m: Mount): boolean {
