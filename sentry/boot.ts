@@ -21,7 +21,7 @@ import { O_RDONLY, O_WRONLY } from './vfs/file';
 import { dentryCache, MIN_CAPACITY } from './vfs/dentry';
 import { MountNamespace, MS_RDONLY, MS_RELATIME, Superblock, type Location } from './vfs/mount';
 import { mountFlags, parseOptions } from './vfs/mount-options';
-import { makesSuperblock, sandboxSysfs, newTmpfs, setMountIdMaps, setMountLimits, shownId, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
+import { devptsShowOptions, makesSuperblock, parseDevptsData, sandboxSysfs, newTmpfs, setMountIdMaps, setMountLimits, tmpfsShowFor, type Mountable } from './fsimpl/mountable';
 import { resolve } from './vfs/path';
 import { S_IFCHR, S_IFMT } from './vfs/inode';
 import { GoferFs } from './fsimpl/gofer/gofer-fs';
@@ -161,13 +161,19 @@ function mountpoint(k: Kernel, path: string, isDir = true): Location {
   return cur;
 }
 
-/** devptsOptions are devpts's options in Linux's order (gid, mode, ptmxmode). */
+/** devptsOptions are a spec devpts's options as its super block shows them (Linux's
+ * order; a gid=5 given in a user namespace shows its host id). Words devpts does not
+ * know are left out, as before: the spec's mount is not refused for them. */
 function devptsOptions(data: readonly string[]): string[] {
-  const get = (k: string) => data.find((w) => w.startsWith(`${k}=`))?.slice(k.length + 1);
-  const oct = (v: string) => parseInt(v, 8).toString(8).padStart(3, '0');
-  const gid = get('gid'), mode = get('mode'), ptmx = get('ptmxmode');
-  // As Linux shows them: host ids (a gid=5 given in a user namespace shows its host id).
-  return [...(gid ? [`gid=${shownId('gid', Number(gid))}`] : []), `mode=${mode ? oct(mode) : '600'}`, `ptmxmode=${ptmx ? oct(ptmx) : '000'}`];
+  const known = (w: string): boolean => {
+    try {
+      parseDevptsData([w]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return devptsShowOptions(parseDevptsData(data.filter(known)));
 }
 
 function fsFor(k: Kernel, m: SpecMount, client: Client, log: SentryLog, currentTask: () => Task | null, pidns?: PidNamespace): Mountable | null {

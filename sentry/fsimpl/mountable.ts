@@ -1,7 +1,7 @@
 /**
  * The file systems a task may mount with mount(2) inside the sandbox, and that boot
- * mounts for the spec: tmpfs and proc, each a new instance of the sentry's own, and the
- * sandbox's one sysfs (never a host file system). Any other type is unknown here
+ * mounts for the spec: tmpfs, proc and devpts, each a new instance of the sentry's own,
+ * and the sandbox's one sysfs (never a host file system). Any other type is unknown here
  * (ENODEV), as a type missing from /proc/filesystems is on Linux.
  */
 import { pidNamespaceOf } from '../kernel/pid-namespace';
@@ -15,6 +15,8 @@ import type { FileSystem } from '../vfs/inode';
 import { parseTmpfsData, tmpfsShowOptions, type TmpfsData } from '../vfs/mount-options';
 import { IDENTITY_MAPS, type IdMaps } from '../../oci/idmap';
 import { newProcfs } from './proc/proc';
+import { newDevptsMount, type DevptsOptions } from './devpts/devpts';
+import { toKernelId } from '../kernel/user-namespace';
 import { newSysfs } from './sys/sys';
 import { Tmpfs, type TmpfsInode } from './tmpfs/tmpfs';
 import { PAGE } from '../mm/vma';
@@ -152,6 +154,59 @@ export function tmpfsShowFor(data: readonly string[], defaultMode: number): stri
   return tmpfsShowOptions(shownData(d), bounds.maxBytes, bounds.maxInodes);
 }
 
+/** DEVPTS_MAX is the most ptys a devpts's max= may allow (Linux's NR_UNIX98_PTY_MAX). */
+const DEVPTS_MAX = 1 << 20;
+
+/**
+ * parseDevptsData reads a devpts mount's options as Linux's devpts_parse_param: uid= and
+ * gid= (decimal: kernel ids here, the caller has mapped them), mode= and ptmxmode=
+ * (octal, masked to 07777), max= (at most 2^20), newinstance (every mount is a new
+ * instance); anything else, or a bad number, is EINVAL.
+ */
+export function parseDevptsData(data: readonly string[]): DevptsOptions {
+  const o: DevptsOptions = { mode: 0o600, ptmxmode: 0 };
+  for (const w of data) {
+    const eq = w.indexOf('=');
+    const [key, v] = eq < 0 ? [w, undefined] : [w.slice(0, eq), w.slice(eq + 1)];
+    const num = (re: RegExp, base: number): number => {
+      if (v === undefined || !re.test(v)) fail(Errno.EINVAL);
+      const n = parseInt(v, base);
+      return n <= 0xffffffff ? n : fail(Errno.EINVAL);
+    };
+    switch (key) {
+      case 'newinstance': if (v !== undefined) fail(Errno.EINVAL); break;
+      case 'uid': o.uid = num(/^\+?\d+$/, 10); break;
+      case 'gid': o.gid = num(/^\+?\d+$/, 10); break;
+      case 'mode': o.mode = num(/^\+?[0-7]+$/, 8) & 0o7777; break;
+      case 'ptmxmode': o.ptmxmode = num(/^\+?[0-7]+$/, 8) & 0o7777; break;
+      case 'max': o.max = num(/^\+?\d+$/, 10); if (o.max > DEVPTS_MAX) fail(Errno.EINVAL); break;
+      default: fail(Errno.EINVAL);
+    }
+  }
+  return o;
+}
+
+/** devptsShowOptions are a devpts's options as its super block shows them, in Linux's
+ * order: uid= and gid= when given (host ids), mode, ptmxmode, max= when below 2^20. */
+export function devptsShowOptions(o: DevptsOptions): string[] {
+  const oct = (v: number) => v.toString(8).padStart(3, '0');
+  return [
+    ...(o.uid !== undefined ? [`uid=${shownId('uid', o.uid)}`] : []),
+    ...(o.gid !== undefined ? [`gid=${shownId('gid', o.gid)}`] : []),
+    `mode=${oct(o.mode)}`, `ptmxmode=${oct(o.ptmxmode)}`,
+    ...(o.max !== undefined && o.max < DEVPTS_MAX ? [`max=${o.max}`] : []),
+  ];
+}
+
+/** newDevptsFs makes the devpts a task mounts: its root and ptmx owned by root of the
+ * task's user namespace (the sandbox's root where that has no root mapped), as Linux's. */
+function newDevptsFs(k: Kernel, data: readonly string[]): Mountable {
+  const o = parseDevptsData(data);
+  const ns = k.sched.running?.creds.userns ?? null;
+  const root = (kind: 'uid' | 'gid') => Math.max(0, toKernelId(ns, kind, 0));
+  return { fs: newDevptsMount(k, o, { uid: root('uid'), gid: root('gid') }), options: devptsShowOptions(o) };
+}
+
 /** MAKERS make each file system type mount(2) accepts, in /proc/filesystems' order. */
 type Maker = (k: Kernel, data: readonly string[]) => Mountable;
 const MAKERS: ReadonlyMap<string, Maker> = new Map<string, Maker>([
@@ -159,6 +214,7 @@ const MAKERS: ReadonlyMap<string, Maker> = new Map<string, Maker>([
   ['tmpfs', (_k, data) => newTmpfs(data)],
   // A proc mount shows the pid namespace of the task mounting it.
   ['proc', (k) => ({ fs: newProcfs(k, (): Task | null => k.sched.running, k.sched.running ? pidNamespaceOf(k.sched.running) : undefined), options: [] })],
+  ['devpts', newDevptsFs],
 ]);
 
 /** mountableTypes lists the file system types newMountable makes (/proc/filesystems). */

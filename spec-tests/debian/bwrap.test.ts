@@ -5,8 +5,9 @@
  * binds the root and /dev, pivots into its new root and runs a shell as uid 0 of its
  * namespace. Compared with runc. The container's root gets CAP_SETUID and CAP_SETGID to
  * become uid 1000 (setpriv); the script ends with bwrap's status, which runc's run must
- * have 0. bwrap's --dev (a devpts of its own) is left out: the sentry
- * mounts no devpts instance (mount(2) answers EPERM in a user namespace).
+ * have 0. With --dev, bwrap makes a /dev of its own: a tmpfs, the host's device nodes
+ * bound in, and a devpts instance of its own at /dev/pts (/dev/ptmx a link to its ptmx),
+ * where `script` opens a terminal.
  */
 import * as fs from 'node:fs';
 import { withCapabilities } from '../behaviour/compare';
@@ -27,6 +28,16 @@ describe('bubblewrap as a user under tvisor matches runc', () => {
     const inner = `id; hostname; echo hi > /tmp/x; cat /tmp/x; ls -ln /tmp | tail -1 | cut -d" " -f3,4; cut -d: -f3 /proc/self/cgroup | sort -u; echo "pid $$"; touch /etc/x 2>&1 | sed "s/^touch: //"`;
     expectSameAsRunc(`chmod 777 . && setpriv --reuid 1000 --regid 1000 --clear-groups env LD_LIBRARY_PATH=/opt/bwrap /opt/bwrap/bwrap --ro-bind / / --dev-bind /dev /dev --tmpfs /tmp --bind /opt/bwrap /opt/bwrap \\
   --unshare-user --unshare-pid --unshare-uts --unshare-ipc --unshare-cgroup --hostname inner --uid 0 --gid 0 --die-with-parent \\
+  sh -c '${inner}'; st=$?; echo "status $st"; exit $st`, {
+      mounts: [{ source: dir, destination: '/opt/bwrap' }],
+      editSpec: withCapabilities(['CAP_SETUID', 'CAP_SETGID']),
+    });
+  });
+
+  test('--dev: a /dev of its own with a devpts instance, where script opens a terminal', () => {
+    const inner = `ls /dev | tr "\\n" " "; echo; readlink /dev/ptmx; stat -c "%a %u %g" /dev/pts /dev/pts/ptmx; script -qc tty /dev/null | tr -d "\\r"; echo "script $?"; ls /dev/pts | tr "\\n" " "`;
+    expectSameAsRunc(`chmod 777 . && setpriv --reuid 1000 --regid 1000 --clear-groups env LD_LIBRARY_PATH=/opt/bwrap /opt/bwrap/bwrap --ro-bind / / --dev /dev --tmpfs /tmp --bind /opt/bwrap /opt/bwrap \\
+  --unshare-user --unshare-pid --uid 0 --gid 0 --die-with-parent \\
   sh -c '${inner}'; st=$?; echo "status $st"; exit $st`, {
       mounts: [{ source: dir, destination: '/opt/bwrap' }],
       editSpec: withCapabilities(['CAP_SETUID', 'CAP_SETGID']),

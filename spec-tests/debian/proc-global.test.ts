@@ -31,6 +31,6 @@ describe('/proc global files under tvisor match runc', () => {
   test('tvisor: every type /proc/filesystems lists mounts; /proc/cmdline names the sandbox', () => {
     const r = runDebian('tvisor', 'for t in $(cut -f2 /proc/filesystems); do mkdir -p /tmp/m-$t; mount -t $t none /tmp/m-$t && echo "$t mounts"; done; cut -f1 /proc/filesystems | sort -u; cat /proc/cmdline', { editSpec: SYS_ADMIN });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(r.stdout).toBe('sysfs mounts\ntmpfs mounts\nproc mounts\nnodev\nBOOT_IMAGE=/vmlinuz-4.4.0-tvisor quiet\n');
+    expect(r.stdout).toBe('sysfs mounts\ntmpfs mounts\nproc mounts\ndevpts mounts\nnodev\nBOOT_IMAGE=/vmlinuz-4.4.0-tvisor quiet\n');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * mount(2), umount2(2) and pivot_root(2) on the sandbox's own mount table (vfs/mount.ts):
- * new tmpfs, proc and sysfs instances, bind and rbind mounts of what the sandbox sees,
+ * new tmpfs, proc, devpts and sysfs instances, bind and rbind mounts of what the sandbox sees,
  * remounts, propagation types and MS_MOVE, in the caller's mount namespace (a target or
  * bind source in another namespace, reached through an open descriptor, is EINVAL as
  * Linux's check_mnt). Nothing here reaches a host mount: a host file system type is
@@ -67,27 +67,32 @@ function mayMount(t: Task): void {
 /**
  * mayMountType checks that t may make a new file system of `type` (mount_capable): over
  * the sandbox's own namespace any type it offers; in a user namespace of the task's own
- * only those Linux allows there (FS_USERNS_MOUNT): tmpfs, and proc when t's PID namespace
- * belongs to that user namespace too. sysfs follows the network namespace, the sandbox's
- * (EPERM).
+ * only those Linux allows there (FS_USERNS_MOUNT): tmpfs, devpts, and proc when t's PID
+ * namespace belongs to that user namespace too. sysfs follows the network namespace, the
+ * sandbox's (EPERM).
  */
 function mayMountType(t: Task, type: string): void {
   if (t.creds.userns === null) return;
-  if (type === 'tmpfs') return;
+  if (type === 'tmpfs' || type === 'devpts') return;
   if (type === 'proc' && t.creds.capableIn(CAP_SYS_ADMIN, ownerOf(pidNamespaceOf(t)))) return;
   fail(Errno.EPERM);
 }
 
-/**
- * tmpfsOwner gives a new tmpfs's root the owner Linux's shmem gives it: the ids of uid=
- * and gid= as the caller's user namespace maps them (EINVAL unmapped), else the caller's
- * own (fsuid and fsgid: the effective ids here).
- */
-function tmpfsOwner(t: Task, data: string[]): string[] {
-  const out = data.map((w) => {
+/** kernelIds gives the uid= and gid= of a tmpfs's or devpts's options as the caller's user
+ * namespace maps them (EINVAL unmapped). */
+function kernelIds(t: Task, data: string[]): string[] {
+  return data.map((w) => {
     const m = /^(uid|gid)=(\d+)$/.exec(w);
     return m && t.creds.userns ? `${m[1]}=${givenId(t.kernel, t.creds.userns, m[1] as 'uid' | 'gid', Number(m[2]))}` : w;
   });
+}
+
+/**
+ * tmpfsOwner gives a new tmpfs's root the owner Linux's shmem gives it: the ids of uid=
+ * and gid= (kernelIds), else the caller's own (fsuid and fsgid: the effective ids here).
+ */
+function tmpfsOwner(t: Task, data: string[]): string[] {
+  const out = kernelIds(t, data);
   if (!data.some((w) => w.startsWith('uid=')) && t.creds.euid !== 0) out.push(`uid=${t.creds.euid}`);
   if (!data.some((w) => w.startsWith('gid=')) && t.creds.egid !== 0) out.push(`gid=${t.creds.egid}`);
   return out;
@@ -97,7 +102,7 @@ function newMount(t: Task, at: Location, type: string | null, source: string | n
   if (type === null) fail(Errno.EINVAL);
   ownMount(t, at);
   mayMountType(t, type);
-  const { fs, options } = newMountable(t.kernel, type, type === 'tmpfs' ? tmpfsOwner(t, data) : data);
+  const { fs, options } = newMountable(t.kernel, type, type === 'tmpfs' ? tmpfsOwner(t, data) : type === 'devpts' ? kernelIds(t, data) : data);
   if (!at.dentry.inode.isDir) {
     releaseTmpfs(fs); // made for nothing: its root goes back to the budget
     fail(Errno.ENOTDIR);
@@ -234,7 +239,7 @@ define(165, (t, r) => {
   else if (flags & MS_MOVE) moveMount(t, at, source ?? fail(Errno.EFAULT));
   else newMount(t, at, type, source, flags, data);
   return 0;
-}, 'partial', 'tmpfs, proc and sysfs only (other types ENODEV); remount data is looked at for tmpfs only (size=, nr_inodes=)');
+}, 'partial', 'tmpfs, proc, devpts and sysfs only (other types ENODEV); remount data is looked at for tmpfs only (size=, nr_inodes=)');
 
 /** busy tells whether a mount is in use: a mount below it, or inUse. */
 function busy(t: Task, m: Mount): boolean {
