@@ -65,6 +65,13 @@ export function lockCopiedMounts(ns: MountNamespace): void {
   for (const m of ns.mounts) if (m !== ns.root.mount) locked.set(m, m.flags & LOCKABLE);
 }
 
+/** lockLike locks `copy`, a bind copy of `from` below an rbind's top, as `from` is locked:
+ * copying a locked tree keeps its mounts locked (only the top copy is the caller's own). */
+export function lockLike(copy: Mount, from: Mount): void {
+  const flags = locked.get(from);
+  if (flags !== undefined) locked.set(copy, flags);
+}
+
 /** lockedFlags returns the flags mount m keeps (undefined: not a locked mount). */
 export function lockedFlags(m: Mount): number | undefined {
   return locked.get(m);

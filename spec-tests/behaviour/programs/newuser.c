@@ -11,7 +11,8 @@
  * user may not map, the owners stat shows (the overflow id 65534 for root's files), what
  * root in the namespace may do to its own files and not to root's, set*id to unmapped
  * ids, a mount namespace of its own (tmpfs mounted and unmounted, the copied mounts
- * locked), and a namespace nested in it.
+ * locked, in an rbind's copies too, and no bind without MS_REC over them), and a namespace
+ * nested in it.
  */
 #include "common.h"
 #include <fcntl.h>
@@ -111,7 +112,7 @@ static void as_root(void) {
 }
 
 static void as_user(void) {
-  char path[600], rootfile[600], mnt[600];
+  char path[700], rootfile[600], mnt[600];
   snprintf(path, sizeof path, "%s/mine", scratch);
   snprintf(rootfile, sizeof rootfile, "%s/roots", scratch);
   snprintf(mnt, sizeof mnt, "%s/mnt", scratch);
@@ -164,6 +165,13 @@ static void as_user(void) {
   owner("the tmpfs", mnt);
   say("user: umount it: %s", result(umount2(mnt, 0)));
   say("user: umount /proc (a copied mount, locked): %s", result(umount2("/proc", 0)));
+  // /dev has locked mounts below it (pts, shm...): a bind without MS_REC would show what
+  // they cover; an rbind copies them locked, its top mount the caller's own.
+  say("user: bind /dev without MS_REC: %s", result(mount("/dev", mnt, NULL, MS_BIND, NULL)));
+  say("user: rbind /dev: %s", result(mount("/dev", mnt, NULL, MS_BIND | MS_REC, NULL)));
+  snprintf(path, sizeof path, "%s/pts", mnt);
+  say("user: umount its copy of /dev/pts: %s", result(umount2(path, MNT_DETACH)));
+  say("user: umount the rbind: %s", result(umount2(mnt, MNT_DETACH)));
   say("user: nested unshare(CLONE_NEWUSER): %s", result(unshare(CLONE_NEWUSER)));
   ids("user, nested");
   say("user: nested uid_map 0 0 1: %s", put("/proc/self/uid_map", "0 0 1"));

@@ -10,7 +10,7 @@ import { CAP_SYS_ADMIN } from '../../../kernel/capabilities';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
 import { newMountable, releaseTmpfs, remountTmpfs } from '../../../fsimpl/mountable';
-import { inUse, lockedFlags, mountNamespaceOf, releaseUnmounted } from '../../../kernel/mount-namespaces';
+import { inUse, lockedFlags, lockLike, mountNamespaceOf, releaseUnmounted } from '../../../kernel/mount-namespaces';
 import { pidNamespaceOf } from '../../../kernel/pid-namespace';
 import { givenId, ownerOf, setOwner } from '../../../kernel/user-namespace';
 import {
@@ -113,11 +113,22 @@ function newMount(t: Task, at: Location, type: string | null, source: string | n
   ns.propagate(ns.mount(at, fs, mountFlags(flags), source ?? 'none', undefined, sb));
 }
 
+/** hasLockedChildren tells whether a locked mount sits at or below `src` in its mount (a
+ * bind without MS_REC would show what that mount covers: has_locked_children). */
+function hasLockedChildren(ns: MountNamespace, src: Location): boolean {
+  const under = (d: Location['dentry'] | null): boolean => {
+    for (; d; d = d.parent) if (d === src.dentry) return true;
+    return false;
+  };
+  return ns.childrenOf(src.mount).some((c) => lockedFlags(c) !== undefined && under(c.mountpoint));
+}
+
 function bindMount(t: Task, at: Location, sourcePath: string, rec: boolean): void {
   const ns = ownMount(t, at);
   const src = lookup(t, sourcePath, true);
   ownMount(t, src);
   if (src.mount.propagation.unbindable) fail(Errno.EINVAL);
+  if (!rec && hasLockedChildren(ns, src)) fail(Errno.EINVAL);
   checkKinds(at, src.dentry.inode.isDir);
   // What is below the source (rbind) is copied first: binding a tree under itself must
   // not copy the new mount again.
@@ -146,6 +157,7 @@ function copyBelow(ns: MountNamespace, below: Mount[], src: Location, top: Mount
     copy.rootPath = c.rootPath;
     copy.propagation.shared = c.propagation.shared;
     copy.propagation.master = c.propagation.master;
+    lockLike(copy, c);
     copies.set(c, copy);
   }
 }
