@@ -17,6 +17,7 @@ import { pushSignalFrame } from './signal-frame';
 import { limitOf, RLIMIT_SIGPENDING } from './rlimits';
 import { WaitQueue } from './waiter';
 import { infoFor, isNestedInit, senderOutside } from './pid-namespace';
+import { fromKernelId } from './user-namespace';
 import { ptraceBeforeSignals, ptraceKeeps, ptraceSignal } from './ptrace';
 
 /**
@@ -165,6 +166,12 @@ function initIgnores(tg: ThreadGroup, sig: number, fromOutside: boolean, targets
   return !(fromOutside && (sig === SIGKILL || sig === SIGSTOP));
 }
 
+/** uidFor gives a signal's sender uid (a kernel id) as receiver t's user namespace sees it,
+ * the overflow id where it is unmapped (Linux's userns_fixup_signal_uid). */
+function uidFor(t: Task, info: SignalInfo): SignalInfo {
+  return info.uid === undefined || t.creds.userns === null ? info : { ...info, uid: fromKernelId(t.creds.userns, 'uid', info.uid) };
+}
+
 /**
  * sendToGroup queues a process-directed signal (fromOutside: sent by the runtime, not a
  * task). It returns false when RLIMIT_SIGPENDING refuses it (the sender's EAGAIN).
@@ -173,9 +180,9 @@ export function sendToGroup(tg: ThreadGroup, info: SignalInfo, fromOutside = fal
   const sig = info.signo;
   if (!tg.alive || tg.tasks.size === 0) return true;
   if (initIgnores(tg, sig, fromOutside, tg.tasks, info.pid)) return true;
-  info = infoFor(tg, [...tg.tasks][0].kernel, info);
+  const any = [...tg.tasks][0];
+  info = uidFor(any, infoFor(tg, any.kernel, info));
   if (sig === SIGKILL) {
-    const any = [...tg.tasks][0];
     exitGroup(any, { signal: SIGKILL });
     return true;
   }
@@ -195,7 +202,7 @@ export function sendToTask(t: Task, info: SignalInfo): boolean {
   const sig = info.signo;
   if (t.state === 'exited') return true;
   if (initIgnores(t.tg, sig, false, [t], info.pid)) return true;
-  info = infoFor(t.tg, t.kernel, info);
+  info = uidFor(t, infoFor(t.tg, t.kernel, info));
   if (sig === SIGKILL) {
     exitGroup(t, { signal: SIGKILL });
     return true;

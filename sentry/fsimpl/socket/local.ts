@@ -5,6 +5,8 @@
  * queues (./socket.ts); names live in the sandbox's Net (./net.ts).
  */
 import { seenBy } from '../../kernel/pid-namespace';
+import { CAP_SETUID } from '../../kernel/capabilities';
+import { fromKernelId, toKernelId } from '../../kernel/user-namespace';
 import { Errno, fail } from '../../kernel/errors';
 import type { Task } from '../../kernel/task';
 import { Block } from '../../kernel/waiter';
@@ -273,8 +275,12 @@ export class LocalSocket extends Socket {
         for (let i = 0; i < n; i++) rights.push(t.fds.get(c.readInt32LE(off + 16 + 4 * i)));
       } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS) {
         if (len < 28) fail(Errno.EINVAL);
-        const pid = c.readInt32LE(off + 16), uid = c.readUInt32LE(off + 20), gid = c.readUInt32LE(off + 24);
-        if ((pid !== seenBy(t, t.pid) || uid !== t.creds.euid || gid !== t.creds.egid) && t.creds.euid !== 0) fail(Errno.EPERM);
+        // The ids are the sender's user namespace's (EINVAL unmapped there), as scm_check_creds.
+        const ns = t.creds.userns;
+        const pid = c.readInt32LE(off + 16);
+        const uid = toKernelId(ns, 'uid', c.readUInt32LE(off + 20)), gid = toKernelId(ns, 'gid', c.readUInt32LE(off + 24));
+        if (uid < 0 || gid < 0) fail(Errno.EINVAL);
+        if ((pid !== seenBy(t, t.pid) || uid !== t.creds.euid || gid !== t.creds.egid) && !t.creds.capableIn(CAP_SETUID, ns)) fail(Errno.EPERM);
       } else fail(Errno.EINVAL);
       off += (len + 7) & ~7;
     }
@@ -325,8 +331,9 @@ export class LocalSocket extends Socket {
       c.writeInt32LE(SOL_SOCKET, 8);
       c.writeInt32LE(SCM_CREDENTIALS, 12);
       c.writeInt32LE(seenBy(t, res.creds.pid), 16);
-      c.writeUInt32LE(res.creds.uid, 20);
-      c.writeUInt32LE(res.creds.gid, 24);
+      // Ids as the receiver's user namespace sees them (the overflow id unmapped).
+      c.writeUInt32LE(fromKernelId(t.creds.userns, 'uid', res.creds.uid), 20);
+      c.writeUInt32LE(fromKernelId(t.creds.userns, 'gid', res.creds.gid), 24);
       parts.push(c);
     }
     // As Linux's put_cmsg: a message takes its CMSG_SPACE only as far as the buffer goes;
@@ -399,7 +406,7 @@ export class LocalSocket extends Socket {
           const v = Buffer.alloc(12);
           const c = this.peerCreds;
           if (this.family !== AF_UNIX || !c) { v.writeInt32LE(0, 0); v.writeInt32LE(-1, 4); v.writeInt32LE(-1, 8); }
-          else { v.writeInt32LE(seenBy(t, c.pid), 0); v.writeUInt32LE(c.uid, 4); v.writeUInt32LE(c.gid, 8); }
+          else { v.writeInt32LE(seenBy(t, c.pid), 0); v.writeUInt32LE(fromKernelId(t.creds.userns, 'uid', c.uid), 4); v.writeUInt32LE(fromKernelId(t.creds.userns, 'gid', c.gid), 8); }
           return v;
         }
         case SO_LINGER: return this.opts.get(`${level}:${name}`) ?? Buffer.alloc(8);

@@ -13,6 +13,8 @@
  * ids, a mount namespace of its own (tmpfs mounted and unmounted, the copied mounts
  * locked, in an rbind's copies too, and no bind without MS_REC over them), and a namespace
  * nested in it.
+ * Part 3, ids from outside: a signal's si_uid and a message's credentials from root, as a
+ * member of a namespace that does not map root sees them.
  */
 #include "common.h"
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -178,6 +181,55 @@ static void as_user(void) {
   ids("user, nested, mapped");
 }
 
+/* seen: ids that come from outside a user namespace as its member sees them. The child,
+ * uid 1000 in a namespace mapping only itself (as 0), gets a signal and a message with
+ * credentials from root outside: their uid is root's, unmapped there, so the overflow id
+ * 65534 (si_uid, SCM_CREDENTIALS, SO_PEERCRED). */
+static void seen(void) {
+  int sv[2], ready[2];
+  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && pipe(ready) == 0, "socketpair");
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  check(sigprocmask(SIG_BLOCK, &usr1, NULL) == 0, "sigprocmask");
+  pid_t c = fork();
+  if (c == 0) {
+    check(setgroups(0, NULL) == 0 && setresgid(1000, 1000, 1000) == 0 && setresuid(1000, 1000, 1000) == 0, "becoming uid 1000");
+    check(prctl(PR_SET_DUMPABLE, 1) == 0, "PR_SET_DUMPABLE");
+    check(unshare(CLONE_NEWUSER) == 0, "unshare");
+    check(!strcmp(put("/proc/self/uid_map", "0 1000 1"), "ok") && !strcmp(put("/proc/self/setgroups", "deny"), "ok") &&
+          !strcmp(put("/proc/self/gid_map", "0 1000 1"), "ok"), "maps");
+    int on = 1;
+    check(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0, "SO_PASSCRED");
+    check(write(ready[1], "r", 1) == 1, "ready");
+    siginfo_t si;
+    check(sigwaitinfo(&usr1, &si) == SIGUSR1, "sigwaitinfo");
+    say("seen: SIGUSR1 from root outside: si_uid %u", (unsigned)si.si_uid);
+    char data[8], ctl[CMSG_SPACE(sizeof(struct ucred))];
+    struct iovec iov = { data, sizeof data };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+    check(recvmsg(sv[1], &mh, 0) > 0, "recvmsg");
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (cm && cm->cmsg_type == SCM_CREDENTIALS) {
+      struct ucred u;
+      memcpy(&u, CMSG_DATA(cm), sizeof u);
+      say("seen: SCM_CREDENTIALS from root outside: uid %u gid %u", (unsigned)u.uid, (unsigned)u.gid);
+    } else say("seen: no SCM_CREDENTIALS");
+    struct ucred peer;
+    socklen_t len = sizeof peer;
+    check(getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0, "SO_PEERCRED");
+    say("seen: SO_PEERCRED of root's socket: uid %u gid %u", (unsigned)peer.uid, (unsigned)peer.gid);
+    _exit(0);
+  }
+  char r;
+  check(read(ready[0], &r, 1) == 1, "read ready");
+  check(kill(c, SIGUSR1) == 0, "kill");
+  check(write(sv[0], "m", 1) == 1, "send");
+  say("seen part: %d", wait_child(c));
+  close(sv[0]);
+  close(sv[1]);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) fail("usage: newuser SCRATCH");
   scratch = argv[1];
@@ -206,6 +258,7 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   say("user part: %d", wait_child(b));
+  seen();
   ids("parent");
   say("done");
   return 0;
