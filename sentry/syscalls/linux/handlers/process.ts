@@ -68,7 +68,7 @@ define(56, (t, r) => {
   const flags = Number(r.arg(0) & 0xffffffffn);
   if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) fail(Errno.EINVAL);
   return clone(t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: r.arg(1), parentTid: r.arg(2), childTid: r.arg(3), tls: r.arg(4) }, r.arg(2));
-}, 'partial', 'of the CLONE_NEW* flags, new UTS, IPC, mount and PID namespaces (kernel/namespaces.ts; network, user, cgroup, time EINVAL)');
+}, 'partial', 'of the CLONE_NEW* flags, new UTS, IPC, mount, PID, user and cgroup namespaces (kernel/namespaces.ts; network and time EINVAL)');
 define(57, (t) => clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 define(58, (t) => clone(t, { flags: CLONE_VM | CLONE_VFORK, exitSignal: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }), 'full');
 
@@ -105,7 +105,7 @@ define(435, (t, r) => {
     parentTid: args.readBigUInt64LE(24), childTid: args.readBigUInt64LE(16), tls: args.readBigUInt64LE(56), setTid: tids,
     clearSighand: (flags & CLONE_CLEAR_SIGHAND) !== 0n,
   }, args.readBigUInt64LE(8));
-}, 'partial', 'of the CLONE_NEW* flags UTS, IPC and PID (mount, network, user, cgroup, time EINVAL); set_tid as Linux; CLONE_INTO_CGROUP takes only the sandbox\'s one cgroup (the root of a cgroup2 mount; anything else EBADF)');
+}, 'partial', 'of the CLONE_NEW* flags UTS, IPC, mount, PID, user and cgroup (network and time EINVAL); set_tid as Linux; CLONE_INTO_CGROUP takes only the sandbox\'s one cgroup (the root of a cgroup2 mount; anything else EBADF)');
 
 /** CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP are clone3's flags past 32 bits. */
 const CLONE_CLEAR_SIGHAND = 0x100000000n, CLONE_INTO_CGROUP = 0x200000000n;
