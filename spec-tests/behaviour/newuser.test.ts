@@ -2,8 +2,8 @@
  * User namespaces the application makes (programs/newuser.c: unshare(CLONE_NEWUSER) as
  * root and as uid 1000, uid_map/gid_map/setgroups and their rules, the ids and owners seen
  * through the maps, the capabilities a namespace gives over its own files and not over
- * root's, a UTS and a mount namespace owned by it, a nested one, the ids of a signal and
- * of socket credentials from outside it), compared between a native run and runc, runsc
+ * root's, a UTS, a mount and an IPC namespace owned by it, a nested one, the ids of a
+ * signal, of socket credentials and of a segment's owner from outside it), compared between a native run and runc, runsc
  * and tvisor. The expected lines are what Linux's
  * kernel/user_namespace.c does natively. The container's root gets CAP_SETUID and
  * CAP_SETGID (to become uid 1000) and CAP_SETFCAP (mapping root to root needs it, as
@@ -85,6 +85,11 @@ const EXPECTED = [
   "seen: SIGUSR1 from root outside: si_uid 65534",
   "seen: SCM_CREDENTIALS from root outside: uid 65534 gid 65534",
   "seen: SO_PEERCRED of root's socket: uid 65534 gid 65534",
+  "seen: root's segment: uid 65534 cuid 65534",
+  "seen: its own segment: uid 0 gid 0 cuid 0",
+  "seen: IPC_SET uid 5 (unmapped): EINVAL",
+  "seen: /proc/sysvipc/shm: uid 0 gid 0 cuid 0 cgid 0",
+  "seen: IPC_RMID its own: ok",
   "seen part: 0",
   "parent: uid 0 euid 0 gid 0 egid 0",
   "done",

@@ -3,6 +3,7 @@
  * in the kernel's formats, which `ipcs` reads. The limits the namespace enforces
  * (kernel/ipc/namespace.ts) are in /proc/sys (sysctl.ts).
  */
+import { fromKernelId, type UserNamespace } from '../../kernel/user-namespace';
 import { ipcNamespaceOf, sandboxIpcNamespace, type IpcNamespace } from '../../kernel/ipc/namespace';
 import type { IpcPerm } from '../../kernel/ipc/perm';
 import type { Kernel } from '../../kernel/kernel';
@@ -24,13 +25,12 @@ function keyIdMode(p: IpcPerm): string {
   return `${r(p.key | 0, 10)} ${r(p.id, 10)}  ${r(p.mode.toString(8), 4)}`;
 }
 
-/** owners is "%5u %5u %5u %5u": uid, gid, cuid, cgid. */
-function owners(p: IpcPerm): string {
-  return [p.uid, p.gid, p.cuid, p.cgid].map((v) => r(v >>> 0, 5)).join(' ');
-}
-
-/** sysvipcText renders one of /proc/sysvipc's files for namespace ns. */
-export function sysvipcText(ns: IpcNamespace, which: 'shm' | 'sem' | 'msg'): string {
+/** sysvipcText renders one of /proc/sysvipc's files for namespace ns, the owners' ids as
+ * the opener's user namespace `reader` sees them (Linux's seq_user_ns). */
+export function sysvipcText(ns: IpcNamespace, which: 'shm' | 'sem' | 'msg', reader: UserNamespace | null = null): string {
+  /** owners is "%5u %5u %5u %5u": uid, gid, cuid, cgid. */
+  const owners = (p: IpcPerm): string => [fromKernelId(reader, 'uid', p.uid), fromKernelId(reader, 'gid', p.gid), fromKernelId(reader, 'uid', p.cuid), fromKernelId(reader, 'gid', p.cgid)]
+    .map((v) => r(v >>> 0, 5)).join(' ');
   if (which === 'shm') {
     return SHM_HEADER + ns.shm.objects().map((s) => `${keyIdMode(s.perm)} ${r(s.size, 21)} ${r(s.cpid, 5)} ${r(s.lpid, 5)}  ${r(Math.max(0, s.nattch), 5)} ${owners(s.perm)} ${r(s.atime, 10)} ${r(s.dtime, 10)} ${r(s.ctime, 10)} ${r(s.residentBytes, 21)} ${r(0, 21)}\n`).join('');
   }
@@ -48,7 +48,7 @@ function nsOf(k: Kernel, self: () => Task | null): IpcNamespace {
 
 /** sysvipcDir builds /proc/sysvipc. */
 export function sysvipcDir(pfs: ProcFs, k: Kernel, self: () => Task | null): Inode {
-  const file = (which: 'shm' | 'sem' | 'msg') => () => new ProcFile(pfs, `/sysvipc/${which}`, () => sysvipcText(nsOf(k, self), which));
+  const file = (which: 'shm' | 'sem' | 'msg') => () => new ProcFile(pfs, `/sysvipc/${which}`, (c) => sysvipcText(nsOf(k, self), which, c?.userns ?? null));
   return new ProcDir(pfs, '/sysvipc', () => new Map([['shm', file('shm')], ['sem', file('sem')], ['msg', file('msg')]]));
 }
 

@@ -52,9 +52,9 @@ export class IpcNamespace {
     msgmax: MSGMAX, msgmnb: MSGMNB, msgmni: MSGMNI,
     mqQueuesMax: MQ_QUEUES_MAX, mqMsgMax: MQ_MSG_MAX, mqMsgsizeMax: MQ_MSGSIZE_MAX, mqMsgDefault: MQ_MSG_DEFAULT, mqMsgsizeDefault: MQ_MSGSIZE_DEFAULT,
   };
-  readonly shm = new IpcRegistry<ShmSegment>(() => this.limits.shmmni);
-  readonly sem = new IpcRegistry<SemSet>(() => this.limits.semmni);
-  readonly msg = new IpcRegistry<MsgQueue>(() => this.limits.msgmni);
+  readonly shm = new IpcRegistry<ShmSegment>(() => this.limits.shmmni, this);
+  readonly sem = new IpcRegistry<SemSet>(() => this.limits.semmni, this);
+  readonly msg = new IpcRegistry<MsgQueue>(() => this.limits.msgmni, this);
   /** mqueues are the POSIX message queues by name (what /dev/mqueue lists). */
   readonly mqueues = new Map<string, PosixMq>();
 

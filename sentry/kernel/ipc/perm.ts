@@ -13,6 +13,7 @@ import { CAP_SYS_ADMIN } from '../capabilities';
 import type { Credentials } from '../credentials';
 import { Errno, fail } from '../errors';
 import { CLOCK_REALTIME, nowNs } from '../timekeeper';
+import { fromKernelId, ownerOf, type UserNamespace } from '../user-namespace';
 
 /** IPC_PRIVATE is the key that always makes a new object. */
 export const IPC_PRIVATE = 0;
@@ -45,6 +46,9 @@ export class IpcPerm {
   readonly cgid: number;
   /** mode holds the nine permission bits and a kind's state bits (SHM_DEST, SHM_LOCKED). */
   mode: number;
+  /** ns is the IPC namespace the object lives in (its registry sets it): the user namespace
+   * owning that one is where CAP_IPC_OWNER and CAP_SYS_ADMIN count. */
+  ns: object | null = null;
 
   constructor(public key: number, creds: Credentials, flags: number) {
     this.uid = this.cuid = creds.euid;
@@ -58,7 +62,12 @@ export class IpcPerm {
     let granted = this.mode;
     if (creds.euid === this.cuid || creds.euid === this.uid) granted >>= 6;
     else if (creds.inGroup(this.cgid) || creds.inGroup(this.gid)) granted >>= 3;
-    return (requested & ~granted & 7) === 0 || creds.capable(CAP_IPC_OWNER);
+    return (requested & ~granted & 7) === 0 || creds.capableIn(CAP_IPC_OWNER, this.ownerNs());
+  }
+
+  /** ownerNs is the user namespace that owns the object's IPC namespace (null: the sandbox's). */
+  private ownerNs(): UserNamespace | null {
+    return this.ns ? ownerOf(this.ns) : null;
   }
 
   /** check fails with EACCES unless permits(). */
@@ -66,30 +75,34 @@ export class IpcPerm {
     if (!this.permits(creds, flag)) fail(Errno.EACCES);
   }
 
-  /** checkOwner fails with EPERM unless creds own or created the object or have CAP_SYS_ADMIN (IPC_SET, IPC_RMID). */
+  /** checkOwner fails with EPERM unless creds own or created the object or have CAP_SYS_ADMIN
+   * over its IPC namespace (IPC_SET, IPC_RMID). */
   checkOwner(creds: Credentials): void {
-    if (creds.euid !== this.uid && creds.euid !== this.cuid && !creds.capable(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+    if (creds.euid !== this.uid && creds.euid !== this.cuid && !creds.capableIn(CAP_SYS_ADMIN, this.ownerNs())) fail(Errno.EPERM);
   }
 
   /*
    * struct ipc64_perm (48 bytes): key i32 @0, uid u32 @4, gid u32 @8, cuid u32 @12,
    * cgid u32 @16, mode u32 @20, seq u16 @24, pad u16 @26, two unused longs @32, @40.
    */
-  /** encode writes struct ipc64_perm at the start of b. */
-  encode(b: Buffer): void {
+  /** encode writes struct ipc64_perm at the start of b, its ids as user namespace `reader`
+   * sees them (the overflow id unmapped). */
+  encode(b: Buffer, reader: UserNamespace | null = null): void {
     b.writeInt32LE(this.key | 0, 0);
-    b.writeUInt32LE(this.uid >>> 0, 4);
-    b.writeUInt32LE(this.gid >>> 0, 8);
-    b.writeUInt32LE(this.cuid >>> 0, 12);
-    b.writeUInt32LE(this.cgid >>> 0, 16);
+    b.writeUInt32LE(fromKernelId(reader, 'uid', this.uid) >>> 0, 4);
+    b.writeUInt32LE(fromKernelId(reader, 'gid', this.gid) >>> 0, 8);
+    b.writeUInt32LE(fromKernelId(reader, 'uid', this.cuid) >>> 0, 12);
+    b.writeUInt32LE(fromKernelId(reader, 'gid', this.cgid) >>> 0, 16);
     b.writeUInt32LE(this.mode, 20);
     b.writeUInt16LE(this.seq & 0xffff, 24);
   }
 
-  /** set applies IPC_SET's uid, gid and nine mode bits from a struct ipc64_perm at the start of b. */
-  set(b: Buffer): void {
-    this.uid = b.readUInt32LE(4);
-    this.gid = b.readUInt32LE(8);
+  /** set applies IPC_SET's uid, gid and nine mode bits from a struct ipc64_perm at the start
+   * of b; `kernelId` turns the caller's ids into kernel ids (EINVAL unmapped) before any is set. */
+  set(b: Buffer, kernelId: (kind: 'uid' | 'gid', id: number) => number = (_k, id) => id): void {
+    const uid = kernelId('uid', b.readUInt32LE(4)), gid = kernelId('gid', b.readUInt32LE(8));
+    this.uid = uid;
+    this.gid = gid;
     this.mode = (this.mode & ~0o777) | (b.readUInt32LE(20) & 0o777);
   }
 }
@@ -111,8 +124,9 @@ export class IpcRegistry<T extends IpcObject> {
   private readonly byIndex = new Map<number, T>();
   private seq = 0;
 
-  /** max returns the current limit on objects (SHMMNI, SEMMNI, MSGMNI). */
-  constructor(private readonly max: () => number) {}
+  /** max returns the current limit on objects (SHMMNI, SEMMNI, MSGMNI); ns is the IPC
+   * namespace the registry belongs to (its objects' IpcPerm.ns). */
+  constructor(private readonly max: () => number, private readonly ns: object | null = null) {}
 
   /** size is the number of objects. */
   get size(): number {
@@ -162,6 +176,7 @@ export class IpcRegistry<T extends IpcObject> {
     }
     if (this.byIndex.size >= Math.min(this.max(), IPCMNI)) fail(Errno.ENOSPC);
     const o = create();
+    o.perm.ns = this.ns;
     let index = 0;
     while (this.byIndex.has(index)) index++;
     o.perm.seq = this.seq;

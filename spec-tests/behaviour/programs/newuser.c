@@ -13,8 +13,9 @@
  * ids, a mount namespace of its own (tmpfs mounted and unmounted, the copied mounts
  * locked, in an rbind's copies too, and no bind without MS_REC over them), and a namespace
  * nested in it.
- * Part 3, ids from outside: a signal's si_uid and a message's credentials from root, as a
- * member of a namespace that does not map root sees them.
+ * Part 3, ids from outside: a signal's si_uid, a message's credentials and a shared memory
+ * segment's owner from root, as a member of a namespace that does not map root sees them;
+ * an IPC namespace of its own, whose segments its root owns.
  */
 #include "common.h"
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -187,6 +189,8 @@ static void as_user(void) {
  * 65534 (si_uid, SCM_CREDENTIALS, SO_PEERCRED). */
 static void seen(void) {
   int sv[2], ready[2];
+  int rootshm = shmget(IPC_PRIVATE, 4096, 0644);
+  check(rootshm >= 0, "root's segment");
   check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && pipe(ready) == 0, "socketpair");
   sigset_t usr1;
   sigemptyset(&usr1);
@@ -219,6 +223,27 @@ static void seen(void) {
     socklen_t len = sizeof peer;
     check(getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0, "SO_PEERCRED");
     say("seen: SO_PEERCRED of root's socket: uid %u gid %u", (unsigned)peer.uid, (unsigned)peer.gid);
+    struct shmid_ds ds;
+    check(shmctl(rootshm, IPC_STAT, &ds) == 0, "IPC_STAT root's segment");
+    say("seen: root's segment: uid %u cuid %u", (unsigned)ds.shm_perm.uid, (unsigned)ds.shm_perm.cuid);
+    // An IPC namespace of its own, owned by its user namespace: its objects are its root's.
+    check(unshare(CLONE_NEWIPC) == 0, "unshare(CLONE_NEWIPC)");
+    int mine = shmget(IPC_PRIVATE, 4096, 0600);
+    check(mine >= 0 && shmctl(mine, IPC_STAT, &ds) == 0, "its own segment");
+    say("seen: its own segment: uid %u gid %u cuid %u", (unsigned)ds.shm_perm.uid, (unsigned)ds.shm_perm.gid, (unsigned)ds.shm_perm.cuid);
+    ds.shm_perm.uid = 5;
+    say("seen: IPC_SET uid 5 (unmapped): %s", result(shmctl(mine, IPC_SET, &ds)));
+    FILE *f = fopen("/proc/sysvipc/shm", "r");
+    char line[512];
+    unsigned long fields[16] = {0};
+    if (f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
+      // key shmid perms size cpid lpid nattch uid gid cuid cgid ...
+      char *p = line;
+      for (int i = 0; i < 11; i++) fields[i] = strtoul(p, &p, i == 2 ? 8 : 10);
+      say("seen: /proc/sysvipc/shm: uid %lu gid %lu cuid %lu cgid %lu", fields[7], fields[8], fields[9], fields[10]);
+    } else say("seen: /proc/sysvipc/shm: no segment");
+    if (f) fclose(f);
+    say("seen: IPC_RMID its own: %s", result(shmctl(mine, IPC_RMID, NULL)));
     _exit(0);
   }
   char r;
@@ -226,6 +251,7 @@ static void seen(void) {
   check(kill(c, SIGUSR1) == 0, "kill");
   check(write(sv[0], "m", 1) == 1, "send");
   say("seen part: %d", wait_child(c));
+  check(shmctl(rootshm, IPC_RMID, NULL) == 0, "IPC_RMID root's segment");
   close(sv[0]);
   close(sv[1]);
 }

@@ -5,6 +5,7 @@
  * arguments, check them in Linux's order and sleep where Linux sleeps.
  */
 import { seenBy } from '../../../kernel/pid-namespace';
+import { givenId } from '../../../kernel/user-namespace';
 import { nowSeconds, MAY_READ, type IpcObject, type IpcRegistry } from '../../../kernel/ipc/perm';
 import { Errno, fail } from '../../../kernel/errors';
 import type { Task } from '../../../kernel/task';
@@ -17,8 +18,11 @@ export function statCommand<T extends IpcObject & { encode(pid?: (id: number) =>
   const o = byIndex ? reg.atIndex(id) : reg.get(id);
   if (!o) fail(Errno.EINVAL);
   if (!any) o.perm.check(t.creds, MAY_READ);
-  // Recorded pids as the caller's pid namespace numbers them.
-  t.mm.write(buf, o.encode((id) => seenBy(t, id)));
+  // Recorded pids as the caller's pid namespace numbers them, the owner's ids as its user
+  // namespace sees them.
+  const b = o.encode((id) => seenBy(t, id));
+  o.perm.encode(b, t.creds.userns);
+  t.mm.write(buf, b);
   return byIndex ? o.perm.id : 0;
 }
 
@@ -26,7 +30,7 @@ export function statCommand<T extends IpcObject & { encode(pid?: (id: number) =>
 export function setCommand(t: Task, o: IpcObject & { ctime: number }, buf: bigint, size: number): Buffer {
   const b = t.mm.read(buf, size);
   o.perm.checkOwner(t.creds);
-  o.perm.set(b);
+  o.perm.set(b, (kind, id) => givenId(t.kernel, t.creds.userns, kind, id));
   o.ctime = nowSeconds();
   return b;
 }
