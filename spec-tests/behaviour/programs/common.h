@@ -11,6 +11,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,17 @@ static inline const char *errname(int e) {
 
 /* result formats a syscall result: "ok" or the errno name of a -1 return. */
 static inline const char *result(long r) { return r == -1 ? errname(errno) : "ok"; }
+
+/* write_once writes text to an existing file with one write(2) (as /proc's map files want
+ * it) and says what it got: "ok" or the errno name of the open or the write. */
+static inline const char *write_once(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return errname(errno);
+  ssize_t n = write(fd, text, strlen(text));
+  int e = errno;
+  close(fd);
+  return n < 0 ? errname(e) : "ok";
+}
 
 /* describe_status renders a wait status as "exit N" or "signal NAME". */
 static inline const char *describe_status(int st, char *buf, size_t len) {

@@ -24,16 +24,6 @@
 
 static char mnt[600];
 
-/* put writes text to a file with one write(2) and says what it got. */
-static const char *put(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return errname(errno);
-  ssize_t n = write(fd, text, strlen(text));
-  int e = errno;
-  close(fd);
-  return n < 0 ? errname(e) : "ok";
-}
-
 /* node prints a file's type, permission bits, owner and (for a device) its numbers. */
 static void node(const char *what, const char *path) {
   struct stat st;
@@ -116,9 +106,9 @@ static void as_user(void) {
   check(setgroups(0, NULL) == 0 && setresgid(1000, 1000, 1000) == 0 && setresuid(1000, 1000, 1000) == 0, "becoming uid 1000");
   check(prctl(PR_SET_DUMPABLE, 1) == 0, "PR_SET_DUMPABLE");
   say("unshare(CLONE_NEWUSER | CLONE_NEWNS): %s", result(unshare(CLONE_NEWUSER | CLONE_NEWNS)));
-  say("uid_map 0 1000 1: %s", put("/proc/self/uid_map", "0 1000 1"));
-  say("setgroups deny: %s", put("/proc/self/setgroups", "deny"));
-  say("gid_map 0 1000 1: %s", put("/proc/self/gid_map", "0 1000 1"));
+  say("uid_map 0 1000 1: %s", write_once("/proc/self/uid_map", "0 1000 1"));
+  say("setgroups deny: %s", write_once("/proc/self/setgroups", "deny"));
+  say("gid_map 0 1000 1: %s", write_once("/proc/self/gid_map", "0 1000 1"));
   say("mount tmpfs: %s", result(mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")));
   check(mkdir(pts, 0755) == 0 && mkdir(pts2, 0755) == 0, "mkdir pts");
   say("mount devpts (bubblewrap's options): %s",

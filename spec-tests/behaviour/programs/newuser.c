@@ -33,16 +33,6 @@
 
 static const char *scratch;
 
-/* put writes text to a file with one write(2) and says what it got. */
-static const char *put(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return errname(errno);
-  ssize_t n = write(fd, text, strlen(text));
-  int e = errno;
-  close(fd);
-  return n < 0 ? errname(e) : "ok";
-}
-
 /* show prints a file's contents with runs of spaces squeezed (the map's column widths). */
 static void show(const char *what, const char *path) {
   char buf[512], out[512];
@@ -101,10 +91,10 @@ static void as_root(void) {
   say("root: unshare(CLONE_NEWUSER): %s", result(unshare(CLONE_NEWUSER)));
   ids("root, before the maps");
   show("root: uid_map before", "/proc/self/uid_map");
-  say("root: setgroups deny: %s", put("/proc/self/setgroups", "deny"));
-  say("root: uid_map 0 0 1: %s", put("/proc/self/uid_map", "0 0 1"));
-  say("root: uid_map again: %s", put("/proc/self/uid_map", "0 0 1"));
-  say("root: gid_map 0 0 1: %s", put("/proc/self/gid_map", "0 0 1"));
+  say("root: setgroups deny: %s", write_once("/proc/self/setgroups", "deny"));
+  say("root: uid_map 0 0 1: %s", write_once("/proc/self/uid_map", "0 0 1"));
+  say("root: uid_map again: %s", write_once("/proc/self/uid_map", "0 0 1"));
+  say("root: gid_map 0 0 1: %s", write_once("/proc/self/gid_map", "0 0 1"));
   ids("root, after");
   show("root: uid_map", "/proc/self/uid_map");
   show("root: setgroups", "/proc/self/setgroups");
@@ -130,17 +120,17 @@ static void as_user(void) {
   say("user: CAP_SYS_ADMIN %d, CAP_SETUID %d", has_cap(21), has_cap(7));
   show("user: uid_map before", "/proc/self/uid_map");
   show("user: setgroups", "/proc/self/setgroups");
-  say("user: uid_map \"0 1000\": %s", put("/proc/self/uid_map", "0 1000"));
-  say("user: uid_map \"0 1000 0\": %s", put("/proc/self/uid_map", "0 1000 0"));
-  say("user: uid_map \"0 1000 1\\n1 1000 1\": %s", put("/proc/self/uid_map", "0 1000 1\n1 1000 1"));
-  say("user: uid_map of root, 0 0 1: %s", put("/proc/self/uid_map", "0 0 1"));
-  say("user: uid_map of two ids, 0 1000 2: %s", put("/proc/self/uid_map", "0 1000 2"));
-  say("user: uid_map 0 1000 1: %s", put("/proc/self/uid_map", "0 1000 1"));
-  say("user: gid_map before setgroups deny: %s", put("/proc/self/gid_map", "0 1000 1"));
-  say("user: setgroups deny: %s", put("/proc/self/setgroups", "deny"));
-  say("user: setgroups allow again: %s", put("/proc/self/setgroups", "allow"));
-  say("user: gid_map 0 1000 1: %s", put("/proc/self/gid_map", "0 1000 1"));
-  say("user: setgroups deny after gid_map: %s", put("/proc/self/setgroups", "deny"));
+  say("user: uid_map \"0 1000\": %s", write_once("/proc/self/uid_map", "0 1000"));
+  say("user: uid_map \"0 1000 0\": %s", write_once("/proc/self/uid_map", "0 1000 0"));
+  say("user: uid_map \"0 1000 1\\n1 1000 1\": %s", write_once("/proc/self/uid_map", "0 1000 1\n1 1000 1"));
+  say("user: uid_map of root, 0 0 1: %s", write_once("/proc/self/uid_map", "0 0 1"));
+  say("user: uid_map of two ids, 0 1000 2: %s", write_once("/proc/self/uid_map", "0 1000 2"));
+  say("user: uid_map 0 1000 1: %s", write_once("/proc/self/uid_map", "0 1000 1"));
+  say("user: gid_map before setgroups deny: %s", write_once("/proc/self/gid_map", "0 1000 1"));
+  say("user: setgroups deny: %s", write_once("/proc/self/setgroups", "deny"));
+  say("user: setgroups allow again: %s", write_once("/proc/self/setgroups", "allow"));
+  say("user: gid_map 0 1000 1: %s", write_once("/proc/self/gid_map", "0 1000 1"));
+  say("user: setgroups deny after gid_map: %s", write_once("/proc/self/setgroups", "deny"));
   ids("user, after");
   show("user: uid_map", "/proc/self/uid_map");
   show("user: gid_map", "/proc/self/gid_map");
@@ -152,7 +142,7 @@ static void as_user(void) {
   owner("it", path);
   say("user: chown it 0 0: %s", result(chown(path, 0, 0)));
   say("user: chown it 5: %s", result(chown(path, 5, -1)));
-  say("user: write root's 0644 file: %s", put(rootfile, "x"));
+  say("user: write root's 0644 file: %s", write_once(rootfile, "x"));
   say("user: chmod root's file: %s", result(chmod(rootfile, 0666)));
   say("user: chown root's file 0: %s", result(chown(rootfile, 0, 0)));
   say("user: setuid(1): %s", result(setuid(1)));
@@ -179,7 +169,7 @@ static void as_user(void) {
   say("user: umount the rbind: %s", result(umount2(mnt, MNT_DETACH)));
   say("user: nested unshare(CLONE_NEWUSER): %s", result(unshare(CLONE_NEWUSER)));
   ids("user, nested");
-  say("user: nested uid_map 0 0 1: %s", put("/proc/self/uid_map", "0 0 1"));
+  say("user: nested uid_map 0 0 1: %s", write_once("/proc/self/uid_map", "0 0 1"));
   ids("user, nested, mapped");
 }
 
@@ -201,8 +191,8 @@ static void seen(void) {
     check(setgroups(0, NULL) == 0 && setresgid(1000, 1000, 1000) == 0 && setresuid(1000, 1000, 1000) == 0, "becoming uid 1000");
     check(prctl(PR_SET_DUMPABLE, 1) == 0, "PR_SET_DUMPABLE");
     check(unshare(CLONE_NEWUSER) == 0, "unshare");
-    check(!strcmp(put("/proc/self/uid_map", "0 1000 1"), "ok") && !strcmp(put("/proc/self/setgroups", "deny"), "ok") &&
-          !strcmp(put("/proc/self/gid_map", "0 1000 1"), "ok"), "maps");
+    check(!strcmp(write_once("/proc/self/uid_map", "0 1000 1"), "ok") && !strcmp(write_once("/proc/self/setgroups", "deny"), "ok") &&
+          !strcmp(write_once("/proc/self/gid_map", "0 1000 1"), "ok"), "maps");
     int on = 1;
     check(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0, "SO_PASSCRED");
     check(write(ready[1], "r", 1) == 1, "ready");
