@@ -12,6 +12,7 @@ class FakeFs implements FileSystem {
   lookups = 0;
   chains: string[][] = [];
   cacheDentries?: boolean;
+  revalidate?: boolean;
   /** listable: directories answer listChildren with `listed` names (f0, f1, ...), or
    * with `names` when set (those starting with d are directories). */
   listable = false;
@@ -262,6 +263,28 @@ describe('dentry cache', () => {
     // A file ends the chain: nothing below it is made up.
     root.prefetch(['da', 'db', 'f', 'g']);
     expect(root.child('da').child('db').child('f').children.size).toBe(0);
+  });
+
+  test('prefetch of names all cached asks nothing where the file system says they need no check (revalidate false)', () => {
+    const { fs, cache, root } = tree();
+    root.child('da').child('db').child('f');
+    fs.revalidate = false;
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'f']);
+    expect(fs.chains).toEqual([]);
+    const f = root.child('da').child('db').child('f');
+    expect(f.fresh).toBe(true);
+    expect(fs.lookups).toBe(3); // the three made above, none since
+    // A name not cached yet still goes to the file system, with the cached prefix.
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'g']);
+    expect(fs.chains).toEqual([['da', 'db', 'g']]);
+    expect(fs.chainCached).toEqual([2]);
+    // Where the file system decides name by name, the cached chain is asked about.
+    fs.revalidate = undefined;
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'f']);
+    expect(fs.chains).toEqual([['da', 'db', 'g'], ['da', 'db', 'f']]);
   });
 
   test('prefetch revalidates the cached prefix; a changed name stops the chain and is looked up again', () => {

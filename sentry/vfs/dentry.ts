@@ -194,17 +194,22 @@ export class DentryCache {
     if (d.inode.dentries === 0) d.inode.evict();
     const p = d.parent;
     if (!p) return;
-    if (p.children.get(d.name) === d) p.children.delete(d.name);
+    p.unlinkChild(d);
     this.settle(p);
   }
 }
+
+/** NO_CHILDREN is the children of every dentry that has had none yet (never changed). */
+const NO_CHILDREN: ReadonlyMap<string, Dentry> = new Map();
 
 /** dentryCache is the sandbox's dentry cache (one sandbox per sentry). */
 export const dentryCache = new DentryCache();
 
 /** Dentry is one named file in the dentry tree of a file system. */
 export class Dentry {
-  readonly children = new Map<string, Dentry>();
+  /** kids holds the children looked up so far, made at the first (most dentries of a walk
+   * are files, which never have any): read through `children`. */
+  private kids: Map<string, Dentry> | null = null;
   private mountedHere: Mount | null = null;
   /** refs counts the holders outside the tree: open file descriptions. */
   private refs = 0;
@@ -244,6 +249,11 @@ export class Dentry {
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
     this.cache = cache ?? parent?.cache ?? dentryCache;
     inode.dentries++;
+  }
+
+  /** children are the children looked up so far, by name (see the module comment). */
+  get children(): ReadonlyMap<string, Dentry> {
+    return this.kids ?? NO_CHILDREN;
   }
 
   /** mounted is the mount attached on this dentry (the topmost), if any. A dentry of a
@@ -469,6 +479,11 @@ export class Dentry {
       cached.push(next);
       d = next;
     }
+    if (cached.length === names.length && this.inode.fs.revalidate === false) {
+      // All cached where nothing needs checking (lookupChain would confirm them all).
+      for (const d of cached) d.checkedIn = this.cache.walks;
+      return;
+    }
     const t0 = PHASES.on ? performance.now() : 0;
     const { valid, inodes } = this.inode.lookupChain(names, c, cached.map((d) => d.inode));
     if (PHASES.on) phaseAdd('vfs:prefetch-chain', performance.now() - t0);
@@ -494,7 +509,7 @@ export class Dentry {
   removeChild(name: string): void {
     const d = this.children.get(name);
     if (!d) return;
-    this.children.delete(name);
+    this.kids!.delete(name);
     this.cache.settle(d);
     this.cache.settle(this);
   }
@@ -503,16 +518,22 @@ export class Dentry {
    * was cached there. */
   moveTo(newParent: Dentry, newName: string): void {
     const old = this.parent;
-    if (old && old.children.get(this.name) === this) old.children.delete(this.name);
+    old?.unlinkChild(this);
     this.name = newName;
     this.parent = newParent;
     newParent.attach(this);
     if (old && old !== newParent) this.cache.settle(old);
   }
 
+  /** unlinkChild takes `d` out of this dentry's children if it is still the one cached
+   * by its name (DentryCache.destroy, moveTo). */
+  unlinkChild(d: Dentry): void {
+    if (this.kids?.get(d.name) === d) this.kids.delete(d.name);
+  }
+
   private attach(d: Dentry): void {
     const prev = this.children.get(d.name);
-    this.children.set(d.name, d);
+    (this.kids ??= new Map()).set(d.name, d);
     this.cache.added(d);
     if (prev && prev !== d) this.cache.settle(prev);
     this.cache.settle(this);

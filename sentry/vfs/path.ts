@@ -62,7 +62,7 @@ function stepUp(r: Resolver, loc: Location): Location {
 /** lookupChild resolves one name in a directory location (no symlink following). */
 export function lookupChild(r: Resolver, dir: Location, name: string): Location {
   if (!dir.dentry.inode.isDir) fail(Errno.ENOTDIR);
-  if (!permitted(r.creds, dir.dentry.inode.stat(), MAY_EXEC)) fail(Errno.EACCES);
+  if (!permitted(r.creds, dir.dentry.inode.accessAttrs(), MAY_EXEC)) fail(Errno.EACCES);
   if (name === '.' || name === '') return dir;
   if (name === '..') return stepUp(r, dir);
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);

@@ -15,6 +15,7 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
+import type { FileAttrs } from '../../vfs/permission';
 import { XATTR_REPLACE } from '../../../gofer/p9/xattr';
 import type { Client, Attr, PendingWalkList, Walked, WalkList, WatchList } from '../../../gofer/p9/client';
 import type { Received } from '../../../gofer/p9/client-engine';
@@ -402,7 +403,8 @@ export class GoferInode extends Inode {
     this.mode = this.attr.mode;
   }
 
-  stat(): Stat {
+  /** freshAttr is the cached attributes, read again first when the host reported a change. */
+  private freshAttr(): Attr {
     if (this.attrStale && !this.evicted) {
       this.attrStale = false;
       try {
@@ -411,7 +413,18 @@ export class GoferInode extends Inode {
         // the file may be gone: its last attributes stand
       }
     }
-    const a = this.attr;
+    return this.attr;
+  }
+
+  /** accessAttrs is the cached attributes themselves (mode, uid and gid, as stat shows
+   * them), without a Stat made; a file whose owner or group is unmapped gets stat's. */
+  override accessAttrs(): FileAttrs {
+    const a = this.freshAttr();
+    return (a.valid & GetattrMask.UNMAPPED) === 0 ? a : this.stat();
+  }
+
+  stat(): Stat {
+    const a = this.freshAttr();
     return {
       dev: this.gfs.dev, ino: this.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev, size: a.size,
       blksize: a.blksize || 4096, blocks: a.blocks, atime: { sec: a.atimeSec, nsec: a.atimeNsec },
