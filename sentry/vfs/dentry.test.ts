@@ -123,6 +123,20 @@ describe('dentry cache', () => {
     expect(fs.lookups).toBe(before + 1);
   });
 
+  test('a cached name looked up again moves to the recent end: evictions follow the order of last use, and the idle count follows the list', () => {
+    const { fs, cache, root } = tree(MIN_CAPACITY);
+    const dir = fill(root, 'd', 40);
+    expect(cache.idleCount).toBe(40);
+    for (const i of [5, 0, 17]) dir.child(`f${i}`); // f5, f0, f17 become the most recent, in that order
+    expect(fs.lookups).toBe(41);
+    fill(root, 'd', 0);
+    for (let i = 40; i < 40 + MIN_CAPACITY + 32; i++) dir.child(`f${i}`);
+    const order = fs.evicted.filter((p) => /^\/d\/f([0-9]|[1-3][0-9])$/.test(p));
+    expect(order.slice(0, 37)).toEqual(Array.from({ length: 40 }, (_, i) => `/d/f${i}`).filter((p) => !['/d/f5', '/d/f0', '/d/f17'].includes(p)));
+    expect(order.slice(37)).toEqual(['/d/f5', '/d/f0', '/d/f17'].slice(0, order.length - 37));
+    expect(cache.idleCount).toBe(dir.children.size);
+  });
+
   test('held dentries count toward the bound: a wide tree of one file per directory stays bounded', () => {
     const { fs, cache, root } = tree(100);
     for (let i = 0; i < 1000; i++) root.child(`d${i}`).child('f');

@@ -58,8 +58,13 @@ export const FILL_AFTER_MISSES = 3;
 
 /** DentryCache is the LRU of idle dentries of one sandbox. */
 export class DentryCache {
-  /** lru holds the idle dentries, least recently used first (Map keeps insertion order). */
-  private readonly lru = new Map<Dentry, true>();
+  /** lruHead and lruTail end the list of idle dentries, least recently used first, linked
+   * through the dentries themselves (Dentry.lruPrev, lruNext): moving one to the recent
+   * end, which every lookup of a cached name does, allocates nothing. */
+  private lruHead: Dentry | null = null;
+  private lruTail: Dentry | null = null;
+  /** idle counts the dentries in that list. */
+  private idle = 0;
   private cap = DEFAULT_CAPACITY;
   /** cached counts the dentries in the tree (attached by addChild, not yet destroyed). */
   private cached = 0;
@@ -94,7 +99,35 @@ export class DentryCache {
 
   /** idleCount is the number of idle dentries cached. */
   get idleCount(): number {
-    return this.lru.size;
+    return this.idle;
+  }
+
+  /** lruRemove takes `d` out of the idle list if it is there; it tells whether it was. */
+  private lruRemove(d: Dentry): boolean {
+    if (!d.inLru) return false;
+    const prev = d.lruPrev, next = d.lruNext;
+    if (prev) prev.lruNext = next;
+    else this.lruHead = next;
+    if (next) next.lruPrev = prev;
+    else this.lruTail = prev;
+    d.lruPrev = d.lruNext = null;
+    d.inLru = false;
+    this.idle--;
+    return true;
+  }
+
+  /** lruAppend puts `d` at the idle list's recent end (out of its place first). */
+  private lruAppend(d: Dentry): void {
+    if (d.inLru) {
+      if (this.lruTail === d) return;
+      this.lruRemove(d);
+    }
+    d.lruPrev = this.lruTail;
+    if (this.lruTail) this.lruTail.lruNext = d;
+    else this.lruHead = d;
+    this.lruTail = d;
+    d.inLru = true;
+    this.idle++;
   }
 
   /** size is the number of dentries cached, held or idle. */
@@ -116,24 +149,22 @@ export class DentryCache {
 
   /** touch makes an idle dentry the most recently used. */
   touch(d: Dentry): void {
-    if (this.lru.delete(d)) this.lru.set(d, true);
+    if (d.inLru) this.lruAppend(d);
   }
 
   /** settle files `d` where its state says: out of the LRU when held, at its most recent
    * end when idle in the tree, destroyed when idle and out of the tree or gone. */
   settle(d: Dentry): void {
     if (d.held) {
-      this.lru.delete(d);
+      this.lruRemove(d);
     } else if (d.attached && !d.gone) {
-      this.lru.delete(d);
-      this.lru.set(d, true);
+      this.lruAppend(d);
       if (this.cached > this.cap + TRIM_SLACK) this.trim(this.cap);
     } else if (!this.isPinned(d)) {
       this.destroy(d);
     } else if (d.gone) {
       // A task's cwd or root in a gone tree: the LRU's trim destroys it once no task uses it.
-      this.lru.delete(d);
-      this.lru.set(d, true);
+      this.lruAppend(d);
     }
   }
 
@@ -145,19 +176,20 @@ export class DentryCache {
   /** trim evicts least recently used idle dentries until at most `target` dentries are
    * cached or none is idle (a parent left idle by its last child's eviction joins the
    * recent end, for this trim or the next). A pinned one (a cwd or root) is moved to the
-   * recent end instead. */
+   * recent end instead. At most as many dentries are looked at as were idle at the start:
+   * each leaves the least recent end (evicted, found held, or moved to the recent end). */
   trim(target: number): void {
     if (this.cached <= target) return;
     const pinned = new Set(this.pinned());
-    let budget = this.lru.size;
-    for (const d of this.lru.keys()) {
+    let budget = this.idle;
+    for (let d = this.lruHead; d !== null; d = this.lruHead) {
       if (this.cached <= target || budget-- <= 0) break;
       if (pinned.has(d)) {
-        this.touch(d);
+        this.lruAppend(d);
         continue;
       }
       if (d.held) {
-        this.lru.delete(d);
+        this.lruRemove(d);
         continue;
       }
       this.evictions++;
@@ -186,7 +218,7 @@ export class DentryCache {
   /** destroy takes an idle dentry out of the tree for good and releases its inode when it
    * was the inode's last dentry; its parent may become idle. */
   private destroy(d: Dentry): void {
-    this.lru.delete(d);
+    this.lruRemove(d);
     if (d.destroyed) return;
     d.destroyed = true;
     if (d.counted) this.cached--;
@@ -216,6 +248,11 @@ export class Dentry {
   /** checkedIn is the cache's walk number when prefetch last looked this dentry up or
    * revalidated it: within that path walk it needs no revalidation. */
   checkedIn = 0;
+  /** lruPrev, lruNext and inLru place the dentry in its cache's idle list (DentryCache's
+   * lruHead): for the cache only. */
+  lruPrev: Dentry | null = null;
+  lruNext: Dentry | null = null;
+  inLru = false;
   /** counted is set once the dentry joined the tree (DentryCache.size counts it). */
   counted = false;
   /** destroyed is set once the dentry left the cache for good (its inode may be released). */

@@ -265,11 +265,12 @@ export class GoferInode extends Inode {
   cacheWd = -1;
 
   /**
-   * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
-   * `origin`, the directory whose listing (listChildren) named it: its fid is then walked
-   * to on first use (see fid).
+   * An inode comes with its fid (`fid`, after a lookup or a create), or with -1,
+   * `originDir`, the directory whose listing (listChildren) named it, and `originName`,
+   * its name there: its fid is then walked to on first use (see fid). Two fields rather
+   * than one object: a listing makes an inode for each of its entries.
    */
-  constructor(readonly gfs: GoferFs, fid: number, public attr: Attr, private origin: { dir: GoferInode; name: string } | null = null) {
+  constructor(readonly gfs: GoferFs, fid: number, public attr: Attr, private originDir: GoferInode | null = null, private originName = '') {
     super(gfs, inoOf(attr.qid), attr.mode);
     this.walkedFid = fid;
   }
@@ -286,12 +287,12 @@ export class GoferInode extends Inode {
    */
   get fid(): number {
     if (this.walkedFid >= 0) return this.walkedFid;
-    const o = this.origin!;
-    const dir = o.dir.fid;
-    let r = this.gfs.actsForTask() ? p9(() => this.c.walkChain(dir, [o.name])) : null;
+    const name = this.originName;
+    const dir = this.originDir!.fid;
+    let r = this.gfs.actsForTask() ? p9(() => this.c.walkChain(dir, [name])) : null;
     if (!r || r.error || r.walked.length !== 1) {
       this.gfs.asTask();
-      r = p9(() => this.c.walkChain(dir, [o.name]));
+      r = p9(() => this.c.walkChain(dir, [name]));
     }
     const { walked, error } = r;
     if (error || walked.length !== 1) throw error ?? new LinuxError(Errno.ESTALE);
@@ -312,9 +313,9 @@ export class GoferInode extends Inode {
   }
 
   private forgetOrigin(): void {
-    const o = this.origin;
-    if (o && o.dir.unwalked?.get(o.name) === this) o.dir.unwalked.delete(o.name);
-    this.origin = null;
+    const dir = this.originDir;
+    if (dir && dir.unwalked?.get(this.originName) === this) dir.unwalked.delete(this.originName);
+    this.originDir = null;
   }
 
   private get c() {
@@ -542,8 +543,8 @@ export class GoferInode extends Inode {
       let entries: DirStat[];
       if (this.walkedFid < 0) {
         // Itself listed and not walked to yet: the walk and the listing in one round trip.
-        const o = this.origin!;
-        const r = o.dir.walkListOf(o.dir.fid, o.name, max);
+        const dir = this.originDir!;
+        const r = dir.walkListOf(dir.fid, this.originName, max);
         if (!r.walked || !this.adopt(r.walked) || r.list instanceof Error) return null;
         entries = r.list.entries;
       } else {
@@ -566,10 +567,9 @@ export class GoferInode extends Inode {
       if (this.walkedFid < 0) {
         // The directory's own fid first: walking to it (a listed directory) switches the
         // connection to container root's credentials, the walk and listing are the task's.
-        const o = this.origin!;
-        const from = o.dir.fid;
+        const from = this.originDir!.fid;
         this.gfs.asTask(c);
-        r = this.c.watchList(from, o.name, max);
+        r = this.c.watchList(from, this.originName, max);
         if (!r.walked || !this.adopt(r.walked)) {
           if (!(r.watch instanceof Error)) w.adopt(null, r.watch);
           return null;
@@ -592,11 +592,15 @@ export class GoferInode extends Inode {
   /** listed makes the inodes of this directory's entries just listed with their
    * attributes, each walked to on first use (see fid). */
   private listed(entries: DirStat[]): Array<{ name: string; inode: Inode }> {
-    return entries.map((e) => {
-      const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
-      (this.unwalked ??= new Map()).set(e.name, inode);
-      return { name: e.name, inode };
-    });
+    const unwalked = (this.unwalked ??= new Map());
+    const out: Array<{ name: string; inode: Inode }> = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const { name, attr } = entries[i];
+      const inode = new GoferInode(this.gfs, -1, attr, this, name);
+      unwalked.set(name, inode);
+      out[i] = { name, inode };
+    }
+    return out;
   }
 
   /**
@@ -636,7 +640,7 @@ export class GoferInode extends Inode {
    */
   override readahead(name: string, max: number, c?: Credentials, cached?: Inode): void {
     if (this.gfs.revalidate || this.gfs.released || !this.gfs.client.fdPassing || !this.isDir || this.walkedFid < 0 || this.evicted || max <= 0) return;
-    if (cached && !(cached instanceof GoferInode && cached.walkedFid < 0 && cached.isDir && cached.origin?.dir === this)) return;
+    if (cached && !(cached instanceof GoferInode && cached.walkedFid < 0 && cached.isDir && cached.originDir === this)) return;
     this.gfs.dropAhead();
     try {
       this.gfs.asTask(c);
