@@ -311,8 +311,9 @@ export abstract class Inode {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
-  /** rename moves child `oldName` to `newDir`/`newName` (same file system, checked by the caller). */
-  rename(_oldName: string, _newDir: Inode, _newName: string, _c?: Credentials): void {
+  /** rename moves child `oldName` to `newDir`/`newName` (same file system, checked by the
+   * caller); `moving` is the inode the caller's dentry of `oldName` names, when it has one. */
+  rename(_oldName: string, _newDir: Inode, _newName: string, _c?: Credentials, _moving?: Inode): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 

@@ -253,10 +253,6 @@ export class GoferInode extends Inode {
   echoName: string | null = null;
   /** evicted is set once the fid is released (evict): nothing is asked of it any more. */
   private evicted = false;
-  /** unwalked holds this directory's listed entries not walked to yet, by name (a rename
-   * walks the one it moves first: its origin would be wrong afterwards); made by the
-   * first listing. */
-  private unwalked: Map<string, GoferInode> | null = null;
   /** watchGen, seenGen and cacheWd are this file's cache watch state on a bind mount
    * (cache-watch.ts): a directory's watch generation while it holds, the generation of
    * its directory's watch it was last confirmed in, the directory's watch. */
@@ -313,8 +309,6 @@ export class GoferInode extends Inode {
   }
 
   private forgetOrigin(): void {
-    const dir = this.originDir;
-    if (dir && dir.unwalked?.get(this.originName) === this) dir.unwalked.delete(this.originName);
     this.originDir = null;
   }
 
@@ -592,12 +586,10 @@ export class GoferInode extends Inode {
   /** listed makes the inodes of this directory's entries just listed with their
    * attributes, each walked to on first use (see fid). */
   private listed(entries: DirStat[]): Array<{ name: string; inode: Inode }> {
-    const unwalked = (this.unwalked ??= new Map());
     const out: Array<{ name: string; inode: Inode }> = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const { name, attr } = entries[i];
       const inode = new GoferInode(this.gfs, -1, attr, this, name);
-      unwalked.set(name, inode);
       out[i] = { name, inode };
     }
     return out;
@@ -861,10 +853,10 @@ export class GoferInode extends Inode {
     this.refresh();
   }
 
-  override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials): void {
+  override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials, moving?: Inode): void {
     if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
     // A listed entry that moves is walked to first: its fid follows it, its origin would not.
-    void this.unwalked?.get(oldName)?.fid;
+    if (moving instanceof GoferInode && moving.walkedFid < 0 && moving.originDir === this && moving.originName === oldName) void moving.fid;
     this.gfs.asTask(c);
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }
