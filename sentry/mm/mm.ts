@@ -1269,7 +1269,7 @@ export class MemoryManager implements Mapper {
       const offset = this.resolve(at, end, want, true);
       if (offset < 0) break;
       const n = this.resolved;
-      mf.writeBytes(offset, data.subarray(at - addr, at - addr + n));
+      mf.writeBytes(offset, n === data.length ? data : data.subarray(at - addr, at - addr + n));
       at += n;
     }
     return at;
