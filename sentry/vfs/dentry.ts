@@ -231,6 +231,25 @@ export class DentryCache {
   }
 }
 
+/**
+ * DirListing is a directory dentry's listing state: `listed` once fill asked its file
+ * system for all its entries, `filled` once such a listing brought them; `subdirs` names
+ * the directories among those entries in the listing's order and `sortedSubdirs` the same
+ * in natural order (made when first needed), `lastVisit` the last of them listed in turn
+ * (readahead); `misses` counts the distinct names found missing from its cached children
+ * before it was listed (FILL_AFTER_MISSES), `lastMiss` the latest (a walk's prefetch and its
+ * lookup miss the same name: one miss).
+ */
+interface DirListing {
+  listed: boolean;
+  filled: boolean;
+  subdirs: string[] | null;
+  sortedSubdirs: string[] | null;
+  lastVisit: string;
+  misses: number;
+  lastMiss: string;
+}
+
 /** NO_CHILDREN is the children of every dentry that has had none yet (never changed). */
 const NO_CHILDREN: ReadonlyMap<string, Dentry> = new Map();
 
@@ -261,21 +280,9 @@ export class Dentry {
    * (boot.ts): listed by withMountpoints in mount.ts, and never evicted while it leads
    * to a mount (a placeholder with no mount below it is dropped like any idle dentry). */
   placeholder = false;
-  /** listed is set once fill asked this directory's file system for all its entries. */
-  listed = false;
-  /** filled is set once such a listing brought the entries (fill, lookupFilled). */
-  filled = false;
-  /** subdirs names the directories among those entries, in the listing's order, and
-   * sortedSubdirs the same names in natural order (made when first needed); lastVisit is
-   * the last of them listed in turn (readahead). */
-  private subdirs: string[] | null = null;
-  private sortedSubdirs: string[] | null = null;
-  private lastVisit = '';
-  /** misses counts the distinct names found missing from this directory's cached children
-   * before it was listed (FILL_AFTER_MISSES); lastMiss is the latest (a walk's prefetch and
-   * its lookup miss the same name: one miss). */
-  misses = 0;
-  lastMiss = '';
+  /** dir is this directory's listing state (see DirListing), made at its first miss or
+   * listing: null for files and for directories never missed, most dentries of a walk. */
+  private dir: DirListing | null = null;
   /** gone is set once the mount this dentry is in left every namespace (DentryCache.dropTree):
    * it is destroyed as soon as nothing holds it, never cached. A child looked up below it
    * later (through a file still open there) is cached as any (a path walk may go on below
@@ -286,6 +293,28 @@ export class Dentry {
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
     this.cache = cache ?? parent?.cache ?? dentryCache;
     inode.dentries++;
+  }
+
+  /** listed is set once fill asked this directory's file system for all its entries. */
+  get listed(): boolean {
+    return this.dir !== null && this.dir.listed;
+  }
+
+  set listed(v: boolean) {
+    this.listing().listed = v;
+  }
+
+  /** filled is set once such a listing brought the entries (fill, lookupFilled). */
+  get filled(): boolean {
+    return this.dir !== null && this.dir.filled;
+  }
+
+  set filled(v: boolean) {
+    this.listing().filled = v;
+  }
+
+  private listing(): DirListing {
+    return (this.dir ??= { listed: false, filled: false, subdirs: null, sortedSubdirs: null, lastVisit: '', misses: 0, lastMiss: '' });
   }
 
   /** children are the children looked up so far, by name (see the module comment). */
@@ -390,16 +419,17 @@ export class Dentry {
    */
   private fill(missing: string, c?: Credentials): boolean {
     if (this.listed || !this.inode.isDir) return false;
-    if (missing !== this.lastMiss) {
-      this.lastMiss = missing;
-      this.misses++;
+    const dir = this.listing();
+    if (missing !== dir.lastMiss) {
+      dir.lastMiss = missing;
+      dir.misses++;
     }
     // A directory named by its parent's listing, once another of the parent's
     // subdirectories was listed (the parent was listed after its misses, and the walk
     // went on into a second one: a walk over a tree, not a program's lookups under a
     // listed root), is listed at its first miss, as lookupFilled lists a child directory
     // that is not cached, in the round trip that walks to it.
-    if (this.misses < FILL_AFTER_MISSES && !(this.parent?.filled && this.parent.lastVisit !== '')) return false;
+    if (dir.misses < FILL_AFTER_MISSES && !(this.parent?.filled && this.parent.dir!.lastVisit !== '')) return false;
     const max = this.fillBudget();
     if (max === 0) return false;
     this.listed = true;
@@ -432,8 +462,9 @@ export class Dentry {
    * released unused. */
   private addListed(got: Array<{ name: string; inode: Inode }>): void {
     const t0 = PHASES.on ? performance.now() : 0;
-    this.subdirs = got.filter((g) => g.inode.isDir).map((g) => g.name);
-    this.sortedSubdirs = null;
+    const dir = this.listing();
+    dir.subdirs = got.filter((g) => g.inode.isDir).map((g) => g.name);
+    dir.sortedSubdirs = null;
     this.cache.filled += got.length;
     for (const { name, inode } of got) {
       if (this.children.has(name)) inode.evict();
@@ -484,10 +515,11 @@ export class Dentry {
    * order predicts nothing and costs nothing more.
    */
   private readahead(name: string, c?: Credentials): void {
-    const prev = this.lastVisit;
-    this.lastVisit = name;
-    if (prev === '' || !this.subdirs) return;
-    const next = successor(this.subdirs, prev, name) ?? successor((this.sortedSubdirs ??= [...this.subdirs].sort(naturalOrder)), prev, name);
+    const dir = this.listing();
+    const prev = dir.lastVisit;
+    dir.lastVisit = name;
+    if (prev === '' || !dir.subdirs) return;
+    const next = successor(dir.subdirs, prev, name) ?? successor((dir.sortedSubdirs ??= [...dir.subdirs].sort(naturalOrder)), prev, name);
     if (next === undefined) return;
     const cached = this.children.get(next);
     if (cached && (cached.listed || cached.mounted || cached.placeholder)) return;
