@@ -114,15 +114,15 @@ function cachedChain(first: Dentry, parts: readonly string[], i: number): boolea
 }
 
 /** components splits a path at its slashes, without the empty names that leading,
- * trailing and repeated slashes make. */
+ * trailing and repeated slashes make: split's array, or one of the exact size without
+ * them (an array grown by push starts with room for 16 names). */
 function components(path: string): string[] {
-  const out: string[] = [];
-  for (let at = 0; at < path.length;) {
-    let end = path.indexOf('/', at);
-    if (end < 0) end = path.length;
-    if (end > at) out.push(path.slice(at, end));
-    at = end + 1;
-  }
+  const raw = path.split('/');
+  let empty = 0;
+  for (let i = 0; i < raw.length; i++) if (raw[i] === '') empty++;
+  if (empty === 0) return raw;
+  const out: string[] = new Array(raw.length - empty);
+  for (let i = 0, k = 0; i < raw.length; i++) if (raw[i] !== '') out[k++] = raw[i];
   return out;
 }
 
