@@ -64,6 +64,14 @@ bench-syscalls: build
 	$(bench_baseline)
 	$(BENCH_ENV) $(NODE) build/bench/bench-syscalls.js
 
+# The cold walk's file system work without the trap: the sentry's CPU per cold stat in
+# one process against a real gofer (spec-tests/bench/walk-cpu.ts; WALK_CPU_ROUNDS).
+.PHONY: bench-walk-cpu
+bench-walk-cpu: build
+	node_modules/esbuild/bin/esbuild spec-tests/bench/walk-cpu.ts --bundle --platform=node --format=cjs \
+		--log-level=warning --external:koffi '--external:*.node' --outfile=build/bench/walk-cpu.js
+	$(NODE) build/bench/walk-cpu.js
+
 # File I/O throughput on tmpfs and the rootfs: runc, runsc and tvisor in the same run.
 .PHONY: bench-io
 bench-io: build

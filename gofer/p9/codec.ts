@@ -185,8 +185,14 @@ function readAttr(r: Reader, what: string): Record<string, unknown> {
     nlink: u64(33), rdev: u64(41), size: u64(49), blksize: u64(57), blocks: u64(65),
     atimeSec: u64(73), atimeNsec: u64(81), mtimeSec: u64(89), mtimeNsec: u64(97),
     ctimeSec: u64(105), ctimeNsec: u64(113), btimeSec: u64(121), btimeNsec: u64(129),
-    gen: b.readBigUInt64LE(p + 137), dataVersion: b.readBigUInt64LE(p + 145),
+    gen: big64(b, p + 137), dataVersion: big64(b, p + 145),
   };
+}
+
+/** big64 reads a u64 as a BigInt, making none for 0 (gen and data_version, which the
+ * gofer leaves 0: a listing's entries then cost no BigInt each for them). */
+function big64(b: Buffer, at: number): bigint {
+  return b.readUInt32LE(at) === 0 && b.readUInt32LE(at + 4) === 0 ? 0n : b.readBigUInt64LE(at);
 }
 
 /** writeAttr writes one Rgetattr body with one bounds check (as writeBody would field by field). */

@@ -183,6 +183,12 @@ export class MemoryFile {
   /** writeBytes copies `data` into the file at `offset`. */
   writeBytes(offset: number, data: Uint8Array): void {
     this.checkRange(offset, data.length);
+    const c = Math.floor(offset / this.chunkSize), at = offset - c * this.chunkSize;
+    if (at + data.length <= this.chunkSize) {
+      // Within one chunk of the sentry's mapping (a syscall's struct, a path): no view made.
+      this.chunk(c).set(data, at);
+      return;
+    }
     for (let done = 0; done < data.length;) {
       const n = Math.min(data.length - done, this.chunkSize - ((offset + done) % this.chunkSize));
       this.view(offset + done, n).set(data.subarray(done, done + n));

@@ -951,6 +951,8 @@ export class MemoryManager implements Mapper {
    * `shared` runs, when given, receive the mappings and the caller flushes them).
    */
   private mapChunks(chunks: ArrayLike<number>, records?: ArrayLike<PrivateChunk>, shared?: MappingRuns): void {
+    // Nothing to map (populate's usual case: every chunk of a syscall's buffer is there).
+    if (chunks.length === 0) return;
     if (this.sinceFork) for (let k = 0; k < chunks.length; k++) this.sinceFork.add(chunks[k]);
     const runs = shared ?? this.newRuns();
     const vmas = this.vmas, anyWritable = this.writable.size > 0;
@@ -1267,7 +1269,7 @@ export class MemoryManager implements Mapper {
       const offset = this.resolve(at, end, want, true);
       if (offset < 0) break;
       const n = this.resolved;
-      mf.writeBytes(offset, data.subarray(at - addr, at - addr + n));
+      mf.writeBytes(offset, n === data.length ? data : data.subarray(at - addr, at - addr + n));
       at += n;
     }
     return at;

@@ -12,6 +12,7 @@ class FakeFs implements FileSystem {
   lookups = 0;
   chains: string[][] = [];
   cacheDentries?: boolean;
+  revalidate?: boolean;
   /** listable: directories answer listChildren with `listed` names (f0, f1, ...), or
    * with `names` when set (those starting with d are directories). */
   listable = false;
@@ -120,6 +121,20 @@ describe('dentry cache', () => {
     expect(fs.lookups).toBe(before);
     dir.child('f0');
     expect(fs.lookups).toBe(before + 1);
+  });
+
+  test('a cached name looked up again moves to the recent end: evictions follow the order of last use, and the idle count follows the list', () => {
+    const { fs, cache, root } = tree(MIN_CAPACITY);
+    const dir = fill(root, 'd', 40);
+    expect(cache.idleCount).toBe(40);
+    for (const i of [5, 0, 17]) dir.child(`f${i}`); // f5, f0, f17 become the most recent, in that order
+    expect(fs.lookups).toBe(41);
+    fill(root, 'd', 0);
+    for (let i = 40; i < 40 + MIN_CAPACITY + 32; i++) dir.child(`f${i}`);
+    const order = fs.evicted.filter((p) => /^\/d\/f([0-9]|[1-3][0-9])$/.test(p));
+    expect(order.slice(0, 37)).toEqual(Array.from({ length: 40 }, (_, i) => `/d/f${i}`).filter((p) => !['/d/f5', '/d/f0', '/d/f17'].includes(p)));
+    expect(order.slice(37)).toEqual(['/d/f5', '/d/f0', '/d/f17'].slice(0, order.length - 37));
+    expect(cache.idleCount).toBe(dir.children.size);
   });
 
   test('held dentries count toward the bound: a wide tree of one file per directory stays bounded', () => {
@@ -262,6 +277,28 @@ describe('dentry cache', () => {
     // A file ends the chain: nothing below it is made up.
     root.prefetch(['da', 'db', 'f', 'g']);
     expect(root.child('da').child('db').child('f').children.size).toBe(0);
+  });
+
+  test('prefetch of names all cached asks nothing where the file system says they need no check (revalidate false)', () => {
+    const { fs, cache, root } = tree();
+    root.child('da').child('db').child('f');
+    fs.revalidate = false;
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'f']);
+    expect(fs.chains).toEqual([]);
+    const f = root.child('da').child('db').child('f');
+    expect(f.fresh).toBe(true);
+    expect(fs.lookups).toBe(3); // the three made above, none since
+    // A name not cached yet still goes to the file system, with the cached prefix.
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'g']);
+    expect(fs.chains).toEqual([['da', 'db', 'g']]);
+    expect(fs.chainCached).toEqual([2]);
+    // Where the file system decides name by name, the cached chain is asked about.
+    fs.revalidate = undefined;
+    cache.newWalk();
+    root.prefetch(['da', 'db', 'f']);
+    expect(fs.chains).toEqual([['da', 'db', 'g'], ['da', 'db', 'f']]);
   });
 
   test('prefetch revalidates the cached prefix; a changed name stops the chain and is looked up again', () => {

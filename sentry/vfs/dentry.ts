@@ -58,8 +58,13 @@ export const FILL_AFTER_MISSES = 3;
 
 /** DentryCache is the LRU of idle dentries of one sandbox. */
 export class DentryCache {
-  /** lru holds the idle dentries, least recently used first (Map keeps insertion order). */
-  private readonly lru = new Map<Dentry, true>();
+  /** lruHead and lruTail end the list of idle dentries, least recently used first, linked
+   * through the dentries themselves (Dentry.lruPrev, lruNext): moving one to the recent
+   * end, which every lookup of a cached name does, allocates nothing. */
+  private lruHead: Dentry | null = null;
+  private lruTail: Dentry | null = null;
+  /** idle counts the dentries in that list. */
+  private idle = 0;
   private cap = DEFAULT_CAPACITY;
   /** cached counts the dentries in the tree (attached by addChild, not yet destroyed). */
   private cached = 0;
@@ -94,7 +99,35 @@ export class DentryCache {
 
   /** idleCount is the number of idle dentries cached. */
   get idleCount(): number {
-    return this.lru.size;
+    return this.idle;
+  }
+
+  /** lruRemove takes `d` out of the idle list if it is there; it tells whether it was. */
+  private lruRemove(d: Dentry): boolean {
+    if (!d.inLru) return false;
+    const prev = d.lruPrev, next = d.lruNext;
+    if (prev) prev.lruNext = next;
+    else this.lruHead = next;
+    if (next) next.lruPrev = prev;
+    else this.lruTail = prev;
+    d.lruPrev = d.lruNext = null;
+    d.inLru = false;
+    this.idle--;
+    return true;
+  }
+
+  /** lruAppend puts `d` at the idle list's recent end (out of its place first). */
+  private lruAppend(d: Dentry): void {
+    if (d.inLru) {
+      if (this.lruTail === d) return;
+      this.lruRemove(d);
+    }
+    d.lruPrev = this.lruTail;
+    if (this.lruTail) this.lruTail.lruNext = d;
+    else this.lruHead = d;
+    this.lruTail = d;
+    d.inLru = true;
+    this.idle++;
   }
 
   /** size is the number of dentries cached, held or idle. */
@@ -116,24 +149,22 @@ export class DentryCache {
 
   /** touch makes an idle dentry the most recently used. */
   touch(d: Dentry): void {
-    if (this.lru.delete(d)) this.lru.set(d, true);
+    if (d.inLru) this.lruAppend(d);
   }
 
   /** settle files `d` where its state says: out of the LRU when held, at its most recent
    * end when idle in the tree, destroyed when idle and out of the tree or gone. */
   settle(d: Dentry): void {
     if (d.held) {
-      this.lru.delete(d);
+      this.lruRemove(d);
     } else if (d.attached && !d.gone) {
-      this.lru.delete(d);
-      this.lru.set(d, true);
+      this.lruAppend(d);
       if (this.cached > this.cap + TRIM_SLACK) this.trim(this.cap);
     } else if (!this.isPinned(d)) {
       this.destroy(d);
     } else if (d.gone) {
       // A task's cwd or root in a gone tree: the LRU's trim destroys it once no task uses it.
-      this.lru.delete(d);
-      this.lru.set(d, true);
+      this.lruAppend(d);
     }
   }
 
@@ -145,19 +176,20 @@ export class DentryCache {
   /** trim evicts least recently used idle dentries until at most `target` dentries are
    * cached or none is idle (a parent left idle by its last child's eviction joins the
    * recent end, for this trim or the next). A pinned one (a cwd or root) is moved to the
-   * recent end instead. */
+   * recent end instead. At most as many dentries are looked at as were idle at the start:
+   * each leaves the least recent end (evicted, found held, or moved to the recent end). */
   trim(target: number): void {
     if (this.cached <= target) return;
     const pinned = new Set(this.pinned());
-    let budget = this.lru.size;
-    for (const d of this.lru.keys()) {
+    let budget = this.idle;
+    for (let d = this.lruHead; d !== null; d = this.lruHead) {
       if (this.cached <= target || budget-- <= 0) break;
       if (pinned.has(d)) {
-        this.touch(d);
+        this.lruAppend(d);
         continue;
       }
       if (d.held) {
-        this.lru.delete(d);
+        this.lruRemove(d);
         continue;
       }
       this.evictions++;
@@ -186,7 +218,7 @@ export class DentryCache {
   /** destroy takes an idle dentry out of the tree for good and releases its inode when it
    * was the inode's last dentry; its parent may become idle. */
   private destroy(d: Dentry): void {
-    this.lru.delete(d);
+    this.lruRemove(d);
     if (d.destroyed) return;
     d.destroyed = true;
     if (d.counted) this.cached--;
@@ -194,23 +226,52 @@ export class DentryCache {
     if (d.inode.dentries === 0) d.inode.evict();
     const p = d.parent;
     if (!p) return;
-    if (p.children.get(d.name) === d) p.children.delete(d.name);
+    p.unlinkChild(d);
     this.settle(p);
   }
 }
+
+/**
+ * DirListing is a directory dentry's listing state: `listed` once fill asked its file
+ * system for all its entries, `filled` once such a listing brought them; `subdirs` names
+ * the directories among those entries in the listing's order and `sortedSubdirs` the same
+ * in natural order (made when first needed), `lastVisit` the last of them listed in turn
+ * (readahead); `misses` counts the distinct names found missing from its cached children
+ * before it was listed (FILL_AFTER_MISSES), `lastMiss` the latest (a walk's prefetch and its
+ * lookup miss the same name: one miss).
+ */
+interface DirListing {
+  listed: boolean;
+  filled: boolean;
+  subdirs: string[] | null;
+  sortedSubdirs: string[] | null;
+  lastVisit: string;
+  misses: number;
+  lastMiss: string;
+}
+
+/** NO_CHILDREN is the children of every dentry that has had none yet (never changed). */
+const NO_CHILDREN: ReadonlyMap<string, Dentry> = new Map();
 
 /** dentryCache is the sandbox's dentry cache (one sandbox per sentry). */
 export const dentryCache = new DentryCache();
 
 /** Dentry is one named file in the dentry tree of a file system. */
 export class Dentry {
-  readonly children = new Map<string, Dentry>();
+  /** kids holds the children looked up so far, made at the first (most dentries of a walk
+   * are files, which never have any): read through `children`. */
+  private kids: Map<string, Dentry> | null = null;
   private mountedHere: Mount | null = null;
   /** refs counts the holders outside the tree: open file descriptions. */
   private refs = 0;
   /** checkedIn is the cache's walk number when prefetch last looked this dentry up or
    * revalidated it: within that path walk it needs no revalidation. */
   checkedIn = 0;
+  /** lruPrev, lruNext and inLru place the dentry in its cache's idle list (DentryCache's
+   * lruHead): for the cache only. */
+  lruPrev: Dentry | null = null;
+  lruNext: Dentry | null = null;
+  inLru = false;
   /** counted is set once the dentry joined the tree (DentryCache.size counts it). */
   counted = false;
   /** destroyed is set once the dentry left the cache for good (its inode may be released). */
@@ -219,21 +280,9 @@ export class Dentry {
    * (boot.ts): listed by withMountpoints in mount.ts, and never evicted while it leads
    * to a mount (a placeholder with no mount below it is dropped like any idle dentry). */
   placeholder = false;
-  /** listed is set once fill asked this directory's file system for all its entries. */
-  listed = false;
-  /** filled is set once such a listing brought the entries (fill, lookupFilled). */
-  filled = false;
-  /** subdirs names the directories among those entries, in the listing's order, and
-   * sortedSubdirs the same names in natural order (made when first needed); lastVisit is
-   * the last of them listed in turn (readahead). */
-  private subdirs: string[] | null = null;
-  private sortedSubdirs: string[] | null = null;
-  private lastVisit = '';
-  /** misses counts the distinct names found missing from this directory's cached children
-   * before it was listed (FILL_AFTER_MISSES); lastMiss is the latest (a walk's prefetch and
-   * its lookup miss the same name: one miss). */
-  misses = 0;
-  lastMiss = '';
+  /** dir is this directory's listing state (see DirListing), made at its first miss or
+   * listing: null for files and for directories never missed, most dentries of a walk. */
+  private dir: DirListing | null = null;
   /** gone is set once the mount this dentry is in left every namespace (DentryCache.dropTree):
    * it is destroyed as soon as nothing holds it, never cached. A child looked up below it
    * later (through a file still open there) is cached as any (a path walk may go on below
@@ -244,6 +293,33 @@ export class Dentry {
   constructor(public name: string, public parent: Dentry | null, public inode: Inode, cache?: DentryCache) {
     this.cache = cache ?? parent?.cache ?? dentryCache;
     inode.dentries++;
+  }
+
+  /** listed is set once fill asked this directory's file system for all its entries. */
+  get listed(): boolean {
+    return this.dir !== null && this.dir.listed;
+  }
+
+  set listed(v: boolean) {
+    this.listing().listed = v;
+  }
+
+  /** filled is set once such a listing brought the entries (fill, lookupFilled). */
+  get filled(): boolean {
+    return this.dir !== null && this.dir.filled;
+  }
+
+  set filled(v: boolean) {
+    this.listing().filled = v;
+  }
+
+  private listing(): DirListing {
+    return (this.dir ??= { listed: false, filled: false, subdirs: null, sortedSubdirs: null, lastVisit: '', misses: 0, lastMiss: '' });
+  }
+
+  /** children are the children looked up so far, by name (see the module comment). */
+  get children(): ReadonlyMap<string, Dentry> {
+    return this.kids ?? NO_CHILDREN;
   }
 
   /** mounted is the mount attached on this dentry (the topmost), if any. A dentry of a
@@ -343,16 +419,17 @@ export class Dentry {
    */
   private fill(missing: string, c?: Credentials): boolean {
     if (this.listed || !this.inode.isDir) return false;
-    if (missing !== this.lastMiss) {
-      this.lastMiss = missing;
-      this.misses++;
+    const dir = this.listing();
+    if (missing !== dir.lastMiss) {
+      dir.lastMiss = missing;
+      dir.misses++;
     }
     // A directory named by its parent's listing, once another of the parent's
     // subdirectories was listed (the parent was listed after its misses, and the walk
     // went on into a second one: a walk over a tree, not a program's lookups under a
     // listed root), is listed at its first miss, as lookupFilled lists a child directory
     // that is not cached, in the round trip that walks to it.
-    if (this.misses < FILL_AFTER_MISSES && !(this.parent?.filled && this.parent.lastVisit !== '')) return false;
+    if (dir.misses < FILL_AFTER_MISSES && !(this.parent?.filled && this.parent.dir!.lastVisit !== '')) return false;
     const max = this.fillBudget();
     if (max === 0) return false;
     this.listed = true;
@@ -385,8 +462,9 @@ export class Dentry {
    * released unused. */
   private addListed(got: Array<{ name: string; inode: Inode }>): void {
     const t0 = PHASES.on ? performance.now() : 0;
-    this.subdirs = got.filter((g) => g.inode.isDir).map((g) => g.name);
-    this.sortedSubdirs = null;
+    const dir = this.listing();
+    dir.subdirs = got.filter((g) => g.inode.isDir).map((g) => g.name);
+    dir.sortedSubdirs = null;
     this.cache.filled += got.length;
     for (const { name, inode } of got) {
       if (this.children.has(name)) inode.evict();
@@ -437,10 +515,11 @@ export class Dentry {
    * order predicts nothing and costs nothing more.
    */
   private readahead(name: string, c?: Credentials): void {
-    const prev = this.lastVisit;
-    this.lastVisit = name;
-    if (prev === '' || !this.subdirs) return;
-    const next = successor(this.subdirs, prev, name) ?? successor((this.sortedSubdirs ??= [...this.subdirs].sort(naturalOrder)), prev, name);
+    const dir = this.listing();
+    const prev = dir.lastVisit;
+    dir.lastVisit = name;
+    if (prev === '' || !dir.subdirs) return;
+    const next = successor(dir.subdirs, prev, name) ?? successor((dir.sortedSubdirs ??= [...dir.subdirs].sort(naturalOrder)), prev, name);
     if (next === undefined) return;
     const cached = this.children.get(next);
     if (cached && (cached.listed || cached.mounted || cached.placeholder)) return;
@@ -469,6 +548,11 @@ export class Dentry {
       cached.push(next);
       d = next;
     }
+    if (cached.length === names.length && this.inode.fs.revalidate === false) {
+      // All cached where nothing needs checking (lookupChain would confirm them all).
+      for (const d of cached) d.checkedIn = this.cache.walks;
+      return;
+    }
     const t0 = PHASES.on ? performance.now() : 0;
     const { valid, inodes } = this.inode.lookupChain(names, c, cached.map((d) => d.inode));
     if (PHASES.on) phaseAdd('vfs:prefetch-chain', performance.now() - t0);
@@ -494,7 +578,7 @@ export class Dentry {
   removeChild(name: string): void {
     const d = this.children.get(name);
     if (!d) return;
-    this.children.delete(name);
+    this.kids!.delete(name);
     this.cache.settle(d);
     this.cache.settle(this);
   }
@@ -503,16 +587,22 @@ export class Dentry {
    * was cached there. */
   moveTo(newParent: Dentry, newName: string): void {
     const old = this.parent;
-    if (old && old.children.get(this.name) === this) old.children.delete(this.name);
+    old?.unlinkChild(this);
     this.name = newName;
     this.parent = newParent;
     newParent.attach(this);
     if (old && old !== newParent) this.cache.settle(old);
   }
 
+  /** unlinkChild takes `d` out of this dentry's children if it is still the one cached
+   * by its name (DentryCache.destroy, moveTo). */
+  unlinkChild(d: Dentry): void {
+    if (this.kids?.get(d.name) === d) this.kids.delete(d.name);
+  }
+
   private attach(d: Dentry): void {
     const prev = this.children.get(d.name);
-    this.children.set(d.name, d);
+    (this.kids ??= new Map()).set(d.name, d);
     this.cache.added(d);
     if (prev && prev !== d) this.cache.settle(prev);
     this.cache.settle(this);

@@ -8,6 +8,7 @@ import { Errno, fail } from '../kernel/errors';
 import type { Credentials } from '../kernel/credentials';
 import type { FileDescription } from './file';
 import type { Location } from './mount';
+import type { FileAttrs } from './permission';
 
 /** S_IF* file type bits. */
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000, S_IFBLK = 0o060000,
@@ -76,6 +77,11 @@ export interface FileSystem {
   /** cacheDentries false keeps its names out of the dentry cache: every lookup asks the
    * file system again (procfs, whose entries come and go with tasks). */
   readonly cacheDentries?: boolean;
+  /** revalidate false says that the names it caches change only through the sandbox
+   * (the gofer's rootfs): a cached name needs no check with the file system
+   * (Inode.revalidate and lookupChain confirm it without asking), so a walk over cached
+   * names asks nothing. True or absent: the file system decides name by name. */
+  readonly revalidate?: boolean;
 }
 
 /** DirEntry is one directory entry as getdents64 reports it. */
@@ -137,6 +143,14 @@ export abstract class Inode {
 
   /** stat returns the current attributes. */
   abstract stat(): Stat;
+
+  /** accessAttrs returns the attributes a permission check reads (mode, owner, group),
+   * as current as stat's: a file system that holds them in an object of its own returns
+   * that instead of making a Stat (path resolution checks search permission on every
+   * directory it passes). */
+  accessAttrs(): FileAttrs {
+    return this.stat();
+  }
 
   /** open returns an open file description for the file at `loc`. */
   abstract open(loc: Location, flags: number, creds: Credentials): FileDescription;
@@ -297,8 +311,9 @@ export abstract class Inode {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 
-  /** rename moves child `oldName` to `newDir`/`newName` (same file system, checked by the caller). */
-  rename(_oldName: string, _newDir: Inode, _newName: string, _c?: Credentials): void {
+  /** rename moves child `oldName` to `newDir`/`newName` (same file system, checked by the
+   * caller); `moving` is the inode the caller's dentry of `oldName` names, when it has one. */
+  rename(_oldName: string, _newDir: Inode, _newName: string, _c?: Credentials, _moving?: Inode): void {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);
   }
 

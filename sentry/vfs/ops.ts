@@ -197,7 +197,7 @@ export function renameAt(t: Task, oldStart: Location, oldPath: string, newStart:
     if (!dst.inode.isDir && src.inode.isDir) fail(Errno.ENOTDIR);
     if (dst.mounted) fail(Errno.EBUSY);
   }
-  o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name, t.creds);
+  o.dir.dentry.inode.rename(o.name, n.dir.dentry.inode, n.name, t.creds, src.inode);
   src.moveTo(n.dir.dentry, n.name);
   src.inode.moved(n.name);
   if (watching()) {

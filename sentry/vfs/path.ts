@@ -62,7 +62,7 @@ function stepUp(r: Resolver, loc: Location): Location {
 /** lookupChild resolves one name in a directory location (no symlink following). */
 export function lookupChild(r: Resolver, dir: Location, name: string): Location {
   if (!dir.dentry.inode.isDir) fail(Errno.ENOTDIR);
-  if (!permitted(r.creds, dir.dentry.inode.stat(), MAY_EXEC)) fail(Errno.EACCES);
+  if (!permitted(r.creds, dir.dentry.inode.accessAttrs(), MAY_EXEC)) fail(Errno.EACCES);
   if (name === '.' || name === '') return dir;
   if (name === '..') return stepUp(r, dir);
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
@@ -83,6 +83,7 @@ function prefetch(r: Resolver, cur: Location, parts: string[], i: number): void 
   if (!d.inode.isDir) return;
   const first = d.children.get(parts[i]);
   if (first && (first.fresh || first.mounted)) return;
+  if (first && d.inode.fs.revalidate === false && cachedChain(first, parts, i)) return;
   const names: string[] = [];
   for (let j = i; j < parts.length && names.length < MAX_PREFETCH; j++) {
     const p = parts[j];
@@ -92,11 +93,44 @@ function prefetch(r: Resolver, cur: Location, parts: string[], i: number): void 
   if (names.length >= 2) d.prefetch(names, r.creds);
 }
 
+/**
+ * cachedChain tells whether the plain names parts[i..] that prefetch would ask for are all
+ * cached below `first` (parts[i]'s dentry), none a mountpoint: in a file system whose
+ * cached names need no check (FileSystem.revalidate false) there is then nothing to
+ * prefetch, and nothing is allocated to find that out (Dentry.prefetch would confirm
+ * them without asking).
+ */
+function cachedChain(first: Dentry, parts: readonly string[], i: number): boolean {
+  let d = first;
+  for (let j = i + 1; j < parts.length && j - i < MAX_PREFETCH; j++) {
+    if (d.mounted) return false;
+    const p = parts[j];
+    if (p === '.' || p === '..') return true;
+    const next = d.children.get(p);
+    if (!next) return false;
+    d = next;
+  }
+  return !d.mounted;
+}
+
+/** components splits a path at its slashes, without the empty names that leading,
+ * trailing and repeated slashes make: split's array, or one of the exact size without
+ * them (an array grown by push starts with room for 16 names). */
+function components(path: string): string[] {
+  const raw = path.split('/');
+  let empty = 0;
+  for (let i = 0; i < raw.length; i++) if (raw[i] === '') empty++;
+  if (empty === 0) return raw;
+  const out: string[] = new Array(raw.length - empty);
+  for (let i = 0, k = 0; i < raw.length; i++) if (raw[i] !== '') out[k++] = raw[i];
+  return out;
+}
+
 function walk(r: Resolver, start: Location, path: string, opts: ResolveOptions, st: State): Location {
   if (path.length === 0) fail(Errno.ENOENT);
   if (path.length >= PATH_MAX) fail(Errno.ENAMETOOLONG);
   let cur = path.startsWith('/') ? r.root : start;
-  const parts = path.split('/').filter((p) => p !== '');
+  const parts = components(path);
   const trailingSlash = path.endsWith('/') && parts.length > 0;
   for (let i = 0; i < parts.length; i++) {
     const last = i === parts.length - 1;

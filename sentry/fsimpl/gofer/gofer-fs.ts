@@ -15,6 +15,7 @@ import type { Block } from '../../kernel/waiter';
 import { FileDescription, FMODE_EXEC, O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_RDONLY } from '../../vfs/file';
 import { Inode, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type DirEntry, type FileSystem, type SetAttr, type Stat, type StatFs } from '../../vfs/inode';
 import type { Location } from '../../vfs/mount';
+import type { FileAttrs } from '../../vfs/permission';
 import { XATTR_REPLACE } from '../../../gofer/p9/xattr';
 import type { Client, Attr, PendingWalkList, Walked, WalkList, WatchList } from '../../../gofer/p9/client';
 import type { Received } from '../../../gofer/p9/client-engine';
@@ -252,10 +253,6 @@ export class GoferInode extends Inode {
   echoName: string | null = null;
   /** evicted is set once the fid is released (evict): nothing is asked of it any more. */
   private evicted = false;
-  /** unwalked holds this directory's listed entries not walked to yet, by name (a rename
-   * walks the one it moves first: its origin would be wrong afterwards); made by the
-   * first listing. */
-  private unwalked: Map<string, GoferInode> | null = null;
   /** watchGen, seenGen and cacheWd are this file's cache watch state on a bind mount
    * (cache-watch.ts): a directory's watch generation while it holds, the generation of
    * its directory's watch it was last confirmed in, the directory's watch. */
@@ -264,11 +261,12 @@ export class GoferInode extends Inode {
   cacheWd = -1;
 
   /**
-   * An inode comes with its fid (`fid`, after a lookup or a create), or with -1 and
-   * `origin`, the directory whose listing (listChildren) named it: its fid is then walked
-   * to on first use (see fid).
+   * An inode comes with its fid (`fid`, after a lookup or a create), or with -1,
+   * `originDir`, the directory whose listing (listChildren) named it, and `originName`,
+   * its name there: its fid is then walked to on first use (see fid). Two fields rather
+   * than one object: a listing makes an inode for each of its entries.
    */
-  constructor(readonly gfs: GoferFs, fid: number, public attr: Attr, private origin: { dir: GoferInode; name: string } | null = null) {
+  constructor(readonly gfs: GoferFs, fid: number, public attr: Attr, private originDir: GoferInode | null = null, private originName = '') {
     super(gfs, inoOf(attr.qid), attr.mode);
     this.walkedFid = fid;
   }
@@ -285,12 +283,12 @@ export class GoferInode extends Inode {
    */
   get fid(): number {
     if (this.walkedFid >= 0) return this.walkedFid;
-    const o = this.origin!;
-    const dir = o.dir.fid;
-    let r = this.gfs.actsForTask() ? p9(() => this.c.walkChain(dir, [o.name])) : null;
+    const name = this.originName;
+    const dir = this.originDir!.fid;
+    let r = this.gfs.actsForTask() ? p9(() => this.c.walkChain(dir, [name])) : null;
     if (!r || r.error || r.walked.length !== 1) {
       this.gfs.asTask();
-      r = p9(() => this.c.walkChain(dir, [o.name]));
+      r = p9(() => this.c.walkChain(dir, [name]));
     }
     const { walked, error } = r;
     if (error || walked.length !== 1) throw error ?? new LinuxError(Errno.ESTALE);
@@ -311,9 +309,7 @@ export class GoferInode extends Inode {
   }
 
   private forgetOrigin(): void {
-    const o = this.origin;
-    if (o && o.dir.unwalked?.get(o.name) === this) o.dir.unwalked.delete(o.name);
-    this.origin = null;
+    this.originDir = null;
   }
 
   private get c() {
@@ -402,7 +398,8 @@ export class GoferInode extends Inode {
     this.mode = this.attr.mode;
   }
 
-  stat(): Stat {
+  /** freshAttr is the cached attributes, read again first when the host reported a change. */
+  private freshAttr(): Attr {
     if (this.attrStale && !this.evicted) {
       this.attrStale = false;
       try {
@@ -411,7 +408,18 @@ export class GoferInode extends Inode {
         // the file may be gone: its last attributes stand
       }
     }
-    const a = this.attr;
+    return this.attr;
+  }
+
+  /** accessAttrs is the cached attributes themselves (mode, uid and gid, as stat shows
+   * them), without a Stat made; a file whose owner or group is unmapped gets stat's. */
+  override accessAttrs(): FileAttrs {
+    const a = this.freshAttr();
+    return (a.valid & GetattrMask.UNMAPPED) === 0 ? a : this.stat();
+  }
+
+  stat(): Stat {
+    const a = this.freshAttr();
     return {
       dev: this.gfs.dev, ino: this.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev, size: a.size,
       blksize: a.blksize || 4096, blocks: a.blocks, atime: { sec: a.atimeSec, nsec: a.atimeNsec },
@@ -529,8 +537,8 @@ export class GoferInode extends Inode {
       let entries: DirStat[];
       if (this.walkedFid < 0) {
         // Itself listed and not walked to yet: the walk and the listing in one round trip.
-        const o = this.origin!;
-        const r = o.dir.walkListOf(o.dir.fid, o.name, max);
+        const dir = this.originDir!;
+        const r = dir.walkListOf(dir.fid, this.originName, max);
         if (!r.walked || !this.adopt(r.walked) || r.list instanceof Error) return null;
         entries = r.list.entries;
       } else {
@@ -553,10 +561,9 @@ export class GoferInode extends Inode {
       if (this.walkedFid < 0) {
         // The directory's own fid first: walking to it (a listed directory) switches the
         // connection to container root's credentials, the walk and listing are the task's.
-        const o = this.origin!;
-        const from = o.dir.fid;
+        const from = this.originDir!.fid;
         this.gfs.asTask(c);
-        r = this.c.watchList(from, o.name, max);
+        r = this.c.watchList(from, this.originName, max);
         if (!r.walked || !this.adopt(r.walked)) {
           if (!(r.watch instanceof Error)) w.adopt(null, r.watch);
           return null;
@@ -579,11 +586,13 @@ export class GoferInode extends Inode {
   /** listed makes the inodes of this directory's entries just listed with their
    * attributes, each walked to on first use (see fid). */
   private listed(entries: DirStat[]): Array<{ name: string; inode: Inode }> {
-    return entries.map((e) => {
-      const inode = new GoferInode(this.gfs, -1, e.attr, { dir: this, name: e.name });
-      (this.unwalked ??= new Map()).set(e.name, inode);
-      return { name: e.name, inode };
-    });
+    const out: Array<{ name: string; inode: Inode }> = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const { name, attr } = entries[i];
+      const inode = new GoferInode(this.gfs, -1, attr, this, name);
+      out[i] = { name, inode };
+    }
+    return out;
   }
 
   /**
@@ -623,7 +632,7 @@ export class GoferInode extends Inode {
    */
   override readahead(name: string, max: number, c?: Credentials, cached?: Inode): void {
     if (this.gfs.revalidate || this.gfs.released || !this.gfs.client.fdPassing || !this.isDir || this.walkedFid < 0 || this.evicted || max <= 0) return;
-    if (cached && !(cached instanceof GoferInode && cached.walkedFid < 0 && cached.isDir && cached.origin?.dir === this)) return;
+    if (cached && !(cached instanceof GoferInode && cached.walkedFid < 0 && cached.isDir && cached.originDir === this)) return;
     this.gfs.dropAhead();
     try {
       this.gfs.asTask(c);
@@ -844,10 +853,10 @@ export class GoferInode extends Inode {
     this.refresh();
   }
 
-  override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials): void {
+  override rename(oldName: string, newDir: Inode, newName: string, c?: Credentials, moving?: Inode): void {
     if (!(newDir instanceof GoferInode) || newDir.gfs !== this.gfs) fail(Errno.EXDEV);
     // A listed entry that moves is walked to first: its fid follows it, its origin would not.
-    void this.unwalked?.get(oldName)?.fid;
+    if (moving instanceof GoferInode && moving.walkedFid < 0 && moving.originDir === this && moving.originName === oldName) void moving.fid;
     this.gfs.asTask(c);
     p9(() => this.c.renameat(this.fid, oldName, newDir.fid, newName));
   }

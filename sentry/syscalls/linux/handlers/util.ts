@@ -57,25 +57,36 @@ export function dirLocation(t: Task, dirfd: number, path: string): Location {
   return f.loc;
 }
 
-/** encodeStat lays out struct stat (x86-64, 144 bytes). */
+/** put64 writes the integer n (a safe integer, possibly negative) as 64 bits, little-endian,
+ * at off: two 32-bit halves, with no BigInt made (encodeStat runs for every stat). */
+function put64(b: Buffer, off: number, n: number): void {
+  const hi = Math.floor(n / 0x100000000);
+  b.writeUInt32LE(n - hi * 0x100000000, off);
+  b.writeInt32LE(hi | 0, off + 4);
+}
+
+/** encodeStat lays out struct stat (x86-64, 144 bytes): from the buffer pool, its padding
+ * and reserved words zeroed. */
 export function encodeStat(s: Stat): Buffer {
-  const b = Buffer.alloc(144);
-  b.writeBigUInt64LE(BigInt(s.dev), 0);
-  b.writeBigUInt64LE(BigInt(s.ino), 8);
-  b.writeBigUInt64LE(BigInt(s.nlink), 16);
+  const b = Buffer.allocUnsafe(144);
+  put64(b, 0, s.dev);
+  put64(b, 8, s.ino);
+  put64(b, 16, s.nlink);
   b.writeUInt32LE(s.mode >>> 0, 24);
   b.writeUInt32LE(s.uid >>> 0, 28);
   b.writeUInt32LE(s.gid >>> 0, 32);
-  b.writeBigUInt64LE(BigInt(s.rdev), 40);
-  b.writeBigInt64LE(BigInt(s.size), 48);
-  b.writeBigInt64LE(BigInt(s.blksize), 56);
-  b.writeBigInt64LE(BigInt(s.blocks), 64);
-  b.writeBigInt64LE(BigInt(s.atime.sec), 72);
-  b.writeBigInt64LE(BigInt(s.atime.nsec), 80);
-  b.writeBigInt64LE(BigInt(s.mtime.sec), 88);
-  b.writeBigInt64LE(BigInt(s.mtime.nsec), 96);
-  b.writeBigInt64LE(BigInt(s.ctime.sec), 104);
-  b.writeBigInt64LE(BigInt(s.ctime.nsec), 112);
+  b.writeUInt32LE(0, 36);
+  put64(b, 40, s.rdev);
+  put64(b, 48, s.size);
+  put64(b, 56, s.blksize);
+  put64(b, 64, s.blocks);
+  put64(b, 72, s.atime.sec);
+  put64(b, 80, s.atime.nsec);
+  put64(b, 88, s.mtime.sec);
+  put64(b, 96, s.mtime.nsec);
+  put64(b, 104, s.ctime.sec);
+  put64(b, 112, s.ctime.nsec);
+  b.fill(0, 120, 144);
   return b;
 }
 
@@ -88,11 +99,11 @@ export function encodeStatx(s: Stat): Buffer {
   b.writeUInt32LE(s.uid >>> 0, 20);
   b.writeUInt32LE(s.gid >>> 0, 24);
   b.writeUInt16LE(s.mode & 0xffff, 28);
-  b.writeBigUInt64LE(BigInt(s.ino), 32);
-  b.writeBigUInt64LE(BigInt(s.size), 40);
-  b.writeBigUInt64LE(BigInt(s.blocks), 48);
+  put64(b, 32, s.ino);
+  put64(b, 40, s.size);
+  put64(b, 48, s.blocks);
   const ts = (off: number, t: { sec: number; nsec: number }) => {
-    b.writeBigInt64LE(BigInt(t.sec), off);
+    put64(b, off, t.sec);
     b.writeUInt32LE(t.nsec, off + 8);
   };
   ts(64, s.atime);
