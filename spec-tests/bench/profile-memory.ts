@@ -63,9 +63,22 @@ interface Result {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * cli runs one command of runtime `t`. Its stderr goes to a file, not a pipe: `create`
+ * hands its stdio to the container (as runc does without a terminal), whose sandbox
+ * would hold a pipe open and keep spawnSync waiting until its timeout (30 s a sandbox).
+ */
 function cli(t: Target, root: string, args: string[], env: NodeJS.ProcessEnv): { ok: boolean; msg: string } {
-  const r = spawnSync(t.bin, [...t.flags, '--root', root, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000, encoding: 'utf8' });
-  return { ok: r.status === 0, msg: `${t.label} ${args[0]}: ${r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit status ${r.status}`)}` };
+  const errFile = path.join(path.dirname(root), `${path.basename(root)}.${args[0]}.stderr`);
+  const fd = fs.openSync(errFile, 'w');
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    r = spawnSync(t.bin, [...t.flags, '--root', root, ...args], { env, stdio: ['ignore', 'ignore', fd], timeout: 30_000 });
+  } finally {
+    fs.closeSync(fd);
+  }
+  const stderr = fs.readFileSync(errFile, 'utf8');
+  return { ok: r.status === 0, msg: `${t.label} ${args[0]}: ${r.error?.message ?? (stderr.trim().split('\n').pop() || `exit status ${r.status}`)}` };
 }
 
 /** kindOf names a sandbox process by its command line. */
