@@ -14,6 +14,7 @@ describe('heap addon (native/heap/heap.cc)', () => {
       // Short-lived objects enough to grow the young generation past its initial size.
       for (let round = 0; round < 200; round++) keep = Array.from({ length: 5_000 }, (_, i) => ({ i, round }));
     })();
+    expect(keep).toHaveLength(5_000);
     keep = [];
     await tick();
     const grown = newSpace().space_size;
