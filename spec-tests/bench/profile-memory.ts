@@ -107,9 +107,11 @@ function flatten(r: MemoryReport): Record<string, number> {
   return out;
 }
 
-async function measure(t: Target, dir: string): Promise<Result> {
+async function measure(t: Target, dir: string, index: number): Promise<Result> {
   const res: Result = { target: t, kinds: new Map(), v8: new Map(), started: 0 };
-  const tdir = path.join(dir, t.label.replace(/[^a-z0-9]/gi, '_'));
+  // A short folder per runtime (its index): a sandbox's Unix sockets live under its root,
+  // and their paths have room for 108 bytes at most (`tvisor@<rev>` did not fit at 20 sandboxes).
+  const tdir = path.join(dir, `r${index}`);
   const profile = path.join(tdir, 'profile');
   fs.mkdirSync(tdir, { recursive: true });
   const env: NodeJS.ProcessEnv = t.tvisor ? { ...process.env, TVISOR_PROFILE: profile, TVISOR_MEMORY_REPORT: '1' } : process.env;
@@ -245,8 +247,8 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-memory-'));
   const results: Result[] = [];
   try {
-    for (const t of targets) {
-      results.push(await measure(t, dir));
+    for (const [i, t] of targets.entries()) {
+      results.push(await measure(t, dir, i));
       process.stderr.write(`profile-memory: ${t.label} done\n`);
     }
     report(results);
