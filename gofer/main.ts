@@ -38,6 +38,8 @@ import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 import { profileMark } from '../native/startup-profile';
 import { startMemoryReport } from '../native/memory-report';
+import { scheduleIdleGc } from '../native/idle-gc';
+import { loadHeapAddon } from '../native/heap/heap-native';
 
 const USAGE = `usage: tvisor gofer --root DIR (--socket PATH | --fd N) [--ro] [--export NAME=DIR]... [--export-ro NAME=DIR]...
        [--uid-map C:H:N]... [--gid-map C:H:N]... [--debug] [--log-format text|json]
@@ -138,6 +140,8 @@ export async function main(argv: string[]): Promise<number> {
   // The native listing (Treaddirstat) is a host file too: loaded before the gofer gives
   // up its view of the host, and before its allowlist forbids loading code.
   loadFsAddon();
+  // So is the heap addon of the idle collection (native/idle-gc.ts).
+  loadHeapAddon();
   // The phase sums' file is a host path too: opened before the gofer gives it up.
   phasesStart('gofer');
   profileMark('exports-open');
@@ -175,6 +179,9 @@ export async function main(argv: string[]): Promise<number> {
     seccomp();
     profileMark('confined');
     startMemoryReport(); // make profile-memory's debug switch (native/memory-report.ts)
+    // Its start's garbage and young generation, given back once idle (its main thread's
+    // CPU time tells: it waits in poll(2) from JavaScript, which libuv counts as busy).
+    scheduleIdleGc((m) => log.debug(m), 'cpu');
   } catch (e) {
     process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
     return 1;

@@ -17,6 +17,7 @@
     { "target_name": "tvisor_net", "sources": ["net/reactor.cc"] },
     { "target_name": "tvisor_systrap", "sources": ["systrap/addon.cc"] },
     { "target_name": "tvisor_kvm", "sources": ["kvm/addon.cc", "kvm/vm.c"] },
-    { "target_name": "tvisor_fs", "sources": ["fs/dirstat.cc"] }
+    { "target_name": "tvisor_fs", "sources": ["fs/dirstat.cc"] },
+    { "target_name": "tvisor_heap", "sources": ["heap/heap.cc"] }
   ]
 }

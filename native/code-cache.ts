@@ -4,8 +4,9 @@
  * writes one at exit, by path, with what the process compiled; the launcher leaves the
  * writer at Symbol.for('tvisor.writeCodeCache') for a process that must write it sooner:
  * one about to give up its view of dist/ (native/confine/root.ts), or about to change a
- * V8 flag (native/idle-gc.ts: V8 rejects a cache made under other flags, so one written
- * after the change would be rejected at every later start).
+ * V8 flag (V8 rejects a cache made under other flags, so one written after the change
+ * would be rejected at every later start) or to collect in a way that flushes bytecode
+ * (native/idle-gc.ts: the cache would lack the flushed functions).
  *
  * The build's training run (scripts/train-code-cache.mjs) sets CODE_CACHE_TRAIN_ENV: the
  * sentry and the gofer of that one trusted `true` container then write their caches at
@@ -24,7 +25,7 @@ export const CODE_CACHE_TRAIN_ENV = 'TVISOR_CODE_CACHE_TRAIN';
 /**
  * CodeCacheMoment says why a cache is written early: 'path' when the process is about to
  * lose its path to dist/ (a training process keeps a descriptor and waits for its exit),
- * 'flags' when a V8 flag is about to change (any cache is written now).
+ * 'flags' when a V8 flag is about to change or bytecode may be flushed (any cache is written now).
  */
 export type CodeCacheMoment = 'path' | 'flags';
 

@@ -1,4 +1,5 @@
 import { collectNow, scheduleIdleGc } from './idle-gc';
+import { CODE_CACHE_TRAIN_ENV } from './code-cache';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -62,5 +63,29 @@ describe('idle collection (native/idle-gc.ts)', () => {
     }
     for (let i = 0; i < 200 && said.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(said).toEqual([expect.stringMatching(/^idle: collected/)]);
+  });
+
+  test('measured by the main thread\'s CPU time (the gofer\'s way), a spinning thread puts the collection off until it idles', async () => {
+    const said: string[] = [];
+    // Busy 90% of the time on the main thread: every 10 ms, a 9 ms spin.
+    const spin = setInterval(() => { const until = Date.now() + 9; while (Date.now() < until); }, 10);
+    try {
+      expect(scheduleIdleGc((m) => said.push(m), 'cpu')).toBe(true);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(said).toEqual([]);
+    } finally {
+      clearInterval(spin);
+    }
+    for (let i = 0; i < 200 && said.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(said).toEqual([expect.stringMatching(/^idle: collected/)]);
+  });
+
+  test('a process of the build\'s code-cache training never collects (its cache would lack what the collection flushed)', () => {
+    process.env[CODE_CACHE_TRAIN_ENV] = '1';
+    try {
+      expect(scheduleIdleGc()).toBe(false);
+    } finally {
+      delete process.env[CODE_CACHE_TRAIN_ENV];
+    }
   });
 });

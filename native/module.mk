@@ -5,13 +5,14 @@ NATIVE_NET_ADDON := native/build/Release/tvisor_net.node
 NATIVE_STUB := build/native/tvisor-stub
 NATIVE_SYSTRAP_ADDON := native/build/Release/tvisor_systrap.node
 NATIVE_FS_ADDON := native/build/Release/tvisor_fs.node
+NATIVE_HEAP_ADDON := native/build/Release/tvisor_heap.node
 NATIVE_SYSTRAP_STUB := build/native/tvisor-systrap-stub
 NATIVE_STUB_FLAGS := -nostdlib -static -no-pie -Wa,--noexecstack -Wl,-T,native/stub/stub.ld \
 	-Wl,--build-id=none -Wl,-z,max-page-size=4096
 
-BUILD_TARGETS += $(NATIVE_ADDON) $(NATIVE_NET_ADDON) $(NATIVE_FS_ADDON) $(NATIVE_STUB) $(NATIVE_SYSTRAP_ADDON) $(NATIVE_SYSTRAP_STUB)
+BUILD_TARGETS += $(NATIVE_ADDON) $(NATIVE_NET_ADDON) $(NATIVE_FS_ADDON) $(NATIVE_HEAP_ADDON) $(NATIVE_STUB) $(NATIVE_SYSTRAP_ADDON) $(NATIVE_SYSTRAP_STUB)
 
-$(NATIVE_ADDON) $(NATIVE_NET_ADDON) $(NATIVE_SYSTRAP_ADDON) $(NATIVE_FS_ADDON): native/binding.gyp native/ptrace/addon.cc native/net/reactor.cc native/systrap/addon.cc native/fs/dirstat.cc native/stub/layout.h native/systrap/layout.h node_modules/.package-lock.json
+$(NATIVE_ADDON) $(NATIVE_NET_ADDON) $(NATIVE_SYSTRAP_ADDON) $(NATIVE_FS_ADDON) $(NATIVE_HEAP_ADDON): native/binding.gyp native/ptrace/addon.cc native/net/reactor.cc native/systrap/addon.cc native/fs/dirstat.cc native/heap/heap.cc native/stub/layout.h native/systrap/layout.h node_modules/.package-lock.json
 	$(NODE_GYP) --directory=native configure build
 	@touch $@
 

@@ -61,6 +61,7 @@ import { profileMark } from '../native/startup-profile';
 import { PHASES, phaseAddSplit, phasesDump, phasesStart } from '../native/phases';
 import { startMemoryReport } from '../native/memory-report';
 import { scheduleIdleGc } from '../native/idle-gc';
+import { loadHeapAddon } from '../native/heap/heap-native';
 import { snapshotFallback } from '../native/snapshot';
 import { sentryNodeFlagSets } from './limits';
 import { groupsOf, PodContainers, processList } from './kernel/containers';
@@ -342,6 +343,7 @@ export async function main(argv: string[]): Promise<number> {
   // of its own) and keeps to its allowlist of host syscalls (native/confine/).
   try {
     reactor(); // its addon and epoll fd are opened here: no path and no epoll_create1 once confined
+    loadHeapAddon(); // the idle collection's (native/idle-gc.ts): a host path, opened before confinement
     // Under systrap, application syscalls meet the filter stubs inherit from the sentry:
     // trap (skip the call, SIGSYS) rather than kill, so that they reach the stub's handler.
     const systrap = kernel.platform.name === 'systrap';

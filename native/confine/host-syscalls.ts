@@ -254,7 +254,12 @@ export const HOST_SYSCALLS: readonly HostSyscall[] = [
     args: [[{ arg: 0, mask: 7n, value: 2n }], [eq(0, 3)], ...WALL_CLOCKS.map((c) => [eq(0, c)])],
     argsText: 'clock: a process CPU clock (CPUCLOCK_SCHED), CLOCK_THREAD_CPUTIME_ID, or a wall or monotonic clock (REALTIME, MONOTONIC, MONOTONIC_RAW, the COARSE ones, BOOTTIME)',
   },
-  { nr: 228, name: 'clock_gettime', who: G, why: 'the vDSO\'s fallback where the host\'s clocksource cannot be read in user mode (a VM\'s hpet or acpi_pm)', args: WALL_CLOCKS.map((c) => [eq(0, c)]), argsText: 'clock: REALTIME, MONOTONIC, MONOTONIC_RAW, REALTIME_COARSE, MONOTONIC_COARSE or BOOTTIME' },
+  {
+    nr: 228, name: 'clock_gettime', who: G,
+    why: 'its main thread\'s CPU time, by which it tells that it is idle (native/idle-gc.ts); the wall and monotonic clocks: the vDSO\'s fallback where the host\'s clocksource cannot be read in user mode (a VM\'s hpet or acpi_pm)',
+    args: [[eq(0, 3)], ...WALL_CLOCKS.map((c) => [eq(0, c)])],
+    argsText: 'clock: CLOCK_THREAD_CPUTIME_ID, or REALTIME, MONOTONIC, MONOTONIC_RAW, REALTIME_COARSE, MONOTONIC_COARSE or BOOTTIME',
+  },
   { nr: 96, name: 'gettimeofday', who: SG, why: 'the vDSO\'s fallback (as clock_gettime\'s)' },
   { nr: 231, name: 'exit_group', who: SG, why: 'the process exits' },
   { nr: 233, name: 'epoll_ctl', who: SG, why: 'libuv\'s event loop' },

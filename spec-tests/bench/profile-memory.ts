@@ -63,9 +63,22 @@ interface Result {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * cli runs one command of runtime `t`. Its stderr goes to a file, not a pipe: `create`
+ * hands its stdio to the container (as runc does without a terminal), whose sandbox
+ * would hold a pipe open and keep spawnSync waiting until its timeout (30 s a sandbox).
+ */
 function cli(t: Target, root: string, args: string[], env: NodeJS.ProcessEnv): { ok: boolean; msg: string } {
-  const r = spawnSync(t.bin, [...t.flags, '--root', root, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000, encoding: 'utf8' });
-  return { ok: r.status === 0, msg: `${t.label} ${args[0]}: ${r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit status ${r.status}`)}` };
+  const errFile = path.join(path.dirname(root), `${path.basename(root)}.${args[0]}.stderr`);
+  const fd = fs.openSync(errFile, 'w');
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    r = spawnSync(t.bin, [...t.flags, '--root', root, ...args], { env, stdio: ['ignore', 'ignore', fd], timeout: 30_000 });
+  } finally {
+    fs.closeSync(fd);
+  }
+  const stderr = fs.readFileSync(errFile, 'utf8');
+  return { ok: r.status === 0, msg: `${t.label} ${args[0]}: ${r.error?.message ?? (stderr.trim().split('\n').pop() || `exit status ${r.status}`)}` };
 }
 
 /** kindOf names a sandbox process by its command line. */
@@ -94,9 +107,11 @@ function flatten(r: MemoryReport): Record<string, number> {
   return out;
 }
 
-async function measure(t: Target, dir: string): Promise<Result> {
+async function measure(t: Target, dir: string, index: number): Promise<Result> {
   const res: Result = { target: t, kinds: new Map(), v8: new Map(), started: 0 };
-  const tdir = path.join(dir, t.label.replace(/[^a-z0-9]/gi, '_'));
+  // A short folder per runtime (its index): a sandbox's Unix sockets live under its root,
+  // and their paths have room for 108 bytes at most (`tvisor@<rev>` did not fit at 20 sandboxes).
+  const tdir = path.join(dir, `r${index}`);
   const profile = path.join(tdir, 'profile');
   fs.mkdirSync(tdir, { recursive: true });
   const env: NodeJS.ProcessEnv = t.tvisor ? { ...process.env, TVISOR_PROFILE: profile, TVISOR_MEMORY_REPORT: '1' } : process.env;
@@ -232,8 +247,8 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-memory-'));
   const results: Result[] = [];
   try {
-    for (const t of targets) {
-      results.push(await measure(t, dir));
+    for (const [i, t] of targets.entries()) {
+      results.push(await measure(t, dir, i));
       process.stderr.write(`profile-memory: ${t.label} done\n`);
     }
     report(results);

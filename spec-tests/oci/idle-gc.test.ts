@@ -1,9 +1,9 @@
 /**
  * An idle sandbox's sentry collects its boot garbage once, soon after its init starts
- * (native/idle-gc.ts: a full GC and malloc_trim at the first idle window, counted in the
- * phase sums as `idle-gc`). The gofer does not collect (it gained nothing from it,
- * measured). A pod's sentry collects again after each member's start (what the member's
- * create and start left), as its debug log says.
+ * (native/idle-gc.ts: V8's memory-reducing collection and malloc_trim at the first idle
+ * window, counted in the phase sums as `idle-gc`), and so does its gofer (idle by its
+ * main thread's CPU time). A pod's sentry collects again after each member's start (what
+ * the member's create and start left), as its debug log says.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,11 +43,11 @@ describe('idle collection of the boot garbage', () => {
 
   const runArgs = (args: string[], id: string) => runWithPhases(rt, rt.bundle(id, args), `${id}-${process.pid}`);
 
-  test('a sentry whose container sleeps collects once', () => {
+  test('a sentry and a gofer whose container sleeps collect once each', () => {
     const run = runArgs(['sleep', '2'], 'idle-gc-sleep');
     expect({ status: run.result.status, stderr: run.result.stderr }).toEqual({ status: 0, stderr: '' });
     expect(run.phases.get('sentry')?.['idle-gc']?.[0]).toBe(1);
-    expect(run.phases.get('gofer')?.['idle-gc']).toBeUndefined();
+    expect(run.phases.get('gofer')?.['idle-gc']?.[0]).toBe(1);
   });
 
   test('a pod\'s sentry collects again after each member\'s start, once per start', async () => {
@@ -61,7 +61,7 @@ describe('idle collection of the boot garbage', () => {
       s.annotations = { [SANDBOX]: 'sandbox', [SANDBOX_ID]: pauseId };
     }), pauseId);
     run('start', pauseId);
-    expect(await waitForSentryCollections(log, 1)).toEqual({ sentry: 1 });
+    expect((await waitForSentryCollections(log, 1)).sentry).toBe(1);
     const pausePid = rt.state(pauseId)!.pid as number;
     for (const [i, name] of ['a', 'b'].entries()) {
       const id = `idle-gc-${name}-${process.pid}`;
@@ -70,11 +70,12 @@ describe('idle collection of the boot garbage', () => {
         s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: `/proc/${pausePid}/ns/net` }];
       }), id);
       run('start', id);
-      expect(await waitForSentryCollections(log, i + 2)).toEqual({ sentry: i + 2 });
+      expect((await waitForSentryCollections(log, i + 2)).sentry).toBe(i + 2);
     }
-    // An exec is no start: it arms nothing.
+    // An exec is no start: it arms nothing. (The gofer logs no debug lines here; its one
+    // collection is counted by the first test's phase sums.)
     expect(rt.run('exec', `idle-gc-a-${process.pid}`, 'true').status).toBe(0);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(collections(log)).toEqual({ sentry: 3 });
+    expect(collections(log).sentry).toBe(3);
   });
 });
