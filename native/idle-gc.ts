@@ -50,7 +50,7 @@
  * Each collection is counted in the phase sums as `idle-gc` (native/phases.ts), and said
  * in the debug log when one is given.
  */
-import { phaseAdd } from './phases';
+import { phaseAdd, phasesDump } from './phases';
 import { libcFunc } from './libc';
 import { CODE_CACHE_TRAIN_ENV, writeCodeCacheNow } from './code-cache';
 import { loadHeapAddon } from './heap/heap-native';
@@ -146,6 +146,8 @@ export function scheduleIdleGc(debug?: (msg: string) => void, measure: IdleMeasu
       try {
         const ms = collectNow();
         phaseAdd('idle-gc', ms);
+        // Written now: a gofer is often killed at the sandbox's end before it writes its sums.
+        phasesDump();
         debug?.(`idle: collected the heap in ${ms.toFixed(1)} ms, window ${checks}`);
       } catch (e) {
         // A process that cannot collect (no addon, no malloc_trim) runs on as before.
