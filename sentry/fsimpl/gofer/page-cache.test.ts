@@ -142,6 +142,27 @@ describe('PageCache', () => {
     expect(host.refs).toBe(0);
     expect(dropped()).toBe(1);
   });
+
+  test('a chunk is filled in place across two of the memory file\'s mapping units, and stays zero past a short file', () => {
+    // Mapping units of one chunk, and a page taken first: every chunk of the cache crosses one.
+    const small = MemoryFile.create({ name: 'page-cache-cross', chunkSize: CHUNK });
+    try {
+      small.allocate(4096);
+      const data = Buffer.alloc(CHUNK + 300);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
+      const host = new FakeHost(data);
+      const cache = new PageCache(small, data.length, () => undefined).ref();
+      cache.use(host, true, false);
+      const r0 = cache.forMapping(0, 0, 4096);
+      expect(r0.offset % CHUNK).not.toBe(0);
+      expect(small.readBytes(r0.offset, CHUNK)).toEqual(data.subarray(0, CHUNK));
+      const r1 = cache.forMapping(1, CHUNK, CHUNK + 4096);
+      expect(small.readBytes(r1.offset, CHUNK)).toEqual(Buffer.concat([data.subarray(CHUNK), Buffer.alloc(CHUNK - 300)]));
+      cache.unref();
+    } finally {
+      small.close();
+    }
+  });
 });
 
 /** blankSpace is an address space that maps nothing (the sentry's writeForce reaches the pages). */

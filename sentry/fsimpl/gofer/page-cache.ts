@@ -234,13 +234,20 @@ export class PageCache extends MemObject {
     const n = Math.min(CHUNK, this.size - c * CHUNK);
     try {
       if (n > 0 && this.reader) {
-        const buf = Buffer.alloc(n);
-        for (let done = 0; done < n;) {
-          const got = this.reader.readRaw(buf.subarray(done), c * CHUNK + done);
-          if (got <= 0) break;
-          done += got;
+        // Read straight into the chunk (the sentry's views of the memory file, two where it
+        // crosses one of the file's mapping units; nothing maps it yet): no zeroed buffer and
+        // no copy per chunk. Past a short read it stays zero.
+        let at = c * CHUNK;
+        for (const view of this.mf.views([{ offset: r.offset, length: n }])) {
+          let done = 0;
+          while (done < view.length) {
+            const got = this.reader.readRaw(view.subarray(done), at + done);
+            if (got <= 0) break;
+            done += got;
+          }
+          if (done < view.length) break;
+          at += done;
         }
-        this.mf.writeBytes(r.offset, buf);
       }
     } catch (e) {
       this.chunks.delete(c);
