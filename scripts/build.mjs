@@ -5,7 +5,7 @@
 // and nothing else of ours: no module resolution over hundreds of files at start-up.
 // Native modules (koffi, our node-gyp addon) stay external and load from disk.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Entry points: output name -> source. A missing source is skipped (built as the tree grows). */
@@ -49,10 +49,14 @@ const hostFiltersOf = (name) => JSON.stringify(name === 'sentry' || name === 'go
 // not: it lives for one command.
 const MINIFIED = new Set(['sentry', 'gofer']);
 
-// One build per bundle: each gets its own process's seccomp program.
-await Promise.all(Object.entries(entryPoints).map(([name, src]) => build({
+// One build per bundle: each gets its own process's seccomp program. Nothing is written in
+// place: a running sentry or gofer maps its bundle (bin/tvisor: native/heap/heap.cc's
+// mapSource) and compiles functions from it for as long as it lives, so each file is
+// replaced by rename (writeOut), and a process keeps the text it started with.
+const results = await Promise.all(Object.entries(entryPoints).map(([name, src]) => build({
   entryPoints: { [name]: src },
   outdir: 'dist',
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -68,10 +72,21 @@ await Promise.all(Object.entries(entryPoints).map(([name, src]) => build({
 // literal it does not escape) makes the whole source a two-byte string, which bin/tvisor
 // then decodes and V8 hashes at twice the size (~1.7 ms more of every CLI start here).
 // What is left is in comments and regex literals, where \uXXXX means the same.
-for (const name of Object.keys(entryPoints)) {
-  const out = `dist/${name}.js`;
-  const text = readFileSync(out, 'utf8');
-  // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(text)) writeFileSync(out, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+mkdirSync('dist', { recursive: true });
+for (const file of results.flatMap((r) => r.outputFiles)) {
+  let data = file.contents;
+  if (file.path.endsWith('.js')) {
+    const text = file.text;
+    // eslint-disable-next-line no-control-regex
+    if (/[^\x00-\x7f]/.test(text)) data = Buffer.from(text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  }
+  writeOut(file.path, data);
+}
+
+/** writeOut replaces `file` with `data` by rename, never rewriting the old file (which a running process may map). */
+function writeOut(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
 }
 console.log(`built ${Object.keys(entryPoints).map((e) => `dist/${e}.js`).join(' ')}`);
