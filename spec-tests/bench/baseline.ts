@@ -24,8 +24,13 @@ export function baseline(): Baseline | undefined {
   return { bin, label: `tvisor@${(process.env.BASELINE_REV ?? 'baseline').slice(0, 12)}` };
 }
 
-/** regressionVerdict says whether `now` (a cost: lower is better) stays within the bound of `before`. */
-export function regressionVerdict(now: number | undefined, before: number | undefined): string {
+/**
+ * regressionVerdict says whether `now` (a cost: lower is better) stays within the bound of
+ * `before`. With a `resolution` (the smallest difference the measurement can tell, in the
+ * figures' unit), a difference below it is said to be so instead of judged by its ratio.
+ */
+export function regressionVerdict(now: number | undefined, before: number | undefined, resolution = 0): string {
   if (now === undefined || before === undefined || before <= 0) return 'n/a';
-  return now / before <= REGRESSION_BOUND ? 'ok' : `worse than ${REGRESSION_BOUND}x`;
+  if (now / before <= REGRESSION_BOUND) return 'ok';
+  return now - before < resolution ? 'difference below the resolution' : `worse than ${REGRESSION_BOUND}x`;
 }
