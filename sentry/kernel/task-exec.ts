@@ -207,6 +207,7 @@ export function execve(t: Task, start: Location, file: string, argv: string[], e
   mm.argEnd = Number(stack.argEnd);
   mm.envStart = Number(stack.envStart);
   mm.envEnd = Number(stack.envEnd);
+  mm.execLayout = { ...loaded.layout, startStack: stack.sp };
   mm.auxv = savedAuxv(mm, stack.auxv);
   mm.exe = exePath;
   retireContext(t);

@@ -62,7 +62,40 @@ export interface LoadedElf {
   brkStart: bigint;
   /** interp is the PT_INTERP path, or null. */
   interp: string | null;
+  /** layout is where its code and data went, as Linux records them for /proc (codeLayout). */
+  layout: CodeLayout;
 }
+
+/**
+ * CodeLayout is Linux's start_code, end_code, start_data and end_data of an image, in
+ * memory: the lowest p_vaddr of an executable segment and the highest p_vaddr + p_filesz
+ * of one; the highest p_vaddr of any segment and the highest p_vaddr + p_filesz of any
+ * (load_elf_binary's loop; not page-aligned). Without an executable segment start_code
+ * stays ~0 plus the bias, as Linux's does.
+ */
+export interface CodeLayout {
+  startCode: bigint;
+  endCode: bigint;
+  startData: bigint;
+  endData: bigint;
+}
+
+/** codeLayout computes an image's CodeLayout at `bias`. */
+export function codeLayout(info: ElfInfo, bias: bigint): CodeLayout {
+  let startCode = (1n << 64n) - 1n, endCode = 0n, startData = 0n, endData = 0n;
+  for (const s of info.loads) {
+    const end = s.vaddr + BigInt(s.filesz);
+    if (s.prot & PROT_EXEC_BIT && s.vaddr < startCode) startCode = s.vaddr;
+    if (s.prot & PROT_EXEC_BIT && end > endCode) endCode = end;
+    if (s.vaddr > startData) startData = s.vaddr;
+    if (end > endData) endData = end;
+  }
+  const at = (a: bigint) => BigInt.asUintN(64, a + bias);
+  return { startCode: at(startCode), endCode: at(endCode), startData: at(startData), endData: at(endData) };
+}
+
+/** PROT_EXEC_BIT is PROT_EXEC, as ElfInfo's prot carries PF_X. */
+const PROT_EXEC_BIT = 4;
 
 /** loadElf parses `file` and maps its PT_LOAD segments into `mem`. */
 export function loadElf(file: ExecFile, mem: LoaderMemory, opts: LoadOptions = {}): LoadedElf {
@@ -111,6 +144,7 @@ export function loadElf(file: ExecFile, mem: LoaderMemory, opts: LoadOptions = {
     phnum: info.phnum,
     brkStart: hi + bias,
     interp: info.interp,
+    layout: codeLayout(info, bias),
   };
 }
 
@@ -152,6 +186,8 @@ export interface LoadedExecutable {
   /** stackExecutable is true when PT_GNU_STACK asks for an executable stack. */
   stackExecutable: boolean;
   interp: string | null;
+  /** layout is the executable's (not its interpreter's) code and data, for /proc. */
+  layout: CodeLayout;
 }
 
 /**
@@ -165,7 +201,7 @@ export function loadExecutable(
   const exe = loadElf(file, mem, opts);
   const out: LoadedExecutable = {
     entry: exe.entry, execEntry: exe.entry, phdr: exe.phdr, phent: exe.phent, phnum: exe.phnum, base: 0n,
-    brkStart: exe.brkStart, stackExecutable: (exe.info.stackFlags & 1) !== 0, interp: exe.interp,
+    brkStart: exe.brkStart, stackExecutable: (exe.info.stackFlags & 1) !== 0, interp: exe.interp, layout: exe.layout,
   };
   if (exe.interp === null) return out;
   let interp: LoadedElf;

@@ -81,6 +81,15 @@ import { ChunkTable, type PrivateChunk } from './chunk-table';
 import { chunksIn, CHUNK, MappingRuns, poolOf, SharedAnon, type Mapper, type MemObject } from './shared';
 import { mergeable, PAGE, pageDown, pageUp, VSYSCALL_MAPS_LINE, type Vma } from './vma';
 
+/** ExecLayout is Linux's start_code, end_code, start_data, end_data and start_stack of an address space (MemoryManager.execLayout). */
+export interface ExecLayout {
+  startCode: bigint;
+  endCode: bigint;
+  startData: bigint;
+  endData: bigint;
+  startStack: bigint;
+}
+
 /** MemoryUsage is what a VMA, or an address space, has resident (bytes), as /proc/<pid>/smaps and smaps_rollup show it (MemoryManager.usageOf). */
 export interface MemoryUsage {
   rss: number;
@@ -202,6 +211,12 @@ export class MemoryManager implements Mapper {
   envEnd = 0;
   /** exe is the path of the executable, for /proc/<pid>/exe. */
   exe = '';
+  /**
+   * execLayout is where exec put the executable's code and data and the initial stack
+   * pointer (Linux's start_code, end_code, start_data, end_data, start_stack), for
+   * /proc/<pid>/stat, status and statm; zeros before the first exec.
+   */
+  execLayout: ExecLayout = { startCode: 0n, endCode: 0n, startData: 0n, endData: 0n, startStack: 0n };
   /** auxv is the auxiliary vector exec gave the process (its pairs through AT_NULL), for /proc/<pid>/auxv. */
   auxv: Buffer = Buffer.alloc(0);
   private users = 1;
@@ -1572,7 +1587,7 @@ export class MemoryManager implements Mapper {
    */
   fork(hot: readonly number[] = [], code?: number): MemoryManager {
     const child = MemoryManager.create(this.platform);
-    Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv });
+    Object.assign(child, { mmapTop: this.mmapTop, brkStart: this.brkStart, brk: this.brk, argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, exe: this.exe, auxv: this.auxv, execLayout: this.execLayout });
     // Shared VMAs share their object (the child maps its chunks when it touches them).
     for (const v of this.vmas) {
       if (v.dontFork) continue; // madvise(MADV_DONTFORK): the child does not get it

@@ -12,6 +12,7 @@ import { globalIn, nsStatusLines, pidIn, rootPidNamespace, tidIn, type PidNamesp
 import { Errno, fail } from '../../kernel/errors';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { mountTable } from '../../kernel/mount-namespaces';
+import { mayAccess } from '../../kernel/ptrace';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import { EpollFile } from '../anon/epoll';
@@ -124,7 +125,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
     ['cmdline', () => new ProcFile(pfs, `${base}/cmdline`, () => memRange(leader(), 'arg'), owner)],
     ['environ', () => new ProcFile(pfs, `${base}/environ`, () => memRange(leader(), 'env'), owner, 0o400)],
     ['comm', () => new ProcFile(pfs, `${base}/comm`, () => `${leader()?.name ?? ''}\n`, owner, 0o644)],
-    ['stat', () => new ProcFile(pfs, `${base}/stat`, () => {
+    ['stat', () => new ProcFile(pfs, `${base}/stat`, (reader) => {
       const t = leader();
       const ppid = pidIn(ns, g.parent);
       const start = Math.floor((g.startTime - k.bootTime) / 10);
@@ -134,7 +135,15 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const own = thread ? taskTimes(thread) : groupTimes(g);
       const nice = t?.nice ?? 0;
       const times = `${ticks(own.user)} ${ticks(own.sys)} ${ticks(g.cpu.children.user)} ${ticks(g.cpu.children.sys)} ${20 + nice} ${nice}`;
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+      // The address space's layout (fields 26-28 and 45-51) only for a reader with ptrace's
+      // read access, as Linux's do_task_stat: others read 1 1 0 and zeros.
+      const mm = !g.zombie && t ? t.mm : null;
+      // (The reader's own credentials object: the process itself, which Linux always permits.)
+      const permitted = mm !== null && reader !== undefined && (reader === t!.creds || mayAccess(reader, t!));
+      const x = mm?.execLayout;
+      const code = mm ? (permitted ? `${x!.startCode} ${x!.endCode} ${x!.startStack}` : '1 1 0') : '0 0 0';
+      const data = permitted ? `${x!.startData} ${x!.endData} ${mm!.brkStart} ${mm!.argStart} ${mm!.argEnd} ${mm!.envStart} ${mm!.envEnd}` : '0 0 0 0 0 0 0';
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 ${data} 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, (reader) => {
       const t = leader();

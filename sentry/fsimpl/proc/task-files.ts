@@ -95,43 +95,53 @@ interface MemoryFigures {
   shmem: number;
   data: number;
   stack: number;
-  exe: number;
+  /** text is VmExe (statm's text): the executable's code, as Linux's task_mem figures it. */
+  text: number;
+  /** lib is VmLib: the rest of the executable mappings (the interpreter, libraries, the vDSO). */
   lib: number;
 }
 
-/** memoryFigures measures a task's address space: all of it, what is resident, the
- * private writable mappings (data), the stack, the code of the executable and its
- * interpreter (statm's text: the sentry does not record end_code, so status has no
- * VmExe line) and of the libraries. */
+/**
+ * memoryFigures measures a task's address space: all of it, what is resident, the
+ * private writable mappings (data), the stack, and the executable mappings split as
+ * Linux's task_mem splits exec_vm (the mappings executable and not writable, the stack
+ * aside): text is the executable's code from exec's start_code to end_code (page
+ * bounds, at most exec_vm), lib the rest.
+ */
 export function memoryFigures(t: Task | undefined): MemoryFigures {
-  const f = { size: 0, rss: 0, anon: 0, file: 0, shmem: 0, data: 0, stack: 0, exe: 0, lib: 0 };
+  const f = { size: 0, rss: 0, anon: 0, file: 0, shmem: 0, data: 0, stack: 0, text: 0, lib: 0 };
   if (!t || t.state === 'exited') return f;
   Object.assign(f, t.mm.rss());
   f.rss = f.anon + f.file + f.shmem;
+  let exec = 0;
   for (const v of t.mm.vmas) {
     const len = v.end - v.start;
     f.size += len;
     if (v.name === '[stack]') f.stack += len;
     else if (!v.shared && v.prot & PROT_WRITE) f.data += len;
-    // The loader maps the executable (and its interpreter) unnamed; ld.so maps the
-    // libraries by path.
-    if (v.prot & PROT_EXEC && !(v.prot & PROT_WRITE) && !v.shared) {
-      if (v.name.startsWith('/')) f.lib += len;
-      else if (v.name === '') f.exe += len;
-    }
+    if (v.prot & PROT_EXEC && !(v.prot & PROT_WRITE) && v.name !== '[stack]') exec += len;
   }
+  const { startCode, endCode } = t.mm.execLayout;
+  const page = 4096n;
+  const text = BigInt.asUintN(64, ((endCode + page - 1n) & ~(page - 1n)) - (startCode & ~(page - 1n)));
+  f.text = text < BigInt(exec) ? Number(text) : exec;
+  f.lib = exec - f.text;
   return f;
 }
 
-/** memoryStatusLines are the Vm* and Rss* lines of /proc/<pid>/status (the sandbox has no swap; VmLck is what mlock locked). */
+/** memoryStatusLines are the Vm* and Rss* lines of /proc/<pid>/status, through
+ * HugetlbPages and CoreDumping, as Linux's task_mem and proc_pid_status write them. The
+ * sandbox has no swap, no pinned pages (VmPin), no hugetlbfs and no core dumps; VmLck is
+ * what mlock locked. VmPeak and VmPTE are absent: the sentry keeps no peak of the address
+ * space's size, and its page tables are the host's. */
 export function memoryStatusLines(t: Task | undefined): string[] {
   const f = memoryFigures(t);
   const kb = (n: number) => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
   const hwm = Math.max(f.rss, (t?.tg.cpu.maxRssKb ?? 0) * 1024);
   const locked = t && t.state !== 'exited' ? t.mm.lockedBytes() : 0;
-  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`,
+  return [`VmSize:\t${kb(f.size)}`, `VmLck:\t${kb(locked)}`, `VmPin:\t${kb(0)}`, `VmHWM:\t${kb(hwm)}`, `VmRSS:\t${kb(f.rss)}`,
     `RssAnon:\t${kb(f.anon)}`, `RssFile:\t${kb(f.file)}`, `RssShmem:\t${kb(f.shmem)}`, `VmData:\t${kb(f.data)}`, `VmStk:\t${kb(f.stack)}`,
-    `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`];
+    `VmExe:\t${kb(f.text)}`, `VmLib:\t${kb(f.lib)}`, `VmSwap:\t${kb(0)}`, `HugetlbPages:\t${kb(0)}`, 'CoreDumping:\t0'];
 }
 
 /** MAX_NUMNODES is the NUMA nodes a Linux kernel of Debian's configuration can have (NODES_SHIFT 10): Mems_allowed's width. */
@@ -244,7 +254,7 @@ export function taskFiles(pfs: ProcFs, k: Kernel, base: string, g: ThreadGroup, 
       const f = memoryFigures(leader());
       const p = (n: number) => Math.ceil(n / 4096);
       // The third figure is the resident pages backed by a file or shmem (Linux's "shared").
-      return `${p(f.size)} ${p(f.rss)} ${p(f.file + f.shmem)} ${p(f.exe)} 0 ${p(f.data + f.stack)} 0\n`;
+      return `${p(f.size)} ${p(f.rss)} ${p(f.file + f.shmem)} ${p(f.text)} 0 ${p(f.data + f.stack)} 0\n`;
     }),
   ];
 }
