@@ -6,6 +6,9 @@
  * outside that script never installs the cache it wrote (only the script renames one
  * into place, after V8 has accepted it).
  *
+ * A running sandbox process compiles from a mapping of its bundle, which a rebuild (a
+ * rename over the file) leaves to it.
+ *
  * Each case works on a copy of the built tree in a temporary directory (bundles copied,
  * so they carry new mtimes and caches of their own; the rest hard-linked), so that the
  * tree's dist/ is never touched.
@@ -126,5 +129,41 @@ describe('the sandbox processes’ code caches', () => {
       // ...and nothing named as a cache the launcher would load.
       expect(fs.existsSync(cacheOf(dist, b))).toBe(false);
     }
+  });
+
+  test('a running sentry and gofer map their bundle and code cache, and keep them when the build replaces the files', async () => {
+    const dist = path.join(tmp, 'dist');
+    const warm = rt.run('run', '--bundle', rt.bundle('t', ['true']), `cc-warm-${process.pid}`);
+    expect(warm.status).toBe(0); // writes the caches (at the pivot), which the next start maps
+    const id = `cc-map-${process.pid}`;
+    const c = rt.run('run', '--detach', '--bundle', rt.bundle('s', ['sleep', '60']), id);
+    expect(c.stderr).toBe('');
+    expect(c.status).toBe(0);
+    const sentry = JSON.parse(rt.run('state', id).stdout).pid as number;
+    const gofer = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((p) => {
+      try {
+        const args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return args.includes(bin) && args.includes('gofer');
+      } catch {
+        return false;
+      }
+    });
+    expect(gofer).toBeDefined();
+    const mapped = (pid: number) => fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter((f) => f.startsWith(dist));
+    // The source stays mapped for the process's life (V8 compiles from it); the cache until
+    // a collection finds its Buffer unused (the idle one may have run by now).
+    expect(mapped(sentry)).toContain(path.join(dist, 'sentry.js'));
+    expect(mapped(sentry).every((f) => f === path.join(dist, 'sentry.js') || f === cacheOf(dist, 'sentry.js'))).toBe(true);
+    expect(mapped(gofer!)).toContain(path.join(dist, 'gofer.js'));
+    // A rebuild replaces the bundle by rename (scripts/build.mjs): the sentry keeps the text
+    // it maps, and goes on compiling from it (an exec runs code it had not compiled yet).
+    const old = path.join(dist, 'sentry.js');
+    fs.writeFileSync(`${old}.new`, `${fs.readFileSync(old, 'latin1')}\n// rebuilt\n`, 'latin1');
+    fs.renameSync(`${old}.new`, old);
+    expect(mapped(sentry)).toContain(`${old} (deleted)`);
+    const e = rt.run('exec', id, 'sh', '-c', 'echo $((6 * 7)) > /tmp/x && cat /tmp/x && ls / | wc -l');
+    expect(e.stderr).toBe('');
+    expect(e.stdout.split('\n')[0]).toBe('42');
+    expect(rt.run('kill', id, 'KILL').status).toBe(0);
   });
 });
