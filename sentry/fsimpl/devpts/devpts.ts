@@ -67,6 +67,13 @@ onSessionLeaderExit((k, sid) => {
   for (const p of liveOf.get(k) ?? []) p.disassociate(sid, true);
 });
 
+/** controllingPtyOf is the pair session sid controls, as /proc/<pid>/stat names it: its
+ * index (the N of /dev/pts/N, device 136:N) and foreground process group (0: none). */
+export function controllingPtyOf(k: Kernel, sid: number): { index: number; foreground: number } | undefined {
+  const p = ptyOfSession(k, sid);
+  return p ? { index: p.index, foreground: p.fg } : undefined;
+}
+
 /** openControllingPty opens, for /dev/tty (`node` at `loc`), the slave of the pair that
  * session sid controls (TIOCSCTTY), or returns undefined when it controls none. */
 export function openControllingPty(k: Kernel, sid: number, node: Inode, loc: Location, flags: number): FileDescription | undefined {

@@ -13,6 +13,8 @@ import { Errno, fail } from '../../kernel/errors';
 import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { mountTable } from '../../kernel/mount-namespaces';
 import { mayAccess } from '../../kernel/ptrace';
+import { isControllingTerminal } from '../../kernel/process-group';
+import { controllingPtyOf } from '../devpts/devpts';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import { EpollFile } from '../anon/epoll';
@@ -143,7 +145,10 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const x = mm?.execLayout;
       const code = mm ? (permitted ? `${x!.startCode} ${x!.endCode} ${x!.startStack}` : '1 1 0') : '0 0 0';
       const data = permitted ? `${x!.startData} ${x!.endData} ${mm!.brkStart} ${mm!.argStart} ${mm!.argEnd} ${mm!.envStart} ${mm!.envEnd}` : '0 0 0 0 0 0 0';
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} 0 -1 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 ${data} 0\n`;
+      const tty = ttyOf(k, g);
+      const ttyNr = tty ? encodeDev(PTS_MAJOR, tty.index) : 0;
+      const tpgid = tty ? (tty.foreground ? globalIn(ns, tty.foreground) : 0) : -1;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} ${ttyNr} ${tpgid} 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 ${data} 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, (reader) => {
       const t = leader();
@@ -259,4 +264,25 @@ function memRange(t: Task | undefined, which: 'arg' | 'env'): Buffer {
   } catch {
     return Buffer.alloc(0);
   }
+}
+
+/** PTS_MAJOR is the pseudo-terminal slaves' major device number (/dev/pts/N is 136:N). */
+const PTS_MAJOR = 136;
+
+/** encodeDev is Linux's new_encode_dev: a device number as /proc/<pid>/stat's tty_nr shows it. */
+function encodeDev(major: number, minor: number): number {
+  return (minor & 0xff) + major * 256 + (minor & ~0xff) * 4096;
+}
+
+/**
+ * ttyOf is process g's controlling terminal, if it has one: the terminal its session
+ * controls (a terminal of the runtime's, or a pair made in the sandbox), unless g gave it
+ * up (TIOCNOTTY); its index names /dev/pts/N, and its foreground process group is the
+ * kernel's pid (0: none).
+ */
+function ttyOf(k: Kernel, g: ThreadGroup): { index: number; foreground: number } | undefined {
+  if (g.zombie || !isControllingTerminal(g, g.sid)) return undefined;
+  const term = k.controllingTerminal(g.sid);
+  if (term) return { index: term.index, foreground: term.foreground };
+  return controllingPtyOf(k, g.sid);
 }
