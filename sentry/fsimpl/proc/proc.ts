@@ -14,6 +14,7 @@ import { groupTimes, taskTimes } from '../../kernel/cputime';
 import { mountTable } from '../../kernel/mount-namespaces';
 import { mayAccess } from '../../kernel/ptrace';
 import { isControllingTerminal } from '../../kernel/process-group';
+import { isRealtime } from '../../kernel/sched-policy';
 import { controllingPtyOf } from '../devpts/devpts';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOCTTY, O_TRUNC, type FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
@@ -136,7 +137,11 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       // Times in clock ticks (USER_HZ 100): the thread's own in task/<tid>, else the process's.
       const own = thread ? taskTimes(thread) : groupTimes(g);
       const nice = t?.nice ?? 0;
-      const times = `${ticks(own.user)} ${ticks(own.sys)} ${ticks(g.cpu.children.user)} ${ticks(g.cpu.children.sys)} ${20 + nice} ${nice}`;
+      // Linux's task_prio: 20 + nice, or -1 - the real-time priority; rt_priority and policy (fields 40, 41) follow.
+      const sched = (thread ?? t)?.sched;
+      const rt = sched !== undefined && isRealtime(sched.policy);
+      const prio = rt ? -1 - sched.priority : 20 + nice;
+      const times = `${ticks(own.user)} ${ticks(own.sys)} ${ticks(g.cpu.children.user)} ${ticks(g.cpu.children.sys)} ${prio} ${nice}`;
       // The address space's layout (fields 26-28 and 45-51) only for a reader with ptrace's
       // read access, as Linux's do_task_stat: others read 1 1 0 and zeros.
       const mm = !g.zombie && t ? t.mm : null;
@@ -148,7 +153,7 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const tty = ttyOf(k, g);
       const ttyNr = tty ? encodeDev(PTS_MAJOR, tty.index) : 0;
       const tpgid = tty ? (tty.foreground ? globalIn(ns, tty.foreground) : 0) : -1;
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} ${ttyNr} ${tpgid} 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 ${data} 0\n`;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} ${ttyNr} ${tpgid} 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 0 0 0 0 0 0 0 17 0 ${rt ? sched.priority : 0} ${sched?.policy ?? 0} 0 0 0 ${data} 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, (reader) => {
       const t = leader();

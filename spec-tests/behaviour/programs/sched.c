@@ -49,6 +49,22 @@ static void getsched(const char *what, pid_t pid) {
   say("sched_getscheduler %s: %s", what, r < 0 ? errname(errno) : policy_name(r));
 }
 
+/* statsched prints /proc/self/stat's priority (field 18), rt_priority (40) and policy (41). */
+static void statsched(const char *what) {
+  char buf[4096];
+  FILE *f = fopen("/proc/self/stat", "r");
+  check(f != NULL, "open /proc/self/stat");
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *s = strrchr(buf, ')');
+  check(s != NULL, "parse /proc/self/stat");
+  long long v[53] = {0};
+  int field = 3;
+  for (char *t = strtok(s + 2, " \n"); t && field <= 52; t = strtok(NULL, " \n"), field++) v[field] = strtoll(t, NULL, 10);
+  say("stat %s: priority %lld, rt_priority %lld, policy %lld", what, v[18], v[40], v[41]);
+}
+
 static long setsched(pid_t pid, int policy, int prio) {
   struct sched_param sp = {.sched_priority = prio};
   return syscall(SYS_sched_setscheduler, pid, policy, &sp);
@@ -93,6 +109,7 @@ static void policies(void) {
   getsched("of a missing pid", 4000000);
   say("SCHED_BATCH: %s", result(setsched(0, SCHED_BATCH, 0)));
   getsched("after SCHED_BATCH", 0);
+  statsched("after SCHED_BATCH");
   in_child(child_getsched);
   say("SCHED_OTHER|SCHED_RESET_ON_FORK: %s", result(setsched(0, SCHED_OTHER | SCHED_RESET_ON_FORK, 0)));
   getsched("now", 0);
@@ -124,6 +141,7 @@ static void nobody(void) {
   getsched("by nobody of root's process", root_pid);
   say("nobody: SCHED_IDLE: %s", result(setsched(0, SCHED_IDLE, 0)));
   getsched("by nobody", 0);
+  statsched("by nobody after SCHED_IDLE");
   say("nobody: back from SCHED_IDLE to SCHED_OTHER with RLIMIT_NICE 0: %s", result(setsched(0, SCHED_OTHER, 0)));
   say("nobody: SCHED_IDLE|SCHED_RESET_ON_FORK: %s", result(setsched(0, SCHED_IDLE | SCHED_RESET_ON_FORK, 0)));
   say("nobody: clearing SCHED_RESET_ON_FORK: %s", result(setsched(0, SCHED_IDLE, 0)));
