@@ -81,11 +81,15 @@ wait
 dpkg --admindir=/work/dpkg --log=/work/dpkg.log --configure -a 2>&1 && echo "after the holder exited: ok"
 `;
 
+// dpkg --configure -a reads its whole database twice: past the default 30 s on a loaded
+// 2-CPU machine (a CI run at load 10 was killed there, which said nothing about dpkg).
+const DPKG_RUN = { timeoutMs: 120_000 };
+
 test('dpkg: its lock held by another process is refused with the holder\'s pid, under tvisor as under runc', () => {
-  const runc = runDebian('runc', DPKG_SCRIPT);
+  const runc = runDebian('runc', DPKG_SCRIPT, DPKG_RUN);
   expect(runc.status).toBe(0);
   expect(runc.stdout).toContain('dpkg: error: dpkg frontend lock was locked by another process with pid of the holder\n');
   expect(runc.stdout).toContain('status 2\nafter the holder exited: ok\n');
-  const tvisor = runDebian('tvisor', DPKG_SCRIPT);
+  const tvisor = runDebian('tvisor', DPKG_SCRIPT, DPKG_RUN);
   expect({ stdout: tvisor.stdout, stderr: tvisor.stderr, status: tvisor.status }).toEqual({ stdout: runc.stdout, stderr: runc.stderr, status: runc.status });
 });
