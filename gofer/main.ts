@@ -33,7 +33,7 @@ import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
 import { phasesStart } from '../native/phases';
 import { loadFsAddon } from '../native/fs/fs-native';
-import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { installProgram, precompiledProgram, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp-program';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 import { profileMark } from '../native/startup-profile';
@@ -164,9 +164,18 @@ export async function main(argv: string[]): Promise<number> {
   // capabilities (with --confine), and keeps to its allowlist of host syscalls.
   try {
     const mode = opts['host-seccomp'] as SeccompMode;
-    // The syscall names are for the trap mode's message only: the table is not loaded otherwise (~2 MB of the gofer's memory).
-    const names = mode === 'trap' ? (await import('../sentry/syscalls/linux/table/syscalls')).SYSCALLS.map((s) => s?.name) : [];
-    const seccomp = prepareSeccomp('gofer', { mode, names });
+    // The bundle's own program (kill mode) needs neither the host-syscall table nor the
+    // BPF compiler: they are evaluated only for another mode (their top-level tables were
+    // most of what the gofer's bundle evaluation allocated).
+    const pre = precompiledProgram('gofer', mode, -1);
+    let seccomp: () => void;
+    if (pre) {
+      seccomp = () => installProgram(pre);
+    } else {
+      // The syscall names are for the trap mode's message only: the table is not loaded otherwise (~2 MB of the gofer's memory).
+      const names = mode === 'trap' ? (await import('../sentry/syscalls/linux/table/syscalls')).SYSCALLS.map((s) => s?.name) : [];
+      seccomp = (await import('../native/confine/seccomp')).prepareSeccomp('gofer', { mode, names });
+    }
     profileMark('seccomp-prepared');
     if (opts.confine) {
       pivotToEmptyRoot();
