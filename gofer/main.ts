@@ -20,7 +20,6 @@
  * that add a pod member's exports and 9P connection (server/members.ts); it still exits
  * when its last 9P connection closes.
  */
-import { parseArgs } from 'node:util';
 import { unlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { listenUnix } from '../native/unixsock';
@@ -50,39 +49,84 @@ client, never leaves an export through "..", and answers EROFS to every change o
 read-only export.`;
 
 /** UsageError is a bad command line: one line for the person who typed it. */
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      root: { type: 'string' },
-      socket: { type: 'string' },
-      fd: { type: 'string' },
-      ro: { type: 'boolean', default: false },
-      export: { type: 'string', multiple: true, default: [] },
-      'export-ro': { type: 'string', multiple: true, default: [] },
-      'uid-map': { type: 'string', multiple: true, default: [] },
-      'gid-map': { type: 'string', multiple: true, default: [] },
-      debug: { type: 'boolean', default: false },
-      'log-format': { type: 'string', default: 'text' },
-      'host-seccomp': { type: 'string' },
-      confine: { type: 'boolean', default: false },
-      control: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  return values;
+/** GoferOptions is the gofer's command line, parsed. */
+export interface GoferOptions {
+  root?: string;
+  socket?: string;
+  fd?: string;
+  ro: boolean;
+  export: string[];
+  'export-ro': string[];
+  'uid-map': string[];
+  'gid-map': string[];
+  debug: boolean;
+  'log-format': string;
+  'host-seccomp'?: string;
+  confine: boolean;
+  control?: string;
+  help: boolean;
+}
+
+/** OPTION_KINDS says what each of the gofer's options takes: nothing (a flag), one value, or a value each time it is given. */
+const OPTION_KINDS: Readonly<Record<string, 'flag' | 'value' | 'list'>> = {
+  root: 'value', socket: 'value', fd: 'value', ro: 'flag', export: 'list', 'export-ro': 'list', 'uid-map': 'list',
+  'gid-map': 'list', debug: 'flag', 'log-format': 'value', 'host-seccomp': 'value', confine: 'flag', control: 'value',
+  help: 'flag',
+};
+
+/**
+ * parseGoferArgs reads the command line strictly, as node:util's parseArgs did (which cost each
+ * gofer start the loading of its module): `--name VALUE` or `--name=VALUE`, a flag without a
+ * value, `-h` for --help, no positional argument, and a value starting with "-" only in the
+ * `=` form.
+ */
+export function parseGoferArgs(argv: string[]): GoferOptions {
+  const o: GoferOptions = {
+    ro: false, export: [], 'export-ro': [], 'uid-map': [], 'gid-map': [], debug: false, 'log-format': 'text', confine: false, help: false,
+  };
+  const values = o as unknown as Record<string, string | string[] | boolean>;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') {
+      o.help = true;
+      continue;
+    }
+    if (arg === '--') {
+      if (i + 1 < argv.length) throw new UsageError(`unexpected argument "${argv[i + 1]}": the gofer takes none`);
+      break;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(arg.startsWith('-') ? `unknown option "${arg}"` : `unexpected argument "${arg}": the gofer takes none`);
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const kind = Object.hasOwn(OPTION_KINDS, name) ? OPTION_KINDS[name] : undefined;
+    if (!kind) throw new UsageError(`unknown option "--${name}"`);
+    if (kind === 'flag') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      values[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i];
+      if (value.startsWith('-')) throw new UsageError(`--${name} "${value}": a value starting with "-" is given as --${name}=${value}`);
+    }
+    if (kind === 'list') (values[name] as string[]).push(value);
+    else values[name] = value;
+  }
+  return o;
 }
 
 /** main runs the gofer; it resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   profileMark('main');
-  let opts: ReturnType<typeof parse>;
+  let opts: GoferOptions;
   try {
-    opts = parse(argv);
+    opts = parseGoferArgs(argv);
     if (opts.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
