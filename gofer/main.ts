@@ -20,7 +20,6 @@
  * that add a pod member's exports and 9P connection (server/members.ts); it still exits
  * when its last 9P connection closes.
  */
-import { parseArgs } from 'node:util';
 import { unlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { listenUnix } from '../native/unixsock';
@@ -33,7 +32,7 @@ import { restoreOwn } from './hostfs/creds';
 import { lineLogger } from './log';
 import { phasesStart } from '../native/phases';
 import { loadFsAddon } from '../native/fs/fs-native';
-import { prepareSeccomp, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp';
+import { installProgram, precompiledProgram, SECCOMP_MODES, type SeccompMode } from '../native/confine/seccomp-program';
 import { pivotToEmptyRoot } from '../native/confine/root';
 import { GOFER_CAPABILITIES, keepCapabilities } from '../native/confine/credentials';
 import { profileMark } from '../native/startup-profile';
@@ -49,40 +48,94 @@ Serves DIR (and each export) over 9P2000.L. The gofer never follows a symlink fo
 client, never leaves an export through "..", and answers EROFS to every change of a
 read-only export.`;
 
-/** UsageError is a bad command line: one line for the person who typed it. */
-class UsageError extends Error {}
+/**
+ * IDLE_GC_DELAY_MS is how long after its confinement the gofer arms its idle collection
+ * (native/idle-gc.ts). Armed at once, its first idle window ended while short containers
+ * still ran, under load most of all: 20+20 interleaved `run`s of busybox `true` at a load of
+ * 8-9 (process accounting), the gofer's CPU was 0.845x main's without the collection and
+ * 0.969x with it (a LowMemoryNotification costs it 40-70 ms of wall time there).
+ */
+const IDLE_GC_DELAY_MS = 1000;
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      root: { type: 'string' },
-      socket: { type: 'string' },
-      fd: { type: 'string' },
-      ro: { type: 'boolean', default: false },
-      export: { type: 'string', multiple: true, default: [] },
-      'export-ro': { type: 'string', multiple: true, default: [] },
-      'uid-map': { type: 'string', multiple: true, default: [] },
-      'gid-map': { type: 'string', multiple: true, default: [] },
-      debug: { type: 'boolean', default: false },
-      'log-format': { type: 'string', default: 'text' },
-      'host-seccomp': { type: 'string' },
-      confine: { type: 'boolean', default: false },
-      control: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  return values;
+/** UsageError is a bad command line: one line for the person who typed it. */
+export class UsageError extends Error {}
+
+/** GoferOptions is the gofer's command line, parsed. */
+export interface GoferOptions {
+  root?: string;
+  socket?: string;
+  fd?: string;
+  ro: boolean;
+  export: string[];
+  'export-ro': string[];
+  'uid-map': string[];
+  'gid-map': string[];
+  debug: boolean;
+  'log-format': string;
+  'host-seccomp'?: string;
+  confine: boolean;
+  control?: string;
+  help: boolean;
+}
+
+/** OPTION_KINDS says what each of the gofer's options takes: nothing (a flag), one value, or a value each time it is given. */
+const OPTION_KINDS: Readonly<Record<string, 'flag' | 'value' | 'list'>> = {
+  root: 'value', socket: 'value', fd: 'value', ro: 'flag', export: 'list', 'export-ro': 'list', 'uid-map': 'list',
+  'gid-map': 'list', debug: 'flag', 'log-format': 'value', 'host-seccomp': 'value', confine: 'flag', control: 'value',
+  help: 'flag',
+};
+
+/**
+ * parseGoferArgs reads the command line strictly, as node:util's parseArgs did (which cost each
+ * gofer start the loading of its module): `--name VALUE` or `--name=VALUE`, a flag without a
+ * value, `-h` for --help, no positional argument, and a value starting with "-" only in the
+ * `=` form.
+ */
+export function parseGoferArgs(argv: string[]): GoferOptions {
+  const o: GoferOptions = {
+    ro: false, export: [], 'export-ro': [], 'uid-map': [], 'gid-map': [], debug: false, 'log-format': 'text', confine: false, help: false,
+  };
+  const values = o as unknown as Record<string, string | string[] | boolean>;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') {
+      o.help = true;
+      continue;
+    }
+    if (arg === '--') {
+      if (i + 1 < argv.length) throw new UsageError(`unexpected argument "${argv[i + 1]}": the gofer takes none`);
+      break;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(arg.startsWith('-') ? `unknown option "${arg}"` : `unexpected argument "${arg}": the gofer takes none`);
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const kind = Object.hasOwn(OPTION_KINDS, name) ? OPTION_KINDS[name] : undefined;
+    if (!kind) throw new UsageError(`unknown option "--${name}"`);
+    if (kind === 'flag') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      values[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i];
+      if (value.startsWith('-')) throw new UsageError(`--${name} "${value}": a value starting with "-" is given as --${name}=${value}`);
+    }
+    if (kind === 'list') (values[name] as string[]).push(value);
+    else values[name] = value;
+  }
+  return o;
 }
 
 /** main runs the gofer; it resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   profileMark('main');
-  let opts: ReturnType<typeof parse>;
+  let opts: GoferOptions;
   try {
-    opts = parse(argv);
+    opts = parseGoferArgs(argv);
     if (opts.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -164,9 +217,18 @@ export async function main(argv: string[]): Promise<number> {
   // capabilities (with --confine), and keeps to its allowlist of host syscalls.
   try {
     const mode = opts['host-seccomp'] as SeccompMode;
-    // The syscall names are for the trap mode's message only: the table is not loaded otherwise (~2 MB of the gofer's memory).
-    const names = mode === 'trap' ? (await import('../sentry/syscalls/linux/table/syscalls')).SYSCALLS.map((s) => s?.name) : [];
-    const seccomp = prepareSeccomp('gofer', { mode, names });
+    // The bundle's own program (kill mode) needs neither the host-syscall table nor the
+    // BPF compiler: they are evaluated only for another mode (their top-level tables were
+    // most of what the gofer's bundle evaluation allocated).
+    const pre = precompiledProgram('gofer', mode, -1);
+    let seccomp: () => void;
+    if (pre) {
+      seccomp = () => installProgram(pre);
+    } else {
+      // The syscall names are for the trap mode's message only: the table is not loaded otherwise (~2 MB of the gofer's memory).
+      const names = mode === 'trap' ? (await import('../sentry/syscalls/linux/table/syscalls')).SYSCALLS.map((s) => s?.name) : [];
+      seccomp = (await import('../native/confine/seccomp')).prepareSeccomp('gofer', { mode, names });
+    }
     profileMark('seccomp-prepared');
     if (opts.confine) {
       pivotToEmptyRoot();
@@ -180,8 +242,10 @@ export async function main(argv: string[]): Promise<number> {
     profileMark('confined');
     startMemoryReport(); // make profile-memory's debug switch (native/memory-report.ts)
     // Its start's garbage and young generation, given back once idle (its main thread's
-    // CPU time tells: it waits in poll(2) from JavaScript, which libuv counts as busy).
-    scheduleIdleGc((m) => log.debug(m), 'cpu');
+    // CPU time tells: it waits in poll(2) from JavaScript, which libuv counts as busy),
+    // armed IDLE_GC_DELAY_MS from now: a short-lived container's gofer (`run` of `true`)
+    // has ended by then instead of collecting a heap it is about to give back whole.
+    setTimeout(() => scheduleIdleGc((m) => log.debug(m), 'cpu'), IDLE_GC_DELAY_MS).unref();
   } catch (e) {
     process.stderr.write(`tvisor gofer: cannot confine the gofer: ${(e as Error).message}\n`);
     return 1;

@@ -6,7 +6,7 @@
  * stub binary). With `pts`, the new root holds one directory, a private devpts instance
  * (`/pts/ptmx`), from which the sentry opens the terminals of later `exec -t`.
  */
-import * as fs from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { check, libcFunc } from '../libc';
 import { writeCodeCacheNow } from '../code-cache';
 
@@ -39,7 +39,7 @@ export function pivotToEmptyRoot(o: { pts?: boolean } = {}): void {
   // mount namespace, which holds nothing the host sees (all of it private).
   check(`mount tmpfs on ${over}`, mount('tvisor', over, 'tmpfs', flags, 'mode=0555,size=16k,nr_inodes=8') as number);
   if (o.pts) {
-    fs.mkdirSync(`${over}/pts`, { mode: 0o755 });
+    mkdirSync(`${over}/pts`, { mode: 0o755 });
     check('mount devpts', mount('devpts', `${over}/pts`, 'devpts', MS_NOSUID | MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620') as number);
   }
   check('remount the new root read-only', mount(null, over, null, MS_REMOUNT | MS_RDONLY | flags, null) as number);

@@ -12,24 +12,16 @@
  *   log    SECCOMP_RET_LOG: the call goes through and the kernel reports it in its audit
  *          log (dmesg: `type=1326 ... syscall=N`; it drops reports under load).
  */
-import { HostError, lastErrno, libcFunc } from '../libc';
-import koffi from '../koffi';
+import { HostError } from '../libc';
 import { loadPtraceAddon } from '../ptrace/ptrace-native';
 import { compileFilter, encodeFilter, RET, type Insn, type IpRange, type Rule } from './bpf';
 import { hostSyscallsOf, type RuntimeValues } from './host-syscalls';
+import { installProgram, precompiledProgram, SECCOMP_MODES, STUB_FD_PLACEHOLDER, type SeccompMode } from './seccomp-program';
 
-/** SeccompMode says what a filter does with a call it does not allow (see the module comment). */
-export type SeccompMode = 'kill' | 'trap' | 'log';
-
-/** SECCOMP_MODES lists the modes a command line may name. */
-export const SECCOMP_MODES: readonly SeccompMode[] = ['kill', 'trap', 'log'];
+export { SECCOMP_MODES, STUB_FD_PLACEHOLDER, withStubFd, type SeccompMode } from './seccomp-program';
 
 const ENOSYS = 38;
 const ALL = (1n << 64n) - 1n;
-const PR_SET_NO_NEW_PRIVS = 38;
-const SYS_seccomp = 317;
-const SECCOMP_SET_MODE_FILTER = 1;
-const SECCOMP_FILTER_FLAG_TSYNC = 1;
 
 const DEFAULT: Readonly<Record<SeccompMode, number>> = { kill: RET.KILL_PROCESS, trap: RET.TRAP, log: RET.LOG };
 
@@ -63,9 +55,6 @@ export function filterFor(who: 'sentry' | 'gofer', mode: SeccompMode, values: Ru
   return compileFilter(rulesFor(who, values), DEFAULT[mode], who === 'sentry' ? [VSYSCALL_PAGE] : []);
 }
 
-/** STUB_FD_PLACEHOLDER stands for the sentry's stub descriptor in programs compiled ahead of time. */
-export const STUB_FD_PLACEHOLDER = 0x7ffffff0;
-
 /**
  * precompile compiles `who`'s program in each of `modes` (default: all), with the
  * placeholder for runtime values, as base64 keyed `who:mode`. scripts/build.mjs embeds the
@@ -79,18 +68,9 @@ export function precompile(who: 'sentry' | 'gofer', modes: readonly SeccompMode[
   return out;
 }
 
-/** withStubFd puts the stub descriptor in place of the placeholder in an encoded program. */
-export function withStubFd(prog: Buffer, stubFd: number): Buffer {
-  for (let o = 4; o < prog.length; o += 8) if (prog.readUInt32LE(o) === STUB_FD_PLACEHOLDER) prog.writeUInt32LE(stubFd >>> 0, o);
-  return prog;
-}
-
 /** programFor returns `who`'s encoded program: the bundle's precompiled one when there is one. */
 function programFor(who: 'sentry' | 'gofer', mode: SeccompMode, values: RuntimeValues): Buffer {
-  const pre = process.env.TVISOR_HOST_FILTERS;
-  const b64 = pre ? (JSON.parse(pre) as Record<string, string>)[`${who}:${mode}`] : undefined;
-  if (b64) return withStubFd(Buffer.from(b64, 'base64'), values.stubFd);
-  return encodeFilter(filterFor(who, mode, values));
+  return precompiledProgram(who, mode, values.stubFd) ?? encodeFilter(filterFor(who, mode, values));
 }
 
 /** ConfineOptions say how to report what the filter refuses. */
@@ -115,7 +95,7 @@ export function prepareSeccomp(who: 'sentry' | 'gofer', o: ConfineOptions): () =
     if (r < 0) throw new HostError('sigaction(SIGSYS)', -r);
   }
   const prog = programFor(who, o.mode, o.values ?? { stubFd: -1 });
-  return () => install(prog);
+  return () => installProgram(prog);
 }
 
 /**
@@ -124,21 +104,4 @@ export function prepareSeccomp(who: 'sentry' | 'gofer', o: ConfineOptions): () =
  */
 export function installSeccomp(who: 'sentry' | 'gofer', o: ConfineOptions): void {
   prepareSeccomp(who, o)();
-}
-
-/** install applies a compiled program to every thread, with no_new_privs. */
-function install(prog: Buffer): void {
-  // struct sock_fprog: unsigned short len; (6 bytes padding) struct sock_filter *filter.
-  const fprog = Buffer.alloc(16);
-  fprog.writeUInt16LE(prog.length / 8, 0);
-  fprog.writeBigUInt64LE(BigInt(koffi.address(prog)), 8);
-  // SAFETY: prctl with constant arguments; only ever tightens what this process may do.
-  if ((libcFunc('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) < 0) {
-    throw new HostError('prctl(PR_SET_NO_NEW_PRIVS)', lastErrno());
-  }
-  // SAFETY: fprog points at `prog`, alive for the call; the kernel copies the program.
-  // With TSYNC a positive result is the id of a thread that could not be synchronised.
-  const r = Number(libcFunc('long syscall(long nr, unsigned int op, unsigned int flags, void *prog)')(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog));
-  if (r < 0) throw new HostError('seccomp(SECCOMP_SET_MODE_FILTER)', lastErrno());
-  if (r > 0) throw new Error(`seccomp: thread ${r} could not take the filter`);
 }
