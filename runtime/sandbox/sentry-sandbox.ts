@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
-import { sha256Hex } from '../container/store';
+import { sha256Hex } from '../container/sha256';
 import { GOFER_CONTROL_SOCKET, spawnGoferOn } from '../../sentry/gofer-launch';
 import { SANDBOX_MALLOC_ENV, sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
