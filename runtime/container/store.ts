@@ -23,6 +23,7 @@ import type { Spec } from '../../oci/config';
 import type { Status } from '../../oci/state';
 import { ContainerError, ExistsError, NotExistError } from './errors';
 import { FileLock } from './lock';
+import { removeFile, removeTree } from './remove';
 import { sha256Hex } from './sha256';
 
 /** ContainerRecord is what tvisor persists about a container in state.json. */
@@ -122,8 +123,8 @@ export class StateStore {
       return lock!;
     } catch (err) {
       lock?.release();
-      fs.rmSync(tmp, { recursive: true, force: true });
-      if (madeAlias && !(err instanceof ExistsError)) fs.rmSync(this.aliasPath(record.id), { force: true });
+      removeTree(tmp);
+      if (madeAlias && !(err instanceof ExistsError)) removeFile(this.aliasPath(record.id));
       throw err;
     }
   }
@@ -168,8 +169,8 @@ export class StateStore {
 
   /** remove deletes the container directory; the caller holds the container's lock. */
   remove(id: string): void {
-    fs.rmSync(this.aliasPath(id), { force: true });
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    removeFile(this.aliasPath(id));
+    removeTree(this.dir(id));
   }
 
   /** list returns the ids of the containers under --root, sorted. */
@@ -215,7 +216,7 @@ export function writeAtomic(file: string, data: string, mode = 0o600): void {
   try {
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    removeFile(tmp);
     throw err;
   }
 }

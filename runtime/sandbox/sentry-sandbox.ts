@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
+import { removeFile } from '../container/remove';
 import { sha256Hex } from '../container/sha256';
 import { GOFER_CONTROL_SOCKET, spawnGoferOn } from '../../sentry/gofer-launch';
 import { SANDBOX_MALLOC_ENV, sentryNodeFlags } from '../../sentry/limits';
@@ -462,7 +463,7 @@ export class SentrySandbox implements Sandbox {
       }
     }
     // A confined sentry cannot remove its sockets itself (it has no path to them).
-    for (const f of [CONTROL, `${CONTROL}.exec`, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
+    for (const f of [CONTROL, `${CONTROL}.exec`, EXIT_STATUS]) removeFile(path.join(ref.stateDir, f));
     const lifeline = this.lifelines.get(ref.pid);
     if (lifeline !== undefined) {
       this.lifelines.delete(ref.pid);
