@@ -8,7 +8,9 @@
  * are gone, or `close` after a chunk), it keeps the event loop, and so the process, alive.
  * Reads are one at a time; `onData` and `onEnd` run on the event loop.
  */
-import * as fs from 'node:fs';
+// node:fs's functions by name: a namespace import costs esbuild's __toESM a copy of all of
+// node:fs's exports, and enough of those make V8 optimize __copyProps in every CLI start.
+import { closeSync, read } from 'node:fs';
 
 /** PipeReader hands each chunk of a pipe to onData as text, then calls onEnd once (with the error, if any). */
 export class PipeReader {
@@ -26,7 +28,7 @@ export class PipeReader {
 
   private next(): void {
     this.reading = true;
-    fs.read(this.fd, this.buf, 0, this.buf.length, null, (err, n) => {
+    read(this.fd, this.buf, 0, this.buf.length, null, (err, n) => {
       this.reading = false;
       if (this.closed) {
         this.closeNow();
@@ -53,7 +55,7 @@ export class PipeReader {
   private closeNow(): void {
     if (this.reading || this.fd < 0) return;
     try {
-      fs.closeSync(this.fd);
+      closeSync(this.fd);
     } catch {
       // closed already
     }
