@@ -100,9 +100,18 @@ describe('state, list, kill, delete, start on unknown ids', () => {
   });
   test('the bundles make no dynamic import() (bin/tvisor runs them through vm.Script, which has no loader for it)', () => {
     const dist = path.resolve(__dirname, '..', 'dist');
-    for (const f of ['tvisor.js', 'sentry.js', 'gofer.js']) {
+    for (const f of ['tvisor.js', 'tvisor-yargs.js', 'tvisor-winston.js', 'sentry.js', 'gofer.js']) {
       expect(fs.readFileSync(path.join(dist, f), 'utf8')).not.toMatch(/\bimport\(\s*["'`]/);
     }
+  });
+  test("the CLI's bundle requires yargs and winston from their own bundles beside it, and holds neither", () => {
+    const dist = path.resolve(__dirname, '..', 'dist');
+    const cli = fs.readFileSync(path.join(dist, 'tvisor.js'), 'latin1');
+    expect([...cli.matchAll(/require\("(\.\/tvisor-[a-z]+\.js)"\)/g)].map((m) => m[1]).sort()).toEqual(['./tvisor-winston.js', './tvisor-yargs.js']);
+    // Their sources' own markers: yargs-parser's and winston's logform.
+    expect(cli).not.toMatch(/node_modules\/(yargs|yargs-parser|winston|logform)\//);
+    expect(fs.readFileSync(path.join(dist, 'tvisor-yargs.js'), 'latin1')).toMatch(/node_modules\/yargs-parser\//);
+    expect(fs.readFileSync(path.join(dist, 'tvisor-winston.js'), 'latin1')).toMatch(/node_modules\/logform\//);
   });
   test('the bundles are ASCII (one other character makes V8 hold the whole source as a two-byte string: slower to decode and hash at every start)', () => {
     const dist = path.resolve(__dirname, '..', 'dist');
@@ -224,7 +233,8 @@ describe('install and uninstall', () => {
 describe('what a lifecycle command loads', () => {
   // net (with the streams under it), crypto and child_process cost a few ms each at every
   // start: the lifecycle commands load each only on the path that uses it (a sentry's
-  // socket, a detached exec's random name, a hook, ps). The commands run on a --root
+  // socket, a detached exec's random name, a hook, ps); yargs and winston (bundles of their
+  // own, scripts/build.mjs) only for a line the lean parser leaves to yargs, and an event logged. The commands run on a --root
   // without the container, which takes each up to its state lookup.
   const bin = path.join(__dirname, '..', 'bin', 'tvisor');
   const ALL = ['net', 'crypto', 'child_process'];
@@ -233,20 +243,21 @@ describe('what a lifecycle command loads', () => {
     ['kill', ['kill', 'nope', 'KILL'], ALL],
     ['start', ['start', 'nope'], ALL],
     ['exec', ['exec', 'nope', 'true'], ALL],
-    // delete hashes the state directory's path (store.ts: its short alias), with crypto.
-    ['delete', ['delete', 'nope'], ['net', 'child_process']],
+    // delete hashes the state directory's path (store.ts: its short alias), without crypto (sha256.ts).
+    ['delete', ['delete', 'nope'], ALL],
   ])('%s does not load what it does not use', (_name, args, unused) => {
     if (!fs.existsSync(bin) || !fs.existsSync(path.join(__dirname, '..', 'dist', 'tvisor.js'))) throw new Error('bin/tvisor is not built: run make');
     const hook = path.join(tmp, 'hook.js');
     const list = path.join(tmp, 'modules');
-    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+    // Node's built-ins, then the files required (the CLI's yargs and winston bundles among them).
+    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, [...process.moduleLoadList, ...Object.keys(require.cache).map((f) => 'File ' + require('path').basename(f))].join('\\n')));\n`);
     // stdout and stderr are files, as a pipe would load net for process.stdout itself.
     const out = fs.openSync(path.join(tmp, 'out'), 'w');
     const r = spawnSync(process.execPath, ['--require', hook, bin, '--root', root, ...args], { stdio: ['ignore', out, out] });
     fs.closeSync(out);
     expect(fs.readFileSync(path.join(tmp, 'out'), 'utf8')).toBe(`tvisor: container "nope" does not exist\n`);
     expect(r.status).not.toBe(0);
-    const loaded = fs.readFileSync(list, 'utf8').split('\n').filter((m) => unused.some((u) => m === `NativeModule ${u}`));
+    const loaded = fs.readFileSync(list, 'utf8').split('\n').filter((m) => unused.some((u) => m === `NativeModule ${u}`) || /^File tvisor-(yargs|winston)\.js$/.test(m));
     expect(loaded).toEqual([]);
   });
 });

@@ -75,7 +75,10 @@ function commandNames(c: Command): string[] {
 }
 
 async function build(argv: string[], ctx: CommandContext, outcome: { code: number }): Promise<Argv> {
-  const { default: yargs } = await import('yargs');
+  // Required, not import()ed: bundled, yargs is dist/tvisor-yargs.js beside the CLI's
+  // bundle (scripts/build.mjs), and bin/tvisor's vm.Script has no loader for import().
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yargs = require('yargs') as typeof import('yargs');
   let y = yargs(argv)
     .scriptName('tvisor')
     .usage('tvisor - an OCI container runtime with a user-space kernel\n\nUsage: tvisor [global options] <command> [command options] [arguments...]')

@@ -49,11 +49,27 @@ const hostFiltersOf = (name) => JSON.stringify(name === 'sentry' || name === 'go
 // not: it lives for one command.
 const MINIFIED = new Set(['sentry', 'gofer']);
 
+// The CLI's bundle leaves yargs and winston to bundles of their own beside it
+// (dist/tvisor-yargs.js, dist/tvisor-winston.js), loaded by the CLI on their first use:
+// they were 535 of tvisor.js's 818 KB, and bin/tvisor reads, copies and hands V8 the
+// whole bundle at every CLI start, while the commands containerd and Docker call (a plain
+// create, run, start, state, kill, delete, exec: lean-argv.ts) use neither yargs nor,
+// unless something is logged, winston. The sentry's and the gofer's keep theirs.
+const CLI_VENDOR = ['yargs', 'winston'];
+/** vendorOut is the bundle of a package the CLI loads on first use, relative to dist/tvisor.js. */
+const vendorOut = (pkg) => `tvisor-${pkg}`;
+const cliVendor = {
+  name: 'cli-vendor',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${CLI_VENDOR.join('|')})$`) }, (a) => ({ path: `./${vendorOut(a.path)}.js`, external: true }));
+  },
+};
+
 // One build per bundle: each gets its own process's seccomp program. Nothing is written in
 // place: a running sentry or gofer maps its bundle (bin/tvisor: native/heap/heap.cc's
 // mapSource) and compiles functions from it for as long as it lives, so each file is
 // replaced by rename (writeOut), and a process keeps the text it started with.
-const results = await Promise.all(Object.entries(entryPoints).map(([name, src]) => build({
+const results = await Promise.all(Object.entries(entryPoints).map(([name, src]) => [build({
   entryPoints: { [name]: src },
   outdir: 'dist',
   write: false,
@@ -64,10 +80,21 @@ const results = await Promise.all(Object.entries(entryPoints).map(([name, src]) 
   sourcemap: 'linked',
   ...(MINIFIED.has(name) ? { minifyWhitespace: true, minifySyntax: true } : {}),
   external: ['koffi', '*.node'],
+  ...(name === 'tvisor' ? { plugins: [cliVendor] } : {}),
   logLevel: 'warning',
   define: { 'process.env.TVISOR_BUNDLED': '"1"', 'process.env.TVISOR_HOST_FILTERS': JSON.stringify(hostFiltersOf(name)),
     'process.env.TVISOR_VDSO_IMAGE': JSON.stringify(vdsoImage) },
-})));
+}), ...(name !== 'tvisor' ? [] : CLI_VENDOR.map((pkg) => build({
+  stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: '.', sourcefile: `${vendorOut(pkg)}.js` },
+  outfile: `dist/${vendorOut(pkg)}.js`,
+  write: false,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+})))]).flat());
 // Each bundle is kept ASCII: a single other character (a comment esbuild keeps, a regex
 // literal it does not escape) makes the whole source a two-byte string, which bin/tvisor
 // then decodes and V8 hashes at twice the size (~1.7 ms more of every CLI start here).

@@ -1,5 +1,5 @@
 /** exec.ts is `tvisor exec`: run a new process inside a running container. */
-import * as fs from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Process, Spec, User as ProcessUser } from '../../oci/config';
 import type { Container } from '../container/container';
@@ -116,11 +116,11 @@ async function execCommand(ctx: CommandContext, args: Args): Promise<number> {
   if (args.process) {
     const file = String(args.process);
     try {
-      proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+      proc = JSON.parse(readFileSync(file, 'utf8')) as Process;
     } catch (e) {
       throw new Error(`--process ${file}: ${(e as Error).message}`);
     } finally {
-      if (args['remove-process-file']) fs.rmSync(file, { force: true });
+      if (args['remove-process-file']) rmSync(file, { force: true });
     }
     if (!Array.isArray(proc.args) || proc.args.length === 0) throw new Error(`--process ${file}: args: must be a non-empty array`);
     // As with runc, --tty given beside --process overrides process.terminal.

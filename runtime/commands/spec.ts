@@ -1,5 +1,5 @@
 /** spec.ts is `tvisor spec`: write a default config.json into the bundle (runc spec). */
-import * as fs from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { defaultSpec } from '../../oci/default-spec';
 import type { Command } from './command';
@@ -15,7 +15,7 @@ export const spec: Command = {
     const file = path.join(String(args.bundle), 'config.json');
     const text = JSON.stringify(defaultSpec({ rootless: Boolean(args.rootless) }), null, '\t');
     try {
-      fs.writeFileSync(file, text, { flag: 'wx', mode: 0o666 });
+      writeFileSync(file, text, { flag: 'wx', mode: 0o666 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw new Error(`File ${file} exists. Remove it first`);

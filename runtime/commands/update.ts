@@ -1,5 +1,5 @@
 /** update.ts is `tvisor update`: new resource limits for a container (runc update). */
-import * as fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import type { Command } from './command';
 
@@ -42,7 +42,7 @@ export const update: Command = {
     if (file !== undefined && file !== '') {
       let text: string;
       try {
-        text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+        text = readFileSync(file === '-' ? 0 : file, 'utf8');
       } catch (e) {
         throw new Error(`-r ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`);
       }

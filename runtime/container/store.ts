@@ -17,13 +17,14 @@
  * renames it into place. rename(2) refuses a non-empty target, which is what makes
  * duplicate ids fail, and no other command ever sees a half-made directory.
  */
-import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../../oci/config';
 import type { Status } from '../../oci/state';
 import { ContainerError, ExistsError, NotExistError } from './errors';
 import { FileLock } from './lock';
+import { removeFile, removeTree } from './remove';
+import { sha256Hex } from './sha256';
 
 /** ContainerRecord is what tvisor persists about a container in state.json. */
 export interface ContainerRecord {
@@ -122,8 +123,8 @@ export class StateStore {
       return lock!;
     } catch (err) {
       lock?.release();
-      fs.rmSync(tmp, { recursive: true, force: true });
-      if (madeAlias && !(err instanceof ExistsError)) fs.rmSync(this.aliasPath(record.id), { force: true });
+      removeTree(tmp);
+      if (madeAlias && !(err instanceof ExistsError)) removeFile(this.aliasPath(record.id));
       throw err;
     }
   }
@@ -168,8 +169,8 @@ export class StateStore {
 
   /** remove deletes the container directory; the caller holds the container's lock. */
   remove(id: string): void {
-    fs.rmSync(this.aliasPath(id), { force: true });
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    removeFile(this.aliasPath(id));
+    removeTree(this.dir(id));
   }
 
   /** list returns the ids of the containers under --root, sorted. */
@@ -191,17 +192,11 @@ let tempSeq = 0;
  * tempSuffix names a temporary file or directory uniquely on this host: this process's pid
  * (unique among live processes), the time in ms (a dead process's leftover under a reused
  * pid is from another millisecond) and a counter. No random bytes: node:crypto costs
- * 2-3 ms to load, and state, kill and delete need it for nothing else.
+ * 2-3 ms to load, and state, kill and delete need it for nothing else (the alias's hash
+ * is sha256.ts's).
  */
 function tempSuffix(): string {
   return `${process.pid}-${Date.now().toString(36)}-${++tempSeq}`;
-}
-
-/** sha256Hex is the SHA-256 of `text` in hex; node:crypto is loaded on its first use (see tempSuffix). */
-export function sha256Hex(text: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createHash } = require('node:crypto') as typeof Crypto;
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /**
@@ -221,7 +216,7 @@ export function writeAtomic(file: string, data: string, mode = 0o600): void {
   try {
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    removeFile(tmp);
     throw err;
   }
 }

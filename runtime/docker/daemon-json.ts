@@ -3,7 +3,7 @@
  * removes one entry under `runtimes` and keeps every other key as it was. The file is
  * replaced atomically; a file that is not a JSON object is refused, never overwritten.
  */
-import * as fs from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeAtomic } from '../container/store';
 
@@ -19,7 +19,7 @@ export interface RuntimeEntry {
 function readDaemonJson(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw err;
@@ -41,7 +41,7 @@ export function installRuntime(file: string, name: string, entry: RuntimeEntry):
   const runtimes = doc.runtimes ?? {};
   if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes)) throw new Error(`${file}: runtimes: must be an object`);
   doc.runtimes = { ...(runtimes as Record<string, unknown>), [name]: entry };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
   writeAtomic(file, JSON.stringify(doc, null, 2) + '\n', 0o644);
 }
 

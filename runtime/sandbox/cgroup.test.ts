@@ -3,7 +3,7 @@ import { hostPids } from './pids-share';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CgroupError, SandboxCgroup, cgroupInner, expandSlice, v1Mounts } from './cgroup';
+import { CgroupError, SandboxCgroup, cgroupInner, expandSlice, under, v1Mounts } from './cgroup';
 
 const MiB = 1024 * 1024;
 const root = process.getuid?.() === 0;
@@ -40,6 +40,14 @@ describe('cgroup paths', () => {
     expect(cgroupInner('c1', undefined, true)).toBe('/system.slice/tvisor-c1.scope');
     expect(() => cgroupInner('c1', '/plain/path', true)).toThrow(CgroupError);
     expect(() => expandSlice('a--b.slice')).toThrow(/invalid systemd slice/);
+  });
+
+  it('under joins a directory and a name as path.join does', () => {
+    const dirs = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/memory/tvisor/c1', '/', '/a/', '/a//b', '/a/./b', '/a/../b', '/a/.', '/a/..', '/a/.hidden', 'rel/dir', '', '.'];
+    const names = ['memory.limit_in_bytes', 'c1', '', '.', '..', 'a/b', '/abs', '...'];
+    for (const d of dirs) for (const n of names) expect({ d, n, got: under(d, n) }).toEqual({ d, n, got: path.join(d, n) });
+    // The usual case is a plain concatenation (no path.normalize on the way).
+    expect(under('/sys/fs/cgroup/cpu,cpuacct/tvisor', 'cpu.shares')).toBe('/sys/fs/cgroup/cpu,cpuacct/tvisor/cpu.shares');
   });
 });
 

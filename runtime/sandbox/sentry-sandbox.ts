@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxProcess, SandboxRef, SandboxSpawnRequest, SandboxStats } from '../container/sandbox';
 import type { LinuxResources } from '../../oci/config';
 import { processStartTime } from '../container/proc';
-import { sha256Hex } from '../container/store';
+import { removeFile } from '../container/remove';
+import { sha256Hex } from '../container/sha256';
 import { GOFER_CONTROL_SOCKET, spawnGoferOn } from '../../sentry/gofer-launch';
 import { SANDBOX_MALLOC_ENV, sentryNodeFlags } from '../../sentry/limits';
 import { pipeCloexec, reap, spawnProcess } from '../../native/spawn';
@@ -24,6 +25,7 @@ import { SandboxCgroup, type CgroupRecord } from './cgroup';
 import { profileEnv, profileMark } from '../../native/startup-profile';
 import { codeCacheEnv } from '../../native/code-cache';
 import { destroyMember, isMember, spawnMember } from './pod-member';
+import { PipeReader } from './pipe-reader';
 
 /** SentrySandboxOptions carry the global flags the sentry needs. */
 export interface SentrySandboxOptions {
@@ -276,21 +278,22 @@ export class SentrySandbox implements Sandbox {
     }
     return new Promise((resolve, reject) => {
       let said = '';
-      const ready = new (net().Socket)({ fd: readyR, readable: true, writable: false });
       let answered = false;
+      let ready: PipeReader | undefined;
       const fail = (msg: string) => {
         answered = true;
-        ready.destroy();
+        ready?.close();
         if (lifeline !== undefined) closeFd(lifeline);
         kill();
         void cg?.destroy();
         reject(new Error(msg));
       };
-      const gone = new Promise<void>((r) => ready.once('close', () => r()));
+      let closed = () => {};
+      const gone = new Promise<void>((r) => { closed = r; });
       let initExited = () => {};
       const initGone = new Promise<void>((r) => { initExited = r; });
       void gone.then(() => initExited());
-      ready.on('data', (d) => {
+      const onData = (d: string) => {
         said += d;
         const nl = said.indexOf('\n');
         if (nl < 0) return;
@@ -303,23 +306,24 @@ export class SentrySandbox implements Sandbox {
           answered = true;
           if (this.o.foreground) {
             // The pipe's end is the sandbox's exit (see sentry/main.ts): wait() uses it.
-            // Unreferenced: it tells, it never keeps this process alive by itself.
-            ready.unref();
+            // Its read keeps this process alive until then (pipe-reader.ts), as a foreground
+            // caller waits for the sandbox anyway.
             this.exits.set(pid, gone);
             this.initExits.set(pid, initGone);
             if (lifeline !== undefined) this.lifelines.set(pid, lifeline);
           } else {
-            ready.destroy();
+            ready!.close();
           }
           resolve({ pid, data: { goferPid, ...(cg ? { cgroup: cg.record() } : {}) } });
         } else if (line.startsWith('error ')) fail(line.slice(6));
         else fail(`the sandbox said ${JSON.stringify(line)} instead of being ready`);
-      });
-      ready.on('end', () => {
-        if (!answered) fail(`the sandbox exited before it was ready${said.trim() ? `: ${said.trim()}` : ''}`);
-      });
-      ready.on('error', (e) => {
-        if (!answered) fail(`cannot read the sandbox's ready pipe: ${e.message}`);
+      };
+      // Read without node:net (pipe-reader.ts); the descriptor is the reader's to close.
+      ready = new PipeReader(readyR, onData, (e) => {
+        closed();
+        if (answered) return;
+        if (e) fail(`cannot read the sandbox's ready pipe: ${e.message}`);
+        else fail(`the sandbox exited before it was ready${said.trim() ? `: ${said.trim()}` : ''}`);
       });
     });
   }
@@ -459,7 +463,7 @@ export class SentrySandbox implements Sandbox {
       }
     }
     // A confined sentry cannot remove its sockets itself (it has no path to them).
-    for (const f of [CONTROL, `${CONTROL}.exec`, EXIT_STATUS]) fs.rmSync(path.join(ref.stateDir, f), { force: true });
+    for (const f of [CONTROL, `${CONTROL}.exec`, EXIT_STATUS]) removeFile(path.join(ref.stateDir, f));
     const lifeline = this.lifelines.get(ref.pid);
     if (lifeline !== undefined) {
       this.lifelines.delete(ref.pid);

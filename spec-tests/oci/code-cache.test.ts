@@ -27,7 +27,8 @@ function copyTree(dir: string): string {
   for (const d of ['bin', 'dist', 'scripts', 'native', 'build']) fs.mkdirSync(path.join(dir, d), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'bin', 'tvisor'), path.join(dir, 'bin', 'tvisor'));
   fs.chmodSync(path.join(dir, 'bin', 'tvisor'), 0o755);
-  for (const f of ['tvisor.js', 'sentry.js', 'gofer.js']) fs.copyFileSync(path.join(REPO, 'dist', f), path.join(dir, 'dist', f));
+  // The CLI's yargs and winston are bundles of their own beside tvisor.js (scripts/build.mjs).
+  for (const f of ['tvisor.js', 'tvisor-yargs.js', 'tvisor-winston.js', 'sentry.js', 'gofer.js']) fs.copyFileSync(path.join(REPO, 'dist', f), path.join(dir, 'dist', f));
   fs.copyFileSync(path.join(REPO, 'scripts', 'train-code-cache.mjs'), path.join(dir, 'scripts', 'train-code-cache.mjs'));
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));

@@ -241,3 +241,31 @@ describe('tvisor: a sandbox cgroup that is in use', () => {
     }
   });
 });
+
+describe('what tvisor run loads', () => {
+  // node:net with its streams and node:crypto were loaded (and compiled function by
+  // function) at every run, for the ready pipe and two short hashes; yargs and winston
+  // are bundles of their own (scripts/build.mjs), for what a plain run never does.
+  test("a foreground run loads neither node:net, node:crypto, yargs nor winston, and gives init's exit status", () => {
+    const reason = skipReason('tvisor', TVISOR);
+    if (reason) throw new Error(reason);
+    const rt = new OciRuntime('tvisor', TVISOR);
+    try {
+      const list = path.join(rt.dir, 'modules');
+      const hook = path.join(rt.dir, 'hook.js');
+      fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, [...process.moduleLoadList, ...Object.keys(require.cache).map((f) => 'File ' + require('path').basename(f))].join('\\n')));\n`);
+      const bundle = rt.bundle('b', ['sh', '-c', 'exit 3']);
+      // stdout and stderr are files, as a pipe would load net for process.stdout itself.
+      const out = fs.openSync(path.join(rt.dir, 'run-out'), 'w');
+      const r = spawnSync(process.execPath, ['--require', hook, TVISOR, ...rt.globals, 'run', '--bundle', bundle, 'r1'], { stdio: ['ignore', out, out], timeout: 60_000 });
+      fs.closeSync(out);
+      expect(fs.readFileSync(path.join(rt.dir, 'run-out'), 'utf8')).toBe('');
+      expect(r.status).toBe(3);
+      const loaded = fs.readFileSync(list, 'utf8').split('\n').filter((m) => /^NativeModule (net|crypto|stream)$/.test(m) || /^File tvisor-(yargs|winston)\.js$/.test(m));
+      expect(loaded).toEqual([]);
+      expect(rt.run('list', '-q').stdout).toBe('');
+    } finally {
+      rt.cleanup();
+    }
+  });
+});

@@ -9,7 +9,7 @@
  * config.json or the container's state directory; the bundle itself is removed as soon as
  * the sandbox has read it. Signals are forwarded to the command as by `run`.
  */
-import * as fs from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultSpec } from '../../../oci/default-spec';
@@ -43,8 +43,8 @@ export const doCommand: Command = {
     const command = (given.length > 0 ? given : args._.slice(args._[0] === 'do' ? 1 : 0)).map(String);
     if (command.length === 0) throw new Error('do: a command is required (tvisor do CMD [ARG...])');
     const { runContainer } = await import('../../container/container-run');
-    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tvisor-do-'));
-    const removeBundle = () => fs.rmSync(bundle, { recursive: true, force: true });
+    const bundle = mkdtempSync(path.join(os.tmpdir(), 'tvisor-do-'));
+    const removeBundle = () => rmSync(bundle, { recursive: true, force: true });
     try {
       const spec = defaultSpec();
       const cwd = path.resolve(String(args.cwd));
@@ -59,7 +59,7 @@ export const doCommand: Command = {
       spec.process!.args = command;
       spec.process!.cwd = cwd;
       spec.process!.env = [];
-      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+      writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
       const processEnv = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
       return await runContainer(await ctx.env({ foreground: true, network: 'none' }), { id: path.basename(bundle), bundle, processEnv, created: removeBundle });
     } finally {
