@@ -69,31 +69,21 @@ const cliVendor = {
 // place: a running sentry or gofer maps its bundle (bin/tvisor: native/heap/heap.cc's
 // mapSource) and compiles functions from it for as long as it lives, so each file is
 // replaced by rename (writeOut), and a process keeps the text it started with.
+/** COMMON are the options every bundle is built with. */
+const COMMON = { write: false, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
 const results = await Promise.all(Object.entries(entryPoints).map(([name, src]) => [build({
+  ...COMMON,
   entryPoints: { [name]: src },
   outdir: 'dist',
-  write: false,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: 'linked',
   ...(MINIFIED.has(name) ? { minifyWhitespace: true, minifySyntax: true } : {}),
   external: ['koffi', '*.node'],
   ...(name === 'tvisor' ? { plugins: [cliVendor] } : {}),
-  logLevel: 'warning',
   define: { 'process.env.TVISOR_BUNDLED': '"1"', 'process.env.TVISOR_HOST_FILTERS': JSON.stringify(hostFiltersOf(name)),
     'process.env.TVISOR_VDSO_IMAGE': JSON.stringify(vdsoImage) },
 }), ...(name !== 'tvisor' ? [] : CLI_VENDOR.map((pkg) => build({
   stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: '.', sourcefile: `${vendorOut(pkg)}.js` },
+  ...COMMON,
   outfile: `dist/${vendorOut(pkg)}.js`,
-  write: false,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: 'linked',
-  logLevel: 'warning',
 })))]).flat());
 // Each bundle is kept ASCII: a single other character (a comment esbuild keeps, a regex
 // literal it does not escape) makes the whole source a two-byte string, which bin/tvisor

@@ -85,4 +85,18 @@ static inline const char *describe_status(int st, char *buf, size_t len) {
   return buf;
 }
 
+/* proc_text reads a small file (a /proc file) whole into a static buffer, or says why it could not. */
+static inline char *proc_text(const char *path) {
+  static char buf[16384];
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    snprintf(buf, sizeof buf, "open failed: %s", strerror(errno));
+    return buf;
+  }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n < 0 ? 0 : n] = 0;
+  return buf;
+}
+
 #endif

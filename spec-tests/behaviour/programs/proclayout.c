@@ -16,6 +16,7 @@
  * Built static (spec-tests/module.mk), so the executable is the only code besides the vDSO.
  */
 #define _GNU_SOURCE
+#include "common.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -33,24 +34,11 @@ struct layout {
   unsigned long long startcode, endcode, startstack, start_data, end_data, start_brk, arg_start, arg_end, env_start, env_end;
 };
 
-static char *slurp(const char *path) {
-  static char buf[16384];
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    snprintf(buf, sizeof buf, "open failed: %s", strerror(errno));
-    return buf;
-  }
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  buf[n < 0 ? 0 : n] = 0;
-  return buf;
-}
-
 /* read_layout parses /proc/<pid>/stat's fields 26-28 and 45-51 (after the comm's ')'). */
 static int read_layout(pid_t pid, struct layout *l) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  char *s = strrchr(slurp(path), ')');
+  char *s = strrchr(proc_text(path), ')');
   if (!s) return -1;
   unsigned long long f[53] = {0};
   int field = 3; /* the state is field 3 */
@@ -64,7 +52,7 @@ static int read_layout(pid_t pid, struct layout *l) {
 
 /* status_kb returns the kB figure of a /proc/self/status line, or -1 when it is absent. */
 static long status_kb(const char *name) {
-  char *s = strstr(slurp("/proc/self/status"), name);
+  char *s = strstr(proc_text("/proc/self/status"), name);
   return s ? strtol(s + strlen(name), NULL, 10) : -1;
 }
 
@@ -91,7 +79,7 @@ int main(int argc, char **argv) {
   unsigned long long text = ((l.endcode + 4095) & ~4095ULL) - (l.startcode & ~4095ULL);
   printf("VmExe is startcode..endcode in pages: %s\n", yes(exe > 0 && (unsigned long long)exe * 1024 == text));
   unsigned long long vdso_lo = 0, vdso_hi = 0;
-  char *maps = slurp("/proc/self/maps");
+  char *maps = proc_text("/proc/self/maps");
   char *v = strstr(maps, "[vdso]");
   if (v) {
     while (v > maps && v[-1] != '\n') v--;
@@ -99,10 +87,10 @@ int main(int argc, char **argv) {
   }
   printf("VmLib is the vDSO's size: %s\n", yes(vdso_hi > vdso_lo && (unsigned long long)lib * 1024 == vdso_hi - vdso_lo));
   printf("VmPin %ld, HugetlbPages %ld\n", status_kb("VmPin:"), status_kb("HugetlbPages:"));
-  char *cd = strstr(slurp("/proc/self/status"), "CoreDumping:");
+  char *cd = strstr(proc_text("/proc/self/status"), "CoreDumping:");
   printf("CoreDumping: %s\n", cd ? (strtol(cd + 12, NULL, 10) == 0 ? "0" : "not 0") : "absent");
   unsigned long long size, rss, shared, stext;
-  if (sscanf(slurp("/proc/self/statm"), "%llu %llu %llu %llu", &size, &rss, &shared, &stext) == 4) printf("statm text is VmExe in pages: %s\n", yes(stext * 4 == (unsigned long long)exe));
+  if (sscanf(proc_text("/proc/self/statm"), "%llu %llu %llu %llu", &size, &rss, &shared, &stext) == 4) printf("statm text is VmExe in pages: %s\n", yes(stext * 4 == (unsigned long long)exe));
 
   pid_t parent = getpid();
   fflush(stdout);

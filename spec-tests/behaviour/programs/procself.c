@@ -13,6 +13,7 @@
  * Run without CAP_SYS_RESOURCE (runc's default set lacks it, and so may the host's).
  */
 #define _GNU_SOURCE
+#include "common.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,19 +29,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char *slurp(const char *path) {
-  static char buf[8192];
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    snprintf(buf, sizeof buf, "open failed: %s", strerror(errno));
-    return buf;
-  }
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  buf[n < 0 ? 0 : n] = 0;
-  return buf;
-}
 
 /* writeProc writes s to path in one write and says what happened. */
 static const char *writeProc(const char *path, const char *s) {
@@ -98,39 +86,39 @@ int main(void) {
   setrlimit(RLIMIT_NOFILE, &nofile);
   setrlimit(RLIMIT_CORE, &core);
   setrlimit(RLIMIT_MSGQUEUE, &msgq);
-  char *limits = slurp("/proc/self/limits");
+  char *limits = proc_text("/proc/self/limits");
   line(limits, "Limit ");
   line(limits, "Max open files");
   line(limits, "Max core file size");
   line(limits, "Max msgqueue size");
 
   printf("oom_score_adj 300: %s\n", writeProc("/proc/self/oom_score_adj", "300\n"));
-  printf("oom_adj reads %s", slurp("/proc/self/oom_adj"));
+  printf("oom_adj reads %s", proc_text("/proc/self/oom_adj"));
   printf("oom_score_adj 50: %s\n", writeProc("/proc/self/oom_score_adj", "50"));
   printf("oom_score_adj -1 (below the floor, 0): %s\n", writeProc("/proc/self/oom_score_adj", "-1\n"));
   printf("oom_score_adj 1001: %s\n", writeProc("/proc/self/oom_score_adj", "1001"));
   printf("oom_score_adj abc: %s\n", writeProc("/proc/self/oom_score_adj", "abc"));
-  printf("oom_score_adj reads %s", slurp("/proc/self/oom_score_adj"));
+  printf("oom_score_adj reads %s", proc_text("/proc/self/oom_score_adj"));
   printf("oom_adj 15: %s\n", writeProc("/proc/self/oom_adj", "15"));
-  printf("oom_score_adj reads %s", slurp("/proc/self/oom_score_adj"));
+  printf("oom_score_adj reads %s", proc_text("/proc/self/oom_score_adj"));
   printf("oom_adj 3 (below the current value): %s\n", writeProc("/proc/self/oom_adj", "3"));
   printf("oom_adj 16: %s\n", writeProc("/proc/self/oom_adj", "16"));
   printf("oom_score_adj 200: %s\n", writeProc("/proc/self/oom_score_adj", "200"));
   pid_t pid = fork();
   if (pid == 0) {
-    printf("forked child's oom_score_adj %s", slurp("/proc/self/oom_score_adj"));
+    printf("forked child's oom_score_adj %s", proc_text("/proc/self/oom_score_adj"));
     printf("child: oom_score_adj 10: %s\n", writeProc("/proc/self/oom_score_adj", "10"));
     _exit(0);
   }
   waitpid(pid, NULL, 0);
 
-  printf("uid_map: %s", slurp("/proc/self/uid_map"));
-  printf("gid_map: %s", slurp("/proc/self/gid_map"));
-  printf("setgroups: %s", slurp("/proc/self/setgroups"));
-  printf("personality: %s", slurp("/proc/self/personality"));
+  printf("uid_map: %s", proc_text("/proc/self/uid_map"));
+  printf("gid_map: %s", proc_text("/proc/self/gid_map"));
+  printf("setgroups: %s", proc_text("/proc/self/setgroups"));
+  printf("personality: %s", proc_text("/proc/self/personality"));
   personality(ADDR_NO_RANDOMIZE);
-  printf("after personality(ADDR_NO_RANDOMIZE): %s", slurp("/proc/self/personality"));
-  char *statm = slurp("/proc/self/statm");
+  printf("after personality(ADDR_NO_RANDOMIZE): %s", proc_text("/proc/self/personality"));
+  char *statm = proc_text("/proc/self/statm");
   int fields = 0;
   for (char *t = strtok(statm, " \n"); t; t = strtok(NULL, " \n")) fields++;
   printf("statm fields: %d\n", fields);
@@ -156,7 +144,7 @@ int main(void) {
   char path[64], want[32];
   snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
   snprintf(want, sizeof want, "%d ", (int)kid);
-  printf("task children lists the child: %s\n", strcmp(slurp(path), want) == 0 ? "yes" : "no");
+  printf("task children lists the child: %s\n", strcmp(proc_text(path), want) == 0 ? "yes" : "no");
   close(cp[1]);
   waitpid(kid, NULL, 0);
 
@@ -165,19 +153,19 @@ int main(void) {
   uint64_t three = 3;
   if (write(efd, &three, sizeof three) != sizeof three) return 1;
   snprintf(info, sizeof info, "/proc/self/fdinfo/%d", efd);
-  line(slurp(info), "eventfd-count:");
+  line(proc_text(info), "eventfd-count:");
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGTERM);
   int sfd = signalfd(-1, &set, 0);
   snprintf(info, sizeof info, "/proc/self/fdinfo/%d", sfd);
-  line(slurp(info), "sigmask:");
+  line(proc_text(info), "sigmask:");
   int ep = epoll_create1(0);
   struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 0x1234};
   epoll_ctl(ep, EPOLL_CTL_ADD, cp[0], &ev);
   snprintf(info, sizeof info, "/proc/self/fdinfo/%d", ep);
-  char *tfd = strstr(slurp(info), "tfd:");
+  char *tfd = strstr(proc_text(info), "tfd:");
   char *pos = tfd ? strstr(tfd, "  pos:") : NULL;
   printf("epoll: %.*s\n", pos ? (int)(pos - tfd) : 0, tfd ? tfd : "");
   printf("done\n");
