@@ -28,7 +28,7 @@ BEHAVIOUR_PROGRAMS += userns procio fdinfo-anon timerslack wchan newuser devpts-
 BEHAVIOUR_PROGRAMS += seccomp-view proc-create
 BEHAVIOUR_PROGRAMS += prctl-name
 BEHAVIOUR_PROGRAMS += ptrace ptrace-syscall
-BEHAVIOUR_PROGRAMS += proclayout ttystat
+BEHAVIOUR_PROGRAMS += proclayout ttystat sigstat
 BEHAVIOUR_BINS := $(addprefix build/programs/,$(BEHAVIOUR_PROGRAMS))
 BEHAVIOUR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 

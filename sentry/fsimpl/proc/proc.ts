@@ -36,7 +36,7 @@ import { affinityStatusLines, memoryStatusLines, taskFiles } from './task-files'
 import { seccompStatusLines } from '../../seccomp';
 import { hardwareEntries } from './hardware-files';
 import { contextSwitchLines } from './sched-files';
-import { signalStatusLines } from './signal-status';
+import { signalStatFields, signalStatusLines } from './signal-status';
 import { vmstatText } from './vmstat';
 
 /** cmdlineText is /proc/cmdline: the sandbox boots no kernel image, so, as gVisor does,
@@ -150,10 +150,13 @@ function pidDir(pfs: ProcFs, k: Kernel, self: () => Task | null, g: ThreadGroup,
       const x = mm?.execLayout;
       const code = mm ? (permitted ? `${x!.startCode} ${x!.endCode} ${x!.startStack}` : '1 1 0') : '0 0 0';
       const data = permitted ? `${x!.startData} ${x!.endData} ${mm!.brkStart} ${mm!.argStart} ${mm!.argEnd} ${mm!.envStart} ${mm!.envEnd}` : '0 0 0 0 0 0 0';
+      // The obsolete signal fields (31-34): the thread's in task/<tid>, else the leader's.
+      const st = thread ?? t;
+      const sigs = st && !g.zombie ? signalStatFields(st) : '0 0 0 0';
       const tty = ttyOf(k, g);
       const ttyNr = tty ? encodeDev(PTS_MAJOR, tty.index) : 0;
       const tpgid = tty ? (tty.foreground ? globalIn(ns, tty.foreground) : 0) : -1;
-      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} ${ttyNr} ${tpgid} 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 0 0 0 0 0 0 0 17 0 ${rt ? sched.priority : 0} ${sched?.policy ?? 0} 0 0 0 ${data} 0\n`;
+      return `${id()} (${t?.name ?? ''}) ${state()[0]} ${ppid} ${globalIn(ns, g.pgid)} ${globalIn(ns, g.sid)} ${ttyNr} ${tpgid} 4194304 0 0 0 0 ${times} ${threads()} 0 ${start} ${vsize} ${Math.ceil(bytes / 4096)} 18446744073709551615 ${code} 0 0 ${sigs} 0 0 0 17 0 ${rt ? sched.priority : 0} ${sched?.policy ?? 0} 0 0 0 ${data} 0\n`;
     }, owner)],
     ['status', () => new ProcFile(pfs, `${base}/status`, (reader) => {
       const t = leader();
